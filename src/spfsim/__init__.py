@@ -1,0 +1,32 @@
+"""spfsim: actuarial projection and microsimulation of social protection systems.
+
+Quick use::
+
+    import spfsim
+    model = spfsim.load_model()      # the default model shipped with spfsim
+    ds = model.project()             # xarray.Dataset following the results contract
+
+Importing spfsim is light: the heavy layers load when a model is projected.
+"""
+
+from __future__ import annotations
+
+from importlib import metadata as _metadata
+
+try:
+    __version__ = _metadata.version("spfsim")
+except _metadata.PackageNotFoundError:  # running from a source tree without installing
+    __version__ = "0+unknown"
+
+from .errors import AssumptionError, ProjectionError, SpfsimError  # noqa: E402
+from .model import Model, default_model_path, load_model  # noqa: E402
+
+__all__ = [
+    "AssumptionError",
+    "Model",
+    "ProjectionError",
+    "SpfsimError",
+    "__version__",
+    "default_model_path",
+    "load_model",
+]

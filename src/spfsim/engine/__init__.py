@@ -1,0 +1,1 @@
+"""Engines that run the scheme rules: the cohort engine (expected values)."""

@@ -1,0 +1,232 @@
+"""Cohort engine: expected values by age x sex (x credited-service class).
+
+The contributory pension tracks, for every age and sex, the *share* of the population in
+each credited-service class c = 0..60 with the cumulative revalued insured earnings of that
+class, and the share receiving a pension with their total pension. Shares, not counts:
+mortality is assumed independent of service, so the demographic projection alone moves the
+counts and the scheme only moves people between classes. Each year a share d(t, x, s) of
+the population contributes (participation x employment x coverage) and moves one class up;
+immigrants join with no service. This keeps the distribution of past service that an ILO
+actuarial valuation carries, so new pensions reflect who has how many years, not a crude
+average.
+
+The base year's service distribution and pensioners are built by running the same step
+from the scheme's start year at base-year rates, with earnings and the minimum pension
+deflated at base-year growth rates (the usual "historical reconstruction" when no
+membership data by service are supplied).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..demography import DemographicProjection
+from ..economy import EconomicProjection
+from ..params import AGES, Assumptions, CompiledScheme
+from ..schemes import CONTRIBUTORY, NON_CONTRIBUTORY, SCHEME_TYPES
+from ..schemes import db_pension as dbp
+from ..schemes import universal as ub
+from ..schemes.base import admin_expenditure
+from .flows import SchemeFlows
+
+MAX_SERVICE = 60
+SERVICE = np.arange(MAX_SERVICE + 1)
+
+
+@dataclass
+class _YearInputs:
+    """What one step of the pension needs, for one year (real or reconstructed)."""
+
+    density: np.ndarray  # (age, sex) share of the population contributing this year
+    earnings: np.ndarray  # (age, sex) insured earnings per contributor this year
+    retirement_age: np.ndarray  # (sex,)
+    minimum_service: float
+    accrual_rate: float
+    minimum_pension: float
+    open_weights: np.ndarray  # (2, sex): population aged 99 and 100+ (merging weights)
+    newcomer_share: np.ndarray  # (age, sex) share of next year's cell who are immigrants
+    revaluation: float  # revaluation of credited earnings into this year
+    indexation: float  # indexation of pensions in payment into this year
+
+
+class PensionState:
+    """Shares of each (age, sex) population cell by credited-service class."""
+
+    def __init__(self, n_age: int = len(AGES)):
+        shape = (n_age, 2, MAX_SERVICE + 1)
+        self.active = np.zeros(shape)
+        self.active[:, :, 0] = 1.0
+        self.credits = np.zeros(shape)  # cumulative revalued insured earnings per capita
+        self.pensioners = np.zeros(shape)
+        self.pension = np.zeros(shape)  # total annual pension per capita
+
+    def step(self, y: _YearInputs) -> tuple[np.ndarray, np.ndarray]:
+        """Enter year y: revalue credits, index pensions, award new pensions, apply the floor.
+
+        Returns the shares newly awarded and their total annual pension (per capita)."""
+        self.credits *= 1.0 + y.revaluation
+        per_person = np.where(self.pensioners > 0,
+                              self.pension / np.maximum(self.pensioners, 1e-300), 0.0)
+        in_payment = dbp.pension_in_payment(per_person, y.indexation, y.minimum_pension)
+        self.pension = np.where(self.pensioners > 0, in_payment * self.pensioners, 0.0)
+        return self.retire(y)
+
+    def retire(self, y: _YearInputs) -> tuple[np.ndarray, np.ndarray]:
+        """Award pensions to those at or above retirement age; return new shares, amounts."""
+        age = AGES[:, None, None]
+        at_age = age >= y.retirement_age[None, :, None]
+        eligible = dbp.is_eligible(age, y.retirement_age[None, :, None], SERVICE[None, None, :],
+                                   y.minimum_service)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            per_person = np.where(self.active > 0, self.credits / self.active, 0.0)
+        award = dbp.pension_at_award(y.accrual_rate, per_person, y.minimum_pension)
+        new_share = np.where(eligible, self.active, 0.0)
+        new_amount = new_share * award
+        self.pensioners += new_share
+        self.pension += new_amount
+        # those who reach retirement age without enough service leave with nothing
+        self.active = np.where(at_age, 0.0, self.active)
+        self.credits = np.where(at_age, 0.0, self.credits)
+        return new_share, new_amount
+
+    def contributing_share(self, y: _YearInputs) -> np.ndarray:
+        """(age, sex) share of the population contributing this year."""
+        return y.density * self.active.sum(axis=2)
+
+    def advance(self, y: _YearInputs) -> None:
+        """Contribute this year, then move to next year: age one year, add immigrants."""
+        d = y.density[:, :, None]
+        moved = d * self.active
+        moved_credits = d * (self.credits + self.active * y.earnings[:, :, None])
+        active = (1.0 - d) * self.active
+        credits = (1.0 - d) * self.credits
+        active[:, :, 1:] += moved[:, :, :-1]
+        credits[:, :, 1:] += moved_credits[:, :, :-1]
+        active[:, :, -1] += moved[:, :, -1]  # service beyond the last class is capped
+        credits[:, :, -1] += moved_credits[:, :, -1]
+        self.active = _age_one_year(active, y.open_weights)
+        self.credits = _age_one_year(credits, y.open_weights)
+        self.pensioners = _age_one_year(self.pensioners, y.open_weights)
+        self.pension = _age_one_year(self.pension, y.open_weights)
+        self.active[0] = 0.0
+        self.active[0, :, 0] = 1.0
+        stay = (1.0 - y.newcomer_share)[:, :, None]
+        for name in ("active", "credits", "pensioners", "pension"):
+            setattr(self, name, getattr(self, name) * stay)
+        self.active[:, :, 0] += y.newcomer_share
+
+
+def _age_one_year(share: np.ndarray, open_weights: np.ndarray) -> np.ndarray:
+    """Shift shares one age up; the open group merges ages 99 and 100+ by population."""
+    out = np.zeros_like(share)
+    out[1:-1] = share[:-2]
+    w = open_weights / np.maximum(open_weights.sum(axis=0), 1e-300)
+    out[-1] = share[-2] * w[0][:, None] + share[-1] * w[1][:, None]
+    return out
+
+
+def _density(econ: EconomicProjection, population: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(population > 0, econ.covered / population, 0.0)
+
+
+def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
+                   demo: DemographicProjection, econ: EconomicProjection) -> SchemeFlows:
+    """Expected contributors, pensioners and cash flows of a DB old-age pension."""
+    years, n = assumptions.years, assumptions.n_years
+    density = _density(econ, demo.population)
+    nxt = np.minimum(np.arange(n) + 1, n - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        newcomers = np.clip(np.where(demo.population[nxt] > 0,
+                                     np.maximum(demo.net_migration, 0.0)
+                                     / demo.population[nxt], 0.0), 0.0, 1.0)
+
+    def inputs(k: int) -> _YearInputs:
+        return _YearInputs(
+            density=density[k], earnings=econ.earnings[k],
+            retirement_age=scheme["retirement_age"][k],
+            minimum_service=scheme["minimum_service"][k], accrual_rate=scheme["accrual_rate"][k],
+            minimum_pension=scheme["minimum_pension"][k],
+            open_weights=demo.population[k][-2:], newcomer_share=newcomers[k],
+            # the base-year state is already in base-year terms
+            revaluation=scheme.index_growth["earnings_revaluation"][k] if k else 0.0,
+            indexation=scheme.index_growth["pension_indexation"][k] if k else 0.0)
+
+    state = _reconstruct(scheme, assumptions, inputs(0))
+    shape = demo.population.shape
+    contributors, beneficiaries = np.zeros(shape), np.zeros(shape)
+    new_count, new_amount = np.zeros((n, 2)), np.zeros((n, 2))
+    expenditure, insured = np.zeros(n), np.zeros(n)
+    for k in range(n):
+        y = inputs(k)
+        new_share, new_total = state.step(y)
+        pop = demo.population[k]
+        contributors[k] = pop * state.contributing_share(y)
+        insured[k] = float((contributors[k] * y.earnings).sum())
+        beneficiaries[k] = pop * state.pensioners.sum(axis=2)
+        expenditure[k] = float((pop[:, :, None] * state.pension).sum())
+        new_count[k] = (pop[:, :, None] * new_share).sum(axis=(0, 2))
+        new_amount[k] = (pop[:, :, None] * new_total).sum(axis=(0, 2))
+        state.advance(y)
+    return SchemeFlows(
+        scheme.id, CONTRIBUTORY, contributors, beneficiaries, new_count, new_amount, insured,
+        dbp.contributions(scheme["contribution_rate"], insured), expenditure,
+        admin_expenditure(scheme["admin_cost_rate"], expenditure),
+        scheme["state_subsidy_rate"].copy(), float(scheme["initial_reserve"][0]))
+
+
+def _reconstruct(scheme: CompiledScheme, assumptions: Assumptions,
+                 base: _YearInputs) -> PensionState:
+    """Base-year state from contributions since ``start_year`` at base-year rates."""
+    state = PensionState()
+    start = int(scheme["start_year"][0])
+    base_year = int(assumptions.years[0])
+    wage_growth = assumptions.series_growth["wages"][0]
+    price_growth = assumptions.series_growth["prices"][0]
+    for year in range(start, base_year):
+        lag = base_year - year
+        past = _YearInputs(
+            density=base.density, earnings=base.earnings / (1.0 + wage_growth) ** lag,
+            retirement_age=base.retirement_age, minimum_service=base.minimum_service,
+            accrual_rate=base.accrual_rate,
+            minimum_pension=base.minimum_pension / (1.0 + price_growth) ** lag,
+            open_weights=base.open_weights, newcomer_share=np.zeros_like(base.density),
+            revaluation=scheme.index_growth["earnings_revaluation"][0],
+            indexation=scheme.index_growth["pension_indexation"][0])
+        state.step(past)
+        state.advance(past)
+    # bring the last reconstructed year's credits and pensions into the base year
+    state.credits *= 1.0 + scheme.index_growth["earnings_revaluation"][0]
+    state.pension *= 1.0 + scheme.index_growth["pension_indexation"][0]
+    return state
+
+
+def run_universal(scheme: CompiledScheme, assumptions: Assumptions,
+                  demo: DemographicProjection, econ: EconomicProjection) -> SchemeFlows:
+    """Expected beneficiaries and cost of a universal age-band benefit."""
+    n = assumptions.n_years
+    age = AGES[None, :, None]
+    eligible = ub.is_eligible(age, scheme["min_age"][:, None, None],
+                              scheme["max_age"][:, None, None])
+    beneficiaries = ub.beneficiaries(demo.population, eligible,
+                                     scheme["take_up"][:, None, None])
+    expenditure = beneficiaries.sum(axis=(1, 2)) * scheme["benefit"]
+    zeros = np.zeros(n)
+    newly = np.zeros((n, 2))
+    return SchemeFlows(
+        scheme.id, NON_CONTRIBUTORY, np.zeros_like(beneficiaries), beneficiaries, newly,
+        newly.copy(), zeros, zeros.copy(), expenditure,
+        admin_expenditure(scheme["admin_cost_rate"], expenditure), np.ones(n), 0.0)
+
+
+RUNNERS = {"db_old_age_pension": run_db_pension, "universal_benefit": run_universal}
+assert set(RUNNERS) == set(SCHEME_TYPES), "every scheme type needs a cohort runner"
+assert NON_CONTRIBUTORY  # re-exported kind used by callers
+
+
+def run_schemes(assumptions: Assumptions, demo: DemographicProjection,
+                econ: EconomicProjection) -> list[SchemeFlows]:
+    """Run every scheme of the model through the cohort engine."""
+    return [RUNNERS[s.type](s, assumptions, demo, econ) for s in assumptions.schemes]

@@ -1,0 +1,30 @@
+"""Per-scheme yearly results that every engine returns, before the fund is rolled forward."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class SchemeFlows:
+    """One scheme's flows over the projection years (currency per year, persons).
+
+    Arrays: ``contributors`` and ``beneficiaries`` (year, age, sex); ``new_beneficiaries``
+    and ``new_benefit_amount`` (year, sex), the latter the total annual amount of new awards;
+    the others (year,).
+    """
+
+    scheme_id: str
+    kind: str
+    contributors: np.ndarray
+    beneficiaries: np.ndarray
+    new_beneficiaries: np.ndarray
+    new_benefit_amount: np.ndarray
+    insured_earnings: np.ndarray
+    contribution_income: np.ndarray
+    benefit_expenditure: np.ndarray
+    admin_expenditure: np.ndarray
+    state_subsidy_rate: np.ndarray
+    initial_reserve: float

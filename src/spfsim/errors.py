@@ -1,0 +1,83 @@
+"""Exceptions raised by spfsim.
+
+Every problem with user input is reported as an :class:`AssumptionError` that carries a list
+of :class:`Problem` records (file, field, row, value, what was expected), so a user sees all
+problems at once and never a traceback from library internals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class SpfsimError(Exception):
+    """Base class of every error spfsim raises on purpose."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input.
+
+    ``row`` is the line number in the file as a spreadsheet or editor shows it (the CSV
+    header is line 1, the first data row line 2); ``None`` where no row applies.
+    """
+
+    file: str
+    field: str
+    message: str
+    row: int | None = None
+    value: object = None
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f", line {self.row}"
+        shown = "" if self.value is None else f" (value: {self.value!r})"
+        return f"{where}: field '{self.field}': {self.message}{shown}"
+
+
+class AssumptionError(SpfsimError):
+    """Bad model or assumption input; ``problems`` lists every problem found."""
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems: list[Problem] = list(problems)
+        n = len(self.problems)
+        head = f"{n} problem{'s' if n != 1 else ''} in the model input:"
+        super().__init__("\n".join([head, *(f"  - {p}" for p in self.problems)]))
+
+
+class ProjectionError(SpfsimError):
+    """A projection reached an impossible state (e.g. a negative population)."""
+
+
+class OutputExistsError(SpfsimError):
+    """An output file exists and overwriting was not asked for."""
+
+
+class ProblemLog:
+    """Collects problems while loading, so that validation can report them all at once."""
+
+    def __init__(self) -> None:
+        self._problems: list[Problem] = []
+
+    def add(
+        self,
+        file: str | Path,
+        field: str,
+        message: str,
+        row: int | None = None,
+        value: object = None,
+    ) -> None:
+        self._problems.append(Problem(str(file), field, message, row, value))
+
+    def __len__(self) -> int:
+        return len(self._problems)
+
+    def __iter__(self) -> Iterator[Problem]:
+        return iter(self._problems)
+
+    def raise_if_any(self) -> None:
+        if self._problems:
+            raise AssumptionError(self._problems)

@@ -1,0 +1,67 @@
+"""Reserve fund roll-forward and the basic financing measures.
+
+With C contributions, G state transfers, B benefits, E administration, all paid evenly over
+the year, and i the nominal return on reserves (ILO / ACTUARIAL_NOTES convention)::
+
+    F[t] = F[t-1] (1 + i[t]) + (C[t] + G[t] - B[t] - E[t]) (1 + i[t])^(1/2)
+
+so investment income is I[t] = F[t-1] i[t] + (C + G - B - E)((1 + i)^(1/2) - 1) and the fund
+identity F[t] = F[t-1] + C + G + I - B - E holds exactly. The reserve may turn negative: the
+projection shows scheduled benefits, and the depletion year says when they stop being payable
+from the fund.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class FundProjection:
+    """Fund flows (currency per year) and end-of-year reserve, all (year,)."""
+
+    contribution_income: np.ndarray
+    state_transfer: np.ndarray
+    investment_income: np.ndarray
+    benefit_expenditure: np.ndarray
+    admin_expenditure: np.ndarray
+    reserve: np.ndarray
+    initial_reserve: float
+
+
+def roll_forward(initial_reserve: float, contributions: np.ndarray, state: np.ndarray,
+                 benefits: np.ndarray, admin: np.ndarray,
+                 interest: np.ndarray) -> FundProjection:
+    """Project the end-of-year reserve from ``initial_reserve`` (end of the year before)."""
+    n = len(contributions)
+    reserve, income = np.zeros(n), np.zeros(n)
+    previous = float(initial_reserve)
+    for t in range(n):
+        net = contributions[t] + state[t] - benefits[t] - admin[t]
+        income[t] = previous * interest[t] + net * (np.sqrt(1.0 + interest[t]) - 1.0)
+        reserve[t] = previous + net + income[t]
+        previous = reserve[t]
+    return FundProjection(contributions, state, income, benefits, admin, reserve,
+                          float(initial_reserve))
+
+
+def paygo_cost_rate(benefits: np.ndarray, admin: np.ndarray,
+                    insured_earnings: np.ndarray) -> np.ndarray:
+    """PAYG cost rate (B + E) / S; NaN where there are no insured earnings."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(insured_earnings > 0, (benefits + admin) / insured_earnings, np.nan)
+
+
+def reserve_ratio(reserve: np.ndarray, benefits: np.ndarray, admin: np.ndarray) -> np.ndarray:
+    """End-of-year reserve / expenditure of the year (ILO reserve ratio); NaN if none."""
+    cost = benefits + admin
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(cost > 0, reserve / cost, np.nan)
+
+
+def depletion_year(years: np.ndarray, reserve: np.ndarray) -> float:
+    """First year whose end-of-year reserve is negative; NaN when never within the horizon."""
+    below = np.flatnonzero(reserve < 0)
+    return float(years[below[0]]) if below.size else float("nan")

@@ -1,0 +1,77 @@
+"""The user-facing model: load a model folder, project it, get the results Dataset."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .params import Assumptions, ModelInput, compile_assumptions, read_model
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+DEFAULT_MODEL = "default"
+ENGINES = ("cohort",)
+
+
+def models_root() -> Path:
+    """Folder holding the ready-to-run models: inside the installed package, or, in a
+    source checkout, the repository's ``models/``."""
+    bundled = Path(str(resources.files("spfsim"))) / "_bundled" / "models"
+    if bundled.is_dir():
+        return bundled
+    return Path(__file__).resolve().parents[2] / "models"
+
+
+def default_model_path() -> Path:
+    return models_root() / DEFAULT_MODEL
+
+
+class Model:
+    """A loaded, validated model. ``project()`` returns the results Dataset."""
+
+    def __init__(self, model_input: ModelInput, assumptions: Assumptions):
+        self.input = model_input
+        self.assumptions = assumptions
+
+    @property
+    def name(self) -> str:
+        return self.input.name
+
+    @property
+    def path(self) -> Path:
+        return self.input.path
+
+    @property
+    def years(self) -> np.ndarray:
+        return self.assumptions.years
+
+    def __repr__(self) -> str:
+        schemes = ", ".join(f"{s.id} ({s.type})" for s in self.input.schemes)
+        return (f"<spfsim.Model {self.name!r} {self.input.base_year}-{self.input.end_year}, "
+                f"schemes: {schemes}>")
+
+    def project(self, engine: str = "cohort",
+                progress: Callable[[str], None] | None = None) -> xr.Dataset:
+        """Run the projection and return the results-contract Dataset.
+
+        ``progress`` (optional) is called with a short message as each stage starts.
+        """
+        if engine not in ENGINES:
+            raise ValueError(f"unknown engine {engine!r}; available: {ENGINES}")
+        from .pipeline import run_projection
+
+        return run_projection(self, engine, progress or (lambda _msg: None))
+
+
+def load_model(path: str | Path | None = None) -> Model:
+    """Load and validate a model folder (None: the default model shipped with spfsim).
+
+    Raises :class:`spfsim.errors.AssumptionError` listing every problem found.
+    """
+    model_input = read_model(default_model_path() if path is None else Path(path))
+    return Model(model_input, compile_assumptions(model_input))

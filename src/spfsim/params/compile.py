@@ -1,0 +1,136 @@
+"""Compile validated model input into dense per-year arrays (done once, at load time).
+
+Array layout everywhere below: ``(year, age, sex)`` with ages 0..100 (100 open) and sexes
+("male", "female"), matching the results contract's dimension order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .dated import Indexation
+from .model_file import ModelInput
+from .tables import AGES, SEXES, Table
+
+
+@dataclass
+class CompiledScheme:
+    """A scheme's parameters as per-year arrays: shape (year,) or (year, sex)."""
+
+    id: str
+    type: str
+    name: str
+    params: dict[str, np.ndarray]
+    indexations: dict[str, Indexation]
+    index_growth: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.params[name]
+
+
+@dataclass
+class Assumptions:
+    """Dense assumption arrays over the projection years, canonical units."""
+
+    years: np.ndarray
+    base_population: np.ndarray  # (age, sex), persons at 1 July of the base year
+    mx: np.ndarray  # (year, age, sex), central death rates
+    asfr: np.ndarray  # (year, age), births per woman-year (0 outside the fertile ages)
+    srb: np.ndarray  # (year,), males per female at birth
+    net_migration: np.ndarray  # (year, age, sex), persons
+    inflation: np.ndarray  # (year,)
+    real_wage_growth: np.ndarray  # (year,)
+    interest_rate: np.ndarray  # (year,)
+    participation: np.ndarray  # (year, age, sex)
+    unemployment: np.ndarray  # (year, age, sex)
+    coverage: np.ndarray  # (year, age, sex)
+    relative_earnings: np.ndarray  # (year, age, sex)
+    gdp_base: float
+    average_earnings_base: float
+    schemes: list[CompiledScheme]
+
+    @property
+    def n_years(self) -> int:
+        return len(self.years)
+
+    @property
+    def series_growth(self) -> dict[str, np.ndarray]:
+        """Growth of each named index during each year: prices (CPI) and average wages."""
+        return {
+            "prices": self.inflation,
+            "wages": (1.0 + self.inflation) * (1.0 + self.real_wage_growth) - 1.0,
+        }
+
+
+def _by_year(table: Table, column: str, years: np.ndarray) -> np.ndarray:
+    """A table column as (year, ...): sliced to the projection years, or broadcast."""
+    values = table.values[column]
+    if not table.by_year:
+        return np.broadcast_to(values, (len(years), *values.shape)).copy()
+    first = int(table.coords["year"][0])
+    return values[years - first]
+
+
+def _mortality(input_: ModelInput, years: np.ndarray) -> np.ndarray:
+    table = input_.tables["mortality"]
+    improvement = input_.tables.get("mortality_improvement")
+    if not table.by_year:
+        last_year, last = years[0], table.values["mx"]
+        given = np.broadcast_to(last, (0, *last.shape))
+    else:
+        t_years = table.coords["year"]
+        inside = years[years <= t_years[-1]]
+        given = table.values["mx"][inside - t_years[0]]
+        last_year, last = t_years[-1], table.values["mx"][-1]
+    beyond = years[years > last_year] if table.by_year else years
+    if improvement is None:
+        extended = np.broadcast_to(last, (len(beyond), *last.shape))
+    else:
+        steps = (beyond - last_year).reshape(-1, 1, 1)
+        extended = last * (1.0 - improvement.values["improvement"]) ** steps
+    return np.concatenate([given, extended], axis=0)
+
+
+def compile_assumptions(input_: ModelInput) -> Assumptions:
+    """Dense per-year arrays from validated input, with scheme parameters compiled."""
+    years = np.arange(input_.base_year, input_.end_year + 1)
+    t = input_.tables
+    migration = (
+        _by_year(t["migration"], "net_migration", years)
+        if "migration" in t
+        else np.zeros((len(years), len(AGES), len(SEXES)))
+    )
+    labour = {c: _by_year(t["labour"], c, years)
+              for c in ("participation", "unemployment", "coverage", "relative_earnings")}
+    assumptions = Assumptions(
+        years=years,
+        base_population=t["population"].values["population"],
+        mx=_mortality(input_, years),
+        asfr=_by_year(t["fertility"], "asfr", years),
+        srb=_by_year(t["sex_ratio_at_birth"], "srb", years),
+        net_migration=migration,
+        inflation=_by_year(t["economy"], "inflation", years),
+        real_wage_growth=_by_year(t["economy"], "real_wage_growth", years),
+        interest_rate=_by_year(t["economy"], "interest_rate", years),
+        gdp_base=input_.gdp,
+        average_earnings_base=input_.average_earnings,
+        schemes=[],
+        **labour,
+    )
+    growth = assumptions.series_growth
+    for scheme in input_.schemes:
+        params = {}
+        for name, by_sex in scheme.numbers.items():
+            if set(by_sex) == {"all"}:
+                params[name] = by_sex["all"].compile(years, growth)
+            else:
+                params[name] = np.stack([by_sex[s].compile(years, growth) for s in SEXES],
+                                        axis=-1)
+        index_growth = {name: ix.growth(growth, len(years))
+                        for name, ix in scheme.indexations.items()}
+        assumptions.schemes.append(
+            CompiledScheme(scheme.id, scheme.type, scheme.name, params, scheme.indexations,
+                           index_growth))
+    return assumptions

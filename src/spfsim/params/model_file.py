@@ -1,0 +1,279 @@
+"""Loading a model folder: ``model.toml`` plus the assumption set it points to.
+
+Everything is validated before anything is computed; all problems are collected and raised
+together as one :class:`~spfsim.errors.AssumptionError`. Nothing here executes code from
+the input files: TOML and CSV are parsed as data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import ProblemLog
+from .dated import DatedValue, Indexation, parse_indexation, parse_parameter
+from .schema import ASSUMPTION_TABLES
+from .tables import Table, read_table
+
+MODEL_FILE = "model.toml"
+ASSUMPTIONS_FILE = "assumptions.toml"
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+FIRST_YEAR, LAST_YEAR = 1900, 2300
+
+
+@dataclass
+class SchemeInput:
+    """A scheme as the model file defines it, its parameters parsed but not compiled."""
+
+    id: str
+    type: str
+    name: str
+    numbers: dict[str, dict[str, DatedValue]] = field(default_factory=dict)
+    indexations: dict[str, Indexation] = field(default_factory=dict)
+    raw: dict = field(default_factory=dict)
+
+
+@dataclass
+class ModelInput:
+    """Everything read from a model folder, validated."""
+
+    path: Path
+    name: str
+    title: str
+    base_year: int
+    end_year: int
+    currency: str
+    gdp: float
+    average_earnings: float
+    tables: dict[str, Table]
+    schemes: list[SchemeInput]
+    assumption_set: dict
+    files: list[Path]
+    raw: dict
+
+    @property
+    def input_hash(self) -> str:
+        """SHA-256 over every input file's name and bytes: identifies the exact inputs."""
+        digest = hashlib.sha256()
+        for file in sorted(self.files, key=lambda f: f.name):
+            digest.update(file.name.encode())
+            digest.update(file.read_bytes())
+        return digest.hexdigest()
+
+
+def _read_toml(path: Path, log: ProblemLog) -> dict | None:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        log.add(path, "file", "file not found", None, str(path))
+    except tomllib.TOMLDecodeError as exc:
+        log.add(path, "syntax", f"not valid TOML: {exc}", getattr(exc, "lineno", None), None)
+    except (OSError, UnicodeDecodeError) as exc:
+        log.add(path, "file", f"cannot read: {exc}", None, str(path))
+    return None
+
+
+def _get(table: dict, key: str, types: type | tuple, file: Path, where: str,
+         log: ProblemLog, default: object = ...) -> object:
+    """A typed entry of a TOML table; logs a problem when missing or of the wrong type."""
+    if key not in table:
+        if default is ...:
+            log.add(file, f"{where}.{key}", "required entry is missing", None, None)
+        return None if default is ... else default
+    value = table[key]
+    if isinstance(value, bool) and bool not in (types if isinstance(types, tuple) else (types,)):
+        log.add(file, f"{where}.{key}", "wrong type", None, value)
+        return None
+    if not isinstance(value, types):
+        log.add(file, f"{where}.{key}", f"wrong type: expected {_type_name(types)}", None, value)
+        return None
+    return value
+
+
+def _type_name(types) -> str:
+    types = types if isinstance(types, tuple) else (types,)
+    return " or ".join({int: "a whole number", float: "a number", str: "text",
+                        dict: "a table"}.get(t, t.__name__) for t in types)
+
+
+def read_model(model_dir: Path | str) -> ModelInput:
+    """Read and validate a model folder; raise AssumptionError listing every problem."""
+    from ..schemes import SCHEME_TYPES  # schemes sit above params in the layering
+
+    model_dir = Path(model_dir)
+    log = ProblemLog()
+    model_path = model_dir / MODEL_FILE
+    if not model_dir.is_dir():
+        log.add(model_dir, "model", "model folder not found", None, str(model_dir))
+        log.raise_if_any()
+    data = _read_toml(model_path, log)
+    log.raise_if_any()
+    assert data is not None
+
+    meta = _get(data, "model", dict, model_path, "", log) or {}
+    name = _get(meta, "name", str, model_path, "model", log)
+    if isinstance(name, str) and not ID_PATTERN.match(name.replace("-", "_")):
+        log.add(model_path, "model.name", "use lower-case letters, digits, '-' or '_'", None, name)
+    title = _get(meta, "title", str, model_path, "model", log, default=name or "")
+    base_year = _get(meta, "base_year", int, model_path, "model", log)
+    end_year = _get(meta, "end_year", int, model_path, "model", log)
+    for key, year in (("base_year", base_year), ("end_year", end_year)):
+        if isinstance(year, int) and not FIRST_YEAR <= year <= LAST_YEAR:
+            log.add(model_path, f"model.{key}", f"must be between {FIRST_YEAR} and {LAST_YEAR}",
+                    None, year)
+    if isinstance(base_year, int) and isinstance(end_year, int) and end_year <= base_year:
+        log.add(model_path, "model.end_year", f"must be after base_year {base_year}", None,
+                end_year)
+    currency = _get(meta, "currency", str, model_path, "model", log, default="currency")
+    assumptions_ref = _get(meta, "assumptions", str, model_path, "model", log)
+
+    economy = _get(data, "economy", dict, model_path, "", log) or {}
+    gdp = _positive(economy, "gdp", model_path, log)
+    earnings = _positive(economy, "average_earnings", model_path, log)
+
+    files = [model_path]
+    tables: dict[str, Table] = {}
+    assumption_meta: dict = {}
+    if isinstance(assumptions_ref, str):
+        set_dir = (model_dir / assumptions_ref).resolve()
+        assumption_meta = _read_assumption_set(set_dir, tables, files, log)
+        if isinstance(base_year, int) and isinstance(end_year, int):
+            _check_years(tables, base_year, end_year, log)
+
+    schemes = _read_schemes(data, model_path, SCHEME_TYPES, base_year, log)
+    for key in data:
+        if key not in ("model", "economy", "schemes"):
+            log.add(model_path, key, "unknown section; expected [model], [economy], [[schemes]]",
+                    None, key)
+    log.raise_if_any()
+    return ModelInput(model_dir.resolve(), name, title, base_year, end_year, currency, gdp,
+                      earnings, tables, schemes, assumption_meta, files, data)
+
+
+def _positive(table: dict, key: str, file: Path, log: ProblemLog) -> float | None:
+    value = _get(table, key, (int, float), file, "economy", log)
+    if value is not None and not value > 0:
+        log.add(file, f"economy.{key}", "must be > 0", None, value)
+        return None
+    return None if value is None else float(value)
+
+
+def _read_assumption_set(set_dir: Path, tables: dict, files: list, log: ProblemLog) -> dict:
+    header_path = set_dir / ASSUMPTIONS_FILE
+    header = _read_toml(header_path, log)
+    if header is None:
+        return {}
+    files.append(header_path)
+    declared = _get(header, "tables", dict, header_path, "", log) or {}
+    for key in declared:
+        if key not in ASSUMPTION_TABLES:
+            log.add(header_path, f"tables.{key}",
+                    f"unknown table; known tables: {sorted(ASSUMPTION_TABLES)}", None, key)
+    for spec in ASSUMPTION_TABLES.values():
+        entry = declared.get(spec.name)
+        if entry is None:
+            if spec.required:
+                log.add(header_path, f"tables.{spec.name}", "required table is not declared",
+                        None, None)
+            continue
+        if not isinstance(entry, dict):
+            log.add(header_path, f"tables.{spec.name}", "expected a table with 'file'", None,
+                    entry)
+            continue
+        file_name = _get(entry, "file", str, header_path, f"tables.{spec.name}", log)
+        units = _get(entry, "units", dict, header_path, f"tables.{spec.name}", log, default={})
+        if file_name is None or units is None:
+            continue
+        path = set_dir / file_name
+        table = read_table(spec, path, log, units)
+        if table is not None:
+            tables[spec.name] = table
+            files.append(path)
+    return header.get("assumption_set", {})
+
+
+def _check_years(tables: dict[str, Table], base_year: int, end_year: int,
+                 log: ProblemLog) -> None:
+    """Year-dependent tables must cover base_year..end_year (mortality may stop earlier
+    when an improvement table extends it)."""
+    for table in tables.values():
+        if not table.by_year:
+            continue
+        years = table.coords["year"]
+        last_needed = end_year
+        if table.name == "mortality" and "mortality_improvement" in tables:
+            last_needed = base_year
+        if years[0] > base_year:
+            log.add(table.file, "year", f"must start at or before the base year {base_year}",
+                    None, int(years[0]))
+        elif years[-1] < last_needed:
+            log.add(table.file, "year", f"must extend to the end year {last_needed}", None,
+                    int(years[-1]))
+
+
+def _read_schemes(data, model_path, scheme_types, base_year, log) -> list[SchemeInput]:
+    raw_schemes = _get(data, "schemes", list, model_path, "", log, default=[])
+    schemes, seen = [], set()
+    for i, raw in enumerate(raw_schemes or []):
+        where = f"schemes[{i + 1}]"
+        if not isinstance(raw, dict):
+            log.add(model_path, where, "each scheme must be a table", None, raw)
+            continue
+        scheme_id = _get(raw, "id", str, model_path, where, log)
+        type_name = _get(raw, "type", str, model_path, where, log)
+        if isinstance(scheme_id, str):
+            if not ID_PATTERN.match(scheme_id):
+                log.add(model_path, f"{where}.id", "use lower-case letters, digits and '_', "
+                        "starting with a letter", None, scheme_id)
+            if scheme_id in seen:
+                log.add(model_path, f"{where}.id", "scheme id used twice", None, scheme_id)
+            seen.add(scheme_id)
+            where = f"schemes.{scheme_id}"
+        if type_name is None:
+            continue
+        if type_name not in scheme_types:
+            log.add(model_path, f"{where}.type",
+                    f"unknown scheme type; known types: {sorted(scheme_types)}", None, type_name)
+            continue
+        scheme = SchemeInput(scheme_id or "", type_name,
+                             _get(raw, "name", str, model_path, where, log,
+                                  default=scheme_id or ""), raw=raw)
+        for key in raw:
+            if key not in ("id", "type", "name", "parameters"):
+                log.add(model_path, f"{where}.{key}", "unknown entry; scheme parameters go "
+                        "under 'parameters'", None, key)
+        params = _get(raw, "parameters", dict, model_path, where, log, default={}) or {}
+        _parse_scheme_params(scheme, params, scheme_types[type_name].PARAMETERS, model_path,
+                             where, base_year, log)
+        schemes.append(scheme)
+    if raw_schemes == []:
+        log.add(model_path, "schemes", "the model defines no scheme", None, None)
+    return schemes
+
+
+def _parse_scheme_params(scheme, params, specs, model_path, where, base_year, log) -> None:
+    first_year = base_year if isinstance(base_year, int) else FIRST_YEAR
+    for key in params:
+        if key not in specs:
+            log.add(model_path, f"{where}.parameters.{key}",
+                    f"unknown parameter for type '{scheme.type}'; known: {sorted(specs)}",
+                    None, key)
+    for spec in specs.values():
+        field_name = f"{where}.parameters.{spec.name}"
+        raw = params.get(spec.name, spec.default)
+        if raw is None:
+            log.add(model_path, field_name, f"required parameter is missing ({spec.unit})",
+                    None, None)
+            continue
+        if spec.kind == "indexation":
+            parsed = parse_indexation(raw, field_name, str(model_path), log)
+            if parsed is not None:
+                scheme.indexations[spec.name] = parsed
+        else:
+            value = parse_parameter(spec, raw, field_name, str(model_path), log, first_year)
+            if value is not None:
+                scheme.numbers[spec.name] = value

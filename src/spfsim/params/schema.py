@@ -1,0 +1,91 @@
+"""The tables an assumption set holds, with their columns, unit kinds and valid ranges."""
+
+from __future__ import annotations
+
+from .tables import ColumnSpec, TableSpec
+
+ASSUMPTION_TABLES: dict[str, TableSpec] = {
+    spec.name: spec
+    for spec in (
+        TableSpec(
+            "population",
+            dims=("age", "sex"),
+            by_year_allowed=False,
+            columns=(ColumnSpec("population", "count", low=0.0,
+                                description="persons at 1 July of the base year"),),
+            description="Base population by single age (100 = 100 and over) and sex.",
+        ),
+        TableSpec(
+            "mortality",
+            dims=("age", "sex"),
+            columns=(ColumnSpec("mx", "rate", low=0.0, high=10.0,
+                                description="central death rate"),),
+            description="Central death rates m(x) by age and sex, optionally by year.",
+        ),
+        TableSpec(
+            "mortality_improvement",
+            dims=("age", "sex"),
+            by_year_allowed=False,
+            required=False,
+            columns=(ColumnSpec("improvement", "growth", low=-0.5, high=0.5,
+                                description="annual rate of decline of m(x)"),),
+            description="Optional: m(x, t) = m(x, t0) (1 - improvement)^(t - t0) beyond the "
+            "last year of the mortality table.",
+        ),
+        TableSpec(
+            "fertility",
+            dims=("age",),
+            full_ages=False,
+            columns=(ColumnSpec("asfr", "fertility", low=0.0, high=1.0,
+                                description="age-specific fertility rate"),),
+            description="Births per woman-year by age of mother (a contiguous age range).",
+        ),
+        TableSpec(
+            "sex_ratio_at_birth",
+            dims=(),
+            columns=(ColumnSpec("srb", "sex_ratio", low=0.8, high=1.3,
+                                description="male births per female birth"),),
+            description="Sex ratio at birth, one row, or one row per year.",
+        ),
+        TableSpec(
+            "migration",
+            dims=("age", "sex"),
+            required=False,
+            columns=(ColumnSpec("net_migration", "count",
+                                description="net migrants during the year, by age at 1 July"),),
+            description="Optional: net migration by age and sex (absent = closed population).",
+        ),
+        TableSpec(
+            "economy",
+            dims=("year",),
+            columns=(
+                ColumnSpec("inflation", "growth", low=-0.5, high=10.0,
+                           description="consumer price growth during the year"),
+                ColumnSpec("real_wage_growth", "growth", low=-0.5, high=1.0,
+                           description="growth of average real earnings (and of real GDP "
+                           "per employed person)"),
+                ColumnSpec("interest_rate", "growth", low=-0.5, high=10.0,
+                           description="nominal return on reserves"),
+            ),
+            description="Macroeconomic paths, one row per year.",
+        ),
+        TableSpec(
+            "labour",
+            dims=("age", "sex"),
+            full_ages=False,
+            columns=(
+                ColumnSpec("participation", "ratio", low=0.0, high=1.0,
+                           description="labour force / population"),
+                ColumnSpec("unemployment", "ratio", low=0.0, high=1.0,
+                           description="unemployed / labour force"),
+                ColumnSpec("coverage", "ratio", low=0.0, high=1.0,
+                           description="contributors / employed (contributory coverage)"),
+                ColumnSpec("relative_earnings", "relative", low=0.0,
+                           description="earnings at this age and sex relative to the average"),
+            ),
+            description="Labour force participation, unemployment, contributory coverage "
+            "and the earnings profile by age and sex, optionally by year; ages outside the "
+            "given range have no labour activity.",
+        ),
+    )
+}

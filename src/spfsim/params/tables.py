@@ -1,0 +1,319 @@
+"""Assumption tables: CSV files in long format, validated and compiled to dense arrays.
+
+A table has one column per dimension (``year``, ``age``, ``sex``) and one per value. Every
+cell is checked (type, finiteness, range after unit conversion), every combination of the
+dimensions must appear exactly once, and every problem is logged with file, field, line and
+value, so that loading reports all of them at once.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ProblemLog
+from .units import UNITS, canonical_unit, units_of_kind
+
+MAX_AGE = 100  # the last age group is open: 100 and over
+AGES = np.arange(MAX_AGE + 1)
+SEXES = ("male", "female")
+MAX_PROBLEMS_PER_FILE = 50  # beyond this a file is hopeless; say how many more there were
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """A value column: its unit kind and the valid range in canonical units."""
+
+    name: str
+    kind: str
+    low: float = -math.inf
+    high: float = math.inf
+    low_open: bool = False  # True: value must be > low rather than >= low
+    description: str = ""
+
+    def check(self, value: float) -> str | None:
+        """Why ``value`` (canonical units) is out of range, or None when it is fine."""
+        if not math.isfinite(value):
+            return "must be a finite number"
+        if value < self.low or (self.low_open and value == self.low):
+            sign = ">" if self.low_open else ">="
+            return f"must be {sign} {self.low:g}"
+        if value > self.high:
+            return f"must be <= {self.high:g}"
+        return None
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """What a table must contain.
+
+    ``dims`` are the dimensions that must be present; ``year`` may additionally be present
+    when ``by_year_allowed`` (a table without a year column holds for every year).
+    ``full_ages``: every age 0..100 must appear; otherwise a contiguous range of ages is
+    accepted and ages outside it take the value 0.
+    """
+
+    name: str
+    dims: tuple[str, ...]
+    columns: tuple[ColumnSpec, ...]
+    by_year_allowed: bool = True
+    full_ages: bool = True
+    required: bool = True
+    description: str = ""
+
+
+@dataclass
+class Table:
+    """A validated table: ``values[col]`` arrays over ``dims`` (year, age, sex order)."""
+
+    name: str
+    file: Path
+    dims: tuple[str, ...]
+    coords: dict[str, np.ndarray]
+    values: dict[str, np.ndarray] = field(default_factory=dict)
+    units: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def by_year(self) -> bool:
+        return "year" in self.dims
+
+
+def _parse_int(text: str) -> int | None:
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() else None
+
+
+def _parse_float(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+class _FileLog:
+    """Caps the number of problems reported for one file and counts the rest."""
+
+    def __init__(self, log: ProblemLog, file: Path):
+        self.log, self.file, self.count = log, file, 0
+
+    def add(self, field_name: str, message: str, row: int | None = None, value=None) -> None:
+        self.count += 1
+        if self.count <= MAX_PROBLEMS_PER_FILE:
+            self.log.add(self.file, field_name, message, row, value)
+
+    def close(self) -> None:
+        extra = self.count - MAX_PROBLEMS_PER_FILE
+        if extra > 0:
+            self.log.add(self.file, "*", f"{extra} further problems not listed")
+
+
+def resolve_units(
+    spec: TableSpec, declared: dict[str, object], file: Path, log: ProblemLog
+) -> dict[str, float]:
+    """Conversion factor of each value column from its declared unit to the canonical unit."""
+    factors = {}
+    known_columns = {c.name for c in spec.columns}
+    for name in declared:
+        if name not in known_columns:
+            log.add(file, f"units.{name}", f"no such value column in table '{spec.name}'", None,
+                    declared[name])
+    for column in spec.columns:
+        unit = declared.get(column.name, canonical_unit(column.kind))
+        if not isinstance(unit, str) or unit not in UNITS:
+            log.add(file, f"units.{column.name}",
+                    f"unknown unit; known units for this column: {units_of_kind(column.kind)}",
+                    None, unit)
+            continue
+        if UNITS[unit].kind != column.kind:
+            log.add(file, f"units.{column.name}",
+                    f"unit of the wrong kind; expected one of {units_of_kind(column.kind)}",
+                    None, unit)
+            continue
+        factors[column.name] = UNITS[unit].factor
+    return factors
+
+
+def read_table(
+    spec: TableSpec,
+    path: Path,
+    log: ProblemLog,
+    units: dict[str, object] | None = None,
+    display_path: str | None = None,
+) -> Table | None:
+    """Read and validate one CSV table; log every problem; return None if it is unusable."""
+    shown = Path(display_path) if display_path else path
+    flog = _FileLog(log, shown)
+    factors = resolve_units(spec, units or {}, shown, log)
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.reader(handle))
+    except FileNotFoundError:
+        log.add(shown, "file", f"table '{spec.name}' not found", None, str(path))
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        log.add(shown, "file", f"cannot read table '{spec.name}': {exc}", None, str(path))
+        return None
+    if not rows:
+        log.add(shown, "file", "the file is empty; expected a header row", None, None)
+        return None
+    table = _parse_rows(spec, rows, shown, flog, factors)
+    flog.close()
+    return table
+
+
+def _parse_rows(spec, rows, shown, flog, factors) -> Table | None:
+    header = [h.strip() for h in rows[0]]
+    value_names = [c.name for c in spec.columns]
+    dims = [d for d in ("year", "age", "sex") if d in header or d in spec.dims]
+    if "year" in dims and not spec.by_year_allowed:
+        flog.add("year", "this table takes no year column", 1, "year")
+        return None
+    expected = set(dims) | set(value_names)
+    for name in header:
+        if name not in expected:
+            flog.add(name, f"unexpected column; expected columns: {sorted(expected)}", 1, name)
+    missing = [name for name in [*dims, *value_names] if name not in header]
+    for name in missing:
+        flog.add(name, "required column is missing", 1, None)
+    if missing or len(set(header)) != len(header):
+        if len(set(header)) != len(header):
+            flog.add("header", "a column name appears twice", 1, ",".join(header))
+        return None
+    position = {name: header.index(name) for name in header}
+
+    records: dict[tuple, tuple[int, list[float]]] = {}
+    ok = True
+    for line, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue  # blank line
+        if len(row) != len(header):
+            flog.add("row", f"has {len(row)} cells, header has {len(header)}", line, ",".join(row))
+            ok = False
+            continue
+        key = _parse_key(dims, row, position, line, flog)
+        vals = _parse_values(spec, row, position, line, flog, factors)
+        if key is None or vals is None:
+            ok = False
+            continue
+        if key in records:
+            first = records[key][0]
+            flog.add(",".join(dims), f"duplicate entry; first given on line {first}", line,
+                     dict(zip(dims, key, strict=True)))
+            ok = False
+            continue
+        records[key] = (line, vals)
+    if not records:
+        flog.add("file", "the table has no data rows", None, None)
+        return None
+    if not ok:
+        return None
+    return _to_dense(spec, dims, records, shown, flog)
+
+
+def _parse_key(dims, row, position, line, flog) -> tuple | None:
+    key = []
+    for dim in dims:
+        text = row[position[dim]].strip()
+        if dim == "sex":
+            value = text.lower()
+            if value not in SEXES:
+                flog.add("sex", "must be 'male' or 'female'", line, text)
+                return None
+        else:
+            value = _parse_int(text)
+            if value is None:
+                flog.add(dim, "must be a whole number", line, text)
+                return None
+            if dim == "age" and not 0 <= value <= MAX_AGE:
+                flog.add("age", f"must be between 0 and {MAX_AGE} (the open group)", line, text)
+                return None
+        key.append(value)
+    return tuple(key)
+
+
+def _parse_values(spec, row, position, line, flog, factors) -> list[float] | None:
+    values, ok = [], True
+    for column in spec.columns:
+        text = row[position[column.name]].strip()
+        number = _parse_float(text)
+        if number is None:
+            flog.add(column.name, "must be a number", line, text)
+            ok = False
+            continue
+        number *= factors.get(column.name, 1.0)
+        reason = column.check(number)
+        if reason:
+            flog.add(column.name, reason, line, text)
+            ok = False
+        values.append(number)
+    return values if ok else None
+
+
+def _to_dense(spec, dims, records, shown, flog) -> Table | None:
+    coords: dict[str, np.ndarray] = {}
+    for i, dim in enumerate(dims):
+        present = sorted({key[i] for key in records})
+        if dim == "sex":
+            coords[dim] = np.array(SEXES)
+            absent = [s for s in SEXES if s not in present]
+            if absent:
+                flog.add("sex", "missing sex in the table", None, absent[0])
+                return None
+        elif dim == "year":
+            gaps = sorted(set(range(present[0], present[-1] + 1)) - set(present))
+            if gaps:
+                flog.add("year", f"years are not consecutive: {len(gaps)} missing", None, gaps[0])
+                return None
+            coords[dim] = np.array(present)
+        elif dim == "age":
+            if spec.full_ages:
+                absent = sorted(set(range(MAX_AGE + 1)) - set(present))
+                if absent:
+                    flog.add("age", f"every age 0..{MAX_AGE} is needed; {len(absent)} missing",
+                             None, absent[0])
+                    return None
+            else:
+                gaps = sorted(set(range(present[0], present[-1] + 1)) - set(present))
+                if gaps:
+                    flog.add("age", "ages must form a contiguous range", None, gaps[0])
+                    return None
+            coords[dim] = AGES
+    shape = tuple(len(coords[d]) for d in dims)
+    index = {d: {v: k for k, v in enumerate(coords[d].tolist())} for d in dims}
+    arrays = {c.name: np.zeros(shape) for c in spec.columns}
+    filled = np.zeros(shape, dtype=bool)
+    for key, (_, vals) in records.items():
+        pos = tuple(index[d][k] for d, k in zip(dims, key, strict=True))
+        filled[pos] = True
+        for column, value in zip(spec.columns, vals, strict=True):
+            arrays[column.name][pos] = value
+    if not _complete(spec, dims, coords, filled, records, flog):
+        return None
+    table = Table(spec.name, shown, tuple(dims), coords, arrays)
+    table.units = {c.name: canonical_unit(c.kind) for c in spec.columns}
+    return table
+
+
+def _complete(spec, dims, coords, filled, records, flog) -> bool:
+    """Every combination of dims present (ages outside a partial range count as filled)."""
+    if not spec.full_ages and "age" in dims:
+        ages = sorted({key[dims.index("age")] for key in records})
+        axis = dims.index("age")
+        outside = np.ones(len(AGES), dtype=bool)
+        outside[ages[0] : ages[-1] + 1] = False
+        shape = [1] * len(dims)
+        shape[axis] = len(AGES)
+        filled = filled | outside.reshape(shape)
+    if filled.all():
+        return True
+    where = np.argwhere(~filled)
+    example = {d: coords[d][i].item() for d, i in zip(dims, where[0], strict=True)}
+    flog.add(",".join(dims), f"{len(where)} combinations missing, for example", None, example)
+    return False

@@ -1,0 +1,48 @@
+"""The data flow of one projection: demography -> economy -> engine -> fund -> Dataset."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+import xarray as xr
+
+from . import __version__
+from .checks import assert_identities
+from .demography import project_population
+from .economy import project_economy
+from .engine.cohort import run_schemes
+from .finance import roll_forward
+from .report.dataset import RunInfo, build_dataset
+from .schemes import CONTRIBUTORY, SCHEME_TYPES
+
+if TYPE_CHECKING:
+    from .model import Model
+
+
+def run_projection(model: Model, engine: str, progress: Callable[[str], None]) -> xr.Dataset:
+    """Project ``model`` with ``engine``; assert the accounting identities."""
+    a = model.assumptions
+    progress(f"population {a.years[0]}-{a.years[-1]}")
+    demo = project_population(a.years, a.base_population, a.mx, a.asfr, a.srb, a.net_migration)
+    progress("economy and labour force")
+    econ = project_economy(a, demo.population)
+    progress(f"schemes ({engine} engine): " + ", ".join(s.id for s in a.schemes))
+    flows = run_schemes(a, demo, econ)
+    progress("reserve funds")
+    funds = []
+    for f in flows:
+        if f.kind == CONTRIBUTORY:
+            state = f.state_subsidy_rate * f.benefit_expenditure
+        else:  # tax-financed: the budget pays benefits and administration as they fall due
+            state = f.benefit_expenditure + f.admin_expenditure
+        funds.append(roll_forward(f.initial_reserve, f.contribution_income, state,
+                                  f.benefit_expenditure, f.admin_expenditure, a.interest_rate))
+    meta = [{"id": s.id, "name": s.name, "type": s.type, "kind": SCHEME_TYPES[s.type].KIND}
+            for s in a.schemes]
+    info = RunInfo(model.name, model.input.title, model.input.currency, model.input.input_hash,
+                   engine, "none (deterministic)", __version__, str(model.path))
+    ds = build_dataset(a, demo, econ, flows, funds, meta, info)
+    assert_identities(ds, np.array([f.initial_reserve for f in funds]))
+    return ds

@@ -1,0 +1,1 @@
+"""Outputs: the results Dataset, netCDF files, the Excel workbook and figures."""

@@ -1,0 +1,141 @@
+"""Assemble the results contract: one xarray.Dataset per projection.
+
+Every variable carries ``units`` and ``long_name``; money is in the model's currency at
+current (nominal) prices; rates are fractions. Dataset attrs say how to reproduce the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from ..demography import DemographicProjection
+from ..economy import EconomicProjection
+from ..engine.flows import SchemeFlows
+from ..finance import FundProjection, depletion_year, paygo_cost_rate, reserve_ratio
+from ..params import AGES, SEXES, Assumptions
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """Provenance written into the Dataset's attrs."""
+
+    model: str
+    title: str
+    currency: str
+    input_hash: str
+    engine: str
+    seed: str
+    version: str
+    model_path: str
+
+
+def _var(dims, data, units, long_name, **extra) -> xr.Variable:
+    return xr.Variable(dims, np.asarray(data), attrs={"units": units, "long_name": long_name,
+                                                      **extra})
+
+
+def build_dataset(assumptions: Assumptions, demo: DemographicProjection,
+                  econ: EconomicProjection, flows: list[SchemeFlows],
+                  funds: list[FundProjection], schemes_meta: list[dict],
+                  info: RunInfo) -> xr.Dataset:
+    """The results-contract Dataset from the projection's parts."""
+    years = assumptions.years
+    money = f"{info.currency} (nominal)"
+    y, yas, yass = ("year",), ("year", "age", "sex"), ("year", "age", "sex", "scheme")
+    ys = ("year", "scheme")
+
+    def stack(attr, source=flows):
+        return np.stack([getattr(f, attr) for f in source], axis=-1)
+
+    benefits, admin = stack("benefit_expenditure"), stack("admin_expenditure")
+    reserve = stack("reserve", funds)
+    insured = stack("insured_earnings")
+    new_count, new_amount = stack("new_beneficiaries"), stack("new_benefit_amount")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        average_new = np.where(new_count > 0, new_amount / new_count, np.nan)
+    data = {
+        "population": _var(yas, demo.population, "persons",
+                           "population at 1 July"),
+        "births": _var(("year", "sex"), demo.births, "persons",
+                       "live births from 1 July of year to 1 July of year+1"),
+        "deaths": _var(yas, demo.deaths, "persons",
+                       "deaths from 1 July of year to 1 July of year+1, by age at the end"),
+        "net_migration": _var(yas, demo.net_migration, "persons",
+                              "net migrants from 1 July of year to 1 July of year+1, by age "
+                              "at the end"),
+        "life_expectancy": _var(("year", "sex"), demo.life_expectancy, "years",
+                                "period life expectancy at birth"),
+        "labour_force": _var(yas, econ.labour_force, "persons", "labour force"),
+        "employed": _var(yas, econ.employed, "persons", "employed persons"),
+        "gdp": _var(y, econ.gdp, money, "gross domestic product"),
+        "average_earnings": _var(y, econ.average_earnings, f"{money} per year",
+                                 "average annual earnings of covered workers (base profile)"),
+        "price_index": _var(y, econ.price_index, "1", "consumer price index (base year = 1)"),
+        "wage_index": _var(y, econ.wage_index, "1", "average earnings index (base year = 1)"),
+        "interest_rate": _var(y, econ.interest_rate, "fraction per year",
+                              "nominal return on reserves"),
+        "contributors": _var(yass, stack("contributors"), "persons",
+                             "persons contributing during the year"),
+        "beneficiaries": _var(yass, stack("beneficiaries"), "persons",
+                              "persons receiving a benefit"),
+        "new_beneficiaries": _var(("year", "sex", "scheme"), new_count, "persons",
+                                  "benefits awarded during the year"),
+        "average_new_benefit": _var(("year", "sex", "scheme"), average_new,
+                                    f"{money} per year", "average annual amount of new awards"),
+        "insured_earnings": _var(ys, insured, f"{money} per year",
+                                 "insured (contributory) earnings"),
+        "contribution_income": _var(ys, stack("contribution_income"), f"{money} per year",
+                                    "contribution income"),
+        "state_transfer": _var(ys, stack("state_transfer", funds), f"{money} per year",
+                               "transfers from the state budget"),
+        "investment_income": _var(ys, stack("investment_income", funds), f"{money} per year",
+                                  "investment income of the reserve"),
+        "benefit_expenditure": _var(ys, benefits, f"{money} per year", "benefit expenditure"),
+        "admin_expenditure": _var(ys, admin, f"{money} per year",
+                                  "administrative expenditure"),
+        "reserve": _var(ys, reserve, money, "reserve at the end of the year"),
+        "paygo_cost_rate": _var(ys, paygo_cost_rate(benefits, admin, insured), "fraction",
+                                "PAYG cost rate: (benefits + administration) / insured "
+                                "earnings"),
+        "reserve_ratio": _var(ys, reserve_ratio(reserve, benefits, admin), "fraction",
+                              "reserve at end of year / expenditure of the year (years of "
+                              "expenditure)"),
+        "cost_to_gdp": _var(ys, (benefits + admin) / econ.gdp[:, None], "fraction",
+                            "benefit and administrative expenditure / GDP"),
+        "depletion_year": _var(("scheme",), [depletion_year(years, f.reserve) for f in funds],
+                               "calendar year",
+                               "first year with a negative end-of-year reserve (NaN: none "
+                               "within the horizon or no fund)"),
+    }
+    coords = {
+        "year": ("year", years.astype("int64"), {"long_name": "calendar year"}),
+        "age": ("age", AGES.astype("int64"),
+                {"long_name": "age in completed years at 1 July", "units": "years",
+                 "note": "100 is the open group 100 and over"}),
+        "sex": ("sex", np.array(SEXES, dtype=object)),
+        "scheme": ("scheme", np.array([m["id"] for m in schemes_meta], dtype=object)),
+        "scheme_name": ("scheme", np.array([m["name"] for m in schemes_meta], dtype=object)),
+        "scheme_type": ("scheme", np.array([m["type"] for m in schemes_meta], dtype=object)),
+        "scheme_kind": ("scheme", np.array([m["kind"] for m in schemes_meta], dtype=object)),
+    }
+    ds = xr.Dataset(data, coords=coords)
+    ds.attrs = {
+        "title": f"spfsim projection: {info.title}",
+        "model": info.model,
+        "model_path": info.model_path,
+        "spfsim_version": info.version,
+        "input_hash": f"sha256:{info.input_hash}",
+        "engine": info.engine,
+        "seed": info.seed,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "base_year": int(years[0]),
+        "end_year": int(years[-1]),
+        "currency": info.currency,
+        "price_basis": "nominal (current prices)",
+        "Conventions": "CF-1.10",
+    }
+    return ds

@@ -1,0 +1,42 @@
+"""What every scheme type declares, and rules shared by several types."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from ..params.dated import ParamSpec
+
+CONTRIBUTORY = "contributory"
+NON_CONTRIBUTORY = "non_contributory"
+
+
+class SchemeType:
+    """A scheme type: its parameters (with units and references) and its financing kind.
+
+    Subclasses hold no state; the engines read ``PARAMETERS`` and call the module-level rule
+    functions, so that the cohort and micro engines share one set of rules.
+    """
+
+    NAME: ClassVar[str]
+    KIND: ClassVar[str]
+    DESCRIPTION: ClassVar[str]
+    REFERENCE: ClassVar[str]
+    PARAMETERS: ClassVar[dict[str, ParamSpec]]
+
+
+def params(*specs: ParamSpec) -> dict[str, ParamSpec]:
+    return {spec.name: spec for spec in specs}
+
+
+ADMIN_COST_RATE = ParamSpec(
+    "admin_cost_rate", "fraction of benefit expenditure",
+    "Administrative expenditure as a share of benefit expenditure (ILO costing practice: "
+    "state it explicitly, typically 0.05-0.15 of transfers).",
+    low=0.0, high=1.0, default=0.0, reference="ILC 2021 para. 15(e)")
+
+
+def admin_expenditure(rate: np.ndarray | float, benefits: np.ndarray | float) -> np.ndarray:
+    """Administrative expenditure = rate x benefit expenditure (currency)."""
+    return np.asarray(rate) * np.asarray(benefits)

@@ -1,0 +1,78 @@
+"""Contributory defined-benefit old-age pension (social insurance).
+
+Benefit at award: pension = max(accrual_rate x sum of revalued insured earnings, minimum),
+i.e. accrual rate x credited years x career-average revalued earnings, the formula of ILO
+Convention No. 128 style schemes and of ILO/PENSIONS; paid from the retirement age by sex to
+those with at least the minimum credited service, indexed in payment. Serves R202 para. 9(1)
+(social insurance as one of the scheme types delivering the guarantees) and ILC 2021
+para. 15(b), (e), (f) (contributory financing, actuarial soundness, contribution shares).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..params.dated import ParamSpec
+from .base import ADMIN_COST_RATE, CONTRIBUTORY, SchemeType, params
+
+
+def contributions(rate: np.ndarray | float, insured_earnings: np.ndarray) -> np.ndarray:
+    """Contribution income = contribution rate x insured earnings (currency per year)."""
+    return np.asarray(rate) * insured_earnings
+
+
+def is_eligible(age, retirement_age, service, minimum_service) -> np.ndarray:
+    """Entitled to an old-age pension: at or above retirement age with enough service."""
+    return (np.asarray(age) >= retirement_age) & (np.asarray(service) >= minimum_service)
+
+
+def pension_at_award(accrual_rate, credited_earnings, minimum) -> np.ndarray:
+    """Annual pension at award (currency per year).
+
+    ``credited_earnings`` is the sum over credited years of insured earnings revalued to the
+    award year (= credited years x career-average revalued earnings).
+    """
+    return np.maximum(np.asarray(accrual_rate) * credited_earnings, minimum)
+
+
+def pension_in_payment(previous, index_growth, minimum) -> np.ndarray:
+    """Last year's pension indexed by this year's growth, never below this year's minimum."""
+    return np.maximum(np.asarray(previous) * (1.0 + index_growth), minimum)
+
+
+class DBOldAgePension(SchemeType):
+    NAME = "db_old_age_pension"
+    KIND = CONTRIBUTORY
+    DESCRIPTION = "Contributory defined-benefit old-age pension with a minimum pension."
+    REFERENCE = "R202 para. 9(1); ILC 2021 para. 15(b), (e), (f)"
+    PARAMETERS = params(
+        ParamSpec("contribution_rate", "fraction of insured earnings",
+                  "Total contribution rate (worker + employer) on insured earnings.",
+                  low=0.0, high=1.0, reference="ILC 2021 para. 15(f)"),
+        ParamSpec("accrual_rate", "fraction of reference earnings per credited year",
+                  "Pension per credited year as a share of career-average revalued earnings.",
+                  low=0.0, high=0.1),
+        ParamSpec("minimum_service", "years", "Credited years needed for a pension.",
+                  low=0, high=60, integer=True),
+        ParamSpec("retirement_age", "years of age", "Pensionable age, by sex.",
+                  low=30, high=99, integer=True, by_sex=True),
+        ParamSpec("minimum_pension", "currency per year",
+                  "Floor of the pension at award and in payment; may be indexed.",
+                  low=0.0, indexable=True, reference="R202 para. 8(b)"),
+        ParamSpec("pension_indexation", "index", "Indexation of pensions in payment.",
+                  kind="indexation", default="prices"),
+        ParamSpec("earnings_revaluation", "index",
+                  "Revaluation of past insured earnings up to the award year.",
+                  kind="indexation", default="wages"),
+        ADMIN_COST_RATE,
+        ParamSpec("state_subsidy_rate", "fraction of benefit expenditure",
+                  "State transfer to the fund as a share of benefit expenditure.",
+                  low=0.0, high=1.0, default=0.0, reference="ILC 2021 para. 15(b)"),
+        ParamSpec("initial_reserve", "currency",
+                  "Reserve at the end of the year before the base year.",
+                  low=0.0, default=0.0, dated=False),
+        ParamSpec("start_year", "calendar year",
+                  "Year contributions began: the base year's credited service and pensions "
+                  "are built from contributions since then (at base-year rates).",
+                  low=1850, high=2300, integer=True, dated=False),
+    )
