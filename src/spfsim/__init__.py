@@ -18,8 +18,8 @@ try:
 except _metadata.PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0+unknown"
 
-from .errors import AssumptionError, ProjectionError, SpfsimError  # noqa: E402
-from .model import Model, default_model_path, load_model  # noqa: E402
+from .errors import AssumptionError, ProjectionError, SpfsimError
+from .model import Model, default_model_path, load_model
 
 __all__ = [
     "AssumptionError",

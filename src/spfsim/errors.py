@@ -7,7 +7,7 @@ problems at once and never a traceback from library internals.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,6 +77,13 @@ class ProblemLog:
 
     def __iter__(self) -> Iterator[Problem]:
         return iter(self._problems)
+
+    def locate_rows(self, file: str | Path, line_of: Callable[[str], int | None]) -> None:
+        """Fill in the line number of problems in ``file`` that have none, by field name."""
+        for i, p in enumerate(self._problems):
+            if p.file == str(file) and p.row is None:
+                self._problems[i] = Problem(p.file, p.field, p.message, line_of(p.field),
+                                            p.value)
 
     def raise_if_any(self) -> None:
         if self._problems:

@@ -77,7 +77,7 @@ class LifeTable:
     @classmethod
     def _complete(cls, mx, qx, ax) -> LifeTable:
         px = 1.0 - qx
-        lx = np.concatenate([np.ones(qx.shape[:-1] + (1,)), np.cumprod(px, axis=-1)[..., :-1]],
+        lx = np.concatenate([np.ones((*qx.shape[:-1], 1)), np.cumprod(px, axis=-1)[..., :-1]],
                             axis=-1)
         dx = lx * qx
         Lx = lx - (1.0 - ax) * dx

@@ -25,7 +25,7 @@ import numpy as np
 from ..demography import DemographicProjection
 from ..economy import EconomicProjection
 from ..params import AGES, Assumptions, CompiledScheme
-from ..schemes import CONTRIBUTORY, NON_CONTRIBUTORY, SCHEME_TYPES
+from ..schemes import CONTRIBUTORY, NON_CONTRIBUTORY
 from ..schemes import db_pension as dbp
 from ..schemes import universal as ub
 from ..schemes.base import admin_expenditure
@@ -135,7 +135,7 @@ def _density(econ: EconomicProjection, population: np.ndarray) -> np.ndarray:
 def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
                    demo: DemographicProjection, econ: EconomicProjection) -> SchemeFlows:
     """Expected contributors, pensioners and cash flows of a DB old-age pension."""
-    years, n = assumptions.years, assumptions.n_years
+    n = assumptions.n_years
     density = _density(econ, demo.population)
     nxt = np.minimum(np.arange(n) + 1, n - 1)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -222,8 +222,6 @@ def run_universal(scheme: CompiledScheme, assumptions: Assumptions,
 
 
 RUNNERS = {"db_old_age_pension": run_db_pension, "universal_benefit": run_universal}
-assert set(RUNNERS) == set(SCHEME_TYPES), "every scheme type needs a cohort runner"
-assert NON_CONTRIBUTORY  # re-exported kind used by callers
 
 
 def run_schemes(assumptions: Assumptions, demo: DemographicProjection,

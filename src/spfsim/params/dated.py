@@ -84,6 +84,11 @@ class DatedValue:
     values: dict[int, float]
     indexation: Indexation = field(default_factory=Indexation)
 
+    def at(self, year: int) -> float:
+        """The value given for ``year`` before any indexation (the step function)."""
+        effective = [e for e in self.values if e <= year]
+        return self.values[max(effective) if effective else min(self.values)]
+
     def compile(self, years: np.ndarray, series_growth: dict[str, np.ndarray]) -> np.ndarray:
         """Per-year array; uprated by the indexation from each effective year.
 

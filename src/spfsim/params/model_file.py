@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,7 +72,10 @@ def _read_toml(path: Path, log: ProblemLog) -> dict | None:
     except FileNotFoundError:
         log.add(path, "file", "file not found", None, str(path))
     except tomllib.TOMLDecodeError as exc:
-        log.add(path, "syntax", f"not valid TOML: {exc}", getattr(exc, "lineno", None), None)
+        # Python < 3.14 gives the position only in the message: "(at line 4, column 13)"
+        found = re.search(r"at line (\d+)", str(exc))
+        log.add(path, "syntax", f"not valid TOML: {exc}", int(found.group(1)) if found else None,
+                None)
     except (OSError, UnicodeDecodeError) as exc:
         log.add(path, "file", f"cannot read: {exc}", None, str(path))
     return None
@@ -149,9 +153,46 @@ def read_model(model_dir: Path | str) -> ModelInput:
         if key not in ("model", "economy", "schemes"):
             log.add(model_path, key, "unknown section; expected [model], [economy], [[schemes]]",
                     None, key)
+    log.locate_rows(model_path, toml_line_finder(model_path))
     log.raise_if_any()
     return ModelInput(model_dir.resolve(), name, title, base_year, end_year, currency, gdp,
                       earnings, tables, schemes, assumption_meta, files, data)
+
+
+def toml_line_finder(path: Path) -> Callable[[str], int | None]:
+    """Line number of a dotted field in a TOML file, found by its last key (best effort).
+
+    For ``schemes.<id>.…`` fields the search starts at the line declaring ``id = "<id>"``,
+    so that a parameter is found in its own scheme's section.
+    """
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return lambda _field: None
+
+    def first_match(pattern: re.Pattern, start: int = 0) -> int | None:
+        return next((i for i in range(start, len(lines)) if pattern.match(lines[i])), None)
+
+    def line_of(field_name: str) -> int | None:
+        parts = [re.sub(r"\[\d+\]$", "", p) for p in field_name.split(".")]
+        parts = [p for p in parts if p and not p.isdigit()]
+        if not parts:
+            return None
+        start = 0
+        if len(parts) > 1 and parts[0] == "schemes":
+            found = first_match(re.compile(rf"^\s*id\s*=\s*[\"']{re.escape(parts[1])}[\"']"))
+            start = found or 0
+        elif len(parts) > 1:
+            section = re.escape(f"{parts[0]}.{parts[1]}")
+            start = first_match(re.compile(rf"^\s*\[\s*{section}\s*\]")) or 0
+        for key in reversed(parts):  # the most specific key that appears on a line
+            found = first_match(re.compile(rf"^\s*(\[+\s*)?{re.escape(key)}\s*(=|\]|\.)"),
+                                start)
+            if found is not None:
+                return found + 1
+        return start + 1 if start else None
+
+    return line_of
 
 
 def _positive(table: dict, key: str, file: Path, log: ProblemLog) -> float | None:
@@ -189,10 +230,11 @@ def _read_assumption_set(set_dir: Path, tables: dict, files: list, log: ProblemL
         if file_name is None or units is None:
             continue
         path = set_dir / file_name
-        table = read_table(spec, path, log, units)
+        table = read_table(spec, path, log, units, units_file=header_path)
         if table is not None:
             tables[spec.name] = table
             files.append(path)
+    log.locate_rows(header_path, toml_line_finder(header_path))
     return header.get("assumption_set", {})
 
 
@@ -247,15 +289,17 @@ def _read_schemes(data, model_path, scheme_types, base_year, log) -> list[Scheme
                 log.add(model_path, f"{where}.{key}", "unknown entry; scheme parameters go "
                         "under 'parameters'", None, key)
         params = _get(raw, "parameters", dict, model_path, where, log, default={}) or {}
-        _parse_scheme_params(scheme, params, scheme_types[type_name].PARAMETERS, model_path,
-                             where, base_year, log)
+        _parse_scheme_params(scheme, params, scheme_types[type_name], model_path, where,
+                             base_year, log)
         schemes.append(scheme)
     if raw_schemes == []:
         log.add(model_path, "schemes", "the model defines no scheme", None, None)
     return schemes
 
 
-def _parse_scheme_params(scheme, params, specs, model_path, where, base_year, log) -> None:
+def _parse_scheme_params(scheme, params, scheme_type, model_path, where, base_year,
+                         log) -> None:
+    specs = scheme_type.PARAMETERS
     first_year = base_year if isinstance(base_year, int) else FIRST_YEAR
     for key in params:
         if key not in specs:
@@ -277,3 +321,5 @@ def _parse_scheme_params(scheme, params, specs, model_path, where, base_year, lo
             value = parse_parameter(spec, raw, field_name, str(model_path), log, first_year)
             if value is not None:
                 scheme.numbers[spec.name] = value
+    for name, message, value in scheme_type.cross_check(scheme.numbers):
+        log.add(model_path, f"{where}.parameters.{name}", message, None, value)

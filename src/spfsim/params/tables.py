@@ -122,17 +122,17 @@ def resolve_units(
     known_columns = {c.name for c in spec.columns}
     for name in declared:
         if name not in known_columns:
-            log.add(file, f"units.{name}", f"no such value column in table '{spec.name}'", None,
-                    declared[name])
+            log.add(file, f"tables.{spec.name}.units.{name}",
+                    f"no such value column in table '{spec.name}'", None, declared[name])
     for column in spec.columns:
         unit = declared.get(column.name, canonical_unit(column.kind))
         if not isinstance(unit, str) or unit not in UNITS:
-            log.add(file, f"units.{column.name}",
+            log.add(file, f"tables.{spec.name}.units.{column.name}",
                     f"unknown unit; known units for this column: {units_of_kind(column.kind)}",
                     None, unit)
             continue
         if UNITS[unit].kind != column.kind:
-            log.add(file, f"units.{column.name}",
+            log.add(file, f"tables.{spec.name}.units.{column.name}",
                     f"unit of the wrong kind; expected one of {units_of_kind(column.kind)}",
                     None, unit)
             continue
@@ -145,12 +145,16 @@ def read_table(
     path: Path,
     log: ProblemLog,
     units: dict[str, object] | None = None,
-    display_path: str | None = None,
+    units_file: Path | None = None,
 ) -> Table | None:
-    """Read and validate one CSV table; log every problem; return None if it is unusable."""
-    shown = Path(display_path) if display_path else path
+    """Read and validate one CSV table; log every problem; return None if it is unusable.
+
+    ``units`` are the declared units of the value columns, given in ``units_file`` (the
+    assumption set's header), which is where unit problems are reported.
+    """
+    shown = path
     flog = _FileLog(log, shown)
-    factors = resolve_units(spec, units or {}, shown, log)
+    factors = resolve_units(spec, units or {}, units_file or shown, log)
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             rows = list(csv.reader(handle))

@@ -55,6 +55,7 @@ def build_dataset(assumptions: Assumptions, demo: DemographicProjection,
     reserve = stack("reserve", funds)
     insured = stack("insured_earnings")
     new_count, new_amount = stack("new_beneficiaries"), stack("new_benefit_amount")
+    funded = np.array([m["kind"] == "contributory" for m in schemes_meta])[None, :]
     with np.errstate(divide="ignore", invalid="ignore"):
         average_new = np.where(new_count > 0, new_amount / new_count, np.nan)
     data = {
@@ -101,9 +102,10 @@ def build_dataset(assumptions: Assumptions, demo: DemographicProjection,
         "paygo_cost_rate": _var(ys, paygo_cost_rate(benefits, admin, insured), "fraction",
                                 "PAYG cost rate: (benefits + administration) / insured "
                                 "earnings"),
-        "reserve_ratio": _var(ys, reserve_ratio(reserve, benefits, admin), "fraction",
+        "reserve_ratio": _var(ys, np.where(funded, reserve_ratio(reserve, benefits, admin),
+                                           np.nan), "fraction",
                               "reserve at end of year / expenditure of the year (years of "
-                              "expenditure)"),
+                              "expenditure); NaN for schemes without a fund"),
         "cost_to_gdp": _var(ys, (benefits + admin) / econ.gdp[:, None], "fraction",
                             "benefit and administrative expenditure / GDP"),
         "depletion_year": _var(("scheme",), [depletion_year(years, f.reserve) for f in funds],

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..params.dated import ParamSpec
+from ..params.dated import DatedValue, ParamSpec
 
 CONTRIBUTORY = "contributory"
 NON_CONTRIBUTORY = "non_contributory"
@@ -24,6 +24,12 @@ class SchemeType:
     DESCRIPTION: ClassVar[str]
     REFERENCE: ClassVar[str]
     PARAMETERS: ClassVar[dict[str, ParamSpec]]
+
+    @classmethod
+    def cross_check(cls, numbers: dict[str, dict[str, DatedValue]]) -> list[tuple[str, str,
+                                                                                 object]]:
+        """Problems that involve several parameters: (parameter, message, value) each."""
+        return []
 
 
 def params(*specs: ParamSpec) -> dict[str, ParamSpec]:

@@ -42,3 +42,14 @@ class UniversalBenefit(SchemeType):
                   low=0.0, high=1.0, default=1.0),
         ADMIN_COST_RATE,
     )
+
+    @classmethod
+    def cross_check(cls, numbers):
+        if "min_age" not in numbers or "max_age" not in numbers:
+            return []
+        low, high = numbers["min_age"]["all"], numbers["max_age"]["all"]
+        for year in sorted(set(low.values) | set(high.values)):
+            if low.at(year) > high.at(year):
+                return [("max_age", f"must be >= min_age {low.at(year):g} (from {year})",
+                         high.at(year))]
+        return []

@@ -1,0 +1,95 @@
+"""Command line: ``spfsim run`` and ``spfsim validate``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .errors import AssumptionError, SpfsimError
+
+DEFAULT_OUT = "spfsim-output"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="spfsim",
+        description="Actuarial projection of social protection systems (ILO R202 floors and "
+        "social insurance).")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = parser.add_subparsers(dest="command")
+    run = sub.add_parser("run", help="project a model and write the dataset, report, figures")
+    run.add_argument("model_dir", nargs="?", default=None,
+                     help="model folder (default: the default model shipped with spfsim)")
+    run.add_argument("--out", default=DEFAULT_OUT,
+                     help=f"output folder (default: ./{DEFAULT_OUT})")
+    run.add_argument("--overwrite", action="store_true",
+                     help="replace existing output files")
+    run.add_argument("--quiet", action="store_true", help="print only the summary")
+    validate = sub.add_parser("validate", help="check a model folder and list every problem")
+    validate.add_argument("model_dir", help="model folder")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``spfsim`` command; returns the exit status."""
+    args = _parser().parse_args(argv)
+    if args.version:
+        from . import __version__
+
+        print(__version__)
+        return 0
+    if args.command is None:
+        _parser().print_help()
+        return 2
+    try:
+        if args.command == "validate":
+            return _validate(args)
+        return _run(args)
+    except AssumptionError as exc:
+        print(f"spfsim: {exc}", file=sys.stderr)
+        return 2
+    except SpfsimError as exc:
+        print(f"spfsim: error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from .model import load_model
+
+    model = load_model(args.model_dir)
+    schemes = ", ".join(f"{s.id} ({s.type})" for s in model.input.schemes)
+    print(f"{model.path}: valid ({model.input.base_year}-{model.input.end_year}; "
+          f"schemes: {schemes})")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .model import load_model
+    from .report.outputs import refuse_existing, write_outputs
+    from .report.summary import summary_lines
+
+    started = time.perf_counter()
+
+    def progress(message: str) -> None:
+        if not args.quiet:
+            print(f"[{time.perf_counter() - started:6.1f}s] {message}", file=sys.stderr,
+                  flush=True)
+
+    progress("loading model " + (args.model_dir or "(default)"))
+    model = load_model(args.model_dir)
+    out = Path(args.out)
+    if not args.overwrite:  # fail before the projection, not after it
+        refuse_existing(out, model.input.base_year, model.input.end_year)
+    ds = model.project(progress=progress)
+    progress(f"writing outputs to {out}")
+    written = write_outputs(model, ds, out, overwrite=args.overwrite)
+    for line in summary_lines(ds):
+        print(line)
+    print(f"  wrote {len(written)} files to {out} in {time.perf_counter() - started:.1f}s")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

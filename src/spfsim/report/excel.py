@@ -1,0 +1,579 @@
+"""The Excel workbook: a summary, one sheet per scheme, population, assumptions and metadata.
+
+Money and persons are written as numbers in the Dataset's units (money: the model's currency,
+at the price basis the Dataset's attrs state); fractions (PAYG cost rate, cost to GDP,
+dependency ratio) are written as fractions with a percent number format, so ``0.12`` shows as
+``12.00%``. The reserve ratio (reserve / expenditure of the year) is shown as a multiple
+(``2.50`` = reserves worth two and a half years of expenditure).
+
+Every text that reaches a cell passes through :func:`neutralise_text`, so text from a model file
+(a scheme named ``=HYPERLINK(...)``) can never become a formula. NaN and infinite values are
+written as empty cells. The file is written atomically (see :mod:`spfsim.report.io`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.chart import LineChart, Reference, Series
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from .io import atomic_write, check_writable
+
+__all__ = ["AssumptionRow", "neutralise_text", "sheet_name_for", "write_workbook"]
+
+#: One row of the assumptions table: (section, name, value, unit, description).
+AssumptionRow = tuple[str, str, object, str, str]
+
+_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+_MAX_CELL_CHARS = 32_767
+_ALLOWED_DIMS = {"year", "age", "sex", "scheme"}
+_FIXED_SHEETS = ("Summary", "Population", "Assumptions", "Metadata")
+
+_FMT_COUNT = "#,##0"
+_FMT_PERCENT = "0.00%"
+_FMT_RATIO = "0.00"
+_FMT_YEAR = "0"
+_FMT_DECIMAL = "#,##0.00"
+
+_BOLD = Font(bold=True)
+_TITLE = Font(bold=True, size=14)
+_HEADING = Font(bold=True, size=12)
+_UNITS = Font(italic=True, color="555555")
+_HEADER_FILL = PatternFill("solid", fgColor="DDE5F0")
+_HEADER_BORDER = Border(bottom=Side(style="thin"))
+
+# Scheme-sheet columns: (header, variable, how to reduce it, format, unit shown or None = attrs).
+_SCHEME_COLUMNS: tuple[tuple[str, str, str, str, str | None], ...] = (
+    ("Contributors", "contributors", "sum", _FMT_COUNT, None),
+    ("Beneficiaries", "beneficiaries", "sum", _FMT_COUNT, None),
+    ("Insured earnings", "insured_earnings", "as_is", _FMT_COUNT, None),
+    ("Contribution income", "contribution_income", "as_is", _FMT_COUNT, None),
+    ("State transfer", "state_transfer", "as_is", _FMT_COUNT, None),
+    ("Investment income", "investment_income", "as_is", _FMT_COUNT, None),
+    ("Benefit expenditure", "benefit_expenditure", "as_is", _FMT_COUNT, None),
+    ("Admin expenditure", "admin_expenditure", "as_is", _FMT_COUNT, None),
+    ("Reserve (end of year)", "reserve", "as_is", _FMT_COUNT, None),
+    ("PAYG cost rate", "paygo_cost_rate", "as_is", _FMT_PERCENT, "% of insured earnings"),
+    ("Reserve ratio", "reserve_ratio", "as_is", _FMT_RATIO, "x annual expenditure"),
+    ("Cost % of GDP", "cost_to_gdp", "as_is", _FMT_PERCENT, "% of GDP"),
+)
+
+_REQUIRED = (
+    "population", "births", "deaths", "net_migration", "life_expectancy",
+    *(c[1] for c in _SCHEME_COLUMNS), "depletion_year",
+)
+
+
+# --------------------------------------------------------------------------- text and cells
+
+
+def neutralise_text(text: str) -> str:
+    """Text made safe for a spreadsheet cell.
+
+    Characters Excel cannot store are removed, and text that a spreadsheet could read as a
+    formula (starting with ``=``, ``+``, ``-``, ``@``, tab, CR or LF) gets a leading single
+    quote, so ``"=HYPERLINK(...)"`` is stored and shown as the text ``'=HYPERLINK(...)``.
+    Text longer than a cell can hold (32,767 characters) is cut.
+    """
+    text = ILLEGAL_CHARACTERS_RE.sub("", str(text))
+    if text.startswith(_FORMULA_TRIGGERS):
+        text = "'" + text
+    return text[:_MAX_CELL_CHARS]
+
+
+def _cell_value(value: object) -> object:
+    """A value openpyxl writes as a constant: numbers, booleans, neutralised text or None."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value if abs(value) < 10**15 else neutralise_text(str(value))
+    if isinstance(value, float):
+        return value if np.isfinite(value) else None
+    if isinstance(value, dt.datetime):
+        return neutralise_text(value.isoformat())
+    if isinstance(value, dt.date):
+        return value
+    return neutralise_text(value if isinstance(value, str) else str(value))
+
+
+def _put(ws: Worksheet, row: int, col: int, value: object, fmt: str | None = None,
+         font: Font | None = None) -> None:
+    cell = ws.cell(row=row, column=col)
+    cell.value = _cell_value(value)
+    if isinstance(cell.value, str):
+        cell.data_type = "s"  # never a formula, whatever the text
+    if fmt is not None:
+        cell.number_format = fmt
+    if font is not None:
+        cell.font = font
+
+
+def _header(ws: Worksheet, row: int, labels: Sequence[str], col: int = 1) -> None:
+    for j, label in enumerate(labels):
+        _put(ws, row, col + j, label, font=_BOLD)
+        cell = ws.cell(row=row, column=col + j)
+        cell.fill = _HEADER_FILL
+        cell.border = _HEADER_BORDER
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def _units_row(ws: Worksheet, row: int, units: Sequence[str], col: int = 1) -> None:
+    for j, unit in enumerate(units):
+        _put(ws, row, col + j, unit, font=_UNITS)
+        ws.cell(row=row, column=col + j).fill = _HEADER_FILL
+
+
+def _fit_columns(ws: Worksheet, skip_rows: int = 0, minimum: float = 8,
+                 maximum: float = 48) -> None:
+    """Column widths from the longest shown value (rows after ``skip_rows``)."""
+    widths: dict[int, float] = {}
+    for row in ws.iter_rows(min_row=skip_rows + 1):
+        for cell in row:
+            value = cell.value
+            if value is None:
+                continue
+            if isinstance(value, bool):
+                n = 5
+            elif isinstance(value, int | float):
+                if "%" in cell.number_format:
+                    n = len(f"{value * 100:,.2f}%")
+                elif cell.number_format == _FMT_YEAR:
+                    n = len(str(value))
+                else:
+                    n = len(f"{value:,.2f}")
+            else:
+                n = max(len(line) for line in str(value).split("\n"))
+            widths[cell.column] = max(widths.get(cell.column, 0), n)
+    for col, n in widths.items():
+        ws.column_dimensions[get_column_letter(col)].width = min(max(n + 2, minimum), maximum)
+
+
+def sheet_name_for(scheme_id: str, taken: Iterable[str] = ()) -> str:
+    """A valid, unique Excel sheet name for a scheme id.
+
+    Characters Excel forbids (``[]:*?/\\`` and control characters) become ``_``, leading and
+    trailing apostrophes are dropped, the name is cut to 31 characters and, if it clashes
+    (case-insensitively) with a name in ``taken`` or a fixed sheet name, suffixed ``~2``, ``~3``...
+    """
+    name = re.sub(r"[\[\]:*?/\\\x00-\x1f\x7f]", "_", str(scheme_id)).strip().strip("'").strip()
+    name = name or "scheme"
+    used = {t.casefold() for t in (*_FIXED_SHEETS, "History", *taken)}
+    candidate, n = name[:31], 1
+    while candidate.casefold() in used:
+        n += 1
+        suffix = f"~{n}"
+        candidate = name[: 31 - len(suffix)] + suffix
+    return candidate
+
+
+# --------------------------------------------------------------------------- dataset access
+
+
+@dataclass(frozen=True)
+class _Scheme:
+    index: int
+    id: str
+    name: str
+    type: str
+    kind: str
+
+    @property
+    def contributory(self) -> bool:
+        return self.kind == "contributory"
+
+
+def _schemes(ds: xr.Dataset) -> list[_Scheme]:
+    if "scheme" not in ds.coords:
+        return []
+    ids = [str(s) for s in ds["scheme"].values]
+
+    def coord(name: str, default: Sequence[str]) -> list[str]:
+        if name in ds.coords and ds[name].dims == ("scheme",):
+            return [str(v) for v in ds[name].values]
+        return list(default)
+
+    names = coord("scheme_name", ids)
+    types = coord("scheme_type", [""] * len(ids))
+    kinds = coord("scheme_kind", [""] * len(ids))
+    return [_Scheme(i, *row) for i, row in enumerate(zip(ids, names, types, kinds, strict=True))]
+
+
+def _check_dataset(ds: xr.Dataset, required: Iterable[str]) -> None:
+    """Raise ValueError for missing variables or dimensions other than year/age/sex/scheme."""
+    missing = [v for v in required if v not in ds.data_vars]
+    if missing:
+        raise ValueError(f"the Dataset lacks variables the report needs: {', '.join(missing)}")
+    if "year" not in ds.dims or ds.sizes["year"] == 0:
+        raise ValueError("the Dataset has no years")
+    extra = sorted(str(d) for d in ds.dims if d not in _ALLOWED_DIMS)
+    if extra:
+        raise ValueError(
+            f"the report takes one projection; select along {', '.join(extra)} first "
+            f"(e.g. ds.sel({extra[0]}=...) or ds.mean({extra[0]!r}))")
+
+
+def _years(ds: xr.Dataset) -> list[int]:
+    return [int(y) for y in ds["year"].values]
+
+
+def key_years(ds: xr.Dataset) -> list[int]:
+    """Base year, base year + 25 (when within the horizon) and end year, without repeats."""
+    years = _years(ds)
+    base, end = years[0], years[-1]
+    wanted = [base, base + 25, end]
+    return sorted({y for y in wanted if y in set(years)})
+
+
+def _total(da: xr.DataArray, keep: Sequence[str]) -> xr.DataArray:
+    """Sum over every dimension not in ``keep`` (NaNs skipped)."""
+    drop = [d for d in da.dims if d not in keep]
+    return da.sum(drop) if drop else da
+
+
+def _attr_units(ds: xr.Dataset, name: str) -> str:
+    return str(ds[name].attrs.get("units", ""))
+
+
+def _population_table(ds: xr.Dataset) -> tuple[list[str], list[str], list[str], np.ndarray]:
+    """Headers, units, formats and a (year, column) array for the Population sheet."""
+    pop = ds["population"]
+    age = ds["age"]
+    sexes = [str(s) for s in ds["sex"].values]
+    total = _total(pop, ("year",))
+    by_sex = _total(pop, ("year", "sex"))
+    young = _total(pop.where(age <= 14, 0.0), ("year",))
+    working = _total(pop.where((age >= 15) & (age <= 64), 0.0), ("year",))
+    old = _total(pop.where(age >= 65, 0.0), ("year",))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dependency = np.where(working.values > 0, old.values / working.values, np.nan)
+    cols: list[tuple[str, str, str, np.ndarray]] = [
+        ("Total population", "persons", _FMT_COUNT, total.values),
+        *((f"{s.capitalize()}", "persons", _FMT_COUNT, by_sex.sel(sex=s).values) for s in sexes),
+        ("Aged 0-14", "persons", _FMT_COUNT, young.values),
+        ("Aged 15-64", "persons", _FMT_COUNT, working.values),
+        ("Aged 65+", "persons", _FMT_COUNT, old.values),
+        ("Old-age dependency ratio (65+ / 15-64)", "%", _FMT_PERCENT, dependency),
+        ("Births", _attr_units(ds, "births"), _FMT_COUNT, _total(ds["births"], ("year",)).values),
+        ("Deaths", _attr_units(ds, "deaths"), _FMT_COUNT, _total(ds["deaths"], ("year",)).values),
+        ("Net migration", _attr_units(ds, "net_migration"), _FMT_COUNT,
+         _total(ds["net_migration"], ("year",)).values),
+        *((f"Life expectancy at birth, {s}", _attr_units(ds, "life_expectancy"), _FMT_DECIMAL,
+           ds["life_expectancy"].sel(sex=s).transpose("year").values) for s in sexes),
+    ]
+    headers = [c[0] for c in cols]
+    units = [c[1] for c in cols]
+    formats = [c[2] for c in cols]
+    table = np.column_stack([np.asarray(c[3], dtype=float) for c in cols])
+    return headers, units, formats, table
+
+
+def _scheme_table(ds: xr.Dataset, scheme: _Scheme) -> tuple[list[str], list[str], list[str],
+                                                              np.ndarray]:
+    headers, units, formats, columns = [], [], [], []
+    for label, var, how, fmt, unit in _SCHEME_COLUMNS:
+        da = ds[var].isel(scheme=scheme.index)
+        da = _total(da, ("year",)) if how == "sum" else da.transpose("year")
+        headers.append(label)
+        units.append(unit if unit is not None else _attr_units(ds, var))
+        formats.append(fmt)
+        columns.append(np.asarray(da.values, dtype=float))
+    return headers, units, formats, np.column_stack(columns)
+
+
+# --------------------------------------------------------------------------- sheets
+
+
+def _title(ws: Worksheet, title: str, subtitle: str = "") -> None:
+    _put(ws, 1, 1, title, font=_TITLE)
+    if subtitle:
+        _put(ws, 2, 1, subtitle, font=_UNITS)
+
+
+def _year_table(ws: Worksheet, years: Sequence[int], headers: Sequence[str],
+                units: Sequence[str], formats: Sequence[str], table: np.ndarray,
+                header_row: int) -> int:
+    """Write Year + columns with a header and a units row; return the first data row."""
+    _header(ws, header_row, ["Year", *headers])
+    _units_row(ws, header_row + 1, ["", *units])
+    first = header_row + 2
+    for i, year in enumerate(years):
+        _put(ws, first + i, 1, year, _FMT_YEAR)
+        for j, fmt in enumerate(formats):
+            _put(ws, first + i, 2 + j, float(table[i, j]), fmt)
+    ws.freeze_panes = ws.cell(row=first, column=2)
+    return first
+
+
+def _line_chart(ws: Worksheet, title: str, y_title: str, y_format: str,
+                series: Sequence[tuple[int, str]], first: int, last: int,
+                anchor: str) -> LineChart:
+    chart = LineChart()
+    chart.title = neutralise_text(title)
+    chart.style = 10
+    chart.height, chart.width = 8.0, 18.0
+    chart.y_axis.title = neutralise_text(y_title)
+    chart.x_axis.title = "Year"
+    chart.y_axis.number_format = y_format
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    for col, label in series:
+        values = Reference(ws, min_col=col, min_row=first, max_row=last)
+        chart.series.append(Series(values, title=neutralise_text(label)))
+    chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
+    ws.add_chart(chart, anchor)
+    return chart
+
+
+def _summary_sheet(ws: Worksheet, ds: xr.Dataset, schemes: list[_Scheme],
+                   sheet_names: dict[str, str]) -> None:
+    attrs = ds.attrs
+    years = _years(ds)
+    shown = key_years(ds)
+    _title(ws, str(attrs.get("title", "spfsim projection")), "Summary of the projection")
+    info = [
+        ("Model", attrs.get("model", "")),
+        ("Base year", years[0]),
+        ("End year", years[-1]),
+        ("Currency", attrs.get("currency", "")),
+        ("Price basis", attrs.get("price_basis", "")),
+        ("spfsim version", attrs.get("spfsim_version", "")),
+        ("Created", attrs.get("created", "")),
+    ]
+    row = 3
+    for key, value in info:
+        _put(ws, row, 1, key, font=_BOLD)
+        _put(ws, row, 2, value, _FMT_YEAR if isinstance(value, int) else None)
+        row += 1
+
+    row += 1
+    _put(ws, row, 1, "Schemes", font=_HEADING)
+    row += 1
+    _header(ws, row, ["Scheme id", "Name", "Type", "Kind", "Depletion year", "Sheet"])
+    row += 1
+    depletion = ds["depletion_year"].values if "depletion_year" in ds else None
+    for s in schemes:
+        year = float(depletion[s.index]) if depletion is not None else float("nan")
+        if np.isfinite(year):
+            shown_depletion: object = int(year)
+        elif s.contributory:
+            shown_depletion = "not within horizon"
+        else:
+            shown_depletion = "n/a (no fund)"
+        for j, value in enumerate((s.id, s.name, s.type, s.kind.replace("_", "-"),
+                                   shown_depletion, sheet_names[s.id])):
+            _put(ws, row, 1 + j, value, _FMT_YEAR if j == 4 else None)
+        row += 1
+    if not schemes:
+        _put(ws, row, 1, "(no schemes in this projection)")
+        row += 1
+
+    row += 1
+    _put(ws, row, 1, "Key figures by scheme", font=_HEADING)
+    row += 1
+    _header(ws, row, ["Scheme id", "Name", "Indicator", "Unit", *map(str, shown)])
+    row += 1
+    indicators = (
+        ("PAYG cost rate", "paygo_cost_rate", "% of insured earnings", _FMT_PERCENT),
+        ("Cost % of GDP", "cost_to_gdp", "% of GDP", _FMT_PERCENT),
+        ("Reserve ratio", "reserve_ratio", "x annual expenditure", _FMT_RATIO),
+    )
+    for s in schemes:
+        for label, var, unit, fmt in indicators:
+            series = ds[var].isel(scheme=s.index).sel(year=shown).values
+            for j, value in enumerate((s.id, s.name, label, unit)):
+                _put(ws, row, 1 + j, value)
+            for j, value in enumerate(series):
+                _put(ws, row, 5 + j, float(value), fmt)
+            row += 1
+
+    row += 1
+    _put(ws, row, 1, "Population", font=_HEADING)
+    row += 1
+    _header(ws, row, ["Indicator", "", "", "Unit", *map(str, shown)])
+    row += 1
+    headers, _, _, table = _population_table(ds)
+    index = {y: i for i, y in enumerate(years)}
+    for label, col, unit, fmt in (("Total population", 0, "persons", _FMT_COUNT),
+                                  ("Old-age dependency ratio (65+ / 15-64)",
+                                   headers.index("Old-age dependency ratio (65+ / 15-64)"),
+                                   "%", _FMT_PERCENT)):
+        _put(ws, row, 1, label)
+        _put(ws, row, 4, unit)
+        for j, year in enumerate(shown):
+            _put(ws, row, 5 + j, float(table[index[year], col]), fmt)
+        row += 1
+    _fit_columns(ws, skip_rows=2)
+    ws.column_dimensions["A"].width = max(ws.column_dimensions["A"].width or 0, 16)
+
+
+def _scheme_sheet(ws: Worksheet, ds: xr.Dataset, scheme: _Scheme) -> None:
+    currency = ds.attrs.get("currency", "")
+    basis = ds.attrs.get("price_basis", "")
+    kind = scheme.kind.replace("_", "-") or "unknown kind"
+    _title(ws, f"{scheme.name} ({scheme.id})",
+           f"{kind} scheme, type {scheme.type}; money in {currency}, {basis}")
+    headers, units, formats, table = _scheme_table(ds, scheme)
+    years = _years(ds)
+    first = _year_table(ws, years, headers, units, formats, table, header_row=3)
+    last = first + len(years) - 1
+    _fit_columns(ws, skip_rows=2, minimum=10, maximum=24)
+    col = {label: 2 + j for j, label in enumerate(headers)}
+    anchor_col = get_column_letter(len(headers) + 3)
+    if scheme.contributory:
+        _line_chart(ws, f"{scheme.name}: PAYG cost rate and cost to GDP", "%", "0.0%",
+                    [(col["PAYG cost rate"], "PAYG cost rate (% of insured earnings)"),
+                     (col["Cost % of GDP"], "Cost (% of GDP)")],
+                    first, last, f"{anchor_col}3")
+        _line_chart(ws, f"{scheme.name}: reserve ratio", "reserve / annual expenditure",
+                    "0.0", [(col["Reserve ratio"], "Reserve ratio")],
+                    first, last, f"{anchor_col}20")
+    else:
+        _line_chart(ws, f"{scheme.name}: cost to GDP", "% of GDP", "0.00%",
+                    [(col["Cost % of GDP"], "Cost (% of GDP)")], first, last, f"{anchor_col}3")
+
+
+def _population_sheet(ws: Worksheet, ds: xr.Dataset) -> None:
+    _title(ws, "Population", "Mid-year population, flows during the year, life expectancy")
+    headers, units, formats, table = _population_table(ds)
+    years = _years(ds)
+    first = _year_table(ws, years, headers, units, formats, table, header_row=3)
+    last = first + len(years) - 1
+    _fit_columns(ws, skip_rows=2, minimum=10, maximum=22)
+    col = {label: 2 + j for j, label in enumerate(headers)}
+    _line_chart(ws, "Population by broad age group", "persons", "#,##0",
+                [(col[h], h) for h in ("Total population", "Aged 0-14", "Aged 15-64",
+                                       "Aged 65+")],
+                first, last, f"{get_column_letter(len(headers) + 3)}3")
+
+
+def _validated_assumptions(rows: Iterable[Sequence[object]]) -> list[tuple[object, ...]]:
+    checked = []
+    for i, row in enumerate(rows):
+        if isinstance(row, str | bytes) or not isinstance(row, Sequence) or len(row) != 5:
+            raise ValueError(
+                f"assumptions_table row {i} must be (section, name, value, unit, description); "
+                f"got {row!r}")
+        checked.append(tuple(row))
+    return checked
+
+
+def _assumptions_sheet(ws: Worksheet, rows: list[tuple[object, ...]] | None) -> None:
+    _title(ws, "Assumptions", "Assumptions used by the projection")
+    if rows is None:
+        _put(ws, 3, 1, "No assumptions table was given when this workbook was written; the model "
+                       "file named in the Metadata sheet (model_path, input_hash) holds them.")
+        ws.column_dimensions["A"].width = 100
+        return
+    _header(ws, 3, ["Section", "Name", "Value", "Unit", "Description"])
+    ws.freeze_panes = "A4"
+    for i, row in enumerate(rows):
+        for j, value in enumerate(row):
+            _put(ws, 4 + i, 1 + j, value)
+            if j == 4:
+                ws.cell(row=4 + i, column=5).alignment = Alignment(wrap_text=True,
+                                                                  vertical="top")
+    if not rows:
+        _put(ws, 4, 1, "(the assumptions table given was empty)")
+    _fit_columns(ws, skip_rows=2, minimum=10, maximum=40)
+    ws.column_dimensions["E"].width = 80
+
+
+def _metadata_sheet(ws: Worksheet, ds: xr.Dataset) -> None:
+    _title(ws, "Metadata", "How this result was produced, and what each variable means")
+    _put(ws, 3, 1, "Dataset attributes", font=_HEADING)
+    _header(ws, 4, ["Key", "Value"])
+    row = 5
+    for key, value in ds.attrs.items():
+        _put(ws, row, 1, str(key))
+        _put(ws, row, 2, value)
+        row += 1
+    row += 1
+    _put(ws, row, 1, "Variables", font=_HEADING)
+    row += 1
+    _header(ws, row, ["Name", "Role", "Dims", "Units", "Long name"])
+    row += 1
+    entries = [(name, "coordinate", ds.coords[name]) for name in ds.coords]
+    entries += [(name, "data variable", ds[name]) for name in ds.data_vars]
+    for name, role, var in entries:
+        values = (str(name), role, ", ".join(map(str, var.dims)),
+                  var.attrs.get("units", ""), var.attrs.get("long_name", ""))
+        for j, value in enumerate(values):
+            _put(ws, row, 1 + j, value)
+        row += 1
+    _fit_columns(ws, skip_rows=2, minimum=10, maximum=70)
+
+
+# --------------------------------------------------------------------------- public entry
+
+
+def build_workbook(ds: xr.Dataset,
+                   assumptions_table: Iterable[Sequence[object]] | None = None) -> Workbook:
+    """The report workbook, in memory (see :func:`write_workbook`)."""
+    _check_dataset(ds, _REQUIRED)
+    rows = None if assumptions_table is None else _validated_assumptions(assumptions_table)
+    schemes = _schemes(ds)
+    sheet_names: dict[str, str] = {}
+    for s in schemes:
+        sheet_names[s.id] = sheet_name_for(s.id, sheet_names.values())
+
+    wb = Workbook()
+    summary = wb.active
+    summary.title = "Summary"
+    _summary_sheet(summary, ds, schemes, sheet_names)
+    for s in schemes:
+        _scheme_sheet(wb.create_sheet(sheet_names[s.id]), ds, s)
+    _population_sheet(wb.create_sheet("Population"), ds)
+    _assumptions_sheet(wb.create_sheet("Assumptions"), rows)
+    _metadata_sheet(wb.create_sheet("Metadata"), ds)
+    wb.properties.creator = "spfsim"
+    wb.properties.title = neutralise_text(str(ds.attrs.get("title", "spfsim projection")))[:250]
+    return wb
+
+
+def write_workbook(ds: xr.Dataset, path: Path | str | os.PathLike[str],
+                   assumptions_table: Iterable[Sequence[object]] | None = None,
+                   overwrite: bool = False) -> Path:
+    """Write the Excel report of one projection to ``path`` (``.xlsx``) atomically.
+
+    Sheets: ``Summary`` (model, horizon, currency, price basis; per scheme its kind, depletion
+    year, PAYG cost rate, cost % of GDP and reserve ratio in the base year, base year + 25
+    when within the horizon, and the end year; total population and old-age dependency ratio),
+    one sheet per scheme named by its id (see :func:`sheet_name_for`) with a yearly table and
+    line charts, ``Population``, ``Assumptions`` and ``Metadata``.
+
+    Units: persons as counts; money in the Dataset's currency and price basis (its
+    ``currency`` and ``price_basis`` attrs) per year, the reserve at the end of the year;
+    PAYG cost rate, cost to GDP and dependency ratio as fractions shown as percentages;
+    reserve ratio as a multiple of the year's expenditure. NaN values are empty cells.
+
+    ``assumptions_table``: rows ``(section, name, value, unit, description)``; ``None`` writes
+    an Assumptions sheet saying that none were given.
+
+    ``ds`` must hold one projection (dims among year, age, sex, scheme; select a scenario or
+    draw first). Raises :class:`~spfsim.errors.OutputExistsError` if ``path`` exists and
+    ``overwrite`` is false, ``ValueError`` for a Dataset or table it cannot report on; in
+    every failure case nothing is written.
+    """
+    (target,) = check_writable(path, overwrite)
+    if target.suffix.lower() != ".xlsx":
+        raise ValueError(f"the workbook path must end in .xlsx: {target}")
+    wb = build_workbook(ds, assumptions_table)
+    return atomic_write(target, lambda tmp: wb.save(tmp), overwrite=overwrite)

@@ -1,0 +1,88 @@
+"""Plain-language summaries of a model and of a projection (CLI, Excel, notebooks)."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from ..schemes import SCHEME_TYPES
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from ..model import Model
+
+AssumptionRow = tuple[str, str, object, str, str]  # section, name, value, unit, description
+
+
+def _format_value(values: dict) -> str:
+    parts = [f"{y}: {v:g}" for y, v in sorted(values.items())]
+    return parts[0].split(": ")[1] if len(parts) == 1 else "; ".join(parts)
+
+
+def describe_assumptions(model: Model) -> list[AssumptionRow]:
+    """The assumptions a projection used, one row each: model settings, tables, parameters."""
+    inp = model.input
+    rows: list[AssumptionRow] = [
+        ("model", "name", inp.name, "", inp.title),
+        ("model", "base_year", inp.base_year, "calendar year", "first projection year"),
+        ("model", "end_year", inp.end_year, "calendar year", "last projection year"),
+        ("model", "currency", inp.currency, "", "currency unit of all amounts"),
+        ("economy", "gdp", inp.gdp, inp.currency, "nominal GDP in the base year"),
+        ("economy", "average_earnings", inp.average_earnings, f"{inp.currency} per year",
+         "average annual earnings of covered workers in the base year"),
+    ]
+    for key in ("name", "title", "source", "licence"):
+        if key in inp.assumption_set:
+            rows.append(("assumption set", key, str(inp.assumption_set[key]), "", ""))
+    for name, table in sorted(inp.tables.items()):
+        dims = ", ".join(table.dims) or "constant"
+        units = "; ".join(f"{c} [{u}]" for c, u in table.units.items())
+        rows.append(("table", name, table.file.name, units, f"by {dims}"))
+    for scheme in inp.schemes:
+        specs = SCHEME_TYPES[scheme.type].PARAMETERS
+        section = f"scheme {scheme.id} ({scheme.type})"
+        for pname, spec in specs.items():
+            if pname in scheme.indexations:
+                value = scheme.indexations[pname].describe()
+            else:
+                by_sex = scheme.numbers[pname]
+                texts = {s: _format_value(v.values) + (
+                    f" indexed by {v.indexation.describe()}" if v.indexation.weights else "")
+                    for s, v in by_sex.items()}
+                same = len(set(texts.values())) == 1
+                value = next(iter(texts.values())) if same else "; ".join(
+                    f"{s}: {t}" for s, t in texts.items())
+            note = spec.description + (f" [{spec.reference}]" if spec.reference else "")
+            rows.append((section, pname, value, spec.unit, note))
+    return rows
+
+
+def _at(da: xr.DataArray, year: int) -> float:
+    return float(da.sel(year=year))
+
+
+def summary_lines(ds: xr.Dataset) -> list[str]:
+    """A short summary of a projection for the end of a command-line run."""
+    base, end = int(ds.attrs["base_year"]), int(ds.attrs["end_year"])
+    pop = ds["population"].sum(("age", "sex"))
+    lines = [
+        f"{ds.attrs.get('title', 'projection')} ({base}-{end}, {ds.attrs.get('engine')} "
+        "engine)",
+        f"  population: {_at(pop, base) / 1e6:,.2f} million in {base}, "
+        f"{_at(pop, end) / 1e6:,.2f} million in {end}",
+    ]
+    for scheme in ds["scheme"].values:
+        s = ds.sel(scheme=scheme)
+        cost = s["cost_to_gdp"]
+        line = (f"  {scheme} ({str(s['scheme_kind'].values).replace('_', '-')}): cost "
+                f"{_at(cost, base):.2%} of GDP in {base}, {_at(cost, end):.2%} in {end}")
+        if s["scheme_kind"] == "contributory":
+            payg = s["paygo_cost_rate"]
+            depletion = float(s["depletion_year"])
+            line += (f"; PAYG cost rate {_at(payg, base):.1%} -> {_at(payg, end):.1%}; "
+                     + ("reserve not depleted by " + str(end) if math.isnan(depletion)
+                        else f"reserve depleted in {int(depletion)}"))
+        lines.append(line)
+    return lines
+
