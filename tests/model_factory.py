@@ -31,6 +31,7 @@ name = "Old-age pension"
 
 [schemes.parameters]
 contribution_rate = 0.10
+contribution_persistence = 0.8
 accrual_rate = 0.02
 minimum_service = 10
 retirement_age = {{ male = 62, female = 60 }}

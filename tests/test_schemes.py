@@ -30,12 +30,12 @@ def test_eligibility():
 
 
 def year_inputs(density, earnings=1000.0, revaluation=0.0, minimum=0.0, min_service=0,
-                accrual=0.02, retirement=60):
+                accrual=0.02, retirement=60, persistence=0.0):
     n_age = 101
     d = np.zeros((n_age, 2))
     d[20:60] = density
     return _YearInputs(
-        density=d, earnings=np.full((n_age, 2), earnings),
+        density=d, persistence=persistence, earnings=np.full((n_age, 2), earnings),
         retirement_age=np.array([retirement, retirement]), minimum_service=min_service,
         accrual_rate=accrual, minimum_pension=minimum, open_weights=np.ones((2, 2)),
         newcomer_share=np.zeros((n_age, 2)), revaluation=revaluation, indexation=0.0)
@@ -81,6 +81,27 @@ def test_service_distribution_is_binomial_not_an_average():
     mean_service = (b * stats.binom.pmf(b, 40, 0.5)).sum() / stats.binom.sf(20, 40, 0.5)
     assert new_amount[60, 0].sum() / new_share[60, 0].sum() == pytest.approx(
         0.02 * 1000 * mean_service, rel=1e-9)
+
+
+def test_full_persistence_splits_insiders_and_outsiders():
+    """persistence = 1, density 0.5 from age 20: half contribute every year (40 years of
+    service), half never do; with 15 years needed exactly half get a pension."""
+    y = year_inputs(density=0.5, min_service=15, persistence=1.0)
+    _, awards = run_cohort(y, 60)
+    new_share, new_amount = awards[-1]
+    assert new_share[60, 0, 40] == pytest.approx(0.5)
+    assert new_share[60, 0].sum() == pytest.approx(0.5)
+    assert new_amount[60, 0].sum() == pytest.approx(0.5 * 0.02 * 40 * 1000)
+
+
+@pytest.mark.parametrize("persistence", [0.0, 0.3, 0.9, 1.0])
+def test_contributing_share_equals_density_whatever_the_persistence(persistence):
+    y = year_inputs(density=0.37, persistence=persistence)
+    state = PensionState()
+    for _ in range(30):
+        state.step(y)
+        np.testing.assert_allclose(state.contributing_share(), y.density, atol=1e-12)
+        state.advance(y)
 
 
 def test_minimum_pension_applies_per_service_class():

@@ -1,12 +1,16 @@
 """Cohort engine: expected values by age x sex (x credited-service class).
 
 The contributory pension tracks, for every age and sex, the *share* of the population in
-each credited-service class c = 0..60 with the cumulative revalued insured earnings of that
-class, and the share receiving a pension with their total pension. Shares, not counts:
-mortality is assumed independent of service, so the demographic projection alone moves the
-counts and the scheme only moves people between classes. Each year a share d(t, x, s) of
-the population contributes (participation x employment x coverage) and moves one class up;
-immigrants join with no service. This keeps the distribution of past service that an ILO
+each credited-service class c = 0..60 and contribution status (contributing this year or
+not), with the cumulative revalued insured earnings of each class, and the share receiving
+a pension with their total pension. Shares, not counts: mortality is assumed independent of
+service, so the demographic projection alone moves the counts and the scheme only moves
+people between classes. Each year a share d(t, x, s) of the population contributes
+(participation x employment x coverage, exactly), chosen by a two-state Markov chain whose
+``contribution_persistence`` says how strongly last year's contributors are this year's:
+formal careers persist, so service piles up on insiders rather than being spread thinly
+(binomially) over everybody. Contributors move one service class up; immigrants join with
+no service. This keeps the distribution of past service that an ILO
 actuarial valuation carries, so new pensions reflect who has how many years, not a crude
 average.
 
@@ -33,6 +37,7 @@ from .flows import SchemeFlows
 
 MAX_SERVICE = 60
 SERVICE = np.arange(MAX_SERVICE + 1)
+NOT_CONTRIBUTING, CONTRIBUTING = 0, 1
 
 
 @dataclass
@@ -40,6 +45,7 @@ class _YearInputs:
     """What one step of the pension needs, for one year (real or reconstructed)."""
 
     density: np.ndarray  # (age, sex) share of the population contributing this year
+    persistence: float  # tendency to keep last year's contribution status (0..1)
     earnings: np.ndarray  # (age, sex) insured earnings per contributor this year
     retirement_age: np.ndarray  # (sex,)
     minimum_service: float
@@ -52,70 +58,107 @@ class _YearInputs:
 
 
 class PensionState:
-    """Shares of each (age, sex) population cell by credited-service class."""
+    """Shares of each (age, sex) population cell by contribution status and service class.
+
+    ``active[age, sex, status, service]``: not retired, with ``status`` 1 if contributing
+    this year (0 otherwise) and ``service`` credited years completed before this year.
+    """
 
     def __init__(self, n_age: int = len(AGES)):
-        shape = (n_age, 2, MAX_SERVICE + 1)
+        shape = (n_age, 2, 2, MAX_SERVICE + 1)
         self.active = np.zeros(shape)
-        self.active[:, :, 0] = 1.0
+        self.active[:, :, NOT_CONTRIBUTING, 0] = 1.0
         self.credits = np.zeros(shape)  # cumulative revalued insured earnings per capita
-        self.pensioners = np.zeros(shape)
-        self.pension = np.zeros(shape)  # total annual pension per capita
+        self.pensioners = np.zeros((n_age, 2, MAX_SERVICE + 1))
+        self.pension = np.zeros((n_age, 2, MAX_SERVICE + 1))  # total annual pension per capita
 
     def step(self, y: _YearInputs) -> tuple[np.ndarray, np.ndarray]:
-        """Enter year y: revalue credits, index pensions, award new pensions, apply the floor.
+        """Enter year y: revalue credits, index pensions, set who contributes this year,
+        award new pensions, apply the minimum pension.
 
-        Returns the shares newly awarded and their total annual pension (per capita)."""
+        Returns the shares newly awarded and their total annual pension (per capita), by
+        (age, sex, service)."""
         self.credits *= 1.0 + y.revaluation
         per_person = np.where(self.pensioners > 0,
                               self.pension / np.maximum(self.pensioners, 1e-300), 0.0)
         in_payment = dbp.pension_in_payment(per_person, y.indexation, y.minimum_pension)
         self.pension = np.where(self.pensioners > 0, in_payment * self.pensioners, 0.0)
-        return self.retire(y)
+        self._contribution_status(y.density, y.persistence)
+        return self._retire(y)
 
-    def retire(self, y: _YearInputs) -> tuple[np.ndarray, np.ndarray]:
+    def _contribution_status(self, density: np.ndarray, persistence: float) -> None:
+        """Move people between statuses so that the contributing share is ``density``."""
+        active = self.active.sum(axis=(2, 3))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            was = np.where(active > 0, self.active[:, :, CONTRIBUTING].sum(axis=2) / active, 0.0)
+            target = np.where(active > 0, np.minimum(density / active, 1.0), 0.0)
+        stay, join = contribution_transitions(was, target, persistence)
+        for array in (self.active, self.credits):
+            leave_c = (1.0 - stay)[:, :, None] * array[:, :, CONTRIBUTING]
+            join_n = join[:, :, None] * array[:, :, NOT_CONTRIBUTING]
+            array[:, :, CONTRIBUTING] += join_n - leave_c
+            array[:, :, NOT_CONTRIBUTING] += leave_c - join_n
+
+    def _retire(self, y: _YearInputs) -> tuple[np.ndarray, np.ndarray]:
         """Award pensions to those at or above retirement age; return new shares, amounts."""
         age = AGES[:, None, None]
         at_age = age >= y.retirement_age[None, :, None]
         eligible = dbp.is_eligible(age, y.retirement_age[None, :, None], SERVICE[None, None, :],
                                    y.minimum_service)
+        active, credits = self.active.sum(axis=2), self.credits.sum(axis=2)
         with np.errstate(divide="ignore", invalid="ignore"):
-            per_person = np.where(self.active > 0, self.credits / self.active, 0.0)
+            per_person = np.where(active > 0, credits / active, 0.0)
         award = dbp.pension_at_award(y.accrual_rate, per_person, y.minimum_pension)
-        new_share = np.where(eligible, self.active, 0.0)
+        new_share = np.where(eligible, active, 0.0)
         new_amount = new_share * award
         self.pensioners += new_share
         self.pension += new_amount
         # those who reach retirement age without enough service leave with nothing
-        self.active = np.where(at_age, 0.0, self.active)
-        self.credits = np.where(at_age, 0.0, self.credits)
+        self.active = np.where(at_age[:, :, None], 0.0, self.active)
+        self.credits = np.where(at_age[:, :, None], 0.0, self.credits)
         return new_share, new_amount
 
-    def contributing_share(self, y: _YearInputs) -> np.ndarray:
+    def contributing_share(self) -> np.ndarray:
         """(age, sex) share of the population contributing this year."""
-        return y.density * self.active.sum(axis=2)
+        return self.active[:, :, CONTRIBUTING].sum(axis=2)
 
     def advance(self, y: _YearInputs) -> None:
-        """Contribute this year, then move to next year: age one year, add immigrants."""
-        d = y.density[:, :, None]
-        moved = d * self.active
-        moved_credits = d * (self.credits + self.active * y.earnings[:, :, None])
-        active = (1.0 - d) * self.active
-        credits = (1.0 - d) * self.credits
-        active[:, :, 1:] += moved[:, :, :-1]
-        credits[:, :, 1:] += moved_credits[:, :, :-1]
-        active[:, :, -1] += moved[:, :, -1]  # service beyond the last class is capped
-        credits[:, :, -1] += moved_credits[:, :, -1]
-        self.active = _age_one_year(active, y.open_weights)
-        self.credits = _age_one_year(credits, y.open_weights)
+        """Credit this year's contributions, then age one year and add immigrants."""
+        earned = self.active[:, :, CONTRIBUTING] * y.earnings[:, :, None]
+        for array, extra in ((self.active, 0.0), (self.credits, earned)):
+            moved = array[:, :, CONTRIBUTING] + extra
+            array[:, :, CONTRIBUTING] = 0.0
+            array[:, :, CONTRIBUTING, 1:] = moved[:, :, :-1]
+            array[:, :, CONTRIBUTING, -1] += moved[:, :, -1]  # service is capped at the top
+        self.active = _age_one_year(self.active, y.open_weights)
+        self.credits = _age_one_year(self.credits, y.open_weights)
         self.pensioners = _age_one_year(self.pensioners, y.open_weights)
         self.pension = _age_one_year(self.pension, y.open_weights)
         self.active[0] = 0.0
-        self.active[0, :, 0] = 1.0
-        stay = (1.0 - y.newcomer_share)[:, :, None]
-        for name in ("active", "credits", "pensioners", "pension"):
-            setattr(self, name, getattr(self, name) * stay)
-        self.active[:, :, 0] += y.newcomer_share
+        self.active[0, :, NOT_CONTRIBUTING, 0] = 1.0
+        stay = 1.0 - y.newcomer_share
+        self.active *= stay[:, :, None, None]
+        self.credits *= stay[:, :, None, None]
+        self.pensioners *= stay[:, :, None]
+        self.pension *= stay[:, :, None]
+        self.active[:, :, NOT_CONTRIBUTING, 0] += y.newcomer_share
+
+
+def contribution_transitions(was: np.ndarray, target: np.ndarray,
+                             persistence: float) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities of contributing this year given last year's status.
+
+    A two-state Markov chain whose marginal moves from ``was`` (share contributing last
+    year) to ``target``: ``stay`` = P(contribute | contributed) = target + persistence x
+    (1 - target), capped at target / was, and ``join`` = P(contribute | did not) chosen so
+    that was x stay + (1 - was) x join = target. persistence = 0 gives independent years
+    (binomial service); 1 gives lifelong insiders and outsiders.
+    """
+    stay = target + persistence * (1.0 - target)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stay = np.where(was > 0, np.minimum(stay, target / np.where(was > 0, was, 1.0)), stay)
+        join = np.where(was < 1, (target - was * stay) / np.where(was < 1, 1.0 - was, 1.0), 0.0)
+    return stay, np.clip(join, 0.0, 1.0)
 
 
 def _age_one_year(share: np.ndarray, open_weights: np.ndarray) -> np.ndarray:
@@ -123,7 +166,8 @@ def _age_one_year(share: np.ndarray, open_weights: np.ndarray) -> np.ndarray:
     out = np.zeros_like(share)
     out[1:-1] = share[:-2]
     w = open_weights / np.maximum(open_weights.sum(axis=0), 1e-300)
-    out[-1] = share[-2] * w[0][:, None] + share[-1] * w[1][:, None]
+    w = w.reshape(w.shape + (1,) * (share.ndim - 2))  # broadcast over the trailing axes
+    out[-1] = share[-2] * w[0] + share[-1] * w[1]
     return out
 
 
@@ -145,7 +189,8 @@ def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
 
     def inputs(k: int) -> _YearInputs:
         return _YearInputs(
-            density=density[k], earnings=econ.earnings[k],
+            density=density[k], persistence=scheme["contribution_persistence"][k],
+            earnings=econ.earnings[k],
             retirement_age=scheme["retirement_age"][k],
             minimum_service=scheme["minimum_service"][k], accrual_rate=scheme["accrual_rate"][k],
             minimum_pension=scheme["minimum_pension"][k],
@@ -163,7 +208,7 @@ def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
         y = inputs(k)
         new_share, new_total = state.step(y)
         pop = demo.population[k]
-        contributors[k] = pop * state.contributing_share(y)
+        contributors[k] = pop * state.contributing_share()
         insured[k] = float((contributors[k] * y.earnings).sum())
         beneficiaries[k] = pop * state.pensioners.sum(axis=2)
         expenditure[k] = float((pop[:, :, None] * state.pension).sum())
@@ -188,7 +233,8 @@ def _reconstruct(scheme: CompiledScheme, assumptions: Assumptions,
     for year in range(start, base_year):
         lag = base_year - year
         past = _YearInputs(
-            density=base.density, earnings=base.earnings / (1.0 + wage_growth) ** lag,
+            density=base.density, persistence=base.persistence,
+            earnings=base.earnings / (1.0 + wage_growth) ** lag,
             retirement_age=base.retirement_age, minimum_service=base.minimum_service,
             accrual_rate=base.accrual_rate,
             minimum_pension=base.minimum_pension / (1.0 + price_growth) ** lag,

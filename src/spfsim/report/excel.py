@@ -371,12 +371,12 @@ def _summary_sheet(ws: Worksheet, ds: xr.Dataset, schemes: list[_Scheme],
     depletion = ds["depletion_year"].values if "depletion_year" in ds else None
     for s in schemes:
         year = float(depletion[s.index]) if depletion is not None else float("nan")
-        if np.isfinite(year):
-            shown_depletion: object = int(year)
-        elif s.contributory:
-            shown_depletion = "not within horizon"
+        if not s.contributory:
+            shown_depletion: object = "n/a (no fund)"  # financed from the budget each year
+        elif np.isfinite(year):
+            shown_depletion = int(year)
         else:
-            shown_depletion = "n/a (no fund)"
+            shown_depletion = "not within horizon"
         for j, value in enumerate((s.id, s.name, s.type, s.kind.replace("_", "-"),
                                    shown_depletion, sheet_names[s.id])):
             _put(ws, row, 1 + j, value, _FMT_YEAR if j == 4 else None)

@@ -49,6 +49,12 @@ class DBOldAgePension(SchemeType):
         ParamSpec("contribution_rate", "fraction of insured earnings",
                   "Total contribution rate (worker + employer) on insured earnings.",
                   low=0.0, high=1.0, reference="ILC 2021 para. 15(f)"),
+        ParamSpec("contribution_persistence", "fraction",
+                  "How strongly contributing persists from one year to the next: 0 = "
+                  "independent years (service spread binomially over everybody), 1 = the "
+                  "same persons contribute every year while the contributing share allows. "
+                  "The contributing share itself is always employed x coverage.",
+                  low=0.0, high=1.0, reference="ILC 2021 para. 15(g), (h)"),
         ParamSpec("accrual_rate", "fraction of reference earnings per credited year",
                   "Pension per credited year as a share of career-average revalued earnings.",
                   low=0.0, high=0.1),

