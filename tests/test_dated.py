@@ -56,7 +56,8 @@ def test_by_sex_values_and_broadcast():
 ])
 def test_bad_parameter_values(raw, fragment):
     _, problems = parse(RATE, raw)
-    assert problems and fragment in str(problems[0])
+    assert problems
+    assert fragment in str(problems[0])
 
 
 def test_indexation_forms():

@@ -57,7 +57,7 @@ def test_full_career_pension_by_hand():
     i.e. 60 - a times: credits = 1000 x sum_{m=1..40} 1.03^m.
     """
     y = year_inputs(density=1.0, revaluation=0.03)
-    state, awards = run_cohort(y, 60)
+    _state, awards = run_cohort(y, 60)
     new_share, new_amount = awards[-1]
     # after 60 steps the cohort that was aged 0 at the start is exactly 60
     credits = 1000.0 * sum(1.03**m for m in range(1, 41))
@@ -107,7 +107,7 @@ def test_contributing_share_equals_density_whatever_the_persistence(persistence)
 def test_minimum_pension_applies_per_service_class():
     y = year_inputs(density=0.5, minimum=300.0)
     _, awards = run_cohort(y, 60)
-    new_share, new_amount = awards[-1]
+    _new_share, new_amount = awards[-1]
     b = np.arange(41)
     expected = (stats.binom.pmf(b, 40, 0.5) * np.maximum(0.02 * 1000 * b, 300.0)).sum()
     assert new_amount[60, 0].sum() == pytest.approx(expected, rel=1e-9)

@@ -168,8 +168,10 @@ def test_validate_command_lists_every_problem(small_model_dir):
                              str(small_model_dir)], capture_output=True, text=True, check=False)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    assert "labour.csv" in result.stderr and "participation" in result.stderr
-    assert "population.csv" in result.stderr and "'x'" in result.stderr
+    assert "labour.csv" in result.stderr
+    assert "participation" in result.stderr
+    assert "population.csv" in result.stderr
+    assert "'x'" in result.stderr
 
 
 def test_validate_command_accepts_a_valid_model(small_model_dir):

@@ -13,7 +13,7 @@ from .checks import assert_identities
 from .demography import project_population
 from .economy import project_economy
 from .engine.cohort import run_schemes
-from .finance import roll_forward
+from .finance import budget_financed, roll_forward
 from .report.dataset import RunInfo, build_dataset
 from .schemes import CONTRIBUTORY, SCHEME_TYPES
 
@@ -31,14 +31,14 @@ def run_projection(model: Model, engine: str, progress: Callable[[str], None]) -
     progress(f"schemes ({engine} engine): " + ", ".join(s.id for s in a.schemes))
     flows = run_schemes(a, demo, econ)
     progress("reserve funds")
-    funds = []
-    for f in flows:
-        if f.kind == CONTRIBUTORY:
-            state = f.state_subsidy_rate * f.benefit_expenditure
-        else:  # tax-financed: the budget pays benefits and administration as they fall due
-            state = f.benefit_expenditure + f.admin_expenditure
-        funds.append(roll_forward(f.initial_reserve, f.contribution_income, state,
-                                  f.benefit_expenditure, f.admin_expenditure, a.interest_rate))
+    funds = [
+        roll_forward(f.initial_reserve, f.contribution_income,
+                     f.state_subsidy_rate * f.benefit_expenditure, f.benefit_expenditure,
+                     f.admin_expenditure, a.interest_rate)
+        if f.kind == CONTRIBUTORY
+        else budget_financed(f.contribution_income, f.benefit_expenditure, f.admin_expenditure)
+        for f in flows
+    ]
     meta = [{"id": s.id, "name": s.name, "type": s.type, "kind": SCHEME_TYPES[s.type].KIND}
             for s in a.schemes]
     info = RunInfo(model.name, model.input.title, model.input.currency, model.input.input_hash,

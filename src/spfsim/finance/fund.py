@@ -47,6 +47,15 @@ def roll_forward(initial_reserve: float, contributions: np.ndarray, state: np.nd
                           float(initial_reserve))
 
 
+def budget_financed(contributions: np.ndarray, benefits: np.ndarray,
+                    admin: np.ndarray) -> FundProjection:
+    """A scheme without a fund: the state budget pays what contributions do not cover, as
+    it falls due, so the reserve is zero by construction (not by a rounded roll-forward)."""
+    zeros = np.zeros(len(benefits))
+    return FundProjection(contributions, benefits + admin - contributions, zeros, benefits,
+                          admin, zeros.copy(), 0.0)
+
+
 def paygo_cost_rate(benefits: np.ndarray, admin: np.ndarray,
                     insured_earnings: np.ndarray) -> np.ndarray:
     """PAYG cost rate (B + E) / S; NaN where there are no insured earnings."""

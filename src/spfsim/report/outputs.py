@@ -16,8 +16,9 @@ FIGURES_DIR = "figures"
 
 
 def figure_names(base_year: int, end_year: int) -> list[str]:
-    return [f"population_pyramid_{base_year}.png", f"population_pyramid_{end_year}.png",
-            "cost_rates.png", "reserve_ratio.png"]
+    """The PNG files ``plots.write_figures`` writes for a projection over these years."""
+    pyramids = [f"population_pyramid_{y}.png" for y in dict.fromkeys((base_year, end_year))]
+    return [*pyramids, "cost_rates.png", "reserve_ratio.png"]
 
 
 def output_paths(out: Path, base_year: int, end_year: int) -> list[Path]:

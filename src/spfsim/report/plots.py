@@ -21,11 +21,11 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from .io import atomic_write, check_writable
+from .outputs import figure_names
 
 __all__ = [
     "DPI",
     "cost_rate_figure",
-    "figure_names",
     "population_pyramid",
     "reserve_ratio_figure",
     "write_figures",
@@ -208,16 +208,6 @@ def reserve_ratio_figure(ds: xr.Dataset) -> Figure:
     return fig
 
 
-def figure_names(ds: xr.Dataset) -> list[str]:
-    """File names :func:`write_figures` writes for ``ds``."""
-    years = [int(y) for y in ds["year"].values]
-    base, end = years[0], years[-1]
-    names = [f"population_pyramid_{base}.png"]
-    if end != base:
-        names.append(f"population_pyramid_{end}.png")
-    return [*names, "cost_rates.png", "reserve_ratio.png"]
-
-
 def _save_png(fig: Figure, tmp: Path) -> None:
     fig.savefig(tmp, format="png", dpi=DPI, facecolor="white")
 
@@ -237,7 +227,8 @@ def write_figures(ds: xr.Dataset, folder: Path | str | os.PathLike[str],
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise NotADirectoryError(f"not a folder: {folder}")
-    targets = [folder / name for name in figure_names(ds)]
+    years = ds["year"].values
+    targets = [folder / name for name in figure_names(int(years[0]), int(years[-1]))]
     if folder.is_dir():
         check_writable(targets, overwrite)
     years = [int(y) for y in ds["year"].values]
