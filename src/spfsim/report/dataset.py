@@ -7,6 +7,7 @@ current (nominal) prices; rates are fractions. Dataset attrs say how to reproduc
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -141,3 +142,58 @@ def build_dataset(assumptions: Assumptions, demo: DemographicProjection,
         "Conventions": "CF-1.10",
     }
     return ds
+
+
+CONTRACT_DIMS = ("year", "age", "sex", "scheme")
+
+
+def check_single_projection(ds: xr.Dataset, required: Iterable[str], user: str) -> None:
+    """Raise ValueError unless ``ds`` is one projection holding the ``required`` variables.
+
+    ``user`` names what needs them ("the report", "the figure") for the message.
+    """
+    missing = [v for v in required if v not in ds.data_vars]
+    if missing:
+        raise ValueError(f"the Dataset lacks variables {user} needs: {', '.join(missing)}")
+    if "year" not in ds.dims or ds.sizes["year"] == 0:
+        raise ValueError("the Dataset has no years")
+    extra = sorted(str(d) for d in ds.dims if d not in CONTRACT_DIMS)
+    if extra:
+        raise ValueError(
+            f"{user} takes one projection; select along {', '.join(extra)} first "
+            f"(e.g. ds.sel({extra[0]}=...) or ds.mean({extra[0]!r}))")
+
+
+@dataclass(frozen=True)
+class SchemeInfo:
+    """A scheme as the Dataset describes it (position along ``scheme`` and its coords)."""
+
+    index: int
+    id: str
+    name: str
+    type: str
+    kind: str
+
+    @property
+    def contributory(self) -> bool:
+        return self.kind == "contributory"
+
+    @property
+    def label(self) -> str:
+        return self.name if self.name == self.id else f"{self.name} ({self.id})"
+
+
+def scheme_infos(ds: xr.Dataset) -> list[SchemeInfo]:
+    """The schemes of a Dataset, in order, from the ``scheme_*`` coordinates."""
+    if "scheme" not in ds.coords:
+        return []
+    ids = [str(s) for s in ds["scheme"].values]
+
+    def coord(name: str, default: list[str]) -> list[str]:
+        if name in ds.coords and ds[name].dims == ("scheme",):
+            return [str(v) for v in ds[name].values]
+        return default
+
+    rows = zip(ids, coord("scheme_name", ids), coord("scheme_type", [""] * len(ids)),
+               coord("scheme_kind", [""] * len(ids)), strict=True)
+    return [SchemeInfo(i, *row) for i, row in enumerate(rows)]

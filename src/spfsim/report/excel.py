@@ -17,7 +17,6 @@ import datetime as dt
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +28,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from .dataset import SchemeInfo, check_single_projection, scheme_infos
 from .io import atomic_write, check_writable
 
 __all__ = ["AssumptionRow", "neutralise_text", "sheet_name_for", "write_workbook"]
@@ -38,7 +38,6 @@ AssumptionRow = tuple[str, str, object, str, str]
 
 _FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 _MAX_CELL_CHARS = 32_767
-_ALLOWED_DIMS = {"year", "age", "sex", "scheme"}
 _FIXED_SHEETS = ("Summary", "Population", "Assumptions", "Metadata")
 
 _FMT_COUNT = "#,##0"
@@ -187,49 +186,6 @@ def sheet_name_for(scheme_id: str, taken: Iterable[str] = ()) -> str:
 # --------------------------------------------------------------------------- dataset access
 
 
-@dataclass(frozen=True)
-class _Scheme:
-    index: int
-    id: str
-    name: str
-    type: str
-    kind: str
-
-    @property
-    def contributory(self) -> bool:
-        return self.kind == "contributory"
-
-
-def _schemes(ds: xr.Dataset) -> list[_Scheme]:
-    if "scheme" not in ds.coords:
-        return []
-    ids = [str(s) for s in ds["scheme"].values]
-
-    def coord(name: str, default: Sequence[str]) -> list[str]:
-        if name in ds.coords and ds[name].dims == ("scheme",):
-            return [str(v) for v in ds[name].values]
-        return list(default)
-
-    names = coord("scheme_name", ids)
-    types = coord("scheme_type", [""] * len(ids))
-    kinds = coord("scheme_kind", [""] * len(ids))
-    return [_Scheme(i, *row) for i, row in enumerate(zip(ids, names, types, kinds, strict=True))]
-
-
-def _check_dataset(ds: xr.Dataset, required: Iterable[str]) -> None:
-    """Raise ValueError for missing variables or dimensions other than year/age/sex/scheme."""
-    missing = [v for v in required if v not in ds.data_vars]
-    if missing:
-        raise ValueError(f"the Dataset lacks variables the report needs: {', '.join(missing)}")
-    if "year" not in ds.dims or ds.sizes["year"] == 0:
-        raise ValueError("the Dataset has no years")
-    extra = sorted(str(d) for d in ds.dims if d not in _ALLOWED_DIMS)
-    if extra:
-        raise ValueError(
-            f"the report takes one projection; select along {', '.join(extra)} first "
-            f"(e.g. ds.sel({extra[0]}=...) or ds.mean({extra[0]!r}))")
-
-
 def _years(ds: xr.Dataset) -> list[int]:
     return [int(y) for y in ds["year"].values]
 
@@ -285,7 +241,7 @@ def _population_table(ds: xr.Dataset) -> tuple[list[str], list[str], list[str], 
     return headers, units, formats, table
 
 
-def _scheme_table(ds: xr.Dataset, scheme: _Scheme) -> tuple[list[str], list[str], list[str],
+def _scheme_table(ds: xr.Dataset, scheme: SchemeInfo) -> tuple[list[str], list[str], list[str],
                                                               np.ndarray]:
     headers, units, formats, columns = [], [], [], []
     for label, var, how, fmt, unit in _SCHEME_COLUMNS:
@@ -342,7 +298,7 @@ def _line_chart(ws: Worksheet, title: str, y_title: str, y_format: str,
     return chart
 
 
-def _summary_sheet(ws: Worksheet, ds: xr.Dataset, schemes: list[_Scheme],
+def _summary_sheet(ws: Worksheet, ds: xr.Dataset, schemes: list[SchemeInfo],
                    sheet_names: dict[str, str]) -> None:
     attrs = ds.attrs
     years = _years(ds)
@@ -424,7 +380,7 @@ def _summary_sheet(ws: Worksheet, ds: xr.Dataset, schemes: list[_Scheme],
     ws.column_dimensions["A"].width = max(ws.column_dimensions["A"].width or 0, 16)
 
 
-def _scheme_sheet(ws: Worksheet, ds: xr.Dataset, scheme: _Scheme) -> None:
+def _scheme_sheet(ws: Worksheet, ds: xr.Dataset, scheme: SchemeInfo) -> None:
     currency = ds.attrs.get("currency", "")
     basis = ds.attrs.get("price_basis", "")
     kind = scheme.kind.replace("_", "-") or "unknown kind"
@@ -527,9 +483,9 @@ def _metadata_sheet(ws: Worksheet, ds: xr.Dataset) -> None:
 def build_workbook(ds: xr.Dataset,
                    assumptions_table: Iterable[Sequence[object]] | None = None) -> Workbook:
     """The report workbook, in memory (see :func:`write_workbook`)."""
-    _check_dataset(ds, _REQUIRED)
+    check_single_projection(ds, _REQUIRED, "the report")
     rows = None if assumptions_table is None else _validated_assumptions(assumptions_table)
-    schemes = _schemes(ds)
+    schemes = scheme_infos(ds)
     sheet_names: dict[str, str] = {}
     for s in schemes:
         sheet_names[s.id] = sheet_name_for(s.id, sheet_names.values())

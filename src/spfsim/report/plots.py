@@ -20,6 +20,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
+from .dataset import check_single_projection, scheme_infos
 from .io import atomic_write, check_writable
 from .outputs import figure_names
 
@@ -38,7 +39,6 @@ _TITLE_SIZE = 13
 _LABEL_SIZE = 11
 _TICK_SIZE = 10
 _LEGEND_SIZE = 9
-_ALLOWED_DIMS = {"year", "age", "sex", "scheme"}
 
 
 def _new_figure(width: float, height: float) -> Figure:
@@ -51,19 +51,6 @@ def _model_title(ds: xr.Dataset) -> str:
     return str(ds.attrs.get("title", "spfsim projection"))
 
 
-def _check(ds: xr.Dataset, names: tuple[str, ...]) -> None:
-    missing = [n for n in names if n not in ds.data_vars]
-    if missing:
-        raise ValueError(f"the Dataset lacks variables the figure needs: {', '.join(missing)}")
-    extra = sorted(str(d) for d in ds.dims if d not in _ALLOWED_DIMS)
-    if extra:
-        raise ValueError(
-            f"figures show one projection; select along {', '.join(extra)} first "
-            f"(e.g. ds.sel({extra[0]}=...))")
-    if "year" not in ds.dims or ds.sizes["year"] == 0:
-        raise ValueError("the Dataset has no years")
-
-
 def _style(ax: Axes, xlabel: str, ylabel: str, title: str) -> None:
     ax.set_xlabel(xlabel, fontsize=_LABEL_SIZE)
     ax.set_ylabel(ylabel, fontsize=_LABEL_SIZE)
@@ -74,19 +61,8 @@ def _style(ax: Axes, xlabel: str, ylabel: str, title: str) -> None:
 
 def _schemes(ds: xr.Dataset, contributory_only: bool) -> list[tuple[int, str]]:
     """(position, legend label) of the schemes to draw."""
-    if "scheme" not in ds.coords:
-        return []
-    ids = [str(s) for s in ds["scheme"].values]
-    names = ([str(n) for n in ds["scheme_name"].values] if "scheme_name" in ds.coords
-             else ids)
-    kinds = ([str(k) for k in ds["scheme_kind"].values] if "scheme_kind" in ds.coords
-             else ["contributory"] * len(ids))
-    chosen = []
-    for i, (sid, name, kind) in enumerate(zip(ids, names, kinds, strict=True)):
-        if contributory_only and kind != "contributory":
-            continue
-        chosen.append((i, name if name == sid else f"{name} ({sid})"))
-    return chosen
+    return [(s.index, s.label) for s in scheme_infos(ds)
+            if s.contributory or not contributory_only]
 
 
 def _no_data(ax: Axes, text: str) -> None:
@@ -109,7 +85,7 @@ def population_pyramid(ds: xr.Dataset, year: int) -> Figure:
     millions of persons depending on size (the label says which). Age 100 is the open group.
     Raises ``ValueError`` if ``year`` is not in the projection.
     """
-    _check(ds, ("population",))
+    check_single_projection(ds, ("population",), "the figure")
     years = [int(y) for y in ds["year"].values]
     if int(year) not in years:
         raise ValueError(f"year {year} is not in the projection ({years[0]}-{years[-1]})")
@@ -144,7 +120,7 @@ def cost_rate_figure(ds: xr.Dataset) -> Figure:
     """Two panels over the years: PAYG cost rate of the contributory schemes (% of insured
     earnings) and cost of every scheme (% of GDP, with the total when there are several).
     """
-    _check(ds, ("paygo_cost_rate", "cost_to_gdp"))
+    check_single_projection(ds, ("paygo_cost_rate", "cost_to_gdp"), "the figure")
     years = ds["year"].values
     fig = _new_figure(13.0, 5.5)
     left, right = fig.subplots(1, 2)
@@ -184,7 +160,7 @@ def reserve_ratio_figure(ds: xr.Dataset) -> Figure:
     the year's benefit and administrative expenditure (a multiple, i.e. years of expenditure).
     A dashed vertical line marks each scheme's depletion year within the horizon.
     """
-    _check(ds, ("reserve_ratio",))
+    check_single_projection(ds, ("reserve_ratio",), "the figure")
     years = ds["year"].values
     fig = _new_figure(9.0, 5.5)
     ax = fig.add_subplot()
