@@ -38,7 +38,7 @@ def default_projection():
     return spfsim.load_model().project()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"reference data folder {SHARED_DATA} is absent (it ships with the "

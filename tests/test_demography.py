@@ -52,7 +52,7 @@ def test_projection_closed_population_by_hand():
 
 
 @settings(max_examples=25, deadline=None)
-@given(level=st.floats(0.001, 0.05), migration=st.floats(0.0, 50.0),
+@given(level=st.floats(0.001, 0.05), migration=st.floats(-200.0, 50.0),
        fertility=st.floats(0.05, 0.2))
 def test_population_balance_holds_for_any_rates(level, migration, fertility):
     import xarray as xr
@@ -72,13 +72,19 @@ def test_population_balance_holds_for_any_rates(level, migration, fertility):
     })
     assert population_balance_residual(ds) < 1e-12
     assert (proj.deaths >= 0).all()
+    assert (proj.population >= 0).all()
 
 
-def test_emigration_larger_than_cohort_is_an_error():
-    from spfsim.errors import ProjectionError
-
+def test_emigration_larger_than_cohort_is_capped_at_the_cohort():
     mig = np.zeros((2, 101, 2))
     mig[0, 50, 0] = -5000.0
-    with pytest.raises(ProjectionError, match="empties the cohort aged 50"):
-        project_population(np.array([2025, 2026]), np.full((101, 2), 100.0),
-                           np.full((2, 101, 2), 0.01), np.zeros((2, 101)), np.full(2, 1.05), mig)
+    proj = project_population(np.array([2025, 2026]), np.full((101, 2), 100.0),
+                              np.full((2, 101, 2), 0.01), np.zeros((2, 101)), np.full(2, 1.05),
+                              mig)
+    assert proj.population[1, 50, 0] == pytest.approx(0.0, abs=1e-9)
+    assert (proj.population >= 0).all()
+    # what was applied empties the cohort exactly; the rest is reported
+    applied = proj.net_migration[0, 50, 0]
+    assert -100.0 < applied < 0.0
+    assert proj.emigration_capped[0, 50, 0] == pytest.approx(applied + 5000.0)
+    assert proj.deaths[0, 50, 0] >= 0.0

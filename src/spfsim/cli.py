@@ -1,4 +1,4 @@
-"""Command line: ``spfsim run`` and ``spfsim validate``."""
+"""Command line: ``spfsim run``, ``spfsim validate`` and ``spfsim import-wpp``."""
 
 from __future__ import annotations
 
@@ -29,6 +29,16 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="print only the summary")
     validate = sub.add_parser("validate", help="check a model folder and list every problem")
     validate.add_argument("model_dir", help="model folder")
+    wpp = sub.add_parser("import-wpp",
+                         help="write a demographic assumption set from UN WPP 2024 data")
+    wpp.add_argument("--data", required=True,
+                     help="folder with the WPP 2024 files (or its parent holding wpp2024/)")
+    wpp.add_argument("--country", required=True, type=int, help="UN M49 country code")
+    wpp.add_argument("--out", required=True, help="assumption set folder to write")
+    wpp.add_argument("--base-year", type=int, default=2020,
+                     help="base year: 1950-2020 by 5 for every country (default 2020)")
+    wpp.add_argument("--end-year", type=int, default=2100, help="last year (default 2100)")
+    wpp.add_argument("--overwrite", action="store_true", help="replace an existing folder")
     return parser
 
 
@@ -46,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "validate":
             return _validate(args)
+        if args.command == "import-wpp":
+            return _import_wpp(args)
         return _run(args)
     except AssumptionError as exc:
         print(f"spfsim: {exc}", file=sys.stderr)
@@ -62,6 +74,18 @@ def _validate(args: argparse.Namespace) -> int:
     schemes = ", ".join(f"{s.id} ({s.type})" for s in model.input.schemes)
     print(f"{model.path}: valid ({model.input.base_year}-{model.input.end_year}; "
           f"schemes: {schemes})")
+    return 0
+
+
+def _import_wpp(args: argparse.Namespace) -> int:
+    from .demography.wpp import from_wpp, write_wpp_assumptions
+
+    demography = from_wpp(args.data, args.country, args.base_year, args.end_year)
+    folder = write_wpp_assumptions(demography, args.out, overwrite=args.overwrite)
+    population = demography.base_population.sum()
+    print(f"{folder}: {demography.name} (M49 {demography.country}), {args.base_year}-"
+          f"{args.end_year}, population {population / 1e6:,.2f} million at 1 July "
+          f"{args.base_year}")
     return 0
 
 

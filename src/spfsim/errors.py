@@ -44,7 +44,7 @@ class AssumptionError(SpfsimError):
     def __init__(self, problems: Iterable[Problem]):
         self.problems: list[Problem] = list(problems)
         n = len(self.problems)
-        head = f"{n} problem{'s' if n != 1 else ''} in the model input:"
+        head = f"{n} problem{'s' if n != 1 else ''} in the input:"
         super().__init__("\n".join([head, *(f"  - {p}" for p in self.problems)]))
 
 

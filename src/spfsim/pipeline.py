@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,11 @@ def run_projection(model: Model, engine: str, progress: Callable[[str], None]) -
     a = model.assumptions
     progress(f"population {a.years[0]}-{a.years[-1]}")
     demo = project_population(a.years, a.base_population, a.mx, a.asfr, a.srb, a.net_migration)
+    capped = float(demo.emigration_capped.sum())
+    if capped > 0:
+        warnings.warn(f"assumed net emigration exceeded the cohorts by {capped:,.0f} persons "
+                      "in all; it was capped (see the variable emigration_capped)",
+                      stacklevel=3)
     progress("economy and labour force")
     econ = project_economy(a, demo.population)
     progress(f"schemes ({engine} engine): " + ", ".join(s.id for s in a.schemes))

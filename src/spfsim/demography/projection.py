@@ -12,6 +12,11 @@ balance identity reads, for every age a and sex::
 Net migrants arrive evenly over the year: half are exposed to the step's mortality (the UN
 Population Division's mid-period convention). Births use the mean of the female population
 at the start and end of the step (the exposure of women of each age during the year).
+
+Net emigration cannot take more people than a cohort holds: where the assumed net migration
+M would leave fewer than zero, it is reduced to the most that leaves exactly zero,
+M = -2 S P / (1 + S) for a cohort P with survival ratio S. ``net_migration`` reports the
+migration applied (so the balance identity holds) and ``emigration_capped`` what was cut.
 """
 
 from __future__ import annotations
@@ -20,7 +25,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ProjectionError
 from .lifetable import LifeTable
 
 SEXES = ("male", "female")
@@ -43,6 +47,7 @@ class DemographicProjection:
     deaths: np.ndarray
     net_migration: np.ndarray
     life_expectancy: np.ndarray
+    emigration_capped: np.ndarray  # (year, age, sex) emigrants assumed but not applied (>= 0)
 
 
 def project_population(
@@ -57,11 +62,12 @@ def project_population(
 
     ``mx`` (year, age, sex) central death rates; ``asfr`` (year, age) births per woman-year;
     ``srb`` (year,) males per female at birth; ``net_migration`` (year, age, sex) persons.
-    Raises ProjectionError when migration would empty a cohort below zero.
+    Net emigration beyond a cohort's size is capped (see the module docstring).
     """
     n, n_age = len(years), base_population.shape[0]
     population = np.zeros((n, n_age, 2))
     deaths = np.zeros((n, n_age, 2))
+    applied = np.array(net_migration, dtype=float)
     births = np.zeros((n, 2))
     e0 = np.zeros((n, 2))
     population[0] = base_population
@@ -69,32 +75,30 @@ def project_population(
         tables = [LifeTable.from_mx(mx[k, :, s], SEXES[s]) for s in range(2)]
         e0[k] = [t.ex[0] for t in tables]
         survival = [t.projection_survival() for t in tables]
-        migrants = net_migration[k]
         start = np.zeros((n_age, 2))  # cohorts by their age at the end of the step
         start[1:] = population[k][:-1]
         start[-1] += population[k][-1]
         ratio = np.zeros((n_age, 2))
-        for s, (_, s_x) in enumerate(survival):
-            ratio[1:, s] = s_x
-        # women's exposure at end of step is needed for births: ages >= 1 first
-        exposed = start + 0.5 * migrants
-        end = exposed * ratio + 0.5 * migrants
+        for s, (s_birth, s_x) in enumerate(survival):
+            ratio[0, s], ratio[1:, s] = s_birth, s_x
+        # women's exposure needs the end-of-step population of ages >= 1 before births
+        migrants = _cap_emigration(applied[k], start, ratio)
+        end = (start + 0.5 * migrants) * ratio + 0.5 * migrants
         mean_women = 0.5 * (population[k][:, FEMALE] + end[:, FEMALE])
         total_births = float(asfr[k] @ mean_women)
         births[k] = total_births * np.array([srb[k], 1.0]) / (1.0 + srb[k])
         start[0] = births[k]
-        exposed[0] = births[k] + 0.5 * migrants[0]
-        ratio[0] = [s_birth for s_birth, _ in survival]
-        end[0] = exposed[0] * ratio[0] + 0.5 * migrants[0]
-        if (exposed < 0).any():
-            a, s = np.argwhere(exposed < 0)[0]
-            raise ProjectionError(
-                f"net migration in {years[k]} empties the cohort aged {a} ({SEXES[s]}) at "
-                f"1 July {years[k] + 1}: {migrants[a, s]:.0f} migrants for "
-                f"{start[a, s]:.0f} persons")
-        deaths[k] = exposed * (1.0 - ratio)
+        migrants[0] = _cap_emigration(applied[k, :1], start[:1], ratio[:1])[0]
+        applied[k] = migrants
+        deaths[k] = (start + 0.5 * migrants) * (1.0 - ratio)
         if k + 1 < n:
-            # from the identity, not from `end`, so it holds to rounding whatever the rates
-            population[k + 1] = start - deaths[k] + migrants
-    return DemographicProjection(years, population, births, deaths,
-                                 net_migration.copy(), e0)
+            # from the identity, so that it holds to rounding whatever the rates
+            population[k + 1] = np.maximum(start - deaths[k] + migrants, 0.0)
+    return DemographicProjection(years, population, births, deaths, applied, e0,
+                                 applied - np.asarray(net_migration))
+
+
+def _cap_emigration(migrants: np.ndarray, start: np.ndarray, ratio: np.ndarray) -> np.ndarray:
+    """Net migration no lower than what leaves the cohort exactly empty at the end."""
+    floor = -2.0 * start * ratio / (1.0 + ratio)
+    return np.maximum(migrants, floor)

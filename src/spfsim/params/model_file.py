@@ -51,7 +51,7 @@ class ModelInput:
     average_earnings: float
     tables: dict[str, Table]
     schemes: list[SchemeInput]
-    assumption_set: dict
+    assumption_sets: list[dict]
     files: list[Path]
     raw: dict
 
@@ -133,7 +133,7 @@ def read_model(model_dir: Path | str) -> ModelInput:
         log.add(model_path, "model.end_year", f"must be after base_year {base_year}", None,
                 end_year)
     currency = _get(meta, "currency", str, model_path, "model", log, default="currency")
-    assumptions_ref = _get(meta, "assumptions", str, model_path, "model", log)
+    assumptions_ref = _get(meta, "assumptions", (str, list), model_path, "model", log)
 
     economy = _get(data, "economy", dict, model_path, "", log) or {}
     gdp = _positive(economy, "gdp", model_path, log)
@@ -141,10 +141,17 @@ def read_model(model_dir: Path | str) -> ModelInput:
 
     files = [model_path]
     tables: dict[str, Table] = {}
-    assumption_meta: dict = {}
-    if isinstance(assumptions_ref, str):
-        set_dir = (model_dir / assumptions_ref).resolve()
-        assumption_meta = _read_assumption_set(set_dir, tables, files, log)
+    assumption_sets: list[dict] = []
+    if assumptions_ref is not None:
+        refs = [assumptions_ref] if isinstance(assumptions_ref, str) else assumptions_ref
+        declared: dict[str, Path] = {}
+        for ref in refs:
+            if not isinstance(ref, str):
+                log.add(model_path, "model.assumptions", "expected folder names", None, ref)
+                continue
+            set_dir = (model_dir / ref).resolve()
+            assumption_sets.append(_read_assumption_set(set_dir, tables, declared, files, log))
+        _check_required_tables(declared, refs, model_path, log)
         if isinstance(base_year, int) and isinstance(end_year, int):
             _check_years(tables, base_year, end_year, log)
 
@@ -156,7 +163,7 @@ def read_model(model_dir: Path | str) -> ModelInput:
     log.locate_rows(model_path, toml_line_finder(model_path))
     log.raise_if_any()
     return ModelInput(model_dir.resolve(), name, title, base_year, end_year, currency, gdp,
-                      earnings, tables, schemes, assumption_meta, files, data)
+                      earnings, tables, schemes, assumption_sets, files, data)
 
 
 def toml_line_finder(path: Path) -> Callable[[str], int | None]:
@@ -203,39 +210,49 @@ def _positive(table: dict, key: str, file: Path, log: ProblemLog) -> float | Non
     return None if value is None else float(value)
 
 
-def _read_assumption_set(set_dir: Path, tables: dict, files: list, log: ProblemLog) -> dict:
+def _read_assumption_set(set_dir: Path, tables: dict, declared: dict[str, Path],
+                         files: list, log: ProblemLog) -> dict:
+    """Read one assumption set's declared tables into ``tables``; return its metadata."""
     header_path = set_dir / ASSUMPTIONS_FILE
     header = _read_toml(header_path, log)
     if header is None:
         return {}
     files.append(header_path)
-    declared = _get(header, "tables", dict, header_path, "", log) or {}
-    for key in declared:
+    entries = _get(header, "tables", dict, header_path, "", log) or {}
+    for key, entry in entries.items():
         if key not in ASSUMPTION_TABLES:
             log.add(header_path, f"tables.{key}",
                     f"unknown table; known tables: {sorted(ASSUMPTION_TABLES)}", None, key)
-    for spec in ASSUMPTION_TABLES.values():
-        entry = declared.get(spec.name)
-        if entry is None:
-            if spec.required:
-                log.add(header_path, f"tables.{spec.name}", "required table is not declared",
-                        None, None)
             continue
+        if key in declared:
+            log.add(header_path, f"tables.{key}",
+                    f"table already given by the assumption set {declared[key].parent}", None,
+                    key)
+            continue
+        declared[key] = header_path
         if not isinstance(entry, dict):
-            log.add(header_path, f"tables.{spec.name}", "expected a table with 'file'", None,
-                    entry)
+            log.add(header_path, f"tables.{key}", "expected a table with 'file'", None, entry)
             continue
-        file_name = _get(entry, "file", str, header_path, f"tables.{spec.name}", log)
-        units = _get(entry, "units", dict, header_path, f"tables.{spec.name}", log, default={})
+        file_name = _get(entry, "file", str, header_path, f"tables.{key}", log)
+        units = _get(entry, "units", dict, header_path, f"tables.{key}", log, default={})
         if file_name is None or units is None:
             continue
         path = set_dir / file_name
-        table = read_table(spec, path, log, units, units_file=header_path)
+        table = read_table(ASSUMPTION_TABLES[key], path, log, units, units_file=header_path)
         if table is not None:
-            tables[spec.name] = table
+            tables[key] = table
             files.append(path)
     log.locate_rows(header_path, toml_line_finder(header_path))
-    return header.get("assumption_set", {})
+    return {"folder": str(set_dir), **header.get("assumption_set", {})}
+
+
+def _check_required_tables(declared: dict[str, Path], refs: list, model_path: Path,
+                           log: ProblemLog) -> None:
+    for spec in ASSUMPTION_TABLES.values():
+        if spec.required and spec.name not in declared:
+            log.add(model_path, "model.assumptions",
+                    f"required table '{spec.name}' is declared by none of the assumption sets",
+                    None, refs)
 
 
 def _check_years(tables: dict[str, Table], base_year: int, end_year: int,

@@ -69,6 +69,9 @@ def build_dataset(assumptions: Assumptions, demo: DemographicProjection,
         "net_migration": _var(yas, demo.net_migration, "persons",
                               "net migrants from 1 July of year to 1 July of year+1, by age "
                               "at the end"),
+        "emigration_capped": _var(("year", "sex"), demo.emigration_capped.sum(axis=1),
+                                  "persons", "assumed net emigration that exceeded the "
+                                  "cohorts and was not applied"),
         "life_expectancy": _var(("year", "sex"), demo.life_expectancy, "years",
                                 "period life expectancy at birth"),
         "labour_force": _var(yas, econ.labour_force, "persons", "labour force"),

@@ -32,9 +32,10 @@ def describe_assumptions(model: Model) -> list[AssumptionRow]:
         ("economy", "average_earnings", inp.average_earnings, f"{inp.currency} per year",
          "average annual earnings of covered workers in the base year"),
     ]
-    for key in ("name", "title", "source", "licence"):
-        if key in inp.assumption_set:
-            rows.append(("assumption set", key, str(inp.assumption_set[key]), "", ""))
+    for assumption_set in inp.assumption_sets:
+        for key in ("name", "title", "source", "licence"):
+            if key in assumption_set:
+                rows.append(("assumption set", key, str(assumption_set[key]), "", ""))
     for name, table in sorted(inp.tables.items()):
         dims = ", ".join(table.dims) or "constant"
         units = "; ".join(f"{c} [{u}]" for c, u in table.units.items())

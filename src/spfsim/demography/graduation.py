@@ -1,0 +1,84 @@
+"""Graduation of abridged (5-year) demographic data into single years of age.
+
+- Counts (population, births by age group): a monotone (PCHIP) curve through the cumulative
+  totals at the group boundaries is differenced at single ages. Group totals are kept
+  exactly and, the cumulative being non-decreasing, no single age is negative; the curve
+  is C1, so the single-age distribution has no jumps at group boundaries (the property
+  Sprague/Beers multipliers aim at, without their negative values at sparse old ages).
+- Rates (m(x)): log-linear interpolation between group mid-points, the usual choice for
+  mortality because log m(x) is close to linear (Gompertz) over adult ages.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.interpolate import PchipInterpolator
+
+MAX_AGE = 100
+
+
+def graduate_counts(bounds: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    """Spread group totals over single ages, keeping each group's total exactly.
+
+    ``bounds`` are the group boundaries (len(totals) + 1 ages, increasing); the result has
+    one value per single age from ``bounds[0]`` to ``bounds[-1] - 1``. Totals must be >= 0.
+    """
+    bounds = np.asarray(bounds, dtype=float)
+    totals = np.asarray(totals, dtype=float)
+    if (totals < 0).any():
+        raise ValueError("group totals must be non-negative")
+    cumulative = np.concatenate([[0.0], np.cumsum(totals)])
+    curve = PchipInterpolator(bounds, cumulative)
+    singles = np.diff(curve(np.arange(bounds[0], bounds[-1] + 1)))
+    singles = np.maximum(singles, 0.0)  # clears round-off of order 1e-17 only
+    # restore each group's total exactly (the clipping above may move it by round-off)
+    edges = (bounds - bounds[0]).astype(int)
+    for k in range(len(totals)):
+        part = singles[edges[k]:edges[k + 1]]
+        if part.sum() > 0:
+            part *= totals[k] / part.sum()
+    return singles
+
+
+def graduate_population(groups: np.ndarray) -> np.ndarray:
+    """Single ages 0..100 from 5-year groups 0-4, ..., 95-99 and the open group 100+."""
+    groups = np.asarray(groups, dtype=float)
+    if groups.shape[-1] != MAX_AGE // 5 + 1:
+        raise ValueError(f"expected {MAX_AGE // 5 + 1} groups (0-4 ... 95-99, 100+)")
+    bounds = np.arange(0, MAX_AGE + 1, 5)
+    return np.append(graduate_counts(bounds, groups[:-1]), groups[-1])
+
+
+def graduate_abridged_mx(abridged: np.ndarray) -> np.ndarray:
+    """Single-age m(x), 0..100, from abridged rates at ages 0, 1, 5, 10, ..., 95, 100+.
+
+    Age 0 and ages 1-4 take their group's rate. From age 5, log m is linear between the
+    mid-points (x + 2.5) of the 5-year groups, evaluated at single-age mid-points (a + 0.5);
+    ages below the first mid-point (5-6) take the 5-9 rate; ages beyond the last closed
+    mid-point (98-99) continue the 90-94 to 95-99 slope (Gompertz extension); age 100 is
+    the open group's rate.
+    """
+    abridged = np.asarray(abridged, dtype=float)
+    if (abridged <= 0).any():
+        raise ValueError("abridged m(x) must be positive")
+    log_groups = np.log(abridged[2:-1])  # 5-9 .. 95-99
+    mids = np.arange(5, MAX_AGE, 5) + 2.5
+    centres = np.arange(5, MAX_AGE) + 0.5
+    log_single = np.interp(centres, mids, log_groups)
+    slope = (log_groups[-1] - log_groups[-2]) / 5.0
+    above = centres > mids[-1]
+    log_single[above] = log_groups[-1] + slope * (centres[above] - mids[-1])
+    return np.concatenate([[abridged[0]], np.full(4, abridged[1]), np.exp(log_single),
+                           [abridged[-1]]])
+
+
+def graduate_asfr(group_rates: np.ndarray, first_age: int = 15) -> np.ndarray:
+    """Single-age ASFR from 5-year group rates (births per woman-year in each group).
+
+    Births in a group (5 x rate) are spread over its single ages with
+    :func:`graduate_counts`, so the total fertility rate (5 x sum of group rates) is kept
+    exactly. Returns one rate per single age from ``first_age``.
+    """
+    group_rates = np.asarray(group_rates, dtype=float)
+    bounds = first_age + 5 * np.arange(len(group_rates) + 1)
+    return graduate_counts(bounds, 5.0 * group_rates)
