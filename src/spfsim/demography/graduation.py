@@ -28,8 +28,9 @@ def graduate_counts(bounds: np.ndarray, totals: np.ndarray) -> np.ndarray:
     if (totals < 0).any():
         raise ValueError("group totals must be non-negative")
     cumulative = np.concatenate([[0.0], np.cumsum(totals)])
-    curve = PchipInterpolator(bounds, cumulative)
-    singles = np.diff(curve(np.arange(bounds[0], bounds[-1] + 1)))
+    with np.errstate(over="ignore", divide="ignore"):  # flat stretches: slopes of 0 are fine
+        curve = PchipInterpolator(bounds, cumulative)
+        singles = np.diff(curve(np.arange(bounds[0], bounds[-1] + 1)))
     singles = np.maximum(singles, 0.0)  # clears round-off of order 1e-17 only
     # restore each group's total exactly (the clipping above may move it by round-off)
     edges = (bounds - bounds[0]).astype(int)

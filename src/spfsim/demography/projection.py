@@ -22,8 +22,10 @@ migration applied (so the balance identity holds) and ``emigration_capped`` what
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
+import xarray as xr
 
 from .lifetable import LifeTable
 
@@ -48,6 +50,61 @@ class DemographicProjection:
     net_migration: np.ndarray
     life_expectancy: np.ndarray
     emigration_capped: np.ndarray  # (year, age, sex) emigrants assumed but not applied (>= 0)
+
+    def to_dataset(self) -> xr.Dataset:
+        """The demographic variables of the results contract, with units and long names."""
+        yas, ys = ("year", "age", "sex"), ("year", "sex")
+        step = "from 1 July of year to 1 July of year+1"
+
+        def var(dims, data, units, long_name):
+            return xr.Variable(dims, data, attrs={"units": units, "long_name": long_name})
+
+        return xr.Dataset(
+            {
+                "population": var(yas, self.population, "persons", "population at 1 July"),
+                "births": var(ys, self.births, "persons", f"live births {step}"),
+                "deaths": var(yas, self.deaths, "persons", f"deaths {step}, by age at the end"),
+                "net_migration": var(yas, self.net_migration, "persons",
+                                     f"net migrants {step}, by age at the end"),
+                "emigration_capped": var(ys, self.emigration_capped.sum(axis=1), "persons",
+                                         "assumed net emigration that exceeded the cohorts "
+                                         "and was not applied"),
+                "life_expectancy": var(ys, self.life_expectancy, "years",
+                                       "period life expectancy at birth"),
+            },
+            coords={
+                "year": ("year", self.years.astype("int64"), {"long_name": "calendar year"}),
+                "age": ("age", np.arange(self.population.shape[1], dtype="int64"),
+                        {"long_name": "age in completed years at 1 July", "units": "years",
+                         "note": "the last age is the open group (100 = 100 and over)"}),
+                "sex": ("sex", np.array(SEXES, dtype=object)),
+            },
+        )
+
+
+class DemographicInputs(Protocol):
+    """What a projection needs; WPPDemography and the model's Assumptions both have it."""
+
+    years: np.ndarray
+    base_population: np.ndarray
+    mx: np.ndarray
+    asfr: np.ndarray
+    srb: np.ndarray
+    net_migration: np.ndarray
+
+
+def project(assumptions: DemographicInputs, end_year: int | None = None) -> xr.Dataset:
+    """Project demographic assumptions to ``end_year`` (default: their last year).
+
+    Returns a Dataset with ``population(year, age, sex)`` in persons at 1 July, births,
+    deaths, net migration, life expectancy and capped emigration.
+    """
+    a = assumptions
+    n = len(a.years) if end_year is None else int(end_year) - int(a.years[0]) + 1
+    if not 1 <= n <= len(a.years):
+        raise ValueError(f"end_year must be within {a.years[0]}..{a.years[-1]}")
+    return project_population(a.years[:n], a.base_population, a.mx[:n], a.asfr[:n],
+                              a.srb[:n], a.net_migration[:n]).to_dataset()
 
 
 def project_population(

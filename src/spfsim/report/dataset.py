@@ -60,20 +60,6 @@ def build_dataset(assumptions: Assumptions, demo: DemographicProjection,
     with np.errstate(divide="ignore", invalid="ignore"):
         average_new = np.where(new_count > 0, new_amount / new_count, np.nan)
     data = {
-        "population": _var(yas, demo.population, "persons",
-                           "population at 1 July"),
-        "births": _var(("year", "sex"), demo.births, "persons",
-                       "live births from 1 July of year to 1 July of year+1"),
-        "deaths": _var(yas, demo.deaths, "persons",
-                       "deaths from 1 July of year to 1 July of year+1, by age at the end"),
-        "net_migration": _var(yas, demo.net_migration, "persons",
-                              "net migrants from 1 July of year to 1 July of year+1, by age "
-                              "at the end"),
-        "emigration_capped": _var(("year", "sex"), demo.emigration_capped.sum(axis=1),
-                                  "persons", "assumed net emigration that exceeded the "
-                                  "cohorts and was not applied"),
-        "life_expectancy": _var(("year", "sex"), demo.life_expectancy, "years",
-                                "period life expectancy at birth"),
         "labour_force": _var(yas, econ.labour_force, "persons", "labour force"),
         "employed": _var(yas, econ.employed, "persons", "employed persons"),
         "gdp": _var(y, econ.gdp, money, "gross domestic product"),
@@ -128,7 +114,8 @@ def build_dataset(assumptions: Assumptions, demo: DemographicProjection,
         "scheme_type": ("scheme", np.array([m["type"] for m in schemes_meta], dtype=object)),
         "scheme_kind": ("scheme", np.array([m["kind"] for m in schemes_meta], dtype=object)),
     }
-    ds = xr.Dataset(data, coords=coords)
+    ds = xr.merge([demo.to_dataset(), xr.Dataset(data, coords=coords)],
+                  combine_attrs="override")
     ds.attrs = {
         "title": f"spfsim projection: {info.title}",
         "model": info.model,
