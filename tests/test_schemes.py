@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from spfsim.engine.cohort import PensionState, _YearInputs
+from spfsim.engine.cohort import PensionState, PensionYear
 from spfsim.schemes import db_pension as dbp
 from spfsim.schemes import universal as ub
 
@@ -34,14 +34,14 @@ def year_inputs(density, earnings=1000.0, revaluation=0.0, minimum=0.0, min_serv
     n_age = 101
     d = np.zeros((n_age, 2))
     d[20:60] = density
-    return _YearInputs(
+    return PensionYear(
         density=d, persistence=persistence, earnings=np.full((n_age, 2), earnings),
         retirement_age=np.array([retirement, retirement]), minimum_service=min_service,
         accrual_rate=accrual, minimum_pension=minimum, open_weights=np.ones((2, 2)),
         newcomer_share=np.zeros((n_age, 2)), revaluation=revaluation, indexation=0.0)
 
 
-def run_cohort(y: _YearInputs, years: int) -> tuple[PensionState, list]:
+def run_cohort(y: PensionYear, years: int) -> tuple[PensionState, list]:
     state, awards = PensionState(), []
     for _ in range(years):
         awards.append(state.step(y))

@@ -27,6 +27,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--overwrite", action="store_true",
                      help="replace existing output files")
     run.add_argument("--quiet", action="store_true", help="print only the summary")
+    run.add_argument("--engine", choices=("cohort", "micro"), default="cohort",
+                     help="cohort (expected values, default) or micro (simulated persons)")
+    run.add_argument("--persons", type=int, default=100_000,
+                     help="micro engine: number of simulated persons (default 100000)")
+    run.add_argument("--seed", type=int, default=0,
+                     help="micro engine: random seed (default 0)")
     validate = sub.add_parser("validate", help="check a model folder and list every problem")
     validate.add_argument("model_dir", help="model folder")
     wpp = sub.add_parser("import-wpp",
@@ -106,7 +112,7 @@ def _run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if not args.overwrite:  # fail before the projection, not after it
         refuse_existing(out, model.input.base_year, model.input.end_year)
-    ds = model.project(progress=progress)
+    ds = model.project(args.engine, persons=args.persons, seed=args.seed, progress=progress)
     progress(f"writing outputs to {out}")
     written = write_outputs(model, ds, out, overwrite=args.overwrite)
     for line in summary_lines(ds):

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     import xarray as xr
 
 DEFAULT_MODEL = "default"
-ENGINES = ("cohort",)
+ENGINES = ("cohort", "micro")
 
 
 def models_root() -> Path:
@@ -55,23 +55,35 @@ class Model:
         return (f"<spfsim.Model {self.name!r} {self.input.base_year}-{self.input.end_year}, "
                 f"schemes: {schemes}>")
 
-    def project(self, engine: str = "cohort",
+    def project(self, engine: str = "cohort", *, persons: int = 100_000, seed: int = 0,
+                chunk_size: int | None = None, permanent_sd: float = 0.0,
+                transitory_sd: float = 0.0,
                 progress: Callable[[str], None] | None = None) -> xr.Dataset:
         """Run the projection and return the results-contract Dataset.
 
-        ``progress`` (optional) is called with a short message as each stage starts.
+        ``engine``: "cohort" (expected values) or "micro" (``persons`` simulated life
+        courses, random numbers keyed by ``seed``; ``chunk_size`` persons per parallel
+        work item; ``permanent_sd`` and ``transitory_sd`` the log-sd of individual earnings
+        heterogeneity). ``progress`` (optional) is called with a short message per stage.
         """
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r}; available: {ENGINES}")
         from .pipeline import run_projection
 
-        return run_projection(self, engine, progress or (lambda _msg: None))
+        micro = None
+        if engine == "micro":
+            from .engine.micro.engine import DEFAULT_CHUNK, MicroSettings
+
+            micro = MicroSettings(persons, seed, chunk_size or DEFAULT_CHUNK, permanent_sd,
+                                  transitory_sd)
+        return run_projection(self, engine, progress or (lambda _msg: None), micro)
 
 
-def load_model(path: str | Path | None = None) -> Model:
+def load_model(path: str | Path | None = None, end_year: int | None = None) -> Model:
     """Load and validate a model folder (None: the default model shipped with spfsim).
 
-    Raises :class:`spfsim.errors.AssumptionError` listing every problem found.
+    ``end_year`` shortens the projection horizon. Raises
+    :class:`spfsim.errors.AssumptionError` listing every problem found.
     """
     model_input = read_model(default_model_path() if path is None else Path(path))
-    return Model(model_input, compile_assumptions(model_input))
+    return Model(model_input, compile_assumptions(model_input, end_year))

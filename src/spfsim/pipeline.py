@@ -19,10 +19,12 @@ from .report.dataset import RunInfo, build_dataset
 from .schemes import CONTRIBUTORY, SCHEME_TYPES
 
 if TYPE_CHECKING:
+    from .engine.micro.engine import MicroSettings
     from .model import Model
 
 
-def run_projection(model: Model, engine: str, progress: Callable[[str], None]) -> xr.Dataset:
+def run_projection(model: Model, engine: str, progress: Callable[[str], None],
+                   micro: MicroSettings | None = None) -> xr.Dataset:
     """Project ``model`` with ``engine``; assert the accounting identities."""
     a = model.assumptions
     progress(f"population {a.years[0]}-{a.years[-1]}")
@@ -35,7 +37,19 @@ def run_projection(model: Model, engine: str, progress: Callable[[str], None]) -
     progress("economy and labour force")
     econ = project_economy(a, demo.population)
     progress(f"schemes ({engine} engine): " + ", ".join(s.id for s in a.schemes))
-    flows = run_schemes(a, demo, econ)
+    seed, extra = "none (deterministic)", {}
+    if micro is None:
+        flows = run_schemes(a, demo, econ)
+    else:
+        from .engine.micro.engine import run_micro
+
+        result = run_micro(a, demo, econ, micro, progress)
+        demo, flows = result.demography, result.flows
+        seed = str(micro.seed)
+        extra = {"persons": micro.persons, "weight": result.weight,
+                 "chunk_size": micro.chunk_size, "person_years": result.person_years,
+                 "earnings_permanent_sd": micro.permanent_sd,
+                 "earnings_transitory_sd": micro.transitory_sd}
     progress("reserve funds")
     funds = [
         roll_forward(f.initial_reserve, f.contribution_income,
@@ -48,7 +62,8 @@ def run_projection(model: Model, engine: str, progress: Callable[[str], None]) -
     meta = [{"id": s.id, "name": s.name, "type": s.type, "kind": SCHEME_TYPES[s.type].KIND}
             for s in a.schemes]
     info = RunInfo(model.name, model.input.title, model.input.currency, model.input.input_hash,
-                   engine, "none (deterministic)", __version__, str(model.path))
+                   engine, seed, __version__, str(model.path))
     ds = build_dataset(a, demo, econ, flows, funds, meta, info)
+    ds.attrs.update(extra)
     assert_identities(ds, np.array([f.initial_reserve for f in funds]))
     return ds

@@ -1,25 +1,34 @@
 """Demography: life tables, graduation, WPP import, the cohort-component projection and
-mortality models."""
+mortality models.
 
-from .graduation import graduate_abridged_mx, graduate_asfr, graduate_counts, graduate_population
-from .leecarter import LeeCarter
+The projection and life tables load with the package; the WPP import, graduation and
+Lee-Carter (which need pandas and SciPy) load on first use, so the engines stay light.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
 from .lifetable import LifeTable, infant_ax
 from .projection import DemographicProjection, project, project_population
-from .wpp import WPPData, WPPDemography, from_wpp, write_wpp_assumptions
 
-__all__ = [
-    "DemographicProjection",
-    "LeeCarter",
-    "LifeTable",
-    "WPPData",
-    "WPPDemography",
-    "from_wpp",
-    "graduate_abridged_mx",
-    "graduate_asfr",
-    "graduate_counts",
-    "graduate_population",
-    "infant_ax",
-    "project",
-    "project_population",
-    "write_wpp_assumptions",
-]
+_LAZY = {
+    "LeeCarter": "leecarter",
+    "WPPData": "wpp",
+    "WPPDemography": "wpp",
+    "from_wpp": "wpp",
+    "write_wpp_assumptions": "wpp",
+    "graduate_abridged_mx": "graduation",
+    "graduate_asfr": "graduation",
+    "graduate_counts": "graduation",
+    "graduate_population": "graduation",
+}
+
+__all__ = ["DemographicProjection", "LifeTable", "infant_ax", "project",
+           "project_population", *_LAZY]
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

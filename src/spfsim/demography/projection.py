@@ -22,10 +22,12 @@ migration applied (so the balance identity holds) and ``emigration_capped`` what
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
-import xarray as xr
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 from .lifetable import LifeTable
 
@@ -50,9 +52,11 @@ class DemographicProjection:
     net_migration: np.ndarray
     life_expectancy: np.ndarray
     emigration_capped: np.ndarray  # (year, age, sex) emigrants assumed but not applied (>= 0)
+    survival: np.ndarray | None = None  # (year, age at the end, sex) survival ratio of a step
 
     def to_dataset(self) -> xr.Dataset:
         """The demographic variables of the results contract, with units and long names."""
+        import xarray as xr  # only here: the engines need no xarray
         yas, ys = ("year", "age", "sex"), ("year", "sex")
         step = "from 1 July of year to 1 July of year+1"
 
@@ -127,6 +131,7 @@ def project_population(
     applied = np.array(net_migration, dtype=float)
     births = np.zeros((n, 2))
     e0 = np.zeros((n, 2))
+    survival_ratios = np.zeros((n, n_age, 2))
     population[0] = base_population
     for k in range(n):
         tables = [LifeTable.from_mx(mx[k, :, s], SEXES[s]) for s in range(2)]
@@ -138,6 +143,7 @@ def project_population(
         ratio = np.zeros((n_age, 2))
         for s, (s_birth, s_x) in enumerate(survival):
             ratio[0, s], ratio[1:, s] = s_birth, s_x
+        survival_ratios[k] = ratio
         # women's exposure needs the end-of-step population of ages >= 1 before births
         migrants = _cap_emigration(applied[k], start, ratio)
         end = (start + 0.5 * migrants) * ratio + 0.5 * migrants
@@ -152,7 +158,7 @@ def project_population(
             # from the identity, so that it holds to rounding whatever the rates
             population[k + 1] = np.maximum(start - deaths[k] + migrants, 0.0)
     return DemographicProjection(years, population, births, deaths, applied, e0,
-                                 applied - np.asarray(net_migration))
+                                 applied - np.asarray(net_migration), survival_ratios)
 
 
 def _cap_emigration(migrants: np.ndarray, start: np.ndarray, ratio: np.ndarray) -> np.ndarray:

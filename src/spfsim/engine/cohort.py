@@ -22,6 +22,7 @@ membership data by service are supplied).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,7 +42,7 @@ NOT_CONTRIBUTING, CONTRIBUTING = 0, 1
 
 
 @dataclass
-class _YearInputs:
+class PensionYear:
     """What one step of the pension needs, for one year (real or reconstructed)."""
 
     density: np.ndarray  # (age, sex) share of the population contributing this year
@@ -72,7 +73,7 @@ class PensionState:
         self.pensioners = np.zeros((n_age, 2, MAX_SERVICE + 1))
         self.pension = np.zeros((n_age, 2, MAX_SERVICE + 1))  # total annual pension per capita
 
-    def step(self, y: _YearInputs) -> tuple[np.ndarray, np.ndarray]:
+    def step(self, y: PensionYear) -> tuple[np.ndarray, np.ndarray]:
         """Enter year y: revalue credits, index pensions, set who contributes this year,
         award new pensions, apply the minimum pension.
 
@@ -99,7 +100,7 @@ class PensionState:
             array[:, :, CONTRIBUTING] += join_n - leave_c
             array[:, :, NOT_CONTRIBUTING] += leave_c - join_n
 
-    def _retire(self, y: _YearInputs) -> tuple[np.ndarray, np.ndarray]:
+    def _retire(self, y: PensionYear) -> tuple[np.ndarray, np.ndarray]:
         """Award pensions to those at or above retirement age; return new shares, amounts."""
         age = AGES[:, None, None]
         at_age = age >= y.retirement_age[None, :, None]
@@ -122,7 +123,7 @@ class PensionState:
         """(age, sex) share of the population contributing this year."""
         return self.active[:, :, CONTRIBUTING].sum(axis=2)
 
-    def advance(self, y: _YearInputs) -> None:
+    def advance(self, y: PensionYear) -> None:
         """Credit this year's contributions, then age one year and add immigrants."""
         earned = self.active[:, :, CONTRIBUTING] * y.earnings[:, :, None]
         for array, extra in ((self.active, 0.0), (self.credits, earned)):
@@ -176,9 +177,10 @@ def _density(econ: EconomicProjection, population: np.ndarray) -> np.ndarray:
         return np.where(population > 0, econ.covered / population, 0.0)
 
 
-def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
-                   demo: DemographicProjection, econ: EconomicProjection) -> SchemeFlows:
-    """Expected contributors, pensioners and cash flows of a DB old-age pension."""
+def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
+                  demo: DemographicProjection,
+                  econ: EconomicProjection) -> Callable[[int], PensionYear]:
+    """The pension's inputs for year index k (both engines use them)."""
     n = assumptions.n_years
     density = _density(econ, demo.population)
     nxt = np.minimum(np.arange(n) + 1, n - 1)
@@ -187,8 +189,8 @@ def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
                                      np.maximum(demo.net_migration, 0.0)
                                      / demo.population[nxt], 0.0), 0.0, 1.0)
 
-    def inputs(k: int) -> _YearInputs:
-        return _YearInputs(
+    def inputs(k: int) -> PensionYear:
+        return PensionYear(
             density=density[k], persistence=scheme["contribution_persistence"][k],
             earnings=econ.earnings[k],
             retirement_age=scheme["retirement_age"][k],
@@ -199,10 +201,19 @@ def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
             revaluation=scheme.index_growth["earnings_revaluation"][k] if k else 0.0,
             indexation=scheme.index_growth["pension_indexation"][k] if k else 0.0)
 
-    state = _reconstruct(scheme, assumptions, inputs(0))
+    return inputs
+
+
+def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
+                   demo: DemographicProjection, econ: EconomicProjection) -> SchemeFlows:
+    """Expected contributors, pensioners and cash flows of a DB old-age pension."""
+    n = assumptions.n_years
+    inputs = pension_years(scheme, assumptions, demo, econ)
+    state = base_year_state(scheme, assumptions, inputs(0))
     shape = demo.population.shape
     contributors, beneficiaries = np.zeros(shape), np.zeros(shape)
     new_count, new_amount = np.zeros((n, 2)), np.zeros((n, 2))
+    service_awarded = np.zeros((n, 2, MAX_SERVICE + 1))
     expenditure, insured = np.zeros(n), np.zeros(n)
     for k in range(n):
         y = inputs(k)
@@ -212,18 +223,20 @@ def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
         insured[k] = float((contributors[k] * y.earnings).sum())
         beneficiaries[k] = pop * state.pensioners.sum(axis=2)
         expenditure[k] = float((pop[:, :, None] * state.pension).sum())
-        new_count[k] = (pop[:, :, None] * new_share).sum(axis=(0, 2))
+        service_awarded[k] = (pop[:, :, None] * new_share).sum(axis=0)
+        new_count[k] = service_awarded[k].sum(axis=-1)
         new_amount[k] = (pop[:, :, None] * new_total).sum(axis=(0, 2))
         state.advance(y)
     return SchemeFlows(
         scheme.id, CONTRIBUTORY, contributors, beneficiaries, new_count, new_amount, insured,
         dbp.contributions(scheme["contribution_rate"], insured), expenditure,
         admin_expenditure(scheme["admin_cost_rate"], expenditure),
-        scheme["state_subsidy_rate"].copy(), float(scheme["initial_reserve"][0]))
+        scheme["state_subsidy_rate"].copy(), float(scheme["initial_reserve"][0]),
+        service_awarded)
 
 
-def _reconstruct(scheme: CompiledScheme, assumptions: Assumptions,
-                 base: _YearInputs) -> PensionState:
+def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
+                    base: PensionYear) -> PensionState:
     """Base-year state from contributions since ``start_year`` at base-year rates."""
     state = PensionState()
     start = int(scheme["start_year"][0])
@@ -232,7 +245,7 @@ def _reconstruct(scheme: CompiledScheme, assumptions: Assumptions,
     price_growth = assumptions.series_growth["prices"][0]
     for year in range(start, base_year):
         lag = base_year - year
-        past = _YearInputs(
+        past = PensionYear(
             density=base.density, persistence=base.persistence,
             earnings=base.earnings / (1.0 + wage_growth) ** lag,
             retirement_age=base.retirement_age, minimum_service=base.minimum_service,
@@ -252,19 +265,25 @@ def _reconstruct(scheme: CompiledScheme, assumptions: Assumptions,
 def run_universal(scheme: CompiledScheme, assumptions: Assumptions,
                   demo: DemographicProjection, econ: EconomicProjection) -> SchemeFlows:
     """Expected beneficiaries and cost of a universal age-band benefit."""
-    n = assumptions.n_years
     age = AGES[None, :, None]
     eligible = ub.is_eligible(age, scheme["min_age"][:, None, None],
                               scheme["max_age"][:, None, None])
     beneficiaries = ub.beneficiaries(demo.population, eligible,
                                      scheme["take_up"][:, None, None])
+    return universal_flows(scheme, beneficiaries)
+
+
+def universal_flows(scheme: CompiledScheme, beneficiaries: np.ndarray) -> SchemeFlows:
+    """Flows of a universal benefit from its beneficiaries (year, age, sex)."""
+    n = len(beneficiaries)
     expenditure = beneficiaries.sum(axis=(1, 2)) * scheme["benefit"]
     zeros = np.zeros(n)
     newly = np.zeros((n, 2))
     return SchemeFlows(
         scheme.id, NON_CONTRIBUTORY, np.zeros_like(beneficiaries), beneficiaries, newly,
         newly.copy(), zeros, zeros.copy(), expenditure,
-        admin_expenditure(scheme["admin_cost_rate"], expenditure), np.ones(n), 0.0)
+        admin_expenditure(scheme["admin_cost_rate"], expenditure), np.ones(n), 0.0,
+        np.zeros((n, 2, MAX_SERVICE + 1)))
 
 
 RUNNERS = {"db_old_age_pension": run_db_pension, "universal_benefit": run_universal}

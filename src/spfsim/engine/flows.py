@@ -13,6 +13,7 @@ class SchemeFlows:
 
     Arrays: ``contributors`` and ``beneficiaries`` (year, age, sex); ``new_beneficiaries``
     and ``new_benefit_amount`` (year, sex), the latter the total annual amount of new awards;
+    ``service_awarded`` (year, sex, credited years) the new pensions by credited service;
     the others (year,).
     """
 
@@ -28,3 +29,4 @@ class SchemeFlows:
     admin_expenditure: np.ndarray
     state_subsidy_rate: np.ndarray
     initial_reserve: float
+    service_awarded: np.ndarray  # (year, sex, credited years): new pensions by service

@@ -93,9 +93,15 @@ def _mortality(input_: ModelInput, years: np.ndarray) -> np.ndarray:
     return np.concatenate([given, extended], axis=0)
 
 
-def compile_assumptions(input_: ModelInput) -> Assumptions:
-    """Dense per-year arrays from validated input, with scheme parameters compiled."""
-    years = np.arange(input_.base_year, input_.end_year + 1)
+def compile_assumptions(input_: ModelInput, end_year: int | None = None) -> Assumptions:
+    """Dense per-year arrays from validated input, with scheme parameters compiled.
+
+    ``end_year`` shortens the horizon (it must lie within the model's years).
+    """
+    last = input_.end_year if end_year is None else int(end_year)
+    if not input_.base_year <= last <= input_.end_year:
+        raise ValueError(f"end_year must be within {input_.base_year}..{input_.end_year}")
+    years = np.arange(input_.base_year, last + 1)
     t = input_.tables
     migration = (
         _by_year(t["migration"], "net_migration", years)

@@ -19,6 +19,8 @@ from ..engine.flows import SchemeFlows
 from ..finance import FundProjection, depletion_year, paygo_cost_rate, reserve_ratio
 from ..params import AGES, SEXES, Assumptions
 
+ENTRY_AGE = 15  # first age of working life, for the contribution density at award
+
 
 @dataclass(frozen=True)
 class RunInfo:
@@ -56,6 +58,15 @@ def build_dataset(assumptions: Assumptions, demo: DemographicProjection,
     reserve = stack("reserve", funds)
     insured = stack("insured_earnings")
     new_count, new_amount = stack("new_beneficiaries"), stack("new_benefit_amount")
+    service = stack("service_awarded")  # (year, sex, service, scheme)
+    credited = (service * np.arange(service.shape[2])[None, None, :, None]).sum(axis=2)
+    awarded = service.sum(axis=2)
+    potential = np.stack([
+        scheme["retirement_age"] - ENTRY_AGE if "retirement_age" in scheme.params
+        else np.full((len(years), 2), np.nan) for scheme in assumptions.schemes], axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean_credited = np.where(awarded > 0, credited / awarded, np.nan)
+        density_at_award = mean_credited / potential
     funded = np.array([m["kind"] == "contributory" for m in schemes_meta])[None, :]
     with np.errstate(divide="ignore", invalid="ignore"):
         average_new = np.where(new_count > 0, new_amount / new_count, np.nan)
@@ -77,6 +88,14 @@ def build_dataset(assumptions: Assumptions, demo: DemographicProjection,
                                   "benefits awarded during the year"),
         "average_new_benefit": _var(("year", "sex", "scheme"), average_new,
                                     f"{money} per year", "average annual amount of new awards"),
+        "service_at_award": _var(("year", "sex", "service", "scheme"), service, "persons",
+                                 "new pensions by credited years of service"),
+        "credited_years_at_award": _var(("year", "sex", "scheme"), mean_credited, "years",
+                                        "mean credited years of new pensioners"),
+        "contribution_density_at_award": _var(
+            ("year", "sex", "scheme"), density_at_award, "fraction",
+            f"mean credited years of new pensioners / years from age {ENTRY_AGE} to the "
+            "retirement age"),
         "insured_earnings": _var(ys, insured, f"{money} per year",
                                  "insured (contributory) earnings"),
         "contribution_income": _var(ys, stack("contribution_income"), f"{money} per year",
@@ -105,6 +124,8 @@ def build_dataset(assumptions: Assumptions, demo: DemographicProjection,
     }
     coords = {
         "year": ("year", years.astype("int64"), {"long_name": "calendar year"}),
+        "service": ("service", np.arange(service.shape[2], dtype="int64"),
+                    {"long_name": "credited years of service", "units": "years"}),
         "age": ("age", AGES.astype("int64"),
                 {"long_name": "age in completed years at 1 July", "units": "years",
                  "note": "100 is the open group 100 and over"}),
@@ -134,7 +155,7 @@ def build_dataset(assumptions: Assumptions, demo: DemographicProjection,
     return ds
 
 
-CONTRACT_DIMS = ("year", "age", "sex", "scheme")
+CONTRACT_DIMS = ("year", "age", "sex", "scheme", "service")
 
 
 def check_single_projection(ds: xr.Dataset, required: Iterable[str], user: str) -> None:

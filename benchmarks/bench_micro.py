@@ -1,0 +1,78 @@
+"""Speed and memory of the micro engine on the default model.
+
+Usage: python benchmarks/bench_micro.py --persons 1000000 --years 50 [--seed 1]
+       [--chunk-size 65536]
+
+Compiles the kernels on a small run first, then times the simulation alone (the cohort
+projection that provides the targets is not timed). Prints, as its last line, a JSON object
+with persons, years, person_years (persons alive and simulated, summed over years),
+seconds, person_years_per_second, peak_rss_bytes (the whole process, from the kernel's
+high-water mark), baseline_rss_bytes (after compilation, before the simulation),
+bytes_per_person (peak / persons) and simulation_bytes_per_person ((peak - baseline) /
+persons), and threads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numba
+
+import spfsim
+from spfsim.demography import project_population
+from spfsim.economy import project_economy
+from spfsim.engine.micro.engine import DEFAULT_CHUNK, MicroSettings, run_micro
+
+
+def _rss_bytes(field: str) -> int:
+    """VmRSS (current) or VmHWM (peak) of this process from /proc, in bytes."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def _reset_peak() -> None:
+    """Reset the kernel's high-water mark so the peak covers the simulation alone."""
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--persons", type=int, default=1_000_000)
+    parser.add_argument("--years", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK)
+    args = parser.parse_args()
+    probe = spfsim.load_model()
+    model = spfsim.load_model(end_year=probe.input.base_year + args.years - 1)
+    a = model.assumptions
+    demo = project_population(a.years, a.base_population, a.mx, a.asfr, a.srb, a.net_migration)
+    econ = project_economy(a, demo.population)
+    run_micro(a, demo, econ, MicroSettings(1000, args.seed, args.chunk_size))  # compile
+    baseline = _rss_bytes("VmRSS")
+    _reset_peak()
+    started = time.perf_counter()
+    result = run_micro(a, demo, econ, MicroSettings(args.persons, args.seed, args.chunk_size))
+    seconds = time.perf_counter() - started
+    peak = max(_rss_bytes("VmHWM"), baseline)
+    print(json.dumps({
+        "persons": args.persons,
+        "years": len(a.years),
+        "person_years": result.person_years,
+        "seconds": round(seconds, 3),
+        "person_years_per_second": round(result.person_years / seconds),
+        "peak_rss_bytes": peak,
+        "baseline_rss_bytes": baseline,
+        "bytes_per_person": round(peak / args.persons, 1),
+        "simulation_bytes_per_person": round((peak - baseline) / args.persons, 1),
+        "threads": numba.get_num_threads(),
+    }))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Microsimulation engine: individual careers, Numba kernels, counter-based random numbers."""

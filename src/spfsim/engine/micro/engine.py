@@ -1,0 +1,376 @@
+"""Microsimulation engine: individual life courses run by the scheme rules of the cohort
+engine, reported in the same form (SchemeFlows and a DemographicProjection).
+
+Each simulated person stands for ``weight`` = base population / persons real persons. The
+demographic targets (survival ratios, net migration, fertility) are those of the cohort
+projection, applied with the same timing, so that as the number of persons grows the
+micro results converge to the cohort engine's expected values (tested).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...demography import DemographicProjection
+from ...economy import EconomicProjection
+from ...errors import SpfsimError
+from ...params import Assumptions, CompiledScheme
+from ..cohort import (
+    MAX_SERVICE,
+    NOT_CONTRIBUTING,
+    PensionState,
+    base_year_state,
+    contribution_transitions,
+    pension_years,
+    universal_flows,
+)
+from ..flows import SchemeFlows
+from . import kernels as K
+from . import rng
+from .store import ACTIVE, CONTRIBUTING, LEFT, RETIRED, PersonStore
+
+DEFAULT_CHUNK = 1 << 16
+COMPACT_WHEN_GONE = 0.15  # compact the store when this share of slots is empty
+
+
+@dataclass(frozen=True)
+class MicroSettings:
+    """How to run the microsimulation.
+
+    ``permanent_sd`` and ``transitory_sd`` are the standard deviations of the log of the
+    persistent individual earnings level and of the yearly shock (both mean one); with
+    both 0, earnings are those of the cohort engine's age-sex profile.
+    """
+
+    persons: int
+    seed: int
+    chunk_size: int = DEFAULT_CHUNK
+    permanent_sd: float = 0.0
+    transitory_sd: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.persons < 1:
+            raise SpfsimError(f"persons must be at least 1 (got {self.persons})")
+        if not 0 <= self.seed < 2**63:
+            raise SpfsimError(f"seed must be a non-negative integer (got {self.seed})")
+        if self.chunk_size < 1:
+            raise SpfsimError(f"chunk size must be at least 1 (got {self.chunk_size})")
+
+
+@dataclass
+class MicroResult:
+    """Weighted results of a microsimulation, in the cohort engine's form."""
+
+    demography: DemographicProjection
+    flows: list[SchemeFlows]
+    weight: float
+    person_years: int
+    store: PersonStore
+    cohort_money: np.ndarray  # (year, cohort, sex, 2) contributions and benefits, currency
+    first_birth_year: int
+
+
+def _capacity(population: np.ndarray, persons: int) -> int:
+    """Slots for the whole run, from the projected peak population: the living, those gone
+    since the last compaction, and one year's entrants. The store still grows if a
+    simulation drifts above it, but normally never reallocates."""
+    peak = float(population.sum(axis=(1, 2)).max() / population[0].sum())
+    return int(persons * peak * (1.0 / (1.0 - COMPACT_WHEN_GONE - 0.02) + 0.05)) + 1024
+
+
+def _allocate(population: np.ndarray, persons: int) -> np.ndarray:
+    """Persons per (age, sex) cell proportional to ``population`` (largest remainder)."""
+    exact = population / population.sum() * persons
+    counts = np.floor(exact).astype(np.int64)
+    short = persons - counts.sum()
+    order = np.argsort(-(exact - counts), axis=None, kind="stable")[:short]
+    counts.flat[order] += 1
+    return counts
+
+
+def _initial_store(assumptions: Assumptions, settings: MicroSettings,
+                   state: PensionState | None, capacity: int) -> PersonStore:
+    """The base-year population: persons by age and sex, and pension classes drawn from the
+    cohort engine's base-year shares (so both engines start from the same expectation)."""
+    store = PersonStore.empty(capacity)
+    counts = _allocate(assumptions.base_population, settings.persons)
+    base_year = int(assumptions.years[0])
+    start = 0
+    for a in range(counts.shape[0]):
+        for s in range(2):
+            n = int(counts[a, s])
+            if n == 0:
+                continue
+            slots = slice(start, start + n)
+            ids = np.arange(start, start + n, dtype=np.int64)
+            store.pid[slots] = ids
+            store.age[slots] = a
+            store.sex[slots] = s
+            store.birth_year[slots] = base_year - a
+            store.status[slots] = ACTIVE
+            if state is not None:
+                _draw_pension_class(store, slots, ids, state, a, s, settings.seed)
+            start += n
+    store.size = start
+    store.next_id = start
+    store.earnings_factor[:start] = K.permanent_factors(settings.seed, store.pid[:start],
+                                                        settings.permanent_sd)
+    return store
+
+
+def _draw_pension_class(store, slots, ids, state: PensionState, a: int, s: int,
+                        seed: int) -> None:
+    active = state.active[a, s]  # (status, service)
+    retired = state.pensioners[a, s]
+    left = max(1.0 - active.sum() - retired.sum(), 0.0)
+    shares = np.concatenate([active[NOT_CONTRIBUTING], active[1], retired, [left]])
+    cumulative = np.cumsum(shares / shares.sum())
+    u = rng.uniforms(seed, rng.INITIAL_STATE, ids, 0)
+    klass = np.minimum(np.searchsorted(cumulative, u, side="right"), len(shares) - 1)
+    width = MAX_SERVICE + 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        credits = np.where(active > 0, state.credits[a, s] / active, 0.0)
+        pension = np.where(retired > 0, state.pension[a, s] / retired, 0.0)
+    group, service = np.divmod(klass, width)
+    status = np.select([group == 0, group == 1, group == 2],
+                       [ACTIVE, CONTRIBUTING, RETIRED], LEFT).astype(np.int8)
+    store.status[slots] = status
+    service = np.where(group == 3, 0, service)
+    store.service[slots] = service
+    in_active = group < 2
+    store.credits[slots] = np.where(in_active, credits[np.minimum(group, 1), service], 0.0)
+    store.pension[slots] = np.where(group == 2, pension[service], 0.0)
+
+
+def _emigration(counts_pop, net_migration, survival, weight):
+    """Per-resident emigration probability by start age, and expected immigrants by end age.
+
+    Net migrants M of end age e arrive or leave evenly over the year (cohort engine's
+    convention): M (1 + S) / 2 of them are present at the end.
+    """
+    present = net_migration * (1.0 + survival) / 2.0 / weight
+    starting = np.zeros_like(present)
+    starting[1:] = counts_pop[:-1]
+    starting[-1] += counts_pop[-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_end = np.where(starting * survival > 0, -present / (starting * survival), 0.0)
+    p_end = np.clip(np.where(present < 0, p_end, 0.0), 0.0, 1.0)
+    p_start = np.zeros_like(p_end)
+    p_start[:-1] = p_end[1:]  # a person aged a at the start ends aged a + 1
+    p_start[-1] = p_end[-1]
+    return p_start, np.maximum(present, 0.0)
+
+
+def run_micro(assumptions: Assumptions, demo: DemographicProjection,
+              econ: EconomicProjection, settings: MicroSettings,
+              progress: Callable[[str], None] | None = None) -> MicroResult:
+    """Simulate ``settings.persons`` life courses over the projection years."""
+    # the random-number hash relies on wrapping 64-bit arithmetic; without JIT numpy would
+    # warn about every wrap
+    with np.errstate(over="ignore"):
+        return _run(assumptions, demo, econ, settings, progress)
+
+
+def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
+    schemes = assumptions.schemes
+    pensions = [s for s in schemes if s.type == "db_old_age_pension"]
+    universal = [s for s in schemes if s.type == "universal_benefit"]
+    if len(pensions) > 1:
+        raise SpfsimError("the micro engine runs at most one db_old_age_pension per model "
+                          f"(this model has {len(pensions)})")
+    pension = pensions[0] if pensions else None
+    n, years = assumptions.n_years, assumptions.years
+    weight = float(assumptions.base_population.sum()) / settings.persons
+    capacity = _capacity(demo.population, settings.persons)
+    inputs = pension_years(pension, assumptions, demo, econ) if pension else None
+    state = base_year_state(pension, assumptions, inputs(0)) if pension else None
+    store = _initial_store(assumptions, settings, state, capacity)
+    first_birth_year = int(years[0]) - 100
+    n_cohorts = int(years[-1]) + 1 - first_birth_year + 1
+    buffers = _Buffers(store.capacity, settings.chunk_size, len(universal), n_cohorts)
+    out = _Outputs(n, len(universal), n_cohorts)
+    person_years = 0
+    for k, year in enumerate(years):
+        if progress and k % 10 == 0:
+            progress(f"micro: year {year} ({store.size:,} slots)")
+        buffers.fit(store.capacity)
+        counts0 = K.count_states(store.status, store.age, store.sex, store.size,
+                                 settings.chunk_size, buffers.state_counts)
+        survival = demo.survival[k]
+        q_death = np.zeros((101, 2))
+        q_death[:-1] = 1.0 - survival[1:]
+        q_death[-1] = 1.0 - survival[-1]
+        p_emigrate, immigrants = _emigration(counts0[:, :, 0], demo.net_migration[k],
+                                             survival, weight)
+        p = _pension_year(pension, inputs, k, counts0, econ) if pension else _NO_PENSION
+        scale = K.fixed_point_scale(float(econ.average_earnings[k]))
+        K.year_step(
+            store.pid, store.status, store.age, store.sex, store.birth_year, store.service,
+            store.credits, store.pension, store.earnings_factor,
+            store.lifetime_contributions, store.lifetime_benefits, buffers.birth_flag,
+            store.size, settings.seed, int(year), settings.chunk_size,
+            q_death, p_emigrate, assumptions.asfr[k],
+            p["has"], p["stay"], p["join"], p["retirement_age"], p["minimum_service"],
+            p["accrual"], p["minimum_pension"], p["revaluation"], p["indexation"],
+            p["earnings"], settings.transitory_sd, p["rate"], float(econ.price_index[k]),
+            scale,
+            np.array([u["min_age"][k] for u in universal], dtype=np.int64),
+            np.array([u["max_age"][k] for u in universal], dtype=np.int64),
+            np.array([u["take_up"][k] for u in universal], dtype=np.float64),
+            first_birth_year,
+            buffers.counts, buffers.money, buffers.service_awarded, buffers.service_left,
+            buffers.cohort_money)
+        chunks = (store.size + settings.chunk_size - 1) // settings.chunk_size
+        out.record(k, buffers, chunks, scale)
+        person_years += int(counts0[:, :, 0].sum())
+        _add_entrants(store, buffers, demo, assumptions, settings, k, int(year), immigrants,
+                      weight, out)
+        gone = 1.0 - np.count_nonzero(store.status[:store.size]) / max(store.size, 1)
+        if gone > COMPACT_WHEN_GONE:
+            store.compact()
+    return out.result(assumptions, demo, econ, pension, universal, weight, person_years,
+                      store, first_birth_year)
+
+
+_NO_PENSION = {"has": False, "stay": np.zeros((101, 2)), "join": np.zeros((101, 2)),
+               "retirement_age": np.zeros(2, dtype=np.int64), "minimum_service": 0,
+               "accrual": 0.0, "minimum_pension": 0.0, "revaluation": 0.0, "indexation": 0.0,
+               "earnings": np.zeros((101, 2)), "rate": 0.0}
+
+
+def _pension_year(scheme: CompiledScheme, inputs, k: int, counts0: np.ndarray,
+                  econ: EconomicProjection) -> dict:
+    """This year's pension parameters, with contribution transitions aligned per cell so
+    that the expected contributing share is the cohort engine's density."""
+    y = inputs(k)
+    pop, active, was = (counts0[:, :, i].astype(float) for i in range(3))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        was_share = np.where(active > 0, was / active, 0.0)
+        target = np.where(active > 0, np.minimum(y.density * pop / active, 1.0), 0.0)
+    stay, join = contribution_transitions(was_share, target, y.persistence)
+    return {"has": True, "stay": stay, "join": join,
+            "retirement_age": np.asarray(y.retirement_age, dtype=np.int64),
+            "minimum_service": int(y.minimum_service), "accrual": float(y.accrual_rate),
+            "minimum_pension": float(y.minimum_pension), "revaluation": float(y.revaluation),
+            "indexation": float(y.indexation), "earnings": np.asarray(y.earnings, float),
+            "rate": float(scheme["contribution_rate"][k])}
+
+
+class _Buffers:
+    """Per-chunk accumulators and the birth flags, grown with the store."""
+
+    def __init__(self, capacity: int, chunk: int, n_universal: int, n_cohorts: int):
+        self.chunk, self.n_universal, self.n_cohorts = chunk, n_universal, n_cohorts
+        self.capacity = 0
+        self.fit(capacity)
+
+    def fit(self, capacity: int) -> None:
+        if capacity <= self.capacity:
+            return
+        chunks = (capacity + self.chunk - 1) // self.chunk
+        flags = np.zeros(capacity, dtype=np.int8)
+        if self.capacity:  # births already flagged must survive the growth
+            flags[: self.capacity] = self.birth_flag
+        self.capacity = capacity
+        self.birth_flag = flags
+        self.state_counts = np.zeros((chunks, 101, 2, 3), dtype=np.int64)
+        self.counts = np.zeros((chunks, 101, 2, K.N_COUNTS + self.n_universal), dtype=np.int64)
+        self.money = np.zeros((chunks, 2, K.N_MONEY), dtype=np.int64)
+        self.service_awarded = np.zeros((chunks, 2, MAX_SERVICE + 1), dtype=np.int64)
+        self.service_left = np.zeros((chunks, 2, MAX_SERVICE + 1), dtype=np.int64)
+        self.cohort_money = np.zeros((chunks, self.n_cohorts, 2, 2), dtype=np.int64)
+
+
+def _add_entrants(store, buffers, demo, assumptions, settings, k, year, immigrants, weight,
+                  out) -> None:
+    """Immigrants, then the babies born during the step (ids in a fixed order)."""
+    expected_births = demo.births[k] / weight
+    store.reserve(int(immigrants.sum()) + 2 * len(immigrants) * 2
+                  + int(expected_births.sum() * 1.5) + 1024)
+    buffers.fit(store.capacity)
+    store.size, store.next_id, added = K.add_immigrants(
+        store.pid, store.status, store.age, store.sex, store.birth_year,
+        store.earnings_factor, buffers.birth_flag, store.size, store.next_id, settings.seed,
+        year, immigrants, assumptions.asfr[k], settings.permanent_sd)
+    births_pending = int(np.count_nonzero(buffers.birth_flag[:store.size]))
+    store.reserve(births_pending)
+    buffers.fit(store.capacity)
+    survival_birth = demo.survival[k][0]
+    newborn_migrants = demo.net_migration[k][0] * (1.0 + survival_birth) / 2.0 / weight
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_newborn = np.where(newborn_migrants < 0, -newborn_migrants
+                             / np.maximum(expected_births * survival_birth, 1e-300), 0.0)
+    srb = float(assumptions.srb[k])
+    store.size, store.next_id, births, deaths, emigrants = K.add_newborns(
+        store.pid, store.status, store.age, store.sex, store.birth_year,
+        store.earnings_factor, buffers.birth_flag, store.size, store.next_id, settings.seed,
+        year, srb / (1.0 + srb), survival_birth, np.clip(p_newborn, 0.0, 1.0),
+        settings.permanent_sd)
+    out.record_entrants(k, added, births, deaths, emigrants)
+
+
+class _Outputs:
+    """Yearly results in integers (counts) and fixed-point money, turned into currency."""
+
+    def __init__(self, n: int, n_universal: int, n_cohorts: int):
+        self.counts = np.zeros((n, 101, 2, K.N_COUNTS + n_universal), dtype=np.int64)
+        self.money = np.zeros((n, 2, K.N_MONEY))
+        self.service_awarded = np.zeros((n, 2, MAX_SERVICE + 1), dtype=np.int64)
+        self.service_left = np.zeros((n, 2, MAX_SERVICE + 1), dtype=np.int64)
+        self.cohort_money = np.zeros((n, n_cohorts, 2, 2))
+        self.immigrants = np.zeros((n, 101, 2), dtype=np.int64)
+        self.births = np.zeros((n, 2), dtype=np.int64)
+        self.newborn_deaths = np.zeros((n, 2), dtype=np.int64)
+        self.newborn_emigrants = np.zeros((n, 2), dtype=np.int64)
+
+    def record(self, k: int, b: _Buffers, chunks: int, scale: float) -> None:
+        self.counts[k] = b.counts[:chunks].sum(axis=0)
+        self.money[k] = b.money[:chunks].sum(axis=0) * scale
+        self.service_awarded[k] = b.service_awarded[:chunks].sum(axis=0)
+        self.service_left[k] = b.service_left[:chunks].sum(axis=0)
+        self.cohort_money[k] = b.cohort_money[:chunks].sum(axis=0) * scale
+
+    def record_entrants(self, k, immigrants, births, deaths, emigrants) -> None:
+        self.immigrants[k] = immigrants
+        self.births[k] = births
+        self.newborn_deaths[k] = deaths
+        self.newborn_emigrants[k] = emigrants
+
+    def result(self, assumptions, demo, econ, pension, universal, weight, person_years,
+               store, first_birth_year) -> MicroResult:
+        w = weight
+        c = self.counts
+        deaths = c[..., K.DEATHS].astype(float)
+        deaths[:, 0] += self.newborn_deaths
+        migration = (self.immigrants - c[..., K.EMIGRANTS]).astype(float)
+        migration[:, 0] -= self.newborn_emigrants
+        demography = DemographicProjection(
+            assumptions.years, c[..., K.POP] * w, self.births * w, deaths * w, migration * w,
+            demo.life_expectancy, np.zeros_like(demo.emigration_capped), demo.survival)
+        flows = []
+        for scheme in assumptions.schemes:
+            if scheme is pension:
+                flows.append(self._pension_flows(scheme, w))
+            else:
+                j = universal.index(scheme)
+                flows.append(universal_flows(scheme, c[..., K.N_COUNTS + j] * w))
+        return MicroResult(demography, flows, w, person_years, store,
+                           self.cohort_money * w, first_birth_year)
+
+    def _pension_flows(self, scheme: CompiledScheme, w: float) -> SchemeFlows:
+        from ...schemes import db_pension as dbp
+        from ...schemes.base import admin_expenditure
+
+        c, m = self.counts, self.money
+        insured = m[:, :, K.INSURED].sum(axis=1) * w
+        benefits = m[:, :, K.BENEFITS].sum(axis=1) * w
+        return SchemeFlows(
+            scheme.id, "contributory", c[..., K.CONTRIBUTORS] * w, c[..., K.PENSIONERS] * w,
+            c[..., K.NEW_PENSIONERS].sum(axis=1) * w, m[:, :, K.NEW_AMOUNT] * w, insured,
+            dbp.contributions(scheme["contribution_rate"], insured), benefits,
+            admin_expenditure(scheme["admin_cost_rate"], benefits),
+            scheme["state_subsidy_rate"].copy(), float(scheme["initial_reserve"][0]),
+            self.service_awarded * w)

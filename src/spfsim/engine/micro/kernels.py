@@ -1,0 +1,270 @@
+"""Numba kernels of the microsimulation: one pass over the persons per year.
+
+Persons are processed in fixed-size chunks with ``prange``; each chunk writes its own row of
+integer accumulators (counts, and money in int64 fixed point: units of ``scale`` currency),
+and the rows are summed afterwards. Integer sums do not depend on their grouping, and every
+random number is keyed by (seed, stream, person id, year), so results are bitwise identical
+for any number of threads and any chunk size.
+
+The order of events within a year mirrors the cohort engine (:mod:`spfsim.engine.cohort`):
+enter year t (revalue credits, index pensions, contribution status, retirement, minimum
+pension), record the year's contributors and beneficiaries, credit the year's contributions,
+then the demographic step to 1 July of t+1 (death, emigration, births, ageing).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+from . import rng
+from .store import ACTIVE, CONTRIBUTING, FEMALE, GONE, LEFT, MALE, RETIRED
+
+MAX_AGE = 100
+MAX_SERVICE = 60
+
+# count indices: by (age, sex); flows (deaths, emigrants) by age at the end of the step
+POP, CONTRIBUTORS, PENSIONERS, DEATHS, EMIGRANTS, NEW_PENSIONERS, NEW_LEAVERS = range(7)
+N_COUNTS = 7  # universal benefits follow: index N_COUNTS + j
+# money indices: by sex, fixed point
+INSURED, BENEFITS, NEW_AMOUNT = range(3)
+N_MONEY = 3
+# cohort money: contributions, benefits
+COHORT_CONTRIBUTIONS, COHORT_BENEFITS = 0, 1
+
+
+def fixed_point_scale(average_earnings: float) -> float:
+    """Currency per fixed-point unit: 2**-24 of the year's average earnings.
+
+    A person's amount is then at most a few times 2**24 units and ten million persons'
+    total stays far below the int64 limit, with a resolution of 6e-8 of average earnings.
+    """
+    return average_earnings / 16_777_216.0
+
+
+@nb.njit(inline="always", cache=True)
+def _fixed(amount: float, scale: float) -> np.int64:
+    return np.int64(math.floor(amount / scale + 0.5))
+
+
+@nb.njit(parallel=True, cache=True)
+def count_states(status, age, sex, size, chunk, out):
+    """Per (age, sex): population, active (not retired), contributing last year.
+
+    ``out`` is (chunks, 101, 2, 3) int64, zeroed here.
+    """
+    n_chunks = (size + chunk - 1) // chunk
+    out[:n_chunks] = 0
+    for c in nb.prange(n_chunks):
+        for i in range(c * chunk, min(size, (c + 1) * chunk)):
+            st = status[i]
+            if st == GONE:
+                continue
+            a, s = age[i], sex[i]
+            out[c, a, s, 0] += 1
+            if st in (ACTIVE, CONTRIBUTING):
+                out[c, a, s, 1] += 1
+            if st == CONTRIBUTING:
+                out[c, a, s, 2] += 1
+    return out[:n_chunks].sum(axis=0)
+
+
+@nb.njit(parallel=True, cache=True)
+def year_step(
+    # state
+    pid, status, age, sex, birth_year, service, credits, pension, earnings_factor,
+    lifetime_contributions, lifetime_benefits, birth_flag, size,
+    # year and random numbers
+    seed, year, chunk,
+    # demography: death and emigration probabilities by start age, ASFR by age
+    q_death, p_emigrate, asfr,
+    # pension (has_pension False: the fields are ignored)
+    has_pension, stay, join, retirement_age, minimum_service, accrual_rate,
+    minimum_pension, revaluation, indexation, earnings, transitory_sd, contribution_rate,
+    price_index, scale,
+    # universal benefits: arrays over schemes
+    universal_min_age, universal_max_age, universal_take_up,
+    # cohorts for the money flows
+    first_birth_year,
+    # accumulators (chunks, ...) int64
+    counts, money, service_awarded, service_left, cohort_money,
+):
+    n_chunks = (size + chunk - 1) // chunk
+    counts[:n_chunks] = 0
+    money[:n_chunks] = 0
+    service_awarded[:n_chunks] = 0
+    service_left[:n_chunks] = 0
+    cohort_money[:n_chunks] = 0
+    n_universal = len(universal_min_age)
+    n_cohorts = cohort_money.shape[1]
+    for c in nb.prange(n_chunks):
+        for i in range(c * chunk, min(size, (c + 1) * chunk)):
+            st = status[i]
+            if st == GONE:
+                continue
+            a = np.int64(age[i])
+            s = np.int64(sex[i])
+            p = pid[i]
+            cohort = min(max(np.int64(birth_year[i]) - first_birth_year, 0), n_cohorts - 1)
+            counts[c, a, s, POP] += 1
+            earned = 0.0
+            if has_pension:
+                # enter the year: index pensions, revalue credits, contribution status
+                if st == RETIRED:
+                    pension[i] = max(pension[i] * (1.0 + indexation), minimum_pension)
+                elif st in (ACTIVE, CONTRIBUTING):
+                    credits[i] *= 1.0 + revaluation
+                    u = rng.uniform(seed, rng.CONTRIBUTION, p, year)
+                    prob = stay[a, s] if st == CONTRIBUTING else join[a, s]
+                    st = CONTRIBUTING if u < prob else ACTIVE
+                    if a >= retirement_age[s]:
+                        years = min(np.int64(service[i]), MAX_SERVICE)
+                        if service[i] >= minimum_service:
+                            award = max(accrual_rate * credits[i], minimum_pension)
+                            pension[i] = award
+                            st = RETIRED
+                            counts[c, a, s, NEW_PENSIONERS] += 1
+                            money[c, s, NEW_AMOUNT] += _fixed(award, scale)
+                            service_awarded[c, s, years] += 1
+                        else:
+                            st = LEFT
+                            counts[c, a, s, NEW_LEAVERS] += 1
+                            service_left[c, s, years] += 1
+                        credits[i] = 0.0
+                # the year's contributions and benefits
+                if st == CONTRIBUTING:
+                    earned = earnings[a, s] * earnings_factor[i]
+                    if transitory_sd > 0.0:
+                        z = rng.normal(seed, rng.EARNINGS_TRANSITORY, rng.EARNINGS_TRANSITORY_2,
+                                       p, year)
+                        earned *= math.exp(transitory_sd * z - 0.5 * transitory_sd ** 2)
+                    counts[c, a, s, CONTRIBUTORS] += 1
+                    money[c, s, INSURED] += _fixed(earned, scale)
+                    paid = contribution_rate * earned
+                    cohort_money[c, cohort, s, COHORT_CONTRIBUTIONS] += _fixed(paid, scale)
+                    lifetime_contributions[i] += np.float32(paid / price_index)
+                    if service[i] < 255:
+                        service[i] += 1
+                    credits[i] += earned
+                elif st == RETIRED:
+                    counts[c, a, s, PENSIONERS] += 1
+                    money[c, s, BENEFITS] += _fixed(pension[i], scale)
+                    cohort_money[c, cohort, s, COHORT_BENEFITS] += _fixed(pension[i], scale)
+                    lifetime_benefits[i] += np.float32(pension[i] / price_index)
+            for j in range(n_universal):
+                # a persistent draw: the same persons take the benefit up every year
+                if (universal_min_age[j] <= a <= universal_max_age[j]
+                        and rng.uniform(seed, rng.TAKE_UP, p, j) < universal_take_up[j]):
+                    counts[c, a, s, N_COUNTS + j] += 1
+            status[i] = st
+            # demographic step to 1 July of the next year
+            end_age = min(a + 1, MAX_AGE)
+            stays = True
+            if rng.uniform(seed, rng.DEATH, p, year) < q_death[a, s]:
+                status[i] = GONE
+                counts[c, end_age, s, DEATHS] += 1
+                stays = False
+            elif rng.uniform(seed, rng.EMIGRATION, p, year) < p_emigrate[a, s]:
+                status[i] = GONE
+                counts[c, end_age, s, EMIGRANTS] += 1
+                stays = False
+            if s == FEMALE:
+                # exposure: half the year at the start age, half at the end age if still here
+                birth_p = 0.5 * asfr[a] + (0.5 * asfr[end_age] if stays else 0.0)
+                if birth_p > 0.0 and rng.uniform(seed, rng.BIRTH, p, year) < birth_p:
+                    birth_flag[i] = 1
+            if stays:
+                age[i] = end_age
+
+
+@nb.njit(cache=True)
+def add_newborns(pid, status, age, sex, birth_year, earnings_factor, birth_flag, size, next_id,
+                 seed, year, p_male, survival_birth, p_emigrate_newborn, permanent_sd):
+    """Create the babies of flagged mothers, in index order (deterministic ids).
+
+    Returns (new size, next id, births by sex, deaths by sex, emigrants by sex).
+    """
+    births = np.zeros(2, dtype=np.int64)
+    deaths = np.zeros(2, dtype=np.int64)
+    emigrants = np.zeros(2, dtype=np.int64)
+    end = size
+    for i in range(size):
+        if birth_flag[i] == 0:
+            continue
+        birth_flag[i] = 0
+        new_id = next_id
+        next_id += 1
+        s = MALE if rng.uniform(seed, rng.NEWBORN_SEX, new_id, year) < p_male else FEMALE
+        births[s] += 1
+        if rng.uniform(seed, rng.NEWBORN_SURVIVAL, new_id, year) >= survival_birth[s]:
+            deaths[s] += 1
+            continue
+        if rng.uniform(seed, rng.NEWBORN_EMIGRATION, new_id, year) < p_emigrate_newborn[s]:
+            emigrants[s] += 1
+            continue
+        _new_person(pid, status, age, sex, birth_year, earnings_factor, end, new_id, s, 0,
+                    year + 1, seed, permanent_sd)
+        end += 1
+    return end, next_id, births, deaths, emigrants
+
+
+@nb.njit(inline="always", cache=True)
+def _new_person(pid, status, age, sex, birth_year, earnings_factor, slot, new_id, s, a,
+                born, seed, permanent_sd):
+    pid[slot] = new_id
+    status[slot] = ACTIVE
+    age[slot] = a
+    sex[slot] = s
+    birth_year[slot] = born
+    earnings_factor[slot] = permanent_factor(seed, new_id, permanent_sd)
+
+
+@nb.njit(cache=True)
+def permanent_factors(seed, persons, sd):
+    """:func:`permanent_factor` for an array of person ids (float32)."""
+    out = np.empty(len(persons), dtype=np.float32)
+    for i in range(len(persons)):
+        out[i] = permanent_factor(seed, persons[i], sd)
+    return out
+
+
+@nb.njit(inline="always", cache=True)
+def permanent_factor(seed, person, sd):
+    """Persistent earnings level exp(sd z - sd^2 / 2): lognormal with mean 1."""
+    if sd <= 0.0:
+        return np.float32(1.0)
+    z = rng.normal(seed, rng.EARNINGS_PERMANENT, rng.EARNINGS_PERMANENT_2, person, 0)
+    return np.float32(math.exp(sd * z - 0.5 * sd * sd))
+
+
+@nb.njit(cache=True)
+def add_immigrants(pid, status, age, sex, birth_year, earnings_factor, birth_flag, size,
+                   next_id, seed, year, expected, asfr, permanent_sd):
+    """Add immigrants at 1 July of year+1: ``expected`` (101, 2) persons per cell, rounded
+    stochastically; immigrant women may have had a baby during the year (half exposure).
+
+    Returns (new size, next id, immigrants by (age, sex)).
+    """
+    added = np.zeros(expected.shape, dtype=np.int64)
+    end = size
+    for a in range(expected.shape[0]):
+        for s in range(2):
+            x = expected[a, s]
+            if x <= 0.0:
+                continue
+            n = np.int64(math.floor(x))
+            if rng.uniform(seed, rng.IMMIGRATION, a * 2 + s, year) < x - n:
+                n += 1
+            for _ in range(n):
+                new_id = next_id
+                next_id += 1
+                _new_person(pid, status, age, sex, birth_year, earnings_factor, end, new_id,
+                            s, a, year + 1 - a, seed, permanent_sd)
+                if (s == FEMALE and asfr[a] > 0.0
+                        and rng.uniform(seed, rng.BIRTH, new_id, year) < 0.5 * asfr[a]):
+                    birth_flag[end] = 1
+                end += 1
+            added[a, s] = n
+    return end, next_id, added

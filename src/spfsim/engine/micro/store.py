@@ -1,0 +1,91 @@
+"""The simulated population: structure of arrays with compact dtypes and stable ids.
+
+One slot per person ever simulated; people who die or emigrate keep their slot (status
+GONE) until :meth:`PersonStore.compact` removes them, preserving order, so that results
+never depend on when compaction runs. About 42 bytes per slot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import ClassVar
+
+import numpy as np
+
+# status codes (int8)
+GONE = 0  # dead or emigrated
+ACTIVE = 1  # below retirement, not contributing this year
+CONTRIBUTING = 2  # below retirement, contributing this year
+RETIRED = 3  # receiving the old-age pension
+LEFT = 4  # reached retirement age without enough service: no pension
+
+MALE, FEMALE = 0, 1
+
+
+@dataclass
+class PersonStore:
+    """Per-person state; arrays have a capacity, ``size`` slots are in use."""
+
+    pid: np.ndarray  # int64: stable person id (random-number key)
+    status: np.ndarray  # int8: see the codes above
+    age: np.ndarray  # uint8: completed years at 1 July (100 = 100 and over)
+    sex: np.ndarray  # uint8: 0 male, 1 female
+    birth_year: np.ndarray  # int16
+    service: np.ndarray  # uint8: credited years
+    credits: np.ndarray  # float64: sum of insured earnings revalued to this year
+    pension: np.ndarray  # float64: annual pension in payment (currency)
+    earnings_factor: np.ndarray  # float32: persistent individual earnings level (mean 1)
+    lifetime_contributions: np.ndarray  # float32: constant (base-year) prices
+    lifetime_benefits: np.ndarray  # float32: constant (base-year) prices
+    size: int = 0
+    next_id: int = 0
+
+    DTYPES: ClassVar[dict[str, type]] = {
+        "pid": np.int64, "status": np.int8, "age": np.uint8, "sex": np.uint8,
+        "birth_year": np.int16, "service": np.uint8, "credits": np.float64,
+        "pension": np.float64, "earnings_factor": np.float32,
+        "lifetime_contributions": np.float32, "lifetime_benefits": np.float32,
+    }
+
+    @classmethod
+    def empty(cls, capacity: int) -> PersonStore:
+        return cls(**{name: np.zeros(capacity, dtype=dtype)
+                      for name, dtype in cls.DTYPES.items()})
+
+    @property
+    def capacity(self) -> int:
+        return len(self.pid)
+
+    @property
+    def bytes_per_slot(self) -> int:
+        return sum(np.dtype(d).itemsize for d in self.DTYPES.values())
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {name: getattr(self, name) for name in self.DTYPES}
+
+    def reserve(self, extra: int) -> None:
+        """Make room for ``extra`` more slots (grows by at least half)."""
+        needed = self.size + extra
+        if needed <= self.capacity:
+            return
+        capacity = max(needed, int(self.capacity * 1.5) + 1024)
+        for name in self.DTYPES:  # one array at a time: the old one is freed at once
+            grown = np.zeros(capacity, dtype=getattr(self, name).dtype)
+            grown[: self.size] = getattr(self, name)[: self.size]
+            setattr(self, name, grown)
+
+    def compact(self) -> None:
+        """Drop the slots of people gone, keeping the order of the others."""
+        keep = np.flatnonzero(self.status[: self.size] != GONE)
+        for name in self.DTYPES:
+            array = getattr(self, name)
+            array[: len(keep)] = array[keep]
+        self.size = len(keep)
+
+    def view(self) -> dict[str, np.ndarray]:
+        """The used part of every array (copies), e.g. to compare two runs person by person."""
+        return {name: array[: self.size].copy() for name, array in self.arrays().items()}
+
+    def __post_init__(self) -> None:
+        names = {f.name for f in fields(self)} - {"size", "next_id"}
+        assert names == set(self.DTYPES), "DTYPES must list every array"

@@ -1,0 +1,221 @@
+"""Micro engine building blocks on hand-checked small populations (also run without JIT)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from spfsim.engine.micro import kernels as K
+from spfsim.engine.micro import rng
+from spfsim.engine.micro.align import scaled_probabilities, select_exact
+from spfsim.engine.micro.store import (
+    ACTIVE,
+    CONTRIBUTING,
+    FEMALE,
+    GONE,
+    LEFT,
+    MALE,
+    RETIRED,
+    PersonStore,
+)
+
+pytestmark = pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+
+
+# ---------------------------------------------------------------- random numbers
+
+def test_draws_are_pure_functions_of_their_key():
+    keys = np.arange(1000, dtype=np.int64)
+    a = rng.uniforms(7, rng.DEATH, keys, 2030)
+    assert np.array_equal(a, rng.uniforms(7, rng.DEATH, keys, 2030))
+    assert np.array_equal(a[::-1], rng.uniforms(7, rng.DEATH, keys[::-1], 2030))
+    for other in (rng.uniforms(8, rng.DEATH, keys, 2030), rng.uniforms(7, rng.BIRTH, keys, 2030),
+                  rng.uniforms(7, rng.DEATH, keys, 2031)):
+        assert not np.array_equal(a, other)
+    assert ((a >= 0) & (a < 1)).all()
+
+
+@pytest.mark.slow  # statistical, and slow without JIT
+def test_draws_are_uniform_and_independent():
+    keys = np.arange(200_000, dtype=np.int64)
+    u = rng.uniforms(1, rng.CONTRIBUTION, keys, 2040)
+    counts = np.histogram(u, bins=100, range=(0, 1))[0]
+    chi2 = ((counts - 2000.0) ** 2 / 2000.0).sum()
+    assert chi2 < 150  # 99 degrees of freedom: P(chi2 > 150) < 0.001
+    # next person, next year, other stream: no correlation beyond sampling noise (4.5 sd)
+    for other in (u[1:], rng.uniforms(1, rng.CONTRIBUTION, keys, 2041)[:-1],
+                  rng.uniforms(1, rng.DEATH, keys, 2040)[:-1]):
+        assert abs(np.corrcoef(u[:-1], other)[0, 1]) < 4.5 / np.sqrt(len(keys))
+
+
+# ---------------------------------------------------------------- alignment
+
+def test_scaled_probabilities_hit_the_targets_and_keep_the_ranking():
+    p = np.array([0.1, 0.2, 0.4, 0.3, 0.3, 0.0, 0.0])
+    cell = np.array([0, 0, 0, 1, 1, 2, 2])
+    out = scaled_probabilities(p, cell, np.array([1.4, 1.5, 1.0]))
+    np.testing.assert_allclose([out[:3].sum(), out[3:5].sum(), out[5:].sum()], [1.4, 1.5, 1.0])
+    assert out[0] < out[1] < out[2] <= 1.0
+    np.testing.assert_allclose(out[5:], 0.5)  # no information: uniform
+    # a target above the cell size gives everybody certainty
+    np.testing.assert_allclose(scaled_probabilities(p, cell, np.array([5.0, 1.0, 0.0]))[:3], 1)
+
+
+def test_select_exact_takes_exactly_the_target_and_favours_high_p():
+    n = 20_000
+    p = np.where(np.arange(n) % 2 == 0, 0.1, 0.4)
+    cell = (np.arange(n) >= n // 2).astype(np.int64)
+    u = rng.uniforms(3, rng.DEATH, np.arange(n, dtype=np.int64), 2025)
+    chosen = select_exact(p, u, cell, np.array([1000.4, 0.0]))
+    assert chosen[: n // 2].sum() == 1000
+    assert chosen[n // 2:].sum() == 0
+    high, low = chosen[1: n // 2: 2].sum(), chosen[: n // 2: 2].sum()
+    assert high > 2.5 * low  # four times the weight: selected far more often
+
+
+# ---------------------------------------------------------------- the year kernel
+
+def small_store(rows: list[dict]) -> PersonStore:
+    store = PersonStore.empty(len(rows) + 8)
+    for i, row in enumerate(rows):
+        store.pid[i] = i
+        store.earnings_factor[i] = 1.0
+        store.status[i] = ACTIVE
+        for name, value in row.items():
+            getattr(store, name)[i] = value
+    store.size = store.next_id = len(rows)
+    return store
+
+
+def run_year(store: PersonStore, *, q_death=0.0, asfr=None, stay=1.0, join=0.0, retirement=60,
+             minimum_service=15, accrual=0.02, minimum_pension=150.0, revaluation=0.0,
+             earnings=500.0, universal=((65, 100, 1.0),), chunk=2):
+    chunks = store.capacity
+    counts = np.zeros((chunks, 101, 2, K.N_COUNTS + len(universal)), dtype=np.int64)
+    money = np.zeros((chunks, 2, K.N_MONEY), dtype=np.int64)
+    awarded = np.zeros((chunks, 2, 61), dtype=np.int64)
+    left = np.zeros((chunks, 2, 61), dtype=np.int64)
+    cohort_money = np.zeros((chunks, 300, 2, 2), dtype=np.int64)
+    flags = np.zeros(store.capacity, dtype=np.int8)
+    scale = 1.0 / 1024
+    K.year_step(
+        store.pid, store.status, store.age, store.sex, store.birth_year, store.service,
+        store.credits, store.pension, store.earnings_factor, store.lifetime_contributions,
+        store.lifetime_benefits, flags, store.size, 1, 2030, chunk,
+        np.full((101, 2), q_death), np.zeros((101, 2)),
+        np.zeros(101) if asfr is None else asfr,
+        True, np.full((101, 2), stay), np.full((101, 2), join),
+        np.array([retirement, retirement]), minimum_service, accrual, minimum_pension,
+        revaluation, 0.0, np.full((101, 2), earnings), 0.0, 0.1, 1.0, scale,
+        np.array([u[0] for u in universal], dtype=np.int64),
+        np.array([u[1] for u in universal], dtype=np.int64),
+        np.array([u[2] for u in universal], dtype=np.float64), 1900,
+        counts, money, awarded, left, cohort_money)
+    return (counts.sum(axis=0), money.sum(axis=0) * scale, awarded.sum(axis=0),
+            left.sum(axis=0), flags)
+
+
+def test_a_contributor_is_credited_and_ages():
+    store = small_store([{"age": 30, "status": CONTRIBUTING, "service": 5, "credits": 1000.0}])
+    counts, money, *_ = run_year(store, revaluation=0.1)
+    # revalued 10 % on entering the year, then this year's 500 credited
+    assert store.credits[0] == pytest.approx(1000.0 * 1.1 + 500.0)
+    assert store.service[0] == 6
+    assert store.age[0] == 31
+    assert counts[30, MALE, K.CONTRIBUTORS] == 1
+    assert money[MALE, K.INSURED] == pytest.approx(500.0)
+    assert store.lifetime_contributions[0] == pytest.approx(50.0)  # 10 % of 500
+
+
+def test_retirement_award_minimum_and_no_pension():
+    store = small_store([
+        {"age": 60, "service": 20, "credits": 10_000.0},  # 0.02 x 10,000 = 200
+        {"age": 60, "service": 20, "credits": 5_000.0},  # 100 -> minimum 150
+        {"age": 61, "service": 10, "credits": 9_000.0},  # too little service
+    ])
+    counts, money, awarded, left, _ = run_year(store)
+    assert list(store.status[:3]) == [RETIRED, RETIRED, LEFT]
+    assert store.pension[:3].tolist() == pytest.approx([200.0, 150.0, 0.0])
+    assert money[MALE, K.NEW_AMOUNT] == pytest.approx(350.0)
+    assert money[MALE, K.BENEFITS] == pytest.approx(350.0)  # paid from the award year
+    assert awarded[MALE, 20] == 2
+    assert left[MALE, 10] == 1
+    assert counts[:, MALE, K.CONTRIBUTORS].sum() == 0  # retirees no longer contribute
+
+
+def test_deaths_are_counted_at_the_age_reached():
+    asfr = np.zeros(101)
+    asfr[25:27] = 1.0
+    store = small_store([{"age": 40, "sex": MALE}, {"age": 25, "sex": FEMALE},
+                         {"age": 100, "sex": FEMALE}])
+    counts, *_ = run_year(store, q_death=1.0, asfr=asfr)
+    assert (store.status[:3] == GONE).all()
+    assert counts[41, MALE, K.DEATHS] == 1
+    assert counts[26, FEMALE, K.DEATHS] == 1
+    assert counts[100, FEMALE, K.DEATHS] == 1  # the open group stays at 100
+    assert counts[:, :, K.POP].sum() == 3  # counted in the year's population first
+
+
+def test_birth_flags_and_universal_take_up():
+    asfr = np.zeros(101)
+    asfr[25:27] = 1.0
+    store = small_store([{"age": 25, "sex": FEMALE}, {"age": 70, "sex": MALE},
+                         {"age": 64, "sex": MALE}])
+    counts, _, _, _, flags = run_year(store, asfr=asfr)
+    assert flags.tolist()[:3] == [1, 0, 0]  # exposure 0.5 x 1 + 0.5 x 1 = 1
+    assert counts[70, MALE, K.N_COUNTS] == 1
+    assert counts[64, MALE, K.N_COUNTS] == 0
+
+
+def test_newborns_and_immigrants_get_sequential_ids():
+    store = PersonStore.empty(16)
+    store.size, store.next_id = 2, 10
+    flags = np.zeros(16, dtype=np.int8)
+    flags[:2] = 1
+    size, next_id, births, deaths, emigrants = K.add_newborns(
+        store.pid, store.status, store.age, store.sex, store.birth_year,
+        store.earnings_factor, flags, store.size, store.next_id, 1, 2030, 1.0,
+        np.ones(2), np.zeros(2), 0.0)
+    assert (size, next_id) == (4, 12)
+    assert store.pid[2:4].tolist() == [10, 11]
+    assert births.tolist() == [2, 0]
+    assert deaths.sum() == emigrants.sum() == 0
+    assert (store.age[2:4] == 0).all()
+    assert (store.birth_year[2:4] == 2031).all()
+    assert not flags.any()
+    expected = np.zeros((101, 2))
+    expected[30, FEMALE] = 2.0
+    size, next_id, added = K.add_immigrants(
+        store.pid, store.status, store.age, store.sex, store.birth_year,
+        store.earnings_factor, flags, size, next_id, 1, 2030, expected, np.zeros(101), 0.0)
+    assert (size, next_id) == (6, 14)
+    assert added[30, FEMALE] == 2
+    assert (store.age[4:6] == 30).all()
+    assert (store.sex[4:6] == FEMALE).all()
+    assert (store.birth_year[4:6] == 2001).all()
+
+
+def test_newborns_that_do_not_survive_are_deaths():
+    store = PersonStore.empty(8)
+    flags = np.zeros(8, dtype=np.int8)
+    flags[:3] = 1
+    store.size = 3
+    size, _, births, deaths, _ = K.add_newborns(
+        store.pid, store.status, store.age, store.sex, store.birth_year,
+        store.earnings_factor, flags, store.size, 3, 1, 2030, 0.0, np.zeros(2), np.zeros(2),
+        0.0)
+    assert size == 3
+    assert births.tolist() == [0, 3]
+    assert deaths.tolist() == [0, 3]
+
+
+def test_store_compaction_keeps_order():
+    store = small_store([{"age": a} for a in range(6)])
+    store.status[[1, 4]] = GONE
+    store.compact()
+    assert store.size == 4
+    assert store.pid[:4].tolist() == [0, 2, 3, 5]
+    assert store.age[:4].tolist() == [0, 2, 3, 5]
+    store.reserve(100)
+    assert store.capacity >= 104
+    assert store.pid[:4].tolist() == [0, 2, 3, 5]
