@@ -33,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="micro engine: number of simulated persons (default 100000)")
     run.add_argument("--seed", type=int, default=0,
                      help="micro engine: random seed (default 0)")
+    run.add_argument("--person-file", default=None,
+                     help="micro engine: base-year person records (CSV or Parquet) to start "
+                     "from; see docs/micro.md")
     validate = sub.add_parser("validate", help="check a model folder and list every problem")
     validate.add_argument("model_dir", help="model folder")
     wpp = sub.add_parser("import-wpp",
@@ -112,7 +115,8 @@ def _run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if not args.overwrite:  # fail before the projection, not after it
         refuse_existing(out, model.input.base_year, model.input.end_year)
-    ds = model.project(args.engine, persons=args.persons, seed=args.seed, progress=progress)
+    ds = model.project(args.engine, persons=args.persons, seed=args.seed,
+                       person_file=args.person_file, progress=progress)
     progress(f"writing outputs to {out}")
     written = write_outputs(model, ds, out, overwrite=args.overwrite)
     for line in summary_lines(ds):

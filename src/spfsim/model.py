@@ -57,14 +57,16 @@ class Model:
 
     def project(self, engine: str = "cohort", *, persons: int = 100_000, seed: int = 0,
                 chunk_size: int | None = None, permanent_sd: float = 0.0,
-                transitory_sd: float = 0.0,
+                transitory_sd: float = 0.0, person_file: str | Path | None = None,
                 progress: Callable[[str], None] | None = None) -> xr.Dataset:
         """Run the projection and return the results-contract Dataset.
 
         ``engine``: "cohort" (expected values) or "micro" (``persons`` simulated life
         courses, random numbers keyed by ``seed``; ``chunk_size`` persons per parallel
         work item; ``permanent_sd`` and ``transitory_sd`` the log-sd of individual earnings
-        heterogeneity). ``progress`` (optional) is called with a short message per stage.
+        heterogeneity; ``person_file`` a CSV or Parquet file of base-year records to start
+        from, see docs/micro.md). ``progress`` (optional) is called with a short message
+        per stage.
         """
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r}; available: {ENGINES}")
@@ -75,7 +77,8 @@ class Model:
             from .engine.micro.engine import DEFAULT_CHUNK, MicroSettings
 
             micro = MicroSettings(persons, seed, chunk_size or DEFAULT_CHUNK, permanent_sd,
-                                  transitory_sd)
+                                  transitory_sd, None if person_file is None
+                                  else str(person_file))
         return run_projection(self, engine, progress or (lambda _msg: None), micro)
 
 

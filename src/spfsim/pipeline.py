@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -50,6 +52,11 @@ def run_projection(model: Model, engine: str, progress: Callable[[str], None],
                  "chunk_size": micro.chunk_size, "person_years": result.person_years,
                  "earnings_permanent_sd": micro.permanent_sd,
                  "earnings_transitory_sd": micro.transitory_sd}
+        if micro.person_file:
+            digest = hashlib.sha256(Path(micro.person_file).read_bytes()).hexdigest()
+            extra.update({"person_file": str(micro.person_file),
+                          "person_file_hash": f"sha256:{digest}",
+                          "person_file_cells_synthetic": result.synthetic_cells})
     progress("reserve funds")
     funds = [
         roll_forward(f.initial_reserve, f.contribution_income,

@@ -30,6 +30,7 @@ from ..cohort import (
 from ..flows import SchemeFlows
 from . import kernels as K
 from . import rng
+from .persons import PersonRecords, clone_cell, read_person_file
 from .store import ACTIVE, CONTRIBUTING, LEFT, RETIRED, PersonStore
 
 DEFAULT_CHUNK = 1 << 16
@@ -42,7 +43,8 @@ class MicroSettings:
 
     ``permanent_sd`` and ``transitory_sd`` are the standard deviations of the log of the
     persistent individual earnings level and of the yearly shock (both mean one); with
-    both 0, earnings are those of the cohort engine's age-sex profile.
+    both 0, earnings are those of the cohort engine's age-sex profile. ``person_file``: a
+    CSV or Parquet file of base-year records to clone the population from.
     """
 
     persons: int
@@ -50,6 +52,7 @@ class MicroSettings:
     chunk_size: int = DEFAULT_CHUNK
     permanent_sd: float = 0.0
     transitory_sd: float = 0.0
+    person_file: str | None = None  # start from these records (see persons.py)
 
     def __post_init__(self) -> None:
         if self.persons < 1:
@@ -71,6 +74,7 @@ class MicroResult:
     store: PersonStore
     cohort_money: np.ndarray  # (year, cohort, sex, 2) contributions and benefits, currency
     first_birth_year: int
+    synthetic_cells: int = 0  # age x sex cells a person file had no record for
 
 
 def _capacity(population: np.ndarray, persons: int) -> int:
@@ -92,10 +96,13 @@ def _allocate(population: np.ndarray, persons: int) -> np.ndarray:
 
 
 def _initial_store(assumptions: Assumptions, settings: MicroSettings,
-                   state: PensionState | None, capacity: int) -> PersonStore:
+                   state: PensionState | None, capacity: int,
+                   records: PersonRecords | None) -> tuple[PersonStore, int]:
     """The base-year population: persons by age and sex, and pension classes drawn from the
-    cohort engine's base-year shares (so both engines start from the same expectation)."""
+    cohort engine's base-year shares (so both engines start from the same expectation), or
+    cloned from a person file. Returns the store and the number of cells the file lacked."""
     store = PersonStore.empty(capacity)
+    synthetic_cells = 0
     counts = _allocate(assumptions.base_population, settings.persons)
     base_year = int(assumptions.years[0])
     start = 0
@@ -111,14 +118,34 @@ def _initial_store(assumptions: Assumptions, settings: MicroSettings,
             store.sex[slots] = s
             store.birth_year[slots] = base_year - a
             store.status[slots] = ACTIVE
-            if state is not None:
+            store.earnings_factor[slots] = K.permanent_factors(settings.seed, ids,
+                                                               settings.permanent_sd)
+            picks = None
+            if records is not None:
+                u = rng.uniforms(settings.seed, rng.INITIAL_STATE, ids, 0)
+                picks = clone_cell(records, a, s, ids, u)
+                synthetic_cells += picks is None
+            if picks is not None:
+                _copy_records(store, slots, records, picks, has_pension=state is not None)
+            elif state is not None:
                 _draw_pension_class(store, slots, ids, state, a, s, settings.seed)
             start += n
     store.size = start
     store.next_id = start
-    store.earnings_factor[:start] = K.permanent_factors(settings.seed, store.pid[:start],
-                                                        settings.permanent_sd)
-    return store
+    return store, synthetic_cells
+
+
+def _copy_records(store, slots, records: PersonRecords, picks: np.ndarray,
+                  has_pension: bool) -> None:
+    status = records.status[picks]
+    if not has_pension:
+        status = np.full(len(picks), ACTIVE, dtype=np.int8)
+    store.status[slots] = status
+    store.service[slots] = np.minimum(records.service[picks], 255)
+    store.credits[slots] = np.where(status == RETIRED, 0.0, records.service[picks]
+                                    * records.reference_earnings[picks])
+    store.pension[slots] = np.where(status == RETIRED, records.pension[picks], 0.0)
+    store.earnings_factor[slots] = records.earnings_level[picks]
 
 
 def _draw_pension_class(store, slots, ids, state: PensionState, a: int, s: int,
@@ -187,7 +214,8 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
     capacity = _capacity(demo.population, settings.persons)
     inputs = pension_years(pension, assumptions, demo, econ) if pension else None
     state = base_year_state(pension, assumptions, inputs(0)) if pension else None
-    store = _initial_store(assumptions, settings, state, capacity)
+    records = read_person_file(settings.person_file) if settings.person_file else None
+    store, synthetic_cells = _initial_store(assumptions, settings, state, capacity, records)
     first_birth_year = int(years[0]) - 100
     n_cohorts = int(years[-1]) + 1 - first_birth_year + 1
     buffers = _Buffers(store.capacity, settings.chunk_size, len(universal), n_cohorts)
@@ -231,8 +259,10 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
         gone = 1.0 - np.count_nonzero(store.status[:store.size]) / max(store.size, 1)
         if gone > COMPACT_WHEN_GONE:
             store.compact()
-    return out.result(assumptions, demo, econ, pension, universal, weight, person_years,
-                      store, first_birth_year)
+    result = out.result(assumptions, demo, econ, pension, universal, weight, person_years,
+                        store, first_birth_year)
+    result.synthetic_cells = synthetic_cells
+    return result
 
 
 _NO_PENSION = {"has": False, "stay": np.zeros((101, 2)), "join": np.zeros((101, 2)),
