@@ -15,6 +15,7 @@ import spfsim
 from spfsim.demography import project_population
 from spfsim.economy import project_economy
 from spfsim.engine.micro.engine import MicroSettings, run_micro
+from spfsim.engine.micro.store import INACTIVE, INFORMAL
 
 pytestmark = pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 
@@ -79,11 +80,52 @@ def test_identical_for_one_and_two_threads(small_model_dir, tmp_path):
         assert_bitwise_equal(one, two)
 
 
-def simulate(model, persons=5000, seed=21):
+def simulate(model, persons=5000, seed=21, **settings):
     a = model.assumptions
     demo = project_population(a.years, a.base_population, a.mx, a.asfr, a.srb, a.net_migration)
     econ = project_economy(a, demo.population)
-    return run_micro(a, demo, econ, MicroSettings(persons, seed, chunk_size=512))
+    return run_micro(a, demo, econ, MicroSettings(persons, seed, chunk_size=512, **settings))
+
+
+def test_labour_states_follow_the_labour_projection(small_model_dir):
+    model = spfsim.load_model(small_model_dir)
+    ds = model.project("micro", persons=40_000, seed=8)
+    cohort = model.project()
+    status = ds["persons_by_status"].sel(age=slice(20, 55)).sum(("age", "sex"))
+    employed = cohort["employed"].sel(age=slice(20, 55)).sum(("age", "sex"))
+    labour = cohort["labour_force"].sel(age=slice(20, 55)).sum(("age", "sex"))
+    population = cohort["population"].sel(age=slice(20, 55)).sum(("age", "sex"))
+    expected = {"informal": employed * 0.6, "unemployed": labour - employed,
+                "inactive": population - labour}
+    weight = ds.attrs["weight"]
+    for name, value in expected.items():
+        simulated = status.sel(status=name).values / weight  # persons simulated
+        wanted = value.values / weight
+        z = (simulated - wanted) / np.sqrt(wanted)  # binomial sd <= sqrt(expected count)
+        assert np.abs(z).max() < 4.0, (name, np.abs(z).max())
+
+
+@pytest.mark.parametrize("persistence", [0.0, 0.9])
+def test_labour_persistence_controls_who_stays(small_model_dir, persistence):
+    """With the same draws, persons present in the first two years keep their state far
+    more often with persistence 0.9 than 0 (where the chance is about the state's share)."""
+    model1 = spfsim.load_model(small_model_dir, end_year=2025)
+    model2 = spfsim.load_model(small_model_dir, end_year=2026)
+    first = simulate(model1, persons=20_000, labour_persistence=persistence).store.view()
+    second = simulate(model2, persons=20_000, labour_persistence=persistence).store.view()
+    _, i1, i2 = np.intersect1d(first["pid"], second["pid"], return_indices=True)
+    s1, s2, age = first["status"][i1], second["status"][i2], first["age"][i1]
+    # men of 30-50: the small model's labour shares are the same at every such age, so
+    # informal and inactive men face the same targets
+    prime = (age >= 30) & (age <= 50) & (first["sex"][i1] == 0)
+    kept = float((s2[(s1 == INFORMAL) & prime] == INFORMAL).mean())
+    moved_in = float((s2[(s1 == INACTIVE) & prime] == INFORMAL).mean())
+    if persistence == 0.0:  # last year's state among non-contributors does not matter
+        n = min(((s1 == INFORMAL) & prime).sum(), ((s1 == INACTIVE) & prime).sum())
+        assert kept == pytest.approx(moved_in, abs=4 * np.sqrt(0.25 / n) * np.sqrt(2))
+    else:
+        assert kept > 0.85
+        assert kept > moved_in + 0.3
 
 
 def test_reform_of_the_pension_formula_keeps_every_other_history(small_model_dir):

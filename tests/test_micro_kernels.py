@@ -9,13 +9,15 @@ from spfsim.engine.micro import kernels as K
 from spfsim.engine.micro import rng
 from spfsim.engine.micro.align import scaled_probabilities, select_exact
 from spfsim.engine.micro.store import (
-    ACTIVE,
     CONTRIBUTING,
     FEMALE,
     GONE,
+    INACTIVE,
+    INFORMAL,
     LEFT,
     MALE,
     RETIRED,
+    UNEMPLOYED,
     PersonStore,
 )
 
@@ -80,14 +82,15 @@ def small_store(rows: list[dict]) -> PersonStore:
     for i, row in enumerate(rows):
         store.pid[i] = i
         store.earnings_factor[i] = 1.0
-        store.status[i] = ACTIVE
+        store.status[i] = INACTIVE
         for name, value in row.items():
             getattr(store, name)[i] = value
     store.size = store.next_id = len(rows)
     return store
 
 
-def run_year(store: PersonStore, *, q_death=0.0, asfr=None, stay=1.0, join=0.0, retirement=60,
+def run_year(store: PersonStore, *, q_death=0.0, asfr=None, stay=1.0, join=0.0, keep=1.0,
+             retirement=60,
              minimum_service=15, accrual=0.02, minimum_pension=150.0, revaluation=0.0,
              earnings=500.0, universal=((65, 100, 1.0),), chunk=2):
     chunks = store.capacity
@@ -104,8 +107,9 @@ def run_year(store: PersonStore, *, q_death=0.0, asfr=None, stay=1.0, join=0.0, 
         store.lifetime_benefits, flags, store.size, 1, 2030, chunk,
         np.full((101, 2), q_death), np.zeros((101, 2)),
         np.zeros(101) if asfr is None else asfr,
-        True, np.full((101, 2), stay), np.full((101, 2), join),
-        np.array([retirement, retirement]), minimum_service, accrual, minimum_pension,
+        np.full((101, 2), stay), np.full((101, 2), join), np.full((101, 2), keep),
+        np.broadcast_to(np.array([0.0, 0.0, 1.0]), (101, 2, 3)).copy(),
+        True, np.array([retirement, retirement]), minimum_service, accrual, minimum_pension,
         revaluation, 0.0, np.full((101, 2), earnings), 0.0, 0.1, 1.0, scale,
         np.array([u[0] for u in universal], dtype=np.int64),
         np.array([u[1] for u in universal], dtype=np.int64),
@@ -125,6 +129,23 @@ def test_a_contributor_is_credited_and_ages():
     assert counts[30, MALE, K.CONTRIBUTORS] == 1
     assert money[MALE, K.INSURED] == pytest.approx(500.0)
     assert store.lifetime_contributions[0] == pytest.approx(50.0)  # 10 % of 500
+
+
+def test_labour_states_stay_or_move_as_told():
+    store = small_store([{"age": 30, "status": INFORMAL}, {"age": 30, "status": UNEMPLOYED},
+                         {"age": 30, "status": CONTRIBUTING}])
+    counts, *_ = run_year(store, stay=0.0, join=0.0, keep=1.0)
+    # keep = 1: non-contributors keep their state; the contributor who stops draws from
+    # the cumulative distribution, here all "inactive"
+    assert store.status[:3].tolist() == [INFORMAL, UNEMPLOYED, INACTIVE]
+    assert counts[30, MALE, K.N_INFORMAL] == counts[30, MALE, K.N_UNEMPLOYED] == 1
+    assert counts[30, MALE, K.N_INACTIVE] == 1
+    store = small_store([{"age": 30, "status": INFORMAL}])
+    run_year(store, stay=0.0, join=0.0, keep=0.0)
+    assert store.status[0] == INACTIVE  # keep = 0: everybody draws afresh
+    store = small_store([{"age": 30, "status": INFORMAL}])
+    run_year(store, stay=0.0, join=1.0, keep=1.0)
+    assert store.status[0] == CONTRIBUTING  # joining comes first
 
 
 def test_retirement_award_minimum_and_no_pension():

@@ -21,8 +21,20 @@ from .report.dataset import RunInfo, build_dataset
 from .schemes import CONTRIBUTORY, SCHEME_TYPES
 
 if TYPE_CHECKING:
-    from .engine.micro.engine import MicroSettings
+    from .engine.micro.engine import MicroResult, MicroSettings
     from .model import Model
+
+
+def micro_status_variable(result: MicroResult) -> xr.DataArray:
+    """Simulated persons by labour and pension status (micro engine only)."""
+    from .engine.micro.engine import STATUS_COUNTS
+
+    return xr.DataArray(
+        result.labour_status, dims=("year", "age", "sex", "status"),
+        coords={"status": list(STATUS_COUNTS)},
+        attrs={"units": "persons", "long_name": "persons by status: contributing, informal "
+               "(employed, not contributing), unemployed, inactive, pensioner, retired "
+               "without pension (micro engine)"})
 
 
 def run_projection(model: Model, engine: str, progress: Callable[[str], None],
@@ -72,5 +84,7 @@ def run_projection(model: Model, engine: str, progress: Callable[[str], None],
                    engine, seed, __version__, str(model.path))
     ds = build_dataset(a, demo, econ, flows, funds, meta, info)
     ds.attrs.update(extra)
+    if micro is not None:
+        ds = ds.assign(persons_by_status=micro_status_variable(result))
     assert_identities(ds, np.array([f.initial_reserve for f in funds]))
     return ds

@@ -31,7 +31,13 @@ from ..flows import SchemeFlows
 from . import kernels as K
 from . import rng
 from .persons import PersonRecords, clone_cell, read_person_file
-from .store import ACTIVE, CONTRIBUTING, LEFT, RETIRED, PersonStore
+from .store import (
+    CONTRIBUTING,
+    INACTIVE,
+    LEFT,
+    RETIRED,
+    PersonStore,
+)
 
 DEFAULT_CHUNK = 1 << 16
 COMPACT_WHEN_GONE = 0.15  # compact the store when this share of slots is empty
@@ -45,6 +51,9 @@ class MicroSettings:
     persistent individual earnings level and of the yearly shock (both mean one); with
     both 0, earnings are those of the cohort engine's age-sex profile. ``person_file``: a
     CSV or Parquet file of base-year records to clone the population from.
+    ``labour_persistence`` (0-1) says how strongly informal workers, the unemployed and the
+    inactive keep their state from one year to the next (the shares are always those of
+    the labour projection).
     """
 
     persons: int
@@ -53,6 +62,7 @@ class MicroSettings:
     permanent_sd: float = 0.0
     transitory_sd: float = 0.0
     person_file: str | None = None  # start from these records (see persons.py)
+    labour_persistence: float = 0.8  # tendency to keep last year's non-contributing state
 
     def __post_init__(self) -> None:
         if self.persons < 1:
@@ -61,6 +71,9 @@ class MicroSettings:
             raise SpfsimError(f"seed must be a non-negative integer (got {self.seed})")
         if self.chunk_size < 1:
             raise SpfsimError(f"chunk size must be at least 1 (got {self.chunk_size})")
+        if not 0.0 <= self.labour_persistence <= 1.0:
+            raise SpfsimError("labour persistence must be in [0, 1] "
+                              f"(got {self.labour_persistence})")
 
 
 @dataclass
@@ -74,7 +87,14 @@ class MicroResult:
     store: PersonStore
     cohort_money: np.ndarray  # (year, cohort, sex, 2) contributions and benefits, currency
     first_birth_year: int
+    labour_status: np.ndarray | None = None  # (year, age, sex, status) persons
     synthetic_cells: int = 0  # age x sex cells a person file had no record for
+
+
+# the status axis of MicroResult.labour_status, with the kernel's count index of each
+STATUS_COUNTS = {"contributing": K.CONTRIBUTORS, "informal": K.N_INFORMAL,
+                 "unemployed": K.N_UNEMPLOYED, "inactive": K.N_INACTIVE,
+                 "pensioner": K.PENSIONERS, "retired_without_pension": K.N_LEFT}
 
 
 def _capacity(population: np.ndarray, persons: int) -> int:
@@ -117,7 +137,7 @@ def _initial_store(assumptions: Assumptions, settings: MicroSettings,
             store.age[slots] = a
             store.sex[slots] = s
             store.birth_year[slots] = base_year - a
-            store.status[slots] = ACTIVE
+            store.status[slots] = INACTIVE
             store.earnings_factor[slots] = K.permanent_factors(settings.seed, ids,
                                                                settings.permanent_sd)
             picks = None
@@ -139,7 +159,7 @@ def _copy_records(store, slots, records: PersonRecords, picks: np.ndarray,
                   has_pension: bool) -> None:
     status = records.status[picks]
     if not has_pension:
-        status = np.full(len(picks), ACTIVE, dtype=np.int8)
+        status = np.full(len(picks), INACTIVE, dtype=np.int8)
     store.status[slots] = status
     store.service[slots] = np.minimum(records.service[picks], 255)
     store.credits[slots] = np.where(status == RETIRED, 0.0, records.service[picks]
@@ -163,7 +183,7 @@ def _draw_pension_class(store, slots, ids, state: PensionState, a: int, s: int,
         pension = np.where(retired > 0, state.pension[a, s] / retired, 0.0)
     group, service = np.divmod(klass, width)
     status = np.select([group == 0, group == 1, group == 2],
-                       [ACTIVE, CONTRIBUTING, RETIRED], LEFT).astype(np.int8)
+                       [INACTIVE, CONTRIBUTING, RETIRED], LEFT).astype(np.int8)
     store.status[slots] = status
     service = np.where(group == 3, 0, service)
     store.service[slots] = service
@@ -233,7 +253,8 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
         q_death[-1] = 1.0 - survival[-1]
         p_emigrate, immigrants = _emigration(counts0[:, :, 0], demo.net_migration[k],
                                              survival, weight)
-        p = _pension_year(pension, inputs, k, counts0, econ) if pension else _NO_PENSION
+        labour = _labour_year(pension, k, counts0, econ, demo, settings)
+        p = _pension_year(pension, inputs, k) if pension else _NO_PENSION
         scale = K.fixed_point_scale(float(econ.average_earnings[k]))
         K.year_step(
             store.pid, store.status, store.age, store.sex, store.birth_year, store.service,
@@ -241,7 +262,8 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
             store.lifetime_contributions, store.lifetime_benefits, buffers.birth_flag,
             store.size, settings.seed, int(year), settings.chunk_size,
             q_death, p_emigrate, assumptions.asfr[k],
-            p["has"], p["stay"], p["join"], p["retirement_age"], p["minimum_service"],
+            labour["stay"], labour["join"], labour["keep"], labour["cumulative"],
+            p["has"], p["retirement_age"], p["minimum_service"],
             p["accrual"], p["minimum_pension"], p["revaluation"], p["indexation"],
             p["earnings"], settings.transitory_sd, p["rate"], float(econ.price_index[k]),
             scale,
@@ -265,28 +287,70 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
     return result
 
 
-_NO_PENSION = {"has": False, "stay": np.zeros((101, 2)), "join": np.zeros((101, 2)),
-               "retirement_age": np.zeros(2, dtype=np.int64), "minimum_service": 0,
-               "accrual": 0.0, "minimum_pension": 0.0, "revaluation": 0.0, "indexation": 0.0,
-               "earnings": np.zeros((101, 2)), "rate": 0.0}
+_NO_PENSION = {"has": False, "retirement_age": np.zeros(2, dtype=np.int64),
+               "minimum_service": 0, "accrual": 0.0, "minimum_pension": 0.0,
+               "revaluation": 0.0, "indexation": 0.0, "earnings": np.zeros((101, 2)),
+               "rate": 0.0}
 
 
-def _pension_year(scheme: CompiledScheme, inputs, k: int, counts0: np.ndarray,
-                  econ: EconomicProjection) -> dict:
-    """This year's pension parameters, with contribution transitions aligned per cell so
-    that the expected contributing share is the cohort engine's density."""
+def _pension_year(scheme: CompiledScheme, inputs, k: int) -> dict:
+    """This year's pension parameters for the kernel."""
     y = inputs(k)
-    pop, active, was = (counts0[:, :, i].astype(float) for i in range(3))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        was_share = np.where(active > 0, was / active, 0.0)
-        target = np.where(active > 0, np.minimum(y.density * pop / active, 1.0), 0.0)
-    stay, join = contribution_transitions(was_share, target, y.persistence)
-    return {"has": True, "stay": stay, "join": join,
-            "retirement_age": np.asarray(y.retirement_age, dtype=np.int64),
+    return {"has": True, "retirement_age": np.asarray(y.retirement_age, dtype=np.int64),
             "minimum_service": int(y.minimum_service), "accrual": float(y.accrual_rate),
             "minimum_pension": float(y.minimum_pension), "revaluation": float(y.revaluation),
             "indexation": float(y.indexation), "earnings": np.asarray(y.earnings, float),
             "rate": float(scheme["contribution_rate"][k])}
+
+
+def _labour_year(scheme: CompiledScheme | None, k: int, counts0: np.ndarray,
+                 econ: EconomicProjection, demo: DemographicProjection,
+                 settings: MicroSettings) -> dict:
+    """Transition probabilities of the labour states, aligned per age x sex cell.
+
+    Contributing: the cohort engine's two-state chain (`contribution_transitions`), whose
+    expected contributing share is employed x coverage. Among this year's expected
+    non-contributors, a stayer keeps last year's state (informal, unemployed or inactive)
+    with probability ``keep`` and everybody else draws a state from ``cumulative``, chosen
+    so that the expected shares equal the labour projection's: informal = employed x
+    (1 - coverage), unemployed = labour force x unemployment, inactive = the rest.
+    ``keep`` is the labour persistence, lowered where a state must shrink faster.
+    """
+    population = demo.population[k]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shares = np.stack([econ.employed[k] - econ.covered[k],
+                           econ.labour_force[k] - econ.employed[k],
+                           population - econ.labour_force[k]], axis=-1)
+        shares = np.where(population[..., None] > 0, shares / population[..., None], 0.0)
+        density = np.where(population > 0, econ.covered[k] / population, 0.0)
+    counts = counts0.astype(float)
+    active = counts[..., K.S_ACTIVE]
+    persistence = (float(scheme["contribution_persistence"][k]) if scheme is not None
+                   else settings.labour_persistence)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        was = np.where(active > 0, counts[..., K.S_CONTRIBUTING] / active, 0.0)
+        target = np.where(active > 0, np.minimum(density * counts[..., K.S_POP] / active, 1.0),
+                          0.0)
+    stay, join = contribution_transitions(was, target, persistence)
+    # expected masses of this year's non-contributors by last year's state
+    previous = (counts[..., [K.S_INFORMAL, K.S_UNEMPLOYED, K.S_INACTIVE]]
+                * (1.0 - join)[..., None])
+    from_contributing = counts[..., K.S_CONTRIBUTING] * (1.0 - stay)
+    total = previous.sum(axis=-1) + from_contributing
+    with np.errstate(divide="ignore", invalid="ignore"):
+        wanted = shares / np.where(shares.sum(-1, keepdims=True) > 0,
+                                   shares.sum(-1, keepdims=True), 1.0)
+        w = np.where(total[..., None] > 0, previous / total[..., None], 0.0)
+        limit = np.where(w > 0, wanted / np.where(w > 0, w, 1.0), np.inf).min(axis=-1)
+    keep = np.minimum(settings.labour_persistence, limit)
+    free = 1.0 - keep * w.sum(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        draw = np.where(free[..., None] > 1e-12,
+                        (wanted - keep[..., None] * w) / free[..., None], wanted)
+    draw = np.clip(draw, 0.0, None)
+    draw /= np.where(draw.sum(-1, keepdims=True) > 0, draw.sum(-1, keepdims=True), 1.0)
+    return {"stay": stay, "join": join, "keep": keep,
+            "cumulative": np.cumsum(draw, axis=-1)}
 
 
 class _Buffers:
@@ -306,7 +370,7 @@ class _Buffers:
             flags[: self.capacity] = self.birth_flag
         self.capacity = capacity
         self.birth_flag = flags
-        self.state_counts = np.zeros((chunks, 101, 2, 3), dtype=np.int64)
+        self.state_counts = np.zeros((chunks, 101, 2, K.N_STATE_COUNTS), dtype=np.int64)
         self.counts = np.zeros((chunks, 101, 2, K.N_COUNTS + self.n_universal), dtype=np.int64)
         self.money = np.zeros((chunks, 2, K.N_MONEY), dtype=np.int64)
         self.service_awarded = np.zeros((chunks, 2, MAX_SERVICE + 1), dtype=np.int64)
@@ -387,8 +451,10 @@ class _Outputs:
             else:
                 j = universal.index(scheme)
                 flows.append(universal_flows(scheme, c[..., K.N_COUNTS + j] * w))
+        labour_status = np.stack([c[..., index] for index in STATUS_COUNTS.values()],
+                                 axis=-1) * w
         return MicroResult(demography, flows, w, person_years, store,
-                           self.cohort_money * w, first_birth_year)
+                           self.cohort_money * w, first_birth_year, labour_status)
 
     def _pension_flows(self, scheme: CompiledScheme, w: float) -> SchemeFlows:
         from ...schemes import db_pension as dbp

@@ -20,14 +20,28 @@ import numba as nb
 import numpy as np
 
 from . import rng
-from .store import ACTIVE, CONTRIBUTING, FEMALE, GONE, LEFT, MALE, RETIRED
+from .store import (
+    CONTRIBUTING,
+    FEMALE,
+    GONE,
+    INACTIVE,
+    INFORMAL,
+    LEFT,
+    MALE,
+    RETIRED,
+    UNEMPLOYED,
+)
 
 MAX_AGE = 100
 MAX_SERVICE = 60
 
 # count indices: by (age, sex); flows (deaths, emigrants) by age at the end of the step
 POP, CONTRIBUTORS, PENSIONERS, DEATHS, EMIGRANTS, NEW_PENSIONERS, NEW_LEAVERS = range(7)
-N_COUNTS = 7  # universal benefits follow: index N_COUNTS + j
+N_INFORMAL, N_UNEMPLOYED, N_INACTIVE, N_LEFT = range(7, 11)  # this year's labour states
+N_COUNTS = 11  # universal benefits follow: index N_COUNTS + j
+# previous-status counts of count_states
+S_POP, S_ACTIVE, S_CONTRIBUTING, S_INFORMAL, S_UNEMPLOYED, S_INACTIVE = range(6)
+N_STATE_COUNTS = 6
 # money indices: by sex, fixed point
 INSURED, BENEFITS, NEW_AMOUNT = range(3)
 N_MONEY = 3
@@ -49,12 +63,16 @@ def _fixed(amount: float, scale: float) -> np.int64:
     return np.int64(math.floor(amount / scale + 0.5))
 
 
+@nb.njit(inline="always", cache=True)
+def is_active(st) -> bool:
+    """Not retired, not left, not gone: one of the labour states."""
+    return st in (CONTRIBUTING, INFORMAL, UNEMPLOYED, INACTIVE)
+
+
 @nb.njit(parallel=True, cache=True)
 def count_states(status, age, sex, size, chunk, out):
-    """Per (age, sex): population, active (not retired), contributing last year.
-
-    ``out`` is (chunks, 101, 2, 3) int64, zeroed here.
-    """
+    """Per (age, sex), by last year's status: population, active (not retired),
+    contributing, informal, unemployed, inactive. ``out`` is (chunks, 101, 2, 6) int64."""
     n_chunks = (size + chunk - 1) // chunk
     out[:n_chunks] = 0
     for c in nb.prange(n_chunks):
@@ -63,12 +81,34 @@ def count_states(status, age, sex, size, chunk, out):
             if st == GONE:
                 continue
             a, s = age[i], sex[i]
-            out[c, a, s, 0] += 1
-            if st in (ACTIVE, CONTRIBUTING):
-                out[c, a, s, 1] += 1
+            out[c, a, s, S_POP] += 1
+            if is_active(st):
+                out[c, a, s, S_ACTIVE] += 1
             if st == CONTRIBUTING:
-                out[c, a, s, 2] += 1
+                out[c, a, s, S_CONTRIBUTING] += 1
+            elif st == INFORMAL:
+                out[c, a, s, S_INFORMAL] += 1
+            elif st == UNEMPLOYED:
+                out[c, a, s, S_UNEMPLOYED] += 1
+            elif st == INACTIVE:
+                out[c, a, s, S_INACTIVE] += 1
     return out[:n_chunks].sum(axis=0)
+
+
+@nb.njit(inline="always", cache=True)
+def labour_state(seed, p, year, previous, stay, join, keep, cumulative, a, s):
+    """This year's labour state of an active person (see engine._labour_year)."""
+    u = rng.uniform(seed, rng.CONTRIBUTION, p, year)
+    if u < (stay[a, s] if previous == CONTRIBUTING else join[a, s]):
+        return CONTRIBUTING
+    if previous != CONTRIBUTING and rng.uniform(seed, rng.LABOUR_STAY, p, year) < keep[a, s]:
+        return previous
+    v = rng.uniform(seed, rng.LABOUR_STATE, p, year)
+    if v < cumulative[a, s, 0]:
+        return INFORMAL
+    if v < cumulative[a, s, 1]:
+        return UNEMPLOYED
+    return INACTIVE
 
 
 @nb.njit(parallel=True, cache=True)
@@ -81,7 +121,8 @@ def year_step(
     # demography: death and emigration probabilities by start age, ASFR by age
     q_death, p_emigrate, asfr,
     # pension (has_pension False: the fields are ignored)
-    has_pension, stay, join, retirement_age, minimum_service, accrual_rate,
+    stay, join, keep, cumulative,
+    has_pension, retirement_age, minimum_service, accrual_rate,
     minimum_pension, revaluation, indexation, earnings, transitory_sd, contribution_rate,
     price_index, scale,
     # universal benefits: arrays over schemes
@@ -110,15 +151,14 @@ def year_step(
             cohort = min(max(np.int64(birth_year[i]) - first_birth_year, 0), n_cohorts - 1)
             counts[c, a, s, POP] += 1
             earned = 0.0
+            if is_active(st):
+                st = labour_state(seed, p, year, st, stay, join, keep, cumulative, a, s)
             if has_pension:
-                # enter the year: index pensions, revalue credits, contribution status
+                # enter the year: index pensions, revalue credits, retire
                 if st == RETIRED:
                     pension[i] = max(pension[i] * (1.0 + indexation), minimum_pension)
-                elif st in (ACTIVE, CONTRIBUTING):
+                elif is_active(st):
                     credits[i] *= 1.0 + revaluation
-                    u = rng.uniform(seed, rng.CONTRIBUTION, p, year)
-                    prob = stay[a, s] if st == CONTRIBUTING else join[a, s]
-                    st = CONTRIBUTING if u < prob else ACTIVE
                     if a >= retirement_age[s]:
                         years = min(np.int64(service[i]), MAX_SERVICE)
                         if service[i] >= minimum_service:
@@ -153,6 +193,16 @@ def year_step(
                     money[c, s, BENEFITS] += _fixed(pension[i], scale)
                     cohort_money[c, cohort, s, COHORT_BENEFITS] += _fixed(pension[i], scale)
                     lifetime_benefits[i] += np.float32(pension[i] / price_index)
+            elif st == CONTRIBUTING:
+                counts[c, a, s, CONTRIBUTORS] += 1
+            if st == INFORMAL:
+                counts[c, a, s, N_INFORMAL] += 1
+            elif st == UNEMPLOYED:
+                counts[c, a, s, N_UNEMPLOYED] += 1
+            elif st == INACTIVE:
+                counts[c, a, s, N_INACTIVE] += 1
+            elif st == LEFT:
+                counts[c, a, s, N_LEFT] += 1
             for j in range(n_universal):
                 # a persistent draw: the same persons take the benefit up every year
                 if (universal_min_age[j] <= a <= universal_max_age[j]
@@ -214,7 +264,7 @@ def add_newborns(pid, status, age, sex, birth_year, earnings_factor, birth_flag,
 def _new_person(pid, status, age, sex, birth_year, earnings_factor, slot, new_id, s, a,
                 born, seed, permanent_sd):
     pid[slot] = new_id
-    status[slot] = ACTIVE
+    status[slot] = INACTIVE
     age[slot] = a
     sex[slot] = s
     birth_year[slot] = born

@@ -12,12 +12,18 @@ from typing import ClassVar
 
 import numpy as np
 
-# status codes (int8)
+# status codes (int8); the labour states are those of persons not (yet) retired
 GONE = 0  # dead or emigrated
-ACTIVE = 1  # below retirement, not contributing this year
-CONTRIBUTING = 2  # below retirement, contributing this year
+INACTIVE = 1  # out of the labour force (studying, caring, ...); also newborns
+CONTRIBUTING = 2  # employed (or self-employed) and contributing this year
 RETIRED = 3  # receiving the old-age pension
 LEFT = 4  # reached retirement age without enough service: no pension
+INFORMAL = 5  # employed without contributing
+UNEMPLOYED = 6  # in the labour force without a job
+LABOUR_STATES = (INFORMAL, UNEMPLOYED, INACTIVE)  # the states of non-contributors
+STATUS_NAMES = {GONE: "gone", INACTIVE: "inactive", CONTRIBUTING: "contributing",
+                RETIRED: "pensioner", LEFT: "retired_without_pension", INFORMAL: "informal",
+                UNEMPLOYED: "unemployed"}
 
 MALE, FEMALE = 0, 1
 
