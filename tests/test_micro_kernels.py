@@ -99,6 +99,7 @@ def run_year(store: PersonStore, *, q_death=0.0, asfr=None, stay=1.0, join=0.0, 
     awarded = np.zeros((chunks, 2, 61), dtype=np.int64)
     left = np.zeros((chunks, 2, 61), dtype=np.int64)
     cohort_money = np.zeros((chunks, 300, 2, 2), dtype=np.int64)
+    lifetimes = np.zeros((chunks, 60, 2, 2, K.LIFETIME_BINS), dtype=np.int64)
     flags = np.zeros(store.capacity, dtype=np.int8)
     scale = 1.0 / 1024
     K.year_step(
@@ -113,8 +114,9 @@ def run_year(store: PersonStore, *, q_death=0.0, asfr=None, stay=1.0, join=0.0, 
         revaluation, 0.0, np.full((101, 2), earnings), 0.0, 0.1, 1.0, scale,
         np.array([u[0] for u in universal], dtype=np.int64),
         np.array([u[1] for u in universal], dtype=np.int64),
-        np.array([u[2] for u in universal], dtype=np.float64), 1900,
-        counts, money, awarded, left, cohort_money)
+        np.array([u[2] for u in universal], dtype=np.float64), 1900, 1000.0,
+        counts, money, awarded, left, cohort_money, lifetimes)
+    run_year.lifetimes = lifetimes.sum(axis=0)
     return (counts.sum(axis=0), money.sum(axis=0) * scale, awarded.sum(axis=0),
             left.sum(axis=0), flags)
 
@@ -175,6 +177,32 @@ def test_deaths_are_counted_at_the_age_reached():
     assert counts[26, FEMALE, K.DEATHS] == 1
     assert counts[100, FEMALE, K.DEATHS] == 1  # the open group stays at 100
     assert counts[:, :, K.POP].sum() == 3  # counted in the year's population first
+
+
+def test_lifetime_amounts_are_recorded_at_death():
+    store = small_store([{"age": 80, "birth_year": 1950, "lifetime_contributions": 2000.0,
+                          "lifetime_benefits": 0.0, "status": LEFT}])
+    run_year(store, q_death=1.0)
+    lifetimes = run_year.lifetimes  # (cohort group, sex, kind, bin); unit 1000
+    group = (1950 - 1900) // K.COHORT_GROUP
+    assert lifetimes[group, MALE, 0, K.lifetime_bin(2.0)] == 1
+    assert lifetimes[group, MALE, 1, 0] == 1  # no benefits: the zero bin
+    edges = K.lifetime_bin_edges()
+    b = K.lifetime_bin(2.0)
+    assert edges[b] <= 2.0 < edges[b + 1]
+
+
+def test_histogram_quantiles():
+    from spfsim.engine.micro.engine import histogram_quantiles
+
+    edges = K.lifetime_bin_edges()
+    counts = np.zeros(K.LIFETIME_BINS)
+    counts[0] = 50  # half the deaths with nothing
+    counts[K.lifetime_bin(3.0)] = 50
+    q = histogram_quantiles(counts, edges, (0.25, 0.75))
+    assert q[0] == 0.0
+    b = K.lifetime_bin(3.0)
+    assert edges[b] <= q[1] <= edges[b + 1]
 
 
 def test_birth_flags_and_universal_take_up():

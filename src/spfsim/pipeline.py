@@ -37,6 +37,33 @@ def micro_status_variable(result: MicroResult) -> xr.DataArray:
                "without pension (micro engine)"})
 
 
+def lifetime_variables(result: MicroResult) -> dict[str, xr.DataArray]:
+    """Distributions of lifetime contributions and benefits of those who died during the
+    projection, by 5-year birth cohort and sex (micro engine only)."""
+    from .engine.micro import kernels
+    from .engine.micro.engine import QUANTILES, histogram_quantiles
+
+    edges = kernels.lifetime_bin_edges()
+    groups = result.lifetimes.shape[0]
+    coords = {"birth_cohort": result.first_birth_year
+              + kernels.COHORT_GROUP * np.arange(groups), "quantile": list(QUANTILES)}
+    dims = ("birth_cohort", "sex", "quantile")
+    unit = "base-year average earnings (constant prices)"
+    variables = {
+        f"lifetime_{kind}_at_death": xr.DataArray(
+            histogram_quantiles(result.lifetimes[:, :, k], edges), dims=dims, coords=coords,
+            attrs={"units": unit, "long_name": f"quantiles of lifetime {kind} of those who "
+                   "died during the projection, by 5-year birth cohort (first year given; "
+                   "micro engine)"})
+        for k, kind in enumerate(("contributions", "benefits"))}
+    variables["deaths_by_birth_cohort"] = xr.DataArray(
+        result.lifetimes[:, :, 0].sum(axis=-1), dims=("birth_cohort", "sex"),
+        coords={"birth_cohort": coords["birth_cohort"]},
+        attrs={"units": "persons", "long_name": "deaths during the projection by 5-year "
+               "birth cohort (micro engine)"})
+    return variables
+
+
 def run_projection(model: Model, engine: str, progress: Callable[[str], None],
                    micro: MicroSettings | None = None) -> xr.Dataset:
     """Project ``model`` with ``engine``; assert the accounting identities."""
@@ -85,6 +112,7 @@ def run_projection(model: Model, engine: str, progress: Callable[[str], None],
     ds = build_dataset(a, demo, econ, flows, funds, meta, info)
     ds.attrs.update(extra)
     if micro is not None:
-        ds = ds.assign(persons_by_status=micro_status_variable(result))
+        ds = ds.assign(persons_by_status=micro_status_variable(result),
+                       **lifetime_variables(result))
     assert_identities(ds, np.array([f.initial_reserve for f in funds]))
     return ds

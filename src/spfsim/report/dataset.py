@@ -155,7 +155,8 @@ def build_dataset(assumptions: Assumptions, demo: DemographicProjection,
     return ds
 
 
-CONTRACT_DIMS = ("year", "age", "sex", "scheme", "service")
+CONTRACT_DIMS = ("year", "age", "sex", "scheme", "service", "status", "birth_cohort",
+                 "quantile")
 
 
 def check_single_projection(ds: xr.Dataset, required: Iterable[str], user: str) -> None:

@@ -88,6 +88,7 @@ class MicroResult:
     cohort_money: np.ndarray  # (year, cohort, sex, 2) contributions and benefits, currency
     first_birth_year: int
     labour_status: np.ndarray | None = None  # (year, age, sex, status) persons
+    lifetimes: np.ndarray | None = None  # (cohort group, sex, 2, bin) deaths, weighted
     synthetic_cells: int = 0  # age x sex cells a person file had no record for
 
 
@@ -270,9 +271,9 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
             np.array([u["min_age"][k] for u in universal], dtype=np.int64),
             np.array([u["max_age"][k] for u in universal], dtype=np.int64),
             np.array([u["take_up"][k] for u in universal], dtype=np.float64),
-            first_birth_year,
+            first_birth_year, float(econ.average_earnings[0]),
             buffers.counts, buffers.money, buffers.service_awarded, buffers.service_left,
-            buffers.cohort_money)
+            buffers.cohort_money, buffers.lifetimes)
         chunks = (store.size + settings.chunk_size - 1) // settings.chunk_size
         out.record(k, buffers, chunks, scale)
         person_years += int(counts0[:, :, 0].sum())
@@ -353,6 +354,32 @@ def _labour_year(scheme: CompiledScheme | None, k: int, counts0: np.ndarray,
             "cumulative": np.cumsum(draw, axis=-1)}
 
 
+QUANTILES = (0.025, 0.25, 0.5, 0.75, 0.975)
+
+
+def histogram_quantiles(counts: np.ndarray, edges: np.ndarray,
+                        quantiles: tuple[float, ...] = QUANTILES) -> np.ndarray:
+    """Quantiles of a lifetime histogram (last axis: bins with lower ``edges``; bin 0 is
+    zero), log-interpolated within a bin; NaN where there are no counts."""
+    total = counts.sum(axis=-1, keepdims=True)
+    cumulative = np.cumsum(counts, axis=-1) / np.where(total > 0, total, 1.0)
+    upper = np.append(edges[1:], edges[-1] * (edges[-1] / edges[-2]))
+    out = np.full((*counts.shape[:-1], len(quantiles)), np.nan)
+    for index in np.ndindex(*counts.shape[:-1]):
+        if total[index][0] <= 0:
+            continue
+        cum = cumulative[index]
+        for j, q in enumerate(quantiles):
+            b = int(np.searchsorted(cum, q, side="left"))
+            if b == 0:
+                out[(*index, j)] = 0.0
+                continue
+            below = cum[b - 1]
+            within = (q - below) / max(cum[b] - below, 1e-300)
+            out[(*index, j)] = edges[b] * (upper[b] / edges[b]) ** within
+    return out
+
+
 class _Buffers:
     """Per-chunk accumulators and the birth flags, grown with the store."""
 
@@ -376,6 +403,8 @@ class _Buffers:
         self.service_awarded = np.zeros((chunks, 2, MAX_SERVICE + 1), dtype=np.int64)
         self.service_left = np.zeros((chunks, 2, MAX_SERVICE + 1), dtype=np.int64)
         self.cohort_money = np.zeros((chunks, self.n_cohorts, 2, 2), dtype=np.int64)
+        groups = (self.n_cohorts + K.COHORT_GROUP - 1) // K.COHORT_GROUP
+        self.lifetimes = np.zeros((chunks, groups, 2, 2, K.LIFETIME_BINS), dtype=np.int64)
 
 
 def _add_entrants(store, buffers, demo, assumptions, settings, k, year, immigrants, weight,
@@ -415,6 +444,8 @@ class _Outputs:
         self.service_awarded = np.zeros((n, 2, MAX_SERVICE + 1), dtype=np.int64)
         self.service_left = np.zeros((n, 2, MAX_SERVICE + 1), dtype=np.int64)
         self.cohort_money = np.zeros((n, n_cohorts, 2, 2))
+        groups = (n_cohorts + K.COHORT_GROUP - 1) // K.COHORT_GROUP
+        self.lifetimes = np.zeros((groups, 2, 2, K.LIFETIME_BINS), dtype=np.int64)
         self.immigrants = np.zeros((n, 101, 2), dtype=np.int64)
         self.births = np.zeros((n, 2), dtype=np.int64)
         self.newborn_deaths = np.zeros((n, 2), dtype=np.int64)
@@ -426,6 +457,7 @@ class _Outputs:
         self.service_awarded[k] = b.service_awarded[:chunks].sum(axis=0)
         self.service_left[k] = b.service_left[:chunks].sum(axis=0)
         self.cohort_money[k] = b.cohort_money[:chunks].sum(axis=0) * scale
+        self.lifetimes += b.lifetimes[:chunks].sum(axis=0)
 
     def record_entrants(self, k, immigrants, births, deaths, emigrants) -> None:
         self.immigrants[k] = immigrants
@@ -454,7 +486,8 @@ class _Outputs:
         labour_status = np.stack([c[..., index] for index in STATUS_COUNTS.values()],
                                  axis=-1) * w
         return MicroResult(demography, flows, w, person_years, store,
-                           self.cohort_money * w, first_birth_year, labour_status)
+                           self.cohort_money * w, first_birth_year, labour_status,
+                           self.lifetimes * w)
 
     def _pension_flows(self, scheme: CompiledScheme, w: float) -> SchemeFlows:
         from ...schemes import db_pension as dbp

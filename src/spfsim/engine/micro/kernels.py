@@ -47,6 +47,24 @@ INSURED, BENEFITS, NEW_AMOUNT = range(3)
 N_MONEY = 3
 # cohort money: contributions, benefits
 COHORT_CONTRIBUTIONS, COHORT_BENEFITS = 0, 1
+# lifetime histograms at death: bin 0 holds zero; bins 1.. are log-spaced multiples of the
+# base-year average earnings, from 10**LOG_LOW to 10**LOG_HIGH
+LIFETIME_BINS, LOG_LOW, LOG_HIGH, COHORT_GROUP = 64, -3.0, 3.3, 5
+
+
+@nb.njit(inline="always", cache=True)
+def lifetime_bin(value: float) -> np.int64:
+    """Histogram bin of a lifetime amount (in base-year average earnings)."""
+    if value <= 0.0:
+        return np.int64(0)
+    x = (math.log10(value) - LOG_LOW) / (LOG_HIGH - LOG_LOW) * (LIFETIME_BINS - 1)
+    return np.int64(min(max(math.floor(x), 0.0), LIFETIME_BINS - 2)) + 1
+
+
+def lifetime_bin_edges() -> np.ndarray:
+    """Lower edges of the lifetime bins (bin 0: exactly zero)."""
+    steps = np.arange(LIFETIME_BINS - 1) / (LIFETIME_BINS - 1)
+    return np.concatenate([[0.0], 10.0 ** (LOG_LOW + steps * (LOG_HIGH - LOG_LOW))])
 
 
 def fixed_point_scale(average_earnings: float) -> float:
@@ -129,8 +147,10 @@ def year_step(
     universal_min_age, universal_max_age, universal_take_up,
     # cohorts for the money flows
     first_birth_year,
+    # lifetime amounts are recorded at death in units of base-year average earnings
+    lifetime_unit,
     # accumulators (chunks, ...) int64
-    counts, money, service_awarded, service_left, cohort_money,
+    counts, money, service_awarded, service_left, cohort_money, lifetimes,
 ):
     n_chunks = (size + chunk - 1) // chunk
     counts[:n_chunks] = 0
@@ -138,6 +158,8 @@ def year_step(
     service_awarded[:n_chunks] = 0
     service_left[:n_chunks] = 0
     cohort_money[:n_chunks] = 0
+    lifetimes[:n_chunks] = 0
+    n_groups = lifetimes.shape[1]
     n_universal = len(universal_min_age)
     n_cohorts = cohort_money.shape[1]
     for c in nb.prange(n_chunks):
@@ -216,6 +238,10 @@ def year_step(
                 status[i] = GONE
                 counts[c, end_age, s, DEATHS] += 1
                 stays = False
+                group = min(cohort // COHORT_GROUP, n_groups - 1)
+                lifetimes[c, group, s, 0, lifetime_bin(
+                    lifetime_contributions[i] / lifetime_unit)] += 1
+                lifetimes[c, group, s, 1, lifetime_bin(lifetime_benefits[i] / lifetime_unit)] += 1
             elif rng.uniform(seed, rng.EMIGRATION, p, year) < p_emigrate[a, s]:
                 status[i] = GONE
                 counts[c, end_age, s, EMIGRANTS] += 1
