@@ -96,12 +96,37 @@ def test_labour_states_follow_the_labour_projection(small_model_dir):
     labour = cohort["labour_force"].sel(age=slice(20, 55)).sum(("age", "sex"))
     population = cohort["population"].sel(age=slice(20, 55)).sum(("age", "sex"))
     expected = {"informal": employed * 0.6, "unemployed": labour - employed,
-                "inactive": population - labour}
+                "inactive": population - labour, "employee_contributing": employed * 0.4}
     weight = ds.attrs["weight"]
     for name, value in expected.items():
         simulated = status.sel(status=name).values / weight  # persons simulated
         wanted = value.values / weight
         z = (simulated - wanted) / np.sqrt(wanted)  # binomial sd <= sqrt(expected count)
+        assert np.abs(z).max() < 4.0, (name, np.abs(z).max())
+
+
+def test_self_employed_and_disabled_states_follow_their_shares(small_model_dir):
+    labour = small_model_dir / "assumptions" / "labour.csv"
+    lines = labour.read_text().splitlines()
+    rows = [lines[0] + ",self_employed_share,disability_prevalence"]
+    for line in lines[1:]:
+        age = int(line.split(",")[0])
+        rows.append(line + f",0.3,{0.06 if age >= 40 else 0.0}")
+    labour.write_text("\n".join(rows) + "\n")
+    model = spfsim.load_model(small_model_dir)
+    ds = model.project("micro", persons=40_000, seed=8)
+    cohort = model.project()
+    weight = ds.attrs["weight"]
+    status = ds["persons_by_status"].sel(age=slice(40, 55)).sum(("age", "sex"))
+    contributors = cohort["contributors"].sel(scheme="pension", age=slice(40, 55))
+    expected = {
+        "self_employed_contributing": 0.3 * contributors.sum(("age", "sex")),
+        "employee_contributing": 0.7 * contributors.sum(("age", "sex")),
+        "disabled": 0.06 * cohort["population"].sel(age=slice(40, 55)).sum(("age", "sex")),
+    }
+    for name, value in expected.items():
+        simulated, wanted = status.sel(status=name).values / weight, value.values / weight
+        z = (simulated - wanted) / np.sqrt(wanted)
         assert np.abs(z).max() < 4.0, (name, np.abs(z).max())
 
 

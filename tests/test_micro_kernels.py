@@ -10,6 +10,7 @@ from spfsim.engine.micro import rng
 from spfsim.engine.micro.align import scaled_probabilities, select_exact
 from spfsim.engine.micro.store import (
     CONTRIBUTING,
+    DISABLED,
     FEMALE,
     GONE,
     INACTIVE,
@@ -17,6 +18,7 @@ from spfsim.engine.micro.store import (
     LEFT,
     MALE,
     RETIRED,
+    SELF_EMPLOYED,
     UNEMPLOYED,
     PersonStore,
 )
@@ -90,7 +92,7 @@ def small_store(rows: list[dict]) -> PersonStore:
 
 
 def run_year(store: PersonStore, *, q_death=0.0, asfr=None, stay=1.0, join=0.0, keep=1.0,
-             retirement=60,
+             self_employed=0.0, retirement=60,
              minimum_service=15, accrual=0.02, minimum_pension=150.0, revaluation=0.0,
              earnings=500.0, universal=((65, 100, 1.0),), chunk=2):
     chunks = store.capacity
@@ -109,7 +111,8 @@ def run_year(store: PersonStore, *, q_death=0.0, asfr=None, stay=1.0, join=0.0, 
         np.full((101, 2), q_death), np.zeros((101, 2)),
         np.zeros(101) if asfr is None else asfr,
         np.full((101, 2), stay), np.full((101, 2), join), np.full((101, 2), keep),
-        np.broadcast_to(np.array([0.0, 0.0, 1.0]), (101, 2, 3)).copy(),
+        np.broadcast_to(np.array([0.0, 0.0, 1.0, 1.0]), (101, 2, 4)).copy(),
+        np.full((101, 2), keep), np.full((101, 2), self_employed),
         True, np.array([retirement, retirement]), minimum_service, accrual, minimum_pension,
         revaluation, 0.0, np.full((101, 2), earnings), 0.0, 0.1, 1.0, scale,
         np.array([u[0] for u in universal], dtype=np.int64),
@@ -148,6 +151,14 @@ def test_labour_states_stay_or_move_as_told():
     store = small_store([{"age": 30, "status": INFORMAL}])
     run_year(store, stay=0.0, join=1.0, keep=1.0)
     assert store.status[0] == CONTRIBUTING  # joining comes first
+    store = small_store([{"age": 30, "status": INFORMAL}, {"age": 30, "status": CONTRIBUTING},
+                         {"age": 30, "status": DISABLED}])
+    counts, *_ = run_year(store, stay=1.0, join=1.0, keep=0.0, self_employed=1.0)
+    # a new contributor, and a contributor who does not keep his state, draw the
+    # self-employed share (here 1); the disabled person joins too (join = 1)
+    assert store.status[:3].tolist() == [SELF_EMPLOYED] * 3
+    assert counts[30, MALE, K.N_SELF_EMPLOYED] == 3
+    assert counts[30, MALE, K.CONTRIBUTORS] == 3
 
 
 def test_retirement_award_minimum_and_no_pension():

@@ -32,8 +32,9 @@ def micro_status_variable(result: MicroResult) -> xr.DataArray:
     return xr.DataArray(
         result.labour_status, dims=("year", "age", "sex", "status"),
         coords={"status": list(STATUS_COUNTS)},
-        attrs={"units": "persons", "long_name": "persons by status: contributing, informal "
-               "(employed, not contributing), unemployed, inactive, pensioner, retired "
+        attrs={"units": "persons", "long_name": "persons by status: contributing employees, "
+               "contributing self-employed or voluntary contributors, informal (employed, "
+               "not contributing), unemployed, inactive, disabled, pensioner, retired "
                "without pension (micro engine)"})
 
 

@@ -28,6 +28,8 @@ class EconomicProjection:
     employed: np.ndarray
     covered: np.ndarray  # employed persons in contributory coverage
     earnings: np.ndarray  # annual earnings of a covered worker by age and sex
+    self_employed: np.ndarray  # covered persons who are self-employed / voluntary
+    disabled: np.ndarray  # persons out of work through disability (among the inactive)
 
 
 def _index(growth: np.ndarray) -> np.ndarray:
@@ -58,5 +60,8 @@ def project_economy(assumptions: Assumptions, population: np.ndarray) -> Economi
     employment_growth = total_employed / np.concatenate([[total_employed[0]],
                                                          total_employed[:-1]])
     gdp = a.gdp_base * np.cumprod(real_growth * price_growth * employment_growth)
+    self_employed = covered * a.self_employed_share
+    disabled = np.minimum(population * a.disability_prevalence, population - labour_force)
     return EconomicProjection(price_index, wage_index, average_earnings, gdp,
-                              a.interest_rate.copy(), labour_force, employed, covered, earnings)
+                              a.interest_rate.copy(), labour_force, employed, covered, earnings,
+                              self_employed, disabled)

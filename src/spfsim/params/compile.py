@@ -47,6 +47,8 @@ class Assumptions:
     unemployment: np.ndarray  # (year, age, sex)
     coverage: np.ndarray  # (year, age, sex)
     relative_earnings: np.ndarray  # (year, age, sex)
+    self_employed_share: np.ndarray  # (year, age, sex) of contributors
+    disability_prevalence: np.ndarray  # (year, age, sex) of the population
     gdp_base: float
     average_earnings_base: float
     schemes: list[CompiledScheme]
@@ -109,7 +111,8 @@ def compile_assumptions(input_: ModelInput, end_year: int | None = None) -> Assu
         else np.zeros((len(years), len(AGES), len(SEXES)))
     )
     labour = {c: _by_year(t["labour"], c, years)
-              for c in ("participation", "unemployment", "coverage", "relative_earnings")}
+              for c in ("participation", "unemployment", "coverage", "relative_earnings",
+                        "self_employed_share", "disability_prevalence")}
     assumptions = Assumptions(
         years=years,
         base_population=t["population"].values["population"],

@@ -82,6 +82,12 @@ ASSUMPTION_TABLES: dict[str, TableSpec] = {
                            description="contributors / employed (contributory coverage)"),
                 ColumnSpec("relative_earnings", "relative", low=0.0,
                            description="earnings at this age and sex relative to the average"),
+                ColumnSpec("self_employed_share", "ratio", low=0.0, high=1.0, default=0.0,
+                           description="optional: share of contributors who are "
+                           "self-employed or voluntary contributors"),
+                ColumnSpec("disability_prevalence", "ratio", low=0.0, high=1.0, default=0.0,
+                           description="optional: share of the population out of work "
+                           "through disability (counted among the inactive)"),
             ),
             description="Labour force participation, unemployment, contributory coverage "
             "and the earnings profile by age and sex, optionally by year; ages outside the "

@@ -34,6 +34,7 @@ class ColumnSpec:
     high: float = math.inf
     low_open: bool = False  # True: value must be > low rather than >= low
     description: str = ""
+    default: float | None = None  # an optional column: absent means this value everywhere
 
     def check(self, value: float) -> str | None:
         """Why ``value`` (canonical units) is out of range, or None when it is fine."""
@@ -174,12 +175,12 @@ def read_table(
 
 def _parse_rows(spec, rows, shown, flog, factors) -> Table | None:
     header = [h.strip() for h in rows[0]]
-    value_names = [c.name for c in spec.columns]
+    value_names = [c.name for c in spec.columns if c.name in header or c.default is None]
     dims = [d for d in ("year", "age", "sex") if d in header or d in spec.dims]
     if "year" in dims and not spec.by_year_allowed:
         flog.add("year", "this table takes no year column", 1, "year")
         return None
-    expected = set(dims) | set(value_names)
+    expected = set(dims) | {c.name for c in spec.columns}
     for name in header:
         if name not in expected:
             flog.add(name, f"unexpected column; expected columns: {sorted(expected)}", 1, name)
@@ -245,6 +246,9 @@ def _parse_key(dims, row, position, line, flog) -> tuple | None:
 def _parse_values(spec, row, position, line, flog, factors) -> list[float] | None:
     values, ok = [], True
     for column in spec.columns:
+        if column.name not in position:  # an optional column left out
+            values.append(column.default)
+            continue
         text = row[position[column.name]].strip()
         number = _parse_float(text)
         if number is None:

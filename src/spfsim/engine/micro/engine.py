@@ -93,9 +93,10 @@ class MicroResult:
 
 
 # the status axis of MicroResult.labour_status, with the kernel's count index of each
-STATUS_COUNTS = {"contributing": K.CONTRIBUTORS, "informal": K.N_INFORMAL,
-                 "unemployed": K.N_UNEMPLOYED, "inactive": K.N_INACTIVE,
-                 "pensioner": K.PENSIONERS, "retired_without_pension": K.N_LEFT}
+STATUS_COUNTS = {"employee_contributing": K.CONTRIBUTORS, "self_employed_contributing":
+                 K.N_SELF_EMPLOYED, "informal": K.N_INFORMAL, "unemployed": K.N_UNEMPLOYED,
+                 "inactive": K.N_INACTIVE, "disabled": K.N_DISABLED, "pensioner": K.PENSIONERS,
+                 "retired_without_pension": K.N_LEFT}
 
 
 def _capacity(population: np.ndarray, persons: int) -> int:
@@ -264,6 +265,7 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
             store.size, settings.seed, int(year), settings.chunk_size,
             q_death, p_emigrate, assumptions.asfr[k],
             labour["stay"], labour["join"], labour["keep"], labour["cumulative"],
+            labour["keep_contributor"], labour["p_self_employed"],
             p["has"], p["retirement_age"], p["minimum_service"],
             p["accrual"], p["minimum_pension"], p["revaluation"], p["indexation"],
             p["earnings"], settings.transitory_sd, p["rate"], float(econ.price_index[k]),
@@ -304,54 +306,72 @@ def _pension_year(scheme: CompiledScheme, inputs, k: int) -> dict:
             "rate": float(scheme["contribution_rate"][k])}
 
 
-def _labour_year(scheme: CompiledScheme | None, k: int, counts0: np.ndarray,
-                 econ: EconomicProjection, demo: DemographicProjection,
-                 settings: MicroSettings) -> dict:
-    """Transition probabilities of the labour states, aligned per age x sex cell.
+def aligned_persistence(previous: np.ndarray, incoming: np.ndarray, target: np.ndarray,
+                        persistence: float) -> tuple[np.ndarray, np.ndarray]:
+    """Keep-or-draw transitions among K states whose expected shares hit ``target``.
 
-    Contributing: the cohort engine's two-state chain (`contribution_transitions`), whose
-    expected contributing share is employed x coverage. Among this year's expected
-    non-contributors, a stayer keeps last year's state (informal, unemployed or inactive)
-    with probability ``keep`` and everybody else draws a state from ``cumulative``, chosen
-    so that the expected shares equal the labour projection's: informal = employed x
-    (1 - coverage), unemployed = labour force x unemployment, inactive = the rest.
-    ``keep`` is the labour persistence, lowered where a state must shrink faster.
+    ``previous`` (..., K): expected persons by last year's state who will be in this group
+    this year; ``incoming`` (...): those who enter it from outside; ``target`` (..., K):
+    wanted shares (summing to 1). A person of the group keeps last year's state with
+    probability ``keep`` (the persistence, lowered where a state must shrink faster than
+    allowed); everyone else draws a state with probabilities ``draw`` (..., K), so that
+    keep x w_k + (1 - keep x sum w) x draw_k = target_k, w the previous shares.
     """
-    population = demo.population[k]
+    total = previous.sum(axis=-1) + incoming
     with np.errstate(divide="ignore", invalid="ignore"):
-        shares = np.stack([econ.employed[k] - econ.covered[k],
-                           econ.labour_force[k] - econ.employed[k],
-                           population - econ.labour_force[k]], axis=-1)
-        shares = np.where(population[..., None] > 0, shares / population[..., None], 0.0)
-        density = np.where(population > 0, econ.covered[k] / population, 0.0)
-    counts = counts0.astype(float)
-    active = counts[..., K.S_ACTIVE]
-    persistence = (float(scheme["contribution_persistence"][k]) if scheme is not None
-                   else settings.labour_persistence)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        was = np.where(active > 0, counts[..., K.S_CONTRIBUTING] / active, 0.0)
-        target = np.where(active > 0, np.minimum(density * counts[..., K.S_POP] / active, 1.0),
-                          0.0)
-    stay, join = contribution_transitions(was, target, persistence)
-    # expected masses of this year's non-contributors by last year's state
-    previous = (counts[..., [K.S_INFORMAL, K.S_UNEMPLOYED, K.S_INACTIVE]]
-                * (1.0 - join)[..., None])
-    from_contributing = counts[..., K.S_CONTRIBUTING] * (1.0 - stay)
-    total = previous.sum(axis=-1) + from_contributing
-    with np.errstate(divide="ignore", invalid="ignore"):
-        wanted = shares / np.where(shares.sum(-1, keepdims=True) > 0,
-                                   shares.sum(-1, keepdims=True), 1.0)
+        wanted = target / np.where(target.sum(-1, keepdims=True) > 0,
+                                   target.sum(-1, keepdims=True), 1.0)
+        wanted = np.where(target.sum(-1, keepdims=True) > 0, wanted, 1.0 / target.shape[-1])
         w = np.where(total[..., None] > 0, previous / total[..., None], 0.0)
         limit = np.where(w > 0, wanted / np.where(w > 0, w, 1.0), np.inf).min(axis=-1)
-    keep = np.minimum(settings.labour_persistence, limit)
+    keep = np.minimum(persistence, limit)
     free = 1.0 - keep * w.sum(axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
         draw = np.where(free[..., None] > 1e-12,
                         (wanted - keep[..., None] * w) / free[..., None], wanted)
     draw = np.clip(draw, 0.0, None)
     draw /= np.where(draw.sum(-1, keepdims=True) > 0, draw.sum(-1, keepdims=True), 1.0)
-    return {"stay": stay, "join": join, "keep": keep,
-            "cumulative": np.cumsum(draw, axis=-1)}
+    return keep, draw
+
+
+def _labour_year(scheme: CompiledScheme | None, k: int, counts0: np.ndarray,
+                 econ: EconomicProjection, demo: DemographicProjection,
+                 settings: MicroSettings) -> dict:
+    """Transition probabilities of the labour states, aligned per age x sex cell.
+
+    Contributing: the cohort engine's two-state chain (`contribution_transitions`), whose
+    expected contributing share is employed x coverage. Contributors are employees or
+    self-employed / voluntary contributors, non-contributors informal, unemployed, inactive
+    or disabled; within each group :func:`aligned_persistence` keeps last year's state or
+    draws one so that the expected shares are the labour projection's.
+    """
+    population = demo.population[k]
+    counts = counts0.astype(float)
+    active = counts[..., K.S_ACTIVE]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        density = np.where(population > 0, econ.covered[k] / population, 0.0)
+        was = np.where(active > 0, (counts[..., K.S_EMPLOYEE] + counts[..., K.S_SELF_EMPLOYED])
+                       / active, 0.0)
+        target = np.where(active > 0, np.minimum(density * counts[..., K.S_POP] / active, 1.0),
+                          0.0)
+    persistence = (float(scheme["contribution_persistence"][k]) if scheme is not None
+                   else settings.labour_persistence)
+    stay, join = contribution_transitions(was, target, persistence)
+    earlier = counts[..., [K.S_EMPLOYEE, K.S_SELF_EMPLOYED]]
+    others = counts[..., [K.S_INFORMAL, K.S_UNEMPLOYED, K.S_INACTIVE, K.S_DISABLED]]
+    self_employed = np.divide(econ.self_employed[k], econ.covered[k],
+                              out=np.zeros_like(population), where=econ.covered[k] > 0)
+    keep_contributor, split = aligned_persistence(
+        earlier * stay[..., None], others.sum(-1) * join,
+        np.stack([1.0 - self_employed, self_employed], axis=-1), settings.labour_persistence)
+    non_contributing = np.stack([
+        econ.employed[k] - econ.covered[k], econ.labour_force[k] - econ.employed[k],
+        population - econ.labour_force[k] - econ.disabled[k], econ.disabled[k]], axis=-1)
+    keep, draw = aligned_persistence(
+        others * (1.0 - join)[..., None], earlier.sum(-1) * (1.0 - stay),
+        np.clip(non_contributing, 0.0, None), settings.labour_persistence)
+    return {"stay": stay, "join": join, "keep": keep, "cumulative": np.cumsum(draw, axis=-1),
+            "keep_contributor": keep_contributor, "p_self_employed": split[..., 1]}
 
 
 QUANTILES = (0.025, 0.25, 0.5, 0.75, 0.975)
@@ -485,6 +505,7 @@ class _Outputs:
                 flows.append(universal_flows(scheme, c[..., K.N_COUNTS + j] * w))
         labour_status = np.stack([c[..., index] for index in STATUS_COUNTS.values()],
                                  axis=-1) * w
+        labour_status[..., 0] -= labour_status[..., 1]  # all contributors less self-employed
         return MicroResult(demography, flows, w, person_years, store,
                            self.cohort_money * w, first_birth_year, labour_status,
                            self.lifetimes * w)

@@ -22,6 +22,7 @@ import numpy as np
 from . import rng
 from .store import (
     CONTRIBUTING,
+    DISABLED,
     FEMALE,
     GONE,
     INACTIVE,
@@ -29,6 +30,7 @@ from .store import (
     LEFT,
     MALE,
     RETIRED,
+    SELF_EMPLOYED,
     UNEMPLOYED,
 )
 
@@ -38,10 +40,13 @@ MAX_SERVICE = 60
 # count indices: by (age, sex); flows (deaths, emigrants) by age at the end of the step
 POP, CONTRIBUTORS, PENSIONERS, DEATHS, EMIGRANTS, NEW_PENSIONERS, NEW_LEAVERS = range(7)
 N_INFORMAL, N_UNEMPLOYED, N_INACTIVE, N_LEFT = range(7, 11)  # this year's labour states
-N_COUNTS = 11  # universal benefits follow: index N_COUNTS + j
+N_SELF_EMPLOYED, N_DISABLED = 11, 12
+N_COUNTS = 13  # universal benefits follow: index N_COUNTS + j
 # previous-status counts of count_states
-S_POP, S_ACTIVE, S_CONTRIBUTING, S_INFORMAL, S_UNEMPLOYED, S_INACTIVE = range(6)
-N_STATE_COUNTS = 6
+S_POP, S_ACTIVE, S_EMPLOYEE, S_SELF_EMPLOYED = range(4)
+S_INFORMAL, S_UNEMPLOYED, S_INACTIVE, S_DISABLED = range(4, 8)
+N_STATE_COUNTS = 8
+NON_CONTRIBUTING_STATES = (INFORMAL, UNEMPLOYED, INACTIVE, DISABLED)  # order of cumulative
 # money indices: by sex, fixed point
 INSURED, BENEFITS, NEW_AMOUNT = range(3)
 N_MONEY = 3
@@ -84,13 +89,19 @@ def _fixed(amount: float, scale: float) -> np.int64:
 @nb.njit(inline="always", cache=True)
 def is_active(st) -> bool:
     """Not retired, not left, not gone: one of the labour states."""
-    return st in (CONTRIBUTING, INFORMAL, UNEMPLOYED, INACTIVE)
+    return st in (CONTRIBUTING, SELF_EMPLOYED, INFORMAL, UNEMPLOYED, INACTIVE, DISABLED)
+
+
+@nb.njit(inline="always", cache=True)
+def is_contributing(st) -> bool:
+    return st in (CONTRIBUTING, SELF_EMPLOYED)
 
 
 @nb.njit(parallel=True, cache=True)
 def count_states(status, age, sex, size, chunk, out):
-    """Per (age, sex), by last year's status: population, active (not retired),
-    contributing, informal, unemployed, inactive. ``out`` is (chunks, 101, 2, 6) int64."""
+    """Per (age, sex), by last year's status: population, active (not retired), employee
+    and self-employed contributors, informal, unemployed, inactive, disabled.
+    ``out`` is (chunks, 101, 2, 8) int64."""
     n_chunks = (size + chunk - 1) // chunk
     out[:n_chunks] = 0
     for c in nb.prange(n_chunks):
@@ -100,33 +111,42 @@ def count_states(status, age, sex, size, chunk, out):
                 continue
             a, s = age[i], sex[i]
             out[c, a, s, S_POP] += 1
-            if is_active(st):
-                out[c, a, s, S_ACTIVE] += 1
+            if not is_active(st):
+                continue
+            out[c, a, s, S_ACTIVE] += 1
             if st == CONTRIBUTING:
-                out[c, a, s, S_CONTRIBUTING] += 1
+                out[c, a, s, S_EMPLOYEE] += 1
+            elif st == SELF_EMPLOYED:
+                out[c, a, s, S_SELF_EMPLOYED] += 1
             elif st == INFORMAL:
                 out[c, a, s, S_INFORMAL] += 1
             elif st == UNEMPLOYED:
                 out[c, a, s, S_UNEMPLOYED] += 1
             elif st == INACTIVE:
                 out[c, a, s, S_INACTIVE] += 1
+            else:
+                out[c, a, s, S_DISABLED] += 1
     return out[:n_chunks].sum(axis=0)
 
 
 @nb.njit(inline="always", cache=True)
-def labour_state(seed, p, year, previous, stay, join, keep, cumulative, a, s):
+def labour_state(seed, p, year, previous, stay, join, keep, cumulative, keep_contributor,
+                 p_self_employed, a, s):
     """This year's labour state of an active person (see engine._labour_year)."""
-    u = rng.uniform(seed, rng.CONTRIBUTION, p, year)
-    if u < (stay[a, s] if previous == CONTRIBUTING else join[a, s]):
-        return CONTRIBUTING
-    if previous != CONTRIBUTING and rng.uniform(seed, rng.LABOUR_STAY, p, year) < keep[a, s]:
-        return previous
+    contributed = is_contributing(previous)
+    stays = rng.uniform(seed, rng.LABOUR_STAY, p, year)
     v = rng.uniform(seed, rng.LABOUR_STATE, p, year)
-    if v < cumulative[a, s, 0]:
-        return INFORMAL
-    if v < cumulative[a, s, 1]:
-        return UNEMPLOYED
-    return INACTIVE
+    if rng.uniform(seed, rng.CONTRIBUTION, p, year) < (stay[a, s] if contributed
+                                                        else join[a, s]):
+        if contributed and stays < keep_contributor[a, s]:
+            return previous
+        return SELF_EMPLOYED if v < p_self_employed[a, s] else CONTRIBUTING
+    if not contributed and stays < keep[a, s]:
+        return previous
+    for k in range(3):
+        if v < cumulative[a, s, k]:
+            return NON_CONTRIBUTING_STATES[k]
+    return NON_CONTRIBUTING_STATES[3]
 
 
 @nb.njit(parallel=True, cache=True)
@@ -139,7 +159,7 @@ def year_step(
     # demography: death and emigration probabilities by start age, ASFR by age
     q_death, p_emigrate, asfr,
     # pension (has_pension False: the fields are ignored)
-    stay, join, keep, cumulative,
+    stay, join, keep, cumulative, keep_contributor, p_self_employed,
     has_pension, retirement_age, minimum_service, accrual_rate,
     minimum_pension, revaluation, indexation, earnings, transitory_sd, contribution_rate,
     price_index, scale,
@@ -174,7 +194,8 @@ def year_step(
             counts[c, a, s, POP] += 1
             earned = 0.0
             if is_active(st):
-                st = labour_state(seed, p, year, st, stay, join, keep, cumulative, a, s)
+                st = labour_state(seed, p, year, st, stay, join, keep, cumulative,
+                                  keep_contributor, p_self_employed, a, s)
             if has_pension:
                 # enter the year: index pensions, revalue credits, retire
                 if st == RETIRED:
@@ -196,7 +217,7 @@ def year_step(
                             service_left[c, s, years] += 1
                         credits[i] = 0.0
                 # the year's contributions and benefits
-                if st == CONTRIBUTING:
+                if is_contributing(st):
                     earned = earnings[a, s] * earnings_factor[i]
                     if transitory_sd > 0.0:
                         z = rng.normal(seed, rng.EARNINGS_TRANSITORY, rng.EARNINGS_TRANSITORY_2,
@@ -215,9 +236,13 @@ def year_step(
                     money[c, s, BENEFITS] += _fixed(pension[i], scale)
                     cohort_money[c, cohort, s, COHORT_BENEFITS] += _fixed(pension[i], scale)
                     lifetime_benefits[i] += np.float32(pension[i] / price_index)
-            elif st == CONTRIBUTING:
+            elif is_contributing(st):
                 counts[c, a, s, CONTRIBUTORS] += 1
-            if st == INFORMAL:
+            if st == SELF_EMPLOYED:
+                counts[c, a, s, N_SELF_EMPLOYED] += 1
+            elif st == DISABLED:
+                counts[c, a, s, N_DISABLED] += 1
+            elif st == INFORMAL:
                 counts[c, a, s, N_INFORMAL] += 1
             elif st == UNEMPLOYED:
                 counts[c, a, s, N_UNEMPLOYED] += 1

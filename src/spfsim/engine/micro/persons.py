@@ -13,8 +13,9 @@ Columns (CSV with a header row, or Parquet when pyarrow is installed):
 - ``person_id``: optional, unique; the row's identity in messages;
 - ``age``: 0..100, completed years at 1 July of the base year (100 = 100+);
 - ``sex``: ``male`` or ``female``;
-- ``status``: ``contributing`` (in the base year), ``informal`` (employed without
-  contributing), ``unemployed``, ``inactive`` (``not_contributing`` is read as inactive), or
+- ``status``: ``contributing`` (an employee, in the base year),
+  ``self_employed_contributing``, ``informal`` (employed without contributing),
+  ``unemployed``, ``inactive`` (``not_contributing`` is read as inactive), ``disabled``, or
   ``pensioner`` (receiving the old-age pension);
 - ``credited_years``: whole number >= 0, credited service before the base year;
 - ``reference_earnings``: >= 0, career-average insured earnings revalued to the base year
@@ -37,10 +38,19 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import ProblemLog
-from .store import CONTRIBUTING, INACTIVE, INFORMAL, RETIRED, UNEMPLOYED
+from .store import (
+    CONTRIBUTING,
+    DISABLED,
+    INACTIVE,
+    INFORMAL,
+    RETIRED,
+    SELF_EMPLOYED,
+    UNEMPLOYED,
+)
 
-STATUSES = {"contributing": CONTRIBUTING, "informal": INFORMAL, "unemployed": UNEMPLOYED,
-            "inactive": INACTIVE, "not_contributing": INACTIVE, "pensioner": RETIRED}
+STATUSES = {"contributing": CONTRIBUTING, "self_employed_contributing": SELF_EMPLOYED,
+            "informal": INFORMAL, "unemployed": UNEMPLOYED, "inactive": INACTIVE,
+            "disabled": DISABLED, "not_contributing": INACTIVE, "pensioner": RETIRED}
 REQUIRED = ("age", "sex", "status", "credited_years", "reference_earnings", "pension")
 OPTIONAL = ("person_id", "earnings_level", "weight")
 SEXES = ("male", "female")

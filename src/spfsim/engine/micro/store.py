@@ -15,15 +15,13 @@ import numpy as np
 # status codes (int8); the labour states are those of persons not (yet) retired
 GONE = 0  # dead or emigrated
 INACTIVE = 1  # out of the labour force (studying, caring, ...); also newborns
-CONTRIBUTING = 2  # employed (or self-employed) and contributing this year
+CONTRIBUTING = 2  # employee contributing this year
 RETIRED = 3  # receiving the old-age pension
 LEFT = 4  # reached retirement age without enough service: no pension
 INFORMAL = 5  # employed without contributing
 UNEMPLOYED = 6  # in the labour force without a job
-LABOUR_STATES = (INFORMAL, UNEMPLOYED, INACTIVE)  # the states of non-contributors
-STATUS_NAMES = {GONE: "gone", INACTIVE: "inactive", CONTRIBUTING: "contributing",
-                RETIRED: "pensioner", LEFT: "retired_without_pension", INFORMAL: "informal",
-                UNEMPLOYED: "unemployed"}
+SELF_EMPLOYED = 7  # self-employed or voluntary contributor, contributing this year
+DISABLED = 8  # out of work through disability
 
 MALE, FEMALE = 0, 1
 
