@@ -33,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="micro engine: number of simulated persons (default 100000)")
     run.add_argument("--seed", type=int, default=0,
                      help="micro engine: random seed (default 0)")
+    run.add_argument("--alignment", choices=("expected", "exact"), default="expected",
+                     help="micro engine: match each age x sex cell's deaths and contributors "
+                     "in expectation (default) or exactly")
     run.add_argument("--person-file", default=None,
                      help="micro engine: base-year person records (CSV or Parquet) to start "
                      "from; see docs/micro.md")
@@ -116,7 +119,8 @@ def _run(args: argparse.Namespace) -> int:
     if not args.overwrite:  # fail before the projection, not after it
         refuse_existing(out, model.input.base_year, model.input.end_year)
     ds = model.project(args.engine, persons=args.persons, seed=args.seed,
-                       person_file=args.person_file, progress=progress)
+                       person_file=args.person_file, alignment=args.alignment,
+                       progress=progress)
     progress(f"writing outputs to {out}")
     written = write_outputs(model, ds, out, overwrite=args.overwrite)
     for line in summary_lines(ds):

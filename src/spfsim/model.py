@@ -58,6 +58,7 @@ class Model:
     def project(self, engine: str = "cohort", *, persons: int = 100_000, seed: int = 0,
                 chunk_size: int | None = None, permanent_sd: float = 0.0,
                 transitory_sd: float = 0.0, person_file: str | Path | None = None,
+                alignment: str = "expected", labour_persistence: float = 0.8,
                 progress: Callable[[str], None] | None = None) -> xr.Dataset:
         """Run the projection and return the results-contract Dataset.
 
@@ -65,8 +66,9 @@ class Model:
         courses, random numbers keyed by ``seed``; ``chunk_size`` persons per parallel
         work item; ``permanent_sd`` and ``transitory_sd`` the log-sd of individual earnings
         heterogeneity; ``person_file`` a CSV or Parquet file of base-year records to start
-        from, see docs/micro.md). ``progress`` (optional) is called with a short message
-        per stage.
+        from, see docs/micro.md; ``alignment`` "expected" or "exact"; ``labour_persistence``
+        how strongly non-contributors keep their labour state). ``progress`` (optional) is
+        called with a short message per stage.
         """
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r}; available: {ENGINES}")
@@ -78,7 +80,7 @@ class Model:
 
             micro = MicroSettings(persons, seed, chunk_size or DEFAULT_CHUNK, permanent_sd,
                                   transitory_sd, None if person_file is None
-                                  else str(person_file))
+                                  else str(person_file), labour_persistence, alignment)
         return run_projection(self, engine, progress or (lambda _msg: None), micro)
 
 

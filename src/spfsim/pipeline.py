@@ -91,7 +91,8 @@ def run_projection(model: Model, engine: str, progress: Callable[[str], None],
         extra = {"persons": micro.persons, "weight": result.weight,
                  "chunk_size": micro.chunk_size, "person_years": result.person_years,
                  "earnings_permanent_sd": micro.permanent_sd,
-                 "earnings_transitory_sd": micro.transitory_sd}
+                 "earnings_transitory_sd": micro.transitory_sd,
+                 "alignment": micro.alignment, "labour_persistence": micro.labour_persistence}
         if micro.person_file:
             digest = hashlib.sha256(Path(micro.person_file).read_bytes()).hexdigest()
             extra.update({"person_file": str(micro.person_file),

@@ -53,7 +53,9 @@ class MicroSettings:
     CSV or Parquet file of base-year records to clone the population from.
     ``labour_persistence`` (0-1) says how strongly informal workers, the unemployed and the
     inactive keep their state from one year to the next (the shares are always those of
-    the labour projection).
+    the labour projection). ``alignment``: "expected" makes each cell's expected numbers
+    of deaths and contributors match the projections; "exact" selects exactly that number
+    (stochastically rounded) in each cell, at some cost in speed and memory.
     """
 
     persons: int
@@ -63,6 +65,7 @@ class MicroSettings:
     transitory_sd: float = 0.0
     person_file: str | None = None  # start from these records (see persons.py)
     labour_persistence: float = 0.8  # tendency to keep last year's non-contributing state
+    alignment: str = "expected"  # "expected" (probabilities) or "exact" (counts per cell)
 
     def __post_init__(self) -> None:
         if self.persons < 1:
@@ -71,6 +74,9 @@ class MicroSettings:
             raise SpfsimError(f"seed must be a non-negative integer (got {self.seed})")
         if self.chunk_size < 1:
             raise SpfsimError(f"chunk size must be at least 1 (got {self.chunk_size})")
+        if self.alignment not in ("expected", "exact"):
+            raise SpfsimError(f"alignment must be 'expected' or 'exact' (got "
+                              f"{self.alignment!r})")
         if not 0.0 <= self.labour_persistence <= 1.0:
             raise SpfsimError("labour persistence must be in [0, 1] "
                               f"(got {self.labour_persistence})")
@@ -258,6 +264,13 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
         labour = _labour_year(pension, k, counts0, econ, demo, settings)
         p = _pension_year(pension, inputs, k) if pension else _NO_PENSION
         scale = K.fixed_point_scale(float(econ.average_earnings[k]))
+        forced_contribution = forced_death = _NOT_FORCED
+        if settings.alignment == "exact":
+            forced_contribution = np.empty(store.size, dtype=np.int8)
+            forced_death = np.empty(store.size, dtype=np.int8)
+            K.exact_alignment(store.status, store.age, store.sex, store.pid, store.size,
+                              settings.seed, int(year), q_death, labour["stay"],
+                              labour["join"], forced_contribution, forced_death)
         K.year_step(
             store.pid, store.status, store.age, store.sex, store.birth_year, store.service,
             store.credits, store.pension, store.earnings_factor,
@@ -266,6 +279,7 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
             q_death, p_emigrate, assumptions.asfr[k],
             labour["stay"], labour["join"], labour["keep"], labour["cumulative"],
             labour["keep_contributor"], labour["p_self_employed"],
+            forced_contribution, forced_death,
             p["has"], p["retirement_age"], p["minimum_service"],
             p["accrual"], p["minimum_pension"], p["revaluation"], p["indexation"],
             p["earnings"], settings.transitory_sd, p["rate"], float(econ.price_index[k]),
@@ -290,6 +304,7 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
     return result
 
 
+_NOT_FORCED = np.empty(0, dtype=np.int8)
 _NO_PENSION = {"has": False, "retirement_age": np.zeros(2, dtype=np.int64),
                "minimum_service": 0, "accrual": 0.0, "minimum_pension": 0.0,
                "revaluation": 0.0, "indexation": 0.0, "earnings": np.zeros((101, 2)),

@@ -20,6 +20,7 @@ import numba as nb
 import numpy as np
 
 from . import rng
+from .align import select_exact
 from .store import (
     CONTRIBUTING,
     DISABLED,
@@ -131,13 +132,20 @@ def count_states(status, age, sex, size, chunk, out):
 
 @nb.njit(inline="always", cache=True)
 def labour_state(seed, p, year, previous, stay, join, keep, cumulative, keep_contributor,
-                 p_self_employed, a, s):
-    """This year's labour state of an active person (see engine._labour_year)."""
+                 p_self_employed, a, s, forced):
+    """This year's labour state of an active person (see engine._labour_year).
+
+    ``forced`` is -1 (draw whether to contribute) or the outcome chosen by exact alignment.
+    """
     contributed = is_contributing(previous)
     stays = rng.uniform(seed, rng.LABOUR_STAY, p, year)
     v = rng.uniform(seed, rng.LABOUR_STATE, p, year)
-    if rng.uniform(seed, rng.CONTRIBUTION, p, year) < (stay[a, s] if contributed
-                                                        else join[a, s]):
+    if forced >= 0:
+        contributes = forced == 1
+    else:
+        contributes = rng.uniform(seed, rng.CONTRIBUTION, p, year) < (
+            stay[a, s] if contributed else join[a, s])
+    if contributes:
         if contributed and stays < keep_contributor[a, s]:
             return previous
         return SELF_EMPLOYED if v < p_self_employed[a, s] else CONTRIBUTING
@@ -160,6 +168,8 @@ def year_step(
     q_death, p_emigrate, asfr,
     # pension (has_pension False: the fields are ignored)
     stay, join, keep, cumulative, keep_contributor, p_self_employed,
+    # exact alignment: per-person outcomes chosen beforehand (-1: draw), or empty arrays
+    forced_contribution, forced_death,
     has_pension, retirement_age, minimum_service, accrual_rate,
     minimum_pension, revaluation, indexation, earnings, transitory_sd, contribution_rate,
     price_index, scale,
@@ -194,8 +204,9 @@ def year_step(
             counts[c, a, s, POP] += 1
             earned = 0.0
             if is_active(st):
+                forced = forced_contribution[i] if len(forced_contribution) else -1
                 st = labour_state(seed, p, year, st, stay, join, keep, cumulative,
-                                  keep_contributor, p_self_employed, a, s)
+                                  keep_contributor, p_self_employed, a, s, forced)
             if has_pension:
                 # enter the year: index pensions, revalue credits, retire
                 if st == RETIRED:
@@ -259,7 +270,8 @@ def year_step(
             # demographic step to 1 July of the next year
             end_age = min(a + 1, MAX_AGE)
             stays = True
-            if rng.uniform(seed, rng.DEATH, p, year) < q_death[a, s]:
+            if (forced_death[i] == 1 if len(forced_death)
+                    else rng.uniform(seed, rng.DEATH, p, year) < q_death[a, s]):
                 status[i] = GONE
                 counts[c, end_age, s, DEATHS] += 1
                 stays = False
@@ -369,3 +381,44 @@ def add_immigrants(pid, status, age, sex, birth_year, earnings_factor, birth_fla
                 end += 1
             added[a, s] = n
     return end, next_id, added
+
+
+@nb.njit(cache=True)
+def exact_alignment(status, age, sex, pid, size, seed, year, q_death, stay, join,
+                    forced_contribution, forced_death):
+    """Choose this year's deaths and contributors exactly per age x sex cell.
+
+    In each cell the number of events is the expected number (sum of the persons'
+    probabilities) rounded stochastically, and the persons are chosen by weighted sampling
+    without replacement (`align.select_exact`), so continuing contributors stay far more
+    likely to contribute than others. Writes 0/1 into the forced arrays (-1: not active).
+    """
+    n_cells = 101 * 2
+    for kind in range(2):  # 0: deaths of everyone alive, 1: contribution of the active
+        p = np.zeros(size)
+        u = np.zeros(size)
+        cell = np.zeros(size, dtype=np.int64)
+        expected = np.zeros(n_cells)
+        for i in range(size):
+            st = status[i]
+            cell[i] = np.int64(age[i]) * 2 + np.int64(sex[i])
+            if st == GONE or (kind == 1 and not is_active(st)):
+                cell[i] = n_cells  # outside every cell
+                continue
+            a, s = np.int64(age[i]), np.int64(sex[i])
+            if kind == 0:
+                p[i] = q_death[a, s]
+                u[i] = rng.uniform(seed, rng.DEATH, pid[i], year)
+            else:
+                p[i] = stay[a, s] if is_contributing(st) else join[a, s]
+                u[i] = rng.uniform(seed, rng.CONTRIBUTION, pid[i], year)
+            expected[cell[i]] += p[i]
+        target = np.zeros(n_cells + 1)
+        for c in range(n_cells):
+            whole = math.floor(expected[c])
+            extra = rng.uniform(seed, rng.ALIGNMENT, kind * n_cells + c, year)
+            target[c] = whole + (1.0 if extra < expected[c] - whole else 0.0)
+        chosen = select_exact(p, u, cell, target)
+        out = forced_death if kind == 0 else forced_contribution
+        for i in range(size):
+            out[i] = -1 if cell[i] == n_cells else (1 if chosen[i] else 0)

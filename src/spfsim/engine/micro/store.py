@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import ClassVar
 
+import numba as nb
 import numpy as np
 
 # status codes (int8); the labour states are those of persons not (yet) retired
@@ -79,12 +80,14 @@ class PersonStore:
             setattr(self, name, grown)
 
     def compact(self) -> None:
-        """Drop the slots of people gone, keeping the order of the others."""
-        keep = np.flatnonzero(self.status[: self.size] != GONE)
-        for name in self.DTYPES:
-            array = getattr(self, name)
-            array[: len(keep)] = array[keep]
-        self.size = len(keep)
+        """Drop the slots of people gone, keeping the order of the others (in place: no
+        temporary copies, so compaction never raises the memory peak)."""
+        kept = self.size
+        for name in self.DTYPES:  # status last: the others read it
+            if name != "status":
+                kept = _compact(self.size, self.status, getattr(self, name))
+        _compact(self.size, self.status, self.status)
+        self.size = kept
 
     def view(self) -> dict[str, np.ndarray]:
         """The used part of every array (copies), e.g. to compare two runs person by person."""
@@ -93,3 +96,14 @@ class PersonStore:
     def __post_init__(self) -> None:
         names = {f.name for f in fields(self)} - {"size", "next_id"}
         assert names == set(self.DTYPES), "DTYPES must list every array"
+
+
+@nb.njit(cache=True)
+def _compact(size, status, array):
+    """Move the entries of people still here to the front of ``array``; return their count."""
+    kept = 0
+    for i in range(size):
+        if status[i] != GONE:
+            array[kept] = array[i]
+            kept += 1
+    return kept
