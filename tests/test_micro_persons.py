@@ -108,3 +108,16 @@ def test_cells_missing_from_the_file_fall_back_to_the_synthetic_draw(small_model
     # the synthetic cells start from the cohort engine's base year, pensioners included
     pensioners = ds["beneficiaries"].sel(scheme="pension").isel(year=0)
     assert float(pensioners.sel(age=slice(62, None), sex="male").sum()) > 0
+
+
+def test_parquet_and_csv_person_files_give_the_same_projection(small_model_dir, tmp_path):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    csv_path = full_file(tmp_path / "persons.csv")
+    parquet_path = tmp_path / "persons.parquet"
+    pd.read_csv(csv_path).to_parquet(parquet_path)
+    model = spfsim.load_model(small_model_dir)
+    a = model.project("micro", persons=3000, seed=4, person_file=csv_path)
+    b = model.project("micro", persons=3000, seed=4, person_file=parquet_path)
+    for name in a.data_vars:
+        assert np.array_equal(a[name].values, b[name].values, equal_nan=True), name
