@@ -245,3 +245,26 @@ def test_exact_alignment_is_reproducible_and_keeps_careers(small_model_dir):
     service = a["credited_years_at_award"].sel(scheme="pension").isel(year=-1)
     expected = model.project("micro", persons=5000, seed=9)["credited_years_at_award"]
     assert float(abs(service - expected.sel(scheme="pension").isel(year=-1)).max()) < 3.0
+
+
+def test_alignment_off_lets_cells_drift(small_model_dir):
+    """alignment="off" takes transitions from the projection's expected composition, so
+    each cell's contributors scatter more around density x simulated size than with the
+    default alignment, while the total still follows the projection."""
+    model = spfsim.load_model(small_model_dir)
+    cohort = model.project()
+    density = np.divide(cohort["contributors"].sel(scheme="pension").values,
+                        cohort["population"].values, out=np.zeros((21, 101, 2)),
+                        where=cohort["population"].values > 0)
+    spread = {}
+    for alignment in ("expected", "off"):
+        ds = model.project("micro", persons=30_000, seed=12, alignment=alignment)
+        simulated = ds["contributors"].sel(scheme="pension").values
+        gap = simulated - density * ds["population"].values
+        spread[alignment] = float(np.sqrt((gap[:, 20:55] ** 2).mean()))
+        total = simulated.sum(axis=(1, 2)) / cohort["contributors"].sel(
+            scheme="pension").sum(("age", "sex")).values
+        assert np.abs(total - 1).max() < 0.05, alignment
+    assert spread["off"] > 1.2 * spread["expected"]
+    with pytest.raises(spfsim.SpfsimError, match="alignment must be"):
+        model.project("micro", persons=100, alignment="sometimes")

@@ -33,9 +33,10 @@ def _parser() -> argparse.ArgumentParser:
                      help="micro engine: number of simulated persons (default 100000)")
     run.add_argument("--seed", type=int, default=0,
                      help="micro engine: random seed (default 0)")
-    run.add_argument("--alignment", choices=("expected", "exact"), default="expected",
+    run.add_argument("--alignment", choices=("expected", "exact", "off"),
+                     default="expected",
                      help="micro engine: match each age x sex cell's deaths and contributors "
-                     "in expectation (default) or exactly")
+                     "in expectation (default), exactly, or not at all")
     run.add_argument("--person-file", default=None,
                      help="micro engine: base-year person records (CSV or Parquet) to start "
                      "from; see docs/micro.md")

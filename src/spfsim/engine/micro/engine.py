@@ -18,6 +18,7 @@ from ...demography import DemographicProjection
 from ...economy import EconomicProjection
 from ...errors import SpfsimError
 from ...params import Assumptions, CompiledScheme
+from ...schemes import CONTRIBUTORY
 from ..cohort import (
     MAX_SERVICE,
     NOT_CONTRIBUTING,
@@ -55,7 +56,9 @@ class MicroSettings:
     inactive keep their state from one year to the next (the shares are always those of
     the labour projection). ``alignment``: "expected" makes each cell's expected numbers
     of deaths and contributors match the projections; "exact" selects exactly that number
-    (stochastically rounded) in each cell, at some cost in speed and memory.
+    (stochastically rounded) in each cell, at some cost in speed and memory; "off" sets
+    the labour transitions from the projection's expected composition of each cell, not
+    the simulated one, so simulated counts drift freely around the targets.
     """
 
     persons: int
@@ -65,7 +68,7 @@ class MicroSettings:
     transitory_sd: float = 0.0
     person_file: str | None = None  # start from these records (see persons.py)
     labour_persistence: float = 0.8  # tendency to keep last year's non-contributing state
-    alignment: str = "expected"  # "expected" (probabilities) or "exact" (counts per cell)
+    alignment: str = "expected"  # "expected", "exact" (counts per cell) or "off"
 
     def __post_init__(self) -> None:
         if self.persons < 1:
@@ -74,8 +77,8 @@ class MicroSettings:
             raise SpfsimError(f"seed must be a non-negative integer (got {self.seed})")
         if self.chunk_size < 1:
             raise SpfsimError(f"chunk size must be at least 1 (got {self.chunk_size})")
-        if self.alignment not in ("expected", "exact"):
-            raise SpfsimError(f"alignment must be 'expected' or 'exact' (got "
+        if self.alignment not in ("expected", "exact", "off"):
+            raise SpfsimError(f"alignment must be 'expected', 'exact' or 'off' (got "
                               f"{self.alignment!r})")
         if not 0.0 <= self.labour_persistence <= 1.0:
             raise SpfsimError("labour persistence must be in [0, 1] "
@@ -261,7 +264,9 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
         q_death[-1] = 1.0 - survival[-1]
         p_emigrate, immigrants = _emigration(counts0[:, :, 0], demo.net_migration[k],
                                              survival, weight)
-        labour = _labour_year(pension, k, counts0, econ, demo, settings)
+        composition = (counts0 if settings.alignment != "off"
+                       else _expected_composition(k, econ, demo, weight))
+        labour = _labour_year(pension, k, composition, econ, demo, settings)
         p = _pension_year(pension, inputs, k) if pension else _NO_PENSION
         scale = K.fixed_point_scale(float(econ.average_earnings[k]))
         forced_contribution = forced_death = _NOT_FORCED
@@ -319,6 +324,33 @@ def _pension_year(scheme: CompiledScheme, inputs, k: int) -> dict:
             "minimum_pension": float(y.minimum_pension), "revaluation": float(y.revaluation),
             "indexation": float(y.indexation), "earnings": np.asarray(y.earnings, float),
             "rate": float(scheme["contribution_rate"][k])}
+
+
+def _expected_composition(k: int, econ: EconomicProjection, demo: DemographicProjection,
+                          weight: float) -> np.ndarray:
+    """What ``count_states`` would return if the simulation followed the projection
+    exactly: last year's labour shares, one age younger, of this year's population (in
+    simulated persons). Used by alignment="off"."""
+    previous = max(k - 1, 0)  # the base year's state reflects base-year rates
+    population = demo.population[k] / weight
+    out = np.zeros((*population.shape, K.N_STATE_COUNTS))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pop = np.where(demo.population[previous] > 0, demo.population[previous], np.inf)
+        shares = {
+            K.S_EMPLOYEE: (econ.covered[previous] - econ.self_employed[previous]) / pop,
+            K.S_SELF_EMPLOYED: econ.self_employed[previous] / pop,
+            K.S_INFORMAL: (econ.employed[previous] - econ.covered[previous]) / pop,
+            K.S_UNEMPLOYED: (econ.labour_force[previous] - econ.employed[previous]) / pop,
+            K.S_DISABLED: econ.disabled[previous] / pop,
+        }
+    for index, share in shares.items():
+        aged = np.zeros_like(share)
+        aged[1:] = share[:-1]  # last year's state of those one year younger then
+        out[..., index] = aged * population
+    out[..., K.S_INACTIVE] = np.clip(population - sum(out[..., i] for i in shares), 0.0, None)
+    out[..., K.S_POP] = population
+    out[..., K.S_ACTIVE] = population  # the labour states of the not (yet) retired
+    return out
 
 
 def aligned_persistence(previous: np.ndarray, incoming: np.ndarray, target: np.ndarray,
@@ -533,7 +565,7 @@ class _Outputs:
         insured = m[:, :, K.INSURED].sum(axis=1) * w
         benefits = m[:, :, K.BENEFITS].sum(axis=1) * w
         return SchemeFlows(
-            scheme.id, "contributory", c[..., K.CONTRIBUTORS] * w, c[..., K.PENSIONERS] * w,
+            scheme.id, CONTRIBUTORY, c[..., K.CONTRIBUTORS] * w, c[..., K.PENSIONERS] * w,
             c[..., K.NEW_PENSIONERS].sum(axis=1) * w, m[:, :, K.NEW_AMOUNT] * w, insured,
             dbp.contributions(scheme["contribution_rate"], insured), benefits,
             admin_expenditure(scheme["admin_cost_rate"], benefits),
