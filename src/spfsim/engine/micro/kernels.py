@@ -48,6 +48,23 @@ S_POP, S_ACTIVE, S_EMPLOYEE, S_SELF_EMPLOYED = range(4)
 S_INFORMAL, S_UNEMPLOYED, S_INACTIVE, S_DISABLED = range(4, 8)
 N_STATE_COUNTS = 8
 NON_CONTRIBUTING_STATES = (INFORMAL, UNEMPLOYED, INACTIVE, DISABLED)  # order of cumulative
+
+
+def _index_by_status(mapping: dict[int, int]) -> np.ndarray:
+    """A lookup array: status code -> counter index (-1: not counted)."""
+    table = np.full(16, -1, dtype=np.int64)
+    for status, index in mapping.items():
+        table[status] = index
+    return table
+
+
+# last year's state (count_states) and this year's labour state (year_step) by status code
+PREVIOUS_STATE = _index_by_status({
+    CONTRIBUTING: S_EMPLOYEE, SELF_EMPLOYED: S_SELF_EMPLOYED, INFORMAL: S_INFORMAL,
+    UNEMPLOYED: S_UNEMPLOYED, INACTIVE: S_INACTIVE, DISABLED: S_DISABLED})
+CURRENT_STATE = _index_by_status({
+    SELF_EMPLOYED: N_SELF_EMPLOYED, DISABLED: N_DISABLED, INFORMAL: N_INFORMAL,
+    UNEMPLOYED: N_UNEMPLOYED, INACTIVE: N_INACTIVE, LEFT: N_LEFT})
 # money indices: by sex, fixed point
 INSURED, BENEFITS, NEW_AMOUNT = range(3)
 N_MONEY = 3
@@ -112,21 +129,9 @@ def count_states(status, age, sex, size, chunk, out):
                 continue
             a, s = age[i], sex[i]
             out[c, a, s, S_POP] += 1
-            if not is_active(st):
-                continue
-            out[c, a, s, S_ACTIVE] += 1
-            if st == CONTRIBUTING:
-                out[c, a, s, S_EMPLOYEE] += 1
-            elif st == SELF_EMPLOYED:
-                out[c, a, s, S_SELF_EMPLOYED] += 1
-            elif st == INFORMAL:
-                out[c, a, s, S_INFORMAL] += 1
-            elif st == UNEMPLOYED:
-                out[c, a, s, S_UNEMPLOYED] += 1
-            elif st == INACTIVE:
-                out[c, a, s, S_INACTIVE] += 1
-            else:
-                out[c, a, s, S_DISABLED] += 1
+            if is_active(st):
+                out[c, a, s, S_ACTIVE] += 1
+                out[c, a, s, PREVIOUS_STATE[st]] += 1
     return out[:n_chunks].sum(axis=0)
 
 
@@ -249,18 +254,8 @@ def year_step(
                     lifetime_benefits[i] += np.float32(pension[i] / price_index)
             elif is_contributing(st):
                 counts[c, a, s, CONTRIBUTORS] += 1
-            if st == SELF_EMPLOYED:
-                counts[c, a, s, N_SELF_EMPLOYED] += 1
-            elif st == DISABLED:
-                counts[c, a, s, N_DISABLED] += 1
-            elif st == INFORMAL:
-                counts[c, a, s, N_INFORMAL] += 1
-            elif st == UNEMPLOYED:
-                counts[c, a, s, N_UNEMPLOYED] += 1
-            elif st == INACTIVE:
-                counts[c, a, s, N_INACTIVE] += 1
-            elif st == LEFT:
-                counts[c, a, s, N_LEFT] += 1
+            if CURRENT_STATE[st] >= 0:
+                counts[c, a, s, CURRENT_STATE[st]] += 1
             for j in range(n_universal):
                 # a persistent draw: the same persons take the benefit up every year
                 if (universal_min_age[j] <= a <= universal_max_age[j]
