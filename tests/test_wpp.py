@@ -33,9 +33,13 @@ def test_graduated_population_is_smooth_for_a_smooth_input():
     groups = np.append(truth[:100].reshape(20, 5).sum(axis=1), truth[100])
     singles = graduate_population(groups)
     assert np.max(np.abs(singles[:95] / truth[:95] - 1)) < 0.01
-    # no jumps at group boundaries larger than within groups
+    # no jump at a group boundary: the step from age 5k+4 to 5k+5 is no larger than the
+    # steps beside it inside the groups (measured 1.015 of them; a uniform split within
+    # groups would give a step of the whole difference between groups)
     steps = np.abs(np.diff(singles[:95]))
-    assert steps[4::5].max() < 2 * steps.max(initial=0) + 1e-9
+    for k in range(18):
+        beside = 0.5 * (steps[5 * k + 3] + steps[5 * k + 5])
+        assert steps[5 * k + 4] <= 1.1 * beside, k
 
 
 def test_abridged_mx_interpolates_gompertz_exactly():

@@ -153,24 +153,34 @@ def read_table(
     ``units`` are the declared units of the value columns, given in ``units_file`` (the
     assumption set's header), which is where unit problems are reported.
     """
-    shown = path
-    flog = _FileLog(log, shown)
-    factors = resolve_units(spec, units or {}, units_file or shown, log)
+    flog = _FileLog(log, path)
+    factors = resolve_units(spec, units or {}, units_file or path, log)
+    rows = read_csv_rows(path, log, f"table '{spec.name}'")
+    if rows is None:
+        return None
+    table = _parse_rows(spec, rows, path, flog, factors)
+    flog.close()
+    return table
+
+
+def read_csv_rows(path: Path, log: ProblemLog, what: str) -> list[list[str]] | None:
+    """All rows of a CSV file (header first), or None with the problem logged.
+
+    ``what`` names the file in messages ("table 'mortality'", "the person file").
+    """
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             rows = list(csv.reader(handle))
     except FileNotFoundError:
-        log.add(shown, "file", f"table '{spec.name}' not found", None, str(path))
+        log.add(path, "file", f"{what} not found", None, str(path))
         return None
     except (OSError, UnicodeDecodeError) as exc:
-        log.add(shown, "file", f"cannot read table '{spec.name}': {exc}", None, str(path))
+        log.add(path, "file", f"cannot read {what}: {exc}", None, str(path))
         return None
     if not rows:
-        log.add(shown, "file", "the file is empty; expected a header row", None, None)
+        log.add(path, "file", f"{what} is empty; expected a header row", None, None)
         return None
-    table = _parse_rows(spec, rows, shown, flog, factors)
-    flog.close()
-    return table
+    return rows
 
 
 def _parse_rows(spec, rows, shown, flog, factors) -> Table | None:

@@ -30,7 +30,6 @@ Personal records never leave the engine: outputs are aggregates (R202 para. 23).
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import ProblemLog
+from ...params.tables import read_csv_rows
 from .store import (
     CONTRIBUTING,
     DISABLED,
@@ -88,17 +88,8 @@ def _rows(path: Path, log: ProblemLog) -> tuple[list[str], list[list[str]]] | No
             log.add(path, "file", f"cannot read the Parquet file: {exc}", None, str(path))
             return None
         return [str(c) for c in frame.columns], frame.astype(str).to_numpy().tolist()
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.reader(handle))
-    except FileNotFoundError:
-        log.add(path, "file", "person file not found", None, str(path))
-        return None
-    except (OSError, UnicodeDecodeError) as exc:
-        log.add(path, "file", f"cannot read the person file: {exc}", None, str(path))
-        return None
-    if not rows:
-        log.add(path, "file", "the person file is empty", None, None)
+    rows = read_csv_rows(path, log, "the person file")
+    if rows is None:
         return None
     return [h.strip() for h in rows[0]], rows[1:]
 
