@@ -23,6 +23,8 @@ assumptions = "assumptions"
 [economy]
 gdp = 1.0e9
 average_earnings = 10000.0
+poverty_line = 2500.0
+government_revenue = 0.18
 
 [[schemes]]
 id = "pension"

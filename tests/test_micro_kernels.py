@@ -95,8 +95,13 @@ def run_year(store: PersonStore, *, q_death=0.0, asfr=None, stay=1.0, join=0.0, 
              self_employed=0.0, retirement=60,
              minimum_service=15, accrual=0.02, minimum_pension=150.0, revaluation=0.0,
              earnings=500.0, universal=((65, 100, 1.0),), chunk=2):
+    """One year of the kernel; ``universal`` benefits are (min age, max age, take-up)."""
     chunks = store.capacity
     counts = np.zeros((chunks, 101, 2, K.N_COUNTS + len(universal)), dtype=np.int64)
+    probability = np.zeros((len(universal), 101, 2))
+    for j, (low, high, take_up) in enumerate(universal):
+        probability[j, low:high + 1] = take_up
+    codes = np.array([[0, -1, 0, 1]] * len(universal), dtype=np.int64).reshape(-1, 4)
     money = np.zeros((chunks, 2, K.N_MONEY), dtype=np.int64)
     awarded = np.zeros((chunks, 2, 61), dtype=np.int64)
     left = np.zeros((chunks, 2, 61), dtype=np.int64)
@@ -116,10 +121,10 @@ def run_year(store: PersonStore, *, q_death=0.0, asfr=None, stay=1.0, join=0.0, 
         np.empty(0, dtype=np.int8), np.empty(0, dtype=np.int8),
         True, np.array([retirement, retirement]), minimum_service, accrual, minimum_pension,
         revaluation, 0.0, np.full((101, 2), earnings), 0.0, 0.1, 1.0, scale,
-        np.array([u[0] for u in universal], dtype=np.int64),
-        np.array([u[1] for u in universal], dtype=np.int64),
-        np.array([u[2] for u in universal], dtype=np.float64), 1900, 1000.0,
-        counts, money, awarded, left, cohort_money, lifetimes)
+        codes, probability, np.full_like(probability, 100.0), -1, np.zeros((101, 2)),
+        1900, 1000.0, counts, money, awarded, left, cohort_money, lifetimes,
+        np.zeros((chunks, len(universal), 2), dtype=np.int64),
+        np.zeros((chunks, 101, 2, 7, 2), dtype=np.int64))
     run_year.lifetimes = lifetimes.sum(axis=0)
     return (counts.sum(axis=0), money.sum(axis=0) * scale, awarded.sum(axis=0),
             left.sum(axis=0), flags)

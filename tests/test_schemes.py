@@ -8,7 +8,7 @@ from scipy import stats
 
 from spfsim.engine.cohort import PensionState, PensionYear
 from spfsim.schemes import db_pension as dbp
-from spfsim.schemes import universal as ub
+from spfsim.schemes import noncontributory as nc
 
 
 def test_pension_formula_by_hand():
@@ -116,9 +116,9 @@ def test_minimum_pension_applies_per_service_class():
 def test_universal_benefit_by_hand():
     age = np.arange(101)
     population = np.full(101, 10.0)
-    eligible = ub.is_eligible(age, 65, 100)
+    eligible = nc.in_age_band(age, 65, 100)
     assert eligible.sum() == 36
-    assert ub.beneficiaries(population, eligible, 0.5).sum() == pytest.approx(180.0)
+    assert (population * eligible * 0.5).sum() == pytest.approx(180.0)
 
 
 def test_engine_universal_benefit_cost(small_projection):

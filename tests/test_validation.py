@@ -70,7 +70,7 @@ CASES = {
     "unknown scheme type": (
         lambda d: replace_text(d / "model.toml", 'type = "universal_benefit"',
                                'type = "universal_benefits"'),
-        "model.toml", "schemes.child_benefit.type", "universal_benefits", 31),
+        "model.toml", "schemes.child_benefit.type", "universal_benefits", 33),
     "non-numeric cell": (
         lambda d: edit_csv(d / "assumptions" / "mortality.csv", set_cell("mx", "abc", 10)),
         "mortality.csv", "mx", "abc", 12),
@@ -104,7 +104,7 @@ CASES = {
         "model.toml", "model.end_year", 2020, 5),
     "age band reversed": (
         lambda d: replace_text(d / "model.toml", "max_age = 14", "max_age = -1"),
-        "model.toml", "schemes.child_benefit.parameters.max_age", -1, 36),
+        "model.toml", "schemes.child_benefit.parameters.max_age", -1, 38),
     "infinite rate": (
         lambda d: edit_csv(d / "assumptions" / "economy.csv", set_cell("interest_rate", "inf")),
         "economy.csv", "interest_rate", "inf", 2),

@@ -1,11 +1,11 @@
 """Build the illustrative assumption set ``assumptions/illustrative-lmic``.
 
-The set holds only an illustrative economy (``economy.csv``) and labour market
-(``labour.csv``): made up but plausible for a lower-middle-income West African country,
-describing no actual country or scheme. Nothing in it is data. The default model pairs it
-with the demographic set ``assumptions/ghana-wpp2024``, which the library writes
-(``spfsim import-wpp --data ../shared/data --country 288 --base-year 2025
---out assumptions/ghana-wpp2024``).
+The set holds only an illustrative economy (``economy.csv``), labour market
+(``labour.csv``) and prevalence of severe disability (``disability.csv``): made up but
+plausible for a lower-middle-income West African country, describing no actual country
+or scheme. Nothing in it is data. The default model pairs it with the demographic set
+``assumptions/ghana-wpp2024``, which the library writes (``spfsim import-wpp --data
+../shared/data --country 288 --base-year 2025 --out assumptions/ghana-wpp2024``).
 
 The whole folder is written into a temporary sibling and then renamed into place; an
 existing folder (and anything else in it) is replaced only with ``--overwrite``. Run from
@@ -35,7 +35,7 @@ LABOUR_AGES = np.arange(15, 76)  # single ages 15..75; nothing outside
 
 META: dict[str, object] = {
     "name": "illustrative-lmic",
-    "title": "Illustrative lower-middle-income economy and labour market",
+    "title": "Illustrative lower-middle-income economy, labour market and disability",
     "source": "illustrative (spfsim)",
     "licence": "Apache-2.0 (spfsim's licence)",
     "base_year": BASE_YEAR,
@@ -134,6 +134,25 @@ def labour_table() -> TableOut:
                "coverage": "fraction", "relative_earnings": "relative"})
 
 
+# severe disability: knots (age, prevalence), the same for both sexes and every year. The
+# shape echoes the Global Burden of Disease 2004 estimates of severe disability reported in
+# WHO and World Bank (2011), World Report on Disability, Table 2.1 (world: 0.7 % at 0-14,
+# 2.6 % at 15-59, 10.2 % at 60+); the knots are illustrative, not fitted to them.
+SEVERE_DISABILITY = [(0, 0.005), (10, 0.007), (30, 0.015), (50, 0.03), (60, 0.06),
+                     (70, 0.10), (80, 0.18), (90, 0.30), (100, 0.40)]
+ALL_AGES = np.arange(0, 101)
+
+
+def disability_table() -> TableOut:
+    """Illustrative prevalence of severe disability by single age 0-100 and sex."""
+    prevalence = profile(SEVERE_DISABILITY, ALL_AGES)
+    rows = [[str(age), sex, format(float(prevalence[i]), FRACTION)]
+            for i, age in enumerate(ALL_AGES) for sex in SEXES]
+    return TableOut(name="disability", file="disability.csv",
+                    header=["age", "sex", "severe_disability"], rows=rows,
+                    units={"severe_disability": "fraction"})
+
+
 # ---------------------------------------------------------------------------------------
 # README
 
@@ -141,8 +160,9 @@ def labour_table() -> TableOut:
 README = f"""\
 # Assumption set `illustrative-lmic`
 
-An **illustrative** economy and labour market for spfsim's default model: made up but
-plausible for a lower-middle-income West African country. They describe no actual country
+An **illustrative** economy, labour market and prevalence of severe disability for
+spfsim's default model: made up but plausible for a lower-middle-income West African
+country. They describe no actual country
 or scheme, and **nothing in this folder is data**: every number comes from the shapes and
 knots below, chosen by hand. Years {BASE_YEAR}-{END_YEAR} (calendar years).
 
@@ -184,6 +204,13 @@ reproduced.
 
   Participation, unemployment and relative earnings are the same every year; only
   coverage changes over time.
+- `disability.csv`, ages 0-100, both sexes alike, every year: the share of the population
+  with a severe disability (the target group of disability benefits), a PCHIP curve
+  through 0.5 % at 0, 0.7 % at 10, 1.5 % at 30, 3 % at 50, 6 % at 60, 10 % at 70, 18 % at
+  80, 30 % at 90 and 40 % at 100. The shape echoes the Global Burden of Disease 2004
+  estimates of severe disability in WHO and World Bank (2011), *World Report on
+  Disability*, Table 2.1 (world: 0.7 % at ages 0-14, 2.6 % at 15-59, 10.2 % at 60 and
+  over); the knots are illustrative and were not fitted to those figures.
 """
 
 
@@ -207,7 +234,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.out.exists() and not args.overwrite:
         raise SystemExit(f"{args.out} exists; use --overwrite to replace it")
     try:
-        out = write_assumption_set(args.out, META, [economy_table(), labour_table()],
+        out = write_assumption_set(args.out, META, [economy_table(), labour_table(),
+                                                     disability_table()],
                                    readme=README, overwrite=args.overwrite)
     except OutputExistsError as error:
         raise SystemExit(str(error)) from None

@@ -81,12 +81,12 @@ def run_projection(model: Model, engine: str, progress: Callable[[str], None],
     progress(f"schemes ({engine} engine): " + ", ".join(s.id for s in a.schemes))
     seed, extra = "none (deterministic)", {}
     if micro is None:
-        flows = run_schemes(a, demo, econ)
+        flows, coverage = run_schemes(a, demo, econ)
     else:
         from .engine.micro.engine import run_micro
 
         result = run_micro(a, demo, econ, micro, progress)
-        demo, flows = result.demography, result.flows
+        demo, flows, coverage = result.demography, result.flows, result.coverage
         seed = str(micro.seed)
         extra = {"persons": micro.persons, "weight": result.weight,
                  "chunk_size": micro.chunk_size, "person_years": result.person_years,
@@ -111,7 +111,7 @@ def run_projection(model: Model, engine: str, progress: Callable[[str], None],
             for s in a.schemes]
     info = RunInfo(model.name, model.input.title, model.input.currency, model.input.input_hash,
                    engine, seed, __version__, str(model.path))
-    ds = build_dataset(a, demo, econ, flows, funds, meta, info)
+    ds = build_dataset(a, demo, econ, flows, funds, meta, info, coverage)
     ds.attrs.update(extra)
     if micro is not None:
         ds = ds.assign(persons_by_status=micro_status_variable(result),

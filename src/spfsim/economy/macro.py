@@ -30,6 +30,9 @@ class EconomicProjection:
     earnings: np.ndarray  # annual earnings of a covered worker by age and sex
     self_employed: np.ndarray  # covered persons who are self-employed / voluntary
     disabled: np.ndarray  # persons out of work through disability (among the inactive)
+    gdp_per_capita: np.ndarray  # currency per resident per year
+    poverty_line: np.ndarray  # currency per person per year (NaN: not given)
+    government_revenue: np.ndarray  # currency per year (NaN: not given)
 
 
 def _index(growth: np.ndarray) -> np.ndarray:
@@ -62,6 +65,11 @@ def project_economy(assumptions: Assumptions, population: np.ndarray) -> Economi
     gdp = a.gdp_base * np.cumprod(real_growth * price_growth * employment_growth)
     self_employed = covered * a.self_employed_share
     disabled = np.minimum(population * a.disability_prevalence, population - labour_force)
+    # a poverty line is a basket's price: it moves with prices (R202 para. 8(a), 8(c))
+    poverty_line = (a.poverty_line_base if a.poverty_line_base is not None
+                    else np.nan) * price_index
+    revenue = (a.revenue_share if a.revenue_share is not None else np.nan) * gdp
     return EconomicProjection(price_index, wage_index, average_earnings, gdp,
                               a.interest_rate.copy(), labour_force, employed, covered, earnings,
-                              self_employed, disabled)
+                              self_employed, disabled, gdp / population.sum(axis=(1, 2)),
+                              poverty_line, revenue)

@@ -32,8 +32,8 @@ from ..economy import EconomicProjection
 from ..params import AGES, Assumptions, CompiledScheme
 from ..schemes import CONTRIBUTORY, NON_CONTRIBUTORY
 from ..schemes import db_pension as dbp
-from ..schemes import universal as ub
 from ..schemes.base import admin_expenditure
+from .benefits import benefit_rules, cell_states, cohort_benefits, top_up_floor
 from .flows import SchemeFlows
 
 MAX_SERVICE = 60
@@ -215,14 +215,23 @@ def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
     new_count, new_amount = np.zeros((n, 2)), np.zeros((n, 2))
     service_awarded = np.zeros((n, 2, MAX_SERVICE + 1))
     expenditure, insured = np.zeros(n), np.zeros(n)
+    by_sex = np.zeros((n, 2))
+    active = np.zeros(shape)
+    classes, per_person = np.zeros((*shape, MAX_SERVICE + 1)), np.zeros((*shape, MAX_SERVICE + 1))
     for k in range(n):
         y = inputs(k)
         new_share, new_total = state.step(y)
         pop = demo.population[k]
+        active[k] = state.active.sum(axis=(2, 3))
+        classes[k] = state.pensioners
+        with np.errstate(divide="ignore", invalid="ignore"):
+            per_person[k] = np.where(state.pensioners > 0, state.pension
+                                     / np.maximum(state.pensioners, 1e-300), 0.0)
         contributors[k] = pop * state.contributing_share()
         insured[k] = float((contributors[k] * y.earnings).sum())
         beneficiaries[k] = pop * state.pensioners.sum(axis=2)
-        expenditure[k] = float((pop[:, :, None] * state.pension).sum())
+        by_sex[k] = (pop[:, :, None] * state.pension).sum(axis=(0, 2))
+        expenditure[k] = float(by_sex[k].sum())
         service_awarded[k] = (pop[:, :, None] * new_share).sum(axis=0)
         new_count[k] = service_awarded[k].sum(axis=-1)
         new_amount[k] = (pop[:, :, None] * new_total).sum(axis=(0, 2))
@@ -232,7 +241,7 @@ def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
         dbp.contributions(scheme["contribution_rate"], insured), expenditure,
         admin_expenditure(scheme["admin_cost_rate"], expenditure),
         scheme["state_subsidy_rate"].copy(), float(scheme["initial_reserve"][0]),
-        service_awarded)
+        service_awarded, by_sex, active, classes, per_person)
 
 
 def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
@@ -262,34 +271,36 @@ def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
     return state
 
 
-def run_universal(scheme: CompiledScheme, assumptions: Assumptions,
-                  demo: DemographicProjection, econ: EconomicProjection) -> SchemeFlows:
-    """Expected beneficiaries and cost of a universal age-band benefit."""
-    age = AGES[None, :, None]
-    eligible = ub.is_eligible(age, scheme["min_age"][:, None, None],
-                              scheme["max_age"][:, None, None])
-    beneficiaries = ub.beneficiaries(demo.population, eligible,
-                                     scheme["take_up"][:, None, None])
-    return universal_flows(scheme, beneficiaries)
-
-
-def universal_flows(scheme: CompiledScheme, beneficiaries: np.ndarray) -> SchemeFlows:
-    """Flows of a universal benefit from its beneficiaries (year, age, sex)."""
+def benefit_flows(scheme: CompiledScheme, beneficiaries: np.ndarray,
+                  by_sex: np.ndarray) -> SchemeFlows:
+    """Flows of a tax-financed benefit from its beneficiaries (year, age, sex) and
+    expenditure by sex (year, sex): no contributions, financed entirely by the state."""
     n = len(beneficiaries)
-    expenditure = beneficiaries.sum(axis=(1, 2)) * scheme["benefit"]
+    expenditure = by_sex.sum(axis=1)
     zeros = np.zeros(n)
     newly = np.zeros((n, 2))
     return SchemeFlows(
         scheme.id, NON_CONTRIBUTORY, np.zeros_like(beneficiaries), beneficiaries, newly,
         newly.copy(), zeros, zeros.copy(), expenditure,
         admin_expenditure(scheme["admin_cost_rate"], expenditure), np.ones(n), 0.0,
-        np.zeros((n, 2, MAX_SERVICE + 1)))
-
-
-RUNNERS = {"db_old_age_pension": run_db_pension, "universal_benefit": run_universal}
+        np.zeros((n, 2, MAX_SERVICE + 1)), by_sex)
 
 
 def run_schemes(assumptions: Assumptions, demo: DemographicProjection,
-                econ: EconomicProjection) -> list[SchemeFlows]:
-    """Run every scheme of the model through the cohort engine."""
-    return [RUNNERS[s.type](s, assumptions, demo, econ) for s in assumptions.schemes]
+                econ: EconomicProjection) -> tuple[list[SchemeFlows], np.ndarray]:
+    """Run every scheme of the model through the cohort engine: contributory schemes
+    first, then the non-contributory benefits, which may depend on them.
+
+    Returns the flows in model order and the coverage (year, age, sex, coverage group, 2:
+    target persons, covered persons)."""
+    contributory = {s.id: run_db_pension(s, assumptions, demo, econ)
+                    for s in assumptions.schemes if s.type == "db_old_age_pension"}
+    rules = benefit_rules(assumptions, econ)
+    pension = next(iter(contributory.values()), None)
+    cells = cell_states(assumptions, demo, econ, pension, top_up_floor(rules))
+    results = cohort_benefits(rules, cells, demo.population)
+    benefits = {rule.scheme.id: benefit_flows(rule.scheme, results.beneficiaries[j],
+                                              results.expenditure[j])
+                for j, rule in enumerate(rules)}
+    flows = [contributory.get(s.id) or benefits[s.id] for s in assumptions.schemes]
+    return flows, results.coverage

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -30,3 +30,8 @@ class SchemeFlows:
     state_subsidy_rate: np.ndarray
     initial_reserve: float
     service_awarded: np.ndarray  # (year, sex, credited years): new pensions by service
+    expenditure_by_sex: np.ndarray | None = None  # (year, sex) benefit expenditure
+    # cohort engine, contributory pension: what non-contributory rules need to know
+    active_share: np.ndarray | None = field(default=None, repr=False)  # (year, age, sex)
+    pension_classes: np.ndarray | None = field(default=None, repr=False)  # (.., class)
+    pension_per_person: np.ndarray | None = field(default=None, repr=False)  # (.., class)

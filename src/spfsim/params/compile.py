@@ -25,6 +25,7 @@ class CompiledScheme:
     params: dict[str, np.ndarray]
     indexations: dict[str, Indexation]
     index_growth: dict[str, np.ndarray] = field(default_factory=dict)
+    choices: dict[str, str] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.params[name]
@@ -49,9 +50,12 @@ class Assumptions:
     relative_earnings: np.ndarray  # (year, age, sex)
     self_employed_share: np.ndarray  # (year, age, sex) of contributors
     disability_prevalence: np.ndarray  # (year, age, sex) of the population
+    severe_disability: np.ndarray  # (year, age, sex) share with a severe disability
     gdp_base: float
     average_earnings_base: float
     schemes: list[CompiledScheme]
+    poverty_line_base: float | None = None  # currency per person per year, base year
+    revenue_share: float | None = None  # government revenue as a share of GDP
 
     @property
     def n_years(self) -> int:
@@ -110,6 +114,11 @@ def compile_assumptions(input_: ModelInput, end_year: int | None = None) -> Assu
         if "migration" in t
         else np.zeros((len(years), len(AGES), len(SEXES)))
     )
+    severe_disability = (
+        _by_year(t["disability"], "severe_disability", years)
+        if "disability" in t
+        else np.zeros((len(years), len(AGES), len(SEXES)))
+    )
     labour = {c: _by_year(t["labour"], c, years)
               for c in ("participation", "unemployment", "coverage", "relative_earnings",
                         "self_employed_share", "disability_prevalence")}
@@ -120,12 +129,15 @@ def compile_assumptions(input_: ModelInput, end_year: int | None = None) -> Assu
         asfr=_by_year(t["fertility"], "asfr", years),
         srb=_by_year(t["sex_ratio_at_birth"], "srb", years),
         net_migration=migration,
+        severe_disability=severe_disability,
         inflation=_by_year(t["economy"], "inflation", years),
         real_wage_growth=_by_year(t["economy"], "real_wage_growth", years),
         interest_rate=_by_year(t["economy"], "interest_rate", years),
         gdp_base=input_.gdp,
         average_earnings_base=input_.average_earnings,
         schemes=[],
+        poverty_line_base=input_.poverty_line,
+        revenue_share=input_.revenue_share,
         **labour,
     )
     growth = assumptions.series_growth
@@ -141,5 +153,5 @@ def compile_assumptions(input_: ModelInput, end_year: int | None = None) -> Assu
                         for name, ix in scheme.indexations.items()}
         assumptions.schemes.append(
             CompiledScheme(scheme.id, scheme.type, scheme.name, params, scheme.indexations,
-                           index_growth))
+                           index_growth, dict(scheme.choices)))
     return assumptions

@@ -54,7 +54,8 @@ class Indexation:
 class ParamSpec:
     """What a scheme parameter means and which values it accepts.
 
-    ``kind``: "number" (a dated value, possibly indexed and by sex) or "indexation".
+    ``kind``: "number" (a dated value, possibly indexed and by sex), "indexation", or
+    "choice" (one of ``choices``, fixed over the projection: a rule variant, not a level).
     ``unit`` is documentation for users and the report; ``reference`` the R202 / ILC 2021
     paragraph or actuarial source the parameter serves.
     """
@@ -71,6 +72,7 @@ class ParamSpec:
     integer: bool = False
     dated: bool = True  # False: a single number, not values by effective year
     reference: str = ""
+    choices: tuple[str, ...] = ()  # the accepted values of a "choice" parameter
 
     @property
     def required(self) -> bool:
@@ -137,6 +139,15 @@ def parse_indexation(raw: object, where: str, file: str, log: ProblemLog) -> Ind
             return None
         return Indexation(tuple(weights))
     log.add(file, where, "indexation must be a name or a table of weights", None, raw)
+    return None
+
+
+def parse_choice(spec: ParamSpec, raw: object, where: str, file: str,
+                 log: ProblemLog) -> str | None:
+    """A "choice" parameter: one of ``spec.choices``."""
+    if isinstance(raw, str) and raw in spec.choices:
+        return raw
+    log.add(file, where, f"expected one of {list(spec.choices)}", None, raw)
     return None
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ProblemLog
-from .dated import DatedValue, Indexation, parse_indexation, parse_parameter
+from .dated import DatedValue, Indexation, parse_choice, parse_indexation, parse_parameter
 from .schema import ASSUMPTION_TABLES
 from .tables import Table, read_table
 
@@ -23,6 +23,7 @@ MODEL_FILE = "model.toml"
 ASSUMPTIONS_FILE = "assumptions.toml"
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 FIRST_YEAR, LAST_YEAR = 1900, 2300
+ECONOMY_KEYS = ("gdp", "average_earnings", "poverty_line", "government_revenue")
 
 
 @dataclass
@@ -34,6 +35,7 @@ class SchemeInput:
     name: str
     numbers: dict[str, dict[str, DatedValue]] = field(default_factory=dict)
     indexations: dict[str, Indexation] = field(default_factory=dict)
+    choices: dict[str, str] = field(default_factory=dict)
     raw: dict = field(default_factory=dict)
 
 
@@ -49,6 +51,8 @@ class ModelInput:
     currency: str
     gdp: float
     average_earnings: float
+    poverty_line: float | None  # currency per person per year in the base year
+    revenue_share: float | None  # government revenue as a share of GDP
     tables: dict[str, Table]
     schemes: list[SchemeInput]
     assumption_sets: list[dict]
@@ -138,6 +142,15 @@ def read_model(model_dir: Path | str) -> ModelInput:
     economy = _get(data, "economy", dict, model_path, "", log) or {}
     gdp = _positive(economy, "gdp", model_path, log)
     earnings = _positive(economy, "average_earnings", model_path, log)
+    poverty_line = _positive(economy, "poverty_line", model_path, log, required=False)
+    revenue_share = _positive(economy, "government_revenue", model_path, log, required=False)
+    if revenue_share is not None and revenue_share > 1.0:
+        log.add(model_path, "economy.government_revenue", "must be a share of GDP <= 1", None,
+                revenue_share)
+    for key in economy:
+        if key not in ECONOMY_KEYS:
+            log.add(model_path, f"economy.{key}", f"unknown entry; known: {list(ECONOMY_KEYS)}",
+                    None, key)
 
     files = [model_path]
     tables: dict[str, Table] = {}
@@ -163,7 +176,8 @@ def read_model(model_dir: Path | str) -> ModelInput:
     log.locate_rows(model_path, toml_line_finder(model_path))
     log.raise_if_any()
     return ModelInput(model_dir.resolve(), name, title, base_year, end_year, currency, gdp,
-                      earnings, tables, schemes, assumption_sets, files, data)
+                      earnings, poverty_line, revenue_share, tables, schemes, assumption_sets,
+                      files, data)
 
 
 def toml_line_finder(path: Path) -> Callable[[str], int | None]:
@@ -202,8 +216,10 @@ def toml_line_finder(path: Path) -> Callable[[str], int | None]:
     return line_of
 
 
-def _positive(table: dict, key: str, file: Path, log: ProblemLog) -> float | None:
-    value = _get(table, key, (int, float), file, "economy", log)
+def _positive(table: dict, key: str, file: Path, log: ProblemLog,
+              required: bool = True) -> float | None:
+    value = _get(table, key, (int, float), file, "economy", log,
+                 **({} if required else {"default": None}))
     if value is not None and not value > 0:
         log.add(file, f"economy.{key}", "must be > 0", None, value)
         return None
@@ -334,9 +350,13 @@ def _parse_scheme_params(scheme, params, scheme_type, model_path, where, base_ye
             parsed = parse_indexation(raw, field_name, str(model_path), log)
             if parsed is not None:
                 scheme.indexations[spec.name] = parsed
+        elif spec.kind == "choice":
+            choice = parse_choice(spec, raw, field_name, str(model_path), log)
+            if choice is not None:
+                scheme.choices[spec.name] = choice
         else:
             value = parse_parameter(spec, raw, field_name, str(model_path), log, first_year)
             if value is not None:
                 scheme.numbers[spec.name] = value
-    for name, message, value in scheme_type.cross_check(scheme.numbers):
+    for name, message, value in scheme_type.cross_check(scheme.numbers, scheme.choices):
         log.add(model_path, f"{where}.parameters.{name}", message, None, value)

@@ -56,6 +56,17 @@ ASSUMPTION_TABLES: dict[str, TableSpec] = {
             description="Optional: net migration by age and sex (absent = closed population).",
         ),
         TableSpec(
+            "disability",
+            dims=("age", "sex"),
+            required=False,
+            columns=(ColumnSpec("severe_disability", "ratio", low=0.0, high=1.0,
+                                description="share of the population with a severe "
+                                "disability (the target group of disability benefits, "
+                                "R202 para. 5(c))"),),
+            description="Optional: prevalence of severe disability by age and sex, "
+            "optionally by year (absent = none).",
+        ),
+        TableSpec(
             "economy",
             dims=("year",),
             columns=(

@@ -15,8 +15,10 @@ import xarray as xr
 
 from ..demography import DemographicProjection
 from ..economy import EconomicProjection
+from ..engine.benefits import COVERAGE_GROUPS
 from ..engine.flows import SchemeFlows
 from ..finance import FundProjection, depletion_year, paygo_cost_rate, reserve_ratio
+from ..indicators import adequacy_and_cost_variables, coverage_variables, scheme_guarantees
 from ..params import AGES, SEXES, Assumptions
 
 ENTRY_AGE = 15  # first age of working life, for the contribution density at award
@@ -44,8 +46,9 @@ def _var(dims, data, units, long_name, **extra) -> xr.Variable:
 def build_dataset(assumptions: Assumptions, demo: DemographicProjection,
                   econ: EconomicProjection, flows: list[SchemeFlows],
                   funds: list[FundProjection], schemes_meta: list[dict],
-                  info: RunInfo) -> xr.Dataset:
-    """The results-contract Dataset from the projection's parts."""
+                  info: RunInfo, coverage: np.ndarray) -> xr.Dataset:
+    """The results-contract Dataset from the projection's parts; ``coverage`` is (year,
+    age, sex, coverage group, 2: target, covered persons)."""
     years = assumptions.years
     money = f"{info.currency} (nominal)"
     y, yas, yass = ("year",), ("year", "age", "sex"), ("year", "age", "sex", "scheme")
@@ -122,8 +125,20 @@ def build_dataset(assumptions: Assumptions, demo: DemographicProjection,
                                "first year with a negative end-of-year reserve (NaN: none "
                                "within the horizon or no fund)"),
     }
+    data.update(coverage_variables(coverage))
+    data.update(adequacy_and_cost_variables(assumptions, econ, flows, money))
+    data["gdp_per_capita"] = _var(y, econ.gdp_per_capita, f"{money} per person per year",
+                                  "GDP per resident")
+    data["poverty_line"] = _var(y, econ.poverty_line, f"{money} per person per year",
+                                "poverty line (base-year value indexed to prices)")
+    data["government_revenue"] = _var(y, econ.government_revenue, f"{money} per year",
+                                      "government revenue (share of GDP x GDP)")
     coords = {
         "year": ("year", years.astype("int64"), {"long_name": "calendar year"}),
+        "guarantee": ("guarantee", np.array(COVERAGE_GROUPS, dtype=object),
+                      {"long_name": "R202 para. 5 guarantee (any_cash: SDG 1.3.1, any cash "
+                       "benefit or contributing)"}),
+        "scheme_guarantee": ("scheme", np.array(scheme_guarantees(assumptions), dtype=object)),
         "service": ("service", np.arange(service.shape[2], dtype="int64"),
                     {"long_name": "credited years of service", "units": "years"}),
         "age": ("age", AGES.astype("int64"),
@@ -156,7 +171,7 @@ def build_dataset(assumptions: Assumptions, demo: DemographicProjection,
 
 
 CONTRACT_DIMS = ("year", "age", "sex", "scheme", "service", "status", "birth_cohort",
-                 "quantile")
+                 "quantile", "guarantee")
 
 
 def check_single_projection(ds: xr.Dataset, required: Iterable[str], user: str) -> None:

@@ -46,6 +46,8 @@ def describe_assumptions(model: Model) -> list[AssumptionRow]:
         for pname, spec in specs.items():
             if pname in scheme.indexations:
                 value = scheme.indexations[pname].describe()
+            elif pname in scheme.choices:
+                value = scheme.choices[pname]
             else:
                 by_sex = scheme.numbers[pname]
                 texts = {s: _format_value(v.values) + (

@@ -2,11 +2,16 @@
 
 from .base import CONTRIBUTORY, NON_CONTRIBUTORY, SchemeType
 from .db_pension import DBOldAgePension
-from .universal import UniversalBenefit
+from .noncontributory import (
+    GUARANTEES,
+    NON_CONTRIBUTORY_TYPES,
+    NonContributoryBenefit,
+    UniversalBenefit,
+)
 
 SCHEME_TYPES: dict[str, type[SchemeType]] = {
-    cls.NAME: cls for cls in (DBOldAgePension, UniversalBenefit)
+    cls.NAME: cls for cls in (DBOldAgePension, *NON_CONTRIBUTORY_TYPES)
 }
 
-__all__ = ["CONTRIBUTORY", "NON_CONTRIBUTORY", "SCHEME_TYPES", "DBOldAgePension",
-           "SchemeType", "UniversalBenefit"]
+__all__ = ["CONTRIBUTORY", "GUARANTEES", "NON_CONTRIBUTORY", "SCHEME_TYPES", "DBOldAgePension",
+           "NonContributoryBenefit", "SchemeType", "UniversalBenefit"]

@@ -26,8 +26,8 @@ class SchemeType:
     PARAMETERS: ClassVar[dict[str, ParamSpec]]
 
     @classmethod
-    def cross_check(cls, numbers: dict[str, dict[str, DatedValue]]) -> list[tuple[str, str,
-                                                                                 object]]:
+    def cross_check(cls, numbers: dict[str, dict[str, DatedValue]],
+                    choices: dict[str, str]) -> list[tuple[str, str, object]]:
         """Problems that involve several parameters: (parameter, message, value) each."""
         return []
 

@@ -19,14 +19,15 @@ from ...economy import EconomicProjection
 from ...errors import SpfsimError
 from ...params import Assumptions, CompiledScheme
 from ...schemes import CONTRIBUTORY
+from ..benefits import N_COVERAGE, BenefitRule, benefit_rules
 from ..cohort import (
     MAX_SERVICE,
     NOT_CONTRIBUTING,
     PensionState,
     base_year_state,
+    benefit_flows,
     contribution_transitions,
     pension_years,
-    universal_flows,
 )
 from ..flows import SchemeFlows
 from . import kernels as K
@@ -99,6 +100,7 @@ class MicroResult:
     labour_status: np.ndarray | None = None  # (year, age, sex, status) persons
     lifetimes: np.ndarray | None = None  # (cohort group, sex, 2, bin) deaths, weighted
     synthetic_cells: int = 0  # age x sex cells a person file had no record for
+    coverage: np.ndarray | None = None  # (year, age, sex, group, 2) target, covered persons
 
 
 # the status axis of MicroResult.labour_status, with the kernel's count index of each
@@ -235,7 +237,7 @@ def run_micro(assumptions: Assumptions, demo: DemographicProjection,
 def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
     schemes = assumptions.schemes
     pensions = [s for s in schemes if s.type == "db_old_age_pension"]
-    universal = [s for s in schemes if s.type == "universal_benefit"]
+    rules = benefit_rules(assumptions, econ)
     if len(pensions) > 1:
         raise SpfsimError("the micro engine runs at most one db_old_age_pension per model "
                           f"(this model has {len(pensions)})")
@@ -249,8 +251,10 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
     store, synthetic_cells = _initial_store(assumptions, settings, state, capacity, records)
     first_birth_year = int(years[0]) - 100
     n_cohorts = int(years[-1]) + 1 - first_birth_year + 1
-    buffers = _Buffers(store.capacity, settings.chunk_size, len(universal), n_cohorts)
-    out = _Outputs(n, len(universal), n_cohorts)
+    buffers = _Buffers(store.capacity, settings.chunk_size, len(rules), n_cohorts)
+    out = _Outputs(n, len(rules), n_cohorts)
+    codes = _rule_codes(rules)
+    top_up_index = next((j for j, r in enumerate(rules) if r.top_up), -1)
     person_years = 0
     for k, year in enumerate(years):
         if progress and k % 10 == 0:
@@ -289,12 +293,11 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
             p["accrual"], p["minimum_pension"], p["revaluation"], p["indexation"],
             p["earnings"], settings.transitory_sd, p["rate"], float(econ.price_index[k]),
             scale,
-            np.array([u["min_age"][k] for u in universal], dtype=np.int64),
-            np.array([u["max_age"][k] for u in universal], dtype=np.int64),
-            np.array([u["take_up"][k] for u in universal], dtype=np.float64),
+            codes, _rule_year(rules, "probability", k), _rule_year(rules, "amount", k),
+            top_up_index, np.ascontiguousarray(assumptions.severe_disability[k]),
             first_birth_year, float(econ.average_earnings[0]),
             buffers.counts, buffers.money, buffers.service_awarded, buffers.service_left,
-            buffers.cohort_money, buffers.lifetimes)
+            buffers.cohort_money, buffers.lifetimes, buffers.nc_money, buffers.coverage)
         chunks = (store.size + settings.chunk_size - 1) // settings.chunk_size
         out.record(k, buffers, chunks, scale)
         person_years += int(counts0[:, :, 0].sum())
@@ -303,10 +306,22 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
         gone = 1.0 - np.count_nonzero(store.status[:store.size]) / max(store.size, 1)
         if gone > COMPACT_WHEN_GONE:
             store.compact()
-    result = out.result(assumptions, demo, econ, pension, universal, weight, person_years,
+    result = out.result(assumptions, demo, econ, pension, rules, weight, person_years,
                         store, first_birth_year)
     result.synthetic_cells = synthetic_cells
     return result
+
+
+def _rule_codes(rules: list[BenefitRule]) -> np.ndarray:
+    """(J, 4) int64: group, guarantee, top-up and cash flags (kernels.NC_* columns)."""
+    return np.array([[r.group, r.guarantee, int(r.top_up), int(r.cash)] for r in rules],
+                    dtype=np.int64).reshape(len(rules), 4)
+
+
+def _rule_year(rules: list[BenefitRule], name: str, k: int) -> np.ndarray:
+    """(J, age, sex) of one rule array in year k."""
+    return np.array([getattr(r, name)[k] for r in rules], dtype=np.float64).reshape(
+        len(rules), 101, 2)
 
 
 _NOT_FORCED = np.empty(0, dtype=np.int8)
@@ -450,8 +465,8 @@ def histogram_quantiles(counts: np.ndarray, edges: np.ndarray,
 class _Buffers:
     """Per-chunk accumulators and the birth flags, grown with the store."""
 
-    def __init__(self, capacity: int, chunk: int, n_universal: int, n_cohorts: int):
-        self.chunk, self.n_universal, self.n_cohorts = chunk, n_universal, n_cohorts
+    def __init__(self, capacity: int, chunk: int, n_rules: int, n_cohorts: int):
+        self.chunk, self.n_rules, self.n_cohorts = chunk, n_rules, n_cohorts
         self.capacity = 0
         self.fit(capacity)
 
@@ -465,7 +480,9 @@ class _Buffers:
         self.capacity = capacity
         self.birth_flag = flags
         self.state_counts = np.zeros((chunks, 101, 2, K.N_STATE_COUNTS), dtype=np.int64)
-        self.counts = np.zeros((chunks, 101, 2, K.N_COUNTS + self.n_universal), dtype=np.int64)
+        self.counts = np.zeros((chunks, 101, 2, K.N_COUNTS + self.n_rules), dtype=np.int64)
+        self.nc_money = np.zeros((chunks, self.n_rules, 2), dtype=np.int64)
+        self.coverage = np.zeros((chunks, 101, 2, N_COVERAGE, 2), dtype=np.int64)
         self.money = np.zeros((chunks, 2, K.N_MONEY), dtype=np.int64)
         self.service_awarded = np.zeros((chunks, 2, MAX_SERVICE + 1), dtype=np.int64)
         self.service_left = np.zeros((chunks, 2, MAX_SERVICE + 1), dtype=np.int64)
@@ -505,8 +522,10 @@ def _add_entrants(store, buffers, demo, assumptions, settings, k, year, immigran
 class _Outputs:
     """Yearly results in integers (counts) and fixed-point money, turned into currency."""
 
-    def __init__(self, n: int, n_universal: int, n_cohorts: int):
-        self.counts = np.zeros((n, 101, 2, K.N_COUNTS + n_universal), dtype=np.int64)
+    def __init__(self, n: int, n_rules: int, n_cohorts: int):
+        self.counts = np.zeros((n, 101, 2, K.N_COUNTS + n_rules), dtype=np.int64)
+        self.nc_money = np.zeros((n, n_rules, 2))
+        self.coverage = np.zeros((n, 101, 2, N_COVERAGE, 2), dtype=np.int64)
         self.money = np.zeros((n, 2, K.N_MONEY))
         self.service_awarded = np.zeros((n, 2, MAX_SERVICE + 1), dtype=np.int64)
         self.service_left = np.zeros((n, 2, MAX_SERVICE + 1), dtype=np.int64)
@@ -525,6 +544,8 @@ class _Outputs:
         self.service_left[k] = b.service_left[:chunks].sum(axis=0)
         self.cohort_money[k] = b.cohort_money[:chunks].sum(axis=0) * scale
         self.lifetimes += b.lifetimes[:chunks].sum(axis=0)
+        self.nc_money[k] = b.nc_money[:chunks].sum(axis=0) * scale
+        self.coverage[k] = b.coverage[:chunks].sum(axis=0)
 
     def record_entrants(self, k, immigrants, births, deaths, emigrants) -> None:
         self.immigrants[k] = immigrants
@@ -532,7 +553,7 @@ class _Outputs:
         self.newborn_deaths[k] = deaths
         self.newborn_emigrants[k] = emigrants
 
-    def result(self, assumptions, demo, econ, pension, universal, weight, person_years,
+    def result(self, assumptions, demo, econ, pension, rules, weight, person_years,
                store, first_birth_year) -> MicroResult:
         w = weight
         c = self.counts
@@ -544,18 +565,20 @@ class _Outputs:
             assumptions.years, c[..., K.POP] * w, self.births * w, deaths * w, migration * w,
             demo.life_expectancy, np.zeros_like(demo.emigration_capped), demo.survival)
         flows = []
+        rule_index = {r.scheme.id: j for j, r in enumerate(rules)}
         for scheme in assumptions.schemes:
             if scheme is pension:
                 flows.append(self._pension_flows(scheme, w))
             else:
-                j = universal.index(scheme)
-                flows.append(universal_flows(scheme, c[..., K.N_COUNTS + j] * w))
+                j = rule_index[scheme.id]
+                flows.append(benefit_flows(scheme, c[..., K.N_COUNTS + j] * w,
+                                           self.nc_money[:, j] * w))
         labour_status = np.stack([c[..., index] for index in STATUS_COUNTS.values()],
                                  axis=-1) * w
         labour_status[..., 0] -= labour_status[..., 1]  # all contributors less self-employed
         return MicroResult(demography, flows, w, person_years, store,
                            self.cohort_money * w, first_birth_year, labour_status,
-                           self.lifetimes * w)
+                           self.lifetimes * w, coverage=self.coverage * w)
 
     def _pension_flows(self, scheme: CompiledScheme, w: float) -> SchemeFlows:
         from ...schemes import db_pension as dbp
@@ -570,4 +593,4 @@ class _Outputs:
             dbp.contributions(scheme["contribution_rate"], insured), benefits,
             admin_expenditure(scheme["admin_cost_rate"], benefits),
             scheme["state_subsidy_rate"].copy(), float(scheme["initial_reserve"][0]),
-            self.service_awarded * w)
+            self.service_awarded * w, m[:, :, K.BENEFITS] * w)

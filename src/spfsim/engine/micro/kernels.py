@@ -19,6 +19,18 @@ import math
 import numba as nb
 import numpy as np
 
+from ..benefits import (
+    ANY_CASH,
+    L_CONTRIBUTING,
+    L_OTHER,
+    L_PENSION_HIGH,
+    L_PENSION_LOW,
+    L_UNEMPLOYED,
+    N_COVERAGE,
+    OLD_AGE,
+    eligible,
+    in_target,
+)
 from . import rng
 from .align import select_exact
 from .store import (
@@ -42,7 +54,9 @@ MAX_SERVICE = 60
 POP, CONTRIBUTORS, PENSIONERS, DEATHS, EMIGRANTS, NEW_PENSIONERS, NEW_LEAVERS = range(7)
 N_INFORMAL, N_UNEMPLOYED, N_INACTIVE, N_LEFT = range(7, 11)  # this year's labour states
 N_SELF_EMPLOYED, N_DISABLED = 11, 12
-N_COUNTS = 13  # universal benefits follow: index N_COUNTS + j
+N_COUNTS = 13  # non-contributory benefits follow: index N_COUNTS + j
+# columns of the non-contributory rule codes (see engine.benefits.BenefitRule)
+NC_GROUP, NC_GUARANTEE, NC_TOP_UP, NC_CASH = range(4)
 # previous-status counts of count_states
 S_POP, S_ACTIVE, S_EMPLOYEE, S_SELF_EMPLOYED = range(4)
 S_INFORMAL, S_UNEMPLOYED, S_INACTIVE, S_DISABLED = range(4, 8)
@@ -178,14 +192,16 @@ def year_step(
     has_pension, retirement_age, minimum_service, accrual_rate,
     minimum_pension, revaluation, indexation, earnings, transitory_sd, contribution_rate,
     price_index, scale,
-    # universal benefits: arrays over schemes
-    universal_min_age, universal_max_age, universal_take_up,
+    # non-contributory benefits: codes (J, 4), receipt probability and amount (J, age,
+    # sex), top-up scheme index (-1: none); severe disability prevalence (age, sex)
+    nc_codes, nc_probability, nc_amount, top_up_index, disability_prevalence,
     # cohorts for the money flows
     first_birth_year,
     # lifetime amounts are recorded at death in units of base-year average earnings
     lifetime_unit,
     # accumulators (chunks, ...) int64
     counts, money, service_awarded, service_left, cohort_money, lifetimes,
+    nc_money, coverage,
 ):
     n_chunks = (size + chunk - 1) // chunk
     counts[:n_chunks] = 0
@@ -194,8 +210,9 @@ def year_step(
     service_left[:n_chunks] = 0
     cohort_money[:n_chunks] = 0
     lifetimes[:n_chunks] = 0
+    nc_money[:n_chunks] = 0
+    coverage[:n_chunks] = 0
     n_groups = lifetimes.shape[1]
-    n_universal = len(universal_min_age)
     n_cohorts = cohort_money.shape[1]
     for c in nb.prange(n_chunks):
         for i in range(c * chunk, min(size, (c + 1) * chunk)):
@@ -256,11 +273,6 @@ def year_step(
                 counts[c, a, s, CONTRIBUTORS] += 1
             if CURRENT_STATE[st] >= 0:
                 counts[c, a, s, CURRENT_STATE[st]] += 1
-            for j in range(n_universal):
-                # a persistent draw: the same persons take the benefit up every year
-                if (universal_min_age[j] <= a <= universal_max_age[j]
-                        and rng.uniform(seed, rng.TAKE_UP, p, j) < universal_take_up[j]):
-                    counts[c, a, s, N_COUNTS + j] += 1
             status[i] = st
             # demographic step to 1 July of the next year
             end_age = min(a + 1, MAX_AGE)
@@ -285,6 +297,57 @@ def year_step(
                     birth_flag[i] = 1
             if stays:
                 age[i] = end_age
+            # non-contributory benefits and coverage, on this year's state; mothers are
+            # those who gave birth during the step (as the maternity benefit pays)
+            state = L_OTHER
+            if is_contributing(st):
+                state = L_CONTRIBUTING
+            elif st == RETIRED:
+                state = L_PENSION_HIGH
+                if top_up_index >= 0 and pension[i] < nc_amount[top_up_index, a, s]:
+                    state = L_PENSION_LOW
+            elif st == UNEMPLOYED:
+                state = L_UNEMPLOYED
+            benefits_and_coverage(
+                c, i, p, a, s, state, birth_flag[i] == 1, seed, pension[i], scale,
+                nc_codes, nc_probability, nc_amount, disability_prevalence, counts,
+                nc_money, coverage)
+
+
+@nb.njit(inline="always", cache=True)
+def benefits_and_coverage(c, i, p, a, s, state, mother, seed, own_pension, scale, nc_codes,
+                          nc_probability, nc_amount, disability_prevalence, counts, nc_money,
+                          coverage):
+    """Count one person's non-contributory benefits and coverage (engine.benefits rules).
+
+    Severe disability and take-up are persistent draws (the same persons every year).
+    """
+    disabled = rng.uniform(seed, rng.SEVERE_DISABILITY, p, 0) < disability_prevalence[a, s]
+    covered = 0  # bit g: covered for coverage group g
+    if state in (L_PENSION_LOW, L_PENSION_HIGH):
+        covered |= (1 << OLD_AGE) | (1 << ANY_CASH)
+    elif state == L_CONTRIBUTING:
+        covered |= 1 << ANY_CASH
+    for j in range(nc_codes.shape[0]):
+        top_up = nc_codes[j, NC_TOP_UP] == 1
+        if not eligible(nc_codes[j, NC_GROUP], top_up, state, disabled, mother):
+            continue
+        if rng.uniform(seed, rng.TAKE_UP, p, j) >= nc_probability[j, a, s]:
+            continue
+        amount = nc_amount[j, a, s]
+        if top_up and state == L_PENSION_LOW:
+            amount -= own_pension
+        counts[c, a, s, N_COUNTS + j] += 1
+        nc_money[c, j, s] += _fixed(amount, scale)
+        if nc_codes[j, NC_GUARANTEE] >= 0:
+            covered |= 1 << nc_codes[j, NC_GUARANTEE]
+        if nc_codes[j, NC_CASH] == 1:
+            covered |= 1 << ANY_CASH
+    for g in range(N_COVERAGE):
+        if in_target(g, a, state, disabled, mother):
+            coverage[c, a, s, g, 0] += 1
+            if (covered >> g) & 1:
+                coverage[c, a, s, g, 1] += 1
 
 
 @nb.njit(cache=True)

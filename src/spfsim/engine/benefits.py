@@ -1,0 +1,275 @@
+"""Non-contributory benefits and coverage, one set of rules for both engines.
+
+A person's situation in a year is described by three things:
+
+- ``L``, the labour and pension state: contributing (0), receiving a contributory pension
+  below a top-up floor (1) or at or above it (2), unemployed (3), anything else (4);
+- ``D``, severe disability (the ``disability`` table's ``severe_disability`` prevalence for
+  the age, sex and year; a persistent individual draw in the micro engine, independent of
+  ``L``);
+- ``M``, having given birth during the year (mothers of newborns).
+
+:func:`eligible` says, from (L, D, M), whether a scheme's group admits the person; the
+scheme's receipt probability (take-up and targeting, 0 outside its age band) then applies,
+independently between schemes. The micro engine applies this person by person
+(:mod:`spfsim.engine.micro.kernels`); the cohort engine sums it over the joint
+distribution of (L, D, M) in every age x sex cell, assuming D and M independent of L and
+of each other (the micro engine's draws make them so, up to the correlation of survival).
+That is the documented *overlap assumption* behind the cohort engine's coverage figures.
+
+Coverage (ILO World Social Protection Report definitions, SDG indicator 1.3.1): for each
+guarantee, persons of the target group covered by at least one scheme serving it:
+
+- health: everybody, covered by a health-care scheme;
+- children: ages 0-14, receiving a child benefit;
+- maternity: mothers of newborns, receiving a maternity benefit;
+- disability: persons with a severe disability, receiving a disability benefit;
+- working_age: the unemployed aged 15-64, receiving a working-age benefit;
+- old_age: persons aged 65 or more receiving a pension (contributory or not);
+- any_cash (SDG 1.3.1): everybody, covered by contributing to a contributory scheme,
+  receiving a contributory pension or receiving at least one non-contributory cash benefit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba as nb
+import numpy as np
+
+from ..demography import DemographicProjection
+from ..economy import EconomicProjection
+from ..errors import SpfsimError
+from ..params import AGES, Assumptions, CompiledScheme
+from ..schemes import GUARANTEES, NON_CONTRIBUTORY, SCHEME_TYPES
+from ..schemes import noncontributory as nc
+
+# L: labour and pension state
+L_CONTRIBUTING, L_PENSION_LOW, L_PENSION_HIGH, L_UNEMPLOYED, L_OTHER = range(5)
+N_L = 5
+GROUP_CODES = {name: code for code, name in enumerate(nc.GROUPS)}
+G_ALL, G_DISABLED, G_WITHOUT_PENSION, G_UNINSURED_MOTHERS, G_UNEMPLOYED = range(5)
+COVERAGE_GROUPS = (*GUARANTEES, "any_cash")
+N_COVERAGE = len(COVERAGE_GROUPS)
+HEALTH, CHILDREN, MATERNITY, DISABILITY, WORKING_AGE, OLD_AGE = range(6)
+ANY_CASH = 6
+CHILD_MAX_AGE, OLDER_AGE, WORKING_AGES = 14, 65, (15, 64)
+
+
+@nb.njit(cache=True)
+def eligible(group: int, top_up: bool, state: int, disabled: bool, mother: bool) -> bool:
+    """Whether a scheme's group admits a person in state (L, D, M)."""
+    if top_up and state == L_PENSION_HIGH:
+        return False
+    if group == G_ALL:
+        return True
+    if group == G_DISABLED:
+        return disabled
+    if group == G_WITHOUT_PENSION:
+        return state != L_PENSION_LOW and state != L_PENSION_HIGH
+    if group == G_UNINSURED_MOTHERS:
+        return mother and state != L_CONTRIBUTING
+    return state == L_UNEMPLOYED  # G_UNEMPLOYED
+
+
+@nb.njit(cache=True)
+def in_target(guarantee: int, age: int, state: int, disabled: bool, mother: bool) -> bool:
+    """Whether a person belongs to a guarantee's target group (see the module docstring)."""
+    if guarantee == CHILDREN:
+        return age <= CHILD_MAX_AGE
+    if guarantee == MATERNITY:
+        return mother
+    if guarantee == DISABILITY:
+        return disabled
+    if guarantee == WORKING_AGE:
+        return state == L_UNEMPLOYED and WORKING_AGES[0] <= age <= WORKING_AGES[1]
+    if guarantee == OLD_AGE:
+        return age >= OLDER_AGE
+    return True  # HEALTH, ANY_CASH
+
+
+@dataclass
+class BenefitRule:
+    """A non-contributory scheme's rule as arrays both engines read.
+
+    ``probability`` (year, age, sex): receipt probability of an eligible person, 0 outside
+    the age band. ``amount`` (year, age, sex): annual amount per beneficiary (currency); for
+    a top-up, the floor (a pensioner gets floor - pension).
+    """
+
+    scheme: CompiledScheme
+    group: int
+    guarantee: int  # index in GUARANTEES, -1 for 'other'
+    top_up: bool
+    cash: bool  # False for health care (not a cash benefit: outside SDG 1.3.1)
+    probability: np.ndarray
+    amount: np.ndarray
+
+
+def _basis(scheme: CompiledScheme, econ: EconomicProjection) -> np.ndarray:
+    """The level's basis per year: 1 (currency), the poverty line or GDP per capita."""
+    basis = scheme.choices.get("benefit_basis", "currency")
+    if basis == "currency":
+        return np.ones_like(econ.gdp)
+    values = econ.poverty_line if basis == "poverty_line" else econ.gdp_per_capita
+    if not np.all(np.isfinite(values)):
+        raise SpfsimError(f"scheme '{scheme.id}': benefit_basis = 'poverty_line' needs "
+                          "poverty_line in the model file's [economy] section")
+    return values
+
+
+def benefit_rule(scheme: CompiledScheme, assumptions: Assumptions,
+                 econ: EconomicProjection) -> BenefitRule:
+    """The arrays of one non-contributory scheme."""
+    kind = SCHEME_TYPES[scheme.type]
+    assert issubclass(kind, nc.NonContributoryBenefit)
+    band = nc.in_age_band(AGES[None, :, None], scheme["min_age"][:, None, None],
+                          scheme["max_age"][:, None, None])
+    p = nc.receipt_probability(scheme["take_up"], scheme["target_share"],
+                               scheme["exclusion_error"], scheme["inclusion_error"])
+    probability = np.where(band, p[:, None, None], 0.0) * np.ones((1, 1, 2))
+    amount = nc.annual_amount(scheme["benefit"], _basis(scheme, econ), scheme["months"])
+    amount = np.broadcast_to(amount[:, None, None], probability.shape).copy()
+    if scheme.type == nc.HealthCare.NAME:
+        profile = np.stack([nc.health_cost_profile(AGES[None, :], scheme["relative_cost_under5"]
+                                                   [:, None, s],
+                                                   scheme["relative_cost_65plus"][:, None, s])
+                            for s in range(2)], axis=-1)
+        steps = np.arange(assumptions.n_years)[:, None, None]
+        amount *= profile * (1.0 + scheme["excess_cost_growth"][:, None, None]) ** steps
+    guarantee = kind.guarantee(scheme.choices)
+    return BenefitRule(scheme, GROUP_CODES[kind.group(scheme.choices)],
+                       GUARANTEES.index(guarantee) if guarantee in GUARANTEES else -1,
+                       kind.is_top_up(scheme.choices), scheme.type != nc.HealthCare.NAME,
+                       probability, amount)
+
+
+def benefit_rules(assumptions: Assumptions, econ: EconomicProjection) -> list[BenefitRule]:
+    """The rules of the model's non-contributory schemes, in model order."""
+    rules = [benefit_rule(s, assumptions, econ) for s in assumptions.schemes
+             if SCHEME_TYPES[s.type].KIND == NON_CONTRIBUTORY]
+    if sum(r.top_up for r in rules) > 1:
+        raise SpfsimError("a model may have at most one top-up social pension (means_test = "
+                          "'top_up')")
+    return rules
+
+
+def top_up_floor(rules: list[BenefitRule]) -> np.ndarray | None:
+    """The top-up floor by (year, age, sex), or None without a top-up scheme."""
+    return next((r.amount for r in rules if r.top_up), None)
+
+
+def mothers_rate(assumptions: Assumptions, demo: DemographicProjection) -> np.ndarray:
+    """(year, age) probability that a woman aged ``age`` on 1 July gives birth in the year:
+    half the year at her age, half at the next if she survives (the projection's
+    exposure convention, and the micro engine's birth draw)."""
+    asfr = assumptions.asfr
+    nxt = np.minimum(AGES + 1, AGES[-1])
+    return 0.5 * asfr + 0.5 * asfr[:, nxt] * demo.survival[:, nxt, 1]
+
+
+@dataclass
+class CellStates:
+    """Shares of each (year, age, sex) cell by labour-pension state, and what top-ups pay.
+
+    ``shares`` (year, age, sex, L); ``low_gap`` (year, age, sex): per capita sum of
+    floor - pension over pensioners below the top-up floor; ``disabled`` and ``mother``
+    (year, age, sex) probabilities.
+    """
+
+    shares: np.ndarray
+    low_gap: np.ndarray
+    disabled: np.ndarray
+    mother: np.ndarray
+
+
+def cell_states(assumptions: Assumptions, demo: DemographicProjection,
+                econ: EconomicProjection, pension, floor: np.ndarray | None) -> CellStates:
+    """The cohort engine's distribution of (L, D, M) per cell.
+
+    ``pension``: the contributory pension's SchemeFlows (with its class detail), or None.
+    The unemployed are the labour projection's share of the non-contributing active
+    population (as the micro engine aligns them).
+    """
+    pop = demo.population
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if pension is not None:
+            contributing = np.where(pop > 0, pension.contributors / pop, 0.0)
+            active = pension.active_share
+            pensioners = pension.pension_classes.sum(axis=-1)
+        else:
+            contributing = np.where(pop > 0, econ.covered / pop, 0.0)
+            active = np.ones_like(pop)
+            pensioners = np.zeros_like(pop)
+        if pension is not None and floor is not None:
+            per_person = pension.pension_per_person
+            low = pension.pension_classes * (per_person < floor[..., None])
+            low_share = low.sum(axis=-1)
+            low_gap = (low * (floor[..., None] - per_person)).sum(axis=-1)
+        else:
+            low_share, low_gap = np.zeros_like(pop), np.zeros_like(pop)
+        non_contributing = np.where(pop > 0, (pop - econ.covered) / pop, 0.0)
+        unemployed_rate = np.where(non_contributing > 0, (econ.labour_force - econ.employed)
+                                   / pop / non_contributing, 0.0)
+    unemployed = np.clip(unemployed_rate * np.clip(active - contributing, 0.0, None), 0.0,
+                         None)
+    shares = np.stack([contributing, low_share, pensioners - low_share, unemployed,
+                       np.zeros_like(pop)], axis=-1)
+    shares[..., L_OTHER] = np.clip(1.0 - shares.sum(axis=-1), 0.0, None)
+    mother = np.zeros_like(pop)
+    mother[..., 1] = mothers_rate(assumptions, demo)
+    return CellStates(shares, low_gap, assumptions.severe_disability, mother)
+
+
+@dataclass
+class BenefitResults:
+    """Expected beneficiaries and amounts of each rule, and coverage, by cell."""
+
+    beneficiaries: list[np.ndarray]  # (year, age, sex) per rule
+    expenditure: list[np.ndarray]  # (year, sex) per rule
+    coverage: np.ndarray  # (year, age, sex, N_COVERAGE, 2): target, covered persons
+
+
+def cohort_benefits(rules: list[BenefitRule], cells: CellStates,
+                    population: np.ndarray) -> BenefitResults:
+    """Expected beneficiaries, expenditure and coverage over the joint (L, D, M) states."""
+    beneficiaries = [np.zeros_like(population) for _ in rules]
+    money = [np.zeros_like(population) for _ in rules]
+    coverage = np.zeros((*population.shape, N_COVERAGE, 2))
+    for state in range(N_L):
+        for disabled in (False, True):
+            p_d = cells.disabled if disabled else 1.0 - cells.disabled
+            for mother in (False, True):
+                p_m = cells.mother if mother else 1.0 - cells.mother
+                weight = population * cells.shares[..., state] * p_d * p_m
+                not_covered = np.ones((N_COVERAGE, *population.shape))
+                for j, rule in enumerate(rules):
+                    if not eligible(rule.group, rule.top_up, state, disabled, mother):
+                        continue
+                    p = rule.probability
+                    beneficiaries[j] += weight * p
+                    if rule.top_up and state == L_PENSION_LOW:
+                        share = np.maximum(cells.shares[..., state], 1e-300)
+                        money[j] += population * cells.low_gap / share * p_d * p_m * p
+                    else:
+                        money[j] += weight * p * rule.amount
+                    if rule.guarantee >= 0:
+                        not_covered[rule.guarantee] *= 1.0 - p
+                    if rule.cash:
+                        not_covered[ANY_CASH] *= 1.0 - p
+                if state in (L_PENSION_LOW, L_PENSION_HIGH):
+                    not_covered[OLD_AGE] = 0.0
+                if state in (L_CONTRIBUTING, L_PENSION_LOW, L_PENSION_HIGH):
+                    not_covered[ANY_CASH] = 0.0
+                for g in range(N_COVERAGE):
+                    target = _target_mask(g, state, disabled, mother)
+                    coverage[..., g, 0] += weight * target
+                    coverage[..., g, 1] += weight * target * (1.0 - not_covered[g])
+    expenditure = [m.sum(axis=1) for m in money]
+    return BenefitResults(beneficiaries, expenditure, coverage)
+
+
+def _target_mask(g: int, state: int, disabled: bool, mother: bool) -> np.ndarray:
+    """(1, age, 1) 1 where persons of the state belong to guarantee g's target group."""
+    return np.array([in_target(g, int(a), state, disabled, mother) for a in AGES],
+                    dtype=float)[None, :, None]
