@@ -249,8 +249,8 @@ def cohort_benefits(rules: list[BenefitRule], cells: CellStates,
                     p = rule.probability
                     beneficiaries[j] += weight * p
                     if rule.top_up and state == L_PENSION_LOW:
-                        share = np.maximum(cells.shares[..., state], 1e-300)
-                        money[j] += population * cells.low_gap / share * p_d * p_m * p
+                        # low_gap is already summed over the cell's low pensioners
+                        money[j] += population * cells.low_gap * p_d * p_m * p
                     else:
                         money[j] += weight * p * rule.amount
                     if rule.guarantee >= 0:

@@ -174,7 +174,7 @@ class MaternityBenefit(NonContributoryBenefit):
     DESCRIPTION = ("Cash benefit for mothers of newborns not covered by a contributory "
                    "scheme, paid for a number of months after the birth.")
     REFERENCE = "R202 para. 5(a), 5(c); ILC 2021 para. 13(f)"
-    PARAMETERS = params(*_common(15, 49, 4.0, "maternity"))
+    PARAMETERS = params(*_common(0, 100, 4.0, "maternity"))
 
 
 class DisabilityBenefit(NonContributoryBenefit):
