@@ -406,6 +406,30 @@ def _scheme_sheet(ws: Worksheet, ds: xr.Dataset, scheme: SchemeInfo) -> None:
                     [(col["Cost % of GDP"], "Cost (% of GDP)")], first, last, f"{anchor_col}3")
 
 
+def _floor_sheet(ws: Worksheet, ds: xr.Dataset) -> None:
+    """Coverage and cost by R202 guarantee (and SDG 1.3.1), with two charts."""
+    _title(ws, "Social protection floor by guarantee (R202 para. 5)",
+           "coverage: share of each target group covered; cost: expenditure incl. "
+           "administration as a share of GDP; any_cash = SDG 1.3.1 / all cash benefits")
+    guarantees = [str(g) for g in ds["guarantee"].values]
+    table = np.concatenate([ds["coverage_rate"].transpose("year", "guarantee").values,
+                            ds["cost_to_gdp_by_guarantee"].transpose("year", "guarantee")
+                            .values], axis=1)
+    headers = [f"Coverage {g}" for g in guarantees] + [f"Cost {g} % GDP" for g in guarantees]
+    n = len(guarantees)
+    years = _years(ds)
+    first = _year_table(ws, years, headers, ["fraction"] * n + ["fraction"] * n,
+                        [_FMT_PERCENT] * (2 * n), table, header_row=3)
+    last = first + len(years) - 1
+    _fit_columns(ws, skip_rows=2, minimum=10, maximum=24)
+    anchor = get_column_letter(2 * n + 3)
+    _line_chart(ws, "Coverage by guarantee", "% of target group", "0%",
+                [(2 + j, g) for j, g in enumerate(guarantees)], first, last, f"{anchor}3")
+    _line_chart(ws, "Cost by guarantee", "% of GDP", "0.0%",
+                [(2 + n + j, g) for j, g in enumerate(guarantees)], first, last,
+                f"{anchor}20")
+
+
 def _population_sheet(ws: Worksheet, ds: xr.Dataset) -> None:
     _title(ws, "Population", "Mid-year population, flows during the year, life expectancy")
     headers, units, formats, table = _population_table(ds)
@@ -496,6 +520,8 @@ def build_workbook(ds: xr.Dataset,
     _summary_sheet(summary, ds, schemes, sheet_names)
     for s in schemes:
         _scheme_sheet(wb.create_sheet(sheet_names[s.id]), ds, s)
+    if {"coverage_rate", "cost_to_gdp_by_guarantee"} <= set(ds.data_vars):
+        _floor_sheet(wb.create_sheet("Floor"), ds)
     _population_sheet(wb.create_sheet("Population"), ds)
     _assumptions_sheet(wb.create_sheet("Assumptions"), rows)
     _metadata_sheet(wb.create_sheet("Metadata"), ds)
@@ -513,7 +539,8 @@ def write_workbook(ds: xr.Dataset, path: Path | str | os.PathLike[str],
     year, PAYG cost rate, cost % of GDP and reserve ratio in the base year, base year + 25
     when within the horizon, and the end year; total population and old-age dependency ratio),
     one sheet per scheme named by its id (see :func:`sheet_name_for`) with a yearly table and
-    line charts, ``Population``, ``Assumptions`` and ``Metadata``.
+    line charts, ``Floor`` (coverage and cost by R202 guarantee, when the Dataset has them),
+    ``Population``, ``Assumptions`` and ``Metadata``.
 
     Units: persons as counts; money in the Dataset's currency and price basis (its
     ``currency`` and ``price_basis`` attrs) per year, the reserve at the end of the year;
