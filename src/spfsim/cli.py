@@ -52,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="base year: 1950-2020 by 5 for every country (default 2020)")
     wpp.add_argument("--end-year", type=int, default=2100, help="last year (default 2100)")
     wpp.add_argument("--overwrite", action="store_true", help="replace an existing folder")
+    from .spf.cli import add_spf_cost_parser
+
+    add_spf_cost_parser(sub)
     return parser
 
 
@@ -71,6 +74,10 @@ def main(argv: list[str] | None = None) -> int:
             return _validate(args)
         if args.command == "import-wpp":
             return _import_wpp(args)
+        if args.command == "spf-cost":
+            from .spf.cli import spf_cost_main
+
+            return spf_cost_main(args)
         return _run(args)
     except AssumptionError as exc:
         print(f"spfsim: {exc}", file=sys.stderr)

@@ -1,0 +1,207 @@
+"""The Excel workbook of a rapid SPF costing, and the short summary printed by the command.
+
+Sheets: ``Cost by country`` (one row per country: cost of each benefit and of the floor as %
+of GDP, % of revenue), ``Beneficiaries`` (country x benefit: persons, levels, expenditure),
+``Levels`` (every parameter with its unit, valid range and reference), ``Macro inputs`` (GDP
+per capita, poverty line, revenue share, poverty headcount, each with its source) and
+``Metadata``. Fractions are written as fractions with a percent format; money in international
+$ (2021 PPP) per year. Cells are written with the helpers of :mod:`spfsim.report.excel`, which
+neutralise text against formula injection; the file is written atomically.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+from openpyxl import Workbook
+from openpyxl.styles import Alignment
+from openpyxl.worksheet.worksheet import Worksheet
+
+from ..report.excel import (
+    _FMT_COUNT,
+    _FMT_DECIMAL,
+    _FMT_PERCENT,
+    _fit_columns,
+    _header,
+    _metadata_sheet,
+    _put,
+    _title,
+    _units_row,
+    neutralise_text,
+)
+from ..report.io import atomic_write, check_writable
+from .levels import Levels
+
+__all__ = ["build_spf_workbook", "summary_lines", "write_spf_workbook"]
+
+_FMT_MONEY = _FMT_COUNT
+
+
+def _table(ws: Worksheet, row: int, headers: list[str], units: list[str] | None,
+           rows: list[list[tuple[object, str | None]]], freeze_column: int = 4) -> None:
+    """A header, a units row (if any) and rows of (value, number format) cells from ``row``."""
+    _header(ws, row, headers)
+    first = row + 1
+    if units is not None:
+        _units_row(ws, first, units)
+        first += 1
+    for i, cells in enumerate(rows):
+        for j, (value, fmt) in enumerate(cells):
+            _put(ws, first + i, 1 + j, value, fmt)
+    ws.freeze_panes = ws.cell(row=first, column=freeze_column)
+
+
+def _country_cells(ds: xr.Dataset, i: int) -> list[tuple[object, str | None]]:
+    return [(int(ds["country"].values[i]), "0"), (str(ds["iso3"].values[i]), None),
+            (str(ds["country_name"].values[i]), None)]
+
+
+def _cost_sheet(ws: Worksheet, ds: xr.Dataset) -> None:
+    year = ds.attrs["year"]
+    _title(ws, f"Cost of the social protection floor, {year}",
+           f"Total expenditure (benefits and administration) as % of GDP; money in "
+           f"{ds.attrs['money_units']}; levels: {ds.attrs['levels_title']}")
+    names = [str(n) for n in ds["benefit_name"].values]
+    guarantees = [str(g) for g in ds["guarantee"].values]
+    headers = ["M49", "ISO3", "Country", "Population", "GDP per capita",
+               *(f"{n} ({g})" for n, g in zip(names, guarantees, strict=True)),
+               "Floor, % of GDP", "Floor, % of revenue", "Floor expenditure", "Note"]
+    units = ["", "", "", "persons", "PPP $ per year", *(["% of GDP"] * len(names)),
+             "% of GDP", "% of revenue", "PPP $ per year", ""]
+    cost = ds["cost_to_gdp"].values
+    rows = []
+    for i in range(ds.sizes["country"]):
+        rows.append([*_country_cells(ds, i),
+                     (float(ds["population"].values[i]), _FMT_COUNT),
+                     (float(ds["gdp_per_capita"].values[i]), _FMT_COUNT),
+                     *((float(v), _FMT_PERCENT) for v in cost[i]),
+                     (float(ds["floor_cost_to_gdp"].values[i]), _FMT_PERCENT),
+                     (float(ds["floor_cost_to_revenue"].values[i]), _FMT_PERCENT),
+                     (float(ds["floor_expenditure"].values[i]), _FMT_MONEY),
+                     (str(ds["note"].values[i]), None)])
+    _table(ws, 3, headers, units, rows)
+    _fit_columns(ws, skip_rows=2, minimum=8, maximum=28)
+    ws.column_dimensions["C"].width = 32
+
+
+def _beneficiaries_sheet(ws: Worksheet, ds: xr.Dataset) -> None:
+    _title(ws, "Beneficiaries and expenditure by benefit",
+           f"{ds.attrs['year']}; money in {ds.attrs['money_units']}")
+    columns = [("target_population", "Target population", _FMT_COUNT),
+               ("beneficiaries", "Beneficiaries", _FMT_COUNT),
+               ("benefit_level", "Benefit per beneficiary", _FMT_DECIMAL),
+               ("benefit_expenditure", "Benefit expenditure", _FMT_MONEY),
+               ("admin_expenditure", "Admin expenditure", _FMT_MONEY),
+               ("total_expenditure", "Total expenditure", _FMT_MONEY),
+               ("cost_to_gdp", "% of GDP", _FMT_PERCENT),
+               ("cost_to_revenue", "% of revenue", _FMT_PERCENT)]
+    headers = ["M49", "ISO3", "Country", "Benefit", "R202", *(c[1] for c in columns)]
+    units = ["", "", "", "", "", "persons", "persons", "PPP $ per year", "PPP $ per year",
+             "PPP $ per year", "PPP $ per year", "% of GDP", "% of revenue"]
+    values = {name: ds[name].values for name, _, _ in columns}
+    rows = []
+    for i in range(ds.sizes["country"]):
+        for j in range(ds.sizes["benefit"]):
+            rows.append([*_country_cells(ds, i), (str(ds["benefit_name"].values[j]), None),
+                         (str(ds["guarantee"].values[j]), None),
+                         *((float(values[name][i, j]), fmt) for name, _, fmt in columns)])
+    _table(ws, 3, headers, units, rows)
+    _fit_columns(ws, skip_rows=2, minimum=8, maximum=24)
+    ws.column_dimensions["C"].width = 32
+
+
+def _levels_sheet(ws: Worksheet, levels: Levels) -> None:
+    _title(ws, "Benefit levels", f"{levels.title}; file: {levels.file or '(defaults)'}")
+    headers = ["Benefit", "Costed", "Guarantee", "Parameter", "Description", "Value", "Unit",
+               "Valid range", "Reference"]
+    enabled = {b.id: b.enabled for b in levels.benefits}
+    rows = [[(benefit, None), ("yes" if enabled[benefit] else "no", None), (guarantee, None),
+             (name, None), (description, None), (value, None), (unit, None), (valid, None),
+             (reference, None)]
+            for benefit, guarantee, name, description, value, unit, valid, reference
+            in levels.rows()]
+    _table(ws, 3, headers, None, rows, freeze_column=1)
+    _fit_columns(ws, skip_rows=2, minimum=8, maximum=40)
+    ws.column_dimensions["I"].width = 100
+    for row in ws.iter_rows(min_row=4, min_col=9, max_col=9):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def _macro_sheet(ws: Worksheet, ds: xr.Dataset) -> None:
+    _title(ws, "Macro inputs", "Each value with its source; NaN (empty) where not in the data")
+    fields = [("gdp_per_capita", "GDP per capita", "PPP $ per person per year", _FMT_COUNT),
+              ("poverty_line", "Poverty line", "PPP $ per person per day", _FMT_DECIMAL),
+              ("government_revenue_share", "Government revenue", "% of GDP", _FMT_PERCENT),
+              ("poverty_headcount", "Below $3 a day", "% of population", _FMT_PERCENT)]
+    headers = ["M49", "ISO3", "Country"]
+    units = ["", "", ""]
+    for _, label, unit, _ in fields:
+        headers += [label, f"{label}: source"]
+        units += [unit, ""]
+    rows = []
+    for i in range(ds.sizes["country"]):
+        cells = _country_cells(ds, i)
+        for name, _, _, fmt in fields:
+            cells += [(float(ds[name].values[i]), fmt),
+                      (str(ds[f"{name}_source"].values[i]), None)]
+        rows.append(cells)
+    _table(ws, 3, headers, units, rows)
+    _fit_columns(ws, skip_rows=2, minimum=8, maximum=60)
+
+
+def build_spf_workbook(ds: xr.Dataset, levels: Levels) -> Workbook:
+    """The costing workbook in memory (see :func:`write_spf_workbook`)."""
+    wb = Workbook()
+    cost = wb.active
+    cost.title = "Cost by country"
+    _cost_sheet(cost, ds)
+    _beneficiaries_sheet(wb.create_sheet("Beneficiaries"), ds)
+    _levels_sheet(wb.create_sheet("Levels"), levels)
+    _macro_sheet(wb.create_sheet("Macro inputs"), ds)
+    _metadata_sheet(wb.create_sheet("Metadata"), ds)
+    wb.properties.creator = "spfsim"
+    wb.properties.title = neutralise_text(str(ds.attrs.get("title", "spfsim")))[:250]
+    return wb
+
+
+def write_spf_workbook(ds: xr.Dataset, levels: Levels, path: Path | str | os.PathLike[str],
+                       overwrite: bool = False) -> Path:
+    """Write the costing workbook (``.xlsx``) atomically; refuse to replace a file unless
+    ``overwrite`` (:class:`~spfsim.errors.OutputExistsError`)."""
+    (target,) = check_writable(path, overwrite)
+    wb = build_spf_workbook(ds, levels)
+    return atomic_write(target, lambda tmp: wb.save(tmp), overwrite=overwrite)
+
+
+def _percent(value: float) -> str:
+    return "n/a" if not np.isfinite(value) else f"{100 * value:.2f}%"
+
+
+def summary_lines(ds: xr.Dataset, limit: int = 10) -> list[str]:
+    """A few lines on the costing: per country (up to ``limit``), the floor's cost by benefit."""
+    n = ds.sizes["country"]
+    lines = [f"spf-cost {ds.attrs['year']}: {n} countr{'y' if n == 1 else 'ies'}, "
+             f"{ds.sizes['benefit']} benefits; levels: {ds.attrs['levels_title']}"]
+    order = np.argsort(-np.nan_to_num(ds["population"].values))[:limit]
+    ids = [str(b) for b in ds["benefit"].values]
+    for i in sorted(order):
+        parts = ", ".join(f"{b} {_percent(float(v))}"
+                          for b, v in zip(ids, ds["cost_to_gdp"].values[i], strict=True))
+        lines.append(f"  {ds['country_name'].values[i]} ({int(ds['country'].values[i])}): "
+                     f"population {ds['population'].values[i] / 1e6:,.2f} million; floor "
+                     f"{_percent(float(ds['floor_cost_to_gdp'].values[i]))} of GDP, "
+                     f"{_percent(float(ds['floor_cost_to_revenue'].values[i]))} of revenue "
+                     f"({parts})")
+    if n > limit:
+        lines.append(f"  ... and {n - limit} more (the {limit} most populous shown; all in the "
+                     "workbook)")
+    missing = int(np.isnan(ds["gdp_per_capita"].values).sum())
+    if missing:
+        lines.append(f"  {missing} countr{'y has' if missing == 1 else 'ies have'} no GDP per "
+                     "capita in the data: costed in persons and PPP $, % of GDP left empty "
+                     "(see the note column)")
+    return lines
