@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from spfsim.engine.cohort import PensionState, PensionYear
@@ -30,7 +32,8 @@ def test_eligibility():
 
 
 def year_inputs(density, earnings=1000.0, revaluation=0.0, minimum=0.0, min_service=0,
-                accrual=0.02, retirement=60, persistence=0.0):
+                accrual=0.02, retirement=60, persistence=0.0, incidence=0.0,
+                disability_service=5, recovery=0.0):
     n_age = 101
     d = np.zeros((n_age, 2))
     d[20:60] = density
@@ -38,7 +41,9 @@ def year_inputs(density, earnings=1000.0, revaluation=0.0, minimum=0.0, min_serv
         density=d, persistence=persistence, earnings=np.full((n_age, 2), earnings),
         retirement_age=np.array([retirement, retirement]), minimum_service=min_service,
         accrual_rate=accrual, minimum_pension=minimum, open_weights=np.ones((2, 2)),
-        newcomer_share=np.zeros((n_age, 2)), revaluation=revaluation, indexation=0.0)
+        newcomer_share=np.zeros((n_age, 2)), revaluation=revaluation, indexation=0.0,
+        incidence=np.full((n_age, 2), incidence), disability_minimum_service=disability_service,
+        recovery_rate=recovery)
 
 
 def run_cohort(y: PensionYear, years: int) -> tuple[PensionState, list]:
@@ -148,3 +153,47 @@ def test_engine_contributors_match_labour_coverage(small_projection):
     covered = ds["employed"] * 0.4  # coverage 0.4 in the small model
     working = ds["contributors"].sel(scheme="pension").sel(age=slice(15, 59))
     np.testing.assert_allclose(working, covered.sel(age=slice(15, 59)), rtol=1e-12)
+
+
+def test_disability_pension_by_hand():
+    """Full careers from 20, onset 1 % a year after 5 years of service: at 40 (20 years
+    of service, 20 future years to 60) the disability pension is accrual x (20 + 20) x
+    earnings, and the disabled share follows 1 - 0.99^(years exposed)."""
+    y = year_inputs(density=1.0, persistence=1.0, incidence=0.01, disability_service=5)
+    state, _ = run_cohort(y, 20)
+    # at age 40 (index 40): those disabled this year had 20 years, 20 future years
+    assert dbp.disability_pension(0.02, 20 * 1000.0, 20, 20, 0.0) == pytest.approx(800.0)
+    exposed_years = 40 - 25 + 1  # onsets from age 25 (5 years of service) to 40
+    assert state.invalid[40, 0].sum() == pytest.approx(1 - 0.99 ** exposed_years, rel=1e-9)
+    onset_now = state.invalid[40, 0, 20]
+    assert state.invalid_pension[40, 0, 20] == pytest.approx(onset_now * 800.0, rel=1e-9)
+    # nobody below the qualifying period becomes disabled
+    assert state.invalid[24, 0].sum() == 0.0
+    # shares are conserved: active + disabled = 1 below the pensionable age
+    assert state.active[40].sum(axis=(1, 2)) + state.invalid[40].sum(axis=1) == \
+        pytest.approx([1.0, 1.0])
+
+
+def test_disability_recovery_and_conversion():
+    """Recovery returns the disabled to the active insured with their service; at the
+    pensionable age disability pensions continue unchanged as old-age pensions."""
+    y = year_inputs(density=1.0, persistence=1.0, incidence=0.01, recovery=0.5)
+    state, _ = run_cohort(y, 40)
+    no_recovery, _ = run_cohort(year_inputs(density=1.0, persistence=1.0, incidence=0.01), 40)
+    assert state.invalid[50, 0].sum() < 0.5 * no_recovery.invalid[50, 0].sum()
+    assert state.invalid[60:].sum() == 0.0  # converted at 60
+    # at 60 everybody has a pension: those still disabled at 59 keep their amount
+    assert state.pensioners[60, 0].sum() == pytest.approx(1.0, rel=1e-9)
+
+
+@settings(max_examples=20, deadline=None)
+@given(service=st.integers(1, 40), future=st.integers(0, 40),
+       credits=st.floats(1.0, 1e6), extra=st.integers(1, 10))
+def test_disability_pension_never_falls_with_service_or_earnings(service, future, credits,
+                                                                 extra):
+    base = dbp.disability_pension(0.02, credits, service, future, 100.0)
+    assert dbp.disability_pension(0.02, credits * 1.1, service, future, 100.0) >= base
+    # an extra credited year at the same average earnings never lowers the pension
+    more = dbp.disability_pension(0.02, credits * (service + extra) / service,
+                                  service + extra, max(future - extra, 0), 100.0)
+    assert more >= base - 1e-9

@@ -140,17 +140,25 @@ def labour_table() -> TableOut:
 # 2.6 % at 15-59, 10.2 % at 60+); the knots are illustrative, not fitted to them.
 SEVERE_DISABILITY = [(0, 0.005), (10, 0.007), (30, 0.015), (50, 0.03), (60, 0.06),
                      (70, 0.10), (80, 0.18), (90, 0.30), (100, 0.40)]
+# onset of invalidity among insured contributors (annual probability): illustrative knots
+# of the rising shape that actuarial valuations of social insurance schemes typically use
+INVALIDITY = [(0, 0.0), (15, 0.0005), (30, 0.0008), (40, 0.0015), (50, 0.003), (55, 0.005),
+              (60, 0.008), (65, 0.012), (100, 0.012)]
 ALL_AGES = np.arange(0, 101)
 
 
 def disability_table() -> TableOut:
-    """Illustrative prevalence of severe disability by single age 0-100 and sex."""
+    """Illustrative prevalence of severe disability and onset of invalidity among the
+    insured, by single age 0-100 and sex (the same for both sexes)."""
     prevalence = profile(SEVERE_DISABILITY, ALL_AGES)
-    rows = [[str(age), sex, format(float(prevalence[i]), FRACTION)]
+    incidence = profile(INVALIDITY, ALL_AGES)
+    rows = [[str(age), sex, format(float(prevalence[i]), FRACTION),
+             format(float(incidence[i]), FRACTION)]
             for i, age in enumerate(ALL_AGES) for sex in SEXES]
     return TableOut(name="disability", file="disability.csv",
-                    header=["age", "sex", "severe_disability"], rows=rows,
-                    units={"severe_disability": "fraction"})
+                    header=["age", "sex", "severe_disability", "invalidity_incidence"],
+                    rows=rows, units={"severe_disability": "fraction",
+                                      "invalidity_incidence": "fraction"})
 
 
 # ---------------------------------------------------------------------------------------
@@ -211,6 +219,10 @@ reproduced.
   estimates of severe disability in WHO and World Bank (2011), *World Report on
   Disability*, Table 2.1 (world: 0.7 % at ages 0-14, 2.6 % at 15-59, 10.2 % at 60 and
   over); the knots are illustrative and were not fitted to those figures.
+  `invalidity_incidence`, the annual probability that an insured contributor becomes
+  disabled (onset of a contributory disability pension): 0.05 % at 15, 0.08 % at 30,
+  0.15 % at 40, 0.3 % at 50, 0.5 % at 55, 0.8 % at 60 and 1.2 % from 65, an illustrative
+  rising shape.
 """
 
 

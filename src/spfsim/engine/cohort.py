@@ -34,7 +34,7 @@ from ..schemes import CONTRIBUTORY, NON_CONTRIBUTORY
 from ..schemes import db_pension as dbp
 from ..schemes.base import admin_expenditure
 from .benefits import benefit_rules, cell_states, cohort_benefits, top_up_floor
-from .flows import SchemeFlows
+from .flows import BRANCHES, SchemeFlows
 
 MAX_SERVICE = 60
 SERVICE = np.arange(MAX_SERVICE + 1)
@@ -56,6 +56,9 @@ class PensionYear:
     newcomer_share: np.ndarray  # (age, sex) share of next year's cell who are immigrants
     revaluation: float  # revaluation of credited earnings into this year
     indexation: float  # indexation of pensions in payment into this year
+    incidence: np.ndarray  # (age, sex) onset of invalidity among last year's contributors
+    disability_minimum_service: float
+    recovery_rate: float
 
 
 class PensionState:
@@ -72,20 +75,59 @@ class PensionState:
         self.credits = np.zeros(shape)  # cumulative revalued insured earnings per capita
         self.pensioners = np.zeros((n_age, 2, MAX_SERVICE + 1))
         self.pension = np.zeros((n_age, 2, MAX_SERVICE + 1))  # total annual pension per capita
+        # disability pensioners by credited service at onset, their pensions and their
+        # credits (kept for a recovery)
+        self.invalid = np.zeros((n_age, 2, MAX_SERVICE + 1))
+        self.invalid_pension = np.zeros((n_age, 2, MAX_SERVICE + 1))
+        self.invalid_credits = np.zeros((n_age, 2, MAX_SERVICE + 1))
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """Every share and per-capita amount the state carries (aged together)."""
+        return (self.active, self.credits, self.pensioners, self.pension, self.invalid,
+                self.invalid_pension, self.invalid_credits)
 
     def step(self, y: PensionYear) -> tuple[np.ndarray, np.ndarray]:
-        """Enter year y: revalue credits, index pensions, set who contributes this year,
-        award new pensions, apply the minimum pension.
+        """Enter year y: revalue credits, index pensions, disability onsets and recoveries,
+        set who contributes this year, award new old-age pensions, apply the minimum.
 
-        Returns the shares newly awarded and their total annual pension (per capita), by
-        (age, sex, service)."""
+        Returns the shares newly awarded an old-age pension and their total annual pension
+        (per capita), by (age, sex, service)."""
         self.credits *= 1.0 + y.revaluation
-        per_person = np.where(self.pensioners > 0,
-                              self.pension / np.maximum(self.pensioners, 1e-300), 0.0)
-        in_payment = dbp.pension_in_payment(per_person, y.indexation, y.minimum_pension)
-        self.pension = np.where(self.pensioners > 0, in_payment * self.pensioners, 0.0)
+        self.invalid_credits *= 1.0 + y.revaluation
+        self.pension = _indexed(self.pension, self.pensioners, y)
+        self.invalid_pension = _indexed(self.invalid_pension, self.invalid, y)
+        self._disability(y)
         self._contribution_status(y.density, y.persistence)
         return self._retire(y)
+
+    def _disability(self, y: PensionYear) -> None:
+        """Recoveries of last year's disability pensioners below the pensionable age, back
+        to the active insured (not contributing) with their service; then onsets among
+        last year's qualified contributors below the pensionable age. In this order a
+        new disability pension cannot end in its first year, as in the micro engine."""
+        below = (AGES[:, None] < y.retirement_age[None, :])[:, :, None]
+        if y.recovery_rate > 0:
+            rate = y.recovery_rate * below
+            self.active[:, :, NOT_CONTRIBUTING] += self.invalid * rate
+            self.credits[:, :, NOT_CONTRIBUTING] += self.invalid_credits * rate
+            for array in (self.invalid, self.invalid_pension, self.invalid_credits):
+                array *= 1.0 - rate
+        if not y.incidence.any():
+            return
+        qualified = (y.disability_minimum_service <= SERVICE)[None, None, :] & below
+        rate = y.incidence[:, :, None] * qualified
+        onset = self.active[:, :, CONTRIBUTING] * rate
+        credits = self.credits[:, :, CONTRIBUTING] * rate
+        future = np.maximum(y.retirement_age[None, :] - AGES[:, None], 0)[:, :, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            per_person = np.where(onset > 0, credits / onset, 0.0)
+        award = dbp.disability_pension(y.accrual_rate, per_person, SERVICE[None, None, :],
+                                       future, y.minimum_pension)
+        self.active[:, :, CONTRIBUTING] -= onset
+        self.credits[:, :, CONTRIBUTING] -= credits
+        self.invalid += onset
+        self.invalid_pension += onset * award
+        self.invalid_credits += credits
 
     def _contribution_status(self, density: np.ndarray, persistence: float) -> None:
         """Move people between statuses so that the contributing share is ``density``."""
@@ -117,6 +159,11 @@ class PensionState:
         # those who reach retirement age without enough service leave with nothing
         self.active = np.where(at_age[:, :, None], 0.0, self.active)
         self.credits = np.where(at_age[:, :, None], 0.0, self.credits)
+        # disability pensions continue as old-age pensions
+        self.pensioners += np.where(at_age, self.invalid, 0.0)
+        self.pension += np.where(at_age, self.invalid_pension, 0.0)
+        for array in (self.invalid, self.invalid_pension, self.invalid_credits):
+            array[at_age[..., 0]] = 0.0
         return new_share, new_amount
 
     def contributing_share(self) -> np.ndarray:
@@ -131,18 +178,22 @@ class PensionState:
             array[:, :, CONTRIBUTING] = 0.0
             array[:, :, CONTRIBUTING, 1:] = moved[:, :, :-1]
             array[:, :, CONTRIBUTING, -1] += moved[:, :, -1]  # service is capped at the top
-        self.active = _age_one_year(self.active, y.open_weights)
-        self.credits = _age_one_year(self.credits, y.open_weights)
-        self.pensioners = _age_one_year(self.pensioners, y.open_weights)
-        self.pension = _age_one_year(self.pension, y.open_weights)
+        (self.active, self.credits, self.pensioners, self.pension, self.invalid,
+         self.invalid_pension, self.invalid_credits) = (
+            _age_one_year(array, y.open_weights) for array in self.arrays())
         self.active[0] = 0.0
         self.active[0, :, NOT_CONTRIBUTING, 0] = 1.0
         stay = 1.0 - y.newcomer_share
-        self.active *= stay[:, :, None, None]
-        self.credits *= stay[:, :, None, None]
-        self.pensioners *= stay[:, :, None]
-        self.pension *= stay[:, :, None]
+        for array in self.arrays():
+            array *= stay.reshape(stay.shape + (1,) * (array.ndim - 2))
         self.active[:, :, NOT_CONTRIBUTING, 0] += y.newcomer_share
+
+
+def _indexed(total: np.ndarray, persons: np.ndarray, y: PensionYear) -> np.ndarray:
+    """Per-capita pension totals after indexation and the minimum pension."""
+    per_person = np.where(persons > 0, total / np.maximum(persons, 1e-300), 0.0)
+    in_payment = dbp.pension_in_payment(per_person, y.indexation, y.minimum_pension)
+    return np.where(persons > 0, in_payment * persons, 0.0)
 
 
 def contribution_transitions(was: np.ndarray, target: np.ndarray,
@@ -199,7 +250,10 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
             open_weights=demo.population[k][-2:], newcomer_share=newcomers[k],
             # the base-year state is already in base-year terms
             revaluation=scheme.index_growth["earnings_revaluation"][k] if k else 0.0,
-            indexation=scheme.index_growth["pension_indexation"][k] if k else 0.0)
+            indexation=scheme.index_growth["pension_indexation"][k] if k else 0.0,
+            incidence=assumptions.invalidity_incidence[k],
+            disability_minimum_service=scheme["disability_minimum_service"][k],
+            recovery_rate=scheme["disability_recovery_rate"][k])
 
     return inputs
 
@@ -218,19 +272,26 @@ def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
     by_sex = np.zeros((n, 2))
     active = np.zeros(shape)
     classes, per_person = np.zeros((*shape, MAX_SERVICE + 1)), np.zeros((*shape, MAX_SERVICE + 1))
+    branch_persons, branch_money = np.zeros((*shape, len(BRANCHES))), np.zeros((n, len(BRANCHES)))
     for k in range(n):
         y = inputs(k)
         new_share, new_total = state.step(y)
         pop = demo.population[k]
         active[k] = state.active.sum(axis=(2, 3))
-        classes[k] = state.pensioners
+        # every pension in payment, old-age and disability, by credited-service class
+        classes[k] = state.pensioners + state.invalid
+        total = state.pension + state.invalid_pension
         with np.errstate(divide="ignore", invalid="ignore"):
-            per_person[k] = np.where(state.pensioners > 0, state.pension
-                                     / np.maximum(state.pensioners, 1e-300), 0.0)
+            per_person[k] = np.where(classes[k] > 0, total / np.maximum(classes[k], 1e-300),
+                                     0.0)
         contributors[k] = pop * state.contributing_share()
         insured[k] = float((contributors[k] * y.earnings).sum())
-        beneficiaries[k] = pop * state.pensioners.sum(axis=2)
-        by_sex[k] = (pop[:, :, None] * state.pension).sum(axis=(0, 2))
+        for b, (persons, money) in enumerate(((state.pensioners, state.pension),
+                                              (state.invalid, state.invalid_pension))):
+            branch_persons[k, ..., b] = pop * persons.sum(axis=2)
+            branch_money[k, b] = float((pop[:, :, None] * money).sum())
+        beneficiaries[k] = branch_persons[k].sum(axis=-1)
+        by_sex[k] = (pop[:, :, None] * total).sum(axis=(0, 2))
         expenditure[k] = float(by_sex[k].sum())
         service_awarded[k] = (pop[:, :, None] * new_share).sum(axis=0)
         new_count[k] = service_awarded[k].sum(axis=-1)
@@ -241,7 +302,7 @@ def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
         dbp.contributions(scheme["contribution_rate"], insured), expenditure,
         admin_expenditure(scheme["admin_cost_rate"], expenditure),
         scheme["state_subsidy_rate"].copy(), float(scheme["initial_reserve"][0]),
-        service_awarded, by_sex, active, classes, per_person)
+        service_awarded, by_sex, active, classes, per_person, branch_persons, branch_money)
 
 
 def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
@@ -262,12 +323,17 @@ def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
             minimum_pension=base.minimum_pension / (1.0 + price_growth) ** lag,
             open_weights=base.open_weights, newcomer_share=np.zeros_like(base.density),
             revaluation=scheme.index_growth["earnings_revaluation"][0],
-            indexation=scheme.index_growth["pension_indexation"][0])
+            indexation=scheme.index_growth["pension_indexation"][0],
+            incidence=base.incidence,
+            disability_minimum_service=base.disability_minimum_service,
+            recovery_rate=base.recovery_rate)
         state.step(past)
         state.advance(past)
     # bring the last reconstructed year's credits and pensions into the base year
-    state.credits *= 1.0 + scheme.index_growth["earnings_revaluation"][0]
-    state.pension *= 1.0 + scheme.index_growth["pension_indexation"][0]
+    for array in (state.credits, state.invalid_credits):
+        array *= 1.0 + scheme.index_growth["earnings_revaluation"][0]
+    for array in (state.pension, state.invalid_pension):
+        array *= 1.0 + scheme.index_growth["pension_indexation"][0]
     return state
 
 

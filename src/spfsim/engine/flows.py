@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+# the branches of a contributory pension, in the order of the branch arrays
+BRANCHES = ("old_age", "disability")
+
 
 @dataclass
 class SchemeFlows:
@@ -35,3 +38,7 @@ class SchemeFlows:
     active_share: np.ndarray | None = field(default=None, repr=False)  # (year, age, sex)
     pension_classes: np.ndarray | None = field(default=None, repr=False)  # (.., class)
     pension_per_person: np.ndarray | None = field(default=None, repr=False)  # (.., class)
+    # contributory pension: beneficiaries (year, age, sex, branch) and expenditure (year,
+    # branch) of each branch (BRANCHES)
+    branch_beneficiaries: np.ndarray | None = field(default=None, repr=False)
+    branch_expenditure: np.ndarray | None = field(default=None, repr=False)

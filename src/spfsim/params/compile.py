@@ -51,6 +51,7 @@ class Assumptions:
     self_employed_share: np.ndarray  # (year, age, sex) of contributors
     disability_prevalence: np.ndarray  # (year, age, sex) of the population
     severe_disability: np.ndarray  # (year, age, sex) share with a severe disability
+    invalidity_incidence: np.ndarray  # (year, age, sex) onset among insured contributors
     gdp_base: float
     average_earnings_base: float
     schemes: list[CompiledScheme]
@@ -114,11 +115,9 @@ def compile_assumptions(input_: ModelInput, end_year: int | None = None) -> Assu
         if "migration" in t
         else np.zeros((len(years), len(AGES), len(SEXES)))
     )
-    severe_disability = (
-        _by_year(t["disability"], "severe_disability", years)
-        if "disability" in t
-        else np.zeros((len(years), len(AGES), len(SEXES)))
-    )
+    disability = {c: _by_year(t["disability"], c, years) if "disability" in t
+                  else np.zeros((len(years), len(AGES), len(SEXES)))
+                  for c in ("severe_disability", "invalidity_incidence")}
     labour = {c: _by_year(t["labour"], c, years)
               for c in ("participation", "unemployment", "coverage", "relative_earnings",
                         "self_employed_share", "disability_prevalence")}
@@ -129,7 +128,7 @@ def compile_assumptions(input_: ModelInput, end_year: int | None = None) -> Assu
         asfr=_by_year(t["fertility"], "asfr", years),
         srb=_by_year(t["sex_ratio_at_birth"], "srb", years),
         net_migration=migration,
-        severe_disability=severe_disability,
+        **disability,
         inflation=_by_year(t["economy"], "inflation", years),
         real_wage_growth=_by_year(t["economy"], "real_wage_growth", years),
         interest_rate=_by_year(t["economy"], "interest_rate", years),

@@ -59,12 +59,17 @@ ASSUMPTION_TABLES: dict[str, TableSpec] = {
             "disability",
             dims=("age", "sex"),
             required=False,
-            columns=(ColumnSpec("severe_disability", "ratio", low=0.0, high=1.0,
+            columns=(ColumnSpec("severe_disability", "ratio", low=0.0, high=1.0, default=0.0,
                                 description="share of the population with a severe "
                                 "disability (the target group of disability benefits, "
-                                "R202 para. 5(c))"),),
-            description="Optional: prevalence of severe disability by age and sex, "
-            "optionally by year (absent = none).",
+                                "R202 para. 5(c))"),
+                     ColumnSpec("invalidity_incidence", "ratio", low=0.0, high=1.0,
+                                default=0.0,
+                                description="annual probability that an insured contributor "
+                                "becomes disabled (onset of a contributory disability "
+                                "pension)")),
+            description="Optional: prevalence of severe disability and onset of invalidity "
+            "among the insured by age and sex, optionally by year (absent = none).",
         ),
         TableSpec(
             "economy",

@@ -16,7 +16,7 @@ import xarray as xr
 from ..demography import DemographicProjection
 from ..economy import EconomicProjection
 from ..engine.benefits import COVERAGE_GROUPS
-from ..engine.flows import SchemeFlows
+from ..engine.flows import BRANCHES, SchemeFlows
 from ..finance import FundProjection, depletion_year, paygo_cost_rate, reserve_ratio
 from ..indicators import adequacy_and_cost_variables, coverage_variables, scheme_guarantees
 from ..params import AGES, SEXES, Assumptions
@@ -125,6 +125,7 @@ def build_dataset(assumptions: Assumptions, demo: DemographicProjection,
                                "first year with a negative end-of-year reserve (NaN: none "
                                "within the horizon or no fund)"),
     }
+    data.update(_branch_variables(flows, len(years), money))
     data.update(coverage_variables(coverage))
     data.update(adequacy_and_cost_variables(assumptions, econ, flows, money))
     data["gdp_per_capita"] = _var(y, econ.gdp_per_capita, f"{money} per person per year",
@@ -135,6 +136,8 @@ def build_dataset(assumptions: Assumptions, demo: DemographicProjection,
                                       "government revenue (share of GDP x GDP)")
     coords = {
         "year": ("year", years.astype("int64"), {"long_name": "calendar year"}),
+        "branch": ("branch", np.array(BRANCHES, dtype=object),
+                   {"long_name": "branch of a contributory pension"}),
         "guarantee": ("guarantee", np.array(COVERAGE_GROUPS, dtype=object),
                       {"long_name": "R202 para. 5 guarantee (any_cash: SDG 1.3.1, any cash "
                        "benefit or contributing)"}),
@@ -171,7 +174,27 @@ def build_dataset(assumptions: Assumptions, demo: DemographicProjection,
 
 
 CONTRACT_DIMS = ("year", "age", "sex", "scheme", "service", "status", "birth_cohort",
-                 "quantile", "guarantee")
+                 "quantile", "guarantee", "branch")
+
+
+def _branch_variables(flows: list[SchemeFlows], n_years: int,
+                      money: str) -> dict[str, xr.Variable]:
+    """Pensioners and expenditure by branch of each contributory pension (0 elsewhere)."""
+    persons = np.zeros((n_years, 2, len(BRANCHES), len(flows)))
+    spent = np.zeros((n_years, len(BRANCHES), len(flows)))
+    for j, f in enumerate(flows):
+        if f.branch_beneficiaries is not None:
+            persons[..., j] = f.branch_beneficiaries.sum(axis=1)
+            spent[..., j] = f.branch_expenditure
+    return {
+        "beneficiaries_by_branch": _var(("year", "sex", "branch", "scheme"), persons,
+                                        "persons", "pensioners by branch (old age includes "
+                                        "disability pensions continued from the "
+                                        "pensionable age)"),
+        "benefit_expenditure_by_branch": _var(("year", "branch", "scheme"), spent,
+                                              f"{money} per year",
+                                              "benefit expenditure by branch"),
+    }
 
 
 def check_single_projection(ds: xr.Dataset, required: Iterable[str], user: str) -> None:

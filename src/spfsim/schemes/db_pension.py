@@ -3,7 +3,14 @@
 Benefit at award: pension = max(accrual_rate x sum of revalued insured earnings, minimum),
 i.e. accrual rate x credited years x career-average revalued earnings, the formula of ILO
 Convention No. 128 style schemes and of ILO/PENSIONS; paid from the retirement age by sex to
-those with at least the minimum credited service, indexed in payment. Serves R202 para. 9(1)
+those with at least the minimum credited service, indexed in payment.
+
+Disability branch: an insured person who contributed last year, has at least
+``disability_minimum_service`` credited years and is below the pensionable age becomes
+disabled with the onset rate of the assumption set (``invalidity_incidence``) and receives a
+disability pension with credited future service (:func:`disability_pension`), indexed like
+old-age pensions, until recovery (back to the active insured with the same service) or the
+pensionable age, where it continues as the old-age pension. Serves R202 para. 9(1)
 (social insurance as one of the scheme types delivering the guarantees) and ILC 2021
 para. 15(b), (e), (f) (contributory financing, actuarial soundness, contribution shares).
 """
@@ -33,6 +40,20 @@ def pension_at_award(accrual_rate, credited_earnings, minimum) -> np.ndarray:
     award year (= credited years x career-average revalued earnings).
     """
     return np.maximum(np.asarray(accrual_rate) * credited_earnings, minimum)
+
+
+def disability_pension(accrual_rate, credited_earnings, service, future_service,
+                       minimum) -> np.ndarray:
+    """Annual disability pension at onset (currency per year): the old-age formula with
+    the years from onset to the pensionable age credited at the career-average revalued
+    earnings, accrual x credits x (service + future) / service (ILO Convention No. 128,
+    Art. 10: credited future service), never below the minimum pension."""
+    service = np.asarray(service, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        full = np.where(service > 0, np.asarray(accrual_rate) * credited_earnings
+                        * (service + future_service) / np.where(service > 0, service, 1.0),
+                        0.0)
+    return np.maximum(full, minimum)
 
 
 def pension_in_payment(previous, index_growth, minimum) -> np.ndarray:
@@ -77,6 +98,16 @@ class DBOldAgePension(SchemeType):
         ParamSpec("initial_reserve", "currency",
                   "Reserve at the end of the year before the base year.",
                   low=0.0, default=0.0, dated=False),
+        ParamSpec("disability_minimum_service", "years",
+                  "Credited years an insured person needs for a disability pension (the "
+                  "qualifying period). Onset rates come from the assumption set's disability "
+                  "table, column invalidity_incidence (absent: no disability branch).",
+                  low=0, high=60, integer=True, default=5,
+                  reference="R202 para. 5(c); ILO C128 Art. 11"),
+        ParamSpec("disability_recovery_rate", "fraction per year",
+                  "Share of disability pensioners below the pensionable age who recover each "
+                  "year and return to the active insured with their credited service.",
+                  low=0.0, high=1.0, default=0.0),
         ParamSpec("start_year", "calendar year",
                   "Year contributions began: the base year's credited service and pensions "
                   "are built from contributions since then (at base-year rates).",

@@ -36,6 +36,7 @@ from .persons import PersonRecords, clone_cell, read_person_file
 from .store import (
     CONTRIBUTING,
     INACTIVE,
+    INVALID,
     LEFT,
     RETIRED,
     PersonStore,
@@ -107,7 +108,7 @@ class MicroResult:
 STATUS_COUNTS = {"employee_contributing": K.CONTRIBUTORS, "self_employed_contributing":
                  K.N_SELF_EMPLOYED, "informal": K.N_INFORMAL, "unemployed": K.N_UNEMPLOYED,
                  "inactive": K.N_INACTIVE, "disabled": K.N_DISABLED, "pensioner": K.PENSIONERS,
-                 "retired_without_pension": K.N_LEFT}
+                 "disability_pensioner": K.N_INVALID, "retired_without_pension": K.N_LEFT}
 
 
 def _capacity(population: np.ndarray, persons: int) -> int:
@@ -185,8 +186,9 @@ def _draw_pension_class(store, slots, ids, state: PensionState, a: int, s: int,
                         seed: int) -> None:
     active = state.active[a, s]  # (status, service)
     retired = state.pensioners[a, s]
-    left = max(1.0 - active.sum() - retired.sum(), 0.0)
-    shares = np.concatenate([active[NOT_CONTRIBUTING], active[1], retired, [left]])
+    invalid = state.invalid[a, s]
+    left = max(1.0 - active.sum() - retired.sum() - invalid.sum(), 0.0)
+    shares = np.concatenate([active[NOT_CONTRIBUTING], active[1], retired, invalid, [left]])
     cumulative = np.cumsum(shares / shares.sum())
     u = rng.uniforms(seed, rng.INITIAL_STATE, ids, 0)
     klass = np.minimum(np.searchsorted(cumulative, u, side="right"), len(shares) - 1)
@@ -194,15 +196,20 @@ def _draw_pension_class(store, slots, ids, state: PensionState, a: int, s: int,
     with np.errstate(divide="ignore", invalid="ignore"):
         credits = np.where(active > 0, state.credits[a, s] / active, 0.0)
         pension = np.where(retired > 0, state.pension[a, s] / retired, 0.0)
+        invalid_credits = np.where(invalid > 0, state.invalid_credits[a, s] / invalid, 0.0)
+        invalid_pension = np.where(invalid > 0, state.invalid_pension[a, s] / invalid, 0.0)
     group, service = np.divmod(klass, width)
-    status = np.select([group == 0, group == 1, group == 2],
-                       [INACTIVE, CONTRIBUTING, RETIRED], LEFT).astype(np.int8)
+    status = np.select([group == 0, group == 1, group == 2, group == 3],
+                       [INACTIVE, CONTRIBUTING, RETIRED, INVALID], LEFT).astype(np.int8)
     store.status[slots] = status
-    service = np.where(group == 3, 0, service)
+    service = np.where(group == 4, 0, service)
     store.service[slots] = service
     in_active = group < 2
-    store.credits[slots] = np.where(in_active, credits[np.minimum(group, 1), service], 0.0)
-    store.pension[slots] = np.where(group == 2, pension[service], 0.0)
+    store.credits[slots] = np.select(
+        [in_active, group == 3], [credits[np.minimum(group, 1), service],
+                                  invalid_credits[service]], 0.0)
+    store.pension[slots] = np.select([group == 2, group == 3],
+                                     [pension[service], invalid_pension[service]], 0.0)
 
 
 def _emigration(counts_pop, net_migration, survival, weight):
@@ -260,8 +267,10 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
         if progress and k % 10 == 0:
             progress(f"micro: year {year} ({store.size:,} slots)")
         buffers.fit(store.capacity)
-        counts0 = K.count_states(store.status, store.age, store.sex, store.size,
-                                 settings.chunk_size, buffers.state_counts)
+        p = _pension_year(pension, inputs, k) if pension else _NO_PENSION
+        counts0 = K.count_states(store.status, store.age, store.sex, store.service, store.size,
+                                 settings.chunk_size, p["retirement_age"],
+                                 p["disability_minimum_service"], buffers.state_counts)
         survival = demo.survival[k]
         q_death = np.zeros((101, 2))
         q_death[:-1] = 1.0 - survival[1:]
@@ -270,8 +279,8 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
                                              survival, weight)
         composition = (counts0 if settings.alignment != "off"
                        else _expected_composition(k, econ, demo, weight))
-        labour = _labour_year(pension, k, composition, econ, demo, settings)
-        p = _pension_year(pension, inputs, k) if pension else _NO_PENSION
+        labour = _labour_year(pension, k, _after_disability(composition, p), econ, demo,
+                              settings)
         scale = K.fixed_point_scale(float(econ.average_earnings[k]))
         forced_contribution = forced_death = _NOT_FORCED
         if settings.alignment == "exact":
@@ -292,7 +301,7 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
             p["has"], p["retirement_age"], p["minimum_service"],
             p["accrual"], p["minimum_pension"], p["revaluation"], p["indexation"],
             p["earnings"], settings.transitory_sd, p["rate"], float(econ.price_index[k]),
-            scale,
+            scale, p["incidence"], p["disability_minimum_service"], p["recovery_rate"],
             codes, _rule_year(rules, "probability", k), _rule_year(rules, "amount", k),
             top_up_index, np.ascontiguousarray(assumptions.severe_disability[k]),
             first_birth_year, float(econ.average_earnings[0]),
@@ -328,7 +337,25 @@ _NOT_FORCED = np.empty(0, dtype=np.int8)
 _NO_PENSION = {"has": False, "retirement_age": np.zeros(2, dtype=np.int64),
                "minimum_service": 0, "accrual": 0.0, "minimum_pension": 0.0,
                "revaluation": 0.0, "indexation": 0.0, "earnings": np.zeros((101, 2)),
-               "rate": 0.0}
+               "rate": 0.0, "incidence": np.zeros((101, 2)), "disability_minimum_service": 0,
+               "recovery_rate": 0.0}
+
+
+def _after_disability(counts: np.ndarray, p: dict) -> np.ndarray:
+    """Last year's composition as the labour transitions will find it: expected onsets
+    leave the contributors (employees and self-employed alike), expected recoveries join
+    the inactive (as the kernel applies them before the labour states)."""
+    counts = counts.astype(float)
+    onset = counts[..., K.S_QUALIFIED] * p["incidence"]
+    recovered = counts[..., K.S_INVALID] * p["recovery_rate"]
+    contributing = counts[..., K.S_EMPLOYEE] + counts[..., K.S_SELF_EMPLOYED]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        keep = np.where(contributing > 0, 1.0 - onset / contributing, 1.0)
+    counts[..., K.S_EMPLOYEE] *= keep
+    counts[..., K.S_SELF_EMPLOYED] *= keep
+    counts[..., K.S_ACTIVE] += recovered - onset
+    counts[..., K.S_INACTIVE] += recovered
+    return counts
 
 
 def _pension_year(scheme: CompiledScheme, inputs, k: int) -> dict:
@@ -338,7 +365,10 @@ def _pension_year(scheme: CompiledScheme, inputs, k: int) -> dict:
             "minimum_service": int(y.minimum_service), "accrual": float(y.accrual_rate),
             "minimum_pension": float(y.minimum_pension), "revaluation": float(y.revaluation),
             "indexation": float(y.indexation), "earnings": np.asarray(y.earnings, float),
-            "rate": float(scheme["contribution_rate"][k])}
+            "rate": float(scheme["contribution_rate"][k]),
+            "incidence": np.ascontiguousarray(y.incidence, dtype=float),
+            "disability_minimum_service": int(y.disability_minimum_service),
+            "recovery_rate": float(y.recovery_rate)}
 
 
 def _expected_composition(k: int, econ: EconomicProjection, demo: DemographicProjection,
@@ -576,6 +606,8 @@ class _Outputs:
         labour_status = np.stack([c[..., index] for index in STATUS_COUNTS.values()],
                                  axis=-1) * w
         labour_status[..., 0] -= labour_status[..., 1]  # all contributors less self-employed
+        pensioner = list(STATUS_COUNTS).index("pensioner")
+        labour_status[..., pensioner] -= labour_status[..., pensioner + 1]  # old-age only
         return MicroResult(demography, flows, w, person_years, store,
                            self.cohort_money * w, first_birth_year, labour_status,
                            self.lifetimes * w, coverage=self.coverage * w)
@@ -593,4 +625,9 @@ class _Outputs:
             dbp.contributions(scheme["contribution_rate"], insured), benefits,
             admin_expenditure(scheme["admin_cost_rate"], benefits),
             scheme["state_subsidy_rate"].copy(), float(scheme["initial_reserve"][0]),
-            self.service_awarded * w, m[:, :, K.BENEFITS] * w)
+            self.service_awarded * w, m[:, :, K.BENEFITS] * w,
+            branch_beneficiaries=np.stack([c[..., K.PENSIONERS] - c[..., K.N_INVALID],
+                                           c[..., K.N_INVALID]], axis=-1) * w,
+            branch_expenditure=np.stack([
+                (m[:, :, K.BENEFITS] - m[:, :, K.INVALID_BENEFITS]).sum(axis=1),
+                m[:, :, K.INVALID_BENEFITS].sum(axis=1)], axis=-1) * w)

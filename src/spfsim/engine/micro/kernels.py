@@ -40,6 +40,7 @@ from .store import (
     GONE,
     INACTIVE,
     INFORMAL,
+    INVALID,
     LEFT,
     MALE,
     RETIRED,
@@ -54,13 +55,16 @@ MAX_SERVICE = 60
 POP, CONTRIBUTORS, PENSIONERS, DEATHS, EMIGRANTS, NEW_PENSIONERS, NEW_LEAVERS = range(7)
 N_INFORMAL, N_UNEMPLOYED, N_INACTIVE, N_LEFT = range(7, 11)  # this year's labour states
 N_SELF_EMPLOYED, N_DISABLED = 11, 12
-N_COUNTS = 13  # non-contributory benefits follow: index N_COUNTS + j
+N_INVALID, NEW_INVALID = 13, 14  # disability pensioners, and onsets during the year
+N_COUNTS = 15  # non-contributory benefits follow: index N_COUNTS + j
 # columns of the non-contributory rule codes (see engine.benefits.BenefitRule)
 NC_GROUP, NC_GUARANTEE, NC_TOP_UP, NC_CASH = range(4)
 # previous-status counts of count_states
 S_POP, S_ACTIVE, S_EMPLOYEE, S_SELF_EMPLOYED = range(4)
 S_INFORMAL, S_UNEMPLOYED, S_INACTIVE, S_DISABLED = range(4, 8)
-N_STATE_COUNTS = 8
+# contributors exposed to disability onset; disability pensioners who may recover
+S_QUALIFIED, S_INVALID = 8, 9
+N_STATE_COUNTS = 10
 NON_CONTRIBUTING_STATES = (INFORMAL, UNEMPLOYED, INACTIVE, DISABLED)  # order of cumulative
 
 
@@ -80,8 +84,8 @@ CURRENT_STATE = _index_by_status({
     SELF_EMPLOYED: N_SELF_EMPLOYED, DISABLED: N_DISABLED, INFORMAL: N_INFORMAL,
     UNEMPLOYED: N_UNEMPLOYED, INACTIVE: N_INACTIVE, LEFT: N_LEFT})
 # money indices: by sex, fixed point
-INSURED, BENEFITS, NEW_AMOUNT = range(3)
-N_MONEY = 3
+INSURED, BENEFITS, NEW_AMOUNT, INVALID_BENEFITS = range(4)
+N_MONEY = 4
 # cohort money: contributions, benefits
 COHORT_CONTRIBUTIONS, COHORT_BENEFITS = 0, 1
 # lifetime histograms at death: bin 0 holds zero; bins 1.. are log-spaced multiples of the
@@ -130,10 +134,12 @@ def is_contributing(st) -> bool:
 
 
 @nb.njit(parallel=True, cache=True)
-def count_states(status, age, sex, size, chunk, out):
+def count_states(status, age, sex, service, size, chunk, retirement_age,
+                 disability_minimum_service, out):
     """Per (age, sex), by last year's status: population, active (not retired), employee
-    and self-employed contributors, informal, unemployed, inactive, disabled.
-    ``out`` is (chunks, 101, 2, 8) int64."""
+    and self-employed contributors, informal, unemployed, inactive, disabled; contributors
+    below the pensionable age with the disability qualifying period; disability
+    pensioners below the pensionable age. ``out`` is (chunks, 101, 2, N_STATE_COUNTS)."""
     n_chunks = (size + chunk - 1) // chunk
     out[:n_chunks] = 0
     for c in nb.prange(n_chunks):
@@ -143,9 +149,15 @@ def count_states(status, age, sex, size, chunk, out):
                 continue
             a, s = age[i], sex[i]
             out[c, a, s, S_POP] += 1
+            below = a < retirement_age[s]
             if is_active(st):
                 out[c, a, s, S_ACTIVE] += 1
                 out[c, a, s, PREVIOUS_STATE[st]] += 1
+                if (is_contributing(st) and below
+                        and service[i] >= disability_minimum_service):
+                    out[c, a, s, S_QUALIFIED] += 1
+            elif st == INVALID and below:
+                out[c, a, s, S_INVALID] += 1
     return out[:n_chunks].sum(axis=0)
 
 
@@ -192,6 +204,8 @@ def year_step(
     has_pension, retirement_age, minimum_service, accrual_rate,
     minimum_pension, revaluation, indexation, earnings, transitory_sd, contribution_rate,
     price_index, scale,
+    # disability branch: onset by (age, sex) among last year's contributors
+    incidence, disability_minimum_service, recovery_rate,
     # non-contributory benefits: codes (J, 4), receipt probability and amount (J, age,
     # sex), top-up scheme index (-1: none); severe disability prevalence (age, sex)
     nc_codes, nc_probability, nc_amount, top_up_index, disability_prevalence,
@@ -225,6 +239,29 @@ def year_step(
             cohort = min(max(np.int64(birth_year[i]) - first_birth_year, 0), n_cohorts - 1)
             counts[c, a, s, POP] += 1
             earned = 0.0
+            # enter the year, disability branch first: a disability pension in payment is
+            # indexed, then ends by recovery or turns into the old-age pension; a qualified
+            # contributor of last year may become disabled
+            revalued = indexed = False
+            if has_pension and st == INVALID:
+                pension[i] = max(pension[i] * (1.0 + indexation), minimum_pension)
+                credits[i] *= 1.0 + revaluation
+                revalued = indexed = True
+                if a >= retirement_age[s]:
+                    st = RETIRED
+                    credits[i] = 0.0
+                elif rng.uniform(seed, rng.RECOVERY, p, year) < recovery_rate:
+                    st = INACTIVE
+                    pension[i] = 0.0
+            elif (has_pension and is_contributing(st) and a < retirement_age[s]
+                    and service[i] >= disability_minimum_service
+                    and rng.uniform(seed, rng.DISABILITY_ONSET, p, year) < incidence[a, s]):
+                credits[i] *= 1.0 + revaluation
+                revalued = True
+                pension[i] = disability_award(accrual_rate, credits[i], service[i],
+                                              retirement_age[s] - a, minimum_pension)
+                st = INVALID
+                counts[c, a, s, NEW_INVALID] += 1
             if is_active(st):
                 forced = forced_contribution[i] if len(forced_contribution) else -1
                 st = labour_state(seed, p, year, st, stay, join, keep, cumulative,
@@ -232,9 +269,11 @@ def year_step(
             if has_pension:
                 # enter the year: index pensions, revalue credits, retire
                 if st == RETIRED:
-                    pension[i] = max(pension[i] * (1.0 + indexation), minimum_pension)
+                    if not indexed:
+                        pension[i] = max(pension[i] * (1.0 + indexation), minimum_pension)
                 elif is_active(st):
-                    credits[i] *= 1.0 + revaluation
+                    if not revalued:
+                        credits[i] *= 1.0 + revaluation
                     if a >= retirement_age[s]:
                         years = min(np.int64(service[i]), MAX_SERVICE)
                         if service[i] >= minimum_service:
@@ -264,9 +303,12 @@ def year_step(
                     if service[i] < 255:
                         service[i] += 1
                     credits[i] += earned
-                elif st == RETIRED:
+                elif st in (RETIRED, INVALID):
                     counts[c, a, s, PENSIONERS] += 1
                     money[c, s, BENEFITS] += _fixed(pension[i], scale)
+                    if st == INVALID:
+                        counts[c, a, s, N_INVALID] += 1
+                        money[c, s, INVALID_BENEFITS] += _fixed(pension[i], scale)
                     cohort_money[c, cohort, s, COHORT_BENEFITS] += _fixed(pension[i], scale)
                     lifetime_benefits[i] += np.float32(pension[i] / price_index)
             elif is_contributing(st):
@@ -302,7 +344,7 @@ def year_step(
             state = L_OTHER
             if is_contributing(st):
                 state = L_CONTRIBUTING
-            elif st == RETIRED:
+            elif st in (RETIRED, INVALID):
                 state = L_PENSION_HIGH
                 if top_up_index >= 0 and pension[i] < nc_amount[top_up_index, a, s]:
                     state = L_PENSION_LOW
@@ -312,6 +354,15 @@ def year_step(
                 c, i, p, a, s, state, birth_flag[i] == 1, seed, pension[i], scale,
                 nc_codes, nc_probability, nc_amount, disability_prevalence, counts,
                 nc_money, coverage)
+
+
+@nb.njit(inline="always", cache=True)
+def disability_award(accrual_rate, credits, service, future_service, minimum_pension):
+    """A person's disability pension at onset (schemes.db_pension.disability_pension)."""
+    if service <= 0:
+        return minimum_pension
+    return max(accrual_rate * credits * (service + future_service) / service,
+               minimum_pension)
 
 
 @nb.njit(inline="always", cache=True)

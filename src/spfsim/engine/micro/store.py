@@ -23,6 +23,7 @@ INFORMAL = 5  # employed without contributing
 UNEMPLOYED = 6  # in the labour force without a job
 SELF_EMPLOYED = 7  # self-employed or voluntary contributor, contributing this year
 DISABLED = 8  # out of work through disability
+INVALID = 9  # receiving a contributory disability pension (below the pensionable age)
 
 MALE, FEMALE = 0, 1
 
