@@ -10,6 +10,7 @@ import textwrap
 
 import numpy as np
 import pytest
+from replication import replication_t
 
 import spfsim
 from spfsim.demography import project_population
@@ -180,16 +181,25 @@ def test_population_and_fund_identities_hold_in_the_micro_engine(small_model_dir
 
 @pytest.mark.slow
 def test_converges_to_the_cohort_engine():
-    """Default model, 1,000,000 persons, 2025-2074 (50 years).
+    """Default model, 2025-2074 (50 years): the micro engine is unbiased for the cohort
+    engine's expected values.
 
-    Statistic: for each scheme, year and quantity (contributors, beneficiaries,
-    contribution income, benefit expenditure), z = (micro - cohort) / se, where se is the
-    sampling standard deviation of the micro estimate, measured from 8 independent
-    replications of 50,000 persons and scaled by sqrt(50,000 / 1,000,000). Under
-    convergence z is approximately standard normal; with about 300 values, |z| <= 4.5 for
-    all and a mean |z| below 1.2 (0.80 expected) allow for the error in se (8
-    replications) without admitting a bias of more than a fraction of a standard error.
+    R = 10 independent replications of 200,000 persons. For every scheme and quantity
+    (contributors, beneficiaries, contribution income, benefit expenditure):
+
+    - per year, t = (mean of the replications - cohort) / (sd / sqrt(R)), Student t with
+      9 degrees of freedom without bias: |t| <= 5.5 everywhere (probability about 4e-4
+      per value);
+    - over the horizon, the same statistic of each replication's mean relative
+      difference: |T| <= 4.5 for every scheme and quantity (1.5e-3 each).
+
+    Standard errors are measured at the size tested: the micro engine's variance does
+    not fall exactly as 1/persons in this model (population: about persons^-0.6 between
+    50,000 and 400,000), so scaling a small run's spread to a large run understates it.
+    Years are strongly correlated (pension stocks persist), which is why the horizon-wide
+    statistic is one value per series rather than a mean over years.
     """
+    replications = 10
     model = spfsim.load_model(end_year=2074)
     cohort = model.project()
     quantities = {
@@ -198,21 +208,20 @@ def test_converges_to_the_cohort_engine():
         "contribution_income": lambda ds: ds["contribution_income"],
         "benefit_expenditure": lambda ds: ds["benefit_expenditure"],
     }
-    small = [model.project("micro", persons=50_000, seed=100 + r) for r in range(8)]
-    big = model.project("micro", persons=1_000_000, seed=1)
-    z_all = []
+    runs = [model.project("micro", persons=200_000, seed=100 + r)
+            for r in range(replications)]
+    tested = 0
     for name, get in quantities.items():
-        reps = np.stack([get(ds).values for ds in small])
-        se = reps.std(axis=0, ddof=1) * np.sqrt(50_000 / 1_000_000)
-        expected, simulated = get(cohort).values, get(big).values
-        active = expected > 0
-        z = (simulated[active] - expected[active]) / se[active]
-        assert np.isfinite(z).all(), name
-        z_all.append(z)
-    z = np.concatenate(z_all)
-    assert len(z) > 250
-    assert np.abs(z).max() <= 4.5, np.abs(z).max()
-    assert np.abs(z).mean() <= 1.2, np.abs(z).mean()
+        expected = get(cohort).transpose("year", "scheme").values
+        sims = np.stack([get(ds).transpose("year", "scheme").values for ds in runs])
+        for j in range(expected.shape[1]):
+            if not (expected[:, j] > 0).all():
+                continue  # e.g. contributions of a tax-financed scheme
+            t, big_t = replication_t(sims[:, :, j], expected[:, j])
+            assert np.abs(t).max() <= 5.5, (name, j, np.abs(t).max())
+            assert abs(big_t) <= 4.5, (name, j, big_t)
+            tested += 1
+    assert tested >= 12
 
 
 def test_exact_alignment_matches_each_cell_to_one_person(small_model_dir):
