@@ -129,10 +129,11 @@ def test_cli_run_reports_bad_model_without_traceback(small_model_dir, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.notebook
-def test_quickstart_notebook_runs():
+@pytest.mark.parametrize("name", ["01_quickstart.ipynb", "02_reform.ipynb"])
+def test_quickstart_notebook_runs(name):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
-    path = REPO / "notebooks" / "01_quickstart.ipynb"
+    path = REPO / "notebooks" / name
     notebook = nbformat.read(path, as_version=4)
     client = nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
                                      resources={"metadata": {"path": str(path.parent)}})

@@ -1,13 +1,21 @@
-"""Command line: ``spfsim run``, ``spfsim validate`` and ``spfsim import-wpp``."""
+"""Command line: ``spfsim run``, ``spfsim compare``, ``spfsim validate``, ``spfsim import-wpp``
+and ``spfsim spf-cost``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .errors import AssumptionError, SpfsimError
+from .errors import AssumptionError, OutputExistsError, SpfsimError
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from .model import Model
 
 DEFAULT_OUT = "spfsim-output"
 
@@ -26,22 +34,27 @@ def _parser() -> argparse.ArgumentParser:
                      help=f"output folder (default: ./{DEFAULT_OUT})")
     run.add_argument("--overwrite", action="store_true",
                      help="replace existing output files")
-    run.add_argument("--quiet", action="store_true", help="print only the summary")
-    run.add_argument("--engine", choices=("cohort", "micro"), default="cohort",
-                     help="cohort (expected values, default) or micro (simulated persons)")
-    run.add_argument("--persons", type=int, default=100_000,
-                     help="micro engine: number of simulated persons (default 100000)")
-    run.add_argument("--seed", type=int, default=0,
-                     help="micro engine: random seed (default 0)")
-    run.add_argument("--alignment", choices=("expected", "exact", "off"),
-                     default="expected",
-                     help="micro engine: match each age x sex cell's deaths and contributors "
-                     "in expectation (default), exactly, or not at all")
-    run.add_argument("--person-file", default=None,
-                     help="micro engine: base-year person records (CSV or Parquet) to start "
-                     "from; see docs/micro.md")
+    run.add_argument("--reform", default=None, metavar="FILE",
+                     help="project the model with this reform file applied (a path, or the "
+                     "name of a file in the model's reforms/ folder)")
+    _add_engine_options(run)
+    compare = sub.add_parser(
+        "compare", help="project the baseline and a reform with the same engine and "
+        "settings; write comparison.nc and comparison.xlsx")
+    compare.add_argument("model_dir", nargs="?", default=None,
+                         help="model folder (default: the default model shipped with spfsim)")
+    compare.add_argument("--reform", required=True, metavar="FILE",
+                         help="reform file (a path, or the name of a file in the model's "
+                         "reforms/ folder, e.g. higher-minimum-pension)")
+    compare.add_argument("--out", default=DEFAULT_OUT,
+                         help=f"output folder (default: ./{DEFAULT_OUT})")
+    compare.add_argument("--overwrite", action="store_true",
+                         help="replace existing output files")
+    _add_engine_options(compare)
     validate = sub.add_parser("validate", help="check a model folder and list every problem")
     validate.add_argument("model_dir", help="model folder")
+    validate.add_argument("--reform", default=None, metavar="FILE",
+                          help="also check this reform file against the model")
     wpp = sub.add_parser("import-wpp",
                          help="write a demographic assumption set from UN WPP 2024 data")
     wpp.add_argument("--data", required=True,
@@ -56,6 +69,24 @@ def _parser() -> argparse.ArgumentParser:
 
     add_spf_cost_parser(sub)
     return parser
+
+
+def _add_engine_options(parser: argparse.ArgumentParser) -> None:
+    """Options of ``run`` and ``compare``: the engine and its settings."""
+    parser.add_argument("--quiet", action="store_true", help="print only the summary")
+    parser.add_argument("--engine", choices=("cohort", "micro"), default="cohort",
+                        help="cohort (expected values, default) or micro (simulated persons)")
+    parser.add_argument("--persons", type=int, default=100_000,
+                        help="micro engine: number of simulated persons (default 100000)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="micro engine: random seed (default 0)")
+    parser.add_argument("--alignment", choices=("expected", "exact", "off"),
+                        default="expected",
+                        help="micro engine: match each age x sex cell's deaths and "
+                        "contributors in expectation (default), exactly, or not at all")
+    parser.add_argument("--person-file", default=None,
+                        help="micro engine: base-year person records (CSV or Parquet) to "
+                        "start from; see docs/micro.md")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
             return _validate(args)
         if args.command == "import-wpp":
             return _import_wpp(args)
+        if args.command == "compare":
+            return _compare(args)
         if args.command == "spf-cost":
             from .spf.cli import spf_cost_main
 
@@ -90,10 +123,13 @@ def main(argv: list[str] | None = None) -> int:
 def _validate(args: argparse.Namespace) -> int:
     from .model import load_model
 
-    model = load_model(args.model_dir)
+    model = load_model(args.model_dir, reform=args.reform)
     schemes = ", ".join(f"{s.id} ({s.type})" for s in model.input.schemes)
     print(f"{model.path}: valid ({model.input.base_year}-{model.input.end_year}; "
           f"schemes: {schemes})")
+    if model.reform is not None:
+        print(f"{model.reform.path}: valid reform {model.reform.name!r}, changes "
+              + ", ".join(model.reform.changes()))
     return 0
 
 
@@ -109,29 +145,69 @@ def _import_wpp(args: argparse.Namespace) -> int:
     return 0
 
 
+def _progress(args: argparse.Namespace, started: float) -> Callable[[str], None]:
+    def progress(message: str) -> None:
+        if not args.quiet:
+            print(f"[{time.perf_counter() - started:6.1f}s] {message}", file=sys.stderr,
+                  flush=True)
+
+    return progress
+
+
+def _project(model: Model, args: argparse.Namespace,
+             progress: Callable[[str], None]) -> xr.Dataset:
+    """Project ``model`` with the engine and settings of the command line."""
+    return model.project(args.engine, persons=args.persons, seed=args.seed,
+                         person_file=args.person_file, alignment=args.alignment,
+                         progress=progress)
+
+
 def _run(args: argparse.Namespace) -> int:
     from .model import load_model
     from .report.outputs import refuse_existing, write_outputs
     from .report.summary import summary_lines
 
     started = time.perf_counter()
-
-    def progress(message: str) -> None:
-        if not args.quiet:
-            print(f"[{time.perf_counter() - started:6.1f}s] {message}", file=sys.stderr,
-                  flush=True)
-
-    progress("loading model " + (args.model_dir or "(default)"))
-    model = load_model(args.model_dir)
+    progress = _progress(args, started)
+    progress("loading model " + (args.model_dir or "(default)")
+             + ("" if args.reform is None else f" with the reform {args.reform}"))
+    model = load_model(args.model_dir, reform=args.reform)
     out = Path(args.out)
     if not args.overwrite:  # fail before the projection, not after it
         refuse_existing(out, model.input.base_year, model.input.end_year)
-    ds = model.project(args.engine, persons=args.persons, seed=args.seed,
-                       person_file=args.person_file, alignment=args.alignment,
-                       progress=progress)
+    ds = _project(model, args, progress)
     progress(f"writing outputs to {out}")
     written = write_outputs(model, ds, out, overwrite=args.overwrite)
     for line in summary_lines(ds):
+        print(line)
+    print(f"  wrote {len(written)} files to {out} in {time.perf_counter() - started:.1f}s")
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from .model import load_model
+    from .report.comparison import comparison_paths, comparison_summary_lines, write_comparison
+    from .scenarios import compare
+
+    started = time.perf_counter()
+    progress = _progress(args, started)
+    progress("loading model " + (args.model_dir or "(default)") + f" and reform {args.reform}")
+    baseline = load_model(args.model_dir)
+    reformed = baseline.with_reform(args.reform)  # every problem of the reform file, now
+    out = Path(args.out)
+    existing = [str(p) for p in comparison_paths(out) if p.exists() or p.is_symlink()]
+    if existing and not args.overwrite:  # fail before the projections, not after them
+        raise OutputExistsError(f"output exists: {', '.join(existing)}; use --overwrite to "
+                                "replace")
+    progress("baseline")
+    base_ds = _project(baseline, args, progress)
+    assert reformed.reform is not None
+    progress(f"reform {reformed.reform.name}")
+    reform_ds = _project(reformed, args, progress)
+    comparison = compare(base_ds, reform_ds)
+    progress(f"writing outputs to {out}")
+    written = write_comparison(comparison, out, overwrite=args.overwrite)
+    for line in comparison_summary_lines(comparison):
         print(line)
     print(f"  wrote {len(written)} files to {out} in {time.perf_counter() - started:.1f}s")
     return 0

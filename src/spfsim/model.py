@@ -14,6 +14,8 @@ from .params import Assumptions, ModelInput, compile_assumptions, read_model
 if TYPE_CHECKING:
     import xarray as xr
 
+    from .scenarios import Reform
+
 DEFAULT_MODEL = "default"
 ENGINES = ("cohort", "micro")
 
@@ -32,11 +34,17 @@ def default_model_path() -> Path:
 
 
 class Model:
-    """A loaded, validated model. ``project()`` returns the results Dataset."""
+    """A loaded, validated model. ``project()`` returns the results Dataset.
 
-    def __init__(self, model_input: ModelInput, assumptions: Assumptions):
+    ``reform`` is the :class:`~spfsim.scenarios.Reform` applied to the model's own file,
+    or None for the baseline (see :meth:`with_reform`).
+    """
+
+    def __init__(self, model_input: ModelInput, assumptions: Assumptions,
+                 reform: Reform | None = None):
         self.input = model_input
         self.assumptions = assumptions
+        self.reform = reform
 
     @property
     def name(self) -> str:
@@ -52,8 +60,28 @@ class Model:
 
     def __repr__(self) -> str:
         schemes = ", ".join(f"{s.id} ({s.type})" for s in self.input.schemes)
-        return (f"<spfsim.Model {self.name!r} {self.input.base_year}-{self.input.end_year}, "
+        reform = "" if self.reform is None else f", reform {self.reform.name!r}"
+        return (f"<spfsim.Model {self.name!r} {self.years[0]}-{self.years[-1]}{reform}, "
                 f"schemes: {schemes}>")
+
+    def with_reform(self, reform: str | Path) -> Model:
+        """A new, independent Model: this one with a reform file's parameter overrides.
+
+        ``reform``: a reform file (docs/model-format.md, "Reforms"), or the name of one in
+        the model's ``reforms/`` folder (e.g. ``"higher-minimum-pension"``). Same horizon as
+        this model; this model is left unchanged. Raises
+        :class:`~spfsim.errors.AssumptionError` listing every problem of the reform file,
+        ``ValueError`` if this model already has a reform (write one file holding both).
+        """
+        from .scenarios import apply_reform
+
+        if self.reform is not None:
+            raise ValueError(f"the model already has the reform {self.reform.name!r}; apply "
+                             "reforms to the baseline (one reform file may change several "
+                             "parameters)")
+        model_input, parsed = apply_reform(self.input, reform)
+        return Model(model_input, compile_assumptions(model_input, int(self.years[-1])),
+                     parsed)
 
     def project(self, engine: str = "cohort", *, persons: int = 100_000, seed: int = 0,
                 chunk_size: int | None = None, permanent_sd: float = 0.0,
@@ -81,14 +109,26 @@ class Model:
             micro = MicroSettings(persons, seed, chunk_size or DEFAULT_CHUNK, permanent_sd,
                                   transitory_sd, None if person_file is None
                                   else str(person_file), labour_persistence, alignment)
-        return run_projection(self, engine, progress or (lambda _msg: None), micro)
+        ds = run_projection(self, engine, progress or (lambda _msg: None), micro)
+        if self.reform is not None:
+            ds.attrs["title"] = f"{ds.attrs.get('title', '')}, reform: {self.reform.title}"
+            ds.attrs.update(self.reform.attrs())
+        return ds
 
 
-def load_model(path: str | Path | None = None, end_year: int | None = None) -> Model:
+def load_model(path: str | Path | None = None, end_year: int | None = None,
+               reform: str | Path | None = None) -> Model:
     """Load and validate a model folder (None: the default model shipped with spfsim).
 
-    ``end_year`` shortens the projection horizon. Raises
-    :class:`spfsim.errors.AssumptionError` listing every problem found.
+    ``end_year`` shortens the projection horizon. ``reform`` applies a reform file (a path,
+    or the name of a file in the model's ``reforms/`` folder; see
+    :meth:`Model.with_reform`). Raises :class:`spfsim.errors.AssumptionError` listing every
+    problem found.
     """
     model_input = read_model(default_model_path() if path is None else Path(path))
-    return Model(model_input, compile_assumptions(model_input, end_year))
+    parsed = None
+    if reform is not None:
+        from .scenarios import apply_reform
+
+        model_input, parsed = apply_reform(model_input, reform)
+    return Model(model_input, compile_assumptions(model_input, end_year), parsed)

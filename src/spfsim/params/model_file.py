@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ProblemLog
-from .dated import DatedValue, Indexation, parse_choice, parse_indexation, parse_parameter
+from .dated import (
+    DatedValue,
+    Indexation,
+    ParamSpec,
+    parse_choice,
+    parse_indexation,
+    parse_parameter,
+)
 from .schema import ASSUMPTION_TABLES
 from .tables import Table, read_table
 
@@ -202,6 +209,9 @@ def toml_line_finder(path: Path) -> Callable[[str], int | None]:
         start = 0
         if len(parts) > 1 and parts[0] == "schemes":
             found = first_match(re.compile(rf"^\s*id\s*=\s*[\"']{re.escape(parts[1])}[\"']"))
+            if found is None:  # a reform file: schemes as [schemes.<id>.parameters] tables
+                found = first_match(re.compile(
+                    rf"^\s*\[\s*schemes\s*\.\s*{re.escape(parts[1])}\s*[.\]]"))
             start = found or 0
         elif len(parts) > 1:
             section = re.escape(f"{parts[0]}.{parts[1]}")
@@ -346,17 +356,26 @@ def _parse_scheme_params(scheme, params, scheme_type, model_path, where, base_ye
             log.add(model_path, field_name, f"required parameter is missing ({spec.unit})",
                     None, None)
             continue
-        if spec.kind == "indexation":
-            parsed = parse_indexation(raw, field_name, str(model_path), log)
-            if parsed is not None:
-                scheme.indexations[spec.name] = parsed
-        elif spec.kind == "choice":
-            choice = parse_choice(spec, raw, field_name, str(model_path), log)
-            if choice is not None:
-                scheme.choices[spec.name] = choice
-        else:
-            value = parse_parameter(spec, raw, field_name, str(model_path), log, first_year)
-            if value is not None:
-                scheme.numbers[spec.name] = value
+        parse_scheme_parameter(scheme, spec, raw, field_name, model_path, first_year, log)
     for name, message, value in scheme_type.cross_check(scheme.numbers, scheme.choices):
         log.add(model_path, f"{where}.parameters.{name}", message, None, value)
+
+
+def parse_scheme_parameter(scheme: SchemeInput, spec: ParamSpec, raw: object, field_name: str,
+                           file: Path, first_year: int, log: ProblemLog) -> bool:
+    """Parse one scheme parameter's TOML value into ``scheme`` (its numbers, indexations or
+    choices, by the spec's kind), replacing any earlier value; problems are logged against
+    ``file`` and ``field_name``. Returns whether the value was valid."""
+    if spec.kind == "indexation":
+        parsed = parse_indexation(raw, field_name, str(file), log)
+        if parsed is not None:
+            scheme.indexations[spec.name] = parsed
+    elif spec.kind == "choice":
+        parsed = parse_choice(spec, raw, field_name, str(file), log)
+        if parsed is not None:
+            scheme.choices[spec.name] = parsed
+    else:
+        parsed = parse_parameter(spec, raw, field_name, str(file), log, first_year)
+        if parsed is not None:
+            scheme.numbers[spec.name] = parsed
+    return parsed is not None
