@@ -22,6 +22,7 @@ membership data by service are supplied).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -59,6 +60,30 @@ class PensionYear:
     incidence: np.ndarray  # (age, sex) onset of invalidity among last year's contributors
     disability_minimum_service: float
     recovery_rate: float
+    survivors: SurvivorRules | None = None  # the survivors' branch (None: none)
+
+
+@dataclass
+class SurvivorRules:
+    """What the survivors' branch needs in a year: its parameters and the demography of
+    the step (deaths by start age, fertility, sex ratio, populations now and next year)."""
+
+    spouse_share: float
+    orphan_share: float
+    orphan_age_limit: int
+    married: np.ndarray  # (sex,) of the deceased
+    age_difference: np.ndarray  # (sex,) deceased's age - spouse's age
+    end_rate: float
+    minimum_service: float
+    death_rate: np.ndarray  # (age, sex) probability of dying during the step, by start age
+    asfr: np.ndarray  # (age,)
+    p_male: float
+    population: np.ndarray  # (age, sex) this year
+    next_population: np.ndarray  # (age, sex) next year
+
+    @property
+    def active(self) -> bool:
+        return self.spouse_share > 0 or self.orphan_share > 0
 
 
 class PensionState:
@@ -80,11 +105,17 @@ class PensionState:
         self.invalid = np.zeros((n_age, 2, MAX_SERVICE + 1))
         self.invalid_pension = np.zeros((n_age, 2, MAX_SERVICE + 1))
         self.invalid_credits = np.zeros((n_age, 2, MAX_SERVICE + 1))
+        # survivors' pensions in payment: spouses and orphans, and their total pensions
+        self.spouses = np.zeros((n_age, 2))
+        self.spouse_pension = np.zeros((n_age, 2))
+        self.orphans = np.zeros((n_age, 2))
+        self.orphan_pension = np.zeros((n_age, 2))
 
     def arrays(self) -> tuple[np.ndarray, ...]:
         """Every share and per-capita amount the state carries (aged together)."""
         return (self.active, self.credits, self.pensioners, self.pension, self.invalid,
-                self.invalid_pension, self.invalid_credits)
+                self.invalid_pension, self.invalid_credits, self.spouses, self.spouse_pension,
+                self.orphans, self.orphan_pension)
 
     def step(self, y: PensionYear) -> tuple[np.ndarray, np.ndarray]:
         """Enter year y: revalue credits, index pensions, disability onsets and recoveries,
@@ -96,9 +127,61 @@ class PensionState:
         self.invalid_credits *= 1.0 + y.revaluation
         self.pension = _indexed(self.pension, self.pensioners, y)
         self.invalid_pension = _indexed(self.invalid_pension, self.invalid, y)
+        self._survivors_year(y)
         self._disability(y)
         self._contribution_status(y.density, y.persistence)
         return self._retire(y)
+
+    def _survivors_year(self, y: PensionYear) -> None:
+        """Index survivors' pensions (no minimum), end orphans' pensions above the age
+        limit and a share of spouses' pensions."""
+        if y.survivors is None:
+            return
+        for array in (self.spouse_pension, self.orphan_pension):
+            array *= 1.0 + y.indexation
+        over = y.survivors.orphan_age_limit < AGES
+        self.orphans[over] = 0.0
+        self.orphan_pension[over] = 0.0
+        self.spouses *= 1.0 - y.survivors.end_rate
+        self.spouse_pension *= 1.0 - y.survivors.end_rate
+
+    def _new_survivors(self, y: PensionYear) -> tuple[np.ndarray, ...]:
+        """Survivors of this year's deaths among pensioners and qualified insured persons:
+        persons and total pensions by (age, sex) next year, for spouses and for orphans."""
+        rules = y.survivors
+        q = rules.death_rate[:, :, None] * rules.population[:, :, None]  # per share
+        below = AGES[:, None] < y.retirement_age[None, :]
+        future = np.maximum(y.retirement_age[None, :] - AGES[:, None], 0)[:, :, None]
+        active, credits = self.active.sum(axis=2), self.credits.sum(axis=2)
+        qualified = (rules.minimum_service <= SERVICE)[None, None, :] & below[:, :, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            insured_pension = dbp.disability_pension(
+                y.accrual_rate, np.where(active > 0, credits / active, 0.0),
+                SERVICE[None, None, :], future, y.minimum_pension)
+        deaths = q * (self.pensioners + self.invalid + active * qualified)
+        money = q * (self.pension + self.invalid_pension
+                     + active * qualified * insured_pension)
+        deaths, money = deaths.sum(axis=2), money.sum(axis=2)  # (age, sex)
+        spouses, spouse_money = np.zeros((len(AGES), 2)), np.zeros((len(AGES), 2))
+        orphans, orphan_money = np.zeros((len(AGES), 2)), np.zeros((len(AGES), 2))
+        limit = rules.orphan_age_limit
+        child_sex = np.array([rules.p_male, 1.0 - rules.p_male])
+        for sex in range(2):
+            for age in np.nonzero(deaths[:, sex])[0]:
+                spouse_age = int(np.clip(age - rules.age_difference[sex], 0, AGES[-1]))
+                if rules.spouse_share > 0:
+                    spouses[min(spouse_age + 1, AGES[-1]), 1 - sex] += \
+                        rules.married[sex] * deaths[age, sex]
+                    spouse_money[min(spouse_age + 1, AGES[-1]), 1 - sex] += \
+                        rules.married[sex] * rules.spouse_share * money[age, sex]
+                if rules.orphan_share <= 0:
+                    continue
+                mother = age if sex == 1 else spouse_age
+                children = dbp.expected_orphans(rules.asfr, mother, limit)[:limit]
+                orphans[1:limit + 1] += deaths[age, sex] * children[:, None] * child_sex
+                orphan_money[1:limit + 1] += (rules.orphan_share * money[age, sex]
+                                              * children[:, None] * child_sex)
+        return spouses, spouse_money, orphans, orphan_money
 
     def _disability(self, y: PensionYear) -> None:
         """Recoveries of last year's disability pensioners below the pensionable age, back
@@ -171,15 +254,19 @@ class PensionState:
         return self.active[:, :, CONTRIBUTING].sum(axis=2)
 
     def advance(self, y: PensionYear) -> None:
-        """Credit this year's contributions, then age one year and add immigrants."""
+        """Credit this year's contributions, award survivors' pensions for the year's
+        deaths, then age one year and add immigrants."""
         earned = self.active[:, :, CONTRIBUTING] * y.earnings[:, :, None]
         for array, extra in ((self.active, 0.0), (self.credits, earned)):
             moved = array[:, :, CONTRIBUTING] + extra
             array[:, :, CONTRIBUTING] = 0.0
             array[:, :, CONTRIBUTING, 1:] = moved[:, :, :-1]
             array[:, :, CONTRIBUTING, -1] += moved[:, :, -1]  # service is capped at the top
+        new = self._new_survivors(y) if y.survivors is not None and y.survivors.active \
+            else None
         (self.active, self.credits, self.pensioners, self.pension, self.invalid,
-         self.invalid_pension, self.invalid_credits) = (
+         self.invalid_pension, self.invalid_credits, self.spouses, self.spouse_pension,
+         self.orphans, self.orphan_pension) = (
             _age_one_year(array, y.open_weights) for array in self.arrays())
         self.active[0] = 0.0
         self.active[0, :, NOT_CONTRIBUTING, 0] = 1.0
@@ -187,6 +274,11 @@ class PensionState:
         for array in self.arrays():
             array *= stay.reshape(stay.shape + (1,) * (array.ndim - 2))
         self.active[:, :, NOT_CONTRIBUTING, 0] += y.newcomer_share
+        if new is not None:  # persons -> shares of next year's cells
+            nxt = np.maximum(y.survivors.next_population, 1e-300)
+            for array, added in zip((self.spouses, self.spouse_pension, self.orphans,
+                                     self.orphan_pension), new, strict=True):
+                array += added / nxt
 
 
 def _indexed(total: np.ndarray, persons: np.ndarray, y: PensionYear) -> np.ndarray:
@@ -240,6 +332,19 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
                                      np.maximum(demo.net_migration, 0.0)
                                      / demo.population[nxt], 0.0), 0.0, 1.0)
 
+    def survivors(k: int) -> SurvivorRules:
+        return SurvivorRules(
+            spouse_share=float(scheme["survivor_pension_share"][k]),
+            orphan_share=float(scheme["orphan_pension_share"][k]),
+            orphan_age_limit=int(scheme["orphan_age_limit"][k]),
+            married=np.asarray(scheme["married_share"][k], dtype=float),
+            age_difference=np.asarray(scheme["spouse_age_difference"][k]).astype(int),
+            end_rate=float(scheme["survivor_end_rate"][k]),
+            minimum_service=float(scheme["survivor_minimum_service"][k]),
+            death_rate=death_rates(demo.survival[k]), asfr=assumptions.asfr[k],
+            p_male=float(assumptions.srb[k] / (1.0 + assumptions.srb[k])),
+            population=demo.population[k], next_population=demo.population[nxt[k]])
+
     def inputs(k: int) -> PensionYear:
         return PensionYear(
             density=density[k], persistence=scheme["contribution_persistence"][k],
@@ -253,9 +358,19 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
             indexation=scheme.index_growth["pension_indexation"][k] if k else 0.0,
             incidence=assumptions.invalidity_incidence[k],
             disability_minimum_service=scheme["disability_minimum_service"][k],
-            recovery_rate=scheme["disability_recovery_rate"][k])
+            recovery_rate=scheme["disability_recovery_rate"][k], survivors=survivors(k))
 
     return inputs
+
+
+def death_rates(survival: np.ndarray) -> np.ndarray:
+    """(age, sex) probability of dying during the step by age at its start, from the
+    projection's survival ratios by age at its end (the open group survives within
+    itself)."""
+    q = np.empty_like(survival)
+    q[:-1] = 1.0 - survival[1:]
+    q[-1] = 1.0 - survival[-1]
+    return q
 
 
 def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
@@ -286,12 +401,16 @@ def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
                                      0.0)
         contributors[k] = pop * state.contributing_share()
         insured[k] = float((contributors[k] * y.earnings).sum())
-        for b, (persons, money) in enumerate(((state.pensioners, state.pension),
-                                              (state.invalid, state.invalid_pension))):
-            branch_persons[k, ..., b] = pop * persons.sum(axis=2)
-            branch_money[k, b] = float((pop[:, :, None] * money).sum())
+        for b, (persons, money) in enumerate((
+                (state.pensioners, state.pension), (state.invalid, state.invalid_pension),
+                (state.spouses + state.orphans, state.spouse_pension + state.orphan_pension))):
+            share = persons.sum(axis=2) if persons.ndim == 3 else persons
+            spent = money.sum(axis=2) if money.ndim == 3 else money
+            branch_persons[k, ..., b] = pop * share
+            branch_money[k, b] = float((pop * spent).sum())
         beneficiaries[k] = branch_persons[k].sum(axis=-1)
-        by_sex[k] = (pop[:, :, None] * total).sum(axis=(0, 2))
+        by_sex[k] = (pop[:, :, None] * total).sum(axis=(0, 2)) + (
+            pop * (state.spouse_pension + state.orphan_pension)).sum(axis=0)
         expenditure[k] = float(by_sex[k].sum())
         service_awarded[k] = (pop[:, :, None] * new_share).sum(axis=0)
         new_count[k] = service_awarded[k].sum(axis=-1)
@@ -326,13 +445,17 @@ def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
             indexation=scheme.index_growth["pension_indexation"][0],
             incidence=base.incidence,
             disability_minimum_service=base.disability_minimum_service,
-            recovery_rate=base.recovery_rate)
+            recovery_rate=base.recovery_rate,
+            # a stationary reconstruction: this year's population is next year's
+            survivors=None if base.survivors is None else dataclasses.replace(
+                base.survivors, next_population=base.survivors.population))
         state.step(past)
         state.advance(past)
     # bring the last reconstructed year's credits and pensions into the base year
     for array in (state.credits, state.invalid_credits):
         array *= 1.0 + scheme.index_growth["earnings_revaluation"][0]
-    for array in (state.pension, state.invalid_pension):
+    for array in (state.pension, state.invalid_pension, state.spouse_pension,
+                  state.orphan_pension):
         array *= 1.0 + scheme.index_growth["pension_indexation"][0]
     return state
 

@@ -188,9 +188,10 @@ def _branch_variables(flows: list[SchemeFlows], n_years: int,
             spent[..., j] = f.branch_expenditure
     return {
         "beneficiaries_by_branch": _var(("year", "sex", "branch", "scheme"), persons,
-                                        "persons", "pensioners by branch (old age includes "
-                                        "disability pensions continued from the "
-                                        "pensionable age)"),
+                                        "persons", "pensions in payment by branch: old age "
+                                        "(including disability pensions continued from "
+                                        "the pensionable age), disability, survivors "
+                                        "(spouses and orphans)"),
         "benefit_expenditure_by_branch": _var(("year", "branch", "scheme"), spent,
                                               f"{money} per year",
                                               "benefit expenditure by branch"),

@@ -3,16 +3,23 @@
 Benefit at award: pension = max(accrual_rate x sum of revalued insured earnings, minimum),
 i.e. accrual rate x credited years x career-average revalued earnings, the formula of ILO
 Convention No. 128 style schemes and of ILO/PENSIONS; paid from the retirement age by sex to
-those with at least the minimum credited service, indexed in payment.
+those with at least the minimum credited service, indexed in payment. Serves R202 para. 9(1)
+(social insurance as one of the scheme types delivering the guarantees) and ILC 2021
+para. 15(b), (e), (f) (contributory financing, actuarial soundness, contribution shares).
 
 Disability branch: an insured person who contributed last year, has at least
 ``disability_minimum_service`` credited years and is below the pensionable age becomes
 disabled with the onset rate of the assumption set (``invalidity_incidence``) and receives a
 disability pension with credited future service (:func:`disability_pension`), indexed like
 old-age pensions, until recovery (back to the active insured with the same service) or the
-pensionable age, where it continues as the old-age pension. Serves R202 para. 9(1)
-(social insurance as one of the scheme types delivering the guarantees) and ILC 2021
-para. 15(b), (e), (f) (contributory financing, actuarial soundness, contribution shares).
+pensionable age, where it continues as the old-age pension.
+
+Survivors' branch: at the death of a pensioner (old age or disability) or of an insured
+person with ``survivor_minimum_service`` credited years, a spouse (with probability
+``married_share``, ``spouse_age_difference`` years younger) receives
+``survivor_pension_share`` and each child below ``orphan_age_limit``
+(:func:`expected_orphans`) ``orphan_pension_share`` of the deceased's pension (for an
+insured person, the disability pension they would have received), indexed like pensions.
 """
 
 from __future__ import annotations
@@ -54,6 +61,16 @@ def disability_pension(accrual_rate, credited_earnings, service, future_service,
                         * (service + future_service) / np.where(service > 0, service, 1.0),
                         0.0)
     return np.maximum(full, minimum)
+
+
+def expected_orphans(asfr, mother_age: int, age_limit: int) -> np.ndarray:
+    """Expected children by age (0..age_limit) at the death of a parent whose child's
+    mother is ``mother_age`` now: a child aged k was born when she was about
+    mother_age - 1 - k, at that age's fertility rate (``asfr`` by age; the current year's
+    rates stand in for the past's). Child mortality is ignored."""
+    ages = mother_age - 1 - np.arange(age_limit + 1)
+    inside = (ages >= 0) & (ages < len(asfr))
+    return np.where(inside, np.asarray(asfr)[np.clip(ages, 0, len(asfr) - 1)], 0.0)
 
 
 def pension_in_payment(previous, index_growth, minimum) -> np.ndarray:
@@ -108,6 +125,29 @@ class DBOldAgePension(SchemeType):
                   "Share of disability pensioners below the pensionable age who recover each "
                   "year and return to the active insured with their credited service.",
                   low=0.0, high=1.0, default=0.0),
+        ParamSpec("survivor_pension_share", "fraction of the deceased's pension",
+                  "Pension of the surviving spouse of a deceased pensioner or qualified "
+                  "insured person (0: no survivors' branch).", low=0.0, high=1.0, default=0.0,
+                  reference="R202 para. 9(1); ILO C128 Part IV"),
+        ParamSpec("orphan_pension_share", "fraction of the deceased's pension per orphan",
+                  "Pension of each child of the deceased below orphan_age_limit.", low=0.0,
+                  high=1.0, default=0.0, reference="R202 para. 5(b); ILO C128 Art. 21"),
+        ParamSpec("orphan_age_limit", "years of age",
+                  "Orphans' pensions are paid up to and including this age.", low=0, high=30,
+                  integer=True, default=17),
+        ParamSpec("married_share", "fraction",
+                  "Share of deceased insured persons who leave a spouse entitled to a "
+                  "survivor's pension, by sex of the deceased.", low=0.0, high=1.0,
+                  default=0.7, by_sex=True),
+        ParamSpec("spouse_age_difference", "years",
+                  "Age of the deceased minus age of the surviving spouse, by sex of the "
+                  "deceased.", low=-30, high=30, integer=True, default=0, by_sex=True),
+        ParamSpec("survivor_end_rate", "fraction per year",
+                  "Share of spouses' pensions ending each year (remarriage, end of a "
+                  "temporary pension).", low=0.0, high=1.0, default=0.0),
+        ParamSpec("survivor_minimum_service", "years",
+                  "Credited years a deceased insured person (not a pensioner) needs for "
+                  "survivors' pensions.", low=0, high=60, integer=True, default=5),
         ParamSpec("start_year", "calendar year",
                   "Year contributions began: the base year's credited service and pensions "
                   "are built from contributions since then (at base-year rates).",

@@ -259,6 +259,9 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
     first_birth_year = int(years[0]) - 100
     n_cohorts = int(years[-1]) + 1 - first_birth_year + 1
     buffers = _Buffers(store.capacity, settings.chunk_size, len(rules), n_cohorts)
+    survivors = (SurvivorRecords.from_state(state, assumptions.base_population, weight,
+                                            settings.seed)
+                 if state is not None else SurvivorRecords())
     out = _Outputs(n, len(rules), n_cohorts)
     codes = _rule_codes(rules)
     top_up_index = next((j for j, r in enumerate(rules) if r.top_up), -1)
@@ -302,6 +305,9 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
             p["accrual"], p["minimum_pension"], p["revaluation"], p["indexation"],
             p["earnings"], settings.transitory_sd, p["rate"], float(econ.price_index[k]),
             scale, p["incidence"], p["disability_minimum_service"], p["recovery_rate"],
+            p["survivors"] is not None,
+            int(p["survivors"].minimum_service) if p["survivors"] is not None else 0,
+            buffers.death_flag,
             codes, _rule_year(rules, "probability", k), _rule_year(rules, "amount", k),
             top_up_index, np.ascontiguousarray(assumptions.severe_disability[k]),
             first_birth_year, float(econ.average_earnings[0]),
@@ -309,6 +315,9 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
             buffers.cohort_money, buffers.lifetimes, buffers.nc_money, buffers.coverage)
         chunks = (store.size + settings.chunk_size - 1) // settings.chunk_size
         out.record(k, buffers, chunks, scale)
+        if p["survivors"] is not None or survivors.size:
+            survivors.year(k, int(year), p, store, buffers, settings.seed, q_death,
+                           p_emigrate, scale, out)
         person_years += int(counts0[:, :, 0].sum())
         _add_entrants(store, buffers, demo, assumptions, settings, k, int(year), immigrants,
                       weight, out)
@@ -338,7 +347,7 @@ _NO_PENSION = {"has": False, "retirement_age": np.zeros(2, dtype=np.int64),
                "minimum_service": 0, "accrual": 0.0, "minimum_pension": 0.0,
                "revaluation": 0.0, "indexation": 0.0, "earnings": np.zeros((101, 2)),
                "rate": 0.0, "incidence": np.zeros((101, 2)), "disability_minimum_service": 0,
-               "recovery_rate": 0.0}
+               "recovery_rate": 0.0, "survivors": None}
 
 
 def _after_disability(counts: np.ndarray, p: dict) -> np.ndarray:
@@ -368,7 +377,9 @@ def _pension_year(scheme: CompiledScheme, inputs, k: int) -> dict:
             "rate": float(scheme["contribution_rate"][k]),
             "incidence": np.ascontiguousarray(y.incidence, dtype=float),
             "disability_minimum_service": int(y.disability_minimum_service),
-            "recovery_rate": float(y.recovery_rate)}
+            "recovery_rate": float(y.recovery_rate),
+            "survivors": y.survivors if y.survivors is not None and y.survivors.active
+            else None}
 
 
 def _expected_composition(k: int, econ: EconomicProjection, demo: DemographicProjection,
@@ -492,6 +503,85 @@ def histogram_quantiles(counts: np.ndarray, edges: np.ndarray,
     return out
 
 
+class SurvivorRecords:
+    """Survivors' pensions in payment (spouses and orphans) as records of their own: the
+    micro engine does not link persons in families, so a survivor is an entitlement with
+    an age, a sex and an amount, created at the insured person's death and followed with
+    the population's mortality and emigration (kernels.add_survivors, survivor_year)."""
+
+    def __init__(self, capacity: int = 1024):
+        self.id = np.zeros(capacity, dtype=np.int64)
+        self.age = np.zeros(capacity, dtype=np.uint8)
+        self.sex = np.zeros(capacity, dtype=np.uint8)
+        self.kind = np.zeros(capacity, dtype=np.uint8)
+        self.amount = np.zeros(capacity)
+        self.size = 0
+        self.next_id = 0
+        self.counts = np.zeros((101, 2), dtype=np.int64)
+        self.money = np.zeros(2, dtype=np.int64)
+
+    @classmethod
+    def from_state(cls, state: PensionState, population: np.ndarray, weight: float,
+                   seed: int) -> SurvivorRecords:
+        """The base year's survivors, drawn from the cohort engine's reconstructed state:
+        per cell and kind, the expected number of records rounded stochastically, each
+        with the cell's average pension (as pensioners are drawn from it)."""
+        records = cls()
+        kinds = ((K.SPOUSE, state.spouses, state.spouse_pension),
+                 (K.ORPHAN, state.orphans, state.orphan_pension))
+        for kind, shares, totals in kinds:
+            expected = population * shares / weight
+            keys = np.arange(expected.size, dtype=np.int64) + kind * expected.size
+            u = rng.uniforms(seed, rng.INITIAL_SURVIVORS, keys, 0).reshape(expected.shape)
+            counts = np.floor(expected).astype(np.int64) + (u < expected - np.floor(expected))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                amounts = np.where(shares > 0, totals / shares, 0.0)
+            for (a, s), n in np.ndenumerate(counts):
+                if n == 0:
+                    continue
+                records.reserve(int(n))
+                block = slice(records.size, records.size + int(n))
+                records.id[block] = np.arange(records.next_id, records.next_id + n)
+                records.age[block], records.sex[block], records.kind[block] = a, s, kind
+                records.amount[block] = amounts[a, s]
+                records.size += int(n)
+                records.next_id += int(n)
+        return records
+
+    def reserve(self, extra: int) -> None:
+        needed = self.size + extra
+        if needed <= len(self.id):
+            return
+        grown = max(needed, 2 * len(self.id))
+        for name in ("id", "age", "sex", "kind", "amount"):
+            old = getattr(self, name)
+            new = np.zeros(grown, dtype=old.dtype)
+            new[: self.size] = old[: self.size]
+            setattr(self, name, new)
+
+    def year(self, k: int, year: int, p: dict, store: PersonStore, buffers: _Buffers,
+             seed: int, q_death: np.ndarray, p_emigrate: np.ndarray, scale: float,
+             out: _Outputs) -> None:
+        """Pay this year's survivors' pensions, then add those of this year's deaths."""
+        rules = p["survivors"]
+        self.size = K.survivor_year(
+            self.id, self.age, self.sex, self.kind, self.amount, self.size, seed, year,
+            p["indexation"], rules.orphan_age_limit if rules else 0,
+            rules.end_rate if rules else 0.0, q_death, p_emigrate, scale, self.counts,
+            self.money)
+        out.survivors[k] = self.counts
+        out.survivor_money[k] = self.money * scale
+        if rules is None:
+            return
+        flagged = int(np.count_nonzero(buffers.death_flag[: store.size]))
+        self.reserve(flagged * (1 + rules.orphan_age_limit))
+        self.size, self.next_id = K.add_survivors(
+            store.pid, store.age, store.sex, store.pension, buffers.death_flag, store.size,
+            seed, year, rules.spouse_share, rules.orphan_share, rules.orphan_age_limit,
+            rules.married, rules.age_difference.astype(np.int64), rules.asfr, rules.p_male,
+            self.id, self.age, self.sex, self.kind, self.amount, self.size, self.next_id)
+
+
 class _Buffers:
     """Per-chunk accumulators and the birth flags, grown with the store."""
 
@@ -505,10 +595,13 @@ class _Buffers:
             return
         chunks = (capacity + self.chunk - 1) // self.chunk
         flags = np.zeros(capacity, dtype=np.int8)
-        if self.capacity:  # births already flagged must survive the growth
+        deaths = np.zeros(capacity, dtype=np.int8)
+        if self.capacity:  # births and deaths already flagged must survive the growth
             flags[: self.capacity] = self.birth_flag
+            deaths[: self.capacity] = self.death_flag
         self.capacity = capacity
         self.birth_flag = flags
+        self.death_flag = deaths
         self.state_counts = np.zeros((chunks, 101, 2, K.N_STATE_COUNTS), dtype=np.int64)
         self.counts = np.zeros((chunks, 101, 2, K.N_COUNTS + self.n_rules), dtype=np.int64)
         self.nc_money = np.zeros((chunks, self.n_rules, 2), dtype=np.int64)
@@ -555,6 +648,8 @@ class _Outputs:
     def __init__(self, n: int, n_rules: int, n_cohorts: int):
         self.counts = np.zeros((n, 101, 2, K.N_COUNTS + n_rules), dtype=np.int64)
         self.nc_money = np.zeros((n, n_rules, 2))
+        self.survivors = np.zeros((n, 101, 2), dtype=np.int64)
+        self.survivor_money = np.zeros((n, 2))
         self.coverage = np.zeros((n, 101, 2, N_COVERAGE, 2), dtype=np.int64)
         self.money = np.zeros((n, 2, K.N_MONEY))
         self.service_awarded = np.zeros((n, 2, MAX_SERVICE + 1), dtype=np.int64)
@@ -618,16 +713,18 @@ class _Outputs:
 
         c, m = self.counts, self.money
         insured = m[:, :, K.INSURED].sum(axis=1) * w
-        benefits = m[:, :, K.BENEFITS].sum(axis=1) * w
+        benefits = (m[:, :, K.BENEFITS] + self.survivor_money).sum(axis=1) * w
         return SchemeFlows(
-            scheme.id, CONTRIBUTORY, c[..., K.CONTRIBUTORS] * w, c[..., K.PENSIONERS] * w,
+            scheme.id, CONTRIBUTORY, c[..., K.CONTRIBUTORS] * w,
+            (c[..., K.PENSIONERS] + self.survivors) * w,
             c[..., K.NEW_PENSIONERS].sum(axis=1) * w, m[:, :, K.NEW_AMOUNT] * w, insured,
             dbp.contributions(scheme["contribution_rate"], insured), benefits,
             admin_expenditure(scheme["admin_cost_rate"], benefits),
             scheme["state_subsidy_rate"].copy(), float(scheme["initial_reserve"][0]),
-            self.service_awarded * w, m[:, :, K.BENEFITS] * w,
+            self.service_awarded * w, (m[:, :, K.BENEFITS] + self.survivor_money) * w,
             branch_beneficiaries=np.stack([c[..., K.PENSIONERS] - c[..., K.N_INVALID],
-                                           c[..., K.N_INVALID]], axis=-1) * w,
+                                           c[..., K.N_INVALID], self.survivors], axis=-1) * w,
             branch_expenditure=np.stack([
                 (m[:, :, K.BENEFITS] - m[:, :, K.INVALID_BENEFITS]).sum(axis=1),
-                m[:, :, K.INVALID_BENEFITS].sum(axis=1)], axis=-1) * w)
+                m[:, :, K.INVALID_BENEFITS].sum(axis=1), self.survivor_money.sum(axis=1)],
+                axis=-1) * w)

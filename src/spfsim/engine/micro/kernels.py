@@ -50,6 +50,7 @@ from .store import (
 
 MAX_AGE = 100
 MAX_SERVICE = 60
+SPOUSE, ORPHAN = 0, 1  # kinds of survivor records
 
 # count indices: by (age, sex); flows (deaths, emigrants) by age at the end of the step
 POP, CONTRIBUTORS, PENSIONERS, DEATHS, EMIGRANTS, NEW_PENSIONERS, NEW_LEAVERS = range(7)
@@ -206,6 +207,9 @@ def year_step(
     price_index, scale,
     # disability branch: onset by (age, sex) among last year's contributors
     incidence, disability_minimum_service, recovery_rate,
+    # survivors' branch: flag deaths of pensioners and qualified insured persons (their
+    # pension, or the disability pension they would have had, is left in ``pension``)
+    survivors_on, survivor_minimum_service, death_flag,
     # non-contributory benefits: codes (J, 4), receipt probability and amount (J, age,
     # sex), top-up scheme index (-1: none); severe disability prevalence (age, sex)
     nc_codes, nc_probability, nc_amount, top_up_index, disability_prevalence,
@@ -324,6 +328,14 @@ def year_step(
                 status[i] = GONE
                 counts[c, end_age, s, DEATHS] += 1
                 stays = False
+                if survivors_on:
+                    if st in (RETIRED, INVALID):
+                        death_flag[i] = 1
+                    elif (is_active(st) and a < retirement_age[s]
+                            and service[i] >= survivor_minimum_service):
+                        death_flag[i] = 1
+                        pension[i] = disability_award(accrual_rate, credits[i], service[i],
+                                                      retirement_age[s] - a, minimum_pension)
                 group = min(cohort // COHORT_GROUP, n_groups - 1)
                 lifetimes[c, group, s, 0, lifetime_bin(
                     lifetime_contributions[i] / lifetime_unit)] += 1
@@ -399,6 +411,78 @@ def benefits_and_coverage(c, i, p, a, s, state, mother, seed, own_pension, scale
             coverage[c, a, s, g, 0] += 1
             if (covered >> g) & 1:
                 coverage[c, a, s, g, 1] += 1
+
+
+@nb.njit(cache=True)
+def add_survivors(pid, age, sex, pension, death_flag, size, seed, year, spouse_share,
+                  orphan_share, orphan_age_limit, married, age_difference, asfr, p_male,
+                  s_id, s_age, s_sex, s_kind, s_amount, s_size, s_next_id):
+    """Survivors' pensions for the flagged deaths, in index order: a spouse with
+    probability ``married`` of the deceased's sex, ``age_difference`` years younger; a child
+    of each age k < the orphan age limit with the mother's fertility rate when the child
+    was born (schemes.db_pension.expected_orphans). Records start at next year's age.
+
+    Returns (new size, next id) of the survivor records.
+    """
+    for i in range(size):
+        if death_flag[i] == 0:
+            continue
+        death_flag[i] = 0
+        a, s, p = np.int64(age[i]), np.int64(sex[i]), pid[i]
+        spouse_age = min(max(a - age_difference[s], 0), MAX_AGE)
+        if spouse_share > 0.0 and rng.uniform(seed, rng.SURVIVOR_SPOUSE, p, year) < married[s]:
+            s_id[s_size], s_age[s_size], s_sex[s_size] = s_next_id, min(spouse_age + 1,
+                                                                         MAX_AGE), 1 - s
+            s_kind[s_size], s_amount[s_size] = SPOUSE, spouse_share * pension[i]
+            s_size += 1
+            s_next_id += 1
+        if orphan_share <= 0.0:
+            continue
+        mother = a if s == FEMALE else spouse_age
+        for k in range(orphan_age_limit):
+            at_birth = mother - 1 - k
+            if at_birth < 0 or at_birth >= len(asfr) or asfr[at_birth] <= 0.0:
+                continue
+            key = p * 32 + k
+            if rng.uniform(seed, rng.SURVIVOR_ORPHAN, key, year) >= asfr[at_birth]:
+                continue
+            s_id[s_size], s_age[s_size] = s_next_id, k + 1
+            s_sex[s_size] = MALE if rng.uniform(seed, rng.ORPHAN_SEX, key, year) < p_male \
+                else FEMALE
+            s_kind[s_size], s_amount[s_size] = ORPHAN, orphan_share * pension[i]
+            s_size += 1
+            s_next_id += 1
+    return s_size, s_next_id
+
+
+@nb.njit(cache=True)
+def survivor_year(s_id, s_age, s_sex, s_kind, s_amount, s_size, seed, year, indexation,
+                  orphan_age_limit, end_rate, q_death, p_emigrate, scale, counts, money):
+    """One year of survivors' pensions, in the cohort engine's order: index, end orphans'
+    pensions above the age limit and a share of spouses' pensions, count and pay
+    (``counts`` (age, sex) persons, ``money`` (sex,) fixed point), then the demographic
+    step (death and emigration at the population's rates, ageing). Removes ended records,
+    keeping order; returns the new number of records."""
+    counts[:] = 0
+    money[:] = 0
+    kept = 0
+    for r in range(s_size):
+        a, s, key = np.int64(s_age[r]), np.int64(s_sex[r]), s_id[r]
+        s_amount[r] *= 1.0 + indexation
+        if s_kind[r] == ORPHAN and a > orphan_age_limit:
+            continue
+        if s_kind[r] == SPOUSE and rng.uniform(seed, rng.SURVIVOR_END, key, year) < end_rate:
+            continue
+        counts[a, s] += 1
+        money[s] += _fixed(s_amount[r], scale)
+        if rng.uniform(seed, rng.SURVIVOR_DEATH, key, year) < q_death[a, s]:
+            continue
+        if rng.uniform(seed, rng.SURVIVOR_EMIGRATION, key, year) < p_emigrate[a, s]:
+            continue
+        s_id[kept], s_sex[kept], s_kind[kept] = key, s, s_kind[r]
+        s_age[kept], s_amount[kept] = min(a + 1, MAX_AGE), s_amount[r]
+        kept += 1
+    return kept
 
 
 @nb.njit(cache=True)
