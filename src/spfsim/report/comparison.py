@@ -40,8 +40,8 @@ from .excel import (
     _put,
     _title,
     _year_table,
+    finish_workbook,
     key_years,
-    neutralise_text,
     sheet_name_for,
 )
 from .io import atomic_write, check_writable, write_netcdf
@@ -252,9 +252,7 @@ def build_comparison_workbook(cmp: xr.Dataset) -> Workbook:
         _scheme_sheet(wb.create_sheet(sheet_names[s.id]), cmp, s)
     _guarantee_sheet(wb.create_sheet("Guarantees"), cmp)
     _metadata_sheet(wb.create_sheet("Metadata"), cmp)
-    wb.properties.creator = "spfsim"
-    wb.properties.title = neutralise_text(str(cmp.attrs.get("title", "spfsim comparison")))[:250]
-    return wb
+    return finish_workbook(wb, cmp.attrs.get("title", "spfsim comparison"))
 
 
 def write_comparison_workbook(cmp: xr.Dataset, path: Path | str | os.PathLike[str],

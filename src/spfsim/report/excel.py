@@ -525,8 +525,13 @@ def build_workbook(ds: xr.Dataset,
     _population_sheet(wb.create_sheet("Population"), ds)
     _assumptions_sheet(wb.create_sheet("Assumptions"), rows)
     _metadata_sheet(wb.create_sheet("Metadata"), ds)
+    return finish_workbook(wb, ds.attrs.get("title", "spfsim projection"))
+
+
+def finish_workbook(wb: Workbook, title: object) -> Workbook:
+    """Set the workbook's creator and (neutralised, at most 250 characters) title."""
     wb.properties.creator = "spfsim"
-    wb.properties.title = neutralise_text(str(ds.attrs.get("title", "spfsim projection")))[:250]
+    wb.properties.title = neutralise_text(str(title))[:250]
     return wb
 
 

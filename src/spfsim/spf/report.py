@@ -30,7 +30,7 @@ from ..report.excel import (
     _put,
     _title,
     _units_row,
-    neutralise_text,
+    finish_workbook,
 )
 from ..report.io import atomic_write, check_writable
 from .levels import Levels
@@ -163,9 +163,7 @@ def build_spf_workbook(ds: xr.Dataset, levels: Levels) -> Workbook:
     _levels_sheet(wb.create_sheet("Levels"), levels)
     _macro_sheet(wb.create_sheet("Macro inputs"), ds)
     _metadata_sheet(wb.create_sheet("Metadata"), ds)
-    wb.properties.creator = "spfsim"
-    wb.properties.title = neutralise_text(str(ds.attrs.get("title", "spfsim")))[:250]
-    return wb
+    return finish_workbook(wb, ds.attrs.get("title", "spfsim"))
 
 
 def write_spf_workbook(ds: xr.Dataset, levels: Levels, path: Path | str | os.PathLike[str],
