@@ -156,7 +156,8 @@ def test_bundled_reforms_are_valid_for_the_default_model():
     from spfsim.scenarios import available_reforms
 
     names = {p.stem for p in available_reforms(spfsim.default_model_path())}
-    assert {"higher-minimum-pension", "top-up-social-pension"} <= names
+    assert {"higher-minimum-pension", "top-up-social-pension",
+            "retirement-age-by-cohort"} <= names
     model = spfsim.load_model(end_year=2026)
     for name in sorted(names):
         reformed = model.with_reform(name)

@@ -39,7 +39,7 @@ def year_inputs(density, earnings=1000.0, revaluation=0.0, minimum=0.0, min_serv
     d[20:60] = density
     return PensionYear(
         density=d, persistence=persistence, earnings=np.full((n_age, 2), earnings),
-        retirement_age=np.array([retirement, retirement]), minimum_service=min_service,
+        retirement_age=np.full((n_age, 2), retirement), minimum_service=min_service,
         accrual_rate=accrual, minimum_pension=minimum, open_weights=np.ones((2, 2)),
         newcomer_share=np.zeros((n_age, 2)), revaluation=revaluation, indexation=0.0,
         incidence=np.full((n_age, 2), incidence), disability_minimum_service=disability_service,
@@ -197,3 +197,35 @@ def test_disability_pension_never_falls_with_service_or_earnings(service, future
     more = dbp.disability_pension(0.02, credits * (service + extra) / service,
                                   service + extra, max(future - extra, 0), 100.0)
     assert more >= base - 1e-9
+
+
+COHORT_AGES = ('retirement_age = { male = { 1900 = 62, 1970 = 65 }, female = 60 }\n'
+               'retirement_age_basis = "birth_year"')
+
+
+def test_retirement_age_by_birth_cohort(small_model_dir):
+    """Men born before 1970 retire at 62, later cohorts at 65: no new male pensions at 62
+    from 2032 (the 1970 cohort turns 62) until 2035 (it turns 65)."""
+    import spfsim
+
+    toml = small_model_dir / "model.toml"
+    toml.write_text(toml.read_text().replace(
+        "retirement_age = { male = 62, female = 60 }", COHORT_AGES))
+    model = spfsim.load_model(small_model_dir)
+    scheme = model.assumptions.schemes[0]
+    grid = scheme.retirement_age_grid  # (year, age, sex)
+    k = list(model.years).index(2033)
+    assert grid[k, 64, 0] == 62  # born 1969
+    assert grid[k, 63, 0] == 65  # born 1970
+    assert grid[k, 30, 1] == 60
+    # the youngest pensionable age: 62 until 2031, then 63, 64 (nobody of the 1970 cohort
+    # qualifies at 62-64), 65 from 2035
+    youngest = dict(zip(model.years, scheme["retirement_age"][:, 0], strict=True))
+    assert (youngest[2031], youngest[2032], youngest[2034], youngest[2035]) == (62, 63, 65, 65)
+    for engine in ("cohort", "micro"):
+        ds = model.project(engine, persons=4000, seed=3)
+        new = ds["beneficiaries"].sel(scheme="pension", sex="male")
+        # pensioners aged 62-64 in 2036: cohorts 1972-74, none yet
+        assert float(new.sel(year=2036, age=slice(62, 64)).sum()) == 0.0, engine
+        assert float(new.sel(year=2036, age=65).sum()) > 0.0, engine
+        assert float(new.sel(year=2030, age=62).sum()) > 0.0, engine

@@ -49,7 +49,7 @@ class PensionYear:
     density: np.ndarray  # (age, sex) share of the population contributing this year
     persistence: float  # tendency to keep last year's contribution status (0..1)
     earnings: np.ndarray  # (age, sex) insured earnings per contributor this year
-    retirement_age: np.ndarray  # (sex,)
+    retirement_age: np.ndarray  # (age, sex): pensionable age of each cell's birth cohort
     minimum_service: float
     accrual_rate: float
     minimum_pension: float
@@ -150,8 +150,8 @@ class PensionState:
         persons and total pensions by (age, sex) next year, for spouses and for orphans."""
         rules = y.survivors
         q = rules.death_rate[:, :, None] * rules.population[:, :, None]  # per share
-        below = AGES[:, None] < y.retirement_age[None, :]
-        future = np.maximum(y.retirement_age[None, :] - AGES[:, None], 0)[:, :, None]
+        below = AGES[:, None] < y.retirement_age
+        future = np.maximum(y.retirement_age - AGES[:, None], 0)[:, :, None]
         active, credits = self.active.sum(axis=2), self.credits.sum(axis=2)
         qualified = (rules.minimum_service <= SERVICE)[None, None, :] & below[:, :, None]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -188,7 +188,7 @@ class PensionState:
         to the active insured (not contributing) with their service; then onsets among
         last year's qualified contributors below the pensionable age. In this order a
         new disability pension cannot end in its first year, as in the micro engine."""
-        below = (AGES[:, None] < y.retirement_age[None, :])[:, :, None]
+        below = (AGES[:, None] < y.retirement_age)[:, :, None]
         if y.recovery_rate > 0:
             rate = y.recovery_rate * below
             self.active[:, :, NOT_CONTRIBUTING] += self.invalid * rate
@@ -201,7 +201,7 @@ class PensionState:
         rate = y.incidence[:, :, None] * qualified
         onset = self.active[:, :, CONTRIBUTING] * rate
         credits = self.credits[:, :, CONTRIBUTING] * rate
-        future = np.maximum(y.retirement_age[None, :] - AGES[:, None], 0)[:, :, None]
+        future = np.maximum(y.retirement_age - AGES[:, None], 0)[:, :, None]
         with np.errstate(divide="ignore", invalid="ignore"):
             per_person = np.where(onset > 0, credits / onset, 0.0)
         award = dbp.disability_pension(y.accrual_rate, per_person, SERVICE[None, None, :],
@@ -228,8 +228,8 @@ class PensionState:
     def _retire(self, y: PensionYear) -> tuple[np.ndarray, np.ndarray]:
         """Award pensions to those at or above retirement age; return new shares, amounts."""
         age = AGES[:, None, None]
-        at_age = age >= y.retirement_age[None, :, None]
-        eligible = dbp.is_eligible(age, y.retirement_age[None, :, None], SERVICE[None, None, :],
+        at_age = age >= y.retirement_age[:, :, None]
+        eligible = dbp.is_eligible(age, y.retirement_age[:, :, None], SERVICE[None, None, :],
                                    y.minimum_service)
         active, credits = self.active.sum(axis=2), self.credits.sum(axis=2)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -349,7 +349,7 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
         return PensionYear(
             density=density[k], persistence=scheme["contribution_persistence"][k],
             earnings=econ.earnings[k],
-            retirement_age=scheme["retirement_age"][k],
+            retirement_age=scheme.retirement_age_grid[k],
             minimum_service=scheme["minimum_service"][k], accrual_rate=scheme["accrual_rate"][k],
             minimum_pension=scheme["minimum_pension"][k],
             open_weights=demo.population[k][-2:], newcomer_share=newcomers[k],
@@ -437,7 +437,8 @@ def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
         past = PensionYear(
             density=base.density, persistence=base.persistence,
             earnings=base.earnings / (1.0 + wage_growth) ** lag,
-            retirement_age=base.retirement_age, minimum_service=base.minimum_service,
+            retirement_age=scheme.retirement_ages_before(year),
+            minimum_service=base.minimum_service,
             accrual_rate=base.accrual_rate,
             minimum_pension=base.minimum_pension / (1.0 + price_growth) ** lag,
             open_weights=base.open_weights, newcomer_share=np.zeros_like(base.density),

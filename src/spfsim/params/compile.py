@@ -26,6 +26,23 @@ class CompiledScheme:
     indexations: dict[str, Indexation]
     index_growth: dict[str, np.ndarray] = field(default_factory=dict)
     choices: dict[str, str] = field(default_factory=dict)
+    # (year, age, sex) pensionable age of each cell's birth cohort, for schemes with a
+    # retirement_age; params["retirement_age"] is then the youngest pensionable age of
+    # each year (year, sex)
+    retirement_age_grid: np.ndarray | None = None
+    # birth_year basis: pensionable age by (cohort, sex) from first_cohort on
+    retirement_age_by_cohort: np.ndarray | None = None
+    first_cohort: int = 0
+
+    def retirement_ages_before(self, year: int) -> np.ndarray:
+        """(age, sex) pensionable ages in a year before the projection (the base year's
+        reconstruction): each cohort's own age on the birth-year basis, else the base
+        year's ages (reconstruction at base-year rates)."""
+        assert self.retirement_age_grid is not None
+        if self.retirement_age_by_cohort is None:
+            return self.retirement_age_grid[0]
+        born = np.clip(year - AGES - self.first_cohort, 0, None)
+        return self.retirement_age_by_cohort[born]
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.params[name]
@@ -150,7 +167,30 @@ def compile_assumptions(input_: ModelInput, end_year: int | None = None) -> Assu
                                         axis=-1)
         index_growth = {name: ix.growth(growth, len(years))
                         for name, ix in scheme.indexations.items()}
-        assumptions.schemes.append(
-            CompiledScheme(scheme.id, scheme.type, scheme.name, params, scheme.indexations,
-                           index_growth, dict(scheme.choices)))
+        compiled = CompiledScheme(scheme.id, scheme.type, scheme.name, params,
+                                  scheme.indexations, index_growth, dict(scheme.choices))
+        if "retirement_age" in scheme.numbers:
+            _retirement_ages(compiled, scheme.numbers["retirement_age"], years, growth)
+        assumptions.schemes.append(compiled)
     return assumptions
+
+
+def _retirement_ages(scheme: CompiledScheme, by_sex: dict, years: np.ndarray,
+                     growth: dict[str, np.ndarray]) -> None:
+    """The (year, age, sex) grid of pensionable ages, by calendar year or birth cohort."""
+    ages = AGES[None, :, None]
+    if scheme.choices.get("retirement_age_basis") != "birth_year":
+        grid = np.broadcast_to(scheme["retirement_age"][:, None, :],
+                               (len(years), len(AGES), len(SEXES)))
+        scheme.retirement_age_grid = grid.copy()
+        return
+    cohorts = np.arange(years[0] - AGES[-1], years[-1] + 1)
+    by_cohort = np.stack([by_sex[s].compile(cohorts, growth) for s in SEXES], axis=-1)
+    born = years[:, None] - AGES[None, :] - cohorts[0]  # (year, age) index into cohorts
+    grid = by_cohort[born]  # (year, age, sex)
+    scheme.retirement_age_grid = grid
+    scheme.retirement_age_by_cohort, scheme.first_cohort = by_cohort, int(cohorts[0])
+    # the youngest age whose cohort has reached its pensionable age, each year and sex
+    reached = ages >= grid
+    scheme.params["retirement_age"] = np.where(reached.any(axis=1),
+                                               reached.argmax(axis=1), AGES[-1]).astype(float)

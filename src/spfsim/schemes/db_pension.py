@@ -100,6 +100,11 @@ class DBOldAgePension(SchemeType):
                   low=0, high=60, integer=True),
         ParamSpec("retirement_age", "years of age", "Pensionable age, by sex.",
                   low=30, high=99, integer=True, by_sex=True),
+        ParamSpec("retirement_age_basis", "choice",
+                  "What the years of retirement_age are: 'calendar_year' (the age applies "
+                  "from that year) or 'birth_year' (the age applies to those born in or "
+                  "after that year, e.g. { 1965 = 60, 1970 = 62 }).", kind="choice",
+                  choices=("calendar_year", "birth_year"), default="calendar_year"),
         ParamSpec("minimum_pension", "currency per year",
                   "Floor of the pension at award and in payment; may be indexed.",
                   low=0.0, indexable=True, reference="R202 para. 8(b)"),

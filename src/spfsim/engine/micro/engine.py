@@ -343,7 +343,7 @@ def _rule_year(rules: list[BenefitRule], name: str, k: int) -> np.ndarray:
 
 
 _NOT_FORCED = np.empty(0, dtype=np.int8)
-_NO_PENSION = {"has": False, "retirement_age": np.zeros(2, dtype=np.int64),
+_NO_PENSION = {"has": False, "retirement_age": np.zeros((101, 2), dtype=np.int64),
                "minimum_service": 0, "accrual": 0.0, "minimum_pension": 0.0,
                "revaluation": 0.0, "indexation": 0.0, "earnings": np.zeros((101, 2)),
                "rate": 0.0, "incidence": np.zeros((101, 2)), "disability_minimum_service": 0,

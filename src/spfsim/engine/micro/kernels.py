@@ -150,7 +150,7 @@ def count_states(status, age, sex, service, size, chunk, retirement_age,
                 continue
             a, s = age[i], sex[i]
             out[c, a, s, S_POP] += 1
-            below = a < retirement_age[s]
+            below = a < retirement_age[a, s]
             if is_active(st):
                 out[c, a, s, S_ACTIVE] += 1
                 out[c, a, s, PREVIOUS_STATE[st]] += 1
@@ -251,19 +251,19 @@ def year_step(
                 pension[i] = max(pension[i] * (1.0 + indexation), minimum_pension)
                 credits[i] *= 1.0 + revaluation
                 revalued = indexed = True
-                if a >= retirement_age[s]:
+                if a >= retirement_age[a, s]:
                     st = RETIRED
                     credits[i] = 0.0
                 elif rng.uniform(seed, rng.RECOVERY, p, year) < recovery_rate:
                     st = INACTIVE
                     pension[i] = 0.0
-            elif (has_pension and is_contributing(st) and a < retirement_age[s]
+            elif (has_pension and is_contributing(st) and a < retirement_age[a, s]
                     and service[i] >= disability_minimum_service
                     and rng.uniform(seed, rng.DISABILITY_ONSET, p, year) < incidence[a, s]):
                 credits[i] *= 1.0 + revaluation
                 revalued = True
                 pension[i] = disability_award(accrual_rate, credits[i], service[i],
-                                              retirement_age[s] - a, minimum_pension)
+                                              retirement_age[a, s] - a, minimum_pension)
                 st = INVALID
                 counts[c, a, s, NEW_INVALID] += 1
             if is_active(st):
@@ -278,7 +278,7 @@ def year_step(
                 elif is_active(st):
                     if not revalued:
                         credits[i] *= 1.0 + revaluation
-                    if a >= retirement_age[s]:
+                    if a >= retirement_age[a, s]:
                         years = min(np.int64(service[i]), MAX_SERVICE)
                         if service[i] >= minimum_service:
                             award = max(accrual_rate * credits[i], minimum_pension)
@@ -331,11 +331,11 @@ def year_step(
                 if survivors_on:
                     if st in (RETIRED, INVALID):
                         death_flag[i] = 1
-                    elif (is_active(st) and a < retirement_age[s]
+                    elif (is_active(st) and a < retirement_age[a, s]
                             and service[i] >= survivor_minimum_service):
                         death_flag[i] = 1
                         pension[i] = disability_award(accrual_rate, credits[i], service[i],
-                                                      retirement_age[s] - a, minimum_pension)
+                                                      retirement_age[a, s] - a, minimum_pension)
                 group = min(cohort // COHORT_GROUP, n_groups - 1)
                 lifetimes[c, group, s, 0, lifetime_bin(
                     lifetime_contributions[i] / lifetime_unit)] += 1
