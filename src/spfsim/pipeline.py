@@ -101,8 +101,9 @@ def run_projection(model: Model, engine: str, progress: Callable[[str], None],
     progress("reserve funds")
     funds = [
         roll_forward(f.initial_reserve, f.contribution_income,
-                     f.state_subsidy_rate * f.benefit_expenditure, f.benefit_expenditure,
-                     f.admin_expenditure, a.interest_rate)
+                     f.state_subsidy_rate * f.benefit_expenditure
+                     + (0.0 if f.state_contribution is None else f.state_contribution),
+                     f.benefit_expenditure, f.admin_expenditure, a.interest_rate)
         if f.kind == CONTRIBUTORY
         else budget_financed(f.contribution_income, f.benefit_expenditure, f.admin_expenditure)
         for f in flows

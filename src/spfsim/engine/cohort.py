@@ -53,6 +53,7 @@ class PensionYear:
     minimum_service: float
     accrual_rate: float
     minimum_pension: float
+    maximum_pension: float  # at award (0: none)
     open_weights: np.ndarray  # (2, sex): population aged 99 and 100+ (merging weights)
     newcomer_share: np.ndarray  # (age, sex) share of next year's cell who are immigrants
     revaluation: float  # revaluation of credited earnings into this year
@@ -157,7 +158,7 @@ class PensionState:
         with np.errstate(divide="ignore", invalid="ignore"):
             insured_pension = dbp.disability_pension(
                 y.accrual_rate, np.where(active > 0, credits / active, 0.0),
-                SERVICE[None, None, :], future, y.minimum_pension)
+                SERVICE[None, None, :], future, y.minimum_pension, y.maximum_pension)
         deaths = q * (self.pensioners + self.invalid + active * qualified)
         money = q * (self.pension + self.invalid_pension
                      + active * qualified * insured_pension)
@@ -205,7 +206,7 @@ class PensionState:
         with np.errstate(divide="ignore", invalid="ignore"):
             per_person = np.where(onset > 0, credits / onset, 0.0)
         award = dbp.disability_pension(y.accrual_rate, per_person, SERVICE[None, None, :],
-                                       future, y.minimum_pension)
+                                       future, y.minimum_pension, y.maximum_pension)
         self.active[:, :, CONTRIBUTING] -= onset
         self.credits[:, :, CONTRIBUTING] -= credits
         self.invalid += onset
@@ -234,7 +235,8 @@ class PensionState:
         active, credits = self.active.sum(axis=2), self.credits.sum(axis=2)
         with np.errstate(divide="ignore", invalid="ignore"):
             per_person = np.where(active > 0, credits / active, 0.0)
-        award = dbp.pension_at_award(y.accrual_rate, per_person, y.minimum_pension)
+        award = dbp.pension_at_award(y.accrual_rate, per_person, y.minimum_pension,
+                                     y.maximum_pension)
         new_share = np.where(eligible, active, 0.0)
         new_amount = new_share * award
         self.pensioners += new_share
@@ -348,10 +350,12 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
     def inputs(k: int) -> PensionYear:
         return PensionYear(
             density=density[k], persistence=scheme["contribution_persistence"][k],
-            earnings=econ.earnings[k],
+            earnings=dbp.insurable(econ.earnings[k], scheme["earnings_floor"][k],
+                                   scheme["earnings_ceiling"][k]),
             retirement_age=scheme.retirement_age_grid[k],
             minimum_service=scheme["minimum_service"][k], accrual_rate=scheme["accrual_rate"][k],
             minimum_pension=scheme["minimum_pension"][k],
+            maximum_pension=scheme["maximum_pension"][k],
             open_weights=demo.population[k][-2:], newcomer_share=newcomers[k],
             # the base-year state is already in base-year terms
             revaluation=scheme.index_growth["earnings_revaluation"][k] if k else 0.0,
@@ -416,12 +420,25 @@ def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
         new_count[k] = service_awarded[k].sum(axis=-1)
         new_amount[k] = (pop[:, :, None] * new_total).sum(axis=(0, 2))
         state.advance(y)
+    return pension_flows(scheme, contributors, beneficiaries, new_count, new_amount, insured,
+                         expenditure, service_awarded, by_sex, active_share=active,
+                         pension_classes=classes, pension_per_person=per_person,
+                         branch_beneficiaries=branch_persons,
+                         branch_expenditure=branch_money)
+
+
+def pension_flows(scheme: CompiledScheme, contributors, beneficiaries, new_count, new_amount,
+                  insured, expenditure, service_awarded, by_sex, **detail) -> SchemeFlows:
+    """A contributory pension's flows (both engines): contributions, the state's
+    contribution, administration by its basis."""
+    income = dbp.contributions(scheme["contribution_rate"], insured)
     return SchemeFlows(
         scheme.id, CONTRIBUTORY, contributors, beneficiaries, new_count, new_amount, insured,
-        dbp.contributions(scheme["contribution_rate"], insured), expenditure,
-        admin_expenditure(scheme["admin_cost_rate"], expenditure),
+        income, expenditure, dbp.admin_costs(scheme, expenditure, income),
         scheme["state_subsidy_rate"].copy(), float(scheme["initial_reserve"][0]),
-        service_awarded, by_sex, active, classes, per_person, branch_persons, branch_money)
+        service_awarded, by_sex,
+        state_contribution=dbp.contributions(scheme["state_contribution_rate"], insured),
+        **detail)
 
 
 def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
@@ -441,6 +458,7 @@ def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
             minimum_service=base.minimum_service,
             accrual_rate=base.accrual_rate,
             minimum_pension=base.minimum_pension / (1.0 + price_growth) ** lag,
+            maximum_pension=base.maximum_pension / (1.0 + price_growth) ** lag,
             open_weights=base.open_weights, newcomer_share=np.zeros_like(base.density),
             revaluation=scheme.index_growth["earnings_revaluation"][0],
             indexation=scheme.index_growth["pension_indexation"][0],

@@ -34,6 +34,7 @@ class SchemeFlows:
     initial_reserve: float
     service_awarded: np.ndarray  # (year, sex, credited years): new pensions by service
     expenditure_by_sex: np.ndarray | None = None  # (year, sex) benefit expenditure
+    state_contribution: np.ndarray | None = None  # (year,) the state's contribution
     # cohort engine, contributory pension: what non-contributory rules need to know
     active_share: np.ndarray | None = field(default=None, repr=False)  # (year, age, sex)
     pension_classes: np.ndarray | None = field(default=None, repr=False)  # (.., class)

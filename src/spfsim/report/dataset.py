@@ -126,6 +126,10 @@ def build_dataset(assumptions: Assumptions, demo: DemographicProjection,
                                "within the horizon or no fund)"),
     }
     data.update(_branch_variables(flows, len(years), money))
+    data["contribution_income_by_payer"] = _var(
+        ("year", "payer", "scheme"), _by_payer(assumptions, flows), f"{money} per year",
+        "contributions by payer: the insured person (worker_share of the rate), the "
+        "employer (the rest) and the state (state_contribution_rate, paid as a transfer)")
     data.update(coverage_variables(coverage))
     data.update(adequacy_and_cost_variables(assumptions, econ, flows, money))
     data["gdp_per_capita"] = _var(y, econ.gdp_per_capita, f"{money} per person per year",
@@ -136,6 +140,7 @@ def build_dataset(assumptions: Assumptions, demo: DemographicProjection,
                                       "government revenue (share of GDP x GDP)")
     coords = {
         "year": ("year", years.astype("int64"), {"long_name": "calendar year"}),
+        "payer": ("payer", np.array(PAYERS, dtype=object)),
         "branch": ("branch", np.array(BRANCHES, dtype=object),
                    {"long_name": "branch of a contributory pension"}),
         "guarantee": ("guarantee", np.array(COVERAGE_GROUPS, dtype=object),
@@ -174,7 +179,20 @@ def build_dataset(assumptions: Assumptions, demo: DemographicProjection,
 
 
 CONTRACT_DIMS = ("year", "age", "sex", "scheme", "service", "status", "birth_cohort",
-                 "quantile", "guarantee", "branch")
+                 "quantile", "guarantee", "branch", "payer")
+PAYERS = ("worker", "employer", "state")
+
+
+def _by_payer(assumptions: Assumptions, flows: list[SchemeFlows]) -> np.ndarray:
+    """(year, payer, scheme) contributions of workers, employers and the state."""
+    out = np.zeros((len(assumptions.years), len(PAYERS), len(flows)))
+    for j, (scheme, f) in enumerate(zip(assumptions.schemes, flows, strict=True)):
+        if "worker_share" not in scheme.params:
+            continue
+        out[:, 0, j] = scheme["worker_share"] * f.contribution_income
+        out[:, 1, j] = (1.0 - scheme["worker_share"]) * f.contribution_income
+        out[:, 2, j] = f.state_contribution
+    return out
 
 
 def _branch_variables(flows: list[SchemeFlows], n_years: int,

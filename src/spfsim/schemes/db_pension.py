@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..params.dated import ParamSpec
-from .base import ADMIN_COST_RATE, CONTRIBUTORY, SchemeType, params
+from .base import ADMIN_COST_RATE, CONTRIBUTORY, SchemeType, admin_expenditure, params
 
 
 def contributions(rate: np.ndarray | float, insured_earnings: np.ndarray) -> np.ndarray:
@@ -35,22 +35,43 @@ def contributions(rate: np.ndarray | float, insured_earnings: np.ndarray) -> np.
     return np.asarray(rate) * insured_earnings
 
 
+def insurable(earnings, floor, ceiling) -> np.ndarray:
+    """Insurable earnings: earnings within the floor and the ceiling (0 = none) of the
+    contribution base (currency per year)."""
+    ceiling = np.where(np.asarray(ceiling) > 0, ceiling, np.inf)
+    return np.minimum(np.maximum(earnings, floor), ceiling)
+
+
+def capped(pension, maximum) -> np.ndarray:
+    """A pension at award under the maximum pension (0 = none)."""
+    return np.where(np.asarray(maximum) > 0, np.minimum(pension, maximum), pension)
+
+
+def admin_costs(scheme, benefits: np.ndarray, contributions_: np.ndarray) -> np.ndarray:
+    """Administrative expenditure: admin_cost_rate x benefit expenditure or x contribution
+    income, as admin_cost_basis says (currency per year)."""
+    basis = contributions_ if scheme.choices.get("admin_cost_basis") == \
+        "contribution_income" else benefits
+    return admin_expenditure(scheme["admin_cost_rate"], basis)
+
+
 def is_eligible(age, retirement_age, service, minimum_service) -> np.ndarray:
     """Entitled to an old-age pension: at or above retirement age with enough service."""
     return (np.asarray(age) >= retirement_age) & (np.asarray(service) >= minimum_service)
 
 
-def pension_at_award(accrual_rate, credited_earnings, minimum) -> np.ndarray:
-    """Annual pension at award (currency per year).
+def pension_at_award(accrual_rate, credited_earnings, minimum, maximum=0.0) -> np.ndarray:
+    """Annual pension at award (currency per year), between the minimum and the maximum
+    pension (0 = none).
 
     ``credited_earnings`` is the sum over credited years of insured earnings revalued to the
     award year (= credited years x career-average revalued earnings).
     """
-    return np.maximum(np.asarray(accrual_rate) * credited_earnings, minimum)
+    return capped(np.maximum(np.asarray(accrual_rate) * credited_earnings, minimum), maximum)
 
 
 def disability_pension(accrual_rate, credited_earnings, service, future_service,
-                       minimum) -> np.ndarray:
+                       minimum, maximum=0.0) -> np.ndarray:
     """Annual disability pension at onset (currency per year): the old-age formula with
     the years from onset to the pensionable age credited at the career-average revalued
     earnings, accrual x credits x (service + future) / service (ILO Convention No. 128,
@@ -60,7 +81,7 @@ def disability_pension(accrual_rate, credited_earnings, service, future_service,
         full = np.where(service > 0, np.asarray(accrual_rate) * credited_earnings
                         * (service + future_service) / np.where(service > 0, service, 1.0),
                         0.0)
-    return np.maximum(full, minimum)
+    return capped(np.maximum(full, minimum), maximum)
 
 
 def expected_orphans(asfr, mother_age: int, age_limit: int) -> np.ndarray:
@@ -87,6 +108,20 @@ class DBOldAgePension(SchemeType):
         ParamSpec("contribution_rate", "fraction of insured earnings",
                   "Total contribution rate (worker + employer) on insured earnings.",
                   low=0.0, high=1.0, reference="ILC 2021 para. 15(f)"),
+        ParamSpec("worker_share", "fraction of the contribution rate",
+                  "Part of the contribution rate paid by the insured person; the employer "
+                  "pays the rest (self-employed contributors pay both).", low=0.0, high=1.0,
+                  default=0.5, reference="ILC 2021 para. 15(f)"),
+        ParamSpec("state_contribution_rate", "fraction of insured earnings",
+                  "Contribution of the state on top of contribution_rate, paid into the fund "
+                  "as a state transfer.", low=0.0, high=1.0, default=0.0,
+                  reference="ILC 2021 para. 15(b)"),
+        ParamSpec("earnings_floor", "currency per year",
+                  "Floor of insurable earnings: contributions are due on at least this amount "
+                  "(0: none).", low=0.0, default=0.0, indexable=True),
+        ParamSpec("earnings_ceiling", "currency per year",
+                  "Ceiling of insurable earnings (0: none).", low=0.0, default=0.0,
+                  indexable=True, reference="ILC 2021 para. 15(c)"),
         ParamSpec("contribution_persistence", "fraction",
                   "How strongly contributing persists from one year to the next: 0 = "
                   "independent years (service spread binomially over everybody), 1 = the "
@@ -108,12 +143,20 @@ class DBOldAgePension(SchemeType):
         ParamSpec("minimum_pension", "currency per year",
                   "Floor of the pension at award and in payment; may be indexed.",
                   low=0.0, indexable=True, reference="R202 para. 8(b)"),
+        ParamSpec("maximum_pension", "currency per year",
+                  "Ceiling of the pension at award, old-age and disability (0: none).",
+                  low=0.0, default=0.0, indexable=True),
         ParamSpec("pension_indexation", "index", "Indexation of pensions in payment.",
                   kind="indexation", default="prices"),
         ParamSpec("earnings_revaluation", "index",
                   "Revaluation of past insured earnings up to the award year.",
                   kind="indexation", default="wages"),
         ADMIN_COST_RATE,
+        ParamSpec("admin_cost_basis", "choice",
+                  "What admin_cost_rate applies to: 'benefit_expenditure' or "
+                  "'contribution_income'.", kind="choice",
+                  choices=("benefit_expenditure", "contribution_income"),
+                  default="benefit_expenditure"),
         ParamSpec("state_subsidy_rate", "fraction of benefit expenditure",
                   "State transfer to the fund as a share of benefit expenditure.",
                   low=0.0, high=1.0, default=0.0, reference="ILC 2021 para. 15(b)"),

@@ -18,7 +18,6 @@ from ...demography import DemographicProjection
 from ...economy import EconomicProjection
 from ...errors import SpfsimError
 from ...params import Assumptions, CompiledScheme
-from ...schemes import CONTRIBUTORY
 from ..benefits import N_COVERAGE, BenefitRule, benefit_rules
 from ..cohort import (
     MAX_SERVICE,
@@ -270,7 +269,7 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
         if progress and k % 10 == 0:
             progress(f"micro: year {year} ({store.size:,} slots)")
         buffers.fit(store.capacity)
-        p = _pension_year(pension, inputs, k) if pension else _NO_PENSION
+        p = _pension_year(pension, inputs, k, econ) if pension else _NO_PENSION
         counts0 = K.count_states(store.status, store.age, store.sex, store.service, store.size,
                                  settings.chunk_size, p["retirement_age"],
                                  p["disability_minimum_service"], buffers.state_counts)
@@ -303,7 +302,8 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
             forced_contribution, forced_death,
             p["has"], p["retirement_age"], p["minimum_service"],
             p["accrual"], p["minimum_pension"], p["revaluation"], p["indexation"],
-            p["earnings"], settings.transitory_sd, p["rate"], float(econ.price_index[k]),
+            p["earnings"], settings.transitory_sd, p["earnings_floor"], p["earnings_ceiling"],
+            p["maximum_pension"], p["rate"], float(econ.price_index[k]),
             scale, p["incidence"], p["disability_minimum_service"], p["recovery_rate"],
             p["survivors"] is not None,
             int(p["survivors"].minimum_service) if p["survivors"] is not None else 0,
@@ -347,7 +347,8 @@ _NO_PENSION = {"has": False, "retirement_age": np.zeros((101, 2), dtype=np.int64
                "minimum_service": 0, "accrual": 0.0, "minimum_pension": 0.0,
                "revaluation": 0.0, "indexation": 0.0, "earnings": np.zeros((101, 2)),
                "rate": 0.0, "incidence": np.zeros((101, 2)), "disability_minimum_service": 0,
-               "recovery_rate": 0.0, "survivors": None}
+               "recovery_rate": 0.0, "survivors": None, "earnings_floor": 0.0,
+               "earnings_ceiling": np.inf, "maximum_pension": np.inf}
 
 
 def _after_disability(counts: np.ndarray, p: dict) -> np.ndarray:
@@ -367,13 +368,18 @@ def _after_disability(counts: np.ndarray, p: dict) -> np.ndarray:
     return counts
 
 
-def _pension_year(scheme: CompiledScheme, inputs, k: int) -> dict:
+def _pension_year(scheme: CompiledScheme, inputs, k: int, econ: EconomicProjection) -> dict:
     """This year's pension parameters for the kernel."""
     y = inputs(k)
     return {"has": True, "retirement_age": np.asarray(y.retirement_age, dtype=np.int64),
             "minimum_service": int(y.minimum_service), "accrual": float(y.accrual_rate),
             "minimum_pension": float(y.minimum_pension), "revaluation": float(y.revaluation),
-            "indexation": float(y.indexation), "earnings": np.asarray(y.earnings, float),
+            "indexation": float(y.indexation),
+            # gross earnings: the kernel applies the floor and ceiling person by person
+            "earnings": np.asarray(econ.earnings[k], float),
+            "earnings_floor": float(scheme["earnings_floor"][k]),
+            "earnings_ceiling": float(scheme["earnings_ceiling"][k]) or np.inf,
+            "maximum_pension": float(y.maximum_pension) or np.inf,
             "rate": float(scheme["contribution_rate"][k]),
             "incidence": np.ascontiguousarray(y.incidence, dtype=float),
             "disability_minimum_service": int(y.disability_minimum_service),
@@ -708,20 +714,15 @@ class _Outputs:
                            self.lifetimes * w, coverage=self.coverage * w)
 
     def _pension_flows(self, scheme: CompiledScheme, w: float) -> SchemeFlows:
-        from ...schemes import db_pension as dbp
-        from ...schemes.base import admin_expenditure
+        from ..cohort import pension_flows
 
         c, m = self.counts, self.money
         insured = m[:, :, K.INSURED].sum(axis=1) * w
         benefits = (m[:, :, K.BENEFITS] + self.survivor_money).sum(axis=1) * w
-        return SchemeFlows(
-            scheme.id, CONTRIBUTORY, c[..., K.CONTRIBUTORS] * w,
-            (c[..., K.PENSIONERS] + self.survivors) * w,
+        return pension_flows(
+            scheme, c[..., K.CONTRIBUTORS] * w, (c[..., K.PENSIONERS] + self.survivors) * w,
             c[..., K.NEW_PENSIONERS].sum(axis=1) * w, m[:, :, K.NEW_AMOUNT] * w, insured,
-            dbp.contributions(scheme["contribution_rate"], insured), benefits,
-            admin_expenditure(scheme["admin_cost_rate"], benefits),
-            scheme["state_subsidy_rate"].copy(), float(scheme["initial_reserve"][0]),
-            self.service_awarded * w, (m[:, :, K.BENEFITS] + self.survivor_money) * w,
+            benefits, self.service_awarded * w, (m[:, :, K.BENEFITS] + self.survivor_money) * w,
             branch_beneficiaries=np.stack([c[..., K.PENSIONERS] - c[..., K.N_INVALID],
                                            c[..., K.N_INVALID], self.survivors], axis=-1) * w,
             branch_expenditure=np.stack([

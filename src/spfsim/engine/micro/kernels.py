@@ -203,8 +203,8 @@ def year_step(
     # exact alignment: per-person outcomes chosen beforehand (-1: draw), or empty arrays
     forced_contribution, forced_death,
     has_pension, retirement_age, minimum_service, accrual_rate,
-    minimum_pension, revaluation, indexation, earnings, transitory_sd, contribution_rate,
-    price_index, scale,
+    minimum_pension, revaluation, indexation, earnings, transitory_sd, earnings_floor,
+    earnings_ceiling, maximum_pension, contribution_rate, price_index, scale,
     # disability branch: onset by (age, sex) among last year's contributors
     incidence, disability_minimum_service, recovery_rate,
     # survivors' branch: flag deaths of pensioners and qualified insured persons (their
@@ -262,8 +262,9 @@ def year_step(
                     and rng.uniform(seed, rng.DISABILITY_ONSET, p, year) < incidence[a, s]):
                 credits[i] *= 1.0 + revaluation
                 revalued = True
-                pension[i] = disability_award(accrual_rate, credits[i], service[i],
-                                              retirement_age[a, s] - a, minimum_pension)
+                pension[i] = min(disability_award(accrual_rate, credits[i], service[i],
+                                                  retirement_age[a, s] - a, minimum_pension),
+                                 maximum_pension)
                 st = INVALID
                 counts[c, a, s, NEW_INVALID] += 1
             if is_active(st):
@@ -281,7 +282,8 @@ def year_step(
                     if a >= retirement_age[a, s]:
                         years = min(np.int64(service[i]), MAX_SERVICE)
                         if service[i] >= minimum_service:
-                            award = max(accrual_rate * credits[i], minimum_pension)
+                            award = min(max(accrual_rate * credits[i], minimum_pension),
+                                        maximum_pension)
                             pension[i] = award
                             st = RETIRED
                             counts[c, a, s, NEW_PENSIONERS] += 1
@@ -299,6 +301,7 @@ def year_step(
                         z = rng.normal(seed, rng.EARNINGS_TRANSITORY, rng.EARNINGS_TRANSITORY_2,
                                        p, year)
                         earned *= math.exp(transitory_sd * z - 0.5 * transitory_sd ** 2)
+                    earned = min(max(earned, earnings_floor), earnings_ceiling)
                     counts[c, a, s, CONTRIBUTORS] += 1
                     money[c, s, INSURED] += _fixed(earned, scale)
                     paid = contribution_rate * earned
@@ -334,8 +337,9 @@ def year_step(
                     elif (is_active(st) and a < retirement_age[a, s]
                             and service[i] >= survivor_minimum_service):
                         death_flag[i] = 1
-                        pension[i] = disability_award(accrual_rate, credits[i], service[i],
-                                                      retirement_age[a, s] - a, minimum_pension)
+                        pension[i] = min(disability_award(
+                            accrual_rate, credits[i], service[i], retirement_age[a, s] - a,
+                            minimum_pension), maximum_pension)
                 group = min(cohort // COHORT_GROUP, n_groups - 1)
                 lifetimes[c, group, s, 0, lifetime_bin(
                     lifetime_contributions[i] / lifetime_unit)] += 1

@@ -1,0 +1,60 @@
+"""Contribution base and split, maximum pension, state contribution, admin basis."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import spfsim
+from spfsim.checks import fund_balance_residual
+from spfsim.schemes import db_pension as dbp
+
+RULES = """worker_share = 0.4
+state_contribution_rate = 0.02
+earnings_ceiling = 14000.0
+earnings_floor = 9000.0
+maximum_pension = 4000.0
+admin_cost_basis = "contribution_income"
+"""
+
+
+def test_rule_functions_by_hand():
+    np.testing.assert_allclose(dbp.insurable(np.array([5000.0, 12000.0, 20000.0]), 9000.0,
+                                             14000.0), [9000.0, 12000.0, 14000.0])
+    np.testing.assert_allclose(dbp.insurable(np.array([20000.0]), 0.0, 0.0), [20000.0])
+    assert dbp.pension_at_award(0.02, 300_000.0, 1000.0, 4000.0) == pytest.approx(4000.0)
+    assert dbp.pension_at_award(0.02, 100_000.0, 1000.0, 0.0) == pytest.approx(2000.0)
+    assert dbp.disability_pension(0.02, 200_000.0, 10, 30, 0.0, 5000.0) == pytest.approx(5000.0)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    from model_factory import write_small_model
+
+    folder = write_small_model(tmp_path_factory.mktemp("fin") / "m", end=2032)
+    toml = folder / "model.toml"
+    toml.write_text(toml.read_text().replace("start_year = 1995", "start_year = 1995\n" + RULES))
+    model = spfsim.load_model(folder)
+    return model, model.project(), model.project("micro", persons=3000, seed=9)
+
+
+@pytest.mark.parametrize("engine", [1, 2])
+def test_financing_rules_in_both_engines(runs, engine):
+    ds = runs[engine]
+    pension = ds.sel(scheme="pension")
+    # insured earnings per contributor within floor and ceiling (not indexed: constant)
+    per_contributor = pension["insured_earnings"] / pension["contributors"].sum(("age", "sex"))
+    assert np.all(per_contributor >= 9000.0 - 1e-6)
+    assert np.all(per_contributor <= 14000.0 + 1e-6)
+    # no new pension above the maximum
+    assert np.nanmax(pension["average_new_benefit"].values) <= 4000.0 + 1e-6
+    np.testing.assert_allclose(pension["contribution_income"], 0.10 * pension["insured_earnings"])
+    payer = pension["contribution_income_by_payer"]
+    np.testing.assert_allclose(payer.sel(payer="worker"), 0.4 * pension["contribution_income"])
+    np.testing.assert_allclose(payer.sel(payer="employer"),
+                               0.6 * pension["contribution_income"])
+    np.testing.assert_allclose(payer.sel(payer="state"), 0.02 * pension["insured_earnings"])
+    # the state's contribution is a transfer into the fund (no state subsidy here)
+    np.testing.assert_allclose(pension["state_transfer"], payer.sel(payer="state"))
+    np.testing.assert_allclose(pension["admin_expenditure"], 0.05 * pension["contribution_income"])
+    assert fund_balance_residual(ds, np.array([5.0e7, 0.0])) < 1e-9
