@@ -62,6 +62,8 @@ class PensionYear:
     disability_minimum_service: float
     recovery_rate: float
     survivors: SurvivorRules | None = None  # the survivors' branch (None: none)
+    care_probability: np.ndarray | None = None  # (age,) women credited for child care
+    care_credit: float = 0.0  # earnings credited per care year
 
 
 @dataclass
@@ -132,6 +134,22 @@ class PensionState:
         self._disability(y)
         self._contribution_status(y.density, y.persistence)
         return self._retire(y)
+
+    def _care_credits(self, y: PensionYear) -> None:
+        """Women below the pensionable age who did not contribute this year and have a
+        young child are credited a year of service and the care-credit earnings."""
+        if y.care_probability is None or not y.care_probability.any():
+            return
+        rate = (y.care_probability * (y.retirement_age[:, 1] > AGES))[:, None]  # (age, 1)
+        women = self.active[:, 1, NOT_CONTRIBUTING]  # views into the state
+        women_credits = self.credits[:, 1, NOT_CONTRIBUTING]
+        moved = women * rate
+        moved_credits = women_credits * rate + moved * y.care_credit
+        women -= moved
+        women_credits -= women_credits * rate
+        for array, shift in ((women, moved), (women_credits, moved_credits)):
+            array[:, 1:] += shift[:, :-1]  # one more credited year
+            array[:, -1] += shift[:, -1]  # service is capped at the top
 
     def _survivors_year(self, y: PensionYear) -> None:
         """Index survivors' pensions (no minimum), end orphans' pensions above the age
@@ -264,6 +282,7 @@ class PensionState:
             array[:, :, CONTRIBUTING] = 0.0
             array[:, :, CONTRIBUTING, 1:] = moved[:, :, :-1]
             array[:, :, CONTRIBUTING, -1] += moved[:, :, -1]  # service is capped at the top
+        self._care_credits(y)
         new = self._new_survivors(y) if y.survivors is not None and y.survivors.active \
             else None
         (self.active, self.credits, self.pensioners, self.pension, self.invalid,
@@ -362,7 +381,10 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
             indexation=scheme.index_growth["pension_indexation"][k] if k else 0.0,
             incidence=assumptions.invalidity_incidence[k],
             disability_minimum_service=scheme["disability_minimum_service"][k],
-            recovery_rate=scheme["disability_recovery_rate"][k], survivors=survivors(k))
+            recovery_rate=scheme["disability_recovery_rate"][k], survivors=survivors(k),
+            care_probability=dbp.care_credit_probability(
+                assumptions.asfr[k], int(scheme["care_credit_child_age"][k])),
+            care_credit=float(scheme["care_credit_earnings"][k] * econ.average_earnings[k]))
 
     return inputs
 
@@ -467,7 +489,9 @@ def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
             recovery_rate=base.recovery_rate,
             # a stationary reconstruction: this year's population is next year's
             survivors=None if base.survivors is None else dataclasses.replace(
-                base.survivors, next_population=base.survivors.population))
+                base.survivors, next_population=base.survivors.population),
+            care_probability=base.care_probability,
+            care_credit=base.care_credit / (1.0 + wage_growth) ** lag)
         state.step(past)
         state.advance(past)
     # bring the last reconstructed year's credits and pensions into the base year

@@ -94,6 +94,21 @@ def expected_orphans(asfr, mother_age: int, age_limit: int) -> np.ndarray:
     return np.where(inside, np.asarray(asfr)[np.clip(ages, 0, len(asfr) - 1)], 0.0)
 
 
+def care_credit_probability(asfr, child_age: int) -> np.ndarray:
+    """(age,) probability that a woman of each age at 1 July has a child below
+    ``child_age``: 1 - prod over the last child_age years of (1 - fertility at her age
+    then), with the current year's rates for the past and no child mortality."""
+    asfr = np.asarray(asfr)
+    if child_age <= 0:
+        return np.zeros_like(asfr)
+    ages = np.arange(len(asfr))
+    none = np.ones(len(asfr))
+    for k in range(child_age):
+        then = ages - 1 - k
+        none *= 1.0 - np.where(then >= 0, asfr[np.clip(then, 0, None)], 0.0)
+    return 1.0 - none
+
+
 def pension_in_payment(previous, index_growth, minimum) -> np.ndarray:
     """Last year's pension indexed by this year's growth, never below this year's minimum."""
     return np.maximum(np.asarray(previous) * (1.0 + index_growth), minimum)
@@ -196,6 +211,15 @@ class DBOldAgePension(SchemeType):
         ParamSpec("survivor_minimum_service", "years",
                   "Credited years a deceased insured person (not a pensioner) needs for "
                   "survivors' pensions.", low=0, high=60, integer=True, default=5),
+        ParamSpec("care_credit_child_age", "years of age",
+                  "Care credits: a woman of working age who does not contribute in a year "
+                  "in which she has a child below this age is credited a year of service "
+                  "(0: no care credits).", low=0, high=18, integer=True, default=0,
+                  reference="ILC 2021 para. 13(f)"),
+        ParamSpec("care_credit_earnings", "fraction of average earnings",
+                  "Earnings credited for a year of care credit, as a share of the year's "
+                  "average earnings of covered workers.", low=0.0, high=2.0, default=0.5,
+                  reference="ILC 2021 para. 13(f)"),
         ParamSpec("start_year", "calendar year",
                   "Year contributions began: the base year's credited service and pensions "
                   "are built from contributions since then (at base-year rates).",

@@ -305,7 +305,7 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
             p["earnings"], settings.transitory_sd, p["earnings_floor"], p["earnings_ceiling"],
             p["maximum_pension"], p["rate"], float(econ.price_index[k]),
             scale, p["incidence"], p["disability_minimum_service"], p["recovery_rate"],
-            p["survivors"] is not None,
+            p["care_probability"], p["care_credit"], p["survivors"] is not None,
             int(p["survivors"].minimum_service) if p["survivors"] is not None else 0,
             buffers.death_flag,
             codes, _rule_year(rules, "probability", k), _rule_year(rules, "amount", k),
@@ -348,7 +348,8 @@ _NO_PENSION = {"has": False, "retirement_age": np.zeros((101, 2), dtype=np.int64
                "revaluation": 0.0, "indexation": 0.0, "earnings": np.zeros((101, 2)),
                "rate": 0.0, "incidence": np.zeros((101, 2)), "disability_minimum_service": 0,
                "recovery_rate": 0.0, "survivors": None, "earnings_floor": 0.0,
-               "earnings_ceiling": np.inf, "maximum_pension": np.inf}
+               "earnings_ceiling": np.inf, "maximum_pension": np.inf,
+               "care_probability": np.zeros(101), "care_credit": 0.0}
 
 
 def _after_disability(counts: np.ndarray, p: dict) -> np.ndarray:
@@ -380,6 +381,9 @@ def _pension_year(scheme: CompiledScheme, inputs, k: int, econ: EconomicProjecti
             "earnings_floor": float(scheme["earnings_floor"][k]),
             "earnings_ceiling": float(scheme["earnings_ceiling"][k]) or np.inf,
             "maximum_pension": float(y.maximum_pension) or np.inf,
+            "care_probability": np.zeros(101) if y.care_probability is None
+            else np.asarray(y.care_probability, dtype=float),
+            "care_credit": float(y.care_credit),
             "rate": float(scheme["contribution_rate"][k]),
             "incidence": np.ascontiguousarray(y.incidence, dtype=float),
             "disability_minimum_service": int(y.disability_minimum_service),

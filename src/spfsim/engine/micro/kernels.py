@@ -207,6 +207,8 @@ def year_step(
     earnings_ceiling, maximum_pension, contribution_rate, price_index, scale,
     # disability branch: onset by (age, sex) among last year's contributors
     incidence, disability_minimum_service, recovery_rate,
+    # care credits: probability by age that a non-contributing woman is credited a year
+    care_probability, care_credit,
     # survivors' branch: flag deaths of pensioners and qualified insured persons (their
     # pension, or the disability pension they would have had, is left in ``pension``)
     survivors_on, survivor_minimum_service, death_flag,
@@ -310,6 +312,11 @@ def year_step(
                     if service[i] < 255:
                         service[i] += 1
                     credits[i] += earned
+                elif (s == FEMALE and is_active(st) and care_probability[a] > 0.0
+                        and rng.uniform(seed, rng.CARE_CREDIT, p, year) < care_probability[a]):
+                    if service[i] < 255:
+                        service[i] += 1
+                    credits[i] += care_credit
                 elif st in (RETIRED, INVALID):
                     counts[c, a, s, PENSIONERS] += 1
                     money[c, s, BENEFITS] += _fixed(pension[i], scale)

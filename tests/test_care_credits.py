@@ -1,0 +1,58 @@
+"""Care credits (ILC 2021 para. 13(f)) in both engines."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from model_factory import write_small_model
+from replication import replication_t
+
+import spfsim
+from spfsim.schemes import db_pension as dbp
+
+
+def test_care_probability_by_hand():
+    asfr = np.zeros(101)
+    asfr[20:40] = 0.1
+    p = dbp.care_credit_probability(asfr, 3)
+    assert p[30] == pytest.approx(1 - 0.9 ** 3)  # fertile at 29, 28 and 27
+    assert p[21] == pytest.approx(0.1)  # only at 20
+    assert p[20] == 0.0
+    assert p[43] == pytest.approx(0.0)  # fertile at 42-40: no
+    assert not dbp.care_credit_probability(asfr, 0).any()
+
+
+def care_model(folder, child_age=6):
+    write_small_model(folder)
+    toml = folder / "model.toml"
+    toml.write_text(toml.read_text().replace(
+        "start_year = 1995", f"start_year = 1995\ncare_credit_child_age = {child_age}\n"
+        "care_credit_earnings = 0.6"))
+    return folder
+
+
+def test_care_credits_raise_womens_service_only(tmp_path, small_projection):
+    ds = spfsim.load_model(care_model(tmp_path / "m")).project()
+    base, care = small_projection.sel(scheme="pension"), ds.sel(scheme="pension")
+    np.testing.assert_allclose(care["contributors"], base["contributors"], rtol=1e-12)
+    men = [x["credited_years_at_award"].sel(sex="male") for x in (care, base)]
+    np.testing.assert_allclose(*men, rtol=1e-12)
+    women = [x["credited_years_at_award"].sel(sex="female") for x in (care, base)]
+    assert np.all(women[0] > women[1])
+    assert float(care["benefit_expenditure"][-1]) > float(base["benefit_expenditure"][-1])
+
+
+@pytest.mark.slow
+def test_micro_agrees_with_cohort_on_care_credits(tmp_path):
+    model = spfsim.load_model(care_model(tmp_path / "m"))
+    cohort = model.project()
+    runs = [model.project("micro", persons=40_000, seed=90 + r) for r in range(10)]
+
+    def women(ds, name):
+        return ds[name].sel(scheme="pension", sex="female").values
+
+    for name in ("credited_years_at_award", "average_new_benefit"):
+        t, big_t = replication_t(np.stack([women(ds, name) for ds in runs]),
+                                 women(cohort, name))
+        assert np.abs(t).max() <= 5.5, (name, np.abs(t).max())
+        assert abs(big_t) <= 4.5, (name, big_t)
