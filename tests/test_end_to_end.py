@@ -67,12 +67,12 @@ def test_input_hash_changes_with_any_input(small_model_dir):
 
 
 def test_every_scheme_type_is_run_by_the_engines():
-    """The engines run the DB pension and every non-contributory benefit; a new family of
-    types must be taught to both engines before it is registered."""
-    from spfsim.schemes import NonContributoryBenefit
+    """The engines run the DB pension and every benefit paid by the rule of
+    engine/benefits.py (non-contributory and short-term insurance); a new family of types
+    must be taught to both engines before it is registered."""
+    from spfsim.schemes.noncontributory import RuleBenefit
 
-    others = {name for name, kind in SCHEME_TYPES.items()
-              if not issubclass(kind, NonContributoryBenefit)}
+    others = {name for name, kind in SCHEME_TYPES.items() if not issubclass(kind, RuleBenefit)}
     assert others == {"db_old_age_pension"}
 
 

@@ -124,7 +124,7 @@ def run_year(store: PersonStore, *, q_death=0.0, asfr=None, stay=1.0, join=0.0, 
         scale,
         np.zeros((101, 2)), 0, 0.0, np.zeros(101), 0.0, False, 0,
         np.zeros(store.capacity, dtype=np.int8),
-        codes, probability, np.full_like(probability, 100.0), -1, np.zeros((101, 2)),
+        codes, probability, np.full_like(probability, 100.0), -1, np.zeros((101, 2)), 1000,
         1900, 1000.0, counts, money, awarded, left, cohort_money, lifetimes,
         np.zeros((chunks, len(universal), 2), dtype=np.int64),
         np.zeros((chunks, 101, 2, 7, 2), dtype=np.int64))

@@ -55,12 +55,13 @@ def coverage_variables(coverage: np.ndarray) -> dict[str, xr.Variable]:
 
 def scheme_guarantees(assumptions: Assumptions) -> list[str]:
     """The guarantee each scheme serves ('old_age' for contributory pensions)."""
-    from .schemes import SCHEME_TYPES, NonContributoryBenefit
+    from .schemes import SCHEME_TYPES
+    from .schemes.noncontributory import RuleBenefit
 
     out = []
     for scheme in assumptions.schemes:
         kind = SCHEME_TYPES[scheme.type]
-        if issubclass(kind, NonContributoryBenefit):
+        if issubclass(kind, RuleBenefit):
             out.append(kind.guarantee(scheme.choices))
         else:
             out.append("old_age")

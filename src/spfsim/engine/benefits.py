@@ -3,7 +3,8 @@
 A person's situation in a year is described by three things:
 
 - ``L``, the labour and pension state: contributing (0), receiving a contributory pension
-  below a top-up floor (1) or at or above it (2), unemployed (3), anything else (4);
+  below a top-up floor (1) or at or above it (2), unemployed (3), anything else (4),
+  unemployed with the qualifying service of unemployment insurance (5);
 - ``D``, severe disability (the ``disability`` table's ``severe_disability`` prevalence for
   the age, sex and year; a persistent individual draw in the micro engine, independent of
   ``L``);
@@ -41,19 +42,24 @@ from ..demography import DemographicProjection
 from ..economy import EconomicProjection
 from ..errors import SpfsimError
 from ..params import AGES, Assumptions, CompiledScheme
-from ..schemes import GUARANTEES, NON_CONTRIBUTORY, SCHEME_TYPES
+from ..schemes import GUARANTEES, SCHEME_TYPES
+from ..schemes import db_pension as dbp
+from ..schemes import insurance as ins
 from ..schemes import noncontributory as nc
 
 # L: labour and pension state
 L_CONTRIBUTING, L_PENSION_LOW, L_PENSION_HIGH, L_UNEMPLOYED, L_OTHER = range(5)
-N_L = 5
+L_UNEMPLOYED_INSURED = 5
+N_L = 6
 GROUP_CODES = {name: code for code, name in enumerate(nc.GROUPS)}
 G_ALL, G_DISABLED, G_WITHOUT_PENSION, G_UNINSURED_MOTHERS, G_UNEMPLOYED = range(5)
+G_INSURED_MOTHERS, G_INSURED_UNEMPLOYED = 5, 6
 COVERAGE_GROUPS = (*GUARANTEES, "any_cash")
 N_COVERAGE = len(COVERAGE_GROUPS)
 HEALTH, CHILDREN, MATERNITY, DISABILITY, WORKING_AGE, OLD_AGE = range(6)
 ANY_CASH = 6
 CHILD_MAX_AGE, OLDER_AGE, WORKING_AGES = 14, 65, (15, 64)
+MAX_CLASS = 60  # the cohort engine's highest credited-service class
 
 
 @nb.njit(cache=True)
@@ -69,7 +75,11 @@ def eligible(group: int, top_up: bool, state: int, disabled: bool, mother: bool)
         return state != L_PENSION_LOW and state != L_PENSION_HIGH
     if group == G_UNINSURED_MOTHERS:
         return mother and state != L_CONTRIBUTING
-    return state == L_UNEMPLOYED  # G_UNEMPLOYED
+    if group == G_INSURED_MOTHERS:
+        return mother and state == L_CONTRIBUTING
+    if group == G_INSURED_UNEMPLOYED:
+        return state == L_UNEMPLOYED_INSURED
+    return state in (L_UNEMPLOYED, L_UNEMPLOYED_INSURED)  # G_UNEMPLOYED
 
 
 @nb.njit(cache=True)
@@ -82,7 +92,8 @@ def in_target(guarantee: int, age: int, state: int, disabled: bool, mother: bool
     if guarantee == DISABILITY:
         return disabled
     if guarantee == WORKING_AGE:
-        return state == L_UNEMPLOYED and WORKING_AGES[0] <= age <= WORKING_AGES[1]
+        return (state in (L_UNEMPLOYED, L_UNEMPLOYED_INSURED)
+                and WORKING_AGES[0] <= age <= WORKING_AGES[1])
     if guarantee == OLD_AGE:
         return age >= OLDER_AGE
     return True  # HEALTH, ANY_CASH
@@ -119,17 +130,27 @@ def _basis(scheme: CompiledScheme, econ: EconomicProjection) -> np.ndarray:
 
 
 def benefit_rule(scheme: CompiledScheme, assumptions: Assumptions,
-                 econ: EconomicProjection) -> BenefitRule:
-    """The arrays of one non-contributory scheme."""
+                 econ: EconomicProjection, pension: CompiledScheme | None) -> BenefitRule:
+    """The arrays of one scheme paid by the rule (non-contributory or short-term
+    insurance; ``pension`` is the model's contributory pension, whose members and
+    insurable earnings the insurance benefits use)."""
     kind = SCHEME_TYPES[scheme.type]
-    assert issubclass(kind, nc.NonContributoryBenefit)
+    assert issubclass(kind, nc.RuleBenefit)
     band = nc.in_age_band(AGES[None, :, None], scheme["min_age"][:, None, None],
                           scheme["max_age"][:, None, None])
-    p = nc.receipt_probability(scheme["take_up"], scheme["target_share"],
-                               scheme["exclusion_error"], scheme["inclusion_error"])
+    if issubclass(kind, ins.InsuranceBenefit):
+        p = scheme["take_up"]
+        amount = ins.insurance_benefit(
+            scheme["replacement_rate"][:, None, None],
+            insurable_earnings(pension, econ, scheme), scheme["months"][:, None, None],
+            scheme["maximum_benefit"][:, None, None])
+    else:
+        p = nc.receipt_probability(scheme["take_up"], scheme["target_share"],
+                                   scheme["exclusion_error"], scheme["inclusion_error"])
+        amount = nc.annual_amount(scheme["benefit"], _basis(scheme, econ),
+                                  scheme["months"])[:, None, None]
     probability = np.where(band, p[:, None, None], 0.0) * np.ones((1, 1, 2))
-    amount = nc.annual_amount(scheme["benefit"], _basis(scheme, econ), scheme["months"])
-    amount = np.broadcast_to(amount[:, None, None], probability.shape).copy()
+    amount = np.broadcast_to(amount, probability.shape).copy()
     if scheme.type == nc.HealthCare.NAME:
         profile = np.stack([nc.health_cost_profile(AGES[None, :], scheme["relative_cost_under5"]
                                                    [:, None, s],
@@ -144,14 +165,41 @@ def benefit_rule(scheme: CompiledScheme, assumptions: Assumptions,
                        probability, amount)
 
 
+def insurable_earnings(pension: CompiledScheme | None, econ: EconomicProjection,
+                       scheme: CompiledScheme) -> np.ndarray:
+    """(year, age, sex) insurable earnings of a covered worker: the earnings profile within
+    the contributory pension's floor and ceiling."""
+    if pension is None:
+        raise SpfsimError(f"scheme '{scheme.id}' ({scheme.type}) insures the members of a "
+                          "contributory pension; the model has no db_old_age_pension")
+    return dbp.insurable(econ.earnings, pension["earnings_floor"][:, None, None],
+                         pension["earnings_ceiling"][:, None, None])
+
+
 def benefit_rules(assumptions: Assumptions, econ: EconomicProjection) -> list[BenefitRule]:
-    """The rules of the model's non-contributory schemes, in model order."""
-    rules = [benefit_rule(s, assumptions, econ) for s in assumptions.schemes
-             if SCHEME_TYPES[s.type].KIND == NON_CONTRIBUTORY]
+    """The rules of the model's rule-paid schemes (non-contributory and short-term
+    insurance), in model order."""
+    pension = contributory_pension(assumptions)
+    rules = [benefit_rule(s, assumptions, econ, pension) for s in assumptions.schemes
+             if issubclass(SCHEME_TYPES[s.type], nc.RuleBenefit)]
     if sum(r.top_up for r in rules) > 1:
         raise SpfsimError("a model may have at most one top-up social pension (means_test = "
                           "'top_up')")
+    if sum(r.group == G_INSURED_UNEMPLOYED for r in rules) > 1:
+        raise SpfsimError("a model may have at most one unemployment_insurance scheme")
     return rules
+
+
+def contributory_pension(assumptions: Assumptions) -> CompiledScheme | None:
+    """The model's contributory pension (the first db_old_age_pension), if any."""
+    return next((s for s in assumptions.schemes if s.type == "db_old_age_pension"), None)
+
+
+def unemployment_service(rules: list[BenefitRule]) -> int:
+    """Credited years an unemployed person needs for unemployment insurance (a number no
+    one reaches without such a scheme)."""
+    rule = next((r for r in rules if r.group == G_INSURED_UNEMPLOYED), None)
+    return 1_000 if rule is None else int(rule.scheme["minimum_service"][0])
 
 
 def top_up_floor(rules: list[BenefitRule]) -> np.ndarray | None:
@@ -184,12 +232,14 @@ class CellStates:
 
 
 def cell_states(assumptions: Assumptions, demo: DemographicProjection,
-                econ: EconomicProjection, pension, floor: np.ndarray | None) -> CellStates:
+                econ: EconomicProjection, pension, floor: np.ndarray | None,
+                ui_service: int = 1_000) -> CellStates:
     """The cohort engine's distribution of (L, D, M) per cell.
 
     ``pension``: the contributory pension's SchemeFlows (with its class detail), or None.
     The unemployed are the labour projection's share of the non-contributing active
-    population (as the micro engine aligns them).
+    population (as the micro engine aligns them), whatever their credited service; those
+    with ``ui_service`` credited years or more are insured against unemployment.
     """
     pop = demo.population
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -213,8 +263,14 @@ def cell_states(assumptions: Assumptions, demo: DemographicProjection,
                                    / pop / non_contributing, 0.0)
     unemployed = np.clip(unemployed_rate * np.clip(active - contributing, 0.0, None), 0.0,
                          None)
-    shares = np.stack([contributing, low_share, pensioners - low_share, unemployed,
-                       np.zeros_like(pop)], axis=-1)
+    insured = np.zeros_like(pop)
+    if pension is not None and ui_service <= MAX_CLASS:
+        idle = pension.idle_service  # (year, age, sex, class) non-contributing actives
+        with np.errstate(divide="ignore", invalid="ignore"):
+            insured = np.where(idle.sum(axis=-1) > 0, idle[..., ui_service:].sum(axis=-1)
+                               / idle.sum(axis=-1), 0.0) * unemployed
+    shares = np.stack([contributing, low_share, pensioners - low_share, unemployed - insured,
+                       np.zeros_like(pop), insured], axis=-1)
     shares[..., L_OTHER] = np.clip(1.0 - shares.sum(axis=-1), 0.0, None)
     mother = np.zeros_like(pop)
     mother[..., 1] = mothers_rate(assumptions, demo)

@@ -31,10 +31,16 @@ import numpy as np
 from ..demography import DemographicProjection
 from ..economy import EconomicProjection
 from ..params import AGES, Assumptions, CompiledScheme
-from ..schemes import CONTRIBUTORY, NON_CONTRIBUTORY
+from ..schemes import CONTRIBUTORY, NON_CONTRIBUTORY, SCHEME_TYPES
 from ..schemes import db_pension as dbp
 from ..schemes.base import admin_expenditure
-from .benefits import benefit_rules, cell_states, cohort_benefits, top_up_floor
+from .benefits import (
+    benefit_rules,
+    cell_states,
+    cohort_benefits,
+    top_up_floor,
+    unemployment_service,
+)
 from .flows import BRANCHES, SchemeFlows
 
 MAX_SERVICE = 60
@@ -414,11 +420,13 @@ def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
     active = np.zeros(shape)
     classes, per_person = np.zeros((*shape, MAX_SERVICE + 1)), np.zeros((*shape, MAX_SERVICE + 1))
     branch_persons, branch_money = np.zeros((*shape, len(BRANCHES))), np.zeros((n, len(BRANCHES)))
+    idle = np.zeros((*shape, MAX_SERVICE + 1))
     for k in range(n):
         y = inputs(k)
         new_share, new_total = state.step(y)
         pop = demo.population[k]
         active[k] = state.active.sum(axis=(2, 3))
+        idle[k] = state.active[:, :, NOT_CONTRIBUTING]
         # every pension in payment, old-age and disability, by credited-service class
         classes[k] = state.pensioners + state.invalid
         total = state.pension + state.invalid_pension
@@ -445,6 +453,7 @@ def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
     return pension_flows(scheme, contributors, beneficiaries, new_count, new_amount, insured,
                          expenditure, service_awarded, by_sex, active_share=active,
                          pension_classes=classes, pension_per_person=per_person,
+                         idle_service=idle,
                          branch_beneficiaries=branch_persons,
                          branch_expenditure=branch_money)
 
@@ -504,11 +513,22 @@ def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
 
 
 def benefit_flows(scheme: CompiledScheme, beneficiaries: np.ndarray,
-                  by_sex: np.ndarray) -> SchemeFlows:
-    """Flows of a tax-financed benefit from its beneficiaries (year, age, sex) and
-    expenditure by sex (year, sex): no contributions, financed entirely by the state."""
+                  by_sex: np.ndarray, pension: SchemeFlows | None = None) -> SchemeFlows:
+    """Flows of a rule-paid benefit from its beneficiaries (year, age, sex) and
+    expenditure by sex (year, sex). Short-term insurance: contributions on the insured
+    earnings of the contributory pension's members (``pension``), into a fund; otherwise
+    no contributions, financed entirely by the state."""
     n = len(beneficiaries)
     expenditure = by_sex.sum(axis=1)
+    if SCHEME_TYPES[scheme.type].KIND == CONTRIBUTORY:
+        assert pension is not None
+        income = dbp.contributions(scheme["contribution_rate"], pension.insured_earnings)
+        return SchemeFlows(
+            scheme.id, CONTRIBUTORY, pension.contributors.copy(), beneficiaries,
+            np.zeros((n, 2)), np.zeros((n, 2)), pension.insured_earnings.copy(), income,
+            expenditure, admin_expenditure(scheme["admin_cost_rate"], expenditure),
+            np.zeros(n), float(scheme["initial_reserve"][0]),
+            np.zeros((n, 2, MAX_SERVICE + 1)), by_sex)
     zeros = np.zeros(n)
     newly = np.zeros((n, 2))
     return SchemeFlows(
@@ -529,10 +549,11 @@ def run_schemes(assumptions: Assumptions, demo: DemographicProjection,
                     for s in assumptions.schemes if s.type == "db_old_age_pension"}
     rules = benefit_rules(assumptions, econ)
     pension = next(iter(contributory.values()), None)
-    cells = cell_states(assumptions, demo, econ, pension, top_up_floor(rules))
+    cells = cell_states(assumptions, demo, econ, pension, top_up_floor(rules),
+                        unemployment_service(rules))
     results = cohort_benefits(rules, cells, demo.population)
     benefits = {rule.scheme.id: benefit_flows(rule.scheme, results.beneficiaries[j],
-                                              results.expenditure[j])
+                                              results.expenditure[j], pension)
                 for j, rule in enumerate(rules)}
     flows = [contributory.get(s.id) or benefits[s.id] for s in assumptions.schemes]
     return flows, results.coverage

@@ -39,6 +39,7 @@ class SchemeFlows:
     active_share: np.ndarray | None = field(default=None, repr=False)  # (year, age, sex)
     pension_classes: np.ndarray | None = field(default=None, repr=False)  # (.., class)
     pension_per_person: np.ndarray | None = field(default=None, repr=False)  # (.., class)
+    idle_service: np.ndarray | None = field(default=None, repr=False)  # (.., class) shares
     # contributory pension: beneficiaries (year, age, sex, branch) and expenditure (year,
     # branch) of each branch (BRANCHES)
     branch_beneficiaries: np.ndarray | None = field(default=None, repr=False)

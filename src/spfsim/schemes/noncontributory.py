@@ -37,8 +37,10 @@ GUARANTEE_REFERENCES = {
     "disability": "R202 para. 5(c)", "working_age": "R202 para. 5(c)",
     "old_age": "R202 para. 5(d)", "other": "R202 para. 9",
 }
-# who may receive a benefit, before take-up and targeting
-GROUPS = ("all", "disabled", "without_pension", "uninsured_mothers", "unemployed")
+# who may receive a benefit, before take-up and targeting; the last two are the insured
+# of the contributory scheme (schemes.insurance)
+GROUPS = ("all", "disabled", "without_pension", "uninsured_mothers", "unemployed",
+          "insured_mothers", "insured_unemployed")
 BASES = ("currency", "poverty_line", "gdp_per_capita")
 
 
@@ -110,10 +112,10 @@ def _common(min_age: int, max_age: int, months: float, guarantee: str,
     )
 
 
-class NonContributoryBenefit(SchemeType):
-    """Base of the non-contributory types: group, guarantee and the common parameters."""
+class RuleBenefit(SchemeType):
+    """A benefit paid by the group x age band x receipt probability rule of
+    :mod:`spfsim.engine.benefits`, contributory or not."""
 
-    KIND = NON_CONTRIBUTORY
     GROUP = "all"
     GUARANTEE = "other"
 
@@ -141,6 +143,12 @@ class NonContributoryBenefit(SchemeType):
                                      f"{year})", high.at(year)))
                     break
         return problems
+
+
+class NonContributoryBenefit(RuleBenefit):
+    """Base of the non-contributory types: group, guarantee and the common parameters."""
+
+    KIND = NON_CONTRIBUTORY
 
 
 class UniversalBenefit(NonContributoryBenefit):

@@ -18,7 +18,7 @@ from ...demography import DemographicProjection
 from ...economy import EconomicProjection
 from ...errors import SpfsimError
 from ...params import Assumptions, CompiledScheme
-from ..benefits import N_COVERAGE, BenefitRule, benefit_rules
+from ..benefits import N_COVERAGE, BenefitRule, benefit_rules, unemployment_service
 from ..cohort import (
     MAX_SERVICE,
     NOT_CONTRIBUTING,
@@ -310,6 +310,7 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
             buffers.death_flag,
             codes, _rule_year(rules, "probability", k), _rule_year(rules, "amount", k),
             top_up_index, np.ascontiguousarray(assumptions.severe_disability[k]),
+            unemployment_service(rules),
             first_birth_year, float(econ.average_earnings[0]),
             buffers.counts, buffers.money, buffers.service_awarded, buffers.service_left,
             buffers.cohort_money, buffers.lifetimes, buffers.nc_money, buffers.coverage)
@@ -701,13 +702,14 @@ class _Outputs:
             demo.life_expectancy, np.zeros_like(demo.emigration_capped), demo.survival)
         flows = []
         rule_index = {r.scheme.id: j for j, r in enumerate(rules)}
+        pension_flows = self._pension_flows(pension, w) if pension is not None else None
         for scheme in assumptions.schemes:
             if scheme is pension:
-                flows.append(self._pension_flows(scheme, w))
+                flows.append(pension_flows)
             else:
                 j = rule_index[scheme.id]
                 flows.append(benefit_flows(scheme, c[..., K.N_COUNTS + j] * w,
-                                           self.nc_money[:, j] * w))
+                                           self.nc_money[:, j] * w, pension_flows))
         labour_status = np.stack([c[..., index] for index in STATUS_COUNTS.values()],
                                  axis=-1) * w
         labour_status[..., 0] -= labour_status[..., 1]  # all contributors less self-employed

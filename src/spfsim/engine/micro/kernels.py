@@ -26,6 +26,7 @@ from ..benefits import (
     L_PENSION_HIGH,
     L_PENSION_LOW,
     L_UNEMPLOYED,
+    L_UNEMPLOYED_INSURED,
     N_COVERAGE,
     OLD_AGE,
     eligible,
@@ -215,6 +216,8 @@ def year_step(
     # non-contributory benefits: codes (J, 4), receipt probability and amount (J, age,
     # sex), top-up scheme index (-1: none); severe disability prevalence (age, sex)
     nc_codes, nc_probability, nc_amount, top_up_index, disability_prevalence,
+    # credited years the unemployed need for unemployment insurance
+    ui_service,
     # cohorts for the money flows
     first_birth_year,
     # lifetime amounts are recorded at death in units of base-year average earnings
@@ -245,6 +248,7 @@ def year_step(
             cohort = min(max(np.int64(birth_year[i]) - first_birth_year, 0), n_cohorts - 1)
             counts[c, a, s, POP] += 1
             earned = 0.0
+            service_before = service[i]  # the unemployed's insured status uses this
             # enter the year, disability branch first: a disability pension in payment is
             # indexed, then ends by recovery or turns into the old-age pension; a qualified
             # contributor of last year may become disabled
@@ -372,7 +376,7 @@ def year_step(
                 if top_up_index >= 0 and pension[i] < nc_amount[top_up_index, a, s]:
                     state = L_PENSION_LOW
             elif st == UNEMPLOYED:
-                state = L_UNEMPLOYED
+                state = L_UNEMPLOYED_INSURED if service_before >= ui_service else L_UNEMPLOYED
             benefits_and_coverage(
                 c, i, p, a, s, state, birth_flag[i] == 1, seed, pension[i], scale,
                 nc_codes, nc_probability, nc_amount, disability_prevalence, counts,

@@ -1,0 +1,96 @@
+"""Short-term social insurance benefits: maternity and unemployment insurance.
+
+Both are contributory schemes of the members of the model's contributory pension (its
+contributors and their insured earnings are the scheme's): contributions =
+``contribution_rate`` x those insured earnings, into a fund of their own. Benefits follow
+the rule of :mod:`spfsim.engine.benefits` with the insured groups:
+
+- maternity insurance: women who give birth in a year in which they contribute
+  (``insured_mothers``), for ``months`` months (ILO Convention No. 183: at least 14 weeks
+  at two thirds of previous earnings);
+- unemployment insurance: the unemployed with at least ``minimum_service`` credited years
+  (``insured_unemployed``), for ``months`` months of the year (the duration limit).
+
+The benefit is ``replacement_rate`` x the insurable earnings of a covered worker of the
+beneficiary's age and sex (the age-sex profile, within the pension's earnings floor and
+ceiling) x months / 12 a year, capped at ``maximum_benefit``, with take-up ``take_up``.
+Serves R202 para. 5(c) (income security in maternity and unemployment), 9(1) (social
+insurance) and ILC 2021 para. 13(f) (maternity), 15(b) (contributory financing).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..params.dated import ParamSpec
+from .base import ADMIN_COST_RATE, CONTRIBUTORY, params
+from .noncontributory import RuleBenefit
+
+
+def insurance_benefit(replacement_rate, insurable_earnings, months, maximum) -> np.ndarray:
+    """Annual amount per beneficiary (currency): replacement x earnings x months / 12,
+    capped at the maximum (0 = none)."""
+    amount = np.asarray(replacement_rate) * insurable_earnings * np.asarray(months) / 12.0
+    return np.where(np.asarray(maximum) > 0, np.minimum(amount, maximum), amount)
+
+
+def _insurance_parameters(min_age: int, max_age: int, months: float, replacement: float,
+                          reference: str) -> tuple[ParamSpec, ...]:
+    return (
+        ParamSpec("contribution_rate", "fraction of insured earnings",
+                  "Contribution rate on the insured earnings of the contributory pension's "
+                  "members.", low=0.0, high=1.0, reference="ILC 2021 para. 15(b), (f)"),
+        ParamSpec("replacement_rate", "fraction of insurable earnings",
+                  "Benefit as a share of the insurable earnings of a covered worker of the "
+                  "beneficiary's age and sex.", low=0.0, high=2.0, default=replacement,
+                  reference=reference),
+        ParamSpec("months", "months per year", "Months of benefit a year (duration).",
+                  low=0.0, high=12.0, default=months),
+        ParamSpec("take_up", "fraction", "Share of those entitled who claim.",
+                  low=0.0, high=1.0, default=1.0),
+        ParamSpec("maximum_benefit", "currency per year",
+                  "Ceiling of the annual benefit (0: none).", low=0.0, default=0.0,
+                  indexable=True),
+        ParamSpec("min_age", "years of age", "Youngest age entitled.", low=0, high=100,
+                  integer=True, default=min_age),
+        ParamSpec("max_age", "years of age", "Oldest age entitled.", low=0, high=100,
+                  integer=True, default=max_age),
+        ADMIN_COST_RATE,
+        ParamSpec("initial_reserve", "currency",
+                  "Reserve at the end of the year before the base year.", low=0.0,
+                  default=0.0, dated=False),
+    )
+
+
+class InsuranceBenefit(RuleBenefit):
+    """Base of the short-term social insurance benefits."""
+
+    KIND = CONTRIBUTORY
+
+
+class MaternityInsurance(InsuranceBenefit):
+    NAME = "maternity_insurance"
+    GROUP = "insured_mothers"
+    GUARANTEE = "maternity"
+    DESCRIPTION = ("Maternity cash benefit of social insurance for women who contribute in "
+                   "the year they give birth.")
+    REFERENCE = "R202 para. 5(c), 9(1); ILC 2021 para. 13(f); ILO C183"
+    PARAMETERS = params(*_insurance_parameters(0, 100, 3.25, 2.0 / 3.0, "ILO C183 Art. 6"))
+
+
+class UnemploymentInsurance(InsuranceBenefit):
+    NAME = "unemployment_insurance"
+    GROUP = "insured_unemployed"
+    GUARANTEE = "working_age"
+    DESCRIPTION = ("Unemployment insurance for the unemployed with a qualifying period of "
+                   "credited service.")
+    REFERENCE = "R202 para. 5(c), 9(1); ILO C168"
+    PARAMETERS = params(
+        *_insurance_parameters(15, 64, 6.0, 0.5, "ILO C168 Art. 15"),
+        ParamSpec("minimum_service", "years",
+                  "Credited years of the contributory pension needed for the benefit.",
+                  low=0, high=60, integer=True, default=1, reference="ILO C168 Art. 17"),
+    )
+
+
+INSURANCE_TYPES = (MaternityInsurance, UnemploymentInsurance)

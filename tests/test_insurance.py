@@ -1,0 +1,139 @@
+"""Short-term social insurance: maternity and unemployment insurance, both engines."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from model_factory import write_small_model
+from replication import replication_t
+
+import spfsim
+from spfsim.checks import fund_balance_residual
+from spfsim.schemes import insurance as ins
+
+INSURANCE = """
+[[schemes]]
+id = "maternity_ins"
+type = "maternity_insurance"
+[schemes.parameters]
+contribution_rate = 0.005
+take_up = 0.9
+initial_reserve = 1.0e5
+
+[[schemes]]
+id = "ui"
+type = "unemployment_insurance"
+[schemes.parameters]
+contribution_rate = 0.01
+replacement_rate = 0.5
+months = 6
+minimum_service = {service}
+take_up = 0.8
+maximum_benefit = {maximum}
+
+[[schemes]]
+id = "maternity_nc"
+type = "maternity_benefit"
+[schemes.parameters]
+benefit = 1.0
+benefit_basis = "poverty_line"
+months = 4
+take_up = 0.7
+"""
+
+
+def insurance_model(folder, service=3, maximum=0.0, end=2045):
+    write_small_model(folder, end=end)
+    toml = folder / "model.toml"
+    toml.write_text(toml.read_text() + INSURANCE.format(service=service, maximum=maximum))
+    return folder
+
+
+def test_benefit_amount_by_hand():
+    assert ins.insurance_benefit(0.5, 12000.0, 6, 0.0) == pytest.approx(3000.0)
+    assert ins.insurance_benefit(0.5, 12000.0, 6, 2000.0) == pytest.approx(2000.0)
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory):
+    model = spfsim.load_model(insurance_model(tmp_path_factory.mktemp("ins") / "m"))
+    return model, model.project()
+
+
+def test_maternity_insurance_by_hand(cohort):
+    model, ds = cohort
+    a = model.assumptions
+    demo = spfsim.demography.project_population(a.years, a.base_population, a.mx, a.asfr,
+                                                a.srb, a.net_migration)
+    from spfsim.engine.benefits import mothers_rate
+
+    women = ds["population"].sel(sex="female").values
+    contributing = ds["contributors"].sel(scheme="pension", sex="female").values / women
+    mothers = women * mothers_rate(a, demo)
+    insured = mothers * contributing
+    np.testing.assert_allclose(ds["beneficiaries"].sel(scheme="maternity_ins")
+                               .sum(("age", "sex")), 0.9 * insured.sum(axis=1), rtol=1e-10)
+    pay = ds["benefit_expenditure"].sel(scheme="maternity_ins").values
+    profile = spfsim.economy.project_economy(a, demo.population).earnings[:, :, 1]
+    expected = (0.9 * insured * (2.0 / 3.0) * profile * 3.25 / 12).sum(axis=1)
+    np.testing.assert_allclose(pay, expected, rtol=1e-10)
+    # insured and uninsured mothers never overlap: maternity coverage adds up
+    covered = ds["coverage_covered"].sel(guarantee="maternity").sum("sex")
+    both = ds["beneficiaries"].sel(scheme=["maternity_ins", "maternity_nc"]).sum(
+        ("age", "sex", "scheme"))
+    np.testing.assert_allclose(covered, both, rtol=1e-10)
+
+
+def test_unemployment_insurance_contributions_and_fund(cohort):
+    _model, ds = cohort
+    ui = ds.sel(scheme="ui")
+    pension = ds.sel(scheme="pension")
+    np.testing.assert_allclose(ui["contribution_income"], 0.01 * pension["insured_earnings"])
+    np.testing.assert_allclose(ui["contributors"], pension["contributors"])
+    assert np.all(ui["beneficiaries"].sum(("age", "sex")) > 0)
+    initial = np.array([5.0e7, 0.0, 1.0e5, 0.0, 0.0])
+    assert fund_balance_residual(ds, initial) < 1e-9
+    assert ds["scheme_kind"].sel(scheme="ui").item() == "contributory"
+
+
+def test_unemployment_insurance_service_condition(tmp_path):
+    """No service needed: every unemployed person aged 18-59 (all active) x take-up; more
+    service than anybody has: nobody."""
+    ds = spfsim.load_model(insurance_model(tmp_path / "a", service=0, end=2030)).project()
+    band = (ds["labour_force"] - ds["employed"]).sel(age=slice(18, 59)).sum(("age", "sex"))
+    got = ds["beneficiaries"].sel(scheme="ui", age=slice(18, 59)).sum(("age", "sex"))
+    np.testing.assert_allclose(got, 0.8 * band, rtol=1e-9)
+    none = spfsim.load_model(insurance_model(tmp_path / "b", service=60, end=2030)).project()
+    assert float(none["beneficiaries"].sel(scheme="ui").sum()) == 0.0
+
+
+def test_maximum_benefit_caps_the_amount(tmp_path):
+    ds = spfsim.load_model(insurance_model(tmp_path / "m", maximum=1000.0, end=2030)).project()
+    assert np.all(ds["average_benefit"].sel(scheme="ui") <= 1000.0 + 1e-9)
+
+
+def test_micro_insurance_identities(tmp_path):
+    """Fast (also without JIT): insured and uninsured mothers are distinct persons."""
+    model = spfsim.load_model(insurance_model(tmp_path / "m", end=2029))
+    ds = model.project("micro", persons=3000, seed=8)
+    covered = ds["coverage_covered"].sel(guarantee="maternity").sum("sex")
+    both = ds["beneficiaries"].sel(scheme=["maternity_ins", "maternity_nc"]).sum(
+        ("age", "sex", "scheme"))
+    np.testing.assert_allclose(covered, both, rtol=1e-12)
+    assert float(ds["beneficiaries"].sel(scheme="ui").sum()) > 0
+
+
+@pytest.mark.slow
+def test_micro_agrees_with_cohort_on_insurance(tmp_path):
+    model = spfsim.load_model(insurance_model(tmp_path / "m"))
+    cohort = model.project()
+    runs = [model.project("micro", persons=40_000, seed=120 + r) for r in range(10)]
+    for scheme in ("maternity_ins", "ui"):
+        for name in ("beneficiaries", "benefit_expenditure"):
+            def get(ds, scheme=scheme, name=name):
+                value = ds[name].sel(scheme=scheme)
+                return (value.sum(("age", "sex")) if "age" in value.dims else value).values
+
+            t, big_t = replication_t(np.stack([get(ds) for ds in runs]), get(cohort))
+            assert np.abs(t).max() <= 5.5, (scheme, name, np.abs(t).max())
+            assert abs(big_t) <= 4.5, (scheme, name, big_t)
