@@ -1,7 +1,7 @@
 """Speed and memory of the micro engine on the default model.
 
 Usage: python benchmarks/bench_micro.py --persons 1000000 --years 50 [--seed 1]
-       [--chunk-size 65536]
+       [--chunk-size 65536] [--model DIR]
 
 Compiles the kernels on a small run first, then times the simulation alone (the cohort
 projection that provides the targets is not timed). Prints, as its last line, a JSON object
@@ -47,9 +47,11 @@ def main() -> None:
     parser.add_argument("--years", type=int, default=50)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK)
+    parser.add_argument("--model", default=None, help="model folder (default: the default "
+                        "model)")
     args = parser.parse_args()
-    probe = spfsim.load_model()
-    model = spfsim.load_model(end_year=probe.input.base_year + args.years - 1)
+    probe = spfsim.load_model(args.model)
+    model = spfsim.load_model(args.model, end_year=probe.input.base_year + args.years - 1)
     a = model.assumptions
     demo = project_population(a.years, a.base_population, a.mx, a.asfr, a.srb, a.net_migration)
     econ = project_economy(a, demo.population)

@@ -400,13 +400,16 @@ def benefits_and_coverage(c, i, p, a, s, state, mother, seed, own_pension, scale
 
     Severe disability and take-up are persistent draws (the same persons every year).
     """
-    disabled = rng.uniform(seed, rng.SEVERE_DISABILITY, p, 0) < disability_prevalence[a, s]
+    disabled = (disability_prevalence[a, s] > 0.0
+                and rng.uniform(seed, rng.SEVERE_DISABILITY, p, 0) < disability_prevalence[a, s])
     covered = 0  # bit g: covered for coverage group g
     if state in (L_PENSION_LOW, L_PENSION_HIGH):
         covered |= (1 << OLD_AGE) | (1 << ANY_CASH)
     elif state == L_CONTRIBUTING:
         covered |= 1 << ANY_CASH
     for j in range(nc_codes.shape[0]):
+        if nc_probability[j, a, s] <= 0.0:  # outside the age band: no draw needed
+            continue
         top_up = nc_codes[j, NC_TOP_UP] == 1
         if not eligible(nc_codes[j, NC_GROUP], top_up, state, disabled, mother):
             continue
