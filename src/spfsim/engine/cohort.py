@@ -192,20 +192,18 @@ class PensionState:
         limit = rules.orphan_age_limit
         child_sex = np.array([rules.p_male, 1.0 - rules.p_male])
         for sex in range(2):
-            for age in np.nonzero(deaths[:, sex])[0]:
-                spouse_age = int(np.clip(age - rules.age_difference[sex], 0, AGES[-1]))
-                if rules.spouse_share > 0:
-                    spouses[min(spouse_age + 1, AGES[-1]), 1 - sex] += \
-                        rules.married[sex] * deaths[age, sex]
-                    spouse_money[min(spouse_age + 1, AGES[-1]), 1 - sex] += \
-                        rules.married[sex] * rules.spouse_share * money[age, sex]
-                if rules.orphan_share <= 0:
-                    continue
-                mother = age if sex == 1 else spouse_age
-                children = dbp.expected_orphans(rules.asfr, mother, limit)[:limit]
-                orphans[1:limit + 1] += deaths[age, sex] * children[:, None] * child_sex
-                orphan_money[1:limit + 1] += (rules.orphan_share * money[age, sex]
-                                              * children[:, None] * child_sex)
+            spouse_age = np.clip(AGES - rules.age_difference[sex], 0, AGES[-1])
+            if rules.spouse_share > 0:  # spouses appear next year, one year older
+                cell = np.minimum(spouse_age + 1, AGES[-1])
+                np.add.at(spouses[:, 1 - sex], cell, rules.married[sex] * deaths[:, sex])
+                np.add.at(spouse_money[:, 1 - sex], cell,
+                          rules.married[sex] * rules.spouse_share * money[:, sex])
+            if rules.orphan_share > 0 and limit > 0:
+                mother = AGES if sex == 1 else spouse_age
+                children = dbp.expected_orphans(rules.asfr, mother, limit)[:, :limit]
+                orphans[1:limit + 1] += (deaths[:, sex] @ children)[:, None] * child_sex
+                orphan_money[1:limit + 1] += (rules.orphan_share * money[:, sex]
+                                              @ children)[:, None] * child_sex
         return spouses, spouse_money, orphans, orphan_money
 
     def _disability(self, y: PensionYear) -> None:

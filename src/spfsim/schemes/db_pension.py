@@ -84,14 +84,16 @@ def disability_pension(accrual_rate, credited_earnings, service, future_service,
     return capped(np.maximum(full, minimum), maximum)
 
 
-def expected_orphans(asfr, mother_age: int, age_limit: int) -> np.ndarray:
+def expected_orphans(asfr, mother_age, age_limit: int) -> np.ndarray:
     """Expected children by age (0..age_limit) at the death of a parent whose child's
-    mother is ``mother_age`` now: a child aged k was born when she was about
-    mother_age - 1 - k, at that age's fertility rate (``asfr`` by age; the current year's
-    rates stand in for the past's). Child mortality is ignored."""
-    ages = mother_age - 1 - np.arange(age_limit + 1)
+    mother is ``mother_age`` now (a number, or an array giving one row per age): a child
+    aged k was born when she was about mother_age - 1 - k, at that age's fertility rate
+    (``asfr`` by age; the current year's rates stand in for the past's). Child mortality
+    is ignored."""
+    asfr = np.asarray(asfr)
+    ages = np.asarray(mother_age)[..., None] - 1 - np.arange(age_limit + 1)
     inside = (ages >= 0) & (ages < len(asfr))
-    return np.where(inside, np.asarray(asfr)[np.clip(ages, 0, len(asfr) - 1)], 0.0)
+    return np.where(inside, asfr[np.clip(ages, 0, len(asfr) - 1)], 0.0)
 
 
 def care_credit_probability(asfr, child_age: int) -> np.ndarray:
