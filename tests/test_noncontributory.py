@@ -422,3 +422,19 @@ def test_report_floor_sheet(floor_run):
     assert got == pytest.approx(float(ds["cost_to_gdp_by_guarantee"].sel(
         year=2030, guarantee="health")))
     assert len(ws._charts) == 2
+
+
+def test_report_adequacy_sheet(floor_run):
+    from spfsim.report.excel import build_workbook
+
+    _model, ds = floor_run
+    ws = build_workbook(ds)["Adequacy"]
+    header = next(r for r in ws.iter_rows(max_row=10) if r[0].value == "Year")
+    col = {cell.value: cell.column for cell in header}
+    row = next(r[0].row for r in ws.iter_rows() if r[0].value == 2030)
+    got = ws.cell(row=row, column=col["maternity: benefit / poverty line"]).value
+    assert got == pytest.approx(float(ds["benefit_to_poverty_line"].sel(
+        year=2030, scheme="maternity")))
+    got = ws.cell(row=row, column=col["pension: replacement rate of new pensions, female"])
+    assert got.value == pytest.approx(float(ds["replacement_rate_new"].sel(
+        year=2030, scheme="pension", sex="female")))

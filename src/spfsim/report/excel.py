@@ -430,6 +430,33 @@ def _floor_sheet(ws: Worksheet, ds: xr.Dataset) -> None:
                 f"{anchor}20")
 
 
+def _adequacy_sheet(ws: Worksheet, ds: xr.Dataset) -> None:
+    """Benefit levels relative to the poverty line, and the pension's replacement rates
+    by sex (R202 para. 8(b); ILC 2021 para. 15(c))."""
+    _title(ws, "Adequacy",
+           "average benefit / annual poverty line by scheme; benefit ratio (average pension "
+           "/ average insured earnings) and replacement rate of new pensions by sex")
+    schemes = [str(x) for x in ds["scheme"].values]
+    columns, labels = [], []
+    for scheme in schemes:
+        columns.append(ds["benefit_to_poverty_line"].sel(scheme=scheme).values)
+        labels.append(f"{scheme}: benefit / poverty line")
+    for name, label in (("benefit_ratio", "benefit ratio"),
+                        ("replacement_rate_new", "replacement rate of new pensions")):
+        for scheme in schemes:
+            values = ds[name].sel(scheme=scheme)
+            if not np.isfinite(values.values).any():
+                continue
+            for sex in ("male", "female"):
+                columns.append(values.sel(sex=sex).values)
+                labels.append(f"{scheme}: {label}, {sex}")
+    table = np.stack(columns, axis=1)
+    years = _years(ds)
+    _year_table(ws, years, labels, ["fraction"] * len(labels), [_FMT_PERCENT] * len(labels),
+                table, header_row=3)
+    _fit_columns(ws, skip_rows=2, minimum=10, maximum=28)
+
+
 def _population_sheet(ws: Worksheet, ds: xr.Dataset) -> None:
     _title(ws, "Population", "Mid-year population, flows during the year, life expectancy")
     headers, units, formats, table = _population_table(ds)
@@ -522,6 +549,9 @@ def build_workbook(ds: xr.Dataset,
         _scheme_sheet(wb.create_sheet(sheet_names[s.id]), ds, s)
     if {"coverage_rate", "cost_to_gdp_by_guarantee"} <= set(ds.data_vars):
         _floor_sheet(wb.create_sheet("Floor"), ds)
+    if {"benefit_to_poverty_line", "benefit_ratio", "replacement_rate_new"} <= set(
+            ds.data_vars):
+        _adequacy_sheet(wb.create_sheet("Adequacy"), ds)
     _population_sheet(wb.create_sheet("Population"), ds)
     _assumptions_sheet(wb.create_sheet("Assumptions"), rows)
     _metadata_sheet(wb.create_sheet("Metadata"), ds)
@@ -544,7 +574,8 @@ def write_workbook(ds: xr.Dataset, path: Path | str | os.PathLike[str],
     year, PAYG cost rate, cost % of GDP and reserve ratio in the base year, base year + 25
     when within the horizon, and the end year; total population and old-age dependency ratio),
     one sheet per scheme named by its id (see :func:`sheet_name_for`) with a yearly table and
-    line charts, ``Floor`` (coverage and cost by R202 guarantee, when the Dataset has them),
+    line charts, ``Floor`` (coverage and cost by R202 guarantee) and ``Adequacy`` (benefits
+    relative to the poverty line, replacement rates by sex), when the Dataset has them,
     ``Population``, ``Assumptions`` and ``Metadata``.
 
     Units: persons as counts; money in the Dataset's currency and price basis (its
