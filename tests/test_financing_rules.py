@@ -58,3 +58,49 @@ def test_financing_rules_in_both_engines(runs, engine):
     np.testing.assert_allclose(pension["state_transfer"], payer.sel(payer="state"))
     np.testing.assert_allclose(pension["admin_expenditure"], 0.05 * pension["contribution_income"])
     assert fund_balance_residual(ds, np.array([5.0e7, 0.0])) < 1e-9
+
+
+def refund_model(folder, share):
+    from model_factory import write_small_model
+
+    write_small_model(folder)
+    toml = folder / "model.toml"
+    toml.write_text(toml.read_text().replace("minimum_service = 10", "minimum_service = 20")
+                    .replace("start_year = 1995", f"start_year = 1995\nrefund_share = {share}"))
+    return folder
+
+
+def test_refunds_of_contributions(tmp_path, small_projection):
+    """Leavers without the minimum service get refund_share of their revalued
+    contributions: linear in the share, nothing else changes, both engines pay them."""
+    half = spfsim.load_model(refund_model(tmp_path / "a", 0.5)).project()
+    full = spfsim.load_model(refund_model(tmp_path / "b", 1.0)).project()
+    refunds = [ds["benefit_expenditure_by_branch"].sel(scheme="pension", branch="refunds")
+               for ds in (half, full)]
+    assert np.all(refunds[0] > 0)
+    np.testing.assert_allclose(refunds[1], 2 * refunds[0], rtol=1e-12)
+    np.testing.assert_allclose(
+        full["beneficiaries_by_branch"].sel(scheme="pension", branch="old_age"),
+        half["beneficiaries_by_branch"].sel(scheme="pension", branch="old_age"), rtol=1e-12)
+    micro = spfsim.load_model(refund_model(tmp_path / "c", 1.0), end_year=2030).project(
+        "micro", persons=3000, seed=4)
+    assert float(micro["benefit_expenditure_by_branch"].sel(
+        scheme="pension", branch="refunds").sum()) > 0
+
+
+@pytest.mark.slow
+def test_micro_agrees_with_cohort_on_refunds(tmp_path):
+    from replication import replication_t
+
+    model = spfsim.load_model(refund_model(tmp_path / "m", 1.0))
+    cohort = model.project()
+    runs = [model.project("micro", persons=40_000, seed=140 + r) for r in range(10)]
+
+    for name in ("benefit_expenditure_by_branch", "beneficiaries_by_branch"):
+        def get(ds, name=name):
+            value = ds[name].sel(scheme="pension", branch="refunds")
+            return (value.sum("sex") if "sex" in value.dims else value).values
+
+        t, big_t = replication_t(np.stack([get(ds) for ds in runs]), get(cohort))
+        assert np.abs(t).max() <= 5.5, (name, np.abs(t).max())
+        assert abs(big_t) <= 4.5, (name, big_t)

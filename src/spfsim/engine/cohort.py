@@ -70,6 +70,7 @@ class PensionYear:
     survivors: SurvivorRules | None = None  # the survivors' branch (None: none)
     care_probability: np.ndarray | None = None  # (age,) women credited for child care
     care_credit: float = 0.0  # earnings credited per care year
+    refund_rate: float = 0.0  # lump sum per unit of revalued credits, for leavers
 
 
 @dataclass
@@ -119,6 +120,9 @@ class PensionState:
         self.spouse_pension = np.zeros((n_age, 2))
         self.orphans = np.zeros((n_age, 2))
         self.orphan_pension = np.zeros((n_age, 2))
+        # this year's leavers without a pension (share) and their refunds (per capita)
+        self.refunded = np.zeros((n_age, 2))
+        self.refund = np.zeros((n_age, 2))
 
     def arrays(self) -> tuple[np.ndarray, ...]:
         """Every share and per-capita amount the state carries (aged together)."""
@@ -263,7 +267,12 @@ class PensionState:
         new_amount = new_share * award
         self.pensioners += new_share
         self.pension += new_amount
-        # those who reach retirement age without enough service leave with nothing
+        # those who reach retirement age without enough service leave, with a refund
+        leaving = at_age & ~eligible
+        # those with credits (at least one credited year) are paid a refund, if any
+        self.refunded = np.where(leaving & (SERVICE > 0), active, 0.0).sum(axis=2) \
+            * (y.refund_rate > 0)
+        self.refund = y.refund_rate * np.where(leaving, credits, 0.0).sum(axis=2)
         self.active = np.where(at_age[:, :, None], 0.0, self.active)
         self.credits = np.where(at_age[:, :, None], 0.0, self.credits)
         # disability pensions continue as old-age pensions
@@ -388,6 +397,7 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
             recovery_rate=scheme["disability_recovery_rate"][k], survivors=survivors(k),
             care_probability=dbp.care_credit_probability(
                 assumptions.asfr[k], int(scheme["care_credit_child_age"][k])),
+            refund_rate=float(scheme["refund_share"][k] * scheme["contribution_rate"][k]),
             care_credit=float(scheme["care_credit_earnings"][k] * econ.average_earnings[k]))
 
     return inputs
@@ -435,14 +445,15 @@ def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
         insured[k] = float((contributors[k] * y.earnings).sum())
         for b, (persons, money) in enumerate((
                 (state.pensioners, state.pension), (state.invalid, state.invalid_pension),
-                (state.spouses + state.orphans, state.spouse_pension + state.orphan_pension))):
+                (state.spouses + state.orphans, state.spouse_pension + state.orphan_pension),
+                (state.refunded, state.refund))):
             share = persons.sum(axis=2) if persons.ndim == 3 else persons
             spent = money.sum(axis=2) if money.ndim == 3 else money
             branch_persons[k, ..., b] = pop * share
             branch_money[k, b] = float((pop * spent).sum())
         beneficiaries[k] = branch_persons[k].sum(axis=-1)
         by_sex[k] = (pop[:, :, None] * total).sum(axis=(0, 2)) + (
-            pop * (state.spouse_pension + state.orphan_pension)).sum(axis=0)
+            pop * (state.spouse_pension + state.orphan_pension + state.refund)).sum(axis=0)
         expenditure[k] = float(by_sex[k].sum())
         service_awarded[k] = (pop[:, :, None] * new_share).sum(axis=0)
         new_count[k] = service_awarded[k].sum(axis=-1)

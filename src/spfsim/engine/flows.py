@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 # the branches of a contributory pension, in the order of the branch arrays
-BRANCHES = ("old_age", "disability", "survivors")
+BRANCHES = ("old_age", "disability", "survivors", "refunds")
 
 
 @dataclass

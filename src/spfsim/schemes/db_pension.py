@@ -213,6 +213,11 @@ class DBOldAgePension(SchemeType):
         ParamSpec("survivor_minimum_service", "years",
                   "Credited years a deceased insured person (not a pensioner) needs for "
                   "survivors' pensions.", low=0, high=60, integer=True, default=5),
+        ParamSpec("refund_share", "fraction of revalued contributions",
+                  "Lump sum at the pensionable age for those without the minimum service: "
+                  "this share of their contributions (the contribution rate of the year x "
+                  "their insured earnings revalued to it); 0: they leave with nothing.",
+                  low=0.0, high=2.0, default=0.0),
         ParamSpec("care_credit_child_age", "years of age",
                   "Care credits: a woman of working age who does not contribute in a year "
                   "in which she has a child below this age is credited a year of service "

@@ -305,7 +305,8 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
             p["earnings"], settings.transitory_sd, p["earnings_floor"], p["earnings_ceiling"],
             p["maximum_pension"], p["rate"], float(econ.price_index[k]),
             scale, p["incidence"], p["disability_minimum_service"], p["recovery_rate"],
-            p["care_probability"], p["care_credit"], p["survivors"] is not None,
+            p["care_probability"], p["care_credit"], p["refund_rate"],
+            p["survivors"] is not None,
             int(p["survivors"].minimum_service) if p["survivors"] is not None else 0,
             buffers.death_flag,
             codes, _rule_year(rules, "probability", k), _rule_year(rules, "amount", k),
@@ -350,7 +351,7 @@ _NO_PENSION = {"has": False, "retirement_age": np.zeros((101, 2), dtype=np.int64
                "rate": 0.0, "incidence": np.zeros((101, 2)), "disability_minimum_service": 0,
                "recovery_rate": 0.0, "survivors": None, "earnings_floor": 0.0,
                "earnings_ceiling": np.inf, "maximum_pension": np.inf,
-               "care_probability": np.zeros(101), "care_credit": 0.0}
+               "care_probability": np.zeros(101), "care_credit": 0.0, "refund_rate": 0.0}
 
 
 def _after_disability(counts: np.ndarray, p: dict) -> np.ndarray:
@@ -384,7 +385,7 @@ def _pension_year(scheme: CompiledScheme, inputs, k: int, econ: EconomicProjecti
             "maximum_pension": float(y.maximum_pension) or np.inf,
             "care_probability": np.zeros(101) if y.care_probability is None
             else np.asarray(y.care_probability, dtype=float),
-            "care_credit": float(y.care_credit),
+            "care_credit": float(y.care_credit), "refund_rate": float(y.refund_rate),
             "rate": float(scheme["contribution_rate"][k]),
             "incidence": np.ascontiguousarray(y.incidence, dtype=float),
             "disability_minimum_service": int(y.disability_minimum_service),
@@ -724,14 +725,17 @@ class _Outputs:
 
         c, m = self.counts, self.money
         insured = m[:, :, K.INSURED].sum(axis=1) * w
-        benefits = (m[:, :, K.BENEFITS] + self.survivor_money).sum(axis=1) * w
+        paid = m[:, :, K.BENEFITS] + self.survivor_money + m[:, :, K.REFUNDS]  # (year, sex)
+        benefits = paid.sum(axis=1) * w
         return pension_flows(
-            scheme, c[..., K.CONTRIBUTORS] * w, (c[..., K.PENSIONERS] + self.survivors) * w,
+            scheme, c[..., K.CONTRIBUTORS] * w,
+            (c[..., K.PENSIONERS] + self.survivors + c[..., K.N_REFUNDS]) * w,
             c[..., K.NEW_PENSIONERS].sum(axis=1) * w, m[:, :, K.NEW_AMOUNT] * w, insured,
-            benefits, self.service_awarded * w, (m[:, :, K.BENEFITS] + self.survivor_money) * w,
+            benefits, self.service_awarded * w, paid * w,
             branch_beneficiaries=np.stack([c[..., K.PENSIONERS] - c[..., K.N_INVALID],
-                                           c[..., K.N_INVALID], self.survivors], axis=-1) * w,
+                                           c[..., K.N_INVALID], self.survivors,
+                                           c[..., K.N_REFUNDS]], axis=-1) * w,
             branch_expenditure=np.stack([
                 (m[:, :, K.BENEFITS] - m[:, :, K.INVALID_BENEFITS]).sum(axis=1),
-                m[:, :, K.INVALID_BENEFITS].sum(axis=1), self.survivor_money.sum(axis=1)],
-                axis=-1) * w)
+                m[:, :, K.INVALID_BENEFITS].sum(axis=1), self.survivor_money.sum(axis=1),
+                m[:, :, K.REFUNDS].sum(axis=1)], axis=-1) * w)

@@ -58,7 +58,8 @@ POP, CONTRIBUTORS, PENSIONERS, DEATHS, EMIGRANTS, NEW_PENSIONERS, NEW_LEAVERS = 
 N_INFORMAL, N_UNEMPLOYED, N_INACTIVE, N_LEFT = range(7, 11)  # this year's labour states
 N_SELF_EMPLOYED, N_DISABLED = 11, 12
 N_INVALID, NEW_INVALID = 13, 14  # disability pensioners, and onsets during the year
-N_COUNTS = 15  # non-contributory benefits follow: index N_COUNTS + j
+N_REFUNDS = 15  # leavers paid a refund of contributions
+N_COUNTS = 16  # non-contributory benefits follow: index N_COUNTS + j
 # columns of the non-contributory rule codes (see engine.benefits.BenefitRule)
 NC_GROUP, NC_GUARANTEE, NC_TOP_UP, NC_CASH = range(4)
 # previous-status counts of count_states
@@ -86,8 +87,8 @@ CURRENT_STATE = _index_by_status({
     SELF_EMPLOYED: N_SELF_EMPLOYED, DISABLED: N_DISABLED, INFORMAL: N_INFORMAL,
     UNEMPLOYED: N_UNEMPLOYED, INACTIVE: N_INACTIVE, LEFT: N_LEFT})
 # money indices: by sex, fixed point
-INSURED, BENEFITS, NEW_AMOUNT, INVALID_BENEFITS = range(4)
-N_MONEY = 4
+INSURED, BENEFITS, NEW_AMOUNT, INVALID_BENEFITS, REFUNDS = range(5)
+N_MONEY = 5
 # cohort money: contributions, benefits
 COHORT_CONTRIBUTIONS, COHORT_BENEFITS = 0, 1
 # lifetime histograms at death: bin 0 holds zero; bins 1.. are log-spaced multiples of the
@@ -210,6 +211,8 @@ def year_step(
     incidence, disability_minimum_service, recovery_rate,
     # care credits: probability by age that a non-contributing woman is credited a year
     care_probability, care_credit,
+    # lump sum per unit of credits for those who reach the pensionable age without a pension
+    refund_rate,
     # survivors' branch: flag deaths of pensioners and qualified insured persons (their
     # pension, or the disability pension they would have had, is left in ``pension``)
     survivors_on, survivor_minimum_service, death_flag,
@@ -299,6 +302,9 @@ def year_step(
                             st = LEFT
                             counts[c, a, s, NEW_LEAVERS] += 1
                             service_left[c, s, years] += 1
+                            if refund_rate > 0.0 and credits[i] > 0.0:
+                                counts[c, a, s, N_REFUNDS] += 1
+                                money[c, s, REFUNDS] += _fixed(refund_rate * credits[i], scale)
                         credits[i] = 0.0
                 # the year's contributions and benefits
                 if is_contributing(st):
