@@ -88,3 +88,15 @@ def test_emigration_larger_than_cohort_is_capped_at_the_cohort():
     assert -100.0 < applied < 0.0
     assert proj.emigration_capped[0, 50, 0] == pytest.approx(applied + 5000.0)
     assert proj.deaths[0, 50, 0] >= 0.0
+
+
+def test_emptied_cohort_has_no_negative_deaths():
+    """Found by hypothesis: an emigration capped to empty a cohort exactly left a rounding
+    residue of -6e-35 persons exposed, hence negative deaths."""
+    n = 6
+    mx = np.broadcast_to(0.047767656154798 * np.exp(0.05 * AGES)[None, :, None], (n, 101, 2))
+    asfr = np.zeros((n, 101))
+    asfr[:, 18:45] = 0.125
+    proj = project_population(np.arange(2025, 2025 + n), np.full((101, 2), 500.0), mx, asfr,
+                              np.full(n, 1.05), np.full((n, 101, 2), -98.75))
+    assert (proj.deaths >= 0).all()

@@ -153,7 +153,9 @@ def project_population(
         start[0] = births[k]
         migrants[0] = _cap_emigration(applied[k, :1], start[:1], ratio[:1])[0]
         applied[k] = migrants
-        deaths[k] = (start + 0.5 * migrants) * (1.0 - ratio)
+        # the cohort's exposure; an emigration capped to empty it exactly can leave a
+        # rounding residue below zero (-6e-35 found by hypothesis), which is no one
+        deaths[k] = np.maximum(start + 0.5 * migrants, 0.0) * (1.0 - ratio)
         if k + 1 < n:
             # from the identity, so that it holds to rounding whatever the rates
             population[k + 1] = np.maximum(start - deaths[k] + migrants, 0.0)
