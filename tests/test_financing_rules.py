@@ -104,3 +104,37 @@ def test_micro_agrees_with_cohort_on_refunds(tmp_path):
         t, big_t = replication_t(np.stack([get(ds) for ds in runs]), get(cohort))
         assert np.abs(t).max() <= 5.5, (name, np.abs(t).max())
         assert abs(big_t) <= 4.5, (name, big_t)
+
+
+def test_accrual_bands_by_hand():
+    assert dbp.accrual_factor(30, 0.015, 0.02, 20) == pytest.approx(0.015 * 20 + 0.02 * 10)
+    assert dbp.accrual_factor(12, 0.015, 0.02, 20) == pytest.approx(0.015 * 12)
+    assert dbp.accrual_factor(30, 0.015) == pytest.approx(0.45)
+    # 30 years on average earnings of 10,000: 5,000
+    assert dbp.pension_at_award(0.015, 300_000.0, 0.0, 0.0, 30, 0.02, 20) == \
+        pytest.approx(5000.0)
+    # disability at 10 years of service with 20 future years, same bands
+    assert dbp.disability_pension(0.015, 100_000.0, 10, 20, 0.0, 0.0, 0.02, 20) == \
+        pytest.approx(10_000.0 * (0.015 * 20 + 0.02 * 10))
+
+
+@pytest.mark.parametrize("engine", ["cohort", "micro"])
+def test_accrual_bands_in_both_engines(tmp_path, engine):
+    """A band whose upper rate equals the lower one changes nothing; a higher upper rate
+    raises pensions."""
+    from model_factory import write_small_model
+
+    def run(extra, name):
+        folder = write_small_model(tmp_path / name, end=2032)
+        toml = folder / "model.toml"
+        toml.write_text(toml.read_text().replace("start_year = 1995",
+                                                 "start_year = 1995\n" + extra))
+        return spfsim.load_model(folder).project(engine, persons=3000, seed=2)
+
+    flat = run("", "flat")
+    same = run("accrual_band_years = 10\naccrual_rate_above = 0.02", "same")
+    more = run("accrual_band_years = 10\naccrual_rate_above = 0.03", "more")
+    np.testing.assert_allclose(same["benefit_expenditure"], flat["benefit_expenditure"],
+                               rtol=1e-9)
+    assert float(more["benefit_expenditure"].sel(scheme="pension")[-1]) > \
+        float(flat["benefit_expenditure"].sel(scheme="pension")[-1])

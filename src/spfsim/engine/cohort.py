@@ -71,6 +71,8 @@ class PensionYear:
     care_probability: np.ndarray | None = None  # (age,) women credited for child care
     care_credit: float = 0.0  # earnings credited per care year
     refund_rate: float = 0.0  # lump sum per unit of revalued credits, for leavers
+    rate_above: float = 0.0  # accrual rate beyond the band (band_years > 0)
+    band_years: int = 0
 
 
 @dataclass
@@ -186,7 +188,8 @@ class PensionState:
         with np.errstate(divide="ignore", invalid="ignore"):
             insured_pension = dbp.disability_pension(
                 y.accrual_rate, np.where(active > 0, credits / active, 0.0),
-                SERVICE[None, None, :], future, y.minimum_pension, y.maximum_pension)
+                SERVICE[None, None, :], future, y.minimum_pension, y.maximum_pension,
+                y.rate_above, y.band_years)
         deaths = q * (self.pensioners + self.invalid + active * qualified)
         money = q * (self.pension + self.invalid_pension
                      + active * qualified * insured_pension)
@@ -232,7 +235,8 @@ class PensionState:
         with np.errstate(divide="ignore", invalid="ignore"):
             per_person = np.where(onset > 0, credits / onset, 0.0)
         award = dbp.disability_pension(y.accrual_rate, per_person, SERVICE[None, None, :],
-                                       future, y.minimum_pension, y.maximum_pension)
+                                       future, y.minimum_pension, y.maximum_pension,
+                                       y.rate_above, y.band_years)
         self.active[:, :, CONTRIBUTING] -= onset
         self.credits[:, :, CONTRIBUTING] -= credits
         self.invalid += onset
@@ -262,7 +266,8 @@ class PensionState:
         with np.errstate(divide="ignore", invalid="ignore"):
             per_person = np.where(active > 0, credits / active, 0.0)
         award = dbp.pension_at_award(y.accrual_rate, per_person, y.minimum_pension,
-                                     y.maximum_pension)
+                                     y.maximum_pension, SERVICE[None, None, :], y.rate_above,
+                                     y.band_years)
         new_share = np.where(eligible, active, 0.0)
         new_amount = new_share * award
         self.pensioners += new_share
@@ -388,6 +393,8 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
             minimum_service=scheme["minimum_service"][k], accrual_rate=scheme["accrual_rate"][k],
             minimum_pension=scheme["minimum_pension"][k],
             maximum_pension=scheme["maximum_pension"][k],
+            rate_above=float(scheme["accrual_rate_above"][k]),
+            band_years=int(scheme["accrual_band_years"][k]),
             open_weights=demo.population[k][-2:], newcomer_share=newcomers[k],
             # the base-year state is already in base-year terms
             revaluation=scheme.index_growth["earnings_revaluation"][k] if k else 0.0,
@@ -499,6 +506,7 @@ def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
             accrual_rate=base.accrual_rate,
             minimum_pension=base.minimum_pension / (1.0 + price_growth) ** lag,
             maximum_pension=base.maximum_pension / (1.0 + price_growth) ** lag,
+            rate_above=base.rate_above, band_years=base.band_years,
             open_weights=base.open_weights, newcomer_share=np.zeros_like(base.density),
             revaluation=scheme.index_growth["earnings_revaluation"][0],
             indexation=scheme.index_growth["pension_indexation"][0],

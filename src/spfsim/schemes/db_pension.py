@@ -60,27 +60,48 @@ def is_eligible(age, retirement_age, service, minimum_service) -> np.ndarray:
     return (np.asarray(age) >= retirement_age) & (np.asarray(service) >= minimum_service)
 
 
-def pension_at_award(accrual_rate, credited_earnings, minimum, maximum=0.0) -> np.ndarray:
+def accrual_factor(years, accrual_rate, rate_above=0.0, band_years=0) -> np.ndarray:
+    """Pension per unit of career-average earnings for ``years`` credited years: the
+    accrual rate for the first ``band_years`` and ``rate_above`` for each year beyond
+    (band_years 0: the accrual rate for every year)."""
+    years = np.asarray(years, dtype=float)
+    if np.all(np.asarray(band_years) <= 0):
+        return np.asarray(accrual_rate) * years
+    return (np.asarray(accrual_rate) * np.minimum(years, band_years)
+            + np.asarray(rate_above) * np.maximum(years - band_years, 0.0))
+
+
+def pension_at_award(accrual_rate, credited_earnings, minimum, maximum=0.0, service=None,
+                     rate_above=0.0, band_years=0) -> np.ndarray:
     """Annual pension at award (currency per year), between the minimum and the maximum
     pension (0 = none).
 
     ``credited_earnings`` is the sum over credited years of insured earnings revalued to the
-    award year (= credited years x career-average revalued earnings).
+    award year (= credited years x career-average revalued earnings). With accrual bands
+    (``band_years`` > 0) the ``service`` (credited years) is needed.
     """
-    return capped(np.maximum(np.asarray(accrual_rate) * credited_earnings, minimum), maximum)
+    if service is None or np.all(np.asarray(band_years) <= 0):
+        formula = np.asarray(accrual_rate) * credited_earnings
+    else:
+        service = np.asarray(service, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            formula = np.where(service > 0, credited_earnings / np.where(
+                service > 0, service, 1.0) * accrual_factor(service, accrual_rate,
+                                                            rate_above, band_years), 0.0)
+    return capped(np.maximum(formula, minimum), maximum)
 
 
 def disability_pension(accrual_rate, credited_earnings, service, future_service,
-                       minimum, maximum=0.0) -> np.ndarray:
+                       minimum, maximum=0.0, rate_above=0.0, band_years=0) -> np.ndarray:
     """Annual disability pension at onset (currency per year): the old-age formula with
     the years from onset to the pensionable age credited at the career-average revalued
     earnings, accrual x credits x (service + future) / service (ILO Convention No. 128,
     Art. 10: credited future service), never below the minimum pension."""
     service = np.asarray(service, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        full = np.where(service > 0, np.asarray(accrual_rate) * credited_earnings
-                        * (service + future_service) / np.where(service > 0, service, 1.0),
-                        0.0)
+        full = np.where(service > 0, credited_earnings / np.where(service > 0, service, 1.0)
+                        * accrual_factor(service + future_service, accrual_rate, rate_above,
+                                         band_years), 0.0)
     return capped(np.maximum(full, minimum), maximum)
 
 
@@ -148,6 +169,13 @@ class DBOldAgePension(SchemeType):
         ParamSpec("accrual_rate", "fraction of reference earnings per credited year",
                   "Pension per credited year as a share of career-average revalued earnings.",
                   low=0.0, high=0.1),
+        ParamSpec("accrual_band_years", "years",
+                  "Accrual bands: accrual_rate applies to the first this many credited "
+                  "years and accrual_rate_above to each year beyond (0: one rate).", low=0,
+                  high=60, integer=True, default=0),
+        ParamSpec("accrual_rate_above", "fraction of reference earnings per credited year",
+                  "Accrual rate for credited years beyond accrual_band_years.", low=0.0,
+                  high=0.1, default=0.0),
         ParamSpec("minimum_service", "years", "Credited years needed for a pension.",
                   low=0, high=60, integer=True),
         ParamSpec("retirement_age", "years of age", "Pensionable age, by sex.",

@@ -305,7 +305,8 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
             p["earnings"], settings.transitory_sd, p["earnings_floor"], p["earnings_ceiling"],
             p["maximum_pension"], p["rate"], float(econ.price_index[k]),
             scale, p["incidence"], p["disability_minimum_service"], p["recovery_rate"],
-            p["care_probability"], p["care_credit"], p["refund_rate"],
+            p["care_probability"], p["care_credit"], p["refund_rate"], p["rate_above"],
+            p["band_years"],
             p["survivors"] is not None,
             int(p["survivors"].minimum_service) if p["survivors"] is not None else 0,
             buffers.death_flag,
@@ -351,7 +352,8 @@ _NO_PENSION = {"has": False, "retirement_age": np.zeros((101, 2), dtype=np.int64
                "rate": 0.0, "incidence": np.zeros((101, 2)), "disability_minimum_service": 0,
                "recovery_rate": 0.0, "survivors": None, "earnings_floor": 0.0,
                "earnings_ceiling": np.inf, "maximum_pension": np.inf,
-               "care_probability": np.zeros(101), "care_credit": 0.0, "refund_rate": 0.0}
+               "care_probability": np.zeros(101), "care_credit": 0.0, "refund_rate": 0.0,
+               "rate_above": 0.0, "band_years": 0}
 
 
 def _after_disability(counts: np.ndarray, p: dict) -> np.ndarray:
@@ -386,6 +388,7 @@ def _pension_year(scheme: CompiledScheme, inputs, k: int, econ: EconomicProjecti
             "care_probability": np.zeros(101) if y.care_probability is None
             else np.asarray(y.care_probability, dtype=float),
             "care_credit": float(y.care_credit), "refund_rate": float(y.refund_rate),
+            "rate_above": float(y.rate_above), "band_years": int(y.band_years),
             "rate": float(scheme["contribution_rate"][k]),
             "incidence": np.ascontiguousarray(y.incidence, dtype=float),
             "disability_minimum_service": int(y.disability_minimum_service),

@@ -213,6 +213,8 @@ def year_step(
     care_probability, care_credit,
     # lump sum per unit of credits for those who reach the pensionable age without a pension
     refund_rate,
+    # accrual bands: rate beyond band_years credited years (band_years 0: one rate)
+    rate_above, band_years,
     # survivors' branch: flag deaths of pensioners and qualified insured persons (their
     # pension, or the disability pension they would have had, is left in ``pension``)
     survivors_on, survivor_minimum_service, death_flag,
@@ -271,9 +273,9 @@ def year_step(
                     and rng.uniform(seed, rng.DISABILITY_ONSET, p, year) < incidence[a, s]):
                 credits[i] *= 1.0 + revaluation
                 revalued = True
-                pension[i] = min(disability_award(accrual_rate, credits[i], service[i],
-                                                  retirement_age[a, s] - a, minimum_pension),
-                                 maximum_pension)
+                pension[i] = min(max(accrued(accrual_rate, rate_above, band_years, credits[i],
+                                             service[i], service[i] + retirement_age[a, s] - a),
+                                     minimum_pension), maximum_pension)
                 st = INVALID
                 counts[c, a, s, NEW_INVALID] += 1
             if is_active(st):
@@ -291,8 +293,9 @@ def year_step(
                     if a >= retirement_age[a, s]:
                         years = min(np.int64(service[i]), MAX_SERVICE)
                         if service[i] >= minimum_service:
-                            award = min(max(accrual_rate * credits[i], minimum_pension),
-                                        maximum_pension)
+                            award = min(max(accrued(accrual_rate, rate_above, band_years,
+                                                    credits[i], service[i], service[i]),
+                                            minimum_pension), maximum_pension)
                             pension[i] = award
                             st = RETIRED
                             counts[c, a, s, NEW_PENSIONERS] += 1
@@ -354,9 +357,10 @@ def year_step(
                     elif (is_active(st) and a < retirement_age[a, s]
                             and service[i] >= survivor_minimum_service):
                         death_flag[i] = 1
-                        pension[i] = min(disability_award(
-                            accrual_rate, credits[i], service[i], retirement_age[a, s] - a,
-                            minimum_pension), maximum_pension)
+                        pension[i] = min(max(accrued(
+                            accrual_rate, rate_above, band_years, credits[i], service[i],
+                            service[i] + retirement_age[a, s] - a), minimum_pension),
+                            maximum_pension)
                 group = min(cohort // COHORT_GROUP, n_groups - 1)
                 lifetimes[c, group, s, 0, lifetime_bin(
                     lifetime_contributions[i] / lifetime_unit)] += 1
@@ -390,12 +394,18 @@ def year_step(
 
 
 @nb.njit(inline="always", cache=True)
-def disability_award(accrual_rate, credits, service, future_service, minimum_pension):
-    """A person's disability pension at onset (schemes.db_pension.disability_pension)."""
+def accrued(accrual_rate, rate_above, band_years, credits, service, credited_years):
+    """A person's pension before the minimum and maximum: career-average earnings
+    (credits / service) x the accrual for ``credited_years`` (service, plus future service
+    for a disability pension), with accrual bands (schemes.db_pension.accrual_factor)."""
     if service <= 0:
-        return minimum_pension
-    return max(accrual_rate * credits * (service + future_service) / service,
-               minimum_pension)
+        return 0.0
+    if band_years <= 0:
+        factor = accrual_rate * credited_years
+    else:
+        factor = (accrual_rate * min(credited_years, band_years)
+                  + rate_above * max(credited_years - band_years, 0))
+    return credits / service * factor
 
 
 @nb.njit(inline="always", cache=True)
