@@ -73,6 +73,10 @@ class PensionYear:
     refund_rate: float = 0.0  # lump sum per unit of revalued credits, for leavers
     rate_above: float = 0.0  # accrual rate beyond the band (band_years > 0)
     band_years: int = 0
+    # (age, sex) probability that an eligible active member retires, and the pension's
+    # early/late adjustment (None: everybody at the pensionable age, no adjustment)
+    retire_probability: np.ndarray | None = None
+    retire_factor: np.ndarray | None = None
 
 
 @dataclass
@@ -265,10 +269,13 @@ class PensionState:
         active, credits = self.active.sum(axis=2), self.credits.sum(axis=2)
         with np.errstate(divide="ignore", invalid="ignore"):
             per_person = np.where(active > 0, credits / active, 0.0)
-        award = dbp.pension_at_award(y.accrual_rate, per_person, y.minimum_pension,
-                                     y.maximum_pension, SERVICE[None, None, :], y.rate_above,
-                                     y.band_years)
-        new_share = np.where(eligible, active, 0.0)
+        probability, factor = retirement_choice(y)
+        formula = dbp.pension_at_award(y.accrual_rate, per_person, 0.0, 0.0,
+                                       SERVICE[None, None, :], y.rate_above, y.band_years)
+        award = dbp.capped(np.maximum(formula * factor[:, :, None], y.minimum_pension),
+                           y.maximum_pension)
+        qualified = (y.minimum_service <= SERVICE)[None, None, :]
+        new_share = qualified * probability[:, :, None] * active
         new_amount = new_share * award
         self.pensioners += new_share
         self.pension += new_amount
@@ -278,8 +285,9 @@ class PensionState:
         self.refunded = np.where(leaving & (SERVICE > 0), active, 0.0).sum(axis=2) \
             * (y.refund_rate > 0)
         self.refund = y.refund_rate * np.where(leaving, credits, 0.0).sum(axis=2)
-        self.active = np.where(at_age[:, :, None], 0.0, self.active)
-        self.credits = np.where(at_age[:, :, None], 0.0, self.credits)
+        gone = np.where(leaving, 1.0, qualified * probability[:, :, None])  # (age, sex, class)
+        self.active = self.active * (1.0 - gone[:, :, None, :])
+        self.credits = self.credits * (1.0 - gone[:, :, None, :])
         # disability pensions continue as old-age pensions
         self.pensioners += np.where(at_age, self.invalid, 0.0)
         self.pension += np.where(at_age, self.invalid_pension, 0.0)
@@ -318,6 +326,15 @@ class PensionState:
             for array, added in zip((self.spouses, self.spouse_pension, self.orphans,
                                      self.orphan_pension), new, strict=True):
                 array += added / nxt
+
+
+def retirement_choice(y: PensionYear) -> tuple[np.ndarray, np.ndarray]:
+    """(age, sex) probability that an eligible active member retires this year, and the
+    adjustment factor of the pension (everybody at the pensionable age by default)."""
+    if y.retire_probability is None:
+        at_age = (AGES[:, None] >= y.retirement_age).astype(float)
+        return at_age, np.ones_like(at_age)
+    return y.retire_probability, y.retire_factor
 
 
 def _indexed(total: np.ndarray, persons: np.ndarray, y: PensionYear) -> np.ndarray:
@@ -395,6 +412,7 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
             maximum_pension=scheme["maximum_pension"][k],
             rate_above=float(scheme["accrual_rate_above"][k]),
             band_years=int(scheme["accrual_band_years"][k]),
+            **retirement_options(scheme, k, scheme.retirement_age_grid[k]),
             open_weights=demo.population[k][-2:], newcomer_share=newcomers[k],
             # the base-year state is already in base-year terms
             revaluation=scheme.index_growth["earnings_revaluation"][k] if k else 0.0,
@@ -408,6 +426,19 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
             care_credit=float(scheme["care_credit_earnings"][k] * econ.average_earnings[k]))
 
     return inputs
+
+
+def retirement_options(scheme: CompiledScheme, k: int, retirement_age: np.ndarray) -> dict:
+    """PensionYear fields of early and late retirement for year k (none when unused, so
+    that the default schedule keeps its exact arithmetic)."""
+    early, defer = float(scheme["early_retirement_rate"][k]), float(scheme["deferral_rate"][k])
+    if early <= 0 and defer <= 0:
+        return {}
+    probability, factor = dbp.retirement_schedule(
+        AGES[:, None], retirement_age, scheme["early_retirement_age"][k], early,
+        scheme["early_reduction"][k], defer, scheme["latest_retirement_age"][k],
+        scheme["late_increment"][k])
+    return {"retire_probability": probability, "retire_factor": factor}
 
 
 def death_rates(survival: np.ndarray) -> np.ndarray:
@@ -507,6 +538,7 @@ def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
             minimum_pension=base.minimum_pension / (1.0 + price_growth) ** lag,
             maximum_pension=base.maximum_pension / (1.0 + price_growth) ** lag,
             rate_above=base.rate_above, band_years=base.band_years,
+            **retirement_options(scheme, 0, scheme.retirement_ages_before(year)),
             open_weights=base.open_weights, newcomer_share=np.zeros_like(base.density),
             revaluation=scheme.index_growth["earnings_revaluation"][0],
             indexation=scheme.index_growth["pension_indexation"][0],

@@ -132,6 +132,26 @@ def care_credit_probability(asfr, child_age: int) -> np.ndarray:
     return 1.0 - none
 
 
+def retirement_schedule(ages, retirement_age, early_age, early_rate, early_reduction,
+                        deferral_rate, latest_age, late_increment):
+    """Probability that an eligible active member of each age retires this year, and the
+    actuarial adjustment of the pension at that age (arrays broadcast over ages and sex).
+
+    Below the pensionable age R: ``early_rate`` from ``early_age`` (0: none), reduced by
+    ``early_reduction`` a year before R; from R: 1 - ``deferral_rate`` up to the latest
+    age (0: R + 5), where everybody retires, increased by ``late_increment`` a year after R.
+    """
+    ages = np.asarray(ages)
+    latest = np.where(np.asarray(latest_age) > 0, latest_age, retirement_age + 5)
+    probability = np.where(
+        ages >= np.maximum(latest, retirement_age), 1.0,
+        np.where(ages >= retirement_age, 1.0 - deferral_rate,
+                 np.where((early_age > 0) & (ages >= early_age), early_rate, 0.0)))
+    factor = (1.0 - early_reduction * np.maximum(retirement_age - ages, 0)
+              + late_increment * np.maximum(ages - retirement_age, 0))
+    return probability, np.maximum(factor, 0.0)
+
+
 def pension_in_payment(previous, index_growth, minimum) -> np.ndarray:
     """Last year's pension indexed by this year's growth, never below this year's minimum."""
     return np.maximum(np.asarray(previous) * (1.0 + index_growth), minimum)
@@ -241,6 +261,26 @@ class DBOldAgePension(SchemeType):
         ParamSpec("survivor_minimum_service", "years",
                   "Credited years a deceased insured person (not a pensioner) needs for "
                   "survivors' pensions.", low=0, high=60, integer=True, default=5),
+        ParamSpec("early_retirement_age", "years of age",
+                  "Youngest age at which an insured person with the minimum service may "
+                  "retire early (0: no early retirement).", low=0, high=99, integer=True,
+                  default=0),
+        ParamSpec("early_retirement_rate", "fraction per year",
+                  "Share of those eligible below the pensionable age who retire each year.",
+                  low=0.0, high=1.0, default=0.0),
+        ParamSpec("early_reduction", "fraction per year",
+                  "Reduction of the pension for each year before the pensionable age.",
+                  low=0.0, high=0.2, default=0.06),
+        ParamSpec("deferral_rate", "fraction per year",
+                  "Share of those eligible at or above the pensionable age who defer their "
+                  "pension another year (until latest_retirement_age).", low=0.0, high=1.0,
+                  default=0.0),
+        ParamSpec("latest_retirement_age", "years of age",
+                  "Age by which every deferred pension is taken (0: the pensionable age + "
+                  "5).", low=0, high=100, integer=True, default=0),
+        ParamSpec("late_increment", "fraction per year",
+                  "Increase of the pension for each year of deferral.", low=0.0, high=0.2,
+                  default=0.06),
         ParamSpec("refund_share", "fraction of revalued contributions",
                   "Lump sum at the pensionable age for those without the minimum service: "
                   "this share of their contributions (the contribution rate of the year x "

@@ -27,6 +27,7 @@ from ..cohort import (
     benefit_flows,
     contribution_transitions,
     pension_years,
+    retirement_choice,
 )
 from ..flows import SchemeFlows
 from . import kernels as K
@@ -306,7 +307,7 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
             p["maximum_pension"], p["rate"], float(econ.price_index[k]),
             scale, p["incidence"], p["disability_minimum_service"], p["recovery_rate"],
             p["care_probability"], p["care_credit"], p["refund_rate"], p["rate_above"],
-            p["band_years"],
+            p["band_years"], p["retire_probability"], p["retire_factor"],
             p["survivors"] is not None,
             int(p["survivors"].minimum_service) if p["survivors"] is not None else 0,
             buffers.death_flag,
@@ -353,7 +354,8 @@ _NO_PENSION = {"has": False, "retirement_age": np.zeros((101, 2), dtype=np.int64
                "recovery_rate": 0.0, "survivors": None, "earnings_floor": 0.0,
                "earnings_ceiling": np.inf, "maximum_pension": np.inf,
                "care_probability": np.zeros(101), "care_credit": 0.0, "refund_rate": 0.0,
-               "rate_above": 0.0, "band_years": 0}
+               "rate_above": 0.0, "band_years": 0, "retire_probability": np.zeros((101, 2)),
+               "retire_factor": np.ones((101, 2))}
 
 
 def _after_disability(counts: np.ndarray, p: dict) -> np.ndarray:
@@ -389,6 +391,9 @@ def _pension_year(scheme: CompiledScheme, inputs, k: int, econ: EconomicProjecti
             else np.asarray(y.care_probability, dtype=float),
             "care_credit": float(y.care_credit), "refund_rate": float(y.refund_rate),
             "rate_above": float(y.rate_above), "band_years": int(y.band_years),
+            **dict(zip(("retire_probability", "retire_factor"),
+                       (np.ascontiguousarray(x, dtype=float) for x in retirement_choice(y)),
+                       strict=True)),
             "rate": float(scheme["contribution_rate"][k]),
             "incidence": np.ascontiguousarray(y.incidence, dtype=float),
             "disability_minimum_service": int(y.disability_minimum_service),

@@ -215,6 +215,8 @@ def year_step(
     refund_rate,
     # accrual bands: rate beyond band_years credited years (band_years 0: one rate)
     rate_above, band_years,
+    # (age, sex) probability that an eligible active member retires, and the adjustment
+    retire_probability, retire_factor,
     # survivors' branch: flag deaths of pensioners and qualified insured persons (their
     # pension, or the disability pension they would have had, is left in ``pension``)
     survivors_on, survivor_minimum_service, death_flag,
@@ -290,24 +292,28 @@ def year_step(
                 elif is_active(st):
                     if not revalued:
                         credits[i] *= 1.0 + revaluation
-                    if a >= retirement_age[a, s]:
-                        years = min(np.int64(service[i]), MAX_SERVICE)
-                        if service[i] >= minimum_service:
-                            award = min(max(accrued(accrual_rate, rate_above, band_years,
-                                                    credits[i], service[i], service[i]),
-                                            minimum_pension), maximum_pension)
-                            pension[i] = award
-                            st = RETIRED
-                            counts[c, a, s, NEW_PENSIONERS] += 1
-                            money[c, s, NEW_AMOUNT] += _fixed(award, scale)
-                            service_awarded[c, s, years] += 1
-                        else:
-                            st = LEFT
-                            counts[c, a, s, NEW_LEAVERS] += 1
-                            service_left[c, s, years] += 1
-                            if refund_rate > 0.0 and credits[i] > 0.0:
-                                counts[c, a, s, N_REFUNDS] += 1
-                                money[c, s, REFUNDS] += _fixed(refund_rate * credits[i], scale)
+                    chance = retire_probability[a, s]
+                    years = min(np.int64(service[i]), MAX_SERVICE)
+                    if service[i] >= minimum_service and chance > 0.0 and (
+                            chance >= 1.0
+                            or rng.uniform(seed, rng.RETIREMENT, p, year) < chance):
+                        award = min(max(accrued(accrual_rate, rate_above, band_years,
+                                                credits[i], service[i], service[i])
+                                        * retire_factor[a, s], minimum_pension),
+                                    maximum_pension)
+                        pension[i] = award
+                        st = RETIRED
+                        counts[c, a, s, NEW_PENSIONERS] += 1
+                        money[c, s, NEW_AMOUNT] += _fixed(award, scale)
+                        service_awarded[c, s, years] += 1
+                        credits[i] = 0.0
+                    elif a >= retirement_age[a, s] and service[i] < minimum_service:
+                        st = LEFT
+                        counts[c, a, s, NEW_LEAVERS] += 1
+                        service_left[c, s, years] += 1
+                        if refund_rate > 0.0 and credits[i] > 0.0:
+                            counts[c, a, s, N_REFUNDS] += 1
+                            money[c, s, REFUNDS] += _fixed(refund_rate * credits[i], scale)
                         credits[i] = 0.0
                 # the year's contributions and benefits
                 if is_contributing(st):
