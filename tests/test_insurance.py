@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from model_factory import write_small_model
 from replication import replication_t
 
@@ -137,3 +139,19 @@ def test_micro_agrees_with_cohort_on_insurance(tmp_path):
             t, big_t = replication_t(np.stack([get(ds) for ds in runs]), get(cohort))
             assert np.abs(t).max() <= 5.5, (scheme, name, np.abs(t).max())
             assert abs(big_t) <= 4.5, (scheme, name, big_t)
+
+
+@settings(max_examples=30, deadline=None)
+@given(rate=st.floats(0.01, 1.5), earnings=st.floats(1.0, 1e6), months=st.floats(0.5, 12.0),
+       maximum=st.floats(0.0, 1e6))
+def test_insurance_benefit_properties(rate, earnings, months, maximum):
+    """Linear in the replacement rate below the cap, never above the cap, never falls
+    with earnings or months."""
+    amount = ins.insurance_benefit(rate, earnings, months, maximum)
+    if maximum > 0:
+        assert amount <= maximum + 1e-9
+    else:
+        assert ins.insurance_benefit(2 * rate, earnings, months, 0.0) == \
+            pytest.approx(2 * amount)
+    assert ins.insurance_benefit(rate, earnings * 1.1, months, maximum) >= amount
+    assert ins.insurance_benefit(rate, earnings, min(months + 1, 12.0), maximum) >= amount
