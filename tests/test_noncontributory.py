@@ -258,7 +258,28 @@ def test_cost_by_guarantee_adds_up(floor_run):
                                ("working_age", ["assistance"])):
         np.testing.assert_allclose(ds["expenditure_by_guarantee"].sel(guarantee=guarantee),
                                    cost.sel(scheme=schemes).sum("scheme"), rtol=1e-12)
+    np.testing.assert_allclose(ds["expenditure_by_guarantee"].sel(guarantee="any_cash"),
+                               cost.drop_sel(scheme="health").sum("scheme"), rtol=1e-12)
     np.testing.assert_allclose(ds["cost_to_revenue"], cost / (0.18 * ds["gdp"]), rtol=1e-12)
+
+
+def test_pension_disability_branch_counts_for_disability(tmp_path):
+    """With a disability branch the pension's cost splits between old age and disability
+    in proportion to the branches' benefits; the total is unchanged."""
+    from test_disability_branch import disability_model
+
+    ds = spfsim.load_model(disability_model(tmp_path / "m")).project()
+    cost = (ds["benefit_expenditure"] + ds["admin_expenditure"]).sel(scheme="pension").values
+    branch = ds["benefit_expenditure_by_branch"].sel(scheme="pension")
+    share = (branch.sel(branch="disability") / branch.sum("branch")).values
+    by_guarantee = ds["expenditure_by_guarantee"]
+    np.testing.assert_allclose(by_guarantee.sel(guarantee="disability").values, cost * share,
+                               rtol=1e-12)
+    other = ds["benefit_expenditure"] + ds["admin_expenditure"]
+    old_age = by_guarantee.sel(guarantee="old_age").values
+    # the small model's other schemes serve no old-age guarantee ('other')
+    np.testing.assert_allclose(old_age, cost * (1 - share), rtol=1e-12)
+    assert float(other.sel(scheme="child_benefit")[0]) > 0
 
 
 # ---------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import xarray as xr
 
 from .economy import EconomicProjection
 from .engine.benefits import COVERAGE_GROUPS
-from .engine.flows import SchemeFlows
+from .engine.flows import BRANCHES, SchemeFlows
 from .params import Assumptions
 
 
@@ -68,6 +68,29 @@ def scheme_guarantees(assumptions: Assumptions) -> list[str]:
     return out
 
 
+def _cost_by_guarantee(guarantees: list[str], flows: list[SchemeFlows],
+                       cost: np.ndarray) -> np.ndarray:
+    """(year, guarantee) cost, benefits and administration. A contributory pension's
+    disability branch counts for the disability guarantee, its other branches (old age,
+    survivors, refunds) for old age, administration in proportion; along ``guarantee``,
+    any_cash holds the cost of every cash benefit (all but health care)."""
+    out = np.zeros((cost.shape[0], len(COVERAGE_GROUPS)))
+    index = {g: i for i, g in enumerate(COVERAGE_GROUPS)}
+    for j, (name, f) in enumerate(zip(guarantees, flows, strict=True)):
+        share = {name: np.ones(cost.shape[0])}
+        if f.branch_expenditure is not None:
+            total = f.branch_expenditure.sum(axis=1)
+            disability = _ratio(f.branch_expenditure[:, BRANCHES.index("disability")], total)
+            disability = np.nan_to_num(disability)
+            share = {"old_age": 1.0 - disability, "disability": disability}
+        for guarantee, part in share.items():
+            if guarantee in index:
+                out[:, index[guarantee]] += cost[:, j] * part
+        if name != "health":
+            out[:, index["any_cash"]] += cost[:, j]
+    return out
+
+
 def adequacy_and_cost_variables(assumptions: Assumptions, econ: EconomicProjection,
                                 flows: list[SchemeFlows], money: str) -> dict[str, xr.Variable]:
     """Adequacy and cost indicators by scheme and by guarantee."""
@@ -76,10 +99,7 @@ def adequacy_and_cost_variables(assumptions: Assumptions, econ: EconomicProjecti
     cost = benefits + np.stack([f.admin_expenditure for f in flows], axis=-1)
     persons = np.stack([f.beneficiaries.sum(axis=(1, 2)) for f in flows], axis=-1)
     average = _ratio(benefits, persons)
-    # along `guarantee`, any_cash holds the cost of every cash benefit (all but health care)
-    by_guarantee = np.stack([
-        cost[:, [(name != "health") if g == "any_cash" else (name == g)
-                 for name in guarantees]].sum(axis=1) for g in COVERAGE_GROUPS], axis=-1)
+    by_guarantee = _cost_by_guarantee(guarantees, flows, cost)
     ys, yg = ("year", "scheme"), ("year", "guarantee")
     out = {
         "average_benefit": _var(ys, average, f"{money} per beneficiary per year",
