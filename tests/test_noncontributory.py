@@ -429,19 +429,23 @@ def test_micro_agrees_with_cohort_on_every_benefit(tmp_path, means_test):
     np.testing.assert_allclose(*amount, rtol=0.02)
 
 
+def year_cell(ws, year: int, label: str):
+    """The value of a report sheet's column ``label`` in the row of ``year``."""
+    header = next(r for r in ws.iter_rows(max_row=10) if r[0].value == "Year")
+    column = {cell.value: cell.column for cell in header}[label]
+    row = next(r[0].row for r in ws.iter_rows() if r[0].value == year)
+    return ws.cell(row=row, column=column).value
+
+
 def test_report_floor_sheet(floor_run):
     from spfsim.report.excel import build_workbook
 
     _model, ds = floor_run
     ws = build_workbook(ds)["Floor"]
-    header = next(r for r in ws.iter_rows(max_row=10) if r[0].value == "Year")
-    col = {cell.value: cell.column for cell in header}
-    row = next(r[0].row for r in ws.iter_rows() if r[0].value == 2030)
-    got = ws.cell(row=row, column=col["Coverage old_age"]).value
-    assert got == pytest.approx(float(ds["coverage_rate"].sel(year=2030, guarantee="old_age")))
-    got = ws.cell(row=row, column=col["Cost health % GDP"]).value
-    assert got == pytest.approx(float(ds["cost_to_gdp_by_guarantee"].sel(
-        year=2030, guarantee="health")))
+    assert year_cell(ws, 2030, "Coverage old_age") == pytest.approx(
+        float(ds["coverage_rate"].sel(year=2030, guarantee="old_age")))
+    assert year_cell(ws, 2030, "Cost health % GDP") == pytest.approx(
+        float(ds["cost_to_gdp_by_guarantee"].sel(year=2030, guarantee="health")))
     assert len(ws._charts) == 2
 
 
@@ -450,12 +454,8 @@ def test_report_adequacy_sheet(floor_run):
 
     _model, ds = floor_run
     ws = build_workbook(ds)["Adequacy"]
-    header = next(r for r in ws.iter_rows(max_row=10) if r[0].value == "Year")
-    col = {cell.value: cell.column for cell in header}
-    row = next(r[0].row for r in ws.iter_rows() if r[0].value == 2030)
-    got = ws.cell(row=row, column=col["maternity: benefit / poverty line"]).value
-    assert got == pytest.approx(float(ds["benefit_to_poverty_line"].sel(
-        year=2030, scheme="maternity")))
-    got = ws.cell(row=row, column=col["pension: replacement rate of new pensions, female"])
-    assert got.value == pytest.approx(float(ds["replacement_rate_new"].sel(
-        year=2030, scheme="pension", sex="female")))
+    assert year_cell(ws, 2030, "maternity: benefit / poverty line") == pytest.approx(
+        float(ds["benefit_to_poverty_line"].sel(year=2030, scheme="maternity")))
+    assert year_cell(ws, 2030, "pension: replacement rate of new pensions, female") == \
+        pytest.approx(float(ds["replacement_rate_new"].sel(year=2030, scheme="pension",
+                                                           sex="female")))
