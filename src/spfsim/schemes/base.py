@@ -43,6 +43,17 @@ ADMIN_COST_RATE = ParamSpec(
     low=0.0, high=1.0, default=0.0, reference="ILC 2021 para. 15(e)")
 
 
+INITIAL_RESERVE = ParamSpec(
+    "initial_reserve", "currency", "Reserve at the end of the year before the base year.",
+    low=0.0, default=0.0, dated=False)
+
+
+def age_limit(name: str, default: int, description: str) -> ParamSpec:
+    """An age bound of a benefit (whole years, 100 = the open age group)."""
+    return ParamSpec(name, "years of age", description, low=0, high=100, integer=True,
+                     default=default)
+
+
 def admin_expenditure(rate: np.ndarray | float, benefits: np.ndarray | float) -> np.ndarray:
     """Administrative expenditure = rate x benefit expenditure (currency)."""
     return np.asarray(rate) * np.asarray(benefits)

@@ -27,7 +27,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..params.dated import ParamSpec
-from .base import ADMIN_COST_RATE, CONTRIBUTORY, SchemeType, admin_expenditure, params
+from .base import (
+    ADMIN_COST_RATE,
+    CONTRIBUTORY,
+    INITIAL_RESERVE,
+    SchemeType,
+    admin_expenditure,
+    params,
+)
 
 
 def contributions(rate: np.ndarray | float, insured_earnings: np.ndarray) -> np.ndarray:
@@ -225,9 +232,7 @@ class DBOldAgePension(SchemeType):
         ParamSpec("state_subsidy_rate", "fraction of benefit expenditure",
                   "State transfer to the fund as a share of benefit expenditure.",
                   low=0.0, high=1.0, default=0.0, reference="ILC 2021 para. 15(b)"),
-        ParamSpec("initial_reserve", "currency",
-                  "Reserve at the end of the year before the base year.",
-                  low=0.0, default=0.0, dated=False),
+        INITIAL_RESERVE,
         ParamSpec("disability_minimum_service", "years",
                   "Credited years an insured person needs for a disability pension (the "
                   "qualifying period). Onset rates come from the assumption set's disability "

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..params.dated import ParamSpec
-from .base import ADMIN_COST_RATE, CONTRIBUTORY, params
+from .base import ADMIN_COST_RATE, CONTRIBUTORY, INITIAL_RESERVE, age_limit, params
 from .noncontributory import RuleBenefit
 
 
@@ -51,14 +51,10 @@ def _insurance_parameters(min_age: int, max_age: int, months: float, replacement
         ParamSpec("maximum_benefit", "currency per year",
                   "Ceiling of the annual benefit (0: none).", low=0.0, default=0.0,
                   indexable=True),
-        ParamSpec("min_age", "years of age", "Youngest age entitled.", low=0, high=100,
-                  integer=True, default=min_age),
-        ParamSpec("max_age", "years of age", "Oldest age entitled.", low=0, high=100,
-                  integer=True, default=max_age),
+        age_limit("min_age", min_age, "Youngest age entitled."),
+        age_limit("max_age", max_age, "Oldest age entitled."),
         ADMIN_COST_RATE,
-        ParamSpec("initial_reserve", "currency",
-                  "Reserve at the end of the year before the base year.", low=0.0,
-                  default=0.0, dated=False),
+        INITIAL_RESERVE,
     )
 
 

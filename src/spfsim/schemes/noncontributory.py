@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..params.dated import ParamSpec
-from .base import ADMIN_COST_RATE, NON_CONTRIBUTORY, SchemeType, params
+from .base import ADMIN_COST_RATE, NON_CONTRIBUTORY, SchemeType, age_limit, params
 
 # the guarantees of R202 para. 5; 5(c) is split into its three usual contingencies
 GUARANTEES = ("health", "children", "maternity", "disability", "working_age", "old_age")
@@ -73,18 +73,13 @@ def health_cost_profile(age, under5: float, over65: float) -> np.ndarray:
     return np.where(age < 5, under5, np.where(age >= 65, over65, 1.0))
 
 
-def _age(name: str, default: int, description: str) -> ParamSpec:
-    return ParamSpec(name, "years of age", description, low=0, high=100, integer=True,
-                     default=default)
-
-
 def _common(min_age: int, max_age: int, months: float, guarantee: str,
             basis_default: str = "currency") -> tuple[ParamSpec, ...]:
     """The parameters every non-contributory type shares, with the type's defaults."""
     reference = GUARANTEE_REFERENCES[guarantee]
     return (
-        _age("min_age", min_age, "Youngest age entitled."),
-        _age("max_age", max_age, "Oldest age entitled (100 = no upper limit)."),
+        age_limit("min_age", min_age, "Youngest age entitled."),
+        age_limit("max_age", max_age, "Oldest age entitled (100 = no upper limit)."),
         ParamSpec("benefit", "currency per year, or fraction of the annual basis",
                   "Benefit level as an annual rate, paid for `months` months of the year: "
                   "currency per beneficiary per year when benefit_basis is 'currency' (may be "
