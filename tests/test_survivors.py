@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from model_factory import write_small_model
 from replication import replication_t
 from test_schemes import year_inputs
@@ -19,6 +23,7 @@ married_share = { male = 0.8, female = 0.6 }
 spouse_age_difference = { male = 4, female = -3 }
 survivor_end_rate = 0.03
 survivor_minimum_service = 3
+survivor_maximum_share = 0.7
 """
 
 
@@ -38,6 +43,44 @@ def test_expected_orphans_by_hand():
     np.testing.assert_allclose(children[:10], 0.1)
     np.testing.assert_allclose(children[10:], 0.0)  # born before 20
     assert dbp.expected_orphans(asfr, 10, 17).sum() == 0.0
+
+
+def test_survivor_ceiling_by_hand():
+    """A certain spouse (0.5) and a certain child (0.3) exceed a 0.6 ceiling: both shares
+    are scaled by 0.6 / 0.8. With a child of probability 1/2, the spouse gets 0.5 x 0.75
+    half the time and 0.5 otherwise."""
+    spouse, orphans = dbp.capped_survivor_shares(1.0, np.array([1.0]), 0.5, 0.3, 0.6)
+    assert float(spouse) == pytest.approx(0.5 * 0.75)
+    assert orphans[0] == pytest.approx(0.3 * 0.75)
+    spouse, orphans = dbp.capped_survivor_shares(1.0, np.array([0.5]), 0.5, 0.3, 0.6)
+    assert float(spouse) == pytest.approx(0.5 * (0.5 * 0.75 + 0.5))
+    assert orphans[0] == pytest.approx(0.5 * 0.3 * 0.75)
+    assert dbp.survivor_scale(0.8, 0.0) == 1.0  # no ceiling
+
+
+@settings(max_examples=60, deadline=None)
+@given(married=st.floats(0, 1), children=st.lists(st.floats(0, 1), min_size=1, max_size=5),
+       spouse_share=st.floats(0, 1), orphan_share=st.floats(0, 1),
+       maximum=st.floats(0, 2))
+def test_survivor_ceiling_is_the_exact_expectation(married, children, spouse_share,
+                                                   orphan_share, maximum):
+    """The expected capped shares equal the sum over every outcome (spouse or not, each
+    child or not) of its probability x the scaled shares; and the expected total never
+    exceeds the ceiling."""
+    kids = np.array(children)
+    spouse, orphans = dbp.capped_survivor_shares(married, kids, spouse_share, orphan_share,
+                                                 maximum)
+    want_spouse, want_orphans, = 0.0, np.zeros(len(kids))
+    for outcome in itertools.product((0, 1), repeat=len(kids) + 1):
+        m, x = outcome[0], np.array(outcome[1:])
+        prob = (married if m else 1 - married) * np.prod(np.where(x, kids, 1 - kids))
+        scale = dbp.survivor_scale(m * spouse_share + orphan_share * x.sum(), maximum)
+        want_spouse += prob * m * spouse_share * scale
+        want_orphans += prob * x * orphan_share * scale
+    assert float(spouse) == pytest.approx(want_spouse, abs=1e-12)
+    np.testing.assert_allclose(orphans, want_orphans, atol=1e-12)
+    if maximum > 0:
+        assert float(spouse) + orphans.sum() <= maximum + 1e-12
 
 
 def test_survivor_awards_by_hand():

@@ -96,6 +96,7 @@ class SurvivorRules:
     p_male: float
     population: np.ndarray  # (age, sex) this year
     next_population: np.ndarray  # (age, sex) next year
+    maximum_share: float = 0.0  # ceiling on one death's survivors' shares (0: none)
 
     @property
     def active(self) -> bool:
@@ -204,17 +205,20 @@ class PensionState:
         child_sex = np.array([rules.p_male, 1.0 - rules.p_male])
         for sex in range(2):
             spouse_age = np.clip(AGES - rules.age_difference[sex], 0, AGES[-1])
+            mother = AGES if sex == 1 else spouse_age
+            children = (dbp.expected_orphans(rules.asfr, mother, limit)[:, :limit]
+                        if rules.orphan_share > 0 and limit > 0 else np.zeros((len(AGES), 0)))
+            spouse_part, orphan_part = dbp.capped_survivor_shares(
+                rules.married[sex], children, rules.spouse_share, rules.orphan_share,
+                rules.maximum_share)
             if rules.spouse_share > 0:  # spouses appear next year, one year older
                 cell = np.minimum(spouse_age + 1, AGES[-1])
                 np.add.at(spouses[:, 1 - sex], cell, rules.married[sex] * deaths[:, sex])
-                np.add.at(spouse_money[:, 1 - sex], cell,
-                          rules.married[sex] * rules.spouse_share * money[:, sex])
-            if rules.orphan_share > 0 and limit > 0:
-                mother = AGES if sex == 1 else spouse_age
-                children = dbp.expected_orphans(rules.asfr, mother, limit)[:, :limit]
+                np.add.at(spouse_money[:, 1 - sex], cell, spouse_part * money[:, sex])
+            if children.size:
                 orphans[1:limit + 1] += (deaths[:, sex] @ children)[:, None] * child_sex
-                orphan_money[1:limit + 1] += (rules.orphan_share * money[:, sex]
-                                              @ children)[:, None] * child_sex
+                orphan_money[1:limit + 1] += ((money[:, sex, None] * orphan_part).sum(axis=0)
+                                              [:, None] * child_sex)
         return spouses, spouse_money, orphans, orphan_money
 
     def _disability(self, y: PensionYear) -> None:
@@ -399,7 +403,8 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
             minimum_service=float(scheme["survivor_minimum_service"][k]),
             death_rate=death_rates(demo.survival[k]), asfr=assumptions.asfr[k],
             p_male=float(assumptions.srb[k] / (1.0 + assumptions.srb[k])),
-            population=demo.population[k], next_population=demo.population[nxt[k]])
+            population=demo.population[k], next_population=demo.population[nxt[k]],
+            maximum_share=float(scheme["survivor_maximum_share"][k]))
 
     def inputs(k: int) -> PensionYear:
         return PensionYear(

@@ -20,6 +20,8 @@ person with ``survivor_minimum_service`` credited years, a spouse (with probabil
 ``survivor_pension_share`` and each child below ``orphan_age_limit``
 (:func:`expected_orphans`) ``orphan_pension_share`` of the deceased's pension (for an
 insured person, the disability pension they would have received), indexed like pensions.
+When the shares of one death's survivors add up to more than ``survivor_maximum_share``,
+each is scaled down in proportion (:func:`survivor_scale`; ILO C128 Art. 21 style).
 """
 
 from __future__ import annotations
@@ -122,6 +124,54 @@ def expected_orphans(asfr, mother_age, age_limit: int) -> np.ndarray:
     ages = np.asarray(mother_age)[..., None] - 1 - np.arange(age_limit + 1)
     inside = (ages >= 0) & (ages < len(asfr))
     return np.where(inside, asfr[np.clip(ages, 0, len(asfr) - 1)], 0.0)
+
+
+def survivor_scale(total_share, maximum_share):
+    """Factor applied to every survivor's share of one death: min(1, maximum / total), so
+    that the shares add up to at most ``maximum_share`` (0: no ceiling)."""
+    total_share = np.asarray(total_share, dtype=float)
+    if maximum_share <= 0:
+        return np.ones_like(total_share)
+    with np.errstate(divide="ignore"):
+        return np.minimum(1.0, maximum_share / np.maximum(total_share, 1e-300))
+
+
+def capped_survivor_shares(married, children, spouse_share: float, orphan_share: float,
+                           maximum_share: float) -> tuple[np.ndarray, np.ndarray]:
+    """Expected shares of the deceased's pension that go to the spouse and to each orphan,
+    after the ceiling on their sum (:func:`survivor_scale`).
+
+    ``married``: probability of leaving a spouse (a number); ``children``: (..., k)
+    probability of a child of each age k (:func:`expected_orphans`), independent Bernoulli
+    draws as in the micro engine, so the number of orphans is Poisson-binomial. Returns
+    (spouse (...), orphans (..., k)): E[M x spouse_share x scale] and
+    E[X_k x orphan_share x scale], where M and X_k are the indicators and scale depends on
+    M and the number of orphans. Without a binding ceiling they are married x
+    spouse_share and children x orphan_share.
+    """
+    children = np.asarray(children, dtype=float)
+    n_kids = children.shape[-1]
+    if maximum_share <= 0 or spouse_share + orphan_share * n_kids <= maximum_share:
+        return (np.full(children.shape[:-1], married * spouse_share),
+                children * orphan_share)
+    # distribution of the number of orphans, with every child and without child k
+    counts = np.arange(n_kids + 1)
+    others = np.zeros((*children.shape[:-1], n_kids + 1, n_kids + 1))  # (..., excluded, n)
+    others[..., 0] = 1.0
+    excluded = np.eye(n_kids + 1, n_kids, dtype=bool)  # row n_kids: nobody excluded
+    for j in range(n_kids):
+        p = np.where(excluded[:, j], 0.0, children[..., j, None])[..., None]
+        others[..., 1:] = others[..., 1:] * (1.0 - p) + others[..., :-1] * p
+        others[..., 0] *= 1.0 - p[..., 0]
+    every = others[..., n_kids, :]  # (..., n)
+
+    def scale(spouse: int, n: np.ndarray) -> np.ndarray:
+        return survivor_scale(spouse * spouse_share + orphan_share * n, maximum_share)
+
+    spouse = married * spouse_share * (every * scale(1, counts)).sum(axis=-1)
+    with_child = (married * scale(1, counts + 1) + (1.0 - married) * scale(0, counts + 1))
+    orphans = children * orphan_share * (others[..., :n_kids, :] * with_child).sum(axis=-1)
+    return spouse, orphans
 
 
 def care_credit_probability(asfr, child_age: int) -> np.ndarray:
@@ -263,6 +313,10 @@ class DBOldAgePension(SchemeType):
         ParamSpec("survivor_end_rate", "fraction per year",
                   "Share of spouses' pensions ending each year (remarriage, end of a "
                   "temporary pension).", low=0.0, high=1.0, default=0.0),
+        ParamSpec("survivor_maximum_share", "fraction of the deceased's pension",
+                  "Ceiling on the sum of the survivors' shares of one deceased person; above "
+                  "it every share is reduced in proportion (0: no ceiling).", low=0.0,
+                  high=5.0, default=1.0, reference="ILO C128 Part IV"),
         ParamSpec("survivor_minimum_service", "years",
                   "Credited years a deceased insured person (not a pensioner) needs for "
                   "survivors' pensions.", low=0, high=60, integer=True, default=5),

@@ -599,7 +599,8 @@ class SurvivorRecords:
             store.pid, store.age, store.sex, store.pension, buffers.death_flag, store.size,
             seed, year, rules.spouse_share, rules.orphan_share, rules.orphan_age_limit,
             rules.married, rules.age_difference.astype(np.int64), rules.asfr, rules.p_male,
-            self.id, self.age, self.sex, self.kind, self.amount, self.size, self.next_id)
+            rules.maximum_share, self.id, self.age, self.sex, self.kind, self.amount,
+            self.size, self.next_id)
 
 
 class _Buffers:

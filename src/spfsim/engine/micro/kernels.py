@@ -456,11 +456,13 @@ def benefits_and_coverage(c, i, p, a, s, state, mother, seed, own_pension, scale
 @nb.njit(cache=True)
 def add_survivors(pid, age, sex, pension, death_flag, size, seed, year, spouse_share,
                   orphan_share, orphan_age_limit, married, age_difference, asfr, p_male,
-                  s_id, s_age, s_sex, s_kind, s_amount, s_size, s_next_id):
+                  maximum_share, s_id, s_age, s_sex, s_kind, s_amount, s_size, s_next_id):
     """Survivors' pensions for the flagged deaths, in index order: a spouse with
     probability ``married`` of the deceased's sex, ``age_difference`` years younger; a child
     of each age k < the orphan age limit with the mother's fertility rate when the child
-    was born (schemes.db_pension.expected_orphans). Records start at next year's age.
+    was born (schemes.db_pension.expected_orphans). When one death's shares add up to more
+    than ``maximum_share`` (> 0), each is scaled down in proportion
+    (schemes.db_pension.survivor_scale). Records start at next year's age.
 
     Returns (new size, next id) of the survivor records.
     """
@@ -470,29 +472,45 @@ def add_survivors(pid, age, sex, pension, death_flag, size, seed, year, spouse_s
         death_flag[i] = 0
         a, s, p = np.int64(age[i]), np.int64(sex[i]), pid[i]
         spouse_age = min(max(a - age_difference[s], 0), MAX_AGE)
-        if spouse_share > 0.0 and rng.uniform(seed, rng.SURVIVOR_SPOUSE, p, year) < married[s]:
-            s_id[s_size], s_age[s_size], s_sex[s_size] = s_next_id, min(spouse_age + 1,
-                                                                         MAX_AGE), 1 - s
-            s_kind[s_size], s_amount[s_size] = SPOUSE, spouse_share * pension[i]
+        spouse = (spouse_share > 0.0
+                  and rng.uniform(seed, rng.SURVIVOR_SPOUSE, p, year) < married[s])
+        mother = a if s == FEMALE else spouse_age
+        n_orphans = 0
+        if orphan_share > 0.0:
+            for k in range(orphan_age_limit):
+                n_orphans += _orphan(seed, year, p, k, mother, asfr)
+        total = spouse_share * spouse + orphan_share * n_orphans
+        scale = 1.0 if maximum_share <= 0.0 or total <= maximum_share \
+            else maximum_share / total
+        if spouse:
+            s_id[s_size], s_age[s_size] = s_next_id, min(spouse_age + 1, MAX_AGE)
+            s_sex[s_size] = 1 - s
+            s_kind[s_size], s_amount[s_size] = SPOUSE, scale * spouse_share * pension[i]
             s_size += 1
             s_next_id += 1
-        if orphan_share <= 0.0:
+        if n_orphans == 0:
             continue
-        mother = a if s == FEMALE else spouse_age
         for k in range(orphan_age_limit):
-            at_birth = mother - 1 - k
-            if at_birth < 0 or at_birth >= len(asfr) or asfr[at_birth] <= 0.0:
-                continue
-            key = p * 32 + k
-            if rng.uniform(seed, rng.SURVIVOR_ORPHAN, key, year) >= asfr[at_birth]:
+            if not _orphan(seed, year, p, k, mother, asfr):
                 continue
             s_id[s_size], s_age[s_size] = s_next_id, k + 1
-            s_sex[s_size] = MALE if rng.uniform(seed, rng.ORPHAN_SEX, key, year) < p_male \
-                else FEMALE
-            s_kind[s_size], s_amount[s_size] = ORPHAN, orphan_share * pension[i]
+            s_sex[s_size] = MALE if rng.uniform(seed, rng.ORPHAN_SEX, p * 32 + k, year) \
+                < p_male else FEMALE
+            s_kind[s_size], s_amount[s_size] = ORPHAN, scale * orphan_share * pension[i]
             s_size += 1
             s_next_id += 1
     return s_size, s_next_id
+
+
+@nb.njit(inline="always", cache=True)
+def _orphan(seed, year, p, k, mother, asfr):
+    """1 if person ``p``, dying this year, leaves a child aged k (born when the mother was
+    mother - 1 - k, at that age's fertility rate), else 0."""
+    at_birth = mother - 1 - k
+    if at_birth < 0 or at_birth >= len(asfr) or asfr[at_birth] <= 0.0:
+        return 0
+    return 1 if rng.uniform(seed, rng.SURVIVOR_ORPHAN, p * 32 + k, year) < asfr[at_birth] \
+        else 0
 
 
 @nb.njit(cache=True)
