@@ -15,6 +15,7 @@ from spfsim.engine.micro.store import (
     GONE,
     INACTIVE,
     INFORMAL,
+    INVALID,
     LEFT,
     MALE,
     RETIRED,
@@ -91,8 +92,8 @@ def small_store(rows: list[dict]) -> PersonStore:
     return store
 
 
-def run_year(store: PersonStore, *, q_death=0.0, asfr=None, stay=1.0, join=0.0, keep=1.0,
-             self_employed=0.0, retirement=60,
+def run_year(store: PersonStore, *, q_death=0.0, q_invalid=None, asfr=None, stay=1.0,
+             join=0.0, keep=1.0, self_employed=0.0, retirement=60,
              minimum_service=15, accrual=0.02, minimum_pension=150.0, revaluation=0.0,
              earnings=500.0, universal=((65, 100, 1.0),), chunk=2):
     """One year of the kernel; ``universal`` benefits are (min age, max age, take-up)."""
@@ -113,8 +114,9 @@ def run_year(store: PersonStore, *, q_death=0.0, asfr=None, stay=1.0, join=0.0, 
         store.pid, store.status, store.age, store.sex, store.birth_year, store.service,
         store.credits, store.pension, store.earnings_factor, store.lifetime_contributions,
         store.lifetime_benefits, flags, store.size, 1, 2030, chunk,
-        np.full((101, 2), q_death), np.zeros((101, 2)),
-        np.zeros(101) if asfr is None else asfr,
+        np.full((101, 2), q_death),
+        np.full((101, 2), q_death if q_invalid is None else q_invalid),
+        np.zeros((101, 2)), np.zeros(101) if asfr is None else asfr,
         np.full((101, 2), stay), np.full((101, 2), join), np.full((101, 2), keep),
         np.broadcast_to(np.array([0.0, 0.0, 1.0, 1.0]), (101, 2, 4)).copy(),
         np.full((101, 2), keep), np.full((101, 2), self_employed),
@@ -198,6 +200,20 @@ def test_deaths_are_counted_at_the_age_reached():
     assert counts[26, FEMALE, K.DEATHS] == 1
     assert counts[100, FEMALE, K.DEATHS] == 1  # the open group stays at 100
     assert counts[:, :, K.POP].sum() == 3  # counted in the year's population first
+
+
+def test_disability_pensioners_die_at_their_own_rate():
+    """q_invalid applies to disability pensioners below the pensionable age (60 here), the
+    population's rate to everyone else, old-age pensioners included."""
+    store = small_store([{"age": 40, "status": INVALID, "service": 10, "pension": 100.0},
+                         {"age": 40}, {"age": 70, "status": RETIRED, "pension": 100.0}])
+    counts, *_ = run_year(store, q_death=0.0, q_invalid=1.0)
+    assert list(store.status[:3]) == [GONE, INACTIVE, RETIRED]
+    assert counts[41, MALE, K.DEATHS] == 1
+    store = small_store([{"age": 40, "status": INVALID, "service": 10, "pension": 100.0},
+                         {"age": 40}])
+    run_year(store, q_death=1.0, q_invalid=0.0)
+    assert list(store.status[:2]) == [INVALID, GONE]
 
 
 def test_lifetime_amounts_are_recorded_at_death():

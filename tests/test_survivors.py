@@ -98,7 +98,7 @@ def test_survivor_awards_by_hand():
     state.active[:] = 0.0
     state.pensioners[70, :, 10] = 0.5
     state.pension[70, :, 10] = 0.5 * 1000.0
-    spouses, money, orphans, _ = state._new_survivors(y)
+    spouses, money, orphans, _ = state._new_survivors(y, death_rate, death_rate)
     assert spouses[70 - 4 + 1, 1] == pytest.approx(50 * 0.8)
     assert money[70 - 4 + 1, 1] == pytest.approx(50 * 0.8 * 0.5 * 1000.0)
     assert spouses[70 + 3 + 1, 0] == pytest.approx(50 * 0.6)

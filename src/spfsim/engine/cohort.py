@@ -77,6 +77,10 @@ class PensionYear:
     # early/late adjustment (None: everybody at the pensionable age, no adjustment)
     retire_probability: np.ndarray | None = None
     retire_factor: np.ndarray | None = None
+    # (age, sex) probability of dying during the step, and disability pensioners'
+    # mortality as a multiple of it (None or 1: everybody at the population's rates)
+    death_rate: np.ndarray | None = None
+    invalid_mortality: float = 1.0
 
 
 @dataclass
@@ -181,11 +185,14 @@ class PensionState:
         self.spouses *= 1.0 - y.survivors.end_rate
         self.spouse_pension *= 1.0 - y.survivors.end_rate
 
-    def _new_survivors(self, y: PensionYear) -> tuple[np.ndarray, ...]:
-        """Survivors of this year's deaths among pensioners and qualified insured persons:
-        persons and total pensions by (age, sex) next year, for spouses and for orphans."""
+    def _new_survivors(self, y: PensionYear, q_invalid: np.ndarray,
+                       q_others: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Survivors of this year's deaths among pensioners and qualified insured persons
+        (who die at ``q_others``; disability pensioners at ``q_invalid``): persons and total
+        pensions by (age, sex) next year, for spouses and for orphans."""
         rules = y.survivors
-        q = rules.death_rate[:, :, None] * rules.population[:, :, None]  # per share
+        q = q_others[:, :, None] * rules.population[:, :, None]  # deaths per share
+        q_inv = q_invalid[:, :, None] * rules.population[:, :, None]
         below = AGES[:, None] < y.retirement_age
         future = np.maximum(y.retirement_age - AGES[:, None], 0)[:, :, None]
         active, credits = self.active.sum(axis=2), self.credits.sum(axis=2)
@@ -195,9 +202,9 @@ class PensionState:
                 y.accrual_rate, np.where(active > 0, credits / active, 0.0),
                 SERVICE[None, None, :], future, y.minimum_pension, y.maximum_pension,
                 y.rate_above, y.band_years)
-        deaths = q * (self.pensioners + self.invalid + active * qualified)
-        money = q * (self.pension + self.invalid_pension
-                     + active * qualified * insured_pension)
+        deaths = q * (self.pensioners + active * qualified) + q_inv * self.invalid
+        money = (q * (self.pension + active * qualified * insured_pension)
+                 + q_inv * self.invalid_pension)
         deaths, money = deaths.sum(axis=2), money.sum(axis=2)  # (age, sex)
         spouses, spouse_money = np.zeros((len(AGES), 2)), np.zeros((len(AGES), 2))
         orphans, orphan_money = np.zeros((len(AGES), 2)), np.zeros((len(AGES), 2))
@@ -313,8 +320,12 @@ class PensionState:
             array[:, :, CONTRIBUTING, 1:] = moved[:, :, :-1]
             array[:, :, CONTRIBUTING, -1] += moved[:, :, -1]  # service is capped at the top
         self._care_credits(y)
-        new = self._new_survivors(y) if y.survivors is not None and y.survivors.active \
-            else None
+        q = _step_death_rate(y)
+        q_invalid, q_others = dbp.differential_mortality(q, self.invalid.sum(axis=2),
+                                                         y.invalid_mortality)
+        new = (self._new_survivors(y, q_invalid, q_others)
+               if y.survivors is not None and y.survivors.active else None)
+        self._differential_survival(q, q_invalid, q_others)
         (self.active, self.credits, self.pensioners, self.pension, self.invalid,
          self.invalid_pension, self.invalid_credits, self.spouses, self.spouse_pension,
          self.orphans, self.orphan_pension) = (
@@ -330,6 +341,32 @@ class PensionState:
             for array, added in zip((self.spouses, self.spouse_pension, self.orphans,
                                      self.orphan_pension), new, strict=True):
                 array += added / nxt
+
+
+    def _differential_survival(self, q: np.ndarray, q_invalid: np.ndarray,
+                               q_others: np.ndarray) -> None:
+        """Shares are of the population, which survives at q: the disability pensioners'
+        shares change by (1 - q_invalid) / (1 - q), everybody else's by
+        (1 - q_others) / (1 - q)."""
+        if q_invalid is q_others:  # everybody at the population's rates
+            return
+        with np.errstate(divide="ignore", invalid="ignore"):
+            keep_invalid = np.where(q < 1.0, (1.0 - q_invalid) / (1.0 - q), 1.0)
+            keep_others = np.where(q < 1.0, (1.0 - q_others) / (1.0 - q), 1.0)
+        invalid = (self.invalid, self.invalid_pension, self.invalid_credits)
+        for array in self.arrays():
+            keep = keep_invalid if any(array is a for a in invalid) else keep_others
+            array *= keep.reshape(keep.shape + (1,) * (array.ndim - 2))
+
+
+def _step_death_rate(y: PensionYear) -> np.ndarray:
+    """(age, sex) probability of dying during the step (zero when a hand-built year has
+    none)."""
+    if y.death_rate is not None:
+        return y.death_rate
+    if y.survivors is not None:
+        return y.survivors.death_rate
+    return np.zeros_like(y.density)
 
 
 def retirement_choice(y: PensionYear) -> tuple[np.ndarray, np.ndarray]:
@@ -428,7 +465,9 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
             care_probability=dbp.care_credit_probability(
                 assumptions.asfr[k], int(scheme["care_credit_child_age"][k])),
             refund_rate=float(scheme["refund_share"][k] * scheme["contribution_rate"][k]),
-            care_credit=float(scheme["care_credit_earnings"][k] * econ.average_earnings[k]))
+            care_credit=float(scheme["care_credit_earnings"][k] * econ.average_earnings[k]),
+            death_rate=death_rates(demo.survival[k]),
+            invalid_mortality=float(scheme["disability_mortality_factor"][k]))
 
     return inputs
 
@@ -554,7 +593,8 @@ def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
             survivors=None if base.survivors is None else dataclasses.replace(
                 base.survivors, next_population=base.survivors.population),
             care_probability=base.care_probability,
-            care_credit=base.care_credit / (1.0 + wage_growth) ** lag)
+            care_credit=base.care_credit / (1.0 + wage_growth) ** lag,
+            death_rate=base.death_rate, invalid_mortality=base.invalid_mortality)
         state.step(past)
         state.advance(past)
     # bring the last reconstructed year's credits and pensions into the base year

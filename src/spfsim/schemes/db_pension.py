@@ -12,7 +12,8 @@ Disability branch: an insured person who contributed last year, has at least
 disabled with the onset rate of the assumption set (``invalidity_incidence``) and receives a
 disability pension with credited future service (:func:`disability_pension`), indexed like
 old-age pensions, until recovery (back to the active insured with the same service) or the
-pensionable age, where it continues as the old-age pension.
+pensionable age, where it continues as the old-age pension. Disability pensioners may die
+faster than others (``disability_mortality_factor``, :func:`differential_mortality`).
 
 Survivors' branch: at the death of a pensioner (old age or disability) or of an insured
 person with ``survivor_minimum_service`` credited years, a spouse (with probability
@@ -112,6 +113,25 @@ def disability_pension(accrual_rate, credited_earnings, service, future_service,
                         * accrual_factor(service + future_service, accrual_rate, rate_above,
                                          band_years), 0.0)
     return capped(np.maximum(full, minimum), maximum)
+
+
+def differential_mortality(death_rate, invalid_share, factor: float
+                           ) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities of dying of disability pensioners and of everybody else in a cell.
+
+    Disability pensioners die at min(1, factor x q); the rest at
+    (q - I x q_invalid) / (1 - I), floored at 0, where ``invalid_share`` I is their share of
+    the cell, so that the cell's expected deaths stay those of the demographic projection
+    (q), which runs first. factor = 1 returns (q, q) unchanged.
+    """
+    q = np.asarray(death_rate, dtype=float)
+    if factor == 1.0:
+        return q, q
+    share = np.asarray(invalid_share, dtype=float)
+    q_invalid = np.minimum(factor * q, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        others = np.where(share < 1.0, (q - share * q_invalid) / (1.0 - share), q)
+    return q_invalid, np.clip(others, 0.0, 1.0)
 
 
 def expected_orphans(asfr, mother_age, age_limit: int) -> np.ndarray:
@@ -293,6 +313,11 @@ class DBOldAgePension(SchemeType):
                   "Share of disability pensioners below the pensionable age who recover each "
                   "year and return to the active insured with their credited service.",
                   low=0.0, high=1.0, default=0.0),
+        ParamSpec("disability_mortality_factor", "ratio",
+                  "Mortality of disability pensioners (below the pensionable age) as a "
+                  "multiple of the population's; the others' mortality is lowered so that the "
+                  "population's deaths are unchanged (differential_mortality).", low=0.0,
+                  high=20.0, default=1.0, reference="ILO/PENSIONS: mortality of invalids"),
         ParamSpec("survivor_pension_share", "fraction of the deceased's pension",
                   "Pension of the surviving spouse of a deceased pensioner or qualified "
                   "insured person (0: no survivors' branch).", low=0.0, high=1.0, default=0.0,

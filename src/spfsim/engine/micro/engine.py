@@ -18,6 +18,7 @@ from ...demography import DemographicProjection
 from ...economy import EconomicProjection
 from ...errors import SpfsimError
 from ...params import Assumptions, CompiledScheme
+from ...schemes import db_pension as dbp
 from ..benefits import N_COVERAGE, BenefitRule, benefit_rules, unemployment_service
 from ..cohort import (
     MAX_SERVICE,
@@ -26,6 +27,7 @@ from ..cohort import (
     base_year_state,
     benefit_flows,
     contribution_transitions,
+    death_rates,
     pension_years,
     retirement_choice,
 )
@@ -275,29 +277,27 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
                                  settings.chunk_size, p["retirement_age"],
                                  p["disability_minimum_service"], buffers.state_counts)
         survival = demo.survival[k]
-        q_death = np.zeros((101, 2))
-        q_death[:-1] = 1.0 - survival[1:]
-        q_death[-1] = 1.0 - survival[-1]
         p_emigrate, immigrants = _emigration(counts0[:, :, 0], demo.net_migration[k],
                                              survival, weight)
-        composition = (counts0 if settings.alignment != "off"
-                       else _expected_composition(k, econ, demo, weight))
-        labour = _labour_year(pension, k, _after_disability(composition, p), econ, demo,
-                              settings)
+        after = _after_disability(counts0, p)
+        q_invalid, q_death = _death_rates(survival, after, p)
+        composition = (after if settings.alignment != "off" else _after_disability(
+            _expected_composition(k, econ, demo, weight), p))
+        labour = _labour_year(pension, k, composition, econ, demo, settings)
         scale = K.fixed_point_scale(float(econ.average_earnings[k]))
         forced_contribution = forced_death = _NOT_FORCED
         if settings.alignment == "exact":
             forced_contribution = np.empty(store.size, dtype=np.int8)
             forced_death = np.empty(store.size, dtype=np.int8)
             K.exact_alignment(store.status, store.age, store.sex, store.pid, store.size,
-                              settings.seed, int(year), q_death, labour["stay"],
+                              settings.seed, int(year), q_death, q_invalid, labour["stay"],
                               labour["join"], forced_contribution, forced_death)
         K.year_step(
             store.pid, store.status, store.age, store.sex, store.birth_year, store.service,
             store.credits, store.pension, store.earnings_factor,
             store.lifetime_contributions, store.lifetime_benefits, buffers.birth_flag,
             store.size, settings.seed, int(year), settings.chunk_size,
-            q_death, p_emigrate, assumptions.asfr[k],
+            q_death, q_invalid, p_emigrate, assumptions.asfr[k],
             labour["stay"], labour["join"], labour["keep"], labour["cumulative"],
             labour["keep_contributor"], labour["p_self_employed"],
             forced_contribution, forced_death,
@@ -351,8 +351,8 @@ _NO_PENSION = {"has": False, "retirement_age": np.zeros((101, 2), dtype=np.int64
                "minimum_service": 0, "accrual": 0.0, "minimum_pension": 0.0,
                "revaluation": 0.0, "indexation": 0.0, "earnings": np.zeros((101, 2)),
                "rate": 0.0, "incidence": np.zeros((101, 2)), "disability_minimum_service": 0,
-               "recovery_rate": 0.0, "survivors": None, "earnings_floor": 0.0,
-               "earnings_ceiling": np.inf, "maximum_pension": np.inf,
+               "recovery_rate": 0.0, "invalid_mortality": 1.0, "survivors": None,
+               "earnings_floor": 0.0, "earnings_ceiling": np.inf, "maximum_pension": np.inf,
                "care_probability": np.zeros(101), "care_credit": 0.0, "refund_rate": 0.0,
                "rate_above": 0.0, "band_years": 0, "retire_probability": np.zeros((101, 2)),
                "retire_factor": np.ones((101, 2))}
@@ -372,7 +372,19 @@ def _after_disability(counts: np.ndarray, p: dict) -> np.ndarray:
     counts[..., K.S_SELF_EMPLOYED] *= keep
     counts[..., K.S_ACTIVE] += recovered - onset
     counts[..., K.S_INACTIVE] += recovered
+    counts[..., K.S_INVALID] += onset - recovered
     return counts
+
+
+def _death_rates(survival: np.ndarray, composition: np.ndarray,
+                 p: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(age, sex) probabilities of dying this year of disability pensioners and of the
+    others, with the expected share of disability pensioners after this year's onsets
+    and recoveries (schemes.db_pension.differential_mortality)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(composition[..., K.S_POP] > 0, composition[..., K.S_INVALID]
+                         / composition[..., K.S_POP], 0.0)
+    return dbp.differential_mortality(death_rates(survival), share, p["invalid_mortality"])
 
 
 def _pension_year(scheme: CompiledScheme, inputs, k: int, econ: EconomicProjection) -> dict:
@@ -398,6 +410,7 @@ def _pension_year(scheme: CompiledScheme, inputs, k: int, econ: EconomicProjecti
             "incidence": np.ascontiguousarray(y.incidence, dtype=float),
             "disability_minimum_service": int(y.disability_minimum_service),
             "recovery_rate": float(y.recovery_rate),
+            "invalid_mortality": float(y.invalid_mortality),
             "survivors": y.survivors if y.survivors is not None and y.survivors.active
             else None}
 

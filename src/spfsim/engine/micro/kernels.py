@@ -198,8 +198,9 @@ def year_step(
     lifetime_contributions, lifetime_benefits, birth_flag, size,
     # year and random numbers
     seed, year, chunk,
-    # demography: death and emigration probabilities by start age, ASFR by age
-    q_death, p_emigrate, asfr,
+    # demography: death probabilities by start age (of disability pensioners, and of
+    # everybody else), emigration probabilities by start age, ASFR by age
+    q_death, q_invalid, p_emigrate, asfr,
     # pension (has_pension False: the fields are ignored)
     stay, join, keep, cumulative, keep_contributor, p_self_employed,
     # exact alignment: per-person outcomes chosen beforehand (-1: draw), or empty arrays
@@ -352,8 +353,9 @@ def year_step(
             # demographic step to 1 July of the next year
             end_age = min(a + 1, MAX_AGE)
             stays = True
+            q = q_invalid[a, s] if st == INVALID else q_death[a, s]
             if (forced_death[i] == 1 if len(forced_death)
-                    else rng.uniform(seed, rng.DEATH, p, year) < q_death[a, s]):
+                    else rng.uniform(seed, rng.DEATH, p, year) < q):
                 status[i] = GONE
                 counts[c, end_age, s, DEATHS] += 1
                 stays = False
@@ -635,7 +637,7 @@ def add_immigrants(pid, status, age, sex, birth_year, earnings_factor, birth_fla
 
 
 @nb.njit(cache=True)
-def exact_alignment(status, age, sex, pid, size, seed, year, q_death, stay, join,
+def exact_alignment(status, age, sex, pid, size, seed, year, q_death, q_invalid, stay, join,
                     forced_contribution, forced_death):
     """Choose this year's deaths and contributors exactly per age x sex cell.
 
@@ -643,6 +645,8 @@ def exact_alignment(status, age, sex, pid, size, seed, year, q_death, stay, join
     probabilities) rounded stochastically, and the persons are chosen by weighted sampling
     without replacement (`align.select_exact`), so continuing contributors stay far more
     likely to contribute than others. Writes 0/1 into the forced arrays (-1: not active).
+    Deaths are chosen before this year's disability onsets, recoveries and conversions,
+    so a disability pensioner's rate (``q_invalid``) follows last year's status here.
     """
     n_cells = 101 * 2
     for kind in range(2):  # 0: deaths of everyone alive, 1: contribution of the active
@@ -658,7 +662,7 @@ def exact_alignment(status, age, sex, pid, size, seed, year, q_death, stay, join
                 continue
             a, s = np.int64(age[i]), np.int64(sex[i])
             if kind == 0:
-                p[i] = q_death[a, s]
+                p[i] = q_invalid[a, s] if st == INVALID else q_death[a, s]
                 u[i] = rng.uniform(seed, rng.DEATH, pid[i], year)
             else:
                 p[i] = stay[a, s] if is_contributing(st) else join[a, s]
