@@ -1,4 +1,7 @@
-"""Financing: reserve fund, PAYG cost rate, reserve ratio, depletion year."""
+"""Financing: reserve fund, PAYG cost rate, reserve ratio, depletion year; financing methods
+(general average premium, scaled premium, terminal funding, level premium) and sustainability
+measures (trust fund ratio, summarized rates, actuarial balance, depletion, unfunded
+obligation, sustainable solvency)."""
 
 from .fund import (
     FundProjection,
@@ -8,6 +11,30 @@ from .fund import (
     reserve_ratio,
     roll_forward,
 )
+from .methods import (
+    ScaledPremium,
+    discount_factors,
+    general_average_premium,
+    level_premium_closed_group,
+    present_value,
+    project_with_rate,
+    scaled_premium,
+    terminal_funding_rate,
+)
+from .sustainability import (
+    Depletion,
+    SummarizedRates,
+    UnfundedObligation,
+    depletion,
+    summarized_rates,
+    sustainable_solvency,
+    trust_fund_ratio,
+    unfunded_obligation_open_group,
+)
 
-__all__ = ["FundProjection", "budget_financed", "depletion_year", "paygo_cost_rate",
-           "reserve_ratio", "roll_forward"]
+__all__ = ["Depletion", "FundProjection", "ScaledPremium", "SummarizedRates",
+           "UnfundedObligation", "budget_financed", "depletion", "depletion_year",
+           "discount_factors", "general_average_premium", "level_premium_closed_group",
+           "paygo_cost_rate", "present_value", "project_with_rate", "reserve_ratio",
+           "roll_forward", "scaled_premium", "summarized_rates", "sustainable_solvency",
+           "terminal_funding_rate", "trust_fund_ratio", "unfunded_obligation_open_group"]
