@@ -1,0 +1,327 @@
+"""Cohort returns on a pay-as-you-go scheme: internal rate of return, money's worth ratio and
+net transfer, from expected cash flows by calendar year and birth cohort.
+
+Conventions (shared by every function here):
+
+* ``years``: consecutive calendar years y0, y0 + 1, ..., y0 + T - 1 (integers).
+* ``contributions`` and ``benefits``: arrays whose **first axis is the year** (length T);
+  the remaining axes are free, typically ``[year, cohort, sex]``. Values are the cohort's
+  *expected* cash flows in the year (currency per year: the sum over the survivors of the
+  cohort, or per member of the original cohort — any scale, as long as contributions and
+  benefits share it). Contributions are entered as positive amounts.
+* Cash flows are paid at mid-year: the flow of year y falls at time y + 1/2.
+* Results have the trailing shape (e.g. ``[cohort, sex]``).
+
+Truncated cohorts. Every measure sees only the years in ``years``. A cohort alive at the
+start of the window has paid contributions before it (unknown here); a cohort still alive
+at its end will receive benefits after it. Their measures are biased — IRRs upward for the
+first, downward (or NaN) for the second. Select complete cohorts with
+:func:`complete_cohorts` and pass the mask as ``where``.
+
+References: Samuelson (1958) and Aaron (1966) for the PAYG return (1 + n)(1 + g) - 1 in a
+stable population; see docs/equity.md.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+__all__ = [
+    "by_cohort",
+    "cohort_irr",
+    "complete_cohorts",
+    "discount_factors",
+    "money_worth_ratio",
+    "net_transfer_pv",
+]
+
+Discount = float | ArrayLike
+
+#: Default search interval for the IRR (annual effective rates).
+IRR_BRACKET: tuple[float, float] = (-0.99, 1.0)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _years(years: ArrayLike) -> np.ndarray:
+    y = np.asarray(years)
+    if y.ndim != 1 or y.size == 0:
+        raise ValueError("years must be a non-empty 1-D array of calendar years")
+    if not np.all(np.asarray(y, dtype=float) == np.round(np.asarray(y, dtype=float))):
+        raise ValueError("years must be whole calendar years")
+    y = y.astype(np.int64)
+    if y.size > 1 and np.any(np.diff(y) != 1):
+        raise ValueError("years must be consecutive (y0, y0 + 1, ...)")
+    return y
+
+
+def _flows(years: np.ndarray, contributions: ArrayLike,
+           benefits: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    c = np.asarray(contributions, dtype=float)
+    b = np.asarray(benefits, dtype=float)
+    if c.ndim == 0 or b.ndim == 0:
+        raise ValueError("contributions and benefits need a first (year) axis")
+    c, b = np.broadcast_arrays(c, b)
+    if c.shape[0] != years.size:
+        raise ValueError(f"the first axis of contributions/benefits has length {c.shape[0]}, "
+                         f"years has {years.size}")
+    return c, b
+
+
+def _apply_where(out: np.ndarray, where: ArrayLike | None) -> float | np.ndarray:
+    if where is not None:
+        mask = np.asarray(where, dtype=bool)
+        mask = mask.reshape(mask.shape + (1,) * (out.ndim - mask.ndim))
+        out = np.where(np.broadcast_to(mask, out.shape), out, np.nan)
+    return float(out) if out.ndim == 0 else out
+
+
+# --------------------------------------------------------------------------- cohorts
+
+
+def by_cohort(years: ArrayLike, ages: ArrayLike,
+              values: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Re-index an array by ``[year, age, ...]`` into ``[year, cohort, ...]``.
+
+    ``ages``: consecutive integer ages of the second axis. Cohorts (birth years) run from
+    ``years[0] - ages[-1]`` to ``years[-1] - ages[0]``; ``out[t, k] = values[t, a]`` with
+    ``a = years[t] - cohorts[k]`` where that age is in ``ages``, and 0 where it is not
+    (the cohort is outside the age range, or outside the projection, that year). Returns
+    ``(cohorts, out)``; units are those of ``values``.
+    """
+    y = _years(years)
+    a = _years(ages)  # same checks: consecutive integers
+    v = np.asarray(values)
+    if v.ndim < 2 or v.shape[0] != y.size or v.shape[1] != a.size:
+        raise ValueError(f"values must be [year, age, ...] of shape ({y.size}, {a.size}, ...), "
+                         f"got {v.shape}")
+    cohorts = np.arange(y[0] - a[-1], y[-1] - a[0] + 1)
+    out = np.zeros((y.size, cohorts.size, *v.shape[2:]), dtype=v.dtype)
+    t = np.arange(y.size)[:, None]
+    k = (y[:, None] - a[None, :]) - cohorts[0]  # cohort index of [year, age]
+    out[np.broadcast_to(t, k.shape), k] = v
+    return cohorts, out
+
+
+def complete_cohorts(years: ArrayLike, cohorts: ArrayLike, first_age: int,
+                     last_age: int) -> np.ndarray:
+    """Boolean mask over ``cohorts`` (birth years): True where the cohort's whole
+    contributory and benefit life, ages ``first_age`` to ``last_age`` inclusive, lies in
+    ``years``, i.e. ``cohort + first_age >= years[0]`` and ``cohort + last_age <= years[-1]``.
+
+    ``first_age``: the youngest age with any cash flow (e.g. the minimum contributory age);
+    ``last_age``: the oldest age with a material benefit (e.g. the life table's omega).
+    """
+    y = _years(years)
+    c = np.asarray(cohorts)
+    return (c + first_age >= y[0]) & (c + last_age <= y[-1])
+
+
+# --------------------------------------------------------------------------- discounting
+
+
+def _log_discount(years: np.ndarray, discount: Discount, times: np.ndarray) -> np.ndarray:
+    """log v(tau) from 1 January of ``years[0]`` to calendar time ``tau`` (may be earlier)."""
+    rates = np.atleast_1d(np.asarray(discount, dtype=float))
+    if rates.ndim != 1 or rates.size not in (1, years.size):
+        raise ValueError("discount must be a number or one annual rate per year "
+                         f"({years.size} values)")
+    if np.any(~np.isfinite(rates)) or np.any(rates <= -1.0):
+        raise ValueError("discount rates must be finite and > -1")
+    rates = np.broadcast_to(rates, years.shape)
+    force = np.log1p(rates)
+    cum = np.concatenate([[0.0], np.cumsum(force)])
+    s = np.asarray(times, dtype=float) - years[0]
+    k = np.clip(np.floor(s).astype(np.int64), 0, years.size - 1)
+    inside = -(cum[k] + (s - k) * force[k])
+    before = -s * force[0]
+    after = -(cum[-1] + (s - years.size) * force[-1])
+    return np.where(s < 0, before, np.where(s > years.size, after, inside))
+
+
+def discount_factors(years: ArrayLike, discount: Discount, *,
+                     at: float | None = None) -> np.ndarray:
+    """Discount factor of each year's mid-year cash flow to calendar time ``at``.
+
+    ``discount``: an annual effective rate, or one rate per year (the rate of year k
+    compounds over that calendar year; before the first year the first rate, after the
+    last year the last rate). ``at``: a calendar time, 1 January of year y being y
+    (default: ``years[0]``, the start of the first year). Returns v(years + 1/2) / v(at).
+    """
+    y = _years(years)
+    ref = float(y[0]) if at is None else float(at)
+    return np.exp(_log_discount(y, discount, y + 0.5) - _log_discount(y, discount,
+                                                                       np.array(ref)))
+
+
+def _present_value(years: np.ndarray, flows: np.ndarray, discount: Discount) -> np.ndarray:
+    v = discount_factors(years, discount)
+    return np.tensordot(v, flows, axes=(0, 0))
+
+
+def money_worth_ratio(years: ArrayLike, contributions: ArrayLike, benefits: ArrayLike,
+                      discount: Discount, *, where: ArrayLike | None = None
+                      ) -> float | np.ndarray:
+    """Money's worth ratio PV(benefits) / PV(contributions), dimensionless.
+
+    Both present values are taken at 1 January of ``years[0]`` at the ``discount`` rate(s)
+    (see :func:`discount_factors`; the valuation date cancels in the ratio). > 1: the
+    cohort receives more than it pays at that rate. NaN where PV(contributions) = 0, and
+    where ``where`` (a mask over the trailing axes, e.g. from :func:`complete_cohorts`,
+    aligned with the leading trailing axis) is False. At the discount rate equal to the
+    cohort's IRR the ratio is 1.
+    """
+    y = _years(years)
+    c, b = _flows(y, contributions, benefits)
+    pv_c = _present_value(y, c, discount)
+    pv_b = _present_value(y, b, discount)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(pv_c != 0.0, pv_b / np.where(pv_c != 0.0, pv_c, 1.0), np.nan)
+    return _apply_where(np.asarray(out), where)
+
+
+def net_transfer_pv(years: ArrayLike, contributions: ArrayLike, benefits: ArrayLike,
+                    discount: Discount, *,
+                    at: Literal["first_year", "birth"] | float = "first_year",
+                    cohorts: ArrayLike | None = None, where: ArrayLike | None = None
+                    ) -> float | np.ndarray:
+    """Net transfer PV(benefits) - PV(contributions), in the currency units of the flows.
+
+    Valuation date ``at``:
+
+    * ``"first_year"`` (default): 1 January of ``years[0]`` — one date for all cohorts,
+      so that net transfers add up across cohorts;
+    * ``"birth"``: 1 January of each cohort's birth year (needs ``cohorts``, the birth
+      years along the first trailing axis, i.e. axis 1 of the flows); before ``years[0]``
+      the first discount rate applies, after the last year the last one;
+    * a number: that calendar time (y = 1 January of year y).
+
+    Positive: the cohort receives more than it pays, in present value at ``discount``.
+    ``where`` as in :func:`money_worth_ratio`.
+    """
+    y = _years(years)
+    c, b = _flows(y, contributions, benefits)
+    pv = _present_value(y, b - c, discount)  # at 1 January of years[0]
+    if at == "first_year":
+        out = pv
+    elif at == "birth":
+        if cohorts is None:
+            raise ValueError('at="birth" needs the cohorts (birth years)')
+        births = np.asarray(cohorts, dtype=float)
+        if births.ndim > 1 or (births.ndim == 1 and (pv.ndim == 0 or
+                                                      births.size != pv.shape[0])):
+            raise ValueError("cohorts must give one birth year per entry of the flows' "
+                             "axis 1")
+        births = births.reshape(births.shape + (1,) * (pv.ndim - births.ndim))
+        out = pv * np.exp(-_log_discount(y, discount, births))
+    elif isinstance(at, int | float | np.number) and not isinstance(at, bool):
+        out = pv * np.exp(-_log_discount(y, discount, np.array(float(at))))
+    else:
+        raise ValueError(f'at must be "first_year", "birth" or a calendar time, not {at!r}')
+    return _apply_where(np.asarray(out, dtype=float), where)
+
+
+# --------------------------------------------------------------------------- IRR
+
+
+def _irr_one(times: np.ndarray, net: np.ndarray, grid: np.ndarray,
+             on_multiple: str) -> float:
+    """IRR of one stream of net flows ``net`` at ``times`` (years) by scan and Brent."""
+    from scipy.optimize import brentq
+
+    if not np.all(np.isfinite(net)):
+        return np.nan
+    active = net != 0.0
+    if not active.any():
+        return np.nan
+    t = times[active]
+    f = net[active]
+    if np.all(f > 0) or np.all(f < 0):
+        return np.nan
+    # centre the time origin on the stream and rescale each evaluation by its largest
+    # exponent: the sign (and the roots) of the NPV are unchanged, overflow is avoided
+    t = t - 0.5 * (t[0] + t[-1])
+    scale = np.abs(f).max()
+    f = f / scale
+
+    def npv(force: np.ndarray | float) -> np.ndarray:
+        e = -np.multiply.outer(np.atleast_1d(force), t)
+        e -= e.max(axis=-1, keepdims=True)
+        return np.exp(e) @ f
+
+    forces = np.log1p(grid)
+    values = npv(forces)
+    sign = np.sign(values)
+    roots: list[float] = [float(forces[i]) for i in np.flatnonzero(sign == 0)]
+    nz = np.flatnonzero(sign != 0)
+    changes = nz[:-1][sign[nz[:-1]] != sign[nz[1:]]]
+    nxt = nz[1:][sign[nz[:-1]] != sign[nz[1:]]]
+    for i, j in zip(changes, nxt, strict=True):
+        if j == i + 1:
+            roots.append(brentq(lambda d: float(npv(d)[0]), forces[i], forces[j],
+                                xtol=1e-14, rtol=4 * np.finfo(float).eps, maxiter=200))
+    roots = sorted(set(roots))
+    if not roots:
+        return np.nan
+    if len(roots) > 1:
+        if on_multiple == "nan":
+            return np.nan
+        root = roots[0] if on_multiple == "lowest" else roots[-1]
+    else:
+        root = roots[0]
+    return float(np.expm1(root))
+
+
+def cohort_irr(years: ArrayLike, contributions: ArrayLike, benefits: ArrayLike, *,
+               where: ArrayLike | None = None,
+               bracket: tuple[float, float] = IRR_BRACKET, grid_points: int = 2001,
+               on_multiple: Literal["nan", "lowest", "highest"] = "nan"
+               ) -> float | np.ndarray:
+    """Internal rate of return of each stream (e.g. each cohort and sex), annual effective.
+
+    The rate r solving sum_t (B_t - C_t) (1 + r)^-(t - t0) = 0 over the years given
+    (mid-year timing; the time origin does not change r). Found by scanning ``grid_points``
+    rates in ``bracket`` (evenly spaced in ln(1 + r)) for sign changes of the net present
+    value and refining each with Brent's method (``scipy.optimize.brentq``, to ~1e-14 in
+    ln(1 + r)).
+
+    NaN where there is no root in ``bracket``: no contributions, no benefits, non-finite
+    flows, or flows so truncated that benefits never catch up; and where ``where`` (mask
+    over the trailing axes, aligned with the first of them) is False. Conventional streams
+    (contributions first, benefits after: one sign change) have at most one root
+    (Descartes' rule of signs in v = 1/(1 + r)); other streams may have several, and
+    ``on_multiple`` says which to return ("nan", the default, "lowest" or "highest"). A root
+    where the NPV touches zero without changing sign is not found.
+
+    Caveat: cohorts truncated by the projection horizon (alive at its start with their
+    earlier contributions unknown, or alive at its end) give biased IRRs; mask them with
+    :func:`complete_cohorts`.
+    """
+    if on_multiple not in ("nan", "lowest", "highest"):
+        raise ValueError(f"on_multiple must be 'nan', 'lowest' or 'highest', not "
+                         f"{on_multiple!r}")
+    lo, hi = (float(v) for v in bracket)
+    if not -1.0 < lo < hi:
+        raise ValueError("bracket must satisfy -1 < low < high")
+    if grid_points < 2:
+        raise ValueError("grid_points must be at least 2")
+    y = _years(years)
+    c, b = _flows(y, contributions, benefits)
+    net = (b - c).reshape(y.size, -1)
+    grid = np.expm1(np.linspace(np.log1p(lo), np.log1p(hi), int(grid_points)))
+    times = (y - y[0]).astype(float) + 0.5
+    mask = None
+    if where is not None:
+        m = np.asarray(where, dtype=bool)
+        m = m.reshape(m.shape + (1,) * (c.ndim - 1 - m.ndim))
+        mask = np.broadcast_to(m, c.shape[1:]).reshape(-1)
+    out = np.full(net.shape[1], np.nan)
+    for j in range(net.shape[1]):
+        if mask is None or mask[j]:
+            out[j] = _irr_one(times, net[:, j], grid, on_multiple)
+    out = out.reshape(c.shape[1:])
+    return float(out) if out.ndim == 0 else out
