@@ -95,7 +95,7 @@ def small_store(rows: list[dict]) -> PersonStore:
 def run_year(store: PersonStore, *, q_death=0.0, q_invalid=None, asfr=None, stay=1.0,
              join=0.0, keep=1.0, self_employed=0.0, retirement=60,
              minimum_service=15, accrual=0.02, minimum_pension=150.0, revaluation=0.0,
-             earnings=500.0, universal=((65, 100, 1.0),), chunk=2):
+             earnings=500.0, universal=((65, 100, 1.0),), chunk=2, reference_years=0):
     """One year of the kernel; ``universal`` benefits are (min age, max age, take-up)."""
     chunks = store.capacity
     counts = np.zeros((chunks, 101, 2, K.N_COUNTS + len(universal)), dtype=np.int64)
@@ -112,7 +112,8 @@ def run_year(store: PersonStore, *, q_death=0.0, q_invalid=None, asfr=None, stay
     scale = 1.0 / 1024
     K.year_step(
         store.pid, store.status, store.age, store.sex, store.birth_year, store.service,
-        store.credits, store.pension, store.earnings_factor, store.lifetime_contributions,
+        store.credits, store.recent, store.pension, store.earnings_factor,
+        store.lifetime_contributions,
         store.lifetime_benefits, flags, store.size, 1, 2030, chunk,
         np.full((101, 2), q_death),
         np.full((101, 2), q_death if q_invalid is None else q_invalid),
@@ -124,7 +125,7 @@ def run_year(store: PersonStore, *, q_death=0.0, q_invalid=None, asfr=None, stay
         True, np.full((101, 2), retirement), minimum_service, accrual, minimum_pension,
         revaluation, 0.0, np.full((101, 2), earnings), 0.0, 0.0, np.inf, np.inf, 0.1, 1.0,
         scale,
-        np.zeros((101, 2)), 0, 0.0, np.zeros(101), 0.0, 0.0, 0.0, 0,
+        np.zeros((101, 2)), 0, 0.0, np.zeros(101), 0.0, 0.0, 0.0, 0, reference_years,
         (np.arange(101) >= retirement)[:, None] * np.ones((1, 2)), np.ones((101, 2)), False, 0,
         np.zeros(store.capacity, dtype=np.int8),
         codes, probability, np.full_like(probability, 100.0), -1, np.zeros((101, 2)), 1000,
@@ -187,6 +188,26 @@ def test_retirement_award_minimum_and_no_pension():
     assert awarded[MALE, 20] == 2
     assert left[MALE, 10] == 1
     assert counts[:, MALE, K.CONTRIBUTORS].sum() == 0  # retirees no longer contribute
+
+
+def test_reference_earnings_over_the_last_years():
+    """The last 3 credited years earned 300, 200 and 100 (latest first): reference
+    earnings 200, pension 0.02 x 20 x 200 = 80 (career credits 10,000 are ignored). A
+    contributor's year of 500 pushes the oldest out; with 2 credited years only, the
+    average is over those 2."""
+    store = small_store([
+        {"age": 60, "service": 20, "credits": 10_000.0},
+        {"age": 30, "status": CONTRIBUTING, "service": 5, "credits": 1000.0},
+        {"age": 60, "service": 2, "credits": 500.0}])
+    store.recent = np.zeros((store.capacity, 3))
+    store.recent[0] = [300.0, 200.0, 100.0]
+    store.recent[1] = [300.0, 200.0, 100.0]
+    store.recent[2] = [300.0, 200.0, 0.0]
+    run_year(store, reference_years=3, minimum_pension=0.0, minimum_service=2)
+    assert store.pension[0] == pytest.approx(80.0)
+    assert store.recent[1].tolist() == [500.0, 300.0, 200.0]
+    assert store.credits[1] == pytest.approx(1500.0)
+    assert store.pension[2] == pytest.approx(0.02 * 2 * 250.0)
 
 
 def test_deaths_are_counted_at_the_age_reached():

@@ -81,6 +81,7 @@ class PensionYear:
     # mortality as a multiple of it (None or 1: everybody at the population's rates)
     death_rate: np.ndarray | None = None
     invalid_mortality: float = 1.0
+    reference_years: int = 0  # reference earnings: 0 career average, N last N credited years
 
 
 @dataclass
@@ -112,13 +113,22 @@ class PensionState:
 
     ``active[age, sex, status, service]``: not retired, with ``status`` 1 if contributing
     this year (0 otherwise) and ``service`` credited years completed before this year.
+    With ``recent_years`` R > 0, ``recent[..., k]`` holds the revalued earnings of each
+    class's k-th most recent credited year (k = 0..R-1), for reference earnings over the
+    last years: every member of a class moves alike, so the sums move linearly.
     """
 
-    def __init__(self, n_age: int = len(AGES)):
+    ARRAYS = ("active", "credits", "recent", "pensioners", "pension", "invalid",
+              "invalid_pension", "invalid_credits", "invalid_recent", "spouses",
+              "spouse_pension", "orphans", "orphan_pension")
+    INVALID = ("invalid", "invalid_pension", "invalid_credits", "invalid_recent")
+
+    def __init__(self, n_age: int = len(AGES), recent_years: int = 0):
         shape = (n_age, 2, 2, MAX_SERVICE + 1)
         self.active = np.zeros(shape)
         self.active[:, :, NOT_CONTRIBUTING, 0] = 1.0
         self.credits = np.zeros(shape)  # cumulative revalued insured earnings per capita
+        self.recent = np.zeros((*shape, recent_years))
         self.pensioners = np.zeros((n_age, 2, MAX_SERVICE + 1))
         self.pension = np.zeros((n_age, 2, MAX_SERVICE + 1))  # total annual pension per capita
         # disability pensioners by credited service at onset, their pensions and their
@@ -126,6 +136,7 @@ class PensionState:
         self.invalid = np.zeros((n_age, 2, MAX_SERVICE + 1))
         self.invalid_pension = np.zeros((n_age, 2, MAX_SERVICE + 1))
         self.invalid_credits = np.zeros((n_age, 2, MAX_SERVICE + 1))
+        self.invalid_recent = np.zeros((n_age, 2, MAX_SERVICE + 1, recent_years))
         # survivors' pensions in payment: spouses and orphans, and their total pensions
         self.spouses = np.zeros((n_age, 2))
         self.spouse_pension = np.zeros((n_age, 2))
@@ -137,9 +148,20 @@ class PensionState:
 
     def arrays(self) -> tuple[np.ndarray, ...]:
         """Every share and per-capita amount the state carries (aged together)."""
-        return (self.active, self.credits, self.pensioners, self.pension, self.invalid,
-                self.invalid_pension, self.invalid_credits, self.spouses, self.spouse_pension,
-                self.orphans, self.orphan_pension)
+        return tuple(getattr(self, name) for name in self.ARRAYS)
+
+    def earnings_arrays(self) -> tuple[np.ndarray, ...]:
+        """The revalued earnings the state carries (revalued together)."""
+        return self.credits, self.recent, self.invalid_credits, self.invalid_recent
+
+    def reference(self, credits: np.ndarray, recent: np.ndarray, service: np.ndarray,
+                  y: PensionYear) -> np.ndarray:
+        """Per-capita credited earnings for the pension formula from a class's totals
+        (schemes.db_pension.reference_credits)."""
+        if y.reference_years <= 0:
+            return credits
+        return dbp.reference_credits(credits, recent[..., :y.reference_years].sum(axis=-1),
+                                     service, y.reference_years)
 
     def step(self, y: PensionYear) -> tuple[np.ndarray, np.ndarray]:
         """Enter year y: revalue credits, index pensions, disability onsets and recoveries,
@@ -147,8 +169,8 @@ class PensionState:
 
         Returns the shares newly awarded an old-age pension and their total annual pension
         (per capita), by (age, sex, service)."""
-        self.credits *= 1.0 + y.revaluation
-        self.invalid_credits *= 1.0 + y.revaluation
+        for array in self.earnings_arrays():
+            array *= 1.0 + y.revaluation
         self.pension = _indexed(self.pension, self.pensioners, y)
         self.invalid_pension = _indexed(self.invalid_pension, self.invalid, y)
         self._survivors_year(y)
@@ -161,16 +183,19 @@ class PensionState:
         young child are credited a year of service and the care-credit earnings."""
         if y.care_probability is None or not y.care_probability.any():
             return
-        rate = (y.care_probability * (y.retirement_age[:, 1] > AGES))[:, None]  # (age, 1)
-        women = self.active[:, 1, NOT_CONTRIBUTING]  # views into the state
-        women_credits = self.credits[:, 1, NOT_CONTRIBUTING]
+        # (age, 1, 1): views below keep a sex axis of length 1 (women)
+        rate = (y.care_probability * (y.retirement_age[:, 1] > AGES))[:, None, None]
+        women = self.active[:, 1:2, NOT_CONTRIBUTING]  # views into the state
+        credits = self.credits[:, 1:2, NOT_CONTRIBUTING]
+        recent = self.recent[:, 1:2, NOT_CONTRIBUTING]
         moved = women * rate
-        moved_credits = women_credits * rate + moved * y.care_credit
+        moved_credits = credits * rate + moved * y.care_credit
+        moved_recent = _credited(recent * rate[..., None], moved * y.care_credit)
         women -= moved
-        women_credits -= women_credits * rate
-        for array, shift in ((women, moved), (women_credits, moved_credits)):
-            array[:, 1:] += shift[:, :-1]  # one more credited year
-            array[:, -1] += shift[:, -1]  # service is capped at the top
+        credits -= credits * rate
+        recent -= recent * rate[..., None]
+        for array, shift in ((women, moved), (credits, moved_credits), (recent, moved_recent)):
+            _promote(array, shift)
 
     def _survivors_year(self, y: PensionYear) -> None:
         """Index survivors' pensions (no minimum), end orphans' pensions above the age
@@ -195,7 +220,9 @@ class PensionState:
         q_inv = q_invalid[:, :, None] * rules.population[:, :, None]
         below = AGES[:, None] < y.retirement_age
         future = np.maximum(y.retirement_age - AGES[:, None], 0)[:, :, None]
-        active, credits = self.active.sum(axis=2), self.credits.sum(axis=2)
+        active = self.active.sum(axis=2)
+        credits = self.reference(self.credits.sum(axis=2), self.recent.sum(axis=2),
+                                 SERVICE[None, None, :], y)
         qualified = (rules.minimum_service <= SERVICE)[None, None, :] & below[:, :, None]
         with np.errstate(divide="ignore", invalid="ignore"):
             insured_pension = dbp.disability_pension(
@@ -238,25 +265,32 @@ class PensionState:
             rate = y.recovery_rate * below
             self.active[:, :, NOT_CONTRIBUTING] += self.invalid * rate
             self.credits[:, :, NOT_CONTRIBUTING] += self.invalid_credits * rate
+            self.recent[:, :, NOT_CONTRIBUTING] += self.invalid_recent * rate[..., None]
             for array in (self.invalid, self.invalid_pension, self.invalid_credits):
                 array *= 1.0 - rate
+            self.invalid_recent *= 1.0 - rate[..., None]
         if not y.incidence.any():
             return
         qualified = (y.disability_minimum_service <= SERVICE)[None, None, :] & below
         rate = y.incidence[:, :, None] * qualified
         onset = self.active[:, :, CONTRIBUTING] * rate
         credits = self.credits[:, :, CONTRIBUTING] * rate
+        recent = self.recent[:, :, CONTRIBUTING] * rate[..., None]
         future = np.maximum(y.retirement_age - AGES[:, None], 0)[:, :, None]
         with np.errstate(divide="ignore", invalid="ignore"):
-            per_person = np.where(onset > 0, credits / onset, 0.0)
+            per_person = np.where(onset > 0, self.reference(credits, recent,
+                                                            SERVICE[None, None, :], y)
+                                  / onset, 0.0)
         award = dbp.disability_pension(y.accrual_rate, per_person, SERVICE[None, None, :],
                                        future, y.minimum_pension, y.maximum_pension,
                                        y.rate_above, y.band_years)
         self.active[:, :, CONTRIBUTING] -= onset
         self.credits[:, :, CONTRIBUTING] -= credits
+        self.recent[:, :, CONTRIBUTING] -= recent
         self.invalid += onset
         self.invalid_pension += onset * award
         self.invalid_credits += credits
+        self.invalid_recent += recent
 
     def _contribution_status(self, density: np.ndarray, persistence: float) -> None:
         """Move people between statuses so that the contributing share is ``density``."""
@@ -265,9 +299,10 @@ class PensionState:
             was = np.where(active > 0, self.active[:, :, CONTRIBUTING].sum(axis=2) / active, 0.0)
             target = np.where(active > 0, np.minimum(density / active, 1.0), 0.0)
         stay, join = contribution_transitions(was, target, persistence)
-        for array in (self.active, self.credits):
-            leave_c = (1.0 - stay)[:, :, None] * array[:, :, CONTRIBUTING]
-            join_n = join[:, :, None] * array[:, :, NOT_CONTRIBUTING]
+        for array in (self.active, self.credits, self.recent):
+            trailing = (1,) * (array.ndim - 3)  # service (and recent years)
+            leave_c = (1.0 - stay).reshape(stay.shape + trailing) * array[:, :, CONTRIBUTING]
+            join_n = join.reshape(join.shape + trailing) * array[:, :, NOT_CONTRIBUTING]
             array[:, :, CONTRIBUTING] += join_n - leave_c
             array[:, :, NOT_CONTRIBUTING] += leave_c - join_n
 
@@ -278,8 +313,9 @@ class PensionState:
         eligible = dbp.is_eligible(age, y.retirement_age[:, :, None], SERVICE[None, None, :],
                                    y.minimum_service)
         active, credits = self.active.sum(axis=2), self.credits.sum(axis=2)
+        reference = self.reference(credits, self.recent.sum(axis=2), SERVICE[None, None, :], y)
         with np.errstate(divide="ignore", invalid="ignore"):
-            per_person = np.where(active > 0, credits / active, 0.0)
+            per_person = np.where(active > 0, reference / active, 0.0)
         probability, factor = retirement_choice(y)
         formula = dbp.pension_at_award(y.accrual_rate, per_person, 0.0, 0.0,
                                        SERVICE[None, None, :], y.rate_above, y.band_years)
@@ -299,11 +335,12 @@ class PensionState:
         gone = np.where(leaving, 1.0, qualified * probability[:, :, None])  # (age, sex, class)
         self.active = self.active * (1.0 - gone[:, :, None, :])
         self.credits = self.credits * (1.0 - gone[:, :, None, :])
+        self.recent = self.recent * (1.0 - gone[:, :, None, :, None])
         # disability pensions continue as old-age pensions
         self.pensioners += np.where(at_age, self.invalid, 0.0)
         self.pension += np.where(at_age, self.invalid_pension, 0.0)
-        for array in (self.invalid, self.invalid_pension, self.invalid_credits):
-            array[at_age[..., 0]] = 0.0
+        for name in self.INVALID:
+            getattr(self, name)[at_age[..., 0]] = 0.0
         return new_share, new_amount
 
     def contributing_share(self) -> np.ndarray:
@@ -314,11 +351,13 @@ class PensionState:
         """Credit this year's contributions, award survivors' pensions for the year's
         deaths, then age one year and add immigrants."""
         earned = self.active[:, :, CONTRIBUTING] * y.earnings[:, :, None]
-        for array, extra in ((self.active, 0.0), (self.credits, earned)):
-            moved = array[:, :, CONTRIBUTING] + extra
-            array[:, :, CONTRIBUTING] = 0.0
-            array[:, :, CONTRIBUTING, 1:] = moved[:, :, :-1]
-            array[:, :, CONTRIBUTING, -1] += moved[:, :, -1]  # service is capped at the top
+        moved = {"active": self.active[:, :, CONTRIBUTING].copy(),
+                 "credits": self.credits[:, :, CONTRIBUTING] + earned,
+                 "recent": _credited(self.recent[:, :, CONTRIBUTING], earned)}
+        for name, shift in moved.items():
+            array = getattr(self, name)[:, :, CONTRIBUTING]
+            array[...] = 0.0
+            _promote(array, shift)
         self._care_credits(y)
         q = _step_death_rate(y)
         q_invalid, q_others = dbp.differential_mortality(q, self.invalid.sum(axis=2),
@@ -326,10 +365,8 @@ class PensionState:
         new = (self._new_survivors(y, q_invalid, q_others)
                if y.survivors is not None and y.survivors.active else None)
         self._differential_survival(q, q_invalid, q_others)
-        (self.active, self.credits, self.pensioners, self.pension, self.invalid,
-         self.invalid_pension, self.invalid_credits, self.spouses, self.spouse_pension,
-         self.orphans, self.orphan_pension) = (
-            _age_one_year(array, y.open_weights) for array in self.arrays())
+        for name in self.ARRAYS:
+            setattr(self, name, _age_one_year(getattr(self, name), y.open_weights))
         self.active[0] = 0.0
         self.active[0, :, NOT_CONTRIBUTING, 0] = 1.0
         stay = 1.0 - y.newcomer_share
@@ -353,10 +390,27 @@ class PensionState:
         with np.errstate(divide="ignore", invalid="ignore"):
             keep_invalid = np.where(q < 1.0, (1.0 - q_invalid) / (1.0 - q), 1.0)
             keep_others = np.where(q < 1.0, (1.0 - q_others) / (1.0 - q), 1.0)
-        invalid = (self.invalid, self.invalid_pension, self.invalid_credits)
-        for array in self.arrays():
-            keep = keep_invalid if any(array is a for a in invalid) else keep_others
+        for name in self.ARRAYS:
+            keep = keep_invalid if name in self.INVALID else keep_others
+            array = getattr(self, name)
             array *= keep.reshape(keep.shape + (1,) * (array.ndim - 2))
+
+
+def _credited(recent: np.ndarray, earned: np.ndarray) -> np.ndarray:
+    """Recent-earnings sums (..., R) after one more credited year with ``earned`` (...):
+    this year's earnings go first and the oldest drop out."""
+    out = np.empty_like(recent)
+    if recent.shape[-1]:
+        out[..., 0] = earned
+        out[..., 1:] = recent[..., :-1]
+    return out
+
+
+def _promote(array: np.ndarray, moved: np.ndarray) -> None:
+    """Add ``moved`` to ``array`` one credited-service class up (axis 2; the top class
+    keeps its members)."""
+    array[:, :, 1:] += moved[:, :, :-1]
+    array[:, :, -1] += moved[:, :, -1]
 
 
 def _step_death_rate(y: PensionYear) -> np.ndarray:
@@ -467,7 +521,8 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
             refund_rate=float(scheme["refund_share"][k] * scheme["contribution_rate"][k]),
             care_credit=float(scheme["care_credit_earnings"][k] * econ.average_earnings[k]),
             death_rate=death_rates(demo.survival[k]),
-            invalid_mortality=float(scheme["disability_mortality_factor"][k]))
+            invalid_mortality=float(scheme["disability_mortality_factor"][k]),
+            reference_years=int(scheme["reference_earnings_years"][k]))
 
     return inputs
 
@@ -563,10 +618,15 @@ def pension_flows(scheme: CompiledScheme, contributors, beneficiaries, new_count
         **detail)
 
 
+def recent_years(scheme: CompiledScheme) -> int:
+    """How many recent credited years a state must keep: the longest reference period."""
+    return int(np.max(scheme["reference_earnings_years"]))
+
+
 def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
                     base: PensionYear) -> PensionState:
     """Base-year state from contributions since ``start_year`` at base-year rates."""
-    state = PensionState()
+    state = PensionState(recent_years=recent_years(scheme))
     start = int(scheme["start_year"][0])
     base_year = int(assumptions.years[0])
     wage_growth = assumptions.series_growth["wages"][0]
@@ -594,11 +654,12 @@ def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
                 base.survivors, next_population=base.survivors.population),
             care_probability=base.care_probability,
             care_credit=base.care_credit / (1.0 + wage_growth) ** lag,
-            death_rate=base.death_rate, invalid_mortality=base.invalid_mortality)
+            death_rate=base.death_rate, invalid_mortality=base.invalid_mortality,
+            reference_years=base.reference_years)
         state.step(past)
         state.advance(past)
     # bring the last reconstructed year's credits and pensions into the base year
-    for array in (state.credits, state.invalid_credits):
+    for array in state.earnings_arrays():
         array *= 1.0 + scheme.index_growth["earnings_revaluation"][0]
     for array in (state.pension, state.invalid_pension, state.spouse_pension,
                   state.orphan_pension):

@@ -2,8 +2,10 @@
 
 Benefit at award: pension = max(accrual_rate x sum of revalued insured earnings, minimum),
 i.e. accrual rate x credited years x career-average revalued earnings, the formula of ILO
-Convention No. 128 style schemes and of ILO/PENSIONS; paid from the retirement age by sex to
-those with at least the minimum credited service, indexed in payment. Serves R202 para. 9(1)
+Convention No. 128 style schemes and of ILO/PENSIONS (or, with ``reference_earnings_years``
+N, the average over the last N credited years: :func:`reference_credits`); paid from the
+retirement age by sex to those with at least the minimum credited service, indexed in
+payment. Serves R202 para. 9(1)
 (social insurance as one of the scheme types delivering the guarantees) and ILC 2021
 para. 15(b), (e), (f) (contributory financing, actuarial soundness, contribution shares).
 
@@ -79,6 +81,20 @@ def accrual_factor(years, accrual_rate, rate_above=0.0, band_years=0) -> np.ndar
         return np.asarray(accrual_rate) * years
     return (np.asarray(accrual_rate) * np.minimum(years, band_years)
             + np.asarray(rate_above) * np.maximum(years - band_years, 0.0))
+
+
+def reference_credits(credits, recent_sum, service, years: int) -> np.ndarray:
+    """The credited earnings the pension formula uses (currency; the ``credited_earnings``
+    of :func:`pension_at_award`): the sum of revalued insured earnings over the career
+    (``years`` 0), or the average over the last min(years, service) credited years,
+    ``recent_sum`` / min(years, service), times the service, so that accrual x service x
+    reference earnings keeps the formula's shape."""
+    if years <= 0:
+        return np.asarray(credits, dtype=float)
+    service = np.asarray(service, dtype=float)
+    counted = np.minimum(service, years)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(counted > 0, recent_sum / np.maximum(counted, 1.0) * service, 0.0)
 
 
 def pension_at_award(accrual_rate, credited_earnings, minimum, maximum=0.0, service=None,
@@ -263,8 +279,14 @@ class DBOldAgePension(SchemeType):
                   "same persons contribute every year while the contributing share allows. "
                   "The contributing share itself is always employed x coverage.",
                   low=0.0, high=1.0, reference="ILC 2021 para. 15(g), (h)"),
+        ParamSpec("reference_earnings_years", "years",
+                  "Reference earnings of the pension formula: 0 for the career average of "
+                  "revalued insured earnings, N for the average over the last N credited "
+                  "years (all of them when fewer).", low=0, high=40, integer=True, default=0,
+                  reference="ILO C102 Art. 65 (previous earnings)"),
         ParamSpec("accrual_rate", "fraction of reference earnings per credited year",
-                  "Pension per credited year as a share of career-average revalued earnings.",
+                  "Pension per credited year as a share of reference earnings (career "
+                  "average or last years: reference_earnings_years).",
                   low=0.0, high=0.1),
         ParamSpec("accrual_band_years", "years",
                   "Accrual bands: accrual_rate applies to the first this many credited "

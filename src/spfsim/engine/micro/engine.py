@@ -137,7 +137,7 @@ def _initial_store(assumptions: Assumptions, settings: MicroSettings,
     """The base-year population: persons by age and sex, and pension classes drawn from the
     cohort engine's base-year shares (so both engines start from the same expectation), or
     cloned from a person file. Returns the store and the number of cells the file lacked."""
-    store = PersonStore.empty(capacity)
+    store = PersonStore.empty(capacity, state.recent.shape[-1] if state is not None else 0)
     synthetic_cells = 0
     counts = _allocate(assumptions.base_population, settings.persons)
     base_year = int(assumptions.years[0])
@@ -180,6 +180,11 @@ def _copy_records(store, slots, records: PersonRecords, picks: np.ndarray,
     store.service[slots] = np.minimum(records.service[picks], 255)
     store.credits[slots] = np.where(status == RETIRED, 0.0, records.service[picks]
                                     * records.reference_earnings[picks])
+    # a person file gives one reference earnings: every recent credited year gets it
+    kept = np.minimum(records.service[picks], store.recent.shape[1])
+    store.recent[slots] = np.where(
+        (np.arange(store.recent.shape[1]) < kept[:, None]) & (status != RETIRED)[:, None],
+        records.reference_earnings[picks][:, None], 0.0)
     store.pension[slots] = np.where(status == RETIRED, records.pension[picks], 0.0)
     store.earnings_factor[slots] = records.earnings_level[picks]
 
@@ -200,6 +205,10 @@ def _draw_pension_class(store, slots, ids, state: PensionState, a: int, s: int,
         pension = np.where(retired > 0, state.pension[a, s] / retired, 0.0)
         invalid_credits = np.where(invalid > 0, state.invalid_credits[a, s] / invalid, 0.0)
         invalid_pension = np.where(invalid > 0, state.invalid_pension[a, s] / invalid, 0.0)
+        recent = np.where(active[..., None] > 0, state.recent[a, s]
+                          / active[..., None], 0.0)  # (status, service, R)
+        invalid_recent = np.where(invalid[:, None] > 0, state.invalid_recent[a, s]
+                                  / invalid[:, None], 0.0)
     group, service = np.divmod(klass, width)
     status = np.select([group == 0, group == 1, group == 2, group == 3],
                        [INACTIVE, CONTRIBUTING, RETIRED, INVALID], LEFT).astype(np.int8)
@@ -212,6 +221,10 @@ def _draw_pension_class(store, slots, ids, state: PensionState, a: int, s: int,
                                   invalid_credits[service]], 0.0)
     store.pension[slots] = np.select([group == 2, group == 3],
                                      [pension[service], invalid_pension[service]], 0.0)
+    if store.recent.shape[1]:  # like the credits: the class's average per person
+        store.recent[slots] = np.select(
+            [in_active[:, None], (group == 3)[:, None]],
+            [recent[np.minimum(group, 1), service], invalid_recent[service]], 0.0)
 
 
 def _emigration(counts_pop, net_migration, survival, weight):
@@ -294,7 +307,7 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
                               labour["join"], forced_contribution, forced_death)
         K.year_step(
             store.pid, store.status, store.age, store.sex, store.birth_year, store.service,
-            store.credits, store.pension, store.earnings_factor,
+            store.credits, store.recent, store.pension, store.earnings_factor,
             store.lifetime_contributions, store.lifetime_benefits, buffers.birth_flag,
             store.size, settings.seed, int(year), settings.chunk_size,
             q_death, q_invalid, p_emigrate, assumptions.asfr[k],
@@ -307,7 +320,8 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
             p["maximum_pension"], p["rate"], float(econ.price_index[k]),
             scale, p["incidence"], p["disability_minimum_service"], p["recovery_rate"],
             p["care_probability"], p["care_credit"], p["refund_rate"], p["rate_above"],
-            p["band_years"], p["retire_probability"], p["retire_factor"],
+            p["band_years"], p["reference_years"], p["retire_probability"],
+            p["retire_factor"],
             p["survivors"] is not None,
             int(p["survivors"].minimum_service) if p["survivors"] is not None else 0,
             buffers.death_flag,
@@ -354,7 +368,8 @@ _NO_PENSION = {"has": False, "retirement_age": np.zeros((101, 2), dtype=np.int64
                "recovery_rate": 0.0, "invalid_mortality": 1.0, "survivors": None,
                "earnings_floor": 0.0, "earnings_ceiling": np.inf, "maximum_pension": np.inf,
                "care_probability": np.zeros(101), "care_credit": 0.0, "refund_rate": 0.0,
-               "rate_above": 0.0, "band_years": 0, "retire_probability": np.zeros((101, 2)),
+               "rate_above": 0.0, "band_years": 0, "reference_years": 0,
+               "retire_probability": np.zeros((101, 2)),
                "retire_factor": np.ones((101, 2))}
 
 
@@ -403,6 +418,7 @@ def _pension_year(scheme: CompiledScheme, inputs, k: int, econ: EconomicProjecti
             else np.asarray(y.care_probability, dtype=float),
             "care_credit": float(y.care_credit), "refund_rate": float(y.refund_rate),
             "rate_above": float(y.rate_above), "band_years": int(y.band_years),
+            "reference_years": int(y.reference_years),
             **dict(zip(("retire_probability", "retire_factor"),
                        (np.ascontiguousarray(x, dtype=float) for x in retirement_choice(y)),
                        strict=True)),

@@ -194,7 +194,7 @@ def labour_state(seed, p, year, previous, stay, join, keep, cumulative, keep_con
 @nb.njit(parallel=True, cache=True)
 def year_step(
     # state
-    pid, status, age, sex, birth_year, service, credits, pension, earnings_factor,
+    pid, status, age, sex, birth_year, service, credits, recent, pension, earnings_factor,
     lifetime_contributions, lifetime_benefits, birth_flag, size,
     # year and random numbers
     seed, year, chunk,
@@ -214,8 +214,9 @@ def year_step(
     care_probability, care_credit,
     # lump sum per unit of credits for those who reach the pensionable age without a pension
     refund_rate,
-    # accrual bands: rate beyond band_years credited years (band_years 0: one rate)
-    rate_above, band_years,
+    # accrual bands: rate beyond band_years credited years (band_years 0: one rate);
+    # reference earnings over the last reference_years credited years (0: career average)
+    rate_above, band_years, reference_years,
     # (age, sex) probability that an eligible active member retires, and the adjustment
     retire_probability, retire_factor,
     # survivors' branch: flag deaths of pensioners and qualified insured persons (their
@@ -263,7 +264,7 @@ def year_step(
             revalued = indexed = False
             if has_pension and st == INVALID:
                 pension[i] = max(pension[i] * (1.0 + indexation), minimum_pension)
-                credits[i] *= 1.0 + revaluation
+                _revalue(credits, recent, i, 1.0 + revaluation)
                 revalued = indexed = True
                 if a >= retirement_age[a, s]:
                     st = RETIRED
@@ -274,11 +275,12 @@ def year_step(
             elif (has_pension and is_contributing(st) and a < retirement_age[a, s]
                     and service[i] >= disability_minimum_service
                     and rng.uniform(seed, rng.DISABILITY_ONSET, p, year) < incidence[a, s]):
-                credits[i] *= 1.0 + revaluation
+                _revalue(credits, recent, i, 1.0 + revaluation)
                 revalued = True
-                pension[i] = min(max(accrued(accrual_rate, rate_above, band_years, credits[i],
-                                             service[i], service[i] + retirement_age[a, s] - a),
-                                     minimum_pension), maximum_pension)
+                pension[i] = min(max(accrued(
+                    accrual_rate, rate_above, band_years,
+                    _reference(credits, recent, i, service[i], reference_years), service[i],
+                    service[i] + retirement_age[a, s] - a), minimum_pension), maximum_pension)
                 st = INVALID
                 counts[c, a, s, NEW_INVALID] += 1
             if is_active(st):
@@ -292,16 +294,17 @@ def year_step(
                         pension[i] = max(pension[i] * (1.0 + indexation), minimum_pension)
                 elif is_active(st):
                     if not revalued:
-                        credits[i] *= 1.0 + revaluation
+                        _revalue(credits, recent, i, 1.0 + revaluation)
                     chance = retire_probability[a, s]
                     years = min(np.int64(service[i]), MAX_SERVICE)
                     if service[i] >= minimum_service and chance > 0.0 and (
                             chance >= 1.0
                             or rng.uniform(seed, rng.RETIREMENT, p, year) < chance):
-                        award = min(max(accrued(accrual_rate, rate_above, band_years,
-                                                credits[i], service[i], service[i])
-                                        * retire_factor[a, s], minimum_pension),
-                                    maximum_pension)
+                        award = min(max(accrued(
+                            accrual_rate, rate_above, band_years,
+                            _reference(credits, recent, i, service[i], reference_years),
+                            service[i], service[i]) * retire_factor[a, s], minimum_pension),
+                            maximum_pension)
                         pension[i] = award
                         st = RETIRED
                         counts[c, a, s, NEW_PENSIONERS] += 1
@@ -331,12 +334,12 @@ def year_step(
                     lifetime_contributions[i] += np.float32(paid / price_index)
                     if service[i] < 255:
                         service[i] += 1
-                    credits[i] += earned
+                    _credit(credits, recent, i, earned)
                 elif (s == FEMALE and is_active(st) and care_probability[a] > 0.0
                         and rng.uniform(seed, rng.CARE_CREDIT, p, year) < care_probability[a]):
                     if service[i] < 255:
                         service[i] += 1
-                    credits[i] += care_credit
+                    _credit(credits, recent, i, care_credit)
                 elif st in (RETIRED, INVALID):
                     counts[c, a, s, PENSIONERS] += 1
                     money[c, s, BENEFITS] += _fixed(pension[i], scale)
@@ -366,9 +369,10 @@ def year_step(
                             and service[i] >= survivor_minimum_service):
                         death_flag[i] = 1
                         pension[i] = min(max(accrued(
-                            accrual_rate, rate_above, band_years, credits[i], service[i],
-                            service[i] + retirement_age[a, s] - a), minimum_pension),
-                            maximum_pension)
+                            accrual_rate, rate_above, band_years,
+                            _reference(credits, recent, i, service[i], reference_years),
+                            service[i], service[i] + retirement_age[a, s] - a),
+                            minimum_pension), maximum_pension)
                 group = min(cohort // COHORT_GROUP, n_groups - 1)
                 lifetimes[c, group, s, 0, lifetime_bin(
                     lifetime_contributions[i] / lifetime_unit)] += 1
@@ -399,6 +403,43 @@ def year_step(
                 c, i, p, a, s, state, birth_flag[i] == 1, seed, pension[i], scale,
                 nc_codes, nc_probability, nc_amount, disability_prevalence, counts,
                 nc_money, coverage)
+
+
+@nb.njit(inline="always", cache=True)
+def _revalue(credits, recent, i, factor):
+    """Revalue person i's credits and recent credited years' earnings."""
+    credits[i] *= factor
+    for k in range(recent.shape[1]):
+        recent[i, k] *= factor
+
+
+@nb.njit(inline="always", cache=True)
+def _credit(credits, recent, i, amount):
+    """Credit person i a year with ``amount``: it becomes the most recent year's earnings
+    and the oldest one kept drops out."""
+    credits[i] += amount
+    n = recent.shape[1]
+    if n == 0:
+        return
+    for k in range(n - 1, 0, -1):
+        recent[i, k] = recent[i, k - 1]
+    recent[i, 0] = amount
+
+
+@nb.njit(inline="always", cache=True)
+def _reference(credits, recent, i, service, years):
+    """Credited earnings for the pension formula (schemes.db_pension.reference_credits):
+    the career's credits, or the average of the last min(years, service) credited years
+    times the service."""
+    if years <= 0:
+        return credits[i]
+    counted = min(np.int64(service), years)
+    if counted <= 0:
+        return 0.0
+    total = 0.0
+    for k in range(min(years, recent.shape[1])):
+        total += recent[i, k]
+    return total / counted * service
 
 
 @nb.njit(inline="always", cache=True)

@@ -7,7 +7,7 @@ never depend on when compaction runs. About 42 bytes per slot.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import ClassVar
 
 import numba as nb
@@ -43,6 +43,9 @@ class PersonStore:
     earnings_factor: np.ndarray  # float32: persistent individual earnings level (mean 1)
     lifetime_contributions: np.ndarray  # float32: constant (base-year) prices
     lifetime_benefits: np.ndarray  # float32: constant (base-year) prices
+    # float64 (slot, R): revalued earnings of the R most recent credited years, latest
+    # first (R = 0 unless the pension's reference earnings are the last years')
+    recent: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     size: int = 0
     next_id: int = 0
 
@@ -54,9 +57,10 @@ class PersonStore:
     }
 
     @classmethod
-    def empty(cls, capacity: int) -> PersonStore:
+    def empty(cls, capacity: int, recent_years: int = 0) -> PersonStore:
         return cls(**{name: np.zeros(capacity, dtype=dtype)
-                      for name, dtype in cls.DTYPES.items()})
+                      for name, dtype in cls.DTYPES.items()},
+                   recent=np.zeros((capacity, recent_years)))
 
     @property
     def capacity(self) -> int:
@@ -64,10 +68,11 @@ class PersonStore:
 
     @property
     def bytes_per_slot(self) -> int:
-        return sum(np.dtype(d).itemsize for d in self.DTYPES.values())
+        return (sum(np.dtype(d).itemsize for d in self.DTYPES.values())
+                + self.recent.itemsize * self.recent.shape[1])
 
     def arrays(self) -> dict[str, np.ndarray]:
-        return {name: getattr(self, name) for name in self.DTYPES}
+        return {name: getattr(self, name) for name in (*self.DTYPES, "recent")}
 
     def reserve(self, extra: int) -> None:
         """Make room for ``extra`` more slots (grows by at least half)."""
@@ -75,16 +80,17 @@ class PersonStore:
         if needed <= self.capacity:
             return
         capacity = max(needed, int(self.capacity * 1.5) + 1024)
-        for name in self.DTYPES:  # one array at a time: the old one is freed at once
-            grown = np.zeros(capacity, dtype=getattr(self, name).dtype)
-            grown[: self.size] = getattr(self, name)[: self.size]
+        for name in (*self.DTYPES, "recent"):  # one at a time: the old one is freed at once
+            old = getattr(self, name)
+            grown = np.zeros((capacity, *old.shape[1:]), dtype=old.dtype)
+            grown[: self.size] = old[: self.size]
             setattr(self, name, grown)
 
     def compact(self) -> None:
         """Drop the slots of people gone, keeping the order of the others (in place: no
         temporary copies, so compaction never raises the memory peak)."""
         kept = self.size
-        for name in self.DTYPES:  # status last: the others read it
+        for name in (*self.DTYPES, "recent"):  # status last: the others read it
             if name != "status":
                 kept = _compact(self.size, self.status, getattr(self, name))
         _compact(self.size, self.status, self.status)
@@ -95,8 +101,10 @@ class PersonStore:
         return {name: array[: self.size].copy() for name, array in self.arrays().items()}
 
     def __post_init__(self) -> None:
-        names = {f.name for f in fields(self)} - {"size", "next_id"}
+        names = {f.name for f in fields(self)} - {"size", "next_id", "recent"}
         assert names == set(self.DTYPES), "DTYPES must list every array"
+        if self.recent.shape[0] != len(self.pid):
+            self.recent = np.zeros((len(self.pid), self.recent.shape[1]))
 
 
 @nb.njit(cache=True)
@@ -105,6 +113,6 @@ def _compact(size, status, array):
     kept = 0
     for i in range(size):
         if status[i] != GONE:
-            array[kept] = array[i]
+            array[kept] = array[i]  # a row of a two-dimensional array
             kept += 1
     return kept
