@@ -138,3 +138,33 @@ def test_accrual_bands_in_both_engines(tmp_path, engine):
                                rtol=1e-9)
     assert float(more["benefit_expenditure"].sel(scheme="pension")[-1]) > \
         float(flat["benefit_expenditure"].sel(scheme="pension")[-1])
+
+
+def _with_parameters(folder, text: str, rate: float = 0.10):
+    from model_factory import write_small_model
+
+    write_small_model(folder)
+    model = folder / "model.toml"
+    model.write_text(model.read_text().replace("start_year = 1995",
+                                               "start_year = 1995\n" + text).replace(
+        "contribution_rate = 0.10", f"contribution_rate = {rate}"))
+    return spfsim.load_model(folder).project()
+
+
+def test_state_guarantee_and_per_beneficiary_subsidy(tmp_path, small_projection):
+    """A deficit guarantee keeps the reserve at zero or above (so no depletion year) and
+    the fund identity holds; a subsidy per beneficiary adds amount x beneficiaries."""
+    poor = _with_parameters(tmp_path / "p", "", rate=0.02).sel(scheme="pension")
+    assert float(poor["reserve"].min()) < 0  # at 2 % the fund runs out
+    covered = _with_parameters(tmp_path / "a", 'state_guarantee = "deficit"',
+                               rate=0.02).sel(scheme="pension")
+    assert float(covered["reserve"].min()) >= -1e-6 * float(covered["reserve"].max())
+    assert np.isnan(float(covered["depletion_year"]))
+    assert np.all(covered["state_transfer"] >= poor["state_transfer"] - 1e-6)
+    assert float(covered["state_transfer"].sum()) > 0
+    base = small_projection.sel(scheme="pension")
+    subsidy = _with_parameters(tmp_path / "b", "state_subsidy_per_beneficiary = 100.0").sel(
+        scheme="pension")
+    np.testing.assert_allclose(
+        subsidy["state_transfer"] - base["state_transfer"],
+        100.0 * base["beneficiaries"].sum(("age", "sex")), rtol=1e-9)

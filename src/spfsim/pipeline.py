@@ -16,13 +16,15 @@ from .checks import assert_identities
 from .demography import project_population
 from .economy import project_economy
 from .engine.cohort import run_schemes
-from .finance import budget_financed, roll_forward
+from .finance.fund import FundProjection, budget_financed, roll_forward, state_transfers
 from .report.dataset import RunInfo, build_dataset
 from .schemes import CONTRIBUTORY, SCHEME_TYPES
 
 if TYPE_CHECKING:
+    from .engine.flows import SchemeFlows
     from .engine.micro.engine import MicroResult, MicroSettings
     from .model import Model
+    from .params import CompiledScheme
 
 
 def micro_status_variable(result: MicroResult) -> xr.DataArray:
@@ -65,6 +67,21 @@ def lifetime_variables(result: MicroResult) -> dict[str, xr.DataArray]:
     return variables
 
 
+def fund_projection(f: SchemeFlows, scheme: CompiledScheme,
+                    interest: np.ndarray) -> FundProjection:
+    """A scheme's fund under its state-transfer rules; schemes without a fund are financed
+    by the budget as benefits fall due."""
+    if f.kind != CONTRIBUTORY:
+        return budget_financed(f.contribution_income, f.benefit_expenditure,
+                               f.admin_expenditure)
+    per_beneficiary = scheme.params.get("state_subsidy_per_beneficiary")
+    state = state_transfers(f.state_subsidy_rate, f.benefit_expenditure, f.state_contribution,
+                            per_beneficiary, f.beneficiaries.sum(axis=(1, 2)))
+    return roll_forward(f.initial_reserve, f.contribution_income, state,
+                        f.benefit_expenditure, f.admin_expenditure, interest,
+                        cover_deficit=scheme.choices.get("state_guarantee") == "deficit")
+
+
 def run_projection(model: Model, engine: str, progress: Callable[[str], None],
                    micro: MicroSettings | None = None) -> xr.Dataset:
     """Project ``model`` with ``engine``; assert the accounting identities."""
@@ -99,15 +116,8 @@ def run_projection(model: Model, engine: str, progress: Callable[[str], None],
                           "person_file_hash": f"sha256:{digest}",
                           "person_file_cells_synthetic": result.synthetic_cells})
     progress("reserve funds")
-    funds = [
-        roll_forward(f.initial_reserve, f.contribution_income,
-                     f.state_subsidy_rate * f.benefit_expenditure
-                     + (0.0 if f.state_contribution is None else f.state_contribution),
-                     f.benefit_expenditure, f.admin_expenditure, a.interest_rate)
-        if f.kind == CONTRIBUTORY
-        else budget_financed(f.contribution_income, f.benefit_expenditure, f.admin_expenditure)
-        for f in flows
-    ]
+    funds = [fund_projection(f, scheme, a.interest_rate)
+             for f, scheme in zip(flows, a.schemes, strict=True)]
     meta = [{"id": s.id, "name": s.name, "type": s.type, "kind": SCHEME_TYPES[s.type].KIND}
             for s in a.schemes]
     info = RunInfo(model.name, model.input.title, model.input.currency, model.input.input_hash,

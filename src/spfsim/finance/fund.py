@@ -29,22 +29,51 @@ class FundProjection:
     admin_expenditure: np.ndarray
     reserve: np.ndarray
     initial_reserve: float
+    deficit_cover: np.ndarray | None = None  # part of state_transfer paid under a guarantee
 
 
 def roll_forward(initial_reserve: float, contributions: np.ndarray, state: np.ndarray,
-                 benefits: np.ndarray, admin: np.ndarray,
-                 interest: np.ndarray) -> FundProjection:
-    """Project the end-of-year reserve from ``initial_reserve`` (end of the year before)."""
+                 benefits: np.ndarray, admin: np.ndarray, interest: np.ndarray,
+                 cover_deficit: bool = False) -> FundProjection:
+    """Project the end-of-year reserve from ``initial_reserve`` (end of the year before).
+
+    ``cover_deficit``: the state adds, in each year where the reserve would end negative,
+    the mid-year transfer that leaves it at exactly zero (a state guarantee); it is
+    included in ``state_transfer`` and reported in ``deficit_cover``.
+    """
     n = len(contributions)
-    reserve, income = np.zeros(n), np.zeros(n)
+    reserve, income, cover = np.zeros(n), np.zeros(n), np.zeros(n)
     previous = float(initial_reserve)
     for t in range(n):
+        growth = np.sqrt(1.0 + interest[t])
         net = contributions[t] + state[t] - benefits[t] - admin[t]
-        income[t] = previous * interest[t] + net * (np.sqrt(1.0 + interest[t]) - 1.0)
+        if cover_deficit:
+            cover[t] = max(0.0, -(previous * (1.0 + interest[t]) + net * growth) / growth)
+            net += cover[t]
+        income[t] = previous * interest[t] + net * (growth - 1.0)
         reserve[t] = previous + net + income[t]
+        if cover[t] > 0:  # exactly zero, not a rounding error below it
+            reserve[t] = 0.0
+            income[t] = -previous - net
         previous = reserve[t]
-    return FundProjection(contributions, state, income, benefits, admin, reserve,
-                          float(initial_reserve))
+    return FundProjection(contributions, state + cover, income, benefits, admin, reserve,
+                          float(initial_reserve), cover)
+
+
+def state_transfers(subsidy_rate: np.ndarray, benefits: np.ndarray,
+                    state_contribution: np.ndarray | None = None,
+                    per_beneficiary: np.ndarray | None = None,
+                    beneficiaries: np.ndarray | None = None) -> np.ndarray:
+    """The state's scheduled transfers to a fund (currency per year, (year,)): a share of
+    benefit expenditure, its contribution on insured earnings, and a subsidy per
+    beneficiary in payment (ILC 2021 para. 15(b): a mix of contributory and
+    non-contributory financing). A deficit guarantee comes on top (roll_forward)."""
+    total = subsidy_rate * benefits
+    if state_contribution is not None:
+        total = total + state_contribution
+    if per_beneficiary is not None and beneficiaries is not None:
+        total = total + per_beneficiary * beneficiaries
+    return total
 
 
 def budget_financed(contributions: np.ndarray, benefits: np.ndarray,

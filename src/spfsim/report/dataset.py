@@ -107,6 +107,11 @@ def build_dataset(assumptions: Assumptions, demo: DemographicProjection,
                                "transfers from the state budget"),
         "investment_income": _var(ys, stack("investment_income", funds), f"{money} per year",
                                   "investment income of the reserve"),
+        "state_deficit_cover": _var(
+            ys, np.stack([np.zeros(len(years)) if f.deficit_cover is None
+                          else f.deficit_cover for f in funds], axis=-1),
+            f"{money} per year", "part of the state transfer paid under a deficit "
+            "guarantee (state_guarantee = 'deficit'), keeping the reserve at zero"),
         "benefit_expenditure": _var(ys, benefits, f"{money} per year", "benefit expenditure"),
         "admin_expenditure": _var(ys, admin, f"{money} per year",
                                   "administrative expenditure"),

@@ -47,6 +47,20 @@ INITIAL_RESERVE = ParamSpec(
     "initial_reserve", "currency", "Reserve at the end of the year before the base year.",
     low=0.0, default=0.0, dated=False)
 
+# how a contributory scheme's fund is financed beyond contributions (finance.fund)
+FUND = (
+    INITIAL_RESERVE,
+    ParamSpec("state_subsidy_per_beneficiary", "currency per beneficiary per year",
+              "State transfer to the fund for each beneficiary in payment (all branches).",
+              low=0.0, default=0.0, indexable=True, reference="ILC 2021 para. 15(b)"),
+    ParamSpec("state_guarantee", "choice",
+              "'none': the reserve may turn negative (the depletion year shows when "
+              "scheduled benefits stop being payable from the fund); 'deficit': the state "
+              "budget pays whatever keeps the end-of-year reserve at zero or above.",
+              kind="choice", choices=("none", "deficit"), default="none",
+              reference="ILC 2021 para. 15(b), (e)"),
+)
+
 
 def age_limit(name: str, default: int, description: str) -> ParamSpec:
     """An age bound of a benefit (whole years, 100 = the open age group)."""

@@ -35,7 +35,7 @@ from ..params.dated import ParamSpec
 from .base import (
     ADMIN_COST_RATE,
     CONTRIBUTORY,
-    INITIAL_RESERVE,
+    FUND,
     SchemeType,
     admin_expenditure,
     params,
@@ -324,7 +324,7 @@ class DBOldAgePension(SchemeType):
         ParamSpec("state_subsidy_rate", "fraction of benefit expenditure",
                   "State transfer to the fund as a share of benefit expenditure.",
                   low=0.0, high=1.0, default=0.0, reference="ILC 2021 para. 15(b)"),
-        INITIAL_RESERVE,
+        *FUND,
         ParamSpec("disability_minimum_service", "years",
                   "Credited years an insured person needs for a disability pension (the "
                   "qualifying period). Onset rates come from the assumption set's disability "

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..params.dated import ParamSpec
-from .base import ADMIN_COST_RATE, CONTRIBUTORY, INITIAL_RESERVE, age_limit, params
+from .base import ADMIN_COST_RATE, CONTRIBUTORY, FUND, age_limit, params
 from .noncontributory import RuleBenefit
 
 
@@ -54,7 +54,7 @@ def _insurance_parameters(min_age: int, max_age: int, months: float, replacement
         age_limit("min_age", min_age, "Youngest age entitled."),
         age_limit("max_age", max_age, "Oldest age entitled."),
         ADMIN_COST_RATE,
-        INITIAL_RESERVE,
+        *FUND,
     )
 
 
