@@ -1,7 +1,8 @@
 """Financing: reserve fund, PAYG cost rate, reserve ratio, depletion year; financing methods
 (general average premium, scaled premium, terminal funding, level premium) and sustainability
 measures (trust fund ratio, summarized rates, actuarial balance, depletion, unfunded
-obligation, sustainable solvency)."""
+obligation, sustainable solvency); solvers (contribution schedule, rate and state transfer,
+retirement-age path)."""
 
 from .fund import (
     FundProjection,
@@ -21,6 +22,15 @@ from .methods import (
     scaled_premium,
     terminal_funding_rate,
 )
+from .solvers import (
+    ModelBalance,
+    SolverResult,
+    contribution_schedule,
+    model_balance_of,
+    rate_and_state_transfer,
+    retirement_age_path,
+    scheme_balance,
+)
 from .sustainability import (
     Depletion,
     SummarizedRates,
@@ -38,3 +48,5 @@ __all__ = ["Depletion", "FundProjection", "ScaledPremium", "SummarizedRates",
            "paygo_cost_rate", "present_value", "project_with_rate", "reserve_ratio",
            "roll_forward", "scaled_premium", "summarized_rates", "sustainable_solvency",
            "terminal_funding_rate", "trust_fund_ratio", "unfunded_obligation_open_group"]
+__all__ += ["ModelBalance", "SolverResult", "contribution_schedule", "model_balance_of",
+            "rate_and_state_transfer", "retirement_age_path", "scheme_balance"]
