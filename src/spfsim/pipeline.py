@@ -17,6 +17,7 @@ from .demography import project_population
 from .economy import project_economy
 from .engine.cohort import run_schemes
 from .finance.fund import FundProjection, budget_financed, roll_forward, state_transfers
+from .finance.measures import sustainability_variables
 from .report.dataset import RunInfo, build_dataset
 from .schemes import CONTRIBUTORY, SCHEME_TYPES
 
@@ -123,6 +124,7 @@ def run_projection(model: Model, engine: str, progress: Callable[[str], None],
     info = RunInfo(model.name, model.input.title, model.input.currency, model.input.input_hash,
                    engine, seed, __version__, str(model.path))
     ds = build_dataset(a, demo, econ, flows, funds, meta, info, coverage)
+    ds = ds.merge(sustainability_variables(ds))
     ds.attrs.update(extra)
     if micro is not None:
         ds = ds.assign(persons_by_status=micro_status_variable(result),

@@ -1,0 +1,126 @@
+"""Sustainability and financing measures of every funded scheme, from a projection Dataset.
+
+Analysis on the results contract: :func:`sustainability_variables` takes the Dataset of
+one projection and returns a Dataset of the measures (ILC 2021 para. 15(a), (e): sound
+actuarial evaluation of sustainability), by scheme, computed with the functions of
+:mod:`spfsim.finance.methods` and :mod:`spfsim.finance.sustainability` on each scheme's
+flows. Schemes without a fund (financed by the budget as benefits fall due) get NaN.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from .methods import general_average_premium, scaled_premium
+from .sustainability import (
+    depletion,
+    summarized_rates,
+    trust_fund_ratio,
+    unfunded_obligation_open_group,
+)
+
+FLOWS = ("contribution_income", "state_transfer", "investment_income", "benefit_expenditure",
+         "admin_expenditure", "insured_earnings", "reserve")
+
+
+def initial_reserves(ds: xr.Dataset) -> np.ndarray:
+    """(scheme,) reserve at the start of the first year (currency), from the fund identity
+    F0 = F[0] - (C + G + I - B - E)[0]."""
+    first = ds.isel(year=0)
+    net = (first["contribution_income"] + first["state_transfer"] + first["investment_income"]
+           - first["benefit_expenditure"] - first["admin_expenditure"])
+    return (first["reserve"] - net).values
+
+
+def _scheme_measures(flows: dict[str, np.ndarray], years: np.ndarray, interest: np.ndarray,
+                     initial: float, horizon: int, period: int) -> dict[str, object]:
+    income = flows["contribution_income"] + flows["state_transfer"]
+    b, e, s = flows["benefit_expenditure"], flows["admin_expenditure"], flows["insured_earnings"]
+    rates = summarized_rates(income, b, e, s, interest, initial, horizon=horizon)
+    scaled = scaled_premium(b, e, s, interest, period_length=period, initial_reserve=initial,
+                            other_income=flows["state_transfer"])
+    return {
+        "trust_fund_ratio": trust_fund_ratio(flows["reserve"], b, e, initial),
+        "payable_share": depletion(years, flows["reserve"], income, b, e, interest).payable_share,
+        "scaled_premium": scaled.rates,
+        "general_average_premium": general_average_premium(
+            b, e, s, interest, initial_reserve=initial, other_income=flows["state_transfer"]),
+        "summarized_income_rate": rates.income_rate,
+        "summarized_cost_rate": rates.cost_rate,
+        "actuarial_balance": rates.actuarial_balance,
+        "unfunded_obligation": unfunded_obligation_open_group(
+            income, b, e, interest, initial, horizon=horizon).amount,
+    }
+
+
+def sustainability_variables(ds: xr.Dataset, horizon: int = 75,
+                             period_length: int = 10) -> xr.Dataset:
+    """Per funded scheme: the trust fund ratio and the share of scheduled cost payable
+    (year, scheme); the scaled premium with ``period_length``-year periods of equilibrium
+    (reserve never decreasing; state transfers as other income) (year, scheme); the
+    general average premium over the whole projection with the initial reserve, and the
+    summarized income and cost rates, actuarial balance (ending target fund: one year's
+    cost) and open-group unfunded obligation over ``horizon`` years, clipped to the
+    projection (scheme). Units: fractions of insured earnings, currency for the
+    obligation."""
+    years = ds["year"].values
+    horizon = min(int(horizon), len(years))
+    interest = np.asarray(ds["interest_rate"].values, dtype=float)
+    initial = initial_reserves(ds)
+    funded = (ds["scheme_kind"].values == "contributory") & (
+        ds["insured_earnings"].sum("year").values > 0)
+    n_years, n_schemes = len(years), ds.sizes["scheme"]
+    per_year = {k: np.full((n_years, n_schemes), np.nan)
+                for k in ("trust_fund_ratio", "payable_share", "scaled_premium")}
+    per_scheme = {k: np.full(n_schemes, np.nan)
+                  for k in ("general_average_premium", "summarized_income_rate",
+                            "summarized_cost_rate", "actuarial_balance",
+                            "unfunded_obligation")}
+    for j in np.flatnonzero(funded):
+        flows = {name: np.asarray(ds[name].isel(scheme=j).values, dtype=float)
+                 for name in FLOWS}
+        try:
+            measures = _scheme_measures(flows, years, interest, float(initial[j]), horizon,
+                                        period_length)
+        except ValueError:  # e.g. no scaled premium keeps the reserve from falling
+            continue
+        for name, value in measures.items():
+            if name in per_year:
+                per_year[name][:, j] = value
+            else:
+                per_scheme[name][j] = value
+    return _as_dataset(per_year, per_scheme, ds, horizon, period_length)
+
+
+def _as_dataset(per_year: dict, per_scheme: dict, ds: xr.Dataset, horizon: int,
+                period: int) -> xr.Dataset:
+    money = ds["reserve"].attrs.get("units", "currency")
+    first, last = int(ds["year"][0]), int(ds["year"][0]) + horizon - 1
+    over = f"over {horizon} years ({first}-{last})"
+    meta = {
+        "trust_fund_ratio": ("fraction", "reserve at the start of the year / that year's "
+                             "benefit and administrative expenditure"),
+        "payable_share": ("fraction", "share of scheduled expenditure payable: 1 before the "
+                          "depletion year, then from continuing non-interest income"),
+        "scaled_premium": ("fraction", f"scaled premium: contribution rate of {period}-year "
+                           "periods of equilibrium in which the reserve never decreases"),
+        "general_average_premium": ("fraction", "general average premium over the whole "
+                                    "projection, open group, with the initial reserve"),
+        "summarized_income_rate": ("fraction", f"summarized income rate {over}: (initial "
+                                   "reserve + PV non-interest income) / PV insured earnings"),
+        "summarized_cost_rate": ("fraction", f"summarized cost rate {over}, with an ending "
+                                 "target fund of one year's cost"),
+        "actuarial_balance": ("fraction", f"actuarial balance {over}: summarized income "
+                              "rate - summarized cost rate"),
+        "unfunded_obligation": (money, f"open-group unfunded obligation {over}: PV cost - PV "
+                                "non-interest income - initial reserve, at the start of "
+                                "the first year"),
+    }
+    data = {name: (("year", "scheme"), value) for name, value in per_year.items()}
+    data.update({name: (("scheme",), value) for name, value in per_scheme.items()})
+    out = xr.Dataset(data, coords={"year": ds["year"], "scheme": ds["scheme"]})
+    for name, (units, long_name) in meta.items():
+        out[name].attrs.update(units=units, long_name=long_name)
+    out["actuarial_balance"].attrs["horizon_years"] = horizon
+    return out
