@@ -156,8 +156,9 @@ class PensionState:
 
     def reference(self, credits: np.ndarray, recent: np.ndarray, service: np.ndarray,
                   y: PensionYear) -> np.ndarray:
-        """Per-capita credited earnings for the pension formula from a class's totals
-        (schemes.db_pension.reference_credits)."""
+        """Credited earnings for the pension formula from the career credits and the
+        recent years' earnings (class totals in, class totals out; the rule is linear:
+        schemes.db_pension.reference_credits)."""
         if y.reference_years <= 0:
             return credits
         return dbp.reference_credits(credits, recent[..., :y.reference_years].sum(axis=-1),
