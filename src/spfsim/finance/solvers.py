@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .fund import reserve_ratio
+from .measures import initial_reserves
 from .methods import (
     ArrayLike,
     _arrays,
@@ -611,23 +612,20 @@ def scheme_balance(ds: xr.Dataset, scheme_id: str, horizon: int = 75,
     Uses the scheme's ``contribution_income`` + ``state_transfer`` (non-interest income),
     ``benefit_expenditure``, ``admin_expenditure``, ``insured_earnings`` (currency per year)
     and the Dataset's ``interest_rate`` (fraction per year); the reserve at the start of the
-    first year is ``F0 = reserve[0] - (C + G + I - B - E)[0]`` (I = investment income).
+    first year comes from the fund identity (:func:`spfsim.finance.measures.initial_reserves`).
     The horizon is clipped to the projection's length (the result's ``horizon`` field holds
     the one used). See :func:`spfsim.finance.summarized_rates`.
     """
     scheme = ds.sel(scheme=scheme_id)
     values = {name: np.asarray(scheme[name].values, dtype=float)
-              for name in ("contribution_income", "state_transfer", "investment_income",
-                           "benefit_expenditure", "admin_expenditure", "insured_earnings",
-                           "reserve")}
+              for name in ("contribution_income", "state_transfer", "benefit_expenditure",
+                           "admin_expenditure", "insured_earnings")}
     for name, array in values.items():
         if array.ndim != 1:
             raise ValueError(f"{name} of scheme {scheme_id!r} must have the dimension year "
                              f"only, got shape {array.shape}")
     income = values["contribution_income"] + values["state_transfer"]
-    net0 = (income + values["investment_income"] - values["benefit_expenditure"]
-            - values["admin_expenditure"])[0]
-    initial = float(values["reserve"][0] - net0)
+    initial = float(initial_reserves(ds)[list(ds["scheme"].values).index(scheme_id)])
     return summarized_rates(income, values["benefit_expenditure"], values["admin_expenditure"],
                             values["insured_earnings"], np.asarray(ds["interest_rate"].values,
                                                                    dtype=float),
