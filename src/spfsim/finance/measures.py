@@ -38,12 +38,16 @@ def _scheme_measures(flows: dict[str, np.ndarray], years: np.ndarray, interest: 
     income = flows["contribution_income"] + flows["state_transfer"]
     b, e, s = flows["benefit_expenditure"], flows["admin_expenditure"], flows["insured_earnings"]
     rates = summarized_rates(income, b, e, s, interest, initial, horizon=horizon)
-    scaled = scaled_premium(b, e, s, interest, period_length=period, initial_reserve=initial,
-                            other_income=flows["state_transfer"])
+    try:
+        scaled = scaled_premium(b, e, s, interest, period_length=period,
+                                initial_reserve=initial,
+                                other_income=flows["state_transfer"]).rates
+    except ValueError:  # no constant rate keeps the reserve from falling in some period
+        scaled = np.full(len(years), np.nan)
     return {
         "trust_fund_ratio": trust_fund_ratio(flows["reserve"], b, e, initial),
         "payable_share": depletion(years, flows["reserve"], income, b, e, interest).payable_share,
-        "scaled_premium": scaled.rates,
+        "scaled_premium": scaled,
         "general_average_premium": general_average_premium(
             b, e, s, interest, initial_reserve=initial, other_income=flows["state_transfer"]),
         "summarized_income_rate": rates.income_rate,
@@ -80,11 +84,8 @@ def sustainability_variables(ds: xr.Dataset, horizon: int = 75,
     for j in np.flatnonzero(funded):
         flows = {name: np.asarray(ds[name].isel(scheme=j).values, dtype=float)
                  for name in FLOWS}
-        try:
-            measures = _scheme_measures(flows, years, interest, float(initial[j]), horizon,
-                                        period_length)
-        except ValueError:  # e.g. no scaled premium keeps the reserve from falling
-            continue
+        measures = _scheme_measures(flows, years, interest, float(initial[j]), horizon,
+                                    period_length)
         for name, value in measures.items():
             if name in per_year:
                 per_year[name][:, j] = value
