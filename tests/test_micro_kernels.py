@@ -95,7 +95,8 @@ def small_store(rows: list[dict]) -> PersonStore:
 def run_year(store: PersonStore, *, q_death=0.0, q_invalid=None, asfr=None, stay=1.0,
              join=0.0, keep=1.0, self_employed=0.0, retirement=60,
              minimum_service=15, accrual=0.02, minimum_pension=150.0, revaluation=0.0,
-             earnings=500.0, universal=((65, 100, 1.0),), chunk=2, reference_years=0):
+             earnings=500.0, universal=((65, 100, 1.0),), chunk=2, reference_years=0,
+             refund_rate=0.0):
     """One year of the kernel; ``universal`` benefits are (min age, max age, take-up)."""
     chunks = store.capacity
     counts = np.zeros((chunks, 101, 2, K.N_COUNTS + len(universal)), dtype=np.int64)
@@ -106,7 +107,8 @@ def run_year(store: PersonStore, *, q_death=0.0, q_invalid=None, asfr=None, stay
     money = np.zeros((chunks, 2, K.N_MONEY), dtype=np.int64)
     awarded = np.zeros((chunks, 2, 61), dtype=np.int64)
     left = np.zeros((chunks, 2, 61), dtype=np.int64)
-    cohort_money = np.zeros((chunks, 300, 2, 2), dtype=np.int64)
+    age_money = np.zeros((chunks, 101, 2, K.N_AGE_MONEY), dtype=np.int64)
+    nc_money = np.zeros((chunks, len(universal), 101, 2), dtype=np.int64)
     lifetimes = np.zeros((chunks, 60, 2, 2, K.LIFETIME_BINS), dtype=np.int64)
     flags = np.zeros(store.capacity, dtype=np.int8)
     scale = 1.0 / 1024
@@ -125,14 +127,15 @@ def run_year(store: PersonStore, *, q_death=0.0, q_invalid=None, asfr=None, stay
         True, np.full((101, 2), retirement), minimum_service, accrual, minimum_pension,
         revaluation, 0.0, np.full((101, 2), earnings), 0.0, 0.0, np.inf, np.inf, 0.1, 1.0,
         scale,
-        np.zeros((101, 2)), 0, 0.0, np.zeros(101), 0.0, 0.0, 0.0, 0, reference_years,
+        np.zeros((101, 2)), 0, 0.0, np.zeros(101), 0.0, refund_rate, 0.0, 0, reference_years,
         (np.arange(101) >= retirement)[:, None] * np.ones((1, 2)), np.ones((101, 2)), False, 0,
         np.zeros(store.capacity, dtype=np.int8),
         codes, probability, np.full_like(probability, 100.0), -1, np.zeros((101, 2)), 1000,
-        1900, 1000.0, counts, money, awarded, left, cohort_money, lifetimes,
-        np.zeros((chunks, len(universal), 2), dtype=np.int64),
-        np.zeros((chunks, 101, 2, 7, 2), dtype=np.int64))
+        1900, 1000.0, counts, money, awarded, left, age_money, lifetimes,
+        nc_money, np.zeros((chunks, 101, 2, 7, 2), dtype=np.int64))
     run_year.lifetimes = lifetimes.sum(axis=0)
+    run_year.age_money = age_money.sum(axis=0) * scale
+    run_year.nc_money = nc_money.sum(axis=0) * scale
     return (counts.sum(axis=0), money.sum(axis=0) * scale, awarded.sum(axis=0),
             left.sum(axis=0), flags)
 
@@ -147,6 +150,26 @@ def test_a_contributor_is_credited_and_ages():
     assert counts[30, MALE, K.CONTRIBUTORS] == 1
     assert money[MALE, K.INSURED] == pytest.approx(500.0)
     assert store.lifetime_contributions[0] == pytest.approx(50.0)  # 10 % of 500
+
+
+def test_money_is_recorded_by_age_and_sex():
+    """Insured earnings at the contributor's age; own pensions and refunds (apart) at
+    the recipient's age; non-contributory benefits by age (cohort cash flows for the equity
+    measures)."""
+    store = small_store([
+        {"age": 30, "status": CONTRIBUTING, "service": 5},
+        {"age": 70, "status": RETIRED, "pension": 200.0, "sex": FEMALE},
+        {"age": 60, "status": CONTRIBUTING, "service": 3, "credits": 900.0}])
+    run_year(store, minimum_pension=0.0, refund_rate=1.0)
+    by_age = run_year.age_money
+    assert by_age[30, MALE, K.AGE_INSURED] == pytest.approx(500.0)
+    assert by_age[70, FEMALE, K.AGE_PENSIONS] == pytest.approx(200.0)
+    # below minimum service at the pensionable age: refund of 100 % of the credits
+    assert by_age[60, MALE, K.AGE_REFUNDS] == pytest.approx(900.0)
+    assert by_age[:, :, K.AGE_PENSIONS].sum() == pytest.approx(200.0)
+    assert by_age[:, :, K.AGE_INSURED].sum() == pytest.approx(500.0)
+    assert run_year.nc_money[0, 70, FEMALE] == pytest.approx(100.0)
+    assert run_year.nc_money[0].sum() == pytest.approx(100.0)
 
 
 def test_labour_states_stay_or_move_as_told():

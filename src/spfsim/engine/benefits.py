@@ -282,7 +282,7 @@ class BenefitResults:
     """Expected beneficiaries and amounts of each rule, and coverage, by cell."""
 
     beneficiaries: list[np.ndarray]  # (year, age, sex) per rule
-    expenditure: list[np.ndarray]  # (year, sex) per rule
+    expenditure: list[np.ndarray]  # (year, age, sex) per rule
     coverage: np.ndarray  # (year, age, sex, N_COVERAGE, 2): target, covered persons
 
 
@@ -321,8 +321,7 @@ def cohort_benefits(rules: list[BenefitRule], cells: CellStates,
                     target = _target_mask(g, state, disabled, mother)
                     coverage[..., g, 0] += weight * target
                     coverage[..., g, 1] += weight * target * (1.0 - not_covered[g])
-    expenditure = [m.sum(axis=1) for m in money]
-    return BenefitResults(beneficiaries, expenditure, coverage)
+    return BenefitResults(beneficiaries, money, coverage)
 
 
 def _target_mask(g: int, state: int, disabled: bool, mother: bool) -> np.ndarray:

@@ -561,8 +561,7 @@ def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
     contributors, beneficiaries = np.zeros(shape), np.zeros(shape)
     new_count, new_amount = np.zeros((n, 2)), np.zeros((n, 2))
     service_awarded = np.zeros((n, 2, MAX_SERVICE + 1))
-    expenditure, insured = np.zeros(n), np.zeros(n)
-    by_sex = np.zeros((n, 2))
+    insured, paid, refunds = np.zeros(shape), np.zeros(shape), np.zeros(shape)
     active = np.zeros(shape)
     classes, per_person = np.zeros((*shape, MAX_SERVICE + 1)), np.zeros((*shape, MAX_SERVICE + 1))
     branch_persons, branch_money = np.zeros((*shape, len(BRANCHES))), np.zeros((n, len(BRANCHES)))
@@ -580,7 +579,7 @@ def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
             per_person[k] = np.where(classes[k] > 0, total / np.maximum(classes[k], 1e-300),
                                      0.0)
         contributors[k] = pop * state.contributing_share()
-        insured[k] = float((contributors[k] * y.earnings).sum())
+        insured[k] = contributors[k] * y.earnings
         for b, (persons, money) in enumerate((
                 (state.pensioners, state.pension), (state.invalid, state.invalid_pension),
                 (state.spouses + state.orphans, state.spouse_pension + state.orphan_pension),
@@ -590,15 +589,16 @@ def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
             branch_persons[k, ..., b] = pop * share
             branch_money[k, b] = float((pop * spent).sum())
         beneficiaries[k] = branch_persons[k].sum(axis=-1)
-        by_sex[k] = (pop[:, :, None] * total).sum(axis=(0, 2)) + (
-            pop * (state.spouse_pension + state.orphan_pension + state.refund)).sum(axis=0)
-        expenditure[k] = float(by_sex[k].sum())
+        refunds[k] = pop * state.refund
+        paid[k] = pop * (total.sum(axis=2) + state.spouse_pension + state.orphan_pension) \
+            + refunds[k]
         service_awarded[k] = (pop[:, :, None] * new_share).sum(axis=0)
         new_count[k] = service_awarded[k].sum(axis=-1)
         new_amount[k] = (pop[:, :, None] * new_total).sum(axis=(0, 2))
         state.advance(y)
     return pension_flows(scheme, contributors, beneficiaries, new_count, new_amount, insured,
-                         expenditure, service_awarded, by_sex, active_share=active,
+                         paid, service_awarded, lump_sums_by_age=refunds,
+                         active_share=active,
                          pension_classes=classes, pension_per_person=per_person,
                          idle_service=idle,
                          branch_beneficiaries=branch_persons,
@@ -606,17 +606,24 @@ def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
 
 
 def pension_flows(scheme: CompiledScheme, contributors, beneficiaries, new_count, new_amount,
-                  insured, expenditure, service_awarded, by_sex, **detail) -> SchemeFlows:
-    """A contributory pension's flows (both engines): contributions, the state's
-    contribution, administration by its basis."""
-    income = dbp.contributions(scheme["contribution_rate"], insured)
+                  insured_by_age, benefits_by_age, service_awarded, **detail) -> SchemeFlows:
+    """A contributory pension's flows (both engines) from its insured earnings and benefits
+    paid by (year, age, sex): contributions, the state's contribution, administration by
+    its basis."""
+    insured = insured_by_age.sum(axis=(1, 2))
+    by_sex = benefits_by_age.sum(axis=1)
+    expenditure = by_sex.sum(axis=1)
+    rate = scheme["contribution_rate"]
+    income = dbp.contributions(rate, insured)
     return SchemeFlows(
         scheme.id, CONTRIBUTORY, contributors, beneficiaries, new_count, new_amount, insured,
         income, expenditure, dbp.admin_costs(scheme, expenditure, income),
         scheme["state_subsidy_rate"].copy(), float(scheme["initial_reserve"][0]),
         service_awarded, by_sex,
         state_contribution=dbp.contributions(scheme["state_contribution_rate"], insured),
-        **detail)
+        insured_by_age=insured_by_age,
+        contributions_by_age=dbp.contributions(rate[:, None, None], insured_by_age),
+        benefits_by_age=benefits_by_age, **detail)
 
 
 def recent_years(scheme: CompiledScheme) -> int:
@@ -669,29 +676,38 @@ def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
 
 
 def benefit_flows(scheme: CompiledScheme, beneficiaries: np.ndarray,
-                  by_sex: np.ndarray, pension: SchemeFlows | None = None) -> SchemeFlows:
-    """Flows of a rule-paid benefit from its beneficiaries (year, age, sex) and
-    expenditure by sex (year, sex). Short-term insurance: contributions on the insured
-    earnings of the contributory pension's members (``pension``), into a fund; otherwise
-    no contributions, financed entirely by the state."""
+                  benefits_by_age: np.ndarray, pension: SchemeFlows | None = None
+                  ) -> SchemeFlows:
+    """Flows of a rule-paid benefit from its beneficiaries and expenditure, both (year,
+    age, sex). Short-term insurance: contributions on the insured earnings of the
+    contributory pension's members (``pension``), into a fund; otherwise no contributions,
+    financed entirely by the state."""
     n = len(beneficiaries)
+    by_sex = benefits_by_age.sum(axis=1)
     expenditure = by_sex.sum(axis=1)
     if SCHEME_TYPES[scheme.type].KIND == CONTRIBUTORY:
         assert pension is not None
-        income = dbp.contributions(scheme["contribution_rate"], pension.insured_earnings)
+        assert pension.insured_by_age is not None
+        rate = scheme["contribution_rate"]
+        income = dbp.contributions(rate, pension.insured_earnings)
         return SchemeFlows(
             scheme.id, CONTRIBUTORY, pension.contributors.copy(), beneficiaries,
             np.zeros((n, 2)), np.zeros((n, 2)), pension.insured_earnings.copy(), income,
             expenditure, admin_expenditure(scheme["admin_cost_rate"], expenditure),
             np.zeros(n), float(scheme["initial_reserve"][0]),
-            np.zeros((n, 2, MAX_SERVICE + 1)), by_sex)
+            np.zeros((n, 2, MAX_SERVICE + 1)), by_sex,
+            insured_by_age=pension.insured_by_age.copy(),
+            contributions_by_age=dbp.contributions(rate[:, None, None],
+                                                   pension.insured_by_age),
+            benefits_by_age=benefits_by_age)
     zeros = np.zeros(n)
     newly = np.zeros((n, 2))
     return SchemeFlows(
         scheme.id, NON_CONTRIBUTORY, np.zeros_like(beneficiaries), beneficiaries, newly,
         newly.copy(), zeros, zeros.copy(), expenditure,
         admin_expenditure(scheme["admin_cost_rate"], expenditure), np.ones(n), 0.0,
-        np.zeros((n, 2, MAX_SERVICE + 1)), by_sex)
+        np.zeros((n, 2, MAX_SERVICE + 1)), by_sex,
+        contributions_by_age=np.zeros_like(benefits_by_age), benefits_by_age=benefits_by_age)
 
 
 def run_schemes(assumptions: Assumptions, demo: DemographicProjection,

@@ -18,6 +18,12 @@ class SchemeFlows:
     and ``new_benefit_amount`` (year, sex), the latter the total annual amount of new awards;
     ``service_awarded`` (year, sex, credited years) the new pensions by credited service;
     the others (year,).
+
+    ``contributions_by_age`` and ``benefits_by_age`` (year, age, sex) split the year's
+    contributions (worker and employer, not the state's) and benefits by the age and sex
+    of whoever pays or receives them (a survivor's pension by the survivor's): the cash
+    flows of each birth cohort that the equity measures (spfsim.equity) need. They add up
+    to ``contribution_income`` and ``benefit_expenditure``.
     """
 
     scheme_id: str
@@ -44,3 +50,9 @@ class SchemeFlows:
     # branch) of each branch (BRANCHES)
     branch_beneficiaries: np.ndarray | None = field(default=None, repr=False)
     branch_expenditure: np.ndarray | None = field(default=None, repr=False)
+    # (year, age, sex): insured earnings (contributory pension), contributions, benefits
+    insured_by_age: np.ndarray | None = field(default=None, repr=False)
+    contributions_by_age: np.ndarray | None = field(default=None, repr=False)
+    benefits_by_age: np.ndarray | None = field(default=None, repr=False)
+    # the part of benefits_by_age paid as lump sums (refunds), not as pensions
+    lump_sums_by_age: np.ndarray | None = field(default=None, repr=False)

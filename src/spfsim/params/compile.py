@@ -74,6 +74,7 @@ class Assumptions:
     schemes: list[CompiledScheme]
     poverty_line_base: float | None = None  # currency per person per year, base year
     revenue_share: float | None = None  # government revenue as a share of GDP
+    fiscal_envelope: float | None = None  # stated budget for social protection, of GDP
 
     @property
     def n_years(self) -> int:
@@ -154,6 +155,7 @@ def compile_assumptions(input_: ModelInput, end_year: int | None = None) -> Assu
         schemes=[],
         poverty_line_base=input_.poverty_line,
         revenue_share=input_.revenue_share,
+        fiscal_envelope=input_.fiscal_envelope,
         **labour,
     )
     growth = assumptions.series_growth

@@ -98,8 +98,7 @@ class MicroResult:
     weight: float
     person_years: int
     store: PersonStore
-    cohort_money: np.ndarray  # (year, cohort, sex, 2) contributions and benefits, currency
-    first_birth_year: int
+    first_birth_year: int  # of the first cohort group of ``lifetimes``
     labour_status: np.ndarray | None = None  # (year, age, sex, status) persons
     lifetimes: np.ndarray | None = None  # (cohort group, sex, 2, bin) deaths, weighted
     synthetic_cells: int = 0  # age x sex cells a person file had no record for
@@ -272,12 +271,12 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
     records = read_person_file(settings.person_file) if settings.person_file else None
     store, synthetic_cells = _initial_store(assumptions, settings, state, capacity, records)
     first_birth_year = int(years[0]) - 100
-    n_cohorts = int(years[-1]) + 1 - first_birth_year + 1
-    buffers = _Buffers(store.capacity, settings.chunk_size, len(rules), n_cohorts)
+    n_groups = (int(years[-1]) + 2 - first_birth_year + K.COHORT_GROUP - 1) // K.COHORT_GROUP
+    buffers = _Buffers(store.capacity, settings.chunk_size, len(rules), n_groups)
     survivors = (SurvivorRecords.from_state(state, assumptions.base_population, weight,
                                             settings.seed)
                  if state is not None else SurvivorRecords())
-    out = _Outputs(n, len(rules), n_cohorts)
+    out = _Outputs(n, len(rules), n_groups)
     codes = _rule_codes(rules)
     top_up_index = next((j for j, r in enumerate(rules) if r.top_up), -1)
     person_years = 0
@@ -330,7 +329,7 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
             unemployment_service(rules),
             first_birth_year, float(econ.average_earnings[0]),
             buffers.counts, buffers.money, buffers.service_awarded, buffers.service_left,
-            buffers.cohort_money, buffers.lifetimes, buffers.nc_money, buffers.coverage)
+            buffers.age_money, buffers.lifetimes, buffers.nc_money, buffers.coverage)
         chunks = (store.size + settings.chunk_size - 1) // settings.chunk_size
         out.record(k, buffers, chunks, scale)
         if p["survivors"] is not None or survivors.size:
@@ -567,7 +566,7 @@ class SurvivorRecords:
         self.size = 0
         self.next_id = 0
         self.counts = np.zeros((101, 2), dtype=np.int64)
-        self.money = np.zeros(2, dtype=np.int64)
+        self.money = np.zeros((101, 2), dtype=np.int64)
 
     @classmethod
     def from_state(cls, state: PensionState, population: np.ndarray, weight: float,
@@ -635,8 +634,8 @@ class SurvivorRecords:
 class _Buffers:
     """Per-chunk accumulators and the birth flags, grown with the store."""
 
-    def __init__(self, capacity: int, chunk: int, n_rules: int, n_cohorts: int):
-        self.chunk, self.n_rules, self.n_cohorts = chunk, n_rules, n_cohorts
+    def __init__(self, capacity: int, chunk: int, n_rules: int, n_groups: int):
+        self.chunk, self.n_rules, self.n_groups = chunk, n_rules, n_groups
         self.capacity = 0
         self.fit(capacity)
 
@@ -654,14 +653,14 @@ class _Buffers:
         self.death_flag = deaths
         self.state_counts = np.zeros((chunks, 101, 2, K.N_STATE_COUNTS), dtype=np.int64)
         self.counts = np.zeros((chunks, 101, 2, K.N_COUNTS + self.n_rules), dtype=np.int64)
-        self.nc_money = np.zeros((chunks, self.n_rules, 2), dtype=np.int64)
+        self.nc_money = np.zeros((chunks, self.n_rules, 101, 2), dtype=np.int64)
         self.coverage = np.zeros((chunks, 101, 2, N_COVERAGE, 2), dtype=np.int64)
         self.money = np.zeros((chunks, 2, K.N_MONEY), dtype=np.int64)
         self.service_awarded = np.zeros((chunks, 2, MAX_SERVICE + 1), dtype=np.int64)
         self.service_left = np.zeros((chunks, 2, MAX_SERVICE + 1), dtype=np.int64)
-        self.cohort_money = np.zeros((chunks, self.n_cohorts, 2, 2), dtype=np.int64)
-        groups = (self.n_cohorts + K.COHORT_GROUP - 1) // K.COHORT_GROUP
-        self.lifetimes = np.zeros((chunks, groups, 2, 2, K.LIFETIME_BINS), dtype=np.int64)
+        self.age_money = np.zeros((chunks, 101, 2, K.N_AGE_MONEY), dtype=np.int64)
+        self.lifetimes = np.zeros((chunks, self.n_groups, 2, 2, K.LIFETIME_BINS),
+                                  dtype=np.int64)
 
 
 def _add_entrants(store, buffers, demo, assumptions, settings, k, year, immigrants, weight,
@@ -695,18 +694,17 @@ def _add_entrants(store, buffers, demo, assumptions, settings, k, year, immigran
 class _Outputs:
     """Yearly results in integers (counts) and fixed-point money, turned into currency."""
 
-    def __init__(self, n: int, n_rules: int, n_cohorts: int):
+    def __init__(self, n: int, n_rules: int, n_groups: int):
         self.counts = np.zeros((n, 101, 2, K.N_COUNTS + n_rules), dtype=np.int64)
-        self.nc_money = np.zeros((n, n_rules, 2))
+        self.nc_money = np.zeros((n, n_rules, 101, 2))
         self.survivors = np.zeros((n, 101, 2), dtype=np.int64)
-        self.survivor_money = np.zeros((n, 2))
+        self.survivor_money = np.zeros((n, 101, 2))
         self.coverage = np.zeros((n, 101, 2, N_COVERAGE, 2), dtype=np.int64)
         self.money = np.zeros((n, 2, K.N_MONEY))
         self.service_awarded = np.zeros((n, 2, MAX_SERVICE + 1), dtype=np.int64)
         self.service_left = np.zeros((n, 2, MAX_SERVICE + 1), dtype=np.int64)
-        self.cohort_money = np.zeros((n, n_cohorts, 2, 2))
-        groups = (n_cohorts + K.COHORT_GROUP - 1) // K.COHORT_GROUP
-        self.lifetimes = np.zeros((groups, 2, 2, K.LIFETIME_BINS), dtype=np.int64)
+        self.age_money = np.zeros((n, 101, 2, K.N_AGE_MONEY))
+        self.lifetimes = np.zeros((n_groups, 2, 2, K.LIFETIME_BINS), dtype=np.int64)
         self.immigrants = np.zeros((n, 101, 2), dtype=np.int64)
         self.births = np.zeros((n, 2), dtype=np.int64)
         self.newborn_deaths = np.zeros((n, 2), dtype=np.int64)
@@ -717,7 +715,7 @@ class _Outputs:
         self.money[k] = b.money[:chunks].sum(axis=0) * scale
         self.service_awarded[k] = b.service_awarded[:chunks].sum(axis=0)
         self.service_left[k] = b.service_left[:chunks].sum(axis=0)
-        self.cohort_money[k] = b.cohort_money[:chunks].sum(axis=0) * scale
+        self.age_money[k] = b.age_money[:chunks].sum(axis=0) * scale
         self.lifetimes += b.lifetimes[:chunks].sum(axis=0)
         self.nc_money[k] = b.nc_money[:chunks].sum(axis=0) * scale
         self.coverage[k] = b.coverage[:chunks].sum(axis=0)
@@ -755,25 +753,25 @@ class _Outputs:
         pensioner = list(STATUS_COUNTS).index("pensioner")
         labour_status[..., pensioner] -= labour_status[..., pensioner + 1]  # old-age only
         return MicroResult(demography, flows, w, person_years, store,
-                           self.cohort_money * w, first_birth_year, labour_status,
+                           first_birth_year, labour_status,
                            self.lifetimes * w, coverage=self.coverage * w)
 
     def _pension_flows(self, scheme: CompiledScheme, w: float) -> SchemeFlows:
         from ..cohort import pension_flows
 
         c, m = self.counts, self.money
-        insured = m[:, :, K.INSURED].sum(axis=1) * w
-        paid = m[:, :, K.BENEFITS] + self.survivor_money + m[:, :, K.REFUNDS]  # (year, sex)
-        benefits = paid.sum(axis=1) * w
+        refunds = self.age_money[..., K.AGE_REFUNDS]  # (year, age, sex)
+        paid = self.age_money[..., K.AGE_PENSIONS] + self.survivor_money + refunds
         return pension_flows(
             scheme, c[..., K.CONTRIBUTORS] * w,
             (c[..., K.PENSIONERS] + self.survivors + c[..., K.N_REFUNDS]) * w,
-            c[..., K.NEW_PENSIONERS].sum(axis=1) * w, m[:, :, K.NEW_AMOUNT] * w, insured,
-            benefits, self.service_awarded * w, paid * w,
+            c[..., K.NEW_PENSIONERS].sum(axis=1) * w, m[:, :, K.NEW_AMOUNT] * w,
+            self.age_money[..., K.AGE_INSURED] * w, paid * w, self.service_awarded * w,
+            lump_sums_by_age=refunds * w,
             branch_beneficiaries=np.stack([c[..., K.PENSIONERS] - c[..., K.N_INVALID],
                                            c[..., K.N_INVALID], self.survivors,
                                            c[..., K.N_REFUNDS]], axis=-1) * w,
             branch_expenditure=np.stack([
                 (m[:, :, K.BENEFITS] - m[:, :, K.INVALID_BENEFITS]).sum(axis=1),
-                m[:, :, K.INVALID_BENEFITS].sum(axis=1), self.survivor_money.sum(axis=1),
+                m[:, :, K.INVALID_BENEFITS].sum(axis=1), self.survivor_money.sum(axis=(1, 2)),
                 m[:, :, K.REFUNDS].sum(axis=1)], axis=-1) * w)

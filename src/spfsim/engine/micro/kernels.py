@@ -89,8 +89,9 @@ CURRENT_STATE = _index_by_status({
 # money indices: by sex, fixed point
 INSURED, BENEFITS, NEW_AMOUNT, INVALID_BENEFITS, REFUNDS = range(5)
 N_MONEY = 5
-# cohort money: contributions, benefits
-COHORT_CONTRIBUTIONS, COHORT_BENEFITS = 0, 1
+# money by (age, sex), fixed point: insured earnings, own pensions, refunds
+AGE_INSURED, AGE_PENSIONS, AGE_REFUNDS = 0, 1, 2
+N_AGE_MONEY = 3
 # lifetime histograms at death: bin 0 holds zero; bins 1.. are log-spaced multiples of the
 # base-year average earnings, from 10**LOG_LOW to 10**LOG_HIGH
 LIFETIME_BINS, LOG_LOW, LOG_HIGH, COHORT_GROUP = 64, -3.0, 3.3, 5
@@ -227,12 +228,12 @@ def year_step(
     nc_codes, nc_probability, nc_amount, top_up_index, disability_prevalence,
     # credited years the unemployed need for unemployment insurance
     ui_service,
-    # cohorts for the money flows
+    # first birth year of the lifetime histograms' cohort groups
     first_birth_year,
     # lifetime amounts are recorded at death in units of base-year average earnings
     lifetime_unit,
     # accumulators (chunks, ...) int64
-    counts, money, service_awarded, service_left, cohort_money, lifetimes,
+    counts, money, service_awarded, service_left, age_money, lifetimes,
     nc_money, coverage,
 ):
     n_chunks = (size + chunk - 1) // chunk
@@ -240,12 +241,12 @@ def year_step(
     money[:n_chunks] = 0
     service_awarded[:n_chunks] = 0
     service_left[:n_chunks] = 0
-    cohort_money[:n_chunks] = 0
+    age_money[:n_chunks] = 0
     lifetimes[:n_chunks] = 0
     nc_money[:n_chunks] = 0
     coverage[:n_chunks] = 0
     n_groups = lifetimes.shape[1]
-    n_cohorts = cohort_money.shape[1]
+    n_cohorts = n_groups * COHORT_GROUP
     for c in nb.prange(n_chunks):
         for i in range(c * chunk, min(size, (c + 1) * chunk)):
             st = status[i]
@@ -317,7 +318,11 @@ def year_step(
                         service_left[c, s, years] += 1
                         if refund_rate > 0.0 and credits[i] > 0.0:
                             counts[c, a, s, N_REFUNDS] += 1
-                            money[c, s, REFUNDS] += _fixed(refund_rate * credits[i], scale)
+                            refund = _fixed(refund_rate * credits[i], scale)
+                            money[c, s, REFUNDS] += refund
+                            age_money[c, a, s, AGE_REFUNDS] += refund
+                            lifetime_benefits[i] += np.float32(
+                                refund_rate * credits[i] / price_index)
                         credits[i] = 0.0
                 # the year's contributions and benefits
                 if is_contributing(st):
@@ -328,10 +333,11 @@ def year_step(
                         earned *= math.exp(transitory_sd * z - 0.5 * transitory_sd ** 2)
                     earned = min(max(earned, earnings_floor), earnings_ceiling)
                     counts[c, a, s, CONTRIBUTORS] += 1
-                    money[c, s, INSURED] += _fixed(earned, scale)
-                    paid = contribution_rate * earned
-                    cohort_money[c, cohort, s, COHORT_CONTRIBUTIONS] += _fixed(paid, scale)
-                    lifetime_contributions[i] += np.float32(paid / price_index)
+                    insured = _fixed(earned, scale)
+                    money[c, s, INSURED] += insured
+                    age_money[c, a, s, AGE_INSURED] += insured
+                    lifetime_contributions[i] += np.float32(
+                        contribution_rate * earned / price_index)
                     if service[i] < 255:
                         service[i] += 1
                     _credit(credits, recent, i, earned)
@@ -346,7 +352,7 @@ def year_step(
                     if st == INVALID:
                         counts[c, a, s, N_INVALID] += 1
                         money[c, s, INVALID_BENEFITS] += _fixed(pension[i], scale)
-                    cohort_money[c, cohort, s, COHORT_BENEFITS] += _fixed(pension[i], scale)
+                    age_money[c, a, s, AGE_PENSIONS] += _fixed(pension[i], scale)
                     lifetime_benefits[i] += np.float32(pension[i] / price_index)
             elif is_contributing(st):
                 counts[c, a, s, CONTRIBUTORS] += 1
@@ -484,7 +490,7 @@ def benefits_and_coverage(c, i, p, a, s, state, mother, seed, own_pension, scale
         if top_up and state == L_PENSION_LOW:
             amount -= own_pension
         counts[c, a, s, N_COUNTS + j] += 1
-        nc_money[c, j, s] += _fixed(amount, scale)
+        nc_money[c, j, a, s] += _fixed(amount, scale)
         if nc_codes[j, NC_GUARANTEE] >= 0:
             covered |= 1 << nc_codes[j, NC_GUARANTEE]
         if nc_codes[j, NC_CASH] == 1:
@@ -561,7 +567,7 @@ def survivor_year(s_id, s_age, s_sex, s_kind, s_amount, s_size, seed, year, inde
                   orphan_age_limit, end_rate, q_death, p_emigrate, scale, counts, money):
     """One year of survivors' pensions, in the cohort engine's order: index, end orphans'
     pensions above the age limit and a share of spouses' pensions, count and pay
-    (``counts`` (age, sex) persons, ``money`` (sex,) fixed point), then the demographic
+    (``counts`` (age, sex) persons, ``money`` (age, sex) fixed point), then the demographic
     step (death and emigration at the population's rates, ageing). Removes ended records,
     keeping order; returns the new number of records."""
     counts[:] = 0
@@ -575,7 +581,7 @@ def survivor_year(s_id, s_age, s_sex, s_kind, s_amount, s_size, seed, year, inde
         if s_kind[r] == SPOUSE and rng.uniform(seed, rng.SURVIVOR_END, key, year) < end_rate:
             continue
         counts[a, s] += 1
-        money[s] += _fixed(s_amount[r], scale)
+        money[a, s] += _fixed(s_amount[r], scale)
         if rng.uniform(seed, rng.SURVIVOR_DEATH, key, year) < q_death[a, s]:
             continue
         if rng.uniform(seed, rng.SURVIVOR_EMIGRATION, key, year) < p_emigrate[a, s]:
