@@ -19,3 +19,13 @@ def replication_t(simulated: np.ndarray, expected: np.ndarray) -> tuple[np.ndarr
     t = relative.mean(axis=0) / (relative.std(axis=0, ddof=1) / np.sqrt(r))
     overall = relative.mean(axis=1)
     return t, float(overall.mean() / (overall.std(ddof=1) / np.sqrt(r)))
+
+
+def difference_t(simulated: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """Student t statistics of the difference between R independent micro runs
+    (``simulated``: (R, ...)) and the cohort engine (``expected``: (...)), element by
+    element, with R - 1 degrees of freedom when the micro engine is unbiased: for measures
+    that may be zero or change sign (an actuarial balance, a net transfer)."""
+    r = len(simulated)
+    difference = simulated - expected
+    return difference.mean(axis=0) / (difference.std(axis=0, ddof=1) / np.sqrt(r))

@@ -15,17 +15,20 @@ from . import __version__
 from .checks import assert_identities
 from .demography import project_population
 from .economy import project_economy
-from .engine.cohort import run_schemes
+from .engine.cohort import death_rates, run_schemes
+from .equity.cohorts import equity_variables
 from .finance.fund import FundProjection, budget_financed, roll_forward, state_transfers
 from .finance.measures import sustainability_variables
+from .params import AGES
 from .report.dataset import RunInfo, build_dataset
 from .schemes import CONTRIBUTORY, SCHEME_TYPES
+from .schemes.noncontributory import RuleBenefit
 
 if TYPE_CHECKING:
     from .engine.flows import SchemeFlows
     from .engine.micro.engine import MicroResult, MicroSettings
     from .model import Model
-    from .params import CompiledScheme
+    from .params import Assumptions, CompiledScheme
 
 
 def micro_status_variable(result: MicroResult) -> xr.DataArray:
@@ -83,6 +86,48 @@ def fund_projection(f: SchemeFlows, scheme: CompiledScheme,
                         cover_deficit=scheme.choices.get("state_guarantee") == "deficit")
 
 
+NO_TAIL = 101  # a tail age above the last age: the scheme pays no life benefits
+# target groups of rule-paid benefits whose condition lasts (schemes.noncontributory)
+LASTING_GROUPS = ("all", "disabled", "without_pension")
+
+
+def _tail_age(scheme: CompiledScheme) -> int:
+    """The age from which a scheme's benefits are paid for life: a contributory pension's
+    youngest pensionable age in the last year; a rule-paid benefit's lowest age when its
+    target group lasts (everybody, the disabled, those without a pension) and its age
+    band runs to the open age group; otherwise (mothers, the unemployed) none."""
+    if scheme.type == "db_old_age_pension":
+        return int(np.min(scheme["retirement_age"][-1]))
+    kind = SCHEME_TYPES[scheme.type]
+    lasting = isinstance(kind, type) and issubclass(kind, RuleBenefit) and (
+        kind.group(scheme.choices) in LASTING_GROUPS)
+    if lasting and int(scheme["max_age"][-1]) >= AGES[-1]:
+        return int(scheme["min_age"][-1])
+    return NO_TAIL
+
+
+def tail_settings(a: Assumptions) -> tuple[list[int], list[float]]:
+    """Each scheme's tail age (:func:`_tail_age`) and the growth of its life benefits
+    after the horizon: its pension indexation in the last year, else the growth of prices
+    (the poverty line, to which non-contributory levels are tied)."""
+    prices = float(a.series_growth["prices"][-1])
+    growth = [float(s.index_growth["pension_indexation"][-1])
+              if "pension_indexation" in s.index_growth else prices for s in a.schemes]
+    return [_tail_age(s) for s in a.schemes], growth
+
+
+def cohort_equity(a: Assumptions, demo, flows: list[SchemeFlows],
+                  currency: str) -> xr.Dataset:
+    """Equity measures by birth cohort, sex and scheme (spfsim.equity.cohorts), either
+    engine: the flows by age, the last year's mortality, the fund's interest rate."""
+    tail_ages, growth = tail_settings(a)
+    return equity_variables(
+        a.years, [f.scheme_id for f in flows], [f.contributions_by_age for f in flows],
+        [f.benefits_by_age for f in flows], [f.lump_sums_by_age for f in flows],
+        death_rates(demo.survival[-1]),
+        a.interest_rate, tail_ages, growth, currency)
+
+
 def run_projection(model: Model, engine: str, progress: Callable[[str], None],
                    micro: MicroSettings | None = None) -> xr.Dataset:
     """Project ``model`` with ``engine``; assert the accounting identities."""
@@ -125,6 +170,8 @@ def run_projection(model: Model, engine: str, progress: Callable[[str], None],
                    engine, seed, __version__, str(model.path))
     ds = build_dataset(a, demo, econ, flows, funds, meta, info, coverage)
     ds = ds.merge(sustainability_variables(ds))
+    progress("equity by birth cohort")
+    ds = ds.merge(cohort_equity(a, demo, flows, model.input.currency))
     ds.attrs.update(extra)
     if micro is not None:
         ds = ds.assign(persons_by_status=micro_status_variable(result),

@@ -1,0 +1,93 @@
+"""Cohort cash flows of a projection: the closed tail, completeness, the Dataset measures
+(spfsim.equity.cohorts)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from spfsim.equity import cohort_irr
+from spfsim.equity.cohorts import (
+    close_tail,
+    cohort_flows,
+    completion_age,
+    entry_age,
+    equity_variables,
+)
+
+
+def _zeros(years: int = 3) -> np.ndarray:
+    return np.zeros((years, 101, 2))
+
+
+def test_close_tail_follows_survivors_into_the_open_group():
+    b = _zeros()
+    b[-1, 98, 0] = 100.0   # a life pension at 98
+    b[-1, 40, 1] = 50.0    # a temporary benefit below the tail age: stops
+    b[0, 70, 0] = 7.0      # earlier years are kept as they are
+    q = np.zeros((101, 2))
+    q[98, 0], q[99, 0], q[100, 0] = 0.1, 0.2, 0.5
+    out = close_tail(b, q, 60, 0.02, 3)
+    assert out.shape == (6, 101, 2)
+    np.testing.assert_array_equal(out[:3], b)
+    assert out[3, 99, 0] == pytest.approx(100 * 0.9 * 1.02)
+    assert out[4, 100, 0] == pytest.approx(100 * 0.9 * 0.8 * 1.02 ** 2)
+    assert out[5, 100, 0] == pytest.approx(100 * 0.9 * 0.8 * 0.5 * 1.02 ** 3)
+    assert out[3:, :, 1].sum() == 0.0
+    assert out[3:].sum(axis=(1, 2)) == pytest.approx(
+        [100 * 0.9 * 1.02, 100 * 0.72 * 1.02 ** 2, 100 * 0.36 * 1.02 ** 3])
+
+
+def test_lump_sums_are_not_continued():
+    b = _zeros()
+    b[-1, 65, 0] = 300.0
+    lump = _zeros()
+    lump[-1, 65, 0] = 200.0  # a refund among the year's benefits
+    out = close_tail(b, np.zeros((101, 2)), 60, 0.0, 2, lump)
+    assert out[3, 66, 0] == pytest.approx(100.0)
+    assert out[4, 67, 0] == pytest.approx(100.0)
+
+
+def test_entry_and_completion_ages():
+    c, b = _zeros(), _zeros()
+    c[1, 16, 0] = c[2, 59, 1] = 1.0   # contributions from 16; in the last year up to 59
+    b[2, 30, 0] = 1.0                 # a temporary benefit (below the tail age)
+    b[2, 70, 1] = 1.0                 # a life pension
+    assert entry_age(c, b) == 16
+    assert completion_age(c, b, tail_age=62) == 62    # past 59, at the tail age
+    # no tail: every benefit is temporary, the pension at 70 too
+    assert completion_age(c, b, tail_age=101) == 71
+    b[2, 70, 1] = 0.0
+    assert completion_age(c, b, tail_age=101) == 60   # past the last contribution (59)
+    b[2, 75, 0] = 1.0
+    assert completion_age(c, b, tail_age=101) == 76   # no tail: every benefit is temporary
+    assert entry_age(np.zeros_like(c), b) == 30       # no contributions: first benefit
+
+
+def test_dataset_measures_match_the_cohort_functions():
+    """One contributory scheme paid by cohort 2000 only: the Dataset's IRR is that of the
+    stream with the tail, its complete flag follows the ages."""
+    years = np.arange(2020, 2081)
+    c, b = np.zeros((61, 101, 2)), np.zeros((61, 101, 2))
+    for t, year in enumerate(years):
+        age = year - 2000
+        if 20 <= age < 60:
+            c[t, age, :] = 100.0
+        elif age >= 60:
+            b[t, age, :] = 400.0
+    q = np.full((101, 2), 0.05)
+    rates = np.full(len(years), 0.03)
+    ds = equity_variables(years, ["p"], [c], [b], [None], q, rates, [60], [0.01],
+                          currency="LCU")
+    f = cohort_flows(years, c, b, q, 60, 0.01, 100 - 60 + 20)
+    k = int(np.flatnonzero(f.cohorts == 2000)[0])
+    expected = cohort_irr(f.years, f.contributions[:, k], f.benefits[:, k])
+    np.testing.assert_allclose(ds["cohort_irr"].sel(cohort=2000, scheme="p").values,
+                               expected, rtol=1e-12)
+    assert np.all(np.isfinite(expected))
+    assert bool(ds["cohort_complete"].sel(cohort=2000, scheme="p"))   # 20 in 2020, 80 in 2080
+    assert not bool(ds["cohort_complete"].sel(cohort=1999, scheme="p"))  # 21 in 2020
+    assert not bool(ds["cohort_complete"].sel(cohort=2021, scheme="p"))  # 59 in 2080
+    assert bool(ds["cohort_complete"].sel(cohort=2020, scheme="p"))
+    assert ds["net_transfer_pv"].attrs["units"].startswith("LCU")
+    assert float(ds["tail_age"].sel(scheme="p")) == 60.0
