@@ -10,6 +10,11 @@ with statistics disaggregated by sex).
   pensionable age), by sex.
 - Cost of each scheme and of each guarantee as a share of GDP and of government revenue
   (ILC 2021 para. 15(a), (g): fiscal space).
+- Fiscal space: what the state budget pays for social protection against the envelope the
+  government states it can devote to it, and the financing gap (ILC 2021 para. 15(a), (g);
+  R202 para. 11).
+- Gender gaps in contributor coverage, average benefits and replacement rates, by scheme
+  (ILC 2021 para. 15(c): gender equality; R202 para. 3(d), 21).
 """
 
 from __future__ import annotations
@@ -18,9 +23,13 @@ import numpy as np
 import xarray as xr
 
 from .economy import EconomicProjection
-from .engine.benefits import COVERAGE_GROUPS
+from .engine.benefits import COVERAGE_GROUPS, WORKING_AGES
 from .engine.flows import BRANCHES, SchemeFlows
+from .equity import gender_gap
 from .params import Assumptions
+
+#: Indicators along the ``gap`` dimension of ``gender_gap``.
+GENDER_GAPS = ("contributor_coverage", "average_benefit", "replacement_rate")
 
 
 def _var(dims, data, units, long_name) -> xr.Variable:
@@ -147,4 +156,116 @@ def _replacement_rates(assumptions, econ, flows, money) -> dict[str, xr.Variable
         "replacement_rate_new": _var(dims, new_rate, "fraction",
                                      "average new pension / annual earnings of a covered "
                                      "worker one year below the pensionable age"),
+    }
+
+
+def fiscal_space_variables(state_transfer: np.ndarray, gdp: np.ndarray,
+                           envelope: np.ndarray | None, money: str) -> dict[str, xr.Variable]:
+    """What the state budget pays for social protection, against the fiscal envelope
+    (ILC 2021 para. 15(a), (g): fiscal space; R202 para. 11).
+
+    ``state_transfer`` (year, scheme) is the Dataset's variable of that name, currency per
+    year: for a scheme without a fund it is benefits + administration - contributions (the
+    budget pays what falls due), for a funded scheme the state subsidy, the state's
+    contribution and any deficit cover. Its sum over schemes is therefore the whole budget
+    cost, each payment counted once: the state's contribution is not also in
+    ``contribution_income``, and the non-contributory benefits are not added again.
+    ``gdp`` (year,) is in currency; ``envelope`` (year,) the share of GDP the government
+    states it can devote to social protection (NaN or None: not given).
+
+    Variables: ``state_cost`` (year, currency per year), ``state_cost_to_gdp`` (year,
+    fraction of GDP), ``fiscal_envelope`` (year, fraction of GDP), ``financing_gap`` (year,
+    currency per year: state_cost - envelope x GDP, positive when the envelope falls short)
+    and ``financing_gap_to_gdp`` (year, fraction of GDP); the last three NaN without an
+    envelope.
+    """
+    state_cost = np.asarray(state_transfer, dtype=float).sum(axis=1)
+    gdp = np.asarray(gdp, dtype=float)
+    share = np.full(gdp.shape, np.nan) if envelope is None else np.broadcast_to(
+        np.asarray(envelope, dtype=float), gdp.shape)
+    gap = state_cost - share * gdp
+    y = ("year",)
+    return {
+        "state_cost": _var(y, state_cost, f"{money} per year",
+                           "cost of social protection to the state budget: benefits and "
+                           "administration of schemes without a fund, and every state "
+                           "transfer to funded schemes (subsidies, state contributions, "
+                           "deficit cover)"),
+        "state_cost_to_gdp": _var(y, _ratio(state_cost, gdp), "fraction",
+                                  "cost of social protection to the state budget / GDP"),
+        "fiscal_envelope": _var(y, share, "fraction",
+                                "fiscal envelope: share of GDP the government states it can "
+                                "devote to social protection (NaN: not given)"),
+        "financing_gap": _var(y, gap, f"{money} per year",
+                              "financing gap: state cost - fiscal envelope x GDP (positive: "
+                              "the envelope falls short; NaN: no envelope given)"),
+        "financing_gap_to_gdp": _var(y, _ratio(gap, gdp), "fraction",
+                                     "financing gap / GDP (positive: the envelope falls "
+                                     "short; NaN: no envelope given)"),
+    }
+
+
+def gender_variables(flows: list[SchemeFlows], population: np.ndarray,
+                     money: str) -> dict[str, xr.Variable]:
+    """Indicators by sex and their gender gaps, by scheme (ILC 2021 para. 15(c): gender
+    equality; R202 para. 3(d), 21: statistics disaggregated by sex).
+
+    ``population`` is (year, age, sex), persons at 1 July. By sex (year, sex, scheme):
+
+    - ``contributor_coverage_by_sex``: contributors of any age / population aged 15-64
+      (the working ages of the coverage indicators, ``WORKING_AGES``), fraction; NaN for
+      schemes without contributors (non-contributory);
+    - ``average_benefit_by_sex``: benefit expenditure / beneficiaries, currency per
+      beneficiary per year (a pension's average covers all its branches: old age,
+      disability, survivors); NaN without beneficiaries;
+    - ``average_insured_earnings_by_sex``: insured earnings / contributors, currency per
+      contributor per year, where the engine reports insured earnings by sex (contributory
+      schemes); NaN elsewhere;
+    - ``replacement_rate_by_sex``: average benefit / average insured earnings of the same
+      sex, fraction; where insured earnings are not reported by sex, the average insured
+      earnings of all contributors stand in for both sexes, so the gap then equals the
+      average-benefit gap.
+
+    ``gender_gap`` (year, scheme, gap): (men - women) / men of each (``GENDER_GAPS``), a
+    fraction (0.25: women 25 % below men; negative: women above), NaN where undefined.
+    """
+    n_years, n_schemes = population.shape[0], len(flows)
+    ages = np.arange(population.shape[1])
+    working = (ages >= WORKING_AGES[0]) & (ages <= WORKING_AGES[1])
+    working_population = population[:, working, :].sum(axis=1)  # (year, sex)
+    shape = (n_years, 2, n_schemes)
+    coverage, benefit, earnings, replacement = (np.full(shape, np.nan) for _ in range(4))
+    for j, f in enumerate(flows):
+        if f.expenditure_by_sex is not None:
+            benefit[:, :, j] = _ratio(f.expenditure_by_sex, f.beneficiaries.sum(axis=1))
+        contributors = f.contributors.sum(axis=1)  # (year, sex)
+        if f.insured_earnings.sum() <= 0:
+            continue  # no contributory insurance: coverage and replacement undefined
+        coverage[:, :, j] = _ratio(contributors, working_population)
+        if f.insured_by_age is not None:
+            earnings[:, :, j] = _ratio(f.insured_by_age.sum(axis=1), contributors)
+            replacement[:, :, j] = benefit[:, :, j] / earnings[:, :, j]
+        else:
+            average = _ratio(f.insured_earnings, contributors.sum(axis=1))
+            replacement[:, :, j] = benefit[:, :, j] / average[:, None]
+    gaps = np.stack([gender_gap(x[:, 0, :], x[:, 1, :])
+                     for x in (coverage, benefit, replacement)], axis=-1)
+    dims = ("year", "sex", "scheme")
+    return {
+        "contributor_coverage_by_sex": _var(
+            dims, coverage, "fraction",
+            f"contributors / population aged {WORKING_AGES[0]}-{WORKING_AGES[1]}, by sex "
+            "(NaN: scheme without contributors)"),
+        "average_benefit_by_sex": _var(dims, benefit, f"{money} per beneficiary per year",
+                                       "benefit expenditure / beneficiaries, by sex"),
+        "average_insured_earnings_by_sex": _var(
+            dims, earnings, f"{money} per contributor per year",
+            "insured earnings / contributors, by sex (NaN: not reported by sex)"),
+        "replacement_rate_by_sex": _var(
+            dims, replacement, "fraction",
+            "average benefit in payment / average insured earnings of contributors of the "
+            "same sex (of all contributors where earnings by sex are not reported)"),
+        "gender_gap": _var(("year", "scheme", "gap"), gaps, "fraction",
+                           "gender gap (men - women) / men in contributor coverage, average "
+                           "benefit and replacement rate (positive: women below men)"),
     }

@@ -33,6 +33,9 @@ class EconomicProjection:
     gdp_per_capita: np.ndarray  # currency per resident per year
     poverty_line: np.ndarray  # currency per person per year (NaN: not given)
     government_revenue: np.ndarray  # currency per year (NaN: not given)
+    # resources the government states it can devote to social protection, fraction of GDP
+    # per year (NaN: not given); ILC 2021 para. 15(a), (g)
+    fiscal_envelope: np.ndarray | None = None
 
 
 def _index(growth: np.ndarray) -> np.ndarray:
@@ -69,7 +72,9 @@ def project_economy(assumptions: Assumptions, population: np.ndarray) -> Economi
     poverty_line = (a.poverty_line_base if a.poverty_line_base is not None
                     else np.nan) * price_index
     revenue = (a.revenue_share if a.revenue_share is not None else np.nan) * gdp
+    share = a.fiscal_envelope  # NaN when the model states none
+    envelope = np.full(len(gdp), np.nan if share is None else float(share))
     return EconomicProjection(price_index, wage_index, average_earnings, gdp,
                               a.interest_rate.copy(), labour_force, employed, covered, earnings,
                               self_employed, disabled, gdp / population.sum(axis=(1, 2)),
-                              poverty_line, revenue)
+                              poverty_line, revenue, envelope)

@@ -30,7 +30,8 @@ MODEL_FILE = "model.toml"
 ASSUMPTIONS_FILE = "assumptions.toml"
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 FIRST_YEAR, LAST_YEAR = 1900, 2300
-ECONOMY_KEYS = ("gdp", "average_earnings", "poverty_line", "government_revenue")
+ECONOMY_KEYS = ("gdp", "average_earnings", "poverty_line", "government_revenue",
+                "fiscal_envelope")
 
 
 @dataclass
@@ -65,6 +66,9 @@ class ModelInput:
     assumption_sets: list[dict]
     files: list[Path]
     raw: dict
+    # resources the government states it can devote to social protection, share of GDP
+    # (ILC 2021 para. 15(a), (g): fiscal space; R202 para. 11); None: not given
+    fiscal_envelope: float | None = None
 
     @property
     def input_hash(self) -> str:
@@ -154,6 +158,7 @@ def read_model(model_dir: Path | str) -> ModelInput:
     if revenue_share is not None and revenue_share > 1.0:
         log.add(model_path, "economy.government_revenue", "must be a share of GDP <= 1", None,
                 revenue_share)
+    fiscal_envelope = _share(economy, "fiscal_envelope", model_path, log)
     for key in economy:
         if key not in ECONOMY_KEYS:
             log.add(model_path, f"economy.{key}", f"unknown entry; known: {list(ECONOMY_KEYS)}",
@@ -184,7 +189,7 @@ def read_model(model_dir: Path | str) -> ModelInput:
     log.raise_if_any()
     return ModelInput(model_dir.resolve(), name, title, base_year, end_year, currency, gdp,
                       earnings, poverty_line, revenue_share, tables, schemes, assumption_sets,
-                      files, data)
+                      files, data, fiscal_envelope)
 
 
 def toml_line_finder(path: Path) -> Callable[[str], int | None]:
@@ -234,6 +239,18 @@ def _positive(table: dict, key: str, file: Path, log: ProblemLog,
         log.add(file, f"economy.{key}", "must be > 0", None, value)
         return None
     return None if value is None else float(value)
+
+
+def _share(table: dict, key: str, file: Path, log: ProblemLog) -> float | None:
+    """An optional ``[economy]`` share of GDP in [0, 1] (fraction, not percent)."""
+    value = _get(table, key, (int, float), file, "economy", log, default=None)
+    if value is None:
+        return None
+    if not 0.0 <= value <= 1.0:  # also rejects NaN
+        log.add(file, f"economy.{key}", "must be a share of GDP between 0 and 1 (a fraction: "
+                "0.03 for 3 %)", None, value)
+        return None
+    return float(value)
 
 
 def _read_assumption_set(set_dir: Path, tables: dict, declared: dict[str, Path],

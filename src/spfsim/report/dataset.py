@@ -18,7 +18,14 @@ from ..economy import EconomicProjection
 from ..engine.benefits import COVERAGE_GROUPS
 from ..engine.flows import BRANCHES, SchemeFlows
 from ..finance import FundProjection, depletion_year, paygo_cost_rate, reserve_ratio
-from ..indicators import adequacy_and_cost_variables, coverage_variables, scheme_guarantees
+from ..indicators import (
+    GENDER_GAPS,
+    adequacy_and_cost_variables,
+    coverage_variables,
+    fiscal_space_variables,
+    gender_variables,
+    scheme_guarantees,
+)
 from ..params import AGES, SEXES, Assumptions
 
 ENTRY_AGE = 15  # first age of working life, for the contribution density at award
@@ -143,9 +150,14 @@ def build_dataset(assumptions: Assumptions, demo: DemographicProjection,
                                 "poverty line (base-year value indexed to prices)")
     data["government_revenue"] = _var(y, econ.government_revenue, f"{money} per year",
                                       "government revenue (share of GDP x GDP)")
+    data.update(fiscal_space_variables(stack("state_transfer", funds), econ.gdp,
+                                       econ.fiscal_envelope, money))
+    data.update(gender_variables(flows, demo.population, money))
     coords = {
         "year": ("year", years.astype("int64"), {"long_name": "calendar year"}),
         "payer": ("payer", np.array(PAYERS, dtype=object)),
+        "gap": ("gap", np.array(GENDER_GAPS, dtype=object),
+                {"long_name": "indicator of the gender gap"}),
         "branch": ("branch", np.array(BRANCHES, dtype=object),
                    {"long_name": "branch of a contributory pension"}),
         "guarantee": ("guarantee", np.array(COVERAGE_GROUPS, dtype=object),
@@ -184,7 +196,8 @@ def build_dataset(assumptions: Assumptions, demo: DemographicProjection,
 
 
 CONTRACT_DIMS = ("year", "age", "sex", "scheme", "service", "status", "birth_cohort",
-                 "quantile", "guarantee", "branch", "payer")
+                 "quantile", "guarantee", "branch", "payer", "cohort", "gap",
+                 "financing_method")
 PAYERS = ("worker", "employer", "state")
 
 
@@ -271,3 +284,13 @@ def scheme_infos(ds: xr.Dataset) -> list[SchemeInfo]:
     rows = zip(ids, coord("scheme_name", ids), coord("scheme_type", [""] * len(ids)),
                coord("scheme_kind", [""] * len(ids)), strict=True)
     return [SchemeInfo(i, *row) for i, row in enumerate(rows)]
+
+
+def complete_cohort_mask(ds: xr.Dataset, scheme: int) -> np.ndarray:
+    """(cohort,) bool: ``cohort_complete`` (True where the birth cohort's cash flows are
+    all inside the projection, so its equity measures are unbiased) for the scheme at
+    position ``scheme``, whether the variable is given by (cohort) or (cohort, scheme)."""
+    complete = ds["cohort_complete"]
+    if "scheme" in complete.dims:
+        complete = complete.isel(scheme=scheme)
+    return np.asarray(complete.transpose("cohort").values, dtype=bool)
