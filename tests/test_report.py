@@ -12,12 +12,16 @@ import pytest
 import xarray as xr
 
 from spfsim.errors import OutputExistsError
-from spfsim.report.excel import neutralise_text, sheet_name_for, write_workbook
+from spfsim.finance.measures import sustainability_variables
+from spfsim.indicators import GENDER_GAPS, fiscal_space_variables
+from spfsim.report.excel import build_workbook, neutralise_text, sheet_name_for, write_workbook
 from spfsim.report.io import atomic_write, write_netcdf
 from spfsim.report.plots import (
+    cohort_irr_figure,
     cost_rate_figure,
     population_pyramid,
     reserve_ratio_figure,
+    reserve_ratio_methods_figure,
     write_figures,
 )
 
@@ -144,6 +148,65 @@ def ds() -> xr.Dataset:
         "price_basis": "nominal (current prices)",
     }
     return out
+
+
+COHORTS = np.arange(1940, 2000)
+COMPLETE = (COHORTS >= 1960) & (COHORTS < 1980)  # 20 of the 60 cohorts
+ENVELOPE = 0.01
+EQUITY_VARIABLES = ("cohort_irr", "money_worth_ratio", "net_transfer_pv", "cohort_complete")
+
+
+@pytest.fixture
+def full_ds(ds) -> xr.Dataset:
+    """``ds`` with the sustainability measures (computed), the fiscal space with an
+    envelope of 1 % of GDP (computed), gender gaps and cohort returns (synthetic, in the
+    contract the equity module fills: (cohort, sex, scheme) and cohort_complete)."""
+    out = ds.merge(sustainability_variables(ds))
+    out = out.assign(fiscal_space_variables(ds["state_transfer"].values, ds["gdp"].values,
+                                            np.full(len(YEARS), ENVELOPE), "XOF (nominal)"))
+    t = np.arange(len(YEARS))[:, None]
+    gaps = np.empty((len(YEARS), 2, len(GENDER_GAPS)))
+    gaps[:, 0, :] = [0.3, 0.2, 0.1] - 0.001 * t
+    gaps[:, 1, :] = [np.nan, 0.0, np.nan]
+    out["gender_gap"] = (("year", "scheme", "gap"), gaps,
+                         {"units": "fraction", "long_name": "gender gap (men - women) / men"})
+    out = out.assign_coords(gap=("gap", np.array(GENDER_GAPS, dtype=object)))
+    c = (COHORTS - 1940.0)[:, None]
+    irr = np.full((len(COHORTS), 2, 2), np.nan)
+    irr[:, :, 0] = 0.03 - 0.0001 * c + [0.0, 0.004]
+    mwr = 1.0 + 5.0 * irr
+    transfer = np.where(np.isfinite(irr), 1000.0 * (COHORTS - 1970.0)[:, None, None], np.nan)
+    transfer[:, 1, 0] += 500.0
+    dims = ("cohort", "sex", "scheme")
+    out = out.assign_coords(cohort=("cohort", COHORTS.astype("int64"),
+                                    {"long_name": "birth year"}))
+    out["cohort_irr"] = (dims, irr, {"units": "fraction per year",
+                                     "long_name": "internal rate of return of the cohort"})
+    out["money_worth_ratio"] = (dims, mwr, {"units": "1", "long_name": "PV benefits / PV "
+                                            "contributions at 3 % a year"})
+    out["net_transfer_pv"] = (dims, transfer, {"units": "XOF (nominal)", "long_name":
+                                               "PV benefits - PV contributions at birth"})
+    out["cohort_complete"] = (("cohort",), COMPLETE, {"units": "1", "long_name":
+                                                      "whole life within the projection"})
+    return out
+
+
+def _table(ws, label: str) -> tuple[dict[str, int], dict[object, int]]:
+    """The table whose header row holds ``label``: {header: column}, {first cell: row}."""
+    for row in ws.iter_rows():
+        if any(cell.value == label for cell in row):
+            header = row[0].row
+            columns = {cell.value: cell.column for cell in row if cell.value is not None}
+            rows, r = {}, header + 2  # below the units row
+            while ws.cell(row=r, column=1).value is not None:
+                rows[ws.cell(row=r, column=1).value] = r
+                r += 1
+            return columns, rows
+    raise AssertionError(f"no table with header {label!r} in sheet {ws.title}")
+
+
+def _cells(ws) -> list[list[object]]:
+    return [[c.value for c in r] for r in ws.iter_rows()]
 
 
 def _find_row(ws, year: int) -> int:
@@ -510,7 +573,8 @@ def test_write_figures(ds, tmp_path):
     paths = write_figures(ds, tmp_path / "figs")
     names = [p.name for p in paths]
     assert names == ["population_pyramid_2025.png", "population_pyramid_2034.png",
-                     "cost_rates.png", "reserve_ratio.png"]
+                     "cost_rates.png", "reserve_ratio.png", "reserve_ratio_methods.png",
+                     "cohort_irr.png"]
     for p in paths:
         data = p.read_bytes()
         assert len(data) > 1000
@@ -527,4 +591,233 @@ def test_write_figures_refuses_any_existing(ds, tmp_path):
     assert (tmp_path / "cost_rates.png").read_bytes() == b"mine"
     paths = write_figures(ds, tmp_path, overwrite=True)
     assert (tmp_path / "cost_rates.png").read_bytes().startswith(PNG_SIGNATURE)
-    assert len(paths) == 4
+    assert len(paths) == 6
+
+
+# --------------------------------------------------------------------------- sustainability
+
+
+def test_workbook_sustainability_sheet(full_ds, tmp_path):
+    wb = openpyxl.load_workbook(write_workbook(full_ds, tmp_path / "report.xlsx"))
+    assert wb.sheetnames == ["Summary", "pension", "social_pension", "Sustainability",
+                             "Equity", "Population", "Assumptions", "Metadata"]
+    ws = wb["Sustainability"]
+    pension = full_ds.sel(scheme="pension")
+    # the scalar measures of the funded scheme, the balance labelled with its horizon
+    scalars = {r[0]: r for r in _cells(ws) if r[0] is not None}
+    horizon = int(full_ds["actuarial_balance"].attrs["horizon_years"])
+    assert horizon == len(YEARS)  # the 75-year horizon is clipped to the projection
+    for label, name in (("General average premium", "general_average_premium"),
+                        ("Summarized income rate", "summarized_income_rate"),
+                        ("Summarized cost rate", "summarized_cost_rate"),
+                        (f"Actuarial balance ({horizon}-year horizon)", "actuarial_balance"),
+                        ("Unfunded obligation (open group)", "unfunded_obligation")):
+        assert scalars[label][1] == pytest.approx(float(pension[name]), rel=1e-12), label
+    assert scalars["Depletion year"][1] == int(pension["depletion_year"])
+    assert scalars["General average premium"][2] == "% of insured earnings"
+    # the yearly table, reserve ratios under each financing method
+    columns, rows = _table(ws, "Reserve ratio, general average premium")
+    assert list(rows) == list(YEARS)
+    row = rows[2030]
+    at = pension.sel(year=2030)
+    for label, name in (("Trust fund ratio", "trust_fund_ratio"),
+                        ("Reserve ratio", "reserve_ratio"), ("PAYG cost rate", "paygo_cost_rate"),
+                        ("Scaled premium", "scaled_premium"), ("Payable share", "payable_share")):
+        assert ws.cell(row=row, column=columns[label]).value == pytest.approx(
+            float(at[name]), rel=1e-12), label
+    for method, label in (("scheme_rules", "scheme's own rates"), ("paygo", "PAYG cost rate"),
+                          ("general_average_premium", "general average premium"),
+                          ("scaled_premium", "scaled premium")):
+        cell = ws.cell(row=row, column=columns[f"Reserve ratio, {label}"])
+        assert cell.value == pytest.approx(
+            float(at["reserve_ratio_by_method"].sel(financing_method=method)), rel=1e-12)
+        assert cell.number_format == "0.00"
+    # the GAP path ends the horizon with no reserve
+    gap_col = columns["Reserve ratio, general average premium"]
+    assert ws.cell(row=rows[2034], column=gap_col).value == pytest.approx(0.0, abs=1e-9)
+    # fiscal space
+    columns, rows = _table(ws, "Financing gap % of GDP")
+    row = rows[2031]
+    expected = float(full_ds["state_cost_to_gdp"].sel(year=2031))
+    assert ws.cell(row=row, column=columns["State cost % of GDP"]).value == pytest.approx(
+        expected)
+    assert ws.cell(row=row, column=columns["Fiscal envelope % of GDP"]).value == ENVELOPE
+    assert ws.cell(row=row, column=columns["Financing gap % of GDP"]).value == pytest.approx(
+        expected - ENVELOPE)
+    # a chart of the fiscal space and one of the reserve ratios (the only funded scheme);
+    # nothing for the budget-financed scheme
+    assert len(ws._charts) == 2
+    assert sorted(len(chart.series) for chart in ws._charts) == [3, 4]
+    # the charts draw the table's columns
+    fiscal, methods = sorted(ws._charts, key=lambda chart: len(chart.series))
+    letter = openpyxl.utils.get_column_letter
+    assert f"${letter(columns['State cost % of GDP'])}$" in fiscal.series[0].val.numRef.f
+    columns, _ = _table(ws, "Reserve ratio, general average premium")
+    own = letter(columns["Reserve ratio, scheme's own rates"])
+    assert f"${own}$" in methods.series[0].val.numRef.f
+    text = " ".join(str(v) for r in _cells(ws) for v in r if v is not None)
+    assert "social_pension" not in text
+
+
+def test_workbook_sustainability_without_envelope(full_ds):
+    ds = full_ds.copy()
+    for name in ("fiscal_envelope", "financing_gap", "financing_gap_to_gdp"):
+        ds[name] = ds[name] * np.nan
+    ws = build_workbook(ds)["Sustainability"]
+    text = " ".join(str(v) for r in _cells(ws) for v in r if v is not None)
+    assert "No fiscal envelope in the model" in text
+    columns, rows = _table(ws, "Fiscal envelope % of GDP")
+    assert ws.cell(row=rows[2025], column=columns["Fiscal envelope % of GDP"]).value is None
+
+
+# --------------------------------------------------------------------------- equity
+
+
+def test_workbook_equity_sheet(full_ds, tmp_path):
+    wb = openpyxl.load_workbook(write_workbook(full_ds, tmp_path / "report.xlsx"))
+    ws = wb["Equity"]
+    text = " ".join(str(v) for r in _cells(ws) for v in r if v is not None)
+    assert "Complete cohorts only: 20 of 60 birth cohorts (born 1960-1979)" in text
+    # one table, the contributory pension's, with the complete cohorts only
+    columns, rows = _table(ws, "IRR, male")
+    assert list(rows) == list(range(1960, 1980))
+    pension = full_ds.sel(scheme="pension")
+    for label, name, sex, cohort in (("IRR, male", "cohort_irr", "male", 1965),
+                                     ("IRR, female", "cohort_irr", "female", 1979),
+                                     ("Money's worth ratio, female", "money_worth_ratio",
+                                      "female", 1960),
+                                     ("Net transfer, male", "net_transfer_pv", "male", 1972),
+                                     ("Net transfer, female", "net_transfer_pv", "female",
+                                      1972)):
+        cell = ws.cell(row=rows[cohort], column=columns[label])
+        assert cell.value == pytest.approx(float(pension[name].sel(sex=sex, cohort=cohort)))
+    assert ws.cell(row=rows[1965], column=columns["IRR, male"]).number_format == "0.00%"
+    assert sum(1 for r in _cells(ws) if r[0] == "Birth cohort") == 1
+    assert len(ws._charts) == 1  # IRR by cohort, men and women
+    assert len(ws._charts[0].series) == 2
+    # gender gaps at the key years (base and end year here); undefined gaps are left out
+    header = next(r for r in _cells(ws) if r[:3] == ["Scheme id", "Name", "Indicator"])
+    assert header[4:6] == ["2025", "2034"]
+    gaps = {(r[0], r[2]): r for r in _cells(ws) if r[0] in ("pension", "social_pension")}
+    for name, label in (("contributor_coverage", "contributor coverage"),
+                        ("replacement_rate", "replacement rate")):
+        row = gaps[("pension", label)]
+        values = full_ds["gender_gap"].sel(scheme="pension", gap=name, year=[2025, 2034])
+        assert row[4:6] == pytest.approx(values.values.tolist())
+    assert ("social_pension", "average benefit") in gaps
+    assert ("social_pension", "contributor coverage") not in gaps
+
+
+def test_workbook_equity_complete_by_scheme(full_ds):
+    """cohort_complete may also be given by (cohort, scheme): each scheme's own cohorts."""
+    by_scheme = np.zeros((len(COHORTS), 2), dtype=bool)
+    by_scheme[:, 0] = (COHORTS >= 1965) & (COHORTS < 1975)
+    by_scheme[:, 1] = True  # the budget-financed scheme is not tabled anyway
+    ds = full_ds.copy()
+    ds["cohort_complete"] = (("cohort", "scheme"), by_scheme, {"units": "1",
+                                                               "long_name": "complete"})
+    ws = build_workbook(ds)["Equity"]
+    text = " ".join(str(v) for r in _cells(ws) for v in r if v is not None)
+    assert "Complete cohorts only: 10 of 60 birth cohorts (born 1965-1974)" in text
+    _, rows = _table(ws, "IRR, male")
+    assert list(rows) == list(range(1965, 1975))
+    fig = cohort_irr_figure(ds)
+    line = next(line for line in fig.axes[0].get_lines() if line.get_label() == "Male")
+    assert np.isfinite(np.asarray(line.get_ydata(), dtype=float)).sum() == 10
+
+
+def test_workbook_equity_chart_axis(full_ds):
+    chart = build_workbook(full_ds)["Equity"]._charts[0]
+    title = chart.x_axis.title
+    text = "".join(run.t for p in title.tx.rich.p for run in (p.r or []))
+    assert text == "Birth cohort"
+
+
+def test_workbook_equity_skipped_without_variables(full_ds, ds):
+    neither = full_ds.drop_vars([*EQUITY_VARIABLES, "gender_gap"])
+    assert "Equity" not in build_workbook(neither).sheetnames
+    # gender gaps alone: the sheet holds them, without cohort tables
+    gaps_only = build_workbook(full_ds.drop_vars(list(EQUITY_VARIABLES)))["Equity"]
+    assert not any(r[0] == "Birth cohort" for r in _cells(gaps_only))
+    assert any(r[0] == "pension" and r[2] == "average benefit" for r in _cells(gaps_only))
+    # cohort returns alone
+    returns_only = build_workbook(full_ds.drop_vars("gender_gap"))["Equity"]
+    assert any(r[0] == "Birth cohort" for r in _cells(returns_only))
+    # no sustainability measures, no fiscal space: neither new sheet
+    bare = build_workbook(full_ds[list(ds.data_vars)]).sheetnames
+    assert "Sustainability" not in bare
+    assert "Equity" not in bare
+
+
+def test_workbook_equity_without_complete_cohorts(full_ds):
+    ds = full_ds.copy()
+    ds["cohort_complete"] = ds["cohort_complete"] & False
+    ws = build_workbook(ds)["Equity"]
+    text = " ".join(str(v) for r in _cells(ws) for v in r if v is not None)
+    assert "Complete cohorts only: 0 of 60" in text
+    assert "No complete cohort" in text
+    assert not ws._charts
+
+
+def test_workbook_new_sheets_neutralise_text(full_ds):
+    wb = build_workbook(full_ds)
+    for name in ("Sustainability", "Equity"):
+        for row in wb[name].iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    assert not cell.value.startswith(("=", "+", "-", "@")), cell.value
+    names = [r[1] for r in _cells(wb["Equity"]) if r[0] == "social_pension"]
+    assert names
+    assert all(n == "'" + EVIL_NAME for n in names)
+
+
+# --------------------------------------------------------------------------- new figures
+
+
+def test_reserve_ratio_methods_figure(full_ds, ds):
+    fig = reserve_ratio_methods_figure(full_ds)
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(axes) == 1  # one funded scheme
+    lines = axes[0].get_lines()
+    labels = [line.get_label() for line in lines]
+    assert labels[:4] == ["scheme's own rates", "PAYG cost rate", "general average premium",
+                          "scaled premium"]
+    np.testing.assert_allclose(
+        lines[2].get_ydata(),
+        full_ds["reserve_ratio_by_method"].sel(scheme="pension",
+                                               financing_method="general_average_premium"))
+    assert "Reserve ratio" in axes[0].get_ylabel()
+    # without the variable: one panel saying so
+    empty = reserve_ratio_methods_figure(ds)
+    texts = [t.get_text() for ax in empty.axes for t in ax.texts]
+    assert any("no reserve ratios" in t for t in texts)
+
+
+def test_cohort_irr_figure(full_ds, ds):
+    fig = cohort_irr_figure(full_ds)
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(axes) == 1  # one contributory scheme
+    lines = {line.get_label(): line for line in axes[0].get_lines()}
+    solid = np.asarray(lines["Male"].get_ydata(), dtype=float)
+    dashed = np.asarray(lines["Male, incomplete cohorts (biased)"].get_ydata(), dtype=float)
+    irr = full_ds["cohort_irr"].sel(scheme="pension", sex="male").values
+    np.testing.assert_allclose(solid[COMPLETE], irr[COMPLETE])
+    assert np.isnan(solid[~COMPLETE]).all()
+    assert np.isnan(dashed[COMPLETE]).all()
+    assert lines["Male, incomplete cohorts (biased)"].get_linestyle() == "--"
+    assert "Female" in lines
+    low, high = axes[0].get_ylim()  # scaled to the complete cohorts' returns
+    assert low < irr[COMPLETE].min() < irr[COMPLETE].max() < high
+    assert high - low < 0.1
+    assert "20 complete cohorts" in axes[0].get_title()
+    assert fig.get_suptitle() == "spfsim projection: Testland"
+    empty = cohort_irr_figure(ds)
+    texts = [t.get_text() for ax in empty.axes for t in ax.texts]
+    assert any("no cohort returns" in t for t in texts)
+
+
+def test_write_figures_with_new_variables(full_ds, tmp_path):
+    paths = write_figures(full_ds, tmp_path)
+    assert [p.name for p in paths][-2:] == ["reserve_ratio_methods.png", "cohort_irr.png"]
+    for p in paths:
+        assert p.read_bytes().startswith(PNG_SIGNATURE)

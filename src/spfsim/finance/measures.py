@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from .methods import general_average_premium, scaled_premium
+from .fund import reserve_ratio
+from .methods import general_average_premium, project_with_rate, scaled_premium
 from .sustainability import (
     depletion,
     summarized_rates,
@@ -22,6 +23,8 @@ from .sustainability import (
 
 FLOWS = ("contribution_income", "state_transfer", "investment_income", "benefit_expenditure",
          "admin_expenditure", "insured_earnings", "reserve")
+#: Financing methods along the ``financing_method`` dimension of ``reserve_ratio_by_method``.
+FINANCING_METHODS = ("scheme_rules", "paygo", "general_average_premium", "scaled_premium")
 
 
 def initial_reserves(ds: xr.Dataset) -> np.ndarray:
@@ -33,23 +36,46 @@ def initial_reserves(ds: xr.Dataset) -> np.ndarray:
     return (first["reserve"] - net).values
 
 
+def _reserve_at(rate: float | np.ndarray, flows: dict[str, np.ndarray], interest: np.ndarray,
+                initial: float) -> np.ndarray:
+    """End-of-year reserve (year,), currency, when contributions are ``rate`` x insured
+    earnings, with the scheme's benefits, administration and state transfers."""
+    return project_with_rate(rate, flows["benefit_expenditure"], flows["admin_expenditure"],
+                             flows["insured_earnings"], interest, initial,
+                             other_income=flows["state_transfer"]).reserve
+
+
 def _scheme_measures(flows: dict[str, np.ndarray], years: np.ndarray, interest: np.ndarray,
                      initial: float, horizon: int, period: int) -> dict[str, object]:
     income = flows["contribution_income"] + flows["state_transfer"]
     b, e, s = flows["benefit_expenditure"], flows["admin_expenditure"], flows["insured_earnings"]
     rates = summarized_rates(income, b, e, s, interest, initial, horizon=horizon)
+    gap = general_average_premium(b, e, s, interest, initial_reserve=initial,
+                                  other_income=flows["state_transfer"])
     try:
-        scaled = scaled_premium(b, e, s, interest, period_length=period,
-                                initial_reserve=initial,
-                                other_income=flows["state_transfer"]).rates
+        plan = scaled_premium(b, e, s, interest, period_length=period, initial_reserve=initial,
+                              other_income=flows["state_transfer"])
+        scaled, scaled_reserve = plan.rates, plan.reserve.reserve
     except ValueError:  # no constant rate keeps the reserve from falling in some period
-        scaled = np.full(len(years), np.nan)
+        scaled = scaled_reserve = np.full(len(years), np.nan)
+    # PAYG: contributions equal to each year's cost; a year without insured earnings
+    # collects nothing whatever the rate, so its (undefined) rate is taken as 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        paygo = np.where(s > 0, (b + e) / s, 0.0)
+    reserves = {
+        "scheme_rules": flows["reserve"],
+        "paygo": _reserve_at(paygo, flows, interest, initial),
+        "general_average_premium": _reserve_at(gap, flows, interest, initial),
+        "scaled_premium": scaled_reserve,
+    }
+    by_method = np.stack([reserve_ratio(reserves[m], b, e) for m in FINANCING_METHODS],
+                         axis=-1)
     return {
+        "reserve_ratio_by_method": by_method,
         "trust_fund_ratio": trust_fund_ratio(flows["reserve"], b, e, initial),
         "payable_share": depletion(years, flows["reserve"], income, b, e, interest).payable_share,
         "scaled_premium": scaled,
-        "general_average_premium": general_average_premium(
-            b, e, s, interest, initial_reserve=initial, other_income=flows["state_transfer"]),
+        "general_average_premium": gap,
         "summarized_income_rate": rates.income_rate,
         "summarized_cost_rate": rates.cost_rate,
         "actuarial_balance": rates.actuarial_balance,
@@ -67,7 +93,16 @@ def sustainability_variables(ds: xr.Dataset, horizon: int = 75,
     summarized income and cost rates, actuarial balance (ending target fund: one year's
     cost) and open-group unfunded obligation over ``horizon`` years, clipped to the
     projection (scheme). Units: fractions of insured earnings, currency for the
-    obligation."""
+    obligation.
+
+    ``reserve_ratio_by_method`` (year, scheme, financing_method): the reserve ratio (end-of-
+    year reserve / the year's benefit and administrative expenditure, as the Dataset's
+    ``reserve_ratio``) when contributions follow each of ``FINANCING_METHODS``: the scheme's
+    own rules (the projected reserve), the PAYG cost rate of each year, the general average
+    premium, and the scaled premium above; each projected with
+    :func:`~spfsim.finance.methods.project_with_rate` from the initial reserve, with the
+    projected state transfers as other income (ILC 2021 para. 15(e): optimal combination
+    of financing mechanisms)."""
     years = ds["year"].values
     horizon = min(int(horizon), len(years))
     interest = np.asarray(ds["interest_rate"].values, dtype=float)
@@ -81,21 +116,23 @@ def sustainability_variables(ds: xr.Dataset, horizon: int = 75,
                   for k in ("general_average_premium", "summarized_income_rate",
                             "summarized_cost_rate", "actuarial_balance",
                             "unfunded_obligation")}
+    by_method = np.full((n_years, n_schemes, len(FINANCING_METHODS)), np.nan)
     for j in np.flatnonzero(funded):
         flows = {name: np.asarray(ds[name].isel(scheme=j).values, dtype=float)
                  for name in FLOWS}
         measures = _scheme_measures(flows, years, interest, float(initial[j]), horizon,
                                     period_length)
+        by_method[:, j, :] = measures.pop("reserve_ratio_by_method")
         for name, value in measures.items():
             if name in per_year:
                 per_year[name][:, j] = value
             else:
                 per_scheme[name][j] = value
-    return _as_dataset(per_year, per_scheme, ds, horizon, period_length)
+    return _as_dataset(per_year, per_scheme, by_method, ds, horizon, period_length)
 
 
-def _as_dataset(per_year: dict, per_scheme: dict, ds: xr.Dataset, horizon: int,
-                period: int) -> xr.Dataset:
+def _as_dataset(per_year: dict, per_scheme: dict, by_method: np.ndarray, ds: xr.Dataset,
+                horizon: int, period: int) -> xr.Dataset:
     money = ds["reserve"].attrs.get("units", "currency")
     first, last = int(ds["year"][0]), int(ds["year"][0]) + horizon - 1
     over = f"over {horizon} years ({first}-{last})"
@@ -124,4 +161,16 @@ def _as_dataset(per_year: dict, per_scheme: dict, ds: xr.Dataset, horizon: int,
     for name, (units, long_name) in meta.items():
         out[name].attrs.update(units=units, long_name=long_name)
     out["actuarial_balance"].attrs["horizon_years"] = horizon
+    out["reserve_ratio_by_method"] = xr.DataArray(
+        by_method, dims=("year", "scheme", "financing_method"),
+        coords={"financing_method": ("financing_method", np.array(FINANCING_METHODS,
+                                                                  dtype=object),
+                                     {"long_name": "financing method of the contributions"})},
+        attrs={"units": "fraction", "long_name": (
+            "reserve at end of year / that year's benefit and administrative expenditure "
+            "(years of expenditure) when contributions follow: the scheme's own rates "
+            "(scheme_rules, the projected reserve), each year's PAYG cost rate (paygo), the "
+            "general average premium (general_average_premium) or the scaled premium of "
+            f"{period}-year periods (scaled_premium); state transfers and the initial "
+            "reserve as projected; NaN for schemes without a fund")})
     return out

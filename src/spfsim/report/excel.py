@@ -1,4 +1,6 @@
-"""The Excel workbook: a summary, one sheet per scheme, population, assumptions and metadata.
+"""The Excel workbook: a summary, one sheet per scheme, the floor, adequacy, sustainability
+and equity sheets (when the Dataset has their variables), population, assumptions and
+metadata.
 
 Money and persons are written as numbers in the Dataset's units (money: the model's currency,
 at the price basis the Dataset's attrs state); fractions (PAYG cost rate, cost to GDP,
@@ -28,7 +30,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .dataset import SchemeInfo, check_single_projection, scheme_infos
+from .dataset import SchemeInfo, check_single_projection, complete_cohort_mask, scheme_infos
 from .io import atomic_write, check_writable
 
 __all__ = ["AssumptionRow", "neutralise_text", "sheet_name_for", "write_workbook"]
@@ -38,7 +40,8 @@ AssumptionRow = tuple[str, str, object, str, str]
 
 _FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 _MAX_CELL_CHARS = 32_767
-_FIXED_SHEETS = ("Summary", "Population", "Assumptions", "Metadata")
+_FIXED_SHEETS = ("Summary", "Population", "Assumptions", "Metadata", "Floor", "Adequacy",
+                 "Sustainability", "Equity")
 
 _FMT_COUNT = "#,##0"
 _FMT_PERCENT = "0.00%"
@@ -265,16 +268,19 @@ def _title(ws: Worksheet, title: str, subtitle: str = "") -> None:
 
 def _year_table(ws: Worksheet, years: Sequence[int], headers: Sequence[str],
                 units: Sequence[str], formats: Sequence[str], table: np.ndarray,
-                header_row: int) -> int:
-    """Write Year + columns with a header and a units row; return the first data row."""
-    _header(ws, header_row, ["Year", *headers])
+                header_row: int, first_label: str = "Year", freeze: bool = True) -> int:
+    """Write Year (or ``first_label``, e.g. birth cohorts) + columns with a header and a
+    units row; return the first data row. ``freeze``: freeze the rows above the data and
+    the first column (off for a sheet holding several tables one below the other)."""
+    _header(ws, header_row, [first_label, *headers])
     _units_row(ws, header_row + 1, ["", *units])
     first = header_row + 2
     for i, year in enumerate(years):
         _put(ws, first + i, 1, year, _FMT_YEAR)
         for j, fmt in enumerate(formats):
             _put(ws, first + i, 2 + j, float(table[i, j]), fmt)
-    ws.freeze_panes = ws.cell(row=first, column=2)
+    if freeze:
+        ws.freeze_panes = ws.cell(row=first, column=2)
     return first
 
 
@@ -457,6 +463,266 @@ def _adequacy_sheet(ws: Worksheet, ds: xr.Dataset) -> None:
     _fit_columns(ws, skip_rows=2, minimum=10, maximum=28)
 
 
+# Sustainability sheet: scalar measures of each funded scheme (label, variable, unit shown or
+# None = the variable's units attr, format), its yearly measures, and the fiscal space.
+_SUSTAINABILITY_SCALARS: tuple[tuple[str, str, str | None, str], ...] = (
+    ("General average premium", "general_average_premium", "% of insured earnings",
+     _FMT_PERCENT),
+    ("Summarized income rate", "summarized_income_rate", "% of insured earnings",
+     _FMT_PERCENT),
+    ("Summarized cost rate", "summarized_cost_rate", "% of insured earnings", _FMT_PERCENT),
+    ("Actuarial balance", "actuarial_balance", "% of insured earnings", _FMT_PERCENT),
+    ("Unfunded obligation (open group)", "unfunded_obligation", None, _FMT_COUNT),
+    ("Depletion year", "depletion_year", "calendar year", _FMT_YEAR),
+)
+_SUSTAINABILITY_YEARLY: tuple[tuple[str, str, str, str], ...] = (
+    ("Trust fund ratio", "trust_fund_ratio", "x annual expenditure", _FMT_RATIO),
+    ("Reserve ratio", "reserve_ratio", "x annual expenditure", _FMT_RATIO),
+    ("PAYG cost rate", "paygo_cost_rate", "% of insured earnings", _FMT_PERCENT),
+    ("Scaled premium", "scaled_premium", "% of insured earnings", _FMT_PERCENT),
+    ("Payable share", "payable_share", "% of scheduled cost", _FMT_PERCENT),
+)
+_METHOD_LABELS = {"scheme_rules": "scheme's own rates", "paygo": "PAYG cost rate",
+                  "general_average_premium": "general average premium",
+                  "scaled_premium": "scaled premium"}
+_FISCAL_COLUMNS: tuple[tuple[str, str, str | None, str], ...] = (
+    ("State cost", "state_cost", None, _FMT_COUNT),
+    ("State cost % of GDP", "state_cost_to_gdp", "% of GDP", _FMT_PERCENT),
+    ("Fiscal envelope % of GDP", "fiscal_envelope", "% of GDP", _FMT_PERCENT),
+    ("Financing gap % of GDP", "financing_gap_to_gdp", "% of GDP", _FMT_PERCENT),
+)
+_FISCAL_REQUIRED = ("state_cost", "state_cost_to_gdp", "fiscal_envelope",
+                    "financing_gap_to_gdp")
+_SCHEME_MEASURES = ("general_average_premium", "reserve_ratio_by_method")
+_EQUITY_REQUIRED = ("cohort_irr", "money_worth_ratio", "net_transfer_pv", "cohort_complete")
+_EQUITY_COLUMNS: tuple[tuple[str, str, str | None, str], ...] = (
+    ("IRR", "cohort_irr", "annual rate", _FMT_PERCENT),
+    ("Money's worth ratio", "money_worth_ratio", "PV benefits / PV contributions",
+     _FMT_RATIO),
+    ("Net transfer", "net_transfer_pv", None, _FMT_COUNT),
+)
+_GAP_LABELS = {"contributor_coverage": "contributor coverage",
+               "average_benefit": "average benefit", "replacement_rate": "replacement rate"}
+_CHART_ROWS = 18  # rows a chart of _line_chart's height covers, and a little space
+
+
+def _funded_schemes(ds: xr.Dataset, schemes: list[SchemeInfo]) -> list[SchemeInfo]:
+    """Contributory schemes with sustainability measures (a fund and insured earnings)."""
+    names = [v for v in (*_SCHEME_MEASURES, "trust_fund_ratio") if v in ds.data_vars]
+    return [s for s in schemes if s.contributory and any(
+        np.isfinite(ds[v].isel(scheme=s.index).values).any() for v in names)]
+
+
+def _has_sustainability(ds: xr.Dataset) -> bool:
+    return set(_FISCAL_REQUIRED) <= set(ds.data_vars) or any(
+        v in ds.data_vars for v in _SCHEME_MEASURES)
+
+
+def _note(ws: Worksheet, row: int, text: str) -> int:
+    """A line of explanatory text; return the next row."""
+    _put(ws, row, 1, text, font=_UNITS)
+    return row + 1
+
+
+def _fiscal_block(ws: Worksheet, ds: xr.Dataset, row: int) -> int:
+    """Fiscal space by year with a chart (ILC 2021 para. 15(a), (g)); return the next row."""
+    years = _years(ds)
+    _put(ws, row, 1, "Fiscal space: cost of social protection to the state budget",
+         font=_HEADING)
+    row = _note(ws, row + 1, "State cost: benefits and administration of the schemes "
+                "without a fund plus every state transfer to funded schemes (subsidies, "
+                "state contributions, deficit cover). Financing gap: state cost - fiscal "
+                "envelope x GDP (positive: the envelope falls short).")
+    if not np.isfinite(ds["fiscal_envelope"].values).any():
+        row = _note(ws, row, "No fiscal envelope in the model ([economy] fiscal_envelope): "
+                    "the envelope and the financing gap are empty.")
+    headers = [c[0] for c in _FISCAL_COLUMNS]
+    units = [u if u is not None else _attr_units(ds, v) for _, v, u, _ in _FISCAL_COLUMNS]
+    table = np.column_stack([np.asarray(ds[v].transpose("year").values, dtype=float)
+                             for _, v, _, _ in _FISCAL_COLUMNS])
+    header_row = row + 1
+    first = _year_table(ws, years, headers, units, [c[3] for c in _FISCAL_COLUMNS], table,
+                        header_row=header_row, freeze=False)
+    last = first + len(years) - 1
+    _line_chart(ws, "Fiscal space", "% of GDP", "0.0%",
+                [(3 + j, headers[1 + j]) for j in range(3)], first, last,
+                f"{get_column_letter(len(headers) + 3)}{header_row}")
+    return max(last, header_row + _CHART_ROWS) + 2
+
+
+def _scalar_value(ds: xr.Dataset, var: str, scheme: SchemeInfo) -> object:
+    value = float(ds[var].isel(scheme=scheme.index).values)
+    if var == "depletion_year":
+        return int(value) if np.isfinite(value) else "not within horizon"
+    return value
+
+
+def _scheme_sustainability_block(ws: Worksheet, ds: xr.Dataset, scheme: SchemeInfo,
+                                 row: int) -> int:
+    """One funded scheme's measures and reserve ratios by financing method; next row."""
+    _put(ws, row, 1, f"{scheme.label}: sustainability and financing methods", font=_HEADING)
+    row += 1
+    _header(ws, row, ["Measure", "Value", "Unit", "Definition"])
+    row += 1
+    for label, var, unit, fmt in _SUSTAINABILITY_SCALARS:
+        if var not in ds.data_vars:
+            continue
+        horizon = ds[var].attrs.get("horizon_years")
+        if horizon is not None:
+            label = f"{label} ({int(horizon)}-year horizon)"
+        value = _scalar_value(ds, var, scheme)
+        _put(ws, row, 1, label)
+        _put(ws, row, 2, value, fmt if not isinstance(value, str) else None)
+        _put(ws, row, 3, unit if unit is not None else _attr_units(ds, var))
+        _put(ws, row, 4, ds[var].attrs.get("long_name", ""))
+        row += 1
+
+    columns = [c for c in _SUSTAINABILITY_YEARLY if c[1] in ds.data_vars]
+    headers = [c[0] for c in columns]
+    units = [c[2] for c in columns]
+    formats = [c[3] for c in columns]
+    values = [np.asarray(ds[c[1]].isel(scheme=scheme.index).transpose("year").values,
+                         dtype=float) for c in columns]
+    methods: list[str] = []
+    if "reserve_ratio_by_method" in ds.data_vars:
+        by_method = ds["reserve_ratio_by_method"].isel(scheme=scheme.index)
+        methods = [str(m) for m in by_method["financing_method"].values]
+        for method in methods:
+            headers.append(f"Reserve ratio, {_METHOD_LABELS.get(method, method)}")
+            units.append("x annual expenditure")
+            formats.append(_FMT_RATIO)
+            values.append(np.asarray(by_method.sel(financing_method=method)
+                                     .transpose("year").values, dtype=float))
+    if not values:
+        return row + 1
+    years = _years(ds)
+    header_row = row + 1
+    first = _year_table(ws, years, headers, units, formats, np.column_stack(values),
+                        header_row=header_row, freeze=False)
+    last = first + len(years) - 1
+    if methods:
+        start = 2 + len(headers) - len(methods)
+        _line_chart(ws, f"{scheme.name}: reserve ratio by financing method",
+                    "reserve / annual expenditure", "0.0",
+                    [(start + k, _METHOD_LABELS.get(m, m)) for k, m in enumerate(methods)],
+                    first, last, f"{get_column_letter(len(headers) + 3)}{header_row}")
+    return max(last, header_row + _CHART_ROWS) + 2
+
+
+def _sustainability_sheet(ws: Worksheet, ds: xr.Dataset, schemes: list[SchemeInfo]) -> None:
+    """Fiscal space and, per funded scheme, the sustainability measures and the reserve
+    ratio under each financing method (ILC 2021 para. 15(a), (e), (g))."""
+    currency = ds.attrs.get("currency", "")
+    _title(ws, "Sustainability and fiscal space",
+           f"ILC 2021 para. 15(a), (e), (g); money in {currency}, "
+           f"{ds.attrs.get('price_basis', '')}; rates as % of insured earnings, reserve "
+           "ratios in years of expenditure")
+    row = 4
+    if set(_FISCAL_REQUIRED) <= set(ds.data_vars):
+        row = _fiscal_block(ws, ds, row)
+    funded = _funded_schemes(ds, schemes)
+    for scheme in funded:
+        row = _scheme_sustainability_block(ws, ds, scheme, row)
+    if not funded:
+        _note(ws, row, "No funded scheme: no reserve or financing-method measures.")
+    _fit_columns(ws, skip_rows=3, minimum=10, maximum=24)
+
+
+def _complete_cohorts(ds: xr.Dataset, scheme: SchemeInfo) -> tuple[list[int], list[int]]:
+    """(all birth cohorts, the complete ones in ``scheme``) of the equity variables."""
+    cohorts = [int(c) for c in ds["cohort"].values]
+    complete = complete_cohort_mask(ds, scheme.index)
+    return cohorts, [c for c, ok in zip(cohorts, complete, strict=True) if ok]
+
+
+def _cohort_block(ws: Worksheet, ds: xr.Dataset, scheme: SchemeInfo, row: int) -> int:
+    """One contributory scheme's returns by complete birth cohort and sex, with a chart of
+    the IRR; return the next row."""
+    cohorts, complete = _complete_cohorts(ds, scheme)
+    _put(ws, row, 1, f"{scheme.label}: returns by birth cohort", font=_HEADING)
+    row += 1
+    span = f" (born {complete[0]}-{complete[-1]})" if complete else ""
+    row = _note(ws, row, f"Complete cohorts only: {len(complete)} of {len(cohorts)} birth "
+                f"cohorts{span} have all their cash flows in the scheme within the "
+                "projection; the others are cut by its start or end, their measures are "
+                "biased and are left out.")
+    if not complete:
+        return _note(ws, row, "No complete cohort: lengthen the projection (end_year) to "
+                     "measure cohort returns.") + 1
+    sexes = [str(s) for s in ds["sex"].values]
+    headers, units, formats, values = [], [], [], []
+    for label, var, unit, fmt in _EQUITY_COLUMNS:
+        da = ds[var].isel(scheme=scheme.index).sel(cohort=complete)
+        for sex in sexes:
+            headers.append(f"{label}, {sex}")
+            units.append(unit if unit is not None else _attr_units(ds, var))
+            formats.append(fmt)
+            values.append(np.asarray(da.sel(sex=sex).transpose("cohort").values, dtype=float))
+    table = np.column_stack(values)
+    if not np.isfinite(table).any():
+        return _note(ws, row, "No cohort measures for this scheme.") + 1
+    header_row = row + 1
+    first = _year_table(ws, complete, headers, units, formats, table, header_row=header_row,
+                        first_label="Birth cohort", freeze=False)
+    last = first + len(complete) - 1
+    chart = _line_chart(ws, f"{scheme.name}: internal rate of return by birth cohort",
+                        "IRR (annual rate)", "0.0%",
+                        [(2 + k, f"IRR, {sex}") for k, sex in enumerate(sexes)], first, last,
+                        f"{get_column_letter(len(headers) + 3)}{header_row}")
+    chart.x_axis.title = "Birth cohort"
+    return max(last, header_row + _CHART_ROWS) + 2
+
+
+def _gender_gap_block(ws: Worksheet, ds: xr.Dataset, schemes: list[SchemeInfo],
+                      row: int) -> int:
+    """Gender gaps of every scheme at the key years; return the next row."""
+    shown = key_years(ds)
+    _put(ws, row, 1, "Gender gaps, (men - women) / men", font=_HEADING)
+    row = _note(ws, row + 1, "Positive: women below men. Contributor coverage: "
+                "contributors / population aged 15-64; average benefit per beneficiary; "
+                "replacement rate: average benefit / average insured earnings of the same "
+                "sex.")
+    _header(ws, row, ["Scheme id", "Name", "Indicator", "Unit", *map(str, shown)])
+    row += 1
+    gap = ds["gender_gap"]
+    for s in schemes:
+        for name in (str(g) for g in gap["gap"].values):
+            series = np.asarray(gap.isel(scheme=s.index).sel(gap=name, year=shown).values,
+                                dtype=float)
+            if not np.isfinite(series).any():
+                continue  # not defined for this scheme (e.g. coverage of a benefit)
+            for j, value in enumerate((s.id, s.name, _GAP_LABELS.get(name, name),
+                                       "% of men's value")):
+                _put(ws, row, 1 + j, value)
+            for j, value in enumerate(series):
+                _put(ws, row, 5 + j, float(value), _FMT_PERCENT)
+            row += 1
+    return row + 1
+
+
+def _has_equity(ds: xr.Dataset) -> bool:
+    return (set(_EQUITY_REQUIRED) <= set(ds.data_vars) and "cohort" in ds.dims) or \
+        "gender_gap" in ds.data_vars
+
+
+def _equity_sheet(ws: Worksheet, ds: xr.Dataset, schemes: list[SchemeInfo]) -> None:
+    """Returns of complete birth cohorts by sex and gender gaps (ILC 2021 para. 15(c):
+    intergenerational equity and gender equality)."""
+    _title(ws, "Intergenerational equity and gender gaps",
+           "ILC 2021 para. 15(c); returns of each birth cohort by sex: internal rate of "
+           "return, money's worth ratio, net transfer (present values)")
+    row = 4
+    if set(_EQUITY_REQUIRED) <= set(ds.data_vars) and "cohort" in ds.dims:
+        for var in ("money_worth_ratio", "net_transfer_pv"):
+            row = _note(ws, row, f"{var}: {ds[var].attrs.get('long_name', '')}")
+        row += 1
+        for scheme in (s for s in schemes if s.contributory):
+            row = _cohort_block(ws, ds, scheme, row)
+    if "gender_gap" in ds.data_vars:
+        _gender_gap_block(ws, ds, schemes, row)
+    _fit_columns(ws, skip_rows=3, minimum=10, maximum=24)
+
+
 def _population_sheet(ws: Worksheet, ds: xr.Dataset) -> None:
     _title(ws, "Population", "Mid-year population, flows during the year, life expectancy")
     headers, units, formats, table = _population_table(ds)
@@ -552,6 +818,10 @@ def build_workbook(ds: xr.Dataset,
     if {"benefit_to_poverty_line", "benefit_ratio", "replacement_rate_new"} <= set(
             ds.data_vars):
         _adequacy_sheet(wb.create_sheet("Adequacy"), ds)
+    if _has_sustainability(ds):
+        _sustainability_sheet(wb.create_sheet("Sustainability"), ds, schemes)
+    if _has_equity(ds):
+        _equity_sheet(wb.create_sheet("Equity"), ds, schemes)
     _population_sheet(wb.create_sheet("Population"), ds)
     _assumptions_sheet(wb.create_sheet("Assumptions"), rows)
     _metadata_sheet(wb.create_sheet("Metadata"), ds)
@@ -574,9 +844,15 @@ def write_workbook(ds: xr.Dataset, path: Path | str | os.PathLike[str],
     year, PAYG cost rate, cost % of GDP and reserve ratio in the base year, base year + 25
     when within the horizon, and the end year; total population and old-age dependency ratio),
     one sheet per scheme named by its id (see :func:`sheet_name_for`) with a yearly table and
-    line charts, ``Floor`` (coverage and cost by R202 guarantee) and ``Adequacy`` (benefits
-    relative to the poverty line, replacement rates by sex), when the Dataset has them,
-    ``Population``, ``Assumptions`` and ``Metadata``.
+    line charts, ``Floor`` (coverage and cost by R202 guarantee), ``Adequacy`` (benefits
+    relative to the poverty line, replacement rates by sex), ``Sustainability`` (fiscal
+    space: state cost, fiscal envelope and financing gap as % of GDP; per funded scheme the
+    general average premium, summarized rates, actuarial balance, unfunded obligation,
+    depletion year, yearly trust fund and reserve ratios, scaled premium, payable share and
+    the reserve ratio under each financing method, with charts) and ``Equity`` (per
+    contributory scheme the IRR, money's worth ratio and net transfer of complete birth
+    cohorts by sex with an IRR chart; gender gaps at the key years), each when the Dataset
+    has the variables, then ``Population``, ``Assumptions`` and ``Metadata``.
 
     Units: persons as counts; money in the Dataset's currency and price basis (its
     ``currency`` and ``price_basis`` attrs) per year, the reserve at the end of the year;

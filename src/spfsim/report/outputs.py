@@ -18,7 +18,8 @@ FIGURES_DIR = "figures"
 def figure_names(base_year: int, end_year: int) -> list[str]:
     """The PNG files ``plots.write_figures`` writes for a projection over these years."""
     pyramids = [f"population_pyramid_{y}.png" for y in dict.fromkeys((base_year, end_year))]
-    return [*pyramids, "cost_rates.png", "reserve_ratio.png"]
+    return [*pyramids, "cost_rates.png", "reserve_ratio.png", "reserve_ratio_methods.png",
+            "cohort_irr.png"]
 
 
 def output_paths(out: Path, base_year: int, end_year: int) -> list[Path]:

@@ -20,15 +20,17 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
-from .dataset import check_single_projection, scheme_infos
+from .dataset import check_single_projection, complete_cohort_mask, scheme_infos
 from .io import atomic_write, check_writable
 from .outputs import figure_names
 
 __all__ = [
     "DPI",
+    "cohort_irr_figure",
     "cost_rate_figure",
     "population_pyramid",
     "reserve_ratio_figure",
+    "reserve_ratio_methods_figure",
     "write_figures",
 ]
 
@@ -184,6 +186,115 @@ def reserve_ratio_figure(ds: xr.Dataset) -> Figure:
     return fig
 
 
+_METHOD_STYLES = {  # financing method -> (legend label, line style)
+    "scheme_rules": ("scheme's own rates", "-"),
+    "paygo": ("PAYG cost rate", "--"),
+    "general_average_premium": ("general average premium", "-."),
+    "scaled_premium": ("scaled premium", ":"),
+}
+
+
+def _panels(n: int, width: float = 9.0, height: float = 5.5) -> tuple[Figure, list[Axes]]:
+    """A figure with ``n`` panels (at least one) side by side, up to two a row."""
+    n = max(n, 1)
+    cols = min(n, 2)
+    rows = -(-n // cols)
+    fig = _new_figure(width * cols, height * rows)
+    axes = fig.subplots(rows, cols, squeeze=False).ravel().tolist()
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return fig, axes[:n]
+
+
+def reserve_ratio_methods_figure(ds: xr.Dataset) -> Figure:
+    """Reserve ratio (end-of-year reserve / the year's benefit and administrative
+    expenditure, a multiple: years of expenditure) of each funded scheme when contributions
+    follow each financing method of ``reserve_ratio_by_method``: the scheme's own rates,
+    the PAYG cost rate, the general average premium and the scaled premium (ILC 2021
+    para. 15(e)). One panel per funded scheme; one 'no data' panel when there is none or
+    the Dataset lacks the variable.
+    """
+    check_single_projection(ds, (), "the figure")
+    years = ds["year"].values
+    ratio = ds.get("reserve_ratio_by_method")
+    funded = [] if ratio is None else [
+        (i, label) for i, label in _schemes(ds, contributory_only=True)
+        if np.isfinite(ratio.isel(scheme=i).values).any()]
+    fig, axes = _panels(len(funded))
+    if not funded:
+        _no_data(axes[0], "no funded scheme" if ratio is not None
+                 else "no reserve ratios by financing method in the Dataset")
+        _style(axes[0], "Year", "Reserve ratio (reserve / annual expenditure)",
+               "Reserve ratio by financing method")
+    for ax, (i, label) in zip(axes, funded, strict=False):
+        by_method = ratio.isel(scheme=i)
+        for method in (str(m) for m in by_method["financing_method"].values):
+            name, style = _METHOD_STYLES.get(method, (method, "-"))
+            ax.plot(years, by_method.sel(financing_method=method).transpose("year").values,
+                    label=name, linestyle=style, linewidth=2)
+        ax.axhline(0.0, color="black", linewidth=0.8)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        _style(ax, "Year", "Reserve ratio (reserve / annual expenditure)",
+               f"{label}: reserve ratio by financing method")
+        ax.legend(fontsize=_LEGEND_SIZE)
+    fig.suptitle(_model_title(ds), fontsize=_TITLE_SIZE)
+    return fig
+
+
+_SEX_COLOURS = {"male": "#3b75af", "female": "#d1605e"}
+
+
+def cohort_irr_figure(ds: xr.Dataset) -> Figure:
+    """Internal rate of return (annual rate) of each birth cohort, men and women, one
+    panel per contributory scheme (ILC 2021 para. 15(c): intergenerational equity).
+    Complete cohorts (``cohort_complete``, by cohort or by cohort and scheme: all their
+    cash flows in the scheme within the projection) are drawn solid; the others, whose
+    returns the horizon biases, dashed and faint; the axis is scaled to the complete cohorts
+    (the others' extreme values run off it). One 'no data' panel when the Dataset has no
+    cohort returns or no contributory scheme.
+    """
+    check_single_projection(ds, (), "the figure")
+    present = {"cohort_irr", "cohort_complete"} <= set(ds.data_vars) and "cohort" in ds.dims
+    schemes = _schemes(ds, contributory_only=True) if present else []
+    fig, axes = _panels(len(schemes))
+    if not schemes:
+        _no_data(axes[0], "no contributory scheme" if present
+                 else "no cohort returns in the Dataset")
+        _style(axes[0], "Birth cohort", "Internal rate of return (per year)",
+               "Internal rate of return by birth cohort")
+        fig.suptitle(_model_title(ds), fontsize=_TITLE_SIZE)
+        return fig
+    cohorts = ds["cohort"].values
+    for ax, (i, label) in zip(axes, schemes, strict=True):
+        complete = complete_cohort_mask(ds, i)
+        irr = ds["cohort_irr"].isel(scheme=i)
+        for sex in (str(s) for s in ds["sex"].values):
+            values = np.asarray(irr.sel(sex=sex).transpose("cohort").values, dtype=float)
+            colour = _SEX_COLOURS.get(sex)
+            ax.plot(cohorts, np.where(complete, values, np.nan), color=colour,
+                    linewidth=2, label=f"{sex.capitalize()}")
+            ax.plot(cohorts, np.where(complete, np.nan, values), color=colour,
+                    linewidth=1, linestyle="--", alpha=0.5,
+                    label=f"{sex.capitalize()}, incomplete cohorts (biased)")
+        if not np.isfinite(irr.values).any():
+            _no_data(ax, "no cohort returns for this scheme")
+        shown = irr.transpose("cohort", ...).values[complete]
+        shown = shown[np.isfinite(shown)]
+        if shown.size:
+            # the truncated cohorts' returns run to extremes (docs/equity.md, section 3):
+            # scale the axis to the complete cohorts so that their returns can be read
+            low, high = float(shown.min()), float(shown.max())
+            pad = max(0.5 * (high - low), 0.02)
+            ax.set_ylim(low - pad, high + pad)
+        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        _style(ax, "Birth cohort", "Internal rate of return (per year)",
+               f"{label}: IRR by birth cohort ({int(complete.sum())} complete cohorts)")
+        ax.legend(fontsize=_LEGEND_SIZE)
+    fig.suptitle(_model_title(ds), fontsize=_TITLE_SIZE)
+    return fig
+
+
 def _save_png(fig: Figure, tmp: Path) -> None:
     fig.savefig(tmp, format="png", dpi=DPI, facecolor="white")
 
@@ -193,8 +304,10 @@ def write_figures(ds: xr.Dataset, folder: Path | str | os.PathLike[str],
     """Write the standard figures as PNG files (``DPI`` = 120) into ``folder``; return paths.
 
     Files: ``population_pyramid_<base year>.png``, ``population_pyramid_<end year>.png``,
-    ``cost_rates.png`` and ``reserve_ratio.png``. Every target is checked before anything is
-    written: if any exists and ``overwrite`` is false,
+    ``cost_rates.png``, ``reserve_ratio.png``, ``reserve_ratio_methods.png``
+    (:func:`reserve_ratio_methods_figure`) and ``cohort_irr.png`` (:func:`cohort_irr_figure`;
+    a 'no data' panel when the Dataset lacks the variables). Every target is checked
+    before anything is written: if any exists and ``overwrite`` is false,
     :class:`~spfsim.errors.OutputExistsError` is raised and nothing is written. The folder is
     created if missing (after all figures have been drawn). Each file is written atomically;
     if a later file fails, the files this call newly created are removed again (files it
@@ -203,15 +316,20 @@ def write_figures(ds: xr.Dataset, folder: Path | str | os.PathLike[str],
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise NotADirectoryError(f"not a folder: {folder}")
-    years = ds["year"].values
-    targets = [folder / name for name in figure_names(int(years[0]), int(years[-1]))]
+    years = [int(y) for y in ds["year"].values]
+    names = figure_names(years[0], years[-1])
+    targets = [folder / name for name in names]
     if folder.is_dir():
         check_writable(targets, overwrite)
-    years = [int(y) for y in ds["year"].values]
-    figures = [population_pyramid(ds, years[0])]
-    if years[-1] != years[0]:
-        figures.append(population_pyramid(ds, years[-1]))
-    figures += [cost_rate_figure(ds), reserve_ratio_figure(ds)]
+    draw = {f"population_pyramid_{y}.png": functools.partial(population_pyramid, ds, y)
+            for y in dict.fromkeys((years[0], years[-1]))}
+    draw.update({"cost_rates.png": functools.partial(cost_rate_figure, ds),
+                 "reserve_ratio.png": functools.partial(reserve_ratio_figure, ds),
+                 "reserve_ratio_methods.png": functools.partial(reserve_ratio_methods_figure,
+                                                                ds),
+                 "cohort_irr.png": functools.partial(cohort_irr_figure, ds)})
+    # by name, so the order of figure_names does not matter
+    figures = [draw[name]() for name in names]
 
     folder.mkdir(parents=True, exist_ok=True)
     created: list[Path] = []
