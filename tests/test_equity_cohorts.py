@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import spfsim
 from spfsim.equity import cohort_irr
 from spfsim.equity.cohorts import (
     close_tail,
@@ -91,3 +92,27 @@ def test_dataset_measures_match_the_cohort_functions():
     assert bool(ds["cohort_complete"].sel(cohort=2020, scheme="p"))
     assert ds["net_transfer_pv"].attrs["units"].startswith("LCU")
     assert float(ds["tail_age"].sel(scheme="p")) == 60.0
+
+
+@pytest.mark.parametrize("engine", ["cohort", "micro"])
+def test_flows_by_age_add_up_to_the_scheme_totals(small_model_dir, engine):
+    """Fast (also without JIT): every scheme's contributions and benefits by age and sex
+    sum to its contribution income and benefit expenditure, in both engines."""
+    from spfsim.demography import project_population
+    from spfsim.economy import project_economy
+    from spfsim.engine.cohort import run_schemes
+    from spfsim.engine.micro.engine import MicroSettings, run_micro
+
+    a = spfsim.load_model(small_model_dir, end_year=2029).assumptions
+    demo = project_population(a.years, a.base_population, a.mx, a.asfr, a.srb,
+                              a.net_migration)
+    econ = project_economy(a, demo.population)
+    flows = (run_schemes(a, demo, econ)[0] if engine == "cohort"
+             else run_micro(a, demo, econ, MicroSettings(persons=3000, seed=2), None).flows)
+    for f in flows:
+        np.testing.assert_allclose(f.contributions_by_age.sum(axis=(1, 2)),
+                                   f.contribution_income, rtol=1e-9, atol=1e-6)
+        np.testing.assert_allclose(f.benefits_by_age.sum(axis=(1, 2)),
+                                   f.benefit_expenditure, rtol=1e-9, atol=1e-6)
+    assert any(f.benefits_by_age.sum() > 0 for f in flows)
+    assert any(f.contributions_by_age.sum() > 0 for f in flows)
