@@ -160,7 +160,8 @@ EQUITY_VARIABLES = ("cohort_irr", "money_worth_ratio", "net_transfer_pv", "cohor
 def full_ds(ds) -> xr.Dataset:
     """``ds`` with the sustainability measures (computed), the fiscal space with an
     envelope of 1 % of GDP (computed), gender gaps and cohort returns (synthetic, in the
-    contract the equity module fills: (cohort, sex, scheme) and cohort_complete)."""
+    contract the equity module fills: (cohort, sex, scheme) and cohort_complete (cohort,
+    scheme))."""
     out = ds.merge(sustainability_variables(ds))
     out = out.assign(fiscal_space_variables(ds["state_transfer"].values, ds["gdp"].values,
                                             np.full(len(YEARS), ENVELOPE), "XOF (nominal)"))
@@ -186,8 +187,8 @@ def full_ds(ds) -> xr.Dataset:
                                             "contributions at 3 % a year"})
     out["net_transfer_pv"] = (dims, transfer, {"units": "XOF (nominal)", "long_name":
                                                "PV benefits - PV contributions at birth"})
-    out["cohort_complete"] = (("cohort",), COMPLETE, {"units": "1", "long_name":
-                                                      "whole life within the projection"})
+    out["cohort_complete"] = (("cohort", "scheme"), np.stack([COMPLETE, COMPLETE], axis=-1),
+                              {"units": "1", "long_name": "whole life within the projection"})
     return out
 
 
@@ -709,7 +710,7 @@ def test_workbook_equity_sheet(full_ds, tmp_path):
 
 
 def test_workbook_equity_complete_by_scheme(full_ds):
-    """cohort_complete may also be given by (cohort, scheme): each scheme's own cohorts."""
+    """Each scheme's own complete cohorts (cohort_complete is by cohort and scheme)."""
     by_scheme = np.zeros((len(COHORTS), 2), dtype=bool)
     by_scheme[:, 0] = (COHORTS >= 1965) & (COHORTS < 1975)
     by_scheme[:, 1] = True  # the budget-financed scheme is not tabled anyway

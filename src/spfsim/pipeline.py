@@ -99,8 +99,7 @@ def _tail_age(scheme: CompiledScheme) -> int:
     if scheme.type == "db_old_age_pension":
         return int(np.min(scheme["retirement_age"][-1]))
     kind = SCHEME_TYPES[scheme.type]
-    lasting = isinstance(kind, type) and issubclass(kind, RuleBenefit) and (
-        kind.group(scheme.choices) in LASTING_GROUPS)
+    lasting = issubclass(kind, RuleBenefit) and kind.group(scheme.choices) in LASTING_GROUPS
     if lasting and int(scheme["max_age"][-1]) >= AGES[-1]:
         return int(scheme["min_age"][-1])
     return NO_TAIL

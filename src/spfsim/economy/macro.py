@@ -35,7 +35,7 @@ class EconomicProjection:
     government_revenue: np.ndarray  # currency per year (NaN: not given)
     # resources the government states it can devote to social protection, fraction of GDP
     # per year (NaN: not given); ILC 2021 para. 15(a), (g)
-    fiscal_envelope: np.ndarray | None = None
+    fiscal_envelope: np.ndarray
 
 
 def _index(growth: np.ndarray) -> np.ndarray:

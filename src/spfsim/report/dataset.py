@@ -287,10 +287,8 @@ def scheme_infos(ds: xr.Dataset) -> list[SchemeInfo]:
 
 
 def complete_cohort_mask(ds: xr.Dataset, scheme: int) -> np.ndarray:
-    """(cohort,) bool: ``cohort_complete`` (True where the birth cohort's cash flows are
-    all inside the projection, so its equity measures are unbiased) for the scheme at
-    position ``scheme``, whether the variable is given by (cohort) or (cohort, scheme)."""
-    complete = ds["cohort_complete"]
-    if "scheme" in complete.dims:
-        complete = complete.isel(scheme=scheme)
+    """(cohort,) bool: ``cohort_complete`` (cohort, scheme) (True where the birth cohort's
+    cash flows in the scheme are all inside the projection, so its equity measures are
+    unbiased) for the scheme at position ``scheme``."""
+    complete = ds["cohort_complete"].isel(scheme=scheme)
     return np.asarray(complete.transpose("cohort").values, dtype=bool)

@@ -30,6 +30,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ..engine.benefits import WORKING_AGES
 from .dataset import SchemeInfo, check_single_projection, complete_cohort_mask, scheme_infos
 from .io import atomic_write, check_writable
 
@@ -679,7 +680,8 @@ def _gender_gap_block(ws: Worksheet, ds: xr.Dataset, schemes: list[SchemeInfo],
     shown = key_years(ds)
     _put(ws, row, 1, "Gender gaps, (men - women) / men", font=_HEADING)
     row = _note(ws, row + 1, "Positive: women below men. Contributor coverage: "
-                "contributors / population aged 15-64; average benefit per beneficiary; "
+                f"contributors / population aged {WORKING_AGES[0]}-{WORKING_AGES[1]}; "
+                "average benefit per beneficiary; "
                 "replacement rate: average benefit / average insured earnings of the same "
                 "sex.")
     _header(ws, row, ["Scheme id", "Name", "Indicator", "Unit", *map(str, shown)])
@@ -700,9 +702,12 @@ def _gender_gap_block(ws: Worksheet, ds: xr.Dataset, schemes: list[SchemeInfo],
     return row + 1
 
 
+def _has_cohort_returns(ds: xr.Dataset) -> bool:
+    return set(_EQUITY_REQUIRED) <= set(ds.data_vars) and "cohort" in ds.dims
+
+
 def _has_equity(ds: xr.Dataset) -> bool:
-    return (set(_EQUITY_REQUIRED) <= set(ds.data_vars) and "cohort" in ds.dims) or \
-        "gender_gap" in ds.data_vars
+    return _has_cohort_returns(ds) or "gender_gap" in ds.data_vars
 
 
 def _equity_sheet(ws: Worksheet, ds: xr.Dataset, schemes: list[SchemeInfo]) -> None:
@@ -712,7 +717,7 @@ def _equity_sheet(ws: Worksheet, ds: xr.Dataset, schemes: list[SchemeInfo]) -> N
            "ILC 2021 para. 15(c); returns of each birth cohort by sex: internal rate of "
            "return, money's worth ratio, net transfer (present values)")
     row = 4
-    if set(_EQUITY_REQUIRED) <= set(ds.data_vars) and "cohort" in ds.dims:
+    if _has_cohort_returns(ds):
         for var in ("money_worth_ratio", "net_transfer_pv"):
             row = _note(ws, row, f"{var}: {ds[var].attrs.get('long_name', '')}")
         row += 1

@@ -247,8 +247,8 @@ _SEX_COLOURS = {"male": "#3b75af", "female": "#d1605e"}
 def cohort_irr_figure(ds: xr.Dataset) -> Figure:
     """Internal rate of return (annual rate) of each birth cohort, men and women, one
     panel per contributory scheme (ILC 2021 para. 15(c): intergenerational equity).
-    Complete cohorts (``cohort_complete``, by cohort or by cohort and scheme: all their
-    cash flows in the scheme within the projection) are drawn solid; the others, whose
+    Complete cohorts (``cohort_complete``: all their cash flows in the scheme within the
+    projection) are drawn solid; the others, whose
     returns the horizon biases, dashed and faint; the axis is scaled to the complete cohorts
     (the others' extreme values run off it). One 'no data' panel when the Dataset has no
     cohort returns or no contributory scheme.
