@@ -349,3 +349,27 @@ def test_store_compaction_keeps_order():
     store.reserve(100)
     assert store.capacity >= 104
     assert store.pid[:4].tolist() == [0, 2, 3, 5]
+
+
+def test_compaction_leaves_free_slots_empty_for_entrants():
+    """A newborn written into a slot freed by compaction starts with nothing: no service,
+    credits, pension or lifetime amounts of the person who held the slot before."""
+    store = small_store([{"age": 40, "service": 20, "credits": 9e3, "pension": 300.0,
+                          "lifetime_contributions": 5e3, "lifetime_benefits": 7e3,
+                          "status": CONTRIBUTING} for _ in range(4)])
+    store.recent = np.zeros((store.capacity, 2))
+    store.recent[:4] = 11.0
+    store.status[[0, 2]] = GONE
+    store.compact()
+    for name, array in store.arrays().items():
+        assert not np.any(array[store.size:]), name
+    flags = np.zeros(store.capacity, dtype=np.int8)
+    flags[0] = 1
+    size, *_ = K.add_newborns(
+        store.pid, store.status, store.age, store.sex, store.birth_year,
+        store.earnings_factor, flags, store.size, 10, 3, 2030, 1.0, np.ones(2), np.zeros(2),
+        0.0)
+    assert size == 3
+    assert (store.service[2], store.credits[2], store.pension[2]) == (0, 0.0, 0.0)
+    assert store.lifetime_contributions[2] == store.lifetime_benefits[2] == 0.0
+    assert not store.recent[2].any()

@@ -2,7 +2,9 @@
 
 One slot per person ever simulated; people who die or emigrate keep their slot (status
 GONE) until :meth:`PersonStore.compact` removes them, preserving order, so that results
-never depend on when compaction runs. About 42 bytes per slot.
+never depend on when compaction runs. Slots beyond ``size`` are always zero, so a new
+person starts with no service, credits, pension or lifetime amounts whatever slot they
+get. About 42 bytes per slot.
 """
 
 from __future__ import annotations
@@ -88,12 +90,15 @@ class PersonStore:
 
     def compact(self) -> None:
         """Drop the slots of people gone, keeping the order of the others (in place: no
-        temporary copies, so compaction never raises the memory peak)."""
+        temporary copies, so compaction never raises the memory peak). The slots freed at
+        the end are cleared: entrants are written there and set only their identity."""
         kept = self.size
         for name in (*self.DTYPES, "recent"):  # status last: the others read it
             if name != "status":
                 kept = _compact(self.size, self.status, getattr(self, name))
         _compact(self.size, self.status, self.status)
+        for array in self.arrays().values():
+            array[kept: self.size] = 0
         self.size = kept
 
     def view(self) -> dict[str, np.ndarray]:
