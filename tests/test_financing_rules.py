@@ -162,6 +162,16 @@ def test_state_guarantee_and_per_beneficiary_subsidy(tmp_path, small_projection)
     assert np.isnan(float(covered["depletion_year"]))
     assert np.all(covered["state_transfer"] >= poor["state_transfer"] - 1e-6)
     assert float(covered["state_transfer"].sum()) > 0
+    # the financing measures do not count the cover as income: they show the deficit the
+    # guarantee meets, the same as without it (docs/finance.md)
+    for name in ("general_average_premium", "summarized_income_rate", "actuarial_balance",
+                 "unfunded_obligation"):
+        assert float(covered[name]) == pytest.approx(float(poor[name]), rel=1e-9), name
+    assert float(covered["actuarial_balance"]) < -0.01
+    np.testing.assert_allclose(covered["reserve_ratio_by_method"].sel(
+        financing_method=["paygo", "general_average_premium"]), poor[
+        "reserve_ratio_by_method"].sel(financing_method=["paygo", "general_average_premium"]),
+        rtol=1e-9, atol=1e-12)
     base = small_projection.sel(scheme="pension")
     subsidy = _with_parameters(tmp_path / "b", "state_subsidy_per_beneficiary = 100.0").sel(
         scheme="pension")

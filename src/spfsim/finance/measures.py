@@ -27,6 +27,22 @@ FLOWS = ("contribution_income", "state_transfer", "investment_income", "benefit_
 FINANCING_METHODS = ("scheme_rules", "paygo", "general_average_premium", "scaled_premium")
 
 
+def committed_transfers(scheme: xr.Dataset) -> np.ndarray:
+    """A scheme's state transfers (year,) less any deficit cover (``state_deficit_cover``,
+    absent: none), currency per year: the income the state commits to whatever the
+    deficit (shares of expenditure, per-beneficiary subsidies, its contribution).
+
+    The financing measures (general average premium, scaled premium, summarized rates,
+    actuarial balance, unfunded obligation, reserve paths by method) count these as other
+    income but not the cover: the cover is the deficit they measure, paid by the state's
+    guarantee, and counting it as income would show every guaranteed scheme balanced.
+    """
+    transfers = np.asarray(scheme["state_transfer"].values, dtype=float)
+    if "state_deficit_cover" not in scheme.data_vars:
+        return transfers
+    return transfers - np.asarray(scheme["state_deficit_cover"].values, dtype=float)
+
+
 def initial_reserves(ds: xr.Dataset) -> np.ndarray:
     """(scheme,) reserve at the start of the first year (currency), from the fund identity
     F0 = F[0] - (C + G + I - B - E)[0]."""
@@ -39,22 +55,23 @@ def initial_reserves(ds: xr.Dataset) -> np.ndarray:
 def _reserve_at(rate: float | np.ndarray, flows: dict[str, np.ndarray], interest: np.ndarray,
                 initial: float) -> np.ndarray:
     """End-of-year reserve (year,), currency, when contributions are ``rate`` x insured
-    earnings, with the scheme's benefits, administration and state transfers."""
+    earnings, with the scheme's benefits, administration and committed state transfers."""
     return project_with_rate(rate, flows["benefit_expenditure"], flows["admin_expenditure"],
                              flows["insured_earnings"], interest, initial,
-                             other_income=flows["state_transfer"]).reserve
+                             other_income=flows["committed_transfers"]).reserve
 
 
 def _scheme_measures(flows: dict[str, np.ndarray], years: np.ndarray, interest: np.ndarray,
                      initial: float, horizon: int, period: int) -> dict[str, object]:
-    income = flows["contribution_income"] + flows["state_transfer"]
+    other = flows["committed_transfers"]
+    income = flows["contribution_income"] + other
     b, e, s = flows["benefit_expenditure"], flows["admin_expenditure"], flows["insured_earnings"]
     rates = summarized_rates(income, b, e, s, interest, initial, horizon=horizon)
     gap = general_average_premium(b, e, s, interest, initial_reserve=initial,
-                                  other_income=flows["state_transfer"])
+                                  other_income=other)
     try:
         plan = scaled_premium(b, e, s, interest, period_length=period, initial_reserve=initial,
-                              other_income=flows["state_transfer"])
+                              other_income=other)
         scaled, scaled_reserve = plan.rates, plan.reserve.reserve
     except ValueError:  # no constant rate keeps the reserve from falling in some period
         scaled = scaled_reserve = np.full(len(years), np.nan)
@@ -73,7 +90,10 @@ def _scheme_measures(flows: dict[str, np.ndarray], years: np.ndarray, interest: 
     return {
         "reserve_ratio_by_method": by_method,
         "trust_fund_ratio": trust_fund_ratio(flows["reserve"], b, e, initial),
-        "payable_share": depletion(years, flows["reserve"], income, b, e, interest).payable_share,
+        # the scheme's own path: with the deficit cover it pays, the reserve never runs out
+        "payable_share": depletion(years, flows["reserve"],
+                                   flows["contribution_income"] + flows["state_transfer"], b, e,
+                                   interest).payable_share,
         "scaled_premium": scaled,
         "general_average_premium": gap,
         "summarized_income_rate": rates.income_rate,
@@ -88,7 +108,7 @@ def sustainability_variables(ds: xr.Dataset, horizon: int = 75,
                              period_length: int = 10) -> xr.Dataset:
     """Per funded scheme: the trust fund ratio and the share of scheduled cost payable
     (year, scheme); the scaled premium with ``period_length``-year periods of equilibrium
-    (reserve never decreasing; state transfers as other income) (year, scheme); the
+    (reserve never decreasing; committed state transfers as other income) (year, scheme); the
     general average premium over the whole projection with the initial reserve, and the
     summarized income and cost rates, actuarial balance (ending target fund: one year's
     cost) and open-group unfunded obligation over ``horizon`` years, clipped to the
@@ -101,8 +121,10 @@ def sustainability_variables(ds: xr.Dataset, horizon: int = 75,
     own rules (the projected reserve), the PAYG cost rate of each year, the general average
     premium, and the scaled premium above; each projected with
     :func:`~spfsim.finance.methods.project_with_rate` from the initial reserve, with the
-    projected state transfers as other income (ILC 2021 para. 15(e): optimal combination
-    of financing mechanisms)."""
+    projected state transfers other than a deficit cover as other income
+    (:func:`committed_transfers`; ILC 2021 para. 15(e): optimal combination of financing
+    mechanisms). The same income enters the premiums, summarized rates and obligation, so
+    a scheme whose deficits the state guarantees shows the deficit it guarantees."""
     years = ds["year"].values
     horizon = min(int(horizon), len(years))
     interest = np.asarray(ds["interest_rate"].values, dtype=float)
@@ -118,8 +140,9 @@ def sustainability_variables(ds: xr.Dataset, horizon: int = 75,
                             "unfunded_obligation")}
     by_method = np.full((n_years, n_schemes, len(FINANCING_METHODS)), np.nan)
     for j in np.flatnonzero(funded):
-        flows = {name: np.asarray(ds[name].isel(scheme=j).values, dtype=float)
-                 for name in FLOWS}
+        scheme = ds.isel(scheme=j)
+        flows = {name: np.asarray(scheme[name].values, dtype=float) for name in FLOWS}
+        flows["committed_transfers"] = committed_transfers(scheme)
         measures = _scheme_measures(flows, years, interest, float(initial[j]), horizon,
                                     period_length)
         by_method[:, j, :] = measures.pop("reserve_ratio_by_method")
@@ -146,14 +169,15 @@ def _as_dataset(per_year: dict, per_scheme: dict, by_method: np.ndarray, ds: xr.
         "general_average_premium": ("fraction", "general average premium over the whole "
                                     "projection, open group, with the initial reserve"),
         "summarized_income_rate": ("fraction", f"summarized income rate {over}: (initial "
-                                   "reserve + PV non-interest income) / PV insured earnings"),
+                                   "reserve + PV non-interest income, a deficit cover "
+                                   "excluded) / PV insured earnings"),
         "summarized_cost_rate": ("fraction", f"summarized cost rate {over}, with an ending "
                                  "target fund of one year's cost"),
         "actuarial_balance": ("fraction", f"actuarial balance {over}: summarized income "
                               "rate - summarized cost rate"),
         "unfunded_obligation": (money, f"open-group unfunded obligation {over}: PV cost - PV "
-                                "non-interest income - initial reserve, at the start of "
-                                "the first year"),
+                                "non-interest income (a deficit cover excluded) - "
+                                "initial reserve, at the start of the first year"),
     }
     data = {name: (("year", "scheme"), value) for name, value in per_year.items()}
     data.update({name: (("scheme",), value) for name, value in per_scheme.items()})

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .fund import reserve_ratio
-from .measures import initial_reserves
+from .measures import committed_transfers, initial_reserves
 from .methods import (
     ArrayLike,
     _arrays,
@@ -609,7 +609,9 @@ def scheme_balance(ds: xr.Dataset, scheme_id: str, horizon: int = 75,
                    ending_target_years: float = 1.0) -> SummarizedRates:
     """Summarized rates and actuarial balance of one scheme from a projection Dataset.
 
-    Uses the scheme's ``contribution_income`` + ``state_transfer`` (non-interest income),
+    Uses the scheme's ``contribution_income`` + committed state transfers (non-interest
+    income; a deficit cover is not counted:
+    :func:`spfsim.finance.measures.committed_transfers`),
     ``benefit_expenditure``, ``admin_expenditure``, ``insured_earnings`` (currency per year)
     and the Dataset's ``interest_rate`` (fraction per year); the reserve at the start of the
     first year comes from the fund identity (:func:`spfsim.finance.measures.initial_reserves`).
@@ -618,13 +620,14 @@ def scheme_balance(ds: xr.Dataset, scheme_id: str, horizon: int = 75,
     """
     scheme = ds.sel(scheme=scheme_id)
     values = {name: np.asarray(scheme[name].values, dtype=float)
-              for name in ("contribution_income", "state_transfer", "benefit_expenditure",
+              for name in ("contribution_income", "benefit_expenditure",
                            "admin_expenditure", "insured_earnings")}
+    values["committed_transfers"] = committed_transfers(scheme)
     for name, array in values.items():
         if array.ndim != 1:
             raise ValueError(f"{name} of scheme {scheme_id!r} must have the dimension year "
                              f"only, got shape {array.shape}")
-    income = values["contribution_income"] + values["state_transfer"]
+    income = values["contribution_income"] + values["committed_transfers"]
     initial = float(initial_reserves(ds)[list(ds["scheme"].values).index(scheme_id)])
     return summarized_rates(income, values["benefit_expenditure"], values["admin_expenditure"],
                             values["insured_earnings"], np.asarray(ds["interest_rate"].values,
