@@ -12,6 +12,7 @@ from spfsim.equity.cohorts import (
     close_tail,
     cohort_flows,
     completion_age,
+    continuation_factors,
     entry_age,
     equity_variables,
 )
@@ -47,6 +48,76 @@ def test_lump_sums_are_not_continued():
     out = close_tail(b, np.zeros((101, 2)), 60, 0.0, 2, lump)
     assert out[3, 66, 0] == pytest.approx(100.0)
     assert out[4, 67, 0] == pytest.approx(100.0)
+
+
+def test_continuation_factors_are_close_tail_person_by_person():
+    """A pension paid at age x in the last year continues, in expectation over that year's
+    deaths, as (1 - q(x)) f(x + 1): the same present value as close_tail's tail."""
+    generator = np.random.default_rng(1)
+    q = np.clip(0.0005 * np.exp(0.09 * np.arange(101)), 0, 0.6)[:, None] * [1.0, 0.8]
+    q = q * generator.uniform(0.9, 1.1, q.shape)
+    growth, rate, years = 0.03, 0.06, 160
+    paid = np.zeros((1, 101, 2))
+    paid[0, 60:] = generator.uniform(1, 5, (41, 2))
+    tail = close_tail(paid, q, 60, growth, years)[1:]  # the years after the last
+    v = (1.0 + rate) ** -np.arange(1, years + 1)  # from the last year's middle
+    expected = np.tensordot(v, tail, axes=(0, 0)).sum()
+    f = continuation_factors(q, growth, rate, years)
+    next_age = np.minimum(np.arange(101) + 1, 100)
+    per_person = (paid[0] * (1.0 - q) * f[next_age]).sum()
+    assert per_person == pytest.approx(expected, rel=1e-12)
+    # by hand at the open group: f(100) = sum_j r^j p^(j-1), r = 1.03 / 1.06
+    r, p = growth + 1.0, 1.0 - q[100, 0]
+    r /= 1.0 + rate
+    assert f[100, 0] == pytest.approx(r / (1.0 - r * p), rel=1e-12)
+
+
+@pytest.mark.parametrize("engine_settings", [{"persons": 4000, "seed": 3}])
+def test_micro_lifetime_values_add_up_to_the_cohort_flows(small_model_dir, engine_settings):
+    """Persons' lifetime present values (micro engine), summed by 5-year birth cohort,
+    equal the present values of the pension's cash flows by age of those cohorts (the
+    small model has no survivors' pensions, so all benefits are own pensions or refunds);
+    the pensions continued after the horizon match close_tail's within sampling error."""
+    from spfsim.demography import project_population
+    from spfsim.economy import project_economy
+    from spfsim.engine.cohort import death_rates
+    from spfsim.engine.micro import kernels as K
+    from spfsim.engine.micro.engine import MicroSettings, run_micro
+    from spfsim.equity.returns import by_cohort, discount_factors
+
+    a = spfsim.load_model(small_model_dir).assumptions
+    demo = project_population(a.years, a.base_population, a.mx, a.asfr, a.srb,
+                              a.net_migration)
+    econ = project_economy(a, demo.population)
+    result = run_micro(a, demo, econ, MicroSettings(**engine_settings), None)
+    pension = next(f for f, s in zip(result.flows, a.schemes, strict=True)
+                   if s.type == "db_old_age_pension")
+    v = discount_factors(a.years, a.interest_rate)
+    ages = np.arange(101)
+    totals = result.exit_totals  # (group, sex, 3), weighted
+    groups = result.first_birth_year + K.COHORT_GROUP * np.arange(totals.shape[0])
+    # cohorts that stay below the open age group 100 to the horizon
+    inside = groups >= a.years[-1] - 99
+    for k, flows in ((K.PV_CONTRIBUTIONS, pension.contributions_by_age),
+                     (K.PV_BENEFITS, pension.benefits_by_age)):
+        cohorts, by = by_cohort(a.years, ages, flows * v[:, None, None])
+        pv = by.sum(axis=0)  # (cohort, sex)
+        expected = np.array([pv[(cohorts >= g) & (cohorts < g + K.COHORT_GROUP)].sum(axis=0)
+                             for g in groups])
+        assert expected[inside].sum() > 0
+        np.testing.assert_allclose(totals[inside, :, k], expected[inside], rtol=2e-5,
+                                   atol=1e-6 * expected.max())
+    # after the horizon: the closed tail of the last year's own pensions (no lump sums),
+    # in expectation over the last year's deaths
+    from spfsim.pipeline import tail_settings
+
+    growth = tail_settings(a)[1][[s.type for s in a.schemes].index("db_old_age_pension")]
+    rate = float(a.interest_rate[-1])
+    last = pension.benefits_by_age[-1:] - pension.lump_sums_by_age[-1:]
+    tail = close_tail(last, death_rates(demo.survival[-1]), 0, growth, 150)[1:]
+    expected = v[-1] * np.tensordot((1.0 + rate) ** -np.arange(1, 151), tail, axes=(0, 0))
+    simulated = totals[..., K.PV_AFTER].sum()
+    assert simulated == pytest.approx(expected.sum(), rel=0.03)
 
 
 def test_entry_and_completion_ages():

@@ -286,6 +286,66 @@ def test_histogram_quantiles():
     assert edges[b] <= q[1] <= edges[b + 1]
 
 
+def _record(store, continuation, everyone, groups=60):
+    exits = np.zeros((groups, 2, 2, K.EXIT_BINS), dtype=np.int64)
+    totals = np.zeros((groups, 2, 3))
+    K.record_lifetimes(store.status, store.age, store.sex, store.birth_year, store.pension,
+                       store.lifetime_contributions, store.lifetime_benefits, store.size,
+                       1900, 100.0, continuation, everyone, exits, totals)
+    return exits, totals
+
+
+def test_lifetimes_are_recorded_when_gone_or_at_the_horizon():
+    """Hand case, unit 100 (base-year average earnings): a pensioner who died (paid 100,
+    received 250: ratio 2.5, net +1.5); a pensioner alive at the horizon (paid 100,
+    received 20, pension 10 continued at 5 a unit: 50 more; ratio 0.7, net -0.3); a woman
+    with a pension from care credits alone (net +0.4, no ratio); a non-member."""
+    store = small_store([
+        {"birth_year": 1950, "status": GONE, "lifetime_contributions": 100.0,
+         "lifetime_benefits": 250.0},
+        {"birth_year": 1952, "age": 75, "status": RETIRED, "pension": 10.0,
+         "lifetime_contributions": 100.0, "lifetime_benefits": 20.0},
+        {"birth_year": 1953, "age": 75, "sex": FEMALE, "status": RETIRED, "pension": 1.0,
+         "lifetime_benefits": 35.0},
+        {"birth_year": 1953, "age": 75, "status": LEFT}])
+    continuation = np.zeros((101, 2))
+    continuation[75] = 5.0
+    group = (1950 - 1900) // K.COHORT_GROUP
+    exits, totals = _record(store, continuation, everyone=False)  # before compaction
+    assert exits.sum() == 2  # the one gone: in both distributions
+    assert exits[group, MALE, K.EXIT_RATIO, K.asinh_bin(2.5 / K.RATIO_UNIT)] == 1
+    assert exits[group, MALE, K.EXIT_NET, K.asinh_bin(1.5 / K.NET_UNIT)] == 1
+    np.testing.assert_allclose(totals[group, MALE], [100.0, 250.0, 0.0])
+
+    exits, totals = _record(store, continuation, everyone=True)  # at the horizon
+    np.testing.assert_allclose(totals[group, MALE], [200.0, 270.0, 50.0])
+    np.testing.assert_allclose(totals[group, FEMALE], [0.0, 35.0, 5.0])
+    assert exits[group, MALE, K.EXIT_RATIO, K.asinh_bin(0.7 / K.RATIO_UNIT)] == 1
+    assert exits[group, MALE, K.EXIT_NET, K.asinh_bin(-0.3 / K.NET_UNIT)] == 1
+    assert exits[group, FEMALE, K.EXIT_NET, K.asinh_bin(0.4 / K.NET_UNIT)] == 1
+    assert exits[group, FEMALE, K.EXIT_RATIO].sum() == 0  # no contributions: no ratio
+    assert exits[:, :, K.EXIT_NET].sum() == 3  # the non-member is left out
+
+
+def test_asinh_histogram_quantiles_recover_the_sample_quantiles():
+    """Ratios (log-normal, with 10 % zeros) and transfers of either sign, binned by
+    asinh_bin: the decoded quantiles are those of the sample within a bin's width."""
+    from spfsim.engine.micro.engine import QUANTILES, asinh_histogram_quantiles
+
+    generator = np.random.default_rng(5)
+    ratios = np.where(generator.random(200_000) < 0.1, 0.0,
+                      generator.lognormal(0.2, 0.8, 200_000))
+    transfers = generator.normal(0.3, 2.0, 200_000) * generator.lognormal(0, 0.5, 200_000)
+    for values, unit in ((ratios, K.RATIO_UNIT), (transfers, K.NET_UNIT)):
+        counts = np.zeros((1, K.EXIT_BINS))
+        np.add.at(counts[0], [K.asinh_bin(v / unit) for v in values], 1)
+        got = asinh_histogram_quantiles(counts, unit)[0]
+        expected = np.quantile(values, QUANTILES)
+        width = np.abs(expected) * 0.03 + unit  # a bin: 2.8 % for |value| >> unit
+        assert np.all(np.abs(got - expected) <= width), (got, expected)
+    assert np.isnan(asinh_histogram_quantiles(np.zeros((1, K.EXIT_BINS)), 1.0)).all()
+
+
 def test_birth_flags_and_universal_take_up():
     asfr = np.zeros(101)
     asfr[25:27] = 1.0

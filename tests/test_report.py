@@ -727,6 +727,29 @@ def test_workbook_equity_complete_by_scheme(full_ds):
     assert np.isfinite(np.asarray(line.get_ydata(), dtype=float)).sum() == 10
 
 
+def test_workbook_equity_distribution_within_cohorts(full_ds):
+    """Micro runs add the quantiles of persons' money's worth ratio and net transfer by
+    5-year group of complete cohorts and sex."""
+    groups = np.arange(1960, 1985, 5)
+    quantiles = [0.025, 0.25, 0.5, 0.75, 0.975]
+    base = np.arange(len(groups))[:, None, None] + np.array(quantiles)[None, None, :]
+    values = base + np.array([0.0, 10.0])[None, :, None]  # women 10 above men
+    dims = ("birth_cohort", "sex", "quantile")
+    ds = full_ds.assign_coords(birth_cohort=groups, quantile=quantiles).assign(
+        money_worth_ratio_by_person=(dims, values, {"units": "1"}),
+        net_transfer_by_person=(dims, -values, {"units": "base-year average earnings"}),
+        birth_cohort_complete=(("birth_cohort",), groups < 1975, {"units": "1"}))
+    ws = build_workbook(ds)["Equity"]
+    columns, rows = _table(ws, "Money's worth ratio, female, 50.0%")
+    assert list(rows) == [1960, 1965, 1970]  # complete groups only
+    assert ws.cell(row=rows[1965], column=columns["Money's worth ratio, female, 50.0%"]
+                   ).value == pytest.approx(11.5)
+    assert ws.cell(row=rows[1970], column=columns["Net transfer, male, 2.5%"]
+                   ).value == pytest.approx(-2.025)
+    assert "Birth cohorts from" in [r[0] for r in _cells(ws)]
+    assert "Birth cohorts from" not in [r[0] for r in _cells(build_workbook(full_ds)["Equity"])]
+
+
 def test_workbook_equity_chart_axis(full_ds):
     chart = build_workbook(full_ds)["Equity"]._charts[0]
     title = chart.x_axis.title

@@ -44,30 +44,75 @@ def micro_status_variable(result: MicroResult) -> xr.DataArray:
                "without pension (micro engine)"})
 
 
-def lifetime_variables(result: MicroResult) -> dict[str, xr.DataArray]:
-    """Distributions of lifetime contributions and benefits of those who died during the
-    projection, by 5-year birth cohort and sex (micro engine only)."""
+def lifetime_variables(result: MicroResult, base_year: int, currency: str,
+                       pension_complete: xr.DataArray | None = None
+                       ) -> dict[str, xr.DataArray]:
+    """Distributions within 5-year birth cohorts, by sex (micro engine only): lifetime
+    contributions and benefits of those who died during the projection, and each person's
+    money's worth ratio and net transfer in the pension scheme (ILC 2021 para. 15(c);
+    docs/equity.md, "Within a cohort"). ``pension_complete``: the pension's
+    ``cohort_complete`` (cohort,), to flag the groups made of complete cohorts."""
     from .engine.micro import kernels
-    from .engine.micro.engine import QUANTILES, histogram_quantiles
+    from .engine.micro.engine import QUANTILES, asinh_histogram_quantiles, histogram_quantiles
 
     edges = kernels.lifetime_bin_edges()
     groups = result.lifetimes.shape[0]
-    coords = {"birth_cohort": result.first_birth_year
-              + kernels.COHORT_GROUP * np.arange(groups), "quantile": list(QUANTILES)}
+    first = result.first_birth_year + kernels.COHORT_GROUP * np.arange(groups)
+    coords = {"birth_cohort": first, "quantile": list(QUANTILES)}
     dims = ("birth_cohort", "sex", "quantile")
-    unit = "base-year average earnings (constant prices)"
+    valued = f"present value at 1 January {base_year} at the interest path"
+    unit = f"base-year average earnings ({valued})"
+    group_note = "by 5-year birth cohort (first year given; micro engine)"
     variables = {
         f"lifetime_{kind}_at_death": xr.DataArray(
             histogram_quantiles(result.lifetimes[:, :, k], edges), dims=dims, coords=coords,
-            attrs={"units": unit, "long_name": f"quantiles of lifetime {kind} of those who "
-                   "died during the projection, by 5-year birth cohort (first year given; "
-                   "micro engine)"})
+            attrs={"units": unit, "long_name": f"quantiles of lifetime pension {kind} of "
+                   f"those who died during the projection, {group_note}"})
         for k, kind in enumerate(("contributions", "benefits"))}
     variables["deaths_by_birth_cohort"] = xr.DataArray(
         result.lifetimes[:, :, 0].sum(axis=-1), dims=("birth_cohort", "sex"),
-        coords={"birth_cohort": coords["birth_cohort"]},
-        attrs={"units": "persons", "long_name": "deaths during the projection by 5-year "
-               "birth cohort (micro engine)"})
+        coords={"birth_cohort": first},
+        attrs={"units": "persons", "long_name": f"deaths during the projection {group_note}"})
+    if result.exits is None:
+        return variables
+    members = ("persons with pension contributions or benefits in the projection "
+               "(own pensions and refunds; survivors' pensions go to survivors, who are "
+               "not simulated persons)")
+    continued = ("pensions in payment at the horizon continued for life (last year's "
+                 "mortality and indexation)")
+    variables["money_worth_ratio_by_person"] = xr.DataArray(
+        asinh_histogram_quantiles(result.exits[:, :, kernels.EXIT_RATIO],
+                                  kernels.RATIO_UNIT), dims=dims, coords=coords,
+        attrs={"units": "1", "long_name": "quantiles of persons' money's worth ratio in "
+               "the pension scheme (present value of own benefits over own contributions), "
+               f"among its contributors, {group_note}; {continued}"})
+    variables["net_transfer_by_person"] = xr.DataArray(
+        asinh_histogram_quantiles(result.exits[:, :, kernels.EXIT_NET], kernels.NET_UNIT),
+        dims=dims, coords=coords,
+        attrs={"units": unit, "long_name": "quantiles of persons' net transfer in the "
+               f"pension scheme (own benefits less contributions) among {members}, "
+               f"{group_note}; {continued}"})
+    variables["lifetime_members"] = xr.DataArray(
+        result.exits[:, :, kernels.EXIT_NET].sum(axis=-1), dims=("birth_cohort", "sex"),
+        coords={"birth_cohort": first},
+        attrs={"units": "persons", "long_name": f"{members}, {group_note}"})
+    variables["lifetime_pv"] = xr.DataArray(
+        result.exit_totals, dims=("birth_cohort", "sex", "flow"),
+        coords={"birth_cohort": first,
+                "flow": ["contributions", "benefits", "benefits_after_horizon"]},
+        attrs={"units": f"{currency} ({valued})", "long_name": "present values of the "
+               f"pension contributions and own benefits of {members}, {group_note}: "
+               f"paid in the projection, and after it ({continued})"})
+    if pension_complete is not None:
+        cohorts = pension_complete["cohort"].values
+        flags = [bool(pension_complete.values[(cohorts >= c)
+                                              & (cohorts < c + kernels.COHORT_GROUP)].all())
+                 if np.any((cohorts >= c) & (cohorts < c + kernels.COHORT_GROUP)) else False
+                 for c in first]
+        variables["birth_cohort_complete"] = xr.DataArray(
+            np.array(flags), dims=("birth_cohort",), coords={"birth_cohort": first},
+            attrs={"units": "1", "long_name": "every cohort of the 5-year group is "
+                   "complete for the pension (cohort_complete)"})
     return variables
 
 
@@ -173,7 +218,11 @@ def run_projection(model: Model, engine: str, progress: Callable[[str], None],
     ds = ds.merge(cohort_equity(a, demo, flows, model.input.currency))
     ds.attrs.update(extra)
     if micro is not None:
+        pension = next((s.id for s in a.schemes if s.type == "db_old_age_pension"), None)
         ds = ds.assign(persons_by_status=micro_status_variable(result),
-                       **lifetime_variables(result))
+                       **lifetime_variables(
+                           result, int(a.years[0]), model.input.currency,
+                           None if pension is None
+                           else ds["cohort_complete"].sel(scheme=pension)))
     assert_identities(ds, np.array([f.initial_reserve for f in funds]))
     return ds

@@ -197,7 +197,7 @@ def build_dataset(assumptions: Assumptions, demo: DemographicProjection,
 
 CONTRACT_DIMS = ("year", "age", "sex", "scheme", "service", "status", "birth_cohort",
                  "quantile", "guarantee", "branch", "payer", "cohort", "gap",
-                 "financing_method")
+                 "financing_method", "flow")
 PAYERS = ("worker", "employer", "state")
 
 

@@ -702,6 +702,38 @@ def _gender_gap_block(ws: Worksheet, ds: xr.Dataset, schemes: list[SchemeInfo],
     return row + 1
 
 
+_PERSON_DISTRIBUTIONS = (("Money's worth ratio", "money_worth_ratio_by_person", _FMT_RATIO),
+                         ("Net transfer", "net_transfer_by_person", _FMT_DECIMAL))
+
+
+def _person_distribution_block(ws: Worksheet, ds: xr.Dataset, row: int) -> int:
+    """Quantiles of persons' money's worth ratio and net transfer in the pension, by
+    complete 5-year birth cohort and sex (micro engine); return the next row."""
+    groups = [int(g) for g, ok in zip(ds["birth_cohort"].values,
+                                      ds["birth_cohort_complete"].values, strict=True) if ok]
+    _put(ws, row, 1, "Within each birth cohort: persons' returns in the pension "
+                     "(micro engine)", font=_HEADING)
+    row = _note(ws, row + 1, "Quantiles over the scheme's members, by 5-year birth cohort "
+                "(first year given): own pensions and refunds against own contributions, "
+                "present values at the interest path; the ratio among those who "
+                "contributed. Survivors' pensions are not included (see docs/micro.md).")
+    if not groups:
+        return _note(ws, row, "No 5-year group of complete cohorts.") + 1
+    quantiles = [float(q) for q in ds["quantile"].values]
+    headers, units, formats, values = [], [], [], []
+    for label, var, fmt in _PERSON_DISTRIBUTIONS:
+        da = ds[var].sel(birth_cohort=groups)
+        for sex in (str(s) for s in ds["sex"].values):
+            for q in quantiles:
+                headers.append(f"{label}, {sex}, {q:.1%}")
+                units.append(_attr_units(ds, var))
+                formats.append(fmt)
+                values.append(np.asarray(da.sel(sex=sex, quantile=q).values, dtype=float))
+    first = _year_table(ws, groups, headers, units, formats, np.column_stack(values),
+                        header_row=row + 1, first_label="Birth cohorts from", freeze=False)
+    return first + len(groups) + 1
+
+
 def _has_cohort_returns(ds: xr.Dataset) -> bool:
     return set(_EQUITY_REQUIRED) <= set(ds.data_vars) and "cohort" in ds.dims
 
@@ -723,6 +755,8 @@ def _equity_sheet(ws: Worksheet, ds: xr.Dataset, schemes: list[SchemeInfo]) -> N
         row += 1
         for scheme in (s for s in schemes if s.contributory):
             row = _cohort_block(ws, ds, scheme, row)
+    if {"money_worth_ratio_by_person", "birth_cohort_complete"} <= set(ds.data_vars):
+        row = _person_distribution_block(ws, ds, row)
     if "gender_gap" in ds.data_vars:
         _gender_gap_block(ws, ds, schemes, row)
     _fit_columns(ws, skip_rows=3, minimum=10, maximum=24)

@@ -16,6 +16,8 @@ import numpy as np
 
 from ...demography import DemographicProjection
 from ...economy import EconomicProjection
+from ...equity.cohorts import continuation_factors
+from ...equity.returns import discount_factors
 from ...errors import SpfsimError
 from ...params import Assumptions, CompiledScheme
 from ...schemes import db_pension as dbp
@@ -101,6 +103,11 @@ class MicroResult:
     first_birth_year: int  # of the first cohort group of ``lifetimes``
     labour_status: np.ndarray | None = None  # (year, age, sex, status) persons
     lifetimes: np.ndarray | None = None  # (cohort group, sex, 2, bin) deaths, weighted
+    # per-person money's worth ratio and net transfer in the pension scheme, weighted:
+    # (cohort group, sex, 2, EXIT_BINS) persons, and (cohort group, sex, 3) present values
+    # (kernels.record_lifetimes)
+    exits: np.ndarray | None = None
+    exit_totals: np.ndarray | None = None
     synthetic_cells: int = 0  # age x sex cells a person file had no record for
     coverage: np.ndarray | None = None  # (year, age, sex, group, 2) target, covered persons
 
@@ -280,6 +287,9 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
     codes = _rule_codes(rules)
     top_up_index = next((j for j, r in enumerate(rules) if r.top_up), -1)
     person_years = 0
+    # lifetime amounts are present values at 1 January of the base year, at the interest
+    # path (the equity measures' valuation)
+    discount = discount_factors(years, assumptions.interest_rate)
     for k, year in enumerate(years):
         if progress and k % 10 == 0:
             progress(f"micro: year {year} ({store.size:,} slots)")
@@ -316,7 +326,7 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
             p["has"], p["retirement_age"], p["minimum_service"],
             p["accrual"], p["minimum_pension"], p["revaluation"], p["indexation"],
             p["earnings"], settings.transitory_sd, p["earnings_floor"], p["earnings_ceiling"],
-            p["maximum_pension"], p["rate"], float(econ.price_index[k]),
+            p["maximum_pension"], p["rate"], float(1.0 / discount[k]),
             scale, p["incidence"], p["disability_minimum_service"], p["recovery_rate"],
             p["care_probability"], p["care_credit"], p["refund_rate"], p["rate_above"],
             p["band_years"], p["reference_years"], p["retire_probability"],
@@ -340,7 +350,14 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
                       weight, out)
         gone = 1.0 - np.count_nonzero(store.status[:store.size]) / max(store.size, 1)
         if gone > COMPACT_WHEN_GONE:
+            out.record_lifetimes(store, first_birth_year, float(econ.average_earnings[0]))
             store.compact()
+    if pension is not None:
+        continuation = discount[-1] * continuation_factors(
+            death_rates(demo.survival[-1]), float(p["indexation"]),
+            float(assumptions.interest_rate[-1]))
+        out.record_lifetimes(store, first_birth_year, float(econ.average_earnings[0]),
+                             continuation)
     result = out.result(assumptions, demo, econ, pension, rules, weight, person_years,
                         store, first_birth_year)
     result.synthetic_cells = synthetic_cells
@@ -528,27 +545,41 @@ def _labour_year(scheme: CompiledScheme | None, k: int, counts0: np.ndarray,
 QUANTILES = (0.025, 0.25, 0.5, 0.75, 0.975)
 
 
+def _quantile_positions(counts: np.ndarray, quantiles: tuple[float, ...]
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each quantile of each histogram (last axis: bins): the bin it falls in and how
+    far into that bin (0..1, the counts spread evenly), and whether there are counts."""
+    total = counts.sum(axis=-1, keepdims=True)
+    cumulative = np.cumsum(counts, axis=-1) / np.where(total > 0, total, 1.0)
+    q = np.asarray(quantiles, dtype=float)
+    # first bin whose cumulative share reaches q, for every histogram and quantile
+    b = (cumulative[..., None, :] < q[:, None]).sum(axis=-1)
+    b = np.minimum(b, counts.shape[-1] - 1)
+    below = np.where(b > 0, np.take_along_axis(cumulative, np.maximum(b - 1, 0), axis=-1), 0.0)
+    width = np.take_along_axis(cumulative, b, axis=-1) - below
+    within = np.clip((q - below) / np.maximum(width, 1e-300), 0.0, 1.0)
+    return b, within, total > 0
+
+
 def histogram_quantiles(counts: np.ndarray, edges: np.ndarray,
                         quantiles: tuple[float, ...] = QUANTILES) -> np.ndarray:
     """Quantiles of a lifetime histogram (last axis: bins with lower ``edges``; bin 0 is
     zero), log-interpolated within a bin; NaN where there are no counts."""
-    total = counts.sum(axis=-1, keepdims=True)
-    cumulative = np.cumsum(counts, axis=-1) / np.where(total > 0, total, 1.0)
     upper = np.append(edges[1:], edges[-1] * (edges[-1] / edges[-2]))
-    out = np.full((*counts.shape[:-1], len(quantiles)), np.nan)
-    for index in np.ndindex(*counts.shape[:-1]):
-        if total[index][0] <= 0:
-            continue
-        cum = cumulative[index]
-        for j, q in enumerate(quantiles):
-            b = int(np.searchsorted(cum, q, side="left"))
-            if b == 0:
-                out[(*index, j)] = 0.0
-                continue
-            below = cum[b - 1]
-            within = (q - below) / max(cum[b] - below, 1e-300)
-            out[(*index, j)] = edges[b] * (upper[b] / edges[b]) ** within
-    return out
+    b, within, some = _quantile_positions(counts, quantiles)
+    lower = edges[np.maximum(b, 1)]
+    out = np.where(b == 0, 0.0, lower * (upper[np.maximum(b, 1)] / lower) ** within)
+    return np.where(some, out, np.nan)
+
+
+def asinh_histogram_quantiles(counts: np.ndarray, unit: float,
+                              quantiles: tuple[float, ...] = QUANTILES) -> np.ndarray:
+    """Quantiles of a histogram binned by kernels.asinh_bin (last axis: EXIT_BINS) of
+    values in ``unit``, interpolated linearly in asinh within a bin; NaN where empty."""
+    edges = K.asinh_bin_edges()
+    b, within, some = _quantile_positions(counts, quantiles)
+    t = edges[b] + within * (edges[b + 1] - edges[b])
+    return np.where(some, unit * np.sinh(t), np.nan)
 
 
 class SurvivorRecords:
@@ -705,6 +736,8 @@ class _Outputs:
         self.service_left = np.zeros((n, 2, MAX_SERVICE + 1), dtype=np.int64)
         self.age_money = np.zeros((n, 101, 2, K.N_AGE_MONEY))
         self.lifetimes = np.zeros((n_groups, 2, 2, K.LIFETIME_BINS), dtype=np.int64)
+        self.exits = np.zeros((n_groups, 2, 2, K.EXIT_BINS), dtype=np.int64)
+        self.exit_totals = np.zeros((n_groups, 2, 3))
         self.immigrants = np.zeros((n, 101, 2), dtype=np.int64)
         self.births = np.zeros((n, 2), dtype=np.int64)
         self.newborn_deaths = np.zeros((n, 2), dtype=np.int64)
@@ -719,6 +752,17 @@ class _Outputs:
         self.lifetimes += b.lifetimes[:chunks].sum(axis=0)
         self.nc_money[k] = b.nc_money[:chunks].sum(axis=0) * scale
         self.coverage[k] = b.coverage[:chunks].sum(axis=0)
+
+    def record_lifetimes(self, store: PersonStore, first_birth_year: int, unit: float,
+                         continuation: np.ndarray | None = None) -> None:
+        """Record the lifetimes of the persons gone (before compaction drops them) or,
+        given the pensions' ``continuation`` (age, sex) at the horizon, of everyone."""
+        everyone = continuation is not None
+        K.record_lifetimes(
+            store.status, store.age, store.sex, store.birth_year, store.pension,
+            store.lifetime_contributions, store.lifetime_benefits, store.size,
+            first_birth_year, unit, continuation if everyone else np.zeros((101, 2)),
+            everyone, self.exits, self.exit_totals)
 
     def record_entrants(self, k, immigrants, births, deaths, emigrants) -> None:
         self.immigrants[k] = immigrants
@@ -754,7 +798,8 @@ class _Outputs:
         labour_status[..., pensioner] -= labour_status[..., pensioner + 1]  # old-age only
         return MicroResult(demography, flows, w, person_years, store,
                            first_birth_year, labour_status,
-                           self.lifetimes * w, coverage=self.coverage * w)
+                           self.lifetimes * w, coverage=self.coverage * w,
+                           exits=self.exits * w, exit_totals=self.exit_totals * w)
 
     def _pension_flows(self, scheme: CompiledScheme, w: float) -> SchemeFlows:
         from ..cohort import pension_flows

@@ -112,6 +112,70 @@ def lifetime_bin_edges() -> np.ndarray:
     return np.concatenate([[0.0], 10.0 ** (LOG_LOW + steps * (LOG_HIGH - LOG_LOW))])
 
 
+# each person's money's worth ratio and net transfer in the pension scheme, recorded when
+# the slot is dropped (death or emigration) or at the horizon (:func:`record_lifetimes`):
+# histograms uniform in asinh(value / unit), logarithmic for |value| >> unit (bins 2.8 %
+# wide) and linear through zero, so that one binning holds ratios from 0 and transfers of
+# either sign
+EXIT_RATIO, EXIT_NET = 0, 1
+EXIT_BINS, EXIT_SPAN = 1024, 14.5  # asinh(1e6) = 14.5: |value| up to 1e6 units
+RATIO_UNIT = 1e-3  # money's worth ratio
+NET_UNIT = 1e-3  # net transfer, in base-year average earnings (present value)
+# present values by (cohort group, sex), currency at 1 January of the base year
+PV_CONTRIBUTIONS, PV_BENEFITS, PV_AFTER = 0, 1, 2
+
+
+@nb.njit(inline="always", cache=True)
+def asinh_bin(x: float) -> np.int64:
+    """Bin of ``x`` (in units) among EXIT_BINS uniform in asinh(x) over +-EXIT_SPAN."""
+    t = (math.asinh(x) + EXIT_SPAN) / (2.0 * EXIT_SPAN) * EXIT_BINS
+    return np.int64(min(max(math.floor(t), 0.0), EXIT_BINS - 1))
+
+
+def asinh_bin_edges() -> np.ndarray:
+    """The EXIT_BINS + 1 bin edges in asinh(value / unit)."""
+    return np.linspace(-EXIT_SPAN, EXIT_SPAN, EXIT_BINS + 1)
+
+
+@nb.njit(cache=True)
+def record_lifetimes(status, age, sex, birth_year, pension, lifetime_contributions,
+                     lifetime_benefits, size, first_birth_year, unit, continuation,
+                     everyone, exits, totals):
+    """Add persons' lifetime present values to ``exits`` (cohort group, sex, 2, EXIT_BINS)
+    and ``totals`` (cohort group, sex, 3): those gone (before their slots are dropped) or,
+    with ``everyone``, all (at the horizon).
+
+    A pensioner still alive at the horizon receives, on top of the pensions paid, their
+    continuation: the pension times ``continuation`` (age, sex), the present value at 1
+    January of the base year of 1 a year paid from the next year for life (see
+    spfsim.equity.cohorts.continuation_factors). Persons with neither contributions nor
+    benefits are not members and are left out; the money's worth ratio (benefits over
+    contributions) counts those with contributions. ``unit``: currency per base-year
+    average earnings, the net transfer's unit.
+    """
+    n_groups = exits.shape[0]
+    for i in range(size):
+        st = status[i]
+        if st != GONE and not everyone:
+            continue
+        paid = np.float64(lifetime_contributions[i])
+        received = np.float64(lifetime_benefits[i])
+        after = 0.0
+        if st in (RETIRED, INVALID):
+            after = pension[i] * continuation[age[i], sex[i]]
+        if paid <= 0.0 and received + after <= 0.0:
+            continue
+        s = np.int64(sex[i])
+        group = min(max(np.int64(birth_year[i]) - first_birth_year, 0) // COHORT_GROUP,
+                    n_groups - 1)
+        totals[group, s, PV_CONTRIBUTIONS] += paid
+        totals[group, s, PV_BENEFITS] += received
+        totals[group, s, PV_AFTER] += after
+        exits[group, s, EXIT_NET, asinh_bin((received + after - paid) / unit / NET_UNIT)] += 1
+        if paid > 0.0:
+            exits[group, s, EXIT_RATIO, asinh_bin((received + after) / paid / RATIO_UNIT)] += 1
+
+
 def fixed_point_scale(average_earnings: float) -> float:
     """Currency per fixed-point unit: 2**-24 of the year's average earnings.
 
@@ -208,7 +272,7 @@ def year_step(
     forced_contribution, forced_death,
     has_pension, retirement_age, minimum_service, accrual_rate,
     minimum_pension, revaluation, indexation, earnings, transitory_sd, earnings_floor,
-    earnings_ceiling, maximum_pension, contribution_rate, price_index, scale,
+    earnings_ceiling, maximum_pension, contribution_rate, deflator, scale,
     # disability branch: onset by (age, sex) among last year's contributors
     incidence, disability_minimum_service, recovery_rate,
     # care credits: probability by age that a non-contributing woman is credited a year
@@ -228,7 +292,9 @@ def year_step(
     nc_codes, nc_probability, nc_amount, top_up_index, disability_prevalence,
     # credited years the unemployed need for unemployment insurance
     ui_service,
-    # first birth year of the lifetime histograms' cohort groups
+    # first birth year of the lifetime histograms' cohort groups; the lifetime amounts are
+    # present values at 1 January of the base year: each year's amounts are divided by
+    # ``deflator``, the interest accumulation from then to the middle of the year
     first_birth_year,
     # lifetime amounts are recorded at death in units of base-year average earnings
     lifetime_unit,
@@ -322,7 +388,7 @@ def year_step(
                             money[c, s, REFUNDS] += refund
                             age_money[c, a, s, AGE_REFUNDS] += refund
                             lifetime_benefits[i] += np.float32(
-                                refund_rate * credits[i] / price_index)
+                                refund_rate * credits[i] / deflator)
                         credits[i] = 0.0
                 # the year's contributions and benefits
                 if is_contributing(st):
@@ -337,7 +403,7 @@ def year_step(
                     money[c, s, INSURED] += insured
                     age_money[c, a, s, AGE_INSURED] += insured
                     lifetime_contributions[i] += np.float32(
-                        contribution_rate * earned / price_index)
+                        contribution_rate * earned / deflator)
                     if service[i] < 255:
                         service[i] += 1
                     _credit(credits, recent, i, earned)
@@ -353,7 +419,7 @@ def year_step(
                         counts[c, a, s, N_INVALID] += 1
                         money[c, s, INVALID_BENEFITS] += _fixed(pension[i], scale)
                     age_money[c, a, s, AGE_PENSIONS] += _fixed(pension[i], scale)
-                    lifetime_benefits[i] += np.float32(pension[i] / price_index)
+                    lifetime_benefits[i] += np.float32(pension[i] / deflator)
             elif is_contributing(st):
                 counts[c, a, s, CONTRIBUTORS] += 1
             if CURRENT_STATE[st] >= 0:
