@@ -72,8 +72,7 @@ def test_continuation_factors_are_close_tail_person_by_person():
     assert f[100, 0] == pytest.approx(r / (1.0 - r * p), rel=1e-12)
 
 
-@pytest.mark.parametrize("engine_settings", [{"persons": 4000, "seed": 3}])
-def test_micro_lifetime_values_add_up_to_the_cohort_flows(small_model_dir, engine_settings):
+def test_micro_lifetime_values_add_up_to_the_cohort_flows(small_model_dir):
     """Persons' lifetime present values (micro engine), summed by 5-year birth cohort,
     equal the present values of the pension's cash flows by age of those cohorts (the
     small model has no survivors' pensions, so all benefits are own pensions or refunds);
@@ -89,7 +88,7 @@ def test_micro_lifetime_values_add_up_to_the_cohort_flows(small_model_dir, engin
     demo = project_population(a.years, a.base_population, a.mx, a.asfr, a.srb,
                               a.net_migration)
     econ = project_economy(a, demo.population)
-    result = run_micro(a, demo, econ, MicroSettings(**engine_settings), None)
+    result = run_micro(a, demo, econ, MicroSettings(persons=4000, seed=3), None)
     pension = next(f for f, s in zip(result.flows, a.schemes, strict=True)
                    if s.type == "db_old_age_pension")
     v = discount_factors(a.years, a.interest_rate)

@@ -105,12 +105,10 @@ def lifetime_variables(result: MicroResult, base_year: int, currency: str,
                f"paid in the projection, and after it ({continued})"})
     if pension_complete is not None:
         cohorts = pension_complete["cohort"].values
-        flags = [bool(pension_complete.values[(cohorts >= c)
-                                              & (cohorts < c + kernels.COHORT_GROUP)].all())
-                 if np.any((cohorts >= c) & (cohorts < c + kernels.COHORT_GROUP)) else False
-                 for c in first]
+        in_group = (cohorts >= first[:, None]) & (cohorts < first[:, None] + kernels.COHORT_GROUP)
+        flags = in_group.any(axis=1) & ~(in_group & ~pension_complete.values).any(axis=1)
         variables["birth_cohort_complete"] = xr.DataArray(
-            np.array(flags), dims=("birth_cohort",), coords={"birth_cohort": first},
+            flags, dims=("birth_cohort",), coords={"birth_cohort": first},
             attrs={"units": "1", "long_name": "every cohort of the 5-year group is "
                    "complete for the pension (cohort_complete)"})
     return variables
