@@ -86,7 +86,7 @@ class Model:
     def project(self, engine: str = "cohort", *, persons: int = 100_000, seed: int = 0,
                 chunk_size: int | None = None, permanent_sd: float = 0.0,
                 transitory_sd: float = 0.0, person_file: str | Path | None = None,
-                alignment: str = "expected", labour_persistence: float = 0.8,
+                alignment: str = "expected", labour_persistence: float | None = None,
                 progress: Callable[[str], None] | None = None) -> xr.Dataset:
         """Run the projection and return the results-contract Dataset.
 
@@ -95,8 +95,9 @@ class Model:
         work item; ``permanent_sd`` and ``transitory_sd`` the log-sd of individual earnings
         heterogeneity; ``person_file`` a CSV or Parquet file of base-year records to start
         from, see docs/micro.md; ``alignment`` "expected" or "exact"; ``labour_persistence``
-        how strongly non-contributors keep their labour state). ``progress`` (optional) is
-        called with a short message per stage.
+        how strongly non-contributors keep their labour state, by default the model's
+        ``[economy] labour_persistence``, which the cohort engine follows). ``progress``
+        (optional) is called with a short message per stage.
         """
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r}; available: {ENGINES}")
@@ -108,7 +109,10 @@ class Model:
 
             micro = MicroSettings(persons, seed, chunk_size or DEFAULT_CHUNK, permanent_sd,
                                   transitory_sd, None if person_file is None
-                                  else str(person_file), labour_persistence, alignment)
+                                  else str(person_file),
+                                  self.assumptions.labour_persistence
+                                  if labour_persistence is None else labour_persistence,
+                                  alignment)
         ds = run_projection(self, engine, progress or (lambda _msg: None), micro)
         if self.reform is not None:
             ds.attrs["title"] = f"{ds.attrs.get('title', '')}, reform: {self.reform.title}"

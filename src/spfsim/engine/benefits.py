@@ -238,8 +238,10 @@ def cell_states(assumptions: Assumptions, demo: DemographicProjection,
 
     ``pension``: the contributory pension's SchemeFlows (with its class detail), or None.
     The unemployed are the labour projection's share of the non-contributing active
-    population (as the micro engine aligns them), whatever their credited service; those
-    with ``ui_service`` credited years or more are insured against unemployment.
+    population (as the micro engine aligns them); those with ``ui_service`` credited years
+    or more are insured against unemployment, in the proportion that the pension's labour
+    chain gives the unemployed of each cell (``PensionState.labour``: with persistent
+    states, the long-term unemployed have less service than other non-contributors).
     """
     pop = demo.population
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -265,10 +267,11 @@ def cell_states(assumptions: Assumptions, demo: DemographicProjection,
                          None)
     insured = np.zeros_like(pop)
     if pension is not None and ui_service <= MAX_CLASS:
-        idle = pension.idle_service  # (year, age, sex, class) non-contributing actives
+        by_service = pension.unemployed_service  # (year, age, sex, class)
         with np.errstate(divide="ignore", invalid="ignore"):
-            insured = np.where(idle.sum(axis=-1) > 0, idle[..., ui_service:].sum(axis=-1)
-                               / idle.sum(axis=-1), 0.0) * unemployed
+            insured = np.where(by_service.sum(axis=-1) > 0,
+                               by_service[..., ui_service:].sum(axis=-1)
+                               / by_service.sum(axis=-1), 0.0) * unemployed
     shares = np.stack([contributing, low_share, pensioners - low_share, unemployed - insured,
                        np.zeros_like(pop), insured], axis=-1)
     shares[..., L_OTHER] = np.clip(1.0 - shares.sum(axis=-1), 0.0, None)

@@ -46,6 +46,8 @@ from .flows import BRANCHES, SchemeFlows
 MAX_SERVICE = 60
 SERVICE = np.arange(MAX_SERVICE + 1)
 NOT_CONTRIBUTING, CONTRIBUTING = 0, 1
+# the non-contributors' labour states (economy.LABOUR_STATES): last axis of PensionState.labour
+NC_INFORMAL, NC_UNEMPLOYED, NC_INACTIVE, NC_DISABLED = range(4)
 
 
 @dataclass
@@ -82,6 +84,11 @@ class PensionYear:
     death_rate: np.ndarray | None = None
     invalid_mortality: float = 1.0
     reference_years: int = 0  # reference earnings: 0 career average, N last N credited years
+    # (age, sex, 4) persons not contributing this year by labour state
+    # (EconomicProjection.non_contributing) and how strongly non-contributors keep last
+    # year's state; None: every non-contributor is counted inactive (the reconstruction)
+    labour_target: np.ndarray | None = None
+    labour_persistence: float = 0.0
 
 
 @dataclass
@@ -116,9 +123,13 @@ class PensionState:
     With ``recent_years`` R > 0, ``recent[..., k]`` holds the revalued earnings of each
     class's k-th most recent credited year (k = 0..R-1), for reference earnings over the
     last years: every member of a class moves alike, so the sums move linearly.
+    ``labour[age, sex, service, state]`` splits the non-contributing actives by labour
+    state (informal, unemployed, inactive, disabled): the same keep-or-draw chain as the
+    micro engine's, so that, as there, the persistently unemployed are those with little
+    credited service (what unemployment insurance, which needs service, pays on).
     """
 
-    ARRAYS = ("active", "credits", "recent", "pensioners", "pension", "invalid",
+    ARRAYS = ("active", "labour", "credits", "recent", "pensioners", "pension", "invalid",
               "invalid_pension", "invalid_credits", "invalid_recent", "spouses",
               "spouse_pension", "orphans", "orphan_pension")
     INVALID = ("invalid", "invalid_pension", "invalid_credits", "invalid_recent")
@@ -127,6 +138,8 @@ class PensionState:
         shape = (n_age, 2, 2, MAX_SERVICE + 1)
         self.active = np.zeros(shape)
         self.active[:, :, NOT_CONTRIBUTING, 0] = 1.0
+        self.labour = np.zeros((n_age, 2, MAX_SERVICE + 1, 4))
+        self.labour[:, :, 0, NC_INACTIVE] = 1.0
         self.credits = np.zeros(shape)  # cumulative revalued insured earnings per capita
         self.recent = np.zeros((*shape, recent_years))
         self.pensioners = np.zeros((n_age, 2, MAX_SERVICE + 1))
@@ -176,7 +189,7 @@ class PensionState:
         self.invalid_pension = _indexed(self.invalid_pension, self.invalid, y)
         self._survivors_year(y)
         self._disability(y)
-        self._contribution_status(y.density, y.persistence)
+        self._contribution_status(y)
         return self._retire(y)
 
     def _care_credits(self, y: PensionYear) -> None:
@@ -187,15 +200,19 @@ class PensionState:
         # (age, 1, 1): views below keep a sex axis of length 1 (women)
         rate = (y.care_probability * (y.retirement_age[:, 1] > AGES))[:, None, None]
         women = self.active[:, 1:2, NOT_CONTRIBUTING]  # views into the state
+        labour = self.labour[:, 1:2]
         credits = self.credits[:, 1:2, NOT_CONTRIBUTING]
         recent = self.recent[:, 1:2, NOT_CONTRIBUTING]
         moved = women * rate
+        moved_labour = labour * rate[..., None]
         moved_credits = credits * rate + moved * y.care_credit
         moved_recent = _credited(recent * rate[..., None], moved * y.care_credit)
         women -= moved
+        labour -= moved_labour
         credits -= credits * rate
         recent -= recent * rate[..., None]
-        for array, shift in ((women, moved), (credits, moved_credits), (recent, moved_recent)):
+        for array, shift in ((women, moved), (labour, moved_labour), (credits, moved_credits),
+                             (recent, moved_recent)):
             _promote(array, shift)
 
     def _survivors_year(self, y: PensionYear) -> None:
@@ -265,6 +282,7 @@ class PensionState:
         if y.recovery_rate > 0:
             rate = y.recovery_rate * below
             self.active[:, :, NOT_CONTRIBUTING] += self.invalid * rate
+            self.labour[..., NC_INACTIVE] += self.invalid * rate  # as in the micro engine
             self.credits[:, :, NOT_CONTRIBUTING] += self.invalid_credits * rate
             self.recent[:, :, NOT_CONTRIBUTING] += self.invalid_recent * rate[..., None]
             for array in (self.invalid, self.invalid_pension, self.invalid_credits):
@@ -293,13 +311,17 @@ class PensionState:
         self.invalid_credits += credits
         self.invalid_recent += recent
 
-    def _contribution_status(self, density: np.ndarray, persistence: float) -> None:
-        """Move people between statuses so that the contributing share is ``density``."""
+    def _contribution_status(self, y: PensionYear) -> None:
+        """Move people between statuses so that the contributing share is ``y.density``,
+        and the non-contributors between labour states (``_labour_states``)."""
         active = self.active.sum(axis=(2, 3))
         with np.errstate(divide="ignore", invalid="ignore"):
             was = np.where(active > 0, self.active[:, :, CONTRIBUTING].sum(axis=2) / active, 0.0)
-            target = np.where(active > 0, np.minimum(density / active, 1.0), 0.0)
-        stay, join = contribution_transitions(was, target, persistence)
+            target = np.where(active > 0, np.minimum(y.density / active, 1.0), 0.0)
+        stay, join = contribution_transitions(was, target, y.persistence)
+        self.labour = _labour_states(self.labour * (1.0 - join)[:, :, None, None],
+                                     self.active[:, :, CONTRIBUTING] * (1.0 - stay)[..., None],
+                                     y.labour_target, y.labour_persistence)
         for array in (self.active, self.credits, self.recent):
             trailing = (1,) * (array.ndim - 3)  # service (and recent years)
             leave_c = (1.0 - stay).reshape(stay.shape + trailing) * array[:, :, CONTRIBUTING]
@@ -335,6 +357,7 @@ class PensionState:
         self.refund = y.refund_rate * np.where(leaving, credits, 0.0).sum(axis=2)
         gone = np.where(leaving, 1.0, qualified * probability[:, :, None])  # (age, sex, class)
         self.active = self.active * (1.0 - gone[:, :, None, :])
+        self.labour = self.labour * (1.0 - gone[..., None])
         self.credits = self.credits * (1.0 - gone[:, :, None, :])
         self.recent = self.recent * (1.0 - gone[:, :, None, :, None])
         # disability pensions continue as old-age pensions
@@ -370,10 +393,14 @@ class PensionState:
             setattr(self, name, _age_one_year(getattr(self, name), y.open_weights))
         self.active[0] = 0.0
         self.active[0, :, NOT_CONTRIBUTING, 0] = 1.0
+        self.labour[0] = 0.0
+        self.labour[0, :, 0, NC_INACTIVE] = 1.0
         stay = 1.0 - y.newcomer_share
         for array in self.arrays():
             array *= stay.reshape(stay.shape + (1,) * (array.ndim - 2))
+        # newborns and immigrants enter inactive, with no service (as in the micro engine)
         self.active[:, :, NOT_CONTRIBUTING, 0] += y.newcomer_share
+        self.labour[:, :, 0, NC_INACTIVE] += y.newcomer_share
         if new is not None:  # persons -> shares of next year's cells
             nxt = np.maximum(y.survivors.next_population, 1e-300)
             for array, added in zip((self.spouses, self.spouse_pension, self.orphans,
@@ -457,6 +484,52 @@ def contribution_transitions(was: np.ndarray, target: np.ndarray,
     return stay, np.clip(join, 0.0, 1.0)
 
 
+def aligned_persistence(previous: np.ndarray, incoming: np.ndarray, target: np.ndarray,
+                        persistence: float) -> tuple[np.ndarray, np.ndarray]:
+    """Keep-or-draw transitions among K states whose expected shares hit ``target``.
+
+    ``previous`` (..., K): expected persons by last year's state who will be in this group
+    this year; ``incoming`` (...): those who enter it from outside; ``target`` (..., K):
+    wanted shares (summing to 1). A person of the group keeps last year's state with
+    probability ``keep`` (the persistence, lowered where a state must shrink faster than
+    allowed); everyone else draws a state with probabilities ``draw`` (..., K), so that
+    keep x w_k + (1 - keep x sum w) x draw_k = target_k, w the previous shares.
+    """
+    total = previous.sum(axis=-1) + incoming
+    with np.errstate(divide="ignore", invalid="ignore"):
+        wanted = target / np.where(target.sum(-1, keepdims=True) > 0,
+                                   target.sum(-1, keepdims=True), 1.0)
+        wanted = np.where(target.sum(-1, keepdims=True) > 0, wanted, 1.0 / target.shape[-1])
+        w = np.where(total[..., None] > 0, previous / total[..., None], 0.0)
+        limit = np.where(w > 0, wanted / np.where(w > 0, w, 1.0), np.inf).min(axis=-1)
+    keep = np.minimum(persistence, limit)
+    free = 1.0 - keep * w.sum(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        draw = np.where(free[..., None] > 1e-12,
+                        (wanted - keep[..., None] * w) / free[..., None], wanted)
+    draw = np.clip(draw, 0.0, None)
+    draw /= np.where(draw.sum(-1, keepdims=True) > 0, draw.sum(-1, keepdims=True), 1.0)
+    return keep, draw
+
+
+def _labour_states(staying: np.ndarray, leaving: np.ndarray, target: np.ndarray | None,
+                   persistence: float) -> np.ndarray:
+    """This year's non-contributors (age, sex, service, state) from last year's who do not
+    contribute this year (``staying``, same axes) and last year's contributors who stop
+    (``leaving``, (age, sex, service)): the expected outcome of the micro engine's
+    ``labour_state``. Non-contributors keep their state with probability ``keep``; the
+    others and those who stop contributing draw one (:func:`aligned_persistence`, on each
+    cell's totals). ``target`` None: all inactive."""
+    if target is None:
+        out = np.zeros_like(staying)
+        out[..., NC_INACTIVE] = staying.sum(axis=-1) + leaving
+        return out
+    keep, draw = aligned_persistence(staying.sum(axis=2), leaving.sum(axis=2), target,
+                                     persistence)
+    drawing = (1.0 - keep)[..., None] * staying.sum(axis=-1) + leaving  # (age, sex, service)
+    return keep[:, :, None, None] * staying + drawing[..., None] * draw[:, :, None, :]
+
+
 def _age_one_year(share: np.ndarray, open_weights: np.ndarray) -> np.ndarray:
     """Shift shares one age up; the open group merges ages 99 and 100+ by population."""
     out = np.zeros_like(share)
@@ -523,7 +596,9 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
             care_credit=float(scheme["care_credit_earnings"][k] * econ.average_earnings[k]),
             death_rate=death_rates(demo.survival[k]),
             invalid_mortality=float(scheme["disability_mortality_factor"][k]),
-            reference_years=int(scheme["reference_earnings_years"][k]))
+            reference_years=int(scheme["reference_earnings_years"][k]),
+            labour_target=econ.non_contributing(k, demo.population[k]),
+            labour_persistence=assumptions.labour_persistence)
 
     return inputs
 
@@ -565,13 +640,13 @@ def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
     active = np.zeros(shape)
     classes, per_person = np.zeros((*shape, MAX_SERVICE + 1)), np.zeros((*shape, MAX_SERVICE + 1))
     branch_persons, branch_money = np.zeros((*shape, len(BRANCHES))), np.zeros((n, len(BRANCHES)))
-    idle = np.zeros((*shape, MAX_SERVICE + 1))
+    unemployed = np.zeros((*shape, MAX_SERVICE + 1))
     for k in range(n):
         y = inputs(k)
         new_share, new_total = state.step(y)
         pop = demo.population[k]
         active[k] = state.active.sum(axis=(2, 3))
-        idle[k] = state.active[:, :, NOT_CONTRIBUTING]
+        unemployed[k] = state.labour[..., NC_UNEMPLOYED]
         # every pension in payment, old-age and disability, by credited-service class
         classes[k] = state.pensioners + state.invalid
         total = state.pension + state.invalid_pension
@@ -600,7 +675,7 @@ def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
                          paid, service_awarded, lump_sums_by_age=refunds,
                          active_share=active,
                          pension_classes=classes, pension_per_person=per_person,
-                         idle_service=idle,
+                         unemployed_service=unemployed,
                          branch_beneficiaries=branch_persons,
                          branch_expenditure=branch_money)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .dated import Indexation
-from .model_file import ModelInput
+from .model_file import DEFAULT_LABOUR_PERSISTENCE, ModelInput
 from .tables import AGES, SEXES, Table
 
 
@@ -75,6 +75,8 @@ class Assumptions:
     poverty_line_base: float | None = None  # currency per person per year, base year
     revenue_share: float | None = None  # government revenue as a share of GDP
     fiscal_envelope: float | None = None  # stated budget for social protection, of GDP
+    # non-contributors' tendency to keep their labour state (both engines)
+    labour_persistence: float = DEFAULT_LABOUR_PERSISTENCE
 
     @property
     def n_years(self) -> int:
@@ -156,6 +158,7 @@ def compile_assumptions(input_: ModelInput, end_year: int | None = None) -> Assu
         poverty_line_base=input_.poverty_line,
         revenue_share=input_.revenue_share,
         fiscal_envelope=input_.fiscal_envelope,
+        labour_persistence=input_.labour_persistence,
         **labour,
     )
     growth = assumptions.series_growth

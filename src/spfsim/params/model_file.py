@@ -31,7 +31,9 @@ ASSUMPTIONS_FILE = "assumptions.toml"
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 FIRST_YEAR, LAST_YEAR = 1900, 2300
 ECONOMY_KEYS = ("gdp", "average_earnings", "poverty_line", "government_revenue",
-                "fiscal_envelope")
+                "fiscal_envelope", "labour_persistence")
+#: how strongly non-contributors keep last year's labour state when the model is silent
+DEFAULT_LABOUR_PERSISTENCE = 0.8
 
 
 @dataclass
@@ -69,6 +71,9 @@ class ModelInput:
     # resources the government states it can devote to social protection, share of GDP
     # (ILC 2021 para. 15(a), (g): fiscal space; R202 para. 11); None: not given
     fiscal_envelope: float | None = None
+    # how strongly informal workers, the unemployed, the inactive and the disabled keep
+    # last year's state (0-1); both engines follow it
+    labour_persistence: float = DEFAULT_LABOUR_PERSISTENCE
 
     @property
     def input_hash(self) -> str:
@@ -158,7 +163,10 @@ def read_model(model_dir: Path | str) -> ModelInput:
     if revenue_share is not None and revenue_share > 1.0:
         log.add(model_path, "economy.government_revenue", "must be a share of GDP <= 1", None,
                 revenue_share)
-    fiscal_envelope = _share(economy, "fiscal_envelope", model_path, log)
+    fiscal_envelope = _fraction(economy, "fiscal_envelope", model_path, log,
+                                "a share of GDP between 0 and 1 (a fraction: 0.03 for 3 %)")
+    labour_persistence = _fraction(economy, "labour_persistence", model_path, log,
+                                   "a probability between 0 and 1")
     for key in economy:
         if key not in ECONOMY_KEYS:
             log.add(model_path, f"economy.{key}", f"unknown entry; known: {list(ECONOMY_KEYS)}",
@@ -189,7 +197,9 @@ def read_model(model_dir: Path | str) -> ModelInput:
     log.raise_if_any()
     return ModelInput(model_dir.resolve(), name, title, base_year, end_year, currency, gdp,
                       earnings, poverty_line, revenue_share, tables, schemes, assumption_sets,
-                      files, data, fiscal_envelope)
+                      files, data, fiscal_envelope,
+                      DEFAULT_LABOUR_PERSISTENCE if labour_persistence is None
+                      else labour_persistence)
 
 
 def toml_line_finder(path: Path) -> Callable[[str], int | None]:
@@ -241,14 +251,14 @@ def _positive(table: dict, key: str, file: Path, log: ProblemLog,
     return None if value is None else float(value)
 
 
-def _share(table: dict, key: str, file: Path, log: ProblemLog) -> float | None:
-    """An optional ``[economy]`` share of GDP in [0, 1] (fraction, not percent)."""
+def _fraction(table: dict, key: str, file: Path, log: ProblemLog,
+              meaning: str) -> float | None:
+    """An optional ``[economy]`` number in [0, 1] (a fraction, not percent)."""
     value = _get(table, key, (int, float), file, "economy", log, default=None)
     if value is None:
         return None
     if not 0.0 <= value <= 1.0:  # also rejects NaN
-        log.add(file, f"economy.{key}", "must be a share of GDP between 0 and 1 (a fraction: "
-                "0.03 for 3 %)", None, value)
+        log.add(file, f"economy.{key}", f"must be {meaning}", None, value)
         return None
     return float(value)
 

@@ -20,12 +20,14 @@ from ...equity.cohorts import continuation_factors
 from ...equity.returns import discount_factors
 from ...errors import SpfsimError
 from ...params import Assumptions, CompiledScheme
+from ...params.model_file import DEFAULT_LABOUR_PERSISTENCE
 from ...schemes import db_pension as dbp
 from ..benefits import N_COVERAGE, BenefitRule, benefit_rules, unemployment_service
 from ..cohort import (
     MAX_SERVICE,
     NOT_CONTRIBUTING,
     PensionState,
+    aligned_persistence,
     base_year_state,
     benefit_flows,
     contribution_transitions,
@@ -73,7 +75,8 @@ class MicroSettings:
     permanent_sd: float = 0.0
     transitory_sd: float = 0.0
     person_file: str | None = None  # start from these records (see persons.py)
-    labour_persistence: float = 0.8  # tendency to keep last year's non-contributing state
+    # tendency to keep last year's non-contributing state (the model's, by default)
+    labour_persistence: float = DEFAULT_LABOUR_PERSISTENCE
     alignment: str = "expected"  # "expected", "exact" (counts per cell) or "off"
 
     def __post_init__(self) -> None:
@@ -474,34 +477,6 @@ def _expected_composition(k: int, econ: EconomicProjection, demo: DemographicPro
     return out
 
 
-def aligned_persistence(previous: np.ndarray, incoming: np.ndarray, target: np.ndarray,
-                        persistence: float) -> tuple[np.ndarray, np.ndarray]:
-    """Keep-or-draw transitions among K states whose expected shares hit ``target``.
-
-    ``previous`` (..., K): expected persons by last year's state who will be in this group
-    this year; ``incoming`` (...): those who enter it from outside; ``target`` (..., K):
-    wanted shares (summing to 1). A person of the group keeps last year's state with
-    probability ``keep`` (the persistence, lowered where a state must shrink faster than
-    allowed); everyone else draws a state with probabilities ``draw`` (..., K), so that
-    keep x w_k + (1 - keep x sum w) x draw_k = target_k, w the previous shares.
-    """
-    total = previous.sum(axis=-1) + incoming
-    with np.errstate(divide="ignore", invalid="ignore"):
-        wanted = target / np.where(target.sum(-1, keepdims=True) > 0,
-                                   target.sum(-1, keepdims=True), 1.0)
-        wanted = np.where(target.sum(-1, keepdims=True) > 0, wanted, 1.0 / target.shape[-1])
-        w = np.where(total[..., None] > 0, previous / total[..., None], 0.0)
-        limit = np.where(w > 0, wanted / np.where(w > 0, w, 1.0), np.inf).min(axis=-1)
-    keep = np.minimum(persistence, limit)
-    free = 1.0 - keep * w.sum(axis=-1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        draw = np.where(free[..., None] > 1e-12,
-                        (wanted - keep[..., None] * w) / free[..., None], wanted)
-    draw = np.clip(draw, 0.0, None)
-    draw /= np.where(draw.sum(-1, keepdims=True) > 0, draw.sum(-1, keepdims=True), 1.0)
-    return keep, draw
-
-
 def _labour_year(scheme: CompiledScheme | None, k: int, counts0: np.ndarray,
                  econ: EconomicProjection, demo: DemographicProjection,
                  settings: MicroSettings) -> dict:
@@ -532,12 +507,9 @@ def _labour_year(scheme: CompiledScheme | None, k: int, counts0: np.ndarray,
     keep_contributor, split = aligned_persistence(
         earlier * stay[..., None], others.sum(-1) * join,
         np.stack([1.0 - self_employed, self_employed], axis=-1), settings.labour_persistence)
-    non_contributing = np.stack([
-        econ.employed[k] - econ.covered[k], econ.labour_force[k] - econ.employed[k],
-        population - econ.labour_force[k] - econ.disabled[k], econ.disabled[k]], axis=-1)
     keep, draw = aligned_persistence(
         others * (1.0 - join)[..., None], earlier.sum(-1) * (1.0 - stay),
-        np.clip(non_contributing, 0.0, None), settings.labour_persistence)
+        econ.non_contributing(k, population), settings.labour_persistence)
     return {"stay": stay, "join": join, "keep": keep, "cumulative": np.cumsum(draw, axis=-1),
             "keep_contributor": keep_contributor, "p_self_employed": split[..., 1]}
 
