@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spfsim.checks import population_balance_residual
-from spfsim.demography import LifeTable, project_population
+from spfsim.demography import LifeTable, emigration_probability, project_population
 
 AGES = np.arange(101)
 
@@ -100,3 +100,22 @@ def test_emptied_cohort_has_no_negative_deaths():
     proj = project_population(np.arange(2025, 2025 + n), np.full((101, 2), 500.0), mx, asfr,
                               np.full(n, 1.05), np.full((n, 101, 2), -98.75))
     assert (proj.deaths >= 0).all()
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.floats(1.0, 1e4), st.floats(0.5, 1.0), st.floats(-0.6, 0.6), st.floats(0.5, 100.0))
+def test_emigration_probability_removes_the_net_emigrants(size, survival, rate, weight):
+    """A cohort of P (simulated persons of ``weight``) aged a at the start, surviving at S:
+    P S p(a) of them leave, the M (1 + S) / 2 net emigrants (M < 0) of end age a + 1
+    missing at the end; nobody leaves where migration is net immigration."""
+    population = np.full((5, 2), size)
+    s = np.full((5, 2), survival)
+    migration = np.full((5, 2), rate * size * weight)  # persons of end age
+    p = emigration_probability(population, migration, s, weight)
+    leaving = population[:-1] * s[1:] * p[:-1] * weight  # by end age 1..
+    leaving[-1] += population[-1] * s[-1] * p[-1] * weight  # the open group stays in it
+    if rate < 0:
+        np.testing.assert_allclose(leaving, -migration[1:] * (1 + s[1:]) / 2, rtol=1e-12)
+    else:
+        assert not p.any()
+    assert np.all((p >= 0) & (p <= 1))

@@ -10,7 +10,12 @@ from __future__ import annotations
 from importlib import import_module
 
 from .lifetable import LifeTable, infant_ax
-from .projection import DemographicProjection, project, project_population
+from .projection import (
+    DemographicProjection,
+    emigration_probability,
+    project,
+    project_population,
+)
 
 _LAZY = {
     "LeeCarter": "leecarter",
@@ -24,8 +29,8 @@ _LAZY = {
     "graduate_population": "graduation",
 }
 
-__all__ = ["DemographicProjection", "LifeTable", "infant_ax", "project",
-           "project_population", *_LAZY]
+__all__ = ["DemographicProjection", "LifeTable", "emigration_probability", "infant_ax",
+           "project", "project_population", *_LAZY]
 
 
 def __getattr__(name: str) -> object:

@@ -167,3 +167,27 @@ def _cap_emigration(migrants: np.ndarray, start: np.ndarray, ratio: np.ndarray) 
     """Net migration no lower than what leaves the cohort exactly empty at the end."""
     floor = -2.0 * start * ratio / (1.0 + ratio)
     return np.maximum(migrants, floor)
+
+
+def emigration_probability(population: np.ndarray, net_migration: np.ndarray,
+                           survival: np.ndarray, weight: float = 1.0) -> np.ndarray:
+    """(..., age, sex) probability that a resident emigrates during the step, by age at
+    its start (1 July), so that the net emigrants of each end age leave.
+
+    ``population`` (..., age, sex): residents at the start of the step (persons, or
+    simulated persons each standing for ``weight``); ``net_migration`` and ``survival``
+    (..., age, sex): by age at the end. Net migrants M leave evenly over the year, so
+    M (1 + S) / 2 are missing at its end from a cohort that would be P S (the
+    projection's convention); ages with net immigration have none.
+    """
+    present = net_migration * (1.0 + survival) / 2.0 / weight
+    starting = np.zeros_like(present)
+    starting[..., 1:, :] = population[..., :-1, :]
+    starting[..., -1, :] += population[..., -1, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_end = np.where(starting * survival > 0, -present / (starting * survival), 0.0)
+    p_end = np.clip(np.where(present < 0, p_end, 0.0), 0.0, 1.0)
+    p_start = np.zeros_like(p_end)
+    p_start[..., :-1, :] = p_end[..., 1:, :]  # a person aged a at the start ends aged a + 1
+    p_start[..., -1, :] = p_end[..., -1, :]
+    return p_start

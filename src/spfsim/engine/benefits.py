@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
-from ..demography import DemographicProjection
+from ..demography import DemographicProjection, emigration_probability
 from ..economy import EconomicProjection
 from ..errors import SpfsimError
 from ..params import AGES, Assumptions, CompiledScheme
@@ -208,12 +208,15 @@ def top_up_floor(rules: list[BenefitRule]) -> np.ndarray | None:
 
 
 def mothers_rate(assumptions: Assumptions, demo: DemographicProjection) -> np.ndarray:
-    """(year, age) probability that a woman aged ``age`` on 1 July gives birth in the year:
-    half the year at her age, half at the next if she survives (the projection's
-    exposure convention, and the micro engine's birth draw)."""
+    """(year, age) probability that a woman aged ``age`` on 1 July gives birth in the
+    country during the year: half the year at her age, half at the next if she neither
+    dies nor emigrates (the projection's exposure convention, and the micro engine's
+    birth draw). Women who immigrate during the year join the benefit's population the
+    next year, in both engines."""
     asfr = assumptions.asfr
     nxt = np.minimum(AGES + 1, AGES[-1])
-    return 0.5 * asfr + 0.5 * asfr[:, nxt] * demo.survival[:, nxt, 1]
+    leaving = emigration_probability(demo.population, demo.net_migration, demo.survival)
+    return 0.5 * asfr + 0.5 * asfr[:, nxt] * demo.survival[:, nxt, 1] * (1.0 - leaving[..., 1])
 
 
 @dataclass

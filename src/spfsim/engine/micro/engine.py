@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...demography import DemographicProjection
+from ...demography import DemographicProjection, emigration_probability
 from ...economy import EconomicProjection
 from ...equity.cohorts import continuation_factors
 from ...equity.returns import discount_factors
@@ -237,22 +237,11 @@ def _draw_pension_class(store, slots, ids, state: PensionState, a: int, s: int,
 
 
 def _emigration(counts_pop, net_migration, survival, weight):
-    """Per-resident emigration probability by start age, and expected immigrants by end age.
-
-    Net migrants M of end age e arrive or leave evenly over the year (cohort engine's
-    convention): M (1 + S) / 2 of them are present at the end.
-    """
-    present = net_migration * (1.0 + survival) / 2.0 / weight
-    starting = np.zeros_like(present)
-    starting[1:] = counts_pop[:-1]
-    starting[-1] += counts_pop[-1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p_end = np.where(starting * survival > 0, -present / (starting * survival), 0.0)
-    p_end = np.clip(np.where(present < 0, p_end, 0.0), 0.0, 1.0)
-    p_start = np.zeros_like(p_end)
-    p_start[:-1] = p_end[1:]  # a person aged a at the start ends aged a + 1
-    p_start[-1] = p_end[-1]
-    return p_start, np.maximum(present, 0.0)
+    """Per-resident emigration probability by start age (``emigration_probability``), and
+    expected immigrants by end age: of net immigrants M, M (1 + S) / 2 are present at the
+    end of the step (the cohort engine's convention)."""
+    immigrants = np.maximum(net_migration * (1.0 + survival) / 2.0 / weight, 0.0)
+    return emigration_probability(counts_pop, net_migration, survival, weight), immigrants
 
 
 def run_micro(assumptions: Assumptions, demo: DemographicProjection,
