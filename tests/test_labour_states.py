@@ -12,14 +12,25 @@ import spfsim
 from spfsim.demography import project_population
 from spfsim.economy import project_economy
 from spfsim.engine.cohort import (
+    NC_DISABLED,
     NC_INACTIVE,
+    NC_INFORMAL,
     NC_UNEMPLOYED,
     NOT_CONTRIBUTING,
     _labour_states,
     base_year_state,
     pension_years,
 )
+from spfsim.engine.micro import kernels as K
 from spfsim.errors import AssumptionError
+
+
+def test_engines_order_the_labour_states_alike():
+    """The cohort engine's labour axis, the micro kernel's draw and the labour targets
+    (EconomicProjection.non_contributing) list the states in one order."""
+    micro = [K.NON_CONTRIBUTING_STATES.index(state)
+             for state in (K.INFORMAL, K.UNEMPLOYED, K.INACTIVE, K.DISABLED)]
+    assert micro == [NC_INFORMAL, NC_UNEMPLOYED, NC_INACTIVE, NC_DISABLED]
 
 
 def test_labour_states_by_hand():

@@ -38,17 +38,13 @@ class EconomicProjection:
     fiscal_envelope: np.ndarray
 
     def non_contributing(self, k: int, population: np.ndarray) -> np.ndarray:
-        """(age, sex, 4) persons of year k who do not contribute, by labour state: informal
-        workers, the unemployed, the inactive other than the disabled, the disabled (the
-        order of ``LABOUR_STATES``); ``population`` (age, sex) is that year's."""
+        """(age, sex, 4) persons of year k who do not contribute, by labour state, in this
+        order: informal workers, the unemployed, the inactive other than the disabled, the
+        disabled (both engines' order); ``population`` (age, sex) is that year's."""
         return np.clip(np.stack([
             self.employed[k] - self.covered[k], self.labour_force[k] - self.employed[k],
             population - self.labour_force[k] - self.disabled[k], self.disabled[k]],
             axis=-1), 0.0, None)
-
-
-#: the non-contributing labour states, in the order of EconomicProjection.non_contributing
-LABOUR_STATES = ("informal", "unemployed", "inactive", "disabled")
 
 
 def _index(growth: np.ndarray) -> np.ndarray:

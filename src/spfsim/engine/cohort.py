@@ -46,7 +46,8 @@ from .flows import BRANCHES, SchemeFlows
 MAX_SERVICE = 60
 SERVICE = np.arange(MAX_SERVICE + 1)
 NOT_CONTRIBUTING, CONTRIBUTING = 0, 1
-# the non-contributors' labour states (economy.LABOUR_STATES): last axis of PensionState.labour
+# the non-contributors' labour states, last axis of PensionState.labour, in the order of
+# EconomicProjection.non_contributing and of the micro kernel's NON_CONTRIBUTING_STATES
 NC_INFORMAL, NC_UNEMPLOYED, NC_INACTIVE, NC_DISABLED = range(4)
 
 
