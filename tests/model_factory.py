@@ -94,6 +94,16 @@ def write_csv(path: Path, header: list[str], rows: list[list]) -> None:
         writer.writerows(rows)
 
 
+def set_csv_column(path: Path, column: str, value) -> None:
+    """Rewrite ``column`` of the CSV file ``path`` with ``value(row)`` for every row
+    (``row``: the row's fields as strings, by column name)."""
+    with path.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        header = list(reader.fieldnames or [])
+        rows = [dict(row, **{column: value(row)}) for row in reader]
+    write_csv(path, header, [[row[name] for name in header] for row in rows])
+
+
 def write_small_model(folder: Path, base: int = 2025, end: int = 2045,
                       start: int = 1995) -> Path:
     """Write a complete valid model to ``folder`` and return the folder."""

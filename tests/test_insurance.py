@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from model_factory import write_small_model
+from model_factory import set_csv_column, write_small_model
 from replication import replication_t
 
 import spfsim
@@ -88,15 +88,9 @@ def test_maternity_insurance_by_hand(cohort):
 
 def _emigrating_women(folder, migrants: float = -300.0):
     """Net emigration of ``migrants`` women of each end age 20-35 a year."""
-    path = folder / "assumptions" / "migration.csv"
-    lines = path.read_text().splitlines()
-    rows = [lines[0]]
-    for line in lines[1:]:
-        year, age, sex, value = line.split(",")
-        if sex == "female" and 20 <= int(age) <= 35:
-            value = str(migrants)
-        rows.append(",".join([year, age, sex, value]))
-    path.write_text("\n".join(rows) + "\n")
+    set_csv_column(folder / "assumptions" / "migration.csv", "net_migration",
+                   lambda row: str(migrants) if row["sex"] == "female"
+                   and 20 <= int(row["age"]) <= 35 else row["net_migration"])
 
 
 def test_mothers_are_the_women_who_stay(tmp_path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from model_factory import set_csv_column
 from test_insurance import insurance_model
 
 import spfsim
@@ -115,16 +116,8 @@ def test_without_persistence_the_unemployed_have_everybody_s_service(small_model
 
 def _youth_unemployment(folder) -> None:
     """Unemployment falling from 25 % at age 15 to 5 % at 55, in the small model."""
-    path = folder / "assumptions" / "labour.csv"
-    lines = path.read_text().splitlines()
-    header = lines[0].split(",")
-    age, rate = header.index("age"), header.index("unemployment")
-    rows = []
-    for line in lines[1:]:
-        cells = line.split(",")
-        cells[rate] = f"{max(0.25 - 0.005 * (int(cells[age]) - 15), 0.05):.3f}"
-        rows.append(",".join(cells))
-    path.write_text("\n".join([lines[0], *rows]) + "\n")
+    set_csv_column(folder / "assumptions" / "labour.csv", "unemployment",
+                   lambda row: f"{max(0.25 - 0.005 * (int(row['age']) - 15), 0.05):.3f}")
 
 
 def test_with_persistence_the_unemployed_have_less_service(small_model_dir):
