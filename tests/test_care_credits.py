@@ -56,3 +56,51 @@ def test_micro_agrees_with_cohort_on_care_credits(tmp_path):
                                  women(cohort, name))
         assert np.abs(t).max() <= 5.5, (name, np.abs(t).max())
         assert abs(big_t) <= 4.5, (name, big_t)
+
+
+def base_state(model: spfsim.Model):
+    """The cohort engine's reconstructed base-year pension state of ``model``."""
+    from spfsim.demography import project_population
+    from spfsim.economy import project_economy
+    from spfsim.engine.benefits import (
+        benefit_rules,
+        contribution_classes,
+        unemployment_qualification,
+    )
+    from spfsim.engine.cohort import base_year_state, pension_years
+
+    a = model.assumptions
+    demo = project_population(a.years, a.base_population, a.mx, a.asfr, a.srb,
+                              a.net_migration)
+    econ = project_economy(a, demo.population)
+    scheme = a.schemes[0]
+    classes = contribution_classes(scheme, unemployment_qualification(benefit_rules(a, econ)))
+    return base_year_state(scheme, a, pension_years(scheme, a, demo, econ)(0), classes)
+
+
+def test_care_credits_go_to_insured_women_only(tmp_path):
+    """With care_credit_eligibility = 'insured' (the default) no woman holds credited
+    service without a year of contributions; with 'everyone' nearly every woman does. The
+    old rule credited every non-contributing mother, which made nearly every woman aged
+    40-55 an insured person (97 % of them qualified their survivors in the default
+    model, where 11 % contribute)."""
+    states = {}
+    for eligibility in ("insured", "everyone"):
+        folder = care_model(tmp_path / eligibility)
+        toml = folder / "model.toml"
+        toml.write_text(toml.read_text().replace(
+            "care_credit_earnings = 0.6", f'care_credit_earnings = 0.6\n'
+            f'care_credit_eligibility = "{eligibility}"'))
+        states[eligibility] = base_state(spfsim.load_model(folder))
+    insured = states["insured"].active[40:56, 1].sum(axis=(0, 1))  # (service, k)
+    # contribution classes: none, at least one year; nobody credited without one
+    assert insured.shape[-1] == 2
+    assert insured[1:, 0].sum() == 0.0
+    # with credits for everyone, contributions are not tracked (one class)
+    everyone = states["everyone"].active[40:56, 1].sum(axis=(0, 1))[:, 0]
+    with_service = {"insured": insured[1:].sum() / insured.sum(),
+                    "everyone": everyone[1:].sum() / everyone.sum()}
+    # the small model's women aged 40-55: 79 % have contributed, 99 % have a young child
+    # at some point
+    assert with_service["everyone"] > 0.95
+    assert with_service["everyone"] - with_service["insured"] > 0.1, with_service

@@ -4,6 +4,8 @@ chain, and the model's ``[economy] labour_persistence`` that both engines follow
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from model_factory import set_csv_column
@@ -42,13 +44,13 @@ def test_labour_states_by_hand():
     w = (0, 0.2, 0.4, 0) of 1.0; keep = min(0.5, 0.5 / 0.2, 0.5 / 0.4) = 0.5;
     free = 1 - 0.5 x 0.6 = 0.7; draw = (0, 0.4, 0.3, 0) / 0.7. Drawing: 0.5 x 0.5 = 0.25
     with no service, 0.5 x 0.1 + 0.4 = 0.45 with one year."""
-    staying = np.zeros((1, 1, 2, 4))
-    staying[0, 0, 0, NC_UNEMPLOYED] = 0.2
-    staying[0, 0, 0, NC_INACTIVE] = 0.3
-    staying[0, 0, 1, NC_INACTIVE] = 0.1
-    leaving = np.array([[[0.0, 0.4]]])
+    staying = np.zeros((1, 1, 2, 1, 4))  # (age, sex, service, contribution class, state)
+    staying[0, 0, 0, 0, NC_UNEMPLOYED] = 0.2
+    staying[0, 0, 0, 0, NC_INACTIVE] = 0.3
+    staying[0, 0, 1, 0, NC_INACTIVE] = 0.1
+    leaving = np.array([[[[0.0], [0.4]]]])
     target = np.array([[[0.0, 50.0, 50.0, 0.0]]])  # persons: only the shares matter
-    out = _labour_states(staying, leaving, target, 0.5)[0, 0]
+    out = _labour_states(staying, leaving, target, 0.5)[0, 0, :, 0]
     np.testing.assert_allclose(out[:, NC_UNEMPLOYED], [0.1 + 0.25 * 4 / 7, 0.45 * 4 / 7])
     np.testing.assert_allclose(out[:, NC_INACTIVE], [0.15 + 0.25 * 3 / 7,
                                                      0.05 + 0.45 * 3 / 7])
@@ -56,8 +58,8 @@ def test_labour_states_by_hand():
 
 
 def test_labour_states_without_target_are_inactive():
-    staying = np.random.default_rng(1).random((3, 2, 4, 4))
-    leaving = np.random.default_rng(2).random((3, 2, 4))
+    staying = np.random.default_rng(1).random((3, 2, 4, 2, 4))
+    leaving = np.random.default_rng(2).random((3, 2, 4, 2))
     out = _labour_states(staying, leaving, None, 0.8)
     np.testing.assert_allclose(out[..., NC_INACTIVE], staying.sum(-1) + leaving)
     assert not out[..., [0, 1, 3]].any()
@@ -73,7 +75,9 @@ def _set_persistence(folder, value) -> None:
 
 
 def _pension_states(folder, persistence: float | None):
-    """Yield (PensionYear, PensionState after the step) over the small model's years."""
+    """Yield (PensionYear, PensionState after the step) over the small model's years (no
+    care credits: one contribution class, the last axis of ``active`` and ``labour``
+    before the state, dropped here)."""
     if persistence is not None:
         _set_persistence(folder, persistence)
     a = spfsim.load_model(folder).assumptions
@@ -86,9 +90,15 @@ def _pension_states(folder, persistence: float | None):
     for k in range(a.n_years):
         y = inputs(k)
         state.step(y)
-        yield y, state
+        yield y, _one_class(state)
         if k < a.n_years - 1:
             state.advance(y)
+
+
+def _one_class(state):
+    """A view of the state without its single contribution class."""
+    assert state.active.shape[-1] == 1
+    return SimpleNamespace(active=state.active[..., 0], labour=state.labour[..., 0, :])
 
 
 def test_labour_states_split_the_non_contributors_and_hit_the_targets(small_model_dir):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from spfsim.engine.benefits import G_INSURED_UNEMPLOYED
 from spfsim.engine.micro import kernels as K
 from spfsim.engine.micro import rng
 from spfsim.engine.micro.align import scaled_probabilities, select_exact
@@ -96,14 +97,17 @@ def run_year(store: PersonStore, *, q_death=0.0, q_invalid=None, asfr=None, stay
              join=0.0, keep=1.0, self_employed=0.0, retirement=60,
              minimum_service=15, accrual=0.02, minimum_pension=150.0, revaluation=0.0,
              earnings=500.0, universal=((65, 100, 1.0),), chunk=2, reference_years=0,
-             refund_rate=0.0):
-    """One year of the kernel; ``universal`` benefits are (min age, max age, take-up)."""
+             refund_rate=0.0, group=0, cumulative=(0.0, 0.0, 1.0, 1.0), ui_service=1000,
+             ui_credits_count=False, care=None, care_insured_only=False):
+    """One year of the kernel; ``universal`` benefits are (min age, max age, take-up),
+    all of target ``group`` (engine.benefits.G_*); non-contributors who draw a labour
+    state take it from ``cumulative`` (informal, unemployed, inactive, disabled)."""
     chunks = store.capacity
     counts = np.zeros((chunks, 101, 2, K.N_COUNTS + len(universal)), dtype=np.int64)
     probability = np.zeros((len(universal), 101, 2))
     for j, (low, high, take_up) in enumerate(universal):
         probability[j, low:high + 1] = take_up
-    codes = np.array([[0, -1, 0, 1]] * len(universal), dtype=np.int64).reshape(-1, 4)
+    codes = np.array([[group, -1, 0, 1]] * len(universal), dtype=np.int64).reshape(-1, 4)
     money = np.zeros((chunks, 2, K.N_MONEY), dtype=np.int64)
     awarded = np.zeros((chunks, 2, 61), dtype=np.int64)
     left = np.zeros((chunks, 2, 61), dtype=np.int64)
@@ -114,25 +118,26 @@ def run_year(store: PersonStore, *, q_death=0.0, q_invalid=None, asfr=None, stay
     scale = 1.0 / 1024
     K.year_step(
         store.pid, store.status, store.age, store.sex, store.birth_year, store.service,
-        store.credits, store.recent, store.pension, store.earnings_factor,
+        store.care_years, store.credits, store.recent, store.pension, store.earnings_factor,
         store.lifetime_contributions,
         store.lifetime_benefits, flags, store.size, 1, 2030, chunk,
         np.full((101, 2), q_death),
         np.full((101, 2), q_death if q_invalid is None else q_invalid),
         np.zeros((101, 2)), np.zeros(101) if asfr is None else asfr,
         np.full((101, 2), stay), np.full((101, 2), join), np.full((101, 2), keep),
-        np.broadcast_to(np.array([0.0, 0.0, 1.0, 1.0]), (101, 2, 4)).copy(),
+        np.broadcast_to(np.array(cumulative), (101, 2, 4)).copy(),
         np.full((101, 2), keep), np.full((101, 2), self_employed),
         np.empty(0, dtype=np.int8), np.empty(0, dtype=np.int8),
         True, np.full((101, 2), retirement), minimum_service, accrual, minimum_pension,
         revaluation, 0.0, np.full((101, 2), earnings), 0.0, 0.0, np.inf, np.inf, 0.1, 1.0,
         scale,
-        np.zeros((101, 2)), 0, 0.0, np.zeros(101), 0.0, refund_rate, 0.0, 0, reference_years,
+        np.zeros((101, 2)), 0, 0.0, np.zeros(101) if care is None else care, 100.0,
+        care_insured_only, refund_rate, 0.0, 0, reference_years,
         (np.arange(101) >= retirement)[:, None] * np.ones((1, 2)), np.ones((101, 2)), False, 0,
         np.zeros(store.capacity, dtype=np.int8),
-        codes, probability, np.full_like(probability, 100.0), -1, np.zeros((101, 2)), 1000,
-        1900, 1000.0, counts, money, awarded, left, age_money, lifetimes,
-        nc_money, np.zeros((chunks, 101, 2, 7, 2), dtype=np.int64))
+        codes, probability, np.full_like(probability, 100.0), -1, np.zeros((101, 2)),
+        ui_service, ui_credits_count, 1900, 1000.0, counts, money, awarded, left, age_money,
+        lifetimes, nc_money, np.zeros((chunks, 101, 2, 7, 2), dtype=np.int64))
     run_year.lifetimes = lifetimes.sum(axis=0)
     run_year.age_money = age_money.sum(axis=0) * scale
     run_year.nc_money = nc_money.sum(axis=0) * scale
@@ -433,3 +438,37 @@ def test_compaction_leaves_free_slots_empty_for_entrants():
     assert (store.service[2], store.credits[2], store.pension[2]) == (0, 0.0, 0.0)
     assert store.lifetime_contributions[2] == store.lifetime_benefits[2] == 0.0
     assert not store.recent[2].any()
+
+
+@pytest.mark.parametrize("credits_count", [False, True])
+def test_care_years_do_not_qualify_for_unemployment_insurance(credits_count):
+    """Unemployment insurance needs two years of contributions (ILO C168 Art. 17): care
+    credits are pension credits. Three unemployed women with three credited years each,
+    of which 3, 2 and 1 care years: only the last has two years of contributions, unless
+    the scheme lets credits count. Before the fix all three qualified."""
+    store = small_store([{"age": 30, "sex": FEMALE, "status": UNEMPLOYED, "service": 3,
+                          "care_years": care} for care in (3, 2, 1)])
+    counts, *_ = run_year(store, universal=((15, 64, 1.0),), group=G_INSURED_UNEMPLOYED,
+                          cumulative=(0.0, 1.0, 1.0, 1.0), ui_service=2,
+                          ui_credits_count=credits_count)
+    assert counts[30, FEMALE, K.N_UNEMPLOYED] == 3
+    assert counts[30, FEMALE, K.N_COUNTS] == (3 if credits_count else 1)
+
+
+def test_a_care_credit_is_counted_as_a_care_year():
+    store = small_store([{"age": 30, "sex": FEMALE, "status": INACTIVE, "service": 4,
+                          "care_years": 1}])
+    run_year(store, care=np.where(np.arange(101) == 30, 1.0, 0.0))
+    assert (store.service[0], store.care_years[0]) == (5, 2)
+    assert store.credits[0] == pytest.approx(100.0)
+
+
+@pytest.mark.parametrize(("service", "care", "credited"), [(0, 0, False), (2, 2, False),
+                                                           (2, 1, True)])
+def test_care_credits_are_for_the_insured(service, care, credited):
+    """care_credit_eligibility = 'insured': a woman who never contributed (no service, or
+    only care years from before) is not credited; one with a year of contributions is."""
+    store = small_store([{"age": 30, "sex": FEMALE, "status": INACTIVE, "service": service,
+                          "care_years": care}])
+    run_year(store, care=np.where(np.arange(101) == 30, 1.0, 0.0), care_insured_only=True)
+    assert store.service[0] == service + credited

@@ -166,12 +166,12 @@ def test_disability_pension_by_hand():
     assert dbp.disability_pension(0.02, 20 * 1000.0, 20, 20, 0.0) == pytest.approx(800.0)
     exposed_years = 40 - 25 + 1  # onsets from age 25 (5 years of service) to 40
     assert state.invalid[40, 0].sum() == pytest.approx(1 - 0.99 ** exposed_years, rel=1e-9)
-    onset_now = state.invalid[40, 0, 20]
+    onset_now = state.invalid[40, 0, 20].sum()  # over the contribution classes
     assert state.invalid_pension[40, 0, 20] == pytest.approx(onset_now * 800.0, rel=1e-9)
     # nobody below the qualifying period becomes disabled
     assert state.invalid[24, 0].sum() == 0.0
     # shares are conserved: active + disabled = 1 below the pensionable age
-    assert state.active[40].sum(axis=(1, 2)) + state.invalid[40].sum(axis=1) == \
+    assert state.active[40].sum(axis=(1, 2, 3)) + state.invalid[40].sum(axis=(1, 2)) == \
         pytest.approx([1.0, 1.0])
 
 

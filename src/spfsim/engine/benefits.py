@@ -195,11 +195,57 @@ def contributory_pension(assumptions: Assumptions) -> CompiledScheme | None:
     return next((s for s in assumptions.schemes if s.type == "db_old_age_pension"), None)
 
 
-def unemployment_service(rules: list[BenefitRule]) -> int:
-    """Credited years an unemployed person needs for unemployment insurance (a number no
-    one reaches without such a scheme)."""
+@dataclass(frozen=True)
+class UnemploymentQualification:
+    """Unemployment insurance's qualifying period (schemes.insurance.unemployment_qualifies):
+    ``minimum_service`` years (a number no one reaches without such a scheme) of
+    contributions, or of any credited service when ``credits_count``."""
+
+    minimum_service: int = 1_000
+    credits_count: bool = False
+
+    def qualifies(self, contribution_classes: int) -> np.ndarray:
+        """(service, contribution class) True where the cohort engine's members of the
+        class qualify (:func:`class_years`)."""
+        service, contributed = class_years(contribution_classes)
+        return ins.unemployment_qualifies(service, contributed, self.minimum_service,
+                                          self.credits_count)
+
+
+def class_years(contribution_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """(service, contribution class) credited years and years of contributions of the
+    cohort engine's classes (engine.cohort.PensionState): class k < K - 1 holds k years of
+    contributions, the last class at least K - 1 (as many as any rule asks for); with one
+    class, contribution years are the credited service (no care credits)."""
+    shape = (MAX_CLASS + 1, contribution_classes)
+    service = np.broadcast_to(np.arange(MAX_CLASS + 1)[:, None], shape).copy()
+    if contribution_classes == 1:
+        return service, service.copy()
+    return service, np.broadcast_to(np.arange(contribution_classes)[None, :], shape).copy()
+
+
+def contribution_classes(pension: CompiledScheme | None,
+                         unemployment: UnemploymentQualification) -> int:
+    """How many classes of contribution years the cohort engine carries beside credited
+    service: 1 + the most contribution years a rule asks for, when care credits make
+    credited service and contributions differ (unemployment insurance's qualifying period,
+    unless credits count; the care credits' own condition); otherwise one."""
+    if pension is None or np.max(pension["care_credit_child_age"]) <= 0:
+        return 1
+    needed = [int(pension.choices["care_credit_eligibility"] == "insured")]
+    if not unemployment.credits_count and unemployment.minimum_service <= MAX_CLASS:
+        needed.append(unemployment.minimum_service)
+    return min(max(needed), MAX_CLASS) + 1
+
+
+def unemployment_qualification(rules: list[BenefitRule]) -> UnemploymentQualification:
+    """The qualifying period of the model's unemployment insurance (none: unreachable)."""
     rule = next((r for r in rules if r.group == G_INSURED_UNEMPLOYED), None)
-    return 1_000 if rule is None else int(rule.scheme["minimum_service"][0])
+    if rule is None:
+        return UnemploymentQualification()
+    return UnemploymentQualification(
+        int(rule.scheme["minimum_service"][0]),
+        rule.scheme.choices["qualifying_credits"] == "all_credits")
 
 
 def top_up_floor(rules: list[BenefitRule]) -> np.ndarray | None:
@@ -236,16 +282,18 @@ class CellStates:
 
 def cell_states(assumptions: Assumptions, demo: DemographicProjection,
                 econ: EconomicProjection, pension, floor: np.ndarray | None,
-                ui_service: int = 1_000) -> CellStates:
+                unemployment: UnemploymentQualification | None = None) -> CellStates:
     """The cohort engine's distribution of (L, D, M) per cell.
 
     ``pension``: the contributory pension's SchemeFlows (with its class detail), or None.
     The unemployed are the labour projection's share of the non-contributing active
-    population (as the micro engine aligns them); those with ``ui_service`` credited years
-    or more are insured against unemployment, in the proportion that the pension's labour
-    chain gives the unemployed of each cell (``PensionState.labour``: with persistent
+    population (as the micro engine aligns them); those with unemployment insurance's
+    qualifying period (``unemployment``) are insured against unemployment, in the
+    proportion that the pension's labour chain gives the unemployed of each cell
+    (``PensionState.labour``, by credited service and contribution years: with persistent
     states, the long-term unemployed have less service than other non-contributors).
     """
+    unemployment = unemployment or UnemploymentQualification()
     pop = demo.population
     with np.errstate(divide="ignore", invalid="ignore"):
         if pension is not None:
@@ -269,12 +317,13 @@ def cell_states(assumptions: Assumptions, demo: DemographicProjection,
     unemployed = np.clip(unemployed_rate * np.clip(active - contributing, 0.0, None), 0.0,
                          None)
     insured = np.zeros_like(pop)
-    if pension is not None and ui_service <= MAX_CLASS:
-        by_service = pension.unemployed_service  # (year, age, sex, class)
+    if pension is not None and unemployment.minimum_service <= MAX_CLASS:
+        by_class = pension.unemployed_service  # (year, age, sex, service, contribution class)
+        qualifies = unemployment.qualifies(by_class.shape[-1])
+        total = by_class.sum(axis=(-2, -1))
         with np.errstate(divide="ignore", invalid="ignore"):
-            insured = np.where(by_service.sum(axis=-1) > 0,
-                               by_service[..., ui_service:].sum(axis=-1)
-                               / by_service.sum(axis=-1), 0.0) * unemployed
+            insured = np.where(total > 0, (by_class * qualifies).sum(axis=(-2, -1))
+                               / total, 0.0) * unemployed
     shares = np.stack([contributing, low_share, pensioners - low_share, unemployed - insured,
                        np.zeros_like(pop), insured], axis=-1)
     shares[..., L_OTHER] = np.clip(1.0 - shares.sum(axis=-1), 0.0, None)

@@ -37,9 +37,11 @@ from ..schemes.base import admin_expenditure
 from .benefits import (
     benefit_rules,
     cell_states,
+    class_years,
     cohort_benefits,
+    contribution_classes,
     top_up_floor,
-    unemployment_service,
+    unemployment_qualification,
 )
 from .flows import BRANCHES, SchemeFlows
 
@@ -73,6 +75,7 @@ class PensionYear:
     survivors: SurvivorRules | None = None  # the survivors' branch (None: none)
     care_probability: np.ndarray | None = None  # (age,) women credited for child care
     care_credit: float = 0.0  # earnings credited per care year
+    care_insured_only: bool = False  # care credits need a year of contributions
     refund_rate: float = 0.0  # lump sum per unit of revalued credits, for leavers
     rate_above: float = 0.0  # accrual rate beyond the band (band_years > 0)
     band_years: int = 0
@@ -124,10 +127,17 @@ class PensionState:
     With ``recent_years`` R > 0, ``recent[..., k]`` holds the revalued earnings of each
     class's k-th most recent credited year (k = 0..R-1), for reference earnings over the
     last years: every member of a class moves alike, so the sums move linearly.
-    ``labour[age, sex, service, state]`` splits the non-contributing actives by labour
+    ``labour[age, sex, service, k, state]`` splits the non-contributing actives by labour
     state (informal, unemployed, inactive, disabled): the same keep-or-draw chain as the
     micro engine's, so that, as there, the persistently unemployed are those with little
     credited service (what unemployment insurance, which needs service, pays on).
+
+    With ``contribution_classes`` K > 1, the members of every class are further split by
+    k = min(years of contributions, K - 1), the last axis of ``active``, ``labour`` (before
+    the state) and ``invalid``: care credits add credited service but no contribution year,
+    and unemployment insurance's qualifying period counts contributions only
+    (schemes.insurance.unemployment_qualifies). Every other rule acts alike on the k of a
+    class, so the earnings arrays need no such axis. K = 1: one class, not tracked.
     """
 
     ARRAYS = ("active", "labour", "credits", "recent", "pensioners", "pension", "invalid",
@@ -135,19 +145,21 @@ class PensionState:
               "spouse_pension", "orphans", "orphan_pension")
     INVALID = ("invalid", "invalid_pension", "invalid_credits", "invalid_recent")
 
-    def __init__(self, n_age: int = len(AGES), recent_years: int = 0):
+    def __init__(self, n_age: int = len(AGES), recent_years: int = 0,
+                 contribution_classes: int = 1):
         shape = (n_age, 2, 2, MAX_SERVICE + 1)
-        self.active = np.zeros(shape)
-        self.active[:, :, NOT_CONTRIBUTING, 0] = 1.0
-        self.labour = np.zeros((n_age, 2, MAX_SERVICE + 1, 4))
-        self.labour[:, :, 0, NC_INACTIVE] = 1.0
+        k = contribution_classes
+        self.active = np.zeros((*shape, k))
+        self.active[:, :, NOT_CONTRIBUTING, 0, 0] = 1.0
+        self.labour = np.zeros((n_age, 2, MAX_SERVICE + 1, k, 4))
+        self.labour[:, :, 0, 0, NC_INACTIVE] = 1.0
         self.credits = np.zeros(shape)  # cumulative revalued insured earnings per capita
         self.recent = np.zeros((*shape, recent_years))
         self.pensioners = np.zeros((n_age, 2, MAX_SERVICE + 1))
         self.pension = np.zeros((n_age, 2, MAX_SERVICE + 1))  # total annual pension per capita
         # disability pensioners by credited service at onset, their pensions and their
         # credits (kept for a recovery)
-        self.invalid = np.zeros((n_age, 2, MAX_SERVICE + 1))
+        self.invalid = np.zeros((n_age, 2, MAX_SERVICE + 1, k))
         self.invalid_pension = np.zeros((n_age, 2, MAX_SERVICE + 1))
         self.invalid_credits = np.zeros((n_age, 2, MAX_SERVICE + 1))
         self.invalid_recent = np.zeros((n_age, 2, MAX_SERVICE + 1, recent_years))
@@ -163,6 +175,14 @@ class PensionState:
     def arrays(self) -> tuple[np.ndarray, ...]:
         """Every share and per-capita amount the state carries (aged together)."""
         return tuple(getattr(self, name) for name in self.ARRAYS)
+
+    def active_by_service(self) -> np.ndarray:
+        """(age, sex, service) active members, contributing or not."""
+        return self.active.sum(axis=(2, 4))
+
+    def invalid_by_service(self) -> np.ndarray:
+        """(age, sex, service) disability pensioners by credited service at onset."""
+        return self.invalid.sum(axis=-1)
 
     def earnings_arrays(self) -> tuple[np.ndarray, ...]:
         """The revalued earnings the state carries (revalued together)."""
@@ -187,31 +207,40 @@ class PensionState:
         for array in self.earnings_arrays():
             array *= 1.0 + y.revaluation
         self.pension = _indexed(self.pension, self.pensioners, y)
-        self.invalid_pension = _indexed(self.invalid_pension, self.invalid, y)
+        self.invalid_pension = _indexed(self.invalid_pension, self.invalid_by_service(), y)
         self._survivors_year(y)
         self._disability(y)
         self._contribution_status(y)
         return self._retire(y)
 
     def _care_credits(self, y: PensionYear) -> None:
-        """Women below the pensionable age who did not contribute this year and have a
-        young child are credited a year of service and the care-credit earnings."""
+        """Women below the pensionable age who did not contribute this year, have a young
+        child and may be credited (``care_insured_only``: those who have contributed) are
+        credited a year of service and the care-credit earnings."""
         if y.care_probability is None or not y.care_probability.any():
             return
-        # (age, 1, 1): views below keep a sex axis of length 1 (women)
-        rate = (y.care_probability * (y.retirement_age[:, 1] > AGES))[:, None, None]
+        _, contributed = class_years(self.active.shape[-1])
+        may = dbp.care_credit_qualifies(contributed, y.care_insured_only)  # (service, k)
+        # (age, 1, service, k): views below keep a sex axis of length 1 (women)
+        rate = (y.care_probability * (y.retirement_age[:, 1] > AGES))[:, None, None, None] * may
         women = self.active[:, 1:2, NOT_CONTRIBUTING]  # views into the state
         labour = self.labour[:, 1:2]
         credits = self.credits[:, 1:2, NOT_CONTRIBUTING]
         recent = self.recent[:, 1:2, NOT_CONTRIBUTING]
-        moved = women * rate
+        moved = women * rate  # a credited year, no contribution year: k kept
         moved_labour = labour * rate[..., None]
-        moved_credits = credits * rate + moved * y.care_credit
-        moved_recent = _credited(recent * rate[..., None], moved * y.care_credit)
+        # the share of each class credited: within a class only the never-insured (class
+        # 0, no credits) differ, so the class's earnings move in that proportion
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(women.sum(axis=-1) > 0, moved.sum(axis=-1) / women.sum(axis=-1),
+                             0.0)
+        credited = moved.sum(axis=-1) * y.care_credit
+        moved_credits = credits * share + credited
+        moved_recent = _credited(recent * share[..., None], credited)
         women -= moved
         labour -= moved_labour
-        credits -= credits * rate
-        recent -= recent * rate[..., None]
+        credits -= credits * share
+        recent -= recent * share[..., None]
         for array, shift in ((women, moved), (labour, moved_labour), (credits, moved_credits),
                              (recent, moved_recent)):
             _promote(array, shift)
@@ -239,7 +268,7 @@ class PensionState:
         q_inv = q_invalid[:, :, None] * rules.population[:, :, None]
         below = AGES[:, None] < y.retirement_age
         future = np.maximum(y.retirement_age - AGES[:, None], 0)[:, :, None]
-        active = self.active.sum(axis=2)
+        active = self.active_by_service()
         credits = self.reference(self.credits.sum(axis=2), self.recent.sum(axis=2),
                                  SERVICE[None, None, :], y)
         qualified = (rules.minimum_service <= SERVICE)[None, None, :] & below[:, :, None]
@@ -248,7 +277,7 @@ class PensionState:
                 y.accrual_rate, np.where(active > 0, credits / active, 0.0),
                 SERVICE[None, None, :], future, y.minimum_pension, y.maximum_pension,
                 y.rate_above, y.band_years)
-        deaths = q * (self.pensioners + active * qualified) + q_inv * self.invalid
+        deaths = q * (self.pensioners + active * qualified) + q_inv * self.invalid_by_service()
         money = (q * (self.pension + active * qualified * insured_pension)
                  + q_inv * self.invalid_pension)
         deaths, money = deaths.sum(axis=2), money.sum(axis=2)  # (age, sex)
@@ -282,25 +311,28 @@ class PensionState:
         below = (AGES[:, None] < y.retirement_age)[:, :, None]
         if y.recovery_rate > 0:
             rate = y.recovery_rate * below
-            self.active[:, :, NOT_CONTRIBUTING] += self.invalid * rate
-            self.labour[..., NC_INACTIVE] += self.invalid * rate  # as in the micro engine
+            recovered = self.invalid * rate[..., None]
+            self.active[:, :, NOT_CONTRIBUTING] += recovered
+            self.labour[..., NC_INACTIVE] += recovered  # as in the micro engine
             self.credits[:, :, NOT_CONTRIBUTING] += self.invalid_credits * rate
             self.recent[:, :, NOT_CONTRIBUTING] += self.invalid_recent * rate[..., None]
-            for array in (self.invalid, self.invalid_pension, self.invalid_credits):
+            self.invalid -= recovered
+            for array in (self.invalid_pension, self.invalid_credits):
                 array *= 1.0 - rate
             self.invalid_recent *= 1.0 - rate[..., None]
         if not y.incidence.any():
             return
         qualified = (y.disability_minimum_service <= SERVICE)[None, None, :] & below
         rate = y.incidence[:, :, None] * qualified
-        onset = self.active[:, :, CONTRIBUTING] * rate
+        onset = self.active[:, :, CONTRIBUTING] * rate[..., None]  # (age, sex, service, k)
         credits = self.credits[:, :, CONTRIBUTING] * rate
         recent = self.recent[:, :, CONTRIBUTING] * rate[..., None]
         future = np.maximum(y.retirement_age - AGES[:, None], 0)[:, :, None]
         with np.errstate(divide="ignore", invalid="ignore"):
-            per_person = np.where(onset > 0, self.reference(credits, recent,
-                                                            SERVICE[None, None, :], y)
-                                  / onset, 0.0)
+            onsets = onset.sum(axis=-1)
+            per_person = np.where(onsets > 0, self.reference(credits, recent,
+                                                             SERVICE[None, None, :], y)
+                                  / onsets, 0.0)
         award = dbp.disability_pension(y.accrual_rate, per_person, SERVICE[None, None, :],
                                        future, y.minimum_pension, y.maximum_pension,
                                        y.rate_above, y.band_years)
@@ -308,21 +340,22 @@ class PensionState:
         self.credits[:, :, CONTRIBUTING] -= credits
         self.recent[:, :, CONTRIBUTING] -= recent
         self.invalid += onset
-        self.invalid_pension += onset * award
+        self.invalid_pension += onsets * award
         self.invalid_credits += credits
         self.invalid_recent += recent
 
     def _contribution_status(self, y: PensionYear) -> None:
         """Move people between statuses so that the contributing share is ``y.density``,
         and the non-contributors between labour states (``_labour_states``)."""
-        active = self.active.sum(axis=(2, 3))
+        active = self.active.sum(axis=(2, 3, 4))
         with np.errstate(divide="ignore", invalid="ignore"):
-            was = np.where(active > 0, self.active[:, :, CONTRIBUTING].sum(axis=2) / active, 0.0)
+            was = np.where(active > 0, self.contributing_share() / active, 0.0)
             target = np.where(active > 0, np.minimum(y.density / active, 1.0), 0.0)
         stay, join = contribution_transitions(was, target, y.persistence)
-        self.labour = _labour_states(self.labour * (1.0 - join)[:, :, None, None],
-                                     self.active[:, :, CONTRIBUTING] * (1.0 - stay)[..., None],
-                                     y.labour_target, y.labour_persistence)
+        self.labour = _labour_states(
+            self.labour * (1.0 - join)[:, :, None, None, None],
+            self.active[:, :, CONTRIBUTING] * (1.0 - stay)[..., None, None], y.labour_target,
+            y.labour_persistence)
         for array in (self.active, self.credits, self.recent):
             trailing = (1,) * (array.ndim - 3)  # service (and recent years)
             leave_c = (1.0 - stay).reshape(stay.shape + trailing) * array[:, :, CONTRIBUTING]
@@ -336,7 +369,7 @@ class PensionState:
         at_age = age >= y.retirement_age[:, :, None]
         eligible = dbp.is_eligible(age, y.retirement_age[:, :, None], SERVICE[None, None, :],
                                    y.minimum_service)
-        active, credits = self.active.sum(axis=2), self.credits.sum(axis=2)
+        active, credits = self.active_by_service(), self.credits.sum(axis=2)
         reference = self.reference(credits, self.recent.sum(axis=2), SERVICE[None, None, :], y)
         with np.errstate(divide="ignore", invalid="ignore"):
             per_person = np.where(active > 0, reference / active, 0.0)
@@ -357,12 +390,12 @@ class PensionState:
             * (y.refund_rate > 0)
         self.refund = y.refund_rate * np.where(leaving, credits, 0.0).sum(axis=2)
         gone = np.where(leaving, 1.0, qualified * probability[:, :, None])  # (age, sex, class)
-        self.active = self.active * (1.0 - gone[:, :, None, :])
-        self.labour = self.labour * (1.0 - gone[..., None])
+        self.active = self.active * (1.0 - gone[:, :, None, :, None])
+        self.labour = self.labour * (1.0 - gone[..., None, None])
         self.credits = self.credits * (1.0 - gone[:, :, None, :])
         self.recent = self.recent * (1.0 - gone[:, :, None, :, None])
         # disability pensions continue as old-age pensions
-        self.pensioners += np.where(at_age, self.invalid, 0.0)
+        self.pensioners += np.where(at_age, self.invalid_by_service(), 0.0)
         self.pension += np.where(at_age, self.invalid_pension, 0.0)
         for name in self.INVALID:
             getattr(self, name)[at_age[..., 0]] = 0.0
@@ -370,13 +403,14 @@ class PensionState:
 
     def contributing_share(self) -> np.ndarray:
         """(age, sex) share of the population contributing this year."""
-        return self.active[:, :, CONTRIBUTING].sum(axis=2)
+        return self.active[:, :, CONTRIBUTING].sum(axis=(2, 3))
 
     def advance(self, y: PensionYear) -> None:
         """Credit this year's contributions, award survivors' pensions for the year's
         deaths, then age one year and add immigrants."""
-        earned = self.active[:, :, CONTRIBUTING] * y.earnings[:, :, None]
-        moved = {"active": self.active[:, :, CONTRIBUTING].copy(),
+        contributing = self.active[:, :, CONTRIBUTING]
+        earned = contributing.sum(axis=-1) * y.earnings[:, :, None]
+        moved = {"active": _contribution_year(contributing),
                  "credits": self.credits[:, :, CONTRIBUTING] + earned,
                  "recent": _credited(self.recent[:, :, CONTRIBUTING], earned)}
         for name, shift in moved.items():
@@ -385,7 +419,7 @@ class PensionState:
             _promote(array, shift)
         self._care_credits(y)
         q = _step_death_rate(y)
-        q_invalid, q_others = dbp.differential_mortality(q, self.invalid.sum(axis=2),
+        q_invalid, q_others = dbp.differential_mortality(q, self.invalid.sum(axis=(2, 3)),
                                                          y.invalid_mortality)
         new = (self._new_survivors(y, q_invalid, q_others)
                if y.survivors is not None and y.survivors.active else None)
@@ -393,15 +427,15 @@ class PensionState:
         for name in self.ARRAYS:
             setattr(self, name, _age_one_year(getattr(self, name), y.open_weights))
         self.active[0] = 0.0
-        self.active[0, :, NOT_CONTRIBUTING, 0] = 1.0
+        self.active[0, :, NOT_CONTRIBUTING, 0, 0] = 1.0
         self.labour[0] = 0.0
-        self.labour[0, :, 0, NC_INACTIVE] = 1.0
+        self.labour[0, :, 0, 0, NC_INACTIVE] = 1.0
         stay = 1.0 - y.newcomer_share
         for array in self.arrays():
             array *= stay.reshape(stay.shape + (1,) * (array.ndim - 2))
         # newborns and immigrants enter inactive, with no service (as in the micro engine)
-        self.active[:, :, NOT_CONTRIBUTING, 0] += y.newcomer_share
-        self.labour[:, :, 0, NC_INACTIVE] += y.newcomer_share
+        self.active[:, :, NOT_CONTRIBUTING, 0, 0] += y.newcomer_share
+        self.labour[:, :, 0, 0, NC_INACTIVE] += y.newcomer_share
         if new is not None:  # persons -> shares of next year's cells
             nxt = np.maximum(y.survivors.next_population, 1e-300)
             for array, added in zip((self.spouses, self.spouse_pension, self.orphans,
@@ -432,6 +466,15 @@ def _credited(recent: np.ndarray, earned: np.ndarray) -> np.ndarray:
     if recent.shape[-1]:
         out[..., 0] = earned
         out[..., 1:] = recent[..., :-1]
+    return out
+
+
+def _contribution_year(members: np.ndarray) -> np.ndarray:
+    """Members (..., k) after a year of contributions: k + 1, the last class keeping its
+    members (k = min(contribution years, K - 1))."""
+    out = np.zeros_like(members)
+    out[..., 1:] = members[..., :-1]
+    out[..., -1] += members[..., -1]
     return out
 
 
@@ -515,9 +558,9 @@ def aligned_persistence(previous: np.ndarray, incoming: np.ndarray, target: np.n
 
 def _labour_states(staying: np.ndarray, leaving: np.ndarray, target: np.ndarray | None,
                    persistence: float) -> np.ndarray:
-    """This year's non-contributors (age, sex, service, state) from last year's who do not
-    contribute this year (``staying``, same axes) and last year's contributors who stop
-    (``leaving``, (age, sex, service)): the expected outcome of the micro engine's
+    """This year's non-contributors (age, sex, service, k, state) from last year's who do
+    not contribute this year (``staying``, same axes) and last year's contributors who stop
+    (``leaving``, (age, sex, service, k)): the expected outcome of the micro engine's
     ``labour_state``. Non-contributors keep their state with probability ``keep``; the
     others and those who stop contributing draw one (:func:`aligned_persistence`, on each
     cell's totals). ``target`` None: all inactive."""
@@ -525,10 +568,11 @@ def _labour_states(staying: np.ndarray, leaving: np.ndarray, target: np.ndarray 
         out = np.zeros_like(staying)
         out[..., NC_INACTIVE] = staying.sum(axis=-1) + leaving
         return out
-    keep, draw = aligned_persistence(staying.sum(axis=2), leaving.sum(axis=2), target,
-                                     persistence)
-    drawing = (1.0 - keep)[..., None] * staying.sum(axis=-1) + leaving  # (age, sex, service)
-    return keep[:, :, None, None] * staying + drawing[..., None] * draw[:, :, None, :]
+    keep, draw = aligned_persistence(staying.sum(axis=(2, 3)), leaving.sum(axis=(2, 3)),
+                                     target, persistence)
+    drawing = (1.0 - keep)[..., None, None] * staying.sum(axis=-1) + leaving
+    return (keep[:, :, None, None, None] * staying
+            + drawing[..., None] * draw[:, :, None, None, :])
 
 
 def _age_one_year(share: np.ndarray, open_weights: np.ndarray) -> np.ndarray:
@@ -595,6 +639,7 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
                 assumptions.asfr[k], int(scheme["care_credit_child_age"][k])),
             refund_rate=float(scheme["refund_share"][k] * scheme["contribution_rate"][k]),
             care_credit=float(scheme["care_credit_earnings"][k] * econ.average_earnings[k]),
+            care_insured_only=scheme.choices["care_credit_eligibility"] == "insured",
             death_rate=death_rates(demo.survival[k]),
             invalid_mortality=float(scheme["disability_mortality_factor"][k]),
             reference_years=int(scheme["reference_earnings_years"][k]),
@@ -628,11 +673,13 @@ def death_rates(survival: np.ndarray) -> np.ndarray:
 
 
 def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
-                   demo: DemographicProjection, econ: EconomicProjection) -> SchemeFlows:
-    """Expected contributors, pensioners and cash flows of a DB old-age pension."""
+                   demo: DemographicProjection, econ: EconomicProjection,
+                   contribution_classes: int = 1) -> SchemeFlows:
+    """Expected contributors, pensioners and cash flows of a DB old-age pension
+    (``contribution_classes``: see :class:`PensionState`)."""
     n = assumptions.n_years
     inputs = pension_years(scheme, assumptions, demo, econ)
-    state = base_year_state(scheme, assumptions, inputs(0))
+    state = base_year_state(scheme, assumptions, inputs(0), contribution_classes)
     shape = demo.population.shape
     contributors, beneficiaries = np.zeros(shape), np.zeros(shape)
     new_count, new_amount = np.zeros((n, 2)), np.zeros((n, 2))
@@ -641,15 +688,15 @@ def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
     active = np.zeros(shape)
     classes, per_person = np.zeros((*shape, MAX_SERVICE + 1)), np.zeros((*shape, MAX_SERVICE + 1))
     branch_persons, branch_money = np.zeros((*shape, len(BRANCHES))), np.zeros((n, len(BRANCHES)))
-    unemployed = np.zeros((*shape, MAX_SERVICE + 1))
+    unemployed = np.zeros((*shape, MAX_SERVICE + 1, contribution_classes))
     for k in range(n):
         y = inputs(k)
         new_share, new_total = state.step(y)
         pop = demo.population[k]
-        active[k] = state.active.sum(axis=(2, 3))
+        active[k] = state.active.sum(axis=(2, 3, 4))
         unemployed[k] = state.labour[..., NC_UNEMPLOYED]
         # every pension in payment, old-age and disability, by credited-service class
-        classes[k] = state.pensioners + state.invalid
+        classes[k] = state.pensioners + state.invalid_by_service()
         total = state.pension + state.invalid_pension
         with np.errstate(divide="ignore", invalid="ignore"):
             per_person[k] = np.where(classes[k] > 0, total / np.maximum(classes[k], 1e-300),
@@ -657,7 +704,8 @@ def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
         contributors[k] = pop * state.contributing_share()
         insured[k] = contributors[k] * y.earnings
         for b, (persons, money) in enumerate((
-                (state.pensioners, state.pension), (state.invalid, state.invalid_pension),
+                (state.pensioners, state.pension),
+                (state.invalid_by_service(), state.invalid_pension),
                 (state.spouses + state.orphans, state.spouse_pension + state.orphan_pension),
                 (state.refunded, state.refund))):
             share = persons.sum(axis=2) if persons.ndim == 3 else persons
@@ -708,9 +756,10 @@ def recent_years(scheme: CompiledScheme) -> int:
 
 
 def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
-                    base: PensionYear) -> PensionState:
+                    base: PensionYear, contribution_classes: int = 1) -> PensionState:
     """Base-year state from contributions since ``start_year`` at base-year rates."""
-    state = PensionState(recent_years=recent_years(scheme))
+    state = PensionState(recent_years=recent_years(scheme),
+                         contribution_classes=contribution_classes)
     start = int(scheme["start_year"][0])
     base_year = int(assumptions.years[0])
     wage_growth = assumptions.series_growth["wages"][0]
@@ -738,6 +787,7 @@ def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
                 base.survivors, next_population=base.survivors.population),
             care_probability=base.care_probability,
             care_credit=base.care_credit / (1.0 + wage_growth) ** lag,
+            care_insured_only=base.care_insured_only,
             death_rate=base.death_rate, invalid_mortality=base.invalid_mortality,
             reference_years=base.reference_years)
         state.step(past)
@@ -793,12 +843,13 @@ def run_schemes(assumptions: Assumptions, demo: DemographicProjection,
 
     Returns the flows in model order and the coverage (year, age, sex, coverage group, 2:
     target persons, covered persons)."""
-    contributory = {s.id: run_db_pension(s, assumptions, demo, econ)
-                    for s in assumptions.schemes if s.type == "db_old_age_pension"}
     rules = benefit_rules(assumptions, econ)
+    unemployment = unemployment_qualification(rules)
+    contributory = {s.id: run_db_pension(s, assumptions, demo, econ,
+                                         contribution_classes(s, unemployment))
+                    for s in assumptions.schemes if s.type == "db_old_age_pension"}
     pension = next(iter(contributory.values()), None)
-    cells = cell_states(assumptions, demo, econ, pension, top_up_floor(rules),
-                        unemployment_service(rules))
+    cells = cell_states(assumptions, demo, econ, pension, top_up_floor(rules), unemployment)
     results = cohort_benefits(rules, cells, demo.population)
     benefits = {rule.scheme.id: benefit_flows(rule.scheme, results.beneficiaries[j],
                                               results.expenditure[j], pension)

@@ -45,7 +45,8 @@ class SchemeFlows:
     active_share: np.ndarray | None = field(default=None, repr=False)  # (year, age, sex)
     pension_classes: np.ndarray | None = field(default=None, repr=False)  # (.., class)
     pension_per_person: np.ndarray | None = field(default=None, repr=False)  # (.., class)
-    # (year, age, sex, class) shares of each cell unemployed, by credited service
+    # (year, age, sex, class, k) shares of each cell unemployed, by credited service and
+    # contribution years (engine.cohort.PensionState)
     unemployed_service: np.ndarray | None = field(default=None, repr=False)
     # contributory pension: beneficiaries (year, age, sex, branch) and expenditure (year,
     # branch) of each branch (BRANCHES)

@@ -29,6 +29,7 @@ each is scaled down in proportion (:func:`survivor_scale`; ILO C128 Art. 21 styl
 
 from __future__ import annotations
 
+import numba as nb
 import numpy as np
 
 from ..params.dated import ParamSpec
@@ -208,6 +209,14 @@ def capped_survivor_shares(married, children, spouse_share: float, orphan_share:
     with_child = (married * scale(1, counts + 1) + (1.0 - married) * scale(0, counts + 1))
     orphans = children * orphan_share * (others[..., :n_kids, :] * with_child).sum(axis=-1)
     return spouse, orphans
+
+
+@nb.njit(cache=True)
+def care_credit_qualifies(contribution_years, insured_only):
+    """Whether a woman may be credited for child care: with ``insured_only``, only an
+    insured person, one who has contributed at least one year; otherwise every woman. One
+    rule for both engines (a number, or an array)."""
+    return contribution_years >= (1 if insured_only else 0)
 
 
 def care_credit_probability(asfr, child_age: int) -> np.ndarray:
@@ -393,9 +402,15 @@ class DBOldAgePension(SchemeType):
                   "their insured earnings revalued to it); 0: they leave with nothing.",
                   low=0.0, high=2.0, default=0.0),
         ParamSpec("care_credit_child_age", "years of age",
-                  "Care credits: a woman of working age who does not contribute in a year "
-                  "in which she has a child below this age is credited a year of service "
-                  "(0: no care credits).", low=0, high=18, integer=True, default=0,
+                  "Care credits: an insured woman of working age (see "
+                  "care_credit_eligibility) who does not contribute in a year in "
+                  "which she has a child below this age is credited a year of service (0: "
+                  "no care credits).", low=0, high=18, integer=True, default=0,
+                  reference="ILC 2021 para. 13(f)"),
+        ParamSpec("care_credit_eligibility", "choice",
+                  "Who may be credited for child care: 'insured' women (with at least one "
+                  "year of contributions) or 'everyone' (every woman, insured or not).",
+                  kind="choice", choices=("insured", "everyone"), default="insured",
                   reference="ILC 2021 para. 13(f)"),
         ParamSpec("care_credit_earnings", "fraction of average earnings",
                   "Earnings credited for a year of care credit, as a share of the year's "

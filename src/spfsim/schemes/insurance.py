@@ -8,8 +8,11 @@ the rule of :mod:`spfsim.engine.benefits` with the insured groups:
 - maternity insurance: women who give birth in a year in which they contribute
   (``insured_mothers``), for ``months`` months (ILO Convention No. 183: at least 14 weeks
   at two thirds of previous earnings);
-- unemployment insurance: the unemployed with at least ``minimum_service`` credited years
-  (``insured_unemployed``), for ``months`` months of the year (the duration limit).
+- unemployment insurance: the unemployed with at least ``minimum_service`` years of
+  contributions to the pension (``insured_unemployed``; :func:`unemployment_qualifies`),
+  for ``months`` months of the year (the duration limit). The pension's care credits are
+  pension credits, not a qualifying period of contributions or employment (ILO C168
+  Art. 17): they count only with ``qualifying_credits = "all_credits"``.
 
 The benefit is ``replacement_rate`` x the insurable earnings of a covered worker of the
 beneficiary's age and sex (the age-sex profile, within the pension's earnings floor and
@@ -20,6 +23,7 @@ insurance) and ILC 2021 para. 13(f) (maternity), 15(b) (contributory financing).
 
 from __future__ import annotations
 
+import numba as nb
 import numpy as np
 
 from ..params.dated import ParamSpec
@@ -32,6 +36,19 @@ def insurance_benefit(replacement_rate, insurable_earnings, months, maximum) -> 
     capped at the maximum (0 = none)."""
     amount = np.asarray(replacement_rate) * insurable_earnings * np.asarray(months) / 12.0
     return np.where(np.asarray(maximum) > 0, np.minimum(amount, maximum), amount)
+
+
+@nb.njit(cache=True)
+def unemployment_qualifies(credited_years, contribution_years, minimum_service,
+                           credits_count):
+    """Whether an unemployed member has unemployment insurance's qualifying period: at
+    least ``minimum_service`` years of contributions (ILO C168 Art. 17), or of credited
+    service of any kind (contributions and care credits) when ``credits_count``.
+
+    One rule for both engines: the micro engine calls it per person, the cohort engine
+    over its (credited service, contribution years) classes (arrays of one shape)."""
+    years = credited_years if credits_count else contribution_years
+    return years >= minimum_service
 
 
 def _insurance_parameters(min_age: int, max_age: int, months: float, replacement: float,
@@ -79,13 +96,20 @@ class UnemploymentInsurance(InsuranceBenefit):
     GROUP = "insured_unemployed"
     GUARANTEE = "working_age"
     DESCRIPTION = ("Unemployment insurance for the unemployed with a qualifying period of "
-                   "credited service.")
+                   "contributions.")
     REFERENCE = "R202 para. 5(c), 9(1); ILO C168"
     PARAMETERS = params(
         *_insurance_parameters(15, 64, 6.0, 0.5, "ILO C168 Art. 15"),
         ParamSpec("minimum_service", "years",
-                  "Credited years of the contributory pension needed for the benefit.",
+                  "Years of contributions to the contributory pension needed for the "
+                  "benefit (the qualifying period; see qualifying_credits).",
                   low=0, high=60, integer=True, default=1, reference="ILO C168 Art. 17"),
+        ParamSpec("qualifying_credits", "choice",
+                  "What counts towards minimum_service: 'contributions' (years in which the "
+                  "member contributed) or 'all_credits' (also the pension's care credits, "
+                  "which are pension credits, not contributions or employment).",
+                  kind="choice", choices=("contributions", "all_credits"),
+                  default="contributions", reference="ILO C168 Art. 17"),
     )
 
 

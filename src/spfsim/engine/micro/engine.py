@@ -22,7 +22,13 @@ from ...errors import SpfsimError
 from ...params import Assumptions, CompiledScheme
 from ...params.model_file import DEFAULT_LABOUR_PERSISTENCE
 from ...schemes import db_pension as dbp
-from ..benefits import N_COVERAGE, BenefitRule, benefit_rules, unemployment_service
+from ..benefits import (
+    N_COVERAGE,
+    BenefitRule,
+    benefit_rules,
+    contribution_classes,
+    unemployment_qualification,
+)
 from ..cohort import (
     MAX_SERVICE,
     NOT_CONTRIBUTING,
@@ -200,9 +206,10 @@ def _copy_records(store, slots, records: PersonRecords, picks: np.ndarray,
 
 def _draw_pension_class(store, slots, ids, state: PensionState, a: int, s: int,
                         seed: int) -> None:
-    active = state.active[a, s]  # (status, service)
+    by_k = state.active[a, s]  # (status, service, contribution class)
+    active = by_k.sum(axis=-1)
     retired = state.pensioners[a, s]
-    invalid = state.invalid[a, s]
+    invalid = state.invalid[a, s].sum(axis=-1)
     left = max(1.0 - active.sum() - retired.sum() - invalid.sum(), 0.0)
     shares = np.concatenate([active[NOT_CONTRIBUTING], active[1], retired, invalid, [left]])
     cumulative = np.cumsum(shares / shares.sum())
@@ -225,6 +232,9 @@ def _draw_pension_class(store, slots, ids, state: PensionState, a: int, s: int,
     service = np.where(group == 4, 0, service)
     store.service[slots] = service
     in_active = group < 2
+    store.care_years[slots] = np.where(in_active, _care_years(
+        by_k[np.minimum(group, 1), service], service,
+        rng.uniforms(seed, rng.INITIAL_CONTRIBUTIONS, ids, 0)), 0)
     store.credits[slots] = np.select(
         [in_active, group == 3], [credits[np.minimum(group, 1), service],
                                   invalid_credits[service]], 0.0)
@@ -234,6 +244,19 @@ def _draw_pension_class(store, slots, ids, state: PensionState, a: int, s: int,
         store.recent[slots] = np.select(
             [in_active[:, None], (group == 3)[:, None]],
             [recent[np.minimum(group, 1), service], invalid_recent[service]], 0.0)
+
+
+def _care_years(by_k: np.ndarray, service: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Care years of active members drawn into classes of ``service`` credited years, given
+    each one's class split by contribution class k (``by_k`` (person, K), see
+    engine.cohort.PensionState) and a uniform ``u``: k < K - 1 contribution years leave
+    service - k care years; the last class (at least K - 1 contribution years, the most the
+    qualifying rules need to know) is taken as contributions only."""
+    total = by_k.sum(axis=-1, keepdims=True)
+    cumulative = np.cumsum(by_k / np.where(total > 0, total, 1.0), axis=-1)
+    k = np.minimum((cumulative <= u[:, None]).sum(axis=-1), by_k.shape[-1] - 1)
+    last = by_k.shape[-1] - 1
+    return np.where((k < last) & (total[:, 0] > 0), service - k, 0).astype(np.uint8)
 
 
 def _emigration(counts_pop, net_migration, survival, weight):
@@ -266,7 +289,10 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
     weight = float(assumptions.base_population.sum()) / settings.persons
     capacity = _capacity(demo.population, settings.persons)
     inputs = pension_years(pension, assumptions, demo, econ) if pension else None
-    state = base_year_state(pension, assumptions, inputs(0)) if pension else None
+    unemployment = unemployment_qualification(rules)
+    state = (base_year_state(pension, assumptions, inputs(0),
+                             contribution_classes(pension, unemployment))
+             if pension else None)
     records = read_person_file(settings.person_file) if settings.person_file else None
     store, synthetic_cells = _initial_store(assumptions, settings, state, capacity, records)
     first_birth_year = int(years[0]) - 100
@@ -308,8 +334,9 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
                               labour["join"], forced_contribution, forced_death)
         K.year_step(
             store.pid, store.status, store.age, store.sex, store.birth_year, store.service,
-            store.credits, store.recent, store.pension, store.earnings_factor,
-            store.lifetime_contributions, store.lifetime_benefits, buffers.birth_flag,
+            store.care_years, store.credits, store.recent, store.pension,
+            store.earnings_factor, store.lifetime_contributions, store.lifetime_benefits,
+            buffers.birth_flag,
             store.size, settings.seed, int(year), settings.chunk_size,
             q_death, q_invalid, p_emigrate, assumptions.asfr[k],
             labour["stay"], labour["join"], labour["keep"], labour["cumulative"],
@@ -320,7 +347,8 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
             p["earnings"], settings.transitory_sd, p["earnings_floor"], p["earnings_ceiling"],
             p["maximum_pension"], p["rate"], float(1.0 / discount[k]),
             scale, p["incidence"], p["disability_minimum_service"], p["recovery_rate"],
-            p["care_probability"], p["care_credit"], p["refund_rate"], p["rate_above"],
+            p["care_probability"], p["care_credit"], p["care_insured_only"],
+            p["refund_rate"], p["rate_above"],
             p["band_years"], p["reference_years"], p["retire_probability"],
             p["retire_factor"],
             p["survivors"] is not None,
@@ -328,7 +356,7 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
             buffers.death_flag,
             codes, _rule_year(rules, "probability", k), _rule_year(rules, "amount", k),
             top_up_index, np.ascontiguousarray(assumptions.severe_disability[k]),
-            unemployment_service(rules),
+            unemployment.minimum_service, unemployment.credits_count,
             first_birth_year, float(econ.average_earnings[0]),
             buffers.counts, buffers.money, buffers.service_awarded, buffers.service_left,
             buffers.age_money, buffers.lifetimes, buffers.nc_money, buffers.coverage)
@@ -375,7 +403,8 @@ _NO_PENSION = {"has": False, "retirement_age": np.zeros((101, 2), dtype=np.int64
                "rate": 0.0, "incidence": np.zeros((101, 2)), "disability_minimum_service": 0,
                "recovery_rate": 0.0, "invalid_mortality": 1.0, "survivors": None,
                "earnings_floor": 0.0, "earnings_ceiling": np.inf, "maximum_pension": np.inf,
-               "care_probability": np.zeros(101), "care_credit": 0.0, "refund_rate": 0.0,
+               "care_probability": np.zeros(101), "care_credit": 0.0,
+               "care_insured_only": False, "refund_rate": 0.0,
                "rate_above": 0.0, "band_years": 0, "reference_years": 0,
                "retire_probability": np.zeros((101, 2)),
                "retire_factor": np.ones((101, 2))}
@@ -424,7 +453,8 @@ def _pension_year(scheme: CompiledScheme, inputs, k: int, econ: EconomicProjecti
             "maximum_pension": float(y.maximum_pension) or np.inf,
             "care_probability": np.zeros(101) if y.care_probability is None
             else np.asarray(y.care_probability, dtype=float),
-            "care_credit": float(y.care_credit), "refund_rate": float(y.refund_rate),
+            "care_credit": float(y.care_credit), "care_insured_only": y.care_insured_only,
+            "refund_rate": float(y.refund_rate),
             "rate_above": float(y.rate_above), "band_years": int(y.band_years),
             "reference_years": int(y.reference_years),
             **dict(zip(("retire_probability", "retire_factor"),

@@ -19,6 +19,8 @@ import math
 import numba as nb
 import numpy as np
 
+from ...schemes.db_pension import care_credit_qualifies
+from ...schemes.insurance import unemployment_qualifies
 from ..benefits import (
     ANY_CASH,
     L_CONTRIBUTING,
@@ -259,8 +261,8 @@ def labour_state(seed, p, year, previous, stay, join, keep, cumulative, keep_con
 @nb.njit(parallel=True, cache=True)
 def year_step(
     # state
-    pid, status, age, sex, birth_year, service, credits, recent, pension, earnings_factor,
-    lifetime_contributions, lifetime_benefits, birth_flag, size,
+    pid, status, age, sex, birth_year, service, care_years, credits, recent, pension,
+    earnings_factor, lifetime_contributions, lifetime_benefits, birth_flag, size,
     # year and random numbers
     seed, year, chunk,
     # demography: death probabilities by start age (of disability pensioners, and of
@@ -275,8 +277,9 @@ def year_step(
     earnings_ceiling, maximum_pension, contribution_rate, deflator, scale,
     # disability branch: onset by (age, sex) among last year's contributors
     incidence, disability_minimum_service, recovery_rate,
-    # care credits: probability by age that a non-contributing woman is credited a year
-    care_probability, care_credit,
+    # care credits: probability by age that a non-contributing woman is credited a year,
+    # the earnings credited, and whether only the insured (who have contributed) may be
+    care_probability, care_credit, care_insured_only,
     # lump sum per unit of credits for those who reach the pensionable age without a pension
     refund_rate,
     # accrual bands: rate beyond band_years credited years (band_years 0: one rate);
@@ -290,8 +293,8 @@ def year_step(
     # non-contributory benefits: codes (J, 4), receipt probability and amount (J, age,
     # sex), top-up scheme index (-1: none); severe disability prevalence (age, sex)
     nc_codes, nc_probability, nc_amount, top_up_index, disability_prevalence,
-    # credited years the unemployed need for unemployment insurance
-    ui_service,
+    # unemployment insurance's qualifying period: years, and whether care credits count
+    ui_service, ui_credits_count,
     # first birth year of the lifetime histograms' cohort groups; the lifetime amounts are
     # present values at 1 January of the base year: each year's amounts are divided by
     # ``deflator``, the interest accumulation from then to the middle of the year
@@ -324,7 +327,9 @@ def year_step(
             cohort = min(max(np.int64(birth_year[i]) - first_birth_year, 0), n_cohorts - 1)
             counts[c, a, s, POP] += 1
             earned = 0.0
-            service_before = service[i]  # the unemployed's insured status uses this
+            # the unemployed's insured status uses the service before this year's credit
+            service_before = service[i]
+            contributed_before = service[i] - care_years[i]
             # enter the year, disability branch first: a disability pension in payment is
             # indexed, then ends by recovery or turns into the old-age pension; a qualified
             # contributor of last year may become disabled
@@ -408,9 +413,12 @@ def year_step(
                         service[i] += 1
                     _credit(credits, recent, i, earned)
                 elif (s == FEMALE and is_active(st) and care_probability[a] > 0.0
+                        and care_credit_qualifies(service[i] - care_years[i],
+                                                  care_insured_only)
                         and rng.uniform(seed, rng.CARE_CREDIT, p, year) < care_probability[a]):
                     if service[i] < 255:
                         service[i] += 1
+                        care_years[i] += 1
                     _credit(credits, recent, i, care_credit)
                 elif st in (RETIRED, INVALID):
                     counts[c, a, s, PENSIONERS] += 1
@@ -470,7 +478,10 @@ def year_step(
                 if top_up_index >= 0 and pension[i] < nc_amount[top_up_index, a, s]:
                     state = L_PENSION_LOW
             elif st == UNEMPLOYED:
-                state = L_UNEMPLOYED_INSURED if service_before >= ui_service else L_UNEMPLOYED
+                state = L_UNEMPLOYED
+                if unemployment_qualifies(service_before, contributed_before, ui_service,
+                                          ui_credits_count):
+                    state = L_UNEMPLOYED_INSURED
             benefits_and_coverage(
                 c, i, p, a, s, state, birth_flag[i] == 1, seed, pension[i], scale,
                 nc_codes, nc_probability, nc_amount, disability_prevalence, counts,

@@ -40,6 +40,7 @@ class PersonStore:
     sex: np.ndarray  # uint8: 0 male, 1 female
     birth_year: np.ndarray  # int16
     service: np.ndarray  # uint8: credited years
+    care_years: np.ndarray  # uint8: of which care credits (not contributions)
     credits: np.ndarray  # float64: sum of insured earnings revalued to this year
     pension: np.ndarray  # float64: annual pension in payment (currency)
     earnings_factor: np.ndarray  # float32: persistent individual earnings level (mean 1)
@@ -53,7 +54,8 @@ class PersonStore:
 
     DTYPES: ClassVar[dict[str, type]] = {
         "pid": np.int64, "status": np.int8, "age": np.uint8, "sex": np.uint8,
-        "birth_year": np.int16, "service": np.uint8, "credits": np.float64,
+        "birth_year": np.int16, "service": np.uint8, "care_years": np.uint8,
+        "credits": np.float64,
         "pension": np.float64, "earnings_factor": np.float32,
         "lifetime_contributions": np.float32, "lifetime_benefits": np.float32,
     }
