@@ -98,7 +98,8 @@ def run_year(store: PersonStore, *, q_death=0.0, q_invalid=None, asfr=None, stay
              minimum_service=15, accrual=0.02, minimum_pension=150.0, revaluation=0.0,
              earnings=500.0, universal=((65, 100, 1.0),), chunk=2, reference_years=0,
              refund_rate=0.0, group=0, cumulative=(0.0, 0.0, 1.0, 1.0), ui_service=1000,
-             ui_credits_count=False, care=None, care_insured_only=False):
+             ui_credits_count=False, care=None, care_insured_only=False,
+             survivor_end_rate=0.0):
     """One year of the kernel; ``universal`` benefits are (min age, max age, take-up),
     all of target ``group`` (engine.benefits.G_*); non-contributors who draw a labour
     state take it from ``cumulative`` (informal, unemployed, inactive, disabled)."""
@@ -119,8 +120,8 @@ def run_year(store: PersonStore, *, q_death=0.0, q_invalid=None, asfr=None, stay
     K.year_step(
         store.pid, store.status, store.age, store.sex, store.birth_year, store.service,
         store.care_years, store.credits, store.recent, store.pension, store.earnings_factor,
-        store.lifetime_contributions,
-        store.lifetime_benefits, flags, store.size, 1, 2030, chunk,
+        store.lifetime_contributions, store.lifetime_benefits, store.survivor_kind,
+        store.survivor_pension, flags, store.size, 1, 2030, chunk,
         np.full((101, 2), q_death),
         np.full((101, 2), q_death if q_invalid is None else q_invalid),
         np.zeros((101, 2)), np.zeros(101) if asfr is None else asfr,
@@ -134,7 +135,7 @@ def run_year(store: PersonStore, *, q_death=0.0, q_invalid=None, asfr=None, stay
         np.zeros((101, 2)), 0, 0.0, np.zeros(101) if care is None else care, 100.0,
         care_insured_only, refund_rate, 0.0, 0, reference_years,
         (np.arange(101) >= retirement)[:, None] * np.ones((1, 2)), np.ones((101, 2)), False, 0,
-        np.zeros(store.capacity, dtype=np.int8),
+        np.zeros(store.capacity, dtype=np.int8), 17, survivor_end_rate,
         codes, probability, np.full_like(probability, 100.0), -1, np.zeros((101, 2)),
         ui_service, ui_credits_count, 1900, 1000.0, counts, money, awarded, left, age_money,
         lifetimes, nc_money, np.zeros((chunks, 101, 2, 7, 2), dtype=np.int64))

@@ -8,12 +8,16 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from model_factory import write_small_model
+from model_factory import set_csv_column, write_small_model
 from replication import replication_t
 from test_schemes import year_inputs
 
 import spfsim
+from spfsim import checks
+from spfsim.checks import invariant_findings
 from spfsim.engine.cohort import PensionState, SurvivorRules
+from spfsim.engine.micro import kernels as K
+from spfsim.engine.micro.store import FEMALE, GONE, INACTIVE, MALE, PersonStore
 from spfsim.schemes import db_pension as dbp
 
 SURVIVORS = """survivor_pension_share = 0.5
@@ -90,15 +94,21 @@ def test_survivor_awards_by_hand():
     population = np.full((101, 2), 1000.0)
     death_rate = np.zeros((101, 2))
     death_rate[70] = 0.1
-    rules = SurvivorRules(0.5, 0.0, 17, np.array([0.8, 0.6]), np.array([4, -3]), 0.0, 5,
-                          death_rate, np.zeros(101), 0.5, population, population * 2)
+    rules = SurvivorRules(0.5, 0.0, 17, np.array([0.8, 0.6]),
+                          dbp.partner_age_weights([4, -3], 0.0), 0.0, 5, death_rate,
+                          np.zeros(101), 0.5, population, population * 2)
     y = year_inputs(density=0.0)
     y.survivors = rules
     state = PensionState()
     state.active[:] = 0.0
     state.pensioners[70, :, 10] = 0.5
     state.pension[70, :, 10] = 0.5 * 1000.0
-    spouses, money, orphans, _ = state._new_survivors(y, death_rate, death_rate)
+    deaths, money = state._survivor_deaths(y, death_rate, death_rate)
+    fresh = PensionState()  # next year's cells, without survivors yet
+    fresh._add_survivors(y, deaths, money)
+    spouses = fresh.spouses * rules.next_population  # persons
+    money = fresh.spouse_pension * rules.next_population
+    orphans = fresh.orphans * rules.next_population
     assert spouses[70 - 4 + 1, 1] == pytest.approx(50 * 0.8)
     assert money[70 - 4 + 1, 1] == pytest.approx(50 * 0.8 * 0.5 * 1000.0)
     assert spouses[70 + 3 + 1, 0] == pytest.approx(50 * 0.6)
@@ -168,3 +178,119 @@ def test_micro_agrees_with_cohort_on_survivors(tmp_path):
         t, big_t = replication_t(np.stack([get(ds, name) for ds in runs]), get(cohort, name))
         assert np.abs(t).max() <= 5.5, (name, np.abs(t).max())
         assert abs(big_t) <= 4.5, (name, big_t)
+
+
+# --------------------------------------------------- survivors are persons who exist
+
+def test_partner_age_weights_by_hand():
+    """A point difference puts every partner x - d years old (in 15..100); a spread of
+    2 years keeps the mean and gives weight to the neighbouring ages; persons under 15
+    have no partner."""
+    point = dbp.partner_age_weights([5, -5], 0.0)
+    assert point[0, 40, 35] == 1.0 and point[1, 40, 45] == 1.0
+    assert point[1, 98, 100] == 1.0  # 103 is in the open group
+    assert point[0, 18, 15] == 1.0  # nobody has a partner under 15
+    assert not point[:, :15].any()
+    spread = dbp.partner_age_weights([5, -5], 2.0)
+    np.testing.assert_allclose(spread[:, 15:].sum(axis=-1), 1.0)
+    assert (spread[0, 50] * np.arange(101)).sum() == pytest.approx(45.0)
+    assert spread[0, 50, 44] == pytest.approx(spread[0, 50, 46])
+    assert 0.15 < spread[0, 50, 45] < 0.25  # normal density at 0 over a 1-year bin, sd 2
+
+
+def test_availability_by_hand():
+    """Claims on next year's cells: 30 on age 1 (from age 0) against 20 free persons are
+    scaled by 2/3; ages 99 and 100 both move into 100, where 10 + 30 claims meet 20 free
+    persons; elsewhere claims are met in full."""
+    demand = np.zeros(101)
+    demand[0], demand[99], demand[100], demand[50] = 30.0, 10.0, 30.0, 5.0
+    free = np.full(101, 20.0)
+    share = dbp.availability(demand, free)
+    assert share[0] == pytest.approx(2 / 3)
+    assert share[99] == share[100] == pytest.approx(0.5)
+    assert share[50] == 1.0
+    assert share[10] == 1.0  # no claims
+
+
+def stressed_survivors_model(folder):
+    """Every deceased leaves a spouse, wives' husbands 12 years older, and children who
+    die young (25 % a year to 17) with their parents dying at 6 % a year: under the old
+    rule (a spouse or child of any age counted whether or not one exists) the cohort
+    engine paid 23 times as many widowers' pensions at 100 as there were men, and 12.7
+    times as many orphans' pensions at 17 as there were girls; the micro engine, 2 and 4
+    times (5,000 persons, seed 1)."""
+    survivors_model(folder)
+    set_csv_column(folder / "assumptions" / "mortality.csv", "mx",
+                   lambda row: "0.25" if int(row["age"]) <= 17
+                   else ("0.06" if int(row["age"]) < 60 else row["mx"]))
+    toml = folder / "model.toml"
+    toml.write_text(toml.read_text().replace(
+        "spouse_age_difference = { male = 4, female = -3 }",
+        "spouse_age_difference = { male = 4, female = -12 }").replace(
+        "married_share = { male = 0.8, female = 0.6 }",
+        "married_share = { male = 1.0, female = 1.0 }"))
+    return folder
+
+
+def survivors_over_population(ds) -> list:
+    """The failed checks on spouses and orphans in payment, whatever their number."""
+    return [f for f in invariant_findings(ds, [checks._pension_bounds])
+            if f.where.get("pension") in ("spouse", "orphan") or "survivors" in f.check]
+
+
+def test_cohort_survivors_never_exceed_the_population(tmp_path, monkeypatch):
+    """For every year, age and sex, spouses and orphans in payment stay within the
+    population of that age and sex; with the old rule (every claimed survivor exists:
+    availability 1) the same model fails."""
+    model = spfsim.load_model(stressed_survivors_model(tmp_path / "m"))
+    ds = model.project()
+    assert survivors_over_population(ds) == []
+    pensions = ds["pensions_by_age"].sel(scheme="pension")
+    assert float(pensions.sel(pension="spouse", age=100, sex="male").max()) > 0
+    monkeypatch.setattr(dbp, "availability",
+                        lambda demand, free: np.ones_like(np.asarray(demand, float)))
+    with pytest.raises(spfsim.errors.ProjectionError, match="survivors' pensions"):
+        model.project()
+
+
+def test_default_model_widowers_within_the_men(default_projection):
+    """The defect as found: the default model's widowers at 100 and over were 2.5 times
+    the men of that age in 2050 and 8 times in 2075-2100; now a share below one."""
+    spouses = default_projection["pensions_by_age"].sel(scheme="pension", pension="spouse")
+    share = spouses / default_projection["population"]
+    assert float(share.max()) < 1.0
+    assert 0.0 < float(share.sel(age=100, sex="male", year=2075)) < 1.0
+
+
+def test_micro_survivors_never_exceed_the_population(tmp_path):
+    """Survivors' pensions go to persons who exist and have none: exact in every cell
+    (also without JIT)."""
+    model = spfsim.load_model(stressed_survivors_model(tmp_path / "m"), end_year=2035)
+    ds = model.project("micro", persons=3000, seed=1)
+    assert survivors_over_population(ds) == []
+    pensions = ds["pensions_by_age"].sel(scheme="pension")
+    assert float(pensions.sel(pension="orphan").sum()) > 0
+    assert float(pensions.sel(pension="spouse").sum()) > 0
+
+
+def test_micro_survivors_go_to_free_persons_by_hand():
+    """Two pensioners die: a man of 70 (pension 1,000) married to a woman 4 years younger
+    and a woman of 70 (pension 800) married to a man 3 years older. One woman of 67 exists
+    (next year's age: the widow is placed there) and no man of 74: the widow is paid half
+    the man's pension; the widower, who does not exist, nothing."""
+    store = PersonStore.empty(8)
+    rows = [(70, MALE, 1000.0), (70, FEMALE, 800.0), (67, FEMALE, 0.0), (30, MALE, 0.0)]
+    for i, (a, s, pension) in enumerate(rows):
+        store.pid[i], store.age[i], store.sex[i], store.pension[i] = i, a, s, pension
+        store.status[i] = GONE if pension else INACTIVE
+    store.size = len(rows)
+    flags = np.array([1, 1, 0, 0, 0, 0, 0, 0], dtype=np.int8)
+    weights = dbp.partner_age_weights([4, -3], 0.0)
+    K.add_survivors(store.pid, store.status, store.age, store.sex, store.pension,
+                    store.survivor_kind, store.survivor_pension, flags, store.size, 1, 2030,
+                    0.5, 0.0, 17, np.array([1.0, 1.0]), np.cumsum(weights, axis=-1),
+                    np.ones((101, 2)), np.ones((17, 2, 2)), np.zeros(101), 0.5, 0.0)
+    assert store.survivor_kind[2] == K.SPOUSE
+    assert store.survivor_pension[2] == pytest.approx(500.0)
+    assert store.survivor_kind[3] == K.NO_SURVIVOR
+    assert not flags.any()

@@ -1,6 +1,19 @@
-"""Accounting identities asserted in every run (population balance, fund balance)."""
+"""Checks every projection passes before anyone reads it, both engines.
+
+Accounting identities (population balance, fund balance) and the invariants a reviewing
+actuary checks first in the results themselves: no count above the population at risk
+(contributors, pensions of each kind, survivors, the insured unemployed, mothers,
+beneficiaries of every benefit, the covered within each guarantee's target group), no
+negative count or flow, and shares within [0, 1]. Each check is vectorised over the
+Dataset; a failure names the variable, scheme, kind, year, age and sex, the value and its
+bound. They hold exactly (to rounding) in both engines: the micro engine's bounds are its
+own simulated persons, never the projection's expected numbers.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
@@ -8,6 +21,27 @@ import xarray as xr
 from .errors import ProjectionError
 
 TOLERANCE = 1e-9
+# coordinates that name where a failure is (others, like scheme_name, describe a scheme)
+LABELS = ("scheme", "pension", "branch", "status", "guarantee", "year", "age", "sex")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One failed check: which one, where (the coordinates) and by how much."""
+
+    check: str  # short name of the invariant
+    variable: str
+    where: dict[str, object]  # coordinates of the cell: scheme, pension, year, age, sex...
+    value: float
+    bound: float
+    cells: int = 1  # cells failing this check in all (the worst is described)
+
+    @property
+    def message(self) -> str:
+        place = ", ".join(f"{k} {v}" for k, v in self.where.items())
+        more = f" ({self.cells - 1} more cells fail it)" if self.cells > 1 else ""
+        return (f"{self.check}: {self.variable} = {self.value:,.6g} against a bound of "
+                f"{self.bound:,.6g} at {place}{more}")
 
 
 def population_balance_residual(ds: xr.Dataset) -> float:
@@ -45,3 +79,141 @@ def assert_identities(ds: xr.Dataset, initial_reserve: np.ndarray) -> None:
         raise ProjectionError(f"population balance fails: relative residual {pop:.3g}")
     if fund > TOLERANCE:
         raise ProjectionError(f"fund balance fails: relative residual {fund:.3g}")
+
+
+# ------------------------------------------------------------------ bounds and signs
+
+def exceeding(check: str, value: xr.DataArray, bound: xr.DataArray | float,
+              variable: str | None = None) -> list[Finding]:
+    """The cells where ``value`` exceeds ``bound`` beyond rounding (relative 1e-9 of the
+    bound, at least 1e-9 x the largest value), as one Finding at the worst cell."""
+    value, bound = xr.broadcast(value, xr.zeros_like(value) + bound)
+    v, b = value.values, bound.values
+    scale = TOLERANCE * np.maximum(np.abs(b), np.nanmax(np.abs(v), initial=1.0))
+    excess = np.where(np.isfinite(v), v - b - scale, -np.inf)
+    failing = excess > 0
+    if not failing.any():
+        return []
+    worst = np.unravel_index(np.argmax(np.where(failing, (v - b) / np.maximum(np.abs(b), 1.0),
+                                                -np.inf)), v.shape)
+    where = {name: _label(c.values) for name, c in value.coords.items()
+             if c.ndim == 0 and name in LABELS}  # a kind selected before the check
+    where.update({dim: _label(value[dim].values[i]) if dim in value.coords else int(i)
+                  for dim, i in zip(value.dims, worst, strict=True)})
+    return [Finding(check, variable or str(value.name), where, float(v[worst]),
+                    float(b[worst]), int(failing.sum()))]
+
+
+def _label(value: object) -> object:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _schemes(ds: xr.Dataset, keep: Callable[[xr.Dataset], bool]) -> list[str]:
+    return [str(s) for s in ds["scheme"].values if keep(ds.sel(scheme=s))]
+
+
+def _pension_bounds(ds: xr.Dataset) -> list[Finding]:
+    """Pensions of each kind, and a person's own and survivor's pensions, never exceed the
+    population of the beneficiaries' age and sex."""
+    if "pensions_by_age" not in ds:
+        return []
+    pensions, pop = ds["pensions_by_age"], ds["population"]
+    findings = []
+    for kind in pensions["pension"].values:
+        findings += exceeding("pensions of a kind above the population of their age and "
+                              "sex", pensions.sel(pension=kind), pop, "pensions_by_age")
+    own = pensions.sel(pension=["old_age", "disability"]).sum("pension")
+    survivors = pensions.sel(pension=["spouse", "orphan"]).sum("pension")
+    findings += exceeding("own pensions (old age and disability) above the population",
+                          own, pop, "pensions_by_age")
+    findings += exceeding("survivors' pensions (one a person) above the population",
+                          survivors, pop, "pensions_by_age")
+    return findings
+
+
+def _unemployed(ds: xr.Dataset) -> xr.DataArray:
+    """Unemployed persons by (year, age, sex): the micro engine's own simulated ones, or
+    the labour projection's."""
+    if "persons_by_status" in ds:
+        return ds["persons_by_status"].sel(status="unemployed")
+    return ds["labour_force"] - ds["employed"]
+
+
+def _benefit_bounds(ds: xr.Dataset) -> list[Finding]:
+    """Contributors within their population, unemployment insurance within the
+    unemployed, maternity benefits within births and women, every rule-paid benefit within
+    the population of its cell, and the covered within each target group."""
+    pop = ds["population"]
+    findings = exceeding("contributors above the population", ds["contributors"], pop)
+    if ds.attrs.get("engine") == "cohort":
+        findings += exceeding("contributors above the employed", ds["contributors"],
+                              ds["employed"])
+    rule_paid = _schemes(ds, lambda s: str(s["scheme_type"].values) != "db_old_age_pension")
+    if rule_paid:
+        findings += exceeding("beneficiaries of a benefit above the population of their "
+                              "age and sex", ds["beneficiaries"].sel(scheme=rule_paid), pop)
+    unemployment = _schemes(ds, lambda s: str(s["scheme_type"].values)
+                            == "unemployment_insurance")
+    if unemployment:
+        findings += exceeding("unemployment insurance beneficiaries above the unemployed",
+                              ds["beneficiaries"].sel(scheme=unemployment), _unemployed(ds))
+    maternity = _schemes(ds, lambda s: str(s["scheme_guarantee"].values) == "maternity")
+    if maternity:
+        mothers = ds["beneficiaries"].sel(scheme=maternity)
+        findings += exceeding("maternity benefits paid to men", mothers.sel(sex="male"), 0.0)
+        findings += exceeding("maternity benefits (all schemes) above the births",
+                              mothers.sum(("age", "sex", "scheme")), ds["births"].sum("sex"),
+                              "beneficiaries")
+    findings += exceeding("persons covered above the guarantee's target group",
+                          ds["coverage_covered"], ds["coverage_target"])
+    findings += exceeding("a guarantee's target group above the population",
+                          ds["coverage_target"], pop.sum("age"))
+    findings += exceeding("new pensions above the pensions in payment",
+                          ds["new_beneficiaries"], ds["beneficiaries_by_branch"].sel(
+                              branch=["old_age", "disability"]).sum("branch"))
+    return findings
+
+
+# variables that can never be negative (persons, and money that flows one way)
+NON_NEGATIVE = ("population", "births", "deaths", "labour_force", "employed",
+                "contributors", "beneficiaries", "new_beneficiaries", "insured_earnings",
+                "contribution_income", "state_transfer", "state_deficit_cover",
+                "benefit_expenditure", "admin_expenditure", "beneficiaries_by_branch",
+                "benefit_expenditure_by_branch", "pensions_by_age", "coverage_target",
+                "coverage_covered", "persons_by_status")
+# shares that must lie in [0, 1]
+SHARES = ("coverage_rate", "coverage_rate_by_sex", "contributor_coverage_by_sex",
+          "payable_share", "contribution_density_at_award")
+
+
+def _signs_and_shares(ds: xr.Dataset) -> list[Finding]:
+    findings = []
+    for name in NON_NEGATIVE:
+        if name in ds:
+            findings += exceeding("a count or flow below zero", -ds[name], 0.0, name)
+    for name in SHARES:
+        if name in ds:
+            findings += exceeding("a share below zero", -ds[name], 0.0, name)
+            findings += exceeding("a share above one", ds[name], 1.0, name)
+    return findings
+
+
+CHECKS: tuple[Callable[[xr.Dataset], list[Finding]], ...] = (
+    _signs_and_shares, _pension_bounds, _benefit_bounds)
+
+
+def invariant_findings(ds: xr.Dataset,
+                       checks: Iterable[Callable[[xr.Dataset], list[Finding]]] = CHECKS
+                       ) -> list[Finding]:
+    """Every failed invariant of a projection (empty when it passes)."""
+    return [finding for check in checks for finding in check(ds)]
+
+
+def assert_invariants(ds: xr.Dataset) -> None:
+    """Raise ProjectionError listing every failed invariant of a projection: a number an
+    actuary could not sign is a defect of the model or of spfsim, never a result."""
+    findings = invariant_findings(ds)
+    if findings:
+        raise ProjectionError(
+            "the projection fails checks that every result must pass (a defect: please "
+            "report it with the model):\n" + "\n".join(f"  - {f.message}" for f in findings))

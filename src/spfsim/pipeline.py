@@ -12,7 +12,7 @@ import numpy as np
 import xarray as xr
 
 from . import __version__
-from .checks import assert_identities
+from .checks import assert_identities, assert_invariants
 from .demography import project_population
 from .economy import project_economy
 from .engine.cohort import death_rates, run_schemes
@@ -223,4 +223,5 @@ def run_projection(model: Model, engine: str, progress: Callable[[str], None],
                            None if pension is None
                            else ds["cohort_complete"].sel(scheme=pension)))
     assert_identities(ds, np.array([f.initial_reserve for f in funds]))
+    assert_invariants(ds)
     return ds

@@ -104,7 +104,9 @@ class SurvivorRules:
     orphan_share: float
     orphan_age_limit: int
     married: np.ndarray  # (sex,) of the deceased
-    age_difference: np.ndarray  # (sex,) deceased's age - spouse's age
+    # (sex of the deceased, x, y) probability that the partner of a person aged x is aged y
+    # (schemes.db_pension.partner_age_weights)
+    partner_weights: np.ndarray
     end_rate: float
     minimum_service: float
     death_rate: np.ndarray  # (age, sex) probability of dying during the step, by start age
@@ -258,11 +260,12 @@ class PensionState:
         self.spouses *= 1.0 - y.survivors.end_rate
         self.spouse_pension *= 1.0 - y.survivors.end_rate
 
-    def _new_survivors(self, y: PensionYear, q_invalid: np.ndarray,
-                       q_others: np.ndarray) -> tuple[np.ndarray, ...]:
-        """Survivors of this year's deaths among pensioners and qualified insured persons
-        (who die at ``q_others``; disability pensioners at ``q_invalid``): persons and total
-        pensions by (age, sex) next year, for spouses and for orphans."""
+    def _survivor_deaths(self, y: PensionYear, q_invalid: np.ndarray,
+                         q_others: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """This year's deaths of pensioners and qualified insured persons (who die at
+        ``q_others``; disability pensioners at ``q_invalid``), and the pensions their
+        survivors' shares apply to (for an insured person, the disability pension they
+        would have had): persons and currency by (age, sex) at the start of the step."""
         rules = y.survivors
         q = q_others[:, :, None] * rules.population[:, :, None]  # deaths per share
         q_inv = q_invalid[:, :, None] * rules.population[:, :, None]
@@ -280,28 +283,56 @@ class PensionState:
         deaths = q * (self.pensioners + active * qualified) + q_inv * self.invalid_by_service()
         money = (q * (self.pension + active * qualified * insured_pension)
                  + q_inv * self.invalid_pension)
-        deaths, money = deaths.sum(axis=2), money.sum(axis=2)  # (age, sex)
-        spouses, spouse_money = np.zeros((len(AGES), 2)), np.zeros((len(AGES), 2))
-        orphans, orphan_money = np.zeros((len(AGES), 2)), np.zeros((len(AGES), 2))
-        limit = rules.orphan_age_limit
+        return deaths.sum(axis=2), money.sum(axis=2)
+
+    def _add_survivors(self, y: PensionYear, deaths: np.ndarray, money: np.ndarray) -> None:
+        """Award the survivors' pensions of this year's ``deaths`` (:meth:`_survivor_deaths`)
+        to next year's cells, once the state has aged into them.
+
+        A deceased aged x leaves a spouse aged y with probability married x the partner-age
+        weight, and children by the mother's past fertility; each claim is scaled by the
+        share of such persons who exist and do not yet receive a survivor's pension
+        (schemes.db_pension.availability, the micro engine's rule too), so survivors in
+        payment never exceed the population of their age and sex. The shares of one
+        death's survivors are capped together (capped_survivor_shares)."""
+        rules = y.survivors
+        n = len(AGES)
+        free = rules.next_population * np.clip(1.0 - self.spouses - self.orphans, 0.0, None)
+        weights, limit = rules.partner_weights, rules.orphan_age_limit
+        spouse_ok = dbp.availability(dbp.spouse_demand(rules.population, rules.married,
+                                                       weights), free)  # (age y, sex)
+        if rules.orphan_share > 0 and limit > 0:
+            children = dbp.children_by_parent_age(rules.asfr, weights, limit)  # (s, x, k)
+            demand = np.zeros((n, 2, 2))  # (child age, child sex, parent sex)
+            demand[:limit] = dbp.orphan_demand(rules.population, children, rules.p_male)
+            child_ok = dbp.availability(demand, free[:, :, None])[:limit]
+        else:
+            children, child_ok = np.zeros((2, n, 0)), np.zeros((0, 2, 2))
         child_sex = np.array([rules.p_male, 1.0 - rules.p_male])
+        new = [np.zeros((n, 2)) for _ in range(4)]  # spouses, their money, orphans, theirs
         for sex in range(2):
-            spouse_age = np.clip(AGES - rules.age_difference[sex], 0, AGES[-1])
-            mother = AGES if sex == 1 else spouse_age
-            children = (dbp.expected_orphans(rules.asfr, mother, limit)[:, :limit]
-                        if rules.orphan_share > 0 and limit > 0 else np.zeros((len(AGES), 0)))
+            partner = weights[sex] * spouse_ok[None, :, 1 - sex]  # (x, y) partners who exist
+            reach = partner.sum(axis=1)
+            kids_by_sex = children[sex][..., None] * (child_sex * child_ok[:, :, sex])
+            kids = kids_by_sex.sum(axis=-1)  # (x, k)
             spouse_part, orphan_part = dbp.capped_survivor_shares(
-                rules.married[sex], children, rules.spouse_share, rules.orphan_share,
+                rules.married[sex] * reach, kids, rules.spouse_share, rules.orphan_share,
                 rules.maximum_share)
-            if rules.spouse_share > 0:  # spouses appear next year, one year older
-                cell = np.minimum(spouse_age + 1, AGES[-1])
-                np.add.at(spouses[:, 1 - sex], cell, rules.married[sex] * deaths[:, sex])
-                np.add.at(spouse_money[:, 1 - sex], cell, spouse_part * money[:, sex])
-            if children.size:
-                orphans[1:limit + 1] += (deaths[:, sex] @ children)[:, None] * child_sex
-                orphan_money[1:limit + 1] += ((money[:, sex, None] * orphan_part).sum(axis=0)
-                                              [:, None] * child_sex)
-        return spouses, spouse_money, orphans, orphan_money
+            cell = np.minimum(AGES + 1, AGES[-1])  # next year, one year older
+            if rules.spouse_share > 0:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    where_to = np.where(reach[:, None] > 0, partner / reach[:, None], 0.0)
+                np.add.at(new[0][:, 1 - sex], cell,
+                          (deaths[:, sex] * rules.married[sex]) @ partner)
+                np.add.at(new[1][:, 1 - sex], cell, (spouse_part * money[:, sex]) @ where_to)
+            if kids.size:
+                split = kids_by_sex.sum(axis=0) / np.maximum(kids.sum(axis=0), 1e-300)[:, None]
+                new[2][1:limit + 1] += np.einsum("x,xkc->kc", deaths[:, sex], kids_by_sex)
+                new[3][1:limit + 1] += (money[:, sex] @ orphan_part)[:, None] * split
+        nxt = np.maximum(rules.next_population, 1e-300)  # persons -> shares of next year's
+        for array, added in zip((self.spouses, self.spouse_pension, self.orphans,
+                                 self.orphan_pension), new, strict=True):
+            array += added / nxt
 
     def _disability(self, y: PensionYear) -> None:
         """Recoveries of last year's disability pensioners below the pensionable age, back
@@ -421,8 +452,9 @@ class PensionState:
         q = _step_death_rate(y)
         q_invalid, q_others = dbp.differential_mortality(q, self.invalid.sum(axis=(2, 3)),
                                                          y.invalid_mortality)
-        new = (self._new_survivors(y, q_invalid, q_others)
-               if y.survivors is not None and y.survivors.active else None)
+        survivors = y.survivors is not None and y.survivors.active
+        if survivors:
+            deaths, money = self._survivor_deaths(y, q_invalid, q_others)
         self._differential_survival(q, q_invalid, q_others)
         for name in self.ARRAYS:
             setattr(self, name, _age_one_year(getattr(self, name), y.open_weights))
@@ -436,11 +468,8 @@ class PensionState:
         # newborns and immigrants enter inactive, with no service (as in the micro engine)
         self.active[:, :, NOT_CONTRIBUTING, 0, 0] += y.newcomer_share
         self.labour[:, :, 0, 0, NC_INACTIVE] += y.newcomer_share
-        if new is not None:  # persons -> shares of next year's cells
-            nxt = np.maximum(y.survivors.next_population, 1e-300)
-            for array, added in zip((self.spouses, self.spouse_pension, self.orphans,
-                                     self.orphan_pension), new, strict=True):
-                array += added / nxt
+        if survivors:
+            self._add_survivors(y, deaths, money)
 
 
     def _differential_survival(self, q: np.ndarray, q_invalid: np.ndarray,
@@ -602,13 +631,19 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
                                      np.maximum(demo.net_migration, 0.0)
                                      / demo.population[nxt], 0.0), 0.0, 1.0)
 
+    weights: dict[tuple, np.ndarray] = {}  # partner-age weights by their parameters
+
     def survivors(k: int) -> SurvivorRules:
+        key = (*np.asarray(scheme["spouse_age_difference"][k]).astype(int).tolist(),
+               float(scheme["spouse_age_spread"][k]))
+        if key not in weights:
+            weights[key] = dbp.partner_age_weights(key[:2], key[2])
         return SurvivorRules(
             spouse_share=float(scheme["survivor_pension_share"][k]),
             orphan_share=float(scheme["orphan_pension_share"][k]),
             orphan_age_limit=int(scheme["orphan_age_limit"][k]),
             married=np.asarray(scheme["married_share"][k], dtype=float),
-            age_difference=np.asarray(scheme["spouse_age_difference"][k]).astype(int),
+            partner_weights=weights[key],
             end_rate=float(scheme["survivor_end_rate"][k]),
             minimum_service=float(scheme["survivor_minimum_service"][k]),
             death_rate=death_rates(demo.survival[k]), asfr=assumptions.asfr[k],
@@ -689,6 +724,7 @@ def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
     classes, per_person = np.zeros((*shape, MAX_SERVICE + 1)), np.zeros((*shape, MAX_SERVICE + 1))
     branch_persons, branch_money = np.zeros((*shape, len(BRANCHES))), np.zeros((n, len(BRANCHES)))
     unemployed = np.zeros((*shape, MAX_SERVICE + 1, contribution_classes))
+    survivors = np.zeros((*shape, 2))
     for k in range(n):
         y = inputs(k)
         new_share, new_total = state.step(y)
@@ -713,6 +749,7 @@ def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
             branch_persons[k, ..., b] = pop * share
             branch_money[k, b] = float((pop * spent).sum())
         beneficiaries[k] = branch_persons[k].sum(axis=-1)
+        survivors[k] = pop[..., None] * np.stack([state.spouses, state.orphans], axis=-1)
         refunds[k] = pop * state.refund
         paid[k] = pop * (total.sum(axis=2) + state.spouse_pension + state.orphan_pension) \
             + refunds[k]
@@ -724,7 +761,7 @@ def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
                          paid, service_awarded, lump_sums_by_age=refunds,
                          active_share=active,
                          pension_classes=classes, pension_per_person=per_person,
-                         unemployed_service=unemployed,
+                         unemployed_service=unemployed, survivors_by_kind=survivors,
                          branch_beneficiaries=branch_persons,
                          branch_expenditure=branch_money)
 

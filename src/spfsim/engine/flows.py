@@ -8,6 +8,7 @@ import numpy as np
 
 # the branches of a contributory pension, in the order of the branch arrays
 BRANCHES = ("old_age", "disability", "survivors", "refunds")
+SURVIVOR_KINDS = ("spouse", "orphan")  # the survivors' branch's pensions
 
 
 @dataclass
@@ -51,6 +52,8 @@ class SchemeFlows:
     # contributory pension: beneficiaries (year, age, sex, branch) and expenditure (year,
     # branch) of each branch (BRANCHES)
     branch_beneficiaries: np.ndarray | None = field(default=None, repr=False)
+    # contributory pension: survivors' pensions in payment (year, age, sex, SURVIVOR_KINDS)
+    survivors_by_kind: np.ndarray | None = field(default=None, repr=False)
     branch_expenditure: np.ndarray | None = field(default=None, repr=False)
     # (year, age, sex): insured earnings (contributory pension), contributions, benefits
     insured_by_age: np.ndarray | None = field(default=None, repr=False)

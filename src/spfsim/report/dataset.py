@@ -16,7 +16,7 @@ import xarray as xr
 from ..demography import DemographicProjection
 from ..economy import EconomicProjection
 from ..engine.benefits import COVERAGE_GROUPS
-from ..engine.flows import BRANCHES, SchemeFlows
+from ..engine.flows import BRANCHES, SURVIVOR_KINDS, SchemeFlows
 from ..finance import FundProjection, depletion_year, paygo_cost_rate, reserve_ratio
 from ..indicators import (
     GENDER_GAPS,
@@ -160,6 +160,8 @@ def build_dataset(assumptions: Assumptions, demo: DemographicProjection,
                 {"long_name": "indicator of the gender gap"}),
         "branch": ("branch", np.array(BRANCHES, dtype=object),
                    {"long_name": "branch of a contributory pension"}),
+        "pension": ("pension", np.array(PENSION_KINDS, dtype=object),
+                    {"long_name": "kind of pension of a contributory pension scheme"}),
         "guarantee": ("guarantee", np.array(COVERAGE_GROUPS, dtype=object),
                       {"long_name": "R202 para. 5 guarantee (any_cash: SDG 1.3.1, any cash "
                        "benefit or contributing)"}),
@@ -196,9 +198,10 @@ def build_dataset(assumptions: Assumptions, demo: DemographicProjection,
 
 
 CONTRACT_DIMS = ("year", "age", "sex", "scheme", "service", "status", "birth_cohort",
-                 "quantile", "guarantee", "branch", "payer", "cohort", "gap",
+                 "quantile", "guarantee", "branch", "pension", "payer", "cohort", "gap",
                  "financing_method", "flow")
 PAYERS = ("worker", "employer", "state")
+PENSION_KINDS = ("old_age", "disability", *SURVIVOR_KINDS)
 
 
 def _by_payer(assumptions: Assumptions, flows: list[SchemeFlows]) -> np.ndarray:
@@ -218,11 +221,20 @@ def _branch_variables(flows: list[SchemeFlows], n_years: int,
     """Pensioners and expenditure by branch of each contributory pension (0 elsewhere)."""
     persons = np.zeros((n_years, 2, len(BRANCHES), len(flows)))
     spent = np.zeros((n_years, len(BRANCHES), len(flows)))
+    by_age = np.zeros((n_years, len(AGES), 2, len(PENSION_KINDS), len(flows)))
     for j, f in enumerate(flows):
         if f.branch_beneficiaries is not None:
             persons[..., j] = f.branch_beneficiaries.sum(axis=1)
             spent[..., j] = f.branch_expenditure
+            by_age[..., :2, j] = f.branch_beneficiaries[..., :2]
+        if f.survivors_by_kind is not None:
+            by_age[..., 2:, j] = f.survivors_by_kind
     return {
+        "pensions_by_age": _var(("year", "age", "sex", "pension", "scheme"), by_age,
+                                "persons", "pensions in payment by age and sex of the "
+                                "beneficiary: old age (including disability pensions "
+                                "continued from the pensionable age), disability, and the "
+                                "survivors' pensions of spouses and orphans"),
         "beneficiaries_by_branch": _var(("year", "sex", "branch", "scheme"), persons,
                                         "persons", "pensions in payment by branch: old age "
                                         "(including disability pensions continued from "

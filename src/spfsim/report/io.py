@@ -148,6 +148,9 @@ def write_netcdf(ds: xr.Dataset, path: Path | str | os.PathLike[str],
     ``overwrite`` is false; nothing is left on disk if writing fails.
     """
     encoding = _string_encoding(ds)
+    for name, var in ds.data_vars.items():  # compressed: by-age arrays are mostly zeros
+        if var.dtype.kind == "f" and var.ndim >= 3:
+            encoding.setdefault(str(name), {}).update(zlib=True, complevel=4)
 
     def writer(tmp: Path) -> None:
         ds.to_netcdf(tmp, engine="netcdf4", format="NETCDF4", encoding=encoding)

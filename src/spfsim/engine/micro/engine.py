@@ -33,6 +33,7 @@ from ..cohort import (
     MAX_SERVICE,
     NOT_CONTRIBUTING,
     PensionState,
+    SurvivorRules,
     aligned_persistence,
     base_year_state,
     benefit_flows,
@@ -180,6 +181,8 @@ def _initial_store(assumptions: Assumptions, settings: MicroSettings,
                 _copy_records(store, slots, records, picks, has_pension=state is not None)
             elif state is not None:
                 _draw_pension_class(store, slots, ids, state, a, s, settings.seed)
+            if state is not None:
+                _draw_survivors(store, slots, ids, state, a, s, settings.seed)
             start += n
     store.size = start
     store.next_id = start
@@ -246,6 +249,24 @@ def _draw_pension_class(store, slots, ids, state: PensionState, a: int, s: int,
             [recent[np.minimum(group, 1), service], invalid_recent[service]], 0.0)
 
 
+def _draw_survivors(store, slots, ids, state: PensionState, a: int, s: int,
+                    seed: int) -> None:
+    """The base year's survivors' pensions, drawn person by person from the cohort
+    engine's reconstructed shares of the cell (spouses, orphans) with the cell's average
+    amount, as pensioners are drawn from it."""
+    spouse, orphan = state.spouses[a, s], state.orphans[a, s]
+    if spouse + orphan <= 0:
+        return
+    u = rng.uniforms(seed, rng.INITIAL_SURVIVORS, ids, 0)
+    kind = np.where(u < spouse, K.SPOUSE, np.where(u < spouse + orphan, K.ORPHAN,
+                                                   K.NO_SURVIVOR))
+    store.survivor_kind[slots] = kind
+    store.survivor_pension[slots] = np.select(
+        [kind == K.SPOUSE, kind == K.ORPHAN],
+        [state.spouse_pension[a, s] / max(spouse, 1e-300),
+         state.orphan_pension[a, s] / max(orphan, 1e-300)], 0.0)
+
+
 def _care_years(by_k: np.ndarray, service: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Care years of active members drawn into classes of ``service`` credited years, given
     each one's class split by contribution class k (``by_k`` (person, K), see
@@ -298,9 +319,6 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
     first_birth_year = int(years[0]) - 100
     n_groups = (int(years[-1]) + 2 - first_birth_year + K.COHORT_GROUP - 1) // K.COHORT_GROUP
     buffers = _Buffers(store.capacity, settings.chunk_size, len(rules), n_groups)
-    survivors = (SurvivorRecords.from_state(state, assumptions.base_population, weight,
-                                            settings.seed)
-                 if state is not None else SurvivorRecords())
     out = _Outputs(n, len(rules), n_groups)
     codes = _rule_codes(rules)
     top_up_index = next((j for j, r in enumerate(rules) if r.top_up), -1)
@@ -336,7 +354,7 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
             store.pid, store.status, store.age, store.sex, store.birth_year, store.service,
             store.care_years, store.credits, store.recent, store.pension,
             store.earnings_factor, store.lifetime_contributions, store.lifetime_benefits,
-            buffers.birth_flag,
+            store.survivor_kind, store.survivor_pension, buffers.birth_flag,
             store.size, settings.seed, int(year), settings.chunk_size,
             q_death, q_invalid, p_emigrate, assumptions.asfr[k],
             labour["stay"], labour["join"], labour["keep"], labour["cumulative"],
@@ -353,7 +371,7 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
             p["retire_factor"],
             p["survivors"] is not None,
             int(p["survivors"].minimum_service) if p["survivors"] is not None else 0,
-            buffers.death_flag,
+            buffers.death_flag, int(p["orphan_age_limit"]), float(p["survivor_end_rate"]),
             codes, _rule_year(rules, "probability", k), _rule_year(rules, "amount", k),
             top_up_index, np.ascontiguousarray(assumptions.severe_disability[k]),
             unemployment.minimum_service, unemployment.credits_count,
@@ -362,12 +380,12 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
             buffers.age_money, buffers.lifetimes, buffers.nc_money, buffers.coverage)
         chunks = (store.size + settings.chunk_size - 1) // settings.chunk_size
         out.record(k, buffers, chunks, scale)
-        if p["survivors"] is not None or survivors.size:
-            survivors.year(k, int(year), p, store, buffers, settings.seed, q_death,
-                           p_emigrate, scale, out)
         person_years += int(counts0[:, :, 0].sum())
         _add_entrants(store, buffers, demo, assumptions, settings, k, int(year), immigrants,
                       weight, out)
+        if p["survivors"] is not None:
+            _award_survivors(store, buffers, p["survivors"], counts0[:, :, K.S_POP],
+                             settings.seed, int(year))
         gone = 1.0 - np.count_nonzero(store.status[:store.size]) / max(store.size, 1)
         if gone > COMPACT_WHEN_GONE:
             out.record_lifetimes(store, first_birth_year, float(econ.average_earnings[0]))
@@ -406,6 +424,7 @@ _NO_PENSION = {"has": False, "retirement_age": np.zeros((101, 2), dtype=np.int64
                "care_probability": np.zeros(101), "care_credit": 0.0,
                "care_insured_only": False, "refund_rate": 0.0,
                "rate_above": 0.0, "band_years": 0, "reference_years": 0,
+               "orphan_age_limit": 0, "survivor_end_rate": 0.0,
                "retire_probability": np.zeros((101, 2)),
                "retire_factor": np.ones((101, 2))}
 
@@ -466,7 +485,10 @@ def _pension_year(scheme: CompiledScheme, inputs, k: int, econ: EconomicProjecti
             "recovery_rate": float(y.recovery_rate),
             "invalid_mortality": float(y.invalid_mortality),
             "survivors": y.survivors if y.survivors is not None and y.survivors.active
-            else None}
+            else None,
+            # survivors' pensions in payment are paid and ended even if no new ones start
+            "orphan_age_limit": y.survivors.orphan_age_limit if y.survivors else 0,
+            "survivor_end_rate": y.survivors.end_rate if y.survivors else 0.0}
 
 
 def _expected_composition(k: int, econ: EconomicProjection, demo: DemographicProjection,
@@ -573,84 +595,29 @@ def asinh_histogram_quantiles(counts: np.ndarray, unit: float,
     return np.where(some, unit * np.sinh(t), np.nan)
 
 
-class SurvivorRecords:
-    """Survivors' pensions in payment (spouses and orphans) as records of their own: the
-    micro engine does not link persons in families, so a survivor is an entitlement with
-    an age, a sex and an amount, created at the insured person's death and followed with
-    the population's mortality and emigration (kernels.add_survivors, survivor_year)."""
-
-    def __init__(self, capacity: int = 1024):
-        self.id = np.zeros(capacity, dtype=np.int64)
-        self.age = np.zeros(capacity, dtype=np.uint8)
-        self.sex = np.zeros(capacity, dtype=np.uint8)
-        self.kind = np.zeros(capacity, dtype=np.uint8)
-        self.amount = np.zeros(capacity)
-        self.size = 0
-        self.next_id = 0
-        self.counts = np.zeros((101, 2), dtype=np.int64)
-        self.money = np.zeros((101, 2), dtype=np.int64)
-
-    @classmethod
-    def from_state(cls, state: PensionState, population: np.ndarray, weight: float,
-                   seed: int) -> SurvivorRecords:
-        """The base year's survivors, drawn from the cohort engine's reconstructed state:
-        per cell and kind, the expected number of records rounded stochastically, each
-        with the cell's average pension (as pensioners are drawn from it)."""
-        records = cls()
-        kinds = ((K.SPOUSE, state.spouses, state.spouse_pension),
-                 (K.ORPHAN, state.orphans, state.orphan_pension))
-        for kind, shares, totals in kinds:
-            expected = population * shares / weight
-            keys = np.arange(expected.size, dtype=np.int64) + kind * expected.size
-            u = rng.uniforms(seed, rng.INITIAL_SURVIVORS, keys, 0).reshape(expected.shape)
-            counts = np.floor(expected).astype(np.int64) + (u < expected - np.floor(expected))
-            with np.errstate(divide="ignore", invalid="ignore"):
-                amounts = np.where(shares > 0, totals / shares, 0.0)
-            for (a, s), n in np.ndenumerate(counts):
-                if n == 0:
-                    continue
-                records.reserve(int(n))
-                block = slice(records.size, records.size + int(n))
-                records.id[block] = np.arange(records.next_id, records.next_id + n)
-                records.age[block], records.sex[block], records.kind[block] = a, s, kind
-                records.amount[block] = amounts[a, s]
-                records.size += int(n)
-                records.next_id += int(n)
-        return records
-
-    def reserve(self, extra: int) -> None:
-        needed = self.size + extra
-        if needed <= len(self.id):
-            return
-        grown = max(needed, 2 * len(self.id))
-        for name in ("id", "age", "sex", "kind", "amount"):
-            old = getattr(self, name)
-            new = np.zeros(grown, dtype=old.dtype)
-            new[: self.size] = old[: self.size]
-            setattr(self, name, new)
-
-    def year(self, k: int, year: int, p: dict, store: PersonStore, buffers: _Buffers,
-             seed: int, q_death: np.ndarray, p_emigrate: np.ndarray, scale: float,
-             out: _Outputs) -> None:
-        """Pay this year's survivors' pensions, then add those of this year's deaths."""
-        rules = p["survivors"]
-        self.size = K.survivor_year(
-            self.id, self.age, self.sex, self.kind, self.amount, self.size, seed, year,
-            p["indexation"], rules.orphan_age_limit if rules else 0,
-            rules.end_rate if rules else 0.0, q_death, p_emigrate, scale, self.counts,
-            self.money)
-        out.survivors[k] = self.counts
-        out.survivor_money[k] = self.money * scale
-        if rules is None:
-            return
-        flagged = int(np.count_nonzero(buffers.death_flag[: store.size]))
-        self.reserve(flagged * (1 + rules.orphan_age_limit))
-        self.size, self.next_id = K.add_survivors(
-            store.pid, store.age, store.sex, store.pension, buffers.death_flag, store.size,
-            seed, year, rules.spouse_share, rules.orphan_share, rules.orphan_age_limit,
-            rules.married, rules.age_difference.astype(np.int64), rules.asfr, rules.p_male,
-            rules.maximum_share, self.id, self.age, self.sex, self.kind, self.amount,
-            self.size, self.next_id)
+def _award_survivors(store: PersonStore, buffers: _Buffers, rules: SurvivorRules,
+                     population: np.ndarray, seed: int, year: int) -> None:
+    """Survivors' pensions of this year's flagged deaths, to persons of next year's
+    cells (after the step and the entrants): claims are scaled by the share of such
+    persons who exist and have no survivor's pension yet, from the simulated population
+    (``population`` (age, sex) at the start of the year; schemes.db_pension.availability,
+    as in the cohort engine), then kernels.add_survivors assigns them."""
+    free = K.free_persons(store.status, store.age, store.sex, store.survivor_kind,
+                          store.size).astype(float)
+    weights, limit = rules.partner_weights, rules.orphan_age_limit
+    spouse_ok = dbp.availability(dbp.spouse_demand(population, rules.married, weights), free)
+    orphan_ok = np.ones((max(limit, 1), 2, 2))
+    if rules.orphan_share > 0 and limit > 0:
+        demand = np.zeros((len(population), 2, 2))
+        demand[:limit] = dbp.orphan_demand(
+            population, dbp.children_by_parent_age(rules.asfr, weights, limit), rules.p_male)
+        orphan_ok = np.ascontiguousarray(dbp.availability(demand, free[:, :, None])[:limit])
+    K.add_survivors(
+        store.pid, store.status, store.age, store.sex, store.pension, store.survivor_kind,
+        store.survivor_pension, buffers.death_flag, store.size, seed, year,
+        rules.spouse_share, rules.orphan_share, limit, np.asarray(rules.married, float),
+        np.cumsum(weights, axis=-1), np.ascontiguousarray(spouse_ok), orphan_ok, rules.asfr,
+        rules.p_male, rules.maximum_share)
 
 
 class _Buffers:
@@ -719,8 +686,6 @@ class _Outputs:
     def __init__(self, n: int, n_rules: int, n_groups: int):
         self.counts = np.zeros((n, 101, 2, K.N_COUNTS + n_rules), dtype=np.int64)
         self.nc_money = np.zeros((n, n_rules, 101, 2))
-        self.survivors = np.zeros((n, 101, 2), dtype=np.int64)
-        self.survivor_money = np.zeros((n, 101, 2))
         self.coverage = np.zeros((n, 101, 2, N_COVERAGE, 2), dtype=np.int64)
         self.money = np.zeros((n, 2, K.N_MONEY))
         self.service_awarded = np.zeros((n, 2, MAX_SERVICE + 1), dtype=np.int64)
@@ -797,17 +762,20 @@ class _Outputs:
 
         c, m = self.counts, self.money
         refunds = self.age_money[..., K.AGE_REFUNDS]  # (year, age, sex)
-        paid = self.age_money[..., K.AGE_PENSIONS] + self.survivor_money + refunds
+        survivor_money = self.age_money[..., K.AGE_SURVIVORS]
+        survivors = c[..., K.N_SPOUSES] + c[..., K.N_ORPHANS]
+        paid = self.age_money[..., K.AGE_PENSIONS] + survivor_money + refunds
         return pension_flows(
             scheme, c[..., K.CONTRIBUTORS] * w,
-            (c[..., K.PENSIONERS] + self.survivors + c[..., K.N_REFUNDS]) * w,
+            (c[..., K.PENSIONERS] + survivors + c[..., K.N_REFUNDS]) * w,
             c[..., K.NEW_PENSIONERS].sum(axis=1) * w, m[:, :, K.NEW_AMOUNT] * w,
             self.age_money[..., K.AGE_INSURED] * w, paid * w, self.service_awarded * w,
             lump_sums_by_age=refunds * w,
+            survivors_by_kind=np.stack([c[..., K.N_SPOUSES], c[..., K.N_ORPHANS]], axis=-1) * w,
             branch_beneficiaries=np.stack([c[..., K.PENSIONERS] - c[..., K.N_INVALID],
-                                           c[..., K.N_INVALID], self.survivors,
+                                           c[..., K.N_INVALID], survivors,
                                            c[..., K.N_REFUNDS]], axis=-1) * w,
             branch_expenditure=np.stack([
                 (m[:, :, K.BENEFITS] - m[:, :, K.INVALID_BENEFITS]).sum(axis=1),
-                m[:, :, K.INVALID_BENEFITS].sum(axis=1), self.survivor_money.sum(axis=(1, 2)),
+                m[:, :, K.INVALID_BENEFITS].sum(axis=1), survivor_money.sum(axis=(1, 2)),
                 m[:, :, K.REFUNDS].sum(axis=1)], axis=-1) * w)

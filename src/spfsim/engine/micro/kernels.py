@@ -53,7 +53,7 @@ from .store import (
 
 MAX_AGE = 100
 MAX_SERVICE = 60
-SPOUSE, ORPHAN = 0, 1  # kinds of survivor records
+NO_SURVIVOR, SPOUSE, ORPHAN = 0, 1, 2  # a person's survivor's pension (store.survivor_kind)
 
 # count indices: by (age, sex); flows (deaths, emigrants) by age at the end of the step
 POP, CONTRIBUTORS, PENSIONERS, DEATHS, EMIGRANTS, NEW_PENSIONERS, NEW_LEAVERS = range(7)
@@ -61,7 +61,8 @@ N_INFORMAL, N_UNEMPLOYED, N_INACTIVE, N_LEFT = range(7, 11)  # this year's labou
 N_SELF_EMPLOYED, N_DISABLED = 11, 12
 N_INVALID, NEW_INVALID = 13, 14  # disability pensioners, and onsets during the year
 N_REFUNDS = 15  # leavers paid a refund of contributions
-N_COUNTS = 16  # non-contributory benefits follow: index N_COUNTS + j
+N_SPOUSES, N_ORPHANS = 16, 17  # survivors' pensions in payment to spouses and orphans
+N_COUNTS = 18  # non-contributory benefits follow: index N_COUNTS + j
 # columns of the non-contributory rule codes (see engine.benefits.BenefitRule)
 NC_GROUP, NC_GUARANTEE, NC_TOP_UP, NC_CASH = range(4)
 # previous-status counts of count_states
@@ -92,8 +93,8 @@ CURRENT_STATE = _index_by_status({
 INSURED, BENEFITS, NEW_AMOUNT, INVALID_BENEFITS, REFUNDS = range(5)
 N_MONEY = 5
 # money by (age, sex), fixed point: insured earnings, own pensions, refunds
-AGE_INSURED, AGE_PENSIONS, AGE_REFUNDS = 0, 1, 2
-N_AGE_MONEY = 3
+AGE_INSURED, AGE_PENSIONS, AGE_REFUNDS, AGE_SURVIVORS = 0, 1, 2, 3
+N_AGE_MONEY = 4
 # lifetime histograms at death: bin 0 holds zero; bins 1.. are log-spaced multiples of the
 # base-year average earnings, from 10**LOG_LOW to 10**LOG_HIGH
 LIFETIME_BINS, LOG_LOW, LOG_HIGH, COHORT_GROUP = 64, -3.0, 3.3, 5
@@ -262,7 +263,8 @@ def labour_state(seed, p, year, previous, stay, join, keep, cumulative, keep_con
 def year_step(
     # state
     pid, status, age, sex, birth_year, service, care_years, credits, recent, pension,
-    earnings_factor, lifetime_contributions, lifetime_benefits, birth_flag, size,
+    earnings_factor, lifetime_contributions, lifetime_benefits, survivor_kind,
+    survivor_pension, birth_flag, size,
     # year and random numbers
     seed, year, chunk,
     # demography: death probabilities by start age (of disability pensioners, and of
@@ -288,8 +290,10 @@ def year_step(
     # (age, sex) probability that an eligible active member retires, and the adjustment
     retire_probability, retire_factor,
     # survivors' branch: flag deaths of pensioners and qualified insured persons (their
-    # pension, or the disability pension they would have had, is left in ``pension``)
-    survivors_on, survivor_minimum_service, death_flag,
+    # pension, or the disability pension they would have had, is left in ``pension``);
+    # pay the survivors' pensions in payment (indexed, ended above the orphans' age limit
+    # and at the spouses' end rate)
+    survivors_on, survivor_minimum_service, death_flag, orphan_age_limit, survivor_end_rate,
     # non-contributory benefits: codes (J, 4), receipt probability and amount (J, age,
     # sex), top-up scheme index (-1: none); severe disability prevalence (age, sex)
     nc_codes, nc_probability, nc_amount, top_up_index, disability_prevalence,
@@ -326,6 +330,10 @@ def year_step(
             p = pid[i]
             cohort = min(max(np.int64(birth_year[i]) - first_birth_year, 0), n_cohorts - 1)
             counts[c, a, s, POP] += 1
+            if survivor_kind[i] != NO_SURVIVOR:
+                survivor_in_payment(c, i, p, a, s, seed, year, indexation, orphan_age_limit,
+                                    survivor_end_rate, scale, survivor_kind,
+                                    survivor_pension, counts, age_money)
             earned = 0.0
             # the unemployed's insured status uses the service before this year's credit
             service_before = service[i]
@@ -579,53 +587,133 @@ def benefits_and_coverage(c, i, p, a, s, state, mother, seed, own_pension, scale
                 coverage[c, a, s, g, 1] += 1
 
 
-@nb.njit(cache=True)
-def add_survivors(pid, age, sex, pension, death_flag, size, seed, year, spouse_share,
-                  orphan_share, orphan_age_limit, married, age_difference, asfr, p_male,
-                  maximum_share, s_id, s_age, s_sex, s_kind, s_amount, s_size, s_next_id):
-    """Survivors' pensions for the flagged deaths, in index order: a spouse with
-    probability ``married`` of the deceased's sex, ``age_difference`` years younger; a child
-    of each age k < the orphan age limit with the mother's fertility rate when the child
-    was born (schemes.db_pension.expected_orphans). When one death's shares add up to more
-    than ``maximum_share`` (> 0), each is scaled down in proportion
-    (schemes.db_pension.survivor_scale). Records start at next year's age.
+@nb.njit(inline="always", cache=True)
+def survivor_in_payment(c, i, p, a, s, seed, year, indexation, orphan_age_limit, end_rate,
+                        scale, survivor_kind, survivor_pension, counts, age_money):
+    """One year of person i's survivor's pension, in the cohort engine's order: index it,
+    end an orphan's above the age limit and a spouse's at the end rate (remarriage), then
+    count and pay it at this year's age (the person's own death follows in the step)."""
+    survivor_pension[i] *= 1.0 + indexation
+    kind = survivor_kind[i]
+    if (kind == ORPHAN and a > orphan_age_limit) or (
+            kind == SPOUSE and end_rate > 0.0
+            and rng.uniform(seed, rng.SURVIVOR_END, p, year) < end_rate):
+        survivor_kind[i] = NO_SURVIVOR
+        survivor_pension[i] = 0.0
+        return
+    counts[c, a, s, N_SPOUSES if kind == SPOUSE else N_ORPHANS] += 1
+    age_money[c, a, s, AGE_SURVIVORS] += _fixed(survivor_pension[i], scale)
 
-    Returns (new size, next id) of the survivor records.
+
+@nb.njit(cache=True)
+def free_persons(status, age, sex, survivor_kind, size):
+    """(age, sex) persons here who do not receive a survivor's pension: those a new
+    survivor's pension can go to (engine.micro: after the year's step and entrants)."""
+    out = np.zeros((MAX_AGE + 1, 2), dtype=np.int64)
+    for i in range(size):
+        if status[i] != GONE and survivor_kind[i] == NO_SURVIVOR:
+            out[age[i], sex[i]] += 1
+    return out
+
+
+@nb.njit(cache=True)
+def _free_by_cell(status, age, sex, survivor_kind, size):
+    """Persons without a survivor's pension grouped by (age, sex) cell, in index order:
+    (start of each cell's block, number in it, the persons' indices)."""
+    n_cells = (MAX_AGE + 1) * 2
+    count = np.zeros(n_cells, dtype=np.int64)
+    for i in range(size):
+        if status[i] != GONE and survivor_kind[i] == NO_SURVIVOR:
+            count[np.int64(age[i]) * 2 + np.int64(sex[i])] += 1
+    start = np.zeros(n_cells, dtype=np.int64)
+    for cell in range(1, n_cells):
+        start[cell] = start[cell - 1] + count[cell - 1]
+    members = np.empty(max(count.sum(), 1), dtype=np.int64)
+    filled = np.zeros(n_cells, dtype=np.int64)
+    for i in range(size):
+        if status[i] != GONE and survivor_kind[i] == NO_SURVIVOR:
+            cell = np.int64(age[i]) * 2 + np.int64(sex[i])
+            members[start[cell] + filled[cell]] = i
+            filled[cell] += 1
+    return start, count, members
+
+
+@nb.njit(inline="always", cache=True)
+def _take(start, count, members, cell, u):
+    """Remove and return a person of ``cell`` chosen by the uniform ``u`` (-1: none)."""
+    n = count[cell]
+    if n == 0:
+        return -1
+    k = min(np.int64(u * n), n - 1)
+    chosen = members[start[cell] + k]
+    members[start[cell] + k] = members[start[cell] + n - 1]  # keep the others in the block
+    count[cell] = n - 1
+    return chosen
+
+
+@nb.njit(cache=True)
+def add_survivors(pid, status, age, sex, pension, survivor_kind, survivor_pension,
+                  death_flag, size, seed, year, spouse_share, orphan_share, orphan_age_limit,
+                  married, partner_cumulative, spouse_available, orphan_available, asfr,
+                  p_male, maximum_share):
+    """Survivors' pensions for the flagged deaths, in index order, to persons who exist.
+
+    A deceased of sex s aged a has a partner aged y drawn from ``partner_cumulative``
+    (sex, a, y: cumulative schemes.db_pension.partner_age_weights), who survives them
+    with probability ``married`` [s] x ``spouse_available`` [y, other sex], and children
+    aged k < the orphan age limit with the mother's fertility when each was born (the
+    mother: the deceased, or the partner), each with probability ``orphan_available`` [k,
+    child's sex, s] of being a child who exists (schemes.db_pension.availability, the
+    cohort engine's rule). When one death's shares add up to more than ``maximum_share``
+    (> 0), each is scaled down in proportion. Each survivor's pension goes to a person of
+    next year's age and sex who has none yet, chosen at random (the engine does not link
+    families); where there is none (which the availability makes rare), it is not paid.
     """
+    start, count, members = _free_by_cell(status, age, sex, survivor_kind, size)
+    limit = orphan_age_limit
+    orphan_age = np.empty(max(limit, 1), dtype=np.int64)
+    orphan_sex = np.empty(max(limit, 1), dtype=np.int64)
     for i in range(size):
         if death_flag[i] == 0:
             continue
         death_flag[i] = 0
         a, s, p = np.int64(age[i]), np.int64(sex[i]), pid[i]
-        spouse_age = min(max(a - age_difference[s], 0), MAX_AGE)
-        spouse = (spouse_share > 0.0
-                  and rng.uniform(seed, rng.SURVIVOR_SPOUSE, p, year) < married[s])
-        mother = a if s == FEMALE else spouse_age
+        u = rng.uniform(seed, rng.SURVIVOR_PARTNER_AGE, p, year)
+        partner_age = MAX_AGE
+        for y in range(MAX_AGE + 1):
+            if u < partner_cumulative[s, a, y]:
+                partner_age = y
+                break
+        spouse = (spouse_share > 0.0 and rng.uniform(seed, rng.SURVIVOR_SPOUSE, p, year)
+                  < married[s] * spouse_available[partner_age, 1 - s])
+        mother = a if s == FEMALE else partner_age
         n_orphans = 0
         if orphan_share > 0.0:
-            for k in range(orphan_age_limit):
-                n_orphans += _orphan(seed, year, p, k, mother, asfr)
+            for k in range(limit):
+                if not _orphan(seed, year, p, k, mother, asfr):
+                    continue
+                c = MALE if rng.uniform(seed, rng.ORPHAN_SEX, p * 32 + k, year) < p_male \
+                    else FEMALE
+                if rng.uniform(seed, rng.SURVIVOR_ORPHAN_AVAILABLE, p * 32 + k, year) \
+                        >= orphan_available[k, c, s]:
+                    continue
+                orphan_age[n_orphans], orphan_sex[n_orphans] = k + 1, c
+                n_orphans += 1
         total = spouse_share * spouse + orphan_share * n_orphans
         scale = 1.0 if maximum_share <= 0.0 or total <= maximum_share \
             else maximum_share / total
         if spouse:
-            s_id[s_size], s_age[s_size] = s_next_id, min(spouse_age + 1, MAX_AGE)
-            s_sex[s_size] = 1 - s
-            s_kind[s_size], s_amount[s_size] = SPOUSE, scale * spouse_share * pension[i]
-            s_size += 1
-            s_next_id += 1
-        if n_orphans == 0:
-            continue
-        for k in range(orphan_age_limit):
-            if not _orphan(seed, year, p, k, mother, asfr):
-                continue
-            s_id[s_size], s_age[s_size] = s_next_id, k + 1
-            s_sex[s_size] = MALE if rng.uniform(seed, rng.ORPHAN_SEX, p * 32 + k, year) \
-                < p_male else FEMALE
-            s_kind[s_size], s_amount[s_size] = ORPHAN, scale * orphan_share * pension[i]
-            s_size += 1
-            s_next_id += 1
-    return s_size, s_next_id
+            cell = min(partner_age + 1, MAX_AGE) * 2 + (1 - s)
+            j = _take(start, count, members, cell,
+                      rng.uniform(seed, rng.SURVIVOR_PICK, p * 32, year))
+            if j >= 0:
+                survivor_kind[j], survivor_pension[j] = SPOUSE, scale * spouse_share * pension[i]
+        for n in range(n_orphans):
+            cell = orphan_age[n] * 2 + orphan_sex[n]
+            j = _take(start, count, members, cell,
+                      rng.uniform(seed, rng.SURVIVOR_PICK, p * 32 + orphan_age[n], year))
+            if j >= 0:
+                survivor_kind[j], survivor_pension[j] = ORPHAN, scale * orphan_share * pension[i]
 
 
 @nb.njit(inline="always", cache=True)
@@ -637,36 +725,6 @@ def _orphan(seed, year, p, k, mother, asfr):
         return 0
     return 1 if rng.uniform(seed, rng.SURVIVOR_ORPHAN, p * 32 + k, year) < asfr[at_birth] \
         else 0
-
-
-@nb.njit(cache=True)
-def survivor_year(s_id, s_age, s_sex, s_kind, s_amount, s_size, seed, year, indexation,
-                  orphan_age_limit, end_rate, q_death, p_emigrate, scale, counts, money):
-    """One year of survivors' pensions, in the cohort engine's order: index, end orphans'
-    pensions above the age limit and a share of spouses' pensions, count and pay
-    (``counts`` (age, sex) persons, ``money`` (age, sex) fixed point), then the demographic
-    step (death and emigration at the population's rates, ageing). Removes ended records,
-    keeping order; returns the new number of records."""
-    counts[:] = 0
-    money[:] = 0
-    kept = 0
-    for r in range(s_size):
-        a, s, key = np.int64(s_age[r]), np.int64(s_sex[r]), s_id[r]
-        s_amount[r] *= 1.0 + indexation
-        if s_kind[r] == ORPHAN and a > orphan_age_limit:
-            continue
-        if s_kind[r] == SPOUSE and rng.uniform(seed, rng.SURVIVOR_END, key, year) < end_rate:
-            continue
-        counts[a, s] += 1
-        money[a, s] += _fixed(s_amount[r], scale)
-        if rng.uniform(seed, rng.SURVIVOR_DEATH, key, year) < q_death[a, s]:
-            continue
-        if rng.uniform(seed, rng.SURVIVOR_EMIGRATION, key, year) < p_emigrate[a, s]:
-            continue
-        s_id[kept], s_sex[kept], s_kind[kept] = key, s, s_kind[r]
-        s_age[kept], s_amount[kept] = min(a + 1, MAX_AGE), s_amount[r]
-        kept += 1
-    return kept
 
 
 @nb.njit(cache=True)

@@ -4,7 +4,7 @@ One slot per person ever simulated; people who die or emigrate keep their slot (
 GONE) until :meth:`PersonStore.compact` removes them, preserving order, so that results
 never depend on when compaction runs. Slots beyond ``size`` are always zero, so a new
 person starts with no service, credits, pension or lifetime amounts whatever slot they
-get. About 42 bytes per slot.
+get. About 52 bytes per slot.
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ class PersonStore:
     earnings_factor: np.ndarray  # float32: persistent individual earnings level (mean 1)
     lifetime_contributions: np.ndarray  # float32: constant (base-year) prices
     lifetime_benefits: np.ndarray  # float32: constant (base-year) prices
+    survivor_kind: np.ndarray  # uint8: survivor's pension received (kernels.SPOUSE, ...)
+    survivor_pension: np.ndarray  # float64: its annual amount (currency)
     # float64 (slot, R): revalued earnings of the R most recent credited years, latest
     # first (R = 0 unless the pension's reference earnings are the last years')
     recent: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
@@ -58,6 +60,7 @@ class PersonStore:
         "credits": np.float64,
         "pension": np.float64, "earnings_factor": np.float32,
         "lifetime_contributions": np.float32, "lifetime_benefits": np.float32,
+        "survivor_kind": np.uint8, "survivor_pension": np.float64,
     }
 
     @classmethod
