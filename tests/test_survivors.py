@@ -187,7 +187,8 @@ def test_partner_age_weights_by_hand():
     2 years keeps the mean and gives weight to the neighbouring ages; persons under 15
     have no partner."""
     point = dbp.partner_age_weights([5, -5], 0.0)
-    assert point[0, 40, 35] == 1.0 and point[1, 40, 45] == 1.0
+    assert point[0, 40, 35] == 1.0
+    assert point[1, 40, 45] == 1.0
     assert point[1, 98, 100] == 1.0  # 103 is in the open group
     assert point[0, 18, 15] == 1.0  # nobody has a partner under 15
     assert not point[:, :15].any()
