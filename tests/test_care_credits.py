@@ -104,3 +104,22 @@ def test_care_credits_go_to_insured_women_only(tmp_path):
     # at some point
     assert with_service["everyone"] > 0.95
     assert with_service["everyone"] - with_service["insured"] > 0.1, with_service
+
+
+def test_refunds_return_contributions_not_care_credits(tmp_path):
+    """With a minimum service nobody reaches, every member who contributed is paid back
+    at the pensionable age: the same refunds with care credits as without, for the
+    credits were not paid for (before, the credited care earnings were refunded too)."""
+    refunds = {}
+    for child_age in (0, 6):
+        folder = care_model(tmp_path / f"care{child_age}", child_age)
+        toml = folder / "model.toml"
+        toml.write_text(toml.read_text().replace("minimum_service = 10", "minimum_service = 60")
+                        + "")
+        toml.write_text(toml.read_text().replace("care_credit_earnings = 0.6",
+                                                 "care_credit_earnings = 0.6\nrefund_share = 1.0"))
+        ds = spfsim.load_model(folder).project()
+        refunds[child_age] = ds["benefit_expenditure_by_branch"].sel(scheme="pension",
+                                                                     branch="refunds").values
+    assert refunds[0].sum() > 0
+    np.testing.assert_allclose(refunds[6], refunds[0], rtol=1e-9)

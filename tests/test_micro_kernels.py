@@ -119,7 +119,8 @@ def run_year(store: PersonStore, *, q_death=0.0, q_invalid=None, asfr=None, stay
     scale = 1.0 / 1024
     K.year_step(
         store.pid, store.status, store.age, store.sex, store.birth_year, store.service,
-        store.care_years, store.credits, store.recent, store.pension, store.earnings_factor,
+        store.care_years, store.credits, store.care_credits, store.recent, store.pension,
+        store.earnings_factor,
         store.lifetime_contributions, store.lifetime_benefits, store.survivor_kind,
         store.survivor_pension, flags, store.size, 1, 2030, chunk,
         np.full((101, 2), q_death),
@@ -473,3 +474,20 @@ def test_care_credits_are_for_the_insured(service, care, credited):
                           "care_years": care}])
     run_year(store, care=np.where(np.arange(101) == 30, 1.0, 0.0), care_insured_only=True)
     assert store.service[0] == service + credited
+
+
+def test_refunds_return_contributions_not_care_credits():
+    """A woman reaching the pensionable age with 4 credited years, 2 of them care years
+    credited 300 of her 1,000 of credits, is paid back 700 (refund rate 1): contributions
+    were paid on 700 only. One with care years alone is paid nothing and counted as no
+    refund. Before, both were refunded their care credits too."""
+    store = small_store([
+        {"age": 60, "sex": FEMALE, "status": INACTIVE, "service": 4, "care_years": 2,
+         "credits": 1000.0, "care_credits": 300.0},
+        {"age": 60, "sex": FEMALE, "status": INACTIVE, "service": 2, "care_years": 2,
+         "credits": 300.0, "care_credits": 300.0}])
+    counts, money, *_ = run_year(store, refund_rate=1.0)
+    assert money[FEMALE, K.REFUNDS] == pytest.approx(700.0)
+    assert counts[60, FEMALE, K.N_REFUNDS] == 1
+    assert (store.credits[:2] == 0.0).all()
+    assert (store.care_credits[:2] == 0.0).all()

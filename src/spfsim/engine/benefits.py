@@ -228,11 +228,13 @@ def contribution_classes(pension: CompiledScheme | None,
                          unemployment: UnemploymentQualification) -> int:
     """How many classes of contribution years the cohort engine carries beside credited
     service: 1 + the most contribution years a rule asks for, when care credits make
-    credited service and contributions differ (unemployment insurance's qualifying period,
-    unless credits count; the care credits' own condition); otherwise one."""
+    credited service and contributions differ (at least one year: whether a member has
+    contributed; unemployment insurance's qualifying period,
+    unless credits count; the care credits' own condition and the refunds, which go to
+    those who contributed); otherwise one."""
     if pension is None or np.max(pension["care_credit_child_age"]) <= 0:
         return 1
-    needed = [int(pension.choices["care_credit_eligibility"] == "insured")]
+    needed = [1]
     if not unemployment.credits_count and unemployment.minimum_service <= MAX_CLASS:
         needed.append(unemployment.minimum_service)
     return min(max(needed), MAX_CLASS) + 1

@@ -142,10 +142,12 @@ class PensionState:
     class, so the earnings arrays need no such axis. K = 1: one class, not tracked.
     """
 
-    ARRAYS = ("active", "labour", "credits", "recent", "pensioners", "pension", "invalid",
-              "invalid_pension", "invalid_credits", "invalid_recent", "spouses",
-              "spouse_pension", "orphans", "orphan_pension")
-    INVALID = ("invalid", "invalid_pension", "invalid_credits", "invalid_recent")
+    ARRAYS = ("active", "labour", "credits", "care_credits", "recent", "pensioners",
+              "pension", "invalid", "invalid_pension", "invalid_credits",
+              "invalid_care_credits", "invalid_recent", "spouses", "spouse_pension",
+              "orphans", "orphan_pension")
+    INVALID = ("invalid", "invalid_pension", "invalid_credits", "invalid_care_credits",
+               "invalid_recent")
 
     def __init__(self, n_age: int = len(AGES), recent_years: int = 0,
                  contribution_classes: int = 1):
@@ -156,6 +158,7 @@ class PensionState:
         self.labour = np.zeros((n_age, 2, MAX_SERVICE + 1, k, 4))
         self.labour[:, :, 0, 0, NC_INACTIVE] = 1.0
         self.credits = np.zeros(shape)  # cumulative revalued insured earnings per capita
+        self.care_credits = np.zeros(shape)  # of which credited for care (not paid for)
         self.recent = np.zeros((*shape, recent_years))
         self.pensioners = np.zeros((n_age, 2, MAX_SERVICE + 1))
         self.pension = np.zeros((n_age, 2, MAX_SERVICE + 1))  # total annual pension per capita
@@ -164,6 +167,7 @@ class PensionState:
         self.invalid = np.zeros((n_age, 2, MAX_SERVICE + 1, k))
         self.invalid_pension = np.zeros((n_age, 2, MAX_SERVICE + 1))
         self.invalid_credits = np.zeros((n_age, 2, MAX_SERVICE + 1))
+        self.invalid_care_credits = np.zeros((n_age, 2, MAX_SERVICE + 1))
         self.invalid_recent = np.zeros((n_age, 2, MAX_SERVICE + 1, recent_years))
         # survivors' pensions in payment: spouses and orphans, and their total pensions
         self.spouses = np.zeros((n_age, 2))
@@ -188,7 +192,8 @@ class PensionState:
 
     def earnings_arrays(self) -> tuple[np.ndarray, ...]:
         """The revalued earnings the state carries (revalued together)."""
-        return self.credits, self.recent, self.invalid_credits, self.invalid_recent
+        return (self.credits, self.care_credits, self.recent, self.invalid_credits,
+                self.invalid_care_credits, self.invalid_recent)
 
     def reference(self, credits: np.ndarray, recent: np.ndarray, service: np.ndarray,
                   y: PensionYear) -> np.ndarray:
@@ -228,6 +233,7 @@ class PensionState:
         women = self.active[:, 1:2, NOT_CONTRIBUTING]  # views into the state
         labour = self.labour[:, 1:2]
         credits = self.credits[:, 1:2, NOT_CONTRIBUTING]
+        care = self.care_credits[:, 1:2, NOT_CONTRIBUTING]
         recent = self.recent[:, 1:2, NOT_CONTRIBUTING]
         moved = women * rate  # a credited year, no contribution year: k kept
         moved_labour = labour * rate[..., None]
@@ -238,13 +244,15 @@ class PensionState:
                              0.0)
         credited = moved.sum(axis=-1) * y.care_credit
         moved_credits = credits * share + credited
+        moved_care = care * share + credited
         moved_recent = _credited(recent * share[..., None], credited)
         women -= moved
         labour -= moved_labour
         credits -= credits * share
+        care -= care * share
         recent -= recent * share[..., None]
         for array, shift in ((women, moved), (labour, moved_labour), (credits, moved_credits),
-                             (recent, moved_recent)):
+                             (care, moved_care), (recent, moved_recent)):
             _promote(array, shift)
 
     def _survivors_year(self, y: PensionYear) -> None:
@@ -346,9 +354,11 @@ class PensionState:
             self.active[:, :, NOT_CONTRIBUTING] += recovered
             self.labour[..., NC_INACTIVE] += recovered  # as in the micro engine
             self.credits[:, :, NOT_CONTRIBUTING] += self.invalid_credits * rate
+            self.care_credits[:, :, NOT_CONTRIBUTING] += self.invalid_care_credits * rate
             self.recent[:, :, NOT_CONTRIBUTING] += self.invalid_recent * rate[..., None]
             self.invalid -= recovered
-            for array in (self.invalid_pension, self.invalid_credits):
+            for array in (self.invalid_pension, self.invalid_credits,
+                          self.invalid_care_credits):
                 array *= 1.0 - rate
             self.invalid_recent *= 1.0 - rate[..., None]
         if not y.incidence.any():
@@ -357,6 +367,7 @@ class PensionState:
         rate = y.incidence[:, :, None] * qualified
         onset = self.active[:, :, CONTRIBUTING] * rate[..., None]  # (age, sex, service, k)
         credits = self.credits[:, :, CONTRIBUTING] * rate
+        care = self.care_credits[:, :, CONTRIBUTING] * rate
         recent = self.recent[:, :, CONTRIBUTING] * rate[..., None]
         future = np.maximum(y.retirement_age - AGES[:, None], 0)[:, :, None]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -369,10 +380,12 @@ class PensionState:
                                        y.rate_above, y.band_years)
         self.active[:, :, CONTRIBUTING] -= onset
         self.credits[:, :, CONTRIBUTING] -= credits
+        self.care_credits[:, :, CONTRIBUTING] -= care
         self.recent[:, :, CONTRIBUTING] -= recent
         self.invalid += onset
         self.invalid_pension += onsets * award
         self.invalid_credits += credits
+        self.invalid_care_credits += care
         self.invalid_recent += recent
 
     def _contribution_status(self, y: PensionYear) -> None:
@@ -387,7 +400,7 @@ class PensionState:
             self.labour * (1.0 - join)[:, :, None, None, None],
             self.active[:, :, CONTRIBUTING] * (1.0 - stay)[..., None, None], y.labour_target,
             y.labour_persistence)
-        for array in (self.active, self.credits, self.recent):
+        for array in (self.active, self.credits, self.care_credits, self.recent):
             trailing = (1,) * (array.ndim - 3)  # service (and recent years)
             leave_c = (1.0 - stay).reshape(stay.shape + trailing) * array[:, :, CONTRIBUTING]
             join_n = join.reshape(join.shape + trailing) * array[:, :, NOT_CONTRIBUTING]
@@ -416,14 +429,19 @@ class PensionState:
         self.pension += new_amount
         # those who reach retirement age without enough service leave, with a refund
         leaving = at_age & ~eligible
-        # those with credits (at least one credited year) are paid a refund, if any
-        self.refunded = np.where(leaving & (SERVICE > 0), active, 0.0).sum(axis=2) \
+        # those who contributed are paid back their contributions (the credits less the
+        # care credits, which were not paid for), if the scheme refunds
+        _, contributed = class_years(self.active.shape[-1])
+        paid_in = self.active.sum(axis=2) * (contributed >= 1)  # (age, sex, service, k)
+        self.refunded = np.where(leaving, paid_in.sum(axis=-1), 0.0).sum(axis=2) \
             * (y.refund_rate > 0)
-        self.refund = y.refund_rate * np.where(leaving, credits, 0.0).sum(axis=2)
+        self.refund = y.refund_rate * np.where(
+            leaving, credits - self.care_credits.sum(axis=2), 0.0).sum(axis=2)
         gone = np.where(leaving, 1.0, qualified * probability[:, :, None])  # (age, sex, class)
         self.active = self.active * (1.0 - gone[:, :, None, :, None])
         self.labour = self.labour * (1.0 - gone[..., None, None])
         self.credits = self.credits * (1.0 - gone[:, :, None, :])
+        self.care_credits = self.care_credits * (1.0 - gone[:, :, None, :])
         self.recent = self.recent * (1.0 - gone[:, :, None, :, None])
         # disability pensions continue as old-age pensions
         self.pensioners += np.where(at_age, self.invalid_by_service(), 0.0)
@@ -443,6 +461,7 @@ class PensionState:
         earned = contributing.sum(axis=-1) * y.earnings[:, :, None]
         moved = {"active": _contribution_year(contributing),
                  "credits": self.credits[:, :, CONTRIBUTING] + earned,
+                 "care_credits": self.care_credits[:, :, CONTRIBUTING].copy(),
                  "recent": _credited(self.recent[:, :, CONTRIBUTING], earned)}
         for name, shift in moved.items():
             array = getattr(self, name)[:, :, CONTRIBUTING]

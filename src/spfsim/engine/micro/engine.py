@@ -221,8 +221,10 @@ def _draw_pension_class(store, slots, ids, state: PensionState, a: int, s: int,
     width = MAX_SERVICE + 1
     with np.errstate(divide="ignore", invalid="ignore"):
         credits = np.where(active > 0, state.credits[a, s] / active, 0.0)
+        care_credits = np.where(active > 0, state.care_credits[a, s] / active, 0.0)
         pension = np.where(retired > 0, state.pension[a, s] / retired, 0.0)
         invalid_credits = np.where(invalid > 0, state.invalid_credits[a, s] / invalid, 0.0)
+        invalid_care = np.where(invalid > 0, state.invalid_care_credits[a, s] / invalid, 0.0)
         invalid_pension = np.where(invalid > 0, state.invalid_pension[a, s] / invalid, 0.0)
         recent = np.where(active[..., None] > 0, state.recent[a, s]
                           / active[..., None], 0.0)  # (status, service, R)
@@ -241,6 +243,9 @@ def _draw_pension_class(store, slots, ids, state: PensionState, a: int, s: int,
     store.credits[slots] = np.select(
         [in_active, group == 3], [credits[np.minimum(group, 1), service],
                                   invalid_credits[service]], 0.0)
+    store.care_credits[slots] = np.select(
+        [in_active, group == 3], [care_credits[np.minimum(group, 1), service],
+                                  invalid_care[service]], 0.0)
     store.pension[slots] = np.select([group == 2, group == 3],
                                      [pension[service], invalid_pension[service]], 0.0)
     if store.recent.shape[1]:  # like the credits: the class's average per person
@@ -352,7 +357,7 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
                               labour["join"], forced_contribution, forced_death)
         K.year_step(
             store.pid, store.status, store.age, store.sex, store.birth_year, store.service,
-            store.care_years, store.credits, store.recent, store.pension,
+            store.care_years, store.credits, store.care_credits, store.recent, store.pension,
             store.earnings_factor, store.lifetime_contributions, store.lifetime_benefits,
             store.survivor_kind, store.survivor_pension, buffers.birth_flag,
             store.size, settings.seed, int(year), settings.chunk_size,

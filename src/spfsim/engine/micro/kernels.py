@@ -262,7 +262,8 @@ def labour_state(seed, p, year, previous, stay, join, keep, cumulative, keep_con
 @nb.njit(parallel=True, cache=True)
 def year_step(
     # state
-    pid, status, age, sex, birth_year, service, care_years, credits, recent, pension,
+    pid, status, age, sex, birth_year, service, care_years, credits, care_credits, recent,
+    pension,
     earnings_factor, lifetime_contributions, lifetime_benefits, survivor_kind,
     survivor_pension, birth_flag, size,
     # year and random numbers
@@ -344,18 +345,18 @@ def year_step(
             revalued = indexed = False
             if has_pension and st == INVALID:
                 pension[i] = max(pension[i] * (1.0 + indexation), minimum_pension)
-                _revalue(credits, recent, i, 1.0 + revaluation)
+                _revalue(credits, care_credits, recent, i, 1.0 + revaluation)
                 revalued = indexed = True
                 if a >= retirement_age[a, s]:
                     st = RETIRED
-                    credits[i] = 0.0
+                    credits[i] = care_credits[i] = 0.0
                 elif rng.uniform(seed, rng.RECOVERY, p, year) < recovery_rate:
                     st = INACTIVE
                     pension[i] = 0.0
             elif (has_pension and is_contributing(st) and a < retirement_age[a, s]
                     and service[i] >= disability_minimum_service
                     and rng.uniform(seed, rng.DISABILITY_ONSET, p, year) < incidence[a, s]):
-                _revalue(credits, recent, i, 1.0 + revaluation)
+                _revalue(credits, care_credits, recent, i, 1.0 + revaluation)
                 revalued = True
                 pension[i] = min(max(accrued(
                     accrual_rate, rate_above, band_years,
@@ -374,7 +375,7 @@ def year_step(
                         pension[i] = max(pension[i] * (1.0 + indexation), minimum_pension)
                 elif is_active(st):
                     if not revalued:
-                        _revalue(credits, recent, i, 1.0 + revaluation)
+                        _revalue(credits, care_credits, recent, i, 1.0 + revaluation)
                     chance = retire_probability[a, s]
                     years = min(np.int64(service[i]), MAX_SERVICE)
                     if service[i] >= minimum_service and chance > 0.0 and (
@@ -390,19 +391,20 @@ def year_step(
                         counts[c, a, s, NEW_PENSIONERS] += 1
                         money[c, s, NEW_AMOUNT] += _fixed(award, scale)
                         service_awarded[c, s, years] += 1
-                        credits[i] = 0.0
+                        credits[i] = care_credits[i] = 0.0
                     elif a >= retirement_age[a, s] and service[i] < minimum_service:
                         st = LEFT
                         counts[c, a, s, NEW_LEAVERS] += 1
                         service_left[c, s, years] += 1
-                        if refund_rate > 0.0 and credits[i] > 0.0:
+                        if refund_rate > 0.0 and service[i] > care_years[i]:
+                            # contributions back: credited care earnings were not paid for
+                            paid = refund_rate * (credits[i] - care_credits[i])
                             counts[c, a, s, N_REFUNDS] += 1
-                            refund = _fixed(refund_rate * credits[i], scale)
+                            refund = _fixed(paid, scale)
                             money[c, s, REFUNDS] += refund
                             age_money[c, a, s, AGE_REFUNDS] += refund
-                            lifetime_benefits[i] += np.float32(
-                                refund_rate * credits[i] / deflator)
-                        credits[i] = 0.0
+                            lifetime_benefits[i] += np.float32(paid / deflator)
+                        credits[i] = care_credits[i] = 0.0
                 # the year's contributions and benefits
                 if is_contributing(st):
                     earned = earnings[a, s] * earnings_factor[i]
@@ -428,6 +430,7 @@ def year_step(
                         service[i] += 1
                         care_years[i] += 1
                     _credit(credits, recent, i, care_credit)
+                    care_credits[i] += care_credit
                 elif st in (RETIRED, INVALID):
                     counts[c, a, s, PENSIONERS] += 1
                     money[c, s, BENEFITS] += _fixed(pension[i], scale)
@@ -497,9 +500,11 @@ def year_step(
 
 
 @nb.njit(inline="always", cache=True)
-def _revalue(credits, recent, i, factor):
-    """Revalue person i's credits and recent credited years' earnings."""
+def _revalue(credits, care_credits, recent, i, factor):
+    """Revalue person i's credits (and their care-credit part) and recent credited years'
+    earnings."""
     credits[i] *= factor
+    care_credits[i] *= factor
     for k in range(recent.shape[1]):
         recent[i, k] *= factor
 
