@@ -18,6 +18,7 @@ from spfsim.jumps import (
 )
 from spfsim.params import AGES, CompiledScheme
 from spfsim.params.dated import DatedValue
+from spfsim.report.summary import summary_lines
 
 YEARS = np.arange(2025, 2041)
 
@@ -221,3 +222,24 @@ def test_default_contribution_rate_rise_is_found(default_jumps):
     assert jump.change > 0.13 / 0.11 - 1  # the rate's 18 %, on top of the trend
     assert jump.cause == "the contribution rate rose from 11% to 13% in 2030"
     assert "pensionable age" not in jump.message
+
+
+def test_default_jumps_all_explained_and_stored(default_projection, default_jumps):
+    """Every jump of the default model has a known cause; the projection stores the same
+    messages, and the run summary lists them."""
+    assert default_jumps
+    assert all(j.cause for j in default_jumps), [j.message for j in default_jumps]
+    stored = default_projection.attrs["jumps"]
+    assert isinstance(stored, str)
+    assert stored.splitlines() == [j.message for j in default_jumps]
+    lines = summary_lines(default_projection)
+    heading = next(i for i, line in enumerate(lines) if "why a series jumps" in line)
+    assert [line.strip() for line in lines[heading + 1:]] == stored.splitlines()
+
+
+def test_summary_without_jumps(default_projection):
+    quiet = default_projection.copy()
+    quiet.attrs["jumps"] = ""
+    assert summary_lines(quiet)[-1].startswith("  no series jumps")
+    del quiet.attrs["jumps"]
+    assert not any("jump" in line for line in summary_lines(quiet))

@@ -19,6 +19,7 @@ from .engine.cohort import death_rates, run_schemes
 from .equity.cohorts import equity_variables
 from .finance.fund import FundProjection, budget_financed, roll_forward, state_transfers
 from .finance.measures import sustainability_variables
+from .jumps import find_jumps
 from .params import AGES
 from .report.dataset import RunInfo, build_dataset
 from .schemes import CONTRIBUTORY, SCHEME_TYPES
@@ -222,5 +223,6 @@ def run_projection(model: Model, engine: str, progress: Callable[[str], None],
                            result, int(a.years[0]), model.input.currency,
                            None if pension is None
                            else ds["cohort_complete"].sel(scheme=pension)))
+    ds.attrs["jumps"] = "\n".join(j.message for j in find_jumps(ds, a))
     assert_identities(ds, np.array([f.initial_reserve for f in funds]))
     return ds

@@ -31,6 +31,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..engine.benefits import WORKING_AGES
+from ..jumps import THRESHOLD
 from .dataset import (
     SchemeInfo,
     check_single_projection,
@@ -402,6 +403,26 @@ def _summary_sheet(ws: Worksheet, ds: xr.Dataset, schemes: list[SchemeInfo],
         row += 1
     _fit_columns(ws, skip_rows=2)
     ws.column_dimensions["A"].width = max(ws.column_dimensions["A"].width or 0, 16)
+    # after fitting the columns: the sentences run on over the empty cells to their right
+    _jumps_block(ws, ds, row + 1)
+
+
+def _jumps_block(ws: Worksheet, ds: xr.Dataset, row: int) -> int:
+    """Why a series jumps: the messages of ``attrs["jumps"]`` (spfsim.jumps), one a row;
+    nothing for a Dataset without them. Return the next row."""
+    if "jumps" not in ds.attrs:
+        return row
+    messages = [m for m in str(ds.attrs["jumps"]).splitlines() if m.strip()]
+    _put(ws, row, 1, "Why a series jumps", font=_HEADING)
+    row = _note(ws, row + 1, f"Year-on-year changes more than {THRESHOLD:.0%} off the "
+                "trend of the years around them (money, persons and rates of each scheme), "
+                "with the cause where the model knows it.")
+    if not messages:
+        return _note(ws, row, "No series jumps.")
+    for message in messages:
+        _put(ws, row, 1, message)
+        row += 1
+    return row
 
 
 def _scheme_sheet(ws: Worksheet, ds: xr.Dataset, scheme: SchemeInfo) -> None:
@@ -902,11 +923,13 @@ def write_workbook(ds: xr.Dataset, path: Path | str | os.PathLike[str],
 
     Sheets: ``Summary`` (model, horizon, currency, price basis; per scheme its kind, depletion
     year, PAYG cost rate, cost % of GDP and reserve ratio in the base year, base year + 25
-    when within the horizon, and the end year; total population and old-age dependency ratio),
-    one sheet per scheme named by its id (see :func:`sheet_name_for`) with a yearly table and
+    when within the horizon, and the end year; total population and old-age dependency ratio;
+    why a series jumps, the Dataset's ``jumps`` attribute, see :mod:`spfsim.jumps`), one
+    sheet per scheme named by its id (see :func:`sheet_name_for`) with a yearly table and
     line charts (a scheme paying lump sums, the pension's refunds, has its PAYG cost rate
-    split into periodic benefits and lump sums beside the total), ``Floor`` (coverage and cost by R202 guarantee), ``Adequacy`` (benefits
-    relative to the poverty line, replacement rates by sex), ``Sustainability`` (fiscal
+    split into periodic benefits and lump sums beside the total), ``Floor`` (coverage and
+    cost by R202 guarantee), ``Adequacy`` (benefits relative to the poverty line,
+    replacement rates by sex), ``Sustainability`` (fiscal
     space: state cost, fiscal envelope and financing gap as % of GDP; per funded scheme the
     general average premium, summarized rates, actuarial balance, unfunded obligation,
     depletion year, yearly trust fund and reserve ratios, scaled premium, payable share and
