@@ -320,8 +320,9 @@ def _series_of(ds: xr.Dataset, scheme: int) -> list[tuple[_Series, np.ndarray]]:
 
 def _format_value(ds: xr.Dataset, variable: str, value: float,
                   scale: float | None = None) -> str:
-    """``value`` in the variable's units: rates as percentages (two decimals below 10 %
-    of ``scale``, default the value itself), persons, money in the Dataset's currency."""
+    """``value`` in the variable's units: rates as percentages (one decimal when
+    ``scale``, by default the value itself, is 10 % or more, else two), persons, money in
+    the Dataset's currency."""
     units = str(ds[variable].attrs.get("units", ""))
     if units.startswith("fraction"):
         return f"{value:.1%}" if abs(value if scale is None else scale) >= 0.1 \
