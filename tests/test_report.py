@@ -459,6 +459,25 @@ def test_workbook_formula_injection_neutralised(ds, tmp_path):
     assert "'@SUM(A1:A9)" in values
 
 
+def test_workbook_lists_jumps(ds):
+    """The Summary sheet lists the Dataset's jumps (spfsim.jumps), one a row, as text that
+    cannot become a formula; 'No series jumps.' when there are none; nothing without the
+    attribute."""
+    first = "pension: PAYG cost rate fell by 34% in 2030 (10.8% to 7.1%); a cause."
+    ds = ds.copy()
+    ds.attrs["jumps"] = f"{first}\n{EVIL_NAME}"
+    ws = build_workbook(ds)["Summary"]
+    column = [c.value for c in ws["A"]]
+    heading = column.index("Why a series jumps")
+    assert column[heading + 2:heading + 4] == [first, "'" + EVIL_NAME]
+    assert all(c.data_type != "f" for c in ws["A"])
+    ds.attrs["jumps"] = ""
+    column = [c.value for c in build_workbook(ds)["Summary"]["A"]]
+    assert column[column.index("Why a series jumps") + 2] == "No series jumps."
+    del ds.attrs["jumps"]
+    assert "Why a series jumps" not in [c.value for c in build_workbook(ds)["Summary"]["A"]]
+
+
 def test_neutralise_text():
     assert neutralise_text("=1+1") == "'=1+1"
     assert neutralise_text("+41 22") == "'+41 22"

@@ -19,6 +19,7 @@ from .engine.cohort import death_rates, run_schemes
 from .equity.cohorts import equity_variables
 from .finance.fund import FundProjection, budget_financed, roll_forward, state_transfers
 from .finance.measures import sustainability_variables
+from .jumps import find_jumps
 from .params import AGES
 from .report.dataset import RunInfo, build_dataset
 from .schemes import CONTRIBUTORY, SCHEME_TYPES
@@ -224,4 +225,5 @@ def run_projection(model: Model, engine: str, progress: Callable[[str], None],
                            else ds["cohort_complete"].sel(scheme=pension)))
     assert_identities(ds, np.array([f.initial_reserve for f in funds]))
     assert_invariants(ds)
+    ds.attrs["jumps"] = "\n".join(j.message for j in find_jumps(ds, a))
     return ds

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .dated import Indexation
+from .dated import DatedValue, Indexation
 from .model_file import DEFAULT_LABOUR_PERSISTENCE, ModelInput
 from .tables import AGES, SEXES, Table
 
@@ -33,6 +33,9 @@ class CompiledScheme:
     # birth_year basis: pensionable age by (cohort, sex) from first_cohort on
     retirement_age_by_cohort: np.ndarray | None = None
     first_cohort: int = 0
+    # the number parameters as the model file dates them, {name: {sex or "all": value}}:
+    # their effective years, which the per-year arrays of indexed amounts do not show
+    numbers: dict[str, dict[str, DatedValue]] = field(default_factory=dict)
 
     def retirement_ages_before(self, year: int) -> np.ndarray:
         """(age, sex) pensionable ages in a year before the projection (the base year's
@@ -173,7 +176,8 @@ def compile_assumptions(input_: ModelInput, end_year: int | None = None) -> Assu
         index_growth = {name: ix.growth(growth, len(years))
                         for name, ix in scheme.indexations.items()}
         compiled = CompiledScheme(scheme.id, scheme.type, scheme.name, params,
-                                  scheme.indexations, index_growth, dict(scheme.choices))
+                                  scheme.indexations, index_growth, dict(scheme.choices),
+                                  numbers=dict(scheme.numbers))
         if "retirement_age" in scheme.numbers:
             _retirement_ages(compiled, scheme.numbers["retirement_age"], years, growth)
         assumptions.schemes.append(compiled)

@@ -126,6 +126,13 @@ def build_dataset(assumptions: Assumptions, demo: DemographicProjection,
         "paygo_cost_rate": _var(ys, paygo_cost_rate(benefits, admin, insured), "fraction",
                                 "PAYG cost rate: (benefits + administration) / insured "
                                 "earnings"),
+        "paygo_cost_rate_by_payment": _var(
+            ("year", "payment", "scheme"), paygo_cost_rate_by_payment(
+                benefits, admin, insured, _lump_sums(flows, len(years))),
+            "fraction", "PAYG cost rate of periodic benefits (pensions and other benefits "
+            "in payment) and of lump sums (refunds of contributions at the pensionable "
+            "age), administrative expenditure shared in proportion to benefits; the two "
+            "add up to paygo_cost_rate"),
         "reserve_ratio": _var(ys, np.where(funded, reserve_ratio(reserve, benefits, admin),
                                            np.nan), "fraction",
                               "reserve at end of year / expenditure of the year (years of "
@@ -162,6 +169,8 @@ def build_dataset(assumptions: Assumptions, demo: DemographicProjection,
                    {"long_name": "branch of a contributory pension"}),
         "pension": ("pension", np.array(PENSION_KINDS, dtype=object),
                     {"long_name": "kind of pension of a contributory pension scheme"}),
+        "payment": ("payment", np.array(PAYMENTS, dtype=object),
+                    {"long_name": "form of payment: periodic benefits or lump sums"}),
         "guarantee": ("guarantee", np.array(COVERAGE_GROUPS, dtype=object),
                       {"long_name": "R202 para. 5 guarantee (any_cash: SDG 1.3.1, any cash "
                        "benefit or contributing)"}),
@@ -199,9 +208,39 @@ def build_dataset(assumptions: Assumptions, demo: DemographicProjection,
 
 CONTRACT_DIMS = ("year", "age", "sex", "scheme", "service", "status", "birth_cohort",
                  "quantile", "guarantee", "branch", "pension", "payer", "cohort", "gap",
-                 "financing_method", "flow")
+                 "financing_method", "flow", "payment")
 PAYERS = ("worker", "employer", "state")
 PENSION_KINDS = ("old_age", "disability", *SURVIVOR_KINDS)
+PAYMENTS = ("periodic", "lump_sum")
+# branches of a contributory pension paid once, as a lump sum, not as a benefit in payment
+LUMP_SUM_BRANCHES = ("refunds",)
+
+
+def _lump_sums(flows: list[SchemeFlows], n_years: int) -> np.ndarray:
+    """(year, scheme) expenditure on lump sums (:data:`LUMP_SUM_BRANCHES`; none outside
+    the contributory pensions), currency per year."""
+    lump = np.zeros((n_years, len(flows)))
+    columns = [BRANCHES.index(b) for b in LUMP_SUM_BRANCHES]
+    for j, f in enumerate(flows):
+        if f.branch_expenditure is not None:
+            lump[:, j] = f.branch_expenditure[:, columns].sum(axis=1)
+    return lump
+
+
+def paygo_cost_rate_by_payment(benefits: np.ndarray, admin: np.ndarray, insured: np.ndarray,
+                               lump_sums: np.ndarray) -> np.ndarray:
+    """(year, payment, scheme) PAYG cost rate (fraction of insured earnings) of periodic
+    benefits and of lump sums (:data:`PAYMENTS`), from (year, scheme) benefits,
+    administrative expenditure, insured earnings and the lump sums among the benefits.
+
+    Administrative expenditure goes to each part in proportion to its benefits, so the
+    parts add up to the PAYG cost rate and a pause in the lump sums (the year the
+    pensionable age rises, nobody reaches it) shows in the lump-sum part only.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(benefits > 0, lump_sums / benefits, 0.0)
+    total = paygo_cost_rate(benefits, admin, insured)
+    return np.stack([total * (1.0 - share), total * share], axis=1)
 
 
 def _by_payer(assumptions: Assumptions, flows: list[SchemeFlows]) -> np.ndarray:
@@ -304,3 +343,14 @@ def complete_cohort_mask(ds: xr.Dataset, scheme: int) -> np.ndarray:
     unbiased) for the scheme at position ``scheme``."""
     complete = ds["cohort_complete"].isel(scheme=scheme)
     return np.asarray(complete.transpose("cohort").values, dtype=bool)
+
+
+def lump_sum_cost_rate(ds: xr.Dataset, scheme: int) -> np.ndarray | None:
+    """(year,) the PAYG cost rate (fraction of insured earnings) of the lump sums of the
+    scheme at position ``scheme`` (``paygo_cost_rate_by_payment``), or None when it pays
+    none or the Dataset does not split its cost rate by form of payment."""
+    if "paygo_cost_rate_by_payment" not in ds.data_vars:
+        return None
+    lump = ds["paygo_cost_rate_by_payment"].isel(scheme=scheme).sel(payment="lump_sum")
+    values = np.asarray(lump.transpose("year").values, dtype=float)
+    return values if np.nansum(np.abs(values)) > 0 else None

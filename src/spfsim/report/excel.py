@@ -31,7 +31,14 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..engine.benefits import WORKING_AGES
-from .dataset import SchemeInfo, check_single_projection, complete_cohort_mask, scheme_infos
+from ..jumps import THRESHOLD
+from .dataset import (
+    SchemeInfo,
+    check_single_projection,
+    complete_cohort_mask,
+    lump_sum_cost_rate,
+    scheme_infos,
+)
 from .io import atomic_write, check_writable
 
 __all__ = ["AssumptionRow", "neutralise_text", "sheet_name_for", "write_workbook"]
@@ -245,9 +252,15 @@ def _population_table(ds: xr.Dataset) -> tuple[list[str], list[str], list[str], 
     return headers, units, formats, table
 
 
+_PERIODIC, _LUMP_SUMS = "PAYG cost rate, periodic benefits", "PAYG cost rate, lump sums"
+
+
 def _scheme_table(ds: xr.Dataset, scheme: SchemeInfo) -> tuple[list[str], list[str], list[str],
                                                               np.ndarray]:
+    """The scheme sheet's columns; for a scheme paying lump sums (refunds) the PAYG cost
+    rate of its periodic benefits and of its lump sums follow the total."""
     headers, units, formats, columns = [], [], [], []
+    lump = lump_sum_cost_rate(ds, scheme.index)
     for label, var, how, fmt, unit in _SCHEME_COLUMNS:
         da = ds[var].isel(scheme=scheme.index)
         da = _total(da, ("year",)) if how == "sum" else da.transpose("year")
@@ -255,6 +268,11 @@ def _scheme_table(ds: xr.Dataset, scheme: SchemeInfo) -> tuple[list[str], list[s
         units.append(unit if unit is not None else _attr_units(ds, var))
         formats.append(fmt)
         columns.append(np.asarray(da.values, dtype=float))
+        if var == "paygo_cost_rate" and lump is not None:
+            headers += [_PERIODIC, _LUMP_SUMS]
+            units += [unit, unit]
+            formats += [fmt, fmt]
+            columns += [columns[-1] - lump, lump]
     return headers, units, formats, np.column_stack(columns)
 
 
@@ -385,6 +403,26 @@ def _summary_sheet(ws: Worksheet, ds: xr.Dataset, schemes: list[SchemeInfo],
         row += 1
     _fit_columns(ws, skip_rows=2)
     ws.column_dimensions["A"].width = max(ws.column_dimensions["A"].width or 0, 16)
+    # after fitting the columns: the sentences run on over the empty cells to their right
+    _jumps_block(ws, ds, row + 1)
+
+
+def _jumps_block(ws: Worksheet, ds: xr.Dataset, row: int) -> int:
+    """Why a series jumps: the messages of ``attrs["jumps"]`` (spfsim.jumps), one a row;
+    nothing for a Dataset without them. Return the next row."""
+    if "jumps" not in ds.attrs:
+        return row
+    messages = [m for m in str(ds.attrs["jumps"]).splitlines() if m.strip()]
+    _put(ws, row, 1, "Why a series jumps", font=_HEADING)
+    row = _note(ws, row + 1, f"Year-on-year changes more than {THRESHOLD:.0%} off the "
+                "trend of the years around them (money, persons and rates of each scheme), "
+                "with the cause where the model knows it.")
+    if not messages:
+        return _note(ws, row, "No series jumps.")
+    for message in messages:
+        _put(ws, row, 1, message)
+        row += 1
+    return row
 
 
 def _scheme_sheet(ws: Worksheet, ds: xr.Dataset, scheme: SchemeInfo) -> None:
@@ -401,9 +439,13 @@ def _scheme_sheet(ws: Worksheet, ds: xr.Dataset, scheme: SchemeInfo) -> None:
     col = {label: 2 + j for j, label in enumerate(headers)}
     anchor_col = get_column_letter(len(headers) + 3)
     if scheme.contributory:
+        # periodic benefits and lump sums apart, so that a year without lump sums (the
+        # pensionable age rises) does not read as an unexplained dip of the cost rate
+        parts = [(col[label], f"{label} (% of insured earnings)")
+                 for label in (_PERIODIC, _LUMP_SUMS) if label in col]
         _line_chart(ws, f"{scheme.name}: PAYG cost rate and cost to GDP", "%", "0.0%",
                     [(col["PAYG cost rate"], "PAYG cost rate (% of insured earnings)"),
-                     (col["Cost % of GDP"], "Cost (% of GDP)")],
+                     *parts, (col["Cost % of GDP"], "Cost (% of GDP)")],
                     first, last, f"{anchor_col}3")
         _line_chart(ws, f"{scheme.name}: reserve ratio", "reserve / annual expenditure",
                     "0.0", [(col["Reserve ratio"], "Reserve ratio")],
@@ -881,10 +923,13 @@ def write_workbook(ds: xr.Dataset, path: Path | str | os.PathLike[str],
 
     Sheets: ``Summary`` (model, horizon, currency, price basis; per scheme its kind, depletion
     year, PAYG cost rate, cost % of GDP and reserve ratio in the base year, base year + 25
-    when within the horizon, and the end year; total population and old-age dependency ratio),
-    one sheet per scheme named by its id (see :func:`sheet_name_for`) with a yearly table and
-    line charts, ``Floor`` (coverage and cost by R202 guarantee), ``Adequacy`` (benefits
-    relative to the poverty line, replacement rates by sex), ``Sustainability`` (fiscal
+    when within the horizon, and the end year; total population and old-age dependency ratio;
+    why a series jumps, the Dataset's ``jumps`` attribute, see :mod:`spfsim.jumps`), one
+    sheet per scheme named by its id (see :func:`sheet_name_for`) with a yearly table and
+    line charts (a scheme paying lump sums, the pension's refunds, has its PAYG cost rate
+    split into periodic benefits and lump sums beside the total), ``Floor`` (coverage and
+    cost by R202 guarantee), ``Adequacy`` (benefits relative to the poverty line,
+    replacement rates by sex), ``Sustainability`` (fiscal
     space: state cost, fiscal envelope and financing gap as % of GDP; per funded scheme the
     general average premium, summarized rates, actuarial balance, unfunded obligation,
     depletion year, yearly trust fund and reserve ratios, scaled premium, payable share and

@@ -20,7 +20,12 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
-from .dataset import check_single_projection, complete_cohort_mask, scheme_infos
+from .dataset import (
+    check_single_projection,
+    complete_cohort_mask,
+    lump_sum_cost_rate,
+    scheme_infos,
+)
 from .io import atomic_write, check_writable
 from .outputs import figure_names
 
@@ -121,6 +126,12 @@ def population_pyramid(ds: xr.Dataset, year: int) -> Figure:
 def cost_rate_figure(ds: xr.Dataset) -> Figure:
     """Two panels over the years: PAYG cost rate of the contributory schemes (% of insured
     earnings) and cost of every scheme (% of GDP, with the total when there are several).
+
+    For a scheme that pays lump sums (a pension's refunds of contributions,
+    ``paygo_cost_rate_by_payment``) the left panel also draws the cost rate of its periodic
+    benefits (dashed) and shades the lump sums above it, so a year in which the lump sums
+    pause (the pensionable age rises and nobody reaches it) reads as such, not as a dip of
+    the whole cost.
     """
     check_single_projection(ds, ("paygo_cost_rate", "cost_to_gdp"), "the figure")
     years = ds["year"].values
@@ -129,8 +140,17 @@ def cost_rate_figure(ds: xr.Dataset) -> Figure:
 
     contributory = _schemes(ds, contributory_only=True)
     for i, label in contributory:
-        left.plot(years, ds["paygo_cost_rate"].isel(scheme=i).transpose("year").values,
-                  label=label, linewidth=2)
+        total = np.asarray(ds["paygo_cost_rate"].isel(scheme=i).transpose("year").values,
+                           dtype=float)
+        (line,) = left.plot(years, total, label=label, linewidth=2)
+        lump = lump_sum_cost_rate(ds, i)
+        if lump is None:
+            continue
+        periodic = total - lump
+        left.plot(years, periodic, color=line.get_color(), linewidth=1.2, linestyle="--",
+                  label=f"{label}: periodic benefits")
+        left.fill_between(years, periodic, total, color=line.get_color(), alpha=0.25,
+                          linewidth=0, label=f"{label}: lump sums (refunds)")
     if not contributory:
         _no_data(left, "no contributory scheme")
     _style(left, "Year", "PAYG cost rate (% of insured earnings)",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from ..jumps import THRESHOLD
 from ..schemes import SCHEME_TYPES
 
 if TYPE_CHECKING:
@@ -87,5 +88,19 @@ def summary_lines(ds: xr.Dataset) -> list[str]:
                      + ("reserve not depleted by " + str(end) if math.isnan(depletion)
                         else f"reserve depleted in {int(depletion)}"))
         lines.append(line)
-    return lines
+    return lines + jump_lines(ds)
+
+
+def jump_lines(ds: xr.Dataset) -> list[str]:
+    """Why a series jumps: the messages of ``ds.attrs["jumps"]`` (written by every
+    projection, see :mod:`spfsim.jumps`) under a heading; none for a Dataset without."""
+    if "jumps" not in ds.attrs:
+        return []
+    messages = [m for m in str(ds.attrs["jumps"]).splitlines() if m.strip()]
+    if not messages:
+        return [f"  no series jumps: every year-on-year change is within {THRESHOLD:.0%} "
+                "of the trend of the years around it"]
+    return [f"  why a series jumps ({len(messages)} year-on-year changes more than "
+            f"{THRESHOLD:.0%} off the trend of the years around them):",
+            *(f"    {m}" for m in messages)]
 
