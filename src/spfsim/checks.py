@@ -33,14 +33,16 @@ class Finding:
     variable: str
     where: dict[str, object]  # coordinates of the cell: scheme, pension, year, age, sex...
     value: float
-    bound: float
+    bound: float  # an upper bound, or with ``floor`` a lower one
     cells: int = 1  # cells failing this check in all (the worst is described)
+    floor: bool = False
 
     @property
     def message(self) -> str:
         place = ", ".join(f"{k} {v}" for k, v in self.where.items())
         more = f" ({self.cells - 1} more cells fail it)" if self.cells > 1 else ""
-        return (f"{self.check}: {self.variable} = {self.value:,.6g} against a bound of "
+        kind = "a floor" if self.floor else "a bound"
+        return (f"{self.check}: {self.variable} = {self.value:,.6g} against {kind} of "
                 f"{self.bound:,.6g} at {place}{more}")
 
 
@@ -84,11 +86,13 @@ def assert_identities(ds: xr.Dataset, initial_reserve: np.ndarray) -> None:
 # ------------------------------------------------------------------ bounds and signs
 
 def exceeding(check: str, value: xr.DataArray, bound: xr.DataArray | float,
-              variable: str | None = None) -> list[Finding]:
-    """The cells where ``value`` exceeds ``bound`` beyond rounding (relative 1e-9 of the
-    bound, at least 1e-9 x the largest value), as one Finding at the worst cell."""
+              variable: str | None = None, floor: bool = False) -> list[Finding]:
+    """The cells where ``value`` exceeds ``bound`` (with ``floor``, falls below it) beyond
+    rounding (relative 1e-9 of the bound, at least 1e-9 x the largest value), as one
+    Finding at the worst cell."""
     value, bound = xr.broadcast(value, xr.zeros_like(value) + bound)
-    v, b = value.values, bound.values
+    sign = -1.0 if floor else 1.0
+    v, b = sign * value.values, sign * bound.values
     scale = TOLERANCE * np.maximum(np.abs(b), np.nanmax(np.abs(v), initial=1.0))
     excess = np.where(np.isfinite(v), v - b - scale, -np.inf)
     failing = excess > 0
@@ -100,8 +104,8 @@ def exceeding(check: str, value: xr.DataArray, bound: xr.DataArray | float,
              if c.ndim == 0 and name in LABELS}  # a kind selected before the check
     where.update({dim: _label(value[dim].values[i]) if dim in value.coords else int(i)
                   for dim, i in zip(value.dims, worst, strict=True)})
-    return [Finding(check, variable or str(value.name), where, float(v[worst]),
-                    float(b[worst]), int(failing.sum()))]
+    return [Finding(check, variable or str(value.name), where, sign * float(v[worst]),
+                    sign * float(b[worst]), int(failing.sum()), floor)]
 
 
 def _label(value: object) -> object:
@@ -190,10 +194,10 @@ def _signs_and_shares(ds: xr.Dataset) -> list[Finding]:
     findings = []
     for name in NON_NEGATIVE:
         if name in ds:
-            findings += exceeding("a count or flow below zero", -ds[name], 0.0, name)
+            findings += exceeding("a count or flow below zero", ds[name], 0.0, floor=True)
     for name in SHARES:
         if name in ds:
-            findings += exceeding("a share below zero", -ds[name], 0.0, name)
+            findings += exceeding("a share below zero", ds[name], 0.0, floor=True)
             findings += exceeding("a share above one", ds[name], 1.0, name)
     return findings
 

@@ -1,0 +1,228 @@
+"""The invariants every projection is checked against (spfsim.checks), both engines.
+
+Each invariant is shown to hold on real projections, and to fail (a) on a Dataset with one
+number deliberately made impossible, naming the cell, and (b) where a rule can be broken
+from Python, on a projection run with that rule deliberately broken (the mutation is
+named in each test).
+"""
+
+from __future__ import annotations
+
+import pytest
+from model_factory import write_small_model
+
+import spfsim
+from spfsim import checks
+from spfsim.checks import Finding, exceeding, invariant_findings
+from spfsim.engine import benefits, cohort
+from spfsim.errors import ProjectionError
+
+RICH = """
+[[schemes]]
+id = "ui"
+type = "unemployment_insurance"
+[schemes.parameters]
+contribution_rate = 0.01
+minimum_service = 2
+take_up = 0.8
+
+[[schemes]]
+id = "maternity_ins"
+type = "maternity_insurance"
+[schemes.parameters]
+contribution_rate = 0.005
+take_up = 0.9
+
+[[schemes]]
+id = "maternity_nc"
+type = "maternity_benefit"
+[schemes.parameters]
+benefit = 1.0
+benefit_basis = "poverty_line"
+months = 4
+take_up = 0.7
+
+[[schemes]]
+id = "social_pension"
+type = "social_pension"
+[schemes.parameters]
+min_age = 65
+means_test = "pension_tested"
+benefit = 1.0
+benefit_basis = "poverty_line"
+take_up = 0.8
+"""
+
+PENSION_EXTRA = """start_year = 1995
+survivor_pension_share = 0.5
+orphan_pension_share = 0.2
+married_share = { male = 0.8, female = 0.6 }
+spouse_age_difference = { male = 4, female = -3 }
+spouse_age_spread = 3.0
+care_credit_child_age = 4
+refund_share = 1.0"""
+
+
+def rich_model(folder):
+    """The small model with survivors, care credits, refunds, unemployment and maternity
+    insurance, a maternity benefit and a social pension: every invariant has a subject."""
+    write_small_model(folder, end=2040)
+    toml = folder / "model.toml"
+    toml.write_text(toml.read_text().replace("start_year = 1995", PENSION_EXTRA) + RICH)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def rich(tmp_path_factory):
+    model = spfsim.load_model(rich_model(tmp_path_factory.mktemp("rich") / "m"))
+    return model, model.project()
+
+
+def test_real_projections_pass(rich):
+    model, ds = rich
+    assert invariant_findings(ds) == []
+    micro = model.project("micro", persons=3000, seed=5)  # (fast also without JIT)
+    assert invariant_findings(micro) == []
+
+
+def test_the_default_model_passes(default_projection):
+    assert invariant_findings(default_projection) == []
+
+
+def one(findings: list[Finding], check: str) -> Finding:
+    """The finding of ``check`` (exactly one expected)."""
+    found = [f for f in findings if f.check == check]
+    assert len(found) == 1, [f.message for f in findings]
+    return found[0]
+
+
+def test_exceeding_names_the_worst_cell_and_counts_the_others():
+    import xarray as xr
+
+    value = xr.DataArray([[1.0, 5.0], [3.0, 0.0]], dims=("year", "sex"),
+                         coords={"year": [2030, 2031], "sex": ["male", "female"]}, name="x")
+    found = exceeding("x above 2", value, 2.0)[0]
+    assert found.where == {"year": 2030, "sex": "female"}
+    assert (found.value, found.bound, found.cells) == (5.0, 2.0, 2)
+    assert "2030" in found.message
+    assert "female" in found.message
+    assert exceeding("x above 5", value, 5.0) == []  # equal is within
+
+
+# ---------------------------------------------- (a) one impossible number in the Dataset
+
+def broken(ds, name: str, value_of, **where):
+    """A copy of ``ds`` whose ``name`` at ``where`` is set to ``value_of(ds)``."""
+    out = ds.copy(deep=True)
+    out[name].loc[where] = value_of(ds)
+    return out
+
+
+CELL = {"year": 2030, "age": 40, "sex": "female"}
+
+
+@pytest.mark.parametrize(("check", "name", "scheme", "extra", "value_of"), [
+    ("contributors above the population", "contributors", "pension", {},
+     lambda ds: ds["population"].sel(**CELL) + 1.0),
+    ("contributors above the employed", "contributors", "pension", {},
+     lambda ds: ds["employed"].sel(**CELL) * 1.01),
+    ("pensions of a kind above the population of their age and sex", "pensions_by_age",
+     "pension", {"pension": "disability"}, lambda ds: ds["population"].sel(**CELL) * 1.5),
+    ("own pensions (old age and disability) above the population", "pensions_by_age",
+     "pension", {"pension": "old_age"}, lambda ds: ds["population"].sel(**CELL) * 0.99
+     + 0.5 * ds["population"].sel(**CELL)),
+    ("survivors' pensions (one a person) above the population", "pensions_by_age",
+     "pension", {"pension": "spouse"}, lambda ds: ds["population"].sel(**CELL)
+     - 0.5 * ds["pensions_by_age"].sel(**CELL, scheme="pension", pension="orphan")
+     + 1.0),
+    ("unemployment insurance beneficiaries above the unemployed", "beneficiaries", "ui", {},
+     lambda ds: (ds["labour_force"] - ds["employed"]).sel(**CELL) + 1.0),
+    ("beneficiaries of a benefit above the population of their age and sex",
+     "beneficiaries", "social_pension", {}, lambda ds: ds["population"].sel(**CELL) + 1.0),
+])
+def test_a_count_above_its_population_at_risk_is_named(rich, check, name, scheme, extra,
+                                                       value_of):
+    _, ds = rich
+    found = one(invariant_findings(broken(ds, name, value_of, **CELL, scheme=scheme,
+                                          **extra)), check)
+    named = {**CELL, "scheme": scheme}
+    if check.startswith("pensions of a kind"):  # the others add the kinds up
+        named.update(extra)
+    assert named.items() <= found.where.items()
+
+
+def test_maternity_beyond_births_or_to_men_is_named(rich):
+    _, ds = rich
+    to_men = broken(ds, "beneficiaries", lambda ds: 1.0, year=2030, age=30, sex="male",
+                    scheme="maternity_nc")
+    assert one(invariant_findings(to_men), "maternity benefits paid to men").where[
+        "scheme"] == "maternity_nc"
+    births = ds["births"].sel(year=2030).sum().item()
+    too_many = broken(ds, "beneficiaries", lambda ds: births, year=2030, age=30,
+                      sex="female", scheme="maternity_nc")
+    found = one(invariant_findings(too_many), "maternity benefits (all schemes) above the "
+                                              "births")
+    assert found.where == {"year": 2030}
+
+
+def test_covered_beyond_target_and_new_beyond_paid_are_named(rich):
+    _, ds = rich
+    where = {"year": 2035, "sex": "male", "guarantee": "old_age"}
+    covered = broken(ds, "coverage_covered", lambda ds: ds["coverage_target"].sel(**where)
+                     + 1.0, **where)
+    assert one(invariant_findings(covered), "persons covered above the guarantee's target "
+               "group").where == where
+    new = broken(ds, "new_beneficiaries", lambda ds: 1e9, year=2035, sex="male",
+                 scheme="pension")
+    assert one(invariant_findings(new), "new pensions above the pensions in payment").where \
+        == {"year": 2035, "sex": "male", "scheme": "pension"}
+
+
+def test_a_negative_count_or_a_share_outside_zero_one_is_named(rich):
+    _, ds = rich
+    negative = broken(ds, "deaths", lambda ds: -1.0, year=2031, age=3, sex="male")
+    found = one(invariant_findings(negative), "a count or flow below zero")
+    assert (found.variable, found.where) == ("deaths", {"year": 2031, "age": 3, "sex": "male"})
+    share = broken(ds, "coverage_rate", lambda ds: 1.2, year=2031, guarantee="children")
+    found = one(invariant_findings(share), "a share above one")
+    assert (found.variable, found.where) == ("coverage_rate",
+                                             {"year": 2031, "guarantee": "children"})
+
+
+def test_every_failure_is_listed_in_the_projection_error(rich, monkeypatch):
+    _, ds = rich
+    bad = broken(ds, "deaths", lambda ds: -1.0, year=2031, age=3, sex="male")
+    monkeypatch.setattr(checks, "invariant_findings", lambda _ds: invariant_findings(bad))
+    with pytest.raises(ProjectionError, match=r"deaths = -1 .* year 2031, age 3, sex male"):
+        checks.assert_invariants(ds)
+
+
+# ------------------------------------------------ (b) a rule deliberately broken in a run
+
+def test_mothers_beyond_the_births_fail_the_run(tmp_path, monkeypatch):
+    """Mutation: the probability of giving birth doubled for the maternity benefits
+    (engine.benefits.mothers_rate), not for the births."""
+    model = spfsim.load_model(rich_model(tmp_path / "m"))
+    real = benefits.mothers_rate
+    monkeypatch.setattr(benefits, "mothers_rate", lambda a, d: 2.0 * real(a, d))
+    with pytest.raises(ProjectionError, match="above the births"):
+        model.project()
+
+
+def test_unemployment_insurance_for_everybody_fails_the_run(tmp_path, monkeypatch):
+    """Mutation: every person eligible for every benefit (engine.benefits.eligible), so the
+    unemployment insurance pays the employed too."""
+    model = spfsim.load_model(rich_model(tmp_path / "m"))
+    monkeypatch.setattr(benefits, "eligible", lambda *args: True)
+    with pytest.raises(ProjectionError, match="above the unemployed"):
+        model.project()
+
+
+def test_contributors_beyond_the_employed_fail_the_run(tmp_path, monkeypatch):
+    """Mutation: the contributing share of each cell tripled (engine.cohort._density): the
+    small model's coverage of 40 % of the employed becomes 120 %."""
+    model = spfsim.load_model(rich_model(tmp_path / "m"))
+    real = cohort._density
+    monkeypatch.setattr(cohort, "_density", lambda econ, pop: 3.0 * real(econ, pop))
+    with pytest.raises(ProjectionError, match="contributors above the employed"):
+        model.project()
