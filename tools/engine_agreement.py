@@ -1,9 +1,11 @@
-"""Do the two engines agree on each scheme's net transfers to complete cohorts? Many seeds.
+"""Do the two engines agree on each scheme's equity and financing measures? Many seeds.
 
 The cohort engine gives expected values; the micro engine, run with R seeds, should scatter
-around them. For every scheme and sex this prints the mean relative difference of the net
-transfer (``net_transfer_pv``, summed over the cohorts complete for the pension), its
-standard error from the replications and the t statistic (R - 1 degrees of freedom).
+around them. For every scheme and sex this prints the mean difference of the net transfer
+(``net_transfer_pv``, summed over the cohorts complete for the pension) and of the money's
+worth ratio (relative), of the cohort IRR (absolute; both averaged over those cohorts) and,
+per scheme, of the general average premium (absolute), each with its standard error from
+the replications and the t statistic (R - 1 degrees of freedom).
 The slow test ``tests/test_engines_agree.py`` runs 10 seeds; this tool runs as many as
 wanted, for the measures with too much run-to-run spread for 10 (the non-contributory
 benefits: take-up is drawn once per person, so a run's luck lasts a childhood).
@@ -32,6 +34,41 @@ def net_transfers(ds, cohorts: np.ndarray) -> np.ndarray:
         "scheme", "sex").values
 
 
+def cohort_means(ds, name: str, cohorts: np.ndarray) -> np.ndarray:
+    """(scheme, sex) mean of a cohort measure (``cohort_irr``, ``money_worth_ratio``) over
+    ``cohorts``."""
+    return ds[name].sel(cohort=cohorts).mean("cohort").transpose("scheme", "sex").values
+
+
+def measures(ds, cohorts: np.ndarray) -> dict[str, np.ndarray]:
+    """What the engines are compared on, each (scheme, sex) or (scheme,)."""
+    return {"net transfer": net_transfers(ds, cohorts),
+            "IRR": cohort_means(ds, "cohort_irr", cohorts),
+            "money's worth": cohort_means(ds, "money_worth_ratio", cohorts),
+            "GAP": ds["general_average_premium"].transpose("scheme").values}
+
+
+def report(name: str, runs: np.ndarray, expected: np.ndarray, schemes, sexes,
+           relative: bool) -> None:
+    """Print the mean difference of the runs from the cohort engine, its standard error
+    from the replications and t (R - 1 degrees of freedom), relative or absolute."""
+    r = len(runs)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        diff = runs / expected - 1.0 if relative else runs - expected
+    unit = "relative" if relative else "absolute"
+    print(f"\n{name} ({unit} difference, micro - cohort)")
+    print(f"{'scheme':<24}{'sex':<8}{'cohort':>10}{'difference':>12}{'s.e.':>10}{'t':>7}")
+    for index in np.ndindex(expected.shape):
+        x = diff[(slice(None), *index)]
+        if not np.all(np.isfinite(x)) or expected[index] == 0:
+            continue
+        se = x.std(ddof=1) / np.sqrt(r)
+        sex = sexes[index[1]] if len(index) > 1 else "both"
+        fmt = ".3%" if relative else ".5f"
+        print(f"{schemes[index[0]]!s:<24}{sex!s:<8}{expected[index]:>10.4g}"
+              f"{x.mean():>12{fmt}}{se:>10{fmt}}{x.mean() / se:>7.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None, help="model folder (default: the default)")
@@ -55,24 +92,16 @@ def main() -> None:
     cohorts = cohort["cohort"].values[chosen.values]
     if not cohorts.size:
         parser.error(f"no cohort is {label} with this horizon: give --cohorts")
-    expected = net_transfers(cohort, cohorts)
+    expected = measures(cohort, cohorts)
     start = time.perf_counter()
-    runs = np.stack([net_transfers(model.project("micro", persons=args.persons, seed=seed),
-                                   cohorts) for seed in range(*args.seeds)])
-    r = len(runs)
-    print(f"{r} runs of {args.persons:,} persons in {time.perf_counter() - start:.0f} s; "
-          f"cohorts {cohorts[0]}-{cohorts[-1]} ({label})")
-    print(f"{'scheme':<24}{'sex':<8}{'difference':>11}{'s.e.':>9}{'t':>7}")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        relative = runs / expected - 1.0
-    for i, scheme in enumerate(cohort["scheme"].values):
-        for j, sex in enumerate(cohort["sex"].values):
-            x = relative[:, i, j]
-            if not np.all(np.isfinite(x)) or expected[i, j] == 0:
-                continue
-            se = x.std(ddof=1) / np.sqrt(r)
-            print(f"{scheme!s:<24}{sex!s:<8}{x.mean():>10.3%}{se:>9.3%}"
-                  f"{x.mean() / se:>7.1f}")
+    runs = [measures(model.project("micro", persons=args.persons, seed=seed), cohorts)
+            for seed in range(*args.seeds)]
+    print(f"{len(runs)} runs of {args.persons:,} persons in "
+          f"{time.perf_counter() - start:.0f} s; cohorts {cohorts[0]}-{cohorts[-1]} ({label})")
+    schemes, sexes = cohort["scheme"].values, cohort["sex"].values
+    for name, value in expected.items():
+        report(name, np.stack([run[name] for run in runs]), value, schemes, sexes,
+               relative=name in ("net transfer", "money's worth"))
 
 
 if __name__ == "__main__":
