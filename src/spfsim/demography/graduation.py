@@ -41,6 +41,22 @@ def graduate_counts(bounds: np.ndarray, totals: np.ndarray) -> np.ndarray:
     return singles
 
 
+def graduate_net_flows(bounds: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    """Spread group totals of a net flow (net migrants, of either sign) over single ages.
+
+    As :func:`graduate_counts`, a PCHIP curve through the cumulative totals at the group
+    boundaries is differenced at single ages, but nothing constrains the sign: net flows
+    change sign over age (net immigration of young adults, net emigration later), and where
+    the cumulative turns, PCHIP's zero slope puts a zero flow at that boundary. Each
+    group's total is kept to rounding (the curve passes through the cumulative totals).
+    """
+    bounds = np.asarray(bounds, dtype=float)
+    totals = np.asarray(totals, dtype=float)
+    cumulative = np.concatenate([[0.0], np.cumsum(totals)])
+    curve = PchipInterpolator(bounds, cumulative)
+    return np.diff(curve(np.arange(bounds[0], bounds[-1] + 1)))
+
+
 def graduate_population(groups: np.ndarray) -> np.ndarray:
     """Single ages 0..100 from 5-year groups 0-4, ..., 95-99 and the open group 100+."""
     groups = np.asarray(groups, dtype=float)

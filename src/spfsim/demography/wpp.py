@@ -13,9 +13,12 @@ evaluated at that centre:
 - annual series of calendar years (TFR, the age pattern of fertility, sex ratio at birth,
   net migration), centred on Y+0.5, are averaged over the calendar years t and t+1.
 
-Net migration by single age exists from 2023 (``migprojAge1dt``); for earlier calendar
-years the annual total (``mig1dt``) is spread by age and sex like the 2023 flows, in
-proportion to their absolute size (stable even when the 2023 total is near zero).
+Net migration by single age exists from 2023 (``migprojAge1dt``). For 2020-2022 the age
+and sex pattern comes from WPP's 5-year period 2020-2025 by age group (``migprojAge5dt``)
+less the single-age flows of 2023-2025 it includes, and each year keeps its own total
+(``mig1dt``); see :func:`_migration_calendar`. Flows are counted by age during the calendar
+year and enter a step by the same age at its end, which reproduces WPP's projected 5-year
+groups from a WPP base population (to 0.03 % for Germany 2025-2030 under age 70).
 """
 
 from __future__ import annotations
@@ -28,12 +31,19 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AssumptionError, Problem
-from .graduation import MAX_AGE, graduate_abridged_mx, graduate_asfr, graduate_population
+from .graduation import (
+    MAX_AGE,
+    graduate_abridged_mx,
+    graduate_asfr,
+    graduate_net_flows,
+    graduate_population,
+)
 
 SEXES = ("male", "female")
 SEX_SUFFIX = ("M", "F")
 FERTILE_AGES = (15, 50)  # single ages 15..49; WPP's 10-14 and 50-54 are folded in
 FIRST_SINGLE_AGE_MIGRATION = 2023
+PERIOD_START = 2020  # the 5-year period of migprojAge5dt that covers 2020-2023
 SOURCE = ("UN DESA Population Division, World Population Prospects 2024, as packaged by the "
           "R package wpp2024 1.1-3")
 LICENCE = "CC BY 3.0 IGO (https://creativecommons.org/licenses/by/3.0/igo/)"
@@ -105,6 +115,14 @@ class WPPData:
     @cached_property
     def migration1(self) -> pd.DataFrame:
         return self._read("migprojAge1dt.csv.gz")
+
+    @cached_property
+    def migration5(self) -> pd.DataFrame:
+        return self._read("migprojAge5dt.csv")
+
+    def has(self, name: str) -> bool:
+        """Whether the data folder holds the file ``name``."""
+        return (self.dir / name).is_file()
 
     @cached_property
     def migration_totals(self) -> pd.DataFrame:
@@ -219,25 +237,100 @@ def _sex_ratio(data: WPPData, country: int, years: np.ndarray) -> np.ndarray:
     return _calendar_to_steps(rows["srb"].to_numpy(float), rows["year"].to_numpy(), years)
 
 
-def _migration(data: WPPData, country: int, years: np.ndarray) -> np.ndarray:
+def _migration_single_years(data: WPPData, country: int) -> tuple[np.ndarray, np.ndarray]:
+    """Calendar years and net migrants (year, age 0..100, sex), persons, from 2023."""
     rows = data.rows(data.migration1, "migprojAge1dt.csv.gz", country)
     rows = rows.assign(age=np.minimum(rows["age"].astype(int), MAX_AGE))
     grouped = rows.groupby(["year", "age"])[["migM", "migF"]].sum()
-    single_years = np.unique(grouped.index.get_level_values("year"))
+    single_years = np.unique(grouped.index.get_level_values("year")).astype(int)
     full = pd.MultiIndex.from_product([single_years, range(MAX_AGE + 1)])
     by_age = grouped.reindex(full, fill_value=0.0).to_numpy().reshape(
         len(single_years), MAX_AGE + 1, 2) * 1000.0
-    totals = data.rows(data.migration_totals, "mig1dt.csv", country).set_index("year")["mig"]
+    return single_years, by_age
+
+
+def _period_groups(data: WPPData, country: int, period: str) -> np.ndarray | None:
+    """Net migrants of a 5-year period (group 0-4..95-99, 100+; sex), persons, or None."""
+    if not data.has("migprojAge5dt.csv"):
+        return None
+    rows = data.rows(data.migration5, "migprojAge5dt.csv", country)
+    rows = rows[rows["period"] == period]
+    if rows.empty:
+        return None
+    rows = rows.assign(start=rows["age"].map(_group_start)).sort_values("start")
+    return rows[["migM", "migF"]].to_numpy(float) * 1000.0
+
+
+def split_groups(groups: np.ndarray) -> np.ndarray:
+    """Single ages 0..100 (leading axis; any trailing axes) from net flows by 5-year group
+    0-4, ..., 95-99 and the open group 100+, by :func:`graduate_net_flows`."""
+    bounds = np.arange(0, MAX_AGE + 1, 5)
+    closed = np.apply_along_axis(lambda g: graduate_net_flows(bounds, g), 0, groups[:-1])
+    return np.concatenate([closed, groups[-1:]])
+
+
+def spread_totals(totals: np.ndarray, pattern: np.ndarray) -> np.ndarray:
+    """Flows by age and sex for each of several years, with the given annual totals.
+
+    ``totals`` (year,) persons; ``pattern`` (age, sex) persons. Each year gets ``pattern``
+    plus the difference between its total and the pattern's, spread in proportion to
+    ``|pattern|`` (evenly if the pattern is zero): a difference of either sign moves the
+    ages where migration is large, and no year's total depends on a division by a
+    pattern total that may be near zero. Returns (year, age, sex).
+    """
+    totals = np.asarray(totals, dtype=float)
+    absolute = np.abs(pattern)
+    size = absolute.sum()
+    share = absolute / size if size > 0 else np.full(pattern.shape, 1.0 / pattern.size)
+    return pattern + (totals - pattern.sum())[:, None, None] * share
+
+
+def period_weights(period_start: int, years: np.ndarray) -> np.ndarray:
+    """Weights of calendar years in a 5-year period from 1 July ``period_start`` to 1 July
+    ``period_start + 5``: half for the first and last calendar years, one between."""
+    years = np.asarray(years)
+    return np.where((years == period_start) | (years == period_start + 5), 0.5, 1.0)
+
+
+def _migration_calendar(data: WPPData, country: int, first_year: int
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """Net migrants (calendar year, age 0..100, sex), persons, by age during the year.
+
+    From 2023, ``migprojAge1dt`` (single ages). For 2020-2022, WPP publishes net migration
+    by 5-year group and sex for the period 1 July 2020 - 1 July 2025 (``migprojAge5dt``):
+    the calendar years 2020-2025 weighted 1/2, 1, 1, 1, 1, 1/2 (checked: the 2025-2030
+    period is the single-age flows so weighted, to the file's rounding). Less the
+    single-age flows of 2023-2025, that leaves C = 1/2 M(2020) + M(2021) + M(2022) by group
+    and sex, graduated to single ages (:func:`graduate_net_flows`). Each of the three years
+    gets C / 2.5 adjusted to its published total (``mig1dt``) by :func:`spread_totals`, so
+    that the weighted sum is C again by age and sex. Years before 2020 (a base year before
+    2020) take the same pattern adjusted to their totals: WPP publishes no age pattern
+    for them here.
+    """
+    single_years, by_age = _migration_single_years(data, country)
     first = int(single_years[0])
-    earlier = np.arange(min(int(years[0]), first), first)
-    pattern = by_age[0]
-    weights = np.abs(pattern) / max(np.abs(pattern).sum(), 1e-300)
-    if np.abs(pattern).sum() == 0:
-        weights = np.full(pattern.shape, 1.0 / pattern.size)
-    extra = [pattern + (float(totals.loc[y]) * 1000.0 - pattern.sum()) * weights
-             for y in earlier]
-    calendar = np.concatenate([earlier, single_years])
-    values = np.concatenate([np.asarray(extra).reshape(-1, MAX_AGE + 1, 2), by_age])
+    if first_year >= first:
+        return single_years, by_age
+    totals = data.rows(data.migration_totals, "mig1dt.csv", country).set_index("year")["mig"]
+    earlier = np.arange(min(first_year, PERIOD_START), first)
+    groups = _period_groups(data, country, f"{PERIOD_START}-{PERIOD_START + 5}")
+    if groups is not None and PERIOD_START < first <= PERIOD_START + 5:
+        known_years = np.arange(first, PERIOD_START + 6)
+        known = np.tensordot(period_weights(PERIOD_START, known_years),
+                             by_age[known_years - first], axes=1)
+        known_groups = np.concatenate([known[:MAX_AGE].reshape(-1, 5, 2).sum(axis=1),
+                                       known[MAX_AGE:]])
+        unknown_years = np.arange(PERIOD_START, first)
+        pattern = (split_groups(groups - known_groups)
+                   / period_weights(PERIOD_START, unknown_years).sum())
+    else:  # no period by age covering the years before single ages: the first year's
+        pattern = by_age[0]
+    extra = spread_totals([float(totals.loc[y]) * 1000.0 for y in earlier], pattern)
+    return np.concatenate([earlier, single_years]), np.concatenate([extra, by_age])
+
+
+def _migration(data: WPPData, country: int, years: np.ndarray) -> np.ndarray:
+    calendar, values = _migration_calendar(data, country, int(years[0]))
     return _calendar_to_steps(values, calendar, years)
 
 
@@ -307,7 +400,8 @@ published figures, not UN figures.
   5-year group (10-14 folded into 15-19, 50-54 into 45-49), averaged over the two calendar
   years each step spans.
 - `sex_ratio_at_birth.csv`, `migration.csv`: annual WPP series averaged likewise; net
-  migration by single age from 2023, earlier years spread like 2023's flows.
+  migration by single age from 2023; 2020-2022 by age from WPP's 2020-2025 period by
+  5-year group less its 2023-2025 part, each year at its own total.
 
 See `spfsim.demography.wpp` for the timing conventions.
 """
