@@ -11,8 +11,12 @@ from spfsim.demography.graduation import (
     graduate_abridged_mx,
     graduate_asfr,
     graduate_counts,
+    graduate_net_flows,
     graduate_population,
+    group_life_table_rate,
+    keep_abridged_rates,
 )
+from spfsim.demography.wpp import period_weights, scale_totals, split_groups, spread_totals
 
 
 @settings(max_examples=50, deadline=None)
@@ -53,6 +57,96 @@ def test_abridged_mx_interpolates_gompertz_exactly():
     assert single[0] == 0.05
     assert (single[1:5] == 0.004).all()
     assert single[100] == 0.6
+
+
+def test_group_life_table_rate_by_hand():
+    """One age: d / L = q / (1 - q/2) = m. Two ages, m = 0.1 then 0.2, a(x) = 1/2."""
+    assert group_life_table_rate(np.array([0.3]))[()] == pytest.approx(0.3, rel=1e-14)
+    q1, q2 = 0.1 / 1.05, 0.2 / 1.1
+    l2 = 1 - q1
+    deaths = q1 + l2 * q2
+    years = (1 - q1 / 2) + (l2 - l2 * q2 / 2)
+    assert group_life_table_rate(np.array([0.1, 0.2]))[()] == pytest.approx(deaths / years,
+                                                                            rel=1e-14)
+    # a flat rate is its own group rate, whatever the number of ages
+    np.testing.assert_allclose(group_life_table_rate(np.full((3, 5), 0.04)), 0.04,
+                               rtol=1e-14)
+
+
+def test_kept_abridged_rates_are_the_groups_rates():
+    """Gompertz abridged rates: the interpolated curve misses the groups' life-table rates
+    (by about 0.8 % over 10-59); scaled, each group has its rate, within-group shape kept."""
+    a, b = 1e-4, 0.09
+    starts = np.arange(5, 100, 5)
+    abridged = np.concatenate([[0.05, 0.004], a * np.exp(b * (starts + 2.5)), [0.6]])
+    curve = graduate_abridged_mx(abridged)
+    kept = graduate_abridged_mx(abridged, keep_group_rates=True)
+    before = group_life_table_rate(curve[5:100].reshape(-1, 5)) / abridged[2:-1] - 1
+    assert (before[1:10] > 0.005).all()  # 10-14 .. 55-59 overstated
+    np.testing.assert_allclose(group_life_table_rate(kept[5:100].reshape(-1, 5)),
+                               abridged[2:-1], rtol=1e-12)
+    ratio = (kept[5:100] / curve[5:100]).reshape(-1, 5)
+    np.testing.assert_allclose(ratio, ratio[:, :1] * np.ones((1, 5)), rtol=1e-12)
+    assert kept[0] == 0.05
+    assert (kept[1:5] == 0.004).all()
+    assert kept[100] == 0.6
+    # leading dimensions: the same as row by row
+    both = np.stack([abridged, abridged * 1.3])
+    np.testing.assert_allclose(keep_abridged_rates(graduate_abridged_mx(both), both)[1],
+                               graduate_abridged_mx(both[1], keep_group_rates=True),
+                               rtol=1e-12)
+
+
+def test_net_flows_keep_group_totals_of_either_sign():
+    bounds = np.array([0, 5, 10, 15])
+    # a linear cumulative (the same total in every group) graduates to a flat flow
+    np.testing.assert_allclose(graduate_net_flows(bounds, [5.0, 5.0, 5.0]), 1.0,
+                               rtol=1e-12)
+    # in, then out: totals kept; the flow is zero where the cumulative turns (age 5)
+    flows = graduate_net_flows(bounds[:3], [10.0, -10.0])
+    np.testing.assert_allclose([flows[:5].sum(), flows[5:].sum()], [10.0, -10.0],
+                               rtol=1e-12)
+    assert (flows[:5] > 0).all()
+    assert (flows[5:] < 0).all()
+    np.testing.assert_allclose(flows[:5], -flows[5:][::-1], rtol=1e-12)  # mirror image
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.floats(-1e6, 1e6), min_size=42, max_size=42))
+def test_split_groups_keeps_every_group(values):
+    groups = np.array(values).reshape(21, 2)  # 0-4 ... 95-99, 100+; two sexes
+    single = split_groups(groups)
+    assert single.shape == (101, 2)
+    np.testing.assert_allclose(single[:100].reshape(20, 5, 2).sum(axis=1), groups[:20],
+                               rtol=1e-9, atol=1e-6)
+    np.testing.assert_array_equal(single[100], groups[20])
+
+
+def test_spread_totals_by_hand():
+    """pattern total 2, |pattern| total 4: a year of 5 adds 3 x |pattern| / 4."""
+    pattern = np.array([[2.0, -1.0], [1.0, 0.0]])  # (age, sex)
+    out = spread_totals([2.0, 5.0, -2.0], pattern)
+    np.testing.assert_allclose(out[0], pattern)
+    np.testing.assert_allclose(out[1], [[3.5, -0.25], [1.75, 0.0]])
+    np.testing.assert_allclose(out[2], [[0.0, -2.0], [0.0, 0.0]])
+    np.testing.assert_allclose(out.sum(axis=(1, 2)), [2.0, 5.0, -2.0])
+    # weights 1/2, 1, 1 on totals whose weighted sum is 2.5 x the pattern's: the weighted
+    # flows are 2.5 x the pattern at every age
+    weights = period_weights(2020, np.arange(2020, 2023))
+    np.testing.assert_array_equal(weights, [0.5, 1.0, 1.0])
+    totals = np.array([-4.0, 3.0, 4.0])  # 0.5 * -4 + 3 + 4 = 5 = 2.5 x 2
+    flows = spread_totals(totals, pattern)
+    np.testing.assert_allclose(np.tensordot(weights, flows, axes=1), 2.5 * pattern,
+                               atol=1e-12)
+    # no pattern at all: even shares
+    np.testing.assert_allclose(spread_totals([4.0], np.zeros((2, 2))), np.ones((1, 2, 2)))
+
+
+def test_scale_totals_by_hand():
+    pattern = np.array([[2.0, -1.0], [1.0, 0.0]])
+    np.testing.assert_allclose(scale_totals([4.0, -2.0], pattern), [2 * pattern, -pattern])
+    np.testing.assert_array_equal(period_weights(2020, np.arange(2020, 2026)),
+                                  [0.5, 1, 1, 1, 1, 0.5])
 
 
 def test_asfr_keeps_tfr():

@@ -23,12 +23,14 @@ groups from a WPP base population (to 0.03 % for Germany 2025-2030 under age 70)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from ..errors import AssumptionError, Problem
 from .graduation import (
@@ -125,6 +127,15 @@ class WPPData:
         return (self.dir / name).is_file()
 
     @cached_property
+    def births(self) -> pd.DataFrame:
+        """Births by calendar year (``misc1dt``, and ``miscproj1dt_devsubset`` where present;
+        thousands), for comparisons only: the import never reads WPP's outputs."""
+        frames = [self._read("misc1dt.csv")[["year", "births", "deaths"]]]
+        if self.has("miscproj1dt_devsubset.csv"):
+            frames.append(self._read("miscproj1dt_devsubset.csv")[["year", "births", "deaths"]])
+        return pd.concat(frames).sort_index(kind="stable")
+
+    @cached_property
     def migration_totals(self) -> pd.DataFrame:
         return pd.concat([self._read("mig1dt.csv"),
                           self._read("migproj1dt.csv")[["year", "mig"]]]).sort_index(
@@ -199,11 +210,9 @@ def _mortality(data: WPPData, country: int, years: np.ndarray) -> np.ndarray:
                        period_start=rows["period"].str.slice(0, 4).astype(int))
     rows = rows.sort_values(["period_start", "start"])
     periods = np.unique(rows["period_start"])
-    single = np.stack([
-        np.stack([graduate_abridged_mx(
-            rows.loc[rows["period_start"] == p, f"mx{s}"].to_numpy(float))
-            for s in SEX_SUFFIX], axis=-1)
-        for p in periods])  # (period, age, sex)
+    abridged = np.stack([np.stack([rows.loc[rows["period_start"] == p, f"mx{s}"].to_numpy(float)
+                                   for s in SEX_SUFFIX]) for p in periods])  # (period, sex, age)
+    single = np.moveaxis(graduate_abridged_mx(abridged, keep_group_rates=True), -1, 1)
     centres = periods + 3.0  # 1 July p to 1 July p+5, centred on 1 January p+3
     log_mx = np.log(single)
     out = np.empty((len(years), MAX_AGE + 1, 2))
@@ -269,7 +278,7 @@ def split_groups(groups: np.ndarray) -> np.ndarray:
     return np.concatenate([closed, groups[-1:]])
 
 
-def spread_totals(totals: np.ndarray, pattern: np.ndarray) -> np.ndarray:
+def spread_totals(totals: ArrayLike, pattern: np.ndarray) -> np.ndarray:
     """Flows by age and sex for each of several years, with the given annual totals.
 
     ``totals`` (year,) persons; ``pattern`` (age, sex) persons. Each year gets ``pattern``
@@ -285,6 +294,24 @@ def spread_totals(totals: np.ndarray, pattern: np.ndarray) -> np.ndarray:
     return pattern + (totals - pattern.sum())[:, None, None] * share
 
 
+def scale_totals(totals: ArrayLike, pattern: np.ndarray) -> np.ndarray:
+    """The alternative to :func:`spread_totals`: each year ``pattern`` scaled to its total.
+
+    Keeps the same cumulative flow by age when the pattern's total is not near zero, but
+    turns a year of net emigration into the mirror image of a pattern of net immigration
+    (and back). Not used by the import; :mod:`spfsim.demography.validation` uses it to
+    show how much the unpublished split of 2020-2022 by year moves a projection.
+    """
+    totals = np.asarray(totals, dtype=float)
+    size = pattern.sum()
+    if abs(size) <= 1e-9 * max(np.abs(pattern).sum(), 1.0):
+        return spread_totals(totals, pattern)
+    return pattern * (totals / size)[:, None, None]
+
+
+SplitRule = Callable[[ArrayLike, np.ndarray], np.ndarray]
+
+
 def period_weights(period_start: int, years: np.ndarray) -> np.ndarray:
     """Weights of calendar years in a 5-year period from 1 July ``period_start`` to 1 July
     ``period_start + 5``: half for the first and last calendar years, one between."""
@@ -292,8 +319,26 @@ def period_weights(period_start: int, years: np.ndarray) -> np.ndarray:
     return np.where((years == period_start) | (years == period_start + 5), 0.5, 1.0)
 
 
-def _migration_calendar(data: WPPData, country: int, first_year: int
-                        ) -> tuple[np.ndarray, np.ndarray]:
+def early_period_groups(data: WPPData, country: int) -> np.ndarray | None:
+    """Net migrants of the calendar years before single ages (2020-2022) by 5-year group
+    (0-4, ..., 95-99, 100+) and sex, persons, weighted as in the period 2020-2025
+    (1/2 M(2020) + M(2021) + M(2022)): the period's flows by group less its part published
+    by single age. None if the data hold no such period.
+    """
+    single_years, by_age = _migration_single_years(data, country)
+    first = int(single_years[0])
+    groups = _period_groups(data, country, f"{PERIOD_START}-{PERIOD_START + 5}")
+    if groups is None or not PERIOD_START < first <= PERIOD_START + 5:
+        return None
+    known_years = np.arange(first, PERIOD_START + 6)
+    known = np.tensordot(period_weights(PERIOD_START, known_years),
+                         by_age[known_years - first], axes=1)
+    return groups - np.concatenate([known[:MAX_AGE].reshape(-1, 5, 2).sum(axis=1),
+                                    known[MAX_AGE:]])
+
+
+def _migration_calendar(data: WPPData, country: int, first_year: int,
+                        split: SplitRule = spread_totals) -> tuple[np.ndarray, np.ndarray]:
     """Net migrants (calendar year, age 0..100, sex), persons, by age during the year.
 
     From 2023, ``migprojAge1dt`` (single ages). For 2020-2022, WPP publishes net migration
@@ -313,24 +358,20 @@ def _migration_calendar(data: WPPData, country: int, first_year: int
         return single_years, by_age
     totals = data.rows(data.migration_totals, "mig1dt.csv", country).set_index("year")["mig"]
     earlier = np.arange(min(first_year, PERIOD_START), first)
-    groups = _period_groups(data, country, f"{PERIOD_START}-{PERIOD_START + 5}")
-    if groups is not None and PERIOD_START < first <= PERIOD_START + 5:
-        known_years = np.arange(first, PERIOD_START + 6)
-        known = np.tensordot(period_weights(PERIOD_START, known_years),
-                             by_age[known_years - first], axes=1)
-        known_groups = np.concatenate([known[:MAX_AGE].reshape(-1, 5, 2).sum(axis=1),
-                                       known[MAX_AGE:]])
+    residual = early_period_groups(data, country)
+    if residual is not None:
         unknown_years = np.arange(PERIOD_START, first)
-        pattern = (split_groups(groups - known_groups)
-                   / period_weights(PERIOD_START, unknown_years).sum())
-    else:  # no period by age covering the years before single ages: the first year's
+        pattern = split_groups(residual) / period_weights(PERIOD_START, unknown_years).sum()
+    else:  # no period by age covers the years before single ages: the first one's pattern
         pattern = by_age[0]
-    extra = spread_totals([float(totals.loc[y]) * 1000.0 for y in earlier], pattern)
+    extra = split([float(totals.loc[y]) * 1000.0 for y in earlier], pattern)
     return np.concatenate([earlier, single_years]), np.concatenate([extra, by_age])
 
 
-def _migration(data: WPPData, country: int, years: np.ndarray) -> np.ndarray:
-    calendar, values = _migration_calendar(data, country, int(years[0]))
+def _migration(data: WPPData, country: int, years: np.ndarray,
+               split: SplitRule = spread_totals) -> np.ndarray:
+    """Net migrants (step, age at its end, sex), persons, for the steps from ``years``."""
+    calendar, values = _migration_calendar(data, country, int(years[0]), split)
     return _calendar_to_steps(values, calendar, years)
 
 
