@@ -195,7 +195,8 @@ def test_unknown_country_and_base_year_are_clear_errors(wpp):
 @pytest.mark.parametrize("country", [392, 840, 566, 356, 76, 276, 288, 360])
 def test_projection_reproduces_wpp_medium_variant(wpp, country):
     """Issue #3: totals by sex within 1 % (2050) and 2 % (2100); 5-year groups under 80
-    within 3 % in 2050. docs/validation.md reports the figures."""
+    within GROUP_TOLERANCE_2050 in 2050 (3 % in issue #3, 1.5 % since issue #15).
+    docs/validation.md reports the figures."""
     from spfsim.demography.validation import GROUP_TOLERANCE_2050, compare_with_wpp
 
     result = compare_with_wpp(wpp, country)
@@ -254,3 +255,112 @@ def test_import_wpp_writes_a_loadable_assumption_set(shared_data, small_model_di
     assert model.assumptions.base_population.sum() == pytest.approx(35.06e6, rel=1e-3)
     ds = model.project()
     assert float(ds["population"].sum(("age", "sex")).sel(year=2045)) > 35e6
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("country", [300, 417, 752, 208, 756, 826])
+def test_formerly_hard_countries_meet_the_all_country_tolerances(wpp, country):
+    """Issue #15: Greece, Kyrgyzstan, Sweden, Denmark, Switzerland and the United Kingdom
+    missed their 2050 groups by 2-8 % when 2020-2022 migration took the 2023 age pattern;
+    totals by sex within 0.5 % (2050) and 1 % (2100), groups under 80 within 1.5 % (2050).
+    The run over every country is tools/validate_wpp.py's (docs/validation.md)."""
+    from spfsim.demography.validation import compare_with_wpp
+
+    result = compare_with_wpp(wpp, country)
+    assert result.checked
+    assert result.misses() == [], {m: result.figure(m) for m in result.misses()}
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("country", [203, 414])
+def test_2020_2022_migration_keeps_the_published_period_and_years(wpp, country):
+    """Czechia (2022 refugee inflow) and Kuwait (2020 departures, 2022 returns): the
+    2020-2025 flows weighted 1/2, 1, ..., 1/2 give back migprojAge5dt by group and sex,
+    and each of 2020-2022 its mig1dt total."""
+    from spfsim.demography.wpp import _migration_calendar, _period_groups
+
+    years, flows = _migration_calendar(wpp, country, 2020)
+    period = np.tensordot(period_weights(2020, years[:6]), flows[:6], axes=1)
+    groups = np.concatenate([period[:100].reshape(20, 5, 2).sum(axis=1), period[100:]])
+    np.testing.assert_allclose(groups, _period_groups(wpp, country, "2020-2025"),
+                               atol=1.0)  # persons: the files' rounding
+    totals = wpp.rows(wpp.migration_totals, "mig1dt.csv", country).set_index("year")["mig"]
+    np.testing.assert_allclose(flows[:3].sum(axis=(1, 2)),
+                               [1000 * totals.loc[y] for y in (2020, 2021, 2022)], rtol=1e-12)
+
+
+@pytest.mark.shared_data
+def test_a_births_miss_is_shown_as_such(wpp):
+    """Jamaica misses its 2100 total by about 1 %: with WPP's published births imposed it
+    is within 0.1 %, and WPP's own fertility inputs on WPP's own population give fewer
+    births than WPP publishes (the gap the projection inherits)."""
+    from spfsim.demography.validation import compare_with_wpp, explain_miss
+
+    result = compare_with_wpp(wpp, 388)
+    evidence = explain_miss(wpp, result)
+    assert abs(evidence.births_imposed.figure("total 2100")) < 0.001
+    assert all(gap < 0 for gap in evidence.implied_births.values())
+    assert abs(evidence.births_imposed.totals[(2050, "female")]) < 0.001
+
+
+def test_project_with_births_imposes_them():
+    """A synthetic population: the counterfactual births are the ones asked for."""
+    from spfsim.demography.validation import project_with_births, project_wpp
+    from spfsim.demography.wpp import WPPDemography
+
+    n = 31
+    asfr = np.zeros((n, 101))
+    asfr[:, 15:50] = 0.06
+    demography = WPPDemography(0, "synthetic", np.arange(2020, 2020 + n),
+                               np.full((101, 2), 1000.0), np.full((n, 101, 2), 0.01), asfr,
+                               np.full(n, 1.05), np.zeros((n, 101, 2)))
+    births = project_wpp(demography).births.sum(axis=1) * np.linspace(1.1, 0.8, n)
+    projected = project_with_births(demography, births)
+    np.testing.assert_allclose(projected.births.sum(axis=1), births, rtol=1e-10)
+
+
+def test_comparison_misses_name_the_measures():
+    from spfsim.demography.validation import Comparison
+
+    totals = {(y, s): 0.0 for y in (2030, 2050, 2100) for s in ("male", "female")}
+    totals[(2100, "female")] = -0.011
+    totals[(2050, "male")] = 0.004
+    groups = {2030: ("0-4", "male", 0.05), 2050: ("20-24", "female", 0.016),
+              2100: ("75-79", "male", 0.2)}
+    big = Comparison(1, "a", 2020, 2e6, totals, groups)
+    assert big.checked
+    assert big.misses() == ["total 2100", "groups 2050"]
+    assert big.figure("total 2100") == -0.011
+    assert big.worst_total(2050) == ("male", 0.004)
+    assert big.total == {k: v for k, v in totals.items() if k[0] in (2050, 2100)}
+    assert not Comparison(2, "b", 2020, 0.9e6, totals, groups).checked
+
+
+def _tool():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "tools" / "validate_wpp.py"
+    spec = importlib.util.spec_from_file_location("validate_wpp", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_tool_writes_only_between_its_markers(tmp_path):
+    tool = _tool()
+    begin, end = tool.BEGIN, tool.END
+    # the first time: markers around what the file holds, then its content inside
+    first = tool.replace_section("# Old\n\nold text\n", "# New\n\nnew text")
+    assert first == f"{begin}\n# New\n\nnew text\n{end}\n"
+    # another tool's section after the markers (and text before) is kept byte for byte
+    other = f"intro\n\n{first}\n<!-- BEGIN tools/other.py -->\nx  \n<!-- END tools/other.py -->\n"
+    again = tool.replace_section(other, "second")
+    assert again == other.replace("# New\n\nnew text", "second")
+    assert tool.replace_section(again, "second") == again
+    with pytest.raises(ValueError, match="expected one"):
+        tool.replace_section(f"{begin}\nno end\n", "x")
+    out = tmp_path / "validation.md"
+    tool.write_atomically(out, again)
+    assert out.read_text(encoding="utf-8") == again
+    assert [p.name for p in tmp_path.iterdir()] == ["validation.md"]
