@@ -11,8 +11,12 @@ from spfsim.demography.graduation import (
     graduate_abridged_mx,
     graduate_asfr,
     graduate_counts,
+    graduate_net_flows,
     graduate_population,
+    group_life_table_rate,
+    keep_abridged_rates,
 )
+from spfsim.demography.wpp import period_weights, scale_totals, split_groups, spread_totals
 
 
 @settings(max_examples=50, deadline=None)
@@ -53,6 +57,96 @@ def test_abridged_mx_interpolates_gompertz_exactly():
     assert single[0] == 0.05
     assert (single[1:5] == 0.004).all()
     assert single[100] == 0.6
+
+
+def test_group_life_table_rate_by_hand():
+    """One age: d / L = q / (1 - q/2) = m. Two ages, m = 0.1 then 0.2, a(x) = 1/2."""
+    assert group_life_table_rate(np.array([0.3]))[()] == pytest.approx(0.3, rel=1e-14)
+    q1, q2 = 0.1 / 1.05, 0.2 / 1.1
+    l2 = 1 - q1
+    deaths = q1 + l2 * q2
+    years = (1 - q1 / 2) + (l2 - l2 * q2 / 2)
+    assert group_life_table_rate(np.array([0.1, 0.2]))[()] == pytest.approx(deaths / years,
+                                                                            rel=1e-14)
+    # a flat rate is its own group rate, whatever the number of ages
+    np.testing.assert_allclose(group_life_table_rate(np.full((3, 5), 0.04)), 0.04,
+                               rtol=1e-14)
+
+
+def test_kept_abridged_rates_are_the_groups_rates():
+    """Gompertz abridged rates: the interpolated curve misses the groups' life-table rates
+    (by about 0.8 % over 10-59); scaled, each group has its rate, within-group shape kept."""
+    a, b = 1e-4, 0.09
+    starts = np.arange(5, 100, 5)
+    abridged = np.concatenate([[0.05, 0.004], a * np.exp(b * (starts + 2.5)), [0.6]])
+    curve = graduate_abridged_mx(abridged)
+    kept = graduate_abridged_mx(abridged, keep_group_rates=True)
+    before = group_life_table_rate(curve[5:100].reshape(-1, 5)) / abridged[2:-1] - 1
+    assert (before[1:10] > 0.005).all()  # 10-14 .. 55-59 overstated
+    np.testing.assert_allclose(group_life_table_rate(kept[5:100].reshape(-1, 5)),
+                               abridged[2:-1], rtol=1e-12)
+    ratio = (kept[5:100] / curve[5:100]).reshape(-1, 5)
+    np.testing.assert_allclose(ratio, ratio[:, :1] * np.ones((1, 5)), rtol=1e-12)
+    assert kept[0] == 0.05
+    assert (kept[1:5] == 0.004).all()
+    assert kept[100] == 0.6
+    # leading dimensions: the same as row by row
+    both = np.stack([abridged, abridged * 1.3])
+    np.testing.assert_allclose(keep_abridged_rates(graduate_abridged_mx(both), both)[1],
+                               graduate_abridged_mx(both[1], keep_group_rates=True),
+                               rtol=1e-12)
+
+
+def test_net_flows_keep_group_totals_of_either_sign():
+    bounds = np.array([0, 5, 10, 15])
+    # a linear cumulative (the same total in every group) graduates to a flat flow
+    np.testing.assert_allclose(graduate_net_flows(bounds, [5.0, 5.0, 5.0]), 1.0,
+                               rtol=1e-12)
+    # in, then out: totals kept; the flow is zero where the cumulative turns (age 5)
+    flows = graduate_net_flows(bounds[:3], [10.0, -10.0])
+    np.testing.assert_allclose([flows[:5].sum(), flows[5:].sum()], [10.0, -10.0],
+                               rtol=1e-12)
+    assert (flows[:5] > 0).all()
+    assert (flows[5:] < 0).all()
+    np.testing.assert_allclose(flows[:5], -flows[5:][::-1], rtol=1e-12)  # mirror image
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.floats(-1e6, 1e6), min_size=42, max_size=42))
+def test_split_groups_keeps_every_group(values):
+    groups = np.array(values).reshape(21, 2)  # 0-4 ... 95-99, 100+; two sexes
+    single = split_groups(groups)
+    assert single.shape == (101, 2)
+    np.testing.assert_allclose(single[:100].reshape(20, 5, 2).sum(axis=1), groups[:20],
+                               rtol=1e-9, atol=1e-6)
+    np.testing.assert_array_equal(single[100], groups[20])
+
+
+def test_spread_totals_by_hand():
+    """pattern total 2, |pattern| total 4: a year of 5 adds 3 x |pattern| / 4."""
+    pattern = np.array([[2.0, -1.0], [1.0, 0.0]])  # (age, sex)
+    out = spread_totals([2.0, 5.0, -2.0], pattern)
+    np.testing.assert_allclose(out[0], pattern)
+    np.testing.assert_allclose(out[1], [[3.5, -0.25], [1.75, 0.0]])
+    np.testing.assert_allclose(out[2], [[0.0, -2.0], [0.0, 0.0]])
+    np.testing.assert_allclose(out.sum(axis=(1, 2)), [2.0, 5.0, -2.0])
+    # weights 1/2, 1, 1 on totals whose weighted sum is 2.5 x the pattern's: the weighted
+    # flows are 2.5 x the pattern at every age
+    weights = period_weights(2020, np.arange(2020, 2023))
+    np.testing.assert_array_equal(weights, [0.5, 1.0, 1.0])
+    totals = np.array([-4.0, 3.0, 4.0])  # 0.5 * -4 + 3 + 4 = 5 = 2.5 x 2
+    flows = spread_totals(totals, pattern)
+    np.testing.assert_allclose(np.tensordot(weights, flows, axes=1), 2.5 * pattern,
+                               atol=1e-12)
+    # no pattern at all: even shares
+    np.testing.assert_allclose(spread_totals([4.0], np.zeros((2, 2))), np.ones((1, 2, 2)))
+
+
+def test_scale_totals_by_hand():
+    pattern = np.array([[2.0, -1.0], [1.0, 0.0]])
+    np.testing.assert_allclose(scale_totals([4.0, -2.0], pattern), [2 * pattern, -pattern])
+    np.testing.assert_array_equal(period_weights(2020, np.arange(2020, 2026)),
+                                  [0.5, 1, 1, 1, 1, 0.5])
 
 
 def test_asfr_keeps_tfr():
@@ -101,7 +195,8 @@ def test_unknown_country_and_base_year_are_clear_errors(wpp):
 @pytest.mark.parametrize("country", [392, 840, 566, 356, 76, 276, 288, 360])
 def test_projection_reproduces_wpp_medium_variant(wpp, country):
     """Issue #3: totals by sex within 1 % (2050) and 2 % (2100); 5-year groups under 80
-    within 3 % in 2050. docs/validation.md reports the figures."""
+    within GROUP_TOLERANCE_2050 in 2050 (3 % in issue #3, 1.5 % since issue #15).
+    docs/validation.md reports the figures."""
     from spfsim.demography.validation import GROUP_TOLERANCE_2050, compare_with_wpp
 
     result = compare_with_wpp(wpp, country)
@@ -160,3 +255,112 @@ def test_import_wpp_writes_a_loadable_assumption_set(shared_data, small_model_di
     assert model.assumptions.base_population.sum() == pytest.approx(35.06e6, rel=1e-3)
     ds = model.project()
     assert float(ds["population"].sum(("age", "sex")).sel(year=2045)) > 35e6
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("country", [300, 417, 752, 208, 756, 826])
+def test_formerly_hard_countries_meet_the_all_country_tolerances(wpp, country):
+    """Issue #15: Greece, Kyrgyzstan, Sweden, Denmark, Switzerland and the United Kingdom
+    missed their 2050 groups by 2-8 % when 2020-2022 migration took the 2023 age pattern;
+    totals by sex within 0.5 % (2050) and 1 % (2100), groups under 80 within 1.5 % (2050).
+    The run over every country is tools/validate_wpp.py's (docs/validation.md)."""
+    from spfsim.demography.validation import compare_with_wpp
+
+    result = compare_with_wpp(wpp, country)
+    assert result.checked
+    assert result.misses() == [], {m: result.figure(m) for m in result.misses()}
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("country", [203, 414])
+def test_2020_2022_migration_keeps_the_published_period_and_years(wpp, country):
+    """Czechia (2022 refugee inflow) and Kuwait (2020 departures, 2022 returns): the
+    2020-2025 flows weighted 1/2, 1, ..., 1/2 give back migprojAge5dt by group and sex,
+    and each of 2020-2022 its mig1dt total."""
+    from spfsim.demography.wpp import _migration_calendar, _period_groups
+
+    years, flows = _migration_calendar(wpp, country, 2020)
+    period = np.tensordot(period_weights(2020, years[:6]), flows[:6], axes=1)
+    groups = np.concatenate([period[:100].reshape(20, 5, 2).sum(axis=1), period[100:]])
+    np.testing.assert_allclose(groups, _period_groups(wpp, country, "2020-2025"),
+                               atol=1.0)  # persons: the files' rounding
+    totals = wpp.rows(wpp.migration_totals, "mig1dt.csv", country).set_index("year")["mig"]
+    np.testing.assert_allclose(flows[:3].sum(axis=(1, 2)),
+                               [1000 * totals.loc[y] for y in (2020, 2021, 2022)], rtol=1e-12)
+
+
+@pytest.mark.shared_data
+def test_a_births_miss_is_shown_as_such(wpp):
+    """Jamaica misses its 2100 total by about 1 %: with WPP's published births imposed it
+    is within 0.1 %, and WPP's own fertility inputs on WPP's own population give fewer
+    births than WPP publishes (the gap the projection inherits)."""
+    from spfsim.demography.validation import compare_with_wpp, explain_miss
+
+    result = compare_with_wpp(wpp, 388)
+    evidence = explain_miss(wpp, result)
+    assert abs(evidence.births_imposed.figure("total 2100")) < 0.001
+    assert all(gap < 0 for gap in evidence.implied_births.values())
+    assert abs(evidence.births_imposed.totals[(2050, "female")]) < 0.001
+
+
+def test_project_with_births_imposes_them():
+    """A synthetic population: the counterfactual births are the ones asked for."""
+    from spfsim.demography.validation import project_with_births, project_wpp
+    from spfsim.demography.wpp import WPPDemography
+
+    n = 31
+    asfr = np.zeros((n, 101))
+    asfr[:, 15:50] = 0.06
+    demography = WPPDemography(0, "synthetic", np.arange(2020, 2020 + n),
+                               np.full((101, 2), 1000.0), np.full((n, 101, 2), 0.01), asfr,
+                               np.full(n, 1.05), np.zeros((n, 101, 2)))
+    births = project_wpp(demography).births.sum(axis=1) * np.linspace(1.1, 0.8, n)
+    projected = project_with_births(demography, births)
+    np.testing.assert_allclose(projected.births.sum(axis=1), births, rtol=1e-10)
+
+
+def test_comparison_misses_name_the_measures():
+    from spfsim.demography.validation import Comparison
+
+    totals = {(y, s): 0.0 for y in (2030, 2050, 2100) for s in ("male", "female")}
+    totals[(2100, "female")] = -0.011
+    totals[(2050, "male")] = 0.004
+    groups = {2030: ("0-4", "male", 0.05), 2050: ("20-24", "female", 0.016),
+              2100: ("75-79", "male", 0.2)}
+    big = Comparison(1, "a", 2020, 2e6, totals, groups)
+    assert big.checked
+    assert big.misses() == ["total 2100", "groups 2050"]
+    assert big.figure("total 2100") == -0.011
+    assert big.worst_total(2050) == ("male", 0.004)
+    assert big.total == {k: v for k, v in totals.items() if k[0] in (2050, 2100)}
+    assert not Comparison(2, "b", 2020, 0.9e6, totals, groups).checked
+
+
+def _tool():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "tools" / "validate_wpp.py"
+    spec = importlib.util.spec_from_file_location("validate_wpp", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_tool_writes_only_between_its_markers(tmp_path):
+    tool = _tool()
+    begin, end = tool.BEGIN, tool.END
+    # the first time: markers around what the file holds, then its content inside
+    first = tool.replace_section("# Old\n\nold text\n", "# New\n\nnew text")
+    assert first == f"{begin}\n# New\n\nnew text\n{end}\n"
+    # another tool's section after the markers (and text before) is kept byte for byte
+    other = f"intro\n\n{first}\n<!-- BEGIN tools/other.py -->\nx  \n<!-- END tools/other.py -->\n"
+    again = tool.replace_section(other, "second")
+    assert again == other.replace("# New\n\nnew text", "second")
+    assert tool.replace_section(again, "second") == again
+    with pytest.raises(ValueError, match="expected one"):
+        tool.replace_section(f"{begin}\nno end\n", "x")
+    out = tmp_path / "validation.md"
+    tool.write_atomically(out, again)
+    assert out.read_text(encoding="utf-8") == again
+    assert [p.name for p in tmp_path.iterdir()] == ["validation.md"]

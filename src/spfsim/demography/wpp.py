@@ -9,31 +9,46 @@ Timing. A projection step runs from 1 July of year t to 1 July of t+1; in contin
 evaluated at that centre:
 
 - WPP's 5-year rates (``mx5dt``, period p to p+5 = 1 July p to 1 July p+5, centred on
-  p+3.0) are interpolated log-linearly between period centres, held beyond the last one;
+  p+3.0) are graduated to single ages keeping each group's life-table rate
+  (:func:`~spfsim.demography.graduation.graduate_abridged_mx`) and interpolated
+  log-linearly between period centres, held beyond the last one;
 - annual series of calendar years (TFR, the age pattern of fertility, sex ratio at birth,
   net migration), centred on Y+0.5, are averaged over the calendar years t and t+1.
 
-Net migration by single age exists from 2023 (``migprojAge1dt``); for earlier calendar
-years the annual total (``mig1dt``) is spread by age and sex like the 2023 flows, in
-proportion to their absolute size (stable even when the 2023 total is near zero).
+Net migration by single age exists from 2023 (``migprojAge1dt``). For 2020-2022 the age
+and sex pattern comes from WPP's 5-year period 2020-2025 by age group (``migprojAge5dt``)
+less the single-age flows of 2023-2025 it includes, and each year keeps its own total
+(``mig1dt``); see :func:`_migration_calendar`. Flows are counted by age during the calendar
+year and enter a step by the same age at its end: from WPP's own 2025 population this
+reproduces WPP's 2030 groups 5-79 to within 0.1 % for Germany (``tools/validate_wpp.py``
+reports every country).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from ..errors import AssumptionError, Problem
-from .graduation import MAX_AGE, graduate_abridged_mx, graduate_asfr, graduate_population
+from .graduation import (
+    MAX_AGE,
+    graduate_abridged_mx,
+    graduate_asfr,
+    graduate_net_flows,
+    graduate_population,
+)
 
 SEXES = ("male", "female")
 SEX_SUFFIX = ("M", "F")
 FERTILE_AGES = (15, 50)  # single ages 15..49; WPP's 10-14 and 50-54 are folded in
 FIRST_SINGLE_AGE_MIGRATION = 2023
+PERIOD_START = 2020  # the 5-year period of migprojAge5dt that covers 2020-2023
 SOURCE = ("UN DESA Population Division, World Population Prospects 2024, as packaged by the "
           "R package wpp2024 1.1-3")
 LICENCE = "CC BY 3.0 IGO (https://creativecommons.org/licenses/by/3.0/igo/)"
@@ -105,6 +120,23 @@ class WPPData:
     @cached_property
     def migration1(self) -> pd.DataFrame:
         return self._read("migprojAge1dt.csv.gz")
+
+    @cached_property
+    def migration5(self) -> pd.DataFrame:
+        return self._read("migprojAge5dt.csv")
+
+    def has(self, name: str) -> bool:
+        """Whether the data folder holds the file ``name``."""
+        return (self.dir / name).is_file()
+
+    @cached_property
+    def births(self) -> pd.DataFrame:
+        """Births by calendar year (``misc1dt``, and ``miscproj1dt_devsubset`` where present;
+        thousands), for comparisons only: the import never reads WPP's outputs."""
+        frames = [self._read("misc1dt.csv")[["year", "births", "deaths"]]]
+        if self.has("miscproj1dt_devsubset.csv"):
+            frames.append(self._read("miscproj1dt_devsubset.csv")[["year", "births", "deaths"]])
+        return pd.concat(frames).sort_index(kind="stable")
 
     @cached_property
     def migration_totals(self) -> pd.DataFrame:
@@ -181,11 +213,9 @@ def _mortality(data: WPPData, country: int, years: np.ndarray) -> np.ndarray:
                        period_start=rows["period"].str.slice(0, 4).astype(int))
     rows = rows.sort_values(["period_start", "start"])
     periods = np.unique(rows["period_start"])
-    single = np.stack([
-        np.stack([graduate_abridged_mx(
-            rows.loc[rows["period_start"] == p, f"mx{s}"].to_numpy(float))
-            for s in SEX_SUFFIX], axis=-1)
-        for p in periods])  # (period, age, sex)
+    abridged = np.stack([np.stack([rows.loc[rows["period_start"] == p, f"mx{s}"].to_numpy(float)
+                                   for s in SEX_SUFFIX]) for p in periods])  # (period, sex, age)
+    single = np.moveaxis(graduate_abridged_mx(abridged, keep_group_rates=True), -1, 1)
     centres = periods + 3.0  # 1 July p to 1 July p+5, centred on 1 January p+3
     log_mx = np.log(single)
     out = np.empty((len(years), MAX_AGE + 1, 2))
@@ -219,25 +249,132 @@ def _sex_ratio(data: WPPData, country: int, years: np.ndarray) -> np.ndarray:
     return _calendar_to_steps(rows["srb"].to_numpy(float), rows["year"].to_numpy(), years)
 
 
-def _migration(data: WPPData, country: int, years: np.ndarray) -> np.ndarray:
+def _migration_single_years(data: WPPData, country: int) -> tuple[np.ndarray, np.ndarray]:
+    """Calendar years and net migrants (year, age 0..100, sex), persons, from 2023."""
     rows = data.rows(data.migration1, "migprojAge1dt.csv.gz", country)
     rows = rows.assign(age=np.minimum(rows["age"].astype(int), MAX_AGE))
     grouped = rows.groupby(["year", "age"])[["migM", "migF"]].sum()
-    single_years = np.unique(grouped.index.get_level_values("year"))
+    single_years = np.unique(grouped.index.get_level_values("year")).astype(int)
     full = pd.MultiIndex.from_product([single_years, range(MAX_AGE + 1)])
     by_age = grouped.reindex(full, fill_value=0.0).to_numpy().reshape(
         len(single_years), MAX_AGE + 1, 2) * 1000.0
-    totals = data.rows(data.migration_totals, "mig1dt.csv", country).set_index("year")["mig"]
+    return single_years, by_age
+
+
+def _period_groups(data: WPPData, country: int, period: str) -> np.ndarray | None:
+    """Net migrants of a 5-year period (group 0-4..95-99, 100+; sex), persons, or None."""
+    if not data.has("migprojAge5dt.csv"):
+        return None
+    rows = data.rows(data.migration5, "migprojAge5dt.csv", country)
+    rows = rows[rows["period"] == period]
+    if rows.empty:
+        return None
+    rows = rows.assign(start=rows["age"].map(_group_start)).sort_values("start")
+    return rows[["migM", "migF"]].to_numpy(float) * 1000.0
+
+
+def split_groups(groups: np.ndarray) -> np.ndarray:
+    """Single ages 0..100 (leading axis; any trailing axes) from net flows by 5-year group
+    0-4, ..., 95-99 and the open group 100+, by :func:`graduate_net_flows`."""
+    bounds = np.arange(0, MAX_AGE + 1, 5)
+    closed = np.apply_along_axis(lambda g: graduate_net_flows(bounds, g), 0, groups[:-1])
+    return np.concatenate([closed, groups[-1:]])
+
+
+def spread_totals(totals: ArrayLike, pattern: np.ndarray) -> np.ndarray:
+    """Flows by age and sex for each of several years, with the given annual totals.
+
+    ``totals`` (year,) persons; ``pattern`` (age, sex) persons. Each year gets ``pattern``
+    plus the difference between its total and the pattern's, spread in proportion to
+    ``|pattern|`` (evenly if the pattern is zero): a difference of either sign moves the
+    ages where migration is large, and no year's total depends on a division by a
+    pattern total that may be near zero. Returns (year, age, sex).
+    """
+    totals = np.asarray(totals, dtype=float)
+    absolute = np.abs(pattern)
+    size = absolute.sum()
+    share = absolute / size if size > 0 else np.full(pattern.shape, 1.0 / pattern.size)
+    return pattern + (totals - pattern.sum())[:, None, None] * share
+
+
+def scale_totals(totals: ArrayLike, pattern: np.ndarray) -> np.ndarray:
+    """The alternative to :func:`spread_totals`: each year ``pattern`` scaled to its total.
+
+    Keeps the same cumulative flow by age when the pattern's total is not near zero, but
+    turns a year of net emigration into the mirror image of a pattern of net immigration
+    (and back). Not used by the import; :mod:`spfsim.demography.validation` uses it to
+    show how much the unpublished split of 2020-2022 by year moves a projection.
+    """
+    totals = np.asarray(totals, dtype=float)
+    size = pattern.sum()
+    if abs(size) <= 1e-9 * max(np.abs(pattern).sum(), 1.0):
+        return spread_totals(totals, pattern)
+    return pattern * (totals / size)[:, None, None]
+
+
+SplitRule = Callable[[ArrayLike, np.ndarray], np.ndarray]
+
+
+def period_weights(period_start: int, years: np.ndarray) -> np.ndarray:
+    """Weights of calendar years in a 5-year period from 1 July ``period_start`` to 1 July
+    ``period_start + 5``: half for the first and last calendar years, one between."""
+    years = np.asarray(years)
+    return np.where((years == period_start) | (years == period_start + 5), 0.5, 1.0)
+
+
+def early_period_groups(data: WPPData, country: int) -> np.ndarray | None:
+    """Net migrants of the calendar years before single ages (2020-2022) by 5-year group
+    (0-4, ..., 95-99, 100+) and sex, persons, weighted as in the period 2020-2025
+    (1/2 M(2020) + M(2021) + M(2022)): the period's flows by group less its part published
+    by single age. None if the data hold no such period.
+    """
+    single_years, by_age = _migration_single_years(data, country)
     first = int(single_years[0])
-    earlier = np.arange(min(int(years[0]), first), first)
-    pattern = by_age[0]
-    weights = np.abs(pattern) / max(np.abs(pattern).sum(), 1e-300)
-    if np.abs(pattern).sum() == 0:
-        weights = np.full(pattern.shape, 1.0 / pattern.size)
-    extra = [pattern + (float(totals.loc[y]) * 1000.0 - pattern.sum()) * weights
-             for y in earlier]
-    calendar = np.concatenate([earlier, single_years])
-    values = np.concatenate([np.asarray(extra).reshape(-1, MAX_AGE + 1, 2), by_age])
+    groups = _period_groups(data, country, f"{PERIOD_START}-{PERIOD_START + 5}")
+    if groups is None or not PERIOD_START < first <= PERIOD_START + 5:
+        return None
+    known_years = np.arange(first, PERIOD_START + 6)
+    known = np.tensordot(period_weights(PERIOD_START, known_years),
+                         by_age[known_years - first], axes=1)
+    return groups - np.concatenate([known[:MAX_AGE].reshape(-1, 5, 2).sum(axis=1),
+                                    known[MAX_AGE:]])
+
+
+def _migration_calendar(data: WPPData, country: int, first_year: int,
+                        split: SplitRule = spread_totals) -> tuple[np.ndarray, np.ndarray]:
+    """Net migrants (calendar year, age 0..100, sex), persons, by age during the year.
+
+    From 2023, ``migprojAge1dt`` (single ages). For 2020-2022, WPP publishes net migration
+    by 5-year group and sex for the period 1 July 2020 - 1 July 2025 (``migprojAge5dt``):
+    the calendar years 2020-2025 weighted 1/2, 1, 1, 1, 1, 1/2 (checked: the 2025-2030
+    period is the single-age flows so weighted, to the file's rounding). Less the
+    single-age flows of 2023-2025, that leaves C = 1/2 M(2020) + M(2021) + M(2022) by group
+    and sex, graduated to single ages (:func:`graduate_net_flows`). Each of the three years
+    gets C / 2.5 adjusted to its published total (``mig1dt``) by :func:`spread_totals`, so
+    that the weighted sum is C again by age and sex. Years before 2020 (a base year before
+    2020) take the same pattern adjusted to their totals: WPP publishes no age pattern
+    for them here.
+    """
+    single_years, by_age = _migration_single_years(data, country)
+    first = int(single_years[0])
+    if first_year >= first:
+        return single_years, by_age
+    totals = data.rows(data.migration_totals, "mig1dt.csv", country).set_index("year")["mig"]
+    earlier = np.arange(min(first_year, PERIOD_START), first)
+    residual = early_period_groups(data, country)
+    if residual is not None:
+        unknown_years = np.arange(PERIOD_START, first)
+        pattern = split_groups(residual) / period_weights(PERIOD_START, unknown_years).sum()
+    else:  # no period by age covers the years before single ages: the first one's pattern
+        pattern = by_age[0]
+    extra = split([float(totals.loc[y]) * 1000.0 for y in earlier], pattern)
+    return np.concatenate([earlier, single_years]), np.concatenate([extra, by_age])
+
+
+def _migration(data: WPPData, country: int, years: np.ndarray,
+               split: SplitRule = spread_totals) -> np.ndarray:
+    """Net migrants (step, age at its end, sex), persons, for the steps from ``years``."""
+    calendar, values = _migration_calendar(data, country, int(years[0]), split)
     return _calendar_to_steps(values, calendar, years)
 
 
@@ -301,13 +438,16 @@ published figures, not UN figures.
 - `population.csv`: persons at 1 July {base} by single age (100 = 100+), graduated from 5-year
   groups by a monotone (PCHIP) curve through the cumulative population (group totals kept).
 - `mortality.csv`: m(x) for the step from 1 July of each year to 1 July of the next, from
-  WPP's abridged 5-year period rates: log-linear between group mid-points over age, and
-  between period centres over time.
+  WPP's abridged 5-year period rates: log-linear between group mid-points over age, each
+  group then scaled so that its life-table rate nDx/nLx is WPP's, and log-linear between
+  period centres over time.
 - `fertility.csv`: single-age ASFR 15-49 from the annual TFR and its annual distribution by
   5-year group (10-14 folded into 15-19, 50-54 into 45-49), averaged over the two calendar
   years each step spans.
 - `sex_ratio_at_birth.csv`, `migration.csv`: annual WPP series averaged likewise; net
-  migration by single age from 2023, earlier years spread like 2023's flows.
+  migration by single age from 2023; 2020-2022 by age from WPP's 2020-2025 period by
+  5-year group less its 2023-2025 part, each year at its own total; net migrants enter a
+  step at the age they have during the calendar year.
 
 See `spfsim.demography.wpp` for the timing conventions.
 """
