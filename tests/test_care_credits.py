@@ -123,3 +123,26 @@ def test_refunds_return_contributions_not_care_credits(tmp_path):
                                                                      branch="refunds").values
     assert refunds[0].sum() > 0
     np.testing.assert_allclose(refunds[6], refunds[0], rtol=1e-9)
+
+
+def test_refunds_return_each_year_s_contributions_at_its_rate(tmp_path):
+    """The contribution rate doubles in 2030 and nobody reaches a pension: the refunds of
+    2030, on contributions up to 2029, are those of the constant rate; later ones mix both
+    rates. Before, each refund applied the year's rate to all past earnings (2030's
+    refunds were twice as large)."""
+    refunds = {}
+    for rate in ("0.10", "{ 2025 = 0.10, 2030 = 0.20 }"):
+        folder = write_small_model(tmp_path / f"r{len(refunds)}")
+        toml = folder / "model.toml"
+        toml.write_text(toml.read_text().replace("minimum_service = 10", "minimum_service = 60")
+                        .replace("contribution_rate = 0.10", f"contribution_rate = {rate}")
+                        .replace("start_year = 1995", "start_year = 1995\nrefund_share = 1.0"))
+        ds = spfsim.load_model(folder).project()
+        refunds[rate] = ds["benefit_expenditure_by_branch"].sel(scheme="pension",
+                                                                branch="refunds")
+    constant, doubled = refunds.values()
+    np.testing.assert_allclose(doubled.sel(year=slice(2025, 2030)),
+                               constant.sel(year=slice(2025, 2030)), rtol=1e-12)
+    ratio = (doubled / constant).sel(year=slice(2031, None)).values
+    assert np.all(np.diff(ratio) > 0)
+    assert 1.0 < ratio[0] < ratio[-1] < 2.0

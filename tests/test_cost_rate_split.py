@@ -46,7 +46,7 @@ def test_default_split_adds_up_and_the_dip_is_in_the_lump_sums(default_projectio
         before = float(total.sel(scheme="pension", year=year - 1))
         assert float(total.sel(scheme="pension", year=year)) < 0.75 * before
         assert float(lump.sel(year=year)) == 0.0
-        assert float(lump.sel(year=year - 1)) > 0.02  # about 3 % of insured earnings
+        assert float(lump.sel(year=year - 1)) > 0.01  # about 2 % of insured earnings
         change = float(periodic.sel(year=year)) / float(periodic.sel(year=year - 1)) - 1
         assert abs(change) < 0.1, (year, change)
     # only the pension pays lump sums

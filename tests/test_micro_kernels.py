@@ -97,7 +97,7 @@ def run_year(store: PersonStore, *, q_death=0.0, q_invalid=None, asfr=None, stay
              join=0.0, keep=1.0, self_employed=0.0, retirement=60,
              minimum_service=15, accrual=0.02, minimum_pension=150.0, revaluation=0.0,
              earnings=500.0, universal=((65, 100, 1.0),), chunk=2, reference_years=0,
-             refund_rate=0.0, group=0, cumulative=(0.0, 0.0, 1.0, 1.0), ui_service=1000,
+             refund_share=0.0, group=0, cumulative=(0.0, 0.0, 1.0, 1.0), ui_service=1000,
              ui_credits_count=False, care=None, care_insured_only=False,
              survivor_end_rate=0.0):
     """One year of the kernel; ``universal`` benefits are (min age, max age, take-up),
@@ -119,7 +119,7 @@ def run_year(store: PersonStore, *, q_death=0.0, q_invalid=None, asfr=None, stay
     scale = 1.0 / 1024
     K.year_step(
         store.pid, store.status, store.age, store.sex, store.birth_year, store.service,
-        store.care_years, store.credits, store.care_credits, store.recent, store.pension,
+        store.care_years, store.credits, store.paid, store.recent, store.pension,
         store.earnings_factor,
         store.lifetime_contributions, store.lifetime_benefits, store.survivor_kind,
         store.survivor_pension, flags, store.size, 1, 2030, chunk,
@@ -134,7 +134,7 @@ def run_year(store: PersonStore, *, q_death=0.0, q_invalid=None, asfr=None, stay
         revaluation, 0.0, np.full((101, 2), earnings), 0.0, 0.0, np.inf, np.inf, 0.1, 1.0,
         scale,
         np.zeros((101, 2)), 0, 0.0, np.zeros(101) if care is None else care, 100.0,
-        care_insured_only, refund_rate, 0.0, 0, reference_years,
+        care_insured_only, refund_share, 0.0, 0, reference_years,
         (np.arange(101) >= retirement)[:, None] * np.ones((1, 2)), np.ones((101, 2)), False, 0,
         np.zeros(store.capacity, dtype=np.int8), 17, survivor_end_rate,
         codes, probability, np.full_like(probability, 100.0), -1, np.zeros((101, 2)),
@@ -166,12 +166,12 @@ def test_money_is_recorded_by_age_and_sex():
     store = small_store([
         {"age": 30, "status": CONTRIBUTING, "service": 5},
         {"age": 70, "status": RETIRED, "pension": 200.0, "sex": FEMALE},
-        {"age": 60, "status": CONTRIBUTING, "service": 3, "credits": 900.0}])
-    run_year(store, minimum_pension=0.0, refund_rate=1.0)
+        {"age": 60, "status": CONTRIBUTING, "service": 3, "credits": 9000.0, "paid": 900.0}])
+    run_year(store, minimum_pension=0.0, refund_share=1.0)
     by_age = run_year.age_money
     assert by_age[30, MALE, K.AGE_INSURED] == pytest.approx(500.0)
     assert by_age[70, FEMALE, K.AGE_PENSIONS] == pytest.approx(200.0)
-    # below minimum service at the pensionable age: refund of 100 % of the credits
+    # below minimum service at the pensionable age: refund of 100 % of the contributions
     assert by_age[60, MALE, K.AGE_REFUNDS] == pytest.approx(900.0)
     assert by_age[:, :, K.AGE_PENSIONS].sum() == pytest.approx(200.0)
     assert by_age[:, :, K.AGE_INSURED].sum() == pytest.approx(500.0)
@@ -476,18 +476,31 @@ def test_care_credits_are_for_the_insured(service, care, credited):
     assert store.service[0] == service + credited
 
 
-def test_refunds_return_contributions_not_care_credits():
-    """A woman reaching the pensionable age with 4 credited years, 2 of them care years
-    credited 300 of her 1,000 of credits, is paid back 700 (refund rate 1): contributions
-    were paid on 700 only. One with care years alone is paid nothing and counted as no
-    refund. Before, both were refunded their care credits too."""
+def test_refunds_return_contributions_paid():
+    """A woman reaching the pensionable age with 4 credited years, 2 of them care years, has
+    paid 70 of contributions (on the earnings of her other 2 years, at their years'
+    rates): a refund share of 1 pays back 70, whatever her credits (1,000, care credits
+    included). One with care years alone has paid nothing and gets no refund. Before,
+    the refund was the current rate x all credits, care credits included."""
     store = small_store([
         {"age": 60, "sex": FEMALE, "status": INACTIVE, "service": 4, "care_years": 2,
-         "credits": 1000.0, "care_credits": 300.0},
+         "credits": 1000.0, "paid": 70.0},
         {"age": 60, "sex": FEMALE, "status": INACTIVE, "service": 2, "care_years": 2,
-         "credits": 300.0, "care_credits": 300.0}])
-    counts, money, *_ = run_year(store, refund_rate=1.0)
-    assert money[FEMALE, K.REFUNDS] == pytest.approx(700.0)
+         "credits": 300.0}])
+    counts, money, *_ = run_year(store, refund_share=1.0)
+    assert money[FEMALE, K.REFUNDS] == pytest.approx(70.0)
     assert counts[60, FEMALE, K.N_REFUNDS] == 1
     assert (store.credits[:2] == 0.0).all()
-    assert (store.care_credits[:2] == 0.0).all()
+    assert (store.paid[:2] == 0.0).all()
+
+
+def test_contributions_paid_follow_each_year_s_rate():
+    """A contributor earning 500 at a rate of 0.1 (run_year's) pays 50: it adds to what a
+    refund returns; a care credit adds to the credits only."""
+    store = small_store([
+        {"age": 30, "sex": FEMALE, "status": CONTRIBUTING, "service": 2, "paid": 10.0},
+        {"age": 30, "sex": FEMALE, "status": INACTIVE, "service": 2, "paid": 10.0}])
+    run_year(store, care=np.where(np.arange(101) == 30, 1.0, 0.0), revaluation=0.1)
+    assert store.paid[0] == pytest.approx(10.0 * 1.1 + 50.0)
+    assert store.paid[1] == pytest.approx(10.0 * 1.1)
+    assert store.credits[1] == pytest.approx(100.0)  # the care credit

@@ -905,9 +905,8 @@ def build_section(model: spfsim.Model, ds: xr.Dataset, data: Path,
         "continued from the pensionable age, disability, spouses and orphans, each counted "
         "once); B benefit expenditure (`benefit_expenditure_by_branch`: old age, "
         "disability, survivors, lump-sum refunds), B_p its periodical pensions (all but "
-        "refunds); E administrative expenditure. The Dataset's own `benefit_ratio` divides "
-        "all benefit expenditure, refunds and survivors included, by all beneficiaries, "
-        "refund recipients included; the ratios here keep pensions and lump sums apart.",
+        "refunds); E administrative expenditure. The Dataset's own `benefit_ratio` (by sex) "
+        "is B_p / pensions of every kind / w, the second benefit ratio below.",
         "",
         "### Review table",
         "",

@@ -133,6 +133,17 @@ def adequacy_and_cost_variables(assumptions: Assumptions, econ: EconomicProjecti
     return out
 
 
+def _in_payment(f: SchemeFlows) -> tuple[np.ndarray, np.ndarray]:
+    """(year, sex) expenditure on benefits in payment and their number: a pension's lump
+    sums (refunds) and their recipients left out."""
+    spent, persons = f.expenditure_by_sex, f.beneficiaries.sum(axis=1)
+    if f.lump_sums_by_age is not None:
+        spent = spent - f.lump_sums_by_age.sum(axis=1)
+    if f.branch_beneficiaries is not None:
+        persons = persons - f.branch_beneficiaries[..., BRANCHES.index("refunds")].sum(axis=1)
+    return spent, persons
+
+
 def _replacement_rates(assumptions, econ, flows, money) -> dict[str, xr.Variable]:
     """Benefit ratio and replacement rate of new awards, by sex, for contributory schemes."""
     n = assumptions.n_years
@@ -143,16 +154,16 @@ def _replacement_rates(assumptions, econ, flows, money) -> dict[str, xr.Variable
         if f.expenditure_by_sex is None or f.insured_earnings.sum() <= 0:
             continue
         average_insured = _ratio(f.insured_earnings, f.contributors.sum(axis=(1, 2)))
-        ratio[:, :, j] = _ratio(f.expenditure_by_sex, f.beneficiaries.sum(axis=1)) \
-            / average_insured[:, None]
+        ratio[:, :, j] = _ratio(*_in_payment(f)) / average_insured[:, None]
         if "retirement_age" in scheme.params:
             final_age = np.clip(scheme["retirement_age"].astype(int) - 1, 0, 100)
             final = econ.earnings[years[:, None], final_age, [0, 1]]
             new_rate[:, :, j] = _ratio(f.new_benefit_amount, f.new_beneficiaries) / final
     dims = ("year", "sex", "scheme")
     return {
-        "benefit_ratio": _var(dims, ratio, "fraction", "average pension in payment / average "
-                              "insured earnings of contributors"),
+        "benefit_ratio": _var(dims, ratio, "fraction", "average pension in payment (every "
+                              "branch; lump-sum refunds and their recipients left out) / "
+                              "average insured earnings of contributors"),
         "replacement_rate_new": _var(dims, new_rate, "fraction",
                                      "average new pension / annual earnings of a covered "
                                      "worker one year below the pensionable age"),

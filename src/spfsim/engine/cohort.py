@@ -76,7 +76,8 @@ class PensionYear:
     care_probability: np.ndarray | None = None  # (age,) women credited for child care
     care_credit: float = 0.0  # earnings credited per care year
     care_insured_only: bool = False  # care credits need a year of contributions
-    refund_rate: float = 0.0  # lump sum per unit of revalued credits, for leavers
+    refund_share: float = 0.0  # lump sum per unit of revalued contributions, for leavers
+    contribution_rate: float = 0.0  # of insured earnings, paid this year
     rate_above: float = 0.0  # accrual rate beyond the band (band_years > 0)
     band_years: int = 0
     # (age, sex) probability that an eligible active member retires, and the pension's
@@ -142,11 +143,10 @@ class PensionState:
     class, so the earnings arrays need no such axis. K = 1: one class, not tracked.
     """
 
-    ARRAYS = ("active", "labour", "credits", "care_credits", "recent", "pensioners",
-              "pension", "invalid", "invalid_pension", "invalid_credits",
-              "invalid_care_credits", "invalid_recent", "spouses", "spouse_pension",
-              "orphans", "orphan_pension")
-    INVALID = ("invalid", "invalid_pension", "invalid_credits", "invalid_care_credits",
+    ARRAYS = ("active", "labour", "credits", "paid", "recent", "pensioners", "pension",
+              "invalid", "invalid_pension", "invalid_credits", "invalid_paid",
+              "invalid_recent", "spouses", "spouse_pension", "orphans", "orphan_pension")
+    INVALID = ("invalid", "invalid_pension", "invalid_credits", "invalid_paid",
                "invalid_recent")
 
     def __init__(self, n_age: int = len(AGES), recent_years: int = 0,
@@ -158,7 +158,9 @@ class PensionState:
         self.labour = np.zeros((n_age, 2, MAX_SERVICE + 1, k, 4))
         self.labour[:, :, 0, 0, NC_INACTIVE] = 1.0
         self.credits = np.zeros(shape)  # cumulative revalued insured earnings per capita
-        self.care_credits = np.zeros(shape)  # of which credited for care (not paid for)
+        # contributions paid on them (each year's rate; nothing on care credits), revalued
+        # like them: what a refund returns
+        self.paid = np.zeros(shape)
         self.recent = np.zeros((*shape, recent_years))
         self.pensioners = np.zeros((n_age, 2, MAX_SERVICE + 1))
         self.pension = np.zeros((n_age, 2, MAX_SERVICE + 1))  # total annual pension per capita
@@ -167,7 +169,7 @@ class PensionState:
         self.invalid = np.zeros((n_age, 2, MAX_SERVICE + 1, k))
         self.invalid_pension = np.zeros((n_age, 2, MAX_SERVICE + 1))
         self.invalid_credits = np.zeros((n_age, 2, MAX_SERVICE + 1))
-        self.invalid_care_credits = np.zeros((n_age, 2, MAX_SERVICE + 1))
+        self.invalid_paid = np.zeros((n_age, 2, MAX_SERVICE + 1))
         self.invalid_recent = np.zeros((n_age, 2, MAX_SERVICE + 1, recent_years))
         # survivors' pensions in payment: spouses and orphans, and their total pensions
         self.spouses = np.zeros((n_age, 2))
@@ -192,8 +194,8 @@ class PensionState:
 
     def earnings_arrays(self) -> tuple[np.ndarray, ...]:
         """The revalued earnings the state carries (revalued together)."""
-        return (self.credits, self.care_credits, self.recent, self.invalid_credits,
-                self.invalid_care_credits, self.invalid_recent)
+        return (self.credits, self.paid, self.recent, self.invalid_credits,
+                self.invalid_paid, self.invalid_recent)
 
     def reference(self, credits: np.ndarray, recent: np.ndarray, service: np.ndarray,
                   y: PensionYear) -> np.ndarray:
@@ -233,7 +235,7 @@ class PensionState:
         women = self.active[:, 1:2, NOT_CONTRIBUTING]  # views into the state
         labour = self.labour[:, 1:2]
         credits = self.credits[:, 1:2, NOT_CONTRIBUTING]
-        care = self.care_credits[:, 1:2, NOT_CONTRIBUTING]
+        paid = self.paid[:, 1:2, NOT_CONTRIBUTING]
         recent = self.recent[:, 1:2, NOT_CONTRIBUTING]
         moved = women * rate  # a credited year, no contribution year: k kept
         moved_labour = labour * rate[..., None]
@@ -244,15 +246,15 @@ class PensionState:
                              0.0)
         credited = moved.sum(axis=-1) * y.care_credit
         moved_credits = credits * share + credited
-        moved_care = care * share + credited
+        moved_paid = paid * share  # credited, not paid for
         moved_recent = _credited(recent * share[..., None], credited)
         women -= moved
         labour -= moved_labour
         credits -= credits * share
-        care -= care * share
+        paid -= paid * share
         recent -= recent * share[..., None]
         for array, shift in ((women, moved), (labour, moved_labour), (credits, moved_credits),
-                             (care, moved_care), (recent, moved_recent)):
+                             (paid, moved_paid), (recent, moved_recent)):
             _promote(array, shift)
 
     def _survivors_year(self, y: PensionYear) -> None:
@@ -354,11 +356,10 @@ class PensionState:
             self.active[:, :, NOT_CONTRIBUTING] += recovered
             self.labour[..., NC_INACTIVE] += recovered  # as in the micro engine
             self.credits[:, :, NOT_CONTRIBUTING] += self.invalid_credits * rate
-            self.care_credits[:, :, NOT_CONTRIBUTING] += self.invalid_care_credits * rate
+            self.paid[:, :, NOT_CONTRIBUTING] += self.invalid_paid * rate
             self.recent[:, :, NOT_CONTRIBUTING] += self.invalid_recent * rate[..., None]
             self.invalid -= recovered
-            for array in (self.invalid_pension, self.invalid_credits,
-                          self.invalid_care_credits):
+            for array in (self.invalid_pension, self.invalid_credits, self.invalid_paid):
                 array *= 1.0 - rate
             self.invalid_recent *= 1.0 - rate[..., None]
         if not y.incidence.any():
@@ -367,7 +368,7 @@ class PensionState:
         rate = y.incidence[:, :, None] * qualified
         onset = self.active[:, :, CONTRIBUTING] * rate[..., None]  # (age, sex, service, k)
         credits = self.credits[:, :, CONTRIBUTING] * rate
-        care = self.care_credits[:, :, CONTRIBUTING] * rate
+        paid = self.paid[:, :, CONTRIBUTING] * rate
         recent = self.recent[:, :, CONTRIBUTING] * rate[..., None]
         future = np.maximum(y.retirement_age - AGES[:, None], 0)[:, :, None]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -380,12 +381,12 @@ class PensionState:
                                        y.rate_above, y.band_years)
         self.active[:, :, CONTRIBUTING] -= onset
         self.credits[:, :, CONTRIBUTING] -= credits
-        self.care_credits[:, :, CONTRIBUTING] -= care
+        self.paid[:, :, CONTRIBUTING] -= paid
         self.recent[:, :, CONTRIBUTING] -= recent
         self.invalid += onset
         self.invalid_pension += onsets * award
         self.invalid_credits += credits
-        self.invalid_care_credits += care
+        self.invalid_paid += paid
         self.invalid_recent += recent
 
     def _contribution_status(self, y: PensionYear) -> None:
@@ -400,7 +401,7 @@ class PensionState:
             self.labour * (1.0 - join)[:, :, None, None, None],
             self.active[:, :, CONTRIBUTING] * (1.0 - stay)[..., None, None], y.labour_target,
             y.labour_persistence)
-        for array in (self.active, self.credits, self.care_credits, self.recent):
+        for array in (self.active, self.credits, self.paid, self.recent):
             trailing = (1,) * (array.ndim - 3)  # service (and recent years)
             leave_c = (1.0 - stay).reshape(stay.shape + trailing) * array[:, :, CONTRIBUTING]
             join_n = join.reshape(join.shape + trailing) * array[:, :, NOT_CONTRIBUTING]
@@ -429,19 +430,19 @@ class PensionState:
         self.pension += new_amount
         # those who reach retirement age without enough service leave, with a refund
         leaving = at_age & ~eligible
-        # those who contributed are paid back their contributions (the credits less the
-        # care credits, which were not paid for), if the scheme refunds
+        # those who contributed are paid back a share of their contributions (each at its
+        # year's rate; care credits were not paid for), if the scheme refunds
         _, contributed = class_years(self.active.shape[-1])
         paid_in = self.active.sum(axis=2) * (contributed >= 1)  # (age, sex, service, k)
         self.refunded = np.where(leaving, paid_in.sum(axis=-1), 0.0).sum(axis=2) \
-            * (y.refund_rate > 0)
-        self.refund = y.refund_rate * np.where(
-            leaving, credits - self.care_credits.sum(axis=2), 0.0).sum(axis=2)
+            * (y.refund_share > 0)
+        self.refund = y.refund_share * np.where(leaving, self.paid.sum(axis=2),
+                                                0.0).sum(axis=2)
         gone = np.where(leaving, 1.0, qualified * probability[:, :, None])  # (age, sex, class)
         self.active = self.active * (1.0 - gone[:, :, None, :, None])
         self.labour = self.labour * (1.0 - gone[..., None, None])
         self.credits = self.credits * (1.0 - gone[:, :, None, :])
-        self.care_credits = self.care_credits * (1.0 - gone[:, :, None, :])
+        self.paid = self.paid * (1.0 - gone[:, :, None, :])
         self.recent = self.recent * (1.0 - gone[:, :, None, :, None])
         # disability pensions continue as old-age pensions
         self.pensioners += np.where(at_age, self.invalid_by_service(), 0.0)
@@ -461,7 +462,7 @@ class PensionState:
         earned = contributing.sum(axis=-1) * y.earnings[:, :, None]
         moved = {"active": _contribution_year(contributing),
                  "credits": self.credits[:, :, CONTRIBUTING] + earned,
-                 "care_credits": self.care_credits[:, :, CONTRIBUTING].copy(),
+                 "paid": self.paid[:, :, CONTRIBUTING] + earned * y.contribution_rate,
                  "recent": _credited(self.recent[:, :, CONTRIBUTING], earned)}
         for name, shift in moved.items():
             array = getattr(self, name)[:, :, CONTRIBUTING]
@@ -691,7 +692,8 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
             recovery_rate=scheme["disability_recovery_rate"][k], survivors=survivors(k),
             care_probability=dbp.care_credit_probability(
                 assumptions.asfr[k], int(scheme["care_credit_child_age"][k])),
-            refund_rate=float(scheme["refund_share"][k] * scheme["contribution_rate"][k]),
+            refund_share=float(scheme["refund_share"][k]),
+            contribution_rate=float(scheme["contribution_rate"][k]),
             care_credit=float(scheme["care_credit_earnings"][k] * econ.average_earnings[k]),
             care_insured_only=scheme.choices["care_credit_eligibility"] == "insured",
             death_rate=death_rates(demo.survival[k]),
@@ -844,6 +846,7 @@ def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
             care_probability=base.care_probability,
             care_credit=base.care_credit / (1.0 + wage_growth) ** lag,
             care_insured_only=base.care_insured_only,
+            contribution_rate=base.contribution_rate,  # refunds are paid from the base year
             death_rate=base.death_rate, invalid_mortality=base.invalid_mortality,
             reference_years=base.reference_years)
         state.step(past)

@@ -481,9 +481,9 @@ class DBOldAgePension(SchemeType):
                   default=0.06),
         ParamSpec("refund_share", "fraction of revalued contributions",
                   "Lump sum at the pensionable age for those without the minimum service: "
-                  "this share of their contributions (the contribution rate of the year x "
-                  "their insured earnings revalued to it; care credits, not paid for, are "
-                  "not refunded); 0: they leave with nothing.",
+                  "this share of the contributions they paid (each year's at that year's "
+                  "rate, revalued like their earnings; care credits were not paid for); 0: "
+                  "they leave with nothing.",
                   low=0.0, high=2.0, default=0.0),
         ParamSpec("care_credit_child_age", "years of age",
                   "Care credits: an insured woman of working age (see "

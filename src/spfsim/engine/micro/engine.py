@@ -221,10 +221,10 @@ def _draw_pension_class(store, slots, ids, state: PensionState, a: int, s: int,
     width = MAX_SERVICE + 1
     with np.errstate(divide="ignore", invalid="ignore"):
         credits = np.where(active > 0, state.credits[a, s] / active, 0.0)
-        care_credits = np.where(active > 0, state.care_credits[a, s] / active, 0.0)
+        paid = np.where(active > 0, state.paid[a, s] / active, 0.0)
         pension = np.where(retired > 0, state.pension[a, s] / retired, 0.0)
         invalid_credits = np.where(invalid > 0, state.invalid_credits[a, s] / invalid, 0.0)
-        invalid_care = np.where(invalid > 0, state.invalid_care_credits[a, s] / invalid, 0.0)
+        invalid_paid = np.where(invalid > 0, state.invalid_paid[a, s] / invalid, 0.0)
         invalid_pension = np.where(invalid > 0, state.invalid_pension[a, s] / invalid, 0.0)
         recent = np.where(active[..., None] > 0, state.recent[a, s]
                           / active[..., None], 0.0)  # (status, service, R)
@@ -243,9 +243,9 @@ def _draw_pension_class(store, slots, ids, state: PensionState, a: int, s: int,
     store.credits[slots] = np.select(
         [in_active, group == 3], [credits[np.minimum(group, 1), service],
                                   invalid_credits[service]], 0.0)
-    store.care_credits[slots] = np.select(
-        [in_active, group == 3], [care_credits[np.minimum(group, 1), service],
-                                  invalid_care[service]], 0.0)
+    store.paid[slots] = np.select(
+        [in_active, group == 3], [paid[np.minimum(group, 1), service],
+                                  invalid_paid[service]], 0.0)
     store.pension[slots] = np.select([group == 2, group == 3],
                                      [pension[service], invalid_pension[service]], 0.0)
     if store.recent.shape[1]:  # like the credits: the class's average per person
@@ -357,7 +357,7 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
                               labour["join"], forced_contribution, forced_death)
         K.year_step(
             store.pid, store.status, store.age, store.sex, store.birth_year, store.service,
-            store.care_years, store.credits, store.care_credits, store.recent, store.pension,
+            store.care_years, store.credits, store.paid, store.recent, store.pension,
             store.earnings_factor, store.lifetime_contributions, store.lifetime_benefits,
             store.survivor_kind, store.survivor_pension, buffers.birth_flag,
             store.size, settings.seed, int(year), settings.chunk_size,
@@ -371,7 +371,7 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
             p["maximum_pension"], p["rate"], float(1.0 / discount[k]),
             scale, p["incidence"], p["disability_minimum_service"], p["recovery_rate"],
             p["care_probability"], p["care_credit"], p["care_insured_only"],
-            p["refund_rate"], p["rate_above"],
+            p["refund_share"], p["rate_above"],
             p["band_years"], p["reference_years"], p["retire_probability"],
             p["retire_factor"],
             p["survivors"] is not None,
@@ -427,7 +427,7 @@ _NO_PENSION = {"has": False, "retirement_age": np.zeros((101, 2), dtype=np.int64
                "recovery_rate": 0.0, "invalid_mortality": 1.0, "survivors": None,
                "earnings_floor": 0.0, "earnings_ceiling": np.inf, "maximum_pension": np.inf,
                "care_probability": np.zeros(101), "care_credit": 0.0,
-               "care_insured_only": False, "refund_rate": 0.0,
+               "care_insured_only": False, "refund_share": 0.0,
                "rate_above": 0.0, "band_years": 0, "reference_years": 0,
                "orphan_age_limit": 0, "survivor_end_rate": 0.0,
                "retire_probability": np.zeros((101, 2)),
@@ -478,7 +478,7 @@ def _pension_year(scheme: CompiledScheme, inputs, k: int, econ: EconomicProjecti
             "care_probability": np.zeros(101) if y.care_probability is None
             else np.asarray(y.care_probability, dtype=float),
             "care_credit": float(y.care_credit), "care_insured_only": y.care_insured_only,
-            "refund_rate": float(y.refund_rate),
+            "refund_share": float(y.refund_share),
             "rate_above": float(y.rate_above), "band_years": int(y.band_years),
             "reference_years": int(y.reference_years),
             **dict(zip(("retire_probability", "retire_factor"),

@@ -262,7 +262,7 @@ def labour_state(seed, p, year, previous, stay, join, keep, cumulative, keep_con
 @nb.njit(parallel=True, cache=True)
 def year_step(
     # state
-    pid, status, age, sex, birth_year, service, care_years, credits, care_credits, recent,
+    pid, status, age, sex, birth_year, service, care_years, credits, paid, recent,
     pension,
     earnings_factor, lifetime_contributions, lifetime_benefits, survivor_kind,
     survivor_pension, birth_flag, size,
@@ -283,8 +283,9 @@ def year_step(
     # care credits: probability by age that a non-contributing woman is credited a year,
     # the earnings credited, and whether only the insured (who have contributed) may be
     care_probability, care_credit, care_insured_only,
-    # lump sum per unit of credits for those who reach the pensionable age without a pension
-    refund_rate,
+    # share of their contributions paid back to those who reach the pensionable age without
+    # a pension
+    refund_share,
     # accrual bands: rate beyond band_years credited years (band_years 0: one rate);
     # reference earnings over the last reference_years credited years (0: career average)
     rate_above, band_years, reference_years,
@@ -345,18 +346,18 @@ def year_step(
             revalued = indexed = False
             if has_pension and st == INVALID:
                 pension[i] = max(pension[i] * (1.0 + indexation), minimum_pension)
-                _revalue(credits, care_credits, recent, i, 1.0 + revaluation)
+                _revalue(credits, paid, recent, i, 1.0 + revaluation)
                 revalued = indexed = True
                 if a >= retirement_age[a, s]:
                     st = RETIRED
-                    credits[i] = care_credits[i] = 0.0
+                    credits[i] = paid[i] = 0.0
                 elif rng.uniform(seed, rng.RECOVERY, p, year) < recovery_rate:
                     st = INACTIVE
                     pension[i] = 0.0
             elif (has_pension and is_contributing(st) and a < retirement_age[a, s]
                     and service[i] >= disability_minimum_service
                     and rng.uniform(seed, rng.DISABILITY_ONSET, p, year) < incidence[a, s]):
-                _revalue(credits, care_credits, recent, i, 1.0 + revaluation)
+                _revalue(credits, paid, recent, i, 1.0 + revaluation)
                 revalued = True
                 pension[i] = min(max(accrued(
                     accrual_rate, rate_above, band_years,
@@ -375,7 +376,7 @@ def year_step(
                         pension[i] = max(pension[i] * (1.0 + indexation), minimum_pension)
                 elif is_active(st):
                     if not revalued:
-                        _revalue(credits, care_credits, recent, i, 1.0 + revaluation)
+                        _revalue(credits, paid, recent, i, 1.0 + revaluation)
                     chance = retire_probability[a, s]
                     years = min(np.int64(service[i]), MAX_SERVICE)
                     if service[i] >= minimum_service and chance > 0.0 and (
@@ -391,20 +392,20 @@ def year_step(
                         counts[c, a, s, NEW_PENSIONERS] += 1
                         money[c, s, NEW_AMOUNT] += _fixed(award, scale)
                         service_awarded[c, s, years] += 1
-                        credits[i] = care_credits[i] = 0.0
+                        credits[i] = paid[i] = 0.0
                     elif a >= retirement_age[a, s] and service[i] < minimum_service:
                         st = LEFT
                         counts[c, a, s, NEW_LEAVERS] += 1
                         service_left[c, s, years] += 1
-                        if refund_rate > 0.0 and service[i] > care_years[i]:
-                            # contributions back: credited care earnings were not paid for
-                            paid = refund_rate * (credits[i] - care_credits[i])
+                        if refund_share > 0.0 and paid[i] > 0.0:
+                            # a share of the contributions paid (care credits were not)
+                            back = refund_share * paid[i]
                             counts[c, a, s, N_REFUNDS] += 1
-                            refund = _fixed(paid, scale)
+                            refund = _fixed(back, scale)
                             money[c, s, REFUNDS] += refund
                             age_money[c, a, s, AGE_REFUNDS] += refund
-                            lifetime_benefits[i] += np.float32(paid / deflator)
-                        credits[i] = care_credits[i] = 0.0
+                            lifetime_benefits[i] += np.float32(back / deflator)
+                        credits[i] = paid[i] = 0.0
                 # the year's contributions and benefits
                 if is_contributing(st):
                     earned = earnings[a, s] * earnings_factor[i]
@@ -422,6 +423,7 @@ def year_step(
                     if service[i] < 255:
                         service[i] += 1
                     _credit(credits, recent, i, earned)
+                    paid[i] += contribution_rate * earned
                 elif (s == FEMALE and is_active(st) and care_probability[a] > 0.0
                         and care_credit_qualifies(service[i] - care_years[i],
                                                   care_insured_only)
@@ -430,7 +432,6 @@ def year_step(
                         service[i] += 1
                         care_years[i] += 1
                     _credit(credits, recent, i, care_credit)
-                    care_credits[i] += care_credit
                 elif st in (RETIRED, INVALID):
                     counts[c, a, s, PENSIONERS] += 1
                     money[c, s, BENEFITS] += _fixed(pension[i], scale)
@@ -500,11 +501,11 @@ def year_step(
 
 
 @nb.njit(inline="always", cache=True)
-def _revalue(credits, care_credits, recent, i, factor):
-    """Revalue person i's credits (and their care-credit part) and recent credited years'
-    earnings."""
+def _revalue(credits, paid, recent, i, factor):
+    """Revalue person i's credits, the contributions paid on them and recent credited
+    years' earnings."""
     credits[i] *= factor
-    care_credits[i] *= factor
+    paid[i] *= factor
     for k in range(recent.shape[1]):
         recent[i, k] *= factor
 

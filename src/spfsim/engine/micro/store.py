@@ -42,7 +42,7 @@ class PersonStore:
     service: np.ndarray  # uint8: credited years
     care_years: np.ndarray  # uint8: of which care credits (not contributions)
     credits: np.ndarray  # float64: sum of insured earnings revalued to this year
-    care_credits: np.ndarray  # float64: of which credited for care (not paid for)
+    paid: np.ndarray  # float64: contributions paid on them (not on care credits), revalued
     pension: np.ndarray  # float64: annual pension in payment (currency)
     earnings_factor: np.ndarray  # float32: persistent individual earnings level (mean 1)
     lifetime_contributions: np.ndarray  # float32: constant (base-year) prices
@@ -58,7 +58,7 @@ class PersonStore:
     DTYPES: ClassVar[dict[str, type]] = {
         "pid": np.int64, "status": np.int8, "age": np.uint8, "sex": np.uint8,
         "birth_year": np.int16, "service": np.uint8, "care_years": np.uint8,
-        "credits": np.float64, "care_credits": np.float64,
+        "credits": np.float64, "paid": np.float64,
         "pension": np.float64, "earnings_factor": np.float32,
         "lifetime_contributions": np.float32, "lifetime_benefits": np.float32,
         "survivor_kind": np.uint8, "survivor_pension": np.float64,
