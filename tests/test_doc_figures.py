@@ -40,7 +40,8 @@ def test_assumption_figures_are_current(tool):
 
 def test_every_figure_is_marked(tool):
     names = [name for path in tool.DOCS for name, _ in tool.marked(path.read_text())]
-    assert set(names) == {*tool.ASSUMPTION_FIGURES, *tool.PROJECTION_FIGURES}
+    assert set(names) == {*tool.ASSUMPTION_FIGURES, *tool.PROJECTION_FIGURES,
+                          *tool.MICRO_FIGURES}
     for path in tool.DOCS:  # no inline spot starts a line (Markdown would read an HTML block)
         for line in path.read_text().splitlines():
             assert not (line.startswith("<!-- BEGIN generated:") and line.endswith("-->")

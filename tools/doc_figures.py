@@ -14,6 +14,7 @@ changes); a marker with a name it does not know is an error, so is a figure used
     python tools/doc_figures.py                      # all figures: one cohort projection, ~10 s
     python tools/doc_figures.py --assumptions-only   # only those from the model's files
     python tools/doc_figures.py --check              # list stale spots, write nothing (exit 1)
+    python tools/doc_figures.py --micro              # also the micro engine's (MICRO_RUN), minutes
 
 ``tests/test_doc_figures.py`` fails when a committed doc differs from what this script would
 write (the assumption figures always; the projection figures in a slow test).
@@ -256,15 +257,112 @@ PROJECTION_FIGURES: dict[str, Callable] = {
 }
 
 
+# the micro engine's run behind the figures about the distribution within cohorts
+MICRO_RUN = {"persons": 400_000, "seed": 11}
+
+
+def _complete_groups(ds) -> tuple[np.ndarray, np.ndarray]:
+    """The micro run's 5-year birth-cohort groups complete for the pension, and a mask."""
+    mask = ds["birth_cohort_complete"].values.astype(bool)
+    return ds["birth_cohort"].values[mask], mask
+
+
+def _micro_run(model, micro) -> str:
+    groups, _ = _complete_groups(micro)
+    return (f"Default model, {MICRO_RUN['persons']:,} persons (seed {MICRO_RUN['seed']}), "
+            f"complete groups born {groups.min()}-{groups.max() + 4}")
+
+
+def _by_person(micro, name: str, sex: str) -> np.ndarray:
+    """(group, quantile) quantiles of a per-person measure in the complete groups."""
+    _, mask = _complete_groups(micro)
+    return micro[name].sel(sex=sex).values[mask]
+
+
+def _summed_ratio(micro, sex: str) -> np.ndarray:
+    """(group,) present value of own benefits (in and after the projection) over
+    contributions, summed over the members of each complete group."""
+    _, mask = _complete_groups(micro)
+    pv = micro["lifetime_pv"].sel(sex=sex)
+    ratio = (pv.sel(flow="benefits") + pv.sel(flow="benefits_after_horizon")) \
+        / pv.sel(flow="contributions")
+    return ratio.values[mask]
+
+
+def _two(v: float) -> str:
+    return f"{v:.2f}"
+
+
+def _micro_table(model, micro) -> str:
+    """The table of the per-person money's worth ratio and net transfer by sex."""
+    quantiles = list(micro["quantile"].values)
+    rows = []
+    for label, name, wanted, fmt in (
+            ("money's worth ratio, quartiles", "money_worth_ratio_by_person",
+             (0.25, 0.5, 0.75), _two),
+            ("money's worth ratio, 97.5 %", "money_worth_ratio_by_person", (0.975,),
+             lambda v: f"{v:.1f}"),
+            ("net transfer, median (average earnings)", "net_transfer_by_person", (0.5,),
+             lambda v: f"{v:+.2f}")):
+        cells = []
+        for sex in ("male", "female"):
+            values = _by_person(micro, name, sex)
+            cells.append(", ".join(
+                _range(values[:, quantiles.index(q)], fmt) for q in wanted))
+        rows.append(f"| {label} | {cells[0]} | {cells[1]} |")
+    return "\n\n| | men | women |\n|---|---|---|\n" + "\n".join(rows) + "\n\n"
+
+
+def _micro_summed_ratio(model, micro) -> str:
+    men, women = (_summed_ratio(micro, s) for s in ("male", "female"))
+    return f"{_range(men, _two)} for men and {_range(women, _two)} for women"
+
+
+def _micro_cohort_ratio(model, micro) -> str:
+    groups, _ = _complete_groups(micro)
+    cohorts = micro["cohort"].values
+    chosen = (cohorts >= groups.min()) & (cohorts <= groups.max() + 4)
+    ratio = micro["money_worth_ratio"].sel(scheme="pension").isel(cohort=chosen)
+    men, women = (float(ratio.sel(sex=s).mean()) for s in ("male", "female"))
+    return f"{men:.2f} and {women:.2f}"
+
+
+def _micro_medians(model, micro) -> str:
+    median = list(micro["quantile"].values).index(0.5)
+    men = _by_person(micro, "money_worth_ratio_by_person", "male")[:, median]
+    women = _by_person(micro, "money_worth_ratio_by_person", "female")[:, median]
+    lowest = list(micro["quantile"].values).index(0.025)
+    nothing = all(not _by_person(micro, "money_worth_ratio_by_person", s)[:, lowest].any()
+                  for s in ("male", "female"))
+    return (f"The median man gets back {'less' if np.median(men) < 1 else 'more'} than he "
+            f"paid (ratio {np.median(men):.2f}) while the cohort as a whole gets "
+            f"{_range(_summed_ratio(micro, 'male'), _two)} without survivors' pensions; "
+            f"women's median ratio is about {np.median(women):.1f}"
+            + ("; at least 2.5 % of contributors of either sex receive nothing at all"
+               if nothing else ""))
+
+
+MICRO_FIGURES: dict[str, Callable] = {
+    "micro-run": _micro_run,
+    "micro-table": _micro_table,
+    "micro-summed-ratio": _micro_summed_ratio,
+    "micro-cohort-ratio": _micro_cohort_ratio,
+    "micro-medians": _micro_medians,
+}
+
+
 # --------------------------------------------------------------------------- the rewrite
 
 
-def figures(model, ds=None) -> dict[str, str]:
-    """Every figure's text: those from the model's files, and with ``ds`` (the model's
-    cohort projection) those from its results."""
+def figures(model, ds=None, micro=None) -> dict[str, str]:
+    """Every figure's text: those from the model's files, with ``ds`` (the model's cohort
+    projection) those from its results, and with ``micro`` (its micro projection,
+    MICRO_RUN) those from the distribution within cohorts."""
     out = {name: f(model) for name, f in ASSUMPTION_FIGURES.items()}
     if ds is not None:
         out.update({name: f(model, ds) for name, f in PROJECTION_FIGURES.items()})
+    if micro is not None:
+        out.update({name: f(model, micro) for name, f in MICRO_FIGURES.items()})
     return out
 
 
@@ -276,7 +374,7 @@ def marked(text: str) -> list[tuple[str, str]]:
 def rewrite(text: str, values: dict[str, str]) -> str:
     """``text`` with the spots named in ``values`` rewritten; the others as they are.
     Raises ValueError for a marker of an unknown figure."""
-    known = {*ASSUMPTION_FIGURES, *PROJECTION_FIGURES}
+    known = {*ASSUMPTION_FIGURES, *PROJECTION_FIGURES, *MICRO_FIGURES}
     unknown = sorted({name for name, _ in marked(text)} - known)
     if unknown:
         raise ValueError(f"markers of unknown figures: {', '.join(unknown)}")
@@ -297,13 +395,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="list the stale spots and exit 1 if any; write nothing")
     parser.add_argument("--assumptions-only", action="store_true",
                         help="only the figures from the model's files (no projection)")
+    parser.add_argument("--micro", action="store_true",
+                        help="also the figures from a micro projection (MICRO_RUN; minutes)")
     args = parser.parse_args(argv)
     import spfsim
     from spfsim.report.io import atomic_write
 
     model = spfsim.load_model()
     ds = None if args.assumptions_only else model.project()
-    values = figures(model, ds)
+    micro = model.project("micro", **MICRO_RUN) if args.micro else None
+    values = figures(model, ds, micro)
     texts = {path: path.read_text() for path in DOCS}
     used = {name for text in texts.values() for name, _ in marked(text)}
     unused = sorted(set(values) - used)
