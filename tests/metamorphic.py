@@ -802,17 +802,22 @@ def _restated_indexation(value: object) -> object:
     return dict(reversed(list(value.items()))) if isinstance(value, dict) else value
 
 
-def restated(value: object, form: int, base_year: int, dated: bool = True) -> object:
+def restated(value: object, form: int, base_year: int, dated: bool = True,
+             by_sex: bool = False) -> object:
     """``value``, a scheme parameter as parsed from TOML, written in an equivalent form
     (docs/model-format.md, "Parameters that change over time"); ``form`` picks one (0: as
     it is). A value holds from its effective year to the next; an effective year before
     the base year counts from the base year, also for an indexed amount; a repeated value
     adds a step that changes nothing unless the amount is indexed (then the index would
     restart there, so no step is added to an indexed amount); a by-sex parameter whose
-    sexes agree may be written once."""
+    sexes agree may be written once, and one written once may be written for each sex
+    (``by_sex``)."""
     form %= 5
     if form == 0 or not dated:
         return value
+    if by_sex and form >= 3 and not (isinstance(value, dict)
+                                     and set(value) == {"male", "female"}):
+        return {sex: restated(value, form - 2, base_year) for sex in ("male", "female")}
     if isinstance(value, bool | str):
         return value
     if isinstance(value, int | float):
@@ -871,6 +876,7 @@ def noop_overrides(doc: dict, scheme_types: dict, forms: Callable[[str], int],
             name: (_restated_indexation(value) if specs[name].kind == "indexation"
                    and forms(f"{entry['id']}.{name}") % 2 else
                    restated(value, forms(f"{entry['id']}.{name}"), base_year,
-                            specs[name].dated and specs[name].kind == "number"))
+                            specs[name].dated and specs[name].kind == "number",
+                            specs[name].by_sex))
             for name, value in given.items()}
     return overrides

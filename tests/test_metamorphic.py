@@ -141,6 +141,50 @@ def transformed(source: Path, root: Path, transform, *args) -> Path:
     return transform(copy_model(source, fresh(root, transform.__name__)), *args)
 
 
+#: Variants of the rich model's pension, so that the relations also cover the rules the
+#: rich model leaves off: reference earnings over the last years and accrual bands;
+#: pensionable ages by birth cohort; a state deficit guarantee, administration on
+#: contributions, a state subsidy and a binding ceiling on survivors' shares; lifelong
+#: contributors and non-contributors, a latest retirement age and no excess mortality of
+#: disability pensioners.
+PENSION_VARIANTS = (
+    {},
+    {"reference_earnings_years": 5, "accrual_band_years": 15, "accrual_rate_above": 0.015},
+    {"retirement_age_basis": "birth_year",
+     "retirement_age": {"male": {"1900": 62, "1966": 63}, "female": {"1900": 60, "1966": 61}}},
+    {"state_guarantee": "deficit", "admin_cost_basis": "contribution_income",
+     "state_subsidy_rate": 0.05, "survivor_maximum_share": 0.6},
+    {"contribution_persistence": 1.0, "latest_retirement_age": 66,
+     "disability_mortality_factor": 1.0},
+)
+VARIANT = st.integers(0, len(PENSION_VARIANTS) - 1)
+_variants: dict[tuple[Path, int], Path] = {}
+_variant_projections: dict[Path, xr.Dataset] = {}
+
+
+def variant(rich_dir: Path, root: Path, index: int) -> Path:
+    """A copy of the rich model with PENSION_VARIANTS[index] (labour persistence 1 with
+    the lifelong-careers variant), written once."""
+    key = (rich_dir, index)
+    if key not in _variants:
+        def edit(doc: dict) -> None:
+            scheme(doc, "pension").update(PENSION_VARIANTS[index])
+            if "contribution_persistence" in PENSION_VARIANTS[index]:
+                doc["economy"]["labour_persistence"] = 1.0
+
+        _variants[key] = edit_model(copy_model(rich_dir, root / f"variant-{index}"), edit)
+    return _variants[key]
+
+
+def variant_cohort(rich_dir: Path, root: Path, index: int) -> tuple[Path, xr.Dataset]:
+    """The variant's folder and its cohort projection, computed once: only for tests
+    that patch nothing (a projection kept from a patched run would be wrong)."""
+    folder = variant(rich_dir, root, index)
+    if folder not in _variant_projections:
+        _variant_projections[folder] = spfsim.load_model(folder).project()
+    return folder, _variant_projections[folder]
+
+
 def no_violation(violations) -> None:
     assert not violations, describe(violations)
 
@@ -230,10 +274,12 @@ def symmetric_dir(rich_dir, root) -> Path:
 
 
 @pytest.mark.usefixtures("sexless_infant_deaths")
-def test_sex_symmetry_cohort(symmetric_dir):
+@pytest.mark.parametrize("index", range(len(PENSION_VARIANTS)))
+def test_sex_symmetry_cohort(rich_dir, root, index):
     """The rich model without sex differences (every branch of the pension, the
     insurance and floor schemes but maternity) gives men and women the same results."""
-    ds = spfsim.load_model(symmetric_dir).project()
+    folder = transformed(variant(rich_dir, root, index), root, make_sex_symmetric)
+    ds = spfsim.load_model(folder).project()
     no_violation(sex_symmetry_violations(ds, SYMMETRY_RTOL, SYMMETRY_ATOL))
 
 
@@ -326,10 +372,11 @@ def test_sex_symmetry_micro_catches_a_benefit_that_depends_on_sex(symmetric_dir,
 
 
 @FEW
-@given(k=POWERS_OF_TWO)
-def test_money_scaling_cohort(rich_dir, rich_cohort, root, k):
-    scaled = spfsim.load_model(transformed(rich_dir, root, scale_money, k)).project()
-    no_violation(scaling_violations(rich_cohort, scaled, money_scaling_factors(k),
+@given(k=POWERS_OF_TWO, index=VARIANT)
+def test_money_scaling_cohort(rich_dir, root, k, index):
+    folder, base = variant_cohort(rich_dir, root, index)
+    scaled = spfsim.load_model(transformed(folder, root, scale_money, k)).project()
+    no_violation(scaling_violations(base, scaled, money_scaling_factors(k),
                                     "every money input x k"))
 
 
@@ -381,10 +428,11 @@ def test_money_scaling_catches_an_amount_that_does_not_scale(rich_dir, root, mon
 
 
 @FEW
-@given(k=POWERS_OF_TWO)
-def test_population_scaling_cohort(rich_dir, rich_cohort, root, k):
-    scaled = spfsim.load_model(transformed(rich_dir, root, scale_population, k)).project()
-    no_violation(scaling_violations(rich_cohort, scaled, population_scaling_factors(k),
+@given(k=POWERS_OF_TWO, index=VARIANT)
+def test_population_scaling_cohort(rich_dir, root, k, index):
+    folder, base = variant_cohort(rich_dir, root, index)
+    scaled = spfsim.load_model(transformed(folder, root, scale_population, k)).project()
+    no_violation(scaling_violations(base, scaled, population_scaling_factors(k),
                                     "population, GDP and reserves x k"))
 
 
@@ -761,10 +809,12 @@ def test_pensionable_age_catches_a_reversed_age_change(law_dir, root, monkeypatc
 
 
 @FEW
-@given(years=st.integers(-5, 10).filter(bool))
-def test_date_shift_cohort(rich_dir, rich_cohort, root, years):
-    shifted = spfsim.load_model(transformed(rich_dir, root, shift_dates, years)).project()
-    no_violation(date_shift_violations(rich_cohort, shifted, years))
+@given(years=st.integers(-5, 10).filter(bool), index=VARIANT)
+def test_date_shift_cohort(rich_dir, root, years, index):
+    """Birth years are dates too: with pensionable ages by birth cohort they move."""
+    folder, base = variant_cohort(rich_dir, root, index)
+    shifted = spfsim.load_model(transformed(folder, root, shift_dates, years)).project()
+    no_violation(date_shift_violations(base, shifted, years))
 
 
 def test_date_shift_default_model_cohort(default_dir, default_cohort, root):
