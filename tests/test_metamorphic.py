@@ -2,22 +2,25 @@
 which must hold whatever the right results are.
 
 1. *Sex symmetry*: a model with the same assumptions for both sexes and no sex-specific
-   scheme gives the same results for both sexes.
+   scheme gives the same results for both sexes (once the life table's sex-specific
+   a(0) is set aside: see ``sexless_infant_deaths``).
 2. *Money scaling*: every money input x k gives every money output x k, the rest unchanged.
 3. *Population scaling*: the population (and GDP, reserves) x k gives counts and money
    x k, money per person and every rate unchanged.
 4. *No-op reform*: a reform that changes nothing changes nothing, bitwise.
 5. *Contribution rate*: a higher contribution rate raises contribution income and leaves
    benefits unchanged (refunds of contributions grow in proportion).
-6. *Pensionable age*: a higher pensionable age never adds old-age pensioners in any year.
+6. *Pensionable age*: a higher pensionable age never adds old-age pensioners in any year:
+   a law without a minimum service, not with one (``test_pensionable_age_counterexamples``).
 7. *Date shift*: moving every date of a model by n years moves the results by n years.
 
 Each relation has a comparison function in ``metamorphic.py`` that returns every violation
 (variable, coordinates, values), a test that it holds for the real code (cohort engine on
-the rich generated model and on the default model; micro engine with common random
-numbers where the relation is exact there, in distribution where it is not), and a
-mutation test that breaks one rule of spfsim (by monkeypatching a Python function the
-engines call) and asserts that the comparison reports it.
+the rich generated model, its variants, and the default model; micro engine with common
+random numbers where the relation is exact there, by replications where it holds in
+distribution only), and a mutation test that breaks one rule of spfsim (by
+monkeypatching a Python function the engines call) and asserts that the comparison
+reports it; each mutation's docstring says what it breaks.
 
 Factors k are powers of two: multiplying by them is exact in floating point, so the
 scalings hold bitwise, not just to a tolerance. Micro-engine and default-model tests that
