@@ -26,7 +26,7 @@ import math
 import re
 import shutil
 import tomllib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -595,14 +595,14 @@ def identity_violations(found: xr.Dataset, expected: xr.Dataset,
 SEX_SPECIFIC_CELLS = {"guarantee": ["maternity"]}
 
 
-def sex_symmetry_violations(ds: xr.Dataset, rtol: float = 0.0, atol: float = 0.0,
-                            variables: Iterable[str] | None = None) -> list[Violation]:
+def sex_symmetry_violations(ds: xr.Dataset, rtol: float = 0.0,
+                            atol: float = 0.0) -> list[Violation]:
     """Cells where the results for men and for women differ (every variable with a
     ``sex`` dimension, except SEX_SPECIFIC_CELLS), and gender gaps that are not zero.
     ``rtol``/``atol`` 0: bitwise."""
     relation = "men and women alike"
     out = []
-    names = sorted(variables if variables is not None else ds.data_vars)
+    names = sorted(ds.data_vars)
     for name in names:
         da = ds[name]
         if "sex" in da.dims:
@@ -645,15 +645,11 @@ def variable_kind(ds: xr.Dataset, name: str) -> str:
 
 
 def scaling_violations(base: xr.Dataset, scaled: xr.Dataset, factors: dict[str, float],
-                       relation: str, rtol: float = 0.0,
-                       exempt: Iterable[str] = ()) -> list[Violation]:
+                       relation: str, rtol: float = 0.0) -> list[Violation]:
     """Cells where ``scaled`` is not ``base`` times the factor of the variable's kind
-    (``factors``: kind -> factor; 0, 0 tolerance: bitwise, which a power-of-two factor
-    allows). ``exempt``: variables left out, each for a reason the caller states."""
+    (``factors``: kind -> factor; rtol 0: bitwise, which a power-of-two factor allows)."""
     out = []
     for name in sorted(base.data_vars):
-        if name in exempt:
-            continue
         factor = factors[variable_kind(base, name)]
         expected = base[name] * factor if factor != 1.0 else base[name]
         out += cell_violations(name, scaled[name], expected,
@@ -691,13 +687,12 @@ def date_shift_violations(base: xr.Dataset, shifted: xr.Dataset,
     out = []
     relation = f"every date moved by {years} year(s)"
     for name in sorted(moved.data_vars):
-        units = str(moved[name].attrs.get("units", ""))
-        if units != str(shifted[name].attrs.get("units", "")):
-            # a present value's date is in its units: "... at 1 January 2025"
-            dated = re.sub(r"\b(\d{4})\b", lambda m: str(int(m.group(1)) + years), units)
-            if dated != shifted[name].attrs.get("units"):
-                out.append(Violation(f"{name}.units", {}, shifted[name].attrs.get("units"),
-                                     dated, relation))
+        # a present value's date is in its units: "... at 1 January 2025"
+        dated = re.sub(r"\b(\d{4})\b", lambda m: str(int(m.group(1)) + years),
+                       str(moved[name].attrs.get("units", "")))
+        if dated != str(shifted[name].attrs.get("units", "")):
+            out.append(Violation(f"{name}.units", {}, shifted[name].attrs.get("units"),
+                                 dated, relation))
         out += cell_violations(name, shifted[name], moved[name], relation)
     for key in ("base_year", "end_year"):
         if str(shifted.attrs.get(key)) != str(moved.attrs.get(key)):
