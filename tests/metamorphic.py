@@ -442,8 +442,9 @@ def make_sex_symmetric(folder: Path) -> Path:
     """The same model with nothing that depends on sex: every assumption table's female
     rows take the male values, the sex ratio at birth is 1, every by-sex parameter takes
     its male value, and what is sex-specific by design goes: maternity schemes, care
-    credits (women only) and the spouse's age difference (with it the orphans of a man
-    are counted by his wife's fertility at another age than those of a woman by hers)."""
+    credits (women only) and the spouse's age difference and its spread (with them the
+    orphans of a man are counted by his wife's fertility at other ages than those of a
+    woman by hers)."""
     tables = assumption_tables(folder)
     for name, path in tables.items():
         header, rows = read_rows(path)
@@ -468,6 +469,7 @@ def make_sex_symmetric(folder: Path) -> Path:
             if entry["type"] == "db_old_age_pension":
                 params["care_credit_child_age"] = 0
                 params["spouse_age_difference"] = 0
+                params["spouse_age_spread"] = 0.0
     return edit_model(folder, edit)
 
 
@@ -716,11 +718,13 @@ def contribution_raise_violations(base: xr.Dataset, raised: xr.Dataset, scheme_i
       positive, and is unchanged elsewhere;
     - insured earnings, contributors and every scheme's beneficiaries (by branch too) are
       unchanged, bitwise, and so is every scheme's benefit expenditure except the pension's
-      refunds of contributions, which are a share of the contributions paid (the year's
-      rate x revalued insured earnings) and so grow with the rate: the refunds of the
-      raised run are the base's x ``rate_ratio``, within ``refund_rtol`` (the rounding of
-      the two products) and ``refund_atol`` (currency: the micro engine's fixed-point
-      rounding of each refund);
+      refunds of contributions, which are a share of the contributions paid (each year's
+      rate x that year's insured earnings, revalued) and so grow with the rate: up to the
+      first year the rate is raised, they cover only contributions paid before it and are
+      the base's (x the base year's ratio, at which the contributions before the base
+      year are rebuilt); later they lie between the base's x the least and x the largest
+      ``rate_ratio`` so far, within ``refund_rtol`` (rounding) and ``refund_atol``
+      (currency: the micro engine's fixed-point rounding of each refund);
     - other schemes' contribution income is unchanged.
     """
     out = []
@@ -746,12 +750,29 @@ def contribution_raise_violations(base: xr.Dataset, raised: xr.Dataset, scheme_i
                            base[by_branch].sel(branch=list(PERIODIC_BRANCHES)), relation)
     out += cell_violations("benefit_expenditure", raised["benefit_expenditure"].sel(
         scheme=others), base["benefit_expenditure"].sel(scheme=others), relation)
-    refunds = base[by_branch].sel(branch="refunds", scheme=scheme_id, drop=True)
-    out += cell_violations(f"{by_branch}[refunds, {scheme_id}]",
-                           raised[by_branch].sel(branch="refunds", scheme=scheme_id,
-                                                 drop=True),
-                           refunds * rate_ratio, f"{relation}: refunds x the rate's ratio",
+    refunds, new_refunds = (ds[by_branch].sel(branch="refunds", scheme=scheme_id, drop=True)
+                            for ds in (base, raised))
+    name = f"{by_branch}[refunds, {scheme_id}]"
+    # contributions before the base year are rebuilt at the base year's rate: raising it
+    # raises them all
+    past = float(rate_ratio.isel(year=0))
+    changed = rate_ratio["year"].where(rate_ratio != past)
+    unchanged = rate_ratio["year"] <= (changed.min() if changed.notnull().any()
+                                       else rate_ratio["year"].max())
+    out += cell_violations(name, new_refunds.where(unchanged),
+                           (past * refunds).where(unchanged),
+                           f"{relation}: refunds of contributions paid before the rise",
                            rtol=refund_rtol, atol=refund_atol)
+    least = rate_ratio.copy(data=np.minimum.accumulate(rate_ratio.values))
+    most = rate_ratio.copy(data=np.maximum.accumulate(rate_ratio.values))
+    slack = refund_atol + refund_rtol * refunds
+    later = ~unchanged  # elsewhere -inf <= inf: nothing to check
+    out += excess_violations(name, (refunds * least - slack).where(later, -np.inf),
+                             new_refunds.where(later, np.inf),
+                             f"{relation}: refunds at least the base's x the least ratio")
+    out += excess_violations(name, new_refunds.where(later, -np.inf),
+                             (refunds * most + slack).where(later, np.inf),
+                             f"{relation}: refunds at most the base's x the largest ratio")
     return out
 
 

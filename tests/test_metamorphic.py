@@ -683,8 +683,9 @@ def age_violations(base: xr.Dataset, raised: xr.Dataset, from_year: int) -> list
     """pensionable_age_violations, and every difference before the reform year."""
     before = {"year": slice(None, from_year - 1)}
     found = pensionable_age_violations(base, raised, "pension")
-    for name in BEFORE_REFORM:
-        found += identity_violations(raised[[name]].sel(before), base[[name]].sel(before),
+    for name in BEFORE_REFORM:  # the variables alone: the Dataset's attrs (its jumps) differ
+        found += identity_violations(raised[name].sel(before).to_dataset(),
+                                     base[name].sel(before).to_dataset(),
                                      f"unchanged before {from_year}")
     return found
 
@@ -759,10 +760,9 @@ def test_pensionable_age_counterexamples(rich_dir, root):
       the pension before the new age, and leaves in the base run's cohorts lost to the
       increase only those who would not retire early anyway. The extra pensioners are
       those who no longer leave without a pension: fewer refunds.
-    - Micro engine, 5,000 persons, without early retirement, + 1 from 2026, seed 0: in
-      2027 two women aged 61 who completed their tenth year at 60 retire, while none of
-      the 60-year-olds of the base run had the ten years whose pensions the increase
-      takes away.
+    - Micro engine, 5,000 persons, without early retirement, + 1 from 2026: in some runs
+      (one of seeds 0-9; seed 7 in 2034, men) persons who completed their tenth year in
+      the extra year retire, more than the increase takes away from the base run.
     """
     folder = write_rich_model(root / "long", BASE, 2100)
     model = spfsim.load_model(folder)
@@ -777,11 +777,11 @@ def test_pensionable_age_counterexamples(rich_dir, root):
     folder = edit_model(copy_model(rich_dir, root / "short"),
                         lambda doc: scheme(doc, "pension").update(early_retirement_rate=0.0))
     model = spfsim.load_model(folder)
-    micro = {**MICRO, "seed": 0}
-    found = pensionable_age_violations(
-        model.project("micro", **micro),
-        raise_age(model, folder, root, 1, 2026).project("micro", **micro), "pension")
-    assert [v.where for v in found] == [{"year": 2027, "sex": "female"}]
+    raised = raise_age(model, folder, root, 1, 2026)
+    runs = [{**MICRO, "seed": seed} for seed in range(10)]
+    assert any(pensionable_age_violations(model.project("micro", **run),
+                                          raised.project("micro", **run), "pension")
+               for run in runs)
 
 
 def age_change_reversed(monkeypatch) -> None:
