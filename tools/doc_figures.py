@@ -269,8 +269,8 @@ def _complete_groups(ds) -> tuple[np.ndarray, np.ndarray]:
 
 def _micro_run(model, micro) -> str:
     groups, _ = _complete_groups(micro)
-    return (f"Default model, {MICRO_RUN['persons']:,} persons (seed {MICRO_RUN['seed']}), "
-            f"complete groups born {groups.min()}-{groups.max() + 4}")
+    return (f"the default model, {MICRO_RUN['persons']:,} persons (seed "
+            f"{MICRO_RUN['seed']}), complete groups born {groups.min()}-{groups.max() + 4}")
 
 
 def _by_person(micro, name: str, sex: str) -> np.ndarray:
@@ -310,7 +310,7 @@ def _micro_table(model, micro) -> str:
             cells.append(", ".join(
                 _range(values[:, quantiles.index(q)], fmt) for q in wanted))
         rows.append(f"| {label} | {cells[0]} | {cells[1]} |")
-    return "\n\n| | men | women |\n|---|---|---|\n" + "\n".join(rows) + "\n\n"
+    return "\n| | men | women |\n|---|---|---|\n" + "\n".join(rows) + "\n"
 
 
 def _micro_summed_ratio(model, micro) -> str:
@@ -334,7 +334,7 @@ def _micro_medians(model, micro) -> str:
     lowest = list(micro["quantile"].values).index(0.025)
     nothing = all(not _by_person(micro, "money_worth_ratio_by_person", s)[:, lowest].any()
                   for s in ("male", "female"))
-    return (f"The median man gets back {'less' if np.median(men) < 1 else 'more'} than he "
+    return (f"the median man gets back {'less' if np.median(men) < 1 else 'more'} than he "
             f"paid (ratio {np.median(men):.2f}) while the cohort as a whole gets "
             f"{_range(_summed_ratio(micro, 'male'), _two)} without survivors' pensions; "
             f"women's median ratio is about {np.median(women):.1f}"
