@@ -287,10 +287,14 @@ def test_micro_survivors_go_to_free_persons_by_hand():
     store.size = len(rows)
     flags = np.array([1, 1, 0, 0, 0, 0, 0, 0], dtype=np.int8)
     weights = dbp.partner_age_weights([4, -3], 0.0)
-    K.add_survivors(store.pid, store.status, store.age, store.sex, store.pension,
-                    store.survivor_kind, store.survivor_pension, flags, store.size, 1, 2030,
-                    0.5, 0.0, 17, np.array([1.0, 1.0]), np.cumsum(weights, axis=-1),
-                    np.ones((101, 2)), np.ones((17, 2, 2)), np.zeros(101), 0.5, 0.0)
+    free = K.free_by_cell(store.status, store.age, store.sex, store.survivor_kind,
+                          store.size)
+    assert free[1].reshape(-1, 2)[67, FEMALE] == 1
+    assert free[1].reshape(-1, 2)[74, MALE] == 0
+    K.add_survivors(store.pid, store.age, store.sex, store.pension, store.survivor_kind,
+                    store.survivor_pension, flags, store.size, *free, 1, 2030, 0.5, 0.0, 17,
+                    np.array([1.0, 1.0]), np.cumsum(weights, axis=-1), np.ones((101, 2)),
+                    np.ones((17, 2, 2)), np.zeros(101), 0.5, 0.0)
     assert store.survivor_kind[2] == K.SPOUSE
     assert store.survivor_pension[2] == pytest.approx(500.0)
     assert store.survivor_kind[3] == K.NO_SURVIVOR

@@ -607,8 +607,9 @@ def _award_survivors(store: PersonStore, buffers: _Buffers, rules: SurvivorRules
     persons who exist and have no survivor's pension yet, from the simulated population
     (``population`` (age, sex) at the start of the year; schemes.db_pension.availability,
     as in the cohort engine), then kernels.add_survivors assigns them."""
-    free = K.free_persons(store.status, store.age, store.sex, store.survivor_kind,
-                          store.size).astype(float)
+    start, count, members = K.free_by_cell(store.status, store.age, store.sex,
+                                           store.survivor_kind, store.size)
+    free = count.reshape(-1, 2).astype(float)  # (age, sex)
     weights, limit = rules.partner_weights, rules.orphan_age_limit
     spouse_ok = dbp.availability(dbp.spouse_demand(population, rules.married, weights), free)
     orphan_ok = np.ones((max(limit, 1), 2, 2))
@@ -618,8 +619,9 @@ def _award_survivors(store: PersonStore, buffers: _Buffers, rules: SurvivorRules
             population, dbp.children_by_parent_age(rules.asfr, weights, limit), rules.p_male)
         orphan_ok = np.ascontiguousarray(dbp.availability(demand, free[:, :, None])[:limit])
     K.add_survivors(
-        store.pid, store.status, store.age, store.sex, store.pension, store.survivor_kind,
-        store.survivor_pension, buffers.death_flag, store.size, seed, year,
+        store.pid, store.age, store.sex, store.pension, store.survivor_kind,
+        store.survivor_pension, buffers.death_flag, store.size, start, count, members,
+        seed, year,
         rules.spouse_share, rules.orphan_share, limit, np.asarray(rules.married, float),
         np.cumsum(weights, axis=-1), np.ascontiguousarray(spouse_ok), orphan_ok, rules.asfr,
         rules.p_male, rules.maximum_share)

@@ -262,8 +262,7 @@ def labour_state(seed, p, year, previous, stay, join, keep, cumulative, keep_con
 @nb.njit(parallel=True, cache=True)
 def year_step(
     # state
-    pid, status, age, sex, birth_year, service, care_years, credits, paid, recent,
-    pension,
+    pid, status, age, sex, birth_year, service, care_years, credits, paid, recent, pension,
     earnings_factor, lifetime_contributions, lifetime_benefits, survivor_kind,
     survivor_pension, birth_flag, size,
     # year and random numbers
@@ -612,20 +611,10 @@ def survivor_in_payment(c, i, p, a, s, seed, year, indexation, orphan_age_limit,
 
 
 @nb.njit(cache=True)
-def free_persons(status, age, sex, survivor_kind, size):
-    """(age, sex) persons here who do not receive a survivor's pension: those a new
-    survivor's pension can go to (engine.micro: after the year's step and entrants)."""
-    out = np.zeros((MAX_AGE + 1, 2), dtype=np.int64)
-    for i in range(size):
-        if status[i] != GONE and survivor_kind[i] == NO_SURVIVOR:
-            out[age[i], sex[i]] += 1
-    return out
-
-
-@nb.njit(cache=True)
-def _free_by_cell(status, age, sex, survivor_kind, size):
-    """Persons without a survivor's pension grouped by (age, sex) cell, in index order:
-    (start of each cell's block, number in it, the persons' indices)."""
+def free_by_cell(status, age, sex, survivor_kind, size):
+    """The persons here who do not receive a survivor's pension, those a new one can go
+    to, grouped by (age, sex) cell (age x 2 + sex) in index order: the start of each
+    cell's block, the number in it, the persons' indices."""
     n_cells = (MAX_AGE + 1) * 2
     count = np.zeros(n_cells, dtype=np.int64)
     for i in range(size):
@@ -658,10 +647,10 @@ def _take(start, count, members, cell, u):
 
 
 @nb.njit(cache=True)
-def add_survivors(pid, status, age, sex, pension, survivor_kind, survivor_pension,
-                  death_flag, size, seed, year, spouse_share, orphan_share, orphan_age_limit,
-                  married, partner_cumulative, spouse_available, orphan_available, asfr,
-                  p_male, maximum_share):
+def add_survivors(pid, age, sex, pension, survivor_kind, survivor_pension, death_flag,
+                  size, free_start, free_count, free_members, seed, year, spouse_share,
+                  orphan_share, orphan_age_limit, married, partner_cumulative,
+                  spouse_available, orphan_available, asfr, p_male, maximum_share):
     """Survivors' pensions for the flagged deaths, in index order, to persons who exist.
 
     A deceased of sex s aged a has a partner aged y drawn from ``partner_cumulative``
@@ -671,11 +660,11 @@ def add_survivors(pid, status, age, sex, pension, survivor_kind, survivor_pensio
     mother: the deceased, or the partner), each with probability ``orphan_available`` [k,
     child's sex, s] of being a child who exists (schemes.db_pension.availability, the
     cohort engine's rule). When one death's shares add up to more than ``maximum_share``
-    (> 0), each is scaled down in proportion. Each survivor's pension goes to a person of
-    next year's age and sex who has none yet, chosen at random (the engine does not link
-    families); where there is none (which the availability makes rare), it is not paid.
+    (> 0), each is scaled down in proportion. Each survivor's pension goes to one of the
+    free persons (:func:`free_by_cell`, removed as they are taken) of next year's age and
+    sex, chosen at random (the engine does not link families); where there is none (which
+    the availability makes rare), it is not paid.
     """
-    start, count, members = _free_by_cell(status, age, sex, survivor_kind, size)
     limit = orphan_age_limit
     orphan_age = np.empty(max(limit, 1), dtype=np.int64)
     orphan_sex = np.empty(max(limit, 1), dtype=np.int64)
@@ -710,13 +699,13 @@ def add_survivors(pid, status, age, sex, pension, survivor_kind, survivor_pensio
             else maximum_share / total
         if spouse:
             cell = min(partner_age + 1, MAX_AGE) * 2 + (1 - s)
-            j = _take(start, count, members, cell,
+            j = _take(free_start, free_count, free_members, cell,
                       rng.uniform(seed, rng.SURVIVOR_PICK, p * 32, year))
             if j >= 0:
                 survivor_kind[j], survivor_pension[j] = SPOUSE, scale * spouse_share * pension[i]
         for n in range(n_orphans):
             cell = orphan_age[n] * 2 + orphan_sex[n]
-            j = _take(start, count, members, cell,
+            j = _take(free_start, free_count, free_members, cell,
                       rng.uniform(seed, rng.SURVIVOR_PICK, p * 32 + orphan_age[n], year))
             if j >= 0:
                 survivor_kind[j], survivor_pension[j] = ORPHAN, scale * orphan_share * pension[i]
