@@ -121,3 +121,20 @@ def test_parquet_and_csv_person_files_give_the_same_projection(small_model_dir, 
     b = model.project("micro", persons=3000, seed=4, person_file=parquet_path)
     for name in a.data_vars:
         assert np.array_equal(a[name].values, b[name].values, equal_nan=True), name
+
+
+def test_records_credited_years_count_as_paid_at_the_base_year_rate(tmp_path):
+    """A record's credited years count as contributions at the base-year rate, so a
+    member cloned from a file who reaches the pensionable age without a pension gets a
+    refund of them (a refund returns the contributions paid)."""
+    from spfsim.engine.micro.engine import _copy_records
+    from spfsim.engine.micro.store import PersonStore
+
+    records = read_person_file(full_file(tmp_path / "persons.csv"))
+    picks = np.arange(len(records.age))
+    store = PersonStore.empty(len(picks))
+    _copy_records(store, slice(0, len(picks)), records, picks, 0.11)
+    np.testing.assert_allclose(store.paid[: len(picks)], 0.11 * store.credits[: len(picks)])
+    assert store.paid.max() > 0
+    _copy_records(store, slice(0, len(picks)), records, picks, None)  # no pension
+    assert not store.paid.any()

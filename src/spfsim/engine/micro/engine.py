@@ -27,6 +27,7 @@ from ..benefits import (
     BenefitRule,
     benefit_rules,
     contribution_classes,
+    contributory_pension,
     unemployment_qualification,
 )
 from ..cohort import (
@@ -178,7 +179,8 @@ def _initial_store(assumptions: Assumptions, settings: MicroSettings,
                 picks = clone_cell(records, a, s, ids, u)
                 synthetic_cells += picks is None
             if picks is not None:
-                _copy_records(store, slots, records, picks, has_pension=state is not None)
+                _copy_records(store, slots, records, picks, _base_rate(assumptions)
+                              if state is not None else None)
             elif state is not None:
                 _draw_pension_class(store, slots, ids, state, a, s, settings.seed)
             if state is not None:
@@ -189,15 +191,26 @@ def _initial_store(assumptions: Assumptions, settings: MicroSettings,
     return store, synthetic_cells
 
 
+def _base_rate(assumptions: Assumptions) -> float:
+    """The contributory pension's contribution rate in the base year."""
+    return float(contributory_pension(assumptions)["contribution_rate"][0])
+
+
 def _copy_records(store, slots, records: PersonRecords, picks: np.ndarray,
-                  has_pension: bool) -> None:
+                  contribution_rate: float | None) -> None:
+    """Persons cloned from a person file's records; ``contribution_rate``: the pension's
+    base-year rate, at which a record's credited years count as paid for (None: the model
+    has no pension)."""
     status = records.status[picks]
+    has_pension = contribution_rate is not None
     if not has_pension:
         status = np.full(len(picks), INACTIVE, dtype=np.int8)
     store.status[slots] = status
     store.service[slots] = np.minimum(records.service[picks], 255)
     store.credits[slots] = np.where(status == RETIRED, 0.0, records.service[picks]
                                     * records.reference_earnings[picks])
+    # a record's credited years count as contributions at the base-year rate
+    store.paid[slots] = (contribution_rate or 0.0) * store.credits[slots]
     # a person file gives one reference earnings: every recent credited year gets it
     kept = np.minimum(records.service[picks], store.recent.shape[1])
     store.recent[slots] = np.where(
