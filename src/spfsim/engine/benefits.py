@@ -227,11 +227,10 @@ def class_years(contribution_classes: int) -> tuple[np.ndarray, np.ndarray]:
 def contribution_classes(pension: CompiledScheme | None,
                          unemployment: UnemploymentQualification) -> int:
     """How many classes of contribution years the cohort engine carries beside credited
-    service: 1 + the most contribution years a rule asks for, when care credits make
-    credited service and contributions differ (at least one year: whether a member has
-    contributed; unemployment insurance's qualifying period,
-    unless credits count; the care credits' own condition and the refunds, which go to
-    those who contributed); otherwise one."""
+    service: when care credits make credited service and contributions differ, 1 + the
+    most contribution years a rule asks for (one year: whether a member has contributed,
+    which care credits and refunds ask; unemployment insurance's qualifying period, unless
+    credits count); otherwise one."""
     if pension is None or np.max(pension["care_credit_child_age"]) <= 0:
         return 1
     needed = [1]

@@ -19,10 +19,12 @@ faster than others (``disability_mortality_factor``, :func:`differential_mortali
 
 Survivors' branch: at the death of a pensioner (old age or disability) or of an insured
 person with ``survivor_minimum_service`` credited years, a spouse (with probability
-``married_share``, ``spouse_age_difference`` years younger) receives
-``survivor_pension_share`` and each child below ``orphan_age_limit``
-(:func:`expected_orphans`) ``orphan_pension_share`` of the deceased's pension (for an
-insured person, the disability pension they would have received), indexed like pensions.
+``married_share``, about ``spouse_age_difference`` years younger:
+:func:`partner_age_weights`) receives ``survivor_pension_share`` and each child below
+``orphan_age_limit`` (:func:`expected_orphans`) ``orphan_pension_share`` of the deceased's
+pension (for an insured person, the disability pension they would have received), indexed
+like pensions. A spouse or child is one of the persons of their age and sex who exist and
+have no survivor's pension yet (:func:`availability`).
 When the shares of one death's survivors add up to more than ``survivor_maximum_share``,
 each is scaled down in proportion (:func:`survivor_scale`; ILO C128 Art. 21 style).
 """
@@ -253,9 +255,9 @@ def capped_survivor_shares(married, children, spouse_share: float, orphan_share:
     """Expected shares of the deceased's pension that go to the spouse and to each orphan,
     after the ceiling on their sum (:func:`survivor_scale`).
 
-    ``married``: probability of leaving a spouse (a number, or one per row ...);
-    ``children``: (..., k)
-    probability of a child of each age k (:func:`expected_orphans`), independent Bernoulli
+    ``married``: probability of leaving a spouse (a number, or one per row of
+    ``children``); ``children``: (..., k) probability of a child of each age k
+    (:func:`expected_orphans`), independent Bernoulli
     draws as in the micro engine, so the number of orphans is Poisson-binomial. Returns
     (spouse (...), orphans (..., k)): E[M x spouse_share x scale] and
     E[X_k x orphan_share x scale], where M and X_k are the indicators and scale depends on
