@@ -49,9 +49,13 @@ def percent(value: float) -> str:
 
 
 def _range(values: np.ndarray, fmt: Callable[[float], str], unit: str = "") -> str:
-    """'8.5 %' or '11.2-11.8 %': the lowest and highest value, once when they read alike."""
+    """'8.5 %', '11.2-11.8 %' or '-0.11 to -0.07': the lowest and highest value, once when
+    they read alike ('to' where a sign would make a dash ambiguous)."""
     low, high = fmt(float(np.nanmin(values))), fmt(float(np.nanmax(values)))
-    return f"{low}{unit}" if low == high else f"{low}-{high}{unit}"
+    if low == high:
+        return f"{low}{unit}"
+    dash = " to " if low.startswith("-") or high.startswith(("-", "+")) else "-"
+    return f"{low}{dash}{high}{unit}"
 
 
 def path_phrase(years: np.ndarray, values: np.ndarray,
