@@ -276,9 +276,9 @@ def test_micro_survivors_never_exceed_the_population(tmp_path):
 
 def test_micro_survivors_go_to_free_persons_by_hand():
     """Two pensioners die: a man of 70 (pension 1,000) married to a woman 4 years younger
-    and a woman of 70 (pension 800) married to a man 3 years older. One woman of 67 exists
-    (next year's age: the widow is placed there) and no man of 74: the widow is paid half
-    the man's pension; the widower, who does not exist, nothing."""
+    and a woman of 70 (pension 800) married to a man 3 years older. One woman of 67 is
+    free (next year's age: the widow is placed there) and no man of 74: the widow is paid
+    half the man's pension; the widower, who does not exist, nothing."""
     store = PersonStore.empty(8)
     rows = [(70, MALE, 1000.0), (70, FEMALE, 800.0), (67, FEMALE, 0.0), (30, MALE, 0.0)]
     for i, (a, s, pension) in enumerate(rows):
@@ -287,15 +287,48 @@ def test_micro_survivors_go_to_free_persons_by_hand():
     store.size = len(rows)
     flags = np.array([1, 1, 0, 0, 0, 0, 0, 0], dtype=np.int8)
     weights = dbp.partner_age_weights([4, -3], 0.0)
-    free = K.free_by_cell(store.status, store.age, store.sex, store.survivor_kind,
-                          store.size)
-    assert free[1].reshape(-1, 2)[67, FEMALE] == 1
-    assert free[1].reshape(-1, 2)[74, MALE] == 0
-    K.add_survivors(store.pid, store.age, store.sex, store.pension, store.survivor_kind,
-                    store.survivor_pension, flags, store.size, *free, 1, 2030, 0.5, 0.0, 17,
-                    np.array([1.0, 1.0]), np.cumsum(weights, axis=-1), np.ones((101, 2)),
-                    np.ones((17, 2, 2)), np.zeros(101), 0.5, 0.0)
+    cells, kinds, amounts = np.empty(4, np.int64), np.empty(4, np.uint8), np.empty(4)
+    claims = K.survivor_claims(store.pid, store.age, store.sex, store.pension, flags,
+                               store.size, 1, 2030, 0.5, 0.0, 17, np.array([1.0, 1.0]),
+                               np.cumsum(weights, axis=-1), np.ones((101, 2)),
+                               np.ones((17, 2, 2)), np.zeros(101), 0.5, 0.0, cells, kinds,
+                               amounts)
+    assert claims == 2
+    assert list(cells[:2]) == [67 * 2 + FEMALE, 74 * 2 + MALE]
+    assert not flags.any()
+    free = np.zeros((101, 2), dtype=np.int64)
+    free[67, FEMALE] = free[30, MALE] = 1
+    paid = K.award_survivors(store.pid, store.status, store.age, store.sex,
+                             store.survivor_kind, store.survivor_pension, store.size, 1,
+                             2030, free, cells, kinds, amounts, claims)
+    assert paid == 1
     assert store.survivor_kind[2] == K.SPOUSE
     assert store.survivor_pension[2] == pytest.approx(500.0)
     assert store.survivor_kind[3] == K.NO_SURVIVOR
-    assert not flags.any()
+
+
+def test_selection_gives_each_cell_exactly_its_claims():
+    """Algorithm S: 3 claims on a cell of 10 free persons (and one already a survivor)
+    go to exactly 3 of them, each with probability 3/10 over many years."""
+    n = 12
+    store = PersonStore.empty(n)
+    store.pid[:n] = np.arange(n)
+    store.age[:n], store.sex[:n], store.status[:n] = 40, FEMALE, INACTIVE
+    store.survivor_kind[0] = K.ORPHAN  # not free
+    store.status[1] = GONE  # not here
+    store.size = n
+    free = np.zeros((101, 2), dtype=np.int64)
+    free[40, FEMALE] = 10
+    cells = np.full(3, 40 * 2 + FEMALE, dtype=np.int64)
+    kinds = np.full(3, K.SPOUSE, dtype=np.uint8)
+    chosen = np.zeros(n)
+    for year in range(2000, 4000):
+        store.survivor_kind[2:n] = K.NO_SURVIVOR
+        paid = K.award_survivors(store.pid, store.status, store.age, store.sex,
+                                 store.survivor_kind, store.survivor_pension, store.size, 1,
+                                 year, free, cells, kinds, np.array([1.0, 2.0, 3.0]), 3)
+        assert paid == 3
+        assert (store.survivor_kind[2:n] == K.SPOUSE).sum() == 3
+        chosen += store.survivor_kind == K.SPOUSE
+    share = chosen[2:] / 2000
+    assert np.all(np.abs(share - 0.3) < 4 * np.sqrt(0.3 * 0.7 / 2000))

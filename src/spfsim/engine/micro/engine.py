@@ -402,7 +402,9 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
         _add_entrants(store, buffers, demo, assumptions, settings, k, int(year), immigrants,
                       weight, out)
         if p["survivors"] is not None:
-            _award_survivors(store, buffers, p["survivors"], counts0[:, :, K.S_POP],
+            # next year's persons without a survivor's pension: the step's, and immigrants
+            free = out.counts[k][..., K.N_FREE] + out.immigrants[k]
+            _award_survivors(store, buffers, p["survivors"], counts0[:, :, K.S_POP], free,
                              settings.seed, int(year))
         gone = 1.0 - np.count_nonzero(store.status[:store.size]) / max(store.size, 1)
         if gone > COMPACT_WHEN_GONE:
@@ -614,15 +616,15 @@ def asinh_histogram_quantiles(counts: np.ndarray, unit: float,
 
 
 def _award_survivors(store: PersonStore, buffers: _Buffers, rules: SurvivorRules,
-                     population: np.ndarray, seed: int, year: int) -> None:
-    """Survivors' pensions of this year's flagged deaths, to persons of next year's
-    cells (after the step and the entrants): claims are scaled by the share of such
-    persons who exist and have no survivor's pension yet, from the simulated population
-    (``population`` (age, sex) at the start of the year; schemes.db_pension.availability,
-    as in the cohort engine), then kernels.add_survivors assigns them."""
-    start, count, members = K.free_by_cell(store.status, store.age, store.sex,
-                                           store.survivor_kind, store.size)
-    free = count.reshape(-1, 2).astype(float)  # (age, sex)
+                     population: np.ndarray, free: np.ndarray, seed: int,
+                     year: int) -> None:
+    """Survivors' pensions of this year's flagged deaths, to persons of next year's cells
+    (after the step and the entrants): claims are scaled by the share of such persons who
+    exist and have no survivor's pension yet, ``free`` (age, sex), against the simulated
+    ``population`` (age, sex) at the start of the year (schemes.db_pension.availability,
+    as in the cohort engine); kernels.survivor_claims draws them and
+    kernels.award_survivors gives them to persons."""
+    free = free.astype(float)
     weights, limit = rules.partner_weights, rules.orphan_age_limit
     spouse_ok = dbp.availability(dbp.spouse_demand(population, rules.married, weights), free)
     orphan_ok = np.ones((max(limit, 1), 2, 2))
@@ -631,13 +633,18 @@ def _award_survivors(store: PersonStore, buffers: _Buffers, rules: SurvivorRules
         demand[:limit] = dbp.orphan_demand(
             population, dbp.children_by_parent_age(rules.asfr, weights, limit), rules.p_male)
         orphan_ok = np.ascontiguousarray(dbp.availability(demand, free[:, :, None])[:limit])
-    K.add_survivors(
-        store.pid, store.age, store.sex, store.pension, store.survivor_kind,
-        store.survivor_pension, buffers.death_flag, store.size, start, count, members,
-        seed, year,
-        rules.spouse_share, rules.orphan_share, limit, np.asarray(rules.married, float),
+    most = int(np.count_nonzero(buffers.death_flag[:store.size])) * (1 + limit)
+    cells, kinds = np.empty(most, dtype=np.int64), np.empty(most, dtype=np.uint8)
+    amounts = np.empty(most)
+    claims = K.survivor_claims(
+        store.pid, store.age, store.sex, store.pension, buffers.death_flag, store.size, seed,
+        year, rules.spouse_share, rules.orphan_share, limit, np.asarray(rules.married, float),
         np.cumsum(weights, axis=-1), np.ascontiguousarray(spouse_ok), orphan_ok, rules.asfr,
-        rules.p_male, rules.maximum_share)
+        rules.p_male, rules.maximum_share, cells, kinds, amounts)
+    K.award_survivors(store.pid, store.status, store.age, store.sex, store.survivor_kind,
+                      store.survivor_pension, store.size, seed, year,
+                      np.ascontiguousarray(free, dtype=np.int64), cells, kinds, amounts,
+                      claims)
 
 
 class _Buffers:

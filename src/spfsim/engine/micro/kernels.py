@@ -62,7 +62,10 @@ N_SELF_EMPLOYED, N_DISABLED = 11, 12
 N_INVALID, NEW_INVALID = 13, 14  # disability pensioners, and onsets during the year
 N_REFUNDS = 15  # leavers paid a refund of contributions
 N_SPOUSES, N_ORPHANS = 16, 17  # survivors' pensions in payment to spouses and orphans
-N_COUNTS = 18  # non-contributory benefits follow: index N_COUNTS + j
+# persons still here at the end of the step without a survivor's pension, by end age: those
+# a new one can go to (with the year's immigrants: engine.micro._award_survivors)
+N_FREE = 18
+N_COUNTS = 19  # non-contributory benefits follow: index N_COUNTS + j
 # columns of the non-contributory rule codes (see engine.benefits.BenefitRule)
 NC_GROUP, NC_GUARANTEE, NC_TOP_UP, NC_CASH = range(4)
 # previous-status counts of count_states
@@ -479,6 +482,8 @@ def year_step(
                     birth_flag[i] = 1
             if stays:
                 age[i] = end_age
+                if survivor_kind[i] == NO_SURVIVOR:
+                    counts[c, end_age, s, N_FREE] += 1
             # non-contributory benefits and coverage, on this year's state; mothers are
             # those who gave birth during the step (as the maternity benefit pays)
             state = L_OTHER
@@ -611,47 +616,12 @@ def survivor_in_payment(c, i, p, a, s, seed, year, indexation, orphan_age_limit,
 
 
 @nb.njit(cache=True)
-def free_by_cell(status, age, sex, survivor_kind, size):
-    """The persons here who do not receive a survivor's pension, those a new one can go
-    to, grouped by (age, sex) cell (age x 2 + sex) in index order: the start of each
-    cell's block, the number in it, the persons' indices."""
-    n_cells = (MAX_AGE + 1) * 2
-    count = np.zeros(n_cells, dtype=np.int64)
-    for i in range(size):
-        if status[i] != GONE and survivor_kind[i] == NO_SURVIVOR:
-            count[np.int64(age[i]) * 2 + np.int64(sex[i])] += 1
-    start = np.zeros(n_cells, dtype=np.int64)
-    for cell in range(1, n_cells):
-        start[cell] = start[cell - 1] + count[cell - 1]
-    members = np.empty(max(count.sum(), 1), dtype=np.int64)
-    filled = np.zeros(n_cells, dtype=np.int64)
-    for i in range(size):
-        if status[i] != GONE and survivor_kind[i] == NO_SURVIVOR:
-            cell = np.int64(age[i]) * 2 + np.int64(sex[i])
-            members[start[cell] + filled[cell]] = i
-            filled[cell] += 1
-    return start, count, members
-
-
-@nb.njit(inline="always", cache=True)
-def _take(start, count, members, cell, u):
-    """Remove and return a person of ``cell`` chosen by the uniform ``u`` (-1: none)."""
-    n = count[cell]
-    if n == 0:
-        return -1
-    k = min(np.int64(u * n), n - 1)
-    chosen = members[start[cell] + k]
-    members[start[cell] + k] = members[start[cell] + n - 1]  # keep the others in the block
-    count[cell] = n - 1
-    return chosen
-
-
-@nb.njit(cache=True)
-def add_survivors(pid, age, sex, pension, survivor_kind, survivor_pension, death_flag,
-                  size, free_start, free_count, free_members, seed, year, spouse_share,
-                  orphan_share, orphan_age_limit, married, partner_cumulative,
-                  spouse_available, orphan_available, asfr, p_male, maximum_share):
-    """Survivors' pensions for the flagged deaths, in index order, to persons who exist.
+def survivor_claims(pid, age, sex, pension, death_flag, size, seed, year, spouse_share,
+                    orphan_share, orphan_age_limit, married, partner_cumulative,
+                    spouse_available, orphan_available, asfr, p_male, maximum_share,
+                    claim_cell, claim_kind, claim_amount):
+    """The survivors' pensions of the flagged deaths, in index order, each as a claim on a
+    cell of next year's (age, sex) persons (age x 2 + sex), with its kind and amount.
 
     A deceased of sex s aged a has a partner aged y drawn from ``partner_cumulative``
     (sex, a, y: cumulative schemes.db_pension.partner_age_weights), who survives them
@@ -660,14 +630,13 @@ def add_survivors(pid, age, sex, pension, survivor_kind, survivor_pension, death
     mother: the deceased, or the partner), each with probability ``orphan_available`` [k,
     child's sex, s] of being a child who exists (schemes.db_pension.availability, the
     cohort engine's rule). When one death's shares add up to more than ``maximum_share``
-    (> 0), each is scaled down in proportion. Each survivor's pension goes to one of the
-    free persons (:func:`free_by_cell`, removed as they are taken) of next year's age and
-    sex, chosen at random (the engine does not link families); where there is none (which
-    the availability makes rare), it is not paid.
+    (> 0), each is scaled down in proportion. :func:`award_survivors` then gives the claims
+    to persons. Clears the flags; returns the number of claims written.
     """
     limit = orphan_age_limit
     orphan_age = np.empty(max(limit, 1), dtype=np.int64)
     orphan_sex = np.empty(max(limit, 1), dtype=np.int64)
+    n_claims = 0
     for i in range(size):
         if death_flag[i] == 0:
             continue
@@ -698,17 +667,77 @@ def add_survivors(pid, age, sex, pension, survivor_kind, survivor_pension, death
         scale = 1.0 if maximum_share <= 0.0 or total <= maximum_share \
             else maximum_share / total
         if spouse:
-            cell = min(partner_age + 1, MAX_AGE) * 2 + (1 - s)
-            j = _take(free_start, free_count, free_members, cell,
-                      rng.uniform(seed, rng.SURVIVOR_PICK, p * 32, year))
-            if j >= 0:
-                survivor_kind[j], survivor_pension[j] = SPOUSE, scale * spouse_share * pension[i]
+            claim_cell[n_claims] = min(partner_age + 1, MAX_AGE) * 2 + (1 - s)
+            claim_kind[n_claims] = SPOUSE
+            claim_amount[n_claims] = scale * spouse_share * pension[i]
+            n_claims += 1
         for n in range(n_orphans):
-            cell = orphan_age[n] * 2 + orphan_sex[n]
-            j = _take(free_start, free_count, free_members, cell,
-                      rng.uniform(seed, rng.SURVIVOR_PICK, p * 32 + orphan_age[n], year))
-            if j >= 0:
-                survivor_kind[j], survivor_pension[j] = ORPHAN, scale * orphan_share * pension[i]
+            claim_cell[n_claims] = orphan_age[n] * 2 + orphan_sex[n]
+            claim_kind[n_claims] = ORPHAN
+            claim_amount[n_claims] = scale * orphan_share * pension[i]
+            n_claims += 1
+    return n_claims
+
+
+@nb.njit(cache=True)
+def award_survivors(pid, status, age, sex, survivor_kind, survivor_pension, size, seed, year,
+                    free, claim_cell, claim_kind, claim_amount, n_claims):
+    """Give each claim (:func:`survivor_claims`) to a person of its cell who is here and has
+    no survivor's pension, ``free`` (age, sex) of them: in each cell min(claims, free)
+    distinct ranks among its free persons, in the persons' order, are drawn alike likely
+    (Floyd's algorithm, keyed by cell and draw), and one pass over the persons gives the
+    cell's claims, in the order of the deaths, to the persons of those ranks. Claims beyond
+    a cell's free persons (which the availability makes rare) are not paid. Returns the
+    number of claims paid."""
+    n_cells = (MAX_AGE + 1) * 2
+    remaining = free.ravel()  # (age x 2 + sex)
+    pending = np.zeros(n_cells, dtype=np.int64)
+    for n in range(n_claims):
+        pending[claim_cell[n]] += 1
+    # each cell's claims in the order of the deaths (a counting sort), and its chosen ranks
+    start = np.zeros(n_cells + 1, dtype=np.int64)
+    for cell in range(n_cells):
+        start[cell + 1] = start[cell] + pending[cell]
+    order = np.empty(max(n_claims, 1), dtype=np.int64)
+    filled = start[:-1].copy()
+    for n in range(n_claims):
+        order[filled[claim_cell[n]]] = n
+        filled[claim_cell[n]] += 1
+    ranks = np.empty(max(n_claims, 1), dtype=np.int64)
+    chosen = np.minimum(pending, remaining)
+    used = np.zeros(max(remaining.max(), 1), dtype=np.bool_)  # ranks drawn, one cell at a time
+    for cell in range(n_cells):
+        _distinct_ranks(seed, year, cell, chosen[cell], remaining[cell],
+                        ranks[start[cell]:start[cell] + chosen[cell]], used)
+    seen = np.zeros(n_cells, dtype=np.int64)
+    taken = np.zeros(n_cells, dtype=np.int64)
+    for i in range(size):
+        if status[i] == GONE or survivor_kind[i] != NO_SURVIVOR:
+            continue
+        cell = np.int64(age[i]) * 2 + np.int64(sex[i])
+        if taken[cell] < chosen[cell] and ranks[start[cell] + taken[cell]] == seen[cell]:
+            n = order[start[cell] + taken[cell]]
+            survivor_kind[i], survivor_pension[i] = claim_kind[n], claim_amount[n]
+            taken[cell] += 1
+        seen[cell] += 1
+    return np.int64(taken.sum())
+
+
+@nb.njit(cache=True)
+def _distinct_ranks(seed, year, cell, m, n, out, used):
+    """m distinct ranks in 0..n-1, every set alike likely (Floyd's algorithm), written to
+    ``out`` in increasing order; the draws are keyed by (cell, j, year). ``used``: at
+    least n False flags, left False."""
+    for count, j in enumerate(range(n - m, n)):
+        t = min(np.int64(rng.uniform(seed, rng.SURVIVOR_PICK, cell * 4294967296 + j, year)
+                         * (j + 1)), j)
+        if used[t]:
+            t = j
+        used[t] = True
+        out[count] = t
+    for k in range(m):
+        used[out[k]] = False
+    out[:m].sort()
 
 
 @nb.njit(inline="always", cache=True)
