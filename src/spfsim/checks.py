@@ -90,14 +90,14 @@ def exceeding(check: str, value: xr.DataArray, bound: xr.DataArray | float,
     """The cells where ``value`` exceeds ``bound`` (with ``floor``, falls below it) beyond
     rounding (relative 1e-9 of the bound, at least 1e-9 x the largest value), as one
     Finding at the worst cell."""
-    value, bound = xr.broadcast(value, xr.zeros_like(value) + bound)
     sign = -1.0 if floor else 1.0
-    v, b = sign * value.values, sign * bound.values
+    v, b = sign * value.values, sign * _aligned(bound, value)
     scale = TOLERANCE * np.maximum(np.abs(b), np.nanmax(np.abs(v), initial=1.0))
     excess = np.where(np.isfinite(v), v - b - scale, -np.inf)
     failing = excess > 0
     if not failing.any():
         return []
+    b = np.broadcast_to(b, v.shape)
     worst = np.unravel_index(np.argmax(np.where(failing, (v - b) / np.maximum(np.abs(b), 1.0),
                                                 -np.inf)), v.shape)
     where = {name: _label(c.values) for name, c in value.coords.items()
@@ -106,6 +106,20 @@ def exceeding(check: str, value: xr.DataArray, bound: xr.DataArray | float,
                   for dim, i in zip(value.dims, worst, strict=True)})
     return [Finding(check, variable or str(value.name), where, sign * float(v[worst]),
                     sign * float(b[worst]), int(failing.sum()), floor)]
+
+
+def _aligned(bound: xr.DataArray | float, value: xr.DataArray) -> np.ndarray:
+    """``bound`` as an array that broadcasts against ``value``'s values: its dims (a subset
+    of value's, on the same coordinates: both from one Dataset) in value's order, with
+    length-one axes for the others. Plain numpy: the checks run in every projection."""
+    if not isinstance(bound, xr.DataArray):
+        return np.asarray(bound, dtype=float)
+    missing = set(bound.dims) - set(value.dims)
+    if missing:
+        raise ValueError(f"a bound has dimensions its value lacks: {sorted(missing)}")
+    order = [d for d in value.dims if d in bound.dims]
+    shape = [bound.sizes[d] if d in bound.dims else 1 for d in value.dims]
+    return bound.transpose(*order).values.reshape(shape)
 
 
 def _label(value: object) -> object:

@@ -266,9 +266,22 @@ def capped_survivor_shares(married, children, spouse_share: float, orphan_share:
     """
     children = np.asarray(children, dtype=float)
     married = np.broadcast_to(np.asarray(married, dtype=float), children.shape[:-1])
+    spouse = np.array(married * spouse_share)  # arrays, even of one death
+    orphans = children * orphan_share
+    if maximum_share <= 0:
+        return spouse, orphans
+    # the ceiling can bind only where the spouse and every possible child exceed it
+    binding = spouse_share + orphan_share * (children > 0).sum(axis=-1) > maximum_share
+    if binding.any():
+        spouse[binding], orphans[binding] = _capped_shares(
+            married[binding], children[binding], spouse_share, orphan_share, maximum_share)
+    return spouse, orphans
+
+
+def _capped_shares(married, children, spouse_share: float, orphan_share: float,
+                   maximum_share: float) -> tuple[np.ndarray, np.ndarray]:
+    """capped_survivor_shares where the ceiling may bind (rows of ``children``)."""
     n_kids = children.shape[-1]
-    if maximum_share <= 0 or spouse_share + orphan_share * n_kids <= maximum_share:
-        return married * spouse_share, children * orphan_share
     # distribution of the number of orphans, with every child and without child k
     counts = np.arange(n_kids + 1)
     others = np.zeros((*children.shape[:-1], n_kids + 1, n_kids + 1))  # (..., excluded, n)
