@@ -20,6 +20,9 @@ from spfsim.engine.micro import kernels as K
 from spfsim.engine.micro.store import FEMALE, GONE, INACTIVE, MALE, PersonStore
 from spfsim.schemes import db_pension as dbp
 
+# the counter-based random numbers wrap 64-bit integers on purpose; without JIT numpy warns
+pytestmark = pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+
 SURVIVORS = """survivor_pension_share = 0.5
 orphan_pension_share = 0.2
 orphan_age_limit = 17

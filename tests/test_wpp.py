@@ -111,6 +111,9 @@ def test_net_flows_keep_group_totals_of_either_sign():
     np.testing.assert_allclose(flows[:5], -flows[5:][::-1], rtol=1e-12)  # mirror image
 
 
+# PCHIP's harmonic mean of slopes overflows inside scipy for tiny slopes next to huge ones;
+# the groups are kept whatever it does (the test's assertion)
+@pytest.mark.filterwarnings("ignore:overflow encountered in divide:RuntimeWarning")
 @settings(max_examples=50, deadline=None)
 @given(st.lists(st.floats(-1e6, 1e6), min_size=42, max_size=42))
 def test_split_groups_keeps_every_group(values):
