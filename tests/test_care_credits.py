@@ -62,20 +62,15 @@ def base_state(model: spfsim.Model):
     """The cohort engine's reconstructed base-year pension state of ``model``."""
     from spfsim.demography import project_population
     from spfsim.economy import project_economy
-    from spfsim.engine.benefits import (
-        benefit_rules,
-        contribution_classes,
-        unemployment_qualification,
-    )
-    from spfsim.engine.cohort import base_year_state, pension_years
+    from spfsim.engine.cohort import base_year_state, pension_inputs
 
     a = model.assumptions
     demo = project_population(a.years, a.base_population, a.mx, a.asfr, a.srb,
                               a.net_migration)
     econ = project_economy(a, demo.population)
     scheme = a.schemes[0]
-    classes = contribution_classes(scheme, unemployment_qualification(benefit_rules(a, econ)))
-    return base_year_state(scheme, a, pension_years(scheme, a, demo, econ)(0), classes)
+    classes, inputs = pension_inputs(scheme, a, demo, econ)
+    return base_year_state(scheme, a, inputs(0), classes)
 
 
 def test_care_credits_go_to_insured_women_only(tmp_path):

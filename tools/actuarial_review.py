@@ -267,20 +267,14 @@ def _projection_inputs(model: spfsim.Model):
     as the cohort engine builds them (spfsim.engine.cohort.run_db_pension)."""
     from spfsim.demography import project_population
     from spfsim.economy import project_economy
-    from spfsim.engine.benefits import (
-        benefit_rules,
-        contribution_classes,
-        unemployment_qualification,
-    )
-    from spfsim.engine.cohort import pension_years
+    from spfsim.engine.cohort import pension_inputs
 
     a = model.assumptions
     demo = project_population(a.years, a.base_population, a.mx, a.asfr, a.srb,
                               a.net_migration)
     econ = project_economy(a, demo.population)
     scheme = next(s for s in a.schemes if s.id == SCHEME)
-    classes = contribution_classes(scheme, unemployment_qualification(benefit_rules(a, econ)))
-    return demo, scheme, classes, pension_years(scheme, a, demo, econ)
+    return demo, scheme, *pension_inputs(scheme, a, demo, econ)
 
 
 def orphan_arithmetic(model: spfsim.Model, ds: xr.Dataset) -> OrphanArithmetic:

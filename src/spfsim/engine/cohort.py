@@ -705,6 +705,17 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
     return inputs
 
 
+def pension_inputs(scheme: CompiledScheme, assumptions: Assumptions,
+                   demo: DemographicProjection, econ: EconomicProjection
+                   ) -> tuple[int, Callable[[int], PensionYear]]:
+    """A contributory pension's contribution classes (:class:`PensionState`) and yearly
+    inputs (:func:`pension_years`), as :func:`run_schemes` builds them: for tools and
+    tests that follow the pension's state themselves."""
+    rules = benefit_rules(assumptions, econ)
+    classes = contribution_classes(scheme, unemployment_qualification(rules))
+    return classes, pension_years(scheme, assumptions, demo, econ)
+
+
 def retirement_options(scheme: CompiledScheme, k: int, retirement_age: np.ndarray) -> dict:
     """PensionYear fields of early and late retirement for year k (none when unused, so
     that the default schedule keeps its exact arithmetic)."""
