@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 from model_factory import write_small_model
+from test_insurance import INSURANCE
 
 import spfsim
 from spfsim import checks
@@ -17,31 +18,8 @@ from spfsim.checks import Finding, exceeding, invariant_findings
 from spfsim.engine import benefits, cohort
 from spfsim.errors import ProjectionError
 
-RICH = """
-[[schemes]]
-id = "ui"
-type = "unemployment_insurance"
-[schemes.parameters]
-contribution_rate = 0.01
-minimum_service = 2
-take_up = 0.8
-
-[[schemes]]
-id = "maternity_ins"
-type = "maternity_insurance"
-[schemes.parameters]
-contribution_rate = 0.005
-take_up = 0.9
-
-[[schemes]]
-id = "maternity_nc"
-type = "maternity_benefit"
-[schemes.parameters]
-benefit = 1.0
-benefit_basis = "poverty_line"
-months = 4
-take_up = 0.7
-
+# the insurance schemes and the maternity benefit of test_insurance, and a social pension
+RICH = INSURANCE.format(service=2, maximum=0.0) + """
 [[schemes]]
 id = "social_pension"
 type = "social_pension"
