@@ -4,31 +4,20 @@ it writes only its own section of docs/validation.md."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from repo_tools import load_tool
 
 import spfsim
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def load_tool():
-    """tools/actuarial_review.py as a module (tools/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("actuarial_review",
-                                                  REPO / "tools" / "actuarial_review.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def review():
-    return load_tool()
+    return load_tool("actuarial_review")
 
 
 @pytest.fixture(scope="module")

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
+from repo_tools import load_tool
 
 import spfsim
-
-TOOL = Path(__file__).resolve().parents[1] / "tools" / "doc_figures.py"
 
 
 @pytest.fixture(scope="module")
 def tool():
-    spec = importlib.util.spec_from_file_location("doc_figures", TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("doc_figures")
 
 
 def _stale(tool, values: dict[str, str]) -> list[str]:

@@ -340,14 +340,9 @@ def test_comparison_misses_name_the_measures():
 
 
 def _tool():
-    import importlib.util
-    from pathlib import Path
+    from repo_tools import load_tool
 
-    path = Path(__file__).resolve().parents[1] / "tools" / "validate_wpp.py"
-    spec = importlib.util.spec_from_file_location("validate_wpp", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("validate_wpp")
 
 
 def test_tool_writes_only_between_its_markers(tmp_path):
