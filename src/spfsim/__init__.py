@@ -11,13 +11,7 @@ Importing spfsim is light: the heavy layers load when a model is projected.
 
 from __future__ import annotations
 
-from importlib import metadata as _metadata
-
-try:
-    __version__ = _metadata.version("spfsim")
-except _metadata.PackageNotFoundError:  # running from a source tree without installing
-    __version__ = "0+unknown"
-
+from ._version import __version__
 from .errors import AssumptionError, ProjectionError, SpfsimError
 from .model import Model, default_model_path, load_model
 

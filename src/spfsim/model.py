@@ -129,7 +129,9 @@ def load_model(path: str | Path | None = None, end_year: int | None = None,
     :meth:`Model.with_reform`). Raises :class:`spfsim.errors.AssumptionError` listing every
     problem found.
     """
-    model_input = read_model(default_model_path() if path is None else Path(path))
+    from .schemes import SCHEME_TYPES
+
+    model_input = read_model(default_model_path() if path is None else Path(path), SCHEME_TYPES)
     parsed = None
     if reform is not None:
         from .scenarios import apply_reform

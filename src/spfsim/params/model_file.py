@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,10 +124,13 @@ def _type_name(types) -> str:
                         dict: "a table"}.get(t, t.__name__) for t in types)
 
 
-def read_model(model_dir: Path | str) -> ModelInput:
-    """Read and validate a model folder; raise AssumptionError listing every problem."""
-    from ..schemes import SCHEME_TYPES  # schemes sit above params in the layering
+def read_model(model_dir: Path | str, scheme_types: Mapping[str, type]) -> ModelInput:
+    """Read and validate a model folder; raise AssumptionError listing every problem.
 
+    ``scheme_types``: the scheme library (``spfsim.schemes.SCHEME_TYPES``), by type name,
+    each with its ``PARAMETERS`` declarations. The caller passes it because the schemes sit
+    above the parameters in the layering (docs/architecture.md).
+    """
     model_dir = Path(model_dir)
     log = ProblemLog()
     model_path = model_dir / MODEL_FILE
@@ -188,7 +191,7 @@ def read_model(model_dir: Path | str) -> ModelInput:
         if isinstance(base_year, int) and isinstance(end_year, int):
             _check_years(tables, base_year, end_year, log)
 
-    schemes = _read_schemes(data, model_path, SCHEME_TYPES, base_year, log)
+    schemes = _read_schemes(data, model_path, scheme_types, base_year, log)
     for key in data:
         if key not in ("model", "economy", "schemes"):
             log.add(model_path, key, "unknown section; expected [model], [economy], [[schemes]]",
