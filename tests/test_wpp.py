@@ -16,7 +16,12 @@ from spfsim.demography.graduation import (
     group_life_table_rate,
     keep_abridged_rates,
 )
-from spfsim.demography.wpp import period_weights, scale_totals, split_groups, spread_totals
+from spfsim.demography.wpp_migration import (
+    period_weights,
+    scale_totals,
+    split_groups,
+    spread_totals,
+)
 
 
 @settings(max_examples=50, deadline=None)
@@ -280,7 +285,7 @@ def test_2020_2022_migration_keeps_the_published_period_and_years(wpp, country):
     """Czechia (2022 refugee inflow) and Kuwait (2020 departures, 2022 returns): the
     2020-2025 flows weighted 1/2, 1, ..., 1/2 give back migprojAge5dt by group and sex,
     and each of 2020-2022 its mig1dt total."""
-    from spfsim.demography.wpp import _migration_calendar, _period_groups
+    from spfsim.demography.wpp_migration import _migration_calendar, _period_groups
 
     years, flows = _migration_calendar(wpp, country, 2020)
     period = np.tensordot(period_weights(2020, years[:6]), flows[:6], axes=1)

@@ -21,18 +21,9 @@ import numpy as np
 
 from .graduation import MAX_AGE
 from .projection import DemographicProjection, project_population
-from .wpp import (
-    PERIOD_START,
-    SEXES,
-    WPPData,
-    WPPDemography,
-    _group_start,
-    _migration,
-    early_period_groups,
-    from_wpp,
-    period_weights,
-    scale_totals,
-)
+from .wpp import WPPDemography, _migration, from_wpp
+from .wpp_files import PERIOD_START, SEXES, WPPData, _group_start
+from .wpp_migration import early_period_groups, period_weights, scale_totals
 
 COMPARISON_YEARS = (2030, 2050, 2100)
 TOTAL_TOLERANCE = {2050: 0.005, 2100: 0.01}  # by sex, |ours / WPP - 1|
