@@ -31,17 +31,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..economy.discount import ArrayLike, check_interest, discount_factors
 from .fund import reserve_ratio
 from .measures import committed_transfers, initial_reserves
-from .methods import (
-    ArrayLike,
-    _arrays,
-    _check_interest,
-    _optional,
-    discount_factors,
-    general_average_premium,
-    project_with_rate,
-)
+from .methods import _arrays, _optional, general_average_premium, project_with_rate
 from .sustainability import SummarizedRates, summarized_rates
 
 if TYPE_CHECKING:
@@ -137,7 +130,7 @@ def contribution_schedule(benefits: ArrayLike, admin: ArrayLike, insured_earning
 
     a = _arrays(benefits=benefits, admin=admin, insured_earnings=insured_earnings,
                 interest=interest)
-    _check_interest(a["interest"])
+    check_interest(a["interest"])
     other = _optional(other_income, a["insured_earnings"], "other_income")
     if not max_step >= 0 or not np.isfinite(max_step):
         raise ValueError(f"max_step must be a finite rate >= 0, got {max_step!r}")
@@ -344,7 +337,7 @@ def rate_and_state_transfer(benefits: ArrayLike, admin: ArrayLike, insured_earni
 
     a = _arrays(benefits=benefits, admin=admin, insured_earnings=insured_earnings,
                 interest=interest, gdp=gdp)
-    _check_interest(a["interest"])
+    check_interest(a["interest"])
     n = a["benefits"].size
     limit = np.broadcast_to(np.asarray(fiscal_limit, dtype=float), (n,))
     if np.any(limit < 0) or not np.all(np.isfinite(limit)):

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..economy.discount import ArrayLike, discount_factors, present_value
 from .fund import depletion_year
-from .methods import ArrayLike, _arrays, _positive_pv_earnings, discount_factors, present_value
+from .methods import _arrays, _positive_pv_earnings
 
 
 def _first_years(horizon: int, **named: ArrayLike) -> dict[str, np.ndarray]:
