@@ -27,6 +27,9 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
+# continuation_factors, the per-person form of close_tail, lives with the life annuities
+# (the micro engine needs it too); re-exported here, where it was first documented
+from ..economy.annuities import continuation_factors as continuation_factors
 from .returns import by_cohort, cohort_irr, money_worth_ratio, net_transfer_pv
 
 SEXES = ("male", "female")
@@ -58,30 +61,6 @@ def close_tail(benefits_by_age: np.ndarray, death_rate: np.ndarray, tail_age: in
         paying[1:] += moved[:-1]
         paying[-1] += moved[-1]  # the open group survives within itself
         out[benefits_by_age.shape[0] + k] = paying
-    return out
-
-
-def continuation_factors(death_rate: np.ndarray, growth: float, rate: float,
-                         years: int = 121) -> np.ndarray:
-    """The per-person form of :func:`close_tail`: (age, sex) present value, at the middle
-    of the last projection year, of a life pension of 1 a year (the last year's amount)
-    paid from the next year to a person alive at the horizon who is then aged x,
-
-        f(x) = sum_{j=1..years} ((1 + growth) / (1 + rate))^j prod_{m=0..j-2} (1 - q(x + m))
-
-    with ``death_rate`` q (age, sex) by age at the start of a year (the open group stays
-    at its age), indexation ``growth`` and interest ``rate`` a year. In expectation over
-    the last year's deaths it equals the tail that :func:`close_tail` adds to a pension paid
-    at age x - 1 in the last year: (1 - q(x - 1)) f(x).
-    """
-    q = np.asarray(death_rate, dtype=float)
-    ages = np.arange(q.shape[0])
-    ratio = (1.0 + growth) / (1.0 + rate)
-    alive = np.ones_like(q)
-    out = np.zeros_like(q)
-    for j in range(1, years + 1):
-        out += ratio ** j * alive
-        alive = alive * (1.0 - q[np.minimum(ages + j - 1, q.shape[0] - 1)])
     return out
 
 
