@@ -416,3 +416,25 @@ def test_model_parameters_change_in_memory_as_a_reform_file_would(small_model_di
     with pytest.raises(ValueError, match="already has the reform"):
         changed.with_parameters({"pension": changes})
 
+
+def test_model_balance_takes_a_projection_callable(small_projection):
+    """The balance sees only a callable parameters -> Dataset (no model): the schedule
+    becomes calendar-year ages by sex from the base year on."""
+    from spfsim.finance import ModelBalance
+
+    seen = []
+
+    def project(parameters):
+        seen.append(parameters)
+        return small_projection
+
+    balance_of = ModelBalance(project, "pension", base_year=2024, horizon=75)
+    value = balance_of({2030: 63, 2027: 62})
+    assert value == pytest.approx(scheme_balance(small_projection, "pension").actuarial_balance,
+                                  abs=1e-15)
+    assert seen == [{"retirement_age_basis": "calendar_year",
+                     "retirement_age": {"male": {2024: 62, 2030: 63},
+                                        "female": {2024: 62, 2030: 63}}}]
+    assert balance_of.notes == ["horizon 75 years clipped to the projection's 21 years"]
+    assert "retirement_age = { male = { 2024 = 62, 2030 = 63 }" in balance_of.reform_text(
+        {2030: 63, 2027: 62})
