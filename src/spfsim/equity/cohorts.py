@@ -7,11 +7,10 @@ still alive, the life benefits in payment at the horizon are *closed*: those pai
 last year at or above the scheme's ``tail_age`` (the age from which its benefits are paid
 for life, e.g. the pensionable age) continue as the cohort survives at the last year's
 death rates, growing at the scheme's ``tail_growth`` a year (:func:`close_tail`). What
-remains truncated is flagged by :func:`complete_mask`: a cohort is complete for a scheme
-when it was no older than its first age in the scheme at the start (:func:`entry_age`)
-and, at the end, past
-every age at which the scheme takes contributions or pays temporary benefits and at its
-``tail_age`` or older.
+remains truncated is flagged by :func:`~spfsim.equity.returns.complete_cohorts`: a cohort
+is complete for a scheme when it was no older than its first age in the scheme at the start
+(:func:`entry_age`) and, at the end, past every age at which the scheme takes contributions
+or pays temporary benefits and at its ``tail_age`` or older (:func:`completion_age`).
 
 :func:`equity_variables` makes the results-contract variables ``cohort_irr``,
 ``money_worth_ratio`` and ``net_transfer_pv`` (cohort, sex, scheme) and ``cohort_complete``
@@ -30,7 +29,7 @@ import xarray as xr
 # continuation_factors, the per-person form of close_tail, lives with the life annuities
 # (the micro engine needs it too); re-exported here, where it was first documented
 from ..economy.annuities import continuation_factors as continuation_factors
-from .returns import by_cohort, cohort_irr, money_worth_ratio, net_transfer_pv
+from .returns import by_cohort, cohort_irr, complete_cohorts, money_worth_ratio, net_transfer_pv
 
 SEXES = ("male", "female")
 
@@ -62,14 +61,6 @@ def close_tail(benefits_by_age: np.ndarray, death_rate: np.ndarray, tail_age: in
         paying[-1] += moved[-1]  # the open group survives within itself
         out[benefits_by_age.shape[0] + k] = paying
     return out
-
-
-def complete_mask(cohorts: np.ndarray, years: np.ndarray, first_age: int,
-                  last_age: int) -> np.ndarray:
-    """(cohort,) True where a cohort's flows are all inside the projection once the tail
-    is closed: aged ``first_age`` (the youngest contributing age) or less at the start,
-    and ``last_age`` or more at the end (:func:`completion_age`)."""
-    return (cohorts + first_age >= years[0]) & (cohorts + last_age <= years[-1])
 
 
 def completion_age(contributions_by_age: np.ndarray, benefits_by_age: np.ndarray,
@@ -160,8 +151,8 @@ def equity_variables(years: np.ndarray, scheme_ids: Sequence[str],
             strict=True):
         f = cohort_flows(years, c_age, b_age, death_rate, tail_age, growth, extra, lump)
         cohorts = f.cohorts
-        complete.append(complete_mask(cohorts, years, entry_age(c_age, b_age),
-                                      completion_age(c_age, b_age, tail_age)))
+        complete.append(complete_cohorts(years, cohorts, entry_age(c_age, b_age),
+                                         completion_age(c_age, b_age, tail_age)))
         irr.append(cohort_irr(f.years, f.contributions, f.benefits, on_multiple="lowest"))
         with np.errstate(divide="ignore", invalid="ignore"):
             mwr.append(money_worth_ratio(f.years, f.contributions, f.benefits, rates))

@@ -75,11 +75,16 @@ def _flows(years: np.ndarray, contributions: ArrayLike,
     return c, b
 
 
+def where_mask(where: ArrayLike, shape: tuple[int, ...]) -> np.ndarray:
+    """A boolean mask over the trailing axes of the flows (e.g. ``[cohort]`` or ``[cohort,
+    sex]``), aligned with the first of them and broadcast to ``shape``."""
+    mask = np.asarray(where, dtype=bool)
+    return np.broadcast_to(mask.reshape(mask.shape + (1,) * (len(shape) - mask.ndim)), shape)
+
+
 def _apply_where(out: np.ndarray, where: ArrayLike | None) -> float | np.ndarray:
     if where is not None:
-        mask = np.asarray(where, dtype=bool)
-        mask = mask.reshape(mask.shape + (1,) * (out.ndim - mask.ndim))
-        out = np.where(np.broadcast_to(mask, out.shape), out, np.nan)
+        out = np.where(where_mask(where, out.shape), out, np.nan)
     return float(out) if out.ndim == 0 else out
 
 
@@ -277,11 +282,7 @@ def cohort_irr(years: ArrayLike, contributions: ArrayLike, benefits: ArrayLike, 
     net = (b - c).reshape(y.size, -1)
     grid = np.expm1(np.linspace(np.log1p(lo), np.log1p(hi), int(grid_points)))
     times = (y - y[0]).astype(float) + 0.5
-    mask = None
-    if where is not None:
-        m = np.asarray(where, dtype=bool)
-        m = m.reshape(m.shape + (1,) * (c.ndim - 1 - m.ndim))
-        mask = np.broadcast_to(m, c.shape[1:]).reshape(-1)
+    mask = None if where is None else where_mask(where, c.shape[1:]).reshape(-1)
     out = np.full(net.shape[1], np.nan)
     for j in range(net.shape[1]):
         if mask is None or mask[j]:

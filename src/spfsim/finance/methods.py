@@ -32,7 +32,7 @@ from typing import Literal
 import numpy as np
 
 from ..economy.discount import ArrayLike, check_interest, discount_factors, present_value
-from .fund import FundProjection, roll_forward
+from .fund import FundProjection, ratio_to, roll_forward
 
 Rule = Literal["non_decreasing", "target_ratio"]
 RULES = ("non_decreasing", "target_ratio")
@@ -332,5 +332,4 @@ def terminal_funding_rate(new_award_pensions: ArrayLike, annuity_factors: ArrayL
                          f"with {earnings.size} years like insured_earnings, got "
                          f"{np.shape(new_award_pensions)} x {np.shape(annuity_factors)}")
     capital = capital + _optional(admin, earnings, "admin")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(earnings > 0, capital / earnings, np.nan)
+    return ratio_to(capital, earnings)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...economy.discount import ArrayLike, check_interest
+from ...equity.returns import cohort_irr, where_mask
 from ..methods import _arrays, general_average_premium
 from ..sustainability import SummarizedRates, summarized_rates
 from .common import SolverResult, period_matrix, period_starts
@@ -72,9 +73,7 @@ def _streams(years: ArrayLike, n: int, cohort_earnings: ArrayLike, cohort_benefi
     if trailing != trailing_b:
         raise ValueError(f"cohort_earnings and cohort_benefits differ in shape: "
                          f"{trailing} vs {trailing_b}")
-    mask = (np.ones(trailing, dtype=bool) if complete is None else
-            np.broadcast_to(np.asarray(complete, dtype=bool).reshape(
-                np.shape(complete) + (1,) * (len(trailing) - np.ndim(complete))), trailing))
+    mask = np.ones(trailing, dtype=bool) if complete is None else where_mask(complete, trailing)
     w_all = (np.ones(trailing) if weights is None else
              np.broadcast_to(np.asarray(weights, dtype=float), trailing)).reshape(-1)
     return _Streams(yrs, earn, bens, trailing, mask.reshape(-1), w_all)
@@ -135,8 +134,6 @@ class _Dispersion:
         self.cache: dict[bytes, tuple[float, np.ndarray]] = {}
 
     def irrs(self, rates: np.ndarray) -> np.ndarray:
-        from ...equity.returns import cohort_irr
-
         return np.asarray(cohort_irr(self.years, (self.periods @ rates)[:, None] * self.earnings,
                                      self.benefits, grid_points=self.grid_points)).reshape(-1)
 
@@ -263,8 +260,6 @@ def _infeasible(best: float, balance: _Balance, gdp: np.ndarray, sigma_max: floa
 def _dispersion(streams: _Streams, periods: np.ndarray, x0: np.ndarray, grid_points: int,
                 notes: list[str]) -> _Dispersion:
     """The objective over the selected streams with a finite IRR at the start rates."""
-    from ...equity.returns import cohort_irr
-
     irr0 = np.asarray(cohort_irr(streams.years, (periods @ x0)[:, None] * streams.earnings,
                                  streams.benefits, grid_points=grid_points)).reshape(-1)
     use = streams.mask & np.isfinite(irr0) & (streams.weights > 0)
