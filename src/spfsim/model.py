@@ -172,7 +172,7 @@ class Model:
                                                        **copy.deepcopy(dict(params))}}
         log.raise_if_any()
         changes = {sid: dict(params) for sid, params in overrides.items()}
-        digest = hashlib.sha256(json.dumps(changes, sort_keys=True, default=str).encode())
+        digest = hashlib.sha256(json.dumps(changes, default=str).encode())
         listing = ", ".join(f"{sid}.{key}" for sid, params in changes.items() for key in params)
         reform = Reform(name, f"scheme parameters changed in memory: {listing}", "", source,
                         digest.hexdigest(), changes)
