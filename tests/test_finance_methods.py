@@ -56,6 +56,28 @@ def test_discount_factors_by_hand():
         10 / 1.04 + 20 / (1.04 * 1.05), rel=1e-15)
 
 
+def test_one_discounting_for_finance_and_equity():
+    """The equity measures' calendar-year factors are the financing methods' mid-year
+    factors (one module, spfsim.economy.discount), and v(tau) within a year is geometric:
+    v(t + 1) is the end-of-year factor, v(t + 1/2) the mid-year one."""
+    from spfsim import equity
+    from spfsim.economy.discount import discount_at
+
+    interest = np.array([0.04, 0.05, -0.01, 0.07, 0.03])
+    years = np.arange(2031, 2036)
+    end, mid = discount_factors(interest)
+    np.testing.assert_array_equal(equity.discount_factors(years, interest), mid)
+    np.testing.assert_allclose(discount_at(interest, np.arange(1, 6)), end, rtol=1e-15)
+    np.testing.assert_allclose(discount_at(interest, np.arange(5) + 0.5), mid, rtol=1e-15)
+    # before the path the first rate applies, after it the last
+    assert discount_at(interest, -2.0) == pytest.approx(1.04**2, rel=1e-15)
+    assert discount_at(interest, 7.0) == pytest.approx(end[-1] / 1.03**2, rel=1e-15)
+    flows = np.arange(10.0).reshape(5, 2)  # a trailing axis: one present value per column
+    np.testing.assert_allclose(present_value(flows, interest),
+                               [present_value(flows[:, k], interest) for k in (0, 1)],
+                               rtol=1e-15)
+
+
 @settings(max_examples=50, deadline=None)
 @given(paths(), st.floats(0.0, 5000.0), st.floats(0.0, 0.3))
 def test_present_values_match_roll_forward(path, initial, rate):

@@ -381,3 +381,60 @@ def test_model_balance_of_small_model(small_model_dir: Path):
     assert result.constraints["evaluated"][n - 1] < result.constraints["target"]
     assert result.constraints["monotone"]
     assert elapsed < 20
+
+
+def test_model_parameters_change_in_memory_as_a_reform_file_would(small_model_dir: Path):
+    """Model.with_parameters gives the projection a reform file with the same values
+    gives, writes nothing, records the change in the attrs and reports every problem."""
+    import xarray as xr
+
+    import spfsim
+    from spfsim.errors import AssumptionError
+
+    model = spfsim.load_model(small_model_dir)
+    before = sorted(p.name for p in small_model_dir.rglob("*"))
+    changes = {"minimum_pension": {"value": 1800.0, "indexation": "prices"},
+               "retirement_age": {"male": {2024: 62, 2028: 63}, "female": 61}}
+    changed = model.with_parameters({"pension": changes})
+    reform = small_model_dir / "reform.toml"
+    reform.write_text('[reform]\nname = "same"\n\n[schemes.pension.parameters]\n'
+                      'minimum_pension = { value = 1800.0, indexation = "prices" }\n'
+                      'retirement_age = { male = { 2024 = 62, 2028 = 63 }, female = 61 }\n')
+    by_file = model.with_reform(reform).project()
+    ds = changed.project()
+    xr.testing.assert_identical(ds.drop_attrs(), by_file.drop_attrs())
+    assert ds.attrs["reform_file"] == "<in memory>"
+    assert "pension.retirement_age" in ds.attrs["title"]
+    assert model.reform is None  # the baseline is left alone
+    assert sorted(p.name for p in small_model_dir.rglob("*")) == sorted([*before, "reform.toml"])
+    with pytest.raises(AssumptionError) as error:
+        model.with_parameters({"pension": {"retirement_age": -5, "no_such": 1},
+                               "nowhere": {"x": 1}})
+    fields = {problem.field for problem in error.value.problems}
+    assert {"schemes.pension.parameters.retirement_age", "schemes.pension.parameters.no_such",
+            "schemes.nowhere"} <= fields
+    with pytest.raises(ValueError, match="already has the reform"):
+        changed.with_parameters({"pension": changes})
+
+
+def test_model_balance_takes_a_projection_callable(small_projection):
+    """The balance sees only a callable parameters -> Dataset (no model): the schedule
+    becomes calendar-year ages by sex from the base year on."""
+    from spfsim.finance import ModelBalance
+
+    seen = []
+
+    def project(parameters):
+        seen.append(parameters)
+        return small_projection
+
+    balance_of = ModelBalance(project, "pension", base_year=2024, horizon=75)
+    value = balance_of({2030: 63, 2027: 62})
+    assert value == pytest.approx(scheme_balance(small_projection, "pension").actuarial_balance,
+                                  abs=1e-15)
+    assert seen == [{"retirement_age_basis": "calendar_year",
+                     "retirement_age": {"male": {2024: 62, 2030: 63},
+                                        "female": {2024: 62, 2030: 63}}}]
+    assert balance_of.notes == ["horizon 75 years clipped to the projection's 21 years"]
+    assert "retirement_age = { male = { 2024 = 62, 2030 = 63 }" in balance_of.reform_text(
+        {2030: 63, 2027: 62})

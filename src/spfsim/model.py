@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -118,6 +118,76 @@ class Model:
             ds.attrs["title"] = f"{ds.attrs.get('title', '')}, reform: {self.reform.title}"
             ds.attrs.update(self.reform.attrs())
         return ds
+
+    def with_parameters(self, overrides: Mapping[str, Mapping[str, object]],
+                        name: str = "parameters") -> Model:
+        """A new, independent Model: this one with scheme parameters replaced in memory.
+
+        ``overrides``: scheme id -> parameter name -> value as in ``model.toml`` or a reform
+        file (Python numbers, strings and dicts; effective years as int or str keys), e.g.
+        ``{"pension": {"retirement_age": {"male": {2025: 63}, "female": {2025: 61}}}}``.
+        Whole parameters are replaced, parsed and cross-checked as a reform file's are
+        (:func:`spfsim.scenarios.apply_reform`), but nothing is read or written on disk. The
+        change is recorded as the model's reform (``name``; file ``<in memory>``, hash of
+        the overrides), so a projection's attrs say what was changed. Raises
+        :class:`~spfsim.errors.AssumptionError` listing every problem, ``ValueError`` if
+        this model already has a reform.
+        """
+        import copy
+        import hashlib
+        import json
+
+        from .errors import ProblemLog
+        from .params.model_file import parse_scheme_parameter
+        from .scenarios import Reform
+        from .schemes import SCHEME_TYPES
+
+        if self.reform is not None:
+            raise ValueError(f"the model already has the reform {self.reform.name!r}; change "
+                             "the parameters of the baseline")
+        source, log = Path("<in memory>"), ProblemLog()
+        new_input = copy.deepcopy(self.input)
+        by_id = {scheme.id: scheme for scheme in new_input.schemes}
+        for scheme_id, params in overrides.items():
+            scheme = by_id.get(scheme_id)
+            if scheme is None:
+                log.add(source, f"schemes.{scheme_id}", f"the model {self.name!r} has no scheme "
+                        f"with this id; its schemes: {sorted(by_id)}", None, scheme_id)
+                continue
+            scheme_type, where = SCHEME_TYPES[scheme.type], f"schemes.{scheme_id}.parameters"
+            valid = True
+            for key, raw in params.items():
+                spec = scheme_type.PARAMETERS.get(key)
+                if spec is None:
+                    log.add(source, f"{where}.{key}", f"unknown parameter for type "
+                            f"'{scheme.type}'; known: {sorted(scheme_type.PARAMETERS)}", None, key)
+                    valid = False
+                else:
+                    valid &= parse_scheme_parameter(scheme, spec, raw, f"{where}.{key}", source,
+                                                    new_input.base_year, log)
+            for pname, message, value in (scheme_type.cross_check(scheme.numbers,
+                                                                  scheme.choices) if valid else ()):
+                log.add(source, f"{where}.{pname}", message, None, value)
+            scheme.raw = {**scheme.raw, "parameters": {**scheme.raw.get("parameters", {}),
+                                                       **copy.deepcopy(dict(params))}}
+        log.raise_if_any()
+        changes = {sid: dict(params) for sid, params in overrides.items()}
+        digest = hashlib.sha256(json.dumps(changes, default=str).encode())
+        listing = ", ".join(f"{sid}.{key}" for sid, params in changes.items() for key in params)
+        reform = Reform(name, f"scheme parameters changed in memory: {listing}", "", source,
+                        digest.hexdigest(), changes)
+        return Model(new_input, compile_assumptions(new_input, int(self.years[-1])), reform)
+
+    def parameter_projection(self, scheme_id: str, engine: str = "cohort",
+                             **options: object) -> Callable[[Mapping[str, object]], xr.Dataset]:
+        """A callable ``parameters -> Dataset``: this model projected (``engine`` and
+        ``options`` as in :meth:`project`) with ``scheme_id``'s parameters replaced in
+        memory (:meth:`with_parameters`). The form the financing solvers take, e.g.
+        :class:`spfsim.finance.ModelBalance`; one projection per call."""
+        def project(parameters: Mapping[str, object]) -> xr.Dataset:
+            return self.with_parameters({scheme_id: parameters}).project(engine, **options)
+
+        return project
 
 
 def load_model(path: str | Path | None = None, end_year: int | None = None,

@@ -7,11 +7,10 @@ still alive, the life benefits in payment at the horizon are *closed*: those pai
 last year at or above the scheme's ``tail_age`` (the age from which its benefits are paid
 for life, e.g. the pensionable age) continue as the cohort survives at the last year's
 death rates, growing at the scheme's ``tail_growth`` a year (:func:`close_tail`). What
-remains truncated is flagged by :func:`complete_mask`: a cohort is complete for a scheme
-when it was no older than its first age in the scheme at the start (:func:`entry_age`)
-and, at the end, past
-every age at which the scheme takes contributions or pays temporary benefits and at its
-``tail_age`` or older.
+remains truncated is flagged by :func:`~spfsim.equity.returns.complete_cohorts`: a cohort
+is complete for a scheme when it was no older than its first age in the scheme at the start
+(:func:`entry_age`) and, at the end, past every age at which the scheme takes contributions
+or pays temporary benefits and at its ``tail_age`` or older (:func:`completion_age`).
 
 :func:`equity_variables` makes the results-contract variables ``cohort_irr``,
 ``money_worth_ratio`` and ``net_transfer_pv`` (cohort, sex, scheme) and ``cohort_complete``
@@ -27,7 +26,10 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from .returns import by_cohort, cohort_irr, money_worth_ratio, net_transfer_pv
+# continuation_factors, the per-person form of close_tail, lives with the life annuities
+# (the micro engine needs it too); re-exported here, where it was first documented
+from ..economy.annuities import continuation_factors as continuation_factors
+from .returns import by_cohort, cohort_irr, complete_cohorts, money_worth_ratio, net_transfer_pv
 
 SEXES = ("male", "female")
 
@@ -59,38 +61,6 @@ def close_tail(benefits_by_age: np.ndarray, death_rate: np.ndarray, tail_age: in
         paying[-1] += moved[-1]  # the open group survives within itself
         out[benefits_by_age.shape[0] + k] = paying
     return out
-
-
-def continuation_factors(death_rate: np.ndarray, growth: float, rate: float,
-                         years: int = 121) -> np.ndarray:
-    """The per-person form of :func:`close_tail`: (age, sex) present value, at the middle
-    of the last projection year, of a life pension of 1 a year (the last year's amount)
-    paid from the next year to a person alive at the horizon who is then aged x,
-
-        f(x) = sum_{j=1..years} ((1 + growth) / (1 + rate))^j prod_{m=0..j-2} (1 - q(x + m))
-
-    with ``death_rate`` q (age, sex) by age at the start of a year (the open group stays
-    at its age), indexation ``growth`` and interest ``rate`` a year. In expectation over
-    the last year's deaths it equals the tail that :func:`close_tail` adds to a pension paid
-    at age x - 1 in the last year: (1 - q(x - 1)) f(x).
-    """
-    q = np.asarray(death_rate, dtype=float)
-    ages = np.arange(q.shape[0])
-    ratio = (1.0 + growth) / (1.0 + rate)
-    alive = np.ones_like(q)
-    out = np.zeros_like(q)
-    for j in range(1, years + 1):
-        out += ratio ** j * alive
-        alive = alive * (1.0 - q[np.minimum(ages + j - 1, q.shape[0] - 1)])
-    return out
-
-
-def complete_mask(cohorts: np.ndarray, years: np.ndarray, first_age: int,
-                  last_age: int) -> np.ndarray:
-    """(cohort,) True where a cohort's flows are all inside the projection once the tail
-    is closed: aged ``first_age`` (the youngest contributing age) or less at the start,
-    and ``last_age`` or more at the end (:func:`completion_age`)."""
-    return (cohorts + first_age >= years[0]) & (cohorts + last_age <= years[-1])
 
 
 def completion_age(contributions_by_age: np.ndarray, benefits_by_age: np.ndarray,
@@ -181,8 +151,8 @@ def equity_variables(years: np.ndarray, scheme_ids: Sequence[str],
             strict=True):
         f = cohort_flows(years, c_age, b_age, death_rate, tail_age, growth, extra, lump)
         cohorts = f.cohorts
-        complete.append(complete_mask(cohorts, years, entry_age(c_age, b_age),
-                                      completion_age(c_age, b_age, tail_age)))
+        complete.append(complete_cohorts(years, cohorts, entry_age(c_age, b_age),
+                                         completion_age(c_age, b_age, tail_age)))
         irr.append(cohort_irr(f.years, f.contributions, f.benefits, on_multiple="lowest"))
         with np.errstate(divide="ignore", invalid="ignore"):
             mwr.append(money_worth_ratio(f.years, f.contributions, f.benefits, rates))

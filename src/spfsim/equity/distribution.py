@@ -30,6 +30,21 @@ def gender_gap(male: ArrayLike, female: ArrayLike) -> float | np.ndarray:
     return float(out) if out.ndim == 0 else out
 
 
+def _percentile_inputs(values: ArrayLike, weights: ArrayLike,
+                       q: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Values, weights broadcast to them and percentages, checked, as float arrays."""
+    v = np.asarray(values, dtype=float)
+    if v.ndim == 0:
+        raise ValueError("values need at least one axis")
+    w = np.broadcast_to(np.asarray(weights, dtype=float), v.shape)
+    if np.any(w < 0) or not np.all(np.isfinite(w)):
+        raise ValueError("weights must be finite and >= 0")
+    qa = np.asarray(q, dtype=float)
+    if np.any(~np.isfinite(qa)) or np.any((qa < 0) | (qa > 100)):
+        raise ValueError("q must be percentages in [0, 100]")
+    return v, w, qa
+
+
 def weighted_percentiles(values: ArrayLike, weights: ArrayLike, q: ArrayLike, *,
                          axis: int = -1,
                          method: Literal["midpoint", "inverted_cdf"] = "midpoint"
@@ -54,15 +69,7 @@ def weighted_percentiles(values: ArrayLike, weights: ArrayLike, q: ArrayLike, *,
     """
     if method not in ("midpoint", "inverted_cdf"):
         raise ValueError(f"method must be 'midpoint' or 'inverted_cdf', not {method!r}")
-    v = np.asarray(values, dtype=float)
-    if v.ndim == 0:
-        raise ValueError("values need at least one axis")
-    w = np.broadcast_to(np.asarray(weights, dtype=float), v.shape)
-    if np.any(w < 0) or not np.all(np.isfinite(w)):
-        raise ValueError("weights must be finite and >= 0")
-    qa = np.asarray(q, dtype=float)
-    if np.any(~np.isfinite(qa)) or np.any((qa < 0) | (qa > 100)):
-        raise ValueError("q must be percentages in [0, 100]")
+    v, w, qa = _percentile_inputs(values, weights, q)
     frac = qa.reshape(-1) / 100.0
 
     v = np.moveaxis(v, axis, -1)

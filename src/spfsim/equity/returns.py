@@ -29,6 +29,9 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ..economy.discount import discount_at, per_year_rates, present_value
+from ..economy.discount import mid_year_factors as discount_factors
+
 __all__ = [
     "by_cohort",
     "cohort_irr",
@@ -72,11 +75,16 @@ def _flows(years: np.ndarray, contributions: ArrayLike,
     return c, b
 
 
+def where_mask(where: ArrayLike, shape: tuple[int, ...]) -> np.ndarray:
+    """A boolean mask over the trailing axes of the flows (e.g. ``[cohort]`` or ``[cohort,
+    sex]``), aligned with the first of them and broadcast to ``shape``."""
+    mask = np.asarray(where, dtype=bool)
+    return np.broadcast_to(mask.reshape(mask.shape + (1,) * (len(shape) - mask.ndim)), shape)
+
+
 def _apply_where(out: np.ndarray, where: ArrayLike | None) -> float | np.ndarray:
     if where is not None:
-        mask = np.asarray(where, dtype=bool)
-        mask = mask.reshape(mask.shape + (1,) * (out.ndim - mask.ndim))
-        out = np.where(np.broadcast_to(mask, out.shape), out, np.nan)
+        out = np.where(where_mask(where, out.shape), out, np.nan)
     return float(out) if out.ndim == 0 else out
 
 
@@ -121,48 +129,6 @@ def complete_cohorts(years: ArrayLike, cohorts: ArrayLike, first_age: int,
     return (c + first_age >= y[0]) & (c + last_age <= y[-1])
 
 
-# --------------------------------------------------------------------------- discounting
-
-
-def _log_discount(years: np.ndarray, discount: Discount, times: np.ndarray) -> np.ndarray:
-    """log v(tau) from 1 January of ``years[0]`` to calendar time ``tau`` (may be earlier)."""
-    rates = np.atleast_1d(np.asarray(discount, dtype=float))
-    if rates.ndim != 1 or rates.size not in (1, years.size):
-        raise ValueError("discount must be a number or one annual rate per year "
-                         f"({years.size} values)")
-    if np.any(~np.isfinite(rates)) or np.any(rates <= -1.0):
-        raise ValueError("discount rates must be finite and > -1")
-    rates = np.broadcast_to(rates, years.shape)
-    force = np.log1p(rates)
-    cum = np.concatenate([[0.0], np.cumsum(force)])
-    s = np.asarray(times, dtype=float) - years[0]
-    k = np.clip(np.floor(s).astype(np.int64), 0, years.size - 1)
-    inside = -(cum[k] + (s - k) * force[k])
-    before = -s * force[0]
-    after = -(cum[-1] + (s - years.size) * force[-1])
-    return np.where(s < 0, before, np.where(s > years.size, after, inside))
-
-
-def discount_factors(years: ArrayLike, discount: Discount, *,
-                     at: float | None = None) -> np.ndarray:
-    """Discount factor of each year's mid-year cash flow to calendar time ``at``.
-
-    ``discount``: an annual effective rate, or one rate per year (the rate of year k
-    compounds over that calendar year; before the first year the first rate, after the
-    last year the last rate). ``at``: a calendar time, 1 January of year y being y
-    (default: ``years[0]``, the start of the first year). Returns v(years + 1/2) / v(at).
-    """
-    y = _years(years)
-    ref = float(y[0]) if at is None else float(at)
-    return np.exp(_log_discount(y, discount, y + 0.5) - _log_discount(y, discount,
-                                                                       np.array(ref)))
-
-
-def _present_value(years: np.ndarray, flows: np.ndarray, discount: Discount) -> np.ndarray:
-    v = discount_factors(years, discount)
-    return np.tensordot(v, flows, axes=(0, 0))
-
-
 def money_worth_ratio(years: ArrayLike, contributions: ArrayLike, benefits: ArrayLike,
                       discount: Discount, *, where: ArrayLike | None = None
                       ) -> float | np.ndarray:
@@ -177,8 +143,9 @@ def money_worth_ratio(years: ArrayLike, contributions: ArrayLike, benefits: Arra
     """
     y = _years(years)
     c, b = _flows(y, contributions, benefits)
-    pv_c = _present_value(y, c, discount)
-    pv_b = _present_value(y, b, discount)
+    rates = per_year_rates(y.size, discount)
+    pv_c = present_value(c, rates)
+    pv_b = present_value(b, rates)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.where(pv_c != 0.0, pv_b / np.where(pv_c != 0.0, pv_c, 1.0), np.nan)
     return _apply_where(np.asarray(out), where)
@@ -205,7 +172,8 @@ def net_transfer_pv(years: ArrayLike, contributions: ArrayLike, benefits: ArrayL
     """
     y = _years(years)
     c, b = _flows(y, contributions, benefits)
-    pv = _present_value(y, b - c, discount)  # at 1 January of years[0]
+    rates = per_year_rates(y.size, discount)
+    pv = np.asarray(present_value(b - c, rates))  # at 1 January of years[0]
     if at == "first_year":
         out = pv
     elif at == "birth":
@@ -217,9 +185,9 @@ def net_transfer_pv(years: ArrayLike, contributions: ArrayLike, benefits: ArrayL
             raise ValueError("cohorts must give one birth year per entry of the flows' "
                              "axis 1")
         births = births.reshape(births.shape + (1,) * (pv.ndim - births.ndim))
-        out = pv * np.exp(-_log_discount(y, discount, births))
+        out = pv / discount_at(rates, births - y[0])
     elif isinstance(at, int | float | np.number) and not isinstance(at, bool):
-        out = pv * np.exp(-_log_discount(y, discount, np.array(float(at))))
+        out = pv / discount_at(rates, float(at) - y[0])
     else:
         raise ValueError(f'at must be "first_year", "birth" or a calendar time, not {at!r}')
     return _apply_where(np.asarray(out, dtype=float), where)
@@ -314,11 +282,7 @@ def cohort_irr(years: ArrayLike, contributions: ArrayLike, benefits: ArrayLike, 
     net = (b - c).reshape(y.size, -1)
     grid = np.expm1(np.linspace(np.log1p(lo), np.log1p(hi), int(grid_points)))
     times = (y - y[0]).astype(float) + 0.5
-    mask = None
-    if where is not None:
-        m = np.asarray(where, dtype=bool)
-        m = m.reshape(m.shape + (1,) * (c.ndim - 1 - m.ndim))
-        mask = np.broadcast_to(m, c.shape[1:]).reshape(-1)
+    mask = None if where is None else where_mask(where, c.shape[1:]).reshape(-1)
     out = np.full(net.shape[1], np.nan)
     for j in range(net.shape[1]):
         if mask is None or mask[j]:

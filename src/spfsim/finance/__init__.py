@@ -4,6 +4,7 @@ measures (trust fund ratio, summarized rates, actuarial balance, depletion, unfu
 obligation, sustainable solvency); solvers (contribution schedule, rate and state transfer,
 retirement-age path)."""
 
+from ..economy.discount import discount_factors, present_value
 from .fund import (
     FundProjection,
     budget_financed,
@@ -14,10 +15,8 @@ from .fund import (
 )
 from .methods import (
     ScaledPremium,
-    discount_factors,
     general_average_premium,
     level_premium_closed_group,
-    present_value,
     project_with_rate,
     scaled_premium,
     terminal_funding_rate,

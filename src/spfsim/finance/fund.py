@@ -85,18 +85,21 @@ def budget_financed(contributions: np.ndarray, benefits: np.ndarray,
                           admin, zeros.copy(), 0.0)
 
 
+def ratio_to(amount: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """``amount / base`` where ``base`` is positive, NaN elsewhere (a rate or ratio)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(base > 0, amount / base, np.nan)
+
+
 def paygo_cost_rate(benefits: np.ndarray, admin: np.ndarray,
                     insured_earnings: np.ndarray) -> np.ndarray:
     """PAYG cost rate (B + E) / S; NaN where there are no insured earnings."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(insured_earnings > 0, (benefits + admin) / insured_earnings, np.nan)
+    return ratio_to(benefits + admin, insured_earnings)
 
 
 def reserve_ratio(reserve: np.ndarray, benefits: np.ndarray, admin: np.ndarray) -> np.ndarray:
     """End-of-year reserve / expenditure of the year (ILO reserve ratio); NaN if none."""
-    cost = benefits + admin
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(cost > 0, reserve / cost, np.nan)
+    return ratio_to(reserve, benefits + admin)
 
 
 def depletion_year(years: np.ndarray, reserve: np.ndarray) -> float:

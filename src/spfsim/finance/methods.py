@@ -12,7 +12,8 @@ annual effective return on reserves ``i[t]``.
 Timing (the same as :func:`spfsim.finance.fund.roll_forward`): contributions, state
 transfers, benefits and administrative expenditure are paid evenly over the year, i.e. at
 mid-year on average; reserves are valued at the end of the year. Present values are taken at
-the start of the first projection year with
+the start of the first projection year with :mod:`spfsim.economy.discount`
+(``discount_factors``, ``present_value``, re-exported here)
 
     v[t]   = prod_{s <= t} 1 / (1 + i[s])          (end of year t)
     m[t]   = v[t-1] (1 + i[t])^(-1/2), v[-1] = 1   (mid-year of year t)
@@ -30,10 +31,9 @@ from typing import Literal
 
 import numpy as np
 
-from .fund import FundProjection, roll_forward
+from ..economy.discount import ArrayLike, check_interest, discount_factors, present_value
+from .fund import FundProjection, ratio_to, roll_forward
 
-ArrayLike = np.ndarray | Sequence[float]
-Timing = Literal["mid", "end"]
 Rule = Literal["non_decreasing", "target_ratio"]
 RULES = ("non_decreasing", "target_ratio")
 
@@ -58,11 +58,6 @@ def _arrays(**named: ArrayLike) -> dict[str, np.ndarray]:
     return out
 
 
-def _check_interest(interest: np.ndarray) -> None:
-    if not np.all(np.isfinite(interest)) or np.any(interest <= -1.0):
-        raise ValueError("interest must be finite and greater than -1 (a fraction per year)")
-
-
 def _optional(values: ArrayLike | None, like: np.ndarray, name: str) -> np.ndarray:
     """``values`` as a float array of ``like``'s length, or zeros when None."""
     if values is None:
@@ -75,36 +70,6 @@ def _positive_pv_earnings(insured_earnings: np.ndarray, interest: np.ndarray) ->
     if not pv > 0:
         raise ValueError(f"the present value of insured earnings must be positive, got {pv!r}")
     return pv
-
-
-# --------------------------------------------------------------------------- discounting
-
-
-def discount_factors(interest: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    """Discount factors ``(end_of_year, mid_year)`` to the start of the first year, (year,).
-
-    ``end_of_year[t] = prod_{s<=t} 1/(1+i[s])`` discounts a reserve held at the end of year
-    t; ``mid_year[t] = end_of_year[t-1] (1+i[t])^(-1/2)`` discounts a flow paid evenly over
-    year t (the :func:`~spfsim.finance.fund.roll_forward` convention).
-    """
-    i = _arrays(interest=interest)["interest"]
-    _check_interest(i)
-    end = 1.0 / np.cumprod(1.0 + i)
-    mid = np.concatenate([[1.0], end[:-1]]) / np.sqrt(1.0 + i)
-    return end, mid
-
-
-def present_value(flows: ArrayLike, interest: ArrayLike, timing: Timing = "mid") -> float:
-    """Present value at the start of the first year (currency) of per-year ``flows``.
-
-    ``timing="mid"``: flows paid evenly over each year (contributions, benefits);
-    ``timing="end"``: amounts at the end of each year (reserves).
-    """
-    arrays = _arrays(flows=flows, interest=interest)
-    end, mid = discount_factors(arrays["interest"])
-    if timing not in ("mid", "end"):
-        raise ValueError(f"unknown timing {timing!r}: use 'mid' or 'end'")
-    return float(np.sum(arrays["flows"] * (mid if timing == "mid" else end)))
 
 
 # --------------------------------------------------------------------------- GAP, level rates
@@ -178,7 +143,7 @@ def project_with_rate(rate_by_year: float | ArrayLike, benefits: ArrayLike, admi
     """
     a = _arrays(benefits=benefits, admin=admin, insured_earnings=insured_earnings,
                 interest=interest)
-    _check_interest(a["interest"])
+    check_interest(a["interest"])
     rate = np.broadcast_to(np.asarray(rate_by_year, dtype=float), a["benefits"].shape)
     other = _optional(other_income, a["insured_earnings"], "other_income")
     return roll_forward(float(initial_reserve), rate * a["insured_earnings"], other,
@@ -304,7 +269,7 @@ def scaled_premium(benefits: ArrayLike, admin: ArrayLike, insured_earnings: Arra
     """
     a = _arrays(benefits=benefits, admin=admin, insured_earnings=insured_earnings,
                 interest=interest)
-    _check_interest(a["interest"])
+    check_interest(a["interest"])
     a["other"] = _optional(other_income, a["insured_earnings"], "other_income")
     _check_rule(rule, target_ratio)
     periods = _periods(a["benefits"].size, period_length, period_starts)
@@ -367,5 +332,4 @@ def terminal_funding_rate(new_award_pensions: ArrayLike, annuity_factors: ArrayL
                          f"with {earnings.size} years like insured_earnings, got "
                          f"{np.shape(new_award_pensions)} x {np.shape(annuity_factors)}")
     capital = capital + _optional(admin, earnings, "admin")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(earnings > 0, capital / earnings, np.nan)
+    return ratio_to(capital, earnings)

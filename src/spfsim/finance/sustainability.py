@@ -20,8 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .fund import depletion_year
-from .methods import ArrayLike, _arrays, _positive_pv_earnings, discount_factors, present_value
+from ..economy.discount import ArrayLike, discount_factors, present_value
+from .fund import depletion_year, ratio_to
+from .methods import _arrays, _positive_pv_earnings
 
 
 def _first_years(horizon: int, **named: ArrayLike) -> dict[str, np.ndarray]:
@@ -36,11 +37,6 @@ def _first_years(horizon: int, **named: ArrayLike) -> dict[str, np.ndarray]:
     return {name: values[: int(horizon)] for name, values in arrays.items()}
 
 
-def _cost_ratio(amount: np.ndarray, cost: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(cost > 0, amount / cost, np.nan)
-
-
 def trust_fund_ratio(reserve: ArrayLike, benefits: ArrayLike, admin: ArrayLike,
                      initial_reserve: float) -> np.ndarray:
     """Trust fund ratio per year, (year,): reserve at the START of the year / cost of the year.
@@ -52,7 +48,7 @@ def trust_fund_ratio(reserve: ArrayLike, benefits: ArrayLike, admin: ArrayLike,
     """
     a = _arrays(reserve=reserve, benefits=benefits, admin=admin)
     start = np.concatenate([[float(initial_reserve)], a["reserve"][:-1]])
-    return _cost_ratio(start, a["benefits"] + a["admin"])
+    return ratio_to(start, a["benefits"] + a["admin"])
 
 
 @dataclass
@@ -145,7 +141,7 @@ def depletion(years: ArrayLike, reserve: ArrayLike, non_interest_income: ArrayLi
     if below.size == 0:
         return Depletion(float("nan"), None, share)
     d = int(below[0])
-    after = _cost_ratio(a["non_interest_income"][d + 1:], cost[d + 1:])
+    after = ratio_to(a["non_interest_income"][d + 1:], cost[d + 1:])
     share[d + 1:] = np.where(np.isnan(after), 1.0, np.minimum(after, 1.0))
     if cost[d] > 0:
         share[d] = min(1.0, max(0.0, 1.0 + a["reserve"][d] / growth[d] / cost[d]))

@@ -16,8 +16,8 @@ import numpy as np
 
 from ...demography import DemographicProjection, emigration_probability
 from ...economy import EconomicProjection
-from ...equity.cohorts import continuation_factors
-from ...equity.returns import discount_factors
+from ...economy.annuities import continuation_factors
+from ...economy.discount import mid_year_factors as discount_factors
 from ...errors import SpfsimError
 from ...params import Assumptions, CompiledScheme
 from ...params.model_file import DEFAULT_LABOUR_PERSISTENCE
