@@ -23,13 +23,14 @@ from typing import TYPE_CHECKING
 # Names are loaded on first use, so that building the ``spfsim`` command's parser (which
 # imports spfsim.spf.cli) does not import xarray, pandas or openpyxl.
 _WHERE = {
-    **dict.fromkeys(("BenefitCost", "CountryInputs", "basis_amount", "cost_benefit",
-                     "costing_dataset", "target_population"), "costing"),
+    **dict.fromkeys(("BenefitCost", "CountryCost", "CountryInputs", "cost_country",
+                     "costing_dataset"), "costing"),
+    **dict.fromkeys(("FLOOR_SCHEMES", "floor_model"), "floor_model"),
     **dict.fromkeys(("BENEFITS", "PARAMETERS", "Benefit", "Levels", "default_levels",
                      "load_levels"), "levels"),
     **dict.fromkeys(("DEFAULT_POVERTY_LINE", "DEFAULT_REVENUE_SHARE", "CountryCodes",
                      "MacroData", "MacroInputs", "load_macro_file", "resolve_macro"), "macro"),
-    **dict.fromkeys(("YearDemography", "wpp_demography"), "population"),
+    **dict.fromkeys(("check_year", "wpp_inputs"), "population"),
     **dict.fromkeys(("build_spf_workbook", "summary_lines", "write_spf_workbook"), "report"),
     **dict.fromkeys(("DEFAULT_YEAR", "cost_floor", "find_data_dir", "select_countries"), "run"),
 }
@@ -42,14 +43,8 @@ def __getattr__(name: str) -> object:
 
 
 if TYPE_CHECKING:
-    from .costing import (
-        BenefitCost,
-        CountryInputs,
-        basis_amount,
-        cost_benefit,
-        costing_dataset,
-        target_population,
-    )
+    from .costing import BenefitCost, CountryCost, CountryInputs, cost_country, costing_dataset
+    from .floor_model import FLOOR_SCHEMES, floor_model
     from .levels import BENEFITS, PARAMETERS, Benefit, Levels, default_levels, load_levels
     from .macro import (
         DEFAULT_POVERTY_LINE,
@@ -60,7 +55,7 @@ if TYPE_CHECKING:
         load_macro_file,
         resolve_macro,
     )
-    from .population import YearDemography, wpp_demography
+    from .population import check_year, wpp_inputs
     from .report import build_spf_workbook, summary_lines, write_spf_workbook
     from .run import DEFAULT_YEAR, cost_floor, find_data_dir, select_countries
 
@@ -69,28 +64,29 @@ __all__ = [
     "DEFAULT_POVERTY_LINE",
     "DEFAULT_REVENUE_SHARE",
     "DEFAULT_YEAR",
+    "FLOOR_SCHEMES",
     "PARAMETERS",
     "Benefit",
     "BenefitCost",
     "CountryCodes",
+    "CountryCost",
     "CountryInputs",
     "Levels",
     "MacroData",
     "MacroInputs",
-    "YearDemography",
-    "basis_amount",
     "build_spf_workbook",
-    "cost_benefit",
+    "check_year",
+    "cost_country",
     "cost_floor",
     "costing_dataset",
     "default_levels",
     "find_data_dir",
+    "floor_model",
     "load_levels",
     "load_macro_file",
     "resolve_macro",
     "select_countries",
     "summary_lines",
-    "target_population",
-    "wpp_demography",
+    "wpp_inputs",
     "write_spf_workbook",
 ]

@@ -1,20 +1,28 @@
-"""The costing arithmetic of the rapid SPF costing (ILO practice), and its results Dataset.
+"""The rapid SPF costing (ILO practice) by the scheme library's rules, and its Dataset.
 
-For each benefit (one of the R202 Paragraph 5 guarantees, see :mod:`spfsim.spf.levels`)::
+For each country, :func:`cost_country` builds the floor's model in memory
+(:mod:`spfsim.spf.floor_model`), projects its population from 2020 with the cohort-component
+projection and runs the floor's benefits through the cohort engine's non-contributory rules
+(:func:`spfsim.engine.cohort.run_schemes`, :mod:`spfsim.engine.benefits`). Of the costing
+year it reads, for each benefit (one of the R202 Paragraph 5 guarantees, see
+:mod:`spfsim.spf.levels`)::
 
-    target population = persons of the age band and sex x prevalence   (or: live births)
-    beneficiaries     = target population x coverage
-    benefit level     = level x basis x months / 12     per beneficiary per year
-    benefit expenditure = beneficiaries x benefit level
+    target population   = beneficiaries of the benefit's rule at full take-up
+                          (persons of the age band and sex x prevalence; maternity: mothers
+                          of newborns)
+    beneficiaries       = beneficiaries of the rule (target population x coverage)
+    benefit level       = the rule's annual amount: level x basis x months / 12
+    benefit expenditure = the rule's expenditure (beneficiaries x benefit level)
     admin expenditure   = admin_share x benefit expenditure
     total expenditure   = benefit + admin expenditure
-    cost to GDP       = total expenditure / (GDP per capita x total population)
-    cost to revenue   = total expenditure / (government revenue share x GDP)
+    cost to GDP         = total expenditure / (GDP per capita x total population)
+    cost to revenue     = total expenditure / (government revenue share x GDP)
 
 where the basis is the poverty line x 365 days (R202 para. 8(b)), GDP per capita, or 12 for a
-level in international $ per month. Money is in international $ at 2021 PPP per year; rates
-are fractions. Unknown macro inputs (NaN) make the money results that need them NaN; persons
-are always costed.
+level in international $ per month. Flows of births (maternity, and ``births``) are those of
+the calendar year: the mean of the projection steps from 1 July of the year before and of
+the year (the year's step alone for 2020). Money is in international $ at 2021 PPP per year;
+rates are fractions. Unknown macro inputs (NaN) make the results that need them NaN.
 """
 
 from __future__ import annotations
@@ -27,23 +35,26 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from .levels import POVERTY_HEADCOUNT, Benefit, Levels
+from ..demography import project_population
+from ..economy import project_economy
+from ..engine.benefits import benefit_rules
+from ..engine.cohort import run_schemes
+from ..params import compile_assumptions
+from .floor_model import TARGET, floor_model
+from .levels import Benefit, Levels
 from .macro import MacroInputs
 
 __all__ = [
-    "DAYS_PER_YEAR",
     "MONEY_UNITS",
     "BenefitCost",
+    "CountryCost",
     "CountryInputs",
-    "basis_amount",
-    "cost_benefit",
+    "cost_country",
     "costing_dataset",
-    "target_population",
 ]
 
-DAYS_PER_YEAR = 365.0
 MONEY_UNITS = "international $ (2021 PPP, constant 2021 prices) per year"
-_SEX_INDEX = {"all": slice(0, 2), "male": slice(0, 1), "female": slice(1, 2)}
+_UNKNOWN = math.nan
 
 
 @dataclass(frozen=True)
@@ -61,63 +72,83 @@ class BenefitCost:
     cost_to_revenue: float
 
 
-def basis_amount(basis: str, macro: MacroInputs) -> float:
-    """The annual amount a ``level`` of 1 pays, international $ (2021 PPP) per person per year."""
-    if basis == "poverty_line":
-        return macro.poverty_line * DAYS_PER_YEAR
-    if basis == "gdp_per_capita":
-        return macro.gdp_per_capita
-    if basis == "ppp_dollars_per_month":
-        return 12.0
-    raise ValueError(f"unknown basis {basis!r}")
-
-
-def target_population(benefit: Benefit, population: np.ndarray, births: float,
-                      macro: MacroInputs) -> float:
-    """Persons the benefit is meant for: the age band and sex x prevalence, or the births.
-
-    ``population`` (age 0..100, sex [male, female]) persons at 1 July; ``births`` live births
-    of the year (maternity: one mother per birth, multiple births not netted out).
-    """
-    if benefit.spec.target == "births":
-        return float(births)
-    band = population[benefit.age_min:benefit.age_max + 1, _SEX_INDEX[benefit.sex]].sum()
-    prevalence = (macro.poverty_headcount if benefit.prevalence == POVERTY_HEADCOUNT
-                  else float(benefit.prevalence))
-    return float(band) * prevalence
-
-
-def cost_benefit(benefit: Benefit, population: np.ndarray, births: float,
-                 macro: MacroInputs) -> BenefitCost:
-    """The cost of one benefit for one country and year (see the module docstring).
-
-    Pure arithmetic: ``population`` (age 0..100, sex) persons at 1 July, ``births`` live
-    births in the year, ``macro`` GDP per capita, poverty line and revenue share.
-    """
-    target = target_population(benefit, population, births, macro)
-    beneficiaries = target * benefit.coverage
-    level = benefit.level * basis_amount(benefit.basis, macro) * benefit.months / 12.0
-    spent = beneficiaries * level
-    admin = benefit.admin_share * spent
-    total = spent + admin
-    gdp = macro.gdp_per_capita * float(population.sum())
-    revenue = macro.government_revenue_share * gdp
-    to_gdp = total / gdp if gdp > 0 else math.nan
-    to_revenue = total / revenue if revenue > 0 else math.nan
-    return BenefitCost(target, beneficiaries, level, spent, admin, total, to_gdp, to_revenue)
-
-
 @dataclass(frozen=True)
 class CountryInputs:
-    """What the costing needs of one country: demography of the year and macro inputs."""
+    """What the costing needs of one country: its demographic inputs from the base year
+    (``years``, ``base_population``, ``mx``, ``asfr``, ``srb``, ``net_migration``, as
+    :class:`~spfsim.demography.wpp.WPPDemography` holds them) and its macro inputs."""
 
     m49: int
     iso3: str
     name: str
-    population: np.ndarray  # (101, 2) persons at 1 July, male and female
-    births: float  # live births during the year
+    demography: object
     macro: MacroInputs
     notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CountryCost:
+    """A country's costing of one year: population (age 0..100, sex) at 1 July, births
+    of the calendar year, and each enabled benefit's cost."""
+
+    country: CountryInputs
+    population: np.ndarray
+    births: float
+    costs: dict[str, BenefitCost]
+
+
+def _calendar(values: np.ndarray, k: int, births: bool) -> float:
+    """The year ``k``'s value of a per-year series; for flows of births, the calendar
+    year's (the mean of the steps starting 1 July of years k - 1 and k)."""
+    if births and k > 0:
+        return float(0.5 * (values[k - 1] + values[k]))
+    return float(values[k])
+
+
+def _benefit_cost(benefit: Benefit, flows: dict, amounts: dict, k: int, gdp: float,
+                  revenue_share: float, known: tuple[bool, bool]) -> BenefitCost:
+    """One benefit's cost of year ``k`` from its scheme's flows and its twin's; ``known``:
+    whether its target population and GDP per capita are known."""
+    births = benefit.spec.target == "births"
+    main, target = flows[benefit.id], flows[benefit.id + TARGET]
+    beneficiaries = _calendar(main.beneficiaries.sum(axis=(1, 2)), k, births)
+    spent = _calendar(main.benefit_expenditure, k, births)
+    admin = _calendar(main.admin_expenditure, k, births)
+    level = float(amounts[benefit.id][k].max())  # the same amount for every cell
+    persons = _calendar(target.beneficiaries.sum(axis=(1, 2)), k, births)
+    if not known[0]:
+        persons = beneficiaries = spent = admin = _UNKNOWN
+    if not known[1] and benefit.basis == "gdp_per_capita":
+        level = spent = admin = _UNKNOWN
+    total = spent + admin
+    revenue = revenue_share * gdp
+    return BenefitCost(persons, beneficiaries, level, spent, admin, total,
+                       total / gdp if gdp > 0 else _UNKNOWN,
+                       total / revenue if revenue > 0 else _UNKNOWN)
+
+
+def cost_country(levels: Levels, country: CountryInputs, year: int) -> CountryCost:
+    """Cost the enabled benefits of ``levels`` for ``country`` in ``year`` with the scheme
+    library: build the floor's model, project it, run its rules (see the module docstring).
+    """
+    model, unknown = floor_model(levels, country.demography, country.macro, year,
+                                  f"floor-{country.m49}")
+    a = compile_assumptions(model)
+    demo = project_population(a.years, a.base_population, a.mx, a.asfr, a.srb,
+                              a.net_migration)
+    econ = project_economy(a, demo.population)
+    flows, _coverage = run_schemes(a, demo, econ)
+    amounts = {r.scheme.id: r.amount for r in benefit_rules(a, econ)}
+    k = len(a.years) - 1
+    population = demo.population[k]
+    macro = country.macro
+    gdp = macro.gdp_per_capita * float(population.sum())
+    by_id = {f.scheme_id: f for f in flows}
+    costs = {b.id: _benefit_cost(b, by_id, amounts, k, gdp, macro.government_revenue_share,
+                                 (b.id not in unknown, math.isfinite(macro.gdp_per_capita)))
+             for b in levels.enabled()}
+    births = _calendar(demo.births.sum(axis=1), k, True)
+    return CountryCost(country, population, births, costs)
 
 
 _PER_BENEFIT: tuple[tuple[str, str, str], ...] = (
@@ -134,7 +165,7 @@ _PER_BENEFIT: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def costing_dataset(levels: Levels, countries: Sequence[CountryInputs], year: int,
+def costing_dataset(levels: Levels, costed: Sequence[CountryCost], year: int,
                     attrs: Mapping[str, object] | None = None) -> xr.Dataset:
     """The costing of every enabled benefit for every country, as an xarray Dataset.
 
@@ -143,8 +174,8 @@ def costing_dataset(levels: Levels, countries: Sequence[CountryInputs], year: in
     ``units`` and ``long_name``; rates are fractions. ``attrs`` are added to the Dataset's.
     """
     benefits = levels.enabled()
-    costs = [[cost_benefit(b, c.population, c.births, c.macro) for b in benefits]
-             for c in countries]
+    costs = [[c.costs[b.id] for b in benefits] for c in costed]
+    countries = [c.country for c in costed]
 
     def var(dims, data, units, long_name, **extra) -> xr.Variable:
         return xr.Variable(dims, np.asarray(data), attrs={"units": units,
@@ -160,7 +191,7 @@ def costing_dataset(levels: Levels, countries: Sequence[CountryInputs], year: in
                           dtype=float).reshape(shape)
         data[name] = var(("country", "benefit"), values, units, long_name)
     total = data["total_expenditure"].values.sum(axis=1) if benefits else np.zeros(len(countries))
-    population = np.array([c.population.sum() for c in countries], dtype=float)
+    population = np.array([c.population.sum() for c in costed], dtype=float)
     gdp_pc = np.array([c.macro.gdp_per_capita for c in countries], dtype=float)
     revenue_share = np.array([c.macro.government_revenue_share for c in countries], dtype=float)
     gdp = gdp_pc * population
@@ -176,7 +207,7 @@ def costing_dataset(levels: Levels, countries: Sequence[CountryInputs], year: in
         "floor_cost_to_revenue": var(c, to_revenue, "1", "total expenditure of all costed "
                                      "benefits as a fraction of government revenue"),
         "population": var(c, population, "persons", f"population at 1 July {year}"),
-        "births": var(c, [x.births for x in countries], "persons",
+        "births": var(c, [x.births for x in costed], "persons",
                       f"live births during {year}"),
         "gdp": var(c, gdp, MONEY_UNITS, "GDP (GDP per capita x population)"),
         "gdp_per_capita": var(c, gdp_pc, "international $ (2021 PPP) per person per year",
@@ -222,9 +253,12 @@ def costing_dataset(levels: Levels, countries: Sequence[CountryInputs], year: in
         "levels_title": levels.title,
         "levels_file": levels.file or "(defaults)",
         "levels": levels.to_json(),
-        "method": "cost = beneficiaries x benefit level x months / 12, plus administrative "
-                  "cost; beneficiaries = population of the age band x prevalence x coverage "
-                  "(maternity: live births x coverage); see docs/spf-costing.md",
+        "method": "each country's floor built as a model of the scheme library (WPP "
+                  "demography, the benefits as non-contributory schemes) and run by the "
+                  "cohort engine's rules: cost = beneficiaries x benefit level x months / 12, "
+                  "plus administrative cost; beneficiaries = population of the age band x "
+                  "prevalence x coverage (maternity: mothers of newborns x coverage); see "
+                  "docs/spf-costing.md",
     })
     ds.attrs.update(dict(attrs or {}))
     return ds
