@@ -32,7 +32,7 @@ from spfsim.spf import (
     load_macro_file,
     resolve_macro,
 )
-from spfsim.spf.levels import DEFAULT_LEVELS_FILE
+from spfsim.spf.levels import DEFAULT_LEVELS_FILE, valid_range
 
 # A tiny synthetic country: 10 persons of each sex at every age 0..100 (2,020 persons), no
 # deaths or migration, fertility 0.5 at ages 20-29 (50 births, 50 mothers of newborns), GDP
@@ -271,6 +271,13 @@ def test_bad_levels_entries_name_file_field_and_value(tmp_path, text, field, val
                for p in problems), problems
 
 
+def test_levels_problems_name_the_line(tmp_path):
+    path = _levels_file(tmp_path, "title = 'x'\n[child]\nlevel = 0.2\nmonths = 13\n")
+    with pytest.raises(AssumptionError) as exc:
+        load_levels(path)
+    assert f"{path}, line 4: field 'child.months'" in _problems(exc)[0]
+
+
 def test_every_levels_problem_is_reported_at_once(tmp_path):
     path = _levels_file(tmp_path, "[child]\nlevel = 30\ncoverage = 2\n[pension]\nx = 1\n")
     with pytest.raises(AssumptionError) as exc:
@@ -290,7 +297,9 @@ def test_parameter_ranges_are_stated():
     for p in PARAMETERS.values():
         assert p.unit
         assert p.description
-    assert PARAMETERS["coverage"].valid_range() == "0 to 1"
+    assert valid_range(PARAMETERS["coverage"]) == "0 to 1"
+    assert valid_range(PARAMETERS["prevalence"]) == '0 to 1 or "poverty_headcount"'
+    assert valid_range(PARAMETERS["enabled"]) == "true | false"
     assert DEFAULT_LEVELS_FILE.is_file()
 
 
