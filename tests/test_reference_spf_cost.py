@@ -5,15 +5,9 @@ regenerates the files with tools/reference_spf_cost.py)."""
 from __future__ import annotations
 
 import pytest
-import xarray as xr
 from repo_tools import load_tool
 
 tool = load_tool("reference_spf_cost")
-
-
-def _reference(name: str) -> xr.Dataset:
-    with xr.open_dataset(tool.FOLDER / name) as ds:
-        return ds.load()
 
 
 @pytest.mark.slow
@@ -21,12 +15,12 @@ def _reference(name: str) -> xr.Dataset:
 def test_spf_cost_matches_reference(shared_data, file):
     countries, year, levels = tool.RUNS[file]
     ds = tool.reference_view(tool.spf_cost(countries, year, levels, shared_data))
-    problems = tool.spf_differences(ds, _reference(file))
+    problems = tool.spf_differences(ds, tool.reference(file))
     assert not problems, "\n".join(problems)
 
 
 def test_comparison_finds_changed_numbers_text_and_attrs():
-    ref = _reference("reference_spf_cost_variants.nc")
+    ref = tool.reference("reference_spf_cost_variants.nc")
     changed = ref.copy(deep=True)
     changed["total_expenditure"][0, 0] *= 1 + 1e-8
     changed["note"].values[1] = "another note"

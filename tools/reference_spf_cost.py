@@ -32,7 +32,7 @@ import xarray as xr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from reference_outputs import FOLDER, REPO, differences, write
+from reference_outputs import FOLDER, REPO, check_or_write, differences
 
 from spfsim.cli import main as spfsim_main
 
@@ -90,6 +90,12 @@ def spf_cost(countries: str, year: int, levels: str | None,
             return ds.load()
 
 
+def reference(file: str) -> xr.Dataset:
+    """The committed reference file ``tests/data/<file>``, loaded."""
+    with xr.open_dataset(FOLDER / file) as ds:
+        return ds.load()
+
+
 def reference_view(ds: xr.Dataset) -> xr.Dataset:
     """The part of the results the reference files hold: everything but volatile attrs (and
     the levels file's temporary path)."""
@@ -126,21 +132,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="compare with the committed files instead of writing them")
     parser.add_argument("--data", type=Path, default=DATA, help="the shared data folder")
     args = parser.parse_args(argv)
-    status = 0
-    for file, (countries, year, levels) in RUNS.items():
-        ds = reference_view(spf_cost(countries, year, levels, args.data))
-        path = FOLDER / file
-        if args.check:
-            with xr.open_dataset(path) as ref:
-                problems = spf_differences(ds, ref.load())
-            print(f"{file}: " + ("agrees" if not problems else "DIFFERS"))
-            for line in problems:
-                print("  " + line)
-            status |= bool(problems)
-        else:
-            write(ds, path)
-            print(f"wrote {path.relative_to(REPO)} ({path.stat().st_size / 1e6:.3f} MB)")
-    return status
+    datasets = ((file, reference_view(spf_cost(countries, year, levels, args.data)))
+                for file, (countries, year, levels) in RUNS.items())
+    return check_or_write(datasets, args.check, spf_differences)
 
 
 if __name__ == "__main__":

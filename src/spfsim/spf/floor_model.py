@@ -5,8 +5,9 @@ The rapid costing writes no model folder: it assembles, per country, the same
 with :func:`~spfsim.params.compile_assumptions`:
 
 - demography: the country's WPP 2024 inputs (:func:`spfsim.demography.wpp.from_wpp`) as the
-  assumption set's population, mortality, fertility, sex-ratio and migration tables, from the
-  base year 2020 to the costing year;
+  assumption set's population, mortality, fertility, sex-ratio and migration tables, for the
+  costing year and the one before it (the model's base year: its base population is the
+  projection of WPP's 1 July 2020 population to then, :func:`rebase`);
 - economy: money in international $ (2021 PPP) at constant prices (no inflation, no real
   growth): the poverty line of the year x 365 days as ``[economy] poverty_line``, and GDP so
   that GDP per capita is the country's, constant in real terms;
@@ -22,11 +23,13 @@ with :func:`~spfsim.params.compile_assumptions`:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
 import numpy as np
 
+from ..demography import project_population
 from ..errors import ProblemLog
 from ..params import AGES, SEXES, ModelInput
 from ..params.model_file import SchemeInput, parse_scheme_parameter
@@ -159,16 +162,38 @@ def demographic_tables(demography, n_years: int, disability: float) -> dict[str,
     }
 
 
+def rebase(demography, year: int):
+    """The demographic inputs from 1 July of the year before ``year`` (not before their
+    first year): the population projected to then, the rates from then.
+
+    The floor model needs the costing year and the one before it (the calendar year's
+    births); every projection step depends only on the population at its start and its
+    own rates, so the model's projection from the new base is the projection from the
+    first year, to the last bit.
+    """
+    d = demography
+    k = max(year - 1 - int(d.years[0]), 0)
+    if k == 0:
+        return d
+    before = project_population(d.years[:k + 1], d.base_population, d.mx[:k + 1],
+                                d.asfr[:k + 1], d.srb[:k + 1], d.net_migration[:k + 1])
+    return dataclasses.replace(d, years=d.years[k:], base_population=before.population[k],
+                               mx=d.mx[k:], asfr=d.asfr[k:], srb=d.srb[k:],
+                               net_migration=d.net_migration[k:])
+
+
 def floor_model(levels: Levels, demography, macro: MacroInputs, year: int,
                 name: str = "floor") -> tuple[ModelInput, list[str]]:
-    """The model of a country's floor from its first year to ``year`` (in memory), and the
-    benefits whose target population is unknown (see :func:`floor_schemes`).
+    """The model of a country's floor from the year before ``year`` to ``year`` (in
+    memory; see :func:`rebase`), and the benefits whose target population is unknown (see
+    :func:`floor_schemes`).
 
     ``demography``: the country's demographic inputs from its base year (a
-    :class:`~spfsim.demography.wpp.WPPDemography` or anything with the same arrays). A
-    country without GDP per capita gets 1 (its GDP-based amounts are placeholders, which
-    the costing reports as unknown).
+    :class:`~spfsim.demography.wpp.WPPDemography` or anything with the same arrays, as a
+    dataclass). A country without GDP per capita gets 1 (its GDP-based amounts are
+    placeholders, which the costing reports as unknown).
     """
+    demography = rebase(demography, year)
     base_year = int(demography.years[0])
     n_years = year - base_year + 1
     schemes, unknown = floor_schemes(levels, macro, base_year)
