@@ -153,7 +153,7 @@ def cost_country(levels: Levels, country: CountryInputs, year: int) -> CountryCo
 
 _PER_BENEFIT: tuple[tuple[str, str, str], ...] = (
     ("target_population", "persons", "persons the benefit is meant for (age band x "
-     "prevalence, or live births)"),
+     "prevalence, or mothers of newborns)"),
     ("beneficiaries", "persons", "persons receiving the benefit (target population x coverage)"),
     ("benefit_level", "international $ (2021 PPP) per beneficiary per year",
      "benefit paid per beneficiary in the year (level x basis x months / 12)"),
@@ -165,32 +165,18 @@ _PER_BENEFIT: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def costing_dataset(levels: Levels, costed: Sequence[CountryCost], year: int,
-                    attrs: Mapping[str, object] | None = None) -> xr.Dataset:
-    """The costing of every enabled benefit for every country, as an xarray Dataset.
+def _var(dims, data, units: str, long_name: str) -> xr.Variable:
+    return xr.Variable(dims, np.asarray(data), attrs={"units": units, "long_name": long_name})
 
-    Dims ``country`` (UN M49 code; coords ``country_name``, ``iso3``) and ``benefit`` (coords
-    ``guarantee``: the R202 Paragraph 5 clause, ``benefit_name``). Every variable has
-    ``units`` and ``long_name``; rates are fractions. ``attrs`` are added to the Dataset's.
-    """
-    benefits = levels.enabled()
-    costs = [[c.costs[b.id] for b in benefits] for c in costed]
+
+def _text(values) -> np.ndarray:
+    return np.array([str(v) for v in values], dtype=object)
+
+
+def _country_variables(costed: Sequence[CountryCost], total: np.ndarray,
+                       year: int) -> dict[str, xr.Variable]:
+    """The floor's totals, the demography and the macro inputs of each country."""
     countries = [c.country for c in costed]
-
-    def var(dims, data, units, long_name, **extra) -> xr.Variable:
-        return xr.Variable(dims, np.asarray(data), attrs={"units": units,
-                                                          "long_name": long_name, **extra})
-
-    def text(values) -> np.ndarray:
-        return np.array([str(v) for v in values], dtype=object)
-
-    shape = (len(countries), len(benefits))
-    data: dict[str, xr.Variable] = {}
-    for name, units, long_name in _PER_BENEFIT:
-        values = np.array([[getattr(cost, name) for cost in row] for row in costs],
-                          dtype=float).reshape(shape)
-        data[name] = var(("country", "benefit"), values, units, long_name)
-    total = data["total_expenditure"].values.sum(axis=1) if benefits else np.zeros(len(countries))
     population = np.array([c.population.sum() for c in costed], dtype=float)
     gdp_pc = np.array([c.macro.gdp_per_capita for c in countries], dtype=float)
     revenue_share = np.array([c.macro.government_revenue_share for c in countries], dtype=float)
@@ -199,51 +185,71 @@ def costing_dataset(levels: Levels, costed: Sequence[CountryCost], year: int,
         to_gdp = np.where(gdp > 0, total / gdp, np.nan)
         to_revenue = np.where(gdp * revenue_share > 0, total / (gdp * revenue_share), np.nan)
     c = ("country",)
-    data.update({
-        "floor_expenditure": var(c, total, MONEY_UNITS,
-                                 "total expenditure of all costed benefits"),
-        "floor_cost_to_gdp": var(c, to_gdp, "1", "total expenditure of all costed benefits as "
-                                 "a fraction of GDP"),
-        "floor_cost_to_revenue": var(c, to_revenue, "1", "total expenditure of all costed "
-                                     "benefits as a fraction of government revenue"),
-        "population": var(c, population, "persons", f"population at 1 July {year}"),
-        "births": var(c, [x.births for x in costed], "persons",
-                      f"live births during {year}"),
-        "gdp": var(c, gdp, MONEY_UNITS, "GDP (GDP per capita x population)"),
-        "gdp_per_capita": var(c, gdp_pc, "international $ (2021 PPP) per person per year",
-                              "GDP per capita"),
-        "poverty_line": var(c, [x.macro.poverty_line for x in countries],
-                            "international $ (2021 PPP) per person per day", "poverty line"),
-        "government_revenue_share": var(c, revenue_share, "1",
-                                        "government revenue as a fraction of GDP"),
-        "poverty_headcount": var(c, [x.macro.poverty_headcount for x in countries], "1",
-                                 "fraction of the population below $3 a day (2021 PPP)"),
-    })
+    data = {
+        "floor_expenditure": _var(c, total, MONEY_UNITS,
+                                  "total expenditure of all costed benefits"),
+        "floor_cost_to_gdp": _var(c, to_gdp, "1", "total expenditure of all costed benefits "
+                                  "as a fraction of GDP"),
+        "floor_cost_to_revenue": _var(c, to_revenue, "1", "total expenditure of all costed "
+                                      "benefits as a fraction of government revenue"),
+        "population": _var(c, population, "persons", f"population at 1 July {year}"),
+        "births": _var(c, [x.births for x in costed], "persons",
+                       f"live births during {year}"),
+        "gdp": _var(c, gdp, MONEY_UNITS, "GDP (GDP per capita x population)"),
+        "gdp_per_capita": _var(c, gdp_pc, "international $ (2021 PPP) per person per year",
+                               "GDP per capita"),
+        "poverty_line": _var(c, [x.macro.poverty_line for x in countries],
+                             "international $ (2021 PPP) per person per day", "poverty line"),
+        "government_revenue_share": _var(c, revenue_share, "1",
+                                         "government revenue as a fraction of GDP"),
+        "poverty_headcount": _var(c, [x.macro.poverty_headcount for x in countries], "1",
+                                  "fraction of the population below $3 a day (2021 PPP)"),
+    }
     for name in ("gdp_per_capita", "poverty_line", "government_revenue_share",
                  "poverty_headcount"):
-        data[f"{name}_source"] = var(c, text(x.macro.sources.get(name, "") for x in countries),
-                                     "", f"source of {name}")
-    data["note"] = var(c, text("; ".join(x.notes) for x in countries), "",
-                       "notes on missing data and fallbacks")
+        data[f"{name}_source"] = _var(c, _text(x.macro.sources.get(name, "")
+                                               for x in countries), "", f"source of {name}")
+    data["note"] = _var(c, _text("; ".join(x.notes) for x in countries), "",
+                        "notes on missing data and fallbacks")
+    return data
+
+
+def _coords(countries: Sequence[CountryInputs], benefits: Sequence[Benefit]) -> dict:
+    return {
+        "country": ("country", np.array([x.m49 for x in countries], dtype="int64"),
+                    {"long_name": "UN M49 country code"}),
+        "country_name": ("country", _text(x.name for x in countries),
+                         {"long_name": "country or area (UN WPP 2024 name)"}),
+        "iso3": ("country", _text(x.iso3 for x in countries),
+                 {"long_name": "ISO 3166-1 alpha-3 code"}),
+        "benefit": ("benefit", _text(b.id for b in benefits), {"long_name": "benefit id"}),
+        "benefit_name": ("benefit", _text(b.name for b in benefits), {"long_name": "benefit"}),
+        "guarantee": ("benefit", _text(f"R202 para. {b.guarantee}" for b in benefits),
+                      {"long_name": "basic social security guarantee served "
+                       "(ILO Recommendation No. 202, Paragraph 5)"}),
+    }
+
+
+def costing_dataset(levels: Levels, costed: Sequence[CountryCost], year: int,
+                    attrs: Mapping[str, object] | None = None) -> xr.Dataset:
+    """The costing of every enabled benefit for every country, as an xarray Dataset.
+
+    Dims ``country`` (UN M49 code; coords ``country_name``, ``iso3``) and ``benefit`` (coords
+    ``guarantee``: the R202 Paragraph 5 clause, ``benefit_name``). Every variable has
+    ``units`` and ``long_name``; rates are fractions. ``attrs`` are added to the Dataset's.
+    """
     from .. import __version__
 
-    ds = xr.Dataset(
-        data,
-        coords={
-            "country": ("country", np.array([x.m49 for x in countries], dtype="int64"),
-                        {"long_name": "UN M49 country code"}),
-            "country_name": ("country", text(x.name for x in countries),
-                             {"long_name": "country or area (UN WPP 2024 name)"}),
-            "iso3": ("country", text(x.iso3 for x in countries),
-                     {"long_name": "ISO 3166-1 alpha-3 code"}),
-            "benefit": ("benefit", text(b.id for b in benefits), {"long_name": "benefit id"}),
-            "benefit_name": ("benefit", text(b.name for b in benefits),
-                             {"long_name": "benefit"}),
-            "guarantee": ("benefit", text(f"R202 para. {b.guarantee}" for b in benefits),
-                          {"long_name": "basic social security guarantee served "
-                           "(ILO Recommendation No. 202, Paragraph 5)"}),
-        },
-    )
+    benefits = levels.enabled()
+    shape = (len(costed), len(benefits))
+    data: dict[str, xr.Variable] = {}
+    for name, units, long_name in _PER_BENEFIT:
+        values = np.array([[getattr(c.costs[b.id], name) for b in benefits] for c in costed],
+                          dtype=float).reshape(shape)
+        data[name] = _var(("country", "benefit"), values, units, long_name)
+    total = data["total_expenditure"].values.sum(axis=1)
+    data.update(_country_variables(costed, total, year))
+    ds = xr.Dataset(data, coords=_coords([c.country for c in costed], benefits))
     ds.attrs.update({
         "title": f"Rapid costing of social protection floors, {year}",
         "year": int(year),
