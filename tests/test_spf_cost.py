@@ -478,3 +478,31 @@ def test_every_country_is_costed(shared_data):
     assert all("no GDP per capita" in str(n) for n in notes)
     assert np.isfinite(ds["floor_cost_to_gdp"].values[~missing]).all()
     assert np.isfinite(ds["benefit_expenditure"].drop_sel(benefit="health")).all()
+
+
+def test_the_floor_model_is_a_model_the_whole_pipeline_projects():
+    """The costing runs the model that floor_model builds; Model.project() (the whole
+    pipeline, with its accounting checks) gives the same figures for the costing year."""
+    from spfsim.model import Model
+    from spfsim.params import compile_assumptions
+    from spfsim.spf import floor_model
+
+    levels = default_levels()
+    country = _country()
+    model, unknown = floor_model(levels, country.demography, MACRO, 2026)
+    assert not unknown
+    assert [s.type for s in model.schemes] == ["child_benefit", "maternity_benefit",
+                                               "disability_benefit", "social_pension",
+                                               "health_care"]
+    ds = Model(model, compile_assumptions(model)).project()
+    costs = cost_country(levels, country, 2026).costs
+    for benefit, cost in costs.items():
+        year = ds.sel(scheme=benefit)
+        # maternity: the mean of the two steps that straddle the calendar year
+        when = [2025, 2026] if benefit == "maternity" else [2026]
+        assert float(year["beneficiaries"].sel(year=when).sum(("age", "sex")).mean()) == \
+            pytest.approx(cost.beneficiaries, rel=1e-12)
+        assert float(year["benefit_expenditure"].sel(year=when).mean()) == \
+            pytest.approx(cost.benefit_expenditure, rel=1e-12)
+        assert float(year["admin_expenditure"].sel(year=when).mean()) == \
+            pytest.approx(cost.admin_expenditure, rel=1e-12)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 _WHERE = {
     **dict.fromkeys(("BenefitCost", "CountryCost", "CountryInputs", "cost_country",
                      "costing_dataset"), "costing"),
-    **dict.fromkeys(("FLOOR_SCHEMES", "floor_model"), "floor_model"),
+    **dict.fromkeys(("FLOOR_SCHEMES", "floor_model"), "floor"),
     **dict.fromkeys(("BENEFITS", "PARAMETERS", "Benefit", "Levels", "default_levels",
                      "load_levels"), "levels"),
     **dict.fromkeys(("DEFAULT_POVERTY_LINE", "DEFAULT_REVENUE_SHARE", "CountryCodes",
@@ -44,7 +44,7 @@ def __getattr__(name: str) -> object:
 
 if TYPE_CHECKING:
     from .costing import BenefitCost, CountryCost, CountryInputs, cost_country, costing_dataset
-    from .floor_model import FLOOR_SCHEMES, floor_model
+    from .floor import FLOOR_SCHEMES, floor_model
     from .levels import BENEFITS, PARAMETERS, Benefit, Levels, default_levels, load_levels
     from .macro import (
         DEFAULT_POVERTY_LINE,

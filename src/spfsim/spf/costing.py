@@ -1,15 +1,16 @@
 """The rapid SPF costing (ILO practice) by the scheme library's rules, and its Dataset.
 
 For each country, :func:`cost_country` builds the floor's model in memory
-(:mod:`spfsim.spf.floor_model`), projects its population from 2020 with the cohort-component
+(:mod:`spfsim.spf.floor`), projects its population from 2020 with the cohort-component
 projection and runs the floor's benefits through the cohort engine's non-contributory rules
 (:func:`spfsim.engine.cohort.run_schemes`, :mod:`spfsim.engine.benefits`). Of the costing
 year it reads, for each benefit (one of the R202 Paragraph 5 guarantees, see
 :mod:`spfsim.spf.levels`)::
 
-    target population   = beneficiaries of the benefit's rule at full take-up
-                          (persons of the age band and sex x prevalence; maternity: mothers
-                          of newborns)
+    target population   = beneficiaries of the benefit's rule at full take-up:
+                          beneficiaries / coverage (the rule is linear in take-up), or the
+                          rule's beneficiaries with take-up 1 where coverage is 0 (persons of
+                          the age band and sex x prevalence; maternity: mothers of newborns)
     beneficiaries       = beneficiaries of the rule (target population x coverage)
     benefit level       = the rule's annual amount: level x basis x months / 12
     benefit expenditure = the rule's expenditure (beneficiaries x benefit level)
@@ -40,7 +41,7 @@ from ..economy import project_economy
 from ..engine.benefits import benefit_rules
 from ..engine.cohort import run_schemes
 from ..params import compile_assumptions
-from .floor_model import TARGET, floor_model
+from .floor import floor_model
 from .levels import Benefit, Levels
 from .macro import MacroInputs
 
@@ -97,25 +98,19 @@ class CountryCost:
     costs: dict[str, BenefitCost]
 
 
-def _calendar(values: np.ndarray, k: int, births: bool) -> float:
-    """The year ``k``'s value of a per-year series; for flows of births, the calendar
-    year's (the mean of the steps starting 1 July of years k - 1 and k)."""
-    if births and k > 0:
-        return float(0.5 * (values[k - 1] + values[k]))
-    return float(values[k])
-
-
-def _benefit_cost(benefit: Benefit, flows: dict, amounts: dict, k: int, gdp: float,
+def _benefit_cost(benefit: Benefit, run: _Run, target: _Run, gdp: float,
                   revenue_share: float, known: tuple[bool, bool]) -> BenefitCost:
-    """One benefit's cost of year ``k`` from its scheme's flows and its twin's; ``known``:
-    whether its target population and GDP per capita are known."""
+    """One benefit's cost in the costing year from the floor's run, and its target
+    population from ``target`` (the same run unless the benefit's coverage is 0: a run at
+    full take-up); ``known``: whether its target population and GDP per capita are known."""
     births = benefit.spec.target == "births"
-    main, target = flows[benefit.id], flows[benefit.id + TARGET]
-    beneficiaries = _calendar(main.beneficiaries.sum(axis=(1, 2)), k, births)
-    spent = _calendar(main.benefit_expenditure, k, births)
-    admin = _calendar(main.admin_expenditure, k, births)
-    level = float(amounts[benefit.id][k].max())  # the same amount for every cell
-    persons = _calendar(target.beneficiaries.sum(axis=(1, 2)), k, births)
+    main = run.flows[benefit.id]
+    beneficiaries = run.year(main.beneficiaries.sum(axis=(1, 2)), births)
+    spent = run.year(main.benefit_expenditure, births)
+    admin = run.year(main.admin_expenditure, births)
+    level = float(run.amounts[benefit.id][run.k].max())  # the same amount for every cell
+    persons = (target.year(target.flows[benefit.id].beneficiaries.sum(axis=(1, 2)), births)
+               if target is not run else beneficiaries / benefit.coverage)
     if not known[0]:
         persons = beneficiaries = spent = admin = _UNKNOWN
     if not known[1] and benefit.basis == "gdp_per_capita":
@@ -127,28 +122,58 @@ def _benefit_cost(benefit: Benefit, flows: dict, amounts: dict, k: int, gdp: flo
                        total / revenue if revenue > 0 else _UNKNOWN)
 
 
-def cost_country(levels: Levels, country: CountryInputs, year: int) -> CountryCost:
-    """Cost the enabled benefits of ``levels`` for ``country`` in ``year`` with the scheme
-    library: build the floor's model, project it, run its rules (see the module docstring).
-    """
+@dataclass
+class _Run:
+    """The floor model's projection: its flows and rule amounts by scheme id, the
+    population and births, and the index ``k`` of the costing year."""
+
+    flows: dict
+    amounts: dict[str, np.ndarray]
+    population: np.ndarray
+    births: np.ndarray
+    k: int
+
+    def year(self, values: np.ndarray, births: bool) -> float:
+        """The costing year's value of a per-year series; for flows of births, the calendar
+        year's (the mean of the steps starting 1 July of the year before and of the year)."""
+        if births and self.k > 0:
+            return float(0.5 * (values[self.k - 1] + values[self.k]))
+        return float(values[self.k])
+
+
+def _run(levels: Levels, country: CountryInputs, year: int) -> tuple[_Run, list[str]]:
+    """Build the floor's model, project it, run its rules; and the benefits whose target
+    population is unknown."""
     model, unknown = floor_model(levels, country.demography, country.macro, year,
-                                  f"floor-{country.m49}")
+                                 f"floor-{country.m49}")
     a = compile_assumptions(model)
     demo = project_population(a.years, a.base_population, a.mx, a.asfr, a.srb,
                               a.net_migration)
     econ = project_economy(a, demo.population)
     flows, _coverage = run_schemes(a, demo, econ)
     amounts = {r.scheme.id: r.amount for r in benefit_rules(a, econ)}
-    k = len(a.years) - 1
-    population = demo.population[k]
+    return _Run({f.scheme_id: f for f in flows}, amounts, demo.population,
+                demo.births.sum(axis=1), len(a.years) - 1), unknown
+
+
+def cost_country(levels: Levels, country: CountryInputs, year: int) -> CountryCost:
+    """Cost the enabled benefits of ``levels`` for ``country`` in ``year`` with the scheme
+    library: build the floor's model, project it, run its rules (see the module docstring).
+    """
+    run, unknown = _run(levels, country, year)
+    target = run
+    if any(b.coverage == 0 for b in levels.enabled()):
+        full = Levels(tuple(b.with_values(coverage=1.0) for b in levels.benefits),
+                      levels.title, levels.file)
+        target = _run(full, country, year)[0]
+    population = run.population[run.k]
     macro = country.macro
     gdp = macro.gdp_per_capita * float(population.sum())
-    by_id = {f.scheme_id: f for f in flows}
-    costs = {b.id: _benefit_cost(b, by_id, amounts, k, gdp, macro.government_revenue_share,
+    costs = {b.id: _benefit_cost(b, run, target if b.coverage == 0 else run, gdp,
+                                 macro.government_revenue_share,
                                  (b.id not in unknown, math.isfinite(macro.gdp_per_capita)))
              for b in levels.enabled()}
-    births = _calendar(demo.births.sum(axis=1), k, True)
-    return CountryCost(country, population, births, costs)
+    return CountryCost(country, population, run.year(run.births, True), costs)
 
 
 _PER_BENEFIT: tuple[tuple[str, str, str], ...] = (

@@ -2,7 +2,7 @@
 
 The inputs (base population of 1 July 2020 graduated to single ages, mortality, fertility,
 sex ratio at birth, migration; :func:`spfsim.demography.wpp.from_wpp`) become the floor
-model's demographic tables (:mod:`spfsim.spf.floor_model`), projected from 2020 to the
+model's demographic tables (:mod:`spfsim.spf.floor`), projected from 2020 to the
 costing year by spfsim's cohort-component projection.
 """
 

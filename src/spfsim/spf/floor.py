@@ -17,8 +17,10 @@ with :func:`~spfsim.params.compile_assumptions`:
   benefit's ``prevalence`` at every age;
 - schemes: each enabled benefit as the scheme type that pays it (:data:`FLOOR_SCHEMES`), its
   parameters translated from the levels (:func:`scheme_parameters`) and checked against the
-  type's :class:`~spfsim.params.dated.ParamSpec`; and a twin ``<id>_target`` with full
-  take-up, whose beneficiaries are the benefit's target population.
+  type's :class:`~spfsim.params.dated.ParamSpec`.
+
+The result is a model like any other: ``spfsim.Model(model, compile_assumptions(model))``
+projects it with the whole pipeline.
 """
 
 from __future__ import annotations
@@ -38,11 +40,10 @@ from ..schemes import noncontributory as nc
 from .levels import POVERTY_HEADCOUNT, Benefit, Levels
 from .macro import MacroInputs
 
-__all__ = ["DAYS_PER_YEAR", "FLOOR_SCHEMES", "TARGET", "floor_model", "prevalence",
+__all__ = ["DAYS_PER_YEAR", "FLOOR_SCHEMES", "floor_model", "prevalence", "rebase",
            "scheme_parameters"]
 
 DAYS_PER_YEAR = 365.0
-TARGET = "_target"  # suffix of the full-take-up twin of a benefit's scheme
 #: benefit id -> (scheme type that pays it, its fixed choices)
 FLOOR_SCHEMES: dict[str, tuple[type[nc.NonContributoryBenefit], dict[str, str]]] = {
     "child": (nc.ChildBenefit, {}),
@@ -58,19 +59,18 @@ _BASIS = {"poverty_line": "poverty_line", "gdp_per_capita": "gdp_per_capita",
 _MODEL = Path("<spf-cost floor model>")
 
 
-def scheme_parameters(benefit: Benefit, target_share: float,
-                      take_up: float | None = None) -> dict[str, object]:
+def scheme_parameters(benefit: Benefit, target_share: float) -> dict[str, object]:
     """The scheme parameters (as a model file writes them) of a benefit's levels.
 
     ``level`` -> ``benefit`` (x 12 for a monthly dollar level: the rule's currency amounts
-    are annual), ``coverage`` -> ``take_up`` (or ``take_up`` when given), the prevalence ->
+    are annual), ``coverage`` -> ``take_up``, the prevalence ->
     ``target_share``, ``admin_share`` -> ``admin_cost_rate``; ages and sex as they are.
     """
     monthly = benefit.basis == "ppp_dollars_per_month"
     values: dict[str, object] = {
         "benefit": benefit.level * 12.0 if monthly else benefit.level,
         "benefit_basis": _BASIS[benefit.basis], "months": benefit.months,
-        "take_up": benefit.coverage if take_up is None else take_up,
+        "take_up": benefit.coverage,
         "target_share": target_share, "admin_cost_rate": benefit.admin_share,
         **FLOOR_SCHEMES[benefit.id][1]}
     if benefit.spec.target == "population":
@@ -111,7 +111,7 @@ def _scheme(scheme_id: str, benefit: Benefit, values: dict[str, object], base_ye
 
 def floor_schemes(levels: Levels, macro: MacroInputs, base_year: int
                   ) -> tuple[list[SchemeInput], list[str]]:
-    """The schemes of the enabled benefits and their twins, and the ids of the benefits
+    """The schemes of the enabled benefits, and the ids of the benefits
     whose target population is unknown (a prevalence from an unknown poverty headcount:
     their schemes target no one)."""
     log = ProblemLog()
@@ -123,8 +123,6 @@ def floor_schemes(levels: Levels, macro: MacroInputs, base_year: int
             share = 0.0
         schemes.append(_scheme(benefit.id, benefit, scheme_parameters(benefit, share),
                                base_year, log))
-        schemes.append(_scheme(benefit.id + TARGET, benefit,
-                               scheme_parameters(benefit, share, take_up=1.0), base_year, log))
     log.raise_if_any()
     return schemes, unknown
 
