@@ -4,9 +4,11 @@
 Paragraph 5 — (a) essential health care, (b) income security for children, (c) for persons in
 active age (maternity, disability, optionally the working-age poor) and (d) for older persons —
 from UN WPP 2024 population by age and sex and births, and World Bank macro data, with benefit
-levels tied to the poverty line (R202 Paragraph 8(b)) as cited parameters. Money is in
-international $ at 2021 PPP; results are an xarray Dataset with dims ``country`` and
-``benefit``. See docs/spf-costing.md.
+levels tied to the poverty line (R202 Paragraph 8(b)) as cited parameters. Each country's
+floor is a model of the scheme library built in memory (:mod:`spfsim.spf.floor`: WPP
+demography, the benefits as non-contributory scheme types), projected and paid by the cohort
+engine's rules (:mod:`spfsim.spf.costing`). Money is in international $ at 2021 PPP; results
+are an xarray Dataset with dims ``country`` and ``benefit``. See docs/spf-costing.md.
 
 Quick use::
 

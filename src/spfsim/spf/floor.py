@@ -63,15 +63,15 @@ def scheme_parameters(benefit: Benefit, target_share: float) -> dict[str, object
     """The scheme parameters (as a model file writes them) of a benefit's levels.
 
     ``level`` -> ``benefit`` (x 12 for a monthly dollar level: the rule's currency amounts
-    are annual), ``coverage`` -> ``take_up``, the prevalence ->
-    ``target_share``, ``admin_share`` -> ``admin_cost_rate``; ages and sex as they are.
+    are annual), ``coverage`` -> ``take_up``, the prevalence -> ``target_share``,
+    ``admin_share`` -> ``admin_cost_rate``; ages and sex as they are.
     """
     monthly = benefit.basis == "ppp_dollars_per_month"
     values: dict[str, object] = {
         "benefit": benefit.level * 12.0 if monthly else benefit.level,
         "benefit_basis": _BASIS[benefit.basis], "months": benefit.months,
-        "take_up": benefit.coverage,
-        "target_share": target_share, "admin_cost_rate": benefit.admin_share,
+        "take_up": benefit.coverage, "target_share": target_share,
+        "admin_cost_rate": benefit.admin_share,
         **FLOOR_SCHEMES[benefit.id][1]}
     if benefit.spec.target == "population":
         values.update(min_age=benefit.age_min, max_age=benefit.age_max, sex=benefit.sex)
@@ -111,9 +111,9 @@ def _scheme(scheme_id: str, benefit: Benefit, values: dict[str, object], base_ye
 
 def floor_schemes(levels: Levels, macro: MacroInputs, base_year: int
                   ) -> tuple[list[SchemeInput], list[str]]:
-    """The schemes of the enabled benefits, and the ids of the benefits
-    whose target population is unknown (a prevalence from an unknown poverty headcount:
-    their schemes target no one)."""
+    """The schemes of the enabled benefits, and the ids of the benefits whose target
+    population is unknown (a prevalence from an unknown poverty headcount: their schemes
+    target no one)."""
     log = ProblemLog()
     schemes, unknown = [], []
     for benefit in levels.enabled():
