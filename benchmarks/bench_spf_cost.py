@@ -5,8 +5,9 @@ Usage: python benchmarks/bench_spf_cost.py [--data ../shared/data] [--year 2025]
 
 Runs the command's own entry point (``spfsim.cli.main``) in a fresh temporary output folder
 and prints, as its last line, a JSON object: countries, year, seconds (wall time of the whole
-command: reading the data, projecting every country from 2020, costing, writing the netCDF
-file and the workbook; best of ``--repeat`` runs), seconds_per_country, cores.
+command: reading the data, building each country's floor model, projecting it from 2020
+and running the scheme library's rules, writing the netCDF file and the workbook; best of
+``--repeat`` runs), seconds_per_country, cores.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -108,17 +109,17 @@ def write(ds: xr.Dataset, path: Path) -> None:
     tmp.replace(path)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="compare with the committed files instead of writing them")
-    args = parser.parse_args(argv)
+def check_or_write(datasets: Iterable[tuple[str, xr.Dataset]], check: bool,
+                   compare: Callable[[xr.Dataset, xr.Dataset], list[str]] = differences
+                   ) -> int:
+    """Compare each (file name, Dataset) with ``tests/data/<file>`` by ``compare`` and print
+    what differs (``check``), or write it there. Returns 1 if any file differs, else 0."""
     status = 0
-    for file, ds in projections().items():
+    for file, ds in datasets:
         path = FOLDER / file
-        if args.check:
+        if check:
             with xr.open_dataset(path) as ref:
-                problems = differences(ds, ref.load())
+                problems = compare(ds, ref.load())
             print(f"{file}: " + ("agrees" if not problems else "DIFFERS"))
             for line in problems:
                 print("  " + line)
@@ -128,6 +129,14 @@ def main(argv: list[str] | None = None) -> int:
             write(ds, path)
             print(f"wrote {path.relative_to(REPO)} ({path.stat().st_size / 1e6:.2f} MB)")
     return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true",
+                        help="compare with the committed files instead of writing them")
+    args = parser.parse_args(argv)
+    return check_or_write(projections().items(), args.check)
 
 
 if __name__ == "__main__":

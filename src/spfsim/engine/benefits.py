@@ -149,7 +149,8 @@ def benefit_rule(scheme: CompiledScheme, assumptions: Assumptions,
                                    scheme["exclusion_error"], scheme["inclusion_error"])
         amount = nc.annual_amount(scheme["benefit"], _basis(scheme, econ),
                                   scheme["months"])[:, None, None]
-    probability = np.where(band, p[:, None, None], 0.0) * np.ones((1, 1, 2))
+    probability = np.where(band, p[:, None, None], 0.0) * nc.sex_mask(
+        scheme.choices.get("sex", "all"))
     amount = np.broadcast_to(amount, probability.shape).copy()
     if scheme.type == nc.HealthCare.NAME:
         profile = np.stack([nc.health_cost_profile(AGES[None, :], scheme["relative_cost_under5"]

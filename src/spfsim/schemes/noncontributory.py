@@ -42,6 +42,7 @@ GUARANTEE_REFERENCES = {
 GROUPS = ("all", "disabled", "without_pension", "uninsured_mothers", "unemployed",
           "insured_mothers", "insured_unemployed")
 BASES = ("currency", "poverty_line", "gdp_per_capita")
+SEX_CHOICES = ("all", "female", "male")
 
 
 def receipt_probability(take_up, target_share, exclusion_error, inclusion_error) -> np.ndarray:
@@ -54,6 +55,11 @@ def receipt_probability(take_up, target_share, exclusion_error, inclusion_error)
 def annual_amount(benefit, basis, months) -> np.ndarray:
     """Annual amount per beneficiary (currency): level x basis x months paid / 12."""
     return np.asarray(benefit) * basis * np.asarray(months) / 12.0
+
+
+def sex_mask(sex: str) -> np.ndarray:
+    """(male, female) 1 for the sexes a benefit is paid to, 0 for the other."""
+    return np.array([sex != "female", sex != "male"], dtype=float)
 
 
 def top_up(floor, pension) -> np.ndarray:
@@ -104,6 +110,9 @@ def _common(min_age: int, max_age: int, months: float, guarantee: str,
                   "Share of beneficiaries outside the target group (leakage).",
                   low=0.0, high=0.99, default=0.0),
         ADMIN_COST_RATE,
+        ParamSpec("sex", "choice", "Sex of those entitled: 'all', or only 'female' or "
+                  "'male' persons of the group and age band.", kind="choice",
+                  choices=SEX_CHOICES, default="all"),
     )
 
 

@@ -4,9 +4,11 @@
 Paragraph 5 — (a) essential health care, (b) income security for children, (c) for persons in
 active age (maternity, disability, optionally the working-age poor) and (d) for older persons —
 from UN WPP 2024 population by age and sex and births, and World Bank macro data, with benefit
-levels tied to the poverty line (R202 Paragraph 8(b)) as cited parameters. Money is in
-international $ at 2021 PPP; results are an xarray Dataset with dims ``country`` and
-``benefit``. See docs/spf-costing.md.
+levels tied to the poverty line (R202 Paragraph 8(b)) as cited parameters. Each country's
+floor is a model of the scheme library built in memory (:mod:`spfsim.spf.floor`: WPP
+demography, the benefits as non-contributory scheme types), projected and paid by the cohort
+engine's rules (:mod:`spfsim.spf.costing`). Money is in international $ at 2021 PPP; results
+are an xarray Dataset with dims ``country`` and ``benefit``. See docs/spf-costing.md.
 
 Quick use::
 
@@ -23,13 +25,14 @@ from typing import TYPE_CHECKING
 # Names are loaded on first use, so that building the ``spfsim`` command's parser (which
 # imports spfsim.spf.cli) does not import xarray, pandas or openpyxl.
 _WHERE = {
-    **dict.fromkeys(("BenefitCost", "CountryInputs", "basis_amount", "cost_benefit",
-                     "costing_dataset", "target_population"), "costing"),
+    **dict.fromkeys(("BenefitCost", "CountryCost", "CountryInputs", "cost_country",
+                     "costing_dataset"), "costing"),
+    **dict.fromkeys(("FLOOR_SCHEMES", "floor_model"), "floor"),
     **dict.fromkeys(("BENEFITS", "PARAMETERS", "Benefit", "Levels", "default_levels",
                      "load_levels"), "levels"),
     **dict.fromkeys(("DEFAULT_POVERTY_LINE", "DEFAULT_REVENUE_SHARE", "CountryCodes",
                      "MacroData", "MacroInputs", "load_macro_file", "resolve_macro"), "macro"),
-    **dict.fromkeys(("YearDemography", "wpp_demography"), "population"),
+    **dict.fromkeys(("check_year", "wpp_inputs"), "population"),
     **dict.fromkeys(("build_spf_workbook", "summary_lines", "write_spf_workbook"), "report"),
     **dict.fromkeys(("DEFAULT_YEAR", "cost_floor", "find_data_dir", "select_countries"), "run"),
 }
@@ -42,14 +45,8 @@ def __getattr__(name: str) -> object:
 
 
 if TYPE_CHECKING:
-    from .costing import (
-        BenefitCost,
-        CountryInputs,
-        basis_amount,
-        cost_benefit,
-        costing_dataset,
-        target_population,
-    )
+    from .costing import BenefitCost, CountryCost, CountryInputs, cost_country, costing_dataset
+    from .floor import FLOOR_SCHEMES, floor_model
     from .levels import BENEFITS, PARAMETERS, Benefit, Levels, default_levels, load_levels
     from .macro import (
         DEFAULT_POVERTY_LINE,
@@ -60,7 +57,7 @@ if TYPE_CHECKING:
         load_macro_file,
         resolve_macro,
     )
-    from .population import YearDemography, wpp_demography
+    from .population import check_year, wpp_inputs
     from .report import build_spf_workbook, summary_lines, write_spf_workbook
     from .run import DEFAULT_YEAR, cost_floor, find_data_dir, select_countries
 
@@ -69,28 +66,29 @@ __all__ = [
     "DEFAULT_POVERTY_LINE",
     "DEFAULT_REVENUE_SHARE",
     "DEFAULT_YEAR",
+    "FLOOR_SCHEMES",
     "PARAMETERS",
     "Benefit",
     "BenefitCost",
     "CountryCodes",
+    "CountryCost",
     "CountryInputs",
     "Levels",
     "MacroData",
     "MacroInputs",
-    "YearDemography",
-    "basis_amount",
     "build_spf_workbook",
-    "cost_benefit",
+    "check_year",
+    "cost_country",
     "cost_floor",
     "costing_dataset",
     "default_levels",
     "find_data_dir",
+    "floor_model",
     "load_levels",
     "load_macro_file",
     "resolve_macro",
     "select_countries",
     "summary_lines",
-    "target_population",
-    "wpp_demography",
+    "wpp_inputs",
     "write_spf_workbook",
 ]

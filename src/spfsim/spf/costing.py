@@ -1,20 +1,29 @@
-"""The costing arithmetic of the rapid SPF costing (ILO practice), and its results Dataset.
+"""The rapid SPF costing (ILO practice) by the scheme library's rules, and its Dataset.
 
-For each benefit (one of the R202 Paragraph 5 guarantees, see :mod:`spfsim.spf.levels`)::
+For each country, :func:`cost_country` builds the floor's model in memory
+(:mod:`spfsim.spf.floor`), projects its population from 2020 with the cohort-component
+projection and runs the floor's benefits through the cohort engine's non-contributory rules
+(:func:`spfsim.engine.cohort.run_schemes`, :mod:`spfsim.engine.benefits`). Of the costing
+year it reads, for each benefit (one of the R202 Paragraph 5 guarantees, see
+:mod:`spfsim.spf.levels`)::
 
-    target population = persons of the age band and sex x prevalence   (or: live births)
-    beneficiaries     = target population x coverage
-    benefit level     = level x basis x months / 12     per beneficiary per year
-    benefit expenditure = beneficiaries x benefit level
+    target population   = beneficiaries of the benefit's rule at full take-up:
+                          beneficiaries / coverage (the rule is linear in take-up), or the
+                          rule's beneficiaries with take-up 1 where coverage is 0 (persons of
+                          the age band and sex x prevalence; maternity: mothers of newborns)
+    beneficiaries       = beneficiaries of the rule (target population x coverage)
+    benefit level       = the rule's annual amount: level x basis x months / 12
+    benefit expenditure = the rule's expenditure (beneficiaries x benefit level)
     admin expenditure   = admin_share x benefit expenditure
     total expenditure   = benefit + admin expenditure
-    cost to GDP       = total expenditure / (GDP per capita x total population)
-    cost to revenue   = total expenditure / (government revenue share x GDP)
+    cost to GDP         = total expenditure / (GDP per capita x total population)
+    cost to revenue     = total expenditure / (government revenue share x GDP)
 
 where the basis is the poverty line x 365 days (R202 para. 8(b)), GDP per capita, or 12 for a
-level in international $ per month. Money is in international $ at 2021 PPP per year; rates
-are fractions. Unknown macro inputs (NaN) make the money results that need them NaN; persons
-are always costed.
+level in international $ per month. Flows of births (maternity, and ``births``) are those of
+the calendar year: the mean of the projection steps from 1 July of the year before and of
+the year (the year's step alone for 2020). Money is in international $ at 2021 PPP per year;
+rates are fractions. Unknown macro inputs (NaN) make the results that need them NaN.
 """
 
 from __future__ import annotations
@@ -27,23 +36,26 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from .levels import POVERTY_HEADCOUNT, Benefit, Levels
+from ..demography import project_population
+from ..economy import project_economy
+from ..engine.benefits import benefit_rules
+from ..engine.cohort import run_schemes
+from ..params import compile_assumptions
+from .floor import floor_model
+from .levels import Benefit, Levels
 from .macro import MacroInputs
 
 __all__ = [
-    "DAYS_PER_YEAR",
     "MONEY_UNITS",
     "BenefitCost",
+    "CountryCost",
     "CountryInputs",
-    "basis_amount",
-    "cost_benefit",
+    "cost_country",
     "costing_dataset",
-    "target_population",
 ]
 
-DAYS_PER_YEAR = 365.0
 MONEY_UNITS = "international $ (2021 PPP, constant 2021 prices) per year"
-_SEX_INDEX = {"all": slice(0, 2), "male": slice(0, 1), "female": slice(1, 2)}
+_UNKNOWN = math.nan
 
 
 @dataclass(frozen=True)
@@ -61,68 +73,112 @@ class BenefitCost:
     cost_to_revenue: float
 
 
-def basis_amount(basis: str, macro: MacroInputs) -> float:
-    """The annual amount a ``level`` of 1 pays, international $ (2021 PPP) per person per year."""
-    if basis == "poverty_line":
-        return macro.poverty_line * DAYS_PER_YEAR
-    if basis == "gdp_per_capita":
-        return macro.gdp_per_capita
-    if basis == "ppp_dollars_per_month":
-        return 12.0
-    raise ValueError(f"unknown basis {basis!r}")
-
-
-def target_population(benefit: Benefit, population: np.ndarray, births: float,
-                      macro: MacroInputs) -> float:
-    """Persons the benefit is meant for: the age band and sex x prevalence, or the births.
-
-    ``population`` (age 0..100, sex [male, female]) persons at 1 July; ``births`` live births
-    of the year (maternity: one mother per birth, multiple births not netted out).
-    """
-    if benefit.spec.target == "births":
-        return float(births)
-    band = population[benefit.age_min:benefit.age_max + 1, _SEX_INDEX[benefit.sex]].sum()
-    prevalence = (macro.poverty_headcount if benefit.prevalence == POVERTY_HEADCOUNT
-                  else float(benefit.prevalence))
-    return float(band) * prevalence
-
-
-def cost_benefit(benefit: Benefit, population: np.ndarray, births: float,
-                 macro: MacroInputs) -> BenefitCost:
-    """The cost of one benefit for one country and year (see the module docstring).
-
-    Pure arithmetic: ``population`` (age 0..100, sex) persons at 1 July, ``births`` live
-    births in the year, ``macro`` GDP per capita, poverty line and revenue share.
-    """
-    target = target_population(benefit, population, births, macro)
-    beneficiaries = target * benefit.coverage
-    level = benefit.level * basis_amount(benefit.basis, macro) * benefit.months / 12.0
-    spent = beneficiaries * level
-    admin = benefit.admin_share * spent
-    total = spent + admin
-    gdp = macro.gdp_per_capita * float(population.sum())
-    revenue = macro.government_revenue_share * gdp
-    to_gdp = total / gdp if gdp > 0 else math.nan
-    to_revenue = total / revenue if revenue > 0 else math.nan
-    return BenefitCost(target, beneficiaries, level, spent, admin, total, to_gdp, to_revenue)
-
-
 @dataclass(frozen=True)
 class CountryInputs:
-    """What the costing needs of one country: demography of the year and macro inputs."""
+    """What the costing needs of one country: its demographic inputs from the base year
+    (``years``, ``base_population``, ``mx``, ``asfr``, ``srb``, ``net_migration``, as
+    :class:`~spfsim.demography.wpp.WPPDemography` holds them) and its macro inputs."""
 
     m49: int
     iso3: str
     name: str
-    population: np.ndarray  # (101, 2) persons at 1 July, male and female
-    births: float  # live births during the year
+    demography: object
     macro: MacroInputs
     notes: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class CountryCost:
+    """A country's costing of one year: population (age 0..100, sex) at 1 July, births
+    of the calendar year, and each enabled benefit's cost."""
+
+    country: CountryInputs
+    population: np.ndarray
+    births: float
+    costs: dict[str, BenefitCost]
+
+
+def _benefit_cost(benefit: Benefit, run: _Run, target: _Run, gdp: float,
+                  revenue_share: float, known: tuple[bool, bool]) -> BenefitCost:
+    """One benefit's cost in the costing year from the floor's run, and its target
+    population from ``target`` (the same run unless the benefit's coverage is 0: a run at
+    full take-up); ``known``: whether its target population and GDP per capita are known."""
+    births = benefit.spec.target == "births"
+    main = run.flows[benefit.id]
+    beneficiaries = run.year(main.beneficiaries.sum(axis=(1, 2)), births)
+    spent = run.year(main.benefit_expenditure, births)
+    admin = run.year(main.admin_expenditure, births)
+    level = float(run.amounts[benefit.id][run.k].max())  # the same amount for every cell
+    persons = (target.year(target.flows[benefit.id].beneficiaries.sum(axis=(1, 2)), births)
+               if target is not run else beneficiaries / benefit.coverage)
+    if not known[0]:
+        persons = beneficiaries = spent = admin = _UNKNOWN
+    if not known[1] and benefit.basis == "gdp_per_capita":
+        level = spent = admin = _UNKNOWN
+    total = spent + admin
+    revenue = revenue_share * gdp
+    return BenefitCost(persons, beneficiaries, level, spent, admin, total,
+                       total / gdp if gdp > 0 else _UNKNOWN,
+                       total / revenue if revenue > 0 else _UNKNOWN)
+
+
+@dataclass
+class _Run:
+    """The floor model's projection: its flows and rule amounts by scheme id, the
+    population and births, and the index ``k`` of the costing year."""
+
+    flows: dict
+    amounts: dict[str, np.ndarray]
+    population: np.ndarray
+    births: np.ndarray
+    k: int
+
+    def year(self, values: np.ndarray, births: bool) -> float:
+        """The costing year's value of a per-year series; for flows of births, the calendar
+        year's (the mean of the steps starting 1 July of the year before and of the year)."""
+        if births and self.k > 0:
+            return float(0.5 * (values[self.k - 1] + values[self.k]))
+        return float(values[self.k])
+
+
+def _run(levels: Levels, country: CountryInputs, year: int) -> tuple[_Run, list[str]]:
+    """Build the floor's model, project it, run its rules; and the benefits whose target
+    population is unknown."""
+    model, unknown = floor_model(levels, country.demography, country.macro, year,
+                                 f"floor-{country.m49}")
+    a = compile_assumptions(model)
+    demo = project_population(a.years, a.base_population, a.mx, a.asfr, a.srb,
+                              a.net_migration)
+    econ = project_economy(a, demo.population)
+    flows, _coverage = run_schemes(a, demo, econ)
+    amounts = {r.scheme.id: r.amount for r in benefit_rules(a, econ)}
+    return _Run({f.scheme_id: f for f in flows}, amounts, demo.population,
+                demo.births.sum(axis=1), len(a.years) - 1), unknown
+
+
+def cost_country(levels: Levels, country: CountryInputs, year: int) -> CountryCost:
+    """Cost the enabled benefits of ``levels`` for ``country`` in ``year`` with the scheme
+    library: build the floor's model, project it, run its rules (see the module docstring).
+    """
+    run, unknown = _run(levels, country, year)
+    target = run
+    if any(b.coverage == 0 for b in levels.enabled()):
+        full = Levels(tuple(b.with_values(coverage=1.0) for b in levels.benefits),
+                      levels.title, levels.file)
+        target = _run(full, country, year)[0]
+    population = run.population[run.k]
+    macro = country.macro
+    gdp = macro.gdp_per_capita * float(population.sum())
+    costs = {b.id: _benefit_cost(b, run, target if b.coverage == 0 else run, gdp,
+                                 macro.government_revenue_share,
+                                 (b.id not in unknown, math.isfinite(macro.gdp_per_capita)))
+             for b in levels.enabled()}
+    return CountryCost(country, population, run.year(run.births, True), costs)
+
+
 _PER_BENEFIT: tuple[tuple[str, str, str], ...] = (
     ("target_population", "persons", "persons the benefit is meant for (age band x "
-     "prevalence, or live births)"),
+     "prevalence, or mothers of newborns)"),
     ("beneficiaries", "persons", "persons receiving the benefit (target population x coverage)"),
     ("benefit_level", "international $ (2021 PPP) per beneficiary per year",
      "benefit paid per beneficiary in the year (level x basis x months / 12)"),
@@ -134,33 +190,19 @@ _PER_BENEFIT: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def costing_dataset(levels: Levels, countries: Sequence[CountryInputs], year: int,
-                    attrs: Mapping[str, object] | None = None) -> xr.Dataset:
-    """The costing of every enabled benefit for every country, as an xarray Dataset.
+def _var(dims, data, units: str, long_name: str) -> xr.Variable:
+    return xr.Variable(dims, np.asarray(data), attrs={"units": units, "long_name": long_name})
 
-    Dims ``country`` (UN M49 code; coords ``country_name``, ``iso3``) and ``benefit`` (coords
-    ``guarantee``: the R202 Paragraph 5 clause, ``benefit_name``). Every variable has
-    ``units`` and ``long_name``; rates are fractions. ``attrs`` are added to the Dataset's.
-    """
-    benefits = levels.enabled()
-    costs = [[cost_benefit(b, c.population, c.births, c.macro) for b in benefits]
-             for c in countries]
 
-    def var(dims, data, units, long_name, **extra) -> xr.Variable:
-        return xr.Variable(dims, np.asarray(data), attrs={"units": units,
-                                                          "long_name": long_name, **extra})
+def _text(values) -> np.ndarray:
+    return np.array([str(v) for v in values], dtype=object)
 
-    def text(values) -> np.ndarray:
-        return np.array([str(v) for v in values], dtype=object)
 
-    shape = (len(countries), len(benefits))
-    data: dict[str, xr.Variable] = {}
-    for name, units, long_name in _PER_BENEFIT:
-        values = np.array([[getattr(cost, name) for cost in row] for row in costs],
-                          dtype=float).reshape(shape)
-        data[name] = var(("country", "benefit"), values, units, long_name)
-    total = data["total_expenditure"].values.sum(axis=1) if benefits else np.zeros(len(countries))
-    population = np.array([c.population.sum() for c in countries], dtype=float)
+def _country_variables(costed: Sequence[CountryCost], total: np.ndarray,
+                       year: int) -> dict[str, xr.Variable]:
+    """The floor's totals, the demography and the macro inputs of each country."""
+    countries = [c.country for c in costed]
+    population = np.array([c.population.sum() for c in costed], dtype=float)
     gdp_pc = np.array([c.macro.gdp_per_capita for c in countries], dtype=float)
     revenue_share = np.array([c.macro.government_revenue_share for c in countries], dtype=float)
     gdp = gdp_pc * population
@@ -168,51 +210,71 @@ def costing_dataset(levels: Levels, countries: Sequence[CountryInputs], year: in
         to_gdp = np.where(gdp > 0, total / gdp, np.nan)
         to_revenue = np.where(gdp * revenue_share > 0, total / (gdp * revenue_share), np.nan)
     c = ("country",)
-    data.update({
-        "floor_expenditure": var(c, total, MONEY_UNITS,
-                                 "total expenditure of all costed benefits"),
-        "floor_cost_to_gdp": var(c, to_gdp, "1", "total expenditure of all costed benefits as "
-                                 "a fraction of GDP"),
-        "floor_cost_to_revenue": var(c, to_revenue, "1", "total expenditure of all costed "
-                                     "benefits as a fraction of government revenue"),
-        "population": var(c, population, "persons", f"population at 1 July {year}"),
-        "births": var(c, [x.births for x in countries], "persons",
-                      f"live births during {year}"),
-        "gdp": var(c, gdp, MONEY_UNITS, "GDP (GDP per capita x population)"),
-        "gdp_per_capita": var(c, gdp_pc, "international $ (2021 PPP) per person per year",
-                              "GDP per capita"),
-        "poverty_line": var(c, [x.macro.poverty_line for x in countries],
-                            "international $ (2021 PPP) per person per day", "poverty line"),
-        "government_revenue_share": var(c, revenue_share, "1",
-                                        "government revenue as a fraction of GDP"),
-        "poverty_headcount": var(c, [x.macro.poverty_headcount for x in countries], "1",
-                                 "fraction of the population below $3 a day (2021 PPP)"),
-    })
+    data = {
+        "floor_expenditure": _var(c, total, MONEY_UNITS,
+                                  "total expenditure of all costed benefits"),
+        "floor_cost_to_gdp": _var(c, to_gdp, "1", "total expenditure of all costed benefits "
+                                  "as a fraction of GDP"),
+        "floor_cost_to_revenue": _var(c, to_revenue, "1", "total expenditure of all costed "
+                                      "benefits as a fraction of government revenue"),
+        "population": _var(c, population, "persons", f"population at 1 July {year}"),
+        "births": _var(c, [x.births for x in costed], "persons",
+                       f"live births during {year}"),
+        "gdp": _var(c, gdp, MONEY_UNITS, "GDP (GDP per capita x population)"),
+        "gdp_per_capita": _var(c, gdp_pc, "international $ (2021 PPP) per person per year",
+                               "GDP per capita"),
+        "poverty_line": _var(c, [x.macro.poverty_line for x in countries],
+                             "international $ (2021 PPP) per person per day", "poverty line"),
+        "government_revenue_share": _var(c, revenue_share, "1",
+                                         "government revenue as a fraction of GDP"),
+        "poverty_headcount": _var(c, [x.macro.poverty_headcount for x in countries], "1",
+                                  "fraction of the population below $3 a day (2021 PPP)"),
+    }
     for name in ("gdp_per_capita", "poverty_line", "government_revenue_share",
                  "poverty_headcount"):
-        data[f"{name}_source"] = var(c, text(x.macro.sources.get(name, "") for x in countries),
-                                     "", f"source of {name}")
-    data["note"] = var(c, text("; ".join(x.notes) for x in countries), "",
-                       "notes on missing data and fallbacks")
+        data[f"{name}_source"] = _var(c, _text(x.macro.sources.get(name, "")
+                                               for x in countries), "", f"source of {name}")
+    data["note"] = _var(c, _text("; ".join(x.notes) for x in countries), "",
+                        "notes on missing data and fallbacks")
+    return data
+
+
+def _coords(countries: Sequence[CountryInputs], benefits: Sequence[Benefit]) -> dict:
+    return {
+        "country": ("country", np.array([x.m49 for x in countries], dtype="int64"),
+                    {"long_name": "UN M49 country code"}),
+        "country_name": ("country", _text(x.name for x in countries),
+                         {"long_name": "country or area (UN WPP 2024 name)"}),
+        "iso3": ("country", _text(x.iso3 for x in countries),
+                 {"long_name": "ISO 3166-1 alpha-3 code"}),
+        "benefit": ("benefit", _text(b.id for b in benefits), {"long_name": "benefit id"}),
+        "benefit_name": ("benefit", _text(b.name for b in benefits), {"long_name": "benefit"}),
+        "guarantee": ("benefit", _text(f"R202 para. {b.guarantee}" for b in benefits),
+                      {"long_name": "basic social security guarantee served "
+                       "(ILO Recommendation No. 202, Paragraph 5)"}),
+    }
+
+
+def costing_dataset(levels: Levels, costed: Sequence[CountryCost], year: int,
+                    attrs: Mapping[str, object] | None = None) -> xr.Dataset:
+    """The costing of every enabled benefit for every country, as an xarray Dataset.
+
+    Dims ``country`` (UN M49 code; coords ``country_name``, ``iso3``) and ``benefit`` (coords
+    ``guarantee``: the R202 Paragraph 5 clause, ``benefit_name``). Every variable has
+    ``units`` and ``long_name``; rates are fractions. ``attrs`` are added to the Dataset's.
+    """
     from .. import __version__
 
-    ds = xr.Dataset(
-        data,
-        coords={
-            "country": ("country", np.array([x.m49 for x in countries], dtype="int64"),
-                        {"long_name": "UN M49 country code"}),
-            "country_name": ("country", text(x.name for x in countries),
-                             {"long_name": "country or area (UN WPP 2024 name)"}),
-            "iso3": ("country", text(x.iso3 for x in countries),
-                     {"long_name": "ISO 3166-1 alpha-3 code"}),
-            "benefit": ("benefit", text(b.id for b in benefits), {"long_name": "benefit id"}),
-            "benefit_name": ("benefit", text(b.name for b in benefits),
-                             {"long_name": "benefit"}),
-            "guarantee": ("benefit", text(f"R202 para. {b.guarantee}" for b in benefits),
-                          {"long_name": "basic social security guarantee served "
-                           "(ILO Recommendation No. 202, Paragraph 5)"}),
-        },
-    )
+    benefits = levels.enabled()
+    shape = (len(costed), len(benefits))
+    data: dict[str, xr.Variable] = {}
+    for name, units, long_name in _PER_BENEFIT:
+        values = np.array([[getattr(c.costs[b.id], name) for b in benefits] for c in costed],
+                          dtype=float).reshape(shape)
+        data[name] = _var(("country", "benefit"), values, units, long_name)
+    total = data["total_expenditure"].values.sum(axis=1)
+    data.update(_country_variables(costed, total, year))
+    ds = xr.Dataset(data, coords=_coords([c.country for c in costed], benefits))
     ds.attrs.update({
         "title": f"Rapid costing of social protection floors, {year}",
         "year": int(year),
@@ -222,9 +284,12 @@ def costing_dataset(levels: Levels, countries: Sequence[CountryInputs], year: in
         "levels_title": levels.title,
         "levels_file": levels.file or "(defaults)",
         "levels": levels.to_json(),
-        "method": "cost = beneficiaries x benefit level x months / 12, plus administrative "
-                  "cost; beneficiaries = population of the age band x prevalence x coverage "
-                  "(maternity: live births x coverage); see docs/spf-costing.md",
+        "method": "each country's floor built as a model of the scheme library (WPP "
+                  "demography, the benefits as non-contributory schemes) and run by the "
+                  "cohort engine's rules: cost = beneficiaries x benefit level x months / 12, "
+                  "plus administrative cost; beneficiaries = population of the age band x "
+                  "prevalence x coverage (maternity: mothers of newborns x coverage); see "
+                  "docs/spf-costing.md",
     })
     ds.attrs.update(dict(attrs or {}))
     return ds

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -23,7 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ProblemLog
-from ..params.model_file import _read_toml
+from ..params.dated import ParamSpec, parse_choice, parse_parameter
+from ..params.model_file import _read_toml, toml_line_finder
+from ..schemes import noncontributory as nc
+from ..schemes.base import ADMIN_COST_RATE
 
 __all__ = [
     "BASES",
@@ -33,9 +37,9 @@ __all__ = [
     "Benefit",
     "BenefitSpec",
     "Levels",
-    "Parameter",
     "default_levels",
     "load_levels",
+    "valid_range",
 ]
 
 DEFAULT_LEVELS_FILE = Path(__file__).with_name("default_levels.toml")
@@ -72,54 +76,56 @@ BASES: dict[str, tuple[str, float]] = {
 }
 
 
-@dataclass(frozen=True)
-class Parameter:
-    """A levels-file parameter: its unit, meaning and valid values (bounds inclusive)."""
-
-    name: str
-    unit: str
-    description: str
-    kind: type
-    low: float | None = None
-    high: float | None = None
-    choices: tuple[str, ...] = ()
-
-    def valid_range(self) -> str:
-        """The valid values, as shown in the workbook and the docs."""
-        parts = []
-        if self.low is not None and self.high is not None:
-            parts.append(f"{self.low:g} to {self.high:g}")
-        if self.choices:
-            parts.append(" | ".join(f'"{c}"' for c in self.choices))
-        if self.kind is bool:
-            parts.append("true | false")
-        return " or ".join(parts)
+def _number(name: str, unit: str, description: str, low: float, high: float = math.inf,
+            reference: str = "", **extra: Any) -> ParamSpec:
+    """A levels-file number: a single value (not dated), bounds inclusive."""
+    return ParamSpec(name, unit, description, low=low, high=high, dated=False,
+                     reference=reference, **extra)
 
 
-PARAMETERS: dict[str, Parameter] = {
+#: The levels-file parameters, declared as the scheme library declares its own
+#: (:class:`~spfsim.params.dated.ParamSpec`: unit, meaning, valid values, reference). A
+#: ``choice`` takes one of ``choices`` (``enabled``: true or false); ``prevalence`` is a
+#: number or ``"poverty_headcount"``.
+PARAMETERS: dict[str, ParamSpec] = {
     p.name: p for p in (
-        Parameter("enabled", "true/false", "cost this benefit", bool),
-        Parameter("age_min", "years (completed, at 1 July)", "first age of the target group",
-                  int, 0, MAX_AGE),
-        Parameter("age_max", "years (completed, at 1 July)",
-                  "last age of the target group (100 = 100 and over)", int, 0, MAX_AGE),
-        Parameter("sex", "all | female | male", "sex of the target group", str,
-                  choices=("all", "female", "male")),
-        Parameter("prevalence", "fraction of the age group",
-                  "share of the age group in the target population, or the country's share "
-                  "below $3 a day", float, 0.0, 1.0, choices=(POVERTY_HEADCOUNT,)),
-        Parameter("coverage", "fraction of the target population",
-                  "share of the target population receiving the benefit", float, 0.0, 1.0),
-        Parameter("level", "see basis", "benefit rate while paid, a multiple of the basis",
-                  float, 0.0, None),
-        Parameter("basis", "poverty_line | gdp_per_capita | ppp_dollars_per_month",
-                  "what the level is a multiple of", str, choices=tuple(BASES)),
-        Parameter("months", "months per year (maternity: per birth)",
-                  "months for which the benefit is paid", float, 0.0, 12.0),
-        Parameter("admin_share", "fraction of benefit expenditure",
-                  "administrative cost as a share of benefit expenditure", float, 0.0, 1.0),
+        ParamSpec("enabled", "true/false", "cost this benefit", kind="choice",
+                  choices=("true", "false")),
+        _number("age_min", "years (completed, at 1 July)", "first age of the target group",
+                0, MAX_AGE, integer=True),
+        _number("age_max", "years (completed, at 1 July)",
+                "last age of the target group (100 = 100 and over)", 0, MAX_AGE,
+                integer=True),
+        ParamSpec("sex", "all | female | male", "sex of the target group", kind="choice",
+                  choices=nc.SEX_CHOICES),
+        _number("prevalence", "fraction of the age group",
+                "share of the age group in the target population, or the country's share "
+                "below $3 a day", 0.0, 1.0, "R202 para. 9(2)", choices=(POVERTY_HEADCOUNT,)),
+        _number("coverage", "fraction of the target population",
+                "share of the target population receiving the benefit", 0.0, 1.0),
+        _number("level", "see basis", "benefit rate while paid, a multiple of the basis",
+                0.0, max(high for _, high in BASES.values()), "R202 para. 8(b)"),
+        ParamSpec("basis", "poverty_line | gdp_per_capita | ppp_dollars_per_month",
+                  "what the level is a multiple of", kind="choice", choices=tuple(BASES),
+                  reference="R202 para. 8(b)"),
+        _number("months", "months per year (maternity: per birth)",
+                "months for which the benefit is paid", 0.0, 12.0),
+        _number("admin_share", "fraction of benefit expenditure",
+                "administrative cost as a share of benefit expenditure", 0.0, 1.0,
+                ADMIN_COST_RATE.reference),
     )
 }
+
+
+def valid_range(p: ParamSpec) -> str:
+    """A parameter's valid values, as shown in the workbook and the docs."""
+    parts = []
+    if p.kind == "number":
+        parts.append(f"{p.low:g} to {p.high:g}" if math.isfinite(p.high) else f">= {p.low:g}")
+    if p.choices:
+        parts.append(" | ".join(c if p.name == "enabled" else f'"{c}"' for c in p.choices))
+    return " or ".join(parts)
+
 
 _BY_AGE = ("age_min", "age_max", "sex", "prevalence")
 
@@ -200,7 +206,7 @@ class Levels:
         for b in self.benefits:
             for name, value in b.parameters().items():
                 p = PARAMETERS[name]
-                unit, valid = p.unit, p.valid_range()
+                unit, valid = p.unit, valid_range(p)
                 if name == "level":
                     unit = BASES[b.basis][0]
                     valid = f"0 to {BASES[b.basis][1]:g}"
@@ -243,6 +249,8 @@ def load_levels(path: str | Path | None = None) -> Levels:
         title = str(user["title"])
     benefits = [_resolve(bid, defaults, user, None if path is None else str(path), log)
                 for bid in BENEFITS]
+    for file in (DEFAULT_LEVELS_FILE, *([] if path is None else [Path(path)])):
+        log.locate_rows(file, toml_line_finder(file))
     log.raise_if_any()
     return Levels(tuple(b for b in benefits if b is not None), title,
                   None if path is None else str(path))
@@ -327,29 +335,18 @@ def _resolve(benefit_id: str, defaults: dict, user: dict | None, user_file: str 
     return Benefit(id=benefit_id, sources=sources, **values)
 
 
-def _check_value(p: Parameter, value: object, file: str, where: str,
+def _check_value(p: ParamSpec, value: object, file: str, where: str,
                  log: ProblemLog) -> object | None:
-    """The value converted to the parameter's type, or None after logging a problem."""
-    if isinstance(value, str) and p.choices:
-        if value in p.choices:
-            return value
-        log.add(file, where, f"expected {p.valid_range()}", None, value)
+    """The value checked by the scheme library's parsers for its spec (a choice, or a single
+    number in range), converted to its type; None after logging a problem."""
+    if p.kind == "choice":
+        raw = str(value).lower() if isinstance(value, bool) and p.name == "enabled" else value
+        choice = parse_choice(p, raw, where, file, log)
+        return None if choice is None else (choice == "true" if p.name == "enabled" else choice)
+    if isinstance(value, str) and value in p.choices:
+        return value
+    parsed = parse_parameter(p, value, where, file, log, first_year=0)
+    if parsed is None:
         return None
-    if p.kind is bool:
-        if isinstance(value, bool):
-            return value
-        log.add(file, where, "wrong type: expected true or false", None, value)
-        return None
-    what = {int: "a whole number", float: "a number"}.get(p.kind, "")
-    expected = " ".join(x for x in (what, p.valid_range()) if x)
-    if (p.kind is str or isinstance(value, bool) or not isinstance(value, int | float)
-            or (p.kind is int and not isinstance(value, int))):
-        log.add(file, where, f"wrong type: expected {expected}", None, value)
-        return None
-    number = float(value)
-    if number != number or (p.low is not None and number < p.low) or (
-            p.high is not None and number > p.high):
-        expected = f"{p.low:g} to {p.high:g}" if p.high is not None else f">= {p.low:g}"
-        log.add(file, where, f"out of range: expected {expected} ({p.unit})", None, value)
-        return None
-    return int(value) if p.kind is int else number
+    number = parsed["all"].values[0]
+    return int(number) if p.integer else number

@@ -12,7 +12,7 @@ from ..demography.wpp import LICENCE as WPP_LICENCE
 from ..demography.wpp import SOURCE as WPP_SOURCE
 from ..demography.wpp import WPPData
 from ..errors import AssumptionError, Problem
-from .costing import CountryInputs, costing_dataset
+from .costing import CountryInputs, cost_country, costing_dataset
 from .levels import POVERTY_HEADCOUNT, Levels, load_levels
 from .macro import (
     GDP_SOURCE,
@@ -24,7 +24,7 @@ from .macro import (
     load_macro_file,
     resolve_macro,
 )
-from .population import check_year, wpp_demography
+from .population import check_year, wpp_inputs
 
 __all__ = ["DATA_ENV", "DEFAULT_YEAR", "cost_floor", "find_data_dir", "select_countries"]
 
@@ -106,19 +106,19 @@ def cost_floor(countries: str | Sequence[int | str] = "all", year: int = DEFAULT
     chosen = select_countries(countries, wpp, codes)
     macro_data = MacroData.from_dir(folder)
     uses_headcount = any(b.prevalence == POVERTY_HEADCOUNT for b in resolved.enabled())
-    inputs = []
+    costed = []
     for k, m49 in enumerate(chosen):
         code = codes.get(m49) or CountryCode(m49, "", "", wpp.name(m49))
-        demography = wpp_demography(wpp, m49, year)
         macro, notes = resolve_macro(code, year, macro_data, overrides)
         if uses_headcount and macro.poverty_headcount != macro.poverty_headcount:
             notes.append("no poverty headcount in the data: benefits whose prevalence is "
                          "poverty_headcount are NaN (give poverty_headcount with --macro)")
-        inputs.append(CountryInputs(m49, code.iso3, wpp.name(m49), demography.population,
-                                    demography.births, macro, tuple(notes)))
+        country = CountryInputs(m49, code.iso3, wpp.name(m49), wpp_inputs(wpp, m49, year),
+                                macro, tuple(notes))
+        costed.append(cost_country(resolved, country, year))
         if progress is not None and (k + 1) % 50 == 0:
             progress(f"costed {k + 1} of {len(chosen)} countries")
-    return costing_dataset(resolved, inputs, year, {
+    return costing_dataset(resolved, costed, year, {
         "data_sources": (f"population and births: {WPP_SOURCE}, medium variant, {WPP_LICENCE}, "
                          f"projected by spfsim from 1 July 2020; GDP per capita: {GDP_SOURCE}; "
                          f"poverty headcount: {POVERTY_SOURCE}; country codes: ISO 3166-1 "
