@@ -1,0 +1,168 @@
+"""The results contract as data: every variable of the results Dataset with its dimensions,
+units, long name and, where the CF standard-name table has one, its standard name.
+
+This module imports nothing from spfsim: any layer may read it, as it reads a schema. The
+assembly (:mod:`spfsim.results.assemble`) gives each variable its attrs from here, the
+indicators build their variables from here, and the tests check every projection's
+variables against it.
+
+Units and long names are templates, filled from a projection's context (:func:`context`):
+``{money}`` the model's currency at current prices ("LCU (nominal)"), ``{currency}``,
+``{base_year}``, ``{end_year}``, ``{entry_age}``, ``{working_ages}`` ("15-64"), ``{over}``
+(the sustainability horizon, "over 75 years (2025-2099)") and ``{period}`` (the scaled
+premium's period, years).
+
+Units follow the project's conventions (docs/results.md): money in currency units, persons,
+fractions for rates; where a quantity is physical the string is one UDUNITS reads ("years",
+"1", "1 per year"). No variable has a CF standard name today: the CF table holds none for
+demographic, economic or actuarial quantities; ``standard_name`` is there for the day one
+applies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from string import Formatter
+from typing import TYPE_CHECKING
+
+from .variables_analysis import ANALYSIS_VARIABLES
+from .variables_projection import PROJECTION_VARIABLES
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+__all__ = ["CONTRACT_DIMS", "CONVENTIONS", "COORDINATES", "REGISTRY", "VariableSpec", "attrs_for",
+           "check_single_projection", "context", "spec", "variable", "variables"]
+
+#: The CF conventions the results Dataset follows (its ``Conventions`` attr).
+CONVENTIONS = "CF-1.10"
+
+#: Every dimension of a single projection's Dataset; any other (``scenario``, ``draw``)
+#: means a batch of projections.
+CONTRACT_DIMS = ("year", "age", "sex", "scheme", "service", "status", "birth_cohort",
+                 "quantile", "guarantee", "branch", "pension", "payer", "cohort", "gap",
+                 "financing_method", "flow", "payment")
+
+
+@dataclass(frozen=True)
+class VariableSpec:
+    """One variable of the contract; ``units`` and ``long_name`` are templates."""
+
+    name: str
+    dims: tuple[str, ...]
+    units: str
+    long_name: str
+    standard_name: str | None = None
+
+    @property
+    def fields(self) -> frozenset[str]:
+        """The context fields its templates use."""
+        return frozenset(field for text in (self.units, self.long_name)
+                         for _, field, _, _ in Formatter().parse(text) if field)
+
+    def attrs(self, context: Mapping[str, object]) -> dict[str, str]:
+        """``units``, ``long_name`` (and ``standard_name``) filled from ``context``."""
+        missing = sorted(self.fields - set(context))
+        if missing:
+            raise KeyError(f"{self.name}: its attrs need {', '.join(missing)}")
+        out = {"units": self.units.format_map(context),
+               "long_name": self.long_name.format_map(context)}
+        if self.standard_name:
+            out["standard_name"] = self.standard_name
+        return out
+
+
+def _registry(*families: Iterable[tuple[str, str, str, str]]) -> dict[str, VariableSpec]:
+    out: dict[str, VariableSpec] = {}
+    for family in families:
+        for name, dims, units, long_name in family:
+            if name in out:
+                raise ValueError(f"{name} is registered twice")
+            out[name] = VariableSpec(name, tuple(dims.split()), units, long_name)
+    return out
+
+
+#: Every coordinate of the results Dataset: its attrs (CF: a long name, units where the
+#: values have them).
+COORDINATES: dict[str, dict[str, str]] = {
+    "year": {"long_name": "calendar year"},
+    "age": {"long_name": "age in completed years at 1 July", "units": "years"},
+    "sex": {"long_name": "sex"},
+    "scheme": {"long_name": "scheme id in the model file"},
+    "scheme_name": {"long_name": "name of the scheme"},
+    "scheme_type": {"long_name": "type of the scheme (its rules)"},
+    "scheme_kind": {"long_name": "contributory or non-contributory scheme"},
+    "scheme_guarantee": {"long_name": "R202 para. 5 guarantee the scheme serves"},
+    "service": {"long_name": "credited years of service", "units": "years"},
+    "payer": {"long_name": "payer of the contributions"},
+    "gap": {"long_name": "indicator of the gender gap"},
+    "branch": {"long_name": "branch of a contributory pension"},
+    "pension": {"long_name": "kind of pension of a contributory pension scheme"},
+    "payment": {"long_name": "form of payment: periodic benefits or lump sums"},
+    "guarantee": {"long_name": "R202 para. 5 guarantee (any_cash: SDG 1.3.1, any cash "
+                               "benefit or contributing)"},
+    "financing_method": {"long_name": "financing method of the contributions"},
+    "cohort": {"long_name": "birth year of the cohort"},
+    "birth_cohort": {"long_name": "first birth year of the 5-year birth cohort"},
+    "quantile": {"long_name": "quantile of the distribution within the birth cohort and sex",
+                 "units": "1"},
+    "status": {"long_name": "labour and pension status of simulated persons"},
+    "flow": {"long_name": "lifetime flow: contributions, benefits paid in the projection, "
+                          "benefits after it"},
+}
+
+#: Every variable of the results Dataset, by name.
+REGISTRY: dict[str, VariableSpec] = _registry(PROJECTION_VARIABLES, ANALYSIS_VARIABLES)
+
+
+def spec(name: str) -> VariableSpec:
+    """The contract of ``name``; KeyError names the variable when it is not registered."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise KeyError(f"{name!r} is not in the results registry "
+                       "(spfsim.results.registry)") from None
+
+
+def attrs_for(name: str, **context: object) -> dict[str, str]:
+    """The attrs of variable ``name`` in a projection with ``context``."""
+    return spec(name).attrs(context)
+
+
+def variable(name: str, data, **context: object) -> xr.Variable:
+    """An ``xarray.Variable`` of ``name``: its registered dims, ``data`` and attrs."""
+    import numpy as np
+    import xarray as xr
+
+    s = spec(name)
+    return xr.Variable(s.dims, np.asarray(data), attrs=s.attrs(context))
+
+
+def variables(context: Mapping[str, object], **data) -> dict[str, xr.Variable]:
+    """:func:`variable` of each ``name=data``, with the attrs filled from ``context``."""
+    return {name: variable(name, values, **context) for name, values in data.items()}
+
+
+def context(currency: str, base_year: int, end_year: int, **extra: object) -> dict[str, object]:
+    """The template fields of a projection in ``currency`` from ``base_year`` to
+    ``end_year``; ``extra`` adds or replaces fields."""
+    return {"money": f"{currency} (nominal)", "currency": currency,
+            "base_year": int(base_year), "end_year": int(end_year), **extra}
+
+
+def check_single_projection(ds: xr.Dataset, required: Iterable[str], user: str) -> None:
+    """Raise ValueError unless ``ds`` is one projection holding the ``required`` variables.
+
+    ``user`` names what needs them ("the report", "the figure") for the message.
+    """
+    missing = [v for v in required if v not in ds.data_vars]
+    if missing:
+        raise ValueError(f"the Dataset lacks variables {user} needs: {', '.join(missing)}")
+    if "year" not in ds.dims or ds.sizes["year"] == 0:
+        raise ValueError("the Dataset has no years")
+    extra = sorted(str(d) for d in ds.dims if d not in CONTRACT_DIMS)
+    if extra:
+        raise ValueError(
+            f"{user} takes one projection; select along {', '.join(extra)} first "
+            f"(e.g. ds.sel({extra[0]}=...) or ds.mean({extra[0]!r}))")
