@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spfsim.report.dataset import PAYMENTS, paygo_cost_rate_by_payment
 from spfsim.report.excel import build_workbook
 from spfsim.report.plots import cost_rate_figure
+from spfsim.results.assemble import PAYMENTS, paygo_cost_rate_by_payment
 
 
 def test_split_by_hand():

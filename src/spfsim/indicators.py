@@ -15,6 +15,12 @@ with statistics disaggregated by sex).
   R202 para. 11).
 - Gender gaps in contributor coverage, average benefits and replacement rates, by scheme
   (ILC 2021 para. 15(c): gender equality; R202 para. 3(d), 21).
+
+The costs (:func:`cost_variables`) read the results Dataset. Coverage, replacement rates
+and the gender gaps need what the Dataset does not hold (persons by coverage group, benefits
+in payment and insured earnings by sex, earnings by age) and take the engine's output, as
+the assembly of the Dataset does. Every variable takes its dims and attrs from the results
+registry (:mod:`spfsim.results.registry`).
 """
 
 from __future__ import annotations
@@ -27,13 +33,13 @@ from .engine.benefits import COVERAGE_GROUPS, WORKING_AGES
 from .engine.flows import BRANCHES, SchemeFlows
 from .equity import gender_gap
 from .params import Assumptions
+from .results.registry import variables
+
+#: The working ages of the coverage indicators, as the long names give them.
+WORKING_AGE_RANGE = f"{WORKING_AGES[0]}-{WORKING_AGES[1]}"
 
 #: Indicators along the ``gap`` dimension of ``gender_gap``.
 GENDER_GAPS = ("contributor_coverage", "average_benefit", "replacement_rate")
-
-
-def _var(dims, data, units, long_name) -> xr.Variable:
-    return xr.Variable(dims, np.asarray(data), attrs={"units": units, "long_name": long_name})
 
 
 def _ratio(num, den) -> np.ndarray:
@@ -45,21 +51,10 @@ def _ratio(num, den) -> np.ndarray:
 def coverage_variables(coverage: np.ndarray) -> dict[str, xr.Variable]:
     """Coverage by guarantee from (year, age, sex, group, 2: target, covered) persons."""
     by_sex = coverage.sum(axis=1)  # (year, sex, group, 2)
-    dims = ("year", "sex", "guarantee")
     total = by_sex.sum(axis=1)
-    return {
-        "coverage_target": _var(dims, by_sex[..., 0], "persons",
-                                "persons in the guarantee's target group"),
-        "coverage_covered": _var(dims, by_sex[..., 1], "persons",
-                                 "persons of the target group covered by at least one "
-                                 "benefit serving the guarantee"),
-        "coverage_rate": _var(("year", "guarantee"), _ratio(total[..., 1], total[..., 0]),
-                              "fraction", "share of the target group covered (any_cash: "
-                              "SDG 1.3.1, population covered by at least one cash benefit "
-                              "or contributing)"),
-        "coverage_rate_by_sex": _var(dims, _ratio(by_sex[..., 1], by_sex[..., 0]), "fraction",
-                                     "share of the target group covered, by sex"),
-    }
+    return variables({}, coverage_target=by_sex[..., 0], coverage_covered=by_sex[..., 1],
+                     coverage_rate=_ratio(total[..., 1], total[..., 0]),
+                     coverage_rate_by_sex=_ratio(by_sex[..., 1], by_sex[..., 0]))
 
 
 def scheme_guarantees(assumptions: Assumptions) -> list[str]:
@@ -77,19 +72,22 @@ def scheme_guarantees(assumptions: Assumptions) -> list[str]:
     return out
 
 
-def _cost_by_guarantee(guarantees: list[str], flows: list[SchemeFlows],
+def _cost_by_guarantee(guarantees: list[str], by_branch: np.ndarray,
                        cost: np.ndarray) -> np.ndarray:
-    """(year, guarantee) cost, benefits and administration. A contributory pension's
-    disability branch counts for the disability guarantee, its other branches (old age,
-    survivors, refunds) for old age, administration in proportion; along ``guarantee``,
-    any_cash holds the cost of every cash benefit (all but health care)."""
+    """(year, guarantee) cost, benefits and administration, from each scheme's guarantee,
+    its (year, branch, scheme) benefit expenditure by branch and its (year, scheme) cost.
+    A contributory pension's disability branch counts for the disability guarantee, its
+    other branches (old age, survivors, refunds) for old age, administration in
+    proportion; along ``guarantee``, any_cash holds the cost of every cash benefit (all
+    but health care)."""
     out = np.zeros((cost.shape[0], len(COVERAGE_GROUPS)))
     index = {g: i for i, g in enumerate(COVERAGE_GROUPS)}
-    for j, (name, f) in enumerate(zip(guarantees, flows, strict=True)):
+    for j, name in enumerate(guarantees):
         share = {name: np.ones(cost.shape[0])}
-        if f.branch_expenditure is not None:
-            total = f.branch_expenditure.sum(axis=1)
-            disability = _ratio(f.branch_expenditure[:, BRANCHES.index("disability")], total)
+        branches = by_branch[:, :, j]
+        if name == "old_age" and branches.any():  # a contributory pension's branches
+            disability = _ratio(branches[:, BRANCHES.index("disability")],
+                                branches.sum(axis=1))
             disability = np.nan_to_num(disability)
             share = {"old_age": 1.0 - disability, "disability": disability}
         for guarantee, part in share.items():
@@ -100,37 +98,28 @@ def _cost_by_guarantee(guarantees: list[str], flows: list[SchemeFlows],
     return out
 
 
-def adequacy_and_cost_variables(assumptions: Assumptions, econ: EconomicProjection,
-                                flows: list[SchemeFlows], money: str) -> dict[str, xr.Variable]:
-    """Adequacy and cost indicators by scheme and by guarantee."""
-    guarantees = scheme_guarantees(assumptions)
-    benefits = np.stack([f.benefit_expenditure for f in flows], axis=-1)
-    cost = benefits + np.stack([f.admin_expenditure for f in flows], axis=-1)
-    persons = np.stack([f.beneficiaries.sum(axis=(1, 2)) for f in flows], axis=-1)
+def cost_variables(ds: xr.Dataset, money: str) -> dict[str, xr.Variable]:
+    """Average benefit and cost indicators by scheme and by guarantee, from the results
+    Dataset's expenditure, beneficiaries, benefit expenditure by branch, the schemes'
+    guarantees (``scheme_guarantee``), GDP, the poverty line and government revenue;
+    ``money``: the currency units of its money ("LCU (nominal)")."""
+    def values(name: str, *dims: str) -> np.ndarray:
+        return np.asarray(ds[name].transpose(*dims).values, dtype=float)
+
+    benefits = values("benefit_expenditure", "year", "scheme")
+    cost = benefits + values("admin_expenditure", "year", "scheme")
+    persons = values("beneficiaries", "year", "age", "sex", "scheme").sum(axis=(1, 2))
     average = _ratio(benefits, persons)
-    by_guarantee = _cost_by_guarantee(guarantees, flows, cost)
-    ys, yg = ("year", "scheme"), ("year", "guarantee")
-    out = {
-        "average_benefit": _var(ys, average, f"{money} per beneficiary per year",
-                                "average benefit per beneficiary"),
-        "benefit_to_poverty_line": _var(ys, average / econ.poverty_line[:, None], "fraction",
-                                        "average benefit / annual poverty line (NaN: no "
-                                        "poverty line in the model)"),
-        "cost_to_revenue": _var(ys, cost / econ.government_revenue[:, None], "fraction",
-                                "benefit and administrative expenditure / government "
-                                "revenue (NaN: no revenue share in the model)"),
-        "expenditure_by_guarantee": _var(yg, by_guarantee, f"{money} per year",
-                                         "benefit and administrative expenditure of the "
-                                         "schemes serving each guarantee (any_cash: all "
-                                         "cash benefits)"),
-        "cost_to_gdp_by_guarantee": _var(yg, by_guarantee / econ.gdp[:, None], "fraction",
-                                         "expenditure by guarantee / GDP"),
-        "cost_to_revenue_by_guarantee": _var(yg, by_guarantee
-                                             / econ.government_revenue[:, None], "fraction",
-                                             "expenditure by guarantee / government revenue"),
-    }
-    out.update(_replacement_rates(assumptions, econ, flows, money))
-    return out
+    by_guarantee = _cost_by_guarantee(
+        [str(g) for g in ds["scheme_guarantee"].values],
+        values("benefit_expenditure_by_branch", "year", "branch", "scheme"), cost)
+    gdp, revenue = values("gdp", "year")[:, None], values("government_revenue", "year")[:, None]
+    return variables(
+        {"money": money}, average_benefit=average,
+        benefit_to_poverty_line=average / values("poverty_line", "year")[:, None],
+        cost_to_revenue=cost / revenue, expenditure_by_guarantee=by_guarantee,
+        cost_to_gdp_by_guarantee=by_guarantee / gdp,
+        cost_to_revenue_by_guarantee=by_guarantee / revenue)
 
 
 def _in_payment(f: SchemeFlows) -> tuple[np.ndarray, np.ndarray]:
@@ -144,8 +133,11 @@ def _in_payment(f: SchemeFlows) -> tuple[np.ndarray, np.ndarray]:
     return spent, persons
 
 
-def _replacement_rates(assumptions, econ, flows, money) -> dict[str, xr.Variable]:
-    """Benefit ratio and replacement rate of new awards, by sex, for contributory schemes."""
+def replacement_rate_variables(assumptions: Assumptions, econ: EconomicProjection,
+                               flows: list[SchemeFlows]) -> dict[str, xr.Variable]:
+    """Benefit ratio and replacement rate of new awards, by sex, for contributory schemes,
+    from the engine's flows (benefits in payment by sex, new awards), the insured earnings
+    and a covered worker's earnings one year below each year's pensionable age."""
     n = assumptions.n_years
     ratio = np.full((n, 2, len(flows)), np.nan)
     new_rate = np.full((n, 2, len(flows)), np.nan)
@@ -159,15 +151,7 @@ def _replacement_rates(assumptions, econ, flows, money) -> dict[str, xr.Variable
             final_age = np.clip(scheme["retirement_age"].astype(int) - 1, 0, 100)
             final = econ.earnings[years[:, None], final_age, [0, 1]]
             new_rate[:, :, j] = _ratio(f.new_benefit_amount, f.new_beneficiaries) / final
-    dims = ("year", "sex", "scheme")
-    return {
-        "benefit_ratio": _var(dims, ratio, "fraction", "average pension in payment (every "
-                              "branch; lump-sum refunds and their recipients left out) / "
-                              "average insured earnings of contributors"),
-        "replacement_rate_new": _var(dims, new_rate, "fraction",
-                                     "average new pension / annual earnings of a covered "
-                                     "worker one year below the pensionable age"),
-    }
+    return variables({}, benefit_ratio=ratio, replacement_rate_new=new_rate)
 
 
 def fiscal_space_variables(state_transfer: np.ndarray, gdp: np.ndarray,
@@ -195,25 +179,9 @@ def fiscal_space_variables(state_transfer: np.ndarray, gdp: np.ndarray,
     share = np.full(gdp.shape, np.nan) if envelope is None else np.broadcast_to(
         np.asarray(envelope, dtype=float), gdp.shape)
     gap = state_cost - share * gdp
-    y = ("year",)
-    return {
-        "state_cost": _var(y, state_cost, f"{money} per year",
-                           "cost of social protection to the state budget: benefits and "
-                           "administration of schemes without a fund, and every state "
-                           "transfer to funded schemes (subsidies, state contributions, "
-                           "deficit cover)"),
-        "state_cost_to_gdp": _var(y, _ratio(state_cost, gdp), "fraction",
-                                  "cost of social protection to the state budget / GDP"),
-        "fiscal_envelope": _var(y, share, "fraction",
-                                "fiscal envelope: share of GDP the government states it can "
-                                "devote to social protection (NaN: not given)"),
-        "financing_gap": _var(y, gap, f"{money} per year",
-                              "financing gap: state cost - fiscal envelope x GDP (positive: "
-                              "the envelope falls short; NaN: no envelope given)"),
-        "financing_gap_to_gdp": _var(y, _ratio(gap, gdp), "fraction",
-                                     "financing gap / GDP (positive: the envelope falls "
-                                     "short; NaN: no envelope given)"),
-    }
+    return variables({"money": money}, state_cost=state_cost,
+                     state_cost_to_gdp=_ratio(state_cost, gdp), fiscal_envelope=share,
+                     financing_gap=gap, financing_gap_to_gdp=_ratio(gap, gdp))
 
 
 def gender_variables(flows: list[SchemeFlows], population: np.ndarray,
@@ -261,22 +229,7 @@ def gender_variables(flows: list[SchemeFlows], population: np.ndarray,
             replacement[:, :, j] = benefit[:, :, j] / average[:, None]
     gaps = np.stack([gender_gap(x[:, 0, :], x[:, 1, :])
                      for x in (coverage, benefit, replacement)], axis=-1)
-    dims = ("year", "sex", "scheme")
-    return {
-        "contributor_coverage_by_sex": _var(
-            dims, coverage, "fraction",
-            f"contributors / population aged {WORKING_AGES[0]}-{WORKING_AGES[1]}, by sex "
-            "(NaN: scheme without contributors)"),
-        "average_benefit_by_sex": _var(dims, benefit, f"{money} per beneficiary per year",
-                                       "benefit expenditure / beneficiaries, by sex"),
-        "average_insured_earnings_by_sex": _var(
-            dims, earnings, f"{money} per contributor per year",
-            "insured earnings / contributors, by sex (NaN: not reported by sex)"),
-        "replacement_rate_by_sex": _var(
-            dims, replacement, "fraction",
-            "average benefit in payment / average insured earnings of contributors of the "
-            "same sex (of all contributors where earnings by sex are not reported)"),
-        "gender_gap": _var(("year", "scheme", "gap"), gaps, "fraction",
-                           "gender gap (men - women) / men in contributor coverage, average "
-                           "benefit and replacement rate (positive: women below men)"),
-    }
+    return variables({"money": money, "working_ages": WORKING_AGE_RANGE},
+                     contributor_coverage_by_sex=coverage, average_benefit_by_sex=benefit,
+                     average_insured_earnings_by_sex=earnings,
+                     replacement_rate_by_sex=replacement, gender_gap=gaps)

@@ -113,7 +113,8 @@ class Model:
                                   self.assumptions.labour_persistence
                                   if labour_persistence is None else labour_persistence,
                                   alignment)
-        ds = run_projection(self, engine, progress or (lambda _msg: None), micro)
+        ds = run_projection(self.input, self.assumptions, engine,
+                            progress or (lambda _msg: None), micro)
         if self.reform is not None:
             ds.attrs["title"] = f"{ds.attrs.get('title', '')}, reform: {self.reform.title}"
             ds.attrs.update(self.reform.attrs())

@@ -45,7 +45,7 @@ from .params.model_file import (
     parse_scheme_parameter,
     toml_line_finder,
 )
-from .report.dataset import check_single_projection
+from .results.registry import check_single_projection
 
 __all__ = [
     "GUARANTEE_VARIABLES",
