@@ -1,0 +1,155 @@
+"""The results contract (spfsim.results.registry): every variable a projection holds is
+registered, with the registered dims and attrs; the Dataset follows the CF conventions
+where they apply; the results layer imports only layers below it."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+import xarray as xr
+from model_factory import write_small_model
+
+import spfsim
+from spfsim.indicators import WORKING_AGE_RANGE
+from spfsim.pipeline import SCALED_PREMIUM_PERIOD
+from spfsim.results import registry
+from spfsim.results.assemble import ENTRY_AGE
+from spfsim.results.registry import CONTRACT_DIMS, COORDINATES, REGISTRY
+
+SRC = Path(spfsim.__file__).parent
+
+# The units the contract uses: counts, fractions, durations, and money in the model's
+# currency (at current prices, or a present value at a date, or in base-year earnings).
+UNITS = re.compile(r"persons|fraction|1|years|1 per year|fraction per year|calendar year"
+                   r"|years of age|\{money\}( per (person|beneficiary|contributor))?( per year)?"
+                   r"|(\{currency\}|base-year average earnings) \(present value at 1 January "
+                   r"\{base_year\}( at the interest path)?\)")
+FIELDS = {"money", "currency", "base_year", "end_year", "entry_age", "working_ages", "over",
+          "period"}
+# CF standard names the contract may use (none applies today: see the registry's notes).
+CF_STANDARD_NAMES: set[str] = set()
+
+
+@pytest.fixture(scope="module")
+def micro_projection(tmp_path_factory) -> xr.Dataset:
+    folder = write_small_model(tmp_path_factory.mktemp("small") / "small")
+    return spfsim.load_model(folder).project("micro", persons=2000, seed=3)
+
+
+def _expected_attrs(ds: xr.Dataset, name: str) -> dict[str, str]:
+    ctx = registry.context(ds.attrs["currency"], ds.attrs["base_year"], ds.attrs["end_year"],
+                           entry_age=ENTRY_AGE, working_ages=WORKING_AGE_RANGE,
+                           period=SCALED_PREMIUM_PERIOD)
+    horizon = int(ds["actuarial_balance"].attrs["horizon_years"])
+    first = int(ds.attrs["base_year"])
+    ctx["over"] = f"over {horizon} years ({first}-{first + horizon - 1})"
+    return REGISTRY[name].attrs(ctx)
+
+
+def _check_against_registry(ds: xr.Dataset) -> None:
+    unregistered = sorted(set(ds.data_vars) - set(REGISTRY))
+    assert not unregistered, f"variables missing from the registry: {unregistered}"
+    for name, da in ds.data_vars.items():
+        entry = REGISTRY[name]
+        assert da.dims == entry.dims, name
+        expected = _expected_attrs(ds, name)
+        for key, value in expected.items():
+            assert da.attrs.get(key) == value, (name, key)
+
+
+def test_default_cohort_projection_follows_the_registry(default_projection):
+    _check_against_registry(default_projection)
+
+
+def test_micro_projection_follows_the_registry(micro_projection):
+    ds = micro_projection
+    assert {"persons_by_status", "lifetime_pv", "birth_cohort_complete"} <= set(ds.data_vars)
+    _check_against_registry(ds)
+
+
+def test_every_entry_has_units_long_name_and_contract_dims():
+    for name, entry in REGISTRY.items():
+        assert entry.name == name
+        assert entry.units.strip(), name
+        assert entry.long_name.strip(), name
+        assert set(entry.dims) <= set(CONTRACT_DIMS) <= set(COORDINATES), name
+        assert len(set(entry.dims)) == len(entry.dims), name
+        assert entry.fields <= FIELDS, (name, entry.fields - FIELDS)
+        assert UNITS.fullmatch(entry.units), (name, entry.units)
+        if entry.standard_name is not None:
+            assert entry.standard_name in CF_STANDARD_NAMES, name
+
+
+def test_registry_builds_variables_and_names_what_is_missing():
+    var = registry.variable("state_cost", [1.0, 2.0], money="XOF (nominal)")
+    assert var.dims == ("year",)
+    assert var.attrs["units"] == "XOF (nominal) per year"
+    with pytest.raises(KeyError, match=r"state_cost.*money"):
+        registry.variable("state_cost", [1.0])
+    with pytest.raises(KeyError, match="not in the results registry"):
+        registry.spec("no_such_variable")
+
+
+def test_cf_global_attributes(default_projection):
+    attrs = default_projection.attrs
+    assert re.fullmatch(r"CF-1\.\d+", attrs["Conventions"])
+    for key in ("title", "source", "history"):
+        assert isinstance(attrs[key], str), key
+        assert attrs[key], key
+    history = attrs["history"]
+    assert history.startswith(attrs["created"])
+    for part in (attrs["spfsim_version"], attrs["input_hash"].removeprefix("sha256:"),
+                 attrs["engine"], attrs["model"]):
+        assert part in history
+    for name, coord in default_projection.coords.items():
+        assert coord.attrs.get("long_name"), name
+
+
+def test_cf_attrs_survive_netcdf(default_projection, tmp_path):
+    path = tmp_path / "ds.nc"
+    default_projection[["gdp", "reserve"]].to_netcdf(path)
+    with xr.open_dataset(path) as back:
+        assert back.attrs["Conventions"] == default_projection.attrs["Conventions"]
+        assert back["gdp"].attrs["units"] == default_projection["gdp"].attrs["units"]
+
+
+def _imports(path: Path) -> set[str]:
+    """The spfsim modules ``path`` imports (relative imports resolved), at any depth."""
+    package = ".".join(path.relative_to(SRC.parent).with_suffix("").parts)
+    if path.name == "__init__.py":
+        package += ".__init__"
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[:-node.level]
+                target = ".".join([*base, node.module] if node.module else base)
+            else:
+                target = node.module or ""
+            names = [f"{target}.{a.name}" for a in node.names] if not node.module else []
+            out.update(n for n in [target, *names] if n.startswith("spfsim"))
+        elif isinstance(node, ast.Import):
+            out.update(a.name for a in node.names if a.name.startswith("spfsim"))
+    return out
+
+
+@pytest.mark.parametrize(("module", "forbidden"), [
+    ("results/registry.py", ("spfsim.",)),
+    ("results/assemble.py", ("spfsim.report", "spfsim.model", "spfsim.pipeline",
+                             "spfsim.scenarios")),
+    ("results/micro.py", ("spfsim.report", "spfsim.model", "spfsim.pipeline")),
+    ("pipeline.py", ("spfsim.model", "spfsim.report", "spfsim.__")),
+    ("indicators.py", ("spfsim.report", "spfsim.model", "spfsim.pipeline",
+                       "spfsim.results.assemble")),
+    ("scenarios.py", ("spfsim.report", "spfsim.pipeline")),
+    ("report/dataset.py", ("spfsim.model", "spfsim.pipeline", "spfsim.finance",
+                           "spfsim.indicators", "spfsim.results.assemble")),
+])
+def test_layers_import_only_downwards(module, forbidden):
+    imported = _imports(SRC / module)
+    upward = sorted(m for m in imported if m.startswith(forbidden)
+                    and not m.startswith("spfsim.results.variables_"))
+    assert not upward, f"{module} imports {upward}"
