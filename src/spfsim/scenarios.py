@@ -40,6 +40,7 @@ from .errors import ProblemLog
 from .params.model_file import (
     ID_PATTERN,
     ModelInput,
+    SchemeInput,
     _get,
     _read_toml,
     parse_scheme_parameter,
@@ -147,8 +148,6 @@ def apply_reform(model_input: ModelInput, reform: str | Path) -> tuple[ModelInpu
     not modified): its overridden schemes hold the reform's values, its ``files`` end with
     the reform file (so the input hash covers it), its ``raw`` holds the overrides.
     """
-    from .schemes import SCHEME_TYPES  # schemes sit above params in the layering
-
     log = ProblemLog()
     path = find_reform_file(reform, model_input.path)
     if not path.is_file():
@@ -164,23 +163,47 @@ def apply_reform(model_input: ModelInput, reform: str | Path) -> tuple[ModelInpu
         if key not in ("reform", "schemes"):
             log.add(path, key, "unknown section; a reform file holds [reform] and "
                     "[schemes.<scheme id>.parameters]", None, key)
-    meta = data.get("reform")
-    name = title = description = None
+    name, title, description = _reform_table(data.get("reform"), path, log)
+    reformed, overrides = _reformed_schemes(data, model_input, path, log)
+    log.locate_rows(path, toml_line_finder(path))
+    log.raise_if_any()
+
+    new_input = copy.deepcopy(model_input)  # shares nothing with the baseline
+    new_input.schemes = [reformed.get(s.id, s) for s in new_input.schemes]
+    new_input.files.append(path)
+    for entry in new_input.raw.get("schemes", []):
+        if isinstance(entry, dict) and entry.get("id") in reformed:
+            entry.setdefault("parameters", {}).update(copy.deepcopy(overrides[entry["id"]]))
+            reformed[entry["id"]].raw = entry
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return new_input, Reform(str(name), str(title), str(description), path, digest, overrides)
+
+
+def _reform_table(meta: object, path: Path, log: ProblemLog
+                  ) -> tuple[str | None, str | None, str | None]:
+    """The reform file's [reform] table: its name, title and description (problems
+    logged)."""
     if not isinstance(meta, dict):
         log.add(path, "reform", "a reform file needs a [reform] table with its name (and "
                 "title)", None, meta)
-    else:
-        name = _get(meta, "name", str, path, "reform", log)
-        if isinstance(name, str) and not ID_PATTERN.match(name.replace("-", "_")):
-            log.add(path, "reform.name", "use lower-case letters, digits, '-' or '_'", None,
-                    name)
-        title = _get(meta, "title", str, path, "reform", log, default=name or "")
-        description = _get(meta, "description", str, path, "reform", log, default="")
-        for key in meta:
-            if key not in REFORM_KEYS:
-                log.add(path, f"reform.{key}", f"unknown entry; known: {list(REFORM_KEYS)}",
-                        None, key)
+        return None, None, None
+    name = _get(meta, "name", str, path, "reform", log)
+    if isinstance(name, str) and not ID_PATTERN.match(name.replace("-", "_")):
+        log.add(path, "reform.name", "use lower-case letters, digits, '-' or '_'", None,
+                name)
+    title = _get(meta, "title", str, path, "reform", log, default=name or "")
+    description = _get(meta, "description", str, path, "reform", log, default="")
+    for key in meta:
+        if key not in REFORM_KEYS:
+            log.add(path, f"reform.{key}", f"unknown entry; known: {list(REFORM_KEYS)}",
+                    None, key)
+    return name, title, description
 
+
+def _reformed_schemes(data: dict, model_input: ModelInput, path: Path, log: ProblemLog
+                      ) -> tuple[dict[str, SchemeInput], dict[str, dict]]:
+    """The schemes the reform file's [schemes.<id>.parameters] tables change (copies
+    holding the new values) and their overrides as written, by scheme id."""
     listed = isinstance(data.get("schemes"), list)
     if listed:
         log.add(path, "schemes", "a reform names each scheme by its id: write "
@@ -212,36 +235,32 @@ def apply_reform(model_input: ModelInput, reform: str | Path) -> tuple[ModelInpu
             log.add(path, f"{where}.parameters", "no parameter given", None, None)
             continue
         scheme = copy.deepcopy(by_id[scheme_id])
-        scheme_type = SCHEME_TYPES[scheme.type]
-        valid = True
-        for key, raw in params.items():
-            field_name = f"{where}.parameters.{key}"
-            spec = scheme_type.PARAMETERS.get(key)
-            if spec is None:
-                log.add(path, field_name, f"unknown parameter for type '{scheme.type}'; "
-                        f"known: {sorted(scheme_type.PARAMETERS)}", None, key)
-                valid = False
-            elif not parse_scheme_parameter(scheme, spec, raw, field_name, path,
-                                            model_input.base_year, log):
-                valid = False
-        if valid:  # rules across parameters, on the model's values with the overrides
-            for pname, message, value in scheme_type.cross_check(scheme.numbers,
-                                                                  scheme.choices):
-                log.add(path, f"{where}.parameters.{pname}",
-                        f"{message} (with the reform applied to the model)", None, value)
+        _override(scheme, params, where, model_input.base_year, path, log)
         reformed[scheme_id], overrides[scheme_id] = scheme, dict(params)
-    log.locate_rows(path, toml_line_finder(path))
-    log.raise_if_any()
+    return reformed, overrides
 
-    new_input = copy.deepcopy(model_input)  # shares nothing with the baseline
-    new_input.schemes = [reformed.get(s.id, s) for s in new_input.schemes]
-    new_input.files.append(path)
-    for entry in new_input.raw.get("schemes", []):
-        if isinstance(entry, dict) and entry.get("id") in reformed:
-            entry.setdefault("parameters", {}).update(copy.deepcopy(overrides[entry["id"]]))
-            reformed[entry["id"]].raw = entry
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return new_input, Reform(str(name), str(title), str(description), path, digest, overrides)
+
+def _override(scheme: SchemeInput, params: dict, where: str, base_year: int, path: Path,
+              log: ProblemLog) -> None:
+    """Parse the reform's ``params`` into ``scheme`` (a copy), then check the rules across
+    its parameters with the overrides applied; problems logged at ``where``."""
+    from .schemes import SCHEME_TYPES  # schemes sit above params in the layering
+
+    scheme_type = SCHEME_TYPES[scheme.type]
+    valid = True
+    for key, raw in params.items():
+        field_name = f"{where}.parameters.{key}"
+        spec = scheme_type.PARAMETERS.get(key)
+        if spec is None:
+            log.add(path, field_name, f"unknown parameter for type '{scheme.type}'; "
+                    f"known: {sorted(scheme_type.PARAMETERS)}", None, key)
+            valid = False
+        elif not parse_scheme_parameter(scheme, spec, raw, field_name, path, base_year, log):
+            valid = False
+    if valid:  # rules across parameters, on the model's values with the overrides
+        for pname, message, value in scheme_type.cross_check(scheme.numbers, scheme.choices):
+            log.add(path, f"{where}.parameters.{pname}",
+                    f"{message} (with the reform applied to the model)", None, value)
 
 
 # --------------------------------------------------------------------------- comparison
