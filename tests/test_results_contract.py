@@ -70,6 +70,27 @@ def test_micro_projection_follows_the_registry(micro_projection):
     _check_against_registry(ds)
 
 
+def test_producers_attrs_agree_with_the_registry(small_model_dir, monkeypatch):
+    """The layers that make variables outside the results layer (demography, finance,
+    equity) still set attrs of their own; the registry's replace them, and must say the
+    same (a change in one place shows here, to be made in the other)."""
+    import spfsim.pipeline as pipeline
+
+    seen = {}
+    original = pipeline.apply_contract
+
+    def recording(ds, ctx):
+        seen.update({name: dict(ds[name].attrs) for name in ds.data_vars})
+        return original(ds, ctx)
+
+    monkeypatch.setattr(pipeline, "apply_contract", recording)
+    ds = spfsim.load_model(small_model_dir).project()
+    for name, attrs in seen.items():
+        expected = _expected_attrs(ds, name)
+        for key in ("units", "long_name"):
+            assert attrs.get(key) == expected[key], (name, key)
+
+
 def test_every_entry_has_units_long_name_and_contract_dims():
     for name, entry in REGISTRY.items():
         assert entry.name == name

@@ -155,7 +155,8 @@ def run_projection(model_input: ModelInput, a: Assumptions, engine: str,
                    "none (deterministic)" if micro is None else str(micro.seed),
                    spfsim_version(), str(model_input.path))
     ds = build_dataset(a, demo, econ, flows, funds, meta, info, coverage)
-    ds = ds.merge(sustainability_variables(ds, SUSTAINABILITY_HORIZON, SCALED_PREMIUM_PERIOD))
+    ds = ds.merge(sustainability_variables(ds, horizon=SUSTAINABILITY_HORIZON,
+                                          period_length=SCALED_PREMIUM_PERIOD))
     progress("equity by birth cohort")
     ds = ds.merge(cohort_equity(a, demo, flows, model_input.currency))
     ctx = {**projection_context(info, a.years), "period": SCALED_PREMIUM_PERIOD}
