@@ -13,10 +13,11 @@ Units and long names are templates, filled from a projection's context (:func:`c
 premium's period, years).
 
 Units follow the project's conventions (docs/results.md): money in currency units, persons,
-fractions for rates; where a quantity is physical the string is one UDUNITS reads ("years",
-"1", "1 per year"). No variable has a CF standard name today: the CF table holds none for
-demographic, economic or actuarial quantities; ``standard_name`` is there for the day one
-applies.
+fractions for rates, "years", "1", "1 per year"; the last three are UDUNITS units, the
+others ("fraction", "persons", currency, "calendar year", "years of age") are not, and stay
+as the workbook and the docs print them. No variable has a CF standard name today: the CF
+table holds none for demographic, economic or actuarial quantities; ``standard_name`` is
+there for the day one applies.
 """
 
 from __future__ import annotations
