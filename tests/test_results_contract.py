@@ -162,7 +162,7 @@ def _imports(path: Path) -> set[str]:
     ("results/assemble.py", ("spfsim.report", "spfsim.model", "spfsim.pipeline",
                              "spfsim.scenarios")),
     ("results/micro.py", ("spfsim.report", "spfsim.model", "spfsim.pipeline")),
-    ("pipeline.py", ("spfsim.model", "spfsim.report", "spfsim.__")),
+    ("pipeline.py", ("spfsim.model", "spfsim.report", "spfsim.__init__", "spfsim.__version__")),
     ("indicators.py", ("spfsim.report", "spfsim.model", "spfsim.pipeline",
                        "spfsim.results.assemble")),
     ("scenarios.py", ("spfsim.report", "spfsim.pipeline")),

@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import warnings
 from collections.abc import Callable
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import xarray as xr
 
+from ._version import __version__
 from .checks import assert_identities, assert_invariants
 from .demography import DemographicProjection, project_population
 from .economy import project_economy
@@ -93,14 +93,6 @@ SUSTAINABILITY_HORIZON = 75
 SCALED_PREMIUM_PERIOD = 10
 
 
-def spfsim_version() -> str:
-    """The installed spfsim's version (a source tree without installing: "0+unknown")."""
-    try:
-        return metadata.version("spfsim")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
-
-
 def _demography(a: Assumptions, progress: Callable[[str], None]) -> DemographicProjection:
     """The cohort-component projection; warns when assumed emigration was capped."""
     progress(f"population {a.years[0]}-{a.years[-1]}")
@@ -153,7 +145,7 @@ def run_projection(model_input: ModelInput, a: Assumptions, engine: str,
     info = RunInfo(model_input.name, model_input.title, model_input.currency,
                    model_input.input_hash, engine,
                    "none (deterministic)" if micro is None else str(micro.seed),
-                   spfsim_version(), str(model_input.path))
+                   __version__, str(model_input.path))
     ds = build_dataset(a, demo, econ, flows, funds, meta, info, coverage)
     ds = ds.merge(sustainability_variables(ds, horizon=SUSTAINABILITY_HORIZON,
                                           period_length=SCALED_PREMIUM_PERIOD))
