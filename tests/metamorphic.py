@@ -565,7 +565,7 @@ def excess_violations(name: str, found: xr.DataArray, limit: xr.DataArray,
 
 # Dataset attrs that say when and from what a run was made, not what it found.
 RUN_ATTRS = ("created", "input_hash", "model_path", "title", "reform", "reform_title",
-             "reform_file", "reform_hash")
+             "reform_file", "reform_hash", "history")
 
 
 def identity_violations(found: xr.Dataset, expected: xr.Dataset,
