@@ -129,6 +129,17 @@ def test_cf_global_attributes(default_projection):
         assert coord.attrs.get("long_name"), name
 
 
+def test_comparison_history_continues_the_projections(default_projection):
+    from spfsim.scenarios import compare
+
+    cmp = compare(default_projection, default_projection)
+    lines = cmp.attrs["history"].split("\n")
+    assert lines[0].startswith(cmp.attrs["created"])
+    assert "compared" in lines[0]
+    assert lines[1:] == [default_projection.attrs["history"]] * 2
+    assert cmp.attrs["Conventions"] == default_projection.attrs["Conventions"]
+
+
 def test_cf_attrs_survive_netcdf(default_projection, tmp_path):
     path = tmp_path / "ds.nc"
     default_projection[["gdp", "reserve"]].to_netcdf(path)

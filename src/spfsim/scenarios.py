@@ -79,7 +79,7 @@ _MUST_MATCH = ("model", "engine", "seed", "currency", "price_basis", "persons", 
                "person_file_hash")
 # Dataset attrs of a single run that the comparison does not carry over as they are.
 _PER_RUN = ("title", "created", "input_hash", "reform", "reform_title", "reform_file",
-            "reform_hash", "model_path")
+            "reform_hash", "model_path", "history")
 
 
 # --------------------------------------------------------------------------- reform files
@@ -370,12 +370,18 @@ def _comparison_attrs(baseline: xr.Dataset, reform: xr.Dataset) -> dict[str, obj
               if k not in _PER_RUN and k in reform.attrs and str(reform.attrs[k]) == str(v)}
     name = str(reform.attrs.get("reform", "none"))
     title = str(reform.attrs.get("reform_title", name))
+    created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    # CF history: this step first, then the audit trails of the two projections
+    history = "\n".join([f"{created}: spfsim compared the reform '{name}' with its baseline",
+                         *(str(ds.attrs["history"]) for ds in (reform, baseline)
+                           if "history" in ds.attrs)])
     attrs: dict[str, object] = {
         "title": f"spfsim comparison: {title} against the baseline "
                  f"({baseline.attrs.get('model', 'model')})",
         **shared,
         "model_path": str(baseline.attrs.get("model_path", "")),
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "created": created,
+        "history": history,
         "difference": "reform minus baseline",
         "baseline_input_hash": str(baseline.attrs.get("input_hash", "")),
         "reform_input_hash": str(reform.attrs.get("input_hash", "")),
