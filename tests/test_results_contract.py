@@ -1,12 +1,10 @@
 """The results contract (spfsim.results.registry): every variable a projection holds is
 registered, with the registered dims and attrs; the Dataset follows the CF conventions
-where they apply; the results layer imports only layers below it."""
+where they apply (the layering itself: tests/test_layers.py)."""
 
 from __future__ import annotations
 
-import ast
 import re
-from pathlib import Path
 
 import pytest
 import xarray as xr
@@ -18,8 +16,6 @@ from spfsim.pipeline import SCALED_PREMIUM_PERIOD
 from spfsim.results import registry
 from spfsim.results.assemble import ENTRY_AGE
 from spfsim.results.registry import CONTRACT_DIMS, COORDINATES, REGISTRY
-
-SRC = Path(spfsim.__file__).parent
 
 # The units the contract uses: counts, fractions, durations, and money in the model's
 # currency (at current prices, or a present value at a date, or in base-year earnings).
@@ -146,42 +142,3 @@ def test_cf_attrs_survive_netcdf(default_projection, tmp_path):
     with xr.open_dataset(path) as back:
         assert back.attrs["Conventions"] == default_projection.attrs["Conventions"]
         assert back["gdp"].attrs["units"] == default_projection["gdp"].attrs["units"]
-
-
-def _imports(path: Path) -> set[str]:
-    """The spfsim modules ``path`` imports (relative imports resolved), at any depth."""
-    package = ".".join(path.relative_to(SRC.parent).with_suffix("").parts)
-    if path.name == "__init__.py":
-        package += ".__init__"
-    out = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")[:-node.level]
-                target = ".".join([*base, node.module] if node.module else base)
-            else:
-                target = node.module or ""
-            names = [f"{target}.{a.name}" for a in node.names] if not node.module else []
-            out.update(n for n in [target, *names] if n.startswith("spfsim"))
-        elif isinstance(node, ast.Import):
-            out.update(a.name for a in node.names if a.name.startswith("spfsim"))
-    return out
-
-
-@pytest.mark.parametrize(("module", "forbidden"), [
-    ("results/registry.py", ("spfsim.",)),
-    ("results/assemble.py", ("spfsim.report", "spfsim.model", "spfsim.pipeline",
-                             "spfsim.scenarios")),
-    ("results/micro.py", ("spfsim.report", "spfsim.model", "spfsim.pipeline")),
-    ("pipeline.py", ("spfsim.model", "spfsim.report", "spfsim.__init__", "spfsim.__version__")),
-    ("indicators.py", ("spfsim.report", "spfsim.model", "spfsim.pipeline",
-                       "spfsim.results.assemble")),
-    ("scenarios.py", ("spfsim.report", "spfsim.pipeline")),
-    ("report/dataset.py", ("spfsim.model", "spfsim.pipeline", "spfsim.finance",
-                           "spfsim.indicators", "spfsim.results.assemble")),
-])
-def test_layers_import_only_downwards(module, forbidden):
-    imported = _imports(SRC / module)
-    upward = sorted(m for m in imported if m.startswith(forbidden)
-                    and not m.startswith("spfsim.results.variables_"))
-    assert not upward, f"{module} imports {upward}"

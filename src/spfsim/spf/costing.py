@@ -263,7 +263,7 @@ def costing_dataset(levels: Levels, costed: Sequence[CountryCost], year: int,
     ``guarantee``: the R202 Paragraph 5 clause, ``benefit_name``). Every variable has
     ``units`` and ``long_name``; rates are fractions. ``attrs`` are added to the Dataset's.
     """
-    from .. import __version__
+    from .._version import __version__
 
     benefits = levels.enabled()
     shape = (len(costed), len(benefits))
