@@ -262,9 +262,9 @@ class PensionState:
         limit and a share of spouses' pensions."""
         if y.survivors is None:
             return
-        for array in (self.spouse_pension, self.orphan_pension):
-            array *= 1.0 + y.indexation
-        over = y.survivors.orphan_age_limit < AGES
+        self.spouse_pension = dbp.pension_in_payment(self.spouse_pension, y.indexation, 0.0)
+        self.orphan_pension = dbp.pension_in_payment(self.orphan_pension, y.indexation, 0.0)
+        over = dbp.orphan_pension_ends(AGES, y.survivors.orphan_age_limit)
         self.orphans[over] = 0.0
         self.orphan_pension[over] = 0.0
         self.spouses *= 1.0 - y.survivors.end_rate
@@ -279,12 +279,12 @@ class PensionState:
         rules = y.survivors
         q = q_others[:, :, None] * rules.population[:, :, None]  # deaths per share
         q_inv = q_invalid[:, :, None] * rules.population[:, :, None]
-        below = AGES[:, None] < y.retirement_age
         future = np.maximum(y.retirement_age - AGES[:, None], 0)[:, :, None]
         active = self.active_by_service()
         credits = self.reference(self.credits.sum(axis=2), self.recent.sum(axis=2),
                                  SERVICE[None, None, :], y)
-        qualified = (rules.minimum_service <= SERVICE)[None, None, :] & below[:, :, None]
+        qualified = dbp.qualified_insured(AGES[:, None, None], y.retirement_age[:, :, None],
+                                          SERVICE, rules.minimum_service)
         with np.errstate(divide="ignore", invalid="ignore"):
             insured_pension = dbp.disability_pension(
                 y.accrual_rate, np.where(active > 0, credits / active, 0.0),
@@ -364,7 +364,8 @@ class PensionState:
             self.invalid_recent *= 1.0 - rate[..., None]
         if not y.incidence.any():
             return
-        qualified = (y.disability_minimum_service <= SERVICE)[None, None, :] & below
+        qualified = dbp.qualified_insured(AGES[:, None, None], y.retirement_age[:, :, None],
+                                          SERVICE, y.disability_minimum_service)
         rate = y.incidence[:, :, None] * qualified
         onset = self.active[:, :, CONTRIBUTING] * rate[..., None]  # (age, sex, service, k)
         credits = self.credits[:, :, CONTRIBUTING] * rate
@@ -412,32 +413,30 @@ class PensionState:
         """Award pensions to those at or above retirement age; return new shares, amounts."""
         age = AGES[:, None, None]
         at_age = age >= y.retirement_age[:, :, None]
-        eligible = dbp.is_eligible(age, y.retirement_age[:, :, None], SERVICE[None, None, :],
-                                   y.minimum_service)
         active, credits = self.active_by_service(), self.credits.sum(axis=2)
         reference = self.reference(credits, self.recent.sum(axis=2), SERVICE[None, None, :], y)
         with np.errstate(divide="ignore", invalid="ignore"):
             per_person = np.where(active > 0, reference / active, 0.0)
         probability, factor = retirement_choice(y)
-        formula = dbp.pension_at_award(y.accrual_rate, per_person, 0.0, 0.0,
-                                       SERVICE[None, None, :], y.rate_above, y.band_years)
-        award = dbp.capped(np.maximum(formula * factor[:, :, None], y.minimum_pension),
-                           y.maximum_pension)
+        award = dbp.pension_at_award(y.accrual_rate, per_person, y.minimum_pension,
+                                     y.maximum_pension, SERVICE, y.rate_above, y.band_years,
+                                     factor[:, :, None])
         qualified = (y.minimum_service <= SERVICE)[None, None, :]
         new_share = qualified * probability[:, :, None] * active
         new_amount = new_share * award
         self.pensioners += new_share
         self.pension += new_amount
         # those who reach retirement age without enough service leave, with a refund
-        leaving = at_age & ~eligible
+        leaving = dbp.leaves_without_pension(age, y.retirement_age[:, :, None], SERVICE,
+                                             y.minimum_service)
         # those who contributed are paid back a share of their contributions (each at its
         # year's rate; care credits were not paid for), if the scheme refunds
         _, contributed = class_years(self.active.shape[-1])
         paid_in = self.active.sum(axis=2) * (contributed >= 1)  # (age, sex, service, k)
         self.refunded = np.where(leaving, paid_in.sum(axis=-1), 0.0).sum(axis=2) \
             * (y.refund_share > 0)
-        self.refund = y.refund_share * np.where(leaving, self.paid.sum(axis=2),
-                                                0.0).sum(axis=2)
+        self.refund = dbp.refund(y.refund_share, np.where(leaving, self.paid.sum(axis=2),
+                                                          0.0).sum(axis=2))
         gone = np.where(leaving, 1.0, qualified * probability[:, :, None])  # (age, sex, class)
         self.active = self.active * (1.0 - gone[:, :, None, :, None])
         self.labour = self.labour * (1.0 - gone[..., None, None])

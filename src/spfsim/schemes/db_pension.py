@@ -35,6 +35,7 @@ import numba as nb
 import numpy as np
 
 from ..params.dated import ParamSpec
+from . import pension_rules as rules
 from .base import (
     ADMIN_COST_RATE,
     CONTRIBUTORY,
@@ -44,6 +45,21 @@ from .base import (
     params,
 )
 
+# the rules of pension_rules over arrays (the cohort engine's cells)
+_accrual = rules.cells(rules.accrual)
+_reference = rules.cells(rules.reference_earnings)
+_old_age_award = rules.cells(rules.old_age_award)
+_disability_award = rules.cells(rules.disability_award)
+_bounded = rules.cells(rules.bounded)
+_in_payment = rules.cells(rules.in_payment)
+_insurable = rules.cells(rules.insurable_earnings)
+_old_age_qualifies = rules.cells(rules.old_age_qualifies)
+_survivor_scale = rules.cells(rules.survivor_scale)
+qualified_insured = rules.cells(rules.qualified_insured)
+leaves_without_pension = rules.cells(rules.leaves_without_pension)
+orphan_pension_ends = rules.cells(rules.orphan_pension_ends)
+refund = rules.cells(rules.refund)
+
 
 def contributions(rate: np.ndarray | float, insured_earnings: np.ndarray) -> np.ndarray:
     """Contribution income = contribution rate x insured earnings (currency per year)."""
@@ -52,14 +68,13 @@ def contributions(rate: np.ndarray | float, insured_earnings: np.ndarray) -> np.
 
 def insurable(earnings, floor, ceiling) -> np.ndarray:
     """Insurable earnings: earnings within the floor and the ceiling (0 = none) of the
-    contribution base (currency per year)."""
-    ceiling = np.where(np.asarray(ceiling) > 0, ceiling, np.inf)
-    return np.minimum(np.maximum(earnings, floor), ceiling)
+    contribution base (currency per year; :func:`pension_rules.insurable_earnings`)."""
+    return _insurable(earnings, floor, ceiling)
 
 
 def capped(pension, maximum) -> np.ndarray:
     """A pension at award under the maximum pension (0 = none)."""
-    return np.where(np.asarray(maximum) > 0, np.minimum(pension, maximum), pension)
+    return _bounded(pension, -np.inf, maximum)
 
 
 def admin_costs(scheme, benefits: np.ndarray, contributions_: np.ndarray) -> np.ndarray:
@@ -71,19 +86,16 @@ def admin_costs(scheme, benefits: np.ndarray, contributions_: np.ndarray) -> np.
 
 
 def is_eligible(age, retirement_age, service, minimum_service) -> np.ndarray:
-    """Entitled to an old-age pension: at or above retirement age with enough service."""
-    return (np.asarray(age) >= retirement_age) & (np.asarray(service) >= minimum_service)
+    """Entitled to an old-age pension: at or above retirement age with enough service
+    (:func:`pension_rules.old_age_qualifies`)."""
+    return _old_age_qualifies(age, retirement_age, service, minimum_service)
 
 
 def accrual_factor(years, accrual_rate, rate_above=0.0, band_years=0) -> np.ndarray:
     """Pension per unit of career-average earnings for ``years`` credited years: the
     accrual rate for the first ``band_years`` and ``rate_above`` for each year beyond
-    (band_years 0: the accrual rate for every year)."""
-    years = np.asarray(years, dtype=float)
-    if np.all(np.asarray(band_years) <= 0):
-        return np.asarray(accrual_rate) * years
-    return (np.asarray(accrual_rate) * np.minimum(years, band_years)
-            + np.asarray(rate_above) * np.maximum(years - band_years, 0.0))
+    (band_years 0: the accrual rate for every year; :func:`pension_rules.accrual`)."""
+    return _accrual(years, accrual_rate, rate_above, band_years)
 
 
 def reference_credits(credits, recent_sum, service, years: int) -> np.ndarray:
@@ -91,33 +103,23 @@ def reference_credits(credits, recent_sum, service, years: int) -> np.ndarray:
     of :func:`pension_at_award`): the sum of revalued insured earnings over the career
     (``years`` 0), or the average over the last min(years, service) credited years,
     ``recent_sum`` / min(years, service), times the service, so that accrual x service x
-    reference earnings keeps the formula's shape."""
-    if years <= 0:
-        return np.asarray(credits, dtype=float)
-    service = np.asarray(service, dtype=float)
-    counted = np.minimum(service, years)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(counted > 0, recent_sum / np.maximum(counted, 1.0) * service, 0.0)
+    reference earnings keeps the formula's shape (:func:`pension_rules.reference_earnings`)."""
+    return _reference(credits, recent_sum, service, years)
 
 
 def pension_at_award(accrual_rate, credited_earnings, minimum, maximum=0.0, service=None,
-                     rate_above=0.0, band_years=0) -> np.ndarray:
+                     rate_above=0.0, band_years=0, factor=1.0) -> np.ndarray:
     """Annual pension at award (currency per year), between the minimum and the maximum
-    pension (0 = none).
+    pension (0 = none), times the early/late ``factor`` before them
+    (:func:`pension_rules.old_age_award`).
 
     ``credited_earnings`` is the sum over credited years of insured earnings revalued to the
     award year (= credited years x career-average revalued earnings). With accrual bands
     (``band_years`` > 0) the ``service`` (credited years) is needed.
     """
-    if service is None or np.all(np.asarray(band_years) <= 0):
-        formula = np.asarray(accrual_rate) * credited_earnings
-    else:
-        service = np.asarray(service, dtype=float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            formula = np.where(service > 0, credited_earnings / np.where(
-                service > 0, service, 1.0) * accrual_factor(service, accrual_rate,
-                                                            rate_above, band_years), 0.0)
-    return capped(np.maximum(formula, minimum), maximum)
+    service = 1.0 if service is None else service  # one rate: E x accrual rate
+    return _old_age_award(credited_earnings, service, factor, minimum, maximum, accrual_rate,
+                          rate_above, band_years)
 
 
 def disability_pension(accrual_rate, credited_earnings, service, future_service,
@@ -125,13 +127,10 @@ def disability_pension(accrual_rate, credited_earnings, service, future_service,
     """Annual disability pension at onset (currency per year): the old-age formula with
     the years from onset to the pensionable age credited at the career-average revalued
     earnings, accrual x credits x (service + future) / service (ILO Convention No. 128,
-    Art. 10: credited future service), never below the minimum pension."""
-    service = np.asarray(service, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        full = np.where(service > 0, credited_earnings / np.where(service > 0, service, 1.0)
-                        * accrual_factor(service + future_service, accrual_rate, rate_above,
-                                         band_years), 0.0)
-    return capped(np.maximum(full, minimum), maximum)
+    Art. 10: credited future service), never below the minimum pension
+    (:func:`pension_rules.disability_award`)."""
+    return _disability_award(credited_earnings, service, future_service, minimum, maximum,
+                             accrual_rate, rate_above, band_years)
 
 
 def differential_mortality(death_rate, invalid_share, factor: float
@@ -232,22 +231,26 @@ def expected_orphans(asfr, mother_age, age_limit: int) -> np.ndarray:
     """Expected children by age (0..age_limit) at the death of a parent whose child's
     mother is ``mother_age`` now (a number, or an array giving one row per age): a child
     aged k was born when she was about mother_age - 1 - k, at that age's fertility rate
-    (``asfr`` by age; the current year's rates stand in for the past's). Child mortality
-    is ignored."""
-    asfr = np.asarray(asfr)
-    ages = np.asarray(mother_age)[..., None] - 1 - np.arange(age_limit + 1)
-    inside = (ages >= 0) & (ages < len(asfr))
-    return np.where(inside, asfr[np.clip(ages, 0, len(asfr) - 1)], 0.0)
+    (:func:`pension_rules.orphan_probability`)."""
+    mothers = np.asarray(mother_age)
+    out = np.empty(mothers.size * (age_limit + 1))
+    _orphans_by_age(np.ascontiguousarray(asfr, dtype=np.float64),
+                    mothers.astype(np.int64).ravel(), age_limit, out)
+    return out.reshape(*mothers.shape, age_limit + 1)
+
+
+@nb.njit(cache=True)
+def _orphans_by_age(asfr, mothers, age_limit, out):
+    for i in range(len(mothers)):
+        for k in range(age_limit + 1):
+            out[i * (age_limit + 1) + k] = rules.orphan_probability(asfr, mothers[i], k)
 
 
 def survivor_scale(total_share, maximum_share):
     """Factor applied to every survivor's share of one death: min(1, maximum / total), so
-    that the shares add up to at most ``maximum_share`` (0: no ceiling)."""
-    total_share = np.asarray(total_share, dtype=float)
-    if maximum_share <= 0:
-        return np.ones_like(total_share)
-    with np.errstate(divide="ignore"):
-        return np.minimum(1.0, maximum_share / np.maximum(total_share, 1e-300))
+    that the shares add up to at most ``maximum_share`` (0: no ceiling;
+    :func:`pension_rules.survivor_scale`)."""
+    return _survivor_scale(total_share, maximum_share)
 
 
 def capped_survivor_shares(married, children, spouse_share: float, orphan_share: float,
@@ -348,8 +351,9 @@ def retirement_schedule(ages, retirement_age, early_age, early_rate, early_reduc
 
 
 def pension_in_payment(previous, index_growth, minimum) -> np.ndarray:
-    """Last year's pension indexed by this year's growth, never below this year's minimum."""
-    return np.maximum(np.asarray(previous) * (1.0 + index_growth), minimum)
+    """Last year's pension indexed by this year's growth, never below this year's minimum
+    (:func:`pension_rules.in_payment`)."""
+    return _in_payment(previous, index_growth, minimum)
 
 
 class DBOldAgePension(SchemeType):
