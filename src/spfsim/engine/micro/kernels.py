@@ -1,12 +1,12 @@
 """Numba kernels of the microsimulation, by life event, under one name.
 
 The kernels live in modules of their own: the year's pass over the persons
-(:mod:`.year`, with its records :mod:`.records`), the pension's events
-(:mod:`.pension_events`), labour states and alignment (:mod:`.labour`), survivors'
-pensions (:mod:`.survivors`), entrants (:mod:`.entrants`), non-contributory benefits and
-coverage (:mod:`.coverage`), lifetime histograms (:mod:`.lifetimes`) and what is counted
-(:mod:`.counters`). This module gathers their public names: the micro engine calls the
-kernels through it (``kernels.year_step``), and tools and tests read its constants.
+(:mod:`.year`, with its records :mod:`.records`), labour states and alignment
+(:mod:`.labour`), survivors' pensions (:mod:`.survivors`), entrants (:mod:`.entrants`),
+non-contributory benefits and coverage (:mod:`.coverage`), lifetime histograms
+(:mod:`.lifetimes`) and what is counted (:mod:`.counters`). This module gathers their
+public names: the micro engine calls the kernels through it (``kernels.year_step``), and
+tools and tests read its constants.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ from .counters import (
     is_active,
     is_contributing,
 )
-from .coverage import benefit_state, benefits_and_coverage
+from .coverage import benefits_and_coverage
 from .entrants import add_immigrants, add_newborns, permanent_factor, permanent_factors
 from .labour import count_states, exact_alignment, labour_state
 from .lifetimes import (
@@ -126,7 +126,7 @@ __all__ = [
     "SPOUSE", "S_ACTIVE", "S_DISABLED", "S_EMPLOYEE", "S_INACTIVE", "S_INFORMAL",
     "S_INVALID", "S_POP", "S_QUALIFIED", "S_SELF_EMPLOYED", "S_UNEMPLOYED", "UNEMPLOYED",
     "add_immigrants", "add_newborns", "asinh_bin", "asinh_bin_edges", "award_survivors",
-    "benefit_state", "benefits_and_coverage", "count_states", "exact_alignment",
+    "benefits_and_coverage", "count_states", "exact_alignment",
     "fixed_point_scale", "is_active", "is_contributing", "labour_state", "lifetime_bin",
     "lifetime_bin_edges", "permanent_factor", "permanent_factors", "record_lifetimes",
     "records", "survivor_claims", "survivor_in_payment", "year_step",

@@ -32,23 +32,22 @@ from .counters import (
 from .store import FEMALE, GONE, MALE
 
 
-@nb.njit(cache=True)
-def survivor_in_payment(c, i, p, a, s, persons, when, pension, out):
+@nb.njit(inline="always", cache=True)
+def survivor_in_payment(c, i, p, a, s, seed, year, indexation, orphan_age_limit, end_rate,
+                        scale, survivor_kind, survivor_pension, counts, age_money):
     """One year of person i's survivor's pension, in the cohort engine's order: index it,
     end an orphan's above the age limit and a spouse's at the end rate (remarriage), then
     count and pay it at this year's age (the person's own death follows in the step)."""
-    persons.survivor_pension[i] = in_payment(persons.survivor_pension[i], pension.indexation,
-                                             0.0)
-    kind = persons.survivor_kind[i]
-    end_rate = pension.survivor_end_rate
-    if (kind == ORPHAN and orphan_pension_ends(a, pension.orphan_age_limit)) or (
+    survivor_pension[i] = in_payment(survivor_pension[i], indexation, 0.0)
+    kind = survivor_kind[i]
+    if (kind == ORPHAN and orphan_pension_ends(a, orphan_age_limit)) or (
             kind == SPOUSE and end_rate > 0.0
-            and rng.uniform(when.seed, rng.SURVIVOR_END, p, when.year) < end_rate):
-        persons.survivor_kind[i] = NO_SURVIVOR
-        persons.survivor_pension[i] = 0.0
+            and rng.uniform(seed, rng.SURVIVOR_END, p, year) < end_rate):
+        survivor_kind[i] = NO_SURVIVOR
+        survivor_pension[i] = 0.0
         return
-    out.counts[c, a, s, N_SPOUSES if kind == SPOUSE else N_ORPHANS] += 1
-    out.age_money[c, a, s, AGE_SURVIVORS] += fixed(persons.survivor_pension[i], when.scale)
+    counts[c, a, s, N_SPOUSES if kind == SPOUSE else N_ORPHANS] += 1
+    age_money[c, a, s, AGE_SURVIVORS] += fixed(survivor_pension[i], scale)
 
 
 @nb.njit(cache=True)
