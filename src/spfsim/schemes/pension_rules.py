@@ -18,6 +18,7 @@ for a disability pension (credited future service), f the early/late retirement 
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable
 
 import numba as nb
@@ -29,8 +30,15 @@ def cells(rule) -> Callable[..., np.ndarray]:
     from the scalar function itself (``np.vectorize`` of it when JIT is off): the cohort
     engine applies the micro engine's rule to every cell."""
     py_func = getattr(rule, "py_func", rule)
-    jit = not nb.config.DISABLE_JIT
-    ufunc = nb.vectorize(cache=True)(py_func) if jit else np.vectorize(py_func)
+    if nb.config.DISABLE_JIT:
+        ufunc = np.vectorize(py_func)
+    else:
+        # the same code under another name: the ufunc's cache entries must not take the
+        # place of the scalar function's (Numba keys its cache files by qualified name)
+        code = types.FunctionType(py_func.__code__, py_func.__globals__,
+                                  py_func.__name__ + "_cells")
+        code.__qualname__ = py_func.__qualname__ + "_cells"
+        ufunc = nb.vectorize(cache=True)(code)
 
     def over_cells(*args):
         # the compiled loop may evaluate both sides of a rule's branch on vector lanes:
