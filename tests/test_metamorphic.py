@@ -887,12 +887,14 @@ def benefits_from_a_hard_coded_year(monkeypatch) -> None:
     year written into the year's kernel call."""
     original = kernels.year_step
     names = list(inspect.signature(getattr(original, "py_func", original)).parameters)
-    year, probability = names.index("year"), names.index("nc_probability")
+    when, benefits = names.index("when"), names.index("benefits")
 
     def mutated(*args):
-        if args[year] < 2028:
-            args = (*args[:probability], np.zeros_like(args[probability]),
-                    *args[probability + 1:])
+        if args[when].year < 2028:
+            rules = args[benefits]
+            args = (*args[:benefits],
+                    rules._replace(probability=np.zeros_like(rules.probability)),
+                    *args[benefits + 1:])
         return original(*args)
 
     monkeypatch.setattr(kernels, "year_step", mutated)

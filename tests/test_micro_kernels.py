@@ -117,29 +117,34 @@ def run_year(store: PersonStore, *, q_death=0.0, q_invalid=None, asfr=None, stay
     lifetimes = np.zeros((chunks, 60, 2, 2, K.LIFETIME_BINS), dtype=np.int64)
     flags = np.zeros(store.capacity, dtype=np.int8)
     scale = 1.0 / 1024
+    R = K.records
     K.year_step(
-        store.pid, store.status, store.age, store.sex, store.birth_year, store.service,
-        store.care_years, store.credits, store.paid, store.recent, store.pension,
-        store.earnings_factor,
-        store.lifetime_contributions, store.lifetime_benefits, store.survivor_kind,
-        store.survivor_pension, flags, store.size, 1, 2030, chunk,
-        np.full((101, 2), q_death),
-        np.full((101, 2), q_death if q_invalid is None else q_invalid),
-        np.zeros((101, 2)), np.zeros(101) if asfr is None else asfr,
-        np.full((101, 2), stay), np.full((101, 2), join), np.full((101, 2), keep),
-        np.broadcast_to(np.array(cumulative), (101, 2, 4)).copy(),
-        np.full((101, 2), keep), np.full((101, 2), self_employed),
-        np.empty(0, dtype=np.int8), np.empty(0, dtype=np.int8),
-        True, np.full((101, 2), retirement), minimum_service, accrual, minimum_pension,
-        revaluation, 0.0, np.full((101, 2), earnings), 0.0, 0.0, np.inf, np.inf, 0.1, 1.0,
-        scale,
-        np.zeros((101, 2)), 0, 0.0, np.zeros(101) if care is None else care, 100.0,
-        care_insured_only, refund_share, 0.0, 0, reference_years,
-        (np.arange(101) >= retirement)[:, None] * np.ones((1, 2)), np.ones((101, 2)), False, 0,
-        np.zeros(store.capacity, dtype=np.int8), 17, survivor_end_rate,
-        codes, probability, np.full_like(probability, 100.0), -1, np.zeros((101, 2)),
-        ui_service, ui_credits_count, 1900, 1000.0, counts, money, awarded, left, age_money,
-        lifetimes, nc_money, np.zeros((chunks, 101, 2, 7, 2), dtype=np.int64))
+        R.persons(store, flags, np.zeros(store.capacity, dtype=np.int8)),
+        R.step(1, 2030, store.size, chunk, scale, 1.0, 1900, 1000.0),
+        R.demography(np.full((101, 2), q_death),
+                     np.full((101, 2), q_death if q_invalid is None else q_invalid),
+                     np.zeros((101, 2)), np.zeros(101) if asfr is None else asfr),
+        R.labour(np.full((101, 2), stay), np.full((101, 2), join), np.full((101, 2), keep),
+                 np.broadcast_to(np.array(cumulative), (101, 2, 4)),
+                 np.full((101, 2), keep), np.full((101, 2), self_employed),
+                 np.empty(0, dtype=np.int8), np.empty(0, dtype=np.int8)),
+        *R.pension(
+            has=True, retirement_age=np.full((101, 2), retirement),
+            minimum_service=minimum_service, accrual_rate=accrual, rate_above=0.0,
+            band_years=0, reference_years=reference_years, minimum_pension=minimum_pension,
+            maximum_pension=np.inf, revaluation=revaluation, indexation=0.0,
+            earnings=np.full((101, 2), earnings), transitory_sd=0.0, earnings_floor=0.0,
+            earnings_ceiling=np.inf, contribution_rate=0.1, incidence=np.zeros((101, 2)),
+            disability_minimum_service=0, recovery_rate=0.0,
+            care_probability=np.zeros(101) if care is None else care, care_credit=100.0,
+            care_insured_only=care_insured_only, refund_share=refund_share,
+            retire_probability=(np.arange(101) >= retirement)[:, None] * np.ones((1, 2)),
+            retire_factor=np.ones((101, 2)), survivors_on=False, survivor_minimum_service=0,
+            orphan_age_limit=17, survivor_end_rate=survivor_end_rate),
+        R.benefits(codes, probability, np.full_like(probability, 100.0), -1,
+                   np.zeros((101, 2)), ui_service, ui_credits_count),
+        R.Tallies(counts, money, awarded, left, age_money, lifetimes, nc_money,
+                  np.zeros((chunks, 101, 2, 7, 2), dtype=np.int64)))
     run_year.lifetimes = lifetimes.sum(axis=0)
     run_year.age_money = age_money.sum(axis=0) * scale
     run_year.nc_money = nc_money.sum(axis=0) * scale

@@ -35,6 +35,7 @@ import numba as nb
 import numpy as np
 
 from ..params.dated import ParamSpec
+from . import pension_rules as rules
 from .base import (
     ADMIN_COST_RATE,
     CONTRIBUTORY,
@@ -43,6 +44,41 @@ from .base import (
     admin_expenditure,
     params,
 )
+from .survivors import (
+    PARTNER_MIN_AGE,
+    availability,
+    capped_survivor_shares,
+    children_by_parent_age,
+    expected_orphans,
+    orphan_demand,
+    partner_age_weights,
+    spouse_demand,
+    survivor_scale,
+)
+
+# the survivors' branch lives in schemes.survivors; its names stay importable from here
+__all__ = ["PARTNER_MIN_AGE", "DBOldAgePension", "accrual_factor", "admin_costs",
+           "availability", "capped", "capped_survivor_shares", "care_credit_probability",
+           "care_credit_qualifies", "children_by_parent_age", "contributions",
+           "differential_mortality", "disability_pension", "expected_orphans", "insurable",
+           "is_eligible", "orphan_demand", "partner_age_weights", "pension_at_award",
+           "pension_in_payment", "reference_credits", "retirement_schedule",
+           "spouse_demand", "survivor_scale"]
+
+# the rules of pension_rules over arrays (the cohort engine's cells)
+_accrual = rules.cells(rules.accrual)
+_reference = rules.cells(rules.reference_earnings)
+_old_age_award = rules.cells(rules.old_age_award)
+_disability_award = rules.cells(rules.disability_award)
+_bounded = rules.cells(rules.bounded)
+_in_payment = rules.cells(rules.in_payment)
+_insurable = rules.cells(rules.insurable_earnings)
+_old_age_qualifies = rules.cells(rules.old_age_qualifies)
+qualified_insured = rules.cells(rules.qualified_insured)
+leaves_without_pension = rules.cells(rules.leaves_without_pension)
+orphan_pension_ends = rules.cells(rules.orphan_pension_ends)
+refund = rules.cells(rules.refund)
+
 
 
 def contributions(rate: np.ndarray | float, insured_earnings: np.ndarray) -> np.ndarray:
@@ -52,14 +88,13 @@ def contributions(rate: np.ndarray | float, insured_earnings: np.ndarray) -> np.
 
 def insurable(earnings, floor, ceiling) -> np.ndarray:
     """Insurable earnings: earnings within the floor and the ceiling (0 = none) of the
-    contribution base (currency per year)."""
-    ceiling = np.where(np.asarray(ceiling) > 0, ceiling, np.inf)
-    return np.minimum(np.maximum(earnings, floor), ceiling)
+    contribution base (currency per year; :func:`pension_rules.insurable_earnings`)."""
+    return _insurable(earnings, floor, ceiling)
 
 
 def capped(pension, maximum) -> np.ndarray:
     """A pension at award under the maximum pension (0 = none)."""
-    return np.where(np.asarray(maximum) > 0, np.minimum(pension, maximum), pension)
+    return _bounded(pension, -np.inf, maximum)
 
 
 def admin_costs(scheme, benefits: np.ndarray, contributions_: np.ndarray) -> np.ndarray:
@@ -71,19 +106,16 @@ def admin_costs(scheme, benefits: np.ndarray, contributions_: np.ndarray) -> np.
 
 
 def is_eligible(age, retirement_age, service, minimum_service) -> np.ndarray:
-    """Entitled to an old-age pension: at or above retirement age with enough service."""
-    return (np.asarray(age) >= retirement_age) & (np.asarray(service) >= minimum_service)
+    """Entitled to an old-age pension: at or above retirement age with enough service
+    (:func:`pension_rules.old_age_qualifies`)."""
+    return _old_age_qualifies(age, retirement_age, service, minimum_service)
 
 
 def accrual_factor(years, accrual_rate, rate_above=0.0, band_years=0) -> np.ndarray:
     """Pension per unit of career-average earnings for ``years`` credited years: the
     accrual rate for the first ``band_years`` and ``rate_above`` for each year beyond
-    (band_years 0: the accrual rate for every year)."""
-    years = np.asarray(years, dtype=float)
-    if np.all(np.asarray(band_years) <= 0):
-        return np.asarray(accrual_rate) * years
-    return (np.asarray(accrual_rate) * np.minimum(years, band_years)
-            + np.asarray(rate_above) * np.maximum(years - band_years, 0.0))
+    (band_years 0: the accrual rate for every year; :func:`pension_rules.accrual`)."""
+    return _accrual(years, accrual_rate, rate_above, band_years)
 
 
 def reference_credits(credits, recent_sum, service, years: int) -> np.ndarray:
@@ -91,33 +123,23 @@ def reference_credits(credits, recent_sum, service, years: int) -> np.ndarray:
     of :func:`pension_at_award`): the sum of revalued insured earnings over the career
     (``years`` 0), or the average over the last min(years, service) credited years,
     ``recent_sum`` / min(years, service), times the service, so that accrual x service x
-    reference earnings keeps the formula's shape."""
-    if years <= 0:
-        return np.asarray(credits, dtype=float)
-    service = np.asarray(service, dtype=float)
-    counted = np.minimum(service, years)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(counted > 0, recent_sum / np.maximum(counted, 1.0) * service, 0.0)
+    reference earnings keeps the formula's shape (:func:`pension_rules.reference_earnings`)."""
+    return _reference(credits, recent_sum, service, years)
 
 
 def pension_at_award(accrual_rate, credited_earnings, minimum, maximum=0.0, service=None,
-                     rate_above=0.0, band_years=0) -> np.ndarray:
+                     rate_above=0.0, band_years=0, factor=1.0) -> np.ndarray:
     """Annual pension at award (currency per year), between the minimum and the maximum
-    pension (0 = none).
+    pension (0 = none), times the early/late ``factor`` before them
+    (:func:`pension_rules.old_age_award`).
 
     ``credited_earnings`` is the sum over credited years of insured earnings revalued to the
     award year (= credited years x career-average revalued earnings). With accrual bands
     (``band_years`` > 0) the ``service`` (credited years) is needed.
     """
-    if service is None or np.all(np.asarray(band_years) <= 0):
-        formula = np.asarray(accrual_rate) * credited_earnings
-    else:
-        service = np.asarray(service, dtype=float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            formula = np.where(service > 0, credited_earnings / np.where(
-                service > 0, service, 1.0) * accrual_factor(service, accrual_rate,
-                                                            rate_above, band_years), 0.0)
-    return capped(np.maximum(formula, minimum), maximum)
+    service = 1.0 if service is None else service  # one rate: E x accrual rate
+    return _old_age_award(credited_earnings, service, factor, minimum, maximum, accrual_rate,
+                          rate_above, band_years)
 
 
 def disability_pension(accrual_rate, credited_earnings, service, future_service,
@@ -125,13 +147,10 @@ def disability_pension(accrual_rate, credited_earnings, service, future_service,
     """Annual disability pension at onset (currency per year): the old-age formula with
     the years from onset to the pensionable age credited at the career-average revalued
     earnings, accrual x credits x (service + future) / service (ILO Convention No. 128,
-    Art. 10: credited future service), never below the minimum pension."""
-    service = np.asarray(service, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        full = np.where(service > 0, credited_earnings / np.where(service > 0, service, 1.0)
-                        * accrual_factor(service + future_service, accrual_rate, rate_above,
-                                         band_years), 0.0)
-    return capped(np.maximum(full, minimum), maximum)
+    Art. 10: credited future service), never below the minimum pension
+    (:func:`pension_rules.disability_award`)."""
+    return _disability_award(credited_earnings, service, future_service, minimum, maximum,
+                             accrual_rate, rate_above, band_years)
 
 
 def differential_mortality(death_rate, invalid_share, factor: float
@@ -152,156 +171,6 @@ def differential_mortality(death_rate, invalid_share, factor: float
         others = np.where(share < 1.0, (q - share * q_invalid) / (1.0 - share), q)
     return q_invalid, np.clip(others, 0.0, 1.0)
 
-
-PARTNER_MIN_AGE = 15  # persons younger have no partner, and nobody has a younger one
-
-
-def partner_age_weights(age_difference, spread: float, n_ages: int = 101) -> np.ndarray:
-    """(sex of a person, x, y): probability that the partner of a person aged x is aged
-    y: x less ``age_difference`` (by sex) plus a deviation normally distributed with
-    standard deviation ``spread`` (years), in whole years (0: exactly the difference).
-    Only persons aged PARTNER_MIN_AGE or more have a partner, of that age or more; ages
-    beyond the table fall into its last (open) age."""
-    from scipy.stats import norm
-
-    if spread > 0:
-        half = int(np.ceil(4.0 * spread))
-        offsets = np.arange(-half, half + 1)
-        weights = np.diff(norm.cdf((np.arange(-half, half + 2) - 0.5) / spread))
-        weights /= weights.sum()
-    else:
-        offsets, weights = np.zeros(1, dtype=int), np.ones(1)
-    ages = np.arange(PARTNER_MIN_AGE, n_ages)
-    out = np.zeros((2, n_ages, n_ages))
-    for sex in range(2):
-        partner = np.clip(ages[:, None] - int(age_difference[sex]) + offsets[None, :],
-                          PARTNER_MIN_AGE, n_ages - 1)
-        np.add.at(out[sex], (np.repeat(ages, len(offsets)), partner.ravel()),
-                  np.tile(weights, len(ages)))
-    return out
-
-
-def spouse_demand(population, married, weights) -> np.ndarray:
-    """(age y, sex) partners of age y and that sex that the persons of the other sex claim:
-    sum over x of ``married`` (by sex of the person) x ``weights`` (sex, x, y:
-    :func:`partner_age_weights`) x ``population`` (age x, sex)."""
-    claimed = np.einsum("s,sxy,xs->ys", np.asarray(married, dtype=float), weights,
-                        population)
-    return claimed[:, ::-1]  # the partners' sex is the other one
-
-
-def children_by_parent_age(asfr, weights, age_limit: int) -> np.ndarray:
-    """(sex of the parent, x, k) expected children aged k = 0..age_limit - 1 of a person
-    aged x: a mother's born when she was x - 1 - k (:func:`expected_orphans`), a father's
-    when their mother, his partner, aged y with probability ``weights`` (sex, x, y), was
-    y - 1 - k."""
-    by_mother = expected_orphans(asfr, np.arange(len(asfr)), age_limit)[:, :age_limit]
-    return np.stack([weights[0] @ by_mother, by_mother])
-
-
-def orphan_demand(population, children, p_male: float) -> np.ndarray:
-    """(child age k, child sex, parent sex) children that the persons of each sex could
-    leave orphaned: their expected children (``children``, :func:`children_by_parent_age`)
-    x ``population`` (age, sex), split by the child's sex (``p_male`` boys)."""
-    kids = np.einsum("sxk,xs->ks", children, population)
-    return kids[:, None, :] * np.array([p_male, 1.0 - p_male])[None, :, None]
-
-
-def availability(demand, free_next) -> np.ndarray:
-    """Share of claimed survivors who exist (shape of ``demand``: age this year, then any
-    axes): a survivor aged a this year is one of next year's persons aged min(a + 1, open
-    age), and those are at most the persons of that cell who do not yet receive a
-    survivor's pension (``free_next``, next year's age, then the same axes). Where the
-    claims on a cell exceed them, every claim is scaled by free / claims; elsewhere 1.
-
-    One rule for both engines (expected numbers, or the micro engine's persons): the
-    surviving partner or orphan must be a person who exists, so survivors in payment
-    never exceed the population of their age and sex."""
-    demand = np.asarray(demand, dtype=float)
-    n = demand.shape[0]
-    into = np.minimum(np.arange(n) + 1, n - 1)
-    claims = np.zeros_like(demand)
-    np.add.at(claims, into, demand)
-    free = np.maximum(np.asarray(free_next, dtype=float), 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(claims > free, free / np.where(claims > 0, claims, 1.0), 1.0)
-    return share[into]
-
-
-def expected_orphans(asfr, mother_age, age_limit: int) -> np.ndarray:
-    """Expected children by age (0..age_limit) at the death of a parent whose child's
-    mother is ``mother_age`` now (a number, or an array giving one row per age): a child
-    aged k was born when she was about mother_age - 1 - k, at that age's fertility rate
-    (``asfr`` by age; the current year's rates stand in for the past's). Child mortality
-    is ignored."""
-    asfr = np.asarray(asfr)
-    ages = np.asarray(mother_age)[..., None] - 1 - np.arange(age_limit + 1)
-    inside = (ages >= 0) & (ages < len(asfr))
-    return np.where(inside, asfr[np.clip(ages, 0, len(asfr) - 1)], 0.0)
-
-
-def survivor_scale(total_share, maximum_share):
-    """Factor applied to every survivor's share of one death: min(1, maximum / total), so
-    that the shares add up to at most ``maximum_share`` (0: no ceiling)."""
-    total_share = np.asarray(total_share, dtype=float)
-    if maximum_share <= 0:
-        return np.ones_like(total_share)
-    with np.errstate(divide="ignore"):
-        return np.minimum(1.0, maximum_share / np.maximum(total_share, 1e-300))
-
-
-def capped_survivor_shares(married, children, spouse_share: float, orphan_share: float,
-                           maximum_share: float) -> tuple[np.ndarray, np.ndarray]:
-    """Expected shares of the deceased's pension that go to the spouse and to each orphan,
-    after the ceiling on their sum (:func:`survivor_scale`).
-
-    ``married``: probability of leaving a spouse (a number, or one per row of
-    ``children``); ``children``: (..., k) probability of a child of each age k
-    (:func:`expected_orphans`), independent Bernoulli
-    draws as in the micro engine, so the number of orphans is Poisson-binomial. Returns
-    (spouse (...), orphans (..., k)): E[M x spouse_share x scale] and
-    E[X_k x orphan_share x scale], where M and X_k are the indicators and scale depends on
-    M and the number of orphans. Without a binding ceiling they are married x
-    spouse_share and children x orphan_share.
-    """
-    children = np.asarray(children, dtype=float)
-    married = np.broadcast_to(np.asarray(married, dtype=float), children.shape[:-1])
-    spouse = np.array(married * spouse_share)  # arrays, even of one death
-    orphans = children * orphan_share
-    if maximum_share <= 0:
-        return spouse, orphans
-    # the ceiling can bind only where the spouse and every possible child exceed it
-    binding = spouse_share + orphan_share * (children > 0).sum(axis=-1) > maximum_share
-    if binding.any():
-        spouse[binding], orphans[binding] = _capped_shares(
-            married[binding], children[binding], spouse_share, orphan_share, maximum_share)
-    return spouse, orphans
-
-
-def _capped_shares(married, children, spouse_share: float, orphan_share: float,
-                   maximum_share: float) -> tuple[np.ndarray, np.ndarray]:
-    """capped_survivor_shares where the ceiling may bind (rows of ``children``)."""
-    n_kids = children.shape[-1]
-    # distribution of the number of orphans, with every child and without child k
-    counts = np.arange(n_kids + 1)
-    others = np.zeros((*children.shape[:-1], n_kids + 1, n_kids + 1))  # (..., excluded, n)
-    others[..., 0] = 1.0
-    excluded = np.eye(n_kids + 1, n_kids, dtype=bool)  # row n_kids: nobody excluded
-    for j in range(n_kids):
-        p = np.where(excluded[:, j], 0.0, children[..., j, None])[..., None]
-        others[..., 1:] = others[..., 1:] * (1.0 - p) + others[..., :-1] * p
-        others[..., 0] *= 1.0 - p[..., 0]
-    every = others[..., n_kids, :]  # (..., n)
-
-    def scale(spouse: int, n: np.ndarray) -> np.ndarray:
-        return survivor_scale(spouse * spouse_share + orphan_share * n, maximum_share)
-
-    spouse = married * spouse_share * (every * scale(1, counts)).sum(axis=-1)
-    with_child = (married[..., None] * scale(1, counts + 1)
-                  + (1.0 - married[..., None]) * scale(0, counts + 1))  # (..., n)
-    orphans = children * orphan_share * (others[..., :n_kids, :]
-                                         * with_child[..., None, :]).sum(axis=-1)
-    return spouse, orphans
 
 
 @nb.njit(cache=True)
@@ -348,8 +217,9 @@ def retirement_schedule(ages, retirement_age, early_age, early_rate, early_reduc
 
 
 def pension_in_payment(previous, index_growth, minimum) -> np.ndarray:
-    """Last year's pension indexed by this year's growth, never below this year's minimum."""
-    return np.maximum(np.asarray(previous) * (1.0 + index_growth), minimum)
+    """Last year's pension indexed by this year's growth, never below this year's minimum
+    (:func:`pension_rules.in_payment`)."""
+    return _in_payment(previous, index_growth, minimum)
 
 
 class DBOldAgePension(SchemeType):

@@ -1,0 +1,280 @@
+"""Cohort engine: expected values by age x sex (x credited-service class).
+
+The contributory pension tracks, for every age and sex, the *share* of the population in
+each credited-service class c = 0..60 and contribution status (contributing this year or
+not), with the cumulative revalued insured earnings of each class, and the share receiving
+a pension with their total pension. Shares, not counts: mortality is assumed independent of
+service, so the demographic projection alone moves the counts and the scheme only moves
+people between classes. Each year a share d(t, x, s) of the population contributes
+(participation x employment x coverage, exactly), chosen by a two-state Markov chain whose
+``contribution_persistence`` says how strongly last year's contributors are this year's:
+formal careers persist, so service piles up on insiders rather than being spread thinly
+(binomially) over everybody. Contributors move one service class up; immigrants join with
+no service. This keeps the distribution of past service that an ILO
+actuarial valuation carries, so new pensions reflect who has how many years, not a crude
+average.
+
+The base year's service distribution and pensioners are built by running the same step
+from the scheme's start year at base-year rates, with earnings and the minimum pension
+deflated at base-year growth rates (the usual "historical reconstruction" when no
+membership data by service are supplied).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..params import AGES
+from ..schemes import db_pension as dbp
+from .cohort_survivors import SurvivorTransitions
+from .cohort_transitions import (
+    CONTRIBUTING,
+    MAX_SERVICE,
+    NC_INACTIVE,
+    NOT_CONTRIBUTING,
+    StateTransitions,
+    _contribution_year,
+    _credited,
+    _promote,
+)
+
+
+@dataclass
+class PensionYear:
+    """What one step of the pension needs, for one year (real or reconstructed)."""
+
+    density: np.ndarray  # (age, sex) share of the population contributing this year
+    persistence: float  # tendency to keep last year's contribution status (0..1)
+    earnings: np.ndarray  # (age, sex) insured earnings per contributor this year
+    retirement_age: np.ndarray  # (age, sex): pensionable age of each cell's birth cohort
+    minimum_service: float
+    accrual_rate: float
+    minimum_pension: float
+    maximum_pension: float  # at award (0: none)
+    open_weights: np.ndarray  # (2, sex): population aged 99 and 100+ (merging weights)
+    newcomer_share: np.ndarray  # (age, sex) share of next year's cell who are immigrants
+    revaluation: float  # revaluation of credited earnings into this year
+    indexation: float  # indexation of pensions in payment into this year
+    incidence: np.ndarray  # (age, sex) onset of invalidity among last year's contributors
+    disability_minimum_service: float
+    recovery_rate: float
+    survivors: SurvivorRules | None = None  # the survivors' branch (None: none)
+    care_probability: np.ndarray | None = None  # (age,) women credited for child care
+    care_credit: float = 0.0  # earnings credited per care year
+    care_insured_only: bool = False  # care credits need a year of contributions
+    refund_share: float = 0.0  # lump sum per unit of revalued contributions, for leavers
+    contribution_rate: float = 0.0  # of insured earnings, paid this year
+    rate_above: float = 0.0  # accrual rate beyond the band (band_years > 0)
+    band_years: int = 0
+    # (age, sex) probability that an eligible active member retires, and the pension's
+    # early/late adjustment (None: everybody at the pensionable age, no adjustment)
+    retire_probability: np.ndarray | None = None
+    retire_factor: np.ndarray | None = None
+    # (age, sex) probability of dying during the step, and disability pensioners'
+    # mortality as a multiple of it (None or 1: everybody at the population's rates)
+    death_rate: np.ndarray | None = None
+    invalid_mortality: float = 1.0
+    reference_years: int = 0  # reference earnings: 0 career average, N last N credited years
+    # (age, sex, 4) persons not contributing this year by labour state
+    # (EconomicProjection.non_contributing) and how strongly non-contributors keep last
+    # year's state; None: every non-contributor is counted inactive (the reconstruction)
+    labour_target: np.ndarray | None = None
+    labour_persistence: float = 0.0
+
+
+@dataclass
+class SurvivorRules:
+    """What the survivors' branch needs in a year: its parameters and the demography of
+    the step (deaths by start age, fertility, sex ratio, populations now and next year)."""
+
+    spouse_share: float
+    orphan_share: float
+    orphan_age_limit: int
+    married: np.ndarray  # (sex,) of the deceased
+    # (sex of the deceased, x, y) probability that the partner of a person aged x is aged y
+    # (schemes.db_pension.partner_age_weights)
+    partner_weights: np.ndarray
+    end_rate: float
+    minimum_service: float
+    death_rate: np.ndarray  # (age, sex) probability of dying during the step, by start age
+    asfr: np.ndarray  # (age,)
+    p_male: float
+    population: np.ndarray  # (age, sex) this year
+    next_population: np.ndarray  # (age, sex) next year
+    maximum_share: float = 0.0  # ceiling on one death's survivors' shares (0: none)
+
+    @property
+    def active(self) -> bool:
+        return self.spouse_share > 0 or self.orphan_share > 0
+
+
+class PensionState(StateTransitions, SurvivorTransitions):
+    """Shares of each (age, sex) population cell by contribution status and service class.
+
+    ``active[age, sex, status, service]``: not retired, with ``status`` 1 if contributing
+    this year (0 otherwise) and ``service`` credited years completed before this year.
+    With ``recent_years`` R > 0, ``recent[..., k]`` holds the revalued earnings of each
+    class's k-th most recent credited year (k = 0..R-1), for reference earnings over the
+    last years: every member of a class moves alike, so the sums move linearly.
+    ``labour[age, sex, service, k, state]`` splits the non-contributing actives by labour
+    state (informal, unemployed, inactive, disabled): the same keep-or-draw chain as the
+    micro engine's, so that, as there, the persistently unemployed are those with little
+    credited service (what unemployment insurance, which needs service, pays on).
+
+    With ``contribution_classes`` K > 1, the members of every class are further split by
+    k = min(years of contributions, K - 1), the last axis of ``active``, ``labour`` (before
+    the state) and ``invalid``: care credits add credited service but no contribution year,
+    and unemployment insurance's qualifying period counts contributions only
+    (schemes.insurance.unemployment_qualifies). Every other rule acts alike on the k of a
+    class, so the earnings arrays need no such axis. K = 1: one class, not tracked.
+    """
+
+    ARRAYS = ("active", "labour", "credits", "paid", "recent", "pensioners", "pension",
+              "invalid", "invalid_pension", "invalid_credits", "invalid_paid",
+              "invalid_recent", "spouses", "spouse_pension", "orphans", "orphan_pension")
+    INVALID = ("invalid", "invalid_pension", "invalid_credits", "invalid_paid",
+               "invalid_recent")
+
+    def __init__(self, n_age: int = len(AGES), recent_years: int = 0,
+                 contribution_classes: int = 1):
+        shape = (n_age, 2, 2, MAX_SERVICE + 1)
+        k = contribution_classes
+        self.active = np.zeros((*shape, k))
+        self.active[:, :, NOT_CONTRIBUTING, 0, 0] = 1.0
+        self.labour = np.zeros((n_age, 2, MAX_SERVICE + 1, k, 4))
+        self.labour[:, :, 0, 0, NC_INACTIVE] = 1.0
+        self.credits = np.zeros(shape)  # cumulative revalued insured earnings per capita
+        # contributions paid on them (each year's rate; nothing on care credits), revalued
+        # like them: what a refund returns
+        self.paid = np.zeros(shape)
+        self.recent = np.zeros((*shape, recent_years))
+        self.pensioners = np.zeros((n_age, 2, MAX_SERVICE + 1))
+        self.pension = np.zeros((n_age, 2, MAX_SERVICE + 1))  # total annual pension per capita
+        # disability pensioners by credited service at onset, their pensions and their
+        # credits (kept for a recovery)
+        self.invalid = np.zeros((n_age, 2, MAX_SERVICE + 1, k))
+        self.invalid_pension = np.zeros((n_age, 2, MAX_SERVICE + 1))
+        self.invalid_credits = np.zeros((n_age, 2, MAX_SERVICE + 1))
+        self.invalid_paid = np.zeros((n_age, 2, MAX_SERVICE + 1))
+        self.invalid_recent = np.zeros((n_age, 2, MAX_SERVICE + 1, recent_years))
+        # survivors' pensions in payment: spouses and orphans, and their total pensions
+        self.spouses = np.zeros((n_age, 2))
+        self.spouse_pension = np.zeros((n_age, 2))
+        self.orphans = np.zeros((n_age, 2))
+        self.orphan_pension = np.zeros((n_age, 2))
+        # this year's leavers without a pension (share) and their refunds (per capita)
+        self.refunded = np.zeros((n_age, 2))
+        self.refund = np.zeros((n_age, 2))
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """Every share and per-capita amount the state carries (aged together)."""
+        return tuple(getattr(self, name) for name in self.ARRAYS)
+
+    def active_by_service(self) -> np.ndarray:
+        """(age, sex, service) active members, contributing or not."""
+        return self.active.sum(axis=(2, 4))
+
+    def invalid_by_service(self) -> np.ndarray:
+        """(age, sex, service) disability pensioners by credited service at onset."""
+        return self.invalid.sum(axis=-1)
+
+    def earnings_arrays(self) -> tuple[np.ndarray, ...]:
+        """The revalued earnings the state carries (revalued together)."""
+        return (self.credits, self.paid, self.recent, self.invalid_credits,
+                self.invalid_paid, self.invalid_recent)
+
+    def reference(self, credits: np.ndarray, recent: np.ndarray, service: np.ndarray,
+                  y: PensionYear) -> np.ndarray:
+        """Credited earnings for the pension formula from the career credits and the
+        recent years' earnings (class totals in, class totals out; the rule is linear:
+        schemes.db_pension.reference_credits)."""
+        if y.reference_years <= 0:
+            return credits
+        return dbp.reference_credits(credits, recent[..., :y.reference_years].sum(axis=-1),
+                                     service, y.reference_years)
+
+    def step(self, y: PensionYear) -> tuple[np.ndarray, np.ndarray]:
+        """Enter year y: revalue credits, index pensions, disability onsets and recoveries,
+        set who contributes this year, award new old-age pensions, apply the minimum.
+
+        Returns the shares newly awarded an old-age pension and their total annual pension
+        (per capita), by (age, sex, service)."""
+        for array in self.earnings_arrays():
+            array *= 1.0 + y.revaluation
+        self.pension = _indexed(self.pension, self.pensioners, y)
+        self.invalid_pension = _indexed(self.invalid_pension, self.invalid_by_service(), y)
+        self._survivors_year(y)
+        self._disability(y)
+        self._contribution_status(y)
+        return self._retire(y)
+
+    def contributing_share(self) -> np.ndarray:
+        """(age, sex) share of the population contributing this year."""
+        return self.active[:, :, CONTRIBUTING].sum(axis=(2, 3))
+
+    def advance(self, y: PensionYear) -> None:
+        """Credit this year's contributions, award survivors' pensions for the year's
+        deaths, then age one year and add immigrants."""
+        contributing = self.active[:, :, CONTRIBUTING]
+        earned = contributing.sum(axis=-1) * y.earnings[:, :, None]
+        moved = {"active": _contribution_year(contributing),
+                 "credits": self.credits[:, :, CONTRIBUTING] + earned,
+                 "paid": self.paid[:, :, CONTRIBUTING] + earned * y.contribution_rate,
+                 "recent": _credited(self.recent[:, :, CONTRIBUTING], earned)}
+        for name, shift in moved.items():
+            array = getattr(self, name)[:, :, CONTRIBUTING]
+            array[...] = 0.0
+            _promote(array, shift)
+        self._care_credits(y)
+        q = _step_death_rate(y)
+        q_invalid, q_others = dbp.differential_mortality(q, self.invalid.sum(axis=(2, 3)),
+                                                         y.invalid_mortality)
+        survivors = y.survivors is not None and y.survivors.active
+        if survivors:
+            deaths, money = self._survivor_deaths(y, q_invalid, q_others)
+        self._differential_survival(q, q_invalid, q_others)
+        for name in self.ARRAYS:
+            setattr(self, name, _age_one_year(getattr(self, name), y.open_weights))
+        self.active[0] = 0.0
+        self.active[0, :, NOT_CONTRIBUTING, 0, 0] = 1.0
+        self.labour[0] = 0.0
+        self.labour[0, :, 0, 0, NC_INACTIVE] = 1.0
+        stay = 1.0 - y.newcomer_share
+        for array in self.arrays():
+            array *= stay.reshape(stay.shape + (1,) * (array.ndim - 2))
+        # newborns and immigrants enter inactive, with no service (as in the micro engine)
+        self.active[:, :, NOT_CONTRIBUTING, 0, 0] += y.newcomer_share
+        self.labour[:, :, 0, 0, NC_INACTIVE] += y.newcomer_share
+        if survivors:
+            self._add_survivors(y, deaths, money)
+
+
+
+
+def _step_death_rate(y: PensionYear) -> np.ndarray:
+    """(age, sex) probability of dying during the step (zero when a hand-built year has
+    none)."""
+    if y.death_rate is not None:
+        return y.death_rate
+    if y.survivors is not None:
+        return y.survivors.death_rate
+    return np.zeros_like(y.density)
+
+
+def _indexed(total: np.ndarray, persons: np.ndarray, y: PensionYear) -> np.ndarray:
+    """Per-capita pension totals after indexation and the minimum pension."""
+    per_person = np.where(persons > 0, total / np.maximum(persons, 1e-300), 0.0)
+    in_payment = dbp.pension_in_payment(per_person, y.indexation, y.minimum_pension)
+    return np.where(persons > 0, in_payment * persons, 0.0)
+
+
+def _age_one_year(share: np.ndarray, open_weights: np.ndarray) -> np.ndarray:
+    """Shift shares one age up; the open group merges ages 99 and 100+ by population."""
+    out = np.zeros_like(share)
+    out[1:-1] = share[:-2]
+    w = open_weights / np.maximum(open_weights.sum(axis=0), 1e-300)
+    w = w.reshape(w.shape + (1,) * (share.ndim - 2))  # broadcast over the trailing axes
+    out[-1] = share[-2] * w[0] + share[-1] * w[1]
+    return out

@@ -1,0 +1,110 @@
+"""The cohort engine's survivors' branch: pensions in payment indexed and ended, the year's
+deaths of pensioners and qualified insured persons, and their survivors' pensions awarded
+to next year's cells (expected numbers; the micro engine draws the same rules person by
+person: engine.micro.survivors)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..params import AGES
+from ..schemes import db_pension as dbp
+from .cohort_transitions import SERVICE
+
+if TYPE_CHECKING:
+    from .cohort_state import PensionYear
+
+
+class SurvivorTransitions:
+    """The survivors' branch of a PensionState (mixed into it)."""
+
+    def _survivors_year(self, y: PensionYear) -> None:
+        """Index survivors' pensions (no minimum), end orphans' pensions above the age
+        limit and a share of spouses' pensions."""
+        if y.survivors is None:
+            return
+        self.spouse_pension = dbp.pension_in_payment(self.spouse_pension, y.indexation, 0.0)
+        self.orphan_pension = dbp.pension_in_payment(self.orphan_pension, y.indexation, 0.0)
+        over = dbp.orphan_pension_ends(AGES, y.survivors.orphan_age_limit)
+        self.orphans[over] = 0.0
+        self.orphan_pension[over] = 0.0
+        self.spouses *= 1.0 - y.survivors.end_rate
+        self.spouse_pension *= 1.0 - y.survivors.end_rate
+
+
+    def _survivor_deaths(self, y: PensionYear, q_invalid: np.ndarray,
+                         q_others: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """This year's deaths of pensioners and qualified insured persons (who die at
+        ``q_others``; disability pensioners at ``q_invalid``), and the pensions their
+        survivors' shares apply to (for an insured person, the disability pension they
+        would have had): persons and currency by (age, sex) at the start of the step."""
+        rules = y.survivors
+        q = q_others[:, :, None] * rules.population[:, :, None]  # deaths per share
+        q_inv = q_invalid[:, :, None] * rules.population[:, :, None]
+        future = np.maximum(y.retirement_age - AGES[:, None], 0)[:, :, None]
+        active = self.active_by_service()
+        credits = self.reference(self.credits.sum(axis=2), self.recent.sum(axis=2),
+                                 SERVICE[None, None, :], y)
+        qualified = dbp.qualified_insured(AGES[:, None, None], y.retirement_age[:, :, None],
+                                          SERVICE, rules.minimum_service)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            insured_pension = dbp.disability_pension(
+                y.accrual_rate, np.where(active > 0, credits / active, 0.0),
+                SERVICE[None, None, :], future, y.minimum_pension, y.maximum_pension,
+                y.rate_above, y.band_years)
+        deaths = q * (self.pensioners + active * qualified) + q_inv * self.invalid_by_service()
+        money = (q * (self.pension + active * qualified * insured_pension)
+                 + q_inv * self.invalid_pension)
+        return deaths.sum(axis=2), money.sum(axis=2)
+
+
+    def _add_survivors(self, y: PensionYear, deaths: np.ndarray, money: np.ndarray) -> None:
+        """Award the survivors' pensions of this year's ``deaths`` (:meth:`_survivor_deaths`)
+        to next year's cells, once the state has aged into them.
+
+        A deceased aged x leaves a spouse aged y with probability married x the partner-age
+        weight, and children by the mother's past fertility; each claim is scaled by the
+        share of such persons who exist and do not yet receive a survivor's pension
+        (schemes.db_pension.availability, the micro engine's rule too), so survivors in
+        payment never exceed the population of their age and sex. The shares of one
+        death's survivors are capped together (capped_survivor_shares)."""
+        rules = y.survivors
+        n = len(AGES)
+        free = rules.next_population * np.clip(1.0 - self.spouses - self.orphans, 0.0, None)
+        weights, limit = rules.partner_weights, rules.orphan_age_limit
+        spouse_ok = dbp.availability(dbp.spouse_demand(rules.population, rules.married,
+                                                       weights), free)  # (age y, sex)
+        if rules.orphan_share > 0 and limit > 0:
+            children = dbp.children_by_parent_age(rules.asfr, weights, limit)  # (s, x, k)
+            demand = np.zeros((n, 2, 2))  # (child age, child sex, parent sex)
+            demand[:limit] = dbp.orphan_demand(rules.population, children, rules.p_male)
+            child_ok = dbp.availability(demand, free[:, :, None])[:limit]
+        else:
+            children, child_ok = np.zeros((2, n, 0)), np.zeros((0, 2, 2))
+        child_sex = np.array([rules.p_male, 1.0 - rules.p_male])
+        new = [np.zeros((n, 2)) for _ in range(4)]  # spouses, their money, orphans, theirs
+        for sex in range(2):
+            partner = weights[sex] * spouse_ok[None, :, 1 - sex]  # (x, y) partners who exist
+            reach = partner.sum(axis=1)
+            kids_by_sex = children[sex][..., None] * (child_sex * child_ok[:, :, sex])
+            kids = kids_by_sex.sum(axis=-1)  # (x, k)
+            spouse_part, orphan_part = dbp.capped_survivor_shares(
+                rules.married[sex] * reach, kids, rules.spouse_share, rules.orphan_share,
+                rules.maximum_share)
+            cell = np.minimum(AGES + 1, AGES[-1])  # next year, one year older
+            if rules.spouse_share > 0:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    where_to = np.where(reach[:, None] > 0, partner / reach[:, None], 0.0)
+                np.add.at(new[0][:, 1 - sex], cell,
+                          (deaths[:, sex] * rules.married[sex]) @ partner)
+                np.add.at(new[1][:, 1 - sex], cell, (spouse_part * money[:, sex]) @ where_to)
+            if kids.size:
+                split = kids_by_sex.sum(axis=0) / np.maximum(kids.sum(axis=0), 1e-300)[:, None]
+                new[2][1:limit + 1] += np.einsum("x,xkc->kc", deaths[:, sex], kids_by_sex)
+                new[3][1:limit + 1] += (money[:, sex] @ orphan_part)[:, None] * split
+        nxt = np.maximum(rules.next_population, 1e-300)  # persons -> shares of next year's
+        for array, added in zip((self.spouses, self.spouse_pension, self.orphans,
+                                 self.orphan_pension), new, strict=True):
+            array += added / nxt

@@ -1,0 +1,98 @@
+"""What the micro kernels count, and how: counter indices, fixed-point money, status tests.
+
+Persons are processed in fixed-size chunks with ``prange``; each chunk writes its own row of
+integer accumulators (counts, and money in int64 fixed point: units of ``scale`` currency),
+and the rows are summed afterwards. Integer sums do not depend on their grouping, so results
+are bitwise identical for any number of threads and any chunk size.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+from .store import (
+    CONTRIBUTING,
+    DISABLED,
+    INACTIVE,
+    INFORMAL,
+    LEFT,
+    SELF_EMPLOYED,
+    UNEMPLOYED,
+)
+
+MAX_AGE = 100
+MAX_SERVICE = 60
+NO_SURVIVOR, SPOUSE, ORPHAN = 0, 1, 2  # a person's survivor's pension (store.survivor_kind)
+
+# count indices: by (age, sex); flows (deaths, emigrants) by age at the end of the step
+POP, CONTRIBUTORS, PENSIONERS, DEATHS, EMIGRANTS, NEW_PENSIONERS, NEW_LEAVERS = range(7)
+N_INFORMAL, N_UNEMPLOYED, N_INACTIVE, N_LEFT = range(7, 11)  # this year's labour states
+N_SELF_EMPLOYED, N_DISABLED = 11, 12
+N_INVALID, NEW_INVALID = 13, 14  # disability pensioners, and onsets during the year
+N_REFUNDS = 15  # leavers paid a refund of contributions
+N_SPOUSES, N_ORPHANS = 16, 17  # survivors' pensions in payment to spouses and orphans
+# persons still here at the end of the step without a survivor's pension, by end age: those
+# a new one can go to (with the year's immigrants: engine.micro._award_survivors)
+N_FREE = 18
+N_COUNTS = 19  # non-contributory benefits follow: index N_COUNTS + j
+# columns of the non-contributory rule codes (see engine.benefits.BenefitRule)
+NC_GROUP, NC_GUARANTEE, NC_TOP_UP, NC_CASH = range(4)
+# previous-status counts of count_states
+S_POP, S_ACTIVE, S_EMPLOYEE, S_SELF_EMPLOYED = range(4)
+S_INFORMAL, S_UNEMPLOYED, S_INACTIVE, S_DISABLED = range(4, 8)
+# contributors exposed to disability onset; disability pensioners who may recover
+S_QUALIFIED, S_INVALID = 8, 9
+N_STATE_COUNTS = 10
+NON_CONTRIBUTING_STATES = (INFORMAL, UNEMPLOYED, INACTIVE, DISABLED)  # order of cumulative
+
+
+def _index_by_status(mapping: dict[int, int]) -> np.ndarray:
+    """A lookup array: status code -> counter index (-1: not counted)."""
+    table = np.full(16, -1, dtype=np.int64)
+    for status, index in mapping.items():
+        table[status] = index
+    return table
+
+
+# last year's state (count_states) and this year's labour state (year_step) by status code
+PREVIOUS_STATE = _index_by_status({
+    CONTRIBUTING: S_EMPLOYEE, SELF_EMPLOYED: S_SELF_EMPLOYED, INFORMAL: S_INFORMAL,
+    UNEMPLOYED: S_UNEMPLOYED, INACTIVE: S_INACTIVE, DISABLED: S_DISABLED})
+CURRENT_STATE = _index_by_status({
+    SELF_EMPLOYED: N_SELF_EMPLOYED, DISABLED: N_DISABLED, INFORMAL: N_INFORMAL,
+    UNEMPLOYED: N_UNEMPLOYED, INACTIVE: N_INACTIVE, LEFT: N_LEFT})
+# money indices: by sex, fixed point
+INSURED, BENEFITS, NEW_AMOUNT, INVALID_BENEFITS, REFUNDS = range(5)
+N_MONEY = 5
+# money by (age, sex), fixed point: insured earnings, own pensions, refunds
+AGE_INSURED, AGE_PENSIONS, AGE_REFUNDS, AGE_SURVIVORS = 0, 1, 2, 3
+N_AGE_MONEY = 4
+
+
+def fixed_point_scale(average_earnings: float) -> float:
+    """Currency per fixed-point unit: 2**-24 of the year's average earnings.
+
+    A person's amount is then at most a few times 2**24 units and ten million persons'
+    total stays far below the int64 limit, with a resolution of 6e-8 of average earnings.
+    """
+    return average_earnings / 16_777_216.0
+
+
+@nb.njit(inline="always", cache=True)
+def fixed(amount: float, scale: float) -> np.int64:
+    """``amount`` in fixed-point units of ``scale`` currency (rounded to the nearest)."""
+    return np.int64(math.floor(amount / scale + 0.5))
+
+
+@nb.njit(inline="always", cache=True)
+def is_active(st) -> bool:
+    """Not retired, not left, not gone: one of the labour states."""
+    return st in (CONTRIBUTING, SELF_EMPLOYED, INFORMAL, UNEMPLOYED, INACTIVE, DISABLED)
+
+
+@nb.njit(inline="always", cache=True)
+def is_contributing(st) -> bool:
+    return st in (CONTRIBUTING, SELF_EMPLOYED)

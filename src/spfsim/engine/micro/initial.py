@@ -1,0 +1,192 @@
+"""The micro engine's base-year population: persons drawn by age and sex, with the cohort
+engine's base-year pension classes (so that both engines start from the same expectation)
+or cloned from a person file."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...params import Assumptions
+from ..benefits import contributory_pension
+from ..cohort import MAX_SERVICE, NOT_CONTRIBUTING, PensionState
+from . import kernels as K
+from . import rng
+from .persons import PersonRecords, clone_cell
+from .store import (
+    CONTRIBUTING,
+    INACTIVE,
+    INVALID,
+    LEFT,
+    RETIRED,
+    PersonStore,
+)
+
+COMPACT_WHEN_GONE = 0.15  # compact the store when this share of slots is empty
+
+
+def _capacity(population: np.ndarray, persons: int) -> int:
+    """Slots for the whole run, from the projected peak population: the living, those gone
+    since the last compaction, and one year's entrants. The store still grows if a
+    simulation drifts above it, but normally never reallocates."""
+    peak = float(population.sum(axis=(1, 2)).max() / population[0].sum())
+    return int(persons * peak * (1.0 / (1.0 - COMPACT_WHEN_GONE - 0.02) + 0.05)) + 1024
+
+
+def _allocate(population: np.ndarray, persons: int) -> np.ndarray:
+    """Persons per (age, sex) cell proportional to ``population`` (largest remainder)."""
+    exact = population / population.sum() * persons
+    counts = np.floor(exact).astype(np.int64)
+    short = persons - counts.sum()
+    order = np.argsort(-(exact - counts), axis=None, kind="stable")[:short]
+    counts.flat[order] += 1
+    return counts
+
+
+def _initial_store(assumptions: Assumptions, settings,
+                   state: PensionState | None, capacity: int,
+                   records: PersonRecords | None) -> tuple[PersonStore, int]:
+    """The base-year population: persons by age and sex, and pension classes drawn from the
+    cohort engine's base-year shares (so both engines start from the same expectation), or
+    cloned from a person file. Returns the store and the number of cells the file lacked."""
+    store = PersonStore.empty(capacity, state.recent.shape[-1] if state is not None else 0)
+    synthetic_cells = 0
+    counts = _allocate(assumptions.base_population, settings.persons)
+    base_year = int(assumptions.years[0])
+    start = 0
+    for a in range(counts.shape[0]):
+        for s in range(2):
+            n = int(counts[a, s])
+            if n == 0:
+                continue
+            slots = slice(start, start + n)
+            ids = np.arange(start, start + n, dtype=np.int64)
+            store.pid[slots] = ids
+            store.age[slots] = a
+            store.sex[slots] = s
+            store.birth_year[slots] = base_year - a
+            store.status[slots] = INACTIVE
+            store.earnings_factor[slots] = K.permanent_factors(settings.seed, ids,
+                                                               settings.permanent_sd)
+            picks = None
+            if records is not None:
+                u = rng.uniforms(settings.seed, rng.INITIAL_STATE, ids, 0)
+                picks = clone_cell(records, a, s, ids, u)
+                synthetic_cells += picks is None
+            if picks is not None:
+                _copy_records(store, slots, records, picks, _base_rate(assumptions)
+                              if state is not None else None)
+            elif state is not None:
+                _draw_pension_class(store, slots, ids, state, a, s, settings.seed)
+            if state is not None:
+                _draw_survivors(store, slots, ids, state, a, s, settings.seed)
+            start += n
+    store.size = start
+    store.next_id = start
+    return store, synthetic_cells
+
+
+def _base_rate(assumptions: Assumptions) -> float:
+    """The contributory pension's contribution rate in the base year."""
+    return float(contributory_pension(assumptions)["contribution_rate"][0])
+
+
+def _copy_records(store, slots, records: PersonRecords, picks: np.ndarray,
+                  contribution_rate: float | None) -> None:
+    """Persons cloned from a person file's records; ``contribution_rate``: the pension's
+    base-year rate, at which a record's credited years count as paid for (None: the model
+    has no pension)."""
+    status = records.status[picks]
+    has_pension = contribution_rate is not None
+    if not has_pension:
+        status = np.full(len(picks), INACTIVE, dtype=np.int8)
+    store.status[slots] = status
+    store.service[slots] = np.minimum(records.service[picks], 255)
+    store.credits[slots] = np.where(status == RETIRED, 0.0, records.service[picks]
+                                    * records.reference_earnings[picks])
+    # a record's credited years count as contributions at the base-year rate
+    store.paid[slots] = (contribution_rate or 0.0) * store.credits[slots]
+    # a person file gives one reference earnings: every recent credited year gets it
+    kept = np.minimum(records.service[picks], store.recent.shape[1])
+    store.recent[slots] = np.where(
+        (np.arange(store.recent.shape[1]) < kept[:, None]) & (status != RETIRED)[:, None],
+        records.reference_earnings[picks][:, None], 0.0)
+    store.pension[slots] = np.where(status == RETIRED, records.pension[picks], 0.0)
+    store.earnings_factor[slots] = records.earnings_level[picks]
+
+
+def _draw_pension_class(store, slots, ids, state: PensionState, a: int, s: int,
+                        seed: int) -> None:
+    by_k = state.active[a, s]  # (status, service, contribution class)
+    active = by_k.sum(axis=-1)
+    retired = state.pensioners[a, s]
+    invalid = state.invalid[a, s].sum(axis=-1)
+    left = max(1.0 - active.sum() - retired.sum() - invalid.sum(), 0.0)
+    shares = np.concatenate([active[NOT_CONTRIBUTING], active[1], retired, invalid, [left]])
+    cumulative = np.cumsum(shares / shares.sum())
+    u = rng.uniforms(seed, rng.INITIAL_STATE, ids, 0)
+    klass = np.minimum(np.searchsorted(cumulative, u, side="right"), len(shares) - 1)
+    width = MAX_SERVICE + 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        credits = np.where(active > 0, state.credits[a, s] / active, 0.0)
+        paid = np.where(active > 0, state.paid[a, s] / active, 0.0)
+        pension = np.where(retired > 0, state.pension[a, s] / retired, 0.0)
+        invalid_credits = np.where(invalid > 0, state.invalid_credits[a, s] / invalid, 0.0)
+        invalid_paid = np.where(invalid > 0, state.invalid_paid[a, s] / invalid, 0.0)
+        invalid_pension = np.where(invalid > 0, state.invalid_pension[a, s] / invalid, 0.0)
+        recent = np.where(active[..., None] > 0, state.recent[a, s]
+                          / active[..., None], 0.0)  # (status, service, R)
+        invalid_recent = np.where(invalid[:, None] > 0, state.invalid_recent[a, s]
+                                  / invalid[:, None], 0.0)
+    group, service = np.divmod(klass, width)
+    status = np.select([group == 0, group == 1, group == 2, group == 3],
+                       [INACTIVE, CONTRIBUTING, RETIRED, INVALID], LEFT).astype(np.int8)
+    store.status[slots] = status
+    service = np.where(group == 4, 0, service)
+    store.service[slots] = service
+    in_active = group < 2
+    store.care_years[slots] = np.where(in_active, _care_years(
+        by_k[np.minimum(group, 1), service], service,
+        rng.uniforms(seed, rng.INITIAL_CONTRIBUTIONS, ids, 0)), 0)
+    store.credits[slots] = np.select(
+        [in_active, group == 3], [credits[np.minimum(group, 1), service],
+                                  invalid_credits[service]], 0.0)
+    store.paid[slots] = np.select(
+        [in_active, group == 3], [paid[np.minimum(group, 1), service],
+                                  invalid_paid[service]], 0.0)
+    store.pension[slots] = np.select([group == 2, group == 3],
+                                     [pension[service], invalid_pension[service]], 0.0)
+    if store.recent.shape[1]:  # like the credits: the class's average per person
+        store.recent[slots] = np.select(
+            [in_active[:, None], (group == 3)[:, None]],
+            [recent[np.minimum(group, 1), service], invalid_recent[service]], 0.0)
+
+
+def _draw_survivors(store, slots, ids, state: PensionState, a: int, s: int,
+                    seed: int) -> None:
+    """The base year's survivors' pensions, drawn person by person from the cohort
+    engine's reconstructed shares of the cell (spouses, orphans) with the cell's average
+    amount, as pensioners are drawn from it."""
+    spouse, orphan = state.spouses[a, s], state.orphans[a, s]
+    if spouse + orphan <= 0:
+        return
+    u = rng.uniforms(seed, rng.INITIAL_SURVIVORS, ids, 0)
+    kind = np.where(u < spouse, K.SPOUSE, np.where(u < spouse + orphan, K.ORPHAN,
+                                                   K.NO_SURVIVOR))
+    store.survivor_kind[slots] = kind
+    store.survivor_pension[slots] = np.select(
+        [kind == K.SPOUSE, kind == K.ORPHAN],
+        [state.spouse_pension[a, s] / max(spouse, 1e-300),
+         state.orphan_pension[a, s] / max(orphan, 1e-300)], 0.0)
+
+
+def _care_years(by_k: np.ndarray, service: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Care years of active members drawn into classes of ``service`` credited years, given
+    each one's class split by contribution class k (``by_k`` (person, K), see
+    engine.cohort.PensionState) and a uniform ``u``: k < K - 1 contribution years leave
+    service - k care years; the last class (at least K - 1 contribution years, the most the
+    qualifying rules need to know) is taken as contributions only."""
+    total = by_k.sum(axis=-1, keepdims=True)
+    cumulative = np.cumsum(by_k / np.where(total > 0, total, 1.0), axis=-1)
+    k = np.minimum((cumulative <= u[:, None]).sum(axis=-1), by_k.shape[-1] - 1)
+    last = by_k.shape[-1] - 1
+    return np.where((k < last) & (total[:, 0] > 0), service - k, 0).astype(np.uint8)

@@ -1,0 +1,224 @@
+"""The micro engine's accumulators and results: per-chunk buffers the kernels count into,
+yearly outputs in currency, and the MicroResult in the cohort engine's form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...demography import DemographicProjection
+from ...params import CompiledScheme
+from ..benefits import N_COVERAGE
+from ..cohort import MAX_SERVICE, benefit_flows
+from ..flows import SchemeFlows
+from . import kernels as K
+from . import records
+from .store import PersonStore
+
+
+@dataclass
+class MicroResult:
+    """Weighted results of a microsimulation, in the cohort engine's form."""
+
+    demography: DemographicProjection
+    flows: list[SchemeFlows]
+    weight: float
+    person_years: int
+    store: PersonStore
+    first_birth_year: int  # of the first cohort group of ``lifetimes``
+    labour_status: np.ndarray | None = None  # (year, age, sex, status) persons
+    lifetimes: np.ndarray | None = None  # (cohort group, sex, 2, bin) deaths, weighted
+    # per-person money's worth ratio and net transfer in the pension scheme, weighted:
+    # (cohort group, sex, 2, EXIT_BINS) persons, and (cohort group, sex, 3) present values
+    # (kernels.record_lifetimes)
+    exits: np.ndarray | None = None
+    exit_totals: np.ndarray | None = None
+    synthetic_cells: int = 0  # age x sex cells a person file had no record for
+    coverage: np.ndarray | None = None  # (year, age, sex, group, 2) target, covered persons
+
+
+# the status axis of MicroResult.labour_status, with the kernel's count index of each
+STATUS_COUNTS = {"employee_contributing": K.CONTRIBUTORS, "self_employed_contributing":
+                 K.N_SELF_EMPLOYED, "informal": K.N_INFORMAL, "unemployed": K.N_UNEMPLOYED,
+                 "inactive": K.N_INACTIVE, "disabled": K.N_DISABLED, "pensioner": K.PENSIONERS,
+                 "disability_pensioner": K.N_INVALID, "retired_without_pension": K.N_LEFT}
+
+
+QUANTILES = (0.025, 0.25, 0.5, 0.75, 0.975)
+
+
+def _quantile_positions(counts: np.ndarray, quantiles: tuple[float, ...]
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each quantile of each histogram (last axis: bins): the bin it falls in and how
+    far into that bin (0..1, the counts spread evenly), and whether there are counts."""
+    total = counts.sum(axis=-1, keepdims=True)
+    cumulative = np.cumsum(counts, axis=-1) / np.where(total > 0, total, 1.0)
+    q = np.asarray(quantiles, dtype=float)
+    # first bin whose cumulative share reaches q, for every histogram and quantile
+    b = (cumulative[..., None, :] < q[:, None]).sum(axis=-1)
+    b = np.minimum(b, counts.shape[-1] - 1)
+    below = np.where(b > 0, np.take_along_axis(cumulative, np.maximum(b - 1, 0), axis=-1), 0.0)
+    width = np.take_along_axis(cumulative, b, axis=-1) - below
+    within = np.clip((q - below) / np.maximum(width, 1e-300), 0.0, 1.0)
+    return b, within, total > 0
+
+
+def histogram_quantiles(counts: np.ndarray, edges: np.ndarray,
+                        quantiles: tuple[float, ...] = QUANTILES) -> np.ndarray:
+    """Quantiles of a lifetime histogram (last axis: bins with lower ``edges``; bin 0 is
+    zero), log-interpolated within a bin; NaN where there are no counts."""
+    upper = np.append(edges[1:], edges[-1] * (edges[-1] / edges[-2]))
+    b, within, some = _quantile_positions(counts, quantiles)
+    lower = edges[np.maximum(b, 1)]
+    out = np.where(b == 0, 0.0, lower * (upper[np.maximum(b, 1)] / lower) ** within)
+    return np.where(some, out, np.nan)
+
+
+def asinh_histogram_quantiles(counts: np.ndarray, unit: float,
+                              quantiles: tuple[float, ...] = QUANTILES) -> np.ndarray:
+    """Quantiles of a histogram binned by kernels.asinh_bin (last axis: EXIT_BINS) of
+    values in ``unit``, interpolated linearly in asinh within a bin; NaN where empty."""
+    edges = K.asinh_bin_edges()
+    b, within, some = _quantile_positions(counts, quantiles)
+    t = edges[b] + within * (edges[b + 1] - edges[b])
+    return np.where(some, unit * np.sinh(t), np.nan)
+
+
+class _Buffers:
+    """Per-chunk accumulators and the birth flags, grown with the store."""
+
+    def __init__(self, capacity: int, chunk: int, n_rules: int, n_groups: int):
+        self.chunk, self.n_rules, self.n_groups = chunk, n_rules, n_groups
+        self.capacity = 0
+        self.fit(capacity)
+
+    def fit(self, capacity: int) -> None:
+        if capacity <= self.capacity:
+            return
+        chunks = (capacity + self.chunk - 1) // self.chunk
+        flags = np.zeros(capacity, dtype=np.int8)
+        deaths = np.zeros(capacity, dtype=np.int8)
+        if self.capacity:  # births and deaths already flagged must survive the growth
+            flags[: self.capacity] = self.birth_flag
+            deaths[: self.capacity] = self.death_flag
+        self.capacity = capacity
+        self.birth_flag = flags
+        self.death_flag = deaths
+        self.state_counts = np.zeros((chunks, 101, 2, K.N_STATE_COUNTS), dtype=np.int64)
+        self.counts = np.zeros((chunks, 101, 2, K.N_COUNTS + self.n_rules), dtype=np.int64)
+        self.nc_money = np.zeros((chunks, self.n_rules, 101, 2), dtype=np.int64)
+        self.coverage = np.zeros((chunks, 101, 2, N_COVERAGE, 2), dtype=np.int64)
+        self.money = np.zeros((chunks, 2, K.N_MONEY), dtype=np.int64)
+        self.service_awarded = np.zeros((chunks, 2, MAX_SERVICE + 1), dtype=np.int64)
+        self.service_left = np.zeros((chunks, 2, MAX_SERVICE + 1), dtype=np.int64)
+        self.age_money = np.zeros((chunks, 101, 2, K.N_AGE_MONEY), dtype=np.int64)
+        self.lifetimes = np.zeros((chunks, self.n_groups, 2, 2, K.LIFETIME_BINS),
+                                  dtype=np.int64)
+
+    def tallies(self) -> records.Tallies:
+        """The accumulators as the year kernel takes them."""
+        return records.Tallies(self.counts, self.money, self.service_awarded,
+                               self.service_left, self.age_money, self.lifetimes,
+                               self.nc_money, self.coverage)
+
+
+class _Outputs:
+    """Yearly results in integers (counts) and fixed-point money, turned into currency."""
+
+    def __init__(self, n: int, n_rules: int, n_groups: int):
+        self.counts = np.zeros((n, 101, 2, K.N_COUNTS + n_rules), dtype=np.int64)
+        self.nc_money = np.zeros((n, n_rules, 101, 2))
+        self.coverage = np.zeros((n, 101, 2, N_COVERAGE, 2), dtype=np.int64)
+        self.money = np.zeros((n, 2, K.N_MONEY))
+        self.service_awarded = np.zeros((n, 2, MAX_SERVICE + 1), dtype=np.int64)
+        self.service_left = np.zeros((n, 2, MAX_SERVICE + 1), dtype=np.int64)
+        self.age_money = np.zeros((n, 101, 2, K.N_AGE_MONEY))
+        self.lifetimes = np.zeros((n_groups, 2, 2, K.LIFETIME_BINS), dtype=np.int64)
+        self.exits = np.zeros((n_groups, 2, 2, K.EXIT_BINS), dtype=np.int64)
+        self.exit_totals = np.zeros((n_groups, 2, 3))
+        self.immigrants = np.zeros((n, 101, 2), dtype=np.int64)
+        self.births = np.zeros((n, 2), dtype=np.int64)
+        self.newborn_deaths = np.zeros((n, 2), dtype=np.int64)
+        self.newborn_emigrants = np.zeros((n, 2), dtype=np.int64)
+
+    def record(self, k: int, b: _Buffers, chunks: int, scale: float) -> None:
+        self.counts[k] = b.counts[:chunks].sum(axis=0)
+        self.money[k] = b.money[:chunks].sum(axis=0) * scale
+        self.service_awarded[k] = b.service_awarded[:chunks].sum(axis=0)
+        self.service_left[k] = b.service_left[:chunks].sum(axis=0)
+        self.age_money[k] = b.age_money[:chunks].sum(axis=0) * scale
+        self.lifetimes += b.lifetimes[:chunks].sum(axis=0)
+        self.nc_money[k] = b.nc_money[:chunks].sum(axis=0) * scale
+        self.coverage[k] = b.coverage[:chunks].sum(axis=0)
+
+    def record_lifetimes(self, store: PersonStore, first_birth_year: int, unit: float,
+                         continuation: np.ndarray | None = None) -> None:
+        """Record the lifetimes of the persons gone (before compaction drops them) or,
+        given the pensions' ``continuation`` (age, sex) at the horizon, of everyone."""
+        everyone = continuation is not None
+        K.record_lifetimes(
+            store.status, store.age, store.sex, store.birth_year, store.pension,
+            store.lifetime_contributions, store.lifetime_benefits, store.size,
+            first_birth_year, unit, continuation if everyone else np.zeros((101, 2)),
+            everyone, self.exits, self.exit_totals)
+
+    def record_entrants(self, k, immigrants, births, deaths, emigrants) -> None:
+        self.immigrants[k] = immigrants
+        self.births[k] = births
+        self.newborn_deaths[k] = deaths
+        self.newborn_emigrants[k] = emigrants
+
+    def result(self, assumptions, demo, econ, pension, rules, weight, person_years,
+               store, first_birth_year) -> MicroResult:
+        w = weight
+        c = self.counts
+        deaths = c[..., K.DEATHS].astype(float)
+        deaths[:, 0] += self.newborn_deaths
+        migration = (self.immigrants - c[..., K.EMIGRANTS]).astype(float)
+        migration[:, 0] -= self.newborn_emigrants
+        demography = DemographicProjection(
+            assumptions.years, c[..., K.POP] * w, self.births * w, deaths * w, migration * w,
+            demo.life_expectancy, np.zeros_like(demo.emigration_capped), demo.survival)
+        flows = []
+        rule_index = {r.scheme.id: j for j, r in enumerate(rules)}
+        pension_flows = self._pension_flows(pension, w) if pension is not None else None
+        for scheme in assumptions.schemes:
+            if scheme is pension:
+                flows.append(pension_flows)
+            else:
+                j = rule_index[scheme.id]
+                flows.append(benefit_flows(scheme, c[..., K.N_COUNTS + j] * w,
+                                           self.nc_money[:, j] * w, pension_flows))
+        labour_status = np.stack([c[..., index] for index in STATUS_COUNTS.values()],
+                                 axis=-1) * w
+        labour_status[..., 0] -= labour_status[..., 1]  # all contributors less self-employed
+        pensioner = list(STATUS_COUNTS).index("pensioner")
+        labour_status[..., pensioner] -= labour_status[..., pensioner + 1]  # old-age only
+        return MicroResult(demography, flows, w, person_years, store,
+                           first_birth_year, labour_status,
+                           self.lifetimes * w, coverage=self.coverage * w,
+                           exits=self.exits * w, exit_totals=self.exit_totals * w)
+
+    def _pension_flows(self, scheme: CompiledScheme, w: float) -> SchemeFlows:
+        from ..cohort import pension_flows
+
+        c, m = self.counts, self.money
+        refunds = self.age_money[..., K.AGE_REFUNDS]  # (year, age, sex)
+        survivor_money = self.age_money[..., K.AGE_SURVIVORS]
+        survivors = c[..., K.N_SPOUSES] + c[..., K.N_ORPHANS]
+        paid = self.age_money[..., K.AGE_PENSIONS] + survivor_money + refunds
+        return pension_flows(
+            scheme, c[..., K.CONTRIBUTORS] * w,
+            (c[..., K.PENSIONERS] + survivors + c[..., K.N_REFUNDS]) * w,
+            c[..., K.NEW_PENSIONERS].sum(axis=1) * w, m[:, :, K.NEW_AMOUNT] * w,
+            self.age_money[..., K.AGE_INSURED] * w, paid * w, self.service_awarded * w,
+            lump_sums_by_age=refunds * w,
+            survivors_by_kind=np.stack([c[..., K.N_SPOUSES], c[..., K.N_ORPHANS]], axis=-1) * w,
+            branch_beneficiaries=np.stack([c[..., K.PENSIONERS] - c[..., K.N_INVALID],
+                                           c[..., K.N_INVALID], survivors,
+                                           c[..., K.N_REFUNDS]], axis=-1) * w,
+            branch_expenditure=np.stack([
+                (m[:, :, K.BENEFITS] - m[:, :, K.INVALID_BENEFITS]).sum(axis=1),
+                m[:, :, K.INVALID_BENEFITS].sum(axis=1), survivor_money.sum(axis=(1, 2)),
+                m[:, :, K.REFUNDS].sum(axis=1)], axis=-1) * w)

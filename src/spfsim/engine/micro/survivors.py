@@ -1,0 +1,184 @@
+"""Survivors' pensions in the micro engine: paid, ended, and awarded at deaths.
+
+A pension in payment is indexed and may end (:func:`survivor_in_payment`); each year's
+flagged deaths of pensioners and qualified insured persons become claims on next year's
+persons (:func:`survivor_claims`), which :func:`award_survivors` gives to persons who exist
+and have no survivor's pension yet. The rules are those of
+:mod:`spfsim.schemes.pension_rules`, as in the cohort engine.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+from ...schemes.pension_rules import (
+    in_payment,
+    orphan_pension_ends,
+    orphan_probability,
+    survivor_scale,
+)
+from . import rng
+from .counters import (
+    AGE_SURVIVORS,
+    MAX_AGE,
+    N_ORPHANS,
+    N_SPOUSES,
+    NO_SURVIVOR,
+    ORPHAN,
+    SPOUSE,
+    fixed,
+)
+from .store import FEMALE, GONE, MALE
+
+
+@nb.njit(inline="always", cache=True)
+def survivor_in_payment(c, i, p, a, s, seed, year, indexation, orphan_age_limit, end_rate,
+                        scale, survivor_kind, survivor_pension, counts, age_money):
+    """One year of person i's survivor's pension, in the cohort engine's order: index it,
+    end an orphan's above the age limit and a spouse's at the end rate (remarriage), then
+    count and pay it at this year's age (the person's own death follows in the step)."""
+    survivor_pension[i] = in_payment(survivor_pension[i], indexation, 0.0)
+    kind = survivor_kind[i]
+    if (kind == ORPHAN and orphan_pension_ends(a, orphan_age_limit)) or (
+            kind == SPOUSE and end_rate > 0.0
+            and rng.uniform(seed, rng.SURVIVOR_END, p, year) < end_rate):
+        survivor_kind[i] = NO_SURVIVOR
+        survivor_pension[i] = 0.0
+        return
+    counts[c, a, s, N_SPOUSES if kind == SPOUSE else N_ORPHANS] += 1
+    age_money[c, a, s, AGE_SURVIVORS] += fixed(survivor_pension[i], scale)
+
+
+@nb.njit(cache=True)
+def survivor_claims(pid, age, sex, pension, death_flag, size, seed, year, spouse_share,
+                    orphan_share, orphan_age_limit, married, partner_cumulative,
+                    spouse_available, orphan_available, asfr, p_male, maximum_share,
+                    claim_cell, claim_kind, claim_amount):
+    """The survivors' pensions of the flagged deaths, in index order, each as a claim on a
+    cell of next year's (age, sex) persons (age x 2 + sex), with its kind and amount.
+
+    A deceased of sex s aged a has a partner aged y drawn from ``partner_cumulative``
+    (sex, a, y: cumulative schemes.db_pension.partner_age_weights), who survives them
+    with probability ``married`` [s] x ``spouse_available`` [y, other sex], and children
+    aged k < the orphan age limit with the mother's fertility when each was born (the
+    mother: the deceased, or the partner), each with probability ``orphan_available`` [k,
+    child's sex, s] of being a child who exists (schemes.db_pension.availability, the
+    cohort engine's rule). When one death's shares add up to more than ``maximum_share``
+    (> 0), each is scaled down in proportion. :func:`award_survivors` then gives the claims
+    to persons. Clears the flags; returns the number of claims written.
+    """
+    limit = orphan_age_limit
+    orphan_age = np.empty(max(limit, 1), dtype=np.int64)
+    orphan_sex = np.empty(max(limit, 1), dtype=np.int64)
+    n_claims = 0
+    for i in range(size):
+        if death_flag[i] == 0:
+            continue
+        death_flag[i] = 0
+        a, s, p = np.int64(age[i]), np.int64(sex[i]), pid[i]
+        u = rng.uniform(seed, rng.SURVIVOR_PARTNER_AGE, p, year)
+        partner_age = MAX_AGE
+        for y in range(MAX_AGE + 1):
+            if u < partner_cumulative[s, a, y]:
+                partner_age = y
+                break
+        spouse = (spouse_share > 0.0 and rng.uniform(seed, rng.SURVIVOR_SPOUSE, p, year)
+                  < married[s] * spouse_available[partner_age, 1 - s])
+        mother = a if s == FEMALE else partner_age
+        n_orphans = 0
+        if orphan_share > 0.0:
+            for k in range(limit):
+                if not _orphan(seed, year, p, k, mother, asfr):
+                    continue
+                c = MALE if rng.uniform(seed, rng.ORPHAN_SEX, p * 32 + k, year) < p_male \
+                    else FEMALE
+                if rng.uniform(seed, rng.SURVIVOR_ORPHAN_AVAILABLE, p * 32 + k, year) \
+                        >= orphan_available[k, c, s]:
+                    continue
+                orphan_age[n_orphans], orphan_sex[n_orphans] = k + 1, c
+                n_orphans += 1
+        total = spouse_share * spouse + orphan_share * n_orphans
+        scale = survivor_scale(total, maximum_share)
+        if spouse:
+            claim_cell[n_claims] = min(partner_age + 1, MAX_AGE) * 2 + (1 - s)
+            claim_kind[n_claims] = SPOUSE
+            claim_amount[n_claims] = scale * spouse_share * pension[i]
+            n_claims += 1
+        for n in range(n_orphans):
+            claim_cell[n_claims] = orphan_age[n] * 2 + orphan_sex[n]
+            claim_kind[n_claims] = ORPHAN
+            claim_amount[n_claims] = scale * orphan_share * pension[i]
+            n_claims += 1
+    return n_claims
+
+
+@nb.njit(cache=True)
+def award_survivors(pid, status, age, sex, survivor_kind, survivor_pension, size, seed, year,
+                    free, claim_cell, claim_kind, claim_amount, n_claims):
+    """Give each claim (:func:`survivor_claims`) to a person of its cell who is here and has
+    no survivor's pension, ``free`` (age, sex) of them: in each cell min(claims, free)
+    distinct ranks among its free persons, in the persons' order, are drawn alike likely
+    (Floyd's algorithm, keyed by cell and draw), and one pass over the persons gives the
+    cell's claims, in the order of the deaths, to the persons of those ranks. Claims beyond
+    a cell's free persons (which the availability makes rare) are not paid. Returns the
+    number of claims paid."""
+    n_cells = (MAX_AGE + 1) * 2
+    remaining = free.ravel()  # (age x 2 + sex)
+    pending = np.zeros(n_cells, dtype=np.int64)
+    for n in range(n_claims):
+        pending[claim_cell[n]] += 1
+    # each cell's claims in the order of the deaths (a counting sort), and its chosen ranks
+    start = np.zeros(n_cells + 1, dtype=np.int64)
+    for cell in range(n_cells):
+        start[cell + 1] = start[cell] + pending[cell]
+    order = np.empty(max(n_claims, 1), dtype=np.int64)
+    filled = start[:-1].copy()
+    for n in range(n_claims):
+        order[filled[claim_cell[n]]] = n
+        filled[claim_cell[n]] += 1
+    ranks = np.empty(max(n_claims, 1), dtype=np.int64)
+    chosen = np.minimum(pending, remaining)
+    used = np.zeros(max(remaining.max(), 1), dtype=np.bool_)  # ranks drawn, one cell at a time
+    for cell in range(n_cells):
+        _distinct_ranks(seed, year, cell, chosen[cell], remaining[cell],
+                        ranks[start[cell]:start[cell] + chosen[cell]], used)
+    seen = np.zeros(n_cells, dtype=np.int64)
+    taken = np.zeros(n_cells, dtype=np.int64)
+    for i in range(size):
+        if status[i] == GONE or survivor_kind[i] != NO_SURVIVOR:
+            continue
+        cell = np.int64(age[i]) * 2 + np.int64(sex[i])
+        if taken[cell] < chosen[cell] and ranks[start[cell] + taken[cell]] == seen[cell]:
+            n = order[start[cell] + taken[cell]]
+            survivor_kind[i], survivor_pension[i] = claim_kind[n], claim_amount[n]
+            taken[cell] += 1
+        seen[cell] += 1
+    return np.int64(taken.sum())
+
+
+@nb.njit(cache=True)
+def _distinct_ranks(seed, year, cell, m, n, out, used):
+    """m distinct ranks in 0..n-1, every set alike likely (Floyd's algorithm), written to
+    ``out`` in increasing order; the draws are keyed by (cell, j, year). ``used``: at
+    least n False flags, left False."""
+    for count, j in enumerate(range(n - m, n)):
+        t = min(np.int64(rng.uniform(seed, rng.SURVIVOR_PICK, cell * 4294967296 + j, year)
+                         * (j + 1)), j)
+        if used[t]:
+            t = j
+        used[t] = True
+        out[count] = t
+    for k in range(m):
+        used[out[k]] = False
+    out[:m].sort()
+
+
+@nb.njit(inline="always", cache=True)
+def _orphan(seed, year, p, k, mother, asfr):
+    """1 if person ``p``, dying this year, leaves a child aged k (born when the mother was
+    mother - 1 - k, at that age's fertility rate), else 0."""
+    probability = orphan_probability(asfr, mother, k)
+    if probability <= 0.0:
+        return 0
+    return 1 if rng.uniform(seed, rng.SURVIVOR_ORPHAN, p * 32 + k, year) < probability else 0

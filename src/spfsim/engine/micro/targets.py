@@ -1,0 +1,176 @@
+"""The micro engine's inputs for one year: the pension's parameters for the kernel, death,
+emigration and labour-transition probabilities aligned to the projections, the
+non-contributory rules' arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...demography import DemographicProjection, emigration_probability
+from ...economy import EconomicProjection
+from ...params import CompiledScheme
+from ...schemes import db_pension as dbp
+from ..benefits import BenefitRule
+from ..cohort import (
+    PensionYear,
+    aligned_persistence,
+    contribution_transitions,
+    death_rates,
+    retirement_choice,
+)
+from . import kernels as K
+from . import records
+
+
+def _emigration(counts_pop, net_migration, survival, weight):
+    """Per-resident emigration probability by start age (``emigration_probability``), and
+    expected immigrants by end age: of net immigrants M, M (1 + S) / 2 are present at the
+    end of the step (the cohort engine's convention)."""
+    immigrants = np.maximum(net_migration * (1.0 + survival) / 2.0 / weight, 0.0)
+    return emigration_probability(counts_pop, net_migration, survival, weight), immigrants
+
+
+def _rule_codes(rules: list[BenefitRule]) -> np.ndarray:
+    """(J, 4) int64: group, guarantee, top-up and cash flags (kernels.NC_* columns)."""
+    return np.array([[r.group, r.guarantee, int(r.top_up), int(r.cash)] for r in rules],
+                    dtype=np.int64).reshape(len(rules), 4)
+
+
+def _rule_year(rules: list[BenefitRule], name: str, k: int) -> np.ndarray:
+    """(J, age, sex) of one rule array in year k."""
+    return np.array([getattr(r, name)[k] for r in rules], dtype=np.float64).reshape(
+        len(rules), 101, 2)
+
+
+_NOT_FORCED = np.empty(0, dtype=np.int8)
+
+
+def _after_disability(counts: np.ndarray, pension: records.Pension,
+                      tables: records.PensionTables) -> np.ndarray:
+    """Last year's composition as the labour transitions will find it: expected onsets
+    leave the contributors (employees and self-employed alike), expected recoveries join
+    the inactive (as the kernel applies them before the labour states)."""
+    counts = counts.astype(float)
+    onset = counts[..., K.S_QUALIFIED] * tables.incidence
+    recovered = counts[..., K.S_INVALID] * pension.recovery_rate
+    contributing = counts[..., K.S_EMPLOYEE] + counts[..., K.S_SELF_EMPLOYED]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        keep = np.where(contributing > 0, 1.0 - onset / contributing, 1.0)
+    counts[..., K.S_EMPLOYEE] *= keep
+    counts[..., K.S_SELF_EMPLOYED] *= keep
+    counts[..., K.S_ACTIVE] += recovered - onset
+    counts[..., K.S_INACTIVE] += recovered
+    counts[..., K.S_INVALID] += onset - recovered
+    return counts
+
+
+def _death_rates(survival: np.ndarray, composition: np.ndarray,
+                 invalid_mortality: float) -> tuple[np.ndarray, np.ndarray]:
+    """(age, sex) probabilities of dying this year of disability pensioners and of the
+    others, with the expected share of disability pensioners after this year's onsets
+    and recoveries (schemes.db_pension.differential_mortality)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(composition[..., K.S_POP] > 0, composition[..., K.S_INVALID]
+                         / composition[..., K.S_POP], 0.0)
+    return dbp.differential_mortality(death_rates(survival), share, invalid_mortality)
+
+
+def _pension_year(scheme: CompiledScheme, y: PensionYear, k: int, econ: EconomicProjection,
+                  transitory_sd: float) -> tuple[records.Pension, records.PensionTables]:
+    """This year's pension parameters for the kernel, from the cohort engine's inputs."""
+    survivors = y.survivors
+    probability, factor = retirement_choice(y)
+    return records.pension(
+        has=True, retirement_age=y.retirement_age, minimum_service=y.minimum_service,
+        accrual_rate=y.accrual_rate, rate_above=y.rate_above, band_years=y.band_years,
+        reference_years=y.reference_years, minimum_pension=y.minimum_pension,
+        maximum_pension=float(y.maximum_pension) or np.inf, revaluation=y.revaluation,
+        indexation=y.indexation,
+        # gross earnings: the kernel applies the floor and ceiling person by person
+        earnings=econ.earnings[k], transitory_sd=transitory_sd,
+        earnings_floor=scheme["earnings_floor"][k],
+        earnings_ceiling=float(scheme["earnings_ceiling"][k]) or np.inf,
+        contribution_rate=scheme["contribution_rate"][k], incidence=y.incidence,
+        disability_minimum_service=y.disability_minimum_service,
+        recovery_rate=y.recovery_rate,
+        care_probability=np.zeros(101) if y.care_probability is None
+        else y.care_probability,
+        care_credit=y.care_credit, care_insured_only=y.care_insured_only,
+        refund_share=y.refund_share, retire_probability=probability, retire_factor=factor,
+        survivors_on=survivors_awarded(y) is not None,
+        survivor_minimum_service=survivors.minimum_service
+        if survivors_awarded(y) is not None else 0,
+        # survivors' pensions in payment are paid and ended even if no new ones start
+        orphan_age_limit=survivors.orphan_age_limit if survivors else 0,
+        survivor_end_rate=survivors.end_rate if survivors else 0.0)
+
+
+def survivors_awarded(y: PensionYear | None):
+    """The survivors' branch of the year if it awards new pensions (None: it does not)."""
+    if y is None or y.survivors is None or not y.survivors.active:
+        return None
+    return y.survivors
+
+
+def _expected_composition(k: int, econ: EconomicProjection, demo: DemographicProjection,
+                          weight: float) -> np.ndarray:
+    """What ``count_states`` would return if the simulation followed the projection
+    exactly: last year's labour shares, one age younger, of this year's population (in
+    simulated persons). Used by alignment="off"."""
+    previous = max(k - 1, 0)  # the base year's state reflects base-year rates
+    population = demo.population[k] / weight
+    out = np.zeros((*population.shape, K.N_STATE_COUNTS))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pop = np.where(demo.population[previous] > 0, demo.population[previous], np.inf)
+        shares = {
+            K.S_EMPLOYEE: (econ.covered[previous] - econ.self_employed[previous]) / pop,
+            K.S_SELF_EMPLOYED: econ.self_employed[previous] / pop,
+            K.S_INFORMAL: (econ.employed[previous] - econ.covered[previous]) / pop,
+            K.S_UNEMPLOYED: (econ.labour_force[previous] - econ.employed[previous]) / pop,
+            K.S_DISABLED: econ.disabled[previous] / pop,
+        }
+    for index, share in shares.items():
+        aged = np.zeros_like(share)
+        aged[1:] = share[:-1]  # last year's state of those one year younger then
+        out[..., index] = aged * population
+    out[..., K.S_INACTIVE] = np.clip(population - sum(out[..., i] for i in shares), 0.0, None)
+    out[..., K.S_POP] = population
+    out[..., K.S_ACTIVE] = population  # the labour states of the not (yet) retired
+    return out
+
+
+def _labour_year(scheme: CompiledScheme | None, k: int, counts0: np.ndarray,
+                 econ: EconomicProjection, demo: DemographicProjection,
+                 settings) -> dict:
+    """Transition probabilities of the labour states, aligned per age x sex cell.
+
+    Contributing: the cohort engine's two-state chain (`contribution_transitions`), whose
+    expected contributing share is employed x coverage. Contributors are employees or
+    self-employed / voluntary contributors, non-contributors informal, unemployed, inactive
+    or disabled; within each group :func:`aligned_persistence` keeps last year's state or
+    draws one so that the expected shares are the labour projection's.
+    """
+    population = demo.population[k]
+    counts = counts0.astype(float)
+    active = counts[..., K.S_ACTIVE]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        density = np.where(population > 0, econ.covered[k] / population, 0.0)
+        was = np.where(active > 0, (counts[..., K.S_EMPLOYEE] + counts[..., K.S_SELF_EMPLOYED])
+                       / active, 0.0)
+        target = np.where(active > 0, np.minimum(density * counts[..., K.S_POP] / active, 1.0),
+                          0.0)
+    persistence = (float(scheme["contribution_persistence"][k]) if scheme is not None
+                   else settings.labour_persistence)
+    stay, join = contribution_transitions(was, target, persistence)
+    earlier = counts[..., [K.S_EMPLOYEE, K.S_SELF_EMPLOYED]]
+    others = counts[..., [K.S_INFORMAL, K.S_UNEMPLOYED, K.S_INACTIVE, K.S_DISABLED]]
+    self_employed = np.divide(econ.self_employed[k], econ.covered[k],
+                              out=np.zeros_like(population), where=econ.covered[k] > 0)
+    keep_contributor, split = aligned_persistence(
+        earlier * stay[..., None], others.sum(-1) * join,
+        np.stack([1.0 - self_employed, self_employed], axis=-1), settings.labour_persistence)
+    keep, draw = aligned_persistence(
+        others * (1.0 - join)[..., None], earlier.sum(-1) * (1.0 - stay),
+        econ.non_contributing(k, population), settings.labour_persistence)
+    return {"stay": stay, "join": join, "keep": keep, "cumulative": np.cumsum(draw, axis=-1),
+            "keep_contributor": keep_contributor, "p_self_employed": split[..., 1]}

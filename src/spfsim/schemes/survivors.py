@@ -1,0 +1,173 @@
+"""The survivors' branch of the contributory pension in expectation: who a deceased person
+leaves (a partner of some age, children by the mother's past fertility), whether such
+persons exist, and the shares of the pension they receive under the ceiling.
+
+Both engines use these functions: the cohort engine for its expected numbers, the micro
+engine for the availability it draws persons against (engine.micro.steps). The per-death
+rules (the ceiling's scale, an orphan's probability) are scalar rules of
+:mod:`spfsim.schemes.pension_rules`. All are re-exported by :mod:`spfsim.schemes.db_pension`.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+from . import pension_rules as rules
+
+_survivor_scale = rules.cells(rules.survivor_scale)
+
+
+PARTNER_MIN_AGE = 15  # persons younger have no partner, and nobody has a younger one
+
+
+def partner_age_weights(age_difference, spread: float, n_ages: int = 101) -> np.ndarray:
+    """(sex of a person, x, y): probability that the partner of a person aged x is aged
+    y: x less ``age_difference`` (by sex) plus a deviation normally distributed with
+    standard deviation ``spread`` (years), in whole years (0: exactly the difference).
+    Only persons aged PARTNER_MIN_AGE or more have a partner, of that age or more; ages
+    beyond the table fall into its last (open) age."""
+    from scipy.stats import norm
+
+    if spread > 0:
+        half = int(np.ceil(4.0 * spread))
+        offsets = np.arange(-half, half + 1)
+        weights = np.diff(norm.cdf((np.arange(-half, half + 2) - 0.5) / spread))
+        weights /= weights.sum()
+    else:
+        offsets, weights = np.zeros(1, dtype=int), np.ones(1)
+    ages = np.arange(PARTNER_MIN_AGE, n_ages)
+    out = np.zeros((2, n_ages, n_ages))
+    for sex in range(2):
+        partner = np.clip(ages[:, None] - int(age_difference[sex]) + offsets[None, :],
+                          PARTNER_MIN_AGE, n_ages - 1)
+        np.add.at(out[sex], (np.repeat(ages, len(offsets)), partner.ravel()),
+                  np.tile(weights, len(ages)))
+    return out
+
+
+def spouse_demand(population, married, weights) -> np.ndarray:
+    """(age y, sex) partners of age y and that sex that the persons of the other sex claim:
+    sum over x of ``married`` (by sex of the person) x ``weights`` (sex, x, y:
+    :func:`partner_age_weights`) x ``population`` (age x, sex)."""
+    claimed = np.einsum("s,sxy,xs->ys", np.asarray(married, dtype=float), weights,
+                        population)
+    return claimed[:, ::-1]  # the partners' sex is the other one
+
+
+def children_by_parent_age(asfr, weights, age_limit: int) -> np.ndarray:
+    """(sex of the parent, x, k) expected children aged k = 0..age_limit - 1 of a person
+    aged x: a mother's born when she was x - 1 - k (:func:`expected_orphans`), a father's
+    when their mother, his partner, aged y with probability ``weights`` (sex, x, y), was
+    y - 1 - k."""
+    by_mother = expected_orphans(asfr, np.arange(len(asfr)), age_limit)[:, :age_limit]
+    return np.stack([weights[0] @ by_mother, by_mother])
+
+
+def orphan_demand(population, children, p_male: float) -> np.ndarray:
+    """(child age k, child sex, parent sex) children that the persons of each sex could
+    leave orphaned: their expected children (``children``, :func:`children_by_parent_age`)
+    x ``population`` (age, sex), split by the child's sex (``p_male`` boys)."""
+    kids = np.einsum("sxk,xs->ks", children, population)
+    return kids[:, None, :] * np.array([p_male, 1.0 - p_male])[None, :, None]
+
+
+def availability(demand, free_next) -> np.ndarray:
+    """Share of claimed survivors who exist (shape of ``demand``: age this year, then any
+    axes): a survivor aged a this year is one of next year's persons aged min(a + 1, open
+    age), and those are at most the persons of that cell who do not yet receive a
+    survivor's pension (``free_next``, next year's age, then the same axes). Where the
+    claims on a cell exceed them, every claim is scaled by free / claims; elsewhere 1.
+
+    One rule for both engines (expected numbers, or the micro engine's persons): the
+    surviving partner or orphan must be a person who exists, so survivors in payment
+    never exceed the population of their age and sex."""
+    demand = np.asarray(demand, dtype=float)
+    n = demand.shape[0]
+    into = np.minimum(np.arange(n) + 1, n - 1)
+    claims = np.zeros_like(demand)
+    np.add.at(claims, into, demand)
+    free = np.maximum(np.asarray(free_next, dtype=float), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(claims > free, free / np.where(claims > 0, claims, 1.0), 1.0)
+    return share[into]
+
+
+def expected_orphans(asfr, mother_age, age_limit: int) -> np.ndarray:
+    """Expected children by age (0..age_limit) at the death of a parent whose child's
+    mother is ``mother_age`` now (a number, or an array giving one row per age): a child
+    aged k was born when she was about mother_age - 1 - k, at that age's fertility rate
+    (:func:`pension_rules.orphan_probability`)."""
+    mothers = np.asarray(mother_age)
+    out = np.empty(mothers.size * (age_limit + 1))
+    _orphans_by_age(np.ascontiguousarray(asfr, dtype=np.float64),
+                    mothers.astype(np.int64).ravel(), age_limit, out)
+    return out.reshape(*mothers.shape, age_limit + 1)
+
+
+@nb.njit(cache=True)
+def _orphans_by_age(asfr, mothers, age_limit, out):
+    for i in range(len(mothers)):
+        for k in range(age_limit + 1):
+            out[i * (age_limit + 1) + k] = rules.orphan_probability(asfr, mothers[i], k)
+
+
+def survivor_scale(total_share, maximum_share):
+    """Factor applied to every survivor's share of one death: min(1, maximum / total), so
+    that the shares add up to at most ``maximum_share`` (0: no ceiling;
+    :func:`pension_rules.survivor_scale`)."""
+    return _survivor_scale(total_share, maximum_share)
+
+
+def capped_survivor_shares(married, children, spouse_share: float, orphan_share: float,
+                           maximum_share: float) -> tuple[np.ndarray, np.ndarray]:
+    """Expected shares of the deceased's pension that go to the spouse and to each orphan,
+    after the ceiling on their sum (:func:`survivor_scale`).
+
+    ``married``: probability of leaving a spouse (a number, or one per row of
+    ``children``); ``children``: (..., k) probability of a child of each age k
+    (:func:`expected_orphans`), independent Bernoulli
+    draws as in the micro engine, so the number of orphans is Poisson-binomial. Returns
+    (spouse (...), orphans (..., k)): E[M x spouse_share x scale] and
+    E[X_k x orphan_share x scale], where M and X_k are the indicators and scale depends on
+    M and the number of orphans. Without a binding ceiling they are married x
+    spouse_share and children x orphan_share.
+    """
+    children = np.asarray(children, dtype=float)
+    married = np.broadcast_to(np.asarray(married, dtype=float), children.shape[:-1])
+    spouse = np.array(married * spouse_share)  # arrays, even of one death
+    orphans = children * orphan_share
+    if maximum_share <= 0:
+        return spouse, orphans
+    # the ceiling can bind only where the spouse and every possible child exceed it
+    binding = spouse_share + orphan_share * (children > 0).sum(axis=-1) > maximum_share
+    if binding.any():
+        spouse[binding], orphans[binding] = _capped_shares(
+            married[binding], children[binding], spouse_share, orphan_share, maximum_share)
+    return spouse, orphans
+
+
+def _capped_shares(married, children, spouse_share: float, orphan_share: float,
+                   maximum_share: float) -> tuple[np.ndarray, np.ndarray]:
+    """capped_survivor_shares where the ceiling may bind (rows of ``children``)."""
+    n_kids = children.shape[-1]
+    # distribution of the number of orphans, with every child and without child k
+    counts = np.arange(n_kids + 1)
+    others = np.zeros((*children.shape[:-1], n_kids + 1, n_kids + 1))  # (..., excluded, n)
+    others[..., 0] = 1.0
+    excluded = np.eye(n_kids + 1, n_kids, dtype=bool)  # row n_kids: nobody excluded
+    for j in range(n_kids):
+        p = np.where(excluded[:, j], 0.0, children[..., j, None])[..., None]
+        others[..., 1:] = others[..., 1:] * (1.0 - p) + others[..., :-1] * p
+        others[..., 0] *= 1.0 - p[..., 0]
+    every = others[..., n_kids, :]  # (..., n)
+
+    def scale(spouse: int, n: np.ndarray) -> np.ndarray:
+        return survivor_scale(spouse * spouse_share + orphan_share * n, maximum_share)
+
+    spouse = married * spouse_share * (every * scale(1, counts)).sum(axis=-1)
+    with_child = (married[..., None] * scale(1, counts + 1)
+                  + (1.0 - married[..., None]) * scale(0, counts + 1))  # (..., n)
+    orphans = children * orphan_share * (others[..., :n_kids, :]
+                                         * with_child[..., None, :]).sum(axis=-1)
+    return spouse, orphans
