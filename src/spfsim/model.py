@@ -139,9 +139,7 @@ class Model:
         import json
 
         from .errors import ProblemLog
-        from .params.model_file import parse_scheme_parameter
-        from .scenarios import Reform
-        from .schemes import SCHEME_TYPES
+        from .scenarios import Reform, override_parameters
 
         if self.reform is not None:
             raise ValueError(f"the model already has the reform {self.reform.name!r}; change "
@@ -155,20 +153,8 @@ class Model:
                 log.add(source, f"schemes.{scheme_id}", f"the model {self.name!r} has no scheme "
                         f"with this id; its schemes: {sorted(by_id)}", None, scheme_id)
                 continue
-            scheme_type, where = SCHEME_TYPES[scheme.type], f"schemes.{scheme_id}.parameters"
-            valid = True
-            for key, raw in params.items():
-                spec = scheme_type.PARAMETERS.get(key)
-                if spec is None:
-                    log.add(source, f"{where}.{key}", f"unknown parameter for type "
-                            f"'{scheme.type}'; known: {sorted(scheme_type.PARAMETERS)}", None, key)
-                    valid = False
-                else:
-                    valid &= parse_scheme_parameter(scheme, spec, raw, f"{where}.{key}", source,
-                                                    new_input.base_year, log)
-            for pname, message, value in (scheme_type.cross_check(scheme.numbers,
-                                                                  scheme.choices) if valid else ()):
-                log.add(source, f"{where}.{pname}", message, None, value)
+            override_parameters(scheme, params, f"schemes.{scheme_id}", new_input.base_year,
+                                source, log)
             scheme.raw = {**scheme.raw, "parameters": {**scheme.raw.get("parameters", {}),
                                                        **copy.deepcopy(dict(params))}}
         log.raise_if_any()

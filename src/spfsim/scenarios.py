@@ -30,6 +30,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -235,15 +236,18 @@ def _reformed_schemes(data: dict, model_input: ModelInput, path: Path, log: Prob
             log.add(path, f"{where}.parameters", "no parameter given", None, None)
             continue
         scheme = copy.deepcopy(by_id[scheme_id])
-        _override(scheme, params, where, model_input.base_year, path, log)
+        override_parameters(scheme, params, where, model_input.base_year, path, log)
         reformed[scheme_id], overrides[scheme_id] = scheme, dict(params)
     return reformed, overrides
 
 
-def _override(scheme: SchemeInput, params: dict, where: str, base_year: int, path: Path,
-              log: ProblemLog) -> None:
-    """Parse the reform's ``params`` into ``scheme`` (a copy), then check the rules across
-    its parameters with the overrides applied; problems logged at ``where``."""
+def override_parameters(scheme: SchemeInput, params: Mapping[str, object], where: str,
+                        base_year: int, path: Path, log: ProblemLog) -> None:
+    """Parse ``params`` (parameter name -> value as written in a model or reform file) into
+    ``scheme`` (a copy: it is changed), then check the rules across its parameters with the
+    overrides applied; problems logged against ``path`` at ``where``
+    (``schemes.<id>``). A reform file and :meth:`spfsim.Model.with_parameters` both change a
+    scheme this way."""
     from .schemes import SCHEME_TYPES  # schemes sit above params in the layering
 
     scheme_type = SCHEME_TYPES[scheme.type]
