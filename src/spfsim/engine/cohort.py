@@ -28,7 +28,7 @@ from .benefits import (
     top_up_floor,
     unemployment_qualification,
 )
-from .cohort_state import PensionState, PensionYear, SurvivorRules
+from .cohort_state import PensionState
 from .cohort_transitions import (
     CONTRIBUTING,
     MAX_SERVICE,
@@ -43,6 +43,7 @@ from .cohort_transitions import (
     contribution_transitions,
     retirement_choice,
 )
+from .cohort_year import PensionYear, SurvivorRules
 from .flows import BRANCHES, SchemeFlows
 
 __all__ = ["AGES", "CONTRIBUTING", "MAX_SERVICE", "NC_DISABLED", "NC_INACTIVE", "NC_INFORMAL",

@@ -22,8 +22,6 @@ membership data by service are supplied).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from ..params import AGES
@@ -39,75 +37,7 @@ from .cohort_transitions import (
     _credited,
     _promote,
 )
-
-
-@dataclass
-class PensionYear:
-    """What one step of the pension needs, for one year (real or reconstructed)."""
-
-    density: np.ndarray  # (age, sex) share of the population contributing this year
-    persistence: float  # tendency to keep last year's contribution status (0..1)
-    earnings: np.ndarray  # (age, sex) insured earnings per contributor this year
-    retirement_age: np.ndarray  # (age, sex): pensionable age of each cell's birth cohort
-    minimum_service: float
-    accrual_rate: float
-    minimum_pension: float
-    maximum_pension: float  # at award (0: none)
-    open_weights: np.ndarray  # (2, sex): population aged 99 and 100+ (merging weights)
-    newcomer_share: np.ndarray  # (age, sex) share of next year's cell who are immigrants
-    revaluation: float  # revaluation of credited earnings into this year
-    indexation: float  # indexation of pensions in payment into this year
-    incidence: np.ndarray  # (age, sex) onset of invalidity among last year's contributors
-    disability_minimum_service: float
-    recovery_rate: float
-    survivors: SurvivorRules | None = None  # the survivors' branch (None: none)
-    care_probability: np.ndarray | None = None  # (age,) women credited for child care
-    care_credit: float = 0.0  # earnings credited per care year
-    care_insured_only: bool = False  # care credits need a year of contributions
-    refund_share: float = 0.0  # lump sum per unit of revalued contributions, for leavers
-    contribution_rate: float = 0.0  # of insured earnings, paid this year
-    rate_above: float = 0.0  # accrual rate beyond the band (band_years > 0)
-    band_years: int = 0
-    # (age, sex) probability that an eligible active member retires, and the pension's
-    # early/late adjustment (None: everybody at the pensionable age, no adjustment)
-    retire_probability: np.ndarray | None = None
-    retire_factor: np.ndarray | None = None
-    # (age, sex) probability of dying during the step, and disability pensioners'
-    # mortality as a multiple of it (None or 1: everybody at the population's rates)
-    death_rate: np.ndarray | None = None
-    invalid_mortality: float = 1.0
-    reference_years: int = 0  # reference earnings: 0 career average, N last N credited years
-    # (age, sex, 4) persons not contributing this year by labour state
-    # (EconomicProjection.non_contributing) and how strongly non-contributors keep last
-    # year's state; None: every non-contributor is counted inactive (the reconstruction)
-    labour_target: np.ndarray | None = None
-    labour_persistence: float = 0.0
-
-
-@dataclass
-class SurvivorRules:
-    """What the survivors' branch needs in a year: its parameters and the demography of
-    the step (deaths by start age, fertility, sex ratio, populations now and next year)."""
-
-    spouse_share: float
-    orphan_share: float
-    orphan_age_limit: int
-    married: np.ndarray  # (sex,) of the deceased
-    # (sex of the deceased, x, y) probability that the partner of a person aged x is aged y
-    # (schemes.db_pension.partner_age_weights)
-    partner_weights: np.ndarray
-    end_rate: float
-    minimum_service: float
-    death_rate: np.ndarray  # (age, sex) probability of dying during the step, by start age
-    asfr: np.ndarray  # (age,)
-    p_male: float
-    population: np.ndarray  # (age, sex) this year
-    next_population: np.ndarray  # (age, sex) next year
-    maximum_share: float = 0.0  # ceiling on one death's survivors' shares (0: none)
-
-    @property
-    def active(self) -> bool:
-        return self.spouse_share > 0 or self.orphan_share > 0
+from .cohort_year import PensionYear
 
 
 class PensionState(StateTransitions, SurvivorTransitions):

@@ -14,7 +14,7 @@ from ..schemes import db_pension as dbp
 from .cohort_transitions import SERVICE
 
 if TYPE_CHECKING:
-    from .cohort_state import PensionYear
+    from .cohort_year import PensionYear
 
 
 class SurvivorTransitions:

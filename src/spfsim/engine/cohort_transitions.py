@@ -20,7 +20,7 @@ from ..schemes import db_pension as dbp
 from .benefits import class_years
 
 if TYPE_CHECKING:
-    from .cohort_state import PensionYear
+    from .cohort_year import PensionYear
 
 MAX_SERVICE = 60
 SERVICE = np.arange(MAX_SERVICE + 1)
