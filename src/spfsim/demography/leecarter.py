@@ -231,53 +231,12 @@ class LeeCarter:
         mx = np.asarray(mx, dtype=float)
         years = np.asarray(years)
         ages = np.asarray(ages)
-        if mx.ndim != 2 or mx.shape != (years.size, ages.size):
-            raise ValueError(f"mx must be shaped (year, age) = ({years.size}, {ages.size}), "
-                             f"got {mx.shape}")
-        if years.size < 3:
-            raise ValueError("need at least 3 years to estimate a drift and its volatility")
-        if not np.all(np.diff(years) == 1):
-            raise ValueError("years must be consecutive calendar years (annual steps)")
-        if jump_off not in ("fitted", "observed"):
-            raise ValueError(f"jump_off must be 'fitted' or 'observed', got {jump_off!r}")
-        if adjust not in (None, "e0", "deaths"):
-            raise ValueError(f"adjust must be None, 'e0' or 'deaths', got {adjust!r}")
-        _check_rates(mx, years, ages)
-
+        _check_fit_inputs(mx, years, ages, jump_off, adjust)
         log_mx = np.log(mx)
-        ax = log_mx.mean(axis=0)
-        u, s, vt = np.linalg.svd(log_mx - ax, full_matrices=False)
-        scale = vt[0].sum()
-        if abs(scale) < 1e-12 * np.abs(vt[0]).sum():
-            raise ValueError("the first age vector sums to zero: b(x) cannot be normalised")
-        bx = vt[0] / scale
-        kt = u[:, 0] * s[0] * scale
-        kt = kt - kt.mean()  # exact in theory (centred columns); removes rounding
+        ax, bx, kt, s = _svd_fit(log_mx)
         kt_svd = kt.copy()
-
         if adjust is not None:
-            span = max(1.0, float(np.ptp(kt)))
-            if adjust == "e0":
-                def fun(k: np.ndarray) -> np.ndarray:
-                    return LifeTable.from_mx(np.exp(ax + k[:, None] * bx), sex=sex).ex[:, 0]
-
-                target = LifeTable.from_mx(mx, sex=sex).ex[:, 0]
-            else:
-                if exposures is None:
-                    raise ValueError("adjust='deaths' needs exposures (person-years by year "
-                                     "and age); adjust='e0' needs none")
-                expo = np.asarray(exposures, dtype=float)
-                if expo.shape != mx.shape or not np.all(np.isfinite(expo) & (expo >= 0)):
-                    raise ValueError(f"exposures must be finite, >= 0 and shaped {mx.shape}")
-
-                def fun(k: np.ndarray) -> np.ndarray:
-                    return (expo * np.exp(ax + k[:, None] * bx)).sum(axis=1)
-
-                target = (expo * mx).sum(axis=1)
-            kt = _bisect(fun, target, kt, span)
-            shift = kt.mean()
-            ax = ax + bx * shift
-            kt = kt - shift
+            ax, kt = _adjusted_index(mx, ax, bx, kt, adjust, sex, exposures)
 
         steps = np.diff(kt)
         drift = (kt[-1] - kt[0]) / (kt.size - 1)
@@ -411,3 +370,63 @@ class LeeCarter:
         sim = self.simulate(horizon, n_paths, seed, parameter_uncertainty=parameter_uncertainty,
                             stream=stream)
         return LifeTable.from_mx(sim.mx, sex=self._sex(sex)).ex[..., 0]
+
+
+def _check_fit_inputs(mx: np.ndarray, years: np.ndarray, ages: np.ndarray, jump_off: str,
+                      adjust: str | None) -> None:
+    """ValueError unless :meth:`LeeCarter.fit` can use these inputs."""
+    if mx.ndim != 2 or mx.shape != (years.size, ages.size):
+        raise ValueError(f"mx must be shaped (year, age) = ({years.size}, {ages.size}), "
+                         f"got {mx.shape}")
+    if years.size < 3:
+        raise ValueError("need at least 3 years to estimate a drift and its volatility")
+    if not np.all(np.diff(years) == 1):
+        raise ValueError("years must be consecutive calendar years (annual steps)")
+    if jump_off not in ("fitted", "observed"):
+        raise ValueError(f"jump_off must be 'fitted' or 'observed', got {jump_off!r}")
+    if adjust not in (None, "e0", "deaths"):
+        raise ValueError(f"adjust must be None, 'e0' or 'deaths', got {adjust!r}")
+    _check_rates(mx, years, ages)
+
+
+def _svd_fit(log_mx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """a(x), b(x), k(t) and the singular values of log m(x, t) = a(x) + b(x) k(t) by the
+    first singular vector of the centred log rates, normalised sum b(x) = 1, sum k(t) = 0
+    (Lee & Carter 1992)."""
+    ax = log_mx.mean(axis=0)
+    u, s, vt = np.linalg.svd(log_mx - ax, full_matrices=False)
+    scale = vt[0].sum()
+    if abs(scale) < 1e-12 * np.abs(vt[0]).sum():
+        raise ValueError("the first age vector sums to zero: b(x) cannot be normalised")
+    bx = vt[0] / scale
+    kt = u[:, 0] * s[0] * scale
+    return ax, bx, kt - kt.mean(), s  # the mean is zero in theory; this removes rounding
+
+
+def _adjusted_index(mx: np.ndarray, ax: np.ndarray, bx: np.ndarray, kt: np.ndarray,
+                    adjust: str, sex: str | None, exposures: np.ndarray | None
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """a(x) and k(t) with each k(t) re-estimated to give the observed life expectancy at
+    birth (``adjust="e0"``, Lee & Miller 2001) or total deaths (``"deaths"``, Lee & Carter
+    1992), then re-centred (a(x) += b(x) mean(k), k -= mean(k))."""
+    span = max(1.0, float(np.ptp(kt)))
+    if adjust == "e0":
+        def fun(k: np.ndarray) -> np.ndarray:
+            return LifeTable.from_mx(np.exp(ax + k[:, None] * bx), sex=sex).ex[:, 0]
+
+        target = LifeTable.from_mx(mx, sex=sex).ex[:, 0]
+    else:
+        if exposures is None:
+            raise ValueError("adjust='deaths' needs exposures (person-years by year "
+                             "and age); adjust='e0' needs none")
+        expo = np.asarray(exposures, dtype=float)
+        if expo.shape != mx.shape or not np.all(np.isfinite(expo) & (expo >= 0)):
+            raise ValueError(f"exposures must be finite, >= 0 and shaped {mx.shape}")
+
+        def fun(k: np.ndarray) -> np.ndarray:
+            return (expo * np.exp(ax + k[:, None] * bx)).sum(axis=1)
+
+        target = (expo * mx).sum(axis=1)
+    kt = _bisect(fun, target, kt, span)
+    shift = kt.mean()
+    return ax + bx * shift, kt - shift
