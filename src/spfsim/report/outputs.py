@@ -5,21 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .files import DATASET_FILE, FIGURES_DIR, WORKBOOK_FILE, figure_names
+
 if TYPE_CHECKING:
     import xarray as xr
 
     from ..model import Model
 
-DATASET_FILE = "projection.nc"
-WORKBOOK_FILE = "report.xlsx"
-FIGURES_DIR = "figures"
-
-
-def figure_names(base_year: int, end_year: int) -> list[str]:
-    """The PNG files ``plots.write_figures`` writes for a projection over these years."""
-    pyramids = [f"population_pyramid_{y}.png" for y in dict.fromkeys((base_year, end_year))]
-    return [*pyramids, "cost_rates.png", "reserve_ratio.png", "reserve_ratio_methods.png",
-            "cohort_irr.png"]
+__all__ = ["DATASET_FILE", "FIGURES_DIR", "WORKBOOK_FILE", "figure_names", "output_paths",
+           "refuse_existing", "write_outputs"]
 
 
 def output_paths(out: Path, base_year: int, end_year: int) -> list[Path]:

@@ -26,8 +26,8 @@ from .dataset import (
     lump_sum_cost_rate,
     scheme_infos,
 )
+from .files import figure_names
 from .io import atomic_write, check_writable
-from .outputs import figure_names
 
 __all__ = [
     "DPI",
