@@ -21,7 +21,9 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-__all__ = ["neutralise_text", "sheet_name_for"]
+from ..series import key_years, total_over, years_of
+
+__all__ = ["key_years", "neutralise_text", "sheet_name_for", "total_over", "years_of"]
 
 _FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 _MAX_CELL_CHARS = 32_767
@@ -149,24 +151,6 @@ def sheet_name_for(scheme_id: str, taken: Iterable[str] = ()) -> str:
 
 
 # --------------------------------------------------------------------------- dataset access
-
-
-def years_of(ds: xr.Dataset) -> list[int]:
-    return [int(y) for y in ds["year"].values]
-
-
-def key_years(ds: xr.Dataset) -> list[int]:
-    """Base year, base year + 25 (when within the horizon) and end year, without repeats."""
-    years = years_of(ds)
-    base, end = years[0], years[-1]
-    wanted = [base, base + 25, end]
-    return sorted({y for y in wanted if y in set(years)})
-
-
-def total_over(da: xr.DataArray, keep: Sequence[str]) -> xr.DataArray:
-    """Sum over every dimension not in ``keep`` (NaNs skipped)."""
-    drop = [d for d in da.dims if d not in keep]
-    return da.sum(drop) if drop else da
 
 
 def attr_units(ds: xr.Dataset, name: str) -> str:

@@ -8,6 +8,7 @@ import xarray as xr
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ..series import population_by_age_group
 from .cells import (
     FMT_COUNT,
     FMT_DECIMAL,
@@ -24,23 +25,17 @@ from .cells import (
 
 def population_table(ds: xr.Dataset) -> tuple[list[str], list[str], list[str], np.ndarray]:
     """Headers, units, formats and a (year, column) array for the Population sheet."""
-    pop = ds["population"]
-    age = ds["age"]
     sexes = [str(s) for s in ds["sex"].values]
-    total = total_over(pop, ("year",))
-    by_sex = total_over(pop, ("year", "sex"))
-    young = total_over(pop.where(age <= 14, 0.0), ("year",))
-    working = total_over(pop.where((age >= 15) & (age <= 64), 0.0), ("year",))
-    old = total_over(pop.where(age >= 65, 0.0), ("year",))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        dependency = np.where(working.values > 0, old.values / working.values, np.nan)
+    by_sex = total_over(ds["population"], ("year", "sex"))
+    groups = population_by_age_group(ds)
     cols: list[tuple[str, str, str, np.ndarray]] = [
-        ("Total population", "persons", FMT_COUNT, total.values),
+        ("Total population", "persons", FMT_COUNT, groups["total"].values),
         *((f"{s.capitalize()}", "persons", FMT_COUNT, by_sex.sel(sex=s).values) for s in sexes),
-        ("Aged 0-14", "persons", FMT_COUNT, young.values),
-        ("Aged 15-64", "persons", FMT_COUNT, working.values),
-        ("Aged 65+", "persons", FMT_COUNT, old.values),
-        ("Old-age dependency ratio (65+ / 15-64)", "%", FMT_PERCENT, dependency),
+        ("Aged 0-14", "persons", FMT_COUNT, groups["aged_0_14"].values),
+        ("Aged 15-64", "persons", FMT_COUNT, groups["aged_15_64"].values),
+        ("Aged 65+", "persons", FMT_COUNT, groups["aged_65_plus"].values),
+        ("Old-age dependency ratio (65+ / 15-64)", "%", FMT_PERCENT,
+         groups["old_age_dependency_ratio"].values),
         ("Births", attr_units(ds, "births"), FMT_COUNT, total_over(ds["births"], ("year",)).values),
         ("Deaths", attr_units(ds, "deaths"), FMT_COUNT, total_over(ds["deaths"], ("year",)).values),
         ("Net migration", attr_units(ds, "net_migration"), FMT_COUNT,
@@ -53,7 +48,6 @@ def population_table(ds: xr.Dataset) -> tuple[list[str], list[str], list[str], n
     formats = [c[2] for c in cols]
     table = np.column_stack([np.asarray(c[3], dtype=float) for c in cols])
     return headers, units, formats, table
-
 
 
 def population_sheet(ws: Worksheet, ds: xr.Dataset) -> None:

@@ -11,6 +11,7 @@ from ...jumps import THRESHOLD
 from ..dataset import (
     SchemeInfo,
 )
+from ..summary import key_figures
 from .cells import (
     BOLD,
     FMT_COUNT,
@@ -19,14 +20,12 @@ from .cells import (
     FMT_YEAR,
     HEADING,
     fit_columns,
-    key_years,
     put,
     put_note,
     sheet_title,
     write_header,
     years_of,
 )
-from .population import population_table
 
 
 def summary_sheet(ws: Worksheet, ds: xr.Dataset, schemes: list[SchemeInfo],
@@ -36,8 +35,9 @@ def summary_sheet(ws: Worksheet, ds: xr.Dataset, schemes: list[SchemeInfo],
     sheet_title(ws, str(ds.attrs.get("title", "spfsim projection")), "Summary of the projection")
     row = _info_block(ws, ds, 3)
     row = _schemes_block(ws, ds, schemes, sheet_names, row + 1)
-    row = _key_figures_block(ws, ds, schemes, row + 1)
-    row = _population_block(ws, ds, row + 1)
+    figures = key_figures(ds)
+    row = _key_figures_block(ws, figures, schemes, row + 1)
+    row = _population_block(ws, figures, row + 1)
     fit_columns(ws, skip_rows=2)
     ws.column_dimensions["A"].width = max(ws.column_dimensions["A"].width or 0, 16)
     # after fitting the columns: the sentences run on over the empty cells to their right
@@ -90,24 +90,28 @@ def _schemes_block(ws: Worksheet, ds: xr.Dataset, schemes: list[SchemeInfo],
     return row
 
 
-_KEY_INDICATORS = (
+_KEY_INDICATORS = (  # (label, variable of key_figures, unit, format)
     ("PAYG cost rate", "paygo_cost_rate", "% of insured earnings", FMT_PERCENT),
     ("Cost % of GDP", "cost_to_gdp", "% of GDP", FMT_PERCENT),
     ("Reserve ratio", "reserve_ratio", "x annual expenditure", FMT_RATIO),
 )
+_KEY_POPULATION = (
+    ("Total population", "population", "persons", FMT_COUNT),
+    ("Old-age dependency ratio (65+ / 15-64)", "old_age_dependency_ratio", "%", FMT_PERCENT),
+)
 
 
-def _key_figures_block(ws: Worksheet, ds: xr.Dataset, schemes: list[SchemeInfo],
+def _key_figures_block(ws: Worksheet, figures: xr.Dataset, schemes: list[SchemeInfo],
                        row: int) -> int:
     """PAYG cost rate, cost % of GDP and reserve ratio of each scheme in the key years."""
-    shown = key_years(ds)
+    shown = [int(y) for y in figures["year"].values]
     put(ws, row, 1, "Key figures by scheme", font=HEADING)
     row += 1
     write_header(ws, row, ["Scheme id", "Name", "Indicator", "Unit", *map(str, shown)])
     row += 1
     for s in schemes:
         for label, var, unit, fmt in _KEY_INDICATORS:
-            series = ds[var].isel(scheme=s.index).sel(year=shown).values
+            series = figures[var].isel(scheme=s.index).transpose("year").values
             for j, value in enumerate((s.id, s.name, label, unit)):
                 put(ws, row, 1 + j, value)
             for j, value in enumerate(series):
@@ -116,23 +120,18 @@ def _key_figures_block(ws: Worksheet, ds: xr.Dataset, schemes: list[SchemeInfo],
     return row
 
 
-def _population_block(ws: Worksheet, ds: xr.Dataset, row: int) -> int:
+def _population_block(ws: Worksheet, figures: xr.Dataset, row: int) -> int:
     """Total population and old-age dependency ratio in the key years; next row."""
-    shown = key_years(ds)
+    shown = [int(y) for y in figures["year"].values]
     put(ws, row, 1, "Population", font=HEADING)
     row += 1
     write_header(ws, row, ["Indicator", "", "", "Unit", *map(str, shown)])
     row += 1
-    headers, _, _, table = population_table(ds)
-    index = {y: i for i, y in enumerate(years_of(ds))}
-    for label, col, unit, fmt in (("Total population", 0, "persons", FMT_COUNT),
-                                  ("Old-age dependency ratio (65+ / 15-64)",
-                                   headers.index("Old-age dependency ratio (65+ / 15-64)"),
-                                   "%", FMT_PERCENT)):
+    for label, var, unit, fmt in _KEY_POPULATION:
         put(ws, row, 1, label)
         put(ws, row, 4, unit)
-        for j, year in enumerate(shown):
-            put(ws, row, 5 + j, float(table[index[year], col]), fmt)
+        for j, value in enumerate(figures[var].values):
+            put(ws, row, 5 + j, float(value), fmt)
         row += 1
     return row
 
