@@ -162,12 +162,29 @@ def _project(model: Model, args: argparse.Namespace,
                          progress=progress)
 
 
+#: Helper processes that draw the figures of ``spfsim run`` (see spfsim.report.background).
+FIGURE_WORKERS = 2
+
+
 def _run(args: argparse.Namespace) -> int:
+    from .report.background import start_workers
+    from .report.outputs import prepare_figures
+
+    started = time.perf_counter()
+    # forked first, so that they load matplotlib on a free core while the model is projected
+    workers = start_workers(FIGURE_WORKERS, prepare=prepare_figures)
+    try:
+        return _run_with(args, started, workers)
+    finally:
+        for worker in workers:
+            worker.close()
+
+
+def _run_with(args: argparse.Namespace, started: float, workers: list) -> int:
     from .model import load_model
     from .report.outputs import refuse_existing, write_outputs
     from .report.summary import summary_lines
 
-    started = time.perf_counter()
     progress = _progress(args, started)
     progress("loading model " + (args.model_dir or "(default)")
              + ("" if args.reform is None else f" with the reform {args.reform}"))
@@ -177,7 +194,7 @@ def _run(args: argparse.Namespace) -> int:
         refuse_existing(out, model.input.base_year, model.input.end_year)
     ds = _project(model, args, progress)
     progress(f"writing outputs to {out}")
-    written = write_outputs(model, ds, out, overwrite=args.overwrite)
+    written = write_outputs(model, ds, out, overwrite=args.overwrite, workers=workers)
     for line in summary_lines(ds):
         print(line)
     print(f"  wrote {len(written)} files to {out} in {time.perf_counter() - started:.1f}s")

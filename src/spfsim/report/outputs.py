@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,9 +12,10 @@ if TYPE_CHECKING:
     import xarray as xr
 
     from ..model import Model
+    from .background import Worker
 
 __all__ = ["DATASET_FILE", "FIGURES_DIR", "WORKBOOK_FILE", "figure_names", "output_paths",
-           "refuse_existing", "write_outputs"]
+           "prepare_figures", "refuse_existing", "write_outputs"]
 
 
 def output_paths(out: Path, base_year: int, end_year: int) -> list[Path]:
@@ -33,22 +35,51 @@ def refuse_existing(out: Path, base_year: int, end_year: int) -> None:
                                 "replace")
 
 
-def write_outputs(model: Model, ds: xr.Dataset, out: Path, overwrite: bool = False) -> list[Path]:
+def prepare_figures() -> None:
+    """Import matplotlib and load its fonts: what a figure helper does while it waits."""
+    from .plots import warm_up
+
+    warm_up()
+
+
+def _render_figures(ds: xr.Dataset, names: list[str]) -> dict[str, bytes]:
+    """The named standard figures as PNG bytes (a job for a helper: this module is light,
+    so sending the job does not import matplotlib here)."""
+    from .plots import render_pngs
+
+    return render_pngs(ds, names)
+
+
+def write_outputs(model: Model, ds: xr.Dataset, out: Path, overwrite: bool = False,
+                  workers: Sequence[Worker] = ()) -> list[Path]:
     """Write projection.nc, report.xlsx and figures/ under ``out``; return the paths.
 
     Refuses (OutputExistsError) before writing anything if a target exists and
-    ``overwrite`` is False; each file is written atomically.
+    ``overwrite`` is False; each file is written atomically, the figures last.
+    ``workers`` (:func:`spfsim.report.background.start_workers`): helpers that draw the
+    figures, shared out among them, while this process writes the dataset and the workbook;
+    without, the figures are drawn here. The files are the same either way.
     """
-    from .excel import write_workbook
-    from .io import write_netcdf
-    from .plots import write_figures
+    from .io import write_files, write_netcdf
     from .summary import describe_assumptions
+    from .workbook import write_workbook
 
+    base, end = int(ds.attrs["base_year"]), int(ds.attrs["end_year"])
     if not overwrite:
-        refuse_existing(out, int(ds.attrs["base_year"]), int(ds.attrs["end_year"]))
+        refuse_existing(out, base, end)
+    names = figure_names(base, end)
+    shares = [names[i::len(workers)] for i in range(len(workers))]
+    for worker, share in zip(workers, shares, strict=True):
+        worker.submit(_render_figures, ds, share)
     (out / FIGURES_DIR).mkdir(parents=True, exist_ok=True)
     write_netcdf(ds, out / DATASET_FILE, overwrite=overwrite)
     write_workbook(ds, out / WORKBOOK_FILE, assumptions_table=describe_assumptions(model),
                    overwrite=overwrite)
-    figures = write_figures(ds, out / FIGURES_DIR, overwrite=overwrite)
+    pngs: dict[str, bytes] = {}
+    for worker in workers:
+        pngs.update(worker.result())
+    missing = [name for name in names if name not in pngs]
+    if missing:
+        pngs.update(_render_figures(ds, missing))
+    figures = write_files(out / FIGURES_DIR, {name: pngs[name] for name in names}, overwrite)
     return [out / DATASET_FILE, out / WORKBOOK_FILE, *figures]

@@ -8,7 +8,6 @@ returns a Figure with an Agg canvas; it displays inline in Jupyter and can be sa
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import io
 import os
@@ -29,7 +28,7 @@ from .dataset import (
     scheme_infos,
 )
 from .files import figure_names
-from .io import atomic_write, check_writable
+from .io import check_writable, write_files
 from .series import pyramid, years_of
 
 __all__ = [
@@ -42,7 +41,6 @@ __all__ = [
     "reserve_ratio_methods_figure",
     "standard_figures",
     "write_figures",
-    "write_pngs",
 ]
 
 #: Resolution of the PNG files (dots per inch).
@@ -337,34 +335,24 @@ def png_bytes(fig: Figure) -> bytes:
     return buffer.getvalue()
 
 
+def warm_up() -> None:
+    """Load what drawing the first figure would (fonts, text layout, the PNG encoder), so
+    that a process started ahead of its figures draws them at full speed."""
+    fig = _new_figure(2.0, 2.0)
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, 1], label="0")
+    _style(ax, "x", "y", "warm-up")
+    ax.legend(fontsize=_LEGEND_SIZE)
+    fig.suptitle("warm-up", fontsize=_TITLE_SIZE)
+    png_bytes(fig)
+
+
 def render_pngs(ds: xr.Dataset, names: Iterable[str] | None = None) -> dict[str, bytes]:
     """The standard figures (those named, or all) drawn and encoded as PNG files in memory,
     by file name. Every figure is drawn before any is returned, so a failure leaves none."""
     makers = standard_figures(ds)
     wanted = list(makers) if names is None else list(names)
     return {name: png_bytes(makers[name]()) for name in wanted}
-
-
-def write_pngs(folder: Path, pngs: dict[str, bytes], overwrite: bool = False) -> list[Path]:
-    """Write PNG files (name -> bytes) into ``folder`` (created if missing), each atomically;
-    if a later file fails, the files this call newly created are removed again (files it
-    replaced under ``overwrite=True`` stay replaced). Return the paths, in ``pngs``' order."""
-    folder.mkdir(parents=True, exist_ok=True)
-    targets = [folder / name for name in pngs]
-    created: list[Path] = []
-    try:
-        for target, data in zip(targets, pngs.values(), strict=True):
-            existed = target.exists()
-            atomic_write(target, functools.partial(Path.write_bytes, data=data),
-                         overwrite=overwrite)
-            if not existed:
-                created.append(target)
-    except BaseException:
-        for path in created:
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-        raise
-    return targets
 
 
 def check_figure_targets(ds: xr.Dataset, folder: Path, overwrite: bool = False) -> None:
@@ -393,4 +381,4 @@ def write_figures(ds: xr.Dataset, folder: Path | str | os.PathLike[str],
     """
     folder = Path(folder)
     check_figure_targets(ds, folder, overwrite)
-    return write_pngs(folder, render_pngs(ds), overwrite)
+    return write_files(folder, render_pngs(ds), overwrite)
