@@ -39,7 +39,7 @@ from .workbook.cells import (
     key_years,
     line_chart,
     put,
-    sheet_name_for,
+    scheme_sheet_names,
     sheet_title,
     write_header,
     year_table,
@@ -124,8 +124,8 @@ def _reform_rows(cmp: xr.Dataset) -> list[tuple[str, object]]:
 
 
 def _key_year_header(ws: Worksheet, row: int, first: list[str], shown: list[int]) -> None:
-    write_header(ws, row, [*first, *(f"{y} {s}" for y in shown for s in (*_SCENARIOS,
-                                                                             "difference"))])
+    labels = [f"{y} {s}" for y in shown for s in (*_SCENARIOS, "difference")]
+    write_header(ws, row, [*first, *labels])
 
 
 def _summary_sheet(ws: Worksheet, cmp: xr.Dataset, schemes: list[SchemeInfo],
@@ -227,7 +227,7 @@ def _guarantee_sheet(ws: Worksheet, cmp: xr.Dataset) -> None:
     n = len(guarantees)
     years = [int(y) for y in cmp["year"].values]
     year_table(ws, years, headers, ["fraction"] * (2 * n), [FMT_PERCENT] * (2 * n),
-              np.concatenate(columns, axis=1), header_row=3)
+               np.concatenate(columns, axis=1), header_row=3)
     fit_columns(ws, skip_rows=2, minimum=10, maximum=24)
 
 
@@ -241,9 +241,7 @@ def build_comparison_workbook(cmp: xr.Dataset) -> Workbook:
         raise ValueError("not a comparison Dataset (see spfsim.scenarios.compare); missing: "
                          + ", ".join(missing or ["the scenario dimension"]))
     schemes = scheme_infos(cmp)
-    sheet_names: dict[str, str] = {}
-    for s in schemes:
-        sheet_names[s.id] = sheet_name_for(s.id, [*sheet_names.values(), "Guarantees"])
+    sheet_names = scheme_sheet_names(schemes, reserved=["Guarantees"])
     wb = Workbook()
     summary = wb.active
     summary.title = "Summary"

@@ -14,7 +14,7 @@ from ..dataset import (
     scheme_infos,
 )
 from ..io import atomic_write, check_writable
-from .cells import finish_workbook, sheet_name_for
+from .cells import finish_workbook, scheme_sheet_names
 from .equity import equity_sheet, has_equity
 from .metadata import assumptions_sheet, metadata_sheet, validated_assumptions
 from .population import population_sheet
@@ -37,9 +37,7 @@ def build_workbook(ds: xr.Dataset,
     check_single_projection(ds, _REQUIRED, "the report")
     rows = None if assumptions_table is None else validated_assumptions(assumptions_table)
     schemes = scheme_infos(ds)
-    sheet_names: dict[str, str] = {}
-    for s in schemes:
-        sheet_names[s.id] = sheet_name_for(s.id, sheet_names.values())
+    sheet_names = scheme_sheet_names(schemes)
 
     wb = Workbook()
     summary = wb.active

@@ -21,6 +21,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ..dataset import SchemeInfo
 from ..series import key_years, total_over, years_of
 
 __all__ = ["key_years", "neutralise_text", "sheet_name_for", "total_over", "years_of"]
@@ -148,6 +149,17 @@ def sheet_name_for(scheme_id: str, taken: Iterable[str] = ()) -> str:
         suffix = f"~{n}"
         candidate = name[: 31 - len(suffix)] + suffix
     return candidate
+
+
+def scheme_sheet_names(schemes: Iterable[SchemeInfo], reserved: Iterable[str] = ()
+                       ) -> dict[str, str]:
+    """A sheet name for each scheme id (:func:`sheet_name_for`), unique among themselves,
+    the fixed sheets and ``reserved``."""
+    reserved = list(reserved)
+    names: dict[str, str] = {}
+    for s in schemes:
+        names[s.id] = sheet_name_for(s.id, [*names.values(), *reserved])
+    return names
 
 
 # --------------------------------------------------------------------------- dataset access

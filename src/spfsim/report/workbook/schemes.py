@@ -26,18 +26,18 @@ from .cells import (
 )
 
 SCHEME_COLUMNS: tuple[tuple[str, str, str, str, str | None], ...] = (
-   ("Contributors", "contributors", "sum", FMT_COUNT, None),
-   ("Beneficiaries", "beneficiaries", "sum", FMT_COUNT, None),
-   ("Insured earnings", "insured_earnings", "as_is", FMT_COUNT, None),
-   ("Contribution income", "contribution_income", "as_is", FMT_COUNT, None),
-   ("State transfer", "state_transfer", "as_is", FMT_COUNT, None),
-   ("Investment income", "investment_income", "as_is", FMT_COUNT, None),
-   ("Benefit expenditure", "benefit_expenditure", "as_is", FMT_COUNT, None),
-   ("Admin expenditure", "admin_expenditure", "as_is", FMT_COUNT, None),
-   ("Reserve (end of year)", "reserve", "as_is", FMT_COUNT, None),
-   ("PAYG cost rate", "paygo_cost_rate", "as_is", FMT_PERCENT, "% of insured earnings"),
-   ("Reserve ratio", "reserve_ratio", "as_is", FMT_RATIO, "x annual expenditure"),
-   ("Cost % of GDP", "cost_to_gdp", "as_is", FMT_PERCENT, "% of GDP"),
+    ("Contributors", "contributors", "sum", FMT_COUNT, None),
+    ("Beneficiaries", "beneficiaries", "sum", FMT_COUNT, None),
+    ("Insured earnings", "insured_earnings", "as_is", FMT_COUNT, None),
+    ("Contribution income", "contribution_income", "as_is", FMT_COUNT, None),
+    ("State transfer", "state_transfer", "as_is", FMT_COUNT, None),
+    ("Investment income", "investment_income", "as_is", FMT_COUNT, None),
+    ("Benefit expenditure", "benefit_expenditure", "as_is", FMT_COUNT, None),
+    ("Admin expenditure", "admin_expenditure", "as_is", FMT_COUNT, None),
+    ("Reserve (end of year)", "reserve", "as_is", FMT_COUNT, None),
+    ("PAYG cost rate", "paygo_cost_rate", "as_is", FMT_PERCENT, "% of insured earnings"),
+    ("Reserve ratio", "reserve_ratio", "as_is", FMT_RATIO, "x annual expenditure"),
+    ("Cost % of GDP", "cost_to_gdp", "as_is", FMT_PERCENT, "% of GDP"),
 )
 
 _PERIODIC, _LUMP_SUMS = "PAYG cost rate, periodic benefits", "PAYG cost rate, lump sums"
@@ -142,7 +142,7 @@ def adequacy_sheet(ws: Worksheet, ds: xr.Dataset) -> None:
     table = np.stack(columns, axis=1)
     years = years_of(ds)
     year_table(ws, years, labels, ["fraction"] * len(labels), [FMT_PERCENT] * len(labels),
-              table, header_row=3)
+               table, header_row=3)
     fit_columns(ws, skip_rows=2, minimum=10, maximum=28)
 
 
