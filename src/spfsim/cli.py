@@ -162,7 +162,8 @@ def _project(model: Model, args: argparse.Namespace,
                          progress=progress)
 
 
-#: Helper processes that draw the figures of ``spfsim run`` (see spfsim.report.background).
+#: Helper processes that draw the figures of ``spfsim run``, at most (fewer on a busy machine,
+#: none on one core; see spfsim.report.background).
 FIGURE_WORKERS = 2
 
 

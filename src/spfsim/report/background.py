@@ -8,6 +8,10 @@ done, the figures are drawn in the helpers while this process writes the netCDF 
 the workbook. A helper only computes and returns values (PNG bytes): every file is still
 written by the calling process, atomically, in the same order and with the same checks.
 
+The helpers' head start is only free when a core is idle: on a machine busy with other work
+they take their share of the cores from the projection. So a second helper is started only
+when the load average leaves a core spare.
+
 Forking is used only on Linux (elsewhere, or on one core, :func:`start_workers` returns no
 helper and the caller does the work itself). A helper that dies is replaced by doing its job
 in the calling process; its errors are raised there as if the job had run there.
@@ -24,7 +28,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
-__all__ = ["Worker", "available_cores", "start_workers"]
+__all__ = ["Worker", "available_cores", "spare_cores", "start_workers"]
 
 
 def available_cores() -> int:
@@ -113,12 +117,24 @@ class Worker:
             self._process.join()
 
 
+def spare_cores() -> float:
+    """Cores not busy with other work: the cores this process may use less the load average
+    of the last minute (all of them where the system does not say)."""
+    cores = available_cores()
+    try:
+        busy = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        busy = 0.0
+    return max(cores - busy, 0.0)
+
+
 def start_workers(n: int, prepare: Callable[[], None] | None = None) -> list[Worker]:
-    """Start up to ``n`` helpers, fewer when fewer cores are free for them (none on one
-    core, or where processes cannot be forked cheaply and safely: outside Linux)."""
+    """Start up to ``n`` helpers: none on one core or where processes cannot be forked
+    cheaply and safely (outside Linux); one when the machine is busy, since a second helper
+    only pays off on a free core (it imports matplotlib a second time)."""
     if not sys.platform.startswith("linux") or "fork" not in mp.get_all_start_methods():
         return []
-    n = min(n, available_cores())
-    if n <= 0 or available_cores() < 2:
+    if available_cores() < 2 or n <= 0:
         return []
+    n = max(1, min(n, round(spare_cores())))
     return [Worker(prepare) for _ in range(n)]
