@@ -103,15 +103,12 @@ class Worker:
         raise value
 
     def close(self) -> None:
-        """Stop the helper: at once if its job's result was not collected (the caller gave
-        up, e.g. on an error), else when it has read the stop message."""
-        if self._job is not None:
-            self._process.terminate()
-        else:
-            with contextlib.suppress(OSError, ValueError):
-                self._conn.send(None)
+        """Stop the helper: it ends when it reads the stop message, else (still preparing,
+        or busy with a job whose result nobody will collect) it is terminated."""
+        with contextlib.suppress(OSError, ValueError):
+            self._conn.send(None)
         self._conn.close()
-        self._process.join(timeout=2)
+        self._process.join(timeout=0.1)
         if self._process.is_alive():
             self._process.terminate()
             self._process.join()
