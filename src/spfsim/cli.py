@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import xarray as xr
 
     from .model import Model
+    from .report.background import Worker
 
 DEFAULT_OUT = "spfsim-output"
 
@@ -181,7 +182,7 @@ def _run(args: argparse.Namespace) -> int:
             worker.close()
 
 
-def _run_with(args: argparse.Namespace, started: float, workers: list) -> int:
+def _run_with(args: argparse.Namespace, started: float, workers: list[Worker]) -> int:
     from .model import load_model
     from .report.outputs import refuse_existing, write_outputs
     from .report.summary import summary_lines
