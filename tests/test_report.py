@@ -14,6 +14,7 @@ import pytest
 import xarray as xr
 
 from spfsim import load_model
+from spfsim.cli import main as cli_main
 from spfsim.errors import OutputExistsError
 from spfsim.finance.measures import sustainability_variables
 from spfsim.indicators import GENDER_GAPS, fiscal_space_variables
@@ -937,3 +938,14 @@ def test_write_outputs_with_helpers_writes_the_same_files(small_model_dir, small
             assert b.stat().st_size > 1000
     with pytest.raises(OutputExistsError):  # refused before any helper is asked
         write_outputs(model, small_projection, tmp_path / "helped", workers=helpers)
+
+
+def test_run_without_figures(small_model_dir, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert cli_main(["run", str(small_model_dir), "--out", str(out), "--no-figures",
+                     "--quiet"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["projection.nc", "report.xlsx"]
+    assert "wrote 2 files" in capsys.readouterr().out
+    # the figures alone are then missing: a run with them refuses the existing dataset
+    assert cli_main(["run", str(small_model_dir), "--out", str(out), "--quiet"]) == 1
+    assert "projection.nc" in capsys.readouterr().err

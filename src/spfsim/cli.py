@@ -38,6 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--reform", default=None, metavar="FILE",
                      help="project the model with this reform file applied (a path, or the "
                      "name of a file in the model's reforms/ folder)")
+    run.add_argument("--no-figures", action="store_true",
+                     help="write the dataset and the workbook only, not figures/ (faster; "
+                     "in Python the figures are ds.spf.plot...)")
     _add_engine_options(run)
     compare = sub.add_parser(
         "compare", help="project the baseline and a reform with the same engine and "
@@ -174,7 +177,7 @@ def _run(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     # forked first, so that they load matplotlib on a free core while the model is projected
-    workers = start_workers(FIGURE_WORKERS, prepare=prepare_figures)
+    workers = [] if args.no_figures else start_workers(FIGURE_WORKERS, prepare=prepare_figures)
     try:
         return _run_with(args, started, workers)
     finally:
@@ -193,10 +196,12 @@ def _run_with(args: argparse.Namespace, started: float, workers: list[Worker]) -
     model = load_model(args.model_dir, reform=args.reform)
     out = Path(args.out)
     if not args.overwrite:  # fail before the projection, not after it
-        refuse_existing(out, model.input.base_year, model.input.end_year)
+        refuse_existing(out, model.input.base_year, model.input.end_year,
+                        figures=not args.no_figures)
     ds = _project(model, args, progress)
     progress(f"writing outputs to {out}")
-    written = write_outputs(model, ds, out, overwrite=args.overwrite, workers=workers)
+    written = write_outputs(model, ds, out, overwrite=args.overwrite, workers=workers,
+                            figures=not args.no_figures)
     for line in summary_lines(ds):
         print(line)
     print(f"  wrote {len(written)} files to {out} in {time.perf_counter() - started:.1f}s")
