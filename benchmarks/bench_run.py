@@ -1,12 +1,14 @@
 """Time a whole ``spfsim run`` of a model (default: the default model) in a fresh process.
 
 Usage: python benchmarks/bench_run.py [MODEL_DIR] [--repeat N] [--engine cohort|micro]
+       [--no-figures]
 
 Each run is ``python -m spfsim.cli run [MODEL_DIR] --out <fresh temporary folder>``
 in a new interpreter, so the figure includes starting Python, importing spfsim and its
 libraries, loading the model, the projection and writing projection.nc, report.xlsx and the
 figures: what a user waits for. The phases come from the command's own progress lines
-(stderr). Prints, as its last line, a JSON object: model, engine, repeat, seconds (best of
+(stderr). ``--no-figures`` is passed on to the command. Prints, as its last line, a JSON
+object: model, engine, figures, repeat, seconds (best of
 ``--repeat`` runs), median_seconds, all_seconds, phases_seconds (of the best run: start =
 interpreter and imports until the model loads, load, project, write), files, cores,
 load_average (1-minute, at the start: other work on the machine slows every figure).
@@ -51,11 +53,12 @@ def _phases(stderr: str, started: float, total: float) -> dict[str, float]:
             "write": round(total - started - write, 3)}
 
 
-def _run_once(model_dir: str | None, engine: str) -> tuple[float, dict[str, float], int]:
+def _run_once(model_dir: str | None, engine: str, figures: bool
+              ) -> tuple[float, dict[str, float], int]:
     with tempfile.TemporaryDirectory(prefix="spfsim-bench-run-") as tmp:
         out = Path(tmp) / "out"
         command = [sys.executable, "-m", "spfsim.cli", "run", *([model_dir] if model_dir else []),
-                   "--out", str(out), "--engine", engine]
+                   "--out", str(out), "--engine", engine, *([] if figures else ["--no-figures"])]
         env = {**os.environ, "MPLBACKEND": "Agg"}
         started = time.perf_counter()
         done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
@@ -75,14 +78,17 @@ def main() -> None:
     parser.add_argument("model_dir", nargs="?", default=None)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--engine", choices=("cohort", "micro"), default="cohort")
+    parser.add_argument("--no-figures", action="store_true")
     args = parser.parse_args()
     load_average = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-    runs = [_run_once(args.model_dir, args.engine) for _ in range(args.repeat)]
+    runs = [_run_once(args.model_dir, args.engine, not args.no_figures)
+            for _ in range(args.repeat)]
     best = min(runs, key=lambda r: r[0])
     times = [r[0] for r in runs]
     print(json.dumps({
         "model": args.model_dir or "default",
         "engine": args.engine,
+        "figures": not args.no_figures,
         "repeat": args.repeat,
         "seconds": round(best[0], 3),
         "median_seconds": round(statistics.median(times), 3),
