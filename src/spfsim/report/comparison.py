@@ -8,7 +8,7 @@ three columns of each indicator by year and charts, a ``Guarantees`` sheet of th
 differences by R202 guarantee, and ``Metadata``. Units are those of the comparison Dataset:
 money in the model's currency per year (nominal), persons as counts, fractions (PAYG cost
 rate, cost to GDP, coverage) shown as percentages, the reserve ratio as a multiple of the
-year's expenditure. Text is neutralised as in :mod:`spfsim.report.excel`; every file is
+year's expenditure. Text is neutralised as in :mod:`spfsim.report.workbook`; every file is
 written atomically and none is replaced unless asked.
 """
 
@@ -26,25 +26,25 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..errors import OutputExistsError
 from .dataset import SchemeInfo, scheme_infos
-from .excel import (
-    _BOLD,
-    _FMT_COUNT,
-    _FMT_PERCENT,
-    _FMT_RATIO,
-    _FMT_YEAR,
-    _HEADING,
-    _fit_columns,
-    _header,
-    _line_chart,
-    _metadata_sheet,
-    _put,
-    _title,
-    _year_table,
-    finish_workbook,
-    key_years,
-    sheet_name_for,
-)
 from .io import atomic_write, check_writable, write_netcdf
+from .workbook.cells import (
+    BOLD,
+    FMT_COUNT,
+    FMT_PERCENT,
+    FMT_RATIO,
+    FMT_YEAR,
+    HEADING,
+    finish_workbook,
+    fit_columns,
+    key_years,
+    line_chart,
+    put,
+    scheme_sheet_names,
+    sheet_title,
+    write_header,
+    year_table,
+)
+from .workbook.metadata import metadata_sheet
 
 __all__ = ["COMPARISON_DATASET", "COMPARISON_WORKBOOK", "build_comparison_workbook",
            "comparison_paths", "comparison_summary_lines", "write_comparison",
@@ -57,19 +57,19 @@ _SCENARIOS = ("baseline", "reform")
 # Indicators per scheme: (label, variable, number format, unit shown or None = the
 # variable's units attr, only for contributory schemes).
 _INDICATORS: tuple[tuple[str, str, str, str | None, bool], ...] = (
-    ("Cost % of GDP", "cost_to_gdp", _FMT_PERCENT, "% of GDP", False),
-    ("PAYG cost rate", "paygo_cost_rate", _FMT_PERCENT, "% of insured earnings", True),
-    ("Benefit expenditure", "benefit_expenditure", _FMT_COUNT, None, False),
-    ("Contribution income", "contribution_income", _FMT_COUNT, None, True),
-    ("Reserve (end of year)", "reserve", _FMT_COUNT, None, True),
-    ("Reserve ratio", "reserve_ratio", _FMT_RATIO, "x annual expenditure", True),
-    ("Beneficiaries", "beneficiaries", _FMT_COUNT, None, False),
-    ("Contributors", "contributors", _FMT_COUNT, None, True),
-    ("Average benefit", "average_benefit", _FMT_COUNT, None, False),
+    ("Cost % of GDP", "cost_to_gdp", FMT_PERCENT, "% of GDP", False),
+    ("PAYG cost rate", "paygo_cost_rate", FMT_PERCENT, "% of insured earnings", True),
+    ("Benefit expenditure", "benefit_expenditure", FMT_COUNT, None, False),
+    ("Contribution income", "contribution_income", FMT_COUNT, None, True),
+    ("Reserve (end of year)", "reserve", FMT_COUNT, None, True),
+    ("Reserve ratio", "reserve_ratio", FMT_RATIO, "x annual expenditure", True),
+    ("Beneficiaries", "beneficiaries", FMT_COUNT, None, False),
+    ("Contributors", "contributors", FMT_COUNT, None, True),
+    ("Average benefit", "average_benefit", FMT_COUNT, None, False),
 )
 _GUARANTEE_INDICATORS = (
-    ("Cost % of GDP", "cost_to_gdp_by_guarantee", _FMT_PERCENT, "% of GDP"),
-    ("Coverage", "coverage_rate", _FMT_PERCENT, "% of target group"),
+    ("Cost % of GDP", "cost_to_gdp_by_guarantee", FMT_PERCENT, "% of GDP"),
+    ("Coverage", "coverage_rate", FMT_PERCENT, "% of target group"),
 )
 
 
@@ -124,24 +124,24 @@ def _reform_rows(cmp: xr.Dataset) -> list[tuple[str, object]]:
 
 
 def _key_year_header(ws: Worksheet, row: int, first: list[str], shown: list[int]) -> None:
-    _header(ws, row, [*first, *(f"{y} {s}" for y in shown for s in (*_SCENARIOS,
-                                                                        "difference"))])
+    labels = [f"{y} {s}" for y in shown for s in (*_SCENARIOS, "difference")]
+    write_header(ws, row, [*first, *labels])
 
 
 def _summary_sheet(ws: Worksheet, cmp: xr.Dataset, schemes: list[SchemeInfo],
                    sheet_names: dict[str, str]) -> None:
-    _title(ws, str(cmp.attrs.get("title", "spfsim comparison")),
-           "Reform against the baseline; differences are reform minus baseline")
+    sheet_title(ws, str(cmp.attrs.get("title", "spfsim comparison")),
+                "Reform against the baseline; differences are reform minus baseline")
     row = 3
     for key, value in _reform_rows(cmp):
-        _put(ws, row, 1, key, font=_BOLD)
-        _put(ws, row, 2, value, _FMT_YEAR if isinstance(value, int) else None)
+        put(ws, row, 1, key, font=BOLD)
+        put(ws, row, 2, value, FMT_YEAR if isinstance(value, int) else None)
         row += 1
     shown = key_years(cmp)
     position = {int(y): i for i, y in enumerate(cmp["year"].values)}
 
     row += 1
-    _put(ws, row, 1, "Key figures by scheme", font=_HEADING)
+    put(ws, row, 1, "Key figures by scheme", font=HEADING)
     row += 1
     _key_year_header(ws, row, ["Scheme id", "Name", "Indicator", "Unit"], shown)
     row += 1
@@ -149,17 +149,17 @@ def _summary_sheet(ws: Worksheet, cmp: xr.Dataset, schemes: list[SchemeInfo],
         for label, var, fmt, unit in _indicators(s):
             base, new, diff = _three(cmp, var, scheme=s.index)
             for j, value in enumerate((s.id, s.name, label, _unit(cmp, var, unit))):
-                _put(ws, row, 1 + j, value)
+                put(ws, row, 1 + j, value)
             for k, year in enumerate(shown):
                 for j, series in enumerate((base, new, diff)):
-                    _put(ws, row, 5 + 3 * k + j, float(series[position[year]]), fmt)
+                    put(ws, row, 5 + 3 * k + j, float(series[position[year]]), fmt)
             row += 1
 
     row += 1
-    _put(ws, row, 1, "Depletion year of the reserve (contributory schemes)", font=_HEADING)
+    put(ws, row, 1, "Depletion year of the reserve (contributory schemes)", font=HEADING)
     row += 1
-    _header(ws, row, ["Scheme id", "Name", "Baseline", "Reform", "Difference (years)",
-                      "Sheet"])
+    write_header(ws, row, ["Scheme id", "Name", "Baseline", "Reform", "Difference (years)",
+                           "Sheet"])
     row += 1
     base, new, diff = _three(cmp, "depletion_year")
     for s in schemes:
@@ -169,11 +169,11 @@ def _summary_sheet(ws: Worksheet, cmp: xr.Dataset, schemes: list[SchemeInfo],
                        for v in (base[s.index], new[s.index])]
         change = float(diff[s.index]) if math.isfinite(diff[s.index]) else None
         for j, value in enumerate((s.id, s.name, *shown_years, change, sheet_names[s.id])):
-            _put(ws, row, 1 + j, value, _FMT_YEAR if j in (2, 3, 4) else None)
+            put(ws, row, 1 + j, value, FMT_YEAR if j in (2, 3, 4) else None)
         row += 1
 
     row += 1
-    _put(ws, row, 1, "Key figures by R202 guarantee", font=_HEADING)
+    put(ws, row, 1, "Key figures by R202 guarantee", font=HEADING)
     row += 1
     _key_year_header(ws, row, ["Guarantee", "", "Indicator", "Unit"], shown)
     row += 1
@@ -181,19 +181,19 @@ def _summary_sheet(ws: Worksheet, cmp: xr.Dataset, schemes: list[SchemeInfo],
         for label, var, fmt, unit in _GUARANTEE_INDICATORS:
             base, new, diff = _three(cmp, var, guarantee=g)
             for j, value in ((0, guarantee), (2, label), (3, unit)):
-                _put(ws, row, 1 + j, value)
+                put(ws, row, 1 + j, value)
             for k, year in enumerate(shown):
                 for j, series in enumerate((base, new, diff)):
-                    _put(ws, row, 5 + 3 * k + j, float(series[position[year]]), fmt)
+                    put(ws, row, 5 + 3 * k + j, float(series[position[year]]), fmt)
             row += 1
-    _fit_columns(ws, skip_rows=2, minimum=10, maximum=40)
+    fit_columns(ws, skip_rows=2, minimum=10, maximum=40)
 
 
 def _scheme_sheet(ws: Worksheet, cmp: xr.Dataset, scheme: SchemeInfo) -> None:
     currency = cmp.attrs.get("currency", "")
-    _title(ws, f"{scheme.name} ({scheme.id}): reform against the baseline",
-           f"{cmp.attrs.get('reform_title', '')}; money in {currency}, "
-           f"{cmp.attrs.get('price_basis', '')}; difference = reform minus baseline")
+    sheet_title(ws, f"{scheme.name} ({scheme.id}): reform against the baseline",
+                f"{cmp.attrs.get('reform_title', '')}; money in {currency}, "
+                f"{cmp.attrs.get('price_basis', '')}; difference = reform minus baseline")
     headers, units, formats, columns = [], [], [], []
     for label, var, fmt, unit in _indicators(scheme):
         for name, series in zip((*_SCENARIOS, "difference"),
@@ -203,21 +203,21 @@ def _scheme_sheet(ws: Worksheet, cmp: xr.Dataset, scheme: SchemeInfo) -> None:
             formats.append(fmt)
             columns.append(series)
     years = [int(y) for y in cmp["year"].values]
-    first = _year_table(ws, years, headers, units, formats, np.column_stack(columns),
-                        header_row=3)
+    first = year_table(ws, years, headers, units, formats, np.column_stack(columns),
+                       header_row=3)
     last = first + len(years) - 1
-    _fit_columns(ws, skip_rows=2, minimum=10, maximum=24)
+    fit_columns(ws, skip_rows=2, minimum=10, maximum=24)
     anchor = get_column_letter(len(headers) + 3)
-    _line_chart(ws, f"{scheme.name}: cost to GDP, baseline and reform", "% of GDP", "0.00%",
-                [(2, "Baseline"), (3, "Reform")], first, last, f"{anchor}3")
-    _line_chart(ws, f"{scheme.name}: difference in cost to GDP (reform - baseline)",
-                "% of GDP", "0.000%", [(4, "Difference")], first, last, f"{anchor}20")
+    line_chart(ws, f"{scheme.name}: cost to GDP, baseline and reform", "% of GDP", "0.00%",
+               [(2, "Baseline"), (3, "Reform")], first, last, f"{anchor}3")
+    line_chart(ws, f"{scheme.name}: difference in cost to GDP (reform - baseline)",
+               "% of GDP", "0.000%", [(4, "Difference")], first, last, f"{anchor}20")
 
 
 def _guarantee_sheet(ws: Worksheet, cmp: xr.Dataset) -> None:
-    _title(ws, "Differences by R202 guarantee (reform minus baseline)",
-           "cost: expenditure incl. administration as a share of GDP; coverage: share of "
-           "the target group covered; any_cash = SDG 1.3.1 / all cash benefits")
+    sheet_title(ws, "Differences by R202 guarantee (reform minus baseline)",
+                "cost: expenditure incl. administration as a share of GDP; coverage: share of "
+                "the target group covered; any_cash = SDG 1.3.1 / all cash benefits")
     guarantees = [str(g) for g in cmp["guarantee"].values]
     headers, columns = [], []
     for label, var, _fmt, _unit_shown in _GUARANTEE_INDICATORS:
@@ -226,9 +226,9 @@ def _guarantee_sheet(ws: Worksheet, cmp: xr.Dataset) -> None:
         columns.append(np.asarray(diff, dtype=float))
     n = len(guarantees)
     years = [int(y) for y in cmp["year"].values]
-    _year_table(ws, years, headers, ["fraction"] * (2 * n), [_FMT_PERCENT] * (2 * n),
-                np.concatenate(columns, axis=1), header_row=3)
-    _fit_columns(ws, skip_rows=2, minimum=10, maximum=24)
+    year_table(ws, years, headers, ["fraction"] * (2 * n), [FMT_PERCENT] * (2 * n),
+               np.concatenate(columns, axis=1), header_row=3)
+    fit_columns(ws, skip_rows=2, minimum=10, maximum=24)
 
 
 def build_comparison_workbook(cmp: xr.Dataset) -> Workbook:
@@ -241,9 +241,7 @@ def build_comparison_workbook(cmp: xr.Dataset) -> Workbook:
         raise ValueError("not a comparison Dataset (see spfsim.scenarios.compare); missing: "
                          + ", ".join(missing or ["the scenario dimension"]))
     schemes = scheme_infos(cmp)
-    sheet_names: dict[str, str] = {}
-    for s in schemes:
-        sheet_names[s.id] = sheet_name_for(s.id, [*sheet_names.values(), "Guarantees"])
+    sheet_names = scheme_sheet_names(schemes, reserved=["Guarantees"])
     wb = Workbook()
     summary = wb.active
     summary.title = "Summary"
@@ -251,7 +249,7 @@ def build_comparison_workbook(cmp: xr.Dataset) -> Workbook:
     for s in schemes:
         _scheme_sheet(wb.create_sheet(sheet_names[s.id]), cmp, s)
     _guarantee_sheet(wb.create_sheet("Guarantees"), cmp)
-    _metadata_sheet(wb.create_sheet("Metadata"), cmp)
+    metadata_sheet(wb.create_sheet("Metadata"), cmp)
     return finish_workbook(wb, cmp.attrs.get("title", "spfsim comparison"))
 
 

@@ -8,6 +8,7 @@ asks for it with ``overwrite=True`` (DESIGN.md, "Reliability").
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import secrets
 from collections.abc import Callable, Iterable
@@ -18,7 +19,7 @@ import xarray as xr
 
 from ..errors import OutputExistsError
 
-__all__ = ["atomic_write", "check_writable", "write_netcdf"]
+__all__ = ["atomic_write", "check_writable", "write_files", "write_netcdf"]
 
 _TMP_MARK = ".tmp-"
 
@@ -123,6 +124,27 @@ def _publish_new(tmp: Path, target: Path) -> None:
         os.replace(tmp, target)
     else:
         _remove(tmp)
+
+
+def write_files(folder: Path, files: dict[str, bytes], overwrite: bool = False) -> list[Path]:
+    """Write files (name -> contents) into ``folder`` (created if missing), each atomically;
+    if a later file fails, the files this call newly created are removed again (files it
+    replaced under ``overwrite=True`` stay replaced). Return the paths, in ``files``' order."""
+    folder.mkdir(parents=True, exist_ok=True)
+    targets = [folder / name for name in files]
+    created: list[Path] = []
+    try:
+        for target, data in zip(targets, files.values(), strict=True):
+            existed = target.exists()
+            atomic_write(target, functools.partial(Path.write_bytes, data=data),
+                         overwrite=overwrite)
+            if not existed:
+                created.append(target)
+    except BaseException:
+        for path in created:
+            _remove(path)
+        raise
+    return targets
 
 
 def _string_encoding(ds: xr.Dataset) -> dict[str, dict[str, object]]:

@@ -8,9 +8,10 @@ returns a Figure with an Agg canvas; it displays inline in Jupyter and can be sa
 
 from __future__ import annotations
 
-import contextlib
 import functools
+import io
 import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -26,16 +27,19 @@ from .dataset import (
     lump_sum_cost_rate,
     scheme_infos,
 )
-from .io import atomic_write, check_writable
-from .outputs import figure_names
+from .files import figure_names
+from .io import check_writable, write_files
+from .series import pyramid, years_of
 
 __all__ = [
     "DPI",
     "cohort_irr_figure",
     "cost_rate_figure",
     "population_pyramid",
+    "render_pngs",
     "reserve_ratio_figure",
     "reserve_ratio_methods_figure",
+    "standard_figures",
     "write_figures",
 ]
 
@@ -92,18 +96,11 @@ def population_pyramid(ds: xr.Dataset, year: int) -> Figure:
     millions of persons depending on size (the label says which). Age 100 is the open group.
     Raises ``ValueError`` if ``year`` is not in the projection.
     """
-    check_single_projection(ds, ("population",), "the figure")
-    years = [int(y) for y in ds["year"].values]
-    if int(year) not in years:
-        raise ValueError(f"year {year} is not in the projection ({years[0]}-{years[-1]})")
-    pop = ds["population"].sel(year=int(year)).transpose("age", "sex")
-    sexes = [str(s) for s in ds["sex"].values]
-    if len(sexes) != 2:
-        raise ValueError(f"a pyramid needs two sexes, the Dataset has {sexes}")
-    left_sex, right_sex = ("male", "female") if set(sexes) == {"male", "female"} else sexes
-    ages = ds["age"].values
-    left = np.nan_to_num(pop.sel(sex=left_sex).values.astype(float))
-    right = np.nan_to_num(pop.sel(sex=right_sex).values.astype(float))
+    pop = pyramid(ds, year)
+    left_sex, right_sex = (str(s) for s in pop["sex"].values)
+    ages = pop["age"].values
+    left = pop.sel(sex=left_sex).values
+    right = pop.sel(sex=right_sex).values
     factor, unit = _scale(float(max(left.max(initial=0.0), right.max(initial=0.0))))
 
     fig = _new_figure(8.0, 7.5)
@@ -315,8 +312,57 @@ def cohort_irr_figure(ds: xr.Dataset) -> Figure:
     return fig
 
 
-def _save_png(fig: Figure, tmp: Path) -> None:
-    fig.savefig(tmp, format="png", dpi=DPI, facecolor="white")
+def standard_figures(ds: xr.Dataset) -> dict[str, Callable[[], Figure]]:
+    """The figures :func:`write_figures` writes, by file name (:func:`.files.figure_names`),
+    each a call that draws it with the functions above (those of ``ds.spf.plot``)."""
+    years = years_of(ds)
+    draw: dict[str, Callable[[], Figure]] = {
+        f"population_pyramid_{y}.png": functools.partial(population_pyramid, ds, y)
+        for y in dict.fromkeys((years[0], years[-1]))}
+    draw.update({"cost_rates.png": functools.partial(cost_rate_figure, ds),
+                 "reserve_ratio.png": functools.partial(reserve_ratio_figure, ds),
+                 "reserve_ratio_methods.png": functools.partial(reserve_ratio_methods_figure,
+                                                                ds),
+                 "cohort_irr.png": functools.partial(cohort_irr_figure, ds)})
+    # by name, so the order of figure_names does not matter
+    return {name: draw[name] for name in figure_names(years[0], years[-1])}
+
+
+def png_bytes(fig: Figure) -> bytes:
+    """A figure as a PNG file (``DPI`` dots per inch, white background), in memory."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI, facecolor="white")
+    return buffer.getvalue()
+
+
+def warm_up() -> None:
+    """Load what drawing the first figure would (fonts, text layout, the PNG encoder), so
+    that a process started ahead of its figures draws them at full speed."""
+    fig = _new_figure(2.0, 2.0)
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, 1], label="0")
+    _style(ax, "x", "y", "warm-up")
+    ax.legend(fontsize=_LEGEND_SIZE)
+    fig.suptitle("warm-up", fontsize=_TITLE_SIZE)
+    png_bytes(fig)
+
+
+def render_pngs(ds: xr.Dataset, names: Iterable[str] | None = None) -> dict[str, bytes]:
+    """The standard figures (those named, or all) drawn and encoded as PNG files in memory,
+    by file name. Every figure is drawn before any is returned, so a failure leaves none."""
+    makers = standard_figures(ds)
+    wanted = list(makers) if names is None else list(names)
+    return {name: png_bytes(makers[name]()) for name in wanted}
+
+
+def check_figure_targets(ds: xr.Dataset, folder: Path, overwrite: bool = False) -> None:
+    """Raise before drawing if the figures cannot be written to ``folder``: not a folder, or
+    (``overwrite`` false) one of the files exists (:class:`~spfsim.errors.OutputExistsError`)."""
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(f"not a folder: {folder}")
+    years = years_of(ds)
+    if folder.is_dir():
+        check_writable([folder / n for n in figure_names(years[0], years[-1])], overwrite)
 
 
 def write_figures(ds: xr.Dataset, folder: Path | str | os.PathLike[str],
@@ -334,34 +380,5 @@ def write_figures(ds: xr.Dataset, folder: Path | str | os.PathLike[str],
     replaced under ``overwrite=True`` stay replaced).
     """
     folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise NotADirectoryError(f"not a folder: {folder}")
-    years = [int(y) for y in ds["year"].values]
-    names = figure_names(years[0], years[-1])
-    targets = [folder / name for name in names]
-    if folder.is_dir():
-        check_writable(targets, overwrite)
-    draw = {f"population_pyramid_{y}.png": functools.partial(population_pyramid, ds, y)
-            for y in dict.fromkeys((years[0], years[-1]))}
-    draw.update({"cost_rates.png": functools.partial(cost_rate_figure, ds),
-                 "reserve_ratio.png": functools.partial(reserve_ratio_figure, ds),
-                 "reserve_ratio_methods.png": functools.partial(reserve_ratio_methods_figure,
-                                                                ds),
-                 "cohort_irr.png": functools.partial(cohort_irr_figure, ds)})
-    # by name, so the order of figure_names does not matter
-    figures = [draw[name]() for name in names]
-
-    folder.mkdir(parents=True, exist_ok=True)
-    created: list[Path] = []
-    try:
-        for fig, target in zip(figures, targets, strict=True):
-            existed = target.exists()
-            atomic_write(target, functools.partial(_save_png, fig), overwrite=overwrite)
-            if not existed:
-                created.append(target)
-    except BaseException:
-        for path in created:
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-        raise
-    return targets
+    check_figure_targets(ds, folder, overwrite)
+    return write_files(folder, render_pngs(ds), overwrite)

@@ -62,6 +62,40 @@ def describe_assumptions(model: Model) -> list[AssumptionRow]:
     return rows
 
 
+#: The key figures of each scheme: variables of the Dataset, (year, scheme).
+KEY_FIGURES = ("paygo_cost_rate", "cost_to_gdp", "reserve_ratio")
+
+
+def key_figures(ds: xr.Dataset) -> xr.Dataset:
+    """The key figures of a projection in its key years (base year, base year + 25 when
+    within the horizon, end year; :func:`~spfsim.report.series.key_years`).
+
+    Per scheme (year, scheme): ``paygo_cost_rate`` (fraction of insured earnings; NaN for a
+    scheme without contributions), ``cost_to_gdp`` (fraction of GDP), ``reserve_ratio``
+    (reserve / the year's expenditure, a multiple); (scheme): ``depletion_year`` (NaN when the
+    reserve lasts the horizon or there is no fund) and ``scheme_kind``; (year): ``population``
+    (persons, mid-year) and ``old_age_dependency_ratio`` (65+ / 15-64, a fraction). Units and
+    long names are the Dataset's. The Summary sheet of the workbook shows these figures.
+    """
+    from .dataset import check_single_projection
+    from .series import key_years, population_by_age_group
+
+    check_single_projection(ds, (*KEY_FIGURES, "population"), "the summary")
+    shown = key_years(ds)
+    out = ds[list(KEY_FIGURES)].sel(year=shown)
+    if "depletion_year" in ds.data_vars:
+        out["depletion_year"] = ds["depletion_year"]
+    groups = population_by_age_group(ds).sel(year=shown)
+    out["population"] = groups["total"]
+    out["old_age_dependency_ratio"] = groups["old_age_dependency_ratio"]
+    keep = {"year", "scheme", "scheme_name", "scheme_type", "scheme_kind"}
+    out = out.drop_vars([c for c in out.coords if c not in keep])
+    out.attrs = {k: ds.attrs[k] for k in ("title", "model", "engine", "currency",
+                                          "price_basis", "base_year", "end_year")
+                 if k in ds.attrs}
+    return out
+
+
 def _at(da: xr.DataArray, year: int) -> float:
     return float(da.sel(year=year))
 
