@@ -11,8 +11,8 @@ from .files import DATASET_FILE, FIGURES_DIR, WORKBOOK_FILE, figure_names
 if TYPE_CHECKING:
     import xarray as xr
 
-    from ..model import Model
     from .background import Worker
+    from .summary import HasInput
 
 __all__ = ["DATASET_FILE", "FIGURES_DIR", "WORKBOOK_FILE", "figure_names", "output_paths",
            "prepare_figures", "refuse_existing", "write_outputs"]
@@ -50,7 +50,7 @@ def _render_figures(ds: xr.Dataset, names: list[str]) -> dict[str, bytes]:
     return render_pngs(ds, names)
 
 
-def write_outputs(model: Model, ds: xr.Dataset, out: Path, overwrite: bool = False,
+def write_outputs(model: HasInput, ds: xr.Dataset, out: Path, overwrite: bool = False,
                   workers: Sequence[Worker] = (), figures: bool = True) -> list[Path]:
     """Write projection.nc, report.xlsx and figures/ under ``out``; return the paths.
 

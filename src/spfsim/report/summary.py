@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ..jumps import THRESHOLD
 from ..schemes import SCHEME_TYPES
@@ -11,7 +11,14 @@ from ..schemes import SCHEME_TYPES
 if TYPE_CHECKING:
     import xarray as xr
 
-    from ..model import Model
+    from ..params import ModelInput
+
+
+class HasInput(Protocol):
+    """What the report reads of a model: its validated input (a :class:`spfsim.Model` has
+    it; the report sits below the model in the layering and does not import it)."""
+
+    input: ModelInput
 
 AssumptionRow = tuple[str, str, object, str, str]  # section, name, value, unit, description
 
@@ -21,7 +28,7 @@ def _format_value(values: dict) -> str:
     return parts[0].split(": ")[1] if len(parts) == 1 else "; ".join(parts)
 
 
-def describe_assumptions(model: Model) -> list[AssumptionRow]:
+def describe_assumptions(model: HasInput) -> list[AssumptionRow]:
     """The assumptions a projection used, one row each: model settings, tables, parameters."""
     inp = model.input
     rows: list[AssumptionRow] = [
