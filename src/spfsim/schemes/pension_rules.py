@@ -2,9 +2,9 @@
 
 Each rule is a scalar function compiled by Numba: the micro kernels call it person by
 person (:mod:`spfsim.engine.micro`), and the cohort engine applies it to every cell of its
-state, age x sex x credited-service class, with :func:`cells`, a NumPy ufunc compiled from
-the same function (the array functions of :mod:`spfsim.schemes.db_pension` are such
-broadcasts). Amounts are in currency per year, service and ages in whole years, rates are
+state, age x sex x credited-service class, with :func:`cells`: a compiled loop over the
+cells that calls the same function (the array functions of :mod:`spfsim.schemes.db_pension`
+are such broadcasts). Amounts are in currency per year, service and ages in whole years, rates are
 fractions.
 
 The formula (ILO Convention No. 102 Art. 65, No. 128 Art. 10 style, as in ILO/PENSIONS):
@@ -18,37 +18,10 @@ for a disability pension (credited future service), f the early/late retirement 
 
 from __future__ import annotations
 
-import types
 from collections.abc import Callable
 
 import numba as nb
 import numpy as np
-
-
-def cells(rule) -> Callable[..., np.ndarray]:
-    """``rule`` over arrays that broadcast together (float64), as a NumPy ufunc compiled
-    from the scalar function itself (``np.vectorize`` of it when JIT is off): the cohort
-    engine applies the micro engine's rule to every cell."""
-    py_func = getattr(rule, "py_func", rule)
-    if nb.config.DISABLE_JIT:
-        ufunc = np.vectorize(py_func)
-    else:
-        # the same code under another name: the ufunc's cache entries must not take the
-        # place of the scalar function's (Numba keys its cache files by qualified name)
-        code = types.FunctionType(py_func.__code__, py_func.__globals__,
-                                  py_func.__name__ + "_cells")
-        code.__qualname__ = py_func.__qualname__ + "_cells"
-        ufunc = nb.vectorize(cache=True)(code)
-
-    def over_cells(*args):
-        # the compiled loop may evaluate both sides of a rule's branch on vector lanes:
-        # the floating-point flags of the side not taken are not the rule's
-        with np.errstate(all="ignore"):
-            return ufunc(*(np.asarray(a, dtype=np.float64) for a in args))
-
-    over_cells.__doc__ = rule.__doc__
-    over_cells.__name__ = py_func.__name__
-    return over_cells
 
 
 @nb.njit(cache=True)
@@ -194,3 +167,70 @@ def orphan_probability(asfr, mother_age, k):
     if at_birth < 0 or at_birth >= len(asfr):
         return 0.0
     return asfr[at_birth]
+
+
+# --------------------------------------------------------------------------- over cells
+
+# The rules the cohort engine applies to every cell, in the order _over_cells numbers them,
+# and which of them are predicates (a bool per cell).
+CELL_RULES = (accrual, reference_earnings, bounded, old_age_award, disability_award,
+              in_payment, insurable_earnings, qualified_insured, old_age_qualifies,
+              leaves_without_pension, refund, survivor_scale, orphan_pension_ends)
+PREDICATES = (qualified_insured, old_age_qualifies, leaves_without_pension,
+              orphan_pension_ends)
+
+
+def cells(rule) -> Callable[..., np.ndarray]:
+    """``rule`` over arrays that broadcast together (as float64), by a compiled loop that
+    calls the scalar rule itself on every cell: the cohort engine applies the micro
+    engine's rule. Predicates give bool arrays. The loop is one cached function for every
+    rule, so a projection loads it from disk instead of compiling a ufunc per rule."""
+    number = next(k for k, r in enumerate(CELL_RULES) if r is rule)
+    predicate = any(rule is r for r in PREDICATES)
+
+    def over_cells(*args):
+        arrays = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in args))
+        shape = arrays[0].shape
+        stacked = np.stack([a.ravel() for a in arrays]) if arrays else np.empty((0, 1))
+        out = _over_cells(number, stacked, np.empty(stacked.shape[1]))
+        return (out != 0.0 if predicate else out).reshape(shape)
+
+    over_cells.__doc__ = rule.__doc__
+    over_cells.__name__ = getattr(rule, "py_func", rule).__name__
+    return over_cells
+
+
+@nb.njit(cache=True)
+def _over_cells(rule, a, out):
+    """out[i] = CELL_RULES[rule](a[0, i], a[1, i], ...) for every cell i (predicates as
+    1.0 / 0.0)."""
+    for i in range(out.size):
+        if rule == 0:
+            out[i] = accrual(a[0, i], a[1, i], a[2, i], a[3, i])
+        elif rule == 1:
+            out[i] = reference_earnings(a[0, i], a[1, i], a[2, i], a[3, i])
+        elif rule == 2:
+            out[i] = bounded(a[0, i], a[1, i], a[2, i])
+        elif rule == 3:
+            out[i] = old_age_award(a[0, i], a[1, i], a[2, i], a[3, i], a[4, i], a[5, i],
+                                   a[6, i], a[7, i])
+        elif rule == 4:
+            out[i] = disability_award(a[0, i], a[1, i], a[2, i], a[3, i], a[4, i], a[5, i],
+                                      a[6, i], a[7, i])
+        elif rule == 5:
+            out[i] = in_payment(a[0, i], a[1, i], a[2, i])
+        elif rule == 6:
+            out[i] = insurable_earnings(a[0, i], a[1, i], a[2, i])
+        elif rule == 7:
+            out[i] = qualified_insured(a[0, i], a[1, i], a[2, i], a[3, i])
+        elif rule == 8:
+            out[i] = old_age_qualifies(a[0, i], a[1, i], a[2, i], a[3, i])
+        elif rule == 9:
+            out[i] = leaves_without_pension(a[0, i], a[1, i], a[2, i], a[3, i])
+        elif rule == 10:
+            out[i] = refund(a[0, i], a[1, i])
+        elif rule == 11:
+            out[i] = survivor_scale(a[0, i], a[1, i])
+        else:
+            out[i] = orphan_pension_ends(a[0, i], a[1, i])
+    return out

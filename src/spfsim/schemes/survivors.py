@@ -10,6 +10,8 @@ rules (the ceiling's scale, an orphan's probability) are scalar rules of
 
 from __future__ import annotations
 
+import math
+
 import numba as nb
 import numpy as np
 
@@ -27,12 +29,12 @@ def partner_age_weights(age_difference, spread: float, n_ages: int = 101) -> np.
     standard deviation ``spread`` (years), in whole years (0: exactly the difference).
     Only persons aged PARTNER_MIN_AGE or more have a partner, of that age or more; ages
     beyond the table fall into its last (open) age."""
-    from scipy.stats import norm
-
     if spread > 0:
         half = int(np.ceil(4.0 * spread))
         offsets = np.arange(-half, half + 1)
-        weights = np.diff(norm.cdf((np.arange(-half, half + 2) - 0.5) / spread))
+        edges = (np.arange(-half, half + 2) - 0.5) / spread
+        # the standard normal distribution function, Phi(z) = erfc(-z / sqrt 2) / 2
+        weights = np.diff([0.5 * math.erfc(-z / math.sqrt(2.0)) for z in edges])
         weights /= weights.sum()
     else:
         offsets, weights = np.zeros(1, dtype=int), np.ones(1)
