@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spfsim.report.excel import build_workbook
 from spfsim.report.plots import cost_rate_figure
+from spfsim.report.workbook import build_workbook
 from spfsim.results.assemble import PAYMENTS, paygo_cost_rate_by_payment
 
 

@@ -147,7 +147,7 @@ def test_no_import_cycle():
     ("from . import methods\n", {"spfsim.finance.methods"}),
     ("from .methods import present_value\n", {"spfsim.finance.methods"}),
     ("import spfsim.engine.cohort as c\n", {"spfsim.engine.cohort"}),
-    ("from spfsim.report import excel\n", {"spfsim.report.excel"}),
+    ("from spfsim.report import workbook\n", {"spfsim.report.workbook"}),
     ("def f():\n    from ..report.io import atomic_write\n", {"spfsim.report.io"}),
     ("import numpy as np\n", set()),
 ])

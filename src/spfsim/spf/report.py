@@ -5,8 +5,9 @@ of GDP, % of revenue), ``Beneficiaries`` (country x benefit: persons, levels, ex
 ``Levels`` (every parameter with its unit, valid range and reference), ``Macro inputs`` (GDP
 per capita, poverty line, revenue share, poverty headcount, each with its source) and
 ``Metadata``. Fractions are written as fractions with a percent format; money in international
-$ (2021 PPP) per year. Cells are written with the helpers of :mod:`spfsim.report.excel`, which
-neutralise text against formula injection; the file is written atomically.
+$ (2021 PPP) per year. Cells are written with the helpers of
+:mod:`spfsim.report.workbook.cells`, which neutralise text against formula injection; the
+file is written atomically.
 """
 
 from __future__ import annotations
@@ -20,37 +21,37 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..report.excel import (
-    _FMT_COUNT,
-    _FMT_DECIMAL,
-    _FMT_PERCENT,
-    _fit_columns,
-    _header,
-    _metadata_sheet,
-    _put,
-    _title,
-    _units_row,
-    finish_workbook,
-)
 from ..report.io import atomic_write, check_writable
+from ..report.workbook import finish_workbook
+from ..report.workbook.cells import (
+    FMT_COUNT,
+    FMT_DECIMAL,
+    FMT_PERCENT,
+    fit_columns,
+    put,
+    sheet_title,
+    write_header,
+    write_units,
+)
+from ..report.workbook.metadata import metadata_sheet
 from .levels import Levels
 
 __all__ = ["build_spf_workbook", "summary_lines", "write_spf_workbook"]
 
-_FMT_MONEY = _FMT_COUNT
+_FMT_MONEY = FMT_COUNT
 
 
 def _table(ws: Worksheet, row: int, headers: list[str], units: list[str] | None,
            rows: list[list[tuple[object, str | None]]], freeze_column: int = 4) -> None:
     """A header, a units row (if any) and rows of (value, number format) cells from ``row``."""
-    _header(ws, row, headers)
+    write_header(ws, row, headers)
     first = row + 1
     if units is not None:
-        _units_row(ws, first, units)
+        write_units(ws, first, units)
         first += 1
     for i, cells in enumerate(rows):
         for j, (value, fmt) in enumerate(cells):
-            _put(ws, first + i, 1 + j, value, fmt)
+            put(ws, first + i, 1 + j, value, fmt)
     ws.freeze_panes = ws.cell(row=first, column=freeze_column)
 
 
@@ -61,7 +62,7 @@ def _country_cells(ds: xr.Dataset, i: int) -> list[tuple[object, str | None]]:
 
 def _cost_sheet(ws: Worksheet, ds: xr.Dataset) -> None:
     year = ds.attrs["year"]
-    _title(ws, f"Cost of the social protection floor, {year}",
+    sheet_title(ws, f"Cost of the social protection floor, {year}",
            f"Total expenditure (benefits and administration) as % of GDP; money in "
            f"{ds.attrs['money_units']}; levels: {ds.attrs['levels_title']}")
     names = [str(n) for n in ds["benefit_name"].values]
@@ -75,29 +76,29 @@ def _cost_sheet(ws: Worksheet, ds: xr.Dataset) -> None:
     rows = []
     for i in range(ds.sizes["country"]):
         rows.append([*_country_cells(ds, i),
-                     (float(ds["population"].values[i]), _FMT_COUNT),
-                     (float(ds["gdp_per_capita"].values[i]), _FMT_COUNT),
-                     *((float(v), _FMT_PERCENT) for v in cost[i]),
-                     (float(ds["floor_cost_to_gdp"].values[i]), _FMT_PERCENT),
-                     (float(ds["floor_cost_to_revenue"].values[i]), _FMT_PERCENT),
+                     (float(ds["population"].values[i]), FMT_COUNT),
+                     (float(ds["gdp_per_capita"].values[i]), FMT_COUNT),
+                     *((float(v), FMT_PERCENT) for v in cost[i]),
+                     (float(ds["floor_cost_to_gdp"].values[i]), FMT_PERCENT),
+                     (float(ds["floor_cost_to_revenue"].values[i]), FMT_PERCENT),
                      (float(ds["floor_expenditure"].values[i]), _FMT_MONEY),
                      (str(ds["note"].values[i]), None)])
     _table(ws, 3, headers, units, rows)
-    _fit_columns(ws, skip_rows=2, minimum=8, maximum=28)
+    fit_columns(ws, skip_rows=2, minimum=8, maximum=28)
     ws.column_dimensions["C"].width = 32
 
 
 def _beneficiaries_sheet(ws: Worksheet, ds: xr.Dataset) -> None:
-    _title(ws, "Beneficiaries and expenditure by benefit",
+    sheet_title(ws, "Beneficiaries and expenditure by benefit",
            f"{ds.attrs['year']}; money in {ds.attrs['money_units']}")
-    columns = [("target_population", "Target population", _FMT_COUNT),
-               ("beneficiaries", "Beneficiaries", _FMT_COUNT),
-               ("benefit_level", "Benefit per beneficiary", _FMT_DECIMAL),
+    columns = [("target_population", "Target population", FMT_COUNT),
+               ("beneficiaries", "Beneficiaries", FMT_COUNT),
+               ("benefit_level", "Benefit per beneficiary", FMT_DECIMAL),
                ("benefit_expenditure", "Benefit expenditure", _FMT_MONEY),
                ("admin_expenditure", "Admin expenditure", _FMT_MONEY),
                ("total_expenditure", "Total expenditure", _FMT_MONEY),
-               ("cost_to_gdp", "% of GDP", _FMT_PERCENT),
-               ("cost_to_revenue", "% of revenue", _FMT_PERCENT)]
+               ("cost_to_gdp", "% of GDP", FMT_PERCENT),
+               ("cost_to_revenue", "% of revenue", FMT_PERCENT)]
     headers = ["M49", "ISO3", "Country", "Benefit", "R202", *(c[1] for c in columns)]
     units = ["", "", "", "", "", "persons", "persons", "PPP $ per year", "PPP $ per year",
              "PPP $ per year", "PPP $ per year", "% of GDP", "% of revenue"]
@@ -109,12 +110,12 @@ def _beneficiaries_sheet(ws: Worksheet, ds: xr.Dataset) -> None:
                          (str(ds["guarantee"].values[j]), None),
                          *((float(values[name][i, j]), fmt) for name, _, fmt in columns)])
     _table(ws, 3, headers, units, rows)
-    _fit_columns(ws, skip_rows=2, minimum=8, maximum=24)
+    fit_columns(ws, skip_rows=2, minimum=8, maximum=24)
     ws.column_dimensions["C"].width = 32
 
 
 def _levels_sheet(ws: Worksheet, levels: Levels) -> None:
-    _title(ws, "Benefit levels", f"{levels.title}; file: {levels.file or '(defaults)'}")
+    sheet_title(ws, "Benefit levels", f"{levels.title}; file: {levels.file or '(defaults)'}")
     headers = ["Benefit", "Costed", "Guarantee", "Parameter", "Description", "Value", "Unit",
                "Valid range", "Reference"]
     enabled = {b.id: b.enabled for b in levels.benefits}
@@ -124,7 +125,7 @@ def _levels_sheet(ws: Worksheet, levels: Levels) -> None:
             for benefit, guarantee, name, description, value, unit, valid, reference
             in levels.rows()]
     _table(ws, 3, headers, None, rows, freeze_column=1)
-    _fit_columns(ws, skip_rows=2, minimum=8, maximum=40)
+    fit_columns(ws, skip_rows=2, minimum=8, maximum=40)
     ws.column_dimensions["I"].width = 100
     for row in ws.iter_rows(min_row=4, min_col=9, max_col=9):
         for cell in row:
@@ -132,11 +133,11 @@ def _levels_sheet(ws: Worksheet, levels: Levels) -> None:
 
 
 def _macro_sheet(ws: Worksheet, ds: xr.Dataset) -> None:
-    _title(ws, "Macro inputs", "Each value with its source; NaN (empty) where not in the data")
-    fields = [("gdp_per_capita", "GDP per capita", "PPP $ per person per year", _FMT_COUNT),
-              ("poverty_line", "Poverty line", "PPP $ per person per day", _FMT_DECIMAL),
-              ("government_revenue_share", "Government revenue", "% of GDP", _FMT_PERCENT),
-              ("poverty_headcount", "Below $3 a day", "% of population", _FMT_PERCENT)]
+    sheet_title(ws, "Macro inputs", "Each value with its source; NaN (empty) where not in the data")
+    fields = [("gdp_per_capita", "GDP per capita", "PPP $ per person per year", FMT_COUNT),
+              ("poverty_line", "Poverty line", "PPP $ per person per day", FMT_DECIMAL),
+              ("government_revenue_share", "Government revenue", "% of GDP", FMT_PERCENT),
+              ("poverty_headcount", "Below $3 a day", "% of population", FMT_PERCENT)]
     headers = ["M49", "ISO3", "Country"]
     units = ["", "", ""]
     for _, label, unit, _ in fields:
@@ -150,7 +151,7 @@ def _macro_sheet(ws: Worksheet, ds: xr.Dataset) -> None:
                       (str(ds[f"{name}_source"].values[i]), None)]
         rows.append(cells)
     _table(ws, 3, headers, units, rows)
-    _fit_columns(ws, skip_rows=2, minimum=8, maximum=60)
+    fit_columns(ws, skip_rows=2, minimum=8, maximum=60)
 
 
 def build_spf_workbook(ds: xr.Dataset, levels: Levels) -> Workbook:
@@ -162,7 +163,7 @@ def build_spf_workbook(ds: xr.Dataset, levels: Levels) -> Workbook:
     _beneficiaries_sheet(wb.create_sheet("Beneficiaries"), ds)
     _levels_sheet(wb.create_sheet("Levels"), levels)
     _macro_sheet(wb.create_sheet("Macro inputs"), ds)
-    _metadata_sheet(wb.create_sheet("Metadata"), ds)
+    metadata_sheet(wb.create_sheet("Metadata"), ds)
     return finish_workbook(wb, ds.attrs.get("title", "spfsim"))
 
 
