@@ -1,13 +1,13 @@
 """Time a whole ``spfsim run`` of a model (default: the default model) in a fresh process.
 
 Usage: python benchmarks/bench_run.py [MODEL_DIR] [--repeat N] [--engine cohort|micro]
-       [--no-figures]
+       [--figures]
 
 Each run is ``python -m spfsim.cli run [MODEL_DIR] --out <fresh temporary folder>``
 in a new interpreter, so the figure includes starting Python, importing spfsim and its
 libraries, loading the model, the projection and writing projection.nc, report.xlsx and the
 figures: what a user waits for. The phases come from the command's own progress lines
-(stderr). ``--no-figures`` is passed on to the command. Prints, as its last line, a JSON
+(stderr). ``--figures`` is passed on to the command. Prints, as its last line, a JSON
 object: model, engine, figures, repeat, seconds (best of
 ``--repeat`` runs), median_seconds, all_seconds, phases_seconds (of the best run: start =
 interpreter and imports until the model loads, load, project, write), files, cores,
@@ -58,7 +58,7 @@ def _run_once(model_dir: str | None, engine: str, figures: bool
     with tempfile.TemporaryDirectory(prefix="spfsim-bench-run-") as tmp:
         out = Path(tmp) / "out"
         command = [sys.executable, "-m", "spfsim.cli", "run", *([model_dir] if model_dir else []),
-                   "--out", str(out), "--engine", engine, *([] if figures else ["--no-figures"])]
+                   "--out", str(out), "--engine", engine, *(["--figures"] if figures else [])]
         env = {**os.environ, "MPLBACKEND": "Agg"}
         started = time.perf_counter()
         done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
@@ -78,17 +78,17 @@ def main() -> None:
     parser.add_argument("model_dir", nargs="?", default=None)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--engine", choices=("cohort", "micro"), default="cohort")
-    parser.add_argument("--no-figures", action="store_true")
+    parser.add_argument("--figures", action="store_true")
     args = parser.parse_args()
     load_average = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-    runs = [_run_once(args.model_dir, args.engine, not args.no_figures)
+    runs = [_run_once(args.model_dir, args.engine, args.figures)
             for _ in range(args.repeat)]
     best = min(runs, key=lambda r: r[0])
     times = [r[0] for r in runs]
     print(json.dumps({
         "model": args.model_dir or "default",
         "engine": args.engine,
-        "figures": not args.no_figures,
+        "figures": args.figures,
         "repeat": args.repeat,
         "seconds": round(best[0], 3),
         "median_seconds": round(statistics.median(times), 3),

@@ -95,7 +95,7 @@ def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 def test_cli_run_writes_outputs_and_refuses_to_overwrite(small_model_dir, tmp_path):
     out = tmp_path / "out"
-    first = run_cli("run", str(small_model_dir), "--out", str(out), cwd=tmp_path)
+    first = run_cli("run", str(small_model_dir), "--out", str(out), "--figures", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     assert "pension" in first.stdout
     assert "population 2025-2045" in first.stderr  # progress
@@ -108,7 +108,7 @@ def test_cli_run_writes_outputs_and_refuses_to_overwrite(small_model_dir, tmp_pa
         assert ds["paygo_cost_rate"].attrs["units"] == "fraction"
         assert ds.attrs["model"] == "small"
     before = (out / "report.xlsx").read_bytes()
-    second = run_cli("run", str(small_model_dir), "--out", str(out), cwd=tmp_path)
+    second = run_cli("run", str(small_model_dir), "--out", str(out), "--figures", cwd=tmp_path)
     assert second.returncode != 0
     assert "--overwrite" in second.stderr
     assert "Traceback" not in second.stderr

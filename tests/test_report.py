@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
-import time
 from pathlib import Path
 
 import netCDF4
@@ -13,19 +11,15 @@ import openpyxl
 import pytest
 import xarray as xr
 
-from spfsim import load_model
 from spfsim.cli import main as cli_main
 from spfsim.errors import OutputExistsError
 from spfsim.finance.measures import sustainability_variables
 from spfsim.indicators import GENDER_GAPS, fiscal_space_variables
-from spfsim.report.background import start_workers
 from spfsim.report.io import atomic_write, write_netcdf
-from spfsim.report.outputs import _render_figures, prepare_figures, write_outputs
 from spfsim.report.plots import (
     cohort_irr_figure,
     cost_rate_figure,
     population_pyramid,
-    render_pngs,
     reserve_ratio_figure,
     reserve_ratio_methods_figure,
     write_figures,
@@ -873,79 +867,17 @@ def test_write_figures_with_new_variables(full_ds, tmp_path):
         assert p.read_bytes().startswith(PNG_SIGNATURE)
 
 
-# --------------------------------------------------------------------------- helper processes
-
-_PARENT = os.getpid()
-
-
-def _fail(message: str) -> None:
-    raise ValueError(message)
-
-
-def _die_in_helper(value: int) -> int:
-    if os.getpid() != _PARENT:
-        os._exit(3)
-    return value
-
-
-@pytest.fixture
-def helpers():
-    workers = start_workers(2, prepare=prepare_figures)
-    if not workers:
-        pytest.skip("no helper processes here (not Linux, or one core)")
-    yield workers
-    for worker in workers:
-        worker.close()
-
-
-def test_helpers_draw_the_same_pngs(ds, helpers):
-    names = ["population_pyramid_2025.png", "cost_rates.png"]
-    helpers[0].submit(_render_figures, ds, names)
-    assert helpers[0].result() == render_pngs(ds, names)
-
-
-def test_helper_errors_are_raised_here(helpers):
-    helpers[0].submit(_fail, "no such figure")
-    with pytest.raises(ValueError, match="no such figure"):
-        helpers[0].result()
-    helpers[0].submit(len, "four")  # still serving
-    assert helpers[0].result() == 4
-
-
-def test_a_dead_helpers_job_runs_here(helpers):
-    helpers[0].submit(_die_in_helper, 7)
-    assert helpers[0].result() == 7
-
-
-def test_closing_a_busy_helper_stops_it(helpers):
-    helpers[0].submit(time.sleep, 60)
-    started = time.perf_counter()
-    helpers[0].close()
-    assert time.perf_counter() - started < 10
-
-
-def test_write_outputs_with_helpers_writes_the_same_files(small_model_dir, small_projection,
-                                                          helpers, tmp_path):
-    model = load_model(small_model_dir)
-    alone = write_outputs(model, small_projection, tmp_path / "alone")
-    helped = write_outputs(model, small_projection, tmp_path / "helped", workers=helpers)
-    assert [p.relative_to(tmp_path / "helped") for p in helped] == [
-        p.relative_to(tmp_path / "alone") for p in alone]
-    for a, b in zip(alone, helped, strict=True):
-        if a.suffix == ".png":
-            assert a.read_bytes() == b.read_bytes()
-        else:
-            assert b.stat().st_size > 1000
-    with pytest.raises(OutputExistsError):  # refused before any helper is asked
-        write_outputs(model, small_projection, tmp_path / "helped", workers=helpers)
-
-
-def test_run_without_figures(small_model_dir, tmp_path, capsys):
+def test_run_draws_figures_on_request(small_model_dir, tmp_path, capsys):
     out = tmp_path / "out"
-    assert cli_main(["run", str(small_model_dir), "--out", str(out), "--no-figures",
-                     "--quiet"]) == 0
+    assert cli_main(["run", str(small_model_dir), "--out", str(out), "--quiet"]) == 0
     assert sorted(p.name for p in out.iterdir()) == ["projection.nc", "report.xlsx"]
     assert "wrote 2 files" in capsys.readouterr().out
     # the figures alone are then missing: a run with them refuses the existing dataset
-    assert cli_main(["run", str(small_model_dir), "--out", str(out), "--quiet"]) == 1
+    assert cli_main(["run", str(small_model_dir), "--out", str(out), "--figures",
+                     "--quiet"]) == 1
     assert "projection.nc" in capsys.readouterr().err
+    assert cli_main(["run", str(small_model_dir), "--out", str(out), "--figures",
+                     "--overwrite", "--quiet"]) == 0
+    figures = sorted(p.name for p in (out / "figures").iterdir())
+    assert "cost_rates.png" in figures
+    assert "wrote 8 files" in capsys.readouterr().out

@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     import xarray as xr
 
     from .model import Model
-    from .report.background import Worker
 
 DEFAULT_OUT = "spfsim-output"
 
@@ -38,9 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--reform", default=None, metavar="FILE",
                      help="project the model with this reform file applied (a path, or the "
                      "name of a file in the model's reforms/ folder)")
-    run.add_argument("--no-figures", action="store_true",
-                     help="write the dataset and the workbook only, not figures/ (faster; "
-                     "in Python the figures are ds.spf.plot...)")
+    run.add_argument("--figures", action="store_true",
+                     help="also draw the standard figures as PNG files in figures/ (the "
+                     "workbook has its charts either way; in Python: ds.spf.plot...)")
     _add_engine_options(run)
     compare = sub.add_parser(
         "compare", help="project the baseline and a reform with the same engine and "
@@ -166,42 +165,22 @@ def _project(model: Model, args: argparse.Namespace,
                          progress=progress)
 
 
-#: Helper processes that draw the figures of ``spfsim run``, at most (fewer on a busy machine,
-#: none on one core; see spfsim.report.background).
-FIGURE_WORKERS = 2
-
-
 def _run(args: argparse.Namespace) -> int:
-    from .report.background import start_workers
-    from .report.outputs import prepare_figures
-
-    started = time.perf_counter()
-    # forked first, so that they load matplotlib on a free core while the model is projected
-    workers = [] if args.no_figures else start_workers(FIGURE_WORKERS, prepare=prepare_figures)
-    try:
-        return _run_with(args, started, workers)
-    finally:
-        for worker in workers:
-            worker.close()
-
-
-def _run_with(args: argparse.Namespace, started: float, workers: list[Worker]) -> int:
     from .model import load_model
     from .report.outputs import refuse_existing, write_outputs
     from .report.summary import summary_lines
 
+    started = time.perf_counter()
     progress = _progress(args, started)
     progress("loading model " + (args.model_dir or "(default)")
              + ("" if args.reform is None else f" with the reform {args.reform}"))
     model = load_model(args.model_dir, reform=args.reform)
     out = Path(args.out)
     if not args.overwrite:  # fail before the projection, not after it
-        refuse_existing(out, model.input.base_year, model.input.end_year,
-                        figures=not args.no_figures)
+        refuse_existing(out, model.input.base_year, model.input.end_year, figures=args.figures)
     ds = _project(model, args, progress)
     progress(f"writing outputs to {out}")
-    written = write_outputs(model, ds, out, overwrite=args.overwrite, workers=workers,
-                            figures=not args.no_figures)
+    written = write_outputs(model, ds, out, overwrite=args.overwrite, figures=args.figures)
     for line in summary_lines(ds):
         print(line)
     print(f"  wrote {len(written)} files to {out} in {time.perf_counter() - started:.1f}s")

@@ -335,18 +335,6 @@ def png_bytes(fig: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def warm_up() -> None:
-    """Load what drawing the first figure would (fonts, text layout, the PNG encoder), so
-    that a process started ahead of its figures draws them at full speed."""
-    fig = _new_figure(2.0, 2.0)
-    ax = fig.add_subplot()
-    ax.plot([0, 1], [0, 1], label="0")
-    _style(ax, "x", "y", "warm-up")
-    ax.legend(fontsize=_LEGEND_SIZE)
-    fig.suptitle("warm-up", fontsize=_TITLE_SIZE)
-    png_bytes(fig)
-
-
 def render_pngs(ds: xr.Dataset, names: Iterable[str] | None = None) -> dict[str, bytes]:
     """The standard figures (those named, or all) drawn and encoded as PNG files in memory,
     by file name. Every figure is drawn before any is returned, so a failure leaves none."""
