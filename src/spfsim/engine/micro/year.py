@@ -87,284 +87,347 @@ from .survivors import survivor_in_payment
 
 @nb.njit(parallel=True, cache=True)
 def year_step(persons, when, demography, labour, rules, tables, benefits, out):
-    """One year of every person in use. The records (:mod:`.records`): the person arrays
-    and flags, the step (seed, year, size, chunk, fixed-point scale, deflator, lifetime
-    histograms), demography, labour transitions, the pension's numbers (``rules``) and
-    (age, sex) tables, the non-contributory rules, and the accumulators (one row per chunk)."""
-    # the records' fields as locals, once: inside the prange body, writes through the arrays
-    # of a tuple argument are lost (Numba 0.68), and reading a record's array per person
-    # costs a reference count
-    pid = persons.pid
-    status = persons.status
-    age = persons.age
-    sex = persons.sex
-    birth_year = persons.birth_year
-    service = persons.service
-    care_years = persons.care_years
-    credits = persons.credits
-    paid = persons.paid
-    recent = persons.recent
-    pension = persons.pension
-    earnings_factor = persons.earnings_factor
-    lifetime_contributions = persons.lifetime_contributions
-    lifetime_benefits = persons.lifetime_benefits
-    survivor_kind = persons.survivor_kind
-    survivor_pension = persons.survivor_pension
-    birth_flag = persons.birth_flag
-    death_flag = persons.death_flag
-    seed = when.seed
-    year = when.year
-    size = when.size
-    chunk = when.chunk
-    scale = when.scale
-    deflator = when.deflator
-    first_birth_year = when.first_birth_year
-    lifetime_unit = when.lifetime_unit
-    q_death = demography.q_death
-    q_invalid = demography.q_invalid
-    p_emigrate = demography.p_emigrate
-    asfr = demography.asfr
-    stay = labour.stay
-    join = labour.join
-    keep = labour.keep
-    cumulative = labour.cumulative
-    keep_contributor = labour.keep_contributor
-    p_self_employed = labour.p_self_employed
-    forced_contribution = labour.forced_contribution
-    forced_death = labour.forced_death
-    has_pension = rules.has
-    minimum_service = rules.minimum_service
-    accrual_rate = rules.accrual_rate
-    rate_above = rules.rate_above
-    band_years = rules.band_years
-    reference_years = rules.reference_years
-    minimum_pension = rules.minimum_pension
-    maximum_pension = rules.maximum_pension
-    revaluation = rules.revaluation
-    indexation = rules.indexation
-    transitory_sd = rules.transitory_sd
-    earnings_floor = rules.earnings_floor
-    earnings_ceiling = rules.earnings_ceiling
-    contribution_rate = rules.contribution_rate
-    disability_minimum_service = rules.disability_minimum_service
-    recovery_rate = rules.recovery_rate
-    care_credit = rules.care_credit
-    care_insured_only = rules.care_insured_only
-    refund_share = rules.refund_share
-    survivors_on = rules.survivors_on
-    survivor_minimum_service = rules.survivor_minimum_service
-    orphan_age_limit = rules.orphan_age_limit
-    survivor_end_rate = rules.survivor_end_rate
-    retirement_age = tables.retirement_age
-    earnings = tables.earnings
-    incidence = tables.incidence
+    """One year of every person in use, life event by life event in the cohort engine's
+    order. The records (:mod:`.records`): person arrays and flags, the step, demography,
+    labour transitions, the pension's numbers (``rules``) and tables, the non-contributory
+    rules, and the accumulators (one row per chunk)."""
+    # the records' arrays as locals, once: in the prange body, writes through the arrays of
+    # a tuple argument are lost (Numba 0.68), and reading a record's array costs a reference
+    # count. The events, inlined, take these locals and the records of numbers (when, rules)
+    pid, status, age, sex = persons.pid, persons.status, persons.age, persons.sex
+    birth_year, service, care_years = persons.birth_year, persons.service, persons.care_years
+    credits, paid, recent, pension = persons.credits, persons.paid, persons.recent, persons.pension
+    earnings_factor, survivor_kind = persons.earnings_factor, persons.survivor_kind
+    contributed, received = persons.lifetime_contributions, persons.lifetime_benefits
+    survivor_pension, birth_flag = persons.survivor_pension, persons.birth_flag
+    death_flag, forced_death = persons.death_flag, labour.forced_death
+    q_death, q_invalid, p_emigrate = demography.q_death, demography.q_invalid, demography.p_emigrate
+    asfr, forced_contribution = demography.asfr, labour.forced_contribution
+    stay, join, keep, cumulative = labour.stay, labour.join, labour.keep, labour.cumulative
+    keep_contributor, p_self_employed = labour.keep_contributor, labour.p_self_employed
+    earnings, incidence, retirement_age = tables.earnings, tables.incidence, tables.retirement_age
     care_probability = tables.care_probability
-    retire_probability = tables.retire_probability
-    retire_factor = tables.retire_factor
-    nc_codes = benefits.codes
-    nc_probability = benefits.probability
-    nc_amount = benefits.amount
-    top_up_index = benefits.top_up_index
-    disability_prevalence = benefits.disability_prevalence
-    ui_service = benefits.ui_service
-    ui_credits_count = benefits.ui_credits_count
-    counts = out.counts
-    money = out.money
-    service_awarded = out.service_awarded
-    service_left = out.service_left
-    age_money = out.age_money
-    lifetimes = out.lifetimes
-    nc_money = out.nc_money
+    retire_probability, retire_factor = tables.retire_probability, tables.retire_factor
+    nc_codes, nc_probability, nc_amount = benefits.codes, benefits.probability, benefits.amount
+    top_up_index, disability_prevalence = benefits.top_up_index, benefits.disability_prevalence
+    ui_service, ui_credits_count = benefits.ui_service, benefits.ui_credits_count
+    counts, money, age_money, lifetimes = out.counts, out.money, out.age_money, out.lifetimes
+    service_awarded, service_left, nc_money = out.service_awarded, out.service_left, out.nc_money
     coverage = out.coverage
+    seed, year, size, chunk, scale = when.seed, when.year, when.size, when.chunk, when.scale
     n_chunks = (size + chunk - 1) // chunk
-    counts[:n_chunks] = 0
-    money[:n_chunks] = 0
-    service_awarded[:n_chunks] = 0
-    service_left[:n_chunks] = 0
-    age_money[:n_chunks] = 0
-    lifetimes[:n_chunks] = 0
-    nc_money[:n_chunks] = 0
-    coverage[:n_chunks] = 0
-    n_groups = lifetimes.shape[1]
-    n_cohorts = n_groups * COHORT_GROUP
+    _clear(out, n_chunks)
     for c in nb.prange(n_chunks):
         for i in range(c * chunk, min(size, (c + 1) * chunk)):
             st = status[i]
             if st == GONE:
                 continue
-            a = np.int64(age[i])
-            s = np.int64(sex[i])
-            p = pid[i]
-            cohort = min(max(np.int64(birth_year[i]) - first_birth_year, 0), n_cohorts - 1)
+            a, s, p = np.int64(age[i]), np.int64(sex[i]), pid[i]
             counts[c, a, s, POP] += 1
             if survivor_kind[i] != NO_SURVIVOR:
-                survivor_in_payment(c, i, p, a, s, seed, year, indexation, orphan_age_limit,
-                                    survivor_end_rate, scale, survivor_kind,
-                                    survivor_pension, counts, age_money)
-            earned = 0.0
-            # the unemployed's insured status uses the service before this year's credit
-            service_before = service[i]
-            contributed_before = service[i] - care_years[i]
-            # enter the year, disability branch first: a disability pension in payment is
-            # indexed, then ends by recovery or turns into the old-age pension; a qualified
-            # contributor of last year may become disabled
-            revalued = indexed = False
-            if has_pension and st == INVALID:
-                pension[i] = in_payment(pension[i], indexation, minimum_pension)
-                _revalue(credits, paid, recent, i, 1.0 + revaluation)
-                revalued = indexed = True
-                if a >= retirement_age[a, s]:
-                    st = RETIRED
-                    credits[i] = paid[i] = 0.0
-                elif rng.uniform(seed, rng.RECOVERY, p, year) < recovery_rate:
-                    st = INACTIVE
-                    pension[i] = 0.0
-            elif (has_pension and is_contributing(st)
-                    and qualified_insured(a, retirement_age[a, s], service[i],
-                                          disability_minimum_service)
-                    and rng.uniform(seed, rng.DISABILITY_ONSET, p, year) < incidence[a, s]):
-                _revalue(credits, paid, recent, i, 1.0 + revaluation)
-                revalued = True
-                pension[i] = disability_award(
-                    _reference(credits, recent, i, service[i], reference_years), service[i],
-                    retirement_age[a, s] - a, minimum_pension, maximum_pension, accrual_rate,
-                    rate_above, band_years)
-                st = INVALID
-                counts[c, a, s, NEW_INVALID] += 1
+                survivor_in_payment(c, i, p, a, s, seed, year, rules.indexation,
+                                    rules.orphan_age_limit, rules.survivor_end_rate, scale,
+                                    survivor_kind, survivor_pension, counts, age_money)
+            service_before, contributed_before = service[i], service[i] - care_years[i]
+            st, revalued, indexed = _disability(
+                c, i, p, a, s, st, when, rules, retirement_age, incidence, service, credits,
+                paid, recent, pension, counts)
             if is_active(st):
                 forced = forced_contribution[i] if len(forced_contribution) else -1
                 st = labour_state(seed, p, year, st, stay, join, keep, cumulative,
                                   keep_contributor, p_self_employed, a, s, forced)
-            if has_pension:
-                # enter the year: index pensions, revalue credits, retire
-                if st == RETIRED:
-                    if not indexed:
-                        pension[i] = in_payment(pension[i], indexation, minimum_pension)
-                elif is_active(st):
-                    if not revalued:
-                        _revalue(credits, paid, recent, i, 1.0 + revaluation)
-                    chance = retire_probability[a, s]
-                    years = min(np.int64(service[i]), MAX_SERVICE)
-                    if service[i] >= minimum_service and chance > 0.0 and (
-                            chance >= 1.0
-                            or rng.uniform(seed, rng.RETIREMENT, p, year) < chance):
-                        award = old_age_award(
-                            _reference(credits, recent, i, service[i], reference_years),
-                            service[i], retire_factor[a, s], minimum_pension,
-                            maximum_pension, accrual_rate, rate_above, band_years)
-                        pension[i] = award
-                        st = RETIRED
-                        counts[c, a, s, NEW_PENSIONERS] += 1
-                        money[c, s, NEW_AMOUNT] += fixed(award, scale)
-                        service_awarded[c, s, years] += 1
-                        credits[i] = paid[i] = 0.0
-                    elif leaves_without_pension(a, retirement_age[a, s], service[i],
-                                                minimum_service):
-                        st = LEFT
-                        counts[c, a, s, NEW_LEAVERS] += 1
-                        service_left[c, s, years] += 1
-                        if refund_share > 0.0 and paid[i] > 0.0:
-                            # a share of the contributions paid (care credits were not)
-                            back = refund(refund_share, paid[i])
-                            counts[c, a, s, N_REFUNDS] += 1
-                            units = fixed(back, scale)
-                            money[c, s, REFUNDS] += units
-                            age_money[c, a, s, AGE_REFUNDS] += units
-                            lifetime_benefits[i] += np.float32(back / deflator)
-                        credits[i] = paid[i] = 0.0
-                # the year's contributions and benefits
-                if is_contributing(st):
-                    earned = earnings[a, s] * earnings_factor[i]
-                    if transitory_sd > 0.0:
-                        z = rng.normal(seed, rng.EARNINGS_TRANSITORY, rng.EARNINGS_TRANSITORY_2,
-                                       p, year)
-                        earned *= math.exp(transitory_sd * z - 0.5 * transitory_sd ** 2)
-                    earned = insurable_earnings(earned, earnings_floor, earnings_ceiling)
-                    counts[c, a, s, CONTRIBUTORS] += 1
-                    insured = fixed(earned, scale)
-                    money[c, s, INSURED] += insured
-                    age_money[c, a, s, AGE_INSURED] += insured
-                    lifetime_contributions[i] += np.float32(
-                        contribution_rate * earned / deflator)
-                    if service[i] < 255:
-                        service[i] += 1
-                    _credit(credits, recent, i, earned)
-                    paid[i] += contribution_rate * earned
-                elif (s == FEMALE and is_active(st) and care_probability[a] > 0.0
-                        and care_credit_qualifies(service[i] - care_years[i],
-                                                  care_insured_only)
-                        and rng.uniform(seed, rng.CARE_CREDIT, p, year) < care_probability[a]):
-                    if service[i] < 255:
-                        service[i] += 1
-                        care_years[i] += 1
-                    _credit(credits, recent, i, care_credit)
-                elif st in (RETIRED, INVALID):
-                    counts[c, a, s, PENSIONERS] += 1
-                    money[c, s, BENEFITS] += fixed(pension[i], scale)
-                    if st == INVALID:
-                        counts[c, a, s, N_INVALID] += 1
-                        money[c, s, INVALID_BENEFITS] += fixed(pension[i], scale)
-                    age_money[c, a, s, AGE_PENSIONS] += fixed(pension[i], scale)
-                    lifetime_benefits[i] += np.float32(pension[i] / deflator)
-            elif is_contributing(st):
-                counts[c, a, s, CONTRIBUTORS] += 1
+            st = _retirement(c, i, p, a, s, st, revalued, indexed, when, rules, retirement_age,
+                             retire_probability, retire_factor, service, credits, paid, recent,
+                             pension, received, counts, money, service_awarded, service_left,
+                             age_money)
+            _year_credits_and_pensions(
+                c, i, p, a, s, st, when, rules, earnings, care_probability, earnings_factor,
+                service, care_years, credits, paid, recent, pension, contributed, received,
+                counts, money, age_money)
             if CURRENT_STATE[st] >= 0:
                 counts[c, a, s, CURRENT_STATE[st]] += 1
             status[i] = st
-            # demographic step to 1 July of the next year
-            end_age = min(a + 1, MAX_AGE)
-            stays = True
-            q = q_invalid[a, s] if st == INVALID else q_death[a, s]
-            if (forced_death[i] == 1 if len(forced_death)
-                    else rng.uniform(seed, rng.DEATH, p, year) < q):
-                status[i] = GONE
-                counts[c, end_age, s, DEATHS] += 1
-                stays = False
-                if survivors_on:
-                    if st in (RETIRED, INVALID):
-                        death_flag[i] = 1
-                    elif is_active(st) and qualified_insured(a, retirement_age[a, s], service[i],
-                                                             survivor_minimum_service):
-                        death_flag[i] = 1
-                        pension[i] = disability_award(
-                            _reference(credits, recent, i, service[i], reference_years),
-                            service[i], retirement_age[a, s] - a, minimum_pension,
-                            maximum_pension, accrual_rate, rate_above, band_years)
-                group = min(cohort // COHORT_GROUP, n_groups - 1)
-                lifetimes[c, group, s, 0, lifetime_bin(
-                    lifetime_contributions[i] / lifetime_unit)] += 1
-                lifetimes[c, group, s, 1, lifetime_bin(lifetime_benefits[i] / lifetime_unit)] += 1
-            elif rng.uniform(seed, rng.EMIGRATION, p, year) < p_emigrate[a, s]:
-                status[i] = GONE
-                counts[c, end_age, s, EMIGRANTS] += 1
-                stays = False
-            if s == FEMALE:
-                # exposure: half the year at the start age, half at the end age if still here
-                birth_p = 0.5 * asfr[a] + (0.5 * asfr[end_age] if stays else 0.0)
-                if birth_p > 0.0 and rng.uniform(seed, rng.BIRTH, p, year) < birth_p:
-                    birth_flag[i] = 1
+            stays = _death_or_emigration(
+                c, i, p, a, s, st, when, rules, q_death, q_invalid, p_emigrate, forced_death,
+                retirement_age, birth_year, service, credits, recent, pension, contributed,
+                received, death_flag, status, counts, lifetimes)
+            _birth(i, p, a, s, stays, seed, year, asfr, birth_flag)
             if stays:
-                age[i] = end_age
+                age[i] = min(a + 1, MAX_AGE)
                 if survivor_kind[i] == NO_SURVIVOR:
-                    counts[c, end_age, s, N_FREE] += 1
-            # non-contributory benefits and coverage, on this year's state; mothers are
-            # those who gave birth during the step (as the maternity benefit pays)
-            state = L_OTHER
-            if is_contributing(st):
-                state = L_CONTRIBUTING
-            elif st in (RETIRED, INVALID):
-                state = L_PENSION_HIGH
-                if top_up_index >= 0 and pension[i] < nc_amount[top_up_index, a, s]:
-                    state = L_PENSION_LOW
-            elif st == UNEMPLOYED:
-                state = L_UNEMPLOYED
-                if unemployment_qualifies(service_before, contributed_before, ui_service,
-                                          ui_credits_count):
-                    state = L_UNEMPLOYED_INSURED
+                    counts[c, min(a + 1, MAX_AGE), s, N_FREE] += 1
+            state = _benefit_state(a, s, st, pension[i], service_before, contributed_before,
+                                   top_up_index, nc_amount, ui_service, ui_credits_count)
             benefits_and_coverage(
                 c, i, p, a, s, state, birth_flag[i] == 1, seed, pension[i], scale,
                 nc_codes, nc_probability, nc_amount, disability_prevalence, counts,
                 nc_money, coverage)
+
+
+@nb.njit(cache=True)
+def _clear(out, n_chunks):
+    """Zero the accumulators' rows of the year's chunks."""
+    out.counts[:n_chunks] = 0
+    out.money[:n_chunks] = 0
+    out.service_awarded[:n_chunks] = 0
+    out.service_left[:n_chunks] = 0
+    out.age_money[:n_chunks] = 0
+    out.lifetimes[:n_chunks] = 0
+    out.nc_money[:n_chunks] = 0
+    out.coverage[:n_chunks] = 0
+
+
+@nb.njit(inline="always", cache=True)
+def _disability(c, i, p, a, s, st, when, rules, retirement_age, incidence, service, credits,
+                paid, recent, pension, counts):
+    """Enter the year, disability first: a disability pension in payment is indexed
+    (pension_rules.in_payment) and the credits revalued; it turns into the old-age pension
+    at the pensionable age or ends by recovery (``rules.recovery_rate``). A qualified
+    contributor of last year (pension_rules.qualified_insured) may become disabled, with a
+    pension of pension_rules.disability_award. Returns the state, and whether the credits
+    were revalued and the pension indexed."""
+    if not rules.has:
+        return st, False, False
+    if st == INVALID:
+        pension[i] = in_payment(pension[i], rules.indexation, rules.minimum_pension)
+        _revalue(credits, paid, recent, i, 1.0 + rules.revaluation)
+        if a >= retirement_age[a, s]:
+            st = RETIRED
+            credits[i] = paid[i] = 0.0
+        elif rng.uniform(when.seed, rng.RECOVERY, p, when.year) < rules.recovery_rate:
+            st = INACTIVE
+            pension[i] = 0.0
+        return st, True, True
+    if (is_contributing(st)
+            and qualified_insured(a, retirement_age[a, s], service[i],
+                                  rules.disability_minimum_service)
+            and rng.uniform(when.seed, rng.DISABILITY_ONSET, p, when.year) < incidence[a, s]):
+        _revalue(credits, paid, recent, i, 1.0 + rules.revaluation)
+        pension[i] = _award_on_death_or_disability(i, a, s, rules, retirement_age, service,
+                                                   credits, recent)
+        counts[c, a, s, NEW_INVALID] += 1
+        return INVALID, True, False
+    return st, False, False
+
+
+@nb.njit(inline="always", cache=True)
+def _award_on_death_or_disability(i, a, s, rules, retirement_age, service, credits, recent):
+    """Person i's pension of pension_rules.disability_award (credited to the pensionable
+    age), paid on disability or left to survivors on an insured member's death."""
+    return disability_award(
+        _reference(credits, recent, i, service[i], rules.reference_years), service[i],
+        retirement_age[a, s] - a, rules.minimum_pension, rules.maximum_pension,
+        rules.accrual_rate, rules.rate_above, rules.band_years)
+
+
+@nb.njit(inline="always", cache=True)
+def _retirement(c, i, p, a, s, st, revalued, indexed, when, rules, retirement_age,
+                retire_probability, retire_factor, service, credits, paid, recent, pension,
+                received, counts, money, service_awarded, service_left, age_money):
+    """Enter the year, old age: an old-age pension in payment is indexed
+    (pension_rules.in_payment); an active member's credits are revalued and, with the
+    minimum service, she retires with ``retire_probability`` on pension_rules.old_age_award
+    (``retire_factor``: early reduction or late increment); without it she leaves at the
+    pensionable age (pension_rules.leaves_without_pension, :func:`_leave`). Returns the
+    state."""
+    if not rules.has:
+        return st
+    if st == RETIRED:
+        if not indexed:
+            pension[i] = in_payment(pension[i], rules.indexation, rules.minimum_pension)
+        return st
+    if not is_active(st):
+        return st
+    if not revalued:
+        _revalue(credits, paid, recent, i, 1.0 + rules.revaluation)
+    chance = retire_probability[a, s]
+    years = min(np.int64(service[i]), MAX_SERVICE)
+    if service[i] >= rules.minimum_service and chance > 0.0 and (
+            chance >= 1.0 or rng.uniform(when.seed, rng.RETIREMENT, p, when.year) < chance):
+        award = old_age_award(
+            _reference(credits, recent, i, service[i], rules.reference_years), service[i],
+            retire_factor[a, s], rules.minimum_pension, rules.maximum_pension,
+            rules.accrual_rate, rules.rate_above, rules.band_years)
+        pension[i] = award
+        counts[c, a, s, NEW_PENSIONERS] += 1
+        money[c, s, NEW_AMOUNT] += fixed(award, when.scale)
+        service_awarded[c, s, years] += 1
+        credits[i] = paid[i] = 0.0
+        return RETIRED
+    if leaves_without_pension(a, retirement_age[a, s], service[i], rules.minimum_service):
+        _leave(c, i, a, s, years, when, rules, credits, paid, received, counts, money,
+               service_left, age_money)
+        return LEFT
+    return st
+
+
+@nb.njit(inline="always", cache=True)
+def _leave(c, i, a, s, years, when, rules, credits, paid, received, counts, money,
+           service_left, age_money):
+    """Leaving at the pensionable age without a pension: the credits lapse, and a share
+    ``rules.refund_share`` of the contributions paid (care credits were not) is refunded
+    (pension_rules.refund)."""
+    counts[c, a, s, NEW_LEAVERS] += 1
+    service_left[c, s, years] += 1
+    if rules.refund_share > 0.0 and paid[i] > 0.0:
+        back = refund(rules.refund_share, paid[i])
+        counts[c, a, s, N_REFUNDS] += 1
+        units = fixed(back, when.scale)
+        money[c, s, REFUNDS] += units
+        age_money[c, a, s, AGE_REFUNDS] += units
+        received[i] += np.float32(back / when.deflator)
+    credits[i] = paid[i] = 0.0
+
+
+@nb.njit(inline="always", cache=True)
+def _year_credits_and_pensions(c, i, p, a, s, st, when, rules, earnings, care_probability,
+                               earnings_factor, service, care_years, credits, paid, recent,
+                               pension, contributed, received, counts, money, age_money):
+    """The year's contributions and pensions: a contributor is credited her earnings
+    (:func:`_contribute`), an active woman may be credited a care year (:func:`_care`), a
+    pensioner is paid her pension (:func:`_pension_paid`). Without a contributory pension,
+    contributors are counted alone."""
+    if not rules.has:
+        if is_contributing(st):
+            counts[c, a, s, CONTRIBUTORS] += 1
+    elif is_contributing(st):
+        _contribute(c, i, p, a, s, when, rules, earnings, earnings_factor, service, credits,
+                    paid, recent, contributed, counts, money, age_money)
+    elif is_active(st):
+        _care(i, p, a, s, when, rules, care_probability, service, care_years, credits, recent)
+    elif st in (RETIRED, INVALID):
+        _pension_paid(c, i, a, s, st, when, pension, received, counts, money, age_money)
+
+
+@nb.njit(inline="always", cache=True)
+def _contribute(c, i, p, a, s, when, rules, earnings, earnings_factor, service, credits,
+                paid, recent, contributed, counts, money, age_money):
+    """Contributions: a contributor earns the (age, sex) earnings times her level, with a
+    lognormal transitory shock (``rules.transitory_sd``), insurable between the floor and
+    ceiling (pension_rules.insurable_earnings); they are credited for a year of service and
+    she pays ``rules.contribution_rate`` on them."""
+    earned = earnings[a, s] * earnings_factor[i]
+    sd = rules.transitory_sd
+    if sd > 0.0:
+        z = rng.normal(when.seed, rng.EARNINGS_TRANSITORY, rng.EARNINGS_TRANSITORY_2, p,
+                       when.year)
+        earned *= math.exp(sd * z - 0.5 * sd ** 2)
+    earned = insurable_earnings(earned, rules.earnings_floor, rules.earnings_ceiling)
+    counts[c, a, s, CONTRIBUTORS] += 1
+    insured = fixed(earned, when.scale)
+    money[c, s, INSURED] += insured
+    age_money[c, a, s, AGE_INSURED] += insured
+    contributed[i] += np.float32(rules.contribution_rate * earned / when.deflator)
+    if service[i] < 255:
+        service[i] += 1
+    _credit(credits, recent, i, earned)
+    paid[i] += rules.contribution_rate * earned
+
+
+@nb.njit(inline="always", cache=True)
+def _care(i, p, a, s, when, rules, care_probability, service, care_years, credits, recent):
+    """Child-care credits: an active woman who does not contribute is credited, with the
+    age's ``care_probability``, a year of ``rules.care_credit`` earnings if she qualifies
+    (db_pension.care_credit_qualifies)."""
+    if (s == FEMALE and care_probability[a] > 0.0
+            and care_credit_qualifies(service[i] - care_years[i], rules.care_insured_only)
+            and rng.uniform(when.seed, rng.CARE_CREDIT, p, when.year) < care_probability[a]):
+        if service[i] < 255:
+            service[i] += 1
+            care_years[i] += 1
+        _credit(credits, recent, i, rules.care_credit)
+
+
+@nb.njit(inline="always", cache=True)
+def _pension_paid(c, i, a, s, st, when, pension, received, counts, money, age_money):
+    """Pensions in payment: the year's old-age or disability pension is paid and counted."""
+    counts[c, a, s, PENSIONERS] += 1
+    money[c, s, BENEFITS] += fixed(pension[i], when.scale)
+    if st == INVALID:
+        counts[c, a, s, N_INVALID] += 1
+        money[c, s, INVALID_BENEFITS] += fixed(pension[i], when.scale)
+    age_money[c, a, s, AGE_PENSIONS] += fixed(pension[i], when.scale)
+    received[i] += np.float32(pension[i] / when.deflator)
+
+
+@nb.njit(inline="always", cache=True)
+def _death_or_emigration(c, i, p, a, s, st, when, rules, q_death, q_invalid, p_emigrate,
+                         forced_death, retirement_age, birth_year, service, credits, recent,
+                         pension, contributed, received, death_flag, status, counts,
+                         lifetimes):
+    """Death and emigration during the step to 1 July of the next year: the (age, sex)
+    probability of dying (``q_invalid`` for disability pensioners) or an aligned death
+    (``forced_death``), then of emigrating. A death leaves survivors (:func:`_survivors`)
+    and closes the person's lifetime histograms. Returns whether the person stays."""
+    end_age = min(a + 1, MAX_AGE)
+    q = q_invalid[a, s] if st == INVALID else q_death[a, s]
+    if (forced_death[i] == 1 if len(forced_death)
+            else rng.uniform(when.seed, rng.DEATH, p, when.year) < q):
+        status[i] = GONE
+        counts[c, end_age, s, DEATHS] += 1
+        if rules.survivors_on:
+            _survivors(i, a, s, st, rules, retirement_age, service, credits, recent,
+                       pension, death_flag)
+        n_groups = lifetimes.shape[1]
+        cohort = min(max(np.int64(birth_year[i]) - when.first_birth_year, 0),
+                     n_groups * COHORT_GROUP - 1)
+        group = min(cohort // COHORT_GROUP, n_groups - 1)
+        unit = when.lifetime_unit
+        lifetimes[c, group, s, 0, lifetime_bin(contributed[i] / unit)] += 1
+        lifetimes[c, group, s, 1, lifetime_bin(received[i] / unit)] += 1
+        return False
+    if rng.uniform(when.seed, rng.EMIGRATION, p, when.year) < p_emigrate[a, s]:
+        status[i] = GONE
+        counts[c, end_age, s, EMIGRANTS] += 1
+        return False
+    return True
+
+
+@nb.njit(inline="always", cache=True)
+def _survivors(i, a, s, st, rules, retirement_age, service, credits, recent, pension,
+               death_flag):
+    """Survivors' claims: a pensioner's death, or an insured member's
+    (pension_rules.qualified_insured with ``rules.survivor_minimum_service``), is flagged;
+    the member's pension is then that of pension_rules.disability_award."""
+    if st in (RETIRED, INVALID):
+        death_flag[i] = 1
+    elif is_active(st) and qualified_insured(a, retirement_age[a, s], service[i],
+                                             rules.survivor_minimum_service):
+        death_flag[i] = 1
+        pension[i] = _award_on_death_or_disability(i, a, s, rules, retirement_age, service,
+                                                   credits, recent)
+
+
+@nb.njit(inline="always", cache=True)
+def _birth(i, p, a, s, stays, seed, year, asfr, birth_flag):
+    """Births: a woman gives birth with the fertility rate of her exposure, half the year at
+    the start age and half at the end age if still here."""
+    if s == FEMALE:
+        birth_p = 0.5 * asfr[a] + (0.5 * asfr[min(a + 1, MAX_AGE)] if stays else 0.0)
+        if birth_p > 0.0 and rng.uniform(seed, rng.BIRTH, p, year) < birth_p:
+            birth_flag[i] = 1
+
+
+@nb.njit(inline="always", cache=True)
+def _benefit_state(a, s, st, pension, service_before, contributed_before, top_up_index,
+                   nc_amount, ui_service, ui_credits_count):
+    """The labour and pension state the non-contributory benefits see: contributing, a
+    pension above or below the top-up scheme's amount, unemployed with or without
+    insurance (insurance.unemployment_qualifies on the service before this year's credit),
+    other. benefits_and_coverage then pays on this state; mothers are those who gave birth
+    during the step (as the maternity benefit pays)."""
+    if is_contributing(st):
+        return L_CONTRIBUTING
+    if st in (RETIRED, INVALID):
+        if top_up_index >= 0 and pension < nc_amount[top_up_index, a, s]:
+            return L_PENSION_LOW
+        return L_PENSION_HIGH
+    if st == UNEMPLOYED:
+        if unemployment_qualifies(service_before, contributed_before, ui_service,
+                                  ui_credits_count):
+            return L_UNEMPLOYED_INSURED
+        return L_UNEMPLOYED
+    return L_OTHER
 
 
 @nb.njit(inline="always", cache=True)
