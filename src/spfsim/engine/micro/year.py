@@ -16,22 +16,12 @@ cohort engine's too.
 
 from __future__ import annotations
 
-import math
-
 import numba as nb
 import numpy as np
 
-from ...schemes.db_pension import care_credit_qualifies
 from ...schemes.insurance import unemployment_qualifies
 from ...schemes.pension_rules import (
-    disability_award,
-    in_payment,
-    insurable_earnings,
-    leaves_without_pension,
-    old_age_award,
     qualified_insured,
-    reference_earnings,
-    refund,
 )
 from ..benefits import (
     L_CONTRIBUTING,
@@ -42,31 +32,20 @@ from ..benefits import (
     L_UNEMPLOYED_INSURED,
 )
 from . import rng
+from .careers import (
+    _award_on_death_or_disability,
+    _disability,
+    _retirement,
+    _year_credits_and_pensions,
+)
 from .counters import (
-    AGE_INSURED,
-    AGE_PENSIONS,
-    AGE_REFUNDS,
-    BENEFITS,
-    CONTRIBUTORS,
     CURRENT_STATE,
     DEATHS,
     EMIGRANTS,
-    INSURED,
-    INVALID_BENEFITS,
     MAX_AGE,
-    MAX_SERVICE,
     N_FREE,
-    N_INVALID,
-    N_REFUNDS,
-    NEW_AMOUNT,
-    NEW_INVALID,
-    NEW_LEAVERS,
-    NEW_PENSIONERS,
     NO_SURVIVOR,
-    PENSIONERS,
     POP,
-    REFUNDS,
-    fixed,
     is_active,
     is_contributing,
 )
@@ -76,9 +55,7 @@ from .lifetimes import COHORT_GROUP, lifetime_bin
 from .store import (
     FEMALE,
     GONE,
-    INACTIVE,
     INVALID,
-    LEFT,
     RETIRED,
     UNEMPLOYED,
 )
@@ -178,179 +155,6 @@ def _clear(out, n_chunks):
 
 
 @nb.njit(inline="always", cache=True)
-def _disability(c, i, p, a, s, st, when, rules, retirement_age, incidence, service, credits,
-                paid, recent, pension, counts):
-    """Enter the year, disability first: a disability pension in payment is indexed
-    (pension_rules.in_payment) and the credits revalued; it turns into the old-age pension
-    at the pensionable age or ends by recovery (``rules.recovery_rate``). A qualified
-    contributor of last year (pension_rules.qualified_insured) may become disabled, with a
-    pension of pension_rules.disability_award. Returns the state, and whether the credits
-    were revalued and the pension indexed."""
-    if not rules.has:
-        return st, False, False
-    if st == INVALID:
-        pension[i] = in_payment(pension[i], rules.indexation, rules.minimum_pension)
-        _revalue(credits, paid, recent, i, 1.0 + rules.revaluation)
-        if a >= retirement_age[a, s]:
-            st = RETIRED
-            credits[i] = paid[i] = 0.0
-        elif rng.uniform(when.seed, rng.RECOVERY, p, when.year) < rules.recovery_rate:
-            st = INACTIVE
-            pension[i] = 0.0
-        return st, True, True
-    if (is_contributing(st)
-            and qualified_insured(a, retirement_age[a, s], service[i],
-                                  rules.disability_minimum_service)
-            and rng.uniform(when.seed, rng.DISABILITY_ONSET, p, when.year) < incidence[a, s]):
-        _revalue(credits, paid, recent, i, 1.0 + rules.revaluation)
-        pension[i] = _award_on_death_or_disability(i, a, s, rules, retirement_age, service,
-                                                   credits, recent)
-        counts[c, a, s, NEW_INVALID] += 1
-        return INVALID, True, False
-    return st, False, False
-
-
-@nb.njit(inline="always", cache=True)
-def _award_on_death_or_disability(i, a, s, rules, retirement_age, service, credits, recent):
-    """Person i's pension of pension_rules.disability_award (credited to the pensionable
-    age), paid on disability or left to survivors on an insured member's death."""
-    return disability_award(
-        _reference(credits, recent, i, service[i], rules.reference_years), service[i],
-        retirement_age[a, s] - a, rules.minimum_pension, rules.maximum_pension,
-        rules.accrual_rate, rules.rate_above, rules.band_years)
-
-
-@nb.njit(inline="always", cache=True)
-def _retirement(c, i, p, a, s, st, revalued, indexed, when, rules, retirement_age,
-                retire_probability, retire_factor, service, credits, paid, recent, pension,
-                received, counts, money, service_awarded, service_left, age_money):
-    """Enter the year, old age: an old-age pension in payment is indexed
-    (pension_rules.in_payment); an active member's credits are revalued and, with the
-    minimum service, she retires with ``retire_probability`` on pension_rules.old_age_award
-    (``retire_factor``: early reduction or late increment); without it she leaves at the
-    pensionable age (pension_rules.leaves_without_pension, :func:`_leave`). Returns the
-    state."""
-    if not rules.has:
-        return st
-    if st == RETIRED:
-        if not indexed:
-            pension[i] = in_payment(pension[i], rules.indexation, rules.minimum_pension)
-        return st
-    if not is_active(st):
-        return st
-    if not revalued:
-        _revalue(credits, paid, recent, i, 1.0 + rules.revaluation)
-    chance = retire_probability[a, s]
-    years = min(np.int64(service[i]), MAX_SERVICE)
-    if service[i] >= rules.minimum_service and chance > 0.0 and (
-            chance >= 1.0 or rng.uniform(when.seed, rng.RETIREMENT, p, when.year) < chance):
-        award = old_age_award(
-            _reference(credits, recent, i, service[i], rules.reference_years), service[i],
-            retire_factor[a, s], rules.minimum_pension, rules.maximum_pension,
-            rules.accrual_rate, rules.rate_above, rules.band_years)
-        pension[i] = award
-        counts[c, a, s, NEW_PENSIONERS] += 1
-        money[c, s, NEW_AMOUNT] += fixed(award, when.scale)
-        service_awarded[c, s, years] += 1
-        credits[i] = paid[i] = 0.0
-        return RETIRED
-    if leaves_without_pension(a, retirement_age[a, s], service[i], rules.minimum_service):
-        _leave(c, i, a, s, years, when, rules, credits, paid, received, counts, money,
-               service_left, age_money)
-        return LEFT
-    return st
-
-
-@nb.njit(inline="always", cache=True)
-def _leave(c, i, a, s, years, when, rules, credits, paid, received, counts, money,
-           service_left, age_money):
-    """Leaving at the pensionable age without a pension: the credits lapse, and a share
-    ``rules.refund_share`` of the contributions paid (care credits were not) is refunded
-    (pension_rules.refund)."""
-    counts[c, a, s, NEW_LEAVERS] += 1
-    service_left[c, s, years] += 1
-    if rules.refund_share > 0.0 and paid[i] > 0.0:
-        back = refund(rules.refund_share, paid[i])
-        counts[c, a, s, N_REFUNDS] += 1
-        units = fixed(back, when.scale)
-        money[c, s, REFUNDS] += units
-        age_money[c, a, s, AGE_REFUNDS] += units
-        received[i] += np.float32(back / when.deflator)
-    credits[i] = paid[i] = 0.0
-
-
-@nb.njit(inline="always", cache=True)
-def _year_credits_and_pensions(c, i, p, a, s, st, when, rules, earnings, care_probability,
-                               earnings_factor, service, care_years, credits, paid, recent,
-                               pension, contributed, received, counts, money, age_money):
-    """The year's contributions and pensions: a contributor is credited her earnings
-    (:func:`_contribute`), an active woman may be credited a care year (:func:`_care`), a
-    pensioner is paid her pension (:func:`_pension_paid`). Without a contributory pension,
-    contributors are counted alone."""
-    if not rules.has:
-        if is_contributing(st):
-            counts[c, a, s, CONTRIBUTORS] += 1
-    elif is_contributing(st):
-        _contribute(c, i, p, a, s, when, rules, earnings, earnings_factor, service, credits,
-                    paid, recent, contributed, counts, money, age_money)
-    elif is_active(st):
-        _care(i, p, a, s, when, rules, care_probability, service, care_years, credits, recent)
-    elif st in (RETIRED, INVALID):
-        _pension_paid(c, i, a, s, st, when, pension, received, counts, money, age_money)
-
-
-@nb.njit(inline="always", cache=True)
-def _contribute(c, i, p, a, s, when, rules, earnings, earnings_factor, service, credits,
-                paid, recent, contributed, counts, money, age_money):
-    """Contributions: a contributor earns the (age, sex) earnings times her level, with a
-    lognormal transitory shock (``rules.transitory_sd``), insurable between the floor and
-    ceiling (pension_rules.insurable_earnings); they are credited for a year of service and
-    she pays ``rules.contribution_rate`` on them."""
-    earned = earnings[a, s] * earnings_factor[i]
-    sd = rules.transitory_sd
-    if sd > 0.0:
-        z = rng.normal(when.seed, rng.EARNINGS_TRANSITORY, rng.EARNINGS_TRANSITORY_2, p,
-                       when.year)
-        earned *= math.exp(sd * z - 0.5 * sd ** 2)
-    earned = insurable_earnings(earned, rules.earnings_floor, rules.earnings_ceiling)
-    counts[c, a, s, CONTRIBUTORS] += 1
-    insured = fixed(earned, when.scale)
-    money[c, s, INSURED] += insured
-    age_money[c, a, s, AGE_INSURED] += insured
-    contributed[i] += np.float32(rules.contribution_rate * earned / when.deflator)
-    if service[i] < 255:
-        service[i] += 1
-    _credit(credits, recent, i, earned)
-    paid[i] += rules.contribution_rate * earned
-
-
-@nb.njit(inline="always", cache=True)
-def _care(i, p, a, s, when, rules, care_probability, service, care_years, credits, recent):
-    """Child-care credits: an active woman who does not contribute is credited, with the
-    age's ``care_probability``, a year of ``rules.care_credit`` earnings if she qualifies
-    (db_pension.care_credit_qualifies)."""
-    if (s == FEMALE and care_probability[a] > 0.0
-            and care_credit_qualifies(service[i] - care_years[i], rules.care_insured_only)
-            and rng.uniform(when.seed, rng.CARE_CREDIT, p, when.year) < care_probability[a]):
-        if service[i] < 255:
-            service[i] += 1
-            care_years[i] += 1
-        _credit(credits, recent, i, rules.care_credit)
-
-
-@nb.njit(inline="always", cache=True)
-def _pension_paid(c, i, a, s, st, when, pension, received, counts, money, age_money):
-    """Pensions in payment: the year's old-age or disability pension is paid and counted."""
-    counts[c, a, s, PENSIONERS] += 1
-    money[c, s, BENEFITS] += fixed(pension[i], when.scale)
-    if st == INVALID:
-        counts[c, a, s, N_INVALID] += 1
-        money[c, s, INVALID_BENEFITS] += fixed(pension[i], when.scale)
-    age_money[c, a, s, AGE_PENSIONS] += fixed(pension[i], when.scale)
-    received[i] += np.float32(pension[i] / when.deflator)
-
-
-@nb.njit(inline="always", cache=True)
 def _death_or_emigration(c, i, p, a, s, st, when, rules, q_death, q_invalid, p_emigrate,
                          forced_death, retirement_age, birth_year, service, credits, recent,
                          pension, contributed, received, death_flag, status, counts,
@@ -429,35 +233,3 @@ def _benefit_state(a, s, st, pension, service_before, contributed_before, top_up
         return L_UNEMPLOYED
     return L_OTHER
 
-
-@nb.njit(inline="always", cache=True)
-def _revalue(credits, paid, recent, i, factor):
-    """Revalue person i's credits, the contributions paid on them and recent credited
-    years' earnings."""
-    credits[i] *= factor
-    paid[i] *= factor
-    for k in range(recent.shape[1]):
-        recent[i, k] *= factor
-
-
-@nb.njit(inline="always", cache=True)
-def _credit(credits, recent, i, amount):
-    """Credit person i a year with ``amount``: it becomes the most recent year's earnings
-    and the oldest one kept drops out."""
-    credits[i] += amount
-    n = recent.shape[1]
-    if n == 0:
-        return
-    for k in range(n - 1, 0, -1):
-        recent[i, k] = recent[i, k - 1]
-    recent[i, 0] = amount
-
-
-@nb.njit(inline="always", cache=True)
-def _reference(credits, recent, i, service, years):
-    """Person i's reference credits (schemes.pension_rules.reference_earnings) from the
-    career's credits and the last ``years`` credited years' earnings."""
-    total = 0.0
-    for k in range(min(years, recent.shape[1])):
-        total += recent[i, k]
-    return reference_earnings(credits[i], total, service, years)
