@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spfsim.engine.micro import year as Y
+from spfsim.engine.micro import careers as Y
 from spfsim.schemes import db_pension as dbp
 from spfsim.schemes import pension_rules as rules
 
