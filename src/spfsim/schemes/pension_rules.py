@@ -187,6 +187,16 @@ def cells(rule) -> Callable[..., np.ndarray]:
     rule, so a projection loads it from disk instead of compiling a ufunc per rule."""
     number = next(k for k, r in enumerate(CELL_RULES) if r is rule)
     predicate = any(rule is r for r in PREDICATES)
+    py_func = getattr(rule, "py_func", rule)
+    if nb.config.DISABLE_JIT:  # the Python rule on each cell, looped over by NumPy
+        each_cell = np.frompyfunc(py_func, py_func.__code__.co_argcount, 1)
+
+        def over_cells(*args):
+            out = each_cell(*(np.asarray(a, dtype=np.float64) for a in args))
+            return np.asarray(out, dtype=bool if predicate else np.float64)
+
+        over_cells.__doc__, over_cells.__name__ = rule.__doc__, py_func.__name__
+        return over_cells
 
     def over_cells(*args):
         arrays = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in args))
@@ -195,8 +205,7 @@ def cells(rule) -> Callable[..., np.ndarray]:
         out = _over_cells(number, stacked, np.empty(stacked.shape[1]))
         return (out != 0.0 if predicate else out).reshape(shape)
 
-    over_cells.__doc__ = rule.__doc__
-    over_cells.__name__ = getattr(rule, "py_func", rule).__name__
+    over_cells.__doc__, over_cells.__name__ = rule.__doc__, py_func.__name__
     return over_cells
 
 
