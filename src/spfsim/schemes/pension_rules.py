@@ -201,7 +201,7 @@ def cells(rule) -> Callable[..., np.ndarray]:
     def over_cells(*args):
         arrays = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in args))
         shape = arrays[0].shape
-        stacked = np.stack([a.ravel() for a in arrays]) if arrays else np.empty((0, 1))
+        stacked = np.stack([a.ravel() for a in arrays])  # every rule takes arguments
         out = _over_cells(number, stacked, np.empty(stacked.shape[1]))
         return (out != 0.0 if predicate else out).reshape(shape)
 
