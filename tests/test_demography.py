@@ -102,8 +102,13 @@ def test_emptied_cohort_has_no_negative_deaths():
     assert (proj.deaths >= 0).all()
 
 
+# net migration rates: none, or at least 1e-12 of the cohort either way (far below one
+# person; tinier rates make probabilities subnormal, whose rounding is not relative)
+RATES = st.one_of(st.just(0.0), st.floats(1e-12, 0.6), st.floats(-0.6, -1e-12))
+
+
 @settings(max_examples=50, deadline=None)
-@given(st.floats(1.0, 1e4), st.floats(0.5, 1.0), st.floats(-0.6, 0.6), st.floats(0.5, 100.0))
+@given(st.floats(1.0, 1e4), st.floats(0.5, 1.0), RATES, st.floats(0.5, 100.0))
 def test_emigration_probability_removes_the_net_emigrants(size, survival, rate, weight):
     """A cohort of P (simulated persons of ``weight``) aged a at the start, surviving at S:
     P S p(a) of them leave, the M (1 + S) / 2 net emigrants (M < 0) of end age a + 1
