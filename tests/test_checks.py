@@ -8,6 +8,7 @@ named in each test).
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from model_factory import write_small_model
 from test_insurance import INSURANCE
@@ -16,6 +17,7 @@ import spfsim
 from spfsim import checks
 from spfsim.checks import Finding, exceeding, invariant_findings
 from spfsim.engine import benefits, cohort
+from spfsim.engine.micro import kernels
 from spfsim.errors import ProjectionError
 
 # the insurance schemes and the maternity benefit of test_insurance, and a social pension
@@ -185,6 +187,28 @@ def test_mothers_beyond_the_births_fail_the_run(tmp_path, monkeypatch):
     monkeypatch.setattr(benefits, "mothers_rate", lambda a, d: 2.0 * real(a, d))
     with pytest.raises(ProjectionError, match="above the births"):
         model.project()
+
+
+@pytest.mark.parametrize("engine", ["cohort", "micro"])
+def test_immigrant_mothers_left_out_fail_the_run(tmp_path, monkeypatch, engine):
+    """Mutation: the women who immigrate and give birth during the year left out of the
+    maternity benefits (engine.benefits.arriving_mothers; in the micro engine,
+    kernels.arriving_mothers_benefits): the maternity target group falls below the births."""
+    model = spfsim.load_model(rich_model(tmp_path / "m"))
+    assert np.any(model.assumptions.net_migration[:, 15:50, 1] > 0)
+    if engine == "cohort":
+        monkeypatch.setattr(benefits, "arriving_mothers", lambda a, d: np.zeros(a.asfr.shape))
+    else:
+        monkeypatch.setattr(kernels, "arriving_mothers_benefits", _no_arriving_mothers)
+    with pytest.raises(ProjectionError, match="mothers of newborns below the births"):
+        model.project(engine, persons=3000)
+
+
+def _no_arriving_mothers(pid, age, birth_flag, first, end, seed, codes, probability, amount):
+    """kernels.arriving_mothers_benefits paying no one and counting no one."""
+    n_rules, n_ages = probability.shape[:2]
+    return (np.zeros((n_rules, n_ages), dtype=np.int64), np.zeros((n_rules, n_ages)),
+            np.zeros((n_ages, 2), dtype=np.int64))
 
 
 def test_unemployment_insurance_for_everybody_fails_the_run(tmp_path, monkeypatch):

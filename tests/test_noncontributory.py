@@ -164,21 +164,29 @@ def test_health_care_cost_by_age_and_sex(floor_run):
 
 
 def test_maternity_benefit_for_uninsured_mothers(floor_run):
+    """Resident mothers by hand (no net emigration here), and the year's immigrant women
+    who give birth, half-exposed at their age on arrival (uninsured: no contributions
+    yet); together they are the births."""
     model, ds = floor_run
     a = model.assumptions
     women = ds["population"].sel(sex="female").values
     contributing = ds["contributors"].sel(scheme="pension", sex="female").values / women
     nxt = np.minimum(np.arange(101) + 1, 100)
-    demo_survival = spfsim.demography.project_population(
-        a.years, a.base_population, a.mx, a.asfr, a.srb, a.net_migration).survival
-    survival = demo_survival[:, nxt, 1]
+    demo = spfsim.demography.project_population(a.years, a.base_population, a.mx, a.asfr,
+                                                a.srb, a.net_migration)
+    assert np.all(demo.net_migration[..., 1] >= 0)
+    survival = demo.survival[:, nxt, 1]
     mothers = women * (0.5 * a.asfr + 0.5 * a.asfr[:, nxt] * survival)
-    expected = (mothers * (1.0 - contributing)).sum(axis=1) * 0.8
+    arrived = 0.5 * a.asfr * demo.net_migration[..., 1] * (1 + demo.survival[..., 1]) / 2
+    assert arrived.sum() > 0
+    expected = ((mothers * (1.0 - contributing)).sum(axis=1) + arrived.sum(axis=1)) * 0.8
     np.testing.assert_allclose(scheme_total(ds, "maternity"), expected, rtol=1e-10)
     np.testing.assert_allclose(ds["benefit_expenditure"].sel(scheme="maternity"),
                                expected * 4 / 12 * ds["poverty_line"], rtol=1e-10)
-    births_share = mothers.sum(axis=1) / ds["births"].sum("sex").values
-    assert np.all(np.abs(births_share - 1.0) < 0.05)  # mothers ~ births (migration aside)
+    np.testing.assert_allclose(mothers.sum(axis=1) + arrived.sum(axis=1),
+                               ds["births"].sum("sex"), rtol=1e-12)
+    np.testing.assert_allclose(ds["coverage_target"].sel(guarantee="maternity").sum("sex"),
+                               ds["births"].sum("sex"), rtol=1e-12)
 
 
 def test_disability_and_assistance(floor_run):
@@ -294,8 +302,9 @@ def test_beneficiaries_and_cost_properties(level, take_up, target, inclusion):
     rng = np.random.default_rng(0)
     population = rng.uniform(0, 100, (3, 101, 2))
     shares = rng.dirichlet(np.ones(B.N_L), (3, 101, 2))
+    arriving = rng.uniform(0, 5, (3, 101, 2)) * [0.0, 1.0]
     cells = B.CellStates(shares, np.zeros((3, 101, 2)), rng.uniform(0, 0.2, (3, 101, 2)),
-                         rng.uniform(0, 0.1, (3, 101, 2)))
+                         rng.uniform(0, 0.1, (3, 101, 2)), arriving)
     p = nc.receipt_probability(take_up, target, 0.0, inclusion)
 
     def rule(amount, group):
@@ -310,7 +319,7 @@ def test_beneficiaries_and_cost_properties(level, take_up, target, inclusion):
         np.testing.assert_allclose(two.expenditure[0], 2 * one.expenditure[0], rtol=1e-12,
                                    atol=1e-300)
         np.testing.assert_allclose(one.beneficiaries[0], two.beneficiaries[0])
-        assert np.all(one.beneficiaries[0] <= population + 1e-9)
+        assert np.all(one.beneficiaries[0] <= population + arriving + 1e-9)
         covered, target_persons = one.coverage[..., 1], one.coverage[..., 0]
         assert np.all(covered <= target_persons + 1e-9)
 
@@ -323,7 +332,7 @@ def test_coverage_of_two_independent_schemes(p1, p2):
     shares = np.zeros((1, 101, 2, B.N_L))
     shares[..., B.L_OTHER] = 1.0
     cells = B.CellStates(shares, np.zeros((1, 101, 2)), np.zeros((1, 101, 2)),
-                         np.zeros((1, 101, 2)))
+                         np.zeros((1, 101, 2)), np.zeros((1, 101, 2)))
     rules = [B.BenefitRule(None, B.G_ALL, B.CHILDREN, False, True, np.full((1, 101, 2), p),
                            np.ones((1, 101, 2))) for p in (p1, p2)]
     result = B.cohort_benefits(rules, cells, population)

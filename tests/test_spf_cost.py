@@ -451,6 +451,17 @@ def test_spf_cost_command_on_ghana_and_nigeria(shared_data, tmp_path, capsys):
     assert main([*argv, "--overwrite", "--year", "2025"]) == 0
 
 
+def test_maternity_counts_every_birth_where_immigration_is_large(shared_data):
+    """Qatar, the United Arab Emirates and Kuwait receive many immigrant women of
+    childbearing age: the mothers of the maternity benefit are the births all the same
+    (residents', and immigrants' who give birth in their year of arrival)."""
+    from spfsim.spf import cost_floor
+
+    ds = cost_floor("QAT,ARE,KWT", 2025, data_dir=shared_data)
+    np.testing.assert_allclose(ds["target_population"].sel(benefit="maternity"), ds["births"],
+                               rtol=1e-12)
+
+
 def test_spf_cost_command_rejects_bad_input_before_writing(shared_data, tmp_path, capsys):
     out = tmp_path / "out"
     base = ["spf-cost", "--data", str(shared_data), "--out", str(out)]

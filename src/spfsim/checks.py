@@ -159,14 +159,16 @@ def _unemployed(ds: xr.Dataset) -> xr.DataArray:
 
 def _benefit_bounds(ds: xr.Dataset) -> list[Finding]:
     """Contributors within their population, unemployment insurance within the
-    unemployed, maternity benefits within births and women, every rule-paid benefit within
-    the population of its cell, and the covered within each target group."""
+    unemployed, maternity benefits within births and women, every other rule-paid benefit
+    within the population of its cell (maternity also pays the year's immigrant mothers,
+    outside the cells), and the covered within each target group."""
     pop = ds["population"]
     findings = exceeding("contributors above the population", ds["contributors"], pop)
     if ds.attrs.get("engine") == "cohort":
         findings += exceeding("contributors above the employed", ds["contributors"],
                               ds["employed"])
-    rule_paid = _schemes(ds, lambda s: str(s["scheme_type"].values) != "db_old_age_pension")
+    rule_paid = _schemes(ds, lambda s: str(s["scheme_type"].values) != "db_old_age_pension"
+                         and str(s["scheme_guarantee"].values) != "maternity")
     if rule_paid:
         findings += exceeding("beneficiaries of a benefit above the population of their "
                               "age and sex", ds["beneficiaries"].sel(scheme=rule_paid), pop)
@@ -182,6 +184,7 @@ def _benefit_bounds(ds: xr.Dataset) -> list[Finding]:
         findings += exceeding("maternity benefits (all schemes) above the births",
                               mothers.sum(("age", "sex", "scheme")), ds["births"].sum("sex"),
                               "beneficiaries")
+    findings += _mothers_are_the_births(ds)
     findings += exceeding("persons covered above the guarantee's target group",
                           ds["coverage_covered"], ds["coverage_target"])
     findings += exceeding("a guarantee's target group above the population",
@@ -190,6 +193,16 @@ def _benefit_bounds(ds: xr.Dataset) -> list[Finding]:
                           ds["new_beneficiaries"], ds["beneficiaries_by_branch"].sel(
                               branch=["old_age", "disability"]).sum("branch"))
     return findings
+
+
+def _mothers_are_the_births(ds: xr.Dataset) -> list[Finding]:
+    """Every birth of the year has one mother in the maternity guarantee's target group:
+    a resident who gives birth, or a woman who immigrates and gives birth during the year
+    (engine.benefits.arriving_mothers; the micro engine's flagged mothers)."""
+    mothers = ds["coverage_target"].sel(guarantee="maternity").sum("sex")
+    births = ds["births"].sum("sex")
+    return (exceeding("mothers of newborns above the births", mothers, births)
+            + exceeding("mothers of newborns below the births", mothers, births, floor=True))
 
 
 # variables that can never be negative (persons, and money that flows one way)

@@ -83,6 +83,17 @@ def eligible(group: int, top_up: bool, state: int, disabled: bool, mother: bool)
 
 
 @nb.njit(cache=True)
+def pays_arriving_mother(group: int, top_up: bool) -> bool:
+    """Whether a scheme pays a woman who immigrates during the year and gives birth in the
+    country before its end (R202 para. 5(c): maternity protection for every birth). She
+    is not yet in the resident population of 1 July, so only the mothers' groups pay her,
+    in the state of someone with no contribution or pension in the country (``L_OTHER``);
+    her other benefits start with the next year."""
+    mothers = group in (G_UNINSURED_MOTHERS, G_INSURED_MOTHERS)
+    return mothers and eligible(group, top_up, L_OTHER, False, True)
+
+
+@nb.njit(cache=True)
 def in_target(guarantee: int, age: int, state: int, disabled: bool, mother: bool) -> bool:
     """Whether a person belongs to a guarantee's target group (see the module docstring)."""
     if guarantee == CHILDREN:
@@ -259,12 +270,27 @@ def mothers_rate(assumptions: Assumptions, demo: DemographicProjection) -> np.nd
     """(year, age) probability that a woman aged ``age`` on 1 July gives birth in the
     country during the year: half the year at her age, half at the next if she neither
     dies nor emigrates (the projection's exposure convention, and the micro engine's
-    birth draw). Women who immigrate during the year join the benefit's population the
-    next year, in both engines."""
+    birth draw). Women who immigrate during the year are :func:`arriving_mothers`."""
     asfr = assumptions.asfr
     nxt = np.minimum(AGES + 1, AGES[-1])
     leaving = emigration_probability(demo.population, demo.net_migration, demo.survival)
     return 0.5 * asfr + 0.5 * asfr[:, nxt] * demo.survival[:, nxt, 1] * (1.0 - leaving[..., 1])
+
+
+def arriving_mothers(assumptions: Assumptions, demo: DemographicProjection) -> np.ndarray:
+    """(year, age) expected number of women who immigrate during the year and give birth
+    in the country before its end, by the age they would have had on 1 July (one less
+    than at arrival, as the benefits of residents are counted).
+
+    Of net immigrants M of end age x, M (1 + S) / 2 are present at the end of the step
+    (the projection's convention), exposed half the year at the rate of age x: their
+    births, asfr(x) M (1 + S) / 4, are those the projection adds to the residents', so
+    that residents x :func:`mothers_rate` plus these equal the births. The micro engine
+    draws the same births for its immigrants (``add_immigrants``)."""
+    present = np.maximum(demo.net_migration[..., 1] * (1.0 + demo.survival[..., 1]) / 2.0, 0.0)
+    mothers = np.zeros_like(present)
+    mothers[:, :-1] = 0.5 * assumptions.asfr[:, 1:] * present[:, 1:]
+    return mothers
 
 
 @dataclass
@@ -273,13 +299,15 @@ class CellStates:
 
     ``shares`` (year, age, sex, L); ``low_gap`` (year, age, sex): per capita sum of
     floor - pension over pensioners below the top-up floor; ``disabled`` and ``mother``
-    (year, age, sex) probabilities.
+    (year, age, sex) probabilities; ``arriving_mothers`` (year, age, sex): persons, the
+    mothers among the year's immigrants (:func:`arriving_mothers`), outside the cells.
     """
 
     shares: np.ndarray
     low_gap: np.ndarray
     disabled: np.ndarray
     mother: np.ndarray
+    arriving_mothers: np.ndarray
 
 
 def cell_states(assumptions: Assumptions, demo: DemographicProjection,
@@ -331,7 +359,9 @@ def cell_states(assumptions: Assumptions, demo: DemographicProjection,
     shares[..., L_OTHER] = np.clip(1.0 - shares.sum(axis=-1), 0.0, None)
     mother = np.zeros_like(pop)
     mother[..., 1] = mothers_rate(assumptions, demo)
-    return CellStates(shares, low_gap, assumptions.severe_disability, mother)
+    arriving = np.zeros_like(pop)
+    arriving[..., 1] = arriving_mothers(assumptions, demo)
+    return CellStates(shares, low_gap, assumptions.severe_disability, mother, arriving)
 
 
 @dataclass
@@ -378,7 +408,25 @@ def cohort_benefits(rules: list[BenefitRule], cells: CellStates,
                     target = _target_mask(g, state, disabled, mother)
                     coverage[..., g, 0] += weight * target
                     coverage[..., g, 1] += weight * target * (1.0 - not_covered[g])
+    _pay_arriving_mothers(rules, cells.arriving_mothers, beneficiaries, money, coverage)
     return BenefitResults(beneficiaries, money, coverage)
+
+
+def _pay_arriving_mothers(rules: list[BenefitRule], mothers: np.ndarray,
+                          beneficiaries: list[np.ndarray], money: list[np.ndarray],
+                          coverage: np.ndarray) -> None:
+    """Add the benefits of the year's immigrant mothers (:func:`pays_arriving_mother`)
+    and their maternity coverage; they are in no other guarantee's target group, which
+    counts residents."""
+    not_covered = np.ones_like(mothers)
+    for j, rule in enumerate(rules):
+        if pays_arriving_mother(rule.group, rule.top_up):
+            beneficiaries[j] += mothers * rule.probability
+            money[j] += mothers * rule.probability * rule.amount
+            if rule.guarantee == MATERNITY:
+                not_covered *= 1.0 - rule.probability
+    coverage[..., MATERNITY, 0] += mothers
+    coverage[..., MATERNITY, 1] += mothers * (1.0 - not_covered)
 
 
 def _target_mask(g: int, state: int, disabled: bool, mother: bool) -> np.ndarray:

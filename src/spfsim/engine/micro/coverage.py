@@ -2,25 +2,30 @@
 
 The rules are those of :mod:`spfsim.engine.benefits`, which the cohort engine applies to
 its cells: :func:`benefits_and_coverage` draws the benefits a person in state L receives
-and counts the coverage.
+and counts the coverage; :func:`arriving_mothers_benefits` those of the year's immigrant
+mothers.
 """
 
 from __future__ import annotations
 
 import numba as nb
+import numpy as np
 
 from ..benefits import (
     ANY_CASH,
     L_CONTRIBUTING,
     L_PENSION_HIGH,
     L_PENSION_LOW,
+    MATERNITY,
     N_COVERAGE,
     OLD_AGE,
     eligible,
     in_target,
+    pays_arriving_mother,
 )
 from . import rng
 from .counters import N_COUNTS, NC_CASH, NC_GROUP, NC_GUARANTEE, NC_TOP_UP, fixed
+from .store import FEMALE
 
 
 @nb.njit(inline="always", cache=True)
@@ -60,3 +65,36 @@ def benefits_and_coverage(c, i, p, a, s, state, mother, seed, own_pension, scale
             coverage[c, a, s, g, 0] += 1
             if (covered >> g) & 1:
                 coverage[c, a, s, g, 1] += 1
+
+
+@nb.njit(cache=True)
+def arriving_mothers_benefits(pid, age, birth_flag, first, end, seed, nc_codes,
+                              nc_probability, nc_amount):
+    """The benefits of the year's immigrant mothers, slots ``first``..``end`` of the store
+    (flagged by add_immigrants, before add_newborns clears the flags): the rules that
+    engine.benefits.pays_arriving_mother admits, with each person's persistent take-up
+    draw, counted at the age she would have had on 1 July (her age on arrival less one,
+    as the cohort engine's engine.benefits.arriving_mothers); maternity coverage only.
+
+    Returns (beneficiaries (J, age), expenditure (J, age) in currency, maternity coverage
+    (age, 2): target, covered) of women.
+    """
+    n_rules = nc_codes.shape[0]
+    paid = np.zeros((n_rules, nc_probability.shape[1]), dtype=np.int64)
+    money = np.zeros((n_rules, nc_probability.shape[1]))
+    coverage = np.zeros((nc_probability.shape[1], 2), dtype=np.int64)
+    for i in range(first, end):
+        if birth_flag[i] == 0:
+            continue
+        a, p, covered = np.int64(age[i]) - 1, pid[i], False
+        for j in range(n_rules):
+            if not pays_arriving_mother(nc_codes[j, NC_GROUP], nc_codes[j, NC_TOP_UP] == 1):
+                continue
+            if rng.uniform(seed, rng.TAKE_UP, p, j) >= nc_probability[j, a, FEMALE]:
+                continue
+            paid[j, a] += 1
+            money[j, a] += nc_amount[j, a, FEMALE]
+            covered |= nc_codes[j, NC_GUARANTEE] == MATERNITY
+        coverage[a, 0] += 1
+        coverage[a, 1] += covered
+    return paid, money, coverage

@@ -203,6 +203,7 @@ def _year(run: _Run, k: int, year: int, y) -> int:
                           settings.seed, year, q_death, q_invalid, labour["stay"],
                           labour["join"], forced_contribution, forced_death)
     scale = K.fixed_point_scale(float(econ.average_earnings[k]))
+    benefits = _benefits_year(run, k)
     K.year_step(
         records.persons(store, buffers.birth_flag, buffers.death_flag),
         records.step(settings.seed, year, store.size, settings.chunk_size, scale,
@@ -211,11 +212,11 @@ def _year(run: _Run, k: int, year: int, y) -> int:
         records.demography(q_death, q_invalid, p_emigrate, run.assumptions.asfr[k]),
         records.labour(**labour, forced_contribution=forced_contribution,
                        forced_death=forced_death),
-        pension, tables, _benefits_year(run, k), buffers.tallies())
+        pension, tables, benefits, buffers.tallies())
     run.out.record(k, buffers, (store.size + settings.chunk_size - 1) // settings.chunk_size,
                    scale)
     _add_entrants(store, buffers, demo, run.assumptions, settings, k, year, immigrants,
-                  run.weight, run.out)
+                  run.weight, run.out, benefits)
     survivors = survivors_awarded(y)
     if survivors is not None:
         # next year's persons without a survivor's pension: the step's, and immigrants

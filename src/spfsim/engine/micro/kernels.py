@@ -71,7 +71,7 @@ from .counters import (
     is_active,
     is_contributing,
 )
-from .coverage import benefits_and_coverage
+from .coverage import arriving_mothers_benefits, benefits_and_coverage
 from .entrants import add_immigrants, add_newborns, permanent_factor, permanent_factors
 from .labour import count_states, exact_alignment, labour_state
 from .lifetimes import (
@@ -125,8 +125,9 @@ __all__ = [
     "PV_BENEFITS", "PV_CONTRIBUTIONS", "RATIO_UNIT", "REFUNDS", "RETIRED", "SELF_EMPLOYED",
     "SPOUSE", "S_ACTIVE", "S_DISABLED", "S_EMPLOYEE", "S_INACTIVE", "S_INFORMAL",
     "S_INVALID", "S_POP", "S_QUALIFIED", "S_SELF_EMPLOYED", "S_UNEMPLOYED", "UNEMPLOYED",
-    "add_immigrants", "add_newborns", "asinh_bin", "asinh_bin_edges", "award_survivors",
-    "benefits_and_coverage", "count_states", "exact_alignment",
+    "add_immigrants", "add_newborns", "arriving_mothers_benefits", "asinh_bin",
+    "asinh_bin_edges", "award_survivors", "benefits_and_coverage", "count_states",
+    "exact_alignment",
     "fixed_point_scale", "is_active", "is_contributing", "labour_state", "lifetime_bin",
     "lifetime_bin_edges", "permanent_factor", "permanent_factors", "record_lifetimes",
     "records", "survivor_claims", "survivor_in_payment", "year_step",

@@ -9,12 +9,12 @@ import numpy as np
 
 from ...demography import DemographicProjection
 from ...params import CompiledScheme
-from ..benefits import N_COVERAGE
+from ..benefits import MATERNITY, N_COVERAGE
 from ..cohort import MAX_SERVICE, benefit_flows
 from ..flows import SchemeFlows
 from . import kernels as K
 from . import records
-from .store import PersonStore
+from .store import FEMALE, PersonStore
 
 
 @dataclass
@@ -162,6 +162,14 @@ class _Outputs:
             store.lifetime_contributions, store.lifetime_benefits, store.size,
             first_birth_year, unit, continuation if everyone else np.zeros((101, 2)),
             everyone, self.exits, self.exit_totals)
+
+    def record_arriving_mothers(self, k: int, paid: np.ndarray, money: np.ndarray,
+                                coverage: np.ndarray) -> None:
+        """Add the year's immigrant mothers' benefits (coverage.arriving_mothers_benefits:
+        by rule and age, women) to those of the residents."""
+        self.counts[k][:, FEMALE, K.N_COUNTS:] += paid.T
+        self.nc_money[k][:, :, FEMALE] += money
+        self.coverage[k][:, FEMALE, MATERNITY] += coverage
 
     def record_entrants(self, k, immigrants, births, deaths, emigrants) -> None:
         self.immigrants[k] = immigrants

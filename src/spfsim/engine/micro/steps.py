@@ -45,16 +45,22 @@ def _award_survivors(store: PersonStore, buffers: _Buffers, rules: SurvivorRules
 
 
 def _add_entrants(store, buffers, demo, assumptions, settings, k, year, immigrants, weight,
-                  out) -> None:
-    """Immigrants, then the babies born during the step (ids in a fixed order)."""
+                  out, benefits) -> None:
+    """Immigrants (and the benefits of those who give birth during the step: ``benefits``,
+    the year's records.Benefits), then the babies born during the step (ids in a fixed
+    order)."""
     expected_births = demo.births[k] / weight
     store.reserve(int(immigrants.sum()) + 2 * len(immigrants) * 2
                   + int(expected_births.sum() * 1.5) + 1024)
     buffers.fit(store.capacity)
+    first = store.size
     store.size, store.next_id, added = K.add_immigrants(
         store.pid, store.status, store.age, store.sex, store.birth_year,
         store.earnings_factor, buffers.birth_flag, store.size, store.next_id, settings.seed,
         year, immigrants, assumptions.asfr[k], settings.permanent_sd)
+    out.record_arriving_mothers(k, *K.arriving_mothers_benefits(
+        store.pid, store.age, buffers.birth_flag, first, store.size, settings.seed,
+        benefits.codes, benefits.probability, benefits.amount))
     births_pending = int(np.count_nonzero(buffers.birth_flag[:store.size]))
     store.reserve(births_pending)
     buffers.fit(store.capacity)
