@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from spfsim import rng
 from spfsim.engine.benefits import G_INSURED_UNEMPLOYED
 from spfsim.engine.micro import kernels as K
-from spfsim.engine.micro import rng
 from spfsim.engine.micro.align import scaled_probabilities, select_exact
 from spfsim.engine.micro.store import (
     CONTRIBUTING,

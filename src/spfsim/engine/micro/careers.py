@@ -12,6 +12,7 @@ import math
 import numba as nb
 import numpy as np
 
+from ... import rng
 from ...schemes.db_pension import care_credit_qualifies
 from ...schemes.pension_rules import (
     disability_award,
@@ -23,7 +24,6 @@ from ...schemes.pension_rules import (
     reference_earnings,
     refund,
 )
-from . import rng
 from .counters import (
     AGE_INSURED,
     AGE_PENSIONS,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from ... import rng
 from ..benefits import (
     ANY_CASH,
     L_CONTRIBUTING,
@@ -23,7 +24,6 @@ from ..benefits import (
     in_target,
     pays_arriving_mother,
 )
-from . import rng
 from .counters import N_COUNTS, NC_CASH, NC_GROUP, NC_GUARANTEE, NC_TOP_UP, fixed
 from .store import FEMALE
 

@@ -11,7 +11,7 @@ import math
 import numba as nb
 import numpy as np
 
-from . import rng
+from ... import rng
 from .store import FEMALE, INACTIVE, MALE
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ... import rng
 from ...params import Assumptions
 from ..benefits import contributory_pension
 from ..cohort import MAX_SERVICE, NOT_CONTRIBUTING, PensionState
 from . import kernels as K
-from . import rng
 from .persons import PersonRecords, clone_cell
 from .store import (
     CONTRIBUTING,

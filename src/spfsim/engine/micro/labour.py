@@ -13,8 +13,8 @@ import math
 import numba as nb
 import numpy as np
 
+from ... import rng
 from ...schemes.pension_rules import qualified_insured
-from . import rng
 from .align import select_exact
 from .counters import (
     NON_CONTRIBUTING_STATES,

@@ -12,13 +12,13 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from ... import rng
 from ...schemes.pension_rules import (
     in_payment,
     orphan_pension_ends,
     orphan_probability,
     survivor_scale,
 )
-from . import rng
 from .counters import (
     AGE_SURVIVORS,
     MAX_AGE,

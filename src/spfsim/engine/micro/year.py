@@ -19,6 +19,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from ... import rng
 from ...schemes.insurance import unemployment_qualifies
 from ...schemes.pension_rules import (
     qualified_insured,
@@ -31,7 +32,6 @@ from ..benefits import (
     L_UNEMPLOYED,
     L_UNEMPLOYED_INSURED,
 )
-from . import rng
 from .careers import (
     _award_on_death_or_disability,
     _disability,
