@@ -27,7 +27,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("schemes", ("schemes",)),
     ("engines", ("engine",)),
     ("analysis", ("finance", "equity", "indicators", "checks", "jumps")),
-    ("results", ("results", "pipeline", "scenarios")),
+    ("results", ("results", "pipeline", "scenarios", "stochastic")),
     ("report", ("report",)),
     ("face", ("model", "spf", "cli", "__init__", "__main__")),
 )

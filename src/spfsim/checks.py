@@ -48,10 +48,18 @@ class Finding:
 
 def population_balance_residual(ds: xr.Dataset) -> float:
     """Largest relative residual of P[t+1, a] = P[t, a-1] - D[t, a] + M[t, a] (+ B at a = 0)."""
-    pop = ds["population"].transpose("year", "age", "sex").values
-    deaths = ds["deaths"].transpose("year", "age", "sex").values
-    migration = ds["net_migration"].transpose("year", "age", "sex").values
-    births = ds["births"].transpose("year", "sex").values
+    def values(name: str, dims: tuple[str, ...]) -> np.ndarray:
+        return ds[name].transpose(*dims).values
+
+    cells = ("year", "age", "sex")
+    return population_residual(values("population", cells), values("deaths", cells),
+                               values("net_migration", cells), values("births", ("year", "sex")))
+
+
+def population_residual(pop: np.ndarray, deaths: np.ndarray, migration: np.ndarray,
+                        births: np.ndarray) -> float:
+    """:func:`population_balance_residual` on arrays: (year, age, sex) persons, births
+    (year, sex)."""
     start = np.zeros_like(pop[:-1])
     start[:, 1:] = pop[:-1, :-1]
     start[:, -1] += pop[:-1, -1]
@@ -61,15 +69,26 @@ def population_balance_residual(ds: xr.Dataset) -> float:
     return float(np.max(np.abs(pop[1:] - expected) / scale, initial=0.0))
 
 
+FUND_FLOWS = ("contribution_income", "state_transfer", "investment_income",
+              "benefit_expenditure", "admin_expenditure")
+
+
 def fund_balance_residual(ds: xr.Dataset, initial_reserve: np.ndarray) -> float:
     """Largest relative residual of F[t] = F[t-1] + C + G + I - B - E, per scheme."""
-    reserve = ds["reserve"].transpose("year", "scheme").values
+    flows = [ds[v].transpose("year", "scheme").values for v in FUND_FLOWS]
+    return fund_residual(ds["reserve"].transpose("year", "scheme").values, initial_reserve,
+                         *flows)
+
+
+def fund_residual(reserve: np.ndarray, initial_reserve: np.ndarray, contributions: np.ndarray,
+                  state: np.ndarray, investment: np.ndarray, benefits: np.ndarray,
+                  admin: np.ndarray) -> float:
+    """:func:`fund_balance_residual` on arrays (year, scheme), currency; ``initial_reserve``
+    (scheme,)."""
     previous = np.vstack([initial_reserve[None, :], reserve[:-1]])
-    flows = sum(ds[v].transpose("year", "scheme").values for v in
-                ("contribution_income", "state_transfer", "investment_income"))
-    flows = flows - ds["benefit_expenditure"].values - ds["admin_expenditure"].values
-    scale = np.maximum.reduce([np.abs(reserve), np.abs(previous),
-                               np.abs(ds["benefit_expenditure"].values), np.ones_like(reserve)])
+    flows = contributions + state + investment - benefits - admin
+    scale = np.maximum.reduce([np.abs(reserve), np.abs(previous), np.abs(benefits),
+                               np.ones_like(reserve)])
     return float(np.max(np.abs(reserve - previous - flows) / scale))
 
 

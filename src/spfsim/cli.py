@@ -1,5 +1,5 @@
-"""Command line: ``spfsim run``, ``spfsim compare``, ``spfsim validate``, ``spfsim import-wpp``
-and ``spfsim spf-cost``."""
+"""Command line: ``spfsim run``, ``spfsim compare``, ``spfsim validate``, ``spfsim import-wpp``,
+``spfsim stochastic`` and ``spfsim spf-cost``."""
 
 from __future__ import annotations
 
@@ -68,6 +68,25 @@ def _parser() -> argparse.ArgumentParser:
                      help="base year: 1950-2020 by 5 for every country (default 2020)")
     wpp.add_argument("--end-year", type=int, default=2100, help="last year (default 2100)")
     wpp.add_argument("--overwrite", action="store_true", help="replace an existing folder")
+    stochastic = sub.add_parser(
+        "stochastic", help="project a model under its [stochastic] assumptions; write "
+        "stochastic.nc (percentiles, probabilities of depletion)")
+    stochastic.add_argument("model_dir", nargs="?", default=None,
+                            help="model folder (default: the default model shipped with "
+                            "spfsim)")
+    stochastic.add_argument("--draws", type=int, default=None,
+                            help="number of draws (default: the model file's)")
+    stochastic.add_argument("--seed", type=int, default=None,
+                            help="random seed (default: the model file's)")
+    stochastic.add_argument("--keep-draws", action="store_true",
+                            help="keep every draw's key series in the dataset")
+    stochastic.add_argument("--reform", default=None, metavar="FILE",
+                            help="with this reform file applied (same seed: same futures)")
+    stochastic.add_argument("--out", default=DEFAULT_OUT,
+                            help=f"output folder (default: ./{DEFAULT_OUT})")
+    stochastic.add_argument("--overwrite", action="store_true",
+                            help="replace an existing output file")
+    stochastic.add_argument("--quiet", action="store_true", help="print only the summary")
     from .spf.cli import add_spf_cost_parser
 
     add_spf_cost_parser(sub)
@@ -110,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
             return _import_wpp(args)
         if args.command == "compare":
             return _compare(args)
+        if args.command == "stochastic":
+            return _stochastic(args)
         if args.command == "spf-cost":
             from .spf.cli import spf_cost_main
 
@@ -214,6 +235,52 @@ def _compare(args: argparse.Namespace) -> int:
         print(line)
     print(f"  wrote {len(written)} files to {out} in {time.perf_counter() - started:.1f}s")
     return 0
+
+
+STOCHASTIC_FILE = "stochastic.nc"
+
+
+def _stochastic(args: argparse.Namespace) -> int:
+    from .model import load_model
+    from .report.io import write_netcdf
+    from .stochastic.report import stochastic_summary_lines
+
+    started = time.perf_counter()
+    model = load_model(args.model_dir, reform=args.reform)
+    spec = model.input.stochastic
+    if spec is None:
+        raise SpfsimError(f"{model.path / 'model.toml'}: no [stochastic] section: declare "
+                          "which assumptions vary (docs/stochastic.md)")
+    target = Path(args.out) / STOCHASTIC_FILE
+    if target.exists() and not args.overwrite:  # fail before the draws, not after them
+        raise OutputExistsError(f"output exists: {target}; use --overwrite to replace")
+    draws = spec.draws if args.draws is None else args.draws
+    if draws < 1:
+        raise SpfsimError(f"--draws must be at least 1, not {draws}")
+    ds = model.project_stochastic(draws, seed=args.seed, keep_draws=args.keep_draws,
+                                  progress=_draw_progress(draws, args.quiet))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_netcdf(ds, target, overwrite=args.overwrite)
+    for line in stochastic_summary_lines(ds):
+        print(line)
+    print(f"  wrote {target} in {time.perf_counter() - started:.1f}s")
+    return 0
+
+
+def _draw_progress(total: int, quiet: bool) -> Callable[[int], None] | None:
+    """A progress bar of draws done / total with the time left (tqdm), on standard error."""
+    if quiet:
+        return None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="draw", file=sys.stderr, smoothing=0.1)
+
+    def progress(done: int) -> None:
+        bar.update(done - bar.n)
+        if done == total:
+            bar.close()
+
+    return progress
 
 
 if __name__ == "__main__":  # pragma: no cover

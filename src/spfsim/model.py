@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .params import Assumptions, ModelInput, compile_assumptions, read_model
+from .params import Assumptions, ModelInput, StochasticSpec, compile_assumptions, read_model
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -119,6 +119,41 @@ class Model:
             ds.attrs["title"] = f"{ds.attrs.get('title', '')}, reform: {self.reform.title}"
             ds.attrs.update(self.reform.attrs())
         return ds
+
+    def project_stochastic(self, draws: int | None = None, *, seed: int | None = None,
+                           percentiles: tuple[float, ...] | None = None,
+                           keep_draws: bool = False,
+                           spec: StochasticSpec | None = None,
+                           progress: Callable[[int], None] | None = None) -> xr.Dataset:
+        """Project the model under its ``[stochastic]`` assumptions with the cohort engine
+        and return the stochastic results Dataset (docs/stochastic.md): percentiles of the
+        key series, the probability that each reserve is exhausted by each year, the
+        distributions of the depletion year, actuarial balance and general average premium,
+        and with ``keep_draws`` every draw's key series along ``draw``.
+
+        ``draws``, ``seed`` and ``percentiles`` default to the model file's; ``spec``
+        replaces its section (e.g. ``spec.without_variance()``). Draw k is the same whatever
+        the number of draws, and a reform run with the same seed sees the same futures.
+        ``progress(k)`` is called after each draw. Raises ``ValueError`` when the model
+        declares no stochastic assumptions.
+        """
+        from .stochastic import simulate, stochastic_dataset
+
+        spec = spec or self.input.stochastic
+        if spec is None:
+            raise ValueError(f"the model {self.name!r} has no [stochastic] section: declare "
+                             "which assumptions vary (docs/stochastic.md)")
+        n = spec.draws if draws is None else int(draws)
+        seed = spec.seed if seed is None else int(seed)
+        if n < 1:
+            raise ValueError(f"draws must be at least 1, not {n}")
+        results = simulate(self.assumptions, spec, n, seed, progress)
+        attrs = {"model": self.name, "title": self.input.title, "seed": seed,
+                 "engine": "cohort", "currency": self.input.currency}
+        if self.reform is not None:
+            attrs.update(self.reform.attrs())
+        return stochastic_dataset(results, percentiles or spec.percentiles, keep_draws,
+                                  attrs)
 
     def with_parameters(self, overrides: Mapping[str, Mapping[str, object]],
                         name: str = "parameters") -> Model:

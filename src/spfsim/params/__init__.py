@@ -2,6 +2,7 @@
 
 from .compile import Assumptions, CompiledScheme, compile_assumptions
 from .model_file import ModelInput, read_model
+from .stochastic import StochasticSpec
 from .tables import AGES, MAX_AGE, SEXES
 
 __all__ = [
@@ -11,6 +12,7 @@ __all__ = [
     "Assumptions",
     "CompiledScheme",
     "ModelInput",
+    "StochasticSpec",
     "compile_assumptions",
     "read_model",
 ]

@@ -24,6 +24,7 @@ from .dated import (
     parse_parameter,
 )
 from .schema import ASSUMPTION_TABLES
+from .stochastic import StochasticSpec, read_stochastic
 from .tables import Table, read_table
 
 MODEL_FILE = "model.toml"
@@ -74,6 +75,8 @@ class ModelInput:
     # how strongly informal workers, the unemployed, the inactive and the disabled keep
     # last year's state (0-1); both engines follow it
     labour_persistence: float = DEFAULT_LABOUR_PERSISTENCE
+    # the [stochastic] section: which assumptions vary in stochastic projections
+    stochastic: StochasticSpec | None = None
 
     @property
     def input_hash(self) -> str:
@@ -192,17 +195,31 @@ def read_model(model_dir: Path | str, scheme_types: Mapping[str, type]) -> Model
             _check_years(tables, base_year, end_year, log)
 
     schemes = _read_schemes(data, model_path, scheme_types, base_year, log)
-    for key in data:
-        if key not in ("model", "economy", "schemes"):
-            log.add(model_path, key, "unknown section; expected [model], [economy], [[schemes]]",
-                    None, key)
+    stochastic = _stochastic(data, model_path, files, log)
+    _check_sections(data, model_path, log)
     log.locate_rows(model_path, toml_line_finder(model_path))
     log.raise_if_any()
     return ModelInput(model_dir.resolve(), name, title, base_year, end_year, currency, gdp,
                       earnings, poverty_line, revenue_share, tables, schemes, assumption_sets,
                       files, data, fiscal_envelope,
                       DEFAULT_LABOUR_PERSISTENCE if labour_persistence is None
-                      else labour_persistence)
+                      else labour_persistence, stochastic)
+
+
+def _stochastic(data: dict, model_path: Path, files: list[Path],
+                log: ProblemLog) -> StochasticSpec | None:
+    """The [stochastic] section; its mortality history is one of the model's input files."""
+    spec = read_stochastic(data.get("stochastic"), model_path, log)
+    if spec is not None and spec.mortality is not None and spec.mortality.history_file:
+        files.append(spec.mortality.history_file)
+    return spec
+
+
+def _check_sections(data: dict, model_path: Path, log: ProblemLog) -> None:
+    for key in data:
+        if key not in ("model", "economy", "schemes", "stochastic"):
+            log.add(model_path, key, "unknown section; expected [model], [economy], "
+                    "[[schemes]], [stochastic]", None, key)
 
 
 def toml_line_finder(path: Path) -> Callable[[str], int | None]:

@@ -2,7 +2,9 @@
 (:mod:`.schedule`), the mix of contribution rate and state transfer that closes the
 actuarial balance at the least dispersion of cohort returns (:mod:`.state_transfer`), and
 the pensionable-age path that closes a deficit (:mod:`.retirement`, with the balance of a
-scheme re-projected under an age path in :mod:`.balance`).
+scheme re-projected under an age path in :mod:`.balance`), and the rate that keeps the
+probability of depletion over a stochastic projection's draws under a target
+(:mod:`.depletion`).
 
 Every array holds one value per projection year, shape ``(n_years,)``; money is currency per
 year paid at mid-year, reserves are held at the end of the year, rates are fractions of
@@ -25,10 +27,11 @@ values), the ``constraints`` (their values and margins) and the ``objective``.
 
 from .balance import ModelBalance, model_balance_of, scheme_balance
 from .common import SolverResult
+from .depletion import rate_for_depletion_probability
 from .retirement import Schedule, retirement_age_path
 from .schedule import contribution_schedule
 from .state_transfer import rate_and_state_transfer
 
 __all__ = ["ModelBalance", "Schedule", "SolverResult", "contribution_schedule",
-           "model_balance_of", "rate_and_state_transfer", "retirement_age_path",
-           "scheme_balance"]
+           "model_balance_of", "rate_and_state_transfer", "rate_for_depletion_probability",
+           "retirement_age_path", "scheme_balance"]

@@ -1,0 +1,90 @@
+"""The results Dataset of a stochastic projection: percentiles, probabilities of
+depletion, and (by choice) every draw's key series.
+
+A reserve counts as exhausted in a year when it ends that year below zero (the
+deterministic projection's depletion year, finance.fund.depletion_year); a draw whose
+reserve never runs out within the horizon has no depletion year (NaN), and percentiles of
+the depletion year that fall among such draws are NaN ("not within the horizon").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from .run import DRAW_MEASURES, SCHEME_SERIES, YEAR_SERIES, DrawResults
+
+#: the key series whose percentiles the Dataset holds
+PERCENTILE_SERIES = ("total_population", "old_age_dependency_ratio", "paygo_cost_rate",
+                     "reserve_ratio", "cost_to_gdp", "benefit_expenditure",
+                     "contribution_income", "reserve")
+
+
+def depletion_probability(results: DrawResults) -> np.ndarray:
+    """(year, scheme) share of draws whose reserve is exhausted by the end of each year
+    (NaN for schemes without a fund)."""
+    first = results.measures["depletion_year"]  # (draw, scheme), NaN: never
+    by_year = first[:, None, :] <= results.years[None, :, None]
+    share = by_year.mean(axis=0)
+    return np.where(results.funded[None, :], share, np.nan)
+
+
+def depletion_percentiles(results: DrawResults, q: np.ndarray) -> np.ndarray:
+    """(percentile, scheme) depletion year at each percentile of the draws, never-depleted
+    draws last; NaN where the percentile falls among them or the scheme has no fund."""
+    first = np.where(np.isnan(results.measures["depletion_year"]), np.inf,
+                     results.measures["depletion_year"])
+    out = np.percentile(first, q, axis=0, method="inverted_cdf")
+    out = np.where(np.isfinite(out), out, np.nan)
+    return np.where(results.funded[None, :], out, np.nan)
+
+
+def stochastic_dataset(results: DrawResults, percentiles: tuple[float, ...],
+                       keep_draws: bool = False, attrs: dict | None = None) -> xr.Dataset:
+    """The Dataset of a stochastic projection: ``<series>_percentiles`` (percentile, year
+    [, scheme]) of :data:`PERCENTILE_SERIES`; ``depletion_probability`` (year, scheme);
+    ``depletion_year_percentiles``, ``actuarial_balance_percentiles`` and
+    ``general_average_premium_percentiles`` (percentile, scheme) and their means over the
+    draws; with ``keep_draws``, every draw's key series and measures along ``draw``."""
+    q = np.asarray(percentiles, dtype=float)
+    coords = {"year": results.years, "scheme": results.schemes, "percentile": q}
+    data: dict[str, tuple] = {}
+    for name in PERCENTILE_SERIES:
+        values = results.series[name]
+        dims = ("percentile", "year", "scheme")[: values.ndim]
+        with np.errstate(all="ignore"):
+            data[f"{name}_percentiles"] = (dims, _nanpercentile(values, q))
+    data["depletion_probability"] = (("year", "scheme"), depletion_probability(results))
+    data["depletion_year_percentiles"] = (("percentile", "scheme"),
+                                          depletion_percentiles(results, q))
+    for name in ("actuarial_balance", "general_average_premium"):
+        values = results.measures[name]
+        data[f"{name}_percentiles"] = (("percentile", "scheme"), _nanpercentile(values, q))
+        data[f"{name}_mean"] = (("scheme",), _nanmean(values))
+    if keep_draws:
+        coords["draw"] = results.draws
+        for name in (*SCHEME_SERIES, *YEAR_SERIES):
+            values = results.series[name]
+            data[name] = (("draw", "year", "scheme")[: values.ndim], values)
+        for name in DRAW_MEASURES:
+            data[name] = (("draw", "scheme"), results.measures[name])
+    data["initial_reserve"] = (("scheme",), results.initial_reserve)
+    ds = xr.Dataset(data, coords=coords, attrs=dict(attrs or {}))
+    ds.attrs["draws"] = len(results.draws)
+    return ds
+
+
+def _nanpercentile(values: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Percentiles over the draws (axis 0), NaN where every draw is NaN."""
+    some = ~np.all(np.isnan(values), axis=0)
+    out = np.full((len(q), *values.shape[1:]), np.nan)
+    if some.any():
+        out[:, some] = np.nanpercentile(values[:, some], q, axis=0)
+    return out
+
+
+def _nanmean(values: np.ndarray) -> np.ndarray:
+    some = ~np.all(np.isnan(values), axis=0)
+    out = np.full(values.shape[1:], np.nan)
+    out[some] = np.nanmean(values[:, some], axis=0)
+    return out

@@ -1,0 +1,265 @@
+"""Stochastic projections: the [stochastic] section, the draws and their statistics, the
+runner and the depletion-probability solver (docs/stochastic.md)."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pytest
+from model_factory import write_small_model
+
+import spfsim
+from spfsim.errors import AssumptionError, ProjectionError
+from spfsim.params.stochastic import Autoregressive, MortalitySpec, StochasticSpec
+from spfsim.stochastic import depletion_rate, paths, run, simulate
+
+SECTION = """
+[stochastic]
+draws = 6
+seed = 11
+[stochastic.mortality]
+method = "improvement"
+sd = 0.01
+[stochastic.fertility]
+sd = 0.05
+ar = 0.7
+[stochastic.migration]
+sd = 0.0005
+ar = 0.5
+[stochastic.economy]
+real_wage_growth = { sd = 0.01, ar = 0.5 }
+inflation = { sd = 0.01, ar = 0.6 }
+interest_rate = { sd = 0.015, ar = 0.7 }
+unemployment = { sd = 0.01, ar = 0.6 }
+correlation = [[1, 0.3, 0.2, -0.4], [0.3, 1, 0.6, 0], [0.2, 0.6, 1, 0], [-0.4, 0, 0, 1]]
+"""
+
+
+def stochastic_model(folder, section: str = SECTION, end: int = 2040):
+    write_small_model(folder, end=end)
+    toml = folder / "model.toml"
+    toml.write_text(toml.read_text() + section)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    return spfsim.load_model(stochastic_model(tmp_path_factory.mktemp("st") / "m"))
+
+
+# ----------------------------------------------------------------- the model file's section
+
+def test_the_section_is_read(model):
+    spec = model.input.stochastic
+    assert (spec.draws, spec.seed) == (6, 11)
+    assert spec.economy["interest_rate"] == Autoregressive(0.015, 0.7)
+    assert spec.correlation[0, 3] == -0.4
+    assert spec.mortality == MortalitySpec("improvement", sd=0.01)
+
+
+@pytest.mark.parametrize(("change", "field", "message"), [
+    ("draws = 6", "stochastic.draws", "between 1 and"),
+    ("sd = 0.05", "stochastic.fertility.sd", "wrong type"),
+    ('method = "improvement"', "stochastic.mortality.method", "expected one of"),
+    ("ar = 0.7", "stochastic.fertility.ar", "below 1"),
+    ("[-0.4, 0, 0, 1]]", "stochastic.economy.correlation", "correlation matrix"),
+])
+def test_bad_entries_name_the_file_the_field_and_the_value(tmp_path, change, field, message):
+    bad = {"draws = 6": "draws = 0", "sd = 0.05": 'sd = "high"',
+           'method = "improvement"': 'method = "cairns"', "ar = 0.7": "ar = 1.0",
+           "[-0.4, 0, 0, 1]]": "[-0.4, 0, 0, 0.5]]"}[change]
+    folder = stochastic_model(tmp_path / "m", SECTION.replace(change, bad))
+    with pytest.raises(AssumptionError) as caught:
+        spfsim.load_model(folder)
+    text = str(caught.value)
+    assert field in text
+    assert message in text
+    assert "model.toml" in text
+
+
+def test_a_lee_carter_history_must_be_usable(tmp_path):
+    folder = stochastic_model(tmp_path / "m", SECTION.replace(
+        'method = "improvement"\nsd = 0.01', 'method = "lee_carter"\nhistory = "none.csv"'))
+    with pytest.raises(AssumptionError, match=r"none\.csv"):
+        spfsim.load_model(folder)
+
+
+# ------------------------------------------------------------------------- the draws
+
+def test_a_draw_is_the_same_whatever_the_draws_around_it():
+    years = np.arange(2025, 2060)
+    many = paths.innovations(5, "inflation", np.arange(1000), years)
+    one = paths.innovations(5, "inflation", np.array([17]), years)
+    assert np.array_equal(many[17], one[0])
+    assert not np.array_equal(many[17], paths.innovations(6, "inflation", [17], years)[0])
+    assert not np.array_equal(many[17], paths.innovations(5, "interest_rate", [17], years)[0])
+
+
+def test_autoregressive_moments_and_correlations():
+    """5,000 draws of four AR(1)s, 60 years: far from the base year a deviation has mean 0
+    and sd sd / sqrt(1 - ar^2) (standard error of an sd estimate: sd / sqrt(2n), 1 %), the
+    lag-one autocorrelation is ar and the innovations have the declared correlation (the
+    standard error of a correlation is about (1 - r^2) / sqrt(n) <= 0.015); bounds 4 se."""
+    spec = StochasticSpec(economy={"real_wage_growth": Autoregressive(0.01, 0.5),
+                                   "inflation": Autoregressive(0.02, 0.8),
+                                   "interest_rate": Autoregressive(0.015, 0.0)},
+                          correlation=np.array([[1, 0.3, -0.5], [0.3, 1, 0.6],
+                                                [-0.5, 0.6, 1]]))
+    n, years = 5000, np.arange(2025, 2085)
+    dev = paths.economy_deviations(spec, 3, np.arange(n), years)
+    for name, process in spec.economy.items():
+        x = dev[name]
+        assert np.all(x[:, 0] == 0)
+        last = x[:, -1]
+        assert abs(last.mean()) < 4 * process.stationary_sd / np.sqrt(n)
+        assert last.std() == pytest.approx(process.stationary_sd, rel=4 / np.sqrt(2 * n))
+        lag = np.corrcoef(x[:, -1], x[:, -2])[0, 1]
+        assert lag == pytest.approx(process.ar, abs=4 * (1 - process.ar ** 2) / np.sqrt(n)
+                                    + 1e-3)
+        # median of a symmetric process: within its Monte Carlo error of the path (0)
+        assert abs(np.median(last)) < 4 * 1.2533 * process.stationary_sd / np.sqrt(n)
+    shocks = {k: dev[k][:, 1] for k in dev}  # the first deviation is sd x the innovation
+    names = list(spec.economy)
+    for i in range(3):
+        for j in range(i + 1, 3):
+            r = np.corrcoef(shocks[names[i]], shocks[names[j]])[0, 1]
+            assert r == pytest.approx(spec.correlation[i, j], abs=4 * 0.015)
+
+
+def test_lee_carter_k_has_the_fitted_drift_and_variance(tmp_path):
+    """Rates log m(x, t) = a(x) + b(x) k(t) with k a random walk of drift -0.5 and sd 0.3
+    over 40 years: the fit recovers sigma; the simulated deviation of k(t + h) from its
+    central path has mean 0 and variance h sigma^2 + h^2 sigma^2 / (T - 1) with the drift's
+    uncertainty (h = 30, 4,000 draws: the sd of a variance estimate is var sqrt(2 / n),
+    2.2 %; bound 4 se)."""
+    gen = np.random.default_rng(1)
+    years = np.arange(1980, 2020)
+    k = np.cumsum(-0.5 + 0.3 * gen.standard_normal(len(years)))
+    ages = np.arange(101)
+    ax = -9.0 + 0.08 * ages
+    rows = ["year,age,sex,mx"]
+    for t, year in enumerate(years):
+        mx = np.exp(ax + k[t] / 10)
+        rows += [f"{year},{a},{sex},{mx[a]:.10g}" for sex in ("male", "female")
+                 for a in ages]
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "history.csv").write_text("\n".join(rows) + "\n")
+    folder = stochastic_model(tmp_path / "m", SECTION.replace(
+        'method = "improvement"\nsd = 0.01', 'method = "lee_carter"\nhistory = "history.csv"'))
+    spec = spfsim.load_model(folder).input.stochastic
+    model = paths.mortality_model(spec)
+    sigma = float(model.sigma[0])
+    # every age moves by k / 10: with sum b(x) = 1 over 101 ages the fitted index is 10.1 k
+    assert sigma == pytest.approx(np.std(np.diff(10.1 * k), ddof=1), rel=1e-6)
+    np.testing.assert_allclose(model.bx[:, 0], 1 / 101, rtol=1e-6)
+    n, h = 4000, 30
+    dev = paths.mortality_deviations(model, 2, np.arange(n), np.arange(2025, 2025 + h + 1))
+    x = dev[:, h, 0]
+    variance = h * sigma ** 2 + h ** 2 * sigma ** 2 / (len(years) - 1)
+    assert abs(x.mean()) < 4 * np.sqrt(variance / n)
+    assert x.var() == pytest.approx(variance, rel=4 * np.sqrt(2 / n))
+
+
+# -------------------------------------------------------------------------- the runner
+
+def test_without_variance_every_draw_is_the_deterministic_projection(model):
+    det = model.project()
+    ds = model.project_stochastic(3, keep_draws=True,
+                                  spec=model.input.stochastic.without_variance())
+    for name in ("benefit_expenditure", "contribution_income", "reserve", "insured_earnings",
+                 "paygo_cost_rate"):
+        expected = det[name].transpose("year", "scheme").values
+        got = ds[name].transpose("draw", "year", "scheme").values
+        np.testing.assert_allclose(got, np.broadcast_to(expected, got.shape), rtol=1e-9,
+                                   atol=1e-9)
+    total = det["population"].sum(("age", "sex")).values
+    np.testing.assert_allclose(ds["total_population"].values,
+                               np.broadcast_to(total, (3, total.size)), rtol=1e-9)
+    np.testing.assert_allclose(ds["actuarial_balance"].sel(scheme="pension"),
+                               det["actuarial_balance"].sel(scheme="pension"), rtol=1e-9)
+
+
+def test_draws_vary_and_are_the_same_with_other_draws_and_threads(model):
+    spec = model.input.stochastic
+    a = model.assumptions
+    all_four = simulate(a, spec, 4, seed=9, batch=3)
+    numba.set_num_threads(1)
+    try:
+        alone = simulate(a, spec, [2], seed=9)
+    finally:
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    for name, values in all_four.series.items():
+        assert np.array_equal(values[2], alone.series[name][0], equal_nan=True), name
+    reserve = all_four.series["reserve"][:, -1, 0]
+    assert np.unique(reserve).size == 4
+
+
+def test_the_summaries(model):
+    ds = model.project_stochastic(6, keep_draws=True)
+    q = ds["paygo_cost_rate_percentiles"].sel(scheme="pension")
+    assert np.all(np.diff(q.values, axis=0) >= -1e-15)  # percentiles in order
+    p = ds["depletion_probability"].sel(scheme="pension").values
+    assert np.all(np.diff(p) >= 0)
+    assert np.all((p >= 0) & (p <= 1))
+    first = ds["depletion_year"].sel(scheme="pension").values
+    for k, year in enumerate(ds["year"].values):
+        assert p[k] == np.mean(first <= year)
+    assert np.isnan(ds["depletion_probability"].sel(scheme="child_benefit")).all()
+    median = np.median(ds["paygo_cost_rate"].sel(scheme="pension").values, axis=0)
+    np.testing.assert_allclose(q.sel(percentile=50.0), median)
+
+
+def test_a_broken_fund_identity_stops_the_run(model, monkeypatch):
+    real = run.fund_projection
+
+    def leaking(f, scheme, interest):
+        fund = real(f, scheme, interest)
+        fund.reserve = fund.reserve * 1.001
+        return fund
+
+    monkeypatch.setattr(run, "fund_projection", leaking)
+    with pytest.raises(ProjectionError, match="draw 0: an accounting identity fails"):
+        model.project_stochastic(1)
+
+
+def test_the_rate_that_keeps_depletion_under_a_probability(model):
+    """The solver's rate meets the target in a direct roll-forward of every draw, and
+    any lower rate does not (the rate is an order statistic of the draws' needed rates)."""
+    ds = model.project_stochastic(6, keep_draws=True)
+    by, start = int(ds["year"][-1]), int(ds["year"][3])
+    result = depletion_rate(ds, "pension", by, probability=0.34, from_year=start)
+    assert result.success, result.message
+    rate = result.solution["contribution_rate"]
+    needed = result.constraints["needed_rate"]
+    assert np.mean(needed > rate) <= 0.34
+    assert np.mean(needed > rate - 1e-6) > 0.34 or rate == 0.0
+    one = ds.sel(scheme="pension").isel(draw=int(np.argmax(needed)))
+    s = one["insured_earnings"].values
+    years = ds["year"].values
+    scheduled = one["contribution_income"].values / s
+    schedule = np.where(years < start, scheduled, needed.max())
+    reserve = spfsim.finance.project_with_rate(
+        schedule, one["benefit_expenditure"], one["admin_expenditure"], s,
+        one["interest_rate"], float(one["initial_reserve"]),
+        other_income=one["committed_transfers"]).reserve
+    assert reserve.min() >= -1e-6 * np.abs(reserve).max()
+
+
+def test_without_a_section_there_is_nothing_to_draw(tmp_path):
+    write_small_model(tmp_path / "m", end=2030)
+    with pytest.raises(ValueError, match="no \\[stochastic\\] section"):
+        spfsim.load_model(tmp_path / "m").project_stochastic(2)
+
+
+def test_the_command_writes_the_dataset(tmp_path, capsys):
+    from spfsim.cli import main
+
+    folder = stochastic_model(tmp_path / "m", end=2032)
+    out = tmp_path / "out"
+    assert main(["stochastic", str(folder), "--draws", "3", "--out", str(out), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "3 draws" in printed
+    assert "pension: reserve exhausted by" in printed
+    assert (out / "stochastic.nc").is_file()
+    assert main(["stochastic", str(folder), "--draws", "3", "--out", str(out)]) == 1
+    assert "--overwrite" in capsys.readouterr().err
