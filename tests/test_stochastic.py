@@ -77,6 +77,17 @@ def test_bad_entries_name_the_file_the_field_and_the_value(tmp_path, change, fie
     assert "model.toml" in text
 
 
+@pytest.mark.parametrize(("entry", "message"), [
+    ("fertility = { low = 0.3, high = 0.3 }", "stochastic.sensitivity.fertility.high"),
+    ("inflation = { low = -0.01, high = 5 }", "stochastic.sensitivity.inflation.high"),
+    ("wages = { low = -0.01, high = 0.01 }", "stochastic.sensitivity.wages"),
+])
+def test_bad_sensitivity_entries_are_named(tmp_path, entry, message):
+    folder = stochastic_model(tmp_path / "m", SECTION + f"[stochastic.sensitivity]\n{entry}\n")
+    with pytest.raises(AssumptionError, match=message):
+        spfsim.load_model(folder)
+
+
 def test_a_lee_carter_history_must_be_usable(tmp_path):
     folder = stochastic_model(tmp_path / "m", SECTION.replace(
         'method = "improvement"\nsd = 0.01', 'method = "lee_carter"\nhistory = "none.csv"'))
@@ -263,3 +274,61 @@ def test_the_command_writes_the_dataset(tmp_path, capsys):
     assert (out / "stochastic.nc").is_file()
     assert main(["stochastic", str(folder), "--draws", "3", "--out", str(out)]) == 1
     assert "--overwrite" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ sensitivity tests
+
+def test_sensitivity_variants_move_one_assumption(model):
+    """A variant is the deterministic projection with one assumption moved from the year
+    after the base year: higher interest on reserves raises the balance of a funded scheme;
+    slower mortality decline (log m(x) + 0.01 a year) leaves fewer pensioners; each
+    variant's baseline is the deterministic projection."""
+    from spfsim.stochastic.sensitivity import variant_assumptions
+
+    a = model.assumptions
+    moved = variant_assumptions(a, "interest_rate", 0.01)
+    np.testing.assert_allclose(moved.interest_rate[1:], a.interest_rate[1:] + 0.01)
+    assert moved.interest_rate[0] == a.interest_rate[0]
+    assert np.array_equal(moved.mx, a.mx)
+    mortality = variant_assumptions(a, "mortality", 0.01)
+    np.testing.assert_allclose(mortality.mx[5], a.mx[5] * np.exp(0.05))
+    tfr = variant_assumptions(a, "fertility", 0.3).asfr.sum(axis=1)
+    np.testing.assert_allclose(tfr[1:], a.asfr.sum(axis=1)[1:] + 0.3)
+    sens = model.sensitivity({"interest_rate": (-0.01, 0.01), "mortality": (-0.01, 0.01)})
+    det = model.project()
+    assert float(sens["baseline_actuarial_balance"].sel(scheme="pension")) == pytest.approx(
+        float(det["actuarial_balance"].sel(scheme="pension")), rel=1e-9)
+    balance = sens["actuarial_balance"].sel(scheme="pension")
+    assert float(balance.sel(assumption="interest_rate", bound="high")) > float(
+        balance.sel(assumption="interest_rate", bound="low"))
+    assert float(balance.sel(assumption="mortality", bound="high")) > float(
+        balance.sel(assumption="mortality", bound="low"))
+    assert np.isnan(sens["actuarial_balance"].sel(scheme="child_benefit")).all()
+
+
+def test_uncertainty_commands_write_workbooks_and_figures(tmp_path, capsys):
+    """`spfsim stochastic` and `spfsim sensitivity` with --figures: the workbooks have a
+    sheet per funded scheme with native charts, the figures are PNG files."""
+    from openpyxl import load_workbook
+
+    from spfsim.cli import main
+
+    section = SECTION + """[stochastic.sensitivity]
+interest_rate = { low = -0.01, high = 0.01 }
+fertility = { low = -0.3, high = 0.3 }
+"""
+    folder = stochastic_model(tmp_path / "m", section, end=2034)
+    out = tmp_path / "out"
+    common = ["--out", str(out), "--figures"]
+    assert main(["stochastic", str(folder), "--draws", "3", "--quiet", *common]) == 0
+    assert main(["sensitivity", str(folder), *common]) == 0
+    printed = capsys.readouterr().out
+    assert "interest_rate" in printed
+    book = load_workbook(out / "stochastic.xlsx")
+    assert book.sheetnames == ["Summary", "pension"]
+    assert len(book["pension"]._charts) == 3  # two fans and the probability of depletion
+    assert load_workbook(out / "sensitivity.xlsx").sheetnames == ["Sensitivity"]
+    pictures = sorted(p.name for p in (out / "figures").iterdir())
+    assert pictures == ["depletion_probability.png", "fan_paygo_cost_rate_pension.png",
+                        "fan_reserve_ratio_pension.png", "tornado_pension.png"]
+    assert all((out / "figures" / p).read_bytes()[:4] == b"\x89PNG" for p in pictures)

@@ -1,5 +1,5 @@
 """Command line: ``spfsim run``, ``spfsim compare``, ``spfsim validate``, ``spfsim import-wpp``,
-``spfsim stochastic`` and ``spfsim spf-cost``."""
+``spfsim stochastic``, ``spfsim sensitivity`` and ``spfsim spf-cost``."""
 
 from __future__ import annotations
 
@@ -68,29 +68,42 @@ def _parser() -> argparse.ArgumentParser:
                      help="base year: 1950-2020 by 5 for every country (default 2020)")
     wpp.add_argument("--end-year", type=int, default=2100, help="last year (default 2100)")
     wpp.add_argument("--overwrite", action="store_true", help="replace an existing folder")
+    _add_uncertainty_parsers(sub)
+    from .spf.cli import add_spf_cost_parser
+
+    add_spf_cost_parser(sub)
+    return parser
+
+
+def _add_uncertainty_parsers(sub) -> None:
+    """``stochastic`` and ``sensitivity``: the model, reform, output and figure options
+    they share, and the draws of ``stochastic``."""
     stochastic = sub.add_parser(
         "stochastic", help="project a model under its [stochastic] assumptions; write "
-        "stochastic.nc (percentiles, probabilities of depletion)")
-    stochastic.add_argument("model_dir", nargs="?", default=None,
+        "stochastic.nc and .xlsx (percentiles, probabilities of depletion, fan charts)")
+    sensitivity = sub.add_parser(
+        "sensitivity", help="project a model with each assumption at its low and high value "
+        "([stochastic.sensitivity]); write sensitivity.nc and .xlsx")
+    for parser, figures in ((stochastic, "the fan charts and the probability of depletion"),
+                            (sensitivity, "a tornado chart per funded scheme")):
+        parser.add_argument("model_dir", nargs="?", default=None,
                             help="model folder (default: the default model shipped with "
                             "spfsim)")
+        parser.add_argument("--reform", default=None, metavar="FILE",
+                            help="with this reform file applied (same seed: same futures)")
+        parser.add_argument("--out", default=DEFAULT_OUT,
+                            help=f"output folder (default: ./{DEFAULT_OUT})")
+        parser.add_argument("--overwrite", action="store_true",
+                            help="replace existing output files")
+        parser.add_argument("--figures", action="store_true",
+                            help=f"also draw {figures} as PNG files in figures/")
     stochastic.add_argument("--draws", type=int, default=None,
                             help="number of draws (default: the model file's)")
     stochastic.add_argument("--seed", type=int, default=None,
                             help="random seed (default: the model file's)")
     stochastic.add_argument("--keep-draws", action="store_true",
                             help="keep every draw's key series in the dataset")
-    stochastic.add_argument("--reform", default=None, metavar="FILE",
-                            help="with this reform file applied (same seed: same futures)")
-    stochastic.add_argument("--out", default=DEFAULT_OUT,
-                            help=f"output folder (default: ./{DEFAULT_OUT})")
-    stochastic.add_argument("--overwrite", action="store_true",
-                            help="replace an existing output file")
     stochastic.add_argument("--quiet", action="store_true", help="print only the summary")
-    from .spf.cli import add_spf_cost_parser
-
-    add_spf_cost_parser(sub)
-    return parser
 
 
 def _add_engine_options(parser: argparse.ArgumentParser) -> None:
@@ -131,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
             return _compare(args)
         if args.command == "stochastic":
             return _stochastic(args)
+        if args.command == "sensitivity":
+            return _sensitivity(args)
         if args.command == "spf-cost":
             from .spf.cli import spf_cost_main
 
@@ -237,12 +252,21 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
-STOCHASTIC_FILE = "stochastic.nc"
+def _uncertainty_outputs(args: argparse.Namespace, stem: str) -> list[Path]:
+    """``stem``.nc and .xlsx under --out (and with --figures the figures folder), refused
+    before any work when one exists and --overwrite is not given."""
+    out = Path(args.out)
+    paths = [out / f"{stem}.nc", out / f"{stem}.xlsx"]
+    existing = [p for p in paths if p.exists()]
+    if existing and not args.overwrite:
+        raise OutputExistsError(f"output exists: {existing[0]}; use --overwrite to replace")
+    return paths
 
 
 def _stochastic(args: argparse.Namespace) -> int:
     from .model import load_model
-    from .report.io import write_netcdf
+    from .report.io import write_files, write_netcdf
+    from .report.uncertainty import stochastic_pngs, write_stochastic_workbook
     from .stochastic.report import stochastic_summary_lines
 
     started = time.perf_counter()
@@ -251,19 +275,48 @@ def _stochastic(args: argparse.Namespace) -> int:
     if spec is None:
         raise SpfsimError(f"{model.path / 'model.toml'}: no [stochastic] section: declare "
                           "which assumptions vary (docs/stochastic.md)")
-    target = Path(args.out) / STOCHASTIC_FILE
-    if target.exists() and not args.overwrite:  # fail before the draws, not after them
-        raise OutputExistsError(f"output exists: {target}; use --overwrite to replace")
+    dataset, workbook = _uncertainty_outputs(args, "stochastic")
     draws = spec.draws if args.draws is None else args.draws
     if draws < 1:
         raise SpfsimError(f"--draws must be at least 1, not {draws}")
     ds = model.project_stochastic(draws, seed=args.seed, keep_draws=args.keep_draws,
                                   progress=_draw_progress(draws, args.quiet))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    write_netcdf(ds, target, overwrite=args.overwrite)
+    dataset.parent.mkdir(parents=True, exist_ok=True)
+    write_netcdf(ds, dataset, overwrite=args.overwrite)
+    write_stochastic_workbook(ds, workbook, overwrite=args.overwrite)
+    written = [dataset, workbook]
+    if args.figures:
+        written += write_files(Path(args.out) / "figures", stochastic_pngs(ds), args.overwrite)
     for line in stochastic_summary_lines(ds):
         print(line)
-    print(f"  wrote {target} in {time.perf_counter() - started:.1f}s")
+    print(f"  wrote {len(written)} files to {args.out} in {time.perf_counter() - started:.1f}s")
+    return 0
+
+
+def _sensitivity(args: argparse.Namespace) -> int:
+    from .model import load_model
+    from .report.io import write_files, write_netcdf
+    from .report.uncertainty import sensitivity_pngs, write_sensitivity_workbook
+    from .stochastic.report import sensitivity_summary_lines
+
+    started = time.perf_counter()
+    model = load_model(args.model_dir, reform=args.reform)
+    if model.input.stochastic is None or not model.input.stochastic.sensitivity:
+        raise SpfsimError(f"{model.path / 'model.toml'}: no [stochastic.sensitivity] "
+                          "section: declare each assumption's low and high values "
+                          "(docs/stochastic.md)")
+    dataset, workbook = _uncertainty_outputs(args, "sensitivity")
+    sens = model.sensitivity()
+    dataset.parent.mkdir(parents=True, exist_ok=True)
+    write_netcdf(sens, dataset, overwrite=args.overwrite)
+    write_sensitivity_workbook(sens, workbook, overwrite=args.overwrite)
+    written = [dataset, workbook]
+    if args.figures:
+        written += write_files(Path(args.out) / "figures", sensitivity_pngs(sens),
+                               args.overwrite)
+    for line in sensitivity_summary_lines(sens):
+        print(line)
+    print(f"  wrote {len(written)} files to {args.out} in {time.perf_counter() - started:.1f}s")
     return 0
 
 

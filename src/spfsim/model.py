@@ -155,6 +155,22 @@ class Model:
         return stochastic_dataset(results, percentiles or spec.percentiles, keep_draws,
                                   attrs)
 
+    def sensitivity(self, ranges: Mapping[str, tuple[float, float]] | None = None
+                    ) -> xr.Dataset:
+        """One-at-a-time sensitivity tests (docs/stochastic.md): the model projected with
+        each assumption at its low and high value, the others as assumed; the actuarial
+        balance, general average premium, depletion year and last year's PAYG cost rate of
+        every variant and of the baseline. ``ranges`` (assumption -> (low, high)) defaults
+        to the model file's ``[stochastic.sensitivity]``."""
+        from .stochastic.sensitivity import sensitivity_dataset
+
+        if ranges is None:
+            ranges = {} if self.input.stochastic is None else self.input.stochastic.sensitivity
+        attrs = {"model": self.name, "title": self.input.title, "engine": "cohort"}
+        if self.reform is not None:
+            attrs.update(self.reform.attrs())
+        return sensitivity_dataset(self.assumptions, dict(ranges), attrs)
+
     def with_parameters(self, overrides: Mapping[str, Mapping[str, object]],
                         name: str = "parameters") -> Model:
         """A new, independent Model: this one with scheme parameters replaced in memory.

@@ -17,7 +17,9 @@ projection (docs/stochastic.md):
 - ``[stochastic.economy]``: real wage growth, inflation, the nominal interest rate on
   reserves and the unemployment rate, each plus an AR(1) deviation (``sd``, ``ar``), their
   innovations correlated by ``correlation`` (a matrix over the variables given, in the order
-  of :data:`ECONOMY_VARIABLES`).
+  of :data:`ECONOMY_VARIABLES`);
+- ``[stochastic.sensitivity]``: the low and high deviations of the one-at-a-time
+  sensitivity tests, held from the year after the base year (:data:`SENSITIVITY_UNITS`).
 """
 
 from __future__ import annotations
@@ -32,10 +34,24 @@ from .schema import ASSUMPTION_TABLES
 from .tables import Table, read_table
 
 ECONOMY_VARIABLES = ("real_wage_growth", "inflation", "interest_rate", "unemployment")
+#: the assumptions a sensitivity test moves, and what a value means (units)
+SENSITIVITY_UNITS = {
+    "mortality": "change of log m(x) a year at every age (-0.005: mortality falls 0.5 % a "
+                 "year faster than assumed)",
+    "fertility": "children per woman added to the TFR",
+    "migration": "net migrants a year added, as a share of the base population",
+    "real_wage_growth": "fraction a year added",
+    "inflation": "fraction a year added",
+    "interest_rate": "fraction a year added (nominal return on reserves)",
+    "unemployment": "fraction added to every unemployment rate",
+}
+SENSITIVITY_LIMITS = {"mortality": 0.05, "fertility": 3.0, "migration": 0.05,
+                      "real_wage_growth": 0.2, "inflation": 0.5, "interest_rate": 0.5,
+                      "unemployment": 0.5}
 MORTALITY_METHODS = ("lee_carter", "improvement")
 DEFAULT_PERCENTILES = (2.5, 10.0, 50.0, 90.0, 97.5)
 SECTIONS = ("mortality", "fertility", "migration", "economy")
-TOP_KEYS = ("draws", "seed", "percentiles", *SECTIONS)
+TOP_KEYS = ("draws", "seed", "percentiles", "sensitivity", *SECTIONS)
 MAX_DRAWS = 1_000_000
 
 
@@ -87,6 +103,9 @@ class StochasticSpec:
     migration: Autoregressive | None = None  # sd: share of the base population a year
     economy: dict[str, Autoregressive] = field(default_factory=dict)
     correlation: np.ndarray = field(default_factory=lambda: np.eye(0))
+    # one-at-a-time sensitivity tests: assumption -> (low, high) deviations, held from the
+    # year after the base year (SENSITIVITY_UNITS)
+    sensitivity: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def without_variance(self) -> StochasticSpec:
         """The same declarations with every standard deviation 0 (each draw is then the
@@ -101,7 +120,7 @@ class StochasticSpec:
         return StochasticSpec(self.draws, self.seed, self.percentiles, mortality, fertility,
                               None if self.migration is None else still(self.migration),
                               {k: still(p) for k, p in self.economy.items()},
-                              self.correlation)
+                              self.correlation, self.sensitivity)
 
 
 class _Reader:
@@ -172,8 +191,30 @@ def read_stochastic(section: object, model_file: Path, log: ProblemLog) -> Stoch
                  else r.process(tables["migration"], "stochastic.migration"))
     economy, correlation = ({}, np.eye(0)) if tables["economy"] is None else _economy(
         r, tables["economy"])
+    sensitivity = _sensitivity(r, r.table(section, "sensitivity", "stochastic") or {})
     return StochasticSpec(draws or 1, seed or 0, percentiles, mortality, fertility, migration,
-                          economy, correlation)
+                          economy, correlation, sensitivity)
+
+
+def _sensitivity(r: _Reader, table: dict) -> dict[str, tuple[float, float]]:
+    """``[stochastic.sensitivity]``: assumption = { low = .., high = .. } deviations."""
+    where = "stochastic.sensitivity"
+    r.unknown(table, tuple(SENSITIVITY_UNITS), where)
+    out = {}
+    for name in SENSITIVITY_UNITS:
+        entry = r.table(table, name, where)
+        if entry is None:
+            continue
+        r.unknown(entry, ("low", "high"), f"{where}.{name}")
+        limit = SENSITIVITY_LIMITS[name]
+        low = r.number(entry, "low", f"{where}.{name}", -limit, limit)
+        high = r.number(entry, "high", f"{where}.{name}", -limit, limit)
+        if low is not None and high is not None:
+            if low == high:
+                r.problem(f"{where}.{name}.high", f"must differ from low {low}", high)
+            else:
+                out[name] = (low, high)
+    return out
 
 
 def _whole(r: _Reader, table: dict, key: str, default: int, low: int, high: int) -> int | None:

@@ -35,3 +35,31 @@ def _median_depletion(ds: xr.Dataset, scheme: str) -> str:
         return "not computed"
     year = float(ds["depletion_year_percentiles"].sel(scheme=scheme, percentile=50.0))
     return "beyond the horizon" if np.isnan(year) else str(int(year))
+
+
+def sensitivity_summary_lines(sens: xr.Dataset) -> list[str]:
+    """Per funded scheme: the baseline actuarial balance and depletion year, and each
+    assumption's low and high variants, the widest effect first."""
+    lines = [f"{sens.attrs.get('title', '')}: sensitivity tests, {sens.attrs['base_year']}-"
+             f"{sens.attrs['end_year']}"]
+    for scheme in sens["scheme"].values:
+        base = float(sens["baseline_actuarial_balance"].sel(scheme=scheme))
+        if np.isnan(base):
+            continue
+        lines.append(f"  {scheme}: actuarial balance {base:+.2%}, depletion "
+                     f"{_year(float(sens['baseline_depletion_year'].sel(scheme=scheme)))}")
+        balance = sens["actuarial_balance"].sel(scheme=scheme)
+        width = np.nan_to_num(np.abs(balance - base).max("bound").values)
+        for k in np.argsort(-width):
+            name = str(sens["assumption"].values[k])
+            low, high = (float(balance.sel(assumption=name, bound=b)) for b in ("low", "high"))
+            years = [_year(float(sens["depletion_year"].sel(assumption=name, bound=b,
+                                                             scheme=scheme)))
+                     for b in ("low", "high")]
+            lines.append(f"    {name:<17} low {low:+.2%} ({years[0]}), high {high:+.2%} "
+                         f"({years[1]})")
+    return lines
+
+
+def _year(value: float) -> str:
+    return "beyond the horizon" if np.isnan(value) else str(int(value))

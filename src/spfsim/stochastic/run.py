@@ -61,19 +61,20 @@ def simulate(a: Assumptions, spec: StochasticSpec, draws: int | Sequence[int],
     ``progress(k)`` after each draw."""
     numbers = np.arange(draws) if isinstance(draws, int) else np.asarray(draws, dtype=np.int64)
     mortality = mortality_model(spec)
-    out = _allocate(a, len(numbers))
+    out = allocate(a, len(numbers))
     for start in range(0, len(numbers), batch):
         chunk = numbers[start:start + batch]
         paths = draw_paths(spec, mortality, seed, chunk, a.years)
         for i in range(len(chunk)):
-            _one_draw(drawn_assumptions(a, spec, mortality, paths, i), out, start + i)
+            project_draw(drawn_assumptions(a, spec, mortality, paths, i), out, start + i)
             if progress is not None:
                 progress(start + i + 1)
     out.draws = numbers
     return out
 
 
-def _allocate(a: Assumptions, n: int) -> DrawResults:
+def allocate(a: Assumptions, n: int) -> DrawResults:
+    """Room for the key series of ``n`` draws of ``a``'s years and schemes (NaN)."""
     years, schemes = a.years, [s.id for s in a.schemes]
     nan = np.full
     series = {name: nan((n, len(years), len(schemes)), np.nan) for name in SCHEME_SERIES}
@@ -84,7 +85,7 @@ def _allocate(a: Assumptions, n: int) -> DrawResults:
                        min(SUSTAINABILITY_HORIZON, len(years)))
 
 
-def _one_draw(a: Assumptions, out: DrawResults, d: int) -> None:
+def project_draw(a: Assumptions, out: DrawResults, d: int) -> None:
     """Project one draw's assumptions and store its key series in row ``d``."""
     demo = project_population(a.years, a.base_population, a.mx, a.asfr, a.srb, a.net_migration)
     econ = project_economy(a, demo.population)
@@ -147,4 +148,4 @@ def _check_identities(demo, funds, d: int) -> None:
 
 
 __all__ = ["DRAW_MEASURES", "SCHEME_SERIES", "YEAR_SERIES", "DrawResults", "MortalityModel",
-           "simulate"]
+           "allocate", "project_draw", "simulate"]

@@ -1,0 +1,291 @@
+"""Figures and workbook of a stochastic projection and of sensitivity tests: fan charts
+(shaded percentile bands around the median), the probability of depletion by year, and a
+tornado chart of the sensitivity tests' effect on a measure.
+
+They take the Datasets of :meth:`spfsim.Model.project_stochastic` and
+:meth:`spfsim.Model.sensitivity` (docs/stochastic.md); the workbook's charts are native
+Excel charts (the bands are a stacked area chart whose lowest layer is left unfilled).
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+from matplotlib.figure import Figure
+from openpyxl import Workbook
+from openpyxl.chart import AreaChart, BarChart, LineChart, Reference, Series
+
+from .io import atomic_write
+from .workbook.cells import (
+    FMT_YEAR,
+    finish_workbook,
+    fit_columns,
+    put,
+    put_note,
+    sheet_title,
+    write_header,
+)
+
+FAN_VARIABLES = ("paygo_cost_rate", "reserve_ratio")
+LABELS = {"paygo_cost_rate": "PAYG cost rate (of insured earnings)",
+          "reserve_ratio": "Reserve ratio (years of expenditure)",
+          "actuarial_balance": "Actuarial balance (of insured earnings)",
+          "depletion_year": "Depletion year"}
+FMT_PCT = "0.0%"
+FMT_RATIO = "0.00"
+
+
+def funded_schemes(ds: xr.Dataset) -> list[str]:
+    """The schemes with a fund (a depletion probability that is not all NaN)."""
+    p = ds["depletion_probability"]
+    return [str(s) for s in ds["scheme"].values if not np.all(np.isnan(p.sel(scheme=s)))]
+
+
+def _bands(q: np.ndarray) -> list[tuple[int, int]]:
+    """Index pairs of percentiles symmetric around the median, widest first."""
+    pairs = [(i, len(q) - 1 - i) for i in range(len(q) // 2)
+             if abs(q[i] + q[len(q) - 1 - i] - 100.0) < 1e-9]
+    return pairs
+
+
+def fan_chart(ds: xr.Dataset, variable: str, scheme: str | None = None, ax=None):
+    """Shaded bands between symmetric percentiles of ``<variable>_percentiles`` and the
+    median line; returns the matplotlib Axes."""
+    if ax is None:
+        ax = Figure(figsize=(7, 4)).subplots()
+    values = ds[f"{variable}_percentiles"]
+    if scheme is not None:
+        values = values.sel(scheme=scheme)
+    years, q = ds["year"].values, ds["percentile"].values
+    data = values.transpose("percentile", "year").values
+    for k, (lo, hi) in enumerate(_bands(q)):
+        ax.fill_between(years, data[lo], data[hi], color="tab:blue", alpha=0.18 + 0.14 * k,
+                        linewidth=0, label=f"P{q[lo]:g}-P{q[hi]:g}")
+    if 50.0 in q:
+        ax.plot(years, data[list(q).index(50.0)], color="tab:blue", label="median")
+    ax.set_title(f"{LABELS.get(variable, variable)}" + (f", {scheme}" if scheme else ""))
+    ax.set_xlabel("year")
+    ax.legend(loc="best", fontsize=8)
+    return ax
+
+
+def depletion_chart(ds: xr.Dataset, ax=None):
+    """The probability that each funded scheme's reserve is exhausted by each year."""
+    if ax is None:
+        ax = Figure(figsize=(7, 4)).subplots()
+    for scheme in funded_schemes(ds):
+        ax.plot(ds["year"].values, ds["depletion_probability"].sel(scheme=scheme), label=scheme)
+    ax.set_ylim(0, 1)
+    ax.set_title("Probability that the reserve is exhausted by the end of the year")
+    ax.set_xlabel("year")
+    ax.legend(loc="best", fontsize=8)
+    return ax
+
+
+def tornado_chart(sens: xr.Dataset, scheme: str, measure: str = "actuarial_balance", ax=None):
+    """Horizontal bars of each assumption's low and high variant less the baseline, widest
+    effect on top; returns the Axes."""
+    if ax is None:
+        ax = Figure(figsize=(7, 4)).subplots()
+    effect = (sens[measure] - sens[f"baseline_{measure}"]).sel(scheme=scheme)
+    order = np.argsort(np.nan_to_num(np.abs(effect).max("bound").values))
+    names = sens["assumption"].values[order]
+    rows = np.arange(len(names))
+    for b, color in (("low", "tab:orange"), ("high", "tab:blue")):
+        ax.barh(rows, effect.sel(bound=b).values[order], color=color, label=b)
+    ax.set_yticks(rows, names)
+    ax.axvline(0.0, color="black", linewidth=0.8)
+    ax.set_title(f"{LABELS.get(measure, measure)}\n{scheme}: change from the baseline",
+                 fontsize=10)
+    ax.legend(loc="best", fontsize=8)
+    return ax
+
+
+def stochastic_pngs(ds: xr.Dataset) -> dict[str, bytes]:
+    """The figures as PNG bytes by file name: a fan chart of each of :data:`FAN_VARIABLES`
+    per funded scheme, and the depletion probabilities."""
+    figures = {}
+    for scheme in funded_schemes(ds):
+        for variable in FAN_VARIABLES:
+            figures[f"fan_{variable}_{scheme}.png"] = fan_chart(ds, variable, scheme).figure
+    figures["depletion_probability.png"] = depletion_chart(ds).figure
+    return _png_bytes(figures)
+
+
+def sensitivity_pngs(sens: xr.Dataset) -> dict[str, bytes]:
+    """A tornado chart of the actuarial balance per funded scheme, as PNG bytes."""
+    return _png_bytes({f"tornado_{scheme}.png": tornado_chart(sens, scheme).figure
+                       for scheme in sensitivity_schemes(sens)})
+
+
+def _png_bytes(figures: dict) -> dict[str, bytes]:
+    out = {}
+    for name, figure in figures.items():
+        buffer = io.BytesIO()
+        figure.tight_layout()
+        figure.savefig(buffer, format="png", dpi=110)
+        out[name] = buffer.getvalue()
+    return out
+
+
+def write_stochastic_workbook(ds: xr.Dataset, path: Path, overwrite: bool = False) -> Path:
+    """The workbook of a stochastic projection: a Summary sheet and one sheet per funded
+    scheme with its fan charts (native Excel: shaded percentile bands) and the probability
+    of depletion; written atomically."""
+    wb = Workbook()
+    summary = wb.active
+    summary.title = "Summary"
+    _summary_sheet(summary, ds)
+    for scheme in funded_schemes(ds):
+        _scheme_sheet(wb.create_sheet(scheme[:31]), ds, scheme)
+    finish_workbook(wb, ds.attrs.get("title", "stochastic projection"))
+    return atomic_write(path, wb.save, overwrite)
+
+
+def sensitivity_schemes(sens: xr.Dataset) -> list[str]:
+    """The schemes of sensitivity tests with a fund (a baseline actuarial balance)."""
+    balance = sens["baseline_actuarial_balance"]
+    return [str(s) for s in sens["scheme"].values if np.isfinite(balance.sel(scheme=s))]
+
+
+def write_sensitivity_workbook(sens: xr.Dataset, path: Path, overwrite: bool = False) -> Path:
+    """The workbook of sensitivity tests: the variants' values, actuarial balances and
+    depletion years per funded scheme, with a bar chart each; written atomically."""
+    wb = Workbook()
+    _sensitivity_sheet(wb.active, sens, sensitivity_schemes(sens))
+    wb.active.title = "Sensitivity"
+    finish_workbook(wb, sens.attrs.get("title", "sensitivity tests"))
+    return atomic_write(path, wb.save, overwrite)
+
+
+def _summary_sheet(ws, ds: xr.Dataset) -> None:
+    q = ds["percentile"].values
+    sheet_title(ws, f"{ds.attrs.get('title', '')}: stochastic projection",
+                f"{ds.attrs['draws']} draws, seed {ds.attrs.get('seed')}; cohort engine; "
+                "see docs/stochastic.md")
+    write_header(ws, 4, ["Scheme", "Measure", *[f"P{x:g}" for x in q], "Mean"])
+    row = 5
+    for scheme in funded_schemes(ds):
+        for measure, fmt in (("actuarial_balance", FMT_PCT),
+                             ("general_average_premium", FMT_PCT),
+                             ("depletion_year", FMT_YEAR)):
+            put(ws, row, 1, scheme)
+            put(ws, row, 2, LABELS.get(measure, measure.replace("_", " ")))
+            values = ds[f"{measure}_percentiles"].sel(scheme=scheme).values
+            for j, v in enumerate(values):
+                put(ws, row, 3 + j, "beyond the horizon" if np.isnan(v) else float(v), fmt)
+            if f"{measure}_mean" in ds:
+                put(ws, row, 3 + len(q), float(ds[f"{measure}_mean"].sel(scheme=scheme)), fmt)
+            row += 1
+    row = put_note(ws, row + 1, "Depletion year: the first year whose reserve ends below "
+                   "zero; draws that never deplete within the horizon count as later.")
+    fit_columns(ws, skip_rows=3)
+
+
+def _scheme_sheet(ws, ds: xr.Dataset, scheme: str) -> None:
+    q = ds["percentile"].values
+    years = ds["year"].values
+    sheet_title(ws, f"{scheme}: percentiles over {ds.attrs['draws']} draws")
+    col = 1
+    headers = ["Year"]
+    for variable in FAN_VARIABLES:
+        headers += [f"{variable} P{x:g}" for x in q]
+    headers.append("P(exhausted by year end)")
+    write_header(ws, 3, headers)
+    for i, year in enumerate(years):
+        put(ws, 4 + i, 1, int(year), FMT_YEAR)
+    for variable in FAN_VARIABLES:
+        values = ds[f"{variable}_percentiles"].sel(scheme=scheme).transpose(
+            "percentile", "year").values
+        fmt = FMT_PCT if variable == "paygo_cost_rate" else FMT_RATIO
+        for k in range(len(q)):
+            for i in range(len(years)):
+                v = values[k, i]
+                put(ws, 4 + i, col + 1 + k, None if np.isnan(v) else float(v), fmt)
+        _band_chart(ws, variable, q, col + 1, 4, 3 + len(years),
+                    f"B{6 + len(years) + 18 * FAN_VARIABLES.index(variable)}")
+        col += len(q)
+    probability = ds["depletion_probability"].sel(scheme=scheme).values
+    for i, p in enumerate(probability):
+        put(ws, 4 + i, col + 1, float(p), FMT_PCT)
+    chart = LineChart()
+    chart.title = "Probability that the reserve is exhausted by the end of the year"
+    chart.y_axis.number_format = FMT_PCT
+    chart.y_axis.scaling.min, chart.y_axis.scaling.max = 0.0, 1.0
+    chart.append(Series(Reference(ws, min_col=col + 1, min_row=4, max_row=3 + len(years)),
+                        title="probability"))
+    chart.set_categories(Reference(ws, min_col=1, min_row=4, max_row=3 + len(years)))
+    chart.height, chart.width = 8.0, 18.0
+    ws.add_chart(chart, f"B{6 + len(years) + 36}")
+    ws.freeze_panes = "B4"
+
+
+def _band_chart(ws, variable: str, q: np.ndarray, first_col: int, first: int, last: int,
+                anchor: str) -> None:
+    """Shaded percentile bands as a stacked area chart: an unfilled lowest layer up to the
+    lowest percentile, then one layer per gap between percentiles (helper columns to the
+    right of the table hold the gaps)."""
+    gaps_col = ws.max_column + 2
+    put(ws, first - 1, gaps_col, f"{variable}: layers of the band chart")
+    for k in range(len(q)):
+        for row in range(first, last + 1):
+            here = ws.cell(row=row, column=first_col + k).coordinate
+            below = ws.cell(row=row, column=first_col + k - 1).coordinate
+            ws.cell(row=row, column=gaps_col + k).value = (f"={here}" if k == 0
+                                                           else f"={here}-{below}")
+    chart = AreaChart()
+    chart.grouping = "stacked"
+    chart.title = LABELS.get(variable, variable)
+    chart.height, chart.width = 8.0, 18.0
+    chart.y_axis.number_format = FMT_PCT if variable == "paygo_cost_rate" else FMT_RATIO
+    for k in range(len(q)):
+        label = f"P{q[0]:g}" if k == 0 else f"P{q[k - 1]:g}-P{q[k]:g}"
+        series = Series(Reference(ws, min_col=gaps_col + k, min_row=first, max_row=last),
+                        title=label)
+        if k == 0:
+            series.graphicalProperties.noFill = True
+        chart.series.append(series)
+    chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
+    ws.add_chart(chart, anchor)
+
+
+def _sensitivity_sheet(ws, sens: xr.Dataset, schemes: list[str]) -> None:
+    sheet_title(ws, "Sensitivity tests: one assumption at a time",
+                "value: the deviation of each variant (units in the dataset's attrs)")
+    write_header(ws, 4, ["Scheme", "Assumption", "Low value", "High value",
+                         "Actuarial balance, low", "baseline", "high",
+                         "Depletion year, low", "baseline", "high"])
+    row = 5
+    for scheme in schemes:
+        first = row
+        for name in sens["assumption"].values:
+            one = sens.sel(assumption=name, scheme=scheme)
+            values = [float(one["value"].sel(bound="low")), float(one["value"].sel(bound="high")),
+                      float(one["actuarial_balance"].sel(bound="low")),
+                      float(sens["baseline_actuarial_balance"].sel(scheme=scheme)),
+                      float(one["actuarial_balance"].sel(bound="high")),
+                      float(one["depletion_year"].sel(bound="low")),
+                      float(sens["baseline_depletion_year"].sel(scheme=scheme)),
+                      float(one["depletion_year"].sel(bound="high"))]
+            put(ws, row, 1, scheme)
+            put(ws, row, 2, str(name))
+            for j, v in enumerate(values):
+                fmt = FMT_YEAR if j >= 5 else (FMT_PCT if j >= 2 else "0.0000")
+                put(ws, row, 3 + j, "beyond the horizon" if np.isnan(v) and j >= 5
+                    else float(v), fmt)
+            row += 1
+        chart = BarChart()
+        chart.type = "bar"
+        chart.title = f"Actuarial balance by variant, {scheme}"
+        chart.y_axis.number_format = FMT_PCT
+        for col, label in ((5, "low"), (7, "high")):
+            chart.series.append(Series(Reference(ws, min_col=col, min_row=first,
+                                                 max_row=row - 1), title=label))
+        chart.set_categories(Reference(ws, min_col=2, min_row=first, max_row=row - 1))
+        chart.height, chart.width = 8.0, 16.0
+        ws.add_chart(chart, f"L{first}")
+        row += 16
+    fit_columns(ws, skip_rows=3)
