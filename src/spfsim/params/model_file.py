@@ -212,6 +212,8 @@ def _stochastic(data: dict, model_path: Path, files: list[Path],
     spec = read_stochastic(data.get("stochastic"), model_path, log)
     if spec is not None and spec.mortality is not None and spec.mortality.history_file:
         files.append(spec.mortality.history_file)
+    if spec is not None and spec.economy_history is not None:
+        files.append(spec.economy_history.file)
     return spec
 
 

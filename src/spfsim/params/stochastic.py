@@ -17,7 +17,8 @@ projection (docs/stochastic.md):
 - ``[stochastic.economy]``: real wage growth, inflation, the nominal interest rate on
   reserves and the unemployment rate, each plus an AR(1) deviation (``sd``, ``ar``), their
   innovations correlated by ``correlation`` (a matrix over the variables given, in the order
-  of :data:`ECONOMY_VARIABLES`);
+  of :data:`ECONOMY_VARIABLES`), or a ``history`` file of observed rates on which a
+  VAR(1) is fitted (spfsim.stochastic.paths.economy_model, with statsmodels);
 - ``[stochastic.sensitivity]``: the low and high deviations of the one-at-a-time
   sensitivity tests, held from the year after the base year (:data:`SENSITIVITY_UNITS`).
 """
@@ -31,7 +32,7 @@ import numpy as np
 
 from ..errors import ProblemLog
 from .schema import ASSUMPTION_TABLES
-from .tables import Table, read_table
+from .tables import Table, read_csv_rows, read_table
 
 ECONOMY_VARIABLES = ("real_wage_growth", "inflation", "interest_rate", "unemployment")
 #: the assumptions a sensitivity test moves, and what a value means (units)
@@ -92,6 +93,21 @@ class FertilitySpec:
 
 
 @dataclass(frozen=True)
+class EconomyHistory:
+    """Observed economic rates to fit the economy's VAR(1) on: ``values`` (year, variable)
+    in fractions, over consecutive ``years``, for ``names`` (in :data:`ECONOMY_VARIABLES`
+    order)."""
+
+    file: Path
+    years: np.ndarray
+    names: tuple[str, ...]
+    values: np.ndarray
+
+
+MIN_HISTORY_YEARS = 15  # a VAR(1) of four rates has 20 coefficients and 10 covariances
+
+
+@dataclass(frozen=True)
 class StochasticSpec:
     """The model's stochastic assumptions; a section left out does not vary."""
 
@@ -106,6 +122,9 @@ class StochasticSpec:
     # one-at-a-time sensitivity tests: assumption -> (low, high) deviations, held from the
     # year after the base year (SENSITIVITY_UNITS)
     sensitivity: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # observed rates the economy's VAR(1) is fitted on, instead of declared sd, ar and
+    # correlation (the fit sets ``economy`` and ``correlation``: spfsim.stochastic.paths)
+    economy_history: EconomyHistory | None = None
 
     def without_variance(self) -> StochasticSpec:
         """The same declarations with every standard deviation 0 (each draw is then the
@@ -120,7 +139,7 @@ class StochasticSpec:
         return StochasticSpec(self.draws, self.seed, self.percentiles, mortality, fertility,
                               None if self.migration is None else still(self.migration),
                               {k: still(p) for k, p in self.economy.items()},
-                              self.correlation, self.sensitivity)
+                              self.correlation, self.sensitivity)  # no fitted history
 
 
 class _Reader:
@@ -189,11 +208,11 @@ def read_stochastic(section: object, model_file: Path, log: ProblemLog) -> Stoch
     fertility = None if tables["fertility"] is None else _fertility(r, tables["fertility"])
     migration = (None if tables["migration"] is None
                  else r.process(tables["migration"], "stochastic.migration"))
-    economy, correlation = ({}, np.eye(0)) if tables["economy"] is None else _economy(
-        r, tables["economy"])
+    economy, correlation, history = ({}, np.eye(0), None) if tables["economy"] is None \
+        else _economy(r, tables["economy"], model_file.parent)
     sensitivity = _sensitivity(r, r.table(section, "sensitivity", "stochastic") or {})
     return StochasticSpec(draws or 1, seed or 0, percentiles, mortality, fertility, migration,
-                          economy, correlation, sensitivity)
+                          economy, correlation, sensitivity, history)
 
 
 def _sensitivity(r: _Reader, table: dict) -> dict[str, tuple[float, float]]:
@@ -295,7 +314,63 @@ def _fertility(r: _Reader, table: dict) -> FertilitySpec | None:
         process, low, high)
 
 
-def _economy(r: _Reader, table: dict) -> tuple[dict[str, Autoregressive], np.ndarray]:
+def _economy(r: _Reader, table: dict, folder: Path
+             ) -> tuple[dict[str, Autoregressive], np.ndarray, EconomyHistory | None]:
+    """Declared AR(1)s and their correlation, or a ``history`` file to fit a VAR(1) on."""
+    where = "stochastic.economy"
+    if "history" in table:
+        r.unknown(table, ("history",), where)
+        history = table["history"]
+        if not isinstance(history, str):
+            r.problem(f"{where}.history", "expected a CSV file name", history)
+            return {}, np.eye(0), None
+        return {}, np.eye(0), _economy_history(r, (folder / history).resolve(),
+                                               f"{where}.history")
+    return (*_declared_economy(r, table), None)
+
+
+def _economy_history(r: _Reader, path: Path, where: str) -> EconomyHistory | None:
+    """A CSV of ``year`` and some of :data:`ECONOMY_VARIABLES` (fractions), one row a
+    year, consecutive, at least :data:`MIN_HISTORY_YEARS` rows, every value finite."""
+    rows = read_csv_rows(path, r.log, "the economy history")
+    if rows is None:
+        return None
+    header = [h.strip() for h in rows[0]]
+    names = tuple(n for n in ECONOMY_VARIABLES if n in header)
+    unknown = [h for h in header if h != "year" and h not in ECONOMY_VARIABLES]
+    if "year" not in header or not names or unknown:
+        r.log.add(path, "header", f"expected year and some of {list(ECONOMY_VARIABLES)}",
+                  1, ",".join(header))
+        return None
+    values = []
+    for line, row in enumerate(rows[1:], start=2):
+        numbers = []
+        for name in ("year", *names):
+            text = row[header.index(name)] if header.index(name) < len(row) else ""
+            number = _finite(text)
+            if number is None or (name != "year" and number <= -1.0):
+                r.log.add(path, name, "expected a number (a rate: above -1)", line, text)
+                return None
+            numbers.append(number)
+        values.append(numbers)
+    data = np.array(values).reshape(-1, 1 + len(names))
+    years = data[:, 0]
+    if len(years) < MIN_HISTORY_YEARS or np.any(np.diff(years) != 1):
+        r.problem(where, f"the history needs {MIN_HISTORY_YEARS} or more consecutive years, "
+                  f"one row each; {path.name} has {len(years)}", path.name)
+        return None
+    return EconomyHistory(path, years.astype(int), names, data[:, 1:])
+
+
+def _finite(text: str) -> float | None:
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if np.isfinite(number) else None
+
+
+def _declared_economy(r: _Reader, table: dict) -> tuple[dict[str, Autoregressive], np.ndarray]:
     where = "stochastic.economy"
     r.unknown(table, (*ECONOMY_VARIABLES, "correlation"), where)
     processes = {}

@@ -55,19 +55,85 @@ def autoregressive(process: Autoregressive, shocks: np.ndarray) -> np.ndarray:
     return x
 
 
-def economy_deviations(spec: StochasticSpec, seed: int, draws: np.ndarray,
+@dataclass(frozen=True)
+class EconomyModel:
+    """The economy's deviations as a VAR(1), x(t) = A x(t-1) + L e(t), x(base year) = 0,
+    with e independent standard normals: ``names`` (in ECONOMY_VARIABLES order), ``ar``
+    the matrix A, ``covariance`` L L' of the yearly innovations (fractions squared)."""
+
+    names: tuple[str, ...]
+    ar: np.ndarray
+    covariance: np.ndarray
+
+    @property
+    def stationary_covariance(self) -> np.ndarray:
+        """The deviations' covariance far from the base year: the solution V of
+        V = A V A' + L L' (a discrete Lyapunov equation)."""
+        from scipy.linalg import solve_discrete_lyapunov
+
+        return solve_discrete_lyapunov(self.ar, self.covariance)
+
+
+def economy_model(spec: StochasticSpec) -> EconomyModel | None:
+    """The declared AR(1)s with correlated innovations (A diagonal), or the VAR(1) fitted on
+    the model's economy history by ordinary least squares with a constant (statsmodels'
+    VAR; the constant only centres the history: draws are deviations from the model's own
+    path); None when the economy does not vary."""
+    history = spec.economy_history
+    if history is not None:
+        return _fitted_economy(history)
+    if not spec.economy:
+        return None
+    names = tuple(spec.economy)
+    sd = np.array([spec.economy[n].sd for n in names])
+    return EconomyModel(names, np.diag([spec.economy[n].ar for n in names]),
+                        spec.correlation * np.outer(sd, sd))
+
+
+def _fitted_economy(history) -> EconomyModel:
+    try:
+        from statsmodels.tsa.api import VAR
+    except ImportError as exc:
+        raise SpfsimError(f"{history.file}: stochastic.economy.history: fitting the VAR(1) "
+                          "needs statsmodels: pip install 'spfsim[stochastic]'") from exc
+
+    try:
+        fit = VAR(history.values).fit(1, trend="c")
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        raise SpfsimError(f"{history.file}: stochastic.economy.history: the VAR(1) cannot "
+                          f"be fitted: {exc}") from exc
+    ar = np.asarray(fit.coefs[0])
+    if np.max(np.abs(np.linalg.eigvals(ar)), initial=0.0) >= 1.0:
+        raise SpfsimError(f"{history.file}: stochastic.economy.history: the fitted VAR(1) "
+                          "is not stationary (an eigenvalue of its coefficient matrix is 1 "
+                          "or more in modulus): give the processes' sd and ar instead")
+    return EconomyModel(history.names, ar, np.asarray(fit.sigma_u))
+
+
+def economy_deviations(model: EconomyModel | None, seed: int, draws: np.ndarray,
                        years: np.ndarray) -> dict[str, np.ndarray]:
-    """(draw, year) deviations of each declared economic variable: AR(1)s whose yearly
-    innovations have the declared correlation (Cholesky factor of ``spec.correlation``;
-    a semi-definite matrix is factored with a tiny ridge)."""
-    names = list(spec.economy)
-    if not names:
+    """(draw, year) deviations of each economic variable of ``model``: its VAR(1) driven by
+    keyed standard normals through the Cholesky factor of the innovations' covariance."""
+    if model is None:
         return {}
-    z = np.stack([innovations(seed, name, draws, years) for name in names])
-    factor = np.linalg.cholesky(spec.correlation + 1e-12 * np.eye(len(names)))
-    correlated = np.einsum("ij,jdt->idt", factor, z)
-    return {name: autoregressive(spec.economy[name], correlated[i])
-            for i, name in enumerate(names)}
+    z = np.stack([innovations(seed, name, draws, years) for name in model.names])
+    shocks = np.einsum("ij,jdt->idt", _cholesky(model.covariance), z)
+    x = np.zeros_like(shocks)
+    for t in range(1, len(years)):
+        x[:, :, t] = np.einsum("ij,jd->id", model.ar, x[:, :, t - 1]) + shocks[:, :, t]
+    return {name: x[i] for i, name in enumerate(model.names)}
+
+
+def _cholesky(covariance: np.ndarray) -> np.ndarray:
+    """A lower-triangular L with L L' = ``covariance``; variables without variance get
+    none (their deviations stay exactly 0), and a semi-definite matrix (perfectly
+    correlated variables) is factored with a ridge of 1e-12 of its variances."""
+    varying = np.diag(covariance) > 0
+    factor = np.zeros_like(covariance)
+    sub = covariance[np.ix_(varying, varying)]
+    ridge = 1e-12 * np.diag(np.diag(sub))
+    factor[np.ix_(varying, varying)] = np.linalg.cholesky(sub + ridge)
+    return factor
 
 
 @dataclass(frozen=True)
@@ -131,8 +197,9 @@ class DrawPaths:
     economy: dict[str, np.ndarray]
 
 
-def draw_paths(spec: StochasticSpec, mortality: MortalityModel | None, seed: int,
-               draws: np.ndarray, years: np.ndarray) -> DrawPaths:
+def draw_paths(spec: StochasticSpec, mortality: MortalityModel | None,
+               economy: EconomyModel | None, seed: int, draws: np.ndarray,
+               years: np.ndarray) -> DrawPaths:
     """The deviations of ``draws`` (draw numbers) over ``years``."""
     draws = np.asarray(draws, dtype=np.int64)
 
@@ -146,7 +213,7 @@ def draw_paths(spec: StochasticSpec, mortality: MortalityModel | None, seed: int
         None if mortality is None else mortality_deviations(mortality, seed, draws, years),
         ar(None if spec.fertility is None else spec.fertility.process, "fertility"),
         ar(spec.migration, "migration"),
-        economy_deviations(spec, seed, draws, years))
+        economy_deviations(economy, seed, draws, years))
 
 
 def drawn_assumptions(a: Assumptions, spec: StochasticSpec, mortality: MortalityModel | None,

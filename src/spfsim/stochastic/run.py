@@ -24,7 +24,13 @@ from ..finance.sustainability import summarized_rates
 from ..params import Assumptions, StochasticSpec
 from ..pipeline import SUSTAINABILITY_HORIZON, fund_projection
 from ..schemes import CONTRIBUTORY
-from .paths import MortalityModel, draw_paths, drawn_assumptions, mortality_model
+from .paths import (
+    MortalityModel,
+    draw_paths,
+    drawn_assumptions,
+    economy_model,
+    mortality_model,
+)
 
 #: series kept per draw, (draw, year, scheme), currency per year or fractions
 SCHEME_SERIES = ("benefit_expenditure", "admin_expenditure", "contribution_income",
@@ -60,11 +66,11 @@ def simulate(a: Assumptions, spec: StochasticSpec, draws: int | Sequence[int],
     compiled assumptions ``a`` with the cohort engine, ``batch`` draws' paths at a time;
     ``progress(k)`` after each draw."""
     numbers = np.arange(draws) if isinstance(draws, int) else np.asarray(draws, dtype=np.int64)
-    mortality = mortality_model(spec)
+    mortality, economy = mortality_model(spec), economy_model(spec)
     out = allocate(a, len(numbers))
     for start in range(0, len(numbers), batch):
         chunk = numbers[start:start + batch]
-        paths = draw_paths(spec, mortality, seed, chunk, a.years)
+        paths = draw_paths(spec, mortality, economy, seed, chunk, a.years)
         for i in range(len(chunk)):
             project_draw(drawn_assumptions(a, spec, mortality, paths, i), out, start + i)
             if progress is not None:
