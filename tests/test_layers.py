@@ -21,6 +21,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "spfsim"
 # nothing of spfsim, so every layer that makes a results variable may read it.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("foundations", ("_version", "errors", "params", "rng", "results.registry",
+                     "results.variables_stochastic",
                      "results.variables_projection", "results.variables_analysis")),
     ("demography", ("demography",)),
     ("economy", ("economy",)),

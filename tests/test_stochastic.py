@@ -261,6 +261,10 @@ def test_the_summaries(model):
     assert np.isnan(ds["depletion_probability"].sel(scheme="child_benefit")).all()
     median = np.median(ds["paygo_cost_rate"].sel(scheme="pension").values, axis=0)
     np.testing.assert_allclose(q.sel(percentile=50.0), median)
+    undescribed = [v for v in ds.data_vars if not {"units", "long_name"} <= set(ds[v].attrs)]
+    assert not undescribed
+    assert ds["actuarial_balance_percentiles"].attrs["long_name"].startswith(
+        "percentiles over the draws of: actuarial balance over 16 years (2025-2040)")
 
 
 def test_a_broken_fund_identity_stops_the_run(model, monkeypatch):

@@ -166,7 +166,8 @@ class Model:
 
         if ranges is None:
             ranges = {} if self.input.stochastic is None else self.input.stochastic.sensitivity
-        attrs = {"model": self.name, "title": self.input.title, "engine": "cohort"}
+        attrs = {"model": self.name, "title": self.input.title, "engine": "cohort",
+                 "currency": self.input.currency}
         if self.reform is not None:
             attrs.update(self.reform.attrs())
         return sensitivity_dataset(self.assumptions, dict(ranges), attrs)

@@ -31,7 +31,7 @@ from ..indicators import (
     scheme_guarantees,
 )
 from ..params import AGES, SEXES, Assumptions
-from .registry import CONVENTIONS, COORDINATES, REGISTRY, context, variables
+from .registry import CONVENTIONS, COORDINATES, REGISTRY, context, horizon_phrase, variables
 
 ENTRY_AGE = 15  # first age of working life, for the contribution density at award
 PAYERS = ("worker", "employer", "state")
@@ -126,7 +126,7 @@ def apply_contract(ds: xr.Dataset, ctx: Mapping[str, object]) -> xr.Dataset:
     if "actuarial_balance" in ds.data_vars and "horizon_years" in ds["actuarial_balance"].attrs:
         horizon = int(ds["actuarial_balance"].attrs["horizon_years"])
         first = int(ds["year"][0])
-        ctx["over"] = f"over {horizon} years ({first}-{first + horizon - 1})"
+        ctx["over"] = horizon_phrase(first, horizon)
     for name in ds.data_vars:
         if name in REGISTRY:
             ds[name].attrs.update(REGISTRY[name].attrs(ctx))

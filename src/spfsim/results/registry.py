@@ -29,12 +29,26 @@ from typing import TYPE_CHECKING
 
 from .variables_analysis import ANALYSIS_VARIABLES
 from .variables_projection import PROJECTION_VARIABLES
+from .variables_stochastic import STOCHASTIC_VARIABLES
 
 if TYPE_CHECKING:
     import xarray as xr
 
-__all__ = ["CONTRACT_DIMS", "CONVENTIONS", "COORDINATES", "REGISTRY", "VariableSpec", "attrs_for",
-           "check_single_projection", "context", "spec", "variable", "variables"]
+__all__ = [
+    "CONTRACT_DIMS",
+    "CONVENTIONS",
+    "COORDINATES",
+    "REGISTRY",
+    "STOCHASTIC_REGISTRY",
+    "VariableSpec",
+    "attrs_for",
+    "check_single_projection",
+    "context",
+    "horizon_phrase",
+    "spec",
+    "variable",
+    "variables",
+]
 
 #: The CF conventions the results Dataset follows (its ``Conventions`` attr).
 CONVENTIONS = "CF-1.10"
@@ -115,6 +129,8 @@ COORDINATES: dict[str, dict[str, str]] = {
 
 #: Every variable of the results Dataset, by name.
 REGISTRY: dict[str, VariableSpec] = _registry(PROJECTION_VARIABLES, ANALYSIS_VARIABLES)
+#: The variables a stochastic projection adds (its others are REGISTRY's along ``draw``).
+STOCHASTIC_REGISTRY: dict[str, VariableSpec] = _registry(STOCHASTIC_VARIABLES)
 
 
 def spec(name: str) -> VariableSpec:
@@ -150,6 +166,11 @@ def context(currency: str, base_year: int, end_year: int, **extra: object) -> di
     ``end_year``; ``extra`` adds or replaces fields."""
     return {"money": f"{currency} (nominal)", "currency": currency,
             "base_year": int(base_year), "end_year": int(end_year), **extra}
+
+
+def horizon_phrase(first_year: int, horizon: int) -> str:
+    """The ``{over}`` field: the sustainability measures' horizon in words."""
+    return f"over {horizon} years ({first_year}-{first_year + horizon - 1})"
 
 
 def check_single_projection(ds: xr.Dataset, required: Iterable[str], user: str) -> None:

@@ -23,6 +23,7 @@ from ..params.stochastic import (
 )
 from .paths import DrawPaths, MortalityModel, drawn_assumptions
 from .run import allocate, project_draw
+from .summary import describe
 
 BOUNDS = ("low", "high")
 #: every age moves alike (the improvement method's model)
@@ -80,9 +81,13 @@ def sensitivity_dataset(a: Assumptions, ranges: dict[str, tuple[float, float]],
                                   "scheme": out.schemes},
                     attrs={**(attrs or {}), "base_year": int(out.years[0]),
                            "end_year": int(out.years[-1])})
-    ds["value"].attrs["units"] = "; ".join(f"{n}: {SENSITIVITY_UNITS[n]}" for n in names)
     funded = out.funded
     for name in list(data):
         if name != "value":
             ds[name] = ds[name].where(xr.DataArray(funded, dims="scheme"))
+    ds = describe(ds, str(ds.attrs.get("currency", "currency")), int(out.years[0]),
+                  int(out.years[-1]), out.horizon)
+    ds["value"].attrs.update(
+        long_name="deviation of the assumption in the variant",
+        units="; ".join(f"{n}: {SENSITIVITY_UNITS[n]}" for n in names))
     return ds

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from ..results import registry
 from .run import DRAW_MEASURES, SCHEME_SERIES, YEAR_SERIES, DrawResults
 
 #: the key series whose percentiles the Dataset holds
@@ -70,7 +71,37 @@ def stochastic_dataset(results: DrawResults, percentiles: tuple[float, ...],
             data[name] = (("draw", "scheme"), results.measures[name])
     data["initial_reserve"] = (("scheme",), results.initial_reserve)
     ds = xr.Dataset(data, coords=coords, attrs=dict(attrs or {}))
-    ds.attrs["draws"] = len(results.draws)
+    ds.attrs.update(draws=len(results.draws), base_year=int(results.years[0]),
+                    end_year=int(results.years[-1]))
+    return describe(ds, str(ds.attrs.get("currency", "currency")), int(results.years[0]),
+                    int(results.years[-1]), results.horizon)
+
+
+def describe(ds: xr.Dataset, currency: str, base_year: int, end_year: int,
+             horizon: int) -> xr.Dataset:
+    """Give every variable of a stochastic or sensitivity Dataset its ``units`` and
+    ``long_name``: from the stochastic registry, or from the single projection's variable
+    of the same name (a ``_percentiles``, ``_mean`` or ``baseline_`` form of it says so)."""
+    context = registry.context(currency, base_year, end_year,
+                               over=registry.horizon_phrase(base_year, horizon))
+    for name in ds.data_vars:
+        base = name.removesuffix("_percentiles").removesuffix("_mean").removeprefix(
+            "baseline_").removeprefix("final_")
+        spec = registry.STOCHASTIC_REGISTRY.get(base) or registry.REGISTRY.get(base)
+        if spec is None:
+            continue
+        attrs = spec.attrs(context)
+        if name.endswith("_percentiles"):
+            attrs["long_name"] = f"percentiles over the draws of: {attrs['long_name']}"
+        elif name.endswith("_mean"):
+            attrs["long_name"] = f"mean over the draws of: {attrs['long_name']}"
+        elif name.startswith("final_"):
+            attrs["long_name"] = f"in the last year: {attrs['long_name']}"
+        ds[name].attrs.update(attrs)
+    for coord, long_name in (("percentile", "percentile over the draws"),
+                             ("draw", "number of the draw (its random numbers' key)")):
+        if coord in ds.coords:
+            ds[coord].attrs["long_name"] = long_name
     return ds
 
 
