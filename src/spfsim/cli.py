@@ -1,5 +1,5 @@
 """Command line: ``spfsim run``, ``spfsim compare``, ``spfsim validate``, ``spfsim import-wpp``,
-``spfsim stochastic``, ``spfsim sensitivity`` and ``spfsim spf-cost``."""
+``spfsim stochastic``, ``spfsim sensitivity``, ``spfsim batch`` and ``spfsim spf-cost``."""
 
 from __future__ import annotations
 
@@ -69,6 +69,18 @@ def _parser() -> argparse.ArgumentParser:
     wpp.add_argument("--end-year", type=int, default=2100, help="last year (default 2100)")
     wpp.add_argument("--overwrite", action="store_true", help="replace an existing folder")
     _add_uncertainty_parsers(sub)
+    batch = sub.add_parser("batch", help="run a grid of projections (a batch file) as Dask "
+                           "tasks into one zarr store; a rerun finishes only missing cases")
+    batch.add_argument("batch_file", help="batch description (TOML; docs/batch.md), or the "
+                       "name of one shipped with the default model (contribution-grid)")
+    batch.add_argument("--out", required=True, help="zarr store to write (a folder)")
+    batch.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="address of an existing Dask scheduler (default: a local "
+                       "cluster on this machine)")
+    batch.add_argument("--workers", type=int, default=None,
+                       help="local cluster: worker processes (default: the cores; 0: run "
+                       "the cases one after another in this process)")
+    batch.add_argument("--quiet", action="store_true", help="print only the summary")
     from .spf.cli import add_spf_cost_parser
 
     add_spf_cost_parser(sub)
@@ -146,6 +158,10 @@ def main(argv: list[str] | None = None) -> int:
             return _stochastic(args)
         if args.command == "sensitivity":
             return _sensitivity(args)
+        if args.command == "batch":
+            from .batch.cli import batch_main
+
+            return batch_main(args)
         if args.command == "spf-cost":
             from .spf.cli import spf_cost_main
 

@@ -1,0 +1,52 @@
+"""Time a batch (default: the example shipped with the default model) on 1 and 2 Dask
+workers against the same cases in a plain loop in one process.
+
+Usage: python benchmarks/bench_batch.py [BATCH] [--workers 1 2]
+
+Each run writes a fresh store in a temporary folder. The loop runs spfsim.batch.run_case
+over the cases after one warm-up case (the workers' first case includes their start and
+Numba's cache loading; the Dask figures include the cluster's start). Prints, as its last
+line, a JSON object: cases, loop_seconds, and per worker count seconds, cases_per_second
+and overhead (Dask seconds x workers / loop seconds - 1: the share of work added per case
+by the batch machinery when the workers are fully used).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+from spfsim.batch import read_batch, run_batch, run_case
+from spfsim.batch.cli import dask_client, find_batch_file
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("batch", nargs="?", default="contribution-grid")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    args = parser.parse_args()
+    spec = read_batch(find_batch_file(args.batch))
+    cases = spec.cases()
+    run_case(spec, cases[0])
+    started = time.perf_counter()
+    for case in cases:
+        run_case(spec, case)
+    loop = time.perf_counter() - started
+    out = {"batch": spec.path.name, "cases": len(cases), "loop_seconds": round(loop, 3)}
+    for workers in args.workers:
+        with tempfile.TemporaryDirectory() as folder:
+            started = time.perf_counter()
+            with dask_client(None, workers) as client:
+                run_batch(spec, Path(folder) / "store.zarr", client)
+            seconds = time.perf_counter() - started
+        out[f"workers_{workers}"] = {
+            "seconds": round(seconds, 3), "cases_per_second": round(len(cases) / seconds, 3),
+            "overhead": round(seconds * workers / loop - 1.0, 3)}
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""The ``spfsim batch`` command's body: the Dask client, the progress bar, the summary."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from .run import run_batch
+from .spec import read_batch
+
+
+@contextmanager
+def dask_client(scheduler: str | None, workers: int | None):
+    """A client of the scheduler at ``scheduler``, or of a local cluster of ``workers``
+    processes (one thread each: the projections hold the GIL in places); None for
+    ``workers == 0`` (the cases run one after another in this process)."""
+    if scheduler is None and workers == 0:
+        yield None
+        return
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        with Client(scheduler) as client:
+            yield client
+        return
+    n = workers or os.cpu_count() or 1
+    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        yield client
+
+
+def find_batch_file(name: str) -> Path:
+    """A batch file: a path, or the name of one shipped with the default model
+    (``batches/<name>.toml``, e.g. ``contribution-grid``)."""
+    path = Path(name)
+    if path.exists() or path.suffix:
+        return path
+    from ..model import default_model_path
+
+    bundled = default_model_path() / "batches" / f"{name}.toml"
+    return bundled if bundled.exists() else path
+
+
+def batch_main(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    spec = read_batch(find_batch_file(args.batch_file))
+    total = len(spec.cases())
+    bar = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, unit="case", file=sys.stderr)
+
+    def progress(done: int, _total: int) -> None:
+        if bar is not None:
+            bar.update(done - bar.n)
+
+    with dask_client(args.scheduler, args.workers) as client:
+        result = run_batch(spec, args.out, client, progress)
+    if bar is not None:
+        bar.close()
+    print(f"{spec.path.name}: {total} cases; {len(result.computed)} computed, "
+          f"{len(result.skipped)} already in {args.out}, {len(result.failed)} failed, in "
+          f"{time.perf_counter() - started:.1f}s")
+    for index, message in sorted(result.failed.items()):
+        print(f"  case {index} failed: {message}")
+    return 1 if result.failed else 0

@@ -1,0 +1,232 @@
+"""Run a batch's cases as Dask tasks and write each result into one zarr store.
+
+The client submits the cases that the store does not hold yet, and writes each result into
+its region of the store (``case`` chunks of one) as it arrives: the data first, then the
+case's ``done`` flag, so that a batch killed at any point (client or worker) and started
+again recomputes exactly the cases whose flag is not set. Only the client writes, so no
+file locking is needed. A case that raises is recorded with its message in ``error`` and
+the batch goes on; it is tried again by the next run.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from ..errors import SpfsimError
+from .spec import BASELINE, BatchSpec, Case, case_key
+
+KEY_WIDTH, ERROR_WIDTH, ATTRS_WIDTH = 64, 400, 2000
+# format 2: fixed-width text (keys, errors, labels) has a stable specification there
+ZARR_FORMAT = 2
+#: per-case attributes of a projection kept in the store (its provenance)
+CASE_ATTRS = ("input_hash", "created", "spfsim_version", "engine", "seed", "reform",
+              "reform_hash")
+
+
+@dataclass
+class BatchResult:
+    """What a run did: cases computed now, skipped (already in the store), failed."""
+
+    computed: list[int]
+    skipped: list[int]
+    failed: dict[int, str]
+    store: Path
+
+
+@functools.lru_cache(maxsize=8)
+def _model(path: str | None, end_year: int | None):
+    """The batch's model, loaded once per process (a worker reuses it, and Numba's compiled
+    kernels, for every case it runs)."""
+    from ..model import load_model
+
+    return load_model(path, end_year=end_year)
+
+
+@functools.lru_cache(maxsize=32)
+def _reformed(path: str | None, end_year: int | None, reform: str):
+    model = _model(path, end_year)
+    return model if reform == BASELINE else model.with_reform(reform)
+
+
+def case_model(spec: BatchSpec, case: Case):
+    """The model of one case: the batch's model with its reform or parameter values."""
+    model = _reformed(None if spec.model is None else str(spec.model), spec.end_year,
+                      str(case.value("reform", BASELINE)))
+    overrides = spec.overrides(case)
+    return model.with_parameters(overrides, name="batch case") if overrides else model
+
+
+def run_case(spec: BatchSpec, case: Case) -> tuple[xr.Dataset | None, str]:
+    """Project one case and keep the batch's variables; (None, message) if it fails."""
+    try:
+        model = case_model(spec, case)
+        engine = str(case.value("engine", spec.engine))
+        ds = model.project(engine, persons=spec.persons, seed=int(case.value("seed", 0)))
+        missing = [v for v in spec.variables if v not in ds.data_vars]
+        if missing:
+            raise SpfsimError(f"{spec.path}: batch.variables: the projection has no "
+                              f"variable {', '.join(missing)}")
+        kept = ds[list(spec.variables)]
+        kept.attrs = {k: ds.attrs[k] for k in ds.attrs if k in CASE_ATTRS}
+        return kept, ""
+    except Exception as exc:  # recorded in the store; the batch goes on
+        return None, f"{type(exc).__name__}: {exc}"[:ERROR_WIDTH] or traceback.format_exc()
+
+
+def case_keys(spec: BatchSpec, cases: list[Case]) -> list[str]:
+    """Each case's key, from the model's and its reform's input hashes (loaded here)."""
+    keys = []
+    for case in cases:
+        model = _reformed(None if spec.model is None else str(spec.model), spec.end_year,
+                          str(case.value("reform", BASELINE)))
+        reform_hash = "" if model.reform is None else model.reform.hash
+        keys.append(case_key(spec, case, model.input.input_hash, reform_hash))
+    return keys
+
+
+def run_batch(spec: BatchSpec, store: str | Path, client=None,
+              progress: Callable[[int, int], None] | None = None) -> BatchResult:
+    """Run the cases of ``spec`` not yet in ``store`` (a zarr folder) on ``client`` (a
+    ``distributed.Client``; None: one after another in this process)."""
+    store = Path(store)
+    cases = spec.cases()
+    keys = case_keys(spec, cases)
+    done = _done_cases(store, keys)
+    todo = [c for c in cases if not done[c.index]]
+    result = BatchResult([], [c.index for c in cases if done[c.index]], {}, store)
+    if progress is not None:
+        progress(len(result.skipped), len(cases))
+    for case, (ds, error) in _results(spec, todo, client):
+        if ds is None:
+            result.failed[case.index] = error
+        else:
+            _write_case(store, spec, cases, keys, case, ds)
+            result.computed.append(case.index)
+        if store.exists():  # errors wait for the store's layout, from a first result
+            for index, message in result.failed.items():
+                _record_error(store, index, message)
+        if progress is not None:
+            progress(len(result.skipped) + len(result.computed) + len(result.failed),
+                     len(cases))
+    return result
+
+
+def _results(spec: BatchSpec, todo: list[Case], client):
+    """(case, (Dataset | None, error)) as each case finishes."""
+    if client is None:
+        for case in todo:
+            yield case, run_case(spec, case)
+        return
+    from distributed import as_completed
+
+    futures = {client.submit(run_case, spec, case, key=f"spfsim-case-{case.index}-"
+                             f"{id(spec)}", pure=False): case for case in todo}
+    for future in as_completed(futures):
+        try:
+            yield futures[future], future.result()
+        except Exception as exc:  # a worker lost for good: recorded, the batch goes on
+            yield futures[future], (None, f"{type(exc).__name__}: {exc}"[:ERROR_WIDTH])
+
+
+# ------------------------------------------------------------------------------ the store
+
+def _done_cases(store: Path, keys: list[str]) -> np.ndarray:
+    """Which cases the store holds with the same key (so the same inputs and settings)."""
+    if not store.exists():
+        return np.zeros(len(keys), dtype=bool)
+    with xr.open_zarr(store) as old:
+        if old.sizes.get("case") != len(keys):
+            raise SpfsimError(f"{store}: the store holds {old.sizes.get('case')} cases, the "
+                              f"batch has {len(keys)}: use another --out, or delete the "
+                              "store to start again")
+        stored = old["case_key"].values.astype(str)
+        flags = old["done"].values.astype(bool)
+    return flags & (stored == np.array(keys))
+
+
+def _case_coords(spec: BatchSpec, cases: list[Case], keys: list[str]) -> dict:
+    names = spec.coordinate_names()
+    coords = {"case": np.arange(len(cases))}
+    for axis, name in names.items():
+        values = [c.values[axis] for c in cases]
+        coords[name] = ("case", np.array(values, dtype=float if all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in values) else str))
+    return coords
+
+
+def _create(store: Path, spec: BatchSpec, cases: list[Case], keys: list[str],
+            first: xr.Dataset) -> None:
+    """The store's layout from the first result: every variable along ``case`` (chunks of
+    one), NaN until written; then ``case_key`` of every case, ``done`` 0, no ``error``
+    and no ``case_attrs``."""
+    n = len(cases)
+    first = first.copy()
+    for name in list(first.coords):
+        if first[name].dtype == object:  # labels as fixed-width text, as zarr stores it
+            first[name] = first[name].astype(str)
+    template = first.expand_dims(case=n)
+    for name in template.data_vars:  # NaN until written; coordinates are written now
+        template[name] = template[name].chunk({"case": 1}) * np.nan
+    template = template.assign_coords(_case_coords(spec, cases, keys))
+    book = _bookkeeping(keys, np.zeros(n, dtype=np.int8), [""] * n, [""] * n)
+    template = template.merge(book.chunk({"case": 1}))
+    template.attrs = {"batch_file": str(spec.path), "model": str(spec.model or "default"),
+                      "axes": json.dumps(spec.coordinate_names())}
+    template.to_zarr(store, compute=False, mode="w", zarr_format=ZARR_FORMAT)
+    book.to_zarr(store, region={"case": slice(0, n)}, zarr_format=ZARR_FORMAT)
+
+
+def _bookkeeping(keys: list[str], done: np.ndarray, errors: list[str],
+                 attrs: list[str]) -> xr.Dataset:
+    """The store's record of cases: key, done flag, error message, provenance."""
+    return xr.Dataset({
+        "case_key": ("case", np.array(keys, dtype=f"<U{KEY_WIDTH}")),
+        "done": ("case", done),
+        "error": ("case", np.array([e[:ERROR_WIDTH] for e in errors], dtype=f"<U{ERROR_WIDTH}")),
+        "case_attrs": ("case", np.array([a[:ATTRS_WIDTH] for a in attrs],
+                                        dtype=f"<U{ATTRS_WIDTH}"))})
+
+
+def _region(store: Path, data: xr.Dataset, index: int) -> None:
+    data.to_zarr(store, region={"case": slice(index, index + 1)}, zarr_format=ZARR_FORMAT)
+
+
+def _write_case(store: Path, spec: BatchSpec, cases: list[Case], keys: list[str],
+                case: Case, ds: xr.Dataset) -> None:
+    """The case's variables, then its provenance and ``done`` flag."""
+    if not store.exists():
+        _create(store, spec, cases, keys, ds)
+    data = ds.drop_vars([c for c in ds.coords if c not in ds.dims]).expand_dims(case=1)
+    data = data.drop_vars(list(data.coords))
+    _region(store, data, case.index)
+    attrs = json.dumps(ds.attrs, default=str)
+    _region(store, _bookkeeping([keys[case.index]], np.ones(1, dtype=np.int8), [""], [attrs]),
+            case.index)
+
+
+def _record_error(store: Path, index: int, error: str) -> None:
+    _region(store, xr.Dataset({"error": ("case", _text(error, ERROR_WIDTH)),
+                               "done": ("case", np.zeros(1, dtype=np.int8))}), index)
+
+
+def _text(value: str, width: int) -> np.ndarray:
+    """One case's text, in the store's fixed width."""
+    return np.array([value[:width]], dtype=f"<U{width}")
+
+
+def open_batch(store: str | Path) -> xr.Dataset:
+    """The batch's results with the axes as an index of ``case``, so that
+    ``ds.sel(reform=..., contribution_rate=0.13)`` selects cases."""
+    ds = xr.open_zarr(store)
+    axes = list(json.loads(ds.attrs.get("axes", "{}")).values())
+    if not axes:
+        return ds
+    return ds.set_xindex(axes, xr.indexes.PandasMultiIndex if len(axes) > 1 else None)

@@ -1,0 +1,193 @@
+"""A batch description: a TOML file naming a model and the axes of a grid of projections.
+
+::
+
+    [batch]
+    model = "../models/default"     # model folder, relative to this file (absent: default)
+    end_year = 2060                 # optional: a shorter horizon
+    engine = "cohort"               # default engine of every case
+    persons = 20000                 # micro engine: simulated persons
+    variables = ["paygo_cost_rate", "reserve_ratio", "actuarial_balance"]
+
+    [axes]                          # the cases are the cartesian product of the axes
+    reform = ["baseline", "higher-minimum-pension"]  # "baseline": no reform
+    "pension.contribution_rate" = [0.11, 0.13, 0.15] # scheme.parameter = values
+    engine = ["cohort", "micro"]
+    seed = [1, 2]                   # micro engine's seed
+
+Every problem is reported at once with the file, the field and the value
+(:class:`~spfsim.errors.AssumptionError`), before anything runs. Each case has a key: the
+SHA-256 of what determines its result (the model's and reform's input files, the case's
+values and the batch's settings), so that a changed file never reuses a stored result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .._version import __version__
+from ..errors import ProblemLog
+
+BASELINE = "baseline"
+ENGINES = ("cohort", "micro")
+NAMED_AXES = ("reform", "engine", "seed")
+BATCH_KEYS = ("model", "end_year", "engine", "persons", "variables")
+DEFAULT_VARIABLES = ("paygo_cost_rate", "reserve_ratio", "benefit_expenditure",
+                     "contribution_income", "cost_to_gdp", "actuarial_balance",
+                     "general_average_premium", "depletion_year", "coverage_rate")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One projection of the batch: its values along each axis."""
+
+    index: int
+    values: dict[str, object]
+
+    def value(self, axis: str, default: object = None) -> object:
+        return self.values.get(axis, default)
+
+
+@dataclass(frozen=True)
+class BatchSpec:
+    """A validated batch description."""
+
+    path: Path
+    model: Path | None
+    end_year: int | None
+    engine: str
+    persons: int
+    variables: tuple[str, ...]
+    axes: dict[str, list] = field(default_factory=dict)
+
+    def cases(self) -> list[Case]:
+        """The cartesian product of the axes, the first axis varying slowest."""
+        names = list(self.axes)
+        grid = itertools.product(*(self.axes[n] for n in names)) if names else [()]
+        return [Case(i, dict(zip(names, values, strict=True))) for i, values in enumerate(grid)]
+
+    def coordinate_names(self) -> dict[str, str]:
+        """Axis -> coordinate name in the result store: a parameter's own name where no
+        other axis has it (``contribution_rate``), else scheme__parameter."""
+        last = [a.split(".")[-1] for a in self.axes]
+        names = {}
+        for axis, own in zip(self.axes, last, strict=True):
+            if axis in NAMED_AXES:
+                names[axis] = axis
+            elif last.count(own) == 1 and own not in NAMED_AXES:
+                names[axis] = own
+            else:
+                names[axis] = axis.replace(".", "__")
+        return names
+
+    def overrides(self, case: Case) -> dict[str, dict[str, object]]:
+        """The case's parameter values: scheme id -> parameter -> value."""
+        out: dict[str, dict[str, object]] = {}
+        for axis, value in case.values.items():
+            if axis not in NAMED_AXES:
+                scheme, parameter = axis.split(".")
+                out.setdefault(scheme, {})[parameter] = value
+        return out
+
+
+def case_key(spec: BatchSpec, case: Case, model_hash: str, reform_hash: str) -> str:
+    """SHA-256 of everything that determines the case's stored result."""
+    content = {"model": model_hash, "reform": reform_hash, "values": case.values,
+               "end_year": spec.end_year, "engine": spec.engine, "persons": spec.persons,
+               "variables": spec.variables, "spfsim": __version__}
+    text = json.dumps(content, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def read_batch(path: str | Path) -> BatchSpec:
+    """Read and validate a batch file; raise AssumptionError listing every problem."""
+    path = Path(path).resolve()
+    log = ProblemLog()
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        log.add(path, "file", "batch file not found", None, str(path))
+        log.raise_if_any()
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:
+        log.add(path, "file", f"cannot read the batch file: {exc}", None, None)
+        log.raise_if_any()
+    for key in data:
+        if key not in ("batch", "axes"):
+            log.add(path, key, "unknown section; expected [batch] and [axes]", None, key)
+    batch = data.get("batch", {})
+    axes = data.get("axes", {})
+    if not isinstance(batch, dict) or not isinstance(axes, dict):
+        log.add(path, "batch", "[batch] and [axes] must be tables", None, None)
+        log.raise_if_any()
+    spec = _settings(path, batch, log)
+    parsed = _axes(path, axes, log)
+    if "reform" in parsed and any(a not in NAMED_AXES for a in parsed):
+        log.add(path, "axes.reform", "reforms and parameter axes cannot be combined yet: "
+                "write the parameter changes into reform files", None, None)
+    log.raise_if_any()
+    return BatchSpec(path, spec["model"], spec["end_year"], spec["engine"], spec["persons"],
+                     spec["variables"], parsed)
+
+
+def _settings(path: Path, batch: dict, log: ProblemLog) -> dict:
+    for key in batch:
+        if key not in BATCH_KEYS:
+            log.add(path, f"batch.{key}", f"unknown entry; known: {list(BATCH_KEYS)}", None, key)
+    model = batch.get("model")
+    if model is not None and not isinstance(model, str):
+        log.add(path, "batch.model", "expected a folder name", None, model)
+        model = None
+    end_year = batch.get("end_year")
+    if end_year is not None and (isinstance(end_year, bool) or not isinstance(end_year, int)):
+        log.add(path, "batch.end_year", "expected a year", None, end_year)
+        end_year = None
+    engine = batch.get("engine", "cohort")
+    if engine not in ENGINES:
+        log.add(path, "batch.engine", f"expected one of {list(ENGINES)}", None, engine)
+    persons = batch.get("persons", 20_000)
+    if isinstance(persons, bool) or not isinstance(persons, int) or not 1 <= persons <= 10**8:
+        log.add(path, "batch.persons", "expected a whole number of persons, 1 to 1e8", None,
+                persons)
+    variables = batch.get("variables", list(DEFAULT_VARIABLES))
+    if not (isinstance(variables, list) and variables
+            and all(isinstance(v, str) for v in variables)):
+        log.add(path, "batch.variables", "expected a list of variable names", None, variables)
+        variables = list(DEFAULT_VARIABLES)
+    return {"model": None if model is None else (path.parent / model).resolve(),
+            "end_year": end_year, "engine": engine, "persons": persons,
+            "variables": tuple(variables)}
+
+
+def _axes(path: Path, axes: dict, log: ProblemLog) -> dict[str, list]:
+    """Each axis: a non-empty list of distinct values of one type."""
+    out = {}
+    for name, values in axes.items():
+        where = f"axes.{name}"
+        if not isinstance(values, list) or not values:
+            log.add(path, where, "expected a non-empty list of values", None, values)
+            continue
+        if name not in NAMED_AXES and name.count(".") != 1:
+            log.add(path, where, "an axis is reform, engine, seed or scheme_id.parameter",
+                    None, name)
+            continue
+        if name == "engine" and any(v not in ENGINES for v in values):
+            log.add(path, where, f"engines are {list(ENGINES)}", None, values)
+            continue
+        if name == "seed" and any(isinstance(v, bool) or not isinstance(v, int) or v < 0
+                                  for v in values):
+            log.add(path, where, "seeds are whole numbers >= 0", None, values)
+            continue
+        if name == "reform" and any(not isinstance(v, str) for v in values):
+            log.add(path, where, "reforms are file names (or \"baseline\")", None, values)
+            continue
+        if len({json.dumps(v, sort_keys=True) for v in values}) != len(values):
+            log.add(path, where, "values must be distinct", None, values)
+            continue
+        out[name] = values
+    return out

@@ -1,0 +1,132 @@
+"""Batches on Dask (docs/batch.md): a grid equal to its cases run alone, a failing case
+recorded, resume after a killed run, stale results never reused."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import xarray as xr
+from model_factory import write_small_model
+
+from spfsim.batch import open_batch, read_batch, run_batch, run_case
+from spfsim.batch.cli import dask_client
+from spfsim.errors import AssumptionError
+
+GRID = """
+[batch]
+model = "m"
+end_year = 2034
+persons = 2000
+variables = ["paygo_cost_rate", "reserve_ratio", "actuarial_balance", "coverage_rate"]
+
+[axes]
+"pension.contribution_rate" = [0.08, 0.10, 0.12]
+"pension.accrual_rate" = [0.01, 0.015]
+engine = ["cohort", "micro"]
+"""
+
+
+def batch_file(folder, text: str = GRID):
+    if not (folder / "m").exists():
+        write_small_model(folder / "m", end=2040)
+    path = folder / "batch.toml"
+    path.write_text(text)
+    return path
+
+
+def same(a: xr.Dataset, b: xr.Dataset, names) -> bool:
+    """Every variable of ``names`` bitwise equal (NaN where the other has NaN)."""
+    def equal(x: np.ndarray, y: np.ndarray) -> bool:
+        return np.array_equal(x, y, equal_nan=x.dtype.kind == "f")
+
+    return all(equal(np.asarray(a[n]), np.asarray(b[n])) for n in names)
+
+
+def test_the_batch_file_is_validated(tmp_path):
+    bad = GRID.replace('engine = ["cohort", "micro"]', 'engine = ["cohort", "fast"]').replace(
+        "persons = 2000", "persons = -1")
+    with pytest.raises(AssumptionError) as caught:
+        read_batch(batch_file(tmp_path, bad))
+    text = str(caught.value)
+    assert "axes.engine" in text
+    assert "batch.persons" in text
+    assert "batch.toml" in text
+
+
+def test_a_grid_on_two_workers_equals_its_cases_alone(tmp_path):
+    spec = read_batch(batch_file(tmp_path))
+    cases = spec.cases()
+    assert len(cases) == 12
+    with dask_client(None, 2) as client:
+        result = run_batch(spec, tmp_path / "store.zarr", client)
+    assert sorted(result.computed) == list(range(12))
+    assert not result.failed
+    ds = open_batch(tmp_path / "store.zarr").load()
+    for case in (cases[0], cases[7], cases[11]):
+        alone, error = run_case(spec, case)
+        assert not error
+        assert same(ds.isel(case=case.index), alone, spec.variables), case
+    picked = ds.sel(contribution_rate=0.12, accrual_rate=0.015, engine="cohort")
+    assert picked["actuarial_balance"].dims == ("scheme",)  # one case: its dimension dropped
+    assert same(picked, ds.isel(case=10), spec.variables)
+    assert cases[10].values == {"pension.contribution_rate": 0.12,
+                                "pension.accrual_rate": 0.015, "engine": "cohort"}
+
+
+def test_a_failing_case_is_recorded_and_the_others_finish(tmp_path):
+    text = GRID.replace("[0.08, 0.10, 0.12]", "[0.08, 1.5]").replace(
+        'engine = ["cohort", "micro"]', "")
+    spec = read_batch(batch_file(tmp_path, text))
+    result = run_batch(spec, tmp_path / "store.zarr")
+    assert sorted(result.failed) == [2, 3]
+    assert "contribution_rate" in result.failed[2]
+    ds = open_batch(tmp_path / "store.zarr").load()
+    assert list(ds["done"].values) == [1, 1, 0, 0]
+    assert "contribution_rate" in str(ds["error"].values[3])
+    assert str(ds["error"].values[0]) == ""
+
+
+def test_a_killed_batch_resumes_to_the_same_store(tmp_path):
+    """The client is killed (SIGKILL) once three cases are in the store; the same command
+    then finishes only the missing cases, and the store equals an uninterrupted run's."""
+    path = batch_file(tmp_path, GRID.replace('engine = ["cohort", "micro"]',
+                                             'engine = ["cohort"]\nseed = [1, 2]'))
+    command = [sys.executable, "-m", "spfsim.cli", "batch", str(path), "--out",
+               str(tmp_path / "killed.zarr"), "--workers", "0", "--quiet"]
+    process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    done = 0
+    while time.monotonic() < deadline and process.poll() is None:
+        if (tmp_path / "killed.zarr" / "done").exists():
+            with xr.open_zarr(tmp_path / "killed.zarr") as ds:
+                done = int(ds["done"].values.sum())
+            if done >= 3:
+                break
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert 3 <= done < 12, f"the batch was killed after {done} of 12 cases"
+    spec = read_batch(path)
+    resumed = run_batch(spec, tmp_path / "killed.zarr")
+    assert len(resumed.skipped) >= 3
+    assert len(resumed.computed) == 12 - len(resumed.skipped)
+    run_batch(spec, tmp_path / "whole.zarr")
+    killed, whole = (open_batch(tmp_path / n).load() for n in ("killed.zarr", "whole.zarr"))
+    assert same(killed, whole, [*spec.variables, "done", "case_key"])
+
+
+def test_a_changed_model_is_not_reused(tmp_path):
+    spec = read_batch(batch_file(tmp_path, GRID.replace('engine = ["cohort", "micro"]', "")))
+    run_batch(spec, tmp_path / "store.zarr")
+    toml = tmp_path / "m" / "model.toml"
+    toml.write_text(toml.read_text().replace("gdp = 1.0e9", "gdp = 1.1e9"))
+    again = run_batch(read_batch(tmp_path / "batch.toml"), tmp_path / "store.zarr")
+    assert sorted(again.computed) == list(range(6))
+    assert not again.skipped
