@@ -130,3 +130,25 @@ def test_a_changed_model_is_not_reused(tmp_path):
     again = run_batch(read_batch(tmp_path / "batch.toml"), tmp_path / "store.zarr")
     assert sorted(again.computed) == list(range(6))
     assert not again.skipped
+
+
+def test_the_command_exports_a_netcdf_file_and_a_workbook(tmp_path, capsys):
+    from openpyxl import load_workbook
+
+    from spfsim.cli import main
+
+    path = batch_file(tmp_path, GRID.replace('engine = ["cohort", "micro"]', ""))
+    out = ["--out", str(tmp_path / "s.zarr"), "--workers", "0", "--quiet",
+           "--netcdf", str(tmp_path / "s.nc"), "--workbook", str(tmp_path / "s.xlsx")]
+    assert main(["batch", str(path), *out]) == 0
+    assert "6 computed" in capsys.readouterr().out
+    with xr.open_dataset(tmp_path / "s.nc") as exported:
+        stored = open_batch(tmp_path / "s.zarr").load().reset_index("case")
+        assert same(exported, stored, ["paygo_cost_rate", "actuarial_balance", "case_key"])
+    book = load_workbook(tmp_path / "s.xlsx")
+    assert book.sheetnames == ["Cases", "Charts pension"]
+    header = [c.value for c in book["Cases"][4]]
+    assert header[:4] == ["case", "contribution_rate", "accrual_rate", "done"]
+    assert "pension: actuarial balance" in header
+    assert main(["batch", str(path), *out]) == 1  # the exports exist: refused before work
+    assert "--overwrite" in capsys.readouterr().err

@@ -80,6 +80,12 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--workers", type=int, default=None,
                        help="local cluster: worker processes (default: the cores; 0: run "
                        "the cases one after another in this process)")
+    batch.add_argument("--netcdf", default=None, metavar="FILE",
+                       help="also export the store to this netCDF file")
+    batch.add_argument("--workbook", default=None, metavar="FILE",
+                       help="also write a workbook comparing the cases (.xlsx)")
+    batch.add_argument("--overwrite", action="store_true",
+                       help="replace existing --netcdf and --workbook files")
     batch.add_argument("--quiet", action="store_true", help="print only the summary")
     from .spf.cli import add_spf_cost_parser
 

@@ -9,6 +9,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..errors import OutputExistsError
+from ..report.io import check_writable
 from .run import run_batch
 from .spec import read_batch
 
@@ -31,6 +33,22 @@ def dask_client(scheduler: str | None, workers: int | None):
     with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                       dashboard_address=None) as cluster, Client(cluster) as client:
         yield client
+
+
+def export(store: str | Path, netcdf: str | None, workbook: str | None,
+           overwrite: bool) -> None:
+    """The store as one netCDF file and as a workbook comparing the cases."""
+    import xarray as xr
+
+    from ..report.batch_workbook import write_batch_workbook
+    from ..report.io import write_netcdf
+
+    with xr.open_zarr(store) as ds:
+        data = ds.load()
+    if netcdf is not None:
+        write_netcdf(data, netcdf, overwrite=overwrite)
+    if workbook is not None:
+        write_batch_workbook(data, Path(workbook), overwrite=overwrite)
 
 
 def find_batch_file(name: str) -> Path:
@@ -59,10 +77,17 @@ def batch_main(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.update(done - bar.n)
 
+    for target in (args.netcdf, args.workbook):  # fail before the work, not after it
+        if target is not None and Path(target).exists() and not args.overwrite:
+            raise OutputExistsError(f"output exists: {target}; use --overwrite to replace")
+        if target is not None:
+            check_writable(target, args.overwrite)
     with dask_client(args.scheduler, args.workers) as client:
         result = run_batch(spec, args.out, client, progress)
     if bar is not None:
         bar.close()
+    if (args.netcdf or args.workbook) and Path(args.out).exists():
+        export(args.out, args.netcdf, args.workbook, args.overwrite)
     print(f"{spec.path.name}: {total} cases; {len(result.computed)} computed, "
           f"{len(result.skipped)} already in {args.out}, {len(result.failed)} failed, in "
           f"{time.perf_counter() - started:.1f}s")
