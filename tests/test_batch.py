@@ -59,6 +59,7 @@ def test_the_batch_file_is_validated(tmp_path):
     assert "batch.toml" in text
 
 
+@pytest.mark.slow
 def test_a_grid_on_two_workers_equals_its_cases_alone(tmp_path):
     spec = read_batch(batch_file(tmp_path))
     cases = spec.cases()
@@ -92,6 +93,7 @@ def test_a_failing_case_is_recorded_and_the_others_finish(tmp_path):
     assert str(ds["error"].values[0]) == ""
 
 
+@pytest.mark.slow
 def test_a_killed_batch_resumes_to_the_same_store(tmp_path):
     """The client is killed (SIGKILL) once three cases are in the store; the same command
     then finishes only the missing cases, and the store equals an uninterrupted run's."""

@@ -106,6 +106,7 @@ def test_a_draw_is_the_same_whatever_the_draws_around_it():
     assert not np.array_equal(many[17], paths.innovations(5, "interest_rate", [17], years)[0])
 
 
+@pytest.mark.slow
 def test_autoregressive_moments_and_correlations():
     """5,000 draws of four AR(1)s, 60 years: far from the base year a deviation has mean 0
     and sd sd / sqrt(1 - ar^2) (standard error of an sd estimate: sd / sqrt(2n), 1 %), the
@@ -137,6 +138,7 @@ def test_autoregressive_moments_and_correlations():
             assert r == pytest.approx(spec.correlation[i, j], abs=4 * 0.015)
 
 
+@pytest.mark.slow
 def test_the_economy_fitted_on_a_history(tmp_path):
     """A VAR(1) with a cross effect (wages on unemployment) and correlated innovations,
     simulated for 400 years, written as the model's history: the fit recovers its
@@ -180,6 +182,7 @@ def test_a_bad_economy_history_is_named(tmp_path):
         spfsim.load_model(folder)
 
 
+@pytest.mark.slow
 def test_lee_carter_k_has_the_fitted_drift_and_variance(tmp_path):
     """Rates log m(x, t) = a(x) + b(x) k(t) with k a random walk of drift -0.5 and sd 0.3
     over 40 years: the fit recovers sigma; the simulated deviation of k(t + h) from its
