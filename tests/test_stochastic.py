@@ -382,3 +382,19 @@ fertility = { low = -0.3, high = 0.3 }
     assert pictures == ["depletion_probability.png", "fan_paygo_cost_rate_pension.png",
                         "fan_reserve_ratio_pension.png", "tornado_pension.png"]
     assert all((out / "figures" / p).read_bytes()[:4] == b"\x89PNG" for p in pictures)
+
+
+@pytest.mark.slow
+def test_draws_on_two_workers_are_the_same(model):
+    """Blocks of draws projected by two Dask worker processes, put back in draw order: the
+    same numbers, bitwise, as in this process."""
+    from spfsim.batch.cli import dask_client
+
+    alone = simulate(model.assumptions, model.input.stochastic, 6, seed=4, batch=2)
+    with dask_client(None, 2) as client:
+        spread = simulate(model.assumptions, model.input.stochastic, 6, seed=4, batch=2,
+                          client=client)
+    for name, values in alone.series.items():
+        assert np.array_equal(values, spread.series[name], equal_nan=True), name
+    for name, values in alone.measures.items():
+        assert np.array_equal(values, spread.measures[name], equal_nan=True), name

@@ -122,6 +122,11 @@ def _add_uncertainty_parsers(sub) -> None:
     stochastic.add_argument("--keep-draws", action="store_true",
                             help="keep every draw's key series in the dataset")
     stochastic.add_argument("--quiet", action="store_true", help="print only the summary")
+    stochastic.add_argument("--workers", type=int, default=0,
+                            help="project blocks of draws on a local Dask cluster of this "
+                            "many worker processes (default 0: in this process)")
+    stochastic.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                            help="project blocks of draws on an existing Dask cluster")
 
 
 def _add_engine_options(parser: argparse.ArgumentParser) -> None:
@@ -301,8 +306,12 @@ def _stochastic(args: argparse.Namespace) -> int:
     draws = spec.draws if args.draws is None else args.draws
     if draws < 1:
         raise SpfsimError(f"--draws must be at least 1, not {draws}")
-    ds = model.project_stochastic(draws, seed=args.seed, keep_draws=args.keep_draws,
-                                  progress=_draw_progress(draws, args.quiet))
+    from .batch.cli import dask_client
+
+    with dask_client(args.scheduler, args.workers) as client:
+        ds = model.project_stochastic(draws, seed=args.seed, keep_draws=args.keep_draws,
+                                      progress=_draw_progress(draws, args.quiet),
+                                      client=client)
     dataset.parent.mkdir(parents=True, exist_ok=True)
     write_netcdf(ds, dataset, overwrite=args.overwrite)
     write_stochastic_workbook(ds, workbook, overwrite=args.overwrite)

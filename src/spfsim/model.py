@@ -124,7 +124,8 @@ class Model:
                            percentiles: tuple[float, ...] | None = None,
                            keep_draws: bool = False,
                            spec: StochasticSpec | None = None,
-                           progress: Callable[[int], None] | None = None) -> xr.Dataset:
+                           progress: Callable[[int], None] | None = None,
+                           client: object | None = None) -> xr.Dataset:
         """Project the model under its ``[stochastic]`` assumptions with the cohort engine
         and return the stochastic results Dataset (docs/stochastic.md): percentiles of the
         key series, the probability that each reserve is exhausted by each year, the
@@ -134,8 +135,9 @@ class Model:
         ``draws``, ``seed`` and ``percentiles`` default to the model file's; ``spec``
         replaces its section (e.g. ``spec.without_variance()``). Draw k is the same whatever
         the number of draws, and a reform run with the same seed sees the same futures.
-        ``progress(k)`` is called after each draw. Raises ``ValueError`` when the model
-        declares no stochastic assumptions.
+        ``progress(k)`` is called as draws finish. ``client``: a ``distributed.Client`` whose
+        workers project blocks of draws in parallel (the same numbers, bitwise). Raises
+        ``ValueError`` when the model declares no stochastic assumptions.
         """
         from .stochastic import simulate, stochastic_dataset
 
@@ -147,7 +149,7 @@ class Model:
         seed = spec.seed if seed is None else int(seed)
         if n < 1:
             raise ValueError(f"draws must be at least 1, not {n}")
-        results = simulate(self.assumptions, spec, n, seed, progress)
+        results = simulate(self.assumptions, spec, n, seed, progress, client=client)
         attrs = {"model": self.name, "title": self.input.title, "seed": seed,
                  "engine": "cohort", "currency": self.input.currency}
         if self.reform is not None:

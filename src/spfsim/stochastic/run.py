@@ -61,11 +61,17 @@ class DrawResults:
 
 def simulate(a: Assumptions, spec: StochasticSpec, draws: int | Sequence[int],
              seed: int, progress: Callable[[int], None] | None = None,
-             batch: int = 50) -> DrawResults:
+             batch: int = 50, client=None) -> DrawResults:
     """Project ``draws`` (a number: draws 0..n-1; or the draw numbers) of ``spec`` from the
     compiled assumptions ``a`` with the cohort engine, ``batch`` draws' paths at a time;
-    ``progress(k)`` after each draw."""
+    ``progress(k)`` after each draw (with ``client``, after each block of draws).
+
+    ``client``: a ``distributed.Client`` whose workers project blocks of ``batch`` draws
+    in parallel; a draw's numbers depend only on (seed, draw), so the result is the same,
+    bitwise, whatever the workers."""
     numbers = np.arange(draws) if isinstance(draws, int) else np.asarray(draws, dtype=np.int64)
+    if client is not None:
+        return _on_workers(client, a, spec, numbers, seed, progress, batch)
     mortality, economy = mortality_model(spec), economy_model(spec)
     out = allocate(a, len(numbers))
     for start in range(0, len(numbers), batch):
@@ -75,6 +81,31 @@ def simulate(a: Assumptions, spec: StochasticSpec, draws: int | Sequence[int],
             project_draw(drawn_assumptions(a, spec, mortality, paths, i), out, start + i)
             if progress is not None:
                 progress(start + i + 1)
+    out.draws = numbers
+    return out
+
+
+def _on_workers(client, a: Assumptions, spec: StochasticSpec, numbers: np.ndarray, seed: int,
+                progress: Callable[[int], None] | None, batch: int) -> DrawResults:
+    """:func:`simulate` of blocks of draws as Dask tasks, put back in draw order."""
+    from distributed import as_completed
+
+    shared = client.scatter(a, broadcast=True, hash=False)  # its own key: never shared
+    workers = max(len(client.scheduler_info().get("workers", {})), 1)
+    # at least four blocks a worker, so that they all stay busy to the end
+    size = max(1, min(batch, -(-len(numbers) // (4 * workers))))
+    blocks = [numbers[i:i + size] for i in range(0, len(numbers), size)]
+    futures = {client.submit(simulate, shared, spec, block, seed, None, size,
+                             pure=False): k for k, block in enumerate(blocks)}
+    parts: dict[int, DrawResults] = {}
+    for future in as_completed(futures):
+        parts[futures[future]] = future.result()
+        if progress is not None:
+            progress(sum(len(p.draws) for p in parts.values()))
+    ordered = [parts[k] for k in range(len(blocks))]
+    out = ordered[0]
+    out.series = {n: np.concatenate([p.series[n] for p in ordered]) for n in out.series}
+    out.measures = {n: np.concatenate([p.measures[n] for p in ordered]) for n in out.measures}
     out.draws = numbers
     return out
 
