@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import shutil
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -180,8 +182,16 @@ def _create(store: Path, spec: BatchSpec, cases: list[Case], keys: list[str],
     template = template.merge(book.chunk({"case": 1}))
     template.attrs = {"batch_file": str(spec.path), "model": str(spec.model or "default"),
                       "axes": json.dumps(spec.coordinate_names())}
-    template.to_zarr(store, compute=False, mode="w", zarr_format=ZARR_FORMAT)
-    book.to_zarr(store, region={"case": slice(0, n)}, zarr_format=ZARR_FORMAT)
+    # built under a temporary name and renamed: a store is complete or absent, whenever the
+    # command is killed
+    building = store.with_name(f".{store.name}.building-{os.getpid()}")
+    shutil.rmtree(building, ignore_errors=True)
+    try:
+        template.to_zarr(building, compute=False, mode="w", zarr_format=ZARR_FORMAT)
+        book.to_zarr(building, region={"case": slice(0, n)}, zarr_format=ZARR_FORMAT)
+        building.rename(store)
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
 
 
 def _bookkeeping(keys: list[str], done: np.ndarray, errors: list[str],
