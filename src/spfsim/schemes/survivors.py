@@ -151,7 +151,60 @@ def capped_survivor_shares(married, children, spouse_share: float, orphan_share:
 
 def _capped_shares(married, children, spouse_share: float, orphan_share: float,
                    maximum_share: float) -> tuple[np.ndarray, np.ndarray]:
-    """capped_survivor_shares where the ceiling may bind (rows of ``children``)."""
+    """capped_survivor_shares where the ceiling may bind (rows of ``children``): the
+    compiled row loop, or with Numba's JIT off the same sums over whole arrays (the loop in
+    Python would take minutes a projection)."""
+    if nb.config.DISABLE_JIT:
+        return _capped_shares_arrays(married, children, spouse_share, orphan_share,
+                                     maximum_share)
+    spouse = np.empty(children.shape[0])
+    orphans = np.empty_like(children)
+    _capped_rows(np.ascontiguousarray(married, dtype=np.float64),
+                 np.ascontiguousarray(children, dtype=np.float64), float(spouse_share),
+                 float(orphan_share), float(maximum_share), spouse, orphans)
+    return spouse, orphans
+
+
+@nb.njit(cache=True)
+def _capped_rows(married, children, spouse_share, orphan_share, maximum_share, spouse,
+                 orphans):
+    """Fill ``spouse`` (row) and ``orphans`` (row, k) for each row of ``children``: the
+    distribution of the number of orphans (Poisson-binomial, built child by child), with
+    every child and without each child k, weighs the ceiling's scale
+    (:func:`pension_rules.survivor_scale`) of each possible number of survivors."""
+    n_kids = children.shape[1]
+    # the ceiling's scale by the number of survivors: with a spouse, without one
+    with_spouse, alone = np.empty(n_kids + 2), np.empty(n_kids + 2)
+    for n in range(n_kids + 2):
+        with_spouse[n] = rules.survivor_scale(spouse_share + orphan_share * n, maximum_share)
+        alone[n] = rules.survivor_scale(orphan_share * n, maximum_share)
+    # others[e, n]: probability of n orphans among the children other than e (row
+    # n_kids: nobody excluded)
+    others = np.empty((n_kids + 1, n_kids + 1))
+    for row in range(children.shape[0]):
+        others[:, :] = 0.0
+        others[:, 0] = 1.0
+        for j in range(n_kids):
+            for e in range(n_kids + 1):
+                p = 0.0 if e == j else children[row, j]
+                for n in range(n_kids, 0, -1):
+                    others[e, n] = others[e, n] * (1.0 - p) + others[e, n - 1] * p
+                others[e, 0] *= 1.0 - p
+        m = married[row]
+        total = 0.0
+        for n in range(n_kids + 1):
+            total += others[n_kids, n] * with_spouse[n]
+        spouse[row] = m * spouse_share * total
+        for k in range(n_kids):
+            total = 0.0
+            for n in range(n_kids + 1):
+                total += others[k, n] * (m * with_spouse[n + 1] + (1.0 - m) * alone[n + 1])
+            orphans[row, k] = children[row, k] * orphan_share * total
+
+
+def _capped_shares_arrays(married, children, spouse_share: float, orphan_share: float,
+                          maximum_share: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_capped_rows` over whole arrays (rows of ``children``) in NumPy."""
     n_kids = children.shape[-1]
     # distribution of the number of orphans, with every child and without child k
     counts = np.arange(n_kids + 1)
