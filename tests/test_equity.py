@@ -339,6 +339,25 @@ def test_mwr_is_one_at_the_irr(flows):
     assert money_worth_ratio(years, c, b, irr) == pytest.approx(1.0, abs=1e-8)
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.lists(conventional, min_size=1, max_size=4))
+def test_single_roots_at_once_equal_the_scan(streams):
+    """Streams with one sign change, solved together, have the roots the grid scan and
+    Brent's method find one stream at a time."""
+    from spfsim.equity import returns
+
+    size = max(len(pay) + len(receive) for pay, receive in streams)
+    net = np.zeros((size, len(streams)))
+    for j, flows in enumerate(streams):
+        _, c, b = _stream(*flows)
+        net[:c.size, j] = b - c
+    times = np.arange(size) + 0.5
+    grid = np.expm1(np.linspace(np.log1p(IRR_BRACKET[0]), np.log1p(IRR_BRACKET[1]), 2001))
+    at_once = returns._single_roots(times, net, np.log1p(grid[0]), np.log1p(grid[-1]))
+    one_by_one = [returns._irr_one(times, net[:, j], grid, "nan") for j in range(len(streams))]
+    np.testing.assert_allclose(at_once, one_by_one, rtol=1e-11, atol=1e-13)
+
+
 # ----------------------------------------------------------------------- gender gap
 
 

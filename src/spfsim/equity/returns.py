@@ -244,6 +244,65 @@ def _irr_one(times: np.ndarray, net: np.ndarray, grid: np.ndarray,
     return float(np.expm1(root))
 
 
+def _one_sign_change(net: np.ndarray) -> np.ndarray:
+    """Whether each stream (column of ``net``, years down) is finite and changes sign
+    exactly once over its non-zero flows: by Descartes' rule of signs in v = 1 / (1 + r)
+    its net present value then has exactly one root in r > -1, a simple one."""
+    sign = np.sign(net)
+    rows = np.arange(len(net))[:, None]
+    last = np.maximum.accumulate(np.where(sign != 0, rows, -1), axis=0)  # last non-zero
+    before = np.where(last[:-1] >= 0, np.take_along_axis(sign, np.maximum(last[:-1], 0),
+                                                         axis=0), 0.0)
+    changes = ((sign[1:] != 0) & (before != 0) & (sign[1:] != before)).sum(axis=0)
+    return np.isfinite(net).all(axis=0) & (changes == 1)
+
+
+def _single_roots(times: np.ndarray, net: np.ndarray, low: float, high: float,
+                  max_iterations: int = 100) -> np.ndarray:
+    """IRR (annual effective) of streams with one sign change (columns of ``net`` at
+    ``times``, years) whose root in force of interest lies in [``low``, ``high``] (NaN
+    where it does not): Newton's method on every stream at once, kept in a shrinking
+    bracket by bisection, to the last bits of the force (~1e-16)."""
+    active = net != 0.0
+    first, last = active.argmax(axis=0), len(net) - 1 - active[::-1].argmax(axis=0)
+    # centre each stream's time origin and rescale each evaluation by its largest
+    # exponent, as _irr_one does: the signs and roots are unchanged, overflow is avoided
+    t = times[:, None] - 0.5 * (times[first] + times[last])
+    f = net / np.abs(net).max(axis=0, initial=0.0)
+
+    def npv(force: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Scaled net present value at ``force`` and its derivative (same scale)."""
+        e = np.where(active, -force * t, -np.inf)
+        weighted = np.exp(e - e.max(axis=0, initial=-np.inf)) * f
+        return weighted.sum(axis=0), -(weighted * t).sum(axis=0)
+
+    lo, hi = np.full(net.shape[1], low), np.full(net.shape[1], high)
+    at_lo, at_hi = np.sign(npv(lo)[0]), np.sign(npv(hi)[0])
+    out = np.where(at_lo == 0, lo, np.where(at_hi == 0, hi, np.nan))
+    solve = at_lo * at_hi < 0
+    lo, hi, at_lo = lo[solve], hi[solve], at_lo[solve]
+    t, f, active = t[:, solve], f[:, solve], active[:, solve]
+    x = 0.5 * (lo + hi)
+    settled = np.zeros(x.shape, dtype=bool)
+    for _ in range(max_iterations):
+        value, slope = npv(x)
+        below = np.sign(value) == at_lo
+        lo, hi = np.where(below, x, lo), np.where(below, hi, x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = x - value / slope
+        inside = np.isfinite(step) & (step >= lo) & (step <= hi)
+        # a Newton step within rounding of the force ends the search, a zero too
+        ends = (value == 0) | (inside & (np.abs(step - x)
+                                         <= 4 * np.finfo(float).eps * np.maximum(np.abs(x), 1.0)))
+        nxt = np.where(value == 0, x, np.where(inside, step, 0.5 * (lo + hi)))
+        x = np.where(settled, x, nxt)
+        settled |= ends
+        if settled.all():
+            break
+    out[solve] = x
+    return np.expm1(out)
+
+
 def cohort_irr(years: ArrayLike, contributions: ArrayLike, benefits: ArrayLike, *,
                where: ArrayLike | None = None,
                bracket: tuple[float, float] = IRR_BRACKET, grid_points: int = 2001,
@@ -282,10 +341,15 @@ def cohort_irr(years: ArrayLike, contributions: ArrayLike, benefits: ArrayLike, 
     net = (b - c).reshape(y.size, -1)
     grid = np.expm1(np.linspace(np.log1p(lo), np.log1p(hi), int(grid_points)))
     times = (y - y[0]).astype(float) + 0.5
-    mask = None if where is None else where_mask(where, c.shape[1:]).reshape(-1)
+    wanted = np.ones(net.shape[1], dtype=bool) if where is None \
+        else where_mask(where, c.shape[1:]).reshape(-1)
     out = np.full(net.shape[1], np.nan)
-    for j in range(net.shape[1]):
-        if mask is None or mask[j]:
-            out[j] = _irr_one(times, net[:, j], grid, on_multiple)
+    # one sign change: a single root, solved for every such stream at once; the others
+    # (no root, or possibly several) by the scan
+    single = wanted & _one_sign_change(net)
+    forces = np.log1p(grid[[0, -1]])
+    out[single] = _single_roots(times, net[:, single], forces[0], forces[1])
+    for j in np.flatnonzero(wanted & ~single):
+        out[j] = _irr_one(times, net[:, j], grid, on_multiple)
     out = out.reshape(c.shape[1:])
     return float(out) if out.ndim == 0 else out
