@@ -36,6 +36,7 @@ from .cohort_transitions import (
     _contribution_year,
     _credited,
     _promote,
+    add_up,
 )
 from .cohort_year import PensionYear
 
@@ -104,11 +105,11 @@ class PensionState(StateTransitions, SurvivorTransitions):
 
     def active_by_service(self) -> np.ndarray:
         """(age, sex, service) active members, contributing or not."""
-        return self.active.sum(axis=(2, 4))
+        return add_up(self.active, (2, 4))
 
     def invalid_by_service(self) -> np.ndarray:
         """(age, sex, service) disability pensioners by credited service at onset."""
-        return self.invalid.sum(axis=-1)
+        return add_up(self.invalid, -1)
 
     def earnings_arrays(self) -> tuple[np.ndarray, ...]:
         """The revalued earnings the state carries (revalued together)."""
@@ -142,13 +143,13 @@ class PensionState(StateTransitions, SurvivorTransitions):
 
     def contributing_share(self) -> np.ndarray:
         """(age, sex) share of the population contributing this year."""
-        return self.active[:, :, CONTRIBUTING].sum(axis=(2, 3))
+        return add_up(self.active[:, :, CONTRIBUTING], (2, 3))
 
     def advance(self, y: PensionYear) -> None:
         """Credit this year's contributions, award survivors' pensions for the year's
         deaths, then age one year and add immigrants."""
         contributing = self.active[:, :, CONTRIBUTING]
-        earned = contributing.sum(axis=-1) * y.earnings[:, :, None]
+        earned = add_up(contributing, -1) * y.earnings[:, :, None]
         moved = {"active": _contribution_year(contributing),
                  "credits": self.credits[:, :, CONTRIBUTING] + earned,
                  "paid": self.paid[:, :, CONTRIBUTING] + earned * y.contribution_rate,
@@ -159,7 +160,7 @@ class PensionState(StateTransitions, SurvivorTransitions):
             _promote(array, shift)
         self._care_credits(y)
         q = _step_death_rate(y)
-        q_invalid, q_others = dbp.differential_mortality(q, self.invalid.sum(axis=(2, 3)),
+        q_invalid, q_others = dbp.differential_mortality(q, add_up(self.invalid, (2, 3)),
                                                          y.invalid_mortality)
         survivors = y.survivors is not None and y.survivors.active
         if survivors:
