@@ -166,16 +166,14 @@ class PensionState(StateTransitions, SurvivorTransitions):
         if survivors:
             deaths, money = self._survivor_deaths(y, q_invalid, q_others)
         self._differential_survival(q, q_invalid, q_others)
-        for name in self.ARRAYS:
-            setattr(self, name, _age_one_year(getattr(self, name), y.open_weights))
-        self.active[0] = 0.0
-        self.active[0, :, NOT_CONTRIBUTING, 0, 0] = 1.0
-        self.labour[0] = 0.0
-        self.labour[0, :, 0, 0, NC_INACTIVE] = 1.0
+        # aged one year, each cell then shared with its newcomers
         stay = 1.0 - y.newcomer_share
-        for array in self.arrays():
-            array *= stay.reshape(stay.shape + (1,) * (array.ndim - 2))
+        weights = y.open_weights / np.maximum(y.open_weights.sum(axis=0), 1e-300)
+        for name in self.ARRAYS:
+            setattr(self, name, _age_one_year(getattr(self, name), weights, stay))
         # newborns and immigrants enter inactive, with no service (as in the micro engine)
+        self.active[0, :, NOT_CONTRIBUTING, 0, 0] = stay[0]
+        self.labour[0, :, 0, 0, NC_INACTIVE] = stay[0]
         self.active[:, :, NOT_CONTRIBUTING, 0, 0] += y.newcomer_share
         self.labour[:, :, 0, 0, NC_INACTIVE] += y.newcomer_share
         if survivors:
@@ -201,11 +199,15 @@ def _indexed(total: np.ndarray, persons: np.ndarray, y: PensionYear) -> np.ndarr
     return np.where(persons > 0, in_payment * persons, 0.0)
 
 
-def _age_one_year(share: np.ndarray, open_weights: np.ndarray) -> np.ndarray:
-    """Shift shares one age up; the open group merges ages 99 and 100+ by population."""
-    out = np.zeros_like(share)
-    out[1:-1] = share[:-2]
-    w = open_weights / np.maximum(open_weights.sum(axis=0), 1e-300)
-    w = w.reshape(w.shape + (1,) * (share.ndim - 2))  # broadcast over the trailing axes
-    out[-1] = share[-2] * w[0] + share[-1] * w[1]
+def _age_one_year(share: np.ndarray, weights: np.ndarray, stay: np.ndarray) -> np.ndarray:
+    """Shift shares one age up, times the (age, sex) share ``stay`` of each new cell that
+    is not a newcomer; the open group merges ages 99 and 100+ by their population shares
+    ``weights`` (2, sex)."""
+    trailing = (1,) * (share.ndim - 2)  # broadcast over the trailing axes
+    stay = stay.reshape(stay.shape + trailing)
+    w = weights.reshape(weights.shape + trailing)
+    out = np.empty_like(share)
+    out[0] = 0.0  # the newborns' cells, filled by the caller
+    np.multiply(share[:-2], stay[1:-1], out=out[1:-1])
+    out[-1] = (share[-2] * w[0] + share[-1] * w[1]) * stay[-1]
     return out
