@@ -339,6 +339,36 @@ def test_mwr_is_one_at_the_irr(flows):
     assert money_worth_ratio(years, c, b, irr) == pytest.approx(1.0, abs=1e-8)
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.lists(conventional, min_size=1, max_size=4))
+def test_single_roots_at_once_equal_the_scan(streams):
+    """Streams with one sign change, solved together, and streams with more, scanned
+    together, have the roots the grid scan and Brent's method find one stream at a
+    time."""
+    from spfsim.equity import returns
+
+    size = max(len(pay) + len(receive) for pay, receive in streams)
+    net = np.zeros((size, len(streams)))
+    for j, flows in enumerate(streams):
+        _, c, b = _stream(*flows)
+        net[:c.size, j] = b - c
+    times = np.arange(size) + 0.5
+    grid = np.expm1(np.linspace(np.log1p(IRR_BRACKET[0]), np.log1p(IRR_BRACKET[1]), 2001))
+    forces = np.log1p(grid)
+    one_by_one = [returns._irr_one(times, net[:, j], grid, "nan") for j in range(len(streams))]
+    at_once = np.expm1(returns._bracketed_roots(times, net, forces[0], forces[-1]))
+    np.testing.assert_allclose(at_once, one_by_one, rtol=1e-11, atol=1e-13)
+    # with a late payment (a second sign change), the scan of all streams at once too
+    net = np.vstack([net, -1e-3 * np.abs(net).max(axis=0)])
+    times = np.arange(size + 1) + 0.5
+    assert (returns._sign_changes(net) == 2).all()
+    for pick in ("nan", "lowest", "highest"):
+        one_by_one = [returns._irr_one(times, net[:, j], grid, pick)
+                      for j in range(len(streams))]
+        scanned = np.expm1(returns._scanned_roots(times, net, forces, pick))
+        np.testing.assert_allclose(scanned, one_by_one, rtol=1e-11, atol=1e-13)
+
+
 # ----------------------------------------------------------------------- gender gap
 
 

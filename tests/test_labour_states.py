@@ -196,3 +196,13 @@ def test_engines_agree_on_the_insured_unemployed_with_persistent_states(tmp_path
     relative = runs / expected - 1.0
     t = relative.mean(0) / (relative.std(0, ddof=1) / np.sqrt(len(runs)))
     assert np.abs(t).max() <= 4.0, (relative.mean(0), t)
+
+
+def test_add_up_is_the_sum():
+    """The state's quick sums over (or keeping) a short last axis equal NumPy's."""
+    from spfsim.engine.cohort_transitions import add_up
+
+    state = np.random.default_rng(3).random((5, 2, 2, 7, 3))
+    for axis in (-1, 2, (2, 4), (2, 3), (2, 3, 4), (1, 2, 3)):
+        np.testing.assert_allclose(add_up(state, axis), state.sum(axis=axis), rtol=1e-14)
+    assert add_up(state[..., :0], -1).shape == state.shape[:-1]

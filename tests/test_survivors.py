@@ -335,3 +335,18 @@ def test_selection_gives_each_cell_exactly_its_claims():
         chosen += store.survivor_kind == K.SPOUSE
     share = chosen[2:] / 2000
     assert np.all(np.abs(share - 0.3) < 4 * np.sqrt(0.3 * 0.7 / 2000))
+
+
+def test_survivor_ceiling_loop_matches_the_array_sums():
+    """The compiled row loop of the ceiling and its NumPy form (used with Numba's JIT
+    off) give the same shares."""
+    from spfsim.schemes import survivors
+
+    rng = np.random.default_rng(7)
+    married, children = rng.random(6), rng.random((6, 4)) * 0.8
+    spouse, orphans = np.empty(6), np.empty((6, 4))
+    survivors._capped_rows(married, children, 0.5, 0.3, 0.7, spouse, orphans)
+    want_spouse, want_orphans = survivors._capped_shares_arrays(married, children, 0.5,
+                                                                0.3, 0.7)
+    np.testing.assert_allclose(spouse, want_spouse, rtol=1e-13)
+    np.testing.assert_allclose(orphans, want_orphans, rtol=1e-13)

@@ -145,8 +145,12 @@ def _label(value: object) -> object:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _schemes(ds: xr.Dataset, keep: Callable[[xr.Dataset], bool]) -> list[str]:
-    return [str(s) for s in ds["scheme"].values if keep(ds.sel(scheme=s))]
+def _schemes(ds: xr.Dataset, keep: Callable[[str, str], bool]) -> list[str]:
+    """The schemes whose type and guarantee ``keep`` accepts (read from the arrays: a
+    Dataset selection per scheme cost more than the checks)."""
+    kinds = zip(ds["scheme"].values, ds["scheme_type"].values, ds["scheme_guarantee"].values,
+                strict=True)
+    return [str(s) for s, kind, guarantee in kinds if keep(str(kind), str(guarantee))]
 
 
 def _pension_bounds(ds: xr.Dataset) -> list[Finding]:
@@ -186,17 +190,16 @@ def _benefit_bounds(ds: xr.Dataset) -> list[Finding]:
     if ds.attrs.get("engine") == "cohort":
         findings += exceeding("contributors above the employed", ds["contributors"],
                               ds["employed"])
-    rule_paid = _schemes(ds, lambda s: str(s["scheme_type"].values) != "db_old_age_pension"
-                         and str(s["scheme_guarantee"].values) != "maternity")
+    rule_paid = _schemes(ds, lambda kind, guarantee: kind != "db_old_age_pension"
+                         and guarantee != "maternity")
     if rule_paid:
         findings += exceeding("beneficiaries of a benefit above the population of their "
                               "age and sex", ds["beneficiaries"].sel(scheme=rule_paid), pop)
-    unemployment = _schemes(ds, lambda s: str(s["scheme_type"].values)
-                            == "unemployment_insurance")
+    unemployment = _schemes(ds, lambda kind, _: kind == "unemployment_insurance")
     if unemployment:
         findings += exceeding("unemployment insurance beneficiaries above the unemployed",
                               ds["beneficiaries"].sel(scheme=unemployment), _unemployed(ds))
-    maternity = _schemes(ds, lambda s: str(s["scheme_guarantee"].values) == "maternity")
+    maternity = _schemes(ds, lambda _, guarantee: guarantee == "maternity")
     if maternity:
         mothers = ds["beneficiaries"].sel(scheme=maternity)
         findings += exceeding("maternity benefits paid to men", mothers.sel(sex="male"), 0.0)

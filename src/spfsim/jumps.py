@@ -125,20 +125,21 @@ def series_jumps(values: np.ndarray, threshold: float = THRESHOLD, window: int =
     measured. See the module's text."""
     x = np.asarray(values, dtype=float)
     n = len(x)
-    growth = np.full(max(n - 1, 0), np.nan)
-    for i in range(n - 1):
-        base, near = x[i], np.abs(x[max(i - window, 0):i + 2 + window])
-        near = near[np.isfinite(near)]
-        # money grows a hundredfold over a long nominal projection: "tiny" is local
-        if np.isfinite(base) and np.isfinite(x[i + 1]) and near.size \
-                and abs(base) >= floor * float(near.max()) and base != 0:
-            growth[i] = (x[i + 1] - base) / abs(base)
-    trend = np.full_like(growth, np.nan)
-    for i in np.flatnonzero(np.isfinite(growth)):
-        # a running median, the year itself included: one jump, or a dip and its rebound,
-        # among the years around does not move it
-        around = growth[max(i - window, 0):i + 1 + window]
-        trend[i] = np.median(around[np.isfinite(around)])
+    if n < 2:
+        return []
+    base, after = x[:-1], x[1:]
+    # the largest finite |value| at positions k - window .. k + 1 + window of each base k
+    near = _windows(np.where(np.isfinite(x), np.abs(x), -np.inf), window, window + 1,
+                    -np.inf)[:n - 1].max(axis=1)
+    # money grows a hundredfold over a long nominal projection: "tiny" is local
+    measured = np.isfinite(base) & np.isfinite(after) & (near > -np.inf) \
+        & (np.abs(base) >= floor * near) & (base != 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        growth = np.where(measured, (after - base) / np.abs(base), np.nan)
+    # a running median, the year itself included: one jump, or a dip and its rebound,
+    # among the years around does not move it
+    trend = np.where(np.isfinite(growth), _finite_medians(_windows(growth, window, window,
+                                                                   np.nan)), np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         off = np.where(trend > -1.0, (1.0 + growth) / (1.0 + trend) - 1.0, growth)
     measured = np.abs(off[np.isfinite(off)])
@@ -147,6 +148,24 @@ def series_jumps(values: np.ndarray, threshold: float = THRESHOLD, window: int =
     found = [(i + 1, float(growth[i]), float(trend[i])) for i in range(len(growth))
              if np.isfinite(off[i]) and abs(off[i]) > max(threshold, scatter)]
     return found
+
+
+def _windows(x: np.ndarray, before: int, after: int, pad: float) -> np.ndarray:
+    """(len(x), before + 1 + after): row k holds positions k - before .. k + after of
+    ``x``, ``pad`` beyond its ends."""
+    padded = np.concatenate([np.full(before, pad), x, np.full(after, pad)])
+    return np.lib.stride_tricks.sliding_window_view(padded, before + 1 + after)
+
+
+def _finite_medians(rows: np.ndarray) -> np.ndarray:
+    """The median of the finite values of each row (NaN where none), as np.median
+    gives it."""
+    ordered = np.sort(rows, axis=1)  # NaN last
+    count = np.isfinite(rows).sum(axis=1)
+    at = np.arange(len(rows))
+    low = ordered[at, np.maximum(count - 1, 0) // 2]
+    high = ordered[at, np.minimum(count // 2, rows.shape[1] - 1)]
+    return np.where(count > 0, np.where(count % 2, low, (low + high) / 2.0), np.nan)
 
 
 # --------------------------------------------------------------------------- causes
@@ -300,22 +319,33 @@ _SERIES = (
 
 
 def _series_of(ds: xr.Dataset, scheme: int) -> list[tuple[_Series, np.ndarray]]:
-    """The scanned series of the scheme at position ``scheme``, (year,) each."""
+    """The scanned series of the scheme at position ``scheme``, (year,) each (in NumPy:
+    xarray's selections cost more than the scan)."""
     out = []
     if "benefit_expenditure_by_branch" in ds.data_vars:
-        spent = ds["benefit_expenditure_by_branch"].isel(scheme=scheme)
-        for branch in (str(b) for b in spent["branch"].values):
-            values = spent.sel(branch=branch).transpose("year").values
-            if np.nansum(np.abs(values)) > 0:
+        spent = ds["benefit_expenditure_by_branch"]
+        values = _at_scheme(spent, scheme, ("year", "branch"))
+        for b, branch in enumerate(str(b) for b in spent["branch"].values):
+            if np.nansum(np.abs(values[:, b])) > 0:
                 label = f"expenditure on {_BRANCH_LABELS.get(branch, branch)}"
                 out.append((_Series("benefit_expenditure_by_branch", label, OUTGO, branch),
-                            values))
+                            values[:, b]))
     for series in _SERIES:
         if series.variable in ds.data_vars:
-            da = ds[series.variable].isel(scheme=scheme)
-            da = da.sum([d for d in da.dims if d != "year"], min_count=1)
-            out.append((series, da.transpose("year").values))
+            values = _at_scheme(ds[series.variable], scheme, ("year",))
+            # summed over the other axes, NaN where all are (xarray's min_count=1)
+            rest = tuple(range(1, values.ndim))
+            total = np.where(np.isnan(values), 0.0, values).sum(axis=rest)
+            out.append((series, np.where(np.isnan(values).all(axis=rest), np.nan, total)
+                        if rest else values))
     return out
+
+
+def _at_scheme(da: xr.DataArray, scheme: int, first: tuple[str, ...]) -> np.ndarray:
+    """The values of ``da`` at scheme position ``scheme``, the dims ``first`` leading."""
+    dims = [d for d in da.dims if d != "scheme"]
+    values = np.take(np.asarray(da.values, dtype=float), scheme, axis=da.dims.index("scheme"))
+    return np.moveaxis(values, [dims.index(d) for d in first], range(len(first)))
 
 
 def _format_value(ds: xr.Dataset, variable: str, value: float,

@@ -39,6 +39,7 @@ from .cohort_transitions import (
     NOT_CONTRIBUTING,
     SERVICE,
     _labour_states,
+    add_up,
     aligned_persistence,
     contribution_transitions,
     retirement_choice,
@@ -181,7 +182,7 @@ def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
         y = inputs(k)
         new_share, new_total = state.step(y)
         pop = demo.population[k]
-        active[k] = state.active.sum(axis=(2, 3, 4))
+        active[k] = add_up(state.active, (2, 3, 4))
         unemployed[k] = state.labour[..., NC_UNEMPLOYED]
         # every pension in payment, old-age and disability, by credited-service class
         classes[k] = state.pensioners + state.invalid_by_service()

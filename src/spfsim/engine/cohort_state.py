@@ -36,6 +36,7 @@ from .cohort_transitions import (
     _contribution_year,
     _credited,
     _promote,
+    add_up,
 )
 from .cohort_year import PensionYear
 
@@ -104,11 +105,11 @@ class PensionState(StateTransitions, SurvivorTransitions):
 
     def active_by_service(self) -> np.ndarray:
         """(age, sex, service) active members, contributing or not."""
-        return self.active.sum(axis=(2, 4))
+        return add_up(self.active, (2, 4))
 
     def invalid_by_service(self) -> np.ndarray:
         """(age, sex, service) disability pensioners by credited service at onset."""
-        return self.invalid.sum(axis=-1)
+        return add_up(self.invalid, -1)
 
     def earnings_arrays(self) -> tuple[np.ndarray, ...]:
         """The revalued earnings the state carries (revalued together)."""
@@ -142,13 +143,13 @@ class PensionState(StateTransitions, SurvivorTransitions):
 
     def contributing_share(self) -> np.ndarray:
         """(age, sex) share of the population contributing this year."""
-        return self.active[:, :, CONTRIBUTING].sum(axis=(2, 3))
+        return add_up(self.active[:, :, CONTRIBUTING], (2, 3))
 
     def advance(self, y: PensionYear) -> None:
         """Credit this year's contributions, award survivors' pensions for the year's
         deaths, then age one year and add immigrants."""
         contributing = self.active[:, :, CONTRIBUTING]
-        earned = contributing.sum(axis=-1) * y.earnings[:, :, None]
+        earned = add_up(contributing, -1) * y.earnings[:, :, None]
         moved = {"active": _contribution_year(contributing),
                  "credits": self.credits[:, :, CONTRIBUTING] + earned,
                  "paid": self.paid[:, :, CONTRIBUTING] + earned * y.contribution_rate,
@@ -159,22 +160,20 @@ class PensionState(StateTransitions, SurvivorTransitions):
             _promote(array, shift)
         self._care_credits(y)
         q = _step_death_rate(y)
-        q_invalid, q_others = dbp.differential_mortality(q, self.invalid.sum(axis=(2, 3)),
+        q_invalid, q_others = dbp.differential_mortality(q, add_up(self.invalid, (2, 3)),
                                                          y.invalid_mortality)
         survivors = y.survivors is not None and y.survivors.active
         if survivors:
             deaths, money = self._survivor_deaths(y, q_invalid, q_others)
         self._differential_survival(q, q_invalid, q_others)
-        for name in self.ARRAYS:
-            setattr(self, name, _age_one_year(getattr(self, name), y.open_weights))
-        self.active[0] = 0.0
-        self.active[0, :, NOT_CONTRIBUTING, 0, 0] = 1.0
-        self.labour[0] = 0.0
-        self.labour[0, :, 0, 0, NC_INACTIVE] = 1.0
+        # aged one year, each cell then shared with its newcomers
         stay = 1.0 - y.newcomer_share
-        for array in self.arrays():
-            array *= stay.reshape(stay.shape + (1,) * (array.ndim - 2))
+        weights = y.open_weights / np.maximum(y.open_weights.sum(axis=0), 1e-300)
+        for name in self.ARRAYS:
+            setattr(self, name, _age_one_year(getattr(self, name), weights, stay))
         # newborns and immigrants enter inactive, with no service (as in the micro engine)
+        self.active[0, :, NOT_CONTRIBUTING, 0, 0] = stay[0]
+        self.labour[0, :, 0, 0, NC_INACTIVE] = stay[0]
         self.active[:, :, NOT_CONTRIBUTING, 0, 0] += y.newcomer_share
         self.labour[:, :, 0, 0, NC_INACTIVE] += y.newcomer_share
         if survivors:
@@ -200,11 +199,15 @@ def _indexed(total: np.ndarray, persons: np.ndarray, y: PensionYear) -> np.ndarr
     return np.where(persons > 0, in_payment * persons, 0.0)
 
 
-def _age_one_year(share: np.ndarray, open_weights: np.ndarray) -> np.ndarray:
-    """Shift shares one age up; the open group merges ages 99 and 100+ by population."""
-    out = np.zeros_like(share)
-    out[1:-1] = share[:-2]
-    w = open_weights / np.maximum(open_weights.sum(axis=0), 1e-300)
-    w = w.reshape(w.shape + (1,) * (share.ndim - 2))  # broadcast over the trailing axes
-    out[-1] = share[-2] * w[0] + share[-1] * w[1]
+def _age_one_year(share: np.ndarray, weights: np.ndarray, stay: np.ndarray) -> np.ndarray:
+    """Shift shares one age up, times the (age, sex) share ``stay`` of each new cell that
+    is not a newcomer; the open group merges ages 99 and 100+ by their population shares
+    ``weights`` (2, sex)."""
+    trailing = (1,) * (share.ndim - 2)  # broadcast over the trailing axes
+    stay = stay.reshape(stay.shape + trailing)
+    w = weights.reshape(weights.shape + trailing)
+    out = np.empty_like(share)
+    out[0] = 0.0  # the newborns' cells, filled by the caller
+    np.multiply(share[:-2], stay[1:-1], out=out[1:-1])
+    out[-1] = (share[-2] * w[0] + share[-1] * w[1]) * stay[-1]
     return out

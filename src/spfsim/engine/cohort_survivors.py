@@ -11,6 +11,7 @@ import numpy as np
 
 from ..params import AGES
 from ..schemes import db_pension as dbp
+from ..schemes.survivors import add_a_year_older
 from .cohort_transitions import SERVICE
 
 if TYPE_CHECKING:
@@ -93,13 +94,13 @@ class SurvivorTransitions:
             spouse_part, orphan_part = dbp.capped_survivor_shares(
                 rules.married[sex] * reach, kids, rules.spouse_share, rules.orphan_share,
                 rules.maximum_share)
-            cell = np.minimum(AGES + 1, AGES[-1])  # next year, one year older
             if rules.spouse_share > 0:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     where_to = np.where(reach[:, None] > 0, partner / reach[:, None], 0.0)
-                np.add.at(new[0][:, 1 - sex], cell,
-                          (deaths[:, sex] * rules.married[sex]) @ partner)
-                np.add.at(new[1][:, 1 - sex], cell, (spouse_part * money[:, sex]) @ where_to)
+                # into next year's cells, one year older
+                add_a_year_older(new[0][:, 1 - sex],
+                                 (deaths[:, sex] * rules.married[sex]) @ partner)
+                add_a_year_older(new[1][:, 1 - sex], (spouse_part * money[:, sex]) @ where_to)
             if kids.size:
                 split = kids_by_sex.sum(axis=0) / np.maximum(kids.sum(axis=0), 1e-300)[:, None]
                 new[2][1:limit + 1] += np.einsum("x,xkc->kc", deaths[:, sex], kids_by_sex)

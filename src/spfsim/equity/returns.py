@@ -244,6 +244,89 @@ def _irr_one(times: np.ndarray, net: np.ndarray, grid: np.ndarray,
     return float(np.expm1(root))
 
 
+def _sign_changes(net: np.ndarray) -> np.ndarray:
+    """How often each stream (column of ``net``, years down) changes sign over its
+    non-zero flows: by Descartes' rule of signs in v = 1 / (1 + r), at least how many
+    roots in r > -1 its net present value may have; one change, exactly one root."""
+    sign = np.sign(net)
+    rows = np.arange(len(net))[:, None]
+    last = np.maximum.accumulate(np.where(sign != 0, rows, -1), axis=0)  # last non-zero
+    before = np.where(last[:-1] >= 0, np.take_along_axis(sign, np.maximum(last[:-1], 0),
+                                                         axis=0), 0.0)
+    return ((sign[1:] != 0) & (before != 0) & (sign[1:] != before)).sum(axis=0)
+
+
+def _bracketed_roots(times: np.ndarray, net: np.ndarray, low, high,
+                     max_iterations: int = 100) -> np.ndarray:
+    """Root in force of interest of each stream (columns of ``net`` at ``times``, years)
+    within its bracket [``low``, ``high``] (numbers or one per stream) where the net
+    present value changes sign across it (NaN elsewhere): Newton's method on every stream
+    at once, kept in a shrinking bracket by bisection, to the last bits of the force."""
+    active = net != 0.0
+    first, last = active.argmax(axis=0), len(net) - 1 - active[::-1].argmax(axis=0)
+    # centre each stream's time origin and rescale each evaluation by its largest
+    # exponent, as _irr_one does: the signs and roots are unchanged, overflow is avoided
+    t = times[:, None] - 0.5 * (times[first] + times[last])
+    f = net / np.abs(net).max(axis=0, initial=0.0)
+
+    def npv(force: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Scaled net present value at ``force`` and its derivative (same scale)."""
+        e = np.where(active, -force * t, -np.inf)
+        weighted = np.exp(e - e.max(axis=0, initial=-np.inf)) * f
+        return weighted.sum(axis=0), -(weighted * t).sum(axis=0)
+
+    lo = np.broadcast_to(np.asarray(low, dtype=float), net.shape[1:]).copy()
+    hi = np.broadcast_to(np.asarray(high, dtype=float), net.shape[1:]).copy()
+    at_lo, at_hi = np.sign(npv(lo)[0]), np.sign(npv(hi)[0])
+    out = np.where(at_lo == 0, lo, np.where(at_hi == 0, hi, np.nan))
+    solve = at_lo * at_hi < 0
+    lo, hi, at_lo = lo[solve], hi[solve], at_lo[solve]
+    t, f, active = t[:, solve], f[:, solve], active[:, solve]
+    x = 0.5 * (lo + hi)
+    settled = np.zeros(x.shape, dtype=bool)
+    for _ in range(max_iterations):
+        value, slope = npv(x)
+        below = np.sign(value) == at_lo
+        lo, hi = np.where(below, x, lo), np.where(below, hi, x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = x - value / slope
+        inside = np.isfinite(step) & (step >= lo) & (step <= hi)
+        # a Newton step within rounding of the force ends the search, a zero too
+        tiny = 4 * np.finfo(float).eps * np.maximum(np.abs(x), 1.0)
+        ends = (value == 0) | (inside & (np.abs(step - x) <= tiny))
+        nxt = np.where(value == 0, x, np.where(inside, step, 0.5 * (lo + hi)))
+        x = np.where(settled, x, nxt)
+        settled |= ends
+        if settled.all():
+            break
+    out[solve] = x
+    return out
+
+
+def _scanned_roots(times: np.ndarray, net: np.ndarray, forces: np.ndarray,
+                   on_multiple: str) -> np.ndarray | None:
+    """Root in force of interest of streams that may have several (columns of ``net``):
+    the signs of every stream's net present value at the scan's ``forces``, from one
+    matrix product, and each sign change between neighbours refined
+    (:func:`_bracketed_roots`); the one ``on_multiple`` picks, as :func:`_irr_one` does.
+    None where the forces and times are so far apart that the product would overflow."""
+    t = times - 0.5 * (times[0] + times[-1])
+    if np.abs(forces).max() * np.abs(t).max() > 600.0:
+        return None
+    sign = np.sign(np.exp(-np.multiply.outer(forces, t)) @ (net / np.abs(net).max(axis=0)))
+    at_zero, zero_of = np.nonzero(sign == 0)
+    before, change_of = np.nonzero(sign[:-1] * sign[1:] < 0)
+    roots = np.concatenate([forces[at_zero], _bracketed_roots(
+        times, net[:, change_of], forces[before], forces[before + 1])])
+    of = np.concatenate([zero_of, change_of])
+    found = np.isfinite(roots)
+    roots, of = roots[found], of[found]
+    count = np.bincount(of, minlength=net.shape[1])
+    out = np.full(net.shape[1], np.inf if on_multiple != "highest" else -np.inf)
+    (np.maximum if on_multiple == "highest" else np.minimum).at(out, of, roots)
+    return np.where((count == 1) | ((count > 1) & (on_multiple != "nan")), out, np.nan)
+
+
 def cohort_irr(years: ArrayLike, contributions: ArrayLike, benefits: ArrayLike, *,
                where: ArrayLike | None = None,
                bracket: tuple[float, float] = IRR_BRACKET, grid_points: int = 2001,
@@ -254,8 +337,9 @@ def cohort_irr(years: ArrayLike, contributions: ArrayLike, benefits: ArrayLike, 
     The rate r solving sum_t (B_t - C_t) (1 + r)^-(t - t0) = 0 over the years given
     (mid-year timing; the time origin does not change r). Found by scanning ``grid_points``
     rates in ``bracket`` (evenly spaced in ln(1 + r)) for sign changes of the net present
-    value and refining each with Brent's method (``scipy.optimize.brentq``, to ~1e-14 in
-    ln(1 + r)).
+    value and refining each by a bracketed Newton iteration (to the last bits of
+    ln(1 + r)), every stream at once; a stream with one sign change needs only the
+    bracket's ends.
 
     NaN where there is no root in ``bracket``: no contributions, no benefits, non-finite
     flows, or flows so truncated that benefits never catch up; and where ``where`` (mask
@@ -282,10 +366,21 @@ def cohort_irr(years: ArrayLike, contributions: ArrayLike, benefits: ArrayLike, 
     net = (b - c).reshape(y.size, -1)
     grid = np.expm1(np.linspace(np.log1p(lo), np.log1p(hi), int(grid_points)))
     times = (y - y[0]).astype(float) + 0.5
-    mask = None if where is None else where_mask(where, c.shape[1:]).reshape(-1)
-    out = np.full(net.shape[1], np.nan)
-    for j in range(net.shape[1]):
-        if mask is None or mask[j]:
-            out[j] = _irr_one(times, net[:, j], grid, on_multiple)
+    wanted = np.ones(net.shape[1], dtype=bool) if where is None \
+        else where_mask(where, c.shape[1:]).reshape(-1)
+    out = np.full(net.shape[1], np.nan)  # force of interest, until the end
+    # no sign change: no root; one: a single root, solved for every such stream at once
+    # within the bracket; several: the scan finds them (NaN: not finite)
+    changes = np.where(np.isfinite(net).all(axis=0), _sign_changes(net), 0)
+    forces = np.log1p(grid)
+    single = wanted & (changes == 1)
+    out[single] = _bracketed_roots(times, net[:, single], forces[0], forces[-1])
+    several = wanted & (changes > 1)
+    scanned = _scanned_roots(times, net[:, several], forces, on_multiple)
+    if scanned is None:  # one stream at a time, each in its own time frame
+        scanned = np.log1p([_irr_one(times, net[:, j], grid, on_multiple)
+                            for j in np.flatnonzero(several)])
+    out[several] = scanned
+    out = np.expm1(out)
     out = out.reshape(c.shape[1:])
     return float(out) if out.ndim == 0 else out

@@ -18,6 +18,7 @@ for a disability pension (credited future service), f the early/late retirement 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numba as nb
@@ -199,9 +200,12 @@ def cells(rule) -> Callable[..., np.ndarray]:
         return over_cells
 
     def over_cells(*args):
-        arrays = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in args))
-        shape = arrays[0].shape
-        stacked = np.stack([a.ravel() for a in arrays])  # every rule takes arguments
+        arrays = [np.asarray(a, dtype=np.float64) for a in args]
+        shape = np.broadcast_shapes(*(a.shape for a in arrays))
+        # each argument broadcast straight into its row (every rule takes arguments)
+        stacked = np.empty((len(arrays), math.prod(shape)))
+        for row, a in zip(stacked, arrays, strict=True):
+            row.reshape(shape)[...] = a
         out = _over_cells(number, stacked, np.empty(stacked.shape[1]))
         return (out != 0.0 if predicate else out).reshape(shape)
 

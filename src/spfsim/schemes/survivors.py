@@ -88,11 +88,18 @@ def availability(demand, free_next) -> np.ndarray:
     n = demand.shape[0]
     into = np.minimum(np.arange(n) + 1, n - 1)
     claims = np.zeros_like(demand)
-    np.add.at(claims, into, demand)
+    add_a_year_older(claims, demand)
     free = np.maximum(np.asarray(free_next, dtype=float), 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(claims > free, free / np.where(claims > 0, claims, 1.0), 1.0)
     return share[into]
+
+
+def add_a_year_older(target: np.ndarray, values: np.ndarray) -> None:
+    """Add ``values`` (age first) to ``target`` at the next age, min(age + 1, open age):
+    ``np.add.at(target, into, values)`` in the same order, by slices (ufunc.at is slow)."""
+    target[1:] += values[:-1]
+    target[-1] += values[-1]
 
 
 def expected_orphans(asfr, mother_age, age_limit: int) -> np.ndarray:
@@ -151,7 +158,75 @@ def capped_survivor_shares(married, children, spouse_share: float, orphan_share:
 
 def _capped_shares(married, children, spouse_share: float, orphan_share: float,
                    maximum_share: float) -> tuple[np.ndarray, np.ndarray]:
-    """capped_survivor_shares where the ceiling may bind (rows of ``children``)."""
+    """capped_survivor_shares where the ceiling may bind (rows of ``children``): the
+    compiled row loop, or with Numba's JIT off the same sums over whole arrays (the loop in
+    Python would take minutes a projection)."""
+    if nb.config.DISABLE_JIT:
+        return _capped_shares_arrays(married, children, spouse_share, orphan_share,
+                                     maximum_share)
+    spouse = np.empty(children.shape[0])
+    orphans = np.empty_like(children)
+    _capped_rows(np.ascontiguousarray(married, dtype=np.float64),
+                 np.ascontiguousarray(children, dtype=np.float64), float(spouse_share),
+                 float(orphan_share), float(maximum_share), spouse, orphans)
+    return spouse, orphans
+
+
+@nb.njit(cache=True)
+def _capped_rows(married, children, spouse_share, orphan_share, maximum_share, spouse,
+                 orphans):
+    """Fill ``spouse`` (row) and ``orphans`` (row, k) for each row of ``children``: the
+    distribution of the number of orphans (Poisson-binomial, built child by child), with
+    every child and without each child k, weighs the ceiling's scale
+    (:func:`pension_rules.survivor_scale`) of each possible number of survivors."""
+    n_kids = children.shape[1]
+    # the ceiling's scale by the number of survivors: with a spouse, without one
+    with_spouse, alone = np.empty(n_kids + 2), np.empty(n_kids + 2)
+    for n in range(n_kids + 2):
+        with_spouse[n] = rules.survivor_scale(spouse_share + orphan_share * n, maximum_share)
+        alone[n] = rules.survivor_scale(orphan_share * n, maximum_share)
+    every = np.empty(n_kids + 1)  # probability of n orphans
+    others = np.empty(n_kids)  # the same without one child
+    for row in range(children.shape[0]):
+        every[:] = 0.0
+        every[0] = 1.0
+        for j in range(n_kids):
+            p = children[row, j]
+            for n in range(j + 1, 0, -1):
+                every[n] = every[n] * (1.0 - p) + every[n - 1] * p
+            every[0] *= 1.0 - p
+        m = married[row]
+        total = 0.0
+        for n in range(n_kids + 1):
+            total += every[n] * with_spouse[n]
+        spouse[row] = m * spouse_share * total
+        for k in range(n_kids):
+            _without(every, children[row, k], others)
+            total = 0.0
+            for n in range(n_kids):
+                total += others[n] * (m * with_spouse[n + 1] + (1.0 - m) * alone[n + 1])
+            orphans[row, k] = children[row, k] * orphan_share * total
+
+
+@nb.njit(cache=True)
+def _without(every, p, out):
+    """Fill ``out`` with the distribution of the number of orphans without one child of
+    probability ``p``, from ``every`` (with it): every[n] = out[n] (1 - p) + out[n - 1] p
+    solved upwards where p < 1/2, downwards otherwise, so that rounding errors shrink."""
+    n_kids = len(out)
+    if p < 0.5:
+        out[0] = every[0] / (1.0 - p)
+        for n in range(1, n_kids):
+            out[n] = (every[n] - out[n - 1] * p) / (1.0 - p)
+    else:
+        out[n_kids - 1] = every[n_kids] / p
+        for n in range(n_kids - 1, 0, -1):
+            out[n - 1] = (every[n] - out[n] * (1.0 - p)) / p
+
+
+def _capped_shares_arrays(married, children, spouse_share: float, orphan_share: float,
+                          maximum_share: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_capped_rows` over whole arrays (rows of ``children``) in NumPy."""
     n_kids = children.shape[-1]
     # distribution of the number of orphans, with every child and without child k
     counts = np.arange(n_kids + 1)
