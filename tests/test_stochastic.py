@@ -251,6 +251,21 @@ def test_draws_vary_and_are_the_same_with_other_draws_and_threads(model):
     assert np.unique(reserve).size == 4
 
 
+def test_draws_sharing_the_base_year_state_are_the_same(model):
+    """The pension's base-year state, built once and copied into every draw, gives each
+    draw bitwise the numbers of a projection that builds its own."""
+    spec, a = model.input.stochastic, model.assumptions
+    shared = simulate(a, spec, 3, seed=5)
+    for d in range(3):
+        alone = run.allocate(a, 1)
+        paths_d = paths.draw_paths(spec, paths.mortality_model(spec), paths.economy_model(spec),
+                                   5, np.array([d]), a.years)
+        run.project_draw(paths.drawn_assumptions(a, spec, paths.mortality_model(spec),
+                                                 paths_d, 0), alone, 0)
+        for name, values in shared.series.items():
+            assert np.array_equal(values[d], alone.series[name][0], equal_nan=True), name
+
+
 def test_the_summaries(model):
     ds = model.project_stochastic(6, keep_draws=True)
     q = ds["paygo_cost_rate_percentiles"].sel(scheme="pension")

@@ -9,6 +9,7 @@ them), reconstructs the base-year state, runs the schemes and gathers their flow
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Callable
 
@@ -162,12 +163,24 @@ def death_rates(survival: np.ndarray) -> np.ndarray:
 
 def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
                    demo: DemographicProjection, econ: EconomicProjection,
-                   contribution_classes: int = 1) -> SchemeFlows:
+                   contribution_classes: int = 1,
+                   base_states: dict[str, PensionState] | None = None) -> SchemeFlows:
     """Expected contributors, pensioners and cash flows of a DB old-age pension
-    (``contribution_classes``: see :class:`PensionState`)."""
+    (``contribution_classes``: see :class:`PensionState`).
+
+    ``base_states``: a cache of base-year states by scheme id, for projections that share
+    the base year's assumptions and differ only after it (the draws and variants of a
+    stochastic projection): the state is reconstructed once and a copy of it starts each
+    projection."""
     n = assumptions.n_years
     inputs = pension_years(scheme, assumptions, demo, econ)
-    state = base_year_state(scheme, assumptions, inputs(0), contribution_classes)
+    if base_states is None:
+        state = base_year_state(scheme, assumptions, inputs(0), contribution_classes)
+    else:
+        if scheme.id not in base_states:
+            base_states[scheme.id] = base_year_state(scheme, assumptions, inputs(0),
+                                                     contribution_classes)
+        state = copy.deepcopy(base_states[scheme.id])
     shape = demo.population.shape
     contributors, beneficiaries = np.zeros(shape), np.zeros(shape)
     new_count, new_amount = np.zeros((n, 2)), np.zeros((n, 2))
@@ -328,16 +341,19 @@ def benefit_flows(scheme: CompiledScheme, beneficiaries: np.ndarray,
 
 
 def run_schemes(assumptions: Assumptions, demo: DemographicProjection,
-                econ: EconomicProjection) -> tuple[list[SchemeFlows], np.ndarray]:
+                econ: EconomicProjection,
+                base_states: dict[str, PensionState] | None = None
+                ) -> tuple[list[SchemeFlows], np.ndarray]:
     """Run every scheme of the model through the cohort engine: contributory schemes
-    first, then the non-contributory benefits, which may depend on them.
+    first, then the non-contributory benefits, which may depend on them
+    (``base_states``: see :func:`run_db_pension`).
 
     Returns the flows in model order and the coverage (year, age, sex, coverage group, 2:
     target persons, covered persons)."""
     rules = benefit_rules(assumptions, econ)
     unemployment = unemployment_qualification(rules)
     contributory = {s.id: run_db_pension(s, assumptions, demo, econ,
-                                         contribution_classes(s, unemployment))
+                                         contribution_classes(s, unemployment), base_states)
                     for s in assumptions.schemes if s.type == "db_old_age_pension"}
     pension = next(iter(contributory.values()), None)
     cells = cell_states(assumptions, demo, econ, pension, top_up_floor(rules), unemployment)

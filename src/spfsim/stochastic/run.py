@@ -74,11 +74,13 @@ def simulate(a: Assumptions, spec: StochasticSpec, draws: int | Sequence[int],
         return _on_workers(client, a, spec, numbers, seed, progress, batch)
     mortality, economy = mortality_model(spec), economy_model(spec)
     out = allocate(a, len(numbers))
+    base_states: dict = {}  # the draws share the base year: its state is built once
     for start in range(0, len(numbers), batch):
         chunk = numbers[start:start + batch]
         paths = draw_paths(spec, mortality, economy, seed, chunk, a.years)
         for i in range(len(chunk)):
-            project_draw(drawn_assumptions(a, spec, mortality, paths, i), out, start + i)
+            project_draw(drawn_assumptions(a, spec, mortality, paths, i), out, start + i,
+                         base_states)
             if progress is not None:
                 progress(start + i + 1)
     out.draws = numbers
@@ -122,11 +124,14 @@ def allocate(a: Assumptions, n: int) -> DrawResults:
                        min(SUSTAINABILITY_HORIZON, len(years)))
 
 
-def project_draw(a: Assumptions, out: DrawResults, d: int) -> None:
-    """Project one draw's assumptions and store its key series in row ``d``."""
+def project_draw(a: Assumptions, out: DrawResults, d: int,
+                 base_states: dict | None = None) -> None:
+    """Project one draw's assumptions and store its key series in row ``d``
+    (``base_states``: the pensions' base-year states shared by draws whose assumptions
+    agree in the base year, engine.cohort.run_db_pension)."""
     demo = project_population(a.years, a.base_population, a.mx, a.asfr, a.srb, a.net_migration)
     econ = project_economy(a, demo.population)
-    flows, _coverage = run_schemes(a, demo, econ)
+    flows, _coverage = run_schemes(a, demo, econ, base_states)
     funds = [fund_projection(f, s, a.interest_rate) for f, s in zip(flows, a.schemes,
                                                                    strict=True)]
     _check_identities(demo, funds, d)

@@ -66,10 +66,11 @@ def sensitivity_dataset(a: Assumptions, ranges: dict[str, tuple[float, float]],
         raise ValueError("no sensitivity tests declared: add [stochastic.sensitivity] "
                          "(docs/stochastic.md)")
     out = allocate(a, 1 + 2 * len(names))
-    project_draw(a, out, 0)
+    base_states: dict = {}  # every variant starts from the baseline's base year
+    project_draw(a, out, 0, base_states)
     for i, name in enumerate(names):
         for b, value in enumerate(ranges[name]):
-            project_draw(variant_assumptions(a, name, value), out, 1 + 2 * i + b)
+            project_draw(variant_assumptions(a, name, value), out, 1 + 2 * i + b, base_states)
     data = {}
     last_cost = out.series["paygo_cost_rate"][:, -1, :]
     for measure, values in (*out.measures.items(), ("final_paygo_cost_rate", last_cost)):
