@@ -125,13 +125,23 @@ def test_a_killed_batch_resumes_to_the_same_store(tmp_path):
 
 
 def test_a_changed_model_is_not_reused(tmp_path):
-    spec = read_batch(batch_file(tmp_path, GRID.replace('engine = ["cohort", "micro"]', "")))
+    text = GRID.replace('engine = ["cohort", "micro"]', "").replace(
+        '"coverage_rate"]', '"coverage_rate", "cost_to_gdp"]')
+    spec = read_batch(batch_file(tmp_path, text))
     run_batch(spec, tmp_path / "store.zarr")
+    first = open_batch(tmp_path / "store.zarr").load().isel(case=0)
     toml = tmp_path / "m" / "model.toml"
     toml.write_text(toml.read_text().replace("gdp = 1.0e9", "gdp = 1.1e9"))
     again = run_batch(read_batch(tmp_path / "batch.toml"), tmp_path / "store.zarr")
     assert sorted(again.computed) == list(range(6))
     assert not again.skipped
+    # computed from the changed model, not from one this process loaded before the change
+    stored = open_batch(tmp_path / "store.zarr").load().isel(case=0)
+    alone, _error = run_case(spec, spec.cases()[0])
+    assert same(stored, alone, ["cost_to_gdp"])
+    before = stored["cost_to_gdp"].sel(scheme="pension").values
+    assert np.all(np.isclose(before * 1.1, first["cost_to_gdp"].sel(scheme="pension").values,
+                             rtol=1e-9))
 
 
 def test_the_command_exports_a_netcdf_file_and_a_workbook(tmp_path, capsys):

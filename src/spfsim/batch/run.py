@@ -43,33 +43,49 @@ class BatchResult:
     store: Path
 
 
-@functools.lru_cache(maxsize=8)
-def _model(path: str | None, end_year: int | None):
-    """The batch's model, loaded once per process (a worker reuses it, and Numba's compiled
-    kernels, for every case it runs)."""
+def _load(folder: Path | None, end_year: int | None, reform: str):
+    """The model in ``folder`` (None: the default) with ``reform`` (or none), from disk."""
     from ..model import load_model
 
-    return load_model(path, end_year=end_year)
-
-
-@functools.lru_cache(maxsize=32)
-def _reformed(path: str | None, end_year: int | None, reform: str):
-    model = _model(path, end_year)
+    model = load_model(folder, end_year=end_year)
     return model if reform == BASELINE else model.with_reform(reform)
 
 
-def case_model(spec: BatchSpec, case: Case):
+def input_hashes(model) -> tuple[str, str]:
+    """The model's and its reform's input hashes (the reform's: "" for none)."""
+    return model.input.input_hash, "" if model.reform is None else model.reform.hash
+
+
+@functools.lru_cache(maxsize=32)
+def _reformed(folder: Path | None, end_year: int | None, reform: str,
+              hashes: tuple[str, str]):
+    """The case's model, loaded once per process for each content of its files (a worker
+    reuses it, and Numba's compiled kernels, for every case it runs; a changed file is
+    loaded anew). Refuses files that changed since the batch computed its keys."""
+    model = _load(folder, end_year, reform)
+    if input_hashes(model) != hashes:
+        raise SpfsimError("the model or reform files changed while the batch ran; run the "
+                          "command again")
+    return model
+
+
+def case_model(spec: BatchSpec, case: Case, hashes: tuple[str, str]):
     """The model of one case: the batch's model with its reform or parameter values."""
-    model = _reformed(None if spec.model is None else str(spec.model), spec.end_year,
-                      str(case.value("reform", BASELINE)))
+    model = _reformed(spec.model, spec.end_year, str(case.value("reform", BASELINE)), hashes)
     overrides = spec.overrides(case)
     return model.with_parameters(overrides, name="batch case") if overrides else model
 
 
-def run_case(spec: BatchSpec, case: Case) -> tuple[xr.Dataset | None, str]:
-    """Project one case and keep the batch's variables; (None, message) if it fails."""
+def run_case(spec: BatchSpec, case: Case,
+             hashes: tuple[str, str] | None = None) -> tuple[xr.Dataset | None, str]:
+    """Project one case and keep the batch's variables; (None, message) if it fails.
+    ``hashes``: the input hashes its key was made from (:func:`case_inputs`; None: read
+    them now)."""
     try:
-        model = case_model(spec, case)
+        if hashes is None:
+            hashes = input_hashes(_load(spec.model, spec.end_year,
+                                        str(case.value("reform", BASELINE))))
+        model = case_model(spec, case, hashes)
         engine = str(case.value("engine", spec.engine))
         ds = model.project(engine, persons=spec.persons, seed=int(case.value("seed", 0)))
         missing = [v for v in spec.variables if v not in ds.data_vars]
@@ -83,15 +99,12 @@ def run_case(spec: BatchSpec, case: Case) -> tuple[xr.Dataset | None, str]:
         return None, f"{type(exc).__name__}: {exc}"[:ERROR_WIDTH] or traceback.format_exc()
 
 
-def case_keys(spec: BatchSpec, cases: list[Case]) -> list[str]:
-    """Each case's key, from the model's and its reform's input hashes (loaded here)."""
-    keys = []
-    for case in cases:
-        model = _reformed(None if spec.model is None else str(spec.model), spec.end_year,
-                          str(case.value("reform", BASELINE)))
-        reform_hash = "" if model.reform is None else model.reform.hash
-        keys.append(case_key(spec, case, model.input.input_hash, reform_hash))
-    return keys
+def case_inputs(spec: BatchSpec, cases: list[Case]) -> list[tuple[str, str]]:
+    """Each case's input hashes (model, reform), read from disk now: one load per reform."""
+    by_reform = {}
+    for reform in {str(c.value("reform", BASELINE)) for c in cases}:
+        by_reform[reform] = input_hashes(_load(spec.model, spec.end_year, reform))
+    return [by_reform[str(c.value("reform", BASELINE))] for c in cases]
 
 
 def run_batch(spec: BatchSpec, store: str | Path, client=None,
@@ -100,13 +113,14 @@ def run_batch(spec: BatchSpec, store: str | Path, client=None,
     ``distributed.Client``; None: one after another in this process)."""
     store = Path(store)
     cases = spec.cases()
-    keys = case_keys(spec, cases)
+    inputs = case_inputs(spec, cases)
+    keys = [case_key(spec, c, *hashes) for c, hashes in zip(cases, inputs, strict=True)]
     done = _done_cases(store, keys)
     todo = [c for c in cases if not done[c.index]]
     result = BatchResult([], [c.index for c in cases if done[c.index]], {}, store)
     if progress is not None:
         progress(len(result.skipped), len(cases))
-    for case, (ds, error) in _results(spec, todo, client):
+    for case, (ds, error) in _results(spec, todo, inputs, client):
         if ds is None:
             result.failed[case.index] = error
         else:
@@ -121,16 +135,16 @@ def run_batch(spec: BatchSpec, store: str | Path, client=None,
     return result
 
 
-def _results(spec: BatchSpec, todo: list[Case], client):
+def _results(spec: BatchSpec, todo: list[Case], inputs: list[tuple[str, str]], client):
     """(case, (Dataset | None, error)) as each case finishes."""
     if client is None:
         for case in todo:
-            yield case, run_case(spec, case)
+            yield case, run_case(spec, case, inputs[case.index])
         return
     from distributed import as_completed
 
-    futures = {client.submit(run_case, spec, case, key=f"spfsim-case-{case.index}-"
-                             f"{id(spec)}", pure=False): case for case in todo}
+    futures = {client.submit(run_case, spec, case, inputs[case.index], pure=False): case
+               for case in todo}
     for future in as_completed(futures):
         try:
             yield futures[future], future.result()
