@@ -280,8 +280,8 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _uncertainty_outputs(args: argparse.Namespace, stem: str) -> list[Path]:
-    """``stem``.nc and .xlsx under --out (and with --figures the figures folder), refused
-    before any work when one exists and --overwrite is not given."""
+    """``stem``.nc and .xlsx under --out, refused before any work when one exists and
+    --overwrite is not given (figures are refused when written, file by file)."""
     out = Path(args.out)
     paths = [out / f"{stem}.nc", out / f"{stem}.xlsx"]
     existing = [p for p in paths if p.exists()]
@@ -290,9 +290,28 @@ def _uncertainty_outputs(args: argparse.Namespace, stem: str) -> list[Path]:
     return paths
 
 
-def _stochastic(args: argparse.Namespace) -> int:
-    from .model import load_model
+def _write_uncertainty(args: argparse.Namespace, ds: xr.Dataset, paths: list[Path],
+                       write_workbook: Callable, pngs: Callable, summary: Callable,
+                       started: float) -> None:
+    """Write the dataset, its workbook (``write_workbook``) and with --figures its figures
+    (``pngs``); print its ``summary`` lines and what was written."""
     from .report.io import write_files, write_netcdf
+
+    dataset, workbook = paths
+    dataset.parent.mkdir(parents=True, exist_ok=True)
+    write_netcdf(ds, dataset, overwrite=args.overwrite)
+    write_workbook(ds, workbook, overwrite=args.overwrite)
+    written = [dataset, workbook]
+    if args.figures:
+        written += write_files(Path(args.out) / "figures", pngs(ds), args.overwrite)
+    for line in summary(ds):
+        print(line)
+    print(f"  wrote {len(written)} files to {args.out} in {time.perf_counter() - started:.1f}s")
+
+
+def _stochastic(args: argparse.Namespace) -> int:
+    from .batch.cli import dask_client
+    from .model import load_model
     from .report.uncertainty import stochastic_pngs, write_stochastic_workbook
     from .stochastic.report import stochastic_summary_lines
 
@@ -302,31 +321,21 @@ def _stochastic(args: argparse.Namespace) -> int:
     if spec is None:
         raise SpfsimError(f"{model.path / 'model.toml'}: no [stochastic] section: declare "
                           "which assumptions vary (docs/stochastic.md)")
-    dataset, workbook = _uncertainty_outputs(args, "stochastic")
+    paths = _uncertainty_outputs(args, "stochastic")
     draws = spec.draws if args.draws is None else args.draws
     if draws < 1:
         raise SpfsimError(f"--draws must be at least 1, not {draws}")
-    from .batch.cli import dask_client
-
     with dask_client(args.scheduler, args.workers) as client:
         ds = model.project_stochastic(draws, seed=args.seed, keep_draws=args.keep_draws,
                                       progress=_draw_progress(draws, args.quiet),
                                       client=client)
-    dataset.parent.mkdir(parents=True, exist_ok=True)
-    write_netcdf(ds, dataset, overwrite=args.overwrite)
-    write_stochastic_workbook(ds, workbook, overwrite=args.overwrite)
-    written = [dataset, workbook]
-    if args.figures:
-        written += write_files(Path(args.out) / "figures", stochastic_pngs(ds), args.overwrite)
-    for line in stochastic_summary_lines(ds):
-        print(line)
-    print(f"  wrote {len(written)} files to {args.out} in {time.perf_counter() - started:.1f}s")
+    _write_uncertainty(args, ds, paths, write_stochastic_workbook, stochastic_pngs,
+                       stochastic_summary_lines, started)
     return 0
 
 
 def _sensitivity(args: argparse.Namespace) -> int:
     from .model import load_model
-    from .report.io import write_files, write_netcdf
     from .report.uncertainty import sensitivity_pngs, write_sensitivity_workbook
     from .stochastic.report import sensitivity_summary_lines
 
@@ -336,18 +345,9 @@ def _sensitivity(args: argparse.Namespace) -> int:
         raise SpfsimError(f"{model.path / 'model.toml'}: no [stochastic.sensitivity] "
                           "section: declare each assumption's low and high values "
                           "(docs/stochastic.md)")
-    dataset, workbook = _uncertainty_outputs(args, "sensitivity")
-    sens = model.sensitivity()
-    dataset.parent.mkdir(parents=True, exist_ok=True)
-    write_netcdf(sens, dataset, overwrite=args.overwrite)
-    write_sensitivity_workbook(sens, workbook, overwrite=args.overwrite)
-    written = [dataset, workbook]
-    if args.figures:
-        written += write_files(Path(args.out) / "figures", sensitivity_pngs(sens),
-                               args.overwrite)
-    for line in sensitivity_summary_lines(sens):
-        print(line)
-    print(f"  wrote {len(written)} files to {args.out} in {time.perf_counter() - started:.1f}s")
+    paths = _uncertainty_outputs(args, "sensitivity")
+    _write_uncertainty(args, model.sensitivity(), paths, write_sensitivity_workbook,
+                       sensitivity_pngs, sensitivity_summary_lines, started)
     return 0
 
 

@@ -14,7 +14,6 @@ import functools
 import json
 import os
 import shutil
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,7 +95,7 @@ def run_case(spec: BatchSpec, case: Case,
         kept.attrs = {k: ds.attrs[k] for k in ds.attrs if k in CASE_ATTRS}
         return kept, ""
     except Exception as exc:  # recorded in the store; the batch goes on
-        return None, f"{type(exc).__name__}: {exc}"[:ERROR_WIDTH] or traceback.format_exc()
+        return None, f"{type(exc).__name__}: {exc}"[:ERROR_WIDTH]
 
 
 def case_inputs(spec: BatchSpec, cases: list[Case]) -> list[tuple[str, str]]:
@@ -168,7 +167,7 @@ def _done_cases(store: Path, keys: list[str]) -> np.ndarray:
     return flags & (stored == np.array(keys))
 
 
-def _case_coords(spec: BatchSpec, cases: list[Case], keys: list[str]) -> dict:
+def _case_coords(spec: BatchSpec, cases: list[Case]) -> dict:
     names = spec.coordinate_names()
     coords = {"case": np.arange(len(cases))}
     for axis, name in names.items():
@@ -191,7 +190,7 @@ def _create(store: Path, spec: BatchSpec, cases: list[Case], keys: list[str],
     template = first.expand_dims(case=n)
     for name in template.data_vars:  # NaN until written; coordinates are written now
         template[name] = template[name].chunk({"case": 1}) * np.nan
-    template = template.assign_coords(_case_coords(spec, cases, keys))
+    template = template.assign_coords(_case_coords(spec, cases))
     book = _bookkeeping(keys, np.zeros(n, dtype=np.int8), [""] * n, [""] * n)
     template = template.merge(book.chunk({"case": 1}))
     template.attrs = {"batch_file": str(spec.path), "model": str(spec.model or "default"),

@@ -46,9 +46,8 @@ def funded_schemes(ds: xr.Dataset) -> list[str]:
 
 def _bands(q: np.ndarray) -> list[tuple[int, int]]:
     """Index pairs of percentiles symmetric around the median, widest first."""
-    pairs = [(i, len(q) - 1 - i) for i in range(len(q) // 2)
-             if abs(q[i] + q[len(q) - 1 - i] - 100.0) < 1e-9]
-    return pairs
+    return [(i, len(q) - 1 - i) for i in range(len(q) // 2)
+            if abs(q[i] + q[len(q) - 1 - i] - 100.0) < 1e-9]
 
 
 def fan_chart(ds: xr.Dataset, variable: str, scheme: str | None = None, ax=None):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..checks import TOLERANCE, fund_residual, population_residual
+from ..checks import FUND_FLOWS, TOLERANCE, fund_residual, population_residual
 from ..demography import project_population
 from ..economy import project_economy
 from ..engine.cohort import run_schemes
@@ -179,9 +179,7 @@ def _measures(out: DrawResults, d: int, j: int, f, fund, committed: np.ndarray,
 def _check_identities(demo, funds, d: int) -> None:
     """Population and fund balance in the draw, to 1e-9 relative (checks.assert_identities)."""
     pop = population_residual(demo.population, demo.deaths, demo.net_migration, demo.births)
-    columns = [np.stack([getattr(f, name) for f in funds], axis=1) for name in
-               ("contribution_income", "state_transfer", "investment_income",
-                "benefit_expenditure", "admin_expenditure")]
+    columns = [np.stack([getattr(f, name) for f in funds], axis=1) for name in FUND_FLOWS]
     fund = fund_residual(np.stack([f.reserve for f in funds], axis=1),
                          np.array([f.initial_reserve for f in funds]), *columns)
     if pop > TOLERANCE or fund > TOLERANCE:
