@@ -34,6 +34,7 @@ guarantee, persons of the target group covered by at least one scheme serving it
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numba as nb
 import numpy as np
@@ -429,7 +430,11 @@ def _pay_arriving_mothers(rules: list[BenefitRule], mothers: np.ndarray,
     coverage[..., MATERNITY, 1] += mothers * (1.0 - not_covered)
 
 
+@cache
 def _target_mask(g: int, state: int, disabled: bool, mother: bool) -> np.ndarray:
-    """(1, age, 1) 1 where persons of the state belong to guarantee g's target group."""
-    return np.array([in_target(g, int(a), state, disabled, mother) for a in AGES],
+    """(1, age, 1) 1 where persons of the state belong to guarantee g's target group
+    (read-only: kept for every projection, as the rule does not change)."""
+    mask = np.array([in_target(g, int(a), state, disabled, mother) for a in AGES],
                     dtype=float)[None, :, None]
+    mask.flags.writeable = False
+    return mask

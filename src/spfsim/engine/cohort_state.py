@@ -26,6 +26,7 @@ import numpy as np
 
 from ..params import AGES
 from ..schemes import db_pension as dbp
+from . import cohort_kernels as kernels
 from .cohort_survivors import SurvivorTransitions
 from .cohort_transitions import (
     CONTRIBUTING,
@@ -35,6 +36,7 @@ from .cohort_transitions import (
     StateTransitions,
     _contribution_year,
     _credited,
+    _floats,
     _promote,
     add_up,
 )
@@ -134,20 +136,26 @@ class PensionState(StateTransitions, SurvivorTransitions):
         (per capita), by (age, sex, service)."""
         for array in self.earnings_arrays():
             array *= 1.0 + y.revaluation
-        self.pension = _indexed(self.pension, self.pensioners, y)
-        self.invalid_pension = _indexed(self.invalid_pension, self.invalid_by_service(), y)
+        if kernels.COMPILED:
+            growth, minimum = float(y.indexation), float(y.minimum_pension)
+            kernels.indexed(self.pension, self.pensioners[..., None], growth, minimum)
+            kernels.indexed(self.invalid_pension, self.invalid, growth, minimum)
+        else:
+            self.pension = _indexed(self.pension, self.pensioners, y)
+            self.invalid_pension = _indexed(self.invalid_pension, self.invalid_by_service(),
+                                            y)
         self._survivors_year(y)
         self._disability(y)
         self._contribution_status(y)
         return self._retire(y)
 
-    def contributing_share(self) -> np.ndarray:
-        """(age, sex) share of the population contributing this year."""
-        return add_up(self.active[:, :, CONTRIBUTING], (2, 3))
-
-    def advance(self, y: PensionYear) -> None:
-        """Credit this year's contributions, award survivors' pensions for the year's
-        deaths, then age one year and add immigrants."""
+    def _credit_year(self, y: PensionYear) -> None:
+        """This year's contributors gain a credited year (one service class up), a
+        contribution year, this year's insured earnings and the contributions paid."""
+        if kernels.COMPILED:
+            kernels.credit_year(self.active, self.credits, self.paid, self.recent,
+                                _floats(y.earnings), float(y.contribution_rate))
+            return
         contributing = self.active[:, :, CONTRIBUTING]
         earned = add_up(contributing, -1) * y.earnings[:, :, None]
         moved = {"active": _contribution_year(contributing),
@@ -158,6 +166,15 @@ class PensionState(StateTransitions, SurvivorTransitions):
             array = getattr(self, name)[:, :, CONTRIBUTING]
             array[...] = 0.0
             _promote(array, shift)
+
+    def contributing_share(self) -> np.ndarray:
+        """(age, sex) share of the population contributing this year."""
+        return add_up(self.active[:, :, CONTRIBUTING], (2, 3))
+
+    def advance(self, y: PensionYear) -> None:
+        """Credit this year's contributions, award survivors' pensions for the year's
+        deaths, then age one year and add immigrants."""
+        self._credit_year(y)
         self._care_credits(y)
         q = _step_death_rate(y)
         q_invalid, q_others = dbp.differential_mortality(q, add_up(self.invalid, (2, 3)),
@@ -170,7 +187,12 @@ class PensionState(StateTransitions, SurvivorTransitions):
         stay = 1.0 - y.newcomer_share
         weights = y.open_weights / np.maximum(y.open_weights.sum(axis=0), 1e-300)
         for name in self.ARRAYS:
-            setattr(self, name, _age_one_year(getattr(self, name), weights, stay))
+            array = getattr(self, name)
+            if kernels.COMPILED and array.flags.c_contiguous:  # in place
+                kernels.age_one_year(array.reshape(*array.shape[:2], -1), weights,
+                                     _floats(stay))
+            else:
+                setattr(self, name, _age_one_year(array, weights, stay))
         # newborns and immigrants enter inactive, with no service (as in the micro engine)
         self.active[0, :, NOT_CONTRIBUTING, 0, 0] = stay[0]
         self.labour[0, :, 0, 0, NC_INACTIVE] = stay[0]

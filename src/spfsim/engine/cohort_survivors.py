@@ -12,7 +12,8 @@ import numpy as np
 from ..params import AGES
 from ..schemes import db_pension as dbp
 from ..schemes.survivors import add_a_year_older
-from .cohort_transitions import SERVICE
+from . import cohort_kernels as kernels
+from .cohort_transitions import SERVICE, _floats, _formula
 
 if TYPE_CHECKING:
     from .cohort_year import PensionYear
@@ -42,6 +43,12 @@ class SurvivorTransitions:
         survivors' shares apply to (for an insured person, the disability pension they
         would have had): persons and currency by (age, sex) at the start of the step."""
         rules = y.survivors
+        if kernels.COMPILED:
+            return kernels.survivor_deaths(
+                self.active, self.credits, self.recent, self.pensioners, self.pension,
+                self.invalid, self.invalid_pension, _floats(rules.population),
+                _floats(q_others), _floats(q_invalid), _floats(y.retirement_age),
+                float(rules.minimum_service), *_formula(y))
         q = q_others[:, :, None] * rules.population[:, :, None]  # deaths per share
         q_inv = q_invalid[:, :, None] * rules.population[:, :, None]
         future = np.maximum(y.retirement_age - AGES[:, None], 0)[:, :, None]

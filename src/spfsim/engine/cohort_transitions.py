@@ -17,6 +17,7 @@ import numpy as np
 
 from ..params import AGES
 from ..schemes import db_pension as dbp
+from . import cohort_kernels as kernels
 from .benefits import class_years
 
 if TYPE_CHECKING:
@@ -38,6 +39,12 @@ class StateTransitions:
         child and may be credited (``care_insured_only``: those who have contributed) are
         credited a year of service and the care-credit earnings."""
         if y.care_probability is None or not y.care_probability.any():
+            return
+        if kernels.COMPILED:
+            kernels.care_credits(self.active, self.labour, self.credits, self.paid,
+                                 self.recent, _floats(y.care_probability),
+                                 _floats(y.retirement_age), float(y.care_credit),
+                                 bool(y.care_insured_only))
             return
         _, contributed = class_years(self.active.shape[-1])
         may = dbp.care_credit_qualifies(contributed, y.care_insured_only)  # (service, k)
@@ -74,6 +81,13 @@ class StateTransitions:
         to the active insured (not contributing) with their service; then onsets among
         last year's qualified contributors below the pensionable age. In this order a
         new disability pension cannot end in its first year, as in the micro engine."""
+        if kernels.COMPILED:
+            kernels.disability(
+                self.active, self.labour, self.credits, self.paid, self.recent, self.invalid,
+                self.invalid_pension, self.invalid_credits, self.invalid_paid,
+                self.invalid_recent, _floats(y.retirement_age), float(y.recovery_rate),
+                _floats(y.incidence), float(y.disability_minimum_service), *_formula(y))
+            return
         below = (AGES[:, None] < y.retirement_age)[:, :, None]
         if y.recovery_rate > 0:
             rate = y.recovery_rate * below
@@ -119,6 +133,14 @@ class StateTransitions:
     def _contribution_status(self, y: PensionYear) -> None:
         """Move people between statuses so that the contributing share is ``y.density``,
         and the non-contributors between labour states (``_labour_states``)."""
+        if kernels.COMPILED:
+            target = (np.empty((0, 0, 0)) if y.labour_target is None
+                      else _floats(y.labour_target))
+            kernels.contribution_status(self.active, self.labour, self.credits, self.paid,
+                                        self.recent, _floats(y.density),
+                                        float(y.persistence), target,
+                                        float(y.labour_persistence))
+            return
         active = self.active.sum(axis=(2, 3, 4))
         with np.errstate(divide="ignore", invalid="ignore"):
             was = np.where(active > 0, self.contributing_share() / active, 0.0)
@@ -138,6 +160,18 @@ class StateTransitions:
 
     def _retire(self, y: PensionYear) -> tuple[np.ndarray, np.ndarray]:
         """Award pensions to those at or above retirement age; return new shares, amounts."""
+        if kernels.COMPILED:
+            probability, factor = retirement_choice(y)
+            new_share, new_amount = np.empty_like(self.pension), np.empty_like(self.pension)
+            self.refunded, self.refund = np.empty_like(self.refunded), np.empty_like(self.refund)
+            kernels.retire(
+                self.active, self.labour, self.credits, self.paid, self.recent,
+                self.pensioners, self.pension, self.invalid, self.invalid_pension,
+                self.invalid_credits, self.invalid_paid, self.invalid_recent, self.refunded,
+                self.refund, _floats(y.retirement_age), _floats(probability), _floats(factor),
+                float(y.minimum_service), *_formula(y), float(y.refund_share), new_share,
+                new_amount)
+            return new_share, new_amount
         age = AGES[:, None, None]
         at_age = age >= y.retirement_age[:, :, None]
         active, credits = self.active_by_service(), self.credits.sum(axis=2)
@@ -193,6 +227,18 @@ class StateTransitions:
             array = getattr(self, name)
             array *= keep.reshape(keep.shape + (1,) * (array.ndim - 2))
 
+
+
+def _floats(array) -> np.ndarray:
+    """An input of a compiled transition as a float64 array (one compiled signature)."""
+    return np.asarray(array, dtype=np.float64)
+
+
+def _formula(y: PensionYear) -> tuple:
+    """The pension formula's parameters, in the compiled transitions' order: accrual
+    rate, minimum and maximum pension, rate above the band, band years, reference years."""
+    return (float(y.accrual_rate), float(y.minimum_pension), float(y.maximum_pension),
+            float(y.rate_above), int(y.band_years), int(y.reference_years))
 
 
 def add_up(array: np.ndarray, axis: int | tuple[int, ...]) -> np.ndarray:

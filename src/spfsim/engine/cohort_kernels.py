@@ -1,0 +1,489 @@
+"""Compiled loops of the cohort engine's pension year.
+
+Each function here is one transition of :class:`~spfsim.engine.cohort_state.PensionState`
+(``active[age, sex, status, service, k]`` and the arrays beside it) written as a Numba
+loop over the cells that reads and writes the state in place, calling the scalar rules of
+:mod:`spfsim.schemes.pension_rules` (the micro kernels' rules) on each cell. They are the
+engine's fast path: one pass over the state per transition instead of the dozens of
+whole-array temporaries of the NumPy formulation.
+
+The NumPy methods of :mod:`.cohort_transitions`, :mod:`.cohort_state` and
+:mod:`.cohort_survivors` remain the reference: they state each transition as array algebra,
+they run when Numba's JIT is off (a loop over every cell in Python would take minutes), and
+``tests/test_cohort_kernels.py`` checks that both give the same state, transition by
+transition and over whole projections, model feature by feature.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+from ..schemes import pension_rules as rules
+
+NOT_CONTRIBUTING, CONTRIBUTING = 0, 1
+NC_INACTIVE = 2  # cohort_transitions.NC_INACTIVE: where recoveries and the untargeted go
+
+COMPILED = not nb.config.DISABLE_JIT
+
+
+@nb.njit(cache=True)
+def contributed_years(service, k, n_k):
+    """Years of contributions of class (service, k): the service with one class, k
+    otherwise (engine.benefits.class_years)."""
+    return service if n_k == 1 else k
+
+
+@nb.njit(cache=True)
+def reference(credits, recent, service, years):
+    """The reference credits of a class from its career credits and its recent years'
+    earnings ``recent`` (R,) (pension_rules.reference_earnings)."""
+    if years <= 0:
+        return credits
+    total = 0.0
+    for r in range(years):
+        total += recent[r]
+    return rules.reference_earnings(credits, total, service, years)
+
+
+@nb.njit(cache=True)
+def chain(was, target, persistence):
+    """(stay, join) of the two-state contribution chain for one cell
+    (cohort_transitions.contribution_transitions, whose docstring states the chain)."""
+    stay = target + persistence * (1.0 - target)
+    if was > 0:
+        stay = min(stay, target / was)
+    join = (target - was * stay) / (1.0 - was) if was < 1 else 0.0
+    return stay, min(max(join, 0.0), 1.0)
+
+
+@nb.njit(cache=True)
+def aligned(previous, incoming, target, persistence, draw):
+    """Keep-or-draw transitions of one cell (cohort_transitions.aligned_persistence):
+    returns ``keep`` and writes the draw probabilities into ``draw``."""
+    n = previous.size
+    total = 0.0
+    for i in range(n):
+        total += previous[i]
+    total += incoming
+    wanted_total = 0.0
+    for i in range(n):
+        wanted_total += target[i]
+    limit = np.inf
+    kept = 0.0
+    for i in range(n):
+        wanted = target[i] / wanted_total if wanted_total > 0 else 1.0 / n
+        w = previous[i] / total if total > 0 else 0.0
+        if w > 0:
+            limit = min(limit, wanted / w)
+        draw[i] = wanted  # the wanted shares for now
+        kept += w
+    keep = min(persistence, limit)
+    free = 1.0 - keep * kept
+    drawn = 0.0
+    for i in range(n):
+        if free > 1e-12:
+            w = previous[i] / total if total > 0 else 0.0
+            draw[i] = (draw[i] - keep * w) / free
+        draw[i] = max(draw[i], 0.0)
+        drawn += draw[i]
+    if drawn > 0:
+        for i in range(n):
+            draw[i] /= drawn
+    return keep
+
+
+@nb.njit(cache=True)
+def contribution_status(active, labour, credits, paid, recent, density, persistence,
+                        labour_target, labour_persistence):
+    """StateTransitions._contribution_status: move each cell's members between statuses so
+    that the contributing share is ``density`` (age, sex), and the non-contributors
+    between labour states (``labour_target`` (age, sex, state), or empty: all inactive)."""
+    n_age, n_sex, _, n_s, n_k = active.shape
+    n_state, n_r = labour.shape[-1], recent.shape[-1]
+    targeted = labour_target.size > 0
+    previous, draw = np.empty(n_state), np.empty(n_state)
+    for a in range(n_age):
+        for s in range(n_sex):
+            members = contributing = 0.0
+            for c in range(n_s):
+                for k in range(n_k):
+                    members += active[a, s, 0, c, k] + active[a, s, 1, c, k]
+                    contributing += active[a, s, 1, c, k]
+            was = contributing / members if members > 0 else 0.0
+            target = min(density[a, s] / members, 1.0) if members > 0 else 0.0
+            stay, join = chain(was, target, persistence)
+            keep = 0.0
+            if targeted:
+                previous[:] = 0.0
+                incoming = 0.0
+                for c in range(n_s):
+                    for k in range(n_k):
+                        for st in range(n_state):
+                            previous[st] += labour[a, s, c, k, st] * (1.0 - join)
+                        incoming += active[a, s, 1, c, k] * (1.0 - stay)
+                keep = aligned(previous, incoming, labour_target[a, s], labour_persistence,
+                               draw)
+            for c in range(n_s):
+                for k in range(n_k):
+                    staying = 0.0
+                    for st in range(n_state):
+                        staying += labour[a, s, c, k, st] * (1.0 - join)
+                    leaving = active[a, s, 1, c, k] * (1.0 - stay)
+                    if targeted:
+                        drawing = (1.0 - keep) * staying + leaving
+                        for st in range(n_state):
+                            labour[a, s, c, k, st] = (keep * (labour[a, s, c, k, st]
+                                                              * (1.0 - join))
+                                                      + drawing * draw[st])
+                    else:
+                        for st in range(n_state):
+                            labour[a, s, c, k, st] = 0.0
+                        labour[a, s, c, k, NC_INACTIVE] = staying + leaving
+                    active[a, s, 1, c, k], active[a, s, 0, c, k] = _switched(
+                        active[a, s, 1, c, k], active[a, s, 0, c, k], stay, join)
+                credits[a, s, 1, c], credits[a, s, 0, c] = _switched(
+                    credits[a, s, 1, c], credits[a, s, 0, c], stay, join)
+                paid[a, s, 1, c], paid[a, s, 0, c] = _switched(
+                    paid[a, s, 1, c], paid[a, s, 0, c], stay, join)
+                for r in range(n_r):
+                    recent[a, s, 1, c, r], recent[a, s, 0, c, r] = _switched(
+                        recent[a, s, 1, c, r], recent[a, s, 0, c, r], stay, join)
+
+
+@nb.njit(cache=True)
+def _switched(contributing, not_contributing, stay, join):
+    """A quantity of contributors and of non-contributors after last year's contributors
+    who stop (1 - stay) and the non-contributors who start (join) have moved."""
+    leave = (1.0 - stay) * contributing
+    enter = join * not_contributing
+    return contributing + (enter - leave), not_contributing + (leave - enter)
+
+
+@nb.njit(cache=True)
+def disability(active, labour, credits, paid, recent, invalid, invalid_pension,
+               invalid_credits, invalid_paid, invalid_recent, retirement_age, recovery_rate,
+               incidence, minimum_service, accrual_rate, minimum_pension, maximum_pension,
+               rate_above, band_years, reference_years):
+    """StateTransitions._disability: recoveries below the pensionable age back to the
+    active insured (not contributing), then onsets among last year's qualified
+    contributors below it, awarded pension_rules.disability_award."""
+    n_age, n_sex, _, n_s, n_k = active.shape
+    n_r = recent.shape[-1]
+    onset_recent = np.empty(n_r)
+    for a in range(n_age):
+        for s in range(n_sex):
+            below = a < retirement_age[a, s]
+            rate = recovery_rate * (1.0 if below else 0.0)
+            if recovery_rate > 0 and rate > 0:
+                for c in range(n_s):
+                    for k in range(n_k):
+                        recovered = invalid[a, s, c, k] * rate
+                        active[a, s, NOT_CONTRIBUTING, c, k] += recovered
+                        labour[a, s, c, k, NC_INACTIVE] += recovered
+                        invalid[a, s, c, k] -= recovered
+                    credits[a, s, NOT_CONTRIBUTING, c] += invalid_credits[a, s, c] * rate
+                    paid[a, s, NOT_CONTRIBUTING, c] += invalid_paid[a, s, c] * rate
+                    for r in range(n_r):
+                        recent[a, s, NOT_CONTRIBUTING, c, r] += invalid_recent[a, s, c, r] * rate
+                        invalid_recent[a, s, c, r] *= 1.0 - rate
+                    invalid_pension[a, s, c] *= 1.0 - rate
+                    invalid_credits[a, s, c] *= 1.0 - rate
+                    invalid_paid[a, s, c] *= 1.0 - rate
+            if incidence[a, s] == 0.0:
+                continue
+            future = max(retirement_age[a, s] - a, 0.0)
+            for c in range(n_s):
+                if not rules.qualified_insured(a, retirement_age[a, s], c, minimum_service):
+                    continue
+                rate = incidence[a, s]
+                onsets = 0.0
+                for k in range(n_k):
+                    onset = active[a, s, CONTRIBUTING, c, k] * rate
+                    onsets += onset
+                    active[a, s, CONTRIBUTING, c, k] -= onset
+                    invalid[a, s, c, k] += onset
+                onset_credits = credits[a, s, CONTRIBUTING, c] * rate
+                onset_paid = paid[a, s, CONTRIBUTING, c] * rate
+                for r in range(n_r):
+                    onset_recent[r] = recent[a, s, CONTRIBUTING, c, r] * rate
+                    recent[a, s, CONTRIBUTING, c, r] -= onset_recent[r]
+                    invalid_recent[a, s, c, r] += onset_recent[r]
+                per_person = 0.0
+                if onsets > 0:
+                    per_person = reference(onset_credits, onset_recent, c,
+                                           reference_years) / onsets
+                award = rules.disability_award(per_person, c, future, minimum_pension,
+                                               maximum_pension, accrual_rate, rate_above,
+                                               band_years)
+                credits[a, s, CONTRIBUTING, c] -= onset_credits
+                paid[a, s, CONTRIBUTING, c] -= onset_paid
+                invalid_pension[a, s, c] += onsets * award
+                invalid_credits[a, s, c] += onset_credits
+                invalid_paid[a, s, c] += onset_paid
+
+
+@nb.njit(cache=True)
+def retire(active, labour, credits, paid, recent, pensioners, pension, invalid,
+           invalid_pension, invalid_credits, invalid_paid, invalid_recent, refunded, refund,
+           retirement_age, probability, factor, minimum_service, accrual_rate,
+           minimum_pension, maximum_pension, rate_above, band_years, reference_years,
+           refund_share, new_share, new_amount):
+    """StateTransitions._retire: award old-age pensions (pension_rules.old_age_award) to
+    the qualified members who retire this year (``probability`` (age, sex), each pension
+    times ``factor``), let those short of the minimum service leave with a refund, and
+    carry disability pensions at the pensionable age into old-age pensions. Writes the
+    newly awarded shares and their pensions into ``new_share``, ``new_amount``."""
+    n_age, n_sex, _, n_s, n_k = active.shape
+    n_r = recent.shape[-1]
+    recent_class = np.empty(n_r)
+    refunds = 1.0 if refund_share > 0 else 0.0
+    for a in range(n_age):
+        for s in range(n_sex):
+            at_age = a >= retirement_age[a, s]
+            p, f = probability[a, s], factor[a, s]
+            left = refunded_paid = 0.0
+            for c in range(n_s):
+                gone = (1.0 if minimum_service <= c else 0.0) * p  # awarded a pension
+                leaving = rules.leaves_without_pension(a, retirement_age[a, s], c,
+                                                       minimum_service)
+                new_share[a, s, c] = new_amount[a, s, c] = 0.0
+                if gone == 0.0 and not leaving:  # nobody moves
+                    continue
+                members = 0.0
+                for k in range(n_k):
+                    members += active[a, s, 0, c, k] + active[a, s, 1, c, k]
+                share = gone * members
+                if share > 0:
+                    for r in range(n_r):
+                        recent_class[r] = recent[a, s, 0, c, r] + recent[a, s, 1, c, r]
+                    credited = reference(credits[a, s, 0, c] + credits[a, s, 1, c],
+                                         recent_class, c, reference_years)
+                    award = rules.old_age_award(credited / members, c, f, minimum_pension,
+                                                maximum_pension, accrual_rate, rate_above,
+                                                band_years)
+                    new_share[a, s, c] = share
+                    new_amount[a, s, c] = share * award
+                    pensioners[a, s, c] += share
+                    pension[a, s, c] += share * award
+                if leaving:
+                    gone = 1.0
+                    for k in range(n_k):
+                        if contributed_years(c, k, n_k) >= 1:
+                            left += active[a, s, 0, c, k] + active[a, s, 1, c, k]
+                    refunded_paid += paid[a, s, 0, c] + paid[a, s, 1, c]
+                if gone == 0.0:
+                    continue
+                stays = 1.0 - gone
+                for k in range(n_k):
+                    for status in range(2):
+                        active[a, s, status, c, k] *= stays
+                    for st in range(labour.shape[-1]):
+                        labour[a, s, c, k, st] *= stays
+                for status in range(2):
+                    credits[a, s, status, c] *= stays
+                    paid[a, s, status, c] *= stays
+                    for r in range(n_r):
+                        recent[a, s, status, c, r] *= stays
+            refunded[a, s] = left * refunds
+            refund[a, s] = rules.refund(refund_share, refunded_paid)
+            if at_age:  # disability pensions continue as old-age pensions
+                for c in range(n_s):
+                    for k in range(n_k):
+                        pensioners[a, s, c] += invalid[a, s, c, k]
+                        invalid[a, s, c, k] = 0.0
+                    pension[a, s, c] += invalid_pension[a, s, c]
+                    invalid_pension[a, s, c] = 0.0
+                    invalid_credits[a, s, c] = 0.0
+                    invalid_paid[a, s, c] = 0.0
+                    for r in range(n_r):
+                        invalid_recent[a, s, c, r] = 0.0
+
+
+@nb.njit(cache=True)
+def care_credits(active, labour, credits, paid, recent, probability, retirement_age,
+                 care_credit, insured_only):
+    """StateTransitions._care_credits: women below the pensionable age who did not
+    contribute this year and have a young child (``probability`` (age,)) are credited a
+    year of service and ``care_credit`` earnings, not a contribution year."""
+    n_age, _, _, n_s, n_k = active.shape
+    n_state, n_r = labour.shape[-1], recent.shape[-1]
+    least = 1 if insured_only else 0
+    woman = 1
+    moved = np.zeros((n_s, n_k))
+    moved_labour = np.zeros((n_s, n_k, n_state))
+    moved_credits, moved_paid = np.zeros(n_s), np.zeros(n_s)
+    moved_recent = np.zeros((n_s, n_r))
+    for a in range(n_age):
+        base = probability[a] * (1.0 if retirement_age[a, woman] > a else 0.0)
+        if base == 0.0:
+            continue
+        women = active[a, woman, NOT_CONTRIBUTING]
+        lab = labour[a, woman]
+        cred = credits[a, woman, NOT_CONTRIBUTING]
+        pd = paid[a, woman, NOT_CONTRIBUTING]
+        rec = recent[a, woman, NOT_CONTRIBUTING]
+        for c in range(n_s):
+            in_class = moved_class = 0.0
+            for k in range(n_k):
+                rate = base if contributed_years(c, k, n_k) >= least else 0.0
+                moved[c, k] = women[c, k] * rate
+                for st in range(n_state):
+                    moved_labour[c, k, st] = lab[c, k, st] * rate
+                in_class += women[c, k]
+                moved_class += moved[c, k]
+            share = moved_class / in_class if in_class > 0 else 0.0
+            credited = moved_class * care_credit
+            moved_credits[c] = cred[c] * share + credited
+            moved_paid[c] = pd[c] * share
+            if n_r:
+                moved_recent[c, 0] = credited
+                for r in range(1, n_r):
+                    moved_recent[c, r] = rec[c, r - 1] * share
+            for k in range(n_k):
+                women[c, k] -= moved[c, k]
+                for st in range(n_state):
+                    lab[c, k, st] -= moved_labour[c, k, st]
+            cred[c] -= cred[c] * share
+            pd[c] -= pd[c] * share
+            for r in range(n_r):
+                rec[c, r] -= rec[c, r] * share
+        _promote(women, moved)
+        _promote(lab.reshape((n_s, -1)), moved_labour.reshape((n_s, -1)))
+        _promote(cred.reshape((n_s, 1)), moved_credits.reshape((n_s, 1)))
+        _promote(pd.reshape((n_s, 1)), moved_paid.reshape((n_s, 1)))
+        _promote(rec, moved_recent)
+
+
+@nb.njit(cache=True)
+def _promote(array, moved):
+    """Add ``moved`` (service, j) one credited-service class up (the top class keeps its
+    members): cohort_transitions._promote for one cell."""
+    top = array.shape[0] - 1
+    for c in range(top, 0, -1):
+        for j in range(array.shape[1]):
+            array[c, j] += moved[c - 1, j]
+    for j in range(array.shape[1]):
+        array[top, j] += moved[top, j]
+
+
+@nb.njit(cache=True)
+def credit_year(active, credits, paid, recent, earnings, contribution_rate):
+    """PensionState.advance's first move: this year's contributors gain a credited year
+    (one service class up), a contribution year (k + 1, the last class keeping its
+    members), this year's insured ``earnings`` (age, sex) in their credits and recent
+    years, and the contributions paid on them."""
+    n_age, n_sex, _, n_s, n_k = active.shape
+    n_r = recent.shape[-1]
+    moved = np.zeros((n_s, n_k))
+    moved_credits, moved_paid = np.zeros(n_s), np.zeros(n_s)
+    moved_recent = np.zeros((n_s, n_r))
+    for a in range(n_age):
+        for s in range(n_sex):
+            members = active[a, s, CONTRIBUTING]
+            for c in range(n_s):
+                in_class = 0.0
+                for k in range(n_k):
+                    in_class += members[c, k]
+                earned = in_class * earnings[a, s]
+                moved[c, 0] = 0.0
+                for k in range(1, n_k):
+                    moved[c, k] = members[c, k - 1]
+                moved[c, n_k - 1] += members[c, n_k - 1]
+                moved_credits[c] = credits[a, s, CONTRIBUTING, c] + earned
+                moved_paid[c] = paid[a, s, CONTRIBUTING, c] + earned * contribution_rate
+                if n_r:
+                    moved_recent[c, 0] = earned
+                    for r in range(1, n_r):
+                        moved_recent[c, r] = recent[a, s, CONTRIBUTING, c, r - 1]
+            for c in range(n_s):
+                for k in range(n_k):
+                    members[c, k] = 0.0
+                credits[a, s, CONTRIBUTING, c] = 0.0
+                paid[a, s, CONTRIBUTING, c] = 0.0
+                for r in range(n_r):
+                    recent[a, s, CONTRIBUTING, c, r] = 0.0
+            _promote(members, moved)
+            _promote(credits[a, s, CONTRIBUTING].reshape((n_s, 1)),
+                     moved_credits.reshape((n_s, 1)))
+            _promote(paid[a, s, CONTRIBUTING].reshape((n_s, 1)), moved_paid.reshape((n_s, 1)))
+            _promote(recent[a, s, CONTRIBUTING], moved_recent)
+
+
+@nb.njit(cache=True)
+def survivor_deaths(active, credits, recent, pensioners, pension, invalid, invalid_pension,
+                    population, q_others, q_invalid, retirement_age, minimum_service,
+                    accrual_rate, minimum_pension, maximum_pension, rate_above, band_years,
+                    reference_years):
+    """SurvivorTransitions._survivor_deaths: this year's deaths of pensioners and of
+    qualified insured persons, and the pensions their survivors' shares apply to (an
+    insured person's: the disability pension they would have had), (age, sex) persons and
+    currency."""
+    n_age, n_sex, _, n_s, n_k = active.shape
+    n_r = recent.shape[-1]
+    deaths, money = np.zeros((n_age, n_sex)), np.zeros((n_age, n_sex))
+    recent_class = np.empty(n_r)
+    for a in range(n_age):
+        for s in range(n_sex):
+            q = q_others[a, s] * population[a, s]
+            q_inv = q_invalid[a, s] * population[a, s]
+            future = max(retirement_age[a, s] - a, 0.0)
+            for c in range(n_s):
+                members = disabled = 0.0
+                for k in range(n_k):
+                    members += active[a, s, 0, c, k] + active[a, s, 1, c, k]
+                    disabled += invalid[a, s, c, k]
+                qualified = rules.qualified_insured(a, retirement_age[a, s], c,
+                                                    minimum_service)
+                insured = members if qualified else 0.0
+                would_have = 0.0
+                if qualified:
+                    for r in range(n_r):
+                        recent_class[r] = recent[a, s, 0, c, r] + recent[a, s, 1, c, r]
+                    credited = reference(credits[a, s, 0, c] + credits[a, s, 1, c],
+                                         recent_class, c, reference_years)
+                    would_have = rules.disability_award(
+                        credited / members if members > 0 else 0.0, c, future,
+                        minimum_pension, maximum_pension, accrual_rate, rate_above,
+                        band_years)
+                deaths[a, s] += q * (pensioners[a, s, c] + insured) + q_inv * disabled
+                money[a, s] += (q * (pension[a, s, c] + insured * would_have)
+                                + q_inv * invalid_pension[a, s, c])
+    return deaths, money
+
+
+@nb.njit(cache=True)
+def age_one_year(share, weights, stay):
+    """cohort_state._age_one_year in place on ``share`` (age, sex, rest): one age up,
+    times the share ``stay`` (age, sex) of each new cell that is not a newcomer, the open
+    group merging ages 99 and 100+ by ``weights`` (2, sex); the newborns' cells emptied."""
+    n_age, n_sex, n_rest = share.shape
+    top = n_age - 1
+    for s in range(n_sex):
+        for i in range(n_rest):
+            share[top, s, i] = (share[top - 1, s, i] * weights[0, s]
+                                + share[top, s, i] * weights[1, s]) * stay[top, s]
+        for a in range(top - 1, 0, -1):
+            for i in range(n_rest):
+                share[a, s, i] = share[a - 1, s, i] * stay[a, s]
+        for i in range(n_rest):
+            share[0, s, i] = 0.0
+
+
+@nb.njit(cache=True)
+def indexed(total, persons, growth, minimum):
+    """cohort_state._indexed in place: each cell's pensions in payment ``total`` (age,
+    sex, service) indexed per person (pension_rules.in_payment), ``persons`` (age, sex,
+    service, k) summed over k."""
+    n_age, n_sex, n_s = total.shape
+    for a in range(n_age):
+        for s in range(n_sex):
+            for c in range(n_s):
+                count = 0.0
+                for k in range(persons.shape[-1]):
+                    count += persons[a, s, c, k]
+                if count > 0:
+                    total[a, s, c] = rules.in_payment(total[a, s, c] / count, growth,
+                                                      minimum) * count
+                else:
+                    total[a, s, c] = 0.0

@@ -1,0 +1,121 @@
+"""The cohort engine's compiled transitions (engine.cohort_kernels) give the state that
+their NumPy statements give (cohort_transitions, cohort_state, cohort_survivors): the
+projection's pension flows, with each feature of the pension rules switched on in turn,
+and each transition of one year from the same state."""
+
+from __future__ import annotations
+
+import copy
+
+import numba as nb
+import numpy as np
+import pytest
+
+import spfsim
+from spfsim.demography import project_population
+from spfsim.economy import project_economy
+from spfsim.engine import cohort_kernels
+from spfsim.engine.cohort import base_year_state, pension_inputs, run_db_pension
+
+pytestmark = pytest.mark.skipif(nb.config.DISABLE_JIT,
+                                reason="compares the compiled transitions with NumPy's")
+
+RTOL, ATOL = 1e-11, 1e-9  # currency amounts of ~1e10: 1e-9 is far below a cent
+
+#: each a feature of the pension rules the default model does not use (it has disability
+#: with recoveries, survivors, care credits for everybody, refunds and a minimum pension)
+VARIANTS = {
+    "default": {},
+    "last years' earnings": {"reference_earnings_years": 5},
+    "early and late retirement": {"early_retirement_rate": 0.3, "early_retirement_age": 55,
+                                  "early_reduction": 0.05, "deferral_rate": 0.2,
+                                  "latest_retirement_age": 68, "late_increment": 0.06},
+    "bands, maximum, mortality": {"accrual_band_years": 20, "accrual_rate_above": 0.01,
+                                  "maximum_pension": 40000.0,
+                                  "disability_mortality_factor": 2.5},
+    "care credits for the insured": {"care_credit_eligibility": "insured",
+                                     "survivor_maximum_share": 0.8},
+}
+
+
+def _inputs(model: spfsim.Model):
+    a = model.assumptions
+    demo = project_population(a.years, a.base_population, a.mx, a.asfr, a.srb,
+                              a.net_migration)
+    return a, demo, project_economy(a, demo.population)
+
+
+def _flows(model: spfsim.Model, compiled: bool, monkeypatch) -> dict[str, np.ndarray]:
+    monkeypatch.setattr(cohort_kernels, "COMPILED", compiled)
+    a, demo, econ = _inputs(model)
+    scheme = a.schemes[0]
+    classes, _ = pension_inputs(scheme, a, demo, econ)
+    flows = run_db_pension(scheme, a, demo, econ, classes)
+    return {name: np.asarray(value) for name, value in vars(flows).items()
+            if isinstance(value, np.ndarray)}
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_a_projection_is_the_same_compiled_or_not(variant, monkeypatch):
+    model = spfsim.load_model(end_year=2060)
+    if VARIANTS[variant]:
+        model = model.with_parameters({"pension": VARIANTS[variant]})
+    fast = _flows(model, True, monkeypatch)
+    reference = _flows(model, False, monkeypatch)
+    assert fast.keys() == reference.keys()
+    for name, expected in reference.items():
+        np.testing.assert_allclose(fast[name], expected, rtol=RTOL, atol=ATOL,
+                                   err_msg=f"{variant}: {name}")
+
+
+def test_each_transition_is_the_same_compiled_or_not(monkeypatch):
+    """One year from the reconstructed base-year state, transition by transition, with
+    every array of the state compared after each (so a difference is located)."""
+    model = spfsim.load_model(end_year=2030).with_parameters(
+        {"pension": {"reference_earnings_years": 3, "disability_mortality_factor": 2.0}})
+    a, demo, econ = _inputs(model)
+    scheme = a.schemes[0]
+    classes, inputs = pension_inputs(scheme, a, demo, econ)
+    y = inputs(1)
+    start = base_year_state(scheme, a, inputs(0), classes)
+    steps = [("step", lambda s: s.step(y)), ("advance", lambda s: s.advance(y))]
+    states = {}
+    for compiled in (True, False):
+        monkeypatch.setattr(cohort_kernels, "COMPILED", compiled)
+        state = copy.deepcopy(start)
+        for name, move in steps:
+            out = move(state)
+            states[compiled, name] = (copy.deepcopy(state), out)
+    for name, _ in steps:
+        fast, fast_out = states[True, name]
+        slow, slow_out = states[False, name]
+        for array in (*fast.ARRAYS, "refunded", "refund"):
+            np.testing.assert_allclose(getattr(fast, array), getattr(slow, array), rtol=RTOL,
+                                       atol=1e-12, err_msg=f"{name}: {array}")
+        for got, expected in zip(fast_out or (), slow_out or (), strict=True):
+            np.testing.assert_allclose(got, expected, rtol=RTOL, atol=1e-12)
+
+
+def test_the_cell_chain_and_alignment_are_the_array_ones():
+    """The per-cell contribution chain and labour alignment of the kernels are those of
+    cohort_transitions (the micro engine's targets use the array forms)."""
+    from spfsim.engine.cohort_transitions import aligned_persistence, contribution_transitions
+
+    rng = np.random.default_rng(4)
+    was, target = rng.uniform(0, 1, 200), rng.uniform(0, 1, 200)
+    was[:10], target[10:20] = 0.0, 0.0
+    was[20:30] = 1.0
+    stay, join = contribution_transitions(was, target, 0.7)
+    for i in range(200):
+        assert cohort_kernels.chain(was[i], target[i], 0.7) == pytest.approx(
+            (stay[i], join[i]), rel=1e-14, abs=1e-15)
+    previous, incoming = rng.uniform(0, 1, (200, 4)), rng.uniform(0, 1, 200)
+    wanted = rng.uniform(0, 1, (200, 4))
+    previous[:10], wanted[10:20] = 0.0, 0.0
+    previous[20:30, :2] = 0.0
+    keep, draw = aligned_persistence(previous, incoming, wanted, 0.8)
+    out = np.empty(4)
+    for i in range(200):
+        assert cohort_kernels.aligned(previous[i], incoming[i], wanted[i], 0.8, out) == \
+            pytest.approx(keep[i], rel=1e-14, abs=1e-15)
+        np.testing.assert_allclose(out, draw[i], rtol=1e-13, atol=1e-15)
