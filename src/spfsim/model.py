@@ -180,8 +180,8 @@ class Model:
         """Global (Sobol) sensitivity analysis over the one-at-a-time tests' ranges
         (docs/stochastic.md): every assumption uniform over its range, all moved together
         at ``samples`` x (number of assumptions + 2) points of Saltelli's design (a power of
-        two; 64 with the default model's seven assumptions: 576 projections, about as many
-        seconds on two cores); the first-order and total Sobol indices, with confidence
+        two; 64 with the default model's seven assumptions: 576 projections, about seven
+        minutes on two cores); the first-order and total Sobol indices, with confidence
         intervals, of each funded scheme's actuarial balance and depletion year
         (:func:`spfsim.stochastic.sobol.sobol_dataset`).
 
