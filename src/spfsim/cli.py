@@ -101,7 +101,8 @@ def _add_uncertainty_parsers(sub) -> None:
         "stochastic.nc and .xlsx (percentiles, probabilities of depletion, fan charts)")
     sensitivity = sub.add_parser(
         "sensitivity", help="project a model with each assumption at its low and high value "
-        "([stochastic.sensitivity]); write sensitivity.nc and .xlsx")
+        "([stochastic.sensitivity]); write sensitivity.nc and .xlsx; with --sobol N also a "
+        "global (Sobol) analysis over the same ranges: sobol.nc and a Sobol sheet")
     for parser, figures in ((stochastic, "the fan charts and the probability of depletion"),
                             (sensitivity, "a tornado chart per funded scheme")):
         parser.add_argument("model_dir", nargs="?", default=None,
@@ -127,6 +128,15 @@ def _add_uncertainty_parsers(sub) -> None:
                             "many worker processes (default 0: in this process)")
     stochastic.add_argument("--scheduler", default=None, metavar="ADDRESS",
                             help="project blocks of draws on an existing Dask cluster")
+    sensitivity.add_argument("--sobol", type=int, default=None, metavar="N",
+                             help="also the global (Sobol) analysis with N base samples (a "
+                             "power of two; N x (assumptions + 2) projections); needs "
+                             "SALib: pip install 'spfsim[stochastic]'")
+    sensitivity.add_argument("--seed", type=int, default=None,
+                             help="seed of the Sobol sample and of its confidence intervals "
+                             "(default: the model file's)")
+    sensitivity.add_argument("--quiet", action="store_true",
+                             help="no progress bar of the Sobol analysis")
 
 
 def _add_engine_options(parser: argparse.ArgumentParser) -> None:
@@ -346,9 +356,44 @@ def _sensitivity(args: argparse.Namespace) -> int:
                           "section: declare each assumption's low and high values "
                           "(docs/stochastic.md)")
     paths = _uncertainty_outputs(args, "sensitivity")
-    _write_uncertainty(args, model.sensitivity(), paths, write_sensitivity_workbook,
-                       sensitivity_pngs, sensitivity_summary_lines, started)
+    if args.sobol is None:
+        _write_uncertainty(args, model.sensitivity(), paths, write_sensitivity_workbook,
+                           sensitivity_pngs, sensitivity_summary_lines, started)
+        return 0
+    from .report.io import write_netcdf
+    from .stochastic.sobol import check_design, sobol_summary_lines
+
+    seed = model.input.stochastic.seed if args.seed is None else args.seed
+    check_design(model.input.stochastic.sensitivity, args.sobol, seed)
+    sobol_path = Path(args.out) / "sobol.nc"
+    if sobol_path.exists() and not args.overwrite:
+        raise OutputExistsError(f"output exists: {sobol_path}; use --overwrite to replace")
+    sens = model.sensitivity()
+    sobol = model.sobol(args.sobol, seed=seed, progress=_sobol_progress(args.quiet))
+    sobol_path.parent.mkdir(parents=True, exist_ok=True)
+    write_netcdf(sobol, sobol_path, overwrite=args.overwrite)
+    print(f"  wrote {sobol_path}")
+    _write_uncertainty(
+        args, sens, paths,
+        lambda ds, path, overwrite: write_sensitivity_workbook(ds, path, overwrite, sobol),
+        lambda ds: sensitivity_pngs(ds, sobol),
+        lambda ds: [*sensitivity_summary_lines(ds), *sobol_summary_lines(sobol)], started)
     return 0
+
+
+def _sobol_progress(quiet: bool) -> Callable[[int, int], None] | None:
+    """A progress bar of the Sobol analysis' projections, on standard error."""
+    if quiet:
+        return None
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = _draw_progress(total, False)
+        bar(done)
+
+    return progress
 
 
 def _draw_progress(total: int, quiet: bool) -> Callable[[int], None] | None:

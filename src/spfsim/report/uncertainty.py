@@ -1,10 +1,12 @@
 """Figures and workbook of a stochastic projection and of sensitivity tests: fan charts
 (shaded percentile bands around the median), the probability of depletion by year, and a
-tornado chart of the sensitivity tests' effect on a measure.
+tornado chart of the sensitivity tests' effect on a measure, and the first-order and total
+Sobol indices of the global sensitivity analysis.
 
-They take the Datasets of :meth:`spfsim.Model.project_stochastic` and
-:meth:`spfsim.Model.sensitivity` (docs/stochastic.md); the workbook's charts are native
-Excel charts (the bands are a stacked area chart whose lowest layer is left unfilled).
+They take the Datasets of :meth:`spfsim.Model.project_stochastic`,
+:meth:`spfsim.Model.sensitivity` and :meth:`spfsim.Model.sobol` (docs/stochastic.md); the
+workbook's charts are native Excel charts (the bands are a stacked area chart whose lowest
+layer is left unfilled).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from matplotlib.figure import Figure
 from openpyxl import Workbook
 from openpyxl.chart import AreaChart, BarChart, LineChart, Reference, Series
 
+from ..stochastic.sobol import sobol_schemes
 from .io import atomic_write
 from .workbook.cells import (
     FMT_YEAR,
@@ -103,6 +106,50 @@ def tornado_chart(sens: xr.Dataset, scheme: str, measure: str = "actuarial_balan
     return ax
 
 
+def sobol_chart(sobol: xr.Dataset, scheme: str, measure: str = "actuarial_balance",
+                ax=None):
+    """Horizontal bars of each assumption's first-order (S1) and total (ST) Sobol index of
+    ``measure`` with their confidence intervals, the largest total index on top; returns
+    the Axes."""
+    if ax is None:
+        ax = Figure(figsize=(7, 4)).subplots()
+    one = sobol.sel(scheme=scheme, measure=measure)
+    order = np.argsort(np.nan_to_num(one["sobol_total"].values, nan=-np.inf))
+    rows = np.arange(len(order))
+    for name, label, shift, color in (("sobol_first_order", "first order (S1)", 0.2,
+                                       "tab:blue"),
+                                      ("sobol_total", "total (ST)", -0.2, "tab:orange")):
+        ax.barh(rows + shift, one[name].values[order], height=0.4, color=color, label=label,
+                xerr=one[f"{name}_conf"].values[order], error_kw={"elinewidth": 0.8})
+    ax.set_yticks(rows, one["assumption"].values[order])
+    ax.axvline(0.0, color="black", linewidth=0.8)
+    ax.set_xlim(min(0.0, ax.get_xlim()[0]), max(1.0, ax.get_xlim()[1]))
+    level = float(sobol.attrs.get("conf_level", 0.95))
+    ax.set_title(f"{LABELS.get(measure, measure)}, {scheme}: share of the variance\n"
+                 f"({sobol.attrs.get('points')} points; bars: {level:.0%} intervals)",
+                 fontsize=10)
+    ax.legend(loc="lower right", fontsize=8)
+    return ax
+
+
+def sobol_pngs(sobol: xr.Dataset) -> dict[str, bytes]:
+    """A chart of the Sobol indices of each measure per funded scheme, as PNG bytes
+    (``sobol_<scheme>.png``; a measure that does not vary is left out)."""
+    figures = {}
+    for scheme in sobol_schemes(sobol):
+        measures = [str(m) for m in sobol["measure"].values
+                    if not np.all(np.isnan(sobol["sobol_total"].sel(scheme=scheme,
+                                                                    measure=m)))]
+        if not measures:
+            continue
+        figure = Figure(figsize=(7, 3.5 * len(measures)))
+        for ax, measure in zip(figure.subplots(len(measures), 1, squeeze=False)[:, 0],
+                               measures, strict=True):
+            sobol_chart(sobol, scheme, measure, ax)
+        figures[f"sobol_{scheme}.png"] = figure
+    return _png_bytes(figures)
+
+
 def stochastic_pngs(ds: xr.Dataset) -> dict[str, bytes]:
     """The figures as PNG bytes by file name: a fan chart of each of :data:`FAN_VARIABLES`
     per funded scheme, and the depletion probabilities."""
@@ -114,10 +161,12 @@ def stochastic_pngs(ds: xr.Dataset) -> dict[str, bytes]:
     return _png_bytes(figures)
 
 
-def sensitivity_pngs(sens: xr.Dataset) -> dict[str, bytes]:
-    """A tornado chart of the actuarial balance per funded scheme, as PNG bytes."""
-    return _png_bytes({f"tornado_{scheme}.png": tornado_chart(sens, scheme).figure
-                       for scheme in sensitivity_schemes(sens)})
+def sensitivity_pngs(sens: xr.Dataset, sobol: xr.Dataset | None = None) -> dict[str, bytes]:
+    """A tornado chart of the actuarial balance per funded scheme, and with ``sobol`` (the
+    global analysis) its charts (:func:`sobol_pngs`), as PNG bytes."""
+    out = _png_bytes({f"tornado_{scheme}.png": tornado_chart(sens, scheme).figure
+                      for scheme in sensitivity_schemes(sens)})
+    return out if sobol is None else {**out, **sobol_pngs(sobol)}
 
 
 def _png_bytes(figures: dict) -> dict[str, bytes]:
@@ -150,12 +199,16 @@ def sensitivity_schemes(sens: xr.Dataset) -> list[str]:
     return [str(s) for s in sens["scheme"].values if np.isfinite(balance.sel(scheme=s))]
 
 
-def write_sensitivity_workbook(sens: xr.Dataset, path: Path, overwrite: bool = False) -> Path:
+def write_sensitivity_workbook(sens: xr.Dataset, path: Path, overwrite: bool = False,
+                               sobol: xr.Dataset | None = None) -> Path:
     """The workbook of sensitivity tests: the variants' values, actuarial balances and
-    depletion years per funded scheme, with a bar chart each; written atomically."""
+    depletion years per funded scheme, with a bar chart each, and with ``sobol`` (the
+    global analysis) a Sobol sheet of its indices; written atomically."""
     wb = Workbook()
     _sensitivity_sheet(wb.active, sens, sensitivity_schemes(sens))
     wb.active.title = "Sensitivity"
+    if sobol is not None:
+        _sobol_sheet(wb.create_sheet("Sobol"), sobol)
     finish_workbook(wb, sens.attrs.get("title", "sensitivity tests"))
     return atomic_write(path, wb.save, overwrite)
 
@@ -287,4 +340,54 @@ def _sensitivity_sheet(ws, sens: xr.Dataset, schemes: list[str]) -> None:
         chart.height, chart.width = 8.0, 16.0
         ws.add_chart(chart, f"L{first}")
         row += 16
+    fit_columns(ws, skip_rows=3)
+
+
+def _sobol_sheet(ws, sobol: xr.Dataset) -> None:
+    """The Sobol indices of each funded scheme's measures, a table and a bar chart of S1
+    and ST per scheme and measure."""
+    level = float(sobol.attrs.get("conf_level", 0.95))
+    sheet_title(ws, "Global (Sobol) sensitivity: every assumption uniform over its range, "
+                "all moved together",
+                f"{sobol.attrs.get('samples')} base samples, {sobol.attrs.get('points')} "
+                f"points, seed {sobol.attrs.get('seed')}; see docs/stochastic.md")
+    write_header(ws, 4, ["Scheme", "Measure", "Assumption", "Low value", "High value",
+                         "First order (S1)", f"S1 +- ({level:.0%})", "Total (ST)",
+                         f"ST +- ({level:.0%})"])
+    row, charts = 5, 0
+    names = [str(n) for n in sobol["assumption"].values]
+    for scheme in sobol_schemes(sobol):
+        for measure in sobol["measure"].values:
+            one = sobol.sel(scheme=scheme, measure=measure)
+            first = row
+            for name in names:
+                at = one.sel(assumption=name)
+                put(ws, row, 1, scheme)
+                put(ws, row, 2, LABELS.get(str(measure), str(measure)))
+                put(ws, row, 3, name)
+                put(ws, row, 4, float(at["value"].sel(bound="low")), "0.0000")
+                put(ws, row, 5, float(at["value"].sel(bound="high")), "0.0000")
+                for j, index in enumerate(("sobol_first_order", "sobol_first_order_conf",
+                                           "sobol_total", "sobol_total_conf")):
+                    v = float(at[index])
+                    put(ws, row, 6 + j, "does not vary" if np.isnan(v) else v, "0.000")
+                row += 1
+            if np.all(np.isnan(one["sobol_total"].values)):
+                continue
+            chart = BarChart()
+            chart.type = "bar"
+            chart.title = f"Sobol indices: {LABELS.get(str(measure), str(measure))}, {scheme}"
+            chart.y_axis.number_format = "0.00"
+            for col, label in ((6, "first order (S1)"), (8, "total (ST)")):
+                chart.series.append(Series(Reference(ws, min_col=col, min_row=first,
+                                                     max_row=row - 1), title=label))
+            chart.set_categories(Reference(ws, min_col=3, min_row=first, max_row=row - 1))
+            chart.height, chart.width = 7.0, 14.0
+            ws.add_chart(chart, f"L{5 + 15 * charts}")
+            charts += 1
+    put_note(ws, row + 1, "S1: share of the measure's variance the assumption explains "
+             "alone; ST: with its interactions (ST >= S1 up to sampling error). Depletion "
+             "year: a reserve lasting the horizon counts as depleted in "
+             f"{sobol.attrs.get('depletion_beyond_horizon')}. +-: half-width of the "
+             "bootstrap confidence interval.")
     fit_columns(ws, skip_rows=3)

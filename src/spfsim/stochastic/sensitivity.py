@@ -11,6 +11,8 @@ population a year, the economic rates ``value``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import xarray as xr
 
@@ -34,22 +36,36 @@ OPEN_FERTILITY = FertilitySpec(Autoregressive(0.0, 0.0), 0.0, 20.0)
 
 def variant_assumptions(a: Assumptions, assumption: str, value: float) -> Assumptions:
     """``a`` with one assumption moved by ``value`` (see the module docstring)."""
+    return joint_variant_assumptions(a, {assumption: value})
+
+
+def joint_variant_assumptions(a: Assumptions, values: Mapping[str, float]) -> Assumptions:
+    """``a`` with every assumption of ``values`` moved by its value at once, each as in
+    :func:`variant_assumptions` (a point of the global analysis, :mod:`.sobol`); an empty
+    ``values`` leaves ``a`` as it is."""
     n = len(a.years)
-    held = np.full((1, n), float(value))
-    held[:, 0] = 0.0
+    unknown = [name for name in values if name not in SENSITIVITY_UNITS]
+    if unknown:
+        raise ValueError(f"unknown assumption {unknown[0]!r}; known: "
+                         f"{list(SENSITIVITY_UNITS)}")
+
+    def held(value: float) -> np.ndarray:
+        path = np.full((1, n), float(value))
+        path[:, 0] = 0.0
+        return path
+
     mortality = fertility = migration = None
     economy = {}
-    if assumption == "mortality":
-        mortality = (value * np.arange(n, dtype=float))[None, :, None] * np.ones((1, 1, 2))
-    elif assumption == "fertility":
-        fertility = held
-    elif assumption == "migration":
-        migration = held
-    elif assumption in SENSITIVITY_UNITS:
-        economy = {assumption: held}
-    else:
-        raise ValueError(f"unknown assumption {assumption!r}; known: "
-                         f"{list(SENSITIVITY_UNITS)}")
+    for assumption, value in values.items():
+        if assumption == "mortality":
+            mortality = ((float(value) * np.arange(n, dtype=float))[None, :, None]
+                         * np.ones((1, 1, 2)))
+        elif assumption == "fertility":
+            fertility = held(value)
+        elif assumption == "migration":
+            migration = held(value)
+        else:
+            economy[assumption] = held(value)
     paths = DrawPaths(np.zeros(1, dtype=np.int64), mortality, fertility, migration, economy)
     spec = StochasticSpec(fertility=OPEN_FERTILITY)
     return drawn_assumptions(a, spec, EVERY_AGE, paths, 0)
