@@ -144,6 +144,7 @@ def default_sobol():
     return model.sobol(samples=8, seed=3, ranges=ranges)
 
 
+@pytest.mark.slow  # the default model's 32 projections
 def test_default_model_indices_have_their_shape_and_sense(default_sobol):
     ds = default_sobol
     assert dict(ds.sizes) == {"measure": 2, "assumption": 3, "scheme": 9, "bound": 2,
@@ -177,6 +178,7 @@ def test_default_model_indices_have_their_shape_and_sense(default_sobol):
     assert sobol.sobol_schemes(ds)[0] == "pension"
 
 
+@pytest.mark.slow  # the default model's 32 projections
 def test_default_model_sobol_points_are_the_sample(default_sobol, tmp_path):
     ds = default_sobol
     values = ds["point_value"].sel(assumption="unemployment").values
@@ -190,6 +192,7 @@ def test_default_model_sobol_points_are_the_sample(default_sobol, tmp_path):
         xr.testing.assert_allclose(back.load(), ds)
 
 
+@pytest.mark.slow  # the default model's 32 projections
 def test_sobol_report_has_a_sheet_and_a_chart_per_funded_scheme(default_sobol, tmp_path):
     from openpyxl import load_workbook
 
