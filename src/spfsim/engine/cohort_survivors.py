@@ -79,6 +79,14 @@ class SurvivorTransitions:
         payment never exceed the population of their age and sex. The shares of one
         death's survivors are capped together (capped_survivor_shares)."""
         rules = y.survivors
+        if kernels.COMPILED:
+            kernels.add_survivors(
+                self.spouses, self.spouse_pension, self.orphans, self.orphan_pension, deaths,
+                money, _floats(rules.population), _floats(rules.next_population),
+                _floats(rules.married), _floats(rules.partner_weights), _floats(rules.asfr),
+                float(rules.p_male), float(rules.spouse_share), float(rules.orphan_share),
+                float(rules.maximum_share), int(rules.orphan_age_limit))
+            return
         n = len(AGES)
         free = rules.next_population * np.clip(1.0 - self.spouses - self.orphans, 0.0, None)
         weights, limit = rules.partner_weights, rules.orphan_age_limit
