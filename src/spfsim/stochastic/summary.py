@@ -106,11 +106,16 @@ def describe(ds: xr.Dataset, currency: str, base_year: int, end_year: int,
 
 
 def _nanpercentile(values: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """Percentiles over the draws (axis 0), NaN where every draw is NaN."""
-    some = ~np.all(np.isnan(values), axis=0)
+    """Percentiles over the draws (axis 0), NaN where every draw is NaN. Columns without
+    NaN go to np.percentile at once: np.nanpercentile loops over columns in Python."""
+    missing = np.isnan(values)
+    full, some = ~missing.any(axis=0), ~missing.all(axis=0)
+    partial = some & ~full
     out = np.full((len(q), *values.shape[1:]), np.nan)
-    if some.any():
-        out[:, some] = np.nanpercentile(values[:, some], q, axis=0)
+    if full.any():
+        out[:, full] = np.percentile(values[:, full], q, axis=0)
+    if partial.any():
+        out[:, partial] = np.nanpercentile(values[:, partial], q, axis=0)
     return out
 
 
