@@ -14,6 +14,7 @@ import pytest
 import xarray as xr
 from model_factory import write_small_model
 
+import spfsim
 from spfsim.batch import open_batch, read_batch, run_batch, run_case
 from spfsim.batch.cli import dask_client
 from spfsim.errors import AssumptionError
@@ -122,6 +123,35 @@ def test_a_killed_batch_resumes_to_the_same_store(tmp_path):
     run_batch(spec, tmp_path / "whole.zarr")
     killed, whole = (open_batch(tmp_path / n).load() for n in ("killed.zarr", "whole.zarr"))
     assert same(killed, whole, [*spec.variables, "done", "case_key"])
+
+
+def test_reforms_combine_with_parameter_axes(tmp_path):
+    """A reform axis crossed with a parameter axis: each case is the reform with the
+    parameter on top, its key covering the reform file; a changed reform file is not
+    reused."""
+    path = batch_file(tmp_path, GRID.replace('engine = ["cohort", "micro"]',
+                                             'reform = ["baseline", "higher"]').replace(
+        '"pension.accrual_rate" = [0.01, 0.015]\n', ""))
+    (tmp_path / "m" / "reforms").mkdir()
+    reform = tmp_path / "m" / "reforms" / "higher.toml"
+    reform.write_text('[reform]\nname = "higher"\n\n[schemes.pension.parameters]\n'
+                      'minimum_pension = { value = 3000.0, indexation = "prices" }\n')
+    spec = read_batch(path)
+    assert len(spec.cases()) == 6
+    result = run_batch(spec, tmp_path / "store.zarr")
+    assert not result.failed, result.failed
+    ds = open_batch(tmp_path / "store.zarr").load()
+    one = ds.sel(reform="higher", contribution_rate=0.12)
+    model = spfsim.load_model(tmp_path / "m", end_year=2034, reform="higher").with_parameters(
+        {"pension": {"contribution_rate": 0.12}})
+    alone = model.project()
+    assert same(one, alone, ["actuarial_balance", "paygo_cost_rate"])
+    assert not same(one, ds.sel(reform="baseline", contribution_rate=0.12),
+                    ["actuarial_balance"])
+    reform.write_text(reform.read_text().replace("3000.0", "3500.0"))
+    again = run_batch(read_batch(path), tmp_path / "store.zarr")
+    assert sorted(again.computed) == [c.index for c in spec.cases()
+                                      if c.value("reform", "baseline") == "higher"]
 
 
 def test_a_changed_model_is_not_reused(tmp_path):

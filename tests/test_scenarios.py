@@ -152,6 +152,21 @@ def test_reforms_do_not_stack(reformed, reform_file):
         reformed.with_reform(reform_file)
 
 
+def test_parameters_apply_on_top_of_a_reform(reformed, reform_file, model_dir):
+    """with_parameters on a reformed model keeps the reform's changes, adds its own, and
+    records both: the same projection as one reform file holding both changes."""
+    stacked = reformed.with_parameters({"pension": {"accrual_rate": 0.02}}, name="grid")
+    assert stacked.reform.name == "higher-minimum + grid"
+    assert stacked.reform.path == reformed.reform.path
+    assert stacked.reform.sha256 != reformed.reform.sha256
+    assert set(stacked.reform.changes()) == {"pension.minimum_pension", "pension.accrual_rate"}
+    both = model_dir.parent / "both.toml"
+    both.write_text(REFORM + "accrual_rate = 0.02\n")
+    by_file = spfsim.load_model(model_dir, end_year=END_YEAR, reform=both)
+    xr.testing.assert_identical(stacked.project().drop_attrs(), by_file.project().drop_attrs())
+    assert reformed.reform.changes() == ["pension.minimum_pension"]  # left alone
+
+
 def test_bundled_reforms_are_valid_for_the_default_model():
     from spfsim.scenarios import available_reforms
 

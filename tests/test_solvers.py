@@ -413,8 +413,9 @@ def test_model_parameters_change_in_memory_as_a_reform_file_would(small_model_di
     fields = {problem.field for problem in error.value.problems}
     assert {"schemes.pension.parameters.retirement_age", "schemes.pension.parameters.no_such",
             "schemes.nowhere"} <= fields
-    with pytest.raises(ValueError, match="already has the reform"):
-        changed.with_parameters({"pension": changes})
+    again = changed.with_parameters({"pension": changes})  # on top: both recorded
+    assert again.reform.name == f"{changed.reform.name} + parameters"
+    xr.testing.assert_identical(again.project().drop_attrs(), ds.drop_attrs())
 
 
 def test_model_balance_takes_a_projection_callable(small_projection):

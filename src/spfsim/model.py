@@ -217,9 +217,10 @@ class Model:
         Whole parameters are replaced, parsed and cross-checked as a reform file's are
         (:func:`spfsim.scenarios.apply_reform`), but nothing is read or written on disk. The
         change is recorded as the model's reform (``name``; file ``<in memory>``, hash of
-        the overrides), so a projection's attrs say what was changed. Raises
-        :class:`~spfsim.errors.AssumptionError` listing every problem, ``ValueError`` if
-        this model already has a reform.
+        the overrides), so a projection's attrs say what was changed. On a model that
+        already has a reform the overrides apply on top of it, and the record names both
+        (``"<reform> + <name>"``, the reform's file, a hash of the reform's and of the
+        overrides). Raises :class:`~spfsim.errors.AssumptionError` listing every problem.
         """
         import copy
         import hashlib
@@ -228,9 +229,6 @@ class Model:
         from .errors import ProblemLog
         from .scenarios import Reform, override_parameters
 
-        if self.reform is not None:
-            raise ValueError(f"the model already has the reform {self.reform.name!r}; change "
-                             "the parameters of the baseline")
         source, log = Path("<in memory>"), ProblemLog()
         new_input = copy.deepcopy(self.input)
         by_id = {scheme.id: scheme for scheme in new_input.schemes}
@@ -246,10 +244,20 @@ class Model:
                                                        **copy.deepcopy(dict(params))}}
         log.raise_if_any()
         changes = {sid: dict(params) for sid, params in overrides.items()}
-        digest = hashlib.sha256(json.dumps(changes, default=str).encode())
         listing = ", ".join(f"{sid}.{key}" for sid, params in changes.items() for key in params)
-        reform = Reform(name, f"scheme parameters changed in memory: {listing}", "", source,
-                        digest.hexdigest(), changes)
+        title = f"scheme parameters changed in memory: {listing}"
+        digest = hashlib.sha256(json.dumps(changes, default=str).encode()).hexdigest()
+        base = self.reform
+        if base is None:
+            reform = Reform(name, title, "", source, digest, changes)
+        else:  # on top of the reform: both recorded
+            merged = copy.deepcopy(base.overrides)
+            for sid, params in changes.items():
+                merged[sid] = {**merged.get(sid, {}), **params}
+            reform = Reform(f"{base.name} + {name}", f"{base.title}; {title}",
+                            base.description, base.path,
+                            hashlib.sha256(f"{base.sha256}:{digest}".encode()).hexdigest(),
+                            merged)
         return Model(new_input, compile_assumptions(new_input, int(self.years[-1])), reform)
 
     def parameter_projection(self, scheme_id: str, engine: str = "cohort",

@@ -52,7 +52,7 @@ def _load(folder: Path | None, end_year: int | None, reform: str):
 
 def input_hashes(model) -> tuple[str, str]:
     """The model's and its reform's input hashes (the reform's: "" for none)."""
-    return model.input.input_hash, "" if model.reform is None else model.reform.hash
+    return model.input.input_hash, "" if model.reform is None else model.reform.sha256
 
 
 @functools.lru_cache(maxsize=32)

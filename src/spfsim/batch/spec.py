@@ -127,9 +127,6 @@ def read_batch(path: str | Path) -> BatchSpec:
         log.raise_if_any()
     spec = _settings(path, batch, log)
     parsed = _axes(path, axes, log)
-    if "reform" in parsed and any(a not in NAMED_AXES for a in parsed):
-        log.add(path, "axes.reform", "reforms and parameter axes cannot be combined yet: "
-                "write the parameter changes into reform files", None, None)
     log.raise_if_any()
     return BatchSpec(path, spec["model"], spec["end_year"], spec["engine"], spec["persons"],
                      spec["variables"], parsed)
