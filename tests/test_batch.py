@@ -154,6 +154,47 @@ def test_reforms_combine_with_parameter_axes(tmp_path):
                                       if c.value("reform", "baseline") == "higher"]
 
 
+def test_stochastic_draws_as_a_batch(tmp_path):
+    """The stochastic engine over a parameter axis: each case the summaries of the model's
+    draws with the case's rate, as Model.project_stochastic gives them; the engine is not
+    mixed with the others."""
+    text = """
+[batch]
+end_year = 2032
+engine = "stochastic"
+draws = 3
+
+[axes]
+"pension.contribution_rate" = [0.11, 0.16]
+"""
+    path = tmp_path / "draws.toml"
+    path.write_text(text)
+    spec = read_batch(path)
+    assert "depletion_probability" in spec.variables
+    run_batch(spec, tmp_path / "draws.zarr")
+    ds = open_batch(tmp_path / "draws.zarr").load()
+    assert list(ds["done"].values) == [1, 1]
+    model = spfsim.load_model(end_year=2032).with_parameters(
+        {"pension": {"contribution_rate": 0.16}})
+    alone = model.project_stochastic(3)
+    assert same(ds.sel(contribution_rate=0.16), alone, spec.variables)
+    low = ds.sel(contribution_rate=0.11)["actuarial_balance_mean"].sel(scheme="pension")
+    high = ds.sel(contribution_rate=0.16)["actuarial_balance_mean"].sel(scheme="pension")
+    assert float(high) > float(low)
+    from openpyxl import load_workbook
+
+    from spfsim.report.batch_workbook import write_batch_workbook
+
+    write_batch_workbook(xr.open_zarr(tmp_path / "draws.zarr").load(), tmp_path / "d.xlsx")
+    header = [c.value for c in load_workbook(tmp_path / "d.xlsx")["Cases"][4]]
+    assert {"pension: actuarial balance mean", "pension: depletion probability 2032",
+            "pension: median paygo cost rate 2032"} <= set(header)
+    path.write_text(text.replace('engine = "stochastic"', "") + 'engine = ["cohort", '
+                    '"stochastic"]\n')
+    with pytest.raises(AssumptionError, match="batch of its own"):
+        read_batch(path)
+
+
 def test_a_changed_model_is_not_reused(tmp_path):
     text = GRID.replace('engine = ["cohort", "micro"]', "").replace(
         '"coverage_rate"]', '"coverage_rate", "cost_to_gdp"]')

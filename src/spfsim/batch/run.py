@@ -28,7 +28,7 @@ KEY_WIDTH, ERROR_WIDTH, ATTRS_WIDTH = 64, 400, 2000
 # format 2: fixed-width text (keys, errors, labels) has a stable specification there
 ZARR_FORMAT = 2
 #: per-case attributes of a projection kept in the store (its provenance)
-CASE_ATTRS = ("input_hash", "created", "spfsim_version", "engine", "seed", "reform",
+CASE_ATTRS = ("input_hash", "created", "spfsim_version", "engine", "seed", "draws", "reform",
               "reform_hash")
 
 
@@ -86,7 +86,12 @@ def run_case(spec: BatchSpec, case: Case,
                                         str(case.value("reform", BASELINE))))
         model = case_model(spec, case, hashes)
         engine = str(case.value("engine", spec.engine))
-        ds = model.project(engine, persons=spec.persons, seed=int(case.value("seed", 0)))
+        if engine == "stochastic":
+            seed = case.value("seed")
+            ds = model.project_stochastic(spec.draws,
+                                          seed=None if seed is None else int(seed))
+        else:
+            ds = model.project(engine, persons=spec.persons, seed=int(case.value("seed", 0)))
         missing = [v for v in spec.variables if v not in ds.data_vars]
         if missing:
             raise SpfsimError(f"{spec.path}: batch.variables: the projection has no "

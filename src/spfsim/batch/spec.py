@@ -7,13 +7,14 @@
     end_year = 2060                 # optional: a shorter horizon
     engine = "cohort"               # default engine of every case
     persons = 20000                 # micro engine: simulated persons
+    draws = 200                     # stochastic engine: draws of the [stochastic] section
     variables = ["paygo_cost_rate", "reserve_ratio", "actuarial_balance"]
 
     [axes]                          # the cases are the cartesian product of the axes
     reform = ["baseline", "higher-minimum-pension"]  # "baseline": no reform
     "pension.contribution_rate" = [0.11, 0.13, 0.15] # scheme.parameter = values
     engine = ["cohort", "micro"]
-    seed = [1, 2]                   # micro engine's seed
+    seed = [1, 2]                   # micro engine's seed (stochastic engine: its seed)
 
 Every problem is reported at once with the file, the field and the value
 (:class:`~spfsim.errors.AssumptionError`), before anything runs. Each case has a key: the
@@ -34,12 +35,19 @@ from .._version import __version__
 from ..errors import ProblemLog
 
 BASELINE = "baseline"
-ENGINES = ("cohort", "micro")
+#: "stochastic": the cohort engine over the model's [stochastic] draws (Model.project_
+#: stochastic), whose results are summaries over the draws: another set of variables, so
+#: it is not mixed with the other engines in one batch
+ENGINES = ("cohort", "micro", "stochastic")
 NAMED_AXES = ("reform", "engine", "seed")
-BATCH_KEYS = ("model", "end_year", "engine", "persons", "variables")
+BATCH_KEYS = ("model", "end_year", "engine", "persons", "draws", "variables")
 DEFAULT_VARIABLES = ("paygo_cost_rate", "reserve_ratio", "benefit_expenditure",
                      "contribution_income", "cost_to_gdp", "actuarial_balance",
                      "general_average_premium", "depletion_year", "coverage_rate")
+STOCHASTIC_VARIABLES = ("paygo_cost_rate_percentiles", "reserve_ratio_percentiles",
+                        "depletion_probability", "depletion_year_percentiles",
+                        "actuarial_balance_percentiles", "actuarial_balance_mean",
+                        "general_average_premium_mean")
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,7 @@ class BatchSpec:
     persons: int
     variables: tuple[str, ...]
     axes: dict[str, list] = field(default_factory=dict)
+    draws: int = 200  # the stochastic engine's draws per case
 
     def cases(self) -> list[Case]:
         """The cartesian product of the axes, the first axis varying slowest."""
@@ -100,6 +109,8 @@ def case_key(spec: BatchSpec, case: Case, model_hash: str, reform_hash: str) -> 
     content = {"model": model_hash, "reform": reform_hash, "values": case.values,
                "end_year": spec.end_year, "engine": spec.engine, "persons": spec.persons,
                "variables": spec.variables, "spfsim": __version__}
+    if "stochastic" in (spec.engine, *spec.axes.get("engine", ())):
+        content["draws"] = spec.draws  # (absent otherwise: the keys of other batches stay)
     text = json.dumps(content, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -127,9 +138,16 @@ def read_batch(path: str | Path) -> BatchSpec:
         log.raise_if_any()
     spec = _settings(path, batch, log)
     parsed = _axes(path, axes, log)
+    engines = set(parsed.get("engine", [spec["engine"]]))
+    if "stochastic" in engines and len(engines) > 1:
+        log.add(path, "axes.engine", "the stochastic engine's results are summaries over its "
+                "draws, other variables than a projection's: run it in a batch of its own",
+                None, sorted(engines))
+    if "variables" not in batch and engines == {"stochastic"}:
+        spec["variables"] = STOCHASTIC_VARIABLES
     log.raise_if_any()
     return BatchSpec(path, spec["model"], spec["end_year"], spec["engine"], spec["persons"],
-                     spec["variables"], parsed)
+                     spec["variables"], parsed, spec["draws"])
 
 
 def _settings(path: Path, batch: dict, log: ProblemLog) -> dict:
@@ -151,13 +169,16 @@ def _settings(path: Path, batch: dict, log: ProblemLog) -> dict:
     if isinstance(persons, bool) or not isinstance(persons, int) or not 1 <= persons <= 10**8:
         log.add(path, "batch.persons", "expected a whole number of persons, 1 to 1e8", None,
                 persons)
+    draws = batch.get("draws", 200)
+    if isinstance(draws, bool) or not isinstance(draws, int) or not 1 <= draws <= 10**6:
+        log.add(path, "batch.draws", "expected a whole number of draws, 1 to 1e6", None, draws)
     variables = batch.get("variables", list(DEFAULT_VARIABLES))
     if not (isinstance(variables, list) and variables
             and all(isinstance(v, str) for v in variables)):
         log.add(path, "batch.variables", "expected a list of variable names", None, variables)
         variables = list(DEFAULT_VARIABLES)
     return {"model": None if model is None else (path.parent / model).resolve(),
-            "end_year": end_year, "engine": engine, "persons": persons,
+            "end_year": end_year, "engine": engine, "persons": persons, "draws": draws,
             "variables": tuple(variables)}
 
 

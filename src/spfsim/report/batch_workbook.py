@@ -24,6 +24,15 @@ FMT_PCT, FMT_RATIO = "0.00%", "0.00"
 PER_SCHEME = (("actuarial_balance", FMT_PCT), ("general_average_premium", FMT_PCT),
               ("depletion_year", FMT_YEAR))
 PER_YEAR = (("paygo_cost_rate", FMT_PCT), ("reserve_ratio", FMT_RATIO))
+# a stochastic batch's summaries over the draws (spfsim.stochastic): means, the
+# probability of depletion by a year, and medians
+STOCHASTIC_PER_SCHEME = (("actuarial_balance_mean", FMT_PCT),
+                         ("general_average_premium_mean", FMT_PCT))
+STOCHASTIC_PER_YEAR = (("depletion_probability", FMT_PCT),)
+MEDIAN_PER_SCHEME = (("depletion_year_percentiles", FMT_YEAR),)
+MEDIAN_PER_YEAR = (("paygo_cost_rate_percentiles", FMT_PCT),
+                   ("reserve_ratio_percentiles", FMT_RATIO))
+MEDIAN = 50.0
 
 
 def report_years(ds: xr.Dataset) -> list[int]:
@@ -35,7 +44,7 @@ def report_years(ds: xr.Dataset) -> list[int]:
 
 def funded(ds: xr.Dataset) -> list[str]:
     """Schemes whose actuarial balance (or reserve ratio) is a number in some case."""
-    for name in ("actuarial_balance", "reserve_ratio"):
+    for name in ("actuarial_balance", "reserve_ratio", "actuarial_balance_mean"):
         if name in ds:
             values = ds[name]
             other = [d for d in values.dims if d != "scheme"]
@@ -47,16 +56,28 @@ def funded(ds: xr.Dataset) -> list[str]:
 def _columns(ds: xr.Dataset, years: list[int]) -> list[tuple[str, str, np.ndarray]]:
     """(header, number format, values by case) of every column after the axes."""
     columns = []
+    median = {"percentile": MEDIAN} if "percentile" in ds.coords and \
+        MEDIAN in ds["percentile"].values else None
     for scheme in funded(ds):
-        for name, fmt in PER_SCHEME:
+        for name, fmt in (*PER_SCHEME, *STOCHASTIC_PER_SCHEME):
             if name in ds:
                 columns.append((f"{scheme}: {name.replace('_', ' ')}", fmt,
                                 ds[name].sel(scheme=scheme).values))
-        for name, fmt in PER_YEAR:
+        for name, fmt in MEDIAN_PER_SCHEME:
+            if name in ds and median:
+                columns.append((f"{scheme}: median {name[:-12].replace('_', ' ')}", fmt,
+                                ds[name].sel(scheme=scheme, **median).values))
+        for name, fmt in (*PER_YEAR, *STOCHASTIC_PER_YEAR):
             if name in ds:
                 for year in years:
                     columns.append((f"{scheme}: {name.replace('_', ' ')} {year}", fmt,
                                     ds[name].sel(scheme=scheme, year=year).values))
+        for name, fmt in MEDIAN_PER_YEAR:
+            if name in ds and median:
+                for year in years:
+                    columns.append((f"{scheme}: median {name[:-12].replace('_', ' ')} {year}",
+                                    fmt, ds[name].sel(scheme=scheme, year=year,
+                                                      **median).values))
     if "coverage_rate" in ds:
         last = int(ds["year"].values[-1])
         for guarantee in ds["guarantee"].values:
@@ -106,8 +127,10 @@ def _charts(wb: Workbook, ds: xr.Dataset, axes: list[str], done: np.ndarray) -> 
         write_header(ws, 1, ["case", "actuarial balance"])
         for i, label in enumerate(labels):
             put(ws, 2 + i, 1, label)
-            value = float(ds["actuarial_balance"].sel(scheme=scheme).values[i]) \
-                if "actuarial_balance" in ds and done[i] else float("nan")
+            balance = "actuarial_balance" if "actuarial_balance" in ds \
+                else "actuarial_balance_mean"  # a stochastic batch's: its mean over draws
+            value = float(ds[balance].sel(scheme=scheme).values[i]) \
+                if balance in ds and done[i] else float("nan")
             put(ws, 2 + i, 2, None if np.isnan(value) else value, FMT_PCT)
         bars = BarChart()
         bars.type, bars.title = "bar", f"Actuarial balance by case, {scheme}"
