@@ -30,7 +30,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("analysis", ("finance", "equity", "indicators", "checks", "jumps")),
     ("results", ("results", "pipeline", "scenarios", "stochastic")),
     ("report", ("report",)),
-    ("face", ("model", "spf", "cli", "batch", "__init__", "__main__")),
+    ("face", ("model", "spf", "cli", "batch", "starter", "__init__", "__main__")),
 )
 LAYER_OF = {part: rank for rank, (_, parts) in enumerate(LAYERS) for part in parts}
 

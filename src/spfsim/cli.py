@@ -1,5 +1,6 @@
-"""Command line: ``spfsim run``, ``spfsim compare``, ``spfsim validate``, ``spfsim import-wpp``,
-``spfsim stochastic``, ``spfsim sensitivity``, ``spfsim batch`` and ``spfsim spf-cost``."""
+"""Command line: ``spfsim run``, ``spfsim compare``, ``spfsim validate``, ``spfsim init``,
+``spfsim import-wpp``, ``spfsim stochastic``, ``spfsim sensitivity``, ``spfsim batch`` and
+``spfsim spf-cost``."""
 
 from __future__ import annotations
 
@@ -68,6 +69,17 @@ def _parser() -> argparse.ArgumentParser:
                      help="base year: 1950-2020 by 5 for every country (default 2020)")
     wpp.add_argument("--end-year", type=int, default=2100, help="last year (default 2100)")
     wpp.add_argument("--overwrite", action="store_true", help="replace an existing folder")
+    init = sub.add_parser("init", help="write a new, complete model folder to edit (the "
+                          "default model's, or with --country that country's demography)")
+    init.add_argument("folder", help="model folder to write (must not exist, or be empty)")
+    init.add_argument("--country", default=None,
+                      help="UN M49 code (566) or ISO alpha-3 code (NGA): its demography from "
+                      "UN WPP 2024, the economy and schemes illustrative")
+    init.add_argument("--data", default=None,
+                      help="reference data folder holding wpp2024/ (default: $SPFSIM_DATA, "
+                      "./shared/data or ../shared/data; docs/data.md)")
+    init.add_argument("--base-year", type=int, default=2025, help="with --country (default 2025)")
+    init.add_argument("--end-year", type=int, default=2100, help="with --country (default 2100)")
     _add_uncertainty_parsers(sub)
     batch = sub.add_parser("batch", help="run a grid of projections (a batch file) as Dask "
                            "tasks into one zarr store; a rerun finishes only missing cases")
@@ -173,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
             return _validate(args)
         if args.command == "import-wpp":
             return _import_wpp(args)
+        if args.command == "init":
+            return _init(args)
         if args.command == "compare":
             return _compare(args)
         if args.command == "stochastic":
@@ -218,6 +232,14 @@ def _import_wpp(args: argparse.Namespace) -> int:
     print(f"{folder}: {demography.name} (M49 {demography.country}), {args.base_year}-"
           f"{args.end_year}, population {population / 1e6:,.2f} million at 1 July "
           f"{args.base_year}")
+    return 0
+
+
+def _init(args: argparse.Namespace) -> int:
+    from .starter import init_model
+
+    folder = init_model(args.folder, args.country, args.data, args.base_year, args.end_year)
+    print(f"{folder}: a new model; project it with: spfsim run {folder}")
     return 0
 
 

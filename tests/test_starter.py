@@ -1,0 +1,59 @@
+"""``spfsim init``: a model folder of one's own that validates and projects (issue #21)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import spfsim
+from spfsim.cli import main
+from spfsim.errors import SpfsimError
+from spfsim.starter import init_model
+
+
+def test_init_for_a_wpp_country_projects(shared_data, tmp_path, capsys):
+    folder = tmp_path / "models" / "nigeria"
+    assert main(["init", str(folder), "--country", "NGA", "--data", str(shared_data),
+                 "--end-year", "2040"]) == 0
+    assert "spfsim run" in capsys.readouterr().out
+    assert sorted(p.name for p in folder.iterdir()) == ["README.md", "assumptions",
+                                                        "model.toml", "reforms"]
+    text = (folder / "model.toml").read_text()
+    assert 'assumptions = ["assumptions/nigeria-wpp2024", "assumptions/illustrative-lmic"]' \
+        in text
+    assert "Ghana" not in text
+    model = spfsim.load_model(folder)
+    assert model.name == "nigeria"
+    assert int(model.years[-1]) == 2040
+    population = model.assumptions.base_population.sum()
+    assert 2.2e8 < population < 2.5e8  # Nigeria, 1 July 2025 (WPP 2024: about 233 million)
+    # the economy's levels scaled with the population: GDP per person the default's
+    default = spfsim.load_model()
+    per_person = model.input.gdp / population
+    assert per_person == pytest.approx(
+        default.input.gdp / default.assumptions.base_population.sum(), rel=1e-3)
+    ds = model.project()
+    assert np.isfinite(ds["cost_to_gdp"].values).all()
+    reformed = model.with_reform("higher-minimum-pension")  # the copied reforms apply
+    assert reformed.reform.name
+
+
+def test_init_without_a_country_is_the_default_model_in_its_own_folder(tmp_path):
+    folder = init_model(tmp_path / "mine")
+    model = spfsim.load_model(folder, end_year=2030)
+    default = spfsim.load_model(end_year=2030)
+    assert model.name == "mine"
+    assert np.array_equal(model.assumptions.base_population, default.assumptions.base_population)
+    ours, theirs = model.project(), default.project()
+    assert np.array_equal(ours["reserve"].values, theirs["reserve"].values)
+
+
+def test_init_refuses_an_existing_folder_and_an_unknown_country(tmp_path, shared_data):
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "notes.txt").write_text("mine")
+    with pytest.raises(SpfsimError, match="not an empty folder"):
+        init_model(tmp_path / "taken")
+    assert (tmp_path / "taken" / "notes.txt").read_text() == "mine"
+    with pytest.raises(SpfsimError, match="not a country"):
+        init_model(tmp_path / "nowhere", country="XYZ", data=shared_data)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]  # nothing left behind
