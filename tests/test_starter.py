@@ -57,3 +57,26 @@ def test_init_refuses_an_existing_folder_and_an_unknown_country(tmp_path, shared
     with pytest.raises(SpfsimError, match="not a country"):
         init_model(tmp_path / "nowhere", country="XYZ", data=shared_data)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]  # nothing left behind
+
+
+def test_the_data_folder_checker(shared_data, tmp_path, capsys):
+    """tools/check_data_folder.py: the reference folder is complete and matches the
+    manifest docs/data.md quotes; a missing column and a changed file are named."""
+    import shutil
+
+    from repo_tools import TOOLS, load_tool
+
+    tool = load_tool("check_data_folder")
+    manifest = TOOLS / "data_manifest.csv"
+    assert tool.main([str(shared_data), "--manifest", str(manifest)]) == 0
+    copy = tmp_path / "data"
+    for name in tool.REQUIRED:
+        (copy / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shared_data / name, copy / name)
+    tfr = copy / "wpp2024" / "tfr1dt.csv"
+    tfr.write_text(tfr.read_text().replace("country_code,year,tfr", "country_code,yr,tfr", 1))
+    capsys.readouterr()
+    assert tool.main([str(copy), "--manifest", str(manifest)]) == 1
+    out = capsys.readouterr().out
+    assert "tfr1dt.csv: no column 'year'" in out
+    assert "tfr1dt.csv: SHA-256" in out
