@@ -1,0 +1,132 @@
+"""The micro engine's persons split into shards (engine.micro.distributed): the results, and
+every person, are bitwise those of one process, for any number of shards."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from test_survivors import survivors_model
+
+import spfsim
+from spfsim.demography import project_population
+from spfsim.economy import project_economy
+from spfsim.engine.micro import distributed
+from spfsim.engine.micro.engine import MicroSettings, run_micro
+from spfsim.errors import SpfsimError
+
+pytestmark = pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+
+
+def _inputs(folder, end_year=None):
+    """The small model with survivors' pensions: its assumptions and projections."""
+    a = spfsim.load_model(survivors_model(folder), end_year=end_year).assumptions
+    demo = project_population(a.years, a.base_population, a.mx, a.asfr, a.srb, a.net_migration)
+    return a, demo, project_economy(a, demo.population)
+
+
+def assert_same_result(one, other) -> None:
+    """Every array of two MicroResults, and every person of their stores, bitwise equal."""
+    assert one.person_years == other.person_years
+    assert one.synthetic_cells == other.synthetic_cells
+    for name in ("labour_status", "lifetimes", "exits", "exit_totals", "coverage"):
+        assert np.array_equal(getattr(one, name), getattr(other, name)), name
+    pairs = [(one.demography, other.demography),
+             *zip(one.flows, other.flows, strict=True)]
+    for left, right in pairs:
+        for field in dataclasses.fields(left):
+            x, y = getattr(left, field.name), getattr(right, field.name)
+            if isinstance(x, np.ndarray):
+                assert np.array_equal(x, y, equal_nan=True), field.name
+    a, b = one.store.view(), other.store.view()
+    assert a.keys() == b.keys()
+    for name in a:
+        assert np.array_equal(a[name], b[name]), name
+    assert one.store.next_id == other.store.next_id
+
+
+class _Done:
+    """A finished call (what an actor's future gives)."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def result(self):
+        return self.value
+
+
+class _InProcess:
+    """A shard held in this process, called as a Dask actor would be."""
+
+    def __init__(self, *args):
+        self.shard = distributed._Shard(*args)
+
+    def call(self, method, *args):
+        return _Done(self.shard.call(method, *args))
+
+    def synthetic(self):
+        return _Done(self.shard.synthetic())
+
+
+def _in_process(shards):
+    """ShardedPopulation.start with ``shards`` shards in this process (no cluster)."""
+
+    def start(client, assumptions, settings, state, person_file, capacity, n_rules,
+              n_groups):
+        page = distributed.page_size(settings.persons, shards)
+        actors = [_InProcess(assumptions, settings, state, person_file,
+                             capacity // shards + 1024, n_rules, n_groups,
+                             (page, shards, index)) for index in range(shards)]
+        return distributed.ShardedPopulation(actors, page, settings.persons,
+                                             actors[0].synthetic().result())
+
+    return start
+
+
+@pytest.mark.parametrize("shards", [1, 3])
+def test_shards_in_one_process_give_the_single_process_result(tmp_path, monkeypatch,
+                                                              shards):
+    """The reduction over shards, without Dask: 3 shards (and 1) reproduce the run in one
+    store bit for bit, through entrants, survivors' pensions and compactions."""
+    a, demo, econ = _inputs(tmp_path / "m", end_year=2033)
+    settings = MicroSettings(1500, 4, chunk_size=64)
+    whole = run_micro(a, demo, econ, settings)
+    monkeypatch.setattr(distributed.ShardedPopulation, "start", _in_process(shards))
+    split = run_micro(a, demo, econ, settings, client=object())
+    assert_same_result(whole, split)
+    assert (whole.store.survivor_kind != 0).any()  # survivors' pensions were awarded
+
+
+def test_exact_alignment_is_not_split(tmp_path):
+    a, demo, econ = _inputs(tmp_path / "m", end_year=2027)
+    with pytest.raises(SpfsimError, match="exact alignment"):
+        run_micro(a, demo, econ, MicroSettings(100, 1, alignment="exact"), client=object())
+
+
+@pytest.fixture
+def two_workers():
+    """A Dask client of a local cluster of two worker processes, one thread each."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    from spfsim.batch.cli import NO_TRIM
+
+    with dask.config.set({NO_TRIM: None}), LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True,
+            dashboard_address=None) as cluster, Client(cluster) as client:
+        yield client
+
+
+@pytest.mark.slow
+def test_two_workers_give_the_single_process_result(tmp_path, two_workers):
+    """The persons split over two Dask worker processes: the result, and every person,
+    bitwise that of one process with the same seed."""
+    a, demo, econ = _inputs(tmp_path / "m")
+    settings = MicroSettings(3000, 11, chunk_size=97, permanent_sd=0.3, transitory_sd=0.1)
+    whole = run_micro(a, demo, econ, settings)
+    split = run_micro(a, demo, econ, settings, client=two_workers)
+    assert_same_result(whole, split)
+    assert (whole.store.survivor_kind != 0).any()
+    assert len(two_workers.scheduler_info()["workers"]) == 2
+
