@@ -130,3 +130,22 @@ def test_two_workers_give_the_single_process_result(tmp_path, two_workers):
     assert (whole.store.survivor_kind != 0).any()
     assert len(two_workers.scheduler_info()["workers"]) == 2
 
+
+@pytest.mark.slow
+def test_cli_run_with_workers_writes_the_single_process_projection(tmp_path):
+    """``spfsim run --engine micro --workers 2``: the projection file of a local cluster of
+    two workers is that of one process."""
+    import xarray as xr
+
+    from spfsim.cli import main
+
+    folder = survivors_model(tmp_path / "m")
+    common = ["run", str(folder), "--engine", "micro", "--persons", "800", "--seed", "3",
+              "--quiet"]
+    assert main([*common, "--out", str(tmp_path / "one")]) == 0
+    assert main([*common, "--workers", "2", "--out", str(tmp_path / "two")]) == 0
+    with xr.open_dataset(tmp_path / "one" / "projection.nc") as one, \
+            xr.open_dataset(tmp_path / "two" / "projection.nc") as two:
+        assert one.data_vars.keys() == two.data_vars.keys()
+        for name in one.data_vars:
+            assert np.array_equal(one[name].values, two[name].values, equal_nan=True), name

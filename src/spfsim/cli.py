@@ -145,6 +145,13 @@ def _add_engine_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--person-file", default=None,
                         help="micro engine: base-year person records (CSV or Parquet) to "
                         "start from; see docs/micro.md")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="micro engine: split the persons across a local Dask cluster "
+                        "of this many worker processes, with the result of one process "
+                        "(default 0: in this process)")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="micro engine: split the persons across an existing Dask "
+                        "cluster's workers")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -223,9 +230,15 @@ def _progress(args: argparse.Namespace, started: float) -> Callable[[str], None]
 def _project(model: Model, args: argparse.Namespace,
              progress: Callable[[str], None]) -> xr.Dataset:
     """Project ``model`` with the engine and settings of the command line."""
-    return model.project(args.engine, persons=args.persons, seed=args.seed,
-                         person_file=args.person_file, alignment=args.alignment,
-                         progress=progress)
+    from .batch.cli import dask_client
+
+    if args.workers < 0:
+        raise SpfsimError(f"--workers must be 0 or more, not {args.workers}")
+    split = args.engine == "micro" and (args.workers > 0 or args.scheduler is not None)
+    with dask_client(args.scheduler, args.workers if split else 0) as client:
+        return model.project(args.engine, persons=args.persons, seed=args.seed,
+                             person_file=args.person_file, alignment=args.alignment,
+                             progress=progress, client=client)
 
 
 def _run(args: argparse.Namespace) -> int:
