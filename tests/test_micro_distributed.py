@@ -98,6 +98,25 @@ def test_shards_in_one_process_give_the_single_process_result(tmp_path, monkeypa
     assert (whole.store.survivor_kind != 0).any()  # survivors' pensions were awarded
 
 
+def test_shards_from_a_person_file(tmp_path, monkeypatch):
+    """Persons cloned from a person file (some cells missing from it) are the same in
+    shards as in one store."""
+    from test_micro_persons import write
+
+    rows = [[i, a, s, "contributing" if a < 62 else "pensioner", min(a, 30), 9000,
+             0 if a < 62 else 2500, 1 + i % 3]
+            for i, (a, s) in enumerate((a, s) for a in range(20, 90) for s in
+                                       ("male", "female"))]
+    path = write(tmp_path / "persons.csv", rows)
+    a, demo, econ = _inputs(tmp_path / "m", end_year=2028)
+    settings = MicroSettings(1200, 9, chunk_size=50, person_file=str(path))
+    whole = run_micro(a, demo, econ, settings)
+    monkeypatch.setattr(distributed.ShardedPopulation, "start", _in_process(2))
+    split = run_micro(a, demo, econ, settings, client=object())
+    assert whole.synthetic_cells > 0
+    assert_same_result(whole, split)
+
+
 def test_exact_alignment_is_not_split(tmp_path):
     a, demo, econ = _inputs(tmp_path / "m", end_year=2027)
     with pytest.raises(SpfsimError, match="exact alignment"):

@@ -27,6 +27,10 @@ Not split: ``alignment="exact"``, which ranks every cell's persons together.
 
 from __future__ import annotations
 
+import os
+from collections import Counter
+
+import numba as nb
 import numpy as np
 
 from ...errors import SpfsimError
@@ -41,7 +45,10 @@ class _Shard:
     """A Dask actor: one shard of the persons, built on its worker."""
 
     def __init__(self, assumptions, settings, state, person_file, capacity, n_rules,
-                 n_groups, shard):
+                 n_groups, shard, neighbours=1):
+        # Numba's threads of the shards on one machine share its cores
+        self.threads = max(1, min(nb.config.NUMBA_NUM_THREADS,
+                                  (os.cpu_count() or 1) // max(neighbours, 1)))
         with np.errstate(over="ignore"):
             store, self.synthetic_cells = _initial_store(assumptions, settings, state,
                                                          capacity, person_file, shard)
@@ -49,6 +56,7 @@ class _Shard:
 
     def call(self, method: str, *args):
         """Population.``method``(*args) on this shard."""
+        nb.set_num_threads(self.threads)  # per calling thread
         # the random-number hash wraps 64-bit integers on purpose (see engine.run_micro)
         with np.errstate(over="ignore"):
             return getattr(self.population, method)(*args)
@@ -80,14 +88,17 @@ class ShardedPopulation:
             raise SpfsimError("exact alignment ranks each cell's persons together and is not "
                               "split across workers: run it in one process (no client), "
                               "or use alignment 'expected'")
-        workers = sorted(client.scheduler_info()["workers"])
+        info = client.scheduler_info()["workers"]
+        workers = sorted(info)
         if not workers:
             raise SpfsimError("the Dask cluster has no workers")
+        hosts = Counter(info[address].get("host") for address in workers)
         shards, page = len(workers), page_size(settings.persons, len(workers))
         inputs = client.scatter([assumptions, state, person_file], broadcast=True)
         futures = [client.submit(_Shard, *inputs[:1], settings, *inputs[1:],
                                  capacity // shards + 1024, n_rules, n_groups,
-                                 (page, shards, index), actor=True, workers=[address],
+                                 (page, shards, index), hosts[info[address].get("host")],
+                                 actor=True, workers=[address],
                                  allow_other_workers=False, pure=False)
                    for index, address in enumerate(workers)]
         actors = [future.result() for future in futures]
