@@ -13,8 +13,8 @@ import spfsim
 from spfsim.demography import project_population
 from spfsim.economy import project_economy
 from spfsim.engine.micro import distributed
+from spfsim.engine.micro import kernels as K
 from spfsim.engine.micro.engine import MicroSettings, run_micro
-from spfsim.errors import SpfsimError
 
 pytestmark = pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 
@@ -117,10 +117,33 @@ def test_shards_from_a_person_file(tmp_path, monkeypatch):
     assert_same_result(whole, split)
 
 
-def test_exact_alignment_is_not_split(tmp_path):
-    a, demo, econ = _inputs(tmp_path / "m", end_year=2027)
-    with pytest.raises(SpfsimError, match="exact alignment"):
-        run_micro(a, demo, econ, MicroSettings(100, 1, alignment="exact"), client=object())
+def test_exact_alignment_in_shards(tmp_path, monkeypatch):
+    """alignment="exact" chooses each cell's persons among all shards' alike: the same
+    persons die and contribute as in one store."""
+    a, demo, econ = _inputs(tmp_path / "m", end_year=2030)
+    settings = MicroSettings(1500, 2, chunk_size=64, alignment="exact")
+    whole = run_micro(a, demo, econ, settings)
+    monkeypatch.setattr(distributed.ShardedPopulation, "start", _in_process(3))
+    split = run_micro(a, demo, econ, settings, client=object())
+    assert_same_result(whole, split)
+
+
+def test_alignment_thresholds_choose_the_smallest_keys_and_ids():
+    """Candidates of two shards: a cell wanting 2 of keys (0.1, id 7), (0.1, id 3), (0.5)
+    takes ids 3 and 7; a cell wanting more than it has takes all; one wanting none,
+    nobody."""
+    cells = np.array([0, 0, 0, 1, 1])
+    keys = np.array([0.1, 0.5, 0.1, np.inf, 0.2])
+    ids = np.array([7, 1, 3, 9, 4])
+    wanted = np.zeros(202, dtype=np.int64)
+    wanted[0], wanted[1] = 2, 5
+    threshold_key, threshold_id = K.alignment_thresholds(cells, keys, ids, wanted)
+    assert (threshold_key[0], threshold_id[0]) == (0.1, 7)
+    assert threshold_key[1] == np.inf
+    assert threshold_key[2] == -np.inf
+    out = np.empty(5, dtype=np.int8)
+    K.apply_thresholds(cells, keys, ids, threshold_key, threshold_id, out)
+    assert out.tolist() == [1, 0, 1, 1, 1]
 
 
 @pytest.fixture

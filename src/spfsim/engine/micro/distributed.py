@@ -20,9 +20,11 @@ Why the result is bitwise that of one process, for any number of workers:
   (kernels.eligible_counts, kernels.give_claims);
 - the immigrants' mothers' benefits, a sum of floats, are counted once, by the engine, over
   all the year's immigrants (steps._arriving_mothers), as in one process;
-- compaction happens in the same years (the share of slots empty is the whole's).
-
-Not split: ``alignment="exact"``, which ranks every cell's persons together.
+- compaction happens in the same years (the share of slots empty is the whole's);
+- exact alignment: each cell's expected number of deaths and contributors is made of
+  counts (kernels.alignment_counts), and its chosen persons, those of smallest (key, id),
+  are found from each shard's candidates, the cell's wanted smallest keys there
+  (kernels.alignment_thresholds).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import numba as nb
 import numpy as np
 
 from ...errors import SpfsimError
+from . import kernels as K
 from .initial import _initial_store
 from .population import Population
 from .store import PersonStore
@@ -84,10 +87,6 @@ class ShardedPopulation:
     def start(cls, client, assumptions, settings, state, person_file, capacity: int,
               n_rules: int, n_groups: int) -> ShardedPopulation:
         """One shard on each worker of ``client``'s cluster, built there."""
-        if settings.alignment == "exact":
-            raise SpfsimError("exact alignment ranks each cell's persons together and is not "
-                              "split across workers: run it in one process (no client), "
-                              "or use alignment 'expected'")
         info = client.scheduler_info()["workers"]
         workers = sorted(info)
         if not workers:
@@ -115,6 +114,18 @@ class ShardedPopulation:
 
     def count_states(self, *args) -> np.ndarray:
         return sum(self._all("count_states", *args))
+
+    def alignment_counts(self) -> np.ndarray:
+        return sum(self._all("alignment_counts"))
+
+    def align(self, seed: int, year: int, probabilities: dict, wanted: np.ndarray) -> None:
+        """Exact alignment: every shard's candidates (each cell's wanted smallest keys)
+        give each cell's threshold, with which every shard chooses its persons."""
+        parts = self._all("alignment_candidates", seed, year, probabilities, wanted)
+        thresholds = [K.alignment_thresholds(
+            *(np.concatenate([part[kind][j] for part in parts]) for j in range(3)),
+            wanted[kind]) for kind in range(2)]
+        self._all("choose", thresholds)
 
     def year_step(self, *args) -> dict[str, np.ndarray]:
         parts = self._all("year_step", *args)

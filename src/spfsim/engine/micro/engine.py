@@ -212,10 +212,13 @@ def _year(run: _Run, k: int, year: int, y) -> int:
     composition = (after if settings.alignment != "off" else _after_disability(
         _expected_composition(k, econ, demo, run.weight), pension, tables))
     labour = _labour_year(run.scheme, k, composition, econ, demo, settings)
-    exact = None
-    if settings.alignment == "exact":
-        exact = {"q_death": q_death, "q_invalid": q_invalid, "stay": labour["stay"],
-                 "join": labour["join"]}
+    exact = settings.alignment == "exact"
+    if exact:
+        probabilities = {"q_death": q_death, "q_invalid": q_invalid,
+                         "stay": labour["stay"], "join": labour["join"]}
+        wanted = K.alignment_targets(population.alignment_counts(), settings.seed, year,
+                                     **probabilities)
+        population.align(settings.seed, year, probabilities, wanted)
     scale = K.fixed_point_scale(float(econ.average_earnings[k]))
     benefits = _benefits_year(run, k)
     when = {"seed": settings.seed, "year": year, "scale": scale,

@@ -31,6 +31,7 @@ class Population:
         self.buffers = _Buffers(store.capacity, chunk, n_rules, n_groups)
         self.exits = np.zeros((n_groups, 2, 2, K.EXIT_BINS), dtype=np.int64)
         self.exit_totals = np.zeros((n_groups, 2, 3), dtype=np.int64)
+        self._keys = self._forced = None  # exact alignment's keys and choices, this year
 
     @property
     def size(self) -> int:
@@ -47,20 +48,15 @@ class Population:
 
     def year_step(self, when: dict, demography: records.Demography, labour: dict,
                   pension: records.Pension, tables: records.PensionTables,
-                  benefits: records.Benefits, exact: dict | None = None
-                  ) -> dict[str, np.ndarray]:
+                  benefits: records.Benefits, exact: bool = False) -> dict[str, np.ndarray]:
         """The year's pass over the persons (kernels.year_step); ``when``: the fields of
-        records.Step but the size; ``exact``: the arguments of kernels.exact_alignment
-        (None: no exact alignment). Returns the accumulators summed over the chunks."""
+        records.Step but the size; ``exact``: with the deaths and contributors chosen by
+        :meth:`align`. Returns the accumulators summed over the chunks."""
         store, buffers = self.store, self.buffers
         forced_contribution = forced_death = np.empty(0, dtype=np.int8)
-        if exact is not None:
-            forced_contribution = np.empty(store.size, dtype=np.int8)
-            forced_death = np.empty(store.size, dtype=np.int8)
-            K.exact_alignment(store.status, store.age, store.sex, store.pid, store.size,
-                              when["seed"], when["year"], exact["q_death"],
-                              exact["q_invalid"], exact["stay"], exact["join"],
-                              forced_contribution, forced_death)
+        if exact:
+            forced_contribution, forced_death = self._forced
+            self._forced = None
         K.year_step(
             records.persons(store, buffers.birth_flag, buffers.death_flag),
             records.step(size=store.size, chunk=self.chunk, **when),
@@ -69,6 +65,47 @@ class Population:
                            forced_death=forced_death),
             pension, tables, benefits, buffers.tallies())
         return buffers.sums((store.size + self.chunk - 1) // self.chunk)
+
+    def alignment_counts(self) -> np.ndarray:
+        """Exact alignment: persons by event, cell and probability (kernels)."""
+        store = self.store
+        return K.alignment_counts(store.status, store.age, store.sex, store.size)
+
+    def alignment_candidates(self, seed: int, year: int, probabilities: dict,
+                             wanted: np.ndarray) -> list[tuple]:
+        """Exact alignment: for deaths and contributors, each cell's ``wanted`` persons here
+        with the smallest keys, as (cells, keys, ids) (kernels.smallest_keys; the keys are
+        kept for :meth:`choose`). ``probabilities``: q_death, q_invalid, stay, join."""
+        store, out = self.store, []
+        self._keys = []
+        for kind in range(2):
+            cell, key = K.alignment_keys(
+                store.status, store.age, store.sex, store.pid, store.size, seed, year,
+                probabilities["q_death"], probabilities["q_invalid"],
+                probabilities["stay"], probabilities["join"], kind)
+            self._keys.append((cell, key))
+            best = K.smallest_keys(cell, key, wanted[kind])
+            out.append((cell[best], key[best], store.pid[best]))
+        return out
+
+    def choose(self, thresholds: list[tuple]) -> None:
+        """Exact alignment: the persons whose (key, id) is at most their cell's threshold
+        (kernels.alignment_thresholds) die, or contribute, this year."""
+        chosen = []
+        for (cell, key), (threshold_key, threshold_id) in zip(self._keys, thresholds,
+                                                              strict=True):
+            out = np.empty(len(cell), dtype=np.int8)
+            K.apply_thresholds(cell, key, self.store.pid, threshold_key, threshold_id, out)
+            chosen.append(out)
+        self._keys = None
+        self._forced = (chosen[1], chosen[0])  # (contribution, death)
+
+    def align(self, seed: int, year: int, probabilities: dict, wanted: np.ndarray) -> None:
+        """Exact alignment in one store: choose each cell's ``wanted`` (2, cells) deaths
+        and contributors."""
+        candidates = self.alignment_candidates(seed, year, probabilities, wanted)
+        self.choose([K.alignment_thresholds(*candidates[kind], wanted[kind])
+                     for kind in range(2)])
 
     def add_immigrants(self, next_id: int, seed: int, year: int, immigrants: np.ndarray,
                        asfr: np.ndarray, permanent_sd: float, room: int) -> int:
