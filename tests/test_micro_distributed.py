@@ -146,7 +146,7 @@ def test_alignment_thresholds_choose_the_smallest_keys_and_ids():
     assert out.tolist() == [1, 0, 1, 1, 1]
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def two_workers():
     """A Dask client of a local cluster of two worker processes, one thread each."""
     import dask
@@ -156,16 +156,18 @@ def two_workers():
 
     with dask.config.set({NO_TRIM: None}), LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True,
-            dashboard_address=None) as cluster, Client(cluster) as client:
+            dashboard_address=":0") as cluster, Client(cluster) as client:
         yield client
 
 
 @pytest.mark.slow
-def test_two_workers_give_the_single_process_result(tmp_path, two_workers):
+@pytest.mark.parametrize("alignment", ["expected", "exact"])
+def test_two_workers_give_the_single_process_result(tmp_path, two_workers, alignment):
     """The persons split over two Dask worker processes: the result, and every person,
     bitwise that of one process with the same seed."""
     a, demo, econ = _inputs(tmp_path / "m")
-    settings = MicroSettings(3000, 11, chunk_size=97, permanent_sd=0.3, transitory_sd=0.1)
+    settings = MicroSettings(3000, 11, chunk_size=97, permanent_sd=0.3, transitory_sd=0.1,
+                             alignment=alignment)
     whole = run_micro(a, demo, econ, settings)
     split = run_micro(a, demo, econ, settings, client=two_workers)
     assert_same_result(whole, split)
