@@ -82,6 +82,7 @@ class ShardedPopulation:
         self.actors, self.page, self.next_id = actors, page, next_id
         self.synthetic_cells = synthetic_cells
         self.size = next_id
+        self._futures: list = []  # the actors' futures: the actors live as long as these
 
     @classmethod
     def start(cls, client, assumptions, settings, state, person_file, capacity: int,
@@ -103,7 +104,7 @@ class ShardedPopulation:
         actors = [future.result() for future in futures]
         population = cls(actors, page, settings.persons,
                          actors[0].synthetic().result())
-        population._futures = futures  # the actors live as long as their futures
+        population._futures = futures
         return population
 
     def _all(self, method: str, *args) -> list:
