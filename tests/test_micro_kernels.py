@@ -298,13 +298,19 @@ def test_histogram_quantiles():
     assert edges[b] <= q[1] <= edges[b + 1]
 
 
+# the totals are in fixed point: a person's amount is rounded to half a unit of 2**-24 of
+# the unit (here 100)
+RESOLUTION = K.fixed_point_scale(100.0)
+
+
 def _record(store, continuation, everyone, groups=60):
     exits = np.zeros((groups, 2, 2, K.EXIT_BINS), dtype=np.int64)
-    totals = np.zeros((groups, 2, 3))
+    totals = np.zeros((groups, 2, 3), dtype=np.int64)
+    scale = K.fixed_point_scale(100.0)
     K.record_lifetimes(store.status, store.age, store.sex, store.birth_year, store.pension,
                        store.lifetime_contributions, store.lifetime_benefits, store.size,
-                       1900, 100.0, continuation, everyone, exits, totals)
-    return exits, totals
+                       1900, 100.0, continuation, everyone, exits, totals, scale)
+    return exits, totals * scale
 
 
 def test_lifetimes_are_recorded_when_gone_or_at_the_horizon():
@@ -327,11 +333,13 @@ def test_lifetimes_are_recorded_when_gone_or_at_the_horizon():
     assert exits.sum() == 2  # the one gone: in both distributions
     assert exits[group, MALE, K.EXIT_RATIO, K.asinh_bin(2.5 / K.RATIO_UNIT)] == 1
     assert exits[group, MALE, K.EXIT_NET, K.asinh_bin(1.5 / K.NET_UNIT)] == 1
-    np.testing.assert_allclose(totals[group, MALE], [100.0, 250.0, 0.0])
+    np.testing.assert_allclose(totals[group, MALE], [100.0, 250.0, 0.0],
+                               atol=RESOLUTION)
 
     exits, totals = _record(store, continuation, everyone=True)  # at the horizon
-    np.testing.assert_allclose(totals[group, MALE], [200.0, 270.0, 50.0])
-    np.testing.assert_allclose(totals[group, FEMALE], [0.0, 35.0, 5.0])
+    np.testing.assert_allclose(totals[group, MALE], [200.0, 270.0, 50.0],
+                               atol=2 * RESOLUTION)
+    np.testing.assert_allclose(totals[group, FEMALE], [0.0, 35.0, 5.0], atol=RESOLUTION)
     assert exits[group, MALE, K.EXIT_RATIO, K.asinh_bin(0.7 / K.RATIO_UNIT)] == 1
     assert exits[group, MALE, K.EXIT_NET, K.asinh_bin(-0.3 / K.NET_UNIT)] == 1
     assert exits[group, FEMALE, K.EXIT_NET, K.asinh_bin(0.4 / K.NET_UNIT)] == 1

@@ -167,6 +167,13 @@ def _add_engine_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--person-file", default=None,
                         help="micro engine: base-year person records (CSV or Parquet) to "
                         "start from; see docs/micro.md")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="micro engine: split the persons across a local Dask cluster "
+                        "of this many worker processes, with the result of one process "
+                        "(default 0: in this process)")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="micro engine: split the persons across an existing Dask "
+                        "cluster's workers")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -252,12 +259,24 @@ def _progress(args: argparse.Namespace, started: float) -> Callable[[str], None]
     return progress
 
 
-def _project(model: Model, args: argparse.Namespace,
-             progress: Callable[[str], None]) -> xr.Dataset:
+def _micro_client(args: argparse.Namespace):
+    """The Dask client (a context manager) across whose workers the micro engine splits
+    its persons: a local cluster of --workers processes, or the cluster at --scheduler;
+    None (in this process) by default and for the cohort engine."""
+    from .batch.cli import dask_client
+
+    if args.workers < 0:
+        raise SpfsimError(f"--workers must be 0 or more, not {args.workers}")
+    split = args.engine == "micro" and (args.workers > 0 or args.scheduler is not None)
+    return dask_client(args.scheduler, args.workers if split else 0)
+
+
+def _project(model: Model, args: argparse.Namespace, progress: Callable[[str], None],
+             client=None) -> xr.Dataset:
     """Project ``model`` with the engine and settings of the command line."""
     return model.project(args.engine, persons=args.persons, seed=args.seed,
                          person_file=args.person_file, alignment=args.alignment,
-                         progress=progress)
+                         progress=progress, client=client)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -273,7 +292,8 @@ def _run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if not args.overwrite:  # fail before the projection, not after it
         refuse_existing(out, model.input.base_year, model.input.end_year, figures=args.figures)
-    ds = _project(model, args, progress)
+    with _micro_client(args) as client:
+        ds = _project(model, args, progress, client)
     progress(f"writing outputs to {out}")
     written = write_outputs(model, ds, out, overwrite=args.overwrite, figures=args.figures)
     for line in summary_lines(ds):
@@ -297,11 +317,12 @@ def _compare(args: argparse.Namespace) -> int:
     if existing and not args.overwrite:  # fail before the projections, not after them
         raise OutputExistsError(f"output exists: {', '.join(existing)}; use --overwrite to "
                                 "replace")
-    progress("baseline")
-    base_ds = _project(baseline, args, progress)
     assert reformed.reform is not None
-    progress(f"reform {reformed.reform.name}")
-    reform_ds = _project(reformed, args, progress)
+    with _micro_client(args) as client:
+        progress("baseline")
+        base_ds = _project(baseline, args, progress, client)
+        progress(f"reform {reformed.reform.name}")
+        reform_ds = _project(reformed, args, progress, client)
     comparison = compare(base_ds, reform_ds)
     progress(f"writing outputs to {out}")
     written = write_comparison(comparison, out, overwrite=args.overwrite)

@@ -87,7 +87,8 @@ class Model:
                 chunk_size: int | None = None, permanent_sd: float = 0.0,
                 transitory_sd: float = 0.0, person_file: str | Path | None = None,
                 alignment: str = "expected", labour_persistence: float | None = None,
-                progress: Callable[[str], None] | None = None) -> xr.Dataset:
+                progress: Callable[[str], None] | None = None,
+                client: object | None = None) -> xr.Dataset:
         """Run the projection and return the results-contract Dataset.
 
         ``engine``: "cohort" (expected values) or "micro" (``persons`` simulated life
@@ -96,8 +97,10 @@ class Model:
         heterogeneity; ``person_file`` a CSV or Parquet file of base-year records to start
         from, see docs/micro.md; ``alignment`` "expected" or "exact"; ``labour_persistence``
         how strongly non-contributors keep their labour state, by default the model's
-        ``[economy] labour_persistence``, which the cohort engine follows). ``progress``
-        (optional) is called with a short message per stage.
+        ``[economy] labour_persistence``, which the cohort engine follows; ``client``, a
+        dask.distributed Client: the persons split across its workers, with bitwise the
+        result of one process, see docs/micro.md). ``progress`` (optional) is called
+        with a short message per stage.
         """
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r}; available: {ENGINES}")
@@ -114,7 +117,8 @@ class Model:
                                   if labour_persistence is None else labour_persistence,
                                   alignment)
         ds = run_projection(self.input, self.assumptions, engine,
-                            progress or (lambda _msg: None), micro)
+                            progress or (lambda _msg: None), micro,
+                            client if engine == "micro" else None)
         if self.reform is not None:
             ds.attrs["title"] = f"{ds.attrs.get('title', '')}, reform: {self.reform.title}"
             ds.attrs.update(self.reform.attrs())

@@ -122,9 +122,10 @@ def _micro_attrs(micro: MicroSettings, result: MicroResult) -> dict[str, object]
 
 def run_projection(model_input: ModelInput, a: Assumptions, engine: str,
                    progress: Callable[[str], None],
-                   micro: MicroSettings | None = None) -> xr.Dataset:
+                   micro: MicroSettings | None = None, client=None) -> xr.Dataset:
     """Project the model read as ``model_input``, compiled as ``a``, with ``engine``;
-    assert the accounting identities."""
+    assert the accounting identities. ``client``: a Dask client whose workers hold the
+    micro engine's persons (engine.micro.distributed)."""
     demo = _demography(a, progress)
     progress("economy and labour force")
     econ = project_economy(a, demo.population)
@@ -135,7 +136,8 @@ def run_projection(model_input: ModelInput, a: Assumptions, engine: str,
     else:
         from .engine.micro.engine import run_micro
 
-        result = run_micro(a, demo, econ, micro, progress)
+        result = run_micro(a, demo, econ, micro, progress, client=client,
+                           keep_store=client is None)
         demo, flows, coverage = result.demography, result.flows, result.coverage
     progress("reserve funds")
     funds = [fund_projection(f, scheme, a.interest_rate)

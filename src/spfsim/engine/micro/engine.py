@@ -30,15 +30,14 @@ from .outputs import (
     QUANTILES,
     STATUS_COUNTS,
     MicroResult,
-    _Buffers,
     _Outputs,
     asinh_histogram_quantiles,
     histogram_quantiles,
 )
 from .persons import read_person_file
+from .population import Population
 from .steps import _add_entrants, _award_survivors
 from .targets import (
-    _NOT_FORCED,
     _after_disability,
     _death_rates,
     _emigration,
@@ -102,19 +101,25 @@ class MicroSettings:
 
 def run_micro(assumptions: Assumptions, demo: DemographicProjection,
               econ: EconomicProjection, settings: MicroSettings,
-              progress: Callable[[str], None] | None = None) -> MicroResult:
-    """Simulate ``settings.persons`` life courses over the projection years."""
+              progress: Callable[[str], None] | None = None, client=None,
+              keep_store: bool = True) -> MicroResult:
+    """Simulate ``settings.persons`` life courses over the projection years.
+
+    ``client``: a dask.distributed Client whose workers hold the persons, split by id
+    (:mod:`.distributed`); the results are bitwise those of a run in this process.
+    ``keep_store`` False leaves the workers' persons out of the result (``store`` None).
+    """
     # the random-number hash relies on wrapping 64-bit arithmetic; without JIT numpy would
     # warn about every wrap
     with np.errstate(over="ignore"):
-        return _run(assumptions, demo, econ, settings, progress)
+        return _run(assumptions, demo, econ, settings, progress, client, keep_store)
 
 
 
 @dataclass
 class _Run:
     """What every year of a run reads: the projections, the settings, the rules, the
-    persons and the accumulators."""
+    persons (a population.Population, or its shards) and the accumulators."""
 
     assumptions: Assumptions
     demo: DemographicProjection
@@ -126,12 +131,12 @@ class _Run:
     weight: float
     first_birth_year: int
     discount: np.ndarray  # (year,) to 1 January of the base year (lifetime amounts)
-    store: object  # PersonStore
-    buffers: _Buffers
+    population: object  # population.Population or distributed.ShardedPopulation
+    next_id: int  # the id of the next person to enter
     out: _Outputs
 
 
-def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
+def _run(assumptions, demo, econ, settings, progress, client, keep_store) -> MicroResult:
     pensions = [s for s in assumptions.schemes if s.type == "db_old_age_pension"]
     rules = benefit_rules(assumptions, econ)
     if len(pensions) > 1:
@@ -145,33 +150,48 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
                              contribution_classes(pension, unemployment))
              if pension else None)
     person_file = read_person_file(settings.person_file) if settings.person_file else None
-    store, synthetic_cells = _initial_store(assumptions, settings, state,
-                                            _capacity(demo.population, settings.persons),
-                                            person_file)
     first_birth_year = int(years[0]) - 100
     n_groups = (int(years[-1]) + 2 - first_birth_year + K.COHORT_GROUP - 1) // K.COHORT_GROUP
+    capacity = _capacity(demo.population, settings.persons)
+    if client is None:
+        store, synthetic_cells = _initial_store(assumptions, settings, state, capacity,
+                                                person_file)
+        population = Population(store, settings.chunk_size, len(rules), n_groups)
+    else:
+        from .distributed import ShardedPopulation
+
+        population = ShardedPopulation.start(client, assumptions, settings, state,
+                                             person_file, capacity, len(rules), n_groups)
+        synthetic_cells = population.synthetic_cells
+    unit = float(econ.average_earnings[0])
     # lifetime amounts are present values at 1 January of the base year, at the interest
     # path (the equity measures' valuation)
     run = _Run(assumptions, demo, econ, settings, pension, rules, unemployment,
                float(assumptions.base_population.sum()) / settings.persons, first_birth_year,
-               discount_factors(years, assumptions.interest_rate), store,
-               _Buffers(store.capacity, settings.chunk_size, len(rules), n_groups),
-               _Outputs(n, len(rules), n_groups))
-    person_years = 0
-    y = None
-    for k, year in enumerate(years):
-        if progress and k % 10 == 0:
-            progress(f"micro: year {year} ({run.store.size:,} slots)")
-        y = inputs(k) if pension else None
-        person_years += _year(run, k, int(year), y)
-    unit = float(econ.average_earnings[0])
-    if pension is not None:
-        continuation = run.discount[-1] * continuation_factors(
-            death_rates(demo.survival[-1]), float(y.indexation),
-            float(assumptions.interest_rate[-1]))
-        run.out.record_lifetimes(run.store, first_birth_year, unit, continuation)
+               discount_factors(years, assumptions.interest_rate), population,
+               settings.persons, _Outputs(n, len(rules), n_groups, K.fixed_point_scale(unit)))
+    try:
+        person_years = 0
+        y = None
+        for k, year in enumerate(years):
+            if progress and k % 10 == 0:
+                progress(f"micro: year {year} ({run.population.size:,} slots)")
+            y = inputs(k) if pension else None
+            person_years += _year(run, k, int(year), y)
+        continuation = None
+        if pension is not None:
+            continuation = run.discount[-1] * continuation_factors(
+                death_rates(demo.survival[-1]), float(y.indexation),
+                float(assumptions.interest_rate[-1]))
+        run.out.record_exits(*population.finish(first_birth_year, unit,
+                                                run.out.lifetime_scale, continuation))
+        store = population.store if client is None else (
+            population.gather_store(run.next_id) if keep_store else None)
+    finally:
+        if client is not None:
+            population.close()
     result = run.out.result(assumptions, demo, econ, pension, rules, run.weight,
-                            person_years, run.store, first_birth_year)
+                            person_years, store, first_birth_year)
     result.synthetic_cells = synthetic_cells
     return result
 
@@ -179,14 +199,11 @@ def _run(assumptions, demo, econ, settings, progress) -> MicroResult:
 def _year(run: _Run, k: int, year: int, y) -> int:
     """Simulate year k (calendar ``year``; ``y`` the pension's inputs, or None); returns
     the persons simulated."""
-    settings, demo, econ, store, buffers = (run.settings, run.demo, run.econ, run.store,
-                                            run.buffers)
-    buffers.fit(store.capacity)
+    settings, demo, econ, population = run.settings, run.demo, run.econ, run.population
     pension, tables = (_pension_year(run.scheme, y, k, econ, settings.transitory_sd)
                        if y is not None else records.NO_PENSION)
-    counts0 = K.count_states(store.status, store.age, store.sex, store.service, store.size,
-                             settings.chunk_size, tables.retirement_age,
-                             pension.disability_minimum_service, buffers.state_counts)
+    counts0 = population.count_states(tables.retirement_age,
+                                      pension.disability_minimum_service)
     p_emigrate, immigrants = _emigration(counts0[:, :, 0], demo.net_migration[k],
                                          demo.survival[k], run.weight)
     after = _after_disability(counts0, pension, tables)
@@ -195,38 +212,33 @@ def _year(run: _Run, k: int, year: int, y) -> int:
     composition = (after if settings.alignment != "off" else _after_disability(
         _expected_composition(k, econ, demo, run.weight), pension, tables))
     labour = _labour_year(run.scheme, k, composition, econ, demo, settings)
-    forced_contribution = forced_death = _NOT_FORCED
-    if settings.alignment == "exact":
-        forced_contribution = np.empty(store.size, dtype=np.int8)
-        forced_death = np.empty(store.size, dtype=np.int8)
-        K.exact_alignment(store.status, store.age, store.sex, store.pid, store.size,
-                          settings.seed, year, q_death, q_invalid, labour["stay"],
-                          labour["join"], forced_contribution, forced_death)
+    exact = settings.alignment == "exact"
+    if exact:
+        probabilities = {"q_death": q_death, "q_invalid": q_invalid,
+                         "stay": labour["stay"], "join": labour["join"]}
+        wanted = K.alignment_targets(population.alignment_counts(), settings.seed, year,
+                                     **probabilities)
+        population.align(settings.seed, year, probabilities, wanted)
     scale = K.fixed_point_scale(float(econ.average_earnings[k]))
     benefits = _benefits_year(run, k)
-    K.year_step(
-        records.persons(store, buffers.birth_flag, buffers.death_flag),
-        records.step(settings.seed, year, store.size, settings.chunk_size, scale,
-                     1.0 / run.discount[k], run.first_birth_year,
-                     econ.average_earnings[0]),
-        records.demography(q_death, q_invalid, p_emigrate, run.assumptions.asfr[k]),
-        records.labour(**labour, forced_contribution=forced_contribution,
-                       forced_death=forced_death),
-        pension, tables, benefits, buffers.tallies())
-    run.out.record(k, buffers, (store.size + settings.chunk_size - 1) // settings.chunk_size,
-                   scale)
-    _add_entrants(store, buffers, demo, run.assumptions, settings, k, year, immigrants,
-                  run.weight, run.out, benefits)
+    when = {"seed": settings.seed, "year": year, "scale": scale,
+            "deflator": 1.0 / run.discount[k], "first_birth_year": run.first_birth_year,
+            "lifetime_unit": econ.average_earnings[0]}
+    sums = population.year_step(
+        when, records.demography(q_death, q_invalid, p_emigrate, run.assumptions.asfr[k]),
+        labour, pension, tables, benefits, exact)
+    run.out.record(k, sums, scale)
+    _add_entrants(run, k, year, immigrants, benefits)
     survivors = survivors_awarded(y)
     if survivors is not None:
         # next year's persons without a survivor's pension: the step's, and immigrants
         free = run.out.counts[k][..., K.N_FREE] + run.out.immigrants[k]
-        _award_survivors(store, buffers, survivors, counts0[:, :, K.S_POP], free,
+        _award_survivors(population, survivors, counts0[:, :, K.S_POP], free,
                          settings.seed, year)
-    gone = 1.0 - np.count_nonzero(store.status[:store.size]) / max(store.size, 1)
-    if gone > COMPACT_WHEN_GONE:
-        run.out.record_lifetimes(store, run.first_birth_year, float(econ.average_earnings[0]))
-        store.compact()
+    here, slots = population.occupancy()
+    if 1.0 - here / max(slots, 1) > COMPACT_WHEN_GONE:
+        population.compact(run.first_birth_year, float(econ.average_earnings[0]),
+                           run.out.lifetime_scale)
     return int(counts0[:, :, 0].sum())
 
 

@@ -12,26 +12,44 @@ import numba as nb
 import numpy as np
 
 from ... import rng
-from .store import FEMALE, INACTIVE, MALE
+from .store import FEMALE, INACTIVE, MALE, WHOLE, owns
 
 
 @nb.njit(cache=True)
 def add_newborns(pid, status, age, sex, birth_year, earnings_factor, birth_flag, size, next_id,
                  seed, year, p_male, survival_birth, p_emigrate_newborn, permanent_sd):
-    """Create the babies of flagged mothers, in index order (deterministic ids).
+    """Create the babies of flagged mothers, in index order (deterministic ids), and
+    clear the flags.
 
     Returns (new size, next id, births by sex, deaths by sex, emigrants by sex).
+    """
+    n = 0
+    for i in range(size):
+        if birth_flag[i] != 0:
+            birth_flag[i] = 0
+            n += 1
+    end, births, deaths, emigrants = newborns(
+        pid, status, age, sex, birth_year, earnings_factor, size, next_id, n, seed, year,
+        p_male, survival_birth, p_emigrate_newborn, permanent_sd, WHOLE)
+    return end, next_id + n, births, deaths, emigrants
+
+
+@nb.njit(cache=True)
+def newborns(pid, status, age, sex, birth_year, earnings_factor, size, first_id, n, seed,
+             year, p_male, survival_birth, p_emigrate_newborn, permanent_sd, shard):
+    """The ``n`` babies with ids first_id.. that ``shard`` holds (store.owns): a baby's
+    sex, survival and emigration are keyed by its id alone, so that the babies of a year
+    do not depend on which mother had which (ids follow the mothers' order).
+
+    Returns (new size, births by sex, deaths by sex, emigrants by sex).
     """
     births = np.zeros(2, dtype=np.int64)
     deaths = np.zeros(2, dtype=np.int64)
     emigrants = np.zeros(2, dtype=np.int64)
     end = size
-    for i in range(size):
-        if birth_flag[i] == 0:
+    for new_id in range(first_id, first_id + n):
+        if not owns(shard, new_id):
             continue
-        birth_flag[i] = 0
-        new_id = next_id
-        next_id += 1
         s = MALE if rng.uniform(seed, rng.NEWBORN_SEX, new_id, year) < p_male else FEMALE
         births[s] += 1
         if rng.uniform(seed, rng.NEWBORN_SURVIVAL, new_id, year) >= survival_birth[s]:
@@ -43,7 +61,7 @@ def add_newborns(pid, status, age, sex, birth_year, earnings_factor, birth_flag,
         _new_person(pid, status, age, sex, birth_year, earnings_factor, end, new_id, s, 0,
                     year + 1, seed, permanent_sd)
         end += 1
-    return end, next_id, births, deaths, emigrants
+    return end, births, deaths, emigrants
 
 
 @nb.njit(inline="always", cache=True)
@@ -83,6 +101,15 @@ def add_immigrants(pid, status, age, sex, birth_year, earnings_factor, birth_fla
 
     Returns (new size, next id, immigrants by (age, sex)).
     """
+    return shard_immigrants(pid, status, age, sex, birth_year, earnings_factor, birth_flag,
+                            size, next_id, seed, year, expected, asfr, permanent_sd, WHOLE)
+
+
+@nb.njit(cache=True)
+def shard_immigrants(pid, status, age, sex, birth_year, earnings_factor, birth_flag, size,
+                     next_id, seed, year, expected, asfr, permanent_sd, shard):
+    """:func:`add_immigrants` of the immigrants ``shard`` holds (store.owns); ids, counts
+    and the returned next id are those of all the immigrants."""
     added = np.zeros(expected.shape, dtype=np.int64)
     end = size
     for a in range(expected.shape[0]):
@@ -96,6 +123,8 @@ def add_immigrants(pid, status, age, sex, birth_year, earnings_factor, birth_fla
             for _ in range(n):
                 new_id = next_id
                 next_id += 1
+                if not owns(shard, new_id):
+                    continue
                 _new_person(pid, status, age, sex, birth_year, earnings_factor, end, new_id,
                             s, a, year + 1 - a, seed, permanent_sd)
                 if (s == FEMALE and asfr[a] > 0.0

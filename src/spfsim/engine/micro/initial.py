@@ -18,6 +18,7 @@ from .store import (
     INVALID,
     LEFT,
     RETIRED,
+    WHOLE,
     PersonStore,
 )
 
@@ -44,22 +45,31 @@ def _allocate(population: np.ndarray, persons: int) -> np.ndarray:
 
 def _initial_store(assumptions: Assumptions, settings,
                    state: PensionState | None, capacity: int,
-                   records: PersonRecords | None) -> tuple[PersonStore, int]:
+                   records: PersonRecords | None,
+                   shard: tuple[int, int, int] = WHOLE) -> tuple[PersonStore, int]:
     """The base-year population: persons by age and sex, and pension classes drawn from the
     cohort engine's base-year shares (so both engines start from the same expectation), or
-    cloned from a person file. Returns the store and the number of cells the file lacked."""
+    cloned from a person file; of them, those ``shard`` holds (store.owns: every draw is
+    keyed by the person's id, so a shard's persons are those of the whole population).
+    Returns the store and the number of cells the file lacked."""
     store = PersonStore.empty(capacity, state.recent.shape[-1] if state is not None else 0)
     synthetic_cells = 0
     counts = _allocate(assumptions.base_population, settings.persons)
     base_year = int(assumptions.years[0])
-    start = 0
+    start = first = 0
     for a in range(counts.shape[0]):
         for s in range(2):
             n = int(counts[a, s])
             if n == 0:
                 continue
-            slots = slice(start, start + n)
-            ids = np.arange(start, start + n, dtype=np.int64)
+            ids = np.arange(first, first + n, dtype=np.int64)
+            ids = ids[(ids // shard[0]) % shard[1] == shard[2]]  # store.owns
+            first += n
+            if records is not None and not np.any((records.age == a) & (records.sex == s)):
+                synthetic_cells += 1  # persons.clone_cell finds no record for the cell
+            if len(ids) == 0:
+                continue
+            slots = slice(start, start + len(ids))
             store.pid[slots] = ids
             store.age[slots] = a
             store.sex[slots] = s
@@ -71,7 +81,6 @@ def _initial_store(assumptions: Assumptions, settings,
             if records is not None:
                 u = rng.uniforms(settings.seed, rng.INITIAL_STATE, ids, 0)
                 picks = clone_cell(records, a, s, ids, u)
-                synthetic_cells += picks is None
             if picks is not None:
                 _copy_records(store, slots, records, picks, _base_rate(assumptions)
                               if state is not None else None)
@@ -79,9 +88,9 @@ def _initial_store(assumptions: Assumptions, settings,
                 _draw_pension_class(store, slots, ids, state, a, s, settings.seed)
             if state is not None:
                 _draw_survivors(store, slots, ids, state, a, s, settings.seed)
-            start += n
+            start += len(ids)
     store.size = start
-    store.next_id = start
+    store.next_id = first
     return store, synthetic_cells
 
 

@@ -72,8 +72,24 @@ from .counters import (
     is_contributing,
 )
 from .coverage import arriving_mothers_benefits, benefits_and_coverage
-from .entrants import add_immigrants, add_newborns, permanent_factor, permanent_factors
-from .labour import count_states, exact_alignment, labour_state
+from .entrants import (
+    add_immigrants,
+    add_newborns,
+    newborns,
+    permanent_factor,
+    permanent_factors,
+    shard_immigrants,
+)
+from .labour import (
+    alignment_counts,
+    alignment_keys,
+    alignment_targets,
+    alignment_thresholds,
+    apply_thresholds,
+    count_states,
+    labour_state,
+    smallest_keys,
+)
 from .lifetimes import (
     COHORT_GROUP,
     EXIT_BINS,
@@ -107,8 +123,18 @@ from .store import (
     RETIRED,
     SELF_EMPLOYED,
     UNEMPLOYED,
+    WHOLE,
+    owns,
 )
-from .survivors import award_survivors, survivor_claims, survivor_in_payment
+from .survivors import (
+    award_survivors,
+    claims_of_deaths,
+    eligible_counts,
+    give_claims,
+    survivor_claims,
+    survivor_in_payment,
+    survivor_ranks,
+)
 from .year import year_step
 
 __all__ = [
@@ -125,10 +151,13 @@ __all__ = [
     "PV_BENEFITS", "PV_CONTRIBUTIONS", "RATIO_UNIT", "REFUNDS", "RETIRED", "SELF_EMPLOYED",
     "SPOUSE", "S_ACTIVE", "S_DISABLED", "S_EMPLOYEE", "S_INACTIVE", "S_INFORMAL",
     "S_INVALID", "S_POP", "S_QUALIFIED", "S_SELF_EMPLOYED", "S_UNEMPLOYED", "UNEMPLOYED",
-    "add_immigrants", "add_newborns", "arriving_mothers_benefits", "asinh_bin",
-    "asinh_bin_edges", "award_survivors", "benefits_and_coverage", "count_states",
-    "exact_alignment",
-    "fixed_point_scale", "is_active", "is_contributing", "labour_state", "lifetime_bin",
-    "lifetime_bin_edges", "permanent_factor", "permanent_factors", "record_lifetimes",
-    "records", "survivor_claims", "survivor_in_payment", "year_step",
+    "WHOLE", "add_immigrants", "add_newborns", "alignment_counts", "alignment_keys",
+    "alignment_targets", "alignment_thresholds", "apply_thresholds",
+    "arriving_mothers_benefits", "asinh_bin",
+    "asinh_bin_edges", "award_survivors", "benefits_and_coverage", "claims_of_deaths",
+    "count_states", "eligible_counts", "fixed_point_scale",
+    "give_claims", "is_active", "is_contributing", "labour_state", "lifetime_bin",
+    "lifetime_bin_edges", "newborns", "owns", "permanent_factor", "permanent_factors",
+    "record_lifetimes", "records", "shard_immigrants", "smallest_keys", "survivor_claims",
+    "survivor_in_payment", "survivor_ranks", "year_step",
 ]

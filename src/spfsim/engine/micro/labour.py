@@ -2,20 +2,19 @@
 
 :func:`count_states` counts last year's states per age x sex cell (the targets' base);
 :func:`labour_state` draws a person's state for the year (the cohort engine's keep-or-draw
-chain); :func:`exact_alignment` picks, with ``alignment="exact"``, exactly the expected
-numbers of deaths and contributors in each cell.
+chain); with ``alignment="exact"``, :func:`alignment_targets` sets the number of deaths
+and contributors of each cell and :func:`alignment_keys`, :func:`smallest_keys`,
+:func:`alignment_thresholds` and :func:`apply_thresholds` pick the persons, in a store or
+in shards of the persons alike.
 """
 
 from __future__ import annotations
-
-import math
 
 import numba as nb
 import numpy as np
 
 from ... import rng
 from ...schemes.pension_rules import qualified_insured
-from .align import select_exact
 from .counters import (
     NON_CONTRIBUTING_STATES,
     PREVIOUS_STATE,
@@ -84,44 +83,118 @@ def labour_state(seed, p, year, previous, stay, join, keep, cumulative, keep_con
     return NON_CONTRIBUTING_STATES[3]
 
 
-@nb.njit(cache=True)
-def exact_alignment(status, age, sex, pid, size, seed, year, q_death, q_invalid, stay, join,
-                    forced_contribution, forced_death):
-    """Choose this year's deaths and contributors exactly per age x sex cell.
+N_CELLS = 101 * 2  # age x 2 + sex
 
-    In each cell the number of events is the expected number (sum of the persons'
-    probabilities) rounded stochastically, and the persons are chosen by weighted sampling
-    without replacement (`align.select_exact`), so continuing contributors stay far more
-    likely to contribute than others. Writes 0/1 into the forced arrays (-1: not active).
+
+@nb.njit(cache=True)
+def alignment_counts(status, age, sex, size):
+    """What exact alignment's expected numbers are made of: (2, N_CELLS, 2) persons by
+    event (0: death, of everyone here; 1: contribution, of the active), cell and which
+    probability is theirs (deaths: 0 q_death, 1 q_invalid; contribution: 0 join, 1 stay).
+    Counts, so that the expected numbers do not depend on the persons' grouping."""
+    out = np.zeros((2, N_CELLS, 2), dtype=np.int64)
+    for i in range(size):
+        st = status[i]
+        if st == GONE:
+            continue
+        cell = np.int64(age[i]) * 2 + np.int64(sex[i])
+        out[0, cell, 1 if st == INVALID else 0] += 1
+        if is_active(st):
+            out[1, cell, 1 if is_contributing(st) else 0] += 1
+    return out
+
+
+def alignment_targets(counts, seed, year, q_death, q_invalid, stay, join) -> np.ndarray:
+    """(2, N_CELLS) int64: the deaths and the contributors each cell gets with exact
+    alignment: its expected number (persons x their probability, ``counts`` from
+    :func:`alignment_counts`), rounded stochastically."""
+    p = np.stack([np.stack([np.ravel(q_death), np.ravel(q_invalid)], axis=-1),
+                  np.stack([np.ravel(join), np.ravel(stay)], axis=-1)])
+    expected = counts[..., 0] * p[..., 0] + counts[..., 1] * p[..., 1]
+    whole = np.floor(expected)
+    extra = rng.uniforms(seed, rng.ALIGNMENT, np.arange(2 * N_CELLS, dtype=np.int64),
+                         year).reshape(2, N_CELLS)
+    return (whole + (extra < expected - whole)).astype(np.int64)
+
+
+@nb.njit(cache=True)
+def alignment_keys(status, age, sex, pid, size, seed, year, q_death, q_invalid, stay, join,
+                   kind):
+    """Each person's cell for the event ``kind`` (0: death, 1: contribution; N_CELLS: not
+    concerned) and selection key -log(1 - u) / p, the smallest keys of a cell being
+    chosen (weighted sampling without replacement, Efraimidis & Spirakis 2006: see
+    align.select_exact; p = 0 gives an infinite key, chosen only when nobody else is left).
     Deaths are chosen before this year's disability onsets, recoveries and conversions,
-    so a disability pensioner's rate (``q_invalid``) follows last year's status here.
-    """
-    n_cells = 101 * 2
-    for kind in range(2):  # 0: deaths of everyone alive, 1: contribution of the active
-        p = np.zeros(size)
-        u = np.zeros(size)
-        cell = np.zeros(size, dtype=np.int64)
-        expected = np.zeros(n_cells)
-        for i in range(size):
-            st = status[i]
-            cell[i] = np.int64(age[i]) * 2 + np.int64(sex[i])
-            if st == GONE or (kind == 1 and not is_active(st)):
-                cell[i] = n_cells  # outside every cell
-                continue
-            a, s = np.int64(age[i]), np.int64(sex[i])
-            if kind == 0:
-                p[i] = q_invalid[a, s] if st == INVALID else q_death[a, s]
-                u[i] = rng.uniform(seed, rng.DEATH, pid[i], year)
-            else:
-                p[i] = stay[a, s] if is_contributing(st) else join[a, s]
-                u[i] = rng.uniform(seed, rng.CONTRIBUTION, pid[i], year)
-            expected[cell[i]] += p[i]
-        target = np.zeros(n_cells + 1)
-        for c in range(n_cells):
-            whole = math.floor(expected[c])
-            extra = rng.uniform(seed, rng.ALIGNMENT, kind * n_cells + c, year)
-            target[c] = whole + (1.0 if extra < expected[c] - whole else 0.0)
-        chosen = select_exact(p, u, cell, target)
-        out = forced_death if kind == 0 else forced_contribution
-        for i in range(size):
-            out[i] = -1 if cell[i] == n_cells else (1 if chosen[i] else 0)
+    so a disability pensioner's rate (``q_invalid``) follows last year's status here."""
+    cell = np.empty(size, dtype=np.int64)
+    key = np.empty(size)
+    for i in range(size):
+        st = status[i]
+        if st == GONE or (kind == 1 and not is_active(st)):
+            cell[i], key[i] = N_CELLS, np.inf
+            continue
+        a, s = np.int64(age[i]), np.int64(sex[i])
+        cell[i] = a * 2 + s
+        if kind == 0:
+            p = q_invalid[a, s] if st == INVALID else q_death[a, s]
+            u = rng.uniform(seed, rng.DEATH, pid[i], year)
+        else:
+            p = stay[a, s] if is_contributing(st) else join[a, s]
+            u = rng.uniform(seed, rng.CONTRIBUTION, pid[i], year)
+        key[i] = -np.log(1.0 - u) / p if p > 0.0 else np.inf
+    return cell, key
+
+
+@nb.njit(cache=True)
+def smallest_keys(cell, key, wanted):
+    """The positions of each cell's ``wanted`` persons with the smallest keys (ties: the
+    earlier position, i.e. the smaller id), cell by cell in key order: a store's
+    candidates for exact alignment (:func:`alignment_thresholds`)."""
+    order = np.argsort(key, kind="mergesort")  # stable: ties keep their positions
+    taken = np.zeros(N_CELLS, dtype=np.int64)
+    out = np.empty(len(key), dtype=np.int64)
+    n = 0
+    for j in range(len(order)):
+        i = order[j]
+        c = cell[i]
+        if c < N_CELLS and taken[c] < wanted[c]:
+            taken[c] += 1
+            out[n] = i
+            n += 1
+    return out[:n]
+
+
+def alignment_thresholds(cells, keys, ids, wanted) -> tuple[np.ndarray, np.ndarray]:
+    """Each cell's last chosen (key, id): the ``wanted`` smallest in (key, id) order among
+    the candidates (:func:`smallest_keys` of every shard of the persons, which hold the
+    cell's wanted smallest). All are chosen where the cell has fewer, none where it
+    wants none."""
+    order = np.lexsort((ids, keys, cells))
+    cells, keys, ids = cells[order], keys[order], ids[order]
+    first = np.searchsorted(cells, np.arange(N_CELLS))
+    found = np.bincount(cells, minlength=N_CELLS)[:N_CELLS]
+    threshold_key = np.full(N_CELLS, np.inf)
+    threshold_id = np.full(N_CELLS, np.iinfo(np.int64).max, dtype=np.int64)
+    enough = found >= wanted
+    last = np.minimum(first + wanted - 1, max(len(keys) - 1, 0))
+    if len(keys):
+        threshold_key[enough] = keys[last[enough]]
+        threshold_id[enough] = ids[last[enough]]
+    threshold_key[wanted == 0] = -np.inf
+    threshold_id[wanted == 0] = -1
+    return threshold_key, threshold_id
+
+
+@nb.njit(cache=True)
+def apply_thresholds(cell, key, pid, threshold_key, threshold_id, out):
+    """``out``: 1 for the persons chosen (their (key, id) at most their cell's threshold),
+    0 for the others, -1 for those not concerned."""
+    for i in range(len(cell)):
+        c = cell[i]
+        if c == N_CELLS:
+            out[i] = -1
+        elif key[i] < threshold_key[c] or (key[i] == threshold_key[c]
+                                           and pid[i] <= threshold_id[c]):
+            out[i] = 1
+        else:
+            out[i] = 0

@@ -13,6 +13,7 @@ import math
 import numba as nb
 import numpy as np
 
+from .counters import fixed
 from .store import GONE, INVALID, RETIRED
 
 # lifetime histograms at death: bin 0 holds zero; bins 1.. are log-spaced multiples of the
@@ -63,10 +64,11 @@ def asinh_bin_edges() -> np.ndarray:
 @nb.njit(cache=True)
 def record_lifetimes(status, age, sex, birth_year, pension, lifetime_contributions,
                      lifetime_benefits, size, first_birth_year, unit, continuation,
-                     everyone, exits, totals):
+                     everyone, exits, totals, scale):
     """Add persons' lifetime present values to ``exits`` (cohort group, sex, 2, EXIT_BINS)
-    and ``totals`` (cohort group, sex, 3): those gone (before their slots are dropped) or,
-    with ``everyone``, all (at the horizon).
+    and ``totals`` (cohort group, sex, 3; int64 fixed point, units of ``scale`` currency,
+    so that the totals do not depend on the order the persons are added in): those gone
+    (before their slots are dropped) or, with ``everyone``, all (at the horizon).
 
     A pensioner still alive at the horizon receives, on top of the pensions paid, their
     continuation: the pension times ``continuation`` (age, sex), the present value at 1
@@ -91,9 +93,9 @@ def record_lifetimes(status, age, sex, birth_year, pension, lifetime_contributio
         s = np.int64(sex[i])
         group = min(max(np.int64(birth_year[i]) - first_birth_year, 0) // COHORT_GROUP,
                     n_groups - 1)
-        totals[group, s, PV_CONTRIBUTIONS] += paid
-        totals[group, s, PV_BENEFITS] += received
-        totals[group, s, PV_AFTER] += after
+        totals[group, s, PV_CONTRIBUTIONS] += fixed(paid, scale)
+        totals[group, s, PV_BENEFITS] += fixed(received, scale)
+        totals[group, s, PV_AFTER] += fixed(after, scale)
         exits[group, s, EXIT_NET, asinh_bin((received + after - paid) / unit / NET_UNIT)] += 1
         if paid > 0.0:
             exits[group, s, EXIT_RATIO, asinh_bin((received + after) / paid / RATIO_UNIT)] += 1

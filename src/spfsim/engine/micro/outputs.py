@@ -25,7 +25,7 @@ class MicroResult:
     flows: list[SchemeFlows]
     weight: float
     person_years: int
-    store: PersonStore
+    store: PersonStore | None  # None: a run split across workers that left them there
     first_birth_year: int  # of the first cohort group of ``lifetimes``
     labour_status: np.ndarray | None = None  # (year, age, sex, status) persons
     lifetimes: np.ndarray | None = None  # (cohort group, sex, 2, bin) deaths, weighted
@@ -116,6 +116,12 @@ class _Buffers:
         self.lifetimes = np.zeros((chunks, self.n_groups, 2, 2, K.LIFETIME_BINS),
                                   dtype=np.int64)
 
+    def sums(self, chunks: int) -> dict[str, np.ndarray]:
+        """The year's accumulators of the first ``chunks`` chunks, summed over them
+        (integers: the sums do not depend on how the persons were grouped)."""
+        return {name: getattr(self, name)[:chunks].sum(axis=0)
+                for name in records.Tallies._fields}
+
     def tallies(self) -> records.Tallies:
         """The accumulators as the year kernel takes them."""
         return records.Tallies(self.counts, self.money, self.service_awarded,
@@ -126,7 +132,8 @@ class _Buffers:
 class _Outputs:
     """Yearly results in integers (counts) and fixed-point money, turned into currency."""
 
-    def __init__(self, n: int, n_rules: int, n_groups: int):
+    def __init__(self, n: int, n_rules: int, n_groups: int, lifetime_scale: float = 1.0):
+        self.lifetime_scale = lifetime_scale  # currency per unit of exit_totals
         self.counts = np.zeros((n, 101, 2, K.N_COUNTS + n_rules), dtype=np.int64)
         self.nc_money = np.zeros((n, n_rules, 101, 2))
         self.coverage = np.zeros((n, 101, 2, N_COVERAGE, 2), dtype=np.int64)
@@ -136,32 +143,28 @@ class _Outputs:
         self.age_money = np.zeros((n, 101, 2, K.N_AGE_MONEY))
         self.lifetimes = np.zeros((n_groups, 2, 2, K.LIFETIME_BINS), dtype=np.int64)
         self.exits = np.zeros((n_groups, 2, 2, K.EXIT_BINS), dtype=np.int64)
-        self.exit_totals = np.zeros((n_groups, 2, 3))
+        self.exit_totals = np.zeros((n_groups, 2, 3), dtype=np.int64)
         self.immigrants = np.zeros((n, 101, 2), dtype=np.int64)
         self.births = np.zeros((n, 2), dtype=np.int64)
         self.newborn_deaths = np.zeros((n, 2), dtype=np.int64)
         self.newborn_emigrants = np.zeros((n, 2), dtype=np.int64)
 
-    def record(self, k: int, b: _Buffers, chunks: int, scale: float) -> None:
-        self.counts[k] = b.counts[:chunks].sum(axis=0)
-        self.money[k] = b.money[:chunks].sum(axis=0) * scale
-        self.service_awarded[k] = b.service_awarded[:chunks].sum(axis=0)
-        self.service_left[k] = b.service_left[:chunks].sum(axis=0)
-        self.age_money[k] = b.age_money[:chunks].sum(axis=0) * scale
-        self.lifetimes += b.lifetimes[:chunks].sum(axis=0)
-        self.nc_money[k] = b.nc_money[:chunks].sum(axis=0) * scale
-        self.coverage[k] = b.coverage[:chunks].sum(axis=0)
+    def record(self, k: int, sums: dict[str, np.ndarray], scale: float) -> None:
+        """Year k's accumulators summed over the chunks (_Buffers.sums), money in units of
+        ``scale`` currency."""
+        self.counts[k] = sums["counts"]
+        self.money[k] = sums["money"] * scale
+        self.service_awarded[k] = sums["service_awarded"]
+        self.service_left[k] = sums["service_left"]
+        self.age_money[k] = sums["age_money"] * scale
+        self.lifetimes += sums["lifetimes"]
+        self.nc_money[k] = sums["nc_money"] * scale
+        self.coverage[k] = sums["coverage"]
 
-    def record_lifetimes(self, store: PersonStore, first_birth_year: int, unit: float,
-                         continuation: np.ndarray | None = None) -> None:
-        """Record the lifetimes of the persons gone (before compaction drops them) or,
-        given the pensions' ``continuation`` (age, sex) at the horizon, of everyone."""
-        everyone = continuation is not None
-        K.record_lifetimes(
-            store.status, store.age, store.sex, store.birth_year, store.pension,
-            store.lifetime_contributions, store.lifetime_benefits, store.size,
-            first_birth_year, unit, continuation if everyone else np.zeros((101, 2)),
-            everyone, self.exits, self.exit_totals)
+    def record_exits(self, exits: np.ndarray, totals: np.ndarray) -> None:
+        """Add the persons' lifetime histograms and totals (kernels.record_lifetimes)."""
+        self.exits += exits
+        self.exit_totals += totals
 
     def record_arriving_mothers(self, k: int, paid: np.ndarray, money: np.ndarray,
                                 coverage: np.ndarray) -> None:
@@ -206,7 +209,8 @@ class _Outputs:
         return MicroResult(demography, flows, w, person_years, store,
                            first_birth_year, labour_status,
                            self.lifetimes * w, coverage=self.coverage * w,
-                           exits=self.exits * w, exit_totals=self.exit_totals * w)
+                           exits=self.exits * w,
+                           exit_totals=self.exit_totals * self.lifetime_scale * w)
 
     def _pension_flows(self, scheme: CompiledScheme, w: float) -> SchemeFlows:
         from ..cohort import pension_flows

@@ -8,71 +8,79 @@ import numpy as np
 from ...schemes import db_pension as dbp
 from ..cohort import SurvivorRules
 from . import kernels as K
-from .outputs import _Buffers
 from .store import PersonStore
 
 
-def _award_survivors(store: PersonStore, buffers: _Buffers, rules: SurvivorRules,
-                     population: np.ndarray, free: np.ndarray, seed: int,
-                     year: int) -> None:
+def _award_survivors(population, rules: SurvivorRules, persons: np.ndarray,
+                     free: np.ndarray, seed: int, year: int) -> None:
     """Survivors' pensions of this year's flagged deaths, to persons of next year's cells
     (after the step and the entrants): claims are scaled by the share of such persons who
     exist and have no survivor's pension yet, ``free`` (age, sex), against the simulated
-    ``population`` (age, sex) at the start of the year (schemes.db_pension.availability,
-    as in the cohort engine); kernels.survivor_claims draws them and
-    kernels.award_survivors gives them to persons."""
+    ``persons`` (age, sex) at the start of the year (schemes.db_pension.availability,
+    as in the cohort engine); kernels.claims_of_deaths draws them (``population``: a
+    population.Population or its shards, which give them in the order of the deceased's
+    ids), kernels.survivor_ranks picks the ranks of the persons who get them among each
+    cell's free persons and the population gives them (kernels.give_claims)."""
     free = free.astype(float)
     weights, limit = rules.partner_weights, rules.orphan_age_limit
-    spouse_ok = dbp.availability(dbp.spouse_demand(population, rules.married, weights), free)
+    spouse_ok = dbp.availability(dbp.spouse_demand(persons, rules.married, weights), free)
     orphan_ok = np.ones((max(limit, 1), 2, 2))
     if rules.orphan_share > 0 and limit > 0:
-        demand = np.zeros((len(population), 2, 2))
+        demand = np.zeros((len(persons), 2, 2))
         demand[:limit] = dbp.orphan_demand(
-            population, dbp.children_by_parent_age(rules.asfr, weights, limit), rules.p_male)
+            persons, dbp.children_by_parent_age(rules.asfr, weights, limit), rules.p_male)
         orphan_ok = np.ascontiguousarray(dbp.availability(demand, free[:, :, None])[:limit])
-    most = int(np.count_nonzero(buffers.death_flag[:store.size])) * (1 + limit)
-    cells, kinds = np.empty(most, dtype=np.int64), np.empty(most, dtype=np.uint8)
-    amounts = np.empty(most)
-    claims = K.survivor_claims(
-        store.pid, store.age, store.sex, store.pension, buffers.death_flag, store.size, seed,
-        year, rules.spouse_share, rules.orphan_share, limit, np.asarray(rules.married, float),
-        np.cumsum(weights, axis=-1), np.ascontiguousarray(spouse_ok), orphan_ok, rules.asfr,
-        rules.p_male, rules.maximum_share, cells, kinds, amounts)
-    K.award_survivors(store.pid, store.status, store.age, store.sex, store.survivor_kind,
-                      store.survivor_pension, store.size, seed, year,
-                      np.ascontiguousarray(free, dtype=np.int64), cells, kinds, amounts,
-                      claims)
+    claim_rules = {
+        "spouse_share": rules.spouse_share, "orphan_share": rules.orphan_share,
+        "orphan_age_limit": limit, "married": np.asarray(rules.married, float),
+        "partner_cumulative": np.cumsum(weights, axis=-1),
+        "spouse_available": np.ascontiguousarray(spouse_ok), "orphan_available": orphan_ok,
+        "asfr": rules.asfr, "p_male": rules.p_male, "maximum_share": rules.maximum_share}
+    _, cells, kinds, amounts = population.survivor_claims(seed, year, claim_rules)
+    ranks = K.survivor_ranks(seed, year, np.ascontiguousarray(free, dtype=np.int64), cells,
+                             len(cells))
+    population.award(ranks, kinds, amounts)
 
 
-def _add_entrants(store, buffers, demo, assumptions, settings, k, year, immigrants, weight,
-                  out, benefits) -> None:
+def _arriving_mothers(next_id, seed, year, immigrants, asfr, permanent_sd, benefits):
+    """The year's immigrants (kernels.add_immigrants, ids from ``next_id``) by (age, sex),
+    and the benefits of the mothers among them (kernels.arriving_mothers_benefits), all
+    counted in one scratch store whatever the shards that hold them."""
+    room = int(np.where(immigrants > 0, np.floor(immigrants) + 1, 0).sum())
+    scratch = PersonStore.empty(max(room, 1))
+    flags = np.zeros(max(room, 1), dtype=np.int8)
+    size, _, added = K.add_immigrants(
+        scratch.pid, scratch.status, scratch.age, scratch.sex, scratch.birth_year,
+        scratch.earnings_factor, flags, 0, next_id, seed, year, immigrants, asfr,
+        permanent_sd)
+    return added, K.arriving_mothers_benefits(scratch.pid, scratch.age, flags, 0, size, seed,
+                                              benefits.codes, benefits.probability,
+                                              benefits.amount)
+
+
+def _add_entrants(run, k, year, immigrants, benefits) -> None:
     """Immigrants (and the benefits of those who give birth during the step: ``benefits``,
     the year's records.Benefits), then the babies born during the step (ids in a fixed
-    order)."""
-    expected_births = demo.births[k] / weight
-    store.reserve(int(immigrants.sum()) + 2 * len(immigrants) * 2
-                  + int(expected_births.sum() * 1.5) + 1024)
-    buffers.fit(store.capacity)
-    first = store.size
-    store.size, store.next_id, added = K.add_immigrants(
-        store.pid, store.status, store.age, store.sex, store.birth_year,
-        store.earnings_factor, buffers.birth_flag, store.size, store.next_id, settings.seed,
-        year, immigrants, assumptions.asfr[k], settings.permanent_sd)
-    out.record_arriving_mothers(k, *K.arriving_mothers_benefits(
-        store.pid, store.age, buffers.birth_flag, first, store.size, settings.seed,
-        benefits.codes, benefits.probability, benefits.amount))
-    births_pending = int(np.count_nonzero(buffers.birth_flag[:store.size]))
-    store.reserve(births_pending)
-    buffers.fit(store.capacity)
+    order: immigrants by cell, then one baby per flagged mother)."""
+    demo, assumptions, settings, out = run.demo, run.assumptions, run.settings, run.out
+    seed, permanent_sd, asfr = settings.seed, settings.permanent_sd, assumptions.asfr[k]
+    expected_births = demo.births[k] / run.weight
+    room = (int(immigrants.sum()) + 2 * len(immigrants) * 2
+            + int(expected_births.sum() * 1.5) + 1024)
+    added, mothers = _arriving_mothers(run.next_id, seed, year, immigrants, asfr,
+                                       permanent_sd, benefits)
+    out.record_arriving_mothers(k, *mothers)
+    births_pending = run.population.add_immigrants(run.next_id, seed, year, immigrants, asfr,
+                                                   permanent_sd, room)
+    first = run.next_id + int(added.sum())
     survival_birth = demo.survival[k][0]
-    newborn_migrants = demo.net_migration[k][0] * (1.0 + survival_birth) / 2.0 / weight
+    newborn_migrants = demo.net_migration[k][0] * (1.0 + survival_birth) / 2.0 / run.weight
     with np.errstate(divide="ignore", invalid="ignore"):
         p_newborn = np.where(newborn_migrants < 0, -newborn_migrants
                              / np.maximum(expected_births * survival_birth, 1e-300), 0.0)
     srb = float(assumptions.srb[k])
-    store.size, store.next_id, births, deaths, emigrants = K.add_newborns(
-        store.pid, store.status, store.age, store.sex, store.birth_year,
-        store.earnings_factor, buffers.birth_flag, store.size, store.next_id, settings.seed,
-        year, srb / (1.0 + srb), survival_birth, np.clip(p_newborn, 0.0, 1.0),
-        settings.permanent_sd)
+    births, deaths, emigrants = run.population.add_newborns(
+        first, births_pending, seed, year, srb / (1.0 + srb), survival_birth,
+        np.clip(p_newborn, 0.0, 1.0), permanent_sd)
+    run.next_id = first + births_pending
     out.record_entrants(k, added, births, deaths, emigrants)

@@ -29,6 +29,17 @@ INVALID = 9  # receiving a contributory disability pension (below the pensionabl
 
 MALE, FEMALE = 0, 1
 
+# A shard of the population: (page, shards, index) holds the persons whose id's page,
+# id // page, is index modulo shards (engine.micro.distributed splits a run so). WHOLE
+# holds everybody, in one page.
+WHOLE = (1 << 62, 1, 0)
+
+
+@nb.njit(inline="always", cache=True)
+def owns(shard, person) -> bool:
+    """Whether the shard (page, shards, index) holds person id ``person``."""
+    return (person // shard[0]) % shard[1] == shard[2]
+
 
 @dataclass
 class PersonStore:

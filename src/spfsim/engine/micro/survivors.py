@@ -29,7 +29,7 @@ from .counters import (
     SPOUSE,
     fixed,
 )
-from .store import FEMALE, GONE, MALE
+from .store import FEMALE, GONE, MALE, WHOLE
 
 
 @nb.njit(inline="always", cache=True)
@@ -55,6 +55,19 @@ def survivor_claims(pid, age, sex, pension, death_flag, size, seed, year, spouse
                     orphan_share, orphan_age_limit, married, partner_cumulative,
                     spouse_available, orphan_available, asfr, p_male, maximum_share,
                     claim_cell, claim_kind, claim_amount):
+    """:func:`claims_of_deaths` without the deceased's ids."""
+    return claims_of_deaths(pid, age, sex, pension, death_flag, size, seed, year,
+                            spouse_share, orphan_share, orphan_age_limit, married,
+                            partner_cumulative, spouse_available, orphan_available, asfr,
+                            p_male, maximum_share, claim_cell, claim_kind, claim_amount,
+                            np.empty(len(claim_cell), dtype=np.int64))
+
+
+@nb.njit(cache=True)
+def claims_of_deaths(pid, age, sex, pension, death_flag, size, seed, year, spouse_share,
+                     orphan_share, orphan_age_limit, married, partner_cumulative,
+                     spouse_available, orphan_available, asfr, p_male, maximum_share,
+                     claim_cell, claim_kind, claim_amount, claim_death):
     """The survivors' pensions of the flagged deaths, in index order, each as a claim on a
     cell of next year's (age, sex) persons (age x 2 + sex), with its kind and amount.
 
@@ -66,7 +79,8 @@ def survivor_claims(pid, age, sex, pension, death_flag, size, seed, year, spouse
     child's sex, s] of being a child who exists (schemes.db_pension.availability, the
     cohort engine's rule). When one death's shares add up to more than ``maximum_share``
     (> 0), each is scaled down in proportion. :func:`award_survivors` then gives the claims
-    to persons. Clears the flags; returns the number of claims written.
+    to persons. ``claim_death``: the id of each claim's deceased. Clears the flags;
+    returns the number of claims written.
     """
     limit = orphan_age_limit
     orphan_age = np.empty(max(limit, 1), dtype=np.int64)
@@ -104,11 +118,13 @@ def survivor_claims(pid, age, sex, pension, death_flag, size, seed, year, spouse
             claim_cell[n_claims] = min(partner_age + 1, MAX_AGE) * 2 + (1 - s)
             claim_kind[n_claims] = SPOUSE
             claim_amount[n_claims] = scale * spouse_share * pension[i]
+            claim_death[n_claims] = p
             n_claims += 1
         for n in range(n_orphans):
             claim_cell[n_claims] = orphan_age[n] * 2 + orphan_sex[n]
             claim_kind[n_claims] = ORPHAN
             claim_amount[n_claims] = scale * orphan_share * pension[i]
+            claim_death[n_claims] = p
             n_claims += 1
     return n_claims
 
@@ -119,10 +135,22 @@ def award_survivors(pid, status, age, sex, survivor_kind, survivor_pension, size
     """Give each claim (:func:`survivor_claims`) to a person of its cell who is here and has
     no survivor's pension, ``free`` (age, sex) of them: in each cell min(claims, free)
     distinct ranks among its free persons, in the persons' order, are drawn alike likely
-    (Floyd's algorithm, keyed by cell and draw), and one pass over the persons gives the
-    cell's claims, in the order of the deaths, to the persons of those ranks. Claims beyond
-    a cell's free persons (which the availability makes rare) are not paid. Returns the
-    number of claims paid."""
+    (Floyd's algorithm, keyed by cell and draw: :func:`survivor_ranks`), and one pass over
+    the persons gives the cell's claims, in the order of the deaths, to the persons of
+    those ranks (:func:`give_claims`). Claims beyond a cell's free persons (which the
+    availability makes rare) are not paid. Returns the number of claims paid."""
+    start, order, chosen, ranks = survivor_ranks(seed, year, free, claim_cell, n_claims)
+    return give_claims(pid, status, age, sex, survivor_kind, survivor_pension, size,
+                       WHOLE[0], np.zeros((1, (MAX_AGE + 1) * 2), dtype=np.int64), start,
+                       order, chosen, ranks, claim_kind, claim_amount)
+
+
+@nb.njit(cache=True)
+def survivor_ranks(seed, year, free, claim_cell, n_claims):
+    """Each cell's claims in the order of the deaths and the ranks, among the cell's
+    ``free`` persons, they go to. Returns (start (cells + 1): each cell's first entry in
+    ``order`` and ``ranks``; order: claim numbers by cell; chosen (cells): the claims
+    paid; ranks: increasing within a cell)."""
     n_cells = (MAX_AGE + 1) * 2
     remaining = free.ravel()  # (age x 2 + sex)
     pending = np.zeros(n_cells, dtype=np.int64)
@@ -143,18 +171,54 @@ def award_survivors(pid, status, age, sex, survivor_kind, survivor_pension, size
     for cell in range(n_cells):
         _distinct_ranks(seed, year, cell, chosen[cell], remaining[cell],
                         ranks[start[cell]:start[cell] + chosen[cell]], used)
-    seen = np.zeros(n_cells, dtype=np.int64)
-    taken = np.zeros(n_cells, dtype=np.int64)
+    return start, order, chosen, ranks
+
+
+@nb.njit(cache=True)
+def eligible_counts(pid, status, age, sex, survivor_kind, size, page, n_pages):
+    """(n_pages, cells) persons here without a survivor's pension, by id page (id //
+    ``page``) and cell (age x 2 + sex): a shard's part of the ranks :func:`give_claims`
+    needs."""
+    out = np.zeros((n_pages, (MAX_AGE + 1) * 2), dtype=np.int64)
     for i in range(size):
         if status[i] == GONE or survivor_kind[i] != NO_SURVIVOR:
             continue
+        out[pid[i] // page, np.int64(age[i]) * 2 + np.int64(sex[i])] += 1
+    return out
+
+
+@nb.njit(cache=True)
+def give_claims(pid, status, age, sex, survivor_kind, survivor_pension, size, page, offsets,
+                start, order, chosen, ranks, claim_kind, claim_amount):
+    """One pass over the persons (in id order) giving each cell's claims to the persons
+    of its chosen ranks (:func:`survivor_ranks`). A person's rank in its cell counts the
+    persons here without a survivor's pension before it: ``offsets`` (id page, cell) of
+    them in the pages before its own page (id // ``page``; other shards' persons among
+    them), and those of its page before it here. Returns the number of claims paid."""
+    n_cells = (MAX_AGE + 1) * 2
+    seen = np.zeros(n_cells, dtype=np.int64)
+    taken = np.zeros(n_cells, dtype=np.int64)  # the next of the cell's ranks
+    paid = 0
+    current = -1
+    for i in range(size):
+        if status[i] == GONE or survivor_kind[i] != NO_SURVIVOR:
+            continue
+        this_page = pid[i] // page
+        if this_page != current:
+            current = this_page
+            seen[:] = 0
         cell = np.int64(age[i]) * 2 + np.int64(sex[i])
-        if taken[cell] < chosen[cell] and ranks[start[cell] + taken[cell]] == seen[cell]:
-            n = order[start[cell] + taken[cell]]
+        rank = offsets[this_page, cell] + seen[cell]
+        seen[cell] += 1
+        first = start[cell]
+        while taken[cell] < chosen[cell] and ranks[first + taken[cell]] < rank:
+            taken[cell] += 1  # a rank held in another shard
+        if taken[cell] < chosen[cell] and ranks[first + taken[cell]] == rank:
+            n = order[first + taken[cell]]
             survivor_kind[i], survivor_pension[i] = claim_kind[n], claim_amount[n]
             taken[cell] += 1
-        seen[cell] += 1
-    return np.int64(taken.sum())
+            paid += 1
+    return np.int64(paid)
 
 
 @nb.njit(cache=True)

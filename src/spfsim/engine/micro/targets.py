@@ -42,9 +42,6 @@ def _rule_year(rules: list[BenefitRule], name: str, k: int) -> np.ndarray:
         len(rules), 101, 2)
 
 
-_NOT_FORCED = np.empty(0, dtype=np.int8)
-
-
 def _after_disability(counts: np.ndarray, pension: records.Pension,
                       tables: records.PensionTables) -> np.ndarray:
     """Last year's composition as the labour transitions will find it: expected onsets

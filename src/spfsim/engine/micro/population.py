@@ -1,0 +1,204 @@
+"""The persons of a micro run, or one shard of them: the store, its per-chunk accumulators,
+and every step of the year that reads or writes persons.
+
+The engine (:mod:`.engine`) computes the year's targets from the counts a population
+returns and hands it the year's records; a :class:`Population` holds everybody in one
+process, and :mod:`.distributed` splits the persons by id into shards (store.owns), each a
+Population on a Dask worker, and adds up what they return. What a population returns is
+integers (counts, fixed-point money), or per-person records in id order, so that the sum
+over shards is that of the whole population, bit for bit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import kernels as K
+from . import records
+from .outputs import _Buffers
+from .store import WHOLE, PersonStore
+
+N_CELLS = (K.MAX_AGE + 1) * 2
+
+
+class Population:
+    """A store of persons (everybody, or the shard ``shard`` of them: store.owns) and its
+    per-chunk accumulators."""
+
+    def __init__(self, store: PersonStore, chunk: int, n_rules: int, n_groups: int,
+                 shard: tuple[int, int, int] = WHOLE):
+        self.store, self.chunk, self.shard = store, chunk, shard
+        self.buffers = _Buffers(store.capacity, chunk, n_rules, n_groups)
+        self.exits = np.zeros((n_groups, 2, 2, K.EXIT_BINS), dtype=np.int64)
+        self.exit_totals = np.zeros((n_groups, 2, 3), dtype=np.int64)
+        self._keys = self._forced = None  # exact alignment's keys and choices, this year
+
+    @property
+    def size(self) -> int:
+        return self.store.size
+
+    def count_states(self, retirement_age: np.ndarray,
+                     disability_minimum_service: int) -> np.ndarray:
+        """Last year's states per (age, sex) (kernels.count_states)."""
+        store = self.store
+        self.buffers.fit(store.capacity)
+        return K.count_states(store.status, store.age, store.sex, store.service, store.size,
+                              self.chunk, retirement_age, disability_minimum_service,
+                              self.buffers.state_counts)
+
+    def year_step(self, when: dict, demography: records.Demography, labour: dict,
+                  pension: records.Pension, tables: records.PensionTables,
+                  benefits: records.Benefits, exact: bool = False) -> dict[str, np.ndarray]:
+        """The year's pass over the persons (kernels.year_step); ``when``: the fields of
+        records.Step but the size; ``exact``: with the deaths and contributors chosen by
+        :meth:`align`. Returns the accumulators summed over the chunks."""
+        store, buffers = self.store, self.buffers
+        forced_contribution = forced_death = np.empty(0, dtype=np.int8)
+        if exact:
+            forced_contribution, forced_death = self._forced
+            self._forced = None
+        K.year_step(
+            records.persons(store, buffers.birth_flag, buffers.death_flag),
+            records.step(size=store.size, chunk=self.chunk, **when),
+            demography,
+            records.labour(**labour, forced_contribution=forced_contribution,
+                           forced_death=forced_death),
+            pension, tables, benefits, buffers.tallies())
+        return buffers.sums((store.size + self.chunk - 1) // self.chunk)
+
+    def alignment_counts(self) -> np.ndarray:
+        """Exact alignment: persons by event, cell and probability (kernels)."""
+        store = self.store
+        return K.alignment_counts(store.status, store.age, store.sex, store.size)
+
+    def alignment_candidates(self, seed: int, year: int, probabilities: dict,
+                             wanted: np.ndarray) -> list[tuple]:
+        """Exact alignment: for deaths and contributors, each cell's ``wanted`` persons here
+        with the smallest keys, as (cells, keys, ids) (kernels.smallest_keys; the keys are
+        kept for :meth:`choose`). ``probabilities``: q_death, q_invalid, stay, join."""
+        store, out = self.store, []
+        self._keys = []
+        for kind in range(2):
+            cell, key = K.alignment_keys(
+                store.status, store.age, store.sex, store.pid, store.size, seed, year,
+                probabilities["q_death"], probabilities["q_invalid"],
+                probabilities["stay"], probabilities["join"], kind)
+            self._keys.append((cell, key))
+            best = K.smallest_keys(cell, key, wanted[kind])
+            out.append((cell[best], key[best], store.pid[best]))
+        return out
+
+    def choose(self, thresholds: list[tuple]) -> None:
+        """Exact alignment: the persons whose (key, id) is at most their cell's threshold
+        (kernels.alignment_thresholds) die, or contribute, this year."""
+        chosen = []
+        for (cell, key), (threshold_key, threshold_id) in zip(self._keys, thresholds,
+                                                              strict=True):
+            out = np.empty(len(cell), dtype=np.int8)
+            K.apply_thresholds(cell, key, self.store.pid, threshold_key, threshold_id, out)
+            chosen.append(out)
+        self._keys = None
+        self._forced = (chosen[1], chosen[0])  # (contribution, death)
+
+    def align(self, seed: int, year: int, probabilities: dict, wanted: np.ndarray) -> None:
+        """Exact alignment in one store: choose each cell's ``wanted`` (2, cells) deaths
+        and contributors."""
+        candidates = self.alignment_candidates(seed, year, probabilities, wanted)
+        self.choose([K.alignment_thresholds(*candidates[kind], wanted[kind])
+                     for kind in range(2)])
+
+    def add_immigrants(self, next_id: int, seed: int, year: int, immigrants: np.ndarray,
+                       asfr: np.ndarray, permanent_sd: float, room: int) -> int:
+        """The year's immigrants this population holds (kernels.shard_immigrants, ids from
+        ``next_id``), with ``room`` slots reserved for all the entrants; returns the
+        births pending: mothers flagged during the step or among the immigrants."""
+        store = self.store
+        store.reserve(room)
+        self.buffers.fit(store.capacity)
+        store.size, _, _ = K.shard_immigrants(
+            store.pid, store.status, store.age, store.sex, store.birth_year,
+            store.earnings_factor, self.buffers.birth_flag, store.size, next_id, seed, year,
+            immigrants, asfr, permanent_sd, self.shard)
+        return int(np.count_nonzero(self.buffers.birth_flag[:store.size]))
+
+    def add_newborns(self, first_id: int, n: int, seed: int, year: int, p_male: float,
+                     survival_birth: np.ndarray, p_emigrate: np.ndarray,
+                     permanent_sd: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Clear the birth flags and add the year's ``n`` babies (ids from ``first_id``)
+        this population holds (kernels.newborns); returns births, deaths and emigrants
+        by sex."""
+        store = self.store
+        self.buffers.birth_flag[:store.size] = 0
+        store.reserve(n)
+        self.buffers.fit(store.capacity)
+        store.size, births, deaths, emigrants = K.newborns(
+            store.pid, store.status, store.age, store.sex, store.birth_year,
+            store.earnings_factor, store.size, first_id, n, seed, year, p_male,
+            survival_birth, p_emigrate, permanent_sd, self.shard)
+        store.next_id = first_id + n
+        return births, deaths, emigrants
+
+    def survivor_claims(self, seed: int, year: int, rules: dict
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The claims of this year's flagged deaths (kernels.claims_of_deaths; ``rules``
+        its arguments after the year), in id order: (deceased's id, cell, kind, amount)."""
+        store, buffers = self.store, self.buffers
+        most = int(np.count_nonzero(buffers.death_flag[:store.size])) * (
+            1 + rules["orphan_age_limit"])
+        cells, kinds = np.empty(most, dtype=np.int64), np.empty(most, dtype=np.uint8)
+        amounts, deaths = np.empty(most), np.empty(most, dtype=np.int64)
+        n = K.claims_of_deaths(
+            store.pid, store.age, store.sex, store.pension, buffers.death_flag, store.size,
+            seed, year, rules["spouse_share"], rules["orphan_share"],
+            rules["orphan_age_limit"], rules["married"], rules["partner_cumulative"],
+            rules["spouse_available"], rules["orphan_available"], rules["asfr"],
+            rules["p_male"], rules["maximum_share"], cells, kinds, amounts, deaths)
+        return deaths[:n], cells[:n], kinds[:n], amounts[:n]
+
+    def eligible_counts(self, n_pages: int) -> np.ndarray:
+        """Persons who can receive a survivor's pension by (id page, cell)."""
+        store = self.store
+        return K.eligible_counts(store.pid, store.status, store.age, store.sex,
+                                 store.survivor_kind, store.size, self.shard[0], n_pages)
+
+    def award(self, ranks: tuple, kinds: np.ndarray, amounts: np.ndarray,
+              offsets: np.ndarray | None = None) -> int:
+        """Give the claims to the persons of their ranks (kernels.give_claims; ``ranks``:
+        kernels.survivor_ranks, ``offsets`` by id page and cell: None in one process)."""
+        store = self.store
+        if offsets is None:
+            offsets = np.zeros((1, N_CELLS), dtype=np.int64)
+        return int(K.give_claims(store.pid, store.status, store.age, store.sex,
+                                 store.survivor_kind, store.survivor_pension, store.size,
+                                 self.shard[0], offsets, *ranks, kinds, amounts))
+
+    def occupancy(self) -> tuple[int, int]:
+        """(persons here, slots in use)."""
+        store = self.store
+        return int(np.count_nonzero(store.status[:store.size])), store.size
+
+    def compact(self, first_birth_year: int, unit: float, scale: float) -> None:
+        """Record the lifetimes of the persons gone, then drop their slots."""
+        self._record_lifetimes(first_birth_year, unit, scale, None)
+        self.store.compact()
+
+    def finish(self, first_birth_year: int, unit: float, scale: float,
+               continuation: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """At the horizon: record everyone's lifetimes (with the pensions' ``continuation``;
+        None: no pension, nothing more to record); returns the lifetime histograms and
+        totals (kernels.record_lifetimes)."""
+        if continuation is not None:
+            self._record_lifetimes(first_birth_year, unit, scale, continuation)
+        return self.exits, self.exit_totals
+
+    def _record_lifetimes(self, first_birth_year, unit, scale, continuation) -> None:
+        store, everyone = self.store, continuation is not None
+        K.record_lifetimes(
+            store.status, store.age, store.sex, store.birth_year, store.pension,
+            store.lifetime_contributions, store.lifetime_benefits, store.size,
+            first_birth_year, unit, continuation if everyone else np.zeros((101, 2)),
+            everyone, self.exits, self.exit_totals, scale)
+
+    def view(self) -> dict[str, np.ndarray]:
+        """The used part of the store's arrays (copies)."""
+        return self.store.view()
