@@ -195,6 +195,45 @@ draws = 3
         read_batch(path)
 
 
+@pytest.mark.slow
+def test_a_killed_worker_loses_no_case(tmp_path):
+    """A worker process killed (SIGKILL) once two cases are in the store: Dask runs its
+    cases again on the other worker (and on the one the nanny restarts), every case ends
+    in the store and the store equals a run in one process."""
+    import threading
+
+    path = batch_file(tmp_path, GRID.replace('engine = ["cohort", "micro"]',
+                                             'engine = ["micro"]'))
+    spec = read_batch(path)
+    killed = []
+
+    def kill_a_worker(client) -> None:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and not killed:
+            store = tmp_path / "store.zarr"
+            if store.exists():
+                with xr.open_zarr(store) as ds:
+                    if int(ds["done"].values.sum()) >= 2:
+                        pids = client.run(os.getpid)
+                        pid = next(iter(pids.values()))
+                        os.kill(pid, signal.SIGKILL)
+                        killed.append(pid)
+                        return
+            time.sleep(0.05)
+
+    with dask_client(None, 2) as client:
+        watcher = threading.Thread(target=kill_a_worker, args=(client,), daemon=True)
+        watcher.start()
+        result = run_batch(spec, tmp_path / "store.zarr", client)
+        watcher.join(timeout=5)
+    assert killed, "no worker was killed: the batch finished too soon"
+    assert not result.failed, result.failed
+    assert sorted(result.computed) == list(range(len(spec.cases())))
+    run_batch(spec, tmp_path / "alone.zarr")
+    stored, alone = (open_batch(tmp_path / n).load() for n in ("store.zarr", "alone.zarr"))
+    assert same(stored, alone, [*spec.variables, "done", "case_key"])
+
+
 def test_a_changed_model_is_not_reused(tmp_path):
     text = GRID.replace('engine = ["cohort", "micro"]', "").replace(
         '"coverage_rate"]', '"coverage_rate", "cost_to_gdp"]')
