@@ -125,6 +125,7 @@ def test_a_killed_batch_resumes_to_the_same_store(tmp_path):
     assert same(killed, whole, [*spec.variables, "done", "case_key"])
 
 
+@pytest.mark.slow  # projections: the JIT-off subset skips it
 def test_reforms_combine_with_parameter_axes(tmp_path):
     """A reform axis crossed with a parameter axis: each case is the reform with the
     parameter on top, its key covering the reform file; a changed reform file is not
@@ -154,6 +155,7 @@ def test_reforms_combine_with_parameter_axes(tmp_path):
                                       if c.value("reform", "baseline") == "higher"]
 
 
+@pytest.mark.slow  # projections: the JIT-off subset skips it
 def test_stochastic_draws_as_a_batch(tmp_path):
     """The stochastic engine over a parameter axis: each case the summaries of the model's
     draws with the case's rate, as Model.project_stochastic gives them; the engine is not

@@ -211,6 +211,7 @@ def test_sobol_report_has_a_sheet_and_a_chart_per_funded_scheme(default_sobol, t
 
 # ------------------------------------------------------------------------- the command
 
+@pytest.mark.slow  # projections: the JIT-off subset skips it
 def test_sensitivity_command_with_sobol_writes_its_outputs(salib, tmp_path, capsys):
     """`spfsim sensitivity --sobol 4 --figures`: sobol.nc, a Sobol sheet, a PNG per funded
     scheme; a second run refuses to overwrite, a bad sample size is refused before any

@@ -38,6 +38,7 @@ def test_init_for_a_wpp_country_projects(shared_data, tmp_path, capsys):
     assert reformed.reform.name
 
 
+@pytest.mark.slow  # projections: the JIT-off subset skips it
 def test_init_without_a_country_is_the_default_model_in_its_own_folder(tmp_path):
     folder = init_model(tmp_path / "mine")
     model = spfsim.load_model(folder, end_year=2030)
