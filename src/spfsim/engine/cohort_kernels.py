@@ -7,8 +7,9 @@ loop over the cells that reads and writes the state in place, calling the scalar
 engine's fast path: one pass over the state per transition instead of the dozens of
 whole-array temporaries of the NumPy formulation.
 
-The NumPy methods of :mod:`.cohort_transitions`, :mod:`.cohort_state` and
-:mod:`.cohort_survivors` remain the reference: they state each transition as array algebra,
+The survivors' branch has its own: :mod:`.cohort_survivor_kernels`. The NumPy methods of
+:mod:`.cohort_transitions`, :mod:`.cohort_state` and :mod:`.cohort_survivors` remain the
+reference: they state each transition as array algebra,
 they run when Numba's JIT is off (a loop over every cell in Python would take minutes), and
 ``tests/test_cohort_kernels.py`` checks that both give the same state, transition by
 transition and over whole projections, model feature by feature.
@@ -20,7 +21,6 @@ import numba as nb
 import numpy as np
 
 from ..schemes import pension_rules as rules
-from ..schemes import survivors
 
 NOT_CONTRIBUTING, CONTRIBUTING = 0, 1
 NC_INACTIVE = 2  # cohort_transitions.NC_INACTIVE: where recoveries and the untargeted go
@@ -411,48 +411,6 @@ def credit_year(active, credits, paid, recent, earnings, contribution_rate):
 
 
 @nb.njit(cache=True)
-def survivor_deaths(active, credits, recent, pensioners, pension, invalid, invalid_pension,
-                    population, q_others, q_invalid, retirement_age, minimum_service,
-                    accrual_rate, minimum_pension, maximum_pension, rate_above, band_years,
-                    reference_years):
-    """SurvivorTransitions._survivor_deaths: this year's deaths of pensioners and of
-    qualified insured persons, and the pensions their survivors' shares apply to (an
-    insured person's: the disability pension they would have had), (age, sex) persons and
-    currency."""
-    n_age, n_sex, _, n_s, n_k = active.shape
-    n_r = recent.shape[-1]
-    deaths, money = np.zeros((n_age, n_sex)), np.zeros((n_age, n_sex))
-    recent_class = np.empty(n_r)
-    for a in range(n_age):
-        for s in range(n_sex):
-            q = q_others[a, s] * population[a, s]
-            q_inv = q_invalid[a, s] * population[a, s]
-            future = max(retirement_age[a, s] - a, 0.0)
-            for c in range(n_s):
-                members = disabled = 0.0
-                for k in range(n_k):
-                    members += active[a, s, 0, c, k] + active[a, s, 1, c, k]
-                    disabled += invalid[a, s, c, k]
-                qualified = rules.qualified_insured(a, retirement_age[a, s], c,
-                                                    minimum_service)
-                insured = members if qualified else 0.0
-                would_have = 0.0
-                if qualified:
-                    for r in range(n_r):
-                        recent_class[r] = recent[a, s, 0, c, r] + recent[a, s, 1, c, r]
-                    credited = reference(credits[a, s, 0, c] + credits[a, s, 1, c],
-                                         recent_class, c, reference_years)
-                    would_have = rules.disability_award(
-                        credited / members if members > 0 else 0.0, c, future,
-                        minimum_pension, maximum_pension, accrual_rate, rate_above,
-                        band_years)
-                deaths[a, s] += q * (pensioners[a, s, c] + insured) + q_inv * disabled
-                money[a, s] += (q * (pension[a, s, c] + insured * would_have)
-                                + q_inv * invalid_pension[a, s, c])
-    return deaths, money
-
-
-@nb.njit(cache=True)
 def age_one_year(share, weights, stay):
     """cohort_state._age_one_year in place on ``share`` (age, sex, rest): one age up,
     times the share ``stay`` (age, sex) of each new cell that is not a newcomer, the open
@@ -487,142 +445,3 @@ def indexed(total, persons, growth, minimum):
                                                       minimum) * count
                 else:
                     total[a, s, c] = 0.0
-
-
-@nb.njit(cache=True)
-def add_survivors(spouses, spouse_pension, orphans, orphan_pension, deaths, money,
-                  population, next_population, married, weights, asfr, p_male,
-                  spouse_share, orphan_share, maximum_share, age_limit):
-    """SurvivorTransitions._add_survivors: the survivors' pensions of this year's
-    ``deaths`` and their pensions ``money`` (age, sex of the deceased, at the start of the
-    step) awarded, one year older, to next year's cells (shares of ``next_population``).
-
-    Spouses aged y of a deceased aged x by the partner-age ``weights`` (sex, x, y), orphans
-    by the mother's past fertility ``asfr``; each claim scaled by the share of such persons
-    who exist and do not yet receive a survivor's pension (schemes.survivors.availability),
-    and the shares of one death's survivors capped together (capped_survivor_shares)."""
-    n = population.shape[0]
-    limit = age_limit if orphan_share > 0 else 0
-    free = np.empty((n, 2))
-    for y in range(n):
-        for s in range(2):
-            free[y, s] = next_population[y, s] * max(1.0 - spouses[y, s] - orphans[y, s], 0.0)
-    # partners claimed, by their age and sex: married persons of the other sex
-    demand = np.zeros((n, 2))
-    for s in range(2):
-        for x in range(n):
-            weight = married[s] * population[x, s]
-            if weight != 0.0:
-                for y in range(n):
-                    demand[y, 1 - s] += weight * weights[s, x, y]
-    spouse_ok = _available(demand, free)
-    # children of a parent aged x by the child's age k: a mother's born when she was
-    # x - 1 - k, a father's by his partner's age
-    by_mother = np.zeros((n, limit))
-    for x in range(n):
-        for k in range(limit):
-            by_mother[x, k] = rules.orphan_probability(asfr, x, k)
-    children = np.zeros((2, n, limit))
-    children[1] = by_mother
-    for x in range(n):
-        for y in range(n):
-            if weights[0, x, y] != 0.0:
-                for k in range(limit):
-                    children[0, x, k] += weights[0, x, y] * by_mother[y, k]
-    child_sex = np.array([p_male, 1.0 - p_male])
-    child_ok = np.ones((limit, 2, 2))  # (child age, child sex, parent sex)
-    for s in range(2):
-        for c in range(2):
-            claimed = np.zeros((n, 1))
-            for k in range(limit):
-                for x in range(n):
-                    claimed[k, 0] += children[s, x, k] * population[x, s]
-                claimed[k, 0] *= child_sex[c]
-            ok = _available(claimed, free[:, c:c + 1])
-            for k in range(limit):
-                child_ok[k, c, s] = ok[k, 0]
-    new_spouses, new_spouse_money = np.zeros((n, 2)), np.zeros((n, 2))
-    new_orphans, new_orphan_money = np.zeros((n, 2)), np.zeros((n, 2))
-    partner = np.empty(n)
-    kids_by_sex = np.empty((n, limit, 2))  # of a deceased of the sex, (x, k, child's sex)
-    kids = np.empty((n, limit))
-    spouse_part, orphan_part = np.empty(n), np.empty((n, limit))
-    reach = np.empty(n)
-    for sex in range(2):
-        for x in range(n):
-            total = 0.0
-            for y in range(n):
-                total += weights[sex, x, y] * spouse_ok[y, 1 - sex]
-            reach[x] = total
-            for k in range(limit):
-                for c in range(2):
-                    kids_by_sex[x, k, c] = children[sex, x, k] * (child_sex[c]
-                                                                  * child_ok[k, c, sex])
-                kids[x, k] = kids_by_sex[x, k, 0] + kids_by_sex[x, k, 1]
-        _capped(married[sex] * reach, kids, spouse_share, orphan_share, maximum_share,
-                spouse_part, orphan_part)
-        if spouse_share > 0:
-            for x in range(n):
-                if deaths[x, sex] == 0.0 and money[x, sex] == 0.0:
-                    continue
-                for y in range(n):
-                    partner[y] = weights[sex, x, y] * spouse_ok[y, 1 - sex]
-                persons = deaths[x, sex] * married[sex]
-                spent = spouse_part[x] * money[x, sex] / reach[x] if reach[x] > 0 else 0.0
-                for y in range(n):
-                    older = min(y + 1, n - 1)
-                    new_spouses[older, 1 - sex] += persons * partner[y]
-                    new_spouse_money[older, 1 - sex] += spent * partner[y]
-        for k in range(limit):
-            all_kids = spent = 0.0
-            for x in range(n):
-                all_kids += kids[x, k]
-                spent += money[x, sex] * orphan_part[x, k]
-            for c in range(2):
-                of_sex = orphaned = 0.0
-                for x in range(n):
-                    of_sex += kids_by_sex[x, k, c]
-                    orphaned += deaths[x, sex] * kids_by_sex[x, k, c]
-                new_orphans[k + 1, c] += orphaned
-                new_orphan_money[k + 1, c] += spent * (of_sex / max(all_kids, 1e-300))
-    for y in range(n):
-        for s in range(2):
-            per = max(next_population[y, s], 1e-300)
-            spouses[y, s] += new_spouses[y, s] / per
-            spouse_pension[y, s] += new_spouse_money[y, s] / per
-            orphans[y, s] += new_orphans[y, s] / per
-            orphan_pension[y, s] += new_orphan_money[y, s] / per
-
-
-@nb.njit(cache=True)
-def _available(demand, free):
-    """schemes.survivors.availability for (age, j) claims: the share of the claims on
-    next year's cells, one year older, that the persons ``free`` there can meet."""
-    n, m = demand.shape
-    claims = np.zeros((n, m))
-    for a in range(n):
-        for j in range(m):
-            claims[min(a + 1, n - 1), j] += demand[a, j]
-    ok = np.empty((n, m))
-    for a in range(n):
-        into = min(a + 1, n - 1)
-        for j in range(m):
-            room = max(free[into, j], 0.0)
-            ok[a, j] = room / claims[into, j] if claims[into, j] > room else 1.0
-    return ok
-
-
-@nb.njit(cache=True)
-def _capped(married, children, spouse_share, orphan_share, maximum_share, spouse, orphans):
-    """schemes.survivors.capped_survivor_shares into ``spouse`` (x,), ``orphans`` (x, k)."""
-    n_kids = children.shape[1]
-    for x in range(children.shape[0]):
-        spouse[x] = married[x] * spouse_share
-        possible = 0
-        for k in range(n_kids):
-            orphans[x, k] = children[x, k] * orphan_share
-            possible += children[x, k] > 0
-        if maximum_share > 0 and spouse_share + orphan_share * possible > maximum_share:
-            survivors._capped_rows(married[x:x + 1], children[x:x + 1], spouse_share,
-                                   orphan_share, maximum_share, spouse[x:x + 1],
-                                   orphans[x:x + 1])

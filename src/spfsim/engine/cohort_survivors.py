@@ -13,6 +13,7 @@ from ..params import AGES
 from ..schemes import db_pension as dbp
 from ..schemes.survivors import add_a_year_older
 from . import cohort_kernels as kernels
+from . import cohort_survivor_kernels as survivor_kernels
 from .cohort_transitions import SERVICE, _floats, _formula
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ class SurvivorTransitions:
         would have had): persons and currency by (age, sex) at the start of the step."""
         rules = y.survivors
         if kernels.COMPILED:
-            return kernels.survivor_deaths(
+            return survivor_kernels.survivor_deaths(
                 self.active, self.credits, self.recent, self.pensioners, self.pension,
                 self.invalid, self.invalid_pension, _floats(rules.population),
                 _floats(q_others), _floats(q_invalid), _floats(y.retirement_age),
@@ -80,7 +81,7 @@ class SurvivorTransitions:
         death's survivors are capped together (capped_survivor_shares)."""
         rules = y.survivors
         if kernels.COMPILED:
-            kernels.add_survivors(
+            survivor_kernels.add_survivors(
                 self.spouses, self.spouse_pension, self.orphans, self.orphan_pension, deaths,
                 money, _floats(rules.population), _floats(rules.next_population),
                 _floats(rules.married), _floats(rules.partner_weights), _floats(rules.asfr),
