@@ -170,6 +170,9 @@ def _run(assumptions, demo, econ, settings, progress, client, keep_store) -> Mic
                float(assumptions.base_population.sum()) / settings.persons, first_birth_year,
                discount_factors(years, assumptions.interest_rate), population,
                settings.persons, _Outputs(n, len(rules), n_groups, K.fixed_point_scale(unit)))
+    if progress and not getattr(K.year_step, "signatures", True):
+        progress("micro: loading the compiled kernels (the first run after installing "
+                 "compiles them: about 40 s, once)")
     try:
         person_years = 0
         y = None
