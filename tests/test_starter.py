@@ -81,3 +81,19 @@ def test_the_data_folder_checker(shared_data, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "tfr1dt.csv: no column 'year'" in out
     assert "tfr1dt.csv: SHA-256" in out
+
+
+def test_validate_defaults_to_the_bundled_model_and_persons_read_as_a_count(capsys):
+    """As `run` does, `validate` checks the default model when no folder is given;
+    `--persons 1e6` is a million persons, and a count that is not whole is refused by the
+    argument parser, before any model is loaded."""
+    from spfsim.cli import _parser
+
+    assert main(["validate"]) == 0
+    assert "valid" in capsys.readouterr().out
+    assert _parser().parse_args(["run", "--persons", "1e6"]).persons == 1_000_000
+    assert _parser().parse_args(["run", "--persons", "20_000"]).persons == 20_000
+    with pytest.raises(SystemExit) as stopped:
+        _parser().parse_args(["run", "--persons", "1.5"])
+    assert stopped.value.code == 2
+    assert "expected a whole number of persons" in capsys.readouterr().err

@@ -56,7 +56,8 @@ def _parser() -> argparse.ArgumentParser:
                          help="replace existing output files")
     _add_engine_options(compare)
     validate = sub.add_parser("validate", help="check a model folder and list every problem")
-    validate.add_argument("model_dir", help="model folder")
+    validate.add_argument("model_dir", nargs="?", default=None,
+                          help="model folder (default: the default model)")
     validate.add_argument("--reform", default=None, metavar="FILE",
                           help="also check this reform file against the model")
     wpp = sub.add_parser("import-wpp",
@@ -156,7 +157,7 @@ def _add_engine_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="print only the summary")
     parser.add_argument("--engine", choices=("cohort", "micro"), default="cohort",
                         help="cohort (expected values, default) or micro (simulated persons)")
-    parser.add_argument("--persons", type=int, default=100_000,
+    parser.add_argument("--persons", type=_whole_number, default=100_000,
                         help="micro engine: number of simulated persons (default 100000)")
     parser.add_argument("--seed", type=int, default=0,
                         help="micro engine: random seed (default 0)")
@@ -215,6 +216,18 @@ def main(argv: list[str] | None = None) -> int:
     except SpfsimError as exc:
         print(f"spfsim: error: {exc}", file=sys.stderr)
         return 1
+
+
+def _whole_number(text: str) -> int:
+    """A count given as ``100000``, ``100_000`` or ``1e6`` (a whole number, >= 1)."""
+    try:
+        value = float(text.replace("_", ""))
+    except ValueError:
+        value = float("nan")
+    if not (value >= 1 and value == int(value)):
+        raise argparse.ArgumentTypeError(f"expected a whole number of persons such as 100000 "
+                                         f"or 1e6, not {text!r}")
+    return int(value)
 
 
 def _validate(args: argparse.Namespace) -> int:
