@@ -219,7 +219,7 @@ def _find_row(ws, year: int) -> int:
 
 
 def _header_col(ws, label: str) -> int:
-    for row in ws.iter_rows(max_row=10):
+    for row in ws.iter_rows(max_row=40):  # under the charts at the top of a sheet
         for cell in row:
             if cell.value == label:
                 return cell.column
@@ -357,17 +357,21 @@ def test_workbook_sheets_and_values(ds, tmp_path):
     for label, value in expected.items():
         cell = ws.cell(row=row, column=_header_col(ws, label))
         assert cell.value == pytest.approx(value, rel=1e-12), label
-    # formats, a units row under the header, frozen header
+    # formats, a units row under the header saying the scale money is shown in, the header
+    # rows printed on every page (not frozen: the charts above the table would be)
     col = _header_col(ws, "PAYG cost rate")
     assert ws.cell(row=row, column=col).number_format == "0.00%"
     money_col = _header_col(ws, "Benefit expenditure")
-    assert ws.cell(row=row, column=money_col).number_format == "#,##0"
+    money = ws.cell(row=row, column=money_col)
     header_row = ws.cell(row=1, column=1).row
-    for r in ws.iter_rows(max_row=10):
+    for r in ws.iter_rows(max_row=40):
         if r[0].value == "Year":
             header_row = r[0].row
-    assert ws.cell(row=header_row + 1, column=money_col).value == "XOF (nominal) per year"
-    assert ws.freeze_panes == f"B{header_row + 2}"
+    unit = ws.cell(row=header_row + 1, column=money_col).value
+    scale = {"#,##0": "", "#,##0.0,": " thousand", "#,##0.0,,": " million",
+             "#,##0.0,,,": " billion"}[money.number_format]
+    assert unit == f"XOF{scale} (nominal) per year"
+    assert ws.print_title_rows == f"${header_row}:${header_row + 1}"
     assert ws.column_dimensions["B"].width >= 10
 
     # charts: two in the contributory sheet, one in the non-contributory one

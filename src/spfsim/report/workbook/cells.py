@@ -17,6 +17,14 @@ import xarray as xr
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import LineChart, Reference, Series
+from openpyxl.chart.text import RichText, Text
+from openpyxl.chart.title import Title
+from openpyxl.drawing.text import (
+    CharacterProperties,
+    Paragraph,
+    ParagraphProperties,
+    RegularTextRun,
+)
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.cell import coordinate_from_string
@@ -256,6 +264,15 @@ def year_table(ws: Worksheet, years: Sequence[int], headers: Sequence[str],
     return first
 
 
+def chart_title(text: str, size: float = 11.0, bold: bool = True) -> Title:
+    """A chart or axis title of ``size`` points (spreadsheet defaults of 18 points leave a
+    small chart no room to plot)."""
+    props = CharacterProperties(sz=int(size * 100), b=bold)
+    paragraph = Paragraph(pPr=ParagraphProperties(defRPr=props),
+                          r=[RegularTextRun(rPr=props, t=neutralise_text(text))])
+    return Title(tx=Text(rich=RichText(p=[paragraph])), overlay=False)
+
+
 def line_chart(ws: Worksheet, title: str, y_title: str, y_format: str,
                series: Sequence[tuple[int, str]], first: int, last: int,
                anchor: str, data: Worksheet | None = None,
@@ -269,11 +286,11 @@ def line_chart(ws: Worksheet, title: str, y_title: str, y_format: str,
     """
     data = ws if data is None else data
     chart = LineChart()
-    chart.title = neutralise_text(title)
+    chart.title = chart_title(title)
     chart.style = 10
     chart.height, chart.width = height, width
-    chart.y_axis.title = neutralise_text(y_title)
-    chart.x_axis.title = "Year"
+    chart.y_axis.title = chart_title(y_title, 9, bold=False)
+    chart.x_axis.title = chart_title("Year", 9, bold=False)
     chart.y_axis.number_format = y_format
     chart.x_axis.delete = False
     chart.y_axis.delete = False
