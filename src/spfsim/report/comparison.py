@@ -29,15 +29,22 @@ from .dataset import SchemeInfo, scheme_infos
 from .io import atomic_write, check_writable, write_netcdf
 from .workbook.cells import (
     BOLD,
+    CHART_ROWS,
+    CHART_WIDTH_CM,
     FMT_COUNT,
     FMT_PERCENT,
     FMT_RATIO,
     FMT_YEAR,
     HEADING,
+    column_after,
     finish_workbook,
     fit_columns,
+    human_label,
     key_years,
     line_chart,
+    money_format,
+    money_scale,
+    money_units,
     put,
     scheme_sheet_names,
     sheet_title,
@@ -85,6 +92,15 @@ def _indicators(scheme: SchemeInfo) -> list[tuple[str, str, str, str | None]]:
 
 def _unit(cmp: xr.Dataset, var: str, unit: str | None) -> str:
     return unit if unit is not None else str(cmp[var].attrs.get("units", ""))
+
+
+def _money(unit: str, fmt: str, series: tuple[np.ndarray, ...]) -> tuple[str, str]:
+    """(unit, format) of an indicator: money (a whole-number format, units other than
+    persons) in the thousands, millions or billions its size calls for."""
+    if fmt != FMT_COUNT or "person" in unit:
+        return unit, fmt
+    factor, word = money_scale(np.concatenate(series))
+    return money_units(unit, word), money_format(factor)
 
 
 def _three(cmp: xr.Dataset, var: str, **where: object) -> tuple[np.ndarray, np.ndarray,
@@ -148,7 +164,8 @@ def _summary_sheet(ws: Worksheet, cmp: xr.Dataset, schemes: list[SchemeInfo],
     for s in schemes:
         for label, var, fmt, unit in _indicators(s):
             base, new, diff = _three(cmp, var, scheme=s.index)
-            for j, value in enumerate((s.id, s.name, label, _unit(cmp, var, unit))):
+            shown_unit, fmt = _money(_unit(cmp, var, unit), fmt, (base, new, diff))
+            for j, value in enumerate((s.id, s.name, label, shown_unit)):
                 put(ws, row, 1 + j, value)
             for k, year in enumerate(shown):
                 for j, series in enumerate((base, new, diff)):
@@ -180,7 +197,7 @@ def _summary_sheet(ws: Worksheet, cmp: xr.Dataset, schemes: list[SchemeInfo],
     for g, guarantee in enumerate(str(v) for v in cmp["guarantee"].values):
         for label, var, fmt, unit in _GUARANTEE_INDICATORS:
             base, new, diff = _three(cmp, var, guarantee=g)
-            for j, value in ((0, guarantee), (2, label), (3, unit)):
+            for j, value in ((0, human_label(guarantee)), (2, label), (3, unit)):
                 put(ws, row, 1 + j, value)
             for k, year in enumerate(shown):
                 for j, series in enumerate((base, new, diff)):
@@ -196,37 +213,43 @@ def _scheme_sheet(ws: Worksheet, cmp: xr.Dataset, scheme: SchemeInfo) -> None:
                 f"{cmp.attrs.get('price_basis', '')}; difference = reform minus baseline")
     headers, units, formats, columns = [], [], [], []
     for label, var, fmt, unit in _indicators(scheme):
-        for name, series in zip((*_SCENARIOS, "difference"),
-                                _three(cmp, var, scheme=scheme.index), strict=True):
+        three = _three(cmp, var, scheme=scheme.index)
+        shown = _unit(cmp, var, unit)
+        if (fmt == FMT_COUNT and "LCU" in shown) or cmp.attrs.get("currency", "?") in shown:
+            factor, word = money_scale(np.concatenate(three))
+            shown, fmt = money_units(shown, word), money_format(factor)
+        for name, series in zip((*_SCENARIOS, "difference"), three, strict=True):
             headers.append(f"{label}: {name}")
-            units.append(_unit(cmp, var, unit))
+            units.append(shown)
             formats.append(fmt)
             columns.append(series)
     years = [int(y) for y in cmp["year"].values]
     first = year_table(ws, years, headers, units, formats, np.column_stack(columns),
-                       header_row=3)
+                       header_row=3 + CHART_ROWS)
     last = first + len(years) - 1
     fit_columns(ws, skip_rows=2, minimum=10, maximum=24)
-    anchor = get_column_letter(len(headers) + 3)
+    ws.freeze_panes = None  # the charts above the table would be frozen with its header
+    beside = f"{get_column_letter(column_after(ws, 1, CHART_WIDTH_CM + 0.5))}3"
     line_chart(ws, f"{scheme.name}: cost to GDP, baseline and reform", "% of GDP", "0.00%",
-               [(2, "Baseline"), (3, "Reform")], first, last, f"{anchor}3")
+               [(2, "Baseline"), (3, "Reform")], first, last, "A3")
     line_chart(ws, f"{scheme.name}: difference in cost to GDP (reform - baseline)",
-               "% of GDP", "0.000%", [(4, "Difference")], first, last, f"{anchor}20")
+               "% of GDP", "0.000%", [(4, "Difference")], first, last, beside)
 
 
 def _guarantee_sheet(ws: Worksheet, cmp: xr.Dataset) -> None:
     sheet_title(ws, "Differences by R202 guarantee (reform minus baseline)",
                 "cost: expenditure incl. administration as a share of GDP; coverage: share of "
-                "the target group covered; any_cash = SDG 1.3.1 / all cash benefits")
+                "the target group covered; any cash benefit = SDG 1.3.1")
     guarantees = [str(g) for g in cmp["guarantee"].values]
-    headers, columns = [], []
-    for label, var, _fmt, _unit_shown in _GUARANTEE_INDICATORS:
+    headers, units, columns = [], [], []
+    for label, var, _fmt, unit in _GUARANTEE_INDICATORS:
         diff = cmp[f"{var}_difference"].transpose("year", "guarantee").values
-        headers += [f"{label} {g}: difference" for g in guarantees]
+        headers += [f"{label}, {human_label(g)}: difference" for g in guarantees]
+        units += [f"{unit}, percentage points"] * len(guarantees)
         columns.append(np.asarray(diff, dtype=float))
     n = len(guarantees)
     years = [int(y) for y in cmp["year"].values]
-    year_table(ws, years, headers, ["fraction"] * (2 * n), [FMT_PERCENT] * (2 * n),
+    year_table(ws, years, headers, units, [FMT_PERCENT] * (2 * n),
                np.concatenate(columns, axis=1), header_row=3)
     fit_columns(ws, skip_rows=2, minimum=10, maximum=24)
 

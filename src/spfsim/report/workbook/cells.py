@@ -174,7 +174,9 @@ def write_header(ws: Worksheet, row: int, labels: Sequence[str], col: int = 1) -
 def write_units(ws: Worksheet, row: int, units: Sequence[str], col: int = 1) -> None:
     for j, unit in enumerate(units):
         put(ws, row, col + j, unit, font=UNITS_FONT)
-        ws.cell(row=row, column=col + j).fill = _HEADER_FILL
+        cell = ws.cell(row=row, column=col + j)
+        cell.fill = _HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
 
 
 def fit_columns(ws: Worksheet, skip_rows: int = 0, minimum: float = 8,
@@ -200,6 +202,23 @@ def fit_columns(ws: Worksheet, skip_rows: int = 0, minimum: float = 8,
             widths[cell.column] = max(widths.get(cell.column, 0), n)
     for col, n in widths.items():
         ws.column_dimensions[get_column_letter(col)].width = min(max(n + 2, minimum), maximum)
+    _fit_wrapped_rows(ws, skip_rows)
+
+
+def _fit_wrapped_rows(ws: Worksheet, skip_rows: int = 0) -> None:
+    """Row heights for the wrapped text of headers and units rows (spreadsheets do not
+    grow a row for text written by a program): 15 points a line."""
+    for row in ws.iter_rows(min_row=skip_rows + 1):
+        lines = 1
+        for cell in row:
+            if not isinstance(cell.value, str) or not cell.alignment.wrap_text:
+                continue
+            width = ws.column_dimensions[get_column_letter(cell.column)].width or 8.43
+            per_line = max(int(width) - 1, 1)
+            lines = max(lines, sum(-(-max(len(part), 1) // per_line)
+                                   for part in cell.value.split("\n")))
+        if lines > 1:
+            ws.row_dimensions[row[0].row].height = 15 * min(lines, 6)
 
 
 def sheet_name_for(scheme_id: str, taken: Iterable[str] = ()) -> str:
@@ -251,6 +270,10 @@ def year_table(ws: Worksheet, years: Sequence[int], headers: Sequence[str],
     units row; return the first data row. ``freeze``: freeze the rows above the data and
     the first column (off for a sheet holding several tables one below the other)."""
     write_header(ws, header_row, [first_label, *headers])
+    # a fraction shown with a percent format reads as a percentage: say so
+    units = ["%" if u == "fraction" and "%" in f else u for u, f in zip(units, formats,
+                                                                         strict=True)]
+    units, formats = _scaled_money(units, formats, table)
     write_units(ws, header_row + 1, ["", *units])
     first = header_row + 2
     for i, year in enumerate(years):
@@ -271,6 +294,20 @@ def chart_title(text: str, size: float = 11.0, bold: bool = True) -> Title:
     paragraph = Paragraph(pPr=ParagraphProperties(defRPr=props),
                           r=[RegularTextRun(rPr=props, t=neutralise_text(text))])
     return Title(tx=Text(rich=RichText(p=[paragraph])), overlay=False)
+
+
+def _scaled_money(units: Sequence[str], formats: Sequence[str], table: np.ndarray
+                  ) -> tuple[list[str], list[str]]:
+    """Units and formats with every money column (whole-number format, units not counting
+    persons) shown in thousands, millions or billions of its currency (:func:`money_scale`);
+    the cells keep the amounts."""
+    units, formats = list(units), list(formats)
+    for j, (unit, fmt) in enumerate(zip(units, formats, strict=True)):
+        if fmt != FMT_COUNT or not unit or "person" in unit:
+            continue
+        factor, word = money_scale(table[:, j])
+        units[j], formats[j] = money_units(unit, word), money_format(factor)
+    return units, formats
 
 
 def line_chart(ws: Worksheet, title: str, y_title: str, y_format: str,

@@ -222,7 +222,7 @@ def adequacy_sheet(ws: Worksheet, ds: xr.Dataset) -> None:
                 labels.append(f"{scheme}: {label}, {sex}")
     table = np.stack(columns, axis=1)
     years = years_of(ds)
-    year_table(ws, years, labels, ["fraction"] * len(labels), [FMT_PERCENT] * len(labels),
+    year_table(ws, years, labels, ["%"] * len(labels), [FMT_PERCENT] * len(labels),
                table, header_row=3)
     fit_columns(ws, skip_rows=2, minimum=10, maximum=28)
 
