@@ -17,6 +17,7 @@ from spfsim.finance.measures import sustainability_variables
 from spfsim.indicators import GENDER_GAPS, fiscal_space_variables
 from spfsim.report.io import atomic_write, write_netcdf
 from spfsim.report.plots import (
+    ReportFigure,
     cohort_irr_figure,
     cost_rate_figure,
     population_pyramid,
@@ -885,3 +886,11 @@ def test_run_draws_figures_on_request(small_model_dir, tmp_path, capsys):
     figures = sorted(p.name for p in (out / "figures").iterdir())
     assert "cost_rates.png" in figures
     assert "wrote 8 files" in capsys.readouterr().out
+
+
+def test_figures_show_themselves_in_jupyter(ds):
+    """A figure returned by the plotting functions is a ReportFigure, which IPython shows as
+    a PNG image (``_repr_png_``) without pyplot's inline backend."""
+    fig = cost_rate_figure(ds)
+    assert isinstance(fig, ReportFigure)
+    assert fig._repr_png_().startswith(b"\x89PNG\r\n\x1a\n")

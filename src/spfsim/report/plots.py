@@ -2,8 +2,11 @@
 
 Nothing here imports :mod:`matplotlib.pyplot` or changes the global backend or rcParams, so
 importing this module leaves an interactive session (or a notebook) as it was. Each function
-returns a Figure with an Agg canvas; it displays inline in Jupyter and can be saved with
-``fig.savefig(...)``. :func:`write_figures` writes the standard set as PNG files, atomically.
+returns a :class:`ReportFigure`: a Figure with an Agg canvas that shows itself as a PNG
+image in Jupyter (its ``_repr_png_``), whatever the backend and without ``%matplotlib
+inline`` (IPython only knows how to show plain Figures once pyplot's inline backend is
+running, and nothing here starts it), and can be saved with ``fig.savefig(...)``.
+:func:`write_figures` writes the standard set as PNG files, atomically.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from .workbook.equity import SHORT_TERM_TYPES
 __all__ = [
     "COMPARISON_FIGURES",
     "DPI",
+    "ReportFigure",
     "cohort_irr_figure",
     "comparison_cost_figure",
     "comparison_pngs",
@@ -57,8 +61,18 @@ _TICK_SIZE = 10
 _LEGEND_SIZE = 9
 
 
-def _new_figure(width: float, height: float) -> Figure:
-    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained", facecolor="white")
+class ReportFigure(Figure):
+    """A matplotlib Figure that Jupyter (IPython's display) shows as a PNG image: in a
+    notebook, in its executed copy (``image/png`` output) and in a console with rich
+    display, with or without pyplot."""
+
+    def _repr_png_(self) -> bytes:
+        return png_bytes(self)
+
+
+def _new_figure(width: float, height: float) -> ReportFigure:
+    fig = ReportFigure(figsize=(width, height), dpi=DPI, layout="constrained",
+                       facecolor="white")
     FigureCanvasAgg(fig)
     return fig
 
