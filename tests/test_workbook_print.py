@@ -172,6 +172,7 @@ def _pdf_pages(pdf: Path) -> int:
     return len(re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes()))
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed: the "
                     "workbooks cannot be printed to PDF here (apt-get install "
                     "libreoffice-calc)")
