@@ -188,3 +188,10 @@ def test_workbooks_print_in_few_pages(report, comparison, tmp_path):
     comparison_pages = _pdf_pages(tmp_path / "comparison.pdf")
     assert 5 <= report_pages <= REPORT_PAGES
     assert 3 <= comparison_pages <= COMPARISON_PAGES
+
+
+def test_no_local_paths_in_the_comparison(comparison):
+    texts = [c.value for ws in comparison.worksheets for row in ws.iter_rows() for c in row
+             if isinstance(c.value, str)]
+    assert "higher-minimum-pension.toml" in texts
+    assert not [t for t in texts if t.startswith("/") or re.match(r"[A-Za-z]:\\", t)]

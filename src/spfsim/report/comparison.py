@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import os
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import numpy as np
 import xarray as xr
@@ -120,7 +120,7 @@ def _reform_rows(cmp: xr.Dataset) -> list[tuple[str, object]]:
         ("Model", attrs.get("model", "")),
         ("Reform", attrs.get("reform", "")),
         ("Reform title", attrs.get("reform_title", "")),
-        ("Reform file", attrs.get("reform_file", "")),
+        ("Reform file", PurePath(str(attrs.get("reform_file", ""))).name),
         ("Reform file hash", attrs.get("reform_hash", "")),
         ("Engine", attrs.get("engine", "")),
         ("Seed", attrs.get("seed", "")),

@@ -67,13 +67,18 @@ def assumptions_sheet(ws: Worksheet, rows: list[tuple[object, ...]] | None) -> N
     ws.column_dimensions["E"].width = 80
 
 
+#: Attributes holding a path on the machine that ran the projection: the workbook shows
+#: the file's or folder's name only.
+LOCAL_PATHS = ("model_path", "reform_file")
+
+
 def metadata_sheet(ws: Worksheet, ds: xr.Dataset) -> None:
     sheet_title(ws, "Metadata", "How this result was produced, and what each variable means")
     put(ws, 3, 1, "Dataset attributes", font=HEADING)
     write_header(ws, 4, ["Key", "Value"])
     row = 5
     for key, value in ds.attrs.items():
-        if key == "model_path" and value:
+        if key in LOCAL_PATHS and value:
             # the folder's name, not where it sits on the machine that ran it
             value = PurePath(str(value)).name
         put(ws, row, 1, str(key))
