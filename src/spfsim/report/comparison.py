@@ -1,15 +1,18 @@
 """Outputs of a reform comparison (:func:`spfsim.scenarios.compare`): ``comparison.nc``,
 ``comparison.xlsx`` and a short text summary.
 
-The workbook has a ``Summary`` sheet (the reform, and the baseline, reform and difference
-of the key indicators of every scheme and guarantee in the key years: base year, base year
-+ 25 when within the horizon, end year; depletion years), one sheet per scheme with the
-three columns of each indicator by year and charts, a ``Guarantees`` sheet of the
-differences by R202 guarantee, and ``Metadata``. Units are those of the comparison Dataset:
-money in the model's currency per year (nominal), persons as counts, fractions (PAYG cost
-rate, cost to GDP, coverage) shown as percentages, the reserve ratio as a multiple of the
-year's expenditure. Text is neutralised as in :mod:`spfsim.report.workbook`; every file is
-written atomically and none is replaced unless asked.
+The workbook has a ``Summary`` sheet (charts of the scheme the reform changes most: cost
+to GDP baseline and reform, their difference, and for a contributory scheme its PAYG cost
+rate and reserve ratio; then the reform, and the baseline, reform and difference of the key
+indicators of every scheme and guarantee in the key years: base year, base year + 25 when
+within the horizon, end year; depletion years), one sheet per scheme with its charts above
+the three columns of each indicator by year, a ``Guarantees`` sheet of the differences by
+R202 guarantee, and ``Metadata``. Units are those of the comparison Dataset: money in the
+model's currency per year (nominal; shown in thousands, millions or billions, named in the
+units), persons as counts, fractions (PAYG cost rate, cost to GDP, coverage) shown as
+percentages, the reserve ratio as a multiple of the year's expenditure. Text is
+neutralised as in :mod:`spfsim.report.workbook`; every file is written atomically and
+none is replaced unless asked.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from .workbook.cells import (
     money_scale,
     money_units,
     put,
+    put_note,
     scheme_sheet_names,
     sheet_title,
     write_header,
@@ -148,7 +152,9 @@ def _summary_sheet(ws: Worksheet, cmp: xr.Dataset, schemes: list[SchemeInfo],
                    sheet_names: dict[str, str]) -> None:
     sheet_title(ws, str(cmp.attrs.get("title", "spfsim comparison")),
                 "Reform against the baseline; differences are reform minus baseline")
-    row = 3
+    put_note(ws, 3, "The figures below show the scheme the reform changes most, from its "
+             "sheet; the key figures of every scheme follow under them.")
+    row = _SUMMARY_TABLES_ROW
     for key, value in _reform_rows(cmp):
         put(ws, row, 1, key, font=BOLD)
         put(ws, row, 2, value, FMT_YEAR if isinstance(value, int) else None)
@@ -206,7 +212,47 @@ def _summary_sheet(ws: Worksheet, cmp: xr.Dataset, schemes: list[SchemeInfo],
     fit_columns(ws, skip_rows=2, minimum=10, maximum=40)
 
 
-def _scheme_sheet(ws: Worksheet, cmp: xr.Dataset, scheme: SchemeInfo) -> None:
+_SUMMARY_CHART = (15.5, 8.5)  # width, height (cm) of the Summary's charts
+_SUMMARY_CHART_ROWS = 18
+_SUMMARY_TABLES_ROW = 4 + 2 * _SUMMARY_CHART_ROWS + 1
+
+
+def _summary_charts(ws: Worksheet, cmp: xr.Dataset, schemes: list[SchemeInfo],
+                    tables: dict[str, tuple[Worksheet, int, int, dict[str, int]]]) -> None:
+    """The Summary's charts, two by two above its tables, of the scheme whose cost the
+    reform changes most (the first scheme when it changes none), from its sheet: cost to
+    GDP, baseline and reform; the difference (reform - baseline) in cost to GDP; and for
+    a contributory scheme its PAYG cost rate and its reserve ratio, baseline and reform."""
+    if not schemes:
+        return
+    change = np.nan_to_num(np.abs(cmp["cost_to_gdp_difference"].transpose("scheme", ...)
+                                  .values)).max(axis=1)
+    main = schemes[int(np.argmax(change))]
+    sheet, first, last, col = tables[main.id]
+    width, height = _SUMMARY_CHART
+    right = get_column_letter(column_after(ws, 1, width + 0.3))
+    charts = [(f"{main.name}: cost, baseline and reform", "% of GDP", "0.00%",
+               [(col["Cost % of GDP: baseline"], "Baseline"),
+                (col["Cost % of GDP: reform"], "Reform")]),
+              (f"{main.name}: difference in cost (reform - baseline)", "% of GDP", "0.000%",
+               [(col["Cost % of GDP: difference"], "Difference")])]
+    if main.contributory:
+        charts += [(f"{main.name}: PAYG cost rate, baseline and reform",
+                    "% of insured earnings", "0.0%",
+                    [(col["PAYG cost rate: baseline"], "Baseline"),
+                     (col["PAYG cost rate: reform"], "Reform")]),
+                   (f"{main.name}: reserve ratio, baseline and reform (below zero: "
+                    "accumulated shortfall)", "reserve / annual expenditure", "0.0",
+                    [(col["Reserve ratio: baseline"], "Baseline"),
+                     (col["Reserve ratio: reform"], "Reform")])]
+    anchors = [f"{c}{4 + k * _SUMMARY_CHART_ROWS}" for k in (0, 1) for c in ("A", right)]
+    for anchor, (title, y_title, fmt, series) in zip(anchors, charts, strict=False):
+        line_chart(ws, title, y_title, fmt, series, first, last, anchor, data=sheet,
+                   width=width, height=height)
+
+
+def _scheme_sheet(ws: Worksheet, cmp: xr.Dataset, scheme: SchemeInfo
+                  ) -> tuple[int, int, dict[str, int]]:
     currency = cmp.attrs.get("currency", "")
     sheet_title(ws, f"{scheme.name} ({scheme.id}): reform against the baseline",
                 f"{cmp.attrs.get('reform_title', '')}; money in {currency}, "
@@ -234,6 +280,7 @@ def _scheme_sheet(ws: Worksheet, cmp: xr.Dataset, scheme: SchemeInfo) -> None:
                [(2, "Baseline"), (3, "Reform")], first, last, "A3")
     line_chart(ws, f"{scheme.name}: difference in cost to GDP (reform - baseline)",
                "% of GDP", "0.000%", [(4, "Difference")], first, last, beside)
+    return first, last, {label: 2 + j for j, label in enumerate(headers)}
 
 
 def _guarantee_sheet(ws: Worksheet, cmp: xr.Dataset) -> None:
@@ -269,10 +316,13 @@ def build_comparison_workbook(cmp: xr.Dataset) -> Workbook:
     summary = wb.active
     summary.title = "Summary"
     _summary_sheet(summary, cmp, schemes, sheet_names)
+    tables = {}
     for s in schemes:
-        _scheme_sheet(wb.create_sheet(sheet_names[s.id]), cmp, s)
+        ws = wb.create_sheet(sheet_names[s.id])
+        tables[s.id] = (ws, *_scheme_sheet(ws, cmp, s))
     _guarantee_sheet(wb.create_sheet("Guarantees"), cmp)
     metadata_sheet(wb.create_sheet("Metadata"), cmp)
+    _summary_charts(summary, cmp, schemes, tables)
     return finish_workbook(wb, cmp.attrs.get("title", "spfsim comparison"))
 
 
