@@ -352,7 +352,11 @@ def _sensitivity_sheet(ws, sens: xr.Dataset, schemes: list[str]) -> None:
             row += 1
         chart = BarChart()
         chart.type = "bar"
-        chart.title = f"Actuarial balance by variant, {scheme}"
+        chart.title = chart_title(f"Actuarial balance by variant, {scheme}")
+        chart.x_axis.title = chart_title("assumption", 9, bold=False)
+        chart.y_axis.title = chart_title("% of insured earnings", 9, bold=False)
+        chart.x_axis.delete = chart.y_axis.delete = False
+        chart.legend.position = "b"
         chart.y_axis.number_format = FMT_PCT
         for col, label in ((5, "low"), (7, "high")):
             chart.series.append(Series(Reference(ws, min_col=col, min_row=first,
@@ -397,7 +401,12 @@ def _sobol_sheet(ws, sobol: xr.Dataset) -> None:
                 continue
             chart = BarChart()
             chart.type = "bar"
-            chart.title = f"Sobol indices: {LABELS.get(str(measure), str(measure))}, {scheme}"
+            chart.title = chart_title(f"Sobol indices: {LABELS.get(str(measure), str(measure))}"
+                                      f", {scheme}")
+            chart.x_axis.title = chart_title("assumption", 9, bold=False)
+            chart.y_axis.title = chart_title("share of the variance", 9, bold=False)
+            chart.x_axis.delete = chart.y_axis.delete = False
+            chart.legend.position = "b"
             chart.y_axis.number_format = "0.00"
             for col, label in ((6, "first order (S1)"), (8, "total (ST)")):
                 chart.series.append(Series(Reference(ws, min_col=col, min_row=first,
