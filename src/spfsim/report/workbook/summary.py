@@ -45,8 +45,8 @@ def summary_sheet(ws: Worksheet, ds: xr.Dataset, schemes: list[SchemeInfo],
     """Model and horizon, the schemes, their key figures and the population in the key
     years, then why a series jumps, under the space :func:`overview_charts` fills."""
     sheet_title(ws, str(ds.attrs.get("title", "spfsim projection")), "Summary of the projection")
-    put_note(ws, 3, "The four figures below are drawn from the scheme and Floor sheets; "
-             "the key figures follow under them.")
+    put_note(ws, 3, "The figures below are drawn from the scheme and Floor sheets; the key "
+             "figures follow under them.")
     row = _info_block(ws, ds, SUMMARY_TABLES_ROW)
     row = _schemes_block(ws, ds, schemes, sheet_names, row + 1)
     figures = key_figures(ds)
