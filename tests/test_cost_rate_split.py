@@ -8,6 +8,7 @@ import pytest
 
 from spfsim.report.plots import cost_rate_figure
 from spfsim.report.workbook import build_workbook
+from spfsim.report.workbook.schemes import TABLE_BELOW_CHARTS
 from spfsim.results.assemble import PAYMENTS, paygo_cost_rate_by_payment
 
 
@@ -74,18 +75,20 @@ def workbook(default_projection):
 
 def test_workbook_shows_the_parts(workbook):
     ws = workbook["pension"]
-    headers = {ws.cell(row=3, column=c).value: c for c in range(1, ws.max_column + 1)}
+    header = TABLE_BELOW_CHARTS  # the yearly table starts under the charts
+    headers = {ws.cell(row=header, column=c).value: c for c in range(1, ws.max_column + 1)}
     total = headers["PAYG cost rate"]
     periodic = headers["PAYG cost rate, periodic benefits"]
     lump = headers["PAYG cost rate, lump sums"]
-    years = {ws.cell(row=r, column=1).value: r for r in range(5, ws.max_row + 1)}
+    years = {ws.cell(row=r, column=1).value: r for r in range(header + 2, ws.max_row + 1)}
     for year in (2029, 2030, 2031):
         row = years[year]
         parts = ws.cell(row=row, column=periodic).value + ws.cell(row=row, column=lump).value
         assert parts == pytest.approx(ws.cell(row=row, column=total).value, rel=1e-12)
     assert ws.cell(row=years[2030], column=lump).value == 0.0
     chart = ws._charts[0]
-    assert len(chart.series) == 4  # total, periodic, lump sums, cost to GDP
+    # total, periodic, lump sums, the contribution rate against them, cost to GDP
+    assert len(chart.series) == 5
     # the other contributory schemes pay no lump sums: their sheets are as before
     assert "PAYG cost rate, lump sums" not in {
-        c.value for c in workbook["maternity_insurance"][3]}
+        c.value for c in workbook["maternity_insurance"][header]}

@@ -142,3 +142,11 @@ def test_quickstart_notebook_runs(name):
     errors = [o for cell in notebook.cells if cell.cell_type == "code"
               for o in cell.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
+    # every figure shows in the executed copy as an image, not as "<Figure size ...>"
+    figures = [cell for cell in notebook.cells
+               if "figure" in cell.get("metadata", {}).get("tags", [])]
+    assert figures, f"{name}: no cell tagged 'figure'"
+    for cell in figures:
+        images = [o for o in cell.get("outputs", [])
+                  if "image/png" in o.get("data", {})]
+        assert images, f"{name}: the figure of this cell does not show:\n{cell.source}"

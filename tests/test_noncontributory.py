@@ -443,7 +443,7 @@ def test_micro_agrees_with_cohort_on_every_benefit(tmp_path, means_test):
 
 def year_cell(ws, year: int, label: str):
     """The value of a report sheet's column ``label`` in the row of ``year``."""
-    header = next(r for r in ws.iter_rows(max_row=10) if r[0].value == "Year")
+    header = next(r for r in ws.iter_rows(max_row=40) if r[0].value == "Year")
     column = {cell.value: cell.column for cell in header}[label]
     row = next(r[0].row for r in ws.iter_rows() if r[0].value == year)
     return ws.cell(row=row, column=column).value
@@ -454,10 +454,12 @@ def test_report_floor_sheet(floor_run):
 
     _model, ds = floor_run
     ws = build_workbook(ds)["Floor"]
-    assert year_cell(ws, 2030, "Coverage old_age") == pytest.approx(
+    assert year_cell(ws, 2030, "Coverage, Older persons") == pytest.approx(
         float(ds["coverage_rate"].sel(year=2030, guarantee="old_age")))
-    assert year_cell(ws, 2030, "Cost health % GDP") == pytest.approx(
+    assert year_cell(ws, 2030, "Cost, Health care") == pytest.approx(
         float(ds["cost_to_gdp_by_guarantee"].sel(year=2030, guarantee="health")))
+    assert year_cell(ws, 2030, "Coverage, Older persons, women") == pytest.approx(
+        float(ds["coverage_rate_by_sex"].sel(year=2030, guarantee="old_age", sex="female")))
     assert len(ws._charts) == 2
 
 

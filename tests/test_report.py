@@ -17,6 +17,7 @@ from spfsim.finance.measures import sustainability_variables
 from spfsim.indicators import GENDER_GAPS, fiscal_space_variables
 from spfsim.report.io import atomic_write, write_netcdf
 from spfsim.report.plots import (
+    ReportFigure,
     cohort_irr_figure,
     cost_rate_figure,
     population_pyramid,
@@ -219,7 +220,7 @@ def _find_row(ws, year: int) -> int:
 
 
 def _header_col(ws, label: str) -> int:
-    for row in ws.iter_rows(max_row=10):
+    for row in ws.iter_rows(max_row=40):  # under the charts at the top of a sheet
         for cell in row:
             if cell.value == label:
                 return cell.column
@@ -357,17 +358,21 @@ def test_workbook_sheets_and_values(ds, tmp_path):
     for label, value in expected.items():
         cell = ws.cell(row=row, column=_header_col(ws, label))
         assert cell.value == pytest.approx(value, rel=1e-12), label
-    # formats, a units row under the header, frozen header
+    # formats, a units row under the header saying the scale money is shown in, the header
+    # rows printed on every page (not frozen: the charts above the table would be)
     col = _header_col(ws, "PAYG cost rate")
     assert ws.cell(row=row, column=col).number_format == "0.00%"
     money_col = _header_col(ws, "Benefit expenditure")
-    assert ws.cell(row=row, column=money_col).number_format == "#,##0"
+    money = ws.cell(row=row, column=money_col)
     header_row = ws.cell(row=1, column=1).row
-    for r in ws.iter_rows(max_row=10):
+    for r in ws.iter_rows(max_row=40):
         if r[0].value == "Year":
             header_row = r[0].row
-    assert ws.cell(row=header_row + 1, column=money_col).value == "XOF (nominal) per year"
-    assert ws.freeze_panes == f"B{header_row + 2}"
+    unit = ws.cell(row=header_row + 1, column=money_col).value
+    scale = {"#,##0": "", "#,##0.0,": " thousand", "#,##0.0,,": " million",
+             "#,##0.0,,,": " billion"}[money.number_format]
+    assert unit == f"XOF{scale} (nominal) per year"
+    assert ws.print_title_rows == f"${header_row}:${header_row + 1}"
     assert ws.column_dimensions["B"].width >= 10
 
     # charts: two in the contributory sheet, one in the non-contributory one
@@ -881,3 +886,11 @@ def test_run_draws_figures_on_request(small_model_dir, tmp_path, capsys):
     figures = sorted(p.name for p in (out / "figures").iterdir())
     assert "cost_rates.png" in figures
     assert "wrote 8 files" in capsys.readouterr().out
+
+
+def test_figures_show_themselves_in_jupyter(ds):
+    """A figure returned by the plotting functions is a ReportFigure, which IPython shows as
+    a PNG image (``_repr_png_``) without pyplot's inline backend."""
+    fig = cost_rate_figure(ds)
+    assert isinstance(fig, ReportFigure)
+    assert fig._repr_png_().startswith(b"\x89PNG\r\n\x1a\n")

@@ -380,6 +380,10 @@ def test_cli_compare_writes_both_files_and_refuses_to_overwrite(model_dir, refor
         assert (out / name).read_bytes() == data
     assert sorted(p.name for p in out.iterdir()) == ["comparison.nc", "comparison.xlsx"]
     assert main([*args, "--overwrite"]) == 0
+    # --figures: run's cost-rate and reserve-ratio figures, baseline against reform
+    assert main([*args, "--overwrite", "--figures"]) == 0
+    for name in ("cost_rates.png", "reserve_ratio.png"):
+        assert (out / "figures" / name).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
 
 def test_cli_bad_reform_is_reported_before_anything_runs(model_dir, tmp_path, capsys):

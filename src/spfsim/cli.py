@@ -54,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
                          help=f"output folder (default: ./{DEFAULT_OUT})")
     compare.add_argument("--overwrite", action="store_true",
                          help="replace existing output files")
+    compare.add_argument("--figures", action="store_true",
+                         help="also draw the figures of run, baseline against reform, as PNG "
+                         "files in figures/")
     _add_engine_options(compare)
     validate = sub.add_parser("validate", help="check a model folder and list every problem")
     validate.add_argument("model_dir", nargs="?", default=None,
@@ -339,6 +342,11 @@ def _compare(args: argparse.Namespace) -> int:
     comparison = compare(base_ds, reform_ds)
     progress(f"writing outputs to {out}")
     written = write_comparison(comparison, out, overwrite=args.overwrite)
+    if args.figures:
+        from .report.io import write_files
+        from .report.plots import comparison_pngs
+
+        written += write_files(out / "figures", comparison_pngs(comparison), args.overwrite)
     for line in comparison_summary_lines(comparison):
         print(line)
     print(f"  wrote {len(written)} files to {out} in {time.perf_counter() - started:.1f}s")

@@ -18,7 +18,15 @@ from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference, Series
 
 from .io import atomic_write
-from .workbook.cells import FMT_YEAR, finish_workbook, fit_columns, put, sheet_title, write_header
+from .workbook.cells import (
+    FMT_YEAR,
+    chart_title,
+    finish_workbook,
+    fit_columns,
+    put,
+    sheet_title,
+    write_header,
+)
 
 FMT_PCT, FMT_RATIO = "0.00%", "0.00"
 PER_SCHEME = (("actuarial_balance", FMT_PCT), ("general_average_premium", FMT_PCT),
@@ -133,7 +141,11 @@ def _charts(wb: Workbook, ds: xr.Dataset, axes: list[str], done: np.ndarray) -> 
                 if balance in ds and done[i] else float("nan")
             put(ws, 2 + i, 2, None if np.isnan(value) else value, FMT_PCT)
         bars = BarChart()
-        bars.type, bars.title = "bar", f"Actuarial balance by case, {scheme}"
+        bars.type, bars.title = "bar", chart_title(f"Actuarial balance by case, {scheme}")
+        bars.x_axis.title = chart_title("case", 9, bold=False)
+        bars.y_axis.title = chart_title("% of insured earnings", 9, bold=False)
+        bars.x_axis.delete = bars.y_axis.delete = False
+        bars.legend.position = "b"
         bars.y_axis.number_format = FMT_PCT
         bars.add_data(Reference(ws, min_col=2, min_row=1, max_row=1 + len(labels)),
                       titles_from_data=True)
@@ -156,7 +168,12 @@ def _cost_rate_lines(ws, ds: xr.Dataset, scheme: str, labels: list[str], done: n
             v = float(rates[i, t])
             put(ws, top + 1 + t, 2 + j, None if np.isnan(v) else v, FMT_PCT)
     lines = LineChart()
-    lines.title, lines.y_axis.number_format = f"PAYG cost rate, {scheme}", FMT_PCT
+    lines.title, lines.y_axis.number_format = chart_title(f"PAYG cost rate, {scheme}"), FMT_PCT
+    lines.x_axis.title = chart_title("Year", 9, bold=False)
+    lines.y_axis.title = chart_title("% of insured earnings", 9, bold=False)
+    lines.x_axis.delete = lines.y_axis.delete = False
+    lines.x_axis.tickLblPos = "low"
+    lines.legend.position = "b"
     for j in range(len(shown)):
         lines.append(Series(Reference(ws, min_col=2 + j, min_row=top + 1,
                                       max_row=top + len(years)), title=labels[shown[j]]))

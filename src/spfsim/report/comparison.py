@@ -1,22 +1,25 @@
 """Outputs of a reform comparison (:func:`spfsim.scenarios.compare`): ``comparison.nc``,
 ``comparison.xlsx`` and a short text summary.
 
-The workbook has a ``Summary`` sheet (the reform, and the baseline, reform and difference
-of the key indicators of every scheme and guarantee in the key years: base year, base year
-+ 25 when within the horizon, end year; depletion years), one sheet per scheme with the
-three columns of each indicator by year and charts, a ``Guarantees`` sheet of the
-differences by R202 guarantee, and ``Metadata``. Units are those of the comparison Dataset:
-money in the model's currency per year (nominal), persons as counts, fractions (PAYG cost
-rate, cost to GDP, coverage) shown as percentages, the reserve ratio as a multiple of the
-year's expenditure. Text is neutralised as in :mod:`spfsim.report.workbook`; every file is
-written atomically and none is replaced unless asked.
+The workbook has a ``Summary`` sheet (charts of the scheme the reform changes most: cost
+to GDP baseline and reform, their difference, and for a contributory scheme its PAYG cost
+rate and reserve ratio; then the reform, and the baseline, reform and difference of the key
+indicators of every scheme and guarantee in the key years: base year, base year + 25 when
+within the horizon, end year; depletion years), one sheet per scheme with its charts above
+the three columns of each indicator by year, a ``Guarantees`` sheet of the differences by
+R202 guarantee, and ``Metadata``. Units are those of the comparison Dataset: money in the
+model's currency per year (nominal; shown in thousands, millions or billions, named in the
+units), persons as counts, fractions (PAYG cost rate, cost to GDP, coverage) shown as
+percentages, the reserve ratio as a multiple of the year's expenditure. Text is
+neutralised as in :mod:`spfsim.report.workbook`; every file is written atomically and
+none is replaced unless asked.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import numpy as np
 import xarray as xr
@@ -29,16 +32,24 @@ from .dataset import SchemeInfo, scheme_infos
 from .io import atomic_write, check_writable, write_netcdf
 from .workbook.cells import (
     BOLD,
+    CHART_ROWS,
+    CHART_WIDTH_CM,
     FMT_COUNT,
     FMT_PERCENT,
     FMT_RATIO,
     FMT_YEAR,
     HEADING,
+    column_after,
     finish_workbook,
     fit_columns,
+    human_label,
     key_years,
     line_chart,
+    money_format,
+    money_scale,
+    money_units,
     put,
+    put_note,
     scheme_sheet_names,
     sheet_title,
     write_header,
@@ -87,6 +98,15 @@ def _unit(cmp: xr.Dataset, var: str, unit: str | None) -> str:
     return unit if unit is not None else str(cmp[var].attrs.get("units", ""))
 
 
+def _money(unit: str, fmt: str, series: tuple[np.ndarray, ...]) -> tuple[str, str]:
+    """(unit, format) of an indicator: money (a whole-number format, units other than
+    persons) in the thousands, millions or billions its size calls for."""
+    if fmt != FMT_COUNT or "person" in unit:
+        return unit, fmt
+    factor, word = money_scale(np.concatenate(series))
+    return money_units(unit, word), money_format(factor)
+
+
 def _three(cmp: xr.Dataset, var: str, **where: object) -> tuple[np.ndarray, np.ndarray,
                                                                   np.ndarray]:
     """Baseline, reform and difference of ``var`` at ``where`` (e.g. scheme=2)."""
@@ -104,7 +124,7 @@ def _reform_rows(cmp: xr.Dataset) -> list[tuple[str, object]]:
         ("Model", attrs.get("model", "")),
         ("Reform", attrs.get("reform", "")),
         ("Reform title", attrs.get("reform_title", "")),
-        ("Reform file", attrs.get("reform_file", "")),
+        ("Reform file", PurePath(str(attrs.get("reform_file", ""))).name),
         ("Reform file hash", attrs.get("reform_hash", "")),
         ("Engine", attrs.get("engine", "")),
         ("Seed", attrs.get("seed", "")),
@@ -132,7 +152,9 @@ def _summary_sheet(ws: Worksheet, cmp: xr.Dataset, schemes: list[SchemeInfo],
                    sheet_names: dict[str, str]) -> None:
     sheet_title(ws, str(cmp.attrs.get("title", "spfsim comparison")),
                 "Reform against the baseline; differences are reform minus baseline")
-    row = 3
+    put_note(ws, 3, "The figures below show the scheme the reform changes most, from its "
+             "sheet; the key figures of every scheme follow under them.")
+    row = _SUMMARY_TABLES_ROW
     for key, value in _reform_rows(cmp):
         put(ws, row, 1, key, font=BOLD)
         put(ws, row, 2, value, FMT_YEAR if isinstance(value, int) else None)
@@ -148,7 +170,8 @@ def _summary_sheet(ws: Worksheet, cmp: xr.Dataset, schemes: list[SchemeInfo],
     for s in schemes:
         for label, var, fmt, unit in _indicators(s):
             base, new, diff = _three(cmp, var, scheme=s.index)
-            for j, value in enumerate((s.id, s.name, label, _unit(cmp, var, unit))):
+            shown_unit, fmt = _money(_unit(cmp, var, unit), fmt, (base, new, diff))
+            for j, value in enumerate((s.id, s.name, label, shown_unit)):
                 put(ws, row, 1 + j, value)
             for k, year in enumerate(shown):
                 for j, series in enumerate((base, new, diff)):
@@ -180,7 +203,7 @@ def _summary_sheet(ws: Worksheet, cmp: xr.Dataset, schemes: list[SchemeInfo],
     for g, guarantee in enumerate(str(v) for v in cmp["guarantee"].values):
         for label, var, fmt, unit in _GUARANTEE_INDICATORS:
             base, new, diff = _three(cmp, var, guarantee=g)
-            for j, value in ((0, guarantee), (2, label), (3, unit)):
+            for j, value in ((0, human_label(guarantee)), (2, label), (3, unit)):
                 put(ws, row, 1 + j, value)
             for k, year in enumerate(shown):
                 for j, series in enumerate((base, new, diff)):
@@ -189,44 +212,91 @@ def _summary_sheet(ws: Worksheet, cmp: xr.Dataset, schemes: list[SchemeInfo],
     fit_columns(ws, skip_rows=2, minimum=10, maximum=40)
 
 
-def _scheme_sheet(ws: Worksheet, cmp: xr.Dataset, scheme: SchemeInfo) -> None:
+_SUMMARY_CHART = (15.5, 8.5)  # width, height (cm) of the Summary's charts
+_SUMMARY_CHART_ROWS = 18
+_SUMMARY_TABLES_ROW = 4 + 2 * _SUMMARY_CHART_ROWS + 1
+
+
+def _summary_charts(ws: Worksheet, cmp: xr.Dataset, schemes: list[SchemeInfo],
+                    tables: dict[str, tuple[Worksheet, int, int, dict[str, int]]]) -> None:
+    """The Summary's charts, two by two above its tables, of the scheme whose cost the
+    reform changes most (the first scheme when it changes none), from its sheet: cost to
+    GDP, baseline and reform; the difference (reform - baseline) in cost to GDP; and for
+    a contributory scheme its PAYG cost rate and its reserve ratio, baseline and reform."""
+    if not schemes:
+        return
+    change = np.nan_to_num(np.abs(cmp["cost_to_gdp_difference"].transpose("scheme", ...)
+                                  .values)).max(axis=1)
+    main = schemes[int(np.argmax(change))]
+    sheet, first, last, col = tables[main.id]
+    width, height = _SUMMARY_CHART
+    right = get_column_letter(column_after(ws, 1, width + 0.3))
+    charts = [(f"{main.name}: cost, baseline and reform", "% of GDP", "0.00%",
+               [(col["Cost % of GDP: baseline"], "Baseline"),
+                (col["Cost % of GDP: reform"], "Reform")]),
+              (f"{main.name}: difference in cost (reform - baseline)", "% of GDP", "0.000%",
+               [(col["Cost % of GDP: difference"], "Difference")])]
+    if main.contributory:
+        charts += [(f"{main.name}: PAYG cost rate, baseline and reform",
+                    "% of insured earnings", "0.0%",
+                    [(col["PAYG cost rate: baseline"], "Baseline"),
+                     (col["PAYG cost rate: reform"], "Reform")]),
+                   (f"{main.name}: reserve ratio, baseline and reform (below zero: "
+                    "accumulated shortfall)", "reserve / annual expenditure", "0.0",
+                    [(col["Reserve ratio: baseline"], "Baseline"),
+                     (col["Reserve ratio: reform"], "Reform")])]
+    anchors = [f"{c}{4 + k * _SUMMARY_CHART_ROWS}" for k in (0, 1) for c in ("A", right)]
+    for anchor, (title, y_title, fmt, series) in zip(anchors, charts, strict=False):
+        line_chart(ws, title, y_title, fmt, series, first, last, anchor, data=sheet,
+                   width=width, height=height)
+
+
+def _scheme_sheet(ws: Worksheet, cmp: xr.Dataset, scheme: SchemeInfo
+                  ) -> tuple[int, int, dict[str, int]]:
     currency = cmp.attrs.get("currency", "")
     sheet_title(ws, f"{scheme.name} ({scheme.id}): reform against the baseline",
                 f"{cmp.attrs.get('reform_title', '')}; money in {currency}, "
                 f"{cmp.attrs.get('price_basis', '')}; difference = reform minus baseline")
     headers, units, formats, columns = [], [], [], []
     for label, var, fmt, unit in _indicators(scheme):
-        for name, series in zip((*_SCENARIOS, "difference"),
-                                _three(cmp, var, scheme=scheme.index), strict=True):
+        three = _three(cmp, var, scheme=scheme.index)
+        shown = _unit(cmp, var, unit)
+        if (fmt == FMT_COUNT and "LCU" in shown) or cmp.attrs.get("currency", "?") in shown:
+            factor, word = money_scale(np.concatenate(three))
+            shown, fmt = money_units(shown, word), money_format(factor)
+        for name, series in zip((*_SCENARIOS, "difference"), three, strict=True):
             headers.append(f"{label}: {name}")
-            units.append(_unit(cmp, var, unit))
+            units.append(shown)
             formats.append(fmt)
             columns.append(series)
     years = [int(y) for y in cmp["year"].values]
     first = year_table(ws, years, headers, units, formats, np.column_stack(columns),
-                       header_row=3)
+                       header_row=3 + CHART_ROWS)
     last = first + len(years) - 1
     fit_columns(ws, skip_rows=2, minimum=10, maximum=24)
-    anchor = get_column_letter(len(headers) + 3)
+    ws.freeze_panes = None  # the charts above the table would be frozen with its header
+    beside = f"{get_column_letter(column_after(ws, 1, CHART_WIDTH_CM + 0.5))}3"
     line_chart(ws, f"{scheme.name}: cost to GDP, baseline and reform", "% of GDP", "0.00%",
-               [(2, "Baseline"), (3, "Reform")], first, last, f"{anchor}3")
+               [(2, "Baseline"), (3, "Reform")], first, last, "A3")
     line_chart(ws, f"{scheme.name}: difference in cost to GDP (reform - baseline)",
-               "% of GDP", "0.000%", [(4, "Difference")], first, last, f"{anchor}20")
+               "% of GDP", "0.000%", [(4, "Difference")], first, last, beside)
+    return first, last, {label: 2 + j for j, label in enumerate(headers)}
 
 
 def _guarantee_sheet(ws: Worksheet, cmp: xr.Dataset) -> None:
     sheet_title(ws, "Differences by R202 guarantee (reform minus baseline)",
                 "cost: expenditure incl. administration as a share of GDP; coverage: share of "
-                "the target group covered; any_cash = SDG 1.3.1 / all cash benefits")
+                "the target group covered; any cash benefit = SDG 1.3.1")
     guarantees = [str(g) for g in cmp["guarantee"].values]
-    headers, columns = [], []
-    for label, var, _fmt, _unit_shown in _GUARANTEE_INDICATORS:
+    headers, units, columns = [], [], []
+    for label, var, _fmt, unit in _GUARANTEE_INDICATORS:
         diff = cmp[f"{var}_difference"].transpose("year", "guarantee").values
-        headers += [f"{label} {g}: difference" for g in guarantees]
+        headers += [f"{label}, {human_label(g)}: difference" for g in guarantees]
+        units += [f"{unit}, percentage points"] * len(guarantees)
         columns.append(np.asarray(diff, dtype=float))
     n = len(guarantees)
     years = [int(y) for y in cmp["year"].values]
-    year_table(ws, years, headers, ["fraction"] * (2 * n), [FMT_PERCENT] * (2 * n),
+    year_table(ws, years, headers, units, [FMT_PERCENT] * (2 * n),
                np.concatenate(columns, axis=1), header_row=3)
     fit_columns(ws, skip_rows=2, minimum=10, maximum=24)
 
@@ -246,10 +316,13 @@ def build_comparison_workbook(cmp: xr.Dataset) -> Workbook:
     summary = wb.active
     summary.title = "Summary"
     _summary_sheet(summary, cmp, schemes, sheet_names)
+    tables = {}
     for s in schemes:
-        _scheme_sheet(wb.create_sheet(sheet_names[s.id]), cmp, s)
+        ws = wb.create_sheet(sheet_names[s.id])
+        tables[s.id] = (ws, *_scheme_sheet(ws, cmp, s))
     _guarantee_sheet(wb.create_sheet("Guarantees"), cmp)
     metadata_sheet(wb.create_sheet("Metadata"), cmp)
+    _summary_charts(summary, cmp, schemes, tables)
     return finish_workbook(wb, cmp.attrs.get("title", "spfsim comparison"))
 
 

@@ -2,8 +2,11 @@
 
 Nothing here imports :mod:`matplotlib.pyplot` or changes the global backend or rcParams, so
 importing this module leaves an interactive session (or a notebook) as it was. Each function
-returns a Figure with an Agg canvas; it displays inline in Jupyter and can be saved with
-``fig.savefig(...)``. :func:`write_figures` writes the standard set as PNG files, atomically.
+returns a :class:`ReportFigure`: a Figure with an Agg canvas that shows itself as a PNG
+image in Jupyter (its ``_repr_png_``), whatever the backend and without ``%matplotlib
+inline`` (IPython only knows how to show plain Figures once pyplot's inline backend is
+running, and nothing here starts it), and can be saved with ``fig.savefig(...)``.
+:func:`write_figures` writes the standard set as PNG files, atomically.
 """
 
 from __future__ import annotations
@@ -30,10 +33,16 @@ from .dataset import (
 from .files import figure_names
 from .io import check_writable, write_files
 from .series import pyramid, years_of
+from .workbook.equity import SHORT_TERM_TYPES
 
 __all__ = [
+    "COMPARISON_FIGURES",
     "DPI",
+    "ReportFigure",
     "cohort_irr_figure",
+    "comparison_cost_figure",
+    "comparison_pngs",
+    "comparison_reserve_figure",
     "cost_rate_figure",
     "population_pyramid",
     "render_pngs",
@@ -52,8 +61,18 @@ _TICK_SIZE = 10
 _LEGEND_SIZE = 9
 
 
-def _new_figure(width: float, height: float) -> Figure:
-    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained", facecolor="white")
+class ReportFigure(Figure):
+    """A matplotlib Figure that Jupyter (IPython's display) shows as a PNG image: in a
+    notebook, in its executed copy (``image/png`` output) and in a console with rich
+    display, with or without pyplot."""
+
+    def _repr_png_(self) -> bytes:
+        return png_bytes(self)
+
+
+def _new_figure(width: float, height: float) -> ReportFigure:
+    fig = ReportFigure(figsize=(width, height), dpi=DPI, layout="constrained",
+                       facecolor="white")
     FigureCanvasAgg(fig)
     return fig
 
@@ -263,7 +282,9 @@ _SEX_COLOURS = {"male": "#3b75af", "female": "#d1605e"}
 
 def cohort_irr_figure(ds: xr.Dataset) -> Figure:
     """Internal rate of return (annual rate) of each birth cohort, men and women, one
-    panel per contributory scheme (ILC 2021 para. 15(c): intergenerational equity).
+    panel per contributory scheme paying long-term benefits (pensions: ILC 2021 para.
+    15(c), intergenerational equity; a short-term benefit's IRR swings to extremes on small
+    flows and means little, its money's worth ratio is on the Equity sheet).
     Complete cohorts (``cohort_complete``: all their cash flows in the scheme within the
     projection) are drawn solid; the others, whose
     returns the horizon biases, dashed and faint; the axis is scaled to the complete cohorts
@@ -272,10 +293,12 @@ def cohort_irr_figure(ds: xr.Dataset) -> Figure:
     """
     check_single_projection(ds, (), "the figure")
     present = {"cohort_irr", "cohort_complete"} <= set(ds.data_vars) and "cohort" in ds.dims
-    schemes = _schemes(ds, contributory_only=True) if present else []
+    long_term = {s.index for s in scheme_infos(ds) if s.type not in SHORT_TERM_TYPES}
+    schemes = [(i, label) for i, label in _schemes(ds, contributory_only=True)
+               if i in long_term] if present else []
     fig, axes = _panels(len(schemes))
     if not schemes:
-        _no_data(axes[0], "no contributory scheme" if present
+        _no_data(axes[0], "no contributory pension scheme" if present
                  else "no cohort returns in the Dataset")
         _style(axes[0], "Birth cohort", "Internal rate of return (per year)",
                "Internal rate of return by birth cohort")
@@ -370,3 +393,109 @@ def write_figures(ds: xr.Dataset, folder: Path | str | os.PathLike[str],
     folder = Path(folder)
     check_figure_targets(ds, folder, overwrite)
     return write_files(folder, render_pngs(ds), overwrite)
+
+
+# --------------------------------------------------------------------------- comparisons
+
+_BASELINE, _REFORM, _DIFFERENCE = "#555555", "#c0392b", "#f5b041"
+
+
+def _versus(ax: Axes, years: np.ndarray, base: np.ndarray, new: np.ndarray,
+            label: str) -> None:
+    """Baseline (dashed grey) and reform (solid) of one series, the gap between them
+    shaded, so the difference the reform makes is what the eye meets first."""
+    ax.plot(years, base, color=_BASELINE, linestyle="--", linewidth=1.5,
+            label=f"{label}: baseline")
+    (line,) = ax.plot(years, new, linewidth=2, label=f"{label}: reform")
+    ax.fill_between(years, base, new, color=line.get_color(), alpha=0.25, linewidth=0,
+                    label=f"{label}: difference")
+
+
+def _changed(cmp: xr.Dataset, var: str, index: int) -> bool:
+    diff = np.asarray(cmp[f"{var}_difference"].isel(scheme=index).values, dtype=float)
+    return bool(np.nanmax(np.abs(diff), initial=0.0) > 0)
+
+
+def comparison_cost_figure(cmp: xr.Dataset) -> Figure:
+    """A reform against its baseline (a :func:`spfsim.scenarios.compare` Dataset), as
+    :func:`cost_rate_figure` draws one projection: the PAYG cost rate of the contributory
+    schemes the reform changes (% of insured earnings) and the cost of every changed scheme
+    and of all schemes together (% of GDP); baseline dashed, reform solid, the difference
+    shaded between them."""
+    years = cmp["year"].values
+    fig = _new_figure(13.0, 5.5)
+    left, right = fig.subplots(1, 2)
+    schemes = scheme_infos(cmp)
+    changed = [s for s in schemes if _changed(cmp, "cost_to_gdp", s.index)
+               or _changed(cmp, "paygo_cost_rate", s.index)]
+    for s in (s for s in changed if s.contributory):
+        rate = cmp["paygo_cost_rate"].isel(scheme=s.index).transpose("scenario", "year")
+        _versus(left, years, rate.sel(scenario="baseline").values,
+                rate.sel(scenario="reform").values, s.name)
+    if not left.has_data():
+        _no_data(left, "no contributory scheme changed")
+    _style(left, "Year", "PAYG cost rate (% of insured earnings)",
+           "PAYG cost rate, contributory schemes the reform changes")
+    cost = cmp["cost_to_gdp"].transpose("scenario", "year", "scheme")
+    for s in changed:
+        _versus(right, years, cost.sel(scenario="baseline").values[:, s.index],
+                cost.sel(scenario="reform").values[:, s.index], s.name)
+    total = cost.sum("scheme")
+    _versus(right, years, total.sel(scenario="baseline").values,
+            total.sel(scenario="reform").values, "All schemes")
+    _style(right, "Year", "Cost (% of GDP)", "Benefit and administrative expenditure")
+    for ax in (left, right):
+        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylim(bottom=0)
+        if ax.has_data():
+            ax.legend(fontsize=_LEGEND_SIZE)
+    fig.suptitle(f"{cmp.attrs.get('reform_title', 'Reform')} against the baseline",
+                 fontsize=_TITLE_SIZE)
+    return fig
+
+
+def comparison_reserve_figure(cmp: xr.Dataset) -> Figure:
+    """The reserve ratio (reserve / annual expenditure) of the contributory schemes the
+    reform changes (all of them when it changes none), baseline dashed, reform solid, the
+    difference shaded; each depletion year marked (below zero: the accumulated
+    shortfall)."""
+    years = cmp["year"].values
+    fig = _new_figure(9.0, 5.5)
+    ax = fig.add_subplot()
+    depletion = cmp["depletion_year"].transpose("scenario", "scheme")
+    funded = [s for s in scheme_infos(cmp) if s.contributory]
+    changed = [s for s in funded if _changed(cmp, "reserve_ratio", s.index)]
+    for s in changed or funded:
+        ratio = cmp["reserve_ratio"].isel(scheme=s.index).transpose("scenario", "year")
+        _versus(ax, years, ratio.sel(scenario="baseline").values,
+                ratio.sel(scenario="reform").values, s.name)
+        for scenario, style in (("baseline", ":"), ("reform", "--")):
+            year = float(depletion.sel(scenario=scenario).values[s.index])
+            if np.isfinite(year):
+                ax.axvline(year, color=_BASELINE if scenario == "baseline" else _REFORM,
+                           linestyle=style, linewidth=1,
+                           label=f"{s.name}: depleted {int(year)} ({scenario})")
+    if ax.has_data():
+        ax.axhline(0.0, color="black", linewidth=0.8)
+        ax.legend(fontsize=_LEGEND_SIZE)
+    else:
+        _no_data(ax, "no contributory scheme")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _style(ax, "Year", "Reserve ratio (reserve / annual expenditure)",
+           "Reserve ratio of the schemes the reform changes (below zero: accumulated "
+           "shortfall)" if changed else "Reserve ratio (below zero: accumulated shortfall)")
+    fig.suptitle(f"{cmp.attrs.get('reform_title', 'Reform')} against the baseline",
+                 fontsize=_TITLE_SIZE)
+    return fig
+
+
+#: The figures ``spfsim compare --figures`` writes, by file name.
+COMPARISON_FIGURES = {"cost_rates.png": comparison_cost_figure,
+                      "reserve_ratio.png": comparison_reserve_figure}
+
+
+def comparison_pngs(cmp: xr.Dataset) -> dict[str, bytes]:
+    """The comparison figures (:data:`COMPARISON_FIGURES`) as PNG files in memory, by file
+    name; every figure is drawn before any is returned."""
+    return {name: png_bytes(draw(cmp)) for name, draw in COMPARISON_FIGURES.items()}

@@ -23,13 +23,37 @@ class HasInput(Protocol):
 AssumptionRow = tuple[str, str, object, str, str]  # section, name, value, unit, description
 
 
-def _format_value(values: dict) -> str:
-    parts = [f"{y}: {v:g}" for y, v in sorted(values.items())]
-    return parts[0].split(": ")[1] if len(parts) == 1 else "; ".join(parts)
+def _number(value: float) -> int | float:
+    """A parameter value as a workbook stores it: whole numbers as integers."""
+    value = float(value)
+    return int(value) if value.is_integer() and abs(value) < 2**53 else value
+
+
+def _parameter_rows(section: str, name: str, by_sex: dict, unit: str, note: str
+                    ) -> list[AssumptionRow]:
+    """One row per value of a numeric parameter, each value a number: one row when it is
+    the same for both sexes and never changes; otherwise one per sex (``name (female)``)
+    and per effective year (``name from 2030``). Indexation goes to the unit."""
+    per_sex = dict(by_sex)
+    same = len({(tuple(sorted(v.values.items())), v.indexation.describe()
+                 if v.indexation.weights else "") for v in per_sex.values()}) == 1
+    groups = [("", next(iter(per_sex.values())))] if same else [
+        (f" ({sex})", v) for sex, v in per_sex.items()]
+    rows: list[AssumptionRow] = []
+    for suffix, dated in groups:
+        shown_unit = unit + (f", indexed by {dated.indexation.describe()}"
+                             if dated.indexation.weights else "")
+        values = sorted(dated.values.items())
+        for year, value in values:
+            label = f"{name}{suffix}" + (f" from {year}" if len(values) > 1 else "")
+            rows.append((section, label, _number(value), shown_unit, note))
+    return rows
 
 
 def describe_assumptions(model: HasInput) -> list[AssumptionRow]:
-    """The assumptions a projection used, one row each: model settings, tables, parameters."""
+    """The assumptions a projection used, one row each: model settings, tables, parameters
+    (a numeric parameter's values as numbers: one row per sex where they differ and per
+    effective year where they change)."""
     inp = model.input
     rows: list[AssumptionRow] = [
         ("model", "name", inp.name, "", inp.title),
@@ -52,20 +76,15 @@ def describe_assumptions(model: HasInput) -> list[AssumptionRow]:
         specs = SCHEME_TYPES[scheme.type].PARAMETERS
         section = f"scheme {scheme.id} ({scheme.type})"
         for pname, spec in specs.items():
-            if pname in scheme.indexations:
-                value = scheme.indexations[pname].describe()
-            elif pname in scheme.choices:
-                value = scheme.choices[pname]
-            else:
-                by_sex = scheme.numbers[pname]
-                texts = {s: _format_value(v.values) + (
-                    f" indexed by {v.indexation.describe()}" if v.indexation.weights else "")
-                    for s, v in by_sex.items()}
-                same = len(set(texts.values())) == 1
-                value = next(iter(texts.values())) if same else "; ".join(
-                    f"{s}: {t}" for s, t in texts.items())
             note = spec.description + (f" [{spec.reference}]" if spec.reference else "")
-            rows.append((section, pname, value, spec.unit, note))
+            if pname in scheme.indexations:
+                rows.append((section, pname, scheme.indexations[pname].describe(), spec.unit,
+                             note))
+            elif pname in scheme.choices:
+                rows.append((section, pname, scheme.choices[pname], spec.unit, note))
+            else:
+                rows += _parameter_rows(section, pname, scheme.numbers[pname], spec.unit,
+                                        note)
     return rows
 
 

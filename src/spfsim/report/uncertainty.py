@@ -19,11 +19,16 @@ import xarray as xr
 from matplotlib.figure import Figure
 from openpyxl import Workbook
 from openpyxl.chart import AreaChart, BarChart, LineChart, Reference, Series
+from openpyxl.utils import get_column_letter
 
 from ..stochastic.sobol import sobol_schemes
 from .io import atomic_write
 from .workbook.cells import (
+    CHART_ROWS,
+    CHART_WIDTH_CM,
     FMT_YEAR,
+    chart_title,
+    column_after,
     finish_workbook,
     fit_columns,
     put,
@@ -238,41 +243,52 @@ def _summary_sheet(ws, ds: xr.Dataset) -> None:
 
 
 def _scheme_sheet(ws, ds: xr.Dataset, scheme: str) -> None:
+    """Percentiles of each fan variable and the probability of depletion by year, in a
+    table under their charts (the two fan charts side by side, the probability below),
+    so that the charts are what the sheet opens on."""
     q = ds["percentile"].values
     years = ds["year"].values
     sheet_title(ws, f"{scheme}: percentiles over {ds.attrs['draws']} draws")
+    header = 3 + 2 * CHART_ROWS
+    first, last = header + 1, header + len(years)
     col = 1
     headers = ["Year"]
     for variable in FAN_VARIABLES:
-        headers += [f"{variable} P{x:g}" for x in q]
+        headers += [f"{LABELS.get(variable, variable)} P{x:g}" for x in q]
     headers.append("P(exhausted by year end)")
-    write_header(ws, 3, headers)
+    write_header(ws, header, headers)
+    ws.print_title_rows = f"{header}:{header}"
     for i, year in enumerate(years):
-        put(ws, 4 + i, 1, int(year), FMT_YEAR)
-    for variable in FAN_VARIABLES:
+        put(ws, first + i, 1, int(year), FMT_YEAR)
+    beside = get_column_letter(column_after(ws, 1, CHART_WIDTH_CM + 0.5))
+    anchors = ["A3", f"{beside}3", f"A{3 + CHART_ROWS}"]
+    for k, variable in enumerate(FAN_VARIABLES):
         values = ds[f"{variable}_percentiles"].sel(scheme=scheme).transpose(
             "percentile", "year").values
         fmt = FMT_PCT if variable == "paygo_cost_rate" else FMT_RATIO
-        for k in range(len(q)):
+        for j in range(len(q)):
             for i in range(len(years)):
-                v = values[k, i]
-                put(ws, 4 + i, col + 1 + k, None if np.isnan(v) else float(v), fmt)
-        _band_chart(ws, variable, q, col + 1, 4, 3 + len(years),
-                    f"B{6 + len(years) + 18 * FAN_VARIABLES.index(variable)}")
+                v = values[j, i]
+                put(ws, first + i, col + 1 + j, None if np.isnan(v) else float(v), fmt)
+        _band_chart(ws, variable, q, col + 1, first, last, anchors[k])
         col += len(q)
     probability = ds["depletion_probability"].sel(scheme=scheme).values
     for i, p in enumerate(probability):
-        put(ws, 4 + i, col + 1, float(p), FMT_PCT)
+        put(ws, first + i, col + 1, float(p), FMT_PCT)
     chart = LineChart()
-    chart.title = "Probability that the reserve is exhausted by the end of the year"
+    chart.title = chart_title("Probability that the reserve is exhausted by the end of the "
+                              "year")
+    chart.x_axis.title = chart_title("Year", 9, bold=False)
+    chart.y_axis.title = chart_title("probability", 9, bold=False)
     chart.y_axis.number_format = FMT_PCT
     chart.y_axis.scaling.min, chart.y_axis.scaling.max = 0.0, 1.0
-    chart.append(Series(Reference(ws, min_col=col + 1, min_row=4, max_row=3 + len(years)),
+    chart.x_axis.delete = chart.y_axis.delete = False
+    chart.legend.position = "b"
+    chart.append(Series(Reference(ws, min_col=col + 1, min_row=first, max_row=last),
                         title="probability"))
-    chart.set_categories(Reference(ws, min_col=1, min_row=4, max_row=3 + len(years)))
+    chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
     chart.height, chart.width = 8.0, 18.0
-    ws.add_chart(chart, f"B{6 + len(years) + 36}")
-    ws.freeze_panes = "B4"
+    ws.add_chart(chart, anchors[-1])
 
 
 def _band_chart(ws, variable: str, q: np.ndarray, first_col: int, first: int, last: int,
@@ -290,7 +306,12 @@ def _band_chart(ws, variable: str, q: np.ndarray, first_col: int, first: int, la
                                                            else f"={here}-{below}")
     chart = AreaChart()
     chart.grouping = "stacked"
-    chart.title = LABELS.get(variable, variable)
+    chart.title = chart_title(f"{LABELS.get(variable, variable)}: percentile bands")
+    chart.x_axis.title = chart_title("Year", 9, bold=False)
+    chart.y_axis.title = chart_title(LABELS.get(variable, variable), 9, bold=False)
+    chart.x_axis.delete = chart.y_axis.delete = False
+    chart.x_axis.tickLblPos = "low"
+    chart.legend.position = "b"
     chart.height, chart.width = 8.0, 18.0
     chart.y_axis.number_format = FMT_PCT if variable == "paygo_cost_rate" else FMT_RATIO
     for k in range(len(q)):
@@ -331,7 +352,11 @@ def _sensitivity_sheet(ws, sens: xr.Dataset, schemes: list[str]) -> None:
             row += 1
         chart = BarChart()
         chart.type = "bar"
-        chart.title = f"Actuarial balance by variant, {scheme}"
+        chart.title = chart_title(f"Actuarial balance by variant, {scheme}")
+        chart.x_axis.title = chart_title("assumption", 9, bold=False)
+        chart.y_axis.title = chart_title("% of insured earnings", 9, bold=False)
+        chart.x_axis.delete = chart.y_axis.delete = False
+        chart.legend.position = "b"
         chart.y_axis.number_format = FMT_PCT
         for col, label in ((5, "low"), (7, "high")):
             chart.series.append(Series(Reference(ws, min_col=col, min_row=first,
@@ -376,7 +401,12 @@ def _sobol_sheet(ws, sobol: xr.Dataset) -> None:
                 continue
             chart = BarChart()
             chart.type = "bar"
-            chart.title = f"Sobol indices: {LABELS.get(str(measure), str(measure))}, {scheme}"
+            chart.title = chart_title(f"Sobol indices: {LABELS.get(str(measure), str(measure))}"
+                                      f", {scheme}")
+            chart.x_axis.title = chart_title("assumption", 9, bold=False)
+            chart.y_axis.title = chart_title("share of the variance", 9, bold=False)
+            chart.x_axis.delete = chart.y_axis.delete = False
+            chart.legend.position = "b"
             chart.y_axis.number_format = "0.00"
             for col, label in ((6, "first order (S1)"), (8, "total (ST)")):
                 chart.series.append(Series(Reference(ws, min_col=col, min_row=first,

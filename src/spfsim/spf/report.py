@@ -28,6 +28,8 @@ from ..report.workbook.cells import (
     FMT_DECIMAL,
     FMT_PERCENT,
     fit_columns,
+    money_format,
+    money_scale,
     put,
     sheet_title,
     write_header,
@@ -44,6 +46,8 @@ _FMT_MONEY = FMT_COUNT
 def _table(ws: Worksheet, row: int, headers: list[str], units: list[str] | None,
            rows: list[list[tuple[object, str | None]]], freeze_column: int = 4) -> None:
     """A header, a units row (if any) and rows of (value, number format) cells from ``row``."""
+    if units is not None:
+        units, rows = _money_in_scale(units, rows)
     write_header(ws, row, headers)
     first = row + 1
     if units is not None:
@@ -53,6 +57,30 @@ def _table(ws: Worksheet, row: int, headers: list[str], units: list[str] | None,
         for j, (value, fmt) in enumerate(cells):
             put(ws, first + i, 1 + j, value, fmt)
     ws.freeze_panes = ws.cell(row=first, column=freeze_column)
+
+
+def _money_in_scale(units: list[str], rows: list[list[tuple[object, str | None]]]
+                    ) -> tuple[list[str], list[list[tuple[object, str | None]]]]:
+    """Money columns (units in $ per year) shown in thousands, millions or billions when
+    their size calls for it, the scale named in the units row; the cells keep the
+    amounts."""
+    units = list(units)
+    for j, unit in enumerate(units):
+        if "$" not in unit or "person" in unit:
+            continue
+        values = [v for r in rows for v, fmt in r[j:j + 1]
+                  if fmt == _FMT_MONEY and isinstance(v, int | float)]
+        if not values:
+            continue
+        factor, word = money_scale(values)
+        if not word:
+            continue
+        head, _, tail = unit.partition(" per ")
+        units[j] = f"{head} {word} per {tail}" if tail else f"{unit} ({word}s)"
+        fmt = money_format(factor)
+        rows = [[(v, fmt) if k == j and f == _FMT_MONEY else (v, f)
+                 for k, (v, f) in enumerate(r)] for r in rows]
+    return units, rows
 
 
 def _country_cells(ds: xr.Dataset, i: int) -> list[tuple[object, str | None]]:

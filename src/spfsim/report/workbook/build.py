@@ -19,7 +19,7 @@ from .equity import equity_sheet, has_equity
 from .metadata import assumptions_sheet, metadata_sheet, validated_assumptions
 from .population import population_sheet
 from .schemes import SCHEME_COLUMNS, adequacy_sheet, floor_sheet, scheme_sheet
-from .summary import summary_sheet
+from .summary import overview_charts, summary_sheet
 from .sustainability import has_sustainability, sustainability_sheet
 
 __all__ = ["build_workbook", "write_workbook"]
@@ -43,10 +43,14 @@ def build_workbook(ds: xr.Dataset,
     summary = wb.active
     summary.title = "Summary"
     summary_sheet(summary, ds, schemes, sheet_names)
+    tables = {}
     for s in schemes:
-        scheme_sheet(wb.create_sheet(sheet_names[s.id]), ds, s)
+        ws = wb.create_sheet(sheet_names[s.id])
+        tables[s.id] = (ws, *scheme_sheet(ws, ds, s))
+    floor = None
     if {"coverage_rate", "cost_to_gdp_by_guarantee"} <= set(ds.data_vars):
-        floor_sheet(wb.create_sheet("Floor"), ds)
+        ws = wb.create_sheet("Floor")
+        floor = (ws, *floor_sheet(ws, ds))
     if {"benefit_to_poverty_line", "benefit_ratio", "replacement_rate_new"} <= set(
             ds.data_vars):
         adequacy_sheet(wb.create_sheet("Adequacy"), ds)
@@ -57,6 +61,7 @@ def build_workbook(ds: xr.Dataset,
     population_sheet(wb.create_sheet("Population"), ds)
     assumptions_sheet(wb.create_sheet("Assumptions"), rows)
     metadata_sheet(wb.create_sheet("Metadata"), ds)
+    overview_charts(summary, ds, schemes, tables, floor)
     return finish_workbook(wb, ds.attrs.get("title", "spfsim projection"))
 
 

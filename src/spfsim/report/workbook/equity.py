@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import xarray as xr
-from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ...engine.benefits import WORKING_AGES
+from ...schemes.insurance import INSURANCE_TYPES
 from ..dataset import (
     SchemeInfo,
     complete_cohort_mask,
@@ -21,7 +22,9 @@ from .cells import (
     FMT_RATIO,
     HEADING,
     attr_units,
+    chart_title,
     fit_columns,
+    human_label,
     key_years,
     line_chart,
     put,
@@ -38,6 +41,11 @@ _EQUITY_COLUMNS: tuple[tuple[str, str, str | None, str], ...] = (
      FMT_RATIO),
     ("Net transfer", "net_transfer_pv", None, FMT_COUNT),
 )
+#: Scheme types paying short-term benefits (spells of unemployment, maternity), whose
+#: cohort IRR swings to extremes on small flows and means little: their money's worth
+#: ratio and net transfer are shown instead. Every other contributory scheme pays
+#: long-term benefits (pensions), whose IRR is shown.
+SHORT_TERM_TYPES = frozenset(cls.NAME for cls in INSURANCE_TYPES)
 _GAP_LABELS = {"contributor_coverage": "contributor coverage",
                "average_benefit": "average benefit", "replacement_rate": "replacement rate"}
 
@@ -64,8 +72,16 @@ def _cohort_block(ws: Worksheet, ds: xr.Dataset, scheme: SchemeInfo, row: int) -
         return put_note(ws, row, "No complete cohort: lengthen the projection (end_year) to "
                         "measure cohort returns.") + 1
     sexes = [str(s) for s in ds["sex"].values]
+    long_term = scheme.type not in SHORT_TERM_TYPES
+    if not long_term:
+        row = put_note(ws, row, "A short-term benefit (paid for spells, not for life): its "
+                       "internal rate of return swings to extremes on small flows and means "
+                       "little, so it is not shown; the money's worth ratio and the net "
+                       "transfer say what each cohort gets for its contributions.")
     headers, units, formats, values = [], [], [], []
     for label, var, unit, fmt in _EQUITY_COLUMNS:
+        if var == "cohort_irr" and not long_term:
+            continue
         da = ds[var].isel(scheme=scheme.index).sel(cohort=complete)
         for sex in sexes:
             headers.append(f"{label}, {sex}")
@@ -75,16 +91,25 @@ def _cohort_block(ws: Worksheet, ds: xr.Dataset, scheme: SchemeInfo, row: int) -
     table = np.column_stack(values)
     if not np.isfinite(table).any():
         return put_note(ws, row, "No cohort measures for this scheme.") + 1
-    header_row = row + 1
+    chart_row = row + 1
+    header_row = chart_row + CHART_ROWS
     first = year_table(ws, complete, headers, units, formats, table, header_row=header_row,
                        first_label="Birth cohort", freeze=False)
     last = first + len(complete) - 1
-    chart = line_chart(ws, f"{scheme.name}: internal rate of return by birth cohort",
-                       "IRR (annual rate)", "0.0%",
-                       [(2 + k, f"IRR, {sex}") for k, sex in enumerate(sexes)], first, last,
-                       f"{get_column_letter(len(headers) + 3)}{header_row}")
-    chart.x_axis.title = "Birth cohort"
-    return max(last, header_row + CHART_ROWS) + 2
+    if long_term:
+        chart = line_chart(ws, f"{scheme.name}: internal rate of return by birth cohort",
+                           "IRR (annual rate)", "0.0%",
+                           [(2 + k, f"IRR, {human_label(sex).lower()}")
+                            for k, sex in enumerate(sexes)], first, last, f"A{chart_row}")
+    else:
+        mwr = 2 + len(sexes)
+        chart = line_chart(ws, f"{scheme.name}: money's worth ratio by birth cohort",
+                           "PV benefits / PV contributions", "0.00",
+                           [(mwr + k, f"Money's worth ratio, {human_label(sex).lower()}")
+                            for k, sex in enumerate(sexes)], first, last, f"A{chart_row}")
+    chart.x_axis.title = chart_title("Birth cohort", 9, bold=False)
+    ws.row_breaks.append(Break(id=last + 1))  # the next block starts a page
+    return last + 2
 
 
 def _gender_gap_block(ws: Worksheet, ds: xr.Dataset, schemes: list[SchemeInfo],
@@ -163,8 +188,9 @@ def equity_sheet(ws: Worksheet, ds: xr.Dataset, schemes: list[SchemeInfo]) -> No
                 "return, money's worth ratio, net transfer (present values)")
     row = 4
     if _has_cohort_returns(ds):
-        for var in ("money_worth_ratio", "net_transfer_pv"):
-            row = put_note(ws, row, f"{var}: {ds[var].attrs.get('long_name', '')}")
+        for label, var in (("Money's worth ratio", "money_worth_ratio"),
+                           ("Net transfer", "net_transfer_pv")):
+            row = put_note(ws, row, f"{label}: {ds[var].attrs.get('long_name', '')}")
         row += 1
         for scheme in (s for s in schemes if s.contributory):
             row = _cohort_block(ws, ds, scheme, row)

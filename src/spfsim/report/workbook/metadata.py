@@ -3,7 +3,9 @@ what each variable means."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
+from pathlib import PurePath
 
 import xarray as xr
 from openpyxl.styles import Alignment
@@ -32,6 +34,18 @@ def validated_assumptions(rows: Iterable[Sequence[object]]) -> list[tuple[object
     return checked
 
 
+_NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
+
+
+def _as_number(value: object) -> object:
+    """A value given as the text of one number (``"0.11"``, ``"60"``) as that number, so
+    that formulas can use it; any other value as it is."""
+    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+        number = float(value)
+        return int(number) if number.is_integer() and "." not in value else number
+    return value
+
+
 def assumptions_sheet(ws: Worksheet, rows: list[tuple[object, ...]] | None) -> None:
     sheet_title(ws, "Assumptions", "Assumptions used by the projection")
     if rows is None:
@@ -43,7 +57,7 @@ def assumptions_sheet(ws: Worksheet, rows: list[tuple[object, ...]] | None) -> N
     ws.freeze_panes = "A4"
     for i, row in enumerate(rows):
         for j, value in enumerate(row):
-            put(ws, 4 + i, 1 + j, value)
+            put(ws, 4 + i, 1 + j, _as_number(value) if j == 2 else value)
             if j == 4:
                 ws.cell(row=4 + i, column=5).alignment = Alignment(wrap_text=True,
                                                                   vertical="top")
@@ -53,12 +67,20 @@ def assumptions_sheet(ws: Worksheet, rows: list[tuple[object, ...]] | None) -> N
     ws.column_dimensions["E"].width = 80
 
 
+#: Attributes holding a path on the machine that ran the projection: the workbook shows
+#: the file's or folder's name only.
+LOCAL_PATHS = ("model_path", "reform_file")
+
+
 def metadata_sheet(ws: Worksheet, ds: xr.Dataset) -> None:
     sheet_title(ws, "Metadata", "How this result was produced, and what each variable means")
     put(ws, 3, 1, "Dataset attributes", font=HEADING)
     write_header(ws, 4, ["Key", "Value"])
     row = 5
     for key, value in ds.attrs.items():
+        if key in LOCAL_PATHS and value:
+            # the folder's name, not where it sits on the machine that ran it
+            value = PurePath(str(value)).name
         put(ws, row, 1, str(key))
         put(ws, row, 2, value)
         row += 1

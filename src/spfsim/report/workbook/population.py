@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import xarray as xr
-from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..series import population_by_age_group
 from .cells import (
+    CHART_ROWS,
     FMT_COUNT,
     FMT_DECIMAL,
     FMT_PERCENT,
@@ -54,12 +54,14 @@ def population_sheet(ws: Worksheet, ds: xr.Dataset) -> None:
     sheet_title(ws, "Population", "Mid-year population, flows during the year, life expectancy")
     headers, units, formats, table = population_table(ds)
     years = years_of(ds)
-    first = year_table(ws, years, headers, units, formats, table, header_row=3)
+    first = year_table(ws, years, headers, units, formats, table,
+                       header_row=3 + CHART_ROWS)
     last = first + len(years) - 1
     fit_columns(ws, skip_rows=2, minimum=10, maximum=22)
+    ws.freeze_panes = None  # the chart above the table would be frozen with its header
     col = {label: 2 + j for j, label in enumerate(headers)}
     line_chart(ws, "Population by broad age group", "persons", "#,##0",
                [(col[h], h) for h in ("Total population", "Aged 0-14", "Aged 15-64",
                                       "Aged 65+")],
-               first, last, f"{get_column_letter(len(headers) + 3)}3")
+               first, last, "A3")
 

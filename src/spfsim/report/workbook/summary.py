@@ -1,10 +1,13 @@
-"""The Summary sheet: model, horizon, the schemes, their key figures in the key years, the
-population, and why a series jumps."""
+"""The Summary sheet: the four figures a minister asks for (cost by guarantee as % of GDP,
+the PAYG cost rate against the contribution rate, the reserve ratio and its depletion,
+coverage by sex) as charts at the top, then model, horizon, the schemes, their key figures
+in the key years, the population, and why a series jumps."""
 
 from __future__ import annotations
 
 import numpy as np
 import xarray as xr
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ...jumps import THRESHOLD
@@ -19,21 +22,32 @@ from .cells import (
     FMT_RATIO,
     FMT_YEAR,
     HEADING,
+    column_after,
     fit_columns,
+    line_chart,
     put,
     put_note,
     sheet_title,
     write_header,
     years_of,
 )
+from .schemes import depletion_of, reserve_ratio_title
+
+_OVERVIEW_CHART = (15.5, 8.5)  # width, height (cm) of the Summary's charts
+_OVERVIEW_ROWS = 18  # rows a Summary chart covers, and a little space
+OVERVIEW_FIRST_ROW = 4
+#: The first row under the Summary's charts.
+SUMMARY_TABLES_ROW = OVERVIEW_FIRST_ROW + 2 * _OVERVIEW_ROWS + 1
 
 
 def summary_sheet(ws: Worksheet, ds: xr.Dataset, schemes: list[SchemeInfo],
                   sheet_names: dict[str, str]) -> None:
     """Model and horizon, the schemes, their key figures and the population in the key
-    years, then why a series jumps."""
+    years, then why a series jumps, under the space :func:`overview_charts` fills."""
     sheet_title(ws, str(ds.attrs.get("title", "spfsim projection")), "Summary of the projection")
-    row = _info_block(ws, ds, 3)
+    put_note(ws, 3, "The figures below are drawn from the scheme and Floor sheets; the key "
+             "figures follow under them.")
+    row = _info_block(ws, ds, SUMMARY_TABLES_ROW)
     row = _schemes_block(ws, ds, schemes, sheet_names, row + 1)
     figures = key_figures(ds)
     row = _key_figures_block(ws, figures, schemes, row + 1)
@@ -95,6 +109,7 @@ _KEY_INDICATORS = (  # (label, variable of key_figures, unit, format)
     ("Cost % of GDP", "cost_to_gdp", "% of GDP", FMT_PERCENT),
     ("Reserve ratio", "reserve_ratio", "x annual expenditure", FMT_RATIO),
 )
+_FUNDED_INDICATORS = ("paygo_cost_rate", "reserve_ratio")
 _KEY_POPULATION = (
     ("Total population", "population", "persons", FMT_COUNT),
     ("Old-age dependency ratio (65+ / 15-64)", "old_age_dependency_ratio", "%", FMT_PERCENT),
@@ -111,6 +126,8 @@ def _key_figures_block(ws: Worksheet, figures: xr.Dataset, schemes: list[SchemeI
     row += 1
     for s in schemes:
         for label, var, unit, fmt in _KEY_INDICATORS:
+            if var in _FUNDED_INDICATORS and not s.contributory:
+                continue  # no insured earnings, no fund: the rows would be empty
             series = figures[var].isel(scheme=s.index).transpose("year").values
             for j, value in enumerate((s.id, s.name, label, unit)):
                 put(ws, row, 1 + j, value)
@@ -153,3 +170,57 @@ def jumps_block(ws: Worksheet, ds: xr.Dataset, row: int) -> int:
         row += 1
     return row
 
+
+
+#: A chart's data on another sheet: (sheet, first data row, last data row,
+#: {header: column}), as the scheme and Floor sheets return them.
+ChartSource = tuple[Worksheet, int, int, dict[str, int]]
+
+
+def overview_charts(ws: Worksheet, ds: xr.Dataset, schemes: list[SchemeInfo],
+                    scheme_tables: dict[str, ChartSource],
+                    floor: ChartSource | None) -> None:
+    """The Summary's four charts, two by two from row ``OVERVIEW_FIRST_ROW``, drawn from
+    the data on the scheme and Floor sheets: cost by guarantee (% of GDP), the first
+    contributory scheme's PAYG cost rate against its contribution rate (% of insured
+    earnings) and its reserve ratio (years of expenditure; the depletion year and the
+    accumulated shortfall below zero in the title), and coverage by sex of SDG 1.3.1 and of older
+    persons. A chart without data (no contributory scheme, no Floor sheet) is left out.
+    Call it once the Summary's columns are fitted: the right-hand charts are placed beside
+    the left-hand ones."""
+    width, height = _OVERVIEW_CHART
+    right = column_after(ws, 1, width + 0.3)
+    anchors = [f"{letter}{OVERVIEW_FIRST_ROW + k * _OVERVIEW_ROWS}" for k in (0, 1)
+               for letter in ("A", get_column_letter(right))]
+    charts = []
+    if floor is not None:
+        sheet, first, last, col = floor
+        cost = [(c, h.removeprefix("Cost, ")) for h, c in col.items() if h.startswith("Cost, ")]
+        charts.append(("Cost by guarantee (R202), % of GDP", "% of GDP", "0.0%", cost,
+                       sheet, first, last))
+    funded = [s for s in schemes if s.contributory and s.id in scheme_tables]
+    if funded:
+        # the largest fund by expenditure: the others' ratios (a short-term scheme's
+        # reserve can be worth a hundred years of its spending) would flatten its line
+        spending = ds["benefit_expenditure"].sum("year").values
+        main = max(funded, key=lambda s: float(np.nan_to_num(spending[s.index])))
+        sheet, first, last, col = scheme_tables[main.id]
+        charts.append((f"{main.name}: PAYG cost rate against the contribution rate",
+                       "% of insured earnings", "0.0%",
+                       [(col["PAYG cost rate"], "PAYG cost rate"),
+                        (col["Contribution rate"], "Contribution rate")],
+                       sheet, first, last))
+        charts.append((reserve_ratio_title(main.name, depletion_of(ds, main)),
+                       "reserve / annual expenditure", "0.0",
+                       [(col["Reserve ratio"], "Reserve ratio")], sheet, first, last))
+    if floor is not None:
+        sheet, first, last, col = floor
+        by_sex = [(c, h.removeprefix("Coverage, ")) for h, c in col.items()
+                  if h.startswith("Coverage, ") and h.count(",") >= 2]
+        if by_sex:
+            charts.append(("Coverage by sex", "% of target group", "0%", by_sex, sheet,
+                           first, last))
+    for anchor, (title, y_title, fmt, series, sheet, first, last) in zip(
+            anchors, charts, strict=False):
+        line_chart(ws, title, y_title, fmt, series, first, last, anchor, data=sheet,
+                   width=width, height=height)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import xarray as xr
-from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..dataset import (
@@ -89,14 +89,14 @@ def _fiscal_block(ws: Worksheet, ds: xr.Dataset, row: int) -> int:
     units = [u if u is not None else attr_units(ds, v) for _, v, u, _ in _FISCAL_COLUMNS]
     table = np.column_stack([np.asarray(ds[v].transpose("year").values, dtype=float)
                              for _, v, _, _ in _FISCAL_COLUMNS])
-    header_row = row + 1
+    chart_row, header_row = row + 1, row + 1 + CHART_ROWS
     first = year_table(ws, years, headers, units, [c[3] for c in _FISCAL_COLUMNS], table,
                        header_row=header_row, freeze=False)
     last = first + len(years) - 1
     line_chart(ws, "Fiscal space", "% of GDP", "0.0%",
-               [(3 + j, headers[1 + j]) for j in range(3)], first, last,
-               f"{get_column_letter(len(headers) + 3)}{header_row}")
-    return max(last, header_row + CHART_ROWS) + 2
+               [(3 + j, headers[1 + j]) for j in range(3)], first, last, f"A{chart_row}")
+    ws.row_breaks.append(Break(id=last + 1))  # the next block starts a page
+    return last + 2
 
 
 def _scalar_value(ds: xr.Dataset, var: str, scheme: SchemeInfo) -> object:
@@ -145,17 +145,19 @@ def _scheme_sustainability_block(ws: Worksheet, ds: xr.Dataset, scheme: SchemeIn
     if not values:
         return row + 1
     years = years_of(ds)
-    header_row = row + 1
+    chart_row = row + 1
+    header_row = chart_row + (CHART_ROWS if methods else 0)
     first = year_table(ws, years, headers, units, formats, np.column_stack(values),
                        header_row=header_row, freeze=False)
     last = first + len(years) - 1
     if methods:
         start = 2 + len(headers) - len(methods)
-        line_chart(ws, f"{scheme.name}: reserve ratio by financing method",
-                   "reserve / annual expenditure", "0.0",
+        line_chart(ws, f"{scheme.name}: reserve ratio by financing method (below zero: "
+                   "accumulated shortfall)", "reserve / annual expenditure", "0.0",
                    [(start + k, _METHOD_LABELS.get(m, m)) for k, m in enumerate(methods)],
-                   first, last, f"{get_column_letter(len(headers) + 3)}{header_row}")
-    return max(last, header_row + CHART_ROWS) + 2
+                   first, last, f"A{chart_row}")
+    ws.row_breaks.append(Break(id=last + 1))  # the next block starts a page
+    return last + 2
 
 
 def sustainability_sheet(ws: Worksheet, ds: xr.Dataset, schemes: list[SchemeInfo]) -> None:

@@ -1,0 +1,197 @@
+"""The workbooks as a reader meets them: printed (LibreOffice headless, PDF page counts), their
+charts labelled in words, their numbers stored as numbers (issue 21)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from openpyxl.utils.cell import coordinate_from_string
+
+from spfsim.report.comparison import build_comparison_workbook
+from spfsim.report.summary import describe_assumptions
+from spfsim.report.workbook import build_workbook
+from spfsim.report.workbook.cells import LABELS
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+#: Pages the default model's workbooks may print as (256 and 207 before they had a page
+#: setup; 48 and 21 with it).
+REPORT_PAGES, COMPARISON_PAGES = 60, 30
+#: Ids that must never reach a legend: guarantees, sexes, financing methods.
+RAW_IDS = set(LABELS)
+_ID = re.compile(r"\b[a-z]+(_[a-z]+)+\b")
+_NUMBER_TEXT = re.compile(r"\s*[-+]?(\d[\d,]*(\.\d*)?|\.\d+)([eE][-+]?\d+)?%?\s*")
+
+
+@pytest.fixture(scope="module")
+def model():
+    import spfsim
+
+    return spfsim.load_model()
+
+
+@pytest.fixture(scope="module")
+def report(model, default_projection):
+    return build_workbook(default_projection, describe_assumptions(model))
+
+
+@pytest.fixture(scope="module")
+def comparison(model, default_projection):
+    from spfsim.scenarios import compare
+
+    reform = model.with_reform("higher-minimum-pension").project()
+    return build_comparison_workbook(compare(default_projection, reform))
+
+
+def _text(title) -> str:
+    """The text of a chart or axis title (plain or rich)."""
+    if title is None:
+        return ""
+    if isinstance(title, str):
+        return title
+    rich = title.tx.rich if title.tx is not None else None
+    if rich is None:
+        return ""
+    return "".join(run.t for p in rich.p for run in (p.r or []))
+
+
+def _series_name(series) -> str:
+    return series.tx.v if series.tx is not None and series.tx.v is not None else ""
+
+
+def _check_charts(wb) -> int:
+    charts = 0
+    for ws in wb.worksheets:
+        for chart in ws._charts:
+            charts += 1
+            where = f"{ws.title}: {_text(chart.title)!r}"
+            assert _text(chart.title).strip(), f"{ws.title}: a chart without a title"
+            assert _text(chart.x_axis.title).strip(), f"{where} has no x axis title"
+            assert _text(chart.y_axis.title).strip(), f"{where} has no y axis title"
+            assert chart.legend is not None, f"{where} has no legend"
+            for series in chart.series:
+                name = _series_name(series)
+                assert name.strip(), f"{where}: a series without a name"
+                assert name not in RAW_IDS, f"{where}: legend shows the id {name!r}"
+                assert not _ID.search(name), f"{where}: legend shows an id: {name!r}"
+    return charts
+
+
+def test_report_charts_are_labelled_in_words(report):
+    assert _check_charts(report) >= 10
+    # the Summary opens on the four figures a minister asks for, before any table
+    summary = report["Summary"]
+    assert report.sheetnames[0] == "Summary"
+    titles = [_text(c.title) for c in summary._charts]
+    assert len(titles) == 4, titles
+    assert any("guarantee" in t for t in titles)
+    assert any("contribution rate" in t for t in titles)
+    assert any("reserve ratio" in t.lower() and "shortfall" in t for t in titles)
+    assert any("sex" in t for t in titles)
+    for chart in summary._charts:
+        _, row = coordinate_from_string(chart.anchor)
+        assert row < 45  # within the first screens, above the tables
+
+
+def test_comparison_charts_are_labelled_in_words(comparison):
+    assert _check_charts(comparison) >= 2
+
+
+def _numbers_as_text(wb) -> list[str]:
+    """Cells of the data (not headers) holding a number written as text."""
+    found = []
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if not isinstance(cell.value, str) or cell.font.bold:
+                    continue  # headers (bold) may name a year: "2050"
+                if ws.title == "Metadata" and cell.value == "1":
+                    continue  # the unit of a dimensionless variable (CF: "1"), as text
+                if _NUMBER_TEXT.fullmatch(cell.value):
+                    found.append(f"{ws.title}!{cell.coordinate}={cell.value!r}")
+    return found
+
+
+def test_report_numbers_are_numbers(report, default_projection):
+    assert _numbers_as_text(report) == []
+    # the Assumptions sheet's values, and every cell with a number format, are numbers
+    assumptions = report["Assumptions"]
+    values = [c.value for (c,) in assumptions.iter_rows(min_row=4, min_col=3, max_col=3)]
+    numbers = [v for v in values if isinstance(v, int | float)]
+    assert len(numbers) >= 100  # every parameter value; names, files and choices are text
+    assert len(numbers) > 0.7 * len(values)
+    for ws in report.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.number_format != "General" and cell.value is not None \
+                        and not cell.font.bold:
+                    assert isinstance(cell.value, int | float | str), cell.coordinate
+                    if isinstance(cell.value, str):  # a number format holds a number, or
+                        assert not _NUMBER_TEXT.fullmatch(cell.value)  # words ("n/a")
+    # units say what the cells show: no "fraction" over percentages (the Assumptions and
+    # Metadata sheets give the model's and the Dataset's own units, over plain numbers)
+    for ws in report.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.value == "fraction" and ws.title not in ("Assumptions", "Metadata"):
+                    below = ws.cell(row=cell.row + 1, column=cell.column)
+                    assert "%" not in below.number_format, f"{ws.title}!{cell.coordinate}"
+    # the model's path is not the machine's
+    meta = {r[0]: r[1] for r in report["Metadata"].iter_rows(values_only=True) if r[0]}
+    assert meta["model_path"] == "default"
+    assert str(default_projection.attrs["model_path"]) != meta["model_path"]
+
+
+def test_comparison_numbers_are_numbers(comparison):
+    assert _numbers_as_text(comparison) == []
+
+
+def test_short_term_schemes_show_no_irr(report):
+    equity = report["Equity"]
+    texts = [c.value for row in equity.iter_rows() for c in row if isinstance(c.value, str)]
+    assert any(t.startswith("A short-term benefit") for t in texts)
+    irr_charts = [c for c in equity._charts if "internal rate of return" in _text(c.title)]
+    assert len(irr_charts) == 1  # the pension's only
+    assert "pension" in _text(irr_charts[0].title).lower()
+
+
+def test_every_sheet_has_a_page_setup(report, comparison):
+    for wb in (report, comparison):
+        for ws in wb.worksheets:
+            assert int(ws.page_setup.paperSize) == int(ws.PAPERSIZE_A4), ws.title
+            assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+            assert ws.page_setup.fitToHeight == 0, ws.title
+            assert ws.print_area, ws.title
+    assert report["pension"].print_title_rows  # the table's header repeats on every page
+
+
+def _pdf_pages(pdf: Path) -> int:
+    return len(re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes()))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed: the "
+                    "workbooks cannot be printed to PDF here (apt-get install "
+                    "libreoffice-calc)")
+def test_workbooks_print_in_few_pages(report, comparison, tmp_path):
+    paths = [tmp_path / "report.xlsx", tmp_path / "comparison.xlsx"]
+    report.save(paths[0])
+    comparison.save(paths[1])
+    profile = (tmp_path / "profile").as_uri()  # its own profile: no clash with a running one
+    subprocess.run([SOFFICE, f"-env:UserInstallation={profile}", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), *map(str, paths)],
+                   check=True, capture_output=True, timeout=180)
+    report_pages = _pdf_pages(tmp_path / "report.pdf")
+    comparison_pages = _pdf_pages(tmp_path / "comparison.pdf")
+    assert 5 <= report_pages <= REPORT_PAGES
+    assert 3 <= comparison_pages <= COMPARISON_PAGES
+
+
+def test_no_local_paths_in_the_comparison(comparison):
+    texts = [c.value for ws in comparison.worksheets for row in ws.iter_rows() for c in row
+             if isinstance(c.value, str)]
+    assert "higher-minimum-pension.toml" in texts
+    assert not [t for t in texts if t.startswith("/") or re.match(r"[A-Za-z]:\\", t)]
