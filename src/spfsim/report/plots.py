@@ -89,6 +89,27 @@ def _style(ax: Axes, xlabel: str, ylabel: str, title: str) -> None:
     ax.grid(True, alpha=0.3)
 
 
+def _percent_by_year(*axes: Axes) -> None:
+    """Percentages from zero over whole years, with a legend where something is drawn."""
+    for ax in axes:
+        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylim(bottom=0)
+        if ax.has_data():
+            ax.legend(fontsize=_LEGEND_SIZE)
+
+
+def _reserve_axes(ax: Axes, drawn: bool, title: str) -> None:
+    """A reserve-ratio panel's zero line, legend (or a 'no data' note), years and titles."""
+    if drawn:
+        ax.axhline(0.0, color="black", linewidth=0.8)
+        ax.legend(fontsize=_LEGEND_SIZE)
+    else:
+        _no_data(ax, "no contributory scheme")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _style(ax, "Year", "Reserve ratio (reserve / annual expenditure)", title)
+
+
 def _schemes(ds: xr.Dataset, contributory_only: bool) -> list[tuple[int, str]]:
     """(position, legend label) of the schemes to draw."""
     return [(s.index, s.label) for s in scheme_infos(ds)
@@ -183,12 +204,7 @@ def cost_rate_figure(ds: xr.Dataset) -> Figure:
         _no_data(right, "no scheme")
     _style(right, "Year", "Cost (% of GDP)", "Benefit and administrative expenditure")
 
-    for ax in (left, right):
-        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_ylim(bottom=0)
-        if ax.has_data():
-            ax.legend(fontsize=_LEGEND_SIZE)
+    _percent_by_year(left, right)
     fig.suptitle(_model_title(ds), fontsize=_TITLE_SIZE)
     return fig
 
@@ -210,14 +226,7 @@ def reserve_ratio_figure(ds: xr.Dataset) -> Figure:
         if depletion is not None and np.isfinite(depletion[i]):
             ax.axvline(float(depletion[i]), color=line.get_color(), linestyle="--",
                        linewidth=1.2, label=f"{label}: reserve depleted {int(depletion[i])}")
-    if contributory:
-        ax.axhline(0.0, color="black", linewidth=0.8)
-        ax.legend(fontsize=_LEGEND_SIZE)
-    else:
-        _no_data(ax, "no contributory scheme")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    _style(ax, "Year", "Reserve ratio (reserve / annual expenditure)",
-           "Reserve ratio, contributory schemes")
+    _reserve_axes(ax, bool(contributory), "Reserve ratio, contributory schemes")
     fig.suptitle(_model_title(ds), fontsize=_TITLE_SIZE)
     return fig
 
@@ -444,12 +453,7 @@ def comparison_cost_figure(cmp: xr.Dataset) -> Figure:
     _versus(right, years, total.sel(scenario="baseline").values,
             total.sel(scenario="reform").values, "All schemes")
     _style(right, "Year", "Cost (% of GDP)", "Benefit and administrative expenditure")
-    for ax in (left, right):
-        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_ylim(bottom=0)
-        if ax.has_data():
-            ax.legend(fontsize=_LEGEND_SIZE)
+    _percent_by_year(left, right)
     fig.suptitle(f"{cmp.attrs.get('reform_title', 'Reform')} against the baseline",
                  fontsize=_TITLE_SIZE)
     return fig
@@ -476,15 +480,10 @@ def comparison_reserve_figure(cmp: xr.Dataset) -> Figure:
                 ax.axvline(year, color=_BASELINE if scenario == "baseline" else _REFORM,
                            linestyle=style, linewidth=1,
                            label=f"{s.name}: depleted {int(year)} ({scenario})")
-    if ax.has_data():
-        ax.axhline(0.0, color="black", linewidth=0.8)
-        ax.legend(fontsize=_LEGEND_SIZE)
-    else:
-        _no_data(ax, "no contributory scheme")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    _style(ax, "Year", "Reserve ratio (reserve / annual expenditure)",
-           "Reserve ratio of the schemes the reform changes (below zero: accumulated "
-           "shortfall)" if changed else "Reserve ratio (below zero: accumulated shortfall)")
+    _reserve_axes(ax, ax.has_data(),
+                  "Reserve ratio of the schemes the reform changes (below zero: accumulated "
+                  "shortfall)" if changed else "Reserve ratio (below zero: accumulated "
+                  "shortfall)")
     fig.suptitle(f"{cmp.attrs.get('reform_title', 'Reform')} against the baseline",
                  fontsize=_TITLE_SIZE)
     return fig

@@ -350,18 +350,9 @@ def _sensitivity_sheet(ws, sens: xr.Dataset, schemes: list[str]) -> None:
                 put(ws, row, 3 + j, "beyond the horizon" if np.isnan(v) and j >= 5
                     else float(v), fmt)
             row += 1
-        chart = BarChart()
-        chart.type = "bar"
-        chart.title = chart_title(f"Actuarial balance by variant, {scheme}")
-        chart.x_axis.title = chart_title("assumption", 9, bold=False)
-        chart.y_axis.title = chart_title("% of insured earnings", 9, bold=False)
-        chart.x_axis.delete = chart.y_axis.delete = False
-        chart.legend.position = "b"
-        chart.y_axis.number_format = FMT_PCT
-        for col, label in ((5, "low"), (7, "high")):
-            chart.series.append(Series(Reference(ws, min_col=col, min_row=first,
-                                                 max_row=row - 1), title=label))
-        chart.set_categories(Reference(ws, min_col=2, min_row=first, max_row=row - 1))
+        chart = _bars_by_assumption(
+            ws, f"Actuarial balance by variant, {scheme}", "% of insured earnings", FMT_PCT,
+            ((5, "low"), (7, "high")), 2, (first, row - 1))
         chart.height, chart.width = 8.0, 16.0
         ws.add_chart(chart, f"L{first}")
         row += 16
@@ -399,19 +390,10 @@ def _sobol_sheet(ws, sobol: xr.Dataset) -> None:
                 row += 1
             if np.all(np.isnan(one["sobol_total"].values)):
                 continue
-            chart = BarChart()
-            chart.type = "bar"
-            chart.title = chart_title(f"Sobol indices: {LABELS.get(str(measure), str(measure))}"
-                                      f", {scheme}")
-            chart.x_axis.title = chart_title("assumption", 9, bold=False)
-            chart.y_axis.title = chart_title("share of the variance", 9, bold=False)
-            chart.x_axis.delete = chart.y_axis.delete = False
-            chart.legend.position = "b"
-            chart.y_axis.number_format = "0.00"
-            for col, label in ((6, "first order (S1)"), (8, "total (ST)")):
-                chart.series.append(Series(Reference(ws, min_col=col, min_row=first,
-                                                     max_row=row - 1), title=label))
-            chart.set_categories(Reference(ws, min_col=3, min_row=first, max_row=row - 1))
+            chart = _bars_by_assumption(
+                ws, f"Sobol indices: {LABELS.get(str(measure), str(measure))}, {scheme}",
+                "share of the variance", "0.00",
+                ((6, "first order (S1)"), (8, "total (ST)")), 3, (first, row - 1))
             chart.height, chart.width = 7.0, 14.0
             ws.add_chart(chart, f"L{5 + 15 * charts}")
             charts += 1
@@ -421,3 +403,24 @@ def _sobol_sheet(ws, sobol: xr.Dataset) -> None:
              f"{sobol.attrs.get('depletion_beyond_horizon')}. +-: half-width of the "
              "bootstrap confidence interval.")
     fit_columns(ws, skip_rows=3)
+
+
+def _bars_by_assumption(ws, title: str, axis_title: str, number_format: str,
+                        columns: tuple[tuple[int, str], ...], category_column: int,
+                        rows: tuple[int, int]) -> BarChart:
+    """A horizontal bar chart of the table's ``columns`` (column, series name) over the
+    assumptions named in ``category_column``, rows ``rows`` (first, last)."""
+    chart = BarChart()
+    chart.type = "bar"
+    chart.title = chart_title(title)
+    chart.x_axis.title = chart_title("assumption", 9, bold=False)
+    chart.y_axis.title = chart_title(axis_title, 9, bold=False)
+    chart.x_axis.delete = chart.y_axis.delete = False
+    chart.legend.position = "b"
+    chart.y_axis.number_format = number_format
+    first, last = rows
+    for col, label in columns:
+        chart.series.append(Series(Reference(ws, min_col=col, min_row=first, max_row=last),
+                                   title=label))
+    chart.set_categories(Reference(ws, min_col=category_column, min_row=first, max_row=last))
+    return chart
