@@ -48,6 +48,9 @@ class SchemeInput:
     indexations: dict[str, Indexation] = field(default_factory=dict)
     choices: dict[str, str] = field(default_factory=dict)
     raw: dict = field(default_factory=dict)
+    # parameter -> its source in law as the model file gives it (``reference`` beside the
+    # value: act, article, date), shown with the value in the report
+    references: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -414,7 +417,14 @@ def parse_scheme_parameter(scheme: SchemeInput, spec: ParamSpec, raw: object, fi
                            file: Path, first_year: int, log: ProblemLog) -> bool:
     """Parse one scheme parameter's TOML value into ``scheme`` (its numbers, indexations or
     choices, by the spec's kind), replacing any earlier value; problems are logged against
-    ``file`` and ``field_name``. Returns whether the value was valid."""
+    ``file`` and ``field_name``. Returns whether the value was valid.
+
+    A value may carry its source in law, ``{ value = 0.015, reference = "Act 12/2019, art.
+    31" }`` (or a ``reference`` key beside any table form: effective years, sexes,
+    indexation): the reference is kept in ``scheme.references``; a new value without one
+    drops the old value's."""
+    scheme.references.pop(spec.name, None)
+    raw = _with_reference(scheme, spec, raw, field_name, file, log)
     if spec.kind == "indexation":
         parsed = parse_indexation(raw, field_name, str(file), log)
         if parsed is not None:
@@ -428,3 +438,25 @@ def parse_scheme_parameter(scheme: SchemeInput, spec: ParamSpec, raw: object, fi
         if parsed is not None:
             scheme.numbers[spec.name] = parsed
     return parsed is not None
+
+
+REFERENCE_WIDTH = 200  # characters: a short citation, not a text
+
+
+def _with_reference(scheme: SchemeInput, spec: ParamSpec, raw: object, field_name: str,
+                    file: Path, log: ProblemLog) -> object:
+    """``raw`` without its ``reference`` key, which goes to ``scheme.references`` (a table
+    left with ``value`` alone is that value)."""
+    if not isinstance(raw, dict) or "reference" not in raw:
+        return raw
+    reference = raw["reference"]
+    if not isinstance(reference, str) or not reference.strip() \
+            or len(reference) > REFERENCE_WIDTH:
+        shown = reference[:60] + "..." if isinstance(reference, str) and len(reference) > 60 \
+            else reference
+        log.add(file, f"{field_name}.reference", "expected a short citation of the law "
+                f"(act, article, date), at most {REFERENCE_WIDTH} characters", None, shown)
+    else:
+        scheme.references[spec.name] = " ".join(reference.split())
+    rest = {key: value for key, value in raw.items() if key != "reference"}
+    return rest["value"] if set(rest) == {"value"} else rest

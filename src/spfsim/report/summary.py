@@ -77,6 +77,8 @@ def describe_assumptions(model: HasInput) -> list[AssumptionRow]:
         section = f"scheme {scheme.id} ({scheme.type})"
         for pname, spec in specs.items():
             note = spec.description + (f" [{spec.reference}]" if spec.reference else "")
+            if pname in scheme.references:  # the model's own source in law
+                note += f"; source: {scheme.references[pname]}"
             if pname in scheme.indexations:
                 rows.append((section, pname, scheme.indexations[pname].describe(), spec.unit,
                              note))
