@@ -88,6 +88,7 @@ def simulate(model, persons=5000, seed=21, **settings):
     return run_micro(a, demo, econ, MicroSettings(persons, seed, chunk_size=512, **settings))
 
 
+@pytest.mark.slow  # statistical: with the JIT off it takes half a minute
 def test_labour_states_follow_the_labour_projection(small_model_dir):
     model = spfsim.load_model(small_model_dir)
     ds = model.project("micro", persons=40_000, seed=8)
@@ -106,6 +107,7 @@ def test_labour_states_follow_the_labour_projection(small_model_dir):
         assert np.abs(z).max() < 4.0, (name, np.abs(z).max())
 
 
+@pytest.mark.slow  # statistical: with the JIT off it takes half a minute
 def test_self_employed_and_disabled_states_follow_their_shares(small_model_dir):
     labour = small_model_dir / "assumptions" / "labour.csv"
     lines = labour.read_text().splitlines()
@@ -225,6 +227,7 @@ def test_converges_to_the_cohort_engine():
     assert tested >= 12
 
 
+@pytest.mark.slow  # statistical: with the JIT off it takes half a minute
 def test_exact_alignment_matches_each_cell_to_one_person(small_model_dir):
     """alignment="exact": contributors in every age x sex cell are the expected number
     (density x simulated cell size) rounded up or down, never further off."""
