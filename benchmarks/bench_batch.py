@@ -4,7 +4,8 @@ workers against the same cases in a plain loop in one process.
 Usage: python benchmarks/bench_batch.py [BATCH] [--workers 1 2]
 
 Each run writes a fresh store in a temporary folder. The loop runs spfsim.batch.run_case
-over the cases after one warm-up case (the workers' first case includes their start and
+over the cases (their input hashes read once, as the batch does) on one thread, as each
+worker runs, after one warm-up case (the workers' first case includes their start and
 Numba's cache loading). For each worker count the local cluster is started and every
 worker runs one case (loading the model) before the batch is timed. Prints, as its last
 line, a JSON object: cases, loop_seconds, and per worker count startup_seconds (cluster
@@ -21,8 +22,11 @@ import tempfile
 import time
 from pathlib import Path
 
+import numba
+
 from spfsim.batch import read_batch, run_batch, run_case
 from spfsim.batch.cli import dask_client, find_batch_file
+from spfsim.batch.run import case_inputs
 
 
 def main() -> None:
@@ -32,10 +36,16 @@ def main() -> None:
     args = parser.parse_args()
     spec = read_batch(find_batch_file(args.batch))
     cases = spec.cases()
+    # one thread, as each worker has (threads_per_worker=1): the micro engine's parallel
+    # kernels would otherwise use every core in the loop and none in the comparison
+    numba.set_num_threads(1)
     run_case(spec, cases[0])
     started = time.perf_counter()
-    for case in cases:
-        run_case(spec, case)
+    # the inputs' hashes once, as run_batch reads them (without them each case would load
+    # its model from disk again to hash it)
+    inputs = case_inputs(spec, cases)
+    for case, hashes in zip(cases, inputs, strict=True):
+        run_case(spec, case, hashes)
     loop = time.perf_counter() - started
     out = {"batch": spec.path.name, "cases": len(cases), "loop_seconds": round(loop, 3)}
     for workers in args.workers:
