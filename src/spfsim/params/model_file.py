@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ProblemLog
+from ..errors import AssumptionError, ProblemLog
+from ..input_files import check_inside, read_input_text, read_input_toml
 from .dated import (
     DatedValue,
     Indexation,
@@ -89,18 +89,12 @@ class ModelInput:
 
 
 def _read_toml(path: Path, log: ProblemLog) -> dict | None:
+    """The parsed TOML file ``path`` (read by the guarded reader, spfsim.input_files), or
+    None with its problems logged."""
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError:
-        log.add(path, "file", "file not found", None, str(path))
-    except tomllib.TOMLDecodeError as exc:
-        # Python < 3.14 gives the position only in the message: "(at line 4, column 13)"
-        found = re.search(r"at line (\d+)", str(exc))
-        log.add(path, "syntax", f"not valid TOML: {exc}", int(found.group(1)) if found else None,
-                None)
-    except (OSError, UnicodeDecodeError) as exc:
-        log.add(path, "file", f"cannot read: {exc}", None, str(path))
+        return read_input_toml(path, "model")
+    except AssumptionError as exc:
+        log.extend(exc.problems)
     return None
 
 
@@ -231,8 +225,8 @@ def toml_line_finder(path: Path) -> Callable[[str], int | None]:
     so that a parameter is found in its own scheme's section.
     """
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
+        lines = read_input_text(path, "model").splitlines()
+    except AssumptionError:
         return lambda _field: None
 
     def first_match(pattern: re.Pattern, start: int = 0) -> int | None:
@@ -313,6 +307,10 @@ def _read_assumption_set(set_dir: Path, tables: dict, declared: dict[str, Path],
         if file_name is None or units is None:
             continue
         path = set_dir / file_name
+        outside = check_inside(path, [set_dir])
+        if outside:
+            log.add(header_path, f"tables.{key}.file", outside, None, file_name)
+            continue
         table = read_table(ASSUMPTION_TABLES[key], path, log, units, units_file=header_path)
         if table is not None:
             tables[key] = table

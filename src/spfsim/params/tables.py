@@ -9,13 +9,15 @@ value, so that loading reports all of them at once.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import ProblemLog
+from ..errors import AssumptionError, ProblemLog
+from ..input_files import read_input_text
 from .units import UNITS, canonical_unit, units_of_kind
 
 MAX_AGE = 100  # the last age group is open: 100 and over
@@ -163,19 +165,27 @@ def read_table(
     return table
 
 
-def read_csv_rows(path: Path, log: ProblemLog, what: str) -> list[list[str]] | None:
+def read_csv_rows(path: Path, log: ProblemLog, what: str,
+                  kind: str | None = None) -> list[list[str]] | None:
     """All rows of a CSV file (header first), or None with the problem logged.
 
-    ``what`` names the file in messages ("table 'mortality'", "the person file").
+    ``what`` names the file in messages ("table 'mortality'", "the person file"); ``kind``
+    is its size class in :data:`spfsim.input_files.SIZE_LIMITS` (default: "person file"
+    when ``what`` names a person file, else "table"). The file is read by the guarded
+    reader: a regular file, within the size limit, UTF-8.
     """
+    if kind is None:
+        kind = "person file" if "person" in what else "table"
     try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.reader(handle))
-    except FileNotFoundError:
-        log.add(path, "file", f"{what} not found", None, str(path))
+        text = read_input_text(path, kind, what)
+    except AssumptionError as exc:
+        log.extend(exc.problems)
         return None
-    except (OSError, UnicodeDecodeError) as exc:
-        log.add(path, "file", f"cannot read {what}: {exc}", None, str(path))
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        log.add(path, "file", f"{what} is not valid CSV: {exc}", reader.line_num, None)
         return None
     if not rows:
         log.add(path, "file", f"{what} is empty; expected a header row", None, None)

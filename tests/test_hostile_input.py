@@ -1,0 +1,157 @@
+"""Hostile input (issue #23): whatever a model folder, a data folder or the command line
+holds, spfsim ends in a clear error of its own (file, field, value; no traceback), fast,
+or in a run whose outputs hold no undocumented NaN or infinity.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+import spfsim
+from spfsim.cli import main
+from spfsim.errors import AssumptionError
+
+#: Seconds a refusal may take: reading the small model's tables and stopping at the bad one
+#: takes about 0.1 s; the margin is for a busy machine.
+FAST = 1.0
+
+
+def load_problems(model_dir: Path) -> tuple[str, float]:
+    """The message of the AssumptionError loading ``model_dir`` raises, and the seconds it
+    took."""
+    started = time.perf_counter()
+    with pytest.raises(AssumptionError) as caught:
+        spfsim.load_model(model_dir)
+    return str(caught.value), time.perf_counter() - started
+
+
+def cli(argv: list[str], capsys) -> tuple[int, str, str]:
+    """Exit status, standard output and standard error of ``spfsim argv``."""
+    status = main(argv)
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def no_traceback(err: str) -> None:
+    assert "Traceback" not in err
+    assert err.startswith("spfsim:"), err
+
+
+# --- one guarded reader ---------------------------------------------------------------
+
+
+def test_a_named_pipe_as_table_is_refused_without_blocking(small_model_dir):
+    table = small_model_dir / "assumptions" / "population.csv"
+    table.unlink()
+    os.mkfifo(table)
+    message, seconds = load_problems(small_model_dir)
+    assert "population.csv" in message
+    assert "named pipe" in message
+    assert seconds < FAST
+
+
+def test_a_link_to_dev_zero_is_refused_without_reading_it(small_model_dir):
+    table = small_model_dir / "assumptions" / "mortality.csv"
+    table.unlink()
+    table.symlink_to("/dev/zero")
+    message, seconds = load_problems(small_model_dir)
+    assert "mortality.csv" in message
+    assert "character device" in message
+    assert "/dev/zero" in message
+    assert seconds < FAST
+
+
+def test_the_validate_command_reports_a_pipe_without_traceback(small_model_dir, capsys):
+    header = small_model_dir / "assumptions" / "assumptions.toml"
+    header.unlink()
+    os.mkfifo(header)
+    started = time.perf_counter()
+    status, _, err = cli(["validate", str(small_model_dir)], capsys)
+    assert time.perf_counter() - started < FAST
+    assert status == 2
+    no_traceback(err)
+    assert "assumptions.toml" in err
+    assert "named pipe" in err
+
+
+@pytest.mark.parametrize("nested", ["[" * 5000 + "]" * 5000,
+                                    "{ a = " * 5000 + "1" + " }" * 5000,
+                                    "[" * 40 + "]" * 40])
+def test_deeply_nested_toml_is_a_clear_error(small_model_dir, nested):
+    model = small_model_dir / "model.toml"
+    model.write_text(model.read_text().replace("[economy]\n", f"[economy]\nx = {nested}\n"))
+    message, seconds = load_problems(small_model_dir)
+    assert "model.toml" in message
+    assert "nest deeper than" in message
+    assert seconds < FAST
+
+
+def test_a_binary_table_names_its_line(small_model_dir):
+    table = small_model_dir / "assumptions" / "srb.csv"
+    table.write_bytes(b"srb\n1.05\n\xff\xfe\x00garbage\n")
+    message, _ = load_problems(small_model_dir)
+    assert "srb.csv, line 3" in message
+    assert "not UTF-8" in message
+
+
+def test_a_nul_in_a_table_is_refused(small_model_dir):
+    table = small_model_dir / "assumptions" / "srb.csv"
+    table.write_bytes(b"srb\n1.0\x005\n")
+    message, _ = load_problems(small_model_dir)
+    assert "srb.csv, line 2" in message
+    assert "NUL" in message
+
+
+def test_a_table_over_the_size_limit_is_refused_before_reading(small_model_dir,
+                                                               monkeypatch):
+    from spfsim import input_files
+
+    monkeypatch.setitem(input_files.SIZE_LIMITS, "table", 1000)
+    message, _ = load_problems(small_model_dir)
+    assert "too large" in message
+    assert "the limit for a table file is" in message
+
+
+def test_toml_syntax_errors_name_the_line(small_model_dir):
+    model = small_model_dir / "model.toml"
+    model.write_text(model.read_text().replace('currency = "LCU"', "currency = LCU"))
+    message, _ = load_problems(small_model_dir)
+    assert "model.toml, line 6" in message
+    assert "not valid TOML" in message
+
+
+@pytest.mark.parametrize("escape", ["../../../../../../../../etc/passwd", "/etc/passwd",
+                                    "../model.toml"])
+def test_table_paths_stay_inside_the_assumption_set(small_model_dir, escape):
+    header = small_model_dir / "assumptions" / "assumptions.toml"
+    header.write_text(header.read_text().replace('file = "srb.csv"', f'file = "{escape}"'))
+    message, _ = load_problems(small_model_dir)
+    assert "tables.sex_ratio_at_birth.file" in message
+    assert "must lie inside" in message
+    assert "root:" not in message
+
+
+def test_a_rejected_file_is_quoted_not_echoed(small_model_dir):
+    secret = "x" * 100 + "SECRET-TAIL" + "y" * 400
+    (small_model_dir / "assumptions" / "srb.csv").write_text(f"{secret}\n1.05\n")
+    message, _ = load_problems(small_model_dir)
+    assert "srb.csv, line 1" in message
+    assert "SECRET-TAIL" not in message
+    assert "(cut)" in message
+    assert max(len(line) for line in message.splitlines()) < 400
+
+
+def test_a_reform_file_that_is_a_pipe_is_refused(small_model_dir, capsys):
+    reform = small_model_dir / "reform.toml"
+    os.mkfifo(reform)
+    started = time.perf_counter()
+    status, _, err = cli(["validate", str(small_model_dir), "--reform", str(reform)], capsys)
+    assert time.perf_counter() - started < FAST
+    assert status == 2
+    no_traceback(err)
+    assert "reform.toml" in err
+    assert "named pipe" in err
