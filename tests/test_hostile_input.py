@@ -155,3 +155,97 @@ def test_a_reform_file_that_is_a_pipe_is_refused(small_model_dir, capsys):
     no_traceback(err)
     assert "reform.toml" in err
     assert "named pipe" in err
+def test_a_person_file_that_is_a_device_is_refused_before_the_run(small_model_dir,
+                                                                  tmp_path, capsys):
+    people = tmp_path / "people.csv"
+    people.symlink_to("/dev/zero")
+    started = time.perf_counter()
+    status, _, err = cli(["run", str(small_model_dir), "--out", str(tmp_path / "out"),
+                          "--engine", "micro", "--persons", "1000", "--person-file",
+                          str(people), "--quiet"], capsys)
+    assert time.perf_counter() - started < FAST
+    assert status == 2
+    no_traceback(err)
+    assert "people.csv" in err
+    assert "character device" in err
+    assert not (tmp_path / "out").exists()
+
+
+# --- the command line's output location -------------------------------------------------
+
+
+def unwritable_folder(tmp_path: Path) -> Path:
+    """A folder this process cannot write in (as root, only /proc refuses)."""
+    if os.geteuid() == 0:
+        return Path("/proc")
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o500)
+    return folder
+
+
+@pytest.mark.parametrize("where", ["file", "inside a file", "/dev/null", "unwritable",
+                                   "model folder", "assumption set"])
+def test_a_bad_output_location_is_refused_before_the_projection(small_model_dir, tmp_path,
+                                                                 capsys, where):
+    (tmp_path / "a-file").write_text("keep me")
+    out = {"file": tmp_path / "a-file", "inside a file": tmp_path / "a-file" / "results",
+           "/dev/null": Path("/dev/null"),
+           "unwritable": unwritable_folder(tmp_path) / "results",
+           "model folder": small_model_dir,
+           "assumption set": small_model_dir / "assumptions"}[where]
+    before = sorted(p.name for p in small_model_dir.rglob("*"))
+    started = time.perf_counter()
+    status, _, err = cli(["run", str(small_model_dir), "--out", str(out), "--quiet"], capsys)
+    assert time.perf_counter() - started < FAST  # the projection takes longer
+    assert status == 1
+    no_traceback(err)
+    assert f"--out {out}" in err
+    assert (tmp_path / "a-file").read_text() == "keep me"
+    assert sorted(p.name for p in small_model_dir.rglob("*")) == before
+
+
+def test_absurdly_many_persons_are_refused_with_the_memory_they_need(small_model_dir,
+                                                                     tmp_path, capsys):
+    started = time.perf_counter()
+    status, _, err = cli(["run", str(small_model_dir), "--out", str(tmp_path / "out"),
+                          "--engine", "micro", "--persons", "1000000000000", "--quiet"],
+                         capsys)
+    assert time.perf_counter() - started < FAST
+    assert status == 1
+    no_traceback(err)
+    assert "1,000,000,000,000 simulated persons need at least" in err
+    assert "this machine has" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_output_set_appears_at_once_and_leaves_no_temporary_files(small_model_dir,
+                                                                      tmp_path, capsys):
+    out = tmp_path / "outs" / "results"
+    status, _, err = cli(["run", str(small_model_dir), "--out", str(out), "--quiet"], capsys)
+    assert status == 0, err
+    assert sorted(p.name for p in out.iterdir()) == ["projection.nc", "report.xlsx"]
+    assert [p.name for p in out.parent.iterdir()] == ["results"]
+
+
+def test_a_failed_write_leaves_nothing_behind(small_model_dir, small_projection, tmp_path,
+                                              monkeypatch):
+    from spfsim.report import outputs, workbook
+
+    def broken(*_args, **_kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(workbook, "write_workbook", broken)
+    model = spfsim.load_model(small_model_dir)
+    tmp_path = tmp_path / "outs"
+    tmp_path.mkdir()
+    with pytest.raises(OSError, match="disk full"):
+        outputs.write_outputs(model, small_projection, tmp_path / "results", figures=False)
+    assert list(tmp_path.iterdir()) == []
+    existing = tmp_path / "existing"
+    existing.mkdir()
+    (existing / "notes.txt").write_text("mine")
+    with pytest.raises(OSError, match="disk full"):
+        outputs.write_outputs(model, small_projection, existing, figures=False)
+    assert [p.name for p in tmp_path.iterdir()] == ["existing"]
+    assert [p.name for p in existing.iterdir()] == ["notes.txt"]

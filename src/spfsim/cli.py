@@ -238,6 +238,23 @@ def _project(model: Model, args: argparse.Namespace,
                          progress=progress)
 
 
+def _check_out(out: Path, model: Model, args: argparse.Namespace) -> None:
+    """Before any projection: the output folder can take the outputs and is none of the
+    model's input folders; the micro engine's persons fit in memory; a person file is a
+    regular file."""
+    from .input_files import check_input_file
+    from .model import check_micro_memory
+    from .report.outputs import check_output_folder
+
+    inputs = [model.input.path, *(Path(s["folder"]) for s in model.input.assumption_sets
+                                  if "folder" in s)]
+    check_output_folder(out, inputs)
+    if getattr(args, "engine", "cohort") == "micro":
+        check_micro_memory(args.persons)
+        if args.person_file:
+            check_input_file(args.person_file, "person file", "the person file")
+
+
 def _run(args: argparse.Namespace) -> int:
     from .model import load_model
     from .report.outputs import refuse_existing, write_outputs
@@ -249,7 +266,8 @@ def _run(args: argparse.Namespace) -> int:
              + ("" if args.reform is None else f" with the reform {args.reform}"))
     model = load_model(args.model_dir, reform=args.reform)
     out = Path(args.out)
-    if not args.overwrite:  # fail before the projection, not after it
+    _check_out(out, model, args)  # fail before the projection, not after it
+    if not args.overwrite:
         refuse_existing(out, model.input.base_year, model.input.end_year, figures=args.figures)
     ds = _project(model, args, progress)
     progress(f"writing outputs to {out}")
@@ -271,6 +289,7 @@ def _compare(args: argparse.Namespace) -> int:
     baseline = load_model(args.model_dir)
     reformed = baseline.with_reform(args.reform)  # every problem of the reform file, now
     out = Path(args.out)
+    _check_out(out, baseline, args)
     existing = [str(p) for p in comparison_paths(out) if p.exists() or p.is_symlink()]
     if existing and not args.overwrite:  # fail before the projections, not after them
         raise OutputExistsError(f"output exists: {', '.join(existing)}; use --overwrite to "
@@ -289,10 +308,11 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _uncertainty_outputs(args: argparse.Namespace, stem: str) -> list[Path]:
+def _uncertainty_outputs(args: argparse.Namespace, stem: str, model: Model) -> list[Path]:
     """``stem``.nc and .xlsx under --out, refused before any work when one exists and
     --overwrite is not given (figures are refused when written, file by file)."""
     out = Path(args.out)
+    _check_out(out, model, args)
     paths = [out / f"{stem}.nc", out / f"{stem}.xlsx"]
     existing = [p for p in paths if p.exists()]
     if existing and not args.overwrite:
@@ -331,7 +351,7 @@ def _stochastic(args: argparse.Namespace) -> int:
     if spec is None:
         raise SpfsimError(f"{model.path / 'model.toml'}: no [stochastic] section: declare "
                           "which assumptions vary (docs/stochastic.md)")
-    paths = _uncertainty_outputs(args, "stochastic")
+    paths = _uncertainty_outputs(args, "stochastic", model)
     draws = spec.draws if args.draws is None else args.draws
     if draws < 1:
         raise SpfsimError(f"--draws must be at least 1, not {draws}")
@@ -355,7 +375,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
         raise SpfsimError(f"{model.path / 'model.toml'}: no [stochastic.sensitivity] "
                           "section: declare each assumption's low and high values "
                           "(docs/stochastic.md)")
-    paths = _uncertainty_outputs(args, "sensitivity")
+    paths = _uncertainty_outputs(args, "sensitivity", model)
     if args.sobol is None:
         _write_uncertainty(args, model.sensitivity(), paths, write_sensitivity_workbook,
                            sensitivity_pngs, sensitivity_summary_lines, started)
