@@ -6,6 +6,7 @@ or in a run whose outputs hold no undocumented NaN or infinity.
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -249,3 +250,107 @@ def test_a_failed_write_leaves_nothing_behind(small_model_dir, small_projection,
         outputs.write_outputs(model, small_projection, existing, figures=False)
     assert [p.name for p in tmp_path.iterdir()] == ["existing"]
     assert [p.name for p in existing.iterdir()] == ["notes.txt"]
+
+
+# --- import-wpp on a damaged data folder --------------------------------------------------
+
+WPP_FILES = ("UNlocations.txt", "popAge5dt.csv", "mx5dt.csv", "tfr1dt.csv", "tfrproj1dt.csv",
+             "percentASFR5_annual_by_age5.txt", "sexRatio1dt.csv", "migprojAge1dt.csv.gz",
+             "migprojAge5dt.csv", "mig1dt.csv", "migproj1dt.csv")
+WPP_KEEP = ("288", "900")  # Ghana and the World
+
+
+@pytest.fixture(scope="session")
+def small_wpp(shared_data, tmp_path_factory) -> Path:
+    """The WPP files import-wpp reads, cut to Ghana and the World (a few hundred KiB)."""
+    import gzip
+
+    source = shared_data / "wpp2024"
+    folder = tmp_path_factory.mktemp("wpp") / "wpp2024"
+    folder.mkdir()
+    for name in WPP_FILES:
+        opener = gzip.open if name.endswith(".gz") else open
+        with opener(source / name, "rt", encoding="utf-8") as handle:
+            lines = [line for k, line in enumerate(handle)
+                     if k == 0 or name == "UNlocations.txt"
+                     or line.split("\t" if name.endswith(".txt") else ",")[0] in WPP_KEEP]
+        with opener(folder / name, "wt", encoding="utf-8") as handle:
+            handle.writelines(lines)
+    return folder
+
+
+def damaged(small_wpp: Path, tmp_path: Path, name: str | None = None, damage=None) -> Path:
+    """A copy of the small WPP folder with ``damage(path)`` done to its file ``name``."""
+    folder = tmp_path / "wpp2024"
+    shutil.copytree(small_wpp, folder)
+    if name is not None:
+        damage(folder / name)
+    return folder
+
+
+def import_wpp(folder: Path, tmp_path: Path, capsys, *extra: str) -> tuple[int, str]:
+    started = time.perf_counter()
+    status, _, err = cli(["import-wpp", "--data", str(folder), "--out",
+                          str(tmp_path / "imported"), *extra], capsys)
+    assert time.perf_counter() - started < 10 * FAST  # reads every file once
+    assert not (tmp_path / "imported").exists()
+    return status, err
+
+
+def edit_line(path: Path, starts: str, old: str, new: str) -> None:
+    """Replace ``old`` by ``new`` in the first line of ``path`` that starts with ``starts``."""
+    lines = path.read_text().splitlines(keepends=True)
+    k = next(i for i, line in enumerate(lines) if line.startswith(starts))
+    lines[k] = lines[k].replace(old, new, 1)
+    path.write_text("".join(lines))
+
+
+def test_the_small_wpp_folder_imports(small_wpp, tmp_path, capsys):
+    status, out, err = cli(["import-wpp", "--data", str(small_wpp), "--country", "288",
+                            "--out", str(tmp_path / "ghana"), "--end-year", "2030"], capsys)
+    assert status == 0, err
+    assert "Ghana" in out
+
+
+@pytest.mark.parametrize(("name", "damage", "expected"), [
+    ("popAge5dt.csv", lambda p: edit_line(p, "288,2020,30-34,", "30-34,", "30-34,1x"),
+     ["popAge5dt.csv, line", "field 'popM'", "must be a number"]),
+    ("popAge5dt.csv", lambda p: edit_line(p, "288,2020,30-34,", "30-34,", "30-34,-"),
+     ["popAge5dt.csv, line", "field 'popM'", "must not be negative"]),
+    ("mx5dt.csv", lambda p: edit_line(p, "288,2023,2020-2025,0,", "2020-2025", "2020-20x5"),
+     ["mx5dt.csv, line", "field 'period'", "must be a period"]),
+    ("mx5dt.csv", lambda p: p.write_text("".join(p.read_text().splitlines(True)[1:])),
+     ["mx5dt.csv, line 1", "required column is missing (is the header line there?)"]),
+    ("tfr1dt.csv", lambda p: p.write_bytes(bytes(range(256)) * 8),
+     ["tfr1dt.csv, line 2", "not UTF-8"]),
+    ("migprojAge1dt.csv.gz", lambda p: p.write_bytes(p.read_bytes()[:5000]),
+     ["migprojAge1dt.csv.gz", "damaged or truncated gzip file"]),
+    ("sexRatio1dt.csv", lambda p: p.unlink(), ["sexRatio1dt.csv", "WPP file not found"]),
+    ("mig1dt.csv", lambda p: p.write_text("country_code,year,mig\n288,2020,\"unclosed\n"),
+     ["mig1dt.csv"]),
+])
+def test_a_damaged_wpp_file_is_a_clear_error(small_wpp, tmp_path, capsys, name, damage,
+                                             expected):
+    folder = damaged(small_wpp, tmp_path, name, damage)
+    status, err = import_wpp(folder, tmp_path, capsys, "--country", "288")
+    assert status == 2
+    no_traceback(err)
+    for text in expected:
+        assert text in err
+
+
+@pytest.mark.parametrize(("options", "expected"), [
+    (["--country", "288", "--base-year", "2020", "--end-year", "2010"],
+     "must be after the base year 2020"),
+    (["--country", "288", "--base-year", "2023"],
+     "must be a multiple of five: WPP 2024 publishes the population by age group only"),
+    (["--country", "288", "--end-year", "2150"], "WPP 2024 projects to 2100"),
+    (["--country", "900"], "World is an aggregate (location_type 0), not a country"),
+    (["--country", "99999"], "no rows for this country"),
+])
+def test_bad_import_options_are_clear_errors(small_wpp, tmp_path, capsys, options,
+                                             expected):
+    status, err = import_wpp(small_wpp, tmp_path, capsys, *options)
+    assert status == 2
+    no_traceback(err)
+    assert expected in err
