@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from model_factory import set_csv_column, write_csv
 
 import spfsim
 from spfsim.cli import main
@@ -354,3 +355,93 @@ def test_bad_import_options_are_clear_errors(small_wpp, tmp_path, capsys, option
     assert status == 2
     no_traceback(err)
     assert expected in err
+
+
+# --- what validate accepts, run can run ---------------------------------------------------
+
+
+def _fertility_by_sex(folder: Path) -> None:
+    write_csv(folder / "assumptions" / "fertility.csv", ["year", "age", "sex", "asfr"],
+              [[y, a, s, 0.05] for y in range(2025, 2046) for a in range(15, 50)
+               for s in ("male", "female")])
+
+
+def _economy(old: str, new: str):
+    def edit(folder: Path) -> None:
+        model = folder / "model.toml"
+        model.write_text(model.read_text().replace(old, new))
+    return edit
+
+
+@pytest.mark.parametrize(("break_it", "expected"), [
+    (_fertility_by_sex, ["fertility.csv, line 1", "field 'sex'", "takes no sex column"]),
+    (lambda f: set_csv_column(f / "assumptions" / "mortality.csv", "mx", lambda r: "2.0"),
+     ["mortality.csv", "field 'mx'", "a death rate above 1 below age 85",
+      "age 0, sex male"]),
+    (lambda f: set_csv_column(f / "assumptions" / "population.csv", "population",
+                              lambda r: "0"),
+     ["population.csv", "the base population is 0 at every age and sex"]),
+    (_economy("gdp = 1.0e9", "gdp = inf"), ["model.toml, line 10", "economy.gdp",
+                                            "must be a finite number", "inf"]),
+    (_economy("gdp = 1.0e9", "gdp = 1e300"), ["economy.gdp", "<= 1e+24", "1e+300"]),
+    (_economy("average_earnings = 10000.0", "average_earnings = 1e12"),
+     ["economy.average_earnings", "larger than the whole GDP"]),
+])
+def test_run_time_failures_are_validation_problems(small_model_dir, capsys, break_it,
+                                                   expected):
+    break_it(small_model_dir)
+    started = time.perf_counter()
+    status, _, err = cli(["validate", str(small_model_dir)], capsys)
+    assert time.perf_counter() - started < FAST
+    assert status == 2
+    no_traceback(err)
+    for text in expected:
+        assert text in err
+
+
+def test_an_empty_cell_runs_without_undefined_values(small_model_dir):
+    """0 men aged 30 is legal; the run's outputs hold no infinity and NaN only where the
+    results registry documents it (run_projection checks; this says so explicitly)."""
+    from spfsim.checks import nonfinite_findings
+
+    set_csv_column(small_model_dir / "assumptions" / "population.csv", "population",
+                   lambda r: "0" if (r["age"], r["sex"]) == ("30", "male")
+                   else r["population"])
+    ds = spfsim.load_model(small_model_dir).project()
+    assert nonfinite_findings(ds) == []
+    assert float(ds["population"].sel(age=30, sex="male", year=2025)) == 0.0
+
+
+def test_emigration_above_a_cohort_is_capped_and_reported(small_model_dir):
+    from spfsim.checks import nonfinite_findings
+
+    set_csv_column(small_model_dir / "assumptions" / "migration.csv", "net_migration",
+                   lambda r: "-50000" if (r["age"], r["sex"]) == ("30", "male")
+                   else r["net_migration"])
+    with pytest.warns(UserWarning, match="it was capped"):
+        ds = spfsim.load_model(small_model_dir).project()
+    assert nonfinite_findings(ds) == []
+    assert float(ds["emigration_capped"].sum()) > 0
+
+
+def test_undocumented_nan_and_any_infinity_are_findings(small_projection):
+    from spfsim.checks import nonfinite_findings
+
+    ds = small_projection.copy(deep=True)
+    ds["benefit_expenditure"][3, 0] = float("inf")
+    ds["contributors"][2, 30, 0] = float("nan")
+    ds["depletion_year"][:] = float("nan")  # documented: no depletion within the horizon
+    found = {f.variable: f for f in nonfinite_findings(ds)}
+    assert sorted(found) == ["benefit_expenditure", "contributors"]
+    assert "inf" in found["benefit_expenditure"].message
+    assert "age 30" in found["contributors"].message
+
+
+@pytest.mark.parametrize("history", ["../../../../../../../../etc/passwd", "/etc/passwd"])
+def test_stochastic_history_files_stay_inside_the_model(small_model_dir, history):
+    model = small_model_dir / "model.toml"
+    model.write_text(model.read_text() + f'\n[stochastic.economy]\nhistory = "{history}"\n')
+    message, _ = load_problems(small_model_dir)
+    assert "stochastic.economy.history" in message
+    assert "must lie inside" in message
+    assert "root:" not in message

@@ -200,6 +200,14 @@ def _parse_rows(spec, rows, shown, flog, factors) -> Table | None:
     if "year" in dims and not spec.by_year_allowed:
         flog.add("year", "this table takes no year column", 1, "year")
         return None
+    extra = [d for d in dims if d != "year" and d not in spec.dims]
+    if extra:  # e.g. fertility by sex: rates are per woman
+        allowed = [*spec.dims, *(["year"] if spec.by_year_allowed else [])]
+        flog.add(extra[0], f"table '{spec.name}' takes no {extra[0]} column; its "
+                 f"dimensions are {allowed}" + (" (births per woman, by her age)"
+                                                if spec.name == "fertility" else ""),
+                 1, extra[0])
+        return None
     expected = set(dims) | {c.name for c in spec.columns}
     for name in header:
         if name not in expected:
