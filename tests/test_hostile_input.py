@@ -173,6 +173,18 @@ def test_a_person_file_that_is_a_device_is_refused_before_the_run(small_model_di
     assert not (tmp_path / "out").exists()
 
 
+def test_a_batch_file_that_is_a_pipe_is_refused(tmp_path, capsys):
+    batch = tmp_path / "grid.toml"
+    os.mkfifo(batch)
+    started = time.perf_counter()
+    status, _, err = cli(["batch", str(batch), "--out", str(tmp_path / "grid.zarr")], capsys)
+    assert time.perf_counter() - started < FAST
+    assert status == 2
+    no_traceback(err)
+    assert "grid.toml" in err
+    assert "named pipe" in err
+
+
 # --- the command line's output location -------------------------------------------------
 
 

@@ -182,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "batch":
             from .batch.cli import batch_main
 
+            _check_batch_file(args.batch_file)
             return batch_main(args)
         if args.command == "spf-cost":
             from .spf.cli import spf_cost_main
@@ -194,6 +195,16 @@ def main(argv: list[str] | None = None) -> int:
     except SpfsimError as exc:
         print(f"spfsim: error: {exc}", file=sys.stderr)
         return 1
+
+
+def _check_batch_file(name: str) -> None:
+    """A batch file given as a path must be a regular file of a model file's size (a pipe
+    would block its reader); a bare name is looked up by ``spfsim batch`` itself."""
+    from .input_files import check_input_file
+
+    path = Path(name)
+    if path.exists() or path.is_symlink():
+        check_input_file(path, "model", "batch file")
 
 
 def _validate(args: argparse.Namespace) -> int:
