@@ -240,6 +240,9 @@ def test_the_output_set_appears_at_once_and_leaves_no_temporary_files(small_mode
     assert status == 0, err
     assert sorted(p.name for p in out.iterdir()) == ["projection.nc", "report.xlsx"]
     assert [p.name for p in out.parent.iterdir()] == ["results"]
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    assert out.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
 
 
 def test_a_failed_write_leaves_nothing_behind(small_model_dir, small_projection, tmp_path,

@@ -94,11 +94,19 @@ def write_outputs(model: HasInput, ds: xr.Dataset, out: Path, overwrite: bool = 
     staging = Path(tempfile.mkdtemp(prefix=f".{out.resolve().name[:100]}{_STAGING_MARK}",
                                     dir=parent))
     try:
+        _as_mkdir_would(staging)
         names = _write_set(model, ds, staging, base, end, figures)
         _move_set(staging, out, names, overwrite)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return [out / name for name in names]
+
+
+def _as_mkdir_would(folder: Path) -> None:
+    """Give ``folder`` (made private by mkdtemp) the permissions a plain mkdir gives."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(folder, 0o777 & ~mask)
 
 
 def _write_set(model: HasInput, ds: xr.Dataset, folder: Path, base: int, end: int,
