@@ -80,6 +80,21 @@ def test_the_validate_command_reports_a_pipe_without_traceback(small_model_dir, 
     assert "named pipe" in err
 
 
+def test_a_socket_as_table_is_refused(small_model_dir):
+    import socket
+
+    table = small_model_dir / "assumptions" / "srb.csv"
+    if len(str(table)) > 100:  # AF_UNIX addresses are short
+        pytest.skip("the temporary folder's path is too long for a socket")
+    table.unlink()
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(table))
+        message, seconds = load_problems(small_model_dir)
+    assert "srb.csv" in message
+    assert "a socket" in message
+    assert seconds < FAST
+
+
 @pytest.mark.parametrize("nested", ["[" * 5000 + "]" * 5000,
                                     "{ a = " * 5000 + "1" + " }" * 5000,
                                     "[" * 40 + "]" * 40])

@@ -95,6 +95,14 @@ def _open_checked(path: Path, kind: str, what: str) -> tuple[int, str]:
     except (OSError, RuntimeError) as exc:  # RuntimeError: a loop of symbolic links
         raise input_problem(path, f"cannot read {what}: {exc}", None, str(path)) from None
     shown = "" if target == path.absolute() else f" (a link to {target})"
+    try:  # refuse devices and sockets before opening them (opening may act on a device)
+        mode = os.stat(target).st_mode
+    except OSError as exc:
+        raise input_problem(path, f"cannot read {what}{shown}: {exc.strerror}", None,
+                            str(path)) from None
+    if not stat.S_ISREG(mode):
+        raise input_problem(path, f"{what} must be a regular file, not {_kind_of(mode)}"
+                            f"{shown}", None, str(path))
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     try:
         fd = os.open(target, flags)
@@ -102,7 +110,7 @@ def _open_checked(path: Path, kind: str, what: str) -> tuple[int, str]:
         raise input_problem(path, f"cannot read {what}{shown}: {exc.strerror}", None,
                             str(path)) from None
     try:
-        info = os.fstat(fd)
+        info = os.fstat(fd)  # again: the path may have been replaced since
         if not stat.S_ISREG(info.st_mode):
             raise input_problem(path, f"{what} must be a regular file, not "
                                 f"{_kind_of(info.st_mode)}{shown}", None, str(path))
