@@ -442,6 +442,24 @@ def test_an_empty_cell_runs_without_undefined_values(small_model_dir):
     assert float(ds["population"].sel(age=30, sex="male", year=2025)) == 0.0
 
 
+@pytest.mark.slow
+def test_the_default_model_with_no_men_aged_30_runs_clean(tmp_path):
+    """Issue #23's case: 0 men aged 30 in the default model once wrote inf into
+    benefit_expenditure, cost_to_gdp and paygo_cost_rate."""
+    from spfsim.checks import nonfinite_findings
+
+    repo = Path(__file__).resolve().parents[1]
+    for folder in ("models/default", "assumptions/ghana-wpp2024",
+                   "assumptions/illustrative-lmic"):
+        shutil.copytree(repo / folder, tmp_path / folder)
+    set_csv_column(tmp_path / "assumptions/ghana-wpp2024/population.csv", "population",
+                   lambda r: "0" if (r["age"], r["sex"]) == ("30", "male")
+                   else r["population"])
+    with pytest.warns(UserWarning, match="it was capped"):  # its emigrants at age 30
+        ds = spfsim.load_model(tmp_path / "models/default").project()
+    assert nonfinite_findings(ds) == []
+
+
 def test_emigration_above_a_cohort_is_capped_and_reported(small_model_dir):
     from spfsim.checks import nonfinite_findings
 
