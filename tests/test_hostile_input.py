@@ -133,6 +133,25 @@ def test_a_table_over_the_size_limit_is_refused_before_reading(small_model_dir,
     assert "the limit for a table file is" in message
 
 
+@pytest.mark.parametrize("year", ["99999999999999999999", "1e15", "-3000"])
+def test_a_year_far_out_of_range_is_refused_at_once(small_model_dir, year):
+    """Found by the fuzzing test: a year of 1e20 made the check for missing years list
+    every year up to it."""
+    economy = small_model_dir / "assumptions" / "economy.csv"
+    set_csv_column(economy, "year", lambda r: year if r["year"] == "2030" else r["year"])
+    message, seconds = load_problems(small_model_dir)
+    assert "economy.csv, line 7" in message
+    assert "must be between 1700 and 2500" in message
+    assert seconds < FAST
+
+
+def test_missing_years_are_counted(small_model_dir):
+    economy = small_model_dir / "assumptions" / "economy.csv"
+    set_csv_column(economy, "year", lambda r: "2400" if r["year"] == "2045" else r["year"])
+    message, _ = load_problems(small_model_dir)
+    assert "years are not consecutive: 355 missing (value: 2045)" in message
+
+
 def test_toml_syntax_errors_name_the_line(small_model_dir):
     model = small_model_dir / "model.toml"
     model.write_text(model.read_text().replace('currency = "LCU"', "currency = LCU"))

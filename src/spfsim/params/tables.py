@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from ..input_files import read_input_text
 from .units import UNITS, canonical_unit, units_of_kind
 
 MAX_AGE = 100  # the last age group is open: 100 and over
+YEARS = (1700, 2500)  # the years a table may hold (histories start early, projections end late)
 AGES = np.arange(MAX_AGE + 1)
 SEXES = ("male", "female")
 MAX_PROBLEMS_PER_FILE = 50  # beyond this a file is hopeless; say how many more there were
@@ -267,6 +269,9 @@ def _parse_key(dims, row, position, line, flog) -> tuple | None:
             if dim == "age" and not 0 <= value <= MAX_AGE:
                 flog.add("age", f"must be between 0 and {MAX_AGE} (the open group)", line, text)
                 return None
+            if dim == "year" and not YEARS[0] <= value <= YEARS[1]:
+                flog.add("year", f"must be between {YEARS[0]} and {YEARS[1]}", line, text)
+                return None
         key.append(value)
     return tuple(key)
 
@@ -292,6 +297,14 @@ def _parse_values(spec, row, position, line, flog, factors) -> list[float] | Non
     return values if ok else None
 
 
+def _gaps(present: list[int]) -> tuple[int, int | None]:
+    """How many whole numbers are missing between the first and last of the sorted
+    ``present``, and the first of them (without listing them: the range may be huge)."""
+    missing = present[-1] - present[0] + 1 - len(present)
+    first = next((a + 1 for a, b in itertools.pairwise(present) if b > a + 1), None)
+    return missing, first
+
+
 def _to_dense(spec, dims, records, shown, flog) -> Table | None:
     coords: dict[str, np.ndarray] = {}
     for i, dim in enumerate(dims):
@@ -303,9 +316,9 @@ def _to_dense(spec, dims, records, shown, flog) -> Table | None:
                 flog.add("sex", "missing sex in the table", None, absent[0])
                 return None
         elif dim == "year":
-            gaps = sorted(set(range(present[0], present[-1] + 1)) - set(present))
-            if gaps:
-                flog.add("year", f"years are not consecutive: {len(gaps)} missing", None, gaps[0])
+            missing, first = _gaps(present)
+            if missing:
+                flog.add("year", f"years are not consecutive: {missing} missing", None, first)
                 return None
             coords[dim] = np.array(present)
         elif dim == "age":
@@ -316,9 +329,9 @@ def _to_dense(spec, dims, records, shown, flog) -> Table | None:
                              None, absent[0])
                     return None
             else:
-                gaps = sorted(set(range(present[0], present[-1] + 1)) - set(present))
-                if gaps:
-                    flog.add("age", "ages must form a contiguous range", None, gaps[0])
+                missing, first = _gaps(present)
+                if missing:
+                    flog.add("age", "ages must form a contiguous range", None, first)
                     return None
             coords[dim] = AGES
     shape = tuple(len(coords[d]) for d in dims)
