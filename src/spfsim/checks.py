@@ -36,11 +36,14 @@ class Finding:
     bound: float  # an upper bound, or with ``floor`` a lower one
     cells: int = 1  # cells failing this check in all (the worst is described)
     floor: bool = False
+    bounded: bool = True  # False: a check without a bound (a value that must be finite)
 
     @property
     def message(self) -> str:
         place = ", ".join(f"{k} {v}" for k, v in self.where.items())
         more = f" ({self.cells - 1} more cells fail it)" if self.cells > 1 else ""
+        if not self.bounded:
+            return f"{self.check}: {self.variable} = {self.value} at {place}{more}"
         kind = "a floor" if self.floor else "a bound"
         return (f"{self.check}: {self.variable} = {self.value:,.6g} against {kind} of "
                 f"{self.bound:,.6g} at {place}{more}")
@@ -251,8 +254,30 @@ def _signs_and_shares(ds: xr.Dataset) -> list[Finding]:
     return findings
 
 
+def nonfinite_findings(ds: xr.Dataset) -> list[Finding]:
+    """Infinities anywhere, and NaN in a variable whose registry entry does not say when it
+    is undefined (spfsim.results.registry.UNDEFINED): a division by an empty cell."""
+    from .results.registry import UNDEFINED
+
+    findings = []
+    for name, var in ds.data_vars.items():
+        if var.dtype.kind not in "fc":
+            continue
+        values = np.asarray(var.values)
+        bad = np.isinf(values) if name in UNDEFINED else ~np.isfinite(values)
+        if bad.any():
+            first = np.unravel_index(int(np.argmax(bad)), values.shape)
+            where = {str(d): _label(var[str(d)].values[i]) if d in var.coords else int(i)
+                     for d, i in zip(var.dims, first, strict=True)}
+            findings.append(Finding(
+                "not a finite number, and the results registry documents no undefined "
+                "value for it", str(name), where, float(values[first]), 0.0,
+                int(bad.sum()), bounded=False))
+    return findings
+
+
 CHECKS: tuple[Callable[[xr.Dataset], list[Finding]], ...] = (
-    _signs_and_shares, _pension_bounds, _benefit_bounds)
+    _signs_and_shares, _pension_bounds, _benefit_bounds, nonfinite_findings)
 
 
 def invariant_findings(ds: xr.Dataset,

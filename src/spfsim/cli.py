@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from collections.abc import Callable
@@ -207,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "batch":
             from .batch.cli import batch_main
 
+            _check_batch_file(args.batch_file)
             return batch_main(args)
         if args.command == "spf-cost":
             from .spf.cli import spf_cost_main
@@ -227,10 +229,20 @@ def _whole_number(text: str) -> int:
         value = float(text.replace("_", ""))
     except ValueError:
         value = float("nan")
-    if not (value >= 1 and value == int(value)):
+    if not (math.isfinite(value) and value >= 1 and value == int(value)):
         raise argparse.ArgumentTypeError(f"expected a whole number of persons such as 100000 "
                                          f"or 1e6, not {text!r}")
     return int(value)
+
+
+def _check_batch_file(name: str) -> None:
+    """A batch file given as a path must be a regular file of a model file's size (a pipe
+    would block its reader); a bare name is looked up by ``spfsim batch`` itself."""
+    from .input_files import check_input_file
+
+    path = Path(name)
+    if path.exists() or path.is_symlink():
+        check_input_file(path, "model", "batch file")
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -295,6 +307,23 @@ def _project(model: Model, args: argparse.Namespace, progress: Callable[[str], N
                          progress=progress, client=client)
 
 
+def _check_out(out: Path, model: Model, args: argparse.Namespace) -> None:
+    """Before any projection: the output folder can take the outputs and is none of the
+    model's input folders; the micro engine's persons fit in memory; a person file is a
+    regular file."""
+    from .input_files import check_input_file
+    from .model import check_micro_memory
+    from .report.outputs import check_output_folder
+
+    inputs = [model.input.path, *(Path(s["folder"]) for s in model.input.assumption_sets
+                                  if "folder" in s)]
+    check_output_folder(out, inputs)
+    if getattr(args, "engine", "cohort") == "micro":
+        check_micro_memory(args.persons)
+        if args.person_file:
+            check_input_file(args.person_file, "person file", "the person file")
+
+
 def _run(args: argparse.Namespace) -> int:
     from .model import load_model
     from .report.outputs import refuse_existing, write_outputs
@@ -306,7 +335,8 @@ def _run(args: argparse.Namespace) -> int:
              + ("" if args.reform is None else f" with the reform {args.reform}"))
     model = load_model(args.model_dir, reform=args.reform)
     out = Path(args.out)
-    if not args.overwrite:  # fail before the projection, not after it
+    _check_out(out, model, args)  # fail before the projection, not after it
+    if not args.overwrite:
         refuse_existing(out, model.input.base_year, model.input.end_year, figures=args.figures)
     with _micro_client(args) as client:
         ds = _project(model, args, progress, client)
@@ -329,6 +359,7 @@ def _compare(args: argparse.Namespace) -> int:
     baseline = load_model(args.model_dir)
     reformed = baseline.with_reform(args.reform)  # every problem of the reform file, now
     out = Path(args.out)
+    _check_out(out, baseline, args)
     existing = [str(p) for p in comparison_paths(out) if p.exists() or p.is_symlink()]
     if existing and not args.overwrite:  # fail before the projections, not after them
         raise OutputExistsError(f"output exists: {', '.join(existing)}; use --overwrite to "
@@ -353,10 +384,11 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _uncertainty_outputs(args: argparse.Namespace, stem: str) -> list[Path]:
+def _uncertainty_outputs(args: argparse.Namespace, stem: str, model: Model) -> list[Path]:
     """``stem``.nc and .xlsx under --out, refused before any work when one exists and
     --overwrite is not given (figures are refused when written, file by file)."""
     out = Path(args.out)
+    _check_out(out, model, args)
     paths = [out / f"{stem}.nc", out / f"{stem}.xlsx"]
     existing = [p for p in paths if p.exists()]
     if existing and not args.overwrite:
@@ -395,7 +427,7 @@ def _stochastic(args: argparse.Namespace) -> int:
     if spec is None:
         raise SpfsimError(f"{model.path / 'model.toml'}: no [stochastic] section: declare "
                           "which assumptions vary (docs/stochastic.md)")
-    paths = _uncertainty_outputs(args, "stochastic")
+    paths = _uncertainty_outputs(args, "stochastic", model)
     draws = spec.draws if args.draws is None else args.draws
     if draws < 1:
         raise SpfsimError(f"--draws must be at least 1, not {draws}")
@@ -419,7 +451,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
         raise SpfsimError(f"{model.path / 'model.toml'}: no [stochastic.sensitivity] "
                           "section: declare each assumption's low and high values "
                           "(docs/stochastic.md)")
-    paths = _uncertainty_outputs(args, "sensitivity")
+    paths = _uncertainty_outputs(args, "sensitivity", model)
     if args.sobol is None:
         _write_uncertainty(args, model.sensitivity(), paths, write_sensitivity_workbook,
                            sensitivity_pngs, sensitivity_summary_lines, started)

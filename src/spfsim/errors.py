@@ -34,8 +34,22 @@ class Problem:
         where = self.file
         if self.row is not None:
             where += f", line {self.row}"
-        shown = "" if self.value is None else f" (value: {self.value!r})"
-        return f"{where}: field '{self.field}': {self.message}{shown}"
+        shown = "" if self.value is None else f" (value: {_excerpt(self.value)})"
+        return f"{where}: field {_excerpt(self.field, FIELD_CHARS)}: {self.message}{shown}"
+
+
+#: The most characters of an input's content a message echoes (a value, a field name read
+#: from a file): a rejected file is quoted, never printed.
+VALUE_CHARS, FIELD_CHARS = 80, 60
+
+
+def _excerpt(value: object, limit: int = VALUE_CHARS) -> str:
+    """``value``'s repr (a string's in single quotes), cut to ``limit`` characters."""
+    text = repr(str(value)) if isinstance(value, str) else repr(value)
+    if len(text) <= limit:
+        return text
+    quote = text[-1] if text[0] in "'\"" else ""
+    return f"{text[:limit - 6]}…{quote} (cut)"
 
 
 class AssumptionError(SpfsimError):
@@ -56,6 +70,15 @@ class OutputExistsError(SpfsimError):
     """An output file exists and overwriting was not asked for."""
 
 
+class OutputLocationError(SpfsimError):
+    """An output location cannot take the outputs: a file where a folder is needed, a folder
+    that cannot be written, or one of the model's own input folders."""
+
+
+class ResourceError(SpfsimError):
+    """A run would need more of the machine (memory) than it has."""
+
+
 class ProblemLog:
     """Collects problems while loading, so that validation can report them all at once."""
 
@@ -71,6 +94,10 @@ class ProblemLog:
         value: object = None,
     ) -> None:
         self._problems.append(Problem(str(file), field, message, row, value))
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        """Add problems found elsewhere (e.g. those of a caught AssumptionError)."""
+        self._problems.extend(problems)
 
     def __len__(self) -> int:
         return len(self._problems)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
@@ -18,6 +19,52 @@ if TYPE_CHECKING:
 
 DEFAULT_MODEL = "default"
 ENGINES = ("cohort", "micro")
+#: Bytes the micro engine holds per simulated person beyond its state arrays (work arrays,
+#: exact alignment's sort: docs/micro.md), and its slots per person at the start (the
+#: store holds those gone since the last compaction and a year's entrants).
+MICRO_WORK_BYTES, MICRO_SLOTS_PER_PERSON = 40, 1.3
+
+
+def micro_memory_bytes(persons: int) -> int:
+    """A lower bound of the memory the micro engine needs for ``persons`` (bytes): the
+    person store's slots (spfsim.engine.micro.store) and the per-person work arrays; a
+    growing population needs more."""
+    from .engine.micro.store import PersonStore
+
+    per_slot = sum(np.dtype(d).itemsize for d in PersonStore.DTYPES.values())
+    return int(persons * (MICRO_SLOTS_PER_PERSON * per_slot + MICRO_WORK_BYTES))
+
+
+def available_memory_bytes() -> int | None:
+    """Memory this machine can give a run now (MemAvailable, else all physical memory),
+    bytes; None where neither is known."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_micro_memory(persons: int) -> None:
+    """Refuse (ResourceError) a micro run whose persons cannot fit in this machine's
+    memory, before anything is allocated."""
+    from .errors import ResourceError
+
+    if persons < 1:
+        raise ResourceError(f"persons must be at least 1 (got {persons})")
+    needed, available = micro_memory_bytes(persons), available_memory_bytes()
+    if available is not None and needed > available:
+        raise ResourceError(
+            f"{persons:,} simulated persons need at least {needed / 2**30:,.1f} GiB of "
+            f"memory (about {needed // persons} bytes a person), and this machine has "
+            f"{available / 2**30:,.1f} GiB available: simulate fewer persons (results "
+            "converge to the cohort engine's as persons grow; docs/micro.md)")
 
 
 def models_root() -> Path:
@@ -109,6 +156,8 @@ class Model:
         micro = None
         if engine == "micro":
             from .engine.micro.engine import DEFAULT_CHUNK, MicroSettings
+
+            check_micro_memory(persons)
 
             micro = MicroSettings(persons, seed, chunk_size or DEFAULT_CHUNK, permanent_sd,
                                   transitory_sd, None if person_file is None

@@ -38,6 +38,7 @@ import numpy as np
 import xarray as xr
 
 from .errors import ProblemLog
+from .input_files import read_input_bytes
 from .params.model_file import (
     ID_PATTERN,
     ModelInput,
@@ -151,7 +152,7 @@ def apply_reform(model_input: ModelInput, reform: str | Path) -> tuple[ModelInpu
     """
     log = ProblemLog()
     path = find_reform_file(reform, model_input.path)
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():  # a pipe or device: refused when read
         known = [p.stem for p in available_reforms(model_input.path)]
         hint = f"; the model's reforms/ folder holds {known}" if known else ""
         log.add(path, "file", f"reform file not found{hint}", None, str(reform))
@@ -176,7 +177,7 @@ def apply_reform(model_input: ModelInput, reform: str | Path) -> tuple[ModelInpu
         if isinstance(entry, dict) and entry.get("id") in reformed:
             entry.setdefault("parameters", {}).update(copy.deepcopy(overrides[entry["id"]]))
             reformed[entry["id"]].raw = entry
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = hashlib.sha256(read_input_bytes(path, "model", "reform file")).hexdigest()
     return new_input, Reform(str(name), str(title), str(description), path, digest, overrides)
 
 

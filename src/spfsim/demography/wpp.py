@@ -140,16 +140,60 @@ def _migration(data: WPPData, country: int, years: np.ndarray,
     return _calendar_to_steps(values, calendar, years)
 
 
+#: WPP 2024's years: estimates from 1950, projections to 2100, population by age every
+#: five years.
+WPP_FIRST_YEAR, WPP_LAST_YEAR, WPP_AGE_STEP = 1950, 2100, 5
+COUNTRY_LOCATION_TYPE = 4  # UNlocations' location_type of a country or area
+
+
+def _check_years(base_year: int, end_year: int) -> None:
+    """Base and end year within WPP 2024, the base year one with population by age."""
+    problems = []
+    if not WPP_FIRST_YEAR <= base_year < WPP_LAST_YEAR:
+        problems.append(Problem("--base-year", "base_year", f"must be between "
+                                f"{WPP_FIRST_YEAR} and {WPP_LAST_YEAR - WPP_AGE_STEP}", None,
+                                base_year))
+    elif base_year % WPP_AGE_STEP:
+        problems.append(Problem(
+            "--base-year", "base_year", "must be a multiple of five: WPP 2024 publishes "
+            "the population by age group only at 1 July of 1950, 1955, ..., 2020 (to 2100 "
+            "for the development subset), and the base population is taken from it", None,
+            base_year))
+    if end_year <= base_year:
+        problems.append(Problem("--end-year", "end_year", f"must be after the base year "
+                                f"{base_year}", None, end_year))
+    elif end_year > WPP_LAST_YEAR:
+        problems.append(Problem("--end-year", "end_year", f"WPP 2024 projects to "
+                                f"{WPP_LAST_YEAR}", None, end_year))
+    if problems:
+        raise AssumptionError(problems)
+
+
+def _check_country(data: WPPData, country: int) -> None:
+    """``country`` must be a country or area of UNlocations, not a region or the World."""
+    locations = data.locations
+    if country not in locations.index:
+        return  # data.rows() says which file has no rows for it
+    kind = locations.loc[[country], "location_type"].iloc[0]
+    if int(kind) != COUNTRY_LOCATION_TYPE:
+        name = str(locations.loc[[country], "name"].iloc[0])
+        raise AssumptionError([Problem(
+            str(data.dir / "UNlocations.txt"), "country_code",
+            f"{name} is an aggregate (location_type {int(kind)}), not a country: the "
+            "import needs a country or area (location_type 4)", None, country)])
+
+
 def from_wpp(data_dir: str | Path | WPPData, country: int, base_year: int = 2020,
              end_year: int = 2100) -> WPPDemography:
     """Demographic assumptions for ``country`` (UN M49 code) from WPP 2024.
 
     ``base_year`` must be a year with population by age in the data (1950, 1955, ...,
-    2020 for every country; 2025, ..., 2100 for the development subset).
+    2020 for every country; 2025, ..., 2100 for the development subset). Problems with
+    the years, the country or the data folder raise AssumptionError.
     """
+    _check_years(base_year, end_year)
     data = data_dir if isinstance(data_dir, WPPData) else WPPData(data_dir)
-    if end_year <= base_year:
-        raise ValueError("end_year must be after base_year")
+    _check_country(data, int(country))
     years = np.arange(base_year, end_year + 1)
     return WPPDemography(
         country=int(country), name=data.name(int(country)), years=years,

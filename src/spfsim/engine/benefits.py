@@ -135,9 +135,13 @@ def _basis(scheme: CompiledScheme, econ: EconomicProjection) -> np.ndarray:
     if basis == "currency":
         return np.ones_like(econ.gdp)
     values = econ.poverty_line if basis == "poverty_line" else econ.gdp_per_capita
-    if not np.all(np.isfinite(values)):
+    if basis == "poverty_line" and np.all(np.isnan(values)):
         raise SpfsimError(f"scheme '{scheme.id}': benefit_basis = 'poverty_line' needs "
                           "poverty_line in the model file's [economy] section")
+    if not np.all(np.isfinite(values)):  # an extreme input, not a missing one
+        raise SpfsimError(f"scheme '{scheme.id}': benefit_basis = '{basis}': the {basis} "
+                          "is not a finite number in some years; check the [economy] "
+                          "amounts and the economy table's growth rates")
     return values
 
 

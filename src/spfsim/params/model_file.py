@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ProblemLog
+import numpy as np
+
+from ..errors import AssumptionError, ProblemLog
+from ..input_files import check_inside, read_input_text, read_input_toml
 from .dated import (
     DatedValue,
     Indexation,
@@ -33,6 +35,13 @@ ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 FIRST_YEAR, LAST_YEAR = 1900, 2300
 ECONOMY_KEYS = ("gdp", "average_earnings", "poverty_line", "government_revenue",
                 "fiscal_envelope", "labour_persistence")
+#: the largest amount of money an [economy] entry may hold (GDP in any currency is far
+#: below it; far above it, compounding over a century overflows)
+MAX_AMOUNT = 1e24
+#: a central death rate above 1 (more than 63 % of the group dying within the year) is
+#: refused below this age: WPP 2024's highest rate under 85, in any country and period, is
+#: 0.46
+MAX_AGE_MX_ABOVE_ONE = 85
 #: how strongly non-contributors keep last year's labour state when the model is silent
 DEFAULT_LABOUR_PERSISTENCE = 0.8
 
@@ -92,18 +101,12 @@ class ModelInput:
 
 
 def _read_toml(path: Path, log: ProblemLog) -> dict | None:
+    """The parsed TOML file ``path`` (read by the guarded reader, spfsim.input_files), or
+    None with its problems logged."""
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError:
-        log.add(path, "file", "file not found", None, str(path))
-    except tomllib.TOMLDecodeError as exc:
-        # Python < 3.14 gives the position only in the message: "(at line 4, column 13)"
-        found = re.search(r"at line (\d+)", str(exc))
-        log.add(path, "syntax", f"not valid TOML: {exc}", int(found.group(1)) if found else None,
-                None)
-    except (OSError, UnicodeDecodeError) as exc:
-        log.add(path, "file", f"cannot read: {exc}", None, str(path))
+        return read_input_toml(path, "model")
+    except AssumptionError as exc:
+        log.extend(exc.problems)
     return None
 
 
@@ -176,6 +179,8 @@ def read_model(model_dir: Path | str, scheme_types: Mapping[str, type]) -> Model
                                 "a share of GDP between 0 and 1 (a fraction: 0.03 for 3 %)")
     labour_persistence = _fraction(economy, "labour_persistence", model_path, log,
                                    "a probability between 0 and 1")
+    _check_economy(gdp, {"average_earnings": earnings, "poverty_line": poverty_line},
+                   model_path, log)
     for key in economy:
         if key not in ECONOMY_KEYS:
             log.add(model_path, f"economy.{key}", f"unknown entry; known: {list(ECONOMY_KEYS)}",
@@ -196,9 +201,11 @@ def read_model(model_dir: Path | str, scheme_types: Mapping[str, type]) -> Model
         _check_required_tables(declared, refs, model_path, log)
         if isinstance(base_year, int) and isinstance(end_year, int):
             _check_years(tables, base_year, end_year, log)
+            check_demography(tables, log)
 
     schemes = _read_schemes(data, model_path, scheme_types, base_year, log)
-    stochastic = _stochastic(data, model_path, files, log)
+    folders = [model_dir, *(Path(s["folder"]) for s in assumption_sets if "folder" in s)]
+    stochastic = _stochastic(data, model_path, files, log, folders)
     _check_sections(data, model_path, log)
     log.locate_rows(model_path, toml_line_finder(model_path))
     log.raise_if_any()
@@ -209,10 +216,11 @@ def read_model(model_dir: Path | str, scheme_types: Mapping[str, type]) -> Model
                       else labour_persistence, stochastic)
 
 
-def _stochastic(data: dict, model_path: Path, files: list[Path],
-                log: ProblemLog) -> StochasticSpec | None:
-    """The [stochastic] section; its mortality history is one of the model's input files."""
-    spec = read_stochastic(data.get("stochastic"), model_path, log)
+def _stochastic(data: dict, model_path: Path, files: list[Path], log: ProblemLog,
+                folders: list[Path]) -> StochasticSpec | None:
+    """The [stochastic] section; its history files are among the model's input files and
+    must lie inside ``folders`` (the model's and its assumption sets')."""
+    spec = read_stochastic(data.get("stochastic"), model_path, log, folders)
     if spec is not None and spec.mortality is not None and spec.mortality.history_file:
         files.append(spec.mortality.history_file)
     if spec is not None and spec.economy_history is not None:
@@ -234,8 +242,8 @@ def toml_line_finder(path: Path) -> Callable[[str], int | None]:
     so that a parameter is found in its own scheme's section.
     """
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
+        lines = read_input_text(path, "model").splitlines()
+    except AssumptionError:
         return lambda _field: None
 
     def first_match(pattern: re.Pattern, start: int = 0) -> int | None:
@@ -273,7 +281,22 @@ def _positive(table: dict, key: str, file: Path, log: ProblemLog,
     if value is not None and not value > 0:
         log.add(file, f"economy.{key}", "must be > 0", None, value)
         return None
+    if value is not None and not value <= MAX_AMOUNT:  # also inf
+        log.add(file, f"economy.{key}", f"must be a finite number <= {MAX_AMOUNT:g} (no "
+                "economy comes near it in any currency; a unit mistake?)", None, value)
+        return None
     return None if value is None else float(value)
+
+
+def _check_economy(gdp: float | None, amounts: dict[str, float | None], file: Path,
+                   log: ProblemLog) -> None:
+    """Amounts per person cannot exceed the whole GDP: a unit or typing mistake."""
+    if gdp is None:
+        return
+    for key, value in amounts.items():
+        if value is not None and value > gdp:
+            log.add(file, f"economy.{key}", f"is larger than the whole GDP ({gdp:g}): it is "
+                    "an amount per person per year", None, value)
 
 
 def _fraction(table: dict, key: str, file: Path, log: ProblemLog,
@@ -316,6 +339,10 @@ def _read_assumption_set(set_dir: Path, tables: dict, declared: dict[str, Path],
         if file_name is None or units is None:
             continue
         path = set_dir / file_name
+        outside = check_inside(path, [set_dir])
+        if outside:
+            log.add(header_path, f"tables.{key}.file", outside, None, file_name)
+            continue
         table = read_table(ASSUMPTION_TABLES[key], path, log, units, units_file=header_path)
         if table is not None:
             tables[key] = table
@@ -350,6 +377,34 @@ def _check_years(tables: dict[str, Table], base_year: int, end_year: int,
         elif years[-1] < last_needed:
             log.add(table.file, "year", f"must extend to the end year {last_needed}", None,
                     int(years[-1]))
+
+
+def _cell(table: Table, index: tuple) -> str:
+    """'year 2030, age 30, sex male' of an index into ``table``'s values."""
+    return ", ".join(f"{d} {table.coords[d][i]}" for d, i in zip(table.dims, index,
+                                                                  strict=True))
+
+
+def check_demography(tables: dict[str, Table], log: ProblemLog) -> None:
+    """What the projection cannot run with, though every cell is in range on its own: an
+    empty base population and death rates above 1 below old age. (Net emigration above a
+    cohort is legal: the projection caps it, warns, and reports it as emigration_capped.)"""
+    population = tables.get("population")
+    if population is not None and not population.values["population"].sum() > 0:
+        log.add(population.file, "population", "the base population is 0 at every age and "
+                "sex: there is nothing to project", None, 0.0)
+    mortality = tables.get("mortality")
+    if mortality is not None:
+        mx = mortality.values["mx"]
+        ages = mortality.coords["age"].reshape([-1 if d == "age" else 1
+                                                for d in mortality.dims])
+        high = (mx > 1.0) & (ages < MAX_AGE_MX_ABOVE_ONE)
+        if high.any():
+            first = tuple(np.argwhere(high)[0])
+            log.add(mortality.file, "mx", f"a death rate above 1 below age "
+                    f"{MAX_AGE_MX_ABOVE_ONE} (more than 63 % of the group dying within the "
+                    f"year) is not plausible; {int(high.sum())} such rates, the first at "
+                    f"{_cell(mortality, first)}", None, float(mx[first]))
 
 
 def _read_schemes(data, model_path, scheme_types, base_year, log) -> list[SchemeInput]:

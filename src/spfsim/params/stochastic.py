@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ProblemLog
+from ..input_files import check_inside
 from .schema import ASSUMPTION_TABLES
 from .tables import Table, read_csv_rows, read_table
 
@@ -145,8 +146,15 @@ class StochasticSpec:
 class _Reader:
     """Typed entries of the section, every problem logged with its dotted field."""
 
-    def __init__(self, file: Path, log: ProblemLog):
-        self.file, self.log = file, log
+    def __init__(self, file: Path, log: ProblemLog, folders: list[Path]):
+        self.file, self.log, self.folders = file, log, folders
+
+    def inside(self, path: Path, where: str, name: str) -> bool:
+        """Whether the file ``path`` lies inside the model's folders (logged if not)."""
+        outside = check_inside(path, self.folders)
+        if outside:
+            self.problem(where, outside, name)
+        return outside is None
 
     def problem(self, where: str, message: str, value: object) -> None:
         self.log.add(self.file, where, message, None, value)
@@ -190,11 +198,14 @@ class _Reader:
         return None if sd is None or ar is None else Autoregressive(sd, ar)
 
 
-def read_stochastic(section: object, model_file: Path, log: ProblemLog) -> StochasticSpec | None:
-    """Validate the ``[stochastic]`` section (None: absent); log every problem."""
+def read_stochastic(section: object, model_file: Path, log: ProblemLog,
+                    folders: list[Path] | None = None) -> StochasticSpec | None:
+    """Validate the ``[stochastic]`` section (None: absent); log every problem.
+
+    History files must lie inside ``folders`` (default: the model's folder)."""
     if section is None:
         return None
-    r = _Reader(model_file, log)
+    r = _Reader(model_file, log, folders or [model_file.parent])
     if not isinstance(section, dict):
         r.problem("stochastic", "wrong type: expected a table", section)
         return None
@@ -277,7 +288,10 @@ def _mortality(r: _Reader, table: dict, folder: Path) -> MortalitySpec | None:
         r.problem(f"{where}.history", "required for the lee_carter method: a CSV file of "
                   "year, age, sex, mx (the mortality table's format)", history)
         return None
-    path = (folder / history).resolve()
+    path = folder / history
+    if not r.inside(path, f"{where}.history", history):
+        return None
+    path = path.resolve()
     read = read_table(ASSUMPTION_TABLES["mortality"], path, r.log)
     if read is not None:
         read = _usable_history(r, read, f"{where}.history", history)
@@ -323,6 +337,8 @@ def _economy(r: _Reader, table: dict, folder: Path
         history = table["history"]
         if not isinstance(history, str):
             r.problem(f"{where}.history", "expected a CSV file name", history)
+            return {}, np.eye(0), None
+        if not r.inside(folder / history, f"{where}.history", history):
             return {}, np.eye(0), None
         return {}, np.eye(0), _economy_history(r, (folder / history).resolve(),
                                                f"{where}.history")

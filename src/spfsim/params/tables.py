@@ -9,16 +9,20 @@ value, so that loading reports all of them at once.
 from __future__ import annotations
 
 import csv
+import io
+import itertools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import ProblemLog
+from ..errors import AssumptionError, ProblemLog
+from ..input_files import read_input_text
 from .units import UNITS, canonical_unit, units_of_kind
 
 MAX_AGE = 100  # the last age group is open: 100 and over
+YEARS = (1700, 2500)  # the years a table may hold (histories start early, projections end late)
 AGES = np.arange(MAX_AGE + 1)
 SEXES = ("male", "female")
 MAX_PROBLEMS_PER_FILE = 50  # beyond this a file is hopeless; say how many more there were
@@ -163,19 +167,27 @@ def read_table(
     return table
 
 
-def read_csv_rows(path: Path, log: ProblemLog, what: str) -> list[list[str]] | None:
+def read_csv_rows(path: Path, log: ProblemLog, what: str,
+                  kind: str | None = None) -> list[list[str]] | None:
     """All rows of a CSV file (header first), or None with the problem logged.
 
-    ``what`` names the file in messages ("table 'mortality'", "the person file").
+    ``what`` names the file in messages ("table 'mortality'", "the person file"); ``kind``
+    is its size class in :data:`spfsim.input_files.SIZE_LIMITS` (default: "person file"
+    when ``what`` names a person file, else "table"). The file is read by the guarded
+    reader: a regular file, within the size limit, UTF-8.
     """
+    if kind is None:
+        kind = "person file" if "person" in what else "table"
     try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.reader(handle))
-    except FileNotFoundError:
-        log.add(path, "file", f"{what} not found", None, str(path))
+        text = read_input_text(path, kind, what)
+    except AssumptionError as exc:
+        log.extend(exc.problems)
         return None
-    except (OSError, UnicodeDecodeError) as exc:
-        log.add(path, "file", f"cannot read {what}: {exc}", None, str(path))
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        log.add(path, "file", f"{what} is not valid CSV: {exc}", reader.line_num, None)
         return None
     if not rows:
         log.add(path, "file", f"{what} is empty; expected a header row", None, None)
@@ -189,6 +201,14 @@ def _parse_rows(spec, rows, shown, flog, factors) -> Table | None:
     dims = [d for d in ("year", "age", "sex") if d in header or d in spec.dims]
     if "year" in dims and not spec.by_year_allowed:
         flog.add("year", "this table takes no year column", 1, "year")
+        return None
+    extra = [d for d in dims if d != "year" and d not in spec.dims]
+    if extra:  # e.g. fertility by sex: rates are per woman
+        allowed = [*spec.dims, *(["year"] if spec.by_year_allowed else [])]
+        flog.add(extra[0], f"table '{spec.name}' takes no {extra[0]} column; its "
+                 f"dimensions are {allowed}" + (" (births per woman, by her age)"
+                                                if spec.name == "fertility" else ""),
+                 1, extra[0])
         return None
     expected = set(dims) | {c.name for c in spec.columns}
     for name in header:
@@ -249,6 +269,9 @@ def _parse_key(dims, row, position, line, flog) -> tuple | None:
             if dim == "age" and not 0 <= value <= MAX_AGE:
                 flog.add("age", f"must be between 0 and {MAX_AGE} (the open group)", line, text)
                 return None
+            if dim == "year" and not YEARS[0] <= value <= YEARS[1]:
+                flog.add("year", f"must be between {YEARS[0]} and {YEARS[1]}", line, text)
+                return None
         key.append(value)
     return tuple(key)
 
@@ -274,6 +297,14 @@ def _parse_values(spec, row, position, line, flog, factors) -> list[float] | Non
     return values if ok else None
 
 
+def _gaps(present: list[int]) -> tuple[int, int | None]:
+    """How many whole numbers are missing between the first and last of the sorted
+    ``present``, and the first of them (without listing them: the range may be huge)."""
+    missing = present[-1] - present[0] + 1 - len(present)
+    first = next((a + 1 for a, b in itertools.pairwise(present) if b > a + 1), None)
+    return missing, first
+
+
 def _to_dense(spec, dims, records, shown, flog) -> Table | None:
     coords: dict[str, np.ndarray] = {}
     for i, dim in enumerate(dims):
@@ -285,9 +316,9 @@ def _to_dense(spec, dims, records, shown, flog) -> Table | None:
                 flog.add("sex", "missing sex in the table", None, absent[0])
                 return None
         elif dim == "year":
-            gaps = sorted(set(range(present[0], present[-1] + 1)) - set(present))
-            if gaps:
-                flog.add("year", f"years are not consecutive: {len(gaps)} missing", None, gaps[0])
+            missing, first = _gaps(present)
+            if missing:
+                flog.add("year", f"years are not consecutive: {missing} missing", None, first)
                 return None
             coords[dim] = np.array(present)
         elif dim == "age":
@@ -298,9 +329,9 @@ def _to_dense(spec, dims, records, shown, flog) -> Table | None:
                              None, absent[0])
                     return None
             else:
-                gaps = sorted(set(range(present[0], present[-1] + 1)) - set(present))
-                if gaps:
-                    flog.add("age", "ages must form a contiguous range", None, gaps[0])
+                missing, first = _gaps(present)
+                if missing:
+                    flog.add("age", "ages must form a contiguous range", None, first)
                     return None
             coords[dim] = AGES
     shape = tuple(len(coords[d]) for d in dims)

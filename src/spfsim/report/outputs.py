@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,8 +17,45 @@ if TYPE_CHECKING:
 
     from .summary import HasInput
 
-__all__ = ["DATASET_FILE", "FIGURES_DIR", "WORKBOOK_FILE", "figure_names", "output_paths",
-           "refuse_existing", "write_outputs"]
+__all__ = ["DATASET_FILE", "FIGURES_DIR", "WORKBOOK_FILE", "check_output_folder",
+           "figure_names", "output_paths", "refuse_existing", "write_outputs"]
+
+_STAGING_MARK = ".tmp-"
+
+
+def check_output_folder(out: Path, inputs: Iterable[Path] = ()) -> None:
+    """Refuse (OutputLocationError) an output folder that cannot take the outputs, before
+    any work: a path that is a file (or a device such as /dev/null), a folder inside a
+    file, a folder this process cannot write in, or one of ``inputs`` (the model's own
+    folders) or a folder inside them. Creates and removes a probe folder to test writing.
+    """
+    from ..errors import OutputLocationError
+
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise OutputLocationError(f"--out {out}: is not a folder (a file or a device); "
+                                  "name a folder for the outputs")
+    existing = out
+    while not existing.exists():
+        if existing.is_symlink():
+            raise OutputLocationError(f"--out {out}: {existing} is a broken symbolic link")
+        existing = existing.parent
+    if not existing.is_dir():
+        raise OutputLocationError(f"--out {out}: lies inside {existing}, which is a file, "
+                                  "not a folder")
+    target = out.resolve()
+    for folder in inputs:
+        folder = Path(folder).resolve()
+        if target == folder or folder in target.parents:
+            raise OutputLocationError(
+                f"--out {out}: is the model's own input folder {folder} or inside it; "
+                "write the outputs elsewhere, so that a model folder holds only its inputs")
+    try:
+        probe = tempfile.mkdtemp(prefix=".spfsim-probe-", dir=existing)
+    except OSError as exc:
+        raise OutputLocationError(f"--out {out}: cannot write in {existing}: "
+                                  f"{exc.strerror or exc}") from None
+    os.rmdir(probe)
 
 
 def output_paths(out: Path, base_year: int, end_year: int, figures: bool = True) -> list[Path]:
@@ -39,23 +81,77 @@ def write_outputs(model: HasInput, ds: xr.Dataset, out: Path, overwrite: bool = 
     paths.
 
     Refuses (OutputExistsError) before writing anything if a target exists and
-    ``overwrite`` is False; each file is written atomically, the figures last.
+    ``overwrite`` is False. The set is written into a hidden temporary folder next to
+    ``out`` and then moved into place: when ``out`` does not exist yet, by one rename of
+    the folder (all files appear at once); otherwise file by file, each by a rename. If
+    anything fails, the temporary folder is removed and ``out`` is as it was.
     """
+    base, end = int(ds.attrs["base_year"]), int(ds.attrs["end_year"])
+    if not overwrite:
+        refuse_existing(out, base, end, figures)
+    parent = out.resolve().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.resolve().name[:100]}{_STAGING_MARK}",
+                                    dir=parent))
+    try:
+        _as_mkdir_would(staging)
+        names = _write_set(model, ds, staging, base, end, figures)
+        _move_set(staging, out, names, overwrite)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [out / name for name in names]
+
+
+def _as_mkdir_would(folder: Path) -> None:
+    """Give ``folder`` (made private by mkdtemp) the permissions a plain mkdir gives."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(folder, 0o777 & ~mask)
+
+
+def _write_set(model: HasInput, ds: xr.Dataset, folder: Path, base: int, end: int,
+               figures: bool) -> list[Path]:
+    """Write the output set into the empty ``folder``; return the paths relative to it."""
     from .io import write_files, write_netcdf
     from .summary import describe_assumptions
     from .workbook import write_workbook
 
-    base, end = int(ds.attrs["base_year"]), int(ds.attrs["end_year"])
-    if not overwrite:
-        refuse_existing(out, base, end, figures)
-    out.mkdir(parents=True, exist_ok=True)
-    write_netcdf(ds, out / DATASET_FILE, overwrite=overwrite)
-    write_workbook(ds, out / WORKBOOK_FILE, assumptions_table=describe_assumptions(model),
-                   overwrite=overwrite)
-    if not figures:
-        return [out / DATASET_FILE, out / WORKBOOK_FILE]
-    from .plots import render_pngs
+    write_netcdf(ds, folder / DATASET_FILE)
+    write_workbook(ds, folder / WORKBOOK_FILE, assumptions_table=describe_assumptions(model))
+    names = [Path(DATASET_FILE), Path(WORKBOOK_FILE)]
+    if figures:
+        from .plots import render_pngs
 
-    names = figure_names(base, end)
-    pictures = write_files(out / FIGURES_DIR, render_pngs(ds, names), overwrite)
-    return [out / DATASET_FILE, out / WORKBOOK_FILE, *pictures]
+        pictures = render_pngs(ds, figure_names(base, end))
+        write_files(folder / FIGURES_DIR, pictures)
+        names += [Path(FIGURES_DIR) / name for name in pictures]
+    return names
+
+
+def _move_set(staging: Path, out: Path, names: list[Path], overwrite: bool) -> None:
+    """Move the written set from ``staging`` to ``out``: the whole folder at once when
+    ``out`` does not exist, else each file (replacing only with ``overwrite``)."""
+    from .io import _publish_new
+
+    if not out.exists() and not out.is_symlink():
+        with contextlib.suppress(FileExistsError, OSError):
+            os.rename(staging, out)
+            return
+    out.mkdir(parents=True, exist_ok=True)
+    moved: list[Path] = []
+    try:
+        for name in names:
+            target = out / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            existed = target.exists()
+            if overwrite:
+                os.replace(staging / name, target)
+            else:
+                _publish_new(staging / name, target)
+            if not existed:
+                moved.append(target)
+    except BaseException:
+        for target in moved:  # leave out as it was (files replaced stay replaced)
+            with contextlib.suppress(OSError):
+                target.unlink()
+        raise

@@ -40,6 +40,7 @@ __all__ = [
     "COORDINATES",
     "REGISTRY",
     "STOCHASTIC_REGISTRY",
+    "UNDEFINED",
     "VariableSpec",
     "attrs_for",
     "check_single_projection",
@@ -131,6 +132,59 @@ COORDINATES: dict[str, dict[str, str]] = {
 REGISTRY: dict[str, VariableSpec] = _registry(PROJECTION_VARIABLES, ANALYSIS_VARIABLES)
 #: The variables a stochastic projection adds (its others are REGISTRY's along ``draw``).
 STOCHASTIC_REGISTRY: dict[str, VariableSpec] = _registry(STOCHASTIC_VARIABLES)
+
+
+_NO_AWARDS = "a year and sex without new awards"
+_NO_FUND = "a scheme without a fund or without insured earnings"
+_NO_ENVELOPE = "no fiscal envelope in the model"
+_NO_PERSONS = "a birth cohort without such simulated persons"
+
+#: The variables that may hold NaN, and when: a value that is not defined (a share of an
+#: empty group, a ratio to nothing, a year that never comes). Any other variable holding
+#: NaN, and any variable holding an infinity, is a defect (spfsim.checks refuses it before
+#: a projection is returned or written).
+UNDEFINED: dict[str, str] = {
+    "average_benefit": "a year without beneficiaries",
+    "average_benefit_by_sex": "a year and sex without beneficiaries",
+    "benefit_to_poverty_line": "no poverty line in the model, or no beneficiaries",
+    "cost_to_revenue": "no government revenue in the model",
+    "government_revenue": "no government revenue in the model",
+    "poverty_line": "no poverty line in the model",
+    "average_new_benefit": _NO_AWARDS,
+    "credited_years_at_award": _NO_AWARDS,
+    "contribution_density_at_award": _NO_AWARDS,
+    "replacement_rate_new": _NO_AWARDS + ", or no covered worker of that age",
+    "benefit_ratio": "no pension in payment or no contributors",
+    "replacement_rate_by_sex": "no benefit in payment or no contributors of the sex",
+    "average_insured_earnings_by_sex": "not reported by sex, or no contributors of the sex",
+    "contributor_coverage_by_sex": "a scheme without contributors",
+    "coverage_rate": "an empty target group",
+    "coverage_rate_by_sex": "an empty target group",
+    "gender_gap": "the men's value is 0 or not defined",
+    "paygo_cost_rate": "a scheme without insured earnings",
+    "paygo_cost_rate_by_payment": "a scheme without insured earnings",
+    "reserve_ratio": "a scheme without a fund",
+    "reserve_ratio_by_method": "a scheme without a fund",
+    "trust_fund_ratio": "a scheme without a fund or without expenditure",
+    "payable_share": _NO_FUND,
+    "scaled_premium": _NO_FUND,
+    "general_average_premium": _NO_FUND,
+    "summarized_income_rate": _NO_FUND,
+    "summarized_cost_rate": _NO_FUND,
+    "actuarial_balance": _NO_FUND,
+    "unfunded_obligation": _NO_FUND,
+    "depletion_year": "no depletion within the horizon, or no fund",
+    "fiscal_envelope": _NO_ENVELOPE,
+    "financing_gap": _NO_ENVELOPE,
+    "financing_gap_to_gdp": _NO_ENVELOPE,
+    "cohort_irr": "no rate of return exists (no contributions or no benefits)",
+    "money_worth_ratio": "no contributions",
+    "tail_age": "no benefit continued for life",
+    "money_worth_ratio_by_person": _NO_PERSONS,
+    "net_transfer_by_person": _NO_PERSONS,
+    "lifetime_contributions_at_death": _NO_PERSONS,
+    "lifetime_benefits_at_death": _NO_PERSONS,
+}
 
 
 def spec(name: str) -> VariableSpec:
