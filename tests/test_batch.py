@@ -60,6 +60,14 @@ def test_the_batch_file_is_validated(tmp_path):
     assert "batch.toml" in text
 
 
+def test_a_batch_file_that_is_a_pipe_is_refused_unread(tmp_path):
+    """The Python API reads a batch file through the guarded reader too: a named pipe is
+    refused at once instead of blocking."""
+    os.mkfifo(tmp_path / "batch.toml")
+    with pytest.raises(AssumptionError, match="named pipe"):
+        read_batch(tmp_path / "batch.toml")
+
+
 @pytest.mark.slow
 def test_a_grid_on_two_workers_equals_its_cases_alone(tmp_path):
     spec = read_batch(batch_file(tmp_path))

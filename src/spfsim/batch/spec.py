@@ -27,12 +27,12 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .._version import __version__
 from ..errors import ProblemLog
+from ..input_files import read_input_toml
 
 BASELINE = "baseline"
 #: "stochastic": the cohort engine over the model's [stochastic] draws (Model.project_
@@ -119,15 +119,12 @@ def read_batch(path: str | Path) -> BatchSpec:
     """Read and validate a batch file; raise AssumptionError listing every problem."""
     path = Path(path).resolve()
     log = ProblemLog()
-    try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-    except FileNotFoundError:
+    if not path.exists():
         log.add(path, "file", "batch file not found", None, str(path))
         log.raise_if_any()
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:
-        log.add(path, "file", f"cannot read the batch file: {exc}", None, None)
-        log.raise_if_any()
+    # the guarded reader: a regular file of a model file's size, UTF-8, TOML of bounded
+    # nesting, or an AssumptionError naming the file
+    data = read_input_toml(path, "model", "batch file")
     for key in data:
         if key not in ("batch", "axes"):
             log.add(path, key, "unknown section; expected [batch] and [axes]", None, key)
