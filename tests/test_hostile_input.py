@@ -512,3 +512,12 @@ def test_stochastic_history_files_stay_inside_the_model(small_model_dir, history
     assert "stochastic.economy.history" in message
     assert "must lie inside" in message
     assert "root:" not in message
+
+
+def test_a_parquet_person_file_that_is_a_pipe_is_refused_unread(tmp_path):
+    """The Python API checks a Parquet person file before pyarrow opens it."""
+    from spfsim.engine.micro.persons import read_person_file
+
+    os.mkfifo(tmp_path / "persons.parquet")
+    with pytest.raises(AssumptionError, match="named pipe"):
+        read_person_file(tmp_path / "persons.parquet")

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import ProblemLog
+from ...input_files import check_input_file
 from ...params.tables import read_csv_rows
 from .store import (
     CONTRIBUTING,
@@ -76,6 +77,9 @@ class PersonRecords:
 
 def _rows(path: Path, log: ProblemLog) -> tuple[list[str], list[list[str]]] | None:
     if path.suffix.lower() == ".parquet":
+        # a regular file within the person files' size, before pyarrow opens it (a pipe
+        # would block it, a device feed it forever)
+        check_input_file(path, "person file", "person file")
         try:
             import pandas as pd
 
