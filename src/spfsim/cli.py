@@ -351,6 +351,7 @@ def _run(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace) -> int:
     from .model import load_model
     from .report.comparison import comparison_paths, comparison_summary_lines, write_comparison
+    from .report.outputs import write_output_set
     from .scenarios import compare
 
     started = time.perf_counter()
@@ -372,12 +373,17 @@ def _compare(args: argparse.Namespace) -> int:
         reform_ds = _project(reformed, args, progress, client)
     comparison = compare(base_ds, reform_ds)
     progress(f"writing outputs to {out}")
-    written = write_comparison(comparison, out, overwrite=args.overwrite)
-    if args.figures:
-        from .report.io import write_files
-        from .report.plots import comparison_pngs
 
-        written += write_files(out / "figures", comparison_pngs(comparison), args.overwrite)
+    def write_into(folder: Path) -> list[Path]:
+        written = write_comparison(comparison, folder)
+        if args.figures:
+            from .report.io import write_files
+            from .report.plots import comparison_pngs
+
+            written += write_files(folder / "figures", comparison_pngs(comparison))
+        return [path.relative_to(folder) for path in written]
+
+    written = write_output_set(out, write_into, args.overwrite)
     for line in comparison_summary_lines(comparison):
         print(line)
     print(f"  wrote {len(written)} files to {out} in {time.perf_counter() - started:.1f}s")
@@ -398,18 +404,27 @@ def _uncertainty_outputs(args: argparse.Namespace, stem: str, model: Model) -> l
 
 def _write_uncertainty(args: argparse.Namespace, ds: xr.Dataset, paths: list[Path],
                        write_workbook: Callable, pngs: Callable, summary: Callable,
-                       started: float) -> None:
-    """Write the dataset, its workbook (``write_workbook``) and with --figures its figures
-    (``pngs``); print its ``summary`` lines and what was written."""
+                       started: float, extra: dict[str, xr.Dataset] | None = None) -> None:
+    """Write the dataset, its workbook (``write_workbook``), the ``extra`` netCDF files
+    (name -> Dataset) and with --figures its figures (``pngs``), as one set; print its
+    ``summary`` lines and what was written."""
     from .report.io import write_files, write_netcdf
+    from .report.outputs import write_output_set
 
     dataset, workbook = paths
-    dataset.parent.mkdir(parents=True, exist_ok=True)
-    write_netcdf(ds, dataset, overwrite=args.overwrite)
-    write_workbook(ds, workbook, overwrite=args.overwrite)
-    written = [dataset, workbook]
-    if args.figures:
-        written += write_files(Path(args.out) / "figures", pngs(ds), args.overwrite)
+
+    def write_into(folder: Path) -> list[Path]:
+        write_netcdf(ds, folder / dataset.name)
+        write_workbook(ds, folder / workbook.name)
+        names = [Path(dataset.name), Path(workbook.name)]
+        for name, other in (extra or {}).items():
+            write_netcdf(other, folder / name)
+            names.append(Path(name))
+        if args.figures:
+            names += [p.relative_to(folder) for p in write_files(folder / "figures", pngs(ds))]
+        return names
+
+    written = write_output_set(Path(args.out), write_into, args.overwrite)
     for line in summary(ds):
         print(line)
     print(f"  wrote {len(written)} files to {args.out} in {time.perf_counter() - started:.1f}s")
@@ -456,7 +471,6 @@ def _sensitivity(args: argparse.Namespace) -> int:
         _write_uncertainty(args, model.sensitivity(), paths, write_sensitivity_workbook,
                            sensitivity_pngs, sensitivity_summary_lines, started)
         return 0
-    from .report.io import write_netcdf
     from .stochastic.sobol import check_design, sobol_summary_lines
 
     seed = model.input.stochastic.seed if args.seed is None else args.seed
@@ -466,14 +480,13 @@ def _sensitivity(args: argparse.Namespace) -> int:
         raise OutputExistsError(f"output exists: {sobol_path}; use --overwrite to replace")
     sens = model.sensitivity()
     sobol = model.sobol(args.sobol, seed=seed, progress=_sobol_progress(args.quiet))
-    sobol_path.parent.mkdir(parents=True, exist_ok=True)
-    write_netcdf(sobol, sobol_path, overwrite=args.overwrite)
-    print(f"  wrote {sobol_path}")
     _write_uncertainty(
         args, sens, paths,
-        lambda ds, path, overwrite: write_sensitivity_workbook(ds, path, overwrite, sobol),
+        lambda ds, path, overwrite=False: write_sensitivity_workbook(ds, path, overwrite,
+                                                                     sobol),
         lambda ds: sensitivity_pngs(ds, sobol),
-        lambda ds: [*sensitivity_summary_lines(ds), *sobol_summary_lines(sobol)], started)
+        lambda ds: [*sensitivity_summary_lines(ds), *sobol_summary_lines(sobol)], started,
+        extra={sobol_path.name: sobol})
     return 0
 
 

@@ -6,7 +6,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -89,13 +89,24 @@ def write_outputs(model: HasInput, ds: xr.Dataset, out: Path, overwrite: bool = 
     base, end = int(ds.attrs["base_year"]), int(ds.attrs["end_year"])
     if not overwrite:
         refuse_existing(out, base, end, figures)
+    return write_output_set(
+        out, lambda folder: _write_set(model, ds, folder, base, end, figures), overwrite)
+
+
+def write_output_set(out: Path, write_into: Callable[[Path], list[Path]],
+                     overwrite: bool = False) -> list[Path]:
+    """Write a set of output files as one: ``write_into(folder)`` writes them into an
+    empty hidden folder beside ``out`` and returns their paths relative to it; the set is
+    then moved into ``out`` (one rename when ``out`` does not exist, else file by file,
+    replacing files only with ``overwrite``). If anything fails, nothing of the set is
+    left and ``out`` is as it was. Returns the paths under ``out``."""
     parent = out.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.resolve().name[:100]}{_STAGING_MARK}",
                                     dir=parent))
     try:
         _as_mkdir_would(staging)
-        names = _write_set(model, ds, staging, base, end, figures)
+        names = write_into(staging)
         _move_set(staging, out, names, overwrite)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
