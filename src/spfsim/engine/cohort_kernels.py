@@ -9,10 +9,10 @@ whole-array temporaries of the NumPy formulation.
 
 The survivors' branch has its own: :mod:`.cohort_survivor_kernels`. The NumPy methods of
 :mod:`.cohort_transitions`, :mod:`.cohort_state` and :mod:`.cohort_survivors` remain the
-reference: they state each transition as array algebra,
-they run when Numba's JIT is off (a loop over every cell in Python would take minutes), and
-``tests/test_cohort_kernels.py`` checks that both give the same state, transition by
-transition and over whole projections, model feature by feature.
+reference: they state each transition as array algebra, they run when Numba's JIT is off
+(a loop over every cell in Python would take minutes), and ``tests/test_cohort_kernels.py``
+checks that both give the same state, transition by transition and over whole
+projections, model feature by feature.
 """
 
 from __future__ import annotations
