@@ -235,6 +235,9 @@ def test_money_worth_ratio_and_net_transfer_by_hand():
     assert money_worth_ratio(years, [100, 0], [0, 110], 0.10) == pytest.approx(1.0)
     assert money_worth_ratio(years, [100, 0], [0, 110], 0.0) == pytest.approx(1.1)
     assert math.isnan(money_worth_ratio(years, [0, 0], [0, 110], 0.0))
+    # contributions of a cohort of almost nobody (the fuzzing test's population of 1e-320
+    # persons in one cell): the ratio overflows, so it is undefined, not infinite
+    assert math.isnan(money_worth_ratio(years, [1e-320, 0], [0, 1e10], 0.0))
     # PV at 1 January 2000 of mid-year flows: -100/1.05^0.5 + 110/1.05^1.5
     nt = net_transfer_pv(years, [100, 0], [0, 110], 0.05)
     assert nt == pytest.approx(-100 / 1.05**0.5 + 110 / 1.05**1.5, rel=1e-13)

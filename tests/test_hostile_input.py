@@ -10,12 +10,15 @@ import shutil
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from model_factory import set_csv_column, write_csv
 
 import spfsim
 from spfsim.cli import main
 from spfsim.errors import AssumptionError
+
+REPO = Path(__file__).resolve().parents[1]
 
 #: Seconds a refusal may take: reading the small model's tables and stopping at the bad one
 #: takes about 0.1 s; the margin is for a busy machine.
@@ -521,3 +524,21 @@ def test_a_parquet_person_file_that_is_a_pipe_is_refused_unread(tmp_path):
     os.mkfifo(tmp_path / "persons.parquet")
     with pytest.raises(AssumptionError, match="named pipe"):
         read_person_file(tmp_path / "persons.parquet")
+
+
+@pytest.mark.slow
+def test_a_population_cell_of_almost_nobody_runs_clean(tmp_path):
+    """Found by the long fuzzing run: one base-population cell of 1e-320 persons gave an
+    infinite money's worth ratio (benefits over contributions of almost nobody)."""
+    root = tmp_path / "copy"
+    for folder in ("models/default", "assumptions/ghana-wpp2024",
+                   "assumptions/illustrative-lmic"):
+        shutil.copytree(REPO / folder, root / folder)
+    path = root / "assumptions/ghana-wpp2024/population.csv"
+    lines = path.read_text().splitlines()
+    age, sex, _value = lines[52].split(",")
+    lines[52] = f"{age},{sex},1e-320"
+    path.write_text("\n".join(lines) + "\n")
+    ds = spfsim.load_model(root / "models/default").project()
+    mwr = ds["money_worth_ratio"].values
+    assert not np.isinf(mwr).any()

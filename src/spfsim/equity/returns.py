@@ -136,18 +136,20 @@ def money_worth_ratio(years: ArrayLike, contributions: ArrayLike, benefits: Arra
 
     Both present values are taken at 1 January of ``years[0]`` at the ``discount`` rate(s)
     (see :func:`discount_factors`; the valuation date cancels in the ratio). > 1: the
-    cohort receives more than it pays at that rate. NaN where PV(contributions) = 0, and
-    where ``where`` (a mask over the trailing axes, e.g. from :func:`complete_cohorts`,
-    aligned with the leading trailing axis) is False. At the discount rate equal to the
-    cohort's IRR the ratio is 1.
+    cohort receives more than it pays at that rate. NaN where PV(contributions) = 0 (or is
+    so small against the benefits that the ratio overflows, as for a cohort of almost no
+    persons), and where ``where`` (a mask over the trailing axes, e.g. from
+    :func:`complete_cohorts`, aligned with the leading trailing axis) is False. At the
+    discount rate equal to the cohort's IRR the ratio is 1.
     """
     y = _years(years)
     c, b = _flows(y, contributions, benefits)
     rates = per_year_rates(y.size, discount)
     pv_c = present_value(c, rates)
     pv_b = present_value(b, rates)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(pv_c != 0.0, pv_b / np.where(pv_c != 0.0, pv_c, 1.0), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        ratio = pv_b / np.where(pv_c != 0.0, pv_c, 1.0)
+    out = np.where((pv_c != 0.0) & np.isfinite(ratio), ratio, np.nan)
     return _apply_where(np.asarray(out), where)
 
 

@@ -178,7 +178,7 @@ UNDEFINED: dict[str, str] = {
     "financing_gap": _NO_ENVELOPE,
     "financing_gap_to_gdp": _NO_ENVELOPE,
     "cohort_irr": "no rate of return exists (no contributions or no benefits)",
-    "money_worth_ratio": "no contributions",
+    "money_worth_ratio": "no contributions (or too little to divide by)",
     "tail_age": "no benefit continued for life",
     "money_worth_ratio_by_person": _NO_PERSONS,
     "net_transfer_by_person": _NO_PERSONS,
