@@ -244,6 +244,7 @@ def test_a_killed_worker_loses_no_case(tmp_path):
     assert same(stored, alone, [*spec.variables, "done", "case_key"])
 
 
+@pytest.mark.slow  # several projections: CI's fast JIT-off subset skips it
 def test_a_changed_model_is_not_reused(tmp_path):
     text = GRID.replace('engine = ["cohort", "micro"]', "").replace(
         '"coverage_rate"]', '"coverage_rate", "cost_to_gdp"]')

@@ -93,6 +93,7 @@ def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, check=False)
 
 
+@pytest.mark.slow  # several projections: CI's fast JIT-off subset skips it
 def test_cli_run_writes_outputs_and_refuses_to_overwrite(small_model_dir, tmp_path):
     out = tmp_path / "out"
     first = run_cli("run", str(small_model_dir), "--out", str(out), "--figures", cwd=tmp_path)

@@ -169,6 +169,7 @@ def female_ui(folder) -> np.ndarray:
         "age").values
 
 
+@pytest.mark.slow  # several projections: CI's fast JIT-off subset skips it
 def test_care_credits_do_not_open_unemployment_insurance(tmp_path):
     """ILO C168 Art. 17: the qualifying period is one of contributions; the pension's care
     credits are pension credits. In the default model, female beneficiaries are within

@@ -374,6 +374,7 @@ def test_sex_symmetry_micro_catches_a_benefit_that_depends_on_sex(symmetric_dir,
 # --------------------------------------------------------------------------- 2. money
 
 
+@pytest.mark.slow  # several projections: CI's fast JIT-off subset skips it
 @FEW
 @given(k=POWERS_OF_TWO, index=VARIANT)
 def test_money_scaling_cohort(rich_dir, root, k, index):
@@ -579,6 +580,7 @@ def raise_rate(model: spfsim.Model, folder: Path, root: Path, scheme_id: str, in
     return raised, ratio
 
 
+@pytest.mark.slow  # several projections: CI's fast JIT-off subset skips it
 @settings(max_examples=4, deadline=None)
 @given(scheme_id=st.sampled_from(CONTRIBUTORY), increase=st.floats(0.001, 0.1),
        from_year=st.integers(BASE, END))
@@ -698,6 +700,7 @@ def law_dir(rich_dir, root) -> Path:
                       lambda doc: scheme(doc, "pension").update(minimum_service=0))
 
 
+@pytest.mark.slow  # several projections: CI's fast JIT-off subset skips it
 @FEW
 @given(increase=st.integers(1, 5), from_year=st.integers(BASE + 1, END))
 def test_pensionable_age_cohort(law_dir, root, increase, from_year):
@@ -811,6 +814,7 @@ def test_pensionable_age_catches_a_reversed_age_change(law_dir, root, monkeypatc
 # --------------------------------------------------------------------------- 7. date shift
 
 
+@pytest.mark.slow  # several projections: CI's fast JIT-off subset skips it
 @FEW
 @given(years=st.integers(-5, 10).filter(bool), index=VARIANT)
 def test_date_shift_cohort(rich_dir, root, years, index):

@@ -156,6 +156,7 @@ def test_labour_persistence_controls_who_stays(small_model_dir, persistence):
         assert kept > moved_in + 0.3
 
 
+@pytest.mark.slow  # several projections: CI's fast JIT-off subset skips it
 def test_reform_of_the_pension_formula_keeps_every_other_history(small_model_dir):
     """Common random numbers: a reform that changes only the accrual rate leaves every
     person's demographic and contribution history unchanged, person by person."""
@@ -249,6 +250,7 @@ def test_exact_alignment_matches_each_cell_to_one_person(small_model_dir):
     assert loose.max() > 3.0  # without exact alignment cells scatter binomially
 
 
+@pytest.mark.slow  # several projections: CI's fast JIT-off subset skips it
 def test_exact_alignment_is_reproducible_and_keeps_careers(small_model_dir):
     model = spfsim.load_model(small_model_dir)
     a = model.project("micro", persons=5000, seed=9, alignment="exact", chunk_size=101)
@@ -260,6 +262,7 @@ def test_exact_alignment_is_reproducible_and_keeps_careers(small_model_dir):
     assert float(abs(service - expected.sel(scheme="pension").isel(year=-1)).max()) < 3.0
 
 
+@pytest.mark.slow  # several projections: CI's fast JIT-off subset skips it
 def test_alignment_off_lets_cells_drift(small_model_dir):
     """alignment="off" takes transitions from the projection's expected composition, so
     each cell's contributors scatter more around density x simulated size than with the

@@ -110,6 +110,7 @@ def test_cells_missing_from_the_file_fall_back_to_the_synthetic_draw(small_model
     assert float(pensioners.sel(age=slice(62, None), sex="male").sum()) > 0
 
 
+@pytest.mark.slow  # several projections: CI's fast JIT-off subset skips it
 def test_parquet_and_csv_person_files_give_the_same_projection(small_model_dir, tmp_path):
     pd = pytest.importorskip("pandas")
     pytest.importorskip("pyarrow")

@@ -354,6 +354,7 @@ def test_compare_refuses_different_runs(baseline, reformed):
 # --------------------------------------------------------------------------- command line
 
 
+@pytest.mark.slow  # several projections: CI's fast JIT-off subset skips it
 def test_cli_compare_writes_both_files_and_refuses_to_overwrite(model_dir, reform_file,
                                                                 tmp_path, capsys):
     out = tmp_path / "out"

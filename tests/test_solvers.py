@@ -355,6 +355,7 @@ def test_retirement_age_flags_non_monotone_balance():
     assert not result.constraints["monotone"]
 
 
+@pytest.mark.slow  # several projections: CI's fast JIT-off subset skips it
 def test_model_balance_of_small_model(small_model_dir: Path):
     import spfsim
 
