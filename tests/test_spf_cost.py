@@ -384,8 +384,8 @@ def test_workbook_neutralises_text_from_the_levels_file(tmp_path):
     levels = load_levels(path)
     ds = costing_dataset(levels, [_synthetic_country()], 2025)
     wb = build_spf_workbook(ds, levels)
-    assert wb.sheetnames == ["Cost by country", "Beneficiaries", "Levels", "Macro inputs",
-                             "Metadata"]
+    assert wb.sheetnames == ["Overview", "Cost by country", "Beneficiaries", "Levels",
+                             "Macro inputs", "Metadata"]
     texts = [c.value for row in wb["Levels"].iter_rows() for c in row if isinstance(c.value, str)]
     assert "'=HYPERLINK(\"x\")" in texts
     assert not any(t.startswith("=") for t in texts)
@@ -438,8 +438,8 @@ def test_spf_cost_command_on_ghana_and_nigeria(shared_data, tmp_path, capsys):
         assert "Ortiz" in ds.attrs["levels"]
 
     wb = load_workbook(xlsx, read_only=True)
-    assert wb.sheetnames == ["Cost by country", "Beneficiaries", "Levels", "Macro inputs",
-                             "Metadata"]
+    assert wb.sheetnames == ["Overview", "Cost by country", "Beneficiaries", "Levels",
+                             "Macro inputs", "Metadata"]
     rows = list(wb["Cost by country"].iter_rows(min_row=5, values_only=True))
     assert [r[0] for r in rows if r[0] is not None] == [288, 566]
     wb.close()

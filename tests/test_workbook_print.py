@@ -18,8 +18,8 @@ from spfsim.report.workbook.cells import LABELS
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 #: Pages the default model's workbooks may print as (256 and 207 before they had a page
-#: setup; 48 and 21 with it).
-REPORT_PAGES, COMPARISON_PAGES = 60, 30
+#: setup; 48 and 21 with it), and Ghana's floor costing (5 without its Overview, 7 with).
+REPORT_PAGES, COMPARISON_PAGES, FLOOR_PAGES = 60, 30, 9
 #: Ids that must never reach a legend: guarantees, sexes, financing methods.
 RAW_IDS = set(LABELS)
 _ID = re.compile(r"\b[a-z]+(_[a-z]+)+\b")
@@ -44,6 +44,19 @@ def comparison(model, default_projection):
 
     reform = model.with_reform("higher-minimum-pension").project()
     return build_comparison_workbook(compare(default_projection, reform))
+
+
+@pytest.fixture(scope="module")
+def floor_workbooks(shared_data):
+    """The floor-costing workbooks of one country (Ghana) and of three."""
+    from spfsim.spf import cost_floor
+    from spfsim.spf.levels import load_levels
+    from spfsim.spf.report import build_spf_workbook
+
+    levels = load_levels(None)
+    return {name: build_spf_workbook(cost_floor(countries, 2025, levels,
+                                                data_dir=shared_data), levels)
+            for name, countries in (("one", "288"), ("several", "288,566,404"))}
 
 
 def _text(title) -> str:
@@ -94,6 +107,31 @@ def test_report_charts_are_labelled_in_words(report):
     for chart in summary._charts:
         _, row = coordinate_from_string(chart.anchor)
         assert row < 45  # within the first screens, above the tables
+
+
+def test_floor_costing_opens_on_labelled_charts(floor_workbooks):
+    one, several = floor_workbooks["one"], floor_workbooks["several"]
+    for wb, first_header in ((one, "Benefit"), (several, "Country")):
+        assert wb.sheetnames[0] == "Overview"
+        ws = wb["Overview"]
+        header = next(r for r in range(1, ws.max_row + 1)
+                      if ws.cell(r, 1).value == first_header)
+        for chart in ws._charts:  # above the table they draw, from the sheet's top
+            _, row = coordinate_from_string(chart.anchor)
+            assert row < header - 10
+    assert _check_charts(one) == 2
+    titles = [_text(c.title) for c in one["Overview"]._charts]
+    assert any("Ghana" in t and "cost" in t for t in titles)
+    assert any("beneficiaries" in t for t in titles)
+    assert _check_charts(several) == 1
+    (chart,) = several["Overview"]._charts
+    assert chart.grouping == "stacked"
+    assert [_series_name(s) for s in chart.series][:2] == ["Child benefit",
+                                                           "Maternity benefit"]
+    # the countries' bars drawn from highest cost down, as the table below lists them
+    costs = [ws.cell(r, 7).value for r in range(header + 2, header + 5)]
+    assert all(isinstance(c, float) for c in costs)
+    assert costs == sorted(costs, reverse=True)
 
 
 def test_comparison_charts_are_labelled_in_words(comparison):
@@ -176,10 +214,11 @@ def _pdf_pages(pdf: Path) -> int:
 @pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed: the "
                     "workbooks cannot be printed to PDF here (apt-get install "
                     "libreoffice-calc)")
-def test_workbooks_print_in_few_pages(report, comparison, tmp_path):
-    paths = [tmp_path / "report.xlsx", tmp_path / "comparison.xlsx"]
+def test_workbooks_print_in_few_pages(report, comparison, floor_workbooks, tmp_path):
+    paths = [tmp_path / "report.xlsx", tmp_path / "comparison.xlsx", tmp_path / "floor.xlsx"]
     report.save(paths[0])
     comparison.save(paths[1])
+    floor_workbooks["one"].save(paths[2])
     profile = (tmp_path / "profile").as_uri()  # its own profile: no clash with a running one
     subprocess.run([SOFFICE, f"-env:UserInstallation={profile}", "--headless",
                     "--convert-to", "pdf", "--outdir", str(tmp_path), *map(str, paths)],
@@ -188,6 +227,7 @@ def test_workbooks_print_in_few_pages(report, comparison, tmp_path):
     comparison_pages = _pdf_pages(tmp_path / "comparison.pdf")
     assert 5 <= report_pages <= REPORT_PAGES
     assert 3 <= comparison_pages <= COMPARISON_PAGES
+    assert 6 <= _pdf_pages(tmp_path / "floor.pdf") <= FLOOR_PAGES
 
 
 def test_no_local_paths_in_the_comparison(comparison):

@@ -1,13 +1,15 @@
 """The Excel workbook of a rapid SPF costing, and the short summary printed by the command.
 
-Sheets: ``Cost by country`` (one row per country: cost of each benefit and of the floor as %
-of GDP, % of revenue), ``Beneficiaries`` (country x benefit: persons, levels, expenditure),
-``Levels`` (every parameter with its unit, valid range and reference), ``Macro inputs`` (GDP
-per capita, poverty line, revenue share, poverty headcount, each with its source) and
-``Metadata``. Fractions are written as fractions with a percent format; money in international
-$ (2021 PPP) per year. Cells are written with the helpers of
-:mod:`spfsim.report.workbook.cells`, which neutralise text against formula injection; the
-file is written atomically.
+Sheets: ``Overview`` (charts above a short table: for one country the cost of each benefit as %
+of GDP and its target population and beneficiaries; for several, the cost of the floor by
+benefit in the countries where it is highest), ``Cost by country`` (one row per country: cost
+of each benefit and of the floor as % of GDP, % of revenue), ``Beneficiaries`` (country x
+benefit: persons, levels, expenditure), ``Levels`` (every parameter with its unit, valid range
+and reference), ``Macro inputs`` (GDP per capita, poverty line, revenue share, poverty
+headcount, each with its source) and ``Metadata``. Fractions are written as fractions with a
+percent format; money in international $ (2021 PPP) per year. Cells are written with the
+helpers of :mod:`spfsim.report.workbook.cells`, which neutralise text against formula
+injection; the file is written atomically.
 """
 
 from __future__ import annotations
@@ -24,13 +26,17 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ..report.io import atomic_write, check_writable
 from ..report.workbook import finish_workbook
 from ..report.workbook.cells import (
+    CHART_HEIGHT_CM,
+    CHART_ROWS,
     FMT_COUNT,
     FMT_DECIMAL,
     FMT_PERCENT,
+    bar_chart,
     fit_columns,
     money_format,
     money_scale,
     put,
+    put_note,
     sheet_title,
     write_header,
     write_units,
@@ -41,6 +47,8 @@ from .levels import Levels
 __all__ = ["build_spf_workbook", "summary_lines", "write_spf_workbook"]
 
 _FMT_MONEY = FMT_COUNT
+#: Countries the cross-country overview charts: the floor's cost is highest in these.
+TOP_COUNTRIES = 20
 
 
 def _table(ws: Worksheet, row: int, headers: list[str], units: list[str] | None,
@@ -142,6 +150,90 @@ def _beneficiaries_sheet(ws: Worksheet, ds: xr.Dataset) -> None:
     ws.column_dimensions["C"].width = 32
 
 
+def _benefit_names(ds: xr.Dataset) -> list[str]:
+    return [str(n) for n in ds["benefit_name"].values]
+
+
+def _country_overview(ws: Worksheet, ds: xr.Dataset) -> None:
+    """One country: the cost of each benefit as % of GDP, and its target population and
+    beneficiaries, two charts above the table by benefit they draw."""
+    country, year = str(ds["country_name"].values[0]), ds.attrs["year"]
+    sheet_title(ws, f"Cost of the social protection floor: {country}, {year}",
+                f"Levels: {ds.attrs['levels_title']}; money in {ds.attrs['money_units']}")
+    put_note(ws, 3, f"The floor costs {_percent(float(ds['floor_cost_to_gdp'].values[0]))} "
+             f"of GDP, {_percent(float(ds['floor_cost_to_revenue'].values[0]))} of "
+             "government revenue (benefits and administration).")
+    header = 5 + 2 * CHART_ROWS
+    names = _benefit_names(ds)
+    headers = ["Benefit", "R202", "Target population", "Beneficiaries", "Total expenditure",
+               "% of GDP", "% of revenue"]
+    units = ["", "", "persons", "persons", "PPP $ per year", "% of GDP", "% of revenue"]
+    rows = [[(name, None), (str(ds["guarantee"].values[j]), None),
+             *((float(ds[v].values[0, j]), fmt) for v, fmt in (
+                 ("target_population", FMT_COUNT), ("beneficiaries", FMT_COUNT),
+                 ("total_expenditure", _FMT_MONEY), ("cost_to_gdp", FMT_PERCENT),
+                 ("cost_to_revenue", FMT_PERCENT)))]
+            for j, name in enumerate(names)]
+    _table(ws, header, headers, units, rows, freeze_column=1)
+    ws.freeze_panes = None  # the charts above the table would be frozen with its header
+    first, last = header + 2, header + 1 + len(names)
+    bar_chart(ws, f"{country}: cost of each benefit of the floor, {year}", "Benefit",
+              "% of GDP", "0.0%", [(6, "Cost (% of GDP)")], first, last, "A5",
+              horizontal=True)
+    bar_chart(ws, f"{country}: target population and beneficiaries, {year}", "Benefit",
+              "persons", "#,##0", [(3, "Target population"), (4, "Beneficiaries")],
+              first, last, f"A{5 + CHART_ROWS}", horizontal=True)
+    fit_columns(ws, skip_rows=4, minimum=10, maximum=28)
+
+
+def _countries_overview(ws: Worksheet, ds: xr.Dataset) -> None:
+    """Several countries: the cost of the floor by benefit as % of GDP in the
+    :data:`TOP_COUNTRIES` countries where it is highest, a stacked bar chart above the
+    table it draws (every country is on the ``Cost by country`` sheet)."""
+    year = ds.attrs["year"]
+    total = np.asarray(ds["floor_cost_to_gdp"].values, dtype=float)
+    costed = np.flatnonzero(np.isfinite(total))
+    order = costed[np.argsort(-total[costed], kind="stable")][:TOP_COUNTRIES]
+    shown = len(order)
+    sheet_title(ws, f"Cost of the social protection floor, {year}: the {shown} countries "
+                "where it is highest", f"Levels: {ds.attrs['levels_title']}; every country "
+                "on the Cost by country sheet")
+    median = float(np.median(total[costed])) if costed.size else float("nan")
+    put_note(ws, 3, f"{costed.size} of {ds.sizes['country']} countries costed as % of GDP "
+             f"(the others have no GDP per capita in the data); median cost of the floor "
+             f"{_percent(median)} of GDP.")
+    chart_rows = int(np.ceil(_TOP_CHART_CM / CHART_HEIGHT_CM * CHART_ROWS))
+    header = 5 + chart_rows
+    names = _benefit_names(ds)
+    headers = ["Country", *names, "Floor, % of GDP", "Floor, % of revenue"]
+    units = ["", *(["% of GDP"] * len(names)), "% of GDP", "% of revenue"]
+    cost = ds["cost_to_gdp"].values
+    rows = [[(str(ds["country_name"].values[i]), None),
+             *((float(v), FMT_PERCENT) for v in cost[i]),
+             (float(total[i]), FMT_PERCENT),
+             (float(ds["floor_cost_to_revenue"].values[i]), FMT_PERCENT)] for i in order]
+    _table(ws, header, headers, units, rows, freeze_column=1)
+    ws.freeze_panes = None  # the chart above the table would be frozen with its header
+    if shown:
+        bar_chart(ws, f"Cost of the floor by benefit, {year}: the {shown} countries where "
+                  "it is highest", "Country", "% of GDP", "0.0%",
+                  [(2 + j, name) for j, name in enumerate(names)], header + 2,
+                  header + 1 + shown, "A5", stacked=True, horizontal=True,
+                  height=_TOP_CHART_CM)
+    fit_columns(ws, skip_rows=4, minimum=10, maximum=28)
+
+
+_TOP_CHART_CM = 16.0  # height of the cross-country chart: twenty bars with their names
+
+
+def _overview_sheet(ws: Worksheet, ds: xr.Dataset) -> None:
+    """The sheet a reader meets first: charts of the costing above a short table."""
+    if ds.sizes["country"] == 1:
+        _country_overview(ws, ds)
+    else:
+        _countries_overview(ws, ds)
+
+
 def _levels_sheet(ws: Worksheet, levels: Levels) -> None:
     sheet_title(ws, "Benefit levels", f"{levels.title}; file: {levels.file or '(defaults)'}")
     headers = ["Benefit", "Costed", "Guarantee", "Parameter", "Description", "Value", "Unit",
@@ -185,9 +277,10 @@ def _macro_sheet(ws: Worksheet, ds: xr.Dataset) -> None:
 def build_spf_workbook(ds: xr.Dataset, levels: Levels) -> Workbook:
     """The costing workbook in memory (see :func:`write_spf_workbook`)."""
     wb = Workbook()
-    cost = wb.active
-    cost.title = "Cost by country"
-    _cost_sheet(cost, ds)
+    overview = wb.active
+    overview.title = "Overview"
+    _overview_sheet(overview, ds)
+    _cost_sheet(wb.create_sheet("Cost by country"), ds)
     _beneficiaries_sheet(wb.create_sheet("Beneficiaries"), ds)
     _levels_sheet(wb.create_sheet("Levels"), levels)
     _macro_sheet(wb.create_sheet("Macro inputs"), ds)

@@ -16,7 +16,7 @@ import numpy as np
 import xarray as xr
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.chart import LineChart, Reference, Series
+from openpyxl.chart import BarChart, LineChart, Reference, Series
 from openpyxl.chart.text import RichText, Text
 from openpyxl.chart.title import Title
 from openpyxl.drawing.text import (
@@ -34,8 +34,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ..dataset import SchemeInfo
 from ..series import key_years, total_over, years_of
 
-__all__ = ["LABELS", "human_label", "key_years", "money_scale", "neutralise_text",
-           "page_setup", "sheet_name_for", "total_over", "years_of"]
+__all__ = ["LABELS", "human_label", "key_years", "legend_names", "money_scale",
+           "neutralise_text", "page_setup", "sheet_name_for", "total_over", "years_of"]
 
 _FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 _MAX_CELL_CHARS = 32_767
@@ -54,6 +54,8 @@ HEADING = Font(bold=True, size=12)
 UNITS_FONT = Font(italic=True, color="555555")
 _HEADER_FILL = PatternFill("solid", fgColor="DDE5F0")
 _HEADER_BORDER = Border(bottom=Side(style="thin"))
+#: The fill of a comparison's difference columns: the change is what the eye meets first.
+DIFFERENCE_FILL = PatternFill("solid", fgColor="FCE4C4")
 CHART_ROWS = 18  # rows a chart of line_chart's height covers, and a little space
 CHART_WIDTH_CM, CHART_HEIGHT_CM = 18.0, 8.0  # line_chart's size
 
@@ -81,6 +83,16 @@ def human_label(key: object) -> str:
     (SDG 1.3.1)"``; an id without one is returned with its underscores as spaces."""
     text = str(key)
     return LABELS.get(text, text.replace("_", " "))
+
+
+def legend_names(schemes: Iterable[SchemeInfo]) -> dict[str, str]:
+    """The name a legend or header gives each scheme (by id): its name, or where two
+    schemes share a name, its label ("Name (id)"), so that neither hides the other."""
+    schemes = list(schemes)
+    counts: dict[str, int] = {}
+    for s in schemes:
+        counts[s.name] = counts.get(s.name, 0) + 1
+    return {s.id: s.name if counts[s.name] == 1 else s.label for s in schemes}
 
 
 _MONEY_SCALES = ((1e9, "billion"), (1e6, "million"), (1e3, "thousand"))
@@ -340,6 +352,55 @@ def line_chart(ws: Worksheet, title: str, y_title: str, y_format: str,
     chart.set_categories(Reference(data, min_col=1, min_row=first, max_row=last))
     ws.add_chart(chart, anchor)
     return chart
+
+
+def bar_chart(ws: Worksheet, title: str, x_title: str, y_title: str, y_format: str,
+              series: Sequence[tuple[int, str]], first: int, last: int, anchor: str,
+              categories: int = 1, stacked: bool = False, horizontal: bool = False,
+              width: float = CHART_WIDTH_CM, height: float = CHART_HEIGHT_CM) -> BarChart:
+    """A bar chart of columns ``series`` ((column, legend label), labels passed through
+    :func:`human_label`) over rows ``first``..``last`` of ``ws``, the categories (countries,
+    benefits) read from column ``categories``, placed at ``anchor``; ``stacked``: the
+    series' bars one on another (parts of a total), ``horizontal``: bars along the x axis
+    (long category names stay readable). Legend below the plot, as :func:`line_chart`."""
+    chart = BarChart()
+    chart.type = "bar" if horizontal else "col"
+    if stacked:
+        chart.grouping, chart.overlap = "stacked", 100
+    chart.title = chart_title(title)
+    chart.style = 10
+    chart.height, chart.width = height, width
+    chart.x_axis.title = chart_title(x_title, 9, bold=False)
+    chart.y_axis.title = chart_title(y_title, 9, bold=False)
+    chart.y_axis.number_format = y_format
+    chart.x_axis.delete = chart.y_axis.delete = False
+    chart.x_axis.tickLblPos = "low"
+    chart.gapWidth = 40  # bars wide enough to compare at a glance
+    if horizontal:  # the first category on top, as the table reads; values below
+        chart.x_axis.scaling.orientation = "maxMin"
+        chart.y_axis.crosses = "max"
+    chart.legend.position = "b"
+    for col, label in series:
+        values = Reference(ws, min_col=col, min_row=first, max_row=last)
+        chart.series.append(Series(values, title=neutralise_text(human_label(label))))
+    chart.set_categories(Reference(ws, min_col=categories, min_row=first, max_row=last))
+    ws.add_chart(chart, anchor)
+    return chart
+
+
+def dash_series(chart: LineChart, positions: Iterable[int]) -> None:
+    """Draw the chart's series at ``positions`` dashed (a comparison's baseline, beside
+    its reform drawn solid)."""
+    for k in positions:
+        chart.series[k].graphicalProperties.line.dashStyle = "dash"
+
+
+def highlight_columns(ws: Worksheet, columns: Iterable[int], first: int, last: int) -> None:
+    """Fill the cells of ``columns`` in rows ``first``..``last`` (a comparison's difference
+    columns, header to last row) with :data:`DIFFERENCE_FILL`."""
+    for col in columns:
+        for row in range(first, last + 1):
+            ws.cell(row=row, column=col).fill = DIFFERENCE_FILL
 
 
 def column_width_cm(ws: Worksheet, col: int) -> float:
