@@ -52,6 +52,7 @@ from .results.registry import check_single_projection
 
 __all__ = [
     "GUARANTEE_VARIABLES",
+    "OPTIONAL_VARIABLES",
     "REFORMS_DIR",
     "SCENARIOS",
     "SCHEME_VARIABLES",
@@ -74,6 +75,12 @@ SCHEME_VARIABLES = ("benefit_expenditure", "contribution_income", "reserve", "re
 #: Results compared per R202 guarantee.
 GUARANTEE_VARIABLES = ("coverage_rate", "cost_to_gdp_by_guarantee")
 _SUMMED = ("beneficiaries", "contributors")
+#: Results compared when both projections have them (a model with a fund, a horizon long
+#: enough for complete birth cohorts): the sustainability and equity measures the report
+#: shows. ``cohort_complete`` (a flag) is carried for both scenarios without a difference.
+OPTIONAL_VARIABLES = ("general_average_premium", "actuarial_balance", "cohort_irr",
+                      "money_worth_ratio", "cohort_complete")
+_FLAGS = ("cohort_complete",)
 
 # Dataset attrs that must agree for two projections to be compared (when either has them).
 _MUST_MATCH = ("model", "engine", "seed", "currency", "price_basis", "persons", "alignment",
@@ -334,7 +341,9 @@ def compare(baseline: xr.Dataset, reform: xr.Dataset) -> xr.Dataset:
     0.1 percentage point of GDP; ``depletion_year_difference`` in years, NaN when either
     reserve is not depleted within the horizon). Every variable has ``units`` and
     ``long_name``; the attrs record the model, engine, seed, the reform (``reform``,
-    ``reform_title``, ``reform_file``, ``reform_hash``) and both input hashes.
+    ``reform_title``, ``reform_file``, ``reform_hash``) and both input hashes. Each of
+    :data:`OPTIONAL_VARIABLES` that both projections have is compared the same way (the
+    ``cohort_complete`` flag without a difference).
     """
     _check_comparable(baseline, reform)
     schemes = [str(s) for s in baseline["scheme"].values]
@@ -342,7 +351,9 @@ def compare(baseline: xr.Dataset, reform: xr.Dataset) -> xr.Dataset:
                             attrs={"long_name": "scenario: the baseline model, or the model "
                                    "with the reform applied"})
     data: dict[str, xr.DataArray] = {}
-    for name in (*SCHEME_VARIABLES, *GUARANTEE_VARIABLES):
+    optional = [n for n in OPTIONAL_VARIABLES if n in baseline.data_vars
+                and n in reform.data_vars]
+    for name in (*SCHEME_VARIABLES, *GUARANTEE_VARIABLES, *optional):
         base = _key_variable(baseline, name, schemes)
         new = _key_variable(reform, name, schemes)
         units = str(baseline[name].attrs.get("units", ""))
@@ -352,11 +363,14 @@ def compare(baseline: xr.Dataset, reform: xr.Dataset) -> xr.Dataset:
         both = xr.concat([base, new], dim=scenario, coords="minimal", compat="override",
                          combine_attrs="drop")
         both.attrs = {"units": units, "long_name": long_name}
+        data[name] = both
+        if name in _FLAGS:
+            continue
         difference = new - base
         difference.attrs = {
             "units": "years" if name == "depletion_year" else units,
             "long_name": f"reform minus baseline: {long_name}"}
-        data[name], data[f"{name}_difference"] = both, difference
+        data[f"{name}_difference"] = difference
     out = xr.Dataset(data)
     out = out.assign_coords(scenario=scenario)
     for coord in ("scheme_name", "scheme_type", "scheme_kind"):
