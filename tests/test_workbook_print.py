@@ -14,7 +14,7 @@ from openpyxl.utils.cell import coordinate_from_string
 from spfsim.report.comparison import build_comparison_workbook
 from spfsim.report.summary import describe_assumptions
 from spfsim.report.workbook import build_workbook
-from spfsim.report.workbook.cells import LABELS
+from spfsim.report.workbook.cells import DIFFERENCE_FILL, LABELS
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 #: Pages the default model's workbooks may print as (256 and 207 before they had a page
@@ -39,11 +39,16 @@ def report(model, default_projection):
 
 
 @pytest.fixture(scope="module")
-def comparison(model, default_projection):
+def comparison_ds(model, default_projection):
     from spfsim.scenarios import compare
 
     reform = model.with_reform("higher-minimum-pension").project()
-    return build_comparison_workbook(compare(default_projection, reform))
+    return compare(default_projection, reform)
+
+
+@pytest.fixture(scope="module")
+def comparison(comparison_ds):
+    return build_comparison_workbook(comparison_ds)
 
 
 @pytest.fixture(scope="module")
@@ -136,6 +141,51 @@ def test_floor_costing_opens_on_labelled_charts(floor_workbooks):
 
 def test_comparison_charts_are_labelled_in_words(comparison):
     assert _check_charts(comparison) >= 2
+
+
+def _dashed(series) -> bool:
+    line = series.graphicalProperties.line if series.graphicalProperties else None
+    return line is not None and line.prstDash == "dash"
+
+
+def test_comparison_has_the_reports_floor_sustainability_and_equity(comparison,
+                                                                     comparison_ds):
+    """Floor, Sustainability and Equity as in run's report, each with baseline, reform and
+    the difference (filled), charts drawing the baseline dashed and the reform solid."""
+    for name in ("general_average_premium", "actuarial_balance", "cohort_irr"):
+        assert f"{name}_difference" in comparison_ds.data_vars
+    assert comparison.sheetnames[-4:] == ["Floor", "Sustainability", "Equity", "Metadata"]
+    for title in ("Floor", "Sustainability", "Equity", "pension", "Summary"):
+        ws = comparison[title]
+        assert ws._charts, title
+        for chart in ws._charts:
+            for series in chart.series:
+                name = _series_name(series).lower()
+                if name.endswith("baseline"):
+                    assert _dashed(series), f"{title}: {name}"
+                elif name.endswith("reform"):
+                    assert not _dashed(series), f"{title}: {name}"
+        if title == "Summary":
+            continue
+        headers = [c for row in ws.iter_rows() for c in row
+                   if isinstance(c.value, str) and c.value.endswith(": difference")]
+        assert headers, title
+        assert all(c.fill.fgColor.rgb.endswith(DIFFERENCE_FILL.fgColor.rgb[-6:])
+                   for c in headers), title
+        # a chart sits above the first table, where the sheet opens
+        first_table = min(c.row for c in headers)
+        assert min(coordinate_from_string(c.anchor)[1] for c in ws._charts) < first_table
+    sustainability = comparison["Sustainability"]
+    rows = {r[0]: r[1:4] for r in sustainability.iter_rows(values_only=True) if r[0]}
+    base, new, diff = rows["Actuarial balance"]
+    assert diff == pytest.approx(new - base)
+    assert "Depletion year" in rows
+    pension = comparison_ds["scheme_name"].sel(scheme="pension").item()
+    texts = [c.value for c in sustainability["A"] if isinstance(c.value, str)]
+    assert f"{pension}: sustainability, baseline and reform" in texts
+    equity = [c.value for row in comparison["Equity"].iter_rows() for c in row]
+    assert "IRR, women: difference" in equity
+    assert "Money's worth ratio, men: reform" in equity
 
 
 def _numbers_as_text(wb) -> list[str]:
