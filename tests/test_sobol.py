@@ -204,6 +204,11 @@ def test_sobol_report_has_a_sheet_and_a_chart_per_funded_scheme(default_sobol, t
     book = load_workbook(path)
     assert book.sheetnames == ["Sensitivity", "Sobol"]
     assert len(book["Sobol"]._charts) >= 1
+    # the charts open the sheet, above the table; the scheme named in words
+    ws = book["Sobol"]
+    header = next(c.row for c in ws["A"] if c.value == "Scheme")
+    assert all(chart.anchor._from.row + 1 < header for chart in ws._charts)
+    assert ws.cell(header + 1, 1).value == "National old-age pension insurance"
     pngs = sobol_pngs(default_sobol)
     assert "sobol_pension.png" in pngs
     assert all(data[:4] == b"\x89PNG" for data in pngs.values())

@@ -392,7 +392,15 @@ fertility = { low = -0.3, high = 0.3 }
     book = load_workbook(out / "stochastic.xlsx")
     assert book.sheetnames == ["Summary", "pension"]
     assert len(book["pension"]._charts) == 3  # two fans and the probability of depletion
-    assert load_workbook(out / "sensitivity.xlsx").sheetnames == ["Sensitivity"]
+    sensitivity = load_workbook(out / "sensitivity.xlsx")
+    assert sensitivity.sheetnames == ["Sensitivity"]
+    # the chart opens the sheet, above its table; schemes named in words, not by id
+    ws = sensitivity["Sensitivity"]
+    header = next(c.row for c in ws["A"] if c.value == "Scheme")
+    (chart,) = ws._charts
+    assert chart.anchor._from.row + 1 < header
+    assert ws.cell(header + 1, 1).value == "Old-age pension"
+    assert book["pension"]["A1"].value.startswith("Old-age pension: ")
     pictures = sorted(p.name for p in (out / "figures").iterdir())
     assert pictures == ["depletion_probability.png", "fan_paygo_cost_rate_pension.png",
                         "fan_reserve_ratio_pension.png", "tornado_pension.png"]

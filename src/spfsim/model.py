@@ -207,8 +207,8 @@ class Model:
                  "engine": "cohort", "currency": self.input.currency}
         if self.reform is not None:
             attrs.update(self.reform.attrs())
-        return stochastic_dataset(results, percentiles or spec.percentiles, keep_draws,
-                                  attrs)
+        return self._named_schemes(stochastic_dataset(
+            results, percentiles or spec.percentiles, keep_draws, attrs))
 
     def sensitivity(self, ranges: Mapping[str, tuple[float, float]] | None = None
                     ) -> xr.Dataset:
@@ -225,7 +225,7 @@ class Model:
                  "currency": self.input.currency}
         if self.reform is not None:
             attrs.update(self.reform.attrs())
-        return sensitivity_dataset(self.assumptions, dict(ranges), attrs)
+        return self._named_schemes(sensitivity_dataset(self.assumptions, dict(ranges), attrs))
 
     def sobol(self, samples: int = 64, seed: int | None = None,
               ranges: Mapping[str, tuple[float, float]] | None = None,
@@ -258,7 +258,16 @@ class Model:
                  "currency": self.input.currency}
         if self.reform is not None:
             attrs.update(self.reform.attrs())
-        return sobol_dataset(self.assumptions, dict(ranges), samples, seed, attrs, progress)
+        return self._named_schemes(sobol_dataset(self.assumptions, dict(ranges), samples, seed,
+                                                 attrs, progress))
+
+    def _named_schemes(self, ds: xr.Dataset) -> xr.Dataset:
+        """``ds`` with the ``scheme_name`` of each of its schemes, as a projection has, so
+        that its workbook and figures name schemes in words, not by id."""
+        names = {scheme.id: scheme.name for scheme in self.input.schemes}
+        ids = [str(s) for s in ds["scheme"].values]
+        return ds.assign_coords(scheme_name=("scheme", [names.get(i, i) for i in ids],
+                                             {"long_name": "name of the scheme"}))
 
     def with_parameters(self, overrides: Mapping[str, Mapping[str, object]],
                         name: str = "parameters") -> Model:

@@ -22,6 +22,7 @@ from openpyxl.chart import AreaChart, BarChart, LineChart, Reference, Series
 from openpyxl.utils import get_column_letter
 
 from ..stochastic.sobol import sobol_schemes
+from .dataset import scheme_infos
 from .io import atomic_write
 from .workbook.cells import (
     CHART_ROWS,
@@ -31,6 +32,7 @@ from .workbook.cells import (
     column_after,
     finish_workbook,
     fit_columns,
+    legend_names,
     put,
     put_note,
     sheet_title,
@@ -73,7 +75,8 @@ def fan_chart(ds: xr.Dataset, variable: str, scheme: str | None = None, ax=None)
                         linewidth=0, label=f"P{q[lo]:g}-P{q[hi]:g}")
     if 50.0 in q:
         ax.plot(years, data[list(q).index(50.0)], color="tab:blue", label="median")
-    ax.set_title(f"{LABELS.get(variable, variable)}" + (f", {scheme}" if scheme else ""))
+    shown = scheme_names(ds).get(scheme, scheme) if scheme else ""
+    ax.set_title(f"{LABELS.get(variable, variable)}" + (f", {shown}" if shown else ""))
     ax.set_xlabel("year")
     ax.legend(loc="best", fontsize=8)
     return ax
@@ -83,8 +86,10 @@ def depletion_chart(ds: xr.Dataset, ax=None):
     """The probability that each funded scheme's reserve is exhausted by each year."""
     if ax is None:
         ax = Figure(figsize=(7, 4)).subplots()
+    names = scheme_names(ds)
     for scheme in funded_schemes(ds):
-        ax.plot(ds["year"].values, ds["depletion_probability"].sel(scheme=scheme), label=scheme)
+        ax.plot(ds["year"].values, ds["depletion_probability"].sel(scheme=scheme),
+                label=names[scheme])
     ax.set_ylim(0, 1)
     ax.set_title("Probability that the reserve is exhausted by the end of the year")
     ax.set_xlabel("year")
@@ -105,7 +110,8 @@ def tornado_chart(sens: xr.Dataset, scheme: str, measure: str = "actuarial_balan
         ax.barh(rows, effect.sel(bound=b).values[order], color=color, label=b)
     ax.set_yticks(rows, names)
     ax.axvline(0.0, color="black", linewidth=0.8)
-    ax.set_title(f"{LABELS.get(measure, measure)}\n{scheme}: change from the baseline",
+    ax.set_title(f"{LABELS.get(measure, measure)}\n{scheme_names(sens)[scheme]}: change from "
+                 "the baseline",
                  fontsize=10)
     ax.legend(loc="best", fontsize=8)
     return ax
@@ -130,7 +136,8 @@ def sobol_chart(sobol: xr.Dataset, scheme: str, measure: str = "actuarial_balanc
     ax.axvline(0.0, color="black", linewidth=0.8)
     ax.set_xlim(min(0.0, ax.get_xlim()[0]), max(1.0, ax.get_xlim()[1]))
     level = float(sobol.attrs.get("conf_level", 0.95))
-    ax.set_title(f"{LABELS.get(measure, measure)}, {scheme}: share of the variance\n"
+    ax.set_title(f"{LABELS.get(measure, measure)}, {scheme_names(sobol)[scheme]}: share of "
+                 "the variance\n"
                  f"({sobol.attrs.get('points')} points; bars: {level:.0%} intervals)",
                  fontsize=10)
     ax.legend(loc="lower right", fontsize=8)
@@ -224,12 +231,12 @@ def _summary_sheet(ws, ds: xr.Dataset) -> None:
                 f"{ds.attrs['draws']} draws, seed {ds.attrs.get('seed')}; cohort engine; "
                 "see docs/stochastic.md")
     write_header(ws, 4, ["Scheme", "Measure", *[f"P{x:g}" for x in q], "Mean"])
-    row = 5
+    row, names = 5, scheme_names(ds)
     for scheme in funded_schemes(ds):
         for measure, fmt in (("actuarial_balance", FMT_PCT),
                              ("general_average_premium", FMT_PCT),
                              ("depletion_year", FMT_YEAR)):
-            put(ws, row, 1, scheme)
+            put(ws, row, 1, names[scheme])
             put(ws, row, 2, LABELS.get(measure, measure.replace("_", " ")))
             values = ds[f"{measure}_percentiles"].sel(scheme=scheme).values
             for j, v in enumerate(values):
@@ -248,7 +255,8 @@ def _scheme_sheet(ws, ds: xr.Dataset, scheme: str) -> None:
     so that the charts are what the sheet opens on."""
     q = ds["percentile"].values
     years = ds["year"].values
-    sheet_title(ws, f"{scheme}: percentiles over {ds.attrs['draws']} draws")
+    sheet_title(ws, f"{scheme_names(ds)[scheme]}: percentiles over {ds.attrs['draws']} "
+                "draws")
     header = 3 + 2 * CHART_ROWS
     first, last = header + 1, header + len(years)
     col = 1
@@ -325,13 +333,25 @@ def _band_chart(ws, variable: str, q: np.ndarray, first_col: int, first: int, la
     ws.add_chart(chart, anchor)
 
 
+def scheme_names(ds: xr.Dataset) -> dict[str, str]:
+    """The name each scheme id reads as in titles, legends and tables
+    (:func:`~spfsim.report.workbook.cells.legend_names`; the id itself where the Dataset
+    has no ``scheme_name``)."""
+    return legend_names(scheme_infos(ds))
+
+
 def _sensitivity_sheet(ws, sens: xr.Dataset, schemes: list[str]) -> None:
+    """The variants' values, actuarial balances and depletion years per funded scheme,
+    under a bar chart of each scheme's actuarial balances (the charts first, where the
+    sheet opens, as on the report's sheets)."""
+    names = scheme_names(sens)
     sheet_title(ws, "Sensitivity tests: one assumption at a time",
                 "value: the deviation of each variant (units in the dataset's attrs)")
-    write_header(ws, 4, ["Scheme", "Assumption", "Low value", "High value",
-                         "Actuarial balance, low", "baseline", "high",
-                         "Depletion year, low", "baseline", "high"])
-    row = 5
+    header = 4 + CHART_ROWS * len(schemes)
+    write_header(ws, header, ["Scheme", "Assumption", "Low value", "High value",
+                              "Actuarial balance, low", "baseline", "high",
+                              "Depletion year, low", "baseline", "high"])
+    row, blocks = header + 1, []
     for scheme in schemes:
         first = row
         for name in sens["assumption"].values:
@@ -343,66 +363,76 @@ def _sensitivity_sheet(ws, sens: xr.Dataset, schemes: list[str]) -> None:
                       float(one["depletion_year"].sel(bound="low")),
                       float(sens["baseline_depletion_year"].sel(scheme=scheme)),
                       float(one["depletion_year"].sel(bound="high"))]
-            put(ws, row, 1, scheme)
+            put(ws, row, 1, names[scheme])
             put(ws, row, 2, str(name))
             for j, v in enumerate(values):
                 fmt = FMT_YEAR if j >= 5 else (FMT_PCT if j >= 2 else "0.0000")
                 put(ws, row, 3 + j, "beyond the horizon" if np.isnan(v) and j >= 5
                     else float(v), fmt)
             row += 1
-        chart = _bars_by_assumption(
-            ws, f"Actuarial balance by variant, {scheme}", "% of insured earnings", FMT_PCT,
-            ((5, "low"), (7, "high")), 2, (first, row - 1))
-        chart.height, chart.width = 8.0, 16.0
-        ws.add_chart(chart, f"L{first}")
-        row += 16
+        blocks.append((scheme, first, row - 1))
     fit_columns(ws, skip_rows=3)
+    for k, (scheme, first, last) in enumerate(blocks):
+        chart = _bars_by_assumption(
+            ws, f"Actuarial balance by variant, {names[scheme]}", "% of insured earnings",
+            FMT_PCT, ((5, "low"), (7, "high")), 2, (first, last))
+        chart.height, chart.width = 8.0, 16.0
+        ws.add_chart(chart, f"A{4 + CHART_ROWS * k}")
+
+
+_SOBOL_CHART = (14.0, 7.0)  # width, height (cm) of a Sobol chart, two side by side
+_SOBOL_CHART_ROWS = 16
 
 
 def _sobol_sheet(ws, sobol: xr.Dataset) -> None:
-    """The Sobol indices of each funded scheme's measures, a table and a bar chart of S1
-    and ST per scheme and measure."""
+    """The Sobol indices of each funded scheme's measures: a bar chart of S1 and ST per
+    scheme and measure, two side by side, above the table."""
     level = float(sobol.attrs.get("conf_level", 0.95))
+    names = scheme_names(sobol)
     sheet_title(ws, "Global (Sobol) sensitivity: every assumption uniform over its range, "
                 "all moved together",
                 f"{sobol.attrs.get('samples')} base samples, {sobol.attrs.get('points')} "
                 f"points, seed {sobol.attrs.get('seed')}; see docs/stochastic.md")
-    write_header(ws, 4, ["Scheme", "Measure", "Assumption", "Low value", "High value",
-                         "First order (S1)", f"S1 +- ({level:.0%})", "Total (ST)",
-                         f"ST +- ({level:.0%})"])
-    row, charts = 5, 0
-    names = [str(n) for n in sobol["assumption"].values]
-    for scheme in sobol_schemes(sobol):
-        for measure in sobol["measure"].values:
-            one = sobol.sel(scheme=scheme, measure=measure)
-            first = row
-            for name in names:
-                at = one.sel(assumption=name)
-                put(ws, row, 1, scheme)
-                put(ws, row, 2, LABELS.get(str(measure), str(measure)))
-                put(ws, row, 3, name)
-                put(ws, row, 4, float(at["value"].sel(bound="low")), "0.0000")
-                put(ws, row, 5, float(at["value"].sel(bound="high")), "0.0000")
-                for j, index in enumerate(("sobol_first_order", "sobol_first_order_conf",
-                                           "sobol_total", "sobol_total_conf")):
-                    v = float(at[index])
-                    put(ws, row, 6 + j, "does not vary" if np.isnan(v) else v, "0.000")
-                row += 1
-            if np.all(np.isnan(one["sobol_total"].values)):
-                continue
-            chart = _bars_by_assumption(
-                ws, f"Sobol indices: {LABELS.get(str(measure), str(measure))}, {scheme}",
-                "share of the variance", "0.00",
-                ((6, "first order (S1)"), (8, "total (ST)")), 3, (first, row - 1))
-            chart.height, chart.width = 7.0, 14.0
-            ws.add_chart(chart, f"L{5 + 15 * charts}")
-            charts += 1
+    pairs = [(scheme, measure) for scheme in sobol_schemes(sobol)
+             for measure in sobol["measure"].values]
+    charted = [(scheme, m) for scheme, m in pairs
+               if not np.all(np.isnan(sobol["sobol_total"].sel(scheme=scheme, measure=m)))]
+    header = 4 + _SOBOL_CHART_ROWS * ((len(charted) + 1) // 2)
+    write_header(ws, header, ["Scheme", "Measure", "Assumption", "Low value", "High value",
+                              "First order (S1)", f"S1 +- ({level:.0%})", "Total (ST)",
+                              f"ST +- ({level:.0%})"])
+    row, blocks = header + 1, {}
+    assumptions = [str(n) for n in sobol["assumption"].values]
+    for scheme, measure in pairs:
+        one = sobol.sel(scheme=scheme, measure=measure)
+        blocks[(scheme, measure)] = (row, row + len(assumptions) - 1)
+        for name in assumptions:
+            at = one.sel(assumption=name)
+            put(ws, row, 1, names[scheme])
+            put(ws, row, 2, LABELS.get(str(measure), str(measure)))
+            put(ws, row, 3, name)
+            put(ws, row, 4, float(at["value"].sel(bound="low")), "0.0000")
+            put(ws, row, 5, float(at["value"].sel(bound="high")), "0.0000")
+            for j, index in enumerate(("sobol_first_order", "sobol_first_order_conf",
+                                       "sobol_total", "sobol_total_conf")):
+                v = float(at[index])
+                put(ws, row, 6 + j, "does not vary" if np.isnan(v) else v, "0.000")
+            row += 1
     put_note(ws, row + 1, "S1: share of the measure's variance the assumption explains "
              "alone; ST: with its interactions (ST >= S1 up to sampling error). Depletion "
              "year: a reserve lasting the horizon counts as depleted in "
              f"{sobol.attrs.get('depletion_beyond_horizon')}. +-: half-width of the "
              "bootstrap confidence interval.")
     fit_columns(ws, skip_rows=3)
+    width, height = _SOBOL_CHART
+    beside = get_column_letter(column_after(ws, 1, width + 0.5))
+    for k, (scheme, measure) in enumerate(charted):
+        chart = _bars_by_assumption(
+            ws, f"Sobol indices: {LABELS.get(str(measure), str(measure))}, {names[scheme]}",
+            "share of the variance", "0.00",
+            ((6, "first order (S1)"), (8, "total (ST)")), 3, blocks[(scheme, measure)])
+        chart.height, chart.width = height, width
+        ws.add_chart(chart, f"{beside if k % 2 else 'A'}{4 + _SOBOL_CHART_ROWS * (k // 2)}")
 
 
 def _bars_by_assumption(ws, title: str, axis_title: str, number_format: str,
