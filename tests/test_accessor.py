@@ -169,7 +169,7 @@ def test_plot_cost_rates_lines_are_the_data(ds):
     (line,) = left.get_lines()
     np.testing.assert_allclose(line.get_ydata(), ds.spf.cost_rate().sel(scheme="pension"))
     assert [text.get_text() for text in right.get_legend().get_texts()] == [
-        "Pension (pension)", "Child benefit (child)", "All schemes"]
+        "Pension", "Child benefit", "All schemes"]  # names, not ids
     total = right.get_lines()[-1]
     np.testing.assert_allclose(total.get_ydata(), 0.025)
 

@@ -468,8 +468,11 @@ def test_report_adequacy_sheet(floor_run):
 
     _model, ds = floor_run
     ws = build_workbook(ds)["Adequacy"]
-    assert year_cell(ws, 2030, "maternity: benefit / poverty line") == pytest.approx(
-        float(ds["benefit_to_poverty_line"].sel(year=2030, scheme="maternity")))
-    assert year_cell(ws, 2030, "pension: replacement rate of new pensions, female") == \
+    # headers name the schemes in words, not by id
+    names = dict(zip(ds["scheme"].values, ds["scheme_name"].values, strict=True))
+    assert year_cell(ws, 2030, f"{names['maternity']}: benefit / poverty line") == \
+        pytest.approx(float(ds["benefit_to_poverty_line"].sel(year=2030, scheme="maternity")))
+    assert year_cell(ws, 2030, f"{names['pension']}: replacement rate of new pensions, "
+                     "women") == \
         pytest.approx(float(ds["replacement_rate_new"].sel(year=2030, scheme="pension",
                                                            sex="female")))

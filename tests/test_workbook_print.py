@@ -188,6 +188,37 @@ def test_comparison_has_the_reports_floor_sustainability_and_equity(comparison,
     assert "Money's worth ratio, men: reform" in equity
 
 
+def test_headers_and_legends_name_schemes_not_ids(report, comparison, default_projection):
+    """Adequacy headers, chart legends and the PNG figures' legends read a scheme's name,
+    never its id ("Child grant (targeted)", not "child_benefit" or "Name (child_benefit)")."""
+    from spfsim.report.plots import cost_rate_figure, reserve_ratio_figure
+
+    ids = [str(s) for s in default_projection["scheme"].values if "_" in str(s)]
+    assert ids  # ids that are not words: they would show if they leaked
+    adequacy = [c.value for c in report["Adequacy"][3] if c.value]
+    names = [str(n) for n in default_projection["scheme_name"].values]
+    assert f"{names[0]}: benefit / poverty line" in adequacy
+    found = []
+    for wb in (report, comparison):
+        for ws in wb.worksheets:
+            for row in ws.iter_rows():
+                for cell in row:
+                    if cell.font.bold and isinstance(cell.value, str):  # headers, headings
+                        found += [f"{ws.title}!{cell.coordinate}: {cell.value}"
+                                  for i in ids if i in cell.value]
+            for chart in ws._charts:
+                texts = [_text(chart.title), *map(_series_name, chart.series)]
+                found += [f"{ws.title}: {t}" for t in texts for i in ids if i in t]
+    for figure in (cost_rate_figure(default_projection),
+                   reserve_ratio_figure(default_projection)):
+        for ax in figure.axes:
+            legend = ax.get_legend()
+            texts = [t.get_text() for t in legend.get_texts()] if legend else []
+            assert texts or not ax.has_data()
+            found += [t for t in texts for i in ids if i in t]
+    assert found == []
+
+
 def _numbers_as_text(wb) -> list[str]:
     """Cells of the data (not headers) holding a number written as text."""
     found = []

@@ -33,6 +33,7 @@ from .dataset import (
 from .files import figure_names
 from .io import check_writable, write_files
 from .series import pyramid, years_of
+from .workbook.cells import legend_names
 from .workbook.equity import SHORT_TERM_TYPES
 
 __all__ = [
@@ -112,8 +113,9 @@ def _reserve_axes(ax: Axes, drawn: bool, title: str) -> None:
 
 def _schemes(ds: xr.Dataset, contributory_only: bool) -> list[tuple[int, str]]:
     """(position, legend label) of the schemes to draw."""
-    return [(s.index, s.label) for s in scheme_infos(ds)
-            if s.contributory or not contributory_only]
+    schemes = scheme_infos(ds)
+    names = legend_names(schemes)
+    return [(s.index, names[s.id]) for s in schemes if s.contributory or not contributory_only]
 
 
 def _no_data(ax: Axes, text: str) -> None:

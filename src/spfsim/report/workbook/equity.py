@@ -26,6 +26,7 @@ from .cells import (
     fit_columns,
     human_label,
     key_years,
+    legend_names,
     line_chart,
     put,
     put_note,
@@ -57,11 +58,12 @@ def _complete_cohorts(ds: xr.Dataset, scheme: SchemeInfo) -> tuple[list[int], li
     return cohorts, [c for c, ok in zip(cohorts, complete, strict=True) if ok]
 
 
-def _cohort_block(ws: Worksheet, ds: xr.Dataset, scheme: SchemeInfo, row: int) -> int:
+def _cohort_block(ws: Worksheet, ds: xr.Dataset, scheme: SchemeInfo, name: str,
+                  row: int) -> int:
     """One contributory scheme's returns by complete birth cohort and sex, with a chart of
     the IRR; return the next row."""
     cohorts, complete = _complete_cohorts(ds, scheme)
-    put(ws, row, 1, f"{scheme.label}: returns by birth cohort", font=HEADING)
+    put(ws, row, 1, f"{name}: returns by birth cohort", font=HEADING)
     row += 1
     span = f" (born {complete[0]}-{complete[-1]})" if complete else ""
     row = put_note(ws, row, f"Complete cohorts only: {len(complete)} of {len(cohorts)} birth "
@@ -192,8 +194,9 @@ def equity_sheet(ws: Worksheet, ds: xr.Dataset, schemes: list[SchemeInfo]) -> No
                            ("Net transfer", "net_transfer_pv")):
             row = put_note(ws, row, f"{label}: {ds[var].attrs.get('long_name', '')}")
         row += 1
+        names = legend_names(schemes)
         for scheme in (s for s in schemes if s.contributory):
-            row = _cohort_block(ws, ds, scheme, row)
+            row = _cohort_block(ws, ds, scheme, names[scheme.id], row)
     if {"money_worth_ratio_by_person", "birth_cohort_complete"} <= set(ds.data_vars):
         row = _person_distribution_block(ws, ds, row)
     if "gender_gap" in ds.data_vars:

@@ -11,6 +11,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ..dataset import (
     SchemeInfo,
     lump_sum_cost_rate,
+    scheme_infos,
 )
 from .cells import (
     CHART_ROWS,
@@ -22,6 +23,7 @@ from .cells import (
     column_after,
     fit_columns,
     human_label,
+    legend_names,
     line_chart,
     money_format,
     money_scale,
@@ -120,7 +122,7 @@ def scheme_sheet(ws: Worksheet, ds: xr.Dataset, scheme: SchemeInfo
     currency = ds.attrs.get("currency", "")
     basis = ds.attrs.get("price_basis", "")
     kind = scheme.kind.replace("_", "-") or "unknown kind"
-    sheet_title(ws, f"{scheme.name} ({scheme.id})",
+    sheet_title(ws, scheme.name,  # the sheet's tab gives the id
                 f"{kind} scheme, type {scheme.type}; money in {currency}, {basis}")
     depleted = depletion_of(ds, scheme)
     if depleted is not None:
@@ -206,20 +208,20 @@ def adequacy_sheet(ws: Worksheet, ds: xr.Dataset) -> None:
     sheet_title(ws, "Adequacy",
                 "average benefit / annual poverty line by scheme; benefit ratio (average pension "
                 "/ average insured earnings) and replacement rate of new pensions by sex")
-    schemes = [str(x) for x in ds["scheme"].values]
+    names = legend_names(scheme_infos(ds))  # headers name schemes in words, not by id
     columns, labels = [], []
-    for scheme in schemes:
+    for scheme, shown in names.items():
         columns.append(ds["benefit_to_poverty_line"].sel(scheme=scheme).values)
-        labels.append(f"{scheme}: benefit / poverty line")
+        labels.append(f"{shown}: benefit / poverty line")
     for name, label in (("benefit_ratio", "benefit ratio"),
                         ("replacement_rate_new", "replacement rate of new pensions")):
-        for scheme in schemes:
+        for scheme, shown in names.items():
             values = ds[name].sel(scheme=scheme)
             if not np.isfinite(values.values).any():
                 continue
             for sex in ("male", "female"):
                 columns.append(values.sel(sex=sex).values)
-                labels.append(f"{scheme}: {label}, {sex}")
+                labels.append(f"{shown}: {label}, {human_label(sex).lower()}")
     table = np.stack(columns, axis=1)
     years = years_of(ds)
     year_table(ws, years, labels, ["%"] * len(labels), [FMT_PERCENT] * len(labels),

@@ -20,6 +20,7 @@ from .cells import (
     HEADING,
     attr_units,
     fit_columns,
+    legend_names,
     line_chart,
     put,
     put_note,
@@ -107,9 +108,9 @@ def _scalar_value(ds: xr.Dataset, var: str, scheme: SchemeInfo) -> object:
 
 
 def _scheme_sustainability_block(ws: Worksheet, ds: xr.Dataset, scheme: SchemeInfo,
-                                 row: int) -> int:
+                                 name: str, row: int) -> int:
     """One funded scheme's measures and reserve ratios by financing method; next row."""
-    put(ws, row, 1, f"{scheme.label}: sustainability and financing methods", font=HEADING)
+    put(ws, row, 1, f"{name}: sustainability and financing methods", font=HEADING)
     row += 1
     write_header(ws, row, ["Measure", "Value", "Unit", "Definition"])
     row += 1
@@ -172,8 +173,9 @@ def sustainability_sheet(ws: Worksheet, ds: xr.Dataset, schemes: list[SchemeInfo
     if set(_FISCAL_REQUIRED) <= set(ds.data_vars):
         row = _fiscal_block(ws, ds, row)
     funded = _funded_schemes(ds, schemes)
+    names = legend_names(schemes)
     for scheme in funded:
-        row = _scheme_sustainability_block(ws, ds, scheme, row)
+        row = _scheme_sustainability_block(ws, ds, scheme, names[scheme.id], row)
     if not funded:
         put_note(ws, row, "No funded scheme: no reserve or financing-method measures.")
     fit_columns(ws, skip_rows=3, minimum=10, maximum=24)
