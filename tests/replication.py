@@ -1,8 +1,27 @@
-"""Unbiasedness of the micro engine against the cohort engine, from replications."""
+"""Unbiasedness of the micro engine against the cohort engine, from replications; runs in a
+fresh process with a given number of threads (bitwise reproducibility)."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
+
+
+def run_with_threads(script: str, out: Path, threads: int) -> Path:
+    """Run ``script`` (Python source, given ``out`` as sys.argv[1], printing Numba's thread
+    count as its last line) in a new process with ``threads`` Numba threads; checks that
+    it ran with them and returns ``out``."""
+    env = {**os.environ, "NUMBA_NUM_THREADS": str(threads)}
+    done = subprocess.run([sys.executable, "-c", script, str(out)], env=env,
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == threads
+    return out
 
 
 def replication_t(simulated: np.ndarray, expected: np.ndarray) -> tuple[np.ndarray, float]:

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
 import pytest
-from replication import replication_t
+from replication import replication_t, run_with_threads
 
 import spfsim
 from spfsim.demography import project_population
@@ -66,15 +62,7 @@ def test_identical_for_one_and_two_threads(small_model_dir, tmp_path):
         ds.to_netcdf(sys.argv[1])
         import numba; print(json.dumps(numba.get_num_threads()))
     """)
-    outputs = []
-    for threads in ("1", "2"):
-        path = tmp_path / f"threads{threads}.nc"
-        env = {**os.environ, "NUMBA_NUM_THREADS": threads}
-        result = subprocess.run([sys.executable, "-c", script, str(path)], env=env,
-                                capture_output=True, text=True, check=False)
-        assert result.returncode == 0, result.stderr
-        assert json.loads(result.stdout.strip().splitlines()[-1]) == int(threads)
-        outputs.append(path)
+    outputs = [run_with_threads(script, tmp_path / f"threads{n}.nc", n) for n in (1, 2)]
     import xarray as xr
 
     with xr.open_dataset(outputs[0]) as one, xr.open_dataset(outputs[1]) as two:

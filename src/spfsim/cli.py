@@ -179,6 +179,9 @@ def _add_engine_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
                         help="micro engine: split the persons across an existing Dask "
                         "cluster's workers")
+    parser.add_argument("--no-families", action="store_true",
+                        help="micro engine: persons without family links even where the "
+                        "model has a families table (a run split across workers needs it)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -304,7 +307,8 @@ def _project(model: Model, args: argparse.Namespace, progress: Callable[[str], N
     """Project ``model`` with the engine and settings of the command line."""
     return model.project(args.engine, persons=args.persons, seed=args.seed,
                          person_file=args.person_file, alignment=args.alignment,
-                         progress=progress, client=client)
+                         progress=progress, client=client,
+                         families=not getattr(args, "no_families", False))
 
 
 def _check_out(out: Path, model: Model, args: argparse.Namespace) -> None:

@@ -135,7 +135,7 @@ class Model:
                 transitory_sd: float = 0.0, person_file: str | Path | None = None,
                 alignment: str = "expected", labour_persistence: float | None = None,
                 progress: Callable[[str], None] | None = None,
-                client: object | None = None) -> xr.Dataset:
+                client: object | None = None, families: bool = True) -> xr.Dataset:
         """Run the projection and return the results-contract Dataset.
 
         ``engine``: "cohort" (expected values) or "micro" (``persons`` simulated life
@@ -146,7 +146,9 @@ class Model:
         how strongly non-contributors keep their labour state, by default the model's
         ``[economy] labour_persistence``, which the cohort engine follows; ``client``, a
         dask.distributed Client: the persons split across its workers, with bitwise the
-        result of one process, see docs/micro.md). ``progress`` (optional) is called
+        result of one process, see docs/micro.md; ``families`` False: persons without
+        family links even where the model has a families table, which a run split across
+        workers needs). ``progress`` (optional) is called
         with a short message per stage.
         """
         if engine not in ENGINES:
@@ -164,7 +166,7 @@ class Model:
                                   else str(person_file),
                                   self.assumptions.labour_persistence
                                   if labour_persistence is None else labour_persistence,
-                                  alignment)
+                                  alignment, families)
         ds = run_projection(self.input, self.assumptions, engine,
                             progress or (lambda _msg: None), micro,
                             client if engine == "micro" else None)

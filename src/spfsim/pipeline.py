@@ -22,7 +22,7 @@ from .finance.measures import sustainability_variables
 from .jumps import find_jumps
 from .params import AGES
 from .results.assemble import RunInfo, apply_contract, build_dataset, projection_context
-from .results.micro import lifetime_variables, micro_status_variable
+from .results.micro import family_variables, lifetime_variables, micro_status_variable
 from .schemes import CONTRIBUTORY, SCHEME_TYPES
 from .schemes.noncontributory import RuleBenefit
 
@@ -160,7 +160,8 @@ def run_projection(model_input: ModelInput, a: Assumptions, engine: str,
         ds = ds.assign(persons_by_status=micro_status_variable(result, ctx),
                        **lifetime_variables(
                            result, ctx, None if pension is None
-                           else ds["cohort_complete"].sel(scheme=pension)))
+                           else ds["cohort_complete"].sel(scheme=pension)),
+                       **family_variables(result, ctx))
     ds = apply_contract(ds, ctx)
     assert_identities(ds, np.array([f.initial_reserve for f in funds]))
     assert_invariants(ds)

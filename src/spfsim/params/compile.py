@@ -80,6 +80,9 @@ class Assumptions:
     fiscal_envelope: float | None = None  # stated budget for social protection, of GDP
     # non-contributors' tendency to keep their labour state (both engines)
     labour_persistence: float = DEFAULT_LABOUR_PERSISTENCE
+    # the families table's columns as (year, age, sex) arrays (FAMILY_COLUMNS), or None:
+    # no families (the micro engine's persons have no family links)
+    families: dict[str, np.ndarray] | None = None
 
     @property
     def n_years(self) -> int:
@@ -92,6 +95,11 @@ class Assumptions:
             "prices": self.inflation,
             "wages": (1.0 + self.inflation) * (1.0 + self.real_wage_growth) - 1.0,
         }
+
+
+#: the columns of the optional families table (params.schema), all (age, sex)
+FAMILY_COLUMNS = ("partnered", "separation", "leave_home", "partner_age_difference",
+                  "partner_age_spread")
 
 
 def _by_year(table: Table, column: str, years: np.ndarray) -> np.ndarray:
@@ -162,6 +170,8 @@ def compile_assumptions(input_: ModelInput, end_year: int | None = None) -> Assu
         revenue_share=input_.revenue_share,
         fiscal_envelope=input_.fiscal_envelope,
         labour_persistence=input_.labour_persistence,
+        families=({c: _by_year(t["families"], c, years) for c in FAMILY_COLUMNS}
+                  if "families" in t else None),
         **labour,
     )
     growth = assumptions.series_growth

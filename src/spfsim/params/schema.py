@@ -72,6 +72,32 @@ ASSUMPTION_TABLES: dict[str, TableSpec] = {
             "among the insured by age and sex, optionally by year (absent = none).",
         ),
         TableSpec(
+            "families",
+            dims=("age", "sex"),
+            required=False,
+            columns=(ColumnSpec("partnered", "ratio", low=0.0, high=1.0,
+                                description="share of the persons of this age and sex who "
+                                "live with a partner (the women's is aligned to each year)"),
+                     ColumnSpec("separation", "ratio", low=0.0, high=1.0, default=0.0,
+                                description="annual probability that a partnership ends "
+                                "other than by death (a couple: the mean of the partners' "
+                                "rates)"),
+                     ColumnSpec("leave_home", "ratio", low=0.0, high=1.0, default=0.0,
+                                description="annual probability that a person living with a "
+                                "parent leaves the parental household"),
+                     ColumnSpec("partner_age_difference", "duration", low=-30.0, high=30.0,
+                                default=0.0,
+                                description="mean age of the partner minus one's own age at "
+                                "a new partnership (read on the women's rows: women's "
+                                "partnerships are the ones aligned)"),
+                     ColumnSpec("partner_age_spread", "duration", low=0.0, high=20.0,
+                                default=0.0,
+                                description="standard deviation of that difference")),
+            description="Optional: families in the micro engine (partnerships, separations, "
+            "children leaving home) by age and sex, optionally by year; absent = persons "
+            "without family links.",
+        ),
+        TableSpec(
             "economy",
             dims=("year",),
             columns=(

@@ -33,6 +33,28 @@ def micro_status_variable(result: MicroResult, ctx: Mapping[str, object]) -> xr.
                   {"status": list(STATUS_COUNTS)}, ctx)
 
 
+def family_variables(result: MicroResult, ctx: Mapping[str, object]
+                     ) -> dict[str, xr.DataArray]:
+    """Persons by family status and event, and households by size (micro engine with
+    families; none without)."""
+    from ..engine.micro import families as F
+
+    if result.family is None:
+        return {}
+    statuses = {"partnered": F.F_PARTNERED, "living_with_parent": F.F_WITH_PARENT}
+    events = {"partnership_formed": F.F_FORMED, "separation": F.F_SEPARATED,
+              "partner_died_or_left": F.F_WIDOWED, "left_parental_home": F.F_LEFT_HOME}
+    coords = {"family_status": list(statuses), "family_event": list(events),
+              "household_size": np.arange(1, F.N_SIZES + 1)}
+    return {
+        "persons_by_family_status": _array(
+            "persons_by_family_status", result.family[..., list(statuses.values())], coords,
+            ctx),
+        "family_events": _array("family_events", result.family[..., list(events.values())],
+                                coords, ctx),
+        "households_by_size": _array("households_by_size", result.households, coords, ctx)}
+
+
 def lifetime_variables(result: MicroResult, ctx: Mapping[str, object],
                        pension_complete: xr.DataArray | None = None
                        ) -> dict[str, xr.DataArray]:

@@ -58,7 +58,8 @@ CONVENTIONS = "CF-1.10"
 #: means a batch of projections.
 CONTRACT_DIMS = ("year", "age", "sex", "scheme", "service", "status", "birth_cohort",
                  "quantile", "guarantee", "branch", "pension", "payer", "cohort", "gap",
-                 "financing_method", "flow", "payment")
+                 "financing_method", "flow", "payment", "family_status", "family_event",
+                 "household_size")
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,10 @@ COORDINATES: dict[str, dict[str, str]] = {
     "status": {"long_name": "labour and pension status of simulated persons"},
     "flow": {"long_name": "lifetime flow: contributions, benefits paid in the projection, "
                           "benefits after it"},
+    "family_status": {"long_name": "family situation of simulated persons"},
+    "family_event": {"long_name": "family event of simulated persons during the year"},
+    "household_size": {"long_name": "members of the household (the last: that many or more)",
+                       "units": "persons"},
 }
 
 #: Every variable of the results Dataset, by name.

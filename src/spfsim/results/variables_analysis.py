@@ -125,6 +125,15 @@ MICRO = (
      'persons by status: contributing employees, contributing self-employed or voluntary '
      'contributors, informal (employed, not contributing), unemployed, inactive, disabled, '
      'pensioner, retired without pension (micro engine)'),
+    ('persons_by_family_status', 'year age sex family_status', 'persons',
+     'persons living with a partner, and persons living with a parent, at 1 July (micro '
+     'engine with families)'),
+    ('family_events', 'year age sex family_event', 'persons',
+     'persons by family event during the year, by age at 1 July of the next year: '
+     "partnerships formed, separations, partnerships ended by the partner's death or "
+     'emigration, leaving the parental household (micro engine with families)'),
+    ('households_by_size', 'year household_size', 'households',
+     'households by number of members at 1 July (micro engine with families)'),
     ('lifetime_contributions_at_death', 'birth_cohort sex quantile',
      'base-year average earnings (present value at 1 January {base_year} at the interest path)',
      'quantiles of lifetime pension contributions of those who died during the projection, by '

@@ -23,6 +23,7 @@ from ...params import Assumptions
 from ...params.model_file import DEFAULT_LABOUR_PERSISTENCE
 from ..benefits import benefit_rules, contribution_classes, unemployment_qualification
 from ..cohort import base_year_state, death_rates, pension_years
+from . import families as F
 from . import kernels as K
 from . import records
 from .initial import COMPACT_WHEN_GONE, _capacity, _copy_records, _initial_store
@@ -62,16 +63,17 @@ class MicroSettings:
     """How to run the microsimulation.
 
     ``permanent_sd`` and ``transitory_sd`` are the standard deviations of the log of the
-    persistent individual earnings level and of the yearly shock (both mean one); with
-    both 0, earnings are those of the cohort engine's age-sex profile. ``person_file``: a
-    CSV or Parquet file of base-year records to clone the population from.
+    persistent individual earnings level and of the yearly shock (both mean one); with both
+    0, earnings are those of the cohort engine's age-sex profile. ``person_file``: a CSV or
+    Parquet file of base-year records to clone the population from. ``families``: link
+    persons into families when the model's assumptions have a families table.
     ``labour_persistence`` (0-1) says how strongly informal workers, the unemployed and the
-    inactive keep their state from one year to the next (the shares are always those of
-    the labour projection). ``alignment``: "expected" makes each cell's expected numbers
-    of deaths and contributors match the projections; "exact" selects exactly that number
-    (stochastically rounded) in each cell, at some cost in speed and memory; "off" sets
-    the labour transitions from the projection's expected composition of each cell, not
-    the simulated one, so simulated counts drift freely around the targets.
+    inactive keep their state from one year to the next (the shares are always those of the
+    labour projection). ``alignment``: "expected" makes each cell's expected numbers of
+    deaths and contributors match the projections; "exact" selects exactly that number
+    (stochastically rounded) in each cell, at some cost in speed and memory; "off" sets the
+    labour transitions from the projection's expected composition of each cell, not the
+    simulated one, so simulated counts drift freely around the targets.
     """
 
     persons: int
@@ -83,6 +85,9 @@ class MicroSettings:
     # tendency to keep last year's non-contributing state (the model's, by default)
     labour_persistence: float = DEFAULT_LABOUR_PERSISTENCE
     alignment: str = "expected"  # "expected", "exact" (counts per cell) or "off"
+    # simulate families (partners, parents, households: engine.micro.families) when the
+    # model has a families table; False: persons without family links
+    families: bool = True
 
     def __post_init__(self) -> None:
         if self.persons < 1:
@@ -134,6 +139,7 @@ class _Run:
     population: object  # population.Population or distributed.ShardedPopulation
     next_id: int  # the id of the next person to enter
     out: _Outputs
+    families: bool = False  # persons linked into families (engine.micro.families)
 
 
 def _run(assumptions, demo, econ, settings, progress, client, keep_store) -> MicroResult:
@@ -149,6 +155,11 @@ def _run(assumptions, demo, econ, settings, progress, client, keep_store) -> Mic
     state = (base_year_state(pension, assumptions, inputs(0),
                              contribution_classes(pension, unemployment))
              if pension else None)
+    families = settings.families and assumptions.families is not None
+    if families and client is not None:
+        raise SpfsimError("families (the model's families table) link persons that a run "
+                          "split across workers holds apart: run in one process, or with "
+                          "families off (MicroSettings(families=False), --no-families)")
     person_file = read_person_file(settings.person_file) if settings.person_file else None
     first_birth_year = int(years[0]) - 100
     n_groups = (int(years[-1]) + 2 - first_birth_year + K.COHORT_GROUP - 1) // K.COHORT_GROUP
@@ -170,6 +181,12 @@ def _run(assumptions, demo, econ, settings, progress, client, keep_store) -> Mic
                float(assumptions.base_population.sum()) / settings.persons, first_birth_year,
                discount_factors(years, assumptions.interest_rate), population,
                settings.persons, _Outputs(n, len(rules), n_groups, K.fixed_point_scale(unit)))
+    run.families = families
+    if families:
+        run.out.record_families(None, 0, *population.initial_families(
+            settings.seed, int(years[0]), _family_tables(assumptions, 0),
+            assumptions.asfr[0]))
+        _check_families(population, int(years[0]))
     if progress and not getattr(K.year_step, "signatures", True):
         progress("micro: loading the compiled kernels (the first run after installing "
                  "compiles them: about 40 s, once)")
@@ -238,6 +255,11 @@ def _year(run: _Run, k: int, year: int, y) -> int:
         free = run.out.counts[k][..., K.N_FREE] + run.out.immigrants[k]
         _award_survivors(population, survivors, counts0[:, :, K.S_POP], free,
                          settings.seed, year)
+    if run.families:
+        tables = _family_tables(run.assumptions, min(k + 1, run.assumptions.n_years - 1))
+        run.out.record_families(k, k + 1, *population.family_year(settings.seed, year,
+                                                                  tables))
+        _check_families(population, year + 1)
     here, slots = population.occupancy()
     if 1.0 - here / max(slots, 1) > COMPACT_WHEN_GONE:
         population.compact(run.first_birth_year, float(econ.average_earnings[0]),
@@ -253,3 +275,18 @@ def _benefits_year(run: _Run, k: int) -> records.Benefits:
         _rule_year(rules, "amount", k), next((j for j, r in enumerate(rules) if r.top_up), -1),
         run.assumptions.severe_disability[k], run.unemployment.minimum_service,
         run.unemployment.credits_count)
+
+
+def _family_tables(assumptions: Assumptions, k: int) -> dict[str, np.ndarray]:
+    """The families table's (age, sex) columns of year k, contiguous for the kernels."""
+    return {name: np.ascontiguousarray(values[k])
+            for name, values in assumptions.families.items()}
+
+
+def _check_families(population, year: int) -> None:
+    """Stop the run when a family identity fails (families.family_findings)."""
+    found = population.family_findings()
+    if found.any():
+        problems = "; ".join(f"{what}: {n}" for what, n in zip(F.FINDINGS, found,
+                                                                strict=True) if n)
+        raise SpfsimError(f"micro engine: family links broken at 1 July {year} ({problems})")

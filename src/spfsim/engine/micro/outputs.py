@@ -12,6 +12,7 @@ from ...params import CompiledScheme
 from ..benefits import MATERNITY, N_COVERAGE
 from ..cohort import MAX_SERVICE, benefit_flows
 from ..flows import SchemeFlows
+from . import families as F
 from . import kernels as K
 from . import records
 from .store import FEMALE, PersonStore
@@ -36,6 +37,10 @@ class MicroResult:
     exit_totals: np.ndarray | None = None
     synthetic_cells: int = 0  # age x sex cells a person file had no record for
     coverage: np.ndarray | None = None  # (year, age, sex, group, 2) target, covered persons
+    # families (None without): (year, age, sex, families.N_FAMILY_COUNTS) persons, and
+    # (year, families.N_SIZES) households by size, weighted
+    family: np.ndarray | None = None
+    households: np.ndarray | None = None
 
 
 # the status axis of MicroResult.labour_status, with the kernel's count index of each
@@ -148,6 +153,10 @@ class _Outputs:
         self.births = np.zeros((n, 2), dtype=np.int64)
         self.newborn_deaths = np.zeros((n, 2), dtype=np.int64)
         self.newborn_emigrants = np.zeros((n, 2), dtype=np.int64)
+        # families (engine.micro.families): persons partnered and living with a parent at
+        # 1 July of each year, the year's family events, households by size at 1 July
+        self.family = None
+        self.households = None
 
     def record(self, k: int, sums: dict[str, np.ndarray], scale: float) -> None:
         """Year k's accumulators summed over the chunks (_Buffers.sums), money in units of
@@ -173,6 +182,24 @@ class _Outputs:
         self.counts[k][:, FEMALE, K.N_COUNTS:] += paid.T
         self.nc_money[k][:, :, FEMALE] += money
         self.coverage[k][:, FEMALE, MATERNITY] += coverage
+
+    def record_families(self, events: int | None, stocks: int, counts: np.ndarray,
+                        sizes: np.ndarray) -> None:
+        """A family pass (families.family_year): its events in year ``events`` (None: the
+        base year's families, drawn without events), its persons partnered and living with a
+        parent, and its households by size, at 1 July of year ``stocks`` (none past the
+        horizon)."""
+        n = len(self.counts)
+        if self.family is None:
+            self.family = np.zeros((n, 101, 2, F.N_FAMILY_COUNTS), dtype=np.int64)
+            self.households = np.zeros((n, F.N_SIZES), dtype=np.int64)
+        kept = [F.F_PARTNERED, F.F_WITH_PARENT]
+        if events is not None:
+            happened = [c for c in range(F.N_FAMILY_COUNTS) if c not in kept]
+            self.family[events][..., happened] = counts[..., happened]
+        if stocks < n:
+            self.family[stocks][..., kept] = counts[..., kept]
+            self.households[stocks] = sizes
 
     def record_entrants(self, k, immigrants, births, deaths, emigrants) -> None:
         self.immigrants[k] = immigrants
@@ -210,7 +237,10 @@ class _Outputs:
                            first_birth_year, labour_status,
                            self.lifetimes * w, coverage=self.coverage * w,
                            exits=self.exits * w,
-                           exit_totals=self.exit_totals * self.lifetime_scale * w)
+                           exit_totals=self.exit_totals * self.lifetime_scale * w,
+                           family=None if self.family is None else self.family * w,
+                           households=None if self.households is None
+                           else self.households * w)
 
     def _pension_flows(self, scheme: CompiledScheme, w: float) -> SchemeFlows:
         from ..cohort import pension_flows

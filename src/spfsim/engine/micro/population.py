@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import families as F
 from . import kernels as K
 from . import records
 from .outputs import _Buffers
@@ -32,6 +33,7 @@ class Population:
         self.exits = np.zeros((n_groups, 2, 2, K.EXIT_BINS), dtype=np.int64)
         self.exit_totals = np.zeros((n_groups, 2, 3), dtype=np.int64)
         self._keys = self._forced = None  # exact alignment's keys and choices, this year
+        self.families = False  # link newborns to their parents (engine.micro.families)
 
     @property
     def size(self) -> int:
@@ -128,15 +130,56 @@ class Population:
         this population holds (kernels.newborns); returns births, deaths and emigrants
         by sex."""
         store = self.store
+        flagged = np.flatnonzero(self.buffers.birth_flag[:store.size])
+        mothers, fathers = flagged + 1, store.partner[flagged].copy()
         self.buffers.birth_flag[:store.size] = 0
         store.reserve(n)
         self.buffers.fit(store.capacity)
+        first_slot = store.size
         store.size, births, deaths, emigrants = K.newborns(
             store.pid, store.status, store.age, store.sex, store.birth_year,
             store.earnings_factor, store.size, first_id, n, seed, year, p_male,
             survival_birth, p_emigrate, permanent_sd, self.shard)
         store.next_id = first_id + n
+        if self.families:
+            F.link_newborns(store.pid, store.status, store.mother, store.father, store.size,
+                            first_slot, first_id, mothers, fathers)
         return births, deaths, emigrants
+
+    def initial_families(self, seed: int, base_year: int, tables: dict[str, np.ndarray],
+                         asfr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Draw the base year's families (families.initial_families; ``tables``: the
+        families table's (age, sex) columns of the base year) and link newborns from now
+        on; returns the family counts (age, sex, kind) and households by size."""
+        self.families = True
+        counts, sizes = _family_accumulators()
+        s = self.store
+        F.initial_families(s.pid, s.status, s.age, s.sex, s.partner, s.mother, s.father,
+                           s.household, s.left_home, s.size, seed, base_year,
+                           tables["partnered"], tables["leave_home"],
+                           tables["partner_age_difference"], tables["partner_age_spread"],
+                           asfr, counts, sizes)
+        return counts, sizes
+
+    def family_year(self, seed: int, year: int, tables: dict[str, np.ndarray]
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """The year's family events (families.family_year; ``tables``: the families
+        table's (age, sex) columns of the year); returns the family counts (age, sex, kind)
+        and households by size."""
+        counts, sizes = _family_accumulators()
+        s = self.store
+        F.family_year(s.pid, s.status, s.age, s.sex, s.partner, s.mother, s.father,
+                      s.household, s.left_home, s.size, seed, year, tables["partnered"],
+                      tables["separation"], tables["leave_home"],
+                      tables["partner_age_difference"], tables["partner_age_spread"],
+                      counts, sizes)
+        return counts, sizes
+
+    def family_findings(self) -> np.ndarray:
+        """Violations of the family identities, counted as families.FINDINGS lists them."""
+        s = self.store
+        return F.family_findings(s.status, s.sex, s.partner, s.mother, s.father,
+                                 s.household, s.left_home, s.size)
 
     def survivor_claims(self, seed: int, year: int, rules: dict
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -202,3 +245,9 @@ class Population:
     def view(self) -> dict[str, np.ndarray]:
         """The used part of the store's arrays (copies)."""
         return self.store.view()
+
+
+def _family_accumulators() -> tuple[np.ndarray, np.ndarray]:
+    """Zeroed family counts (age, sex, kind) and households by size."""
+    return (np.zeros((K.MAX_AGE + 1, 2, F.N_FAMILY_COUNTS), dtype=np.int64),
+            np.zeros(F.N_SIZES, dtype=np.int64))

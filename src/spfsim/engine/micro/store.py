@@ -4,7 +4,7 @@ One slot per person ever simulated; people who die or emigrate keep their slot (
 GONE) until :meth:`PersonStore.compact` removes them, preserving order, so that results
 never depend on when compaction runs. Slots beyond ``size`` are always zero, so a new
 person starts with no service, credits, pension or lifetime amounts whatever slot they
-get. About 60 bytes per slot.
+get. About 93 bytes per slot (33 of them the family links).
 """
 
 from __future__ import annotations
@@ -60,6 +60,13 @@ class PersonStore:
     lifetime_benefits: np.ndarray  # float32: constant (base-year) prices
     survivor_kind: np.ndarray  # uint8: survivor's pension received (kernels.SPOUSE, ...)
     survivor_pension: np.ndarray  # float64: its annual amount (currency)
+    # family links (engine.micro.families; all 0 in a run without families): another
+    # person's slot + 1 (moved by compact), 0 for none, so that a fresh slot has no links
+    partner: np.ndarray  # int64: the person one lives with as a couple
+    mother: np.ndarray  # int64
+    father: np.ndarray  # int64: the mother's partner when the child was born
+    household: np.ndarray  # int64: the household's reference person
+    left_home: np.ndarray  # uint8: 1 once the person has left the parental household
     # float64 (slot, R): revalued earnings of the R most recent credited years, latest
     # first (R = 0 unless the pension's reference earnings are the last years')
     recent: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
@@ -73,6 +80,8 @@ class PersonStore:
         "pension": np.float64, "earnings_factor": np.float32,
         "lifetime_contributions": np.float32, "lifetime_benefits": np.float32,
         "survivor_kind": np.uint8, "survivor_pension": np.float64,
+        "partner": np.int64, "mother": np.int64, "father": np.int64, "household": np.int64,
+        "left_home": np.uint8,
     }
 
     @classmethod
@@ -107,9 +116,11 @@ class PersonStore:
 
     def compact(self) -> None:
         """Drop the slots of people gone, keeping the order of the others (in place: no
-        temporary copies, so compaction never raises the memory peak). The slots freed at
+        temporary copies but the links' new slots, so compaction never raises the memory
+        peak much; family links follow their persons). The slots freed at
         the end are cleared: entrants are written there and set only their identity."""
         kept = self.size
+        relink(self.size, self.status, self.partner, self.mother, self.father, self.household)
         for name in (*self.DTYPES, "recent"):  # status last: the others read it
             if name != "status":
                 kept = _compact(self.size, self.status, getattr(self, name))
@@ -138,3 +149,21 @@ def _compact(size, status, array):
             array[kept] = array[i]  # a row of a two-dimensional array
             kept += 1
     return kept
+
+
+@nb.njit(cache=True)
+def relink(size, status, partner, mother, father, household):
+    """Before a compaction (PersonStore.compact) drops the slots of the persons gone:
+    every link to a person who stays is moved to that person's slot after it; links to
+    persons gone are cleared."""
+    new_slot = np.empty(size, dtype=np.int64)
+    kept = 0
+    for i in range(size):
+        new_slot[i] = kept if status[i] != GONE else -1
+        if status[i] != GONE:
+            kept += 1
+    for links in (partner, mother, father, household):
+        for i in range(size):
+            if links[i] != 0:
+                j = new_slot[links[i] - 1]
+                links[i] = j + 1 if j >= 0 else 0

@@ -1,0 +1,355 @@
+"""Families in the micro engine: partners, parents and households as links between persons.
+
+Each person may be linked to a partner, a mother and a father, and belongs to a household
+named by its reference person (store.PersonStore: the links hold the other person's slot +
+1, 0 for none, so that a fresh slot has none). A link is followed in one step, into arrays
+that fit in the processor's caches, which is what keeps families cheap; a compaction moves
+the links with the persons (store.relink). The store keeps persons in id order, so the
+lower slot is the smaller id.
+
+Once a year, after the year's deaths, emigrants and entrants, :func:`family_year` runs one
+serial pass over the whole population (which is what keeps it independent of threads and
+chunks: every draw is keyed by a person's id, and the persons are visited in id order):
+
+1. links to persons who died or left are cleared (the partner's death is widowhood);
+2. couples separate with the mean of the two partners' ``separation`` rates;
+3. persons living with a parent leave home with the ``leave_home`` rate of their age;
+4. single women form partnerships, aligned so that the expected share of women of each
+   age living with a partner is the ``partnered`` table's (a woman's chance is the shortfall
+   over the single women of her age), each with a single man whose age is hers plus a
+   normal draw of mean ``partner_age_difference`` and sd ``partner_age_spread`` (rounded;
+   the nearest ages with a single man are tried, up to :data:`AGE_SEARCH` years away),
+   chosen at random among the single men of that age; both leave the parental home;
+5. households: a person living with a parent belongs to that parent's household; a couple
+   is a household named by the partner with the smaller id; anyone else lives alone.
+
+Births are linked to the mother and to her partner at the birth (:func:`link_newborns`).
+The base year's families are drawn by :func:`initial_families`. :func:`family_findings`
+checks the identities every year (symmetric partners, no link to anyone gone, every
+household's reference person a member of it). Runs split across workers
+(engine.micro.distributed) hold persons of a family on different workers: families are one
+process only (refused there with a clear error).
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+from ... import rng
+from .store import FEMALE, GONE, MALE
+
+MAX_AGE = 100
+MIN_PARTNER_AGE = 15  # the youngest age at which a partnership is formed
+AGE_SEARCH = 3  # years either side of the drawn partner's age searched for a single man
+MAX_CHILD_AGE = 30  # the oldest age at which the base year's persons may live with a parent
+N_SIZES = 12  # household sizes counted: 1..11, and 12 or more
+
+# family counts by (age, sex): (engine.micro.families.family_year's ``counts``)
+F_PARTNERED, F_WITH_PARENT, F_FORMED, F_SEPARATED, F_WIDOWED, F_LEFT_HOME = range(6)
+N_FAMILY_COUNTS = 6
+
+# identities (family_findings): what each count of violations means
+FINDINGS = ("link outside the store", "partner link not returned",
+            "partner of the same sex", "link to a person not here",
+            "household not that of the parent, the couple or oneself")
+
+
+@nb.njit(cache=True)
+def _dissolutions(pid, status, age, sex, partner, mother, father, left_home, size, seed,
+                  year, separation, leave_home, counts, women, with_partner, single_men):
+    """Steps 1-3 in one pass: links to persons who died or left are cleared (a partner's:
+    widowhood); each couple separates with the mean of the partners' rates (drawn on the
+    woman's id); persons living with a parent leave with their age's rate. Counts by age the
+    women, those with a partner after it and the single men from MIN_PARTNER_AGE
+    (``women``, ``with_partner``, ``single_men``).
+
+    One pass is enough: a person's partner link changes only at that person's turn or at
+    the partner's (a separation, at the woman's), so it is final for a woman once her turn
+    has passed, and for a man once both turns have."""
+    for i in range(size):
+        if status[i] == GONE:
+            continue
+        a, s = age[i], sex[i]
+        if partner[i] != 0 and status[partner[i] - 1] == GONE:
+            partner[i] = 0
+            counts[a, s, F_WIDOWED] += 1
+        if mother[i] != 0 and status[mother[i] - 1] == GONE:
+            mother[i] = 0
+        if father[i] != 0 and status[father[i] - 1] == GONE:
+            father[i] = 0
+        if s == FEMALE and partner[i] != 0:
+            j = partner[i] - 1
+            rate = 0.5 * (separation[a, FEMALE] + separation[age[j], MALE])
+            if rng.uniform(seed, rng.SEPARATION, pid[i], year) < rate:
+                partner[i] = partner[j] = 0
+                counts[a, FEMALE, F_SEPARATED] += 1
+                counts[age[j], MALE, F_SEPARATED] += 1
+                if j < i and age[j] >= MIN_PARTNER_AGE:  # counted as partnered at his turn
+                    single_men[age[j]] += 1
+        if left_home[i] == 0 and rng.uniform(seed, rng.LEAVE_HOME, pid[i], year) < \
+                leave_home[a, s]:
+            left_home[i] = 1
+            counts[a, s, F_LEFT_HOME] += 1
+        if s == FEMALE:
+            women[a] += 1.0
+            if partner[i] != 0:
+                with_partner[a] += 1.0
+        elif partner[i] == 0 and a >= MIN_PARTNER_AGE:
+            single_men[a] += 1
+
+
+@nb.njit(cache=True)
+def _single_men(status, age, sex, partner, size, single):
+    """The single men from MIN_PARTNER_AGE, ``single`` (MAX_AGE + 1,) of each age: (first
+    index by age (MAX_AGE + 2,), slots in slot order within each age)."""
+    first = np.zeros(MAX_AGE + 2, dtype=np.int64)
+    first[1:] = np.cumsum(single)
+    slots = np.empty(first[-1], dtype=np.int64)
+    filled = first[:-1].copy()
+    for i in range(size):
+        if status[i] != GONE and sex[i] == MALE and partner[i] == 0 and \
+                age[i] >= MIN_PARTNER_AGE:
+            if filled[age[i]] == first[age[i] + 1]:
+                raise RuntimeError("families: more single men than counted")
+            slots[filled[age[i]]] = i
+            filled[age[i]] += 1
+    return first, slots
+
+
+@nb.njit(cache=True)
+def _formation_probability(women, with_partner, partnered):
+    """A single woman's chance of forming a partnership this year, by age: the shortfall of
+    partnered women (``with_partner`` of ``women``, by age) against the ``partnered`` share,
+    over the single women (0 to 1)."""
+    p = np.zeros(MAX_AGE + 1)
+    for a in range(MIN_PARTNER_AGE, MAX_AGE + 1):
+        single = women[a] - with_partner[a]
+        if single > 0:
+            p[a] = min(max((partnered[a, FEMALE] * women[a] - with_partner[a]) / single, 0.0),
+                       1.0)
+    return p
+
+
+@nb.njit(cache=True)
+def _form_partnerships(pid, status, age, sex, partner, left_home, size, seed, year, p_form,
+                       age_difference, age_spread, counts, single_men):
+    """Step 4: single women form partnerships with probability ``p_form`` (by age) with a
+    single man of a drawn age (``single_men`` by age), chosen at random among those of that
+    age still single."""
+    first, slots = _single_men(status, age, sex, partner, size, single_men)
+    available = first[1:] - first[:-1]  # single men left at each age
+    for i in range(size):
+        if status[i] == GONE or sex[i] != FEMALE or partner[i] != 0:
+            continue
+        a = age[i]
+        if a < MIN_PARTNER_AGE or rng.uniform(seed, rng.PARTNERSHIP, pid[i], year) >= \
+                p_form[a]:
+            continue
+        z = rng.normal(seed, rng.PARTNER_AGE, rng.PARTNER_AGE_2, pid[i], year)
+        drawn = np.floor(a + age_difference[a, FEMALE] + age_spread[a, FEMALE] * z + 0.5)
+        wanted = np.int64(min(max(drawn, MIN_PARTNER_AGE), MAX_AGE))
+        for step in range(2 * AGE_SEARCH + 1):  # wanted, +1, -1, +2, -2, ...
+            m_age = wanted + ((step + 1) // 2) * (1 if step % 2 == 1 else -1)
+            if MIN_PARTNER_AGE <= m_age <= MAX_AGE and available[m_age] > 0:
+                pick = int(rng.uniform(seed, rng.PARTNER_PICK, pid[i], year)
+                           * available[m_age])
+                at = first[m_age] + pick
+                j = slots[at]
+                available[m_age] -= 1
+                slots[at] = slots[first[m_age] + available[m_age]]
+                partner[i], partner[j] = j + 1, i + 1
+                left_home[i] = left_home[j] = 1
+                counts[a, FEMALE, F_FORMED] += 1
+                counts[m_age, MALE, F_FORMED] += 1
+                break
+
+
+@nb.njit(inline="always", cache=True)
+def _home_parent(status, mother, father, left_home, i):
+    """The slot of the parent person i lives with (the mother, else the father), or -1."""
+    if left_home[i] == 0:
+        if mother[i] != 0 and status[mother[i] - 1] != GONE:
+            return mother[i] - 1
+        if father[i] != 0 and status[father[i] - 1] != GONE:
+            return father[i] - 1
+    return -1
+
+
+@nb.njit(cache=True, parallel=True)
+def households(status, age, sex, partner, mother, father, household, left_home, size,
+               counts, sizes):
+    """Step 5: every person's household (the reference person's slot + 1), the persons
+    partnered and living with a parent (``counts``) and the households by size
+    (``sizes``). The households are found in parallel: each person's depends on links
+    alone, never on another household."""
+    for slot in nb.prange(size):
+        i = np.int64(slot)  # prange's index is unsigned: mixed with links it would be a float
+        if status[i] == GONE:
+            household[i] = 0
+            continue
+        top = i  # follow the parents one lives with up to an adult who does not
+        while left_home[top] == 0:  # (a range loop with a break here is ten times slower)
+            parent = _home_parent(status, mother, father, left_home, top)
+            if parent < 0:
+                break
+            top = parent
+        reference = top
+        if partner[top] != 0:
+            reference = min(reference, partner[top] - 1)
+        household[i] = reference + 1
+    # a person whose household is not their own (or their couple's) lives with a parent:
+    # a parent's household is never named by the child. Sizes: members by reference person
+    members = np.zeros(size, dtype=np.int64)
+    for i in range(size):
+        if status[i] == GONE:
+            continue
+        own = i + 1 if partner[i] == 0 else min(i, partner[i] - 1) + 1
+        if partner[i] != 0:
+            counts[age[i], sex[i], F_PARTNERED] += 1
+        if household[i] != own:
+            counts[age[i], sex[i], F_WITH_PARENT] += 1
+        members[household[i] - 1] += 1
+    for i in range(size):
+        if members[i] > 0:
+            sizes[min(members[i], N_SIZES) - 1] += 1
+
+
+@nb.njit(cache=True)
+def family_year(pid, status, age, sex, partner, mother, father, household, left_home, size,
+                seed, year, partnered, separation, leave_home, age_difference, age_spread,
+                counts, sizes):
+    """One year of family events for the persons of next year (after the year's deaths,
+    emigrants and entrants), steps 1-5 of the module's docstring. ``partnered``,
+    ``separation``, ``leave_home``, ``age_difference``, ``age_spread``: (age, sex) tables
+    of the year; ``counts`` (age, sex, N_FAMILY_COUNTS) and ``sizes`` (N_SIZES,) are added
+    to."""
+    women, with_partner = np.zeros(MAX_AGE + 1), np.zeros(MAX_AGE + 1)
+    single_men = np.zeros(MAX_AGE + 1, dtype=np.int64)
+    _dissolutions(pid, status, age, sex, partner, mother, father, left_home, size, seed,
+                  year, separation, leave_home, counts, women, with_partner, single_men)
+    p_form = _formation_probability(women, with_partner, partnered)
+    _form_partnerships(pid, status, age, sex, partner, left_home, size, seed, year, p_form,
+                       age_difference, age_spread, counts, single_men)
+    households(status, age, sex, partner, mother, father, household, left_home,
+               size, counts, sizes)
+
+
+@nb.njit(cache=True)
+def link_newborns(pid, status, mother, father, size, first_slot, first_id, mothers,
+                  fathers):
+    """Link the babies created from slot ``first_slot`` (ids from ``first_id``, the j-th
+    born to the j-th of ``mothers``, whose partners then were ``fathers``: links, slot + 1
+    or 0)."""
+    for i in range(first_slot, size):
+        j = pid[i] - first_id
+        if status[i] != GONE and 0 <= j < len(mothers):
+            mother[i], father[i] = mothers[j], fathers[j]
+
+
+@nb.njit(cache=True)
+def initial_families(pid, status, age, sex, partner, mother, father, household, left_home,
+                     size, seed, base_year, partnered, leave_home, age_difference,
+                     age_spread, asfr, counts, sizes):
+    """The base year's families: partnerships formed from nobody partnered to the
+    ``partnered`` shares (step 4); each person under MAX_CHILD_AGE still living with a
+    parent with the chance of not having left by their age (``leave_home`` at every younger
+    age), linked to a mother of the age the fertility ``asfr`` (age,) makes likely at their
+    birth, drawn among the women of that age, and to her partner as father."""
+    women = np.zeros(MAX_AGE + 1)  # nobody has a partner yet: every man is single
+    single_men = np.zeros(MAX_AGE + 1, dtype=np.int64)
+    for i in range(size):
+        if status[i] != GONE and sex[i] == FEMALE:
+            women[age[i]] += 1.0
+        elif status[i] != GONE and age[i] >= MIN_PARTNER_AGE:
+            single_men[age[i]] += 1
+    p_form = _formation_probability(women, np.zeros(MAX_AGE + 1), partnered)
+    _form_partnerships(pid, status, age, sex, partner, left_home, size, seed, base_year,
+                       p_form, age_difference, age_spread, counts, single_men)
+    for f in range(N_FAMILY_COUNTS):  # the base year's partnerships are not this year's
+        for a in range(MAX_AGE + 1):
+            counts[a, 0, f] = counts[a, 1, f] = 0
+    women = np.zeros(MAX_AGE + 2, dtype=np.int64)  # women by age, then their slots
+    for i in range(size):
+        if status[i] != GONE and sex[i] == FEMALE:
+            women[age[i] + 1] += 1
+    first = np.cumsum(women)
+    slots = np.empty(first[-1], dtype=np.int64)
+    filled = first[:-1].copy()
+    for i in range(size):
+        if status[i] != GONE and sex[i] == FEMALE:
+            slots[filled[age[i]]] = i
+            filled[age[i]] += 1
+    fertility_total = asfr.sum()
+    for i in range(size):
+        if status[i] == GONE:
+            continue
+        left_home[i] = 1
+        a = age[i]
+        if partner[i] != 0 or a >= MAX_CHILD_AGE or fertility_total <= 0:
+            continue
+        stay = 1.0
+        for x in range(a):
+            stay *= 1.0 - leave_home[x, sex[i]]
+        if rng.uniform(seed, rng.AT_HOME, pid[i], base_year) >= stay:
+            continue
+        # the mother's age at the birth, by the fertility schedule, then one of the
+        # women of her age now
+        u = rng.uniform(seed, rng.MOTHER_AGE, pid[i], base_year) * fertility_total
+        at_birth = len(asfr) - 1
+        cumulative = 0.0
+        for m in range(len(asfr)):
+            cumulative += asfr[m]
+            if u < cumulative:
+                at_birth = m
+                break
+        now = a + at_birth
+        if now > MAX_AGE or first[now + 1] == first[now]:
+            continue
+        n = first[now + 1] - first[now]
+        j = slots[first[now] + int(rng.uniform(seed, rng.MOTHER_PICK, pid[i], base_year) * n)]
+        left_home[i] = 0
+        mother[i], father[i] = j + 1, partner[j]
+    households(status, age, sex, partner, mother, father,
+               household, left_home, size, counts, sizes)
+
+
+@nb.njit(cache=True, parallel=True)
+def family_findings(status, sex, partner, mother, father, household, left_home, size):
+    """Counts of violations of the family identities, in the order of FINDINGS: every link
+    inside the store; my partner's partner is me, of the other sex; no link to anyone gone;
+    my household is that of the parent I live with, else my couple's (named by the partner
+    in the lower slot) or my own, and its reference person is here and in it. (Plain
+    branches: the same tests as small functions returning 0 or 1 ran ten times slower.)"""
+    outside = unreturned = same_sex = gone = wrong_household = 0
+    for slot in nb.prange(size):
+        i = np.int64(slot)  # prange's index is unsigned: mixed with links it would be a float
+        if status[i] == GONE:
+            continue
+        p, m, f, h = partner[i], mother[i], father[i], household[i]
+        if p < 0 or p > size or m < 0 or m > size or f < 0 or f > size or h < 0 or h > size:
+            outside += 1
+            continue
+        if p != 0:
+            if status[p - 1] == GONE:
+                gone += 1
+            else:
+                if partner[p - 1] != i + 1:
+                    unreturned += 1
+                if sex[p - 1] == sex[i]:
+                    same_sex += 1
+        if m != 0 and status[m - 1] == GONE:
+            gone += 1
+        if f != 0 and status[f - 1] == GONE:
+            gone += 1
+        if left_home[i] == 0 and m != 0 and status[m - 1] != GONE:
+            expected = household[m - 1]
+        elif left_home[i] == 0 and f != 0 and status[f - 1] != GONE:
+            expected = household[f - 1]
+        elif p != 0:
+            expected = min(i, p - 1) + 1
+        else:
+            expected = i + 1
+        if h != expected or status[h - 1] == GONE or household[h - 1] != h:
+            wrong_household += 1
+    return np.array([outside, unreturned, same_sex, gone, wrong_household])

@@ -1,0 +1,273 @@
+"""Families in the micro engine (engine.micro.families): links, events, households and
+their identities, by hand-built cases and over whole runs (threads, chunks, reforms)."""
+
+from __future__ import annotations
+
+import textwrap
+
+import numpy as np
+import pytest
+from model_factory import write_csv, write_small_model
+from replication import run_with_threads
+
+import spfsim
+from spfsim.demography import project_population
+from spfsim.economy import project_economy
+from spfsim.engine.micro import families as F
+from spfsim.engine.micro.engine import MicroSettings, run_micro
+from spfsim.engine.micro.store import FEMALE, GONE, INACTIVE, MALE, PersonStore
+from spfsim.errors import AssumptionError, SpfsimError
+
+pytestmark = pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+
+FAMILY_TABLE = """
+[tables.families]
+file = "families.csv"
+"""
+
+
+def families_model(folder, partnered=0.6, separation=0.02, leave_home=0.1, difference=3.0,
+                   spread=2.0, **model):
+    """The small model with a families table (the same rates at every adult age)."""
+    write_small_model(folder, **model)
+    adir = folder / "assumptions"
+    with (adir / "assumptions.toml").open("a") as handle:
+        handle.write(FAMILY_TABLE)
+    rows = [[a, s, partnered if a >= 20 else 0.0, separation, leave_home if a >= 15 else 0.0,
+             difference if s == "female" else -difference, spread]
+            for a in range(101) for s in ("male", "female")]
+    write_csv(adir / "families.csv", ["age", "sex", "partnered", "separation", "leave_home",
+                                      "partner_age_difference", "partner_age_spread"], rows)
+    return folder
+
+
+def tables(partnered=0.0, separation=0.0, leave_home=0.0, difference=0.0, spread=0.0):
+    shape = (101, 2)
+    return {"partnered": np.full(shape, partnered), "separation": np.full(shape, separation),
+            "leave_home": np.full(shape, leave_home),
+            "partner_age_difference": np.full(shape, difference),
+            "partner_age_spread": np.full(shape, spread)}
+
+
+def store_of(persons):
+    """A store of (age, sex) persons with ids 0.., all inactive, no links."""
+    store = PersonStore.empty(len(persons) + 4)
+    for i, (age, sex) in enumerate(persons):
+        store.pid[i], store.age[i], store.sex[i], store.status[i] = i, age, sex, INACTIVE
+    store.size = len(persons)
+    store.left_home[:store.size] = 1
+    return store
+
+
+def year(store, seed=1, when=2030, **rates):
+    counts = np.zeros((101, 2, F.N_FAMILY_COUNTS), dtype=np.int64)
+    sizes = np.zeros(F.N_SIZES, dtype=np.int64)
+    t = tables(**rates)
+    F.family_year(store.pid, store.status, store.age, store.sex, store.partner, store.mother,
+                  store.father, store.household, store.left_home, store.size, seed, when,
+                  t["partnered"], t["separation"], t["leave_home"],
+                  t["partner_age_difference"], t["partner_age_spread"], counts, sizes)
+    return counts, sizes
+
+
+def findings(store):
+    return F.family_findings(store.status, store.sex, store.partner, store.mother,
+                             store.father, store.household, store.left_home, store.size)
+
+
+def link(store, i, j):
+    store.partner[i], store.partner[j] = store.pid[j] + 1, store.pid[i] + 1
+
+
+def test_hand_built_household():
+    """Two partners (ids 0, 1), their children of 8 and 5 at home (ids 3, 4, father the
+    partner), a pensioner living alone (id 2), a son of 19 who left home (id 5), and a girl
+    of 16 at home whose baby (id 7) lives with her, in her mother's household (id 6)."""
+    store = store_of([(40, MALE), (38, FEMALE), (70, FEMALE), (8, FEMALE), (5, MALE),
+                      (19, MALE), (45, FEMALE), (0, MALE), (16, FEMALE)])
+    link(store, 0, 1)
+    for child in (3, 4):
+        store.mother[child], store.father[child], store.left_home[child] = 2, 1, 0
+    store.mother[5] = 2  # left home: a household of his own
+    store.mother[8], store.left_home[8] = 7, 0  # the girl of 16 (slot 8) at her mother's
+    store.mother[7], store.left_home[7] = 9, 0  # the baby (slot 7), with its mother
+    _, sizes = year(store)
+    assert list(store.household[:9]) == [1, 1, 3, 1, 1, 6, 7, 7, 7]
+    assert list(sizes[:4]) == [2, 0, 1, 1]  # pensioner, son: alone; mother, girl, baby: 3
+    assert sizes.sum() == 4
+    assert (np.arange(1, F.N_SIZES + 1) * sizes).sum() == 9
+    assert not findings(store).any()
+
+
+def test_partnerships_form_to_the_target_with_the_nearest_single_man():
+    """Target 1, no age difference: the first woman of 30 partners the man of 30, the
+    second the nearest single man (32: searched 30, 31, 29, 32), the third none (the man of
+    34 is more than AGE_SEARCH years away)."""
+    store = store_of([(30, FEMALE), (30, FEMALE), (30, FEMALE), (30, MALE), (32, MALE),
+                      (34, MALE)])
+    counts, _ = year(store, partnered=1.0)
+    assert list(store.partner[:6]) == [4, 5, 0, 1, 2, 0]
+    assert not findings(store).any()
+    assert counts[30, FEMALE, F.F_FORMED] == 2
+    assert counts[30, MALE, F.F_FORMED] == counts[32, MALE, F.F_FORMED] == 1
+    assert list(store.household[:6]) == [1, 2, 3, 1, 2, 6]
+
+
+def test_separation_and_departures_clear_both_links():
+    store = store_of([(50, MALE), (48, FEMALE), (60, MALE), (58, FEMALE), (20, MALE)])
+    link(store, 0, 1)
+    link(store, 2, 3)
+    store.mother[4], store.father[4] = 4, 3
+    store.status[2] = GONE  # died or left: his partner is widowed, the son loses the link
+    counts, _ = year(store, separation=1.0)
+    assert list(store.partner[[0, 1, 3, 4]]) == [0, 0, 0, 0]
+    assert counts[48, FEMALE, F.F_SEPARATED] == 1
+    assert counts[50, MALE, F.F_SEPARATED] == 1
+    assert counts[58, FEMALE, F.F_WIDOWED] == 1
+    assert store.father[4] == 0
+    assert store.mother[4] == 4
+    assert not findings(store).any()
+
+
+def test_no_separation_at_rate_zero_and_leaving_home():
+    store = store_of([(50, MALE), (48, FEMALE), (17, FEMALE)])
+    link(store, 0, 1)
+    store.mother[2], store.left_home[2] = 2, 0
+    counts, _ = year(store, separation=0.0, leave_home=1.0)
+    assert store.partner[0] == 2
+    assert store.partner[1] == 1
+    assert store.left_home[2] == 1
+    assert counts[17, FEMALE, F.F_LEFT_HOME] == 1
+    assert store.household[2] == 3  # on her own
+
+
+@pytest.mark.parametrize(("break_it", "finding"), [
+    (lambda s: s.partner.__setitem__(0, 3), 1),  # my partner's partner is someone else
+    (lambda s: s.status.__setitem__(1, GONE), 3),  # a partner no longer here
+    (lambda s: s.household.__setitem__(2, 1), 4),  # named by a person of another household
+    (lambda s: s.mother.__setitem__(3, 99), 0),  # a link outside the store
+])
+def test_findings_catch_broken_links(break_it, finding):
+    store = store_of([(50, MALE), (48, FEMALE), (30, FEMALE), (28, FEMALE)])
+    link(store, 0, 1)
+    year(store)
+    assert not findings(store).any()
+    break_it(store)
+    assert findings(store)[finding] > 0
+
+
+def simulate(folder, persons=3000, seed=4, chunk_size=512, **settings):
+    a = spfsim.load_model(folder).assumptions
+    demo = project_population(a.years, a.base_population, a.mx, a.asfr, a.srb, a.net_migration)
+    econ = project_economy(a, demo.population)
+    return run_micro(a, demo, econ, MicroSettings(persons, seed, chunk_size=chunk_size,
+                                                  **settings))
+
+
+def test_a_run_keeps_the_identities_and_links_births(tmp_path):
+    """Over a run the identities hold every year (checked by the engine); babies are linked
+    to a mother 15-49 years older; the women's partnered share approaches its target."""
+    folder = families_model(tmp_path / "m", end=2040)
+    result = simulate(folder, persons=4000)
+    s = result.store
+    here = s.status[:s.size] != GONE
+    born = here & (s.birth_year[:s.size] > 2026) & (s.mother[:s.size] > 0)
+    assert born.sum() > 100
+    mothers = s.mother[:s.size][born] - 1
+    gap = s.age[:s.size][mothers].astype(int) - s.age[:s.size][born]
+    assert gap.min() >= 15
+    assert gap.max() <= 50
+    assert (s.sex[:s.size][mothers] == FEMALE).all()
+    family = result.family / result.weight
+    population = result.demography.population / result.weight
+    share = family[-1, 30:60, FEMALE, F.F_PARTNERED].sum() / population[-1, 30:60,
+                                                                          FEMALE].sum()
+    assert share == pytest.approx(0.6, abs=0.05)
+    households = result.households[-1] / result.weight
+    assert (np.arange(1, F.N_SIZES + 1) * households).sum() == pytest.approx(
+        population[-1].sum())
+
+
+def test_identical_for_any_chunk_size_and_common_to_a_reform(tmp_path):
+    folder = families_model(tmp_path / "m", end=2035)
+    one = simulate(folder, chunk_size=97)
+    two = simulate(folder, chunk_size=4096)
+    for name, array in one.store.view().items():
+        assert np.array_equal(array, two.store.view()[name]), name
+    assert np.array_equal(one.family, two.family)
+    assert np.count_nonzero(one.store.partner) > 200
+
+
+def test_reform_of_a_benefit_sees_the_same_families(tmp_path):
+    """Common random numbers: a reform of a benefit's amount leaves every family link."""
+    folder = families_model(tmp_path / "m", end=2032)
+    base = spfsim.load_model(folder).project("micro", persons=2000, seed=6)
+    text = (folder / "model.toml").read_text()
+    assert "accrual_rate = 0.02" in text
+    reformed_folder = families_model(tmp_path / "r", end=2032)
+    (reformed_folder / "model.toml").write_text(text.replace("accrual_rate = 0.02",
+                                                             "accrual_rate = 0.025"))
+    reform = spfsim.load_model(reformed_folder).project("micro", persons=2000, seed=6)
+    for name in ("persons_by_family_status", "family_events", "households_by_size"):
+        assert np.array_equal(base[name].values, reform[name].values), name
+    assert not np.array_equal(base["benefit_expenditure"].values,
+                              reform["benefit_expenditure"].values)
+
+
+@pytest.mark.slow
+def test_identical_for_one_and_two_threads(tmp_path):
+    folder = families_model(tmp_path / "m", end=2035)
+    script = textwrap.dedent(f"""
+        import json, sys, numba, numpy as np, spfsim
+        ds = spfsim.load_model({str(folder)!r}).project("micro", persons=6000, seed=3,
+                                                         chunk_size=512)
+        ds[["persons_by_family_status", "family_events", "households_by_size",
+            "population"]].to_netcdf(sys.argv[1])
+        print(json.dumps(numba.get_num_threads()))
+    """)
+    import xarray as xr
+
+    out = [xr.load_dataset(run_with_threads(script, tmp_path / f"t{n}.nc", n))
+           for n in (1, 2)]
+    for name in out[0].data_vars:
+        assert np.array_equal(out[0][name].values, out[1][name].values), name
+
+
+def test_families_refused_across_workers_with_the_way_out(tmp_path):
+    folder = families_model(tmp_path / "m", end=2027)
+    with pytest.raises(SpfsimError, match="no-families"):
+        _split(folder)
+    without = simulate(folder, persons=300, families=False)
+    assert without.family is None
+    assert not without.store.partner.any()
+
+
+def _split(folder):
+    a = spfsim.load_model(folder).assumptions
+    demo = project_population(a.years, a.base_population, a.mx, a.asfr, a.srb, a.net_migration)
+    return run_micro(a, demo, project_economy(a, demo.population), MicroSettings(100, 1),
+                     client=object())
+
+
+def test_a_bad_families_table_is_named(tmp_path):
+    folder = families_model(tmp_path / "m", partnered=1.5)
+    with pytest.raises(AssumptionError) as error:
+        spfsim.load_model(folder)
+    assert "families.csv" in str(error.value)
+    assert "partnered" in str(error.value)
+
+
+def test_default_families_set_is_its_build_script_output(shared_data, tmp_path):
+    """assumptions/families-usa-ssa2024 is what tools/build_families_table.py makes of the
+    data folder (SSA's population by marital status), byte for byte."""
+    from pathlib import Path
+
+    from repo_tools import load_tool
+
+    tool = load_tool("build_families_table")
+    tool.main(["--data", str(shared_data), "--out", str(tmp_path / "families")])
+    shipped = Path(tool.DEFAULT_OUT)
+    for name in ("families.csv", "assumptions.toml", "README.md"):
+        assert (tmp_path / "families" / name).read_bytes() == (shipped / name).read_bytes()
+    partnered = spfsim.load_model(None).assumptions.families["partnered"][0]
+    assert 0.6 < partnered[45, FEMALE] < 0.75  # SSA 2023: about two thirds married at 45
