@@ -19,8 +19,8 @@ def test_init_for_a_wpp_country_projects(shared_data, tmp_path, capsys):
     assert sorted(p.name for p in folder.iterdir()) == ["README.md", "assumptions",
                                                         "model.toml", "reforms"]
     text = (folder / "model.toml").read_text()
-    assert 'assumptions = ["assumptions/nigeria-wpp2024", "assumptions/illustrative-lmic"]' \
-        in text
+    assert ('assumptions = ["assumptions/nigeria-wpp2024", "assumptions/illustrative-lmic", '
+            '"assumptions/families-usa-ssa2024"]') in text
     assert "Ghana" not in text
     model = spfsim.load_model(folder)
     assert model.name == "nigeria"

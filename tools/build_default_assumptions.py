@@ -22,8 +22,7 @@ from pathlib import Path
 import numpy as np
 from scipy.interpolate import PchipInterpolator
 
-from spfsim.errors import OutputExistsError
-from spfsim.params.writer import TableOut, write_assumption_set
+from spfsim.params.writer import TableOut, build_assumption_set
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "assumptions" / "illustrative-lmic"
@@ -245,14 +244,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if args.out.exists() and not args.overwrite:
         raise SystemExit(f"{args.out} exists; use --overwrite to replace it")
-    try:
-        out = write_assumption_set(args.out, META, [economy_table(), labour_table(),
-                                                     disability_table()],
-                                   readme=README, overwrite=args.overwrite)
-    except OutputExistsError as error:
-        raise SystemExit(str(error)) from None
-    for file in sorted(out.iterdir()):
-        print(f"  {file.name:18} {file.stat().st_size / 1024:8.1f} KiB")
+    build_assumption_set(args.out, META, [economy_table(), labour_table(), disability_table()],
+                         README, args.overwrite)
 
 
 if __name__ == "__main__":

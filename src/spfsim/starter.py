@@ -9,6 +9,7 @@ instead:
 - ``assumptions/<demography>/``: the default model's demography (Ghana, UN WPP 2024) or,
   with ``country``, that country's imported from the WPP 2024 files (``spfsim import-wpp``);
 - ``assumptions/<economy>/``: the default model's illustrative economy and labour market;
+- ``assumptions/<families>/``: the default model's families (the micro engine's);
 - ``reforms/``: the default model's example reforms;
 - ``README.md``: what the folder holds and what to replace first.
 
@@ -53,6 +54,9 @@ and edit it freely: docs/model-format.md describes every entry.
 - `assumptions/{demography}/`: demography: {demography_note}.
 - `assumptions/{economy}/`: economy, labour market and disability rates: the default
   model's **illustrative** values, not estimates for any country.
+- `assumptions/{families}/`: families for the micro engine: shares married by age and sex
+  of the United States (the default model's; see its README), to replace with the
+  country's census or survey shares.
 - `reforms/`: example reforms (`spfsim compare {folder} --reform reforms/NAME.toml`).
 
 Replace first: the `[economy]` section of `model.toml` (GDP, average earnings, poverty line,
@@ -183,7 +187,7 @@ def _readme(target: Path, demography, names: list[str]) -> str:
         title = f"{demography.name}: a model of one's own"
     return README.format(title=title, country_note=country_note, folder=target.name,
                          demography=names[0], demography_note=demography_note,
-                         economy=names[-1], scaled_note=scaled_note)
+                         economy=names[1], families=names[2], scaled_note=scaled_note)
 
 
 def _slug(name: str) -> str:

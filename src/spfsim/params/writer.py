@@ -84,3 +84,18 @@ def _replace_folder(new: Path, target: Path) -> None:
         old.rename(target)
         raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+
+def build_assumption_set(folder: Path | str, meta: dict[str, object],
+                         tables: Sequence[TableOut], readme: str | None = None,
+                         overwrite: bool = False) -> None:
+    """For the scripts that build an assumption set (tools/): write it
+    (:func:`write_assumption_set`) and print each file's name and size; an existing folder
+    without ``overwrite`` ends the script with the message."""
+    try:
+        out = write_assumption_set(folder, meta, tables, readme=readme, overwrite=overwrite)
+    except OutputExistsError as error:
+        raise SystemExit(str(error)) from None
+    for file in sorted(out.iterdir()):
+        print(f"  {file.name:18} {file.stat().st_size / 1024:8.1f} KiB")
