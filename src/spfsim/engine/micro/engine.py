@@ -55,6 +55,10 @@ __all__ = ["COMPACT_WHEN_GONE", "DEFAULT_CHUNK", "QUANTILES", "STATUS_COUNTS", "
            "histogram_quantiles", "run_micro"]
 
 DEFAULT_CHUNK = 1 << 16
+# the family identities are checked in the base year, every this many years and at the
+# horizon: a broken link stays broken, so it is caught, and a check costs about a quarter
+# of a year's family pass (15 ms a year with a million persons on two cores)
+FAMILY_CHECK_YEARS = 5
 
 
 
@@ -259,7 +263,8 @@ def _year(run: _Run, k: int, year: int, y) -> int:
         tables = _family_tables(run.assumptions, min(k + 1, run.assumptions.n_years - 1))
         run.out.record_families(k, k + 1, *population.family_year(settings.seed, year,
                                                                   tables))
-        _check_families(population, year + 1)
+        if k % FAMILY_CHECK_YEARS == FAMILY_CHECK_YEARS - 1 or k == run.assumptions.n_years - 1:
+            _check_families(population, year + 1)
     here, slots = population.occupancy()
     if 1.0 - here / max(slots, 1) > COMPACT_WHEN_GONE:
         population.compact(run.first_birth_year, float(econ.average_earnings[0]),

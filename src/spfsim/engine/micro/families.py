@@ -25,8 +25,9 @@ chunks: every draw is keyed by a person's id, and the persons are visited in id 
 
 Births are linked to the mother and to her partner at the birth (:func:`link_newborns`).
 The base year's families are drawn by :func:`initial_families`. :func:`family_findings`
-checks the identities every year (symmetric partners, no link to anyone gone, every
-household's reference person a member of it). Runs split across workers
+checks the identities (symmetric partners of the other sex, no link to anyone gone, every
+household that of the parent one lives with, the couple or oneself; the engine runs it in the
+base year, every engine.FAMILY_CHECK_YEARS years and at the horizon). Runs split across workers
 (engine.micro.distributed) hold persons of a family on different workers: families are one
 process only (refused there with a clear error).
 """
@@ -198,16 +199,16 @@ def households(status, age, sex, partner, mother, father, household, left_home, 
         if partner[top] != 0:
             reference = min(reference, partner[top] - 1)
         household[i] = reference + 1
-    # a person whose household is not their own (or their couple's) lives with a parent:
-    # a parent's household is never named by the child. Sizes: members by reference person
-    members = np.zeros(size, dtype=np.int64)
+    # a single person whose household is not their own lives with a parent (a parent's
+    # household is never named by the child; partners have left home). Sizes: members by
+    # reference person
+    members = np.zeros(size, dtype=np.int32)
     for i in range(size):
         if status[i] == GONE:
             continue
-        own = i + 1 if partner[i] == 0 else min(i, partner[i] - 1) + 1
         if partner[i] != 0:
             counts[age[i], sex[i], F_PARTNERED] += 1
-        if household[i] != own:
+        elif household[i] != i + 1:
             counts[age[i], sex[i], F_WITH_PARENT] += 1
         members[household[i] - 1] += 1
     for i in range(size):

@@ -4,7 +4,7 @@ One slot per person ever simulated; people who die or emigrate keep their slot (
 GONE) until :meth:`PersonStore.compact` removes them, preserving order, so that results
 never depend on when compaction runs. Slots beyond ``size`` are always zero, so a new
 person starts with no service, credits, pension or lifetime amounts whatever slot they
-get. About 93 bytes per slot (33 of them the family links).
+get. About 77 bytes per slot (17 of them the family links).
 """
 
 from __future__ import annotations
@@ -62,10 +62,10 @@ class PersonStore:
     survivor_pension: np.ndarray  # float64: its annual amount (currency)
     # family links (engine.micro.families; all 0 in a run without families): another
     # person's slot + 1 (moved by compact), 0 for none, so that a fresh slot has no links
-    partner: np.ndarray  # int64: the person one lives with as a couple
-    mother: np.ndarray  # int64
-    father: np.ndarray  # int64: the mother's partner when the child was born
-    household: np.ndarray  # int64: the household's reference person
+    partner: np.ndarray  # int32: the person one lives with as a couple
+    mother: np.ndarray  # int32
+    father: np.ndarray  # int32: the mother's partner when the child was born
+    household: np.ndarray  # int32: the household's reference person
     left_home: np.ndarray  # uint8: 1 once the person has left the parental household
     # float64 (slot, R): revalued earnings of the R most recent credited years, latest
     # first (R = 0 unless the pension's reference earnings are the last years')
@@ -80,7 +80,7 @@ class PersonStore:
         "pension": np.float64, "earnings_factor": np.float32,
         "lifetime_contributions": np.float32, "lifetime_benefits": np.float32,
         "survivor_kind": np.uint8, "survivor_pension": np.float64,
-        "partner": np.int64, "mother": np.int64, "father": np.int64, "household": np.int64,
+        "partner": np.int32, "mother": np.int32, "father": np.int32, "household": np.int32,
         "left_home": np.uint8,
     }
 
