@@ -335,3 +335,15 @@ def test_widowhood_follows_the_partners_mortality(tmp_path, monkeypatch):
 def _add(moments: list[float], p: np.ndarray) -> None:
     moments[0] += float(p.sum())
     moments[1] += float((p * (1 - p)).sum())
+
+
+def test_leaving_home_is_counted_only_for_those_with_a_parent_here():
+    """A person of 20 with no parent here (an immigrant) is marked as having left, not
+    counted as leaving; a child whose only parent is gone likewise."""
+    store = store_of([(20, MALE), (40, FEMALE), (10, FEMALE)])
+    store.left_home[[0, 2]] = 0
+    store.mother[2] = 2
+    store.status[1] = GONE
+    counts, _ = year(store, leave_home=0.0)
+    assert list(store.left_home[[0, 2]]) == [1, 1]
+    assert counts[..., F.F_LEFT_HOME].sum() == 0

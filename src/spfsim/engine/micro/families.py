@@ -61,7 +61,8 @@ def _dissolutions(pid, status, age, sex, partner, mother, father, left_home, siz
                   year, separation, leave_home, counts, women, with_partner, single_men):
     """Steps 1-3 in one pass: links to persons who died or left are cleared (a partner's:
     widowhood); each couple separates with the mean of the partners' rates (drawn on the
-    woman's id); persons living with a parent leave with their age's rate. Counts by age the
+    woman's id); persons living with a parent leave with their age's rate (those with no
+    parent here, immigrants and orphans, are marked as having left). Counts by age the
     women, those with a partner after it and the single men from MIN_PARTNER_AGE
     (``women``, ``with_partner``, ``single_men``).
 
@@ -88,7 +89,9 @@ def _dissolutions(pid, status, age, sex, partner, mother, father, left_home, siz
                 counts[age[j], MALE, F_SEPARATED] += 1
                 if j < i and age[j] >= MIN_PARTNER_AGE:  # counted as partnered at his turn
                     single_men[age[j]] += 1
-        if left_home[i] == 0 and rng.uniform(seed, rng.LEAVE_HOME, pid[i], year) < \
+        if left_home[i] == 0 and mother[i] == 0 and father[i] == 0:
+            left_home[i] = 1  # no parent here (an immigrant, an orphan): not an event
+        elif left_home[i] == 0 and rng.uniform(seed, rng.LEAVE_HOME, pid[i], year) < \
                 leave_home[a, s]:
             left_home[i] = 1
             counts[a, s, F_LEFT_HOME] += 1
