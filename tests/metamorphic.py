@@ -629,13 +629,13 @@ _NEUTRAL_UNITS = ("1", "fraction", "fraction per year", "1 per year", "years",
 
 
 def variable_kind(ds: xr.Dataset, name: str) -> str:
-    """COUNT (persons), MONEY (currency totals), PER_CAPITA (currency per person, per
+    """COUNT (persons, households), MONEY (currency totals), PER_CAPITA (currency per person, per
     beneficiary, per contributor) or NEUTRAL (rates, ratios, indices, years, ages,
     amounts in base-year average earnings), from the variable's units. An unknown unit
     raises, so that a new kind of variable is classified before it is tested."""
     units = str(ds[name].attrs.get("units", ""))
     currency = str(ds.attrs.get("currency", "LCU"))
-    if units == "persons":
+    if units in ("persons", "households"):
         return COUNT
     if units.startswith(currency):
         per_person = any(f" per {who}" in units for who in ("person", "beneficiary",

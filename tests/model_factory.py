@@ -8,6 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
+#: The default model's folder and its assumption sets, as a test copies them.
+DEFAULT_MODEL_FOLDERS = ("models/default", "assumptions/ghana-wpp2024",
+                         "assumptions/illustrative-lmic", "assumptions/families-usa-ssa2024")
+
 AGES = range(101)
 SEXES = ("male", "female")
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from model_factory import DEFAULT_MODEL_FOLDERS
 
 import spfsim
 from spfsim.errors import AssumptionError
@@ -37,7 +38,9 @@ FILES = ("models/default/model.toml",
          "assumptions/illustrative-lmic/assumptions.toml",
          "assumptions/illustrative-lmic/economy.csv",
          "assumptions/illustrative-lmic/labour.csv",
-         "assumptions/illustrative-lmic/disability.csv")
+         "assumptions/illustrative-lmic/disability.csv",
+         "assumptions/families-usa-ssa2024/assumptions.toml",
+         "assumptions/families-usa-ssa2024/families.csv")
 #: values a hostile or careless editor puts in a cell or after a key's "="
 TOKENS = ("", "0", "-1", "1e308", "-1e308", "nan", "inf", "-inf", "abc", "1,5", "\x00",
           "１２", "2025.5", "true", "[]", "{}", '"', "'", "=", "[[schemes]]", "0.5",
@@ -51,8 +54,7 @@ SHORT_HORIZON = 10  # years projected in the CI variant
 def pristine(tmp_path_factory) -> Path:
     """A copy of the default model and its assumption sets."""
     root = tmp_path_factory.mktemp("fuzz") / "pristine"
-    for folder in ("models/default", "assumptions/ghana-wpp2024",
-                   "assumptions/illustrative-lmic"):
+    for folder in DEFAULT_MODEL_FOLDERS:
         shutil.copytree(REPO / folder, root / folder)
     return root
 

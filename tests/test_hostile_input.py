@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from model_factory import set_csv_column, write_csv
+from model_factory import DEFAULT_MODEL_FOLDERS, set_csv_column, write_csv
 
 import spfsim
 from spfsim.cli import main
@@ -471,8 +471,7 @@ def test_the_default_model_with_no_men_aged_30_runs_clean(tmp_path):
     from spfsim.checks import nonfinite_findings
 
     repo = Path(__file__).resolve().parents[1]
-    for folder in ("models/default", "assumptions/ghana-wpp2024",
-                   "assumptions/illustrative-lmic"):
+    for folder in DEFAULT_MODEL_FOLDERS:
         shutil.copytree(repo / folder, tmp_path / folder)
     set_csv_column(tmp_path / "assumptions/ghana-wpp2024/population.csv", "population",
                    lambda r: "0" if (r["age"], r["sex"]) == ("30", "male")
@@ -531,8 +530,7 @@ def test_a_population_cell_of_almost_nobody_runs_clean(tmp_path):
     """Found by the long fuzzing run: one base-population cell of 1e-320 persons gave an
     infinite money's worth ratio (benefits over contributions of almost nobody)."""
     root = tmp_path / "copy"
-    for folder in ("models/default", "assumptions/ghana-wpp2024",
-                   "assumptions/illustrative-lmic"):
+    for folder in DEFAULT_MODEL_FOLDERS:
         shutil.copytree(REPO / folder, root / folder)
     path = root / "assumptions/ghana-wpp2024/population.csv"
     lines = path.read_text().splitlines()
