@@ -347,3 +347,39 @@ def test_leaving_home_is_counted_only_for_those_with_a_parent_here():
     counts, _ = year(store, leave_home=0.0)
     assert list(store.left_home[[0, 2]]) == [1, 1]
     assert counts[..., F.F_LEFT_HOME].sum() == 0
+
+
+def test_immigrant_children_arrive_with_an_immigrant_mother():
+    """Fertility only at 25: the arriving child of 5 gets the arriving woman of 30 (not the
+    resident woman of 30); the child of 3 finds no arriving woman of 28 and has none."""
+    store = store_of([(30, FEMALE), (40, MALE), (30, FEMALE), (5, MALE), (32, MALE),
+                      (3, FEMALE)])
+    asfr = np.zeros(101)
+    asfr[25] = 1.0
+    F.link_arriving_children(store.pid, store.status, store.age, store.sex, store.mother, 2,
+                             store.size, 1, 2030, asfr)
+    assert list(store.mother[:6]) == [0, 0, 0, 3, 0, 0]
+    store.left_home[[3, 5]] = 0
+    year(store)
+    assert store.household[3] == 3  # with his mother
+    assert store.left_home[5] == 1  # no parent here: on her own
+    assert not findings(store).any()
+
+
+def test_a_run_with_immigrant_families_keeps_the_identities(tmp_path):
+    """Immigrants of every age up to 40: the children among them are linked on arrival,
+    and the identities hold to the end of the run (checked by the engine and here)."""
+    folder = families_model(tmp_path / "m", end=2031)
+    years = range(2025, 2032)
+    write_csv(folder / "assumptions" / "migration.csv",
+              ["year", "age", "sex", "net_migration"],
+              [[y, a, s, 400.0 if a <= 40 else 0.0] for y in years for a in range(101)
+               for s in ("male", "female")])
+    result = simulate(folder, persons=3000)
+    s = result.store
+    assert not F.family_findings(s.status, s.sex, s.partner, s.mother, s.father,
+                                 s.household, s.left_home, s.size).any()
+    arrived_young = (s.pid[:s.size] >= 3000) & (s.birth_year[:s.size] <= 2025) & (
+        s.age[:s.size] < 15)  # ids after the base population, born before arriving
+    assert arrived_young.sum() > 100
+    assert (s.mother[:s.size][arrived_young] > 0).mean() > 0.5

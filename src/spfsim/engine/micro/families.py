@@ -23,7 +23,8 @@ chunks: every draw is keyed by a person's id, and the persons are visited in id 
 5. households: a person living with a parent belongs to that parent's household; a couple
    is a household named by the partner with the smaller id; anyone else lives alone.
 
-Births are linked to the mother and to her partner at the birth (:func:`link_newborns`).
+Births are linked to the mother and to her partner at the birth (:func:`link_newborns`);
+immigrant children to an immigrant mother of the year (:func:`link_arriving_children`).
 The base year's families are drawn by :func:`initial_families`. :func:`family_findings`
 checks the identities (symmetric partners of the other sex, no link to anyone gone, every
 household that of the parent one lives with, the couple or oneself; the engine runs it in the
@@ -44,6 +45,7 @@ MAX_AGE = 100
 MIN_PARTNER_AGE = 15  # the youngest age at which a partnership is formed
 AGE_SEARCH = 3  # years either side of the drawn partner's age searched for a single man
 MAX_CHILD_AGE = 30  # the oldest age at which the base year's persons may live with a parent
+ARRIVING_CHILD_AGE = 15  # immigrants under this age arrive with a mother among immigrants
 N_SIZES = 12  # household sizes counted: 1..11, and 12 or more
 
 # family counts by (age, sex): (engine.micro.families.family_year's ``counts``)
@@ -252,6 +254,64 @@ def link_newborns(pid, status, mother, father, size, first_slot, first_id, mothe
 
 
 @nb.njit(cache=True)
+def _women_by_age(status, sex, age, lo, hi):
+    """The women here among slots lo..hi-1 by age: (first index by age (MAX_AGE + 2,),
+    their slots in slot order within each age)."""
+    n = np.zeros(MAX_AGE + 2, dtype=np.int64)
+    for i in range(lo, hi):
+        if status[i] != GONE and sex[i] == FEMALE:
+            n[age[i] + 1] += 1
+    first = np.cumsum(n)
+    slots = np.empty(first[-1], dtype=np.int64)
+    filled = first[:-1].copy()
+    for i in range(lo, hi):
+        if status[i] != GONE and sex[i] == FEMALE:
+            slots[filled[age[i]]] = i
+            filled[age[i]] += 1
+    return first, slots
+
+
+@nb.njit(cache=True)
+def _drawn_mother(seed, person, year, a, asfr, fertility_total, first, slots):
+    """A mother for person ``person`` aged ``a``: her age at the birth drawn from the
+    fertility schedule ``asfr`` (age,), then one of the women of her age now (``first``,
+    ``slots``: _women_by_age); her slot, or -1 when there is none of that age."""
+    u = rng.uniform(seed, rng.MOTHER_AGE, person, year) * fertility_total
+    at_birth = len(asfr) - 1
+    cumulative = 0.0
+    for m in range(len(asfr)):
+        cumulative += asfr[m]
+        if u < cumulative:
+            at_birth = m
+            break
+    now = a + at_birth
+    if now > MAX_AGE or first[now + 1] == first[now]:
+        return -1
+    n = first[now + 1] - first[now]
+    return slots[first[now] + int(rng.uniform(seed, rng.MOTHER_PICK, person, year) * n)]
+
+
+@nb.njit(cache=True)
+def link_arriving_children(pid, status, age, sex, mother, first_slot, size, seed, year,
+                           asfr):
+    """Immigrants arrive with their families: each of the year's immigrants (slots
+    first_slot..size-1) under ARRIVING_CHILD_AGE is linked to a mother among the year's
+    immigrant women, of the age the fertility ``asfr`` (age,) makes likely at their birth
+    (none when no immigrant woman has that age: then the child lives alone, as an orphan
+    does). Partnerships among them form in the year's family pass, like everyone's."""
+    fertility_total = asfr.sum()
+    if fertility_total <= 0:
+        return
+    first, slots = _women_by_age(status, sex, age, first_slot, size)
+    for i in range(first_slot, size):
+        if status[i] != GONE and age[i] < ARRIVING_CHILD_AGE:
+            j = _drawn_mother(seed, pid[i], year, age[i], asfr, fertility_total, first,
+                              slots)
+            if j >= 0:
+                mother[i] = j + 1
+
+
+@nb.njit(cache=True)
 def initial_families(pid, status, age, sex, partner, mother, father, household, left_home,
                      size, seed, base_year, partnered, leave_home, age_difference,
                      age_spread, asfr, counts, sizes):
@@ -273,17 +333,7 @@ def initial_families(pid, status, age, sex, partner, mother, father, household, 
     for f in range(N_FAMILY_COUNTS):  # the base year's partnerships are not this year's
         for a in range(MAX_AGE + 1):
             counts[a, 0, f] = counts[a, 1, f] = 0
-    women = np.zeros(MAX_AGE + 2, dtype=np.int64)  # women by age, then their slots
-    for i in range(size):
-        if status[i] != GONE and sex[i] == FEMALE:
-            women[age[i] + 1] += 1
-    first = np.cumsum(women)
-    slots = np.empty(first[-1], dtype=np.int64)
-    filled = first[:-1].copy()
-    for i in range(size):
-        if status[i] != GONE and sex[i] == FEMALE:
-            slots[filled[age[i]]] = i
-            filled[age[i]] += 1
+    first, slots = _women_by_age(status, sex, age, 0, size)
     fertility_total = asfr.sum()
     for i in range(size):
         if status[i] == GONE:
@@ -297,23 +347,10 @@ def initial_families(pid, status, age, sex, partner, mother, father, household, 
             stay *= 1.0 - leave_home[x, sex[i]]
         if rng.uniform(seed, rng.AT_HOME, pid[i], base_year) >= stay:
             continue
-        # the mother's age at the birth, by the fertility schedule, then one of the
-        # women of her age now
-        u = rng.uniform(seed, rng.MOTHER_AGE, pid[i], base_year) * fertility_total
-        at_birth = len(asfr) - 1
-        cumulative = 0.0
-        for m in range(len(asfr)):
-            cumulative += asfr[m]
-            if u < cumulative:
-                at_birth = m
-                break
-        now = a + at_birth
-        if now > MAX_AGE or first[now + 1] == first[now]:
-            continue
-        n = first[now + 1] - first[now]
-        j = slots[first[now] + int(rng.uniform(seed, rng.MOTHER_PICK, pid[i], base_year) * n)]
-        left_home[i] = 0
-        mother[i], father[i] = j + 1, partner[j]
+        j = _drawn_mother(seed, pid[i], base_year, a, asfr, fertility_total, first, slots)
+        if j >= 0:
+            left_home[i] = 0
+            mother[i], father[i] = j + 1, partner[j]
     households(status, age, sex, partner, mother, father,
                household, left_home, size, counts, sizes)
 

@@ -117,10 +117,14 @@ class Population:
         store = self.store
         store.reserve(room)
         self.buffers.fit(store.capacity)
+        arrived = store.size
         store.size, _, _ = K.shard_immigrants(
             store.pid, store.status, store.age, store.sex, store.birth_year,
             store.earnings_factor, self.buffers.birth_flag, store.size, next_id, seed, year,
             immigrants, asfr, permanent_sd, self.shard)
+        if self.families:
+            F.link_arriving_children(store.pid, store.status, store.age, store.sex,
+                                     store.mother, arrived, store.size, seed, year, asfr)
         return int(np.count_nonzero(self.buffers.birth_flag[:store.size]))
 
     def add_newborns(self, first_id: int, n: int, seed: int, year: int, p_male: float,
