@@ -188,7 +188,7 @@ def test_a_run_keeps_the_identities_and_links_births(tmp_path):
         population[-1].sum())
 
 
-def test_identical_for_any_chunk_size_and_common_to_a_reform(tmp_path):
+def test_identical_for_any_chunk_size(tmp_path):
     folder = families_model(tmp_path / "m", end=2035)
     one = simulate(folder, chunk_size=97)
     two = simulate(folder, chunk_size=4096)

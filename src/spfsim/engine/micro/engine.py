@@ -57,7 +57,7 @@ __all__ = ["COMPACT_WHEN_GONE", "DEFAULT_CHUNK", "QUANTILES", "STATUS_COUNTS", "
 DEFAULT_CHUNK = 1 << 16
 # the family identities are checked in the base year, every this many years and at the
 # horizon: a broken link stays broken, so it is caught, and a check costs about a quarter
-# of a year's family pass (about 13 ms a year with a million persons on two cores)
+# of a year's family pass (about 16 ms a year with a million persons on two cores)
 FAMILY_CHECK_YEARS = 5
 
 

@@ -134,8 +134,9 @@ class Population:
         this population holds (kernels.newborns); returns births, deaths and emigrants
         by sex."""
         store = self.store
-        flagged = np.flatnonzero(self.buffers.birth_flag[:store.size])
-        mothers, fathers = flagged + 1, store.partner[flagged].copy()
+        if self.families:  # the j-th baby's mother: the j-th flagged, her partner its father
+            flagged = np.flatnonzero(self.buffers.birth_flag[:store.size])
+            mothers, fathers = flagged + 1, store.partner[flagged].copy()
         self.buffers.birth_flag[:store.size] = 0
         store.reserve(n)
         self.buffers.fit(store.capacity)
