@@ -12,6 +12,7 @@ import numpy as np
 
 from .dated import DatedValue, Indexation
 from .model_file import DEFAULT_LABOUR_PERSISTENCE, ModelInput
+from .poverty import PovertySpec
 from .tables import AGES, SEXES, Table
 
 
@@ -83,6 +84,8 @@ class Assumptions:
     # the families table's columns as (year, age, sex) arrays (FAMILY_COLUMNS), or None:
     # no families (the micro engine's persons have no family links)
     families: dict[str, np.ndarray] | None = None
+    # how the micro engine measures household poverty (the model's [poverty]), or None
+    poverty: PovertySpec | None = None
 
     @property
     def n_years(self) -> int:
@@ -172,6 +175,7 @@ def compile_assumptions(input_: ModelInput, end_year: int | None = None) -> Assu
         labour_persistence=input_.labour_persistence,
         families=({c: _by_year(t["families"], c, years) for c in FAMILY_COLUMNS}
                   if "families" in t else None),
+        poverty=input_.poverty,
         **labour,
     )
     growth = assumptions.series_growth

@@ -25,6 +25,7 @@ from .dated import (
     parse_indexation,
     parse_parameter,
 )
+from .poverty import PovertySpec, read_poverty
 from .schema import ASSUMPTION_TABLES
 from .stochastic import StochasticSpec, read_stochastic
 from .tables import Table, read_table
@@ -89,6 +90,9 @@ class ModelInput:
     labour_persistence: float = DEFAULT_LABOUR_PERSISTENCE
     # the [stochastic] section: which assumptions vary in stochastic projections
     stochastic: StochasticSpec | None = None
+    # the [poverty] section: how the micro engine measures household poverty; None: it
+    # does not
+    poverty: PovertySpec | None = None
 
     @property
     def input_hash(self) -> str:
@@ -206,6 +210,7 @@ def read_model(model_dir: Path | str, scheme_types: Mapping[str, type]) -> Model
     schemes = _read_schemes(data, model_path, scheme_types, base_year, log)
     folders = [model_dir, *(Path(s["folder"]) for s in assumption_sets if "folder" in s)]
     stochastic = _stochastic(data, model_path, files, log, folders)
+    poverty = read_poverty(data.get("poverty"), model_path, log, poverty_line is not None)
     _check_sections(data, model_path, log)
     log.locate_rows(model_path, toml_line_finder(model_path))
     log.raise_if_any()
@@ -213,7 +218,7 @@ def read_model(model_dir: Path | str, scheme_types: Mapping[str, type]) -> Model
                       earnings, poverty_line, revenue_share, tables, schemes, assumption_sets,
                       files, data, fiscal_envelope,
                       DEFAULT_LABOUR_PERSISTENCE if labour_persistence is None
-                      else labour_persistence, stochastic)
+                      else labour_persistence, stochastic, poverty)
 
 
 def _stochastic(data: dict, model_path: Path, files: list[Path], log: ProblemLog,
@@ -230,9 +235,9 @@ def _stochastic(data: dict, model_path: Path, files: list[Path], log: ProblemLog
 
 def _check_sections(data: dict, model_path: Path, log: ProblemLog) -> None:
     for key in data:
-        if key not in ("model", "economy", "schemes", "stochastic"):
+        if key not in ("model", "economy", "schemes", "stochastic", "poverty"):
             log.add(model_path, key, "unknown section; expected [model], [economy], "
-                    "[[schemes]], [stochastic]", None, key)
+                    "[[schemes]], [stochastic], [poverty]", None, key)
 
 
 def toml_line_finder(path: Path) -> Callable[[str], int | None]:
