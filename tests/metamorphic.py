@@ -629,17 +629,18 @@ _NEUTRAL_UNITS = ("1", "fraction", "fraction per year", "1 per year", "years",
 
 
 def variable_kind(ds: xr.Dataset, name: str) -> str:
-    """COUNT (persons, households), MONEY (currency totals), PER_CAPITA (currency per person, per
-    beneficiary, per contributor) or NEUTRAL (rates, ratios, indices, years, ages,
-    amounts in base-year average earnings), from the variable's units. An unknown unit
-    raises, so that a new kind of variable is classified before it is tested."""
+    """COUNT (persons, households), MONEY (currency totals), PER_CAPITA (currency per person,
+    per beneficiary, per contributor, per equivalent adult) or NEUTRAL (rates, ratios,
+    indices, years, ages, amounts in base-year average earnings), from the variable's units.
+    An unknown unit raises, so that a new kind of variable is classified before it is
+    tested."""
     units = str(ds[name].attrs.get("units", ""))
     currency = str(ds.attrs.get("currency", "LCU"))
     if units in ("persons", "households"):
         return COUNT
     if units.startswith(currency):
-        per_person = any(f" per {who}" in units for who in ("person", "beneficiary",
-                                                             "contributor"))
+        per_person = any(f" per {who}" in units for who in (
+            "person", "beneficiary", "contributor", "equivalent adult"))
         return PER_CAPITA if per_person or name in PER_CAPITA_VARIABLES else MONEY
     if units in _NEUTRAL_UNITS or units.startswith("base-year average earnings"):
         return NEUTRAL

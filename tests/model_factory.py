@@ -136,3 +136,24 @@ def write_small_model(folder: Path, base: int = 2025, end: int = 2045,
               [[a, s, 0.8 if s == "male" else 0.6, 0.05, 0.4, 1.0 + 0.01 * (a - 15)]
                for a in range(15, 70) for s in SEXES])
     return folder
+
+
+FAMILY_TABLE = """
+[tables.families]
+file = "families.csv"
+"""
+
+
+def families_model(folder, partnered=0.6, separation=0.02, leave_home=0.1, difference=3.0,
+                   spread=2.0, **model):
+    """The small model with a families table (the same rates at every adult age)."""
+    write_small_model(folder, **model)
+    adir = folder / "assumptions"
+    with (adir / "assumptions.toml").open("a") as handle:
+        handle.write(FAMILY_TABLE)
+    rows = [[a, s, partnered if a >= 20 else 0.0, separation, leave_home if a >= 15 else 0.0,
+             difference if s == "female" else -difference, spread]
+            for a in range(101) for s in ("male", "female")]
+    write_csv(adir / "families.csv", ["age", "sex", "partnered", "separation", "leave_home",
+                                      "partner_age_difference", "partner_age_spread"], rows)
+    return folder

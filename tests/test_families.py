@@ -7,7 +7,7 @@ import textwrap
 
 import numpy as np
 import pytest
-from model_factory import write_csv, write_small_model
+from model_factory import families_model, write_csv
 from replication import run_with_threads
 
 import spfsim
@@ -19,27 +19,6 @@ from spfsim.engine.micro.store import FEMALE, GONE, INACTIVE, MALE, PersonStore
 from spfsim.errors import AssumptionError, SpfsimError
 
 pytestmark = pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
-
-FAMILY_TABLE = """
-[tables.families]
-file = "families.csv"
-"""
-
-
-def families_model(folder, partnered=0.6, separation=0.02, leave_home=0.1, difference=3.0,
-                   spread=2.0, **model):
-    """The small model with a families table (the same rates at every adult age)."""
-    write_small_model(folder, **model)
-    adir = folder / "assumptions"
-    with (adir / "assumptions.toml").open("a") as handle:
-        handle.write(FAMILY_TABLE)
-    rows = [[a, s, partnered if a >= 20 else 0.0, separation, leave_home if a >= 15 else 0.0,
-             difference if s == "female" else -difference, spread]
-            for a in range(101) for s in ("male", "female")]
-    write_csv(adir / "families.csv", ["age", "sex", "partnered", "separation", "leave_home",
-                                      "partner_age_difference", "partner_age_spread"], rows)
-    return folder
-
 
 def tables(partnered=0.0, separation=0.0, leave_home=0.0, difference=0.0, spread=0.0):
     shape = (101, 2)

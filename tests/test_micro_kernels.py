@@ -108,7 +108,7 @@ def run_year(store: PersonStore, *, q_death=0.0, q_invalid=None, asfr=None, stay
     probability = np.zeros((len(universal), 101, 2))
     for j, (low, high, take_up) in enumerate(universal):
         probability[j, low:high + 1] = take_up
-    codes = np.array([[group, -1, 0, 1]] * len(universal), dtype=np.int64).reshape(-1, 4)
+    codes = np.array([[group, -1, 0, 1, 0]] * len(universal), dtype=np.int64).reshape(-1, 5)
     money = np.zeros((chunks, 2, K.N_MONEY), dtype=np.int64)
     awarded = np.zeros((chunks, 2, 61), dtype=np.int64)
     left = np.zeros((chunks, 2, 61), dtype=np.int64)
@@ -143,6 +143,7 @@ def run_year(store: PersonStore, *, q_death=0.0, q_invalid=None, asfr=None, stay
             orphan_age_limit=17, survivor_end_rate=survivor_end_rate),
         R.benefits(codes, probability, np.full_like(probability, 100.0), -1,
                    np.zeros((101, 2)), ui_service, ui_credits_count),
+        R.NO_INCOME,
         R.Tallies(counts, money, awarded, left, age_money, lifetimes, nc_money,
                   np.zeros((chunks, 101, 2, 7, 2), dtype=np.int64)))
     run_year.lifetimes = lifetimes.sum(axis=0)

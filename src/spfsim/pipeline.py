@@ -22,7 +22,12 @@ from .finance.measures import sustainability_variables
 from .jumps import find_jumps
 from .params import AGES
 from .results.assemble import RunInfo, apply_contract, build_dataset, projection_context
-from .results.micro import family_variables, lifetime_variables, micro_status_variable
+from .results.micro import (
+    family_variables,
+    lifetime_variables,
+    micro_status_variable,
+    poverty_variables,
+)
 from .schemes import CONTRIBUTORY, SCHEME_TYPES
 from .schemes.noncontributory import RuleBenefit
 
@@ -161,7 +166,7 @@ def run_projection(model_input: ModelInput, a: Assumptions, engine: str,
                        **lifetime_variables(
                            result, ctx, None if pension is None
                            else ds["cohort_complete"].sel(scheme=pension)),
-                       **family_variables(result, ctx))
+                       **family_variables(result, ctx), **poverty_variables(result, ctx))
     ds = apply_contract(ds, ctx)
     assert_identities(ds, np.array([f.initial_reserve for f in funds]))
     assert_invariants(ds)

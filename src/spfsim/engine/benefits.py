@@ -127,6 +127,9 @@ class BenefitRule:
     cash: bool  # False for health care (not a cash benefit: outside SDG 1.3.1)
     probability: np.ndarray
     amount: np.ndarray
+    # short-term social insurance (maternity, unemployment): part of the contributory
+    # transfers, not of the floor's, in household incomes (engine.micro.poverty)
+    contributory: bool = False
 
 
 def _basis(scheme: CompiledScheme, econ: EconomicProjection) -> np.ndarray:
@@ -179,7 +182,7 @@ def benefit_rule(scheme: CompiledScheme, assumptions: Assumptions,
     return BenefitRule(scheme, GROUP_CODES[kind.group(scheme.choices)],
                        GUARANTEES.index(guarantee) if guarantee in GUARANTEES else -1,
                        kind.is_top_up(scheme.choices), scheme.type != nc.HealthCare.NAME,
-                       probability, amount)
+                       probability, amount, issubclass(kind, ins.InsuranceBenefit))
 
 
 def insurable_earnings(pension: CompiledScheme | None, econ: EconomicProjection,

@@ -55,6 +55,31 @@ def family_variables(result: MicroResult, ctx: Mapping[str, object]
         "households_by_size": _array("households_by_size", result.households, coords, ctx)}
 
 
+def poverty_variables(result: MicroResult, ctx: Mapping[str, object]
+                      ) -> dict[str, xr.DataArray]:
+    """Household poverty and inequality by year (engine.micro.poverty; none when the run
+    did not measure them)."""
+    from ..engine.micro import poverty as P
+
+    measured = result.poverty
+    if measured is None:
+        return {}
+    coords = {"income_stage": list(P.STAGES), "age_group": list(P.AGE_GROUPS)}
+    persons, poor, gaps = measured["persons"], measured["poor"], measured["gaps"]
+    before, after = (gaps[:, P.STAGES.index(stage)].sum(axis=(1, 2))
+                     for stage in ("before_floor", "disposable"))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = poor / persons[:, None]
+        closed = np.where(before > 0, 1.0 - after / before, np.nan)
+    return {name: _array(name, values, coords, ctx) for name, values in (
+        ("poverty_population", persons), ("persons_in_poverty", poor),
+        ("poverty_rate", rate), ("poverty_gap", gaps),
+        ("poverty_gap_closed_by_floor", closed),
+        ("household_poverty_line", measured["line"]),
+        ("gini_equivalised_income", measured["gini"]),
+        ("median_equivalised_income", measured["median"]))}
+
+
 def lifetime_variables(result: MicroResult, ctx: Mapping[str, object],
                        pension_complete: xr.DataArray | None = None
                        ) -> dict[str, xr.DataArray]:

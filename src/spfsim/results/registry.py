@@ -59,7 +59,7 @@ CONVENTIONS = "CF-1.10"
 CONTRACT_DIMS = ("year", "age", "sex", "scheme", "service", "status", "birth_cohort",
                  "quantile", "guarantee", "branch", "pension", "payer", "cohort", "gap",
                  "financing_method", "flow", "payment", "family_status", "family_event",
-                 "household_size")
+                 "household_size", "income_stage", "age_group")
 
 
 @dataclass(frozen=True)
@@ -131,6 +131,10 @@ COORDINATES: dict[str, dict[str, str]] = {
     "family_event": {"long_name": "family event of simulated persons during the year"},
     "household_size": {"long_name": "members of the household (the last: that many or more)",
                        "units": "persons"},
+    "income_stage": {"long_name": "household income: market income (before transfers), "
+                                  "after the contributory transfers (before the floor's), "
+                                  "disposable (after all transfers)"},
+    "age_group": {"long_name": "age group at 1 July: children, working age, older persons"},
 }
 
 #: Every variable of the results Dataset, by name.
@@ -155,6 +159,10 @@ UNDEFINED: dict[str, str] = {
     "cost_to_revenue": "no government revenue in the model",
     "government_revenue": "no government revenue in the model",
     "poverty_line": "no poverty line in the model",
+    "poverty_rate": "an age group and sex without simulated persons",
+    "poverty_gap_closed_by_floor": "no poverty gap before the floor's transfers",
+    "median_equivalised_income": "no household measured",
+    "gini_equivalised_income": "no household income at the stage (no market income)",
     "average_new_benefit": _NO_AWARDS,
     "credited_years_at_award": _NO_AWARDS,
     "contribution_density_at_award": _NO_AWARDS,

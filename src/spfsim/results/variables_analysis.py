@@ -134,6 +134,27 @@ MICRO = (
      'emigration, leaving the parental household (micro engine with families)'),
     ('households_by_size', 'year household_size', 'households',
      'households by number of members at 1 July (micro engine with families)'),
+    ('poverty_population', 'year sex age_group', 'persons',
+     'persons whose household poverty is measured: the population of 1 July, in its '
+     'households (micro engine with families and a [poverty] section)'),
+    ('persons_in_poverty', 'year income_stage sex age_group', 'persons',
+     'persons in households whose equivalised income of the year is below the household '
+     'poverty line (micro engine with families and a [poverty] section)'),
+    ('poverty_rate', 'year income_stage sex age_group', 'fraction',
+     'share of the persons measured who live in poor households (poverty headcount ratio)'),
+    ('poverty_gap', 'year income_stage sex age_group', '{money} per year',
+     'sum over persons in poor households of the household poverty line less their '
+     'equivalised income (what lifting them to the line costs, in equivalised terms)'),
+    ('poverty_gap_closed_by_floor', 'year', 'fraction',
+     "share of the poverty gap before the floor's transfers that they close: 1 - gap of "
+     'disposable income / gap of income before the floor (R202 para. 8(b))'),
+    ('household_poverty_line', 'year', '{money} per equivalent adult per year',
+     "the household poverty line of the model's [poverty] section in each year"),
+    ('gini_equivalised_income', 'year income_stage', '1',
+     'Gini coefficient of equivalised household income over persons (a lower bound within '
+     'about 0.001: inequality within 0.4 % wide income bins ignored)'),
+    ('median_equivalised_income', 'year income_stage', '{money} per equivalent adult per year',
+     'median equivalised household income over persons'),
     ('lifetime_contributions_at_death', 'birth_cohort sex quantile',
      'base-year average earnings (present value at 1 January {base_year} at the interest path)',
      'quantiles of lifetime pension contributions of those who died during the projection, by '

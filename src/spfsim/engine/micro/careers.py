@@ -163,17 +163,19 @@ def _year_credits_and_pensions(c, i, p, a, s, st, when, rules, earnings, care_pr
     """The year's contributions and pensions: a contributor is credited her earnings
     (:func:`_contribute`), an active woman may be credited a care year (:func:`_care`), a
     pensioner is paid her pension (:func:`_pension_paid`). Without a contributory pension,
-    contributors are counted alone."""
+    contributors are counted alone. Returns a contributor's gross earnings of the year
+    (currency; 0 for the others and without a contributory pension)."""
     if not rules.has:
         if is_contributing(st):
             counts[c, a, s, CONTRIBUTORS] += 1
     elif is_contributing(st):
-        _contribute(c, i, p, a, s, when, rules, earnings, earnings_factor, service, credits,
-                    paid, recent, contributed, counts, money, age_money)
+        return _contribute(c, i, p, a, s, when, rules, earnings, earnings_factor, service,
+                           credits, paid, recent, contributed, counts, money, age_money)
     elif is_active(st):
         _care(i, p, a, s, when, rules, care_probability, service, care_years, credits, recent)
     elif st in (RETIRED, INVALID):
         _pension_paid(c, i, a, s, st, when, pension, received, counts, money, age_money)
+    return 0.0
 
 
 @nb.njit(inline="always", cache=True)
@@ -182,13 +184,15 @@ def _contribute(c, i, p, a, s, when, rules, earnings, earnings_factor, service, 
     """Contributions: a contributor earns the (age, sex) earnings times her level, with a
     lognormal transitory shock (``rules.transitory_sd``), insurable between the floor and
     ceiling (pension_rules.insurable_earnings); they are credited for a year of service and
-    she pays ``rules.contribution_rate`` on them."""
+    she pays ``rules.contribution_rate`` on them. Returns her gross earnings (before the
+    floor and ceiling)."""
     earned = earnings[a, s] * earnings_factor[i]
     sd = rules.transitory_sd
     if sd > 0.0:
         z = rng.normal(when.seed, rng.EARNINGS_TRANSITORY, rng.EARNINGS_TRANSITORY_2, p,
                        when.year)
         earned *= math.exp(sd * z - 0.5 * sd ** 2)
+    gross = earned
     earned = insurable_earnings(earned, rules.earnings_floor, rules.earnings_ceiling)
     counts[c, a, s, CONTRIBUTORS] += 1
     insured = fixed(earned, when.scale)
@@ -199,6 +203,7 @@ def _contribute(c, i, p, a, s, when, rules, earnings, earnings_factor, service, 
         service[i] += 1
     _credit(credits, recent, i, earned)
     paid[i] += rules.contribution_rate * earned
+    return gross
 
 
 @nb.njit(inline="always", cache=True)

@@ -24,7 +24,15 @@ from ..benefits import (
     in_target,
     pays_arriving_mother,
 )
-from .counters import N_COUNTS, NC_CASH, NC_GROUP, NC_GUARANTEE, NC_TOP_UP, fixed
+from .counters import (
+    N_COUNTS,
+    NC_CASH,
+    NC_CONTRIBUTORY,
+    NC_GROUP,
+    NC_GUARANTEE,
+    NC_TOP_UP,
+    fixed,
+)
 from .store import FEMALE
 
 
@@ -35,6 +43,8 @@ def benefits_and_coverage(c, i, p, a, s, state, mother, seed, own_pension, scale
     """Count one person's non-contributory benefits and coverage (engine.benefits rules).
 
     Severe disability and take-up are persistent draws (the same persons every year).
+    Returns the person's cash benefits of the year (currency): those of the short-term
+    social insurance schemes, and those of the floor (health care, in kind, in neither).
     """
     disabled = (disability_prevalence[a, s] > 0.0
                 and rng.uniform(seed, rng.SEVERE_DISABILITY, p, 0) < disability_prevalence[a, s])
@@ -43,6 +53,7 @@ def benefits_and_coverage(c, i, p, a, s, state, mother, seed, own_pension, scale
         covered |= (1 << OLD_AGE) | (1 << ANY_CASH)
     elif state == L_CONTRIBUTING:
         covered |= 1 << ANY_CASH
+    insured_cash = floor_cash = 0.0
     for j in range(nc_codes.shape[0]):
         if nc_probability[j, a, s] <= 0.0:  # outside the age band: no draw needed
             continue
@@ -60,11 +71,16 @@ def benefits_and_coverage(c, i, p, a, s, state, mother, seed, own_pension, scale
             covered |= 1 << nc_codes[j, NC_GUARANTEE]
         if nc_codes[j, NC_CASH] == 1:
             covered |= 1 << ANY_CASH
+            if nc_codes[j, NC_CONTRIBUTORY] == 1:
+                insured_cash += amount
+            else:
+                floor_cash += amount
     for g in range(N_COVERAGE):
         if in_target(g, a, state, disabled, mother):
             coverage[c, a, s, g, 0] += 1
             if (covered >> g) & 1:
                 coverage[c, a, s, g, 1] += 1
+    return insured_cash, floor_cash
 
 
 @nb.njit(cache=True)

@@ -92,6 +92,9 @@ class MicroSettings:
     # simulate families (partners, parents, households: engine.micro.families) when the
     # model has a families table; False: persons without family links
     families: bool = True
+    # measure household poverty (engine.micro.poverty) when families are simulated and the
+    # model has a [poverty] section
+    poverty: bool = True
 
     def __post_init__(self) -> None:
         if self.persons < 1:
@@ -144,6 +147,7 @@ class _Run:
     next_id: int  # the id of the next person to enter
     out: _Outputs
     families: bool = False  # persons linked into families (engine.micro.families)
+    poverty: object = None  # the model's [poverty] (params.PovertySpec) when measured
 
 
 def _run(assumptions, demo, econ, settings, progress, client, keep_store) -> MicroResult:
@@ -191,6 +195,9 @@ def _run(assumptions, demo, econ, settings, progress, client, keep_store) -> Mic
             settings.seed, int(years[0]), _family_tables(assumptions, 0),
             assumptions.asfr[0]))
         _check_families(population, int(years[0]))
+        if settings.poverty and assumptions.poverty is not None:
+            run.poverty = assumptions.poverty
+            population.measure_poverty()
     if progress and not getattr(K.year_step, "signatures", True):
         progress("micro: loading the compiled kernels (the first run after installing "
                  "compiles them: about 40 s, once)")
@@ -248,10 +255,17 @@ def _year(run: _Run, k: int, year: int, y) -> int:
     when = {"seed": settings.seed, "year": year, "scale": scale,
             "deflator": 1.0 / run.discount[k], "first_birth_year": run.first_birth_year,
             "lifetime_unit": econ.average_earnings[0]}
+    income = ((econ.earnings[k], run.poverty.informal_earnings) if run.poverty is not None
+              else ())
     sums = population.year_step(
         when, records.demography(q_death, q_invalid, p_emigrate, run.assumptions.asfr[k]),
-        labour, pension, tables, benefits, exact)
+        labour, pension, tables, benefits, exact, *income)
     run.out.record(k, sums, scale)
+    if run.poverty is not None:
+        run.out.record_poverty(k, population.poverty(
+            year, _poverty_line(run.poverty, econ, k), run.poverty.relative_share,
+            run.poverty.other_adult, run.poverty.child, run.poverty.child_age,
+            float(econ.average_earnings[k]), scale))
     _add_entrants(run, k, year, immigrants, benefits)
     survivors = survivors_awarded(y)
     if survivors is not None:
@@ -280,6 +294,18 @@ def _benefits_year(run: _Run, k: int) -> records.Benefits:
         _rule_year(rules, "amount", k), next((j for j, r in enumerate(rules) if r.top_up), -1),
         run.assumptions.severe_disability[k], run.unemployment.minimum_service,
         run.unemployment.credits_count)
+
+
+def _poverty_line(spec, econ, k: int) -> float | None:
+    """The year's poverty line (currency per equivalent adult per year) of the model's
+    [poverty] ``line``; None for a relative line (set from the year's median)."""
+    if spec.line == "relative":
+        return None
+    line = float(econ.poverty_line[k])
+    if spec.line == "wages":  # the base year's line, uprated with average earnings
+        line = float(econ.poverty_line[0] * econ.average_earnings[k]
+                     / econ.average_earnings[0])
+    return line
 
 
 def _family_tables(assumptions: Assumptions, k: int) -> dict[str, np.ndarray]:

@@ -14,6 +14,7 @@ from ..cohort import MAX_SERVICE, benefit_flows
 from ..flows import SchemeFlows
 from . import families as F
 from . import kernels as K
+from . import poverty as P
 from . import records
 from .store import FEMALE, PersonStore
 
@@ -41,6 +42,11 @@ class MicroResult:
     # (year, families.N_SIZES) households by size, weighted
     family: np.ndarray | None = None
     households: np.ndarray | None = None
+    # household poverty (engine.micro.poverty; None when not measured), by year: persons
+    # measured (sex, age group) and in poor households (stage, sex, age group), weighted;
+    # poverty gaps (stage, sex, age group) in currency, weighted; the line (currency per
+    # equivalent adult); Gini and median equivalised income (stage)
+    poverty: dict[str, np.ndarray] | None = None
 
 
 # the status axis of MicroResult.labour_status, with the kernel's count index of each
@@ -96,6 +102,13 @@ class _Buffers:
     def __init__(self, capacity: int, chunk: int, n_rules: int, n_groups: int):
         self.chunk, self.n_rules, self.n_groups = chunk, n_rules, n_groups
         self.capacity = 0
+        self.poverty = False  # hold the persons' incomes (engine.micro.poverty)
+        self.fit(capacity)
+
+    def measure_poverty(self) -> None:
+        """Hold the persons' incomes and households' members from now on."""
+        self.poverty = True
+        capacity, self.capacity = self.capacity, 0
         self.fit(capacity)
 
     def fit(self, capacity: int) -> None:
@@ -120,6 +133,16 @@ class _Buffers:
         self.age_money = np.zeros((chunks, 101, 2, K.N_AGE_MONEY), dtype=np.int64)
         self.lifetimes = np.zeros((chunks, self.n_groups, 2, 2, K.LIFETIME_BINS),
                                   dtype=np.int64)
+        # written and read within a year (engine.micro.poverty): nothing to carry over
+        rows = capacity if self.poverty else 0
+        self.income = np.zeros((rows, 3), dtype=np.float32)
+        self.members = np.zeros((rows, 2), dtype=np.uint16)
+        if self.poverty:
+            self.income_counts = np.zeros((chunks, 3, P.N_BINS), dtype=np.int64)
+            self.income_sums = np.zeros((chunks, 3, P.N_BINS), dtype=np.int64)
+            self.poverty_persons = np.zeros((chunks, 2, len(P.AGE_GROUPS)), dtype=np.int64)
+            self.poor = np.zeros((chunks, 3, 2, len(P.AGE_GROUPS)), dtype=np.int64)
+            self.poverty_gaps = np.zeros((chunks, 3, 2, len(P.AGE_GROUPS)), dtype=np.int64)
 
     def sums(self, chunks: int) -> dict[str, np.ndarray]:
         """The year's accumulators of the first ``chunks`` chunks, summed over them
@@ -157,6 +180,7 @@ class _Outputs:
         # 1 July of each year, the year's family events, households by size at 1 July
         self.family = None
         self.households = None
+        self.poverty = None  # engine.micro.poverty's measures by year, when measured
 
     def record(self, k: int, sums: dict[str, np.ndarray], scale: float) -> None:
         """Year k's accumulators summed over the chunks (_Buffers.sums), money in units of
@@ -201,6 +225,24 @@ class _Outputs:
             self.family[stocks][..., kept] = counts[..., kept]
             self.households[stocks] = sizes
 
+    def record_poverty(self, k: int, measured: dict[str, np.ndarray]) -> None:
+        """Year k's household poverty (population.Population.poverty)."""
+        n = len(self.counts)
+        if self.poverty is None:
+            self.poverty = {
+                "persons": np.zeros((n, 2, len(P.AGE_GROUPS))),
+                "poor": np.zeros((n, 3, 2, len(P.AGE_GROUPS))),
+                "gaps": np.zeros((n, 3, 2, len(P.AGE_GROUPS))),
+                "line": np.full(n, np.nan), "gini": np.full((n, 3), np.nan),
+                "median": np.full((n, 3), np.nan)}
+        for name in ("persons", "poor", "gaps", "line"):
+            self.poverty[name][k] = measured[name]
+        counts, sums = measured["income_counts"], measured["income_sums"]
+        for stage in range(3):
+            self.poverty["gini"][k, stage] = P.histogram_gini(counts[stage], sums[stage])
+            self.poverty["median"][k, stage] = P.histogram_median(counts[stage],
+                                                                  measured["unit"])
+
     def record_entrants(self, k, immigrants, births, deaths, emigrants) -> None:
         self.immigrants[k] = immigrants
         self.births[k] = births
@@ -240,7 +282,10 @@ class _Outputs:
                            exit_totals=self.exit_totals * self.lifetime_scale * w,
                            family=None if self.family is None else self.family * w,
                            households=None if self.households is None
-                           else self.households * w)
+                           else self.households * w,
+                           poverty=None if self.poverty is None else {
+                               name: values * w if name in ("persons", "poor", "gaps")
+                               else values for name, values in self.poverty.items()})
 
     def _pension_flows(self, scheme: CompiledScheme, w: float) -> SchemeFlows:
         from ..cohort import pension_flows

@@ -15,6 +15,7 @@ import numpy as np
 
 from . import families as F
 from . import kernels as K
+from . import poverty as P
 from . import records
 from .outputs import _Buffers
 from .store import WHOLE, PersonStore
@@ -50,10 +51,15 @@ class Population:
 
     def year_step(self, when: dict, demography: records.Demography, labour: dict,
                   pension: records.Pension, tables: records.PensionTables,
-                  benefits: records.Benefits, exact: bool = False) -> dict[str, np.ndarray]:
+                  benefits: records.Benefits, exact: bool = False,
+                  earnings: np.ndarray | None = None, informal: float = 0.0
+                  ) -> dict[str, np.ndarray]:
         """The year's pass over the persons (kernels.year_step); ``when``: the fields of
         records.Step but the size; ``exact``: with the deaths and contributors chosen by
-        :meth:`align`. Returns the accumulators summed over the chunks."""
+        :meth:`align`; ``earnings`` (age, sex) of a covered worker and ``informal``
+        (their fraction an informal worker earns): for the persons' incomes, when poverty
+        is measured (:meth:`measure_poverty`). Returns the accumulators summed over the
+        chunks."""
         store, buffers = self.store, self.buffers
         forced_contribution = forced_death = np.empty(0, dtype=np.int8)
         if exact:
@@ -65,8 +71,43 @@ class Population:
             demography,
             records.labour(**labour, forced_contribution=forced_contribution,
                            forced_death=forced_death),
-            pension, tables, benefits, buffers.tallies())
+            pension, tables, benefits,
+            records.income(buffers.income, earnings, informal) if buffers.poverty
+            else records.NO_INCOME,
+            buffers.tallies())
         return buffers.sums((store.size + self.chunk - 1) // self.chunk)
+
+    def measure_poverty(self) -> None:
+        """From the next year step on, write the persons' incomes for :meth:`poverty`."""
+        self.buffers.measure_poverty()
+
+    def poverty(self, year: int, line: float | None, relative_share: float,
+                other_adult: float, child: float, child_age: int, unit: float,
+                scale: float) -> dict[str, np.ndarray]:
+        """Household poverty of the year just stepped (engine.micro.poverty), at ``line``
+        (currency per equivalent adult; None: ``relative_share`` of the median equivalised
+        disposable income). ``unit``: the income histogram's unit (currency), ``scale``:
+        money's fixed-point unit. Returns persons measured (sex, age group), poor and their
+        gaps in currency (stage, sex, age group), income histograms (stage, bin: persons,
+        currency), the line and the unit."""
+        store, b = self.store, self.buffers
+        chunks = (store.size + self.chunk - 1) // self.chunk
+        P.household_incomes(store.household, store.birth_year, b.income, store.size, year,
+                            child_age, b.members)
+        P.income_histograms(store.household, b.income, b.members, store.size, self.chunk,
+                            other_adult, child, unit, scale, b.income_counts, b.income_sums)
+        counts = b.income_counts[:chunks].sum(axis=0)
+        if line is None:
+            line = relative_share * P.histogram_median(counts[-1], unit)
+        P.poverty_counts(store.household, store.birth_year, store.sex, b.income, b.members,
+                         store.size, self.chunk, year, other_adult, child, line, scale,
+                         b.poverty_persons, b.poor, b.poverty_gaps)
+        return {"persons": b.poverty_persons[:chunks].sum(axis=0),
+                "poor": b.poor[:chunks].sum(axis=0),
+                "gaps": b.poverty_gaps[:chunks].sum(axis=0) * scale,
+                "income_counts": counts,
+                "income_sums": b.income_sums[:chunks].sum(axis=0) * scale,
+                "line": np.float64(line), "unit": np.float64(unit)}
 
     def alignment_counts(self) -> np.ndarray:
         """Exact alignment: persons by event, cell and probability (kernels)."""

@@ -138,6 +138,18 @@ class Benefits(NamedTuple):
     ui_credits_count: bool
 
 
+class Income(NamedTuple):
+    """What the year kernel needs to write each person's income of the year by source
+    (engine.micro.poverty: market, contributory transfers, the floor's), when household
+    poverty is measured: ``by_source`` (slot, 3) float32, or an empty array (nothing
+    written); the (age, sex) earnings of a covered worker of level 1, and an informal
+    worker's earnings as a fraction of them."""
+
+    by_source: np.ndarray
+    earnings: np.ndarray
+    informal: float
+
+
 class Tallies(NamedTuple):
     """The year's accumulators, one row per chunk (int64): counts (age, sex, N_COUNTS +
     J), money by sex, new pensions and leavers by credited service, money by (age, sex),
@@ -215,6 +227,13 @@ NO_PENSION = pension(
     refund_share=0.0, retire_probability=np.zeros((101, 2)),
     retire_factor=np.ones((101, 2)), survivors_on=False, survivor_minimum_service=0,
     orphan_age_limit=0, survivor_end_rate=0.0)
+
+
+def income(by_source: np.ndarray, earnings, informal: float) -> Income:
+    return Income(by_source, _floats(earnings), float(informal))
+
+
+NO_INCOME = income(np.zeros((0, 3), dtype=np.float32), np.zeros((101, 2)), 0.0)
 
 
 def benefits(codes, probability, amount, top_up_index, disability_prevalence, ui_service,

@@ -31,9 +31,10 @@ def _emigration(counts_pop, net_migration, survival, weight):
 
 
 def _rule_codes(rules: list[BenefitRule]) -> np.ndarray:
-    """(J, 4) int64: group, guarantee, top-up and cash flags (kernels.NC_* columns)."""
-    return np.array([[r.group, r.guarantee, int(r.top_up), int(r.cash)] for r in rules],
-                    dtype=np.int64).reshape(len(rules), 4)
+    """(J, 5) int64: group, guarantee, top-up, cash and contributory flags (kernels.NC_*
+    columns)."""
+    return np.array([[r.group, r.guarantee, int(r.top_up), int(r.cash), int(r.contributory)]
+                     for r in rules], dtype=np.int64).reshape(len(rules), 5)
 
 
 def _rule_year(rules: list[BenefitRule], name: str, k: int) -> np.ndarray:

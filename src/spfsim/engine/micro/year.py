@@ -55,6 +55,7 @@ from .lifetimes import COHORT_GROUP, lifetime_bin
 from .store import (
     FEMALE,
     GONE,
+    INFORMAL,
     INVALID,
     RETIRED,
     UNEMPLOYED,
@@ -63,11 +64,12 @@ from .survivors import survivor_in_payment
 
 
 @nb.njit(parallel=True, cache=True)
-def year_step(persons, when, demography, labour, rules, tables, benefits, out):
+def year_step(persons, when, demography, labour, rules, tables, benefits, income, out):
     """One year of every person in use, life event by life event in the cohort engine's
     order. The records (:mod:`.records`): person arrays and flags, the step, demography,
     labour transitions, the pension's numbers (``rules``) and tables, the non-contributory
-    rules, and the accumulators (one row per chunk)."""
+    rules, the persons' incomes by source (written when the array is not empty) and the
+    accumulators (one row per chunk)."""
     # the records' arrays as locals, once: in the prange body, writes through the arrays of
     # a tuple argument are lost (Numba 0.68), and reading a record's array costs a reference
     # count. The events, inlined, take these locals and the records of numbers (when, rules)
@@ -91,6 +93,7 @@ def year_step(persons, when, demography, labour, rules, tables, benefits, out):
     counts, money, age_money, lifetimes = out.counts, out.money, out.age_money, out.lifetimes
     service_awarded, service_left, nc_money = out.service_awarded, out.service_left, out.nc_money
     coverage = out.coverage
+    by_source, all_earnings, informal = income.by_source, income.earnings, income.informal
     seed, year, size, chunk, scale = when.seed, when.year, when.size, when.chunk, when.scale
     n_chunks = (size + chunk - 1) // chunk
     _clear(out, n_chunks)
@@ -117,7 +120,7 @@ def year_step(persons, when, demography, labour, rules, tables, benefits, out):
                              retire_probability, retire_factor, service, credits, paid, recent,
                              pension, received, counts, money, service_awarded, service_left,
                              age_money)
-            _year_credits_and_pensions(
+            earned = _year_credits_and_pensions(
                 c, i, p, a, s, st, when, rules, earnings, care_probability, earnings_factor,
                 service, care_years, credits, paid, recent, pension, contributed, received,
                 counts, money, age_money)
@@ -135,10 +138,17 @@ def year_step(persons, when, demography, labour, rules, tables, benefits, out):
                     counts[c, min(a + 1, MAX_AGE), s, N_FREE] += 1
             state = _benefit_state(a, s, st, pension[i], service_before, contributed_before,
                                    top_up_index, nc_amount, ui_service, ui_credits_count)
-            benefits_and_coverage(
+            insured_cash, floor_cash = benefits_and_coverage(
                 c, i, p, a, s, state, birth_flag[i] == 1, seed, pension[i], scale,
                 nc_codes, nc_probability, nc_amount, disability_prevalence, counts,
                 nc_money, coverage)
+            if len(by_source):
+                by_source[i, 0] = _market_income(st, earned, rules.has,
+                                                 all_earnings[a, s] * earnings_factor[i],
+                                                 informal)
+                by_source[i, 1] = (insured_cash + survivor_pension[i]
+                                   + (pension[i] if st in (RETIRED, INVALID) else 0.0))
+                by_source[i, 2] = floor_cash
 
 
 @nb.njit(cache=True)
@@ -210,6 +220,19 @@ def _birth(i, p, a, s, stays, seed, year, asfr, birth_flag):
         birth_p = 0.5 * asfr[a] + (0.5 * asfr[min(a + 1, MAX_AGE)] if stays else 0.0)
         if birth_p > 0.0 and rng.uniform(seed, rng.BIRTH, p, year) < birth_p:
             birth_flag[i] = 1
+
+
+@nb.njit(inline="always", cache=True)
+def _market_income(st, earned, pension_on, covered_earnings, informal):
+    """A person's earnings of the year for household incomes (engine.micro.poverty): a
+    contributor's as the pension credited them (``earned``; without a contributory pension,
+    ``covered_earnings``: the age-sex earnings times the person's level), an informal
+    worker's ``informal`` times ``covered_earnings``, nothing for the others."""
+    if is_contributing(st):
+        return earned if pension_on else covered_earnings
+    if st == INFORMAL:
+        return informal * covered_earnings
+    return 0.0
 
 
 @nb.njit(inline="always", cache=True)
