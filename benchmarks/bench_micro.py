@@ -1,7 +1,7 @@
 """Speed and memory of the micro engine on the default model.
 
 Usage: python benchmarks/bench_micro.py --persons 1000000 --years 50 [--seed 1]
-       [--chunk-size 65536] [--model DIR] [--no-families]
+       [--chunk-size 65536] [--model DIR] [--no-families] [--no-poverty]
 
 Compiles the kernels on a small run first, then times the simulation alone (the cohort
 projection that provides the targets is not timed). Prints, as its last line, a JSON object
@@ -9,8 +9,9 @@ with persons, years, person_years (persons alive and simulated, summed over year
 seconds, person_years_per_second, peak_rss_bytes (the whole process, from the kernel's
 high-water mark), baseline_rss_bytes (after compilation, before the simulation),
 bytes_per_person (peak / persons) and simulation_bytes_per_person ((peak - baseline) /
-persons), threads and families (whether persons were linked into families: the model has a
-families table and --no-families was not given).
+persons), threads, families (whether persons were linked into families: the model has a
+families table and --no-families was not given) and poverty (whether household poverty was
+measured: families, the model's [poverty] section and no --no-poverty).
 """
 
 from __future__ import annotations
@@ -53,20 +54,23 @@ def main() -> None:
     parser.add_argument("--no-families", action="store_true",
                         help="persons without family links (the model's families table "
                         "ignored)")
+    parser.add_argument("--no-poverty", action="store_true",
+                        help="household poverty not measured (the model's [poverty] "
+                        "section ignored)")
     args = parser.parse_args()
-    families = not args.no_families
+    options = {"families": not args.no_families, "poverty": not args.no_poverty}
     probe = spfsim.load_model(args.model)
     model = spfsim.load_model(args.model, end_year=probe.input.base_year + args.years - 1)
     a = model.assumptions
     demo = project_population(a.years, a.base_population, a.mx, a.asfr, a.srb, a.net_migration)
     econ = project_economy(a, demo.population)
     run_micro(a, demo, econ, MicroSettings(1000, args.seed, args.chunk_size,
-                                           families=families))  # compile
+                                           **options))  # compile
     baseline = _rss_bytes("VmRSS")
     _reset_peak()
     started = time.perf_counter()
     result = run_micro(a, demo, econ, MicroSettings(args.persons, args.seed, args.chunk_size,
-                                                    families=families))
+                                                    **options))
     seconds = time.perf_counter() - started
     peak = max(_rss_bytes("VmHWM"), baseline)
     print(json.dumps({
@@ -81,6 +85,7 @@ def main() -> None:
         "simulation_bytes_per_person": round((peak - baseline) / args.persons, 1),
         "threads": numba.get_num_threads(),
         "families": result.family is not None,
+        "poverty": result.poverty is not None,
     }))
 
 

@@ -131,7 +131,7 @@ def test_cli_run_reports_bad_model_without_traceback(small_model_dir, tmp_path):
 @pytest.mark.slow
 @pytest.mark.notebook
 @pytest.mark.parametrize("name", ["01_quickstart.ipynb", "02_reform.ipynb",
-                                  "03_uncertainty.ipynb"])
+                                  "03_uncertainty.ipynb", "04_poverty.ipynb"])
 def test_quickstart_notebook_runs(name):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
