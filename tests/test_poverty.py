@@ -235,3 +235,25 @@ def test_an_absolute_line_needs_the_economy_poverty_line(tmp_path):
     (folder / "model.toml").write_text(text.replace("poverty_line = 2500.0\n", ""))
     with pytest.raises(AssumptionError, match=r"poverty\.line"):
         spfsim.load_model(folder)
+
+
+def test_every_run_checks_the_poverty_identities(tmp_path):
+    """spfsim.checks refuses a projection whose measured persons are not the population,
+    whose poor outnumber them, or whose transfers raise poverty (each broken once)."""
+    from spfsim.checks import invariant_findings
+
+    ds = spfsim.load_model(poverty_model(tmp_path / "m", end=2028)).project(
+        "micro", persons=1500, seed=2)
+    assert invariant_findings(ds) == []
+    breaks = {
+        "persons measured below the population": ("poverty_population", {}, 0.9),
+        "persons in poverty above the persons measured": (
+            "persons_in_poverty", {"income_stage": "market"}, 100.0),
+        "poverty_gap higher after a transfer": (
+            "poverty_gap", {"income_stage": "disposable"}, 100.0),
+    }
+    for message, (name, where, factor) in breaks.items():
+        broken = ds.copy(deep=True)
+        broken[name].loc[{"year": 2027, **where}] = broken[name].sel(
+            year=2027, **where) * factor + (1.0 if factor > 1 else 0.0)
+        assert any(f.message.startswith(message) for f in invariant_findings(broken)), message

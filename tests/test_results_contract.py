@@ -20,7 +20,9 @@ from spfsim.results.registry import CONTRACT_DIMS, COORDINATES, REGISTRY
 # The units the contract uses: counts, fractions, durations, and money in the model's
 # currency (at current prices, or a present value at a date, or in base-year earnings).
 UNITS = re.compile(r"persons|households|fraction|1|years|1 per year|fraction per year|calendar year"
-                   r"|years of age|\{money\}( per (person|beneficiary|contributor))?( per year)?"
+                   r"|years of age"
+                   r"|\{money\}( per (person|beneficiary|contributor|equivalent adult))?"
+                   r"( per year)?"
                    r"|(\{currency\}|base-year average earnings) \(present value at 1 January "
                    r"\{base_year\}( at the interest path)?\)")
 FIELDS = {"money", "currency", "base_year", "end_year", "entry_age", "working_ages", "over",

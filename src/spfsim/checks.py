@@ -12,6 +12,7 @@ own simulated persons, never the projection's expected numbers.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -230,16 +231,44 @@ def _mothers_are_the_births(ds: xr.Dataset) -> list[Finding]:
             + exceeding("mothers of newborns below the births", mothers, births, floor=True))
 
 
+def _poverty_bounds(ds: xr.Dataset) -> list[Finding]:
+    """Household poverty (micro engine, engine.micro.poverty): the persons measured are the
+    population of 1 July by sex and age group; the poor are among them; every transfer adds
+    income, so headcounts and gaps never rise from one income stage to the next."""
+    if "persons_in_poverty" not in ds:
+        return []
+    from .engine.micro.poverty import AGE_GROUPS, age_group
+
+    groups = xr.DataArray([AGE_GROUPS[age_group(int(a))] for a in ds["age"].values],
+                          dims="age", coords={"age": ds["age"]}, name="age_group")
+    population = ds["population"].groupby(groups).sum()
+    measured = ds["poverty_population"]
+    findings = (exceeding("persons measured above the population", measured, population)
+                + exceeding("persons measured below the population", measured, population,
+                            floor=True)
+                + exceeding("persons in poverty above the persons measured",
+                            ds["persons_in_poverty"], measured))
+    stages = list(ds["income_stage"].values)
+    for name in ("persons_in_poverty", "poverty_gap"):
+        for before, after in itertools.pairwise(stages):
+            findings += exceeding(f"{name} higher after a transfer than before it",
+                                  ds[name].sel(income_stage=after),
+                                  ds[name].sel(income_stage=before), name)
+    return findings
+
+
 # variables that can never be negative (persons, and money that flows one way)
 NON_NEGATIVE = ("population", "births", "deaths", "labour_force", "employed",
                 "contributors", "beneficiaries", "new_beneficiaries", "insured_earnings",
                 "contribution_income", "state_transfer", "state_deficit_cover",
                 "benefit_expenditure", "admin_expenditure", "beneficiaries_by_branch",
                 "benefit_expenditure_by_branch", "pensions_by_age", "coverage_target",
-                "coverage_covered", "persons_by_status")
+                "coverage_covered", "persons_by_status", "poverty_population",
+                "persons_in_poverty", "poverty_gap")
 # shares that must lie in [0, 1]
 SHARES = ("coverage_rate", "coverage_rate_by_sex", "contributor_coverage_by_sex",
-          "payable_share", "contribution_density_at_award")
+          "payable_share", "contribution_density_at_award", "poverty_rate",
+          "poverty_gap_closed_by_floor", "gini_equivalised_income")
 
 
 def _signs_and_shares(ds: xr.Dataset) -> list[Finding]:
@@ -277,7 +306,8 @@ def nonfinite_findings(ds: xr.Dataset) -> list[Finding]:
 
 
 CHECKS: tuple[Callable[[xr.Dataset], list[Finding]], ...] = (
-    _signs_and_shares, _pension_bounds, _benefit_bounds, nonfinite_findings)
+    _signs_and_shares, _pension_bounds, _benefit_bounds, _poverty_bounds,
+    nonfinite_findings)
 
 
 def invariant_findings(ds: xr.Dataset,
