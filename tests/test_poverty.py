@@ -38,18 +38,18 @@ def measure(household, birth_year, sex, income, line, chunk=2, year=2030, other_
     gaps (stage, sex, group), and the histograms (stage, bin)."""
     n = len(household)
     rows = (n + chunk - 1) // chunk
-    income = np.array(income, dtype=np.float32)
-    members = np.zeros((n, 2), dtype=np.uint16)
+    income = np.column_stack([np.array(income, dtype=np.float32),
+                              np.zeros(n, dtype=np.float32)])
     household, birth_year = np.array(household, np.int32), np.array(birth_year, np.int16)
     counts = np.zeros((rows, 3, P.N_BINS), np.int64)
     sums = np.zeros_like(counts)
     persons = np.zeros((rows, 2, 3), np.int64)
     poor, gaps = np.zeros((rows, 3, 2, 3), np.int64), np.zeros((rows, 3, 2, 3), np.int64)
-    P.household_incomes(household, birth_year, income, n, year, child_age, members)
-    P.income_histograms(household, income, members, n, chunk, other_adult, child, 1000.0,
-                        scale, counts, sums)
-    P.poverty_counts(household, birth_year, np.array(sex, np.uint8), income, members, n,
-                     chunk, year, other_adult, child, line, scale, persons, poor, gaps)
+    P.household_incomes(household, birth_year, income, n, year, child_age, other_adult,
+                        child)
+    P.income_histograms(household, income, n, chunk, 1000.0, scale, counts, sums)
+    P.poverty_counts(household, birth_year, np.array(sex, np.uint8), income, n, chunk, year,
+                     line, scale, persons, poor, gaps)
     return (persons.sum(0), poor.sum(0), gaps.sum(0) * scale, counts.sum(0),
             sums.sum(0) * scale)
 

@@ -134,9 +134,8 @@ class _Buffers:
         self.lifetimes = np.zeros((chunks, self.n_groups, 2, 2, K.LIFETIME_BINS),
                                   dtype=np.int64)
         # written and read within a year (engine.micro.poverty): nothing to carry over
-        rows = capacity if self.poverty else 0
-        self.income = np.zeros((rows, 3), dtype=np.float32)
-        self.members = np.zeros((rows, 2), dtype=np.uint16)
+        # incomes by source, and the household's members (engine.micro.poverty)
+        self.income = np.zeros((capacity if self.poverty else 0, 4), dtype=np.float32)
         if self.poverty:
             self.income_counts = np.zeros((chunks, 3, P.N_BINS), dtype=np.int64)
             self.income_sums = np.zeros((chunks, 3, P.N_BINS), dtype=np.int64)

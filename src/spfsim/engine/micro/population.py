@@ -93,15 +93,15 @@ class Population:
         store, b = self.store, self.buffers
         chunks = (store.size + self.chunk - 1) // self.chunk
         P.household_incomes(store.household, store.birth_year, b.income, store.size, year,
-                            child_age, b.members)
-        P.income_histograms(store.household, b.income, b.members, store.size, self.chunk,
-                            other_adult, child, unit, scale, b.income_counts, b.income_sums)
+                            child_age, other_adult, child)
+        P.income_histograms(store.household, b.income, store.size, self.chunk, unit, scale,
+                            b.income_counts, b.income_sums)
         counts = b.income_counts[:chunks].sum(axis=0)
-        if line is None:
+        if line is None:  # relative: the line from the median of disposable incomes
             line = relative_share * P.histogram_median(counts[-1], unit)
-        P.poverty_counts(store.household, store.birth_year, store.sex, b.income, b.members,
-                         store.size, self.chunk, year, other_adult, child, line, scale,
-                         b.poverty_persons, b.poor, b.poverty_gaps)
+        P.poverty_counts(store.household, store.birth_year, store.sex, b.income, store.size,
+                         self.chunk, year, line, scale, b.poverty_persons, b.poor,
+                         b.poverty_gaps)
         return {"persons": b.poverty_persons[:chunks].sum(axis=0),
                 "poor": b.poor[:chunks].sum(axis=0),
                 "gaps": b.poverty_gaps[:chunks].sum(axis=0) * scale,

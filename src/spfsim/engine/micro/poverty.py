@@ -28,9 +28,10 @@ equivalised income and is poor when it is below the line (by more than a million
 LINE_TOLERANCE: a benefit set at the line reaches it). The poverty gap of a person is
 line - income (0 for the non-poor): summed, it is what lifting every poor person to the
 line would cost in equivalised terms. The Gini coefficient and the median (for a relative
-line) come from a histogram of equivalised incomes over persons, N_BINS bins of equal width
-in log(income) (0.4 % of the income wide), whose within-bin inequality is ignored: the
-Gini is a lower bound, within about 0.001 of the exact one (tests/test_poverty.py).
+line) come from a histogram of equivalised incomes over persons, 256 bins an octave (each
+at most 0.4 % of its income wide, found from the float's exponent: no logarithm), whose
+within-bin inequality is ignored: the Gini is a lower bound, within about 0.001 of the
+exact one (tests/test_poverty.py).
 
 Counts are integers and money int64 fixed point (units of ``scale``), summed per chunk, so
 the results are bitwise the same for any number of threads and any chunk size; the first
@@ -50,12 +51,18 @@ from .counters import fixed
 MARKET, CONTRIBUTORY, FLOOR = range(3)  # income sources (columns of the income array)
 STAGES = ("market", "before_floor", "disposable")  # sources 0..k added
 AGE_GROUPS = ("0-14", "15-64", "65+")  # R202 para. 5: children, working age, older persons
-N_BINS = 4096
 # an equivalised income within this share of the line reaches it: the floor sets benefits
 # at the line (a social pension of one poverty line), and the incomes' float32 rounding
 # (about 6e-8) must not decide whether those who receive exactly that are poor
 LINE_TOLERANCE = 1e-6
-LOG_LOW, LOG_HIGH = -4.0, 3.0  # bins 1..N_BINS-1: income / unit from 10**-4 to 10**3
+# income histogram (in units of the year's average earnings): bin 0 below 2**LOW_OCTAVE,
+# then OCTAVE_BINS bins of equal width in each octave up to 2**(LOW_OCTAVE + N_OCTAVES),
+# the last bin open; a bin is at most 1 / OCTAVE_BINS (0.4 %) of its income wide
+OCTAVE_BINS, LOW_OCTAVE, N_OCTAVES = 256, -14, 24
+# a household's members, counted in the fourth column of its reference person's income row
+# as adults x MEMBER_CODE + children (exact in float32 up to 4,096 adults)
+MEMBER_CODE = 4096.0
+N_BINS = 1 + OCTAVE_BINS * N_OCTAVES
 
 
 @nb.njit(inline="always", cache=True)
@@ -78,84 +85,96 @@ def equivalence_scale(adults: int, children: int, other_adult: float, child: flo
 
 @nb.njit(inline="always", cache=True)
 def income_bin(relative: float) -> np.int64:
-    """Histogram bin of an income in units: 0 below 10**LOG_LOW (and for 0), then N_BINS - 1
-    bins of equal width in log10 up to 10**LOG_HIGH (the last one open)."""
-    if relative < 10.0 ** LOG_LOW:
+    """Histogram bin of an income in units (see OCTAVE_BINS): found from the float's
+    exponent and mantissa (math.frexp), no logarithm."""
+    if not relative >= 2.0 ** LOW_OCTAVE:
         return np.int64(0)
-    x = (math.log10(relative) - LOG_LOW) / (LOG_HIGH - LOG_LOW) * (N_BINS - 1)
-    return np.int64(min(math.floor(x), N_BINS - 2)) + 1
+    mantissa, exponent = math.frexp(relative)  # relative = mantissa x 2**exponent, [0.5, 1)
+    octave = exponent - 1 - LOW_OCTAVE
+    if octave >= N_OCTAVES:
+        return np.int64(N_BINS - 1)
+    return np.int64(1 + octave * OCTAVE_BINS + int((mantissa - 0.5) * 2.0 * OCTAVE_BINS))
 
 
 def bin_edges() -> np.ndarray:
     """The N_BINS + 1 edges of the income bins, in units (the first 0, the last +inf)."""
-    inner = 10.0 ** np.linspace(LOG_LOW, LOG_HIGH, N_BINS)
-    return np.concatenate([[0.0], inner[:-1], [np.inf]])
-
-
-@nb.njit(inline="always", cache=True)
-def _stage_income(income, r, stage) -> float:
-    """Household r's income at a stage (sources 0..stage added)."""
-    total = 0.0
-    for k in range(stage + 1):
-        total += income[r, k]
-    return total
+    octaves = 2.0 ** np.arange(LOW_OCTAVE, LOW_OCTAVE + N_OCTAVES)
+    lower = (octaves[:, None] * (1.0 + np.arange(OCTAVE_BINS) / OCTAVE_BINS)).ravel()
+    return np.concatenate([[0.0], lower, [np.inf]])
 
 
 @nb.njit(cache=True)
-def household_incomes(household, birth_year, income, size, year, child_age, members):
-    """Pass 1, serial in slot order: add every member's income (slot, source) into the row
-    of the household's reference person, in place (the references' rows become household
-    totals; the other members' rows are spent), and count each household's adults and
-    children (``members`` (slot, 2), uint16; age at 1 July of ``year`` below
-    ``child_age``: a child). Persons outside the measure have household 0."""
+def household_incomes(household, birth_year, income, size, year, child_age, other_adult,
+                      child):
+    """Pass 1, serial in slot order: add every member's income (slot, source; the fourth
+    column free) into the row of the household's reference person, in place, counting its
+    adults and children in the fourth column (adults x MEMBER_CODE + children: one row
+    touched a member; age at 1 July of ``year`` below ``child_age``: a child); then turn
+    each reference person's row into the household's equivalised income at each stage
+    (STAGES: sources 0..k added, over the equivalence scale). The other members' rows are
+    spent. Persons outside the measure have household 0."""
+    n_sources = income.shape[1] - 1
     for i in range(size):
-        members[i, 0] = 0
-        members[i, 1] = 0
+        if household[i] == i + 1:
+            income[i, n_sources] = 0.0
     for i in range(size):
         h = household[i]
         if h == 0:
             continue
         r = h - 1
-        members[r, 1 if year - np.int64(birth_year[i]) < child_age else 0] += 1
+        income[r, n_sources] += (1.0 if year - np.int64(birth_year[i]) < child_age
+                                 else MEMBER_CODE)
         if r != i:
-            for k in range(income.shape[1]):
+            for k in range(n_sources):
                 income[r, k] += income[i, k]
+    for i in range(size):
+        if household[i] != i + 1:
+            continue
+        code = np.int64(income[i, n_sources])
+        eq = equivalence_scale(code // MEMBER_CODE, code % MEMBER_CODE, other_adult, child)
+        total = 0.0
+        for k in range(n_sources):
+            total += income[i, k]
+            income[i, k] = total / eq
 
 
 @nb.njit(parallel=True, cache=True)
-def income_histograms(household, income, members, size, chunk, other_adult, child, unit,
-                      scale, counts, sums):
-    """Pass 2: persons by equivalised income bin for each stage, and their income in fixed
-    point (``counts``, ``sums``: (chunk row, stage, N_BINS) int64), each household counted
-    at its reference person with its number of members."""
+def income_histograms(household, income, size, chunk, unit, scale, counts, sums):
+    """Pass 2, over households: persons by equivalised income bin at each stage and their
+    income in fixed point (``counts``, ``sums``: (chunk row, stage, N_BINS) int64), each
+    household counted at its reference person's row (household_incomes' equivalised
+    incomes and members) with its number of members: reading the rows in order, not each
+    member's reference."""
     n_chunks = (size + chunk - 1) // chunk
     counts[:n_chunks] = 0
     sums[:n_chunks] = 0
+    n_sources = income.shape[1] - 1
     for c in nb.prange(n_chunks):
         for i in range(c * chunk, min(size, (c + 1) * chunk)):
             if household[i] != i + 1:
                 continue
-            adults, children = np.int64(members[i, 0]), np.int64(members[i, 1])
-            eq = equivalence_scale(adults, children, other_adult, child)
-            for stage in range(3):
-                y = _stage_income(income, i, stage) / eq
+            code = np.int64(income[i, n_sources])
+            members = code // np.int64(MEMBER_CODE) + code % np.int64(MEMBER_CODE)
+            for stage in range(n_sources):
+                y = np.float64(income[i, stage])
                 b = income_bin(y / unit)
-                counts[c, stage, b] += adults + children
-                sums[c, stage, b] += (adults + children) * fixed(y, scale)
+                counts[c, stage, b] += members
+                sums[c, stage, b] += members * fixed(y, scale)
 
 
 @nb.njit(parallel=True, cache=True)
-def poverty_counts(household, birth_year, sex, income, members, size, chunk, year,
-                   other_adult, child, line, scale, persons, poor, gaps):
-    """Pass 3: persons measured (chunk row, sex, age group), persons in poor households and
-    their poverty gaps in fixed point (chunk row, stage, sex, age group), at the poverty
-    ``line`` (currency per equivalent adult per year; an income within LINE_TOLERANCE of
-    it reaches it)."""
+def poverty_counts(household, birth_year, sex, income, size, chunk, year, line, scale,
+                   persons, poor, gaps):
+    """Pass 3, over persons: persons measured (chunk row, sex, age group), persons in poor
+    households and their poverty gaps in fixed point (chunk row, stage, sex, age group), at
+    the poverty ``line`` (currency per equivalent adult per year; an income within
+    LINE_TOLERANCE of it reaches it). ``income``: household_incomes' equivalised incomes
+    at the reference rows."""
     n_chunks = (size + chunk - 1) // chunk
-    below = line * (1.0 - LINE_TOLERANCE)
     persons[:n_chunks] = 0
     poor[:n_chunks] = 0
     gaps[:n_chunks] = 0
+    below = line * (1.0 - LINE_TOLERANCE)
     for c in nb.prange(n_chunks):
         for i in range(c * chunk, min(size, (c + 1) * chunk)):
             h = household[i]
@@ -164,10 +183,8 @@ def poverty_counts(household, birth_year, sex, income, members, size, chunk, yea
             r = h - 1
             s, g = np.int64(sex[i]), age_group(min(year - np.int64(birth_year[i]), 100))
             persons[c, s, g] += 1
-            eq = equivalence_scale(np.int64(members[r, 0]), np.int64(members[r, 1]),
-                                   other_adult, child)
-            for stage in range(3):
-                y = _stage_income(income, r, stage) / eq
+            for stage in range(income.shape[1] - 1):
+                y = np.float64(income[r, stage])
                 if y < below:
                     poor[c, stage, s, g] += 1
                     gaps[c, stage, s, g] += fixed(line - y, scale)
@@ -175,17 +192,18 @@ def poverty_counts(household, birth_year, sex, income, members, size, chunk, yea
 
 def histogram_median(counts: np.ndarray, unit: float) -> float:
     """The median income (currency) of a histogram of persons by income_bin (N_BINS,),
-    interpolated in log within its bin (0 in bin 0); NaN when empty."""
+    interpolated linearly within its bin (the last, open bin: its lower edge); NaN when
+    empty."""
     total = counts.sum()
     if total == 0:
         return float("nan")
     cumulative = np.cumsum(counts)
     b = int(np.searchsorted(cumulative, 0.5 * total))
-    if b == 0:
-        return 0.0
-    within = (0.5 * total - (cumulative[b - 1])) / counts[b]
-    low = LOG_LOW + (b - 1) * (LOG_HIGH - LOG_LOW) / (N_BINS - 1)
-    return unit * 10.0 ** (low + within * (LOG_HIGH - LOG_LOW) / (N_BINS - 1))
+    edges = bin_edges()
+    before = cumulative[b - 1] if b > 0 else 0
+    within = (0.5 * total - before) / counts[b]
+    upper = edges[b + 1] if np.isfinite(edges[b + 1]) else edges[b]
+    return unit * (edges[b] + within * (upper - edges[b]))
 
 
 def histogram_gini(counts: np.ndarray, sums: np.ndarray) -> float:
