@@ -328,6 +328,16 @@ def test_leaving_home_is_counted_only_for_those_with_a_parent_here():
     assert counts[..., F.F_LEFT_HOME].sum() == 0
 
 
+def arrive(store, first_slot, asfr, partnered=0.0, difference=0.0, spread=0.0):
+    """families.link_arriving_families for slots first_slot.. of ``store``, the families
+    tables the same at every age."""
+    rates = tables(partnered=partnered, difference=difference, spread=spread)
+    F.link_arriving_families(store.pid, store.status, store.age, store.sex, store.partner,
+                             store.mother, store.father, store.left_home, first_slot,
+                             store.size, 1, 2030, asfr, rates["partnered"],
+                             rates["partner_age_difference"], rates["partner_age_spread"])
+
+
 def test_immigrant_children_arrive_with_an_immigrant_mother():
     """Fertility only at 25: the arriving child of 5 gets the arriving woman of 30 (not the
     resident woman of 30); the child of 3 finds no arriving woman of 28 and has none."""
@@ -335,13 +345,30 @@ def test_immigrant_children_arrive_with_an_immigrant_mother():
                       (3, FEMALE)])
     asfr = np.zeros(101)
     asfr[25] = 1.0
-    F.link_arriving_children(store.pid, store.status, store.age, store.sex, store.mother, 2,
-                             store.size, 1, 2030, asfr)
+    arrive(store, 2, asfr)
     assert list(store.mother[:6]) == [0, 0, 0, 3, 0, 0]
+    assert not store.partner.any()  # no couples at a partnered share of 0
     store.left_home[[3, 5]] = 0
     year(store)
     assert store.household[3] == 3  # with his mother
     assert store.left_home[5] == 1  # no parent here: on her own
+    assert not findings(store).any()
+
+
+def test_immigrants_arrive_as_couples_with_their_children():
+    """Everyone partnered, partners the same age: the arriving woman of 30 arrives with the
+    arriving man of 30 (not the resident single man of 30, nor the arriving man of 45), and
+    her child of 5 has him as father; the household is the three of them."""
+    store = store_of([(30, MALE), (30, FEMALE), (5, MALE), (45, MALE), (30, MALE)])
+    asfr = np.zeros(101)
+    asfr[25] = 1.0
+    arrive(store, 1, asfr, partnered=1.0)
+    assert list(store.partner[:5]) == [0, 5, 0, 0, 2]
+    assert (store.mother[2], store.father[2]) == (2, 5)
+    assert store.left_home[1] == store.left_home[4] == 1
+    store.left_home[2] = 0
+    year(store, partnered=1.0)
+    assert store.household[2] == store.household[1] == store.household[4] == 2
     assert not findings(store).any()
 
 

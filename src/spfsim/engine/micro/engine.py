@@ -192,7 +192,7 @@ def _run(assumptions, demo, econ, settings, progress, client, keep_store) -> Mic
     run.families = families
     if families:
         run.out.record_families(None, 0, *population.initial_families(
-            settings.seed, int(years[0]), _family_tables(assumptions, 0),
+            settings.seed, int(years[0]), F.year_tables(assumptions.families, 0),
             assumptions.asfr[0]))
         _check_families(population, int(years[0]))
         if settings.poverty and assumptions.poverty is not None:
@@ -274,7 +274,8 @@ def _year(run: _Run, k: int, year: int, y) -> int:
         _award_survivors(population, survivors, counts0[:, :, K.S_POP], free,
                          settings.seed, year)
     if run.families:
-        tables = _family_tables(run.assumptions, min(k + 1, run.assumptions.n_years - 1))
+        tables = F.year_tables(run.assumptions.families,
+                               min(k + 1, run.assumptions.n_years - 1))
         run.out.record_families(k, k + 1, *population.family_year(settings.seed, year,
                                                                   tables))
         if k % FAMILY_CHECK_YEARS == FAMILY_CHECK_YEARS - 1 or k == run.assumptions.n_years - 1:
@@ -306,12 +307,6 @@ def _poverty_line(spec, econ, k: int) -> float | None:
         line = float(econ.poverty_line[0] * econ.average_earnings[k]
                      / econ.average_earnings[0])
     return line
-
-
-def _family_tables(assumptions: Assumptions, k: int) -> dict[str, np.ndarray]:
-    """The families table's (age, sex) columns of year k, contiguous for the kernels."""
-    return {name: np.ascontiguousarray(values[k])
-            for name, values in assumptions.families.items()}
 
 
 def _check_families(population, year: int) -> None:

@@ -24,7 +24,7 @@ chunks: every draw is keyed by a person's id, and the persons are visited in id 
    is a household named by the partner with the smaller id; anyone else lives alone.
 
 Births are linked to the mother and to her partner at the birth (:func:`link_newborns`);
-immigrant children to an immigrant mother of the year (:func:`link_arriving_children`).
+immigrants arrive as couples and with their children (:func:`link_arriving_families`).
 The base year's families are drawn by :func:`initial_families`. :func:`family_findings`
 checks the identities (symmetric partners of the other sex, no link to anyone gone, every
 household that of the parent one lives with, the couple or oneself; the engine runs it in the
@@ -106,14 +106,15 @@ def _dissolutions(pid, status, age, sex, partner, mother, father, left_home, siz
 
 
 @nb.njit(cache=True)
-def _single_men(status, age, sex, partner, size, single):
-    """The single men from MIN_PARTNER_AGE, ``single`` (MAX_AGE + 1,) of each age: (first
-    index by age (MAX_AGE + 2,), slots in slot order within each age)."""
+def _single_men(status, age, sex, partner, lo, size, single):
+    """The single men from MIN_PARTNER_AGE in slots lo..size-1, ``single`` (MAX_AGE + 1,)
+    of each age: (first index by age (MAX_AGE + 2,), slots in slot order within each
+    age)."""
     first = np.zeros(MAX_AGE + 2, dtype=np.int64)
     first[1:] = np.cumsum(single)
     slots = np.empty(first[-1], dtype=np.int64)
     filled = first[:-1].copy()
-    for i in range(size):
+    for i in range(lo, size):
         if status[i] != GONE and sex[i] == MALE and partner[i] == 0 and \
                 age[i] >= MIN_PARTNER_AGE:
             if filled[age[i]] == first[age[i] + 1]:
@@ -138,28 +139,27 @@ def _formation_probability(women, with_partner, partnered):
 
 
 @nb.njit(cache=True)
-def _form_partnerships(pid, status, age, sex, partner, left_home, size, seed, year, p_form,
-                       age_difference, age_spread, counts, single_men):
-    """Step 4: single women form partnerships with probability ``p_form`` (by age) with a
-    single man of a drawn age (``single_men`` by age), chosen at random among those of that
-    age still single."""
-    first, slots = _single_men(status, age, sex, partner, size, single_men)
+def _form_partnerships(pid, status, age, sex, partner, left_home, lo, size, seed, year,
+                       p_form, age_difference, age_spread, counts, single_men, streams):
+    """Step 4: single women of slots lo..size-1 form partnerships with probability
+    ``p_form`` (by age) with a single man of those slots of a drawn age (``single_men`` by
+    age), chosen at random among those of that age still single; ``streams``: the random
+    streams of rng.PARTNERSHIP_STREAMS."""
+    first, slots = _single_men(status, age, sex, partner, lo, size, single_men)
     available = first[1:] - first[:-1]  # single men left at each age
-    for i in range(size):
+    for i in range(lo, size):
         if status[i] == GONE or sex[i] != FEMALE or partner[i] != 0:
             continue
         a = age[i]
-        if a < MIN_PARTNER_AGE or rng.uniform(seed, rng.PARTNERSHIP, pid[i], year) >= \
-                p_form[a]:
+        if a < MIN_PARTNER_AGE or rng.uniform(seed, streams[0], pid[i], year) >= p_form[a]:
             continue
-        z = rng.normal(seed, rng.PARTNER_AGE, rng.PARTNER_AGE_2, pid[i], year)
+        z = rng.normal(seed, streams[1], streams[2], pid[i], year)
         drawn = np.floor(a + age_difference[a, FEMALE] + age_spread[a, FEMALE] * z + 0.5)
         wanted = np.int64(min(max(drawn, MIN_PARTNER_AGE), MAX_AGE))
         for step in range(2 * AGE_SEARCH + 1):  # wanted, +1, -1, +2, -2, ...
             m_age = wanted + ((step + 1) // 2) * (1 if step % 2 == 1 else -1)
             if MIN_PARTNER_AGE <= m_age <= MAX_AGE and available[m_age] > 0:
-                pick = int(rng.uniform(seed, rng.PARTNER_PICK, pid[i], year)
-                           * available[m_age])
+                pick = int(rng.uniform(seed, streams[3], pid[i], year) * available[m_age])
                 at = first[m_age] + pick
                 j = slots[at]
                 available[m_age] -= 1
@@ -235,8 +235,9 @@ def family_year(pid, status, age, sex, partner, mother, father, household, left_
     _dissolutions(pid, status, age, sex, partner, mother, father, left_home, size, seed,
                   year, separation, leave_home, counts, women, with_partner, single_men)
     p_form = _formation_probability(women, with_partner, partnered)
-    _form_partnerships(pid, status, age, sex, partner, left_home, size, seed, year, p_form,
-                       age_difference, age_spread, counts, single_men)
+    _form_partnerships(pid, status, age, sex, partner, left_home, 0, size, seed, year,
+                       p_form, age_difference, age_spread, counts, single_men,
+                       rng.PARTNERSHIP_STREAMS)
     households(status, age, sex, partner, mother, father, household, left_home,
                size, counts, sizes)
 
@@ -291,14 +292,37 @@ def _drawn_mother(seed, person, year, a, asfr, fertility_total, first, slots):
     return slots[first[now] + int(rng.uniform(seed, rng.MOTHER_PICK, person, year) * n)]
 
 
+def year_tables(families: dict[str, np.ndarray], k: int) -> dict[str, np.ndarray]:
+    """The families table's (age, sex) columns of year k (params.Assumptions.families:
+    (year, age, sex) each), contiguous for the kernels."""
+    return {name: np.ascontiguousarray(values[k]) for name, values in families.items()}
+
+
 @nb.njit(cache=True)
-def link_arriving_children(pid, status, age, sex, mother, first_slot, size, seed, year,
-                           asfr):
-    """Immigrants arrive with their families: each of the year's immigrants (slots
-    first_slot..size-1) under ARRIVING_CHILD_AGE is linked to a mother among the year's
-    immigrant women, of the age the fertility ``asfr`` (age,) makes likely at their birth
-    (none when no immigrant woman has that age: then the child lives alone, as an orphan
-    does). Partnerships among them form in the year's family pass, like everyone's."""
+def link_arriving_families(pid, status, age, sex, partner, mother, father, left_home,
+                           first_slot, size, seed, year, asfr, partnered, age_difference,
+                           age_spread):
+    """Immigrants arrive with their families (slots first_slot..size-1, the year's
+    immigrants):
+
+    - couples: each immigrant woman arrives with a partner with the probability the
+      families table's ``partnered`` (age, sex) gives her age, an immigrant man of the year
+      of a drawn age (as step 4 draws it, on streams of their own), when one is single at
+      that age or within AGE_SEARCH years;
+    - children: each immigrant under ARRIVING_CHILD_AGE gets a mother among the year's
+      immigrant women, of the age the fertility ``asfr`` (age,) makes likely at the birth,
+      and her partner as father (no mother when no immigrant woman has that age: then the
+      child lives alone, as an orphan does).
+
+    The partnerships are not counted as formed this year: they came formed."""
+    single = np.zeros(MAX_AGE + 1, dtype=np.int64)
+    for i in range(first_slot, size):
+        if status[i] != GONE and sex[i] == MALE and age[i] >= MIN_PARTNER_AGE:
+            single[age[i]] += 1
+    _form_partnerships(pid, status, age, sex, partner, left_home, first_slot, size, seed,
+                       year, partnered[:, FEMALE], age_difference, age_spread,
+                       np.zeros((MAX_AGE + 1, 2, N_FAMILY_COUNTS), dtype=np.int64), single,
+                       rng.ARRIVING_PARTNERSHIP_STREAMS)
     fertility_total = asfr.sum()
     if fertility_total <= 0:
         return
@@ -309,6 +333,7 @@ def link_arriving_children(pid, status, age, sex, mother, first_slot, size, seed
                               slots)
             if j >= 0:
                 mother[i] = j + 1
+                father[i] = partner[j]
 
 
 @nb.njit(cache=True)
@@ -328,8 +353,9 @@ def initial_families(pid, status, age, sex, partner, mother, father, household, 
         elif status[i] != GONE and age[i] >= MIN_PARTNER_AGE:
             single_men[age[i]] += 1
     p_form = _formation_probability(women, np.zeros(MAX_AGE + 1), partnered)
-    _form_partnerships(pid, status, age, sex, partner, left_home, size, seed, base_year,
-                       p_form, age_difference, age_spread, counts, single_men)
+    _form_partnerships(pid, status, age, sex, partner, left_home, 0, size, seed, base_year,
+                       p_form, age_difference, age_spread, counts, single_men,
+                       rng.PARTNERSHIP_STREAMS)
     for f in range(N_FAMILY_COUNTS):  # the base year's partnerships are not this year's
         for a in range(MAX_AGE + 1):
             counts[a, 0, f] = counts[a, 1, f] = 0

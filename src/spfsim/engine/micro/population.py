@@ -151,9 +151,12 @@ class Population:
                      for kind in range(2)])
 
     def add_immigrants(self, next_id: int, seed: int, year: int, immigrants: np.ndarray,
-                       asfr: np.ndarray, permanent_sd: float, room: int) -> int:
+                       asfr: np.ndarray, permanent_sd: float, room: int,
+                       families: dict[str, np.ndarray] | None = None) -> int:
         """The year's immigrants this population holds (kernels.shard_immigrants, ids from
-        ``next_id``), with ``room`` slots reserved for all the entrants; returns the
+        ``next_id``), with ``room`` slots reserved for all the entrants; with families
+        (``families``: the families table's (age, sex) columns of the year), they arrive
+        as couples and with their children (families.link_arriving_families). Returns the
         births pending: mothers flagged during the step or among the immigrants."""
         store = self.store
         store.reserve(room)
@@ -164,8 +167,11 @@ class Population:
             store.earnings_factor, self.buffers.birth_flag, store.size, next_id, seed, year,
             immigrants, asfr, permanent_sd, self.shard)
         if self.families:
-            F.link_arriving_children(store.pid, store.status, store.age, store.sex,
-                                     store.mother, arrived, store.size, seed, year, asfr)
+            F.link_arriving_families(
+                store.pid, store.status, store.age, store.sex, store.partner, store.mother,
+                store.father, store.left_home, arrived, store.size, seed, year, asfr,
+                families["partnered"], families["partner_age_difference"],
+                families["partner_age_spread"])
         return int(np.count_nonzero(self.buffers.birth_flag[:store.size]))
 
     def add_newborns(self, first_id: int, n: int, seed: int, year: int, p_male: float,

@@ -7,6 +7,7 @@ import numpy as np
 
 from ...schemes import db_pension as dbp
 from ..cohort import SurvivorRules
+from . import families as F
 from . import kernels as K
 from .store import PersonStore
 
@@ -70,8 +71,10 @@ def _add_entrants(run, k, year, immigrants, benefits) -> None:
     added, mothers = _arriving_mothers(run.next_id, seed, year, immigrants, asfr,
                                        permanent_sd, benefits)
     out.record_arriving_mothers(k, *mothers)
+    tables = (F.year_tables(assumptions.families, min(k + 1, assumptions.n_years - 1))
+              if run.families else None)
     births_pending = run.population.add_immigrants(run.next_id, seed, year, immigrants, asfr,
-                                                   permanent_sd, room)
+                                                   permanent_sd, room, tables)
     first = run.next_id + int(added.sum())
     survival_birth = demo.survival[k][0]
     newborn_migrants = demo.net_migration[k][0] * (1.0 + survival_birth) / 2.0 / run.weight
