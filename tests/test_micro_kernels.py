@@ -108,7 +108,8 @@ def run_year(store: PersonStore, *, q_death=0.0, q_invalid=None, asfr=None, stay
     probability = np.zeros((len(universal), 101, 2))
     for j, (low, high, take_up) in enumerate(universal):
         probability[j, low:high + 1] = take_up
-    codes = np.array([[group, -1, 0, 1, 0]] * len(universal), dtype=np.int64).reshape(-1, 5)
+    codes = np.array([[group, -1, 0, 1, 0, 0]] * len(universal),
+                     dtype=np.int64).reshape(-1, 6)
     money = np.zeros((chunks, 2, K.N_MONEY), dtype=np.int64)
     awarded = np.zeros((chunks, 2, 61), dtype=np.int64)
     left = np.zeros((chunks, 2, 61), dtype=np.int64)

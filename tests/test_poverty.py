@@ -12,6 +12,7 @@ import spfsim
 from spfsim.demography import project_population
 from spfsim.economy import project_economy
 from spfsim.engine.micro import poverty as P
+from spfsim.engine.micro.counters import NC_HOUSEHOLD
 from spfsim.engine.micro.engine import MicroSettings, run_micro
 from spfsim.errors import AssumptionError
 
@@ -33,25 +34,41 @@ def poverty_model(folder, line="absolute", informal=0.5, end=2032, **families):
 
 
 def measure(household, birth_year, sex, income, line, chunk=2, year=2030, other_adult=0.5,
-            child=0.3, child_age=14, scale=1.0 / 1024):
-    """The three passes over hand-built persons; returns persons (sex, group), poor and
-    gaps (stage, sex, group), and the histograms (stage, bin)."""
+            child=0.3, child_age=14, scale=1.0 / 1024, minimum=()):
+    """The passes over hand-built persons (ids = slots), with household-tested schemes
+    ``minimum``: (level per equivalent adult, take-up, earnings disregard, youngest age of
+    the reference person) each. Returns persons (sex, group), poor and gaps (stage, sex,
+    group), the histograms (stage, bin), and the schemes' beneficiaries and money (J, age,
+    sex)."""
     n = len(household)
     rows = (n + chunk - 1) // chunk
     income = np.column_stack([np.array(income, dtype=np.float32),
                               np.zeros(n, dtype=np.float32)])
     household, birth_year = np.array(household, np.int32), np.array(birth_year, np.int16)
+    sex = np.array(sex, np.uint8)
     counts = np.zeros((rows, 3, P.N_BINS), np.int64)
     sums = np.zeros_like(counts)
     persons = np.zeros((rows, 2, 3), np.int64)
     poor, gaps = np.zeros((rows, 3, 2, 3), np.int64), np.zeros((rows, 3, 2, 3), np.int64)
-    P.household_incomes(household, birth_year, income, n, year, child_age, other_adult,
-                        child)
+    codes = np.zeros((len(minimum), 6), np.int64)
+    codes[:, NC_HOUSEHOLD] = 1
+    probability = np.zeros((len(minimum), 101, 2))
+    amount = np.zeros((len(minimum), 101, 2))
+    for j, (level, take_up, _, min_age) in enumerate(minimum):
+        probability[j, min_age:] = take_up
+        amount[j] = level
+    disregard = np.array([m[2] for m in minimum], dtype=float)
+    paid, money = (np.zeros((rows, len(minimum), 101, 2), np.int64) for _ in range(2))
+    P.household_incomes(household, birth_year, income, n, year, child_age)
+    P.household_benefits(household, np.arange(n, dtype=np.int64), birth_year, sex, income, n,
+                         chunk, 1, year, codes, probability, amount, disregard, other_adult,
+                         child, scale, paid, money)
+    P.equivalise(household, income, n, other_adult, child)
     P.income_histograms(household, income, n, chunk, 1000.0, scale, counts, sums)
-    P.poverty_counts(household, birth_year, np.array(sex, np.uint8), income, n, chunk, year,
-                     line, scale, persons, poor, gaps)
+    P.poverty_counts(household, birth_year, sex, income, n, chunk, year, line, scale,
+                     persons, poor, gaps)
     return (persons.sum(0), poor.sum(0), gaps.sum(0) * scale, counts.sum(0),
-            sums.sum(0) * scale)
+            sums.sum(0) * scale, paid.sum(0), money.sum(0) * scale)
 
 
 def test_hand_built_household():
@@ -65,12 +82,12 @@ def test_hand_built_household():
     not after; gaps per person 3,230.77 and 1,692.31. The widower: scale 1, social pension
     8,000 (the floor's): poor at every stage, gaps 9,000, 9,000 and 1,000.
     """
-    household = [2, 2, 2, 2, 2, 6]  # slot + 1 of the reference person (the mother)
+    household = [2, 2, 2, 2, 2, 6]  # slot + 1 of the reference person (the father)
     birth_year = [1995, 1993, 2022, 2025, 1955, 1950]  # ages 35, 37, 8, 5, 75, 80
     sex = [1, 0, 1, 0, 1, 0]
     income = [[0, 0, 0], [15000, 0, 0], [0, 0, 2250], [0, 0, 2250], [0, 4000, 0],
               [0, 0, 8000]]
-    persons, poor, gaps, counts, _ = measure(household, birth_year, sex, income, 9000.0)
+    persons, poor, gaps, counts, *_ = measure(household, birth_year, sex, income, 9000.0)
     assert persons.tolist() == [[1, 1, 1], [1, 1, 1]]  # (sex, 0-14 / 15-64 / 65+)
     family = np.array([[1, 1, 0], [1, 1, 1]])  # the five by sex and group
     widower = np.array([[0, 0, 1], [0, 0, 0]])
@@ -84,6 +101,40 @@ def test_hand_built_household():
     np.testing.assert_allclose(gaps[2], 1000 * widower, rtol=1e-6)
     assert counts.sum(axis=1).tolist() == [6, 6, 6]
     assert counts[0, 0] == 1  # the widower without market income: the zero bin
+
+
+def test_hand_built_household_minimum_income():
+    """The households of test_hand_built_household with a minimum income of 9,000 per
+    equivalent adult (the line), all taking it up, 20 % of earnings disregarded.
+
+    The five (scale 2.6): counted income 15,000 x 0.8 + 4,000 + 2 x 2,250 = 20,500 against
+    a guarantee of 9,000 x 2.6 = 23,400: 2,900 paid, counted at the father (37, male).
+    Disposable 26,400 / 2.6 = 10,153.85: not poor. The widower: 9,000 - 8,000 = 1,000
+    paid, at 80, male; disposable exactly the line: not poor. A second scheme for
+    references from 90 pays nobody. Market and before-the-floor poverty are unchanged.
+    """
+    household = [2, 2, 2, 2, 2, 6]
+    birth_year = [1995, 1993, 2022, 2025, 1955, 1950]
+    sex = [1, 0, 1, 0, 1, 0]
+    income = [[0, 0, 0], [15000, 0, 0], [0, 0, 2250], [0, 0, 2250], [0, 4000, 0],
+              [0, 0, 8000]]
+    _, poor, gaps, _, _, paid, money = measure(
+        household, birth_year, sex, income, 9000.0,
+        minimum=((9000.0, 1.0, 0.2, 18), (9000.0, 1.0, 0.0, 90)))
+    assert paid.sum() == 2
+    assert paid[0, 37, 0] == 1
+    assert paid[0, 80, 0] == 1
+    assert money[0, 37, 0] == pytest.approx(2900.0, abs=1e-2)
+    assert money[0, 80, 0] == pytest.approx(1000.0, abs=1e-2)
+    assert not paid[1].any()
+    assert poor[2].sum() == 0
+    assert gaps[2].sum() == 0
+    family, widower = np.array([[1, 1, 0], [1, 1, 1]]), np.array([[0, 0, 1], [0, 0, 0]])
+    np.testing.assert_array_equal(poor[0], family + widower)
+    np.testing.assert_array_equal(poor[1], family + widower)
+    taken_up = measure(household, birth_year, sex, income, 9000.0,
+                       minimum=((9000.0, 0.0, 0.2, 18),))
+    assert taken_up[5].sum() == 0  # nobody takes it up: nothing paid
 
 
 def test_a_benefit_at_the_line_reaches_it():
@@ -116,8 +167,8 @@ def test_histogram_gini_and_median_near_the_exact_ones():
     income = np.zeros((len(household), 3))
     income[first, 0] = y  # all income with the reference person, market only
     birth_year = np.full(len(household), 1980)  # adults: scale 1 + 0.5 (size - 1)
-    *_, counts, sums = measure(first[household] + 1, birth_year, np.zeros(len(household)),
-                               income, 500.0, chunk=4096)
+    *_, counts, sums, _, _ = measure(first[household] + 1, birth_year,
+                                     np.zeros(len(household)), income, 500.0, chunk=4096)
     persons_income = np.repeat(np.float32(y) / (1.0 + 0.5 * (size - 1)), size)
     ordered = np.sort(persons_income)
     n = len(ordered)
@@ -257,3 +308,73 @@ def test_every_run_checks_the_poverty_identities(tmp_path):
         broken[name].loc[{"year": 2027, **where}] = broken[name].sel(
             year=2027, **where) * factor + (1.0 if factor > 1 else 0.0)
         assert any(f.message.startswith(message) for f in invariant_findings(broken)), message
+
+
+MINIMUM_INCOME = """
+[[schemes]]
+id = "minimum_income"
+type = "minimum_income"
+name = "Guaranteed minimum income"
+
+[schemes.parameters]
+min_age = 0
+benefit = 1.0
+benefit_basis = "poverty_line"
+take_up = {take_up}
+earnings_disregard = 0.0
+"""
+
+
+def minimum_income_model(folder, take_up=1.0, end=2030):
+    """poverty_model with a minimum income at the poverty line per equivalent adult (its
+    scheme written before the [poverty] section: TOML tables after [[schemes]] belong to
+    it)."""
+    poverty_model(folder, end=end)
+    text = (folder / "model.toml").read_text()
+    head, tail = text.split("\n[poverty]", 1)
+    (folder / "model.toml").write_text(head + MINIMUM_INCOME.format(take_up=take_up)
+                                       + "\n[poverty]" + tail)
+    return folder
+
+
+def test_a_minimum_income_at_the_line_leaves_nobody_poor(tmp_path):
+    """Every household taking up a minimum income of one poverty line per equivalent adult
+    reaches the line: no disposable poverty in any year, poverty before the floor as
+    without the scheme (common random numbers), beneficiaries within the population. Its
+    cost is each poor household's equivalised gap times its scale, the poverty gap the
+    same gap times its members: between 0.3 (a member adds at least 0.3 to the scale) and
+    1 times the disposable poverty gap without it."""
+    base = simulate(poverty_model(tmp_path / "b", end=2030))
+    folder = minimum_income_model(tmp_path / "m")
+    result = simulate(folder)
+    assert result.poverty["poor"][:, 2].sum() == 0
+    np.testing.assert_array_equal(result.poverty["poor"][:, :2], base.poverty["poor"][:, :2])
+    flows = {f.scheme_id: f for f in result.flows}["minimum_income"]
+    assert flows.beneficiaries.sum() > 0
+    assert (flows.beneficiaries <= result.demography.population + 1e-9).all()
+    closed = base.poverty["gaps"][:, 2].sum(axis=(1, 2))
+    assert (flows.benefit_expenditure <= closed * (1 + 1e-6)).all()
+    assert (flows.benefit_expenditure >= 0.3 * closed).all()
+    ds = spfsim.load_model(folder).project("micro", persons=1500, seed=2)
+    assert float(ds.persons_in_poverty.sel(income_stage="disposable").sum()) == 0.0
+
+
+def test_a_minimum_income_is_refused_where_there_are_no_households(tmp_path):
+    """The cohort engine has no households; a micro run without families or without
+    household incomes cannot pay it; a model without [poverty] is refused at load."""
+    from spfsim.errors import SpfsimError
+
+    folder = minimum_income_model(tmp_path / "m", end=2027)
+    model = spfsim.load_model(folder)
+    with pytest.raises(SpfsimError, match="cohort engine has no households"):
+        model.project()
+    with pytest.raises(SpfsimError, match="no-families"):
+        simulate(folder, persons=300, families=False)
+    with pytest.raises(SpfsimError, match="poverty=False"):
+        simulate(folder, persons=300, poverty=False)
+    text = (folder / "model.toml").read_text()
+    (folder / "model.toml").write_text(text.split("\n[poverty]")[0])
+    with pytest.raises(AssumptionError) as error:
+        spfsim.load_model(folder)
+    assert "schemes.minimum_income.type" in str(error.value)
+    assert "[poverty]" in str(error.value)

@@ -61,11 +61,13 @@ def _tail_age(scheme: CompiledScheme) -> int:
     """The age from which a scheme's benefits are paid for life: a contributory pension's
     youngest pensionable age in the last year; a rule-paid benefit's lowest age when its
     target group lasts (everybody, the disabled, those without a pension) and its age
-    band runs to the open age group; otherwise (mothers, the unemployed) none."""
+    band runs to the open age group; otherwise (mothers, the unemployed, a household
+    means test, which no condition of the person makes last) none."""
     if scheme.type == "db_old_age_pension":
         return int(np.min(scheme["retirement_age"][-1]))
     kind = SCHEME_TYPES[scheme.type]
-    lasting = issubclass(kind, RuleBenefit) and kind.group(scheme.choices) in LASTING_GROUPS
+    lasting = (issubclass(kind, RuleBenefit) and not kind.HOUSEHOLD_TEST
+               and kind.group(scheme.choices) in LASTING_GROUPS)
     if lasting and int(scheme["max_age"][-1]) >= AGES[-1]:
         return int(scheme["min_age"][-1])
     return NO_TAIL

@@ -130,6 +130,12 @@ class BenefitRule:
     # short-term social insurance (maternity, unemployment): part of the contributory
     # transfers, not of the floor's, in household incomes (engine.micro.poverty)
     contributory: bool = False
+    # paid to households after a test of their income (schemes.noncontributory
+    # .MinimumIncome; the micro engine's engine.micro.poverty): ``amount`` is the
+    # guaranteed income per equivalent adult, ``probability`` the take-up in the age band
+    # of the household's reference person; the share of earnings not counted (year,)
+    household: bool = False
+    earnings_disregard: np.ndarray | None = None
 
 
 def _basis(scheme: CompiledScheme, econ: EconomicProjection) -> np.ndarray:
@@ -157,7 +163,10 @@ def benefit_rule(scheme: CompiledScheme, assumptions: Assumptions,
     assert issubclass(kind, nc.RuleBenefit)
     band = nc.in_age_band(AGES[None, :, None], scheme["min_age"][:, None, None],
                           scheme["max_age"][:, None, None])
-    if issubclass(kind, ins.InsuranceBenefit):
+    if kind.HOUSEHOLD_TEST:
+        p = scheme["take_up"]
+        amount = nc.annual_amount(scheme["benefit"], _basis(scheme, econ), 12.0)[:, None, None]
+    elif issubclass(kind, ins.InsuranceBenefit):
         p = scheme["take_up"]
         amount = ins.insurance_benefit(
             scheme["replacement_rate"][:, None, None],
@@ -182,7 +191,9 @@ def benefit_rule(scheme: CompiledScheme, assumptions: Assumptions,
     return BenefitRule(scheme, GROUP_CODES[kind.group(scheme.choices)],
                        GUARANTEES.index(guarantee) if guarantee in GUARANTEES else -1,
                        kind.is_top_up(scheme.choices), scheme.type != nc.HealthCare.NAME,
-                       probability, amount, issubclass(kind, ins.InsuranceBenefit))
+                       probability, amount, issubclass(kind, ins.InsuranceBenefit),
+                       kind.HOUSEHOLD_TEST,
+                       scheme["earnings_disregard"] if kind.HOUSEHOLD_TEST else None)
 
 
 def insurable_earnings(pension: CompiledScheme | None, econ: EconomicProjection,

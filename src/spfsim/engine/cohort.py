@@ -17,6 +17,7 @@ import numpy as np
 
 from ..demography import DemographicProjection
 from ..economy import EconomicProjection
+from ..errors import SpfsimError
 from ..params import AGES, Assumptions, CompiledScheme
 from ..schemes import CONTRIBUTORY, NON_CONTRIBUTORY, SCHEME_TYPES
 from ..schemes import db_pension as dbp
@@ -351,6 +352,13 @@ def run_schemes(assumptions: Assumptions, demo: DemographicProjection,
     Returns the flows in model order and the coverage (year, age, sex, coverage group, 2:
     target persons, covered persons)."""
     rules = benefit_rules(assumptions, econ)
+    household = [rule.scheme.id for rule in rules if rule.household]
+    if household:
+        raise SpfsimError(
+            f"scheme(s) {household} test households' incomes (minimum_income): the cohort "
+            "engine has no households and cannot cost them. Project with the micro engine "
+            "(spfsim run --engine micro; Model.project('micro', persons=...)), which needs "
+            "the model's families table and [poverty] section")
     unemployment = unemployment_qualification(rules)
     contributory = {s.id: run_db_pension(s, assumptions, demo, econ,
                                          contribution_classes(s, unemployment), base_states)

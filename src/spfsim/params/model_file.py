@@ -211,6 +211,8 @@ def read_model(model_dir: Path | str, scheme_types: Mapping[str, type]) -> Model
     folders = [model_dir, *(Path(s["folder"]) for s in assumption_sets if "folder" in s)]
     stochastic = _stochastic(data, model_path, files, log, folders)
     poverty = read_poverty(data.get("poverty"), model_path, log, poverty_line is not None)
+    _check_household_tests(schemes, scheme_types, poverty is not None, "families" in tables,
+                           model_path, log)
     _check_sections(data, model_path, log)
     log.locate_rows(model_path, toml_line_finder(model_path))
     log.raise_if_any()
@@ -219,6 +221,23 @@ def read_model(model_dir: Path | str, scheme_types: Mapping[str, type]) -> Model
                       files, data, fiscal_envelope,
                       DEFAULT_LABOUR_PERSISTENCE if labour_persistence is None
                       else labour_persistence, stochastic, poverty)
+
+
+def _check_household_tests(schemes: list[SchemeInput], scheme_types: Mapping[str, type],
+                           has_poverty: bool, has_families: bool, model_path: Path,
+                           log: ProblemLog) -> None:
+    """A scheme that tests households' incomes needs households (a families table) and the
+    [poverty] section's equivalence scale."""
+    for scheme in schemes:
+        if not getattr(scheme_types.get(scheme.type), "HOUSEHOLD_TEST", False):
+            continue
+        missing = [what for what, there in (("a [poverty] section (its equivalence scale)",
+                                             has_poverty),
+                                            ("a families table in the assumption sets",
+                                             has_families)) if not there]
+        if missing:
+            log.add(model_path, f"schemes.{scheme.id}.type", f"'{scheme.type}' tests households' "
+                    f"incomes: the model needs {' and '.join(missing)}", None, scheme.type)
 
 
 def _stochastic(data: dict, model_path: Path, files: list[Path], log: ProblemLog,

@@ -122,6 +122,9 @@ class RuleBenefit(SchemeType):
 
     GROUP = "all"
     GUARANTEE = "other"
+    # paid to households after a test of their income (engine.micro.poverty): only the
+    # micro engine with families and a [poverty] section can pay it
+    HOUSEHOLD_TEST = False
 
     @classmethod
     def group(cls, choices: dict[str, str]) -> str:
@@ -265,5 +268,49 @@ class HealthCare(NonContributoryBenefit):
     )
 
 
+class MinimumIncome(NonContributoryBenefit):
+    """A guaranteed minimum income, tested on the household's income.
+
+    A household whose reference person is in the age band and takes the scheme up (a
+    persistent draw, as every take-up) receives what lifts its income to the guaranteed
+    level: ``benefit`` x basis x its equivalence scale (the model's [poverty] scale) less
+    its counted income, when positive. Counted income: the members' earnings less the
+    ``earnings_disregard`` share, their contributory pensions and insurance benefits and
+    every other cash benefit of the floor. One beneficiary per household, counted at the
+    reference person's age and sex.
+    """
+
+    NAME = "minimum_income"
+    GUARANTEE = "working_age"
+    HOUSEHOLD_TEST = True
+    DESCRIPTION = ("Guaranteed minimum income for households (social assistance of last "
+                   "resort): tops the household's income up to a level per equivalent "
+                   "adult. Micro engine with families and a [poverty] section only.")
+    REFERENCE = "R202 para. 4, 5(c), 8(b), 9(3)"
+    PARAMETERS = params(
+        age_limit("min_age", 18, "Youngest age of the household's reference person."),
+        age_limit("max_age", 100, "Oldest age of the household's reference person (100 = "
+                  "no upper limit)."),
+        ParamSpec("benefit", "currency per equivalent adult per year, or fraction of the "
+                  "annual basis",
+                  "Guaranteed income per equivalent adult: currency per year when "
+                  "benefit_basis is 'currency' (may be indexed), else a fraction of the "
+                  "annual poverty line or GDP per capita.", low=0.0, indexable=True,
+                  reference="R202 para. 8(b)"),
+        ParamSpec("benefit_basis", "choice",
+                  "What the level is stated in: 'currency', 'poverty_line' or "
+                  "'gdp_per_capita'.", kind="choice", choices=BASES,
+                  default="poverty_line", reference="R202 para. 8(b)"),
+        ParamSpec("take_up", "fraction",
+                  "Share of the households entitled who claim and receive it.", low=0.0,
+                  high=1.0, default=1.0, reference="R202 para. 5(c)"),
+        ParamSpec("earnings_disregard", "fraction",
+                  "Share of the household's earnings the means test does not count (a "
+                  "work incentive).", low=0.0, high=1.0, default=0.0,
+                  reference="R202 para. 9(3)"),
+        ADMIN_COST_RATE,
+    )
+
+
 NON_CONTRIBUTORY_TYPES = (UniversalBenefit, ChildBenefit, MaternityBenefit, DisabilityBenefit,
-                          SocialPension, SocialAssistance, HealthCare)
+                          SocialPension, SocialAssistance, HealthCare, MinimumIncome)

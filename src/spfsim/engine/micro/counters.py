@@ -39,7 +39,7 @@ N_SPOUSES, N_ORPHANS = 16, 17  # survivors' pensions in payment to spouses and o
 N_FREE = 18
 N_COUNTS = 19  # non-contributory benefits follow: index N_COUNTS + j
 # columns of the non-contributory rule codes (see engine.benefits.BenefitRule)
-NC_GROUP, NC_GUARANTEE, NC_TOP_UP, NC_CASH, NC_CONTRIBUTORY = range(5)
+NC_GROUP, NC_GUARANTEE, NC_TOP_UP, NC_CASH, NC_CONTRIBUTORY, NC_HOUSEHOLD = range(6)
 # previous-status counts of count_states
 S_POP, S_ACTIVE, S_EMPLOYEE, S_SELF_EMPLOYED = range(4)
 S_INFORMAL, S_UNEMPLOYED, S_INACTIVE, S_DISABLED = range(4, 8)

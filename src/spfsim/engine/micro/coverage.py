@@ -30,6 +30,7 @@ from .counters import (
     NC_CONTRIBUTORY,
     NC_GROUP,
     NC_GUARANTEE,
+    NC_HOUSEHOLD,
     NC_TOP_UP,
     fixed,
 )
@@ -55,7 +56,8 @@ def benefits_and_coverage(c, i, p, a, s, state, mother, seed, own_pension, scale
         covered |= 1 << ANY_CASH
     insured_cash = floor_cash = 0.0
     for j in range(nc_codes.shape[0]):
-        if nc_probability[j, a, s] <= 0.0:  # outside the age band: no draw needed
+        # outside the age band: no draw needed; a household test is paid after the year
+        if nc_probability[j, a, s] <= 0.0 or nc_codes[j, NC_HOUSEHOLD] == 1:
             continue
         top_up = nc_codes[j, NC_TOP_UP] == 1
         if not eligible(nc_codes[j, NC_GROUP], top_up, state, disabled, mother):

@@ -198,6 +198,12 @@ def _run(assumptions, demo, econ, settings, progress, client, keep_store) -> Mic
         if settings.poverty and assumptions.poverty is not None:
             run.poverty = assumptions.poverty
             population.measure_poverty()
+    household = [r.scheme.id for r in rules if r.household]
+    if household and run.poverty is None:
+        raise SpfsimError(f"scheme(s) {household} test households' incomes: the micro engine "
+                          "pays them with families and household incomes on (the model's "
+                          "families table and [poverty] section; not with --no-families or "
+                          "MicroSettings(poverty=False))")
     if progress and not getattr(K.year_step, "signatures", True):
         progress("micro: loading the compiled kernels (the first run after installing "
                  "compiles them: about 40 s, once)")
@@ -263,9 +269,10 @@ def _year(run: _Run, k: int, year: int, y) -> int:
     run.out.record(k, sums, scale)
     if run.poverty is not None:
         run.out.record_poverty(k, population.poverty(
-            year, _poverty_line(run.poverty, econ, k), run.poverty.relative_share,
-            run.poverty.other_adult, run.poverty.child, run.poverty.child_age,
-            float(econ.average_earnings[k]), scale))
+            year, settings.seed, run.poverty, _poverty_line(run.poverty, econ, k),
+            float(econ.average_earnings[k]), scale, benefits,
+            np.array([r.earnings_disregard[k] if r.household else 0.0
+                      for r in run.benefits])))
     _add_entrants(run, k, year, immigrants, benefits)
     survivors = survivors_awarded(y)
     if survivors is not None:

@@ -236,6 +236,9 @@ class _Outputs:
                 "median": np.full((n, 3), np.nan)}
         for name in ("persons", "poor", "gaps", "line"):
             self.poverty[name][k] = measured[name]
+        # the household-tested schemes' beneficiaries and expenditure (J, age, sex)
+        self.counts[k][..., K.N_COUNTS:] += np.moveaxis(measured["household_paid"], 0, -1)
+        self.nc_money[k] += measured["household_money"]
         counts, sums = measured["income_counts"], measured["income_sums"]
         for stage in range(3):
             self.poverty["gini"][k, stage] = P.histogram_gini(counts[stage], sums[stage])

@@ -81,24 +81,38 @@ class Population:
         """From the next year step on, write the persons' incomes for :meth:`poverty`."""
         self.buffers.measure_poverty()
 
-    def poverty(self, year: int, line: float | None, relative_share: float,
-                other_adult: float, child: float, child_age: int, unit: float,
-                scale: float) -> dict[str, np.ndarray]:
-        """Household poverty of the year just stepped (engine.micro.poverty), at ``line``
-        (currency per equivalent adult; None: ``relative_share`` of the median equivalised
-        disposable income). ``unit``: the income histogram's unit (currency), ``scale``:
-        money's fixed-point unit. Returns persons measured (sex, age group), poor and their
-        gaps in currency (stage, sex, age group), income histograms (stage, bin: persons,
-        currency), the line and the unit."""
+    def poverty(self, year: int, seed: int, spec, line: float | None, unit: float,
+                scale: float, benefits: records.Benefits, disregard: np.ndarray
+                ) -> dict[str, np.ndarray]:
+        """Household poverty of the year just stepped (engine.micro.poverty; ``spec``: the
+        model's params.PovertySpec), after the household-tested schemes of ``benefits``
+        (the year's rules; ``disregard`` (J,): their earnings disregards) are paid, at
+        ``line`` (currency per equivalent adult; None: the spec's share of the median
+        equivalised disposable income). ``unit``: the income histogram's unit (currency),
+        ``scale``: money's fixed-point unit. Returns persons measured (sex, age group),
+        poor and their gaps in currency (stage, sex, age group), income histograms (stage,
+        bin: persons, currency), the line, the unit, and the household-tested schemes'
+        beneficiaries and expenditure in currency (J, age, sex)."""
         store, b = self.store, self.buffers
         chunks = (store.size + self.chunk - 1) // self.chunk
+        other_adult, child = spec.other_adult, spec.child
         P.household_incomes(store.household, store.birth_year, b.income, store.size, year,
-                            child_age, other_adult, child)
+                            spec.child_age)
+        n_rules = len(benefits.codes)
+        paid = np.zeros((chunks, n_rules, K.MAX_AGE + 1, 2), dtype=np.int64)
+        money = np.zeros_like(paid)
+        if n_rules and benefits.codes[:, K.NC_HOUSEHOLD].any():
+            P.household_benefits(store.household, store.pid, store.birth_year, store.sex,
+                                 b.income, store.size, self.chunk, seed, year, benefits.codes,
+                                 benefits.probability, benefits.amount,
+                                 np.ascontiguousarray(disregard, dtype=np.float64),
+                                 other_adult, child, scale, paid, money)
+        P.equivalise(store.household, b.income, store.size, other_adult, child)
         P.income_histograms(store.household, b.income, store.size, self.chunk, unit, scale,
                             b.income_counts, b.income_sums)
         counts = b.income_counts[:chunks].sum(axis=0)
         if line is None:  # relative: the line from the median of disposable incomes
-            line = relative_share * P.histogram_median(counts[-1], unit)
+            line = spec.relative_share * P.histogram_median(counts[-1], unit)
         P.poverty_counts(store.household, store.birth_year, store.sex, b.income, store.size,
                          self.chunk, year, line, scale, b.poverty_persons, b.poor,
                          b.poverty_gaps)
@@ -107,7 +121,8 @@ class Population:
                 "gaps": b.poverty_gaps[:chunks].sum(axis=0) * scale,
                 "income_counts": counts,
                 "income_sums": b.income_sums[:chunks].sum(axis=0) * scale,
-                "line": np.float64(line), "unit": np.float64(unit)}
+                "line": np.float64(line), "unit": np.float64(unit),
+                "household_paid": paid.sum(axis=0), "household_money": money.sum(axis=0) * scale}
 
     def alignment_counts(self) -> np.ndarray:
         """Exact alignment: persons by event, cell and probability (kernels)."""

@@ -45,8 +45,9 @@ import math
 import numba as nb
 import numpy as np
 
+from ... import rng
 from ..benefits import CHILD_MAX_AGE, OLDER_AGE
-from .counters import fixed
+from .counters import NC_HOUSEHOLD, fixed
 
 MARKET, CONTRIBUTORY, FLOOR = range(3)  # income sources (columns of the income array)
 STAGES = ("market", "before_floor", "disposable")  # sources 0..k added
@@ -104,15 +105,12 @@ def bin_edges() -> np.ndarray:
 
 
 @nb.njit(cache=True)
-def household_incomes(household, birth_year, income, size, year, child_age, other_adult,
-                      child):
+def household_incomes(household, birth_year, income, size, year, child_age):
     """Pass 1, serial in slot order: add every member's income (slot, source; the fourth
     column free) into the row of the household's reference person, in place, counting its
     adults and children in the fourth column (adults x MEMBER_CODE + children: one row
-    touched a member; age at 1 July of ``year`` below ``child_age``: a child); then turn
-    each reference person's row into the household's equivalised income at each stage
-    (STAGES: sources 0..k added, over the equivalence scale). The other members' rows are
-    spent. Persons outside the measure have household 0."""
+    touched a member; age at 1 July of ``year`` below ``child_age``: a child). The other
+    members' rows are spent. Persons outside the measure have household 0."""
     n_sources = income.shape[1] - 1
     for i in range(size):
         if household[i] == i + 1:
@@ -127,11 +125,62 @@ def household_incomes(household, birth_year, income, size, year, child_age, othe
         if r != i:
             for k in range(n_sources):
                 income[r, k] += income[i, k]
-    for i in range(size):
+
+
+@nb.njit(inline="always", cache=True)
+def _scale_of(income, r, other_adult, child) -> float:
+    """The equivalence scale of the household of reference row r (its members' code)."""
+    code = np.int64(income[r, income.shape[1] - 1])
+    return equivalence_scale(code // np.int64(MEMBER_CODE), code % np.int64(MEMBER_CODE),
+                             other_adult, child)
+
+
+@nb.njit(parallel=True, cache=True)
+def household_benefits(household, pid, birth_year, sex, income, size, chunk, seed, year,
+                       codes, probability, amount, disregard, other_adult, child, scale,
+                       counts, money):
+    """Pass 1b, over households (their reference rows, household totals by source): the
+    household-tested schemes (codes' NC_HOUSEHOLD, schemes.noncontributory.MinimumIncome),
+    in model order. A household whose reference person takes scheme j up (the persistent
+    take-up draw, with ``probability`` (J, age, sex): the take-up in the age band) receives
+    ``amount`` (J, age, sex: income per equivalent adult) x its scale less its counted
+    income (earnings less the ``disregard`` (J,) share, contributory transfers, the floor's
+    other cash benefits and the schemes before j), when positive; it goes to the floor's
+    column. One beneficiary per household, at the reference's age and sex: ``counts`` and
+    ``money`` (fixed point) (chunk row, J, age, sex)."""
+    n_chunks = (size + chunk - 1) // chunk
+    counts[:n_chunks] = 0
+    money[:n_chunks] = 0
+    for c in nb.prange(n_chunks):
+        for i in range(c * chunk, min(size, (c + 1) * chunk)):
+            if household[i] != i + 1:
+                continue
+            a, s = min(year - np.int64(birth_year[i]), 100), np.int64(sex[i])
+            eq = _scale_of(income, i, other_adult, child)
+            for j in range(codes.shape[0]):
+                if codes[j, NC_HOUSEHOLD] != 1 or probability[j, a, s] <= 0.0:
+                    continue
+                if rng.uniform(seed, rng.TAKE_UP, pid[i], j) >= probability[j, a, s]:
+                    continue
+                counted = (income[i, MARKET] * (1.0 - disregard[j]) + income[i, CONTRIBUTORY]
+                           + income[i, FLOOR])
+                paid = amount[j, a, s] * eq - counted
+                if paid > 0.0:
+                    income[i, FLOOR] += paid
+                    counts[c, j, a, s] += 1
+                    money[c, j, a, s] += fixed(paid, scale)
+
+
+@nb.njit(parallel=True, cache=True)
+def equivalise(household, income, size, other_adult, child):
+    """Pass 1c: each reference person's row becomes the household's equivalised income at
+    each stage (STAGES: sources 0..k added, over the equivalence scale)."""
+    n_sources = income.shape[1] - 1
+    for slot in nb.prange(size):
+        i = np.int64(slot)
         if household[i] != i + 1:
             continue
-        code = np.int64(income[i, n_sources])
-        eq = equivalence_scale(code // MEMBER_CODE, code % MEMBER_CODE, other_adult, child)
+        eq = _scale_of(income, i, other_adult, child)
         total = 0.0
         for k in range(n_sources):
             total += income[i, k]
@@ -142,9 +191,9 @@ def household_incomes(household, birth_year, income, size, year, child_age, othe
 def income_histograms(household, income, size, chunk, unit, scale, counts, sums):
     """Pass 2, over households: persons by equivalised income bin at each stage and their
     income in fixed point (``counts``, ``sums``: (chunk row, stage, N_BINS) int64), each
-    household counted at its reference person's row (household_incomes' equivalised
-    incomes and members) with its number of members: reading the rows in order, not each
-    member's reference."""
+    household counted at its reference person's row (equivalise's incomes, and
+    household_incomes' members) with its number of members: reading the rows in order, not
+    each member's reference."""
     n_chunks = (size + chunk - 1) // chunk
     counts[:n_chunks] = 0
     sums[:n_chunks] = 0
@@ -153,7 +202,7 @@ def income_histograms(household, income, size, chunk, unit, scale, counts, sums)
         for i in range(c * chunk, min(size, (c + 1) * chunk)):
             if household[i] != i + 1:
                 continue
-            code = np.int64(income[i, n_sources])
+            code = np.int64(income[i, n_sources])  # household_incomes' members
             members = code // np.int64(MEMBER_CODE) + code % np.int64(MEMBER_CODE)
             for stage in range(n_sources):
                 y = np.float64(income[i, stage])
@@ -168,8 +217,8 @@ def poverty_counts(household, birth_year, sex, income, size, chunk, year, line, 
     """Pass 3, over persons: persons measured (chunk row, sex, age group), persons in poor
     households and their poverty gaps in fixed point (chunk row, stage, sex, age group), at
     the poverty ``line`` (currency per equivalent adult per year; an income within
-    LINE_TOLERANCE of it reaches it). ``income``: household_incomes' equivalised incomes
-    at the reference rows."""
+    LINE_TOLERANCE of it reaches it). ``income``: equivalise's incomes at the reference
+    rows."""
     n_chunks = (size + chunk - 1) // chunk
     persons[:n_chunks] = 0
     poor[:n_chunks] = 0

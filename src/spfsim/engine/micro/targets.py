@@ -31,10 +31,11 @@ def _emigration(counts_pop, net_migration, survival, weight):
 
 
 def _rule_codes(rules: list[BenefitRule]) -> np.ndarray:
-    """(J, 5) int64: group, guarantee, top-up, cash and contributory flags (kernels.NC_*
-    columns)."""
-    return np.array([[r.group, r.guarantee, int(r.top_up), int(r.cash), int(r.contributory)]
-                     for r in rules], dtype=np.int64).reshape(len(rules), 5)
+    """(J, 6) int64: group, guarantee, top-up, cash, contributory and household-test flags
+    (kernels.NC_* columns)."""
+    return np.array([[r.group, r.guarantee, int(r.top_up), int(r.cash), int(r.contributory),
+                      int(r.household)] for r in rules],
+                    dtype=np.int64).reshape(len(rules), 6)
 
 
 def _rule_year(rules: list[BenefitRule], name: str, k: int) -> np.ndarray:
