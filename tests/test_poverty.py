@@ -378,3 +378,28 @@ def test_a_minimum_income_is_refused_where_there_are_no_households(tmp_path):
         spfsim.load_model(folder)
     assert "schemes.minimum_income.type" in str(error.value)
     assert "[poverty]" in str(error.value)
+
+
+def test_the_report_has_a_poverty_sheet(tmp_path):
+    """The report workbook of a micro projection with poverty shows its rates by stage,
+    of children and older persons, with a chart; a projection without has no such sheet."""
+    import openpyxl
+
+    from spfsim.report.workbook.build import write_workbook
+
+    ds = spfsim.load_model(poverty_model(tmp_path / "m", end=2028)).project(
+        "micro", persons=1500, seed=2)
+    write_workbook(ds, tmp_path / "report.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "report.xlsx")["Poverty"]
+    rows = list(ws.iter_rows(values_only=True))
+    header = next(i for i, row in enumerate(rows) if row[0] == "Year")
+    column = rows[header].index("Poverty rate, disposable income")
+    first = rows[header + 2]
+    assert first[0] == 2025
+    expected = (ds.persons_in_poverty.sel(year=2025, income_stage="disposable").sum()
+                / ds.poverty_population.sel(year=2025).sum())
+    assert first[column] == pytest.approx(float(expected))
+    assert len(ws._charts) == 1
+    cohort = spfsim.load_model(poverty_model(tmp_path / "c", end=2028)).project()
+    write_workbook(cohort, tmp_path / "cohort.xlsx")
+    assert "Poverty" not in openpyxl.load_workbook(tmp_path / "cohort.xlsx").sheetnames

@@ -182,6 +182,9 @@ def _add_engine_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-families", action="store_true",
                         help="micro engine: persons without family links even where the "
                         "model has a families table (a run split across workers needs it)")
+    parser.add_argument("--no-poverty", action="store_true",
+                        help="micro engine: household poverty not measured even where the "
+                        "model has a [poverty] section (faster)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -308,7 +311,8 @@ def _project(model: Model, args: argparse.Namespace, progress: Callable[[str], N
     return model.project(args.engine, persons=args.persons, seed=args.seed,
                          person_file=args.person_file, alignment=args.alignment,
                          progress=progress, client=client,
-                         families=not getattr(args, "no_families", False))
+                         families=not getattr(args, "no_families", False),
+                         poverty=not getattr(args, "no_poverty", False))
 
 
 def _check_out(out: Path, model: Model, args: argparse.Namespace) -> None:

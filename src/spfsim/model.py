@@ -135,7 +135,8 @@ class Model:
                 transitory_sd: float = 0.0, person_file: str | Path | None = None,
                 alignment: str = "expected", labour_persistence: float | None = None,
                 progress: Callable[[str], None] | None = None,
-                client: object | None = None, families: bool = True) -> xr.Dataset:
+                client: object | None = None, families: bool = True,
+                poverty: bool = True) -> xr.Dataset:
         """Run the projection and return the results-contract Dataset.
 
         ``engine``: "cohort" (expected values) or "micro" (``persons`` simulated life
@@ -148,8 +149,9 @@ class Model:
         dask.distributed Client: the persons split across its workers, with bitwise the
         result of one process, see docs/micro.md; ``families`` False: persons without
         family links even where the model has a families table, which a run split across
-        workers needs). ``progress`` (optional) is called
-        with a short message per stage.
+        workers needs; ``poverty`` False: household poverty not measured even where the
+        model has a [poverty] section, about a third faster with families, see
+        docs/micro.md). ``progress`` (optional) is called with a short message per stage.
         """
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r}; available: {ENGINES}")
@@ -166,7 +168,7 @@ class Model:
                                   else str(person_file),
                                   self.assumptions.labour_persistence
                                   if labour_persistence is None else labour_persistence,
-                                  alignment, families)
+                                  alignment, families, poverty)
         ds = run_projection(self.input, self.assumptions, engine,
                             progress or (lambda _msg: None), micro,
                             client if engine == "micro" else None)

@@ -18,6 +18,7 @@ from .cells import finish_workbook, scheme_sheet_names
 from .equity import equity_sheet, has_equity
 from .metadata import assumptions_sheet, metadata_sheet, validated_assumptions
 from .population import population_sheet
+from .poverty import has_poverty, poverty_sheet
 from .schemes import SCHEME_COLUMNS, adequacy_sheet, floor_sheet, scheme_sheet
 from .summary import overview_charts, summary_sheet
 from .sustainability import has_sustainability, sustainability_sheet
@@ -58,6 +59,8 @@ def build_workbook(ds: xr.Dataset,
         sustainability_sheet(wb.create_sheet("Sustainability"), ds, schemes)
     if has_equity(ds):
         equity_sheet(wb.create_sheet("Equity"), ds, schemes)
+    if has_poverty(ds):
+        poverty_sheet(wb.create_sheet("Poverty"), ds)
     population_sheet(wb.create_sheet("Population"), ds)
     assumptions_sheet(wb.create_sheet("Assumptions"), rows)
     metadata_sheet(wb.create_sheet("Metadata"), ds)
