@@ -239,10 +239,14 @@ def test_transfers_and_informal_earnings_move_only_their_stages(tmp_path):
 
 
 def test_identical_for_any_chunk_size(tmp_path):
-    folder = poverty_model(tmp_path / "m", end=2030)
+    """Poverty, and a minimum income (take-up 0.6) paid household by household."""
+    folder = minimum_income_model(tmp_path / "m", take_up=0.6)
     one, two = simulate(folder, chunk_size=97), simulate(folder, chunk_size=4096)
     for name, values in one.poverty.items():
         np.testing.assert_array_equal(values, two.poverty[name], err_msg=name)
+    for a, b in zip(one.flows, two.flows, strict=True):
+        np.testing.assert_array_equal(a.benefit_expenditure, b.benefit_expenditure)
+        np.testing.assert_array_equal(a.beneficiaries, b.beneficiaries)
 
 
 def test_relative_line_is_its_share_of_the_median(tmp_path):
@@ -403,3 +407,27 @@ def test_the_report_has_a_poverty_sheet(tmp_path):
     cohort = spfsim.load_model(poverty_model(tmp_path / "c", end=2028)).project()
     write_workbook(cohort, tmp_path / "cohort.xlsx")
     assert "Poverty" not in openpyxl.load_workbook(tmp_path / "cohort.xlsx").sheetnames
+
+
+@pytest.mark.slow
+def test_identical_for_one_and_two_threads(tmp_path):
+    """Poverty and a minimum income (take-up 0.6) with 1 and 2 Numba threads."""
+    import textwrap
+
+    import xarray as xr
+    from replication import run_with_threads
+
+    folder = minimum_income_model(tmp_path / "m", take_up=0.6)
+    names = ["persons_in_poverty", "poverty_gap", "gini_equivalised_income",
+             "median_equivalised_income", "benefit_expenditure", "beneficiaries"]
+    script = textwrap.dedent(f"""
+        import json, sys, numba, spfsim
+        ds = spfsim.load_model({str(folder)!r}).project("micro", persons=4000, seed=3,
+                                                         chunk_size=512)
+        ds[{names!r}].to_netcdf(sys.argv[1])
+        print(json.dumps(numba.get_num_threads()))
+    """)
+    out = [xr.load_dataset(run_with_threads(script, tmp_path / f"t{n}.nc", n))
+           for n in (1, 2)]
+    for name in names:
+        assert np.array_equal(out[0][name].values, out[1][name].values), name

@@ -23,7 +23,8 @@ Income by source, per person (written by the year kernel, :mod:`.year`):
 
 Three incomes, each a stage of the transfers: ``market`` (before all transfers),
 ``before_floor`` (market + contributory) and ``disposable`` (all three). A household's
-income is its members' sum, divided by its equivalence scale; every member has that
+income is its members' sum (with, for the households that take it up, a guaranteed minimum
+income: :func:`household_benefits`), divided by its equivalence scale; every member has that
 equivalised income and is poor when it is below the line (by more than a millionth of it,
 LINE_TOLERANCE: a benefit set at the line reaches it). The poverty gap of a person is
 line - income (0 for the non-poor): summed, it is what lifting every poor person to the
