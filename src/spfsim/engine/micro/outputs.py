@@ -106,7 +106,8 @@ class _Buffers:
         self.fit(capacity)
 
     def measure_poverty(self) -> None:
-        """Hold the persons' incomes and households' members from now on."""
+        """Hold the persons' incomes and households' members from now on (called before
+        the first year: the buffers are made anew, births and deaths flagged none)."""
         self.poverty = True
         capacity, self.capacity = self.capacity, 0
         self.fit(capacity)
@@ -133,8 +134,8 @@ class _Buffers:
         self.age_money = np.zeros((chunks, 101, 2, K.N_AGE_MONEY), dtype=np.int64)
         self.lifetimes = np.zeros((chunks, self.n_groups, 2, 2, K.LIFETIME_BINS),
                                   dtype=np.int64)
-        # written and read within a year (engine.micro.poverty): nothing to carry over
-        # incomes by source, and the household's members (engine.micro.poverty)
+        # incomes by source and the households' members (engine.micro.poverty), written
+        # and read within a year: nothing to carry over
         self.income = np.zeros((capacity if self.poverty else 0, 4), dtype=np.float32)
         if self.poverty:
             self.income_counts = np.zeros((chunks, 3, P.N_BINS), dtype=np.int64)
