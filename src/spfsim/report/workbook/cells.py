@@ -299,6 +299,31 @@ def year_table(ws: Worksheet, years: Sequence[int], headers: Sequence[str],
     return first
 
 
+def column_table(columns: Sequence[tuple[str, str, str, object]]
+                 ) -> tuple[list[str], list[str], list[str], np.ndarray]:
+    """Headers, units, formats and the (year, column) array of (header, units, format,
+    values by year) columns."""
+    table = np.column_stack([np.asarray(c[3], dtype=float) for c in columns])
+    return ([c[0] for c in columns], [c[1] for c in columns], [c[2] for c in columns],
+            table)
+
+
+def charted_year_table(ws: Worksheet, years: Sequence[int],
+                       columns: Sequence[tuple[str, str, str, object]], title: str,
+                       y_title: str, y_format: str, charted: Sequence[str]) -> None:
+    """A sheet's one yearly table of ``columns`` (:func:`column_table`) below a line chart
+    of the columns headed ``charted``; the panes are not frozen (the chart above the table
+    would be frozen with its header)."""
+    headers, units, formats, table = column_table(columns)
+    first = year_table(ws, years, headers, units, formats, table,
+                       header_row=3 + CHART_ROWS)
+    fit_columns(ws, skip_rows=2, minimum=10, maximum=22)
+    ws.freeze_panes = None
+    col = {label: 2 + j for j, label in enumerate(headers)}
+    line_chart(ws, title, y_title, y_format, [(col[h], h) for h in charted], first,
+               first + len(years) - 1, "A3")
+
+
 def chart_title(text: str, size: float = 11.0, bold: bool = True) -> Title:
     """A chart or axis title of ``size`` points (spreadsheet defaults of 18 points leave a
     small chart no room to plot)."""

@@ -9,22 +9,19 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..series import population_by_age_group
 from .cells import (
-    CHART_ROWS,
     FMT_COUNT,
     FMT_DECIMAL,
     FMT_PERCENT,
     attr_units,
-    fit_columns,
-    line_chart,
+    charted_year_table,
     sheet_title,
     total_over,
-    year_table,
     years_of,
 )
 
 
-def population_table(ds: xr.Dataset) -> tuple[list[str], list[str], list[str], np.ndarray]:
-    """Headers, units, formats and a (year, column) array for the Population sheet."""
+def population_columns(ds: xr.Dataset) -> list[tuple[str, str, str, np.ndarray]]:
+    """The Population sheet's columns: (header, units, format, values by year)."""
     sexes = [str(s) for s in ds["sex"].values]
     by_sex = total_over(ds["population"], ("year", "sex"))
     groups = population_by_age_group(ds)
@@ -43,25 +40,12 @@ def population_table(ds: xr.Dataset) -> tuple[list[str], list[str], list[str], n
         *((f"Life expectancy at birth, {s}", attr_units(ds, "life_expectancy"), FMT_DECIMAL,
            ds["life_expectancy"].sel(sex=s).transpose("year").values) for s in sexes),
     ]
-    headers = [c[0] for c in cols]
-    units = [c[1] for c in cols]
-    formats = [c[2] for c in cols]
-    table = np.column_stack([np.asarray(c[3], dtype=float) for c in cols])
-    return headers, units, formats, table
+    return cols
 
 
 def population_sheet(ws: Worksheet, ds: xr.Dataset) -> None:
     sheet_title(ws, "Population", "Mid-year population, flows during the year, life expectancy")
-    headers, units, formats, table = population_table(ds)
-    years = years_of(ds)
-    first = year_table(ws, years, headers, units, formats, table,
-                       header_row=3 + CHART_ROWS)
-    last = first + len(years) - 1
-    fit_columns(ws, skip_rows=2, minimum=10, maximum=22)
-    ws.freeze_panes = None  # the chart above the table would be frozen with its header
-    col = {label: 2 + j for j, label in enumerate(headers)}
-    line_chart(ws, "Population by broad age group", "persons", "#,##0",
-               [(col[h], h) for h in ("Total population", "Aged 0-14", "Aged 15-64",
-                                      "Aged 65+")],
-               first, last, "A3")
+    charted_year_table(ws, years_of(ds), population_columns(ds),
+                       "Population by broad age group", "persons", "#,##0",
+                       ("Total population", "Aged 0-14", "Aged 15-64", "Aged 65+"))
 

@@ -9,15 +9,12 @@ import xarray as xr
 from openpyxl.worksheet.worksheet import Worksheet
 
 from .cells import (
-    CHART_ROWS,
     FMT_COUNT,
     FMT_DECIMAL,
     FMT_PERCENT,
     attr_units,
-    fit_columns,
-    line_chart,
+    charted_year_table,
     sheet_title,
-    year_table,
     years_of,
 )
 
@@ -39,8 +36,8 @@ def _rate(ds: xr.Dataset, stage: str, **where) -> np.ndarray:
         return (poor.sum(other) / people.sum(other)).transpose("year").values
 
 
-def poverty_table(ds: xr.Dataset) -> tuple[list[str], list[str], list[str], np.ndarray]:
-    """Headers, units, formats and a (year, column) array for the Poverty sheet."""
+def poverty_columns(ds: xr.Dataset) -> list[tuple[str, str, str, np.ndarray]]:
+    """The Poverty sheet's columns: (header, units, format, values by year)."""
     cols: list[tuple[str, str, str, np.ndarray]] = [
         ("Poverty line", attr_units(ds, "household_poverty_line"), FMT_COUNT,
          ds["household_poverty_line"].values),
@@ -61,25 +58,15 @@ def poverty_table(ds: xr.Dataset) -> tuple[list[str], list[str], list[str], np.n
            ds["gini_equivalised_income"].sel(income_stage=stage).transpose("year").values)
           for stage in ("market", "disposable")),
     ]
-    headers = [c[0] for c in cols]
-    table = np.column_stack([np.asarray(c[3], dtype=float) for c in cols])
-    return headers, [c[1] for c in cols], [c[2] for c in cols], table
+    return cols
 
 
 def poverty_sheet(ws: Worksheet, ds: xr.Dataset) -> None:
     sheet_title(ws, "Poverty", "Persons in households whose equivalised income is below the "
                 "household poverty line, by income stage (micro engine: docs/micro.md, "
                 "\"Poverty\")")
-    headers, units, formats, table = poverty_table(ds)
-    years = years_of(ds)
-    first = year_table(ws, years, headers, units, formats, table,
-                       header_row=3 + CHART_ROWS)
-    last = first + len(years) - 1
-    fit_columns(ws, skip_rows=2, minimum=10, maximum=22)
-    ws.freeze_panes = None  # the chart above the table would be frozen with its header
-    col = {label: 2 + j for j, label in enumerate(headers)}
-    line_chart(ws, "Poverty rate by income stage, and of children and older women", "%",
-               "0%", [(col[h], h) for h in (
-                   *(f"Poverty rate, {label}" for label in STAGE_LABELS.values()),
-                   "Children 0-14, disposable income", "Women 65+, disposable income")],
-               first, last, "A3")
+    charted_year_table(ws, years_of(ds), poverty_columns(ds),
+                       "Poverty rate by income stage, and of children and older women", "%",
+                       "0%", (*(f"Poverty rate, {label}" for label in STAGE_LABELS.values()),
+                              "Children 0-14, disposable income",
+                              "Women 65+, disposable income"))
