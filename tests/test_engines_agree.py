@@ -48,7 +48,11 @@ def test_engines_give_the_same_measures_for_the_default_model():
     runs = [_measures(model.project("micro", persons=40_000, seed=300 + r), complete)
             for r in range(10)]
     for name, value in expected.items():
-        t = difference_t(np.stack([run[name] for run in runs]), value)
-        t = t[np.isfinite(t)]  # no variance: e.g. no net transfer of a scheme to them
+        simulated = np.stack([run[name] for run in runs])
+        t = difference_t(simulated, value)
+        # equal but for rounding in every run (a constant contribution rate's income rate
+        # is the rate: the t of 1e-19 differences over a 1e-18 spread says nothing)
+        rounding = np.all(np.abs(simulated - value) <= 1e-12 * np.abs(value), axis=0)
+        t = t[np.isfinite(t) & ~rounding]  # no variance: e.g. no net transfer to them
         assert t.size, name
         assert np.abs(t).max() <= T_LIMIT, (name, t)

@@ -181,10 +181,17 @@ def care_credit_qualifies(contribution_years, insured_only):
     return contribution_years >= (1 if insured_only else 0)
 
 
-def care_credit_probability(asfr, child_age: int) -> np.ndarray:
+def care_credit_probability(asfr, child_age: int, population=None) -> np.ndarray:
     """(age,) probability that a woman of each age at 1 July has a child below
     ``child_age``: 1 - prod over the last child_age years of (1 - fertility at her age
-    then), with the current year's rates for the past and no child mortality."""
+    then), with the current year's rates for the past.
+
+    With the year's ``population`` (age, sex: male, female) at 1 July, each child age k's
+    rates are scaled so that the women's expected children aged k are the children aged k
+    there are: the past's fertility, and the children who died or migrated since, as the
+    population has them (a woman who lost her only young child is not credited; a base
+    population with more young children than today's rates give credits more mothers).
+    Without it, no child dies or migrates and the past had today's rates."""
     asfr = np.asarray(asfr)
     if child_age <= 0:
         return np.zeros_like(asfr)
@@ -192,7 +199,12 @@ def care_credit_probability(asfr, child_age: int) -> np.ndarray:
     none = np.ones(len(asfr))
     for k in range(child_age):
         then = ages - 1 - k
-        none *= 1.0 - np.where(then >= 0, asfr[np.clip(then, 0, None)], 0.0)
+        rate = np.where(then >= 0, asfr[np.clip(then, 0, None)], 0.0)
+        if population is not None:
+            expected = float(population[:, 1] @ rate)
+            children = float(population[k].sum())
+            rate = rate * (children / expected if expected > 0 else 0.0)
+        none *= 1.0 - np.minimum(rate, 1.0)
     return 1.0 - none
 
 

@@ -158,8 +158,9 @@ def _leave(c, i, a, s, years, when, rules, credits, paid, received, counts, mone
 
 @nb.njit(inline="always", cache=True)
 def _year_credits_and_pensions(c, i, p, a, s, st, when, rules, earnings, care_probability,
-                               earnings_factor, service, care_years, credits, paid, recent,
-                               pension, contributed, received, counts, money, age_money):
+                               young_child, earnings_factor, service, care_years, credits,
+                               paid, recent, pension, contributed, received, counts, money,
+                               age_money):
     """The year's contributions and pensions: a contributor is credited her earnings
     (:func:`_contribute`), an active woman may be credited a care year (:func:`_care`), a
     pensioner is paid her pension (:func:`_pension_paid`). Without a contributory pension,
@@ -172,7 +173,8 @@ def _year_credits_and_pensions(c, i, p, a, s, st, when, rules, earnings, care_pr
         return _contribute(c, i, p, a, s, when, rules, earnings, earnings_factor, service,
                            credits, paid, recent, contributed, counts, money, age_money)
     elif is_active(st):
-        _care(i, p, a, s, when, rules, care_probability, service, care_years, credits, recent)
+        _care(i, p, a, s, when, rules, care_probability, young_child, service, care_years,
+              credits, recent)
     elif st in (RETIRED, INVALID):
         _pension_paid(c, i, a, s, st, when, pension, received, counts, money, age_money)
     return 0.0
@@ -207,13 +209,23 @@ def _contribute(c, i, p, a, s, when, rules, earnings, earnings_factor, service, 
 
 
 @nb.njit(inline="always", cache=True)
-def _care(i, p, a, s, when, rules, care_probability, service, care_years, credits, recent):
-    """Child-care credits: an active woman who does not contribute is credited, with the
-    age's ``care_probability``, a year of ``rules.care_credit`` earnings if she qualifies
-    (db_pension.care_credit_qualifies)."""
-    if (s == FEMALE and care_probability[a] > 0.0
-            and care_credit_qualifies(service[i] - care_years[i], rules.care_insured_only)
-            and rng.uniform(when.seed, rng.CARE_CREDIT, p, when.year) < care_probability[a]):
+def _care(i, p, a, s, when, rules, care_probability, young_child, service, care_years,
+          credits, recent):
+    """Child-care credits (ILC 2021 para. 13(f)): an active woman who does not contribute is
+    credited a year of ``rules.care_credit`` earnings if she qualifies
+    (db_pension.care_credit_qualifies) and cares for a child below the scheme's age: with
+    family links, if she is the linked mother of such a child living here
+    (``young_child``, families.mothers_of_young_children); without, with the age's
+    ``care_probability`` of having one (the cohort engine's expectation)."""
+    if s != FEMALE or not care_credit_qualifies(service[i] - care_years[i],
+                                                 rules.care_insured_only):
+        return
+    if len(young_child):
+        cares = young_child[i] == 1
+    else:
+        cares = (care_probability[a] > 0.0
+                 and rng.uniform(when.seed, rng.CARE_CREDIT, p, when.year) < care_probability[a])
+    if cares:
         if service[i] < 255:
             service[i] += 1
             care_years[i] += 1

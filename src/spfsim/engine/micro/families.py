@@ -243,6 +243,17 @@ def family_year(pid, status, age, sex, partner, mother, father, household, left_
 
 
 @nb.njit(cache=True)
+def mothers_of_young_children(status, age, mother, size, child_age, out):
+    """Flag (``out`` 1, else 0) each woman who is the linked mother of a child here below
+    ``child_age`` (years, at 1 July): those the pension credits for child care
+    (careers._care). Links to persons gone were cleared by the last :func:`family_year`."""
+    out[:size] = 0
+    for i in range(size):
+        if status[i] != GONE and mother[i] > 0 and age[i] < child_age:
+            out[mother[i] - 1] = 1
+
+
+@nb.njit(cache=True)
 def link_newborns(pid, status, mother, father, size, first_slot, first_id, mothers,
                   fathers):
     """Link the babies created from slot ``first_slot`` (ids from ``first_id``, the j-th

@@ -103,7 +103,14 @@ class _Buffers:
         self.chunk, self.n_rules, self.n_groups = chunk, n_rules, n_groups
         self.capacity = 0
         self.poverty = False  # hold the persons' incomes (engine.micro.poverty)
+        self.care_links = False  # flag the mothers of young children (families)
         self.fit(capacity)
+
+    def link_care_credits(self) -> None:
+        """Hold the flags of mothers of young children from now on (families'
+        mothers_of_young_children, remade each year: nothing to carry over)."""
+        self.care_links = True
+        self.young_child = np.zeros(self.capacity, dtype=np.int8)
 
     def measure_poverty(self) -> None:
         """Hold the persons' incomes and households' members from now on (called before
@@ -134,6 +141,7 @@ class _Buffers:
         self.age_money = np.zeros((chunks, 101, 2, K.N_AGE_MONEY), dtype=np.int64)
         self.lifetimes = np.zeros((chunks, self.n_groups, 2, 2, K.LIFETIME_BINS),
                                   dtype=np.int64)
+        self.young_child = np.zeros(capacity if self.care_links else 0, dtype=np.int8)
         # incomes by source and the households' members (engine.micro.poverty), written
         # and read within a year: nothing to carry over
         self.income = np.zeros((capacity if self.poverty else 0, 4), dtype=np.float32)

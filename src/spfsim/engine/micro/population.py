@@ -65,8 +65,14 @@ class Population:
         if exact:
             forced_contribution, forced_death = self._forced
             self._forced = None
+        if self.families and pension.has and pension.care_child_age > 0:
+            if not buffers.care_links:
+                buffers.link_care_credits()
+            F.mothers_of_young_children(store.status, store.age, store.mother, store.size,
+                                        pension.care_child_age, buffers.young_child)
         K.year_step(
-            records.persons(store, buffers.birth_flag, buffers.death_flag),
+            records.persons(store, buffers.birth_flag, buffers.death_flag,
+                            buffers.young_child),
             records.step(size=store.size, chunk=self.chunk, **when),
             demography,
             records.labour(**labour, forced_contribution=forced_contribution,

@@ -16,7 +16,8 @@ import numpy as np
 
 class Persons(NamedTuple):
     """The person arrays of a :class:`~spfsim.engine.micro.store.PersonStore` (one slot
-    each), and the step's flags: births and deaths that leave survivors."""
+    each), and the step's flags: births and deaths that leave survivors, and the mothers of
+    a child below the care credits' age (``young_child``: empty without family links)."""
 
     pid: np.ndarray
     status: np.ndarray
@@ -36,6 +37,7 @@ class Persons(NamedTuple):
     survivor_pension: np.ndarray
     birth_flag: np.ndarray
     death_flag: np.ndarray
+    young_child: np.ndarray
 
 
 class Step(NamedTuple):
@@ -105,6 +107,7 @@ class Pension(NamedTuple):
     recovery_rate: float
     care_credit: float  # earnings credited for a care year
     care_insured_only: bool
+    care_child_age: int  # credits for a child below this age (0: none)
     refund_share: float  # of the contributions paid, to leavers without a pension
     survivors_on: bool  # flag deaths that leave survivors' pensions
     survivor_minimum_service: int
@@ -174,10 +177,11 @@ def _ints(x, dtype=np.int64) -> np.ndarray:
     return np.ascontiguousarray(x, dtype=dtype)
 
 
-def persons(store, birth_flag: np.ndarray, death_flag: np.ndarray) -> Persons:
+def persons(store, birth_flag: np.ndarray, death_flag: np.ndarray,
+            young_child: np.ndarray) -> Persons:
     """The store's arrays (not copies) and the step's flags."""
-    return Persons(*(getattr(store, name) for name in Persons._fields[:-2]),
-                   birth_flag, death_flag)
+    return Persons(*(getattr(store, name) for name in Persons._fields[:-3]),
+                   birth_flag, death_flag, young_child)
 
 
 def step(seed, year, size, chunk, scale, deflator, first_birth_year,
@@ -204,7 +208,8 @@ _PENSION_TYPES = {
     "maximum_pension": float, "revaluation": float, "indexation": float,
     "transitory_sd": float, "earnings_floor": float, "earnings_ceiling": float,
     "contribution_rate": float, "disability_minimum_service": int, "recovery_rate": float,
-    "care_credit": float, "care_insured_only": bool, "refund_share": float,
+    "care_credit": float, "care_insured_only": bool, "care_child_age": int,
+    "refund_share": float,
     "survivors_on": bool, "survivor_minimum_service": int, "orphan_age_limit": int,
     "survivor_end_rate": float}
 assert tuple(_PENSION_TYPES) == Pension._fields
@@ -225,7 +230,7 @@ NO_PENSION = pension(
     transitory_sd=0.0, earnings_floor=0.0, earnings_ceiling=np.inf, contribution_rate=0.0,
     incidence=np.zeros((101, 2)), disability_minimum_service=0, recovery_rate=0.0,
     care_probability=np.zeros(101), care_credit=0.0, care_insured_only=False,
-    refund_share=0.0, retire_probability=np.zeros((101, 2)),
+    care_child_age=0, refund_share=0.0, retire_probability=np.zeros((101, 2)),
     retire_factor=np.ones((101, 2)), survivors_on=False, survivor_minimum_service=0,
     orphan_age_limit=0, survivor_end_rate=0.0)
 

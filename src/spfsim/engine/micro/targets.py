@@ -95,6 +95,7 @@ def _pension_year(scheme: CompiledScheme, y: PensionYear, k: int, econ: Economic
         care_probability=np.zeros(101) if y.care_probability is None
         else y.care_probability,
         care_credit=y.care_credit, care_insured_only=y.care_insured_only,
+        care_child_age=int(scheme["care_credit_child_age"][k]),
         refund_share=y.refund_share, retire_probability=probability, retire_factor=factor,
         survivors_on=survivors_awarded(y) is not None,
         survivor_minimum_service=survivors.minimum_service

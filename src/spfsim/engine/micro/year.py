@@ -79,6 +79,7 @@ def year_step(persons, when, demography, labour, rules, tables, benefits, income
     earnings_factor, survivor_kind = persons.earnings_factor, persons.survivor_kind
     contributed, received = persons.lifetime_contributions, persons.lifetime_benefits
     survivor_pension, birth_flag = persons.survivor_pension, persons.birth_flag
+    young_child = persons.young_child
     death_flag, forced_death = persons.death_flag, labour.forced_death
     q_death, q_invalid, p_emigrate = demography.q_death, demography.q_invalid, demography.p_emigrate
     asfr, forced_contribution = demography.asfr, labour.forced_contribution
@@ -121,9 +122,9 @@ def year_step(persons, when, demography, labour, rules, tables, benefits, income
                              pension, received, counts, money, service_awarded, service_left,
                              age_money)
             earned = _year_credits_and_pensions(
-                c, i, p, a, s, st, when, rules, earnings, care_probability, earnings_factor,
-                service, care_years, credits, paid, recent, pension, contributed, received,
-                counts, money, age_money)
+                c, i, p, a, s, st, when, rules, earnings, care_probability, young_child,
+                earnings_factor, service, care_years, credits, paid, recent, pension,
+                contributed, received, counts, money, age_money)
             if CURRENT_STATE[st] >= 0:
                 counts[c, a, s, CURRENT_STATE[st]] += 1
             status[i] = st
