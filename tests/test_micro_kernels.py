@@ -138,7 +138,7 @@ def run_year(store: PersonStore, *, q_death=0.0, q_invalid=None, asfr=None, stay
             earnings_ceiling=np.inf, contribution_rate=0.1, incidence=np.zeros((101, 2)),
             disability_minimum_service=0, recovery_rate=0.0,
             care_probability=np.zeros(101) if care is None else care, care_credit=100.0,
-            care_insured_only=care_insured_only, refund_share=refund_share,
+            care_insured_only=care_insured_only, care_child_age=0, refund_share=refund_share,
             retire_probability=(np.arange(101) >= retirement)[:, None] * np.ones((1, 2)),
             retire_factor=np.ones((101, 2)), survivors_on=False, survivor_minimum_service=0,
             orphan_age_limit=17, survivor_end_rate=survivor_end_rate),

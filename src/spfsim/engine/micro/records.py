@@ -178,8 +178,11 @@ def _ints(x, dtype=np.int64) -> np.ndarray:
 
 
 def persons(store, birth_flag: np.ndarray, death_flag: np.ndarray,
-            young_child: np.ndarray) -> Persons:
-    """The store's arrays (not copies) and the step's flags."""
+            young_child: np.ndarray | None = None) -> Persons:
+    """The store's arrays (not copies) and the step's flags (``young_child`` None: no
+    family links, care credits by probability)."""
+    if young_child is None:
+        young_child = np.zeros(0, dtype=np.int8)
     return Persons(*(getattr(store, name) for name in Persons._fields[:-3]),
                    birth_flag, death_flag, young_child)
 
