@@ -34,12 +34,13 @@ def poverty_model(folder, line="absolute", informal=0.5, end=2032, **families):
 
 
 def measure(household, birth_year, sex, income, line, chunk=2, year=2030, other_adult=0.5,
-            child=0.3, child_age=14, scale=1.0 / 1024, minimum=()):
-    """The passes over hand-built persons (ids = slots), with household-tested schemes
+            child=0.3, child_age=14, scale=1.0 / 1024, minimum=(), tested=()):
+    """The passes over hand-built persons (ids = slots), with household guarantees
     ``minimum``: (level per equivalent adult, take-up, earnings disregard, youngest age of
-    the reference person) each. Returns persons (sex, group), poor and gaps (stage, sex,
-    group), the histograms (stage, bin), and the schemes' beneficiaries and money (J, age,
-    sex)."""
+    the reference person) each, after persons' benefits tested on the household ``tested``:
+    (benefit, take-up, threshold as a multiple of it, youngest age) each. Returns persons
+    (sex, group), poor and gaps (stage, sex, group), the histograms (stage, bin), and the
+    schemes' beneficiaries and money (J, age, sex: the guarantees, then the tested)."""
     n = len(household)
     rows = (n + chunk - 1) // chunk
     income = np.column_stack([np.array(income, dtype=np.float32),
@@ -50,16 +51,22 @@ def measure(household, birth_year, sex, income, line, chunk=2, year=2030, other_
     sums = np.zeros_like(counts)
     persons = np.zeros((rows, 2, 3), np.int64)
     poor, gaps = np.zeros((rows, 3, 2, 3), np.int64), np.zeros((rows, 3, 2, 3), np.int64)
-    codes = np.zeros((len(minimum), 6), np.int64)
-    codes[:, NC_HOUSEHOLD] = 1
-    probability = np.zeros((len(minimum), 101, 2))
-    amount = np.zeros((len(minimum), 101, 2))
-    for j, (level, take_up, _, min_age) in enumerate(minimum):
+    schemes = [*minimum, *tested]
+    codes = np.zeros((len(schemes), 6), np.int64)
+    codes[:, NC_HOUSEHOLD] = [P.GUARANTEE_TEST] * len(minimum) + [P.THRESHOLD_TEST] * len(tested)
+    probability = np.zeros((len(schemes), 101, 2))
+    amount = np.zeros((len(schemes), 101, 2))
+    for j, (level, take_up, _, min_age) in enumerate(schemes):
         probability[j, min_age:] = take_up
         amount[j] = level
-    disregard = np.array([m[2] for m in minimum], dtype=float)
-    paid, money = (np.zeros((rows, len(minimum), 101, 2), np.int64) for _ in range(2))
+    disregard = np.array([m[2] if j < len(minimum) else 0.0 for j, m in enumerate(schemes)])
+    threshold = np.array([m[2] if j >= len(minimum) else 0.0 for j, m in enumerate(schemes)])
+    paid, money = (np.zeros((rows, len(schemes), 101, 2), np.int64) for _ in range(2))
     P.household_incomes(household, birth_year, income, n, year, child_age)
+    tested_paid, tested_money = (np.zeros((len(schemes), 101, 2), np.int64) for _ in range(2))
+    P.household_tested_benefits(household, np.arange(n, dtype=np.int64), birth_year, sex,
+                                income, n, 1, year, codes, probability, amount, threshold,
+                                other_adult, child, scale, tested_paid, tested_money)
     P.household_benefits(household, np.arange(n, dtype=np.int64), birth_year, sex, income, n,
                          chunk, 1, year, codes, probability, amount, disregard, other_adult,
                          child, scale, paid, money)
@@ -68,7 +75,8 @@ def measure(household, birth_year, sex, income, line, chunk=2, year=2030, other_
     P.poverty_counts(household, birth_year, sex, income, n, chunk, year, line, scale,
                      persons, poor, gaps)
     return (persons.sum(0), poor.sum(0), gaps.sum(0) * scale, counts.sum(0),
-            sums.sum(0) * scale, paid.sum(0), money.sum(0) * scale)
+            sums.sum(0) * scale, paid.sum(0) + tested_paid,
+            (money.sum(0) + tested_money) * scale)
 
 
 def test_hand_built_household():
@@ -135,6 +143,44 @@ def test_hand_built_household_minimum_income():
     taken_up = measure(household, birth_year, sex, income, 9000.0,
                        minimum=((9000.0, 0.0, 0.2, 18),))
     assert taken_up[5].sum() == 0  # nobody takes it up: nothing paid
+
+
+def test_hand_built_household_tested_social_pension():
+    """The households of test_hand_built_household (in 2030, line 9,000) with a social
+    pension of 3,000 from 65, paid when the household's income per equivalent adult before
+    it is below 3 x the benefit (9,000), all taking it up; and an older couple (slots 6, 7:
+    72 and 68, household of slot 7) living on his contributory pension of 10,000.
+
+    The five (scale 2.6): 23,500 / 2.6 = 9,038.46, above 9,000: the grandmother (75) gets
+    nothing. The widower: 8,000 / 1 below: paid 3,000, at 80, male; disposable 11,000: no
+    longer poor. The couple (scale 1.5): 10,000 / 1.5 = 6,666.67, below: both are paid
+    (each tested on the income before either's pension): 16,000 / 1.5 = 10,666.67, not
+    poor. A minimum income at the line after it counts the pension: the couple and the
+    widower are above the line, nothing is paid to them.
+    """
+    household = [2, 2, 2, 2, 2, 6, 7, 7]
+    birth_year = [1995, 1993, 2022, 2025, 1955, 1950, 1958, 1962]  # ..., 72, 68
+    sex = [1, 0, 1, 0, 1, 0, 0, 1]
+    income = [[0, 0, 0], [15000, 0, 0], [0, 0, 2250], [0, 0, 2250], [0, 4000, 0],
+              [0, 0, 8000], [0, 10000, 0], [0, 0, 0]]
+    _, poor, _, _, _, paid, money = measure(
+        household, birth_year, sex, income, 9000.0, minimum=((9000.0, 1.0, 0.0, 65),),
+        tested=((3000.0, 1.0, 3.0, 65),))
+    pension = 1  # the tested scheme comes after the guarantee
+    assert paid[pension].sum() == 3
+    assert paid[pension, 80, 0] == paid[pension, 72, 0] == paid[pension, 68, 1] == 1
+    assert money[pension].sum() == pytest.approx(9000.0, abs=1e-2)
+    assert not paid[pension, 75].any()  # the grandmother's household is above
+    # the minimum income (references from 65): the widower at 11,000 and the couple at
+    # 10,666.67 are above the line; the father is 37
+    assert not paid[0].any()
+    # lifted by the floor: the five (by their child benefits), the widower and the couple
+    family = np.array([[1, 1, 0], [1, 1, 1]])
+    np.testing.assert_array_equal(poor[1] - poor[2], family + np.array([[0, 0, 2], [0, 0, 1]]))
+    assert poor[2].sum() == 0
+    none_taken = measure(household, birth_year, sex, income, 9000.0,
+                         tested=((3000.0, 0.0, 3.0, 65),))
+    assert none_taken[5].sum() == 0
 
 
 def test_a_benefit_at_the_line_reaches_it():
@@ -333,12 +379,24 @@ def minimum_income_model(folder, take_up=1.0, end=2030):
     """poverty_model with a minimum income at the poverty line per equivalent adult (its
     scheme written before the [poverty] section: TOML tables after [[schemes]] belong to
     it)."""
-    poverty_model(folder, end=end)
-    text = (folder / "model.toml").read_text()
-    head, tail = text.split("\n[poverty]", 1)
-    (folder / "model.toml").write_text(head + MINIMUM_INCOME.format(take_up=take_up)
-                                       + "\n[poverty]" + tail)
+    return with_scheme(poverty_model(folder, end=end), MINIMUM_INCOME.format(take_up=take_up))
+
+
+def with_scheme(folder, scheme: str):
+    """The model of ``folder`` with ``scheme`` (a [[schemes]] table) written before its
+    [poverty] section (TOML tables after [[schemes]] belong to it)."""
+    head, tail = (folder / "model.toml").read_text().split("\n[poverty]", 1)
+    (folder / "model.toml").write_text(head + scheme + "\n[poverty]" + tail)
     return folder
+
+
+def load_error_without_poverty(folder) -> str:
+    """The error loading the model of ``folder`` without its [poverty] section gives."""
+    text = (folder / "model.toml").read_text()
+    (folder / "model.toml").write_text(text.split("\n[poverty]")[0])
+    with pytest.raises(AssumptionError) as error:
+        spfsim.load_model(folder)
+    return str(error.value)
 
 
 def test_a_minimum_income_at_the_line_leaves_nobody_poor(tmp_path):
@@ -376,12 +434,9 @@ def test_a_minimum_income_is_refused_where_there_are_no_households(tmp_path):
         simulate(folder, persons=300, families=False)
     with pytest.raises(SpfsimError, match="poverty=False"):
         simulate(folder, persons=300, poverty=False)
-    text = (folder / "model.toml").read_text()
-    (folder / "model.toml").write_text(text.split("\n[poverty]")[0])
-    with pytest.raises(AssumptionError) as error:
-        spfsim.load_model(folder)
-    assert "schemes.minimum_income.type" in str(error.value)
-    assert "[poverty]" in str(error.value)
+    error = load_error_without_poverty(folder)
+    assert "schemes.minimum_income.type" in error
+    assert "[poverty]" in error
 
 
 def test_the_report_has_a_poverty_sheet(tmp_path):
@@ -431,3 +486,67 @@ def test_identical_for_one_and_two_threads(tmp_path):
            for n in (1, 2)]
     for name in names:
         assert np.array_equal(out[0][name].values, out[1][name].values), name
+
+
+SOCIAL_PENSION = """
+[[schemes]]
+id = "social_pension"
+type = "social_pension"
+name = "Social pension"
+
+[schemes.parameters]
+min_age = 65
+benefit = 0.5
+benefit_basis = "poverty_line"
+take_up = 0.8
+means_test = "{means_test}"
+household_threshold = {threshold}
+"""
+
+
+def social_pension_model(folder, means_test="household", threshold=1.0, end=2030):
+    """poverty_model with a social pension of half the poverty line from 65."""
+    return with_scheme(poverty_model(folder, end=end),
+                       SOCIAL_PENSION.format(means_test=means_test, threshold=threshold))
+
+
+def test_a_household_tested_social_pension_is_bounded_by_its_universal_twin(tmp_path):
+    """Tested on the household's income with a threshold no household reaches, the social
+    pension is the universal one: the same persons (the same take-up draws) by age and
+    sex, the same money. At the model's threshold it pays fewer, at most those, and lowers
+    older persons' disposable poverty, never market or before-the-floor poverty; at a
+    threshold of 0 nobody."""
+    universal = simulate(social_pension_model(tmp_path / "u", means_test="none"))
+    everyone = simulate(social_pension_model(tmp_path / "e", threshold=1e6))
+    tested = simulate(social_pension_model(tmp_path / "t", threshold=2.0))
+    nobody = simulate(social_pension_model(tmp_path / "n", threshold=0.0))
+
+    def flows(result):
+        return {f.scheme_id: f for f in result.flows}["social_pension"]
+
+    np.testing.assert_array_equal(flows(everyone).beneficiaries,
+                                  flows(universal).beneficiaries)
+    np.testing.assert_allclose(flows(everyone).benefit_expenditure,
+                               flows(universal).benefit_expenditure, rtol=1e-9)
+    paid = flows(tested).beneficiaries
+    assert 0 < paid.sum() < flows(universal).beneficiaries.sum()
+    assert (paid <= flows(universal).beneficiaries).all()
+    assert flows(nobody).beneficiaries.sum() == 0
+    older = P.AGE_GROUPS.index("65+")
+    poor = {name: r.poverty["poor"][:, :, :, older].sum(axis=2)
+            for name, r in (("tested", tested), ("nobody", nobody))}
+    np.testing.assert_array_equal(poor["tested"][:, :2], poor["nobody"][:, :2])
+    assert poor["tested"][:, 2].sum() < poor["nobody"][:, 2].sum()
+
+
+def test_a_household_tested_social_pension_needs_households(tmp_path):
+    """The cohort engine refuses it; without [poverty] the model is refused at load, the
+    field named means_test."""
+    from spfsim.errors import SpfsimError
+
+    folder = social_pension_model(tmp_path / "m", end=2027)
+    with pytest.raises(SpfsimError, match="cohort engine has no households"):
+        spfsim.load_model(folder).project()
+    error = load_error_without_poverty(folder)
+    assert "schemes.social_pension.means_test" in error
+    assert "'household'" in error

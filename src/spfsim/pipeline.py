@@ -66,7 +66,7 @@ def _tail_age(scheme: CompiledScheme) -> int:
     if scheme.type == "db_old_age_pension":
         return int(np.min(scheme["retirement_age"][-1]))
     kind = SCHEME_TYPES[scheme.type]
-    lasting = (issubclass(kind, RuleBenefit) and not kind.HOUSEHOLD_TEST
+    lasting = (issubclass(kind, RuleBenefit) and not kind.household_test(scheme.choices)
                and kind.group(scheme.choices) in LASTING_GROUPS)
     if lasting and int(scheme["max_age"][-1]) >= AGES[-1]:
         return int(scheme["min_age"][-1])

@@ -130,12 +130,17 @@ class BenefitRule:
     # short-term social insurance (maternity, unemployment): part of the contributory
     # transfers, not of the floor's, in household incomes (engine.micro.poverty)
     contributory: bool = False
-    # paid to households after a test of their income (schemes.noncontributory
-    # .MinimumIncome; the micro engine's engine.micro.poverty): ``amount`` is the
-    # guaranteed income per equivalent adult, ``probability`` the take-up in the age band
-    # of the household's reference person; the share of earnings not counted (year,)
-    household: bool = False
+    # paid after a test of the household's income (the micro engine's
+    # engine.micro.poverty): 0 no test; 1 a guarantee (schemes.noncontributory
+    # .MinimumIncome: ``amount`` is the guaranteed income per equivalent adult,
+    # ``probability`` the take-up in the age band of the household's reference person,
+    # ``earnings_disregard`` (year,) the share of earnings not counted); 2 a person's
+    # benefit below a threshold (SocialPension with means_test 'household': ``amount`` the
+    # benefit, ``probability`` the take-up in the age band, ``household_threshold`` (year,)
+    # the threshold as a multiple of the benefit)
+    household: int = 0
     earnings_disregard: np.ndarray | None = None
+    household_threshold: np.ndarray | None = None
 
 
 def _basis(scheme: CompiledScheme, econ: EconomicProjection) -> np.ndarray:
@@ -163,9 +168,12 @@ def benefit_rule(scheme: CompiledScheme, assumptions: Assumptions,
     assert issubclass(kind, nc.RuleBenefit)
     band = nc.in_age_band(AGES[None, :, None], scheme["min_age"][:, None, None],
                           scheme["max_age"][:, None, None])
-    if kind.HOUSEHOLD_TEST:
+    test = nc.HOUSEHOLD_TESTS.index(kind.household_test(scheme.choices))
+    if test:  # the household test decides who is entitled: take-up alone
         p = scheme["take_up"]
-        amount = nc.annual_amount(scheme["benefit"], _basis(scheme, econ), 12.0)[:, None, None]
+        months = 12.0 if test == 1 else scheme["months"]
+        amount = nc.annual_amount(scheme["benefit"], _basis(scheme, econ),
+                                  months)[:, None, None]
     elif issubclass(kind, ins.InsuranceBenefit):
         p = scheme["take_up"]
         amount = ins.insurance_benefit(
@@ -192,8 +200,8 @@ def benefit_rule(scheme: CompiledScheme, assumptions: Assumptions,
                        GUARANTEES.index(guarantee) if guarantee in GUARANTEES else -1,
                        kind.is_top_up(scheme.choices), scheme.type != nc.HealthCare.NAME,
                        probability, amount, issubclass(kind, ins.InsuranceBenefit),
-                       kind.HOUSEHOLD_TEST,
-                       scheme["earnings_disregard"] if kind.HOUSEHOLD_TEST else None)
+                       test, scheme["earnings_disregard"] if test == 1 else None,
+                       scheme["household_threshold"] if test == 2 else None)
 
 
 def insurable_earnings(pension: CompiledScheme | None, econ: EconomicProjection,

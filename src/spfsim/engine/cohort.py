@@ -356,7 +356,8 @@ def run_schemes(assumptions: Assumptions, demo: DemographicProjection,
     household = [rule.scheme.id for rule in rules if rule.household]
     if household:
         raise SpfsimError(
-            f"scheme(s) {household} test households' incomes (minimum_income): the cohort "
+            f"scheme(s) {household} test households' incomes (a minimum_income, or a "
+            "social_pension with means_test = 'household'): the cohort "
             "engine has no households and cannot cost them. Project with the micro engine "
             "(spfsim run --engine micro; Model.project('micro', persons=...)), which needs "
             "the model's families table and [poverty] section")

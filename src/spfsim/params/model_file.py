@@ -229,15 +229,20 @@ def _check_household_tests(schemes: list[SchemeInput], scheme_types: Mapping[str
     """A scheme that tests households' incomes needs households (a families table) and the
     [poverty] section's equivalence scale."""
     for scheme in schemes:
-        if not getattr(scheme_types.get(scheme.type), "HOUSEHOLD_TEST", False):
+        kind = scheme_types.get(scheme.type)
+        test = getattr(kind, "household_test", None)
+        if test is None or test(scheme.choices) is None:
             continue
+        field = (f"schemes.{scheme.id}.means_test" if "means_test" in scheme.choices
+                 else f"schemes.{scheme.id}.type")
+        value = scheme.choices.get("means_test", scheme.type)
         missing = [what for what, there in (("a [poverty] section (its equivalence scale)",
                                              has_poverty),
                                             ("a families table in the assumption sets",
                                              has_families)) if not there]
         if missing:
-            log.add(model_path, f"schemes.{scheme.id}.type", f"'{scheme.type}' tests households' "
-                    f"incomes: the model needs {' and '.join(missing)}", None, scheme.type)
+            log.add(model_path, field, f"'{value}' tests households' incomes: the model "
+                    f"needs {' and '.join(missing)}", None, value)
 
 
 def _stochastic(data: dict, model_path: Path, files: list[Path], log: ProblemLog,

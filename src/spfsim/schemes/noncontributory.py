@@ -43,6 +43,11 @@ GROUPS = ("all", "disabled", "without_pension", "uninsured_mothers", "unemployed
           "insured_mothers", "insured_unemployed")
 BASES = ("currency", "poverty_line", "gdp_per_capita")
 SEX_CHOICES = ("all", "female", "male")
+# how a scheme tests households' incomes (RuleBenefit.household_test; engine.micro.poverty's
+# codes: 0 none, 1, 2): it tops the household up to a guarantee, or pays a person's benefit
+# below a threshold of the household's income
+GUARANTEE, THRESHOLD = "guarantee", "threshold"
+HOUSEHOLD_TESTS = (None, GUARANTEE, THRESHOLD)
 
 
 def receipt_probability(take_up, target_share, exclusion_error, inclusion_error) -> np.ndarray:
@@ -122,14 +127,21 @@ class RuleBenefit(SchemeType):
 
     GROUP = "all"
     GUARANTEE = "other"
-    # paid to households after a test of their income (engine.micro.poverty): only the
-    # micro engine with families and a [poverty] section can pay it
-    HOUSEHOLD_TEST = False
 
     @classmethod
     def group(cls, choices: dict[str, str]) -> str:
         """Who may receive it (one of GROUPS), given the scheme's choices."""
         return cls.GROUP
+
+    @classmethod
+    def household_test(cls, choices: dict[str, str]) -> str | None:
+        """How it tests households' incomes, given the scheme's choices: None (it does
+        not), GUARANTEE (it tops the household's income up to a level: MinimumIncome) or
+        THRESHOLD (a person's benefit, paid when the household's income per equivalent
+        adult is below a threshold: SocialPension with means_test 'household'). Only the
+        micro engine with families and a [poverty] section (engine.micro.poverty) pays
+        such a scheme."""
+        return None
 
     @classmethod
     def guarantee(cls, choices: dict[str, str]) -> str:
@@ -206,17 +218,28 @@ class SocialPension(NonContributoryBenefit):
     NAME = "social_pension"
     GUARANTEE = "old_age"
     DESCRIPTION = ("Social pension from an age: universal, pension-tested (only those "
-                   "without a contributory pension), or a top-up of contributory pensions "
-                   "to the benefit level.")
+                   "without a contributory pension), a top-up of contributory pensions "
+                   "to the benefit level, or tested on the household's income (micro engine "
+                   "with families and a [poverty] section).")
     REFERENCE = "R202 para. 5(d), 8(b), 9(2)"
     PARAMETERS = params(
         *_common(65, 100, 12.0, "old_age"),
         ParamSpec("means_test", "choice",
                   "'none' (universal), 'pension_tested' (only those without a contributory "
-                  "pension) or 'top_up' (everybody receives benefit minus their contributory "
-                  "pension, when positive).", kind="choice",
-                  choices=("none", "pension_tested", "top_up"), default="none",
-                  reference="R202 para. 5(d)"),
+                  "pension), 'top_up' (everybody receives benefit minus their contributory "
+                  "pension, when positive) or 'household' (the full benefit to each older "
+                  "person whose household's income per equivalent adult, before this "
+                  "pension, is below household_threshold x the benefit; target_share and "
+                  "the targeting errors are then not used: the test decides).",
+                  kind="choice",
+                  choices=("none", "pension_tested", "top_up", "household"), default="none",
+                  reference="R202 para. 5(d), 9(2)"),
+        ParamSpec("household_threshold", "multiple of the annual benefit",
+                  "With means_test 'household': the household income per equivalent adult "
+                  "(earnings, contributory pensions and insurance benefits, the floor's "
+                  "other cash benefits; the model's [poverty] equivalence scale) below "
+                  "which the pension is paid, as a multiple of the year's benefit.",
+                  low=0.0, default=1.0, reference="R202 para. 8(b)"),
     )
 
     @classmethod
@@ -226,6 +249,10 @@ class SocialPension(NonContributoryBenefit):
     @classmethod
     def is_top_up(cls, choices):
         return choices.get("means_test") == "top_up"
+
+    @classmethod
+    def household_test(cls, choices):
+        return THRESHOLD if choices.get("means_test") == "household" else None
 
 
 class SocialAssistance(NonContributoryBenefit):
@@ -282,7 +309,6 @@ class MinimumIncome(NonContributoryBenefit):
 
     NAME = "minimum_income"
     GUARANTEE = "working_age"
-    HOUSEHOLD_TEST = True
     DESCRIPTION = ("Guaranteed minimum income for households (social assistance of last "
                    "resort): tops the household's income up to a level per equivalent "
                    "adult. Micro engine with families and a [poverty] section only.")
@@ -310,6 +336,10 @@ class MinimumIncome(NonContributoryBenefit):
                   reference="R202 para. 9(3)"),
         ADMIN_COST_RATE,
     )
+
+    @classmethod
+    def household_test(cls, choices):
+        return GUARANTEE
 
 
 NON_CONTRIBUTORY_TYPES = (UniversalBenefit, ChildBenefit, MaternityBenefit, DisabilityBenefit,

@@ -57,7 +57,7 @@ def benefits_and_coverage(c, i, p, a, s, state, mother, seed, own_pension, scale
     insured_cash = floor_cash = 0.0
     for j in range(nc_codes.shape[0]):
         # outside the age band: no draw needed; a household test is paid after the year
-        if nc_probability[j, a, s] <= 0.0 or nc_codes[j, NC_HOUSEHOLD] == 1:
+        if nc_probability[j, a, s] <= 0.0 or nc_codes[j, NC_HOUSEHOLD] != 0:
             continue
         top_up = nc_codes[j, NC_TOP_UP] == 1
         if not eligible(nc_codes[j, NC_GROUP], top_up, state, disabled, mother):

@@ -88,13 +88,14 @@ class Population:
         self.buffers.measure_poverty()
 
     def poverty(self, year: int, seed: int, spec, line: float | None, unit: float,
-                scale: float, benefits: records.Benefits, disregard: np.ndarray
-                ) -> dict[str, np.ndarray]:
+                scale: float, benefits: records.Benefits, disregard: np.ndarray,
+                threshold: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """Household poverty of the year just stepped (engine.micro.poverty; ``spec``: the
         model's params.PovertySpec), after the household-tested schemes of ``benefits``
-        (the year's rules; ``disregard`` (J,): their earnings disregards) are paid, at
-        ``line`` (currency per equivalent adult; None: the spec's share of the median
-        equivalised disposable income). ``unit``: the income histogram's unit (currency),
+        (the year's rules; ``disregard`` (J,): the guarantees' earnings disregards;
+        ``threshold`` (J,): the persons' benefits' thresholds, multiples of the benefit) are
+        paid, at ``line`` (currency per equivalent adult; None: the spec's share of the
+        median equivalised disposable income). ``unit``: the income histogram's unit (currency),
         ``scale``: money's fixed-point unit. Returns persons measured (sex, age group),
         poor and their gaps in currency (stage, sex, age group), income histograms (stage,
         bin: persons, currency), the line, the unit, and the household-tested schemes'
@@ -107,7 +108,14 @@ class Population:
         n_rules = len(benefits.codes)
         paid = np.zeros((chunks, n_rules, K.MAX_AGE + 1, 2), dtype=np.int64)
         money = np.zeros_like(paid)
-        if n_rules and benefits.codes[:, K.NC_HOUSEHOLD].any():
+        tested = np.zeros((2, n_rules, K.MAX_AGE + 1, 2), dtype=np.int64)  # paid, money
+        if n_rules and (benefits.codes[:, K.NC_HOUSEHOLD] == P.THRESHOLD_TEST).any():
+            P.household_tested_benefits(
+                store.household, store.pid, store.birth_year, store.sex, b.income,
+                store.size, seed, year, benefits.codes, benefits.probability,
+                benefits.amount, np.ascontiguousarray(threshold, dtype=np.float64),
+                other_adult, child, scale, tested[0], tested[1])
+        if n_rules and (benefits.codes[:, K.NC_HOUSEHOLD] == P.GUARANTEE_TEST).any():
             P.household_benefits(store.household, store.pid, store.birth_year, store.sex,
                                  b.income, store.size, self.chunk, seed, year, benefits.codes,
                                  benefits.probability, benefits.amount,
@@ -128,7 +136,8 @@ class Population:
                 "income_counts": counts,
                 "income_sums": b.income_sums[:chunks].sum(axis=0) * scale,
                 "line": np.float64(line), "unit": np.float64(unit),
-                "household_paid": paid.sum(axis=0), "household_money": money.sum(axis=0) * scale}
+                "household_paid": paid.sum(axis=0) + tested[0],
+                "household_money": (money.sum(axis=0) + tested[1]) * scale}
 
     def alignment_counts(self) -> np.ndarray:
         """Exact alignment: persons by event, cell and probability (kernels)."""

@@ -23,8 +23,10 @@ Income by source, per person (written by the year kernel, :mod:`.year`):
 
 Three incomes, each a stage of the transfers: ``market`` (before all transfers),
 ``before_floor`` (market + contributory) and ``disposable`` (all three). A household's
-income is its members' sum (with, for the households that take it up, a guaranteed minimum
-income: :func:`household_benefits`), divided by its equivalence scale; every member has that
+income is its members' sum (with the benefits tested on it: a social pension paid to older
+members below a threshold, :func:`household_tested_benefits`, then, for the households that
+take it up, a guaranteed minimum income, :func:`household_benefits`), divided by its
+equivalence scale; every member has that
 equivalised income and is poor when it is below the line (by more than a millionth of it,
 LINE_TOLERANCE: a benefit set at the line reaches it). The poverty gap of a person is
 line - income (0 for the non-poor): summed, it is what lifting every poor person to the
@@ -51,6 +53,8 @@ from ..benefits import CHILD_MAX_AGE, OLDER_AGE
 from .counters import NC_HOUSEHOLD, fixed
 
 MARKET, CONTRIBUTORY, FLOOR = range(3)  # income sources (columns of the income array)
+# the household tests (rule codes' NC_HOUSEHOLD: schemes.noncontributory.HOUSEHOLD_TESTS)
+GUARANTEE_TEST, THRESHOLD_TEST = 1, 2
 STAGES = ("market", "before_floor", "disposable")  # sources 0..k added
 AGE_GROUPS = ("0-14", "15-64", "65+")  # R202 para. 5: children, working age, older persons
 # an equivalised income within this share of the line reaches it: the floor sets benefits
@@ -136,12 +140,51 @@ def _scale_of(income, r, other_adult, child) -> float:
                              other_adult, child)
 
 
+@nb.njit(cache=True)
+def household_tested_benefits(household, pid, birth_year, sex, income, size, seed, year,
+                              codes, probability, amount, threshold, other_adult, child,
+                              scale, counts, money):
+    """Pass 1a, serial in slot order: the persons' benefits tested on their household's
+    income (codes' NC_HOUSEHOLD THRESHOLD_TEST: schemes.noncontributory.SocialPension with
+    means_test 'household'). A person in scheme j's age band who takes it up (the
+    persistent take-up draw, ``probability`` (J, age, sex)) receives ``amount`` (J, age,
+    sex: the benefit) when the household's income per equivalent adult (every source, as
+    household_incomes summed it) is below ``threshold`` (J,) x that amount. Every member
+    is tested on the income before this pass: the payments join the household's floor
+    column once all are tested, so that two older partners are tested alike whatever their
+    order. Beneficiaries and money (fixed point): ``counts``, ``money`` (J, age, sex)."""
+    n_sources = income.shape[1] - 1
+    added = np.zeros(size, dtype=np.float64)  # this pass's payments, by reference row
+    for i in range(size):
+        h = household[i]
+        if h == 0:
+            continue
+        r = h - 1
+        a, s = min(year - np.int64(birth_year[i]), 100), np.int64(sex[i])
+        for j in range(codes.shape[0]):
+            if codes[j, NC_HOUSEHOLD] != THRESHOLD_TEST or probability[j, a, s] <= 0.0:
+                continue
+            if rng.uniform(seed, rng.TAKE_UP, pid[i], j) >= probability[j, a, s]:
+                continue
+            counted = 0.0
+            for k in range(n_sources):
+                counted += income[r, k]
+            if counted / _scale_of(income, r, other_adult, child) < (threshold[j]
+                                                                      * amount[j, a, s]):
+                added[r] += amount[j, a, s]
+                counts[j, a, s] += 1
+                money[j, a, s] += fixed(amount[j, a, s], scale)
+    for r in range(size):
+        if added[r] > 0.0:
+            income[r, FLOOR] += added[r]
+
+
 @nb.njit(parallel=True, cache=True)
 def household_benefits(household, pid, birth_year, sex, income, size, chunk, seed, year,
                        codes, probability, amount, disregard, other_adult, child, scale,
                        counts, money):
     """Pass 1b, over households (their reference rows, household totals by source): the
-    household-tested schemes (codes' NC_HOUSEHOLD, schemes.noncontributory.MinimumIncome),
+    household guarantees (codes' NC_HOUSEHOLD GUARANTEE_TEST, MinimumIncome),
     in model order. A household whose reference person takes scheme j up (the persistent
     take-up draw, with ``probability`` (J, age, sex): the take-up in the age band) receives
     ``amount`` (J, age, sex: income per equivalent adult) x its scale less its counted
@@ -159,7 +202,7 @@ def household_benefits(household, pid, birth_year, sex, income, size, chunk, see
             a, s = min(year - np.int64(birth_year[i]), 100), np.int64(sex[i])
             eq = _scale_of(income, i, other_adult, child)
             for j in range(codes.shape[0]):
-                if codes[j, NC_HOUSEHOLD] != 1 or probability[j, a, s] <= 0.0:
+                if codes[j, NC_HOUSEHOLD] != GUARANTEE_TEST or probability[j, a, s] <= 0.0:
                     continue
                 if rng.uniform(seed, rng.TAKE_UP, pid[i], j) >= probability[j, a, s]:
                     continue
