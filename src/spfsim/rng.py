@@ -32,10 +32,20 @@ PARTNERSHIP, PARTNER_AGE, PARTNER_AGE_2, PARTNER_PICK, SEPARATION = range(34, 39
 LEAVE_HOME, MOTHER_AGE, MOTHER_PICK, AT_HOME = range(39, 43)
 ARRIVING_PARTNERSHIP, ARRIVING_PARTNER_AGE, ARRIVING_PARTNER_AGE_2 = range(43, 46)
 ARRIVING_PARTNER_PICK = 46
-# the draws of a partnership formed: (formed, partner's age, its second stream, pick)
-PARTNERSHIP_STREAMS = (PARTNERSHIP, PARTNER_AGE, PARTNER_AGE_2, PARTNER_PICK)
+PARTNER_ORDER, ARRIVING_PARTNER_ORDER = 47, 48
+INITIAL_PARTNERSHIP, INITIAL_PARTNER_AGE, INITIAL_PARTNER_AGE_2 = range(49, 52)
+INITIAL_PARTNER_PICK, INITIAL_PARTNER_ORDER = 52, 53
+# the draws of a partnership formed: (formed, partner's age, its second stream, pick, the
+# woman's turn among those forming)
+PARTNERSHIP_STREAMS = (PARTNERSHIP, PARTNER_AGE, PARTNER_AGE_2, PARTNER_PICK, PARTNER_ORDER)
 ARRIVING_PARTNERSHIP_STREAMS = (ARRIVING_PARTNERSHIP, ARRIVING_PARTNER_AGE,
-                                ARRIVING_PARTNER_AGE_2, ARRIVING_PARTNER_PICK)
+                                ARRIVING_PARTNER_AGE_2, ARRIVING_PARTNER_PICK,
+                                ARRIVING_PARTNER_ORDER)
+# the base year's: its draws are keyed by the base year, as the first year's family pass's
+# are, and sharing their streams made a woman who did not partner in the base year all but
+# unable to in the first pass (the same draw against a smaller chance)
+INITIAL_PARTNERSHIP_STREAMS = (INITIAL_PARTNERSHIP, INITIAL_PARTNER_AGE, INITIAL_PARTNER_AGE_2,
+                               INITIAL_PARTNER_PICK, INITIAL_PARTNER_ORDER)
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
