@@ -1,0 +1,163 @@
+"""Expected partnerships by the two partners' ages: the cohort-level twin of the micro
+engine's families (:mod:`spfsim.engine.micro.families`).
+
+The micro engine links persons into couples; a model's survivors' pensions, widowhood and
+household structure follow from who is partnered to whom. The cohort engine has no persons,
+so this module carries the expected number of couples ``C[x, y]`` with the woman aged x and
+the man aged y, through the same events in the same order, on the demographic projection:
+
+1. the base year: from nobody partnered, each age's single women form partnerships at the
+   families table's ``partnered`` share (:func:`form`);
+2. each year, to the persons of 1 July of the next year: a couple stays together when both
+   partners stay in the population (survive and do not emigrate: the projection's cohort
+   ratio of each partner's age and sex, at most 1, :func:`stay`), one year older;
+3. couples separate with the mean of the two partners' ``separation`` rates;
+4. single women form partnerships, aligned so that the expected share of women of each
+   age living with a partner is the ``partnered`` share (the shortfall over the single
+   women, as the micro engine's alignment), each with a single man whose age is hers plus a
+   normal draw of mean ``partner_age_difference`` and sd ``partner_age_spread``, rounded;
+   where that age's single men run out, the nearest ages with single men are tried, up to
+   AGE_SEARCH years away, in the micro engine's order (the drawn age, +1, -1, +2, ...).
+
+The micro engine visits women in a random order (their ids), so the single men of an age
+go to the women who ask first; here the requests for an age are granted in proportion
+when they exceed its single men, and what is not granted moves on to the next age tried.
+Immigrant couples arriving together are not modelled (the alignment forms women's
+partnerships to the same shares).
+
+Used to check the micro engine's partnerships (tests/test_partnerships.py) and to give the
+cohort engine, with a families table, each age's chance of leaving a partner and the
+partner's age.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import ndtr
+
+MAX_AGE = 100
+MIN_PARTNER_AGE = 15  # the youngest age at which a partnership is formed (as the micro's)
+AGE_SEARCH = 3  # years either side of the drawn partner's age searched for a single man
+# the forming women are taken in this many slices, each through its whole search before the
+# next: the micro engine's women ask one by one in a random order, so a woman whose drawn
+# age has no single man left takes the next age tried before later women ask for it
+SLICES = 20
+MALE, FEMALE = 0, 1
+
+
+def partner_age_distribution(age: int, difference: float, spread: float) -> np.ndarray:
+    """(MAX_AGE + 1,) probability that a woman aged ``age`` draws a partner aged y: y =
+    floor(age + difference + spread x z + 0.5), z standard normal, clipped to
+    MIN_PARTNER_AGE..MAX_AGE (the micro engine's draw)."""
+    ages = np.arange(MAX_AGE + 1)
+    centre = age + difference
+    if spread <= 0:
+        cdf = (ages + 0.5 > centre).astype(float)
+    else:
+        cdf = ndtr((ages + 0.5 - centre) / spread)  # P(drawn <= y)
+    p = np.diff(np.concatenate([[0.0], cdf]))
+    p[MAX_AGE] += 1.0 - cdf[MAX_AGE]
+    p[MIN_PARTNER_AGE] += p[:MIN_PARTNER_AGE].sum()
+    p[:MIN_PARTNER_AGE] = 0.0
+    return p
+
+
+# the ages tried after the drawn one, as offsets: 0, +1, -1, +2, -2, ... (the micro's order)
+_OFFSETS = [0] + [sign * step for step in range(1, AGE_SEARCH + 1) for sign in (1, -1)]
+
+
+def form(couples: np.ndarray, women: np.ndarray, men: np.ndarray, partnered: np.ndarray,
+         difference: np.ndarray, spread: np.ndarray) -> np.ndarray:
+    """Form the year's partnerships into ``couples`` (women's age, men's age; in place):
+    ``women``, ``men`` (age,) persons; ``partnered``, ``difference``, ``spread`` (age,) the
+    families table's women's columns. Returns the couples formed (x, y)."""
+    n = MAX_AGE + 1
+    with_partner = couples.sum(axis=1)
+    single_men = np.maximum(men - couples.sum(axis=0), 0.0)
+    single_men[:MIN_PARTNER_AGE] = 0.0
+    single_women = np.maximum(women - with_partner, 0.0)
+    shortfall = np.maximum(partnered * women - with_partner, 0.0)
+    forming = np.minimum(shortfall, single_women)
+    forming[:MIN_PARTNER_AGE] = 0.0
+    # each forming woman's drawn partner age
+    drawn = np.zeros((n, n))  # (woman's age, drawn age)
+    for x in np.flatnonzero(forming > 0):
+        drawn[x] = forming[x] * partner_age_distribution(x, difference[x], spread[x])
+    drawn /= SLICES
+    formed = np.zeros((n, n))
+    for _ in range(SLICES):  # the women in turn, a slice at a time: see the module's notes
+        pending = drawn.copy()
+        for offset in _OFFSETS:
+            asked = np.zeros((n, n))  # (woman's age, man's age asked at this offset)
+            lo, hi = max(MIN_PARTNER_AGE - offset, 0), min(MAX_AGE - offset, MAX_AGE) + 1
+            asked[:, lo + offset:hi + offset] = pending[:, lo:hi]
+            total = asked.sum(axis=0)
+            granted = np.divide(np.minimum(total, single_men), total, out=np.zeros(n),
+                                where=total > 0)
+            got = asked * granted[None, :]
+            formed += got
+            single_men -= got.sum(axis=0)
+            pending[:, lo:hi] *= 1.0 - granted[lo + offset:hi + offset]
+    couples += formed
+    return formed
+
+
+def stay(population: np.ndarray, next_population: np.ndarray) -> np.ndarray:
+    """(age, sex) share of the persons of 1 July who are still in the population a year
+    later, one year older: the projection's cohort ratio, at most 1 (deaths and emigrants;
+    a cohort that grows by immigration loses no one). The open age group keeps its own
+    and the last age's survivors."""
+    ratio = np.ones_like(population, dtype=float)
+    ratio[:-1] = np.divide(next_population[1:], population[:-1],
+                           out=np.ones_like(population[:-1]), where=population[:-1] > 0)
+    ratio[-2] = ratio[-1] = np.divide(
+        next_population[-1], population[-2] + population[-1],
+        out=np.ones(2), where=population[-2] + population[-1] > 0)
+    return np.minimum(ratio, 1.0)
+
+
+def age_couples(couples: np.ndarray, women_stay: np.ndarray, men_stay: np.ndarray
+                ) -> np.ndarray:
+    """The couples of next year: each stays with both partners' ``stay`` (age,), one year
+    older (the open age group keeps its own)."""
+    kept = couples * women_stay[:, None] * men_stay[None, :]
+    out = np.zeros_like(couples)
+    out[1:, 1:] = kept[:-1, :-1]
+    out[-1, 1:] += kept[-1, :-1]
+    out[1:, -1] += kept[:-1, -1]
+    out[-1, -1] += kept[-1, -1]
+    return out
+
+
+def separate(couples: np.ndarray, separation: np.ndarray) -> None:
+    """Couples separate (in place) with the mean of the woman's and the man's
+    ``separation`` (age, sex) rates."""
+    couples *= 1.0 - 0.5 * (separation[:, FEMALE][:, None] + separation[:, MALE][None, :])
+
+
+def project_couples(population: np.ndarray, families: dict[str, np.ndarray]) -> np.ndarray:
+    """(year, women's age, men's age) expected couples of 1 July of each year, after the
+    year's family events, on the projection's ``population`` (year, age, sex); ``families``
+    the families table's (year, age, sex) columns (params.Assumptions.families)."""
+    n_years = len(population)
+    out = np.zeros((n_years, MAX_AGE + 1, MAX_AGE + 1))
+    couples = np.zeros((MAX_AGE + 1, MAX_AGE + 1))
+    for k in range(n_years):
+        if k:
+            couples = age_couples(couples, *(stay(population[k - 1], population[k])[:, s]
+                                             for s in (FEMALE, MALE)))
+            separate(couples, families["separation"][k])
+        form(couples, population[k, :, FEMALE], population[k, :, MALE],
+             families["partnered"][k, :, FEMALE],
+             families["partner_age_difference"][k, :, FEMALE],
+             families["partner_age_spread"][k, :, FEMALE])
+        out[k] = couples
+    return out
+
+
+def partnered_shares(couples: np.ndarray, population: np.ndarray) -> np.ndarray:
+    """(..., age, sex) share of each age and sex living with a partner, from ``couples``
+    (..., x, y) and ``population`` (..., age, sex)."""
+    with_partner = np.stack([couples.sum(axis=-2), couples.sum(axis=-1)], axis=-1)
+    return np.divide(with_partner, population, out=np.zeros_like(with_partner),
+                     where=population > 0)

@@ -1,0 +1,107 @@
+"""Expected partnerships by the partners' ages (demography.partnerships): hand-built cases,
+and the micro engine's simulated couples against them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import spfsim
+from spfsim.demography import partnerships as PS
+from spfsim.demography import project_population
+
+N = PS.MAX_AGE + 1
+
+
+def test_partner_age_distribution_by_hand():
+    """No spread: every woman of 30 draws 32 (30 + 2); a spread of 1 around 32.4 puts
+    Phi(0.1) - Phi(-0.9) on 32; the draws below MIN_PARTNER_AGE and above MAX_AGE are
+    clipped to them."""
+    p = PS.partner_age_distribution(30, 2.0, 0.0)
+    assert p[32] == 1.0
+    assert p.sum() == 1.0
+    p = PS.partner_age_distribution(30, 2.4, 1.0)
+    from scipy.stats import norm
+    assert p[32] == pytest.approx(norm.cdf(0.1) - norm.cdf(-0.9))
+    assert p.sum() == pytest.approx(1.0)
+    assert PS.partner_age_distribution(15, -5.0, 0.0)[PS.MIN_PARTNER_AGE] == 1.0
+    assert PS.partner_age_distribution(98, 5.0, 0.0)[PS.MAX_AGE] == 1.0
+
+
+def test_partnerships_form_to_the_share_with_the_nearest_single_men():
+    """100 women of 30, 10 partnered already (to men of 40), at a share of 0.5 and a drawn
+    partner of exactly 32: 40 form. The 25 single men of 32 go first; 15 women try 33 (+1):
+    10 there; 5 try 31 (-1): 3 there; the last 2 find no single man at 34, 30, 35 or 29 (+2,
+    -2, +3, -3) and stay single."""
+    couples = np.zeros((N, N))
+    couples[30, 40] = 10.0
+    women, men = np.zeros(N), np.zeros(N)
+    women[30] = 100.0
+    men[[31, 32, 33, 40]] = [3.0, 25.0, 10.0, 10.0]
+    table = np.zeros(N)
+    partnered = np.full(N, 0.5)
+    formed = PS.form(couples, women, men, partnered, table + 2.0, table)
+    assert formed[30, 32] == pytest.approx(25.0)
+    assert formed[30, 33] == pytest.approx(10.0)
+    assert formed[30, 31] == pytest.approx(3.0)
+    assert formed.sum() == pytest.approx(38.0)
+    assert couples[30].sum() == pytest.approx(48.0)
+
+
+def test_couples_stay_age_and_separate():
+    """A couple stays with both partners' chances of staying, one year older; the open age
+    group keeps its own; separation at the mean of the two rates."""
+    couples = np.zeros((N, N))
+    couples[40, 45] = 100.0
+    couples[100, 100] = 10.0
+    women_stay, men_stay = np.full(N, 0.9), np.full(N, 0.8)
+    aged = PS.age_couples(couples, women_stay, men_stay)
+    assert aged[41, 46] == pytest.approx(72.0)
+    assert aged[100, 100] == pytest.approx(7.2)
+    assert aged.sum() == pytest.approx(79.2)
+    separation = np.zeros((N, 2))
+    separation[:, PS.FEMALE], separation[:, PS.MALE] = 0.02, 0.04
+    PS.separate(aged, separation)
+    assert aged[41, 46] == pytest.approx(72.0 * 0.97)
+
+
+def test_stay_is_the_cohort_ratio_at_most_one():
+    population = np.full((N, 2), 100.0)
+    next_population = np.full((N, 2), 90.0)
+    next_population[31, 0] = 120.0  # immigrants: nobody of 30 is lost
+    ratio = PS.stay(population, next_population)
+    assert ratio[10, 1] == pytest.approx(0.9)
+    assert ratio[30, 0] == 1.0
+    assert ratio[100, 0] == pytest.approx(90.0 / 200.0)
+
+
+def test_the_micro_engine_partners_as_expected():
+    """The default model's simulated couples (100,000 persons, seed 11) against the
+    expected couples on its demographic projection: the share partnered of each 5-year age
+    group 20-84 and sex, in every year, within 0.06.
+
+    The expected-value model approximates the micro engine's search (women asking in a
+    random order for the nearest single man) by granting each age's requests in proportion:
+    measured, the largest difference is 0.05 (men 75-79 in a few years), 0.03-0.04 in a
+    handful of others. The check caught two defects of the micro engine, each 0.07-0.25
+    off: the base year's women asked in id order, which runs from the youngest, so few
+    women over 75 found one of the scarce older men (6 % at 80 against 26 %); and the
+    base year's draws were those of the first year's pass, so women who did not partner in
+    the base year could hardly partner in the first year (women of 25: 16 % against 23 %).
+    """
+    model = spfsim.load_model()
+    a = model.assumptions
+    demo = project_population(a.years, a.base_population, a.mx, a.asfr, a.srb,
+                              a.net_migration)
+    expected = PS.partnered_shares(PS.project_couples(demo.population, a.families),
+                                   demo.population)
+    ds = model.project("micro", persons=100_000, seed=11, poverty=False)
+    partnered = ds["persons_by_family_status"].sel(family_status="partnered").values
+    population = ds["population"].values
+    for lo in range(20, 85, 5):
+        ages = slice(lo, lo + 5)
+        simulated = partnered[:, ages].sum(axis=1) / population[:, ages].sum(axis=1)
+        share = ((expected[:, ages] * population[:, ages]).sum(axis=1)
+                 / population[:, ages].sum(axis=1))
+        worst = np.abs(simulated - share).max()
+        assert worst <= 0.06, (lo, worst)
