@@ -353,3 +353,123 @@ def test_survivor_ceiling_loop_matches_the_array_sums():
                                                                 0.3, 0.7)
     np.testing.assert_allclose(spouse, want_spouse, rtol=1e-13)
     np.testing.assert_allclose(orphans, want_orphans, rtol=1e-13)
+
+
+# --------------------------------------------------- survivors from the families
+
+def test_linked_survivors_by_hand():
+    """kernels.linked_survivors. A man (slot 0, pension 1,000) dies leaving his partner
+    (slot 1) and children aged 5 and 12 now (slots 2, 3; the second already an orphan's
+    pensioner: not paid again) and one of 18 now (slot 4: 17 at the death, above the limit
+    of 16); shares 0.5 and 0.2, ceiling 0.6: spouse and one orphan 0.7 > 0.6, scaled by
+    6/7: widow 428.57, child 171.43. A woman (slot 5, pension 600) dies; her partner (slot
+    6) died in the same step: no spouse; her child of 1 (slot 7) 0.2 x 600 = 120, its father
+    (slot 6) gone. A pensioner (slot 8) dies with a partner (slot 9) who already has a
+    survivor's pension: nothing paid. A death not flagged (slot 10, no qualifying
+    service): its partner (slot 11) gets nothing."""
+    persons = [(60, MALE), (55, FEMALE), (5, FEMALE), (12, MALE), (18, MALE),
+               (40, FEMALE), (42, MALE), (1, FEMALE), (80, MALE), (75, FEMALE),
+               (50, MALE), (48, FEMALE)]
+    store = PersonStore.empty(len(persons))
+    for i, (age, sex) in enumerate(persons):
+        store.pid[i], store.age[i], store.sex[i], store.status[i] = i, age, sex, INACTIVE
+    store.size = len(persons)
+    for a, b in ((0, 1), (5, 6), (8, 9), (10, 11)):
+        store.partner[a], store.partner[b] = b + 1, a + 1
+    store.father[2:5] = 1
+    store.mother[2:5] = 2
+    store.mother[7], store.father[7] = 6, 7
+    store.status[[0, 5, 6, 8, 10]] = GONE
+    store.pension[[0, 5, 8]] = [1000.0, 600.0, 900.0]
+    store.survivor_kind[[3, 9]] = K.ORPHAN, K.SPOUSE
+    flags = np.zeros(len(persons), dtype=np.int8)
+    flags[[0, 5, 8]] = 1
+    spouses, orphans = K.linked_survivors(
+        store.status, store.age, store.pension, flags, store.partner, store.mother,
+        store.father, store.survivor_kind, store.survivor_pension, store.size, 0.5, 0.2, 16,
+        0.6)
+    assert (spouses, orphans) == (1, 2)
+    assert store.survivor_kind[1] == K.SPOUSE
+    assert store.survivor_pension[1] == pytest.approx(1000 * 0.5 * 0.6 / 0.7)
+    assert store.survivor_kind[2] == K.ORPHAN
+    assert store.survivor_pension[2] == pytest.approx(1000 * 0.2 * 0.6 / 0.7)
+    assert store.survivor_pension[3] == 0.0  # had one already
+    assert store.survivor_kind[4] == K.NO_SURVIVOR  # above the limit
+    assert store.survivor_pension[7] == pytest.approx(120.0)
+    assert store.survivor_pension[9] == 0.0
+    assert store.survivor_kind[11] == K.NO_SURVIVOR
+    assert not flags.any()
+
+
+def test_partner_weights_are_the_partnered_who_stay():
+    """partnerships.partner_weights: 100 men of 60, 30 of them with women of 55 and 20 with
+    women of 58; 90 % of women of 55 and 80 % of 58 are still here a year later: a man of 60
+    leaves a partner of 55 with 0.3 x 0.9 and of 58 with 0.2 x 0.8. A woman of 55 (50 of
+    them) leaves her partner of 60 with 30 / 50 x his 0.95."""
+    from spfsim.demography import partnerships as PS
+
+    couples = np.zeros((101, 101))
+    couples[55, 60], couples[58, 60] = 30.0, 20.0
+    population = np.full((101, 2), 100.0)
+    population[55, FEMALE] = 50.0
+    following = population.copy()
+    following[56, FEMALE], following[59, FEMALE] = 45.0, 80.0
+    following[61, MALE] = 95.0
+    weights = PS.partner_weights(couples, population, following)
+    assert weights[MALE, 60, 55] == pytest.approx(0.27)
+    assert weights[MALE, 60, 58] == pytest.approx(0.16)
+    assert weights[MALE, 60].sum() == pytest.approx(0.43)
+    assert weights[FEMALE, 55, 60] == pytest.approx(0.6 * 0.95)
+
+
+def families_survivors_model(folder):
+    """survivors_model with a families table and the spouses taken from it."""
+    from model_factory import FAMILY_TABLE, families_model
+
+    families_model(folder)
+    model = folder / "model.toml"
+    text = model.read_text().replace("start_year = 1995", "start_year = 1995\n" + SURVIVORS)
+    model.write_text(text.replace("married_share = { male = 0.8, female = 0.6 }\n",
+                                  'survivor_partners = "families"\n')
+                     .replace("spouse_age_difference = { male = 4, female = -3 }\n", ""))
+    assert FAMILY_TABLE.strip() in (folder / "assumptions" / "assumptions.toml").read_text()
+    return folder
+
+
+def test_survivor_partners_from_families_need_a_families_table(tmp_path):
+    from spfsim.errors import AssumptionError
+
+    folder = survivors_model(tmp_path / "m")
+    model = folder / "model.toml"
+    model.write_text(model.read_text().replace("married_share = { male = 0.8, female = 0.6 }",
+                                               'survivor_partners = "families"'))
+    with pytest.raises(AssumptionError) as error:
+        spfsim.load_model(folder)
+    assert "schemes.pension.survivor_partners" in str(error.value)
+    assert "families table" in str(error.value)
+
+
+@pytest.mark.slow
+def test_micro_linked_spouses_near_the_cohort_expectation(tmp_path):
+    """With the spouses from the families, the micro engine pays the deceased's own partner
+    and children, and the cohort engine expects them from the expected couples
+    (demography.partnerships). The two are not yet equal in expectation (docs/schemes.md,
+    survivors' branch): the cohort engine does not know which partners already hold a
+    survivor's pension (a widow who partnered again cannot be paid twice), nor that a
+    child's father is the mother's partner at the birth, not her partner now. Measured on
+    this model (6 runs of 40,000 persons, 2026-2045): widows' pensions in payment 3 % above
+    to 5 % below the cohort engine's, widowers' 0-3 % above; orphans' 17-55 % above while
+    the base population's surplus of children (61 % more under 6 than the rates give) is
+    young, 9 % below by 2045. The test bounds the spouses within 10 % in every year after
+    the first, which catches a gross error (partners paid twice, or missed), no more."""
+    model = spfsim.load_model(families_survivors_model(tmp_path / "m"))
+    cohort = model.project()
+    runs = [model.project("micro", persons=40_000, seed=70 + r, poverty=False)
+            for r in range(4)]
+
+    def spouses(ds):
+        return ds["pensions_by_age"].sel(scheme="pension", pension="spouse").sum(
+            ["age", "sex"]).values[1:]
+
+    ratio = np.mean([spouses(ds) for ds in runs], axis=0) / spouses(cohort)
+    assert np.all(np.abs(ratio - 1.0) <= 0.10), ratio

@@ -755,11 +755,19 @@ def orphan_section(o: OrphanArithmetic, model: spfsim.Model) -> list[str]:
     """The orphans' arithmetic as a step table an actuary can check."""
     scheme = pension_scheme(model)
     share = float(scheme["orphan_pension_share"][0])
+    m, f = 0, 1
+    families = scheme.choices.get("survivor_partners") == "families"
     married = np.asarray(scheme["married_share"][0], dtype=float)
     gap = np.asarray(scheme["spouse_age_difference"][0], dtype=int)
+    father = ("a father's through his partner (the expected couples of the families "
+              "table)" if families else
+              f"a father's through his partner ({gap[m]} years younger)")
+    spouses = ("Spouses come from the families table's partnerships (who lives with a "
+               "partner of what age)" if families else
+               f"{_pct(married[m], 0)} of deceased insured men and {_pct(married[f], 0)} "
+               "of women leave a spouse")
     working = o.working_population
     kids_per = o.new_by_age.sum()
-    m, f = 0, 1
     rows = [
         ("1", "insured below the pensionable age with at least "
          f"{o.minimum_service:g} credited years (this year's contributions credited)",
@@ -777,8 +785,7 @@ def orphan_section(o: OrphanArithmetic, model: spfsim.Model) -> list[str]:
          f"{_n(o.all_deaths[m])} and {_n(o.all_deaths[f])}"),
         ("6", f"children under {o.limit} per death", f"{o.children_per_death[m]:.2f}",
          f"{o.children_per_death[f]:.2f}",
-         "mother's fertility at her age − 1 − k; a father's through his partner "
-         f"({gap[m]} years younger)"),
+         f"mother's fertility at her age − 1 − k; {father}"),
         ("7", "new orphans a year (5 x 6)", _n(o.deaths[m] * o.children_per_death[m]),
          _n(o.deaths[f] * o.children_per_death[f]), f"together {_n(kids_per)}"),
         ("8", "engine: new orphans of the year", "", "",
@@ -814,8 +821,7 @@ def orphan_section(o: OrphanArithmetic, model: spfsim.Model) -> list[str]:
         "orphans from the model's inputs and its base-year insured population "
         "(`spfsim.engine.cohort.base_year_state`, `death_rates`, "
         "`spfsim.schemes.db_pension.children_by_parent_age`) and sets them against the "
-        f"engine. {_pct(married[m], 0)} of deceased insured men and {_pct(married[f], 0)} "
-        "of women leave a spouse; the orphans' rule does not depend on it.",
+        f"engine. {spouses}; the orphans' rule does not depend on it.",
         "",
         "| step | quantity | men | women | both, or how |",
         "|---|---|---|---|---|",

@@ -153,3 +153,20 @@ def partnered_shares(couples: np.ndarray, population: np.ndarray) -> np.ndarray:
     with_partner = np.stack([couples.sum(axis=-2), couples.sum(axis=-1)], axis=-1)
     return np.divide(with_partner, population, out=np.zeros_like(with_partner),
                      where=population > 0)
+
+
+def partner_weights(couples: np.ndarray, population: np.ndarray,
+                    next_population: np.ndarray) -> np.ndarray:
+    """(sex of a person, x, y): the probability that a person aged x of the sex, at 1 July,
+    lives with a partner aged y who is still in the population a year later (:func:`stay`),
+    from the year's ``couples`` (x, y) and ``population`` (age, sex) and the next year's:
+    the survivors' pensions a death leaves (schemes.survivors, with a married share of 1).
+    Summed over y, a person's chance of leaving a partner."""
+    staying = stay(population, next_population)
+    out = np.zeros((2, MAX_AGE + 1, MAX_AGE + 1))
+    men, women = population[:, MALE], population[:, FEMALE]
+    out[MALE] = np.divide(couples.T, men[:, None], out=np.zeros_like(couples),
+                          where=men[:, None] > 0) * staying[None, :, FEMALE]
+    out[FEMALE] = np.divide(couples, women[:, None], out=np.zeros_like(couples),
+                            where=women[:, None] > 0) * staying[None, :, MALE]
+    return out

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..demography import DemographicProjection
+from ..demography import DemographicProjection, partnerships
 from ..economy import EconomicProjection
 from ..errors import SpfsimError
 from ..params import AGES, Assumptions, CompiledScheme
@@ -75,24 +75,34 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
                                      / demo.population[nxt], 0.0), 0.0, 1.0)
 
     weights: dict[tuple, np.ndarray] = {}  # partner-age weights by their parameters
+    from_families = scheme.choices.get("survivor_partners") == "families"
+    couples = (partnerships.project_couples(demo.population, assumptions.families)
+               if from_families else None)
 
-    def survivors(k: int) -> SurvivorRules:
+    def partners(k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(married by sex, partner weights (sex, x, y)) of year k."""
+        if from_families:
+            return np.ones(2), partnerships.partner_weights(
+                couples[k], demo.population[k], demo.population[nxt[k]])
         key = (*np.asarray(scheme["spouse_age_difference"][k]).astype(int).tolist(),
                float(scheme["spouse_age_spread"][k]))
         if key not in weights:
             weights[key] = dbp.partner_age_weights(key[:2], key[2])
+        return np.asarray(scheme["married_share"][k], dtype=float), weights[key]
+
+    def survivors(k: int) -> SurvivorRules:
+        married, partner_weights = partners(k)
         return SurvivorRules(
             spouse_share=float(scheme["survivor_pension_share"][k]),
             orphan_share=float(scheme["orphan_pension_share"][k]),
             orphan_age_limit=int(scheme["orphan_age_limit"][k]),
-            married=np.asarray(scheme["married_share"][k], dtype=float),
-            partner_weights=weights[key],
+            married=married, partner_weights=partner_weights,
             end_rate=float(scheme["survivor_end_rate"][k]),
             minimum_service=float(scheme["survivor_minimum_service"][k]),
             death_rate=death_rates(demo.survival[k]), asfr=assumptions.asfr[k],
             p_male=float(assumptions.srb[k] / (1.0 + assumptions.srb[k])),
             population=demo.population[k], next_population=demo.population[nxt[k]],
-            maximum_share=float(scheme["survivor_maximum_share"][k]))
+            maximum_share=float(scheme["survivor_maximum_share"][k]), linked=from_families)
 
     def inputs(k: int) -> PensionYear:
         return PensionYear(

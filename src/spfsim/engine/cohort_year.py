@@ -61,7 +61,9 @@ class SurvivorRules:
     orphan_age_limit: int
     married: np.ndarray  # (sex,) of the deceased
     # (sex of the deceased, x, y) probability that the partner of a person aged x is aged y
-    # (schemes.db_pension.partner_age_weights)
+    # (schemes.db_pension.partner_age_weights); with the partners from the families
+    # (``linked``), the probability that a person aged x has a partner aged y who is still
+    # here a year later (demography.partnerships.partner_weights), ``married`` then 1
     partner_weights: np.ndarray
     end_rate: float
     minimum_service: float
@@ -71,6 +73,9 @@ class SurvivorRules:
     population: np.ndarray  # (age, sex) this year
     next_population: np.ndarray  # (age, sex) next year
     maximum_share: float = 0.0  # ceiling on one death's survivors' shares (0: none)
+    # the partners from the families: the micro engine with family links pays the
+    # deceased's own partner and children
+    linked: bool = False
 
     @property
     def active(self) -> bool:

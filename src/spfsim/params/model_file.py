@@ -213,6 +213,7 @@ def read_model(model_dir: Path | str, scheme_types: Mapping[str, type]) -> Model
     poverty = read_poverty(data.get("poverty"), model_path, log, poverty_line is not None)
     _check_household_tests(schemes, scheme_types, poverty is not None, "families" in tables,
                            model_path, log)
+    _check_survivor_partners(schemes, "families" in tables, model_path, log)
     _check_sections(data, model_path, log)
     log.locate_rows(model_path, toml_line_finder(model_path))
     log.raise_if_any()
@@ -221,6 +222,16 @@ def read_model(model_dir: Path | str, scheme_types: Mapping[str, type]) -> Model
                       files, data, fiscal_envelope,
                       DEFAULT_LABOUR_PERSISTENCE if labour_persistence is None
                       else labour_persistence, stochastic, poverty)
+
+
+def _check_survivor_partners(schemes: list[SchemeInput], has_families: bool,
+                             model_path: Path, log: ProblemLog) -> None:
+    """Survivors' partners from the families need a families table."""
+    for scheme in schemes:
+        if scheme.choices.get("survivor_partners") == "families" and not has_families:
+            log.add(model_path, f"schemes.{scheme.id}.survivor_partners",
+                    "'families' takes the partners from the families table: the model's "
+                    "assumption sets have none", None, "families")
 
 
 def _check_household_tests(schemes: list[SchemeInput], scheme_types: Mapping[str, type],

@@ -334,10 +334,19 @@ class DBOldAgePension(SchemeType):
         ParamSpec("orphan_age_limit", "years of age",
                   "Orphans' pensions are paid up to and including this age.", low=0, high=30,
                   integer=True, default=17),
+        ParamSpec("survivor_partners", "choice",
+                  "Who leaves a spouse, and of what age: 'married_share' (married_share "
+                  "of each sex, the spouse's age by spouse_age_difference and "
+                  "spouse_age_spread) or 'families' (the model's families table: in the "
+                  "cohort engine the expected couples of demography.partnerships, each age's "
+                  "share living with a partner and the partners' ages; in the micro engine "
+                  "with family links the deceased's own partner and children).",
+                  kind="choice", choices=("married_share", "families"),
+                  default="married_share", reference="R202 para. 5(d); ILC 2021 para. 13"),
         ParamSpec("married_share", "fraction",
                   "Share of deceased insured persons who leave a spouse entitled to a "
-                  "survivor's pension, by sex of the deceased.", low=0.0, high=1.0,
-                  default=0.7, by_sex=True),
+                  "survivor's pension, by sex of the deceased (survivor_partners = "
+                  "'married_share').", low=0.0, high=1.0, default=0.7, by_sex=True),
         ParamSpec("spouse_age_difference", "years",
                   "Age of the deceased minus age of the surviving spouse, by sex of the "
                   "deceased (the mean, with spouse_age_spread).", low=-30, high=30,

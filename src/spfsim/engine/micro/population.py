@@ -280,6 +280,17 @@ class Population:
             rules["p_male"], rules["maximum_share"], cells, kinds, amounts, deaths)
         return deaths[:n], cells[:n], kinds[:n], amounts[:n]
 
+    def linked_survivors(self, rules) -> tuple[int, int]:
+        """Pay this year's flagged deaths' survivors' pensions to their own partners and
+        children (kernels.linked_survivors; ``rules``: the cohort engine's SurvivorRules of
+        the year); returns (spouses, orphans) paid."""
+        s = self.store
+        return K.linked_survivors(s.status, s.age, s.pension, self.buffers.death_flag,
+                                  s.partner, s.mother, s.father, s.survivor_kind,
+                                  s.survivor_pension, s.size, rules.spouse_share,
+                                  rules.orphan_share, rules.orphan_age_limit,
+                                  rules.maximum_share)
+
     def eligible_counts(self, n_pages: int) -> np.ndarray:
         """Persons who can receive a survivor's pension by (id page, cell)."""
         store = self.store

@@ -21,7 +21,12 @@ def _award_survivors(population, rules: SurvivorRules, persons: np.ndarray,
     as in the cohort engine); kernels.claims_of_deaths draws them (``population``: a
     population.Population or its shards, which give them in the order of the deceased's
     ids), kernels.survivor_ranks picks the ranks of the persons who get them among each
-    cell's free persons and the population gives them (kernels.give_claims)."""
+    cell's free persons and the population gives them (kernels.give_claims). With the
+    partners from the families (``rules.linked``) and family links, the deceased's own
+    partner and children are paid instead (kernels.linked_survivors)."""
+    if rules.linked and getattr(population, "families", False):
+        population.linked_survivors(rules)
+        return
     free = free.astype(float)
     weights, limit = rules.partner_weights, rules.orphan_age_limit
     spouse_ok = dbp.availability(dbp.spouse_demand(persons, rules.married, weights), free)
@@ -34,6 +39,8 @@ def _award_survivors(population, rules: SurvivorRules, persons: np.ndarray,
     claim_rules = {
         "spouse_share": rules.spouse_share, "orphan_share": rules.orphan_share,
         "orphan_age_limit": limit, "married": np.asarray(rules.married, float),
+        # with the partners from the families the weights add up to the chance of having
+        # a partner, and a draw beyond them leaves none
         "partner_cumulative": np.cumsum(weights, axis=-1),
         "spouse_available": np.ascontiguousarray(spouse_ok), "orphan_available": orphan_ok,
         "asfr": rules.asfr, "p_male": rules.p_male, "maximum_share": rules.maximum_share}

@@ -97,11 +97,16 @@ def claims_of_deaths(pid, age, sex, pension, death_flag, size, seed, year, spous
             if u < partner_cumulative[s, a, y]:
                 partner_age = y
                 break
-        spouse = (spouse_share > 0.0 and rng.uniform(seed, rng.SURVIVOR_SPOUSE, p, year)
+        # weights that add up to less than 1 (the partners from the families) leave the
+        # draws beyond them without a partner: no spouse, and a man no children
+        partnered = u < partner_cumulative[s, a, MAX_AGE] or partner_cumulative[s, a, MAX_AGE] \
+            > 1.0 - 1e-9
+        spouse = (partnered and spouse_share > 0.0
+                  and rng.uniform(seed, rng.SURVIVOR_SPOUSE, p, year)
                   < married[s] * spouse_available[partner_age, 1 - s])
         mother = a if s == FEMALE else partner_age
         n_orphans = 0
-        if orphan_share > 0.0:
+        if orphan_share > 0.0 and (partnered or s == FEMALE):
             for k in range(limit):
                 if not _orphan(seed, year, p, k, mother, asfr):
                     continue
@@ -127,6 +132,71 @@ def claims_of_deaths(pid, age, sex, pension, death_flag, size, seed, year, spous
             claim_death[n_claims] = p
             n_claims += 1
     return n_claims
+
+
+@nb.njit(cache=True)
+def linked_survivors(status, age, pension, death_flag, partner, mother, father,
+                     survivor_kind, survivor_pension, size, spouse_share, orphan_share,
+                     orphan_age_limit, maximum_share):
+    """The survivors' pensions of the flagged deaths paid to the deceased's own partner
+    and children (family links, engine.micro.families; the partners from the families,
+    db_pension's survivor_partners): after the step and the entrants, before the family
+    pass clears the links to the dead. The partner is paid ``spouse_share`` of the
+    deceased's pension if still here (not dead or gone during the same step) without a
+    survivor's pension; each child linked to the deceased as mother or father, here, aged
+    1 to ``orphan_age_limit`` now (below it at the death) and without a survivor's pension,
+    ``orphan_share``; one death's shares together capped at ``maximum_share``
+    (pension_rules.survivor_scale). A child whose two parents died is paid its mother's.
+    Clears the flags; returns (spouses paid, orphans paid)."""
+    limit = orphan_age_limit if orphan_share > 0.0 else 0
+    children = np.zeros(size, dtype=np.int16)  # of each deceased: the orphans to be paid
+    for i in range(size):
+        d = _orphaned_by(i, status, age, mother, father, death_flag, survivor_kind, limit)
+        if d >= 0:
+            children[d] += 1
+    n_spouses = n_orphans = 0
+    for i in range(size):  # orphans first: the partner's state is that before any award
+        d = _orphaned_by(i, status, age, mother, father, death_flag, survivor_kind, limit)
+        if d >= 0:
+            spouse = spouse_share if _has_spouse(d, status, partner, survivor_kind) else 0.0
+            scale = survivor_scale(spouse + orphan_share * children[d], maximum_share)
+            survivor_kind[i] = ORPHAN
+            survivor_pension[i] = scale * orphan_share * pension[d]
+            n_orphans += 1
+    for d in range(size):
+        if death_flag[d] != 1:
+            continue
+        death_flag[d] = 0
+        if spouse_share > 0.0 and _has_spouse(d, status, partner, survivor_kind):
+            scale = survivor_scale(spouse_share + orphan_share * children[d], maximum_share)
+            j = partner[d] - 1
+            survivor_kind[j] = SPOUSE
+            survivor_pension[j] = scale * spouse_share * pension[d]
+            n_spouses += 1
+    return n_spouses, n_orphans
+
+
+@nb.njit(inline="always", cache=True)
+def _orphaned_by(i, status, age, mother, father, death_flag, survivor_kind, limit):
+    """The slot of the flagged deceased parent (the mother first) whose orphan's pension
+    the person in slot i would receive, or -1: i is here, aged 1 to ``limit`` and without
+    a survivor's pension."""
+    if status[i] == GONE or age[i] < 1 or age[i] > limit or survivor_kind[i] != NO_SURVIVOR:
+        return -1
+    if mother[i] != 0 and death_flag[mother[i] - 1] == 1:
+        return np.int64(mother[i] - 1)
+    if father[i] != 0 and death_flag[father[i] - 1] == 1:
+        return np.int64(father[i] - 1)
+    return -1
+
+
+@nb.njit(inline="always", cache=True)
+def _has_spouse(d, status, partner, survivor_kind):
+    """Whether the deceased in slot d leaves a partner here without a survivor's pension."""
+    if partner[d] == 0:
+        return False
+    j = partner[d] - 1
+    return status[j] != GONE and survivor_kind[j] == NO_SURVIVOR
 
 
 @nb.njit(cache=True)
