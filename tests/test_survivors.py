@@ -297,8 +297,8 @@ def test_micro_survivors_go_to_free_persons_by_hand():
     claims = K.survivor_claims(store.pid, store.age, store.sex, store.pension, flags,
                                store.size, 1, 2030, 0.5, 0.0, 17, np.array([1.0, 1.0]),
                                np.cumsum(weights, axis=-1), np.ones((101, 2)),
-                               np.ones((17, 2, 2)), np.zeros(101), 0.5, 0.0, cells, kinds,
-                               amounts)
+                               np.ones((17, 2, 2)), np.zeros(101), np.ones(17), 0.5, 0.0,
+                               cells, kinds, amounts)
     assert claims == 2
     assert list(cells[:2]) == [67 * 2 + FEMALE, 74 * 2 + MALE]
     assert not flags.any()
@@ -356,6 +356,20 @@ def test_survivor_ceiling_loop_matches_the_array_sums():
 
 
 # --------------------------------------------------- survivors from the families
+
+def test_children_scale_by_hand():
+    """100 women of every age 20-39 at a fertility of 0.1 give 190 children aged 0 (those
+    of 21-39) and 180 aged 1; with 95 aged 0 and 270 aged 1 the scales are 0.5 and 1.5; a
+    child age no rate gives (none: every woman under 20 at the birth) keeps 1."""
+    asfr = np.zeros(101)
+    asfr[20:40] = 0.1
+    population = np.zeros((101, 2))
+    population[20:40, FEMALE] = 100.0
+    population[0], population[1] = [50.0, 45.0], [135.0, 135.0]
+    np.testing.assert_allclose(dbp.children_scale(asfr, population, 2), [0.5, 1.5])
+    population[20:40, FEMALE] = 0.0
+    np.testing.assert_allclose(dbp.children_scale(asfr, population, 2), [1.0, 1.0])
+
 
 def test_linked_survivors_by_hand():
     """kernels.linked_survivors. A man (slot 0, pension 1,000) dies leaving his partner

@@ -324,7 +324,8 @@ def orphan_arithmetic(model: spfsim.Model, ds: xr.Dataset) -> OrphanArithmetic:
     q_invalid, q_others = dbp.differential_mortality(q, disabled, y.invalid_mortality)
     deaths = pop * (q_others * (members + pensioners) + q_invalid * disabled)
     limit = rules.orphan_age_limit
-    kids = dbp.children_by_parent_age(rules.asfr, rules.partner_weights, limit)  # (s, x, k)
+    kids = dbp.children_by_parent_age(rules.asfr, rules.partner_weights, limit,
+                                      rules.child_scale)  # (s, x, k)
     by_parent = np.einsum("xs,sxk->s", deaths, kids)
     orphans = ds["pensions_by_age"].sel(scheme=SCHEME, pension="orphan").sum("sex")
     population = ds["population"].sum("sex")
@@ -568,7 +569,17 @@ def review_rows(ind: Mapping[str, xr.DataArray], wpp: dict[int, tuple[float, flo
                    "mortality")
                 + ", and the insured with 5 years' service are "
                 "older than the contributors and die more often, so between a sixth and a "
-                "third of those parents qualify: 2-5 %.")),
+                "third of those parents qualify: 2-5 %."),
+            if_outside=(
+                "The 2-5 % band was set when the expected children of a parent took today's "
+                "fertility for the past, which gave a 15.1 % chance of losing a parent by "
+                "17. They are now scaled to the children there are "
+                "(schemes.survivors.children_scale): this population, whose fertility "
+                "falls, has more children than today's rates give, and the chance is "
+                + (f"{_pct(orphaned)}" if orphaned is not None else "higher")
+                + ". A third of it, the reasoning's upper end, exceeds 5 %, and the share of "
+                "parents who qualify grows with coverage to 2070-2080, then eases as "
+                "fertility falls further.")),
         Row("Spouses' pensions at 65+ / population 65+, women",
             _by_year(ind["spouses_old"].sel(sex="female")), Expected(
                 {2025: (0.01, 0.10), 2050: (0.03, 0.20)},

@@ -102,7 +102,9 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
             death_rate=death_rates(demo.survival[k]), asfr=assumptions.asfr[k],
             p_male=float(assumptions.srb[k] / (1.0 + assumptions.srb[k])),
             population=demo.population[k], next_population=demo.population[nxt[k]],
-            maximum_share=float(scheme["survivor_maximum_share"][k]), linked=from_families)
+            maximum_share=float(scheme["survivor_maximum_share"][k]), linked=from_families,
+            child_scale=dbp.children_scale(assumptions.asfr[k], demo.population[k],
+                                           int(scheme["orphan_age_limit"][k])))
 
     def inputs(k: int) -> PensionYear:
         return PensionYear(

@@ -62,16 +62,17 @@ def survivor_deaths(active, credits, recent, pensioners, pension, invalid, inval
 
 @nb.njit(cache=True)
 def add_survivors(spouses, spouse_pension, orphans, orphan_pension, deaths, money,
-                  population, next_population, married, weights, asfr, p_male,
+                  population, next_population, married, weights, asfr, child_scale, p_male,
                   spouse_share, orphan_share, maximum_share, age_limit):
     """SurvivorTransitions._add_survivors: the survivors' pensions of this year's
     ``deaths`` and their pensions ``money`` (age, sex of the deceased, at the start of the
     step) awarded, one year older, to next year's cells (shares of ``next_population``).
 
     Spouses aged y of a deceased aged x by the partner-age ``weights`` (sex, x, y), orphans
-    by the mother's past fertility ``asfr``; each claim scaled by the share of such persons
-    who exist and do not yet receive a survivor's pension (schemes.survivors.availability),
-    and the shares of one death's survivors capped together (capped_survivor_shares)."""
+    by the mother's past fertility ``asfr`` times each child age's ``child_scale``; each
+    claim scaled by the share of such persons who exist and do not yet receive a survivor's
+    pension (schemes.survivors.availability), and the shares of one death's survivors
+    capped together (capped_survivor_shares)."""
     n = population.shape[0]
     limit = age_limit if orphan_share > 0 else 0
     free = np.empty((n, 2))
@@ -92,7 +93,7 @@ def add_survivors(spouses, spouse_pension, orphans, orphan_pension, deaths, mone
     by_mother = np.zeros((n, limit))
     for x in range(n):
         for k in range(limit):
-            by_mother[x, k] = rules.orphan_probability(asfr, x, k)
+            by_mother[x, k] = rules.orphan_probability(asfr, x, k) * child_scale[k]
     children = np.zeros((2, n, limit))
     children[1] = by_mother
     for x in range(n):

@@ -85,8 +85,9 @@ class SurvivorTransitions:
                 self.spouses, self.spouse_pension, self.orphans, self.orphan_pension, deaths,
                 money, _floats(rules.population), _floats(rules.next_population),
                 _floats(rules.married), _floats(rules.partner_weights), _floats(rules.asfr),
-                float(rules.p_male), float(rules.spouse_share), float(rules.orphan_share),
-                float(rules.maximum_share), int(rules.orphan_age_limit))
+                _floats(child_scale(rules)), float(rules.p_male), float(rules.spouse_share),
+                float(rules.orphan_share), float(rules.maximum_share),
+                int(rules.orphan_age_limit))
             return
         n = len(AGES)
         free = rules.next_population * np.clip(1.0 - self.spouses - self.orphans, 0.0, None)
@@ -94,7 +95,8 @@ class SurvivorTransitions:
         spouse_ok = dbp.availability(dbp.spouse_demand(rules.population, rules.married,
                                                        weights), free)  # (age y, sex)
         if rules.orphan_share > 0 and limit > 0:
-            children = dbp.children_by_parent_age(rules.asfr, weights, limit)  # (s, x, k)
+            children = dbp.children_by_parent_age(rules.asfr, weights, limit,
+                                                  child_scale(rules))  # (s, x, k)
             demand = np.zeros((n, 2, 2))  # (child age, child sex, parent sex)
             demand[:limit] = dbp.orphan_demand(rules.population, children, rules.p_male)
             child_ok = dbp.availability(demand, free[:, :, None])[:limit]
@@ -125,3 +127,12 @@ class SurvivorTransitions:
         for array, added in zip((self.spouses, self.spouse_pension, self.orphans,
                                  self.orphan_pension), new, strict=True):
             array += added / nxt
+
+
+def child_scale(rules) -> np.ndarray:
+    """(orphan_age_limit,) the survivors' rules' scaling of each child age's expected
+    children (SurvivorRules.child_scale; 1 when not given)."""
+    limit = max(int(rules.orphan_age_limit), 0)
+    if rules.child_scale is None:
+        return np.ones(limit)
+    return np.asarray(rules.child_scale, dtype=float)[:limit]

@@ -76,6 +76,9 @@ class SurvivorRules:
     # the partners from the families: the micro engine with family links pays the
     # deceased's own partner and children
     linked: bool = False
+    # (orphan_age_limit,) each child age's expected children scaled to the children there
+    # are (schemes.survivors.children_scale; None: 1)
+    child_scale: np.ndarray | None = None
 
     @property
     def active(self) -> bool:

@@ -49,6 +49,7 @@ from .survivors import (
     availability,
     capped_survivor_shares,
     children_by_parent_age,
+    children_scale,
     expected_orphans,
     orphan_demand,
     partner_age_weights,
@@ -59,7 +60,8 @@ from .survivors import (
 # the survivors' branch lives in schemes.survivors; its names stay importable from here
 __all__ = ["PARTNER_MIN_AGE", "DBOldAgePension", "accrual_factor", "admin_costs",
            "availability", "capped", "capped_survivor_shares", "care_credit_probability",
-           "care_credit_qualifies", "children_by_parent_age", "contributions",
+           "care_credit_qualifies", "children_by_parent_age", "children_scale",
+           "contributions",
            "differential_mortality", "disability_pension", "expected_orphans", "insurable",
            "is_eligible", "orphan_demand", "partner_age_weights", "pension_at_award",
            "pension_in_payment", "reference_credits", "retirement_schedule",
@@ -188,23 +190,21 @@ def care_credit_probability(asfr, child_age: int, population=None) -> np.ndarray
 
     With the year's ``population`` (age, sex: male, female) at 1 July, each child age k's
     rates are scaled so that the women's expected children aged k are the children aged k
-    there are: the past's fertility, and the children who died or migrated since, as the
-    population has them (a woman who lost her only young child is not credited; a base
+    there are (:func:`children_scale`: the past's fertility, and the children who died or
+    migrated since; a woman who lost her only young child is not credited; a base
     population with more young children than today's rates give credits more mothers).
     Without it, no child dies or migrates and the past had today's rates."""
     asfr = np.asarray(asfr)
     if child_age <= 0:
         return np.zeros_like(asfr)
+    scale = (children_scale(asfr, population, child_age) if population is not None
+             else np.ones(child_age))
     ages = np.arange(len(asfr))
     none = np.ones(len(asfr))
     for k in range(child_age):
         then = ages - 1 - k
         rate = np.where(then >= 0, asfr[np.clip(then, 0, None)], 0.0)
-        if population is not None:
-            expected = float(population[:, 1] @ rate)
-            children = float(population[k].sum())
-            rate = rate * (children / expected if expected > 0 else 0.0)
-        none *= 1.0 - np.minimum(rate, 1.0)
+        none *= 1.0 - np.minimum(rate * scale[k], 1.0)
     return 1.0 - none
 
 

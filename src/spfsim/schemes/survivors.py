@@ -57,13 +57,35 @@ def spouse_demand(population, married, weights) -> np.ndarray:
     return claimed[:, ::-1]  # the partners' sex is the other one
 
 
-def children_by_parent_age(asfr, weights, age_limit: int) -> np.ndarray:
+def children_by_parent_age(asfr, weights, age_limit: int, child_scale=None) -> np.ndarray:
     """(sex of the parent, x, k) expected children aged k = 0..age_limit - 1 of a person
     aged x: a mother's born when she was x - 1 - k (:func:`expected_orphans`), a father's
     when their mother, his partner, aged y with probability ``weights`` (sex, x, y), was
-    y - 1 - k."""
+    y - 1 - k; each child age's times ``child_scale`` (k,) (:func:`children_scale`; None:
+    1)."""
     by_mother = expected_orphans(asfr, np.arange(len(asfr)), age_limit)[:, :age_limit]
+    if child_scale is not None:
+        by_mother = by_mother * np.asarray(child_scale)[:age_limit]
     return np.stack([weights[0] @ by_mother, by_mother])
+
+
+def children_scale(asfr, population, age_limit: int) -> np.ndarray:
+    """(age_limit,) for each child age k, the children aged k in ``population`` (age, sex:
+    male, female; both sexes) over those the women's current fertility rates give
+    (sum over x of women aged x x asfr[x - 1 - k]), 1 where the rates give none: what the
+    expected children of a parent (orphans, care credits) are scaled by so that they are
+    the children there are, whatever the past's fertility and the children who died or
+    migrated since."""
+    population = np.asarray(population, dtype=float)
+    ages = np.arange(len(asfr))
+    out = np.ones(max(age_limit, 0))
+    for k in range(age_limit):
+        then = ages - 1 - k
+        rate = np.where(then >= 0, np.asarray(asfr)[np.clip(then, 0, None)], 0.0)
+        expected = float(population[:, 1] @ rate)
+        if expected > 0:
+            out[k] = float(population[k].sum()) / expected
+    return out
 
 
 def orphan_demand(population, children, p_male: float) -> np.ndarray:

@@ -277,7 +277,8 @@ class Population:
             seed, year, rules["spouse_share"], rules["orphan_share"],
             rules["orphan_age_limit"], rules["married"], rules["partner_cumulative"],
             rules["spouse_available"], rules["orphan_available"], rules["asfr"],
-            rules["p_male"], rules["maximum_share"], cells, kinds, amounts, deaths)
+            rules["child_scale"], rules["p_male"], rules["maximum_share"], cells, kinds,
+            amounts, deaths)
         return deaths[:n], cells[:n], kinds[:n], amounts[:n]
 
     def linked_survivors(self, rules) -> tuple[int, int]:

@@ -7,6 +7,7 @@ import numpy as np
 
 from ...schemes import db_pension as dbp
 from ..cohort import SurvivorRules
+from ..cohort_survivors import child_scale
 from . import families as F
 from . import kernels as K
 from .store import PersonStore
@@ -29,12 +30,15 @@ def _award_survivors(population, rules: SurvivorRules, persons: np.ndarray,
         return
     free = free.astype(float)
     weights, limit = rules.partner_weights, rules.orphan_age_limit
+    scale = np.ones(max(limit, 1))
+    scale[:limit] = child_scale(rules)
     spouse_ok = dbp.availability(dbp.spouse_demand(persons, rules.married, weights), free)
     orphan_ok = np.ones((max(limit, 1), 2, 2))
     if rules.orphan_share > 0 and limit > 0:
         demand = np.zeros((len(persons), 2, 2))
         demand[:limit] = dbp.orphan_demand(
-            persons, dbp.children_by_parent_age(rules.asfr, weights, limit), rules.p_male)
+            persons, dbp.children_by_parent_age(rules.asfr, weights, limit,
+                                                scale[:limit]), rules.p_male)
         orphan_ok = np.ascontiguousarray(dbp.availability(demand, free[:, :, None])[:limit])
     claim_rules = {
         "spouse_share": rules.spouse_share, "orphan_share": rules.orphan_share,
@@ -43,7 +47,8 @@ def _award_survivors(population, rules: SurvivorRules, persons: np.ndarray,
         # a partner, and a draw beyond them leaves none
         "partner_cumulative": np.cumsum(weights, axis=-1),
         "spouse_available": np.ascontiguousarray(spouse_ok), "orphan_available": orphan_ok,
-        "asfr": rules.asfr, "p_male": rules.p_male, "maximum_share": rules.maximum_share}
+        "asfr": rules.asfr, "child_scale": scale, "p_male": rules.p_male,
+        "maximum_share": rules.maximum_share}
     _, cells, kinds, amounts = population.survivor_claims(seed, year, claim_rules)
     ranks = K.survivor_ranks(seed, year, np.ascontiguousarray(free, dtype=np.int64), cells,
                              len(cells))

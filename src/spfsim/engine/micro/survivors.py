@@ -53,21 +53,21 @@ def survivor_in_payment(c, i, p, a, s, seed, year, indexation, orphan_age_limit,
 @nb.njit(cache=True)
 def survivor_claims(pid, age, sex, pension, death_flag, size, seed, year, spouse_share,
                     orphan_share, orphan_age_limit, married, partner_cumulative,
-                    spouse_available, orphan_available, asfr, p_male, maximum_share,
-                    claim_cell, claim_kind, claim_amount):
+                    spouse_available, orphan_available, asfr, child_scale, p_male,
+                    maximum_share, claim_cell, claim_kind, claim_amount):
     """:func:`claims_of_deaths` without the deceased's ids."""
     return claims_of_deaths(pid, age, sex, pension, death_flag, size, seed, year,
                             spouse_share, orphan_share, orphan_age_limit, married,
                             partner_cumulative, spouse_available, orphan_available, asfr,
-                            p_male, maximum_share, claim_cell, claim_kind, claim_amount,
-                            np.empty(len(claim_cell), dtype=np.int64))
+                            child_scale, p_male, maximum_share, claim_cell, claim_kind,
+                            claim_amount, np.empty(len(claim_cell), dtype=np.int64))
 
 
 @nb.njit(cache=True)
 def claims_of_deaths(pid, age, sex, pension, death_flag, size, seed, year, spouse_share,
                      orphan_share, orphan_age_limit, married, partner_cumulative,
-                     spouse_available, orphan_available, asfr, p_male, maximum_share,
-                     claim_cell, claim_kind, claim_amount, claim_death):
+                     spouse_available, orphan_available, asfr, child_scale, p_male,
+                     maximum_share, claim_cell, claim_kind, claim_amount, claim_death):
     """The survivors' pensions of the flagged deaths, in index order, each as a claim on a
     cell of next year's (age, sex) persons (age x 2 + sex), with its kind and amount.
 
@@ -108,7 +108,7 @@ def claims_of_deaths(pid, age, sex, pension, death_flag, size, seed, year, spous
         n_orphans = 0
         if orphan_share > 0.0 and (partnered or s == FEMALE):
             for k in range(limit):
-                if not _orphan(seed, year, p, k, mother, asfr):
+                if not _orphan(seed, year, p, k, mother, asfr, child_scale):
                     continue
                 c = MALE if rng.uniform(seed, rng.ORPHAN_SEX, p * 32 + k, year) < p_male \
                     else FEMALE
@@ -309,10 +309,11 @@ def _distinct_ranks(seed, year, cell, m, n, out, used):
 
 
 @nb.njit(inline="always", cache=True)
-def _orphan(seed, year, p, k, mother, asfr):
+def _orphan(seed, year, p, k, mother, asfr, child_scale):
     """1 if person ``p``, dying this year, leaves a child aged k (born when the mother was
-    mother - 1 - k, at that age's fertility rate), else 0."""
-    probability = orphan_probability(asfr, mother, k)
+    mother - 1 - k, at that age's fertility rate, times the child age's ``child_scale``),
+    else 0."""
+    probability = orphan_probability(asfr, mother, k) * child_scale[k]
     if probability <= 0.0:
         return 0
     return 1 if rng.uniform(seed, rng.SURVIVOR_ORPHAN, p * 32 + k, year) < probability else 0
