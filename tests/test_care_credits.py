@@ -184,6 +184,7 @@ def test_linked_mothers_of_young_children_are_flagged():
     assert flags.tolist() == [1, 0, 0, 0, 0, 0, 0, 0, 0]
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")  # JIT off
 def test_care_credit_goes_to_the_linked_mother_not_by_chance():
     """careers._care with family links credits the mothers flagged (slot 0) and no one
     else, even where the age's probability of a young child is 1; without links (an empty

@@ -75,6 +75,7 @@ def test_stay_is_the_cohort_ratio_at_most_one():
     assert ratio[100, 0] == pytest.approx(90.0 / 200.0)
 
 
+@pytest.mark.slow
 def test_the_micro_engine_partners_as_expected():
     """The default model's simulated couples (100,000 persons, seed 11) against the
     expected couples on its demographic projection: the share partnered of each 5-year age
