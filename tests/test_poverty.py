@@ -11,8 +11,10 @@ from model_factory import families_model
 import spfsim
 from spfsim.demography import project_population
 from spfsim.economy import project_economy
+from spfsim.engine.benefits import ANY_CASH, N_COVERAGE, OLD_AGE, WORKING_AGE
 from spfsim.engine.micro import poverty as P
-from spfsim.engine.micro.counters import NC_HOUSEHOLD
+from spfsim.engine.micro.counters import NC_CASH, NC_GUARANTEE, NC_HOUSEHOLD
+from spfsim.engine.micro.coverage import TARGET_SHIFT
 from spfsim.engine.micro.engine import MicroSettings, run_micro
 from spfsim.errors import AssumptionError
 
@@ -34,13 +36,18 @@ def poverty_model(folder, line="absolute", informal=0.5, end=2032, **families):
 
 
 def measure(household, birth_year, sex, income, line, chunk=2, year=2030, other_adult=0.5,
-            child=0.3, child_age=14, scale=1.0 / 1024, minimum=(), tested=()):
+            child=0.3, child_age=14, scale=1.0 / 1024, minimum=(), tested=(),
+            coverage_bits=None, covered=None):
     """The passes over hand-built persons (ids = slots), with household guarantees
     ``minimum``: (level per equivalent adult, take-up, earnings disregard, youngest age of
     the reference person) each, after persons' benefits tested on the household ``tested``:
     (benefit, take-up, threshold as a multiple of it, youngest age) each. Returns persons
     (sex, group), poor and gaps (stage, sex, group), the histograms (stage, bin), and the
-    schemes' beneficiaries and money (J, age, sex: the guarantees, then the tested)."""
+    schemes' beneficiaries and money (J, age, sex: the guarantees, then the tested). The
+    schemes cover the working-age and old-age guarantees, in cash; ``coverage_bits``:
+    the persons' groups as the year kernel kept them (none covered, none in a target when
+    not given), updated in place, the persons newly covered added to ``covered`` (age,
+    sex, group) when given."""
     n = len(household)
     rows = (n + chunk - 1) // chunk
     income = np.column_stack([np.array(income, dtype=np.float32),
@@ -54,6 +61,10 @@ def measure(household, birth_year, sex, income, line, chunk=2, year=2030, other_
     schemes = [*minimum, *tested]
     codes = np.zeros((len(schemes), 6), np.int64)
     codes[:, NC_HOUSEHOLD] = [P.GUARANTEE_TEST] * len(minimum) + [P.THRESHOLD_TEST] * len(tested)
+    codes[:, NC_GUARANTEE] = [WORKING_AGE] * len(minimum) + [OLD_AGE] * len(tested)
+    codes[:, NC_CASH] = 1
+    bits = (np.zeros(n, np.uint16) if coverage_bits is None else coverage_bits)
+    newly = np.zeros((rows + 1, 101, 2, N_COVERAGE), np.int64)
     probability = np.zeros((len(schemes), 101, 2))
     amount = np.zeros((len(schemes), 101, 2))
     for j, (level, take_up, _, min_age) in enumerate(schemes):
@@ -66,10 +77,15 @@ def measure(household, birth_year, sex, income, line, chunk=2, year=2030, other_
     tested_paid, tested_money = (np.zeros((len(schemes), 101, 2), np.int64) for _ in range(2))
     P.household_tested_benefits(household, np.arange(n, dtype=np.int64), birth_year, sex,
                                 income, n, 1, year, codes, probability, amount, threshold,
-                                other_adult, child, scale, tested_paid, tested_money)
+                                other_adult, child, scale, tested_paid, tested_money, bits,
+                                newly[rows])
+    groups = np.zeros(n, np.uint8)
     P.household_benefits(household, np.arange(n, dtype=np.int64), birth_year, sex, income, n,
                          chunk, 1, year, codes, probability, amount, disregard, other_adult,
-                         child, scale, paid, money)
+                         child, scale, paid, money, groups)
+    P.household_coverage(household, birth_year, sex, n, chunk, year, groups, bits, newly)
+    if covered is not None:
+        covered += newly.sum(0)
     P.equivalise(household, income, n, other_adult, child)
     P.income_histograms(household, income, n, chunk, 1000.0, scale, counts, sums)
     P.poverty_counts(household, birth_year, sex, income, n, chunk, year, line, scale,
@@ -181,6 +197,50 @@ def test_hand_built_household_tested_social_pension():
     none_taken = measure(household, birth_year, sex, income, 9000.0,
                          tested=((3000.0, 0.0, 3.0, 65),))
     assert none_taken[5].sum() == 0
+
+
+def kept_groups(covered: list[tuple[int, ...]], targets: list[tuple[int, ...]]) -> np.ndarray:
+    """Coverage bits as the year kernel keeps them, from each person's groups covered and
+    groups whose target the person is in."""
+    return np.array([sum(1 << g for g in c) | sum(1 << g for g in t) << TARGET_SHIFT
+                     for c, t in zip(covered, targets, strict=True)], np.uint16)
+
+
+def test_hand_built_household_coverage():
+    """Who the household-tested benefits cover, on the households of the two tests above
+    (2030). Every person is in the cash target; the older persons in the old-age one; the
+    mother (35, slot 0) is jobless, in the working-age one. Covered before: the children
+    (a child benefit), the grandmother and the older husband (contributory pensions) for
+    both their groups, the widower for cash (a floor benefit).
+
+    The social pension (paid to the widower, the husband and his wife) newly covers the
+    widower for old age and the wife (68, no income) for old age and cash: 3. The minimum
+    income (paid to the five's household and to the widower's) covers its members who
+    were not: the mother for working age and cash, the father (37, informal) for cash: 3;
+    the widower, already covered for cash, adds nothing.
+    """
+    household = [2, 2, 2, 2, 2, 6, 7, 7]
+    birth_year = [1995, 1993, 2022, 2025, 1955, 1950, 1958, 1962]
+    sex = [1, 0, 1, 0, 1, 0, 0, 1]
+    income = [[0, 0, 0], [15000, 0, 0], [0, 0, 2250], [0, 0, 2250], [0, 4000, 0],
+              [0, 0, 8000], [0, 10000, 0], [0, 0, 0]]
+    cash, old = (ANY_CASH,), (ANY_CASH, OLD_AGE)
+    targets = [(ANY_CASH, WORKING_AGE), cash, cash, cash, old, old, old, old]
+    before = [(), (), cash, cash, old, cash, old, ()]
+    covered = np.zeros((101, 2, N_COVERAGE), np.int64)
+    measure(household, birth_year, sex, income, 9000.0, tested=((3000.0, 1.0, 3.0, 65),),
+            coverage_bits=kept_groups(before, targets), covered=covered)
+    assert covered.sum() == 3
+    assert covered[80, 0, OLD_AGE] == covered[68, 1, OLD_AGE] == covered[68, 1, ANY_CASH] == 1
+    covered[:] = 0
+    bits = kept_groups(before, targets)
+    measure(household[:6], birth_year[:6], sex[:6], income[:6], 9000.0,
+            minimum=((9000.0, 1.0, 0.2, 18),), coverage_bits=bits[:6], covered=covered)
+    assert covered.sum() == 3
+    assert covered[35, 1, WORKING_AGE] == covered[35, 1, ANY_CASH] == 1
+    assert covered[37, 0, ANY_CASH] == 1
+    kept = bits[:6] >> TARGET_SHIFT & bits[:6]  # covered groups within the targets
+    assert kept[0] == (1 << ANY_CASH) | (1 << WORKING_AGE)
 
 
 def test_a_benefit_at_the_line_reaches_it():
@@ -402,7 +462,8 @@ def load_error_without_poverty(folder) -> str:
 def test_a_minimum_income_at_the_line_leaves_nobody_poor(tmp_path):
     """Every household taking up a minimum income of one poverty line per equivalent adult
     reaches the line: no disposable poverty in any year, poverty before the floor as
-    without the scheme (common random numbers), beneficiaries within the population. Its
+    without the scheme (common random numbers), beneficiaries within the population, more
+    persons covered in its own and the cash group, in no other. Its
     cost is each poor household's equivalised gap times its scale, the poverty gap the
     same gap times its members: between 0.3 (a member adds at least 0.3 to the scale) and
     1 times the disposable poverty gap without it."""
@@ -414,6 +475,13 @@ def test_a_minimum_income_at_the_line_leaves_nobody_poor(tmp_path):
     flows = {f.scheme_id: f for f in result.flows}["minimum_income"]
     assert flows.beneficiaries.sum() > 0
     assert (flows.beneficiaries <= result.demography.population + 1e-9).all()
+    # it covers the members of the households it pays whom nothing else covered
+    np.testing.assert_array_equal(result.coverage[..., 0], base.coverage[..., 0])
+    assert (result.coverage[..., 1] >= base.coverage[..., 1]).all()
+    gained = (result.coverage[..., 1] - base.coverage[..., 1]).sum(axis=(0, 1, 2))
+    assert gained[ANY_CASH] > 0
+    assert gained[WORKING_AGE] > 0
+    assert not np.delete(gained, [ANY_CASH, WORKING_AGE]).any()
     closed = base.poverty["gaps"][:, 2].sum(axis=(1, 2))
     assert (flows.benefit_expenditure <= closed * (1 + 1e-6)).all()
     assert (flows.benefit_expenditure >= 0.3 * closed).all()
@@ -513,9 +581,10 @@ def social_pension_model(folder, means_test="household", threshold=1.0, end=2030
 def test_a_household_tested_social_pension_is_bounded_by_its_universal_twin(tmp_path):
     """Tested on the household's income with a threshold no household reaches, the social
     pension is the universal one: the same persons (the same take-up draws) by age and
-    sex, the same money. At the model's threshold it pays fewer, at most those, and lowers
-    older persons' disposable poverty, never market or before-the-floor poverty; at a
-    threshold of 0 nobody."""
+    sex, the same money, the same coverage. At the model's threshold it pays fewer, at most
+    those, covers more than nobody and at most the universal one's, and lowers older
+    persons' disposable poverty, never market or before-the-floor poverty; at a threshold
+    of 0 nobody."""
     universal = simulate(social_pension_model(tmp_path / "u", means_test="none"))
     everyone = simulate(social_pension_model(tmp_path / "e", threshold=1e6))
     tested = simulate(social_pension_model(tmp_path / "t", threshold=2.0))
@@ -528,6 +597,12 @@ def test_a_household_tested_social_pension_is_bounded_by_its_universal_twin(tmp_
                                   flows(universal).beneficiaries)
     np.testing.assert_allclose(flows(everyone).benefit_expenditure,
                                flows(universal).benefit_expenditure, rtol=1e-9)
+    # and covers the same persons: target and covered, each group, age and sex
+    np.testing.assert_array_equal(everyone.coverage, universal.coverage)
+    np.testing.assert_array_equal(nobody.coverage[..., 0], tested.coverage[..., 0])
+    assert (nobody.coverage[..., 1] <= tested.coverage[..., 1]).all()
+    assert (tested.coverage[..., 1] <= universal.coverage[..., 1]).all()
+    assert (tested.coverage[..., OLD_AGE, 1].sum() > nobody.coverage[..., OLD_AGE, 1].sum())
     paid = flows(tested).beneficiaries
     assert 0 < paid.sum() < flows(universal).beneficiaries.sum()
     assert (paid <= flows(universal).beneficiaries).all()

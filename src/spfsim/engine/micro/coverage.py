@@ -36,16 +36,22 @@ from .counters import (
 )
 from .store import FEMALE
 
+# coverage_bits: bits 0..N_COVERAGE-1 covered, from TARGET_SHIFT in the target
+TARGET_SHIFT = 8
+
 
 @nb.njit(inline="always", cache=True)
 def benefits_and_coverage(c, i, p, a, s, state, mother, seed, own_pension, scale, nc_codes,
                           nc_probability, nc_amount, disability_prevalence, counts, nc_money,
-                          coverage):
+                          coverage, coverage_bits):
     """Count one person's non-contributory benefits and coverage (engine.benefits rules).
 
     Severe disability and take-up are persistent draws (the same persons every year).
     Returns the person's cash benefits of the year (currency): those of the short-term
     social insurance schemes, and those of the floor (health care, in kind, in neither).
+    Where the benefits tested on the household's income are paid after the year
+    (``coverage_bits`` not empty), the person's groups are kept there for
+    :func:`cover`: bit g covered for group g, bit 8 + g in its target.
     """
     disabled = (disability_prevalence[a, s] > 0.0
                 and rng.uniform(seed, rng.SEVERE_DISABILITY, p, 0) < disability_prevalence[a, s])
@@ -77,12 +83,42 @@ def benefits_and_coverage(c, i, p, a, s, state, mother, seed, own_pension, scale
                 insured_cash += amount
             else:
                 floor_cash += amount
+    target = 0
     for g in range(N_COVERAGE):
         if in_target(g, a, state, disabled, mother):
+            target |= 1 << g
             coverage[c, a, s, g, 0] += 1
             if (covered >> g) & 1:
                 coverage[c, a, s, g, 1] += 1
+    if len(coverage_bits):
+        coverage_bits[i] = covered | (target << TARGET_SHIFT)
     return insured_cash, floor_cash
+
+
+@nb.njit(inline="always", cache=True)
+def scheme_groups(codes, j) -> int:
+    """The coverage groups (bits) a benefit of scheme j covers its recipient for: its
+    guarantee's, and any cash benefit's when it is paid in cash."""
+    groups = 1 << codes[j, NC_GUARANTEE] if codes[j, NC_GUARANTEE] >= 0 else 0
+    if codes[j, NC_CASH] == 1:
+        groups |= 1 << ANY_CASH
+    return groups
+
+
+@nb.njit(inline="always", cache=True)
+def cover(coverage_bits, i, groups, a, s, covered):
+    """Count person i as covered for the coverage ``groups`` (bits) of a benefit paid after
+    the year's pass (a benefit tested on the household's income): in each group whose
+    target the person is in and that no other benefit covered, ``covered`` (age, sex,
+    group) gains one, so that a person is counted once a group as the year kernel counts."""
+    bits = np.int64(coverage_bits[i])
+    new = groups & (bits >> TARGET_SHIFT) & ~bits & ((1 << TARGET_SHIFT) - 1)
+    if new == 0:
+        return
+    coverage_bits[i] = bits | new
+    for g in range(N_COVERAGE):
+        if (new >> g) & 1:
+            covered[a, s, g] += 1
 
 
 @nb.njit(cache=True)

@@ -104,6 +104,7 @@ class _Buffers:
         self.capacity = 0
         self.poverty = False  # hold the persons' incomes (engine.micro.poverty)
         self.care_links = False  # flag the mothers of young children (families)
+        self.household_coverage = False  # keep the persons' coverage groups (poverty)
         self.fit(capacity)
 
     def link_care_credits(self) -> None:
@@ -111,6 +112,13 @@ class _Buffers:
         mothers_of_young_children, remade each year: nothing to carry over)."""
         self.care_links = True
         self.young_child = np.zeros(self.capacity, dtype=np.int8)
+
+    def cover_household_benefits(self) -> None:
+        """Keep each person's coverage groups from now on, for the benefits tested on the
+        household's income that the poverty pass pays (engine.micro.coverage.cover;
+        written and read within a year: nothing to carry over)."""
+        self.household_coverage = True
+        self.coverage_bits = np.zeros(self.capacity, dtype=np.uint16)
 
     def measure_poverty(self) -> None:
         """Hold the persons' incomes and households' members from now on (called before
@@ -142,6 +150,8 @@ class _Buffers:
         self.lifetimes = np.zeros((chunks, self.n_groups, 2, 2, K.LIFETIME_BINS),
                                   dtype=np.int64)
         self.young_child = np.zeros(capacity if self.care_links else 0, dtype=np.int8)
+        self.coverage_bits = np.zeros(capacity if self.household_coverage else 0,
+                                      dtype=np.uint16)
         # incomes by source and the households' members (engine.micro.poverty), written
         # and read within a year: nothing to carry over
         self.income = np.zeros((capacity if self.poverty else 0, 4), dtype=np.float32)
@@ -248,6 +258,7 @@ class _Outputs:
         # the household-tested schemes' beneficiaries and expenditure (J, age, sex)
         self.counts[k][..., K.N_COUNTS:] += np.moveaxis(measured["household_paid"], 0, -1)
         self.nc_money[k] += measured["household_money"]
+        self.coverage[k][..., 1] += measured["household_covered"]
         counts, sums = measured["income_counts"], measured["income_sums"]
         for stage in range(3):
             self.poverty["gini"][k, stage] = P.histogram_gini(counts[stage], sums[stage])

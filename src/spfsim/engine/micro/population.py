@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..benefits import N_COVERAGE
 from . import families as F
 from . import kernels as K
 from . import poverty as P
@@ -70,6 +71,9 @@ class Population:
                 buffers.link_care_credits()
             F.mothers_of_young_children(store.status, store.age, store.mother, store.size,
                                         pension.care_child_age, buffers.young_child)
+        if (buffers.poverty and not buffers.household_coverage and len(benefits.codes)
+                and benefits.codes[:, K.NC_HOUSEHOLD].any()):
+            buffers.cover_household_benefits()
         K.year_step(
             records.persons(store, buffers.birth_flag, buffers.death_flag,
                             buffers.young_child),
@@ -78,7 +82,8 @@ class Population:
             records.labour(**labour, forced_contribution=forced_contribution,
                            forced_death=forced_death),
             pension, tables, benefits,
-            records.income(buffers.income, earnings, informal) if buffers.poverty
+            records.income(buffers.income, earnings, informal, buffers.coverage_bits)
+            if buffers.poverty
             else records.NO_INCOME,
             buffers.tallies())
         return buffers.sums((store.size + self.chunk - 1) // self.chunk)
@@ -98,8 +103,9 @@ class Population:
         median equivalised disposable income). ``unit``: the income histogram's unit (currency),
         ``scale``: money's fixed-point unit. Returns persons measured (sex, age group),
         poor and their gaps in currency (stage, sex, age group), income histograms (stage,
-        bin: persons, currency), the line, the unit, and the household-tested schemes'
-        beneficiaries and expenditure in currency (J, age, sex)."""
+        bin: persons, currency), the line, the unit, the household-tested schemes'
+        beneficiaries and expenditure in currency (J, age, sex), and the persons they
+        cover whom no other benefit did (age, sex, coverage group)."""
         store, b = self.store, self.buffers
         chunks = (store.size + self.chunk - 1) // self.chunk
         other_adult, child = spec.other_adult, spec.child
@@ -109,18 +115,23 @@ class Population:
         paid = np.zeros((chunks, n_rules, K.MAX_AGE + 1, 2), dtype=np.int64)
         money = np.zeros_like(paid)
         tested = np.zeros((2, n_rules, K.MAX_AGE + 1, 2), dtype=np.int64)  # paid, money
+        covered = np.zeros((chunks + 1, K.MAX_AGE + 1, 2, N_COVERAGE), dtype=np.int64)
         if n_rules and (benefits.codes[:, K.NC_HOUSEHOLD] == P.THRESHOLD_TEST).any():
             P.household_tested_benefits(
                 store.household, store.pid, store.birth_year, store.sex, b.income,
                 store.size, seed, year, benefits.codes, benefits.probability,
                 benefits.amount, np.ascontiguousarray(threshold, dtype=np.float64),
-                other_adult, child, scale, tested[0], tested[1])
+                other_adult, child, scale, tested[0], tested[1], b.coverage_bits,
+                covered[chunks])
         if n_rules and (benefits.codes[:, K.NC_HOUSEHOLD] == P.GUARANTEE_TEST).any():
+            groups = np.zeros(store.size, dtype=np.uint8)
             P.household_benefits(store.household, store.pid, store.birth_year, store.sex,
                                  b.income, store.size, self.chunk, seed, year, benefits.codes,
                                  benefits.probability, benefits.amount,
                                  np.ascontiguousarray(disregard, dtype=np.float64),
-                                 other_adult, child, scale, paid, money)
+                                 other_adult, child, scale, paid, money, groups)
+            P.household_coverage(store.household, store.birth_year, store.sex, store.size,
+                                 self.chunk, year, groups, b.coverage_bits, covered)
         P.equivalise(store.household, b.income, store.size, other_adult, child)
         P.income_histograms(store.household, b.income, store.size, self.chunk, unit, scale,
                             b.income_counts, b.income_sums)
@@ -137,7 +148,8 @@ class Population:
                 "income_sums": b.income_sums[:chunks].sum(axis=0) * scale,
                 "line": np.float64(line), "unit": np.float64(unit),
                 "household_paid": paid.sum(axis=0) + tested[0],
-                "household_money": (money.sum(axis=0) + tested[1]) * scale}
+                "household_money": (money.sum(axis=0) + tested[1]) * scale,
+                "household_covered": covered.sum(axis=0)}
 
     def alignment_counts(self) -> np.ndarray:
         """Exact alignment: persons by event, cell and probability (kernels)."""

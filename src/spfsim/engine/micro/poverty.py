@@ -51,6 +51,7 @@ import numpy as np
 from ... import rng
 from ..benefits import CHILD_MAX_AGE, OLDER_AGE
 from .counters import NC_HOUSEHOLD, fixed
+from .coverage import cover, scheme_groups
 
 MARKET, CONTRIBUTORY, FLOOR = range(3)  # income sources (columns of the income array)
 # the household tests (rule codes' NC_HOUSEHOLD: schemes.noncontributory.HOUSEHOLD_TESTS)
@@ -143,7 +144,7 @@ def _scale_of(income, r, other_adult, child) -> float:
 @nb.njit(cache=True)
 def household_tested_benefits(household, pid, birth_year, sex, income, size, seed, year,
                               codes, probability, amount, threshold, other_adult, child,
-                              scale, counts, money):
+                              scale, counts, money, coverage_bits, covered):
     """Pass 1a, serial in slot order: the persons' benefits tested on their household's
     income (codes' NC_HOUSEHOLD THRESHOLD_TEST: schemes.noncontributory.SocialPension with
     means_test 'household'). A person in scheme j's age band who takes it up (the
@@ -152,7 +153,9 @@ def household_tested_benefits(household, pid, birth_year, sex, income, size, see
     household_incomes summed it) is below ``threshold`` (J,) x that amount. Every member
     is tested on the income before this pass: the payments join the household's floor
     column once all are tested, so that two older partners are tested alike whatever their
-    order. Beneficiaries and money (fixed point): ``counts``, ``money`` (J, age, sex)."""
+    order. Beneficiaries and money (fixed point): ``counts``, ``money`` (J, age, sex); the
+    recipients newly covered (coverage.cover, with the year kernel's ``coverage_bits``):
+    ``covered`` (age, sex, group)."""
     n_sources = income.shape[1] - 1
     added = np.zeros(size, dtype=np.float64)  # this pass's payments, by reference row
     for i in range(size):
@@ -174,6 +177,7 @@ def household_tested_benefits(household, pid, birth_year, sex, income, size, see
                 added[r] += amount[j, a, s]
                 counts[j, a, s] += 1
                 money[j, a, s] += fixed(amount[j, a, s], scale)
+                cover(coverage_bits, i, scheme_groups(codes, j), a, s, covered)
     for r in range(size):
         if added[r] > 0.0:
             income[r, FLOOR] += added[r]
@@ -182,7 +186,7 @@ def household_tested_benefits(household, pid, birth_year, sex, income, size, see
 @nb.njit(parallel=True, cache=True)
 def household_benefits(household, pid, birth_year, sex, income, size, chunk, seed, year,
                        codes, probability, amount, disregard, other_adult, child, scale,
-                       counts, money):
+                       counts, money, groups):
     """Pass 1b, over households (their reference rows, household totals by source): the
     household guarantees (codes' NC_HOUSEHOLD GUARANTEE_TEST, MinimumIncome),
     in model order. A household whose reference person takes scheme j up (the persistent
@@ -213,6 +217,27 @@ def household_benefits(household, pid, birth_year, sex, income, size, chunk, see
                     income[i, FLOOR] += paid
                     counts[c, j, a, s] += 1
                     money[c, j, a, s] += fixed(paid, scale)
+                    groups[i] |= scheme_groups(codes, j)
+
+
+@nb.njit(parallel=True, cache=True)
+def household_coverage(household, birth_year, sex, size, chunk, year, groups, coverage_bits,
+                       covered):
+    """Pass 1b': the coverage of a household guarantee. It protects the household, so
+    each member of a household paid one (household_benefits' ``groups`` at the reference
+    row) is covered for its groups where the member is in their target and no benefit
+    covered the member before (coverage.cover): a jobless member of working age is
+    covered for the working-age guarantee, every member for a cash benefit (SDG 1.3.1).
+    ``covered``: (chunk row, age, sex, group)."""
+    n_chunks = (size + chunk - 1) // chunk
+    covered[:n_chunks] = 0
+    for c in nb.prange(n_chunks):
+        for i in range(c * chunk, min(size, (c + 1) * chunk)):
+            h = household[i]
+            if h == 0 or groups[h - 1] == 0:
+                continue
+            a, s = min(year - np.int64(birth_year[i]), 100), np.int64(sex[i])
+            cover(coverage_bits, i, np.int64(groups[h - 1]), a, s, covered[c])
 
 
 @nb.njit(parallel=True, cache=True)

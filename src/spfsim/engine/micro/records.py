@@ -147,11 +147,13 @@ class Income(NamedTuple):
     poverty is measured: ``by_source`` (slot, 4) float32 (the fourth column is
     engine.micro.poverty's), or an empty array (nothing written); the (age, sex) earnings
     of a covered worker of level 1, and an informal worker's earnings as a fraction of
-    them."""
+    them; ``coverage_bits`` (slot,) uint16, where benefits tested on the household are
+    paid after the year (engine.micro.coverage.cover), or empty."""
 
     by_source: np.ndarray
     earnings: np.ndarray
     informal: float
+    coverage_bits: np.ndarray
 
 
 class Tallies(NamedTuple):
@@ -238,8 +240,12 @@ NO_PENSION = pension(
     orphan_age_limit=0, survivor_end_rate=0.0)
 
 
-def income(by_source: np.ndarray, earnings, informal: float) -> Income:
-    return Income(by_source, _floats(earnings), float(informal))
+NO_COVERAGE_BITS = np.zeros(0, dtype=np.uint16)
+
+
+def income(by_source: np.ndarray, earnings, informal: float,
+           coverage_bits: np.ndarray = NO_COVERAGE_BITS) -> Income:
+    return Income(by_source, _floats(earnings), float(informal), coverage_bits)
 
 
 NO_INCOME = income(np.zeros((0, 4), dtype=np.float32), np.zeros((101, 2)), 0.0)

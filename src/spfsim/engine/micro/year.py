@@ -95,6 +95,7 @@ def year_step(persons, when, demography, labour, rules, tables, benefits, income
     service_awarded, service_left, nc_money = out.service_awarded, out.service_left, out.nc_money
     coverage = out.coverage
     by_source, all_earnings, informal = income.by_source, income.earnings, income.informal
+    coverage_bits = income.coverage_bits
     seed, year, size, chunk, scale = when.seed, when.year, when.size, when.chunk, when.scale
     n_chunks = (size + chunk - 1) // chunk
     _clear(out, n_chunks)
@@ -142,7 +143,7 @@ def year_step(persons, when, demography, labour, rules, tables, benefits, income
             insured_cash, floor_cash = benefits_and_coverage(
                 c, i, p, a, s, state, birth_flag[i] == 1, seed, pension[i], scale,
                 nc_codes, nc_probability, nc_amount, disability_prevalence, counts,
-                nc_money, coverage)
+                nc_money, coverage, coverage_bits)
             if len(by_source):
                 by_source[i, 0] = _market_income(st, earned, rules.has,
                                                  all_earnings[a, s] * earnings_factor[i],
