@@ -35,6 +35,8 @@ VARIANTS = {
                                   "disability_mortality_factor": 2.5},
     "care credits for the insured": {"care_credit_eligibility": "insured",
                                      "survivor_maximum_share": 0.8},
+    # fathers' children linked at their birth, spouses' pensions ended by new partnerships
+    "survivors from the families": {"survivor_partners": "families"},
 }
 
 

@@ -38,14 +38,15 @@ def store_of(persons):
     return store
 
 
-def year(store, seed=1, when=2030, **rates):
+def year(store, seed=1, when=2030, pensions=F.PENSIONS_IGNORED, **rates):
     counts = np.zeros((101, 2, F.N_FAMILY_COUNTS), dtype=np.int64)
     sizes = np.zeros(F.N_SIZES, dtype=np.int64)
     t = tables(**rates)
     F.family_year(store.pid, store.status, store.age, store.sex, store.partner, store.mother,
                   store.father, store.household, store.left_home, store.size, seed, when,
                   t["partnered"], t["separation"], t["leave_home"],
-                  t["partner_age_difference"], t["partner_age_spread"], counts, sizes)
+                  t["partner_age_difference"], t["partner_age_spread"], counts, sizes,
+                  store.survivor_kind, store.survivor_pension, pensions)
     return counts, sizes
 
 
@@ -100,6 +101,69 @@ def test_partnerships_form_to_the_target_with_the_nearest_single_man():
     assert sorted(store.household[:6]) == sorted([min(first, 3) + 1, min(first, 3) + 1,
                                                   min(second, 4) + 1, min(second, 4) + 1,
                                                   third + 1, 6])
+
+
+def pensioned_store():
+    """Single persons, all partnering at a target of 1 with no age difference: a widow
+    (40) and a widower (40) with spouses' pensions, a girl of 16 with an orphan's and a
+    man of 16, a man of 42 without a pension."""
+    from spfsim.engine.micro.counters import ORPHAN, SPOUSE
+
+    store = store_of([(40, FEMALE), (40, MALE), (16, FEMALE), (16, MALE), (42, MALE)])
+    store.survivor_kind[:3] = [SPOUSE, SPOUSE, ORPHAN]
+    store.survivor_pension[:3] = [3000.0, 2000.0, 500.0]
+    return store
+
+
+def test_a_new_partnership_ends_a_spouses_pension():
+    """With the survivors' partners from the families (PENSION_ENDS) the widow partners the
+    widower (the nearest single man of 40) and both pensions end; the orphan partners the
+    man of 16 and keeps hers. Without the rule the same partnerships end nothing."""
+    from spfsim.engine.micro.counters import NO_SURVIVOR, ORPHAN
+
+    store = pensioned_store()
+    year(store, pensions=F.PENSION_ENDS, partnered=1.0)
+    assert list(store.partner[:4]) == [2, 1, 4, 3]
+    assert list(store.survivor_kind[:3]) == [NO_SURVIVOR, NO_SURVIVOR, ORPHAN]
+    assert list(store.survivor_pension[:3]) == [0.0, 0.0, 500.0]
+    store = pensioned_store()
+    year(store, partnered=1.0)
+    assert list(store.partner[:4]) == [2, 1, 4, 3]
+    assert list(store.survivor_pension[:3]) == [3000.0, 2000.0, 500.0]
+
+
+def test_the_base_years_spouses_pensioners_stay_single():
+    """In the base year (PENSIONERS_SINGLE) the spouses' pensioners, who have lost their
+    partner, form no partnership: the widow and the widower stay single and paid, the girl
+    with an orphan's pension partners the man of 16 (target 1), and the other women of
+    the widow's age partner at a chance raised to keep the age's share: half the women of
+    40 paid, a target of 0.5, so the other woman of 40 partners for sure, with the man of
+    40 who is not paid (the widower is not chosen).
+    """
+    from spfsim.engine.micro.counters import SPOUSE
+
+    store = pensioned_store()
+    store_size = store.size
+    extra = store_of([(40, FEMALE), (40, MALE), (41, MALE), (43, MALE)])
+    for name in ("pid", "age", "sex", "status", "left_home"):
+        getattr(store, name)[store_size:store_size + 4] = getattr(extra, name)[:4]
+    store.pid[store_size:store_size + 4] += store_size
+    store.size += 4
+    counts = np.zeros((101, 2, F.N_FAMILY_COUNTS), dtype=np.int64)
+    sizes = np.zeros(F.N_SIZES, dtype=np.int64)
+    partnered = np.full((101, 2), 1.0)
+    partnered[40] = 0.5
+    t = tables()
+    F.initial_families(store.pid, store.status, store.age, store.sex, store.partner,
+                       store.mother, store.father, store.household, store.left_home,
+                       store.size, 1, 2025, partnered, t["leave_home"],
+                       t["partner_age_difference"], t["partner_age_spread"], np.zeros(101),
+                       counts, sizes, store.survivor_kind, F.PENSIONERS_SINGLE)
+    assert store.partner[0] == store.partner[1] == 0
+    assert list(store.survivor_kind[:2]) == [SPOUSE, SPOUSE]
+    assert store.partner[2] == 4
+    assert store.partner[5] == 7  # the other woman of 40, the unpaid man of 40
+    assert not findings(store).any()
 
 
 def test_separation_and_departures_clear_both_links():
@@ -302,8 +366,8 @@ def test_widowhood_follows_the_partners_mortality(tmp_path, monkeypatch):
                 _add(expected["women65+"], p[ages >= 65])
         return count_states(self, *args)
 
-    def end_of_year(self, seed, year, tables):
-        counts, sizes = family_year(self, seed, year, tables)
+    def end_of_year(self, seed, year, tables, *pensions):
+        counts, sizes = family_year(self, seed, year, tables, *pensions)
         widowed = counts[..., F.F_WIDOWED]
         observed["women"] += widowed[:, FEMALE].sum()
         observed["men"] += widowed[:, MALE].sum()

@@ -75,6 +75,85 @@ def test_stay_is_the_cohort_ratio_at_most_one():
     assert ratio[100, 0] == pytest.approx(90.0 / 200.0)
 
 
+def families_table(n_years: int, partnered: dict[int, float], difference: float = 2.0):
+    """A families table (year, age, sex) of ``partnered`` shares by age (0 elsewhere), no
+    separation, partners ``difference`` years older, no spread."""
+    table = {name: np.zeros((n_years, N, 2)) for name in
+             ("partnered", "separation", "leave_home", "partner_age_difference",
+              "partner_age_spread")}
+    for age, share in partnered.items():
+        table["partnered"][:, age] = share
+    table["partner_age_difference"][:] = difference
+    return table
+
+
+def test_forming_rates_by_hand():
+    """Year 0: 100 women of 29 at a share of 0.2 form 20 couples with the 25 men of 31
+    (2 years older); nobody dies. Year 1: the 20 couples are 30 and 32; the women of 30,
+    at 0.5, ask for 30 more among 80 single, but only the 5 single men of 32 are there
+    (nobody at 33, 31, 34, 30, 35 or 29): 5 form. A single woman of 30 formed one with
+    chance 5 / 80, a single man of 32 with 5 / 5; the base year's chance is 0."""
+    population = np.zeros((2, N, 2))
+    population[0, 29, PS.FEMALE], population[0, 31, PS.MALE] = 100.0, 25.0
+    population[1, 30, PS.FEMALE], population[1, 32, PS.MALE] = 100.0, 25.0
+    couples, forming = PS.project_partnerships(population, families_table(2, {29: 0.2,
+                                                                              30: 0.5}))
+    assert couples[0, 29, 31] == pytest.approx(20.0)
+    assert couples[1, 30, 32] == pytest.approx(25.0)
+    assert not forming[0].any()
+    assert forming[1, 30, PS.FEMALE] == pytest.approx(5.0 / 80.0)
+    assert forming[1, 32, PS.MALE] == pytest.approx(1.0)
+    assert np.count_nonzero(forming[1]) == 2
+
+
+def test_fathers_children_by_hand():
+    """Base year: 40 of the 100 women of 30 live with a man of 32 (of 50); each woman of
+    30 has 0.5 children aged 0 and 0.5 aged 1: the men of 32 are fathers of 20 and 20,
+    0.4 each a man. A year later (nobody dies or leaves): the 20 children aged 0 are 1,
+    their fathers 33; those aged 1 pass the limit of 2. The 10 newborns came from the
+    women of 30 and 31 (the only ages with fertility, 0.1 each: the micro engine's rate,
+    half this age's and half the next's, gives the women of 30 0.1); the 40 partnered
+    ones had 4 of the 10 births, so 4 children aged 0 have a father of 33: 0.08 and 0.4
+    a man."""
+    population = np.zeros((2, N, 2))
+    population[0, 30, PS.FEMALE], population[0, 32, PS.MALE] = 100.0, 50.0
+    population[1, 31, PS.FEMALE], population[1, 33, PS.MALE] = 100.0, 50.0
+    population[0, 0:2] = 5.0  # children aged 0 and 1, each sex
+    population[1, 0:3] = 5.0
+    couples = np.zeros((2, N, N))
+    couples[0, 30, 32] = couples[1, 31, 33] = 40.0
+    asfr = np.zeros((2, N))
+    asfr[:, 30:32] = 0.1
+    base_children = np.zeros((N, 2))
+    base_children[30] = 0.5
+    fathers = PS.fathers_children(couples, population, asfr, base_children)
+    np.testing.assert_allclose(fathers[0, 32], [0.4, 0.4])
+    assert np.count_nonzero(fathers[0]) == 2
+    np.testing.assert_allclose(fathers[1, 33], [0.08, 0.4])
+    assert np.count_nonzero(fathers[1]) == 2
+
+
+def test_fathers_children_are_children_there_are():
+    """On the default model, every year: the children linked to fathers are at most the
+    children of each age there are (the partnered mothers' only), and some of them."""
+    model = spfsim.load_model()
+    a = model.assumptions
+    demo = project_population(a.years, a.base_population, a.mx, a.asfr, a.srb,
+                              a.net_migration)
+    couples = PS.project_couples(demo.population, a.families)
+    limit = 18
+    base = np.zeros((N, limit))  # each woman's children: her fertility when each was born
+    for k in range(limit):
+        base[k + 1:, k] = a.asfr[0][:N - k - 1]
+    base *= demo.population[0, :limit].sum(axis=1) / (demo.population[0, :, PS.FEMALE]
+                                                      @ base)
+    fathers = PS.fathers_children(couples, demo.population, a.asfr, base)
+    linked = np.einsum("txk,tx->tk", fathers, demo.population[:, :, PS.MALE])
+    children = demo.population[:, :limit].sum(axis=2)
+    assert (linked <= children * (1 + 1e-9)).all()
+    assert (linked > 0.0).all()
+
+
 @pytest.mark.slow
 def test_the_micro_engine_partners_as_expected():
     """The default model's simulated couples (100,000 persons, seed 11) against the

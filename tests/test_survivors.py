@@ -297,7 +297,8 @@ def test_micro_survivors_go_to_free_persons_by_hand():
     claims = K.survivor_claims(store.pid, store.age, store.sex, store.pension, flags,
                                store.size, 1, 2030, 0.5, 0.0, 17, np.array([1.0, 1.0]),
                                np.cumsum(weights, axis=-1), np.ones((101, 2)),
-                               np.ones((17, 2, 2)), np.zeros(101), np.ones(17), 0.5, 0.0,
+                               np.ones((17, 2, 2)), np.zeros(101), np.ones(17),
+                               np.zeros((0, 0)), 0.5, 0.0,
                                cells, kinds, amounts)
     assert claims == 2
     assert list(cells[:2]) == [67 * 2 + FEMALE, 74 * 2 + MALE]
@@ -463,26 +464,44 @@ def test_survivor_partners_from_families_need_a_families_table(tmp_path):
 
 
 @pytest.mark.slow
-def test_micro_linked_spouses_near_the_cohort_expectation(tmp_path):
-    """With the spouses from the families, the micro engine pays the deceased's own partner
-    and children, and the cohort engine expects them from the expected couples
-    (demography.partnerships). The two are not yet equal in expectation (docs/schemes.md,
-    survivors' branch): the cohort engine does not know which partners already hold a
-    survivor's pension (a widow who partnered again cannot be paid twice), nor that a
-    child's father is the mother's partner at the birth, not her partner now. Measured on
-    this model (6 runs of 40,000 persons, 2026-2045): widows' pensions in payment 3 % above
-    to 5 % below the cohort engine's, widowers' 0-3 % above; orphans' 17-55 % above while
-    the base population's surplus of children (61 % more under 6 than the rates give) is
-    young, 9 % below by 2045. The test bounds the spouses within 10 % in every year after
-    the first, which catches a gross error (partners paid twice, or missed), no more."""
+def test_micro_linked_survivors_near_the_cohort_expectation(tmp_path):
+    """With the survivors' partners from the families, the micro engine pays the
+    deceased's own partner and children, and the cohort engine expects them from the
+    expected couples (demography.partnerships): each age's partners, a single person's
+    chance of forming a partnership (which ends a spouse's pension in both engines) and a
+    man's children linked to him at their birth. On the default model (8 runs of
+    1,000,000 persons, tools/survivors_agreement.py) widows agree within sampling error
+    in every year; the residuals are in docs/schemes.md. Here, on the small model (4 runs
+    of 40,000 persons, 2026-2045; six runs spread about +-15 % a year around their mean,
+    so the mean of four about 4 %): spouses' and orphans' pensions in payment within 8 %
+    of the cohort engine in every year and within 5 % over the years. Before the partners'
+    new partnerships and the fathers' own children, orphans ran 17-55 % above."""
     model = spfsim.load_model(families_survivors_model(tmp_path / "m"))
     cohort = model.project()
     runs = [model.project("micro", persons=40_000, seed=70 + r, poverty=False)
             for r in range(4)]
 
-    def spouses(ds):
-        return ds["pensions_by_age"].sel(scheme="pension", pension="spouse").sum(
+    def in_payment(ds, kind):
+        return ds["pensions_by_age"].sel(scheme="pension", pension=kind).sum(
             ["age", "sex"]).values[1:]
 
-    ratio = np.mean([spouses(ds) for ds in runs], axis=0) / spouses(cohort)
-    assert np.all(np.abs(ratio - 1.0) <= 0.10), ratio
+    for kind in ("spouse", "orphan"):
+        ratio = np.mean([in_payment(ds, kind) for ds in runs], axis=0) / in_payment(cohort,
+                                                                                   kind)
+        assert np.all(np.abs(ratio - 1.0) <= 0.08), (kind, ratio)
+        assert abs(ratio.mean() - 1.0) <= 0.05, (kind, ratio)
+
+
+def test_linked_survivors_start_without_a_jump(tmp_path):
+    """The base year's survivors are reconstructed with the pensions that new partnerships
+    ended (the first projection year's chances standing in for the past's): the cohort
+    engine's spouses' pensions in payment change in the first projection year as in the
+    next (within 2 points of growth; without it the default model's widowers fell 44 %
+    in the first year, 7 % in the second)."""
+    model = spfsim.load_model(end_year=2028).with_parameters(
+        {"pension": {"survivor_partners": "families"}})
+    spouses = model.project()["pensions_by_age"].sel(scheme="pension", pension="spouse")
+    for sex in ("female", "male"):
+        paid = spouses.sel(sex=sex).sum("age").values
+        growth = paid[1:] / paid[:-1]
+        assert abs(growth[0] - growth[1]) <= 0.02, (sex, growth)

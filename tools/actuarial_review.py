@@ -290,7 +290,8 @@ def orphan_arithmetic(model: spfsim.Model, ds: xr.Dataset) -> OrphanArithmetic:
     3. Their deaths at the projection's probabilities of dying (``death_rates``; the
        default model's disability pensioners die at the population's rates).
     4. Children under the age limit per death: ``db_pension.children_by_parent_age``, the
-       mother's fertility at her age - 1 - k, a father's via his partner.
+       mother's fertility at her age - 1 - k, a father's via his partner (with the
+       partners from the families: the children linked to him at their birth).
     5. New orphans a year, years paid (ages k + 1 .. limit), the stock they would make in a
        steady state, and the share of children of the limit age who hold one.
     """
@@ -325,7 +326,7 @@ def orphan_arithmetic(model: spfsim.Model, ds: xr.Dataset) -> OrphanArithmetic:
     deaths = pop * (q_others * (members + pensioners) + q_invalid * disabled)
     limit = rules.orphan_age_limit
     kids = dbp.children_by_parent_age(rules.asfr, rules.partner_weights, limit,
-                                      rules.child_scale)  # (s, x, k)
+                                      rules.child_scale, rules.fathers_children)  # (s, x, k)
     by_parent = np.einsum("xs,sxk->s", deaths, kids)
     orphans = ds["pensions_by_age"].sel(scheme=SCHEME, pension="orphan").sum("sex")
     population = ds["population"].sum("sex")
@@ -770,8 +771,8 @@ def orphan_section(o: OrphanArithmetic, model: spfsim.Model) -> list[str]:
     families = scheme.choices.get("survivor_partners") == "families"
     married = np.asarray(scheme["married_share"][0], dtype=float)
     gap = np.asarray(scheme["spouse_age_difference"][0], dtype=int)
-    father = ("a father's through his partner (the expected couples of the families "
-              "table)" if families else
+    father = ("a father's those born to his partner at the time (the expected couples of "
+              "the families table)" if families else
               f"a father's through his partner ({gap[m]} years younger)")
     spouses = ("Spouses come from the families table's partnerships (who lives with a "
                "partner of what age)" if families else

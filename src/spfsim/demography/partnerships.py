@@ -29,7 +29,9 @@ partnerships to the same shares).
 
 Used to check the micro engine's partnerships (tests/test_partnerships.py) and to give the
 cohort engine, with a families table, each age's chance of leaving a partner and the
-partner's age.
+partner's age, a single person's chance of forming a partnership (which ends a spouse's
+pension: :func:`project_partnerships`) and a man's children linked to him at their birth
+(:func:`fathers_children`).
 """
 
 from __future__ import annotations
@@ -127,23 +129,93 @@ def separate(couples: np.ndarray, separation: np.ndarray) -> None:
     couples *= 1.0 - 0.5 * (separation[:, FEMALE][:, None] + separation[:, MALE][None, :])
 
 
-def project_couples(population: np.ndarray, families: dict[str, np.ndarray]) -> np.ndarray:
-    """(year, women's age, men's age) expected couples of 1 July of each year, after the
-    year's family events, on the projection's ``population`` (year, age, sex); ``families``
-    the families table's (year, age, sex) columns (params.Assumptions.families)."""
+def project_partnerships(population: np.ndarray, families: dict[str, np.ndarray]
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """The expected couples (year, women's age, men's age) of 1 July of each year, after
+    the year's family events, and each single person's chance of forming a partnership
+    in those events (year, age, sex; 0 in the base year, whose couples are formed from
+    nobody partnered), on the projection's ``population`` (year, age, sex); ``families``
+    the families table's (year, age, sex) columns (params.Assumptions.families).
+
+    Single: living without a partner after the year's separations. The micro engine gives
+    every single woman of an age the same chance and chooses among the single men of an
+    age at random, so a widow, or a widower, forms a partnership with her or his age's
+    chance (the end of a spouse's pension at a new partnership, engine.cohort_survivors)."""
     n_years = len(population)
     out = np.zeros((n_years, MAX_AGE + 1, MAX_AGE + 1))
+    forming = np.zeros((n_years, MAX_AGE + 1, 2))
     couples = np.zeros((MAX_AGE + 1, MAX_AGE + 1))
     for k in range(n_years):
+        women, men = population[k, :, FEMALE], population[k, :, MALE]
         if k:
             couples = age_couples(couples, *(stay(population[k - 1], population[k])[:, s]
                                              for s in (FEMALE, MALE)))
             separate(couples, families["separation"][k])
-        form(couples, population[k, :, FEMALE], population[k, :, MALE],
-             families["partnered"][k, :, FEMALE],
-             families["partner_age_difference"][k, :, FEMALE],
-             families["partner_age_spread"][k, :, FEMALE])
+        single = np.stack([np.maximum(men - couples.sum(axis=0), 0.0),
+                           np.maximum(women - couples.sum(axis=1), 0.0)], axis=-1)
+        formed = form(couples, women, men, families["partnered"][k, :, FEMALE],
+                      families["partner_age_difference"][k, :, FEMALE],
+                      families["partner_age_spread"][k, :, FEMALE])
+        if k:
+            new = np.stack([formed.sum(axis=0), formed.sum(axis=1)], axis=-1)
+            forming[k] = np.minimum(np.divide(new, single, out=np.zeros_like(new),
+                                              where=single > 0), 1.0)
         out[k] = couples
+    return out, forming
+
+
+def project_couples(population: np.ndarray, families: dict[str, np.ndarray]) -> np.ndarray:
+    """(year, women's age, men's age) expected couples of 1 July of each year, after the
+    year's family events (:func:`project_partnerships`)."""
+    return project_partnerships(population, families)[0]
+
+
+def fathers_children(couples: np.ndarray, population: np.ndarray, asfr: np.ndarray,
+                     base_children: np.ndarray) -> np.ndarray:
+    """(year, x, k) the expected children aged k linked to a man aged x as their father,
+    per man aged x, at 1 July of each year: the micro engine's father links, which a child
+    keeps whatever becomes of its parents' partnership, until the father dies or leaves.
+
+    - Base year: a child's father is its mother's partner (families.initial_families), the
+      children of a woman aged m ``base_children`` (m, k) (the survivors' expected children
+      of a mother, schemes.survivors.children_by_parent_age), over ``couples`` [0].
+    - Each later year, the children of the year before stay with their father's and their
+      own chance of staying (:func:`stay`), one year older; the newborns (age 0) have the
+      partner their mother had when they were born (engine.micro.families.link_newborns):
+      the children aged 0 there are, shared by the births each partnered woman of age m
+      has (the micro engine's rate: half her age's ``asfr`` and, if she stays, half the
+      next age's) over the partner's age in the year's ``couples``, the partner staying.
+
+    ``couples`` (year, women's age, men's age) (:func:`project_partnerships`),
+    ``population`` (year, age, sex), ``asfr`` (year, age). Immigrant children arriving
+    with a father are not counted (as immigrant couples are not, :func:`form`)."""
+    n_years, limit = len(population), base_children.shape[1]
+    out = np.zeros((n_years, MAX_AGE + 1, limit))
+    if limit == 0:
+        return out
+    linked = couples[0].T @ base_children  # (father's age, child's age) children
+    for k in range(n_years):
+        if k:
+            before, now = population[k - 1], population[k]
+            staying = stay(before, now)
+            children = before[:limit].sum(axis=1)
+            child_stay = np.minimum(np.divide(now[1:limit + 1].sum(axis=1), children,
+                                              out=np.ones(limit), where=children > 0), 1.0)
+            kept = linked * staying[:, MALE][:, None] * child_stay[None, :]
+            births = 0.5 * (asfr[k - 1] + np.append(asfr[k - 1][1:], 0.0)
+                            * staying[:, FEMALE])  # (mother's age,)
+            all_births = float(births @ before[:, FEMALE])
+            by_father = (births @ couples[k - 1]) * staying[:, MALE]
+            linked = np.zeros_like(linked)
+            linked[1:, 1:] = kept[:-1, :-1]
+            linked[-1, 1:] += kept[-1, :-1]
+            if all_births > 0:
+                newborn = float(now[0].sum()) / all_births * by_father
+                linked[1:, 0] = newborn[:-1]
+                linked[-1, 0] += newborn[-1]
+        men = population[k, :, MALE]
+        out[k] = np.divide(linked, men[:, None], out=np.zeros_like(linked),
+                           where=men[:, None] > 0)
     return out
 
 

@@ -62,6 +62,18 @@ def _density(econ: EconomicProjection, population: np.ndarray) -> np.ndarray:
         return np.where(population > 0, econ.covered / population, 0.0)
 
 
+def _fathers_children(scheme: CompiledScheme, assumptions: Assumptions,
+                      demo: DemographicProjection, couples: np.ndarray) -> np.ndarray:
+    """(year, age, k) a man's expected children aged k below the highest orphan age limit,
+    linked to him at their birth (demography.partnerships.fathers_children), from the base
+    year's children of each mother (her current partner their father)."""
+    limit = int(np.max(scheme["orphan_age_limit"]))
+    base = dbp.children_by_parent_age(
+        assumptions.asfr[0], np.zeros((2, 101, 101)), limit,
+        dbp.children_scale(assumptions.asfr[0], demo.population[0], limit))[1]
+    return partnerships.fathers_children(couples, demo.population, assumptions.asfr, base)
+
+
 def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
                   demo: DemographicProjection,
                   econ: EconomicProjection) -> Callable[[int], PensionYear]:
@@ -76,8 +88,10 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
 
     weights: dict[tuple, np.ndarray] = {}  # partner-age weights by their parameters
     from_families = scheme.choices.get("survivor_partners") == "families"
-    couples = (partnerships.project_couples(demo.population, assumptions.families)
-               if from_families else None)
+    couples, forming = (partnerships.project_partnerships(demo.population,
+                                                          assumptions.families)
+                        if from_families else (None, None))
+    fathers = _fathers_children(scheme, assumptions, demo, couples) if from_families else None
 
     def partners(k: int) -> tuple[np.ndarray, np.ndarray]:
         """(married by sex, partner weights (sex, x, y)) of year k."""
@@ -103,6 +117,9 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
             p_male=float(assumptions.srb[k] / (1.0 + assumptions.srb[k])),
             population=demo.population[k], next_population=demo.population[nxt[k]],
             maximum_share=float(scheme["survivor_maximum_share"][k]), linked=from_families,
+            partnering=forming[k] if from_families and k else None,
+            past_partnering=forming[min(1, n - 1)] if from_families and not k else None,
+            fathers_children=fathers[k] if from_families else None,
             child_scale=dbp.children_scale(assumptions.asfr[k], demo.population[k],
                                            int(scheme["orphan_age_limit"][k])))
 
@@ -301,7 +318,8 @@ def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
             recovery_rate=base.recovery_rate,
             # a stationary reconstruction: this year's population is next year's
             survivors=None if base.survivors is None else dataclasses.replace(
-                base.survivors, next_population=base.survivors.population),
+                base.survivors, next_population=base.survivors.population,
+                partnering=base.survivors.past_partnering),
             care_probability=base.care_probability,
             care_credit=base.care_credit / (1.0 + wage_growth) ** lag,
             care_insured_only=base.care_insured_only,
@@ -310,6 +328,10 @@ def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
             reference_years=base.reference_years)
         state.step(past)
         state.advance(past)
+    if base.survivors is not None and base.survivors.past_partnering is not None:
+        # the last year's widows and widowers met the family events before the base year
+        # too: those who formed a new partnership lost the pension
+        state.end_spouse_pensions(base.survivors.past_partnering)
     # bring the last reconstructed year's credits and pensions into the base year
     for array in state.earnings_arrays():
         array *= 1.0 + scheme.index_growth["earnings_revaluation"][0]

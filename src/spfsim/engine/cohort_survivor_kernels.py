@@ -62,14 +62,15 @@ def survivor_deaths(active, credits, recent, pensioners, pension, invalid, inval
 
 @nb.njit(cache=True)
 def add_survivors(spouses, spouse_pension, orphans, orphan_pension, deaths, money,
-                  population, next_population, married, weights, asfr, child_scale, p_male,
-                  spouse_share, orphan_share, maximum_share, age_limit):
+                  population, next_population, married, weights, asfr, child_scale, fathers,
+                  p_male, spouse_share, orphan_share, maximum_share, age_limit):
     """SurvivorTransitions._add_survivors: the survivors' pensions of this year's
     ``deaths`` and their pensions ``money`` (age, sex of the deceased, at the start of the
     step) awarded, one year older, to next year's cells (shares of ``next_population``).
 
     Spouses aged y of a deceased aged x by the partner-age ``weights`` (sex, x, y), orphans
-    by the mother's past fertility ``asfr`` times each child age's ``child_scale``; each
+    by the mother's past fertility ``asfr`` times each child age's ``child_scale`` (a
+    father's: his partner's, or ``fathers`` (x, k) when not empty); each
     claim scaled by the share of such persons who exist and do not yet receive a survivor's
     pension (schemes.survivors.availability), and the shares of one death's survivors
     capped together (capped_survivor_shares)."""
@@ -96,11 +97,14 @@ def add_survivors(spouses, spouse_pension, orphans, orphan_pension, deaths, mone
             by_mother[x, k] = rules.orphan_probability(asfr, x, k) * child_scale[k]
     children = np.zeros((2, n, limit))
     children[1] = by_mother
-    for x in range(n):
-        for y in range(n):
-            if weights[0, x, y] != 0.0:
-                for k in range(limit):
-                    children[0, x, k] += weights[0, x, y] * by_mother[y, k]
+    if fathers.shape[0] > 0:
+        children[0] = fathers[:, :limit]
+    else:
+        for x in range(n):
+            for y in range(n):
+                if weights[0, x, y] != 0.0:
+                    for k in range(limit):
+                        children[0, x, k] += weights[0, x, y] * by_mother[y, k]
     child_sex = np.array([p_male, 1.0 - p_male])
     child_ok = np.ones((limit, 2, 2))  # (child age, child sex, parent sex)
     for s in range(2):

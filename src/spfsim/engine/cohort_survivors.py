@@ -25,7 +25,9 @@ class SurvivorTransitions:
 
     def _survivors_year(self, y: PensionYear) -> None:
         """Index survivors' pensions (no minimum), end orphans' pensions above the age
-        limit and a share of spouses' pensions."""
+        limit and a share of spouses' pensions: those of the survivors who formed a new
+        partnership (with the partners from the families; the micro engine ends them at
+        the partnership: engine.micro.families), then the end rate."""
         if y.survivors is None:
             return
         self.spouse_pension = dbp.pension_in_payment(self.spouse_pension, y.indexation, 0.0)
@@ -33,8 +35,14 @@ class SurvivorTransitions:
         over = dbp.orphan_pension_ends(AGES, y.survivors.orphan_age_limit)
         self.orphans[over] = 0.0
         self.orphan_pension[over] = 0.0
-        self.spouses *= 1.0 - y.survivors.end_rate
-        self.spouse_pension *= 1.0 - y.survivors.end_rate
+        if y.survivors.partnering is not None:
+            self.end_spouse_pensions(y.survivors.partnering)
+        self.end_spouse_pensions(y.survivors.end_rate)
+
+    def end_spouse_pensions(self, share) -> None:
+        """End ``share`` (a number, or (age, sex)) of the spouses' pensions in payment."""
+        self.spouses *= 1.0 - share
+        self.spouse_pension *= 1.0 - share
 
 
     def _survivor_deaths(self, y: PensionYear, q_invalid: np.ndarray,
@@ -85,7 +93,8 @@ class SurvivorTransitions:
                 self.spouses, self.spouse_pension, self.orphans, self.orphan_pension, deaths,
                 money, _floats(rules.population), _floats(rules.next_population),
                 _floats(rules.married), _floats(rules.partner_weights), _floats(rules.asfr),
-                _floats(child_scale(rules)), float(rules.p_male), float(rules.spouse_share),
+                _floats(child_scale(rules)), fathers_children(rules), float(rules.p_male),
+                float(rules.spouse_share),
                 float(rules.orphan_share), float(rules.maximum_share),
                 int(rules.orphan_age_limit))
             return
@@ -96,7 +105,8 @@ class SurvivorTransitions:
                                                        weights), free)  # (age y, sex)
         if rules.orphan_share > 0 and limit > 0:
             children = dbp.children_by_parent_age(rules.asfr, weights, limit,
-                                                  child_scale(rules))  # (s, x, k)
+                                                  child_scale(rules),
+                                                  rules.fathers_children)  # (s, x, k)
             demand = np.zeros((n, 2, 2))  # (child age, child sex, parent sex)
             demand[:limit] = dbp.orphan_demand(rules.population, children, rules.p_male)
             child_ok = dbp.availability(demand, free[:, :, None])[:limit]
@@ -136,3 +146,12 @@ def child_scale(rules) -> np.ndarray:
     if rules.child_scale is None:
         return np.ones(limit)
     return np.asarray(rules.child_scale, dtype=float)[:limit]
+
+
+def fathers_children(rules) -> np.ndarray:
+    """(age, orphan_age_limit) the survivors' rules' children of a man (SurvivorRules.
+    fathers_children), contiguous for the kernels; (0, 0) when his partner's count."""
+    if rules.fathers_children is None:
+        return np.zeros((0, 0))
+    limit = max(int(rules.orphan_age_limit), 0)
+    return np.ascontiguousarray(rules.fathers_children[:, :limit], dtype=np.float64)

@@ -79,6 +79,18 @@ class SurvivorRules:
     # (orphan_age_limit,) each child age's expected children scaled to the children there
     # are (schemes.survivors.children_scale; None: 1)
     child_scale: np.ndarray | None = None
+    # (age, sex) with the partners from the families: a single person's chance of forming
+    # a partnership in the family events before the year, which ends a spouse's pension
+    # (demography.partnerships.project_partnerships; None: no such end)
+    partnering: np.ndarray | None = None
+    # (age, sex) the base year's stand-in for that chance in the past, which the base-year
+    # state's reconstruction applies (engine.cohort.base_year_state): the first projection
+    # year's (the base year's couples are formed from nobody partnered)
+    past_partnering: np.ndarray | None = None
+    # (age, orphan_age_limit) with the partners from the families: a man's expected
+    # children by age, those linked to him at their birth
+    # (demography.partnerships.fathers_children; None: his partner's children)
+    fathers_children: np.ndarray | None = None
 
     @property
     def active(self) -> bool:

@@ -339,8 +339,10 @@ class DBOldAgePension(SchemeType):
                   "of each sex, the spouse's age by spouse_age_difference and "
                   "spouse_age_spread) or 'families' (the model's families table: in the "
                   "cohort engine the expected couples of demography.partnerships, each age's "
-                  "share living with a partner and the partners' ages; in the micro engine "
-                  "with family links the deceased's own partner and children).",
+                  "share living with a partner and the partners' ages, and a man's children "
+                  "those born to his partner at the time; in the micro engine with family "
+                  "links the deceased's own partner and children). With 'families' a "
+                  "spouse's pension also ends when the survivor forms a new partnership.",
                   kind="choice", choices=("married_share", "families"),
                   default="married_share", reference="R202 para. 5(d); ILC 2021 para. 13"),
         ParamSpec("married_share", "fraction",
@@ -357,7 +359,8 @@ class DBOldAgePension(SchemeType):
                   low=0.0, high=15.0, default=0.0),
         ParamSpec("survivor_end_rate", "fraction per year",
                   "Share of spouses' pensions ending each year (remarriage, end of a "
-                  "temporary pension).", low=0.0, high=1.0, default=0.0),
+                  "temporary pension; with survivor_partners = 'families' a new partnership "
+                  "ends the pension besides).", low=0.0, high=1.0, default=0.0),
         ParamSpec("survivor_maximum_share", "fraction of the deceased's pension",
                   "Ceiling on the sum of the survivors' shares of one deceased person; above "
                   "it every share is reduced in proportion (0: no ceiling).", low=0.0,

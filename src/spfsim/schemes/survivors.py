@@ -57,16 +57,20 @@ def spouse_demand(population, married, weights) -> np.ndarray:
     return claimed[:, ::-1]  # the partners' sex is the other one
 
 
-def children_by_parent_age(asfr, weights, age_limit: int, child_scale=None) -> np.ndarray:
+def children_by_parent_age(asfr, weights, age_limit: int, child_scale=None,
+                           fathers=None) -> np.ndarray:
     """(sex of the parent, x, k) expected children aged k = 0..age_limit - 1 of a person
     aged x: a mother's born when she was x - 1 - k (:func:`expected_orphans`), a father's
     when their mother, his partner, aged y with probability ``weights`` (sex, x, y), was
     y - 1 - k; each child age's times ``child_scale`` (k,) (:func:`children_scale`; None:
-    1)."""
+    1). ``fathers`` (x, k), when given, are a father's instead (the children linked to him
+    at their birth: demography.partnerships.fathers_children)."""
     by_mother = expected_orphans(asfr, np.arange(len(asfr)), age_limit)[:, :age_limit]
     if child_scale is not None:
         by_mother = by_mother * np.asarray(child_scale)[:age_limit]
-    return np.stack([weights[0] @ by_mother, by_mother])
+    by_father = (weights[0] @ by_mother if fathers is None
+                 else np.asarray(fathers, dtype=float)[:, :age_limit])
+    return np.stack([by_father, by_mother])
 
 
 def children_scale(asfr, population, age_limit: int) -> np.ndarray:

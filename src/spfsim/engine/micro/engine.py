@@ -193,7 +193,7 @@ def _run(assumptions, demo, econ, settings, progress, client, keep_store) -> Mic
     if families:
         run.out.record_families(None, 0, *population.initial_families(
             settings.seed, int(years[0]), F.year_tables(assumptions.families, 0),
-            assumptions.asfr[0]))
+            assumptions.asfr[0], _linked_survivors(pension)))
         _check_families(population, int(years[0]))
         if settings.poverty and assumptions.poverty is not None:
             run.poverty = assumptions.poverty
@@ -285,8 +285,8 @@ def _year(run: _Run, k: int, year: int, y) -> int:
     if run.families:
         tables = F.year_tables(run.assumptions.families,
                                min(k + 1, run.assumptions.n_years - 1))
-        run.out.record_families(k, k + 1, *population.family_year(settings.seed, year,
-                                                                  tables))
+        run.out.record_families(k, k + 1, *population.family_year(
+            settings.seed, year, tables, _linked_survivors(run.scheme)))
         if k % FAMILY_CHECK_YEARS == FAMILY_CHECK_YEARS - 1 or k == run.assumptions.n_years - 1:
             _check_families(population, year + 1)
     here, slots = population.occupancy()
@@ -294,6 +294,12 @@ def _year(run: _Run, k: int, year: int, y) -> int:
         population.compact(run.first_birth_year, float(econ.average_earnings[0]),
                            run.out.lifetime_scale)
     return int(counts0[:, :, 0].sum())
+
+
+def _linked_survivors(pension) -> bool:
+    """Whether the pension scheme takes the survivors' partners from the families: then a
+    new partnership ends a spouse's pension (docs/schemes.md, survivors' branch)."""
+    return pension is not None and pension.choices.get("survivor_partners") == "families"
 
 
 def _benefits_year(run: _Run, k: int) -> records.Benefits:

@@ -40,6 +40,7 @@ import numba as nb
 import numpy as np
 
 from ... import rng
+from .counters import NO_SURVIVOR, SPOUSE
 from .store import FEMALE, GONE, MALE
 
 MAX_AGE = 100
@@ -48,6 +49,12 @@ AGE_SEARCH = 3  # years either side of the drawn partner's age searched for a si
 MAX_CHILD_AGE = 30  # the oldest age at which the base year's persons may live with a parent
 ARRIVING_CHILD_AGE = 15  # immigrants under this age arrive with a mother among immigrants
 N_SIZES = 12  # household sizes counted: 1..11, and 12 or more
+
+# spouses' pensions and partnerships (schemes.db_pension with survivor_partners
+# 'families'): none (no rule), a new partnership ends the pension, or the base year's
+# pensioners stay single (their pensions, drawn from the cohort engine, are in payment)
+PENSIONS_IGNORED, PENSION_ENDS, PENSIONERS_SINGLE = 0, 1, 2
+NO_PENSIONS = (np.zeros(0, dtype=np.uint8), np.zeros(0), PENSIONS_IGNORED)
 
 # family counts by (age, sex): (engine.micro.families.family_year's ``counts``)
 F_PARTNERED, F_WITH_PARENT, F_FORMED, F_SEPARATED, F_WIDOWED, F_LEFT_HOME = range(6)
@@ -106,18 +113,26 @@ def _dissolutions(pid, status, age, sex, partner, mother, father, left_home, siz
             single_men[a] += 1
 
 
+@nb.njit(inline="always", cache=True)
+def _kept_single(i, survivor_kind, spouse_pensions) -> bool:
+    """Whether person i may not form a partnership: a spouse's pensioner of the base year
+    (``spouse_pensions`` PENSIONERS_SINGLE)."""
+    return spouse_pensions == PENSIONERS_SINGLE and survivor_kind[i] == SPOUSE
+
+
 @nb.njit(cache=True)
-def _single_men(status, age, sex, partner, lo, size, single):
-    """The single men from MIN_PARTNER_AGE in slots lo..size-1, ``single`` (MAX_AGE + 1,)
-    of each age: (first index by age (MAX_AGE + 2,), slots in slot order within each
-    age)."""
+def _single_men(status, age, sex, partner, lo, size, single, survivor_kind, spouse_pensions):
+    """The single men from MIN_PARTNER_AGE in slots lo..size-1 who may form a partnership
+    (:func:`_kept_single`), ``single`` (MAX_AGE + 1,) of each age: (first index by age
+    (MAX_AGE + 2,), slots in slot order within each age)."""
     first = np.zeros(MAX_AGE + 2, dtype=np.int64)
     first[1:] = np.cumsum(single)
     slots = np.empty(first[-1], dtype=np.int64)
     filled = first[:-1].copy()
     for i in range(lo, size):
         if status[i] != GONE and sex[i] == MALE and partner[i] == 0 and \
-                age[i] >= MIN_PARTNER_AGE:
+                age[i] >= MIN_PARTNER_AGE and not _kept_single(i, survivor_kind,
+                                                               spouse_pensions):
             if filled[age[i]] == first[age[i] + 1]:
                 raise RuntimeError("families: more single men than counted")
             slots[filled[age[i]]] = i
@@ -141,18 +156,23 @@ def _formation_probability(women, with_partner, partnered):
 
 @nb.njit(cache=True)
 def _form_partnerships(pid, status, age, sex, partner, left_home, lo, size, seed, year,
-                       p_form, age_difference, age_spread, counts, single_men, streams):
+                       p_form, age_difference, age_spread, counts, single_men, streams,
+                       survivor_kind, survivor_pension, spouse_pensions):
     """Step 4: single women of slots lo..size-1 form partnerships with probability
     ``p_form`` (by age) with a single man of those slots of a drawn age (``single_men`` by
     age), chosen at random among those of that age still single; ``streams``: the random
-    streams of rng.PARTNERSHIP_STREAMS.
+    streams of rng.PARTNERSHIP_STREAMS. ``spouse_pensions``: PENSION_ENDS, a partner's
+    spouse's pension (``survivor_kind``, ``survivor_pension``) ends with the partnership;
+    PENSIONERS_SINGLE, spouse's pensioners neither ask nor are chosen (``single_men``
+    counts none of them).
 
     The women forming ask in a random order (a key drawn on each one's id), not in slot
     order: slots follow ids, and the base population's ids run from the youngest, so in
     slot order the younger women took the scarce older men first and few women over 75
     found a partner (6 % at 80 where the table asks for 40 % and single men to match the
     order-free expectation, demography.partnerships, gave 26 %)."""
-    first, slots = _single_men(status, age, sex, partner, lo, size, single_men)
+    first, slots = _single_men(status, age, sex, partner, lo, size, single_men,
+                               survivor_kind, spouse_pensions)
     available = first[1:] - first[:-1]  # single men left at each age
     single_women = 0
     for i in range(lo, size):
@@ -164,7 +184,7 @@ def _form_partnerships(pid, status, age, sex, partner, left_home, lo, size, seed
     n = 0
     for i in range(lo, size):
         if status[i] == GONE or sex[i] != FEMALE or partner[i] != 0 or \
-                age[i] < MIN_PARTNER_AGE:
+                age[i] < MIN_PARTNER_AGE or _kept_single(i, survivor_kind, spouse_pensions):
             continue
         if rng.uniform(seed, streams[0], pid[i], year) < p_form[age[i]]:
             forming[n], keys[n] = i, rng.uniform(seed, streams[4], pid[i], year)
@@ -187,7 +207,18 @@ def _form_partnerships(pid, status, age, sex, partner, left_home, lo, size, seed
                 left_home[i] = left_home[j] = 1
                 counts[a, FEMALE, F_FORMED] += 1
                 counts[m_age, MALE, F_FORMED] += 1
+                if spouse_pensions == PENSION_ENDS:
+                    _end_spouse_pension(i, survivor_kind, survivor_pension)
+                    _end_spouse_pension(j, survivor_kind, survivor_pension)
                 break
+
+
+@nb.njit(inline="always", cache=True)
+def _end_spouse_pension(i, survivor_kind, survivor_pension):
+    """A new partnership ends person i's spouse's pension (an orphan's goes on)."""
+    if survivor_kind[i] == SPOUSE:
+        survivor_kind[i] = NO_SURVIVOR
+        survivor_pension[i] = 0.0
 
 
 @nb.njit(inline="always", cache=True)
@@ -243,12 +274,13 @@ def households(status, age, sex, partner, mother, father, household, left_home, 
 @nb.njit(cache=True)
 def family_year(pid, status, age, sex, partner, mother, father, household, left_home, size,
                 seed, year, partnered, separation, leave_home, age_difference, age_spread,
-                counts, sizes):
+                counts, sizes, survivor_kind, survivor_pension, spouse_pensions):
     """One year of family events for the persons of next year (after the year's deaths,
     emigrants and entrants), steps 1-5 of the module's docstring. ``partnered``,
     ``separation``, ``leave_home``, ``age_difference``, ``age_spread``: (age, sex) tables
     of the year; ``counts`` (age, sex, N_FAMILY_COUNTS) and ``sizes`` (N_SIZES,) are added
-    to."""
+    to. ``spouse_pensions`` PENSION_ENDS: a partnership formed ends the partners' spouse's
+    pensions (``survivor_kind``, ``survivor_pension``)."""
     women, with_partner = np.zeros(MAX_AGE + 1), np.zeros(MAX_AGE + 1)
     single_men = np.zeros(MAX_AGE + 1, dtype=np.int64)
     _dissolutions(pid, status, age, sex, partner, mother, father, left_home, size, seed,
@@ -256,7 +288,8 @@ def family_year(pid, status, age, sex, partner, mother, father, household, left_
     p_form = _formation_probability(women, with_partner, partnered)
     _form_partnerships(pid, status, age, sex, partner, left_home, 0, size, seed, year,
                        p_form, age_difference, age_spread, counts, single_men,
-                       rng.PARTNERSHIP_STREAMS)
+                       rng.PARTNERSHIP_STREAMS, survivor_kind, survivor_pension,
+                       spouse_pensions)
     households(status, age, sex, partner, mother, father, household, left_home,
                size, counts, sizes)
 
@@ -352,7 +385,8 @@ def link_arriving_families(pid, status, age, sex, partner, mother, father, left_
     _form_partnerships(pid, status, age, sex, partner, left_home, first_slot, size, seed,
                        year, partnered[:, FEMALE], age_difference, age_spread,
                        np.zeros((MAX_AGE + 1, 2, N_FAMILY_COUNTS), dtype=np.int64), single,
-                       rng.ARRIVING_PARTNERSHIP_STREAMS)
+                       rng.ARRIVING_PARTNERSHIP_STREAMS, np.zeros(0, dtype=np.uint8),
+                       np.zeros(0), PENSIONS_IGNORED)
     fertility_total = asfr.sum()
     if fertility_total <= 0:
         return
@@ -369,23 +403,38 @@ def link_arriving_families(pid, status, age, sex, partner, mother, father, left_
 @nb.njit(cache=True)
 def initial_families(pid, status, age, sex, partner, mother, father, household, left_home,
                      size, seed, base_year, partnered, leave_home, age_difference,
-                     age_spread, asfr, counts, sizes):
+                     age_spread, asfr, counts, sizes, survivor_kind, spouse_pensions):
     """The base year's families: partnerships formed from nobody partnered to the
     ``partnered`` shares (step 4); each person under MAX_CHILD_AGE still living with a
     parent with the chance of not having left by their age (``leave_home`` at every younger
     age), linked to a mother of the age the fertility ``asfr`` (age,) makes likely at their
-    birth, drawn among the women of that age, and to her partner as father."""
+    birth, drawn among the women of that age, and to her partner as father.
+    ``spouse_pensions`` PENSIONERS_SINGLE: the base year's spouse's pensioners
+    (``survivor_kind``) have lost their partner and stay single; the other women of their
+    age form partnerships with a chance raised to keep the ``partnered`` share where they
+    can."""
     women = np.zeros(MAX_AGE + 1)  # nobody has a partner yet: every man is single
+    kept = np.zeros(MAX_AGE + 1)  # women who stay single
     single_men = np.zeros(MAX_AGE + 1, dtype=np.int64)
     for i in range(size):
-        if status[i] != GONE and sex[i] == FEMALE:
+        if status[i] == GONE:
+            continue
+        if sex[i] == FEMALE:
             women[age[i]] += 1.0
-        elif status[i] != GONE and age[i] >= MIN_PARTNER_AGE:
+            if _kept_single(i, survivor_kind, spouse_pensions):
+                kept[age[i]] += 1.0
+        elif age[i] >= MIN_PARTNER_AGE and not _kept_single(i, survivor_kind,
+                                                             spouse_pensions):
             single_men[age[i]] += 1
-    p_form = _formation_probability(women, np.zeros(MAX_AGE + 1), partnered)
+    p_form = np.zeros(MAX_AGE + 1)  # (_formation_probability, the kept ones not asking)
+    for a in range(MIN_PARTNER_AGE, MAX_AGE + 1):
+        if women[a] > kept[a]:
+            p_form[a] = min(max(partnered[a, FEMALE] * women[a] / (women[a] - kept[a]), 0.0),
+                            1.0)
     _form_partnerships(pid, status, age, sex, partner, left_home, 0, size, seed, base_year,
                        p_form, age_difference, age_spread, counts, single_men,
-                       rng.INITIAL_PARTNERSHIP_STREAMS)
+                       rng.INITIAL_PARTNERSHIP_STREAMS, survivor_kind, np.zeros(0),
+                       spouse_pensions)
     for f in range(N_FAMILY_COUNTS):  # the base year's partnerships are not this year's
         for a in range(MAX_AGE + 1):
             counts[a, 0, f] = counts[a, 1, f] = 0

@@ -241,10 +241,13 @@ class Population:
         return births, deaths, emigrants
 
     def initial_families(self, seed: int, base_year: int, tables: dict[str, np.ndarray],
-                         asfr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                         asfr: np.ndarray, spouse_pensions: bool = False
+                         ) -> tuple[np.ndarray, np.ndarray]:
         """Draw the base year's families (families.initial_families; ``tables``: the
         families table's (age, sex) columns of the base year) and link newborns from now
-        on; returns the family counts (age, sex, kind) and households by size."""
+        on; returns the family counts (age, sex, kind) and households by size. With
+        ``spouse_pensions`` (the survivors' partners from the families), the spouse's
+        pensioners stay single."""
         self.families = True
         counts, sizes = _family_accumulators()
         s = self.store
@@ -252,21 +255,24 @@ class Population:
                            s.household, s.left_home, s.size, seed, base_year,
                            tables["partnered"], tables["leave_home"],
                            tables["partner_age_difference"], tables["partner_age_spread"],
-                           asfr, counts, sizes)
+                           asfr, counts, sizes, s.survivor_kind,
+                           F.PENSIONERS_SINGLE if spouse_pensions else F.PENSIONS_IGNORED)
         return counts, sizes
 
-    def family_year(self, seed: int, year: int, tables: dict[str, np.ndarray]
-                    ) -> tuple[np.ndarray, np.ndarray]:
+    def family_year(self, seed: int, year: int, tables: dict[str, np.ndarray],
+                    spouse_pensions: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """The year's family events (families.family_year; ``tables``: the families
         table's (age, sex) columns of the year); returns the family counts (age, sex, kind)
-        and households by size."""
+        and households by size. With ``spouse_pensions`` (the survivors' partners from the
+        families), a new partnership ends a spouse's pension."""
         counts, sizes = _family_accumulators()
         s = self.store
         F.family_year(s.pid, s.status, s.age, s.sex, s.partner, s.mother, s.father,
                       s.household, s.left_home, s.size, seed, year, tables["partnered"],
                       tables["separation"], tables["leave_home"],
                       tables["partner_age_difference"], tables["partner_age_spread"],
-                      counts, sizes)
+                      counts, sizes, s.survivor_kind, s.survivor_pension,
+                      F.PENSION_ENDS if spouse_pensions else F.PENSIONS_IGNORED)
         return counts, sizes
 
     def family_findings(self) -> np.ndarray:
@@ -289,7 +295,8 @@ class Population:
             seed, year, rules["spouse_share"], rules["orphan_share"],
             rules["orphan_age_limit"], rules["married"], rules["partner_cumulative"],
             rules["spouse_available"], rules["orphan_available"], rules["asfr"],
-            rules["child_scale"], rules["p_male"], rules["maximum_share"], cells, kinds,
+            rules["child_scale"], rules["fathers"], rules["p_male"], rules["maximum_share"],
+            cells, kinds,
             amounts, deaths)
         return deaths[:n], cells[:n], kinds[:n], amounts[:n]
 
