@@ -121,23 +121,33 @@ def _kept_single(i, survivor_kind, spouse_pensions) -> bool:
 
 
 @nb.njit(cache=True)
-def _single_men(status, age, sex, partner, lo, size, single, survivor_kind, spouse_pensions):
-    """The single men from MIN_PARTNER_AGE in slots lo..size-1 who may form a partnership
-    (:func:`_kept_single`), ``single`` (MAX_AGE + 1,) of each age: (first index by age
-    (MAX_AGE + 2,), slots in slot order within each age)."""
+def _singles(pid, status, age, sex, partner, lo, size, single, seed, year, p_form, streams,
+             survivor_kind, spouse_pensions):
+    """One pass over slots lo..size-1 for step 4: the single men from MIN_PARTNER_AGE who
+    may form a partnership (:func:`_kept_single`), ``single`` (MAX_AGE + 1,) of each age,
+    as (first index by age (MAX_AGE + 2,), slots in slot order within each age); and the
+    single women of those ages who form one this year (``p_form`` by age; ``streams`` as
+    in :func:`_form_partnerships`), as (slots, their turn keys, how many)."""
     first = np.zeros(MAX_AGE + 2, dtype=np.int64)
     first[1:] = np.cumsum(single)
     slots = np.empty(first[-1], dtype=np.int64)
     filled = first[:-1].copy()
+    forming = np.empty(size - lo, dtype=np.int64)
+    keys = np.empty(size - lo)
+    n = 0
     for i in range(lo, size):
-        if status[i] != GONE and sex[i] == MALE and partner[i] == 0 and \
-                age[i] >= MIN_PARTNER_AGE and not _kept_single(i, survivor_kind,
-                                                               spouse_pensions):
+        if status[i] == GONE or partner[i] != 0 or age[i] < MIN_PARTNER_AGE or \
+                _kept_single(i, survivor_kind, spouse_pensions):
+            continue
+        if sex[i] == MALE:
             if filled[age[i]] == first[age[i] + 1]:
                 raise RuntimeError("families: more single men than counted")
             slots[filled[age[i]]] = i
             filled[age[i]] += 1
-    return first, slots
+        elif rng.uniform(seed, streams[0], pid[i], year) < p_form[age[i]]:
+            forming[n], keys[n] = i, rng.uniform(seed, streams[4], pid[i], year)
+            n += 1
+    return first, slots, forming, keys, n
 
 
 @nb.njit(cache=True)
@@ -171,24 +181,10 @@ def _form_partnerships(pid, status, age, sex, partner, left_home, lo, size, seed
     slot order the younger women took the scarce older men first and few women over 75
     found a partner (6 % at 80 where the table asks for 40 % and single men to match the
     order-free expectation, demography.partnerships, gave 26 %)."""
-    first, slots = _single_men(status, age, sex, partner, lo, size, single_men,
-                               survivor_kind, spouse_pensions)
+    first, slots, forming, keys, n = _singles(pid, status, age, sex, partner, lo, size,
+                                              single_men, seed, year, p_form, streams,
+                                              survivor_kind, spouse_pensions)
     available = first[1:] - first[:-1]  # single men left at each age
-    single_women = 0
-    for i in range(lo, size):
-        if status[i] != GONE and sex[i] == FEMALE and partner[i] == 0 and \
-                age[i] >= MIN_PARTNER_AGE:
-            single_women += 1
-    forming = np.empty(single_women, dtype=np.int64)
-    keys = np.empty(single_women)
-    n = 0
-    for i in range(lo, size):
-        if status[i] == GONE or sex[i] != FEMALE or partner[i] != 0 or \
-                age[i] < MIN_PARTNER_AGE or _kept_single(i, survivor_kind, spouse_pensions):
-            continue
-        if rng.uniform(seed, streams[0], pid[i], year) < p_form[age[i]]:
-            forming[n], keys[n] = i, rng.uniform(seed, streams[4], pid[i], year)
-            n += 1
     for turn in np.argsort(keys[:n], kind="mergesort"):
         i = forming[turn]
         a = age[i]
