@@ -66,51 +66,69 @@ FINDINGS = ("link outside the store", "partner link not returned",
             "household not that of the parent, the couple or oneself")
 
 
-@nb.njit(cache=True)
+FAMILY_CHUNK = 65536  # slots a task of the family passes in parallel
+
+
+@nb.njit(cache=True, parallel=True)
 def _dissolutions(pid, status, age, sex, partner, mother, father, left_home, size, seed,
                   year, separation, leave_home, counts, women, with_partner, single_men):
-    """Steps 1-3 in one pass: links to persons who died or left are cleared (a partner's:
-    widowhood); each couple separates with the mean of the partners' rates (drawn on the
-    woman's id); persons living with a parent leave with their age's rate (those with no
-    parent here, immigrants and orphans, are marked as having left). Counts by age the
-    women, those with a partner after it and the single men from MIN_PARTNER_AGE
-    (``women``, ``with_partner``, ``single_men``).
+    """Steps 1-3: links to persons who died or left are cleared (a partner's: widowhood);
+    each couple separates with the mean of the partners' rates (drawn on the woman's id);
+    persons living with a parent leave with their age's rate (those with no parent here,
+    immigrants and orphans, are marked as having left). Then counts by age the women,
+    those with a partner after it and the single men from MIN_PARTNER_AGE (``women``,
+    ``with_partner``, ``single_men``).
 
-    One pass is enough: a person's partner link changes only at that person's turn or at
-    the partner's (a separation, at the woman's), so it is final for a woman once her turn
-    has passed, and for a man once both turns have."""
-    for i in range(size):
-        if status[i] == GONE:
-            continue
-        a, s = age[i], sex[i]
-        if partner[i] != 0 and status[partner[i] - 1] == GONE:
-            partner[i] = 0
-            counts[a, s, F_WIDOWED] += 1
-        if mother[i] != 0 and status[mother[i] - 1] == GONE:
-            mother[i] = 0
-        if father[i] != 0 and status[father[i] - 1] == GONE:
-            father[i] = 0
-        if s == FEMALE and partner[i] != 0:
-            j = partner[i] - 1
-            rate = 0.5 * (separation[a, FEMALE] + separation[age[j], MALE])
-            if rng.uniform(seed, rng.SEPARATION, pid[i], year) < rate:
-                partner[i] = partner[j] = 0
-                counts[a, FEMALE, F_SEPARATED] += 1
-                counts[age[j], MALE, F_SEPARATED] += 1
-                if j < i and age[j] >= MIN_PARTNER_AGE:  # counted as partnered at his turn
-                    single_men[age[j]] += 1
-        if left_home[i] == 0 and mother[i] == 0 and father[i] == 0:
-            left_home[i] = 1  # no parent here (an immigrant, an orphan): not an event
-        elif left_home[i] == 0 and rng.uniform(seed, rng.LEAVE_HOME, pid[i], year) < \
-                leave_home[a, s]:
-            left_home[i] = 1
-            counts[a, s, F_LEFT_HOME] += 1
-        if s == FEMALE:
-            women[a] += 1.0
-            if partner[i] != 0:
-                with_partner[a] += 1.0
-        elif partner[i] == 0 and a >= MIN_PARTNER_AGE:
-            single_men[a] += 1
+    In parallel over chunks of slots: each link is written by one person's turn only (a
+    woman's partner link at hers; a man's at his when she is gone, else at hers when they
+    separate, and then she is here), and every draw is keyed by a person's id, so the
+    result does not depend on the order of the turns or on the threads. The counts are
+    integers summed per chunk."""
+    n_chunks = (size + FAMILY_CHUNK - 1) // FAMILY_CHUNK
+    events = np.zeros((n_chunks, MAX_AGE + 1, 2, N_FAMILY_COUNTS), dtype=np.int64)
+    for c in nb.prange(n_chunks):
+        for slot in range(c * FAMILY_CHUNK, min(size, (c + 1) * FAMILY_CHUNK)):
+            i = np.int64(slot)
+            if status[i] == GONE:
+                continue
+            a, s = age[i], sex[i]
+            if partner[i] != 0 and status[partner[i] - 1] == GONE:
+                partner[i] = 0
+                events[c, a, s, F_WIDOWED] += 1
+            if mother[i] != 0 and status[mother[i] - 1] == GONE:
+                mother[i] = 0
+            if father[i] != 0 and status[father[i] - 1] == GONE:
+                father[i] = 0
+            if s == FEMALE and partner[i] != 0:
+                j = partner[i] - 1
+                rate = 0.5 * (separation[a, FEMALE] + separation[age[j], MALE])
+                if rng.uniform(seed, rng.SEPARATION, pid[i], year) < rate:
+                    partner[i] = partner[j] = 0
+                    events[c, a, FEMALE, F_SEPARATED] += 1
+                    events[c, age[j], MALE, F_SEPARATED] += 1
+            if left_home[i] == 0 and mother[i] == 0 and father[i] == 0:
+                left_home[i] = 1  # no parent here (an immigrant, an orphan): not an event
+            elif left_home[i] == 0 and rng.uniform(seed, rng.LEAVE_HOME, pid[i], year) < \
+                    leave_home[a, s]:
+                left_home[i] = 1
+                events[c, a, s, F_LEFT_HOME] += 1
+    tallies = np.zeros((n_chunks, MAX_AGE + 1, 3), dtype=np.int64)  # women, partnered, men
+    for c in nb.prange(n_chunks):
+        for slot in range(c * FAMILY_CHUNK, min(size, (c + 1) * FAMILY_CHUNK)):
+            i = np.int64(slot)
+            if status[i] == GONE:
+                continue
+            if sex[i] == FEMALE:
+                tallies[c, age[i], 0] += 1
+                if partner[i] != 0:
+                    tallies[c, age[i], 1] += 1
+            elif partner[i] == 0 and age[i] >= MIN_PARTNER_AGE:
+                tallies[c, age[i], 2] += 1
+    counts += events.sum(axis=0)
+    total = tallies.sum(axis=0)
+    women += total[:, 0]
+    with_partner += total[:, 1]
+    single_men += total[:, 2]
 
 
 @nb.njit(inline="always", cache=True)
@@ -234,34 +252,42 @@ def households(status, age, sex, partner, mother, father, household, left_home, 
     """Step 5: every person's household (the reference person's slot + 1), the persons
     partnered and living with a parent (``counts``) and the households by size
     (``sizes``). The households are found in parallel: each person's depends on links
-    alone, never on another household."""
-    for slot in nb.prange(size):
-        i = np.int64(slot)  # prange's index is unsigned: mixed with links it would be a float
-        if status[i] == GONE:
-            household[i] = 0
-            continue
-        top = i  # follow the parents one lives with up to an adult who does not
-        while left_home[top] == 0:  # (a range loop with a break here ran 16 times slower)
-            parent = _home_parent(status, mother, father, left_home, top)
-            if parent < 0:
-                break
-            top = parent
-        reference = top
-        if partner[top] != 0:
-            reference = min(reference, partner[top] - 1)
-        household[i] = reference + 1
-    # a single person whose household is not their own lives with a parent (a parent's
-    # household is never named by the child; partners have left home). Sizes: members by
-    # reference person
+    alone, never on another household; so are the partnered and those living with a
+    parent, counted per chunk of slots (a single person whose household is not their own
+    lives with a parent: a parent's household is never named by the child, and partners
+    have left home)."""
+    n_chunks = (size + FAMILY_CHUNK - 1) // FAMILY_CHUNK
+    found = np.zeros((n_chunks, MAX_AGE + 1, 2, 2), dtype=np.int64)  # partnered, at home
+    for c in nb.prange(n_chunks):
+        for slot in range(c * FAMILY_CHUNK, min(size, (c + 1) * FAMILY_CHUNK)):
+            i = np.int64(slot)  # mixed with links, an unsigned index would be a float
+            if status[i] == GONE:
+                household[i] = 0
+                continue
+            top = i  # follow the parents one lives with up to an adult who does not
+            while left_home[top] == 0:  # (a range loop with a break here ran 16 times slower)
+                parent = _home_parent(status, mother, father, left_home, top)
+                if parent < 0:
+                    break
+                top = parent
+            reference = top
+            if partner[top] != 0:
+                reference = min(reference, partner[top] - 1)
+            household[i] = reference + 1
+            if partner[i] != 0:
+                found[c, age[i], sex[i], 0] += 1
+            elif reference != i:
+                found[c, age[i], sex[i], 1] += 1
+    total = found.sum(axis=0)
+    for a in range(MAX_AGE + 1):
+        for s in range(2):
+            counts[a, s, F_PARTNERED] += total[a, s, 0]
+            counts[a, s, F_WITH_PARENT] += total[a, s, 1]
+    # sizes: members by reference person
     members = np.zeros(size, dtype=np.int32)
     for i in range(size):
-        if status[i] == GONE:
-            continue
-        if partner[i] != 0:
-            counts[age[i], sex[i], F_PARTNERED] += 1
-        elif household[i] != i + 1:
-            counts[age[i], sex[i], F_WITH_PARENT] += 1
-        members[household[i] - 1] += 1
+        if household[i] != 0:
+            members[household[i] - 1] += 1
     for i in range(size):
         if members[i] > 0:
             sizes[min(members[i], N_SIZES) - 1] += 1
