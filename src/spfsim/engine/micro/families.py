@@ -7,9 +7,11 @@ that fit in the processor's caches, which is what keeps families cheap; a compac
 the links with the persons (store.relink). The store keeps persons in id order, so the
 lower slot is the smaller id.
 
-Once a year, after the year's deaths, emigrants and entrants, :func:`family_year` runs one
-serial pass over the whole population (which is what keeps it independent of threads and
-chunks: every draw is keyed by a person's id, and the persons are visited in id order):
+Once a year, after the year's deaths, emigrants and entrants, :func:`family_year` runs
+its steps over the whole population, independent of threads and chunks: every draw is
+keyed by a person's id; steps 1-3 run in parallel over chunks of slots (each link is
+written at one person's turn only), step 4 visits the persons in one serial pass in id
+order, step 5 finds the households in parallel:
 
 1. links to persons who died or left are cleared (the partner's death is widowhood);
 2. couples separate with the mean of the two partners' ``separation`` rates;
