@@ -237,7 +237,8 @@ def _year(run: _Run, k: int, year: int, y) -> int:
     """Simulate year k (calendar ``year``; ``y`` the pension's inputs, or None); returns
     the persons simulated."""
     settings, demo, econ, population = run.settings, run.demo, run.econ, run.population
-    pension, tables = (_pension_year(run.scheme, y, k, econ, settings.transitory_sd)
+    pension, tables = (_pension_year(run.scheme, y, k, econ, settings.transitory_sd,
+                                     run.families)
                        if y is not None else records.NO_PENSION)
     counts0 = population.count_states(tables.retirement_age,
                                       pension.disability_minimum_service)

@@ -124,6 +124,9 @@ class PensionTables(NamedTuple):
     care_probability: np.ndarray  # (age,) a woman is credited for child care
     retire_probability: np.ndarray  # an eligible active member retires
     retire_factor: np.ndarray  # early reduction or late increment
+    # a spouse's pensioner's chance of a new partnership ending it, where the cohort
+    # engine's families give one and no family link does (zeros: none)
+    survivor_partnering: np.ndarray
 
 
 class Benefits(NamedTuple):
@@ -236,8 +239,9 @@ NO_PENSION = pension(
     incidence=np.zeros((101, 2)), disability_minimum_service=0, recovery_rate=0.0,
     care_probability=np.zeros(101), care_credit=0.0, care_insured_only=False,
     care_child_age=0, refund_share=0.0, retire_probability=np.zeros((101, 2)),
-    retire_factor=np.ones((101, 2)), survivors_on=False, survivor_minimum_service=0,
-    orphan_age_limit=0, survivor_end_rate=0.0)
+    retire_factor=np.ones((101, 2)), survivor_partnering=np.zeros((101, 2)),
+    survivors_on=False, survivor_minimum_service=0, orphan_age_limit=0,
+    survivor_end_rate=0.0)
 
 
 NO_COVERAGE_BITS = np.zeros(0, dtype=np.uint16)

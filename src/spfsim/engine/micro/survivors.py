@@ -34,12 +34,17 @@ from .store import FEMALE, GONE, MALE, WHOLE
 
 @nb.njit(inline="always", cache=True)
 def survivor_in_payment(c, i, p, a, s, seed, year, indexation, orphan_age_limit, end_rate,
-                        scale, survivor_kind, survivor_pension, counts, age_money):
+                        partnering, scale, survivor_kind, survivor_pension, counts,
+                        age_money):
     """One year of person i's survivor's pension, in the cohort engine's order: index it,
-    end an orphan's above the age limit and a spouse's at the end rate (remarriage), then
-    count and pay it at this year's age (the person's own death follows in the step)."""
+    end an orphan's above the age limit and a spouse's at the end rate (remarriage) and,
+    where no family link shows a new partnership, at the cohort engine's chance of one
+    (``partnering``), then count and pay it at this year's age (the person's own death
+    follows in the step)."""
     survivor_pension[i] = in_payment(survivor_pension[i], indexation, 0.0)
     kind = survivor_kind[i]
+    if partnering > 0.0:  # both ends in one draw
+        end_rate = 1.0 - (1.0 - end_rate) * (1.0 - partnering)
     if (kind == ORPHAN and orphan_pension_ends(a, orphan_age_limit)) or (
             kind == SPOUSE and end_rate > 0.0
             and rng.uniform(seed, rng.SURVIVOR_END, p, year) < end_rate):

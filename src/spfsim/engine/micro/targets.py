@@ -75,9 +75,15 @@ def _death_rates(survival: np.ndarray, composition: np.ndarray,
 
 
 def _pension_year(scheme: CompiledScheme, y: PensionYear, k: int, econ: EconomicProjection,
-                  transitory_sd: float) -> tuple[records.Pension, records.PensionTables]:
-    """This year's pension parameters for the kernel, from the cohort engine's inputs."""
+                  transitory_sd: float, families: bool = False
+                  ) -> tuple[records.Pension, records.PensionTables]:
+    """This year's pension parameters for the kernel, from the cohort engine's inputs.
+    With the survivors' partners from the families but no family links (``families``
+    False), a spouse's pension ends with the cohort engine's chance of a new partnership
+    (with links, the partnership itself ends it: engine.micro.families)."""
     survivors = y.survivors
+    partnering = (survivors.partnering if survivors is not None and not families
+                  and survivors.partnering is not None else np.zeros((101, 2)))
     probability, factor = retirement_choice(y)
     return records.pension(
         has=True, retirement_age=y.retirement_age, minimum_service=y.minimum_service,
@@ -97,6 +103,7 @@ def _pension_year(scheme: CompiledScheme, y: PensionYear, k: int, econ: Economic
         care_credit=y.care_credit, care_insured_only=y.care_insured_only,
         care_child_age=int(scheme["care_credit_child_age"][k]),
         refund_share=y.refund_share, retire_probability=probability, retire_factor=factor,
+        survivor_partnering=partnering,
         survivors_on=survivors_awarded(y) is not None,
         survivor_minimum_service=survivors.minimum_service
         if survivors_awarded(y) is not None else 0,

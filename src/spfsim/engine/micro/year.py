@@ -88,6 +88,7 @@ def year_step(persons, when, demography, labour, rules, tables, benefits, income
     earnings, incidence, retirement_age = tables.earnings, tables.incidence, tables.retirement_age
     care_probability = tables.care_probability
     retire_probability, retire_factor = tables.retire_probability, tables.retire_factor
+    survivor_partnering = tables.survivor_partnering
     nc_codes, nc_probability, nc_amount = benefits.codes, benefits.probability, benefits.amount
     top_up_index, disability_prevalence = benefits.top_up_index, benefits.disability_prevalence
     ui_service, ui_credits_count = benefits.ui_service, benefits.ui_credits_count
@@ -108,8 +109,9 @@ def year_step(persons, when, demography, labour, rules, tables, benefits, income
             counts[c, a, s, POP] += 1
             if survivor_kind[i] != NO_SURVIVOR:
                 survivor_in_payment(c, i, p, a, s, seed, year, rules.indexation,
-                                    rules.orphan_age_limit, rules.survivor_end_rate, scale,
-                                    survivor_kind, survivor_pension, counts, age_money)
+                                    rules.orphan_age_limit, rules.survivor_end_rate,
+                                    survivor_partnering[a, s], scale, survivor_kind,
+                                    survivor_pension, counts, age_money)
             service_before, contributed_before = service[i], service[i] - care_years[i]
             st, revalued, indexed = _disability(
                 c, i, p, a, s, st, when, rules, retirement_age, incidence, service, credits,
