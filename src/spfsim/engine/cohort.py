@@ -68,9 +68,9 @@ def _fathers_children(scheme: CompiledScheme, assumptions: Assumptions,
     linked to him at their birth (demography.partnerships.fathers_children), from the base
     year's children of each mother (her current partner their father)."""
     limit = int(np.max(scheme["orphan_age_limit"]))
-    base = dbp.children_by_parent_age(
-        assumptions.asfr[0], np.zeros((2, 101, 101)), limit,
-        dbp.children_scale(assumptions.asfr[0], demo.population[0], limit))[1]
+    base = dbp.children_by_mother_age(
+        assumptions.asfr[0], limit,
+        dbp.children_scale(assumptions.asfr[0], demo.population[0], limit))
     return partnerships.fathers_children(couples, demo.population, assumptions.asfr, base)
 
 

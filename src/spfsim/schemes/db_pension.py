@@ -48,6 +48,7 @@ from .survivors import (
     PARTNER_MIN_AGE,
     availability,
     capped_survivor_shares,
+    children_by_mother_age,
     children_by_parent_age,
     children_scale,
     expected_orphans,
@@ -60,7 +61,8 @@ from .survivors import (
 # the survivors' branch lives in schemes.survivors; its names stay importable from here
 __all__ = ["PARTNER_MIN_AGE", "DBOldAgePension", "accrual_factor", "admin_costs",
            "availability", "capped", "capped_survivor_shares", "care_credit_probability",
-           "care_credit_qualifies", "children_by_parent_age", "children_scale",
+           "care_credit_qualifies", "children_by_mother_age", "children_by_parent_age",
+           "children_scale",
            "contributions",
            "differential_mortality", "disability_pension", "expected_orphans", "insurable",
            "is_eligible", "orphan_demand", "partner_age_weights", "pension_at_award",

@@ -57,6 +57,16 @@ def spouse_demand(population, married, weights) -> np.ndarray:
     return claimed[:, ::-1]  # the partners' sex is the other one
 
 
+def children_by_mother_age(asfr, age_limit: int, child_scale=None) -> np.ndarray:
+    """(x, k) expected children aged k = 0..age_limit - 1 of a woman aged x, born when she
+    was x - 1 - k (:func:`expected_orphans`), each child age's times ``child_scale`` (k,)
+    (:func:`children_scale`; None: 1)."""
+    by_mother = expected_orphans(asfr, np.arange(len(asfr)), age_limit)[:, :age_limit]
+    if child_scale is not None:
+        by_mother = by_mother * np.asarray(child_scale)[:age_limit]
+    return by_mother
+
+
 def children_by_parent_age(asfr, weights, age_limit: int, child_scale=None,
                            fathers=None) -> np.ndarray:
     """(sex of the parent, x, k) expected children aged k = 0..age_limit - 1 of a person
@@ -65,9 +75,7 @@ def children_by_parent_age(asfr, weights, age_limit: int, child_scale=None,
     y - 1 - k; each child age's times ``child_scale`` (k,) (:func:`children_scale`; None:
     1). ``fathers`` (x, k), when given, are a father's instead (the children linked to him
     at their birth: demography.partnerships.fathers_children)."""
-    by_mother = expected_orphans(asfr, np.arange(len(asfr)), age_limit)[:, :age_limit]
-    if child_scale is not None:
-        by_mother = by_mother * np.asarray(child_scale)[:age_limit]
+    by_mother = children_by_mother_age(asfr, age_limit, child_scale)
     by_father = (weights[0] @ by_mother if fathers is None
                  else np.asarray(fathers, dtype=float)[:, :age_limit])
     return np.stack([by_father, by_mother])

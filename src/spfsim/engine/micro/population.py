@@ -296,8 +296,7 @@ class Population:
             rules["orphan_age_limit"], rules["married"], rules["partner_cumulative"],
             rules["spouse_available"], rules["orphan_available"], rules["asfr"],
             rules["child_scale"], rules["fathers"], rules["p_male"], rules["maximum_share"],
-            cells, kinds,
-            amounts, deaths)
+            cells, kinds, amounts, deaths)
         return deaths[:n], cells[:n], kinds[:n], amounts[:n]
 
     def linked_survivors(self, rules) -> tuple[int, int]:

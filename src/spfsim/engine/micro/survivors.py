@@ -320,9 +320,8 @@ def _distinct_ranks(seed, year, cell, m, n, out, used):
 @nb.njit(inline="always", cache=True)
 def _fathers_child(seed, year, p, k, children):
     """1 if man ``p``, dying this year, leaves a child aged k, with his expected children of
-    that age ``children`` (k,) (at most one a year of age), else 0 (:func:`_orphan`'s
-    draw)."""
-    return 1 if rng.uniform(seed, rng.SURVIVOR_ORPHAN, p * 32 + k, year) < children[k] else 0
+    that age ``children`` (k,) (at most one a year of age), else 0."""
+    return _child_drawn(seed, year, p, k, children[k])
 
 
 @nb.njit(inline="always", cache=True)
@@ -330,7 +329,12 @@ def _orphan(seed, year, p, k, mother, asfr, child_scale):
     """1 if person ``p``, dying this year, leaves a child aged k (born when the mother was
     mother - 1 - k, at that age's fertility rate, times the child age's ``child_scale``),
     else 0."""
-    probability = orphan_probability(asfr, mother, k) * child_scale[k]
+    return _child_drawn(seed, year, p, k, orphan_probability(asfr, mother, k) * child_scale[k])
+
+
+@nb.njit(inline="always", cache=True)
+def _child_drawn(seed, year, p, k, probability):
+    """1 with ``probability`` (the draw of person ``p``'s child aged k), else 0."""
     if probability <= 0.0:
         return 0
     return 1 if rng.uniform(seed, rng.SURVIVOR_ORPHAN, p * 32 + k, year) < probability else 0
