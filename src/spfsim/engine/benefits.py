@@ -60,6 +60,9 @@ N_COVERAGE = len(COVERAGE_GROUPS)
 HEALTH, CHILDREN, MATERNITY, DISABILITY, WORKING_AGE, OLD_AGE = range(6)
 ANY_CASH = 6
 CHILD_MAX_AGE, OLDER_AGE, WORKING_AGES = 14, 65, (15, 64)
+# BenefitRule.household: the codes of schemes.noncontributory.HOUSEHOLD_TESTS
+GUARANTEE_TEST, THRESHOLD_TEST = (nc.HOUSEHOLD_TESTS.index(test)
+                                  for test in (nc.GUARANTEE, nc.THRESHOLD))
 MAX_CLASS = 60  # the cohort engine's highest credited-service class
 
 
@@ -171,7 +174,7 @@ def benefit_rule(scheme: CompiledScheme, assumptions: Assumptions,
     test = nc.HOUSEHOLD_TESTS.index(kind.household_test(scheme.choices))
     if test:  # the household test decides who is entitled: take-up alone
         p = scheme["take_up"]
-        months = 12.0 if test == 1 else scheme["months"]
+        months = 12.0 if test == GUARANTEE_TEST else scheme["months"]
         amount = nc.annual_amount(scheme["benefit"], _basis(scheme, econ),
                                   months)[:, None, None]
     elif issubclass(kind, ins.InsuranceBenefit):
@@ -200,8 +203,8 @@ def benefit_rule(scheme: CompiledScheme, assumptions: Assumptions,
                        GUARANTEES.index(guarantee) if guarantee in GUARANTEES else -1,
                        kind.is_top_up(scheme.choices), scheme.type != nc.HealthCare.NAME,
                        probability, amount, issubclass(kind, ins.InsuranceBenefit),
-                       test, scheme["earnings_disregard"] if test == 1 else None,
-                       scheme["household_threshold"] if test == 2 else None)
+                       test, scheme["earnings_disregard"] if test == GUARANTEE_TEST else None,
+                       scheme["household_threshold"] if test == THRESHOLD_TEST else None)
 
 
 def insurable_earnings(pension: CompiledScheme | None, econ: EconomicProjection,

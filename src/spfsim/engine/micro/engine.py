@@ -272,9 +272,9 @@ def _year(run: _Run, k: int, year: int, y) -> int:
         run.out.record_poverty(k, population.poverty(
             year, settings.seed, run.poverty, _poverty_line(run.poverty, econ, k),
             float(econ.average_earnings[k]), scale, benefits,
-            np.array([r.earnings_disregard[k] if r.household == 1 else 0.0
+            np.array([0.0 if r.earnings_disregard is None else r.earnings_disregard[k]
                       for r in run.benefits]),
-            np.array([r.household_threshold[k] if r.household == 2 else 0.0
+            np.array([0.0 if r.household_threshold is None else r.household_threshold[k]
                       for r in run.benefits])))
     _add_entrants(run, k, year, immigrants, benefits)
     survivors = survivors_awarded(y)

@@ -49,13 +49,11 @@ import numba as nb
 import numpy as np
 
 from ... import rng
-from ..benefits import CHILD_MAX_AGE, OLDER_AGE
+from ..benefits import CHILD_MAX_AGE, GUARANTEE_TEST, OLDER_AGE, THRESHOLD_TEST
 from .counters import NC_HOUSEHOLD, fixed
 from .coverage import cover, scheme_groups
 
 MARKET, CONTRIBUTORY, FLOOR = range(3)  # income sources (columns of the income array)
-# the household tests (rule codes' NC_HOUSEHOLD: schemes.noncontributory.HOUSEHOLD_TESTS)
-GUARANTEE_TEST, THRESHOLD_TEST = 1, 2
 STAGES = ("market", "before_floor", "disposable")  # sources 0..k added
 AGE_GROUPS = ("0-14", "15-64", "65+")  # R202 para. 5: children, working age, older persons
 # an equivalised income within this share of the line reaches it: the floor sets benefits
