@@ -68,6 +68,9 @@ class _InProcess:
     def synthetic(self):
         return _Done(self.shard.synthetic())
 
+    def persons(self):
+        return _Done(self.shard.persons())
+
 
 def _in_process(shards):
     """ShardedPopulation.start with ``shards`` shards in this process (no cluster)."""
@@ -78,7 +81,7 @@ def _in_process(shards):
         actors = [_InProcess(assumptions, settings, state, person_file,
                              capacity // shards + 1024, n_rules, n_groups,
                              (page, shards, index)) for index in range(shards)]
-        return distributed.ShardedPopulation(actors, page, settings.persons,
+        return distributed.ShardedPopulation(actors, page, actors[0].persons().result(),
                                              actors[0].synthetic().result())
 
     return start
@@ -114,6 +117,21 @@ def test_shards_from_a_person_file(tmp_path, monkeypatch):
     monkeypatch.setattr(distributed.ShardedPopulation, "start", _in_process(2))
     split = run_micro(a, demo, econ, settings, client=object())
     assert whole.synthetic_cells > 0
+    assert_same_result(whole, split)
+
+
+def test_shards_from_a_household_survey(tmp_path, monkeypatch):
+    """Whole households cloned from a person file with household columns (a run split
+    across workers runs without family links) are the same in shards as in one store."""
+    from test_person_households import survey
+
+    path = survey(tmp_path / "persons.csv")
+    a, demo, econ = _inputs(tmp_path / "m", end_year=2028)
+    settings = MicroSettings(1200, 9, chunk_size=50, person_file=str(path), families=False)
+    whole = run_micro(a, demo, econ, settings)
+    monkeypatch.setattr(distributed.ShardedPopulation, "start", _in_process(2))
+    split = run_micro(a, demo, econ, settings, client=object())
+    assert whole.store.next_id != 0
     assert_same_result(whole, split)
 
 

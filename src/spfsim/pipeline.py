@@ -124,6 +124,8 @@ def _micro_attrs(micro: MicroSettings, result: MicroResult) -> dict[str, object]
         extra.update({"person_file": str(micro.person_file),
                       "person_file_hash": f"sha256:{digest}",
                       "person_file_cells_synthetic": result.synthetic_cells})
+        if result.records_apart is not None:
+            extra["person_file_records_apart"] = result.records_apart
     return extra
 
 

@@ -35,6 +35,7 @@ ARRIVING_PARTNER_PICK = 46
 PARTNER_ORDER, ARRIVING_PARTNER_ORDER = 47, 48
 INITIAL_PARTNERSHIP, INITIAL_PARTNER_AGE, INITIAL_PARTNER_AGE_2 = range(49, 52)
 INITIAL_PARTNER_PICK, INITIAL_PARTNER_ORDER = 52, 53
+HOUSEHOLD_CLONES = 54  # a person file's households (engine.micro.person_households)
 # the draws of a partnership formed: (formed, partner's age, its second stream, pick, the
 # woman's turn among those forming)
 PARTNERSHIP_STREAMS = (PARTNERSHIP, PARTNER_AGE, PARTNER_AGE_2, PARTNER_PICK, PARTNER_ORDER)

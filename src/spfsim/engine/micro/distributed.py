@@ -67,6 +67,10 @@ class _Shard:
     def synthetic(self) -> int:
         return self.synthetic_cells
 
+    def persons(self) -> int:
+        """The base year's persons of the whole population (ids 0..persons - 1)."""
+        return self.population.store.next_id
+
 
 def page_size(persons: int, shards: int) -> int:
     """Persons per id page: PAGES_PER_SHARD pages per shard of the base population."""
@@ -102,7 +106,7 @@ class ShardedPopulation:
                                  allow_other_workers=False, pure=False)
                    for index, address in enumerate(workers)]
         actors = [future.result() for future in futures]
-        population = cls(actors, page, settings.persons,
+        population = cls(actors, page, actors[0].persons().result(),
                          actors[0].synthetic().result())
         population._futures = futures
         return population

@@ -35,6 +35,7 @@ from .outputs import (
     asinh_histogram_quantiles,
     histogram_quantiles,
 )
+from .person_households import records_apart
 from .persons import read_person_file
 from .population import Population
 from .steps import _add_entrants, _award_survivors
@@ -174,26 +175,29 @@ def _run(assumptions, demo, econ, settings, progress, client, keep_store) -> Mic
     capacity = _capacity(demo.population, settings.persons)
     if client is None:
         store, synthetic_cells = _initial_store(assumptions, settings, state, capacity,
-                                                person_file)
+                                                person_file, links=families)
         population = Population(store, settings.chunk_size, len(rules), n_groups)
+        persons = store.next_id
     else:
         from .distributed import ShardedPopulation
 
         population = ShardedPopulation.start(client, assumptions, settings, state,
                                              person_file, capacity, len(rules), n_groups)
-        synthetic_cells = population.synthetic_cells
+        synthetic_cells, persons = population.synthetic_cells, population.next_id
     unit = float(econ.average_earnings[0])
     # lifetime amounts are present values at 1 January of the base year, at the interest
-    # path (the equity measures' valuation)
+    # path (the equity measures' valuation); a person file's households clone to about
+    # ``settings.persons`` persons (person_households), each standing for the same weight
     run = _Run(assumptions, demo, econ, settings, pension, rules, unemployment,
-               float(assumptions.base_population.sum()) / settings.persons, first_birth_year,
+               float(assumptions.base_population.sum()) / persons, first_birth_year,
                discount_factors(years, assumptions.interest_rate), population,
-               settings.persons, _Outputs(n, len(rules), n_groups, K.fixed_point_scale(unit)))
+               persons, _Outputs(n, len(rules), n_groups, K.fixed_point_scale(unit)))
     run.families = families
     if families:
         run.out.record_families(None, 0, *population.initial_families(
             settings.seed, int(years[0]), F.year_tables(assumptions.families, 0),
-            assumptions.asfr[0], _linked_survivors(pension)))
+            assumptions.asfr[0], _linked_survivors(pension),
+            person_file is not None and person_file.linked))
         _check_families(population, int(years[0]))
         if settings.poverty and assumptions.poverty is not None:
             run.poverty = assumptions.poverty
@@ -230,6 +234,8 @@ def _run(assumptions, demo, econ, settings, progress, client, keep_store) -> Mic
     result = run.out.result(assumptions, demo, econ, pension, rules, run.weight,
                             person_years, store, first_birth_year)
     result.synthetic_cells = synthetic_cells
+    if person_file is not None and person_file.linked:
+        result.records_apart = records_apart(person_file)
     return result
 
 

@@ -11,6 +11,7 @@ from ...params import Assumptions
 from ..benefits import contributory_pension
 from ..cohort import MAX_SERVICE, NOT_CONTRIBUTING, PensionState
 from . import kernels as K
+from . import person_households as H
 from .persons import PersonRecords, clone_cell
 from .store import (
     CONTRIBUTING,
@@ -46,17 +47,25 @@ def _allocate(population: np.ndarray, persons: int) -> np.ndarray:
 def _initial_store(assumptions: Assumptions, settings,
                    state: PensionState | None, capacity: int,
                    records: PersonRecords | None,
-                   shard: tuple[int, int, int] = WHOLE) -> tuple[PersonStore, int]:
+                   shard: tuple[int, int, int] = WHOLE,
+                   links: bool = False) -> tuple[PersonStore, int]:
     """The base-year population: persons by age and sex, and pension classes drawn from the
     cohort engine's base-year shares (so both engines start from the same expectation), or
-    cloned from a person file; of them, those ``shard`` holds (store.owns: every draw is
-    keyed by the person's id, so a shard's persons are those of the whole population).
-    Returns the store and the number of cells the file lacked."""
+    cloned from a person file (whole households when it has household columns: their
+    family links set with ``links``); of them, those ``shard`` holds (store.owns: every
+    draw is keyed by the person's id, so a shard's persons are those of the whole
+    population). Returns the store and the number of cells the file lacked; the store's
+    ``next_id`` is the base year's persons."""
     store = PersonStore.empty(capacity, state.recent.shape[-1] if state is not None else 0)
     synthetic_cells = 0
     counts = _allocate(assumptions.base_population, settings.persons)
     base_year = int(assumptions.years[0])
     start = first = 0
+    if records is not None and records.linked:
+        counts, start, first = _household_clones(store, assumptions, settings, state,
+                                                 records, shard, links)
+        synthetic_cells = int((counts > 0).sum())
+        records = None  # the cells left are synthetic
     for a in range(counts.shape[0]):
         for s in range(2):
             n = int(counts[a, s])
@@ -92,6 +101,53 @@ def _initial_store(assumptions: Assumptions, settings,
     store.size = start
     store.next_id = first
     return store, synthetic_cells
+
+
+def _household_clones(store, assumptions: Assumptions, settings, state, records: PersonRecords,
+                      shard, links: bool) -> tuple[np.ndarray, int, int]:
+    """Clone the person file's households (person_households) into the store's first slots,
+    their members' ids consecutive; with ``links`` (one process, families on), set their
+    partners, parents and homes. Returns the persons by (age, sex) still to draw (the
+    cells of the groups without a record), the slots and the ids used."""
+    population = assumptions.base_population
+    weights, covered = H.calibrate(records, population)
+    in_covered = covered[H.age_groups(np.arange(population.shape[0]))]  # (age, sex)
+    persons = settings.persons * float(population[in_covered].sum() / population.sum())
+    clones = H.clone_counts(weights, persons, settings.seed)
+    members = H.household_members(records)
+    picks = np.concatenate([np.tile(members[h], clones[h]) for h in range(len(members))]
+                           + [np.zeros(0, dtype=np.int64)])
+    ids = np.arange(len(picks), dtype=np.int64)
+    sizes = np.repeat(np.array([len(m) for m in members]), clones)
+    first_of_clone = np.repeat(np.cumsum(sizes) - sizes, sizes)  # the clone's first id
+    place = np.empty(len(records), dtype=np.int64)  # a record's place in its household
+    for m in members:
+        place[m] = np.arange(len(m))
+    total = len(ids)
+    mine = (ids // shard[0]) % shard[1] == shard[2]  # store.owns
+    slots = np.arange(int(mine.sum()))
+    picks, ids, first_of_clone = picks[mine], ids[mine], first_of_clone[mine]
+    store.pid[slots] = ids
+    store.age[slots] = records.age[picks]
+    store.sex[slots] = records.sex[picks]
+    store.birth_year[slots] = int(assumptions.years[0]) - records.age[picks]
+    _copy_records(store, slots, records, picks, _base_rate(assumptions)
+                  if state is not None else None)
+    if state is not None:  # by (age, sex) cell, as the synthetic persons
+        cells = store.age[slots].astype(np.int64) * 2 + store.sex[slots]
+        order = np.argsort(cells, kind="stable")
+        for cell in np.split(order, np.flatnonzero(np.diff(cells[order])) + 1):
+            if len(cell):
+                a, s = divmod(int(cells[cell[0]]), 2)
+                _draw_survivors(store, cell, store.pid[cell], state, a, s, settings.seed)
+    if links and shard == WHOLE:  # slot = id: a link is the clone's first slot + place
+        for name in ("partner", "mother", "father"):
+            linked = getattr(records, name)[picks]
+            getattr(store, name)[slots] = np.where(
+                linked >= 0, first_of_clone + place[np.maximum(linked, 0)] + 1, 0)
+        store.left_home[slots] = ~H.at_home(records)[picks]
+    remaining = _allocate(population, settings.persons) * ~in_covered
+    return remaining, len(slots), total
 
 
 def _base_rate(assumptions: Assumptions) -> float:

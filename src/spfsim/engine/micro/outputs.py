@@ -37,6 +37,9 @@ class MicroResult:
     exits: np.ndarray | None = None
     exit_totals: np.ndarray | None = None
     synthetic_cells: int = 0  # age x sex cells a person file had no record for
+    # a person file's records living apart from their household (person_households); None
+    # for a file without households
+    records_apart: int | None = None
     coverage: np.ndarray | None = None  # (year, age, sex, group, 2) target, covered persons
     # families (None without): (year, age, sex, families.N_FAMILY_COUNTS) persons, and
     # (year, families.N_SIZES) households by size, weighted

@@ -25,6 +25,18 @@ Columns (CSV with a header row, or Parquet when pyarrow is installed):
   age-sex profile;
 - ``weight``: optional (default 1), > 0, sampling weight within the file.
 
+Household columns (optional; ``household_id`` turns them on and needs ``person_id``):
+
+- ``household_id``: the household the person lives in (any text); the members of a
+  household share one weight (a household survey's household weight);
+- ``partner_id``: the ``person_id`` of the person's partner in the household (blank for
+  none): returned by the partner, of the other sex, both aged 15 or over;
+- ``mother_id``, ``father_id``: the ``person_id`` of a parent in the household (blank for
+  none), a woman (a man) older than the child.
+
+With households, whole households are cloned (engine.micro.person_households), not persons
+cell by cell.
+
 Personal records never leave the engine: outputs are aggregates (R202 para. 23).
 """
 
@@ -39,6 +51,7 @@ import numpy as np
 from ...errors import ProblemLog
 from ...input_files import check_input_file
 from ...params.tables import read_csv_rows
+from .families import MIN_PARTNER_AGE
 from .store import (
     CONTRIBUTING,
     DISABLED,
@@ -53,7 +66,8 @@ STATUSES = {"contributing": CONTRIBUTING, "self_employed_contributing": SELF_EMP
             "informal": INFORMAL, "unemployed": UNEMPLOYED, "inactive": INACTIVE,
             "disabled": DISABLED, "not_contributing": INACTIVE, "pensioner": RETIRED}
 REQUIRED = ("age", "sex", "status", "credited_years", "reference_earnings", "pension")
-OPTIONAL = ("person_id", "earnings_level", "weight")
+LINKS = ("partner_id", "mother_id", "father_id")
+OPTIONAL = ("person_id", "earnings_level", "weight", "household_id", *LINKS)
 SEXES = ("male", "female")
 
 
@@ -70,9 +84,20 @@ class PersonRecords:
     pension: np.ndarray
     earnings_level: np.ndarray
     weight: np.ndarray
+    # with household columns: each record's household (0.. in order of first appearance)
+    # and its partner, mother and father (record indices, -1 for none); None without
+    household: np.ndarray | None = None
+    partner: np.ndarray | None = None
+    mother: np.ndarray | None = None
+    father: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.age)
+
+    @property
+    def linked(self) -> bool:
+        """Whether the file gives households (and the links within them)."""
+        return self.household is not None
 
 
 def _rows(path: Path, log: ProblemLog) -> tuple[list[str], list[list[str]]] | None:
@@ -91,6 +116,8 @@ def _rows(path: Path, log: ProblemLog) -> tuple[list[str], list[list[str]]] | No
         except (OSError, ValueError) as exc:
             log.add(path, "file", f"cannot read the Parquet file: {exc}", None, str(path))
             return None
+        # a null cell is an empty one, as in a CSV file
+        frame = frame.astype(object).where(frame.notna(), "")
         return [str(c) for c in frame.columns], frame.astype(str).to_numpy().tolist()
     rows = read_csv_rows(path, log, "the person file")
     if rows is None:
@@ -115,7 +142,7 @@ def read_person_file(path: str | Path) -> PersonRecords:
             log.add(path, name, "required column is missing", 1, None)
     log.raise_if_any()
     col = {name: header.index(name) for name in header}
-    values: dict[str, list] = {name: [] for name in REQUIRED + OPTIONAL}
+    values: dict[str, list] = {name: [] for name in (*REQUIRED, *OPTIONAL, "line")}
     seen_ids: dict[str, int] = {}
     for line, row in enumerate(rows, start=2):
         if not any(str(cell).strip() for cell in row):
@@ -128,15 +155,83 @@ def read_person_file(path: str | Path) -> PersonRecords:
         if record is not None:
             for name, value in record.items():
                 values[name].append(value)
+            values["line"].append(line)
     if not values["age"] and not len(log):
         log.add(path, "file", "the person file has no records", None, None)
+    if "household_id" not in header:
+        for name in ("partner_id", "mother_id", "father_id"):
+            if name in header:
+                log.add(path, name, "family links need the household_id column", 1, name)
+    elif "person_id" not in header:
+        log.add(path, "person_id", "household columns need the person_id column", 1, None)
     log.raise_if_any()
-    return PersonRecords(
+    records = PersonRecords(
         path, np.array(values["age"], dtype=np.int64), np.array(values["sex"], dtype=np.int64),
         np.array(values["status"], dtype=np.int8), np.array(values["credited_years"],
                                                             dtype=np.int64),
         np.array(values["reference_earnings"]), np.array(values["pension"]),
         np.array(values["earnings_level"]), np.array(values["weight"]))
+    if "household_id" in header:
+        _link_households(records, values, log)
+        log.raise_if_any()
+    return records
+
+
+def _link_households(records: PersonRecords, values: dict[str, list],
+                     log: ProblemLog) -> None:
+    """Set the records' households and links from the household columns, logging every
+    link that the engine's families cannot hold (engine.micro.families)."""
+    path, lines = records.path, values["line"]
+    index = {person: i for i, person in enumerate(values["person_id"]) if person}
+    households: dict[str, int] = {}
+    records.household = np.array([households.setdefault(h, len(households))
+                                  for h in values["household_id"]], dtype=np.int64)
+    found = {}
+    for name in LINKS:
+        found[name] = np.full(len(records), -1, dtype=np.int64)
+        for i, other in enumerate(values[name]):
+            if not other:
+                continue
+            j = index.get(other)
+            problem = _link_problem(records, name, i, j)
+            if problem:
+                log.add(path, name, problem, lines[i], other)
+            else:
+                found[name][i] = j
+    partner = found["partner_id"]
+    for i in np.flatnonzero(partner >= 0):
+        if partner[partner[i]] != i:
+            log.add(path, "partner_id", "the partner's partner_id is not this person", lines[i],
+                    values["partner_id"][i])
+    for h in np.unique(records.household):
+        members = np.flatnonzero(records.household == h)
+        if np.ptp(records.weight[members]) > 0:
+            log.add(path, "weight", "differs within the household (a household's members "
+                    "share its weight); lines " + ", ".join(str(lines[m]) for m in members),
+                    lines[members[0]], str(records.weight[members[0]]))
+    records.partner, records.mother, records.father = (found["partner_id"], found["mother_id"],
+                                                       found["father_id"])
+
+
+def _link_problem(records: PersonRecords, name: str, i: int, j: int | None) -> str | None:
+    """Why record i cannot link to record j as its ``name`` (None: it can)."""
+    if j is None:
+        return "no record has this person_id"
+    if j == i:
+        return "a person cannot be linked to themselves"
+    if records.household[j] != records.household[i]:
+        return "refers to a person of another household"
+    if name == "partner_id":
+        if records.sex[j] == records.sex[i]:
+            return "partners must be of the other sex (the engine's families)"
+        if min(records.age[i], records.age[j]) < MIN_PARTNER_AGE:
+            return f"partners must both be aged {MIN_PARTNER_AGE} or over"
+        return None
+    if records.sex[j] != (1 if name == "mother_id" else 0):
+        return f"the {name[:-3]} must be {'female' if name == 'mother_id' else 'male'}"
+    if records.age[j] <= records.age[i]:
+        return f"the {name[:-3]} must be older than the child"
+    return None
 
 
 def _number(text: str, path, name, line, log, *, whole=False, low=0.0, low_open=False,
@@ -179,6 +274,8 @@ def _record(path, row, col, line, log, seen_ids) -> dict | None:
         log.add(path, "pension", "a pensioner needs a pension > 0", line, cell["pension"])
     if status != "pensioner" and pension:
         log.add(path, "pension", "only pensioners have a pension", line, cell["pension"])
+    if "household_id" in cell and not cell["household_id"]:
+        log.add(path, "household_id", "every person needs a household", line, "")
     person = cell.get("person_id")
     if person:
         if person in seen_ids:
@@ -189,7 +286,8 @@ def _record(path, row, col, line, log, seen_ids) -> dict | None:
         return None
     return {"age": int(age), "sex": SEXES.index(sex), "status": STATUSES[status],
             "credited_years": int(service), "reference_earnings": reference,
-            "pension": pension, "earnings_level": level, "weight": weight, "person_id": person}
+            "pension": pension, "earnings_level": level, "weight": weight, "person_id": person,
+            **{name: cell.get(name, "") for name in ("household_id", *LINKS)}}
 
 
 def clone_cell(records: PersonRecords, a: int, s: int, ids: np.ndarray,

@@ -241,16 +241,30 @@ class Population:
         return births, deaths, emigrants
 
     def initial_families(self, seed: int, base_year: int, tables: dict[str, np.ndarray],
-                         asfr: np.ndarray, spouse_pensions: bool = False
-                         ) -> tuple[np.ndarray, np.ndarray]:
+                         asfr: np.ndarray, spouse_pensions: bool = False,
+                         linked: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Draw the base year's families (families.initial_families; ``tables``: the
         families table's (age, sex) columns of the base year) and link newborns from now
         on; returns the family counts (age, sex, kind) and households by size. With
         ``spouse_pensions`` (the survivors' partners from the families), the spouse's
-        pensioners stay single."""
+        pensioners stay single. ``linked``: the persons' links are a person file's
+        households (initial._household_clones): nothing is drawn, and with
+        ``spouse_pensions`` a partnered person's spouse's pension ends, as a new
+        partnership ends it."""
         self.families = True
         counts, sizes = _family_accumulators()
         s = self.store
+        if linked:
+            used = slice(0, s.size)
+            s.left_home[used] |= (s.mother[used] == 0) & (s.father[used] == 0)
+            if spouse_pensions:
+                ended = np.flatnonzero((s.partner[used] != 0)
+                                       & (s.survivor_kind[used] == K.SPOUSE))
+                s.survivor_kind[ended] = K.NO_SURVIVOR
+                s.survivor_pension[ended] = 0.0
+            F.households(s.status, s.age, s.sex, s.partner, s.mother, s.father, s.household,
+                         s.left_home, s.size, counts, sizes)
+            return counts, sizes
         F.initial_families(s.pid, s.status, s.age, s.sex, s.partner, s.mother, s.father,
                            s.household, s.left_home, s.size, seed, base_year,
                            tables["partnered"], tables["leave_home"],
