@@ -44,6 +44,10 @@ def assert_same_result(one, other) -> None:
     for name in a:
         assert np.array_equal(a[name], b[name]), name
     assert one.store.next_id == other.store.next_id
+    assert (one.sources is None) == (other.sources is None)
+    if one.sources is not None:  # a person file's records behind the cells
+        assert np.array_equal(one.sources.records, other.sources.records)
+        assert np.array_equal(one.sources.households, other.sources.households)
 
 
 class _Done:

@@ -83,9 +83,17 @@ def test_cloning_follows_the_weights(tmp_path):
     assert (records.age[picks] == 40).all()
 
 
+def without_disclosure_control(folder: Path) -> Path:
+    """The model with ``[disclosure] minimum_records = 1``: no cell suppressed, so that a
+    test sees every cell of a run from a small person file."""
+    with (folder / "model.toml").open("a") as handle:
+        handle.write("\n[disclosure]\nminimum_records = 1\n")
+    return folder
+
+
 def test_micro_run_from_a_person_file(small_model_dir, tmp_path):
     path = full_file(tmp_path / "persons.csv")
-    model = spfsim.load_model(small_model_dir)
+    model = spfsim.load_model(without_disclosure_control(small_model_dir))
     ds = model.project("micro", persons=4000, seed=3, person_file=path)
     assert ds.attrs["person_file_cells_synthetic"] == 0
     assert ds.attrs["person_file_hash"].startswith("sha256:")
@@ -102,8 +110,8 @@ def test_micro_run_from_a_person_file(small_model_dir, tmp_path):
 def test_cells_missing_from_the_file_fall_back_to_the_synthetic_draw(small_model_dir,
                                                                       tmp_path):
     path = write(tmp_path / "persons.csv", [[1, 40, "male", "contributing", 10, 9000, 0, 1]])
-    ds = spfsim.load_model(small_model_dir).project("micro", persons=2000, seed=3,
-                                                    person_file=path)
+    ds = spfsim.load_model(without_disclosure_control(small_model_dir)).project(
+        "micro", persons=2000, seed=3, person_file=path)
     assert ds.attrs["person_file_cells_synthetic"] == 201
     # the synthetic cells start from the cohort engine's base year, pensioners included
     pensioners = ds["beneficiaries"].sel(scheme="pension").isel(year=0)

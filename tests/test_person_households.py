@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from model_factory import families_model
+from test_micro_persons import without_disclosure_control
 
 import spfsim
 from spfsim.engine.micro import families as F
@@ -174,7 +175,7 @@ def test_households_that_cannot_reach_the_population_are_refused(tmp_path):
 
 
 def test_clones_are_whole_households_with_their_links(tmp_path):
-    folder = families_model(tmp_path / "m", end=2027)
+    folder = without_disclosure_control(families_model(tmp_path / "m", end=2027))
     path = survey(tmp_path / "persons.csv")
     model = spfsim.load_model(folder)
     result = model.project("micro", persons=20_000, seed=5, person_file=path)
@@ -204,7 +205,7 @@ def test_clones_keep_their_households_in_the_store(tmp_path):
     a = spfsim.load_model(folder).assumptions
     path = survey(tmp_path / "persons.csv")
     records = read_person_file(path)
-    store, synthetic = _initial_store(a, MicroSettings(5000, 2, person_file=str(path)), None,
+    store, synthetic, _ = _initial_store(a, MicroSettings(5000, 2, person_file=str(path)), None,
                                       20_000, records, links=True)
     assert synthetic == 0
     population = Population(store, 512, 0, 1)

@@ -22,6 +22,7 @@ from .finance.measures import sustainability_variables
 from .jumps import find_jumps
 from .params import AGES
 from .results.assemble import RunInfo, apply_contract, build_dataset, projection_context
+from .results.disclosure import control_disclosure
 from .results.micro import (
     family_variables,
     lifetime_variables,
@@ -175,4 +176,6 @@ def run_projection(model_input: ModelInput, a: Assumptions, engine: str,
     assert_identities(ds, np.array([f.initial_reserve for f in funds]))
     assert_invariants(ds)
     ds.attrs["jumps"] = "\n".join(j.message for j in find_jumps(ds, a))
+    if result is not None:  # last: the checks above see every cell
+        ds = control_disclosure(ds, result.sources, model_input.minimum_records)
     return ds

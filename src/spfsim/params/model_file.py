@@ -25,6 +25,7 @@ from .dated import (
     parse_indexation,
     parse_parameter,
 )
+from .disclosure import DEFAULT_MINIMUM_RECORDS, read_disclosure
 from .poverty import PovertySpec, read_poverty
 from .schema import ASSUMPTION_TABLES
 from .stochastic import StochasticSpec, read_stochastic
@@ -93,6 +94,9 @@ class ModelInput:
     # the [poverty] section: how the micro engine measures household poverty; None: it
     # does not
     poverty: PovertySpec | None = None
+    # the [disclosure] section: a result cell needs this many of a person file's records
+    # behind it, or none (spfsim.results.disclosure)
+    minimum_records: int = DEFAULT_MINIMUM_RECORDS
 
     @property
     def input_hash(self) -> str:
@@ -211,6 +215,7 @@ def read_model(model_dir: Path | str, scheme_types: Mapping[str, type]) -> Model
     folders = [model_dir, *(Path(s["folder"]) for s in assumption_sets if "folder" in s)]
     stochastic = _stochastic(data, model_path, files, log, folders)
     poverty = read_poverty(data.get("poverty"), model_path, log, poverty_line is not None)
+    minimum_records = read_disclosure(data.get("disclosure"), model_path, log)
     _check_household_tests(schemes, scheme_types, poverty is not None, "families" in tables,
                            model_path, log)
     _check_survivor_partners(schemes, "families" in tables, model_path, log)
@@ -221,7 +226,7 @@ def read_model(model_dir: Path | str, scheme_types: Mapping[str, type]) -> Model
                       earnings, poverty_line, revenue_share, tables, schemes, assumption_sets,
                       files, data, fiscal_envelope,
                       DEFAULT_LABOUR_PERSISTENCE if labour_persistence is None
-                      else labour_persistence, stochastic, poverty)
+                      else labour_persistence, stochastic, poverty, minimum_records)
 
 
 def _check_survivor_partners(schemes: list[SchemeInput], has_families: bool,
@@ -270,9 +275,9 @@ def _stochastic(data: dict, model_path: Path, files: list[Path], log: ProblemLog
 
 def _check_sections(data: dict, model_path: Path, log: ProblemLog) -> None:
     for key in data:
-        if key not in ("model", "economy", "schemes", "stochastic", "poverty"):
+        if key not in ("model", "economy", "schemes", "stochastic", "poverty", "disclosure"):
             log.add(model_path, key, "unknown section; expected [model], [economy], "
-                    "[[schemes]], [stochastic], [poverty]", None, key)
+                    "[[schemes]], [stochastic], [poverty], [disclosure]", None, key)
 
 
 def toml_line_finder(path: Path) -> Callable[[str], int | None]:

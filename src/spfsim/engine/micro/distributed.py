@@ -53,9 +53,10 @@ class _Shard:
         self.threads = max(1, min(nb.config.NUMBA_NUM_THREADS,
                                   (os.cpu_count() or 1) // max(neighbours, 1)))
         with np.errstate(over="ignore"):
-            store, self.synthetic_cells = _initial_store(assumptions, settings, state,
-                                                         capacity, person_file, shard)
-        self.population = Population(store, settings.chunk_size, n_rules, n_groups, shard)
+            store, self.synthetic_cells, sources = _initial_store(
+                assumptions, settings, state, capacity, person_file, shard)
+        self.population = Population(store, settings.chunk_size, n_rules, n_groups, shard,
+                                     sources)
 
     def call(self, method: str, *args):
         """Population.``method``(*args) on this shard."""
@@ -122,6 +123,13 @@ class ShardedPopulation:
 
     def alignment_counts(self) -> np.ndarray:
         return sum(self._all("alignment_counts"))
+
+    def source_units(self, *args) -> tuple[np.ndarray, np.ndarray]:
+        """Population.source_units over the shards: a record or unit is marked when any
+        shard holds a clone of it."""
+        parts = self._all("source_units", *args)
+        return (np.maximum.reduce([p[0] for p in parts]),
+                np.maximum.reduce([p[1] for p in parts]))
 
     def align(self, seed: int, year: int, probabilities: dict, wanted: np.ndarray) -> None:
         """Exact alignment: every shard's candidates (each cell's wanted smallest keys)

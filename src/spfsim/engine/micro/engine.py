@@ -23,6 +23,7 @@ from ...params import Assumptions
 from ...params.model_file import DEFAULT_LABOUR_PERSISTENCE
 from ..benefits import benefit_rules, contribution_classes, unemployment_qualification
 from ..cohort import base_year_state, death_rates, pension_years
+from . import disclosure as D
 from . import families as F
 from . import kernels as K
 from . import records
@@ -149,6 +150,7 @@ class _Run:
     out: _Outputs
     families: bool = False  # persons linked into families (engine.micro.families)
     poverty: object = None  # the model's [poverty] (params.PovertySpec) when measured
+    sources: object = None  # a person file's records behind the cells (D.SourceCells)
 
 
 def _run(assumptions, demo, econ, settings, progress, client, keep_store) -> MicroResult:
@@ -174,9 +176,10 @@ def _run(assumptions, demo, econ, settings, progress, client, keep_store) -> Mic
     n_groups = (int(years[-1]) + 2 - first_birth_year + K.COHORT_GROUP - 1) // K.COHORT_GROUP
     capacity = _capacity(demo.population, settings.persons)
     if client is None:
-        store, synthetic_cells = _initial_store(assumptions, settings, state, capacity,
-                                                person_file, links=families)
-        population = Population(store, settings.chunk_size, len(rules), n_groups)
+        store, synthetic_cells, sources = _initial_store(assumptions, settings, state,
+                                                         capacity, person_file, links=families)
+        population = Population(store, settings.chunk_size, len(rules), n_groups,
+                                sources=sources)
         persons = store.next_id
     else:
         from .distributed import ShardedPopulation
@@ -193,6 +196,8 @@ def _run(assumptions, demo, econ, settings, progress, client, keep_store) -> Mic
                discount_factors(years, assumptions.interest_rate), population,
                persons, _Outputs(n, len(rules), n_groups, K.fixed_point_scale(unit)))
     run.families = families
+    if person_file is not None:
+        run.sources = D.SourceCells(person_file, n)
     if families:
         run.out.record_families(None, 0, *population.initial_families(
             settings.seed, int(years[0]), F.year_tables(assumptions.families, 0),
@@ -234,6 +239,7 @@ def _run(assumptions, demo, econ, settings, progress, client, keep_store) -> Mic
     result = run.out.result(assumptions, demo, econ, pension, rules, run.weight,
                             person_years, store, first_birth_year)
     result.synthetic_cells = synthetic_cells
+    result.sources = run.sources
     if person_file is not None and person_file.linked:
         result.records_apart = records_apart(person_file)
     return result
@@ -243,6 +249,8 @@ def _year(run: _Run, k: int, year: int, y) -> int:
     """Simulate year k (calendar ``year``; ``y`` the pension's inputs, or None); returns
     the persons simulated."""
     settings, demo, econ, population = run.settings, run.demo, run.econ, run.population
+    if run.sources is not None:
+        run.sources.note(k, population)
     pension, tables = (_pension_year(run.scheme, y, k, econ, settings.transitory_sd,
                                      run.families)
                        if y is not None else records.NO_PENSION)

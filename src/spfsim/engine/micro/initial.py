@@ -48,24 +48,25 @@ def _initial_store(assumptions: Assumptions, settings,
                    state: PensionState | None, capacity: int,
                    records: PersonRecords | None,
                    shard: tuple[int, int, int] = WHOLE,
-                   links: bool = False) -> tuple[PersonStore, int]:
+                   links: bool = False) -> tuple[PersonStore, int, np.ndarray | None]:
     """The base-year population: persons by age and sex, and pension classes drawn from the
     cohort engine's base-year shares (so both engines start from the same expectation), or
     cloned from a person file (whole households when it has household columns: their
     family links set with ``links``); of them, those ``shard`` holds (store.owns: every
     draw is keyed by the person's id, so a shard's persons are those of the whole
-    population). Returns the store and the number of cells the file lacked; the store's
-    ``next_id`` is the base year's persons."""
+    population). Returns the store, the number of cells the file lacked and, with a file,
+    the record each base-year person id was cloned from (-1: drawn; for disclosure
+    control); the store's ``next_id`` is the base year's persons."""
     store = PersonStore.empty(capacity, state.recent.shape[-1] if state is not None else 0)
     synthetic_cells = 0
     counts = _allocate(assumptions.base_population, settings.persons)
     base_year = int(assumptions.years[0])
     start = first = 0
+    sources = []  # (ids, records) of the persons cloned
     if records is not None and records.linked:
-        counts, start, first = _household_clones(store, assumptions, settings, state,
-                                                 records, shard, links)
-        synthetic_cells = int((counts > 0).sum())
-        records = None  # the cells left are synthetic
+        counts, start, first, picks = _household_clones(store, assumptions, settings, state,
+                                                        records, shard, links)
+        sources.append((0, picks))  # the cells left have no record: counted below
     for a in range(counts.shape[0]):
         for s in range(2):
             n = int(counts[a, s])
@@ -87,10 +88,11 @@ def _initial_store(assumptions: Assumptions, settings,
             store.earnings_factor[slots] = K.permanent_factors(settings.seed, ids,
                                                                settings.permanent_sd)
             picks = None
-            if records is not None:
+            if records is not None and not records.linked:
                 u = rng.uniforms(settings.seed, rng.INITIAL_STATE, ids, 0)
                 picks = clone_cell(records, a, s, ids, u)
             if picks is not None:
+                sources.append((ids, picks))
                 _copy_records(store, slots, records, picks, _base_rate(assumptions)
                               if state is not None else None)
             elif state is not None:
@@ -100,7 +102,19 @@ def _initial_store(assumptions: Assumptions, settings,
             start += len(ids)
     store.size = start
     store.next_id = first
-    return store, synthetic_cells
+    return store, synthetic_cells, _sources(sources, first) if records is not None else None
+
+
+def _sources(cloned: list, persons: int) -> np.ndarray:
+    """The record each base-year person id was cloned from (-1 for none): ``cloned``
+    holds (ids, records) pairs (ids as an array, or the first of consecutive ids)."""
+    sources = np.full(persons, -1, dtype=np.int64)
+    for ids, picks in cloned:
+        if np.ndim(ids) == 0:
+            sources[ids: ids + len(picks)] = picks
+        else:
+            sources[ids] = picks
+    return sources
 
 
 def _household_clones(store, assumptions: Assumptions, settings, state, records: PersonRecords,
@@ -108,7 +122,8 @@ def _household_clones(store, assumptions: Assumptions, settings, state, records:
     """Clone the person file's households (person_households) into the store's first slots,
     their members' ids consecutive; with ``links`` (one process, families on), set their
     partners, parents and homes. Returns the persons by (age, sex) still to draw (the
-    cells of the groups without a record), the slots and the ids used."""
+    cells of the groups without a record), the slots and the ids used, and the record of
+    each id."""
     population = assumptions.base_population
     weights, covered = H.calibrate(records, population)
     in_covered = covered[H.age_groups(np.arange(population.shape[0]))]  # (age, sex)
@@ -123,7 +138,7 @@ def _household_clones(store, assumptions: Assumptions, settings, state, records:
     place = np.empty(len(records), dtype=np.int64)  # a record's place in its household
     for m in members:
         place[m] = np.arange(len(m))
-    total = len(ids)
+    total, cloned = len(ids), picks
     mine = (ids // shard[0]) % shard[1] == shard[2]  # store.owns
     slots = np.arange(int(mine.sum()))
     picks, ids, first_of_clone = picks[mine], ids[mine], first_of_clone[mine]
@@ -147,7 +162,7 @@ def _household_clones(store, assumptions: Assumptions, settings, state, records:
                 linked >= 0, first_of_clone + place[np.maximum(linked, 0)] + 1, 0)
         store.left_home[slots] = ~H.at_home(records)[picks]
     remaining = _allocate(population, settings.persons) * ~in_covered
-    return remaining, len(slots), total
+    return remaining, len(slots), total, cloned
 
 
 def _base_rate(assumptions: Assumptions) -> float:

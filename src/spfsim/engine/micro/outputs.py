@@ -40,6 +40,9 @@ class MicroResult:
     # a person file's records living apart from their household (person_households); None
     # for a file without households
     records_apart: int | None = None
+    # the person file's records behind the cells (engine.micro.disclosure.SourceCells);
+    # None without a person file
+    sources: object = None
     coverage: np.ndarray | None = None  # (year, age, sex, group, 2) target, covered persons
     # families (None without): (year, age, sex, families.N_FAMILY_COUNTS) persons, and
     # (year, families.N_SIZES) households by size, weighted

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..benefits import N_COVERAGE
+from . import disclosure as D
 from . import families as F
 from . import kernels as K
 from . import poverty as P
@@ -29,8 +30,10 @@ class Population:
     per-chunk accumulators."""
 
     def __init__(self, store: PersonStore, chunk: int, n_rules: int, n_groups: int,
-                 shard: tuple[int, int, int] = WHOLE):
+                 shard: tuple[int, int, int] = WHOLE, sources: np.ndarray | None = None):
         self.store, self.chunk, self.shard = store, chunk, shard
+        # the person file's record of each base-year person id (-1: drawn), or None
+        self.sources = sources
         self.buffers = _Buffers(store.capacity, chunk, n_rules, n_groups)
         self.exits = np.zeros((n_groups, 2, 2, K.EXIT_BINS), dtype=np.int64)
         self.exit_totals = np.zeros((n_groups, 2, 3), dtype=np.int64)
@@ -288,6 +291,21 @@ class Population:
                       counts, sizes, s.survivor_kind, s.survivor_pension,
                       F.PENSION_ENDS if spouse_pensions else F.PENSIONS_IGNORED)
         return counts, sizes
+
+    def source_units(self, n_records: int, unit_of_record: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        """The person file's records with a clone living here (record,), and the source
+        units (a record's household, or the record) with a clone living in a household of
+        each size (families.N_SIZES, unit), as 0/1 (disclosure.living_records,
+        household_sources)."""
+        s = self.store
+        alive = np.zeros(n_records, dtype=np.uint8)
+        seen = np.zeros((F.N_SIZES, int(unit_of_record.max()) + 1), dtype=np.uint8)
+        D.living_records(s.pid, s.status, s.size, self.sources, alive)
+        if self.families:
+            D.household_sources(s.pid, s.status, s.household, s.size, self.sources,
+                                unit_of_record, seen)
+        return alive, seen
 
     def family_findings(self) -> np.ndarray:
         """Violations of the family identities, counted as families.FINDINGS lists them."""
