@@ -43,13 +43,27 @@ def dask_client(scheduler: str | None, workers: int | None):
 
 
 def export(store: str | Path, netcdf: str | None, workbook: str | None,
-           overwrite: bool) -> None:
-    """The store as one netCDF file and as a workbook comparing the cases."""
+           overwrite: bool, spec=None) -> None:
+    """The store as one netCDF file and as a workbook comparing the cases (the floor's
+    costing, ``spec`` of engine spf-cost: as spf-cost writes them, by country)."""
     import xarray as xr
 
     from ..report.batch_workbook import write_batch_workbook
     from ..report.io import write_netcdf
+    from .spec import SPF_COST
 
+    if spec is not None and spec.engine == SPF_COST:
+        from ..spf.costing_batch import costing_from_store
+        from ..spf.levels import load_levels
+        from ..spf.report import write_spf_workbook
+
+        data = costing_from_store(store, spec)
+        if netcdf is not None:
+            write_netcdf(data, netcdf, overwrite=overwrite)
+        if workbook is not None:
+            write_spf_workbook(data, load_levels(spec.levels), Path(workbook),
+                               overwrite=overwrite)
+        return
     with xr.open_zarr(store) as ds:
         data = ds.load()
     if netcdf is not None:
@@ -94,7 +108,7 @@ def batch_main(args: argparse.Namespace) -> int:
     if bar is not None:
         bar.close()
     if (args.netcdf or args.workbook) and Path(args.out).exists():
-        export(args.out, args.netcdf, args.workbook, args.overwrite)
+        export(args.out, args.netcdf, args.workbook, args.overwrite, spec)
     print(f"{spec.path.name}: {total} cases; {len(result.computed)} computed, "
           f"{len(result.skipped)} already in {args.out}, {len(result.failed)} failed, in "
           f"{time.perf_counter() - started:.1f}s")

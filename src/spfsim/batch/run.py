@@ -22,9 +22,10 @@ import numpy as np
 import xarray as xr
 
 from ..errors import SpfsimError
-from .spec import BASELINE, BatchSpec, Case, case_key
+from .spec import BASELINE, SPF_COST, BatchSpec, Case, case_key
 
 KEY_WIDTH, ERROR_WIDTH, ATTRS_WIDTH = 64, 400, 2000
+TEXT_WIDTH = 400  # a text variable of a case (the costing's sources and notes)
 # format 2: fixed-width text (keys, errors, labels) has a stable specification there
 ZARR_FORMAT = 2
 #: per-case attributes of a projection kept in the store (its provenance)
@@ -81,6 +82,8 @@ def run_case(spec: BatchSpec, case: Case,
     ``hashes``: the input hashes its key was made from (:func:`case_inputs`; None: read
     them now)."""
     try:
+        if spec.engine == SPF_COST:
+            return _costing_case(spec, case), ""
         if hashes is None:
             hashes = input_hashes(_load(spec.model, spec.end_year,
                                         str(case.value("reform", BASELINE))))
@@ -103,8 +106,31 @@ def run_case(spec: BatchSpec, case: Case,
         return None, f"{type(exc).__name__}: {exc}"[:ERROR_WIDTH]
 
 
+def _costing_case(spec: BatchSpec, case: Case) -> xr.Dataset:
+    """One country's costing of the floor (spfsim.spf.costing_batch), its text in the
+    store's fixed width."""
+    from ..spf.costing_batch import cost_case
+
+    ds = cost_case(spec, int(case.value("country")))
+    kept = ds[list(spec.variables)]
+    for name in kept.data_vars:
+        if kept[name].dtype == object or kept[name].dtype.kind == "U":
+            text = str(kept[name].values)
+            if len(text) > TEXT_WIDTH:
+                raise SpfsimError(f"{name} is longer than the store's {TEXT_WIDTH} "
+                                  f"characters: {text[:80]}...")
+            kept[name] = kept[name].astype(f"<U{TEXT_WIDTH}")
+    kept.attrs = {k: ds.attrs[k] for k in ("spfsim_version", "created")}
+    return kept
+
+
 def case_inputs(spec: BatchSpec, cases: list[Case]) -> list[tuple[str, str]]:
-    """Each case's input hashes (model, reform), read from disk now: one load per reform."""
+    """Each case's input hashes (model, reform; for the floor's costing, its data and its
+    levels and macro files), read from disk now: one load per reform."""
+    if spec.engine == SPF_COST:
+        from ..spf.costing_batch import costing_inputs
+
+        return [costing_inputs(spec)] * len(cases)
     by_reform = {}
     for reform in {str(c.value("reform", BASELINE)) for c in cases}:
         by_reform[reform] = input_hashes(_load(spec.model, spec.end_year, reform))
@@ -177,8 +203,9 @@ def _case_coords(spec: BatchSpec, cases: list[Case]) -> dict:
     coords = {"case": np.arange(len(cases))}
     for axis, name in names.items():
         values = [c.values[axis] for c in cases]
-        coords[name] = ("case", np.array(values, dtype=float if all(
-            isinstance(v, int | float) and not isinstance(v, bool) for v in values) else str))
+        numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+        coords[name] = ("case", np.array(values, dtype=np.int64 if axis == "country"
+                                         else float if numbers else str))  # country: M49
     return coords
 
 
@@ -193,8 +220,11 @@ def _create(store: Path, spec: BatchSpec, cases: list[Case], keys: list[str],
         if first[name].dtype == object:  # labels as fixed-width text, as zarr stores it
             first[name] = first[name].astype(str)
     template = first.expand_dims(case=n)
-    for name in template.data_vars:  # NaN until written; coordinates are written now
-        template[name] = template[name].chunk({"case": 1}) * np.nan
+    for name in template.data_vars:  # NaN (or no text) until written; coordinates now
+        if template[name].dtype.kind == "U":
+            template[name] = xr.full_like(template[name], "").chunk({"case": 1})
+        else:
+            template[name] = template[name].chunk({"case": 1}) * np.nan
     template = template.assign_coords(_case_coords(spec, cases))
     book = _bookkeeping(keys, np.zeros(n, dtype=np.int8), [""] * n, [""] * n)
     template = template.merge(book.chunk({"case": 1}))

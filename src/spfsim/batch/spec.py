@@ -16,6 +16,19 @@
     engine = ["cohort", "micro"]
     seed = [1, 2]                   # micro engine's seed (stochastic engine: its seed)
 
+The rapid costing of the floor (``spfsim spf-cost``, docs/spf-costing.md) runs as a batch
+of one country a case::
+
+    [batch]
+    engine = "spf-cost"
+    year = 2025                     # costing year
+    levels = "levels.toml"          # optional, relative to this file (absent: the defaults)
+    macro = "macro.csv"             # optional per-country macro inputs
+    data = "../shared/data"         # optional reference data folder (absent: as spf-cost)
+
+    [axes]
+    country = ["all"]               # or UN M49 / ISO alpha-3 codes: [288, "NGA"]
+
 Every problem is reported at once with the file, the field and the value
 (:class:`~spfsim.errors.AssumptionError`), before anything runs. Each case has a key: the
 SHA-256 of what determines its result (the model's and reform's input files, the case's
@@ -35,12 +48,15 @@ from ..errors import ProblemLog
 from ..input_files import read_input_toml
 
 BASELINE = "baseline"
+SPF_COST = "spf-cost"  # the floor's rapid costing (spfsim.spf): one country a case
 #: "stochastic": the cohort engine over the model's [stochastic] draws (Model.project_
 #: stochastic), whose results are summaries over the draws: another set of variables, so
 #: it is not mixed with the other engines in one batch
-ENGINES = ("cohort", "micro", "stochastic")
-NAMED_AXES = ("reform", "engine", "seed")
-BATCH_KEYS = ("model", "end_year", "engine", "persons", "draws", "variables")
+ENGINES = ("cohort", "micro", "stochastic", SPF_COST)
+NAMED_AXES = ("reform", "engine", "seed", "country")
+BATCH_KEYS = ("model", "end_year", "engine", "persons", "draws", "variables", "year", "levels",
+              "macro", "data")
+SPF_KEYS = ("year", "levels", "macro", "data")
 DEFAULT_VARIABLES = ("paygo_cost_rate", "reserve_ratio", "benefit_expenditure",
                      "contribution_income", "cost_to_gdp", "actuarial_balance",
                      "general_average_premium", "depletion_year", "coverage_rate")
@@ -73,6 +89,12 @@ class BatchSpec:
     variables: tuple[str, ...]
     axes: dict[str, list] = field(default_factory=dict)
     draws: int = 200  # the stochastic engine's draws per case
+    # the spf-cost engine's costing year, levels and macro files (None: the defaults) and
+    # reference data folder (None: as spf-cost finds it)
+    year: int | None = None
+    levels: Path | None = None
+    macro: Path | None = None
+    data: Path | None = None
 
     def cases(self) -> list[Case]:
         """The cartesian product of the axes, the first axis varying slowest."""
@@ -111,6 +133,8 @@ def case_key(spec: BatchSpec, case: Case, model_hash: str, reform_hash: str) -> 
                "variables": spec.variables, "spfsim": __version__}
     if "stochastic" in (spec.engine, *spec.axes.get("engine", ())):
         content["draws"] = spec.draws  # (absent otherwise: the keys of other batches stay)
+    if spec.engine == SPF_COST:
+        content["year"] = spec.year
     text = json.dumps(content, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -142,9 +166,41 @@ def read_batch(path: str | Path) -> BatchSpec:
                 None, sorted(engines))
     if "variables" not in batch and engines == {"stochastic"}:
         spec["variables"] = STOCHASTIC_VARIABLES
+    _check_costing(path, batch, parsed, engines, spec, log)
     log.raise_if_any()
     return BatchSpec(path, spec["model"], spec["end_year"], spec["engine"], spec["persons"],
-                     spec["variables"], parsed, spec["draws"])
+                     spec["variables"], parsed, spec["draws"], **spec["costing"])
+
+
+def _check_costing(path: Path, batch: dict, axes: dict[str, list], engines: set[str],
+                   spec: dict, log: ProblemLog) -> None:
+    """The spf-cost engine's settings and country axis (``spec["costing"]``), and the
+    other engines' refusal of them; the countries are resolved to UN M49 codes."""
+    spec["costing"] = {}
+    costing = SPF_COST in engines
+    if costing and len(engines) > 1:
+        log.add(path, "axes.engine", "the floor's costing has other inputs and variables than "
+                "a projection: run it in a batch of its own", None, sorted(engines))
+    if not costing:
+        for key in (*SPF_KEYS, "country"):
+            if key in batch or key in axes:
+                where = f"axes.{key}" if key in axes else f"batch.{key}"
+                log.add(path, where, 'only the floor\'s costing (engine = "spf-cost") takes '
+                        "it", None, key)
+        return
+    if "country" not in axes:
+        log.add(path, "axes.country", "the floor's costing needs the countries to cost "
+                '(country = ["all"], or codes)', None, None)
+        return
+    others = [a for a in axes if a != "country"]
+    if others:
+        log.add(path, f"axes.{others[0]}", "the floor's costing varies only the country", None,
+                others)
+    from ..spf.costing_batch import COSTING_VARIABLES, costing_settings
+
+    spec["costing"] = costing_settings(path, batch, axes, log)
+    if "variables" not in batch:
+        spec["variables"] = COSTING_VARIABLES
 
 
 def _settings(path: Path, batch: dict, log: ProblemLog) -> dict:
@@ -188,8 +244,8 @@ def _axes(path: Path, axes: dict, log: ProblemLog) -> dict[str, list]:
             log.add(path, where, "expected a non-empty list of values", None, values)
             continue
         if name not in NAMED_AXES and name.count(".") != 1:
-            log.add(path, where, "an axis is reform, engine, seed or scheme_id.parameter",
-                    None, name)
+            log.add(path, where, "an axis is reform, engine, seed, country or "
+                    "scheme_id.parameter", None, name)
             continue
         if name == "engine" and any(v not in ENGINES for v in values):
             log.add(path, where, f"engines are {list(ENGINES)}", None, values)

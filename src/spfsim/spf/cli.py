@@ -33,6 +33,15 @@ def add_spf_cost_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentPar
                      help="reference data folder with wpp2024/ and social_protection/ "
                      "(default: $SPFSIM_DATA, ./shared/data or ../shared/data)")
     cmd.add_argument("--out", default=DEFAULT_OUT, help=f"output folder (default ./{DEFAULT_OUT})")
+    cmd.add_argument("--store", default=None, metavar="STORE",
+                     help="cost one country a Dask task into this zarr store (a folder): a run "
+                     "stopped at any point and started again costs only the countries missing "
+                     "(docs/spf-costing.md, 'As a batch')")
+    cmd.add_argument("--workers", type=int, default=None,
+                     help="with --store: local Dask worker processes (default: one a core; 0: "
+                     "in this process)")
+    cmd.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                     help="with --store: send the countries to this Dask scheduler")
     cmd.add_argument("--overwrite", action="store_true", help="replace existing output files")
     cmd.add_argument("--quiet", action="store_true", help="print only the summary")
     return cmd
@@ -45,6 +54,40 @@ def output_paths(out: Path, year: int) -> tuple[Path, Path]:
 
 def _cli_hint(exc: Exception) -> str:
     return str(exc).replace("pass overwrite=True to replace", "pass --overwrite to replace")
+
+
+def _cost_as_batch(args: argparse.Namespace, year: int, progress):
+    """Cost the countries one a case into ``--store`` (spfsim.spf.costing_batch); the
+    costing Dataset, or None (the failures printed) when a country failed."""
+    from ..batch.cli import dask_client
+    from ..batch.run import run_batch
+    from .costing_batch import costing_from_store, costing_spec
+
+    spec = costing_spec(args.country, year, args.levels, args.macro, args.data,
+                        Path(args.store))
+    bar = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(spec.axes["country"]), unit="country", file=sys.stderr)
+
+    def advance(done: int, _total: int) -> None:
+        if bar is not None:
+            bar.update(done - bar.n)
+
+    with dask_client(args.scheduler, args.workers) as client:
+        result = run_batch(spec, args.store, client, advance)
+    if bar is not None:
+        bar.close()
+    progress(f"{len(result.computed)} countries costed, {len(result.skipped)} already in "
+             f"{args.store}, {len(result.failed)} failed")
+    if result.failed:
+        for index, message in sorted(result.failed.items()):
+            print(f"  country {spec.axes['country'][index]} failed: {message}")
+        print(f"  nothing written to {args.out}: run the command again to cost the countries "
+              "missing")
+        return None
+    return costing_from_store(args.store, spec)
 
 
 def spf_cost_main(args: argparse.Namespace) -> int:
@@ -78,7 +121,15 @@ def spf_cost_main(args: argparse.Namespace) -> int:
         except OutputExistsError as exc:
             raise OutputExistsError(_cli_hint(exc)) from None
     progress(f"costing {args.country} for {year}")
-    ds = cost_floor(args.country, year, levels, macro, args.data, progress)
+    if args.store is None:
+        if args.workers is not None or args.scheduler is not None:
+            raise SpfsimError("--workers and --scheduler cost the countries as a batch: give "
+                              "--store STORE as well")
+        ds = cost_floor(args.country, year, levels, macro, args.data, progress)
+    else:
+        ds = _cost_as_batch(args, year, progress)
+        if ds is None:
+            return 1
     out.mkdir(parents=True, exist_ok=True)
     progress(f"writing outputs to {out}")
     try:

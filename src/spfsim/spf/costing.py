@@ -239,14 +239,18 @@ def _country_variables(costed: Sequence[CountryCost], total: np.ndarray,
     return data
 
 
+COUNTRY_ATTRS = {"country": {"long_name": "UN M49 country code"},
+                 "country_name": {"long_name": "country or area (UN WPP 2024 name)"},
+                 "iso3": {"long_name": "ISO 3166-1 alpha-3 code"}}
+
+
 def _coords(countries: Sequence[CountryInputs], benefits: Sequence[Benefit]) -> dict:
     return {
         "country": ("country", np.array([x.m49 for x in countries], dtype="int64"),
-                    {"long_name": "UN M49 country code"}),
+                    COUNTRY_ATTRS["country"]),
         "country_name": ("country", _text(x.name for x in countries),
-                         {"long_name": "country or area (UN WPP 2024 name)"}),
-        "iso3": ("country", _text(x.iso3 for x in countries),
-                 {"long_name": "ISO 3166-1 alpha-3 code"}),
+                         COUNTRY_ATTRS["country_name"]),
+        "iso3": ("country", _text(x.iso3 for x in countries), COUNTRY_ATTRS["iso3"]),
         "benefit": ("benefit", _text(b.id for b in benefits), {"long_name": "benefit id"}),
         "benefit_name": ("benefit", _text(b.name for b in benefits), {"long_name": "benefit"}),
         "guarantee": ("benefit", _text(f"R202 para. {b.guarantee}" for b in benefits),
@@ -263,8 +267,6 @@ def costing_dataset(levels: Levels, costed: Sequence[CountryCost], year: int,
     ``guarantee``: the R202 Paragraph 5 clause, ``benefit_name``). Every variable has
     ``units`` and ``long_name``; rates are fractions. ``attrs`` are added to the Dataset's.
     """
-    from .._version import __version__
-
     benefits = levels.enabled()
     shape = (len(costed), len(benefits))
     data: dict[str, xr.Variable] = {}
@@ -275,7 +277,16 @@ def costing_dataset(levels: Levels, costed: Sequence[CountryCost], year: int,
     total = data["total_expenditure"].values.sum(axis=1)
     data.update(_country_variables(costed, total, year))
     ds = xr.Dataset(data, coords=_coords([c.country for c in costed], benefits))
-    ds.attrs.update({
+    ds.attrs.update(costing_attrs(levels, year))
+    ds.attrs.update(dict(attrs or {}))
+    return ds
+
+
+def costing_attrs(levels: Levels, year: int) -> dict[str, object]:
+    """The costing Dataset's attrs that say what was costed and how."""
+    from .._version import __version__
+
+    return {
         "title": f"Rapid costing of social protection floors, {year}",
         "year": int(year),
         "spfsim_version": __version__,
@@ -290,6 +301,4 @@ def costing_dataset(levels: Levels, costed: Sequence[CountryCost], year: int,
                   "plus administrative cost; beneficiaries = population of the age band x "
                   "prevalence x coverage (maternity: mothers of newborns x coverage); see "
                   "docs/spf-costing.md",
-    })
-    ds.attrs.update(dict(attrs or {}))
-    return ds
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -50,6 +51,23 @@ def find_data_dir(explicit: str | Path | None = None) -> Path:
     raise AssumptionError([Problem(
         "command line", "--data", "no data folder with wpp2024/ and social_protection/ found: "
         f"pass --data DIR or set {DATA_ENV}", None, ", ".join(str(c) for c in candidates))])
+
+
+def data_signature(folder: Path) -> tuple:
+    """The reference data files' names, sizes and modification times: what makes a
+    process's reference data (:func:`reference_data`) current."""
+    return tuple(sorted((str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns)
+                        for sub in ("wpp2024", "social_protection")
+                        for p in (folder / sub).rglob("*") if p.is_file()))
+
+
+@functools.lru_cache(maxsize=4)
+def reference_data(folder: Path, signature: tuple) -> tuple[WPPData, MacroData]:
+    """The WPP and macro data of ``folder``, read once per process for each ``signature``
+    (:func:`data_signature`: a changed file is read anew): WPPData reads a file when first
+    asked and keeps it, so a batch of one country a case reads each file once."""
+    del signature  # part of the cache's key only
+    return WPPData(folder), MacroData.from_dir(folder)
 
 
 def select_countries(spec: str | Sequence[int | str], data: WPPData,
@@ -102,9 +120,8 @@ def cost_floor(countries: str | Sequence[int | str] = "all", year: int = DEFAULT
     overrides = (macro if isinstance(macro, MacroOverrides) or macro is None
                  else load_macro_file(macro, codes))
     folder = find_data_dir(data_dir)
-    wpp = WPPData(folder)
+    wpp, macro_data = reference_data(folder.resolve(), data_signature(folder))
     chosen = select_countries(countries, wpp, codes)
-    macro_data = MacroData.from_dir(folder)
     uses_headcount = any(b.prevalence == POVERTY_HEADCOUNT for b in resolved.enabled())
     costed = []
     for k, m49 in enumerate(chosen):
@@ -118,11 +135,16 @@ def cost_floor(countries: str | Sequence[int | str] = "all", year: int = DEFAULT
         costed.append(cost_country(resolved, country, year))
         if progress is not None and (k + 1) % 50 == 0:
             progress(f"costed {k + 1} of {len(chosen)} countries")
-    return costing_dataset(resolved, costed, year, {
+    return costing_dataset(resolved, costed, year, source_attrs(folder, overrides))
+
+
+def source_attrs(folder: Path, overrides: MacroOverrides | None) -> dict[str, str]:
+    """The costing Dataset's attrs that name its data."""
+    return {
         "data_sources": (f"population and births: {WPP_SOURCE}, medium variant, {WPP_LICENCE}, "
                          f"projected by spfsim from 1 July 2020; GDP per capita: {GDP_SOURCE}; "
                          f"poverty headcount: {POVERTY_SOURCE}; country codes: ISO 3166-1 "
                          "(Debian iso-codes 4.15.0) matched to UN M49"),
         "data_dir": str(folder),
         "macro_file": overrides.file if overrides is not None else "(none)",
-    })
+    }
