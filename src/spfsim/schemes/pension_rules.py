@@ -61,6 +61,42 @@ def formula_pension(reference, service, credited_years, rate, rate_above, band_y
 
 
 @nb.njit(cache=True)
+def bend_point_formula(average, bends, factors):
+    """A benefit from bend points (currency per period of ``average``): ``factors[0]`` of
+    the average up to ``bends[0]``, ``factors[1]`` of the part between ``bends[0]`` and
+    ``bends[1]``, ..., ``factors[-1]`` of the part above the last bend (len(factors) =
+    len(bends) + 1; bends increasing). The progressive formula of the US primary insurance
+    amount (Social Security Act sec. 215(a)(1)(A): 90 %, 32 % and 15 % of the average
+    indexed monthly earnings between two bend points), of Canada's and Japan's flat-plus-
+    earnings formulas and of replacement-rate bands."""
+    total, below = 0.0, 0.0
+    for i in range(len(bends)):
+        if average <= below:
+            return total
+        total += factors[i] * (min(average, bends[i]) - below)
+        below = bends[i]
+    if average > below:
+        total += factors[len(bends)] * (average - below)
+    return total
+
+
+@nb.njit(cache=True)
+def claiming_factor(months, early_rate, early_months, early_rate_after, late_rate,
+                    late_months):
+    """The factor on a pension claimed ``months`` months after the normal retirement age
+    (negative: before): 1 - ``early_rate`` a month for the first ``early_months`` months
+    early and ``early_rate_after`` a month beyond; 1 + ``late_rate`` a month late, for at
+    most ``late_months`` months (US: 5/9 % and 5/12 % a month after 36 months, Social
+    Security Act sec. 202(q); delayed retirement credits of 2/3 % a month to age 70, sec.
+    202(w))."""
+    if months < 0:
+        early = -months
+        return (1.0 - early_rate * min(early, early_months)
+                - early_rate_after * max(early - early_months, 0))
+    return 1.0 + late_rate * min(months, late_months)
+
+
+@nb.njit(cache=True)
 def bounded(amount, minimum, maximum):
     """A pension between the minimum and the maximum pension (currency per year):
     min(max(amount, minimum), maximum), with ``maximum`` 0 (or infinite) for none."""
