@@ -336,9 +336,10 @@ MONEY_PARAMETERS = ("minimum_pension", "maximum_pension", "earnings_floor",
                     "maximum_benefit", "benefit")
 #: ``[economy]`` entries in currency.
 MONEY_ECONOMY = ("gdp", "average_earnings", "poverty_line")
-#: Extensive inputs (they grow with the number of people): the base population and the
-#: net migrants (persons), GDP and initial reserves (currency).
-EXTENSIVE_TABLES = {"population": "population", "migration": "net_migration"}
+#: Extensive inputs (they grow with the number of people): the base population (and an
+#: external projection of it), the net migrants (persons), GDP and initial reserves.
+EXTENSIVE_TABLES = {"population": "population", "migration": "net_migration",
+                    "population_projection": "population"}
 
 
 def scale_parameter(value: object, k: float) -> object:

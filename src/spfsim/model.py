@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .errors import SpfsimError
 from .params import Assumptions, ModelInput, StochasticSpec, compile_assumptions, read_model
 
 if TYPE_CHECKING:
@@ -177,6 +178,14 @@ class Model:
             ds.attrs.update(self.reform.attrs())
         return ds
 
+    def _own_population(self, what: str) -> None:
+        """Refuse ``what``, which varies the demographic assumptions around the model's own
+        projection, for a model that follows an external population projection."""
+        if self.assumptions.population_projection is not None:
+            raise SpfsimError(f"{what} vary the model's own demography, and {self.name!r} "
+                              "follows an external population projection (its "
+                              "population_projection table): remove the table to run them")
+
     def project_stochastic(self, draws: int | None = None, *, seed: int | None = None,
                            percentiles: tuple[float, ...] | None = None,
                            keep_draws: bool = False,
@@ -198,6 +207,7 @@ class Model:
         """
         from .stochastic import simulate, stochastic_dataset
 
+        self._own_population("stochastic projections")
         spec = spec or self.input.stochastic
         if spec is None:
             raise ValueError(f"the model {self.name!r} has no [stochastic] section: declare "
@@ -223,6 +233,7 @@ class Model:
         to the model file's ``[stochastic.sensitivity]``."""
         from .stochastic.sensitivity import sensitivity_dataset
 
+        self._own_population("sensitivity tests")
         if ranges is None:
             ranges = {} if self.input.stochastic is None else self.input.stochastic.sensitivity
         attrs = {"model": self.name, "title": self.input.title, "engine": "cohort",
@@ -253,6 +264,7 @@ class Model:
         after each projection."""
         from .stochastic.sobol import sobol_dataset
 
+        self._own_population("the Sobol analysis")
         spec = self.input.stochastic
         if ranges is None:
             ranges = {} if spec is None else spec.sensitivity

@@ -13,7 +13,7 @@ import xarray as xr
 
 from ._version import __version__
 from .checks import assert_identities, assert_invariants
-from .demography import DemographicProjection, project_population
+from .demography import DemographicProjection, external_projection, project_population
 from .economy import project_economy
 from .engine.cohort import death_rates, run_schemes
 from .equity.cohorts import equity_variables
@@ -102,9 +102,16 @@ SCALED_PREMIUM_PERIOD = 10
 
 
 def _demography(a: Assumptions, progress: Callable[[str], None]) -> DemographicProjection:
-    """The cohort-component projection; warns when assumed emigration was capped."""
+    """The cohort-component projection, or the model's external population projection
+    with consistent flows (demography.external_projection); warns when assumed emigration
+    was capped."""
     progress(f"population {a.years[0]}-{a.years[-1]}")
-    demo = project_population(a.years, a.base_population, a.mx, a.asfr, a.srb, a.net_migration)
+    if a.population_projection is not None:
+        demo = external_projection(a.years, a.population_projection, a.mx, a.asfr, a.srb,
+                                   a.net_migration)
+    else:
+        demo = project_population(a.years, a.base_population, a.mx, a.asfr, a.srb,
+                                  a.net_migration)
     capped = float(demo.emigration_capped.sum())
     if capped > 0:
         warnings.warn(f"assumed net emigration exceeded the cohorts by {capped:,.0f} persons "

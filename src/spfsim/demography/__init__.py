@@ -13,6 +13,7 @@ from .lifetable import LifeTable, infant_ax
 from .projection import (
     DemographicProjection,
     emigration_probability,
+    external_projection,
     project,
     project_population,
 )
@@ -29,8 +30,8 @@ _LAZY = {
     "graduate_population": "graduation",
 }
 
-__all__ = ["DemographicProjection", "LifeTable", "emigration_probability", "infant_ax",
-           "project", "project_population", *_LAZY]
+__all__ = ["DemographicProjection", "LifeTable", "emigration_probability",
+           "external_projection", "infant_ax", "project", "project_population", *_LAZY]
 
 
 def __getattr__(name: str) -> object:

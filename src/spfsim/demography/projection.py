@@ -134,15 +134,8 @@ def project_population(
     survival_ratios = np.zeros((n, n_age, 2))
     population[0] = base_population
     for k in range(n):
-        tables = [LifeTable.from_mx(mx[k, :, s], SEXES[s]) for s in range(2)]
-        e0[k] = [t.ex[0] for t in tables]
-        survival = [t.projection_survival() for t in tables]
-        start = np.zeros((n_age, 2))  # cohorts by their age at the end of the step
-        start[1:] = population[k][:-1]
-        start[-1] += population[k][-1]
-        ratio = np.zeros((n_age, 2))
-        for s, (s_birth, s_x) in enumerate(survival):
-            ratio[0, s], ratio[1:, s] = s_birth, s_x
+        e0[k], ratio = _step_survival(mx[k])
+        start = _aged(population[k])
         survival_ratios[k] = ratio
         # women's exposure needs the end-of-step population of ages >= 1 before births
         migrants = _cap_emigration(applied[k], start, ratio)
@@ -161,6 +154,73 @@ def project_population(
             population[k + 1] = np.maximum(start - deaths[k] + migrants, 0.0)
     return DemographicProjection(years, population, births, deaths, applied, e0,
                                  applied - np.asarray(net_migration), survival_ratios)
+
+
+def external_projection(years: np.ndarray, population: np.ndarray, mx: np.ndarray,
+                        asfr: np.ndarray, srb: np.ndarray,
+                        net_migration: np.ndarray) -> DemographicProjection:
+    """A projection whose population (year, age, sex) is given: an external projection (a
+    statistics office's, the US Trustees') that the model follows instead of its own.
+
+    The flows are made consistent with it, step by step, by the conventions of
+    :func:`project_population`:
+
+    - births come from the fertility ``asfr`` on the women of the start and the end of the
+      step, split by ``srb``;
+    - net migrants are the balance: M = 2 (P[t+1] - S x start) / (1 + S) for a cohort
+      ``start`` (its age at the end of the step) with survival ratio S of ``mx``, so that
+      P[t+1] = (start + M / 2) S + M / 2;
+    - deaths are (start + M / 2)(1 - S) = (start + P[t+1]) (1 - S) / (1 + S), never
+      negative.
+
+    So the balance identity holds exactly, and the engines, which draw deaths from ``mx``,
+    births from ``asfr`` and migration from ``net_migration``, follow the given population.
+    The last year's step goes beyond the given years: it is the model's own, with its
+    ``net_migration``. Fed a population of :func:`project_population`, it gives back that
+    projection's flows.
+    """
+    n, n_age = len(years), population.shape[1]
+    births, deaths = np.zeros((n, 2)), np.zeros((n, n_age, 2))
+    migration = np.zeros((n, n_age, 2))
+    e0, survival_ratios = np.zeros((n, 2)), np.zeros((n, n_age, 2))
+    for k in range(n - 1):
+        e0[k], ratio = _step_survival(mx[k])
+        survival_ratios[k] = ratio
+        start, end = _aged(population[k]), population[k + 1]
+        mean_women = 0.5 * (population[k][:, FEMALE] + end[:, FEMALE])
+        births[k] = float(asfr[k] @ mean_women) * np.array([srb[k], 1.0]) / (1.0 + srb[k])
+        start[0] = births[k]  # age 0: the step's births
+        migration[k] = 2.0 * (end - start * ratio) / (1.0 + ratio)
+        deaths[k] = np.maximum(start + 0.5 * migration[k], 0.0) * (1.0 - ratio)
+    last = project_population(years[-1:], population[-1], mx[-1:], asfr[-1:], srb[-1:],
+                              net_migration[-1:])
+    births[-1], deaths[-1], migration[-1] = last.births[0], last.deaths[0], \
+        last.net_migration[0]
+    e0[-1], survival_ratios[-1] = last.life_expectancy[0], last.survival[0]
+    capped = np.zeros((n, n_age, 2))
+    capped[-1] = last.emigration_capped[0]
+    return DemographicProjection(years, np.array(population, dtype=float), births, deaths,
+                                 migration, e0, capped, survival_ratios)
+
+
+def _step_survival(mx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Life expectancy at birth (sex,) and the survival ratios (age at the end of the step,
+    sex) of a step with the central death rates ``mx`` (age, sex): the birth cohort's at
+    age 0."""
+    tables = [LifeTable.from_mx(mx[:, s], SEXES[s]) for s in range(2)]
+    ratio = np.zeros((mx.shape[0], 2))
+    for s, table in enumerate(tables):
+        ratio[0, s], ratio[1:, s] = table.projection_survival()
+    return np.array([t.ex[0] for t in tables]), ratio
+
+
+def _aged(population: np.ndarray) -> np.ndarray:
+    """The cohorts of ``population`` (age, sex) by their age at the end of the step (age
+    0 empty: the step's births; the oldest two together)."""
+    start = np.zeros_like(population, dtype=float)
+    start[1:] = population[:-1]
+    start[-1] += population[-1]
+    return start
 
 
 def _cap_emigration(migrants: np.ndarray, start: np.ndarray, ratio: np.ndarray) -> np.ndarray:

@@ -86,6 +86,9 @@ class Assumptions:
     families: dict[str, np.ndarray] | None = None
     # how the micro engine measures household poverty (the model's [poverty]), or None
     poverty: PovertySpec | None = None
+    # an external population projection (year, age, sex), persons at 1 July, that the
+    # model follows instead of projecting its own (demography.external_projection); None
+    population_projection: np.ndarray | None = None
 
     @property
     def n_years(self) -> int:
@@ -176,6 +179,8 @@ def compile_assumptions(input_: ModelInput, end_year: int | None = None) -> Assu
         families=({c: _by_year(t["families"], c, years) for c in FAMILY_COLUMNS}
                   if "families" in t else None),
         poverty=input_.poverty,
+        population_projection=(_by_year(t["population_projection"], "population", years)
+                               if "population_projection" in t else None),
         **labour,
     )
     growth = assumptions.series_growth

@@ -210,6 +210,7 @@ def read_model(model_dir: Path | str, scheme_types: Mapping[str, type]) -> Model
         if isinstance(base_year, int) and isinstance(end_year, int):
             _check_years(tables, base_year, end_year, log)
             check_demography(tables, log)
+            check_population_projection(tables, base_year, log)
 
     schemes = _read_schemes(data, model_path, scheme_types, base_year, log)
     folders = [model_dir, *(Path(s["folder"]) for s in assumption_sets if "folder" in s)]
@@ -428,6 +429,31 @@ def _cell(table: Table, index: tuple) -> str:
     """'year 2030, age 30, sex male' of an index into ``table``'s values."""
     return ", ".join(f"{d} {table.coords[d][i]}" for d, i in zip(table.dims, index,
                                                                   strict=True))
+
+
+def check_population_projection(tables: dict[str, Table], base_year: int,
+                                log: ProblemLog) -> None:
+    """An external population projection gives each year (a year column) and, in the base
+    year, the base population itself (one population, not two)."""
+    projection, base = tables.get("population_projection"), tables.get("population")
+    if projection is None:
+        return
+    if not projection.by_year:
+        log.add(projection.file, "year", "an external population projection needs a year "
+                "column: one population a year", None, None)
+        return
+    years = projection.coords["year"]
+    if base is None or not years[0] <= base_year <= years[-1]:
+        return  # (the year range is checked with every table's)
+    given = projection.values["population"][base_year - int(years[0])]
+    gap = np.abs(given - base.values["population"])
+    tolerance = 1e-9 * np.maximum(np.abs(base.values["population"]), 1.0)
+    if (gap > tolerance).any():
+        index = np.unravel_index(int(np.argmax(gap - tolerance)), gap.shape)
+        cell = _cell(base, index)
+        log.add(projection.file, "population", f"{cell}: the base year's must be the base "
+                f"population ({base.values['population'][index]:g} in {base.file.name})",
+                None, float(given[index]))
 
 
 def check_demography(tables: dict[str, Table], log: ProblemLog) -> None:

@@ -16,6 +16,17 @@ ASSUMPTION_TABLES: dict[str, TableSpec] = {
             description="Base population by single age (100 = 100 and over) and sex.",
         ),
         TableSpec(
+            "population_projection",
+            dims=("age", "sex"),
+            required=False,
+            columns=(ColumnSpec("population", "count", low=0.0,
+                                description="persons at 1 July of the year"),),
+            description="Optional: an external population projection by year, age and sex "
+            "(a statistics office's, the US Trustees'), from the base year to the end year; "
+            "the model follows it instead of projecting its own: deaths from the mortality "
+            "table, births from the fertility table, net migration the balance.",
+        ),
+        TableSpec(
             "mortality",
             dims=("age", "sex"),
             columns=(ColumnSpec("mx", "rate", low=0.0, high=10.0,
