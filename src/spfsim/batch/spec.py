@@ -126,6 +126,23 @@ class BatchSpec:
         return out
 
 
+def costing_spec(countries, year: int, levels: str | Path | None,
+                 macro: str | Path | None, data: str | Path | None, store: Path) -> BatchSpec:
+    """The batch that costs the floor for ``countries`` (as spf-cost's ``--country``) one a
+    case (spfsim.spf.costing_batch), for ``spfsim spf-cost --store``; ``store`` names it in
+    messages."""
+    from ..spf.costing_batch import COSTING_VARIABLES
+    from ..spf.macro import CountryCodes
+    from ..spf.run import data_signature, find_data_dir, reference_data, select_countries
+
+    folder = find_data_dir(data).resolve()
+    wpp, _ = reference_data(folder, data_signature(folder))
+    chosen = select_countries(countries, wpp, CountryCodes.load())
+    return BatchSpec(store, None, None, SPF_COST, 1, COSTING_VARIABLES, {"country": chosen},
+                     year=year, levels=None if levels is None else Path(levels).resolve(),
+                     macro=None if macro is None else Path(macro).resolve(), data=folder)
+
+
 def case_key(spec: BatchSpec, case: Case, model_hash: str, reform_hash: str) -> str:
     """SHA-256 of everything that determines the case's stored result."""
     content = {"model": model_hash, "reform": reform_hash, "values": case.values,

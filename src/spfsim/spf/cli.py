@@ -61,7 +61,8 @@ def _cost_as_batch(args: argparse.Namespace, year: int, progress):
     costing Dataset, or None (the failures printed) when a country failed."""
     from ..batch.cli import dask_client
     from ..batch.run import run_batch
-    from .costing_batch import costing_from_store, costing_spec
+    from ..batch.spec import costing_spec
+    from .costing_batch import costing_from_store
 
     spec = costing_spec(args.country, year, args.levels, args.macro, args.data,
                         Path(args.store))

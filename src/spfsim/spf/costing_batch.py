@@ -144,18 +144,3 @@ def costing_from_store(store: str | Path, spec) -> xr.Dataset:
     ds.attrs = attrs
     return ds
 
-
-def costing_spec(countries, year: int, levels: str | Path | None, macro: str | Path | None,
-                 data: str | Path | None, store: Path):
-    """The batch (spfsim.batch.BatchSpec) that costs ``countries`` (as spf-cost's
-    ``--country``) one a case, for ``spfsim spf-cost --store``; ``store`` names it in
-    messages."""
-    from ..batch.spec import SPF_COST, BatchSpec
-    from .run import data_signature, find_data_dir, reference_data, select_countries
-
-    folder = find_data_dir(data).resolve()
-    wpp, _ = reference_data(folder, data_signature(folder))
-    chosen = select_countries(countries, wpp, CountryCodes.load())
-    return BatchSpec(store, None, None, SPF_COST, 1, COSTING_VARIABLES, {"country": chosen},
-                     year=year, levels=None if levels is None else Path(levels).resolve(),
-                     macro=None if macro is None else Path(macro).resolve(), data=folder)

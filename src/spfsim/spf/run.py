@@ -135,7 +135,7 @@ def cost_floor(countries: str | Sequence[int | str] = "all", year: int = DEFAULT
         costed.append(cost_country(resolved, country, year))
         if progress is not None and (k + 1) % 50 == 0:
             progress(f"costed {k + 1} of {len(chosen)} countries")
-    return costing_dataset(resolved, costed, year, source_attrs(folder, overrides))
+    return costing_dataset(resolved, costed, year, source_attrs(folder.resolve(), overrides))
 
 
 def source_attrs(folder: Path, overrides: MacroOverrides | None) -> dict[str, str]:
