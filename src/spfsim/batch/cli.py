@@ -15,6 +15,7 @@ from .run import run_batch
 from .spec import read_batch
 
 NO_TRIM = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
+NUMBA_THREADS = "distributed.nanny.pre-spawn-environ.NUMBA_NUM_THREADS"
 
 
 @contextmanager
@@ -35,8 +36,13 @@ def dask_client(scheduler: str | None, workers: int | None):
     n = workers or os.cpu_count() or 1
     # Dask's workers return freed memory to the system at once (MALLOC_TRIM_THRESHOLD_ =
     # 64 KiB): the engines' many short-lived arrays then cost a system call each and a
-    # projection takes 2.4 times as long; glibc's own adaptive threshold is kept instead
-    with dask.config.set({NO_TRIM: None}), LocalCluster(
+    # projection takes 2.4 times as long; glibc's own adaptive threshold is kept instead.
+    # Each worker's Numba kernels get its share of the cores but one, which the client's
+    # store writes and the scheduler need: with one worker on two cores, a batch of micro
+    # cases of 0.7 s took 7-9 % longer than a loop in one process (Numba on one thread)
+    # against 12 % with the worker's kernels on both cores (benchmarks/bench_batch.py)
+    threads = str(max(1, ((os.cpu_count() or 1) - 1) // n))
+    with dask.config.set({NO_TRIM: None, NUMBA_THREADS: threads}), LocalCluster(
             n_workers=n, threads_per_worker=1, processes=True,
             dashboard_address=None) as cluster, Client(cluster) as client:
         yield client
