@@ -1,5 +1,5 @@
 """Disclosure control of a micro run started from a person file (R202 para. 23: the
-confidentiality of personal data; ILO social security data protection practice).
+confidentiality of personal data).
 
 A person file holds survey or administrative records of real persons. The micro engine
 clones them, so a cell of the results (a year, age and sex; an age group; a birth cohort; a

@@ -118,7 +118,7 @@ def _sources(cloned: list, persons: int) -> np.ndarray:
 
 
 def _household_clones(store, assumptions: Assumptions, settings, state, records: PersonRecords,
-                      shard, links: bool) -> tuple[np.ndarray, int, int]:
+                      shard, links: bool) -> tuple[np.ndarray, int, int, np.ndarray]:
     """Clone the person file's households (person_households) into the store's first slots,
     their members' ids consecutive; with ``links`` (one process, families on), set their
     partners, parents and homes. Returns the persons by (age, sex) still to draw (the
