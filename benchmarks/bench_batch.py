@@ -25,7 +25,7 @@ from pathlib import Path
 import numba
 
 from spfsim.batch import read_batch, run_batch, run_case
-from spfsim.batch.cli import dask_client, find_batch_file
+from spfsim.batch.cli import dask_client, find_batch_file, local_threads
 from spfsim.batch.run import case_inputs
 
 
@@ -54,7 +54,8 @@ def main() -> None:
             with dask_client(None, workers) as client:
                 client.run(run_case, spec, cases[0])  # each worker loads the model once
                 ready = time.perf_counter()
-                run_batch(spec, Path(folder) / "store.zarr", client)
+                run_batch(spec, Path(folder) / "store.zarr", client,
+                          threads=local_threads(None, workers))
                 seconds = time.perf_counter() - ready
         out[f"workers_{workers}"] = {
             "startup_seconds": round(ready - started, 3), "seconds": round(seconds, 3),

@@ -15,7 +15,19 @@ from .run import run_batch
 from .spec import read_batch
 
 NO_TRIM = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
-NUMBA_THREADS = "distributed.nanny.pre-spawn-environ.NUMBA_NUM_THREADS"
+
+
+def local_threads(scheduler: str | None, workers: int | None) -> int | None:
+    """The Numba threads each case runs with on the workers of :func:`dask_client`'s local
+    cluster: their share of the cores but one, which the client's store writes and the
+    scheduler need (at least 1); None for an existing cluster or no cluster. With one
+    worker on two cores, a batch of micro cases of 0.7 s took 7-9 % longer than a loop in
+    one process on one thread, against 12 % with the worker's kernels on both cores
+    (benchmarks/bench_batch.py)."""
+    if scheduler is not None or workers == 0:
+        return None
+    cores = os.cpu_count() or 1
+    return max(1, (cores - 1) // (workers or cores))
 
 
 @contextmanager
@@ -36,13 +48,8 @@ def dask_client(scheduler: str | None, workers: int | None):
     n = workers or os.cpu_count() or 1
     # Dask's workers return freed memory to the system at once (MALLOC_TRIM_THRESHOLD_ =
     # 64 KiB): the engines' many short-lived arrays then cost a system call each and a
-    # projection takes 2.4 times as long; glibc's own adaptive threshold is kept instead.
-    # Each worker's Numba kernels get its share of the cores but one, which the client's
-    # store writes and the scheduler need: with one worker on two cores, a batch of micro
-    # cases of 0.7 s took 7-9 % longer than a loop in one process (Numba on one thread)
-    # against 12 % with the worker's kernels on both cores (benchmarks/bench_batch.py)
-    threads = str(max(1, ((os.cpu_count() or 1) - 1) // n))
-    with dask.config.set({NO_TRIM: None, NUMBA_THREADS: threads}), LocalCluster(
+    # projection takes 2.4 times as long; glibc's own adaptive threshold is kept instead
+    with dask.config.set({NO_TRIM: None}), LocalCluster(
             n_workers=n, threads_per_worker=1, processes=True,
             dashboard_address=None) as cluster, Client(cluster) as client:
         yield client
@@ -110,7 +117,8 @@ def batch_main(args: argparse.Namespace) -> int:
         if target is not None:
             check_writable(target, args.overwrite)
     with dask_client(args.scheduler, args.workers) as client:
-        result = run_batch(spec, args.out, client, progress)
+        result = run_batch(spec, args.out, client, progress,
+                           local_threads(args.scheduler, args.workers))
     if bar is not None:
         bar.close()
     if (args.netcdf or args.workbook) and Path(args.out).exists():

@@ -76,11 +76,15 @@ def case_model(spec: BatchSpec, case: Case, hashes: tuple[str, str]):
     return model.with_parameters(overrides, name="batch case") if overrides else model
 
 
-def run_case(spec: BatchSpec, case: Case,
-             hashes: tuple[str, str] | None = None) -> tuple[xr.Dataset | None, str]:
+def run_case(spec: BatchSpec, case: Case, hashes: tuple[str, str] | None = None,
+             threads: int | None = None) -> tuple[xr.Dataset | None, str]:
     """Project one case and keep the batch's variables; (None, message) if it fails.
     ``hashes``: the input hashes its key was made from (:func:`case_inputs`; None: read
-    them now)."""
+    them now); ``threads``: the Numba threads the case runs with (None: as they are)."""
+    if threads is not None:
+        import numba
+
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))  # this thread's
     try:
         if spec.engine == SPF_COST:
             return _costing_case(spec, case), ""
@@ -138,9 +142,11 @@ def case_inputs(spec: BatchSpec, cases: list[Case]) -> list[tuple[str, str]]:
 
 
 def run_batch(spec: BatchSpec, store: str | Path, client=None,
-              progress: Callable[[int, int], None] | None = None) -> BatchResult:
+              progress: Callable[[int, int], None] | None = None,
+              threads: int | None = None) -> BatchResult:
     """Run the cases of ``spec`` not yet in ``store`` (a zarr folder) on ``client`` (a
-    ``distributed.Client``; None: one after another in this process)."""
+    ``distributed.Client``; None: one after another in this process); ``threads``: the
+    Numba threads of each case on a worker (None: the worker's; batch.cli.local_threads)."""
     store = Path(store)
     cases = spec.cases()
     inputs = case_inputs(spec, cases)
@@ -150,7 +156,7 @@ def run_batch(spec: BatchSpec, store: str | Path, client=None,
     result = BatchResult([], [c.index for c in cases if done[c.index]], {}, store)
     if progress is not None:
         progress(len(result.skipped), len(cases))
-    for case, (ds, error) in _results(spec, todo, inputs, client):
+    for case, (ds, error) in _results(spec, todo, inputs, client, threads):
         if ds is None:
             result.failed[case.index] = error
         else:
@@ -165,7 +171,8 @@ def run_batch(spec: BatchSpec, store: str | Path, client=None,
     return result
 
 
-def _results(spec: BatchSpec, todo: list[Case], inputs: list[tuple[str, str]], client):
+def _results(spec: BatchSpec, todo: list[Case], inputs: list[tuple[str, str]], client,
+             threads: int | None = None):
     """(case, (Dataset | None, error)) as each case finishes."""
     if client is None:
         for case in todo:
@@ -173,8 +180,8 @@ def _results(spec: BatchSpec, todo: list[Case], inputs: list[tuple[str, str]], c
         return
     from distributed import as_completed
 
-    futures = {client.submit(run_case, spec, case, inputs[case.index], pure=False): case
-               for case in todo}
+    futures = {client.submit(run_case, spec, case, inputs[case.index], threads, pure=False):
+               case for case in todo}
     for future in as_completed(futures):
         try:
             yield futures[future], future.result()

@@ -59,7 +59,7 @@ def _cli_hint(exc: Exception) -> str:
 def _cost_as_batch(args: argparse.Namespace, year: int, progress):
     """Cost the countries one a case into ``--store`` (spfsim.spf.costing_batch); the
     costing Dataset, or None (the failures printed) when a country failed."""
-    from ..batch.cli import dask_client
+    from ..batch.cli import dask_client, local_threads
     from ..batch.run import run_batch
     from ..batch.spec import costing_spec
     from .costing_batch import costing_from_store
@@ -77,7 +77,8 @@ def _cost_as_batch(args: argparse.Namespace, year: int, progress):
             bar.update(done - bar.n)
 
     with dask_client(args.scheduler, args.workers) as client:
-        result = run_batch(spec, args.store, client, advance)
+        result = run_batch(spec, args.store, client, advance,
+                           local_threads(args.scheduler, args.workers))
     if bar is not None:
         bar.close()
     progress(f"{len(result.computed)} countries costed, {len(result.skipped)} already in "
