@@ -21,7 +21,7 @@ def local_threads(scheduler: str | None, workers: int | None) -> int | None:
     """The Numba threads each case runs with on the workers of :func:`dask_client`'s local
     cluster: their share of the cores but one, which the client's store writes and the
     scheduler need (at least 1); None for an existing cluster or no cluster. With one
-    worker on two cores, a batch of micro cases of 0.7 s took 7-9 % longer than a loop in
+    worker on two cores, a batch of micro cases of 0.7 s took 6-7 % longer than a loop in
     one process on one thread, against 12 % with the worker's kernels on both cores
     (benchmarks/bench_batch.py)."""
     if scheduler is not None or workers == 0:
