@@ -133,10 +133,10 @@ def costing_spec(countries, year: int, levels: str | Path | None,
     messages."""
     from ..spf.costing_batch import COSTING_VARIABLES
     from ..spf.macro import CountryCodes
-    from ..spf.run import data_signature, find_data_dir, reference_data, select_countries
+    from ..spf.run import find_data_dir, reference_data, select_countries
 
     folder = find_data_dir(data).resolve()
-    wpp, _ = reference_data(folder, data_signature(folder))
+    wpp, _ = reference_data(folder)
     chosen = select_countries(countries, wpp, CountryCodes.load())
     return BatchSpec(store, None, None, SPF_COST, 1, COSTING_VARIABLES, {"country": chosen},
                      year=year, levels=None if levels is None else Path(levels).resolve(),

@@ -72,9 +72,7 @@ def costing_settings(path: Path, batch: dict, axes: dict[str, list],
         problems("batch.macro", lambda: load_macro_file(files["macro"], CountryCodes.load()))
     folder = problems("batch.data", lambda: find_data_dir(files["data"]))
     if folder is not None:
-        from .run import data_signature
-
-        wpp, _ = reference_data(folder.resolve(), data_signature(folder))
+        wpp, _ = reference_data(folder)
         values = axes["country"]
         spec = "all" if values == ["all"] else [str(v) for v in values]
         chosen = problems("axes.country", lambda: select_countries(spec, wpp,

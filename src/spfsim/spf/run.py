@@ -61,11 +61,15 @@ def data_signature(folder: Path) -> tuple:
                         for p in (folder / sub).rglob("*") if p.is_file()))
 
 
+def reference_data(folder: Path) -> tuple[WPPData, MacroData]:
+    """The WPP and macro data of ``folder``, read once per process for each content of its
+    files (:func:`data_signature`: a changed file is read anew): WPPData reads a file when
+    first asked and keeps it, so a batch of one country a case reads each file once."""
+    return _reference_data(folder.resolve(), data_signature(folder))
+
+
 @functools.lru_cache(maxsize=4)
-def reference_data(folder: Path, signature: tuple) -> tuple[WPPData, MacroData]:
-    """The WPP and macro data of ``folder``, read once per process for each ``signature``
-    (:func:`data_signature`: a changed file is read anew): WPPData reads a file when first
-    asked and keeps it, so a batch of one country a case reads each file once."""
+def _reference_data(folder: Path, signature: tuple) -> tuple[WPPData, MacroData]:
     del signature  # part of the cache's key only
     return WPPData(folder), MacroData.from_dir(folder)
 
@@ -120,7 +124,7 @@ def cost_floor(countries: str | Sequence[int | str] = "all", year: int = DEFAULT
     overrides = (macro if isinstance(macro, MacroOverrides) or macro is None
                  else load_macro_file(macro, codes))
     folder = find_data_dir(data_dir)
-    wpp, macro_data = reference_data(folder.resolve(), data_signature(folder))
+    wpp, macro_data = reference_data(folder)
     chosen = select_countries(countries, wpp, codes)
     uses_headcount = any(b.prevalence == POVERTY_HEADCOUNT for b in resolved.enabled())
     costed = []

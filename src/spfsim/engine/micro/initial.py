@@ -66,7 +66,7 @@ def _initial_store(assumptions: Assumptions, settings,
     if records is not None and records.linked:
         counts, start, first, picks = _household_clones(store, assumptions, settings, state,
                                                         records, shard, links)
-        sources.append((0, picks))  # the cells left have no record: counted below
+        sources.append((np.arange(first), picks))  # the cells left have no record
     for a in range(counts.shape[0]):
         for s in range(2):
             n = int(counts[a, s])
@@ -107,13 +107,10 @@ def _initial_store(assumptions: Assumptions, settings,
 
 def _sources(cloned: list, persons: int) -> np.ndarray:
     """The record each base-year person id was cloned from (-1 for none): ``cloned``
-    holds (ids, records) pairs (ids as an array, or the first of consecutive ids)."""
+    holds (ids, records) pairs."""
     sources = np.full(persons, -1, dtype=np.int64)
     for ids, picks in cloned:
-        if np.ndim(ids) == 0:
-            sources[ids: ids + len(picks)] = picks
-        else:
-            sources[ids] = picks
+        sources[ids] = picks
     return sources
 
 
