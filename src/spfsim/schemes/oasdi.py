@@ -62,7 +62,6 @@ COLAS = {2009: 0.0, 2010: 0.0, 2011: 0.036, 2012: 0.017, 2013: 0.015, 2014: 0.01
          2015: 0.0, 2016: 0.003, 2017: 0.020, 2018: 0.028, 2019: 0.016, 2020: 0.013,
          2021: 0.059, 2022: 0.087, 2023: 0.032, 2024: 0.025, 2025: 0.028}
 COMPUTATION_YEARS = 35  # sec. 215(b)(2): 40 elapsed years (22-61) less 5 dropout years
-FIRST_ELAPSED_AGE = 22
 EARLY_RATE, EARLY_MONTHS, EARLY_RATE_AFTER = 5 / 900, 36, 5 / 1200  # sec. 202(q)
 LAST_CREDIT_AGE = 70  # sec. 202(w)(2)(B): no credit for months after age 70
 
@@ -143,12 +142,11 @@ def bend_points(eligibility_year: int, series: TrusteesSeries) -> np.ndarray:
 
 def aime(earnings: Mapping[int, float], birth_year: int, series: TrusteesSeries) -> float:
     """Average indexed monthly earnings (dollars, sec. 215(b)) of ``earnings`` (dollars by
-    calendar year, capped at each year's base here), the highest COMPUTATION_YEARS years."""
+    calendar year, capped at each year's base here), the highest COMPUTATION_YEARS years
+    (any year, those before 22 too: the elapsed years only set how many count)."""
     indexing_year = birth_year + 60
     indexed = []
     for year, amount in earnings.items():
-        if year < birth_year + FIRST_ELAPSED_AGE:
-            continue  # (earnings before 22 count only as a year of the highest; none here)
         counted = min(amount, taxable_maximum(year, series))
         if year < indexing_year:
             counted *= series.awi[indexing_year] / series.awi[year]
