@@ -124,3 +124,14 @@ def test_reserve_ratio_by_method_in_the_projection(small_projection):
     np.testing.assert_allclose(ratio.sel(financing_method="paygo"), rolled / cost,
                                rtol=1e-10)
     assert np.isnan(ds["reserve_ratio_by_method"].sel(scheme="child_benefit")).all()
+
+
+def test_ending_target_fund_in_the_dataset():
+    """Over 2 of the 3 years the target fund is the third year's cost (100): cost rate =
+    (200 + 100) / 2000; over all 3 the last year's cost stands in (the attrs say which)."""
+    two = sustainability_variables(_tiny_dataset(), horizon=2).sel(scheme="fund")
+    assert float(two["summarized_cost_rate"]) == pytest.approx(300 / 2000, rel=1e-15)
+    assert two["summarized_cost_rate"].attrs["ending_target_year"] == 2027
+    three = sustainability_variables(_tiny_dataset(), horizon=3).sel(scheme="fund")
+    assert float(three["summarized_cost_rate"]) == pytest.approx(400 / 3000, rel=1e-15)
+    assert three["summarized_cost_rate"].attrs["ending_target_year"] == 2027

@@ -63,6 +63,20 @@ def test_summarized_rates_by_hand_without_interest():
     assert result.cost_rate == pytest.approx((350 + 140) / 3150, rel=1e-15)
     assert result.actuarial_balance == pytest.approx(40 / 3150, rel=1e-13)
     assert result.pv_ending_target == pytest.approx(140.0)
+    assert not result.target_on_following_year  # the last year's cost stands in
+
+
+def test_ending_target_fund_is_the_following_years_cost():
+    """Trustees Report: the target fund at the end of the period is 100 % of the next
+    year's cost. Over 2 of the 3 years without interest: cost rate = (PV(X) over two years
+    + X[2]) / PV(S) = (100 + 110 + 140) / 2050."""
+    result = summarized_rates(Y, B, E, S, np.zeros(3), F0, horizon=2)
+    assert result.target_on_following_year
+    assert result.pv_ending_target == pytest.approx(140.0)
+    assert result.cost_rate == pytest.approx((100 + 110 + 140) / 2050, rel=1e-15)
+    # with interest, held at the end of year 2 (index 1) and discounted from there
+    with_interest = summarized_rates(Y, B, E, S, RET, F0, horizon=2)
+    assert with_interest.pv_ending_target == pytest.approx(140 / (1.04 * 1.05), rel=1e-15)
 
 
 def test_summarized_rates_by_hand_with_interest():
@@ -79,10 +93,14 @@ def test_summarized_rates_by_hand_with_interest():
 
 
 def test_summarized_rates_use_the_first_horizon_years():
+    """Flows of the horizon, and one more year's cost for the target fund: no more."""
     longer = [np.concatenate([x, [1e6, 1e6]]) for x in (Y, B, E, S, RET)]
+    one_more = [np.concatenate([x, [1e6]]) for x in (Y, B, E, S, RET)]
     cut = summarized_rates(*longer, F0, horizon=3)
+    assert cut == summarized_rates(*one_more, F0, horizon=3)
     full = summarized_rates(Y, B, E, S, RET, F0, horizon=3)
-    assert cut == full
+    for field in ("income_rate", "pv_income", "pv_cost", "pv_earnings"):
+        assert getattr(cut, field) == getattr(full, field)
     with pytest.raises(ValueError, match="horizon is 75 years but the arrays cover only 3"):
         summarized_rates(Y, B, E, S, RET, F0)
     with pytest.raises(ValueError, match="horizon must be a whole number"):

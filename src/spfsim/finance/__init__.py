@@ -35,6 +35,7 @@ from .sustainability import (
     SummarizedRates,
     UnfundedObligation,
     depletion,
+    ending_target_cost,
     summarized_rates,
     sustainable_solvency,
     trust_fund_ratio,
@@ -43,7 +44,8 @@ from .sustainability import (
 
 __all__ = ["Depletion", "FundProjection", "ScaledPremium", "SummarizedRates",
            "UnfundedObligation", "budget_financed", "depletion", "depletion_year",
-           "discount_factors", "general_average_premium", "level_premium_closed_group",
+           "discount_factors", "ending_target_cost", "general_average_premium",
+           "level_premium_closed_group",
            "paygo_cost_rate", "present_value", "project_with_rate", "reserve_ratio",
            "roll_forward", "scaled_premium", "summarized_rates", "sustainable_solvency",
            "terminal_funding_rate", "trust_fund_ratio", "unfunded_obligation_open_group"]

@@ -110,8 +110,9 @@ def sustainability_variables(ds: xr.Dataset, horizon: int = 75,
     (year, scheme); the scaled premium with ``period_length``-year periods of equilibrium
     (reserve never decreasing; committed state transfers as other income) (year, scheme); the
     general average premium over the whole projection with the initial reserve, and the
-    summarized income and cost rates, actuarial balance (ending target fund: one year's
-    cost) and open-group unfunded obligation over ``horizon`` years, clipped to the
+    summarized income and cost rates, actuarial balance (ending target fund: the following
+    year's cost, or the last year's where the projection ends at the horizon) and
+    open-group unfunded obligation over ``horizon`` years, clipped to the
     projection (scheme). Units: fractions of insured earnings, currency for the
     obligation.
 
@@ -172,7 +173,8 @@ def _as_dataset(per_year: dict, per_scheme: dict, by_method: np.ndarray, ds: xr.
                                    "reserve + PV non-interest income, a deficit cover "
                                    "excluded) / PV insured earnings"),
         "summarized_cost_rate": ("fraction", f"summarized cost rate {over}, with an ending "
-                                 "target fund of one year's cost"),
+                                 "target fund of the following year's cost (the last year's "
+                                 "where the projection ends with the period)"),
         "actuarial_balance": ("fraction", f"actuarial balance {over}: summarized income "
                               "rate - summarized cost rate"),
         "unfunded_obligation": (money, f"open-group unfunded obligation {over}: PV cost - PV "
@@ -185,6 +187,10 @@ def _as_dataset(per_year: dict, per_scheme: dict, by_method: np.ndarray, ds: xr.
     for name, (units, long_name) in meta.items():
         out[name].attrs.update(units=units, long_name=long_name)
     out["actuarial_balance"].attrs["horizon_years"] = horizon
+    # the year whose cost sizes the ending target fund (the last year's stands in for the
+    # following year's when the projection ends with the valuation period)
+    out["summarized_cost_rate"].attrs["ending_target_year"] = min(last + 1,
+                                                                  int(ds["year"][-1]))
     out["reserve_ratio_by_method"] = xr.DataArray(
         by_method, dims=("year", "scheme", "financing_method"),
         coords={"financing_method": ("financing_method", np.array(FINANCING_METHODS,

@@ -37,6 +37,18 @@ def _first_years(horizon: int, **named: ArrayLike) -> dict[str, np.ndarray]:
     return {name: values[: int(horizon)] for name, values in arrays.items()}
 
 
+def ending_target_cost(benefits: ArrayLike, admin: ArrayLike, horizon: int) -> tuple[float, bool]:
+    """The cost the ending target fund is sized on (currency per year), and whether it is
+    the Trustees' own: the cost B + E of the year *after* the horizon's last (index
+    ``horizon``; SSA Trustees Report glossary, "summarized cost rate": a target fund of
+    100 % of the following year's cost) when the arrays reach that year (True), else the
+    horizon's last year's cost, which stands in for it (False)."""
+    a = _arrays(benefits=benefits, admin=admin)
+    cost = a["benefits"] + a["admin"]
+    following = cost.size > int(horizon)
+    return float(cost[int(horizon) if following else int(horizon) - 1]), following
+
+
 def trust_fund_ratio(reserve: ArrayLike, benefits: ArrayLike, admin: ArrayLike,
                      initial_reserve: float) -> np.ndarray:
     """Trust fund ratio per year, (year,): reserve at the START of the year / cost of the year.
@@ -65,6 +77,7 @@ class SummarizedRates:
     pv_ending_target: float
     pv_earnings: float
     initial_reserve: float
+    target_on_following_year: bool = True
 
 
 def summarized_rates(non_interest_income: ArrayLike, benefits: ArrayLike, admin: ArrayLike,
@@ -74,16 +87,17 @@ def summarized_rates(non_interest_income: ArrayLike, benefits: ArrayLike, admin:
     years of the arrays (SSA Trustees Report glossary).
 
     income rate  = (F0 + PV(Y)) / PV(S)
-    cost rate    = (PV(B + E) + v[h-1] * ending_target_years * (B + E)[h-1]) / PV(S)
+    cost rate    = (PV(B + E) + v[h-1] * ending_target_years * (B + E)[h]) / PV(S)
     balance      = income rate - cost rate
 
     Y non-interest income, B benefits, E administrative expenditure and S insured earnings
     are currency per year paid at mid-year; F0 = ``initial_reserve`` is the reserve at the
     start of the first year. The ending target fund, ``ending_target_years`` times the cost
-    of the horizon's last year, is held at the end of that year and discounted by v[h-1].
-    (The Trustees set the target at 100 % of the *following* year's cost; the arrays here
-    stop at the horizon, so the last year's cost stands in for it.) Raises if the arrays
-    cover fewer than ``horizon`` years.
+    of the year after the horizon (the Trustees' 100 % of the following year's cost), is
+    held at the end of the horizon's last year and discounted by v[h-1]. Where the arrays
+    stop at the horizon, the last year's cost (B + E)[h-1] stands in for the following
+    year's, and ``target_on_following_year`` is False (:func:`ending_target_cost`). Years
+    beyond h + 1 are never read. Raises if the arrays cover fewer than ``horizon`` years.
     """
     a = _first_years(horizon, non_interest_income=non_interest_income, benefits=benefits,
                      admin=admin, insured_earnings=insured_earnings, interest=interest)
@@ -92,11 +106,13 @@ def summarized_rates(non_interest_income: ArrayLike, benefits: ArrayLike, admin:
     end, _ = discount_factors(a["interest"])
     pv_income = present_value(a["non_interest_income"], a["interest"])
     pv_cost = present_value(cost, a["interest"])
-    pv_target = float(ending_target_years * cost[-1] * end[-1])
+    target_cost, following = ending_target_cost(benefits, admin, horizon)
+    pv_target = float(ending_target_years * target_cost * end[-1])
     income_rate = (float(initial_reserve) + pv_income) / pv_earnings
     cost_rate = (pv_cost + pv_target) / pv_earnings
     return SummarizedRates(income_rate, cost_rate, income_rate - cost_rate, int(horizon),
-                           pv_income, pv_cost, pv_target, pv_earnings, float(initial_reserve))
+                           pv_income, pv_cost, pv_target, pv_earnings, float(initial_reserve),
+                           following)
 
 
 @dataclass

@@ -80,7 +80,8 @@ SUSTAINABILITY = (
      'summarized income rate {over}: (initial reserve + PV non-interest income, a deficit '
      'cover excluded) / PV insured earnings'),
     ('summarized_cost_rate', 'scheme', 'fraction',
-     "summarized cost rate {over}, with an ending target fund of one year's cost"),
+     "summarized cost rate {over}, with an ending target fund of the following year's cost "
+     "(the last year's where the projection ends with the period)"),
     ('actuarial_balance', 'scheme', 'fraction',
      'actuarial balance {over}: summarized income rate - summarized cost rate'),
     ('unfunded_obligation', 'scheme', '{money}',

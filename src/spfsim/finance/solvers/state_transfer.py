@@ -24,7 +24,7 @@ import numpy as np
 from ...economy.discount import ArrayLike, check_interest
 from ...equity.returns import cohort_irr, where_mask
 from ..methods import _arrays, general_average_premium
-from ..sustainability import SummarizedRates, summarized_rates
+from ..sustainability import SummarizedRates, ending_target_cost, summarized_rates
 from .common import SolverResult, period_matrix, period_starts
 
 #: The variance is minimised in squared percentage points.
@@ -171,7 +171,8 @@ def rate_and_state_transfer(benefits: ArrayLike, admin: ArrayLike, insured_earni
     X[t]``, a share sigma >= 0 of expenditure X = B + E paid every year. Constraints: the
     actuarial balance over the first ``horizon`` years (``summarized_rates`` with
     non-interest income ``pi S + G`` and an ending target fund of ``ending_target_years``
-    x the last year's cost) >= 0; the fiscal envelope ``G[t] / GDP[t] <= fiscal_limit`` in
+    x the following year's cost, or the last year's where the arrays end at the horizon)
+    >= 0; the fiscal envelope ``G[t] / GDP[t] <= fiscal_limit`` in
     every year, i.e. ``sigma <= sigma_max = min_t fiscal_limit[t] GDP[t] / X[t]``.
 
     Objective: the (weighted) standard deviation SD = sqrt(sum_j w_j (r_j - rbar)^2 /
@@ -220,7 +221,8 @@ def rate_and_state_transfer(benefits: ArrayLike, admin: ArrayLike, insured_earni
     gap = general_average_premium(a["benefits"][:h], a["admin"][:h],
                                   a["insured_earnings"][:h], a["interest"][:h],
                                   initial_reserve,
-                                  terminal_reserve=ending_target_years * balance.cost[h - 1])
+                                  terminal_reserve=ending_target_years * ending_target_cost(
+                                      a["benefits"], a["admin"], h)[0])
     start_rate = float(np.clip(gap, min_rate, max_rate))
     x0 = np.full(starts.size, start_rate)
     if balance(x0, sigma_max) < 0:  # GAP above max_rate: max_rate is feasible
