@@ -48,3 +48,13 @@ def difference_t(simulated: np.ndarray, expected: np.ndarray) -> np.ndarray:
     r = len(simulated)
     difference = simulated - expected
     return difference.mean(axis=0) / (difference.std(axis=0, ddof=1) / np.sqrt(r))
+
+
+def scheme_series(ds, name: str, scheme: str = "pension") -> np.ndarray:
+    """A scheme's yearly series for a replication test: ``average_new_benefit`` weighted
+    over the sexes by new beneficiaries, any other variable as it is."""
+    value = ds[name].sel(scheme=scheme)
+    if name == "average_new_benefit":
+        new = ds["new_beneficiaries"].sel(scheme=scheme)
+        return ((value * new).sum("sex") / new.sum("sex")).values
+    return value.values

@@ -37,6 +37,11 @@ VARIANTS = {
                                      "survivor_maximum_share": 0.8},
     # fathers' children linked at their birth, spouses' pensions ended by new partnerships
     "survivors from the families": {"survivor_partners": "families"},
+    # the closed-form means over a cell's spread (the [economy] entry, set apart below)
+    "bend points, ceiling, spread": {
+        "benefit_formula": "bend_points", "bend_point_1": 8000.0, "bend_point_2": 48000.0,
+        "earnings_ceiling": {"value": 90000.0, "indexation": "wages"},
+        "earnings_permanent_sd": 0.5},
 }
 
 
@@ -60,8 +65,11 @@ def _flows(model: spfsim.Model, compiled: bool, monkeypatch) -> dict[str, np.nda
 @pytest.mark.parametrize("variant", list(VARIANTS))
 def test_a_projection_is_the_same_compiled_or_not(variant, monkeypatch):
     model = spfsim.load_model(end_year=2060)
-    if VARIANTS[variant]:
-        model = model.with_parameters({"pension": VARIANTS[variant]})
+    parameters = dict(VARIANTS[variant])
+    spread = parameters.pop("earnings_permanent_sd", 0.0)
+    if parameters:
+        model = model.with_parameters({"pension": parameters})
+    model.assumptions.earnings_permanent_sd = spread
     fast = _flows(model, True, monkeypatch)
     reference = _flows(model, False, monkeypatch)
     assert fast.keys() == reference.keys()

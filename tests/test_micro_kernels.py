@@ -24,6 +24,7 @@ from spfsim.engine.micro.store import (
     UNEMPLOYED,
     PersonStore,
 )
+from spfsim.schemes import pension_rules as rules
 
 pytestmark = pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 
@@ -131,8 +132,8 @@ def run_year(store: PersonStore, *, q_death=0.0, q_invalid=None, asfr=None, stay
                  np.empty(0, dtype=np.int8), np.empty(0, dtype=np.int8)),
         *R.pension(
             has=True, retirement_age=np.full((101, 2), retirement),
-            minimum_service=minimum_service, accrual_rate=accrual, rate_above=0.0,
-            band_years=0, reference_years=reference_years, minimum_pension=minimum_pension,
+            minimum_service=minimum_service, formula=rules.formula(accrual),
+            reference_years=reference_years, minimum_pension=minimum_pension,
             maximum_pension=np.inf, revaluation=revaluation, indexation=0.0,
             earnings=np.full((101, 2), earnings), transitory_sd=0.0, earnings_floor=0.0,
             earnings_ceiling=np.inf, contribution_rate=0.1, incidence=np.zeros((101, 2)),

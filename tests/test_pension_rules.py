@@ -32,16 +32,17 @@ def test_cells_apply_the_scalar_rules(reference, service, future, factor, minimu
                                       accrual, above, band):
     """db_pension's array functions (the cohort engine) give the scalar rule's value, the
     micro kernel's, bit for bit, whatever the broadcast."""
+    formula = rules.formula(accrual, above, band)
     awards = dbp.pension_at_award(accrual, np.array([reference, reference]), minimum,
                                   maximum, service, above, band, factor)
     expected = _py(rules.old_age_award)(reference, service, factor, minimum, maximum,
-                                        accrual, above, band)
+                                        formula, 0.0)
     assert awards.tolist() == [expected, expected]
-    assert rules.old_age_award(reference, service, factor, minimum, maximum, accrual, above,
-                               band) == expected
+    assert rules.old_age_award(reference, service, factor, minimum, maximum, formula,
+                               0.0) == expected
     assert dbp.disability_pension(accrual, reference, service, future, minimum, maximum,
                                   above, band) == rules.disability_award(
-        reference, service, future, minimum, maximum, accrual, above, band)
+        reference, service, future, minimum, maximum, formula, 0.0)
     assert dbp.accrual_factor(service, accrual, above, band) == rules.accrual(
         service, accrual, above, band)
     assert dbp.insurable(reference, minimum, maximum) == rules.insurable_earnings(

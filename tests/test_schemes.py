@@ -11,6 +11,7 @@ from scipy import stats
 from spfsim.engine.cohort import PensionState, PensionYear
 from spfsim.schemes import db_pension as dbp
 from spfsim.schemes import noncontributory as nc
+from spfsim.schemes import pension_rules as rules
 
 
 def test_pension_formula_by_hand():
@@ -40,7 +41,7 @@ def year_inputs(density, earnings=1000.0, revaluation=0.0, minimum=0.0, min_serv
     return PensionYear(
         density=d, persistence=persistence, earnings=np.full((n_age, 2), earnings),
         retirement_age=np.full((n_age, 2), retirement), minimum_service=min_service,
-        accrual_rate=accrual, minimum_pension=minimum, maximum_pension=0.0,
+        formula=rules.formula(accrual), minimum_pension=minimum, maximum_pension=0.0,
         open_weights=np.ones((2, 2)),
         newcomer_share=np.zeros((n_age, 2)), revaluation=revaluation, indexation=0.0,
         incidence=np.full((n_age, 2), incidence), disability_minimum_service=disability_service,

@@ -132,8 +132,8 @@ class Model:
                      parsed)
 
     def project(self, engine: str = "cohort", *, persons: int = 100_000, seed: int = 0,
-                chunk_size: int | None = None, permanent_sd: float = 0.0,
-                transitory_sd: float = 0.0, person_file: str | Path | None = None,
+                chunk_size: int | None = None, permanent_sd: float | None = None,
+                transitory_sd: float | None = None, person_file: str | Path | None = None,
                 alignment: str = "expected", labour_persistence: float | None = None,
                 progress: Callable[[str], None] | None = None,
                 client: object | None = None, families: bool = True,
@@ -143,7 +143,9 @@ class Model:
         ``engine``: "cohort" (expected values) or "micro" (``persons`` simulated life
         courses, random numbers keyed by ``seed``; ``chunk_size`` persons per parallel
         work item; ``permanent_sd`` and ``transitory_sd`` the log-sd of individual earnings
-        heterogeneity; ``person_file`` a CSV or Parquet file of base-year records to start
+        heterogeneity, by default the model's ``[economy] earnings_permanent_sd`` and
+        ``earnings_transitory_sd``, which the cohort engine follows; ``person_file`` a CSV
+        or Parquet file of base-year records to start
         from, see docs/micro.md; ``alignment`` "expected" or "exact"; ``labour_persistence``
         how strongly non-contributors keep their labour state, by default the model's
         ``[economy] labour_persistence``, which the cohort engine follows; ``client``, a
@@ -164,8 +166,12 @@ class Model:
 
             check_micro_memory(persons)
 
-            micro = MicroSettings(persons, seed, chunk_size or DEFAULT_CHUNK, permanent_sd,
-                                  transitory_sd, None if person_file is None
+            a = self.assumptions
+            micro = MicroSettings(persons, seed, chunk_size or DEFAULT_CHUNK,
+                                  a.earnings_permanent_sd if permanent_sd is None
+                                  else permanent_sd,
+                                  a.earnings_transitory_sd if transitory_sd is None
+                                  else transitory_sd, None if person_file is None
                                   else str(person_file),
                                   self.assumptions.labour_persistence
                                   if labour_persistence is None else labour_persistence,

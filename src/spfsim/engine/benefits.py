@@ -181,7 +181,8 @@ def benefit_rule(scheme: CompiledScheme, assumptions: Assumptions,
         p = scheme["take_up"]
         amount = ins.insurance_benefit(
             scheme["replacement_rate"][:, None, None],
-            insurable_earnings(pension, econ, scheme), scheme["months"][:, None, None],
+            insurable_earnings(pension, econ, scheme, assumptions.earnings_yearly_sd),
+            scheme["months"][:, None, None],
             scheme["maximum_benefit"][:, None, None])
     else:
         p = nc.receipt_probability(scheme["take_up"], scheme["target_share"],
@@ -208,14 +209,15 @@ def benefit_rule(scheme: CompiledScheme, assumptions: Assumptions,
 
 
 def insurable_earnings(pension: CompiledScheme | None, econ: EconomicProjection,
-                       scheme: CompiledScheme) -> np.ndarray:
+                       scheme: CompiledScheme, spread: float = 0.0) -> np.ndarray:
     """(year, age, sex) insurable earnings of a covered worker: the earnings profile within
-    the contributory pension's floor and ceiling."""
+    the contributory pension's floor and ceiling (the mean over workers whose earnings
+    spread around the profile with log-sd ``spread``: db_pension.insurable)."""
     if pension is None:
         raise SpfsimError(f"scheme '{scheme.id}' ({scheme.type}) insures the members of a "
                           "contributory pension; the model has no db_old_age_pension")
     return dbp.insurable(econ.earnings, pension["earnings_floor"][:, None, None],
-                         pension["earnings_ceiling"][:, None, None])
+                         pension["earnings_ceiling"][:, None, None], spread)
 
 
 def benefit_rules(assumptions: Assumptions, econ: EconomicProjection) -> list[BenefitRule]:

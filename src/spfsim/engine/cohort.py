@@ -21,6 +21,7 @@ from ..errors import SpfsimError
 from ..params import AGES, Assumptions, CompiledScheme
 from ..schemes import CONTRIBUTORY, NON_CONTRIBUTORY, SCHEME_TYPES
 from ..schemes import db_pension as dbp
+from ..schemes import pension_rules as rules
 from ..schemes.base import admin_expenditure
 from .benefits import (
     benefit_rules,
@@ -127,13 +128,13 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
         return PensionYear(
             density=density[k], persistence=scheme["contribution_persistence"][k],
             earnings=dbp.insurable(econ.earnings[k], scheme["earnings_floor"][k],
-                                   scheme["earnings_ceiling"][k]),
+                                   scheme["earnings_ceiling"][k],
+                                   assumptions.earnings_yearly_sd),
+            spread=assumptions.earnings_permanent_sd,
             retirement_age=scheme.retirement_age_grid[k],
-            minimum_service=scheme["minimum_service"][k], accrual_rate=scheme["accrual_rate"][k],
+            minimum_service=scheme["minimum_service"][k], formula=dbp.pension_formula(scheme, k),
             minimum_pension=scheme["minimum_pension"][k],
             maximum_pension=scheme["maximum_pension"][k],
-            rate_above=float(scheme["accrual_rate_above"][k]),
-            band_years=int(scheme["accrual_band_years"][k]),
             **retirement_options(scheme, k, scheme.retirement_age_grid[k]),
             open_weights=demo.population[k][-2:], newcomer_share=newcomers[k],
             # the base-year state is already in base-year terms
@@ -305,10 +306,10 @@ def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
             earnings=base.earnings / (1.0 + wage_growth) ** lag,
             retirement_age=scheme.retirement_ages_before(year),
             minimum_service=base.minimum_service,
-            accrual_rate=base.accrual_rate,
+            formula=rules.rescaled(base.formula, (1.0 + wage_growth) ** -lag),
             minimum_pension=base.minimum_pension / (1.0 + price_growth) ** lag,
             maximum_pension=base.maximum_pension / (1.0 + price_growth) ** lag,
-            rate_above=base.rate_above, band_years=base.band_years,
+            spread=base.spread,
             **retirement_options(scheme, 0, scheme.retirement_ages_before(year)),
             open_weights=base.open_weights, newcomer_share=np.zeros_like(base.density),
             revaluation=scheme.index_growth["earnings_revaluation"][0],

@@ -163,8 +163,8 @@ def _switched(contributing, not_contributing, stay, join):
 @nb.njit(cache=True)
 def disability(active, labour, credits, paid, recent, invalid, invalid_pension,
                invalid_credits, invalid_paid, invalid_recent, retirement_age, recovery_rate,
-               incidence, minimum_service, accrual_rate, minimum_pension, maximum_pension,
-               rate_above, band_years, reference_years):
+               incidence, minimum_service, formula, minimum_pension, maximum_pension,
+               spread, reference_years):
     """StateTransitions._disability: recoveries below the pensionable age back to the
     active insured (not contributing), then onsets among last year's qualified
     contributors below it, awarded pension_rules.disability_award."""
@@ -214,8 +214,7 @@ def disability(active, labour, credits, paid, recent, invalid, invalid_pension,
                     per_person = reference(onset_credits, onset_recent, c,
                                            reference_years) / onsets
                 award = rules.disability_award(per_person, c, future, minimum_pension,
-                                               maximum_pension, accrual_rate, rate_above,
-                                               band_years)
+                                               maximum_pension, formula, spread)
                 credits[a, s, CONTRIBUTING, c] -= onset_credits
                 paid[a, s, CONTRIBUTING, c] -= onset_paid
                 invalid_pension[a, s, c] += onsets * award
@@ -226,8 +225,8 @@ def disability(active, labour, credits, paid, recent, invalid, invalid_pension,
 @nb.njit(cache=True)
 def retire(active, labour, credits, paid, recent, pensioners, pension, invalid,
            invalid_pension, invalid_credits, invalid_paid, invalid_recent, refunded, refund,
-           retirement_age, probability, factor, minimum_service, accrual_rate,
-           minimum_pension, maximum_pension, rate_above, band_years, reference_years,
+           retirement_age, probability, factor, minimum_service, formula,
+           minimum_pension, maximum_pension, spread, reference_years,
            refund_share, new_share, new_amount):
     """StateTransitions._retire: award old-age pensions (pension_rules.old_age_award) to
     the qualified members who retire this year (``probability`` (age, sex), each pension
@@ -260,8 +259,7 @@ def retire(active, labour, credits, paid, recent, pensioners, pension, invalid,
                     credited = reference(credits[a, s, 0, c] + credits[a, s, 1, c],
                                          recent_class, c, reference_years)
                     award = rules.old_age_award(credited / members, c, f, minimum_pension,
-                                                maximum_pension, accrual_rate, rate_above,
-                                                band_years)
+                                                maximum_pension, formula, spread)
                     new_share[a, s, c] = share
                     new_amount[a, s, c] = share * award
                     pensioners[a, s, c] += share

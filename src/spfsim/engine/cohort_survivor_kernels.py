@@ -21,8 +21,7 @@ from .cohort_kernels import reference
 @nb.njit(cache=True)
 def survivor_deaths(active, credits, recent, pensioners, pension, invalid, invalid_pension,
                     population, q_others, q_invalid, retirement_age, minimum_service,
-                    accrual_rate, minimum_pension, maximum_pension, rate_above, band_years,
-                    reference_years):
+                    formula, minimum_pension, maximum_pension, spread, reference_years):
     """SurvivorTransitions._survivor_deaths: this year's deaths of pensioners and of
     qualified insured persons, and the pensions their survivors' shares apply to (an
     insured person's: the disability pension they would have had), (age, sex) persons and
@@ -52,8 +51,7 @@ def survivor_deaths(active, credits, recent, pensioners, pension, invalid, inval
                                          recent_class, c, reference_years)
                     would_have = rules.disability_award(
                         credited / members if members > 0 else 0.0, c, future,
-                        minimum_pension, maximum_pension, accrual_rate, rate_above,
-                        band_years)
+                        minimum_pension, maximum_pension, formula, spread)
                 deaths[a, s] += q * (pensioners[a, s, c] + insured) + q_inv * disabled
                 money[a, s] += (q * (pension[a, s, c] + insured * would_have)
                                 + q_inv * invalid_pension[a, s, c])

@@ -68,9 +68,9 @@ class SurvivorTransitions:
                                           SERVICE, rules.minimum_service)
         with np.errstate(divide="ignore", invalid="ignore"):
             insured_pension = dbp.disability_pension(
-                y.accrual_rate, np.where(active > 0, credits / active, 0.0),
-                SERVICE[None, None, :], future, y.minimum_pension, y.maximum_pension,
-                y.rate_above, y.band_years)
+                0.0, np.where(active > 0, credits / active, 0.0), SERVICE[None, None, :],
+                future, y.minimum_pension, y.maximum_pension, formula=y.formula,
+                spread=y.spread)
         deaths = q * (self.pensioners + active * qualified) + q_inv * self.invalid_by_service()
         money = (q * (self.pension + active * qualified * insured_pension)
                  + q_inv * self.invalid_pension)

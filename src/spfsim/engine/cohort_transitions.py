@@ -116,9 +116,9 @@ class StateTransitions:
             per_person = np.where(onsets > 0, self.reference(credits, recent,
                                                              SERVICE[None, None, :], y)
                                   / onsets, 0.0)
-        award = dbp.disability_pension(y.accrual_rate, per_person, SERVICE[None, None, :],
-                                       future, y.minimum_pension, y.maximum_pension,
-                                       y.rate_above, y.band_years)
+        award = dbp.disability_pension(0.0, per_person, SERVICE[None, None, :], future,
+                                       y.minimum_pension, y.maximum_pension,
+                                       formula=y.formula, spread=y.spread)
         self.active[:, :, CONTRIBUTING] -= onset
         self.credits[:, :, CONTRIBUTING] -= credits
         self.paid[:, :, CONTRIBUTING] -= paid
@@ -179,9 +179,9 @@ class StateTransitions:
         with np.errstate(divide="ignore", invalid="ignore"):
             per_person = np.where(active > 0, reference / active, 0.0)
         probability, factor = retirement_choice(y)
-        award = dbp.pension_at_award(y.accrual_rate, per_person, y.minimum_pension,
-                                     y.maximum_pension, SERVICE, y.rate_above, y.band_years,
-                                     factor[:, :, None])
+        award = dbp.pension_at_award(0.0, per_person, y.minimum_pension, y.maximum_pension,
+                                     SERVICE, factor=factor[:, :, None], formula=y.formula,
+                                     spread=y.spread)
         qualified = (y.minimum_service <= SERVICE)[None, None, :]
         new_share = qualified * probability[:, :, None] * active
         new_amount = new_share * award
@@ -235,10 +235,11 @@ def _floats(array) -> np.ndarray:
 
 
 def _formula(y: PensionYear) -> tuple:
-    """The pension formula's parameters, in the compiled transitions' order: accrual
-    rate, minimum and maximum pension, rate above the band, band years, reference years."""
-    return (float(y.accrual_rate), float(y.minimum_pension), float(y.maximum_pension),
-            float(y.rate_above), int(y.band_years), int(y.reference_years))
+    """The pension formula's parameters, in the compiled transitions' order: the formula
+    (pension_rules.formula), minimum and maximum pension, the cell's spread, reference
+    years."""
+    return (_floats(y.formula), float(y.minimum_pension), float(y.maximum_pension),
+            float(y.spread), int(y.reference_years))
 
 
 def add_up(array: np.ndarray, axis: int | tuple[int, ...]) -> np.ndarray:

@@ -17,7 +17,9 @@ class PensionYear:
     earnings: np.ndarray  # (age, sex) insured earnings per contributor this year
     retirement_age: np.ndarray  # (age, sex): pensionable age of each cell's birth cohort
     minimum_service: float
-    accrual_rate: float
+    # the pension formula (schemes.pension_rules.formula: accrual or bend points, this
+    # year's bend points)
+    formula: np.ndarray
     minimum_pension: float
     maximum_pension: float  # at award (0: none)
     open_weights: np.ndarray  # (2, sex): population aged 99 and 100+ (merging weights)
@@ -33,8 +35,9 @@ class PensionYear:
     care_insured_only: bool = False  # care credits need a year of contributions
     refund_share: float = 0.0  # lump sum per unit of revalued contributions, for leavers
     contribution_rate: float = 0.0  # of insured earnings, paid this year
-    rate_above: float = 0.0  # accrual rate beyond the band (band_years > 0)
-    band_years: int = 0
+    # log-sd of a person's average earnings around the cell's mean, for the mean pension
+    # at award of a cell (pension_rules.expected_bounded_pension; 0: all at the mean)
+    spread: float = 0.0
     # (age, sex) probability that an eligible active member retires, and the pension's
     # early/late adjustment (None: everybody at the pensionable age, no adjustment)
     retire_probability: np.ndarray | None = None

@@ -89,6 +89,18 @@ class Assumptions:
     # an external population projection (year, age, sex), persons at 1 July, that the
     # model follows instead of projecting its own (demography.external_projection); None
     population_projection: np.ndarray | None = None
+    # log-sd of a person's earnings around her age and sex's mean: permanent and yearly
+    # (the model's [economy]; the cohort engine's spread within a cell, the micro
+    # engine's persons by default)
+    earnings_permanent_sd: float = 0.0
+    earnings_transitory_sd: float = 0.0
+
+    @property
+    def earnings_yearly_sd(self) -> float:
+        """Log-sd of a person's earnings in a year around her age and sex's mean: the
+        permanent level's and the yearly shock's together (independent lognormal
+        factors: their log-variances add)."""
+        return float(np.hypot(self.earnings_permanent_sd, self.earnings_transitory_sd))
 
     @property
     def n_years(self) -> int:
@@ -176,6 +188,8 @@ def compile_assumptions(input_: ModelInput, end_year: int | None = None) -> Assu
         revenue_share=input_.revenue_share,
         fiscal_envelope=input_.fiscal_envelope,
         labour_persistence=input_.labour_persistence,
+        earnings_permanent_sd=input_.earnings_permanent_sd,
+        earnings_transitory_sd=input_.earnings_transitory_sd,
         families=({c: _by_year(t["families"], c, years) for c in FAMILY_COLUMNS}
                   if "families" in t else None),
         poverty=input_.poverty,

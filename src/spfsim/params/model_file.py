@@ -36,7 +36,11 @@ ASSUMPTIONS_FILE = "assumptions.toml"
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 FIRST_YEAR, LAST_YEAR = 1900, 2300
 ECONOMY_KEYS = ("gdp", "average_earnings", "poverty_line", "government_revenue",
-                "fiscal_envelope", "labour_persistence")
+                "fiscal_envelope", "labour_persistence", "earnings_permanent_sd",
+                "earnings_transitory_sd")
+#: the largest log-sd of individual earnings an [economy] entry may give (3: a person at the
+#: 99th percentile earns e^(3 x 2.33) = 1,100 times the median)
+MAX_EARNINGS_SD = 3.0
 #: the largest amount of money an [economy] entry may hold (GDP in any currency is far
 #: below it; far above it, compounding over a century overflows)
 MAX_AMOUNT = 1e24
@@ -97,6 +101,10 @@ class ModelInput:
     # the [disclosure] section: a result cell needs this many of a person file's records
     # behind it, or none (spfsim.results.disclosure)
     minimum_records: int = DEFAULT_MINIMUM_RECORDS
+    # the standard deviations of the log of a person's earnings around her age and sex's
+    # mean: a permanent level and a yearly shock (both engines; 0: everybody at the mean)
+    earnings_permanent_sd: float = 0.0
+    earnings_transitory_sd: float = 0.0
 
     @property
     def input_hash(self) -> str:
@@ -187,6 +195,8 @@ def read_model(model_dir: Path | str, scheme_types: Mapping[str, type]) -> Model
                                 "a share of GDP between 0 and 1 (a fraction: 0.03 for 3 %)")
     labour_persistence = _fraction(economy, "labour_persistence", model_path, log,
                                    "a probability between 0 and 1")
+    earnings_sd = [_earnings_sd(economy, key, model_path, log)
+                   for key in ("earnings_permanent_sd", "earnings_transitory_sd")]
     _check_economy(gdp, {"average_earnings": earnings, "poverty_line": poverty_line},
                    model_path, log)
     for key in economy:
@@ -227,7 +237,8 @@ def read_model(model_dir: Path | str, scheme_types: Mapping[str, type]) -> Model
                       earnings, poverty_line, revenue_share, tables, schemes, assumption_sets,
                       files, data, fiscal_envelope,
                       DEFAULT_LABOUR_PERSISTENCE if labour_persistence is None
-                      else labour_persistence, stochastic, poverty, minimum_records)
+                      else labour_persistence, stochastic, poverty, minimum_records,
+                      *earnings_sd)
 
 
 def _check_survivor_partners(schemes: list[SchemeInput], has_families: bool,
@@ -354,6 +365,19 @@ def _fraction(table: dict, key: str, file: Path, log: ProblemLog,
     if not 0.0 <= value <= 1.0:  # also rejects NaN
         log.add(file, f"economy.{key}", f"must be {meaning}", None, value)
         return None
+    return float(value)
+
+
+def _earnings_sd(table: dict, key: str, file: Path, log: ProblemLog) -> float:
+    """An optional ``[economy]`` log-sd of individual earnings, 0 to MAX_EARNINGS_SD
+    (absent: 0)."""
+    value = _get(table, key, (int, float), file, "economy", log, default=0.0)
+    if value is None:
+        return 0.0
+    if not 0.0 <= value <= MAX_EARNINGS_SD:  # also rejects NaN
+        log.add(file, f"economy.{key}", "must be a standard deviation of log earnings "
+                f"between 0 and {MAX_EARNINGS_SD:g}", None, value)
+        return 0.0
     return float(value)
 
 

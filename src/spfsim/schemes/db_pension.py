@@ -77,6 +77,7 @@ _disability_award = rules.cells(rules.disability_award)
 _bounded = rules.cells(rules.bounded)
 _in_payment = rules.cells(rules.in_payment)
 _insurable = rules.cells(rules.insurable_earnings)
+_expected_insurable = rules.cells(rules.expected_insurable)
 _old_age_qualifies = rules.cells(rules.old_age_qualifies)
 qualified_insured = rules.cells(rules.qualified_insured)
 leaves_without_pension = rules.cells(rules.leaves_without_pension)
@@ -90,10 +91,14 @@ def contributions(rate: np.ndarray | float, insured_earnings: np.ndarray) -> np.
     return np.asarray(rate) * insured_earnings
 
 
-def insurable(earnings, floor, ceiling) -> np.ndarray:
+def insurable(earnings, floor, ceiling, spread=0.0) -> np.ndarray:
     """Insurable earnings: earnings within the floor and the ceiling (0 = none) of the
-    contribution base (currency per year; :func:`pension_rules.insurable_earnings`)."""
-    return _insurable(earnings, floor, ceiling)
+    contribution base (currency per year; :func:`pension_rules.insurable_earnings`); with
+    a ``spread`` (log-sd of a worker's earnings around ``earnings``, their mean), the mean
+    insurable earnings of such workers (:func:`pension_rules.expected_insurable`)."""
+    if np.all(np.asarray(spread) == 0.0):
+        return _insurable(earnings, floor, ceiling)
+    return _expected_insurable(earnings, floor, ceiling, spread)
 
 
 def capped(pension, maximum) -> np.ndarray:
@@ -132,29 +137,54 @@ def reference_credits(credits, recent_sum, service, years: int) -> np.ndarray:
 
 
 def pension_at_award(accrual_rate, credited_earnings, minimum, maximum=0.0, service=None,
-                     rate_above=0.0, band_years=0, factor=1.0) -> np.ndarray:
+                     rate_above=0.0, band_years=0, factor=1.0, *,
+                     formula: np.ndarray | None = None, spread=0.0) -> np.ndarray:
     """Annual pension at award (currency per year), between the minimum and the maximum
     pension (0 = none), times the early/late ``factor`` before them
     (:func:`pension_rules.old_age_award`).
 
     ``credited_earnings`` is the sum over credited years of insured earnings revalued to the
     award year (= credited years x career-average revalued earnings). With accrual bands
-    (``band_years`` > 0) the ``service`` (credited years) is needed.
+    (``band_years`` > 0) or a ``formula`` (:func:`pension_rules.formula`, which replaces
+    the accrual arguments: the bend-point formula) the ``service`` (credited years) is
+    needed. ``spread``: the log-sd of the average earnings within a cell, for the mean
+    pension of the cell (0: every member at the cell's mean).
     """
     service = 1.0 if service is None else service  # one rate: E x accrual rate
-    return _old_age_award(credited_earnings, service, factor, minimum, maximum, accrual_rate,
-                          rate_above, band_years)
+    if formula is None:
+        formula = rules.formula(accrual_rate, rate_above, band_years)
+    return _old_age_award(credited_earnings, service, factor, minimum, maximum, spread,
+                          formula=formula)
 
 
 def disability_pension(accrual_rate, credited_earnings, service, future_service,
-                       minimum, maximum=0.0, rate_above=0.0, band_years=0) -> np.ndarray:
+                       minimum, maximum=0.0, rate_above=0.0, band_years=0, *,
+                       formula: np.ndarray | None = None, spread=0.0) -> np.ndarray:
     """Annual disability pension at onset (currency per year): the old-age formula with
     the years from onset to the pensionable age credited at the career-average revalued
     earnings, accrual x credits x (service + future) / service (ILO Convention No. 128,
     Art. 10: credited future service), never below the minimum pension
-    (:func:`pension_rules.disability_award`)."""
+    (:func:`pension_rules.disability_award`; ``formula`` and ``spread`` as in
+    :func:`pension_at_award`)."""
+    if formula is None:
+        formula = rules.formula(accrual_rate, rate_above, band_years)
     return _disability_award(credited_earnings, service, future_service, minimum, maximum,
-                             accrual_rate, rate_above, band_years)
+                             spread, formula=formula)
+
+
+def pension_formula(scheme, k: int) -> np.ndarray:
+    """The pension formula of ``scheme`` (a compiled scheme) in year index ``k``, as the
+    rules read it (:func:`pension_rules.formula`): accrual, or bend points at the year's
+    (indexed) values."""
+    accrual = (float(scheme["accrual_rate"][k]), float(scheme["accrual_rate_above"][k]),
+               int(scheme["accrual_band_years"][k]))
+    ceiling = float(scheme["earnings_ceiling"][k])
+    if scheme.choices.get("benefit_formula", "accrual") != "bend_points":
+        return rules.formula(*accrual, ceiling=ceiling)
+    return rules.formula(
+        *accrual, bends=(float(scheme["bend_point_1"][k]), float(scheme["bend_point_2"][k])),
+        factors=tuple(float(scheme[f"bend_factor_{j}"][k]) for j in (1, 2, 3)),
+        averaging_years=int(scheme["averaging_years"][k]), ceiling=ceiling)
 
 
 def differential_mortality(death_rate, invalid_share, factor: float
@@ -281,6 +311,40 @@ class DBOldAgePension(SchemeType):
         ParamSpec("accrual_rate_above", "fraction of reference earnings per credited year",
                   "Accrual rate for credited years beyond accrual_band_years.", low=0.0,
                   high=0.1, default=0.0),
+        ParamSpec("benefit_formula", "choice",
+                  "The pension formula: 'accrual' (accrual_rate per credited year of the "
+                  "reference earnings) or 'bend_points' (bend_factor_1 of the average "
+                  "earnings up to bend_point_1, bend_factor_2 between the bend points, "
+                  "bend_factor_3 above; the average over averaging_years years, "
+                  "the years without earnings counting as zeros; accrual_rate is then "
+                  "not used).", kind="choice", choices=("accrual", "bend_points"),
+                  default="accrual",
+                  reference="Social Security Act sec. 215(a)(1)(A) (the US primary "
+                  "insurance amount); ILO C102 Art. 65"),
+        ParamSpec("bend_point_1", "currency per year",
+                  "First bend point of the bend-point formula, on yearly average "
+                  "revalued earnings; index it to wages as the US indexes its bend points "
+                  "to the average wage.", low=0.0, default=0.0, indexable=True,
+                  reference="Social Security Act sec. 215(a)(1)(B)"),
+        ParamSpec("bend_point_2", "currency per year",
+                  "Second bend point (above bend_point_1).", low=0.0, default=0.0,
+                  indexable=True, reference="Social Security Act sec. 215(a)(1)(B)"),
+        ParamSpec("bend_factor_1", "fraction of average earnings",
+                  "Replacement of average earnings up to bend_point_1.", low=0.0, high=2.0,
+                  default=0.9, reference="Social Security Act sec. 215(a)(1)(A)"),
+        ParamSpec("bend_factor_2", "fraction of average earnings",
+                  "Replacement of average earnings between the bend points.", low=0.0,
+                  high=2.0, default=0.32, reference="Social Security Act sec. 215(a)(1)(A)"),
+        ParamSpec("bend_factor_3", "fraction of average earnings",
+                  "Replacement of average earnings above bend_point_2.", low=0.0, high=2.0,
+                  default=0.15, reference="Social Security Act sec. 215(a)(1)(A)"),
+        ParamSpec("averaging_years", "years",
+                  "Years the bend-point formula averages revalued earnings over: the "
+                  "credits over max(credited years, this), fewer for a disability pension by "
+                  "the years from onset to the pensionable age (US: 35 computation years, "
+                  "sec. 215(b)(2); the best years are not picked: every credited year "
+                  "counts).", low=0, high=60, integer=True, default=35,
+                  reference="Social Security Act sec. 215(b)"),
         ParamSpec("minimum_service", "years", "Credited years needed for a pension.",
                   low=0, high=60, integer=True),
         ParamSpec("retirement_age", "years of age", "Pensionable age, by sex.",
@@ -416,3 +480,23 @@ class DBOldAgePension(SchemeType):
                   "are built from contributions since then (at base-year rates).",
                   low=1850, high=2300, integer=True, dated=False),
     )
+
+    @classmethod
+    def cross_check(cls, numbers, choices):
+        """With the bend-point formula, the bend points must be given, positive and
+        increasing (each year a value is given for)."""
+        if choices.get("benefit_formula") != "bend_points":
+            return []
+        first = numbers.get("bend_point_1", {}).get("all")
+        second = numbers.get("bend_point_2", {}).get("all")
+        if first is None or second is None:
+            missing = "bend_point_1" if first is None else "bend_point_2"
+            return [(missing, "is needed with benefit_formula = 'bend_points'", None)]
+        for year in sorted(set(first.values) | set(second.values)):
+            if not first.at(year) > 0:
+                return [("bend_point_1", f"must be > 0 with benefit_formula = 'bend_points' "
+                         f"(from {year})", first.at(year))]
+            if not second.at(year) > first.at(year):
+                return [("bend_point_2", f"must be > bend_point_1 {first.at(year):g} (from "
+                         f"{year})", second.at(year))]
+        return []

@@ -7,13 +7,31 @@ cells that calls the same function (the array functions of :mod:`spfsim.schemes.
 are such broadcasts). Amounts are in currency per year, service and ages in whole years, rates are
 fractions.
 
-The formula (ILO Convention No. 102 Art. 65, No. 128 Art. 10 style, as in ILO/PENSIONS):
+The pension formula is one of two, described by a small array (:func:`formula`):
 
-    pension = bounded(E / n x accrual(m) x f, minimum, maximum)
+- accrual (ILO Convention No. 102 Art. 65, No. 128 Art. 10 style, as in ILO/PENSIONS):
+
+      pension = bounded(E / n x accrual(m) x f, minimum, maximum)
+
+- bend points (the US primary insurance amount, Social Security Act sec. 215(a)):
+
+      pension = bounded(bend_point_formula(E / d, bends, factors) x f, minimum, maximum)
+
+  with d = max(n, D - (m - n)) the averaging years: D (``averaging_years``) years for an
+  old-age pension, whatever fewer years were credited (the years without earnings count
+  as zeros), fewer for a disability pension by the years from onset to the pensionable
+  age (as the US counts the elapsed years to the onset), never fewer than n;
 
 with E the reference credits (:func:`reference_earnings`: n x the reference earnings), n
 the credited years, m = n for an old-age pension and n + the years to the pensionable age
 for a disability pension (credited future service), f the early/late retirement factor.
+
+A cell of the cohort engine holds people whose reference earnings differ around the cell's
+mean; with a ``spread`` (the standard deviation of the log of a person's average earnings
+in the cell) the award rules give the mean pension of a lognormal distribution of the
+average in closed form (:func:`expected_bounded_pension`): a progressive formula, a
+minimum and a maximum act on people, not on the mean. A person (the micro engine) has
+spread 0, for which the rules are the formula itself.
 """
 
 from __future__ import annotations
@@ -23,6 +41,44 @@ from collections.abc import Callable
 
 import numba as nb
 import numpy as np
+
+#: The pension formulas (:func:`formula`).
+ACCRUAL, BEND_POINTS = 0, 1
+# the fields of a formula array, in order
+KIND, RATE, RATE_ABOVE, BAND_YEARS, BEND_1, BEND_2, FACTOR_1, FACTOR_2, FACTOR_3, \
+    AVERAGING_YEARS, CEILING = range(11)
+FORMULA_SIZE = 11
+
+
+def formula(accrual_rate: float, rate_above: float = 0.0, band_years: int = 0, *,
+            bends: tuple[float, float] | None = None,
+            factors: tuple[float, float, float] = (0.0, 0.0, 0.0),
+            averaging_years: int = 0, ceiling: float = 0.0) -> np.ndarray:
+    """The pension formula as the rules read it (float64 array of FORMULA_SIZE): the
+    accrual formula (``accrual_rate`` per credited year, ``rate_above`` beyond
+    ``band_years``), or with ``bends`` (two bend points, currency per year, increasing)
+    the bend-point formula: ``factors`` of the average earnings below, between and above
+    the bends, averaged over ``averaging_years`` (see the module). ``ceiling``: the year's
+    ceiling of insurable earnings (currency per year, 0: none), which caps a member's
+    average where a cell's spread is taken into account (:func:`old_age_award`)."""
+    out = np.zeros(FORMULA_SIZE)
+    out[RATE], out[RATE_ABOVE], out[BAND_YEARS] = accrual_rate, rate_above, band_years
+    out[CEILING] = ceiling
+    if bends is not None:
+        out[KIND] = BEND_POINTS
+        out[BEND_1], out[BEND_2] = bends
+        out[FACTOR_1], out[FACTOR_2], out[FACTOR_3] = factors
+        out[AVERAGING_YEARS] = averaging_years
+    return out
+
+
+def rescaled(formula_: np.ndarray, factor: float) -> np.ndarray:
+    """``formula_`` with its amounts (the bend points and the ceiling) times ``factor``:
+    the formula of a year whose earnings are ``factor`` times as high."""
+    out = np.array(formula_, dtype=float)
+    for field in (BEND_1, BEND_2, CEILING):
+        out[field] *= factor
+    return out
 
 
 @nb.njit(cache=True)
@@ -51,13 +107,167 @@ def reference_earnings(credits, recent_sum, service, years):
 
 
 @nb.njit(cache=True)
-def formula_pension(reference, service, credited_years, rate, rate_above, band_years):
-    """E / n x accrual(m): the pension of the formula before any factor, minimum or
-    maximum (currency per year), for reference credits E over n = ``service`` years and m
-    = ``credited_years`` credited (0 without service)."""
+def averaging_years(service, credited_years, formula):
+    """The years d the bend-point formula averages the reference credits over (see the
+    module): max(n, D - (m - n)) for n = ``service`` credited years and m =
+    ``credited_years`` (m - n: the years from a disability onset to the pensionable age)."""
+    return max(service, formula[AVERAGING_YEARS] - (credited_years - service))
+
+
+@nb.njit(cache=True, inline="always")
+def formula_pension(reference, service, credited_years, formula):
+    """The pension of the ``formula`` before any factor, minimum or maximum (currency per
+    year), for reference credits E over n = ``service`` years and m = ``credited_years``
+    credited (0 without service): E / n x accrual(m), or the bend-point formula of E / d
+    (:func:`averaging_years`)."""
     if service <= 0:
         return 0.0
-    return reference / service * accrual(credited_years, rate, rate_above, band_years)
+    if formula[KIND] == BEND_POINTS:
+        return bend_point_formula(reference / averaging_years(service, credited_years, formula),
+                                  formula[BEND_1:BEND_2 + 1], formula[FACTOR_1:FACTOR_3 + 1])
+    return reference / service * accrual(credited_years, formula[RATE], formula[RATE_ABOVE],
+                                         formula[BAND_YEARS])
+
+
+@nb.njit(cache=True)
+def normal_cdf(x):
+    """The standard normal distribution function."""
+    return 0.5 * math.erfc(-x / math.sqrt(2.0))
+
+
+@nb.njit(cache=True)
+def lognormal_excess(mean, sd, level):
+    """E[(X - level)+] for X lognormal with E[X] = ``mean`` and ``sd`` the standard
+    deviation of log X (sd 0: X = mean): mean N(d1) - level N(d1 - sd), d1 = (log(mean /
+    level) + sd^2 / 2) / sd (the undiscounted Black-Scholes call)."""
+    if level <= 0.0:
+        return mean - level
+    if mean <= 0.0:
+        return 0.0
+    if sd <= 0.0:
+        return max(mean - level, 0.0)
+    d1 = (math.log(mean / level) + 0.5 * sd * sd) / sd
+    return mean * normal_cdf(d1) - level * normal_cdf(d1 - sd)
+
+
+@nb.njit(cache=True)
+def _excess(mean, sd, c0, b1, c1, b2, c2, b3, c3, level):
+    """E[(p(X) - level)+] for the pension p(x) = c0 x + c1 (x - b1)+ + c2 (x - b2)+ + c3
+    (x - b3)+ of the average x (nondecreasing, p(0) = 0; 0 <= b1 <= b2 <= b3, a knot of
+    increment 0 ignored) and X lognormal (mean, sd). For x above x* = the least x with p(x)
+    >= level, p(x) - level = sum_k c_k (x - max(b_k, x*))+, so the expectation is the sum
+    of the c_k lognormal_excess(max(b_k, x*)) (b_0 = 0)."""
+    if level <= 0.0:
+        total = c0 * mean
+        for b, c in ((b1, c1), (b2, c2), (b3, c3)):
+            if c != 0.0:
+                total += c * lognormal_excess(mean, sd, b)
+        return total - level
+    # x*: walk the segments [0, b1), [b1, b2), [b2, b3), [b3, inf)
+    slope, start, at_start = c0, 0.0, 0.0
+    x_star = math.inf
+    for end, rise in ((b1, c1), (b2, c2), (b3, c3), (math.inf, 0.0)):
+        at_end = at_start + slope * (end - start) if end < math.inf else math.inf
+        if slope > 0.0 and at_end >= level:
+            x_star = start + (level - at_start) / slope
+            break
+        start, at_start, slope = end, at_end, slope + rise
+    if x_star == math.inf:
+        return 0.0
+    total = c0 * lognormal_excess(mean, sd, x_star)
+    for b, c in ((b1, c1), (b2, c2), (b3, c3)):
+        if c != 0.0:
+            total += c * lognormal_excess(mean, sd, max(b, x_star))
+    return total
+
+
+@nb.njit(cache=True)
+def expected_bounded_pension(mean, sd, c0, b1, c1, b2, c2, b3, c3, minimum, maximum):
+    """E[bounded(p(X), minimum, maximum)] (currency per year) for the piecewise-linear
+    pension p of :func:`_excess` and an average X lognormal with E[X] = ``mean`` and
+    log-sd ``sd``: minimum + E[(p - minimum)+] - E[(p - maximum)+] (``maximum`` 0:
+    none)."""
+    expected = minimum + _excess(mean, sd, c0, b1, c1, b2, c2, b3, c3, minimum)
+    if 0.0 < maximum < math.inf:
+        if maximum <= minimum:
+            return maximum
+        expected -= _excess(mean, sd, c0, b1, c1, b2, c2, b3, c3, maximum)
+    return expected
+
+
+@nb.njit(cache=True)
+def uncapped_mean(capped, sd, cap):
+    """The mean m of a lognormal Y (log-sd ``sd``) whose capped mean E[min(Y, cap)] = m -
+    E[(Y - cap)+] is ``capped`` (currency; ``capped`` < ``cap``). The capped mean rises
+    with m at the rate P(Y < cap) and is concave in it, so Newton's steps from m =
+    ``capped`` rise to the root without passing it."""
+    m = capped
+    for _ in range(100):
+        gap = capped - (m - lognormal_excess(m, sd, cap))
+        if gap <= 1e-13 * capped:
+            break
+        d1 = (math.log(m / cap) + 0.5 * sd * sd) / sd
+        m += gap / normal_cdf(-d1)
+    return m
+
+
+@nb.njit(cache=True)
+def members_credits(mean, levels, sd, cap):
+    """The credits of members of a class whose mean credits are ``mean`` (currency), each
+    of a permanent earnings ``levels`` (lognormal with mean 1 and log-sd ``sd``): min(m x
+    level, cap), m the uncapped mean (:func:`uncapped_mean`) under ``cap`` (the ceiling
+    times the credited years; 0: none), so that the class keeps its mean in expectation
+    and its members are spread as the cohort engine's award rules assume (``_spread_award``)."""
+    out = np.empty(levels.size)
+    if mean <= 0.0 or sd <= 0.0:
+        out[:] = mean
+        return out
+    capped = 0.0 < cap < math.inf
+    if capped and mean >= cap * (1.0 - 1e-12):
+        out[:] = mean
+        return out
+    m = uncapped_mean(mean, sd, cap) if capped else mean
+    for i in range(levels.size):
+        out[i] = min(m * levels[i], cap) if capped else m * levels[i]
+    return out
+
+
+@nb.njit(cache=True)
+def _spread_award(reference, service, credited_years, factor, minimum, maximum, formula,
+                  spread):
+    """The mean of bounded(formula_pension x factor, minimum, maximum) over the members
+    of a cell whose averages are min(Y, K): Y lognormal with log-sd ``spread`` > 0, K the
+    earnings ceiling's cap on the average (the formula's CEILING x n / d; none without a
+    ceiling), the mean of min(Y, K) the cell's average reference / d (see the module;
+    ``service`` > 0)."""
+    if formula[KIND] == BEND_POINTS:
+        divisor = averaging_years(service, credited_years, formula)
+        f1, f2, f3 = formula[FACTOR_1] * factor, formula[FACTOR_2] * factor, \
+            formula[FACTOR_3] * factor
+        c0, b1, c1, b2, c2 = f1, formula[BEND_1], f2 - f1, formula[BEND_2], f3 - f2
+    else:
+        divisor = service
+        c0 = accrual(credited_years, formula[RATE], formula[RATE_ABOVE],
+                     formula[BAND_YEARS]) * factor
+        b1, c1, b2, c2 = math.inf, 0.0, math.inf, 0.0
+    average = reference / divisor
+    ceiling = formula[CEILING]
+    if not 0.0 < ceiling < math.inf:
+        return expected_bounded_pension(average, spread, c0, b1, c1, b2, c2, math.inf, 0.0,
+                                        minimum, maximum)
+    cap = ceiling * service / divisor
+    if average >= cap * (1.0 - 1e-12):  # every member at the ceiling every year
+        return expected_bounded_pension(average, 0.0, c0, b1, c1, b2, c2, math.inf, 0.0,
+                                        minimum, maximum)
+    # p(min(y, K)): the knots beyond K dropped, the slope back to 0 at K
+    if cap <= b1:
+        b1, c1, b2, c2, b3, c3 = cap, -c0, math.inf, 0.0, math.inf, 0.0
+    elif cap <= b2:
+        b2, c2, b3, c3 = cap, -(c0 + c1), math.inf, 0.0
+    else:
+        b3, c3 = cap, -(c0 + c1 + c2)
+    return expected_bounded_pension(uncapped_mean(average, spread, cap), spread, c0, b1, c1,
+                                    b2, c2, b3, c3, minimum, maximum)
 
 
 @nb.njit(cache=True)
@@ -106,26 +316,32 @@ def bounded(amount, minimum, maximum):
     return amount
 
 
-@nb.njit(cache=True)
-def old_age_award(reference, service, factor, minimum, maximum, rate, rate_above,
-                  band_years):
-    """Old-age pension at award (currency per year): bounded(E / n x accrual(n) x f),
-    f the early-reduction or late-increment ``factor`` of the age at award (1 at the
-    pensionable age: db_pension.retirement_schedule)."""
-    pension = formula_pension(reference, service, service, rate, rate_above, band_years)
-    return bounded(pension * factor, minimum, maximum)
+@nb.njit(cache=True, inline="always")
+def old_age_award(reference, service, factor, minimum, maximum, formula, spread):
+    """Old-age pension at award (currency per year): bounded(E / n x accrual(n) x f), or
+    with bend points bounded(bend_point_formula(E / d) x f), f the early-reduction or
+    late-increment ``factor`` of the age at award (1 at the pensionable age:
+    db_pension.retirement_schedule); the mean over a cell's lognormal ``spread`` of the
+    average (0 for a person; see the module)."""
+    if spread <= 0.0 or service <= 0:
+        pension = formula_pension(reference, service, service, formula)
+        return bounded(pension * factor, minimum, maximum)
+    return _spread_award(reference, service, service, factor, minimum, maximum, formula,
+                         spread)
 
 
-@nb.njit(cache=True)
-def disability_award(reference, service, future_years, minimum, maximum, rate, rate_above,
-                     band_years):
+@nb.njit(cache=True, inline="always")
+def disability_award(reference, service, future_years, minimum, maximum, formula, spread):
     """Disability pension at onset (currency per year): bounded(E / n x accrual(n + F)),
     the F = ``future_years`` from onset to the pensionable age credited at the reference
-    earnings (ILO C128 Art. 10: credited future service). Also the pension a survivor's
-    share applies to at the death of an insured person (ILO C128 Art. 22)."""
-    pension = formula_pension(reference, service, service + future_years, rate, rate_above,
-                              band_years)
-    return bounded(pension, minimum, maximum)
+    earnings (ILO C128 Art. 10: credited future service), or with bend points the formula
+    on the average over fewer years (:func:`averaging_years`). Also the pension a
+    survivor's share applies to at the death of an insured person (ILO C128 Art. 22)."""
+    if spread <= 0.0 or service <= 0:
+        pension = formula_pension(reference, service, service + future_years, formula)
+        return bounded(pension, minimum, maximum)
+    return _spread_award(reference, service, service + future_years, 1.0, minimum, maximum,
+                         formula, spread)
 
 
 @nb.njit(cache=True)
@@ -145,6 +361,22 @@ def insurable_earnings(earnings, floor, ceiling):
     if ceiling > 0.0:
         return min(insured, ceiling)
     return insured
+
+
+@nb.njit(cache=True)
+def expected_insurable(earnings, floor, ceiling, spread):
+    """Mean insurable earnings of workers whose earnings are lognormal with mean
+    ``earnings`` and log-sd ``spread`` (currency per year): E[min(max(W, floor),
+    ceiling)] = floor + E[(W - floor)+] - E[(W - ceiling)+] (``ceiling`` 0 or infinite:
+    none); with spread 0, :func:`insurable_earnings` of the mean."""
+    if spread <= 0.0:
+        return insurable_earnings(earnings, floor, ceiling)
+    mean = floor + lognormal_excess(earnings, spread, floor)
+    if 0.0 < ceiling < math.inf:
+        if ceiling <= floor:
+            return ceiling
+        mean -= lognormal_excess(earnings, spread, ceiling)
+    return mean
 
 
 @nb.njit(cache=True)
@@ -212,37 +444,51 @@ def orphan_probability(asfr, mother_age, k):
 # and which of them are predicates (a bool per cell).
 CELL_RULES = (accrual, reference_earnings, bounded, old_age_award, disability_award,
               in_payment, insurable_earnings, qualified_insured, old_age_qualifies,
-              leaves_without_pension, refund, survivor_scale, orphan_pension_ends)
+              leaves_without_pension, refund, survivor_scale, orphan_pension_ends,
+              expected_insurable)
 PREDICATES = (qualified_insured, old_age_qualifies, leaves_without_pension,
               orphan_pension_ends)
+#: The rules whose last two arguments are the formula (an array, the same for every
+#: cell) and the spread.
+AWARDS = (old_age_award, disability_award)
+_NO_FORMULA = np.zeros(FORMULA_SIZE)
 
 
 def cells(rule) -> Callable[..., np.ndarray]:
     """``rule`` over arrays that broadcast together (as float64), by a compiled loop that
     calls the scalar rule itself on every cell: the cohort engine applies the micro
-    engine's rule. Predicates give bool arrays. The loop is one cached function for every
-    rule, so a projection loads it from disk instead of compiling a ufunc per rule."""
+    engine's rule. Predicates give bool arrays. The award rules take their ``formula``
+    (:func:`formula`) as a keyword, the same for every cell. The loop is one cached
+    function for every rule, so a projection loads it from disk instead of compiling a
+    ufunc per rule."""
     number = next(k for k, r in enumerate(CELL_RULES) if r is rule)
     predicate = any(rule is r for r in PREDICATES)
+    award = any(rule is r for r in AWARDS)
     py_func = getattr(rule, "py_func", rule)
     if nb.config.DISABLE_JIT:  # the Python rule on each cell, looped over by NumPy
-        each_cell = np.frompyfunc(py_func, py_func.__code__.co_argcount, 1)
 
-        def over_cells(*args):
-            out = each_cell(*(np.asarray(a, dtype=np.float64) for a in args))
+        def over_cells(*args, formula=None):
+            if award:  # the formula before the spread, the last argument
+                def each(*cell):
+                    return py_func(*cell[:-1], formula, cell[-1])
+            else:
+                each = py_func
+            out = np.frompyfunc(each, len(args), 1)(
+                *(np.asarray(a, dtype=np.float64) for a in args))
             return np.asarray(out, dtype=bool if predicate else np.float64)
 
         over_cells.__doc__, over_cells.__name__ = rule.__doc__, py_func.__name__
         return over_cells
 
-    def over_cells(*args):
+    def over_cells(*args, formula=None):
         arrays = [np.asarray(a, dtype=np.float64) for a in args]
         shape = np.broadcast_shapes(*(a.shape for a in arrays))
         # each argument broadcast straight into its row (every rule takes arguments)
         stacked = np.empty((len(arrays), math.prod(shape)))
         for row, a in zip(stacked, arrays, strict=True):
             row.reshape(shape)[...] = a
-        out = _over_cells(number, stacked, np.empty(stacked.shape[1]))
+        given = _NO_FORMULA if formula is None else np.asarray(formula, dtype=np.float64)
+        out = _over_cells(number, stacked, given, np.empty(stacked.shape[1]))
         return (out != 0.0 if predicate else out).reshape(shape)
 
     over_cells.__doc__, over_cells.__name__ = rule.__doc__, py_func.__name__
@@ -250,9 +496,9 @@ def cells(rule) -> Callable[..., np.ndarray]:
 
 
 @nb.njit(cache=True)
-def _over_cells(rule, a, out):
+def _over_cells(rule, a, formula, out):
     """out[i] = CELL_RULES[rule](a[0, i], a[1, i], ...) for every cell i (predicates as
-    1.0 / 0.0)."""
+    1.0 / 0.0; the award rules with ``formula`` before their last argument)."""
     for i in range(out.size):
         if rule == 0:
             out[i] = accrual(a[0, i], a[1, i], a[2, i], a[3, i])
@@ -261,11 +507,11 @@ def _over_cells(rule, a, out):
         elif rule == 2:
             out[i] = bounded(a[0, i], a[1, i], a[2, i])
         elif rule == 3:
-            out[i] = old_age_award(a[0, i], a[1, i], a[2, i], a[3, i], a[4, i], a[5, i],
-                                   a[6, i], a[7, i])
+            out[i] = old_age_award(a[0, i], a[1, i], a[2, i], a[3, i], a[4, i], formula,
+                                   a[5, i])
         elif rule == 4:
-            out[i] = disability_award(a[0, i], a[1, i], a[2, i], a[3, i], a[4, i], a[5, i],
-                                      a[6, i], a[7, i])
+            out[i] = disability_award(a[0, i], a[1, i], a[2, i], a[3, i], a[4, i], formula,
+                                      a[5, i])
         elif rule == 5:
             out[i] = in_payment(a[0, i], a[1, i], a[2, i])
         elif rule == 6:
@@ -280,6 +526,8 @@ def _over_cells(rule, a, out):
             out[i] = refund(a[0, i], a[1, i])
         elif rule == 11:
             out[i] = survivor_scale(a[0, i], a[1, i])
-        else:
+        elif rule == 12:
             out[i] = orphan_pension_ends(a[0, i], a[1, i])
+        else:
+            out[i] = expected_insurable(a[0, i], a[1, i], a[2, i], a[3, i])
     return out

@@ -93,8 +93,8 @@ def _award_on_death_or_disability(i, a, s, rules, retirement_age, service, credi
     age), paid on disability or left to survivors on an insured member's death."""
     return disability_award(
         _reference(credits, recent, i, service[i], rules.reference_years), service[i],
-        retirement_age[a, s] - a, rules.minimum_pension, rules.maximum_pension,
-        rules.accrual_rate, rules.rate_above, rules.band_years)
+        retirement_age[a, s] - a, rules.minimum_pension, rules.maximum_pension, rules.formula,
+        0.0)
 
 
 @nb.njit(inline="always", cache=True)
@@ -123,8 +123,8 @@ def _retirement(c, i, p, a, s, st, revalued, indexed, when, rules, retirement_ag
             chance >= 1.0 or rng.uniform(when.seed, rng.RETIREMENT, p, when.year) < chance):
         award = old_age_award(
             _reference(credits, recent, i, service[i], rules.reference_years), service[i],
-            retire_factor[a, s], rules.minimum_pension, rules.maximum_pension,
-            rules.accrual_rate, rules.rate_above, rules.band_years)
+            retire_factor[a, s], rules.minimum_pension, rules.maximum_pension, rules.formula,
+            0.0)
         pension[i] = award
         counts[c, a, s, NEW_PENSIONERS] += 1
         money[c, s, NEW_AMOUNT] += fixed(award, when.scale)

@@ -8,6 +8,7 @@ import numpy as np
 
 from ... import rng
 from ...params import Assumptions
+from ...schemes import pension_rules as rules
 from ..benefits import contributory_pension
 from ..cohort import MAX_SERVICE, NOT_CONTRIBUTING, PensionState
 from . import kernels as K
@@ -97,6 +98,8 @@ def _initial_store(assumptions: Assumptions, settings,
                               if state is not None else None)
             elif state is not None:
                 _draw_pension_class(store, slots, ids, state, a, s, settings.seed)
+                _spread_credits(store, slots, settings.permanent_sd,
+                                _base_ceiling(assumptions))
             if state is not None:
                 _draw_survivors(store, slots, ids, state, a, s, settings.seed)
             start += len(ids)
@@ -236,6 +239,37 @@ def _draw_pension_class(store, slots, ids, state: PensionState, a: int, s: int,
         store.recent[slots] = np.select(
             [in_active[:, None], (group == 3)[:, None]],
             [recent[np.minimum(group, 1), service], invalid_recent[service]], 0.0)
+
+
+def _base_ceiling(assumptions: Assumptions) -> float:
+    """The contributory pension's ceiling of insurable earnings in the base year (currency
+    per year; 0: none or no pension)."""
+    pension = contributory_pension(assumptions)
+    return 0.0 if pension is None else float(pension["earnings_ceiling"][0])
+
+
+def _spread_credits(store, slots, sd: float, ceiling: float) -> None:
+    """Spread the drawn persons' credits (and the contributions paid and recent years on
+    them) around their class's mean by their permanent earnings level, as the cohort
+    engine assumes its members are spread (pension_rules.members_credits, capped at the
+    base year's ceiling times their credited years): a person who earns more also earned
+    more before the base year. Pensions in payment stay the class's mean."""
+    if sd <= 0.0:
+        return
+    idx = np.arange(slots.start, slots.stop)
+    credits, levels = store.credits[idx], store.earnings_factor[idx].astype(np.float64)
+    spread = np.array(credits)
+    service = store.service[idx].astype(np.float64)
+    for mean, years in np.unique(np.stack([credits, service])[:, credits > 0], axis=1).T:
+        members = np.flatnonzero((credits == mean) & (service == years))
+        spread[members] = rules.members_credits(float(mean), levels[members], sd,
+                                                ceiling * years)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(credits > 0, spread / credits, 1.0)
+    store.credits[idx] = spread
+    store.paid[idx] *= ratio
+    if store.recent.shape[1]:
+        store.recent[idx] *= ratio[:, None]
 
 
 def _draw_survivors(store, slots, ids, state: PensionState, a: int, s: int,

@@ -1,7 +1,7 @@
 """The records the year kernel takes (:func:`spfsim.engine.micro.year.year_step`).
 
 Named tuples of arrays and numbers, which Numba passes as they are: the kernel reads
-``pension.accrual_rate`` as it would a parameter of its own. Each record has a builder that
+``pension.minimum_pension`` as it would a parameter of its own. Each record has a builder that
 gives every field one type (float64 or int64 C-contiguous arrays, Python floats, ints and
 bools), so that a record always compiles to the same signature and the cached kernel is
 reused.
@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+
+from ...schemes.pension_rules import FORMULA_SIZE
 
 
 class Persons(NamedTuple):
@@ -91,9 +93,7 @@ class Pension(NamedTuple):
 
     has: bool
     minimum_service: int
-    accrual_rate: float
-    rate_above: float  # accrual rate beyond band_years credited years (0: one rate)
-    band_years: int
+    formula: np.ndarray  # the pension formula (pension_rules.formula)
     reference_years: int  # reference earnings: last N credited years (0: career average)
     minimum_pension: float
     maximum_pension: float  # at award (0 or infinite: none)
@@ -211,8 +211,8 @@ def labour(stay, join, keep, cumulative, keep_contributor, p_self_employed,
 
 
 _PENSION_TYPES = {
-    "has": bool, "minimum_service": int, "accrual_rate": float, "rate_above": float,
-    "band_years": int, "reference_years": int, "minimum_pension": float,
+    "has": bool, "minimum_service": int, "formula": _floats, "reference_years": int,
+    "minimum_pension": float,
     "maximum_pension": float, "revaluation": float, "indexation": float,
     "transitory_sd": float, "earnings_floor": float, "earnings_ceiling": float,
     "contribution_rate": float, "disability_minimum_service": int, "recovery_rate": float,
@@ -232,8 +232,8 @@ def pension(**fields) -> tuple[Pension, PensionTables]:
 
 
 NO_PENSION = pension(
-    has=False, retirement_age=np.zeros((101, 2)), minimum_service=0, accrual_rate=0.0,
-    rate_above=0.0, band_years=0, reference_years=0, minimum_pension=0.0,
+    has=False, retirement_age=np.zeros((101, 2)), minimum_service=0,
+    formula=np.zeros(FORMULA_SIZE), reference_years=0, minimum_pension=0.0,
     maximum_pension=np.inf, revaluation=0.0, indexation=0.0, earnings=np.zeros((101, 2)),
     transitory_sd=0.0, earnings_floor=0.0, earnings_ceiling=np.inf, contribution_rate=0.0,
     incidence=np.zeros((101, 2)), disability_minimum_service=0, recovery_rate=0.0,

@@ -87,7 +87,7 @@ def _pension_year(scheme: CompiledScheme, y: PensionYear, k: int, econ: Economic
     probability, factor = retirement_choice(y)
     return records.pension(
         has=True, retirement_age=y.retirement_age, minimum_service=y.minimum_service,
-        accrual_rate=y.accrual_rate, rate_above=y.rate_above, band_years=y.band_years,
+        formula=y.formula,
         reference_years=y.reference_years, minimum_pension=y.minimum_pension,
         maximum_pension=float(y.maximum_pension) or np.inf, revaluation=y.revaluation,
         indexation=y.indexation,

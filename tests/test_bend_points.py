@@ -1,0 +1,241 @@
+"""The bend-point pension formula (benefit_formula = "bend_points") and earnings spread
+within a cell ([economy] earnings_permanent_sd, earnings_transitory_sd): the rules by hand,
+the cohort engine's closed-form means against numerical integration, and the two engines
+against each other."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from model_factory import write_small_model
+from replication import replication_t, scheme_series
+from scipy import integrate, stats
+from test_schemes import run_cohort, year_inputs
+from test_validation import the_problem
+
+import spfsim
+from spfsim.schemes import db_pension as dbp
+from spfsim.schemes import pension_rules as rules
+
+# the 2026 US bend points a year ($1,286 and $7,749 a month) and factors
+US_BENDS, US_FACTORS = (12 * 1286.0, 12 * 7749.0), (0.90, 0.32, 0.15)
+
+
+def _py(rule):
+    return getattr(rule, "py_func", rule)
+
+
+def us_formula(ceiling: float = 0.0) -> np.ndarray:
+    return rules.formula(0.0, bends=US_BENDS, factors=US_FACTORS, averaging_years=35,
+                         ceiling=ceiling)
+
+
+def test_bend_point_award_by_hand():
+    """35 years at an average of 60,000: 0.9 x 15,432 + 0.32 x (60,000 - 15,432) =
+    28,150.56; 20 years of the same earnings average 20/35 of it over the 35 years (the
+    missing years count as zeros); a disability at 40 with 27 years to the pensionable age
+    averages the 10 years worked over max(10, 35 - 27) = 10."""
+    f = us_formula()
+    assert rules.old_age_award(35 * 60_000.0, 35, 1.0, 0.0, 0.0, f, 0.0) == pytest.approx(
+        0.9 * 15_432 + 0.32 * (60_000 - 15_432), rel=1e-14)
+    short = 20 * 60_000.0 / 35
+    assert rules.old_age_award(20 * 60_000.0, 20, 1.0, 0.0, 0.0, f, 0.0) == pytest.approx(
+        0.9 * 15_432 + 0.32 * (short - 15_432), rel=1e-14)
+    # above the second bend, reduced by 20 % for an early claim, under a maximum
+    high = 0.9 * 15_432 + 0.32 * (92_988 - 15_432) + 0.15 * (120_000 - 92_988)
+    assert rules.old_age_award(35 * 120_000.0, 35, 0.8, 0.0, 0.0, f, 0.0) == pytest.approx(
+        0.8 * high, rel=1e-14)
+    assert rules.old_age_award(35 * 120_000.0, 35, 0.8, 0.0, 20_000.0, f, 0.0) == 20_000.0
+    assert rules.disability_award(10 * 50_000.0, 10, 27, 0.0, 0.0, f, 0.0) == pytest.approx(
+        0.9 * 15_432 + 0.32 * (50_000 - 15_432), rel=1e-14)
+    assert rules.averaging_years(10, 10 + 20, f) == 15  # onset 20 years before
+    assert rules.old_age_award(0.0, 0, 1.0, 1_000.0, 0.0, f, 0.3) == 1_000.0  # no service
+
+
+def test_cohort_engine_awards_the_formula():
+    """A full career: everybody contributes 1,000 a year from 20 to 59 and retires at 60
+    with 40 credited years; bends at 300 and 800: the pension is 0.9 x 300 + 0.32 x 500 +
+    0.15 x 200 = 460, the same for every member (no spread)."""
+    y = year_inputs(density=1.0)
+    y.formula = rules.formula(0.0, bends=(300.0, 800.0), factors=US_FACTORS,
+                              averaging_years=35)
+    _state, awards = run_cohort(y, 60)
+    new_share, new_amount = awards[-1]
+    assert new_share[60, 0].sum() == pytest.approx(1.0)
+    assert new_amount[60, 0].sum() == pytest.approx(460.0, rel=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(reference=st.floats(0.0, 5e6), service=st.integers(0, 60), future=st.integers(0, 40),
+       factor=st.floats(0.5, 1.5), minimum=st.floats(0.0, 2e4), maximum=st.floats(0.0, 1e5),
+       spread=st.sampled_from([0.0, 0.2, 0.8]), ceiling=st.sampled_from([0.0, 150_000.0]))
+def test_cells_apply_the_scalar_rules(reference, service, future, factor, minimum, maximum,
+                                      spread, ceiling):
+    """The cohort engine's array functions give the scalar rule's value bit for bit, with
+    the formula and the spread."""
+    f = us_formula(ceiling)
+    award = dbp.pension_at_award(0.0, np.array([reference, reference]), minimum, maximum,
+                                 service, factor=factor, formula=f, spread=spread)
+    expected = _py(rules.old_age_award)(reference, service, factor, minimum, maximum, f,
+                                        spread)
+    assert award.tolist() == [expected, expected]
+    assert dbp.disability_pension(0.0, reference, service, future, minimum, maximum,
+                                  formula=f, spread=spread) == rules.disability_award(
+        reference, service, future, minimum, maximum, f, spread)
+
+
+def _lognormal_mean(h, mean: float, sd: float, kinks) -> float:
+    """E[h(Y)] for Y lognormal with E[Y] = ``mean`` and log-sd ``sd``, by quadrature over
+    the standard normal with the kinks of ``h`` as break points."""
+    mu = math.log(mean) - sd * sd / 2
+    points = [(math.log(k) - mu) / sd for k in kinks if k > 0]
+    points = sorted(p for p in points if -10 < p < 10)
+    return integrate.quad(lambda z: h(math.exp(mu + sd * z)) * stats.norm.pdf(z), -10, 10,
+                          points=points or None, limit=400, epsabs=1e-9, epsrel=1e-11)[0]
+
+
+@settings(max_examples=40, deadline=None)
+@given(average=st.floats(1_000.0, 300_000.0), sd=st.floats(0.05, 1.2),
+       service=st.integers(1, 45), factor=st.floats(0.7, 1.3),
+       minimum=st.sampled_from([0.0, 12_000.0]), maximum=st.sampled_from([0.0, 45_000.0]),
+       ceiling=st.sampled_from([0.0, 184_500.0]))
+def test_a_cells_mean_pension_is_the_integral(average, sd, service, factor, minimum,
+                                              maximum, ceiling):
+    """The closed form of a cell's mean award equals numerical integration over its
+    members: an uncapped average Y lognormal (mean m, log-sd sd), a member's average
+    min(Y, K) with K the ceiling's cap (ceiling x n / d), m set so that the mean of
+    min(Y, K) is the cell's; the pension bounded(bend(min(Y, K)) x factor)."""
+    f = us_formula(ceiling)
+    d = max(service, 35)
+    cap = ceiling * service / d if ceiling else math.inf
+    m = average
+    if ceiling:
+        m = average * 0.5 + cap * 0.25  # any uncapped mean below the cap's reach
+        average = _lognormal_mean(lambda y: min(y, cap), m, sd, [cap])
+
+    def member(y):
+        x = min(y, cap)
+        pension = max(_py(rules.bend_point_formula)(x, f[4:6], f[6:9]) * factor, minimum)
+        return min(pension, maximum) if maximum else pension
+
+    kinks = [*US_BENDS, cap, *(_inverse(level / factor) for level in (minimum, maximum)
+                               if level)]
+    expected = _lognormal_mean(member, m, sd, kinks)
+    got = rules.old_age_award(average * d, service, factor, minimum, maximum, f, sd)
+    assert got == pytest.approx(expected, rel=1e-7)
+
+
+def _inverse(level: float) -> float:
+    """The average at which the US formula pays ``level``."""
+    b1, b2 = US_BENDS
+    at_b1, at_b2 = 0.9 * b1, 0.9 * b1 + 0.32 * (b2 - b1)
+    if level <= at_b1:
+        return level / 0.9
+    if level <= at_b2:
+        return b1 + (level - at_b1) / 0.32
+    return b2 + (level - at_b2) / 0.15
+
+
+def test_small_spread_tends_to_the_formula():
+    f = us_formula(184_500.0)
+    exact = rules.old_age_award(35 * 50_000.0, 35, 1.0, 10_000.0, 0.0, f, 0.0)
+    assert rules.old_age_award(35 * 50_000.0, 35, 1.0, 10_000.0, 0.0, f, 1e-6) == \
+        pytest.approx(exact, rel=1e-9)
+    # a concave formula pays a spread-out cell less than its mean member (Jensen)
+    assert rules.old_age_award(35 * 50_000.0, 35, 1.0, 0.0, 0.0, f, 0.6) < exact
+
+
+@settings(max_examples=40, deadline=None)
+@given(earnings=st.floats(100.0, 1e5), sd=st.floats(0.05, 1.5),
+       floor=st.floats(0.0, 5e3), ceiling=st.sampled_from([0.0, 2e4, 8e4]))
+def test_mean_insurable_earnings_is_the_integral(earnings, sd, floor, ceiling):
+    expected = _lognormal_mean(
+        lambda w: min(max(w, floor), ceiling) if ceiling else max(w, floor), earnings, sd,
+        [floor, ceiling])
+    assert rules.expected_insurable(earnings, floor, ceiling, sd) == pytest.approx(
+        expected, rel=1e-8)
+    assert dbp.insurable(earnings, floor, ceiling, 0.0) == rules.insurable_earnings(
+        earnings, floor, ceiling)
+
+
+def test_members_credits_keep_the_class_mean():
+    """The micro engine's base-year members of a class (their credits min(m x level, cap))
+    keep the class's mean: over the lognormal levels' quantiles, within 1e-4."""
+    sd, cap, mean = 0.6, 40 * 25_000.0, 40 * 18_000.0
+    u = (np.arange(200_000) + 0.5) / 200_000
+    levels = np.exp(sd * stats.norm.ppf(u) - sd * sd / 2)
+    credits = rules.members_credits(mean, levels, sd, cap)
+    assert credits.max() == cap
+    assert credits.mean() == pytest.approx(mean, rel=1e-4)
+    assert np.all(rules.members_credits(mean, levels[:5], 0.0, cap) == mean)
+
+
+# ------------------------------------------------------------------------ the model
+
+
+def bend_point_model(folder, sd: float = 0.6, ceiling: float = 25_000.0):
+    """The small model with the US-style formula on its average earnings of 10,000 (bends
+    at 22 % and 133 % of it), a ceiling at 2.5 times it and earnings spread."""
+    write_small_model(folder)
+    model = folder / "model.toml"
+    model.write_text(model.read_text().replace("accrual_rate = 0.02", f"""accrual_rate = 0.0
+benefit_formula = "bend_points"
+bend_point_1 = {{ value = 2200.0, indexation = "wages" }}
+bend_point_2 = {{ value = 13300.0, indexation = "wages" }}
+averaging_years = 35
+earnings_ceiling = {{ value = {ceiling}, indexation = "wages" }}""").replace(
+        "government_revenue = 0.18", f"""government_revenue = 0.18
+earnings_permanent_sd = {sd}
+earnings_transitory_sd = 0.1"""))
+    return folder
+
+
+def test_bend_points_are_checked(small_model_dir):
+    model = small_model_dir / "model.toml"
+    model.write_text(model.read_text().replace("accrual_rate = 0.02", """accrual_rate = 0.0
+benefit_formula = "bend_points"
+bend_point_1 = 2200.0
+bend_point_2 = 2000.0"""))
+    problem = the_problem(small_model_dir, "model.toml", "pension.parameters.bend_point_2")
+    assert problem.value == 2000.0
+    assert "must be > bend_point_1 2200" in str(problem)
+
+
+def test_earnings_spread_is_checked(small_model_dir):
+    model = small_model_dir / "model.toml"
+    model.write_text(model.read_text().replace(
+        "government_revenue = 0.18", "government_revenue = 0.18\nearnings_permanent_sd = -0.2"))
+    problem = the_problem(small_model_dir, "model.toml", "economy.earnings_permanent_sd")
+    assert problem.value == -0.2
+
+
+def test_micro_runs_with_the_models_spread(tmp_path):
+    """Fast (also without JIT): the micro engine takes the model's spread and formula."""
+    model = spfsim.load_model(bend_point_model(tmp_path / "m"), end_year=2030)
+    ds = model.project("micro", persons=3000, seed=4)
+    assert ds.attrs["earnings_permanent_sd"] == 0.6
+    assert ds.attrs["earnings_transitory_sd"] == 0.1
+    assert float(ds["benefit_expenditure"].sel(scheme="pension")[-1]) > 0
+    # a higher spread under the same ceiling: fewer insurable earnings in the cohort engine
+    narrow = spfsim.load_model(bend_point_model(tmp_path / "n", sd=0.1), end_year=2030)
+    wide = model.project().sel(scheme="pension")["insured_earnings"]
+    assert float(wide[0]) < float(narrow.project().sel(scheme="pension")["insured_earnings"][0])
+
+
+@pytest.mark.slow
+def test_micro_agrees_with_cohort_on_bend_points_with_spread(tmp_path):
+    """New pensions' average amount, pension expenditure and contributions with the
+    bend-point formula, a ceiling and earnings spread within cells: 10 replications of
+    40,000 persons are unbiased for the cohort engine's closed forms (see replication.py)."""
+    model = spfsim.load_model(bend_point_model(tmp_path / "m"))
+    cohort = model.project()
+    runs = [model.project("micro", persons=40_000, seed=70 + r) for r in range(10)]
+    for name in ("average_new_benefit", "benefit_expenditure", "contribution_income"):
+        t, big_t = replication_t(np.stack([scheme_series(ds, name) for ds in runs]),
+                                   scheme_series(cohort, name))
+        assert np.abs(t).max() <= 5.5, (name, np.abs(t).max())
+        assert abs(big_t) <= 4.5, (name, big_t)
