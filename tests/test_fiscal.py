@@ -120,3 +120,13 @@ def test_fiscal_envelope_from_model_file_to_dataset(small_model_dir):
     _with_envelope(small_model_dir, "fiscal_envelope = 0.05")
     ds = spfsim.load_model(small_model_dir).project()
     np.testing.assert_allclose(ds["fiscal_envelope"].values, 0.05)
+
+
+def test_a_model_without_government_revenue_projects(small_model_dir):
+    """government_revenue is optional: the ratios to it are NaN, which the results'
+    checks accept (the US OASDI model has none; this once stopped its projection)."""
+    path = small_model_dir / "model.toml"
+    path.write_text(path.read_text().replace("government_revenue = 0.18\n", ""))
+    ds = spfsim.load_model(small_model_dir, end_year=2027).project()
+    assert np.isnan(ds["cost_to_revenue"]).all()
+    assert np.isnan(ds["cost_to_revenue_by_guarantee"]).all()

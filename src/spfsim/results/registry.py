@@ -157,6 +157,7 @@ UNDEFINED: dict[str, str] = {
     "average_benefit_by_sex": "a year and sex without beneficiaries",
     "benefit_to_poverty_line": "no poverty line in the model, or no beneficiaries",
     "cost_to_revenue": "no government revenue in the model",
+    "cost_to_revenue_by_guarantee": "no government revenue in the model",
     "government_revenue": "no government revenue in the model",
     "poverty_line": "no poverty line in the model",
     "poverty_rate": "an age group and sex without simulated persons",
