@@ -292,7 +292,9 @@ def recent_years(scheme: CompiledScheme) -> int:
 
 def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
                     base: PensionYear, contribution_classes: int = 1) -> PensionState:
-    """Base-year state from contributions since ``start_year`` at base-year rates."""
+    """Base-year state from contributions since ``start_year`` at base-year rates, the
+    share contributing of each past year times its contribution_history ratio (at most
+    every member)."""
     state = PensionState(recent_years=recent_years(scheme),
                          contribution_classes=contribution_classes)
     start = int(scheme["start_year"][0])
@@ -302,7 +304,8 @@ def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
     for year in range(start, base_year):
         lag = base_year - year
         past = PensionYear(
-            density=base.density, persistence=base.persistence,
+            density=np.minimum(base.density * assumptions.past_density_ratio(year), 1.0),
+            persistence=base.persistence,
             earnings=base.earnings / (1.0 + wage_growth) ** lag,
             retirement_age=scheme.retirement_ages_before(year),
             minimum_service=base.minimum_service,

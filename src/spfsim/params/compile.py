@@ -94,6 +94,17 @@ class Assumptions:
     # engine's persons by default)
     earnings_permanent_sd: float = 0.0
     earnings_transitory_sd: float = 0.0
+    # (years, (year, sex) ratios): the contribution_history table, contributing in years
+    # before the base year as a multiple of the base year's; None: at the base year's rates
+    contribution_history: tuple[np.ndarray, np.ndarray] | None = None
+
+    def past_density_ratio(self, year: int) -> np.ndarray:
+        """(sex,) contributing in ``year`` (before the base year) as a multiple of the base
+        year's: the contribution_history table's row of the nearest year (1 without it)."""
+        if self.contribution_history is None:
+            return np.ones(2)
+        years, ratios = self.contribution_history
+        return ratios[int(np.abs(years - year).argmin())]
 
     @property
     def earnings_yearly_sd(self) -> float:
@@ -127,6 +138,17 @@ def _by_year(table: Table, column: str, years: np.ndarray) -> np.ndarray:
         return np.broadcast_to(values, (len(years), *values.shape)).copy()
     first = int(table.coords["year"][0])
     return values[years - first]
+
+
+def _history(table: Table | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """The contribution_history table as (years, (year, sex) ratios); a table without a
+    year column holds for every past year."""
+    if table is None:
+        return None
+    values = table.values["density_ratio"]
+    if not table.by_year:
+        return np.array([0]), values[None, :]
+    return np.asarray(table.coords["year"], dtype=int), values
 
 
 def _mortality(input_: ModelInput, years: np.ndarray) -> np.ndarray:
@@ -190,6 +212,7 @@ def compile_assumptions(input_: ModelInput, end_year: int | None = None) -> Assu
         labour_persistence=input_.labour_persistence,
         earnings_permanent_sd=input_.earnings_permanent_sd,
         earnings_transitory_sd=input_.earnings_transitory_sd,
+        contribution_history=_history(t.get("contribution_history")),
         families=({c: _by_year(t["families"], c, years) for c in FAMILY_COLUMNS}
                   if "families" in t else None),
         poverty=input_.poverty,

@@ -438,6 +438,11 @@ def _check_years(tables: dict[str, Table], base_year: int, end_year: int,
         if not table.by_year:
             continue
         years = table.coords["year"]
+        if table.name == "contribution_history":  # the past: before the base year
+            if years[-1] >= base_year:
+                log.add(table.file, "year", f"must be before the base year {base_year}",
+                        None, int(years[-1]))
+            continue
         last_needed = end_year
         if table.name == "mortality" and "mortality_improvement" in tables:
             last_needed = base_year

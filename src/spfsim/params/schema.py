@@ -83,6 +83,19 @@ ASSUMPTION_TABLES: dict[str, TableSpec] = {
             "among the insured by age and sex, optionally by year (absent = none).",
         ),
         TableSpec(
+            "contribution_history",
+            dims=("sex",),
+            required=False,
+            columns=(ColumnSpec("density_ratio", "relative", low=0.0, high=10.0,
+                                description="the share of each age contributing in a year "
+                                "before the base year, as a multiple of the base year's"),),
+            description="Optional: how contributing differed by year before the base year "
+            "(years before it; women's rising attachment, coverage extended by law), for the "
+            "base-year membership the engines rebuild from the scheme's start_year; a year "
+            "outside the table takes its nearest year's ratio; absent = every past year at "
+            "the base year's rates.",
+        ),
+        TableSpec(
             "families",
             dims=("age", "sex"),
             required=False,
