@@ -1,0 +1,125 @@
+"""The bundled US OASDI model (models/us-oasdi-tr2026, issue #22): it is what
+tools/build_us_oasdi.py writes from the data folder, its law is the law's, and its base
+year meets the four historical figures it is calibrated to."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import spfsim
+from spfsim.schemes import oasdi
+
+REPO = Path(__file__).resolve().parents[1]
+MODEL = REPO / "models" / "us-oasdi-tr2026"
+
+
+def _tool():
+    spec = importlib.util.spec_from_file_location("build_us_oasdi",
+                                                  REPO / "tools" / "build_us_oasdi.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def tool():
+    return _tool()
+
+
+@pytest.fixture(scope="module")
+def data(shared_data):
+    folder = shared_data / "ssa_tr2026"
+    if not folder.is_dir():
+        pytest.skip(f"the Trustees Report's tables ({folder}) are absent")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def base_year():
+    return spfsim.load_model(MODEL, end_year=2026).project().sel(scheme="oasdi", year=2025)
+
+
+def test_the_committed_model_is_what_the_tool_writes(tool, data, tmp_path):
+    """Every table and model.toml, rewritten from the data folder with the committed
+    calibrated numbers, are the committed files byte for byte."""
+    text = (MODEL / "model.toml").read_text()
+
+    def number(pattern: str) -> float:
+        return float(re.search(pattern, text).group(1))
+
+    sd = number(r"earnings_permanent_sd = ([0-9.]+)")
+    married = number(r"married_share = \{ male = ([0-9.]+)")
+    other = number(r"state_subsidy_rate = ([0-9.]+)")
+    incidence = float(np.loadtxt(MODEL / "assumptions" / "disability.csv", delimiter=",",
+                                 skiprows=1, usecols=2)[45])  # the men's rate at 45
+    folder = tmp_path / "assumptions"
+    tool.write_tables(data, data.parent / "lifetables", folder, incidence)
+    for written in sorted(folder.iterdir()):
+        assert written.read_bytes() == (MODEL / "assumptions" / written.name).read_bytes(), \
+            written.name
+    assert tool.model_toml(data, sd, married, other) == text
+
+
+def test_the_models_law_is_the_laws(data):
+    """The 2025 and 2026 taxable maximum and bend points of model.toml are those of
+    schemes.oasdi (sec. 230, 215(a)), whose values tests/test_oasdi.py checks against
+    SSA's published ones."""
+    series = oasdi.TrusteesSeries.read(data)
+    scheme = spfsim.load_model(MODEL, end_year=2026).assumptions.schemes[0]
+    for k, year in enumerate((2025, 2026)):
+        assert scheme["earnings_ceiling"][k] == oasdi.taxable_maximum(year, series)
+        bends = 12 * oasdi.bend_points(year, series)
+        assert (scheme["bend_point_1"][k], scheme["bend_point_2"][k]) == tuple(bends)
+    assert scheme["contribution_rate"][0] == 0.124
+
+
+def test_the_base_year_meets_its_calibration_targets(tool, data, base_year):
+    """Taxable payroll, disabled workers and survivors of 2025 (to 0.5 %), the income
+    rate (to 0.01 point): the four historical figures the tool calibrates to."""
+    payroll = tool.by_year(data / "VI_G1_intermediate.csv", 3)[2025] * 1e9
+    assert float(base_year["insured_earnings"]) == pytest.approx(payroll, rel=5e-3)
+    branch = base_year["beneficiaries_by_branch"].sum("sex")
+    disabled = tool.by_year(data / "V_C5_historical.csv", 1)[2025] * 1e3
+    assert float(branch.sel(branch="disability")) == pytest.approx(disabled, rel=5e-3)
+    survivors = sum(tool.by_year(data / "V_C4_historical.csv", c)[2025] for c in (4, 5, 6))
+    assert float(branch.sel(branch="survivors")) == pytest.approx(survivors * 1e3, rel=5e-3)
+    income = (base_year["contribution_income"] + base_year["state_transfer"]) \
+        / base_year["insured_earnings"]
+    historical = tool.by_year(data / "IV_B1_historical.csv", 7)[2025]
+    assert float(income) * 100 == pytest.approx(historical, abs=0.01)
+
+
+def test_the_contribution_history_lowers_past_contributing(tmp_path, small_model_dir):
+    """A contribution_history of 0.5 for every past year halves the base-year state's
+    credited service: fewer old-age pensions than at the base year's rates; a ratio of
+    1 is the same state as no table; a year from the base year on is refused."""
+    from test_validation import the_problem
+
+    def pensions(folder: Path) -> float:
+        ds = spfsim.load_model(folder, end_year=2026).project().sel(scheme="pension",
+                                                                    year=2025)
+        return float(ds["beneficiaries_by_branch"].sel(branch="old_age").sum())
+
+    def with_history(ratio: float, last_year: int = 2024) -> Path:
+        folder = small_model_dir
+        (folder / "assumptions" / "contribution_history.csv").write_text(
+            "year,sex,density_ratio\n" + "".join(
+                f"{y},{s},{ratio}\n" for y in range(1995, last_year + 1)
+                for s in ("male", "female")))
+        header = folder / "assumptions" / "assumptions.toml"
+        if "contribution_history" not in header.read_text():
+            header.write_text(header.read_text() + '\n[tables.contribution_history]\n'
+                              'file = "contribution_history.csv"\n')
+        return folder
+
+    before = pensions(small_model_dir)
+    assert pensions(with_history(1.0)) == pytest.approx(before, rel=1e-12)
+    assert pensions(with_history(0.5)) < 0.9 * before
+    problem = the_problem(with_history(0.5, last_year=2025), "contribution_history.csv",
+                          "year")
+    assert problem.value == 2025

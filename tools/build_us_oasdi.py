@@ -1,0 +1,548 @@
+"""Build models/us-oasdi-tr2026: US Social Security (OASDI) from the inputs of the 2026
+Trustees Report, intermediate assumptions (issue #22).
+
+    python tools/build_us_oasdi.py [--data ../shared/data/ssa_tr2026] [--out DIR]
+
+Reads the report's input tables (``../shared/data/ssa_tr2026``, public domain, SSA Office
+of the Chief Actuary; see its README) and HFD's US fertility by age (``../shared/data/
+lifetables``), writes the assumption tables and ``model.toml``, then calibrates four
+numbers, each to one **historical** figure of 2025 (never to a projected result):
+
+1. the spread of earnings within a cell (``[economy] earnings_permanent_sd``): the 2025
+   taxable payroll (table VI.G1) over the covered workers (IV.B4);
+2. the level of disability onset rates (``invalidity_incidence``): the disabled workers in
+   current payment at the end of 2025 (V.C5);
+3. the share of deceased insured persons who leave a survivor entitled to a benefit
+   (``married_share``): the survivors in current payment at the end of 2025 (V.C4:
+   widow(er)s, mothers and fathers, children);
+4. the other income of the fund (``state_subsidy_rate``: the taxation of benefits, as a
+   share of cost): non-interest income less 12.4 % of taxable payroll, over cost, in 2025
+   (VI.G2, VI.G1).
+
+Everything else is the law (each parameter cites its section of the Social Security Act)
+or an input series of the report. The age profiles of labour-force attachment and
+earnings and the shape of disability onset by age are stylised (the data folder has none)
+and stated in the model's README. Each calibration solves its equation by bisection on the
+model's own cohort projection of the base year.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+from spfsim.schemes import oasdi  # noqa: E402
+
+DATA = REPO.parent / "shared" / "data" / "ssa_tr2026"
+OUT = REPO / "models" / "us-oasdi-tr2026"
+BASE, END = 2025, 2100
+AGES = np.arange(101)
+SEXES = ("male", "female")
+PAYROLL_TAX = 0.124  # OASDI: 6.2 % employee + 6.2 % employer, IRC secs. 3101(a), 3111(a)
+
+
+# ------------------------------------------------------------------ reading the tables
+
+def number(cell: str) -> float | None:
+    """A number of a Trustees Report cell: footnote letters before or after it and
+    thousands' commas dropped; None for a blank, a dash or letters alone."""
+    text = re.sub(r"^[a-z]+|[a-z]+$", "", cell.strip().replace(",", ""))
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def by_year(path: Path, column: int) -> dict[int, float]:
+    """Column ``column`` of a Trustees Report table by calendar year (rows whose first cell
+    starts with a year; a footnote letter after the year is dropped)."""
+    out = {}
+    with path.open(encoding="utf-8") as handle:
+        for row in csv.reader(handle):
+            if row and re.match(r"^\d{4}", row[0]) and len(row) > column:
+                value = number(row[column])
+                if value is not None:
+                    out[int(row[0][:4])] = value
+    return out
+
+
+def area_population(path: Path, first: int = BASE) -> dict[int, np.ndarray]:
+    """SSPopJul: the Social Security area population at 1 July, (101, 2) by year from
+    ``first`` to END (age 100 is 100 and over; M Tot, F Tot: all marital statuses)."""
+    out: dict[int, np.ndarray] = {}
+    with path.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            year, age = int(row["Year"]), int(row["Age"])
+            if first <= year <= END:
+                grid = out.setdefault(year, np.zeros((101, 2)))
+                grid[min(age, 100)] += (float(row["M Tot"]), float(row["F Tot"]))
+    return out
+
+
+def area_population_all(data: Path) -> dict[int, np.ndarray]:
+    """The area population of every year the file has (1941-2100)."""
+    return area_population(data / "SSPopJul_TR2024.csv", first=0)
+
+
+def death_rates(path: Path) -> dict[int, np.ndarray]:
+    """The period life tables' central death rates m(x) = d(x) / L(x), (101, 2) by year;
+    for the open age group 100+, l(100) / T(100)."""
+    out: dict[int, np.ndarray] = {}
+    with path.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            year, age = int(row["Year"]), int(row["x"])
+            if year < BASE or age > 100:
+                continue
+            s = SEXES.index(row["sex"])
+            grid = out.setdefault(year, np.zeros((101, 2)))
+            if age < 100:
+                grid[age, s] = float(row["dx"]) / float(row["Lx"])
+            else:
+                grid[age, s] = float(row["lx"]) / float(row["Tx"])
+    return out
+
+
+def fertility_pattern(path: Path, year: int = 2020) -> dict[int, float]:
+    """HFD's US age-specific fertility of ``year`` at ages 14-49, scaled to a total of 1
+    (the shape the Trustees' TFR is spread over)."""
+    rates = {}
+    with path.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            if int(row["Year"]) == year and row["Age"].isdigit() and 14 <= int(row["Age"]) <= 49:
+                rates[int(row["Age"])] = float(row["ASFR"])
+    total = sum(rates.values())
+    return {age: rate / total for age, rate in rates.items()}
+
+
+# ------------------------------------------------------------- stylised age profiles
+
+# Share of each age with covered earnings at some time in the year, before the yearly
+# scale to the Trustees' covered workers (stylised: the shape of US work experience by
+# age, BLS "Work experience of the population"): men and women.
+_ATTACHMENT = {15: (0.20, 0.20), 16: (0.40, 0.40), 18: (0.72, 0.72), 20: (0.88, 0.86),
+               25: (0.96, 0.90), 35: (0.97, 0.88), 45: (0.96, 0.88), 55: (0.88, 0.80),
+               60: (0.76, 0.68), 62: (0.66, 0.58), 65: (0.48, 0.40), 67: (0.37, 0.30),
+               70: (0.26, 0.20), 75: (0.15, 0.10), 80: (0.08, 0.05), 85: (0.03, 0.02),
+               90: (0.0, 0.0)}
+# Mean earnings by age relative to the age and sex's... (stylised: the shape of US annual
+# earnings by age, Census CPS-ASEC; women's level 78 % of men's)
+_EARNINGS = {15: 0.12, 18: 0.25, 20: 0.38, 25: 0.70, 30: 0.90, 35: 1.05, 40: 1.15,
+             45: 1.20, 50: 1.20, 55: 1.15, 60: 1.05, 65: 0.85, 70: 0.65, 80: 0.5, 90: 0.5}
+WOMEN_EARNINGS = 0.78
+
+
+def _profile(points: dict, ages: np.ndarray) -> np.ndarray:
+    xs = sorted(points)
+    ys = np.array([points[x] for x in xs], dtype=float)
+    if ys.ndim == 1:
+        return np.interp(ages, xs, ys)
+    return np.stack([np.interp(ages, xs, ys[:, s]) for s in range(ys.shape[1])], axis=1)
+
+
+# Civilian labour-force participation rates, per cent, of men and women aged 16 and over
+# (BLS, Current Population Survey, annual averages, series LNU01300001 and LNU01300002;
+# to about half a point): only their ratio of women to men enters, to split the covered
+# workers' history between the sexes.
+_PARTICIPATION = {1948: (86.6, 32.7), 1950: (86.4, 33.9), 1955: (85.4, 35.7),
+                  1960: (83.3, 37.7), 1965: (80.7, 39.3), 1970: (79.7, 43.3),
+                  1975: (77.9, 46.3), 1980: (77.4, 51.5), 1985: (76.3, 54.5),
+                  1990: (76.4, 57.5), 1995: (75.0, 58.9), 2000: (74.8, 59.9),
+                  2005: (73.3, 59.3), 2010: (71.2, 58.6), 2015: (69.1, 56.7),
+                  2020: (67.7, 56.2), 2024: (68.0, 57.5)}
+HISTORY_START = 1937  # the first year of contributions (Social Security Act of 1935, title VIII)
+
+
+def contribution_history(covered: dict[int, float], population: dict[int, np.ndarray],
+                         attachment: np.ndarray) -> dict[int, np.ndarray]:
+    """(sex,) contributing in each year 1937-2024 as a multiple of 2025's: the covered
+    workers (IV.B4, from 1945) per person aged 15-89 (SSPopJul, from 1941) against 2025's,
+    split between men and women by the BLS participation rates' change against 2024,
+    keeping the total; a year without data takes its nearest year's."""
+    def per_person(year: int) -> float:
+        pop = population[min(max(year, min(population)), max(population))]
+        return covered[year] * 1e3 / pop[15:90].sum()
+
+    weights = (population[BASE] * attachment)[15:90].sum(axis=0)
+    men_share = weights[0] / weights.sum()
+    years = np.array(sorted(_PARTICIPATION))
+    now = np.array(_PARTICIPATION[max(_PARTICIPATION)])
+    out = {}
+    for year in range(HISTORY_START, BASE):
+        total = per_person(max(year, min(covered))) / per_person(BASE)
+        change = np.array([np.interp(year, years, [_PARTICIPATION[y][s] for y in years])
+                           for s in (0, 1)]) / now
+        out[year] = total * change / (men_share * change[0] + (1 - men_share) * change[1])
+    return out
+
+
+def onset_shape(ages: np.ndarray) -> np.ndarray:
+    """Stylised disability onset by age among insured workers, relative (men, women): rising
+    about 8.5 % a year of age from 20 to the normal retirement age (the shape of SSA's
+    age-specific DI incidence), women's 90 % of men's."""
+    shape = np.where((ages >= 20) & (ages < 67), np.exp(0.085 * (ages - 45.0)), 0.0)
+    return np.stack([shape, 0.9 * shape], axis=1)
+
+
+# -------------------------------------------------------------------------- writing
+
+def write_csv(path: Path, header: list[str], rows) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def _g(x: float) -> str:
+    return f"{x:.8g}"
+
+
+def write_tables(data: Path, lifetables: Path, folder: Path, incidence_scale: float) -> dict:
+    """Write the assumption set into ``folder``; return the inputs the model file and the
+    calibration need."""
+    folder.mkdir(parents=True, exist_ok=True)
+    years = range(BASE, END + 1)
+    population = area_population(data / "SSPopJul_TR2024.csv")
+    write_csv(folder / "population.csv", ["age", "sex", "population"],
+              ((a, s, _g(population[BASE][a, j])) for j, s in enumerate(SEXES) for a in AGES))
+    write_csv(folder / "population_projection.csv", ["year", "age", "sex", "population"],
+              ((y, a, s, _g(population[y][a, j])) for y in years for j, s in enumerate(SEXES)
+               for a in AGES))
+    mx = death_rates(data / "ssa_period_life_tables_TR2020_long.csv")
+    last = max(mx)
+    write_csv(folder / "mortality.csv", ["year", "age", "sex", "mx"],
+              ((y, a, s, _g(mx[y][a, j])) for y in range(BASE, last + 1)
+               for j, s in enumerate(SEXES) for a in AGES))
+    # beyond the tables (2095), each age and sex's average improvement of 2085-2095
+    improvement = 1.0 - (mx[last] / mx[last - 10]) ** 0.1
+    write_csv(folder / "mortality_improvement.csv", ["age", "sex", "improvement"],
+              ((a, s, _g(improvement[a, j])) for j, s in enumerate(SEXES) for a in AGES))
+    tfr = by_year(data / "V_A1_intermediate.csv", 1)
+    pattern = fertility_pattern(lifetables / "HFD_USA_asfr_1x1_1933_2020.csv")
+    write_csv(folder / "fertility.csv", ["year", "age", "asfr"],
+              ((y, a, _g(tfr[y] * p)) for y in years for a, p in sorted(pattern.items())))
+    write_csv(folder / "sex_ratio_at_birth.csv", ["year", "srb"],
+              ((y, _g(population[y][0, 0] / population[y][0, 1])) for y in years))
+    cpi = by_year(data / "V_B1_intermediate.csv", 7)
+    real_wage = by_year(data / "V_B1_intermediate.csv", 6)
+    interest = by_year(data / "V_B2_intermediate.csv", 5)
+    write_csv(folder / "economy.csv", ["year", "inflation", "real_wage_growth", "interest_rate"],
+              ((y, _g(cpi[y] / 100), _g(real_wage[y] / 100), _g(interest[y] / 100))
+               for y in years))
+    unemployment = by_year(data / "V_B2_intermediate.csv", 1)
+    covered = by_year(data / "covered_workers_IV_B4.csv", 1)
+    attachment = _profile(_ATTACHMENT, AGES)
+    earnings = _profile(_EARNINGS, AGES)[:, None] * np.array([1.0, WOMEN_EARNINGS])
+    working = (AGES >= 15) & (AGES <= 89)
+    rows, coverage = [], {}
+    for y in years:
+        u = unemployment[y] / 100
+        workers = float((population[y] * attachment * (1 - u))[working].sum())
+        coverage[y] = covered[y] * 1e3 / workers
+        rows += [(y, a, s, _g(attachment[a, j]), _g(u), _g(coverage[y]), _g(earnings[a, j]))
+                 for j, s in enumerate(SEXES) for a in AGES if working[a]]
+    if max(coverage.values()) > 1:
+        raise SystemExit(f"coverage above 1 in {max(coverage, key=coverage.get)}: raise the "
+                         "attachment profile")
+    write_csv(folder / "labour.csv", ["year", "age", "sex", "participation", "unemployment",
+                                      "coverage", "relative_earnings"], rows)
+    history = contribution_history(covered, area_population_all(data), attachment)
+    write_csv(folder / "contribution_history.csv", ["year", "sex", "density_ratio"],
+              ((y, s, _g(history[y][j])) for y in sorted(history) for j, s in enumerate(SEXES)))
+    write_onset(folder, incidence_scale)
+    (folder / "assumptions.toml").write_text(ASSUMPTIONS_TOML)
+    return {"coverage": coverage}
+
+
+def write_onset(folder: Path, scale: float) -> None:
+    """disability.csv: the onset shape at a level of ``scale`` (the rate at 45, men, as
+    written: to 8 digits, so that the file gives back its own scale)."""
+    onset = onset_shape(AGES) * float(_g(scale))
+    write_csv(folder / "disability.csv", ["age", "sex", "invalidity_incidence"],
+              ((a, s, _g(onset[a, j])) for j, s in enumerate(SEXES) for a in AGES))
+
+
+ASSUMPTIONS_TOML = """\
+[assumption_set]
+name = "us-oasdi-tr2026"
+title = "US Social Security area, 2026 Trustees Report, intermediate assumptions"
+source = "SSA OACT: 2026 Trustees Report tables, SSPopJul_TR2024, life tables TR2020; HFD"
+licence = "public domain (US government works); HFD: CC BY 4.0"
+base_year = 2025
+
+[tables.population]
+file = "population.csv"
+
+[tables.population_projection]
+file = "population_projection.csv"
+
+[tables.mortality]
+file = "mortality.csv"
+
+[tables.mortality_improvement]
+file = "mortality_improvement.csv"
+
+[tables.fertility]
+file = "fertility.csv"
+
+[tables.sex_ratio_at_birth]
+file = "sex_ratio_at_birth.csv"
+
+[tables.economy]
+file = "economy.csv"
+
+[tables.labour]
+file = "labour.csv"
+
+[tables.disability]
+file = "disability.csv"
+
+[tables.contribution_history]
+file = "contribution_history.csv"
+"""
+
+
+# the normal retirement age by year of birth, sec. 216(l): 65 to 1937, 66 for 1943-1954,
+# 67 from 1960, the months between rounded to the nearest year
+NRA = "{ 1937 = 65, 1943 = 66, 1957 = 67 }"
+
+
+def _wage_indexed(values: dict[int, float]) -> str:
+    """A TOML value: amounts by effective year, indexed to wages after the last."""
+    dated = ", ".join(f"{year} = {value:.0f}" for year, value in sorted(values.items()))
+    return "{ values = { " + dated + ' }, indexation = "wages" }'
+
+
+def model_toml(data: Path, sd: float, married: float, other_income: float) -> str:
+    """model.toml: the law's parameters (cited), the report's 2025 levels, the calibrated
+    numbers."""
+    series = oasdi.TrusteesSeries.read(data)
+    g1 = {c: by_year(data / "VI_G1_intermediate.csv", c) for c in (2, 4)}
+    reserve_2024 = by_year(data / "VI_G2_historical.csv", 5)[BASE - 1]
+    bends = {y: 12 * oasdi.bend_points(y, series) for y in (BASE, BASE + 1)}
+    base = {y: oasdi.taxable_maximum(y, series) for y in (BASE, BASE + 1)}
+    return f"""\
+# US Social Security (OASDI, old-age, survivors and disability insurance as one fund),
+# from the inputs of the 2026 Trustees Report, intermediate assumptions. Written by
+# tools/build_us_oasdi.py; see README.md for what is the law, what is an input of the
+# report, what is stylised and what is calibrated (to 2025 only).
+
+[model]
+name = "us-oasdi-tr2026"
+title = "US Social Security (OASDI), 2026 Trustees Report inputs, intermediate"
+base_year = {BASE}
+end_year = {END}
+currency = "USD"
+assumptions = "assumptions"
+
+[economy]
+gdp = {g1[4][BASE] * 1e9:.6g}                  # 2025, table VI.G1
+average_earnings = {g1[2][BASE]:.2f}           # the average wage index of 2025, VI.G1
+earnings_permanent_sd = {sd:.4f}             # calibrated: 2025 taxable payroll (README)
+labour_persistence = 0.8
+
+[[schemes]]
+id = "oasdi"
+type = "db_old_age_pension"
+name = "Old-Age, Survivors and Disability Insurance"
+
+[schemes.parameters]
+contribution_rate = {PAYROLL_TAX}            # IRC secs. 3101(a), 3111(a), 1401(a)
+worker_share = 0.5
+contribution_persistence = 0.85
+# the taxable maximum, sec. 230 (schemes.oasdi.taxable_maximum)
+earnings_ceiling = {_wage_indexed(base)}
+benefit_formula = "bend_points"               # sec. 215(a)(1)(A): 90 %, 32 %, 15 %
+# a year: 12 x the monthly bend points of sec. 215(a)(1)(B) (schemes.oasdi.bend_points)
+bend_point_1 = {_wage_indexed({y: b[0] for y, b in bends.items()})}
+bend_point_2 = {_wage_indexed({y: b[1] for y, b in bends.items()})}
+bend_factor_1 = 0.90
+bend_factor_2 = 0.32
+bend_factor_3 = 0.15
+averaging_years = 35                          # sec. 215(b)(2): 35 computation years
+accrual_rate = 0.0                            # not used by the bend-point formula
+minimum_service = 10                          # 40 quarters of coverage, sec. 214(a)
+# the normal retirement age by year of birth, sec. 216(l), its months rounded
+retirement_age = {{ male = {NRA}, female = {NRA} }}
+retirement_age_basis = "birth_year"
+early_retirement_age = 62                     # sec. 216(l)(2)
+early_retirement_rate = 0.25                  # stylised claiming before the NRA
+# sec. 202(q): 5/9 % a month for 36 months, 5/12 % after: 30 % at 62, 6 % a year
+early_reduction = 0.06
+deferral_rate = 0.1                           # stylised claiming after the NRA
+latest_retirement_age = 70                    # sec. 202(w): no credits after 70
+late_increment = 0.08                         # sec. 202(w)(6)(E): 2/3 % a month
+minimum_pension = 0.0
+pension_indexation = "prices"                 # sec. 215(i): CPI-W COLA
+earnings_revaluation = "wages"                # sec. 215(b)(3): wage indexing
+admin_cost_rate = 0.005                       # administrative expenses, about 0.5 % of cost
+# calibrated: the 2025 income other than payroll tax, of cost (README)
+state_subsidy_rate = {other_income:.4f}
+initial_reserve = {reserve_2024 * 1e9:.6g}         # end of 2024, table VI.G2
+start_year = 1937
+disability_minimum_service = 5                # 20 quarters in the last 40, sec. 223(c)
+disability_recovery_rate = 0.01               # stylised
+disability_mortality_factor = 2.5             # stylised
+survivor_pension_share = 1.0                  # widow(er) at the NRA, sec. 202(e), (f)
+orphan_pension_share = 0.75                   # child of a deceased worker, sec. 202(d)(2)
+orphan_age_limit = 17                         # under 18, sec. 202(d)(1)
+# calibrated: the 2025 survivors (README)
+married_share = {{ male = {married:.4f}, female = {married * 0.45:.4f} }}
+spouse_age_difference = {{ male = 3, female = -3 }}
+spouse_age_spread = 4
+survivor_maximum_share = 1.75                 # family maximum, 150-188 % of the PIA, sec. 203(a)
+survivor_minimum_service = 5
+"""
+
+
+# --------------------------------------------------------------------- calibration
+
+def _project(model_dir: Path):
+    import spfsim
+
+    return spfsim.load_model(model_dir, end_year=BASE + 1).project().sel(scheme="oasdi")
+
+
+def _bisect(f, low: float, high: float, steps: int = 30) -> float:
+    """The root of the increasing function ``f`` between ``low`` and ``high``."""
+    for _ in range(steps):
+        middle = 0.5 * (low + high)
+        if f(middle) > 0:
+            high = middle
+        else:
+            low = middle
+    return 0.5 * (low + high)
+
+
+def build(data: Path, lifetables: Path, out: Path) -> dict[str, float]:
+    """Write the model into ``out`` and calibrate it; return the calibrated numbers and
+    the 2025 figures they were calibrated to."""
+    if out.exists():
+        shutil.rmtree(out)
+    folder = out / "assumptions"
+    payroll = by_year(data / "VI_G1_intermediate.csv", 3)[BASE] * 1e9
+    disabled = by_year(data / "V_C5_historical.csv", 1)[BASE] * 1e3
+    c4 = {c: by_year(data / "V_C4_historical.csv", c)[BASE] * 1e3 for c in (4, 5, 6)}
+    survivors = sum(c4.values())
+    g2 = {c: by_year(data / "VI_G2_historical.csv", c)[BASE] * 1e9 for c in (1, 4)}
+    other = (g2[1] - PAYROLL_TAX * payroll) / g2[4]
+    state = {"sd": 0.8, "married": 0.5, "incidence": 0.004}
+
+    def write() -> None:
+        write_onset(folder, state["incidence"])
+        (out / "model.toml").write_text(model_toml(data, state["sd"], state["married"], other))
+
+    write_tables(data, lifetables, folder, state["incidence"])
+    write()
+
+    def excess(name: str, value: float, measure) -> float:
+        state[name] = value
+        write()
+        return measure(_project(out))
+
+    # each target moves with its own number mostly: one pass, then a second for the rest
+    for _ in range(2):
+        state["sd"] = _bisect(lambda v: payroll - excess(
+            "sd", v, lambda ds: float(ds["insured_earnings"].sel(year=BASE))), 0.05, 2.0, 20)
+        state["incidence"] = _bisect(lambda v: excess(
+            "incidence", v, lambda ds: float(ds["beneficiaries_by_branch"].sel(
+                year=BASE, branch="disability").sum())) - disabled, 1e-4, 0.05, 20)
+        state["married"] = _bisect(lambda v: excess(
+            "married", v, lambda ds: float(ds["beneficiaries_by_branch"].sel(
+                year=BASE, branch="survivors").sum())) - survivors, 0.01, 1.0, 20)
+    write()
+    return {**state, "other_income": other, "taxable_payroll_2025": payroll,
+            "disabled_workers_2025": disabled, "survivors_2025": survivors}
+
+
+REPORT_YEARS = (2025, 2026, 2030, 2035, 2040, 2050, 2060, 2070, 2080, 2090, 2099)
+
+
+def report(model_dir: Path, data: Path) -> str:
+    """The model's cohort projection as the Trustees show it (markdown): the annual income
+    and cost rates (% of taxable payroll), beneficiaries per 100 covered workers, the
+    average benefit over the average taxable earnings, the trust fund ratio, by year;
+    the summarized rates, actuarial balance and depletion year; the base year against
+    the report's historical 2025."""
+    import spfsim
+
+    ds = spfsim.load_model(model_dir).project().sel(scheme="oasdi")
+    payroll = ds["insured_earnings"]
+    cost = (ds["benefit_expenditure"] + ds["admin_expenditure"]) / payroll
+    income = (ds["contribution_income"] + ds["state_transfer"]) / payroll
+    beneficiaries = ds["beneficiaries"].sum(["age", "sex"])
+    workers = ds["contributors"].sum(["age", "sex"])
+    ratio = (ds["benefit_expenditure"] / beneficiaries) / (payroll / workers)
+    lines = ["| year | income rate | cost rate | balance | beneficiaries per 100 workers | "
+             "average benefit / average taxable earnings | trust fund ratio |",
+             "|---|---|---|---|---|---|---|"]
+    for year in REPORT_YEARS:
+        at = {"year": year}
+        lines.append(
+            f"| {year} | {float(income.sel(at)) * 100:.2f} | {float(cost.sel(at)) * 100:.2f} "
+            f"| {float((income - cost).sel(at)) * 100:+.2f} "
+            f"| {float((beneficiaries / workers).sel(at)) * 100:.1f} "
+            f"| {float(ratio.sel(at)):.3f} | {float(ds['trust_fund_ratio'].sel(at)) * 100:.0f} % |")
+    horizon = int(ds["actuarial_balance"].attrs["horizon_years"])
+    lines += ["", f"Over {horizon} years from {BASE} (target fund: the cost of "
+              f"{ds['summarized_cost_rate'].attrs['ending_target_year']}): summarized income "
+              f"rate {float(ds['summarized_income_rate']) * 100:.2f} %, summarized cost rate "
+              f"{float(ds['summarized_cost_rate']) * 100:.2f} %, actuarial balance "
+              f"{float(ds['actuarial_balance']) * 100:+.2f} % of taxable payroll; combined "
+              f"fund depleted in {float(ds['depletion_year']):.0f}."]
+    branch = ds["beneficiaries_by_branch"].sel(year=BASE).sum("sex") / 1e6
+    history = {
+        "OASDI cost rate (% of taxable payroll, IV.B1)": (
+            float(cost.sel(year=BASE)) * 100, by_year(data / "IV_B1_historical.csv", 8)[BASE]),
+        "OASDI income rate (IV.B1)": (
+            float(income.sel(year=BASE)) * 100, by_year(data / "IV_B1_historical.csv", 7)[BASE]),
+        "covered workers, millions (IV.B4)": (
+            float(workers.sel(year=BASE)) / 1e6, by_year(data / "IV_B4_historical.csv", 1)[BASE]
+            / 1e3),
+        "old-age pensions / retired workers, millions (V.C4)": (
+            float(branch.sel(branch="old_age")),
+            by_year(data / "V_C4_historical.csv", 1)[BASE] / 1e3),
+        "disability pensions / disabled workers, millions (V.C5; calibrated)": (
+            float(branch.sel(branch="disability")),
+            by_year(data / "V_C5_historical.csv", 1)[BASE] / 1e3),
+        "survivors, millions (V.C4; calibrated)": (
+            float(branch.sel(branch="survivors")),
+            sum(by_year(data / "V_C4_historical.csv", c)[BASE] for c in (4, 5, 6)) / 1e3),
+        "cost, billion USD (VI.G2)": (
+            float((ds["benefit_expenditure"] + ds["admin_expenditure"]).sel(year=BASE)) / 1e9,
+            by_year(data / "VI_G2_historical.csv", 4)[BASE]),
+        "reserve at the end of 2025, billion USD (VI.G2)": (
+            float(ds["reserve"].sel(year=BASE)) / 1e9,
+            by_year(data / "VI_G2_historical.csv", 5)[BASE]),
+    }
+    lines += ["", f"| {BASE} | model | Trustees Report (historical) |", "|---|---|---|"]
+    lines += [f"| {name} | {model:,.2f} | {report_:,.2f} |"
+              for name, (model, report_) in history.items()]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--lifetables", type=Path, default=DATA.parent / "lifetables")
+    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--report-only", action="store_true",
+                        help="print the projection's tables of the model as it is")
+    args = parser.parse_args(argv)
+    if not args.report_only:
+        result = build(args.data, args.lifetables, args.out)
+        for name, value in result.items():
+            print(f"{name}: {value:.6g}")
+    print(report(args.out, args.data))
+
+
+if __name__ == "__main__":
+    main()
