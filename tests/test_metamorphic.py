@@ -83,6 +83,7 @@ from spfsim.params.schema import ASSUMPTION_TABLES
 from spfsim.schemes import SCHEME_TYPES
 from spfsim.schemes import db_pension as dbp
 from spfsim.schemes import noncontributory as nc
+from spfsim.schemes.pension_rules import RATE
 
 BASE, END = 2025, 2034  # the rich model's years
 DEFAULT_END = 2050  # the default model's horizon in the unmarked tests
@@ -201,7 +202,8 @@ def test_money_parameters_are_every_currency_parameter():
     currency = {name for kind in SCHEME_TYPES.values() for name, spec in kind.PARAMETERS.items()
                 if spec.kind == "number" and spec.unit.startswith("currency")}
     assert currency == set(MONEY_PARAMETERS)
-    shares = {"government_revenue", "fiscal_envelope", "labour_persistence"}
+    shares = {"government_revenue", "fiscal_envelope", "labour_persistence",
+              "earnings_permanent_sd", "earnings_transitory_sd"}
     assert set(MONEY_ECONOMY) | shares == set(ECONOMY_KEYS)
 
 
@@ -643,7 +645,8 @@ def accrual_follows_the_rate(monkeypatch) -> None:
 
         def year(k):
             y = inputs(k)
-            y.accrual_rate = y.accrual_rate * scheme_["contribution_rate"][k] / 0.10
+            y.formula = y.formula.copy()
+            y.formula[RATE] *= scheme_["contribution_rate"][k] / 0.10
             return y
         return year
 
