@@ -30,6 +30,7 @@ from .results.micro import (
     poverty_variables,
 )
 from .schemes import CONTRIBUTORY, SCHEME_TYPES
+from .schemes.db_pension import benefit_tax_income
 from .schemes.noncontributory import RuleBenefit
 
 if TYPE_CHECKING:
@@ -48,6 +49,8 @@ def fund_projection(f: SchemeFlows, scheme: CompiledScheme,
     per_beneficiary = scheme.params.get("state_subsidy_per_beneficiary")
     state = state_transfers(f.state_subsidy_rate, f.benefit_expenditure, f.state_contribution,
                             per_beneficiary, f.beneficiaries.sum(axis=(1, 2)))
+    if scheme.type == "db_old_age_pension":  # the income tax on its pensions
+        state = state + benefit_tax_income(scheme, *f.pensions_by_person_age())
     return roll_forward(f.initial_reserve, f.contribution_income, state,
                         f.benefit_expenditure, f.admin_expenditure, interest,
                         cover_deficit=scheme.choices.get("state_guarantee") == "deficit")

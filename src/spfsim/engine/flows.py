@@ -61,3 +61,15 @@ class SchemeFlows:
     benefits_by_age: np.ndarray | None = field(default=None, repr=False)
     # the part of benefits_by_age paid as lump sums (refunds), not as pensions
     lump_sums_by_age: np.ndarray | None = field(default=None, repr=False)
+
+    def pensions_by_person_age(self) -> tuple[np.ndarray, np.ndarray]:
+        """A contributory pension's periodical pensions (year, age, sex; currency per year:
+        benefits less lump-sum refunds) and the pensions in payment of every branch but
+        refunds (year, age, sex; a survivor with her own pension counted twice)."""
+        assert self.benefits_by_age is not None
+        assert self.branch_beneficiaries is not None
+        lump_sums = 0.0 if self.lump_sums_by_age is None else self.lump_sums_by_age
+        refunds = BRANCHES.index("refunds")
+        pensioners = self.branch_beneficiaries.sum(axis=-1) \
+            - self.branch_beneficiaries[..., refunds]
+        return self.benefits_by_age - lump_sums, pensioners

@@ -78,6 +78,7 @@ _bounded = rules.cells(rules.bounded)
 _in_payment = rules.cells(rules.in_payment)
 _insurable = rules.cells(rules.insurable_earnings)
 _expected_insurable = rules.cells(rules.expected_insurable)
+_taxable_benefit = rules.cells(rules.taxable_benefit)
 _old_age_qualifies = rules.cells(rules.old_age_qualifies)
 qualified_insured = rules.cells(rules.qualified_insured)
 leaves_without_pension = rules.cells(rules.leaves_without_pension)
@@ -170,6 +171,28 @@ def disability_pension(accrual_rate, credited_earnings, service, future_service,
         formula = rules.formula(accrual_rate, rate_above, band_years)
     return _disability_award(credited_earnings, service, future_service, minimum, maximum,
                              spread, formula=formula)
+
+
+def benefit_tax_income(scheme, pensions: np.ndarray, pensioners: np.ndarray) -> np.ndarray:
+    """The income tax on benefits paid into the fund (currency per year, (year,)): the
+    year's benefit_tax_rate x the taxable part of the pensions (pension_rules.
+    taxable_benefit, pensioners' benefits spread around their age and sex's mean) over
+    ``pensions`` (year, age, sex: the pensions paid, currency per year) and ``pensioners``
+    (year, age, sex: persons)."""
+    rate = np.asarray(scheme["benefit_tax_rate"], dtype=float)
+    if not np.any(rate > 0):
+        return np.zeros(len(rate))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(pensioners > 0, pensions / pensioners, 0.0)
+
+    def by_year(name: str) -> np.ndarray:
+        return np.asarray(scheme[name], dtype=float)[:, None, None]
+
+    taxed = _taxable_benefit(mean, by_year("benefit_tax_spread"),
+                             by_year("benefit_tax_threshold"),
+                             by_year("benefit_tax_inclusion"),
+                             by_year("benefit_tax_other_income"))
+    return rate * (taxed * pensioners).sum(axis=(1, 2))
 
 
 def pension_formula(scheme, k: int) -> np.ndarray:
@@ -371,6 +394,29 @@ class DBOldAgePension(SchemeType):
                   "'contribution_income'.", kind="choice",
                   choices=("benefit_expenditure", "contribution_income"),
                   default="benefit_expenditure"),
+        ParamSpec("benefit_tax_threshold", "currency per year",
+                  "Taxation of benefits: a pensioner's benefit enters taxable income for "
+                  "benefit_tax_inclusion of it, or of her combined income above this "
+                  "threshold if less (combined income: other income plus half the "
+                  "benefit); the income tax on it, at benefit_tax_rate, is paid into the "
+                  "fund. 0: benefits are not taxed for the fund. Not indexed unless "
+                  "given an indexation (the US thresholds are fixed in dollars).",
+                  low=0.0, default=0.0, indexable=True,
+                  reference="US Internal Revenue Code sec. 86; Social Security Act sec. "
+                  "201(a)"),
+        ParamSpec("benefit_tax_inclusion", "fraction of the benefit",
+                  "Largest share of a benefit that enters taxable income.", low=0.0,
+                  high=1.0, default=0.5, reference="US Internal Revenue Code sec. 86(a)(1)"),
+        ParamSpec("benefit_tax_rate", "fraction of taxable benefits",
+                  "Income tax rate on the benefits that enter taxable income, paid into "
+                  "the fund (0: none).", low=0.0, high=1.0, default=0.0),
+        ParamSpec("benefit_tax_other_income", "ratio to the benefit",
+                  "Pensioners' other income (in combined income) as a multiple of their "
+                  "benefit.", low=0.0, high=50.0, default=1.0),
+        ParamSpec("benefit_tax_spread", "log-sd",
+                  "Spread of benefits among the pensioners of an age and sex around their "
+                  "mean (lognormal), for the share above the threshold.", low=0.0,
+                  high=3.0, default=0.5),
         ParamSpec("state_subsidy_rate", "fraction of benefit expenditure",
                   "State transfer to the fund as a share of benefit expenditure.",
                   low=0.0, high=1.0, default=0.0, reference="ILC 2021 para. 15(b)"),

@@ -207,7 +207,10 @@ def uncapped_mean(capped, sd, cap):
         if gap <= 1e-13 * capped:
             break
         d1 = (math.log(m / cap) + 0.5 * sd * sd) / sd
-        m += gap / normal_cdf(-d1)
+        below = normal_cdf(-d1)  # P(Y < cap), the slope
+        if below <= 0.0:
+            break
+        m += gap / below
     return m
 
 
@@ -380,6 +383,27 @@ def expected_insurable(earnings, floor, ceiling, spread):
 
 
 @nb.njit(cache=True)
+def taxable_benefit(benefit, spread, threshold, inclusion, other_income):
+    """The mean amount of a pension that enters taxable income (currency per year), for
+    pensioners whose benefits B are lognormal with mean ``benefit`` and log-sd ``spread``
+    (0: all at the mean): min(i B, i (C - T)+) with combined income C = (k + 1/2) B, k =
+    ``other_income`` (the pensioner's other income as a multiple of the benefit), i =
+    ``inclusion`` and T = ``threshold`` (US Internal Revenue Code sec. 86(a)(1), the part
+    of benefits taxable under the rules before 1994, whose proceeds the OASDI trust funds
+    receive: Social Security Act sec. 201(a)). In B it is i c (B - b1)+ - i (c - 1)
+    (B - b2)+, c = k + 1/2, b1 = T / c, b2 = T / (c - 1) (when c > 1), so its mean is two
+    lognormal calls."""
+    c = other_income + 0.5
+    if threshold <= 0.0:
+        return inclusion * min(1.0, c) * benefit
+    taxed = inclusion * c * lognormal_excess(benefit, spread, threshold / c)
+    if c > 1.0:
+        taxed -= inclusion * (c - 1.0) * lognormal_excess(benefit, spread,
+                                                          threshold / (c - 1.0))
+    return taxed
+
+
+@nb.njit(cache=True)
 def qualified_insured(age, retirement_age, service, minimum_service):
     """Whether an insured person below the pensionable age has a branch's qualifying
     period of credited years: the disability pension's (for an onset among last year's
@@ -445,7 +469,7 @@ def orphan_probability(asfr, mother_age, k):
 CELL_RULES = (accrual, reference_earnings, bounded, old_age_award, disability_award,
               in_payment, insurable_earnings, qualified_insured, old_age_qualifies,
               leaves_without_pension, refund, survivor_scale, orphan_pension_ends,
-              expected_insurable)
+              expected_insurable, taxable_benefit)
 PREDICATES = (qualified_insured, old_age_qualifies, leaves_without_pension,
               orphan_pension_ends)
 #: The rules whose last two arguments are the formula (an array, the same for every
@@ -528,6 +552,8 @@ def _over_cells(rule, a, formula, out):
             out[i] = survivor_scale(a[0, i], a[1, i])
         elif rule == 12:
             out[i] = orphan_pension_ends(a[0, i], a[1, i])
-        else:
+        elif rule == 13:
             out[i] = expected_insurable(a[0, i], a[1, i], a[2, i], a[3, i])
+        else:
+            out[i] = taxable_benefit(a[0, i], a[1, i], a[2, i], a[3, i], a[4, i])
     return out
