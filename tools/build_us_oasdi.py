@@ -15,9 +15,9 @@ numbers, each to one **historical** figure of 2025 (never to a projected result)
 3. the share of deceased insured persons who leave a survivor entitled to a benefit
    (``married_share``): the survivors in current payment at the end of 2025 (V.C4:
    widow(er)s, mothers and fathers, children);
-4. the other income of the fund (``state_subsidy_rate``: the taxation of benefits, as a
-   share of cost): non-interest income less 12.4 % of taxable payroll, over cost, in 2025
-   (VI.G2, VI.G1).
+4. beneficiaries' other income as a multiple of their benefit (``benefit_tax_other_income``),
+   in the taxation of benefits (Internal Revenue Code sec. 86: its thresholds fixed in
+   dollars): the 2025 non-interest income less 12.4 % of taxable payroll (VI.G2, VI.G1).
 
 Everything else is the law (each parameter cites its section of the Social Security Act)
 or an input series of the report. The age profiles of labour-force attachment and
@@ -322,6 +322,7 @@ def _wage_indexed(values: dict[int, float]) -> str:
 
 
 def model_toml(data: Path, sd: float, married: float, other_income: float) -> str:
+    """``other_income``: beneficiaries' other income as a multiple of their benefit."""
     """model.toml: the law's parameters (cited), the report's 2025 levels, the calibrated
     numbers."""
     series = oasdi.TrusteesSeries.read(data)
@@ -384,8 +385,15 @@ minimum_pension = 0.0
 pension_indexation = "prices"                 # sec. 215(i): CPI-W COLA
 earnings_revaluation = "wages"                # sec. 215(b)(3): wage indexing
 admin_cost_rate = 0.005                       # administrative expenses, about 0.5 % of cost
-# calibrated: the 2025 income other than payroll tax, of cost (README)
-state_subsidy_rate = {other_income:.4f}
+# taxation of benefits, IRC sec. 86(a)(1) and Social Security Act sec. 201(a): the fund
+# receives the income tax on up to half of a benefit above a threshold of combined income
+# fixed in dollars: 25,000 single, 32,000 a couple (16,000 each), about 21,000 a person
+benefit_tax_threshold = 21000
+benefit_tax_inclusion = 0.5
+benefit_tax_rate = 0.15                       # stylised average income tax rate
+benefit_tax_spread = 0.5                      # stylised spread of benefits by age and sex
+# calibrated: the 2025 income other than payroll tax (README)
+benefit_tax_other_income = {other_income:.4f}
 initial_reserve = {reserve_2024 * 1e9:.6g}         # end of 2024, table VI.G2
 start_year = 1937
 disability_minimum_service = 5                # 20 quarters in the last 40, sec. 223(c)
@@ -425,20 +433,21 @@ def _bisect(f, low: float, high: float, steps: int = 30) -> float:
 def build(data: Path, lifetables: Path, out: Path) -> dict[str, float]:
     """Write the model into ``out`` and calibrate it; return the calibrated numbers and
     the 2025 figures they were calibrated to."""
-    if out.exists():
-        shutil.rmtree(out)
     folder = out / "assumptions"
+    if folder.exists():  # the tables only: the model's README is written by hand
+        shutil.rmtree(folder)
     payroll = by_year(data / "VI_G1_intermediate.csv", 3)[BASE] * 1e9
     disabled = by_year(data / "V_C5_historical.csv", 1)[BASE] * 1e3
     c4 = {c: by_year(data / "V_C4_historical.csv", c)[BASE] * 1e3 for c in (4, 5, 6)}
     survivors = sum(c4.values())
     g2 = {c: by_year(data / "VI_G2_historical.csv", c)[BASE] * 1e9 for c in (1, 4)}
-    other = (g2[1] - PAYROLL_TAX * payroll) / g2[4]
-    state = {"sd": 0.8, "married": 0.5, "incidence": 0.004}
+    other = g2[1] - PAYROLL_TAX * payroll  # non-interest income but the payroll tax
+    state = {"sd": 0.8, "married": 0.5, "incidence": 0.004, "other_income": 1.0}
 
     def write() -> None:
         write_onset(folder, state["incidence"])
-        (out / "model.toml").write_text(model_toml(data, state["sd"], state["married"], other))
+        (out / "model.toml").write_text(model_toml(data, state["sd"], state["married"],
+                                                   state["other_income"]))
 
     write_tables(data, lifetables, folder, state["incidence"])
     write()
@@ -458,8 +467,11 @@ def build(data: Path, lifetables: Path, out: Path) -> dict[str, float]:
         state["married"] = _bisect(lambda v: excess(
             "married", v, lambda ds: float(ds["beneficiaries_by_branch"].sel(
                 year=BASE, branch="survivors").sum())) - survivors, 0.01, 1.0, 20)
+        state["other_income"] = _bisect(lambda v: excess(
+            "other_income", v, lambda ds: float(ds["state_transfer"].sel(year=BASE)))
+            - other, 0.0, 20.0, 20)
     write()
-    return {**state, "other_income": other, "taxable_payroll_2025": payroll,
+    return {**state, "benefit_tax_income_2025": other, "taxable_payroll_2025": payroll,
             "disabled_workers_2025": disabled, "survivors_2025": survivors}
 
 
