@@ -77,3 +77,4 @@ def test_a_fixed_threshold_taxes_a_rising_share(small_model_dir):
     share = (ds["state_transfer"] / ds["benefit_expenditure"]).values
     assert np.all(np.diff(share) > 0)
     assert share.max() < 0.2 * 0.5
+

@@ -28,6 +28,7 @@ from .benefits import (
     cell_states,
     cohort_benefits,
     contribution_classes,
+    insurable_earnings,
     top_up_floor,
     unemployment_qualification,
 )
@@ -256,7 +257,10 @@ def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
         new_amount[k] = (pop[:, :, None] * new_total).sum(axis=(0, 2))
         state.advance(y)
     return pension_flows(scheme, contributors, beneficiaries, new_count, new_amount, insured,
-                         paid, service_awarded, lump_sums_by_age=refunds,
+                         paid, service_awarded,
+                         working=(econ.covered, insurable_earnings(
+                             scheme, econ, scheme, assumptions.earnings_yearly_sd)),
+                         lump_sums_by_age=refunds,
                          active_share=active,
                          pension_classes=classes, pension_per_person=per_person,
                          unemployed_service=unemployed, survivors_by_kind=survivors,
@@ -264,11 +268,33 @@ def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
                          branch_expenditure=branch_money)
 
 
+def working_pensioners(scheme: CompiledScheme, covered: np.ndarray, contributors: np.ndarray,
+                       old_age: np.ndarray) -> np.ndarray:
+    """(year, age, sex) old-age pensioners who keep working in covered employment and pay
+    contributions, where the scheme says they do (``working_pensioners = "contribute"``):
+    the labour table's covered workers (``covered``) that the members who have not
+    retired (``contributors``) leave unfilled, at most the ``old_age`` pensioners of the
+    age. They earn no further credit. Zeros otherwise."""
+    if scheme.choices.get("working_pensioners") != "contribute":
+        return np.zeros_like(contributors)
+    return np.clip(covered - contributors, 0.0, old_age)
+
+
 def pension_flows(scheme: CompiledScheme, contributors, beneficiaries, new_count, new_amount,
-                  insured_by_age, benefits_by_age, service_awarded, **detail) -> SchemeFlows:
+                  insured_by_age, benefits_by_age, service_awarded,
+                  working: tuple[np.ndarray, np.ndarray] | None = None,
+                  **detail) -> SchemeFlows:
     """A contributory pension's flows (both engines) from its insured earnings and benefits
     paid by (year, age, sex): contributions, the state's contribution, administration by
-    its basis."""
+    its basis. ``working``: (covered workers, insurable earnings per covered worker), both
+    (year, age, sex), from which pensioners who keep working contribute
+    (:func:`working_pensioners`; needs ``branch_beneficiaries`` in ``detail``)."""
+    if working is not None:
+        covered, insurable = working
+        old_age = detail["branch_beneficiaries"][..., BRANCHES.index("old_age")]
+        extra = working_pensioners(scheme, covered, contributors, old_age)
+        contributors = contributors + extra
+        insured_by_age = insured_by_age + extra * insurable
     insured = insured_by_age.sum(axis=(1, 2))
     by_sex = benefits_by_age.sum(axis=1)
     expenditure = by_sex.sum(axis=1)

@@ -394,6 +394,14 @@ class DBOldAgePension(SchemeType):
                   "'contribution_income'.", kind="choice",
                   choices=("benefit_expenditure", "contribution_income"),
                   default="benefit_expenditure"),
+        ParamSpec("working_pensioners", "choice",
+                  "Old-age pensioners who keep working: 'stop' (a pension ends "
+                  "contributing) or 'contribute' (the labour table's covered workers of an "
+                  "age that the members not yet retired leave unfilled are pensioners who "
+                  "work and pay contributions, earning no further credit).",
+                  kind="choice", choices=("stop", "contribute"), default="stop",
+                  reference="US Internal Revenue Code secs. 3101, 3111 (the payroll tax "
+                  "on every worker's wages)"),
         ParamSpec("benefit_tax_threshold", "currency per year",
                   "Taxation of benefits: a pensioner's benefit enters taxable income for "
                   "benefit_tax_inclusion of it, or of her combined income above this "

@@ -9,7 +9,7 @@ import numpy as np
 
 from ...demography import DemographicProjection
 from ...params import CompiledScheme
-from ..benefits import MATERNITY, N_COVERAGE
+from ..benefits import MATERNITY, N_COVERAGE, insurable_earnings
 from ..cohort import MAX_SERVICE, benefit_flows
 from ..flows import SchemeFlows
 from . import families as F
@@ -290,7 +290,9 @@ class _Outputs:
             demo.life_expectancy, np.zeros_like(demo.emigration_capped), demo.survival)
         flows = []
         rule_index = {r.scheme.id: j for j, r in enumerate(rules)}
-        pension_flows = self._pension_flows(pension, w) if pension is not None else None
+        pension_flows = (self._pension_flows(pension, w, (econ.covered, insurable_earnings(
+            pension, econ, pension, assumptions.earnings_yearly_sd)))
+            if pension is not None else None)
         for scheme in assumptions.schemes:
             if scheme is pension:
                 flows.append(pension_flows)
@@ -315,7 +317,8 @@ class _Outputs:
                                name: values * w if name in ("persons", "poor", "gaps")
                                else values for name, values in self.poverty.items()})
 
-    def _pension_flows(self, scheme: CompiledScheme, w: float) -> SchemeFlows:
+    def _pension_flows(self, scheme: CompiledScheme, w: float,
+                       working: tuple[np.ndarray, np.ndarray]) -> SchemeFlows:
         from ..cohort import pension_flows
 
         c, m = self.counts, self.money
@@ -328,7 +331,7 @@ class _Outputs:
             (c[..., K.PENSIONERS] + survivors + c[..., K.N_REFUNDS]) * w,
             c[..., K.NEW_PENSIONERS].sum(axis=1) * w, m[:, :, K.NEW_AMOUNT] * w,
             self.age_money[..., K.AGE_INSURED] * w, paid * w, self.service_awarded * w,
-            lump_sums_by_age=refunds * w,
+            working=working, lump_sums_by_age=refunds * w,
             survivors_by_kind=np.stack([c[..., K.N_SPOUSES], c[..., K.N_ORPHANS]], axis=-1) * w,
             branch_beneficiaries=np.stack([c[..., K.PENSIONERS] - c[..., K.N_INVALID],
                                            c[..., K.N_INVALID], survivors,
