@@ -333,7 +333,8 @@ def write_rich_model(folder: Path, base: int = 2025, end: int = 2034,
 #: against the units the scheme types declare, so a new money parameter cannot be missed.
 MONEY_PARAMETERS = ("minimum_pension", "maximum_pension", "earnings_floor",
                     "earnings_ceiling", "initial_reserve", "state_subsidy_per_beneficiary",
-                    "maximum_benefit", "benefit", "bend_point_1", "bend_point_2")
+                    "maximum_benefit", "benefit", "bend_point_1", "bend_point_2",
+                    "benefit_tax_threshold")
 #: ``[economy]`` entries in currency.
 MONEY_ECONOMY = ("gdp", "average_earnings", "poverty_line")
 #: Extensive inputs (they grow with the number of people): the base population (and an

@@ -359,7 +359,10 @@ def cell_states(assumptions: Assumptions, demo: DemographicProjection,
     pop = demo.population
     with np.errstate(divide="ignore", invalid="ignore"):
         if pension is not None:
-            contributing = np.where(pop > 0, pension.contributors / pop, 0.0)
+            # a pensioner who works is in a pension state for the floor's rules
+            members = pension.contributors if pension.working_pensioners is None \
+                else pension.contributors - pension.working_pensioners
+            contributing = np.where(pop > 0, members / pop, 0.0)
             active = pension.active_share
             pensioners = pension.pension_classes.sum(axis=-1)
         else:

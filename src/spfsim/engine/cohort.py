@@ -295,6 +295,7 @@ def pension_flows(scheme: CompiledScheme, contributors, beneficiaries, new_count
         extra = working_pensioners(scheme, covered, contributors, old_age)
         contributors = contributors + extra
         insured_by_age = insured_by_age + extra * insurable
+        detail["working_pensioners"] = extra
     insured = insured_by_age.sum(axis=(1, 2))
     by_sex = benefits_by_age.sum(axis=1)
     expenditure = by_sex.sum(axis=1)

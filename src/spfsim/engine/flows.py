@@ -61,6 +61,8 @@ class SchemeFlows:
     benefits_by_age: np.ndarray | None = field(default=None, repr=False)
     # the part of benefits_by_age paid as lump sums (refunds), not as pensions
     lump_sums_by_age: np.ndarray | None = field(default=None, repr=False)
+    # (year, age, sex) old-age pensioners among the contributors (working_pensioners)
+    working_pensioners: np.ndarray | None = field(default=None, repr=False)
 
     def pensions_by_person_age(self) -> tuple[np.ndarray, np.ndarray]:
         """A contributory pension's periodical pensions (year, age, sex; currency per year:
