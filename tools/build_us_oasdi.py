@@ -359,6 +359,7 @@ name = "Old-Age, Survivors and Disability Insurance"
 contribution_rate = {PAYROLL_TAX}            # IRC secs. 3101(a), 3111(a), 1401(a)
 worker_share = 0.5
 contribution_persistence = 0.85
+working_pensioners = "contribute"             # the payroll tax on every worker, IRC sec. 3101
 # the taxable maximum, sec. 230 (schemes.oasdi.taxable_maximum)
 earnings_ceiling = {_wage_indexed(base)}
 benefit_formula = "bend_points"               # sec. 215(a)(1)(A): 90 %, 32 %, 15 %
