@@ -133,8 +133,9 @@ _ATTACHMENT = {15: (0.20, 0.20), 16: (0.40, 0.40), 18: (0.72, 0.72), 20: (0.88, 
                60: (0.76, 0.68), 62: (0.66, 0.58), 65: (0.48, 0.40), 67: (0.37, 0.30),
                70: (0.26, 0.20), 75: (0.15, 0.10), 80: (0.08, 0.05), 85: (0.03, 0.02),
                90: (0.0, 0.0)}
-# Mean earnings by age relative to the age and sex's... (stylised: the shape of US annual
-# earnings by age, Census CPS-ASEC; women's level 78 % of men's)
+# Men's mean earnings by age, relative (the model rescales the profile so that covered
+# workers earn the average wage index on average); stylised: the shape of US annual
+# earnings by age (Census CPS-ASEC); women's level 78 % of men's
 _EARNINGS = {15: 0.12, 18: 0.25, 20: 0.38, 25: 0.70, 30: 0.90, 35: 1.05, 40: 1.15,
              45: 1.20, 50: 1.20, 55: 1.15, 60: 1.05, 65: 0.85, 70: 0.65, 80: 0.5, 90: 0.5}
 WOMEN_EARNINGS = 0.78
