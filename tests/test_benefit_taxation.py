@@ -65,9 +65,14 @@ def test_a_zero_threshold_taxes_half_of_every_pension(small_model_dir, engine):
     taxed, so the fund receives rate x 0.5 x the pensions (the small model pays no
     refunds), in either engine."""
     model = _with_taxation(small_model_dir, 0.0)
-    ds = model.project(engine, persons=3000, seed=3).sel(scheme="pension")
+    full = model.project(engine, persons=3000, seed=3)
+    ds = full.sel(scheme="pension")
     plain = ds["benefit_expenditure"]
     np.testing.assert_allclose(ds["state_transfer"], 0.2 * 0.5 * plain, rtol=1e-9)
+    # reported apart, and no cost to the state's budget
+    np.testing.assert_allclose(ds["benefit_tax_income"], ds["state_transfer"], rtol=1e-12)
+    others = full["state_transfer"].sum("scheme") - ds["state_transfer"]
+    np.testing.assert_allclose(full["state_cost"], others, rtol=1e-12)
 
 
 def test_a_fixed_threshold_taxes_a_rising_share(small_model_dir):

@@ -470,7 +470,7 @@ def build(data: Path, lifetables: Path, out: Path) -> dict[str, float]:
             "married", v, lambda ds: float(ds["beneficiaries_by_branch"].sel(
                 year=BASE, branch="survivors").sum())) - survivors, 0.01, 1.0, 20)
         state["other_income"] = _bisect(lambda v: excess(
-            "other_income", v, lambda ds: float(ds["state_transfer"].sel(year=BASE)))
+            "other_income", v, lambda ds: float(ds["benefit_tax_income"].sel(year=BASE)))
             - other, 0.0, 20.0, 20)
     write()
     return {**state, "benefit_tax_income_2025": other, "taxable_payroll_2025": payroll,

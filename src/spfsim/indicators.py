@@ -164,7 +164,9 @@ def fiscal_space_variables(state_transfer: np.ndarray, gdp: np.ndarray,
     budget pays what falls due), for a funded scheme the state subsidy, the state's
     contribution and any deficit cover. Its sum over schemes is therefore the whole budget
     cost, each payment counted once: the state's contribution is not also in
-    ``contribution_income``, and the non-contributory benefits are not added again.
+    ``contribution_income``, and the non-contributory benefits are not added again. The
+    caller leaves out the income tax on benefits passed on to a fund
+    (``benefit_tax_income``): no budget pays it.
     ``gdp`` (year,) is in currency; ``envelope`` (year,) the share of GDP the government
     states it can devote to social protection (NaN or None: not given).
 

@@ -49,11 +49,13 @@ def fund_projection(f: SchemeFlows, scheme: CompiledScheme,
     per_beneficiary = scheme.params.get("state_subsidy_per_beneficiary")
     state = state_transfers(f.state_subsidy_rate, f.benefit_expenditure, f.state_contribution,
                             per_beneficiary, f.beneficiaries.sum(axis=(1, 2)))
-    if scheme.type == "db_old_age_pension":  # the income tax on its pensions
-        state = state + benefit_tax_income(scheme, *f.pensions_by_person_age())
-    return roll_forward(f.initial_reserve, f.contribution_income, state,
+    tax = (benefit_tax_income(scheme, *f.pensions_by_person_age())  # on its pensions
+           if scheme.type == "db_old_age_pension" else np.zeros_like(state))
+    fund = roll_forward(f.initial_reserve, f.contribution_income, state + tax,
                         f.benefit_expenditure, f.admin_expenditure, interest,
                         cover_deficit=scheme.choices.get("state_guarantee") == "deficit")
+    fund.benefit_tax = tax
+    return fund
 
 
 NO_TAIL = 101  # a tail age above the last age: the scheme pays no life benefits

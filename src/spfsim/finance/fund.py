@@ -30,6 +30,9 @@ class FundProjection:
     reserve: np.ndarray
     initial_reserve: float
     deficit_cover: np.ndarray | None = None  # part of state_transfer paid under a guarantee
+    # part of state_transfer that is the income tax on the scheme's benefits: passed on
+    # by the state, not paid from its budget (db_pension.benefit_tax_income)
+    benefit_tax: np.ndarray | None = None
 
 
 def roll_forward(initial_reserve: float, contributions: np.ndarray, state: np.ndarray,

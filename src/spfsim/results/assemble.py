@@ -86,8 +86,10 @@ def build_dataset(assumptions: Assumptions, demo: DemographicProjection,
     ds = xr.merge([demo.to_dataset(), xr.Dataset(data, coords=coords)],
                   combine_attrs="override")
     ds = ds.assign(cost_variables(ds, ctx["money"]))
-    ds = ds.assign(fiscal_space_variables(ds["state_transfer"].values, ds["gdp"].values,
-                                          econ.fiscal_envelope, ctx["money"]))
+    # the income tax on benefits reaches a fund through the state but is not its cost
+    ds = ds.assign(fiscal_space_variables(
+        (ds["state_transfer"] - ds["benefit_tax_income"]).values, ds["gdp"].values,
+        econ.fiscal_envelope, ctx["money"]))
     ds.attrs = provenance_attrs(info, assumptions.years)
     return ds
 
@@ -177,11 +179,14 @@ def _flow_variables(flows: list[SchemeFlows], funds: list[FundProjection],
     n_years = len(funds[0].reserve)
     cover = np.stack([np.zeros(n_years) if f.deficit_cover is None else f.deficit_cover
                       for f in funds], axis=-1)
+    tax = np.stack([np.zeros(n_years) if f.benefit_tax is None else f.benefit_tax
+                    for f in funds], axis=-1)
     return variables(
         ctx, insured_earnings=_stack("insured_earnings", flows),
         contribution_income=_stack("contribution_income", flows),
         state_transfer=_stack("state_transfer", funds),
         investment_income=_stack("investment_income", funds), state_deficit_cover=cover,
+        benefit_tax_income=tax,
         benefit_expenditure=_stack("benefit_expenditure", flows),
         admin_expenditure=_stack("admin_expenditure", flows),
         reserve=_stack("reserve", funds))

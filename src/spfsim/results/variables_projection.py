@@ -72,6 +72,9 @@ SCHEME_FLOWS = (
     ('state_deficit_cover', 'year scheme', '{money} per year',
      "part of the state transfer paid under a deficit guarantee (state_guarantee = 'deficit'),"
      ' keeping the reserve at zero'),
+    ('benefit_tax_income', 'year scheme', '{money} per year',
+     'part of the state transfer that is the income tax on the scheme\'s benefits, passed '
+     'on to the fund (benefit_tax_*; not a cost to the state budget)'),
     ('benefit_expenditure', 'year scheme', '{money} per year',
      'benefit expenditure'),
     ('admin_expenditure', 'year scheme', '{money} per year',
