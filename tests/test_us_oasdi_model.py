@@ -78,6 +78,7 @@ def test_the_models_law_is_the_laws(data):
     assert scheme["contribution_rate"][0] == 0.124
 
 
+@pytest.mark.slow  # 14 s without JIT (the reconstruction from 1937); JIT changes nothing here
 def test_the_base_year_meets_its_calibration_targets(tool, data, base_year):
     """Taxable payroll, disabled workers and survivors of 2025 (to 0.5 %), the income
     rate with the taxation of benefits (to 0.01 point): the four historical figures the

@@ -45,9 +45,10 @@ def test_working_pensioners_fill_the_covered_workers(small_model_dir):
     assert float((work["insured_earnings"] - stop["insured_earnings"]).sum()) > 0
 
 
+@pytest.mark.slow  # 7 s without JIT; the rule itself is NumPy code, the same in both
 def test_micro_working_pensioners_agree_with_cohort(small_model_dir):
     """The micro engine fills the same covered workers: its contributors aged 60 and over
-    within 5 % of the cohort engine's at 20,000 persons (fast, also without JIT)."""
+    within 5 % of the cohort engine's at 20,000 persons."""
     model = _working(small_model_dir, "contribute")
     cohort = model.project().sel(scheme="pension")["contributors"]
     micro = model.project("micro", persons=20_000, seed=5).sel(scheme="pension")
