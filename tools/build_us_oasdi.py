@@ -206,9 +206,8 @@ def _g(x: float) -> str:
     return f"{x:.8g}"
 
 
-def write_tables(data: Path, lifetables: Path, folder: Path, incidence_scale: float) -> dict:
-    """Write the assumption set into ``folder``; return the inputs the model file and the
-    calibration need."""
+def write_tables(data: Path, lifetables: Path, folder: Path, incidence_scale: float) -> None:
+    """Write the assumption set into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     years = range(BASE, END + 1)
     population = area_population(data / "SSPopJul_TR2024.csv")
@@ -260,7 +259,6 @@ def write_tables(data: Path, lifetables: Path, folder: Path, incidence_scale: fl
               ((y, s, _g(history[y][j])) for y in sorted(history) for j, s in enumerate(SEXES)))
     write_onset(folder, incidence_scale)
     (folder / "assumptions.toml").write_text(ASSUMPTIONS_TOML)
-    return {"coverage": coverage}
 
 
 def write_onset(folder: Path, scale: float) -> None:
