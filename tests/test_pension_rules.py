@@ -92,3 +92,31 @@ def test_qualification_and_refunds_by_hand():
     np.testing.assert_array_equal(dbp.leaves_without_pension(np.array([59, 60, 60]), 60,
                                                              np.array([3, 3, 20]), 15),
                                   [False, True, False])
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), rows=st.integers(1, 4), columns=st.integers(1, 40))
+def test_distinct_columns_rebuild_the_array(data, rows, columns):
+    """The Python path of the cells' rules (JIT off) applies a rule once per distinct cell:
+    the distinct columns, indexed by ``where``, give back every column, and none repeats."""
+    values = st.sampled_from([0.0, 1.0, -2.5, 3.0])  # few values, so that columns repeat
+    a = np.array(data.draw(st.lists(st.lists(values, min_size=columns, max_size=columns),
+                                    min_size=rows, max_size=rows)))
+    distinct, where = rules._distinct_columns(a)
+    assert np.array_equal(distinct[:, where], a)
+    assert len({tuple(c) for c in distinct.T}) == distinct.shape[1]
+
+
+def test_cells_give_each_cell_its_own_value():
+    """Repeated and distinct cells in one broadcast: every cell gets the scalar rule's
+    value (whichever path, compiled or not, runs the cells)."""
+    reference = np.array([[100.0, 200.0, 100.0], [0.0, 200.0, 300.0]])
+    service = np.array([[10.0], [20.0]])
+    formula = rules.formula(0.02, 0.0, 0.0)
+    awards = rules.cells(rules.old_age_award)(reference, service, 1.0, 0.0, 1e9, 0.0,
+                                              formula=formula)
+    expected = [[_py(rules.old_age_award)(r, s[0], 1.0, 0.0, 1e9, formula, 0.0)
+                 for r in row] for row, s in zip(reference, service, strict=True)]
+    assert awards.tolist() == expected
+    # credits E over n years at 2 % a year: 0.02 E, whatever n
+    assert awards.tolist() == [[2.0, 4.0, 2.0], [0.0, 4.0, 6.0]]
