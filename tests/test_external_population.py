@@ -77,6 +77,7 @@ def with_projection(tmp_path, scale=1.0, base_offset=0.0, years=None):
     return folder
 
 
+@pytest.mark.slow  # 12 s without JIT (a micro run); it checks data flow, not compiled code
 def test_a_model_follows_its_population_projection(tmp_path):
     """Both engines: the cohort engine's population is the table's; the micro engine's,
     weighted, within sampling error of it."""

@@ -433,6 +433,7 @@ def test_money_scaling_catches_an_amount_that_does_not_scale(rich_dir, root, mon
 # --------------------------------------------------------------------------- 3. population
 
 
+@pytest.mark.slow  # 8 s without JIT (several models); the default model's case stays fast
 @FEW
 @given(k=POWERS_OF_TWO, index=VARIANT)
 def test_population_scaling_cohort(rich_dir, root, k, index):
