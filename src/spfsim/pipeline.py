@@ -171,6 +171,8 @@ def run_projection(model_input: ModelInput, a: Assumptions, engine: str,
                    "none (deterministic)" if micro is None else str(micro.seed),
                    __version__, str(model_input.path))
     ds = build_dataset(a, demo, econ, flows, funds, meta, info, coverage)
+    if a.valuation_start is not None:
+        ds.attrs["valuation_start_year"] = int(a.valuation_start)
     ds = ds.merge(sustainability_variables(ds, horizon=SUSTAINABILITY_HORIZON,
                                           period_length=SCALED_PREMIUM_PERIOD))
     progress("equity by birth cohort")

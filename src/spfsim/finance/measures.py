@@ -61,12 +61,53 @@ def _reserve_at(rate: float | np.ndarray, flows: dict[str, np.ndarray], interest
                              other_income=flows["committed_transfers"]).reserve
 
 
-def _scheme_measures(flows: dict[str, np.ndarray], years: np.ndarray, interest: np.ndarray,
-                     initial: float, horizon: int, period: int) -> dict[str, object]:
+def valuation_start(ds: xr.Dataset) -> int:
+    """The first year of the valuation period of ``ds``'s financing measures: its attr
+    ``valuation_start_year`` (the model's ``[model] valuation_start``), else its first
+    year."""
+    return int(ds.attrs.get("valuation_start_year", ds["year"].values[0]))
+
+
+def valuation_offset(years: np.ndarray, start: int) -> int:
+    """The index of year ``start`` in ``years`` (ValueError when it is not one of them)."""
+    offset = int(start) - int(years[0])
+    if not 0 <= offset < len(years):
+        raise ValueError(f"the valuation period's start {start} is not a projection year "
+                         f"({int(years[0])}-{int(years[-1])})")
+    return offset
+
+
+def opening_reserve(reserve: np.ndarray, initial: float, offset: int) -> float:
+    """The reserve at the start of year index ``offset`` (currency): ``initial`` (at the
+    start of the first year) or the reserve at the end of the year before."""
+    return float(initial) if offset == 0 else float(reserve[offset - 1])
+
+
+def _period_measures(flows: dict[str, np.ndarray], interest: np.ndarray, initial: float,
+                     horizon: int) -> dict[str, float]:
+    """The summarized rates, actuarial balance, general average premium and open-group
+    unfunded obligation of flows that start with the valuation period, ``initial`` the
+    reserve at its start."""
     other = flows["committed_transfers"]
     income = flows["contribution_income"] + other
     b, e, s = flows["benefit_expenditure"], flows["admin_expenditure"], flows["insured_earnings"]
     rates = summarized_rates(income, b, e, s, interest, initial, horizon=horizon)
+    return {
+        "general_average_premium": general_average_premium(
+            b, e, s, interest, initial_reserve=initial, other_income=other),
+        "summarized_income_rate": rates.income_rate,
+        "summarized_cost_rate": rates.cost_rate,
+        "actuarial_balance": rates.actuarial_balance,
+        "unfunded_obligation": unfunded_obligation_open_group(
+            income, b, e, interest, initial, horizon=horizon).amount,
+    }
+
+
+def _yearly_measures(flows: dict[str, np.ndarray], years: np.ndarray, interest: np.ndarray,
+                     initial: float, period: int) -> dict[str, np.ndarray]:
+    """The measures by year over the whole projection, from the reserve at its start."""
+    other = flows["committed_transfers"]
+    b, e, s = flows["benefit_expenditure"], flows["admin_expenditure"], flows["insured_earnings"]
     gap = general_average_premium(b, e, s, interest, initial_reserve=initial,
                                   other_income=other)
     try:
@@ -95,12 +136,6 @@ def _scheme_measures(flows: dict[str, np.ndarray], years: np.ndarray, interest: 
                                    flows["contribution_income"] + flows["state_transfer"], b, e,
                                    interest).payable_share,
         "scaled_premium": scaled,
-        "general_average_premium": gap,
-        "summarized_income_rate": rates.income_rate,
-        "summarized_cost_rate": rates.cost_rate,
-        "actuarial_balance": rates.actuarial_balance,
-        "unfunded_obligation": unfunded_obligation_open_group(
-            income, b, e, interest, initial, horizon=horizon).amount,
     }
 
 
@@ -109,12 +144,17 @@ def sustainability_variables(ds: xr.Dataset, horizon: int = 75,
     """Per funded scheme: the trust fund ratio and the share of scheduled cost payable
     (year, scheme); the scaled premium with ``period_length``-year periods of equilibrium
     (reserve never decreasing; committed state transfers as other income) (year, scheme); the
-    general average premium over the whole projection with the initial reserve, and the
-    summarized income and cost rates, actuarial balance (ending target fund: the following
-    year's cost, or the last year's where the projection ends at the horizon) and
-    open-group unfunded obligation over ``horizon`` years, clipped to the
-    projection (scheme). Units: fractions of insured earnings, currency for the
-    obligation.
+    general average premium from the start of the valuation period to the end of the
+    projection, and the summarized income and cost rates, actuarial balance (ending target
+    fund: the following year's cost, or the last year's where the projection ends at the
+    horizon) and open-group unfunded obligation over ``horizon`` years from that start,
+    clipped to the projection (scheme), each with the reserve at that start (scheme). Units:
+    fractions of insured earnings, currency for the obligation.
+
+    The valuation period starts in ``ds.attrs["valuation_start_year"]`` (the model's
+    ``[model] valuation_start``; absent: the first year), as the US Trustees value 2026-2100
+    from a 2025 base year whose flows are history; the measures by year cover the whole
+    projection from its initial reserve.
 
     ``reserve_ratio_by_method`` (year, scheme, financing_method): the reserve ratio (end-of-
     year reserve / the year's benefit and administrative expenditure, as the Dataset's
@@ -127,7 +167,8 @@ def sustainability_variables(ds: xr.Dataset, horizon: int = 75,
     mechanisms). The same income enters the premiums, summarized rates and obligation, so
     a scheme whose deficits the state guarantees shows the deficit it guarantees."""
     years = ds["year"].values
-    horizon = min(int(horizon), len(years))
+    start = valuation_offset(years, valuation_start(ds))
+    horizon = min(int(horizon), len(years) - start)
     interest = np.asarray(ds["interest_rate"].values, dtype=float)
     initial = initial_reserves(ds)
     funded = (ds["scheme_kind"].values == "contributory") & (
@@ -144,8 +185,10 @@ def sustainability_variables(ds: xr.Dataset, horizon: int = 75,
         scheme = ds.isel(scheme=j)
         flows = {name: np.asarray(scheme[name].values, dtype=float) for name in FLOWS}
         flows["committed_transfers"] = committed_transfers(scheme)
-        measures = _scheme_measures(flows, years, interest, float(initial[j]), horizon,
-                                    period_length)
+        measures = _yearly_measures(flows, years, interest, float(initial[j]), period_length)
+        measures.update(_period_measures(
+            {name: value[start:] for name, value in flows.items()}, interest[start:],
+            opening_reserve(flows["reserve"], float(initial[j]), start), horizon))
         by_method[:, j, :] = measures.pop("reserve_ratio_by_method")
         for name, value in measures.items():
             if name in per_year:
@@ -158,7 +201,8 @@ def sustainability_variables(ds: xr.Dataset, horizon: int = 75,
 def _as_dataset(per_year: dict, per_scheme: dict, by_method: np.ndarray, ds: xr.Dataset,
                 horizon: int, period: int) -> xr.Dataset:
     money = ds["reserve"].attrs.get("units", "currency")
-    first, last = int(ds["year"][0]), int(ds["year"][0]) + horizon - 1
+    first = valuation_start(ds)
+    last = first + horizon - 1
     over = f"over {horizon} years ({first}-{last})"
     meta = {
         "trust_fund_ratio": ("fraction", "reserve at the start of the year / that year's "
@@ -167,11 +211,12 @@ def _as_dataset(per_year: dict, per_scheme: dict, by_method: np.ndarray, ds: xr.
                           "depletion year, then from continuing non-interest income"),
         "scaled_premium": ("fraction", f"scaled premium: contribution rate of {period}-year "
                            "periods of equilibrium in which the reserve never decreases"),
-        "general_average_premium": ("fraction", "general average premium over the whole "
-                                    "projection, open group, with the initial reserve"),
-        "summarized_income_rate": ("fraction", f"summarized income rate {over}: (initial "
-                                   "reserve + PV non-interest income, a deficit cover "
-                                   "excluded) / PV insured earnings"),
+        "general_average_premium": ("fraction", "general average premium from the start of "
+                                    "the valuation period to the end of the projection, "
+                                    "open group, with the reserve at that start"),
+        "summarized_income_rate": ("fraction", f"summarized income rate {over}: (reserve at "
+                                   "the start of the period + PV non-interest income, a "
+                                   "deficit cover excluded) / PV insured earnings"),
         "summarized_cost_rate": ("fraction", f"summarized cost rate {over}, with an ending "
                                  "target fund of the following year's cost (the last year's "
                                  "where the projection ends with the period)"),
@@ -179,7 +224,7 @@ def _as_dataset(per_year: dict, per_scheme: dict, by_method: np.ndarray, ds: xr.
                               "rate - summarized cost rate"),
         "unfunded_obligation": (money, f"open-group unfunded obligation {over}: PV cost - PV "
                                 "non-interest income (a deficit cover excluded) - "
-                                "initial reserve, at the start of the first year"),
+                                "reserve at the start of the period, at that date"),
     }
     data = {name: (("year", "scheme"), value) for name, value in per_year.items()}
     data.update({name: (("scheme",), value) for name, value in per_scheme.items()})

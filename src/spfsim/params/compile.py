@@ -97,6 +97,8 @@ class Assumptions:
     # (years, (year, sex) ratios): the contribution_history table, contributing in years
     # before the base year as a multiple of the base year's; None: at the base year's rates
     contribution_history: tuple[np.ndarray, np.ndarray] | None = None
+    # the first year of the financing measures' valuation period (None: the first year)
+    valuation_start: int | None = None
 
     def past_density_ratio(self, year: int) -> np.ndarray:
         """(sex,) contributing in ``year`` (before the base year) as a multiple of the base
@@ -171,6 +173,14 @@ def _mortality(input_: ModelInput, years: np.ndarray) -> np.ndarray:
     return np.concatenate([given, extended], axis=0)
 
 
+def _valuation_start(start: int | None, last: int) -> int | None:
+    """The model's valuation start, which a projection shortened by ``end_year`` must
+    reach (its measures would value no year)."""
+    if start is not None and start > last:
+        raise ValueError(f"end_year {last} is before the model's valuation_start {start}")
+    return start
+
+
 def compile_assumptions(input_: ModelInput, end_year: int | None = None) -> Assumptions:
     """Dense per-year arrays from validated input, with scheme parameters compiled.
 
@@ -213,6 +223,7 @@ def compile_assumptions(input_: ModelInput, end_year: int | None = None) -> Assu
         earnings_permanent_sd=input_.earnings_permanent_sd,
         earnings_transitory_sd=input_.earnings_transitory_sd,
         contribution_history=_history(t.get("contribution_history")),
+        valuation_start=_valuation_start(input_.valuation_start, last),
         families=({c: _by_year(t["families"], c, years) for c in FAMILY_COLUMNS}
                   if "families" in t else None),
         poverty=input_.poverty,

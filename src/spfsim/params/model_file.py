@@ -68,6 +68,11 @@ class SchemeInput:
     references: dict[str, str] = field(default_factory=dict)
 
 
+#: The entries of ``[model]``.
+MODEL_KEYS = ("name", "title", "base_year", "end_year", "valuation_start", "currency",
+              "assumptions")
+
+
 @dataclass
 class ModelInput:
     """Everything read from a model folder, validated."""
@@ -105,6 +110,8 @@ class ModelInput:
     # mean: a permanent level and a yearly shock (both engines; 0: everybody at the mean)
     earnings_permanent_sd: float = 0.0
     earnings_transitory_sd: float = 0.0
+    # the first year of the valuation period of the financing measures (None: base_year)
+    valuation_start: int | None = None
 
     @property
     def input_hash(self) -> str:
@@ -180,6 +187,11 @@ def read_model(model_dir: Path | str, scheme_types: Mapping[str, type]) -> Model
     if isinstance(base_year, int) and isinstance(end_year, int) and end_year <= base_year:
         log.add(model_path, "model.end_year", f"must be after base_year {base_year}", None,
                 end_year)
+    valuation_start = _valuation_start(meta, base_year, end_year, model_path, log)
+    for key in meta:
+        if key not in MODEL_KEYS:
+            log.add(model_path, f"model.{key}", f"unknown entry; known: {list(MODEL_KEYS)}",
+                    None, key)
     currency = _get(meta, "currency", str, model_path, "model", log, default="currency")
     assumptions_ref = _get(meta, "assumptions", (str, list), model_path, "model", log)
 
@@ -238,7 +250,22 @@ def read_model(model_dir: Path | str, scheme_types: Mapping[str, type]) -> Model
                       files, data, fiscal_envelope,
                       DEFAULT_LABOUR_PERSISTENCE if labour_persistence is None
                       else labour_persistence, stochastic, poverty, minimum_records,
-                      *earnings_sd)
+                      *earnings_sd, valuation_start)
+
+
+def _valuation_start(meta: dict, base_year: object, end_year: object, model_path: Path,
+                     log: ProblemLog) -> int | None:
+    """``[model] valuation_start``: the first year of the financing measures' valuation
+    period, from base_year to end_year - 1 (None when not given: the base year). A valuation
+    that starts after a base year of historical data (the US Trustees value 2026-2100 from
+    a 2025 base) counts the reserve at the start of that year as its initial reserve."""
+    start = _get(meta, "valuation_start", int, model_path, "model", log, default=None)
+    if start is None or not (isinstance(base_year, int) and isinstance(end_year, int)):
+        return start
+    if not base_year <= start < end_year:
+        log.add(model_path, "model.valuation_start", f"must be from base_year {base_year} "
+                f"to end_year - 1 ({end_year - 1})", None, start)
+    return start
 
 
 def _check_survivor_partners(schemes: list[SchemeInput], has_families: bool,

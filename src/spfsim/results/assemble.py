@@ -20,6 +20,7 @@ from ..economy import EconomicProjection
 from ..engine.benefits import COVERAGE_GROUPS
 from ..engine.flows import BRANCHES, SURVIVOR_KINDS, SchemeFlows
 from ..finance import FundProjection, depletion_year, paygo_cost_rate, reserve_ratio
+from ..finance.measures import valuation_start
 from ..indicators import (
     GENDER_GAPS,
     WORKING_AGE_RANGE,
@@ -123,12 +124,12 @@ def apply_contract(ds: xr.Dataset, ctx: Mapping[str, object]) -> xr.Dataset:
     """``ds`` with every registered variable's ``units``, ``long_name`` (and
     ``standard_name``) taken from the registry, whichever layer made it, and every
     coordinate's attrs from ``COORDINATES``; other attrs are kept. The sustainability
-    horizon (``{over}``) is read from ``actuarial_balance``."""
+    horizon (``{over}``) is read from ``actuarial_balance`` and starts with the valuation
+    period (:func:`spfsim.finance.measures.valuation_start`)."""
     ctx = dict(ctx)
     if "actuarial_balance" in ds.data_vars and "horizon_years" in ds["actuarial_balance"].attrs:
         horizon = int(ds["actuarial_balance"].attrs["horizon_years"])
-        first = int(ds["year"][0])
-        ctx["over"] = horizon_phrase(first, horizon)
+        ctx["over"] = horizon_phrase(valuation_start(ds), horizon)
     for name in ds.data_vars:
         if name in REGISTRY:
             ds[name].attrs.update(REGISTRY[name].attrs(ctx))

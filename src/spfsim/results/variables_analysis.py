@@ -75,10 +75,11 @@ SUSTAINABILITY = (
      'scaled premium: contribution rate of {period}-year periods of equilibrium in which the '
      'reserve never decreases'),
     ('general_average_premium', 'scheme', 'fraction',
-     'general average premium over the whole projection, open group, with the initial reserve'),
+     'general average premium from the start of the valuation period to the end of the '
+     'projection, open group, with the reserve at that start'),
     ('summarized_income_rate', 'scheme', 'fraction',
-     'summarized income rate {over}: (initial reserve + PV non-interest income, a deficit '
-     'cover excluded) / PV insured earnings'),
+     'summarized income rate {over}: (reserve at the start of the period + PV non-interest '
+     'income, a deficit cover excluded) / PV insured earnings'),
     ('summarized_cost_rate', 'scheme', 'fraction',
      "summarized cost rate {over}, with an ending target fund of the following year's cost "
      "(the last year's where the projection ends with the period)"),
@@ -86,7 +87,7 @@ SUSTAINABILITY = (
      'actuarial balance {over}: summarized income rate - summarized cost rate'),
     ('unfunded_obligation', 'scheme', '{money}',
      'open-group unfunded obligation {over}: PV cost - PV non-interest income (a deficit cover'
-     ' excluded) - initial reserve, at the start of the first year'),
+     ' excluded) - reserve at the start of the period, at that date'),
     ('reserve_ratio_by_method', 'year scheme financing_method', 'fraction',
      "reserve at end of year / that year's benefit and administrative expenditure (years of "
      "expenditure) when contributions follow: the scheme's own rates (scheme_rules, the "

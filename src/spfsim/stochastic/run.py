@@ -19,6 +19,7 @@ from ..economy import project_economy
 from ..engine.cohort import run_schemes
 from ..errors import ProjectionError
 from ..finance.fund import depletion_year, paygo_cost_rate, ratio_to, reserve_ratio
+from ..finance.measures import opening_reserve, valuation_offset
 from ..finance.methods import general_average_premium
 from ..finance.sustainability import summarized_rates
 from ..params import Assumptions, StochasticSpec
@@ -57,6 +58,14 @@ class DrawResults:
     funded: np.ndarray
     initial_reserve: np.ndarray
     horizon: int
+    #: the index of the valuation period's first year in ``years`` (the measures value
+    #: ``horizon`` years from it, with the reserve at its start)
+    valuation_offset: int = 0
+
+    @property
+    def valuation_start(self) -> int:
+        """The first year of the valuation period."""
+        return int(self.years[self.valuation_offset])
 
 
 def simulate(a: Assumptions, spec: StochasticSpec, draws: int | Sequence[int],
@@ -119,9 +128,11 @@ def allocate(a: Assumptions, n: int) -> DrawResults:
     series = {name: nan((n, len(years), len(schemes)), np.nan) for name in SCHEME_SERIES}
     series.update({name: nan((n, len(years)), np.nan) for name in YEAR_SERIES})
     measures = {name: nan((n, len(schemes)), np.nan) for name in DRAW_MEASURES}
+    start = valuation_offset(years, years[0] if a.valuation_start is None
+                             else a.valuation_start)
     return DrawResults(years, schemes, np.arange(n), series, measures,
                        np.zeros(len(schemes), dtype=bool), np.zeros(len(schemes)),
-                       min(SUSTAINABILITY_HORIZON, len(years)))
+                       min(SUSTAINABILITY_HORIZON, len(years) - start), start)
 
 
 def project_draw(a: Assumptions, out: DrawResults, d: int,
@@ -166,14 +177,17 @@ def project_draw(a: Assumptions, out: DrawResults, d: int,
 def _measures(out: DrawResults, d: int, j: int, f, fund, committed: np.ndarray,
               interest: np.ndarray) -> None:
     """Depletion year, actuarial balance and general average premium of a funded scheme
-    in one draw (the deterministic projection's definitions: finance.measures)."""
-    b, e, s = f.benefit_expenditure, f.admin_expenditure, f.insured_earnings
+    in one draw (the deterministic projection's definitions: finance.measures; the last
+    two from the start of the valuation period, with the reserve at that start)."""
     out.measures["depletion_year"][d, j] = depletion_year(out.years, fund.reserve)
+    k = out.valuation_offset
+    b, e, s = f.benefit_expenditure[k:], f.admin_expenditure[k:], f.insured_earnings[k:]
+    initial = opening_reserve(fund.reserve, fund.initial_reserve, k)
     out.measures["actuarial_balance"][d, j] = summarized_rates(
-        f.contribution_income + committed, b, e, s, interest, fund.initial_reserve,
+        f.contribution_income[k:] + committed[k:], b, e, s, interest[k:], initial,
         horizon=out.horizon).actuarial_balance
     out.measures["general_average_premium"][d, j] = general_average_premium(
-        b, e, s, interest, initial_reserve=fund.initial_reserve, other_income=committed)
+        b, e, s, interest[k:], initial_reserve=initial, other_income=committed[k:])
 
 
 def _check_identities(demo, funds, d: int) -> None:

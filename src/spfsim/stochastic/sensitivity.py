@@ -103,7 +103,7 @@ def sensitivity_dataset(a: Assumptions, ranges: dict[str, tuple[float, float]],
         if name != "value":
             ds[name] = ds[name].where(xr.DataArray(funded, dims="scheme"))
     ds = describe(ds, str(ds.attrs.get("currency", "currency")), int(out.years[0]),
-                  int(out.years[-1]), out.horizon)
+                  int(out.years[-1]), out.horizon, out.valuation_start)
     ds["value"].attrs.update(
         long_name="deviation of the assumption in the variant",
         units="; ".join(f"{n}: {SENSITIVITY_UNITS[n]}" for n in names))

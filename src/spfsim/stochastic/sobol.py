@@ -192,7 +192,7 @@ def sobol_dataset(a: Assumptions, ranges: Mapping[str, tuple[float, float]], sam
                            "depletion_beyond_horizon": end_year + 1,
                            "salib_version": _salib_version()})
     ds = describe(ds, str(ds.attrs.get("currency", "currency")), int(out.years[0]),
-                  end_year, out.horizon)
+                  end_year, out.horizon, out.valuation_start)
     units = "; ".join(f"{n}: {SENSITIVITY_UNITS[n]}" for n in names)
     ds["value"].attrs.update(long_name="low and high deviation of the assumption (its "
                              "range, sampled uniformly)", units=units)

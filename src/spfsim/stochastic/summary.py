@@ -74,16 +74,18 @@ def stochastic_dataset(results: DrawResults, percentiles: tuple[float, ...],
     ds.attrs.update(draws=len(results.draws), base_year=int(results.years[0]),
                     end_year=int(results.years[-1]))
     return describe(ds, str(ds.attrs.get("currency", "currency")), int(results.years[0]),
-                    int(results.years[-1]), results.horizon)
+                    int(results.years[-1]), results.horizon, results.valuation_start)
 
 
 def describe(ds: xr.Dataset, currency: str, base_year: int, end_year: int,
-             horizon: int) -> xr.Dataset:
+             horizon: int, valuation_start: int | None = None) -> xr.Dataset:
     """Give every variable of a stochastic or sensitivity Dataset its ``units`` and
     ``long_name``: from the stochastic registry, or from the single projection's variable
-    of the same name (a ``_percentiles``, ``_mean`` or ``baseline_`` form of it says so)."""
+    of the same name (a ``_percentiles``, ``_mean`` or ``baseline_`` form of it says so).
+    The measures' ``horizon`` years start in ``valuation_start`` (None: ``base_year``)."""
+    first = base_year if valuation_start is None else int(valuation_start)
     context = registry.context(currency, base_year, end_year,
-                               over=registry.horizon_phrase(base_year, horizon))
+                               over=registry.horizon_phrase(first, horizon))
     for name in ds.data_vars:
         base = name.removesuffix("_percentiles").removesuffix("_mean").removeprefix(
             "baseline_").removeprefix("final_")

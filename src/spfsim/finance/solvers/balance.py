@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from ..measures import committed_transfers, initial_reserves
+from ..measures import (
+    committed_transfers,
+    initial_reserves,
+    opening_reserve,
+    valuation_offset,
+    valuation_start,
+)
 from ..sustainability import SummarizedRates, summarized_rates
 from .retirement import Schedule
 
@@ -33,10 +39,12 @@ def scheme_balance(ds: xr.Dataset, scheme_id: str, horizon: int = 75,
     income; a deficit cover is not counted:
     :func:`spfsim.finance.measures.committed_transfers`),
     ``benefit_expenditure``, ``admin_expenditure``, ``insured_earnings`` (currency per year)
-    and the Dataset's ``interest_rate`` (fraction per year); the reserve at the start of the
-    first year comes from the fund identity (:func:`spfsim.finance.measures.initial_reserves`).
-    The horizon is clipped to the projection's length (the result's ``horizon`` field holds
-    the one used). See :func:`spfsim.finance.summarized_rates`.
+    and the Dataset's ``interest_rate`` (fraction per year) from the start of the valuation
+    period (:func:`spfsim.finance.measures.valuation_start`), with the reserve at that start
+    (at the start of the first year, from the fund identity:
+    :func:`spfsim.finance.measures.initial_reserves`). The horizon is clipped to the
+    projection's length (the result's ``horizon`` field holds the one used). See
+    :func:`spfsim.finance.summarized_rates`.
     """
     scheme = ds.sel(scheme=scheme_id)
     values = {name: np.asarray(scheme[name].values, dtype=float)
@@ -47,11 +55,15 @@ def scheme_balance(ds: xr.Dataset, scheme_id: str, horizon: int = 75,
         if array.ndim != 1:
             raise ValueError(f"{name} of scheme {scheme_id!r} must have the dimension year "
                              f"only, got shape {array.shape}")
+    start = valuation_offset(ds["year"].values, valuation_start(ds))
+    initial = opening_reserve(np.asarray(scheme["reserve"].values, dtype=float),
+                              initial_reserves(ds)[list(ds["scheme"].values).index(scheme_id)],
+                              start)
+    values = {name: array[start:] for name, array in values.items()}
     income = values["contribution_income"] + values["committed_transfers"]
-    initial = float(initial_reserves(ds)[list(ds["scheme"].values).index(scheme_id)])
     return summarized_rates(income, values["benefit_expenditure"], values["admin_expenditure"],
-                            values["insured_earnings"], np.asarray(ds["interest_rate"].values,
-                                                                   dtype=float),
+                            values["insured_earnings"],
+                            np.asarray(ds["interest_rate"].values, dtype=float)[start:],
                             initial, horizon=min(int(horizon), income.size),
                             ending_target_years=ending_target_years)
 

@@ -66,6 +66,9 @@ def _info_block(ws: Worksheet, ds: xr.Dataset, row: int) -> int:
         ("Model", attrs.get("model", "")),
         ("Base year", years[0]),
         ("End year", years[-1]),
+        # a valuation that starts after the base year (its flows history) says so
+        *([("Valuation period starts", int(attrs["valuation_start_year"]))]
+          if "valuation_start_year" in attrs else []),
         ("Currency", attrs.get("currency", "")),
         ("Price basis", attrs.get("price_basis", "")),
         ("spfsim version", attrs.get("spfsim_version", "")),
