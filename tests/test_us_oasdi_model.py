@@ -70,7 +70,9 @@ def test_the_models_law_is_the_laws(data):
     schemes.oasdi (sec. 230, 215(a)), whose values tests/test_oasdi.py checks against
     SSA's published ones."""
     series = oasdi.TrusteesSeries.read(data)
-    scheme = spfsim.load_model(MODEL, end_year=2026).assumptions.schemes[0]
+    model = spfsim.load_model(MODEL, end_year=2026)
+    assert model.assumptions.valuation_start == 2026  # the Trustees' period: 2026-2100
+    scheme = model.assumptions.schemes[0]
     for k, year in enumerate((2025, 2026)):
         assert scheme["earnings_ceiling"][k] == oasdi.taxable_maximum(year, series)
         bends = 12 * oasdi.bend_points(year, series)

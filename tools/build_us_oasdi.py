@@ -340,6 +340,8 @@ name = "us-oasdi-tr2026"
 title = "US Social Security (OASDI), 2026 Trustees Report inputs, intermediate"
 base_year = {BASE}
 end_year = {END}
+# the Trustees' valuation period: 75 years after the base year, whose flows are history
+valuation_start = {BASE + 1}
 currency = "USD"
 assumptions = "assumptions"
 
@@ -504,7 +506,8 @@ def report(model_dir: Path, data: Path) -> str:
             f"| {float((beneficiaries / workers).sel(at)) * 100:.1f} "
             f"| {float(ratio.sel(at)):.3f} | {float(ds['trust_fund_ratio'].sel(at)) * 100:.0f} % |")
     horizon = int(ds["actuarial_balance"].attrs["horizon_years"])
-    lines += ["", f"Over {horizon} years from {BASE} (target fund: the cost of "
+    start = int(ds.attrs.get("valuation_start_year", BASE))
+    lines += ["", f"Over {horizon} years from {start} (target fund: the cost of "
               f"{ds['summarized_cost_rate'].attrs['ending_target_year']}): summarized income "
               f"rate {float(ds['summarized_income_rate']) * 100:.2f} %, summarized cost rate "
               f"{float(ds['summarized_cost_rate']) * 100:.2f} %, actuarial balance "
