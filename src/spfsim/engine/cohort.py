@@ -137,6 +137,7 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
             minimum_pension=scheme["minimum_pension"][k],
             maximum_pension=scheme["maximum_pension"][k],
             **retirement_options(scheme, k, scheme.retirement_age_grid[k]),
+            award_indexing=_award_indexing(scheme, k),
             open_weights=demo.population[k][-2:], newcomer_share=newcomers[k],
             # the base-year state is already in base-year terms
             revaluation=scheme.index_growth["earnings_revaluation"][k] if k else 0.0,
@@ -182,6 +183,16 @@ def retirement_options(scheme: CompiledScheme, k: int, retirement_age: np.ndarra
         scheme["early_reduction"][k], defer, scheme["latest_retirement_age"][k],
         scheme["late_increment"][k])
     return {"retire_probability": probability, "retire_factor": factor}
+
+
+def _award_indexing(scheme: CompiledScheme, k: int) -> np.ndarray | None:
+    """PensionYear.award_indexing of year k (None where the formula applies at award,
+    so that those schemes keep their exact arithmetic)."""
+    age = int(scheme["eligibility_age"][k])
+    if age <= 0:
+        return None
+    return dbp.award_indexing(AGES, age, k, scheme.index_growth["pension_indexation"],
+                              scheme.index_growth["earnings_revaluation"])[:, None]
 
 
 def death_rates(survival: np.ndarray) -> np.ndarray:
@@ -341,6 +352,7 @@ def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
             maximum_pension=base.maximum_pension / (1.0 + price_growth) ** lag,
             spread=base.spread,
             **retirement_options(scheme, 0, scheme.retirement_ages_before(year)),
+            award_indexing=base.award_indexing,  # the base year's growth stands for the past
             open_weights=base.open_weights, newcomer_share=np.zeros_like(base.density),
             revaluation=scheme.index_growth["earnings_revaluation"][0],
             indexation=scheme.index_growth["pension_indexation"][0],

@@ -287,11 +287,16 @@ def _promote(array: np.ndarray, moved: np.ndarray) -> None:
 
 def retirement_choice(y: PensionYear) -> tuple[np.ndarray, np.ndarray]:
     """(age, sex) probability that an eligible active member retires this year, and the
-    adjustment factor of the pension (everybody at the pensionable age by default)."""
+    adjustment factor of the pension (everybody at the pensionable age by default), times
+    its indexing since the eligibility age where the formula is applied at it."""
     if y.retire_probability is None:
-        at_age = (AGES[:, None] >= y.retirement_age).astype(float)
-        return at_age, np.ones_like(at_age)
-    return y.retire_probability, y.retire_factor
+        probability = (AGES[:, None] >= y.retirement_age).astype(float)
+        factor = np.ones_like(probability)
+    else:
+        probability, factor = y.retire_probability, y.retire_factor
+    if y.award_indexing is not None:
+        factor = factor * y.award_indexing
+    return probability, factor
 
 
 def contribution_transitions(was: np.ndarray, target: np.ndarray,

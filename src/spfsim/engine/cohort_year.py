@@ -42,6 +42,10 @@ class PensionYear:
     # early/late adjustment (None: everybody at the pensionable age, no adjustment)
     retire_probability: np.ndarray | None = None
     retire_factor: np.ndarray | None = None
+    # (age, 1) the pension of an award at each age as a multiple of the formula's at award,
+    # when the formula is applied at an eligibility age (db_pension.award_indexing; None:
+    # at award)
+    award_indexing: np.ndarray | None = None
     # (age, sex) probability of dying during the step, and disability pensioners'
     # mortality as a multiple of it (None or 1: everybody at the population's rates)
     death_rate: np.ndarray | None = None

@@ -283,6 +283,29 @@ def retirement_schedule(ages, retirement_age, early_age, early_rate, early_reduc
     return probability, np.maximum(factor, 0.0)
 
 
+def award_indexing(ages, eligibility_age: int, k: int, indexation: np.ndarray,
+                   revaluation: np.ndarray) -> np.ndarray:
+    """The pension awarded at each of ``ages`` in year index ``k`` when the formula is
+    applied at ``eligibility_age`` E and the pension indexed in payment since, as a multiple
+    of the formula applied at award (fraction, one per age): over the m = max(age - E, 0)
+    years since eligibility, the product of (1 + indexation) / (1 + revaluation), the
+    growth rates (fraction per year, by year index) of pensions in payment and of the
+    credits (and of the formula's amounts, which follow the same index). Years before the
+    first take the first's rates. E = 0: ones (the formula at award)."""
+    ages = np.asarray(ages, dtype=float)
+    if eligibility_age <= 0:
+        return np.ones_like(ages)
+    log_ratio = np.log1p(np.asarray(indexation, dtype=float)) - np.log1p(
+        np.asarray(revaluation, dtype=float))
+    cumulative = np.cumsum(log_ratio)
+
+    def total_to(j: np.ndarray) -> np.ndarray:  # sum of log_ratio over years up to j
+        return np.where(j >= 0, cumulative[np.clip(j, 0, None)], (j + 1) * log_ratio[0])
+
+    first = k - np.maximum(ages - eligibility_age, 0).astype(int) + 1
+    return np.exp(total_to(np.full(first.shape, k)) - total_to(first - 1))
+
+
 def pension_in_payment(previous, index_growth, minimum) -> np.ndarray:
     """Last year's pension indexed by this year's growth, never below this year's minimum
     (:func:`pension_rules.in_payment`)."""
@@ -368,6 +391,15 @@ class DBOldAgePension(SchemeType):
                   "sec. 215(b)(2); the best years are not picked: every credited year "
                   "counts).", low=0, high=60, integer=True, default=35,
                   reference="Social Security Act sec. 215(b)"),
+        ParamSpec("eligibility_age", "years of age",
+                  "The formula is applied at this age, with that year's credits and bend "
+                  "points, and the pension indexed as in payment (pension_indexation) from "
+                  "then until it is awarded (US: the primary insurance amount of the year "
+                  "of first eligibility, at 62, raised by the cost-of-living adjustments "
+                  "after it, sec. 215(a)(1)(B), 215(i)); 0: the formula is applied at "
+                  "award. Exact where the credits and the formula's amounts follow one "
+                  "index (earnings_revaluation).", low=0, high=100, integer=True,
+                  default=0, reference="Social Security Act sec. 215(a), 215(i)"),
         ParamSpec("minimum_service", "years", "Credited years needed for a pension.",
                   low=0, high=60, integer=True),
         ParamSpec("retirement_age", "years of age", "Pensionable age, by sex.",
