@@ -370,6 +370,8 @@ bend_point_2 = {_wage_indexed({y: b[1] for y, b in bends.items()})}
 bend_factor_1 = 0.90
 bend_factor_2 = 0.32
 bend_factor_3 = 0.15
+# the PIA of the year of first eligibility, at 62, raised by COLAs until claimed
+eligibility_age = 62                          # sec. 215(a)(1)(B), 215(i)
 averaging_years = 35                          # sec. 215(b)(2): 35 computation years
 accrual_rate = 0.0                            # not used by the bend-point formula
 minimum_service = 10                          # 40 quarters of coverage, sec. 214(a)
