@@ -108,6 +108,19 @@ def set_csv_column(path: Path, column: str, value) -> None:
     write_csv(path, header, [[row[name] for name in header] for row in rows])
 
 
+def refusal(folder: Path) -> str:
+    """The message of the AssumptionError that loading the model in ``folder`` raises
+    (the test fails if the model loads)."""
+    import pytest
+
+    import spfsim
+    from spfsim.errors import AssumptionError
+
+    with pytest.raises(AssumptionError) as caught:
+        spfsim.load_model(folder)
+    return str(caught.value)
+
+
 def write_small_model(folder: Path, base: int = 2025, end: int = 2045,
                       start: int = 1995) -> Path:
     """Write a complete valid model to ``folder`` and return the folder."""

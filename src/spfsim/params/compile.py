@@ -173,7 +173,7 @@ def _mortality(input_: ModelInput, years: np.ndarray) -> np.ndarray:
     return np.concatenate([given, extended], axis=0)
 
 
-def _valuation_start(start: int | None, last: int) -> int | None:
+def _reached_valuation_start(start: int | None, last: int) -> int | None:
     """The model's valuation start, which a projection shortened by ``end_year`` must
     reach (its measures would value no year)."""
     if start is not None and start > last:
@@ -223,7 +223,7 @@ def compile_assumptions(input_: ModelInput, end_year: int | None = None) -> Assu
         earnings_permanent_sd=input_.earnings_permanent_sd,
         earnings_transitory_sd=input_.earnings_transitory_sd,
         contribution_history=_history(t.get("contribution_history")),
-        valuation_start=_valuation_start(input_.valuation_start, last),
+        valuation_start=_reached_valuation_start(input_.valuation_start, last),
         families=({c: _by_year(t["families"], c, years) for c in FAMILY_COLUMNS}
                   if "families" in t else None),
         poverty=input_.poverty,

@@ -303,7 +303,7 @@ def award_indexing(ages, eligibility_age: int, k: int, indexation: np.ndarray,
         return np.where(j >= 0, cumulative[np.clip(j, 0, None)], (j + 1) * log_ratio[0])
 
     first = k - np.maximum(ages - eligibility_age, 0).astype(int) + 1
-    return np.exp(total_to(np.full(first.shape, k)) - total_to(first - 1))
+    return np.exp(cumulative[k] - total_to(first - 1))
 
 
 def pension_in_payment(previous, index_growth, minimum) -> np.ndarray:
