@@ -6,6 +6,7 @@ and each transition of one year from the same state."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import numba as nb
 import numpy as np
@@ -129,3 +130,76 @@ def test_the_cell_chain_and_alignment_are_the_array_ones():
         assert cohort_kernels.aligned(previous[i], incoming[i], wanted[i], 0.8, out) == \
             pytest.approx(keep[i], rel=1e-14, abs=1e-15)
         np.testing.assert_allclose(out, draw[i], rtol=1e-13, atol=1e-15)
+
+
+def _variant_model(variant: str, end_year: int = 2060) -> spfsim.Model:
+    """The default model with a VARIANTS entry applied."""
+    model = spfsim.load_model(end_year=end_year)
+    parameters = dict(VARIANTS[variant])
+    spread = parameters.pop("earnings_permanent_sd", 0.0)
+    if parameters:
+        model = model.with_parameters({"pension": parameters})
+    model.assumptions.earnings_permanent_sd = spread
+    return model
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_the_rows_highest_classes_bound_the_state(variant):
+    """The compiled transitions visit each row only up to its highest occupied class
+    (PensionState.top_class, top_invalid_class), which they keep as they move persons up a
+    class, between the active and the disabled, out at retirement and one age up. Every
+    class above those bounds must hold exactly nothing after each step and advance, from
+    the reconstruction of the past to the horizon; and the bounds must stay tight enough
+    to skip most of the state (the young have few classes, the retired none)."""
+    a, demo, econ = _inputs(_variant_model(variant))
+    scheme = a.schemes[0]
+    classes, inputs = pension_inputs(scheme, a, demo, econ)
+    state = base_year_state(scheme, a, inputs(0), classes)
+    visited = []
+    for k in range(a.n_years):
+        y = inputs(k)
+        for move in (state.step, state.advance):
+            move(y)
+            exact = copy.copy(state)  # the same arrays, bounds of its own
+            exact.refresh_tops()
+            for name in ("top_class", "top_invalid_class"):
+                held, least = getattr(state, name), getattr(exact, name)
+                assert (held >= least).all(), (
+                    f"{variant}, year {a.years[k]} after {move.__name__}: {name} below an "
+                    f"occupied class at ages {np.flatnonzero((held < least).any(axis=1))}")
+            visited.append((state.top_class + 1).sum() / state.top_class.size)
+    assert np.mean(visited) < 0.4 * (state.active.shape[3])
+
+
+def test_recoveries_above_a_rows_active_classes(monkeypatch):
+    """Disability pensioners who recover return to the active insured in their class, which
+    may lie above every class the row's active members hold: the compiled step must raise
+    the row's bound to it, and give the NumPy step's state. A state written by hand, its
+    bounds set by refresh_tops."""
+    a, demo, econ = _inputs(spfsim.load_model(end_year=2030))
+    scheme = a.schemes[0]
+    classes, inputs = pension_inputs(scheme, a, demo, econ)
+    y = dataclasses.replace(inputs(1), recovery_rate=0.5)
+    start = base_year_state(scheme, a, inputs(0), classes)
+    age, sex = 40, 0
+    for name in ("active", "credits", "paid", "recent"):  # nobody active above class 9
+        getattr(start, name)[age, sex, :, 10:] = 0.0
+    start.labour[age, sex, 10:] = 0.0
+    start.invalid[age, sex, 30] = 0.002 / start.invalid.shape[-1]
+    start.invalid_pension[age, sex, 30] = 0.002 * 3000.0
+    start.invalid_credits[age, sex, 30] = 0.002 * 5000.0
+    start.refresh_tops()
+    assert start.top_class[age, sex] == 9
+    assert start.top_invalid_class[age, sex] >= 30
+    states = {}
+    for compiled in (True, False):
+        monkeypatch.setattr(cohort_kernels, "COMPILED", compiled)
+        state = copy.deepcopy(start)
+        state.step(y)
+        states[compiled] = state
+    fast, slow = states[True], states[False]
+    assert fast.top_class[age, sex] >= 30
+    assert fast.active[age, sex, :, 30].sum() > 0.0
+    for array in fast.ARRAYS:
+        np.testing.assert_allclose(getattr(fast, array), getattr(slow, array), rtol=RTOL,
+                                   atol=1e-12, err_msg=array)

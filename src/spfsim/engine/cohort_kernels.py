@@ -13,6 +13,14 @@ reference: they state each transition as array algebra, they run when Numba's JI
 (a loop over every cell in Python would take minutes), and ``tests/test_cohort_kernels.py``
 checks that both give the same state, transition by transition and over whole
 projections, model feature by feature.
+
+Most of the state is empty: the young have few credited years and the retired none, so
+four fifths of the (age, service) cells hold nobody. Each kernel visits a row's classes
+only up to its highest occupied one (``top`` (age, sex) for the active members' arrays,
+``top_invalid`` for the disability pensioners': PensionState.top_class), skipping cells
+whose update would add zeros to zeros, so the state is bitwise the one the whole loop
+gives. The kernels that move persons to a higher class, or between the two sides, raise
+these bounds; the ageing shifts them (PensionState.advance).
 """
 
 from __future__ import annotations
@@ -96,16 +104,17 @@ def aligned(previous, incoming, target, persistence, draw):
 
 @nb.njit(cache=True)
 def contribution_status(active, labour, credits, paid, recent, density, persistence,
-                        labour_target, labour_persistence):
+                        labour_target, labour_persistence, top):
     """StateTransitions._contribution_status: move each cell's members between statuses so
     that the contributing share is ``density`` (age, sex), and the non-contributors
     between labour states (``labour_target`` (age, sex, state), or empty: all inactive)."""
-    n_age, n_sex, _, n_s, n_k = active.shape
+    n_age, n_sex, _, _, n_k = active.shape
     n_state, n_r = labour.shape[-1], recent.shape[-1]
     targeted = labour_target.size > 0
     in_state, draw = np.empty(n_state), np.empty(n_state)
     for a in range(n_age):
         for s in range(n_sex):
+            n_s = top[a, s] + 1  # an empty row (0) has nobody to move
             # one pass: members, contributors, non-contributors by labour state
             members = contributing = 0.0
             in_state[:] = 0.0
@@ -152,6 +161,15 @@ def contribution_status(active, labour, credits, paid, recent, density, persiste
 
 
 @nb.njit(cache=True)
+def _any(values):
+    """Whether any of ``values`` (1-D) is not zero."""
+    for v in values:  # noqa: SIM110 (a loop Numba compiles without a generator)
+        if v != 0.0:
+            return True
+    return False
+
+
+@nb.njit(cache=True)
 def _switched(contributing, not_contributing, stay, join):
     """A quantity of contributors and of non-contributors after last year's contributors
     who stop (1 - stay) and the non-contributors who start (join) have moved."""
@@ -164,11 +182,11 @@ def _switched(contributing, not_contributing, stay, join):
 def disability(active, labour, credits, paid, recent, invalid, invalid_pension,
                invalid_credits, invalid_paid, invalid_recent, retirement_age, recovery_rate,
                incidence, minimum_service, formula, minimum_pension, maximum_pension,
-               spread, reference_years):
+               spread, reference_years, top, top_invalid):
     """StateTransitions._disability: recoveries below the pensionable age back to the
     active insured (not contributing), then onsets among last year's qualified
     contributors below it, awarded pension_rules.disability_award."""
-    n_age, n_sex, _, n_s, n_k = active.shape
+    n_age, n_sex, _, _, n_k = active.shape
     n_r = recent.shape[-1]
     onset_recent = np.empty(n_r)
     for a in range(n_age):
@@ -176,7 +194,7 @@ def disability(active, labour, credits, paid, recent, invalid, invalid_pension,
             below = a < retirement_age[a, s]
             rate = recovery_rate * (1.0 if below else 0.0)
             if recovery_rate > 0 and rate > 0:
-                for c in range(n_s):
+                for c in range(top_invalid[a, s] + 1):
                     for k in range(n_k):
                         recovered = invalid[a, s, c, k] * rate
                         active[a, s, NOT_CONTRIBUTING, c, k] += recovered
@@ -190,10 +208,12 @@ def disability(active, labour, credits, paid, recent, invalid, invalid_pension,
                     invalid_pension[a, s, c] *= 1.0 - rate
                     invalid_credits[a, s, c] *= 1.0 - rate
                     invalid_paid[a, s, c] *= 1.0 - rate
+                top[a, s] = max(top[a, s], top_invalid[a, s])
             if incidence[a, s] == 0.0:
                 continue
             future = max(retirement_age[a, s] - a, 0.0)
-            for c in range(n_s):
+            highest = -1  # the highest class an onset reached
+            for c in range(top[a, s] + 1):
                 if not rules.qualified_insured(a, retirement_age[a, s], c, minimum_service):
                     continue
                 rate = incidence[a, s]
@@ -220,6 +240,10 @@ def disability(active, labour, credits, paid, recent, invalid, invalid_pension,
                 invalid_pension[a, s, c] += onsets * award
                 invalid_credits[a, s, c] += onset_credits
                 invalid_paid[a, s, c] += onset_paid
+                if onsets != 0.0 or onset_credits != 0.0 or onset_paid != 0.0 \
+                        or _any(onset_recent):
+                    highest = c
+            top_invalid[a, s] = max(top_invalid[a, s], highest)
 
 
 @nb.njit(cache=True)
@@ -227,13 +251,14 @@ def retire(active, labour, credits, paid, recent, pensioners, pension, invalid,
            invalid_pension, invalid_credits, invalid_paid, invalid_recent, refunded, refund,
            retirement_age, probability, factor, minimum_service, formula,
            minimum_pension, maximum_pension, spread, reference_years,
-           refund_share, new_share, new_amount):
+           refund_share, new_share, new_amount, top, top_invalid):
     """StateTransitions._retire: award old-age pensions (pension_rules.old_age_award) to
     the qualified members who retire this year (``probability`` (age, sex), each pension
     times ``factor``), let those short of the minimum service leave with a refund, and
-    carry disability pensions at the pensionable age into old-age pensions. Writes the
-    newly awarded shares and their pensions into ``new_share``, ``new_amount``."""
-    n_age, n_sex, _, n_s, n_k = active.shape
+    carry disability pensions at the pensionable age into old-age pensions. Adds the
+    newly awarded shares and their pensions into ``new_share``, ``new_amount`` (zeros),
+    and lowers the rows' highest occupied classes to those that kept members."""
+    n_age, n_sex, _, _, n_k = active.shape
     n_r = recent.shape[-1]
     recent_class = np.empty(n_r)
     refunds = 1.0 if refund_share > 0 else 0.0
@@ -242,12 +267,13 @@ def retire(active, labour, credits, paid, recent, pensioners, pension, invalid,
             at_age = a >= retirement_age[a, s]
             p, f = probability[a, s], factor[a, s]
             left = refunded_paid = 0.0
-            for c in range(n_s):
+            kept = -1  # the highest class not emptied
+            for c in range(top[a, s] + 1):
                 gone = (1.0 if minimum_service <= c else 0.0) * p  # awarded a pension
                 leaving = rules.leaves_without_pension(a, retirement_age[a, s], c,
                                                        minimum_service)
-                new_share[a, s, c] = new_amount[a, s, c] = 0.0
                 if gone == 0.0 and not leaving:  # nobody moves
+                    kept = c
                     continue
                 members = 0.0
                 for k in range(n_k):
@@ -271,8 +297,11 @@ def retire(active, labour, credits, paid, recent, pensioners, pension, invalid,
                             left += active[a, s, 0, c, k] + active[a, s, 1, c, k]
                     refunded_paid += paid[a, s, 0, c] + paid[a, s, 1, c]
                 if gone == 0.0:
+                    kept = c
                     continue
                 stays = 1.0 - gone
+                if stays != 0.0:
+                    kept = c
                 for k in range(n_k):
                     for status in range(2):
                         active[a, s, status, c, k] *= stays
@@ -285,8 +314,9 @@ def retire(active, labour, credits, paid, recent, pensioners, pension, invalid,
                         recent[a, s, status, c, r] *= stays
             refunded[a, s] = left * refunds
             refund[a, s] = rules.refund(refund_share, refunded_paid)
+            top[a, s] = kept
             if at_age:  # disability pensions continue as old-age pensions
-                for c in range(n_s):
+                for c in range(top_invalid[a, s] + 1):
                     for k in range(n_k):
                         pensioners[a, s, c] += invalid[a, s, c, k]
                         invalid[a, s, c, k] = 0.0
@@ -296,11 +326,12 @@ def retire(active, labour, credits, paid, recent, pensioners, pension, invalid,
                     invalid_paid[a, s, c] = 0.0
                     for r in range(n_r):
                         invalid_recent[a, s, c, r] = 0.0
+                top_invalid[a, s] = -1
 
 
 @nb.njit(cache=True)
 def care_credits(active, labour, credits, paid, recent, probability, retirement_age,
-                 care_credit, insured_only):
+                 care_credit, insured_only, top):
     """StateTransitions._care_credits: women below the pensionable age who did not
     contribute this year and have a young child (``probability`` (age,)) are credited a
     year of service and ``care_credit`` earnings, not a contribution year."""
@@ -321,7 +352,9 @@ def care_credits(active, labour, credits, paid, recent, probability, retirement_
         cred = credits[a, woman, NOT_CONTRIBUTING]
         pd = paid[a, woman, NOT_CONTRIBUTING]
         rec = recent[a, woman, NOT_CONTRIBUTING]
-        for c in range(n_s):
+        n = top[a, woman] + 1
+        highest = -1  # the highest class with anything moved up
+        for c in range(n):
             in_class = moved_class = 0.0
             for k in range(n_k):
                 rate = base if contributed_years(c, k, n_k) >= least else 0.0
@@ -346,27 +379,39 @@ def care_credits(active, labour, credits, paid, recent, probability, retirement_
             pd[c] -= pd[c] * share
             for r in range(n_r):
                 rec[c, r] -= rec[c, r] * share
-        _promote(women, moved)
-        _promote(lab.reshape((n_s, -1)), moved_labour.reshape((n_s, -1)))
-        _promote(cred.reshape((n_s, 1)), moved_credits.reshape((n_s, 1)))
-        _promote(pd.reshape((n_s, 1)), moved_paid.reshape((n_s, 1)))
-        _promote(rec, moved_recent)
+            if (moved_credits[c] != 0.0 or moved_paid[c] != 0.0 or _any(moved[c])
+                    or _any(moved_labour[c].ravel()) or _any(moved_recent[c])):
+                highest = c
+        _promote(women, moved, n)
+        _promote(lab.reshape((n_s, -1)), moved_labour.reshape((n_s, -1)), n)
+        _promote(cred.reshape((n_s, 1)), moved_credits.reshape((n_s, 1)), n)
+        _promote(pd.reshape((n_s, 1)), moved_paid.reshape((n_s, 1)), n)
+        _promote(rec, moved_recent, n)
+        top[a, woman] = _raised(top[a, woman], highest, n_s)
 
 
 @nb.njit(cache=True)
-def _promote(array, moved):
-    """Add ``moved`` (service, j) one credited-service class up (the top class keeps its
-    members): cohort_transitions._promote for one cell."""
+def _promote(array, moved, n):
+    """Add ``moved`` (service, j) of the classes below ``n`` one credited-service class up
+    (the top class keeps its members): cohort_transitions._promote for one cell."""
     top = array.shape[0] - 1
-    for c in range(top, 0, -1):
+    for c in range(min(n, top), 0, -1):
         for j in range(array.shape[1]):
             array[c, j] += moved[c - 1, j]
-    for j in range(array.shape[1]):
-        array[top, j] += moved[top, j]
+    if n > top:
+        for j in range(array.shape[1]):
+            array[top, j] += moved[top, j]
 
 
 @nb.njit(cache=True)
-def credit_year(active, credits, paid, recent, earnings, contribution_rate):
+def _raised(top, highest, n_s):
+    """A row's highest occupied class once the class ``highest`` (-1: none) has moved one
+    class up (the last class keeps its members)."""
+    return top if highest < 0 else max(top, min(highest + 1, n_s - 1))
+
+
+@nb.njit(cache=True)
+def credit_year(active, credits, paid, recent, earnings, contribution_rate, top):
     """PensionState.advance's first move: this year's contributors gain a credited year
     (one service class up), a contribution year (k + 1, the last class keeping its
     members), this year's insured ``earnings`` (age, sex) in their credits and recent
@@ -379,7 +424,9 @@ def credit_year(active, credits, paid, recent, earnings, contribution_rate):
     for a in range(n_age):
         for s in range(n_sex):
             members = active[a, s, CONTRIBUTING]
-            for c in range(n_s):
+            n = top[a, s] + 1
+            highest = -1  # the highest class with anything moved up
+            for c in range(n):
                 in_class = 0.0
                 for k in range(n_k):
                     in_class += members[c, k]
@@ -394,18 +441,23 @@ def credit_year(active, credits, paid, recent, earnings, contribution_rate):
                     moved_recent[c, 0] = earned
                     for r in range(1, n_r):
                         moved_recent[c, r] = recent[a, s, CONTRIBUTING, c, r - 1]
-            for c in range(n_s):
+                if (moved_credits[c] != 0.0 or moved_paid[c] != 0.0 or _any(moved[c])
+                        or _any(moved_recent[c])):
+                    highest = c
+            for c in range(n):
                 for k in range(n_k):
                     members[c, k] = 0.0
                 credits[a, s, CONTRIBUTING, c] = 0.0
                 paid[a, s, CONTRIBUTING, c] = 0.0
                 for r in range(n_r):
                     recent[a, s, CONTRIBUTING, c, r] = 0.0
-            _promote(members, moved)
+            _promote(members, moved, n)
             _promote(credits[a, s, CONTRIBUTING].reshape((n_s, 1)),
-                     moved_credits.reshape((n_s, 1)))
-            _promote(paid[a, s, CONTRIBUTING].reshape((n_s, 1)), moved_paid.reshape((n_s, 1)))
-            _promote(recent[a, s, CONTRIBUTING], moved_recent)
+                     moved_credits.reshape((n_s, 1)), n)
+            _promote(paid[a, s, CONTRIBUTING].reshape((n_s, 1)), moved_paid.reshape((n_s, 1)),
+                     n)
+            _promote(recent[a, s, CONTRIBUTING], moved_recent, n)
+            top[a, s] = _raised(top[a, s], highest, n_s)
 
 
 @nb.njit(cache=True)

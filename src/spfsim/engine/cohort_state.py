@@ -62,6 +62,14 @@ class PensionState(StateTransitions, SurvivorTransitions):
     and unemployment insurance's qualifying period counts contributions only
     (schemes.insurance.unemployment_qualifies). Every other rule acts alike on the k of a
     class, so the earnings arrays need no such axis. K = 1: one class, not tracked.
+
+    ``top_class`` (age, sex) is the highest credited-service class a row may hold on the
+    active side (``active``, ``labour``, ``credits``, ``paid``, ``recent``; -1: none),
+    ``top_invalid_class`` the same for the disability pensioners' arrays: every class
+    above them is exactly zero. The compiled transitions visit a row up to them and keep
+    them (:mod:`.cohort_kernels`); the NumPy path, which does not need them, sets them to
+    the last class. Code that writes these arrays by hand calls :meth:`refresh_tops`
+    before a transition.
     """
 
     ARRAYS = ("active", "labour", "credits", "paid", "recent", "pensioners", "pension",
@@ -100,6 +108,25 @@ class PensionState(StateTransitions, SurvivorTransitions):
         # this year's leavers without a pension (share) and their refunds (per capita)
         self.refunded = np.zeros((n_age, 2))
         self.refund = np.zeros((n_age, 2))
+        self.top_class = np.zeros((n_age, 2), dtype=np.int64)  # everybody in class 0
+        self.top_invalid_class = np.full((n_age, 2), -1, dtype=np.int64)
+
+    def refresh_tops(self) -> None:
+        """Set ``top_class`` and ``top_invalid_class`` to the highest classes that hold
+        anything (after the arrays were written by other means than the transitions)."""
+        active = ((self.active != 0).any(axis=(2, 4)) | (self.labour != 0).any(axis=(3, 4))
+                  | (self.credits != 0).any(axis=2) | (self.paid != 0).any(axis=2)
+                  | (self.recent != 0).any(axis=(2, 4)))
+        invalid = ((self.invalid != 0).any(axis=3) | (self.invalid_pension != 0)
+                   | (self.invalid_credits != 0) | (self.invalid_paid != 0)
+                   | (self.invalid_recent != 0).any(axis=3))
+        self.top_class, self.top_invalid_class = _highest(active), _highest(invalid)
+
+    def _any_class(self) -> None:
+        """Bounds that hold whatever the arrays (every class), set by the NumPy path,
+        which does not keep them."""
+        self.top_class[:] = MAX_SERVICE
+        self.top_invalid_class[:] = MAX_SERVICE
 
     def arrays(self) -> tuple[np.ndarray, ...]:
         """Every share and per-capita amount the state carries (aged together)."""
@@ -147,14 +174,18 @@ class PensionState(StateTransitions, SurvivorTransitions):
         self._survivors_year(y)
         self._disability(y)
         self._contribution_status(y)
-        return self._retire(y)
+        awarded = self._retire(y)
+        if not kernels.COMPILED:
+            self._any_class()
+        return awarded
 
     def _credit_year(self, y: PensionYear) -> None:
         """This year's contributors gain a credited year (one service class up), a
         contribution year, this year's insured earnings and the contributions paid."""
         if kernels.COMPILED:
             kernels.credit_year(self.active, self.credits, self.paid, self.recent,
-                                _floats(y.earnings), float(y.contribution_rate))
+                                _floats(y.earnings), float(y.contribution_rate),
+                                self.top_class)
             return
         contributing = self.active[:, :, CONTRIBUTING]
         earned = add_up(contributing, -1) * y.earnings[:, :, None]
@@ -198,10 +229,34 @@ class PensionState(StateTransitions, SurvivorTransitions):
         self.labour[0, :, 0, 0, NC_INACTIVE] = stay[0]
         self.active[:, :, NOT_CONTRIBUTING, 0, 0] += y.newcomer_share
         self.labour[:, :, 0, 0, NC_INACTIVE] += y.newcomer_share
+        if kernels.COMPILED:
+            self.top_class = np.maximum(_aged_top(self.top_class),
+                                        np.where(y.newcomer_share > 0, 0, -1))
+            self.top_class[0] = 0
+            self.top_invalid_class = _aged_top(self.top_invalid_class)
+        else:
+            self._any_class()
         if survivors:
             self._add_survivors(y, deaths, money)
 
 
+
+
+def _highest(occupied: np.ndarray) -> np.ndarray:
+    """(age, sex) the highest class of ``occupied`` (age, sex, service) that is True, -1
+    where none is."""
+    last = occupied.shape[-1] - 1
+    return np.where(occupied.any(axis=-1), last - np.argmax(occupied[..., ::-1], axis=-1), -1)
+
+
+def _aged_top(top: np.ndarray) -> np.ndarray:
+    """The rows' highest occupied classes (age, sex) once the state has aged a year
+    (_age_one_year: the open group merges the last two ages; the newborns' row empty)."""
+    out = np.empty_like(top)
+    out[0] = -1
+    out[1:-1] = top[:-2]
+    out[-1] = np.maximum(top[-2], top[-1])
+    return out
 
 
 def _step_death_rate(y: PensionYear) -> np.ndarray:

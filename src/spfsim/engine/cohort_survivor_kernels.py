@@ -21,11 +21,13 @@ from .cohort_kernels import reference
 @nb.njit(cache=True)
 def survivor_deaths(active, credits, recent, pensioners, pension, invalid, invalid_pension,
                     population, q_others, q_invalid, retirement_age, minimum_service,
-                    formula, minimum_pension, maximum_pension, spread, reference_years):
+                    formula, minimum_pension, maximum_pension, spread, reference_years,
+                    top, top_invalid):
     """SurvivorTransitions._survivor_deaths: this year's deaths of pensioners and of
     qualified insured persons, and the pensions their survivors' shares apply to (an
     insured person's: the disability pension they would have had), (age, sex) persons and
-    currency."""
+    currency. The active members and disability pensioners are read up to their rows'
+    highest occupied classes ``top`` and ``top_invalid`` (PensionState.top_class)."""
     n_age, n_sex, _, n_s, n_k = active.shape
     n_r = recent.shape[-1]
     deaths, money = np.zeros((n_age, n_sex)), np.zeros((n_age, n_sex))
@@ -37,9 +39,15 @@ def survivor_deaths(active, credits, recent, pensioners, pension, invalid, inval
             future = max(retirement_age[a, s] - a, 0.0)
             for c in range(n_s):
                 members = disabled = 0.0
+                if c <= top_invalid[a, s]:
+                    for k in range(n_k):
+                        disabled += invalid[a, s, c, k]
+                if c > top[a, s]:  # no insured members: the pensioners' deaths only
+                    deaths[a, s] += q * pensioners[a, s, c] + q_inv * disabled
+                    money[a, s] += q * pension[a, s, c] + q_inv * invalid_pension[a, s, c]
+                    continue
                 for k in range(n_k):
                     members += active[a, s, 0, c, k] + active[a, s, 1, c, k]
-                    disabled += invalid[a, s, c, k]
                 qualified = rules.qualified_insured(a, retirement_age[a, s], c,
                                                     minimum_service)
                 insured = members if qualified else 0.0

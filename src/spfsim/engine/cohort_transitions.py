@@ -44,7 +44,7 @@ class StateTransitions:
             kernels.care_credits(self.active, self.labour, self.credits, self.paid,
                                  self.recent, _floats(y.care_probability),
                                  _floats(y.retirement_age), float(y.care_credit),
-                                 bool(y.care_insured_only))
+                                 bool(y.care_insured_only), self.top_class)
             return
         _, contributed = class_years(self.active.shape[-1])
         may = dbp.care_credit_qualifies(contributed, y.care_insured_only)  # (service, k)
@@ -86,7 +86,8 @@ class StateTransitions:
                 self.active, self.labour, self.credits, self.paid, self.recent, self.invalid,
                 self.invalid_pension, self.invalid_credits, self.invalid_paid,
                 self.invalid_recent, _floats(y.retirement_age), float(y.recovery_rate),
-                _floats(y.incidence), float(y.disability_minimum_service), *_formula(y))
+                _floats(y.incidence), float(y.disability_minimum_service), *_formula(y),
+                self.top_class, self.top_invalid_class)
             return
         below = (AGES[:, None] < y.retirement_age)[:, :, None]
         if y.recovery_rate > 0:
@@ -139,7 +140,7 @@ class StateTransitions:
             kernels.contribution_status(self.active, self.labour, self.credits, self.paid,
                                         self.recent, _floats(y.density),
                                         float(y.persistence), target,
-                                        float(y.labour_persistence))
+                                        float(y.labour_persistence), self.top_class)
             return
         active = self.active.sum(axis=(2, 3, 4))
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -162,7 +163,7 @@ class StateTransitions:
         """Award pensions to those at or above retirement age; return new shares, amounts."""
         if kernels.COMPILED:
             probability, factor = retirement_choice(y)
-            new_share, new_amount = np.empty_like(self.pension), np.empty_like(self.pension)
+            new_share, new_amount = np.zeros_like(self.pension), np.zeros_like(self.pension)
             self.refunded, self.refund = np.empty_like(self.refunded), np.empty_like(self.refund)
             kernels.retire(
                 self.active, self.labour, self.credits, self.paid, self.recent,
@@ -170,7 +171,7 @@ class StateTransitions:
                 self.invalid_credits, self.invalid_paid, self.invalid_recent, self.refunded,
                 self.refund, _floats(y.retirement_age), _floats(probability), _floats(factor),
                 float(y.minimum_service), *_formula(y), float(y.refund_share), new_share,
-                new_amount)
+                new_amount, self.top_class, self.top_invalid_class)
             return new_share, new_amount
         age = AGES[:, None, None]
         at_age = age >= y.retirement_age[:, :, None]
