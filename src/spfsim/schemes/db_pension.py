@@ -54,6 +54,7 @@ from .survivors import (
     expected_orphans,
     orphan_demand,
     partner_age_weights,
+    rates_at_birth,
     spouse_demand,
     survivor_scale,
 )
@@ -254,13 +255,8 @@ def care_credit_probability(asfr, child_age: int, population=None) -> np.ndarray
         return np.zeros_like(asfr)
     scale = (children_scale(asfr, population, child_age) if population is not None
              else np.ones(child_age))
-    ages = np.arange(len(asfr))
-    none = np.ones(len(asfr))
-    for k in range(child_age):
-        then = ages - 1 - k
-        rate = np.where(then >= 0, asfr[np.clip(then, 0, None)], 0.0)
-        none *= 1.0 - np.minimum(rate * scale[k], 1.0)
-    return 1.0 - none
+    rates = rates_at_birth(asfr, child_age) * scale[:, None]  # (child age, her age)
+    return 1.0 - np.prod(1.0 - np.minimum(rates, 1.0), axis=0)
 
 
 def retirement_schedule(ages, retirement_age, early_age, early_rate, early_reduction,
