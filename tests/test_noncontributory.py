@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numba as nb
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -476,3 +477,31 @@ def test_report_adequacy_sheet(floor_run):
                      "women") == \
         pytest.approx(float(ds["replacement_rate_new"].sel(year=2030, scheme="pension",
                                                            sex="female")))
+
+
+@pytest.mark.skipif(nb.config.DISABLE_JIT, reason="compares the compiled loop with NumPy's")
+def test_compiled_benefits_are_the_array_sums():
+    """The compiled loop over the cells (engine.cohort_benefit_kernels) gives the array
+    statements' beneficiaries, expenditure and coverage bitwise: every group, top-ups with
+    a gap to the floor, each guarantee and none (-1), cash and not, probabilities and
+    amounts that vary by cell, immigrant mothers."""
+    from spfsim.engine import cohort_benefit_kernels
+
+    rng = np.random.default_rng(7)
+    shape = (4, 101, 2)
+    population = rng.uniform(0, 100, shape)
+    cells = B.CellStates(rng.dirichlet(np.ones(B.N_L), shape), rng.uniform(0, 50, shape),
+                         rng.uniform(0, 0.2, shape), rng.uniform(0, 0.1, shape),
+                         rng.uniform(0, 5, shape) * [0.0, 1.0])
+    rules = [B.BenefitRule(None, group, guarantee, top_up, cash, rng.uniform(0, 1, shape),
+                           rng.uniform(10, 1000, shape))
+             for group in range(len(nc.GROUPS))
+             for guarantee, top_up, cash in ((group % 6, False, True), (-1, True, True),
+                                             (B.HEALTH, False, False))]
+    fast = cohort_benefit_kernels.cohort_benefits(rules, cells, population)
+    slow = B.cohort_benefits(rules, cells, population)
+    for j in range(len(rules)):
+        np.testing.assert_array_equal(fast.beneficiaries[j], slow.beneficiaries[j])
+        np.testing.assert_array_equal(fast.expenditure[j], slow.expenditure[j])
+    np.testing.assert_array_equal(fast.coverage, slow.coverage)
+    assert slow.coverage[..., 1].sum() > 0

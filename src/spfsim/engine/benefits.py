@@ -410,7 +410,10 @@ class BenefitResults:
 
 def cohort_benefits(rules: list[BenefitRule], cells: CellStates,
                     population: np.ndarray) -> BenefitResults:
-    """Expected beneficiaries, expenditure and coverage over the joint (L, D, M) states."""
+    """Expected beneficiaries, expenditure and coverage over the joint (L, D, M) states,
+    as array statements state by state: the reference of the compiled loop
+    (:func:`spfsim.engine.cohort_benefit_kernels.cohort_benefits`, the same sums) and its
+    path with Numba's JIT off."""
     beneficiaries = [np.zeros_like(population) for _ in rules]
     money = [np.zeros_like(population) for _ in rules]
     coverage = np.zeros((*population.shape, N_COVERAGE, 2))
@@ -443,13 +446,13 @@ def cohort_benefits(rules: list[BenefitRule], cells: CellStates,
                     target = _target_mask(g, state, disabled, mother)
                     coverage[..., g, 0] += weight * target
                     coverage[..., g, 1] += weight * target * (1.0 - not_covered[g])
-    _pay_arriving_mothers(rules, cells.arriving_mothers, beneficiaries, money, coverage)
+    pay_arriving_mothers(rules, cells.arriving_mothers, beneficiaries, money, coverage)
     return BenefitResults(beneficiaries, money, coverage)
 
 
-def _pay_arriving_mothers(rules: list[BenefitRule], mothers: np.ndarray,
-                          beneficiaries: list[np.ndarray], money: list[np.ndarray],
-                          coverage: np.ndarray) -> None:
+def pay_arriving_mothers(rules: list[BenefitRule], mothers: np.ndarray,
+                         beneficiaries: list[np.ndarray], money: list[np.ndarray],
+                         coverage: np.ndarray) -> None:
     """Add the benefits of the year's immigrant mothers (:func:`pays_arriving_mother`)
     and their maternity coverage; they are in no other guarantee's target group, which
     counts residents."""

@@ -26,12 +26,12 @@ from ..schemes.base import admin_expenditure
 from .benefits import (
     benefit_rules,
     cell_states,
-    cohort_benefits,
     contribution_classes,
     insurable_earnings,
     top_up_floor,
     unemployment_qualification,
 )
+from .cohort_benefit_kernels import cohort_benefits
 from .cohort_state import PensionState
 from .cohort_transitions import (
     CONTRIBUTING,

@@ -1,0 +1,122 @@
+"""The cohort engine's non-contributory benefits as one compiled loop over the cells.
+
+:func:`cohort_benefits` sums each scheme's expected beneficiaries, expenditure and the
+guarantees' coverage over the joint (L, D, M) states of every (year, age, sex) cell. The
+array form, :func:`spfsim.engine.benefits.cohort_benefits`, runs 24 states x every rule
+over whole (year, age, sex) arrays; this loop visits each cell once and calls the same
+scalar rules (:func:`~spfsim.engine.benefits.eligible`,
+:func:`~spfsim.engine.benefits.in_target`) the micro engine calls person by person. It
+adds the same terms in the same order, so both give the same numbers bitwise; the array
+form remains the reference and the path with Numba's JIT off
+(``tests/test_noncontributory.py`` compares them).
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+from . import benefits
+from .benefits import (
+    ANY_CASH,
+    L_CONTRIBUTING,
+    L_PENSION_HIGH,
+    L_PENSION_LOW,
+    N_COVERAGE,
+    N_L,
+    OLD_AGE,
+    BenefitResults,
+    BenefitRule,
+    CellStates,
+    eligible,
+    in_target,
+)
+
+COMPILED = not nb.config.DISABLE_JIT
+
+
+def cohort_benefits(rules: list[BenefitRule], cells: CellStates,
+                    population: np.ndarray) -> BenefitResults:
+    """Expected beneficiaries, expenditure and coverage of the ``rules`` over the joint
+    (L, D, M) states of the ``cells`` of ``population`` (year, age, sex)."""
+    if not COMPILED:
+        return benefits.cohort_benefits(rules, cells, population)
+    beneficiaries = np.zeros((len(rules), *population.shape))
+    money = np.zeros_like(beneficiaries)
+    coverage = np.zeros((*population.shape, N_COVERAGE, 2))
+    by_cell = [np.ascontiguousarray(np.broadcast_to(x, population.shape), dtype=np.float64)
+               for x in (population, cells.low_gap, cells.disabled, cells.mother)]
+    cell_sums(by_cell[0], np.ascontiguousarray(cells.shares, dtype=np.float64),
+              *by_cell[1:], _stacked(rules, "probability", population.shape),
+              _stacked(rules, "amount", population.shape), _codes(rules, "group", np.int64),
+              _codes(rules, "guarantee", np.int64), _codes(rules, "top_up", np.bool_),
+              _codes(rules, "cash", np.bool_), beneficiaries, money, coverage)
+    beneficiaries, money = list(beneficiaries), list(money)
+    benefits.pay_arriving_mothers(rules, cells.arriving_mothers, beneficiaries, money,
+                                  coverage)
+    return BenefitResults(beneficiaries, money, coverage)
+
+
+def _stacked(rules: list[BenefitRule], name: str, shape: tuple) -> np.ndarray:
+    """(rule, year, age, sex) the rules' array ``name``."""
+    out = np.empty((len(rules), *shape))
+    for j, rule in enumerate(rules):
+        out[j] = getattr(rule, name)
+    return out
+
+
+def _codes(rules: list[BenefitRule], name: str, dtype) -> np.ndarray:
+    """(rule,) the rules' code ``name``."""
+    return np.array([getattr(rule, name) for rule in rules], dtype=dtype)
+
+
+@nb.njit(cache=True)
+def cell_sums(population, shares, low_gap, disabled, mother, probability, amount,
+                    group, guarantee, top_up, cash, beneficiaries, money, coverage):
+    """Add each rule's expected beneficiaries and expenditure into ``beneficiaries`` and
+    ``money`` (rule, year, age, sex) and each guarantee's target and covered persons into
+    ``coverage`` (year, age, sex, guarantee, 2); the rules' ``probability`` and ``amount``
+    (rule, year, age, sex) and codes ``group``, ``guarantee``, ``top_up``, ``cash``
+    (rule,) as in BenefitRule; the cells' states as in CellStates."""
+    n_y, n_a, n_s = population.shape
+    not_covered = np.empty(N_COVERAGE)
+    for t in range(n_y):
+        for a in range(n_a):
+            for s in range(n_s):
+                _cell(t, a, s, population[t, a, s], shares[t, a, s], low_gap[t, a, s],
+                      disabled[t, a, s], mother[t, a, s], probability, amount, group,
+                      guarantee, top_up, cash, beneficiaries, money, coverage, not_covered)
+
+
+@nb.njit(cache=True)
+def _cell(t, a, s, pop, shares, low_gap, disabled, mother, probability, amount, group,
+          guarantee, top_up, cash, beneficiaries, money, coverage, not_covered):
+    """One cell's states, in the array form's order of summation."""
+    for state in range(N_L):
+        for d in range(2):
+            p_d = disabled if d else 1.0 - disabled
+            for m in range(2):
+                p_m = mother if m else 1.0 - mother
+                weight = pop * shares[state] * p_d * p_m
+                not_covered[:] = 1.0
+                for j in range(group.shape[0]):
+                    if not eligible(group[j], top_up[j], state, d == 1, m == 1):
+                        continue
+                    p = probability[j, t, a, s]
+                    beneficiaries[j, t, a, s] += weight * p
+                    if top_up[j] and state == L_PENSION_LOW:
+                        money[j, t, a, s] += pop * low_gap * p_d * p_m * p
+                    else:
+                        money[j, t, a, s] += weight * p * amount[j, t, a, s]
+                    if guarantee[j] >= 0:
+                        not_covered[guarantee[j]] *= 1.0 - p
+                    if cash[j]:
+                        not_covered[ANY_CASH] *= 1.0 - p
+                if state in (L_PENSION_LOW, L_PENSION_HIGH):
+                    not_covered[OLD_AGE] = 0.0
+                if state in (L_CONTRIBUTING, L_PENSION_LOW, L_PENSION_HIGH):
+                    not_covered[ANY_CASH] = 0.0
+                for g in range(N_COVERAGE):
+                    if in_target(g, a, state, d == 1, m == 1):
+                        coverage[t, a, s, g, 0] += weight
+                        coverage[t, a, s, g, 1] += weight * (1.0 - not_covered[g])
