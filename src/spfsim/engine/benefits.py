@@ -364,16 +364,15 @@ def cell_states(assumptions: Assumptions, demo: DemographicProjection,
                 else pension.contributors - pension.working_pensioners
             contributing = np.where(pop > 0, members / pop, 0.0)
             active = pension.active_share
-            pensioners = pension.pension_classes.sum(axis=-1)
+            pensioners = pension.pensioner_share
         else:
             contributing = np.where(pop > 0, econ.covered / pop, 0.0)
             active = np.ones_like(pop)
             pensioners = np.zeros_like(pop)
         if pension is not None and floor is not None:
-            per_person = pension.pension_per_person
-            low = pension.pension_classes * (per_person < floor[..., None])
-            low_share = low.sum(axis=-1)
-            low_gap = (low * (floor[..., None] - per_person)).sum(axis=-1)
+            if pension.low_pension_share is None:
+                raise ValueError("the pension was projected without the top-up floor")
+            low_share, low_gap = pension.low_pension_share, pension.low_pension_gap
         else:
             low_share, low_gap = np.zeros_like(pop), np.zeros_like(pop)
         non_contributing = np.where(pop > 0, (pop - econ.covered) / pop, 0.0)
@@ -383,12 +382,10 @@ def cell_states(assumptions: Assumptions, demo: DemographicProjection,
                          None)
     insured = np.zeros_like(pop)
     if pension is not None and unemployment.minimum_service <= MAX_CLASS:
-        by_class = pension.unemployed_service  # (year, age, sex, service, contribution class)
-        qualifies = unemployment.qualifies(by_class.shape[-1])
-        total = by_class.sum(axis=(-2, -1))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            insured = np.where(total > 0, (by_class * qualifies).sum(axis=(-2, -1))
-                               / total, 0.0) * unemployed
+        if pension.insured_unemployed_fraction is None:
+            raise ValueError("the pension was projected without the unemployment "
+                             "insurance's qualifying period")
+        insured = pension.insured_unemployed_fraction * unemployed
     shares = np.stack([contributing, low_share, pensioners - low_share, unemployed - insured,
                        np.zeros_like(pop), insured], axis=-1)
     shares[..., L_OTHER] = np.clip(1.0 - shares.sum(axis=-1), 0.0, None)

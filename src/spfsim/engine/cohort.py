@@ -24,6 +24,7 @@ from ..schemes import db_pension as dbp
 from ..schemes import pension_rules as rules
 from ..schemes.base import admin_expenditure
 from .benefits import (
+    UnemploymentQualification,
     benefit_rules,
     cell_states,
     contribution_classes,
@@ -208,9 +209,14 @@ def death_rates(survival: np.ndarray) -> np.ndarray:
 def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
                    demo: DemographicProjection, econ: EconomicProjection,
                    contribution_classes: int = 1,
-                   base_states: dict[str, PensionState] | None = None) -> SchemeFlows:
+                   base_states: dict[str, PensionState] | None = None,
+                   floor: np.ndarray | None = None,
+                   unemployment: UnemploymentQualification | None = None) -> SchemeFlows:
     """Expected contributors, pensioners and cash flows of a DB old-age pension
-    (``contribution_classes``: see :class:`PensionState`).
+    (``contribution_classes``: see :class:`PensionState`), with what the non-contributory
+    rules read of each cell (:func:`~spfsim.engine.benefits.cell_states`): its pensioners,
+    those below a top-up ``floor`` (year, age, sex) and their gap to it, and the part of
+    its unemployed who qualify for ``unemployment`` insurance.
 
     ``base_states``: a cache of base-year states by scheme id, for projections that share
     the base year's assumptions and differ only after it (the draws and variants of a
@@ -230,28 +236,32 @@ def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
     new_count, new_amount = np.zeros((n, 2)), np.zeros((n, 2))
     service_awarded = np.zeros((n, 2, MAX_SERVICE + 1))
     insured, paid, refunds = np.zeros(shape), np.zeros(shape), np.zeros(shape)
-    active = np.zeros(shape)
-    classes, per_person = np.zeros((*shape, MAX_SERVICE + 1)), np.zeros((*shape, MAX_SERVICE + 1))
+    active, pensioned = np.zeros(shape), np.zeros(shape)
+    low = None if floor is None else (np.zeros(shape), np.zeros(shape))
+    qualifies = (None if unemployment is None or unemployment.minimum_service > MAX_SERVICE
+                 else unemployment.qualifies(contribution_classes))
+    insured_unemployed = None if qualifies is None else np.zeros(shape)
     branch_persons, branch_money = np.zeros((*shape, len(BRANCHES))), np.zeros((n, len(BRANCHES)))
-    unemployed = np.zeros((*shape, MAX_SERVICE + 1, contribution_classes))
     survivors = np.zeros((*shape, 2))
     for k in range(n):
         y = inputs(k)
         new_share, new_total = state.step(y)
         pop = demo.population[k]
         active[k] = add_up(state.active, (2, 3, 4))
-        unemployed[k] = state.labour[..., NC_UNEMPLOYED]
+        invalid = state.invalid_by_service()
         # every pension in payment, old-age and disability, by credited-service class
-        classes[k] = state.pensioners + state.invalid_by_service()
-        total = state.pension + state.invalid_pension
-        with np.errstate(divide="ignore", invalid="ignore"):
-            per_person[k] = np.where(classes[k] > 0, total / np.maximum(classes[k], 1e-300),
-                                     0.0)
+        classes = state.pensioners + invalid
+        pensioned[k] = classes.sum(axis=-1)
+        if low is not None:
+            low[0][k], low[1][k] = _below_floor(classes, state.pension + state.invalid_pension,
+                                                floor[k])
+        if qualifies is not None:
+            insured_unemployed[k] = _qualifying(state.labour[..., NC_UNEMPLOYED], qualifies)
         contributors[k] = pop * state.contributing_share()
         insured[k] = contributors[k] * y.earnings
         for b, (persons, money) in enumerate((
                 (state.pensioners, state.pension),
-                (state.invalid_by_service(), state.invalid_pension),
+                (invalid, state.invalid_pension),
                 (state.spouses + state.orphans, state.spouse_pension + state.orphan_pension),
                 (state.refunded, state.refund))):
             share = persons.sum(axis=2) if persons.ndim == 3 else persons
@@ -261,8 +271,8 @@ def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
         beneficiaries[k] = branch_persons[k].sum(axis=-1)
         survivors[k] = pop[..., None] * np.stack([state.spouses, state.orphans], axis=-1)
         refunds[k] = pop * state.refund
-        paid[k] = pop * (total.sum(axis=2) + state.spouse_pension + state.orphan_pension) \
-            + refunds[k]
+        paid[k] = pop * ((state.pension + state.invalid_pension).sum(axis=2)
+                         + state.spouse_pension + state.orphan_pension) + refunds[k]
         service_awarded[k] = (pop[:, :, None] * new_share).sum(axis=0)
         new_count[k] = service_awarded[k].sum(axis=-1)
         new_amount[k] = (pop[:, :, None] * new_total).sum(axis=(0, 2))
@@ -272,11 +282,33 @@ def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
                          working=(econ.covered, insurable_earnings(
                              scheme, econ, scheme, assumptions.earnings_yearly_sd)),
                          lump_sums_by_age=refunds,
-                         active_share=active,
-                         pension_classes=classes, pension_per_person=per_person,
-                         unemployed_service=unemployed, survivors_by_kind=survivors,
+                         active_share=active, pensioner_share=pensioned,
+                         low_pension_share=None if low is None else low[0],
+                         low_pension_gap=None if low is None else low[1],
+                         insured_unemployed_fraction=insured_unemployed,
+                         survivors_by_kind=survivors,
                          branch_beneficiaries=branch_persons,
                          branch_expenditure=branch_money)
+
+
+def _below_floor(classes: np.ndarray, total: np.ndarray,
+                 floor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(age, sex) the share of each cell whose pension (``total`` / ``classes`` of each
+    credited-service class, old-age and disability together) is below the top-up
+    ``floor`` (age, sex), and their summed gap to it (per capita)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_person = np.where(classes > 0, total / np.maximum(classes, 1e-300), 0.0)
+    low = classes * (per_person < floor[..., None])
+    return low.sum(axis=-1), (low * (floor[..., None] - per_person)).sum(axis=-1)
+
+
+def _qualifying(unemployed: np.ndarray, qualifies: np.ndarray) -> np.ndarray:
+    """(age, sex) the part of each cell's ``unemployed`` (age, sex, service, contribution
+    class) in the classes that ``qualifies`` (service, contribution class)."""
+    unemployed = np.ascontiguousarray(unemployed)
+    total = unemployed.sum(axis=(-2, -1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(total > 0, (unemployed * qualifies).sum(axis=(-2, -1)) / total, 0.0)
 
 
 def working_pensioners(scheme: CompiledScheme, covered: np.ndarray, contributors: np.ndarray,
@@ -439,11 +471,13 @@ def run_schemes(assumptions: Assumptions, demo: DemographicProjection,
             "(spfsim run --engine micro; Model.project('micro', persons=...)), which needs "
             "the model's families table and [poverty] section")
     unemployment = unemployment_qualification(rules)
+    floor = top_up_floor(rules)
     contributory = {s.id: run_db_pension(s, assumptions, demo, econ,
-                                         contribution_classes(s, unemployment), base_states)
+                                         contribution_classes(s, unemployment), base_states,
+                                         floor, unemployment)
                     for s in assumptions.schemes if s.type == "db_old_age_pension"}
     pension = next(iter(contributory.values()), None)
-    cells = cell_states(assumptions, demo, econ, pension, top_up_floor(rules), unemployment)
+    cells = cell_states(assumptions, demo, econ, pension, floor, unemployment)
     results = cohort_benefits(rules, cells, demo.population)
     benefits = {rule.scheme.id: benefit_flows(rule.scheme, results.beneficiaries[j],
                                               results.expenditure[j], pension)

@@ -44,11 +44,14 @@ class SchemeFlows:
     state_contribution: np.ndarray | None = None  # (year,) the state's contribution
     # cohort engine, contributory pension: what non-contributory rules need to know
     active_share: np.ndarray | None = field(default=None, repr=False)  # (year, age, sex)
-    pension_classes: np.ndarray | None = field(default=None, repr=False)  # (.., class)
-    pension_per_person: np.ndarray | None = field(default=None, repr=False)  # (.., class)
-    # (year, age, sex, class, k) shares of each cell unemployed, by credited service and
-    # contribution years (engine.cohort.PensionState)
-    unemployed_service: np.ndarray | None = field(default=None, repr=False)
+    # (year, age, sex) shares of each cell with an old-age or disability pension; with a
+    # top-up floor, with one below the floor and their summed gap to it (per capita)
+    pensioner_share: np.ndarray | None = field(default=None, repr=False)
+    low_pension_share: np.ndarray | None = field(default=None, repr=False)
+    low_pension_gap: np.ndarray | None = field(default=None, repr=False)
+    # (year, age, sex) the part of each cell's unemployed with unemployment insurance's
+    # qualifying period (engine.cohort.PensionState.labour, by service and contributions)
+    insured_unemployed_fraction: np.ndarray | None = field(default=None, repr=False)
     # contributory pension: beneficiaries (year, age, sex, branch) and expenditure (year,
     # branch) of each branch (BRANCHES)
     branch_beneficiaries: np.ndarray | None = field(default=None, repr=False)
