@@ -44,7 +44,6 @@ from .cohort_transitions import (
     NOT_CONTRIBUTING,
     SERVICE,
     _labour_states,
-    add_up,
     aligned_persistence,
     contribution_transitions,
     retirement_choice,
@@ -241,13 +240,23 @@ def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
     qualifies = (None if unemployment is None or unemployment.minimum_service > MAX_SERVICE
                  else unemployment.qualifies(contribution_classes))
     insured_unemployed = None if qualifies is None else np.zeros(shape)
+    # the state's sums by cell, as products with columns of weights: (status, service, k)
+    # -> all members, contributors; (service, k, labour state) -> unemployed, qualifying
+    by_status = np.zeros((2, MAX_SERVICE + 1, contribution_classes, 2))
+    by_status[..., 0] = 1.0
+    by_status[CONTRIBUTING, ..., 1] = 1.0
+    by_labour = np.zeros((MAX_SERVICE + 1, contribution_classes, state.labour.shape[-1], 2))
+    by_labour[..., NC_UNEMPLOYED, 0] = 1.0
+    if qualifies is not None:
+        by_labour[..., NC_UNEMPLOYED, 1] = qualifies
     branch_persons, branch_money = np.zeros((*shape, len(BRANCHES))), np.zeros((n, len(BRANCHES)))
     survivors = np.zeros((*shape, 2))
     for k in range(n):
         y = inputs(k)
         new_share, new_total = state.step(y)
         pop = demo.population[k]
-        active[k] = add_up(state.active, (2, 3, 4))
+        members = _cell_sums(state.active, by_status)
+        active[k] = members[..., 0]
         invalid = state.invalid_by_service()
         # every pension in payment, old-age and disability, by credited-service class
         classes = state.pensioners + invalid
@@ -256,8 +265,11 @@ def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
             low[0][k], low[1][k] = _below_floor(classes, state.pension + state.invalid_pension,
                                                 floor[k])
         if qualifies is not None:
-            insured_unemployed[k] = _qualifying(state.labour[..., NC_UNEMPLOYED], qualifies)
-        contributors[k] = pop * state.contributing_share()
+            unemployed = _cell_sums(state.labour, by_labour)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                insured_unemployed[k] = np.where(unemployed[..., 0] > 0, unemployed[..., 1]
+                                                 / unemployed[..., 0], 0.0)
+        contributors[k] = pop * members[..., 1]
         insured[k] = contributors[k] * y.earnings
         for b, (persons, money) in enumerate((
                 (state.pensioners, state.pension),
@@ -302,13 +314,12 @@ def _below_floor(classes: np.ndarray, total: np.ndarray,
     return low.sum(axis=-1), (low * (floor[..., None] - per_person)).sum(axis=-1)
 
 
-def _qualifying(unemployed: np.ndarray, qualifies: np.ndarray) -> np.ndarray:
-    """(age, sex) the part of each cell's ``unemployed`` (age, sex, service, contribution
-    class) in the classes that ``qualifies`` (service, contribution class)."""
-    unemployed = np.ascontiguousarray(unemployed)
-    total = unemployed.sum(axis=(-2, -1))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(total > 0, (unemployed * qualifies).sum(axis=(-2, -1)) / total, 0.0)
+def _cell_sums(array: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """(age, sex, m) the weighted sums of each (age, sex) cell of ``array`` (age, sex, ...)
+    with the m ``columns`` (..., m): one matrix product over the whole state instead of
+    a reduction for each sum."""
+    flat = columns.reshape(-1, columns.shape[-1])
+    return (array.reshape(-1, flat.shape[0]) @ flat).reshape(*array.shape[:2], -1)
 
 
 def working_pensioners(scheme: CompiledScheme, covered: np.ndarray, contributors: np.ndarray,
