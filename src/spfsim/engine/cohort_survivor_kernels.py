@@ -198,6 +198,8 @@ def _available(demand, free):
 def _capped(married, children, spouse_share, orphan_share, maximum_share, spouse, orphans):
     """schemes.survivors.capped_survivor_shares into ``spouse`` (x,), ``orphans`` (x, k)."""
     n_kids = children.shape[1]
+    capped = np.zeros(children.shape[0], dtype=np.int64)  # the rows the ceiling binds
+    n_capped = 0
     for x in range(children.shape[0]):
         spouse[x] = married[x] * spouse_share
         possible = 0
@@ -205,6 +207,14 @@ def _capped(married, children, spouse_share, orphan_share, maximum_share, spouse
             orphans[x, k] = children[x, k] * orphan_share
             possible += children[x, k] > 0
         if maximum_share > 0 and spouse_share + orphan_share * possible > maximum_share:
-            survivors._capped_rows(married[x:x + 1], children[x:x + 1], spouse_share,
-                                   orphan_share, maximum_share, spouse[x:x + 1],
-                                   orphans[x:x + 1])
+            capped[n_capped] = x
+            n_capped += 1
+    if n_capped == 0:
+        return
+    rows = capped[:n_capped]  # in one call: its buffers are allocated once
+    part_spouse, part_orphans = np.empty(n_capped), np.empty((n_capped, n_kids))
+    survivors._capped_rows(married[rows], children[rows], spouse_share, orphan_share,
+                           maximum_share, part_spouse, part_orphans)
+    for i in range(n_capped):
+        spouse[rows[i]] = part_spouse[i]
+        orphans[rows[i]] = part_orphans[i]

@@ -224,7 +224,8 @@ def _capped_rows(married, children, spouse_share, orphan_share, maximum_share, s
         with_spouse[n] = rules.survivor_scale(spouse_share + orphan_share * n, maximum_share)
         alone[n] = rules.survivor_scale(orphan_share * n, maximum_share)
     every = np.empty(n_kids + 1)  # probability of n orphans
-    others = np.empty(n_kids)  # the same without one child
+    others = np.empty((n_kids, n_kids))  # the same without child k, (k, n)
+    with_child = np.empty(n_kids)  # the scale of n other orphans and the child
     for row in range(children.shape[0]):
         every[:] = 0.0
         every[0] = 1.0
@@ -238,28 +239,39 @@ def _capped_rows(married, children, spouse_share, orphan_share, maximum_share, s
         for n in range(n_kids + 1):
             total += every[n] * with_spouse[n]
         spouse[row] = m * spouse_share * total
+        for n in range(n_kids):
+            with_child[n] = m * with_spouse[n + 1] + (1.0 - m) * alone[n + 1]
+        _without(every, children[row], others)
         for k in range(n_kids):
-            _without(every, children[row, k], others)
             total = 0.0
             for n in range(n_kids):
-                total += others[n] * (m * with_spouse[n + 1] + (1.0 - m) * alone[n + 1])
+                total += others[k, n] * with_child[n]
             orphans[row, k] = children[row, k] * orphan_share * total
 
 
 @nb.njit(cache=True)
 def _without(every, p, out):
-    """Fill ``out`` with the distribution of the number of orphans without one child of
-    probability ``p``, from ``every`` (with it): every[n] = out[n] (1 - p) + out[n - 1] p
-    solved upwards where p < 1/2, downwards otherwise, so that rounding errors shrink."""
-    n_kids = len(out)
-    if p < 0.5:
-        out[0] = every[0] / (1.0 - p)
-        for n in range(1, n_kids):
-            out[n] = (every[n] - out[n - 1] * p) / (1.0 - p)
-    else:
-        out[n_kids - 1] = every[n_kids] / p
-        for n in range(n_kids - 1, 0, -1):
-            out[n - 1] = (every[n] - out[n] * (1.0 - p)) / p
+    """Fill ``out`` (k, n) with the distribution of the number of orphans without child k
+    of probability ``p[k]``, from ``every`` (with all): every[n] = out[k, n] (1 - p[k]) +
+    out[k, n - 1] p[k] solved upwards where p[k] < 1/2, downwards otherwise, so that
+    rounding errors shrink. The children's recurrences are independent: they advance
+    together, a step of each in turn, so that their divisions overlap."""
+    n_kids = len(p)
+    for step in range(n_kids):
+        for k in range(n_kids):
+            q = p[k]
+            if q < 0.5:  # upwards: this step's n from the one below
+                n = step
+                if n == 0:
+                    out[k, 0] = every[0] / (1.0 - q)
+                else:
+                    out[k, n] = (every[n] - out[k, n - 1] * q) / (1.0 - q)
+            else:  # downwards: from the one above
+                n = n_kids - 1 - step
+                if n == n_kids - 1:
+                    out[k, n] = every[n_kids] / q
+                else:
+                    out[k, n] = (every[n + 1] - out[k, n + 1] * (1.0 - q)) / q
 
 
 def _capped_shares_arrays(married, children, spouse_share: float, orphan_share: float,
