@@ -461,21 +461,42 @@ def credit_year(active, credits, paid, recent, earnings, contribution_rate, top)
 
 
 @nb.njit(cache=True)
-def age_one_year(share, weights, stay):
+def age_one_year(share, weights, stay, top, blocks, per_class):
     """cohort_state._age_one_year in place on ``share`` (age, sex, rest): one age up,
     times the share ``stay`` (age, sex) of each new cell that is not a newcomer, the open
-    group merging ages 99 and 100+ by ``weights`` (2, sex); the newborns' cells emptied."""
+    group merging ages 99 and 100+ by ``weights`` (2, sex); the newborns' cells emptied.
+
+    ``rest`` is ``blocks`` blocks (contribution statuses) of service classes of
+    ``per_class`` numbers each; only the classes up to each row's highest occupied one
+    ``top`` (age, sex) are moved, those above being zero (``top`` zeros and ``per_class``
+    the whole block: every number)."""
     n_age, n_sex, n_rest = share.shape
-    top = n_age - 1
+    block = n_rest // blocks
+    last = n_age - 1
     for s in range(n_sex):
-        for i in range(n_rest):
-            share[top, s, i] = (share[top - 1, s, i] * weights[0, s]
-                                + share[top, s, i] * weights[1, s]) * stay[top, s]
-        for a in range(top - 1, 0, -1):
-            for i in range(n_rest):
-                share[a, s, i] = share[a - 1, s, i] * stay[a, s]
-        for i in range(n_rest):
-            share[0, s, i] = 0.0
+        used = _used(max(top[last - 1, s], top[last, s]), per_class, block)
+        for b in range(blocks):
+            for i in range(b * block, b * block + used):
+                share[last, s, i] = (share[last - 1, s, i] * weights[0, s]
+                                     + share[last, s, i] * weights[1, s]) * stay[last, s]
+        for a in range(last - 1, 0, -1):
+            moved, held = _used(top[a - 1, s], per_class, block), _used(top[a, s],
+                                                                        per_class, block)
+            for b in range(blocks):
+                for i in range(b * block, b * block + moved):
+                    share[a, s, i] = share[a - 1, s, i] * stay[a, s]
+                for i in range(b * block + moved, b * block + held):
+                    share[a, s, i] = 0.0
+        held = _used(top[0, s], per_class, block)
+        for b in range(blocks):
+            for i in range(b * block, b * block + held):
+                share[0, s, i] = 0.0
+
+
+@nb.njit(cache=True)
+def _used(top, per_class, block):
+    """How many numbers of a block hold the service classes up to ``top`` (-1: none)."""
+    return min((top + 1) * per_class, block)
 
 
 @nb.njit(cache=True)

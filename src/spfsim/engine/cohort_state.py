@@ -22,6 +22,8 @@ membership data by service are supplied).
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from ..params import AGES
@@ -77,6 +79,12 @@ class PensionState(StateTransitions, SurvivorTransitions):
               "invalid_recent", "spouses", "spouse_pension", "orphans", "orphan_pension")
     INVALID = ("invalid", "invalid_pension", "invalid_credits", "invalid_paid",
                "invalid_recent")
+    #: the arrays with a credited-service axis, their row bound (``top_class`` or
+    #: ``top_invalid_class``) and how many contribution statuses come before the service
+    BOUNDED: ClassVar[dict[str, tuple[str, int]]] = {
+        "active": ("top_class", 2), "labour": ("top_class", 1), "credits": ("top_class", 2),
+        "paid": ("top_class", 2), "recent": ("top_class", 2),
+        **dict.fromkeys(INVALID, ("top_invalid_class", 1))}
 
     def __init__(self, n_age: int = len(AGES), recent_years: int = 0,
                  contribution_classes: int = 1):
@@ -127,6 +135,19 @@ class PensionState(StateTransitions, SurvivorTransitions):
         which does not keep them."""
         self.top_class[:] = MAX_SERVICE
         self.top_invalid_class[:] = MAX_SERVICE
+
+    def _age_in_place(self, name: str, array: np.ndarray, weights: np.ndarray,
+                      stay: np.ndarray) -> None:
+        """Age one of the ARRAYS by the compiled kernel, moving only the service classes
+        up to the rows' bounds where it has a service axis (before the bounds age)."""
+        flat = array.reshape(*array.shape[:2], -1)
+        if name in self.BOUNDED:
+            bound, blocks = self.BOUNDED[name]
+            per_class = flat.shape[-1] // (blocks * (MAX_SERVICE + 1))
+            kernels.age_one_year(flat, weights, stay, getattr(self, bound), blocks,
+                                 per_class)
+        else:
+            kernels.age_one_year(flat, weights, stay, _NO_BOUND, 1, flat.shape[-1])
 
     def arrays(self) -> tuple[np.ndarray, ...]:
         """Every share and per-capita amount the state carries (aged together)."""
@@ -220,8 +241,7 @@ class PensionState(StateTransitions, SurvivorTransitions):
         for name in self.ARRAYS:
             array = getattr(self, name)
             if kernels.COMPILED and array.flags.c_contiguous:  # in place
-                kernels.age_one_year(array.reshape(*array.shape[:2], -1), weights,
-                                     _floats(stay))
+                self._age_in_place(name, array, weights, _floats(stay))
             else:
                 setattr(self, name, _age_one_year(array, weights, stay))
         # newborns and immigrants enter inactive, with no service (as in the micro engine)
@@ -240,6 +260,9 @@ class PensionState(StateTransitions, SurvivorTransitions):
             self._add_survivors(y, deaths, money)
 
 
+
+
+_NO_BOUND = np.zeros((len(AGES), 2), dtype=np.int64)  # with a whole row as one class
 
 
 def _highest(occupied: np.ndarray) -> np.ndarray:
