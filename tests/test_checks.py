@@ -16,7 +16,7 @@ from test_insurance import INSURANCE
 import spfsim
 from spfsim import checks
 from spfsim.checks import Finding, exceeding, invariant_findings
-from spfsim.engine import benefits, cohort
+from spfsim.engine import benefits, cohort, cohort_benefit_kernels
 from spfsim.engine.micro import kernels
 from spfsim.errors import ProjectionError
 
@@ -213,9 +213,11 @@ def _no_arriving_mothers(pid, age, birth_flag, first, end, seed, codes, probabil
 
 def test_unemployment_insurance_for_everybody_fails_the_run(tmp_path, monkeypatch):
     """Mutation: every person eligible for every benefit (engine.benefits.eligible), so the
-    unemployment insurance pays the employed too."""
+    unemployment insurance pays the employed too. The array form of the benefits reads the
+    mutated rule; the compiled loop has the real one compiled in."""
     model = spfsim.load_model(rich_model(tmp_path / "m"))
     monkeypatch.setattr(benefits, "eligible", lambda *args: True)
+    monkeypatch.setattr(cohort_benefit_kernels, "COMPILED", False)
     with pytest.raises(ProjectionError, match="above the unemployed"):
         model.project()
 

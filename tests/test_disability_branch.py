@@ -77,6 +77,7 @@ def test_disability_pensioners_survive_at_their_own_rate_in_the_cohort_engine():
     state.active[40] *= 0.9
     state.invalid[40, :, 10, 0] = 0.1  # (age, sex, service, contribution class)
     state.invalid_pension[40, :, 10] = 0.1 * 500.0
+    state.refresh_tops()  # the arrays were written by hand
     state.advance(y)
     assert state.invalid[41, 0, 10, 0] == pytest.approx(0.1 * 0.97 / 0.99)
     assert state.invalid_pension[41, 0, 10] == pytest.approx(50.0 * 0.97 / 0.99)
