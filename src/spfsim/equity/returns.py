@@ -24,6 +24,7 @@ stable population; see docs/equity.md.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -315,7 +316,10 @@ def _scanned_roots(times: np.ndarray, net: np.ndarray, forces: np.ndarray,
     t = times - 0.5 * (times[0] + times[-1])
     if np.abs(forces).max() * np.abs(t).max() > 600.0:
         return None
-    sign = np.sign(np.exp(-np.multiply.outer(forces, t)) @ (net / np.abs(net).max(axis=0)))
+    if net.shape[1] == 0:
+        return np.empty(0)
+    sign = np.sign(_discounts(forces.tobytes(), t.tobytes())
+                   @ (net / np.abs(net).max(axis=0)))
     at_zero, zero_of = np.nonzero(sign == 0)
     before, change_of = np.nonzero(sign[:-1] * sign[1:] < 0)
     roots = np.concatenate([forces[at_zero], _bracketed_roots(
@@ -327,6 +331,16 @@ def _scanned_roots(times: np.ndarray, net: np.ndarray, forces: np.ndarray,
     out = np.full(net.shape[1], np.inf if on_multiple != "highest" else -np.inf)
     (np.maximum if on_multiple == "highest" else np.minimum).at(out, of, roots)
     return np.where((count == 1) | ((count > 1) & (on_multiple != "nan")), out, np.nan)
+
+
+@lru_cache(maxsize=4)
+def _discounts(forces: bytes, times: bytes) -> np.ndarray:
+    """(force, time) the discount factors exp(-force x time) of the scan (float64 arrays
+    as bytes, so that the matrix is computed once for the many calls of a projection and
+    of the next: every cohort and scheme shares the grid and the years)."""
+    out = np.exp(-np.multiply.outer(np.frombuffer(forces), np.frombuffer(times)))
+    out.flags.writeable = False
+    return out
 
 
 def cohort_irr(years: ArrayLike, contributions: ArrayLike, benefits: ArrayLike, *,
