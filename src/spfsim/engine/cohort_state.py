@@ -147,7 +147,8 @@ class PensionState(StateTransitions, SurvivorTransitions):
             kernels.age_one_year(flat, weights, stay, getattr(self, bound), blocks,
                                  per_class)
         else:
-            kernels.age_one_year(flat, weights, stay, _NO_BOUND, 1, flat.shape[-1])
+            whole = np.zeros(flat.shape[:2], dtype=np.int64)  # a row as one class
+            kernels.age_one_year(flat, weights, stay, whole, 1, flat.shape[-1])
 
     def arrays(self) -> tuple[np.ndarray, ...]:
         """Every share and per-capita amount the state carries (aged together)."""
@@ -260,9 +261,6 @@ class PensionState(StateTransitions, SurvivorTransitions):
             self._add_survivors(y, deaths, money)
 
 
-
-
-_NO_BOUND = np.zeros((len(AGES), 2), dtype=np.int64)  # with a whole row as one class
 
 
 def _highest(occupied: np.ndarray) -> np.ndarray:

@@ -286,7 +286,8 @@ def _bracketed_roots(times: np.ndarray, net: np.ndarray, low, high,
     lo, hi, at_lo = lo[solve], hi[solve], at_lo[solve]
     t, f, active = t[:, solve], f[:, solve], active[:, solve]
     x = 0.5 * (lo + hi)
-    settled = np.zeros(x.shape, dtype=bool)
+    roots = np.full(x.shape, np.nan)
+    left = np.arange(x.size)  # the streams still searched, by their place in ``roots``
     for _ in range(max_iterations):
         value, slope = npv(x)
         below = np.sign(value) == at_lo
@@ -297,12 +298,18 @@ def _bracketed_roots(times: np.ndarray, net: np.ndarray, low, high,
         # a Newton step within rounding of the force ends the search, a zero too
         tiny = 4 * np.finfo(float).eps * np.maximum(np.abs(x), 1.0)
         ends = (value == 0) | (inside & (np.abs(step - x) <= tiny))
-        nxt = np.where(value == 0, x, np.where(inside, step, 0.5 * (lo + hi)))
-        x = np.where(settled, x, nxt)
-        settled |= ends
-        if settled.all():
+        x = np.where(value == 0, x, np.where(inside, step, 0.5 * (lo + hi)))
+        roots[left[ends]] = x[ends]
+        if ends.all():
             break
-    out[solve] = x
+        # the settled streams leave the search: the last iterations, often bisections
+        # towards a root near an end of the bracket, run on a few streams, not on all
+        going = ~ends
+        left, x, lo, hi, at_lo = left[going], x[going], lo[going], hi[going], at_lo[going]
+        t, f, active = t[:, going], f[:, going], active[:, going]
+    else:
+        roots[left] = x  # the iterations ran out: the last estimates
+    out[solve] = roots
     return out
 
 
