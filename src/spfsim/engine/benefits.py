@@ -347,7 +347,9 @@ def cell_states(assumptions: Assumptions, demo: DemographicProjection,
                 unemployment: UnemploymentQualification | None = None) -> CellStates:
     """The cohort engine's distribution of (L, D, M) per cell.
 
-    ``pension``: the contributory pension's SchemeFlows (with its class detail), or None.
+    ``pension``: the contributory pension's SchemeFlows (with what it keeps of each cell
+    for these rules: engine.cohort.run_db_pension, given the same ``floor`` and
+    ``unemployment``), or None.
     The unemployed are the labour projection's share of the non-contributing active
     population (as the micro engine aligns them); those with unemployment insurance's
     qualifying period (``unemployment``) are insured against unemployment, in the
