@@ -125,6 +125,12 @@ def test_eligibility_rules():
     assert not B.in_target(B.WORKING_AGE, 70, B.L_UNEMPLOYED, False, False)
     assert B.in_target(B.CHILDREN, 14, B.L_OTHER, False, False)
     assert not B.in_target(B.CHILDREN, 15, B.L_OTHER, False, False)
+    # a contributory pension covers old age and counts as cash; contributing counts as cash
+    covered = {(g, state) for g in range(B.N_COVERAGE) for state in range(B.N_L)
+               if B.covered_by_state(g, state)}
+    assert covered == {(B.OLD_AGE, B.L_PENSION_LOW), (B.OLD_AGE, B.L_PENSION_HIGH),
+                       (B.ANY_CASH, B.L_CONTRIBUTING), (B.ANY_CASH, B.L_PENSION_LOW),
+                       (B.ANY_CASH, B.L_PENSION_HIGH)}
 
 
 # ---------------------------------------------------------------------------------------

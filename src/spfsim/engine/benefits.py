@@ -98,6 +98,18 @@ def pays_arriving_mother(group: int, top_up: bool) -> bool:
 
 
 @nb.njit(cache=True)
+def covered_by_state(guarantee: int, state: int) -> bool:
+    """Whether a person's labour and pension state covers them for a guarantee whatever
+    benefits they receive: a contributory pension, for old age; contributing or a
+    contributory pension, for any cash benefit (SDG 1.3.1)."""
+    if guarantee == OLD_AGE:
+        return state in (L_PENSION_LOW, L_PENSION_HIGH)
+    if guarantee == ANY_CASH:
+        return state in (L_CONTRIBUTING, L_PENSION_LOW, L_PENSION_HIGH)
+    return False
+
+
+@nb.njit(cache=True)
 def in_target(guarantee: int, age: int, state: int, disabled: bool, mother: bool) -> bool:
     """Whether a person belongs to a guarantee's target group (see the module docstring)."""
     if guarantee == CHILDREN:
@@ -437,11 +449,9 @@ def cohort_benefits(rules: list[BenefitRule], cells: CellStates,
                         not_covered[rule.guarantee] *= 1.0 - p
                     if rule.cash:
                         not_covered[ANY_CASH] *= 1.0 - p
-                if state in (L_PENSION_LOW, L_PENSION_HIGH):
-                    not_covered[OLD_AGE] = 0.0
-                if state in (L_CONTRIBUTING, L_PENSION_LOW, L_PENSION_HIGH):
-                    not_covered[ANY_CASH] = 0.0
                 for g in range(N_COVERAGE):
+                    if covered_by_state(g, state):
+                        not_covered[g] = 0.0
                     target = _target_mask(g, state, disabled, mother)
                     coverage[..., g, 0] += weight * target
                     coverage[..., g, 1] += weight * target * (1.0 - not_covered[g])

@@ -4,7 +4,7 @@
 guarantees' coverage over the joint (L, D, M) states of every (year, age, sex) cell. The
 array form, :func:`spfsim.engine.benefits.cohort_benefits`, runs 24 states x every rule
 over whole (year, age, sex) arrays; this loop visits each cell once and calls the same
-scalar rules (:func:`~spfsim.engine.benefits.eligible`,
+scalar rules (:func:`~spfsim.engine.benefits.eligible`, ``covered_by_state``,
 :func:`~spfsim.engine.benefits.in_target`) the micro engine calls person by person. It
 adds the same terms in the same order, so both give the same numbers bitwise; the array
 form remains the reference and the path with Numba's JIT off
@@ -19,15 +19,13 @@ import numpy as np
 from . import benefits
 from .benefits import (
     ANY_CASH,
-    L_CONTRIBUTING,
-    L_PENSION_HIGH,
     L_PENSION_LOW,
     N_COVERAGE,
     N_L,
-    OLD_AGE,
     BenefitResults,
     BenefitRule,
     CellStates,
+    covered_by_state,
     eligible,
     in_target,
 )
@@ -112,11 +110,9 @@ def _cell(t, a, s, pop, shares, low_gap, disabled, mother, probability, amount, 
                         not_covered[guarantee[j]] *= 1.0 - p
                     if cash[j]:
                         not_covered[ANY_CASH] *= 1.0 - p
-                if state in (L_PENSION_LOW, L_PENSION_HIGH):
-                    not_covered[OLD_AGE] = 0.0
-                if state in (L_CONTRIBUTING, L_PENSION_LOW, L_PENSION_HIGH):
-                    not_covered[ANY_CASH] = 0.0
                 for g in range(N_COVERAGE):
+                    if covered_by_state(g, state):
+                        not_covered[g] = 0.0
                     if in_target(g, a, state, d == 1, m == 1):
                         coverage[t, a, s, g, 0] += weight
                         coverage[t, a, s, g, 1] += weight * (1.0 - not_covered[g])

@@ -14,12 +14,10 @@ import numpy as np
 from ... import rng
 from ..benefits import (
     ANY_CASH,
-    L_CONTRIBUTING,
-    L_PENSION_HIGH,
     L_PENSION_LOW,
     MATERNITY,
     N_COVERAGE,
-    OLD_AGE,
+    covered_by_state,
     eligible,
     in_target,
     pays_arriving_mother,
@@ -56,10 +54,9 @@ def benefits_and_coverage(c, i, p, a, s, state, mother, seed, own_pension, scale
     disabled = (disability_prevalence[a, s] > 0.0
                 and rng.uniform(seed, rng.SEVERE_DISABILITY, p, 0) < disability_prevalence[a, s])
     covered = 0  # bit g: covered for coverage group g
-    if state in (L_PENSION_LOW, L_PENSION_HIGH):
-        covered |= (1 << OLD_AGE) | (1 << ANY_CASH)
-    elif state == L_CONTRIBUTING:
-        covered |= 1 << ANY_CASH
+    for g in range(N_COVERAGE):
+        if covered_by_state(g, state):
+            covered |= 1 << g
     insured_cash = floor_cash = 0.0
     for j in range(nc_codes.shape[0]):
         # outside the age band: no draw needed; a household test is paid after the year
