@@ -54,7 +54,6 @@ from .survivors import (
     expected_orphans,
     orphan_demand,
     partner_age_weights,
-    rates_at_birth,
     spouse_demand,
     survivor_scale,
 )
@@ -255,8 +254,8 @@ def care_credit_probability(asfr, child_age: int, population=None) -> np.ndarray
         return np.zeros_like(asfr)
     scale = (children_scale(asfr, population, child_age) if population is not None
              else np.ones(child_age))
-    rates = rates_at_birth(asfr, child_age) * scale[:, None]  # (child age, her age)
-    return 1.0 - np.prod(1.0 - np.minimum(rates, 1.0), axis=0)
+    rates = children_by_mother_age(asfr, child_age, scale)  # (her age, child's age)
+    return 1.0 - np.prod(1.0 - np.minimum(rates.T, 1.0), axis=0)
 
 
 def retirement_schedule(ages, retirement_age, early_age, early_rate, early_reduction,

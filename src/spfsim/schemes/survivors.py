@@ -90,18 +90,11 @@ def children_scale(asfr, population, age_limit: int) -> np.ndarray:
     migrated since."""
     population = np.asarray(population, dtype=float)
     n = max(age_limit, 0)
-    expected = rates_at_birth(asfr, n) @ population[:, 1]
+    by_child_age = np.ascontiguousarray(children_by_mother_age(asfr, n).T)  # (k, x)
+    expected = by_child_age @ population[:, 1]
     there = population[:n].sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(expected > 0, there / expected, 1.0)
-
-
-def rates_at_birth(asfr, n: int) -> np.ndarray:
-    """(k, x) for a child aged k = 0..n-1 and a woman aged x now, the fertility rate of her
-    age when that child was born, ``asfr[x - 1 - k]`` (0 before age 0)."""
-    asfr = np.asarray(asfr, dtype=float)
-    then = np.arange(len(asfr))[None, :] - 1 - np.arange(n)[:, None]
-    return np.where(then >= 0, asfr[np.clip(then, 0, None)], 0.0)
 
 
 def orphan_demand(population, children, p_male: float) -> np.ndarray:
