@@ -16,7 +16,13 @@ import spfsim
 from spfsim.demography import project_population
 from spfsim.economy import project_economy
 from spfsim.engine import cohort_kernels
-from spfsim.engine.cohort import base_year_state, pension_inputs, run_db_pension
+from spfsim.engine.cohort import (
+    MAX_SERVICE,
+    base_year_state,
+    pension_inputs,
+    run_db_pension,
+)
+from spfsim.engine.cohort_record import PensionRecord
 
 pytestmark = pytest.mark.skipif(nb.config.DISABLE_JIT,
                                 reason="compares the compiled transitions with NumPy's")
@@ -203,3 +209,44 @@ def test_recoveries_above_a_rows_active_classes(monkeypatch):
     for array in fast.ARRAYS:
         np.testing.assert_allclose(getattr(fast, array), getattr(slow, array), rtol=RTOL,
                                    atol=1e-12, err_msg=array)
+
+
+@pytest.mark.parametrize("classes", [1, 3])
+def test_a_years_record_is_the_same_compiled_or_not(classes, monkeypatch):
+    """PensionRecord.record's compiled loop gives the series of its array algebra, with a
+    top-up floor that some cells' pensions fall below and unemployment insurance's
+    qualifying classes, from a state some years into a projection."""
+    model = spfsim.load_model(end_year=2035)
+    a, demo, econ = _inputs(model)
+    scheme = a.schemes[0]
+    _, inputs = pension_inputs(scheme, a, demo, econ)
+    state = base_year_state(scheme, a, inputs(0), classes)
+    for k in range(3):
+        state.step(inputs(k))
+        state.advance(inputs(k))
+    y = inputs(3)
+    new = state.step(y)
+    per_person = (state.pension.sum(axis=2) / np.maximum(state.pensioners.sum(axis=2), 1e-300))
+    floor = np.broadcast_to(np.median(per_person[per_person > 0]), (6, *per_person.shape))
+    qualifies = np.zeros((MAX_SERVICE + 1, classes))
+    qualifies[5:, -1] = 1.0
+    records = {}
+    for compiled in (True, False):
+        monkeypatch.setattr(cohort_kernels, "COMPILED", compiled)
+        record = PensionRecord(6, per_person.shape, floor, qualifies)
+        record.record(4, state, demo.population[4], y.earnings, *new)
+        records[compiled] = record
+    fast, slow = records[True], records[False]
+    assert 0 < slow.low[0][4].sum() < slow.pensioned[4].sum()  # some below, not all
+    assert 0 < slow.insured_unemployed[4].max() <= 1
+    for name, expected in _series(slow).items():
+        np.testing.assert_allclose(_series(fast)[name], expected, rtol=RTOL, atol=1e-9,
+                                   err_msg=name)
+
+
+def _series(record: PensionRecord) -> dict[str, np.ndarray]:
+    """A record's yearly series by name (the two below-floor arrays apart)."""
+    out = {name: value for name, value in vars(record).items()
+           if isinstance(value, np.ndarray) and name not in ("floor", "qualifies")}
+    out["low_share"], out["low_gap"] = record.low
+    return out

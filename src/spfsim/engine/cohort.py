@@ -33,6 +33,7 @@ from .benefits import (
     unemployment_qualification,
 )
 from .cohort_benefit_kernels import cohort_benefits
+from .cohort_record import PensionRecord
 from .cohort_state import PensionState
 from .cohort_transitions import (
     CONTRIBUTING,
@@ -230,96 +231,27 @@ def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
             base_states[scheme.id] = base_year_state(scheme, assumptions, inputs(0),
                                                      contribution_classes)
         state = copy.deepcopy(base_states[scheme.id])
-    shape = demo.population.shape
-    contributors, beneficiaries = np.zeros(shape), np.zeros(shape)
-    new_count, new_amount = np.zeros((n, 2)), np.zeros((n, 2))
-    service_awarded = np.zeros((n, 2, MAX_SERVICE + 1))
-    insured, paid, refunds = np.zeros(shape), np.zeros(shape), np.zeros(shape)
-    active, pensioned = np.zeros(shape), np.zeros(shape)
-    low = None if floor is None else (np.zeros(shape), np.zeros(shape))
     qualifies = (None if unemployment is None or unemployment.minimum_service > MAX_SERVICE
                  else unemployment.qualifies(contribution_classes))
-    insured_unemployed = None if qualifies is None else np.zeros(shape)
-    # the state's sums by cell, as products with columns of weights: (status, service, k)
-    # -> all members, contributors; (service, k, labour state) -> unemployed, qualifying
-    by_status = np.zeros((2, MAX_SERVICE + 1, contribution_classes, 2))
-    by_status[..., 0] = 1.0
-    by_status[CONTRIBUTING, ..., 1] = 1.0
-    by_labour = np.zeros((MAX_SERVICE + 1, contribution_classes, state.labour.shape[-1], 2))
-    by_labour[..., NC_UNEMPLOYED, 0] = 1.0
-    if qualifies is not None:
-        by_labour[..., NC_UNEMPLOYED, 1] = qualifies
-    branch_persons, branch_money = np.zeros((*shape, len(BRANCHES))), np.zeros((n, len(BRANCHES)))
-    survivors = np.zeros((*shape, 2))
+    record = PensionRecord(n, demo.population.shape[1:], floor, qualifies)
     for k in range(n):
         y = inputs(k)
         new_share, new_total = state.step(y)
-        pop = demo.population[k]
-        members = _cell_sums(state.active, by_status)
-        active[k] = members[..., 0]
-        invalid = state.invalid_by_service()
-        # every pension in payment, old-age and disability, by credited-service class
-        classes = state.pensioners + invalid
-        pensioned[k] = classes.sum(axis=-1)
-        if low is not None:
-            low[0][k], low[1][k] = _below_floor(classes, state.pension + state.invalid_pension,
-                                                floor[k])
-        if qualifies is not None:
-            unemployed = _cell_sums(state.labour, by_labour)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                insured_unemployed[k] = np.where(unemployed[..., 0] > 0, unemployed[..., 1]
-                                                 / unemployed[..., 0], 0.0)
-        contributors[k] = pop * members[..., 1]
-        insured[k] = contributors[k] * y.earnings
-        for b, (persons, money) in enumerate((
-                (state.pensioners, state.pension),
-                (invalid, state.invalid_pension),
-                (state.spouses + state.orphans, state.spouse_pension + state.orphan_pension),
-                (state.refunded, state.refund))):
-            share = persons.sum(axis=2) if persons.ndim == 3 else persons
-            spent = money.sum(axis=2) if money.ndim == 3 else money
-            branch_persons[k, ..., b] = pop * share
-            branch_money[k, b] = float((pop * spent).sum())
-        beneficiaries[k] = branch_persons[k].sum(axis=-1)
-        survivors[k] = pop[..., None] * np.stack([state.spouses, state.orphans], axis=-1)
-        refunds[k] = pop * state.refund
-        paid[k] = pop * ((state.pension + state.invalid_pension).sum(axis=2)
-                         + state.spouse_pension + state.orphan_pension) + refunds[k]
-        service_awarded[k] = (pop[:, :, None] * new_share).sum(axis=0)
-        new_count[k] = service_awarded[k].sum(axis=-1)
-        new_amount[k] = (pop[:, :, None] * new_total).sum(axis=(0, 2))
+        record.record(k, state, demo.population[k], y.earnings, new_share, new_total)
         state.advance(y)
-    return pension_flows(scheme, contributors, beneficiaries, new_count, new_amount, insured,
-                         paid, service_awarded,
+    return pension_flows(scheme, record.contributors, record.beneficiaries, record.new_count,
+                         record.new_amount, record.insured, record.paid,
+                         record.service_awarded,
                          working=(econ.covered, insurable_earnings(
                              scheme, econ, scheme, assumptions.earnings_yearly_sd)),
-                         lump_sums_by_age=refunds,
-                         active_share=active, pensioner_share=pensioned,
-                         low_pension_share=None if low is None else low[0],
-                         low_pension_gap=None if low is None else low[1],
-                         insured_unemployed_fraction=insured_unemployed,
-                         survivors_by_kind=survivors,
-                         branch_beneficiaries=branch_persons,
-                         branch_expenditure=branch_money)
-
-
-def _below_floor(classes: np.ndarray, total: np.ndarray,
-                 floor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(age, sex) the share of each cell whose pension (``total`` / ``classes`` of each
-    credited-service class, old-age and disability together) is below the top-up
-    ``floor`` (age, sex), and their summed gap to it (per capita)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        per_person = np.where(classes > 0, total / np.maximum(classes, 1e-300), 0.0)
-    low = classes * (per_person < floor[..., None])
-    return low.sum(axis=-1), (low * (floor[..., None] - per_person)).sum(axis=-1)
-
-
-def _cell_sums(array: np.ndarray, columns: np.ndarray) -> np.ndarray:
-    """(age, sex, m) the weighted sums of each (age, sex) cell of ``array`` (age, sex, ...)
-    with the m ``columns`` (..., m): one matrix product over the whole state instead of
-    a reduction for each sum."""
-    flat = columns.reshape(-1, columns.shape[-1])
-    return (array.reshape(-1, flat.shape[0]) @ flat).reshape(*array.shape[:2], -1)
+                         lump_sums_by_age=record.refunds,
+                         active_share=record.active, pensioner_share=record.pensioned,
+                         low_pension_share=None if record.low is None else record.low[0],
+                         low_pension_gap=None if record.low is None else record.low[1],
+                         insured_unemployed_fraction=record.insured_unemployed,
+                         survivors_by_kind=record.survivors,
+                         branch_beneficiaries=record.branch_persons,
+                         branch_expenditure=record.branch_money)
 
 
 def working_pensioners(scheme: CompiledScheme, covered: np.ndarray, contributors: np.ndarray,

@@ -1,0 +1,219 @@
+"""What the cohort engine keeps of a contributory pension's state each year.
+
+:class:`PensionRecord` holds the pension's yearly series by (year, age, sex): contributors
+and their insured earnings, beneficiaries and expenditure by branch, survivors, refunds,
+the new awards by credited service, and what the floor's rules read of each cell (its
+active members and pensioners, those below a top-up floor and their gap to it, the
+insured among its unemployed). :meth:`PensionRecord.record` fills year k from the state
+after the year's transitions.
+
+Two forms give the same numbers, up to the order of the sums (about 1e-16 of their
+scale): a compiled loop that visits each (age, sex) cell once, the fast path, and the
+NumPy array algebra, which runs with Numba's JIT off (``cohort_kernels.COMPILED``) and is
+the reference (``tests/test_cohort_kernels.py`` compares them).
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+from . import cohort_kernels as kernels
+from .cohort_state import PensionState
+from .cohort_transitions import CONTRIBUTING, MAX_SERVICE, NC_UNEMPLOYED
+from .flows import BRANCHES
+
+
+class PensionRecord:
+    """The yearly series of a pension projection of ``n`` years over ``shape`` (age, sex)
+    cells (persons and currency per year; shares of the cell's population where said).
+
+    ``floor`` (year, age, sex): the top-up floor whose shortfalls are kept (None: not
+    kept); ``qualifies`` (service, contribution class): the unemployed whose class
+    qualifies for unemployment insurance (None: not kept)."""
+
+    def __init__(self, n: int, shape: tuple[int, int], floor: np.ndarray | None = None,
+                 qualifies: np.ndarray | None = None):
+        cells = (n, *shape)
+        self.contributors, self.insured = np.zeros(cells), np.zeros(cells)
+        self.beneficiaries, self.paid, self.refunds = (np.zeros(cells), np.zeros(cells),
+                                                       np.zeros(cells))
+        self.active, self.pensioned = np.zeros(cells), np.zeros(cells)  # shares
+        self.new_count, self.new_amount = np.zeros((n, 2)), np.zeros((n, 2))
+        self.service_awarded = np.zeros((n, 2, MAX_SERVICE + 1))
+        self.branch_persons = np.zeros((*cells, len(BRANCHES)))
+        self.branch_money = np.zeros((n, len(BRANCHES)))
+        self.survivors = np.zeros((*cells, 2))  # spouses, orphans
+        self.floor = floor
+        # below the floor: share of the cell and summed gap per capita
+        self.low = None if floor is None else (np.zeros(cells), np.zeros(cells))
+        self.qualifies = qualifies
+        self.insured_unemployed = None if qualifies is None else np.zeros(cells)
+
+    def record(self, k: int, state: PensionState, population: np.ndarray,
+               earnings: np.ndarray, new_share: np.ndarray, new_total: np.ndarray) -> None:
+        """Year k's series from the ``state`` after the year's transitions, the cells'
+        ``population`` and insurable ``earnings`` (age, sex), and the shares newly awarded
+        an old-age pension and their total pension ``new_share``, ``new_total`` (age, sex,
+        service)."""
+        if kernels.COMPILED:
+            none = np.zeros((0, 0, 0))
+            record_year(
+                k, state.active, state.labour, state.pensioners, state.pension,
+                state.invalid, state.invalid_pension, state.spouses, state.spouse_pension,
+                state.orphans, state.orphan_pension, state.refunded, state.refund,
+                _floats(population), _floats(earnings), new_share, new_total,
+                none if self.floor is None else _floats(self.floor),
+                np.zeros((0, 0)) if self.qualifies is None else _floats(self.qualifies),
+                self.contributors, self.insured, self.beneficiaries, self.paid, self.refunds,
+                self.active, self.pensioned, self.new_count, self.new_amount,
+                self.service_awarded, self.branch_persons, self.branch_money,
+                self.survivors, none if self.low is None else self.low[0],
+                none if self.low is None else self.low[1],
+                none if self.insured_unemployed is None else self.insured_unemployed,
+                state.top_class, state.top_invalid_class)
+            return
+        self._record_arrays(k, state, population, earnings, new_share, new_total)
+
+    def _record_arrays(self, k: int, state: PensionState, pop: np.ndarray,
+                       earnings: np.ndarray, new_share: np.ndarray,
+                       new_total: np.ndarray) -> None:
+        """:meth:`record` as array algebra (the reference)."""
+        members = state.active.sum(axis=(2, 3, 4))
+        contributing = state.active[:, :, CONTRIBUTING].sum(axis=(2, 3))
+        self.active[k] = members
+        invalid = state.invalid_by_service()
+        # every pension in payment, old-age and disability, by credited-service class
+        classes = state.pensioners + invalid
+        self.pensioned[k] = classes.sum(axis=-1)
+        if self.low is not None:
+            self.low[0][k], self.low[1][k] = _below_floor(
+                classes, state.pension + state.invalid_pension, self.floor[k])
+        if self.qualifies is not None:
+            unemployed = state.labour[..., NC_UNEMPLOYED]
+            total = unemployed.sum(axis=(2, 3))
+            qualifying = (unemployed * self.qualifies).sum(axis=(2, 3))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                self.insured_unemployed[k] = np.where(total > 0, qualifying / total, 0.0)
+        self.contributors[k] = pop * contributing
+        self.insured[k] = self.contributors[k] * earnings
+        for b, (persons, money) in enumerate((
+                (state.pensioners, state.pension),
+                (invalid, state.invalid_pension),
+                (state.spouses + state.orphans, state.spouse_pension + state.orphan_pension),
+                (state.refunded, state.refund))):
+            share = persons.sum(axis=2) if persons.ndim == 3 else persons
+            spent = money.sum(axis=2) if money.ndim == 3 else money
+            self.branch_persons[k, ..., b] = pop * share
+            self.branch_money[k, b] = float((pop * spent).sum())
+        self.beneficiaries[k] = self.branch_persons[k].sum(axis=-1)
+        self.survivors[k] = pop[..., None] * np.stack([state.spouses, state.orphans], axis=-1)
+        self.refunds[k] = pop * state.refund
+        self.paid[k] = pop * ((state.pension + state.invalid_pension).sum(axis=2)
+                              + state.spouse_pension + state.orphan_pension) + self.refunds[k]
+        self.service_awarded[k] = (pop[:, :, None] * new_share).sum(axis=0)
+        self.new_count[k] = self.service_awarded[k].sum(axis=-1)
+        self.new_amount[k] = (pop[:, :, None] * new_total).sum(axis=(0, 2))
+
+
+def _floats(array) -> np.ndarray:
+    """An input of the compiled loop as a C-ordered float64 array (one signature)."""
+    return np.ascontiguousarray(array, dtype=np.float64)
+
+
+def _below_floor(classes: np.ndarray, total: np.ndarray,
+                 floor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(age, sex) the share of each cell whose pension (``total`` / ``classes`` of each
+    credited-service class, old-age and disability together) is below the top-up
+    ``floor`` (age, sex), and their summed gap to it (per capita)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_person = np.where(classes > 0, total / np.maximum(classes, 1e-300), 0.0)
+    low = classes * (per_person < floor[..., None])
+    return low.sum(axis=-1), (low * (floor[..., None] - per_person)).sum(axis=-1)
+
+
+@nb.njit(cache=True)
+def record_year(k, active, labour, pensioners, pension, invalid, invalid_pension, spouses,
+                spouse_pension, orphans, orphan_pension, refunded, refund, population,
+                earnings, new_share, new_total, floor, qualifies, contributors, insured,
+                beneficiaries, paid, refunds, active_share, pensioned, new_count, new_amount,
+                service_awarded, branch_persons, branch_money, survivors, low_share, low_gap,
+                insured_unemployed, top, top_invalid):
+    """PensionRecord.record as one pass over the (age, sex) cells (``floor``,
+    ``qualifies``: empty when not kept), each row's active members and disability
+    pensioners up to its highest occupied class (``top``, ``top_invalid``:
+    PensionState.top_class)."""
+    n_age, n_sex, n_class, n_k = active.shape[0], active.shape[1], active.shape[3], \
+        active.shape[4]
+    keep_low, keep_unemployed = floor.shape[0] > 0, qualifies.shape[0] > 0
+    for b in range(branch_money.shape[1]):
+        branch_money[k, b] = 0.0
+    for s in range(n_sex):
+        new_count[k, s], new_amount[k, s] = 0.0, 0.0
+        for c in range(n_class):
+            service_awarded[k, s, c] = 0.0
+    for a in range(n_age):
+        for s in range(n_sex):
+            p = population[a, s]
+            members, contributing = 0.0, 0.0
+            for status in range(active.shape[2]):
+                in_status = 0.0
+                for c in range(top[a, s] + 1):
+                    for j in range(n_k):
+                        in_status += active[a, s, status, c, j]
+                members += in_status
+                if status == CONTRIBUTING:
+                    contributing = in_status
+            active_share[k, a, s] = members
+            contributors[k, a, s] = p * contributing
+            insured[k, a, s] = contributors[k, a, s] * earnings[a, s]
+            old_age, old_age_money, disabled, disabled_money = 0.0, 0.0, 0.0, 0.0
+            below, gap, awarded = 0.0, 0.0, 0.0
+            for c in range(n_class):
+                invalid_c = 0.0
+                if c <= top_invalid[a, s]:
+                    for j in range(n_k):
+                        invalid_c += invalid[a, s, c, j]
+                old_age += pensioners[a, s, c]
+                old_age_money += pension[a, s, c]
+                disabled += invalid_c
+                disabled_money += invalid_pension[a, s, c]
+                if keep_low:
+                    persons = pensioners[a, s, c] + invalid_c
+                    total = pension[a, s, c] + invalid_pension[a, s, c]
+                    per_person = total / max(persons, 1e-300) if persons > 0 else 0.0
+                    if per_person < floor[k, a, s]:
+                        below += persons
+                        gap += persons * (floor[k, a, s] - per_person)
+                service_awarded[k, s, c] += p * new_share[a, s, c]
+                awarded += p * new_total[a, s, c]
+            new_amount[k, s] += awarded
+            pensioned[k, a, s] = old_age + disabled
+            if keep_low:
+                low_share[k, a, s], low_gap[k, a, s] = below, gap
+            if keep_unemployed:
+                unemployed, qualifying = 0.0, 0.0
+                for c in range(top[a, s] + 1):
+                    for j in range(n_k):
+                        u = labour[a, s, c, j, NC_UNEMPLOYED]
+                        unemployed += u
+                        qualifying += u * qualifies[c, j]
+                insured_unemployed[k, a, s] = qualifying / unemployed if unemployed > 0 \
+                    else 0.0
+            persons = (old_age, disabled, spouses[a, s] + orphans[a, s], refunded[a, s])
+            money = (old_age_money, disabled_money, spouse_pension[a, s] + orphan_pension[a, s],
+                     refund[a, s])
+            everybody = 0.0
+            for b in range(4):
+                branch_persons[k, a, s, b] = p * persons[b]
+                everybody += branch_persons[k, a, s, b]
+                branch_money[k, b] += p * money[b]
+            beneficiaries[k, a, s] = everybody
+            survivors[k, a, s, 0] = p * spouses[a, s]
+            survivors[k, a, s, 1] = p * orphans[a, s]
+            refunds[k, a, s] = p * refund[a, s]
+            paid[k, a, s] = p * (old_age_money + disabled_money + spouse_pension[a, s]
+                                 + orphan_pension[a, s]) + refunds[k, a, s]
+    for s in range(n_sex):
+        for c in range(n_class):
+            new_count[k, s] += service_awarded[k, s, c]
