@@ -89,13 +89,18 @@ def cell_sums(population, shares, low_gap, disabled, mother, probability, amount
 @nb.njit(cache=True)
 def _cell(t, a, s, pop, shares, low_gap, disabled, mother, probability, amount, group,
           guarantee, top_up, cash, beneficiaries, money, coverage, not_covered):
-    """One cell's states, in the array form's order of summation."""
+    """One cell's states, in the array form's order of summation. Two thirds of the
+    (cell, state) pairs hold nobody (children are not mothers, most are not disabled):
+    they are skipped, as what they add is exactly zero, except the pensioners below a
+    top-up's floor, whose gap is paid per capita of the cell."""
     for state in range(N_L):
         for d in range(2):
             p_d = disabled if d else 1.0 - disabled
             for m in range(2):
                 p_m = mother if m else 1.0 - mother
                 weight = pop * shares[state] * p_d * p_m
+                if weight == 0.0 and state != L_PENSION_LOW:
+                    continue
                 not_covered[:] = 1.0
                 for j in range(group.shape[0]):
                     if not eligible(group[j], top_up[j], state, d == 1, m == 1):
