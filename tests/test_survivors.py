@@ -343,11 +343,15 @@ def test_selection_gives_each_cell_exactly_its_claims():
 
 def test_survivor_ceiling_loop_matches_the_array_sums():
     """The compiled row loop of the ceiling and its NumPy form (used with Numba's JIT
-    off) give the same shares."""
+    off) give the same shares, also where some children, or all of a row's, cannot exist
+    (the loop leaves them out of the distributions)."""
     from spfsim.schemes import survivors
 
     rng = np.random.default_rng(7)
     married, children = rng.random(6), rng.random((6, 4)) * 0.8
+    children[[0, 2, 3], [1, 0, 3]] = 0.0
+    children[4] = 0.0
+    children[5, 1:] = 0.0
     spouse, orphans = np.empty(6), np.empty((6, 4))
     survivors._capped_rows(married, children, 0.5, 0.3, 0.7, spouse, orphans)
     want_spouse, want_orphans = survivors._capped_shares_arrays(married, children, 0.5,

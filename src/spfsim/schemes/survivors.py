@@ -209,8 +209,14 @@ def _capped_rows(married, children, spouse_share, orphan_share, maximum_share, s
     """Fill ``spouse`` (row) and ``orphans`` (row, k) for each row of ``children``: the
     distribution of the number of orphans (Poisson-binomial, built child by child), with
     every child and without each child k, weighs the ceiling's scale
-    (:func:`pension_rules.survivor_scale`) of each possible number of survivors."""
+    (:func:`pension_rules.survivor_scale`) of each possible number of survivors.
+
+    Only the children a row may have (probability above zero) enter the distributions: a
+    parent's possible children span the mother's fertile ages, often fewer than the
+    child ages, and the others add nothing (and cannot be orphaned)."""
     n_kids = children.shape[1]
+    possible = np.empty(n_kids)  # a row's children who may exist
+    which = np.empty(n_kids, dtype=np.int64)
     # the ceiling's scale by the number of survivors: with a spouse, without one
     with_spouse, alone = np.empty(n_kids + 2), np.empty(n_kids + 2)
     for n in range(n_kids + 2):
@@ -220,26 +226,32 @@ def _capped_rows(married, children, spouse_share, orphan_share, maximum_share, s
     others = np.empty((n_kids, n_kids))  # the same without child k, (k, n)
     with_child = np.empty(n_kids)  # the scale of n other orphans and the child
     for row in range(children.shape[0]):
+        n_possible = 0
+        for j in range(n_kids):
+            orphans[row, j] = 0.0
+            if children[row, j] > 0.0:
+                possible[n_possible], which[n_possible] = children[row, j], j
+                n_possible += 1
         every[:] = 0.0
         every[0] = 1.0
-        for j in range(n_kids):
-            p = children[row, j]
+        for j in range(n_possible):
+            p = possible[j]
             for n in range(j + 1, 0, -1):
                 every[n] = every[n] * (1.0 - p) + every[n - 1] * p
             every[0] *= 1.0 - p
         m = married[row]
         total = 0.0
-        for n in range(n_kids + 1):
+        for n in range(n_possible + 1):
             total += every[n] * with_spouse[n]
         spouse[row] = m * spouse_share * total
-        for n in range(n_kids):
+        for n in range(n_possible):
             with_child[n] = m * with_spouse[n + 1] + (1.0 - m) * alone[n + 1]
-        _without(every, children[row], others)
-        for k in range(n_kids):
+        _without(every, possible[:n_possible], others)
+        for i in range(n_possible):
             total = 0.0
-            for n in range(n_kids):
-                total += others[k, n] * with_child[n]
-            orphans[row, k] = children[row, k] * orphan_share * total
+            for n in range(n_possible):
+                total += others[i, n] * with_child[n]
+            orphans[row, which[i]] = possible[i] * orphan_share * total
 
 
 @nb.njit(cache=True)
