@@ -130,13 +130,11 @@ def project_population(
     deaths = np.zeros((n, n_age, 2))
     applied = np.array(net_migration, dtype=float)
     births = np.zeros((n, 2))
-    e0 = np.zeros((n, 2))
-    survival_ratios = np.zeros((n, n_age, 2))
+    e0, survival_ratios = _step_survival(mx)
     population[0] = base_population
     for k in range(n):
-        e0[k], ratio = _step_survival(mx[k])
+        ratio = survival_ratios[k]
         start = _aged(population[k])
-        survival_ratios[k] = ratio
         # women's exposure needs the end-of-step population of ages >= 1 before births
         migrants = _cap_emigration(applied[k], start, ratio)
         end = (start + 0.5 * migrants) * ratio + 0.5 * migrants
@@ -182,10 +180,11 @@ def external_projection(years: np.ndarray, population: np.ndarray, mx: np.ndarra
     n, n_age = len(years), population.shape[1]
     births, deaths = np.zeros((n, 2)), np.zeros((n, n_age, 2))
     migration = np.zeros((n, n_age, 2))
-    e0, survival_ratios = np.zeros((n, 2)), np.zeros((n, n_age, 2))
+    e0, survival_ratios = _step_survival(np.asarray(mx, dtype=float)[:n - 1])
+    e0 = np.concatenate([e0, np.zeros((1, 2))])
+    survival_ratios = np.concatenate([survival_ratios, np.zeros((1, n_age, 2))])
     for k in range(n - 1):
-        e0[k], ratio = _step_survival(mx[k])
-        survival_ratios[k] = ratio
+        ratio = survival_ratios[k]
         start, end = _aged(population[k]), population[k + 1]
         mean_women = 0.5 * (population[k][:, FEMALE] + end[:, FEMALE])
         births[k] = float(asfr[k] @ mean_women) * np.array([srb[k], 1.0]) / (1.0 + srb[k])
@@ -204,14 +203,17 @@ def external_projection(years: np.ndarray, population: np.ndarray, mx: np.ndarra
 
 
 def _step_survival(mx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Life expectancy at birth (sex,) and the survival ratios (age at the end of the step,
-    sex) of a step with the central death rates ``mx`` (age, sex): the birth cohort's at
-    age 0."""
-    tables = [LifeTable.from_mx(mx[:, s], SEXES[s]) for s in range(2)]
-    ratio = np.zeros((mx.shape[0], 2))
-    for s, table in enumerate(tables):
-        ratio[0, s], ratio[1:, s] = table.projection_survival()
-    return np.array([t.ex[0] for t in tables]), ratio
+    """Life expectancy at birth (year, sex) and the survival ratios (year, age at the end
+    of the step, sex) of the steps with the central death rates ``mx`` (year, age, sex):
+    the birth cohort's at age 0. The rates do not depend on the population, so every
+    year's tables are built at once (row by row the same arithmetic)."""
+    mx = np.asarray(mx, dtype=float)
+    ratio, e0 = np.zeros(mx.shape), np.zeros((mx.shape[0], 2))
+    for s in range(2):
+        table = LifeTable.from_mx(mx[..., s], SEXES[s])
+        ratio[:, 0, s], ratio[:, 1:, s] = table.projection_survival()
+        e0[:, s] = table.ex[..., 0]
+    return e0, ratio
 
 
 def _aged(population: np.ndarray) -> np.ndarray:
