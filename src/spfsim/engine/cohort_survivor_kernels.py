@@ -82,6 +82,9 @@ def add_survivors(spouses, spouse_pension, orphans, orphan_pension, deaths, mone
     capped together (capped_survivor_shares)."""
     n = population.shape[0]
     limit = age_limit if orphan_share > 0 else 0
+    # each deceased's partners' ages lie in a band (the weights are zero outside it): the
+    # sums over partners run over it alone, adding exactly what the whole row adds
+    first, last = _bands(weights)
     free = np.empty((n, 2))
     for y in range(n):
         for s in range(2):
@@ -92,7 +95,7 @@ def add_survivors(spouses, spouse_pension, orphans, orphan_pension, deaths, mone
         for x in range(n):
             weight = married[s] * population[x, s]
             if weight != 0.0:
-                for y in range(n):
+                for y in range(first[s, x], last[s, x]):
                     demand[y, 1 - s] += weight * weights[s, x, y]
     spouse_ok = _available(demand, free)
     # children of a parent aged x by the child's age k: a mother's born when she was
@@ -107,7 +110,7 @@ def add_survivors(spouses, spouse_pension, orphans, orphan_pension, deaths, mone
         children[0] = fathers[:, :limit]
     else:
         for x in range(n):
-            for y in range(n):
+            for y in range(first[0, x], last[0, x]):
                 if weights[0, x, y] != 0.0:
                     for k in range(limit):
                         children[0, x, k] += weights[0, x, y] * by_mother[y, k]
@@ -133,7 +136,7 @@ def add_survivors(spouses, spouse_pension, orphans, orphan_pension, deaths, mone
     for sex in range(2):
         for x in range(n):
             total = 0.0
-            for y in range(n):
+            for y in range(first[sex, x], last[sex, x]):
                 total += weights[sex, x, y] * spouse_ok[y, 1 - sex]
             reach[x] = total
             for k in range(limit):
@@ -147,11 +150,11 @@ def add_survivors(spouses, spouse_pension, orphans, orphan_pension, deaths, mone
             for x in range(n):
                 if deaths[x, sex] == 0.0 and money[x, sex] == 0.0:
                     continue
-                for y in range(n):
+                for y in range(first[sex, x], last[sex, x]):
                     partner[y] = weights[sex, x, y] * spouse_ok[y, 1 - sex]
                 persons = deaths[x, sex] * married[sex]
                 spent = spouse_part[x] * money[x, sex] / reach[x] if reach[x] > 0 else 0.0
-                for y in range(n):
+                for y in range(first[sex, x], last[sex, x]):
                     older = min(y + 1, n - 1)
                     new_spouses[older, 1 - sex] += persons * partner[y]
                     new_spouse_money[older, 1 - sex] += spent * partner[y]
@@ -174,6 +177,24 @@ def add_survivors(spouses, spouse_pension, orphans, orphan_pension, deaths, mone
             spouse_pension[y, s] += new_spouse_money[y, s] / per
             orphans[y, s] += new_orphans[y, s] / per
             orphan_pension[y, s] += new_orphan_money[y, s] / per
+
+
+@nb.njit(cache=True)
+def _bands(weights):
+    """(sex, x) the first and one past the last partner age y whose ``weights`` (sex, x,
+    y) are not zero (an empty band, first = last, where none is)."""
+    n_sex, n, m = weights.shape
+    first, last = np.zeros((n_sex, n), np.int64), np.zeros((n_sex, n), np.int64)
+    for s in range(n_sex):
+        for x in range(n):
+            lo = 0
+            while lo < m and weights[s, x, lo] == 0.0:
+                lo += 1
+            hi = m
+            while hi > lo and weights[s, x, hi - 1] == 0.0:
+                hi -= 1
+            first[s, x], last[s, x] = lo, hi
+    return first, last
 
 
 @nb.njit(cache=True)
