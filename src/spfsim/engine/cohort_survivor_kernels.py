@@ -19,6 +19,27 @@ from .cohort_kernels import reference
 
 
 @nb.njit(cache=True)
+def survivors_year(spouses, spouse_pension, orphans, orphan_pension, growth, age_limit,
+                   partnering, end_rate):
+    """SurvivorTransitions._survivors_year in place: the survivors' pensions in payment
+    (age, sex) indexed by ``growth`` with no minimum (pension_rules.in_payment), the
+    orphans' ended above ``age_limit``, then the share ``partnering`` (age, sex; empty:
+    none) and ``end_rate`` of the spouses' ended."""
+    for a in range(spouses.shape[0]):
+        for s in range(spouses.shape[1]):
+            spouse_pension[a, s] = rules.in_payment(spouse_pension[a, s], growth, 0.0)
+            orphan_pension[a, s] = rules.in_payment(orphan_pension[a, s], growth, 0.0)
+            if rules.orphan_pension_ends(a, age_limit):
+                orphans[a, s] = 0.0
+                orphan_pension[a, s] = 0.0
+            if partnering.shape[0] > 0:
+                spouses[a, s] *= 1.0 - partnering[a, s]
+                spouse_pension[a, s] *= 1.0 - partnering[a, s]
+            spouses[a, s] *= 1.0 - end_rate
+            spouse_pension[a, s] *= 1.0 - end_rate
+
+
+@nb.njit(cache=True)
 def survivor_deaths(active, credits, recent, pensioners, pension, invalid, invalid_pension,
                     population, q_others, q_invalid, retirement_age, minimum_service,
                     formula, minimum_pension, maximum_pension, spread, reference_years,

@@ -30,6 +30,14 @@ class SurvivorTransitions:
         the partnership: engine.micro.families), then the end rate."""
         if y.survivors is None:
             return
+        if kernels.COMPILED:
+            rules = y.survivors
+            survivor_kernels.survivors_year(
+                self.spouses, self.spouse_pension, self.orphans, self.orphan_pension,
+                float(y.indexation), int(rules.orphan_age_limit),
+                np.zeros((0, 0)) if rules.partnering is None else _floats(rules.partnering),
+                float(rules.end_rate))
+            return
         self.spouse_pension = dbp.pension_in_payment(self.spouse_pension, y.indexation, 0.0)
         self.orphan_pension = dbp.pension_in_payment(self.orphan_pension, y.indexation, 0.0)
         over = dbp.orphan_pension_ends(AGES, y.survivors.orphan_age_limit)
