@@ -41,6 +41,22 @@ def test_care_probability_follows_the_children_there_are():
     assert not dbp.care_credit_probability(asfr, 2, population).any()
 
 
+def test_care_probability_compiled_is_the_array_form():
+    """The compiled care-credit probability (one call a year in a projection) is bitwise
+    its array form, used with Numba's JIT off (the same product over the child's ages in
+    turn), on the default model's rates and population, with rates capped at one."""
+    a = spfsim.load_model().assumptions
+    crowded = a.base_population.copy()
+    crowded[:6] *= 40.0  # forty times the children the rates give: rates above one
+    for child_age, population in ((1, a.base_population), (3, a.base_population),
+                                  (6, a.base_population), (3, crowded)):
+        scale = dbp.children_scale(a.asfr[10], population, child_age)
+        got = dbp.care_credit_probability(a.asfr[10], child_age, population)
+        np.testing.assert_array_equal(
+            got, dbp._care_credit_probability_arrays(a.asfr[10], child_age, scale))
+    assert got.max() == 1.0  # capped
+
+
 def care_model(folder, child_age=6):
     write_small_model(folder)
     toml = folder / "model.toml"

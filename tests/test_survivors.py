@@ -362,6 +362,20 @@ def test_survivor_ceiling_loop_matches_the_array_sums():
 
 # --------------------------------------------------- survivors from the families
 
+def test_children_scale_compiled_is_the_array_form():
+    """The compiled children's scale (one call a year in a projection) equals its array
+    form, used with Numba's JIT off, on the default model's rates and population, with
+    child ages from none to beyond the fertile span's start."""
+    from spfsim.schemes import survivors
+
+    a = spfsim.load_model().assumptions
+    for limit in (0, 1, 3, 17, 30):
+        got = dbp.children_scale(a.asfr[10], a.base_population, limit)
+        want = survivors._children_scale_arrays(a.asfr[10], a.base_population, limit)
+        assert got.shape == want.shape == (limit,)
+        np.testing.assert_allclose(got, want, rtol=1e-14)
+
+
 def test_children_scale_by_hand():
     """100 women of every age 20-39 at a fertility of 0.1 give 190 children aged 0 (those
     of 21-39) and 180 aged 1; with 95 aged 0 and 270 aged 1 the scales are 0.5 and 1.5; a

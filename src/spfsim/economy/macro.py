@@ -37,10 +37,11 @@ class EconomicProjection:
     # per year (NaN: not given); ILC 2021 para. 15(a), (g)
     fiscal_envelope: np.ndarray
 
-    def non_contributing(self, k: int, population: np.ndarray) -> np.ndarray:
+    def non_contributing(self, k: int | slice, population: np.ndarray) -> np.ndarray:
         """(age, sex, 4) persons of year k who do not contribute, by labour state, in this
         order: informal workers, the unemployed, the inactive other than the disabled, the
-        disabled (both engines' order); ``population`` (age, sex) is that year's."""
+        disabled (both engines' order); ``population`` (age, sex) is that year's. With a
+        slice of years k, (year, age, sex, 4) and ``population`` of those years."""
         return np.clip(np.stack([
             self.employed[k] - self.covered[k], self.labour_force[k] - self.employed[k],
             population - self.labour_force[k] - self.disabled[k], self.disabled[k]],

@@ -95,6 +95,13 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
                                                           assumptions.families)
                         if from_families else (None, None))
     fathers = _fathers_children(scheme, assumptions, demo, couples) if from_families else None
+    # the inputs that are cell by cell the same rule every year, for all years at once
+    # (the same arithmetic, elementwise)
+    earnings = dbp.insurable(econ.earnings, _by_year(scheme["earnings_floor"]),
+                             _by_year(scheme["earnings_ceiling"]),
+                             assumptions.earnings_yearly_sd)
+    dying = death_rates(demo.survival)
+    labour_target = econ.non_contributing(slice(None), demo.population)
 
     def partners(k: int) -> tuple[np.ndarray, np.ndarray]:
         """(married by sex, partner weights (sex, x, y)) of year k."""
@@ -116,7 +123,7 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
             married=married, partner_weights=partner_weights,
             end_rate=float(scheme["survivor_end_rate"][k]),
             minimum_service=float(scheme["survivor_minimum_service"][k]),
-            death_rate=death_rates(demo.survival[k]), asfr=assumptions.asfr[k],
+            death_rate=dying[k], asfr=assumptions.asfr[k],
             p_male=float(assumptions.srb[k] / (1.0 + assumptions.srb[k])),
             population=demo.population[k], next_population=demo.population[nxt[k]],
             maximum_share=float(scheme["survivor_maximum_share"][k]), linked=from_families,
@@ -129,9 +136,7 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
     def inputs(k: int) -> PensionYear:
         return PensionYear(
             density=density[k], persistence=scheme["contribution_persistence"][k],
-            earnings=dbp.insurable(econ.earnings[k], scheme["earnings_floor"][k],
-                                   scheme["earnings_ceiling"][k],
-                                   assumptions.earnings_yearly_sd),
+            earnings=earnings[k],
             spread=assumptions.earnings_permanent_sd,
             retirement_age=scheme.retirement_age_grid[k],
             minimum_service=scheme["minimum_service"][k], formula=dbp.pension_formula(scheme, k),
@@ -153,10 +158,10 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
             contribution_rate=float(scheme["contribution_rate"][k]),
             care_credit=float(scheme["care_credit_earnings"][k] * econ.average_earnings[k]),
             care_insured_only=scheme.choices["care_credit_eligibility"] == "insured",
-            death_rate=death_rates(demo.survival[k]),
+            death_rate=dying[k],
             invalid_mortality=float(scheme["disability_mortality_factor"][k]),
             reference_years=int(scheme["reference_earnings_years"][k]),
-            labour_target=econ.non_contributing(k, demo.population[k]),
+            labour_target=labour_target[k],
             labour_persistence=assumptions.labour_persistence)
 
     return inputs
@@ -197,13 +202,18 @@ def _award_indexing(scheme: CompiledScheme, k: int) -> np.ndarray | None:
 
 
 def death_rates(survival: np.ndarray) -> np.ndarray:
-    """(age, sex) probability of dying during the step by age at its start, from the
-    projection's survival ratios by age at its end (the open group survives within
+    """([year,] age, sex) probability of dying during the step by age at its start, from
+    the projection's survival ratios by age at its end (the open group survives within
     itself)."""
     q = np.empty_like(survival)
-    q[:-1] = 1.0 - survival[1:]
-    q[-1] = 1.0 - survival[-1]
+    q[..., :-1, :] = 1.0 - survival[..., 1:, :]
+    q[..., -1, :] = 1.0 - survival[..., -1, :]
     return q
+
+
+def _by_year(values: np.ndarray) -> np.ndarray:
+    """A parameter's values by year (year,) broadcast over the (age, sex) cells."""
+    return np.asarray(values, dtype=float)[:, None, None]
 
 
 def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,

@@ -254,8 +254,30 @@ def care_credit_probability(asfr, child_age: int, population=None) -> np.ndarray
         return np.zeros_like(asfr)
     scale = (children_scale(asfr, population, child_age) if population is not None
              else np.ones(child_age))
+    if not nb.config.DISABLE_JIT:  # one compiled call (the projection asks it every year)
+        out = np.empty(len(asfr))
+        _care_credit_probability(np.ascontiguousarray(asfr, dtype=np.float64),
+                                 np.ascontiguousarray(scale, dtype=np.float64), out)
+        return out
+    return _care_credit_probability_arrays(asfr, child_age, scale)
+
+
+def _care_credit_probability_arrays(asfr: np.ndarray, child_age: int,
+                                    scale: np.ndarray) -> np.ndarray:
+    """:func:`care_credit_probability` as array algebra (the path with Numba's JIT off)."""
     rates = children_by_mother_age(asfr, child_age, scale)  # (her age, child's age)
     return 1.0 - np.prod(1.0 - np.minimum(rates.T, 1.0), axis=0)
+
+
+@nb.njit(cache=True)
+def _care_credit_probability(asfr, scale, out):
+    """:func:`care_credit_probability` into ``out`` (her age,), the product over the
+    child's ages in turn (as the array form's)."""
+    for x in range(len(out)):
+        none = 1.0
+        for k in range(len(scale)):
+            none *= 1.0 - min(rules.orphan_probability(asfr, x, k) * scale[k], 1.0)
+        out[x] = 1.0 - none
 
 
 def retirement_schedule(ages, retirement_age, early_age, early_rate, early_reduction,

@@ -90,11 +90,33 @@ def children_scale(asfr, population, age_limit: int) -> np.ndarray:
     migrated since."""
     population = np.asarray(population, dtype=float)
     n = max(age_limit, 0)
+    if not nb.config.DISABLE_JIT:  # one compiled call (the projection asks it every year)
+        out = np.empty(n)
+        _children_scale(np.ascontiguousarray(asfr, dtype=np.float64),
+                        np.ascontiguousarray(population), out)
+        return out
+    return _children_scale_arrays(asfr, population, n)
+
+
+def _children_scale_arrays(asfr, population: np.ndarray, n: int) -> np.ndarray:
+    """:func:`children_scale` as array algebra (the path with Numba's JIT off)."""
     by_child_age = np.ascontiguousarray(children_by_mother_age(asfr, n).T)  # (k, x)
     expected = by_child_age @ population[:, 1]
     there = population[:n].sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(expected > 0, there / expected, 1.0)
+
+
+@nb.njit(cache=True)
+def _children_scale(asfr, population, out):
+    """:func:`children_scale` into ``out`` (k,): the sums over the mothers' ages in
+    turn."""
+    for k in range(len(out)):
+        expected = 0.0
+        for x in range(population.shape[0]):
+            expected += rules.orphan_probability(asfr, x, k) * population[x, 1]
+        there = population[k, 0] + population[k, 1]
+        out[k] = there / expected if expected > 0 else 1.0
 
 
 def orphan_demand(population, children, p_male: float) -> np.ndarray:
