@@ -3,10 +3,10 @@
 :func:`cohort_benefits` sums each scheme's expected beneficiaries, expenditure and the
 guarantees' coverage over the joint (L, D, M) states of every (year, age, sex) cell. The
 array form, :func:`spfsim.engine.benefits.cohort_benefits`, runs 24 states x every rule
-over whole (year, age, sex) arrays; this loop visits each cell once and calls the same
-scalar rules (:func:`~spfsim.engine.benefits.eligible`, ``covered_by_state``,
-:func:`~spfsim.engine.benefits.in_target`) the micro engine calls person by person. It
-adds the same terms in the same order, so both give the same numbers bitwise; the array
+over whole (year, age, sex) arrays; this loop visits each cell once and reads the answers
+of the same scalar rules (:func:`~spfsim.engine.benefits.eligible`, ``covered_by_state``,
+:func:`~spfsim.engine.benefits.in_target`) the micro engine calls person by person, asked
+once for each state (they do not depend on the cell's numbers). It adds the same terms in the same order, so both give the same numbers bitwise; the array
 form remains the reference and the path with Numba's JIT off
 (``tests/test_noncontributory.py`` compares them).
 """
@@ -78,17 +78,34 @@ def cell_sums(population, shares, low_gap, disabled, mother, probability, amount
     (rule,) as in BenefitRule; the cells' states as in CellStates."""
     n_y, n_a, n_s = population.shape
     not_covered = np.empty(N_COVERAGE)
+    # the rules' answers depend on the state (and the age), not on the year or the cell's
+    # numbers: asked once for every state, then read
+    allowed = np.zeros((group.shape[0], N_L, 2, 2), dtype=np.bool_)
+    covered = np.zeros((N_COVERAGE, N_L), dtype=np.bool_)
+    target = np.zeros((N_COVERAGE, n_a, N_L, 2, 2), dtype=np.bool_)
+    for state in range(N_L):
+        for d in range(2):
+            for m in range(2):
+                for j in range(group.shape[0]):
+                    allowed[j, state, d, m] = eligible(group[j], top_up[j], state, d == 1,
+                                                       m == 1)
+                for g in range(N_COVERAGE):
+                    covered[g, state] = covered_by_state(g, state)
+                    for a in range(n_a):
+                        target[g, a, state, d, m] = in_target(g, a, state, d == 1, m == 1)
     for t in range(n_y):
         for a in range(n_a):
             for s in range(n_s):
                 _cell(t, a, s, population[t, a, s], shares[t, a, s], low_gap[t, a, s],
-                      disabled[t, a, s], mother[t, a, s], probability, amount, group,
-                      guarantee, top_up, cash, beneficiaries, money, coverage, not_covered)
+                      disabled[t, a, s], mother[t, a, s], probability, amount, allowed,
+                      covered, target, guarantee, top_up, cash, beneficiaries, money,
+                      coverage, not_covered)
 
 
 @nb.njit(cache=True)
-def _cell(t, a, s, pop, shares, low_gap, disabled, mother, probability, amount, group,
-          guarantee, top_up, cash, beneficiaries, money, coverage, not_covered):
+def _cell(t, a, s, pop, shares, low_gap, disabled, mother, probability, amount, allowed,
+          covered, target, guarantee, top_up, cash, beneficiaries, money, coverage,
+          not_covered):
     """One cell's states, in the array form's order of summation. Two thirds of the
     (cell, state) pairs hold nobody (children are not mothers, most are not disabled):
     they are skipped, as what they add is exactly zero, except the pensioners below a
@@ -102,8 +119,8 @@ def _cell(t, a, s, pop, shares, low_gap, disabled, mother, probability, amount, 
                 if weight == 0.0 and state != L_PENSION_LOW:
                     continue
                 not_covered[:] = 1.0
-                for j in range(group.shape[0]):
-                    if not eligible(group[j], top_up[j], state, d == 1, m == 1):
+                for j in range(allowed.shape[0]):
+                    if not allowed[j, state, d, m]:
                         continue
                     p = probability[j, t, a, s]
                     beneficiaries[j, t, a, s] += weight * p
@@ -116,8 +133,8 @@ def _cell(t, a, s, pop, shares, low_gap, disabled, mother, probability, amount, 
                     if cash[j]:
                         not_covered[ANY_CASH] *= 1.0 - p
                 for g in range(N_COVERAGE):
-                    if covered_by_state(g, state):
+                    if covered[g, state]:
                         not_covered[g] = 0.0
-                    if in_target(g, a, state, d == 1, m == 1):
+                    if target[g, a, state, d, m]:
                         coverage[t, a, s, g, 0] += weight
                         coverage[t, a, s, g, 1] += weight * (1.0 - not_covered[g])
