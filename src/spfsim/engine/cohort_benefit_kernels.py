@@ -6,9 +6,10 @@ array form, :func:`spfsim.engine.benefits.cohort_benefits`, runs 24 states x eve
 over whole (year, age, sex) arrays; this loop visits each cell once and reads the answers
 of the same scalar rules (:func:`~spfsim.engine.benefits.eligible`, ``covered_by_state``,
 :func:`~spfsim.engine.benefits.in_target`) the micro engine calls person by person, asked
-once for each state (they do not depend on the cell's numbers). It adds the same terms in the same order, so both give the same numbers bitwise; the array
-form remains the reference and the path with Numba's JIT off
-(``tests/test_noncontributory.py`` compares them).
+once for each state (they do not depend on the cell's numbers). It adds the same terms
+in the same order, so both give the same numbers bitwise; the array form remains the
+reference and the path with Numba's JIT off (``tests/test_noncontributory.py`` compares
+them).
 """
 
 from __future__ import annotations

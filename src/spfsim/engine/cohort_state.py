@@ -230,8 +230,9 @@ class PensionState(StateTransitions, SurvivorTransitions):
         self._credit_year(y)
         self._care_credits(y)
         q = _step_death_rate(y)
-        q_invalid, q_others = dbp.differential_mortality(q, add_up(self.invalid, (2, 3)),
-                                                         y.invalid_mortality)
+        # the disability pensioners' share matters only where they die apart
+        share = None if y.invalid_mortality == 1.0 else add_up(self.invalid, (2, 3))
+        q_invalid, q_others = dbp.differential_mortality(q, share, y.invalid_mortality)
         survivors = y.survivors is not None and y.survivors.active
         if survivors:
             deaths, money = self._survivor_deaths(y, q_invalid, q_others)
