@@ -115,7 +115,13 @@ def exceeding(check: str, value: xr.DataArray, bound: xr.DataArray | float,
     Finding at the worst cell."""
     sign = -1.0 if floor else 1.0
     v, b = sign * value.values, sign * _aligned(bound, value)
-    scale = TOLERANCE * np.maximum(np.abs(b), np.nanmax(np.abs(v), initial=1.0))
+    largest = np.nanmax(np.abs(v), initial=1.0)
+    scale = TOLERANCE * np.maximum(np.abs(b), largest)
+    if b.ndim == 0 and np.isfinite(largest) and not (
+            np.nanmax(v, initial=-np.inf) - b - scale > 0):
+        # a number for a bound: the excess rises with the value (rounding is monotone),
+        # so no cell fails where the largest value does not
+        return []
     excess = np.where(np.isfinite(v), v - b - scale, -np.inf)
     failing = excess > 0
     if not failing.any():
@@ -289,12 +295,14 @@ def nonfinite_findings(ds: xr.Dataset) -> list[Finding]:
     from .results.registry import UNDEFINED
 
     findings = []
-    for name, var in ds.data_vars.items():
+    for name in ds.data_vars:
+        var = ds.variables[name]  # no DataArray built unless a cell fails
         if var.dtype.kind not in "fc":
             continue
         values = np.asarray(var.values)
         bad = np.isinf(values) if name in UNDEFINED else ~np.isfinite(values)
         if bad.any():
+            var = ds[name]
             first = np.unravel_index(int(np.argmax(bad)), values.shape)
             where = {str(d): _label(var[str(d)].values[i]) if d in var.coords else int(i)
                      for d, i in zip(var.dims, first, strict=True)}
