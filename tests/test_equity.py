@@ -344,6 +344,27 @@ def test_mwr_is_one_at_the_irr(flows):
 
 @settings(max_examples=40, deadline=None)
 @given(st.lists(conventional, min_size=1, max_size=4))
+def test_compiled_roots_equal_the_array_iteration(streams):
+    """The compiled root finder, stream by stream, gives the roots of its NumPy form
+    (all streams at once, the path with Numba's JIT off), also for a stream of zeros and
+    brackets that hold no root."""
+    from spfsim.equity import returns
+
+    size = max(len(pay) + len(receive) for pay, receive in streams)
+    net = np.zeros((size, len(streams) + 1))  # the last stream: nothing flows
+    for j, flows in enumerate(streams):
+        _, c, b = _stream(*flows)
+        net[:c.size, j] = b - c
+    times = np.arange(size) + 0.5
+    for low, high in ((-0.5, 0.5), (0.2, 0.6), (np.full(net.shape[1], -0.1), 0.05)):
+        with np.errstate(invalid="ignore"):  # the array form divides the zeros by zero
+            expected = returns._bracketed_roots_arrays(times, net, low, high)
+        np.testing.assert_allclose(returns._bracketed_roots(times, net, low, high), expected,
+                                   rtol=1e-12, atol=1e-14)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(conventional, min_size=1, max_size=4))
 def test_single_roots_at_once_equal_the_scan(streams):
     """Streams with one sign change, solved together, and streams with more, scanned
     together, have the roots the grid scan and Brent's method find one stream at a

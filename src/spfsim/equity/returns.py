@@ -27,6 +27,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
+import numba as nb
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -263,8 +264,92 @@ def _bracketed_roots(times: np.ndarray, net: np.ndarray, low, high,
                      max_iterations: int = 100) -> np.ndarray:
     """Root in force of interest of each stream (columns of ``net`` at ``times``, years)
     within its bracket [``low``, ``high``] (numbers or one per stream) where the net
-    present value changes sign across it (NaN elsewhere): Newton's method on every stream
-    at once, kept in a shrinking bracket by bisection, to the last bits of the force."""
+    present value changes sign across it (NaN elsewhere): Newton's method, kept in a
+    shrinking bracket by bisection, to the last bits of the force.
+
+    One compiled loop solving the streams one after another (:func:`_stream_roots`);
+    with Numba's JIT off, the same iteration on every stream at once in NumPy
+    (:func:`_bracketed_roots_arrays`). They agree to rounding (tests/test_equity.py)."""
+    if nb.config.DISABLE_JIT:
+        return _bracketed_roots_arrays(times, net, low, high, max_iterations)
+    lo = np.broadcast_to(np.asarray(low, dtype=float), net.shape[1:])
+    hi = np.broadcast_to(np.asarray(high, dtype=float), net.shape[1:])
+    out = np.empty(net.shape[1])
+    _stream_roots(np.ascontiguousarray(times, dtype=np.float64),
+                  np.asfortranarray(net, dtype=np.float64), np.ascontiguousarray(lo),
+                  np.ascontiguousarray(hi), max_iterations, out)
+    return out
+
+
+@nb.njit(cache=True)
+def _stream_roots(times, net, low, high, max_iterations, out):
+    """:func:`_bracketed_roots` into ``out``, stream (column of ``net``) by stream."""
+    eps4 = 4 * np.finfo(np.float64).eps
+    for j in range(net.shape[1]):
+        flows = net[:, j]
+        first, last, largest = -1, -1, 0.0
+        for i in range(len(flows)):
+            if flows[i] != 0.0:
+                if first < 0:
+                    first = i
+                last = i
+                largest = max(largest, abs(flows[i]))
+        if first < 0:  # no flows: no root
+            out[j] = np.nan
+            continue
+        # the time origin centred, the flows scaled, as _irr_one does
+        origin = 0.5 * (times[first] + times[last])
+        lo, hi = low[j], high[j]
+        at_lo = np.sign(_npv(times, flows, origin, largest, first, last, lo)[0])
+        at_hi = np.sign(_npv(times, flows, origin, largest, first, last, hi)[0])
+        if at_lo == 0:
+            out[j] = lo
+            continue
+        if at_hi == 0:
+            out[j] = hi
+            continue
+        if not at_lo * at_hi < 0:
+            out[j] = np.nan
+            continue
+        x = 0.5 * (lo + hi)
+        for _ in range(max_iterations):
+            value, slope = _npv(times, flows, origin, largest, first, last, x)
+            if np.sign(value) == at_lo:
+                lo = x
+            else:
+                hi = x
+            step = x - value / slope if slope != 0.0 else np.nan
+            inside = np.isfinite(step) and lo <= step <= hi
+            # a Newton step within rounding of the force ends the search, a zero too
+            ends = value == 0 or (inside and abs(step - x) <= eps4 * max(abs(x), 1.0))
+            if value != 0:
+                x = step if inside else 0.5 * (lo + hi)
+            if ends:
+                break
+        out[j] = x
+
+
+@nb.njit(cache=True)
+def _npv(times, flows, origin, largest, first, last, force):
+    """Net present value of ``flows`` (scaled by ``largest``, times from ``origin``) at
+    ``force`` and its derivative, each term rescaled by the largest exponent."""
+    top = -np.inf
+    for i in range(first, last + 1):
+        if flows[i] != 0.0:
+            top = max(top, -force * (times[i] - origin))
+    value = slope = 0.0
+    for i in range(first, last + 1):
+        if flows[i] != 0.0:
+            t = times[i] - origin
+            weighted = np.exp(-force * t - top) * (flows[i] / largest)
+            value += weighted
+            slope -= weighted * t
+    return value, slope
+
+
+def _bracketed_roots_arrays(times: np.ndarray, net: np.ndarray, low, high,
+                            max_iterations: int = 100) -> np.ndarray:
+    """:func:`_bracketed_roots` on every stream at once in NumPy."""
     active = net != 0.0
     first, last = active.argmax(axis=0), len(net) - 1 - active[::-1].argmax(axis=0)
     # centre each stream's time origin and rescale each evaluation by its largest
