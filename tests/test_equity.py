@@ -342,6 +342,21 @@ def test_mwr_is_one_at_the_irr(flows):
     assert money_worth_ratio(years, c, b, irr) == pytest.approx(1.0, abs=1e-8)
 
 
+def test_compiled_sign_changes_equal_the_array_count():
+    """The compiled count of each stream's sign changes is its NumPy form's, with zeros
+    between flows of either sign, streams of zeros and NaN."""
+    from spfsim.equity import returns
+
+    rng = np.random.default_rng(3)
+    net = rng.choice([-2.0, -1.0, 0.0, 0.0, 1.0, 3.0], size=(40, 200))
+    net[:, 0] = 0.0
+    net[5, 1], net[9, 2] = np.nan, np.nan
+    counts = returns._sign_changes(net)
+    np.testing.assert_array_equal(counts, returns._sign_changes_arrays(net))
+    assert counts[0] == 0
+    assert counts.max() > 10
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.lists(conventional, min_size=1, max_size=4))
 def test_compiled_roots_equal_the_array_iteration(streams):

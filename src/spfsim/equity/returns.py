@@ -252,12 +252,36 @@ def _sign_changes(net: np.ndarray) -> np.ndarray:
     """How often each stream (column of ``net``, years down) changes sign over its
     non-zero flows: by Descartes' rule of signs in v = 1 / (1 + r), at least how many
     roots in r > -1 its net present value may have; one change, exactly one root."""
+    if not nb.config.DISABLE_JIT:
+        out = np.empty(net.shape[1], dtype=np.int64)
+        _sign_change_counts(np.asfortranarray(net, dtype=np.float64), out)
+        return out
+    return _sign_changes_arrays(net)
+
+
+def _sign_changes_arrays(net: np.ndarray) -> np.ndarray:
+    """:func:`_sign_changes` in NumPy (the path with Numba's JIT off)."""
     sign = np.sign(net)
     rows = np.arange(len(net))[:, None]
     last = np.maximum.accumulate(np.where(sign != 0, rows, -1), axis=0)  # last non-zero
     before = np.where(last[:-1] >= 0, np.take_along_axis(sign, np.maximum(last[:-1], 0),
                                                          axis=0), 0.0)
     return ((sign[1:] != 0) & (before != 0) & (sign[1:] != before)).sum(axis=0)
+
+
+@nb.njit(cache=True)
+def _sign_change_counts(net, out):
+    """:func:`_sign_changes` into ``out``, stream by stream (a NaN counts as a sign of
+    its own, as there)."""
+    for j in range(net.shape[1]):
+        count, before = 0, 0.0
+        for i in range(net.shape[0]):
+            sign = np.sign(net[i, j])
+            if sign != 0:
+                if before != 0 and sign != before:
+                    count += 1
+                before = sign
+        out[j] = count
 
 
 def _bracketed_roots(times: np.ndarray, net: np.ndarray, low, high,
