@@ -179,12 +179,12 @@ def record_year(k, active, labour, pensioners, pension, invalid, invalid_pension
                 disabled += invalid_c
                 disabled_money += invalid_pension[a, s, c]
                 if keep_low:
-                    persons = pensioners[a, s, c] + invalid_c
+                    in_class = pensioners[a, s, c] + invalid_c
                     total = pension[a, s, c] + invalid_pension[a, s, c]
-                    per_person = total / max(persons, 1e-300) if persons > 0 else 0.0
+                    per_person = total / max(in_class, 1e-300) if in_class > 0 else 0.0
                     if per_person < floor[k, a, s]:
-                        below += persons
-                        gap += persons * (floor[k, a, s] - per_person)
+                        below += in_class
+                        gap += in_class * (floor[k, a, s] - per_person)
                 service_awarded[k, s, c] += p * new_share[a, s, c]
                 awarded += p * new_total[a, s, c]
             new_amount[k, s] += awarded

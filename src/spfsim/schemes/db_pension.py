@@ -274,10 +274,10 @@ def _care_credit_probability(asfr, scale, out):
     """:func:`care_credit_probability` into ``out`` (her age,), the product over the
     child's ages in turn (as the array form's)."""
     for x in range(len(out)):
-        none = 1.0
+        no_child = 1.0
         for k in range(len(scale)):
-            none *= 1.0 - min(rules.orphan_probability(asfr, x, k) * scale[k], 1.0)
-        out[x] = 1.0 - none
+            no_child *= 1.0 - min(rules.orphan_probability(asfr, x, k) * scale[k], 1.0)
+        out[x] = 1.0 - no_child
 
 
 def retirement_schedule(ages, retirement_age, early_age, early_rate, early_reduction,
