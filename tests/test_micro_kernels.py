@@ -9,6 +9,7 @@ from spfsim import rng
 from spfsim.engine.benefits import G_INSURED_UNEMPLOYED
 from spfsim.engine.micro import kernels as K
 from spfsim.engine.micro.align import scaled_probabilities, select_exact
+from spfsim.engine.micro.labour import never_covered
 from spfsim.engine.micro.store import (
     CONTRIBUTING,
     DISABLED,
@@ -100,10 +101,11 @@ def run_year(store: PersonStore, *, q_death=0.0, q_invalid=None, asfr=None, stay
              earnings=500.0, universal=((65, 100, 1.0),), chunk=2, reference_years=0,
              refund_share=0.0, group=0, cumulative=(0.0, 0.0, 1.0, 1.0), ui_service=1000,
              ui_credits_count=False, care=None, care_insured_only=False,
-             survivor_end_rate=0.0):
+             survivor_end_rate=0.0, never=0.0):
     """One year of the kernel; ``universal`` benefits are (min age, max age, take-up),
     all of target ``group`` (engine.benefits.G_*); non-contributors who draw a labour
-    state take it from ``cumulative`` (informal, unemployed, inactive, disabled)."""
+    state take it from ``cumulative`` (informal, unemployed, inactive, disabled);
+    ``never``: every cell's share never covered."""
     chunks = store.capacity
     counts = np.zeros((chunks, 101, 2, K.N_COUNTS + len(universal)), dtype=np.int64)
     probability = np.zeros((len(universal), 101, 2))
@@ -142,7 +144,7 @@ def run_year(store: PersonStore, *, q_death=0.0, q_invalid=None, asfr=None, stay
             care_insured_only=care_insured_only, care_child_age=0, refund_share=refund_share,
             retire_probability=(np.arange(101) >= retirement)[:, None] * np.ones((1, 2)),
             retire_factor=np.ones((101, 2)), survivor_partnering=np.zeros((101, 2)),
-            survivors_on=False, survivor_minimum_service=0, orphan_age_limit=17,
+            never_covered=np.full((101, 2), never), survivors_on=False, survivor_minimum_service=0, orphan_age_limit=17,
             survivor_end_rate=survivor_end_rate),
         R.benefits(codes, probability, np.full_like(probability, 100.0), -1,
                    np.zeros((101, 2)), ui_service, ui_credits_count),
@@ -211,6 +213,31 @@ def test_labour_states_stay_or_move_as_told():
     assert store.status[:3].tolist() == [SELF_EMPLOYED] * 3
     assert counts[30, MALE, K.N_SELF_EMPLOYED] == 3
     assert counts[30, MALE, K.CONTRIBUTORS] == 3
+
+
+def test_the_never_covered_do_not_contribute_nor_get_credits_nor_leave():
+    """A person of the share never covered (labour.never_covered: the draw keyed by her
+    id alone) keeps a non-contributing state when everybody else joins, gets no care
+    credit, and at the pensionable age is out of the scheme without being counted a
+    leaver; the others of the same cells are members as before."""
+    rows = [{"age": 30, "status": INFORMAL}, {"age": 30, "status": INACTIVE, "sex": FEMALE},
+            {"age": 60, "status": INACTIVE}] * 40
+    share = 0.5
+    never = rng.uniforms(1, rng.NEVER_COVERED, np.arange(len(rows)), 0) < share
+    assert 0 < never.sum() < len(rows)
+    assert all(never_covered(1, p, share) == never[p] for p in range(len(rows)))
+    store = small_store(rows)
+    counts, *_ = run_year(store, join=1.0, care=np.ones(101), never=share)
+    status, service = store.status[:len(rows)], store.service[:len(rows)]
+    young = np.array([row["age"] == 30 for row in rows])
+    assert set(status[never & young].tolist()) <= {INFORMAL, INACTIVE}
+    assert (service[never] == 0).all()
+    assert (status[~never & young] == CONTRIBUTING).all()
+    assert (status[never & ~young] == LEFT).all()
+    # only the members reaching the pensionable age without service are leavers
+    assert counts[60, MALE, K.NEW_LEAVERS] == (~never & ~young).sum()
+    assert counts[30, MALE, K.CONTRIBUTORS] + counts[30, FEMALE, K.CONTRIBUTORS] \
+        == (~never & young).sum()
 
 
 def test_retirement_award_minimum_and_no_pension():

@@ -36,6 +36,7 @@ PARTNER_ORDER, ARRIVING_PARTNER_ORDER = 47, 48
 INITIAL_PARTNERSHIP, INITIAL_PARTNER_AGE, INITIAL_PARTNER_AGE_2 = range(49, 52)
 INITIAL_PARTNER_PICK, INITIAL_PARTNER_ORDER = 52, 53
 HOUSEHOLD_CLONES = 54  # a person file's households (engine.micro.person_households)
+NEVER_COVERED = 55  # a person's cohort's share never covered (keyed by year 0: for life)
 # the draws of a partnership formed: (formed, partner's age, its second stream, pick, the
 # woman's turn among those forming)
 PARTNERSHIP_STREAMS = (PARTNERSHIP, PARTNER_AGE, PARTNER_AGE_2, PARTNER_PICK, PARTNER_ORDER)

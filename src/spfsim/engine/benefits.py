@@ -400,6 +400,10 @@ def cell_states(assumptions: Assumptions, demo: DemographicProjection,
             raise ValueError("the pension was projected without the unemployment "
                              "insurance's qualifying period")
         insured = pension.insured_unemployed_fraction * unemployed
+    if pension is not None and pension.never_covered_share is not None:
+        # the never covered are not members, but work or seek work all the same (none of
+        # them insured)
+        unemployed = unemployed + unemployed_rate * pension.never_covered_share
     shares = np.stack([contributing, low_share, pensioners - low_share, unemployed - insured,
                        np.zeros_like(pop), insured], axis=-1)
     shares[..., L_OTHER] = np.clip(1.0 - shares.sum(axis=-1), 0.0, None)

@@ -65,6 +65,26 @@ def _density(econ: EconomicProjection, population: np.ndarray) -> np.ndarray:
         return np.where(population > 0, econ.covered / population, 0.0)
 
 
+def _check_coverable(scheme: CompiledScheme, years: np.ndarray, density: np.ndarray) -> None:
+    """Refuse a never-covered share that leaves fewer persons coverable than the labour
+    projection's covered workers (year, age, sex ``density`` of the population): nobody
+    never covered can fill them, in either engine."""
+    covered = scheme.covered_shares(years)
+    if covered is None:
+        return
+    over = density > covered + 1e-12
+    if not over.any():
+        return
+    k, age, sex = (int(i[0]) for i in np.nonzero(over))
+    raise SpfsimError(
+        f"scheme '{scheme.id}': field never_covered_share leaves {covered[k, age, sex]:.4g} "
+        f"of the {('men', 'women')[sex]} born in {int(years[k]) - age} coverable, but the "
+        f"labour projection has {density[k, age, sex]:.4g} of them (aged {age} in "
+        f"{int(years[k])}) in covered employment; lower never_covered_share for that "
+        f"cohort (value: {1.0 - covered[k, age, sex]:.4g}), or the coverage "
+        f"({int(over.sum())} cells of year x age x sex exceed it)")
+
+
 def _fathers_children(scheme: CompiledScheme, assumptions: Assumptions,
                       demo: DemographicProjection, couples: np.ndarray) -> np.ndarray:
     """(year, age, k) a man's expected children aged k below the highest orphan age limit,
@@ -102,6 +122,9 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
                              assumptions.earnings_yearly_sd)
     dying = death_rates(demo.survival)
     labour_target = econ.non_contributing(slice(None), demo.population)
+    _check_coverable(scheme, assumptions.years, density)
+    # next year's cells' cohorts: those who join the members by birth or immigration
+    covered = scheme.covered_shares(assumptions.years + 1)
 
     def partners(k: int) -> tuple[np.ndarray, np.ndarray]:
         """(married by sex, partner weights (sex, x, y)) of year k."""
@@ -162,7 +185,8 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
             invalid_mortality=float(scheme["disability_mortality_factor"][k]),
             reference_years=int(scheme["reference_earnings_years"][k]),
             labour_target=labour_target[k],
-            labour_persistence=assumptions.labour_persistence)
+            labour_persistence=assumptions.labour_persistence,
+            covered_share=None if covered is None else covered[k])
 
     return inputs
 
@@ -256,12 +280,23 @@ def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
                              scheme, econ, scheme, assumptions.earnings_yearly_sd)),
                          lump_sums_by_age=record.refunds,
                          active_share=record.active, pensioner_share=record.pensioned,
+                         never_covered_share=_never_covered_working(scheme,
+                                                                    assumptions.years),
                          low_pension_share=None if record.low is None else record.low[0],
                          low_pension_gap=None if record.low is None else record.low[1],
                          insured_unemployed_fraction=record.insured_unemployed,
                          survivors_by_kind=record.survivors,
                          branch_beneficiaries=record.branch_persons,
                          branch_expenditure=record.branch_money)
+
+
+def _never_covered_working(scheme: CompiledScheme, years: np.ndarray) -> np.ndarray | None:
+    """(year, age, sex) share of each cell never in the scheme's covered employment and
+    below the pensionable age, in the labour market as the members are (None: nobody)."""
+    covered = scheme.covered_shares(years)
+    if covered is None:
+        return None
+    return np.where(AGES[None, :, None] < scheme.retirement_age_grid, 1.0 - covered, 0.0)
 
 
 def working_pensioners(scheme: CompiledScheme, covered: np.ndarray, contributors: np.ndarray,
@@ -322,6 +357,10 @@ def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
                          contribution_classes=contribution_classes)
     start = int(scheme["start_year"][0])
     base_year = int(assumptions.years[0])
+    # each past year's cells' cohorts, from the start year's to the base year's
+    covered = scheme.covered_shares(np.arange(start, base_year + 1))
+    if covered is not None:
+        state.cover_only(covered[0])
     wage_growth = assumptions.series_growth["wages"][0]
     price_growth = assumptions.series_growth["prices"][0]
     for year in range(start, base_year):
@@ -353,7 +392,8 @@ def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
             care_insured_only=base.care_insured_only,
             contribution_rate=base.contribution_rate,  # refunds are paid from the base year
             death_rate=base.death_rate, invalid_mortality=base.invalid_mortality,
-            reference_years=base.reference_years)
+            reference_years=base.reference_years,
+            covered_share=None if covered is None else covered[year + 1 - start])
         state.step(past)
         state.advance(past)
     if base.survivors is not None and base.survivors.past_partnering is not None:

@@ -10,7 +10,9 @@ people between classes. Each year a share d(t, x, s) of the population contribut
 ``contribution_persistence`` says how strongly last year's contributors are this year's:
 formal careers persist, so service piles up on insiders rather than being spread thinly
 (binomially) over everybody. Contributors move one service class up; immigrants join with
-no service. This keeps the distribution of past service that an ILO
+no service. A share of each birth cohort never covered (``never_covered_share``) is not in
+the state at all: the members of a cell are its cohort's covered share, and the
+contributing share d is theirs alone. This keeps the distribution of past service that an ILO
 actuarial valuation carries, so new pensions reflect who has how many years, not a crude
 average.
 
@@ -118,6 +120,13 @@ class PensionState(StateTransitions, SurvivorTransitions):
         self.refund = np.zeros((n_age, 2))
         self.top_class = np.zeros((n_age, 2), dtype=np.int64)  # everybody in class 0
         self.top_invalid_class = np.full((n_age, 2), -1, dtype=np.int64)
+
+    def cover_only(self, share: np.ndarray) -> None:
+        """Start from members who are only ``share`` (age, sex) of each cell, all inactive
+        with no service: the rest of the cell's cohort is never covered, and stays outside
+        the state (shares of the population, so it is simply not there)."""
+        self.active[:, :, NOT_CONTRIBUTING, 0, 0] = share
+        self.labour[:, :, 0, 0, NC_INACTIVE] = share
 
     def refresh_tops(self) -> None:
         """Set ``top_class`` and ``top_invalid_class`` to the highest classes that hold
@@ -246,11 +255,15 @@ class PensionState(StateTransitions, SurvivorTransitions):
                 self._age_in_place(name, array, weights, _floats(stay))
             else:
                 setattr(self, name, _age_one_year(array, weights, stay))
-        # newborns and immigrants enter inactive, with no service (as in the micro engine)
-        self.active[0, :, NOT_CONTRIBUTING, 0, 0] = stay[0]
-        self.labour[0, :, 0, 0, NC_INACTIVE] = stay[0]
-        self.active[:, :, NOT_CONTRIBUTING, 0, 0] += y.newcomer_share
-        self.labour[:, :, 0, 0, NC_INACTIVE] += y.newcomer_share
+        # newborns and immigrants enter inactive, with no service (as in the micro engine);
+        # those of their cohort never covered stay outside
+        born, arriving = stay[0], y.newcomer_share
+        if y.covered_share is not None:
+            born, arriving = born * y.covered_share[0], arriving * y.covered_share
+        self.active[0, :, NOT_CONTRIBUTING, 0, 0] = born
+        self.labour[0, :, 0, 0, NC_INACTIVE] = born
+        self.active[:, :, NOT_CONTRIBUTING, 0, 0] += arriving
+        self.labour[:, :, 0, 0, NC_INACTIVE] += arriving
         if kernels.COMPILED:
             self.top_class = np.maximum(_aged_top(self.top_class),
                                         np.where(y.newcomer_share > 0, 0, -1))

@@ -56,6 +56,10 @@ class PensionYear:
     # year's state; None: every non-contributor is counted inactive (the reconstruction)
     labour_target: np.ndarray | None = None
     labour_persistence: float = 0.0
+    # (age, sex) share of each of next year's cells' birth cohort ever in covered
+    # employment (CompiledScheme.covered_shares): the newborns and immigrants who join the
+    # members; the others stay outside the state (None: everybody)
+    covered_share: np.ndarray | None = None
 
 
 @dataclass

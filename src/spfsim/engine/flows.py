@@ -44,6 +44,9 @@ class SchemeFlows:
     state_contribution: np.ndarray | None = None  # (year,) the state's contribution
     # cohort engine, contributory pension: what non-contributory rules need to know
     active_share: np.ndarray | None = field(default=None, repr=False)  # (year, age, sex)
+    # (year, age, sex) share of each cell never covered and below the pensionable age:
+    # outside the members, in the labour market all the same (None: nobody)
+    never_covered_share: np.ndarray | None = field(default=None, repr=False)
     # (year, age, sex) shares of each cell with an old-age or disability pension; with a
     # top-up floor, with one below the floor and their summed gap to it (per capita)
     pensioner_share: np.ndarray | None = field(default=None, repr=False)

@@ -48,8 +48,29 @@ class CompiledScheme:
         born = np.clip(year - AGES - self.first_cohort, 0, None)
         return self.retirement_age_by_cohort[born]
 
+    def covered_shares(self, years: np.ndarray) -> np.ndarray | None:
+        """(year, age, sex) share of each cell's birth cohort (born year - age) ever in the
+        scheme's covered employment: 1 - its ``never_covered_share``, dated by year of
+        birth (a cohort before the first date takes the first date's value). None where
+        the scheme has no such share or every value is 0 (everybody coverable)."""
+        by_sex = self.numbers.get("never_covered_share")
+        if by_sex is None or not any(v for dated in by_sex.values()
+                                     for v in dated.values.values()):
+            return None
+        cohorts = np.asarray(years, dtype=int)[:, None] - AGES[None, :]
+        shares = [_by_birth_year(by_sex.get(s, by_sex.get("all")), cohorts) for s in SEXES]
+        return 1.0 - np.stack(shares, axis=-1)
+
     def __getitem__(self, name: str) -> np.ndarray:
         return self.params[name]
+
+
+def _by_birth_year(dated: DatedValue, cohorts: np.ndarray) -> np.ndarray:
+    """A dated value's step function read at years of birth (not indexed)."""
+    effective = np.array(sorted(dated.values), dtype=int)
+    values = np.array([dated.values[e] for e in effective], dtype=float)
+    at = np.searchsorted(effective, cohorts, side="right") - 1
+    return values[np.clip(at, 0, None)]
 
 
 @dataclass

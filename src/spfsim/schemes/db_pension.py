@@ -352,6 +352,15 @@ class DBOldAgePension(SchemeType):
         ParamSpec("earnings_ceiling", "currency per year",
                   "Ceiling of insurable earnings (0: none).", low=0.0, default=0.0,
                   indexable=True, reference="ILC 2021 para. 15(c)"),
+        ParamSpec("never_covered_share", "fraction of a birth cohort",
+                  "Share of each birth cohort, by sex, never in the scheme's covered "
+                  "employment (employment the scheme does not cover, late immigrants, "
+                  "persons who never work): they never contribute nor are credited, so "
+                  "have no pension of their own; the covered workers are the others. Dated "
+                  "by year of birth: { 1930 = 0.3, 1960 = 0.1 } gives 0.3 to the cohorts "
+                  "born 1930-1959 (and before) and 0.1 to those born from 1960.",
+                  low=0.0, high=0.95, default=0.0, by_sex=True,
+                  reference="R202 para. 15; ILC 2021 para. 15(g)"),
         ParamSpec("contribution_persistence", "fraction",
                   "How strongly contributing persists from one year to the next: 0 = "
                   "independent years (service spread binomially over everybody), 1 = the "

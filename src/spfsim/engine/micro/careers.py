@@ -100,13 +100,15 @@ def _award_on_death_or_disability(i, a, s, rules, retirement_age, service, credi
 @nb.njit(inline="always", cache=True)
 def _retirement(c, i, p, a, s, st, revalued, indexed, when, rules, retirement_age,
                 retire_probability, retire_factor, service, credits, paid, recent, pension,
-                received, counts, money, service_awarded, service_left, age_money):
+                received, counts, money, service_awarded, service_left, age_money, never):
     """Enter the year, old age: an old-age pension in payment is indexed
     (pension_rules.in_payment); an active member's credits are revalued and, with the
     minimum service, she retires with ``retire_probability`` on pension_rules.old_age_award
     (``retire_factor``: early reduction or late increment); without it she leaves at the
-    pensionable age (pension_rules.leaves_without_pension, :func:`_leave`). Returns the
-    state."""
+    pensionable age (pension_rules.leaves_without_pension, :func:`_leave`). A person
+    ``never`` covered was never a member: she is out at the pensionable age, and not
+    counted a leaver (as in the cohort engine, where she is outside the state). Returns
+    the state."""
     if not rules.has:
         return st
     if st == RETIRED:
@@ -115,6 +117,8 @@ def _retirement(c, i, p, a, s, st, revalued, indexed, when, rules, retirement_ag
         return st
     if not is_active(st):
         return st
+    if never:
+        return LEFT if a >= retirement_age[a, s] else st
     if not revalued:
         _revalue(credits, paid, recent, i, 1.0 + rules.revaluation)
     chance = retire_probability[a, s]
@@ -160,19 +164,20 @@ def _leave(c, i, a, s, years, when, rules, credits, paid, received, counts, mone
 def _year_credits_and_pensions(c, i, p, a, s, st, when, rules, earnings, care_probability,
                                young_child, earnings_factor, service, care_years, credits,
                                paid, recent, pension, contributed, received, counts, money,
-                               age_money):
+                               age_money, never):
     """The year's contributions and pensions: a contributor is credited her earnings
-    (:func:`_contribute`), an active woman may be credited a care year (:func:`_care`), a
-    pensioner is paid her pension (:func:`_pension_paid`). Without a contributory pension,
-    contributors are counted alone. Returns a contributor's gross earnings of the year
-    (currency; 0 for the others and without a contributory pension)."""
+    (:func:`_contribute`), an active woman may be credited a care year (:func:`_care`; not
+    one ``never`` covered), a pensioner is paid her pension (:func:`_pension_paid`).
+    Without a contributory pension, contributors are counted alone. Returns a
+    contributor's gross earnings of the year (currency; 0 for the others and without a
+    contributory pension)."""
     if not rules.has:
         if is_contributing(st):
             counts[c, a, s, CONTRIBUTORS] += 1
     elif is_contributing(st):
         return _contribute(c, i, p, a, s, when, rules, earnings, earnings_factor, service,
                            credits, paid, recent, contributed, counts, money, age_money)
-    elif is_active(st):
+    elif is_active(st) and not never:
         _care(i, p, a, s, when, rules, care_probability, young_child, service, care_years,
               credits, recent)
     elif st in (RETIRED, INVALID):

@@ -45,7 +45,8 @@ S_POP, S_ACTIVE, S_EMPLOYEE, S_SELF_EMPLOYED = range(4)
 S_INFORMAL, S_UNEMPLOYED, S_INACTIVE, S_DISABLED = range(4, 8)
 # contributors exposed to disability onset; disability pensioners who may recover
 S_QUALIFIED, S_INVALID = 8, 9
-N_STATE_COUNTS = 10
+S_NEVER = 10  # active persons never covered (labour.never_covered), among S_ACTIVE
+N_STATE_COUNTS = 11
 NON_CONTRIBUTING_STATES = (INFORMAL, UNEMPLOYED, INACTIVE, DISABLED)  # order of cumulative
 
 

@@ -121,8 +121,8 @@ class ShardedPopulation:
     def count_states(self, *args) -> np.ndarray:
         return sum(self._all("count_states", *args))
 
-    def alignment_counts(self) -> np.ndarray:
-        return sum(self._all("alignment_counts"))
+    def alignment_counts(self, *args) -> np.ndarray:
+        return sum(self._all("alignment_counts", *args))
 
     def source_units(self, *args) -> tuple[np.ndarray, np.ndarray]:
         """Population.source_units over the shards: a record or unit is marked when any
@@ -131,10 +131,12 @@ class ShardedPopulation:
         return (np.maximum.reduce([p[0] for p in parts]),
                 np.maximum.reduce([p[1] for p in parts]))
 
-    def align(self, seed: int, year: int, probabilities: dict, wanted: np.ndarray) -> None:
+    def align(self, seed: int, year: int, probabilities: dict, wanted: np.ndarray,
+              never_share: np.ndarray) -> None:
         """Exact alignment: every shard's candidates (each cell's wanted smallest keys)
         give each cell's threshold, with which every shard chooses its persons."""
-        parts = self._all("alignment_candidates", seed, year, probabilities, wanted)
+        parts = self._all("alignment_candidates", seed, year, probabilities, wanted,
+                          never_share)
         thresholds = [K.alignment_thresholds(
             *(np.concatenate([part[kind][j] for part in parts]) for j in range(3)),
             wanted[kind]) for kind in range(2)]

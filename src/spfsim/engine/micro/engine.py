@@ -252,25 +252,28 @@ def _year(run: _Run, k: int, year: int, y) -> int:
     if run.sources is not None:
         run.sources.note(k, population)
     pension, tables = (_pension_year(run.scheme, y, k, econ, settings.transitory_sd,
-                                     run.families)
+                                     run.families, year)
                        if y is not None else records.NO_PENSION)
     counts0 = population.count_states(tables.retirement_age,
-                                      pension.disability_minimum_service)
+                                      pension.disability_minimum_service, settings.seed,
+                                      tables.never_covered)
     p_emigrate, immigrants = _emigration(counts0[:, :, 0], demo.net_migration[k],
                                          demo.survival[k], run.weight)
     after = _after_disability(counts0, pension, tables)
     q_invalid, q_death = _death_rates(demo.survival[k], after,
                                       y.invalid_mortality if y is not None else 1.0)
     composition = (after if settings.alignment != "off" else _after_disability(
-        _expected_composition(k, econ, demo, run.weight), pension, tables))
+        _expected_composition(k, econ, demo, run.weight, tables.never_covered), pension,
+        tables))
     labour = _labour_year(run.scheme, k, composition, econ, demo, settings)
     exact = settings.alignment == "exact"
     if exact:
         probabilities = {"q_death": q_death, "q_invalid": q_invalid,
                          "stay": labour["stay"], "join": labour["join"]}
-        wanted = K.alignment_targets(population.alignment_counts(), settings.seed, year,
-                                     **probabilities)
-        population.align(settings.seed, year, probabilities, wanted)
+        wanted = K.alignment_targets(
+            population.alignment_counts(settings.seed, tables.never_covered), settings.seed,
+            year, **probabilities)
+        population.align(settings.seed, year, probabilities, wanted, tables.never_covered)
     scale = K.fixed_point_scale(float(econ.average_earnings[k]))
     benefits = _benefits_year(run, k)
     when = {"seed": settings.seed, "year": year, "scale": scale,

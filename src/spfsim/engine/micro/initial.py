@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import rng
+from ...errors import SpfsimError
 from ...params import Assumptions
 from ...schemes import pension_rules as rules
 from ..benefits import contributory_pension
@@ -62,6 +63,7 @@ def _initial_store(assumptions: Assumptions, settings,
     synthetic_cells = 0
     counts = _allocate(assumptions.base_population, settings.persons)
     base_year = int(assumptions.years[0])
+    never = _never_covered(assumptions, records)
     start = first = 0
     sources = []  # (ids, records) of the persons cloned
     if records is not None and records.linked:
@@ -97,7 +99,7 @@ def _initial_store(assumptions: Assumptions, settings,
                 _copy_records(store, slots, records, picks, _base_rate(assumptions)
                               if state is not None else None)
             elif state is not None:
-                _draw_pension_class(store, slots, ids, state, a, s, settings.seed)
+                _draw_pension_class(store, slots, ids, state, a, s, settings.seed, *never[a, s])
                 _spread_credits(store, slots, settings.permanent_sd,
                                 _base_ceiling(assumptions))
             if state is not None:
@@ -194,13 +196,37 @@ def _copy_records(store, slots, records: PersonRecords, picks: np.ndarray,
     store.earnings_factor[slots] = records.earnings_level[picks]
 
 
+def _never_covered(assumptions: Assumptions, records: PersonRecords | None) -> np.ndarray:
+    """(age, sex, 2) the base year's share of each cell never covered (the contributory
+    pension's never_covered_share) and whether the cell is at or above the pensionable
+    age; refused with a person file, whose persons bring their own coverage."""
+    out = np.zeros((101, 2, 2))
+    pension = contributory_pension(assumptions)
+    covered = None if pension is None else pension.covered_shares(assumptions.years[:1])
+    if covered is None:
+        return out
+    if records is not None:
+        raise SpfsimError(
+            f"scheme '{pension.id}': field never_covered_share with a person file: the "
+            "file's persons bring their own coverage history; leave never_covered_share "
+            f"at 0 (value: {1.0 - covered.min():.4g})")
+    out[..., 0] = 1.0 - covered[0]
+    out[..., 1] = np.arange(101)[:, None] >= pension.retirement_age_grid[0]
+    return out
+
+
 def _draw_pension_class(store, slots, ids, state: PensionState, a: int, s: int,
-                        seed: int) -> None:
+                        seed: int, never_share: float = 0.0, old: float = 0.0) -> None:
+    """The persons' pension classes drawn from the cohort engine's base-year shares of
+    their cell (a, s); those of the ``never_share`` never covered (labour.never_covered,
+    the same draw) are outside the state: inactive, or out of it (LEFT) where the cell is
+    ``old`` (at or above the pensionable age), with nothing credited."""
     by_k = state.active[a, s]  # (status, service, contribution class)
     active = by_k.sum(axis=-1)
     retired = state.pensioners[a, s]
     invalid = state.invalid[a, s].sum(axis=-1)
-    left = max(1.0 - active.sum() - retired.sum() - invalid.sum(), 0.0)
+    # the cohort engine's cell holds the never covered nowhere: the rest of it
+    left = max(1.0 - active.sum() - retired.sum() - invalid.sum() - never_share, 0.0)
     shares = np.concatenate([active[NOT_CONTRIBUTING], active[1], retired, invalid, [left]])
     cumulative = np.cumsum(shares / shares.sum())
     u = rng.uniforms(seed, rng.INITIAL_STATE, ids, 0)
@@ -239,6 +265,12 @@ def _draw_pension_class(store, slots, ids, state: PensionState, a: int, s: int,
         store.recent[slots] = np.select(
             [in_active[:, None], (group == 3)[:, None]],
             [recent[np.minimum(group, 1), service], invalid_recent[service]], 0.0)
+    if never_share > 0.0:
+        never = rng.uniforms(seed, rng.NEVER_COVERED, ids, 0) < never_share
+        store.status[slots] = np.where(never, LEFT if old else INACTIVE, status)
+        for name in ("service", "care_years", "credits", "paid", "pension"):
+            getattr(store, name)[slots] = np.where(never, 0, getattr(store, name)[slots])
+        store.recent[slots] = np.where(never[:, None], 0.0, store.recent[slots])
 
 
 def _base_ceiling(assumptions: Assumptions) -> float:

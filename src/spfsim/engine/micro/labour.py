@@ -20,6 +20,7 @@ from .counters import (
     PREVIOUS_STATE,
     S_ACTIVE,
     S_INVALID,
+    S_NEVER,
     S_POP,
     S_QUALIFIED,
     is_active,
@@ -28,13 +29,23 @@ from .counters import (
 from .store import CONTRIBUTING, GONE, INVALID, SELF_EMPLOYED
 
 
+@nb.njit(inline="always", cache=True)
+def never_covered(seed, p, share):
+    """Whether person ``p`` is of the ``share`` of her birth cohort and sex never in the
+    pension's covered employment (db_pension never_covered_share): a draw keyed by the
+    person alone, so the same every year of her life (her cell's cohort does not change
+    as she ages). Such a person never contributes nor is credited."""
+    return share > 0.0 and rng.uniform(seed, rng.NEVER_COVERED, p, 0) < share
+
+
 @nb.njit(parallel=True, cache=True)
-def count_states(status, age, sex, service, size, chunk, retirement_age,
-                 disability_minimum_service, out):
+def count_states(status, age, sex, service, pid, size, chunk, retirement_age,
+                 disability_minimum_service, seed, never_share, out):
     """Per (age, sex), by last year's status: population, active (not retired), employee
     and self-employed contributors, informal, unemployed, inactive, disabled; contributors
     below the pensionable age with the disability qualifying period; disability
-    pensioners below the pensionable age. ``out`` is (chunks, 101, 2, N_STATE_COUNTS)."""
+    pensioners below the pensionable age; the active never covered (``never_share``
+    (age, sex): :func:`never_covered`). ``out`` is (chunks, 101, 2, N_STATE_COUNTS)."""
     n_chunks = (size + chunk - 1) // chunk
     out[:n_chunks] = 0
     for c in nb.prange(n_chunks):
@@ -48,6 +59,8 @@ def count_states(status, age, sex, service, size, chunk, retirement_age,
             if is_active(st):
                 out[c, a, s, S_ACTIVE] += 1
                 out[c, a, s, PREVIOUS_STATE[st]] += 1
+                if never_covered(seed, pid[i], never_share[a, s]):
+                    out[c, a, s, S_NEVER] += 1
                 if is_contributing(st) and qualified_insured(
                         a, retirement_age[a, s], service[i], disability_minimum_service):
                     out[c, a, s, S_QUALIFIED] += 1
@@ -58,15 +71,19 @@ def count_states(status, age, sex, service, size, chunk, retirement_age,
 
 @nb.njit(inline="always", cache=True)
 def labour_state(seed, p, year, previous, stay, join, keep, cumulative, keep_contributor,
-                 p_self_employed, a, s, forced):
+                 p_self_employed, a, s, forced, never):
     """This year's labour state of an active person (see engine._labour_year).
 
-    ``forced`` is -1 (draw whether to contribute) or the outcome chosen by exact alignment.
+    ``forced`` is -1 (draw whether to contribute) or the outcome chosen by exact alignment;
+    a person ``never`` covered (:func:`never_covered`) does not contribute, and keeps or
+    draws a state of those who do not.
     """
     contributed = is_contributing(previous)
     stays = rng.uniform(seed, rng.LABOUR_STAY, p, year)
     v = rng.uniform(seed, rng.LABOUR_STATE, p, year)
-    if forced >= 0:
+    if never:
+        contributes = False
+    elif forced >= 0:
         contributes = forced == 1
     else:
         contributes = rng.uniform(seed, rng.CONTRIBUTION, p, year) < (
@@ -87,19 +104,21 @@ N_CELLS = 101 * 2  # age x 2 + sex
 
 
 @nb.njit(cache=True)
-def alignment_counts(status, age, sex, size):
+def alignment_counts(status, age, sex, pid, size, seed, never_share):
     """What exact alignment's expected numbers are made of: (2, N_CELLS, 2) persons by
-    event (0: death, of everyone here; 1: contribution, of the active), cell and which
-    probability is theirs (deaths: 0 q_death, 1 q_invalid; contribution: 0 join, 1 stay).
-    Counts, so that the expected numbers do not depend on the persons' grouping."""
+    event (0: death, of everyone here; 1: contribution, of the active but the never
+    covered), cell and which probability is theirs (deaths: 0 q_death, 1 q_invalid;
+    contribution: 0 join, 1 stay). Counts, so that the expected numbers do not depend on
+    the persons' grouping."""
     out = np.zeros((2, N_CELLS, 2), dtype=np.int64)
     for i in range(size):
         st = status[i]
         if st == GONE:
             continue
-        cell = np.int64(age[i]) * 2 + np.int64(sex[i])
+        a, s = np.int64(age[i]), np.int64(sex[i])
+        cell = a * 2 + s
         out[0, cell, 1 if st == INVALID else 0] += 1
-        if is_active(st):
+        if is_active(st) and not never_covered(seed, pid[i], never_share[a, s]):
             out[1, cell, 1 if is_contributing(st) else 0] += 1
     return out
 
@@ -119,21 +138,23 @@ def alignment_targets(counts, seed, year, q_death, q_invalid, stay, join) -> np.
 
 @nb.njit(cache=True)
 def alignment_keys(status, age, sex, pid, size, seed, year, q_death, q_invalid, stay, join,
-                   kind):
+                   never_share, kind):
     """Each person's cell for the event ``kind`` (0: death, 1: contribution; N_CELLS: not
-    concerned) and selection key -log(1 - u) / p, the smallest keys of a cell being
-    chosen (weighted sampling without replacement, Efraimidis & Spirakis 2006: see
-    align.select_exact; p = 0 gives an infinite key, chosen only when nobody else is left).
+    concerned, as the never covered are for contributions) and selection key
+    -log(1 - u) / p, the smallest keys of a cell being chosen (weighted sampling without
+    replacement, Efraimidis & Spirakis 2006: see align.select_exact; p = 0 gives an
+    infinite key, chosen only when nobody else is left).
     Deaths are chosen before this year's disability onsets, recoveries and conversions,
     so a disability pensioner's rate (``q_invalid``) follows last year's status here."""
     cell = np.empty(size, dtype=np.int64)
     key = np.empty(size)
     for i in range(size):
         st = status[i]
-        if st == GONE or (kind == 1 and not is_active(st)):
+        a, s = np.int64(age[i]), np.int64(sex[i])
+        if st == GONE or (kind == 1 and (not is_active(st) or never_covered(
+                seed, pid[i], never_share[a, s]))):
             cell[i], key[i] = N_CELLS, np.inf
             continue
-        a, s = np.int64(age[i]), np.int64(sex[i])
         cell[i] = a * 2 + s
         if kind == 0:
             p = q_invalid[a, s] if st == INVALID else q_death[a, s]

@@ -44,13 +44,14 @@ class Population:
     def size(self) -> int:
         return self.store.size
 
-    def count_states(self, retirement_age: np.ndarray,
-                     disability_minimum_service: int) -> np.ndarray:
+    def count_states(self, retirement_age: np.ndarray, disability_minimum_service: int,
+                     seed: int, never_share: np.ndarray) -> np.ndarray:
         """Last year's states per (age, sex) (kernels.count_states)."""
         store = self.store
         self.buffers.fit(store.capacity)
-        return K.count_states(store.status, store.age, store.sex, store.service, store.size,
-                              self.chunk, retirement_age, disability_minimum_service,
+        return K.count_states(store.status, store.age, store.sex, store.service, store.pid,
+                              store.size, self.chunk, retirement_age,
+                              disability_minimum_service, seed, never_share,
                               self.buffers.state_counts)
 
     def year_step(self, when: dict, demography: records.Demography, labour: dict,
@@ -154,23 +155,25 @@ class Population:
                 "household_money": (money.sum(axis=0) + tested[1]) * scale,
                 "household_covered": covered.sum(axis=0)}
 
-    def alignment_counts(self) -> np.ndarray:
+    def alignment_counts(self, seed: int, never_share: np.ndarray) -> np.ndarray:
         """Exact alignment: persons by event, cell and probability (kernels)."""
         store = self.store
-        return K.alignment_counts(store.status, store.age, store.sex, store.size)
+        return K.alignment_counts(store.status, store.age, store.sex, store.pid, store.size,
+                                  seed, never_share)
 
     def alignment_candidates(self, seed: int, year: int, probabilities: dict,
-                             wanted: np.ndarray) -> list[tuple]:
+                             wanted: np.ndarray, never_share: np.ndarray) -> list[tuple]:
         """Exact alignment: for deaths and contributors, each cell's ``wanted`` persons here
         with the smallest keys, as (cells, keys, ids) (kernels.smallest_keys; the keys are
-        kept for :meth:`choose`). ``probabilities``: q_death, q_invalid, stay, join."""
+        kept for :meth:`choose`). ``probabilities``: q_death, q_invalid, stay, join;
+        ``never_share``: the never covered's (age, sex), who do not contribute."""
         store, out = self.store, []
         self._keys = []
         for kind in range(2):
             cell, key = K.alignment_keys(
                 store.status, store.age, store.sex, store.pid, store.size, seed, year,
                 probabilities["q_death"], probabilities["q_invalid"],
-                probabilities["stay"], probabilities["join"], kind)
+                probabilities["stay"], probabilities["join"], never_share, kind)
             self._keys.append((cell, key))
             best = K.smallest_keys(cell, key, wanted[kind])
             out.append((cell[best], key[best], store.pid[best]))
@@ -188,10 +191,12 @@ class Population:
         self._keys = None
         self._forced = (chosen[1], chosen[0])  # (contribution, death)
 
-    def align(self, seed: int, year: int, probabilities: dict, wanted: np.ndarray) -> None:
+    def align(self, seed: int, year: int, probabilities: dict, wanted: np.ndarray,
+              never_share: np.ndarray) -> None:
         """Exact alignment in one store: choose each cell's ``wanted`` (2, cells) deaths
         and contributors."""
-        candidates = self.alignment_candidates(seed, year, probabilities, wanted)
+        candidates = self.alignment_candidates(seed, year, probabilities, wanted,
+                                               never_share)
         self.choose([K.alignment_thresholds(*candidates[kind], wanted[kind])
                      for kind in range(2)])
 

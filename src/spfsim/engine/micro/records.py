@@ -127,6 +127,9 @@ class PensionTables(NamedTuple):
     # a spouse's pensioner's chance of a new partnership ending it, where the cohort
     # engine's families give one and no family link does (zeros: none)
     survivor_partnering: np.ndarray
+    # the share of the cell's birth cohort never covered (labour.never_covered; zeros:
+    # nobody)
+    never_covered: np.ndarray
 
 
 class Benefits(NamedTuple):
@@ -240,8 +243,8 @@ NO_PENSION = pension(
     care_probability=np.zeros(101), care_credit=0.0, care_insured_only=False,
     care_child_age=0, refund_share=0.0, retire_probability=np.zeros((101, 2)),
     retire_factor=np.ones((101, 2)), survivor_partnering=np.zeros((101, 2)),
-    survivors_on=False, survivor_minimum_service=0, orphan_age_limit=0,
-    survivor_end_rate=0.0)
+    never_covered=np.zeros((101, 2)), survivors_on=False, survivor_minimum_service=0,
+    orphan_age_limit=0, survivor_end_rate=0.0)
 
 
 NO_COVERAGE_BITS = np.zeros(0, dtype=np.uint16)

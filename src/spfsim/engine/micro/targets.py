@@ -75,9 +75,10 @@ def _death_rates(survival: np.ndarray, composition: np.ndarray,
 
 
 def _pension_year(scheme: CompiledScheme, y: PensionYear, k: int, econ: EconomicProjection,
-                  transitory_sd: float, families: bool = False
+                  transitory_sd: float, families: bool = False, year: int = 0
                   ) -> tuple[records.Pension, records.PensionTables]:
-    """This year's pension parameters for the kernel, from the cohort engine's inputs.
+    """This year's pension parameters for the kernel, from the cohort engine's inputs
+    (``year``: the calendar year of index k).
     With the survivors' partners from the families but no family links (``families``
     False), a spouse's pension ends with the cohort engine's chance of a new partnership
     (with links, the partnership itself ends it: engine.micro.families)."""
@@ -104,12 +105,20 @@ def _pension_year(scheme: CompiledScheme, y: PensionYear, k: int, econ: Economic
         care_child_age=int(scheme["care_credit_child_age"][k]),
         refund_share=y.refund_share, retire_probability=probability, retire_factor=factor,
         survivor_partnering=partnering,
+        never_covered=never_covered_shares(scheme, year),
         survivors_on=survivors_awarded(y) is not None,
         survivor_minimum_service=survivors.minimum_service
         if survivors_awarded(y) is not None else 0,
         # survivors' pensions in payment are paid and ended even if no new ones start
         orphan_age_limit=survivors.orphan_age_limit if survivors else 0,
         survivor_end_rate=survivors.end_rate if survivors else 0.0)
+
+
+def never_covered_shares(scheme: CompiledScheme, year: int) -> np.ndarray:
+    """(age, sex) share of each cell's birth cohort never covered in ``year`` (zeros:
+    nobody)."""
+    covered = scheme.covered_shares(np.array([year]))
+    return np.zeros((101, 2)) if covered is None else 1.0 - covered[0]
 
 
 def survivors_awarded(y: PensionYear | None):
@@ -120,10 +129,11 @@ def survivors_awarded(y: PensionYear | None):
 
 
 def _expected_composition(k: int, econ: EconomicProjection, demo: DemographicProjection,
-                          weight: float) -> np.ndarray:
+                          weight: float, never_share: np.ndarray) -> np.ndarray:
     """What ``count_states`` would return if the simulation followed the projection
     exactly: last year's labour shares, one age younger, of this year's population (in
-    simulated persons). Used by alignment="off"."""
+    simulated persons), ``never_share`` (age, sex) of it never covered. Used by
+    alignment="off"."""
     previous = max(k - 1, 0)  # the base year's state reflects base-year rates
     population = demo.population[k] / weight
     out = np.zeros((*population.shape, K.N_STATE_COUNTS))
@@ -143,7 +153,17 @@ def _expected_composition(k: int, econ: EconomicProjection, demo: DemographicPro
     out[..., K.S_INACTIVE] = np.clip(population - sum(out[..., i] for i in shares), 0.0, None)
     out[..., K.S_POP] = population
     out[..., K.S_ACTIVE] = population  # the labour states of the not (yet) retired
+    out[..., K.S_NEVER] = population * never_share
     return out
+
+
+def _joining(join: np.ndarray, waiting: np.ndarray, never: np.ndarray) -> np.ndarray:
+    """(age, sex) the share of all non-contributors (``waiting``) who join the
+    contributors when those ``never`` covered among them cannot (their labour states
+    taken to be like the others')."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(waiting > 0, join * np.clip(waiting - never, 0.0, None)
+                        / np.where(waiting > 0, waiting, 1.0), 0.0)
 
 
 def _labour_year(scheme: CompiledScheme | None, k: int, counts0: np.ndarray,
@@ -159,7 +179,9 @@ def _labour_year(scheme: CompiledScheme | None, k: int, counts0: np.ndarray,
     """
     population = demo.population[k]
     counts = counts0.astype(float)
-    active = counts[..., K.S_ACTIVE]
+    # the never covered are active, but contribute never: the chain moves the others
+    never = counts[..., K.S_NEVER]
+    active = counts[..., K.S_ACTIVE] - never
     with np.errstate(divide="ignore", invalid="ignore"):
         density = np.where(population > 0, econ.covered[k] / population, 0.0)
         was = np.where(active > 0, (counts[..., K.S_EMPLOYEE] + counts[..., K.S_SELF_EMPLOYED])
@@ -171,13 +193,14 @@ def _labour_year(scheme: CompiledScheme | None, k: int, counts0: np.ndarray,
     stay, join = contribution_transitions(was, target, persistence)
     earlier = counts[..., [K.S_EMPLOYEE, K.S_SELF_EMPLOYED]]
     others = counts[..., [K.S_INFORMAL, K.S_UNEMPLOYED, K.S_INACTIVE, K.S_DISABLED]]
+    joining = join if not never.any() else _joining(join, others.sum(-1), never)
     self_employed = np.divide(econ.self_employed[k], econ.covered[k],
                               out=np.zeros_like(population), where=econ.covered[k] > 0)
     keep_contributor, split = aligned_persistence(
-        earlier * stay[..., None], others.sum(-1) * join,
+        earlier * stay[..., None], others.sum(-1) * joining,
         np.stack([1.0 - self_employed, self_employed], axis=-1), settings.labour_persistence)
     keep, draw = aligned_persistence(
-        others * (1.0 - join)[..., None], earlier.sum(-1) * (1.0 - stay),
+        others * (1.0 - joining)[..., None], earlier.sum(-1) * (1.0 - stay),
         econ.non_contributing(k, population), settings.labour_persistence)
     return {"stay": stay, "join": join, "keep": keep, "cumulative": np.cumsum(draw, axis=-1),
             "keep_contributor": keep_contributor, "p_self_employed": split[..., 1]}

@@ -50,7 +50,7 @@ from .counters import (
     is_contributing,
 )
 from .coverage import benefits_and_coverage
-from .labour import labour_state
+from .labour import labour_state, never_covered
 from .lifetimes import COHORT_GROUP, lifetime_bin
 from .store import (
     FEMALE,
@@ -88,7 +88,7 @@ def year_step(persons, when, demography, labour, rules, tables, benefits, income
     earnings, incidence, retirement_age = tables.earnings, tables.incidence, tables.retirement_age
     care_probability = tables.care_probability
     retire_probability, retire_factor = tables.retire_probability, tables.retire_factor
-    survivor_partnering = tables.survivor_partnering
+    survivor_partnering, never_share = tables.survivor_partnering, tables.never_covered
     nc_codes, nc_probability, nc_amount = benefits.codes, benefits.probability, benefits.amount
     top_up_index, disability_prevalence = benefits.top_up_index, benefits.disability_prevalence
     ui_service, ui_credits_count = benefits.ui_service, benefits.ui_credits_count
@@ -116,18 +116,20 @@ def year_step(persons, when, demography, labour, rules, tables, benefits, income
             st, revalued, indexed = _disability(
                 c, i, p, a, s, st, when, rules, retirement_age, incidence, service, credits,
                 paid, recent, pension, counts)
+            never = False
             if is_active(st):
                 forced = forced_contribution[i] if len(forced_contribution) else -1
+                never = never_covered(seed, p, never_share[a, s])
                 st = labour_state(seed, p, year, st, stay, join, keep, cumulative,
-                                  keep_contributor, p_self_employed, a, s, forced)
+                                  keep_contributor, p_self_employed, a, s, forced, never)
             st = _retirement(c, i, p, a, s, st, revalued, indexed, when, rules, retirement_age,
                              retire_probability, retire_factor, service, credits, paid, recent,
                              pension, received, counts, money, service_awarded, service_left,
-                             age_money)
+                             age_money, never)
             earned = _year_credits_and_pensions(
                 c, i, p, a, s, st, when, rules, earnings, care_probability, young_child,
                 earnings_factor, service, care_years, credits, paid, recent, pension,
-                contributed, received, counts, money, age_money)
+                contributed, received, counts, money, age_money, never)
             if CURRENT_STATE[st] >= 0:
                 counts[c, a, s, CURRENT_STATE[st]] += 1
             status[i] = st
