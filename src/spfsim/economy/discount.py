@@ -121,6 +121,7 @@ def present_value(flows: ArrayLike, interest: ArrayLike, timing: Timing = "mid"
     if values.ndim == 0 or values.shape[0] != end.size:
         raise ValueError(f"flows need a first (year) axis of {end.size} years like interest, "
                          f"got shape {values.shape}")
-    factors = (mid if timing == "mid" else end).reshape((-1,) + (1,) * (values.ndim - 1))
-    pv = np.sum(values * factors, axis=0)
+    factors = mid if timing == "mid" else end
+    # one product of the factors with every trailing column (BLAS, no temporary array)
+    pv = (factors @ values.reshape(values.shape[0], -1)).reshape(values.shape[1:])
     return float(pv) if pv.ndim == 0 else pv

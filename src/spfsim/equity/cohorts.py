@@ -29,7 +29,8 @@ import xarray as xr
 # continuation_factors, the per-person form of close_tail, lives with the life annuities
 # (the micro engine needs it too); re-exported here, where it was first documented
 from ..economy.annuities import continuation_factors as continuation_factors
-from .returns import by_cohort, cohort_irr, complete_cohorts, money_worth_ratio, net_transfer_pv
+from ..economy.discount import present_value
+from .returns import by_cohort, cohort_irr, complete_cohorts, worth_ratio
 
 SEXES = ("male", "female")
 
@@ -54,10 +55,11 @@ def close_tail(benefits_by_age: np.ndarray, death_rate: np.ndarray, tail_age: in
         benefits_by_age[-1] - lump_sums_by_age[-1])
     paying = np.where(np.arange(n_age)[:, None] >= tail_age, last, 0.0)
     survive = (1.0 - death_rate) * (1.0 + growth)
+    moved = np.empty_like(paying)
     for k in range(extra_years):
-        moved = paying * survive
-        paying = np.zeros_like(paying)
-        paying[1:] += moved[:-1]
+        np.multiply(paying, survive, out=moved)
+        paying[0] = 0.0
+        paying[1:] = moved[:-1]
         paying[-1] += moved[-1]  # the open group survives within itself
         out[benefits_by_age.shape[0] + k] = paying
     return out
@@ -101,10 +103,13 @@ def cohort_flows(years: np.ndarray, contributions_by_age: np.ndarray,
     c[: len(years)] = contributions_by_age
     b = close_tail(benefits_by_age, death_rate, tail_age, tail_growth, extra_years,
                    lump_sums_by_age)
-    cohorts, c_by = by_cohort(extended, ages, c)
-    _, b_by = by_cohort(extended, ages, b)
+    cohorts, b_by = by_cohort(extended, ages, b)
     keep = cohorts <= years[-1]
-    return CohortFlows(extended, cohorts[keep], c_by[:, keep], b_by[:, keep])
+    b_by = b_by[:, keep]
+    # a scheme without contributions (the floor's) has none in any cohort
+    c_by = by_cohort(extended, ages, c)[1][:, keep] if np.any(contributions_by_age) \
+        else np.zeros_like(b_by)
+    return CohortFlows(extended, cohorts[keep], c_by, b_by)
 
 
 def entry_age(contributions_by_age: np.ndarray, benefits_by_age: np.ndarray) -> int:
@@ -153,10 +158,12 @@ def equity_variables(years: np.ndarray, scheme_ids: Sequence[str],
         cohorts = f.cohorts
         complete.append(complete_cohorts(years, cohorts, entry_age(c_age, b_age),
                                          completion_age(c_age, b_age, tail_age)))
-        irr.append(cohort_irr(f.years, f.contributions, f.benefits, on_multiple="lowest"))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            mwr.append(money_worth_ratio(f.years, f.contributions, f.benefits, rates))
-        net.append(net_transfer_pv(f.years, f.contributions, f.benefits, rates))
+        pv_c, pv_b = present_value(f.contributions, rates), present_value(f.benefits, rates)
+        # without contributions there is no rate of return (cohort_irr's NaN)
+        irr.append(cohort_irr(f.years, f.contributions, f.benefits, on_multiple="lowest")
+                   if np.any(c_age) else np.full(pv_b.shape, np.nan))
+        mwr.append(worth_ratio(pv_b, pv_c))
+        net.append(pv_b - pv_c)  # net_transfer_pv, valued at 1 January of years[0]
     assert cohorts is not None, "no schemes"
     dims = ("cohort", "sex", "scheme")
     coords = {"cohort": cohorts, "sex": list(SEXES), "scheme": list(scheme_ids)}

@@ -147,12 +147,17 @@ def money_worth_ratio(years: ArrayLike, contributions: ArrayLike, benefits: Arra
     y = _years(years)
     c, b = _flows(y, contributions, benefits)
     rates = per_year_rates(y.size, discount)
-    pv_c = present_value(c, rates)
-    pv_b = present_value(b, rates)
+    return _apply_where(worth_ratio(present_value(b, rates), present_value(c, rates)), where)
+
+
+def worth_ratio(pv_benefits: ArrayLike, pv_contributions: ArrayLike) -> np.ndarray:
+    """PV(benefits) / PV(contributions) of :func:`money_worth_ratio` from the two present
+    values: NaN where PV(contributions) is 0 or the ratio overflows."""
+    pv_b, pv_c = np.asarray(pv_benefits, dtype=float), np.asarray(pv_contributions,
+                                                                   dtype=float)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ratio = pv_b / np.where(pv_c != 0.0, pv_c, 1.0)
-    out = np.where((pv_c != 0.0) & np.isfinite(ratio), ratio, np.nan)
-    return _apply_where(np.asarray(out), where)
+    return np.asarray(np.where((pv_c != 0.0) & np.isfinite(ratio), ratio, np.nan))
 
 
 def net_transfer_pv(years: ArrayLike, contributions: ArrayLike, benefits: ArrayLike,
