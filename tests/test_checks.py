@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from model_factory import write_small_model
 from test_insurance import INSURANCE
 
@@ -87,6 +89,45 @@ def test_exceeding_names_the_worst_cell_and_counts_the_others():
     assert "2030" in found.message
     assert "female" in found.message
     assert exceeding("x above 5", value, 5.0) == []  # equal is within
+
+
+def _exceeding_by_definition(value, bound, floor):
+    """(count, worst value) of the cells beyond the bound as exceeding's docstring states
+    it, in the plainest NumPy (no fast path): the reference of the fast one."""
+    sign = -1.0 if floor else 1.0
+    v = sign * value.values
+    b = np.broadcast_to(sign * (bound.values if hasattr(bound, "values") else bound),
+                        v.shape)
+    finite = np.isfinite(v)
+    largest = max(np.abs(v[~np.isnan(v)]).max(initial=0.0), 1.0)
+    failing = finite & (v - b - 1e-9 * np.maximum(np.abs(b), largest) > 0)
+    if not failing.any():
+        return None
+    ratio = np.where(failing, (v - b) / np.maximum(np.abs(b), 1.0), -np.inf)
+    return int(failing.sum()), sign * float(v.flat[np.argmax(ratio)])
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(st.sampled_from([0.0, -1.0, 1.0, 2.0, 1e12, -3e-10, 1e-10,
+                                        np.nan, np.inf, -np.inf]), min_size=6, max_size=6),
+       bounds=st.lists(st.sampled_from([0.0, 1.0, 2.0, 1e12, -1.0]), min_size=3, max_size=3),
+       scalar=st.booleans(), floor=st.booleans())
+def test_exceeding_is_its_definition(values, bounds, scalar, floor):
+    """The fast paths (a number for a bound: the extremes alone; an array: a first pass
+    without temporaries of masks) find exactly the cells the definition finds, with NaN,
+    infinities and values within rounding of the bound."""
+    import xarray as xr
+
+    value = xr.DataArray(np.reshape(values, (2, 3)), dims=("year", "age"),
+                         coords={"year": [2030, 2031], "age": [0, 1, 2]}, name="x")
+    bound = bounds[0] if scalar else xr.DataArray(bounds, dims=("age",),
+                                                  coords={"age": [0, 1, 2]})
+    expected = _exceeding_by_definition(value, bound, floor)
+    found = exceeding("x", value, bound, floor=floor)
+    if expected is None:
+        assert found == []
+    else:
+        assert (found[0].cells, found[0].value) == expected
 
 
 # ---------------------------------------------- (a) one impossible number in the Dataset

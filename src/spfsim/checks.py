@@ -114,14 +114,25 @@ def exceeding(check: str, value: xr.DataArray, bound: xr.DataArray | float,
     rounding (relative 1e-9 of the bound, at least 1e-9 x the largest value), as one
     Finding at the worst cell."""
     sign = -1.0 if floor else 1.0
-    v, b = sign * value.values, sign * _aligned(bound, value)
-    largest = np.nanmax(np.abs(v), initial=1.0)
-    scale = TOLERANCE * np.maximum(np.abs(b), largest)
-    if b.ndim == 0 and np.isfinite(largest) and not (
-            np.nanmax(v, initial=-np.inf) - b - scale > 0):
-        # a number for a bound: the excess rises with the value (rounding is monotone),
-        # so no cell fails where the largest value does not
-        return []
+    raw = value.values
+    v, b = (sign * raw if floor else raw), sign * _aligned(bound, value)
+    low, high = _extremes(raw)
+    largest = max(abs(low), abs(high), 1.0) if low <= high else 1.0  # |v|'s, NaN aside
+    top = -low if floor else high  # the largest of v (-inf: all NaN)
+    if b.ndim == 0:
+        scale = TOLERANCE * max(abs(float(b)), largest)
+        if np.isfinite(largest) and not top - b - scale > 0:
+            # a number for a bound: the excess rises with the value (rounding is
+            # monotone), so no cell fails where the largest value does not
+            return []
+    else:
+        scale = TOLERANCE * np.maximum(np.abs(b), largest)
+        # a cell that fails exceeds the bound by more than the scale: where none does,
+        # none fails (the test below also sets aside the values that are not finite)
+        gap = np.subtract(v, b)
+        gap -= scale
+        if not (gap > 0).any():
+            return []
     excess = np.where(np.isfinite(v), v - b - scale, -np.inf)
     failing = excess > 0
     if not failing.any():
@@ -135,6 +146,13 @@ def exceeding(check: str, value: xr.DataArray, bound: xr.DataArray | float,
                   for dim, i in zip(value.dims, worst, strict=True)})
     return [Finding(check, variable or str(value.name), where, sign * float(v[worst]),
                     sign * float(b[worst]), int(failing.sum()), floor)]
+
+
+def _extremes(values: np.ndarray) -> tuple[float, float]:
+    """The least and the largest of ``values`` that are not NaN (inf, -inf if all are),
+    without a temporary array."""
+    return (float(np.fmin.reduce(values, axis=None, initial=np.inf)),
+            float(np.fmax.reduce(values, axis=None, initial=-np.inf)))
 
 
 def _aligned(bound: xr.DataArray | float, value: xr.DataArray) -> np.ndarray:
@@ -170,16 +188,25 @@ def _pension_bounds(ds: xr.Dataset) -> list[Finding]:
         return []
     pensions, pop = ds["pensions_by_age"], ds["population"]
     findings = []
-    for kind in pensions["pension"].values:
+    for i in range(pensions.sizes["pension"]):
         findings += exceeding("pensions of a kind above the population of their age and "
-                              "sex", pensions.sel(pension=kind), pop, "pensions_by_age")
-    own = pensions.sel(pension=["old_age", "disability"]).sum("pension")
-    survivors = pensions.sel(pension=["spouse", "orphan"]).sum("pension")
+                              "sex", pensions.isel(pension=i), pop, "pensions_by_age")
+    own = _kinds_sum(pensions, ("old_age", "disability"))
+    survivors = _kinds_sum(pensions, ("spouse", "orphan"))
     findings += exceeding("own pensions (old age and disability) above the population",
                           own, pop, "pensions_by_age")
     findings += exceeding("survivors' pensions (one a person) above the population",
                           survivors, pop, "pensions_by_age")
     return findings
+
+
+def _kinds_sum(pensions: xr.DataArray, kinds: tuple[str, ...]) -> xr.DataArray:
+    """The pensions of ``kinds`` added up (a NaN stays NaN, and nonfinite_findings names
+    it), in NumPy: an xarray selection and reduction cost more than the checks."""
+    axis = pensions.get_axis_num("pension")
+    labels = list(pensions["pension"].values)
+    parts = [pensions.values[(slice(None),) * axis + (labels.index(k),)] for k in kinds]
+    return pensions.isel(pension=0, drop=True).copy(data=np.sum(parts, axis=0))
 
 
 def _unemployed(ds: xr.Dataset) -> xr.DataArray:
