@@ -211,9 +211,10 @@ def _parameter_events(scheme: CompiledScheme, years: np.ndarray,
 
 
 def _youngest_reached(grid: np.ndarray) -> np.ndarray:
-    """(sex,) the youngest age at or above its own pensionable age in an (age, sex) grid."""
+    """([year,] sex) the youngest age at or above its own pensionable age in an ([year,]
+    age, sex) grid."""
     reached = AGES[:, None] >= grid
-    return np.where(reached.any(axis=0), reached.argmax(axis=0), AGES[-1])
+    return np.where(reached.any(axis=-2), reached.argmax(axis=-2), AGES[-1])
 
 
 def pensionable_age_pauses(scheme: CompiledScheme,
@@ -228,14 +229,17 @@ def pensionable_age_pauses(scheme: CompiledScheme,
         return {}
     pauses: dict[int, dict[str, tuple[int, int]]] = {}
     inner = AGES[1:-1]  # the open age group never reaches an age; age 0 has no age before
-    for k, year in enumerate(years):
-        previous = grid[k - 1] if k else scheme.retirement_ages_before(int(year) - 1)
-        reaching = (inner[:, None] >= grid[k][inner]) & (inner[:, None] - 1 < previous[inner - 1])
-        old, new = _youngest_reached(previous), _youngest_reached(grid[k])
-        paused = {sex: (int(old[s]), int(new[s])) for s, sex in enumerate(SEXES)
-                  if not reaching[:, s].any() and new[s] > old[s]}
-        if paused:
-            pauses[int(year)] = paused
+    grid = grid[: len(years)]
+    # (year, age, sex) each year's grid and the year before's, every year at once
+    previous = np.concatenate([scheme.retirement_ages_before(int(years[0]) - 1)[None],
+                               grid[:-1]])
+    reaching = ((inner[:, None] >= grid[:, inner])
+                & (inner[:, None] - 1 < previous[:, inner - 1])).any(axis=1)
+    old, new = _youngest_reached(previous), _youngest_reached(grid)
+    for k in np.flatnonzero((~reaching & (new > old)).any(axis=1)):
+        pauses[int(years[k])] = {sex: (int(old[k, s]), int(new[k, s]))
+                                 for s, sex in enumerate(SEXES)
+                                 if not reaching[k, s] and new[k, s] > old[k, s]}
     return pauses
 
 
@@ -318,34 +322,38 @@ _SERIES = (
 )
 
 
-def _series_of(ds: xr.Dataset, scheme: int) -> list[tuple[_Series, np.ndarray]]:
-    """The scanned series of the scheme at position ``scheme``, (year,) each (in NumPy:
-    xarray's selections cost more than the scan)."""
-    out = []
+def _series_of(ds: xr.Dataset) -> list[list[tuple[_Series, np.ndarray]]]:
+    """The scanned series of each scheme (by position), (year,) each: each variable read
+    once for all schemes, in NumPy (xarray's selections cost more than the scan)."""
+    out: list[list[tuple[_Series, np.ndarray]]] = [[] for _ in range(ds.sizes["scheme"])]
     if "benefit_expenditure_by_branch" in ds.data_vars:
-        spent = ds["benefit_expenditure_by_branch"]
-        values = _at_scheme(spent, scheme, ("year", "branch"))
-        for b, branch in enumerate(str(b) for b in spent["branch"].values):
-            if np.nansum(np.abs(values[:, b])) > 0:
-                label = f"expenditure on {_BRANCH_LABELS.get(branch, branch)}"
-                out.append((_Series("benefit_expenditure_by_branch", label, OUTGO, branch),
-                            values[:, b]))
-    for series in _SERIES:
-        if series.variable in ds.data_vars:
-            values = _at_scheme(ds[series.variable], scheme, ("year",))
+        values = _scheme_first(ds.variables["benefit_expenditure_by_branch"],
+                               ("year", "branch"))
+        branches = [str(b) for b in ds["branch"].values]
+        for j, series in enumerate(out):
+            for b, branch in enumerate(branches):
+                if np.nansum(np.abs(values[j, :, b])) > 0:
+                    label = f"expenditure on {_BRANCH_LABELS.get(branch, branch)}"
+                    series.append((_Series("benefit_expenditure_by_branch", label, OUTGO,
+                                           branch), values[j, :, b]))
+    for kind in _SERIES:
+        if kind.variable in ds.data_vars:
+            values = _scheme_first(ds.variables[kind.variable], ("year",))
             # summed over the other axes, NaN where all are (xarray's min_count=1)
-            rest = tuple(range(1, values.ndim))
-            total = np.where(np.isnan(values), 0.0, values).sum(axis=rest)
-            out.append((series, np.where(np.isnan(values).all(axis=rest), np.nan, total)
-                        if rest else values))
+            rest = tuple(range(2, values.ndim))
+            if rest:
+                total = np.where(np.isnan(values), 0.0, values).sum(axis=rest)
+                values = np.where(np.isnan(values).all(axis=rest), np.nan, total)
+            for j, series in enumerate(out):
+                series.append((kind, values[j]))
     return out
 
 
-def _at_scheme(da: xr.DataArray, scheme: int, first: tuple[str, ...]) -> np.ndarray:
-    """The values of ``da`` at scheme position ``scheme``, the dims ``first`` leading."""
-    dims = [d for d in da.dims if d != "scheme"]
-    values = np.take(np.asarray(da.values, dtype=float), scheme, axis=da.dims.index("scheme"))
-    return np.moveaxis(values, [dims.index(d) for d in first], range(len(first)))
+def _scheme_first(variable: xr.Variable, first: tuple[str, ...]) -> np.ndarray:
+    """The values of ``variable`` with the scheme axis first, then the dims ``first``."""
+    order = ["scheme", *first]
+    values = np.asarray(variable.values, dtype=float)
+    return np.moveaxis(values, [variable.dims.index(d) for d in order], range(len(order)))
 
 
 def _format_value(ds: xr.Dataset, variable: str, value: float,
@@ -353,7 +361,7 @@ def _format_value(ds: xr.Dataset, variable: str, value: float,
     """``value`` in the variable's units: rates as percentages (one decimal when
     ``scale``, by default the value itself, is 10 % or more, else two), persons, money in
     the Dataset's currency."""
-    units = str(ds[variable].attrs.get("units", ""))
+    units = str(ds.variables[variable].attrs.get("units", ""))
     if units.startswith("fraction"):
         return f"{value:.1%}" if abs(value if scale is None else scale) >= 0.1 \
             else f"{value:.2%}"
@@ -401,11 +409,12 @@ def find_jumps(ds: xr.Dataset, assumptions: Assumptions | None = None,
     currency = str(ds.attrs.get("currency", ""))
     compiled = {} if assumptions is None else {s.id: s for s in assumptions.schemes}
     jumps = []
+    every_series = _series_of(ds)
     for j, scheme_id in enumerate(str(s) for s in ds["scheme"].values):
         scheme = compiled.get(scheme_id)
         events = [] if scheme is None else scheme_events(scheme, years, currency)
         found = []
-        for order, (series, values) in enumerate(_series_of(ds, j)):
+        for order, (series, values) in enumerate(every_series[j]):
             for k, change, trend in series_jumps(values, threshold):
                 year = int(years[k])
                 known = [e for e in events if e.year == year
