@@ -46,7 +46,7 @@ def committed_transfers(scheme: xr.Dataset) -> np.ndarray:
 def initial_reserves(ds: xr.Dataset) -> np.ndarray:
     """(scheme,) reserve at the start of the first year (currency), from the fund identity
     F0 = F[0] - (C + G + I - B - E)[0]."""
-    first = ds.isel(year=0)
+    first = ds[list(FLOWS)].isel(year=0)  # not every variable of a projection
     net = (first["contribution_income"] + first["state_transfer"] + first["investment_income"]
            - first["benefit_expenditure"] - first["admin_expenditure"])
     return (first["reserve"] - net).values
@@ -181,8 +181,10 @@ def sustainability_variables(ds: xr.Dataset, horizon: int = 75,
                             "summarized_cost_rate", "actuarial_balance",
                             "unfunded_obligation")}
     by_method = np.full((n_years, n_schemes, len(FINANCING_METHODS)), np.nan)
+    # what the measures read, not every variable of a projection
+    read = [*FLOWS, *(["state_deficit_cover"] if "state_deficit_cover" in ds.data_vars else [])]
     for j in np.flatnonzero(funded):
-        scheme = ds.isel(scheme=j)
+        scheme = ds[read].isel(scheme=j)
         flows = {name: np.asarray(scheme[name].values, dtype=float) for name in FLOWS}
         flows["committed_transfers"] = committed_transfers(scheme)
         measures = _yearly_measures(flows, years, interest, float(initial[j]), period_length)
