@@ -251,8 +251,8 @@ def _year(run: _Run, k: int, year: int, y) -> int:
     settings, demo, econ, population = run.settings, run.demo, run.econ, run.population
     if run.sources is not None:
         run.sources.note(k, population)
-    pension, tables = (_pension_year(run.scheme, y, k, econ, settings.transitory_sd,
-                                     run.families, year)
+    pension, tables = (_pension_year(run.scheme, y, k, year, econ, settings.transitory_sd,
+                                     run.families)
                        if y is not None else records.NO_PENSION)
     counts0 = population.count_states(tables.retirement_age,
                                       pension.disability_minimum_service, settings.seed,

@@ -74,8 +74,8 @@ def _death_rates(survival: np.ndarray, composition: np.ndarray,
     return dbp.differential_mortality(death_rates(survival), share, invalid_mortality)
 
 
-def _pension_year(scheme: CompiledScheme, y: PensionYear, k: int, econ: EconomicProjection,
-                  transitory_sd: float, families: bool = False, year: int = 0
+def _pension_year(scheme: CompiledScheme, y: PensionYear, k: int, year: int,
+                  econ: EconomicProjection, transitory_sd: float, families: bool = False
                   ) -> tuple[records.Pension, records.PensionTables]:
     """This year's pension parameters for the kernel, from the cohort engine's inputs
     (``year``: the calendar year of index k).
