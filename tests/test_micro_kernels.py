@@ -81,6 +81,24 @@ def test_select_exact_takes_exactly_the_target_and_favours_high_p():
     assert high > 2.5 * low  # four times the weight: selected far more often
 
 
+def test_select_exact_selects_each_person_with_her_probability():
+    """A cell of 10 continuing contributors (0.95) and 90 others (0.05), 14 chosen each
+    time, 4,000 times (the year as the draw's counter): each is chosen with her own
+    probability, within 0.01, as independent draws would choose her (Pareto sampling).
+    Weighted sampling without replacement, used before, chose the ten with 0.76 and the
+    others with 0.071: exact alignment then broke careers' persistence."""
+    p = np.r_[np.full(10, 0.95), np.full(90, 0.05)]
+    cell = np.zeros(100, dtype=np.int64)
+    chosen = np.zeros(100)
+    for year in range(4000):
+        u = rng.uniforms(7, rng.CONTRIBUTION, np.arange(100, dtype=np.int64), year)
+        picked = select_exact(p, u, cell, np.array([14.0]))
+        assert picked.sum() == 14
+        chosen += picked
+    assert chosen[:10].mean() / 4000 == pytest.approx(0.95, abs=0.01)
+    assert chosen[10:].mean() / 4000 == pytest.approx(0.05, abs=0.01)
+
+
 # ---------------------------------------------------------------- the year kernel
 
 def small_store(rows: list[dict]) -> PersonStore:

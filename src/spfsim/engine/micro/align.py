@@ -7,8 +7,15 @@ Two methods, both preserving who is more likely to be selected:
   at 1 (the capped excess is spread over the others by a few fixed-point rounds). One pass,
   O(n); the count matches the target in expectation, with binomial noise.
 - :func:`select_exact` (exact alignment): in each cell exactly round(target) persons are
-  selected, those with the smallest keys ``-log(u) / p`` (weighted sampling without
-  replacement, Efraimidis & Spirakis 2006): selection probabilities stay increasing in p.
+  selected, those with the smallest Pareto ranking keys (:func:`order_key`; Rosén 1997,
+  "On sampling with probability proportional to size", J. Stat. Plan. Inference 62):
+  each person is selected with about her own probability p, as an independent draw
+  would select her, when the target is the sum of the probabilities. The keys of
+  weighted sampling without replacement (``-log(u) / p``, Efraimidis & Spirakis 2006),
+  used before, keep the order of the probabilities but not their size: in a cell of 10
+  persons at 0.95 and 90 at 0.05, it selected each of the ten with 0.76, so that careers
+  lost their persistence and new pensions 2.8 % of their credited years (the default
+  model against the cohort engine).
 
 Both take counter-based uniforms, so they are reproducible and chunking-independent.
 """
@@ -63,18 +70,32 @@ def scaled_probabilities(p: np.ndarray, cell: np.ndarray, target: np.ndarray,
     return out
 
 
+@nb.njit(inline="always", cache=True)
+def order_key(u, p):
+    """Pareto ranking key of a person with probability ``p`` and uniform draw ``u`` in [0,
+    1): the odds of u over the odds of p (Rosén 1997). Taking a cell's n smallest keys,
+    n the sum of its probabilities, selects each person with about her p (exactly where
+    all are 0 or 1; the error shrinks with the cell's size). 0 for p >= 1 (certain),
+    infinite for p <= 0 (taken only when nobody else is left)."""
+    if p >= 1.0:
+        return 0.0
+    if p <= 0.0:
+        return np.inf
+    return u * (1.0 - p) / ((1.0 - u) * p)
+
+
 @nb.njit(cache=True)
 def select_exact(p: np.ndarray, u: np.ndarray, cell: np.ndarray,
                  target: np.ndarray) -> np.ndarray:
     """Select exactly ``round(target[c])`` persons per cell (all if the cell is smaller).
 
-    Persons with the smallest key ``-log(u)/p`` are taken; p = 0 is never taken while
+    Persons with the smallest :func:`order_key` are taken; p = 0 is never taken while
     others remain. Ties are broken by position, so the result is deterministic.
     """
     n = len(p)
     key = np.empty(n)
     for i in range(n):
-        key[i] = -np.log(1.0 - u[i]) / p[i] if p[i] > 0.0 else np.inf
+        key[i] = order_key(u[i], p[i])
     order = np.argsort(key, kind="mergesort")  # stable: ties keep their positions
     taken = np.zeros(len(target), dtype=np.int64)
     wanted = np.empty(len(target), dtype=np.int64)

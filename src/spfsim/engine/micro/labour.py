@@ -15,6 +15,7 @@ import numpy as np
 
 from ... import rng
 from ...schemes.pension_rules import qualified_insured
+from .align import order_key
 from .counters import (
     NON_CONTRIBUTING_STATES,
     PREVIOUS_STATE,
@@ -141,9 +142,9 @@ def alignment_keys(status, age, sex, pid, size, seed, year, q_death, q_invalid, 
                    never_share, kind):
     """Each person's cell for the event ``kind`` (0: death, 1: contribution; N_CELLS: not
     concerned, as the never covered are for contributions) and selection key
-    -log(1 - u) / p, the smallest keys of a cell being chosen (weighted sampling without
-    replacement, Efraimidis & Spirakis 2006: see align.select_exact; p = 0 gives an
-    infinite key, chosen only when nobody else is left).
+    (align.order_key, Pareto sampling: each person chosen with about her probability),
+    the smallest keys of a cell being chosen (p = 0 gives an infinite key, chosen only
+    when nobody else is left).
     Deaths are chosen before this year's disability onsets, recoveries and conversions,
     so a disability pensioner's rate (``q_invalid``) follows last year's status here."""
     cell = np.empty(size, dtype=np.int64)
@@ -162,7 +163,7 @@ def alignment_keys(status, age, sex, pid, size, seed, year, q_death, q_invalid, 
         else:
             p = stay[a, s] if is_contributing(st) else join[a, s]
             u = rng.uniform(seed, rng.CONTRIBUTION, pid[i], year)
-        key[i] = -np.log(1.0 - u) / p if p > 0.0 else np.inf
+        key[i] = order_key(u, p)
     return cell, key
 
 
