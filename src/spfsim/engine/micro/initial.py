@@ -24,6 +24,7 @@ from .store import (
     WHOLE,
     PersonStore,
 )
+from .targets import never_covered_shares
 
 COMPACT_WHEN_GONE = 0.15  # compact the store when this share of slots is empty
 
@@ -202,15 +203,16 @@ def _never_covered(assumptions: Assumptions, records: PersonRecords | None) -> n
     age; refused with a person file, whose persons bring their own coverage."""
     out = np.zeros((101, 2, 2))
     pension = contributory_pension(assumptions)
-    covered = None if pension is None else pension.covered_shares(assumptions.years[:1])
-    if covered is None:
+    if pension is None:
+        return out
+    out[..., 0] = never_covered_shares(pension, int(assumptions.years[0]))
+    if not out[..., 0].any():
         return out
     if records is not None:
         raise SpfsimError(
             f"scheme '{pension.id}': field never_covered_share with a person file: the "
             "file's persons bring their own coverage history; leave never_covered_share "
-            f"at 0 (value: {1.0 - covered.min():.4g})")
-    out[..., 0] = 1.0 - covered[0]
+            f"at 0 (value: {out[..., 0].max():.4g})")
     out[..., 1] = np.arange(101)[:, None] >= pension.retirement_age_grid[0]
     return out
 
