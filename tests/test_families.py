@@ -103,6 +103,27 @@ def test_partnerships_form_to_the_target_with_the_nearest_single_man():
                                                   third + 1, 6])
 
 
+def test_every_woman_asks_at_her_drawn_age_before_anyone_searches_further():
+    """Two women of 30 drawing partners of 32 (two single men there) and two of 31
+    drawing 33 (one single man): in the first round each asks at her drawn age, so both
+    women of 30 partner the men of 32 and one of 31 the man of 33; the other woman of 31
+    finds no one at 34 (+1) and none left at 32 (-1), whatever the order of the turns (20
+    seeds). When each woman searched all her ages before the next asked, a woman of 31
+    who came first could take a man of 32 from a woman of 30 who drew him: the engines
+    then differed (demography.partnerships.form grants each age's askers first)."""
+    for seed in range(1, 21):
+        store = store_of([(30, FEMALE), (30, FEMALE), (31, FEMALE), (31, FEMALE),
+                          (32, MALE), (32, MALE), (33, MALE)])
+        counts, _ = year(store, seed=seed, partnered=1.0, difference=2.0)
+        partner_age = [store.age[store.partner[i] - 1] if store.partner[i] else 0
+                       for i in range(4)]
+        assert partner_age[:2] == [32, 32], seed
+        assert sorted(partner_age[2:]) == [0, 33], seed
+        assert counts[30, FEMALE, F.F_FORMED] == 2
+        assert counts[31, FEMALE, F.F_FORMED] == 1
+        assert not findings(store).any()
+
+
 def pensioned_store():
     """Single persons, all partnering at a target of 1 with no age difference: a widow
     (40) and a widower (40) with spouses' pensions, a girl of 16 with an orphan's and a

@@ -19,11 +19,11 @@ the man aged y, through the same events in the same order, on the demographic pr
    where that age's single men run out, the nearest ages with single men are tried, up to
    AGE_SEARCH years away, in the micro engine's order (the drawn age, +1, -1, +2, ...).
 
-The micro engine's women ask in a random order, so the single men of an age go to those
-who ask first; here the requests for an age are granted in proportion when they exceed its
-single men, and what is not granted moves on to the next age tried. (Taking the women in
-slices, each through its whole search before the next, as a random order would, changed no
-share by more than 0.01 on the default model.)
+Both engines search in rounds: every woman forming asks at her drawn age, then those still
+single at +1, and so on. The micro engine's women ask within a round in a random order, so
+an age's single men go to a random choice of its askers; here the requests for an age are
+granted in proportion when they exceed its single men, the expectation of that choice, and
+what is not granted moves on to the next round.
 Immigrant couples arriving together are not modelled (the alignment forms women's
 partnerships to the same shares).
 

@@ -196,37 +196,53 @@ def _form_partnerships(pid, status, age, sex, partner, left_home, lo, size, seed
     PENSIONERS_SINGLE, spouse's pensioners neither ask nor are chosen (``single_men``
     counts none of them).
 
-    The women forming ask in a random order (a key drawn on each one's id), not in slot
-    order: slots follow ids, and the base population's ids run from the youngest, so in
-    slot order the younger women took the scarce older men first and few women over 75
-    found a partner (6 % at 80 where the table asks for 40 % and single men to match the
-    order-free expectation, demography.partnerships, gave 26 %)."""
+    The search runs in rounds: every woman forming asks first at her drawn age, then
+    those still single at +1, then at -1, and so on, so that no woman takes a man of
+    another's drawn age before that woman has asked for him. Within a round the women ask
+    in a random order (a key drawn on each one's id), not in slot order: slots follow
+    ids, and the base population's ids run from the youngest, so in slot order the younger
+    women took the scarce older men first and few women over 75 found a partner (6 % at 80
+    where the table asks for 40 % and single men to match the order-free expectation,
+    demography.partnerships, gave 26 %). The rounds are the expected couples' own order,
+    so that the engines agree: with each woman searching all her ages before the next
+    asked, the women whose drawn age ran short took its neighbours' men ahead of their own
+    askers. Given the default model's expected singles of 2040 (2 million persons, 20
+    seeds), the men of 66, where the search from the scarce older ages lands, formed 39 %
+    more partnerships than expected so; 4.5 % more in rounds."""
     first, slots, forming, keys, n = _singles(pid, status, age, sex, partner, lo, size,
                                               single_men, seed, year, p_form, streams,
                                               survivor_kind, spouse_pensions)
     available = first[1:] - first[:-1]  # single men left at each age
-    for turn in np.argsort(keys[:n], kind="mergesort"):
-        i = forming[turn]
+    order = np.argsort(keys[:n], kind="mergesort")
+    wanted = np.empty(n, dtype=np.int64)  # each woman's drawn partner age, in turn order
+    for t in range(n):
+        i = forming[order[t]]
         a = age[i]
         z = rng.normal(seed, streams[1], streams[2], pid[i], year)
         drawn = np.floor(a + age_difference[a, FEMALE] + age_spread[a, FEMALE] * z + 0.5)
-        wanted = np.int64(min(max(drawn, MIN_PARTNER_AGE), MAX_AGE))
-        for step in range(2 * AGE_SEARCH + 1):  # wanted, +1, -1, +2, -2, ...
-            m_age = wanted + ((step + 1) // 2) * (1 if step % 2 == 1 else -1)
-            if MIN_PARTNER_AGE <= m_age <= MAX_AGE and available[m_age] > 0:
-                pick = int(rng.uniform(seed, streams[3], pid[i], year) * available[m_age])
-                at = first[m_age] + pick
-                j = slots[at]
-                available[m_age] -= 1
-                slots[at] = slots[first[m_age] + available[m_age]]
-                partner[i], partner[j] = j + 1, i + 1
-                left_home[i] = left_home[j] = 1
-                counts[a, FEMALE, F_FORMED] += 1
-                counts[m_age, MALE, F_FORMED] += 1
-                if spouse_pensions == PENSION_ENDS:
-                    _end_spouse_pension(i, survivor_kind, survivor_pension)
-                    _end_spouse_pension(j, survivor_kind, survivor_pension)
-                break
+        wanted[t] = np.int64(min(max(drawn, MIN_PARTNER_AGE), MAX_AGE))
+    matched = np.zeros(n, dtype=np.bool_)
+    for step in range(2 * AGE_SEARCH + 1):  # rounds at wanted, +1, -1, +2, -2, ...
+        offset = ((step + 1) // 2) * (1 if step % 2 == 1 else -1)
+        for t in range(n):
+            m_age = wanted[t] + offset
+            if matched[t] or m_age < MIN_PARTNER_AGE or m_age > MAX_AGE or \
+                    available[m_age] == 0:
+                continue
+            i = forming[order[t]]
+            pick = int(rng.uniform(seed, streams[3], pid[i], year) * available[m_age])
+            at = first[m_age] + pick
+            j = slots[at]
+            available[m_age] -= 1
+            slots[at] = slots[first[m_age] + available[m_age]]
+            partner[i], partner[j] = j + 1, i + 1
+            left_home[i] = left_home[j] = 1
+            counts[age[i], FEMALE, F_FORMED] += 1
+            counts[m_age, MALE, F_FORMED] += 1
+            matched[t] = True
+            if spouse_pensions == PENSION_ENDS:
+                _end_spouse_pension(i, survivor_kind, survivor_pension)
+                _end_spouse_pension(j, survivor_kind, survivor_pension)
 
 
 @nb.njit(inline="always", cache=True)
