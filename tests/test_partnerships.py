@@ -106,7 +106,7 @@ def test_forming_rates_by_hand():
     assert np.count_nonzero(forming[1]) == 2
 
 
-def test_fathers_children_by_hand():
+def test_linked_children_by_hand():
     """Base year: 40 of the 100 women of 30 live with a man of 32 (of 50); each woman of
     30 has 0.5 children aged 0 and 0.5 aged 1: the men of 32 are fathers of 20 and 20,
     0.4 each a man. A year later (nobody dies or leaves): the 20 children aged 0 are 1,
@@ -114,7 +114,7 @@ def test_fathers_children_by_hand():
     women of 30 and 31 (the only ages with fertility, 0.1 each: the micro engine's rate,
     half this age's and half the next's, gives the women of 30 0.1); the 40 partnered
     ones had 4 of the 10 births, so 4 children aged 0 have a father of 33: 0.08 and 0.4
-    a man."""
+    a man. Mothers: 0.5 and 0.5 a woman of 30; a year later 0.1 and 0.5 a woman of 31."""
     population = np.zeros((2, N, 2))
     population[0, 30, PS.FEMALE], population[0, 32, PS.MALE] = 100.0, 50.0
     population[1, 31, PS.FEMALE], population[1, 33, PS.MALE] = 100.0, 50.0
@@ -126,16 +126,43 @@ def test_fathers_children_by_hand():
     asfr[:, 30:32] = 0.1
     base_children = np.zeros((N, 2))
     base_children[30] = 0.5
-    fathers = PS.fathers_children(couples, population, asfr, base_children)
+    linked = PS.linked_children(couples, population, asfr, base_children)
+    fathers, mothers = linked[:, PS.MALE], linked[:, PS.FEMALE]
     np.testing.assert_allclose(fathers[0, 32], [0.4, 0.4])
     assert np.count_nonzero(fathers[0]) == 2
     np.testing.assert_allclose(fathers[1, 33], [0.08, 0.4])
     assert np.count_nonzero(fathers[1]) == 2
+    np.testing.assert_allclose(mothers[0, 30], [0.5, 0.5])
+    assert np.count_nonzero(mothers[0]) == 2
+    np.testing.assert_allclose(mothers[1, 31], [0.1, 0.5])
+    assert np.count_nonzero(mothers[1]) == 2
 
 
-def test_fathers_children_are_children_there_are():
-    """On the default model, every year: the children linked to fathers are at most the
-    children of each age there are (the partnered mothers' only), and some of them."""
+def test_a_mother_who_dies_or_leaves_takes_her_link_with_her():
+    """A year on, 10 % of the 100 women of 30 have died or left (90 are 31): the 50
+    children aged 0 they had, all still here at 1, keep 45 mothers' links (0.5 a woman of
+    31, where the children over the women give 50 / 90). Of the year's births (0.1 a
+    woman of 30: half her age's rate and, if she stays, half the next age's: 0.05 + 0.05
+    x 0.9 = 0.095 a woman), a mother who stays links hers: 0.1 x 0.9 = 0.09 a woman, the
+    10 newborns shared as 9 of the 9.5 births: 9.47 children aged 0, 0.105 a woman."""
+    population = np.zeros((2, N, 2))
+    population[0, 30, PS.FEMALE], population[1, 31, PS.FEMALE] = 100.0, 90.0
+    population[0, 0] = 25.0  # 50 children aged 0
+    population[1, 0], population[1, 1] = 5.0, 25.0  # 10 newborns; the 50, now 1
+    asfr = np.zeros((2, N))
+    asfr[:, 30:32] = 0.1
+    base_children = np.zeros((N, 2))
+    base_children[30, 0] = 0.5
+    mothers = PS.linked_children(np.zeros((2, N, N)), population, asfr,
+                                 base_children)[:, PS.FEMALE]
+    assert mothers[1, 31, 1] == pytest.approx(45.0 / 90.0)
+    assert mothers[1, 31, 0] == pytest.approx(10.0 * 9.0 / 9.5 / 90.0)
+
+
+def test_linked_children_are_children_there_are():
+    """On the default model, every year: the children linked to fathers, and those
+    linked to mothers, are at most the children of each age there are (the partnered
+    mothers' only; those whose mother is still here), and some of them."""
     model = spfsim.load_model()
     a = model.assumptions
     demo = project_population(a.years, a.base_population, a.mx, a.asfr, a.srb,
@@ -147,11 +174,12 @@ def test_fathers_children_are_children_there_are():
         base[k + 1:, k] = a.asfr[0][:N - k - 1]
     base *= demo.population[0, :limit].sum(axis=1) / (demo.population[0, :, PS.FEMALE]
                                                       @ base)
-    fathers = PS.fathers_children(couples, demo.population, a.asfr, base)
-    linked = np.einsum("txk,tx->tk", fathers, demo.population[:, :, PS.MALE])
+    per_parent = PS.linked_children(couples, demo.population, a.asfr, base)
     children = demo.population[:, :limit].sum(axis=2)
-    assert (linked <= children * (1 + 1e-9)).all()
-    assert (linked > 0.0).all()
+    for sex in (PS.MALE, PS.FEMALE):
+        linked = np.einsum("txk,tx->tk", per_parent[:, sex], demo.population[:, :, sex])
+        assert (linked <= children * (1 + 1e-9)).all()
+        assert (linked > 0.0).all()
 
 
 @pytest.mark.slow

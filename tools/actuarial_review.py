@@ -326,7 +326,7 @@ def orphan_arithmetic(model: spfsim.Model, ds: xr.Dataset) -> OrphanArithmetic:
     deaths = pop * (q_others * (members + pensioners) + q_invalid * disabled)
     limit = rules.orphan_age_limit
     kids = dbp.children_by_parent_age(rules.asfr, rules.partner_weights, limit,
-                                      rules.child_scale, rules.fathers_children)  # (s, x, k)
+                                      rules.child_scale, rules.linked_children)  # (s, x, k)
     by_parent = np.einsum("xs,sxk->s", deaths, kids)
     orphans = ds["pensions_by_age"].sel(scheme=SCHEME, pension="orphan").sum("sex")
     population = ds["population"].sum("sex")

@@ -30,8 +30,8 @@ partnerships to the same shares).
 Used to check the micro engine's partnerships (tests/test_partnerships.py) and to give the
 cohort engine, with a families table, each age's chance of leaving a partner and the
 partner's age, a single person's chance of forming a partnership (which ends a spouse's
-pension: :func:`project_partnerships`) and a man's children linked to him at their birth
-(:func:`fathers_children`).
+pension: :func:`project_partnerships`) and each parent's children linked to them at their
+birth (:func:`linked_children`).
 """
 
 from __future__ import annotations
@@ -170,52 +170,71 @@ def project_couples(population: np.ndarray, families: dict[str, np.ndarray]) -> 
     return project_partnerships(population, families)[0]
 
 
-def fathers_children(couples: np.ndarray, population: np.ndarray, asfr: np.ndarray,
-                     base_children: np.ndarray) -> np.ndarray:
-    """(year, x, k) the expected children aged k linked to a man aged x as their father,
-    per man aged x, at 1 July of each year: the micro engine's father links, which a child
-    keeps whatever becomes of its parents' partnership, until the father dies or leaves.
+def linked_children(couples: np.ndarray, population: np.ndarray, asfr: np.ndarray,
+                    base_children: np.ndarray) -> np.ndarray:
+    """(year, sex of the parent, x, k) the expected children aged k linked to a parent
+    aged x, per person aged x of that sex, at 1 July of each year: the micro engine's
+    mother and father links, which a child keeps whatever becomes of its parents'
+    partnership, until that parent dies or leaves (the link is then cleared, and the
+    child is no longer that parent's to be orphaned by).
 
-    - Base year: a child's father is its mother's partner (families.initial_families), the
-      children of a woman aged m ``base_children`` (m, k) (the survivors' expected children
-      of a mother, schemes.survivors.children_by_parent_age), over ``couples`` [0].
-    - Each later year, the children of the year before stay with their father's and their
-      own chance of staying (:func:`stay`), one year older; the newborns (age 0) have the
-      partner their mother had when they were born (engine.micro.families.link_newborns):
-      the children aged 0 there are, shared by the births each partnered woman of age m
-      has (the micro engine's rate: half her age's ``asfr`` and, if she stays, half the
-      next age's) over the partner's age in the year's ``couples``, the partner staying.
+    - Base year: a child's mother is drawn among the women of the age its fertility makes
+      likely and its father is her partner (families.initial_families): the children of a
+      woman aged m ``base_children`` (m, k) (the survivors' expected children of a mother,
+      schemes.survivors.children_by_parent_age), a man's over ``couples`` [0].
+    - Each later year, the children of the year before stay with their parent's and their
+      own chance of staying (:func:`stay`), one year older; the newborns (age 0) are
+      linked to their mother and to the partner she had when they were born
+      (engine.micro.families.link_newborns): the children aged 0 there are, shared by the
+      births each woman of age m has (the micro engine's rate: half her age's ``asfr`` and,
+      if she stays, half the next age's), the mother's when she stays, the father's over
+      the partner's age in the year's ``couples`` when he stays.
 
-    ``couples`` (year, women's age, men's age) (:func:`project_partnerships`),
+    A child whose mother died or left has no mother here: the mothers' children are fewer
+    than the children there are (on the default model 3 % fewer by 2040, as in the micro
+    engine), where the survivors' expectation from the mothers' fertility alone counts them
+    all. ``couples`` (year, women's age, men's age) (:func:`project_partnerships`),
     ``population`` (year, age, sex), ``asfr`` (year, age). Immigrant children arriving
-    with a father are not counted (as immigrant couples are not, :func:`form`)."""
+    with a parent are not counted (as immigrant couples are not, :func:`form`)."""
     n_years, limit = len(population), base_children.shape[1]
-    out = np.zeros((n_years, MAX_AGE + 1, limit))
+    out = np.zeros((n_years, 2, MAX_AGE + 1, limit))
     if limit == 0:
         return out
-    linked = couples[0].T @ base_children  # (father's age, child's age) children
+    linked = np.zeros((2, MAX_AGE + 1, limit))  # (parent's sex, parent's age, child's age)
+    linked[MALE] = couples[0].T @ base_children
+    linked[FEMALE] = population[0, :, FEMALE, None] * base_children
     for k in range(n_years):
         if k:
-            before, now = population[k - 1], population[k]
-            staying = stay(before, now)
-            children = before[:limit].sum(axis=1)
-            child_stay = np.minimum(np.divide(now[1:limit + 1].sum(axis=1), children,
-                                              out=np.ones(limit), where=children > 0), 1.0)
-            kept = linked * staying[:, MALE][:, None] * child_stay[None, :]
-            births = 0.5 * (asfr[k - 1] + np.append(asfr[k - 1][1:], 0.0)
-                            * staying[:, FEMALE])  # (mother's age,)
-            all_births = float(births @ before[:, FEMALE])
-            by_father = (births @ couples[k - 1]) * staying[:, MALE]
-            linked = np.zeros_like(linked)
-            linked[1:, 1:] = kept[:-1, :-1]
-            linked[-1, 1:] += kept[-1, :-1]
-            if all_births > 0:
-                newborn = float(now[0].sum()) / all_births * by_father
-                linked[1:, 0] = newborn[:-1]
-                linked[-1, 0] += newborn[-1]
-        men = population[k, :, MALE]
-        out[k] = np.divide(linked, men[:, None], out=np.zeros_like(linked),
-                           where=men[:, None] > 0)
+            linked = _a_year_of_links(linked, population[k - 1], population[k], asfr[k - 1],
+                                      couples[k - 1], limit)
+        per_person = population[k].T[:, :, None]  # (sex, age, 1)
+        out[k] = np.divide(linked, per_person, out=np.zeros_like(linked),
+                           where=per_person > 0)
+    return out
+
+
+def _a_year_of_links(linked: np.ndarray, before: np.ndarray, now: np.ndarray,
+                     asfr: np.ndarray, couples: np.ndarray, limit: int) -> np.ndarray:
+    """:func:`linked_children`'s year: the links of 1 July a year later (sex, x, k)."""
+    staying = stay(before, now)  # (age, sex)
+    children = before[:limit].sum(axis=1)
+    child_stay = np.minimum(np.divide(now[1:limit + 1].sum(axis=1), children,
+                                      out=np.ones(limit), where=children > 0), 1.0)
+    kept = linked * staying.T[:, :, None] * child_stay[None, None, :]
+    out = np.zeros_like(linked)
+    out[:, 1:, 1:] = kept[:, :-1, :-1]
+    out[:, -1, 1:] += kept[:, -1, :-1]
+    next_rate = np.append(asfr[1:], 0.0)
+    births = 0.5 * (asfr + next_rate * staying[:, FEMALE])  # a woman's, by her age m
+    all_births = float(births @ before[:, FEMALE])
+    if all_births > 0:
+        by_parent = np.empty((2, MAX_AGE + 1))
+        by_parent[MALE] = (births @ couples) * staying[:, MALE]
+        # a mother who dies or leaves in the year keeps no link: her births if she stays
+        by_parent[FEMALE] = 0.5 * (asfr + next_rate) * staying[:, FEMALE] * before[:, FEMALE]
+        newborn = float(now[0].sum()) / all_births * by_parent
+        out[:, 1:, 0] = newborn[:, :-1]
+        out[:, -1, 0] += newborn[:, -1]
     return out
 
 

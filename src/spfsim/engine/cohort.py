@@ -85,16 +85,17 @@ def _check_coverable(scheme: CompiledScheme, years: np.ndarray, density: np.ndar
         f"({int(over.sum())} cells of year x age x sex exceed it)")
 
 
-def _fathers_children(scheme: CompiledScheme, assumptions: Assumptions,
-                      demo: DemographicProjection, couples: np.ndarray) -> np.ndarray:
-    """(year, age, k) a man's expected children aged k below the highest orphan age limit,
-    linked to him at their birth (demography.partnerships.fathers_children), from the base
-    year's children of each mother (her current partner their father)."""
+def _linked_children(scheme: CompiledScheme, assumptions: Assumptions,
+                     demo: DemographicProjection, couples: np.ndarray) -> np.ndarray:
+    """(year, sex, age, k) a parent's expected children aged k below the highest orphan
+    age limit, linked to them at their birth and while both stay
+    (demography.partnerships.linked_children), from the base year's children of each
+    mother (her current partner their father)."""
     limit = int(np.max(scheme["orphan_age_limit"]))
     base = dbp.children_by_mother_age(
         assumptions.asfr[0], limit,
         dbp.children_scale(assumptions.asfr[0], demo.population[0], limit))
-    return partnerships.fathers_children(couples, demo.population, assumptions.asfr, base)
+    return partnerships.linked_children(couples, demo.population, assumptions.asfr, base)
 
 
 def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
@@ -114,7 +115,7 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
     couples, forming = (partnerships.project_partnerships(demo.population,
                                                           assumptions.families)
                         if from_families else (None, None))
-    fathers = _fathers_children(scheme, assumptions, demo, couples) if from_families else None
+    linked = _linked_children(scheme, assumptions, demo, couples) if from_families else None
     # the inputs that are cell by cell the same rule every year, for all years at once
     # (the same arithmetic, elementwise)
     earnings = dbp.insurable(econ.earnings, _by_year(scheme["earnings_floor"]),
@@ -152,7 +153,7 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
             maximum_share=float(scheme["survivor_maximum_share"][k]), linked=from_families,
             partnering=forming[k] if from_families and k else None,
             past_partnering=forming[min(1, n - 1)] if from_families and not k else None,
-            fathers_children=fathers[k] if from_families else None,
+            linked_children=linked[k] if from_families else None,
             child_scale=dbp.children_scale(assumptions.asfr[k], demo.population[k],
                                            int(scheme["orphan_age_limit"][k])))
 

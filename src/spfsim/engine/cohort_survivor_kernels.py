@@ -89,7 +89,7 @@ def survivor_deaths(active, credits, recent, pensioners, pension, invalid, inval
 
 @nb.njit(cache=True)
 def add_survivors(spouses, spouse_pension, orphans, orphan_pension, deaths, money,
-                  population, next_population, married, weights, asfr, child_scale, fathers,
+                  population, next_population, married, weights, asfr, child_scale, linked,
                   p_male, spouse_share, orphan_share, maximum_share, age_limit):
     """SurvivorTransitions._add_survivors: the survivors' pensions of this year's
     ``deaths`` and their pensions ``money`` (age, sex of the deceased, at the start of the
@@ -97,7 +97,7 @@ def add_survivors(spouses, spouse_pension, orphans, orphan_pension, deaths, mone
 
     Spouses aged y of a deceased aged x by the partner-age ``weights`` (sex, x, y), orphans
     by the mother's past fertility ``asfr`` times each child age's ``child_scale`` (a
-    father's: his partner's, or ``fathers`` (x, k) when not empty); each
+    father's: his partner's), or each parent's ``linked`` (sex, x, k) when not empty; each
     claim scaled by the share of such persons who exist and do not yet receive a survivor's
     pension (schemes.survivors.availability), and the shares of one death's survivors
     capped together (capped_survivor_shares)."""
@@ -120,16 +120,16 @@ def add_survivors(spouses, spouse_pension, orphans, orphan_pension, deaths, mone
                     demand[y, 1 - s] += weight * weights[s, x, y]
     spouse_ok = _available(demand, free)
     # children of a parent aged x by the child's age k: a mother's born when she was
-    # x - 1 - k, a father's by his partner's age
-    by_mother = np.zeros((n, limit))
-    for x in range(n):
-        for k in range(limit):
-            by_mother[x, k] = rules.orphan_probability(asfr, x, k) * child_scale[k]
+    # x - 1 - k, a father's by his partner's age; or those linked to each
     children = np.zeros((2, n, limit))
-    children[1] = by_mother
-    if fathers.shape[0] > 0:
-        children[0] = fathers[:, :limit]
+    if linked.shape[0] > 0:
+        children[:] = linked[:, :, :limit]
     else:
+        by_mother = np.zeros((n, limit))
+        for x in range(n):
+            for k in range(limit):
+                by_mother[x, k] = rules.orphan_probability(asfr, x, k) * child_scale[k]
+        children[1] = by_mother
         for x in range(n):
             for y in range(first[0, x], last[0, x]):
                 if weights[0, x, y] != 0.0:

@@ -102,7 +102,7 @@ class SurvivorTransitions:
                 self.spouses, self.spouse_pension, self.orphans, self.orphan_pension, deaths,
                 money, _floats(rules.population), _floats(rules.next_population),
                 _floats(rules.married), _floats(rules.partner_weights), _floats(rules.asfr),
-                _floats(child_scale(rules)), fathers_children(rules), float(rules.p_male),
+                _floats(child_scale(rules)), linked_children(rules), float(rules.p_male),
                 float(rules.spouse_share),
                 float(rules.orphan_share), float(rules.maximum_share),
                 int(rules.orphan_age_limit))
@@ -115,7 +115,7 @@ class SurvivorTransitions:
         if rules.orphan_share > 0 and limit > 0:
             children = dbp.children_by_parent_age(rules.asfr, weights, limit,
                                                   child_scale(rules),
-                                                  rules.fathers_children)  # (s, x, k)
+                                                  rules.linked_children)  # (s, x, k)
             demand = np.zeros((n, 2, 2))  # (child age, child sex, parent sex)
             demand[:limit] = dbp.orphan_demand(rules.population, children, rules.p_male)
             child_ok = dbp.availability(demand, free[:, :, None])[:limit]
@@ -157,10 +157,11 @@ def child_scale(rules) -> np.ndarray:
     return np.asarray(rules.child_scale, dtype=float)[:limit]
 
 
-def fathers_children(rules) -> np.ndarray:
-    """(age, orphan_age_limit) the survivors' rules' children of a man (SurvivorRules.
-    fathers_children), contiguous for the kernels; (0, 0) when his partner's count."""
-    if rules.fathers_children is None:
-        return np.zeros((0, 0))
+def linked_children(rules) -> np.ndarray:
+    """(sex, age, orphan_age_limit) the survivors' rules' children of a parent
+    (SurvivorRules.linked_children), contiguous for the kernels; (0, 0, 0) when a mother's
+    fertility and a man's partner's count."""
+    if rules.linked_children is None:
+        return np.zeros((0, 0, 0))
     limit = max(int(rules.orphan_age_limit), 0)
-    return np.ascontiguousarray(rules.fathers_children[:, :limit], dtype=np.float64)
+    return np.ascontiguousarray(rules.linked_children[:, :, :limit], dtype=np.float64)

@@ -98,10 +98,11 @@ class SurvivorRules:
     # state's reconstruction applies (engine.cohort.base_year_state): the first projection
     # year's (the base year's couples are formed from nobody partnered)
     past_partnering: np.ndarray | None = None
-    # (age, orphan_age_limit) with the partners from the families: a man's expected
-    # children by age, those linked to him at their birth
-    # (demography.partnerships.fathers_children; None: his partner's children)
-    fathers_children: np.ndarray | None = None
+    # (sex, age, orphan_age_limit) with the partners from the families: a parent's
+    # expected children by age, those linked to them at their birth who are still theirs
+    # (demography.partnerships.linked_children; None: a mother's by her fertility, a
+    # man's his partner's)
+    linked_children: np.ndarray | None = None
 
     @property
     def active(self) -> bool:

@@ -68,17 +68,17 @@ def children_by_mother_age(asfr, age_limit: int, child_scale=None) -> np.ndarray
 
 
 def children_by_parent_age(asfr, weights, age_limit: int, child_scale=None,
-                           fathers=None) -> np.ndarray:
+                           linked=None) -> np.ndarray:
     """(sex of the parent, x, k) expected children aged k = 0..age_limit - 1 of a person
     aged x: a mother's born when she was x - 1 - k (:func:`expected_orphans`), a father's
     when their mother, his partner, aged y with probability ``weights`` (sex, x, y), was
     y - 1 - k; each child age's times ``child_scale`` (k,) (:func:`children_scale`; None:
-    1). ``fathers`` (x, k), when given, are a father's instead (the children linked to him
-    at their birth: demography.partnerships.fathers_children)."""
+    1). ``linked`` (sex, x, k), when given, are the parents' instead (the children linked
+    to them at their birth: demography.partnerships.linked_children)."""
+    if linked is not None:
+        return np.asarray(linked, dtype=float)[:, :, :age_limit]
     by_mother = children_by_mother_age(asfr, age_limit, child_scale)
-    by_father = (weights[0] @ by_mother if fathers is None
-                 else np.asarray(fathers, dtype=float)[:, :age_limit])
-    return np.stack([by_father, by_mother])
+    return np.stack([weights[0] @ by_mother, by_mother])
 
 
 def children_scale(asfr, population, age_limit: int) -> np.ndarray:

@@ -332,7 +332,7 @@ class Population:
             seed, year, rules["spouse_share"], rules["orphan_share"],
             rules["orphan_age_limit"], rules["married"], rules["partner_cumulative"],
             rules["spouse_available"], rules["orphan_available"], rules["asfr"],
-            rules["child_scale"], rules["fathers"], rules["p_male"], rules["maximum_share"],
+            rules["child_scale"], rules["linked"], rules["p_male"], rules["maximum_share"],
             cells, kinds, amounts, deaths)
         return deaths[:n], cells[:n], kinds[:n], amounts[:n]
 

@@ -58,13 +58,13 @@ def survivor_in_payment(c, i, p, a, s, seed, year, indexation, orphan_age_limit,
 @nb.njit(cache=True)
 def survivor_claims(pid, age, sex, pension, death_flag, size, seed, year, spouse_share,
                     orphan_share, orphan_age_limit, married, partner_cumulative,
-                    spouse_available, orphan_available, asfr, child_scale, fathers, p_male,
+                    spouse_available, orphan_available, asfr, child_scale, linked, p_male,
                     maximum_share, claim_cell, claim_kind, claim_amount):
     """:func:`claims_of_deaths` without the deceased's ids."""
     return claims_of_deaths(pid, age, sex, pension, death_flag, size, seed, year,
                             spouse_share, orphan_share, orphan_age_limit, married,
                             partner_cumulative, spouse_available, orphan_available, asfr,
-                            child_scale, fathers, p_male, maximum_share, claim_cell,
+                            child_scale, linked, p_male, maximum_share, claim_cell,
                             claim_kind, claim_amount,
                             np.empty(len(claim_cell), dtype=np.int64))
 
@@ -72,7 +72,7 @@ def survivor_claims(pid, age, sex, pension, death_flag, size, seed, year, spouse
 @nb.njit(cache=True)
 def claims_of_deaths(pid, age, sex, pension, death_flag, size, seed, year, spouse_share,
                      orphan_share, orphan_age_limit, married, partner_cumulative,
-                     spouse_available, orphan_available, asfr, child_scale, fathers, p_male,
+                     spouse_available, orphan_available, asfr, child_scale, linked, p_male,
                      maximum_share, claim_cell, claim_kind, claim_amount, claim_death):
     """The survivors' pensions of the flagged deaths, in index order, each as a claim on a
     cell of next year's (age, sex) persons (age x 2 + sex), with its kind and amount.
@@ -81,8 +81,9 @@ def claims_of_deaths(pid, age, sex, pension, death_flag, size, seed, year, spous
     (sex, a, y: cumulative schemes.db_pension.partner_age_weights), who survives them
     with probability ``married`` [s] x ``spouse_available`` [y, other sex], and children
     aged k < the orphan age limit with the mother's fertility when each was born (the
-    mother: the deceased, or the partner; a man's, when ``fathers`` (age, k) is not empty,
-    with those probabilities, partner or not), each with probability ``orphan_available``
+    mother: the deceased, or the partner; when ``linked`` (sex, age, k) is not empty, the
+    deceased's own with those probabilities, partner or not), each with probability
+    ``orphan_available``
     [k, child's sex, s] of being a child who exists (schemes.db_pension.availability, the
     cohort engine's rule). When one death's shares add up to more than ``maximum_share``
     (> 0), each is scaled down in proportion. :func:`award_survivors` then gives the claims
@@ -112,11 +113,11 @@ def claims_of_deaths(pid, age, sex, pension, death_flag, size, seed, year, spous
                   and rng.uniform(seed, rng.SURVIVOR_SPOUSE, p, year)
                   < married[s] * spouse_available[partner_age, 1 - s])
         mother = a if s == FEMALE else partner_age
-        own = s == MALE and fathers.shape[0] > 0  # a father's own children
+        own = linked.shape[0] > 0  # the deceased's own children
         n_orphans = 0
         if orphan_share > 0.0 and (partnered or s == FEMALE or own):
             for k in range(limit):
-                if not (_fathers_child(seed, year, p, k, fathers[a]) if own
+                if not (_own_child(seed, year, p, k, linked[s, a]) if own
                         else _orphan(seed, year, p, k, mother, asfr, child_scale)):
                     continue
                 c = MALE if rng.uniform(seed, rng.ORPHAN_SEX, p * 32 + k, year) < p_male \
@@ -318,9 +319,9 @@ def _distinct_ranks(seed, year, cell, m, n, out, used):
 
 
 @nb.njit(inline="always", cache=True)
-def _fathers_child(seed, year, p, k, children):
-    """1 if man ``p``, dying this year, leaves a child aged k, with his expected children of
-    that age ``children`` (k,) (at most one a year of age), else 0."""
+def _own_child(seed, year, p, k, children):
+    """1 if person ``p``, dying this year, leaves a child aged k, with their expected
+    children of that age ``children`` (k,) (at most one a year of age), else 0."""
     return _child_drawn(seed, year, p, k, children[k])
 
 
