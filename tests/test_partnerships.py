@@ -114,7 +114,10 @@ def test_linked_children_by_hand():
     women of 30 and 31 (the only ages with fertility, 0.1 each: the micro engine's rate,
     half this age's and half the next's, gives the women of 30 0.1); the 40 partnered
     ones had 4 of the 10 births, so 4 children aged 0 have a father of 33: 0.08 and 0.4
-    a man. Mothers: 0.5 and 0.5 a woman of 30; a year later 0.1 and 0.5 a woman of 31."""
+    a man. Mothers: 0.5 and 0.5 a woman of 30; a year later 0.1 and 0.5 a woman of 31.
+    Per partnered person (no separations, no new partnerships): a father's are all a
+    partnered man's (0.5 and 0.5, then 0.1 and 0.5 a man of 33); the partnered mothers'
+    the same as every mother's (births do not depend on the partnership)."""
     population = np.zeros((2, N, 2))
     population[0, 30, PS.FEMALE], population[0, 32, PS.MALE] = 100.0, 50.0
     population[1, 31, PS.FEMALE], population[1, 33, PS.MALE] = 100.0, 50.0
@@ -127,7 +130,10 @@ def test_linked_children_by_hand():
     base_children = np.zeros((N, 2))
     base_children[30] = 0.5
     linked = PS.linked_children(couples, population, asfr, base_children)
-    fathers, mothers = linked[:, PS.MALE], linked[:, PS.FEMALE]
+    fathers, mothers = linked[:, 0, PS.MALE], linked[:, 0, PS.FEMALE]
+    np.testing.assert_allclose(linked[0, 1, PS.MALE, 32], [0.5, 0.5])
+    np.testing.assert_allclose(linked[1, 1, PS.MALE, 33], [0.1, 0.5])
+    np.testing.assert_allclose(linked[:, 1, PS.FEMALE], mothers)
     np.testing.assert_allclose(fathers[0, 32], [0.4, 0.4])
     assert np.count_nonzero(fathers[0]) == 2
     np.testing.assert_allclose(fathers[1, 33], [0.08, 0.4])
@@ -154,32 +160,65 @@ def test_a_mother_who_dies_or_leaves_takes_her_link_with_her():
     base_children = np.zeros((N, 2))
     base_children[30, 0] = 0.5
     mothers = PS.linked_children(np.zeros((2, N, N)), population, asfr,
-                                 base_children)[:, PS.FEMALE]
+                                 base_children)[:, 0, PS.FEMALE]
     assert mothers[1, 31, 1] == pytest.approx(45.0 / 90.0)
     assert mothers[1, 31, 0] == pytest.approx(10.0 * 9.0 / 9.5 / 90.0)
+
+
+def test_partnered_parents_children_follow_the_family_events():
+    """The case above with 10 % of couples separating and half the single men of 33
+    forming a partnership: the partnered men of 33 keep 90 % of the 20 children aged 1
+    and of the 4 newborns, and gain half of what the separated took (2 and 0.4): 19 and
+    3.8 children, 0.475 and 0.095 a partnered man (40). Every father's are unchanged."""
+    population = np.zeros((2, N, 2))
+    population[0, 30, PS.FEMALE], population[0, 32, PS.MALE] = 100.0, 50.0
+    population[1, 31, PS.FEMALE], population[1, 33, PS.MALE] = 100.0, 50.0
+    population[0, 0:2] = 5.0
+    population[1, 0:3] = 5.0
+    couples = np.zeros((2, N, N))
+    couples[0, 30, 32] = couples[1, 31, 33] = 40.0
+    asfr = np.zeros((2, N))
+    asfr[:, 30:32] = 0.1
+    base_children = np.zeros((N, 2))
+    base_children[30] = 0.5
+    separation, forming = np.full((2, N, 2), 0.1), np.zeros((2, N, 2))
+    forming[1, 33, PS.MALE] = 0.5
+    linked = PS.linked_children(couples, population, asfr, base_children, forming,
+                                separation)
+    np.testing.assert_allclose(linked[1, 1, PS.MALE, 33], [0.095, 0.475])
+    np.testing.assert_allclose(linked[1, 0, PS.MALE, 33], [0.08, 0.4])
 
 
 def test_linked_children_are_children_there_are():
     """On the default model, every year: the children linked to fathers, and those
     linked to mothers, are at most the children of each age there are (the partnered
-    mothers' only; those whose mother is still here), and some of them."""
+    mothers' only; those whose mother is still here), and some of them; the partnered
+    parents' at most every parent's of each age, and nearly all a father's."""
     model = spfsim.load_model()
     a = model.assumptions
     demo = project_population(a.years, a.base_population, a.mx, a.asfr, a.srb,
                               a.net_migration)
-    couples = PS.project_couples(demo.population, a.families)
+    couples, forming = PS.project_partnerships(demo.population, a.families)
     limit = 18
     base = np.zeros((N, limit))  # each woman's children: her fertility when each was born
     for k in range(limit):
         base[k + 1:, k] = a.asfr[0][:N - k - 1]
     base *= demo.population[0, :limit].sum(axis=1) / (demo.population[0, :, PS.FEMALE]
                                                       @ base)
-    per_parent = PS.linked_children(couples, demo.population, a.asfr, base)
+    groups = PS.linked_children(couples, demo.population, a.asfr, base, forming,
+                                a.families["separation"])
     children = demo.population[:, :limit].sum(axis=2)
+    partnered = np.stack([couples.sum(axis=1), couples.sum(axis=2)], axis=-1)
     for sex in (PS.MALE, PS.FEMALE):
-        linked = np.einsum("txk,tx->tk", per_parent[:, sex], demo.population[:, :, sex])
-        assert (linked <= children * (1 + 1e-9)).all()
-        assert (linked > 0.0).all()
+        by_child = np.einsum("txk,tx->tk", groups[:, 0, sex], demo.population[:, :, sex])
+        assert (by_child <= children * (1 + 1e-9)).all()
+        assert (by_child > 0.0).all()
+        linked = np.einsum("txk,tx->tx", groups[:, 0, sex], demo.population[:, :, sex])
+        with_partner = np.einsum("txk,tx->tx", groups[:, 1, sex], partnered[..., sex])
+        assert (with_partner <= linked * (1 + 1e-9) + 1e-9).all()
+    fathers = np.einsum("txk,tx->t", groups[:, 1, PS.MALE], partnered[..., PS.MALE])
+    assert (fathers >= 0.8 * np.einsum("txk,tx->t", groups[:, 0, PS.MALE],
+                                       demo.population[:, :, PS.MALE])).all()
 
 
 @pytest.mark.slow

@@ -298,7 +298,7 @@ def test_micro_survivors_go_to_free_persons_by_hand():
                                store.size, 1, 2030, 0.5, 0.0, 17, np.array([1.0, 1.0]),
                                np.cumsum(weights, axis=-1), np.ones((101, 2)),
                                np.ones((17, 2, 2)), np.zeros(101), np.ones(17),
-                               np.zeros((0, 0, 0)), 0.5, 0.0,
+                               np.zeros((0, 0, 0, 0)), 0.5, 0.0,
                                cells, kinds, amounts)
     assert claims == 2
     assert list(cells[:2]) == [67 * 2 + FEMALE, 74 * 2 + MALE]

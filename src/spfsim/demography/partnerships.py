@@ -171,12 +171,14 @@ def project_couples(population: np.ndarray, families: dict[str, np.ndarray]) -> 
 
 
 def linked_children(couples: np.ndarray, population: np.ndarray, asfr: np.ndarray,
-                    base_children: np.ndarray) -> np.ndarray:
-    """(year, sex of the parent, x, k) the expected children aged k linked to a parent
-    aged x, per person aged x of that sex, at 1 July of each year: the micro engine's
-    mother and father links, which a child keeps whatever becomes of its parents'
-    partnership, until that parent dies or leaves (the link is then cleared, and the
-    child is no longer that parent's to be orphaned by).
+                    base_children: np.ndarray, forming: np.ndarray | None = None,
+                    separation: np.ndarray | None = None) -> np.ndarray:
+    """(year, group, sex of the parent, x, k) the expected children aged k linked to a
+    parent aged x at 1 July of each year: group 0 per person aged x of that sex, group 1
+    per such person living with a partner. These are the micro engine's mother and father
+    links, which a child keeps whatever becomes of its parents' partnership, until that
+    parent dies or leaves (the link is then cleared, and the child is no longer that
+    parent's to be orphaned by).
 
     - Base year: a child's mother is drawn among the women of the age its fertility makes
       likely and its father is her partner (families.initial_families): the children of a
@@ -189,52 +191,90 @@ def linked_children(couples: np.ndarray, population: np.ndarray, asfr: np.ndarra
       births each woman of age m has (the micro engine's rate: half her age's ``asfr`` and,
       if she stays, half the next age's), the mother's when she stays, the father's over
       the partner's age in the year's ``couples`` when he stays.
+    - The partnered parents' children (group 1) follow the parents through the year's
+      family events (:func:`project_partnerships`): a parent whose partner leaves, and a
+      couple that separates (``separation`` (year, age, sex), the mean of the partners'
+      rates), take theirs to the single; a single parent who forms a partnership
+      (``forming`` (year, age, sex)) brings theirs. A father's newborns are a partnered
+      father's; a mother's, partnered or not, in her age's share (births do not depend on
+      the partnership). Without ``forming`` and ``separation``: no such events.
 
     A child whose mother died or left has no mother here: the mothers' children are fewer
     than the children there are (on the default model 3 % fewer by 2040, as in the micro
     engine), where the survivors' expectation from the mothers' fertility alone counts them
-    all. ``couples`` (year, women's age, men's age) (:func:`project_partnerships`),
+    all. A man's children are nearly all a partnered man's, so a father who dies leaves a
+    partner and several children together more often than independent chances would say
+    (the survivors' ceiling: schemes.survivors.capped_survivor_shares).
+    ``couples`` (year, women's age, men's age) (:func:`project_partnerships`),
     ``population`` (year, age, sex), ``asfr`` (year, age). Immigrant children arriving
     with a parent are not counted (as immigrant couples are not, :func:`form`)."""
     n_years, limit = len(population), base_children.shape[1]
-    out = np.zeros((n_years, 2, MAX_AGE + 1, limit))
+    out = np.zeros((n_years, 2, 2, MAX_AGE + 1, limit))
     if limit == 0:
         return out
-    linked = np.zeros((2, MAX_AGE + 1, limit))  # (parent's sex, parent's age, child's age)
-    linked[MALE] = couples[0].T @ base_children
-    linked[FEMALE] = population[0, :, FEMALE, None] * base_children
+    # (group: every parent, the partnered; parent's sex, parent's age, child's age)
+    linked = np.zeros((2, 2, MAX_AGE + 1, limit))
+    linked[:, MALE] = couples[0].T @ base_children
+    linked[0, FEMALE] = population[0, :, FEMALE, None] * base_children
+    linked[1, FEMALE] = couples[0].sum(axis=1)[:, None] * base_children
+    no_events = np.zeros((MAX_AGE + 1, 2))
     for k in range(n_years):
         if k:
+            events = (no_events if separation is None else separation[k],
+                      no_events if forming is None else forming[k])
             linked = _a_year_of_links(linked, population[k - 1], population[k], asfr[k - 1],
-                                      couples[k - 1], limit)
-        per_person = population[k].T[:, :, None]  # (sex, age, 1)
-        out[k] = np.divide(linked, per_person, out=np.zeros_like(linked),
-                           where=per_person > 0)
+                                      couples[k - 1], *events, limit)
+        partnered = np.stack([couples[k].sum(axis=0), couples[k].sum(axis=1)])  # (sex, age)
+        for group, persons in enumerate((population[k].T, partnered)):
+            out[k, group] = np.divide(linked[group], persons[:, :, None],
+                                      out=np.zeros_like(linked[group]),
+                                      where=persons[:, :, None] > 0)
     return out
 
 
 def _a_year_of_links(linked: np.ndarray, before: np.ndarray, now: np.ndarray,
-                     asfr: np.ndarray, couples: np.ndarray, limit: int) -> np.ndarray:
-    """:func:`linked_children`'s year: the links of 1 July a year later (sex, x, k)."""
+                     asfr: np.ndarray, couples: np.ndarray, separation: np.ndarray,
+                     forming: np.ndarray, limit: int) -> np.ndarray:
+    """:func:`linked_children`'s year: the links (group, sex, x, k) of 1 July a year later,
+    from those of ``before`` and the year's ``couples``; ``separation`` and ``forming``
+    (age, sex): the year's family events."""
     staying = stay(before, now)  # (age, sex)
     children = before[:limit].sum(axis=1)
     child_stay = np.minimum(np.divide(now[1:limit + 1].sum(axis=1), children,
                                       out=np.ones(limit), where=children > 0), 1.0)
-    kept = linked * staying.T[:, :, None] * child_stay[None, None, :]
+    kept = linked * staying.T[None, :, :, None] * child_stay[None, None, None, :]
     out = np.zeros_like(linked)
-    out[:, 1:, 1:] = kept[:, :-1, :-1]
-    out[:, -1, 1:] += kept[:, -1, :-1]
+    out[..., 1:, 1:] = kept[..., :-1, :-1]
+    out[..., -1, 1:] += kept[..., -1, :-1]
     next_rate = np.append(asfr[1:], 0.0)
     births = 0.5 * (asfr + next_rate * staying[:, FEMALE])  # a woman's, by her age m
     all_births = float(births @ before[:, FEMALE])
+    with_partner = np.stack([couples.sum(axis=0), couples.sum(axis=1)])  # (sex, age)
     if all_births > 0:
-        by_parent = np.empty((2, MAX_AGE + 1))
-        by_parent[MALE] = (births @ couples) * staying[:, MALE]
+        by_parent = np.empty((2, 2, MAX_AGE + 1))
+        by_parent[:, MALE] = (births @ couples) * staying[:, MALE]
         # a mother who dies or leaves in the year keeps no link: her births if she stays
-        by_parent[FEMALE] = 0.5 * (asfr + next_rate) * staying[:, FEMALE] * before[:, FEMALE]
+        by_parent[0, FEMALE] = (0.5 * (asfr + next_rate) * staying[:, FEMALE]
+                                * before[:, FEMALE])
+        by_parent[1, FEMALE] = by_parent[0, FEMALE] * np.divide(
+            with_partner[FEMALE], before[:, FEMALE], out=np.zeros(MAX_AGE + 1),
+            where=before[:, FEMALE] > 0)
         newborn = float(now[0].sum()) / all_births * by_parent
-        out[:, 1:, 0] = newborn[:, :-1]
-        out[:, -1, 0] += newborn[:, -1]
+        out[..., 1:, 0] = newborn[..., :-1]
+        out[..., -1, 0] += newborn[..., -1]
+    # a partnered parent whose partner left is single: the share of each age's couples
+    # whose partner stays, one year older
+    partner_stays = np.stack([couples.T @ staying[:, FEMALE], couples @ staying[:, MALE]])
+    keeps = np.divide(partner_stays, with_partner, out=np.ones_like(partner_stays),
+                      where=with_partner > 0)
+    out[1, :, 1:] *= keeps[:, :-1, None]
+    aged = age_couples(couples, staying[:, FEMALE], staying[:, MALE])
+    rate = 0.5 * (separation[:, FEMALE][:, None] + separation[:, MALE][None, :])
+    pairs = np.stack([aged.sum(axis=0), aged.sum(axis=1)])
+    separated = np.stack([(aged * rate).sum(axis=0), (aged * rate).sum(axis=1)])
+    out[1] *= 1.0 - np.divide(separated, pairs, out=np.zeros_like(pairs),
+                              where=pairs > 0)[:, :, None]
+    out[1] += (out[0] - out[1]) * forming.T[:, :, None]
     return out
 
 

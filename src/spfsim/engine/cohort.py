@@ -86,16 +86,18 @@ def _check_coverable(scheme: CompiledScheme, years: np.ndarray, density: np.ndar
 
 
 def _linked_children(scheme: CompiledScheme, assumptions: Assumptions,
-                     demo: DemographicProjection, couples: np.ndarray) -> np.ndarray:
-    """(year, sex, age, k) a parent's expected children aged k below the highest orphan
-    age limit, linked to them at their birth and while both stay
-    (demography.partnerships.linked_children), from the base year's children of each
-    mother (her current partner their father)."""
+                     demo: DemographicProjection, couples: np.ndarray,
+                     forming: np.ndarray) -> np.ndarray:
+    """(year, group, sex, age, k) a parent's expected children aged k below the highest
+    orphan age limit, linked to them at their birth and while both stay, per person and
+    per partnered person (demography.partnerships.linked_children), from the base year's
+    children of each mother (her current partner their father)."""
     limit = int(np.max(scheme["orphan_age_limit"]))
     base = dbp.children_by_mother_age(
         assumptions.asfr[0], limit,
         dbp.children_scale(assumptions.asfr[0], demo.population[0], limit))
-    return partnerships.linked_children(couples, demo.population, assumptions.asfr, base)
+    return partnerships.linked_children(couples, demo.population, assumptions.asfr, base,
+                                        forming, assumptions.families["separation"])
 
 
 def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
@@ -115,7 +117,8 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
     couples, forming = (partnerships.project_partnerships(demo.population,
                                                           assumptions.families)
                         if from_families else (None, None))
-    linked = _linked_children(scheme, assumptions, demo, couples) if from_families else None
+    linked = (_linked_children(scheme, assumptions, demo, couples, forming)
+              if from_families else None)
     # the inputs that are cell by cell the same rule every year, for all years at once
     # (the same arithmetic, elementwise)
     earnings = dbp.insurable(econ.earnings, _by_year(scheme["earnings_floor"]),

@@ -97,7 +97,9 @@ def add_survivors(spouses, spouse_pension, orphans, orphan_pension, deaths, mone
 
     Spouses aged y of a deceased aged x by the partner-age ``weights`` (sex, x, y), orphans
     by the mother's past fertility ``asfr`` times each child age's ``child_scale`` (a
-    father's: his partner's), or each parent's ``linked`` (sex, x, k) when not empty; each
+    father's: his partner's), or, when ``linked`` (2, sex, x, k) is not empty, those of a
+    deceased who leaves a partner and of one who does not (schemes.survivors.
+    children_by_claim), the ceiling then taken over the two (capped_shares_by_claim); each
     claim scaled by the share of such persons who exist and do not yet receive a survivor's
     pension (schemes.survivors.availability), and the shares of one death's survivors
     capped together (capped_survivor_shares)."""
@@ -122,8 +124,17 @@ def add_survivors(spouses, spouse_pension, orphans, orphan_pension, deaths, mone
     # children of a parent aged x by the child's age k: a mother's born when she was
     # x - 1 - k, a father's by his partner's age; or those linked to each
     children = np.zeros((2, n, limit))
+    leaves = np.zeros((2, n))  # the chance of leaving a partner here
+    for s in range(2):
+        for x in range(n):
+            for y in range(first[s, x], last[s, x]):
+                leaves[s, x] += weights[s, x, y]
     if linked.shape[0] > 0:
-        children[:] = linked[:, :, :limit]
+        for s in range(2):
+            for x in range(n):
+                for k in range(limit):
+                    children[s, x, k] = (leaves[s, x] * linked[0, s, x, k]
+                                         + (1.0 - leaves[s, x]) * linked[1, s, x, k])
     else:
         by_mother = np.zeros((n, limit))
         for x in range(n):
@@ -165,8 +176,17 @@ def add_survivors(spouses, spouse_pension, orphans, orphan_pension, deaths, mone
                     kids_by_sex[x, k, c] = children[sex, x, k] * (child_sex[c]
                                                                   * child_ok[k, c, sex])
                 kids[x, k] = kids_by_sex[x, k, 0] + kids_by_sex[x, k, 1]
-        _capped(married[sex] * reach, kids, spouse_share, orphan_share, maximum_share,
-                spouse_part, orphan_part)
+        if linked.shape[0] > 0:
+            available = np.zeros(limit)
+            for k in range(limit):
+                for c in range(2):
+                    available[k] += child_sex[c] * child_ok[k, c, sex]
+            _capped_by_claim(married[sex] * reach, leaves[sex], linked[:, sex], available,
+                             spouse_share, orphan_share, maximum_share, spouse_part,
+                             orphan_part)
+        else:
+            _capped(married[sex] * reach, kids, spouse_share, orphan_share, maximum_share,
+                    spouse_part, orphan_part)
         if spouse_share > 0:
             for x in range(n):
                 if deaths[x, sex] == 0.0 and money[x, sex] == 0.0:
@@ -198,6 +218,34 @@ def add_survivors(spouses, spouse_pension, orphans, orphan_pension, deaths, mone
             spouse_pension[y, s] += new_spouse_money[y, s] / per
             orphans[y, s] += new_orphans[y, s] / per
             orphan_pension[y, s] += new_orphan_money[y, s] / per
+
+
+@nb.njit(cache=True)
+def _capped_by_claim(spouse_claim, leaves, by_claim, available, spouse_share, orphan_share,
+                     maximum_share, spouse, orphans):
+    """schemes.survivors.capped_shares_by_claim into ``spouse`` (x,), ``orphans`` (x, k):
+    ``by_claim`` (2, x, k) the children of one who leaves a partner and of one who does
+    not, times each child age's ``available`` (k,)."""
+    n, limit = by_claim.shape[1], by_claim.shape[2]
+    given = np.zeros(n)
+    with_partner, alone = np.empty((n, limit)), np.empty((n, limit))
+    for x in range(n):
+        if leaves[x] > 0.0:
+            given[x] = min(spouse_claim[x] / leaves[x], 1.0)
+        for k in range(limit):
+            with_partner[x, k] = by_claim[0, x, k] * available[k]
+            alone[x, k] = by_claim[1, x, k] * available[k]
+    spouse_with, orphans_with = np.empty(n), np.empty((n, limit))
+    _capped(given, with_partner, spouse_share, orphan_share, maximum_share, spouse_with,
+            orphans_with)
+    spouse_alone, orphans_alone = np.empty(n), np.empty((n, limit))
+    _capped(np.zeros(n), alone, spouse_share, orphan_share, maximum_share, spouse_alone,
+            orphans_alone)
+    for x in range(n):
+        spouse[x] = leaves[x] * spouse_with[x]
+        for k in range(limit):
+            orphans[x, k] = (leaves[x] * orphans_with[x, k]
+                             + (1.0 - leaves[x]) * orphans_alone[x, k])
 
 
 @nb.njit(cache=True)

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..params import AGES
 from ..schemes import db_pension as dbp
-from ..schemes.survivors import add_a_year_older
+from ..schemes.survivors import add_a_year_older, capped_shares_by_claim, children_by_claim
 from . import cohort_kernels as kernels
 from . import cohort_survivor_kernels as survivor_kernels
 from .cohort_transitions import SERVICE, _floats, _formula
@@ -122,15 +122,23 @@ class SurvivorTransitions:
         else:
             children, child_ok = np.zeros((2, n, 0)), np.zeros((0, 2, 2))
         child_sex = np.array([rules.p_male, 1.0 - rules.p_male])
+        by_claim = linked_children(rules)[..., :limit] if rules.linked_children is not None \
+            else None
         new = [np.zeros((n, 2)) for _ in range(4)]  # spouses, their money, orphans, theirs
         for sex in range(2):
             partner = weights[sex] * spouse_ok[None, :, 1 - sex]  # (x, y) partners who exist
             reach = partner.sum(axis=1)
             kids_by_sex = children[sex][..., None] * (child_sex * child_ok[:, :, sex])
             kids = kids_by_sex.sum(axis=-1)  # (x, k)
-            spouse_part, orphan_part = dbp.capped_survivor_shares(
-                rules.married[sex] * reach, kids, rules.spouse_share, rules.orphan_share,
-                rules.maximum_share)
+            if by_claim is None:
+                spouse_part, orphan_part = dbp.capped_survivor_shares(
+                    rules.married[sex] * reach, kids, rules.spouse_share,
+                    rules.orphan_share, rules.maximum_share)
+            else:  # a man's children come with his partner
+                spouse_part, orphan_part = capped_shares_by_claim(
+                    rules.married[sex] * reach, weights[sex].sum(axis=1),
+                    by_claim[:, sex] * (child_sex * child_ok[:, :, sex]).sum(axis=-1),
+                    rules.spouse_share, rules.orphan_share, rules.maximum_share)
             if rules.spouse_share > 0:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     where_to = np.where(reach[:, None] > 0, partner / reach[:, None], 0.0)
@@ -158,10 +166,13 @@ def child_scale(rules) -> np.ndarray:
 
 
 def linked_children(rules) -> np.ndarray:
-    """(sex, age, orphan_age_limit) the survivors' rules' children of a parent
-    (SurvivorRules.linked_children), contiguous for the kernels; (0, 0, 0) when a mother's
-    fertility and a man's partner's count."""
+    """(2, sex, age, orphan_age_limit) the survivors' rules' children of a deceased parent
+    who leaves a partner and of one who does not (schemes.survivors.children_by_claim of
+    SurvivorRules.linked_children), contiguous for the kernels; (0, 0, 0, 0) when a
+    mother's fertility and a man's partner's count."""
     if rules.linked_children is None:
-        return np.zeros((0, 0, 0))
+        return np.zeros((0, 0, 0, 0))
     limit = max(int(rules.orphan_age_limit), 0)
-    return np.ascontiguousarray(rules.linked_children[:, :, :limit], dtype=np.float64)
+    return np.ascontiguousarray(
+        children_by_claim(rules.linked_children[..., :limit], rules.partner_weights),
+        dtype=np.float64)

@@ -98,10 +98,10 @@ class SurvivorRules:
     # state's reconstruction applies (engine.cohort.base_year_state): the first projection
     # year's (the base year's couples are formed from nobody partnered)
     past_partnering: np.ndarray | None = None
-    # (sex, age, orphan_age_limit) with the partners from the families: a parent's
-    # expected children by age, those linked to them at their birth who are still theirs
-    # (demography.partnerships.linked_children; None: a mother's by her fertility, a
-    # man's his partner's)
+    # (group, sex, age, orphan_age_limit) with the partners from the families: a parent's
+    # expected children by age, those linked to them at their birth who are still theirs,
+    # per person and per partnered person (demography.partnerships.linked_children;
+    # None: a mother's by her fertility, a man's his partner's)
     linked_children: np.ndarray | None = None
 
     @property

@@ -73,10 +73,15 @@ def children_by_parent_age(asfr, weights, age_limit: int, child_scale=None,
     aged x: a mother's born when she was x - 1 - k (:func:`expected_orphans`), a father's
     when their mother, his partner, aged y with probability ``weights`` (sex, x, y), was
     y - 1 - k; each child age's times ``child_scale`` (k,) (:func:`children_scale`; None:
-    1). ``linked`` (sex, x, k), when given, are the parents' instead (the children linked
-    to them at their birth: demography.partnerships.linked_children)."""
-    if linked is not None:
-        return np.asarray(linked, dtype=float)[:, :, :age_limit]
+    1). ``linked`` (group, sex, x, k), when given, are the parents' instead (the children
+    linked to them at their birth: demography.partnerships.linked_children), as the
+    children of those who leave a partner and of those who do not add them up
+    (:func:`children_by_claim`)."""
+    if linked is not None:  # (group, sex, x, k)
+        by_claim = children_by_claim(np.asarray(linked, dtype=float)[..., :age_limit],
+                                     weights)
+        leaves = np.asarray(weights, dtype=float).sum(axis=-1)[..., None]
+        return leaves * by_claim[0] + (1.0 - leaves) * by_claim[1]
     by_mother = children_by_mother_age(asfr, age_limit, child_scale)
     return np.stack([weights[0] @ by_mother, by_mother])
 
@@ -172,6 +177,40 @@ def _orphans_by_age(asfr, mothers, age_limit, out):
     for i in range(len(mothers)):
         for k in range(age_limit + 1):
             out[i * (age_limit + 1) + k] = rules.orphan_probability(asfr, mothers[i], k)
+
+
+def children_by_claim(linked, weights) -> np.ndarray:
+    """(2, sex, x, k) a deceased's expected children aged k by whether they leave a
+    partner: [0] of a parent aged x who leaves a partner here (probability the sum over y
+    of the partner ``weights`` (sex, x, y)), [1] of one who does not; from the children
+    linked to every parent and to a partnered parent, ``linked`` (group, sex, x, k)
+    (demography.partnerships.linked_children). Taking a partnered person's children for
+    the first keeps a man's children with his partner, as the family links do; the second
+    is what is left of every parent's, so that the two add up to them."""
+    linked = np.asarray(linked, dtype=float)
+    leaves = np.asarray(weights, dtype=float).sum(axis=-1)[..., None]  # (sex, x, 1)
+    rest = np.divide(np.maximum(linked[0] - leaves * linked[1], 0.0), 1.0 - leaves,
+                     out=np.zeros_like(linked[0]), where=leaves < 1.0)
+    return np.stack([linked[1], rest])
+
+
+def capped_shares_by_claim(spouse_claim, leaves, children, spouse_share: float,
+                           orphan_share: float, maximum_share: float
+                           ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`capped_survivor_shares` of deaths whose children depend on whether they
+    leave a partner: ``leaves`` (x,) the chance of leaving a partner, ``spouse_claim`` (x,)
+    of a spouse's pension (at most ``leaves``), ``children`` (2, x, k) the children of
+    one who leaves a partner and of one who does not (:func:`children_by_claim`). The
+    expectation of the mixture: a man's children come with his partner, so the ceiling
+    binds on a partner and several children together more often than if the two were
+    independent."""
+    leaves = np.asarray(leaves, dtype=float)
+    given = np.divide(spouse_claim, leaves, out=np.zeros_like(leaves), where=leaves > 0)
+    spouse, orphans = capped_survivor_shares(np.minimum(given, 1.0), children[0],
+                                             spouse_share, orphan_share, maximum_share)
+    _, alone = capped_survivor_shares(0.0, children[1], spouse_share, orphan_share,
+                                      maximum_share)
+    return leaves * spouse, leaves[:, None] * orphans + (1.0 - leaves)[:, None] * alone
 
 
 def survivor_scale(total_share, maximum_share):

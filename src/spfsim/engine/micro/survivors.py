@@ -81,9 +81,9 @@ def claims_of_deaths(pid, age, sex, pension, death_flag, size, seed, year, spous
     (sex, a, y: cumulative schemes.db_pension.partner_age_weights), who survives them
     with probability ``married`` [s] x ``spouse_available`` [y, other sex], and children
     aged k < the orphan age limit with the mother's fertility when each was born (the
-    mother: the deceased, or the partner; when ``linked`` (sex, age, k) is not empty, the
-    deceased's own with those probabilities, partner or not), each with probability
-    ``orphan_available``
+    mother: the deceased, or the partner; when ``linked`` (2, sex, age, k) is not empty,
+    the deceased's own with those probabilities, [0] when leaving a partner, [1] when not:
+    schemes.survivors.children_by_claim), each with probability ``orphan_available``
     [k, child's sex, s] of being a child who exists (schemes.db_pension.availability, the
     cohort engine's rule). When one death's shares add up to more than ``maximum_share``
     (> 0), each is scaled down in proportion. :func:`award_survivors` then gives the claims
@@ -117,7 +117,8 @@ def claims_of_deaths(pid, age, sex, pension, death_flag, size, seed, year, spous
         n_orphans = 0
         if orphan_share > 0.0 and (partnered or s == FEMALE or own):
             for k in range(limit):
-                if not (_own_child(seed, year, p, k, linked[s, a]) if own
+                if not (_own_child(seed, year, p, k, linked[0 if partnered else 1, s, a])
+                        if own
                         else _orphan(seed, year, p, k, mother, asfr, child_scale)):
                     continue
                 c = MALE if rng.uniform(seed, rng.ORPHAN_SEX, p * 32 + k, year) < p_male \
