@@ -517,9 +517,11 @@ class DBOldAgePension(SchemeType):
                   "of each sex, the spouse's age by spouse_age_difference and "
                   "spouse_age_spread) or 'families' (the model's families table: in the "
                   "cohort engine the expected couples of demography.partnerships, each age's "
-                  "share living with a partner and the partners' ages, and a man's children "
-                  "those born to his partner at the time; in the micro engine with family "
-                  "links the deceased's own partner and children). With 'families' a "
+                  "share living with a partner and the partners' ages, and each parent's "
+                  "children those linked to them at birth who are still theirs (a man's "
+                  "born to his partner at the time; none of a parent who died or left); "
+                  "in the micro engine with family links the deceased's own partner and "
+                  "children). With 'families' a "
                   "spouse's pension also ends when the survivor forms a new partnership.",
                   kind="choice", choices=("married_share", "families"),
                   default="married_share", reference="R202 para. 5(d); ILC 2021 para. 13"),
