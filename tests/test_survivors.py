@@ -91,6 +91,43 @@ def test_survivor_ceiling_is_the_exact_expectation(married, children, spouse_sha
         assert float(spouse) + orphans.sum() <= maximum + 1e-12
 
 
+def test_ceiling_with_the_children_of_a_partner_by_hand():
+    """Half the deaths leave a partner (all of whom claim) and three certain children;
+    the other half leave none: the half with a partner claims 0.5 + 3 x 0.2 = 1.1 of a
+    1.0 ceiling, so each share is scaled by 1 / 1.1 there. Spread independently (a
+    spouse with 0.5, each child with 0.5) the ceiling would bind only one time in 16."""
+    from spfsim.schemes.survivors import capped_shares_by_claim
+
+    children = np.array([[[1.0, 1.0, 1.0]], [[0.0, 0.0, 0.0]]])  # (claim, x, k)
+    spouse, orphans = capped_shares_by_claim(np.array([0.5]), np.array([0.5]), children,
+                                             0.5, 0.2, 1.0)
+    assert spouse[0] == pytest.approx(0.5 * 0.5 / 1.1)
+    np.testing.assert_allclose(orphans[0], 0.5 * 0.2 / 1.1)
+    spouse, orphans = dbp.capped_survivor_shares(0.5, np.array([0.5, 0.5, 0.5]), 0.5, 0.2,
+                                                 1.0)
+    assert float(spouse) == pytest.approx(0.5 * 0.5 * (1 - 1 / 8 + 1 / 8 / 1.1))
+
+
+@settings(max_examples=40, deadline=None)
+@given(leaves=st.floats(0.01, 1), claim=st.floats(0, 1),
+       children=st.lists(st.floats(0, 1), min_size=1, max_size=4),
+       maximum=st.floats(0, 2))
+def test_ceiling_by_claim_is_the_independent_one_when_children_do_not_depend_on_it(
+        leaves, claim, children, maximum):
+    """When a deceased's children are the same whether or not they leave a partner, the
+    ceiling's expectation over the two is that of independent chances (the spouse's
+    claim ``claim`` x ``leaves``)."""
+    from spfsim.schemes.survivors import capped_shares_by_claim
+
+    kids = np.array([children])
+    spouse, orphans = capped_shares_by_claim(np.array([claim * leaves]), np.array([leaves]),
+                                             np.stack([kids, kids]), 0.5, 0.2, maximum)
+    want_spouse, want_orphans = dbp.capped_survivor_shares(claim * leaves, kids[0], 0.5,
+                                                           0.2, maximum)
+    assert spouse[0] == pytest.approx(float(want_spouse), abs=1e-12)
+    np.testing.assert_allclose(orphans[0], want_orphans, atol=1e-12)
+
+
 def test_survivor_awards_by_hand():
     """Pensioners at 70 only (half the cell, 1,000 a year each), 10 % die: 1,000 x 0.5 x
     0.1 = 50 deaths per sex; 80 % of the men leave a wife 4 years younger, who appears at
