@@ -102,7 +102,7 @@ class SurvivorTransitions:
                 self.spouses, self.spouse_pension, self.orphans, self.orphan_pension, deaths,
                 money, _floats(rules.population), _floats(rules.next_population),
                 _floats(rules.married), _floats(rules.partner_weights), _floats(rules.asfr),
-                _floats(child_scale(rules)), linked_children(rules), float(rules.p_male),
+                _floats(child_scale(rules)), children_by_claim_of(rules), float(rules.p_male),
                 float(rules.spouse_share),
                 float(rules.orphan_share), float(rules.maximum_share),
                 int(rules.orphan_age_limit))
@@ -122,8 +122,8 @@ class SurvivorTransitions:
         else:
             children, child_ok = np.zeros((2, n, 0)), np.zeros((0, 2, 2))
         child_sex = np.array([rules.p_male, 1.0 - rules.p_male])
-        by_claim = linked_children(rules)[..., :limit] if rules.linked_children is not None \
-            else None
+        by_claim = (children_by_claim_of(rules)[..., :limit]
+                    if rules.linked_children is not None else None)
         new = [np.zeros((n, 2)) for _ in range(4)]  # spouses, their money, orphans, theirs
         for sex in range(2):
             partner = weights[sex] * spouse_ok[None, :, 1 - sex]  # (x, y) partners who exist
@@ -165,7 +165,7 @@ def child_scale(rules) -> np.ndarray:
     return np.asarray(rules.child_scale, dtype=float)[:limit]
 
 
-def linked_children(rules) -> np.ndarray:
+def children_by_claim_of(rules) -> np.ndarray:
     """(2, sex, age, orphan_age_limit) the survivors' rules' children of a deceased parent
     who leaves a partner and of one who does not (schemes.survivors.children_by_claim of
     SurvivorRules.linked_children), contiguous for the kernels; (0, 0, 0, 0) when a

@@ -7,7 +7,7 @@ import numpy as np
 
 from ...schemes import db_pension as dbp
 from ..cohort import SurvivorRules
-from ..cohort_survivors import child_scale, linked_children
+from ..cohort_survivors import child_scale, children_by_claim_of
 from . import families as F
 from . import kernels as K
 from .store import PersonStore
@@ -47,7 +47,7 @@ def _award_survivors(population, rules: SurvivorRules, persons: np.ndarray,
         # a partner, and a draw beyond them leaves none
         "partner_cumulative": np.cumsum(weights, axis=-1),
         "spouse_available": np.ascontiguousarray(spouse_ok), "orphan_available": orphan_ok,
-        "asfr": rules.asfr, "child_scale": scale, "linked": linked_children(rules),
+        "asfr": rules.asfr, "child_scale": scale, "linked": children_by_claim_of(rules),
         "p_male": rules.p_male,
         "maximum_share": rules.maximum_share}
     _, cells, kinds, amounts = population.survivor_claims(seed, year, claim_rules)
