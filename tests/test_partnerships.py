@@ -106,6 +106,25 @@ def test_forming_rates_by_hand():
     assert np.count_nonzero(forming[1]) == 2
 
 
+def _one_couple_age_two_years():
+    """linked_children's (couples, population, asfr, base_children) of two years: 40 of
+    the 100 women of 30 live with a man of 32 (of 50), then 31 and 33; each woman of 30
+    has 0.5 children aged 0 and 0.5 aged 1; fertility 0.1 at 30 and 31 only; nobody dies
+    or leaves."""
+    population = np.zeros((2, N, 2))
+    population[0, 30, PS.FEMALE], population[0, 32, PS.MALE] = 100.0, 50.0
+    population[1, 31, PS.FEMALE], population[1, 33, PS.MALE] = 100.0, 50.0
+    population[0, 0:2] = 5.0  # children aged 0 and 1, each sex
+    population[1, 0:3] = 5.0
+    couples = np.zeros((2, N, N))
+    couples[0, 30, 32] = couples[1, 31, 33] = 40.0
+    asfr = np.zeros((2, N))
+    asfr[:, 30:32] = 0.1
+    base_children = np.zeros((N, 2))
+    base_children[30] = 0.5
+    return couples, population, asfr, base_children
+
+
 def test_linked_children_by_hand():
     """Base year: 40 of the 100 women of 30 live with a man of 32 (of 50); each woman of
     30 has 0.5 children aged 0 and 0.5 aged 1: the men of 32 are fathers of 20 and 20,
@@ -118,18 +137,7 @@ def test_linked_children_by_hand():
     Per partnered person (no separations, no new partnerships): a father's are all a
     partnered man's (0.5 and 0.5, then 0.1 and 0.5 a man of 33); the partnered mothers'
     the same as every mother's (births do not depend on the partnership)."""
-    population = np.zeros((2, N, 2))
-    population[0, 30, PS.FEMALE], population[0, 32, PS.MALE] = 100.0, 50.0
-    population[1, 31, PS.FEMALE], population[1, 33, PS.MALE] = 100.0, 50.0
-    population[0, 0:2] = 5.0  # children aged 0 and 1, each sex
-    population[1, 0:3] = 5.0
-    couples = np.zeros((2, N, N))
-    couples[0, 30, 32] = couples[1, 31, 33] = 40.0
-    asfr = np.zeros((2, N))
-    asfr[:, 30:32] = 0.1
-    base_children = np.zeros((N, 2))
-    base_children[30] = 0.5
-    linked = PS.linked_children(couples, population, asfr, base_children)
+    linked = PS.linked_children(*_one_couple_age_two_years())
     fathers, mothers = linked[:, 0, PS.MALE], linked[:, 0, PS.FEMALE]
     np.testing.assert_allclose(linked[0, 1, PS.MALE, 32], [0.5, 0.5])
     np.testing.assert_allclose(linked[1, 1, PS.MALE, 33], [0.1, 0.5])
@@ -170,21 +178,9 @@ def test_partnered_parents_children_follow_the_family_events():
     forming a partnership: the partnered men of 33 keep 90 % of the 20 children aged 1
     and of the 4 newborns, and gain half of what the separated took (2 and 0.4): 19 and
     3.8 children, 0.475 and 0.095 a partnered man (40). Every father's are unchanged."""
-    population = np.zeros((2, N, 2))
-    population[0, 30, PS.FEMALE], population[0, 32, PS.MALE] = 100.0, 50.0
-    population[1, 31, PS.FEMALE], population[1, 33, PS.MALE] = 100.0, 50.0
-    population[0, 0:2] = 5.0
-    population[1, 0:3] = 5.0
-    couples = np.zeros((2, N, N))
-    couples[0, 30, 32] = couples[1, 31, 33] = 40.0
-    asfr = np.zeros((2, N))
-    asfr[:, 30:32] = 0.1
-    base_children = np.zeros((N, 2))
-    base_children[30] = 0.5
     separation, forming = np.full((2, N, 2), 0.1), np.zeros((2, N, 2))
     forming[1, 33, PS.MALE] = 0.5
-    linked = PS.linked_children(couples, population, asfr, base_children, forming,
-                                separation)
+    linked = PS.linked_children(*_one_couple_age_two_years(), forming, separation)
     np.testing.assert_allclose(linked[1, 1, PS.MALE, 33], [0.095, 0.475])
     np.testing.assert_allclose(linked[1, 0, PS.MALE, 33], [0.08, 0.4])
 

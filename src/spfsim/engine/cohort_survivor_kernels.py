@@ -124,14 +124,12 @@ def add_survivors(spouses, spouse_pension, orphans, orphan_pension, deaths, mone
     # children of a parent aged x by the child's age k: a mother's born when she was
     # x - 1 - k, a father's by his partner's age; or those linked to each
     children = np.zeros((2, n, limit))
-    leaves = np.zeros((2, n))  # the chance of leaving a partner here
-    for s in range(2):
-        for x in range(n):
-            for y in range(first[s, x], last[s, x]):
-                leaves[s, x] += weights[s, x, y]
+    leaves = np.zeros((2, n))  # the chance of leaving a partner here (with ``linked``)
     if linked.shape[0] > 0:
         for s in range(2):
             for x in range(n):
+                for y in range(first[s, x], last[s, x]):
+                    leaves[s, x] += weights[s, x, y]
                 for k in range(limit):
                     children[s, x, k] = (leaves[s, x] * linked[0, s, x, k]
                                          + (1.0 - leaves[s, x]) * linked[1, s, x, k])
