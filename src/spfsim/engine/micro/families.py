@@ -206,9 +206,9 @@ def _form_partnerships(pid, status, age, sex, partner, left_home, lo, size, seed
     demography.partnerships, gave 26 %). The rounds are the expected couples' own order,
     so that the engines agree: with each woman searching all her ages before the next
     asked, the women whose drawn age ran short took its neighbours' men ahead of their own
-    askers. Given the default model's expected singles of 2040 (2 million persons, 20
-    seeds), the men of 66, where the search from the scarce older ages lands, formed 39 %
-    more partnerships than expected so; 4.5 % more in rounds."""
+    askers. Given the default model's expected singles of 2040 (2 million persons), the
+    men of 66, where the search from the scarce older ages lands, formed 39 % more
+    partnerships than expected so (5 seeds); 4.5 % more in rounds (20 seeds)."""
     first, slots, forming, keys, n = _singles(pid, status, age, sex, partner, lo, size,
                                               single_men, seed, year, p_form, streams,
                                               survivor_kind, spouse_pensions)
