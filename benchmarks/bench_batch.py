@@ -12,12 +12,20 @@ line, a JSON object: cases, loop_seconds, and per worker count startup_seconds (
 start and model loading), seconds, cases_per_second and overhead (Dask seconds x workers /
 loop seconds - 1: the share of work added per case by the batch machinery, store writes
 included, when the workers are fully used).
+
+For more than one worker, the same cases are also run as that many plain loops in as many
+processes at once, with no Dask and no store (``parallel_loop_seconds``, from the moment
+they all start): ``parallel_overhead`` is what running the cases side by side costs on
+this machine by itself (the cores share their caches and memory), measured as
+``overhead`` is, and ``overhead_vs_parallel_loops`` (Dask seconds / parallel loop seconds
+- 1) what the batch machinery adds to it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import tempfile
 import time
 from pathlib import Path
@@ -61,7 +69,44 @@ def main() -> None:
             "startup_seconds": round(ready - started, 3), "seconds": round(seconds, 3),
             "cases_per_second": round(len(cases) / seconds, 3),
             "overhead": round(seconds * workers / loop - 1.0, 3)}
+        if workers > 1:
+            side_by_side = parallel_loops(spec.path, workers)
+            out[f"workers_{workers}"].update({
+                "parallel_loop_seconds": round(side_by_side, 3),
+                "parallel_overhead": round(side_by_side * workers / loop - 1.0, 3),
+                "overhead_vs_parallel_loops": round(seconds / side_by_side - 1.0, 3)})
     print(json.dumps(out))
+
+
+def parallel_loops(batch_file, processes: int) -> float:
+    """Seconds from the common start to the end of the last of ``processes`` plain loops
+    run at once, each in its own process over every ``processes``-th case (the share a
+    worker gets), each warmed up first as the loop above is."""
+    context = multiprocessing.get_context("spawn")
+    ready, results = context.Barrier(processes), context.Queue()
+    runs = [context.Process(target=_loop_part, args=(batch_file, k, processes, ready, results))
+            for k in range(processes)]
+    for run in runs:
+        run.start()
+    spans = [results.get() for _ in runs]
+    for run in runs:
+        run.join()
+    return max(end for _, end in spans) - min(start for start, _ in spans)
+
+
+def _loop_part(batch_file, part: int, parts: int, ready, results) -> None:
+    """One of :func:`parallel_loops`' processes: its (start, end) on the system's
+    monotonic clock, which every process reads alike."""
+    spec = read_batch(batch_file)
+    cases = spec.cases()[part::parts]
+    numba.set_num_threads(1)
+    run_case(spec, cases[0])
+    inputs = case_inputs(spec, cases)
+    ready.wait()
+    start = time.monotonic()
+    for case, hashes in zip(cases, inputs, strict=True):
+        run_case(spec, case, hashes)
+    results.put((start, time.monotonic()))
 
 
 if __name__ == "__main__":
