@@ -60,10 +60,12 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             started = time.perf_counter()
             with dask_client(None, workers) as client:
-                client.run(run_case, spec, cases[0])  # each worker loads the model once
+                threads = local_threads(None, workers)
+                # each worker loads the model once, with the batch's threads (the Numba
+                # default, every core in each worker, would oversubscribe the machine)
+                client.run(run_case, spec, cases[0], None, threads)
                 ready = time.perf_counter()
-                run_batch(spec, Path(folder) / "store.zarr", client,
-                          threads=local_threads(None, workers))
+                run_batch(spec, Path(folder) / "store.zarr", client, threads=threads)
                 seconds = time.perf_counter() - ready
         out[f"workers_{workers}"] = {
             "startup_seconds": round(ready - started, 3), "seconds": round(seconds, 3),

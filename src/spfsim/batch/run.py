@@ -156,15 +156,18 @@ def run_batch(spec: BatchSpec, store: str | Path, client=None,
     result = BatchResult([], [c.index for c in cases if done[c.index]], {}, store)
     if progress is not None:
         progress(len(result.skipped), len(cases))
+    writer = CaseWriter(store)
     for case, (ds, error) in _results(spec, todo, inputs, client, threads):
         if ds is None:
             result.failed[case.index] = error
         else:
-            _write_case(store, spec, cases, keys, case, ds)
+            if not store.exists():
+                _create(store, spec, cases, keys, ds)
+            writer.write(case.index, ds, keys[case.index])
             result.computed.append(case.index)
         if store.exists():  # errors wait for the store's layout, from a first result
             for index, message in result.failed.items():
-                _record_error(store, index, message)
+                writer.record_error(index, message)
         if progress is not None:
             progress(len(result.skipped) + len(result.computed) + len(result.failed),
                      len(cases))
@@ -260,26 +263,43 @@ def _bookkeeping(keys: list[str], done: np.ndarray, errors: list[str],
                                         dtype=f"<U{ATTRS_WIDTH}"))})
 
 
-def _region(store: Path, data: xr.Dataset, index: int) -> None:
-    data.to_zarr(store, region={"case": slice(index, index + 1)}, zarr_format=ZARR_FORMAT)
+class CaseWriter:
+    """Writes cases into their rows of a store that :func:`_create` laid out, through
+    zarr itself: each variable's row of the case is one chunk of its own, so a case is a
+    few chunk writes. (xarray's region writes open and check the whole store for every
+    call: 20 ms a case, which the client's process takes from the workers' cores.)"""
 
+    def __init__(self, store: Path):
+        self.store = store
+        self._group = None
 
-def _write_case(store: Path, spec: BatchSpec, cases: list[Case], keys: list[str],
-                case: Case, ds: xr.Dataset) -> None:
-    """The case's variables, then its provenance and ``done`` flag."""
-    if not store.exists():
-        _create(store, spec, cases, keys, ds)
-    data = ds.drop_vars([c for c in ds.coords if c not in ds.dims]).expand_dims(case=1)
-    data = data.drop_vars(list(data.coords))
-    _region(store, data, case.index)
-    attrs = json.dumps(ds.attrs, default=str)
-    _region(store, _bookkeeping([keys[case.index]], np.ones(1, dtype=np.int8), [""], [attrs]),
-            case.index)
+    def _array(self, name: str):
+        if self._group is None:
+            import zarr
 
+            self._group = zarr.open_group(self.store, mode="r+", zarr_format=ZARR_FORMAT)
+        return self._group[name]
 
-def _record_error(store: Path, index: int, error: str) -> None:
-    _region(store, xr.Dataset({"error": ("case", _text(error, ERROR_WIDTH)),
-                               "done": ("case", np.zeros(1, dtype=np.int8))}), index)
+    def _row(self, index: int, name: str, values: np.ndarray) -> None:
+        array = self._array(name)
+        array[index] = np.asarray(values).astype(array.dtype)
+
+    def write(self, index: int, ds: xr.Dataset, key: str) -> None:
+        """Case ``index``'s variables (in the store's order of dims), then its key, no
+        error, its provenance and, last, its ``done`` flag."""
+        for name, variable in ds.data_vars.items():
+            dims = self._array(name).attrs["_ARRAY_DIMENSIONS"][1:]
+            self._row(index, name, variable.transpose(*dims).values)
+        attrs = json.dumps(ds.attrs, default=str)
+        self._row(index, "case_key", _text(key, KEY_WIDTH)[0])
+        self._row(index, "error", _text("", ERROR_WIDTH)[0])
+        self._row(index, "case_attrs", _text(attrs, ATTRS_WIDTH)[0])
+        self._row(index, "done", np.int8(1))
+
+    def record_error(self, index: int, error: str) -> None:
+        """Case ``index`` failed with ``error``: not done."""
+        self._row(index, "error", _text(error, ERROR_WIDTH)[0])
+        self._row(index, "done", np.int8(0))
 
 
 def _text(value: str, width: int) -> np.ndarray:
