@@ -249,3 +249,19 @@ def test_sensitivity_command_with_sobol_writes_its_outputs(salib, tmp_path, caps
                  *common]) == 0
     with xr.open_dataset(out / "sobol.nc") as ds:
         assert ds.attrs["seed"] == 9
+
+
+@pytest.mark.slow
+def test_points_on_two_workers_are_the_same(salib, tmp_path):
+    """Blocks of the design's points projected by two Dask worker processes, put back in
+    the design's order: the same numbers, bitwise, as in this process (8 base samples,
+    32 points in blocks of four)."""
+    from spfsim.batch.cli import dask_client
+
+    model = spfsim.load_model(small_model(tmp_path / "m"))
+    alone = model.sobol(samples=8, seed=2)
+    with dask_client(None, 2) as client:
+        spread = model.sobol(samples=8, seed=2, client=client)
+    for name in ("actuarial_balance", "depletion_year", *sobol.INDICES):
+        assert np.array_equal(alone[name].values, spread[name].values, equal_nan=True), name
+    assert np.isfinite(alone["actuarial_balance"].values).any()

@@ -422,20 +422,20 @@ def test_draws_on_two_workers_are_the_same(model):
 
 def test_the_command_projects_many_draws_on_a_local_cluster_by_default(monkeypatch):
     """``spfsim stochastic`` without --workers: one worker a core from
-    AUTO_CLUSTER_DRAWS draws on a machine of several cores, else in this process; an
+    AUTO_CLUSTER_PROJECTIONS draws on a machine of several cores, else in this process; an
     explicit --workers is kept, a negative one refused."""
     from argparse import Namespace
 
-    from spfsim.cli import AUTO_CLUSTER_DRAWS, _draw_workers
+    from spfsim.cli import AUTO_CLUSTER_PROJECTIONS, _cluster_workers
     from spfsim.errors import SpfsimError
 
     monkeypatch.setattr("os.cpu_count", lambda: 4)
     auto = Namespace(workers=None)
-    assert _draw_workers(auto, AUTO_CLUSTER_DRAWS) == 4
-    assert _draw_workers(auto, AUTO_CLUSTER_DRAWS - 1) == 0
-    assert _draw_workers(Namespace(workers=0), 10 * AUTO_CLUSTER_DRAWS) == 0
-    assert _draw_workers(Namespace(workers=3), 1) == 3
+    assert _cluster_workers(auto, AUTO_CLUSTER_PROJECTIONS) == 4
+    assert _cluster_workers(auto, AUTO_CLUSTER_PROJECTIONS - 1) == 0
+    assert _cluster_workers(Namespace(workers=0), 10 * AUTO_CLUSTER_PROJECTIONS) == 0
+    assert _cluster_workers(Namespace(workers=3), 1) == 3
     with pytest.raises(SpfsimError, match="--workers"):
-        _draw_workers(Namespace(workers=-1), 1)
+        _cluster_workers(Namespace(workers=-1), 1)
     monkeypatch.setattr("os.cpu_count", lambda: 1)
-    assert _draw_workers(auto, 10 * AUTO_CLUSTER_DRAWS) == 0
+    assert _cluster_workers(auto, 10 * AUTO_CLUSTER_PROJECTIONS) == 0

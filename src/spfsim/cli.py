@@ -21,10 +21,12 @@ if TYPE_CHECKING:
     from .model import Model
 
 DEFAULT_OUT = "spfsim-output"
-#: draws from which ``spfsim stochastic`` projects them on a local cluster of one worker a
-#: core unless told otherwise: the cluster's start (about 3 s) is then repaid (1,000 draws
-#: of the default model on two cores: 40 s with the outputs, against 72 s in one process)
-AUTO_CLUSTER_DRAWS = 200
+#: projections (stochastic draws, points of the Sobol analysis) from which ``spfsim
+#: stochastic`` and ``spfsim sensitivity --sobol`` run them on a local cluster of one worker
+#: a core unless told otherwise: the cluster's start (about 3 s) is then repaid (1,000
+#: draws of the default model on two cores: 40 s with the outputs, against 72 s in one
+#: process)
+AUTO_CLUSTER_PROJECTIONS = 200
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -148,7 +150,8 @@ def _add_uncertainty_parsers(sub) -> None:
     stochastic.add_argument("--workers", type=int, default=None,
                             help="project blocks of draws on a local Dask cluster of this "
                             "many worker processes (0: in this process; default: one a "
-                            f"core from {AUTO_CLUSTER_DRAWS} draws on a machine of several "
+                            f"core from {AUTO_CLUSTER_PROJECTIONS} draws on a machine of "
+                            "several "
                             "cores, else 0); the numbers are the same either way")
     stochastic.add_argument("--scheduler", default=None, metavar="ADDRESS",
                             help="project blocks of draws on an existing Dask cluster")
@@ -161,6 +164,15 @@ def _add_uncertainty_parsers(sub) -> None:
                              "(default: the model file's)")
     sensitivity.add_argument("--quiet", action="store_true",
                              help="no progress bar of the Sobol analysis")
+    sensitivity.add_argument("--workers", type=int, default=None,
+                             help="project blocks of the Sobol analysis' points on a local "
+                             "Dask cluster of this many worker processes (0: in this "
+                             "process; default: one a core from "
+                             f"{AUTO_CLUSTER_PROJECTIONS} points on a machine of several "
+                             "cores, else 0); the numbers are the same either way")
+    sensitivity.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                             help="project blocks of the Sobol analysis' points on an "
+                             "existing Dask cluster")
 
 
 def _add_engine_options(parser: argparse.ArgumentParser) -> None:
@@ -461,7 +473,7 @@ def _stochastic(args: argparse.Namespace) -> int:
     draws = spec.draws if args.draws is None else args.draws
     if draws < 1:
         raise SpfsimError(f"--draws must be at least 1, not {draws}")
-    with dask_client(args.scheduler, _draw_workers(args, draws)) as client:
+    with dask_client(args.scheduler, _cluster_workers(args, draws)) as client:
         ds = model.project_stochastic(draws, seed=args.seed, keep_draws=args.keep_draws,
                                       progress=_draw_progress(draws, args.quiet),
                                       client=client)
@@ -470,19 +482,21 @@ def _stochastic(args: argparse.Namespace) -> int:
     return 0
 
 
-def _draw_workers(args: argparse.Namespace, draws: int) -> int:
-    """The local cluster's worker processes for ``draws`` stochastic draws: --workers, or
-    by default one a core when there are enough draws to repay the cluster's start
-    (:data:`AUTO_CLUSTER_DRAWS`) and several cores; 0: in this process."""
+def _cluster_workers(args: argparse.Namespace, projections: int) -> int:
+    """The local cluster's worker processes for ``projections`` (stochastic draws, points
+    of the Sobol analysis): --workers, or by default one a core when there are enough of
+    them to repay the cluster's start (:data:`AUTO_CLUSTER_PROJECTIONS`) and several
+    cores; 0: in this process."""
     if args.workers is not None:
         if args.workers < 0:
             raise SpfsimError(f"--workers must be 0 or more, not {args.workers}")
         return args.workers
     cores = os.cpu_count() or 1
-    return cores if draws >= AUTO_CLUSTER_DRAWS and cores > 1 else 0
+    return cores if projections >= AUTO_CLUSTER_PROJECTIONS and cores > 1 else 0
 
 
 def _sensitivity(args: argparse.Namespace) -> int:
+    from .batch.cli import dask_client
     from .model import load_model
     from .report.uncertainty import sensitivity_pngs, write_sensitivity_workbook
     from .stochastic.report import sensitivity_summary_lines
@@ -506,7 +520,10 @@ def _sensitivity(args: argparse.Namespace) -> int:
     if sobol_path.exists() and not args.overwrite:
         raise OutputExistsError(f"output exists: {sobol_path}; use --overwrite to replace")
     sens = model.sensitivity()
-    sobol = model.sobol(args.sobol, seed=seed, progress=_sobol_progress(args.quiet))
+    points = args.sobol * (len(model.input.stochastic.sensitivity) + 2)
+    with dask_client(args.scheduler, _cluster_workers(args, points)) as client:
+        sobol = model.sobol(args.sobol, seed=seed, progress=_sobol_progress(args.quiet),
+                            client=client)
     _write_uncertainty(
         args, sens, paths,
         lambda ds, path, overwrite=False: write_sensitivity_workbook(ds, path, overwrite,

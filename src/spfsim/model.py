@@ -250,14 +250,15 @@ class Model:
 
     def sobol(self, samples: int = 64, seed: int | None = None,
               ranges: Mapping[str, tuple[float, float]] | None = None,
-              progress: Callable[[int, int], None] | None = None) -> xr.Dataset:
+              progress: Callable[[int, int], None] | None = None,
+              client: object | None = None) -> xr.Dataset:
         """Global (Sobol) sensitivity analysis over the one-at-a-time tests' ranges
         (docs/stochastic.md): every assumption uniform over its range, all moved together
         at ``samples`` x (number of assumptions + 2) points of Saltelli's design (a power of
-        two; 64 with the default model's seven assumptions: 576 projections, about seven
-        minutes on two cores); the first-order and total Sobol indices, with confidence
-        intervals, of each funded scheme's actuarial balance and depletion year
-        (:func:`spfsim.stochastic.sobol.sobol_dataset`).
+        two; 64 with the default model's seven assumptions: 576 projections, 42 s in one
+        process, 23 s on two worker processes); the first-order and total Sobol indices,
+        with confidence intervals, of each funded scheme's actuarial balance and depletion
+        year (:func:`spfsim.stochastic.sobol.sobol_dataset`).
 
         A method of its own rather than an option of :meth:`sensitivity`: it answers a
         different question (shares of variance, not one variant's effect), costs hundreds
@@ -267,7 +268,8 @@ class Model:
         ``seed`` (default: the model file's ``[stochastic]`` seed, else 0) keys the
         scrambling of the Sobol sequence and the bootstrap of the confidence intervals;
         ``ranges`` defaults to ``[stochastic.sensitivity]``; ``progress(done, total)``
-        after each projection."""
+        after each projection. ``client``: a ``distributed.Client`` whose workers project
+        blocks of the points in parallel (the same numbers, bitwise)."""
         from .stochastic.sobol import sobol_dataset
 
         self._own_population("the Sobol analysis")
@@ -281,7 +283,7 @@ class Model:
         if self.reform is not None:
             attrs.update(self.reform.attrs())
         return self._named_schemes(sobol_dataset(self.assumptions, dict(ranges), samples, seed,
-                                                 attrs, progress))
+                                                 attrs, progress, client))
 
     def _named_schemes(self, ds: xr.Dataset) -> xr.Dataset:
         """``ds`` with the ``scheme_name`` of each of its schemes, as a projection has, so

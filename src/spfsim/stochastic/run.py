@@ -8,6 +8,7 @@ about 30 MB). The accounting identities are checked in every draw.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -99,15 +100,36 @@ def simulate(a: Assumptions, spec: StochasticSpec, draws: int | Sequence[int],
 def _on_workers(client, a: Assumptions, spec: StochasticSpec, numbers: np.ndarray, seed: int,
                 progress: Callable[[int], None] | None, batch: int) -> DrawResults:
     """:func:`simulate` of blocks of draws as Dask tasks, put back in draw order."""
+    out = blocks_on_workers(client, a, numbers, functools.partial(_draw_block, spec=spec,
+                                                                  seed=seed),
+                            progress, batch)
+    out.draws = numbers
+    return out
+
+
+def _draw_block(a: Assumptions, numbers: np.ndarray, spec: StochasticSpec,
+                seed: int) -> DrawResults:
+    """One Dask task of :func:`_on_workers`: the draws ``numbers``."""
+    return simulate(a, spec, numbers, seed, None, len(numbers))
+
+
+def blocks_on_workers(client, a: Assumptions, items: np.ndarray,
+                      project: Callable[[Assumptions, np.ndarray], DrawResults],
+                      progress: Callable[[int], None] | None, batch: int) -> DrawResults:
+    """``project(a, block)`` of blocks of ``items`` (draw numbers, points of a design) as
+    Dask tasks on ``client``'s workers, their rows put back in the order of ``items``
+    (``project`` and the projections depend on nothing else: the same numbers, bitwise,
+    as one call on all of them); ``progress(done)`` as blocks come back. ``a`` is sent to
+    every worker once."""
     from distributed import as_completed
 
     shared = client.scatter(a, broadcast=True, hash=False)  # its own key: never shared
     workers = max(len(client.scheduler_info().get("workers", {})), 1)
     # at least four blocks a worker, so that they all stay busy to the end
-    size = max(1, min(batch, -(-len(numbers) // (4 * workers))))
-    blocks = [numbers[i:i + size] for i in range(0, len(numbers), size)]
-    futures = {client.submit(simulate, shared, spec, block, seed, None, size,
-                             pure=False): k for k, block in enumerate(blocks)}
+    size = max(1, min(batch, -(-len(items) // (4 * workers))))
+    blocks = [items[i:i + size] for i in range(0, len(items), size)]
+    futures = {client.submit(project, shared, block, pure=False): k
+               for k, block in enumerate(blocks)}
     parts: dict[int, DrawResults] = {}
     for future in as_completed(futures):
         parts[futures[future]] = future.result()
@@ -117,7 +139,7 @@ def _on_workers(client, a: Assumptions, spec: StochasticSpec, numbers: np.ndarra
     out = ordered[0]
     out.series = {n: np.concatenate([p.series[n] for p in ordered]) for n in out.series}
     out.measures = {n: np.concatenate([p.measures[n] for p in ordered]) for n in out.measures}
-    out.draws = numbers
+    out.draws = np.arange(len(items))
     return out
 
 
@@ -202,4 +224,4 @@ def _check_identities(demo, funds, d: int) -> None:
 
 
 __all__ = ["DRAW_MEASURES", "SCHEME_SERIES", "YEAR_SERIES", "DrawResults", "MortalityModel",
-           "allocate", "project_draw", "simulate"]
+           "allocate", "blocks_on_workers", "project_draw", "simulate"]

@@ -32,6 +32,7 @@ has zero width) are projected once.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
@@ -40,7 +41,7 @@ import xarray as xr
 from ..errors import SpfsimError
 from ..params import Assumptions
 from ..params.stochastic import SENSITIVITY_UNITS
-from .run import allocate, project_draw
+from .run import DrawResults, allocate, blocks_on_workers, project_draw
 from .sensitivity import BOUNDS, joint_variant_assumptions
 from .summary import describe
 
@@ -52,6 +53,8 @@ CONF_LEVEL, RESAMPLES = 0.95, 100
 MIN_SAMPLES = 4
 INDICES = ("sobol_first_order", "sobol_first_order_conf", "sobol_total", "sobol_total_conf")
 INSTALL = "pip install 'spfsim[stochastic]'"
+#: the most points in one Dask task (each worker gets at least four tasks)
+BLOCK = 50
 
 
 def _salib():
@@ -139,7 +142,8 @@ def sobol_indices(names: Sequence[str], outputs: np.ndarray, seed: int
 
 def sobol_dataset(a: Assumptions, ranges: Mapping[str, tuple[float, float]], samples: int,
                   seed: int = 0, attrs: dict | None = None,
-                  progress: Callable[[int, int], None] | None = None) -> xr.Dataset:
+                  progress: Callable[[int, int], None] | None = None,
+                  client=None) -> xr.Dataset:
     """The global sensitivity analysis of ``a`` over ``ranges`` (assumption -> (low,
     high), the one-at-a-time tests' ranges) with ``samples`` base samples (a power of two):
 
@@ -150,19 +154,20 @@ def sobol_dataset(a: Assumptions, ranges: Mapping[str, tuple[float, float]], sam
       (the depletion year NaN when the reserve lasts the horizon; the indices count it as
       ``end_year + 1``).
 
-    ``progress(done, total)`` after each projection."""
+    ``progress(done, total)`` after each projection (with ``client``, after each block).
+    ``client``: a ``distributed.Client`` whose workers project blocks of the points (the
+    same numbers, bitwise)."""
     check_design(ranges, samples, seed)
     names = list(ranges)
     points = sample_points(ranges, samples, seed)
     unique, inverse = np.unique(points, axis=0, return_inverse=True)
     inverse = np.asarray(inverse).reshape(-1)
-    out = allocate(a, len(unique))
-    base_states: dict = {}  # every point starts from the same base year
-    for k, row in enumerate(unique):
-        project_draw(joint_variant_assumptions(a, dict(zip(names, row, strict=True))), out,
-                     k, base_states)
-        if progress is not None:
-            progress(k + 1, len(unique))
+    project = functools.partial(project_points, names=names)
+    if client is None:
+        out = project(a, unique, progress)
+    else:
+        out = blocks_on_workers(client, a, unique, project, None if progress is None else
+                                lambda done: progress(done, len(unique)), BLOCK)
     end_year = int(out.years[-1])
     funded = out.funded
     balance = np.where(funded, out.measures["actuarial_balance"][inverse], np.nan)
@@ -211,6 +216,20 @@ def sobol_dataset(a: Assumptions, ranges: Mapping[str, tuple[float, float]], sam
     return ds
 
 
+def project_points(a: Assumptions, rows: np.ndarray, progress=None, *,
+                   names: Sequence[str]) -> DrawResults:
+    """The projections of ``a`` at the ``rows`` (point, assumption) of a design, every
+    assumption of ``names`` moved at once (``progress(done, total)`` after each)."""
+    out = allocate(a, len(rows))
+    base_states: dict = {}  # every point starts from the same base year
+    for k, row in enumerate(rows):
+        project_draw(joint_variant_assumptions(a, dict(zip(names, row, strict=True))), out,
+                     k, base_states)
+        if progress is not None:
+            progress(k + 1, len(rows))
+    return out
+
+
 def _salib_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -252,5 +271,6 @@ def sobol_summary_lines(ds: xr.Dataset) -> list[str]:
 
 
 __all__ = ["CONF_LEVEL", "INDICES", "MEASURES", "MIN_SAMPLES", "RESAMPLES", "check_design",
-           "sample_points", "sobol_dataset", "sobol_indices", "sobol_schemes",
+           "project_points", "sample_points", "sobol_dataset", "sobol_indices",
+           "sobol_schemes",
            "sobol_summary_lines"]
