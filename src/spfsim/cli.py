@@ -151,8 +151,7 @@ def _add_uncertainty_parsers(sub) -> None:
                             help="project blocks of draws on a local Dask cluster of this "
                             "many worker processes (0: in this process; default: one a "
                             f"core from {AUTO_CLUSTER_PROJECTIONS} draws on a machine of "
-                            "several "
-                            "cores, else 0); the numbers are the same either way")
+                            "several cores, else 0); the numbers are the same either way")
     stochastic.add_argument("--scheduler", default=None, metavar="ADDRESS",
                             help="project blocks of draws on an existing Dask cluster")
     sensitivity.add_argument("--sobol", type=int, default=None, metavar="N",
