@@ -285,3 +285,20 @@ def test_the_command_exports_a_netcdf_file_and_a_workbook(tmp_path, capsys):
     assert "pension: actuarial balance" in header
     assert main(["batch", str(path), *out]) == 1  # the exports exist: refused before work
     assert "--overwrite" in capsys.readouterr().err
+
+
+def test_the_local_cluster_shares_the_cores_this_process_may_use(monkeypatch):
+    """The cores counted are those of the process's affinity and quota (never more than
+    the machine's); each worker of the local cluster runs its cases on its share of them
+    but one, at least one thread; an existing cluster or none keeps its own setting."""
+    import os
+
+    from spfsim.batch import cli
+
+    assert 1 <= cli.local_cores() <= (os.cpu_count() or 1)
+    monkeypatch.setattr(cli, "local_cores", lambda: 8)
+    assert cli.local_threads(None, 2) == 3
+    assert cli.local_threads(None, None) == 1  # one worker a core
+    assert cli.local_threads(None, 16) == 1
+    assert cli.local_threads("tcp://host:8786", 2) is None
+    assert cli.local_threads(None, 0) is None

@@ -429,7 +429,7 @@ def test_the_command_projects_many_draws_on_a_local_cluster_by_default(monkeypat
     from spfsim.cli import AUTO_CLUSTER_PROJECTIONS, _cluster_workers
     from spfsim.errors import SpfsimError
 
-    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    monkeypatch.setattr("spfsim.batch.cli.local_cores", lambda: 4)
     auto = Namespace(workers=None)
     assert _cluster_workers(auto, AUTO_CLUSTER_PROJECTIONS) == 4
     assert _cluster_workers(auto, AUTO_CLUSTER_PROJECTIONS - 1) == 0
@@ -437,5 +437,5 @@ def test_the_command_projects_many_draws_on_a_local_cluster_by_default(monkeypat
     assert _cluster_workers(Namespace(workers=3), 1) == 3
     with pytest.raises(SpfsimError, match="--workers"):
         _cluster_workers(Namespace(workers=-1), 1)
-    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    monkeypatch.setattr("spfsim.batch.cli.local_cores", lambda: 1)
     assert _cluster_workers(auto, 10 * AUTO_CLUSTER_PROJECTIONS) == 0

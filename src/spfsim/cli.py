@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -490,8 +489,12 @@ def _cluster_workers(args: argparse.Namespace, projections: int) -> int:
         if args.workers < 0:
             raise SpfsimError(f"--workers must be 0 or more, not {args.workers}")
         return args.workers
-    cores = os.cpu_count() or 1
-    return cores if projections >= AUTO_CLUSTER_PROJECTIONS and cores > 1 else 0
+    if projections < AUTO_CLUSTER_PROJECTIONS:
+        return 0
+    from .batch.cli import local_cores
+
+    cores = local_cores()
+    return cores if cores > 1 else 0
 
 
 def _sensitivity(args: argparse.Namespace) -> int:

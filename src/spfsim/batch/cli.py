@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from contextlib import contextmanager
@@ -18,6 +17,15 @@ NO_TRIM = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
 NO_PROFILE = "distributed.worker.profile.enabled"
 
 
+def local_cores() -> int:
+    """The cores this process may use: the machine's, fewer where its affinity or a
+    container's quota (cgroups) allows fewer (Dask's own count, which a local cluster
+    uses too); ``os.cpu_count`` alone would count a container's host."""
+    from dask.system import CPU_COUNT
+
+    return max(int(CPU_COUNT), 1)
+
+
 def local_threads(scheduler: str | None, workers: int | None) -> int | None:
     """The Numba threads each case runs with on the workers of :func:`dask_client`'s local
     cluster: their share of the cores but one, which the client's store writes and the
@@ -27,7 +35,7 @@ def local_threads(scheduler: str | None, workers: int | None) -> int | None:
     (benchmarks/bench_batch.py)."""
     if scheduler is not None or workers == 0:
         return None
-    cores = os.cpu_count() or 1
+    cores = local_cores()
     return max(1, (cores - 1) // (workers or cores))
 
 
@@ -46,7 +54,7 @@ def dask_client(scheduler: str | None, workers: int | None):
         with Client(scheduler) as client:
             yield client
         return
-    n = workers or os.cpu_count() or 1
+    n = workers or local_cores()
     # Dask's workers return freed memory to the system at once (MALLOC_TRIM_THRESHOLD_ =
     # 64 KiB): the engines' many short-lived arrays then cost a system call each and a
     # projection takes 2.4 times as long; glibc's own adaptive threshold is kept instead.
