@@ -258,10 +258,10 @@ def _parse_rows(spec, rows, shown, flog, factors) -> Table | None:
 def _clean_table(spec, dims, position, body, shown, factors) -> Table | None:
     """The table of a file with no problem at all, column by column: what the row-by-row
     reading below gives for it, value for value (the same ``float`` parses every cell),
-    in a twentieth of the time. None as soon as anything is not plainly right (a blank or
-    short row, a cell that is not a number, a key out of range, a value out of its
-    column's range, a duplicate, a gap): the row-by-row reading then finds and reports
-    every problem."""
+    in a sixth of the time (the default model's 43,000 rows: 32 ms against 180 ms). None
+    as soon as anything is not plainly right (a blank or short row, a cell that is not a
+    number, a key out of range, a value out of its column's range, a duplicate, a gap):
+    the row-by-row reading then finds and reports every problem."""
     width = len(position)
     if not dims or not body or any(len(row) != width for row in body):
         return None
