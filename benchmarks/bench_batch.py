@@ -44,17 +44,8 @@ def main() -> None:
     args = parser.parse_args()
     spec = read_batch(find_batch_file(args.batch))
     cases = spec.cases()
-    # one thread, as each worker has (threads_per_worker=1): the micro engine's parallel
-    # kernels would otherwise use every core in the loop and none in the comparison
-    numba.set_num_threads(1)
-    run_case(spec, cases[0])
-    started = time.perf_counter()
-    # the inputs' hashes once, as run_batch reads them (without them each case would load
-    # its model from disk again to hash it)
-    inputs = case_inputs(spec, cases)
-    for case, hashes in zip(cases, inputs, strict=True):
-        run_case(spec, case, hashes)
-    loop = time.perf_counter() - started
+    start, end = _loop(spec, cases)
+    loop = end - start
     out = {"batch": spec.path.name, "cases": len(cases), "loop_seconds": round(loop, 3)}
     for workers in args.workers:
         with tempfile.TemporaryDirectory() as folder:
@@ -97,18 +88,27 @@ def parallel_loops(batch_file, processes: int) -> float:
 
 
 def _loop_part(batch_file, part: int, parts: int, ready, results) -> None:
-    """One of :func:`parallel_loops`' processes: its (start, end) on the system's
-    monotonic clock, which every process reads alike."""
+    """One of :func:`parallel_loops`' processes: its loop's (start, end)."""
     spec = read_batch(batch_file)
-    cases = spec.cases()[part::parts]
+    results.put(_loop(spec, spec.cases()[part::parts], ready))
+
+
+def _loop(spec, cases, ready=None) -> tuple[float, float]:
+    """The plain loop over ``cases`` on one thread, as each worker has
+    (threads_per_worker=1: the micro engine's parallel kernels would otherwise use every
+    core in the loop and none in the comparison), after one warm-up case (and, given
+    ``ready``, a barrier): its start and end on the system's monotonic clock, which every
+    process reads alike. The inputs' hashes are read once within it, as run_batch reads
+    them (without them each case would load its model from disk again to hash it)."""
     numba.set_num_threads(1)
     run_case(spec, cases[0])
-    inputs = case_inputs(spec, cases)
-    ready.wait()
+    if ready is not None:
+        ready.wait()
     start = time.monotonic()
+    inputs = case_inputs(spec, cases)
     for case, hashes in zip(cases, inputs, strict=True):
         run_case(spec, case, hashes)
-    results.put((start, time.monotonic()))
+    return start, time.monotonic()
 
 
 if __name__ == "__main__":
