@@ -273,7 +273,7 @@ def _clean_table(spec, dims, position, body, shown, factors) -> Table | None:
                    for name in parsed}
     except ValueError:
         return None
-    index, coords = [], {}
+    index, coords, given = [], {}, []  # given: how many values of each dim appear
     for dim in dims:
         if dim == "sex":
             sexes = [text.strip().lower() for text in columns[position["sex"]]]
@@ -282,6 +282,7 @@ def _clean_table(spec, dims, position, body, shown, factors) -> Table | None:
                 return None
             index.append(code)
             coords[dim] = np.array(SEXES)
+            given.append(len(SEXES))
             continue
         values = numbers[dim]
         low, high = (0, MAX_AGE) if dim == "age" else YEARS
@@ -290,6 +291,7 @@ def _clean_table(spec, dims, position, body, shown, factors) -> Table | None:
         present = np.unique(values.astype(np.int64))
         if present[-1] - present[0] + 1 != len(present):  # a gap
             return None
+        given.append(len(present))
         if dim == "age":
             if spec.full_ages and len(present) != MAX_AGE + 1:
                 return None
@@ -299,7 +301,6 @@ def _clean_table(spec, dims, position, body, shown, factors) -> Table | None:
             index.append(values.astype(np.int64) - present[0])
             coords[dim] = present
     # the combinations given: each once, all of them (ages outside a partial range aside)
-    given = [len(np.unique(i)) for i in index]
     flat = np.ravel_multi_index(tuple(index), [len(coords[d]) for d in dims])
     if len(np.unique(flat)) != len(body) or len(body) != math.prod(given):
         return None
