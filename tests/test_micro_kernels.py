@@ -44,6 +44,16 @@ def test_draws_are_pure_functions_of_their_key():
 
 
 @pytest.mark.slow  # statistical, and slow without JIT
+def test_every_random_process_has_its_own_stream():
+    """The streams (rng's integer constants) are distinct: no two processes share
+    draws."""
+    streams = {name: getattr(rng, name) for name in dir(rng)
+               if name.isupper() and not name.startswith("_")
+               and isinstance(getattr(rng, name), int)}
+    assert len(streams) > 50
+    assert len(set(streams.values())) == len(streams)
+
+
 def test_draws_are_uniform_and_independent():
     keys = np.arange(200_000, dtype=np.int64)
     u = rng.uniforms(1, rng.CONTRIBUTION, keys, 2040)
@@ -119,7 +129,7 @@ def run_year(store: PersonStore, *, q_death=0.0, q_invalid=None, asfr=None, stay
              earnings=500.0, universal=((65, 100, 1.0),), chunk=2, reference_years=0,
              refund_share=0.0, group=0, cumulative=(0.0, 0.0, 1.0, 1.0), ui_service=1000,
              ui_credits_count=False, care=None, care_insured_only=False,
-             survivor_end_rate=0.0, never=0.0):
+             survivor_end_rate=0.0, never=0.0, dual_entitlement=False):
     """One year of the kernel; ``universal`` benefits are (min age, max age, take-up),
     all of target ``group`` (engine.benefits.G_*); non-contributors who draw a labour
     state take it from ``cumulative`` (informal, unemployed, inactive, disabled);
@@ -164,7 +174,8 @@ def run_year(store: PersonStore, *, q_death=0.0, q_invalid=None, asfr=None, stay
             retire_factor=np.ones((101, 2)), survivor_partnering=np.zeros((101, 2)),
             never_covered=np.full((101, 2), never), survivors_on=False,
             survivor_minimum_service=0, orphan_age_limit=17,
-            survivor_end_rate=survivor_end_rate),
+            survivor_end_rate=survivor_end_rate,
+            survivor_dual_entitlement=dual_entitlement),
         R.benefits(codes, probability, np.full_like(probability, 100.0), -1,
                    np.zeros((101, 2)), ui_service, ui_credits_count),
         R.NO_INCOME,

@@ -582,3 +582,133 @@ def test_linked_survivors_start_without_a_jump(tmp_path):
         paid = spouses.sel(sex=sex).sum("age").values
         growth = paid[1:] / paid[:-1]
         assert abs(growth[0] - growth[1]) <= 0.02, (sex, growth)
+
+
+# ------------------------------------- dual entitlement: the higher of two pensions
+
+def test_survivor_above_own_by_hand():
+    """Spread 0 (a person): the survivor's pension less her own, never negative."""
+    above = dbp.rules.survivor_above_own
+    assert above(1000.0, 600.0, 0.0) == pytest.approx(400.0)
+    assert above(1000.0, 1500.0, 0.0) == 0.0
+    assert above(1000.0, 0.0, 0.0) == 1000.0
+    assert above(1000.0, 0.0, 0.7) == 1000.0  # no own pension: the whole of it
+    assert above(0.0, 600.0, 0.7) == 0.0
+
+
+@pytest.mark.parametrize(("survivor", "own", "spread"), [(1000.0, 600.0, 0.4),
+                                                         (1000.0, 1500.0, 0.6),
+                                                         (800.0, 800.0, 0.2)])
+def test_survivor_above_own_is_the_mean_over_lognormal_amounts(survivor, own, spread):
+    """The closed form against 2,000,000 draws of S and O independent lognormal with
+    these means and log-sd: within 0.5 % (the draws' standard error is below 0.15 %)."""
+    gen = np.random.default_rng(5)
+    n = 2_000_000
+    s = survivor * np.exp(spread * gen.standard_normal(n) - spread ** 2 / 2)
+    o = own * np.exp(spread * gen.standard_normal(n) - spread ** 2 / 2)
+    simulated = np.maximum(s - o, 0.0).mean()
+    assert dbp.rules.survivor_above_own(survivor, own, spread) == pytest.approx(
+        simulated, rel=5e-3)
+
+
+@settings(max_examples=80, deadline=None)
+@given(survivor=st.floats(1.0, 1e5), own=st.floats(1.0, 1e5), spread=st.floats(0.0, 2.0),
+       more=st.floats(0.01, 1.0))
+def test_survivor_above_own_is_bounded_and_grows_with_the_spread(survivor, own, spread,
+                                                                 more):
+    """The mean top-up is at least the top-up of the means (Jensen: max is convex), at
+    most the survivor's pension, and a wider spread never lowers it."""
+    above = dbp.rules.survivor_above_own
+    value = above(survivor, own, spread)
+    assert max(survivor - own, 0.0) * (1 - 1e-9) - 1e-9 <= value <= survivor * (1 + 1e-12)
+    assert above(survivor, own, spread + more) >= value * (1 - 1e-9) - 1e-9
+
+
+def test_spouses_beside_own_pensions_by_hand():
+    """A cell with 10 % spouses' pensions of 1,000 a year (100 per person of the cell),
+    30 % own pensions of 600 and 20 % of 1,500: half the spouses have no own pension and
+    are counted (5 %); paid: 0.1 x (0.5 x 1,000 + 0.3 x 400 + 0.2 x 0) = 62."""
+    from spfsim.schemes.survivors import spouses_beside_own_pensions
+    counted, paid = spouses_beside_own_pensions(
+        0.1, 100.0, np.array([0.3, 0.0, 0.2]), np.array([180.0, 0.0, 300.0]), 0.0)
+    assert counted == pytest.approx(0.05)
+    assert paid == pytest.approx(62.0)
+    assert spouses_beside_own_pensions(0.0, 0.0, np.array([0.3]), np.array([180.0]),
+                                       0.5) == (0.0, 0.0)
+
+
+def dual_entitlement_model(folder, spread: float = 0.0):
+    survivors_model(folder)
+    model = folder / "model.toml"
+    model.write_text(model.read_text().replace(
+        "survivor_maximum_share = 0.7",
+        "survivor_maximum_share = 0.7\nsurvivor_with_own_pension = \"higher\"\n"
+        f"pensions_in_payment_spread = {spread}"))
+    return folder
+
+
+def test_dual_entitlement_in_the_cohort_engine(tmp_path, monkeypatch):
+    """Only the higher pension: the survivors' branch costs less and counts fewer
+    spouses (those with an own pension are counted there), every year; the own pensions
+    and the orphans are as without it; the compiled record and the NumPy one agree."""
+    both = spfsim.load_model(survivors_model(tmp_path / "both")).project()
+    model = spfsim.load_model(dual_entitlement_model(tmp_path / "higher", spread=0.3))
+    higher = model.project()
+
+    def branch(ds, name, b):
+        return ds[name].sel(scheme="pension", branch=b).sum("sex") if "sex" in ds[
+            name].dims else ds[name].sel(scheme="pension", branch=b)
+
+    for name in ("beneficiaries_by_branch", "benefit_expenditure_by_branch"):
+        assert np.all(branch(higher, name, "survivors") < branch(both, name, "survivors"))
+        for b in ("old_age", "disability"):
+            np.testing.assert_allclose(branch(higher, name, b), branch(both, name, b),
+                                       rtol=1e-12)
+    np.testing.assert_allclose(
+        higher["pensions_by_age"].sel(scheme="pension", pension="orphan"),
+        both["pensions_by_age"].sel(scheme="pension", pension="orphan"), rtol=1e-12)
+    # more spread, more top-up
+    wider = spfsim.load_model(dual_entitlement_model(tmp_path / "wider", spread=0.8))
+    assert np.all(branch(wider.project(), "benefit_expenditure_by_branch", "survivors")
+                  > branch(higher, "benefit_expenditure_by_branch", "survivors"))
+    monkeypatch.setattr(cohort_kernels, "COMPILED", False)
+    arrays = model.project()
+    for name in ("beneficiaries_by_branch", "benefit_expenditure_by_branch",
+                 "pensions_by_age"):
+        np.testing.assert_allclose(arrays[name], higher[name], rtol=1e-10, atol=1e-9)
+
+
+def test_micro_pays_a_widow_the_higher_pension_by_hand():
+    """Three widows of 70 with a survivor's pension of 1,000: one with an own pension of
+    600 (paid 400 more), one with none (1,000), one with 1,500 (nothing more). Only the
+    one without an own pension counts as a survivor; with both paid, all three, 3,000."""
+    from test_micro_kernels import run_year, small_store
+
+    from spfsim.engine.micro.store import RETIRED
+    rows = [{"age": 70, "sex": FEMALE, "status": status, "pension": own,
+             "survivor_kind": K.SPOUSE, "survivor_pension": 1000.0}
+            for status, own in ((RETIRED, 600.0), (INACTIVE, 0.0), (RETIRED, 1500.0))]
+    for dual, paid, counted in ((True, 1400.0, 1), (False, 3000.0, 3)):
+        counts, *_ = run_year(small_store(rows), dual_entitlement=dual, universal=())
+        assert run_year.age_money[70, FEMALE, K.AGE_SURVIVORS] == pytest.approx(paid)
+        assert counts[70, FEMALE, K.N_SPOUSES] == counted
+
+
+def test_base_year_pensions_are_spread_around_the_cohort_means():
+    """The micro engine's base-year pensions in payment: each cell mean times a lognormal
+    factor of mean 1 and the declared log-sd, keyed by the person's id (the same for a
+    person whatever else is drawn), none with spread 0."""
+    from spfsim import rng
+    from spfsim.engine.micro.initial import _around_mean
+
+    ids = np.arange(400_000, dtype=np.int64)
+    means = np.full(len(ids), 1200.0)
+    streams = (rng.INITIAL_PENSION, rng.INITIAL_PENSION_2)
+    assert np.array_equal(_around_mean(means, 3, streams, ids, 0.0), means)
+    spread = _around_mean(means, 3, streams, ids, 0.5)
+    assert spread.mean() == pytest.approx(1200.0, rel=3e-3)
+    assert np.log(spread).std() == pytest.approx(0.5, abs=3e-3)
+    assert np.array_equal(_around_mean(means[::7], 3, streams, ids[::7], 0.5), spread[::7])
+    survivors = _around_mean(means, 3, (rng.INITIAL_SURVIVOR_PENSION,
+                                        rng.INITIAL_SURVIVOR_PENSION_2), ids, 0.5)
+    assert abs(np.corrcoef(np.log(spread), np.log(survivors))[0, 1]) < 0.01

@@ -106,7 +106,8 @@ SUSTAINABILITY_HORIZON = 75
 SCALED_PREMIUM_PERIOD = 10
 
 
-def _demography(a: Assumptions, progress: Callable[[str], None]) -> DemographicProjection:
+def project_demography(a: Assumptions, progress: Callable[[str], None] = lambda _: None
+                       ) -> DemographicProjection:
     """The cohort-component projection, or the model's external population projection
     with consistent flows (demography.external_projection); warns when assumed emigration
     was capped."""
@@ -148,7 +149,7 @@ def run_projection(model_input: ModelInput, a: Assumptions, engine: str,
     """Project the model read as ``model_input``, compiled as ``a``, with ``engine``;
     assert the accounting identities. ``client``: a Dask client whose workers hold the
     micro engine's persons (engine.micro.distributed)."""
-    demo = _demography(a, progress)
+    demo = project_demography(a, progress)
     progress("economy and labour force")
     econ = project_economy(a, demo.population)
     progress(f"schemes ({engine} engine): " + ", ".join(s.id for s in a.schemes))

@@ -37,6 +37,9 @@ INITIAL_PARTNERSHIP, INITIAL_PARTNER_AGE, INITIAL_PARTNER_AGE_2 = range(49, 52)
 INITIAL_PARTNER_PICK, INITIAL_PARTNER_ORDER = 52, 53
 HOUSEHOLD_CLONES = 54  # a person file's households (engine.micro.person_households)
 NEVER_COVERED = 55  # a person's cohort's share never covered (keyed by year 0: for life)
+# the base year's pensions in payment around their cells' means (engine.micro.initial)
+INITIAL_PENSION, INITIAL_PENSION_2, INITIAL_SURVIVOR_PENSION, INITIAL_SURVIVOR_PENSION_2 = \
+    range(56, 60)
 # the draws of a partnership formed: (formed, partner's age, its second stream, pick, the
 # woman's turn among those forming)
 PARTNERSHIP_STREAMS = (PARTNERSHIP, PARTNER_AGE, PARTNER_AGE_2, PARTNER_PICK, PARTNER_ORDER)
@@ -79,6 +82,14 @@ def normal(seed: int, stream: int, stream_2: int, key: int, year: int) -> float:
     u1 = 1.0 - uniform(seed, stream, key, year)  # in (0, 1]
     u2 = uniform(seed, stream_2, key, year)
     return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+
+
+def normals(seed: int, stream: int, stream_2: int, keys: np.ndarray, year: int
+            ) -> np.ndarray:
+    """Vectorised :func:`normal` over ``keys`` (host-side code)."""
+    u1 = 1.0 - uniforms(seed, stream, keys, year)
+    u2 = uniforms(seed, stream_2, keys, year)
+    return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
 
 
 @nb.njit(cache=True)

@@ -158,7 +158,9 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
             past_partnering=forming[min(1, n - 1)] if from_families and not k else None,
             linked_children=linked[k] if from_families else None,
             child_scale=dbp.children_scale(assumptions.asfr[k], demo.population[k],
-                                           int(scheme["orphan_age_limit"][k])))
+                                           int(scheme["orphan_age_limit"][k])),
+            dual_entitlement=scheme.choices.get("survivor_with_own_pension") == "higher",
+            own_pension_spread=float(scheme["pensions_in_payment_spread"][k]))
 
     def inputs(k: int) -> PensionYear:
         return PensionYear(
@@ -275,7 +277,8 @@ def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
     for k in range(n):
         y = inputs(k)
         new_share, new_total = state.step(y)
-        record.record(k, state, demo.population[k], y.earnings, new_share, new_total)
+        record.record(k, state, demo.population[k], y.earnings, new_share, new_total,
+                      y.survivors)
         state.advance(y)
     return pension_flows(scheme, record.contributors, record.beneficiaries, record.new_count,
                          record.new_amount, record.insured, record.paid,

@@ -18,9 +18,11 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from ..schemes.survivors import spouses_beside_own_pensions
 from . import cohort_kernels as kernels
 from .cohort_state import PensionState
 from .cohort_transitions import CONTRIBUTING, MAX_SERVICE, NC_UNEMPLOYED
+from .cohort_year import SurvivorRules
 from .flows import BRANCHES
 
 
@@ -51,11 +53,16 @@ class PensionRecord:
         self.insured_unemployed = None if qualifies is None else np.zeros(cells)
 
     def record(self, k: int, state: PensionState, population: np.ndarray,
-               earnings: np.ndarray, new_share: np.ndarray, new_total: np.ndarray) -> None:
+               earnings: np.ndarray, new_share: np.ndarray, new_total: np.ndarray,
+               survivors: SurvivorRules | None = None) -> None:
         """Year k's series from the ``state`` after the year's transitions, the cells'
         ``population`` and insurable ``earnings`` (age, sex), and the shares newly awarded
         an old-age pension and their total pension ``new_share``, ``new_total`` (age, sex,
-        service)."""
+        service). ``survivors``: the year's survivors' rules, for whether a spouse's
+        pension is paid beside her own or only above it (dual entitlement:
+        schemes.survivors.spouses_beside_own_pensions)."""
+        dual = survivors is not None and survivors.dual_entitlement
+        spread = survivors.own_pension_spread if dual else 0.0
         if kernels.COMPILED:
             none = np.zeros((0, 0, 0))
             record_year(
@@ -71,13 +78,14 @@ class PensionRecord:
                 self.survivors, none if self.low is None else self.low[0],
                 none if self.low is None else self.low[1],
                 none if self.insured_unemployed is None else self.insured_unemployed,
-                state.top_class, state.top_invalid_class)
+                state.top_class, state.top_invalid_class, dual, spread)
             return
-        self._record_arrays(k, state, population, earnings, new_share, new_total)
+        self._record_arrays(k, state, population, earnings, new_share, new_total, dual,
+                            spread)
 
     def _record_arrays(self, k: int, state: PensionState, pop: np.ndarray,
                        earnings: np.ndarray, new_share: np.ndarray,
-                       new_total: np.ndarray) -> None:
+                       new_total: np.ndarray, dual: bool, spread: float) -> None:
         """:meth:`record` as array algebra (the reference)."""
         members = state.active.sum(axis=(2, 3, 4))
         contributing = state.active[:, :, CONTRIBUTING].sum(axis=(2, 3))
@@ -97,20 +105,24 @@ class PensionRecord:
                 self.insured_unemployed[k] = np.where(total > 0, qualifying / total, 0.0)
         self.contributors[k] = pop * contributing
         self.insured[k] = self.contributors[k] * earnings
+        spouses, spouse_money = state.spouses, state.spouse_pension
+        if dual:
+            spouses, spouse_money = _beside_own_pensions(
+                spouses, spouse_money, classes, state.pension + state.invalid_pension, spread)
         for b, (persons, money) in enumerate((
                 (state.pensioners, state.pension),
                 (invalid, state.invalid_pension),
-                (state.spouses + state.orphans, state.spouse_pension + state.orphan_pension),
+                (spouses + state.orphans, spouse_money + state.orphan_pension),
                 (state.refunded, state.refund))):
             share = persons.sum(axis=2) if persons.ndim == 3 else persons
             spent = money.sum(axis=2) if money.ndim == 3 else money
             self.branch_persons[k, ..., b] = pop * share
             self.branch_money[k, b] = float((pop * spent).sum())
         self.beneficiaries[k] = self.branch_persons[k].sum(axis=-1)
-        self.survivors[k] = pop[..., None] * np.stack([state.spouses, state.orphans], axis=-1)
+        self.survivors[k] = pop[..., None] * np.stack([spouses, state.orphans], axis=-1)
         self.refunds[k] = pop * state.refund
         self.paid[k] = pop * ((state.pension + state.invalid_pension).sum(axis=2)
-                              + state.spouse_pension + state.orphan_pension) + self.refunds[k]
+                              + spouse_money + state.orphan_pension) + self.refunds[k]
         self.service_awarded[k] = (pop[:, :, None] * new_share).sum(axis=0)
         self.new_count[k] = self.service_awarded[k].sum(axis=-1)
         self.new_amount[k] = (pop[:, :, None] * new_total).sum(axis=(0, 2))
@@ -119,6 +131,20 @@ class PensionRecord:
 def _floats(array) -> np.ndarray:
     """An input of the compiled loop as a C-ordered float64 array (one signature)."""
     return np.ascontiguousarray(array, dtype=np.float64)
+
+
+def _beside_own_pensions(spouses: np.ndarray, spouse_money: np.ndarray, own: np.ndarray,
+                         own_money: np.ndarray, spread: float
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """(age, sex) the spouses counted and the money paid to them when only the higher of
+    a survivor's and her own pension is paid: schemes.survivors.
+    spouses_beside_own_pensions on each cell, its own pensions by credited-service class
+    ``own``, ``own_money`` (age, sex, class)."""
+    counted, paid = np.zeros_like(spouses), np.zeros_like(spouse_money)
+    for a, s in np.ndindex(spouses.shape):
+        counted[a, s], paid[a, s] = spouses_beside_own_pensions(
+            spouses[a, s], spouse_money[a, s], own[a, s], own_money[a, s], spread)
+    return counted, paid
 
 
 def _below_floor(classes: np.ndarray, total: np.ndarray,
@@ -138,14 +164,16 @@ def record_year(k, active, labour, pensioners, pension, invalid, invalid_pension
                 earnings, new_share, new_total, floor, qualifies, contributors, insured,
                 beneficiaries, paid, refunds, active_share, pensioned, new_count, new_amount,
                 service_awarded, branch_persons, branch_money, survivors, low_share, low_gap,
-                insured_unemployed, top, top_invalid):
+                insured_unemployed, top, top_invalid, dual, spread):
     """PensionRecord.record as one pass over the (age, sex) cells (``floor``,
     ``qualifies``: empty when not kept), each row's active members and disability
     pensioners up to its highest occupied class (``top``, ``top_invalid``:
-    PensionState.top_class)."""
+    PensionState.top_class); with ``dual``, the spouses' pensions paid only above their
+    own (spouses_beside_own_pensions, with ``spread``)."""
     n_age, n_sex, n_class, n_k = active.shape[0], active.shape[1], active.shape[3], \
         active.shape[4]
     keep_low, keep_unemployed = floor.shape[0] > 0, qualifies.shape[0] > 0
+    own, own_money = np.zeros(n_class), np.zeros(n_class)  # a cell's, by class
     for b in range(branch_money.shape[1]):
         branch_money[k, b] = 0.0
     for s in range(n_sex):
@@ -178,6 +206,8 @@ def record_year(k, active, labour, pensioners, pension, invalid, invalid_pension
                 old_age_money += pension[a, s, c]
                 disabled += invalid_c
                 disabled_money += invalid_pension[a, s, c]
+                own[c] = pensioners[a, s, c] + invalid_c
+                own_money[c] = pension[a, s, c] + invalid_pension[a, s, c]
                 if keep_low:
                     in_class = pensioners[a, s, c] + invalid_c
                     total = pension[a, s, c] + invalid_pension[a, s, c]
@@ -200,8 +230,12 @@ def record_year(k, active, labour, pensioners, pension, invalid, invalid_pension
                         qualifying += u * qualifies[c, j]
                 insured_unemployed[k, a, s] = qualifying / unemployed if unemployed > 0 \
                     else 0.0
-            persons = (old_age, disabled, spouses[a, s] + orphans[a, s], refunded[a, s])
-            money = (old_age_money, disabled_money, spouse_pension[a, s] + orphan_pension[a, s],
+            spouses_paid, spouse_money = spouses[a, s], spouse_pension[a, s]
+            if dual:
+                spouses_paid, spouse_money = spouses_beside_own_pensions(
+                    spouses_paid, spouse_money, own, own_money, spread)
+            persons = (old_age, disabled, spouses_paid + orphans[a, s], refunded[a, s])
+            money = (old_age_money, disabled_money, spouse_money + orphan_pension[a, s],
                      refund[a, s])
             everybody = 0.0
             for b in range(4):
@@ -209,10 +243,10 @@ def record_year(k, active, labour, pensioners, pension, invalid, invalid_pension
                 everybody += branch_persons[k, a, s, b]
                 branch_money[k, b] += p * money[b]
             beneficiaries[k, a, s] = everybody
-            survivors[k, a, s, 0] = p * spouses[a, s]
+            survivors[k, a, s, 0] = p * spouses_paid
             survivors[k, a, s, 1] = p * orphans[a, s]
             refunds[k, a, s] = p * refund[a, s]
-            paid[k, a, s] = p * (old_age_money + disabled_money + spouse_pension[a, s]
+            paid[k, a, s] = p * (old_age_money + disabled_money + spouse_money
                                  + orphan_pension[a, s]) + refunds[k, a, s]
     for s in range(n_sex):
         for c in range(n_class):

@@ -103,6 +103,10 @@ class SurvivorRules:
     # per person and per partnered person (demography.partnerships.linked_children;
     # None: a mother's by her fertility, a man's his partner's)
     linked_children: np.ndarray | None = None
+    # only the higher of a spouse's survivor's pension and her own is paid (dual
+    # entitlement, schemes.survivors.spouses_beside_own_pensions), with this spread
+    dual_entitlement: bool = False
+    own_pension_spread: float = 0.0
 
     @property
     def active(self) -> bool:

@@ -548,6 +548,23 @@ class DBOldAgePension(SchemeType):
         ParamSpec("survivor_minimum_service", "years",
                   "Credited years a deceased insured person (not a pensioner) needs for "
                   "survivors' pensions.", low=0, high=60, integer=True, default=5),
+        ParamSpec("survivor_with_own_pension", "choice",
+                  "A surviving spouse who has an old-age or disability pension of her own: "
+                  "'both' (the survivor's pension is paid in full beside it, and counted "
+                  "besides) or 'higher' (only the part of the survivor's pension above her "
+                  "own is paid: the higher of the two, dual entitlement; she is counted "
+                  "once, in her own pension's branch, the top-up paid in the survivors').",
+                  kind="choice", choices=("both", "higher"), default="both",
+                  reference="US Social Security Act sec. 202(k)(3)(A)"),
+        ParamSpec("pensions_in_payment_spread", "log-sd",
+                  "Spread of pensions in payment around the means the cohort engine keeps "
+                  "(lognormal): an own pension's around its (age, sex, credited years) "
+                  "cell's, a spouse's around its (age, sex) cell's. The cohort engine's "
+                  "expected top-up E[max(S - O, 0)] with survivor_with_own_pension = "
+                  "'higher' takes it, and the micro engine draws the base year's pensions "
+                  "around the cohort engine's means with it (those it awards later follow "
+                  "each person's career). 0: every pension at its cell's mean, which gives "
+                  "the least top-up.", low=0.0, high=3.0, default=0.0),
         ParamSpec("early_retirement_age", "years of age",
                   "Youngest age at which an insured person with the minimum service may "
                   "retire early (0: no early retirement).", low=0, high=99, integer=True,

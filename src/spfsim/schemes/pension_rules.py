@@ -445,6 +445,23 @@ def survivor_scale(total_share, maximum_share):
 
 
 @nb.njit(cache=True)
+def survivor_above_own(survivor, own, spread):
+    """The part of a survivor's pension paid beside the survivor's own old-age or
+    disability pension when only the higher of the two is paid (dual entitlement: the
+    survivor's benefit is reduced by the own benefit, US Social Security Act sec.
+    202(k)(3)(A)): max(S - O, 0) for a survivor's pension S = ``survivor`` and an own
+    pension O = ``own`` (currency per year). With a ``spread`` > 0, its mean over S and O
+    independent and lognormal with these means and ``spread`` the standard deviation of
+    the log of each: O E*[(S / O - 1)+], S / O lognormal with mean S / O and log-sd
+    spread x sqrt 2 under the measure weighted by O (Margrabe's exchange option, 1978)."""
+    if own <= 0.0:
+        return max(survivor, 0.0)
+    if survivor <= 0.0:
+        return 0.0
+    return own * lognormal_excess(survivor / own, spread * math.sqrt(2.0), 1.0)
+
+
+@nb.njit(cache=True)
 def orphan_pension_ends(age, age_limit):
     """Whether an orphan's pension has ended: paid up to and including ``age_limit``."""
     return age > age_limit

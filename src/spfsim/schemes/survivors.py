@@ -364,3 +364,32 @@ def _capped_shares_arrays(married, children, spouse_share: float, orphan_share: 
     orphans = children * orphan_share * (others[..., :n_kids, :]
                                          * with_child[..., None, :]).sum(axis=-1)
     return spouse, orphans
+
+
+@nb.njit(cache=True)
+def spouses_beside_own_pensions(spouses, spouse_money, own, own_money, spread):
+    """(spouses counted, money paid) of one (age, sex) cell's spouses' pensions when only
+    the higher of a survivor's and her own pension is paid (dual entitlement:
+    :func:`pension_rules.survivor_above_own`). ``spouses`` and ``spouse_money``: the cell's
+    spouses' pensions in payment (share of its persons, currency per person of it);
+    ``own``, ``own_money`` (credited-service class): its old-age and disability pensioners
+    (shares) and their pensions (currency per person of the cell); ``spread``: the log-sd of
+    a survivor's and an own pension around their means (the cohort engine's amounts are
+    means of cells and classes).
+
+    Survivors hold own pensions as the cell's persons do (being a survivor independent of
+    one's own pension). Those with an own pension are counted in its branch, one person
+    one beneficiary, as SSA counts a dually entitled retired worker (Annual Statistical
+    Supplement, table 5.G1), and their survivor's top-up is paid in the survivors'
+    branch; those without are counted and paid here in full."""
+    if spouses <= 0.0:
+        return 0.0, 0.0
+    survivor = spouse_money / spouses
+    without, topped_up = 1.0, 0.0
+    for c in range(len(own)):
+        if own[c] > 0.0:
+            without -= own[c]
+            topped_up += own[c] * rules.survivor_above_own(survivor, own_money[c] / own[c],
+                                                           spread)
+    without = max(without, 0.0)
+    return spouses * without, spouses * (without * survivor + topped_up)

@@ -65,6 +65,7 @@ def _initial_store(assumptions: Assumptions, settings,
     counts = _allocate(assumptions.base_population, settings.persons)
     base_year = int(assumptions.years[0])
     never = _never_covered(assumptions, records)
+    spread = _payment_spread(assumptions)
     start = first = 0
     sources = []  # (ids, records) of the persons cloned
     if records is not None and records.linked:
@@ -103,8 +104,11 @@ def _initial_store(assumptions: Assumptions, settings,
                 _draw_pension_class(store, slots, ids, state, a, s, settings.seed, *never[a, s])
                 _spread_credits(store, slots, settings.permanent_sd,
                                 _base_ceiling(assumptions))
+                store.pension[slots] = _around_mean(
+                    store.pension[slots], settings.seed,
+                    (rng.INITIAL_PENSION, rng.INITIAL_PENSION_2), ids, spread)
             if state is not None:
-                _draw_survivors(store, slots, ids, state, a, s, settings.seed)
+                _draw_survivors(store, slots, ids, state, a, s, settings.seed, spread)
             start += len(ids)
     store.size = start
     store.next_id = first
@@ -157,7 +161,8 @@ def _household_clones(store, assumptions: Assumptions, settings, state, records:
         for cell in np.split(order, np.flatnonzero(np.diff(cells[order])) + 1):
             if len(cell):
                 a, s = divmod(int(cells[cell[0]]), 2)
-                _draw_survivors(store, cell, store.pid[cell], state, a, s, settings.seed)
+                _draw_survivors(store, cell, store.pid[cell], state, a, s, settings.seed,
+                                _payment_spread(assumptions))
     if links and shard == WHOLE:  # slot = id: a link is the clone's first slot + place
         for name in ("partner", "mother", "father"):
             linked = getattr(records, name)[picks]
@@ -287,7 +292,7 @@ def _spread_credits(store, slots, sd: float, ceiling: float) -> None:
     them) around their class's mean by their permanent earnings level, as the cohort
     engine assumes its members are spread (pension_rules.members_credits, capped at the
     base year's ceiling times their credited years): a person who earns more also earned
-    more before the base year. Pensions in payment stay the class's mean."""
+    more before the base year. Pensions in payment are spread apart by :func:`_around_mean`."""
     if sd <= 0.0:
         return
     idx = np.arange(slots.start, slots.stop)
@@ -307,10 +312,11 @@ def _spread_credits(store, slots, sd: float, ceiling: float) -> None:
 
 
 def _draw_survivors(store, slots, ids, state: PensionState, a: int, s: int,
-                    seed: int) -> None:
+                    seed: int, spread: float = 0.0) -> None:
     """The base year's survivors' pensions, drawn person by person from the cohort
     engine's reconstructed shares of the cell (spouses, orphans) with the cell's average
-    amount, as pensioners are drawn from it."""
+    amount, as pensioners are drawn from it, spread around it as pensions in payment are
+    (:func:`_around_mean`)."""
     spouse, orphan = state.spouses[a, s], state.orphans[a, s]
     if spouse + orphan <= 0:
         return
@@ -322,6 +328,28 @@ def _draw_survivors(store, slots, ids, state: PensionState, a: int, s: int,
         [kind == K.SPOUSE, kind == K.ORPHAN],
         [state.spouse_pension[a, s] / max(spouse, 1e-300),
          state.orphan_pension[a, s] / max(orphan, 1e-300)], 0.0)
+    store.survivor_pension[slots] = _around_mean(
+        store.survivor_pension[slots], seed,
+        (rng.INITIAL_SURVIVOR_PENSION, rng.INITIAL_SURVIVOR_PENSION_2), ids, spread)
+
+
+def _payment_spread(assumptions: Assumptions) -> float:
+    """The contributory pension's base-year ``pensions_in_payment_spread`` (0: none or no
+    pension)."""
+    pension = contributory_pension(assumptions)
+    return 0.0 if pension is None else float(pension["pensions_in_payment_spread"][0])
+
+
+def _around_mean(amounts: np.ndarray, seed: int, streams: tuple[int, int], ids: np.ndarray,
+                 spread: float) -> np.ndarray:
+    """Base-year pensions in payment (``amounts``: their cells' means) each times a
+    lognormal factor of mean 1 and log-sd ``spread`` drawn for the person (a normal from
+    the two ``streams``, keyed by the id): the cohort engine holds means, people hold
+    amounts around them (``pensions_in_payment_spread``). Unchanged with spread 0."""
+    if spread <= 0.0:
+        return amounts
+    z = rng.normals(seed, *streams, ids, 0)
+    return amounts * np.exp(spread * z - 0.5 * spread * spread)
 
 
 def _care_years(by_k: np.ndarray, service: np.ndarray, u: np.ndarray) -> np.ndarray:

@@ -134,6 +134,7 @@ from .survivors import (
     eligible_counts,
     give_claims,
     linked_survivors,
+    pay_survivor,
     survivor_claims,
     survivor_in_payment,
     survivor_ranks,
@@ -161,8 +162,8 @@ __all__ = [
     "asinh_bin_edges", "award_survivors", "benefits_and_coverage", "claims_of_deaths",
     "count_states", "eligible_counts", "fixed_point_scale",
     "give_claims", "is_active", "is_contributing", "labour_state", "lifetime_bin",
-    "lifetime_bin_edges", "linked_survivors", "newborns", "owns", "permanent_factor",
-    "permanent_factors",
+    "lifetime_bin_edges", "linked_survivors", "newborns", "owns", "pay_survivor",
+    "permanent_factor", "permanent_factors",
     "record_lifetimes", "records", "shard_immigrants", "smallest_keys", "survivor_claims",
     "survivor_in_payment", "survivor_ranks", "year_step",
 ]

@@ -113,6 +113,8 @@ class Pension(NamedTuple):
     survivor_minimum_service: int
     orphan_age_limit: int
     survivor_end_rate: float  # spouses' pensions ending a year
+    # a spouse's pension paid only above her own pension (dual entitlement)
+    survivor_dual_entitlement: bool
 
 
 class PensionTables(NamedTuple):
@@ -222,7 +224,7 @@ _PENSION_TYPES = {
     "care_credit": float, "care_insured_only": bool, "care_child_age": int,
     "refund_share": float,
     "survivors_on": bool, "survivor_minimum_service": int, "orphan_age_limit": int,
-    "survivor_end_rate": float}
+    "survivor_end_rate": float, "survivor_dual_entitlement": bool}
 assert tuple(_PENSION_TYPES) == Pension._fields
 
 
@@ -244,7 +246,7 @@ NO_PENSION = pension(
     care_child_age=0, refund_share=0.0, retire_probability=np.zeros((101, 2)),
     retire_factor=np.ones((101, 2)), survivor_partnering=np.zeros((101, 2)),
     never_covered=np.zeros((101, 2)), survivors_on=False, survivor_minimum_service=0,
-    orphan_age_limit=0, survivor_end_rate=0.0)
+    orphan_age_limit=0, survivor_end_rate=0.0, survivor_dual_entitlement=False)
 
 
 NO_COVERAGE_BITS = np.zeros(0, dtype=np.uint16)

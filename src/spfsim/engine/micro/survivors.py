@@ -17,6 +17,7 @@ from ...schemes.pension_rules import (
     in_payment,
     orphan_pension_ends,
     orphan_probability,
+    survivor_above_own,
     survivor_scale,
 )
 from .counters import (
@@ -33,14 +34,12 @@ from .store import FEMALE, GONE, MALE, WHOLE
 
 
 @nb.njit(inline="always", cache=True)
-def survivor_in_payment(c, i, p, a, s, seed, year, indexation, orphan_age_limit, end_rate,
-                        partnering, scale, survivor_kind, survivor_pension, counts,
-                        age_money):
-    """One year of person i's survivor's pension, in the cohort engine's order: index it,
-    end an orphan's above the age limit and a spouse's at the end rate (remarriage) and,
-    where no family link shows a new partnership, at the cohort engine's chance of one
-    (``partnering``), then count and pay it at this year's age (the person's own death
-    follows in the step)."""
+def survivor_in_payment(i, p, a, seed, year, indexation, orphan_age_limit, end_rate,
+                        partnering, survivor_kind, survivor_pension):
+    """The start of a year of person i's survivor's pension, in the cohort engine's order:
+    index it, end an orphan's above the age limit and a spouse's at the end rate
+    (remarriage) and, where no family link shows a new partnership, at the cohort engine's
+    chance of one (``partnering``). :func:`pay_survivor` pays it later in the year."""
     survivor_pension[i] = in_payment(survivor_pension[i], indexation, 0.0)
     kind = survivor_kind[i]
     if partnering > 0.0:  # both ends in one draw
@@ -50,9 +49,28 @@ def survivor_in_payment(c, i, p, a, s, seed, year, indexation, orphan_age_limit,
             and rng.uniform(seed, rng.SURVIVOR_END, p, year) < end_rate):
         survivor_kind[i] = NO_SURVIVOR
         survivor_pension[i] = 0.0
-        return
-    counts[c, a, s, N_SPOUSES if kind == SPOUSE else N_ORPHANS] += 1
-    age_money[c, a, s, AGE_SURVIVORS] += fixed(survivor_pension[i], scale)
+
+
+@nb.njit(inline="always", cache=True)
+def pay_survivor(c, i, a, s, own, dual_entitlement, scale, survivor_kind, survivor_pension,
+                 counts, age_money):
+    """Count and pay person i's survivor's pension at this year's age, once her own
+    pension's year is done (``own``: her old-age or disability pension in payment, 0 for
+    none; her death follows in the step), as the cohort engine records its cells. With
+    ``dual_entitlement`` a spouse's is paid only above her own pension
+    (pension_rules.survivor_above_own), and a spouse with an own pension is counted in its
+    branch, not here (schemes.survivors.spouses_beside_own_pensions). Returns the amount
+    paid (currency per year)."""
+    kind = survivor_kind[i]
+    if kind == NO_SURVIVOR:
+        return 0.0
+    amount = survivor_pension[i]
+    if dual_entitlement and kind == SPOUSE and own > 0.0:
+        amount = survivor_above_own(amount, own, 0.0)
+    else:
+        counts[c, a, s, N_SPOUSES if kind == SPOUSE else N_ORPHANS] += 1
+    age_money[c, a, s, AGE_SURVIVORS] += fixed(amount, scale)
+    return amount
 
 
 @nb.njit(cache=True)

@@ -111,7 +111,8 @@ def _pension_year(scheme: CompiledScheme, y: PensionYear, k: int, year: int,
         if survivors_awarded(y) is not None else 0,
         # survivors' pensions in payment are paid and ended even if no new ones start
         orphan_age_limit=survivors.orphan_age_limit if survivors else 0,
-        survivor_end_rate=survivors.end_rate if survivors else 0.0)
+        survivor_end_rate=survivors.end_rate if survivors else 0.0,
+        survivor_dual_entitlement=bool(survivors and survivors.dual_entitlement))
 
 
 def never_covered_shares(scheme: CompiledScheme, year: int) -> np.ndarray:

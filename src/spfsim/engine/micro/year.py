@@ -60,7 +60,7 @@ from .store import (
     RETIRED,
     UNEMPLOYED,
 )
-from .survivors import survivor_in_payment
+from .survivors import pay_survivor, survivor_in_payment
 
 
 @nb.njit(parallel=True, cache=True)
@@ -108,10 +108,10 @@ def year_step(persons, when, demography, labour, rules, tables, benefits, income
             a, s, p = np.int64(age[i]), np.int64(sex[i]), pid[i]
             counts[c, a, s, POP] += 1
             if survivor_kind[i] != NO_SURVIVOR:
-                survivor_in_payment(c, i, p, a, s, seed, year, rules.indexation,
+                survivor_in_payment(i, p, a, seed, year, rules.indexation,
                                     rules.orphan_age_limit, rules.survivor_end_rate,
-                                    survivor_partnering[a, s], scale, survivor_kind,
-                                    survivor_pension, counts, age_money)
+                                    survivor_partnering[a, s], survivor_kind,
+                                    survivor_pension)
             service_before, contributed_before = service[i], service[i] - care_years[i]
             st, revalued, indexed = _disability(
                 c, i, p, a, s, st, when, rules, retirement_age, incidence, service, credits,
@@ -132,6 +132,10 @@ def year_step(persons, when, demography, labour, rules, tables, benefits, income
                 contributed, received, counts, money, age_money, never)
             if CURRENT_STATE[st] >= 0:
                 counts[c, a, s, CURRENT_STATE[st]] += 1
+            survivor_paid = pay_survivor(
+                c, i, a, s, pension[i] if st in (RETIRED, INVALID) else 0.0,
+                rules.survivor_dual_entitlement, scale, survivor_kind, survivor_pension,
+                counts, age_money)
             status[i] = st
             stays = _death_or_emigration(
                 c, i, p, a, s, st, when, rules, q_death, q_invalid, p_emigrate, forced_death,
@@ -152,7 +156,7 @@ def year_step(persons, when, demography, labour, rules, tables, benefits, income
                 by_source[i, 0] = _market_income(st, earned, rules.has,
                                                  all_earnings[a, s] * earnings_factor[i],
                                                  informal)
-                by_source[i, 1] = (insured_cash + survivor_pension[i]
+                by_source[i, 1] = (insured_cash + survivor_paid
                                    + (pension[i] if st in (RETIRED, INVALID) else 0.0))
                 by_source[i, 2] = floor_cash
 
