@@ -2,6 +2,7 @@
 Trustees Report, intermediate assumptions (issue #22).
 
     python tools/build_us_oasdi.py [--data ../shared/data/ssa_tr2026] [--out DIR]
+                                   [--report-only] [--engines RUNS]
 
 Reads the report's input tables (``../shared/data/ssa_tr2026``, public domain, SSA Office
 of the Chief Actuary; see its README) and HFD's US fertility by age (``../shared/data/
@@ -18,6 +19,11 @@ numbers, each to one **historical** figure of 2025 (never to a projected result)
 4. beneficiaries' other income as a multiple of their benefit (``benefit_tax_other_income``),
    in the taxation of benefits (Internal Revenue Code sec. 86: its thresholds fixed in
    dollars): the 2025 non-interest income less 12.4 % of taxable payroll (VI.G2, VI.G1).
+
+It also measures one number on the model's own micro engine, after the first round of
+calibration: the spread of pensions in payment around the means the cohort engine keeps
+(``pensions_in_payment_spread``, :func:`pension_spread`), which the cohort engine's
+expectation of dual entitlement takes.
 
 Everything else is the law (each parameter cites its section of the Social Security Act)
 or an input series of the report. The age profiles of labour-force attachment and
@@ -320,10 +326,11 @@ def _wage_indexed(values: dict[int, float]) -> str:
     return "{ values = { " + dated + ' }, indexation = "wages" }'
 
 
-def model_toml(data: Path, sd: float, married: float, other_income: float) -> str:
-    """``other_income``: beneficiaries' other income as a multiple of their benefit."""
+def model_toml(data: Path, sd: float, married: float, other_income: float,
+               spread: float) -> str:
     """model.toml: the law's parameters (cited), the report's 2025 levels, the calibrated
-    numbers."""
+    numbers (``other_income``: beneficiaries' other income as a multiple of their benefit)
+    and the measured ``spread`` of pensions in payment (:func:`pension_spread`)."""
     series = oasdi.TrusteesSeries.read(data)
     g1 = {c: by_year(data / "VI_G1_intermediate.csv", c) for c in (2, 4)}
     reserve_2024 = by_year(data / "VI_G2_historical.csv", 5)[BASE - 1]
@@ -412,6 +419,10 @@ spouse_age_difference = {{ male = 3, female = -3 }}
 spouse_age_spread = 4
 survivor_maximum_share = 1.75                 # family maximum, 150-188 % of the PIA, sec. 203(a)
 survivor_minimum_service = 5
+# dual entitlement: a survivor's benefit is reduced by her own, sec. 202(k)(3)(A)
+survivor_with_own_pension = "higher"
+# measured: the micro engine's spread of pensions in payment (README)
+pensions_in_payment_spread = {spread:.3f}
 """
 
 
@@ -421,6 +432,55 @@ def _project(model_dir: Path):
     import spfsim
 
     return spfsim.load_model(model_dir, end_year=BASE + 1).project().sel(scheme="oasdi")
+
+
+def pension_spread(model_dir: Path, year: int = 2080, persons: int = 500_000,
+                   seed: int = 3) -> float:
+    """The spread of pensions in payment around the means the cohort engine keeps, for its
+    expected top-up of a survivor with an own pension (``pensions_in_payment_spread``):
+    the root mean square of the log-sd of own old-age and disability pensions within
+    (age, sex, credited years) and of spouses' pensions within (age, sex), pooled over the
+    cells, among the micro engine's persons of ``year``, each pension awarded from a
+    career. The model's own spread is set to 0 for the run, so that what is measured does
+    not depend on it: the base year's pensions are then their cells' means, and by 2080
+    none of its own pensions is left (the persons of 100 were 45 in 2025), few of its
+    survivors'."""
+    import spfsim
+    from spfsim.economy import project_economy
+    from spfsim.engine.micro import kernels
+    from spfsim.engine.micro.engine import MicroSettings, run_micro
+    from spfsim.pipeline import project_demography
+
+    a = spfsim.load_model(model_dir, end_year=year).with_parameters(
+        {"oasdi": {"pensions_in_payment_spread": 0.0}}).assumptions
+    demo = project_demography(a)
+    settings = MicroSettings(persons, seed, permanent_sd=a.earnings_permanent_sd,
+                             transitory_sd=a.earnings_transitory_sd,
+                             labour_persistence=a.labour_persistence)
+    store = run_micro(a, demo, project_economy(a, demo.population), settings).store
+    n = store.size
+    here = store.status[:n] != kernels.GONE
+    own = here & np.isin(store.status[:n], (kernels.RETIRED, kernels.INVALID)) & (
+        store.pension[:n] > 0)
+    spouse = here & (store.survivor_kind[:n] == kernels.SPOUSE) & (
+        store.survivor_pension[:n] > 0)
+    age, sex, service = store.age[:n], store.sex[:n], store.service[:n]
+    own_sd = _pooled_log_sd((age[own], sex[own], service[own]), store.pension[:n][own])
+    spouse_sd = _pooled_log_sd((age[spouse], sex[spouse]),
+                               store.survivor_pension[:n][spouse])
+    return float(np.sqrt((own_sd ** 2 + spouse_sd ** 2) / 2.0))
+
+
+def _pooled_log_sd(keys: tuple[np.ndarray, ...], amounts: np.ndarray) -> float:
+    """The standard deviation of log ``amounts`` within the groups of equal ``keys``,
+    pooled (the within-group sum of squares over its degrees of freedom)."""
+    _, group = np.unique(np.stack(keys), axis=1, return_inverse=True)
+    group = group.ravel()
+    n = np.bincount(group)
+    logs = np.log(amounts)
+    mean = np.bincount(group, logs) / n
+    squares = np.bincount(group, (logs - mean[group]) ** 2)
+    return float(np.sqrt(squares.sum() / (n - 1).sum()))
 
 
 def _bisect(f, low: float, high: float, steps: int = 30) -> float:
@@ -446,12 +506,13 @@ def build(data: Path, lifetables: Path, out: Path) -> dict[str, float]:
     survivors = sum(c4.values())
     g2 = {c: by_year(data / "VI_G2_historical.csv", c)[BASE] * 1e9 for c in (1, 4)}
     other = g2[1] - PAYROLL_TAX * payroll  # non-interest income but the payroll tax
-    state = {"sd": 0.8, "married": 0.5, "incidence": 0.004, "other_income": 1.0}
+    state = {"sd": 0.8, "married": 0.5, "incidence": 0.004, "other_income": 1.0,
+             "spread": 0.0}
 
     def write() -> None:
         write_onset(folder, state["incidence"])
         (out / "model.toml").write_text(model_toml(data, state["sd"], state["married"],
-                                                   state["other_income"]))
+                                                   state["other_income"], state["spread"]))
 
     write_tables(data, lifetables, folder, state["incidence"])
     write()
@@ -461,8 +522,12 @@ def build(data: Path, lifetables: Path, out: Path) -> dict[str, float]:
         write()
         return measure(_project(out))
 
-    # each target moves with its own number mostly: one pass, then a second for the rest
-    for _ in range(2):
+    # each target moves with its own number mostly: one pass, then a second for the rest,
+    # the spread of pensions measured on the model of the first
+    for round_ in range(2):
+        if round_:
+            state["spread"] = pension_spread(out)
+            write()
         state["sd"] = _bisect(lambda v: payroll - excess(
             "sd", v, lambda ds: float(ds["insured_earnings"].sel(year=BASE))), 0.05, 2.0, 20)
         state["incidence"] = _bisect(lambda v: excess(
@@ -546,6 +611,43 @@ def report(model_dir: Path, data: Path) -> str:
     return "\n".join(lines)
 
 
+ENGINE_YEARS = (2025, 2030, 2040, 2050, 2060, 2070, 2080, 2090, 2099)
+
+
+def engines_report(model_dir: Path, runs: int, persons: int = 1_000_000) -> str:
+    """Both engines on the model (markdown): the cost rate (% of taxable payroll) of the
+    cohort engine and the mean and standard deviation of ``runs`` micro runs of
+    ``persons`` (seeds 1, 2, ...), and the micro engine's survivors' branch (counted,
+    expenditure) relative to the cohort engine's."""
+    import spfsim
+
+    model = spfsim.load_model(model_dir)
+
+    def series(ds):
+        ds = ds.sel(scheme="oasdi")
+        cost = 100 * (ds["benefit_expenditure"] + ds["admin_expenditure"]) / ds[
+            "insured_earnings"]
+        survivors = (ds["beneficiaries_by_branch"].sel(branch="survivors").sum("sex"),
+                     ds["benefit_expenditure_by_branch"].sel(branch="survivors"))
+        return [x.sel(year=list(ENGINE_YEARS)).values for x in (cost, *survivors)]
+
+    cohort = series(model.project())
+    micro = np.array([series(model.project("micro", persons=persons, seed=seed))
+                      for seed in range(1, runs + 1)])  # (run, series, year)
+    mean, sd = micro.mean(axis=0), micro.std(axis=0, ddof=1)
+    relative = 100 * (micro[:, 1:] / np.array(cohort[1:]) - 1)
+    rows = [("cohort", cohort[0], ".2f"), (f"micro, mean of {runs}", mean[0], ".2f"),
+            ("sd of the runs", sd[0], ".2f"),
+            ("survivors counted, micro / cohort - 1 (%)", relative[:, 0].mean(axis=0), "+.1f"),
+            ("survivors' expenditure, micro / cohort - 1 (%)", relative[:, 1].mean(axis=0),
+             "+.1f")]
+    lines = ["| year | " + " | ".join(map(str, ENGINE_YEARS)) + " |",
+             "|---" * (len(ENGINE_YEARS) + 1) + "|"]
+    lines += [f"| {name} | " + " | ".join(f"{v:{fmt}}" for v in values) + " |"
+              for name, values, fmt in rows]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA)
@@ -553,12 +655,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--report-only", action="store_true",
                         help="print the projection's tables of the model as it is")
+    parser.add_argument("--engines", type=int, default=0, metavar="RUNS",
+                        help="also compare the cohort engine with RUNS micro runs of "
+                        "1,000,000 persons")
     args = parser.parse_args(argv)
     if not args.report_only:
         result = build(args.data, args.lifetables, args.out)
         for name, value in result.items():
             print(f"{name}: {value:.6g}")
     print(report(args.out, args.data))
+    if args.engines:
+        print()
+        print(engines_report(args.out, args.engines))
 
 
 if __name__ == "__main__":
