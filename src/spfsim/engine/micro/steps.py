@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...errors import SpfsimError
 from ...schemes import db_pension as dbp
 from ..cohort import SurvivorRules
 from ..cohort_survivors import child_scale, children_by_claim_of
 from . import families as F
 from . import kernels as K
-from .store import PersonStore
+from .store import MAX_ID, PersonStore
 
 
 def _award_survivors(population, rules: SurvivorRules, persons: np.ndarray,
@@ -81,6 +82,9 @@ def _add_entrants(run, k, year, immigrants, benefits) -> None:
     expected_births = demo.births[k] / run.weight
     room = (int(immigrants.sum()) + 2 * len(immigrants) * 2
             + int(expected_births.sum() * 1.5) + 1024)
+    if run.next_id + room > MAX_ID:
+        raise SpfsimError(f"the micro engine's person ids would pass {MAX_ID:,} in {year}: "
+                          "simulate fewer persons")
     added, mothers = _arriving_mothers(run.next_id, seed, year, immigrants, asfr,
                                        permanent_sd, benefits)
     out.record_arriving_mothers(k, *mothers)

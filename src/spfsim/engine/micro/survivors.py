@@ -282,7 +282,7 @@ def eligible_counts(pid, status, age, sex, survivor_kind, size, page, n_pages):
     for i in range(size):
         if status[i] == GONE or survivor_kind[i] != NO_SURVIVOR:
             continue
-        out[pid[i] // page, np.int64(age[i]) * 2 + np.int64(sex[i])] += 1
+        out[np.int64(pid[i]) // page, np.int64(age[i]) * 2 + np.int64(sex[i])] += 1
     return out
 
 
@@ -302,7 +302,7 @@ def give_claims(pid, status, age, sex, survivor_kind, survivor_pension, size, pa
     for i in range(size):
         if status[i] == GONE or survivor_kind[i] != NO_SURVIVOR:
             continue
-        this_page = pid[i] // page
+        this_page = np.int64(pid[i]) // page
         if this_page != current:
             current = this_page
             seen[:] = 0
