@@ -84,12 +84,14 @@ def normal(seed: int, stream: int, stream_2: int, key: int, year: int) -> float:
     return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
 
 
+@nb.njit(cache=True)
 def normals(seed: int, stream: int, stream_2: int, keys: np.ndarray, year: int
             ) -> np.ndarray:
     """Vectorised :func:`normal` over ``keys`` (host-side code)."""
-    u1 = 1.0 - uniforms(seed, stream, keys, year)
-    u2 = uniforms(seed, stream_2, keys, year)
-    return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
+    out = np.empty(len(keys))
+    for i in range(len(keys)):
+        out[i] = normal(seed, stream, stream_2, keys[i], year)
+    return out
 
 
 @nb.njit(cache=True)

@@ -160,7 +160,7 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
             child_scale=dbp.children_scale(assumptions.asfr[k], demo.population[k],
                                            int(scheme["orphan_age_limit"][k])),
             dual_entitlement=scheme.choices.get("survivor_with_own_pension") == "higher",
-            own_pension_spread=float(scheme["pensions_in_payment_spread"][k]))
+            payment_spread=float(scheme["pensions_in_payment_spread"][k]))
 
     def inputs(k: int) -> PensionYear:
         return PensionYear(

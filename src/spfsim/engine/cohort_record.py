@@ -62,7 +62,7 @@ class PensionRecord:
         pension is paid beside her own or only above it (dual entitlement:
         schemes.survivors.spouses_beside_own_pensions)."""
         dual = survivors is not None and survivors.dual_entitlement
-        spread = survivors.own_pension_spread if dual else 0.0
+        spread = survivors.payment_spread if dual else 0.0
         if kernels.COMPILED:
             none = np.zeros((0, 0, 0))
             record_year(
@@ -206,8 +206,9 @@ def record_year(k, active, labour, pensioners, pension, invalid, invalid_pension
                 old_age_money += pension[a, s, c]
                 disabled += invalid_c
                 disabled_money += invalid_pension[a, s, c]
-                own[c] = pensioners[a, s, c] + invalid_c
-                own_money[c] = pension[a, s, c] + invalid_pension[a, s, c]
+                if dual:
+                    own[c] = pensioners[a, s, c] + invalid_c
+                    own_money[c] = pension[a, s, c] + invalid_pension[a, s, c]
                 if keep_low:
                     in_class = pensioners[a, s, c] + invalid_c
                     total = pension[a, s, c] + invalid_pension[a, s, c]

@@ -106,7 +106,7 @@ class SurvivorRules:
     # only the higher of a spouse's survivor's pension and her own is paid (dual
     # entitlement, schemes.survivors.spouses_beside_own_pensions), with this spread
     dual_entitlement: bool = False
-    own_pension_spread: float = 0.0
+    payment_spread: float = 0.0
 
     @property
     def active(self) -> bool:

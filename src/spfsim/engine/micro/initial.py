@@ -158,11 +158,12 @@ def _household_clones(store, assumptions: Assumptions, settings, state, records:
     if state is not None:  # by (age, sex) cell, as the synthetic persons
         cells = store.age[slots].astype(np.int64) * 2 + store.sex[slots]
         order = np.argsort(cells, kind="stable")
+        spread = _payment_spread(assumptions)
         for cell in np.split(order, np.flatnonzero(np.diff(cells[order])) + 1):
             if len(cell):
                 a, s = divmod(int(cells[cell[0]]), 2)
                 _draw_survivors(store, cell, store.pid[cell], state, a, s, settings.seed,
-                                _payment_spread(assumptions))
+                                spread)
     if links and shard == WHOLE:  # slot = id: a link is the clone's first slot + place
         for name in ("partner", "mother", "father"):
             linked = getattr(records, name)[picks]
