@@ -129,11 +129,14 @@ def run_year(store: PersonStore, *, q_death=0.0, q_invalid=None, asfr=None, stay
              earnings=500.0, universal=((65, 100, 1.0),), chunk=2, reference_years=0,
              refund_share=0.0, group=0, cumulative=(0.0, 0.0, 1.0, 1.0), ui_service=1000,
              ui_credits_count=False, care=None, care_insured_only=False,
-             survivor_end_rate=0.0, never=0.0, dual_entitlement=False):
+             survivor_end_rate=0.0, never=0.0, dual_entitlement=False, dependants=None,
+             dependant_spread=0.0):
     """One year of the kernel; ``universal`` benefits are (min age, max age, take-up),
     all of target ``group`` (engine.benefits.G_*); non-contributors who draw a labour
     state take it from ``cumulative`` (informal, unemployed, inactive, disabled);
-    ``never``: every cell's share never covered."""
+    ``never``: every cell's share never covered; ``dependants``: the dependants'
+    supplements' tables (records.DEPENDANT_TABLES; None: none), paid only above a spouse's
+    own pension with ``dual_entitlement``, a spouse's spread by ``dependant_spread``."""
     chunks = store.capacity
     counts = np.zeros((chunks, 101, 2, K.N_COUNTS + len(universal)), dtype=np.int64)
     probability = np.zeros((len(universal), 101, 2))
@@ -175,7 +178,9 @@ def run_year(store: PersonStore, *, q_death=0.0, q_invalid=None, asfr=None, stay
             never_covered=np.full((101, 2), never), survivors_on=False,
             survivor_minimum_service=0, orphan_age_limit=17,
             survivor_end_rate=survivor_end_rate,
-            survivor_dual_entitlement=dual_entitlement),
+            survivor_dual_entitlement=dual_entitlement,
+            dependant_dual_entitlement=dual_entitlement, dependant_spread=dependant_spread,
+            **(dependants or R.NO_DEPENDANTS)),
         R.benefits(codes, probability, np.full_like(probability, 100.0), -1,
                    np.zeros((101, 2)), ui_service, ui_credits_count),
         R.NO_INCOME,

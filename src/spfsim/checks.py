@@ -182,8 +182,9 @@ def _schemes(ds: xr.Dataset, keep: Callable[[str, str], bool]) -> list[str]:
 
 
 def _pension_bounds(ds: xr.Dataset) -> list[Finding]:
-    """Pensions of each kind, and a person's own and survivor's pensions, never exceed the
-    population of the beneficiaries' age and sex."""
+    """Pensions of each kind, a person's own pensions, and her survivor's pension with a
+    dependant's supplement of each kind, never exceed the population of the
+    beneficiaries' age and sex."""
     if "pensions_by_age" not in ds:
         return []
     pensions, pop = ds["pensions_by_age"], ds["population"]
@@ -197,6 +198,14 @@ def _pension_bounds(ds: xr.Dataset) -> list[Finding]:
                           own, pop, "pensions_by_age")
     findings += exceeding("survivors' pensions (one a person) above the population",
                           survivors, pop, "pensions_by_age")
+    for kind in ("dependent_spouse", "dependent_child"):
+        dependants = (_kinds_sum(pensions, (kind,)) if kind in pensions["pension"].values
+                      else None)
+        if dependants is not None and np.any(dependants.values != 0):
+            findings += exceeding(
+                f"survivors' pensions and {kind.replace('_', ' ')}s' supplements (one a "
+                "person) above the population", survivors + dependants, pop,
+                "pensions_by_age")
     return findings
 
 

@@ -76,7 +76,8 @@ _INCOME_PARAMETERS = {"contribution_rate": (INCOME, "refunds"),
                       "state_contribution_rate": (INCOME,),
                       "earnings_floor": (INCOME, OUTGO), "earnings_ceiling": (INCOME, OUTGO)}
 _BRANCH_LABELS = {"old_age": "old-age pensions", "disability": "disability pensions",
-                  "survivors": "survivors' pensions", "refunds": "refunds (lump sums)"}
+                  "survivors": "survivors' pensions",
+                  "dependants": "dependants' supplements", "refunds": "refunds (lump sums)"}
 _SEX_NOUNS = {"male": ("men's", "man"), "female": ("women's", "woman")}
 
 

@@ -40,6 +40,8 @@ NEVER_COVERED = 55  # a person's cohort's share never covered (keyed by year 0: 
 # the base year's pensions in payment around their cells' means (engine.micro.initial)
 INITIAL_PENSION, INITIAL_PENSION_2, INITIAL_SURVIVOR_PENSION, INITIAL_SURVIVOR_PENSION_2 = \
     range(56, 60)
+# a living pensioner's dependants (engine.micro.dependants; keyed by year 0: for life)
+DEPENDENT_SPOUSE, DEPENDENT_CHILD, DEPENDENT_SUPPLEMENT, DEPENDENT_SUPPLEMENT_2 = range(60, 64)
 # the draws of a partnership formed: (formed, partner's age, its second stream, pick, the
 # woman's turn among those forming)
 PARTNERSHIP_STREAMS = (PARTNERSHIP, PARTNER_AGE, PARTNER_AGE_2, PARTNER_PICK, PARTNER_ORDER)

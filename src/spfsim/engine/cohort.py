@@ -49,7 +49,7 @@ from .cohort_transitions import (
     contribution_transitions,
     retirement_choice,
 )
-from .cohort_year import PensionYear, SurvivorRules
+from .cohort_year import DependantRules, PensionYear, SurvivorRules
 from .flows import BRANCHES, SchemeFlows
 
 __all__ = ["AGES", "CONTRIBUTING", "MAX_SERVICE", "NC_DISABLED", "NC_INACTIVE", "NC_INFORMAL",
@@ -162,6 +162,30 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
             dual_entitlement=scheme.choices.get("survivor_with_own_pension") == "higher",
             payment_spread=float(scheme["pensions_in_payment_spread"][k]))
 
+    def dependants(k: int) -> DependantRules | None:
+        spouse_share = float(scheme["dependant_spouse_share"][k])
+        child_share = float(scheme["dependant_child_share"][k])
+        if spouse_share <= 0 and child_share <= 0:
+            return None
+        married, partner_weights = partners(k)
+        if not from_families:
+            married = np.asarray(scheme["dependant_partner_share"][k], dtype=float)
+        # children aged 0 to the orphans' age limit, by the mother's fertility (the
+        # families' linked children stop a year short of it)
+        ages = int(scheme["orphan_age_limit"][k]) + 1
+        children = dbp.children_by_parent_age(
+            assumptions.asfr[k], partner_weights, ages,
+            dbp.children_scale(assumptions.asfr[k], demo.population[k], ages))
+        return DependantRules(
+            spouse_share=spouse_share, child_share=child_share,
+            maximum_share=float(scheme["dependants_maximum_share"][k]),
+            spouse_age=int(scheme["dependant_spouse_age"][k]), married=married,
+            partner_weights=partner_weights, children=children,
+            p_male=float(assumptions.srb[k] / (1.0 + assumptions.srb[k])),
+            population=demo.population[k],
+            dual_entitlement=scheme.choices.get("survivor_with_own_pension") == "higher",
+            payment_spread=float(scheme["pensions_in_payment_spread"][k]))
+
     def inputs(k: int) -> PensionYear:
         return PensionYear(
             density=density[k], persistence=scheme["contribution_persistence"][k],
@@ -192,7 +216,8 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
             reference_years=int(scheme["reference_earnings_years"][k]),
             labour_target=labour_target[k],
             labour_persistence=assumptions.labour_persistence,
-            covered_share=None if covered is None else covered[k])
+            covered_share=None if covered is None else covered[k],
+            dependants=dependants(k))
 
     return inputs
 
@@ -278,7 +303,7 @@ def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
         y = inputs(k)
         new_share, new_total = state.step(y)
         record.record(k, state, demo.population[k], y.earnings, new_share, new_total,
-                      y.survivors)
+                      y.survivors, y.dependants)
         state.advance(y)
     return pension_flows(scheme, record.contributors, record.beneficiaries, record.new_count,
                          record.new_amount, record.insured, record.paid,
@@ -293,6 +318,7 @@ def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
                          low_pension_gap=None if record.low is None else record.low[1],
                          insured_unemployed_fraction=record.insured_unemployed,
                          survivors_by_kind=record.survivors,
+                         dependants_by_kind=record.dependants,
                          branch_beneficiaries=record.branch_persons,
                          branch_expenditure=record.branch_money)
 

@@ -22,7 +22,7 @@ from ..schemes.survivors import spouses_beside_own_pensions
 from . import cohort_kernels as kernels
 from .cohort_state import PensionState
 from .cohort_transitions import CONTRIBUTING, MAX_SERVICE, NC_UNEMPLOYED
-from .cohort_year import SurvivorRules
+from .cohort_year import DependantRules, SurvivorRules
 from .flows import BRANCHES
 
 
@@ -46,6 +46,7 @@ class PensionRecord:
         self.branch_persons = np.zeros((*cells, len(BRANCHES)))
         self.branch_money = np.zeros((n, len(BRANCHES)))
         self.survivors = np.zeros((*cells, 2))  # spouses, orphans
+        self.dependants = np.zeros((*cells, 2))  # dependent spouses, children
         self.floor = floor
         # below the floor: share of the cell and summed gap per capita
         self.low = None if floor is None else (np.zeros(cells), np.zeros(cells))
@@ -54,28 +55,33 @@ class PensionRecord:
 
     def record(self, k: int, state: PensionState, population: np.ndarray,
                earnings: np.ndarray, new_share: np.ndarray, new_total: np.ndarray,
-               survivors: SurvivorRules | None = None) -> None:
+               survivors: SurvivorRules | None = None,
+               dependants: DependantRules | None = None) -> None:
         """Year k's series from the ``state`` after the year's transitions, the cells'
         ``population`` and insurable ``earnings`` (age, sex), and the shares newly awarded
         an old-age pension and their total pension ``new_share``, ``new_total`` (age, sex,
         service). ``survivors``: the year's survivors' rules, for whether a spouse's
         pension is paid beside her own or only above it (dual entitlement:
-        schemes.survivors.spouses_beside_own_pensions)."""
-        dual = survivors is not None and survivors.dual_entitlement
-        spread = survivors.payment_spread if dual else 0.0
+        schemes.survivors.spouses_beside_own_pensions). ``dependants``: the year's
+        dependants' rules, for the same of a dependent spouse's supplement (the state holds
+        the year's dependants: PensionState.dependants)."""
+        rules = survivors if survivors is not None else dependants
+        dual = rules is not None and rules.dual_entitlement
+        spread = rules.payment_spread if dual else 0.0
         if kernels.COMPILED:
             none = np.zeros((0, 0, 0))
             record_year(
                 k, state.active, state.labour, state.pensioners, state.pension,
                 state.invalid, state.invalid_pension, state.spouses, state.spouse_pension,
-                state.orphans, state.orphan_pension, state.refunded, state.refund,
-                _floats(population), _floats(earnings), new_share, new_total,
+                state.orphans, state.orphan_pension, state.dependants, state.refunded,
+                state.refund, _floats(population), _floats(earnings), new_share, new_total,
                 none if self.floor is None else _floats(self.floor),
                 np.zeros((0, 0)) if self.qualifies is None else _floats(self.qualifies),
                 self.contributors, self.insured, self.beneficiaries, self.paid, self.refunds,
                 self.active, self.pensioned, self.new_count, self.new_amount,
                 self.service_awarded, self.branch_persons, self.branch_money,
-                self.survivors, none if self.low is None else self.low[0],
+                self.survivors, self.dependants,
+                none if self.low is None else self.low[0],
                 none if self.low is None else self.low[1],
                 none if self.insured_unemployed is None else self.insured_unemployed,
                 state.top_class, state.top_invalid_class, dual, spread)
@@ -106,13 +112,18 @@ class PensionRecord:
         self.contributors[k] = pop * contributing
         self.insured[k] = self.contributors[k] * earnings
         spouses, spouse_money = state.spouses, state.spouse_pension
+        dependent, dependent_money, children, child_money = state.dependants
         if dual:
-            spouses, spouse_money = _beside_own_pensions(
-                spouses, spouse_money, classes, state.pension + state.invalid_pension, spread)
+            own_money = state.pension + state.invalid_pension
+            spouses, spouse_money = _beside_own_pensions(spouses, spouse_money, classes,
+                                                         own_money, spread)
+            dependent, dependent_money = _beside_own_pensions(dependent, dependent_money,
+                                                              classes, own_money, spread)
         for b, (persons, money) in enumerate((
                 (state.pensioners, state.pension),
                 (invalid, state.invalid_pension),
                 (spouses + state.orphans, spouse_money + state.orphan_pension),
+                (dependent + children, dependent_money + child_money),
                 (state.refunded, state.refund))):
             share = persons.sum(axis=2) if persons.ndim == 3 else persons
             spent = money.sum(axis=2) if money.ndim == 3 else money
@@ -120,9 +131,11 @@ class PensionRecord:
             self.branch_money[k, b] = float((pop * spent).sum())
         self.beneficiaries[k] = self.branch_persons[k].sum(axis=-1)
         self.survivors[k] = pop[..., None] * np.stack([spouses, state.orphans], axis=-1)
+        self.dependants[k] = pop[..., None] * np.stack([dependent, children], axis=-1)
         self.refunds[k] = pop * state.refund
         self.paid[k] = pop * ((state.pension + state.invalid_pension).sum(axis=2)
-                              + spouse_money + state.orphan_pension) + self.refunds[k]
+                              + spouse_money + state.orphan_pension + dependent_money
+                              + child_money) + self.refunds[k]
         self.service_awarded[k] = (pop[:, :, None] * new_share).sum(axis=0)
         self.new_count[k] = self.service_awarded[k].sum(axis=-1)
         self.new_amount[k] = (pop[:, :, None] * new_total).sum(axis=(0, 2))
@@ -160,16 +173,18 @@ def _below_floor(classes: np.ndarray, total: np.ndarray,
 
 @nb.njit(cache=True)
 def record_year(k, active, labour, pensioners, pension, invalid, invalid_pension, spouses,
-                spouse_pension, orphans, orphan_pension, refunded, refund, population,
-                earnings, new_share, new_total, floor, qualifies, contributors, insured,
-                beneficiaries, paid, refunds, active_share, pensioned, new_count, new_amount,
-                service_awarded, branch_persons, branch_money, survivors, low_share, low_gap,
-                insured_unemployed, top, top_invalid, dual, spread):
+                spouse_pension, orphans, orphan_pension, dependants, refunded, refund,
+                population, earnings, new_share, new_total, floor, qualifies, contributors,
+                insured, beneficiaries, paid, refunds, active_share, pensioned, new_count,
+                new_amount, service_awarded, branch_persons, branch_money, survivors,
+                dependants_kept, low_share, low_gap, insured_unemployed, top, top_invalid,
+                dual, spread):
     """PensionRecord.record as one pass over the (age, sex) cells (``floor``,
     ``qualifies``: empty when not kept), each row's active members and disability
     pensioners up to its highest occupied class (``top``, ``top_invalid``:
-    PensionState.top_class); with ``dual``, the spouses' pensions paid only above their
-    own (spouses_beside_own_pensions, with ``spread``)."""
+    PensionState.top_class); the year's ``dependants`` (PensionState.dependants); with
+    ``dual``, the spouses' pensions and supplements paid only above their own
+    (spouses_beside_own_pensions, with ``spread``)."""
     n_age, n_sex, n_class, n_k = active.shape[0], active.shape[1], active.shape[3], \
         active.shape[4]
     keep_low, keep_unemployed = floor.shape[0] > 0, qualifies.shape[0] > 0
@@ -232,23 +247,30 @@ def record_year(k, active, labour, pensioners, pension, invalid, invalid_pension
                 insured_unemployed[k, a, s] = qualifying / unemployed if unemployed > 0 \
                     else 0.0
             spouses_paid, spouse_money = spouses[a, s], spouse_pension[a, s]
+            dependent, dependent_money = dependants[0, a, s], dependants[1, a, s]
             if dual:
                 spouses_paid, spouse_money = spouses_beside_own_pensions(
                     spouses_paid, spouse_money, own, own_money, spread)
-            persons = (old_age, disabled, spouses_paid + orphans[a, s], refunded[a, s])
+                dependent, dependent_money = spouses_beside_own_pensions(
+                    dependent, dependent_money, own, own_money, spread)
+            supplements = dependent_money + dependants[3, a, s]
+            persons = (old_age, disabled, spouses_paid + orphans[a, s],
+                       dependent + dependants[2, a, s], refunded[a, s])
             money = (old_age_money, disabled_money, spouse_money + orphan_pension[a, s],
-                     refund[a, s])
+                     supplements, refund[a, s])
             everybody = 0.0
-            for b in range(4):
+            for b in range(5):
                 branch_persons[k, a, s, b] = p * persons[b]
                 everybody += branch_persons[k, a, s, b]
                 branch_money[k, b] += p * money[b]
             beneficiaries[k, a, s] = everybody
             survivors[k, a, s, 0] = p * spouses_paid
             survivors[k, a, s, 1] = p * orphans[a, s]
+            dependants_kept[k, a, s, 0] = p * dependent
+            dependants_kept[k, a, s, 1] = p * dependants[2, a, s]
             refunds[k, a, s] = p * refund[a, s]
             paid[k, a, s] = p * (old_age_money + disabled_money + spouse_money
-                                 + orphan_pension[a, s]) + refunds[k, a, s]
+                                 + orphan_pension[a, s] + supplements) + refunds[k, a, s]
     for s in range(n_sex):
         for c in range(n_class):
             new_count[k, s] += service_awarded[k, s, c]

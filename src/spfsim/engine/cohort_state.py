@@ -30,6 +30,7 @@ import numpy as np
 
 from ..params import AGES
 from ..schemes import db_pension as dbp
+from ..schemes.dependants import dependants_of_pensioners
 from . import cohort_kernels as kernels
 from .cohort_survivors import SurvivorTransitions
 from .cohort_transitions import (
@@ -115,6 +116,10 @@ class PensionState(StateTransitions, SurvivorTransitions):
         self.spouse_pension = np.zeros((n_age, 2))
         self.orphans = np.zeros((n_age, 2))
         self.orphan_pension = np.zeros((n_age, 2))
+        # the year's dependants of the living pensioners (not aged: each year's are those
+        # of its pensioners): spouses, their supplements, children, theirs (share, per
+        # capita of the cell; schemes.dependants)
+        self.dependants = np.zeros((4, n_age, 2))
         # this year's leavers without a pension (share) and their refunds (per capita)
         self.refunded = np.zeros((n_age, 2))
         self.refund = np.zeros((n_age, 2))
@@ -202,6 +207,7 @@ class PensionState(StateTransitions, SurvivorTransitions):
             self.pension = _indexed(self.pension, self.pensioners, y)
             self.invalid_pension = _indexed(self.invalid_pension, self.invalid_by_service(),
                                             y)
+        self._dependants_year(y)
         self._survivors_year(y)
         self._disability(y)
         self._contribution_status(y)
@@ -209,6 +215,27 @@ class PensionState(StateTransitions, SurvivorTransitions):
         if not kernels.COMPILED:
             self._any_class()
         return awarded
+
+    def _dependants_year(self, y: PensionYear) -> None:
+        """The year's dependants of the pensioners in payment at its start, at their
+        indexed pensions (schemes.dependants.dependants_of_pensioners), among the persons
+        without a survivor's pension before the year's ends; zeros without the
+        supplements."""
+        rules = y.dependants
+        if rules is None:
+            self.dependants[:] = 0.0
+            return
+        pop = rules.population
+        pensioners = self.pensioners.sum(axis=2) + add_up(self.invalid, (2, 3))
+        money = self.pension.sum(axis=2) + self.invalid_pension.sum(axis=2)
+        found = dependants_of_pensioners(
+            pop * pensioners, pop * money,
+            pop * np.clip(1.0 - self.spouses - self.orphans, 0.0, None), rules.married,
+            rules.partner_weights, rules.children, rules.p_male, rules.spouse_share,
+            rules.child_share, rules.maximum_share, rules.spouse_age)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for j, persons in enumerate(found):
+                self.dependants[j] = np.where(pop > 0, persons / pop, 0.0)
 
     def _credit_year(self, y: PensionYear) -> None:
         """This year's contributors gain a credited year (one service class up), a

@@ -1,5 +1,6 @@
 """The records one year of the cohort engine's pension step reads: the pension's yearly
-inputs (:class:`PensionYear`) and its survivors' branch (:class:`SurvivorRules`)."""
+inputs (:class:`PensionYear`), its survivors' branch (:class:`SurvivorRules`) and its
+living pensioners' dependants (:class:`DependantRules`)."""
 
 from __future__ import annotations
 
@@ -60,6 +61,8 @@ class PensionYear:
     # employment (CompiledScheme.covered_shares): the newborns and immigrants who join the
     # members; the others stay outside the state (None: everybody)
     covered_share: np.ndarray | None = None
+    # the supplements for the living pensioners' dependants (None: none)
+    dependants: DependantRules | None = None
 
 
 @dataclass
@@ -111,3 +114,24 @@ class SurvivorRules:
     @property
     def active(self) -> bool:
         return self.spouse_share > 0 or self.orphan_share > 0
+
+
+@dataclass
+class DependantRules:
+    """What the dependants' supplements of the living pensioners need in a year
+    (schemes.dependants): their shares of the pension, the ceiling, the spouse's age, who
+    the pensioners' partners and children are, and this year's population."""
+
+    spouse_share: float
+    child_share: float
+    maximum_share: float  # of one pensioner's dependants together (0: none)
+    spouse_age: int  # youngest dependent spouse
+    married: np.ndarray  # (sex,) of the pensioner: the chance of a partner
+    partner_weights: np.ndarray  # (sex of the pensioner, x, y), as SurvivorRules'
+    children: np.ndarray  # (sex, x, k): expected children aged k = 0 .. orphan_age_limit
+    p_male: float
+    population: np.ndarray  # (age, sex) this year
+    # a spouse's supplement paid only above her own pension, as a survivor's is
+    # (SurvivorRules.dual_entitlement, payment_spread)
+    dual_entitlement: bool = False
+    payment_spread: float = 0.0

@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 # the branches of a contributory pension, in the order of the branch arrays
-BRANCHES = ("old_age", "disability", "survivors", "refunds")
+BRANCHES = ("old_age", "disability", "survivors", "dependants", "refunds")
 SURVIVOR_KINDS = ("spouse", "orphan")  # the survivors' branch's pensions
+# the dependants' branch's supplements (of living pensioners: schemes.dependants)
+DEPENDANT_KINDS = ("dependent_spouse", "dependent_child")
 
 
 @dataclass
@@ -60,6 +62,10 @@ class SchemeFlows:
     branch_beneficiaries: np.ndarray | None = field(default=None, repr=False)
     # contributory pension: survivors' pensions in payment (year, age, sex, SURVIVOR_KINDS)
     survivors_by_kind: np.ndarray | None = field(default=None, repr=False)
+    # contributory pension: dependants' supplements in payment (year, age, sex,
+    # DEPENDANT_KINDS; a spouse counted in her own pension's branch under dual
+    # entitlement is not counted here)
+    dependants_by_kind: np.ndarray | None = field(default=None, repr=False)
     branch_expenditure: np.ndarray | None = field(default=None, repr=False)
     # (year, age, sex): insured earnings (contributory pension), contributions, benefits
     insured_by_age: np.ndarray | None = field(default=None, repr=False)
@@ -73,7 +79,8 @@ class SchemeFlows:
     def pensions_by_person_age(self) -> tuple[np.ndarray, np.ndarray]:
         """A contributory pension's periodical pensions (year, age, sex; currency per year:
         benefits less lump-sum refunds) and the pensions in payment of every branch but
-        refunds (year, age, sex; a survivor with her own pension counted twice)."""
+        refunds (year, age, sex; a survivor or a dependant with her own pension counted
+        twice, unless only the higher is paid)."""
         assert self.benefits_by_age is not None
         assert self.branch_beneficiaries is not None
         lump_sums = 0.0 if self.lump_sums_by_age is None else self.lump_sums_by_age

@@ -18,7 +18,7 @@ import xarray as xr
 from ..demography import DemographicProjection
 from ..economy import EconomicProjection
 from ..engine.benefits import COVERAGE_GROUPS
-from ..engine.flows import BRANCHES, SURVIVOR_KINDS, SchemeFlows
+from ..engine.flows import BRANCHES, DEPENDANT_KINDS, SURVIVOR_KINDS, SchemeFlows
 from ..finance import FundProjection, depletion_year, paygo_cost_rate, reserve_ratio
 from ..finance.measures import valuation_start
 from ..indicators import (
@@ -36,7 +36,7 @@ from .registry import CONVENTIONS, COORDINATES, REGISTRY, context, horizon_phras
 
 ENTRY_AGE = 15  # first age of working life, for the contribution density at award
 PAYERS = ("worker", "employer", "state")
-PENSION_KINDS = ("old_age", "disability", *SURVIVOR_KINDS)
+PENSION_KINDS = ("old_age", "disability", *SURVIVOR_KINDS, *DEPENDANT_KINDS)
 PAYMENTS = ("periodic", "lump_sum")
 # branches of a contributory pension paid once, as a lump sum, not as a benefit in payment
 LUMP_SUM_BRANCHES = ("refunds",)
@@ -289,6 +289,8 @@ def _branch_variables(flows: list[SchemeFlows], n_years: int,
             spent[..., j] = f.branch_expenditure
             by_age[..., :2, j] = f.branch_beneficiaries[..., :2]
         if f.survivors_by_kind is not None:
-            by_age[..., 2:, j] = f.survivors_by_kind
+            by_age[..., 2:4, j] = f.survivors_by_kind
+        if f.dependants_by_kind is not None:
+            by_age[..., 4:, j] = f.dependants_by_kind
     return variables(ctx, pensions_by_age=by_age, beneficiaries_by_branch=persons,
                      benefit_expenditure_by_branch=spent)

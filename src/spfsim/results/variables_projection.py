@@ -96,11 +96,13 @@ SCHEME_FLOWS = (
      'first year with a negative end-of-year reserve (NaN: none within the horizon or no fund)'),
     ('pensions_by_age', 'year age sex pension scheme', 'persons',
      'pensions in payment by age and sex of the beneficiary: old age (including disability '
-     "pensions continued from the pensionable age), disability, and the survivors' pensions of"
-     ' spouses and orphans'),
+     "pensions continued from the pensionable age), disability, the survivors' pensions of"
+     " spouses and orphans, and the dependants' supplements of living pensioners' spouses and"
+     " children (a spouse paid only above her own pension is counted in its kind)"),
     ('beneficiaries_by_branch', 'year sex branch scheme', 'persons',
      'pensions in payment by branch: old age (including disability pensions continued from the'
-     ' pensionable age), disability, survivors (spouses and orphans)'),
+     " pensionable age), disability, survivors (spouses and orphans), dependants (of living"
+     ' pensioners), refunds (lump sums, in the year paid)'),
     ('benefit_expenditure_by_branch', 'year branch scheme', '{money} per year',
      'benefit expenditure by branch'),
     ('contribution_income_by_payer', 'year payer scheme', '{money} per year',

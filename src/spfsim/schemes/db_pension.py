@@ -565,6 +565,32 @@ class DBOldAgePension(SchemeType):
                   "around the cohort engine's means with it (those it awards later follow "
                   "each person's career). 0: every pension at its cell's mean, which gives "
                   "the least top-up.", low=0.0, high=3.0, default=0.0),
+        ParamSpec("dependant_spouse_share", "fraction of the pensioner's pension",
+                  "Supplement for the dependent spouse of a living old-age or disability "
+                  "pensioner, aged dependant_spouse_age or more (paid to the spouse and "
+                  "counted in the dependants' branch; with survivor_with_own_pension = "
+                  "'higher' only above her own pension). 0: none.", low=0.0, high=1.0,
+                  default=0.0,
+                  reference="ILO C102 Arts. 28, 66; US Social Security Act sec. 202(b), (c)"),
+        ParamSpec("dependant_partner_share", "fraction",
+                  "Share of living old-age and disability pensioners with a partner, by "
+                  "sex of the pensioner (survivor_partners = 'married_share'; with "
+                  "'families' the families' couples), the partner's age by "
+                  "spouse_age_difference and spouse_age_spread.", low=0.0, high=1.0,
+                  default=0.7, by_sex=True),
+        ParamSpec("dependant_spouse_age", "years of age",
+                  "Youngest age of a dependent spouse (0: any partner).", low=0, high=100,
+                  integer=True, default=0,
+                  reference="US Social Security Act sec. 202(b)(1)(B): age 62"),
+        ParamSpec("dependant_child_share", "fraction of the pensioner's pension per child",
+                  "Supplement for each child of a living old-age or disability pensioner "
+                  "aged up to orphan_age_limit. 0: none.", low=0.0, high=1.0, default=0.0,
+                  reference="ILO C102 Art. 66; US Social Security Act sec. 202(d)"),
+        ParamSpec("dependants_maximum_share", "fraction of the pensioner's pension",
+                  "Ceiling on the sum of the dependants' supplements of one pensioner (the "
+                  "family maximum less the pensioner's own pension); above it every "
+                  "supplement is reduced in proportion (0: no ceiling).", low=0.0,
+                  high=5.0, default=0.0, reference="US Social Security Act sec. 203(a)"),
         ParamSpec("early_retirement_age", "years of age",
                   "Youngest age at which an insured person with the minimum service may "
                   "retire early (0: no early retirement).", low=0, high=99, integer=True,

@@ -37,7 +37,10 @@ N_SPOUSES, N_ORPHANS = 16, 17  # survivors' pensions in payment to spouses and o
 # persons still here at the end of the step without a survivor's pension, by end age: those
 # a new one can go to (with the year's immigrants: engine.micro._award_survivors)
 N_FREE = 18
-N_COUNTS = 19  # non-contributory benefits follow: index N_COUNTS + j
+# dependants' supplements of living pensioners paid to spouses and children, each counted
+# (a spouse paid only above her own pension is counted in its branch instead)
+N_DEPENDENT_SPOUSES, N_DEPENDENT_CHILDREN = 19, 20
+N_COUNTS = 21  # non-contributory benefits follow: index N_COUNTS + j
 # columns of the non-contributory rule codes (see engine.benefits.BenefitRule)
 NC_GROUP, NC_GUARANTEE, NC_TOP_UP, NC_CASH, NC_CONTRIBUTORY, NC_HOUSEHOLD = range(6)
 # previous-status counts of count_states
@@ -68,9 +71,10 @@ CURRENT_STATE = _index_by_status({
 # money indices: by sex, fixed point
 INSURED, BENEFITS, NEW_AMOUNT, INVALID_BENEFITS, REFUNDS = range(5)
 N_MONEY = 5
-# money by (age, sex), fixed point: insured earnings, own pensions, refunds
-AGE_INSURED, AGE_PENSIONS, AGE_REFUNDS, AGE_SURVIVORS = 0, 1, 2, 3
-N_AGE_MONEY = 4
+# money by (age, sex), fixed point: insured earnings, own pensions, refunds, survivors'
+# pensions, dependants' supplements
+AGE_INSURED, AGE_PENSIONS, AGE_REFUNDS, AGE_SURVIVORS, AGE_DEPENDANTS = 0, 1, 2, 3, 4
+N_AGE_MONEY = 5
 
 
 def fixed_point_scale(average_earnings: float) -> float:

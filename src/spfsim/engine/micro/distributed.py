@@ -121,6 +121,9 @@ class ShardedPopulation:
     def count_states(self, *args) -> np.ndarray:
         return sum(self._all("count_states", *args))
 
+    def pensioners_at_start(self, *args) -> np.ndarray:
+        return sum(self._all("pensioners_at_start", *args))
+
     def alignment_counts(self, *args) -> np.ndarray:
         return sum(self._all("alignment_counts", *args))
 

@@ -27,6 +27,7 @@ from . import disclosure as D
 from . import families as F
 from . import kernels as K
 from . import records
+from .dependants import dependant_tables
 from .initial import COMPACT_WHEN_GONE, _capacity, _copy_records, _initial_store
 from .outputs import (
     QUANTILES,
@@ -257,6 +258,11 @@ def _year(run: _Run, k: int, year: int, y) -> int:
     counts0 = population.count_states(tables.retirement_age,
                                       pension.disability_minimum_service, settings.seed,
                                       tables.never_covered)
+    scale = K.fixed_point_scale(float(econ.average_earnings[k]))
+    if y is not None and y.dependants is not None:
+        tables = tables._replace(**dependant_tables(
+            population.pensioners_at_start(y.indexation, y.minimum_pension, scale), scale,
+            y.dependants))
     p_emigrate, immigrants = _emigration(counts0[:, :, 0], demo.net_migration[k],
                                          demo.survival[k], run.weight)
     after = _after_disability(counts0, pension, tables)
@@ -274,7 +280,6 @@ def _year(run: _Run, k: int, year: int, y) -> int:
             population.alignment_counts(settings.seed, tables.never_covered), settings.seed,
             year, **probabilities)
         population.align(settings.seed, year, probabilities, wanted, tables.never_covered)
-    scale = K.fixed_point_scale(float(econ.average_earnings[k]))
     benefits = _benefits_year(run, k)
     when = {"seed": settings.seed, "year": year, "scale": scale,
             "deflator": 1.0 / run.discount[k], "first_birth_year": run.first_birth_year,

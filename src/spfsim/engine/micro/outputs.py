@@ -325,18 +325,22 @@ class _Outputs:
         refunds = self.age_money[..., K.AGE_REFUNDS]  # (year, age, sex)
         survivor_money = self.age_money[..., K.AGE_SURVIVORS]
         survivors = c[..., K.N_SPOUSES] + c[..., K.N_ORPHANS]
-        paid = self.age_money[..., K.AGE_PENSIONS] + survivor_money + refunds
+        supplements = self.age_money[..., K.AGE_DEPENDANTS]
+        dependants = c[..., K.N_DEPENDENT_SPOUSES] + c[..., K.N_DEPENDENT_CHILDREN]
+        paid = self.age_money[..., K.AGE_PENSIONS] + survivor_money + supplements + refunds
         return pension_flows(
             scheme, c[..., K.CONTRIBUTORS] * w,
-            (c[..., K.PENSIONERS] + survivors + c[..., K.N_REFUNDS]) * w,
+            (c[..., K.PENSIONERS] + survivors + dependants + c[..., K.N_REFUNDS]) * w,
             c[..., K.NEW_PENSIONERS].sum(axis=1) * w, m[:, :, K.NEW_AMOUNT] * w,
             self.age_money[..., K.AGE_INSURED] * w, paid * w, self.service_awarded * w,
             working=working, lump_sums_by_age=refunds * w,
             survivors_by_kind=np.stack([c[..., K.N_SPOUSES], c[..., K.N_ORPHANS]], axis=-1) * w,
+            dependants_by_kind=np.stack([c[..., K.N_DEPENDENT_SPOUSES],
+                                         c[..., K.N_DEPENDENT_CHILDREN]], axis=-1) * w,
             branch_beneficiaries=np.stack([c[..., K.PENSIONERS] - c[..., K.N_INVALID],
-                                           c[..., K.N_INVALID], survivors,
+                                           c[..., K.N_INVALID], survivors, dependants,
                                            c[..., K.N_REFUNDS]], axis=-1) * w,
             branch_expenditure=np.stack([
                 (m[:, :, K.BENEFITS] - m[:, :, K.INVALID_BENEFITS]).sum(axis=1),
                 m[:, :, K.INVALID_BENEFITS].sum(axis=1), survivor_money.sum(axis=(1, 2)),
-                m[:, :, K.REFUNDS].sum(axis=1)], axis=-1) * w)
+                supplements.sum(axis=(1, 2)), m[:, :, K.REFUNDS].sum(axis=1)], axis=-1) * w)

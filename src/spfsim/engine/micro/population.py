@@ -19,6 +19,7 @@ from . import families as F
 from . import kernels as K
 from . import poverty as P
 from . import records
+from .dependants import pensioners_at_start
 from .outputs import _Buffers
 from .store import WHOLE, PersonStore
 
@@ -53,6 +54,17 @@ class Population:
                               store.size, self.chunk, retirement_age,
                               disability_minimum_service, seed, never_share,
                               self.buffers.state_counts)
+
+    def pensioners_at_start(self, indexation: float, minimum: float,
+                            scale: float) -> np.ndarray:
+        """The year's pensioners, their indexed pensions and the persons without a
+        survivor's pension per (age, sex) (dependants.pensioners_at_start)."""
+        store = self.store
+        chunks = (store.size + self.chunk - 1) // self.chunk
+        return pensioners_at_start(store.status, store.age, store.sex, store.pension,
+                                   store.survivor_kind, store.size, self.chunk,
+                                   float(indexation), float(minimum), float(scale),
+                                   np.zeros((max(chunks, 1), 101, 2, 3), dtype=np.int64))
 
     def year_step(self, when: dict, demography: records.Demography, labour: dict,
                   pension: records.Pension, tables: records.PensionTables,

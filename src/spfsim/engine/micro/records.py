@@ -115,6 +115,10 @@ class Pension(NamedTuple):
     survivor_end_rate: float  # spouses' pensions ending a year
     # a spouse's pension paid only above her own pension (dual entitlement)
     survivor_dual_entitlement: bool
+    # a dependent spouse's supplement paid only above her own pension, and the log-sd of
+    # a spouse's supplement around her cell's mean (engine.micro.dependants)
+    dependant_dual_entitlement: bool
+    dependant_spread: float
 
 
 class PensionTables(NamedTuple):
@@ -132,6 +136,12 @@ class PensionTables(NamedTuple):
     # the share of the cell's birth cohort never covered (labour.never_covered; zeros:
     # nobody)
     never_covered: np.ndarray
+    # a person's chance of being a living pensioner's dependent spouse or child, and the
+    # cell's mean supplement (engine.micro.dependants.dependant_tables; zeros: none)
+    dependent_spouse_probability: np.ndarray
+    dependent_spouse_amount: np.ndarray
+    dependent_child_probability: np.ndarray
+    dependent_child_amount: np.ndarray
 
 
 class Benefits(NamedTuple):
@@ -224,7 +234,12 @@ _PENSION_TYPES = {
     "care_credit": float, "care_insured_only": bool, "care_child_age": int,
     "refund_share": float,
     "survivors_on": bool, "survivor_minimum_service": int, "orphan_age_limit": int,
-    "survivor_end_rate": float, "survivor_dual_entitlement": bool}
+    "survivor_end_rate": float, "survivor_dual_entitlement": bool,
+    "dependant_dual_entitlement": bool, "dependant_spread": float}
+#: the PensionTables fields of the dependants' supplements, zeros without them
+DEPENDANT_TABLES = ("dependent_spouse_probability", "dependent_spouse_amount",
+                    "dependent_child_probability", "dependent_child_amount")
+NO_DEPENDANTS = dict.fromkeys(DEPENDANT_TABLES, np.zeros((101, 2)))
 assert tuple(_PENSION_TYPES) == Pension._fields
 
 
@@ -246,7 +261,8 @@ NO_PENSION = pension(
     care_child_age=0, refund_share=0.0, retire_probability=np.zeros((101, 2)),
     retire_factor=np.ones((101, 2)), survivor_partnering=np.zeros((101, 2)),
     never_covered=np.zeros((101, 2)), survivors_on=False, survivor_minimum_service=0,
-    orphan_age_limit=0, survivor_end_rate=0.0, survivor_dual_entitlement=False)
+    orphan_age_limit=0, survivor_end_rate=0.0, survivor_dual_entitlement=False,
+    dependant_dual_entitlement=False, dependant_spread=0.0, **NO_DEPENDANTS)
 
 
 NO_COVERAGE_BITS = np.zeros(0, dtype=np.uint16)

@@ -112,7 +112,12 @@ def _pension_year(scheme: CompiledScheme, y: PensionYear, k: int, year: int,
         # survivors' pensions in payment are paid and ended even if no new ones start
         orphan_age_limit=survivors.orphan_age_limit if survivors else 0,
         survivor_end_rate=survivors.end_rate if survivors else 0.0,
-        survivor_dual_entitlement=bool(survivors and survivors.dual_entitlement))
+        survivor_dual_entitlement=bool(survivors and survivors.dual_entitlement),
+        dependant_dual_entitlement=bool(y.dependants and y.dependants.dual_entitlement),
+        dependant_spread=y.dependants.payment_spread if y.dependants else 0.0,
+        # the dependants' chances and amounts come from the year's pensioners
+        # (engine.micro.dependants.dependant_tables, once they are counted)
+        **records.NO_DEPENDANTS)
 
 
 def never_covered_shares(scheme: CompiledScheme, year: int) -> np.ndarray:

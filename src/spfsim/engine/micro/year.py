@@ -50,6 +50,7 @@ from .counters import (
     is_contributing,
 )
 from .coverage import benefits_and_coverage
+from .dependants import pay_dependant
 from .labour import labour_state, never_covered
 from .lifetimes import COHORT_GROUP, lifetime_bin
 from .store import (
@@ -87,6 +88,9 @@ def year_step(persons, when, demography, labour, rules, tables, benefits, income
     keep_contributor, p_self_employed = labour.keep_contributor, labour.p_self_employed
     earnings, incidence, retirement_age = tables.earnings, tables.incidence, tables.retirement_age
     care_probability = tables.care_probability
+    spouse_probability = tables.dependent_spouse_probability
+    spouse_amount, child_amount = tables.dependent_spouse_amount, tables.dependent_child_amount
+    child_probability = tables.dependent_child_probability
     retire_probability, retire_factor = tables.retire_probability, tables.retire_factor
     survivor_partnering, never_share = tables.survivor_partnering, tables.never_covered
     nc_codes, nc_probability, nc_amount = benefits.codes, benefits.probability, benefits.amount
@@ -107,7 +111,8 @@ def year_step(persons, when, demography, labour, rules, tables, benefits, income
                 continue
             a, s, p = np.int64(age[i]), np.int64(sex[i]), pid[i]
             counts[c, a, s, POP] += 1
-            if survivor_kind[i] != NO_SURVIVOR:
+            free = survivor_kind[i] == NO_SURVIVOR  # at the start: who may be a dependant
+            if not free:
                 survivor_in_payment(i, p, a, seed, year, rules.indexation,
                                     rules.orphan_age_limit, rules.survivor_end_rate,
                                     survivor_partnering[a, s], survivor_kind,
@@ -132,10 +137,15 @@ def year_step(persons, when, demography, labour, rules, tables, benefits, income
                 contributed, received, counts, money, age_money, never)
             if CURRENT_STATE[st] >= 0:
                 counts[c, a, s, CURRENT_STATE[st]] += 1
+            own = pension[i] if st in (RETIRED, INVALID) else 0.0
             survivor_paid = pay_survivor(
-                c, i, a, s, pension[i] if st in (RETIRED, INVALID) else 0.0,
-                rules.survivor_dual_entitlement, scale, survivor_kind, survivor_pension,
-                counts, age_money)
+                c, i, a, s, own, rules.survivor_dual_entitlement, scale, survivor_kind,
+                survivor_pension, counts, age_money)
+            if free:
+                survivor_paid += pay_dependant(
+                    c, p, a, s, own, seed, rules.dependant_dual_entitlement,
+                    rules.dependant_spread, spouse_probability, spouse_amount,
+                    child_probability, child_amount, scale, counts, age_money)
             status[i] = st
             stays = _death_or_emigration(
                 c, i, p, a, s, st, when, rules, q_death, q_invalid, p_emigrate, forced_death,

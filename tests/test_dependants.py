@@ -1,0 +1,234 @@
+"""Dependants' supplements of living pensioners (schemes.dependants) in both engines."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from model_factory import write_small_model
+from replication import replication_t
+from test_survivors import SURVIVORS
+
+import spfsim
+from spfsim.engine import cohort_kernels
+from spfsim.engine.micro import kernels as K
+from spfsim.engine.micro.dependants import dependant_tables, pay_dependant
+from spfsim.schemes.dependants import dependants_of_pensioners
+
+# the counter-based random numbers wrap 64-bit integers on purpose; without JIT numpy warns
+pytestmark = pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+
+MALE, FEMALE = 0, 1
+DEPENDANTS = """dependant_spouse_share = 0.5
+dependant_child_share = 0.5
+dependant_spouse_age = 62
+dependants_maximum_share = 0.75
+dependant_partner_share = { male = 0.75, female = 0.45 }
+"""
+
+
+def dependants_model(folder, extra: str = DEPENDANTS):
+    """The small model with the survivors' branch of test_survivors and ``extra``."""
+    write_small_model(folder)
+    model = folder / "model.toml"
+    model.write_text(model.read_text().replace("start_year = 1995",
+                                               "start_year = 1995\n" + SURVIVORS + extra))
+    return folder
+
+
+def one_cell(n=101):
+    """Empty inputs of dependants_of_pensioners for ``n`` ages, children to age 17."""
+    return {"pensioners": np.zeros((n, 2)), "pension_money": np.zeros((n, 2)),
+            "free": np.full((n, 2), 1e6), "married": np.zeros(2),
+            "weights": np.zeros((2, n, n)), "children": np.zeros((2, n, 18)),
+            "p_male": 0.5, "spouse_share": 0.5, "child_share": 0.5, "maximum_share": 0.0,
+            "spouse_age": 62}
+
+
+def test_a_pensioner_s_wife_by_hand():
+    """100 men of 70 with pensions of 12,000, 60 % with a wife, all wives 66: 60 wives
+    of 66 paid half of 12,000 each; none if the spouse's age were 67; 30 of them (and
+    half the money) if only 30 women of 66 may be one."""
+    args = one_cell()
+    args["pensioners"][70, MALE], args["pension_money"][70, MALE] = 100, 100 * 12_000.0
+    args["married"][MALE] = 0.6
+    args["weights"][MALE, 70, 66] = 1.0
+    found = dependants_of_pensioners(**args)
+    assert found.spouses[66, FEMALE] == pytest.approx(60.0)
+    assert found.spouse_money[66, FEMALE] == pytest.approx(60 * 6_000.0)
+    assert found.spouses.sum() == pytest.approx(60.0)
+    assert found.children.sum() == found.child_money.sum() == 0.0
+    assert dependants_of_pensioners(**{**args, "spouse_age": 67}).spouses.sum() == 0.0
+    args["free"][66, FEMALE] = 30.0
+    scarce = dependants_of_pensioners(**args)
+    assert scarce.spouses[66, FEMALE] == pytest.approx(30.0)
+    assert scarce.spouse_money[66, FEMALE] == pytest.approx(30 * 6_000.0)
+
+
+def test_a_disabled_mother_s_family_under_the_ceiling_by_hand():
+    """100 disabled women of 40 with pensions of 10,000, each with a partner of 43 and a
+    child of 10 with probability 0.5; supplements of half the pension each, at most 0.75
+    together: with the child (half the families) the two are scaled by 0.75, so the
+    partner's expected share is 0.5 (0.5 + 0.5 x 0.75) = 0.4375 and the child's 0.5 x 0.5
+    x 0.75 = 0.1875; the children are half boys."""
+    args = one_cell()
+    args["pensioners"][40, FEMALE], args["pension_money"][40, FEMALE] = 100, 1e6
+    args["married"][FEMALE] = 1.0
+    args["weights"][FEMALE, 40, 43] = 1.0
+    args["children"][FEMALE, 40, 10] = 0.5
+    found = dependants_of_pensioners(**{**args, "spouse_age": 0, "maximum_share": 0.75})
+    assert found.spouses[43, MALE] == pytest.approx(100.0)
+    assert found.spouse_money[43, MALE] == pytest.approx(0.4375 * 1e6)
+    np.testing.assert_allclose(found.children[10], [25.0, 25.0])
+    np.testing.assert_allclose(found.child_money[10], [0.1875 * 1e6 / 2] * 2)
+    assert found.children.sum() == pytest.approx(50.0)
+
+
+def test_the_micro_tables_are_the_rule_per_free_person():
+    """dependant_tables: each cell's chance is the rule's dependants over its free
+    persons, its amount their mean supplement."""
+    from spfsim.engine.cohort_year import DependantRules
+
+    at_start = np.zeros((101, 2, 3), dtype=np.int64)
+    at_start[70, MALE, :2] = 100, 100 * 12_000 * 1024  # fixed point of 1/1024
+    at_start[..., 2] = 200
+    weights = np.zeros((2, 101, 101))
+    weights[MALE, 70, 66] = 1.0
+    rules = DependantRules(0.5, 0.5, 0.0, 62, np.array([0.6, 0.0]), weights,
+                           np.zeros((2, 101, 18)), 0.5, np.full((101, 2), 1e6))
+    tables = dependant_tables(at_start, 1.0 / 1024, rules)
+    assert tables["dependent_spouse_probability"][66, FEMALE] == pytest.approx(60 / 200)
+    assert tables["dependent_spouse_amount"][66, FEMALE] == pytest.approx(6_000.0)
+    assert tables["dependent_spouse_probability"].sum() == pytest.approx(0.3)
+    assert tables["dependent_child_probability"].sum() == 0.0
+
+
+def test_micro_pays_a_dependent_wife_by_hand():
+    """A sure dependent wife of 66 (supplement 1,000) and a sure child of 10 (300): with
+    both paid in full, 1,300, each counted; under dual entitlement a wife with her own
+    pension of 600 gets 400 more and is not counted as a dependant."""
+    spouse_p, child_p = np.zeros((101, 2)), np.zeros((101, 2))
+    spouse_amount, child_amount = np.zeros((101, 2)), np.zeros((101, 2))
+    spouse_p[66, FEMALE], spouse_amount[66, FEMALE] = 1.0, 1000.0
+    child_p[10, MALE], child_amount[10, MALE] = 1.0, 300.0
+    counts = np.zeros((1, 101, 2, K.N_COUNTS), dtype=np.int64)
+    money = np.zeros((1, 101, 2, K.N_AGE_MONEY), dtype=np.int64)
+
+    def pay(a, s, own, dual):
+        return pay_dependant(0, 7, a, s, own, 1, dual, 0.0, spouse_p, spouse_amount, child_p,
+                             child_amount, 1.0, counts, money)
+
+    assert pay(66, FEMALE, 600.0, False) == 1000.0
+    assert pay(10, MALE, 0.0, True) == 300.0
+    assert counts[0, 66, FEMALE, K.N_DEPENDENT_SPOUSES] == 1
+    assert counts[0, 10, MALE, K.N_DEPENDENT_CHILDREN] == 1
+    assert pay(66, FEMALE, 600.0, True) == pytest.approx(400.0)
+    assert counts[0, 66, FEMALE, K.N_DEPENDENT_SPOUSES] == 1  # not counted again
+    assert money[0, ..., K.AGE_DEPENDANTS].sum() == 1000 + 300 + 400
+    assert pay(66, FEMALE, 1500.0, True) == 0.0
+    assert pay(65, FEMALE, 0.0, False) == 0.0  # no chance in that cell
+
+
+def branch(ds, name, b="dependants"):
+    value = ds[name].sel(scheme="pension", branch=b)
+    return (value.sum("sex") if "sex" in value.dims else value).values
+
+
+def test_dependants_in_the_cohort_engine(tmp_path, monkeypatch):
+    """The dependants' branch pays every year, spouses from 62, children to 17; the
+    other branches are those of the model without it; the branches add up; twice the
+    spouse's share (no ceiling) pays the spouses twice as much; the compiled record and
+    the NumPy one agree."""
+    without = spfsim.load_model(dependants_model(tmp_path / "off", "")).project()
+    model = spfsim.load_model(dependants_model(tmp_path / "on"))
+    ds = model.project()
+    assert np.all(branch(ds, "beneficiaries_by_branch") > 0)
+    assert np.all(branch(ds, "benefit_expenditure_by_branch") > 0)
+    for b in ("old_age", "disability", "survivors", "refunds"):
+        np.testing.assert_allclose(branch(ds, "benefit_expenditure_by_branch", b),
+                                   branch(without, "benefit_expenditure_by_branch", b),
+                                   rtol=1e-12)
+    pension = ds.sel(scheme="pension")
+    np.testing.assert_allclose(pension["benefit_expenditure_by_branch"].sum("branch"),
+                               pension["benefit_expenditure"], rtol=1e-12)
+    np.testing.assert_allclose(pension["beneficiaries_by_branch"].sum(("sex", "branch")),
+                               pension["beneficiaries"].sum(("age", "sex")), rtol=1e-12)
+    kinds = pension["pensions_by_age"]
+    assert float(kinds.sel(pension="dependent_spouse", age=slice(0, 61)).sum()) == 0.0
+    assert float(kinds.sel(pension="dependent_child", age=slice(18, None)).sum()) == 0.0
+    assert float(kinds.sel(pension="dependent_child").sum()) > 0
+    np.testing.assert_allclose(
+        kinds.sel(pension=["dependent_spouse", "dependent_child"]).sum(("age", "pension")),
+        pension["beneficiaries_by_branch"].sel(branch="dependants"), rtol=1e-12)
+    spouses_only = DEPENDANTS.replace("dependant_child_share = 0.5",
+                                      "dependant_child_share = 0.0")
+    once = spfsim.load_model(dependants_model(tmp_path / "once", spouses_only.replace(
+        "dependants_maximum_share = 0.75", "dependants_maximum_share = 0.0"))).project()
+    twice = spfsim.load_model(dependants_model(tmp_path / "twice", spouses_only.replace(
+        "dependants_maximum_share = 0.75", "dependants_maximum_share = 0.0").replace(
+        "dependant_spouse_share = 0.5", "dependant_spouse_share = 1.0"))).project()
+    np.testing.assert_allclose(branch(twice, "benefit_expenditure_by_branch"),
+                               2 * branch(once, "benefit_expenditure_by_branch"), rtol=1e-12)
+    np.testing.assert_allclose(branch(twice, "beneficiaries_by_branch"),
+                               branch(once, "beneficiaries_by_branch"), rtol=1e-12)
+    monkeypatch.setattr(cohort_kernels, "COMPILED", False)
+    arrays = model.project()
+    for name in ("beneficiaries_by_branch", "benefit_expenditure_by_branch",
+                 "pensions_by_age"):
+        np.testing.assert_allclose(arrays[name], ds[name], rtol=1e-10, atol=1e-9)
+
+
+def test_dual_entitlement_lowers_the_spouses_supplements(tmp_path):
+    """Only the higher of a dependent spouse's supplement and her own pension: the branch
+    costs less and counts fewer every year (the children's are as before)."""
+    both = spfsim.load_model(dependants_model(tmp_path / "both")).project()
+    higher = spfsim.load_model(dependants_model(
+        tmp_path / "higher", DEPENDANTS + 'survivor_with_own_pension = "higher"\n'
+        "pensions_in_payment_spread = 0.4\n")).project()
+    for name in ("beneficiaries_by_branch", "benefit_expenditure_by_branch"):
+        assert np.all(branch(higher, name) < branch(both, name))
+    np.testing.assert_allclose(
+        higher["pensions_by_age"].sel(scheme="pension", pension="dependent_child"),
+        both["pensions_by_age"].sel(scheme="pension", pension="dependent_child"),
+        rtol=1e-12)
+
+
+def test_micro_dependants_identities_and_chunks(tmp_path):
+    """Fast (also without JIT): the micro engine pays dependants, its branches add up,
+    and the run is the same whatever the chunk size."""
+    from spfsim.demography import project_population
+    from spfsim.economy import project_economy
+    from spfsim.engine.micro.engine import MicroSettings, run_micro
+
+    model = spfsim.load_model(dependants_model(tmp_path / "m"), end_year=2031)
+    ds = model.project("micro", persons=3000, seed=6)
+    pension = ds.sel(scheme="pension")
+    np.testing.assert_allclose(pension["benefit_expenditure_by_branch"].sum("branch"),
+                               pension["benefit_expenditure"], rtol=1e-12)
+    assert np.all(branch(ds, "beneficiaries_by_branch") > 0)
+    a = model.assumptions
+    demo = project_population(a.years, a.base_population, a.mx, a.asfr, a.srb,
+                              a.net_migration)
+    econ = project_economy(a, demo.population)
+    runs = [run_micro(a, demo, econ, MicroSettings(3000, 6, chunk_size=size))
+            for size in (97, 4096)]
+    for one, two in zip(runs[0].flows, runs[1].flows, strict=True):
+        np.testing.assert_array_equal(one.benefits_by_age, two.benefits_by_age)
+        if one.branch_beneficiaries is not None:
+            np.testing.assert_array_equal(one.branch_beneficiaries,
+                                          two.branch_beneficiaries)
+
+
+@pytest.mark.slow
+def test_micro_agrees_with_cohort_on_dependants(tmp_path):
+    """Dependants and their supplements, with dual entitlement and a spread: 10
+    replications of 40,000 persons are unbiased for the cohort engine (replication.py)."""
+    model = spfsim.load_model(dependants_model(
+        tmp_path / "m", DEPENDANTS + 'survivor_with_own_pension = "higher"\n'
+        "pensions_in_payment_spread = 0.4\n"))
+    cohort = model.project()
+    runs = [model.project("micro", persons=40_000, seed=80 + r) for r in range(10)]
+    for name in ("beneficiaries_by_branch", "benefit_expenditure_by_branch"):
+        t, big_t = replication_t(np.stack([branch(ds, name) for ds in runs]),
+                                 branch(cohort, name))
+        assert np.abs(t).max() <= 5.5, (name, np.abs(t).max())
+        assert abs(big_t) <= 4.5, (name, big_t)
