@@ -94,6 +94,21 @@ def area_population(path: Path, first: int = BASE) -> dict[int, np.ndarray]:
     return out
 
 
+def married_shares(data: Path, year: int = BASE, youngest: int = 62) -> tuple[float, float]:
+    """The married share of the area population aged ``youngest`` and over at 1 July of
+    ``year`` (SSPopJul's M Mar / M Tot and F Mar / F Tot): the chance that a pensioner
+    has a partner who may be a dependent spouse (``dependant_partner_share``, measured;
+    tools/us_oasdi_features.py)."""
+    married, total = np.zeros(2), np.zeros(2)
+    with (data / "SSPopJul_TR2024.csv").open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            if int(row["Year"]) == year and int(row["Age"]) >= youngest:
+                married += (float(row["M Mar"]), float(row["F Mar"]))
+                total += (float(row["M Tot"]), float(row["F Tot"]))
+    male, female = married / total
+    return float(male), float(female)
+
+
 def area_population_all(data: Path) -> dict[int, np.ndarray]:
     """The area population of every year the file has (1941-2100)."""
     return area_population(data / "SSPopJul_TR2024.csv", first=0)
@@ -581,6 +596,7 @@ def report(model_dir: Path, data: Path) -> str:
               f"{float(ds['actuarial_balance']) * 100:+.2f} % of taxable payroll; combined "
               f"fund depleted in {float(ds['depletion_year']):.0f}."]
     branch = ds["beneficiaries_by_branch"].sel(year=BASE).sum("sex") / 1e6
+    kinds = ds["pensions_by_age"].sel(year=BASE).sum(["age", "sex"]) / 1e6
     history = {
         "OASDI cost rate (% of taxable payroll, IV.B1)": (
             float(cost.sel(year=BASE)) * 100, by_year(data / "IV_B1_historical.csv", 8)[BASE]),
@@ -598,6 +614,14 @@ def report(model_dir: Path, data: Path) -> str:
         "survivors, millions (V.C4; calibrated)": (
             float(branch.sel(branch="survivors")),
             sum(by_year(data / "V_C4_historical.csv", c)[BASE] for c in (4, 5, 6)) / 1e3),
+        "spouses of retired and disabled workers, millions (V.C4, V.C5)": (
+            float(kinds.sel(pension="dependent_spouse")),
+            (by_year(data / "V_C4_historical.csv", 2)[BASE]
+             + by_year(data / "V_C5_historical.csv", 2)[BASE]) / 1e3),
+        "children of retired and disabled workers, millions (V.C4, V.C5)": (
+            float(kinds.sel(pension="dependent_child")),
+            (by_year(data / "V_C4_historical.csv", 3)[BASE]
+             + by_year(data / "V_C5_historical.csv", 3)[BASE]) / 1e3),
         "cost, billion USD (VI.G2)": (
             float((ds["benefit_expenditure"] + ds["admin_expenditure"]).sel(year=BASE)) / 1e9,
             by_year(data / "VI_G2_historical.csv", 4)[BASE]),

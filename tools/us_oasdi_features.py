@@ -1,18 +1,24 @@
-"""What three features the US model does not yet take would move, one added after the
+"""What four features the US model does not yet take would move, one added after the
 other (issue #22: which features move the average benefit, and by how much).
 
-    python tools/us_oasdi_features.py [--model models/us-oasdi-tr2026]
+    python tools/us_oasdi_features.py [--model models/us-oasdi-tr2026] [--data DIR]
 
 Each variant is the model with, cumulatively:
 
-1. ``never``: a share of each birth cohort never covered (``never_covered_share``): 20 % of
+1. ``dependants``: the supplements of the spouses and children of living retired and
+   disabled workers, the law's (Social Security Act sec. 202(b)-(d), 203(a)): half the
+   worker's benefit for a spouse from 62 and for each child under 18, all of them within
+   a family maximum of 175 % of the worker's (``dependants_maximum_share`` 0.75, as the
+   model's survivors' 1.75), the partners by the married share of the area population
+   aged 62 and over in 2025 (SSPopJul: tools/build_us_oasdi.married_shares);
+2. ``never``: a share of each birth cohort never covered (``never_covered_share``): 20 % of
    the cohorts born before 1960, then 8 % of the men and 14 % of the women, about the
    most the labour table's covered workers leave (the men's coverage reaches 0.91 of an
    age, the women's 0.85). Stylised, not calibrated: it brings the old-age pensions of 2025
    near the 53.6 million retired workers (V.C4).
-2. ``last 35``: the average over the last 35 credited years (``reference_earnings_years``)
+3. ``last 35``: the average over the last 35 credited years (``reference_earnings_years``)
    for the law's highest 35 (sec. 215(b)(2)(A)).
-3. ``transitory``: the year's earnings spread (log-sd, calibrated to the 2025 taxable
+4. ``transitory``: the year's earnings spread (log-sd, calibrated to the 2025 taxable
    payroll) split into a person's for life (0.716) and the year's (0.836), the same
    yearly spread (so the same payroll): 42 % of its variance permanent instead of all. The
    award's spread is the permanent part's.
@@ -32,6 +38,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(REPO / "tools"))
+
+from build_us_oasdi import DATA, married_shares  # noqa: E402
 
 import spfsim  # noqa: E402
 
@@ -40,8 +49,16 @@ PERMANENT_SD, TRANSITORY_SD = 0.716, 0.836
 YEARS = (2025, 2040, 2060, 2080, 2099)
 
 
+def dependants(data: Path) -> dict:
+    """The parameters of variant 1 (the law's shares, the measured partners)."""
+    male, female = married_shares(data)
+    return {"dependant_spouse_share": 0.5, "dependant_child_share": 0.5,
+            "dependant_spouse_age": 62, "dependants_maximum_share": 0.75,
+            "dependant_partner_share": {"male": male, "female": female}}
+
+
 def _with_spread(model_dir: Path, folder: Path) -> Path:
-    """A copy of the model with the permanent and transitory spreads of variant 3."""
+    """A copy of the model with the permanent and transitory spreads of variant 4."""
     shutil.copytree(model_dir, folder)
     path = folder / "model.toml"
     text = re.sub(r"earnings_permanent_sd = [0-9.]+",
@@ -57,6 +74,7 @@ def _row(name: str, model: spfsim.Model) -> str:
     cost = (ds["benefit_expenditure"] + ds["admin_expenditure"]) / payroll
     branch = ds["beneficiaries_by_branch"].sum([d for d in ds["beneficiaries_by_branch"].dims
                                                 if d not in ("year", "branch")])
+    kinds = ds["pensions_by_age"].sel(year=YEARS[0]).sum(["age", "sex"]) / 1e6
     money = ds["benefit_expenditure_by_branch"]
     old_age = branch.sel(branch="old_age")
     monthly = money.sel(branch="old_age") / old_age / 12
@@ -64,6 +82,8 @@ def _row(name: str, model: spfsim.Model) -> str:
     ratio = (money.sel(branch="old_age") / old_age) / (payroll / workers)
     first = {"year": YEARS[0]}
     return (f"| {name} | {float(old_age.sel(first)) / 1e6:.1f} "
+            f"| {float(kinds.sel(pension='dependent_spouse')):.1f} "
+            f"| {float(kinds.sel(pension='dependent_child')):.1f} "
             f"| {float(monthly.sel(first)):,.0f} "
             + "".join(f"| {float(ratio.sel(year=y)):.3f} " for y in (2025, 2060, 2099))
             + "".join(f"| {float(cost.sel(year=y)) * 100:.2f} " for y in YEARS)
@@ -73,15 +93,19 @@ def _row(name: str, model: spfsim.Model) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=REPO / "models" / "us-oasdi-tr2026")
+    parser.add_argument("--data", type=Path, default=DATA)
     args = parser.parse_args(argv)
-    never = {"never_covered_share": NEVER}
+    added = dependants(args.data)
+    never = {**added, "never_covered_share": NEVER}
     both = {**never, "reference_earnings_years": 35}
-    print("| model | old-age pensions 2025, millions | average old-age pension 2025, USD a "
-          "month | old-age pension / average taxable earnings 2025 | 2060 | 2099 | "
+    print("| model | old-age pensions 2025, millions | dependent spouses 2025, millions | "
+          "dependent children 2025, millions | average old-age pension 2025, USD a month "
+          "| old-age pension / average taxable earnings 2025 | 2060 | 2099 | "
           + " | ".join(f"cost rate {y}" for y in YEARS) + " | actuarial balance |")
-    print("|---" * 12 + "|")
+    print("|---" * 14 + "|")
     model = spfsim.load_model(args.model)
     print(_row("as built", model))
+    print(_row("+ dependants' supplements", model.with_parameters({"oasdi": added})))
     print(_row("+ never covered", model.with_parameters({"oasdi": never})))
     print(_row("+ last 35 years", model.with_parameters({"oasdi": both})))
     with tempfile.TemporaryDirectory() as tmp:
