@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from model_factory import write_small_model
 from replication import replication_t
 from test_survivors import SURVIVORS
@@ -232,3 +234,38 @@ def test_micro_agrees_with_cohort_on_dependants(tmp_path):
                                  branch(cohort, name))
         assert np.abs(t).max() <= 5.5, (name, np.abs(t).max())
         assert abs(big_t) <= 4.5, (name, big_t)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), ceiling=st.sampled_from([0.0, 0.6, 1.0]),
+       scale=st.floats(0.1, 10.0))
+def test_dependants_stay_within_the_free_persons_and_scale_with_the_pensions(seed, ceiling,
+                                                                              scale):
+    """For random pensioners, partners, children and free persons: the dependants of
+    each kind never exceed a cell's free persons, no supplement is negative, a ceiling
+    never pays more than none, and pensions `scale` times larger pay `scale` times more
+    to the same persons."""
+    rng = np.random.default_rng(seed)
+    n = 30
+    args = one_cell(n)
+    args["pensioners"] = rng.uniform(0, 50, (n, 2))
+    args["pension_money"] = args["pensioners"] * rng.uniform(100, 1000, (n, 2))
+    args["free"] = rng.uniform(0, 60, (n, 2))
+    args["married"] = rng.uniform(0, 1, 2)
+    weights = rng.uniform(0, 1, (2, n, n))
+    args["weights"] = weights / weights.sum(axis=-1, keepdims=True)
+    args["children"] = rng.uniform(0, 0.3, (2, n, 8))
+    args["spouse_age"] = int(rng.integers(0, n))
+    found = dependants_of_pensioners(**{**args, "maximum_share": ceiling})
+    assert np.all(found.spouses <= args["free"] * (1 + 1e-12) + 1e-12)
+    assert np.all(found.children <= args["free"] * (1 + 1e-12) + 1e-12)
+    assert all(np.all(np.asarray(part) >= 0) for part in found)
+    assert float(found.spouses[:args["spouse_age"]].sum()) == 0.0
+    uncapped = dependants_of_pensioners(**{**args, "maximum_share": 0.0})
+    total = found.spouse_money.sum() + found.child_money.sum()
+    assert total <= (uncapped.spouse_money.sum() + uncapped.child_money.sum()) * (1 + 1e-12)
+    richer = dependants_of_pensioners(**{**args, "maximum_share": ceiling,
+                                         "pension_money": args["pension_money"] * scale})
+    np.testing.assert_allclose(richer.spouses, found.spouses, rtol=1e-12)
+    np.testing.assert_allclose(richer.spouse_money, found.spouse_money * scale, rtol=1e-10)
+    np.testing.assert_allclose(richer.child_money, found.child_money * scale, rtol=1e-10)
