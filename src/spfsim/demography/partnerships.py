@@ -287,13 +287,16 @@ def partnered_shares(couples: np.ndarray, population: np.ndarray) -> np.ndarray:
 
 
 def partner_weights(couples: np.ndarray, population: np.ndarray,
-                    next_population: np.ndarray) -> np.ndarray:
+                    next_population: np.ndarray | None) -> np.ndarray:
     """(sex of a person, x, y): the probability that a person aged x of the sex, at 1 July,
     lives with a partner aged y who is still in the population a year later (:func:`stay`),
     from the year's ``couples`` (x, y) and ``population`` (age, sex) and the next year's:
     the survivors' pensions a death leaves (schemes.survivors, with a married share of 1).
-    Summed over y, a person's chance of leaving a partner."""
-    staying = stay(population, next_population)
+    Summed over y, a person's chance of leaving a partner. ``next_population`` None: a
+    partner aged y at 1 July, whatever becomes of them (a living pensioner's dependent
+    spouse, schemes.dependants)."""
+    staying = (np.ones_like(population, dtype=float) if next_population is None
+               else stay(population, next_population))
     out = np.zeros((2, MAX_AGE + 1, MAX_AGE + 1))
     men, women = population[:, MALE], population[:, FEMALE]
     out[MALE] = np.divide(couples.T, men[:, None], out=np.zeros_like(couples),

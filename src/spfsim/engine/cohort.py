@@ -87,12 +87,12 @@ def _check_coverable(scheme: CompiledScheme, years: np.ndarray, density: np.ndar
 
 def _linked_children(scheme: CompiledScheme, assumptions: Assumptions,
                      demo: DemographicProjection, couples: np.ndarray,
-                     forming: np.ndarray) -> np.ndarray:
+                     forming: np.ndarray, ages: int = 0) -> np.ndarray:
     """(year, group, sex, age, k) a parent's expected children aged k below the highest
-    orphan age limit, linked to them at their birth and while both stay, per person and
-    per partnered person (demography.partnerships.linked_children), from the base year's
-    children of each mother (her current partner their father)."""
-    limit = int(np.max(scheme["orphan_age_limit"]))
+    orphan age limit (or ``ages`` more), linked to them at their birth and while both
+    stay, per person and per partnered person (demography.partnerships.linked_children),
+    from the base year's children of each mother (her current partner their father)."""
+    limit = int(np.max(scheme["orphan_age_limit"])) + ages
     base = dbp.children_by_mother_age(
         assumptions.asfr[0], limit,
         dbp.children_scale(assumptions.asfr[0], demo.population[0], limit))
@@ -119,6 +119,12 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
                         if from_families else (None, None))
     linked = (_linked_children(scheme, assumptions, demo, couples, forming)
               if from_families else None)
+    # a living pensioner's children, aged to the orphans' limit and one more, the families'
+    # (when the supplements are paid at all)
+    paid = np.any(scheme["dependant_spouse_share"] > 0) or np.any(
+        scheme["dependant_child_share"] > 0)
+    linked_living = (_linked_children(scheme, assumptions, demo, couples, forming, 1)[:, 0]
+                     if from_families and paid else None)
     # the inputs that are cell by cell the same rule every year, for all years at once
     # (the same arithmetic, elementwise)
     earnings = dbp.insurable(econ.earnings, _by_year(scheme["earnings_floor"]),
@@ -167,15 +173,18 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
         child_share = float(scheme["dependant_child_share"][k])
         if spouse_share <= 0 and child_share <= 0:
             return None
-        married, partner_weights = partners(k)
-        if not from_families:
+        ages = int(scheme["orphan_age_limit"][k]) + 1  # children aged 0 to the limit
+        if from_families:  # the partners of 1 July and the children linked to each parent
+            married = np.ones(2)
+            partner_weights = partnerships.partner_weights(couples[k], demo.population[k],
+                                                           None)
+            children = linked_living[k][..., :ages]
+        else:  # by the mother's fertility, a father's his partner's
+            married, partner_weights = partners(k)
             married = np.asarray(scheme["dependant_partner_share"][k], dtype=float)
-        # children aged 0 to the orphans' age limit, by the mother's fertility (the
-        # families' linked children stop a year short of it)
-        ages = int(scheme["orphan_age_limit"][k]) + 1
-        children = dbp.children_by_parent_age(
-            assumptions.asfr[k], partner_weights, ages,
-            dbp.children_scale(assumptions.asfr[k], demo.population[k], ages))
+            children = dbp.children_by_parent_age(
+                assumptions.asfr[k], partner_weights, ages,
+                dbp.children_scale(assumptions.asfr[k], demo.population[k], ages))
         return DependantRules(
             spouse_share=spouse_share, child_share=child_share,
             maximum_share=float(scheme["dependants_maximum_share"][k]),

@@ -8,13 +8,17 @@ person is a dependent spouse or child and the cell's mean supplement
 (schemes.dependants.dependants_of_pensioners: the same partners, children, availability
 and ceiling); :func:`pay_dependant` then pays them person by person in the year's pass.
 
-The pensioner's partner and children are not the linked persons of the families (a
-dependant is drawn against her cell's chance, as the survivors' claims are without family
-links): whether a person is a dependant is keyed by her id alone (year 0), so the same
-persons stay dependants from year to year as their cells' chances allow, and a spouse's
-supplement is her cell's mean times a life-long lognormal draw with the pensions' spread
-(``pensions_in_payment_spread``: the pensioners' pensions vary around their means), which
-under dual entitlement is paid only above her own pension.
+Without family links (or with the partners of ``married_share``), a dependant is drawn
+against her cell's chance, as the survivors' claims are: whether a person is a dependant
+is keyed by her id alone (year 0), so the same persons stay dependants from year to year
+as their cells' chances allow, and a spouse's supplement is her cell's mean times a
+life-long lognormal draw with the pensions' spread (``pensions_in_payment_spread``: the
+pensioners' pensions vary around their means), which under dual entitlement is paid only
+above her own pension. With the partners from the families (``survivor_partners =
+"families"``) and family links, the dependants are the pensioners' own
+(:func:`linked_dependants`, as kernels.linked_survivors pays the deceased's own
+survivors): the partner and the children linked to a pensioner, at the shares of his own
+pension, his family's together capped (:func:`pay_linked_dependant` pays them).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import numpy as np
 
 from ... import rng
 from ...schemes.dependants import dependants_of_pensioners
-from ...schemes.pension_rules import in_payment, survivor_above_own
+from ...schemes.pension_rules import in_payment, survivor_above_own, survivor_scale
 from ..cohort_year import DependantRules
 from .counters import (
     AGE_DEPENDANTS,
@@ -36,6 +40,9 @@ from .counters import (
     fixed,
 )
 from .store import GONE, INVALID, RETIRED
+
+#: linked_dependants' flags of a person: a pensioner's dependent spouse, child (or both)
+DEPENDENT_SPOUSE, DEPENDENT_CHILD = 1, 2
 
 #: pensioners_at_start's columns: pensioners, their indexed pensions (fixed point), the
 #: persons without a survivor's pension
@@ -123,5 +130,102 @@ def pay_dependant(c, p, a, s, own, seed, dual_entitlement, spread, spouse_probab
     return paid
 
 
-__all__ = ["AT_START_FREE", "AT_START_MONEY", "AT_START_PENSIONERS", "dependant_tables",
-           "pay_dependant", "pensioners_at_start"]
+@nb.njit(cache=True)
+def linked_dependants(status, age, pension, partner, mother, father, survivor_kind, size,
+                      indexation, minimum, spouse_share, child_share, maximum_share,
+                      spouse_age, child_age_limit, flags, supplements):
+    """The dependants of the pensioners in payment at the start of the year among their
+    own family links (before the year's pass: every status is the start's), for persons
+    here without a survivor's pension: a partner aged ``spouse_age`` or more, a child aged
+    up to ``child_age_limit`` linked as the pensioner's child (of two pensioner parents,
+    the one with the higher pension pays, as the law pays the highest benefit). Each is
+    owed its share of the pensioner's pension indexed for the year
+    (pension_rules.in_payment), one pensioner's together scaled down to
+    ``maximum_share`` (pension_rules.survivor_scale, the survivors' ceiling rule). Writes
+    ``flags`` (DEPENDENT_SPOUSE | DEPENDENT_CHILD) and ``supplements`` (slot, 2: spouse's,
+    child's; currency per year) of the first ``size`` slots; returns (spouses,
+    children)."""
+    flags[:size] = 0
+    supplements[:size] = 0.0
+    spouses = np.zeros(size, dtype=np.int8)  # of each pensioner: a dependent spouse
+    children = np.zeros(size, dtype=np.int32)  # and dependent children
+    payer = np.full(size, -1, dtype=np.int64)  # of each dependent child
+    for i in range(size):  # who is whose dependant
+        if status[i] == GONE or survivor_kind[i] != NO_SURVIVOR:
+            continue
+        if spouse_share > 0.0 and age[i] >= spouse_age and partner[i] != 0 \
+                and _pensioner(status[partner[i] - 1]):
+            spouses[partner[i] - 1] = 1
+            flags[i] |= DEPENDENT_SPOUSE
+        if child_share > 0.0 and age[i] <= child_age_limit:
+            payer[i] = _paying_parent(i, status, pension, mother, father)
+            if payer[i] >= 0:
+                children[payer[i]] += 1
+                flags[i] |= DEPENDENT_CHILD
+    n_spouses = n_children = 0
+    for i in range(size):  # what each is owed
+        if flags[i] & DEPENDENT_SPOUSE:
+            j = partner[i] - 1
+            supplements[i, 0] = spouse_share * _family_pension(
+                j, spouses, children, pension, indexation, minimum, spouse_share,
+                child_share, maximum_share)
+            n_spouses += 1
+        if flags[i] & DEPENDENT_CHILD:
+            supplements[i, 1] = child_share * _family_pension(
+                payer[i], spouses, children, pension, indexation, minimum, spouse_share,
+                child_share, maximum_share)
+            n_children += 1
+    return n_spouses, n_children
+
+
+@nb.njit(inline="always", cache=True)
+def _pensioner(status):
+    return status in (RETIRED, INVALID)
+
+
+@nb.njit(inline="always", cache=True)
+def _paying_parent(i, status, pension, mother, father):
+    """The slot of child i's pensioner parent (the higher pension of two), or -1."""
+    best = -1
+    for link in (mother[i], father[i]):
+        if link != 0 and _pensioner(status[link - 1]) and (
+                best < 0 or pension[link - 1] > pension[best]):
+            best = np.int64(link - 1)
+    return best
+
+
+@nb.njit(inline="always", cache=True)
+def _family_pension(j, spouses, children, pension, indexation, minimum, spouse_share,
+                    child_share, maximum_share):
+    """Pensioner j's pension indexed for the year times the ceiling's scale of his
+    family's supplements (pension_rules.survivor_scale)."""
+    total = spouse_share * spouses[j] + child_share * children[j]
+    return survivor_scale(total, maximum_share) * in_payment(np.float64(pension[j]),
+                                                              indexation, minimum)
+
+
+@nb.njit(inline="always", cache=True)
+def pay_linked_dependant(c, i, a, s, own, dual_entitlement, flags, supplements, scale,
+                         counts, age_money):
+    """Count and pay person i's supplements of :func:`linked_dependants`, once her own
+    pension's year is done (``own``), as :func:`pay_dependant` does. Returns the amount
+    paid."""
+    paid = 0.0
+    if flags[i] & DEPENDENT_SPOUSE:
+        amount = supplements[i, 0]
+        if dual_entitlement and own > 0.0:
+            amount = survivor_above_own(amount, own, 0.0)
+        else:
+            counts[c, a, s, N_DEPENDENT_SPOUSES] += 1
+        age_money[c, a, s, AGE_DEPENDANTS] += fixed(amount, scale)
+        paid += amount
+    if flags[i] & DEPENDENT_CHILD:
+        counts[c, a, s, N_DEPENDENT_CHILDREN] += 1
+        age_money[c, a, s, AGE_DEPENDANTS] += fixed(supplements[i, 1], scale)
+        paid += supplements[i, 1]
+    return paid
+
+
+__all__ = ["AT_START_FREE", "AT_START_MONEY", "AT_START_PENSIONERS", "DEPENDENT_CHILD",
+           "DEPENDENT_SPOUSE", "dependant_tables", "linked_dependants", "pay_dependant",
+           "pay_linked_dependant", "pensioners_at_start"]

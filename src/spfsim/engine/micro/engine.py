@@ -260,9 +260,13 @@ def _year(run: _Run, k: int, year: int, y) -> int:
                                       tables.never_covered)
     scale = K.fixed_point_scale(float(econ.average_earnings[k]))
     if y is not None and y.dependants is not None:
-        tables = tables._replace(**dependant_tables(
-            population.pensioners_at_start(y.indexation, y.minimum_pension, scale), scale,
-            y.dependants))
+        if run.families and _linked_survivors(run.scheme):  # the pensioners' own
+            population.linked_dependants(y.dependants, y.indexation, y.minimum_pension,
+                                         int(run.scheme["orphan_age_limit"][k]))
+        else:
+            tables = tables._replace(**dependant_tables(
+                population.pensioners_at_start(y.indexation, y.minimum_pension, scale),
+                scale, y.dependants))
     p_emigrate, immigrants = _emigration(counts0[:, :, 0], demo.net_migration[k],
                                          demo.survival[k], run.weight)
     after = _after_disability(counts0, pension, tables)

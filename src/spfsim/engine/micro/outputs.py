@@ -110,6 +110,7 @@ class _Buffers:
         self.capacity = 0
         self.poverty = False  # hold the persons' incomes (engine.micro.poverty)
         self.care_links = False  # flag the mothers of young children (families)
+        self.dependant_links = False  # the pensioners' own dependants (families)
         self.household_coverage = False  # keep the persons' coverage groups (poverty)
         self.fit(capacity)
 
@@ -118,6 +119,13 @@ class _Buffers:
         mothers_of_young_children, remade each year: nothing to carry over)."""
         self.care_links = True
         self.young_child = np.zeros(self.capacity, dtype=np.int8)
+
+    def link_dependants(self) -> None:
+        """Hold each person's supplements as a linked pensioner's dependant from now on
+        (dependants.linked_dependants, remade each year: nothing to carry over)."""
+        self.dependant_links = True
+        self.dependant_flags = np.zeros(self.capacity, dtype=np.int8)
+        self.supplements = np.zeros((self.capacity, 2))
 
     def cover_household_benefits(self) -> None:
         """Keep each person's coverage groups from now on, for the benefits tested on the
@@ -156,6 +164,9 @@ class _Buffers:
         self.lifetimes = np.zeros((chunks, self.n_groups, 2, 2, K.LIFETIME_BINS),
                                   dtype=np.int64)
         self.young_child = np.zeros(capacity if self.care_links else 0, dtype=np.int8)
+        self.dependant_flags = np.zeros(capacity if self.dependant_links else 0,
+                                        dtype=np.int8)
+        self.supplements = np.zeros((capacity if self.dependant_links else 0, 2))
         self.coverage_bits = np.zeros(capacity if self.household_coverage else 0,
                                       dtype=np.uint16)
         # incomes by source and the households' members (engine.micro.poverty), written

@@ -19,7 +19,7 @@ from . import families as F
 from . import kernels as K
 from . import poverty as P
 from . import records
-from .dependants import pensioners_at_start
+from .dependants import linked_dependants, pensioners_at_start
 from .outputs import _Buffers
 from .store import WHOLE, PersonStore
 
@@ -40,6 +40,7 @@ class Population:
         self.exit_totals = np.zeros((n_groups, 2, 3), dtype=np.int64)
         self._keys = self._forced = None  # exact alignment's keys and choices, this year
         self.families = False  # link newborns to their parents (engine.micro.families)
+        self._linked_dependants = False  # this year's dependants are the pensioners' own
 
     @property
     def size(self) -> int:
@@ -66,6 +67,22 @@ class Population:
                                    float(indexation), float(minimum), float(scale),
                                    np.zeros((max(chunks, 1), 101, 2, 3), dtype=np.int64))
 
+    def linked_dependants(self, rules, indexation: float, minimum: float,
+                          child_age_limit: int) -> tuple[int, int]:
+        """This year's dependants of the pensioners among their own family links
+        (dependants.linked_dependants; ``rules``: the cohort engine's DependantRules of the
+        year), paid by the next :meth:`year_step`; returns (spouses, children)."""
+        store, buffers = self.store, self.buffers
+        if not buffers.dependant_links:
+            buffers.link_dependants()
+        self._linked_dependants = True
+        return linked_dependants(
+            store.status, store.age, store.pension, store.partner, store.mother,
+            store.father, store.survivor_kind, store.size, float(indexation),
+            float(minimum), float(rules.spouse_share), float(rules.child_share),
+            float(rules.maximum_share), int(rules.spouse_age), int(child_age_limit),
+            buffers.dependant_flags, buffers.supplements)
+
     def year_step(self, when: dict, demography: records.Demography, labour: dict,
                   pension: records.Pension, tables: records.PensionTables,
                   benefits: records.Benefits, exact: bool = False,
@@ -90,9 +107,12 @@ class Population:
         if (buffers.poverty and not buffers.household_coverage and len(benefits.codes)
                 and benefits.codes[:, K.NC_HOUSEHOLD].any()):
             buffers.cover_household_benefits()
+        linked = ((buffers.dependant_flags, buffers.supplements)
+                  if self._linked_dependants else records.NO_LINKED_DEPENDANTS)
+        self._linked_dependants = False
         K.year_step(
             records.persons(store, buffers.birth_flag, buffers.death_flag,
-                            buffers.young_child),
+                            buffers.young_child, linked),
             records.step(size=store.size, chunk=self.chunk, **when),
             demography,
             records.labour(**labour, forced_contribution=forced_contribution,

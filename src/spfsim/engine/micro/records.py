@@ -40,6 +40,11 @@ class Persons(NamedTuple):
     birth_flag: np.ndarray
     death_flag: np.ndarray
     young_child: np.ndarray
+    # the living pensioners' dependants from the family links (dependants.linked_dependants:
+    # flags DEPENDENT_SPOUSE | DEPENDENT_CHILD and the two supplements, (slot, 2)); empty:
+    # the dependants are drawn by cell (dependants.pay_dependant)
+    dependant_flags: np.ndarray
+    supplements: np.ndarray
 
 
 class Step(NamedTuple):
@@ -197,14 +202,19 @@ def _ints(x, dtype=np.int64) -> np.ndarray:
     return np.ascontiguousarray(x, dtype=dtype)
 
 
+NO_LINKED_DEPENDANTS = (np.zeros(0, dtype=np.int8), np.zeros((0, 2)))
+
+
 def persons(store, birth_flag: np.ndarray, death_flag: np.ndarray,
-            young_child: np.ndarray | None = None) -> Persons:
+            young_child: np.ndarray | None = None,
+            dependants: tuple[np.ndarray, np.ndarray] = NO_LINKED_DEPENDANTS) -> Persons:
     """The store's arrays (not copies) and the step's flags (``young_child`` None: no
-    family links, care credits by probability)."""
+    family links, care credits by probability; ``dependants``: the linked dependants'
+    flags and supplements, or empty)."""
     if young_child is None:
         young_child = np.zeros(0, dtype=np.int8)
-    return Persons(*(getattr(store, name) for name in Persons._fields[:-3]),
-                   birth_flag, death_flag, young_child)
+    return Persons(*(getattr(store, name) for name in Persons._fields[:-5]),
+                   birth_flag, death_flag, young_child, *dependants)
 
 
 def step(seed, year, size, chunk, scale, deflator, first_birth_year,

@@ -50,7 +50,7 @@ from .counters import (
     is_contributing,
 )
 from .coverage import benefits_and_coverage
-from .dependants import pay_dependant
+from .dependants import pay_dependant, pay_linked_dependant
 from .labour import labour_state, never_covered
 from .lifetimes import COHORT_GROUP, lifetime_bin
 from .store import (
@@ -81,6 +81,7 @@ def year_step(persons, when, demography, labour, rules, tables, benefits, income
     contributed, received = persons.lifetime_contributions, persons.lifetime_benefits
     survivor_pension, birth_flag = persons.survivor_pension, persons.birth_flag
     young_child = persons.young_child
+    dependant_flags, supplements = persons.dependant_flags, persons.supplements
     death_flag, forced_death = persons.death_flag, labour.forced_death
     q_death, q_invalid, p_emigrate = demography.q_death, demography.q_invalid, demography.p_emigrate
     asfr, forced_contribution = demography.asfr, labour.forced_contribution
@@ -141,7 +142,11 @@ def year_step(persons, when, demography, labour, rules, tables, benefits, income
             survivor_paid = pay_survivor(
                 c, i, a, s, own, rules.survivor_dual_entitlement, scale, survivor_kind,
                 survivor_pension, counts, age_money)
-            if free:
+            if len(dependant_flags):  # the linked pensioners' own (flagged if free)
+                survivor_paid += pay_linked_dependant(
+                    c, i, a, s, own, rules.dependant_dual_entitlement, dependant_flags,
+                    supplements, scale, counts, age_money)
+            elif free:
                 survivor_paid += pay_dependant(
                     c, p, a, s, own, seed, rules.dependant_dual_entitlement,
                     rules.dependant_spread, spouse_probability, spouse_amount,
