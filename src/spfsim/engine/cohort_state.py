@@ -230,7 +230,7 @@ class PensionState(StateTransitions, SurvivorTransitions):
         money = self.pension.sum(axis=2) + self.invalid_pension.sum(axis=2)
         found = dependants_of_pensioners(
             pop * pensioners, pop * money,
-            pop * np.clip(1.0 - self.spouses - self.orphans, 0.0, None), rules.married,
+            pop * np.clip(1.0 - self.spouses - self.orphans, 0.0, None), pop, rules.married,
             rules.partner_weights, rules.children, rules.p_male, rules.spouse_share,
             rules.child_share, rules.maximum_share, rules.spouse_age)
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -52,14 +52,14 @@ class Dependants(NamedTuple):
 
 
 def dependants_of_pensioners(pensioners: np.ndarray, pension_money: np.ndarray,
-                             free: np.ndarray, married: np.ndarray, weights: np.ndarray,
-                             children: np.ndarray, p_male: float, spouse_share: float,
-                             child_share: float, maximum_share: float,
+                             free: np.ndarray, population: np.ndarray, married: np.ndarray,
+                             weights: np.ndarray, children: np.ndarray, p_male: float,
+                             spouse_share: float, child_share: float, maximum_share: float,
                              spouse_age: int) -> Dependants:
     """The expected dependants of ``pensioners`` (age x, sex: persons with an old-age or
     disability pension in payment) whose pensions add up to ``pension_money`` (x, sex;
     currency per year), among the persons ``free`` (age, sex) who may be one (here and
-    without a survivor's pension).
+    without a survivor's pension) of the ``population`` (age, sex).
 
     ``married`` (sex,): the chance that a pensioner of that sex has a partner;
     ``weights`` (sex, x, y): that the partner of one aged x is aged y
@@ -68,7 +68,15 @@ def dependants_of_pensioners(pensioners: np.ndarray, pension_money: np.ndarray,
     of them boys. A spouse aged ``spouse_age`` or more receives ``spouse_share`` of the
     pension, each child ``child_share``, one pensioner's together capped at
     ``maximum_share`` (0: no ceiling). Claims on a cell beyond its free persons are
-    scaled down to them (a child with two pensioner parents is claimed by each)."""
+    scaled down to them.
+
+    A child of two pensioner parents is one dependant, paid on one parent's pension (the
+    law pays the higher benefit): each parent's claims on the children aged k are scaled
+    by 1 - m f / (m + f), m and f the chances that a child's mother and father are
+    pensioners (their pensioners' children over all the children of their sex's parents,
+    the two taken independent), so that the children claimed are those with at least one
+    pensioner parent; such a child is paid the mean of the two supplements rather than
+    the higher."""
     n = free.shape[0]
     free = np.maximum(np.asarray(free, dtype=float), 0.0)
     married = np.asarray(married, dtype=float)
@@ -76,6 +84,7 @@ def dependants_of_pensioners(pensioners: np.ndarray, pension_money: np.ndarray,
     spouse_ok = _available(np.einsum("s,sxy,xs->ys", married, eligible,
                                      pensioners)[:, ::-1], free)  # (y, sex of the spouse)
     limit = children.shape[-1]
+    children = children * _once(children, pensioners, population)[None, None, :]
     child_sex = np.array([p_male, 1.0 - p_male])
     kid_claims = np.einsum("sxk,xs->k", children, pensioners)[:, None] * child_sex
     child_ok = _available(kid_claims, free[:limit])  # (k, child's sex)
@@ -97,6 +106,18 @@ def dependants_of_pensioners(pensioners: np.ndarray, pension_money: np.ndarray,
             out.children[:limit] += np.einsum("x,xkc->kc", pensioners[:, sex], kids_by_sex)
             out.child_money[:limit] += (pension_money[:, sex] @ child_part)[:, None] * split
     return out
+
+
+def _once(children: np.ndarray, pensioners: np.ndarray, population: np.ndarray) -> np.ndarray:
+    """(k,) the factor on both parents' claims that counts a child of two pensioner
+    parents once: 1 - m f / (m + f), m (f) the share of the children aged k whose mother
+    (father) is a pensioner (:func:`dependants_of_pensioners`)."""
+    claimed = np.einsum("sxk,xs->sk", children, pensioners)
+    everyone = np.einsum("sxk,xs->sk", children, population)
+    share = np.divide(claimed, everyone, out=np.zeros_like(claimed), where=everyone > 0)
+    either = share.sum(axis=0)
+    both = share[0] * share[1]
+    return 1.0 - np.divide(both, either, out=np.zeros_like(both), where=either > 0)
 
 
 def _available(claims: np.ndarray, free: np.ndarray) -> np.ndarray:

@@ -74,17 +74,18 @@ def pensioners_at_start(status, age, sex, pension, survivor_kind, size, chunk, i
     return out[:n_chunks].sum(axis=0)
 
 
-def dependant_tables(at_start: np.ndarray, scale: float,
+def dependant_tables(at_start: np.ndarray, persons: np.ndarray, scale: float,
                      rules: DependantRules) -> dict[str, np.ndarray]:
     """The PensionTables fields of the year's dependants from :func:`pensioners_at_start`'s
-    counts: each (age, sex) cell's chance that a person without a survivor's pension is a
-    dependent spouse or child of a pensioner, and the mean supplement (currency per
-    year)."""
+    counts and the ``persons`` (age, sex) here: each cell's chance that a person without a
+    survivor's pension is a dependent spouse or child of a pensioner, and the mean
+    supplement (currency per year)."""
     found = dependants_of_pensioners(
         at_start[..., AT_START_PENSIONERS].astype(float),
         at_start[..., AT_START_MONEY] * scale, at_start[..., AT_START_FREE].astype(float),
-        rules.married, rules.partner_weights, rules.children, rules.p_male,
-        rules.spouse_share, rules.child_share, rules.maximum_share, rules.spouse_age)
+        np.asarray(persons, dtype=float), rules.married, rules.partner_weights,
+        rules.children, rules.p_male, rules.spouse_share, rules.child_share,
+        rules.maximum_share, rules.spouse_age)
     free = at_start[..., AT_START_FREE]
     with np.errstate(divide="ignore", invalid="ignore"):
         def chance(persons):

@@ -266,7 +266,7 @@ def _year(run: _Run, k: int, year: int, y) -> int:
         else:
             tables = tables._replace(**dependant_tables(
                 population.pensioners_at_start(y.indexation, y.minimum_pension, scale),
-                scale, y.dependants))
+                counts0[:, :, K.S_POP], scale, y.dependants))
     p_emigrate, immigrants = _emigration(counts0[:, :, 0], demo.net_migration[k],
                                          demo.survival[k], run.weight)
     after = _after_disability(counts0, pension, tables)
