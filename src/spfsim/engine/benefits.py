@@ -420,7 +420,8 @@ class BenefitResults:
 
     beneficiaries: list[np.ndarray]  # (year, age, sex) per rule
     expenditure: list[np.ndarray]  # (year, age, sex) per rule
-    coverage: np.ndarray  # (year, age, sex, N_COVERAGE, 2): target, covered persons
+    # (year, age, sex, N_COVERAGE, 2): target, covered persons (None: not computed)
+    coverage: np.ndarray | None
 
 
 def cohort_benefits(rules: list[BenefitRule], cells: CellStates,

@@ -488,14 +488,15 @@ def benefit_flows(scheme: CompiledScheme, beneficiaries: np.ndarray,
 
 def run_schemes(assumptions: Assumptions, demo: DemographicProjection,
                 econ: EconomicProjection,
-                base_states: dict[str, PensionState] | None = None
-                ) -> tuple[list[SchemeFlows], np.ndarray]:
+                base_states: dict[str, PensionState] | None = None,
+                coverage: bool = True) -> tuple[list[SchemeFlows], np.ndarray | None]:
     """Run every scheme of the model through the cohort engine: contributory schemes
     first, then the non-contributory benefits, which may depend on them
     (``base_states``: see :func:`run_db_pension`).
 
     Returns the flows in model order and the coverage (year, age, sex, coverage group, 2:
-    target persons, covered persons)."""
+    target persons, covered persons; None with ``coverage`` False, where it is not
+    computed)."""
     rules = benefit_rules(assumptions, econ)
     household = [rule.scheme.id for rule in rules if rule.household]
     if household:
@@ -513,7 +514,7 @@ def run_schemes(assumptions: Assumptions, demo: DemographicProjection,
                     for s in assumptions.schemes if s.type == "db_old_age_pension"}
     pension = next(iter(contributory.values()), None)
     cells = cell_states(assumptions, demo, econ, pension, floor, unemployment)
-    results = cohort_benefits(rules, cells, demo.population)
+    results = cohort_benefits(rules, cells, demo.population, coverage)
     benefits = {rule.scheme.id: benefit_flows(rule.scheme, results.beneficiaries[j],
                                               results.expenditure[j], pension)
                 for j, rule in enumerate(rules)}

@@ -35,13 +35,15 @@ COMPILED = not nb.config.DISABLE_JIT
 
 
 def cohort_benefits(rules: list[BenefitRule], cells: CellStates,
-                    population: np.ndarray) -> BenefitResults:
+                    population: np.ndarray, coverage: bool = True) -> BenefitResults:
     """Expected beneficiaries, expenditure and coverage of the ``rules`` over the joint
-    (L, D, M) states of the ``cells`` of ``population`` (year, age, sex)."""
+    (L, D, M) states of the ``cells`` of ``population`` (year, age, sex); ``coverage``
+    False: without the coverage (None; the stochastic draws do not keep it)."""
     if not COMPILED:
         return benefits.cohort_benefits(rules, cells, population)
     beneficiaries = np.zeros((len(rules), *population.shape))
     money = np.zeros_like(beneficiaries)
+    keep_coverage = coverage
     coverage = np.zeros((*population.shape, N_COVERAGE, 2))
     by_cell = [np.ascontiguousarray(np.broadcast_to(x, population.shape), dtype=np.float64)
                for x in (population, cells.low_gap, cells.disabled, cells.mother)]
@@ -49,11 +51,11 @@ def cohort_benefits(rules: list[BenefitRule], cells: CellStates,
               *by_cell[1:], _stacked(rules, "probability", population.shape),
               _stacked(rules, "amount", population.shape), _codes(rules, "group", np.int64),
               _codes(rules, "guarantee", np.int64), _codes(rules, "top_up", np.bool_),
-              _codes(rules, "cash", np.bool_), beneficiaries, money, coverage)
+              _codes(rules, "cash", np.bool_), beneficiaries, money, coverage, keep_coverage)
     beneficiaries, money = list(beneficiaries), list(money)
     benefits.pay_arriving_mothers(rules, cells.arriving_mothers, beneficiaries, money,
                                   coverage)
-    return BenefitResults(beneficiaries, money, coverage)
+    return BenefitResults(beneficiaries, money, coverage if keep_coverage else None)
 
 
 def _stacked(rules: list[BenefitRule], name: str, shape: tuple) -> np.ndarray:
@@ -71,12 +73,14 @@ def _codes(rules: list[BenefitRule], name: str, dtype) -> np.ndarray:
 
 @nb.njit(cache=True)
 def cell_sums(population, shares, low_gap, disabled, mother, probability, amount,
-                    group, guarantee, top_up, cash, beneficiaries, money, coverage):
+                    group, guarantee, top_up, cash, beneficiaries, money, coverage,
+                    keep_coverage=True):
     """Add each rule's expected beneficiaries and expenditure into ``beneficiaries`` and
-    ``money`` (rule, year, age, sex) and each guarantee's target and covered persons into
-    ``coverage`` (year, age, sex, guarantee, 2); the rules' ``probability`` and ``amount``
-    (rule, year, age, sex) and codes ``group``, ``guarantee``, ``top_up``, ``cash``
-    (rule,) as in BenefitRule; the cells' states as in CellStates."""
+    ``money`` (rule, year, age, sex) and, with ``keep_coverage``, each guarantee's target
+    and covered persons into ``coverage`` (year, age, sex, guarantee, 2); the rules'
+    ``probability`` and ``amount`` (rule, year, age, sex) and codes ``group``,
+    ``guarantee``, ``top_up``, ``cash`` (rule,) as in BenefitRule; the cells' states as in
+    CellStates."""
     n_y, n_a, n_s = population.shape
     not_covered = np.empty(N_COVERAGE)
     # the rules' answers depend on the state (and the age), not on the year or the cell's
@@ -100,13 +104,13 @@ def cell_sums(population, shares, low_gap, disabled, mother, probability, amount
                 _cell(t, a, s, population[t, a, s], shares[t, a, s], low_gap[t, a, s],
                       disabled[t, a, s], mother[t, a, s], probability, amount, allowed,
                       covered, target, guarantee, top_up, cash, beneficiaries, money,
-                      coverage, not_covered)
+                      coverage, not_covered, keep_coverage)
 
 
 @nb.njit(cache=True)
 def _cell(t, a, s, pop, shares, low_gap, disabled, mother, probability, amount, allowed,
           covered, target, guarantee, top_up, cash, beneficiaries, money, coverage,
-          not_covered):
+          not_covered, keep_coverage):
     """One cell's states, in the array form's order of summation. Two thirds of the
     (cell, state) pairs hold nobody (children are not mothers, most are not disabled):
     they are skipped, as what they add is exactly zero, except the pensioners below a
@@ -133,6 +137,8 @@ def _cell(t, a, s, pop, shares, low_gap, disabled, mother, probability, amount, 
                         not_covered[guarantee[j]] *= 1.0 - p
                     if cash[j]:
                         not_covered[ANY_CASH] *= 1.0 - p
+                if not keep_coverage:
+                    continue
                 for g in range(N_COVERAGE):
                     if covered[g, state]:
                         not_covered[g] = 0.0

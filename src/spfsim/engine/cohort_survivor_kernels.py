@@ -89,8 +89,9 @@ def survivor_deaths(active, credits, recent, pensioners, pension, invalid, inval
 
 @nb.njit(cache=True)
 def add_survivors(spouses, spouse_pension, orphans, orphan_pension, deaths, money,
-                  population, next_population, married, weights, asfr, child_scale, linked,
-                  p_male, spouse_share, orphan_share, maximum_share, age_limit):
+                  population, next_population, married, weights, first, last, asfr,
+                  child_scale, linked, p_male, spouse_share, orphan_share, maximum_share,
+                  age_limit):
     """SurvivorTransitions._add_survivors: the survivors' pensions of this year's
     ``deaths`` and their pensions ``money`` (age, sex of the deceased, at the start of the
     step) awarded, one year older, to next year's cells (shares of ``next_population``).
@@ -105,9 +106,9 @@ def add_survivors(spouses, spouse_pension, orphans, orphan_pension, deaths, mone
     capped together (capped_survivor_shares)."""
     n = population.shape[0]
     limit = age_limit if orphan_share > 0 else 0
-    # each deceased's partners' ages lie in a band (the weights are zero outside it): the
-    # sums over partners run over it alone, adding exactly what the whole row adds
-    first, last = _bands(weights)
+    # each deceased's partners' ages lie in a band (the weights are zero outside it,
+    # ``first`` to ``last`` - 1: partner_bands): the sums over partners run over it alone,
+    # adding exactly what the whole row adds
     free = np.empty((n, 2))
     for y in range(n):
         for s in range(2):
@@ -244,6 +245,12 @@ def _capped_by_claim(spouse_claim, leaves, by_claim, available, spouse_share, or
         for k in range(limit):
             orphans[x, k] = (leaves[x] * orphans_with[x, k]
                              + (1.0 - leaves[x]) * orphans_alone[x, k])
+
+
+def partner_bands(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The partner-age bands of ``weights`` (sex, x, y) that :func:`add_survivors` sums
+    over: the first and one past the last y with a weight, by (sex, x)."""
+    return _bands(np.ascontiguousarray(weights, dtype=np.float64))
 
 
 @nb.njit(cache=True)

@@ -98,10 +98,16 @@ class SurvivorTransitions:
         death's survivors are capped together (capped_survivor_shares)."""
         rules = y.survivors
         if kernels.COMPILED:
+            weights = rules.partner_weights
+            # the same weights every year of a projection, unless the families give them:
+            # their bands are found once
+            if getattr(self, "_bands_of", None) is not weights:
+                self._bands_of = weights
+                self._bands = survivor_kernels.partner_bands(weights)
             survivor_kernels.add_survivors(
                 self.spouses, self.spouse_pension, self.orphans, self.orphan_pension, deaths,
                 money, _floats(rules.population), _floats(rules.next_population),
-                _floats(rules.married), _floats(rules.partner_weights), _floats(rules.asfr),
+                _floats(rules.married), _floats(weights), *self._bands, _floats(rules.asfr),
                 _floats(child_scale(rules)), children_by_claim_of(rules), float(rules.p_male),
                 float(rules.spouse_share),
                 float(rules.orphan_share), float(rules.maximum_share),

@@ -150,7 +150,7 @@ def _run(levels: Levels, country: CountryInputs, year: int) -> tuple[_Run, list[
     demo = project_population(a.years, a.base_population, a.mx, a.asfr, a.srb,
                               a.net_migration)
     econ = project_economy(a, demo.population)
-    flows, _coverage = run_schemes(a, demo, econ)
+    flows, _ = run_schemes(a, demo, econ, coverage=False)
     amounts = {r.scheme.id: r.amount for r in benefit_rules(a, econ)}
     return _Run({f.scheme_id: f for f in flows}, amounts, demo.population,
                 demo.births.sum(axis=1), len(a.years) - 1), unknown

@@ -164,7 +164,7 @@ def project_draw(a: Assumptions, out: DrawResults, d: int,
     agree in the base year, engine.cohort.run_db_pension)."""
     demo = project_population(a.years, a.base_population, a.mx, a.asfr, a.srb, a.net_migration)
     econ = project_economy(a, demo.population)
-    flows, _coverage = run_schemes(a, demo, econ, base_states)
+    flows, _ = run_schemes(a, demo, econ, base_states, coverage=False)
     funds = [fund_projection(f, s, a.interest_rate) for f, s in zip(flows, a.schemes,
                                                                    strict=True)]
     _check_identities(demo, funds, d)
