@@ -571,7 +571,8 @@ class DBOldAgePension(SchemeType):
                   "counted in the dependants' branch; with survivor_with_own_pension = "
                   "'higher' only above her own pension). 0: none.", low=0.0, high=1.0,
                   default=0.0,
-                  reference="ILO C102 Arts. 28, 66; US Social Security Act sec. 202(b), (c)"),
+                  reference="ILO C102, Schedule to Part XI; US Social Security Act sec. "
+                            "202(b), (c)"),
         ParamSpec("dependant_partner_share", "fraction",
                   "Share of living old-age and disability pensioners with a partner, by "
                   "sex of the pensioner (survivor_partners = 'married_share'; with "
@@ -585,7 +586,8 @@ class DBOldAgePension(SchemeType):
         ParamSpec("dependant_child_share", "fraction of the pensioner's pension per child",
                   "Supplement for each child of a living old-age or disability pensioner "
                   "aged up to orphan_age_limit. 0: none.", low=0.0, high=1.0, default=0.0,
-                  reference="ILO C102 Art. 66; US Social Security Act sec. 202(d)"),
+                  reference="ILO C102, Schedule to Part XI; US Social Security Act sec. "
+                            "202(d)"),
         ParamSpec("dependants_maximum_share", "fraction of the pensioner's pension",
                   "Ceiling on the sum of the dependants' supplements of one pensioner (the "
                   "family maximum less the pensioner's own pension); above it every "

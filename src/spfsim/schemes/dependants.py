@@ -2,13 +2,13 @@
 pension pays for the spouse and the children of an old-age or disability pensioner.
 
 Many schemes pay them: increments of the pension for a dependent wife and children (ILO
-C102 Arts. 28 and 66 set the old-age and invalidity benefits of "a man with a wife of
-pensionable age" and of a standard beneficiary with a wife and two children; ILO C128
-Art. 10), or benefits paid to the dependants themselves (US Social Security: a spouse
-aged 62 or over and each child below 18 receive up to half of the worker's primary
-insurance amount, sec. 202(b)-(d) of the Social Security Act, all of them together within
-the family maximum, sec. 203(a)). A dependant spouse is a partner aged
-``dependant_spouse_age`` or more of a pensioner, a dependant child a child aged up to
+C102 measures its old-age benefit for "a man with wife of pensionable age" and its
+invalidity benefit for a man with wife and two children: the Schedule to its Part XI), or
+benefits paid to the dependants themselves (US Social Security: a spouse aged 62 or over
+and each child below 18 receive up to half of the worker's primary insurance amount, sec.
+202(b)-(d) of the Social Security Act, all of them together within the family maximum,
+sec. 203(a)). A dependent spouse is a partner aged ``dependant_spouse_age`` or more of a
+pensioner, a dependent child a child aged up to
 ``orphan_age_limit`` (the orphans' limit, which the law sets alike: sec. 202(d)(1)); each
 receives its share of the pensioner's pension, the shares of one pensioner's dependants
 capped together at ``dependants_maximum_share`` (the family maximum less the pensioner's
@@ -27,7 +27,7 @@ pensioners in payment at its start, at their pensions of the year.
 Both engines use :func:`dependants_of_pensioners`: the cohort engine for its expected
 numbers, the micro engine for each cell's chance that a person is a dependant and the
 cell's mean supplement (engine.micro.dependants), which it pays person by person. A
-dependant spouse's supplement under dual entitlement (``survivor_with_own_pension =
+dependent spouse's supplement under dual entitlement (``survivor_with_own_pension =
 "higher"``) is paid only above her own pension, as a survivor's is
 (:func:`~.survivors.spouses_beside_own_pensions`).
 """
