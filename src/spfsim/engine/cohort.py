@@ -180,7 +180,7 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
                                                            None)
             children = linked_living[k][..., :ages]
         else:  # by the mother's fertility, a father's his partner's
-            married, partner_weights = partners(k)
+            _, partner_weights = partners(k)
             married = np.asarray(scheme["dependant_partner_share"][k], dtype=float)
             children = dbp.children_by_parent_age(
                 assumptions.asfr[k], partner_weights, ages,

@@ -117,18 +117,33 @@ def pay_dependant(c, p, a, s, own, seed, dual_entitlement, spread, spouse_probab
         if spread > 0.0:
             z = rng.normal(seed, rng.DEPENDENT_SUPPLEMENT, rng.DEPENDENT_SUPPLEMENT_2, p, 0)
             amount *= math.exp(spread * z - 0.5 * spread * spread)
-        if dual_entitlement and own > 0.0:
-            amount = survivor_above_own(amount, own, 0.0)
-        else:
-            counts[c, a, s, N_DEPENDENT_SPOUSES] += 1
-        age_money[c, a, s, AGE_DEPENDANTS] += fixed(amount, scale)
-        paid += amount
+        paid += _pay_spouse(c, a, s, amount, own, dual_entitlement, scale, counts,
+                            age_money)
     chance = child_probability[a, s]
     if chance > 0.0 and rng.uniform(seed, rng.DEPENDENT_CHILD, p, 0) < chance:
-        counts[c, a, s, N_DEPENDENT_CHILDREN] += 1
-        age_money[c, a, s, AGE_DEPENDANTS] += fixed(child_amount[a, s], scale)
-        paid += child_amount[a, s]
+        paid += _pay_child(c, a, s, child_amount[a, s], scale, counts, age_money)
     return paid
+
+
+@nb.njit(inline="always", cache=True)
+def _pay_spouse(c, a, s, amount, own, dual_entitlement, scale, counts, age_money):
+    """Count and pay a dependent spouse's supplement ``amount``: under
+    ``dual_entitlement`` only above her own pension ``own`` and then counted in its branch
+    (pension_rules.survivor_above_own). Returns the amount paid."""
+    if dual_entitlement and own > 0.0:
+        amount = survivor_above_own(amount, own, 0.0)
+    else:
+        counts[c, a, s, N_DEPENDENT_SPOUSES] += 1
+    age_money[c, a, s, AGE_DEPENDANTS] += fixed(amount, scale)
+    return amount
+
+
+@nb.njit(inline="always", cache=True)
+def _pay_child(c, a, s, amount, scale, counts, age_money):
+    """Count and pay a dependent child's supplement ``amount``; returns it."""
+    counts[c, a, s, N_DEPENDENT_CHILDREN] += 1
+    age_money[c, a, s, AGE_DEPENDANTS] += fixed(amount, scale)
+    return amount
 
 
 @nb.njit(cache=True)
@@ -213,17 +228,10 @@ def pay_linked_dependant(c, i, a, s, own, dual_entitlement, flags, supplements, 
     paid."""
     paid = 0.0
     if flags[i] & DEPENDENT_SPOUSE:
-        amount = supplements[i, 0]
-        if dual_entitlement and own > 0.0:
-            amount = survivor_above_own(amount, own, 0.0)
-        else:
-            counts[c, a, s, N_DEPENDENT_SPOUSES] += 1
-        age_money[c, a, s, AGE_DEPENDANTS] += fixed(amount, scale)
-        paid += amount
+        paid += _pay_spouse(c, a, s, supplements[i, 0], own, dual_entitlement, scale,
+                            counts, age_money)
     if flags[i] & DEPENDENT_CHILD:
-        counts[c, a, s, N_DEPENDENT_CHILDREN] += 1
-        age_money[c, a, s, AGE_DEPENDANTS] += fixed(supplements[i, 1], scale)
-        paid += supplements[i, 1]
+        paid += _pay_child(c, a, s, supplements[i, 1], scale, counts, age_money)
     return paid
 
 
