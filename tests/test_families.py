@@ -484,3 +484,68 @@ def test_a_run_with_immigrant_families_keeps_the_identities(tmp_path):
         s.age[:s.size] < 15)  # ids after the base population, born before arriving
     assert arrived_young.sum() > 100
     assert (s.mother[:s.size][arrived_young] > 0).mean() > 0.5
+
+
+def _many_linked_persons(n, seed=5):
+    """A store of ``n`` persons of random ages and sexes, a tenth gone, couples among the
+    men and women here and children living with a mother here: the family passes then span
+    several chunks of slots (families.FAMILY_CHUNK)."""
+    r = np.random.default_rng(seed)
+    store = PersonStore.empty(n)
+    store.size = n
+    store.pid[:n] = np.arange(n)
+    store.age[:n] = r.integers(0, 101, n)
+    store.sex[:n] = r.integers(0, 2, n)
+    store.status[:n] = np.where(r.uniform(size=n) < 0.1, GONE, INACTIVE)
+    store.left_home[:n] = 1
+    here = store.status[:n] != GONE
+    adults = here & (store.age[:n] >= 20)
+    women = r.permutation(np.flatnonzero(adults & (store.sex[:n] == FEMALE)))
+    men = r.permutation(np.flatnonzero(adults & (store.sex[:n] == MALE)))
+    couples = min(len(women), len(men)) // 2
+    store.partner[women[:couples]] = men[:couples] + 1
+    store.partner[men[:couples]] = women[:couples] + 1
+    children = np.flatnonzero(here & (store.age[:n] < 20))
+    store.mother[children] = r.choice(women, len(children)) + 1
+    store.left_home[children] = 0
+    return store
+
+
+def test_the_family_passes_over_several_chunks_are_one_pass_in_slot_order():
+    """Step 4's lists (families._singles, in parallel over chunks of slots) are those of one
+    pass in slot order, from the first slot and from a later one (the arriving immigrants'),
+    and step 5's household sizes count every household's members, over 2.5 chunks."""
+    from spfsim import rng
+
+    n = int(2.5 * F.FAMILY_CHUNK)
+    store = _many_linked_persons(n)
+    s = store.arrays()
+    p_form = np.linspace(0.0, 0.5, 101)
+    for lo in (0, 1000):
+        first, slots, forming, keys, count = F._singles(
+            s["pid"], s["status"], s["age"], s["sex"], s["partner"], lo, n, 3, 2030, p_form,
+            rng.PARTNERSHIP_STREAMS, s["survivor_kind"], F.PENSIONS_IGNORED)
+        single = np.zeros(n, dtype=bool)
+        single[lo:] = ((s["status"][lo:n] != GONE) & (s["partner"][lo:n] == 0)
+                       & (s["age"][lo:n] >= F.MIN_PARTNER_AGE))
+        men = np.flatnonzero(single & (s["sex"][:n] == MALE))
+        men = men[np.argsort(s["age"][men], kind="stable")]  # by age, in slot order
+        assert np.array_equal(slots, men)
+        assert np.array_equal(first, np.r_[0, np.cumsum(np.bincount(s["age"][men],
+                                                                    minlength=101))])
+        draws = rng.uniforms(3, rng.PARTNERSHIP, s["pid"][:n].astype(np.int64), 2030)
+        women = np.flatnonzero(single & (s["sex"][:n] == FEMALE)
+                               & (draws < p_form[s["age"][:n]]))
+        assert count == len(women) > 0
+        assert np.array_equal(forming, women)
+        assert np.array_equal(keys, rng.uniforms(3, rng.PARTNER_ORDER,
+                                                 s["pid"][women].astype(np.int64), 2030))
+    counts = np.zeros((101, 2, F.N_FAMILY_COUNTS), dtype=np.int64)
+    sizes = np.zeros(F.N_SIZES, dtype=np.int64)
+    F.households(s["status"], s["age"], s["sex"], s["partner"], s["mother"], s["father"],
+                 s["household"], s["left_home"], n, counts, sizes)
+    members = np.bincount(s["household"][:n], minlength=n + 1)[1:]
+    expected = np.bincount(np.minimum(members[members > 0], F.N_SIZES), minlength=13)[1:]
+    assert np.array_equal(sizes, expected)
+    assert sizes[1:].sum() > 0  # couples and children at home: households of several
+    assert not findings(store).any()

@@ -10,8 +10,8 @@ lower slot is the smaller id.
 Once a year, after the year's deaths, emigrants and entrants, :func:`family_year` runs
 its steps over the whole population, independent of threads and chunks: every draw is
 keyed by a person's id; steps 1-3 run in parallel over chunks of slots (each link is
-written at one person's turn only), step 4 visits the persons in one serial pass in id
-order, step 5 finds the households in parallel:
+written at one person's turn only), step 4 lists the single persons in parallel, in slot
+(id) order, and matches them in one serial pass, step 5 finds the households in parallel:
 
 1. links to persons who died or left are cleared (the partner's death is widowhood);
 2. couples separate with the mean of the two partners' ``separation`` rates;
@@ -73,13 +73,13 @@ FAMILY_CHUNK = 65536  # slots a task of the family passes in parallel
 
 @nb.njit(cache=True, parallel=True)
 def _dissolutions(pid, status, age, sex, partner, mother, father, left_home, size, seed,
-                  year, separation, leave_home, counts, women, with_partner, single_men):
+                  year, separation, leave_home, counts, women, with_partner):
     """Steps 1-3: links to persons who died or left are cleared (a partner's: widowhood);
     each couple separates with the mean of the partners' rates (drawn on the woman's id);
     persons living with a parent leave with their age's rate (those with no parent here,
-    immigrants and orphans, are marked as having left). Then counts by age the women,
-    those with a partner after it and the single men from MIN_PARTNER_AGE (``women``,
-    ``with_partner``, ``single_men``).
+    immigrants and orphans, are marked as having left). Counts by age the women and those
+    with a partner after it (``women``, ``with_partner``), at each woman's turn: her
+    partner link is written at hers alone.
 
     In parallel over chunks of slots: each link is written by one person's turn only (a
     woman's partner link at hers; a man's at his when she is gone, else at hers when they
@@ -88,6 +88,7 @@ def _dissolutions(pid, status, age, sex, partner, mother, father, left_home, siz
     integers summed per chunk."""
     n_chunks = (size + FAMILY_CHUNK - 1) // FAMILY_CHUNK
     events = np.zeros((n_chunks, MAX_AGE + 1, 2, N_FAMILY_COUNTS), dtype=np.int64)
+    tallies = np.zeros((n_chunks, MAX_AGE + 1, 2), dtype=np.int64)  # women, partnered
     for c in nb.prange(n_chunks):
         for slot in range(c * FAMILY_CHUNK, min(size, (c + 1) * FAMILY_CHUNK)):
             i = np.int64(slot)
@@ -108,29 +109,19 @@ def _dissolutions(pid, status, age, sex, partner, mother, father, left_home, siz
                     partner[i] = partner[j] = 0
                     events[c, a, FEMALE, F_SEPARATED] += 1
                     events[c, age[j], MALE, F_SEPARATED] += 1
+            if s == FEMALE:
+                tallies[c, a, 0] += 1
+                tallies[c, a, 1] += partner[i] != 0
             if left_home[i] == 0 and mother[i] == 0 and father[i] == 0:
                 left_home[i] = 1  # no parent here (an immigrant, an orphan): not an event
             elif left_home[i] == 0 and rng.uniform(seed, rng.LEAVE_HOME, pid[i], year) < \
                     leave_home[a, s]:
                 left_home[i] = 1
                 events[c, a, s, F_LEFT_HOME] += 1
-    tallies = np.zeros((n_chunks, MAX_AGE + 1, 3), dtype=np.int64)  # women, partnered, men
-    for c in nb.prange(n_chunks):
-        for slot in range(c * FAMILY_CHUNK, min(size, (c + 1) * FAMILY_CHUNK)):
-            i = np.int64(slot)
-            if status[i] == GONE:
-                continue
-            if sex[i] == FEMALE:
-                tallies[c, age[i], 0] += 1
-                if partner[i] != 0:
-                    tallies[c, age[i], 1] += 1
-            elif partner[i] == 0 and age[i] >= MIN_PARTNER_AGE:
-                tallies[c, age[i], 2] += 1
     counts += events.sum(axis=0)
     total = tallies.sum(axis=0)
     women += total[:, 0]
     with_partner += total[:, 1]
-    single_men += total[:, 2]
 
 
 @nb.njit(inline="always", cache=True)
@@ -140,34 +131,63 @@ def _kept_single(i, survivor_kind, spouse_pensions) -> bool:
     return spouse_pensions == PENSIONERS_SINGLE and survivor_kind[i] == SPOUSE
 
 
-@nb.njit(cache=True)
-def _singles(pid, status, age, sex, partner, lo, size, single, seed, year, p_form, streams,
+@nb.njit(inline="always", cache=True)
+def _may_form(i, status, age, partner, survivor_kind, spouse_pensions) -> bool:
+    """Whether person i is single, here, from MIN_PARTNER_AGE and may form a partnership
+    (:func:`_kept_single`)."""
+    return not (status[i] == GONE or partner[i] != 0 or age[i] < MIN_PARTNER_AGE
+                or _kept_single(i, survivor_kind, spouse_pensions))
+
+
+@nb.njit(cache=True, parallel=True)
+def _singles(pid, status, age, sex, partner, lo, size, seed, year, p_form, streams,
              survivor_kind, spouse_pensions):
-    """One pass over slots lo..size-1 for step 4: the single men from MIN_PARTNER_AGE who
-    may form a partnership (:func:`_kept_single`), ``single`` (MAX_AGE + 1,) of each age,
-    as (first index by age (MAX_AGE + 2,), slots in slot order within each age); and the
-    single women of those ages who form one this year (``p_form`` by age; ``streams`` as
-    in :func:`_form_partnerships`), as (slots, their turn keys, how many)."""
+    """Slots lo..size-1 for step 4 (:func:`_may_form`): the single men, as (first index by
+    age (MAX_AGE + 2,), slots in slot order within each age); and the single women who
+    form a partnership this year (``p_form`` by age; ``streams`` as in
+    :func:`_form_partnerships`), as (slots in slot order, their turn keys, how many).
+
+    Two passes in parallel over chunks of slots, the first drawing who forms (one bit a
+    slot, a chunk's bytes its own) and counting each chunk's men by age and women, the
+    second writing them from the chunk's offsets: the lists are those of one pass in slot
+    order, whatever the threads."""
+    n_chunks = (size - lo + FAMILY_CHUNK - 1) // FAMILY_CHUNK
+    men = np.zeros((n_chunks + 1, MAX_AGE + 1), dtype=np.int64)  # chunk c's at row c + 1
+    women = np.zeros(n_chunks + 1, dtype=np.int64)
+    forms = np.zeros((size - lo + 7) // 8, dtype=np.uint8)  # FAMILY_CHUNK: bytes whole
+    for c in nb.prange(n_chunks):
+        for slot in range(lo + c * FAMILY_CHUNK, min(size, lo + (c + 1) * FAMILY_CHUNK)):
+            i = np.int64(slot)
+            if not _may_form(i, status, age, partner, survivor_kind, spouse_pensions):
+                continue
+            if sex[i] == MALE:
+                men[c + 1, age[i]] += 1
+            elif rng.uniform(seed, streams[0], pid[i], year) < p_form[age[i]]:
+                forms[(i - lo) >> 3] |= np.uint8(1 << ((i - lo) & 7))
+                women[c + 1] += 1
     first = np.zeros(MAX_AGE + 2, dtype=np.int64)
-    first[1:] = np.cumsum(single)
+    for a in range(MAX_AGE + 1):
+        first[a + 1] = first[a] + men[:, a].sum()
+    at = np.empty_like(men)  # (chunk, age) where the chunk's first man of the age goes
+    at[0] = first[:-1]
+    for c in range(n_chunks):
+        at[c + 1] = at[c] + men[c + 1]
+    start = np.cumsum(women)  # where each chunk's first woman goes
     slots = np.empty(first[-1], dtype=np.int64)
-    filled = first[:-1].copy()
-    forming = np.empty(size - lo, dtype=np.int64)
-    keys = np.empty(size - lo)
-    n = 0
-    for i in range(lo, size):
-        if status[i] == GONE or partner[i] != 0 or age[i] < MIN_PARTNER_AGE or \
-                _kept_single(i, survivor_kind, spouse_pensions):
-            continue
-        if sex[i] == MALE:
-            if filled[age[i]] == first[age[i] + 1]:
-                raise RuntimeError("families: more single men than counted")
-            slots[filled[age[i]]] = i
-            filled[age[i]] += 1
-        elif rng.uniform(seed, streams[0], pid[i], year) < p_form[age[i]]:
-            forming[n], keys[n] = i, rng.uniform(seed, streams[4], pid[i], year)
-            n += 1
-    return first, slots, forming, keys, n
+    forming = np.empty(start[-1], dtype=np.int64)
+    keys = np.empty(start[-1])
+    for c in nb.prange(n_chunks):
+        filled, n = at[c].copy(), start[c]
+        for slot in range(lo + c * FAMILY_CHUNK, min(size, lo + (c + 1) * FAMILY_CHUNK)):
+            i = np.int64(slot)
+            if (forms[(i - lo) >> 3] >> ((i - lo) & 7)) & 1:
+                forming[n], keys[n] = i, rng.uniform(seed, streams[4], pid[i], year)
+                n += 1
+            elif sex[i] == MALE and _may_form(i, status, age, partner, survivor_kind,
+                                              spouse_pensions):
+                slots[filled[age[i]]] = i
+                filled[age[i]] += 1
+    return first, slots, forming, keys, start[-1]
 
 
 @nb.njit(cache=True)
@@ -186,15 +206,14 @@ def _formation_probability(women, with_partner, partnered):
 
 @nb.njit(cache=True)
 def _form_partnerships(pid, status, age, sex, partner, left_home, lo, size, seed, year,
-                       p_form, age_difference, age_spread, counts, single_men, streams,
-                       survivor_kind, survivor_pension, spouse_pensions):
+                       p_form, age_difference, age_spread, counts, streams, survivor_kind,
+                       survivor_pension, spouse_pensions):
     """Step 4: single women of slots lo..size-1 form partnerships with probability
-    ``p_form`` (by age) with a single man of those slots of a drawn age (``single_men`` by
-    age), chosen at random among those of that age still single; ``streams``: the random
-    streams of rng.PARTNERSHIP_STREAMS. ``spouse_pensions``: PENSION_ENDS, a partner's
-    spouse's pension (``survivor_kind``, ``survivor_pension``) ends with the partnership;
-    PENSIONERS_SINGLE, spouse's pensioners neither ask nor are chosen (``single_men``
-    counts none of them).
+    ``p_form`` (by age) with a single man of those slots of a drawn age, chosen at random
+    among those of that age still single; ``streams``: the random streams of
+    rng.PARTNERSHIP_STREAMS. ``spouse_pensions``: PENSION_ENDS, a partner's spouse's
+    pension (``survivor_kind``, ``survivor_pension``) ends with the partnership;
+    PENSIONERS_SINGLE, spouse's pensioners neither ask nor are chosen.
 
     The search runs in rounds: every woman forming asks first at her drawn age, then
     those still single at +1, then at -1, and so on, so that no woman takes a man of
@@ -210,8 +229,8 @@ def _form_partnerships(pid, status, age, sex, partner, left_home, lo, size, seed
     men of 66, where the search from the scarce older ages lands, formed 39 % more
     partnerships than expected so (5 seeds); 4.5 % more in rounds (20 seeds)."""
     first, slots, forming, keys, n = _singles(pid, status, age, sex, partner, lo, size,
-                                              single_men, seed, year, p_form, streams,
-                                              survivor_kind, spouse_pensions)
+                                              seed, year, p_form, streams, survivor_kind,
+                                              spouse_pensions)
     available = first[1:] - first[:-1]  # single men left at each age
     order = np.argsort(keys[:n], kind="mergesort")
     wanted = np.empty(n, dtype=np.int64)  # each woman's drawn partner age, in turn order
@@ -273,14 +292,21 @@ def households(status, age, sex, partner, mother, father, household, left_home, 
     alone, never on another household; so are the partnered and those living with a
     parent, counted per chunk of slots (a single person whose household is not their own
     lives with a parent: a parent's household is never named by the child, and partners
-    have left home)."""
+    have left home).
+
+    The households' sizes: each reference person counts itself in the parallel pass, and
+    the other members, whose households are named by another slot, are added in one
+    serial pass (a person alone, most of the population, costs that pass nothing but a
+    read); the sizes are then counted per chunk of slots."""
     n_chunks = (size + FAMILY_CHUNK - 1) // FAMILY_CHUNK
     found = np.zeros((n_chunks, MAX_AGE + 1, 2, 2), dtype=np.int64)  # partnered, at home
+    members = np.empty(size, dtype=np.int32)  # by reference person
     for c in nb.prange(n_chunks):
         for slot in range(c * FAMILY_CHUNK, min(size, (c + 1) * FAMILY_CHUNK)):
             i = np.int64(slot)  # mixed with links, an unsigned index would be a float
             if status[i] == GONE:
                 household[i] = 0
+                members[i] = 0
                 continue
             top = i  # follow the parents one lives with up to an adult who does not
             while left_home[top] == 0:  # (a range loop with a break here ran 16 times slower)
@@ -292,6 +318,7 @@ def households(status, age, sex, partner, mother, father, household, left_home, 
             if partner[top] != 0:
                 reference = min(reference, partner[top] - 1)
             household[i] = reference + 1
+            members[i] = reference == i
             if partner[i] != 0:
                 found[c, age[i], sex[i], 0] += 1
             elif reference != i:
@@ -301,14 +328,15 @@ def households(status, age, sex, partner, mother, father, household, left_home, 
         for s in range(2):
             counts[a, s, F_PARTNERED] += total[a, s, 0]
             counts[a, s, F_WITH_PARENT] += total[a, s, 1]
-    # sizes: members by reference person
-    members = np.zeros(size, dtype=np.int32)
     for i in range(size):
-        if household[i] != 0:
+        if household[i] != 0 and household[i] != i + 1:
             members[household[i] - 1] += 1
-    for i in range(size):
-        if members[i] > 0:
-            sizes[min(members[i], N_SIZES) - 1] += 1
+    by_size = np.zeros((n_chunks, N_SIZES), dtype=np.int64)
+    for c in nb.prange(n_chunks):
+        for r in range(c * FAMILY_CHUNK, min(size, (c + 1) * FAMILY_CHUNK)):
+            if members[r] > 0:
+                by_size[c, min(members[r], N_SIZES) - 1] += 1
+    sizes += by_size.sum(axis=0)
 
 
 @nb.njit(cache=True)
@@ -322,14 +350,12 @@ def family_year(pid, status, age, sex, partner, mother, father, household, left_
     to. ``spouse_pensions`` PENSION_ENDS: a partnership formed ends the partners' spouse's
     pensions (``survivor_kind``, ``survivor_pension``)."""
     women, with_partner = np.zeros(MAX_AGE + 1), np.zeros(MAX_AGE + 1)
-    single_men = np.zeros(MAX_AGE + 1, dtype=np.int64)
     _dissolutions(pid, status, age, sex, partner, mother, father, left_home, size, seed,
-                  year, separation, leave_home, counts, women, with_partner, single_men)
+                  year, separation, leave_home, counts, women, with_partner)
     p_form = _formation_probability(women, with_partner, partnered)
     _form_partnerships(pid, status, age, sex, partner, left_home, 0, size, seed, year,
-                       p_form, age_difference, age_spread, counts, single_men,
-                       rng.PARTNERSHIP_STREAMS, survivor_kind, survivor_pension,
-                       spouse_pensions)
+                       p_form, age_difference, age_spread, counts, rng.PARTNERSHIP_STREAMS,
+                       survivor_kind, survivor_pension, spouse_pensions)
     households(status, age, sex, partner, mother, father, household, left_home,
                size, counts, sizes)
 
@@ -418,13 +444,9 @@ def link_arriving_families(pid, status, age, sex, partner, mother, father, left_
       child lives alone, as an orphan does).
 
     The partnerships are not counted as formed this year: they came formed."""
-    single = np.zeros(MAX_AGE + 1, dtype=np.int64)
-    for i in range(first_slot, size):
-        if status[i] != GONE and sex[i] == MALE and age[i] >= MIN_PARTNER_AGE:
-            single[age[i]] += 1
     _form_partnerships(pid, status, age, sex, partner, left_home, first_slot, size, seed,
                        year, partnered[:, FEMALE], age_difference, age_spread,
-                       np.zeros((MAX_AGE + 1, 2, N_FAMILY_COUNTS), dtype=np.int64), single,
+                       np.zeros((MAX_AGE + 1, 2, N_FAMILY_COUNTS), dtype=np.int64),
                        rng.ARRIVING_PARTNERSHIP_STREAMS, np.zeros(0, dtype=np.uint8),
                        np.zeros(0), PENSIONS_IGNORED)
     fertility_total = asfr.sum()
@@ -455,24 +477,18 @@ def initial_families(pid, status, age, sex, partner, mother, father, household, 
     can."""
     women = np.zeros(MAX_AGE + 1)  # nobody has a partner yet: every man is single
     kept = np.zeros(MAX_AGE + 1)  # women who stay single
-    single_men = np.zeros(MAX_AGE + 1, dtype=np.int64)
     for i in range(size):
-        if status[i] == GONE:
-            continue
-        if sex[i] == FEMALE:
+        if status[i] != GONE and sex[i] == FEMALE:
             women[age[i]] += 1.0
             if _kept_single(i, survivor_kind, spouse_pensions):
                 kept[age[i]] += 1.0
-        elif age[i] >= MIN_PARTNER_AGE and not _kept_single(i, survivor_kind,
-                                                             spouse_pensions):
-            single_men[age[i]] += 1
     p_form = np.zeros(MAX_AGE + 1)  # (_formation_probability, the kept ones not asking)
     for a in range(MIN_PARTNER_AGE, MAX_AGE + 1):
         if women[a] > kept[a]:
             p_form[a] = min(max(partnered[a, FEMALE] * women[a] / (women[a] - kept[a]), 0.0),
                             1.0)
     _form_partnerships(pid, status, age, sex, partner, left_home, 0, size, seed, base_year,
-                       p_form, age_difference, age_spread, counts, single_men,
+                       p_form, age_difference, age_spread, counts,
                        rng.INITIAL_PARTNERSHIP_STREAMS, survivor_kind, np.zeros(0),
                        spouse_pensions)
     for f in range(N_FAMILY_COUNTS):  # the base year's partnerships are not this year's
