@@ -16,7 +16,7 @@ from model_factory import write_small_model
 
 import spfsim
 from spfsim.batch import open_batch, read_batch, run_batch, run_case
-from spfsim.batch.cli import dask_client
+from spfsim.batch.cli import QUIET, dask_client
 from spfsim.errors import AssumptionError
 
 GRID = """
@@ -75,6 +75,11 @@ def test_a_grid_on_two_workers_equals_its_cases_alone(tmp_path):
     assert len(cases) == 12
     with dask_client(None, 2) as client:
         result = run_batch(spec, tmp_path / "store.zarr", client)
+        # the workers run with the local cluster's quiet housekeeping (batch.cli.QUIET)
+        import dask
+
+        settings = client.run(lambda: {k: dask.config.get(k) for k in QUIET})
+        assert list(settings.values()) == [QUIET, QUIET]
     assert sorted(result.computed) == list(range(12))
     assert not result.failed
     ds = open_batch(tmp_path / "store.zarr").load()

@@ -15,6 +15,15 @@ from .spec import read_batch
 
 NO_TRIM = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
 NO_PROFILE = "distributed.worker.profile.enabled"
+#: How often the local cluster's processes wake up for their own housekeeping, a wake-up
+#: taking the interpreter from the running case: the event loop's health tick (20 ms by
+#: default), the memory monitor (100 ms; it still pauses or ends a worker near its memory
+#: limit, a second late at most) and the system monitor (500 ms, for a dashboard this
+#: cluster does not serve). At the defaults they took 5-6 % of the time of 12 one-second
+#: cases on two workers (benchmarks/bench_batch.py; issue #18 asks under 10 % in all).
+QUIET = {"distributed.admin.tick.interval": "1s",
+         "distributed.worker.memory.monitor-interval": "1s",
+         "distributed.admin.system-monitor.interval": "5s"}
 
 
 def local_cores() -> int:
@@ -60,7 +69,7 @@ def dask_client(scheduler: str | None, workers: int | None):
     # projection takes 2.4 times as long; glibc's own adaptive threshold is kept instead.
     # Their statistical profiler walks the running task's stack every 10 ms, 4 % of a
     # projection's time, for a dashboard this cluster does not serve
-    with dask.config.set({NO_TRIM: None, NO_PROFILE: False}), LocalCluster(
+    with dask.config.set({NO_TRIM: None, NO_PROFILE: False, **QUIET}), LocalCluster(
             n_workers=n, threads_per_worker=1, processes=True,
             dashboard_address=None) as cluster, Client(cluster) as client:
         yield client
