@@ -177,7 +177,7 @@ def _singles(pid, status, age, sex, partner, lo, size, seed, year, p_form, strea
     forming = np.empty(start[-1], dtype=np.int64)
     keys = np.empty(start[-1])
     for c in nb.prange(n_chunks):
-        filled, n = at[c].copy(), start[c]
+        filled, n = at[c], start[c]  # the chunk's own row: its cursors by age
         for slot in range(lo + c * FAMILY_CHUNK, min(size, lo + (c + 1) * FAMILY_CHUNK)):
             i = np.int64(slot)
             if (forms[(i - lo) >> 3] >> ((i - lo) & 7)) & 1:
@@ -292,21 +292,14 @@ def households(status, age, sex, partner, mother, father, household, left_home, 
     alone, never on another household; so are the partnered and those living with a
     parent, counted per chunk of slots (a single person whose household is not their own
     lives with a parent: a parent's household is never named by the child, and partners
-    have left home).
-
-    The households' sizes: each reference person counts itself in the parallel pass, and
-    the other members, whose households are named by another slot, are added in one
-    serial pass (a person alone, most of the population, costs that pass nothing but a
-    read); the sizes are then counted per chunk of slots."""
+    have left home)."""
     n_chunks = (size + FAMILY_CHUNK - 1) // FAMILY_CHUNK
     found = np.zeros((n_chunks, MAX_AGE + 1, 2, 2), dtype=np.int64)  # partnered, at home
-    members = np.empty(size, dtype=np.int32)  # by reference person
     for c in nb.prange(n_chunks):
         for slot in range(c * FAMILY_CHUNK, min(size, (c + 1) * FAMILY_CHUNK)):
             i = np.int64(slot)  # mixed with links, an unsigned index would be a float
             if status[i] == GONE:
                 household[i] = 0
-                members[i] = 0
                 continue
             top = i  # follow the parents one lives with up to an adult who does not
             while left_home[top] == 0:  # (a range loop with a break here ran 16 times slower)
@@ -318,7 +311,6 @@ def households(status, age, sex, partner, mother, father, household, left_home, 
             if partner[top] != 0:
                 reference = min(reference, partner[top] - 1)
             household[i] = reference + 1
-            members[i] = reference == i
             if partner[i] != 0:
                 found[c, age[i], sex[i], 0] += 1
             elif reference != i:
@@ -328,15 +320,14 @@ def households(status, age, sex, partner, mother, father, household, left_home, 
         for s in range(2):
             counts[a, s, F_PARTNERED] += total[a, s, 0]
             counts[a, s, F_WITH_PARENT] += total[a, s, 1]
+    # sizes: members by reference person
+    members = np.zeros(size, dtype=np.int32)
     for i in range(size):
-        if household[i] != 0 and household[i] != i + 1:
+        if household[i] != 0:
             members[household[i] - 1] += 1
-    by_size = np.zeros((n_chunks, N_SIZES), dtype=np.int64)
-    for c in nb.prange(n_chunks):
-        for r in range(c * FAMILY_CHUNK, min(size, (c + 1) * FAMILY_CHUNK)):
-            if members[r] > 0:
-                by_size[c, min(members[r], N_SIZES) - 1] += 1
-    sizes += by_size.sum(axis=0)
+    for i in range(size):
+        if members[i] > 0:
+            sizes[min(members[i], N_SIZES) - 1] += 1
 
 
 @nb.njit(cache=True)
