@@ -147,23 +147,24 @@ def _singles(pid, status, age, sex, partner, lo, size, seed, year, p_form, strea
     form a partnership this year (``p_form`` by age; ``streams`` as in
     :func:`_form_partnerships`), as (slots in slot order, their turn keys, how many).
 
-    Two passes in parallel over chunks of slots, the first drawing who forms (one bit a
-    slot, a chunk's bytes its own) and counting each chunk's men by age and women, the
-    second writing them from the chunk's offsets: the lists are those of one pass in slot
-    order, whatever the threads."""
+    Two passes in parallel over chunks of slots, the first finding who is which (a byte a
+    slot: 0 neither, 1 a single man, 2 a woman who forms) and counting each chunk's men by
+    age and women, the second writing them from the chunk's offsets: the lists are those
+    of one pass in slot order, whatever the threads."""
     n_chunks = (size - lo + FAMILY_CHUNK - 1) // FAMILY_CHUNK
     men = np.zeros((n_chunks + 1, MAX_AGE + 1), dtype=np.int64)  # chunk c's at row c + 1
     women = np.zeros(n_chunks + 1, dtype=np.int64)
-    forms = np.zeros((size - lo + 7) // 8, dtype=np.uint8)  # FAMILY_CHUNK: bytes whole
+    kinds = np.zeros(size - lo, dtype=np.uint8)
     for c in nb.prange(n_chunks):
         for slot in range(lo + c * FAMILY_CHUNK, min(size, lo + (c + 1) * FAMILY_CHUNK)):
             i = np.int64(slot)
             if not _may_form(i, status, age, partner, survivor_kind, spouse_pensions):
                 continue
             if sex[i] == MALE:
+                kinds[i - lo] = 1
                 men[c + 1, age[i]] += 1
             elif rng.uniform(seed, streams[0], pid[i], year) < p_form[age[i]]:
-                forms[(i - lo) >> 3] |= np.uint8(1 << ((i - lo) & 7))
+                kinds[i - lo] = 2
                 women[c + 1] += 1
     first = np.zeros(MAX_AGE + 2, dtype=np.int64)
     for a in range(MAX_AGE + 1):
@@ -180,11 +181,10 @@ def _singles(pid, status, age, sex, partner, lo, size, seed, year, p_form, strea
         filled, n = at[c], start[c]  # the chunk's own row: its cursors by age
         for slot in range(lo + c * FAMILY_CHUNK, min(size, lo + (c + 1) * FAMILY_CHUNK)):
             i = np.int64(slot)
-            if (forms[(i - lo) >> 3] >> ((i - lo) & 7)) & 1:
+            if kinds[i - lo] == 2:
                 forming[n], keys[n] = i, rng.uniform(seed, streams[4], pid[i], year)
                 n += 1
-            elif sex[i] == MALE and _may_form(i, status, age, partner, survivor_kind,
-                                              spouse_pensions):
+            elif kinds[i - lo] == 1:
                 slots[filled[age[i]]] = i
                 filled[age[i]] += 1
     return first, slots, forming, keys, start[-1]
