@@ -511,3 +511,25 @@ def test_compiled_benefits_are_the_array_sums():
         np.testing.assert_array_equal(fast.expenditure[j], slow.expenditure[j])
     np.testing.assert_array_equal(fast.coverage, slow.coverage)
     assert slow.coverage[..., 1].sum() > 0
+
+
+def test_schemes_without_coverage_give_the_same_flows_and_no_coverage():
+    """run_schemes(coverage=False), as the stochastic draws and the floor's costing call
+    it, leaves the coverage out (None, on the compiled path and the NumPy reference alike)
+    and every scheme's flows exactly as with it."""
+    from spfsim.demography import project_population
+    from spfsim.economy import project_economy
+    from spfsim.engine.cohort import run_schemes
+
+    a = spfsim.load_model(None, end_year=2030).assumptions
+    demo = project_population(a.years, a.base_population, a.mx, a.asfr, a.srb,
+                              a.net_migration)
+    econ = project_economy(a, demo.population)
+    with_it, coverage = run_schemes(a, demo, econ)
+    without, none = run_schemes(a, demo, econ, coverage=False)
+    assert none is None
+    assert coverage.shape[:3] == demo.population.shape
+    for one, other in zip(with_it, without, strict=True):
+        assert np.array_equal(one.benefit_expenditure, other.benefit_expenditure), \
+            one.scheme_id
+        assert np.array_equal(one.beneficiaries, other.beneficiaries), one.scheme_id

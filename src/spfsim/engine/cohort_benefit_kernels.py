@@ -14,6 +14,8 @@ them).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numba as nb
 import numpy as np
 
@@ -39,23 +41,23 @@ def cohort_benefits(rules: list[BenefitRule], cells: CellStates,
     """Expected beneficiaries, expenditure and coverage of the ``rules`` over the joint
     (L, D, M) states of the ``cells`` of ``population`` (year, age, sex); ``coverage``
     False: without the coverage (None; the stochastic draws do not keep it)."""
-    if not COMPILED:
-        return benefits.cohort_benefits(rules, cells, population)
+    if not COMPILED:  # the NumPy reference computes it anyway: dropped as promised
+        results = benefits.cohort_benefits(rules, cells, population)
+        return results if coverage else replace(results, coverage=None)
     beneficiaries = np.zeros((len(rules), *population.shape))
     money = np.zeros_like(beneficiaries)
-    keep_coverage = coverage
-    coverage = np.zeros((*population.shape, N_COVERAGE, 2))
+    covered = np.zeros((*population.shape, N_COVERAGE, 2))
     by_cell = [np.ascontiguousarray(np.broadcast_to(x, population.shape), dtype=np.float64)
                for x in (population, cells.low_gap, cells.disabled, cells.mother)]
     cell_sums(by_cell[0], np.ascontiguousarray(cells.shares, dtype=np.float64),
               *by_cell[1:], _stacked(rules, "probability", population.shape),
               _stacked(rules, "amount", population.shape), _codes(rules, "group", np.int64),
               _codes(rules, "guarantee", np.int64), _codes(rules, "top_up", np.bool_),
-              _codes(rules, "cash", np.bool_), beneficiaries, money, coverage, keep_coverage)
+              _codes(rules, "cash", np.bool_), beneficiaries, money, covered, coverage)
     beneficiaries, money = list(beneficiaries), list(money)
     benefits.pay_arriving_mothers(rules, cells.arriving_mothers, beneficiaries, money,
-                                  coverage)
-    return BenefitResults(beneficiaries, money, coverage if keep_coverage else None)
+                                  covered)
+    return BenefitResults(beneficiaries, money, covered if coverage else None)
 
 
 def _stacked(rules: list[BenefitRule], name: str, shape: tuple) -> np.ndarray:
