@@ -494,9 +494,87 @@ def age_one_year(share, weights, stay, top, blocks, per_class):
 
 
 @nb.njit(cache=True)
+def age_state(active, labour, credits, paid, recent, pensioners, pension, invalid,
+              invalid_pension, invalid_credits, invalid_paid, invalid_recent, spouses,
+              spouse_pension, orphans, orphan_pension, weights, stay, newcomers, covered,
+              top, top_invalid):
+    """PensionState.advance's ageing in place: every array of the state (PensionState.
+    ARRAYS, in that order) one age up by :func:`age_one_year`, the active members' arrays
+    up to the rows' bounds ``top``, the disability pensioners' up to ``top_invalid``; then
+    the newborns (``stay`` of the first row) and the immigrants (``newcomers`` (age, sex))
+    enter inactive with no service, times the share of their cohort ever covered
+    (``covered`` (age, sex); empty: all), and the bounds age with the rows."""
+    whole = np.zeros(top.shape, dtype=np.int64)  # a row as one class
+    n_k = active.shape[-1]
+    for array, bound, blocks, per_class in (
+            (_rows(active), top, 2, n_k), (_rows(credits), top, 2, 1),
+            (_rows(paid), top, 2, 1), (_rows(invalid), top_invalid, 1, n_k),
+            (_rows(invalid_pension), top_invalid, 1, 1),
+            (_rows(invalid_credits), top_invalid, 1, 1),
+            (_rows(invalid_paid), top_invalid, 1, 1)):
+        age_one_year(array, weights, stay, bound, blocks, per_class)
+    age_one_year(_rows(labour), weights, stay, top, 1, n_k * labour.shape[-1])
+    age_one_year(_rows(recent), weights, stay, top, 2, recent.shape[-1])
+    age_one_year(_rows(invalid_recent), weights, stay, top_invalid, 1,
+                 invalid_recent.shape[-1])
+    for array in (_rows(pensioners), _rows(pension), _rows(spouses),
+                  _rows(spouse_pension), _rows(orphans), _rows(orphan_pension)):
+        age_one_year(array, weights, stay, whole, 1, array.shape[-1])
+    n_age, n_sex = top.shape
+    for s in range(n_sex):
+        born = stay[0, s] * covered[0, s] if covered.size else stay[0, s]
+        active[0, s, NOT_CONTRIBUTING, 0, 0] = born
+        labour[0, s, 0, 0, NC_INACTIVE] = born
+    for a in range(n_age):
+        for s in range(n_sex):
+            arriving = newcomers[a, s] * covered[a, s] if covered.size else newcomers[a, s]
+            active[a, s, NOT_CONTRIBUTING, 0, 0] += arriving
+            labour[a, s, 0, 0, NC_INACTIVE] += arriving
+    for bounds in (top, top_invalid):  # the rows' bounds one age up (_age_one_year)
+        for s in range(n_sex):
+            bounds[n_age - 1, s] = max(bounds[n_age - 2, s], bounds[n_age - 1, s])
+            for a in range(n_age - 2, 0, -1):
+                bounds[a, s] = bounds[a - 1, s]
+            bounds[0, s] = -1
+    for a in range(n_age):  # the newcomers' class
+        for s in range(n_sex):
+            if newcomers[a, s] > 0 or a == 0:
+                top[a, s] = max(top[a, s], 0)
+
+
+@nb.njit(cache=True)
+def _rows(array):
+    """``array`` (age, sex, ...) as (age, sex, rest), the same memory."""
+    n_age, n_sex = array.shape[0], array.shape[1]
+    return array.reshape((n_age, n_sex, array.size // max(n_age * n_sex, 1)))
+
+
+@nb.njit(cache=True)
 def _used(top, per_class, block):
     """How many numbers of a block hold the service classes up to ``top`` (-1: none)."""
     return min((top + 1) * per_class, block)
+
+
+@nb.njit(cache=True)
+def revalued(credits, paid, recent, invalid_credits, invalid_paid, invalid_recent, factor,
+             top, top_invalid):
+    """The revalued earnings of the state (PensionState.earnings_arrays) times ``factor``
+    in place, each row up to its highest occupied class (those above are zeros)."""
+    n_age, n_sex = top.shape
+    n_r = recent.shape[-1]
+    for a in range(n_age):
+        for s in range(n_sex):
+            for status in range(2):
+                for c in range(top[a, s] + 1):
+                    credits[a, s, status, c] *= factor
+                    paid[a, s, status, c] *= factor
+                    for r in range(n_r):
+                        recent[a, s, status, c, r] *= factor
+            for c in range(top_invalid[a, s] + 1):
+                invalid_credits[a, s, c] *= factor
+                invalid_paid[a, s, c] *= factor
+                for r in range(n_r):
+                    invalid_recent[a, s, c, r] *= factor
 
 
 @nb.njit(cache=True)

@@ -24,8 +24,6 @@ membership data by service are supplied).
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import numpy as np
 
 from ..params import AGES
@@ -82,12 +80,6 @@ class PensionState(StateTransitions, SurvivorTransitions):
               "invalid_recent", "spouses", "spouse_pension", "orphans", "orphan_pension")
     INVALID = ("invalid", "invalid_pension", "invalid_credits", "invalid_paid",
                "invalid_recent")
-    #: the arrays with a credited-service axis, their row bound (``top_class`` or
-    #: ``top_invalid_class``) and how many contribution statuses come before the service
-    BOUNDED: ClassVar[dict[str, tuple[str, int]]] = {
-        "active": ("top_class", 2), "labour": ("top_class", 1), "credits": ("top_class", 2),
-        "paid": ("top_class", 2), "recent": ("top_class", 2),
-        **dict.fromkeys(INVALID, ("top_invalid_class", 1))}
 
     def __init__(self, n_age: int = len(AGES), recent_years: int = 0,
                  contribution_classes: int = 1):
@@ -150,19 +142,21 @@ class PensionState(StateTransitions, SurvivorTransitions):
         self.top_class[:] = MAX_SERVICE
         self.top_invalid_class[:] = MAX_SERVICE
 
-    def _age_in_place(self, name: str, array: np.ndarray, weights: np.ndarray,
-                      stay: np.ndarray) -> None:
-        """Age one of the ARRAYS by the compiled kernel, moving only the service classes
-        up to the rows' bounds where it has a service axis (before the bounds age)."""
-        flat = array.reshape(*array.shape[:2], -1)
-        if name in self.BOUNDED:
-            bound, blocks = self.BOUNDED[name]
-            per_class = flat.shape[-1] // (blocks * (MAX_SERVICE + 1))
-            kernels.age_one_year(flat, weights, stay, getattr(self, bound), blocks,
-                                 per_class)
-        else:
-            whole = np.zeros(flat.shape[:2], dtype=np.int64)  # a row as one class
-            kernels.age_one_year(flat, weights, stay, whole, 1, flat.shape[-1])
+    def _age_arrays(self, weights: np.ndarray, stay: np.ndarray, y: PensionYear) -> None:
+        """Age every array one year (:func:`_age_one_year`) and add the newborns and
+        immigrants: the NumPy form of the compiled kernels.age_state."""
+        for name in self.ARRAYS:
+            setattr(self, name, _age_one_year(getattr(self, name), weights, stay))
+        # newborns and immigrants enter inactive, with no service (as in the micro engine);
+        # those of their cohort never covered stay outside
+        born, arriving = stay[0], y.newcomer_share
+        if y.covered_share is not None:
+            born, arriving = born * y.covered_share[0], arriving * y.covered_share
+        self.active[0, :, NOT_CONTRIBUTING, 0, 0] = born
+        self.labour[0, :, 0, 0, NC_INACTIVE] = born
+        self.active[:, :, NOT_CONTRIBUTING, 0, 0] += arriving
+        self.labour[:, :, 0, 0, NC_INACTIVE] += arriving
+        self._any_class()
 
     def arrays(self) -> tuple[np.ndarray, ...]:
         """Every share and per-capita amount the state carries (aged together)."""
@@ -197,13 +191,15 @@ class PensionState(StateTransitions, SurvivorTransitions):
 
         Returns the shares newly awarded an old-age pension and their total annual pension
         (per capita), by (age, sex, service)."""
-        for array in self.earnings_arrays():
-            array *= 1.0 + y.revaluation
         if kernels.COMPILED:
+            kernels.revalued(*self.earnings_arrays(), 1.0 + y.revaluation, self.top_class,
+                             self.top_invalid_class)
             growth, minimum = float(y.indexation), float(y.minimum_pension)
             kernels.indexed(self.pension, self.pensioners[..., None], growth, minimum)
             kernels.indexed(self.invalid_pension, self.invalid, growth, minimum)
         else:
+            for array in self.earnings_arrays():
+                array *= 1.0 + y.revaluation
             self.pension = _indexed(self.pension, self.pensioners, y)
             self.invalid_pension = _indexed(self.invalid_pension, self.invalid_by_service(),
                                             y)
@@ -276,28 +272,14 @@ class PensionState(StateTransitions, SurvivorTransitions):
         # aged one year, each cell then shared with its newcomers
         stay = 1.0 - y.newcomer_share
         weights = y.open_weights / np.maximum(y.open_weights.sum(axis=0), 1e-300)
-        for name in self.ARRAYS:
-            array = getattr(self, name)
-            if kernels.COMPILED and array.flags.c_contiguous:  # in place
-                self._age_in_place(name, array, weights, _floats(stay))
-            else:
-                setattr(self, name, _age_one_year(array, weights, stay))
-        # newborns and immigrants enter inactive, with no service (as in the micro engine);
-        # those of their cohort never covered stay outside
-        born, arriving = stay[0], y.newcomer_share
-        if y.covered_share is not None:
-            born, arriving = born * y.covered_share[0], arriving * y.covered_share
-        self.active[0, :, NOT_CONTRIBUTING, 0, 0] = born
-        self.labour[0, :, 0, 0, NC_INACTIVE] = born
-        self.active[:, :, NOT_CONTRIBUTING, 0, 0] += arriving
-        self.labour[:, :, 0, 0, NC_INACTIVE] += arriving
-        if kernels.COMPILED:
-            self.top_class = np.maximum(_aged_top(self.top_class),
-                                        np.where(y.newcomer_share > 0, 0, -1))
-            self.top_class[0] = 0
-            self.top_invalid_class = _aged_top(self.top_invalid_class)
+        if kernels.COMPILED:  # in place, the rows' bounds too
+            kernels.age_state(*self.arrays(), _floats(weights), _floats(stay),
+                              _floats(y.newcomer_share),
+                              _floats(np.zeros((0, 0)) if y.covered_share is None
+                                      else y.covered_share),
+                              self.top_class, self.top_invalid_class)
         else:
-            self._any_class()
+            self._age_arrays(weights, stay, y)
         if survivors:
             self._add_survivors(y, deaths, money)
 
@@ -309,16 +291,6 @@ def _highest(occupied: np.ndarray) -> np.ndarray:
     where none is."""
     last = occupied.shape[-1] - 1
     return np.where(occupied.any(axis=-1), last - np.argmax(occupied[..., ::-1], axis=-1), -1)
-
-
-def _aged_top(top: np.ndarray) -> np.ndarray:
-    """The rows' highest occupied classes (age, sex) once the state has aged a year
-    (_age_one_year: the open group merges the last two ages; the newborns' row empty)."""
-    out = np.empty_like(top)
-    out[0] = -1
-    out[1:-1] = top[:-2]
-    out[-1] = np.maximum(top[-2], top[-1])
-    return out
 
 
 def _step_death_rate(y: PensionYear) -> np.ndarray:
