@@ -254,10 +254,12 @@ def retire(active, labour, credits, paid, recent, pensioners, pension, invalid,
            refund_share, new_share, new_amount, top, top_invalid):
     """StateTransitions._retire: award old-age pensions (pension_rules.old_age_award) to
     the qualified members who retire this year (``probability`` (age, sex), each pension
-    times ``factor``), let those short of the minimum service leave with a refund, and
-    carry disability pensions at the pensionable age into old-age pensions. Adds the
-    newly awarded shares and their pensions into ``new_share``, ``new_amount`` (zeros),
-    and lowers the rows' highest occupied classes to those that kept members."""
+    times ``factor``; both empty: everybody at the pensionable age, factor 1:
+    cohort_transitions.retirement_choice), let those short of the minimum service leave
+    with a refund, and carry disability pensions at the pensionable age into old-age
+    pensions. Adds the newly awarded shares and their pensions into ``new_share``,
+    ``new_amount`` (zeros), and lowers the rows' highest occupied classes to those that
+    kept members."""
     n_age, n_sex, _, _, n_k = active.shape
     n_r = recent.shape[-1]
     recent_class = np.empty(n_r)
@@ -265,7 +267,10 @@ def retire(active, labour, credits, paid, recent, pensioners, pension, invalid,
     for a in range(n_age):
         for s in range(n_sex):
             at_age = a >= retirement_age[a, s]
-            p, f = probability[a, s], factor[a, s]
+            if probability.size:
+                p, f = probability[a, s], factor[a, s]
+            else:
+                p, f = (1.0 if at_age else 0.0), 1.0
             left = refunded_paid = 0.0
             kept = -1  # the highest class not emptied
             for c in range(top[a, s] + 1):
@@ -578,14 +583,15 @@ def revalued(credits, paid, recent, invalid_credits, invalid_paid, invalid_recen
 
 
 @nb.njit(cache=True)
-def indexed(total, persons, growth, minimum):
+def indexed(total, persons, growth, minimum, top):
     """cohort_state._indexed in place: each cell's pensions in payment ``total`` (age,
     sex, service) indexed per person (pension_rules.in_payment), ``persons`` (age, sex,
-    service, k) summed over k."""
+    service, k) summed over k; each row up to its highest occupied class ``top`` (age,
+    sex; empty: every class)."""
     n_age, n_sex, n_s = total.shape
     for a in range(n_age):
         for s in range(n_sex):
-            for c in range(n_s):
+            for c in range(top[a, s] + 1 if top.size else n_s):
                 count = 0.0
                 for k in range(persons.shape[-1]):
                     count += persons[a, s, c, k]

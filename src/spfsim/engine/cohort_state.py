@@ -195,8 +195,10 @@ class PensionState(StateTransitions, SurvivorTransitions):
             kernels.revalued(*self.earnings_arrays(), 1.0 + y.revaluation, self.top_class,
                              self.top_invalid_class)
             growth, minimum = float(y.indexation), float(y.minimum_pension)
-            kernels.indexed(self.pension, self.pensioners[..., None], growth, minimum)
-            kernels.indexed(self.invalid_pension, self.invalid, growth, minimum)
+            kernels.indexed(self.pension, self.pensioners[..., None], growth, minimum,
+                            np.zeros((0, 0), dtype=np.int64))
+            kernels.indexed(self.invalid_pension, self.invalid, growth, minimum,
+                            self.top_invalid_class)
         else:
             for array in self.earnings_arrays():
                 array *= 1.0 + y.revaluation

@@ -162,7 +162,10 @@ class StateTransitions:
     def _retire(self, y: PensionYear) -> tuple[np.ndarray, np.ndarray]:
         """Award pensions to those at or above retirement age; return new shares, amounts."""
         if kernels.COMPILED:
-            probability, factor = retirement_choice(y)
+            if y.retire_probability is None and y.award_indexing is None:
+                probability = factor = np.zeros((0, 0))  # the default, in the kernel
+            else:
+                probability, factor = retirement_choice(y)
             new_share, new_amount = np.zeros_like(self.pension), np.zeros_like(self.pension)
             self.refunded, self.refund = np.empty_like(self.refunded), np.empty_like(self.refund)
             kernels.retire(
