@@ -343,7 +343,7 @@ def care_credits(active, labour, credits, paid, recent, probability, retirement_
     n_age, _, _, n_s, n_k = active.shape
     n_state, n_r = labour.shape[-1], recent.shape[-1]
     least = 1 if insured_only else 0
-    woman = 1
+    woman, status = 1, NOT_CONTRIBUTING
     moved = np.zeros((n_s, n_k))
     moved_labour = np.zeros((n_s, n_k, n_state))
     moved_credits, moved_paid = np.zeros(n_s), np.zeros(n_s)
@@ -352,60 +352,88 @@ def care_credits(active, labour, credits, paid, recent, probability, retirement_
         base = probability[a] * (1.0 if retirement_age[a, woman] > a else 0.0)
         if base == 0.0:
             continue
-        women = active[a, woman, NOT_CONTRIBUTING]
-        lab = labour[a, woman]
-        cred = credits[a, woman, NOT_CONTRIBUTING]
-        pd = paid[a, woman, NOT_CONTRIBUTING]
-        rec = recent[a, woman, NOT_CONTRIBUTING]
         n = top[a, woman] + 1
         highest = -1  # the highest class with anything moved up
         for c in range(n):
             in_class = moved_class = 0.0
             for k in range(n_k):
                 rate = base if contributed_years(c, k, n_k) >= least else 0.0
-                moved[c, k] = women[c, k] * rate
+                moved[c, k] = active[a, woman, status, c, k] * rate
                 for st in range(n_state):
-                    moved_labour[c, k, st] = lab[c, k, st] * rate
-                in_class += women[c, k]
+                    moved_labour[c, k, st] = labour[a, woman, c, k, st] * rate
+                in_class += active[a, woman, status, c, k]
                 moved_class += moved[c, k]
             share = moved_class / in_class if in_class > 0 else 0.0
             credited = moved_class * care_credit
-            moved_credits[c] = cred[c] * share + credited
-            moved_paid[c] = pd[c] * share
+            moved_credits[c] = credits[a, woman, status, c] * share + credited
+            moved_paid[c] = paid[a, woman, status, c] * share
             if n_r:
                 moved_recent[c, 0] = credited
                 for r in range(1, n_r):
-                    moved_recent[c, r] = rec[c, r - 1] * share
+                    moved_recent[c, r] = recent[a, woman, status, c, r - 1] * share
             for k in range(n_k):
-                women[c, k] -= moved[c, k]
+                active[a, woman, status, c, k] -= moved[c, k]
                 for st in range(n_state):
-                    lab[c, k, st] -= moved_labour[c, k, st]
-            cred[c] -= cred[c] * share
-            pd[c] -= pd[c] * share
+                    labour[a, woman, c, k, st] -= moved_labour[c, k, st]
+            credits[a, woman, status, c] -= credits[a, woman, status, c] * share
+            paid[a, woman, status, c] -= paid[a, woman, status, c] * share
             for r in range(n_r):
-                rec[c, r] -= rec[c, r] * share
-            if (moved_credits[c] != 0.0 or moved_paid[c] != 0.0 or _any(moved[c])
-                    or _any(moved_labour[c].ravel()) or _any(moved_recent[c])):
+                recent[a, woman, status, c, r] -= recent[a, woman, status, c, r] * share
+            if (moved_credits[c] != 0.0 or moved_paid[c] != 0.0 or _any_in(moved, c)
+                    or _any_in(moved_recent, c)):
                 highest = c
-        _promote(women, moved, n)
-        _promote(lab.reshape((n_s, -1)), moved_labour.reshape((n_s, -1)), n)
-        _promote(cred.reshape((n_s, 1)), moved_credits.reshape((n_s, 1)), n)
-        _promote(pd.reshape((n_s, 1)), moved_paid.reshape((n_s, 1)), n)
-        _promote(rec, moved_recent, n)
+            else:
+                for k in range(n_k):
+                    for st in range(n_state):
+                        if moved_labour[c, k, st] != 0.0:
+                            highest = c
+        _promote_status(active, credits, paid, recent, a, woman, status, moved,
+                        moved_credits, moved_paid, moved_recent, n)
+        last = n_s - 1
+        for c in range(min(n, last), 0, -1):
+            for k in range(n_k):
+                for st in range(n_state):
+                    labour[a, woman, c, k, st] += moved_labour[c - 1, k, st]
+        if n > last:
+            for k in range(n_k):
+                for st in range(n_state):
+                    labour[a, woman, last, k, st] += moved_labour[last, k, st]
         top[a, woman] = _raised(top[a, woman], highest, n_s)
 
 
 @nb.njit(cache=True)
-def _promote(array, moved, n):
-    """Add ``moved`` (service, j) of the classes below ``n`` one credited-service class up
-    (the top class keeps its members): cohort_transitions._promote for one cell."""
-    top = array.shape[0] - 1
-    for c in range(min(n, top), 0, -1):
-        for j in range(array.shape[1]):
-            array[c, j] += moved[c - 1, j]
-    if n > top:
-        for j in range(array.shape[1]):
-            array[top, j] += moved[top, j]
+def _any_in(values, row):
+    """Whether any of ``values[row]`` (a 2-D array's row) is not zero (without a view)."""
+    for j in range(values.shape[1]):  # noqa: SIM110 (as _any)
+        if values[row, j] != 0.0:
+            return True
+    return False
+
+
+@nb.njit(cache=True)
+def _promote_status(active, credits, paid, recent, a, s, status, moved, moved_credits,
+                    moved_paid, moved_recent, n):
+    """Add what moved from the classes below ``n`` of one cell's contribution ``status``
+    (``moved`` (service, k), ``moved_credits``, ``moved_paid`` (service,),
+    ``moved_recent`` (service, r)) one credited-service class up, the top class keeping
+    its members (cohort_transitions._promote), indexing the state itself: a view of it
+    in a loop costs Numba more than the loop."""
+    last = active.shape[3] - 1
+    n_k, n_r = active.shape[4], recent.shape[4]
+    for c in range(min(n, last), 0, -1):
+        for k in range(n_k):
+            active[a, s, status, c, k] += moved[c - 1, k]
+        credits[a, s, status, c] += moved_credits[c - 1]
+        paid[a, s, status, c] += moved_paid[c - 1]
+        for r in range(n_r):
+            recent[a, s, status, c, r] += moved_recent[c - 1, r]
+    if n > last:
+        for k in range(n_k):
+            active[a, s, status, last, k] += moved[last, k]
+        credits[a, s, status, last] += moved_credits[last]
+        paid[a, s, status, last] += moved_paid[last]
+        for r in range(n_r):
+            recent[a, s, status, last, r] += moved_recent[last, r]
 
 
 @nb.njit(cache=True)
@@ -423,45 +451,41 @@ def credit_year(active, credits, paid, recent, earnings, contribution_rate, top)
     years, and the contributions paid on them."""
     n_age, n_sex, _, n_s, n_k = active.shape
     n_r = recent.shape[-1]
+    status = CONTRIBUTING
     moved = np.zeros((n_s, n_k))
     moved_credits, moved_paid = np.zeros(n_s), np.zeros(n_s)
     moved_recent = np.zeros((n_s, n_r))
     for a in range(n_age):
         for s in range(n_sex):
-            members = active[a, s, CONTRIBUTING]
             n = top[a, s] + 1
             highest = -1  # the highest class with anything moved up
             for c in range(n):
                 in_class = 0.0
                 for k in range(n_k):
-                    in_class += members[c, k]
+                    in_class += active[a, s, status, c, k]
                 earned = in_class * earnings[a, s]
                 moved[c, 0] = 0.0
                 for k in range(1, n_k):
-                    moved[c, k] = members[c, k - 1]
-                moved[c, n_k - 1] += members[c, n_k - 1]
-                moved_credits[c] = credits[a, s, CONTRIBUTING, c] + earned
-                moved_paid[c] = paid[a, s, CONTRIBUTING, c] + earned * contribution_rate
+                    moved[c, k] = active[a, s, status, c, k - 1]
+                moved[c, n_k - 1] += active[a, s, status, c, n_k - 1]
+                moved_credits[c] = credits[a, s, status, c] + earned
+                moved_paid[c] = paid[a, s, status, c] + earned * contribution_rate
                 if n_r:
                     moved_recent[c, 0] = earned
                     for r in range(1, n_r):
-                        moved_recent[c, r] = recent[a, s, CONTRIBUTING, c, r - 1]
-                if (moved_credits[c] != 0.0 or moved_paid[c] != 0.0 or _any(moved[c])
-                        or _any(moved_recent[c])):
+                        moved_recent[c, r] = recent[a, s, status, c, r - 1]
+                if (moved_credits[c] != 0.0 or moved_paid[c] != 0.0 or _any_in(moved, c)
+                        or _any_in(moved_recent, c)):
                     highest = c
             for c in range(n):
                 for k in range(n_k):
-                    members[c, k] = 0.0
-                credits[a, s, CONTRIBUTING, c] = 0.0
-                paid[a, s, CONTRIBUTING, c] = 0.0
+                    active[a, s, status, c, k] = 0.0
+                credits[a, s, status, c] = 0.0
+                paid[a, s, status, c] = 0.0
                 for r in range(n_r):
-                    recent[a, s, CONTRIBUTING, c, r] = 0.0
-            _promote(members, moved, n)
-            _promote(credits[a, s, CONTRIBUTING].reshape((n_s, 1)),
-                     moved_credits.reshape((n_s, 1)), n)
-            _promote(paid[a, s, CONTRIBUTING].reshape((n_s, 1)), moved_paid.reshape((n_s, 1)),
-                     n)
-            _promote(recent[a, s, CONTRIBUTING], moved_recent, n)
+                    recent[a, s, status, c, r] = 0.0
+            _promote_status(active, credits, paid, recent, a, s, status, moved,
+                            moved_credits, moved_paid, moved_recent, n)
             top[a, s] = _raised(top[a, s], highest, n_s)
 
 

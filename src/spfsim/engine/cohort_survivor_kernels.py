@@ -58,14 +58,16 @@ def survivor_deaths(active, credits, recent, pensioners, pension, invalid, inval
             q = q_others[a, s] * population[a, s]
             q_inv = q_invalid[a, s] * population[a, s]
             future = max(retirement_age[a, s] - a, 0.0)
+            # the row's sums in the order of the classes, held in registers
+            died = spent = 0.0
             for c in range(n_s):
                 members = disabled = 0.0
                 if c <= top_invalid[a, s]:
                     for k in range(n_k):
                         disabled += invalid[a, s, c, k]
                 if c > top[a, s]:  # no insured members: the pensioners' deaths only
-                    deaths[a, s] += q * pensioners[a, s, c] + q_inv * disabled
-                    money[a, s] += q * pension[a, s, c] + q_inv * invalid_pension[a, s, c]
+                    died += q * pensioners[a, s, c] + q_inv * disabled
+                    spent += q * pension[a, s, c] + q_inv * invalid_pension[a, s, c]
                     continue
                 for k in range(n_k):
                     members += active[a, s, 0, c, k] + active[a, s, 1, c, k]
@@ -81,9 +83,10 @@ def survivor_deaths(active, credits, recent, pensioners, pension, invalid, inval
                     would_have = rules.disability_award(
                         credited / members if members > 0 else 0.0, c, future,
                         minimum_pension, maximum_pension, formula, spread)
-                deaths[a, s] += q * (pensioners[a, s, c] + insured) + q_inv * disabled
-                money[a, s] += (q * (pension[a, s, c] + insured * would_have)
-                                + q_inv * invalid_pension[a, s, c])
+                died += q * (pensioners[a, s, c] + insured) + q_inv * disabled
+                spent += (q * (pension[a, s, c] + insured * would_have)
+                          + q_inv * invalid_pension[a, s, c])
+            deaths[a, s], money[a, s] = died, spent
     return deaths, money
 
 
