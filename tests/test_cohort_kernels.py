@@ -133,8 +133,8 @@ def test_the_cell_chain_and_alignment_are_the_array_ones():
     keep, draw = aligned_persistence(previous, incoming, wanted, 0.8)
     out = np.empty(4)
     for i in range(200):
-        assert cohort_kernels.aligned(previous[i], incoming[i], wanted[i], 0.8, out) == \
-            pytest.approx(keep[i], rel=1e-14, abs=1e-15)
+        assert cohort_kernels.aligned(previous[i], incoming[i], wanted[None], 0, i, 0.8,
+                                      out) == pytest.approx(keep[i], rel=1e-14, abs=1e-15)
         np.testing.assert_allclose(out, draw[i], rtol=1e-13, atol=1e-15)
 
 
@@ -152,8 +152,9 @@ def _variant_model(variant: str, end_year: int = 2060) -> spfsim.Model:
 @pytest.mark.parametrize("variant", list(VARIANTS))
 def test_the_rows_highest_classes_bound_the_state(variant):
     """The compiled transitions visit each row only up to its highest occupied class
-    (PensionState.top_class, top_invalid_class), which they keep as they move persons up a
-    class, between the active and the disabled, out at retirement and one age up. Every
+    (PensionState.top_class, top_invalid_class, top_pension_class), which they keep as
+    they move persons up a class, between the active and the disabled, out at retirement
+    and one age up. Every
     class above those bounds must hold exactly nothing after each step and advance, from
     the reconstruction of the past to the horizon; and the bounds must stay tight enough
     to skip most of the state (the young have few classes, the retired none)."""
@@ -168,7 +169,7 @@ def test_the_rows_highest_classes_bound_the_state(variant):
             move(y)
             exact = copy.copy(state)  # the same arrays, bounds of its own
             exact.refresh_tops()
-            for name in ("top_class", "top_invalid_class"):
+            for name in ("top_class", "top_invalid_class", "top_pension_class"):
                 held, least = getattr(state, name), getattr(exact, name)
                 assert (held >= least).all(), (
                     f"{variant}, year {a.years[k]} after {move.__name__}: {name} below an "

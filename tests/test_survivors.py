@@ -144,6 +144,7 @@ def test_survivor_awards_by_hand():
     state.active[:] = 0.0
     state.pensioners[70, :, 10] = 0.5
     state.pension[70, :, 10] = 0.5 * 1000.0
+    state.refresh_tops()  # the arrays were written by hand
     deaths, money = state._survivor_deaths(y, death_rate, death_rate)
     fresh = PensionState()  # next year's cells, without survivors yet
     fresh._add_survivors(y, deaths, money)
@@ -381,7 +382,8 @@ def test_selection_gives_each_cell_exactly_its_claims():
 def test_survivor_ceiling_loop_matches_the_array_sums():
     """The compiled row loop of the ceiling and its NumPy form (used with Numba's JIT
     off) give the same shares, also where some children, or all of a row's, cannot exist
-    (the loop leaves them out of the distributions)."""
+    (the loop leaves them out of the distributions); the loop writes the rows it is given
+    and leaves the others as they were."""
     from spfsim.schemes import survivors
 
     rng = np.random.default_rng(7)
@@ -390,11 +392,18 @@ def test_survivor_ceiling_loop_matches_the_array_sums():
     children[4] = 0.0
     children[5, 1:] = 0.0
     spouse, orphans = np.empty(6), np.empty((6, 4))
-    survivors._capped_rows(married, children, 0.5, 0.3, 0.7, spouse, orphans)
+    survivors._capped_rows(married, children, np.arange(6), 0.5, 0.3, 0.7, spouse, orphans)
     want_spouse, want_orphans = survivors._capped_shares_arrays(married, children, 0.5,
                                                                 0.3, 0.7)
     np.testing.assert_allclose(spouse, want_spouse, rtol=1e-13)
     np.testing.assert_allclose(orphans, want_orphans, rtol=1e-13)
+    some_spouse, some_orphans = np.full(6, -1.0), np.full((6, 4), -1.0)
+    survivors._capped_rows(married, children, np.array([1, 5]), 0.5, 0.3, 0.7, some_spouse,
+                           some_orphans)
+    np.testing.assert_array_equal(some_spouse[[1, 5]], spouse[[1, 5]])
+    np.testing.assert_array_equal(some_orphans[[1, 5]], orphans[[1, 5]])
+    assert (some_spouse[[0, 2, 3, 4]] == -1.0).all()
+    assert (some_orphans[[0, 2, 3, 4]] == -1.0).all()
 
 
 # --------------------------------------------------- survivors from the families

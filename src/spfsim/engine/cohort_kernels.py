@@ -67,9 +67,10 @@ def chain(was, target, persistence):
 
 
 @nb.njit(cache=True)
-def aligned(previous, incoming, target, persistence, draw):
-    """Keep-or-draw transitions of one cell (cohort_transitions.aligned_persistence):
-    returns ``keep`` and writes the draw probabilities into ``draw``."""
+def aligned(previous, incoming, target, a, s, persistence, draw):
+    """Keep-or-draw transitions of one cell (cohort_transitions.aligned_persistence), its
+    wanted shares ``target[a, s]`` (indexed: not a view made for each cell): returns
+    ``keep`` and writes the draw probabilities into ``draw``."""
     n = previous.size
     total = 0.0
     for i in range(n):
@@ -77,11 +78,11 @@ def aligned(previous, incoming, target, persistence, draw):
     total += incoming
     wanted_total = 0.0
     for i in range(n):
-        wanted_total += target[i]
+        wanted_total += target[a, s, i]
     limit = np.inf
     kept = 0.0
     for i in range(n):
-        wanted = target[i] / wanted_total if wanted_total > 0 else 1.0 / n
+        wanted = target[a, s, i] / wanted_total if wanted_total > 0 else 1.0 / n
         w = previous[i] / total if total > 0 else 0.0
         if w > 0:
             limit = min(limit, wanted / w)
@@ -131,7 +132,7 @@ def contribution_status(active, labour, credits, paid, recent, density, persiste
             if targeted:  # last year's non-contributors who stay out, those who stop
                 for st in range(n_state):
                     in_state[st] *= 1.0 - join
-                keep = aligned(in_state, contributing * (1.0 - stay), labour_target[a, s],
+                keep = aligned(in_state, contributing * (1.0 - stay), labour_target, a, s,
                                labour_persistence, draw)
             for c in range(n_s):
                 for k in range(n_k):
@@ -251,15 +252,15 @@ def retire(active, labour, credits, paid, recent, pensioners, pension, invalid,
            invalid_pension, invalid_credits, invalid_paid, invalid_recent, refunded, refund,
            retirement_age, probability, factor, minimum_service, formula,
            minimum_pension, maximum_pension, spread, reference_years,
-           refund_share, new_share, new_amount, top, top_invalid):
+           refund_share, new_share, new_amount, top, top_invalid, top_pension):
     """StateTransitions._retire: award old-age pensions (pension_rules.old_age_award) to
     the qualified members who retire this year (``probability`` (age, sex), each pension
     times ``factor``; both empty: everybody at the pensionable age, factor 1:
     cohort_transitions.retirement_choice), let those short of the minimum service leave
     with a refund, and carry disability pensions at the pensionable age into old-age
     pensions. Adds the newly awarded shares and their pensions into ``new_share``,
-    ``new_amount`` (zeros), and lowers the rows' highest occupied classes to those that
-    kept members."""
+    ``new_amount`` (zeros), lowers the rows' highest occupied classes to those that kept
+    members and raises the pensioners' (``top_pension``) to those awarded."""
     n_age, n_sex, _, _, n_k = active.shape
     n_r = recent.shape[-1]
     recent_class = np.empty(n_r)
@@ -295,6 +296,7 @@ def retire(active, labour, credits, paid, recent, pensioners, pension, invalid,
                     new_amount[a, s, c] = share * award
                     pensioners[a, s, c] += share
                     pension[a, s, c] += share * award
+                    top_pension[a, s] = max(top_pension[a, s], c)
                 if leaving:
                     gone = 1.0
                     for k in range(n_k):
@@ -321,6 +323,7 @@ def retire(active, labour, credits, paid, recent, pensioners, pension, invalid,
             refund[a, s] = rules.refund(refund_share, refunded_paid)
             top[a, s] = kept
             if at_age:  # disability pensions continue as old-age pensions
+                top_pension[a, s] = max(top_pension[a, s], top_invalid[a, s])
                 for c in range(top_invalid[a, s] + 1):
                     for k in range(n_k):
                         pensioners[a, s, c] += invalid[a, s, c, k]
@@ -526,10 +529,11 @@ def age_one_year(share, weights, stay, top, blocks, per_class):
 def age_state(active, labour, credits, paid, recent, pensioners, pension, invalid,
               invalid_pension, invalid_credits, invalid_paid, invalid_recent, spouses,
               spouse_pension, orphans, orphan_pension, weights, stay, newcomers, covered,
-              top, top_invalid):
+              top, top_invalid, top_pension):
     """PensionState.advance's ageing in place: every array of the state (PensionState.
     ARRAYS, in that order) one age up by :func:`age_one_year`, the active members' arrays
-    up to the rows' bounds ``top``, the disability pensioners' up to ``top_invalid``; then
+    up to the rows' bounds ``top``, the disability pensioners' up to ``top_invalid``, the
+    old-age pensioners' up to ``top_pension``; then
     the newborns (``stay`` of the first row) and the immigrants (``newcomers`` (age, sex))
     enter inactive with no service, times the share of their cohort ever covered
     (``covered`` (age, sex); empty: all), and the bounds age with the rows."""
@@ -540,14 +544,15 @@ def age_state(active, labour, credits, paid, recent, pensioners, pension, invali
             (_rows(paid), top, 2, 1), (_rows(invalid), top_invalid, 1, n_k),
             (_rows(invalid_pension), top_invalid, 1, 1),
             (_rows(invalid_credits), top_invalid, 1, 1),
-            (_rows(invalid_paid), top_invalid, 1, 1)):
+            (_rows(invalid_paid), top_invalid, 1, 1), (_rows(pensioners), top_pension, 1, 1),
+            (_rows(pension), top_pension, 1, 1)):
         age_one_year(array, weights, stay, bound, blocks, per_class)
     age_one_year(_rows(labour), weights, stay, top, 1, n_k * labour.shape[-1])
     age_one_year(_rows(recent), weights, stay, top, 2, recent.shape[-1])
     age_one_year(_rows(invalid_recent), weights, stay, top_invalid, 1,
                  invalid_recent.shape[-1])
-    for array in (_rows(pensioners), _rows(pension), _rows(spouses),
-                  _rows(spouse_pension), _rows(orphans), _rows(orphan_pension)):
+    for array in (_rows(spouses), _rows(spouse_pension), _rows(orphans),
+                  _rows(orphan_pension)):
         age_one_year(array, weights, stay, whole, 1, array.shape[-1])
     n_age, n_sex = top.shape
     for s in range(n_sex):
@@ -559,7 +564,7 @@ def age_state(active, labour, credits, paid, recent, pensioners, pension, invali
             arriving = newcomers[a, s] * covered[a, s] if covered.size else newcomers[a, s]
             active[a, s, NOT_CONTRIBUTING, 0, 0] += arriving
             labour[a, s, 0, 0, NC_INACTIVE] += arriving
-    for bounds in (top, top_invalid):  # the rows' bounds one age up (_age_one_year)
+    for bounds in (top, top_invalid, top_pension):  # one age up (_age_one_year)
         for s in range(n_sex):
             bounds[n_age - 1, s] = max(bounds[n_age - 2, s], bounds[n_age - 1, s])
             for a in range(n_age - 2, 0, -1):

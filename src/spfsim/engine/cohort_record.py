@@ -84,7 +84,8 @@ class PensionRecord:
                 none if self.low is None else self.low[0],
                 none if self.low is None else self.low[1],
                 none if self.insured_unemployed is None else self.insured_unemployed,
-                state.top_class, state.top_invalid_class, dual, spread)
+                state.top_class, state.top_invalid_class, state.top_pension_class, dual,
+                spread)
             return
         self._record_arrays(k, state, population, earnings, new_share, new_total, dual,
                             spread)
@@ -178,13 +179,13 @@ def record_year(k, active, labour, pensioners, pension, invalid, invalid_pension
                 insured, beneficiaries, paid, refunds, active_share, pensioned, new_count,
                 new_amount, service_awarded, branch_persons, branch_money, survivors,
                 dependants_kept, low_share, low_gap, insured_unemployed, top, top_invalid,
-                dual, spread):
+                top_pension, dual, spread):
     """PensionRecord.record as one pass over the (age, sex) cells (``floor``,
-    ``qualifies``: empty when not kept), each row's active members and disability
-    pensioners up to its highest occupied class (``top``, ``top_invalid``:
-    PensionState.top_class); the year's ``dependants`` (PensionState.dependants); with
-    ``dual``, the spouses' pensions and supplements paid only above their own
-    (spouses_beside_own_pensions, with ``spread``)."""
+    ``qualifies``: empty when not kept), each row's active members, disability and old-age
+    pensioners up to its highest occupied class (``top``, ``top_invalid``,
+    ``top_pension``: PensionState.top_class); the year's ``dependants``
+    (PensionState.dependants); with ``dual``, the spouses' pensions and supplements paid
+    only above their own (spouses_beside_own_pensions, with ``spread``)."""
     n_age, n_sex, n_class, n_k = active.shape[0], active.shape[1], active.shape[3], \
         active.shape[4]
     keep_low, keep_unemployed = floor.shape[0] > 0, qualifies.shape[0] > 0
@@ -212,7 +213,8 @@ def record_year(k, active, labour, pensioners, pension, invalid, invalid_pension
             insured[k, a, s] = contributors[k, a, s] * earnings[a, s]
             old_age, old_age_money, disabled, disabled_money = 0.0, 0.0, 0.0, 0.0
             below, gap, awarded = 0.0, 0.0, 0.0
-            for c in range(n_class):
+            held = max(top_invalid[a, s], top_pension[a, s]) + 1  # pensions above: none
+            for c in range(held):
                 invalid_c = 0.0
                 if c <= top_invalid[a, s]:
                     for j in range(n_k):
@@ -233,6 +235,9 @@ def record_year(k, active, labour, pensioners, pension, invalid, invalid_pension
                         gap += in_class * (floor[k, a, s] - per_person)
                 service_awarded[k, s, c] += p * new_share[a, s, c]
                 awarded += p * new_total[a, s, c]
+            if dual:
+                for c in range(held, n_class):
+                    own[c], own_money[c] = 0.0, 0.0
             new_amount[k, s] += awarded
             pensioned[k, a, s] = old_age + disabled
             if keep_low:

@@ -68,8 +68,9 @@ class PensionState(StateTransitions, SurvivorTransitions):
 
     ``top_class`` (age, sex) is the highest credited-service class a row may hold on the
     active side (``active``, ``labour``, ``credits``, ``paid``, ``recent``; -1: none),
-    ``top_invalid_class`` the same for the disability pensioners' arrays: every class
-    above them is exactly zero. The compiled transitions visit a row up to them and keep
+    ``top_invalid_class`` the same for the disability pensioners' arrays and
+    ``top_pension_class`` for the old-age pensioners' (``pensioners``, ``pension``): every
+    class above them is exactly zero. The compiled transitions visit a row up to them and keep
     them (:mod:`.cohort_kernels`); the NumPy path, which does not need them, sets them to
     the last class. Code that writes these arrays by hand calls :meth:`refresh_tops`
     before a transition.
@@ -117,6 +118,7 @@ class PensionState(StateTransitions, SurvivorTransitions):
         self.refund = np.zeros((n_age, 2))
         self.top_class = np.zeros((n_age, 2), dtype=np.int64)  # everybody in class 0
         self.top_invalid_class = np.full((n_age, 2), -1, dtype=np.int64)
+        self.top_pension_class = np.full((n_age, 2), -1, dtype=np.int64)
 
     def cover_only(self, share: np.ndarray) -> None:
         """Start from members who are only ``share`` (age, sex) of each cell, all inactive
@@ -126,8 +128,9 @@ class PensionState(StateTransitions, SurvivorTransitions):
         self.labour[:, :, 0, 0, NC_INACTIVE] = share
 
     def refresh_tops(self) -> None:
-        """Set ``top_class`` and ``top_invalid_class`` to the highest classes that hold
-        anything (after the arrays were written by other means than the transitions)."""
+        """Set ``top_class``, ``top_invalid_class`` and ``top_pension_class`` to the highest
+        classes that hold anything (after the arrays were written by other means than the
+        transitions)."""
         active = ((self.active != 0).any(axis=(2, 4)) | (self.labour != 0).any(axis=(3, 4))
                   | (self.credits != 0).any(axis=2) | (self.paid != 0).any(axis=2)
                   | (self.recent != 0).any(axis=(2, 4)))
@@ -135,12 +138,14 @@ class PensionState(StateTransitions, SurvivorTransitions):
                    | (self.invalid_credits != 0) | (self.invalid_paid != 0)
                    | (self.invalid_recent != 0).any(axis=3))
         self.top_class, self.top_invalid_class = _highest(active), _highest(invalid)
+        self.top_pension_class = _highest((self.pensioners != 0) | (self.pension != 0))
 
     def _any_class(self) -> None:
         """Bounds that hold whatever the arrays (every class), set by the NumPy path,
         which does not keep them."""
         self.top_class[:] = MAX_SERVICE
         self.top_invalid_class[:] = MAX_SERVICE
+        self.top_pension_class[:] = MAX_SERVICE
 
     def _age_arrays(self, weights: np.ndarray, stay: np.ndarray, y: PensionYear) -> None:
         """Age every array one year (:func:`_age_one_year`) and add the newborns and
@@ -196,7 +201,7 @@ class PensionState(StateTransitions, SurvivorTransitions):
                              self.top_invalid_class)
             growth, minimum = float(y.indexation), float(y.minimum_pension)
             kernels.indexed(self.pension, self.pensioners[..., None], growth, minimum,
-                            np.zeros((0, 0), dtype=np.int64))
+                            self.top_pension_class)
             kernels.indexed(self.invalid_pension, self.invalid, growth, minimum,
                             self.top_invalid_class)
         else:
@@ -279,7 +284,8 @@ class PensionState(StateTransitions, SurvivorTransitions):
                               _floats(y.newcomer_share),
                               _floats(np.zeros((0, 0)) if y.covered_share is None
                                       else y.covered_share),
-                              self.top_class, self.top_invalid_class)
+                              self.top_class, self.top_invalid_class,
+                              self.top_pension_class)
         else:
             self._age_arrays(weights, stay, y)
         if survivors:

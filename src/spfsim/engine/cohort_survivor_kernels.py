@@ -43,13 +43,14 @@ def survivors_year(spouses, spouse_pension, orphans, orphan_pension, growth, age
 def survivor_deaths(active, credits, recent, pensioners, pension, invalid, invalid_pension,
                     population, q_others, q_invalid, retirement_age, minimum_service,
                     formula, minimum_pension, maximum_pension, spread, reference_years,
-                    top, top_invalid):
+                    top, top_invalid, top_pension):
     """SurvivorTransitions._survivor_deaths: this year's deaths of pensioners and of
     qualified insured persons, and the pensions their survivors' shares apply to (an
     insured person's: the disability pension they would have had), (age, sex) persons and
-    currency. The active members and disability pensioners are read up to their rows'
-    highest occupied classes ``top`` and ``top_invalid`` (PensionState.top_class)."""
-    n_age, n_sex, _, n_s, n_k = active.shape
+    currency. The active members, disability and old-age pensioners are read up to their
+    rows' highest occupied classes ``top``, ``top_invalid`` and ``top_pension``
+    (PensionState.top_class)."""
+    n_age, n_sex, _, _, n_k = active.shape
     n_r = recent.shape[-1]
     deaths, money = np.zeros((n_age, n_sex)), np.zeros((n_age, n_sex))
     recent_class = np.empty(n_r)
@@ -60,7 +61,7 @@ def survivor_deaths(active, credits, recent, pensioners, pension, invalid, inval
             future = max(retirement_age[a, s] - a, 0.0)
             # the row's sums in the order of the classes, held in registers
             died = spent = 0.0
-            for c in range(n_s):
+            for c in range(max(top[a, s], top_invalid[a, s], top_pension[a, s]) + 1):
                 members = disabled = 0.0
                 if c <= top_invalid[a, s]:
                     for k in range(n_k):
@@ -309,10 +310,6 @@ def _capped(married, children, spouse_share, orphan_share, maximum_share, spouse
             n_capped += 1
     if n_capped == 0:
         return
-    rows = capped[:n_capped]  # in one call: its buffers are allocated once
-    part_spouse, part_orphans = np.empty(n_capped), np.empty((n_capped, n_kids))
-    survivors._capped_rows(married[rows], children[rows], spouse_share, orphan_share,
-                           maximum_share, part_spouse, part_orphans)
-    for i in range(n_capped):
-        spouse[rows[i]] = part_spouse[i]
-        orphans[rows[i]] = part_orphans[i]
+    # in one call: its buffers are allocated once
+    survivors._capped_rows(married, children, capped[:n_capped], spouse_share, orphan_share,
+                           maximum_share, spouse, orphans)

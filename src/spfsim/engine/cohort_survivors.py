@@ -66,7 +66,7 @@ class SurvivorTransitions:
                 self.invalid, self.invalid_pension, _floats(rules.population),
                 _floats(q_others), _floats(q_invalid), _floats(y.retirement_age),
                 float(rules.minimum_service), *_formula(y), self.top_class,
-                self.top_invalid_class)
+                self.top_invalid_class, self.top_pension_class)
         q = q_others[:, :, None] * rules.population[:, :, None]  # deaths per share
         q_inv = q_invalid[:, :, None] * rules.population[:, :, None]
         future = np.maximum(y.retirement_age - AGES[:, None], 0)[:, :, None]

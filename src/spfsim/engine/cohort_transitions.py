@@ -174,7 +174,7 @@ class StateTransitions:
                 self.invalid_credits, self.invalid_paid, self.invalid_recent, self.refunded,
                 self.refund, _floats(y.retirement_age), _floats(probability), _floats(factor),
                 float(y.minimum_service), *_formula(y), float(y.refund_share), new_share,
-                new_amount, self.top_class, self.top_invalid_class)
+                new_amount, self.top_class, self.top_invalid_class, self.top_pension_class)
             return new_share, new_amount
         age = AGES[:, None, None]
         at_age = age >= y.retirement_age[:, :, None]

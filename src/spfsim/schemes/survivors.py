@@ -259,15 +259,18 @@ def _capped_shares(married, children, spouse_share: float, orphan_share: float,
     spouse = np.empty(children.shape[0])
     orphans = np.empty_like(children)
     _capped_rows(np.ascontiguousarray(married, dtype=np.float64),
-                 np.ascontiguousarray(children, dtype=np.float64), float(spouse_share),
-                 float(orphan_share), float(maximum_share), spouse, orphans)
+                 np.ascontiguousarray(children, dtype=np.float64),
+                 np.arange(children.shape[0]), float(spouse_share), float(orphan_share),
+                 float(maximum_share), spouse, orphans)
     return spouse, orphans
 
 
 @nb.njit(cache=True)
-def _capped_rows(married, children, spouse_share, orphan_share, maximum_share, spouse,
-                 orphans):
-    """Fill ``spouse`` (row) and ``orphans`` (row, k) for each row of ``children``: the
+def _capped_rows(married, children, rows, spouse_share, orphan_share, maximum_share,
+                 spouse, orphans):
+    """Fill ``spouse`` (row) and ``orphans`` (row, k) for each of the ``rows`` of
+    ``children`` (the others left as they are; indexed, not sliced: a view of an array
+    made in a compiled loop costs a reference count each time): the
     distribution of the number of orphans (Poisson-binomial, built child by child), with
     every child and without each child k, weighs the ceiling's scale
     (:func:`pension_rules.survivor_scale`) of each possible number of survivors.
@@ -286,7 +289,7 @@ def _capped_rows(married, children, spouse_share, orphan_share, maximum_share, s
     every = np.empty(n_kids + 1)  # probability of n orphans
     others = np.empty((n_kids, n_kids))  # the same without child k, (k, n)
     with_child = np.empty(n_kids)  # the scale of n other orphans and the child
-    for row in range(children.shape[0]):
+    for row in rows:
         n_possible = 0
         for j in range(n_kids):
             orphans[row, j] = 0.0
@@ -307,7 +310,7 @@ def _capped_rows(married, children, spouse_share, orphan_share, maximum_share, s
         spouse[row] = m * spouse_share * total
         for n in range(n_possible):
             with_child[n] = m * with_spouse[n + 1] + (1.0 - m) * alone[n + 1]
-        _without(every, possible[:n_possible], others)
+        _without(every, possible, n_possible, others)
         for i in range(n_possible):
             total = 0.0
             for n in range(n_possible):
@@ -316,13 +319,13 @@ def _capped_rows(married, children, spouse_share, orphan_share, maximum_share, s
 
 
 @nb.njit(cache=True)
-def _without(every, p, out):
+def _without(every, p, n_kids, out):
     """Fill ``out`` (k, n) with the distribution of the number of orphans without child k
-    of probability ``p[k]``, from ``every`` (with all): every[n] = out[k, n] (1 - p[k]) +
-    out[k, n - 1] p[k] solved upwards where p[k] < 1/2, downwards otherwise, so that
-    rounding errors shrink. The children's recurrences are independent: they advance
-    together, a step of each in turn, so that their divisions overlap."""
-    n_kids = len(p)
+    of probability ``p[k]`` (the first ``n_kids`` children of ``p``), from ``every``
+    (with all): every[n] = out[k, n] (1 - p[k]) + out[k, n - 1] p[k] solved upwards
+    where p[k] < 1/2, downwards otherwise, so that rounding errors shrink. The children's
+    recurrences are independent: they advance together, a step of each in turn, so that
+    their divisions overlap."""
     for step in range(n_kids):
         for k in range(n_kids):
             q = p[k]
