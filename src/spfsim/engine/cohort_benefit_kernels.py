@@ -103,7 +103,7 @@ def cell_sums(population, shares, low_gap, disabled, mother, probability, amount
     for t in range(n_y):
         for a in range(n_a):
             for s in range(n_s):
-                _cell(t, a, s, population[t, a, s], shares[t, a, s], low_gap[t, a, s],
+                _cell(t, a, s, population[t, a, s], shares, low_gap[t, a, s],
                       disabled[t, a, s], mother[t, a, s], probability, amount, allowed,
                       covered, target, guarantee, top_up, cash, beneficiaries, money,
                       coverage, not_covered, keep_coverage)
@@ -113,16 +113,17 @@ def cell_sums(population, shares, low_gap, disabled, mother, probability, amount
 def _cell(t, a, s, pop, shares, low_gap, disabled, mother, probability, amount, allowed,
           covered, target, guarantee, top_up, cash, beneficiaries, money, coverage,
           not_covered, keep_coverage):
-    """One cell's states, in the array form's order of summation. Two thirds of the
-    (cell, state) pairs hold nobody (children are not mothers, most are not disabled):
-    they are skipped, as what they add is exactly zero, except the pensioners below a
+    """One cell's states (``shares`` (year, age, sex, state), indexed: a view made for
+    each cell would cost a reference count), in the array form's order of summation. Two
+    thirds of the (cell, state) pairs hold nobody (children are not mothers, most are not
+    disabled): they are skipped, as what they add is exactly zero, except the pensioners below a
     top-up's floor, whose gap is paid per capita of the cell."""
     for state in range(N_L):
         for d in range(2):
             p_d = disabled if d else 1.0 - disabled
             for m in range(2):
                 p_m = mother if m else 1.0 - mother
-                weight = pop * shares[state] * p_d * p_m
+                weight = pop * shares[t, a, s, state] * p_d * p_m
                 if weight == 0.0 and state != L_PENSION_LOW:
                     continue
                 not_covered[:] = 1.0
