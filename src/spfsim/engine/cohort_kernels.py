@@ -17,7 +17,8 @@ projections, model feature by feature.
 Most of the state is empty: the young have few credited years and the retired none, so
 four fifths of the (age, service) cells hold nobody. Each kernel visits a row's classes
 only up to its highest occupied one (``top`` (age, sex) for the active members' arrays,
-``top_invalid`` for the disability pensioners': PensionState.top_class), skipping cells
+``top_invalid`` for the disability pensioners', ``top_pension`` for the old-age
+pensioners': PensionState.top_class), skipping cells
 whose update would add zeros to zeros, so the state is bitwise the one the whole loop
 gives. The kernels that move persons to a higher class, or between the two sides, raise
 these bounds; the ageing shifts them (PensionState.advance).
@@ -533,10 +534,10 @@ def age_state(active, labour, credits, paid, recent, pensioners, pension, invali
     """PensionState.advance's ageing in place: every array of the state (PensionState.
     ARRAYS, in that order) one age up by :func:`age_one_year`, the active members' arrays
     up to the rows' bounds ``top``, the disability pensioners' up to ``top_invalid``, the
-    old-age pensioners' up to ``top_pension``; then
-    the newborns (``stay`` of the first row) and the immigrants (``newcomers`` (age, sex))
-    enter inactive with no service, times the share of their cohort ever covered
-    (``covered`` (age, sex); empty: all), and the bounds age with the rows."""
+    old-age pensioners' up to ``top_pension``; then the newborns (``stay`` of the first
+    row) and the immigrants (``newcomers`` (age, sex)) enter inactive with no service,
+    times the share of their cohort ever covered (``covered`` (age, sex); empty: all),
+    and the bounds age with the rows."""
     whole = np.zeros(top.shape, dtype=np.int64)  # a row as one class
     n_k = active.shape[-1]
     for array, bound, blocks, per_class in (
