@@ -15,12 +15,13 @@ import pytest
 import spfsim
 from spfsim.demography import project_population
 from spfsim.economy import project_economy
-from spfsim.engine import cohort_kernels
+from spfsim.engine import cohort_kernels, cohort_loop
 from spfsim.engine.cohort import (
     MAX_SERVICE,
     base_year_state,
     pension_inputs,
     run_db_pension,
+    run_schemes,
 )
 from spfsim.engine.cohort_record import PensionRecord
 
@@ -83,6 +84,31 @@ def test_a_projection_is_the_same_compiled_or_not(variant, monkeypatch):
     for name, expected in reference.items():
         np.testing.assert_allclose(fast[name], expected, rtol=RTOL, atol=ATOL,
                                    err_msg=f"{variant}: {name}")
+
+
+#: the variants whose years the compiled loop does not take (they run year by year)
+YEAR_BY_YEAR = {"bands, maximum, mortality", "survivors from the families"}
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_the_compiled_loop_is_the_year_by_year_projection(variant, monkeypatch):
+    """cohort_loop.project_years runs a pension's years in one compiled call: every
+    scheme's flows (the floor's and unemployment insurance's readings of the pension's
+    cells among them) are bitwise those of the year-by-year calls of the same compiled
+    transitions; the variants it does not take say so (cohort_loop.supported)."""
+    model = _variant_model(variant)
+    a, demo, econ = _inputs(model)
+    _, inputs = pension_inputs(a.schemes[0], a, demo, econ)
+    years = [inputs(k) for k in range(a.n_years)]
+    assert cohort_loop.supported(years) == (variant not in YEAR_BY_YEAR)
+    loop, _ = run_schemes(a, demo, econ)
+    monkeypatch.setattr(cohort_loop, "supported", lambda years: False)
+    by_year, _ = run_schemes(a, demo, econ)
+    for fast, slow in zip(loop, by_year, strict=True):
+        for name, value in vars(slow).items():
+            if isinstance(value, np.ndarray):
+                np.testing.assert_array_equal(getattr(fast, name), value,
+                                              err_msg=f"{variant}: {fast.scheme_id}.{name}")
 
 
 def test_each_transition_is_the_same_compiled_or_not(monkeypatch):

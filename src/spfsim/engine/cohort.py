@@ -23,6 +23,8 @@ from ..schemes import CONTRIBUTORY, NON_CONTRIBUTORY, SCHEME_TYPES
 from ..schemes import db_pension as dbp
 from ..schemes import pension_rules as rules
 from ..schemes.base import admin_expenditure
+from . import cohort_kernels as kernels
+from . import cohort_loop
 from .benefits import (
     UnemploymentQualification,
     benefit_rules,
@@ -308,12 +310,15 @@ def run_db_pension(scheme: CompiledScheme, assumptions: Assumptions,
     qualifies = (None if unemployment is None or unemployment.minimum_service > MAX_SERVICE
                  else unemployment.qualifies(contribution_classes))
     record = PensionRecord(n, demo.population.shape[1:], floor, qualifies)
-    for k in range(n):
-        y = inputs(k)
-        new_share, new_total = state.step(y)
-        record.record(k, state, demo.population[k], y.earnings, new_share, new_total,
-                      y.survivors, y.dependants)
-        state.advance(y)
+    years = [inputs(k) for k in range(n)]
+    if kernels.COMPILED and cohort_loop.supported(years):  # the years in one call
+        cohort_loop.project_years(state, record, years, demo.population)
+    else:
+        for k, y in enumerate(years):
+            new_share, new_total = state.step(y)
+            record.record(k, state, demo.population[k], y.earnings, new_share, new_total,
+                          y.survivors, y.dependants)
+            state.advance(y)
     return pension_flows(scheme, record.contributors, record.beneficiaries, record.new_count,
                          record.new_amount, record.insured, record.paid,
                          record.service_awarded,
