@@ -24,6 +24,7 @@ from spfsim.engine.cohort import (
     run_schemes,
 )
 from spfsim.engine.cohort_record import PensionRecord
+from spfsim.engine.flows import sum_inner
 
 pytestmark = pytest.mark.skipif(nb.config.DISABLE_JIT,
                                 reason="compares the compiled transitions with NumPy's")
@@ -277,3 +278,17 @@ def _series(record: PensionRecord) -> dict[str, np.ndarray]:
            if isinstance(value, np.ndarray) and name not in ("floor", "qualifies")}
     out["low_share"], out["low_gap"] = record.low
     return out
+
+
+@pytest.mark.parametrize(("shape", "axis"), [((76, 101, 2), 1), ((76, 101, 2, 5), -1),
+                                             ((3, 7), 0), ((4, 1, 3), 1)])
+def test_the_sums_over_an_inner_axis_are_numpys(shape, axis):
+    """engine.flows.sum_inner adds an axis followed by at most a short one in the axis's
+    order, which is NumPy's own for such sums: bitwise its numbers, on numbers of very
+    different sizes and signs, where another order would round differently."""
+    rng = np.random.default_rng(11)
+    values = rng.standard_normal(shape) * 10.0 ** rng.uniform(-3, 9, shape)
+    np.testing.assert_array_equal(sum_inner(values, axis), values.sum(axis=axis))
+    if shape[axis] >= 5:  # the test tells orders apart
+        reversed_order = np.flip(values, axis=axis).sum(axis=axis)
+        assert not np.array_equal(reversed_order, values.sum(axis=axis))

@@ -47,6 +47,7 @@ from ..schemes import GUARANTEES, SCHEME_TYPES
 from ..schemes import db_pension as dbp
 from ..schemes import insurance as ins
 from ..schemes import noncontributory as nc
+from .flows import sum_inner
 
 # L: labour and pension state
 L_CONTRIBUTING, L_PENSION_LOW, L_PENSION_HIGH, L_UNEMPLOYED, L_OTHER = range(5)
@@ -406,7 +407,7 @@ def cell_states(assumptions: Assumptions, demo: DemographicProjection,
         unemployed = unemployed + unemployed_rate * pension.never_covered_share
     shares = np.stack([contributing, low_share, pensioners - low_share, unemployed - insured,
                        np.zeros_like(pop), insured], axis=-1)
-    shares[..., L_OTHER] = np.clip(1.0 - shares.sum(axis=-1), 0.0, None)
+    shares[..., L_OTHER] = np.clip(1.0 - sum_inner(shares, -1), 0.0, None)
     mother = np.zeros_like(pop)
     mother[..., 1] = mothers_rate(assumptions, demo)
     arriving = np.zeros_like(pop)

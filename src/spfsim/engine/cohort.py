@@ -52,7 +52,7 @@ from .cohort_transitions import (
     retirement_choice,
 )
 from .cohort_year import DependantRules, PensionYear, SurvivorRules
-from .flows import BRANCHES, SchemeFlows
+from .flows import BRANCHES, SchemeFlows, sum_inner
 
 __all__ = ["AGES", "CONTRIBUTING", "MAX_SERVICE", "NC_DISABLED", "NC_INACTIVE", "NC_INFORMAL",
            "NC_UNEMPLOYED", "NOT_CONTRIBUTING", "SERVICE", "PensionState", "PensionYear",
@@ -375,7 +375,7 @@ def pension_flows(scheme: CompiledScheme, contributors, beneficiaries, new_count
         insured_by_age = insured_by_age + extra * insurable
         detail["working_pensioners"] = extra
     insured = insured_by_age.sum(axis=(1, 2))
-    by_sex = benefits_by_age.sum(axis=1)
+    by_sex = sum_inner(benefits_by_age, 1)
     expenditure = by_sex.sum(axis=1)
     rate = scheme["contribution_rate"]
     income = dbp.contributions(rate, insured)
@@ -464,7 +464,7 @@ def benefit_flows(scheme: CompiledScheme, beneficiaries: np.ndarray,
     contributory pension's members (``pension``), into a fund; otherwise no contributions,
     financed entirely by the state."""
     n = len(beneficiaries)
-    by_sex = benefits_by_age.sum(axis=1)
+    by_sex = sum_inner(benefits_by_age, 1)
     expenditure = by_sex.sum(axis=1)
     if SCHEME_TYPES[scheme.type].KIND == CONTRIBUTORY:
         assert pension is not None

@@ -126,7 +126,8 @@ def _cell(t, a, s, pop, shares, low_gap, disabled, mother, probability, amount, 
                 weight = pop * shares[t, a, s, state] * p_d * p_m
                 if weight == 0.0 and state != L_PENSION_LOW:
                     continue
-                not_covered[:] = 1.0
+                for g in range(N_COVERAGE):  # (a loop: a slice here costs a view)
+                    not_covered[g] = 1.0
                 for j in range(allowed.shape[0]):
                     if not allowed[j, state, d, m]:
                         continue

@@ -18,6 +18,7 @@ from ..checks import FUND_FLOWS, TOLERANCE, fund_residual, population_residual
 from ..demography import project_population
 from ..economy import project_economy
 from ..engine.cohort import run_schemes
+from ..engine.flows import sum_inner
 from ..errors import ProjectionError
 from ..finance.fund import depletion_year, paygo_cost_rate, ratio_to, reserve_ratio
 from ..finance.measures import opening_reserve, valuation_offset
@@ -168,7 +169,7 @@ def project_draw(a: Assumptions, out: DrawResults, d: int,
     funds = [fund_projection(f, s, a.interest_rate) for f, s in zip(flows, a.schemes,
                                                                    strict=True)]
     _check_identities(demo, funds, d)
-    pop = demo.population.sum(axis=2)
+    pop = sum_inner(demo.population, 2)
     s = out.series
     s["total_population"][d] = pop.sum(axis=1)
     s["old_age_dependency_ratio"][d] = ratio_to(
