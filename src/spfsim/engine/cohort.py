@@ -410,9 +410,10 @@ def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
         state.cover_only(covered[0])
     wage_growth = assumptions.series_growth["wages"][0]
     price_growth = assumptions.series_growth["prices"][0]
+    pasts = []
     for year in range(start, base_year):
         lag = base_year - year
-        past = PensionYear(
+        pasts.append(PensionYear(
             density=np.minimum(base.density * assumptions.past_density_ratio(year), 1.0),
             persistence=base.persistence,
             earnings=base.earnings / (1.0 + wage_growth) ** lag,
@@ -440,9 +441,13 @@ def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
             contribution_rate=base.contribution_rate,  # refunds are paid from the base year
             death_rate=base.death_rate, invalid_mortality=base.invalid_mortality,
             reference_years=base.reference_years,
-            covered_share=None if covered is None else covered[year + 1 - start])
-        state.step(past)
-        state.advance(past)
+            covered_share=None if covered is None else covered[year + 1 - start]))
+    if kernels.COMPILED and pasts and cohort_loop.supported(pasts):
+        cohort_loop.project_years(state, None, pasts)  # nothing recorded
+    else:
+        for past in pasts:
+            state.step(past)
+            state.advance(past)
     if base.survivors is not None and base.survivors.past_partnering is not None:
         # the last year's widows and widowers met the family events before the base year
         # too: those who formed a new partnership lost the pension

@@ -51,12 +51,15 @@ def supported(years: list[PensionYear]) -> bool:
             and all(w is weights[0] for w in weights))
 
 
-def project_years(state: PensionState, record: PensionRecord, years: list[PensionYear],
-                  population: np.ndarray) -> None:
+def project_years(state: PensionState, record: PensionRecord | None,
+                  years: list[PensionYear], population: np.ndarray | None = None) -> None:
     """Run ``years`` (each a :class:`PensionYear`, :func:`supported`) through ``state``
-    from its base year and keep each year's series in ``record``, as
-    PensionState.step, PensionRecord.record and PensionState.advance do year by year;
-    ``population`` (year, age, sex) of the cells (the record's)."""
+    and keep each year's series in ``record``, as PensionState.step, PensionRecord.record
+    and PensionState.advance do year by year; ``population`` (year, age, sex) of the
+    cells (the record's). Without a record (the reconstruction of the past), nothing is
+    kept."""
+    if record is None:
+        record = PensionRecord(0, (0, 0))
     y0 = years[0]
     survivors = y0.survivors
     weights = (np.zeros((2, 0, 0)) if survivors is None
@@ -66,7 +69,7 @@ def project_years(state: PensionState, record: PensionRecord, years: list[Pensio
     none3 = np.zeros((0, 0, 0))
     _project(*state.arrays(), state.dependants, state.refunded, state.refund,
              state.top_class, state.top_invalid_class, state.top_pension_class,
-             *_record_arrays(record), _numbers(years), _cells(years, population),
+             *_record_arrays(record), _numbers(years), _cells(years),
              _optional(years, lambda y: y.labour_target, (0, 0, 0, 0)),
              float(y0.labour_persistence), *_retirement(years),
              _optional(years, lambda y: y.covered_share, (0, 0, 0)),
@@ -80,7 +83,8 @@ def project_years(state: PensionState, record: PensionRecord, years: list[Pensio
              _optional(years, lambda y: None if y.survivors is None else y.survivors.married,
                        (0, 0)),
              np.stack([np.asarray(y.open_weights, dtype=np.float64) for y in years]),
-             np.ascontiguousarray(population, dtype=np.float64),
+             np.zeros((0, 0, 0)) if population is None
+             else np.ascontiguousarray(population, dtype=np.float64),
              none3 if record.floor is None else np.ascontiguousarray(record.floor,
                                                                      dtype=np.float64),
              np.zeros((0, 0)) if record.qualifies is None
@@ -125,9 +129,9 @@ def _numbers(years: list[PensionYear]) -> np.ndarray:
     return out
 
 
-def _cells(years: list[PensionYear], population: np.ndarray) -> np.ndarray:
+def _cells(years: list[PensionYear]) -> np.ndarray:
     """(year, field, age, sex) each year's cell inputs (the fields above)."""
-    out = np.zeros((len(years), NEXT_POPULATION + 1, *population.shape[1:]))
+    out = np.zeros((len(years), NEXT_POPULATION + 1, *np.shape(years[0].density)))
     for k, y in enumerate(years):
         out[k, DENSITY], out[k, EARNINGS] = y.density, y.earnings
         out[k, RETIREMENT_AGE], out[k, INCIDENCE] = y.retirement_age, y.incidence
@@ -183,7 +187,8 @@ def _project(active, labour, credits, paid, recent, pensioners, pension, invalid
              spread, weights, first, last, asfr, scales, married, open_weights, population,
              floor, qualifies):
     """The years of :func:`project_years`: each year PensionState.step's transitions,
-    PensionRecord.record and PensionState.advance's, in their order."""
+    PensionRecord.record (where ``population`` has the year) and PensionState.advance's,
+    in their order."""
     n_age, n_sex, n_s = pension.shape
     new_share, new_amount = np.empty((n_age, n_sex, n_s)), np.empty((n_age, n_sex, n_s))
     pensioned_by_class = pensioners.reshape((n_age, n_sex, n_s, 1))
@@ -225,15 +230,16 @@ def _project(active, labour, credits, paid, recent, pensioners, pension, invalid
                        row[MINIMUM_SERVICE], formula[k], minimum, maximum, spread,
                        years_back, row[REFUND_SHARE], new_share, new_amount, top,
                        top_invalid, top_pension)
-        # PensionRecord.record
-        record_year(k, active, labour, pensioners, pension, invalid, invalid_pension,
-                    spouses, spouse_pension, orphans, orphan_pension, dependants, refunded,
-                    refund, population[k], cell[EARNINGS], new_share, new_amount, floor,
-                    qualifies, contributors, insured, beneficiaries, paid_out, refunds,
-                    active_share, pensioned, new_count, new_amount_kept, service_awarded,
-                    branch_persons, branch_money, survivors, dependants_kept, low_share,
-                    low_gap, insured_unemployed, top, top_invalid, top_pension,
-                    row[DUAL] != 0.0, row[PAYMENT_SPREAD])
+        if population.shape[0] > k:  # PensionRecord.record
+            record_year(k, active, labour, pensioners, pension, invalid,
+                        invalid_pension, spouses, spouse_pension, orphans, orphan_pension,
+                        dependants, refunded, refund, population[k], cell[EARNINGS],
+                        new_share, new_amount, floor, qualifies, contributors, insured,
+                        beneficiaries, paid_out, refunds, active_share, pensioned,
+                        new_count, new_amount_kept, service_awarded, branch_persons,
+                        branch_money, survivors, dependants_kept, low_share, low_gap,
+                        insured_unemployed, top, top_invalid, top_pension,
+                        row[DUAL] != 0.0, row[PAYMENT_SPREAD])
         # PensionState.advance
         kernels.credit_year(active, credits, paid, recent, cell[EARNINGS],
                             row[CONTRIBUTION_RATE], top)
