@@ -116,8 +116,8 @@ def _cell(t, a, s, pop, shares, low_gap, disabled, mother, probability, amount, 
     """One cell's states (``shares`` (year, age, sex, state), indexed: a view made for
     each cell would cost a reference count), in the array form's order of summation. Two
     thirds of the (cell, state) pairs hold nobody (children are not mothers, most are not
-    disabled): they are skipped, as what they add is exactly zero, except the pensioners below a
-    top-up's floor, whose gap is paid per capita of the cell."""
+    disabled): they are skipped, as what they add is exactly zero, except the pensioners
+    below a top-up's floor, whose gap is paid per capita of the cell."""
     for state in range(N_L):
         for d in range(2):
             p_d = disabled if d else 1.0 - disabled

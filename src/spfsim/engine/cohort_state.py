@@ -70,9 +70,9 @@ class PensionState(StateTransitions, SurvivorTransitions):
     active side (``active``, ``labour``, ``credits``, ``paid``, ``recent``; -1: none),
     ``top_invalid_class`` the same for the disability pensioners' arrays and
     ``top_pension_class`` for the old-age pensioners' (``pensioners``, ``pension``): every
-    class above them is exactly zero. The compiled transitions visit a row up to them and keep
-    them (:mod:`.cohort_kernels`); the NumPy path, which does not need them, sets them to
-    the last class. Code that writes these arrays by hand calls :meth:`refresh_tops`
+    class above them is exactly zero. The compiled transitions visit a row up to them and
+    keep them (:mod:`.cohort_kernels`); the NumPy path, which does not need them, sets them
+    to the last class. Code that writes these arrays by hand calls :meth:`refresh_tops`
     before a transition.
     """
 

@@ -270,10 +270,10 @@ def _capped_rows(married, children, rows, spouse_share, orphan_share, maximum_sh
                  spouse, orphans):
     """Fill ``spouse`` (row) and ``orphans`` (row, k) for each of the ``rows`` of
     ``children`` (the others left as they are; indexed, not sliced: a view of an array
-    made in a compiled loop costs a reference count each time): the
-    distribution of the number of orphans (Poisson-binomial, built child by child), with
-    every child and without each child k, weighs the ceiling's scale
-    (:func:`pension_rules.survivor_scale`) of each possible number of survivors.
+    made in a compiled loop costs a reference count each time): the distribution of the
+    number of orphans (Poisson-binomial, built child by child), with every child and
+    without each child k, weighs the ceiling's scale (:func:`pension_rules.survivor_scale`)
+    of each possible number of survivors.
 
     Only the children a row may have (probability above zero) enter the distributions: a
     parent's possible children span the mother's fertile ages, often fewer than the
