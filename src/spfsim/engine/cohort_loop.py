@@ -13,6 +13,11 @@ the year-by-year path (``tests/test_cohort_kernels.py``), which remains for Numb
 off (its NumPy transitions) and for the features this loop does not take
 (:func:`supported`: the living pensioners' dependants, the disability pensioners' own
 mortality, partners from the families), each computed there by NumPy code.
+
+A new input of a year's transitions must reach the loop too (a column, a field or an
+argument below) or be declined by :func:`supported`; the test that compares the two
+paths runs each variant of the pension's features in ``tests/test_cohort_kernels.py``,
+so a new feature belongs among them.
 """
 
 from __future__ import annotations
