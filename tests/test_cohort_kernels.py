@@ -181,10 +181,10 @@ def test_the_rows_highest_classes_bound_the_state(variant):
     """The compiled transitions visit each row only up to its highest occupied class
     (PensionState.top_class, top_invalid_class, top_pension_class), which they keep as
     they move persons up a class, between the active and the disabled, out at retirement
-    and one age up. Every
-    class above those bounds must hold exactly nothing after each step and advance, from
-    the reconstruction of the past to the horizon; and the bounds must stay tight enough
-    to skip most of the state (the young have few classes, the retired none)."""
+    and one age up. Every class above those bounds must hold exactly nothing after each
+    step and advance, from the reconstruction of the past to the horizon; and the bounds
+    must stay tight enough to skip most of the state (the young have few classes, the
+    retired none)."""
     a, demo, econ = _inputs(_variant_model(variant))
     scheme = a.schemes[0]
     classes, inputs = pension_inputs(scheme, a, demo, econ)
