@@ -30,7 +30,7 @@ from . import cohort_survivor_kernels as survivor_kernels
 from .cohort_record import PensionRecord, record_year
 from .cohort_state import PensionState, _step_death_rate
 from .cohort_survivors import child_scale
-from .cohort_transitions import retirement_choice
+from .cohort_transitions import default_retirement, retirement_choice
 from .cohort_year import PensionYear
 
 #: columns of the yearly numbers (``numbers[k, column]``)
@@ -66,7 +66,8 @@ def project_years(state: PensionState, record: PensionRecord | None,
     if record is None:
         record = PensionRecord(0, (0, 0))
     y0 = years[0]
-    survivors = y0.survivors
+    # the one set of partner weights (supported), from any year with survivors' rules
+    survivors = next((y.survivors for y in years if y.survivors is not None), None)
     weights = (np.zeros((2, 0, 0)) if survivors is None
                else np.ascontiguousarray(survivors.partner_weights, dtype=np.float64))
     first, last = survivor_kernels.partner_bands(weights) if weights.size else (
@@ -162,7 +163,7 @@ def _optional(years: list[PensionYear], field, empty: tuple) -> np.ndarray:
 def _retirement(years: list[PensionYear]) -> tuple[np.ndarray, np.ndarray]:
     """(year, age, sex) the retirement choice's probability and factor, empty where every
     year takes the default (kernels.retire applies it)."""
-    if all(y.retire_probability is None and y.award_indexing is None for y in years):
+    if all(default_retirement(y) for y in years):
         return np.zeros((0, 0, 0)), np.zeros((0, 0, 0))
     chosen = [retirement_choice(y) for y in years]
     return (np.stack([np.asarray(p, dtype=np.float64) for p, _ in chosen]),

@@ -162,7 +162,7 @@ class StateTransitions:
     def _retire(self, y: PensionYear) -> tuple[np.ndarray, np.ndarray]:
         """Award pensions to those at or above retirement age; return new shares, amounts."""
         if kernels.COMPILED:
-            if y.retire_probability is None and y.award_indexing is None:
+            if default_retirement(y):
                 probability = factor = np.zeros((0, 0))  # the default, in the kernel
             else:
                 probability, factor = retirement_choice(y)
@@ -287,6 +287,13 @@ def _promote(array: np.ndarray, moved: np.ndarray) -> None:
     keeps its members)."""
     array[:, :, 1:] += moved[:, :, :-1]
     array[:, :, -1] += moved[:, :, -1]
+
+
+def default_retirement(y: PensionYear) -> bool:
+    """Whether year y's retirement choice is the default (everybody at the pensionable
+    age, factor 1: :func:`retirement_choice`), which kernels.retire applies itself when
+    given none."""
+    return y.retire_probability is None and y.award_indexing is None
 
 
 def retirement_choice(y: PensionYear) -> tuple[np.ndarray, np.ndarray]:
