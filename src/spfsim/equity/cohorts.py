@@ -104,12 +104,13 @@ def cohort_flows(years: np.ndarray, contributions_by_age: np.ndarray,
     b = close_tail(benefits_by_age, death_rate, tail_age, tail_growth, extra_years,
                    lump_sums_by_age)
     cohorts, b_by = by_cohort(extended, ages, b)
-    keep = cohorts <= years[-1]
-    b_by = b_by[:, keep]
+    born = np.searchsorted(cohorts, years[-1], side="right")  # the cohorts born by the end
+    # contiguous: the present values and rates of return take every column at once
+    b_by = np.ascontiguousarray(b_by[:, :born])
     # a scheme without contributions (the floor's) has none in any cohort
-    c_by = by_cohort(extended, ages, c)[1][:, keep] if np.any(contributions_by_age) \
-        else np.zeros_like(b_by)
-    return CohortFlows(extended, cohorts[keep], c_by, b_by)
+    c_by = np.ascontiguousarray(by_cohort(extended, ages, c)[1][:, :born]) \
+        if np.any(contributions_by_age) else np.zeros_like(b_by)
+    return CohortFlows(extended, cohorts[:born], c_by, b_by)
 
 
 def entry_age(contributions_by_age: np.ndarray, benefits_by_age: np.ndarray) -> int:

@@ -111,9 +111,12 @@ def by_cohort(years: ArrayLike, ages: ArrayLike,
                          f"got {v.shape}")
     cohorts = np.arange(y[0] - a[-1], y[-1] - a[0] + 1)
     out = np.zeros((y.size, cohorts.size, *v.shape[2:]), dtype=v.dtype)
-    t = np.arange(y.size)[:, None]
-    k = (y[:, None] - a[None, :]) - cohorts[0]  # cohort index of [year, age]
-    out[np.broadcast_to(t, k.shape), k] = v
+    # year t's age a[-1 - j] is cohort t + j: a view of ``out`` whose row t starts at its
+    # column t takes every year's ages reversed (no two cells of the view share memory)
+    skewed = np.lib.stride_tricks.as_strided(
+        out, shape=v.shape, strides=(out.strides[0] + out.strides[1], *out.strides[1:]),
+        writeable=True)
+    skewed[...] = v[:, ::-1]
     return cohorts, out
 
 

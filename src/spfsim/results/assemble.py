@@ -130,12 +130,13 @@ def apply_contract(ds: xr.Dataset, ctx: Mapping[str, object]) -> xr.Dataset:
     if "actuarial_balance" in ds.data_vars and "horizon_years" in ds["actuarial_balance"].attrs:
         horizon = int(ds["actuarial_balance"].attrs["horizon_years"])
         ctx["over"] = horizon_phrase(valuation_start(ds), horizon)
-    for name in ds.data_vars:
-        if name in REGISTRY:
-            ds[name].attrs.update(REGISTRY[name].attrs(ctx))
-    for name in ds.coords:
-        if name in COORDINATES:
-            ds[name].attrs.update(COORDINATES[name])
+    # the Dataset's own variables, updated in place: a DataArray built for each of them
+    # cost more than the registry's templates
+    for name, var in ds.variables.items():
+        if name in ds.data_vars and name in REGISTRY:
+            var.attrs.update(REGISTRY[name].attrs(ctx))
+        elif name in ds.coords and name in COORDINATES:
+            var.attrs.update(COORDINATES[name])
     return ds
 
 
