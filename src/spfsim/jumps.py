@@ -146,9 +146,9 @@ def series_jumps(values: np.ndarray, threshold: float = THRESHOLD, window: int =
     measured = np.abs(off[np.isfinite(off)])
     # sampling noise (the micro engine's) scatters every year: a jump must stand out of it
     scatter = NOISE * 1.4826 * float(np.median(measured)) if measured.size else 0.0
-    found = [(i + 1, float(growth[i]), float(trend[i])) for i in range(len(growth))
-             if np.isfinite(off[i]) and abs(off[i]) > max(threshold, scatter)]
-    return found
+    with np.errstate(invalid="ignore"):
+        jumps = np.flatnonzero(np.isfinite(off) & (np.abs(off) > max(threshold, scatter)))
+    return [(int(i) + 1, float(growth[i]), float(trend[i])) for i in jumps]
 
 
 def _windows(x: np.ndarray, before: int, after: int, pad: float) -> np.ndarray:
@@ -343,8 +343,12 @@ def _series_of(ds: xr.Dataset) -> list[list[tuple[_Series, np.ndarray]]]:
             # summed over the other axes, NaN where all are (xarray's min_count=1)
             rest = tuple(range(2, values.ndim))
             if rest:
-                total = np.where(np.isnan(values), 0.0, values).sum(axis=rest)
-                values = np.where(np.isnan(values).all(axis=rest), np.nan, total)
+                missing = np.isnan(values)
+                if missing.any():
+                    total = np.where(missing, 0.0, values).sum(axis=rest)
+                    values = np.where(missing.all(axis=rest), np.nan, total)
+                else:  # the same sums, in the same (C) order
+                    values = np.ascontiguousarray(values).sum(axis=rest)
             for j, series in enumerate(out):
                 series.append((kind, values[j]))
     return out

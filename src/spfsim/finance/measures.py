@@ -9,6 +9,8 @@ flows. Schemes without a fund (financed by the budget as benefits fall due) get 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import xarray as xr
 
@@ -46,10 +48,17 @@ def committed_transfers(scheme: xr.Dataset) -> np.ndarray:
 def initial_reserves(ds: xr.Dataset) -> np.ndarray:
     """(scheme,) reserve at the start of the first year (currency), from the fund identity
     F0 = F[0] - (C + G + I - B - E)[0]."""
-    first = ds[list(FLOWS)].isel(year=0)  # not every variable of a projection
+    first = {name: values[0] for name, values in _by_year_and_scheme(ds, FLOWS).items()}
     net = (first["contribution_income"] + first["state_transfer"] + first["investment_income"]
            - first["benefit_expenditure"] - first["admin_expenditure"])
-    return (first["reserve"] - net).values
+    return first["reserve"] - net
+
+
+def _by_year_and_scheme(ds: xr.Dataset, names: Iterable[str]) -> dict[str, np.ndarray]:
+    """The (year, scheme) values of the variables ``names``, as floats (plain NumPy: the
+    measures run in every projection, and xarray's selections cost more than they do)."""
+    return {name: np.asarray(ds.variables[name].transpose("year", "scheme").values,
+                             dtype=float) for name in names}
 
 
 def _reserve_at(rate: float | np.ndarray, flows: dict[str, np.ndarray], interest: np.ndarray,
@@ -171,8 +180,9 @@ def sustainability_variables(ds: xr.Dataset, horizon: int = 75,
     horizon = min(int(horizon), len(years) - start)
     interest = np.asarray(ds["interest_rate"].values, dtype=float)
     initial = initial_reserves(ds)
+    columns = _by_year_and_scheme(ds, FLOWS)
     funded = (ds["scheme_kind"].values == "contributory") & (
-        ds["insured_earnings"].sum("year").values > 0)
+        np.nansum(columns["insured_earnings"], axis=0) > 0)
     n_years, n_schemes = len(years), ds.sizes["scheme"]
     per_year = {k: np.full((n_years, n_schemes), np.nan)
                 for k in ("trust_fund_ratio", "payable_share", "scaled_premium")}
@@ -181,12 +191,13 @@ def sustainability_variables(ds: xr.Dataset, horizon: int = 75,
                             "summarized_cost_rate", "actuarial_balance",
                             "unfunded_obligation")}
     by_method = np.full((n_years, n_schemes, len(FINANCING_METHODS)), np.nan)
-    # what the measures read, not every variable of a projection
-    read = [*FLOWS, *(["state_deficit_cover"] if "state_deficit_cover" in ds.data_vars else [])]
+    # committed_transfers on every scheme at once
+    committed = columns["state_transfer"] - (
+        _by_year_and_scheme(ds, ["state_deficit_cover"])["state_deficit_cover"]
+        if "state_deficit_cover" in ds.data_vars else 0.0)
     for j in np.flatnonzero(funded):
-        scheme = ds[read].isel(scheme=j)
-        flows = {name: np.asarray(scheme[name].values, dtype=float) for name in FLOWS}
-        flows["committed_transfers"] = committed_transfers(scheme)
+        flows = {name: values[:, j] for name, values in columns.items()}
+        flows["committed_transfers"] = committed[:, j]
         measures = _yearly_measures(flows, years, interest, float(initial[j]), period_length)
         measures.update(_period_measures(
             {name: value[start:] for name, value in flows.items()}, interest[start:],
