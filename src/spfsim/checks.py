@@ -113,26 +113,14 @@ def exceeding(check: str, value: xr.DataArray, bound: xr.DataArray | float,
     """The cells where ``value`` exceeds ``bound`` (with ``floor``, falls below it) beyond
     rounding (relative 1e-9 of the bound, at least 1e-9 x the largest value), as one
     Finding at the worst cell."""
+    raw, aligned = value.values, _aligned(bound, value)
+    if not may_exceed(raw, aligned, floor):
+        return []
     sign = -1.0 if floor else 1.0
-    raw = value.values
-    v, b = (sign * raw if floor else raw), sign * _aligned(bound, value)
+    v, b = (sign * raw if floor else raw), sign * aligned
     low, high = _extremes(raw)
     largest = max(abs(low), abs(high), 1.0) if low <= high else 1.0  # |v|'s, NaN aside
-    top = -low if floor else high  # the largest of v (-inf: all NaN)
-    if b.ndim == 0:
-        scale = TOLERANCE * max(abs(float(b)), largest)
-        if np.isfinite(largest) and not top - b - scale > 0:
-            # a number for a bound: the excess rises with the value (rounding is
-            # monotone), so no cell fails where the largest value does not
-            return []
-    else:
-        scale = TOLERANCE * np.maximum(np.abs(b), largest)
-        # a cell that fails exceeds the bound by more than the scale: where none does,
-        # none fails (the test below also sets aside the values that are not finite)
-        gap = np.subtract(v, b)
-        gap -= scale
-        if not (gap > 0).any():
-            return []
+    scale = TOLERANCE * np.maximum(np.abs(b), largest)
     excess = np.where(np.isfinite(v), v - b - scale, -np.inf)
     failing = excess > 0
     if not failing.any():
@@ -146,6 +134,37 @@ def exceeding(check: str, value: xr.DataArray, bound: xr.DataArray | float,
                   for dim, i in zip(value.dims, worst, strict=True)})
     return [Finding(check, variable or str(value.name), where, sign * float(v[worst]),
                     sign * float(b[worst]), int(failing.sum()), floor)]
+
+
+def may_exceed(values: np.ndarray, bound: np.ndarray | float, floor: bool = False) -> bool:
+    """False when no cell of ``values`` exceeds ``bound`` (a number, or an array that
+    broadcasts against ``values``; with ``floor``, falls below it) beyond rounding, as
+    :func:`exceeding` defines it; True when some cell may. In NumPy, so that a check that
+    passes builds no DataArray."""
+    sign = -1.0 if floor else 1.0
+    b = sign * np.asarray(bound, dtype=float)
+    low, high = _extremes(values)
+    largest = max(abs(low), abs(high), 1.0) if low <= high else 1.0  # |v|'s, NaN aside
+    if b.ndim == 0:
+        top = -low if floor else high  # the largest of v (-inf: all NaN)
+        # a number for a bound: the excess rises with the value (rounding is monotone),
+        # so no cell fails where the largest value does not
+        return not (np.isfinite(largest) and not top - b - TOLERANCE * max(abs(float(b)),
+                                                                            largest) > 0)
+    # a cell that fails exceeds the bound by more than the scale: where none does, none
+    # fails (exceeding also sets aside the values that are not finite)
+    gap = np.subtract(-values if floor else values, b)
+    gap -= TOLERANCE * np.maximum(np.abs(b), largest)
+    return bool((gap > 0).any())
+
+
+def _beyond(ds: xr.Dataset, name: str, bound: float, check: str,
+            floor: bool = False) -> list[Finding]:
+    """:func:`exceeding` of variable ``name`` against a number, its DataArray built only
+    when a cell may fail."""
+    if not may_exceed(ds.variables[name].values, bound, floor):
+        return []
+    return exceeding(check, ds[name], bound, name, floor)
 
 
 def _extremes(values: np.ndarray) -> tuple[float, float]:
@@ -188,24 +207,39 @@ def _pension_bounds(ds: xr.Dataset) -> list[Finding]:
     if "pensions_by_age" not in ds:
         return []
     pensions, pop = _with_values(ds["pensions_by_age"], "scheme"), ds["population"]
+    axis = pensions.get_axis_num("pension")
+    bound = np.take(_aligned(pop, pensions), 0, axis=axis)
+    labels = list(pensions["pension"].values)
+
+    def kinds(*names: str) -> np.ndarray:
+        """The pensions of those kinds added up (a NaN stays NaN, and nonfinite_findings
+        names it)."""
+        return np.sum([np.take(pensions.values, labels.index(k), axis=axis)
+                       for k in names], axis=0)
+
+    def beyond(check: str, values: np.ndarray, kind: int | None = None) -> list[Finding]:
+        """exceeding, the DataArray (of one ``kind``, which the finding names, or a sum
+        of kinds) built only when a cell may fail."""
+        if not may_exceed(values, bound):
+            return []
+        value = (pensions.isel(pension=0, drop=True).copy(data=values) if kind is None
+                 else pensions.isel(pension=kind))
+        return exceeding(check, value, pop, "pensions_by_age")
+
     findings = []
-    for i in range(pensions.sizes["pension"]):
-        findings += exceeding("pensions of a kind above the population of their age and "
-                              "sex", pensions.isel(pension=i), pop, "pensions_by_age")
-    own = _kinds_sum(pensions, ("old_age", "disability"))
-    survivors = _kinds_sum(pensions, ("spouse", "orphan"))
-    findings += exceeding("own pensions (old age and disability) above the population",
-                          own, pop, "pensions_by_age")
-    findings += exceeding("survivors' pensions (one a person) above the population",
-                          survivors, pop, "pensions_by_age")
+    for i, kind in enumerate(labels):
+        findings += beyond("pensions of a kind above the population of their age and sex",
+                           kinds(kind), i)
+    survivors = kinds("spouse", "orphan")
+    findings += beyond("own pensions (old age and disability) above the population",
+                       kinds("old_age", "disability"))
+    findings += beyond("survivors' pensions (one a person) above the population", survivors)
     for kind in ("dependent_spouse", "dependent_child"):
-        dependants = (_kinds_sum(pensions, (kind,)) if kind in pensions["pension"].values
-                      else None)
-        if dependants is not None and np.any(dependants.values != 0):
-            findings += exceeding(
-                f"survivors' pensions and {kind.replace('_', ' ')}s' supplements (one a "
-                "person) above the population", survivors + dependants, pop,
-                "pensions_by_age")
+        dependants = kinds(kind) if kind in labels else None
+        if dependants is not None and np.any(dependants != 0):
+            findings += beyond(f"survivors' pensions and {kind.replace('_', ' ')}s' "
+                               "supplements (one a person) above the population",
+                               survivors + dependants)
     return findings
 
 
@@ -216,15 +250,6 @@ def _with_values(values: xr.DataArray, dim: str) -> xr.DataArray:
     and checking them all cost more than the rest of the checks."""
     axes = tuple(i for i in range(values.ndim) if values.dims[i] != dim)
     return values.isel({dim: np.flatnonzero(values.values.any(axis=axes))})
-
-
-def _kinds_sum(pensions: xr.DataArray, kinds: tuple[str, ...]) -> xr.DataArray:
-    """The pensions of ``kinds`` added up (a NaN stays NaN, and nonfinite_findings names
-    it), in NumPy: an xarray selection and reduction cost more than the checks."""
-    axis = pensions.get_axis_num("pension")
-    labels = list(pensions["pension"].values)
-    parts = [pensions.values[(slice(None),) * axis + (labels.index(k),)] for k in kinds]
-    return pensions.isel(pension=0, drop=True).copy(data=np.sum(parts, axis=0))
 
 
 def _unemployed(ds: xr.Dataset) -> xr.DataArray:
@@ -326,11 +351,11 @@ def _signs_and_shares(ds: xr.Dataset) -> list[Finding]:
     findings = []
     for name in NON_NEGATIVE:
         if name in ds:
-            findings += exceeding("a count or flow below zero", ds[name], 0.0, floor=True)
+            findings += _beyond(ds, name, 0.0, "a count or flow below zero", floor=True)
     for name in SHARES:
         if name in ds:
-            findings += exceeding("a share below zero", ds[name], 0.0, floor=True)
-            findings += exceeding("a share above one", ds[name], 1.0, name)
+            findings += _beyond(ds, name, 0.0, "a share below zero", floor=True)
+            findings += _beyond(ds, name, 1.0, "a share above one")
     return findings
 
 
