@@ -115,12 +115,20 @@ class ModelInput:
 
     @property
     def input_hash(self) -> str:
-        """SHA-256 over every input file's name and bytes: identifies the exact inputs."""
-        digest = hashlib.sha256()
-        for file in sorted(self.files, key=lambda f: f.name):
-            digest.update(file.name.encode())
-            digest.update(file.read_bytes())
-        return digest.hexdigest()
+        """SHA-256 over every input file's name and bytes: identifies the exact inputs.
+        Taken when the model is read (read_model) and again only when the list of files
+        changes (a reform adds its file), so that a projection's provenance names the
+        files as they were read, not what they hold later, and no projection reads them
+        again."""
+        files = tuple(self.files)
+        taken = getattr(self, "_input_hash", None)
+        if taken is None or taken[0] != files:
+            digest = hashlib.sha256()
+            for file in sorted(files, key=lambda f: f.name):
+                digest.update(file.name.encode())
+                digest.update(file.read_bytes())
+            taken = self._input_hash = (files, digest.hexdigest())
+        return taken[1]
 
 
 def _read_toml(path: Path, log: ProblemLog) -> dict | None:
@@ -245,12 +253,14 @@ def read_model(model_dir: Path | str, scheme_types: Mapping[str, type]) -> Model
     _check_sections(data, model_path, log)
     log.locate_rows(model_path, toml_line_finder(model_path))
     log.raise_if_any()
-    return ModelInput(model_dir.resolve(), name, title, base_year, end_year, currency, gdp,
-                      earnings, poverty_line, revenue_share, tables, schemes, assumption_sets,
-                      files, data, fiscal_envelope,
-                      DEFAULT_LABOUR_PERSISTENCE if labour_persistence is None
-                      else labour_persistence, stochastic, poverty, minimum_records,
-                      *earnings_sd, valuation_start)
+    model = ModelInput(model_dir.resolve(), name, title, base_year, end_year, currency, gdp,
+                       earnings, poverty_line, revenue_share, tables, schemes,
+                       assumption_sets, files, data, fiscal_envelope,
+                       DEFAULT_LABOUR_PERSISTENCE if labour_persistence is None
+                       else labour_persistence, stochastic, poverty, minimum_records,
+                       *earnings_sd, valuation_start)
+    model.input_hash  # noqa: B018 (taken now: the files as read)
+    return model
 
 
 def _valuation_start(meta: dict, base_year: object, end_year: object, model_path: Path,
