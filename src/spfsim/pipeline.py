@@ -21,7 +21,13 @@ from .finance.fund import FundProjection, budget_financed, roll_forward, state_t
 from .finance.measures import sustainability_variables
 from .jumps import find_jumps
 from .params import AGES
-from .results.assemble import RunInfo, apply_contract, build_dataset, projection_context
+from .results.assemble import (
+    RunInfo,
+    apply_contract,
+    build_dataset,
+    joined,
+    projection_context,
+)
 from .results.disclosure import control_disclosure
 from .results.micro import (
     family_variables,
@@ -174,10 +180,10 @@ def run_projection(model_input: ModelInput, a: Assumptions, engine: str,
     ds = build_dataset(a, demo, econ, flows, funds, meta, info, coverage)
     if a.valuation_start is not None:
         ds.attrs["valuation_start_year"] = int(a.valuation_start)
-    ds = ds.merge(sustainability_variables(ds, horizon=SUSTAINABILITY_HORIZON,
-                                          period_length=SCALED_PREMIUM_PERIOD))
+    ds = joined(ds, sustainability_variables(ds, horizon=SUSTAINABILITY_HORIZON,
+                                             period_length=SCALED_PREMIUM_PERIOD))
     progress("equity by birth cohort")
-    ds = ds.merge(cohort_equity(a, demo, flows, model_input.currency))
+    ds = joined(ds, cohort_equity(a, demo, flows, model_input.currency))
     ctx = {**projection_context(info, a.years), "period": SCALED_PREMIUM_PERIOD}
     if result is not None:
         ds.attrs.update(_micro_attrs(micro, result))
