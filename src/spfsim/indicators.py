@@ -25,6 +25,8 @@ registry (:mod:`spfsim.results.registry`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import xarray as xr
 
@@ -98,11 +100,13 @@ def _cost_by_guarantee(guarantees: list[str], by_branch: np.ndarray,
     return out
 
 
-def cost_variables(ds: xr.Dataset, money: str) -> dict[str, xr.Variable]:
+def cost_variables(ds: xr.Dataset | Mapping[str, xr.Variable],
+                   money: str) -> dict[str, xr.Variable]:
     """Average benefit and cost indicators by scheme and by guarantee, from the results
     Dataset's expenditure, beneficiaries, benefit expenditure by branch, the schemes'
-    guarantees (``scheme_guarantee``), GDP, the poverty line and government revenue;
-    ``money``: the currency units of its money ("LCU (nominal)")."""
+    guarantees (``scheme_guarantee``), GDP, the poverty line and government revenue (a
+    Dataset, or its variables by name); ``money``: the currency units of its money ("LCU
+    (nominal)")."""
     def values(name: str, *dims: str) -> np.ndarray:
         return np.asarray(ds[name].transpose(*dims).values, dtype=float)
 

@@ -57,13 +57,20 @@ class DemographicProjection:
     def to_dataset(self) -> xr.Dataset:
         """The demographic variables of the results contract, with units and long names."""
         import xarray as xr  # only here: the engines need no xarray
+
+        return xr.Dataset(*self.variables())
+
+    def variables(self) -> tuple[dict[str, xr.Variable], dict[str, tuple]]:
+        """:meth:`to_dataset`'s variables and coordinates, for a Dataset built with
+        others (results.assemble)."""
+        import xarray as xr
         yas, ys = ("year", "age", "sex"), ("year", "sex")
         step = "from 1 July of year to 1 July of year+1"
 
         def var(dims, data, units, long_name):
             return xr.Variable(dims, data, attrs={"units": units, "long_name": long_name})
 
-        return xr.Dataset(
+        return (
             {
                 "population": var(yas, self.population, "persons", "population at 1 July"),
                 "births": var(ys, self.births, "persons", f"live births {step}"),
@@ -76,7 +83,7 @@ class DemographicProjection:
                 "life_expectancy": var(ys, self.life_expectancy, "years",
                                        "period life expectancy at birth"),
             },
-            coords={
+            {
                 "year": ("year", self.years.astype("int64"), {"long_name": "calendar year"}),
                 "age": ("age", np.arange(self.population.shape[1], dtype="int64"),
                         {"long_name": "age in completed years at 1 July", "units": "years",

@@ -83,13 +83,20 @@ def build_dataset(assumptions: Assumptions, demo: DemographicProjection,
     data.update(_economy_variables(econ, ctx, ("gdp_per_capita", "poverty_line",
                                                "government_revenue")))
     data.update(gender_variables(flows, demo.population, ctx["money"]))
-    coords = _coords(assumptions, schemes_meta, data["service_at_award"].shape[2])
-    ds = joined(demo.to_dataset(), xr.Dataset(data, coords=coords))
-    ds = ds.assign(cost_variables(ds, ctx["money"]))
+    demo_vars, coords = demo.variables()  # the demography's coordinates, with their attrs
+    coords.update({name: coord for name, coord in _coords(
+        assumptions, schemes_meta, data["service_at_award"].shape[2]).items()
+        if name not in coords})
+    data = {**demo_vars, **data}
+    data.update(cost_variables({**data, "scheme_guarantee": xr.Variable(
+        *coords["scheme_guarantee"])}, ctx["money"]))
     # the income tax on benefits reaches a fund through the state but is not its cost
-    ds = ds.assign(fiscal_space_variables(
-        (ds["state_transfer"] - ds["benefit_tax_income"]).values, ds["gdp"].values,
+    data.update(fiscal_space_variables(
+        data["state_transfer"].values - data["benefit_tax_income"].transpose(
+            *data["state_transfer"].dims).values, data["gdp"].values,
         econ.fiscal_envelope, ctx["money"]))
+    # one Dataset of every variable: each merge of a part aligned and copied all of them
+    ds = xr.Dataset(data, coords=coords)
     ds.attrs = provenance_attrs(info, assumptions.years)
     return ds
 
