@@ -124,14 +124,21 @@ def series_jumps(values: np.ndarray, threshold: float = THRESHOLD, window: int =
     than ``NOISE`` times the series' scatter around it; a base below ``floor`` x the
     largest absolute value of the positions around it (``window`` either side) is not
     measured. See the module's text."""
-    x = np.asarray(values, dtype=float)
-    n = len(x)
+    return rows_jumps(np.asarray(values, dtype=float)[None, :], threshold, window, floor)[0]
+
+
+def rows_jumps(rows: np.ndarray, threshold: float = THRESHOLD, window: int = WINDOW,
+               floor: float = FLOOR) -> list[list[tuple[int, float, float]]]:
+    """:func:`series_jumps` of each row of ``rows`` (series, year), every series at once
+    (a projection scans some fifty)."""
+    x = np.asarray(rows, dtype=float)
+    n = x.shape[1]
     if n < 2:
-        return []
-    base, after = x[:-1], x[1:]
+        return [[] for _ in x]
+    base, after = x[:, :-1], x[:, 1:]
     # the largest finite |value| at positions k - window .. k + 1 + window of each base k
     near = _windows(np.where(np.isfinite(x), np.abs(x), -np.inf), window, window + 1,
-                    -np.inf)[:n - 1].max(axis=1)
+                    -np.inf)[:, :n - 1].max(axis=2)
     # money grows a hundredfold over a long nominal projection: "tiny" is local
     measured = np.isfinite(base) & np.isfinite(after) & (near > -np.inf) \
         & (np.abs(base) >= floor * near) & (base != 0)
@@ -143,29 +150,34 @@ def series_jumps(values: np.ndarray, threshold: float = THRESHOLD, window: int =
                                                                    np.nan)), np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         off = np.where(trend > -1.0, (1.0 + growth) / (1.0 + trend) - 1.0, growth)
-    measured = np.abs(off[np.isfinite(off)])
-    # sampling noise (the micro engine's) scatters every year: a jump must stand out of it
-    scatter = NOISE * 1.4826 * float(np.median(measured)) if measured.size else 0.0
+    finite = np.isfinite(off)
+    # sampling noise (the micro engine's) scatters every year: a jump must stand out of
+    # it (0 for a series without a measured change)
+    scatter = NOISE * 1.4826 * np.nan_to_num(_finite_medians(np.where(finite, np.abs(off),
+                                                                      np.nan)))
     with np.errstate(invalid="ignore"):
-        jumps = np.flatnonzero(np.isfinite(off) & (np.abs(off) > max(threshold, scatter)))
-    return [(int(i) + 1, float(growth[i]), float(trend[i])) for i in jumps]
+        jumps = finite & (np.abs(off) > np.maximum(threshold, scatter)[:, None])
+    return [[(int(i) + 1, float(growth[r, i]), float(trend[r, i]))
+             for i in np.flatnonzero(jumps[r])] for r in range(len(x))]
 
 
 def _windows(x: np.ndarray, before: int, after: int, pad: float) -> np.ndarray:
-    """(len(x), before + 1 + after): row k holds positions k - before .. k + after of
-    ``x``, ``pad`` beyond its ends."""
-    padded = np.concatenate([np.full(before, pad), x, np.full(after, pad)])
-    return np.lib.stride_tricks.sliding_window_view(padded, before + 1 + after)
+    """(..., len, before + 1 + after): along the last axis of ``x``, window k holds
+    positions k - before .. k + after, ``pad`` beyond the ends."""
+    edges = [(0, 0)] * (x.ndim - 1) + [(before, after)]
+    padded = np.pad(x, edges, constant_values=pad)
+    return np.lib.stride_tricks.sliding_window_view(padded, before + 1 + after, axis=-1)
 
 
 def _finite_medians(rows: np.ndarray) -> np.ndarray:
-    """The median of the finite values of each row (NaN where none), as np.median
-    gives it."""
-    ordered = np.sort(rows, axis=1)  # NaN last
-    count = np.isfinite(rows).sum(axis=1)
-    at = np.arange(len(rows))
-    low = ordered[at, np.maximum(count - 1, 0) // 2]
-    high = ordered[at, np.minimum(count // 2, rows.shape[1] - 1)]
+    """The median of the finite values along the last axis (NaN where none), as
+    np.median gives it."""
+    ordered = np.sort(rows, axis=-1)  # NaN last
+    count = np.isfinite(rows).sum(axis=-1)
+    low = np.take_along_axis(ordered, (np.maximum(count - 1, 0) // 2)[..., None],
+                             axis=-1)[..., 0]
+    high = np.take_along_axis(ordered, np.minimum(count // 2, rows.shape[-1] - 1)[..., None],
+                              axis=-1)[..., 0]
     return np.where(count > 0, np.where(count % 2, low, (low + high) / 2.0), np.nan)
 
 
@@ -415,12 +427,16 @@ def find_jumps(ds: xr.Dataset, assumptions: Assumptions | None = None,
     compiled = {} if assumptions is None else {s.id: s for s in assumptions.schemes}
     jumps = []
     every_series = _series_of(ds)
+    # every series of every scheme scanned at once
+    scanned = iter(rows_jumps(np.array([values for of_scheme in every_series
+                                        for _, values in of_scheme]).reshape(-1, len(years)),
+                              threshold))
     for j, scheme_id in enumerate(str(s) for s in ds["scheme"].values):
         scheme = compiled.get(scheme_id)
         events = [] if scheme is None else scheme_events(scheme, years, currency)
         found = []
         for order, (series, values) in enumerate(every_series[j]):
-            for k, change, trend in series_jumps(values, threshold):
+            for k, change, trend in next(scanned):
                 year = int(years[k])
                 known = [e for e in events if e.year == year
                          and (series.side in e.moves or series.branch in e.moves)]
