@@ -158,15 +158,6 @@ def may_exceed(values: np.ndarray, bound: np.ndarray | float, floor: bool = Fals
     return bool((gap > 0).any())
 
 
-def _beyond(ds: xr.Dataset, name: str, bound: float, check: str,
-            floor: bool = False) -> list[Finding]:
-    """:func:`exceeding` of variable ``name`` against a number, its DataArray built only
-    when a cell may fail."""
-    if not may_exceed(ds.variables[name].values, bound, floor):
-        return []
-    return exceeding(check, ds[name], bound, name, floor)
-
-
 def _extremes(values: np.ndarray) -> tuple[float, float]:
     """The least and the largest of ``values`` that are not NaN (inf, -inf if all are),
     without a temporary array."""
@@ -180,12 +171,8 @@ def _aligned(bound: xr.DataArray | float, value: xr.DataArray) -> np.ndarray:
     length-one axes for the others. Plain numpy: the checks run in every projection."""
     if not isinstance(bound, xr.DataArray):
         return np.asarray(bound, dtype=float)
-    missing = set(bound.dims) - set(value.dims)
-    if missing:
-        raise ValueError(f"a bound has dimensions its value lacks: {sorted(missing)}")
-    order = [d for d in value.dims if d in bound.dims]
-    shape = [bound.sizes[d] if d in bound.dims else 1 for d in value.dims]
-    return bound.transpose(*order).values.reshape(shape)
+    return _aligned_to(_Cells(bound.values, tuple(str(d) for d in bound.dims),
+                              lambda: bound), tuple(str(d) for d in value.dims))
 
 
 def _label(value: object) -> object:
@@ -200,64 +187,115 @@ def _schemes(ds: xr.Dataset, keep: Callable[[str, str], bool]) -> list[str]:
     return [str(s) for s, kind, guarantee in kinds if keep(str(kind), str(guarantee))]
 
 
+@dataclass(frozen=True)
+class _Cells:
+    """A variable's values (or a selection or sum of them) with their dims, for a check in
+    NumPy; ``build`` makes the same as a DataArray, only to name a failing cell."""
+
+    values: np.ndarray
+    dims: tuple[str, ...]
+    build: Callable[[], xr.DataArray]
+
+    def take(self, dim: str, positions: list[int] | int) -> _Cells:
+        """The cells at ``positions`` along ``dim`` (one position: the dim dropped and
+        kept as a coordinate, as DataArray.isel does)."""
+        axis = self.dims.index(dim)
+        dims = self.dims if isinstance(positions, list) else \
+            self.dims[:axis] + self.dims[axis + 1:]
+        return _Cells(np.take(self.values, positions, axis=axis), dims,
+                      lambda: self.build().isel({dim: positions}))
+
+    def sum(self, *dims: str) -> _Cells:
+        """Summed over ``dims`` (a NaN stays NaN: nonfinite_findings names it)."""
+        axes = tuple(self.dims.index(d) for d in dims)
+        return _Cells(self.values.sum(axis=axes), tuple(d for d in self.dims if d not in dims),
+                      lambda: self.build().sum(dims))
+
+    def __add__(self, other: _Cells) -> _Cells:
+        return _Cells(self.values + _aligned_to(other, self.dims), self.dims,
+                      lambda: self.build() + other.build())
+
+    def __sub__(self, other: _Cells) -> _Cells:
+        return _Cells(self.values - _aligned_to(other, self.dims), self.dims,
+                      lambda: self.build() - other.build())
+
+
+def _cells(ds: xr.Dataset, name: str) -> _Cells:
+    var = ds.variables[name]
+    return _Cells(var.values, tuple(str(d) for d in var.dims), lambda: ds[name])
+
+
+def _aligned_to(cells: _Cells, dims: tuple[str, ...]) -> np.ndarray:
+    """``cells``' values broadcasting against values of ``dims`` (cells' dims a subset)."""
+    missing = set(cells.dims) - set(dims)
+    if missing:
+        raise ValueError(f"a bound has dimensions its value lacks: {sorted(missing)}")
+    order = [cells.dims.index(d) for d in dims if d in cells.dims]
+    shape = [cells.values.shape[cells.dims.index(d)] if d in cells.dims else 1 for d in dims]
+    return np.transpose(cells.values, order).reshape(shape)
+
+
+def _within(check: str, value: _Cells, bound: _Cells | float, variable: str | None = None,
+            floor: bool = False) -> list[Finding]:
+    """:func:`exceeding` of cells, screened in NumPy (:func:`may_exceed`) first."""
+    raw = bound if isinstance(bound, float) else _aligned_to(bound, value.dims)
+    if not may_exceed(value.values, raw, floor):
+        return []
+    return exceeding(check, value.build(),
+                     bound if isinstance(bound, float) else bound.build(), variable, floor)
+
+
+def _positions(ds: xr.Dataset, dim: str, labels: Iterable[str]) -> list[int]:
+    every = [str(v) for v in ds[dim].values]
+    return [every.index(label) for label in labels]
+
+
 def _pension_bounds(ds: xr.Dataset) -> list[Finding]:
     """Pensions of each kind, a person's own pensions, and her survivor's pension with a
     dependant's supplement of each kind, never exceed the population of the
     beneficiaries' age and sex."""
     if "pensions_by_age" not in ds:
         return []
-    pensions, pop = _with_values(ds["pensions_by_age"], "scheme"), ds["population"]
-    axis = pensions.get_axis_num("pension")
-    bound = np.take(_aligned(pop, pensions), 0, axis=axis)
-    labels = list(pensions["pension"].values)
+    pensions, pop = _cells(ds, "pensions_by_age"), _cells(ds, "population")
+    # the schemes with a value (NaN included): a scheme's zero cells are within every
+    # non-negative bound, and a negative population fails the signs' check; the array has
+    # a cell for every scheme, most of them zero
+    by_scheme = np.moveaxis(pensions.values, pensions.dims.index("scheme"), -1)
+    # |values| added up by one product (NumPy's reductions over a short last axis are
+    # slow): zero only where every value is, NaN where one is
+    magnitude = np.ones(by_scheme.size // by_scheme.shape[-1]) @ np.abs(
+        by_scheme.reshape(-1, by_scheme.shape[-1]))
+    pensions = pensions.take("scheme", np.flatnonzero(magnitude != 0).tolist())
+    labels = [str(k) for k in ds["pension"].values]
 
-    def kinds(*names: str) -> np.ndarray:
-        """The pensions of those kinds added up (a NaN stays NaN, and nonfinite_findings
-        names it)."""
-        return np.sum([np.take(pensions.values, labels.index(k), axis=axis)
-                       for k in names], axis=0)
-
-    def beyond(check: str, values: np.ndarray, kind: int | None = None) -> list[Finding]:
-        """exceeding, the DataArray (of one ``kind``, which the finding names, or a sum
-        of kinds) built only when a cell may fail."""
-        if not may_exceed(values, bound):
-            return []
-        value = (pensions.isel(pension=0, drop=True).copy(data=values) if kind is None
-                 else pensions.isel(pension=kind))
-        return exceeding(check, value, pop, "pensions_by_age")
+    def kinds(*names: str) -> _Cells:
+        return pensions.take("pension", [labels.index(k) for k in names]).sum("pension")
 
     findings = []
-    for i, kind in enumerate(labels):
-        findings += beyond("pensions of a kind above the population of their age and sex",
-                           kinds(kind), i)
+    for i in range(len(labels)):
+        findings += _within("pensions of a kind above the population of their age and sex",
+                            pensions.take("pension", i), pop, "pensions_by_age")
     survivors = kinds("spouse", "orphan")
-    findings += beyond("own pensions (old age and disability) above the population",
-                       kinds("old_age", "disability"))
-    findings += beyond("survivors' pensions (one a person) above the population", survivors)
+    findings += _within("own pensions (old age and disability) above the population",
+                        kinds("old_age", "disability"), pop, "pensions_by_age")
+    findings += _within("survivors' pensions (one a person) above the population",
+                        survivors, pop, "pensions_by_age")
     for kind in ("dependent_spouse", "dependent_child"):
         dependants = kinds(kind) if kind in labels else None
-        if dependants is not None and np.any(dependants != 0):
-            findings += beyond(f"survivors' pensions and {kind.replace('_', ' ')}s' "
-                               "supplements (one a person) above the population",
-                               survivors + dependants)
+        if dependants is not None and np.any(dependants.values != 0):
+            findings += _within(f"survivors' pensions and {kind.replace('_', ' ')}s' "
+                                "supplements (one a person) above the population",
+                                survivors + dependants, pop, "pensions_by_age")
     return findings
 
 
-def _with_values(values: xr.DataArray, dim: str) -> xr.DataArray:
-    """``values`` at the labels of ``dim`` where any value is not zero (NaN included): a
-    scheme's zero cells are within every non-negative bound, and a negative bound fails
-    the signs' check. The pensions' array has a cell for every scheme, most of them zero,
-    and checking them all cost more than the rest of the checks."""
-    axes = tuple(i for i in range(values.ndim) if values.dims[i] != dim)
-    return values.isel({dim: np.flatnonzero(values.values.any(axis=axes))})
-
-
-def _unemployed(ds: xr.Dataset) -> xr.DataArray:
+def _unemployed(ds: xr.Dataset) -> _Cells:
     """Unemployed persons by (year, age, sex): the micro engine's own simulated ones, or
     the labour projection's."""
     if "persons_by_status" in ds:
-        return ds["persons_by_status"].sel(status="unemployed")
-    return ds["labour_force"] - ds["employed"]
+        return _cells(ds, "persons_by_status").take(
+            "status", _positions(ds, "status", ["unemployed"])[0])
+    return _cells(ds, "labour_force") - _cells(ds, "employed")
 
 
 def _benefit_bounds(ds: xr.Dataset) -> list[Finding]:
@@ -265,35 +303,43 @@ def _benefit_bounds(ds: xr.Dataset) -> list[Finding]:
     unemployed, maternity benefits within births and women, every other rule-paid benefit
     within the population of its cell (maternity also pays the year's immigrant mothers,
     outside the cells), and the covered within each target group."""
-    pop = ds["population"]
-    findings = exceeding("contributors above the population", ds["contributors"], pop)
+    pop, contributors = _cells(ds, "population"), _cells(ds, "contributors")
+    beneficiaries = _cells(ds, "beneficiaries")
+    findings = _within("contributors above the population", contributors, pop)
     if ds.attrs.get("engine") == "cohort":
-        findings += exceeding("contributors above the employed", ds["contributors"],
-                              ds["employed"])
+        findings += _within("contributors above the employed", contributors,
+                            _cells(ds, "employed"))
     rule_paid = _schemes(ds, lambda kind, guarantee: kind != "db_old_age_pension"
                          and guarantee != "maternity")
     if rule_paid:
-        findings += exceeding("beneficiaries of a benefit above the population of their "
-                              "age and sex", ds["beneficiaries"].sel(scheme=rule_paid), pop)
+        findings += _within("beneficiaries of a benefit above the population of their "
+                            "age and sex", beneficiaries.take(
+                                "scheme", _positions(ds, "scheme", rule_paid)), pop)
     unemployment = _schemes(ds, lambda kind, _: kind == "unemployment_insurance")
     if unemployment:
-        findings += exceeding("unemployment insurance beneficiaries above the unemployed",
-                              ds["beneficiaries"].sel(scheme=unemployment), _unemployed(ds))
+        findings += _within("unemployment insurance beneficiaries above the unemployed",
+                            beneficiaries.take("scheme", _positions(ds, "scheme",
+                                                                    unemployment)),
+                            _unemployed(ds))
     maternity = _schemes(ds, lambda _, guarantee: guarantee == "maternity")
     if maternity:
-        mothers = ds["beneficiaries"].sel(scheme=maternity)
-        findings += exceeding("maternity benefits paid to men", mothers.sel(sex="male"), 0.0)
-        findings += exceeding("maternity benefits (all schemes) above the births",
-                              mothers.sum(("age", "sex", "scheme")), ds["births"].sum("sex"),
-                              "beneficiaries")
+        mothers = beneficiaries.take("scheme", _positions(ds, "scheme", maternity))
+        findings += _within("maternity benefits paid to men", mothers.take(
+            "sex", _positions(ds, "sex", ["male"])[0]), 0.0)
+        findings += _within("maternity benefits (all schemes) above the births",
+                            mothers.sum("age", "sex", "scheme"),
+                            _cells(ds, "births").sum("sex"), "beneficiaries")
     findings += _mothers_are_the_births(ds)
-    findings += exceeding("persons covered above the guarantee's target group",
-                          ds["coverage_covered"], ds["coverage_target"])
-    findings += exceeding("a guarantee's target group above the population",
-                          ds["coverage_target"], pop.sum("age"))
-    findings += exceeding("new pensions above the pensions in payment",
-                          ds["new_beneficiaries"], ds["beneficiaries_by_branch"].sel(
-                              branch=["old_age", "disability"]).sum("branch"))
+    target = _cells(ds, "coverage_target")
+    findings += _within("persons covered above the guarantee's target group",
+                        _cells(ds, "coverage_covered"), target)
+    findings += _within("a guarantee's target group above the population", target,
+                        pop.sum("age"))
+    findings += _within("new pensions above the pensions in payment",
+                        _cells(ds, "new_beneficiaries"),
+                        _cells(ds, "beneficiaries_by_branch").take(
+                            "branch", _positions(ds, "branch", ["old_age", "disability"])
+                        ).sum("branch"))
     return findings
 
 
@@ -301,10 +347,11 @@ def _mothers_are_the_births(ds: xr.Dataset) -> list[Finding]:
     """Every birth of the year has one mother in the maternity guarantee's target group:
     a resident who gives birth, or a woman who immigrates and gives birth during the year
     (engine.benefits.arriving_mothers; the micro engine's flagged mothers)."""
-    mothers = ds["coverage_target"].sel(guarantee="maternity").sum("sex")
-    births = ds["births"].sum("sex")
-    return (exceeding("mothers of newborns above the births", mothers, births)
-            + exceeding("mothers of newborns below the births", mothers, births, floor=True))
+    mothers = _cells(ds, "coverage_target").take(
+        "guarantee", _positions(ds, "guarantee", ["maternity"])[0]).sum("sex")
+    births = _cells(ds, "births").sum("sex")
+    return (_within("mothers of newborns above the births", mothers, births)
+            + _within("mothers of newborns below the births", mothers, births, floor=True))
 
 
 def _poverty_bounds(ds: xr.Dataset) -> list[Finding]:
@@ -351,11 +398,13 @@ def _signs_and_shares(ds: xr.Dataset) -> list[Finding]:
     findings = []
     for name in NON_NEGATIVE:
         if name in ds:
-            findings += _beyond(ds, name, 0.0, "a count or flow below zero", floor=True)
+            findings += _within("a count or flow below zero", _cells(ds, name), 0.0, name,
+                                floor=True)
     for name in SHARES:
         if name in ds:
-            findings += _beyond(ds, name, 0.0, "a share below zero", floor=True)
-            findings += _beyond(ds, name, 1.0, "a share above one")
+            findings += _within("a share below zero", _cells(ds, name), 0.0, name,
+                                floor=True)
+            findings += _within("a share above one", _cells(ds, name), 1.0, name)
     return findings
 
 
