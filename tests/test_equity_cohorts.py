@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import spfsim
-from spfsim.equity import cohort_irr
+from spfsim.equity import by_cohort, cohort_irr
 from spfsim.equity.cohorts import (
     close_tail,
     cohort_flows,
@@ -186,3 +186,28 @@ def test_flows_by_age_add_up_to_the_scheme_totals(small_model_dir, engine):
                                    f.benefit_expenditure, rtol=1e-9, atol=1e-6)
     assert any(f.benefits_by_age.sum() > 0 for f in flows)
     assert any(f.contributions_by_age.sum() > 0 for f in flows)
+
+
+def test_the_compiled_tail_and_cohorts_are_their_numpy_forms():
+    """close_tail's continued years and by_cohort's re-indexing run compiled (Numba's JIT
+    on) or in NumPy (off): the same numbers bit for bit, the later cohorts cut or not."""
+    from spfsim.equity.cohorts import _continued, _continued_arrays
+    from spfsim.equity.returns import _skew, _skew_arrays
+
+    generator = np.random.default_rng(7)
+    paying = generator.uniform(0, 1e6, (101, 2))
+    survive = generator.uniform(0.5, 1.05, (101, 2))
+    compiled, arrays = np.zeros((40, 101, 2)), np.zeros((40, 101, 2))
+    _continued(paying.copy(), survive, compiled)
+    _continued_arrays(paying.copy(), survive, arrays)
+    np.testing.assert_array_equal(compiled, arrays)
+    values = generator.uniform(-1e5, 1e5, (30, 101, 2))
+    for n_cohorts in (130, 101, 7):
+        compiled, arrays = np.zeros((30, n_cohorts, 2)), np.zeros((30, n_cohorts, 2))
+        _skew(values, compiled)
+        _skew_arrays(values, arrays)
+        np.testing.assert_array_equal(compiled, arrays)
+    cohorts, out = by_cohort(np.arange(2000, 2030), np.arange(101), values, last_cohort=1950)
+    np.testing.assert_array_equal(cohorts, np.arange(1900, 1951))
+    assert out.shape == (30, 51, 2)
+    assert out[5, 1950 - 1900, 1] == values[5, 2005 - 1950, 1]

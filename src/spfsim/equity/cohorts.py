@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numba as nb
 import numpy as np
 import xarray as xr
 
@@ -55,14 +56,41 @@ def close_tail(benefits_by_age: np.ndarray, death_rate: np.ndarray, tail_age: in
         benefits_by_age[-1] - lump_sums_by_age[-1])
     paying = np.where(np.arange(n_age)[:, None] >= tail_age, last, 0.0)
     survive = (1.0 - death_rate) * (1.0 + growth)
+    tail = out[benefits_by_age.shape[0]:]
+    if nb.config.DISABLE_JIT or paying.ndim != 2:
+        _continued_arrays(paying, survive, tail)
+    else:  # one compiled call: the loop's NumPy operations are on 202 numbers each
+        _continued(paying, np.ascontiguousarray(survive, dtype=np.float64), tail)
+    return out
+
+
+@nb.njit(cache=True)
+def _continued(paying, survive, tail):
+    """:func:`close_tail`'s years after the horizon into ``tail`` (year, age, sex):
+    each year the amounts ``paying`` (age, sex) move up one age, times ``survive``; the
+    open group survives within itself. The operations of :func:`_continued_arrays`, in
+    its order."""
+    n_age, n_sex = paying.shape
+    for k in range(tail.shape[0]):
+        for s in range(n_sex):
+            top = paying[n_age - 1, s] * survive[n_age - 1, s]
+            for x in range(n_age - 1, 0, -1):
+                paying[x, s] = paying[x - 1, s] * survive[x - 1, s]
+            paying[0, s] = 0.0
+            paying[n_age - 1, s] += top
+            for x in range(n_age):
+                tail[k, x, s] = paying[x, s]
+
+
+def _continued_arrays(paying: np.ndarray, survive: np.ndarray, tail: np.ndarray) -> None:
+    """:func:`_continued` in NumPy (Numba's JIT off)."""
     moved = np.empty_like(paying)
-    for k in range(extra_years):
+    for k in range(tail.shape[0]):
         np.multiply(paying, survive, out=moved)
         paying[0] = 0.0
         paying[1:] = moved[:-1]
         paying[-1] += moved[-1]  # the open group survives within itself
-        out[benefits_by_age.shape[0] + k] = paying
-    return out
+        tail[k] = paying
 
 
 def completion_age(contributions_by_age: np.ndarray, benefits_by_age: np.ndarray,
@@ -103,14 +131,12 @@ def cohort_flows(years: np.ndarray, contributions_by_age: np.ndarray,
     c[: len(years)] = contributions_by_age
     b = close_tail(benefits_by_age, death_rate, tail_age, tail_growth, extra_years,
                    lump_sums_by_age)
-    cohorts, b_by = by_cohort(extended, ages, b)
-    born = np.searchsorted(cohorts, years[-1], side="right")  # the cohorts born by the end
-    # contiguous: the present values and rates of return take every column at once
-    b_by = np.ascontiguousarray(b_by[:, :born])
+    # the cohorts born by the end
+    cohorts, b_by = by_cohort(extended, ages, b, last_cohort=years[-1])
     # a scheme without contributions (the floor's) has none in any cohort
-    c_by = np.ascontiguousarray(by_cohort(extended, ages, c)[1][:, :born]) \
+    c_by = by_cohort(extended, ages, c, last_cohort=years[-1])[1] \
         if np.any(contributions_by_age) else np.zeros_like(b_by)
-    return CohortFlows(extended, cohorts[:born], c_by, b_by)
+    return CohortFlows(extended, cohorts, c_by, b_by)
 
 
 def entry_age(contributions_by_age: np.ndarray, benefits_by_age: np.ndarray) -> int:

@@ -93,15 +93,16 @@ def _apply_where(out: np.ndarray, where: ArrayLike | None) -> float | np.ndarray
 # --------------------------------------------------------------------------- cohorts
 
 
-def by_cohort(years: ArrayLike, ages: ArrayLike,
-              values: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+def by_cohort(years: ArrayLike, ages: ArrayLike, values: ArrayLike,
+              last_cohort: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Re-index an array by ``[year, age, ...]`` into ``[year, cohort, ...]``.
 
     ``ages``: consecutive integer ages of the second axis. Cohorts (birth years) run from
-    ``years[0] - ages[-1]`` to ``years[-1] - ages[0]``; ``out[t, k] = values[t, a]`` with
-    ``a = years[t] - cohorts[k]`` where that age is in ``ages``, and 0 where it is not
-    (the cohort is outside the age range, or outside the projection, that year). Returns
-    ``(cohorts, out)``; units are those of ``values``.
+    ``years[0] - ages[-1]`` to ``years[-1] - ages[0]``, or to ``last_cohort`` when given
+    (the later ones left out); ``out[t, k] = values[t, a]`` with ``a = years[t] -
+    cohorts[k]`` where that age is in ``ages``, and 0 where it is not (the cohort is
+    outside the age range, or outside the projection, that year). Returns ``(cohorts,
+    out)``, ``out`` C-contiguous; units are those of ``values``.
     """
     y = _years(years)
     a = _years(ages)  # same checks: consecutive integers
@@ -109,15 +110,42 @@ def by_cohort(years: ArrayLike, ages: ArrayLike,
     if v.ndim < 2 or v.shape[0] != y.size or v.shape[1] != a.size:
         raise ValueError(f"values must be [year, age, ...] of shape ({y.size}, {a.size}, ...), "
                          f"got {v.shape}")
-    cohorts = np.arange(y[0] - a[-1], y[-1] - a[0] + 1)
+    last = y[-1] - a[0] if last_cohort is None else min(int(last_cohort), y[-1] - a[0])
+    cohorts = np.arange(y[0] - a[-1], max(last + 1, y[0] - a[-1]))
     out = np.zeros((y.size, cohorts.size, *v.shape[2:]), dtype=v.dtype)
-    # year t's age a[-1 - j] is cohort t + j: a view of ``out`` whose row t starts at its
-    # column t takes every year's ages reversed (no two cells of the view share memory)
-    skewed = np.lib.stride_tricks.as_strided(
-        out, shape=v.shape, strides=(out.strides[0] + out.strides[1], *out.strides[1:]),
-        writeable=True)
-    skewed[...] = v[:, ::-1]
+    if nb.config.DISABLE_JIT or v.dtype != np.float64:
+        _skew_arrays(v, out)
+    else:  # one compiled pass (the strided copy below walks both arrays out of order)
+        flat = np.ascontiguousarray(v).reshape(y.size, a.size, -1)
+        _skew(flat, out.reshape(y.size, cohorts.size, -1))
     return cohorts, out
+
+
+@nb.njit(cache=True)
+def _skew(values, out):
+    """``out[t, t + A - 1 - a] = values[t, a]`` (A ages) for every column within ``out``:
+    year t's ages, oldest first, are the cohorts from the t-th on."""
+    n_years, n_ages, n_rest = values.shape
+    n_cohorts = out.shape[1]
+    for t in range(n_years):
+        for a in range(n_ages):
+            k = t + n_ages - 1 - a
+            if k < n_cohorts:
+                for r in range(n_rest):
+                    out[t, k, r] = values[t, a, r]
+
+
+def _skew_arrays(values: np.ndarray, out: np.ndarray) -> None:
+    """:func:`_skew` in NumPy (Numba's JIT off): a view of ``out`` whose row t starts at
+    its column t takes every year's ages reversed (no two cells of the view share memory),
+    those beyond ``out``'s last column left out."""
+    n_years, n_ages = values.shape[:2]
+    wide = np.zeros((n_years, n_years + n_ages - 1, *values.shape[2:]), dtype=out.dtype)
+    skewed = np.lib.stride_tricks.as_strided(
+        wide, shape=values.shape,
+        strides=(wide.strides[0] + wide.strides[1], *wide.strides[1:]), writeable=True)
+    skewed[...] = values[:, ::-1]
+    out[...] = wide[:, :out.shape[1]]
 
 
 def complete_cohorts(years: ArrayLike, cohorts: ArrayLike, first_age: int,
