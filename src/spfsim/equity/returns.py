@@ -325,7 +325,11 @@ def _bracketed_roots(times: np.ndarray, net: np.ndarray, low, high,
     """Root in force of interest of each stream (columns of ``net`` at ``times``, years)
     within its bracket [``low``, ``high``] (numbers or one per stream) where the net
     present value changes sign across it (NaN elsewhere): Newton's method, kept in a
-    shrinking bracket by bisection, to the last bits of the force.
+    shrinking bracket by bisection, to the last bits of the force. A Newton step that
+    leaves the bracket, or is longer than half the step before it, gives way to a
+    bisection (Numerical Recipes' rtsafe): far from a root, where the value is nearly
+    linear and its slope small, Newton's steps crawl (40-100 iterations for old cohorts'
+    streams, against 4-5 near a root).
 
     One compiled loop solving the streams one after another (:func:`_stream_roots`);
     with Numba's JIT off, the same iteration on every stream at once in NumPy
@@ -371,7 +375,7 @@ def _stream_roots(times, net, low, high, max_iterations, out):
         if not at_lo * at_hi < 0:
             out[j] = np.nan
             continue
-        x = 0.5 * (lo + hi)
+        x, moved = 0.5 * (lo + hi), hi - lo
         for _ in range(max_iterations):
             value, slope = _npv(times, flows, origin, largest, first, last, x)
             if np.sign(value) == at_lo:
@@ -379,11 +383,13 @@ def _stream_roots(times, net, low, high, max_iterations, out):
             else:
                 hi = x
             step = x - value / slope if slope != 0.0 else np.nan
-            inside = np.isfinite(step) and lo <= step <= hi
+            newton = (np.isfinite(step) and lo <= step <= hi
+                      and abs(step - x) <= 0.5 * abs(moved))
             # a Newton step within rounding of the force ends the search, a zero too
-            ends = value == 0 or (inside and abs(step - x) <= eps4 * max(abs(x), 1.0))
+            ends = value == 0 or (newton and abs(step - x) <= eps4 * max(abs(x), 1.0))
             if value != 0:
-                x = step if inside else 0.5 * (lo + hi)
+                following = step if newton else 0.5 * (lo + hi)
+                x, moved = following, following - x
             if ends:
                 break
         out[j] = x
@@ -393,10 +399,9 @@ def _stream_roots(times, net, low, high, max_iterations, out):
 def _npv(times, flows, origin, largest, first, last, force):
     """Net present value of ``flows`` (scaled by ``largest``, times from ``origin``) at
     ``force`` and its derivative, each term rescaled by the largest exponent."""
-    top = -np.inf
-    for i in range(first, last + 1):
-        if flows[i] != 0.0:
-            top = max(top, -force * (times[i] - origin))
+    # the exponent is linear in the time: its largest over the flows is at the first or
+    # the last (both flows)
+    top = max(-force * (times[first] - origin), -force * (times[last] - origin))
     value = slope = 0.0
     for i in range(first, last + 1):
         if flows[i] != 0.0:
@@ -430,7 +435,7 @@ def _bracketed_roots_arrays(times: np.ndarray, net: np.ndarray, low, high,
     solve = at_lo * at_hi < 0
     lo, hi, at_lo = lo[solve], hi[solve], at_lo[solve]
     t, f, active = t[:, solve], f[:, solve], active[:, solve]
-    x = 0.5 * (lo + hi)
+    x, moved = 0.5 * (lo + hi), hi - lo
     roots = np.full(x.shape, np.nan)
     left = np.arange(x.size)  # the streams still searched, by their place in ``roots``
     for _ in range(max_iterations):
@@ -439,11 +444,14 @@ def _bracketed_roots_arrays(times: np.ndarray, net: np.ndarray, low, high,
         lo, hi = np.where(below, x, lo), np.where(below, hi, x)
         with np.errstate(divide="ignore", invalid="ignore"):
             step = x - value / slope
-        inside = np.isfinite(step) & (step >= lo) & (step <= hi)
+        newton = (np.isfinite(step) & (step >= lo) & (step <= hi)
+                  & (np.abs(step - x) <= 0.5 * np.abs(moved)))
         # a Newton step within rounding of the force ends the search, a zero too
         tiny = 4 * np.finfo(float).eps * np.maximum(np.abs(x), 1.0)
-        ends = (value == 0) | (inside & (np.abs(step - x) <= tiny))
-        x = np.where(value == 0, x, np.where(inside, step, 0.5 * (lo + hi)))
+        ends = (value == 0) | (newton & (np.abs(step - x) <= tiny))
+        following = np.where(value == 0, x, np.where(newton, step, 0.5 * (lo + hi)))
+        moved = np.where(value == 0, moved, following - x)
+        x = following
         roots[left[ends]] = x[ends]
         if ends.all():
             break
@@ -451,6 +459,7 @@ def _bracketed_roots_arrays(times: np.ndarray, net: np.ndarray, low, high,
         # towards a root near an end of the bracket, run on a few streams, not on all
         going = ~ends
         left, x, lo, hi, at_lo = left[going], x[going], lo[going], hi[going], at_lo[going]
+        moved = moved[going]
         t, f, active = t[:, going], f[:, going], active[:, going]
     else:
         roots[left] = x  # the iterations ran out: the last estimates
