@@ -32,7 +32,7 @@ import xarray as xr
 
 from .economy import EconomicProjection
 from .engine.benefits import COVERAGE_GROUPS, WORKING_AGES
-from .engine.flows import BRANCHES, SchemeFlows
+from .engine.flows import BRANCHES, SchemeFlows, sum_inner
 from .equity import gender_gap
 from .params import Assumptions
 from .results.registry import variables
@@ -52,7 +52,7 @@ def _ratio(num, den) -> np.ndarray:
 
 def coverage_variables(coverage: np.ndarray) -> dict[str, xr.Variable]:
     """Coverage by guarantee from (year, age, sex, group, 2: target, covered) persons."""
-    by_sex = coverage.sum(axis=1)  # (year, sex, group, 2)
+    by_sex = sum_inner(coverage, 1)  # (year, sex, group, 2)
     total = by_sex.sum(axis=1)
     return variables({}, coverage_target=by_sex[..., 0], coverage_covered=by_sex[..., 1],
                      coverage_rate=_ratio(total[..., 1], total[..., 0]),
@@ -129,11 +129,11 @@ def cost_variables(ds: xr.Dataset | Mapping[str, xr.Variable],
 def _in_payment(f: SchemeFlows) -> tuple[np.ndarray, np.ndarray]:
     """(year, sex) expenditure on benefits in payment and their number: a pension's lump
     sums (refunds) and their recipients left out."""
-    spent, persons = f.expenditure_by_sex, f.beneficiaries.sum(axis=1)
+    spent, persons = f.expenditure_by_sex, sum_inner(f.beneficiaries, 1)
     if f.lump_sums_by_age is not None:
-        spent = spent - f.lump_sums_by_age.sum(axis=1)
+        spent = spent - sum_inner(f.lump_sums_by_age, 1)
     if f.branch_beneficiaries is not None:
-        persons = persons - f.branch_beneficiaries[..., BRANCHES.index("refunds")].sum(axis=1)
+        persons = persons - sum_inner(f.branch_beneficiaries[..., BRANCHES.index("refunds")], 1)
     return spent, persons
 
 
@@ -217,18 +217,18 @@ def gender_variables(flows: list[SchemeFlows], population: np.ndarray,
     n_years, n_schemes = population.shape[0], len(flows)
     ages = np.arange(population.shape[1])
     working = (ages >= WORKING_AGES[0]) & (ages <= WORKING_AGES[1])
-    working_population = population[:, working, :].sum(axis=1)  # (year, sex)
+    working_population = sum_inner(population[:, working, :], 1)  # (year, sex)
     shape = (n_years, 2, n_schemes)
     coverage, benefit, earnings, replacement = (np.full(shape, np.nan) for _ in range(4))
     for j, f in enumerate(flows):
         if f.expenditure_by_sex is not None:
-            benefit[:, :, j] = _ratio(f.expenditure_by_sex, f.beneficiaries.sum(axis=1))
-        contributors = f.contributors.sum(axis=1)  # (year, sex)
+            benefit[:, :, j] = _ratio(f.expenditure_by_sex, sum_inner(f.beneficiaries, 1))
+        contributors = sum_inner(f.contributors, 1)  # (year, sex)
         if f.insured_earnings.sum() <= 0:
             continue  # no contributory insurance: coverage and replacement undefined
         coverage[:, :, j] = _ratio(contributors, working_population)
         if f.insured_by_age is not None:
-            earnings[:, :, j] = _ratio(f.insured_by_age.sum(axis=1), contributors)
+            earnings[:, :, j] = _ratio(sum_inner(f.insured_by_age, 1), contributors)
             replacement[:, :, j] = benefit[:, :, j] / earnings[:, :, j]
         else:
             average = _ratio(f.insured_earnings, contributors.sum(axis=1))

@@ -18,7 +18,7 @@ import xarray as xr
 from ..demography import DemographicProjection
 from ..economy import EconomicProjection
 from ..engine.benefits import COVERAGE_GROUPS
-from ..engine.flows import BRANCHES, DEPENDANT_KINDS, SURVIVOR_KINDS, SchemeFlows
+from ..engine.flows import BRANCHES, DEPENDANT_KINDS, SURVIVOR_KINDS, SchemeFlows, sum_inner
 from ..finance import FundProjection, depletion_year, paygo_cost_rate, reserve_ratio
 from ..finance.measures import valuation_start
 from ..indicators import (
@@ -176,8 +176,8 @@ def _award_variables(assumptions: Assumptions, flows: list[SchemeFlows],
     new_count, new_amount = _stack("new_beneficiaries", flows), _stack("new_benefit_amount",
                                                                        flows)
     service = _stack("service_awarded", flows)  # (year, sex, service, scheme)
-    credited = (service * np.arange(service.shape[2])[None, None, :, None]).sum(axis=2)
-    awarded = service.sum(axis=2)
+    credited = sum_inner(service * np.arange(service.shape[2])[None, None, :, None], 2)
+    awarded = sum_inner(service, 2)
     potential = np.stack([
         scheme["retirement_age"] - ENTRY_AGE if "retirement_age" in scheme.params
         else np.full((len(years), 2), np.nan) for scheme in assumptions.schemes], axis=-1)
@@ -303,7 +303,7 @@ def _branch_variables(flows: list[SchemeFlows], n_years: int,
     by_age = np.zeros((n_years, len(AGES), 2, len(PENSION_KINDS), len(flows)))
     for j, f in enumerate(flows):
         if f.branch_beneficiaries is not None:
-            persons[..., j] = f.branch_beneficiaries.sum(axis=1)
+            persons[..., j] = sum_inner(f.branch_beneficiaries, 1)
             spent[..., j] = f.branch_expenditure
             by_age[..., :2, j] = f.branch_beneficiaries[..., :2]
         if f.survivors_by_kind is not None:
