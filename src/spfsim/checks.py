@@ -53,7 +53,7 @@ class Finding:
 def population_balance_residual(ds: xr.Dataset) -> float:
     """Largest relative residual of P[t+1, a] = P[t, a-1] - D[t, a] + M[t, a] (+ B at a = 0)."""
     def values(name: str, dims: tuple[str, ...]) -> np.ndarray:
-        return ds[name].transpose(*dims).values
+        return ds.variables[name].transpose(*dims).values  # no DataArray built
 
     cells = ("year", "age", "sex")
     return population_residual(values("population", cells), values("deaths", cells),
@@ -79,9 +79,9 @@ FUND_FLOWS = ("contribution_income", "state_transfer", "investment_income",
 
 def fund_balance_residual(ds: xr.Dataset, initial_reserve: np.ndarray) -> float:
     """Largest relative residual of F[t] = F[t-1] + C + G + I - B - E, per scheme."""
-    flows = [ds[v].transpose("year", "scheme").values for v in FUND_FLOWS]
-    return fund_residual(ds["reserve"].transpose("year", "scheme").values, initial_reserve,
-                         *flows)
+    flows = [ds.variables[v].transpose("year", "scheme").values for v in FUND_FLOWS]
+    return fund_residual(ds.variables["reserve"].transpose("year", "scheme").values,
+                         initial_reserve, *flows)
 
 
 def fund_residual(reserve: np.ndarray, initial_reserve: np.ndarray, contributions: np.ndarray,
