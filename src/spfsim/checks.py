@@ -238,11 +238,12 @@ def _aligned_to(cells: _Cells, dims: tuple[str, ...]) -> np.ndarray:
 def _within(check: str, value: _Cells, bound: _Cells | float, variable: str | None = None,
             floor: bool = False) -> list[Finding]:
     """:func:`exceeding` of cells, screened in NumPy (:func:`may_exceed`) first."""
-    raw = bound if isinstance(bound, float) else _aligned_to(bound, value.dims)
-    if not may_exceed(value.values, raw, floor):
+    cells = isinstance(bound, _Cells)
+    if not may_exceed(value.values, _aligned_to(bound, value.dims) if cells else bound,
+                      floor):
         return []
-    return exceeding(check, value.build(),
-                     bound if isinstance(bound, float) else bound.build(), variable, floor)
+    return exceeding(check, value.build(), bound.build() if cells else bound, variable,
+                     floor)
 
 
 def _positions(ds: xr.Dataset, dim: str, labels: Iterable[str]) -> list[int]:

@@ -39,10 +39,14 @@ def committed_transfers(scheme: xr.Dataset) -> np.ndarray:
     income but not the cover: the cover is the deficit they measure, paid by the state's
     guarantee, and counting it as income would show every guaranteed scheme balanced.
     """
-    transfers = np.asarray(scheme["state_transfer"].values, dtype=float)
-    if "state_deficit_cover" not in scheme.data_vars:
-        return transfers
-    return transfers - np.asarray(scheme["state_deficit_cover"].values, dtype=float)
+    return _committed(np.asarray(scheme["state_transfer"].values, dtype=float),
+                      np.asarray(scheme["state_deficit_cover"].values, dtype=float)
+                      if "state_deficit_cover" in scheme.data_vars else None)
+
+
+def _committed(transfers: np.ndarray, cover: np.ndarray | None) -> np.ndarray:
+    """:func:`committed_transfers` on arrays of the same shape (cover None: none)."""
+    return transfers if cover is None else transfers - cover
 
 
 def initial_reserves(ds: xr.Dataset) -> np.ndarray:
@@ -191,10 +195,9 @@ def sustainability_variables(ds: xr.Dataset, horizon: int = 75,
                             "summarized_cost_rate", "actuarial_balance",
                             "unfunded_obligation")}
     by_method = np.full((n_years, n_schemes, len(FINANCING_METHODS)), np.nan)
-    # committed_transfers on every scheme at once
-    committed = columns["state_transfer"] - (
-        _by_year_and_scheme(ds, ["state_deficit_cover"])["state_deficit_cover"]
-        if "state_deficit_cover" in ds.data_vars else 0.0)
+    committed = _committed(columns["state_transfer"], _by_year_and_scheme(
+        ds, ["state_deficit_cover"])["state_deficit_cover"]
+        if "state_deficit_cover" in ds.data_vars else None)  # every scheme at once
     for j in np.flatnonzero(funded):
         flows = {name: values[:, j] for name, values in columns.items()}
         flows["committed_transfers"] = committed[:, j]
