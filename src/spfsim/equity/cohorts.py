@@ -145,8 +145,13 @@ def entry_age(contributions_by_age: np.ndarray, benefits_by_age: np.ndarray) -> 
     with a benefit (0 if none). A contributory scheme's benefits in childhood (orphans'
     pensions) before the projection are thereby ignored: they are small beside a career's
     contributions, and counting them would leave few complete cohorts."""
-    flows = contributions_by_age if np.any(contributions_by_age) else benefits_by_age
-    ages = np.flatnonzero(np.abs(flows).sum(axis=(0, 2)) > 0)
+    flows = np.asarray(contributions_by_age if np.any(contributions_by_age)
+                       else benefits_by_age)
+    # (year, age x sex): NumPy's reduction over leading years is quick, over the middle
+    # ages slow
+    by_age = (flows.reshape(flows.shape[0], -1) != 0).any(axis=0).reshape(
+        flows.shape[1], -1).any(axis=1)
+    ages = np.flatnonzero(by_age)
     return int(ages[0]) if ages.size else 0
 
 
