@@ -144,3 +144,19 @@ def test_cf_attrs_survive_netcdf(default_projection, tmp_path):
     with xr.open_dataset(path) as back:
         assert back.attrs["Conventions"] == default_projection.attrs["Conventions"]
         assert back["gdp"].attrs["units"] == default_projection["gdp"].attrs["units"]
+
+
+def test_the_parts_of_a_projection_join_on_its_own_coordinates():
+    """joined adds a part's variables to the projection without comparing them again, so
+    it refuses what that would hide: other coordinates, and a variable made twice."""
+    from spfsim.results.assemble import joined
+
+    ds = xr.Dataset({"a": ("year", [1.0, 2.0])}, coords={"year": [2025, 2026]},
+                    attrs={"title": "kept"})
+    out = joined(ds, xr.Dataset({"b": ("year", [3.0, 4.0])}, coords={"year": [2025, 2026]}))
+    assert list(out.data_vars) == ["a", "b"]
+    assert out.attrs == {"title": "kept"}
+    with pytest.raises(ValueError, match="made twice"):
+        joined(ds, xr.Dataset({"a": ("year", [1.0, 2.0])}, coords={"year": [2025, 2026]}))
+    with pytest.raises(ValueError, match="join='exact'"):
+        joined(ds, xr.Dataset({"b": ("year", [3.0, 4.0])}, coords={"year": [2026, 2027]}))
