@@ -242,26 +242,24 @@ def _as_dataset(per_year: dict, per_scheme: dict, by_method: np.ndarray, ds: xr.
                                 "non-interest income (a deficit cover excluded) - "
                                 "reserve at the start of the period, at that date"),
     }
-    data = {name: (("year", "scheme"), value) for name, value in per_year.items()}
-    data.update({name: (("scheme",), value) for name, value in per_scheme.items()})
-    out = xr.Dataset(data, coords={"year": ds["year"], "scheme": ds["scheme"]})
-    for name, (units, long_name) in meta.items():
-        out[name].attrs.update(units=units, long_name=long_name)
-    out["actuarial_balance"].attrs["horizon_years"] = horizon
+    attrs = {name: {"units": units, "long_name": long_name}
+             for name, (units, long_name) in meta.items()}
+    attrs["actuarial_balance"]["horizon_years"] = horizon
     # the year whose cost sizes the ending target fund (the last year's stands in for the
     # following year's when the projection ends with the valuation period)
-    out["summarized_cost_rate"].attrs["ending_target_year"] = min(last + 1,
-                                                                  int(ds["year"][-1]))
-    out["reserve_ratio_by_method"] = xr.DataArray(
-        by_method, dims=("year", "scheme", "financing_method"),
-        coords={"financing_method": ("financing_method", np.array(FINANCING_METHODS,
-                                                                  dtype=object),
-                                     {"long_name": "financing method of the contributions"})},
-        attrs={"units": "fraction", "long_name": (
+    attrs["summarized_cost_rate"]["ending_target_year"] = min(last + 1, int(ds["year"][-1]))
+    data = {name: (("year", "scheme"), value, attrs[name]) for name, value in per_year.items()}
+    data.update({name: (("scheme",), value, attrs[name]) for name, value in per_scheme.items()})
+    data["reserve_ratio_by_method"] = (("year", "scheme", "financing_method"), by_method, {
+        "units": "fraction", "long_name": (
             "reserve at end of year / that year's benefit and administrative expenditure "
             "(years of expenditure) when contributions follow: the scheme's own rates "
             "(scheme_rules, the projected reserve), each year's PAYG cost rate (paygo), the "
             "general average premium (general_average_premium) or the scaled premium of "
             f"{period}-year periods (scaled_premium); state transfers and the initial "
             "reserve as projected; NaN for schemes without a fund")})
-    return out
+    # one Dataset made with its attrs (each variable set on it afterwards was a merge)
+    return xr.Dataset(data, coords={
+        "year": ds["year"], "scheme": ds["scheme"],
+        "financing_method": ("financing_method", np.array(FINANCING_METHODS, dtype=object),
+                             {"long_name": "financing method of the contributions"})})
