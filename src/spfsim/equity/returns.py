@@ -479,10 +479,12 @@ def _scanned_roots(times: np.ndarray, net: np.ndarray, forces: np.ndarray,
         return None
     if net.shape[1] == 0:
         return np.empty(0)
-    sign = np.sign(_discounts(forces.tobytes(), t.tobytes())
-                   @ (net / np.abs(net).max(axis=0)))
-    at_zero, zero_of = np.nonzero(sign == 0)
-    before, change_of = np.nonzero(sign[:-1] * sign[1:] < 0)
+    value = _discounts(forces.tobytes(), t.tobytes()) @ (net / np.abs(net).max(axis=0))
+    # the signs as masks (a NaN is in none): a change is a positive value next to a
+    # negative one
+    above, below = value > 0, value < 0
+    at_zero, zero_of = np.nonzero(value == 0)
+    before, change_of = np.nonzero((above[:-1] & below[1:]) | (below[:-1] & above[1:]))
     roots = np.concatenate([forces[at_zero], _bracketed_roots(
         times, net[:, change_of], forces[before], forces[before + 1])])
     of = np.concatenate([zero_of, change_of])
