@@ -160,3 +160,17 @@ def test_the_parts_of_a_projection_join_on_its_own_coordinates():
         joined(ds, xr.Dataset({"a": ("year", [1.0, 2.0])}, coords={"year": [2025, 2026]}))
     with pytest.raises(ValueError, match="join='exact'"):
         joined(ds, xr.Dataset({"b": ("year", [3.0, 4.0])}, coords={"year": [2026, 2027]}))
+
+
+def test_projections_share_no_coordinate_values_or_attrs(default_projection):
+    """The results Dataset's dimension indexes are made once per set of labels and shared
+    (they are immutable); the coordinates' values and attrs are each projection's own."""
+    again = spfsim.load_model().project()
+    for name in ("year", "scheme", "scheme_name", "age"):
+        assert again[name].variable is not default_projection[name].variable
+        assert again[name].attrs == default_projection[name].attrs
+    again["scheme_name"].values[0] = "changed"
+    again["year"].attrs["note"] = "changed"
+    assert default_projection["scheme_name"].values[0] != "changed"
+    assert "note" not in default_projection["year"].attrs
+    assert again.indexes["scheme"].equals(default_projection.indexes["scheme"])
