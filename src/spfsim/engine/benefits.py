@@ -467,10 +467,10 @@ def cohort_benefits(rules: list[BenefitRule], cells: CellStates,
 
 def pay_arriving_mothers(rules: list[BenefitRule], mothers: np.ndarray,
                          beneficiaries: list[np.ndarray], money: list[np.ndarray],
-                         coverage: np.ndarray) -> None:
+                         coverage: np.ndarray | None) -> None:
     """Add the benefits of the year's immigrant mothers (:func:`pays_arriving_mother`)
-    and their maternity coverage; they are in no other guarantee's target group, which
-    counts residents."""
+    and their maternity coverage (``coverage`` None: not kept); they are in no other
+    guarantee's target group, which counts residents."""
     not_covered = np.ones_like(mothers)
     for j, rule in enumerate(rules):
         if pays_arriving_mother(rule.group, rule.top_up):
@@ -478,8 +478,9 @@ def pay_arriving_mothers(rules: list[BenefitRule], mothers: np.ndarray,
             money[j] += mothers * rule.probability * rule.amount
             if rule.guarantee == MATERNITY:
                 not_covered *= 1.0 - rule.probability
-    coverage[..., MATERNITY, 0] += mothers
-    coverage[..., MATERNITY, 1] += mothers * (1.0 - not_covered)
+    if coverage is not None:
+        coverage[..., MATERNITY, 0] += mothers
+        coverage[..., MATERNITY, 1] += mothers * (1.0 - not_covered)
 
 
 @cache

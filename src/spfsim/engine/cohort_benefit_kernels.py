@@ -46,7 +46,8 @@ def cohort_benefits(rules: list[BenefitRule], cells: CellStates,
         return results if coverage else replace(results, coverage=None)
     beneficiaries = np.zeros((len(rules), *population.shape))
     money = np.zeros_like(beneficiaries)
-    covered = np.zeros((*population.shape, N_COVERAGE, 2))
+    # without the coverage, none is written (an empty array of the same dimensions)
+    covered = np.zeros((*(population.shape if coverage else (0, 0, 0)), N_COVERAGE, 2))
     by_cell = [np.ascontiguousarray(np.broadcast_to(x, population.shape), dtype=np.float64)
                for x in (population, cells.low_gap, cells.disabled, cells.mother)]
     cell_sums(by_cell[0], np.ascontiguousarray(cells.shares, dtype=np.float64),
@@ -56,7 +57,7 @@ def cohort_benefits(rules: list[BenefitRule], cells: CellStates,
               _codes(rules, "cash", np.bool_), beneficiaries, money, covered, coverage)
     beneficiaries, money = list(beneficiaries), list(money)
     benefits.pay_arriving_mothers(rules, cells.arriving_mothers, beneficiaries, money,
-                                  covered)
+                                  covered if coverage else None)
     return BenefitResults(beneficiaries, money, covered if coverage else None)
 
 
