@@ -9,6 +9,7 @@ the model's currency at current (nominal) prices, rates are fractions. The Datas
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -101,8 +102,10 @@ def build_dataset(assumptions: Assumptions, demo: DemographicProjection,
     return ds
 
 
-#: Dimension coordinates with their indexes, by their labels (a few models at a time).
+#: Dimension coordinates with their indexes, by their labels (a few models at a time;
+#: a lock: projections may run in threads).
 _INDEXED: dict[tuple, xr.Coordinates] = {}
+_INDEXED_LOCK = threading.Lock()
 
 
 def _coordinates(coords: Mapping[str, tuple]) -> xr.Coordinates:
@@ -116,11 +119,12 @@ def _coordinates(coords: Mapping[str, tuple]) -> xr.Coordinates:
                  tuple(np.asarray(coord[1]).tolist()),
                  tuple(sorted(coord[2].items())) if len(coord) > 2 else ())
                 for name, coord in dims.items())
-    if key not in _INDEXED:
-        if len(_INDEXED) >= 8:
-            del _INDEXED[next(iter(_INDEXED))]
-        _INDEXED[key] = xr.Coordinates(dims)
-    indexed = _INDEXED[key].copy()
+    with _INDEXED_LOCK:
+        if key not in _INDEXED:
+            if len(_INDEXED) >= 8:
+                del _INDEXED[next(iter(_INDEXED))]
+            _INDEXED[key] = xr.Coordinates(dims)
+        indexed = _INDEXED[key].copy()
     variables = {name: indexed.variables[name] if name in dims else xr.Variable(*coord)
                  for name, coord in coords.items()}
     return xr.Coordinates(variables, indexes=dict(indexed.xindexes))
