@@ -171,8 +171,8 @@ def _aligned(bound: xr.DataArray | float, value: xr.DataArray) -> np.ndarray:
     length-one axes for the others. Plain numpy: the checks run in every projection."""
     if not isinstance(bound, xr.DataArray):
         return np.asarray(bound, dtype=float)
-    return _aligned_to(_Cells(bound.values, tuple(str(d) for d in bound.dims),
-                              lambda: bound), tuple(str(d) for d in value.dims))
+    return _aligned_to(bound.values, tuple(str(d) for d in bound.dims),
+                       tuple(str(d) for d in value.dims))
 
 
 def _label(value: object) -> object:
@@ -212,11 +212,11 @@ class _Cells:
                       lambda: self.build().sum(dims))
 
     def __add__(self, other: _Cells) -> _Cells:
-        return _Cells(self.values + _aligned_to(other, self.dims), self.dims,
+        return _Cells(self.values + _aligned_to(other.values, other.dims, self.dims), self.dims,
                       lambda: self.build() + other.build())
 
     def __sub__(self, other: _Cells) -> _Cells:
-        return _Cells(self.values - _aligned_to(other, self.dims), self.dims,
+        return _Cells(self.values - _aligned_to(other.values, other.dims, self.dims), self.dims,
                       lambda: self.build() - other.build())
 
 
@@ -225,22 +225,24 @@ def _cells(ds: xr.Dataset, name: str) -> _Cells:
     return _Cells(var.values, tuple(str(d) for d in var.dims), lambda: ds[name])
 
 
-def _aligned_to(cells: _Cells, dims: tuple[str, ...]) -> np.ndarray:
-    """``cells``' values broadcasting against values of ``dims`` (cells' dims a subset)."""
-    missing = set(cells.dims) - set(dims)
+def _aligned_to(values: np.ndarray, own: tuple[str, ...], dims: tuple[str, ...]
+                ) -> np.ndarray:
+    """``values`` (dims ``own``, a subset of ``dims``) broadcasting against values of
+    ``dims``."""
+    missing = set(own) - set(dims)
     if missing:
         raise ValueError(f"a bound has dimensions its value lacks: {sorted(missing)}")
-    order = [cells.dims.index(d) for d in dims if d in cells.dims]
-    shape = [cells.values.shape[cells.dims.index(d)] if d in cells.dims else 1 for d in dims]
-    return np.transpose(cells.values, order).reshape(shape)
+    order = [own.index(d) for d in dims if d in own]
+    shape = [values.shape[own.index(d)] if d in own else 1 for d in dims]
+    return np.transpose(values, order).reshape(shape)
 
 
 def _within(check: str, value: _Cells, bound: _Cells | float, variable: str | None = None,
             floor: bool = False) -> list[Finding]:
     """:func:`exceeding` of cells, screened in NumPy (:func:`may_exceed`) first."""
     cells = isinstance(bound, _Cells)
-    if not may_exceed(value.values, _aligned_to(bound, value.dims) if cells else bound,
-                      floor):
+    raw = _aligned_to(bound.values, bound.dims, value.dims) if cells else bound
+    if not may_exceed(value.values, raw, floor):
         return []
     return exceeding(check, value.build(), bound.build() if cells else bound, variable,
                      floor)

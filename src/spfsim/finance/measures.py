@@ -52,7 +52,12 @@ def _committed(transfers: np.ndarray, cover: np.ndarray | None) -> np.ndarray:
 def initial_reserves(ds: xr.Dataset) -> np.ndarray:
     """(scheme,) reserve at the start of the first year (currency), from the fund identity
     F0 = F[0] - (C + G + I - B - E)[0]."""
-    first = {name: values[0] for name, values in _by_year_and_scheme(ds, FLOWS).items()}
+    return _initial(_by_year_and_scheme(ds, FLOWS))
+
+
+def _initial(columns: dict[str, np.ndarray]) -> np.ndarray:
+    """:func:`initial_reserves` from the (year, scheme) values of ``FLOWS``."""
+    first = {name: values[0] for name, values in columns.items()}
     net = (first["contribution_income"] + first["state_transfer"] + first["investment_income"]
            - first["benefit_expenditure"] - first["admin_expenditure"])
     return first["reserve"] - net
@@ -183,8 +188,8 @@ def sustainability_variables(ds: xr.Dataset, horizon: int = 75,
     start = valuation_offset(years, valuation_start(ds))
     horizon = min(int(horizon), len(years) - start)
     interest = np.asarray(ds["interest_rate"].values, dtype=float)
-    initial = initial_reserves(ds)
     columns = _by_year_and_scheme(ds, FLOWS)
+    initial = _initial(columns)
     funded = (ds["scheme_kind"].values == "contributory") & (
         np.nansum(columns["insured_earnings"], axis=0) > 0)
     n_years, n_schemes = len(years), ds.sizes["scheme"]
