@@ -270,10 +270,19 @@ def _capped_rows(married, children, rows, spouse_share, orphan_share, maximum_sh
                  spouse, orphans):
     """Fill ``spouse`` (row) and ``orphans`` (row, k) for each of the ``rows`` of
     ``children`` (the others left as they are; indexed, not sliced: a view of an array
-    made in a compiled loop costs a reference count each time): the distribution of the
-    number of orphans (Poisson-binomial, built child by child), with every child and
-    without each child k, weighs the ceiling's scale (:func:`pension_rules.survivor_scale`)
-    of each possible number of survivors.
+    made in a compiled loop costs a reference count each time): the expected ceiling's
+    scale (:func:`pension_rules.survivor_scale`) over the number of orphans, a
+    Poisson-binomial number built child by child, and for each child over the number of
+    the others.
+
+    Each child's expectation over the others is a forward-backward sum, all of it
+    products of probabilities, no division (undoing a child's step of the distribution
+    would divide, and lose digits where a child is nearly certain): ``value[i, a]`` is
+    the expected scale of child i's orphans' pension when a of the children before it
+    are orphaned, over those after it (built backwards, child by child), and child i's
+    expectation is the sum over a of the distribution of the children before it, built
+    forwards, times ``value[i, a]``. The forward distribution of all the children is the
+    spouse's.
 
     Only the children a row may have (probability above zero) enter the distributions: a
     parent's possible children span the mother's fertile ages, often fewer than the
@@ -286,9 +295,8 @@ def _capped_rows(married, children, rows, spouse_share, orphan_share, maximum_sh
     for n in range(n_kids + 2):
         with_spouse[n] = rules.survivor_scale(spouse_share + orphan_share * n, maximum_share)
         alone[n] = rules.survivor_scale(orphan_share * n, maximum_share)
-    every = np.empty(n_kids + 1)  # probability of n orphans
-    others = np.empty((n_kids, n_kids))  # the same without child k, (k, n)
-    with_child = np.empty(n_kids)  # the scale of n other orphans and the child
+    before = np.empty(n_kids + 1)  # probability of n orphans among the children so far
+    value = np.empty((n_kids, n_kids))  # (child i, orphans a before it)
     for row in rows:
         n_possible = 0
         for j in range(n_kids):
@@ -296,51 +304,30 @@ def _capped_rows(married, children, rows, spouse_share, orphan_share, maximum_sh
             if children[row, j] > 0.0:
                 possible[n_possible], which[n_possible] = children[row, j], j
                 n_possible += 1
-        every[:] = 0.0
-        every[0] = 1.0
+        m = married[row]
+        if n_possible > 0:  # the last child: a orphans besides it, the spouse or not
+            last = n_possible - 1
+            for a in range(n_possible):
+                value[last, a] = m * with_spouse[a + 1] + (1.0 - m) * alone[a + 1]
+            for i in range(last, 0, -1):  # child i - 1's from child i's
+                q = possible[i]
+                for a in range(i):
+                    value[i - 1, a] = value[i, a] * (1.0 - q) + value[i, a + 1] * q
+        before[0] = 1.0
         for j in range(n_possible):
             p = possible[j]
+            total = 0.0
+            for a in range(j + 1):
+                total += before[a] * value[j, a]
+            orphans[row, which[j]] = p * orphan_share * total
+            before[j + 1] = 0.0
             for n in range(j + 1, 0, -1):
-                every[n] = every[n] * (1.0 - p) + every[n - 1] * p
-            every[0] *= 1.0 - p
-        m = married[row]
+                before[n] = before[n] * (1.0 - p) + before[n - 1] * p
+            before[0] *= 1.0 - p
         total = 0.0
         for n in range(n_possible + 1):
-            total += every[n] * with_spouse[n]
+            total += before[n] * with_spouse[n]
         spouse[row] = m * spouse_share * total
-        for n in range(n_possible):
-            with_child[n] = m * with_spouse[n + 1] + (1.0 - m) * alone[n + 1]
-        _without(every, possible, n_possible, others)
-        for i in range(n_possible):
-            total = 0.0
-            for n in range(n_possible):
-                total += others[i, n] * with_child[n]
-            orphans[row, which[i]] = possible[i] * orphan_share * total
-
-
-@nb.njit(cache=True)
-def _without(every, p, n_kids, out):
-    """Fill ``out`` (k, n) with the distribution of the number of orphans without child k
-    of probability ``p[k]`` (the first ``n_kids`` children of ``p``), from ``every``
-    (with all): every[n] = out[k, n] (1 - p[k]) + out[k, n - 1] p[k] solved upwards
-    where p[k] < 1/2, downwards otherwise, so that rounding errors shrink. The children's
-    recurrences are independent: they advance together, a step of each in turn, so that
-    their divisions overlap."""
-    for step in range(n_kids):
-        for k in range(n_kids):
-            q = p[k]
-            if q < 0.5:  # upwards: this step's n from the one below
-                n = step
-                if n == 0:
-                    out[k, 0] = every[0] / (1.0 - q)
-                else:
-                    out[k, n] = (every[n] - out[k, n - 1] * q) / (1.0 - q)
-            else:  # downwards: from the one above
-                n = n_kids - 1 - step
-                if n == n_kids - 1:
-                    out[k, n] = every[n_kids] / q
-                else:
-                    out[k, n] = (every[n + 1] - out[k, n + 1] * (1.0 - q)) / q
 
 
 def _capped_shares_arrays(married, children, spouse_share: float, orphan_share: float,
