@@ -163,14 +163,17 @@ def test_the_parts_of_a_projection_join_on_its_own_coordinates():
 
 
 def test_projections_share_no_coordinate_values_or_attrs(default_projection):
-    """The results Dataset's dimension indexes are made once per set of labels and shared
-    (they are immutable); the coordinates' values and attrs are each projection's own."""
+    """The results Dataset's coordinates are made once per set of labels, the dimension
+    indexes shared (they are immutable); the coordinates' values and attrs, of the
+    dimensions and of the others (the schemes' names), are each projection's own."""
     again = spfsim.load_model().project()
     for name in ("year", "scheme", "scheme_name", "age"):
         assert again[name].variable is not default_projection[name].variable
         assert again[name].attrs == default_projection[name].attrs
     again["scheme_name"].values[0] = "changed"
     again["year"].attrs["note"] = "changed"
+    again["scheme_name"].attrs["note"] = "changed"
     assert default_projection["scheme_name"].values[0] != "changed"
     assert "note" not in default_projection["year"].attrs
+    assert "note" not in default_projection["scheme_name"].attrs
     assert again.indexes["scheme"].equals(default_projection.indexes["scheme"])

@@ -102,31 +102,36 @@ def build_dataset(assumptions: Assumptions, demo: DemographicProjection,
     return ds
 
 
-#: Dimension coordinates with their indexes, by their labels (a few models at a time;
-#: a lock: projections may run in threads).
-_INDEXED: dict[tuple, xr.Coordinates] = {}
+#: The coordinates made from each set of labels: the dimension coordinates with their
+#: indexes, the others as variables (a few models at a time; a lock: projections may run
+#: in threads).
+_INDEXED: dict[tuple, tuple[xr.Coordinates, dict[str, xr.Variable]]] = {}
 _INDEXED_LOCK = threading.Lock()
 
 
 def _coordinates(coords: Mapping[str, tuple]) -> xr.Coordinates:
-    """``coords`` ((dims, values[, attrs]) by name) as Coordinates whose dimension
-    coordinates' indexes are made once for each set of labels: pandas makes an index of
-    strings in 0.1-0.3 ms, three quarters of the results Dataset's making, and a model's
-    projections share their labels. Indexes are immutable; each call has its own
-    coordinate variables (values, attrs) and its own copies of the other coordinates."""
-    dims = {name: coord for name, coord in coords.items() if coord[0] == name}
+    """``coords`` ((dims, values[, attrs]) by name) as Coordinates made once for each set
+    of labels: pandas makes an index of strings in 0.1-0.3 ms, three quarters of the
+    results Dataset's making, and xarray checks an array of strings (the schemes' names)
+    through pandas in 65 us; a model's projections share their labels. Indexes are
+    immutable; each call has its own coordinate variables (values, attrs): the dimension
+    coordinates' from a shallow copy, the others' copied."""
     key = tuple((name, coord[0], np.asarray(coord[1]).dtype.str,
                  tuple(np.asarray(coord[1]).tolist()),
                  tuple(sorted(coord[2].items())) if len(coord) > 2 else ())
-                for name, coord in dims.items())
+                for name, coord in coords.items())
     with _INDEXED_LOCK:
         if key not in _INDEXED:
             if len(_INDEXED) >= 8:
                 del _INDEXED[next(iter(_INDEXED))]
-            _INDEXED[key] = xr.Coordinates(dims)
-        indexed = _INDEXED[key].copy()
-    variables = {name: indexed.variables[name] if name in dims else xr.Variable(*coord)
-                 for name, coord in coords.items()}
+            _INDEXED[key] = (
+                xr.Coordinates({name: c for name, c in coords.items() if c[0] == name}),
+                {name: xr.Variable(*c) for name, c in coords.items() if c[0] != name})
+        indexed, others = _INDEXED[key]
+        indexed = indexed.copy()
+    made = indexed.variables  # a new mapping at each reading
+    variables = {name: others[name].copy(deep=True) if name in others else made[name]
+                 for name in coords}
     return xr.Coordinates(variables, indexes=dict(indexed.xindexes))
 
 
