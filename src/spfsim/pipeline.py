@@ -16,7 +16,7 @@ from .checks import assert_identities, assert_invariants
 from .demography import DemographicProjection, external_projection, project_population
 from .economy import project_economy
 from .engine.cohort import death_rates, run_schemes
-from .equity.cohorts import equity_variables
+from .equity.cohorts import equity_data
 from .finance.fund import FundProjection, budget_financed, roll_forward, state_transfers
 from .finance.measures import sustainability_variables
 from .jumps import find_jumps
@@ -96,11 +96,12 @@ def tail_settings(a: Assumptions) -> tuple[list[int], list[float]]:
 
 
 def cohort_equity(a: Assumptions, demo, flows: list[SchemeFlows],
-                  currency: str) -> xr.Dataset:
-    """Equity measures by birth cohort, sex and scheme (spfsim.equity.cohorts), either
-    engine: the flows by age, the last year's mortality, the fund's interest rate."""
+                  currency: str) -> tuple[dict[str, tuple], dict[str, tuple]]:
+    """Equity measures by birth cohort, sex and scheme (spfsim.equity.cohorts.equity_data:
+    the variables and their coordinates), either engine: the flows by age, the last
+    year's mortality, the fund's interest rate."""
     tail_ages, growth = tail_settings(a)
-    return equity_variables(
+    return equity_data(
         a.years, [f.scheme_id for f in flows], [f.contributions_by_age for f in flows],
         [f.benefits_by_age for f in flows], [f.lump_sums_by_age for f in flows],
         death_rates(demo.survival[-1]),
@@ -177,13 +178,13 @@ def run_projection(model_input: ModelInput, a: Assumptions, engine: str,
                    model_input.input_hash, engine,
                    "none (deterministic)" if micro is None else str(micro.seed),
                    __version__, str(model_input.path))
-    ds = build_dataset(a, demo, econ, flows, funds, meta, info, coverage)
+    progress("equity by birth cohort")
+    ds = build_dataset(a, demo, econ, flows, funds, meta, info, coverage,
+                       more=cohort_equity(a, demo, flows, model_input.currency))
     if a.valuation_start is not None:
         ds.attrs["valuation_start_year"] = int(a.valuation_start)
     ds = joined(ds, sustainability_variables(ds, horizon=SUSTAINABILITY_HORIZON,
                                              period_length=SCALED_PREMIUM_PERIOD))
-    progress("equity by birth cohort")
-    ds = joined(ds, cohort_equity(a, demo, flows, model_input.currency))
     ctx = {**projection_context(info, a.years), "period": SCALED_PREMIUM_PERIOD}
     if result is not None:
         ds.attrs.update(_micro_attrs(micro, result))

@@ -162,6 +162,21 @@ def equity_variables(years: np.ndarray, scheme_ids: Sequence[str],
                      interest: np.ndarray, tail_ages: Sequence[int],
                      tail_growth: Sequence[float], currency: str = "currency",
                      extra_years: int | None = None) -> xr.Dataset:
+    """Equity measures by birth cohort, sex and scheme, as a Dataset: see
+    :func:`equity_data`, whose arguments these are."""
+    data, coords = equity_data(years, scheme_ids, contributions_by_age, benefits_by_age,
+                               lump_sums_by_age, death_rate, interest, tail_ages, tail_growth,
+                               currency, extra_years)
+    return xr.Dataset(data, coords={name: coord[1] for name, coord in coords.items()})
+
+
+def equity_data(years: np.ndarray, scheme_ids: Sequence[str],
+                contributions_by_age: Sequence[np.ndarray],
+                benefits_by_age: Sequence[np.ndarray],
+                lump_sums_by_age: Sequence[np.ndarray | None], death_rate: np.ndarray,
+                interest: np.ndarray, tail_ages: Sequence[int], tail_growth: Sequence[float],
+                currency: str = "currency", extra_years: int | None = None
+                ) -> tuple[dict[str, tuple], dict[str, tuple]]:
     """Equity measures by birth cohort, sex and scheme, from each scheme's (year, age, sex)
     contributions and benefits (currency per year, paid mid-year), the lump sums among
     the benefits (or None) apart.
@@ -177,6 +192,10 @@ def equity_variables(years: np.ndarray, scheme_ids: Sequence[str],
     (default: to age 100 from the youngest tail age, plus 20 years in the open group). Net
     transfers are valued at 1 January of ``years[0]``, so that they add up across
     cohorts.
+
+    Returns the variables and their coordinates, each as (dims, values[, attrs]), so that
+    a projection makes them part of its one results Dataset
+    (:func:`spfsim.results.assemble.build_dataset`).
     """
     years = np.asarray(years)
     extra = (100 - min(min(tail_ages), 100) + 20) if extra_years is None else int(extra_years)
@@ -198,11 +217,12 @@ def equity_variables(years: np.ndarray, scheme_ids: Sequence[str],
         net.append(pv_b - pv_c)  # net_transfer_pv, valued at 1 January of years[0]
     assert cohorts is not None, "no schemes"
     dims = ("cohort", "sex", "scheme")
-    coords = {"cohort": cohorts, "sex": list(SEXES), "scheme": list(scheme_ids)}
+    coords = {"cohort": ("cohort", cohorts), "sex": ("sex", list(SEXES)),
+              "scheme": ("scheme", list(scheme_ids))}
     note = ("; life benefits in payment at the horizon continue with the last year's "
             "mortality (see cohort_complete)")
     base = int(years[0])
-    return xr.Dataset({
+    return {
         "cohort_irr": (dims, np.stack(irr, axis=-1), {
             "units": "1 per year",
             "long_name": "internal rate of return of the birth cohort's expected "
@@ -226,4 +246,4 @@ def equity_variables(years: np.ndarray, scheme_ids: Sequence[str],
             "units": "years of age",
             "long_name": "age from which benefits in payment at the horizon are continued "
                          "for life (NaN: none)"}),
-    }, coords=coords)
+    }, coords

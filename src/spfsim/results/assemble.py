@@ -66,10 +66,15 @@ def projection_context(info: RunInfo, years: np.ndarray) -> dict[str, object]:
 def build_dataset(assumptions: Assumptions, demo: DemographicProjection,
                   econ: EconomicProjection, flows: list[SchemeFlows],
                   funds: list[FundProjection], schemes_meta: list[dict],
-                  info: RunInfo, coverage: np.ndarray) -> xr.Dataset:
+                  info: RunInfo, coverage: np.ndarray,
+                  more: tuple[Mapping[str, tuple], Mapping[str, tuple]] = ({}, {})
+                  ) -> xr.Dataset:
     """The results-contract Dataset from the projection's parts; ``coverage`` is (year,
     age, sex, coverage group, 2: target, covered persons). Indicators computed from the
-    Dataset's own variables (costs, fiscal space) are added once the flows are in."""
+    Dataset's own variables (costs, fiscal space) are added once the flows are in.
+    ``more``: variables made elsewhere from the projection (the equity by cohort:
+    equity.cohorts.equity_data) and their coordinates, each (dims, values[, attrs]);
+    those of their coordinates the Dataset has already must have its labels."""
     ctx = projection_context(info, assumptions.years)
     data = _economy_variables(econ, ctx, ("labour_force", "employed", "gdp", "average_earnings",
                                           "price_index", "wage_index", "interest_rate"))
@@ -96,10 +101,23 @@ def build_dataset(assumptions: Assumptions, demo: DemographicProjection,
         data["state_transfer"].values - data["benefit_tax_income"].transpose(
             *data["state_transfer"].dims).values, data["gdp"].values,
         econ.fiscal_envelope, ctx["money"]))
+    data.update(more[0])
+    coords.update(_new_coordinates(coords, more[1]))
     # one Dataset of every variable: each merge of a part aligned and copied all of them
     ds = xr.Dataset(data, coords=_coordinates(coords))
     ds.attrs = provenance_attrs(info, assumptions.years)
     return ds
+
+
+def _new_coordinates(coords: Mapping[str, tuple], more: Mapping[str, tuple]
+                     ) -> dict[str, tuple]:
+    """Those of the coordinates ``more`` that ``coords`` lacks; ValueError where one
+    ``coords`` has carries other labels (xarray's ``join="exact"``)."""
+    for name in more.keys() & coords.keys():
+        if not np.array_equal(np.asarray(more[name][1]), np.asarray(coords[name][1])):
+            raise ValueError(f"the coordinate {name!r} of a part of the projection has "
+                             f"other labels than the projection's: {list(more[name][1])}")
+    return {name: coord for name, coord in more.items() if name not in coords}
 
 
 #: The coordinates made from each set of labels: the dimension coordinates with their
