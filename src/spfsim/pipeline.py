@@ -12,6 +12,7 @@ import numpy as np
 import xarray as xr
 
 from ._version import __version__
+from .allocator import keep_freed_memory
 from .checks import assert_identities, assert_invariants
 from .demography import DemographicProjection, external_projection, project_population
 from .economy import project_economy
@@ -156,6 +157,7 @@ def run_projection(model_input: ModelInput, a: Assumptions, engine: str,
     """Project the model read as ``model_input``, compiled as ``a``, with ``engine``;
     assert the accounting identities. ``client``: a Dask client whose workers hold the
     micro engine's persons (engine.micro.distributed)."""
+    keep_freed_memory()  # the next projection uses this one's pages again
     demo = project_demography(a, progress)
     progress("economy and labour force")
     econ = project_economy(a, demo.population)

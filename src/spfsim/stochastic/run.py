@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..allocator import keep_freed_memory
 from ..checks import FUND_FLOWS, TOLERANCE, fund_residual, population_residual
 from ..demography import project_population
 from ..economy import project_economy
@@ -81,6 +82,7 @@ def simulate(a: Assumptions, spec: StochasticSpec, draws: int | Sequence[int],
     in parallel; a draw's numbers depend only on (seed, draw), so the result is the same,
     bitwise, whatever the workers."""
     numbers = np.arange(draws) if isinstance(draws, int) else np.asarray(draws, dtype=np.int64)
+    keep_freed_memory()  # each draw uses the previous one's pages again
     if client is not None:
         return _on_workers(client, a, spec, numbers, seed, progress, batch)
     mortality, economy = mortality_model(spec), economy_model(spec)

@@ -1,0 +1,56 @@
+"""The allocator's thresholds (spfsim.allocator): freed memory used again, not faulted in."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from spfsim.allocator import wanted
+
+GLIBC = wanted({})
+
+#: allocate twenty arrays of 1 MiB and free them, three times, printing the page faults of
+#: each round (what a projection does with its arrays, smaller)
+ROUNDS = """
+import resource, numpy as np
+from spfsim.allocator import keep_freed_memory
+print(keep_freed_memory())
+for _ in range(3):
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    arrays = [np.ones(2**17) for _ in range(20)]
+    del arrays
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+def _rounds(**env: str) -> tuple[bool, list[int]]:
+    out = subprocess.run([sys.executable, "-c", ROUNDS], capture_output=True, text=True,
+                         check=True, env={**os.environ, **env}).stdout.split()
+    return out[0] == "True", [int(n) for n in out[1:]]
+
+
+def test_the_user_s_own_allocator_settings_stand():
+    """Where the user set glibc's own thresholds, or SPFSIM_MALLOC=default, spfsim leaves
+    the allocator as it is."""
+    assert not wanted({"SPFSIM_MALLOC": "default"})
+    for name in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_"):
+        assert not wanted({name: "1000000"})
+
+
+@pytest.mark.skipif(not GLIBC, reason="the thresholds are glibc malloc's (Linux with glibc)")
+def test_freed_arrays_are_used_again_without_page_faults():
+    """20 MiB of arrays allocated and freed three times in a fresh process: with glibc's
+    dynamic thresholds each round faults its 5,120 pages in again (the heap's top given
+    back), with spfsim's fixed ones only the first round does. 4 KiB pages: a round of
+    20 MiB is 5,120 of them."""
+    applied, faults = _rounds()
+    assert applied
+    if faults[0] < 4000:  # the first round's pages are new, unless they come as huge pages
+        pytest.skip(f"20 MiB of new memory took only {faults[0]} page faults here")
+    assert max(faults[1:]) < 200
+    applied, faults = _rounds(SPFSIM_MALLOC="default")
+    assert not applied
+    assert min(faults[1:]) > 4000
