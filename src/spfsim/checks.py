@@ -182,7 +182,7 @@ def _label(value: object) -> object:
 def _schemes(ds: xr.Dataset, keep: Callable[[str, str], bool]) -> list[str]:
     """The schemes whose type and guarantee ``keep`` accepts (read from the arrays: a
     Dataset selection per scheme cost more than the checks)."""
-    kinds = zip(ds["scheme"].values, ds["scheme_type"].values, ds["scheme_guarantee"].values,
+    kinds = zip(*(_labels(ds, name) for name in ("scheme", "scheme_type", "scheme_guarantee")),
                 strict=True)
     return [str(s) for s, kind, guarantee in kinds if keep(str(kind), str(guarantee))]
 
@@ -249,8 +249,13 @@ def _within(check: str, value: _Cells, bound: _Cells | float, variable: str | No
 
 
 def _positions(ds: xr.Dataset, dim: str, labels: Iterable[str]) -> list[int]:
-    every = [str(v) for v in ds[dim].values]
+    every = _labels(ds, dim)
     return [every.index(label) for label in labels]
+
+
+def _labels(ds: xr.Dataset, name: str) -> list[str]:
+    """A coordinate's labels, read from its variable (a DataArray of it costs 90 us)."""
+    return [str(v) for v in ds.variables[name].values]
 
 
 def _pension_bounds(ds: xr.Dataset) -> list[Finding]:
@@ -269,7 +274,7 @@ def _pension_bounds(ds: xr.Dataset) -> list[Finding]:
     magnitude = np.ones(by_scheme.size // by_scheme.shape[-1]) @ np.abs(
         by_scheme.reshape(-1, by_scheme.shape[-1]))
     pensions = pensions.take("scheme", np.flatnonzero(magnitude != 0).tolist())
-    labels = [str(k) for k in ds["pension"].values]
+    labels = _labels(ds, "pension")
 
     def kinds(*names: str) -> _Cells:
         return pensions.take("pension", [labels.index(k) for k in names]).sum("pension")
