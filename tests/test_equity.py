@@ -361,6 +361,26 @@ def test_compiled_sign_changes_equal_the_array_count():
     assert counts.max() > 10
 
 
+def test_the_scan_s_signs_are_numpy_s_in_its_order(monkeypatch):
+    """The scan's zeros and sign changes (force, stream), from the compiled pass, are the
+    NumPy masks' in np.nonzero's order, with zeros between values of either sign and
+    NaN, which is neither sign."""
+    import numba as nb
+
+    from spfsim.equity import returns
+
+    rng = np.random.default_rng(5)
+    value = rng.choice([-2.0, -1.0, 0.0, 1.0, 3.0, np.nan], size=(300, 40),
+                       p=[0.3, 0.15, 0.05, 0.2, 0.28, 0.02])
+    compiled = returns._grid_signs(value)
+    monkeypatch.setattr(nb.config, "DISABLE_JIT", True)
+    arrays = returns._grid_signs(value)
+    assert len(compiled[0]) > 100
+    assert len(compiled[2]) > 1000
+    for got, want in zip(compiled, arrays, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.lists(conventional, min_size=1, max_size=4))
 def test_compiled_roots_equal_the_array_iteration(streams):

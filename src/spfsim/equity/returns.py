@@ -480,11 +480,7 @@ def _scanned_roots(times: np.ndarray, net: np.ndarray, forces: np.ndarray,
     if net.shape[1] == 0:
         return np.empty(0)
     value = _discounts(forces.tobytes(), t.tobytes()) @ (net / np.abs(net).max(axis=0))
-    # the signs as masks (a NaN is in none): a change is a positive value next to a
-    # negative one
-    above, below = value > 0, value < 0
-    at_zero, zero_of = np.nonzero(value == 0)
-    before, change_of = np.nonzero((above[:-1] & below[1:]) | (below[:-1] & above[1:]))
+    at_zero, zero_of, before, change_of = _grid_signs(value)
     roots = np.concatenate([forces[at_zero], _bracketed_roots(
         times, net[:, change_of], forces[before], forces[before + 1])])
     of = np.concatenate([zero_of, change_of])
@@ -494,6 +490,42 @@ def _scanned_roots(times: np.ndarray, net: np.ndarray, forces: np.ndarray,
     out = np.full(net.shape[1], np.inf if on_multiple != "highest" else -np.inf)
     (np.maximum if on_multiple == "highest" else np.minimum).at(out, of, roots)
     return np.where((count == 1) | ((count > 1) & (on_multiple != "nan")), out, np.nan)
+
+
+def _grid_signs(value: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The scan's (force, stream) net present values ``value``: (force, stream) of the
+    zeros, and of each sign change, the force before it; a change is a positive value
+    next to a negative one (a NaN is neither). The pairs of each kind in np.nonzero's
+    order (force, then stream); with Numba's JIT on in one pass over the values,
+    against NumPy's five."""
+    if nb.config.DISABLE_JIT:
+        above, below = value > 0, value < 0
+        at_zero, zero_of = np.nonzero(value == 0)
+        before, change_of = np.nonzero((above[:-1] & below[1:]) | (below[:-1] & above[1:]))
+        return at_zero, zero_of, before, change_of
+    pairs = np.empty((4, value.size), dtype=np.int64)
+    zeros, changes = _grid_sign_pairs(value, pairs)
+    return pairs[0, :zeros], pairs[1, :zeros], pairs[2, :changes], pairs[3, :changes]
+
+
+@nb.njit(cache=True)
+def _grid_sign_pairs(value, pairs):
+    """:func:`_grid_signs` into ``pairs`` (zero's force, its stream, change's force
+    before, its stream); returns how many zeros and changes."""
+    zeros = changes = 0
+    n_forces, n_streams = value.shape
+    for i in range(n_forces):
+        for j in range(n_streams):
+            v = value[i, j]
+            if v == 0.0:
+                pairs[0, zeros], pairs[1, zeros] = i, j
+                zeros += 1
+            if i + 1 < n_forces:
+                w = value[i + 1, j]
+                if (v > 0.0 and w < 0.0) or (v < 0.0 and w > 0.0):
+                    pairs[2, changes], pairs[3, changes] = i, j
+                    changes += 1
+    return zeros, changes
 
 
 @lru_cache(maxsize=4)
