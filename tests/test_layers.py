@@ -20,7 +20,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "spfsim"
 # results registry (the contract: names, dims, units of every variable) is data that imports
 # nothing of spfsim, so every layer that makes a results variable may read it.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("foundations", ("_version", "errors", "input_files", "params", "rng", "results.registry",
+    ("foundations", ("_version", "allocator", "errors", "input_files", "params", "rng",
+                     "results.registry",
                      "results.variables_stochastic",
                      "results.variables_projection", "results.variables_analysis")),
     ("demography", ("demography",)),
