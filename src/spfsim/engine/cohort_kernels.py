@@ -452,44 +452,66 @@ def credit_year(active, credits, paid, recent, earnings, contribution_rate, top)
     """PensionState.advance's first move: this year's contributors gain a credited year
     (one service class up), a contribution year (k + 1, the last class keeping its
     members), this year's insured ``earnings`` (age, sex) in their credits and recent
-    years, and the contributions paid on them."""
+    years, and the contributions paid on them.
+
+    One pass down each row's classes: a class is read, then written one class up, where
+    the class above has already moved on; the last class's own members, who stay, are
+    added after those who arrive from below (the order of the arrays' formulation,
+    cohort_transitions._promote), and the first class, which nobody enters, is emptied."""
     n_age, n_sex, _, n_s, n_k = active.shape
     n_r = recent.shape[-1]
     status = CONTRIBUTING
-    moved = np.zeros((n_s, n_k))
-    moved_credits, moved_paid = np.zeros(n_s), np.zeros(n_s)
-    moved_recent = np.zeros((n_s, n_r))
+    last = n_s - 1
+    moved, moved_recent = np.empty(n_k), np.empty(n_r)
+    kept, kept_recent = np.empty(n_k), np.empty(n_r)  # the last class's, who stay there
     for a in range(n_age):
         for s in range(n_sex):
             n = top[a, s] + 1
             highest = -1  # the highest class with anything moved up
-            for c in range(n):
+            kept_credits = kept_paid = 0.0
+            for c in range(n - 1, -1, -1):
                 in_class = 0.0
                 for k in range(n_k):
                     in_class += active[a, s, status, c, k]
                 earned = in_class * earnings[a, s]
-                moved[c, 0] = 0.0
+                moved[0] = 0.0
                 for k in range(1, n_k):
-                    moved[c, k] = active[a, s, status, c, k - 1]
-                moved[c, n_k - 1] += active[a, s, status, c, n_k - 1]
-                moved_credits[c] = credits[a, s, status, c] + earned
-                moved_paid[c] = paid[a, s, status, c] + earned * contribution_rate
+                    moved[k] = active[a, s, status, c, k - 1]
+                moved[n_k - 1] += active[a, s, status, c, n_k - 1]
+                moved_credits = credits[a, s, status, c] + earned
+                moved_paid = paid[a, s, status, c] + earned * contribution_rate
                 if n_r:
-                    moved_recent[c, 0] = earned
+                    moved_recent[0] = earned
                     for r in range(1, n_r):
-                        moved_recent[c, r] = recent[a, s, status, c, r - 1]
-                if (moved_credits[c] != 0.0 or moved_paid[c] != 0.0 or _any_in(moved, c)
-                        or _any_in(moved_recent, c)):
+                        moved_recent[r] = recent[a, s, status, c, r - 1]
+                if highest < 0 and (moved_credits != 0.0 or moved_paid != 0.0
+                                    or _any(moved) or _any(moved_recent)):
                     highest = c
-            for c in range(n):
+                if c == last:
+                    kept[:] = moved
+                    kept_recent[:] = moved_recent
+                    kept_credits, kept_paid = moved_credits, moved_paid
+                    continue
                 for k in range(n_k):
-                    active[a, s, status, c, k] = 0.0
-                credits[a, s, status, c] = 0.0
-                paid[a, s, status, c] = 0.0
+                    active[a, s, status, c + 1, k] = moved[k]
+                credits[a, s, status, c + 1] = moved_credits
+                paid[a, s, status, c + 1] = moved_paid
                 for r in range(n_r):
-                    recent[a, s, status, c, r] = 0.0
-            _promote_status(active, credits, paid, recent, a, s, status, moved,
-                            moved_credits, moved_paid, moved_recent, n)
+                    recent[a, s, status, c + 1, r] = moved_recent[r]
+            if n > 0:
+                for k in range(n_k):
+                    active[a, s, status, 0, k] = 0.0
+                credits[a, s, status, 0] = 0.0
+                paid[a, s, status, 0] = 0.0
+                for r in range(n_r):
+                    recent[a, s, status, 0, r] = 0.0
+            if n > last:
+                for k in range(n_k):
+                    active[a, s, status, last, k] += kept[k]
+                credits[a, s, status, last] += kept_credits
+                paid[a, s, status, last] += kept_paid
+                for r in range(n_r):
+                    recent[a, s, status, last, r] += kept_recent[r]
             top[a, s] = _raised(top[a, s], highest, n_s)
 
 
