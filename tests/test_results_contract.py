@@ -162,6 +162,19 @@ def test_the_parts_of_a_projection_join_on_its_own_coordinates():
         joined(ds, xr.Dataset({"b": ("year", [3.0, 4.0])}, coords={"year": [2026, 2027]}))
 
 
+def test_a_part_made_into_the_results_keeps_to_its_coordinates():
+    """build_dataset takes the coordinates of a part made elsewhere (the equity by
+    cohort) that the results lack, and refuses one whose labels differ from the
+    results' own, as the merge it replaces did with join='exact'."""
+    from spfsim.results.assemble import _new_coordinates
+
+    own = {"sex": ("sex", ["male", "female"]), "scheme": ("scheme", ["a", "b"])}
+    part = {"cohort": ("cohort", [1950, 1951]), "sex": ("sex", ["male", "female"])}
+    assert _new_coordinates(own, part) == {"cohort": ("cohort", [1950, 1951])}
+    with pytest.raises(ValueError, match="'scheme' of a part of the projection"):
+        _new_coordinates(own, {"scheme": ("scheme", ["a", "c"])})
+
+
 def test_projections_share_no_coordinate_values_or_attrs(default_projection):
     """The results Dataset's coordinates are made once per set of labels, the dimension
     indexes shared (they are immutable); the coordinates' values and attrs, of the
