@@ -14,22 +14,30 @@ GLIBC = wanted({})
 
 #: allocate twenty arrays of 1 MiB and free them, three times, printing the page faults of
 #: each round (what a projection does with its arrays, smaller)
+#: each round, then the memory the process holds (kB) before and after
+#: release_freed_memory
 ROUNDS = """
 import resource, numpy as np
-from spfsim.allocator import keep_freed_memory
+from spfsim.allocator import keep_freed_memory, release_freed_memory
+def rss():
+    return next(int(line.split()[1]) for line in open("/proc/self/status")
+                if line.startswith("VmRSS:"))
 print(keep_freed_memory())
 for _ in range(3):
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     arrays = [np.ones(2**17) for _ in range(20)]
     del arrays
     print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+held = rss()
+release_freed_memory()
+print(held, rss())
 """
 
 
-def _rounds(**env: str) -> tuple[bool, list[int]]:
+def _rounds(**env: str) -> tuple[bool, list[int], list[int]]:
     out = subprocess.run([sys.executable, "-c", ROUNDS], capture_output=True, text=True,
                          check=True, env={**os.environ, **env}).stdout.split()
-    return out[0] == "True", [int(n) for n in out[1:]]
+    return out[0] == "True", [int(n) for n in out[1:4]], [int(n) for n in out[4:]]
 
 
 def test_the_user_s_own_allocator_settings_stand():
@@ -44,13 +52,15 @@ def test_the_user_s_own_allocator_settings_stand():
 def test_freed_arrays_are_used_again_without_page_faults():
     """20 MiB of arrays allocated and freed three times in a fresh process: with glibc's
     dynamic thresholds each round faults its 5,120 pages in again (the heap's top given
-    back), with spfsim's fixed ones only the first round does. 4 KiB pages: a round of
-    20 MiB is 5,120 of them."""
-    applied, faults = _rounds()
+    back), with spfsim's fixed ones only the first round does, and the process holds the
+    20 MiB until release_freed_memory gives them back. 4 KiB pages: a round of 20 MiB is
+    5,120 of them."""
+    applied, faults, held = _rounds()
     assert applied
     if faults[0] < 4000:  # the first round's pages are new, unless they come as huge pages
         pytest.skip(f"20 MiB of new memory took only {faults[0]} page faults here")
     assert max(faults[1:]) < 200
-    applied, faults = _rounds(SPFSIM_MALLOC="default")
+    assert held[0] - held[1] > 15_000  # kB
+    applied, faults, _ = _rounds(SPFSIM_MALLOC="default")
     assert not applied
     assert min(faults[1:]) > 4000

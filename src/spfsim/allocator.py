@@ -14,10 +14,14 @@ fixed (arrays under 32 MiB from the heap, up to 64 MiB kept free at its top: gli
 largest dynamic values) the pages are used again, about 9 faults a projection.
 
 :func:`keep_freed_memory` sets them once per process, at the first projection
-(``pipeline.run_projection``, ``stochastic.run.simulate``), on Linux with glibc only; not
+(``pipeline.run_projection``, ``stochastic.run.simulate``, ``engine.micro.engine.
+run_micro``: the micro engine's arrays of a year are as many again the next), on Linux
+with glibc only; not
 where the user has set glibc's ``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_`` or
 ``MALLOC_TOP_PAD_`` (their choice stands) or ``SPFSIM_MALLOC=default``. The cost is
-memory: up to 64 MiB freed by the process stay with it.
+memory: up to 64 MiB freed by the process stay with it, which
+:func:`release_freed_memory` gives back (the micro benchmark does, before it takes the
+memory its simulation starts from).
 """
 
 from __future__ import annotations
@@ -57,12 +61,31 @@ def wanted(environ: Mapping[str, str]) -> bool:
     user's own allocator settings or ``SPFSIM_MALLOC=default``."""
     if environ.get("SPFSIM_MALLOC") == "default" or any(n in environ for n in USER_SETTINGS):
         return False
+    return _glibc()
+
+
+def _glibc() -> bool:
+    """Whether this is Linux with glibc."""
     if not sys.platform.startswith("linux"):
         return False
     try:
         return os.confstr("CS_GNU_LIBC_VERSION").startswith("glibc")
     except (ValueError, OSError, AttributeError):  # not glibc (musl has no such name)
         return False
+
+
+def release_freed_memory() -> bool:
+    """Give the memory the process has freed back to the system now (glibc's
+    malloc_trim); whether it could be asked (Linux with glibc)."""
+    if not _glibc():
+        return False
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return False
+    trim.argtypes, trim.restype = (ctypes.c_size_t,), ctypes.c_int
+    trim(0)
+    return True
 
 
 def _set_thresholds() -> bool:

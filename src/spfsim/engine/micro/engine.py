@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...allocator import keep_freed_memory
 from ...demography import DemographicProjection
 from ...economy import EconomicProjection
 from ...economy.annuities import continuation_factors
@@ -124,6 +125,7 @@ def run_micro(assumptions: Assumptions, demo: DemographicProjection,
     (:mod:`.distributed`); the results are bitwise those of a run in this process.
     ``keep_store`` False leaves the workers' persons out of the result (``store`` None).
     """
+    keep_freed_memory()  # a year's arrays use the pages of the year before's
     # the random-number hash relies on wrapping 64-bit arithmetic; without JIT numpy would
     # warn about every wrap
     with np.errstate(over="ignore"):
