@@ -123,15 +123,21 @@ class PersonStore:
         """Drop the slots of people gone, keeping the order of the others (in place: no
         temporary copies but the links' new slots, so compaction never raises the memory
         peak much; family links follow their persons). The slots freed at
-        the end are cleared: entrants are written there and set only their identity."""
+        the end are cleared: entrants are written there and set only their identity.
+
+        With Numba a value is written only where it changes (bit for bit): most of a
+        sparse field (lifetime amounts, survivors' pensions) is zeros on pages the
+        system has never given the process, and writing a zero over a zero there made
+        them the process's memory (4.9 MB of a 1,000,000-person run's peak, and as much
+        again clearing the freed slots)."""
         kept = self.size
         relink(self.size, self.status, self.partner, self.mother, self.father, self.household)
         for name in (*self.DTYPES, "recent"):  # status last: the others read it
             if name != "status":
-                kept = _compact(self.size, self.status, getattr(self, name))
-        _compact(self.size, self.status, self.status)
+                kept = _compacted(self.size, self.status, _bits(getattr(self, name)))
+        _compacted(self.size, self.status, _bits(self.status))
         for array in self.arrays().values():
-            array[kept: self.size] = 0
+            _cleared(_bits(array), kept, self.size)
         self.size = kept
 
     def view(self) -> dict[str, np.ndarray]:
@@ -145,15 +151,54 @@ class PersonStore:
             self.recent = np.zeros((len(self.pid), self.recent.shape[1]))
 
 
+def _bits(array: np.ndarray) -> np.ndarray:
+    """A store's array (slot, ...) as (slot, values) of unsigned integers of its size: the
+    same memory, compared bit for bit."""
+    rows = array.reshape(array.shape[0], -1)
+    return rows.view(np.dtype(f"u{rows.itemsize}"))
+
+
+def _compacted(size: int, status: np.ndarray, rows: np.ndarray) -> int:
+    """Move the rows of ``rows`` (slot, values) of the people still here to the front,
+    writing only the values that change; return their count."""
+    if nb.config.DISABLE_JIT:  # NumPy's selection: the loop in Python is slow
+        here = status[:size] != GONE
+        kept = int(here.sum())
+        rows[:kept] = rows[:size][here]
+        return kept
+    return _compact_rows(size, status, rows)
+
+
 @nb.njit(cache=True)
-def _compact(size, status, array):
-    """Move the entries of people still here to the front of ``array``; return their count."""
+def _compact_rows(size, status, rows):
+    """:func:`_compacted` with Numba."""
     kept = 0
     for i in range(size):
         if status[i] != GONE:
-            array[kept] = array[i]  # a row of a two-dimensional array
+            if kept != i:
+                for j in range(rows.shape[1]):
+                    if rows[kept, j] != rows[i, j]:
+                        rows[kept, j] = rows[i, j]
             kept += 1
     return kept
+
+
+def _cleared(rows: np.ndarray, start: int, stop: int) -> None:
+    """Zero the rows ``start`` to ``stop`` of ``rows`` (slot, values), writing only where a
+    value is not zero already."""
+    if nb.config.DISABLE_JIT:
+        rows[start:stop] = 0
+        return
+    _clear_rows(rows, start, stop)
+
+
+@nb.njit(cache=True)
+def _clear_rows(rows, start, stop):
+    """:func:`_cleared` with Numba."""
+    for i in range(start, stop):
+        for j in range(rows.shape[1]):
+            if rows[i, j] != 0:
+                rows[i, j] = 0
 
 
 @nb.njit(cache=True)
