@@ -12,10 +12,9 @@ from spfsim.allocator import wanted
 
 GLIBC = wanted({})
 
-#: allocate twenty arrays of 1 MiB and free them, three times, printing the page faults of
-#: each round (what a projection does with its arrays, smaller)
-#: each round, then the memory the process holds (kB) before and after
-#: release_freed_memory
+#: allocate twenty arrays of 1 MiB and free them, three times (what a projection does with
+#: its arrays, smaller), printing the page faults of each round, then the memory the
+#: process holds (kB) before and after release_freed_memory
 ROUNDS = """
 import resource, numpy as np
 from spfsim.allocator import keep_freed_memory, release_freed_memory

@@ -14,14 +14,13 @@ fixed (arrays under 32 MiB from the heap, up to 64 MiB kept free at its top: gli
 largest dynamic values) the pages are used again, about 9 faults a projection.
 
 :func:`keep_freed_memory` sets them once per process, at the first projection
-(``pipeline.run_projection``, ``stochastic.run.simulate``, ``engine.micro.engine.
-run_micro``: the micro engine's arrays of a year are as many again the next), on Linux
-with glibc only; not
-where the user has set glibc's ``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_`` or
-``MALLOC_TOP_PAD_`` (their choice stands) or ``SPFSIM_MALLOC=default``. The cost is
-memory: up to 64 MiB freed by the process stay with it, which
-:func:`release_freed_memory` gives back (the micro benchmark does, before it takes the
-memory its simulation starts from).
+(``pipeline.run_projection``, ``stochastic.run.simulate``,
+``engine.micro.engine.run_micro``: the micro engine's arrays of a year are as many again
+the next), on Linux with glibc only; not where the user has set glibc's
+``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_`` or ``MALLOC_TOP_PAD_`` (their choice
+stands) or ``SPFSIM_MALLOC=default``. The cost is memory: up to 64 MiB freed by the
+process stay with it, which :func:`release_freed_memory` gives back (the micro benchmark
+does, before it takes the memory its simulation starts from).
 """
 
 from __future__ import annotations
