@@ -548,6 +548,13 @@ def test_compaction_leaves_untouched_zeros_untouched():
     assert resident() - before < 8_000_000
 
 
+def test_an_empty_store_compacts():
+    """A store without a slot (a worker holding no persons) compacts to nothing."""
+    store = PersonStore.empty(0)
+    store.compact()
+    assert store.size == 0
+
+
 def test_compaction_leaves_free_slots_empty_for_entrants():
     """A newborn written into a slot freed by compaction starts with nothing: no service,
     credits, pension or lifetime amounts of the person who held the slot before."""

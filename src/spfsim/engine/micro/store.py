@@ -10,6 +10,7 @@ whose rounding (a relative 6e-8 of each amount) is far below any sampling error.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, fields
 from typing import ClassVar
 
@@ -154,7 +155,7 @@ class PersonStore:
 def _bits(array: np.ndarray) -> np.ndarray:
     """A store's array (slot, ...) as (slot, values) of unsigned integers of its size: the
     same memory, compared bit for bit."""
-    rows = array.reshape(array.shape[0], -1)
+    rows = array.reshape(array.shape[0], math.prod(array.shape[1:]))  # also with no slot
     return rows.view(np.dtype(f"u{rows.itemsize}"))
 
 
