@@ -167,7 +167,7 @@ def equity_variables(years: np.ndarray, scheme_ids: Sequence[str],
     data, coords = equity_data(years, scheme_ids, contributions_by_age, benefits_by_age,
                                lump_sums_by_age, death_rate, interest, tail_ages, tail_growth,
                                currency, extra_years)
-    return xr.Dataset(data, coords={name: coord[1] for name, coord in coords.items()})
+    return xr.Dataset(data, coords=coords)
 
 
 def equity_data(years: np.ndarray, scheme_ids: Sequence[str],
