@@ -10,6 +10,7 @@ import csv
 import numpy as np
 import pytest
 
+from spfsim.schemes import db_pension as dbp
 from spfsim.schemes import oasdi
 from spfsim.schemes.pension_rules import bend_point_formula, claiming_factor
 
@@ -51,6 +52,24 @@ def test_claiming_factors_by_hand(months, factor):
     (1955, 794), (1959, 802), (1960, 804), (1990, 804)])
 def test_the_normal_retirement_age_by_year_of_birth(born, months):
     assert oasdi.normal_retirement_age_months(born) == months
+
+
+@pytest.mark.parametrize("born", range(1943, 1966))
+def test_the_engines_claiming_factors_are_the_laws_at_birthdays(born):
+    """The engines' schedule (db_pension.retirement_schedule, with the normal retirement
+    age in years and months and the two rates of early reduction) gives the law's factor
+    of a claim at each birthday from 62 to 70, and no adjustment in the year of age in
+    which the normal retirement age falls (claimed at it)."""
+    nra = oasdi.normal_retirement_age_months(born)
+    ages = np.arange(62, 71)
+    _, factor = dbp.retirement_schedule(
+        ages, nra // 12, 62, 0.25, 12 * oasdi.EARLY_RATE, 0.1, 70,
+        12 * oasdi.delayed_credit_rate(born), exact_age=nra / 12,
+        early_reduction_years=oasdi.EARLY_MONTHS / 12,
+        early_reduction_after=12 * oasdi.EARLY_RATE_AFTER)
+    law = [oasdi.claim_factor(born, max(12 * age, nra) if age == nra // 12 else 12 * age)
+           for age in ages]
+    np.testing.assert_allclose(factor, law, rtol=0, atol=1e-14)
 
 
 @pytest.fixture(scope="module")

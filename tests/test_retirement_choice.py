@@ -8,6 +8,7 @@ from model_factory import write_small_model
 from replication import replication_t
 
 import spfsim
+from spfsim.errors import AssumptionError
 from spfsim.schemes import db_pension as dbp
 
 OPTIONS = """early_retirement_age = 57
@@ -32,6 +33,80 @@ def test_schedule_by_hand():
     # no options: everybody at the pensionable age
     p, f = dbp.retirement_schedule(ages, 62, 0, 0.0, 0.05, 0.0, 0, 0.07)
     np.testing.assert_array_equal(p, (ages >= 62).astype(float))
+
+
+def test_schedule_in_years_and_months_by_hand():
+    """A pensionable age of 66 years 6 months: claims at the birthdays before 66 reduced
+    by the months to it (two rates: the first three years' and beyond), the claim in the
+    year of age 66 made at it, those after increased by the months after it."""
+    ages = np.arange(61, 71)
+    p, f = dbp.retirement_schedule(ages, 66, 62, 0.25, 0.08, 0.1, 70, 0.08, exact_age=66.5,
+                                   early_reduction_years=3, early_reduction_after=0.05)
+    at = dict(zip(ages, f, strict=True))
+    assert at[62] == pytest.approx(1 - 0.08 * 3 - 0.05 * 1.5)
+    assert at[63] == pytest.approx(1 - 0.08 * 3 - 0.05 * 0.5)
+    assert at[64] == pytest.approx(1 - 0.08 * 2.5)
+    assert at[65] == pytest.approx(1 - 0.08 * 1.5)
+    assert at[66] == 1.0
+    assert at[67] == pytest.approx(1 + 0.08 * 0.5)
+    assert at[70] == pytest.approx(1 + 0.08 * 3.5)
+    np.testing.assert_array_equal(p, dbp.retirement_schedule(
+        ages, 66, 62, 0.25, 0.08, 0.1, 70, 0.08)[0])  # who retires: the whole age's
+    # one rate: the same as the whole-years schedule at a whole pensionable age
+    whole = dbp.retirement_schedule(ages, 66, 62, 0.25, 0.08, 0.1, 70, 0.08)
+    months = dbp.retirement_schedule(ages, 66, 62, 0.25, 0.08, 0.1, 70, 0.08,
+                                     exact_age=66.0)
+    np.testing.assert_array_equal(whole[1], months[1])
+
+
+@pytest.mark.parametrize(("value", "ok"), [(62.5, True), (62.1667, True), (62.25, True),
+                                           (62.1, False), (62.17, False)])
+def test_the_pensionable_age_in_whole_months(tmp_path, value, ok):
+    """A pensionable age is years and whole months; another is refused, naming the file,
+    the field and the nearest whole months."""
+    folder = options_model(tmp_path / "m")
+    toml = folder / "model.toml"
+    text = toml.read_text()
+    toml.write_text(text.replace("retirement_age = { male = 62,",
+                                 f"retirement_age = {{ male = {value},", 1))
+    if ok:
+        scheme = pension_scheme(spfsim.load_model(folder))
+        assert np.all(scheme.retirement_age_grid[..., 0] == 62)
+        np.testing.assert_allclose(scheme.retirement_age_exact[..., 0],
+                                   round(value * 12) / 12)
+        return
+    with pytest.raises(AssumptionError) as error:
+        spfsim.load_model(folder)
+    message = str(error.value)
+    assert "model.toml" in message and "retirement_age" in message
+    assert f"{round(value * 12) / 12:.4f}" in message
+
+
+def pension_scheme(model):
+    return next(s for s in model.assumptions.schemes if s.id == "pension")
+
+
+def months_model(folder, exact: str):
+    """The options model with the men's pensionable age ``exact`` (62 years and months)."""
+    options_model(folder)
+    toml = folder / "model.toml"
+    toml.write_text(toml.read_text().replace("retirement_age = { male = 62,",
+                                             f"retirement_age = {{ male = {exact},", 1))
+    return spfsim.load_model(folder, end_year=2035)
+
+
+@pytest.mark.parametrize("engine", ["cohort", "micro"])
+def test_months_of_the_pensionable_age_move_only_the_adjustments(tmp_path, engine):
+    """A men's pensionable age of 62 years 6 months instead of 62: the same persons retire
+    at the same ages (common random numbers in the micro engine), those retiring before
+    62 and after 62 with smaller pensions, those at 62 with the same (claimed at 62 and 6
+    months, without adjustment): fewer pensions paid every year, the past's included."""
+    runs = {exact: months_model(tmp_path / exact, exact) for exact in ("62", "62.5")}
+    options = {"persons": 3000, "seed": 12} if engine == "micro" else {}
+    whole, months = (runs[e].project(engine, **options).sel(scheme="pension")
+                     for e in ("62", "62.5"))
+    np.testing.assert_array_equal(months["beneficiaries"], whole["beneficiaries"])
+    assert np.all(months["benefit_expenditure"] < whole["benefit_expenditure"])
 
 
 def options_model(folder):

@@ -330,9 +330,17 @@ file = "contribution_history.csv"
 """
 
 
-# the normal retirement age by year of birth, sec. 216(l): 65 to 1937, 66 for 1943-1954,
-# 67 from 1960, the months between rounded to the nearest year
-NRA = "{ 1937 = 65, 1943 = 66, 1957 = 67 }"
+def normal_retirement_ages() -> str:
+    """A TOML value: the normal retirement age by year of birth in years and months
+    (sec. 216(l), schemes.oasdi): 65 to 1937, 2 months a year more to 66 for 1943-1954,
+    then to 67 from 1960; each age written to four decimals (66.1667: 66 years 2 months)."""
+    steps, last = [], None
+    for born in range(1937, 1961):
+        months = oasdi.normal_retirement_age_months(born)
+        if months != last:
+            steps.append(f"{born} = {round(months / 12, 4):g}")
+            last = months
+    return "{ " + ", ".join(steps) + " }"
 
 
 def _wage_indexed(values: dict[int, float]) -> str:
@@ -350,6 +358,7 @@ def model_toml(data: Path, sd: float, married: float, other_income: float,
     g1 = {c: by_year(data / "VI_G1_intermediate.csv", c) for c in (2, 4)}
     reserve_2024 = by_year(data / "VI_G2_historical.csv", 5)[BASE - 1]
     bends = {y: 12 * oasdi.bend_points(y, series) for y in (BASE, BASE + 1)}
+    nra = normal_retirement_ages()
     base = {y: oasdi.taxable_maximum(y, series) for y in (BASE, BASE + 1)}
     return f"""\
 # US Social Security (OASDI, old-age, survivors and disability insurance as one fund),
@@ -397,13 +406,15 @@ eligibility_age = 62                          # sec. 215(a)(1)(B), 215(i)
 averaging_years = 35                          # sec. 215(b)(2): 35 computation years
 accrual_rate = 0.0                            # not used by the bend-point formula
 minimum_service = 10                          # 40 quarters of coverage, sec. 214(a)
-# the normal retirement age by year of birth, sec. 216(l), its months rounded
-retirement_age = {{ male = {NRA}, female = {NRA} }}
+# the normal retirement age by year of birth in years and months, sec. 216(l)
+retirement_age = {{ male = {nra}, female = {nra} }}
 retirement_age_basis = "birth_year"
 early_retirement_age = 62                     # sec. 216(l)(2)
 early_retirement_rate = 0.25                  # stylised claiming before the NRA
-# sec. 202(q): 5/9 % a month for 36 months, 5/12 % after: 30 % at 62, 6 % a year
-early_reduction = 0.06
+# sec. 202(q): 5/9 % a month for the first 36 months, 5/12 % a month beyond
+early_reduction = {12 * oasdi.EARLY_RATE!r}
+early_reduction_years = {oasdi.EARLY_MONTHS // 12}
+early_reduction_after = {12 * oasdi.EARLY_RATE_AFTER!r}
 deferral_rate = 0.1                           # stylised claiming after the NRA
 latest_retirement_age = 70                    # sec. 202(w): no credits after 70
 late_increment = 0.08                         # sec. 202(w)(6)(E): 2/3 % a month

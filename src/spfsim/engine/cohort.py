@@ -206,7 +206,8 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
             minimum_service=scheme["minimum_service"][k], formula=dbp.pension_formula(scheme, k),
             minimum_pension=scheme["minimum_pension"][k],
             maximum_pension=scheme["maximum_pension"][k],
-            **retirement_options(scheme, k, scheme.retirement_age_grid[k]),
+            **retirement_options(scheme, k, scheme.retirement_age_grid[k],
+                                 scheme.exact_retirement_ages(k)),
             award_indexing=_award_indexing(scheme, k),
             open_weights=demo.population[k][-2:], newcomer_share=newcomers[k],
             # the base-year state is already in base-year terms
@@ -244,16 +245,19 @@ def pension_inputs(scheme: CompiledScheme, assumptions: Assumptions,
     return classes, pension_years(scheme, assumptions, demo, econ)
 
 
-def retirement_options(scheme: CompiledScheme, k: int, retirement_age: np.ndarray) -> dict:
+def retirement_options(scheme: CompiledScheme, k: int, retirement_age: np.ndarray,
+                       exact_age: np.ndarray | None = None) -> dict:
     """PensionYear fields of early and late retirement for year k (none when unused, so
-    that the default schedule keeps its exact arithmetic)."""
+    that the default schedule keeps its exact arithmetic): ``retirement_age`` the (age,
+    sex) whole pensionable ages, ``exact_age`` the same in years and months (None: whole)."""
     early, defer = float(scheme["early_retirement_rate"][k]), float(scheme["deferral_rate"][k])
     if early <= 0 and defer <= 0:
         return {}
     probability, factor = dbp.retirement_schedule(
         AGES[:, None], retirement_age, scheme["early_retirement_age"][k], early,
         scheme["early_reduction"][k], defer, scheme["latest_retirement_age"][k],
-        scheme["late_increment"][k])
+        scheme["late_increment"][k], exact_age,
+        float(scheme["early_reduction_years"][k]), float(scheme["early_reduction_after"][k]))
     return {"retire_probability": probability, "retire_factor": factor}
 
 
@@ -423,7 +427,8 @@ def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
             minimum_pension=base.minimum_pension / (1.0 + price_growth) ** lag,
             maximum_pension=base.maximum_pension / (1.0 + price_growth) ** lag,
             spread=base.spread,
-            **retirement_options(scheme, 0, scheme.retirement_ages_before(year)),
+            **retirement_options(scheme, 0, scheme.retirement_ages_before(year),
+                                 scheme.exact_retirement_ages_before(year)),
             award_indexing=base.award_indexing,  # the base year's growth stands for the past
             open_weights=base.open_weights, newcomer_share=np.zeros_like(base.density),
             revaluation=scheme.index_growth["earnings_revaluation"][0],

@@ -34,6 +34,11 @@ class CompiledScheme:
     # birth_year basis: pensionable age by (cohort, sex) from first_cohort on
     retirement_age_by_cohort: np.ndarray | None = None
     first_cohort: int = 0
+    # the same two in years and months, where some pensionable age is not whole years
+    # (None: the whole ages above are exact); the grids above hold the whole age in
+    # which it falls, from which a member may retire without reduction
+    retirement_age_exact: np.ndarray | None = None
+    retirement_age_exact_by_cohort: np.ndarray | None = None
     # the number parameters as the model file dates them, {name: {sex or "all": value}}:
     # their effective years, which the per-year arrays of indexed amounts do not show
     numbers: dict[str, dict[str, DatedValue]] = field(default_factory=dict)
@@ -45,8 +50,24 @@ class CompiledScheme:
         assert self.retirement_age_grid is not None
         if self.retirement_age_by_cohort is None:
             return self.retirement_age_grid[0]
-        born = np.clip(year - AGES - self.first_cohort, 0, None)
-        return self.retirement_age_by_cohort[born]
+        return self.retirement_age_by_cohort[self._born(year)]
+
+    def exact_retirement_ages(self, k: int) -> np.ndarray | None:
+        """(age, sex) pensionable ages in years and months of year index k (None where
+        every one is whole years: ``retirement_age_grid[k]``)."""
+        return None if self.retirement_age_exact is None else self.retirement_age_exact[k]
+
+    def exact_retirement_ages_before(self, year: int) -> np.ndarray | None:
+        """:meth:`retirement_ages_before` in years and months (None: whole years)."""
+        if self.retirement_age_exact is None:
+            return None
+        if self.retirement_age_exact_by_cohort is None:
+            return self.retirement_age_exact[0]
+        return self.retirement_age_exact_by_cohort[self._born(year)]
+
+    def _born(self, year: int) -> np.ndarray:
+        """(age,) index into the by-cohort arrays of each age's cohort in ``year``."""
+        return np.clip(year - AGES - self.first_cohort, 0, None)
 
     def covered_shares(self, years: np.ndarray) -> np.ndarray | None:
         """(year, age, sex) share of each cell's birth cohort (born year - age) ever in the
@@ -272,21 +293,37 @@ def compile_assumptions(input_: ModelInput, end_year: int | None = None) -> Assu
     return assumptions
 
 
+def _whole_years(ages: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Pensionable ages (years, whole months) as the whole years in which each falls and,
+    where some are not whole years, the ages in months over 12 (else None)."""
+    months = np.round(np.asarray(ages, dtype=float) * 12)
+    whole = months // 12
+    return whole, (None if np.array_equal(whole * 12, months) else months / 12)
+
+
 def _retirement_ages(scheme: CompiledScheme, by_sex: dict, years: np.ndarray,
                      growth: dict[str, np.ndarray]) -> None:
-    """The (year, age, sex) grid of pensionable ages, by calendar year or birth cohort."""
+    """The (year, age, sex) grid of pensionable ages, by calendar year or birth cohort:
+    the whole ages in which they fall, and the ages in years and months where some are
+    not whole years."""
     ages = AGES[None, :, None]
     if scheme.choices.get("retirement_age_basis") != "birth_year":
-        grid = np.broadcast_to(scheme["retirement_age"][:, None, :],
-                               (len(years), len(AGES), len(SEXES)))
-        scheme.retirement_age_grid = grid.copy()
+        whole, exact = _whole_years(scheme["retirement_age"])
+        scheme.params["retirement_age"] = whole
+        shape = (len(years), len(AGES), len(SEXES))
+        scheme.retirement_age_grid = np.broadcast_to(whole[:, None, :], shape).copy()
+        if exact is not None:
+            scheme.retirement_age_exact = np.broadcast_to(exact[:, None, :], shape).copy()
         return
     cohorts = np.arange(years[0] - AGES[-1], years[-1] + 1)
-    by_cohort = np.stack([by_sex[s].compile(cohorts, growth) for s in SEXES], axis=-1)
+    by_cohort, exact = _whole_years(
+        np.stack([by_sex[s].compile(cohorts, growth) for s in SEXES], axis=-1))
     born = years[:, None] - AGES[None, :] - cohorts[0]  # (year, age) index into cohorts
     grid = by_cohort[born]  # (year, age, sex)
     scheme.retirement_age_grid = grid
     scheme.retirement_age_by_cohort, scheme.first_cohort = by_cohort, int(cohorts[0])
+    if exact is not None:
+        scheme.retirement_age_exact, scheme.retirement_age_exact_by_cohort = exact[born], exact
     # the youngest age whose cohort has reached its pensionable age, each year and sex
     reached = ages >= grid
     scheme.params["retirement_age"] = np.where(reached.any(axis=1),

@@ -70,6 +70,8 @@ class ParamSpec:
     by_sex: bool = False
     indexable: bool = False
     integer: bool = False
+    # years of age in whole months: a whole number of years plus a multiple of 1/12
+    months: bool = False
     dated: bool = True  # False: a single number, not values by effective year
     reference: str = ""
     choices: tuple[str, ...] = ()  # the accepted values of a "choice" parameter
@@ -149,6 +151,21 @@ def parse_choice(spec: ParamSpec, raw: object, where: str, file: str,
         return raw
     log.add(file, where, f"expected one of {list(spec.choices)}", None, raw)
     return None
+
+
+# a value 1/200 of a month from a multiple of 1/12 (66.1667 for 66 years 2 months) is
+# that multiple: a model file writes such values with four decimals
+MONTHS_TOLERANCE = 0.005
+
+
+def whole_months(years: float) -> int:
+    """An age in years (a multiple of 1/12 within MONTHS_TOLERANCE of a month) in months."""
+    return round(float(years) * 12)
+
+
+def is_whole_months(years: float) -> bool:
+    """Whether an age in years is whole months (within MONTHS_TOLERANCE of a month)."""
+    return abs(float(years) * 12 - whole_months(years)) <= MONTHS_TOLERANCE
 
 
 def _is_number(value: object) -> bool:
@@ -231,6 +248,9 @@ def _check_number(spec: ParamSpec, value: object) -> str | None:
         return "must be finite"
     if spec.integer and not float(value).is_integer():
         return "must be a whole number"
+    if spec.months and not is_whole_months(value):
+        return ("must be years and whole months: a multiple of 1/12 "
+                f"(the nearest is {whole_months(value) / 12:.4f})")
     if not spec.low <= value <= spec.high:
         return f"must be between {spec.low:g} and {spec.high:g} ({spec.unit})"
     return None

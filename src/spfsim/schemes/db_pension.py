@@ -281,22 +281,34 @@ def _care_credit_probability(asfr, scale, out):
 
 
 def retirement_schedule(ages, retirement_age, early_age, early_rate, early_reduction,
-                        deferral_rate, latest_age, late_increment):
+                        deferral_rate, latest_age, late_increment, exact_age=None,
+                        early_reduction_years=0.0, early_reduction_after=0.0):
     """Probability that an eligible active member of each age retires this year, and the
     actuarial adjustment of the pension at that age (arrays broadcast over ages and sex).
 
-    Below the pensionable age R: ``early_rate`` from ``early_age`` (0: none), reduced by
-    ``early_reduction`` a year before R; from R: 1 - ``deferral_rate`` up to the latest
-    age (0: R + 5), where everybody retires, increased by ``late_increment`` a year after R.
+    ``retirement_age`` R is the whole age in which the pensionable age falls, ``exact_age``
+    the pensionable age in years and months (None: R). Below R: ``early_rate`` from
+    ``early_age`` (0: none), claimed at the birthday and reduced by ``early_reduction`` a
+    year (of the first ``early_reduction_years`` before the exact age, 0: all of them;
+    ``early_reduction_after`` a year beyond them: Social Security Act sec. 202(q)); at R:
+    1 - ``deferral_rate``, claimed at the exact age without adjustment; after R up to the
+    latest age (0: R + 5), where everybody retires, the same share, increased by
+    ``late_increment`` a year after the exact age (sec. 202(w)).
     """
     ages = np.asarray(ages)
+    exact = retirement_age if exact_age is None else exact_age
     latest = np.where(np.asarray(latest_age) > 0, latest_age, retirement_age + 5)
     probability = np.where(
         ages >= np.maximum(latest, retirement_age), 1.0,
         np.where(ages >= retirement_age, 1.0 - deferral_rate,
                  np.where((early_age > 0) & (ages >= early_age), early_rate, 0.0)))
-    factor = (1.0 - early_reduction * np.maximum(retirement_age - ages, 0)
-              + late_increment * np.maximum(ages - retirement_age, 0))
+    early = np.where(ages < retirement_age, exact - ages, 0)
+    if early_reduction_years > 0:
+        reduction = (early_reduction * np.minimum(early, early_reduction_years)
+                     + early_reduction_after * np.maximum(early - early_reduction_years, 0))
+    else:
+        reduction = early_reduction * early
+    factor = 1.0 - reduction + late_increment * np.maximum(ages - exact, 0)
     return probability, np.maximum(factor, 0.0)
 
 
@@ -428,8 +440,14 @@ class DBOldAgePension(SchemeType):
                   default=0, reference="Social Security Act sec. 215(a), 215(i)"),
         ParamSpec("minimum_service", "years", "Credited years needed for a pension.",
                   low=0, high=60, integer=True),
-        ParamSpec("retirement_age", "years of age", "Pensionable age, by sex.",
-                  low=30, high=99, integer=True, by_sex=True),
+        ParamSpec("retirement_age", "years of age",
+                  "Pensionable age, by sex, in years and whole months (66.5: 66 years 6 "
+                  "months; 66.1667: 66 years 2 months). A member may retire without "
+                  "reduction in the year of age in which she reaches it; a fraction of a "
+                  "year moves only the early reductions and late increments, counted in "
+                  "months from it (Social Security Act sec. 216(l): the normal retirement "
+                  "age by year of birth).",
+                  low=30, high=99, months=True, by_sex=True),
         ParamSpec("retirement_age_basis", "choice",
                   "What the years of retirement_age are: 'calendar_year' (the age applies "
                   "from that year) or 'birth_year' (the age applies to those born in or "
@@ -601,8 +619,19 @@ class DBOldAgePension(SchemeType):
                   "Share of those eligible below the pensionable age who retire each year.",
                   low=0.0, high=1.0, default=0.0),
         ParamSpec("early_reduction", "fraction per year",
-                  "Reduction of the pension for each year before the pensionable age.",
+                  "Reduction of the pension for each year before the pensionable age "
+                  "(for the first early_reduction_years of them where that is set).",
                   low=0.0, high=0.2, default=0.06),
+        ParamSpec("early_reduction_years", "years",
+                  "Years before the pensionable age reduced by early_reduction; those "
+                  "before them by early_reduction_after (0: every year by "
+                  "early_reduction). US: 3 (5/9 % a month for the first 36 months, 5/12 % "
+                  "beyond).", low=0, high=20, default=0,
+                  reference="Social Security Act sec. 202(q)(1), (9)"),
+        ParamSpec("early_reduction_after", "fraction per year",
+                  "Reduction of the pension for each year before the pensionable age "
+                  "beyond the first early_reduction_years.", low=0.0, high=0.2,
+                  default=0.0, reference="Social Security Act sec. 202(q)(9)"),
         ParamSpec("deferral_rate", "fraction per year",
                   "Share of those eligible at or above the pensionable age who defer their "
                   "pension another year (until latest_retirement_age).", low=0.0, high=1.0,

@@ -26,7 +26,8 @@ def _unit(spec) -> str:
         return "one of " + ", ".join(f"`{c}`" for c in spec.choices)
     if spec.kind == "indexation":
         return "index: `none`, `prices`, `wages` or a mix"
-    extras = [x for x, on in (("whole", spec.integer), ("by sex", spec.by_sex),
+    extras = [x for x, on in (("whole", spec.integer), ("whole months", spec.months),
+                              ("by sex", spec.by_sex),
                               ("indexable", spec.indexable),
                               ("single number", not spec.dated)) if on]
     return spec.unit + (f" ({', '.join(extras)})" if extras else "")
