@@ -56,6 +56,71 @@ def test_bend_point_award_by_hand():
     assert rules.old_age_award(0.0, 0, 1.0, 1_000.0, 0.0, f, 0.3) == 1_000.0  # no service
 
 
+def test_the_indexing_lag_by_hand():
+    """Revaluation of 3, 4 and 5 % in three years: two years' lag in the third keeps
+    1 / (1.05 x 1.04) of the credits; in the first, the first year's growth stands for
+    the years before it."""
+    growth = np.array([0.03, 0.04, 0.05])
+    assert dbp.indexed_share(growth, 2, 2) == pytest.approx(1 / (1.05 * 1.04), rel=1e-15)
+    assert dbp.indexed_share(growth, 0, 2) == pytest.approx(1 / 1.03 ** 2, rel=1e-15)
+    assert dbp.indexed_share(growth, 2, 0) == 1.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(reference=st.floats(0.0, 5e6), service=st.integers(1, 60), future=st.integers(0, 40),
+       factor=st.floats(0.5, 1.5), minimum=st.floats(0.0, 2e4), maximum=st.floats(0.0, 1e5),
+       spread=st.sampled_from([0.0, 0.2, 0.8]), ceiling=st.sampled_from([0.0, 150_000.0]),
+       indexed=st.floats(0.8, 1.0), bends=st.booleans())
+def test_the_formula_applies_to_the_indexed_share(reference, service, future, factor,
+                                                  minimum, maximum, spread, ceiling,
+                                                  indexed, bends):
+    """A formula keeping a share s of the credits awards what the formula without it
+    awards on s times the credits under s times the ceiling (the ceiling caps the
+    credits of each year, revalued with them), for both formulas, with and without a
+    cell's spread."""
+    def formula(share, cap):
+        if bends:
+            return rules.formula(0.0, bends=US_BENDS, factors=US_FACTORS, averaging_years=35,
+                                 ceiling=cap, indexed=share)
+        return rules.formula(0.02, ceiling=cap, indexed=share)
+
+    lagged, plain = formula(indexed, ceiling), formula(1.0, ceiling * indexed)
+    assert _py(rules.old_age_award)(
+        reference, service, factor, minimum, maximum, lagged, spread) == pytest.approx(
+        _py(rules.old_age_award)(reference * indexed, service, factor, minimum, maximum,
+                                 plain, spread), rel=1e-12, abs=1e-9)
+    assert _py(rules.disability_award)(
+        reference, service, future, minimum, maximum, lagged, spread) == pytest.approx(
+        _py(rules.disability_award)(reference * indexed, service, future, minimum, maximum,
+                                    plain, spread), rel=1e-12, abs=1e-9)
+
+
+@pytest.mark.parametrize("engine", ["cohort", "micro"])
+def test_an_indexing_lag_scales_a_linear_formulas_pensions(tmp_path, engine):
+    """With the accrual formula and no minimum pension every pension is linear in the
+    credits: a lag of two years scales each award by its year's share s_k (and the
+    base year's pensions, awarded in the past at the base year's rates, by s_0), so the
+    same persons are paid, each year's expenditure between the smallest and the largest
+    s_j of the years up to it times the expenditure without the lag (common random
+    numbers in the micro engine, which keeps amounts in float32)."""
+    write_small_model(tmp_path / "m")
+    base = spfsim.load_model(tmp_path / "m", end_year=2035).with_parameters(
+        {"pension": {"minimum_pension": 0.0}})
+    lagged = base.with_parameters({"pension": {"indexing_lag": 2}})
+    options = {"persons": 3000, "seed": 21} if engine == "micro" else {}
+    plain, lag = (m.project(engine, **options).sel(scheme="pension") for m in (base, lagged))
+    np.testing.assert_array_equal(lag["beneficiaries"], plain["beneficiaries"])
+    scheme = next(s for s in base.assumptions.schemes if s.id == "pension")
+    growth = scheme.index_growth["earnings_revaluation"]
+    shares = np.array([dbp.indexed_share(growth, k, 2) for k in range(len(growth))])
+    assert np.all(shares < 1.0)
+    ratio = (lag["benefit_expenditure"] / plain["benefit_expenditure"]).values
+    low, high = np.minimum.accumulate(shares), np.maximum.accumulate(shares)
+    tolerance = 1e-6 if engine == "micro" else 1e-12
+    assert np.all(ratio >= low * (1 - tolerance))
+    assert np.all(ratio <= high * (1 + tolerance))
+
+
 def test_cohort_engine_awards_the_formula():
     """A full career: everybody contributes 1,000 a year from 20 to 59 and retires at 60
     with 40 credited years; bends at 300 and 800: the pension is 0.9 x 300 + 0.32 x 500 +

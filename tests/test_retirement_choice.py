@@ -78,7 +78,8 @@ def test_the_pensionable_age_in_whole_months(tmp_path, value, ok):
     with pytest.raises(AssumptionError) as error:
         spfsim.load_model(folder)
     message = str(error.value)
-    assert "model.toml" in message and "retirement_age" in message
+    assert "model.toml" in message
+    assert "retirement_age" in message
     assert f"{round(value * 12) / 12:.4f}" in message
 
 

@@ -404,6 +404,9 @@ bend_factor_3 = 0.15
 # the PIA of the year of first eligibility, at 62, raised by COLAs until claimed
 eligibility_age = 62                          # sec. 215(a)(1)(B), 215(i)
 averaging_years = 35                          # sec. 215(b)(2): 35 computation years
+# earnings indexed to the average wage index of the second year before eligibility,
+# sec. 215(b)(3)(A)(ii): the bend points of eligibility follow the same lagged index
+indexing_lag = 2
 accrual_rate = 0.0                            # not used by the bend-point formula
 minimum_service = 10                          # 40 quarters of coverage, sec. 214(a)
 # the normal retirement age by year of birth in years and months, sec. 216(l)

@@ -1,9 +1,11 @@
-"""What four features the US model does not yet take would move, one added after the
-other (issue #22: which features move the average benefit, and by how much).
+"""What the US model's features move, one taken out at a time, and what four features
+it does not yet take would move, one added after the other (issue #22: which features
+move the average benefit, and by how much).
 
     python tools/us_oasdi_features.py [--model models/us-oasdi-tr2026] [--data DIR]
 
-Each variant is the model with, cumulatively:
+The first table takes out, one at a time, a feature the model has (:data:`TAKEN_OUT`).
+The second table's variants are the model with, cumulatively:
 
 1. ``dependants``: the supplements of the spouses and children of living retired and
    disabled workers, the law's (Social Security Act sec. 202(b)-(d), 203(a)): half the
@@ -68,6 +70,75 @@ def _with_spread(model_dir: Path, folder: Path) -> Path:
     return folder
 
 
+# the model with one feature taken out: its scheme parameters, or an edit of one of its
+# files (the file, a pattern, its replacement)
+WHOLE_YEARS = {"male": {1937: 65, 1943: 66, 1957: 67}, "female": {1937: 65, 1943: 66,
+                                                                  1957: 67}}
+TAKEN_OUT = (
+    ("the normal retirement age in whole years (1957 = 67) and 6 % a year of early "
+     "reduction (the build before)",
+     {"retirement_age": WHOLE_YEARS, "early_reduction": 0.06, "early_reduction_years": 0,
+      "early_reduction_after": 0.0}, None),
+    ("no indexing lag: the credits indexed to the year of eligibility (`indexing_lag = 0`)",
+     {"indexing_lag": 0}, None),
+    ("the formula applied at award, not at 62 (`eligibility_age = 0`)",
+     {"eligibility_age": 0}, None),
+    ("no earnings spread within a cell (`earnings_permanent_sd = 0`)", {},
+     ("model.toml", r"earnings_permanent_sd = [0-9.]+", "earnings_permanent_sd = 0.0")),
+    ("no contribution history (every past year at 2025's rates)", {},
+     ("assumptions/assumptions.toml",
+      r"\[tables.contribution_history\]\nfile = \"contribution_history.csv\"\n", "")),
+    ("top-ups on the cells' means only (`pensions_in_payment_spread = 0`)",
+     {"pensions_in_payment_spread": 0.0}, None),
+    ("both pensions paid in full (`\"both\"`), `married_share` 0.1085 as an earlier build "
+     "calibrated it", {"survivor_with_own_pension": "both", "married_share": 0.1085}, None),
+)
+TAKEN_OUT_YEARS = (2025, 2040, 2060, 2080, 2099)
+
+
+def _edited(model_dir: Path, folder: Path, file: str, pattern: str, replacement: str
+            ) -> Path:
+    """A copy of the model with one edit of one of its files (which must match once)."""
+    shutil.copytree(model_dir, folder)
+    path = folder / file
+    text, count = re.subn(pattern, replacement, path.read_text())
+    if count != 1:
+        raise SystemExit(f"{path}: {pattern!r} matched {count} times, not once")
+    path.write_text(text)
+    return folder
+
+
+def _taken_out_row(name: str, model: spfsim.Model) -> str:
+    """The average benefit of every beneficiary over the average taxable earnings, the
+    cost rate, the actuarial balance and the depletion year (markdown)."""
+    ds = model.project().sel(scheme="oasdi")
+    payroll = ds["insured_earnings"]
+    cost = (ds["benefit_expenditure"] + ds["admin_expenditure"]) / payroll
+    ratio = (ds["benefit_expenditure"] / ds["beneficiaries"].sum(["age", "sex"])) / (
+        payroll / ds["contributors"].sum(["age", "sex"]))
+    return (f"| {name} "
+            + "".join(f"| {float(ratio.sel(year=y)):.3f} " for y in TAKEN_OUT_YEARS)
+            + "".join(f"| {float(cost.sel(year=y)) * 100:.2f} " for y in (2025, 2060, 2099))
+            + f"| {float(ds['actuarial_balance']) * 100:+.2f} "
+            + f"| {float(ds['depletion_year']):.0f} |")
+
+
+def taken_out(model_dir: Path) -> None:
+    """Print the table of the model with one feature taken out at a time."""
+    print("| model | ratio " + " | ".join(str(y) for y in TAKEN_OUT_YEARS)
+          + " | cost rate 2025 | 2060 | 2099 | actuarial balance 2026-2100 | depletion |")
+    print("|---" * 11 + "|")
+    model = spfsim.load_model(model_dir)
+    print(_taken_out_row("as built", model))
+    with tempfile.TemporaryDirectory() as tmp:
+        for k, (name, parameters, edit) in enumerate(TAKEN_OUT):
+            variant = (spfsim.load_model(_edited(model_dir, Path(tmp) / str(k), *edit))
+                       if edit else model)
+            if parameters:
+                variant = variant.with_parameters({"oasdi": parameters})
+            print(_taken_out_row(name, variant))
+
+
 def _row(name: str, model: spfsim.Model) -> str:
     ds = model.project().sel(scheme="oasdi")
     payroll = ds["insured_earnings"]
@@ -95,6 +166,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", type=Path, default=REPO / "models" / "us-oasdi-tr2026")
     parser.add_argument("--data", type=Path, default=DATA)
     args = parser.parse_args(argv)
+    taken_out(args.model)
+    print()
     added = dependants(args.data)
     never = {**added, "never_covered_share": NEVER}
     both = {**never, "reference_earnings_years": 35}

@@ -198,16 +198,30 @@ def benefit_tax_income(scheme, pensions: np.ndarray, pensioners: np.ndarray) -> 
 def pension_formula(scheme, k: int) -> np.ndarray:
     """The pension formula of ``scheme`` (a compiled scheme) in year index ``k``, as the
     rules read it (:func:`pension_rules.formula`): accrual, or bend points at the year's
-    (indexed) values."""
+    (indexed) values, with the share of the credits its indexing lag keeps
+    (:func:`indexed_share`)."""
     accrual = (float(scheme["accrual_rate"][k]), float(scheme["accrual_rate_above"][k]),
                int(scheme["accrual_band_years"][k]))
     ceiling = float(scheme["earnings_ceiling"][k])
+    indexed = indexed_share(scheme.index_growth["earnings_revaluation"], k,
+                            int(scheme["indexing_lag"][k]))
     if scheme.choices.get("benefit_formula", "accrual") != "bend_points":
-        return rules.formula(*accrual, ceiling=ceiling)
+        return rules.formula(*accrual, ceiling=ceiling, indexed=indexed)
     return rules.formula(
         *accrual, bends=(float(scheme["bend_point_1"][k]), float(scheme["bend_point_2"][k])),
         factors=tuple(float(scheme[f"bend_factor_{j}"][k]) for j in (1, 2, 3)),
-        averaging_years=int(scheme["averaging_years"][k]), ceiling=ceiling)
+        averaging_years=int(scheme["averaging_years"][k]), ceiling=ceiling, indexed=indexed)
+
+
+def indexed_share(revaluation: np.ndarray, k: int, lag: int) -> float:
+    """The revaluation index of ``lag`` years before year index ``k`` over year k's: 1 /
+    the product of (1 + ``revaluation``) (growth per year, by year index) over the lag
+    years up to k; years before the first take the first's growth (as
+    :func:`award_indexing`). 1 for no lag."""
+    share = 1.0
+    for j in range(k - lag + 1, k + 1):
+        share /= 1.0 + float(revaluation[max(j, 0)])
+    return share
 
 
 def differential_mortality(death_rate, invalid_share, factor: float
@@ -438,6 +452,17 @@ class DBOldAgePension(SchemeType):
                   "award. Exact where the credits and the formula's amounts follow one "
                   "index (earnings_revaluation).", low=0, high=100, integer=True,
                   default=0, reference="Social Security Act sec. 215(a), 215(i)"),
+        ParamSpec("indexing_lag", "years",
+                  "The credits are revalued (earnings_revaluation) to the level of this "
+                  "many years before the year the formula is applied: the formula applies "
+                  "to the reference earnings revalued to that year times the revaluation "
+                  "index of the earlier year over that year's (US: 2, earnings indexed to "
+                  "the average wage index of the second year before eligibility, sec. "
+                  "215(b)(3)(A)(ii), with the bend points of the year of eligibility, "
+                  "which follow the same index; the law counts the last two years' "
+                  "earnings at their nominal value, which this revalues back too). 0: "
+                  "revalued to the year itself.", low=0, high=10, integer=True, default=0,
+                  reference="Social Security Act sec. 215(b)(3)"),
         ParamSpec("minimum_service", "years", "Credited years needed for a pension.",
                   low=0, high=60, integer=True),
         ParamSpec("retirement_age", "years of age",

@@ -25,6 +25,9 @@ The pension formula is one of two, described by a small array (:func:`formula`):
 with E the reference credits (:func:`reference_earnings`: n x the reference earnings), n
 the credited years, m = n for an old-age pension and n + the years to the pensionable age
 for a disability pension (credited future service), f the early/late retirement factor.
+E is revalued to the year of award, times the formula's ``indexed`` share (1 but with an
+indexing lag: the revaluation index of a year before the award over the award year's, the
+US average wage index of the second year before eligibility, sec. 215(b)(3)(A)(ii)).
 
 A cell of the cohort engine holds people whose reference earnings differ around the cell's
 mean; with a ``spread`` (the standard deviation of the log of a person's average earnings
@@ -46,24 +49,28 @@ import numpy as np
 ACCRUAL, BEND_POINTS = 0, 1
 # the fields of a formula array, in order
 KIND, RATE, RATE_ABOVE, BAND_YEARS, BEND_1, BEND_2, FACTOR_1, FACTOR_2, FACTOR_3, \
-    AVERAGING_YEARS, CEILING = range(11)
-FORMULA_SIZE = 11
+    AVERAGING_YEARS, CEILING, INDEXED = range(12)
+FORMULA_SIZE = 12
 
 
 def formula(accrual_rate: float, rate_above: float = 0.0, band_years: int = 0, *,
             bends: tuple[float, float] | None = None,
             factors: tuple[float, float, float] = (0.0, 0.0, 0.0),
-            averaging_years: int = 0, ceiling: float = 0.0) -> np.ndarray:
+            averaging_years: int = 0, ceiling: float = 0.0, indexed: float = 1.0
+            ) -> np.ndarray:
     """The pension formula as the rules read it (float64 array of FORMULA_SIZE): the
     accrual formula (``accrual_rate`` per credited year, ``rate_above`` beyond
     ``band_years``), or with ``bends`` (two bend points, currency per year, increasing)
     the bend-point formula: ``factors`` of the average earnings below, between and above
     the bends, averaged over ``averaging_years`` (see the module). ``ceiling``: the year's
     ceiling of insurable earnings (currency per year, 0: none), which caps a member's
-    average where a cell's spread is taken into account (:func:`old_age_award`)."""
+    average where a cell's spread is taken into account (:func:`old_age_award`).
+    ``indexed``: the share of the reference credits (revalued to the year of award) the
+    formula applies to, the revaluation index of an earlier year over the award year's
+    (the module; 1: none)."""
     out = np.zeros(FORMULA_SIZE)
     out[RATE], out[RATE_ABOVE], out[BAND_YEARS] = accrual_rate, rate_above, band_years
-    out[CEILING] = ceiling
+    out[CEILING], out[INDEXED] = ceiling, indexed
     if bends is not None:
         out[KIND] = BEND_POINTS
         out[BEND_1], out[BEND_2] = bends
@@ -122,6 +129,7 @@ def formula_pension(reference, service, credited_years, formula):
     (:func:`averaging_years`)."""
     if service <= 0:
         return 0.0
+    reference = reference * formula[INDEXED]
     if formula[KIND] == BEND_POINTS:
         return bend_point_formula(reference / averaging_years(service, credited_years, formula),
                                   formula[BEND_1:BEND_2 + 1], formula[FACTOR_1:FACTOR_3 + 1])
@@ -253,12 +261,12 @@ def _spread_award(reference, service, credited_years, factor, minimum, maximum, 
         c0 = accrual(credited_years, formula[RATE], formula[RATE_ABOVE],
                      formula[BAND_YEARS]) * factor
         b1, c1, b2, c2 = math.inf, 0.0, math.inf, 0.0
-    average = reference / divisor
+    average = reference * formula[INDEXED] / divisor
     ceiling = formula[CEILING]
     if not 0.0 < ceiling < math.inf:
         return expected_bounded_pension(average, spread, c0, b1, c1, b2, c2, math.inf, 0.0,
                                         minimum, maximum)
-    cap = ceiling * service / divisor
+    cap = ceiling * formula[INDEXED] * service / divisor
     if average >= cap * (1.0 - 1e-12):  # every member at the ceiling every year
         return expected_bounded_pension(average, 0.0, c0, b1, c1, b2, c2, math.inf, 0.0,
                                         minimum, maximum)
