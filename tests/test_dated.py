@@ -66,3 +66,33 @@ def test_indexation_forms():
     assert parse_indexation("wages", "x", "f", log).weights == (("wages", 1.0),)
     assert parse_indexation("gold", "x", "f", log) is None
     assert "unknown indexation" in str(next(iter(log)))
+
+
+def test_an_indexation_lag_grows_by_the_index_of_years_before():
+    """Wages growing 20 % a year to 2027, then 5 %: with a lag of two years the amount
+    grows in 2026 and 2027 by the first year's 20 % (standing for the years before), then
+    by 2025-2027's 20 % until 2029, by 2028's 5 % in 2030."""
+    growth = {"prices": np.full(6, 0.10), "wages": np.array([0.2, 0.2, 0.2, 0.05, 0.05, 0.05])}
+    value, problems = parse(AMOUNT, {"value": 100.0, "indexation": "wages",
+                                     "indexation_lag": 2})
+    assert not problems
+    np.testing.assert_allclose(value["all"].compile(YEARS, growth),
+                               100 * np.cumprod([1.0, 1.2, 1.2, 1.2, 1.2, 1.05]), rtol=1e-14)
+    assert value["all"].indexation.describe() == "1 x wages, 2 years before"
+    plain, _ = parse(AMOUNT, {"value": 100.0, "indexation": "wages", "indexation_lag": 0})
+    np.testing.assert_array_equal(plain["all"].compile(YEARS, growth),
+                                  parse(AMOUNT, {"value": 100.0, "indexation": "wages"})[0][
+                                      "all"].compile(YEARS, growth))
+
+
+@pytest.mark.parametrize(("raw", "fragment"), [
+    ({"value": 1.0, "indexation_lag": 2}, "needs an 'indexation'"),
+    ({"value": 1.0, "indexation": "wages", "indexation_lag": 1.5}, "whole years from 0 to 10"),
+    ({"value": 1.0, "indexation": "wages", "indexation_lag": -1}, "whole years from 0 to 10"),
+    ({"value": 1.0, "indexation": "wages", "indexation_lag": "2"}, "whole years from 0 to 10"),
+])
+def test_bad_indexation_lags(raw, fragment):
+    _, problems = parse(AMOUNT, raw)
+    assert problems
+    assert fragment in str(problems[0])
+    assert "p.indexation_lag" in str(problems[0])

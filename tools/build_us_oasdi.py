@@ -344,9 +344,10 @@ def normal_retirement_ages() -> str:
 
 
 def _wage_indexed(values: dict[int, float]) -> str:
-    """A TOML value: amounts by effective year, indexed to wages after the last."""
+    """A TOML value: amounts by effective year, indexed after the last to wages of two
+    years before (the average wage index of t - 2: secs. 230, 215(a)(1)(B))."""
     dated = ", ".join(f"{year} = {value:.0f}" for year, value in sorted(values.items()))
-    return "{ values = { " + dated + ' }, indexation = "wages" }'
+    return "{ values = { " + dated + ' }, indexation = "wages", indexation_lag = 2 }'
 
 
 def model_toml(data: Path, sd: float, married: float, other_income: float,
@@ -392,10 +393,11 @@ contribution_rate = {PAYROLL_TAX}            # IRC secs. 3101(a), 3111(a), 1401(
 worker_share = 0.5
 contribution_persistence = 0.85
 working_pensioners = "contribute"             # the payroll tax on every worker, IRC sec. 3101
-# the taxable maximum, sec. 230 (schemes.oasdi.taxable_maximum)
+# the taxable maximum, sec. 230 (schemes.oasdi.taxable_maximum), then the wages of t - 2
 earnings_ceiling = {_wage_indexed(base)}
 benefit_formula = "bend_points"               # sec. 215(a)(1)(A): 90 %, 32 %, 15 %
-# a year: 12 x the monthly bend points of sec. 215(a)(1)(B) (schemes.oasdi.bend_points)
+# a year: 12 x the monthly bend points of sec. 215(a)(1)(B) (schemes.oasdi.bend_points),
+# then the wages of t - 2
 bend_point_1 = {_wage_indexed({y: b[0] for y, b in bends.items()})}
 bend_point_2 = {_wage_indexed({y: b[1] for y, b in bends.items()})}
 bend_factor_1 = 0.90

@@ -32,22 +32,29 @@ class Indexation:
     """A weighted mix of index series; empty weights = no indexation.
 
     The mix applies to growth rates: g(t) = sum_k w_k g_k(t), as most pension laws write a
-    mixed (e.g. Swiss-style 50/50 prices-wages) index.
+    mixed (e.g. Swiss-style 50/50 prices-wages) index. With a ``lag`` of L years an amount
+    grows in year t as the index grew in year t - L (the US taxable maximum and bend points
+    of year t follow the average wage index of year t - 2, Social Security Act secs. 230,
+    215(a)(1)(B)); the years before the first take the first year's growth.
     """
 
     weights: tuple[tuple[str, float], ...] = ()
+    lag: int = 0
 
     def growth(self, series_growth: dict[str, np.ndarray], n_years: int) -> np.ndarray:
         """Growth rate of the index in each year (fraction per year)."""
         total = np.zeros(n_years)
         for name, weight in self.weights:
             total = total + weight * series_growth[name]
+        if self.lag and n_years:
+            total = total[np.clip(np.arange(n_years) - self.lag, 0, None)]
         return total
 
     def describe(self) -> str:
         if not self.weights:
             return "none"
-        return " + ".join(f"{w:g} x {name}" for name, w in self.weights)
+        mix = " + ".join(f"{w:g} x {name}" for name, w in self.weights)
+        return mix + (f", {self.lag} years before" if self.lag else "")
 
 
 @dataclass(frozen=True)
@@ -144,6 +151,22 @@ def parse_indexation(raw: object, where: str, file: str, log: ProblemLog) -> Ind
     return None
 
 
+MAX_INDEXATION_LAG = 10
+
+
+def _parse_lag(raw: object, indexed: bool, where: str, file: str, log: ProblemLog
+               ) -> int | None:
+    """An indexation lag: whole years from 0 to MAX_INDEXATION_LAG, with an indexation."""
+    if not indexed:
+        log.add(file, where, "an indexation lag needs an 'indexation'", None, raw)
+        return None
+    if (not _is_number(raw) or not float(raw).is_integer()
+            or not 0 <= raw <= MAX_INDEXATION_LAG):
+        log.add(file, where, f"must be whole years from 0 to {MAX_INDEXATION_LAG}", None, raw)
+        return None
+    return int(raw)
+
+
 def parse_choice(spec: ParamSpec, raw: object, where: str, file: str,
                  log: ProblemLog) -> str | None:
     """A "choice" parameter: one of ``spec.choices``."""
@@ -193,10 +216,10 @@ def parse_parameter(spec: ParamSpec, raw: object, where: str, file: str, log: Pr
 def _parse_dated(spec, raw, where, file, log, first_year) -> DatedValue | None:
     indexation = Indexation()
     if isinstance(raw, dict) and ("value" in raw or "values" in raw):
-        extra = set(raw) - {"value", "values", "indexation"}
+        extra = set(raw) - {"value", "values", "indexation", "indexation_lag"}
         if extra or ("value" in raw and "values" in raw):
-            log.add(file, where, "expected keys 'value' or 'values', and 'indexation'", None,
-                    sorted(raw))
+            log.add(file, where, "expected keys 'value' or 'values', and 'indexation' "
+                    "(with 'indexation_lag')", None, sorted(raw))
             return None
         if "indexation" in raw:
             if not spec.indexable:
@@ -207,6 +230,12 @@ def _parse_dated(spec, raw, where, file, log, first_year) -> DatedValue | None:
             if parsed is None:
                 return None
             indexation = parsed
+        if "indexation_lag" in raw:
+            lag = _parse_lag(raw["indexation_lag"], "indexation" in raw,
+                             f"{where}.indexation_lag", file, log)
+            if lag is None:
+                return None
+            indexation = Indexation(indexation.weights, lag)
         raw = raw["value"] if "value" in raw else raw["values"]
     if _is_number(raw):
         values = {first_year: raw}
