@@ -181,7 +181,7 @@ def run_year(store: PersonStore, *, q_death=0.0, q_invalid=None, asfr=None, stay
             never_covered=np.full((101, 2), never), survivors_on=False,
             survivor_minimum_service=0, orphan_age_limit=17,
             survivor_end_rate=survivor_end_rate,
-            survivor_dual_entitlement=dual_entitlement,
+            survivor_dual_entitlement=dual_entitlement, survivor_minimum_age=0,
             dependant_dual_entitlement=dual_entitlement, dependant_spread=dependant_spread,
             **(dependants or R.NO_DEPENDANTS)),
         R.benefits(codes, probability, np.full_like(probability, 100.0), -1,

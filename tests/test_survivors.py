@@ -204,6 +204,34 @@ def test_micro_survivor_identities(tmp_path):
     assert np.all(pension["beneficiaries_by_branch"].sel(branch="survivors").sum("sex") > 0)
 
 
+@pytest.mark.parametrize("engine", ["cohort", "micro"])
+def test_spouses_paid_from_the_minimum_age(tmp_path, engine):
+    """survivor_minimum_age = 45: the same spouses are entitled (the state does not depend
+    on what is paid; common random numbers in the micro engine), but those under 45 are
+    neither paid nor counted, in every year, the base year's reconstruction included;
+    those of 45 and over exactly as without the age; the survivors' branch is the
+    pension's expenditure less what the younger spouses were paid."""
+    folder = survivors_model(tmp_path / "m")
+    model = spfsim.load_model(folder, end_year=2035)
+    options = {"persons": 3000, "seed": 6} if engine == "micro" else {}
+    plain = model.project(engine, **options).sel(scheme="pension")
+    later = model.with_parameters({"pension": {"survivor_minimum_age": 45}}).project(
+        engine, **options).sel(scheme="pension")
+    spouses = {name: ds["pensions_by_age"].sel(pension="spouse")
+               for name, ds in (("plain", plain), ("later", later))}
+    young, old = slice(0, 44), slice(45, None)
+    assert float(spouses["plain"].sel(age=young).sum()) > 0
+    assert float(spouses["later"].sel(age=young).sum()) == 0.0
+    np.testing.assert_array_equal(spouses["later"].sel(age=old), spouses["plain"].sel(age=old))
+    np.testing.assert_array_equal(later["beneficiaries"].sel(age=old),
+                                  plain["beneficiaries"].sel(age=old))
+    survivors = {name: ds["benefit_expenditure_by_branch"].sel(branch="survivors")
+                 for name, ds in (("plain", plain), ("later", later))}
+    assert np.all(survivors["later"] < survivors["plain"])
+    np.testing.assert_allclose(later["benefit_expenditure"] - plain["benefit_expenditure"],
+                               survivors["later"] - survivors["plain"], rtol=1e-9)
+
+
 @pytest.mark.slow
 def test_micro_agrees_with_cohort_on_survivors(tmp_path):
     """Survivors' pensioners and expenditure: 10 replications of 40,000 persons are

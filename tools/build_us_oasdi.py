@@ -525,6 +525,12 @@ def _bisect(f, low: float, high: float, steps: int = 30) -> float:
     return 0.5 * (low + high)
 
 
+def survivors_2025(data: Path) -> float:
+    """V.C4's survivors in current payment at the end of 2025 (persons): widow(er)s,
+    mothers and fathers, children of deceased workers."""
+    return sum(by_year(data / "V_C4_historical.csv", c)[BASE] * 1e3 for c in (4, 5, 6))
+
+
 def build(data: Path, lifetables: Path, out: Path) -> dict[str, float]:
     """Write the model into ``out`` and calibrate it; return the calibrated numbers and
     the 2025 figures they were calibrated to."""
@@ -533,8 +539,7 @@ def build(data: Path, lifetables: Path, out: Path) -> dict[str, float]:
         shutil.rmtree(folder)
     payroll = by_year(data / "VI_G1_intermediate.csv", 3)[BASE] * 1e9
     disabled = by_year(data / "V_C5_historical.csv", 1)[BASE] * 1e3
-    c4 = {c: by_year(data / "V_C4_historical.csv", c)[BASE] * 1e3 for c in (4, 5, 6)}
-    survivors = sum(c4.values())
+    survivors = survivors_2025(data)
     g2 = {c: by_year(data / "VI_G2_historical.csv", c)[BASE] * 1e9 for c in (1, 4)}
     other = g2[1] - PAYROLL_TAX * payroll  # non-interest income but the payroll tax
     state = {"sd": 0.8, "married": 0.5, "incidence": 0.004, "other_income": 1.0,

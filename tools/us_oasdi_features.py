@@ -4,7 +4,8 @@ move the average benefit, and by how much).
 
     python tools/us_oasdi_features.py [--model models/us-oasdi-tr2026] [--data DIR]
 
-The first table takes out, one at a time, a feature the model has (:data:`TAKEN_OUT`).
+The first table takes out, one at a time, a feature the model has (:data:`TAKEN_OUT`);
+the last lines say what paying widow(er)s only from 60 would do (:func:`widows_from_60`).
 The second table's variants are the model with, cumulatively:
 
 1. ``dependants``: the supplements of the spouses and children of living retired and
@@ -42,7 +43,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO / "tools"))
 
-from build_us_oasdi import DATA, married_shares  # noqa: E402
+from build_us_oasdi import DATA, married_shares, survivors_2025  # noqa: E402
 
 import spfsim  # noqa: E402
 
@@ -161,6 +162,37 @@ def _row(name: str, model: spfsim.Model) -> str:
             + f"| {float(ds['actuarial_balance']) * 100:+.2f} |")
 
 
+def _survivors_and_cost(model: spfsim.Model, parameters: dict) -> tuple[float, list]:
+    """The 2025 survivors' branch count (millions) and the cost rate (%) of 2025, 2060 and
+    2099 of ``model`` with its scheme's ``parameters``."""
+    ds = model.with_parameters({"oasdi": parameters}).project().sel(scheme="oasdi")
+    cost = (ds["benefit_expenditure"] + ds["admin_expenditure"]) / ds["insured_earnings"]
+    survivors = ds["beneficiaries_by_branch"].sel(year=2025, branch="survivors").sum()
+    return float(survivors) / 1e6, [float(cost.sel(year=y)) * 100 for y in (2025, 2060, 2099)]
+
+
+def widows_from_60(model: spfsim.Model, target: float) -> None:
+    """Print what paying a widow(er) only from 60 (sec. 202(e)(1)(B)) does: the survivors'
+    count with every deceased man leaving a widow, and the ``married_share`` (the women's
+    0.45 times the men's, as the build) that reaches ``target`` millions with the never
+    covered, found by bisection."""
+    def married(share: float) -> dict:
+        return {"survivor_minimum_age": 60,
+                "married_share": {"male": share, "female": round(0.45 * share, 4)}}
+
+    count, cost = _survivors_and_cost(model, married(1.0))
+    print(f"widows from 60, married_share 1: {count:.2f} million survivors, cost rate "
+          + ", ".join(f"{c:.2f}" for c in cost))
+    low, high = 0.3, 1.0
+    for _ in range(14):
+        middle = (low + high) / 2
+        count, cost = _survivors_and_cost(model, {**married(middle),
+                                                  "never_covered_share": NEVER})
+        low, high = (middle, high) if count < target else (low, middle)
+    print(f"widows from 60 with the never covered: married_share {middle:.3f} gives "
+          f"{count:.2f} million survivors, cost rate " + ", ".join(f"{c:.2f}" for c in cost))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=REPO / "models" / "us-oasdi-tr2026")
@@ -184,6 +216,8 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         spread = spfsim.load_model(_with_spread(args.model, Path(tmp) / "model"))
         print(_row("+ transitory earnings", spread.with_parameters({"oasdi": both})))
+    print()
+    widows_from_60(model, survivors_2025(args.data) / 1e6)
 
 
 if __name__ == "__main__":

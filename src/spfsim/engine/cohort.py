@@ -168,7 +168,8 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
             child_scale=dbp.children_scale(assumptions.asfr[k], demo.population[k],
                                            int(scheme["orphan_age_limit"][k])),
             dual_entitlement=scheme.choices.get("survivor_with_own_pension") == "higher",
-            payment_spread=float(scheme["pensions_in_payment_spread"][k]))
+            payment_spread=float(scheme["pensions_in_payment_spread"][k]),
+            minimum_age=int(scheme["survivor_minimum_age"][k]))
 
     def dependants(k: int) -> DependantRules | None:
         spouse_share = float(scheme["dependant_spouse_share"][k])

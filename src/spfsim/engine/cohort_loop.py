@@ -38,7 +38,7 @@ from .cohort_year import PensionYear
  DISABILITY_SERVICE, PERSISTENCE, MINIMUM_SERVICE, REFUND_SHARE, CONTRIBUTION_RATE,
  CARE_CREDIT, REFERENCE_YEARS, CARES, SURVIVORS, SURVIVORS_ACTIVE, SPOUSE_SHARE,
  ORPHAN_SHARE, MAXIMUM_SHARE, ORPHAN_AGE_LIMIT, END_RATE, SURVIVOR_SERVICE, P_MALE,
- DUAL, PAYMENT_SPREAD) = range(24)
+ DUAL, PAYMENT_SPREAD, SPOUSE_AGE) = range(25)
 #: the (age, sex) inputs of a year (``cells[k, field]``)
 (DENSITY, EARNINGS, RETIREMENT_AGE, INCIDENCE, DEATH_RATE, NEWCOMERS, POPULATION,
  NEXT_POPULATION) = range(8)
@@ -111,7 +111,7 @@ def _record_arrays(record: PensionRecord) -> tuple[np.ndarray, ...]:
 
 def _numbers(years: list[PensionYear]) -> np.ndarray:
     """(year, column) each year's numbers (the columns above)."""
-    out = np.zeros((len(years), PAYMENT_SPREAD + 1))
+    out = np.zeros((len(years), SPOUSE_AGE + 1))
     for k, y in enumerate(years):
         row = out[k]
         row[REVALUATION], row[INDEXATION] = y.revaluation, y.indexation
@@ -132,6 +132,7 @@ def _numbers(years: list[PensionYear]) -> np.ndarray:
         row[P_MALE] = rules.p_male
         row[DUAL] = rules.dual_entitlement
         row[PAYMENT_SPREAD] = rules.payment_spread if rules.dual_entitlement else 0.0
+        row[SPOUSE_AGE] = rules.minimum_age
     return out
 
 
@@ -245,7 +246,7 @@ def _project(active, labour, credits, paid, recent, pensioners, pension, invalid
                         new_count, new_amount_kept, service_awarded, branch_persons,
                         branch_money, survivors, dependants_kept, low_share, low_gap,
                         insured_unemployed, top, top_invalid, top_pension,
-                        row[DUAL] != 0.0, row[PAYMENT_SPREAD])
+                        row[DUAL] != 0.0, row[PAYMENT_SPREAD], int(row[SPOUSE_AGE]))
         # PensionState.advance
         kernels.credit_year(active, credits, paid, recent, cell[EARNINGS],
                             row[CONTRIBUTION_RATE], top)

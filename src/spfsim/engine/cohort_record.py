@@ -64,10 +64,12 @@ class PensionRecord:
         pension is paid beside her own or only above it (dual entitlement:
         schemes.survivors.spouses_beside_own_pensions). ``dependants``: the year's
         dependants' rules, for the same of a dependent spouse's supplement (the state holds
-        the year's dependants: PensionState.dependants)."""
+        the year's dependants: PensionState.dependants). A spouse's pension is paid and
+        counted from the survivors' ``minimum_age`` (SurvivorRules)."""
         rules = survivors if survivors is not None else dependants
         dual = rules is not None and rules.dual_entitlement
         spread = rules.payment_spread if dual else 0.0
+        spouse_age = survivors.minimum_age if survivors is not None else 0
         if kernels.COMPILED:
             none = np.zeros((0, 0, 0))
             record_year(
@@ -85,14 +87,15 @@ class PensionRecord:
                 none if self.low is None else self.low[1],
                 none if self.insured_unemployed is None else self.insured_unemployed,
                 state.top_class, state.top_invalid_class, state.top_pension_class, dual,
-                spread)
+                spread, spouse_age)
             return
         self._record_arrays(k, state, population, earnings, new_share, new_total, dual,
-                            spread)
+                            spread, spouse_age)
 
     def _record_arrays(self, k: int, state: PensionState, pop: np.ndarray,
                        earnings: np.ndarray, new_share: np.ndarray,
-                       new_total: np.ndarray, dual: bool, spread: float) -> None:
+                       new_total: np.ndarray, dual: bool, spread: float,
+                       spouse_age: int = 0) -> None:
         """:meth:`record` as array algebra (the reference)."""
         members = state.active.sum(axis=(2, 3, 4))
         contributing = state.active[:, :, CONTRIBUTING].sum(axis=(2, 3))
@@ -113,6 +116,9 @@ class PensionRecord:
         self.contributors[k] = pop * contributing
         self.insured[k] = self.contributors[k] * earnings
         spouses, spouse_money = state.spouses, state.spouse_pension
+        if spouse_age > 0:  # entitled below the age, paid from it
+            paid_from = (np.arange(len(spouses)) >= spouse_age)[:, None]
+            spouses, spouse_money = spouses * paid_from, spouse_money * paid_from
         dependent, dependent_money, children, child_money = state.dependants
         if dual:
             own_money = state.pension + state.invalid_pension
@@ -179,13 +185,14 @@ def record_year(k, active, labour, pensioners, pension, invalid, invalid_pension
                 insured, beneficiaries, paid, refunds, active_share, pensioned, new_count,
                 new_amount, service_awarded, branch_persons, branch_money, survivors,
                 dependants_kept, low_share, low_gap, insured_unemployed, top, top_invalid,
-                top_pension, dual, spread):
+                top_pension, dual, spread, spouse_age):
     """PensionRecord.record as one pass over the (age, sex) cells (``floor``,
     ``qualifies``: empty when not kept), each row's active members, disability and old-age
     pensioners up to its highest occupied class (``top``, ``top_invalid``,
     ``top_pension``: PensionState.top_class); the year's ``dependants``
     (PensionState.dependants); with ``dual``, the spouses' pensions and supplements paid
-    only above their own (spouses_beside_own_pensions, with ``spread``)."""
+    only above their own (spouses_beside_own_pensions, with ``spread``); the spouses'
+    pensions paid and counted from ``spouse_age``."""
     n_age, n_sex, n_class, n_k = active.shape[0], active.shape[1], active.shape[3], \
         active.shape[4]
     keep_low, keep_unemployed = floor.shape[0] > 0, qualifies.shape[0] > 0
@@ -252,6 +259,8 @@ def record_year(k, active, labour, pensioners, pension, invalid, invalid_pension
                 insured_unemployed[k, a, s] = qualifying / unemployed if unemployed > 0 \
                     else 0.0
             spouses_paid, spouse_money = spouses[a, s], spouse_pension[a, s]
+            if a < spouse_age:  # entitled, paid from the age
+                spouses_paid, spouse_money = 0.0, 0.0
             dependent, dependent_money = dependants[0, a, s], dependants[1, a, s]
             if dual:
                 spouses_paid, spouse_money = spouses_beside_own_pensions(

@@ -110,6 +110,8 @@ class SurvivorRules:
     # entitlement, schemes.survivors.spouses_beside_own_pensions), with this spread
     dual_entitlement: bool = False
     payment_spread: float = 0.0
+    # a spouse's pension is paid and counted from this age (entitled below it)
+    minimum_age: int = 0
 
     @property
     def active(self) -> bool:

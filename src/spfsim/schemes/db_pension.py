@@ -588,6 +588,13 @@ class DBOldAgePension(SchemeType):
                   "Ceiling on the sum of the survivors' shares of one deceased person; above "
                   "it every share is reduced in proportion (0: no ceiling).", low=0.0,
                   high=5.0, default=1.0, reference="ILO C128 Part IV"),
+        ParamSpec("survivor_minimum_age", "years of age",
+                  "A surviving spouse's pension is paid from this age: a spouse widowed "
+                  "younger keeps the entitlement (indexed, ended as any spouse's) and is "
+                  "paid and counted from it (US: 60, Social Security Act sec. 202(e)(1)(B), "
+                  "(f)(1)(B); the benefit of a younger widow(er) caring for a child, sec. "
+                  "202(g), is not modelled). 0: from any age.", low=0, high=100,
+                  integer=True, default=0, reference="Social Security Act sec. 202(e)"),
         ParamSpec("survivor_minimum_service", "years",
                   "Credited years a deceased insured person (not a pensioner) needs for "
                   "survivors' pensions.", low=0, high=60, integer=True, default=5),

@@ -120,6 +120,7 @@ class Pension(NamedTuple):
     survivor_end_rate: float  # spouses' pensions ending a year
     # a spouse's pension paid only above her own pension (dual entitlement)
     survivor_dual_entitlement: bool
+    survivor_minimum_age: int  # a spouse's pension paid and counted from this age
     # a dependent spouse's supplement paid only above her own pension, and the log-sd of
     # a spouse's supplement around her cell's mean (engine.micro.dependants)
     dependant_dual_entitlement: bool
@@ -245,7 +246,7 @@ _PENSION_TYPES = {
     "refund_share": float,
     "survivors_on": bool, "survivor_minimum_service": int, "orphan_age_limit": int,
     "survivor_end_rate": float, "survivor_dual_entitlement": bool,
-    "dependant_dual_entitlement": bool, "dependant_spread": float}
+    "survivor_minimum_age": int, "dependant_dual_entitlement": bool, "dependant_spread": float}
 #: the PensionTables fields of the dependants' supplements, zeros without them
 DEPENDANT_TABLES = ("dependent_spouse_probability", "dependent_spouse_amount",
                     "dependent_child_probability", "dependent_child_amount")
@@ -272,7 +273,7 @@ NO_PENSION = pension(
     retire_factor=np.ones((101, 2)), survivor_partnering=np.zeros((101, 2)),
     never_covered=np.zeros((101, 2)), survivors_on=False, survivor_minimum_service=0,
     orphan_age_limit=0, survivor_end_rate=0.0, survivor_dual_entitlement=False,
-    dependant_dual_entitlement=False, dependant_spread=0.0, **NO_DEPENDANTS)
+    survivor_minimum_age=0, dependant_dual_entitlement=False, dependant_spread=0.0, **NO_DEPENDANTS)
 
 
 NO_COVERAGE_BITS = np.zeros(0, dtype=np.uint16)

@@ -52,17 +52,18 @@ def survivor_in_payment(i, p, a, seed, year, indexation, orphan_age_limit, end_r
 
 
 @nb.njit(inline="always", cache=True)
-def pay_survivor(c, i, a, s, own, dual_entitlement, scale, survivor_kind, survivor_pension,
-                 counts, age_money):
+def pay_survivor(c, i, a, s, own, dual_entitlement, minimum_age, scale, survivor_kind,
+                 survivor_pension, counts, age_money):
     """Count and pay person i's survivor's pension at this year's age, once her own
     pension's year is done (``own``: her old-age or disability pension in payment, 0 for
     none; her death follows in the step), as the cohort engine records its cells. With
     ``dual_entitlement`` a spouse's is paid only above her own pension
     (pension_rules.survivor_above_own), and a spouse with an own pension is counted in its
-    branch, not here (schemes.survivors.spouses_beside_own_pensions). Returns the amount
-    paid (currency per year)."""
+    branch, not here (schemes.survivors.spouses_beside_own_pensions). A spouse younger
+    than ``minimum_age`` keeps her entitlement but is neither paid nor counted. Returns
+    the amount paid (currency per year)."""
     kind = survivor_kind[i]
-    if kind == NO_SURVIVOR:
+    if kind == NO_SURVIVOR or (kind == SPOUSE and a < minimum_age):
         return 0.0
     amount = survivor_pension[i]
     if dual_entitlement and kind == SPOUSE and own > 0.0:

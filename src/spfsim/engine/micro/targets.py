@@ -113,6 +113,7 @@ def _pension_year(scheme: CompiledScheme, y: PensionYear, k: int, year: int,
         orphan_age_limit=survivors.orphan_age_limit if survivors else 0,
         survivor_end_rate=survivors.end_rate if survivors else 0.0,
         survivor_dual_entitlement=bool(survivors and survivors.dual_entitlement),
+        survivor_minimum_age=survivors.minimum_age if survivors else 0,
         dependant_dual_entitlement=bool(y.dependants and y.dependants.dual_entitlement),
         dependant_spread=y.dependants.payment_spread if y.dependants else 0.0,
         # the dependants' chances and amounts come from the year's pensioners

@@ -140,8 +140,8 @@ def year_step(persons, when, demography, labour, rules, tables, benefits, income
                 counts[c, a, s, CURRENT_STATE[st]] += 1
             own = pension[i] if st in (RETIRED, INVALID) else 0.0
             survivor_paid = pay_survivor(
-                c, i, a, s, own, rules.survivor_dual_entitlement, scale, survivor_kind,
-                survivor_pension, counts, age_money)
+                c, i, a, s, own, rules.survivor_dual_entitlement, rules.survivor_minimum_age,
+                scale, survivor_kind, survivor_pension, counts, age_money)
             if len(dependant_flags):  # the linked pensioners' own (flagged if free)
                 survivor_paid += pay_linked_dependant(
                     c, i, a, s, own, rules.dependant_dual_entitlement, dependant_flags,
