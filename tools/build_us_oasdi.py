@@ -30,6 +30,12 @@ or an input series of the report. The age profiles of labour-force attachment an
 earnings and the shape of disability onset by age are stylised (the data folder has none)
 and stated in the model's README. Each calibration solves its equation by bisection on the
 model's own cohort projection of the base year.
+
+The report's tables end in 2100, the last year of its 75-year valuation period; the
+Trustees size its ending target fund on the cost of the year after (2101). The model runs
+to 2101 for that alone: the population of 2101 from each cohort's change of 2099-2100
+(:func:`next_population`), the year's other inputs those of 2100, the report's ultimate
+assumptions.
 """
 
 from __future__ import annotations
@@ -50,13 +56,31 @@ from spfsim.schemes import oasdi  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "ssa_tr2026"
 OUT = REPO / "models" / "us-oasdi-tr2026"
-BASE, END = 2025, 2100
+BASE, END = 2025, 2100  # the report's first projection year's base and last year
+LAST = END + 1  # the model's last year: the cost of the ending target fund
 AGES = np.arange(101)
 SEXES = ("male", "female")
 PAYROLL_TAX = 0.124  # OASDI: 6.2 % employee + 6.2 % employer, IRC secs. 3101(a), 3111(a)
 
 
 # ------------------------------------------------------------------ reading the tables
+
+
+def next_population(before: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """The (age, sex) population of the year after ``last``, each cohort changed as it did
+    from ``before`` (the year before) to ``last`` (a cohort-change-ratio projection: its
+    deaths and migration together); the newborns as the last year's over the year
+    before's; age 100 the open group (99 and 100 and over of ``last``)."""
+    out = np.empty_like(last)
+    out[0] = last[0] * last[0] / before[0]
+    out[1:100] = last[:99] * last[1:100] / before[:99]
+    out[100] = (last[99] + last[100]) * last[100] / (before[99] + before[100])
+    return out
+
+
+def held(series: dict[int, float], year: int) -> float:
+    """A yearly input of the report, its last year's value after the report's tables."""
+    return series[min(year, END)]
 
 def number(cell: str) -> float | None:
     """A number of a Trustees Report cell: footnote letters before or after it and
@@ -230,8 +254,9 @@ def _g(x: float) -> str:
 def write_tables(data: Path, lifetables: Path, folder: Path, incidence_scale: float) -> None:
     """Write the assumption set into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
-    years = range(BASE, END + 1)
+    years = range(BASE, LAST + 1)
     population = area_population(data / "SSPopJul_TR2024.csv")
+    population[LAST] = next_population(population[END - 1], population[END])
     write_csv(folder / "population.csv", ["age", "sex", "population"],
               ((a, s, _g(population[BASE][a, j])) for j, s in enumerate(SEXES) for a in AGES))
     write_csv(folder / "population_projection.csv", ["year", "age", "sex", "population"],
@@ -249,15 +274,16 @@ def write_tables(data: Path, lifetables: Path, folder: Path, incidence_scale: fl
     tfr = by_year(data / "V_A1_intermediate.csv", 1)
     pattern = fertility_pattern(lifetables / "HFD_USA_asfr_1x1_1933_2020.csv")
     write_csv(folder / "fertility.csv", ["year", "age", "asfr"],
-              ((y, a, _g(tfr[y] * p)) for y in years for a, p in sorted(pattern.items())))
+              ((y, a, _g(held(tfr, y) * p)) for y in years
+               for a, p in sorted(pattern.items())))
     write_csv(folder / "sex_ratio_at_birth.csv", ["year", "srb"],
               ((y, _g(population[y][0, 0] / population[y][0, 1])) for y in years))
     cpi = by_year(data / "V_B1_intermediate.csv", 7)
     real_wage = by_year(data / "V_B1_intermediate.csv", 6)
     interest = by_year(data / "V_B2_intermediate.csv", 5)
     write_csv(folder / "economy.csv", ["year", "inflation", "real_wage_growth", "interest_rate"],
-              ((y, _g(cpi[y] / 100), _g(real_wage[y] / 100), _g(interest[y] / 100))
-               for y in years))
+              ((y, _g(held(cpi, y) / 100), _g(held(real_wage, y) / 100),
+                _g(held(interest, y) / 100)) for y in years))
     unemployment = by_year(data / "V_B2_intermediate.csv", 1)
     covered = by_year(data / "covered_workers_IV_B4.csv", 1)
     attachment = _profile(_ATTACHMENT, AGES)
@@ -265,9 +291,9 @@ def write_tables(data: Path, lifetables: Path, folder: Path, incidence_scale: fl
     working = (AGES >= 15) & (AGES <= 89)
     rows, coverage = [], {}
     for y in years:
-        u = unemployment[y] / 100
+        u = held(unemployment, y) / 100
         workers = float((population[y] * attachment * (1 - u))[working].sum())
-        coverage[y] = covered[y] * 1e3 / workers
+        coverage[y] = covered[y] * 1e3 / workers if y <= END else coverage[END]
         rows += [(y, a, s, _g(attachment[a, j]), _g(u), _g(coverage[y]), _g(earnings[a, j]))
                  for j, s in enumerate(SEXES) for a in AGES if working[a]]
     if max(coverage.values()) > 1:
@@ -371,8 +397,9 @@ def model_toml(data: Path, sd: float, married: float, other_income: float,
 name = "us-oasdi-tr2026"
 title = "US Social Security (OASDI), 2026 Trustees Report inputs, intermediate"
 base_year = {BASE}
-end_year = {END}
+end_year = {LAST}
 # the Trustees' valuation period: 75 years after the base year, whose flows are history
+# (to 2100; the model runs to 2101 for the ending target fund, the cost of 2101)
 valuation_start = {BASE + 1}
 currency = "USD"
 assumptions = "assumptions"
