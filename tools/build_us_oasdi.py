@@ -558,6 +558,12 @@ def survivors_2025(data: Path) -> float:
     return sum(by_year(data / "V_C4_historical.csv", c)[BASE] * 1e3 for c in (4, 5, 6))
 
 
+def spouses_2025(data: Path) -> float:
+    """V.C4's and V.C5's spouses of retired and disabled workers in current payment at
+    the end of 2025 (persons)."""
+    return sum(by_year(data / f"V_C{t}_historical.csv", 2)[BASE] * 1e3 for t in (4, 5))
+
+
 def build(data: Path, lifetables: Path, out: Path) -> dict[str, float]:
     """Write the model into ``out`` and calibrate it; return the calibrated numbers and
     the 2025 figures they were calibrated to."""
@@ -664,8 +670,7 @@ def report(model_dir: Path, data: Path) -> str:
             sum(by_year(data / "V_C4_historical.csv", c)[BASE] for c in (4, 5, 6)) / 1e3),
         "spouses of retired and disabled workers, millions (V.C4, V.C5)": (
             float(kinds.sel(pension="dependent_spouse")),
-            (by_year(data / "V_C4_historical.csv", 2)[BASE]
-             + by_year(data / "V_C5_historical.csv", 2)[BASE]) / 1e3),
+            spouses_2025(data) / 1e6),
         "children of retired and disabled workers, millions (V.C4, V.C5)": (
             float(kinds.sel(pension="dependent_child")),
             (by_year(data / "V_C4_historical.csv", 3)[BASE]

@@ -26,6 +26,11 @@ The second table's variants are the model with, cumulatively:
    yearly spread (so the same payroll): 42 % of its variance permanent instead of all. The
    award's spread is the permanent part's.
 
+Then, with those four, widow(er)s paid from 60 (``survivor_minimum_age``, sec.
+202(e)(1)(B)) with the ``married_share`` that gives V.C4's survivors of 2025, and the
+dependent spouses' partner shares scaled to V.C4's and V.C5's spouses of 2025 (each found
+by bisection on the base year: historical figures).
+
 Nothing here is fitted to a projected result; the model itself is unchanged. The figures
 are the cohort engine's, with the model's four other calibrations as they are.
 """
@@ -43,7 +48,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO / "tools"))
 
-from build_us_oasdi import DATA, married_shares, survivors_2025  # noqa: E402
+from build_us_oasdi import DATA, married_shares, spouses_2025, survivors_2025  # noqa: E402
 
 import spfsim  # noqa: E402
 
@@ -171,6 +176,54 @@ def _survivors_and_cost(model: spfsim.Model, parameters: dict) -> tuple[float, l
     return float(survivors) / 1e6, [float(cost.sel(year=y)) * 100 for y in (2025, 2060, 2099)]
 
 
+def _bisected(measure, target: float, low: float, high: float, steps: int = 14) -> float:
+    """The value in [low, high] at which the increasing ``measure`` reaches ``target``."""
+    for _ in range(steps):
+        middle = (low + high) / 2
+        low, high = (middle, high) if measure(middle) < target else (low, middle)
+    return (low + high) / 2
+
+
+def _base_year(model: spfsim.Model, parameters: dict):
+    return model.with_parameters({"oasdi": parameters}).project().sel(scheme="oasdi",
+                                                                      year=2025)
+
+
+def _widows_calibrated(model: spfsim.Model, parameters: dict, target: float
+                       ) -> tuple[dict, float]:
+    """``parameters`` with widow(er)s paid from 60 and the ``married_share`` (the women's
+    0.45 times the men's, as the build) at which the 2025 survivors without a worker's
+    benefit are ``target`` (persons)."""
+    def with_share(share: float) -> dict:
+        return {**parameters, "survivor_minimum_age": 60,
+                "married_share": {"male": share, "female": round(0.45 * share, 4)}}
+
+    def survivors(share: float) -> float:
+        ds = _base_year(model, with_share(share))
+        return float(ds["beneficiaries_by_branch"].sel(branch="survivors").sum())
+
+    share = _bisected(survivors, target, 0.2, 1.0)
+    return with_share(share), share
+
+
+def _spouses_calibrated(model: spfsim.Model, parameters: dict, target: float
+                        ) -> tuple[dict, float]:
+    """``parameters`` with the dependent spouses' partner shares scaled so that the 2025
+    dependent spouses are ``target`` (persons)."""
+    measured = parameters["dependant_partner_share"]
+
+    def with_scale(scale: float) -> dict:
+        return {**parameters, "dependant_partner_share": {
+            sex: share * scale for sex, share in measured.items()}}
+
+    def spouses(scale: float) -> float:
+        ds = _base_year(model, with_scale(scale))
+        return float(ds["pensions_by_age"].sel(pension="dependent_spouse").sum())
+
+    scale = _bisected(spouses, target, 0.0, 1.0)
+    return with_scale(scale), scale
+
+
 def widows_from_60(model: spfsim.Model, target: float) -> None:
     """Print what paying a widow(er) only from 60 (sec. 202(e)(1)(B)) does: the survivors'
     count with every deceased man leaving a widow, and the ``married_share`` (the women's
@@ -216,6 +269,12 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         spread = spfsim.load_model(_with_spread(args.model, Path(tmp) / "model"))
         print(_row("+ transitory earnings", spread.with_parameters({"oasdi": both})))
+        widows, married = _widows_calibrated(spread, both, survivors_2025(args.data))
+        print(_row(f"+ widow(er)s from 60, `married_share` {married:.3f} (V.C4's survivors)",
+                   spread.with_parameters({"oasdi": widows})))
+        spouses, scale = _spouses_calibrated(spread, widows, spouses_2025(args.data))
+        print(_row(f"+ the dependent spouses' partners {scale:.2f} times the married share "
+                   "(V.C4's and V.C5's spouses)", spread.with_parameters({"oasdi": spouses})))
     print()
     widows_from_60(model, survivors_2025(args.data) / 1e6)
 
