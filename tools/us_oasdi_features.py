@@ -194,16 +194,19 @@ def _widows_calibrated(model: spfsim.Model, parameters: dict, target: float
     """``parameters`` with widow(er)s paid from 60 and the ``married_share`` (the women's
     0.45 times the men's, as the build) at which the 2025 survivors without a worker's
     benefit are ``target`` (persons)."""
-    def with_share(share: float) -> dict:
-        return {**parameters, "survivor_minimum_age": 60,
-                "married_share": {"male": share, "female": round(0.45 * share, 4)}}
-
     def survivors(share: float) -> float:
-        ds = _base_year(model, with_share(share))
+        ds = _base_year(model, _widows(parameters, share))
         return float(ds["beneficiaries_by_branch"].sel(branch="survivors").sum())
 
     share = _bisected(survivors, target, 0.2, 1.0)
-    return with_share(share), share
+    return _widows(parameters, share), share
+
+
+def _widows(parameters: dict, share: float) -> dict:
+    """``parameters`` with widow(er)s paid from 60 and a ``married_share`` of ``share``
+    for the men, 0.45 times it for the women (as the build)."""
+    return {**parameters, "survivor_minimum_age": 60,
+            "married_share": {"male": share, "female": round(0.45 * share, 4)}}
 
 
 def _spouses_calibrated(model: spfsim.Model, parameters: dict, target: float
@@ -225,24 +228,15 @@ def _spouses_calibrated(model: spfsim.Model, parameters: dict, target: float
 
 
 def widows_from_60(model: spfsim.Model, target: float) -> None:
-    """Print what paying a widow(er) only from 60 (sec. 202(e)(1)(B)) does: the survivors'
-    count with every deceased man leaving a widow, and the ``married_share`` (the women's
-    0.45 times the men's, as the build) that reaches ``target`` millions with the never
-    covered, found by bisection."""
-    def married(share: float) -> dict:
-        return {"survivor_minimum_age": 60,
-                "married_share": {"male": share, "female": round(0.45 * share, 4)}}
-
-    count, cost = _survivors_and_cost(model, married(1.0))
+    """Print what paying a widow(er) only from 60 (sec. 202(e)(1)(B)) does to the model
+    as built: the survivors' count with every deceased man leaving a widow, and the
+    ``married_share`` that reaches ``target`` (persons) with the never covered."""
+    count, cost = _survivors_and_cost(model, _widows({}, 1.0))
     print(f"widows from 60, married_share 1: {count:.2f} million survivors, cost rate "
           + ", ".join(f"{c:.2f}" for c in cost))
-    low, high = 0.3, 1.0
-    for _ in range(14):
-        middle = (low + high) / 2
-        count, cost = _survivors_and_cost(model, {**married(middle),
-                                                  "never_covered_share": NEVER})
-        low, high = (middle, high) if count < target else (low, middle)
-    print(f"widows from 60 with the never covered: married_share {middle:.3f} gives "
+    parameters, share = _widows_calibrated(model, {"never_covered_share": NEVER}, target)
+    count, cost = _survivors_and_cost(model, parameters)
+    print(f"widows from 60 with the never covered: married_share {share:.3f} gives "
           f"{count:.2f} million survivors, cost rate " + ", ".join(f"{c:.2f}" for c in cost))
 
 
@@ -276,7 +270,7 @@ def main(argv: list[str] | None = None) -> None:
         print(_row(f"+ the dependent spouses' partners {scale:.2f} times the married share "
                    "(V.C4's and V.C5's spouses)", spread.with_parameters({"oasdi": spouses})))
     print()
-    widows_from_60(model, survivors_2025(args.data) / 1e6)
+    widows_from_60(model, survivors_2025(args.data))
 
 
 if __name__ == "__main__":
