@@ -22,8 +22,9 @@ numbers, each to one **historical** figure of 2025 (never to a projected result)
 
 It also measures one number on the model's own micro engine, after the first round of
 calibration: the spread of pensions in payment around the means the cohort engine keeps
-(``pensions_in_payment_spread``, :func:`pension_spread`), which the cohort engine's
-expectation of dual entitlement takes.
+(``pensions_in_payment_spread``), as the spread at which the cohort engine's expectation
+of the dual-entitlement top-up is the micro engine's top-up in 2080
+(:func:`survivor_topup`).
 
 Everything else is the law (each parameter cites its section of the Social Security Act)
 or an input series of the report. The age profiles of labour-force attachment and
@@ -380,7 +381,7 @@ def model_toml(data: Path, sd: float, married: float, other_income: float,
                spread: float) -> str:
     """model.toml: the law's parameters (cited), the report's 2025 levels, the calibrated
     numbers (``other_income``: beneficiaries' other income as a multiple of their benefit)
-    and the measured ``spread`` of pensions in payment (:func:`pension_spread`)."""
+    and the measured ``spread`` of pensions in payment (:func:`survivor_topup`)."""
     series = oasdi.TrusteesSeries.read(data)
     g1 = {c: by_year(data / "VI_G1_intermediate.csv", c) for c in (2, 4)}
     reserve_2024 = by_year(data / "VI_G2_historical.csv", 5)[BASE - 1]
@@ -479,7 +480,7 @@ survivor_maximum_share = 1.75                 # family maximum, 150-188 % of the
 survivor_minimum_service = 5
 # dual entitlement: a survivor's benefit is reduced by her own, sec. 202(k)(3)(A)
 survivor_with_own_pension = "higher"
-# measured: the micro engine's spread of pensions in payment (README)
+# measured: the spread that gives the micro engine's dual-entitlement top-up (README)
 pensions_in_payment_spread = {spread:.3f}
 """
 
@@ -492,41 +493,108 @@ def _project(model_dir: Path):
     return spfsim.load_model(model_dir, end_year=BASE + 1).project().sel(scheme="oasdi")
 
 
-def pension_spread(model_dir: Path, year: int = 2080, persons: int = 500_000,
-                   seed: int = 3) -> float:
-    """The spread of pensions in payment around the means the cohort engine keeps, for its
-    expected top-up of a survivor with an own pension (``pensions_in_payment_spread``):
-    the root mean square of the log-sd of own old-age and disability pensions within
-    (age, sex, credited years) and of spouses' pensions within (age, sex), pooled over the
-    cells, among the micro engine's persons of ``year``, each pension awarded from a
-    career. The model's own spread is set to 0 for the run, so that what is measured does
-    not depend on it: the base year's pensions are then their cells' means, and by 2080
-    none of its own pensions is left (the persons of 100 were 45 in 2025), few of its
-    survivors'."""
+def _micro_pensions(model_dir: Path, year: int, persons: int, seed: int,
+                    spread: float | None = None) -> dict[str, np.ndarray]:
+    """The micro engine's persons here at the end of ``year`` (a run of ``persons`` with
+    ``seed``; the model's ``pensions_in_payment_spread`` unless ``spread`` is given): age,
+    sex, credited years (``service``), own old-age or disability pension (``own``) and
+    spouse's pension before any dual-entitlement offset (``spouse``), 0 where none
+    (currency per year); ``weight``, the persons each simulated one stands for, and the
+    run's ``spread``."""
     import spfsim
     from spfsim.economy import project_economy
+    from spfsim.engine.benefits import contributory_pension
     from spfsim.engine.micro import kernels
     from spfsim.engine.micro.engine import MicroSettings, run_micro
     from spfsim.pipeline import project_demography
 
-    a = spfsim.load_model(model_dir, end_year=year).with_parameters(
-        {"oasdi": {"pensions_in_payment_spread": 0.0}}).assumptions
+    model = spfsim.load_model(model_dir, end_year=year)
+    if spread is not None:
+        model = model.with_parameters({"oasdi": {"pensions_in_payment_spread": spread}})
+    a = model.assumptions
+    pension = contributory_pension(a)
     demo = project_demography(a)
     settings = MicroSettings(persons, seed, permanent_sd=a.earnings_permanent_sd,
                              transitory_sd=a.earnings_transitory_sd,
                              labour_persistence=a.labour_persistence)
-    store = run_micro(a, demo, project_economy(a, demo.population), settings).store
+    result = run_micro(a, demo, project_economy(a, demo.population), settings)
+    store = result.store
     n = store.size
     here = store.status[:n] != kernels.GONE
-    own = here & np.isin(store.status[:n], (kernels.RETIRED, kernels.INVALID)) & (
-        store.pension[:n] > 0)
-    spouse = here & (store.survivor_kind[:n] == kernels.SPOUSE) & (
-        store.survivor_pension[:n] > 0)
-    age, sex, service = store.age[:n], store.sex[:n], store.service[:n]
-    own_sd = _pooled_log_sd((age[own], sex[own], service[own]), store.pension[:n][own])
-    spouse_sd = _pooled_log_sd((age[spouse], sex[spouse]),
-                               store.survivor_pension[:n][spouse])
-    return float(np.sqrt((own_sd ** 2 + spouse_sd ** 2) / 2.0))
+    own = here & np.isin(store.status[:n], (kernels.RETIRED, kernels.INVALID))
+    spouse = here & (store.survivor_kind[:n] == kernels.SPOUSE)
+    return {"age": store.age[:n][here], "sex": store.sex[:n][here],
+            "service": store.service[:n][here],
+            "own": np.where(own, store.pension[:n], 0.0)[here].astype(float),
+            "spouse": np.where(spouse, store.survivor_pension[:n], 0.0)[here].astype(float),
+            "weight": float(result.weight),
+            "spread": float(pension["pensions_in_payment_spread"][-1])}
+
+
+def survivor_topup(model_dir: Path, year: int = 2080, persons: int = 500_000,
+                   seed: int = 3, spread: float | None = None,
+                   draws: int = 20) -> dict[str, float]:
+    """The dual-entitlement top-up max(S - O, 0) of the micro engine's surviving spouses in
+    ``year`` (a run with ``spread`` as ``pensions_in_payment_spread``, the model's if
+    None) against the cohort engine's expectation of it (``survivors.
+    spouses_beside_own_pensions``: S and O independent and lognormal around the means of
+    their cells, with one log-sd), the expectation taken on the same persons' means, so
+    that only it differs. Returns:
+
+    - ``actual``, in billions of the model's currency a year;
+    - ``independent``: the same with each spouse's own pension replaced by that of a
+      person drawn from her (age, sex) cell, ``draws`` times (what the top-up would be if
+      being a survivor said nothing of one's own pension);
+    - ``cohort``: the expectation at the run's spread;
+    - ``log_sd``: the root mean square of the log-sd of own old-age and disability
+      pensions within (age, sex, credited years) and of spouses' pensions within (age,
+      sex), pooled over the cells: the pensions' spread as a lognormal's log-sd;
+    - ``matching_spread``: the spread at which the expectation is ``actual``, which is
+      what the model declares (``pensions_in_payment_spread``: the tool measures it with
+      ``spread`` 0, so that it does not depend on itself; the base year's pensions are
+      then their cells' means, and by 2080 none of its own pensions is left, few of its
+      survivors').
+
+    A lognormal at the log-sd overstates the top-up (the pensions are the formula of a
+    lognormal career average: a long tail of small pensions widens the log-sd more than
+    it moves the top-up), hence the matching spread."""
+    from spfsim.schemes.survivors import spouses_beside_own_pensions
+
+    p = _micro_pensions(model_dir, year, persons, seed, spread)
+    rng = np.random.default_rng(seed)
+    actual = independent = 0.0
+    cells = []
+    for s in (0, 1):
+        for x in np.unique(p["age"][p["sex"] == s]):
+            cell = (p["age"] == x) & (p["sex"] == s)
+            spouses = cell & (p["spouse"] > 0)
+            if not spouses.any():
+                continue
+            survivor = p["spouse"][spouses]
+            actual += float(np.maximum(survivor - p["own"][spouses], 0.0).sum())
+            drawn = p["own"][cell][rng.integers(0, cell.sum(), size=(draws, survivor.size))]
+            independent += float(np.maximum(survivor - drawn, 0.0).mean(axis=0).sum())
+            with_own = cell & (p["own"] > 0)
+            classes = np.unique(p["service"][with_own])
+            own = np.array([(with_own & (p["service"] == c)).sum() for c in classes], float)
+            money = np.array([p["own"][with_own & (p["service"] == c)].sum()
+                              for c in classes])
+            cells.append((cell.sum(), spouses.sum() / cell.sum(), survivor.sum() / cell.sum(),
+                          own / cell.sum(), money / cell.sum()))
+
+    def expected(sd: float) -> float:
+        return sum(n * spouses_beside_own_pensions(share, money, own, own_money, sd)[1]
+                   for n, share, money, own, own_money in cells)
+
+    scale = p["weight"] / 1e9  # persons represented by each simulated one
+    own, spouse = p["own"] > 0, p["spouse"] > 0
+    own_sd = _pooled_log_sd((p["age"][own], p["sex"][own], p["service"][own]),
+                            p["own"][own])
+    spouse_sd = _pooled_log_sd((p["age"][spouse], p["sex"][spouse]), p["spouse"][spouse])
+    return {"actual": actual * scale, "independent": independent * scale,
+            "cohort": expected(p["spread"]) * scale,
+            "log_sd": float(np.sqrt((own_sd ** 2 + spouse_sd ** 2) / 2.0)),
+            "matching_spread": _bisect(lambda sd: expected(sd) - actual, 0.0, 2.0)}
 
 
 def _pooled_log_sd(keys: tuple[np.ndarray, ...], amounts: np.ndarray) -> float:
@@ -595,7 +663,7 @@ def build(data: Path, lifetables: Path, out: Path) -> dict[str, float]:
     # the spread of pensions measured on the model of the first
     for round_ in range(2):
         if round_:
-            state["spread"] = pension_spread(out)
+            state["spread"] = survivor_topup(out, spread=0.0)["matching_spread"]
             write()
         state["sd"] = _bisect(lambda v: payroll - excess(
             "sd", v, lambda ds: float(ds["insured_earnings"].sel(year=BASE))), 0.05, 2.0, 20)
