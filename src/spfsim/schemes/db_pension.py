@@ -614,7 +614,10 @@ class DBOldAgePension(SchemeType):
                   "'higher' takes it, and the micro engine draws the base year's pensions "
                   "around the cohort engine's means with it (those it awards later follow "
                   "each person's career). 0: every pension at its cell's mean, which gives "
-                  "the least top-up.", low=0.0, high=3.0, default=0.0),
+                  "the least top-up. Pensions from a progressive formula are not lognormal: "
+                  "their log-sd overstates the top-up (tools/build_us_oasdi.py measures "
+                  "the spread that gives the micro engine's).", low=0.0, high=3.0,
+                  default=0.0),
         ParamSpec("dependant_spouse_share", "fraction of the pensioner's pension",
                   "Supplement for the dependent spouse of a living old-age or disability "
                   "pensioner, aged dependant_spouse_age or more (paid to the spouse and "
