@@ -2,7 +2,7 @@
 Trustees Report, intermediate assumptions (issue #22).
 
     python tools/build_us_oasdi.py [--data ../shared/data/ssa_tr2026] [--out DIR]
-                                   [--report-only] [--engines RUNS]
+                                   [--report-only] [--engines RUNS] [--diagnose]
 
 Reads the report's input tables (``../shared/data/ssa_tr2026``, public domain, SSA Office
 of the Chief Actuary; see its README) and HFD's US fertility by age (``../shared/data/
@@ -554,10 +554,11 @@ def award_check(model_dir: Path, year: int = 2070, age: int = 61,
     ceiling = formula[rules.CEILING]
     caps = ceiling / mean_earnings if ceiling > 0 else np.full(mean_earnings.shape, np.inf)
 
-    def formula_sum(averages, years, weights=None) -> float:
+    def formula_sum(averages, years, probabilities=None) -> float:
         awards = [rules.old_age_award(float(x), int(years), 1.0, 0.0, 0.0, formula, 0.0)
                   for x in averages]
-        return float(np.sum(awards) if weights is None else np.dot(weights, awards))
+        return float(np.sum(awards) if probabilities is None
+                     else np.dot(probabilities, awards))
 
     sd = a.earnings_permanent_sd
     z = np.linspace(-8.0, 8.0, 4001)
