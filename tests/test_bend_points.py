@@ -21,6 +21,8 @@ import spfsim
 from spfsim.schemes import db_pension as dbp
 from spfsim.schemes import pension_rules as rules
 
+NO = rules.NO_CAPS  # the ceiling on a member's average as a whole
+
 # the 2026 US bend points a year ($1,286 and $7,749 a month) and factors
 US_BENDS, US_FACTORS = (12 * 1286.0, 12 * 7749.0), (0.90, 0.32, 0.15)
 
@@ -40,20 +42,20 @@ def test_bend_point_award_by_hand():
     missing years count as zeros); a disability at 40 with 27 years to the pensionable age
     averages the 10 years worked over max(10, 35 - 27) = 10."""
     f = us_formula()
-    assert rules.old_age_award(35 * 60_000.0, 35, 1.0, 0.0, 0.0, f, 0.0) == pytest.approx(
+    assert rules.old_age_award(35 * 60_000.0, 35, 1.0, 0.0, 0.0, f, 0.0, NO) == pytest.approx(
         0.9 * 15_432 + 0.32 * (60_000 - 15_432), rel=1e-14)
     short = 20 * 60_000.0 / 35
-    assert rules.old_age_award(20 * 60_000.0, 20, 1.0, 0.0, 0.0, f, 0.0) == pytest.approx(
+    assert rules.old_age_award(20 * 60_000.0, 20, 1.0, 0.0, 0.0, f, 0.0, NO) == pytest.approx(
         0.9 * 15_432 + 0.32 * (short - 15_432), rel=1e-14)
     # above the second bend, reduced by 20 % for an early claim, under a maximum
     high = 0.9 * 15_432 + 0.32 * (92_988 - 15_432) + 0.15 * (120_000 - 92_988)
-    assert rules.old_age_award(35 * 120_000.0, 35, 0.8, 0.0, 0.0, f, 0.0) == pytest.approx(
+    assert rules.old_age_award(35 * 120_000.0, 35, 0.8, 0.0, 0.0, f, 0.0, NO) == pytest.approx(
         0.8 * high, rel=1e-14)
-    assert rules.old_age_award(35 * 120_000.0, 35, 0.8, 0.0, 20_000.0, f, 0.0) == 20_000.0
-    assert rules.disability_award(10 * 50_000.0, 10, 27, 0.0, 0.0, f, 0.0) == pytest.approx(
+    assert rules.old_age_award(35 * 120_000.0, 35, 0.8, 0.0, 20_000.0, f, 0.0, NO) == 20_000.0
+    assert rules.disability_award(10 * 50_000.0, 10, 27, 0.0, 0.0, f, 0.0, NO) == pytest.approx(
         0.9 * 15_432 + 0.32 * (50_000 - 15_432), rel=1e-14)
     assert rules.averaging_years(10, 10 + 20, f) == 15  # onset 20 years before
-    assert rules.old_age_award(0.0, 0, 1.0, 1_000.0, 0.0, f, 0.3) == 1_000.0  # no service
+    assert rules.old_age_award(0.0, 0, 1.0, 1_000.0, 0.0, f, 0.3, NO) == 1_000.0  # no service
 
 
 def test_the_indexing_lag_by_hand():
@@ -86,13 +88,13 @@ def test_the_formula_applies_to_the_indexed_share(reference, service, future, fa
 
     lagged, plain = formula(indexed, ceiling), formula(1.0, ceiling * indexed)
     assert _py(rules.old_age_award)(
-        reference, service, factor, minimum, maximum, lagged, spread) == pytest.approx(
+        reference, service, factor, minimum, maximum, lagged, spread, NO) == pytest.approx(
         _py(rules.old_age_award)(reference * indexed, service, factor, minimum, maximum,
-                                 plain, spread), rel=1e-12, abs=1e-9)
+                                 plain, spread, NO), rel=1e-12, abs=1e-9)
     assert _py(rules.disability_award)(
-        reference, service, future, minimum, maximum, lagged, spread) == pytest.approx(
+        reference, service, future, minimum, maximum, lagged, spread, NO) == pytest.approx(
         _py(rules.disability_award)(reference * indexed, service, future, minimum, maximum,
-                                    plain, spread), rel=1e-12, abs=1e-9)
+                                    plain, spread, NO), rel=1e-12, abs=1e-9)
 
 
 @pytest.mark.parametrize("engine", ["cohort", "micro"])
@@ -146,11 +148,11 @@ def test_cells_apply_the_scalar_rules(reference, service, future, factor, minimu
     award = dbp.pension_at_award(0.0, np.array([reference, reference]), minimum, maximum,
                                  service, factor=factor, formula=f, spread=spread)
     expected = _py(rules.old_age_award)(reference, service, factor, minimum, maximum, f,
-                                        spread)
+                                        spread, NO)
     assert award.tolist() == [expected, expected]
     assert dbp.disability_pension(0.0, reference, service, future, minimum, maximum,
                                   formula=f, spread=spread) == rules.disability_award(
-        reference, service, future, minimum, maximum, f, spread)
+        reference, service, future, minimum, maximum, f, spread, rules.NO_CAPS)
 
 
 def _lognormal_mean(h, mean: float, sd: float, kinks) -> float:
@@ -190,7 +192,7 @@ def test_a_cells_mean_pension_is_the_integral(average, sd, service, factor, mini
     kinks = [*US_BENDS, cap, *(_inverse(level / factor) for level in (minimum, maximum)
                                if level)]
     expected = _lognormal_mean(member, m, sd, kinks)
-    got = rules.old_age_award(average * d, service, factor, minimum, maximum, f, sd)
+    got = rules.old_age_award(average * d, service, factor, minimum, maximum, f, sd, rules.NO_CAPS)
     assert got == pytest.approx(expected, rel=1e-7)
 
 
@@ -207,11 +209,11 @@ def _inverse(level: float) -> float:
 
 def test_small_spread_tends_to_the_formula():
     f = us_formula(184_500.0)
-    exact = rules.old_age_award(35 * 50_000.0, 35, 1.0, 10_000.0, 0.0, f, 0.0)
-    assert rules.old_age_award(35 * 50_000.0, 35, 1.0, 10_000.0, 0.0, f, 1e-6) == \
+    exact = rules.old_age_award(35 * 50_000.0, 35, 1.0, 10_000.0, 0.0, f, 0.0, rules.NO_CAPS)
+    assert rules.old_age_award(35 * 50_000.0, 35, 1.0, 10_000.0, 0.0, f, 1e-6, rules.NO_CAPS) == \
         pytest.approx(exact, rel=1e-9)
     # a concave formula pays a spread-out cell less than its mean member (Jensen)
-    assert rules.old_age_award(35 * 50_000.0, 35, 1.0, 0.0, 0.0, f, 0.6) < exact
+    assert rules.old_age_award(35 * 50_000.0, 35, 1.0, 0.0, 0.0, f, 0.6, rules.NO_CAPS) < exact
 
 
 @settings(max_examples=40, deadline=None)
@@ -233,10 +235,104 @@ def test_members_credits_keep_the_class_mean():
     sd, cap, mean = 0.6, 40 * 25_000.0, 40 * 18_000.0
     u = (np.arange(200_000) + 0.5) / 200_000
     levels = np.exp(sd * stats.norm.ppf(u) - sd * sd / 2)
-    credits = rules.members_credits(mean, levels, sd, cap)
+    credits = rules.members_credits(mean, levels, sd, cap, NO)
     assert credits.max() == cap
     assert credits.mean() == pytest.approx(mean, rel=1e-4)
-    assert np.all(rules.members_credits(mean, levels[:5], 0.0, cap) == mean)
+    assert np.all(rules.members_credits(mean, levels[:5], 0.0, cap, NO) == mean)
+
+
+def _caps(knots, weights, sd):
+    """A cell's yearly caps (pension_rules.career_capped_pension's layout) by hand."""
+    caps = np.zeros(rules.CAPS_SIZE)
+    j = len(knots)
+    caps[0] = j
+    caps[1] = sum(w * (1.0 - rules.lognormal_excess(1.0, sd, k))
+                  for k, w in zip(knots, weights, strict=True))
+    caps[2:2 + j] = knots
+    caps[2 + rules.MAX_KNOTS:2 + rules.MAX_KNOTS + j] = weights
+    return caps
+
+
+@settings(max_examples=40, deadline=None)
+@given(average=st.floats(1_000.0, 200_000.0), sd=st.floats(0.1, 1.3),
+       knots=st.lists(st.floats(0.3, 8.0), min_size=1, max_size=rules.MAX_KNOTS),
+       weights=st.lists(st.floats(0.05, 1.0), min_size=rules.MAX_KNOTS,
+                        max_size=rules.MAX_KNOTS),
+       minimum=st.sampled_from([0.0, 5_000.0]), maximum=st.sampled_from([0.0, 40_000.0]),
+       bends=st.booleans())
+def test_the_yearly_ceilings_mean_pension_is_the_integral(average, sd, knots, weights,
+                                                          minimum, maximum, bends):
+    """career_capped_pension: a member of level L (lognormal, mean 1) averages
+    average x G(L) / E[G], G(L) = sum w min(L, k); the mean of the bounded formula on it
+    is its integral over L (200,001 points), to 1e-7."""
+    knots = np.sort(np.array(knots))
+    w = np.array(weights[:len(knots)]) / sum(weights[:len(knots)])
+    caps = _caps(knots, w, sd)
+    c0, b1, c1, b2, c2 = ((0.9, US_BENDS[0], 0.32 - 0.9, US_BENDS[1], 0.15 - 0.32) if bends
+                          else (0.6, math.inf, 0.0, math.inf, 0.0))
+    got = rules.career_capped_pension(average, sd, c0, b1, c1, b2, c2, minimum, maximum,
+                                      caps)
+    z = np.linspace(-10.0, 10.0, 200_001)
+    density = np.exp(-0.5 * z * z)
+    density /= density.sum()
+    level = np.exp(sd * z - 0.5 * sd * sd)
+    g = (w * np.minimum(level[:, None], knots)).sum(axis=1)
+    y = average * g / (density @ g)
+    p = c0 * y + c1 * np.maximum(y - b1, 0.0) + c2 * np.maximum(y - b2, 0.0)
+    p = np.maximum(p, minimum)
+    if maximum > 0:
+        p = np.minimum(p, maximum)
+    assert got == pytest.approx(density @ p, rel=1e-7)
+
+
+def test_one_yearly_cap_is_the_cap_on_the_average():
+    """With one knot, k = K / m (m the uncapped mean under the cap K on the average), the
+    ceiling year by year is the ceiling on the average: the award and the members' credits
+    are the closed form's, to 1e-10."""
+    f = rules.formula(0.0, bends=US_BENDS, factors=US_FACTORS, averaging_years=35,
+                      ceiling=120_000.0)
+    sd, service, mean = 0.8, 35, 60_000.0
+    cap = 120_000.0
+    caps = _caps([cap / rules.uncapped_mean(mean, sd, cap)], [1.0], sd)
+    for minimum, maximum in ((0.0, 0.0), (8_000.0, 30_000.0)):
+        assert rules.old_age_award(mean * service, service, 0.9, minimum, maximum, f, sd,
+                                   caps) == pytest.approx(
+            rules.old_age_award(mean * service, service, 0.9, minimum, maximum, f, sd, NO),
+            rel=1e-10)
+    levels = np.exp(sd * np.linspace(-3, 3, 13) - sd * sd / 2)
+    np.testing.assert_allclose(
+        rules.members_credits(mean * service, levels, sd, cap * service, caps),
+        rules.members_credits(mean * service, levels, sd, cap * service, NO), rtol=1e-10)
+
+
+def test_career_caps_by_hand():
+    """db_pension.career_caps: a cell of age x has the knots ceiling / m of the ages below
+    x that have earnings and contributors, weighted m x contributors (summing to 1), in
+    ascending order; more ages than MAX_KNOTS merge into groups of equal weight that keep
+    the total weight and the weighted mean knot."""
+    earnings = np.zeros((101, 2))
+    contributing = np.zeros((101, 2))
+    earnings[20:23, 0] = (10_000.0, 20_000.0, 40_000.0)
+    contributing[20:23, 0] = (0.5, 0.5, 0.25)
+    caps = dbp.career_caps(earnings, contributing, 50_000.0, 0.5)
+    assert caps[0, 21, 0] == 1
+    assert caps[0, 20, 0] == 0
+    assert caps[1, 60, 0] == 0
+    row = caps[0, 23]
+    assert row[0] == 3
+    np.testing.assert_allclose(row[2:5], [1.25, 2.5, 5.0])  # 50,000 / m, ascending
+    np.testing.assert_allclose(row[2 + rules.MAX_KNOTS:5 + rules.MAX_KNOTS],
+                               [0.4, 0.4, 0.2])  # m x contributing / 25,000
+    assert row[1] == pytest.approx(_caps(row[2:5], row[18:21], 0.5)[1], rel=1e-14)
+    earnings[15:65, 1] = np.linspace(5_000.0, 60_000.0, 50)
+    contributing[15:65, 1] = 0.6
+    row = dbp.career_caps(earnings, contributing, 80_000.0, 0.5)[1, 70]
+    assert row[0] == rules.MAX_KNOTS
+    knots, weights = row[2:2 + rules.MAX_KNOTS], row[2 + rules.MAX_KNOTS:]
+    assert np.all(np.diff(knots) > 0)
+    assert weights.sum() == pytest.approx(1.0)
+    every = earnings[15:65, 1]
+    assert knots @ weights == pytest.approx((80_000.0 / every) @ (every / every.sum()))
 
 
 # ------------------------------------------------------------------------ the model

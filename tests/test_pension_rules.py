@@ -36,13 +36,13 @@ def test_cells_apply_the_scalar_rules(reference, service, future, factor, minimu
     awards = dbp.pension_at_award(accrual, np.array([reference, reference]), minimum,
                                   maximum, service, above, band, factor)
     expected = _py(rules.old_age_award)(reference, service, factor, minimum, maximum,
-                                        formula, 0.0)
+                                        formula, 0.0, rules.NO_CAPS)
     assert awards.tolist() == [expected, expected]
     assert rules.old_age_award(reference, service, factor, minimum, maximum, formula,
-                               0.0) == expected
+                               0.0, rules.NO_CAPS) == expected
     assert dbp.disability_pension(accrual, reference, service, future, minimum, maximum,
                                   above, band) == rules.disability_award(
-        reference, service, future, minimum, maximum, formula, 0.0)
+        reference, service, future, minimum, maximum, formula, 0.0, rules.NO_CAPS)
     assert dbp.accrual_factor(service, accrual, above, band) == rules.accrual(
         service, accrual, above, band)
     assert dbp.insurable(reference, minimum, maximum) == rules.insurable_earnings(
@@ -115,7 +115,7 @@ def test_cells_give_each_cell_its_own_value():
     formula = rules.formula(0.02, 0.0, 0.0)
     awards = rules.cells(rules.old_age_award)(reference, service, 1.0, 0.0, 1e9, 0.0,
                                               formula=formula)
-    expected = [[_py(rules.old_age_award)(r, s[0], 1.0, 0.0, 1e9, formula, 0.0)
+    expected = [[_py(rules.old_age_award)(r, s[0], 1.0, 0.0, 1e9, formula, 0.0, rules.NO_CAPS)
                  for r in row] for row, s in zip(reference, service, strict=True)]
     assert awards.tolist() == expected
     # credits E over n years at 2 % a year: 0.02 E, whatever n

@@ -177,12 +177,14 @@ def test_the_measured_spread_is_the_micro_engines(tool):
 
 
 @pytest.mark.slow
-def test_the_award_check_integrates_the_closed_form(tool):
-    """tools/build_us_oasdi.py's award_check: without a taxable maximum its integral over
-    the earnings levels is the cohort engine's closed form (the yearly caps play no
-    part); with the maximum, applying it year by year along the earnings by age raises
-    the expected award, as the micro engine's persons do (docs/validation.md). 100,000
-    persons: about 3 s."""
+def test_the_ceiling_year_by_year_is_the_persons(tool):
+    """tools/build_us_oasdi.py's award_check on the micro engine's insured of 61 in 2070:
+    the cohort engine's expectation with the ceiling applied year by year is above the
+    ceiling on the average as a whole, by about half a per cent, and without the maximum
+    the two are one. (That the persons' own formula agrees with it takes 1,000,000
+    persons, docs/validation.md: with 100,000 the small classes' sample spread biases
+    the persons' sum by up to 1.5 %.) 100,000 persons: about 5 s."""
+    with_maximum = tool.award_check(MODEL, persons=100_000)
     without = tool.award_check(MODEL, persons=100_000, overrides={"earnings_ceiling": 0.0})
-    assert abs(without["profile_gap"]) < 1e-4
-    assert tool.award_check(MODEL, persons=100_000)["profile_gap"] > 0.2
+    assert without["whole_average_gap"] == 0.0
+    assert with_maximum["whole_average_gap"] < -0.2

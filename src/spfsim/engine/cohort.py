@@ -198,6 +198,14 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
             dual_entitlement=scheme.choices.get("survivor_with_own_pension") == "higher",
             payment_spread=float(scheme["pensions_in_payment_spread"][k]))
 
+    def career_caps(k: int) -> np.ndarray | None:
+        """Year k's yearly caps of the ceiling for the award with the earnings spread
+        (None without a ceiling or a spread: the ceiling on the average as a whole)."""
+        ceiling, sd = float(scheme["earnings_ceiling"][k]), assumptions.earnings_permanent_sd
+        if ceiling <= 0 or sd <= 0:
+            return None
+        return dbp.career_caps(econ.earnings[k], density[k], ceiling, sd)
+
     def inputs(k: int) -> PensionYear:
         return PensionYear(
             density=density[k], persistence=scheme["contribution_persistence"][k],
@@ -205,6 +213,7 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
             spread=assumptions.earnings_permanent_sd,
             retirement_age=scheme.retirement_age_grid[k],
             minimum_service=scheme["minimum_service"][k], formula=dbp.pension_formula(scheme, k),
+            career_caps=career_caps(k),
             minimum_pension=scheme["minimum_pension"][k],
             maximum_pension=scheme["maximum_pension"][k],
             **retirement_options(scheme, k, scheme.retirement_age_grid[k],
@@ -407,6 +416,7 @@ def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
     every member)."""
     state = PensionState(recent_years=recent_years(scheme),
                          contribution_classes=contribution_classes)
+    state.career_caps = base.career_caps
     start = int(scheme["start_year"][0])
     base_year = int(assumptions.years[0])
     # each past year's cells' cohorts, from the start year's to the base year's
@@ -428,6 +438,7 @@ def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
             minimum_pension=base.minimum_pension / (1.0 + price_growth) ** lag,
             maximum_pension=base.maximum_pension / (1.0 + price_growth) ** lag,
             spread=base.spread,
+            career_caps=base.career_caps,  # relative to the year's earnings: as in the base
             **retirement_options(scheme, 0, scheme.retirement_ages_before(year),
                                  scheme.exact_retirement_ages_before(year)),
             award_indexing=base.award_indexing,  # the base year's growth stands for the past

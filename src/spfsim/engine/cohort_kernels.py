@@ -184,10 +184,11 @@ def _switched(contributing, not_contributing, stay, join):
 def disability(active, labour, credits, paid, recent, invalid, invalid_pension,
                invalid_credits, invalid_paid, invalid_recent, retirement_age, recovery_rate,
                incidence, minimum_service, formula, minimum_pension, maximum_pension,
-               spread, reference_years, top, top_invalid):
+               spread, reference_years, caps, top, top_invalid):
     """StateTransitions._disability: recoveries below the pensionable age back to the
     active insured (not contributing), then onsets among last year's qualified
-    contributors below it, awarded pension_rules.disability_award."""
+    contributors below it, awarded pension_rules.disability_award (``caps``: the cells'
+    yearly caps, (sex, age, pension_rules.CAPS_SIZE), 0 knots for none)."""
     n_age, n_sex, _, _, n_k = active.shape
     n_r = recent.shape[-1]
     onset_recent = np.empty(n_r)
@@ -236,7 +237,7 @@ def disability(active, labour, credits, paid, recent, invalid, invalid_pension,
                     per_person = reference(onset_credits, onset_recent, c,
                                            reference_years) / onsets
                 award = rules.disability_award(per_person, c, future, minimum_pension,
-                                               maximum_pension, formula, spread)
+                                               maximum_pension, formula, spread, caps[s, a])
                 credits[a, s, CONTRIBUTING, c] -= onset_credits
                 paid[a, s, CONTRIBUTING, c] -= onset_paid
                 invalid_pension[a, s, c] += onsets * award
@@ -252,7 +253,7 @@ def disability(active, labour, credits, paid, recent, invalid, invalid_pension,
 def retire(active, labour, credits, paid, recent, pensioners, pension, invalid,
            invalid_pension, invalid_credits, invalid_paid, invalid_recent, refunded, refund,
            retirement_age, probability, factor, minimum_service, formula,
-           minimum_pension, maximum_pension, spread, reference_years,
+           minimum_pension, maximum_pension, spread, reference_years, caps,
            refund_share, new_share, new_amount, top, top_invalid, top_pension):
     """StateTransitions._retire: award old-age pensions (pension_rules.old_age_award) to
     the qualified members who retire this year (``probability`` (age, sex), each pension
@@ -292,7 +293,7 @@ def retire(active, labour, credits, paid, recent, pensioners, pension, invalid,
                     credited = reference(credits[a, s, 0, c] + credits[a, s, 1, c],
                                          recent_class, c, reference_years)
                     award = rules.old_age_award(credited / members, c, f, minimum_pension,
-                                                maximum_pension, formula, spread)
+                                                maximum_pension, formula, spread, caps[s, a])
                     new_share[a, s, c] = share
                     new_amount[a, s, c] = share * award
                     pensioners[a, s, c] += share

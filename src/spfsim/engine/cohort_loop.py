@@ -25,12 +25,13 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from ..schemes.pension_rules import CAPS_SIZE
 from . import cohort_kernels as kernels
 from . import cohort_survivor_kernels as survivor_kernels
 from .cohort_record import PensionRecord, record_year
 from .cohort_state import PensionState, _step_death_rate
 from .cohort_survivors import child_scale
-from .cohort_transitions import default_retirement, retirement_choice
+from .cohort_transitions import career_caps, default_retirement, retirement_choice
 from .cohort_year import PensionYear
 
 #: columns of the yearly numbers (``numbers[k, column]``)
@@ -82,7 +83,7 @@ def project_years(state: PensionState, record: PensionRecord | None,
              _optional(years, lambda y: y.care_probability, (0, 0)),
              bool(y0.care_insured_only),
              np.stack([np.asarray(y.formula, dtype=np.float64) for y in years]),
-             float(y0.spread), weights, first, last,
+             float(y0.spread), _career_caps(years), weights, first, last,
              _optional(years, lambda y: None if y.survivors is None else y.survivors.asfr,
                        (0, 0)),
              _scales(years),
@@ -95,6 +96,13 @@ def project_years(state: PensionState, record: PensionRecord | None,
                                                                      dtype=np.float64),
              np.zeros((0, 0)) if record.qualifies is None
              else np.ascontiguousarray(record.qualifies, dtype=np.float64))
+
+
+def _career_caps(years: list[PensionYear]) -> np.ndarray:
+    """(year, sex, age, width) the years' yearly caps of the ceiling (width 0 when no year
+    has any)."""
+    width = CAPS_SIZE if any(y.career_caps is not None for y in years) else 0
+    return np.stack([career_caps(y, width) for y in years])
 
 
 def _record_arrays(record: PensionRecord) -> tuple[np.ndarray, ...]:
@@ -191,7 +199,7 @@ def _project(active, labour, credits, paid, recent, pensioners, pension, invalid
              branch_persons, branch_money, survivors, dependants_kept, low_share, low_gap,
              insured_unemployed, numbers, cells, labour_target, labour_persistence,
              probability, factor, covered, care_probability, care_insured_only, formula,
-             spread, weights, first, last, asfr, scales, married, open_weights, population,
+             spread, caps, weights, first, last, asfr, scales, married, open_weights, population,
              floor, qualifies):
     """The years of :func:`project_years`: each year PensionState.step's transitions,
     PensionRecord.record (where ``population`` has the year) and PensionState.advance's,
@@ -222,7 +230,7 @@ def _project(active, labour, credits, paid, recent, pensioners, pension, invalid
                            invalid_credits, invalid_paid, invalid_recent,
                            cell[RETIREMENT_AGE], row[RECOVERY_RATE], cell[INCIDENCE],
                            row[DISABILITY_SERVICE], formula[k], minimum, maximum, spread,
-                           years_back, top, top_invalid)
+                           years_back, caps[k], top, top_invalid)
         kernels.contribution_status(active, labour, credits, paid, recent, cell[DENSITY],
                                     row[PERSISTENCE],
                                     labour_target[k] if labour_target.size else no_target,
@@ -235,7 +243,7 @@ def _project(active, labour, credits, paid, recent, pensioners, pension, invalid
                        probability[k] if probability.size else no_probability,
                        factor[k] if factor.size else no_probability,
                        row[MINIMUM_SERVICE], formula[k], minimum, maximum, spread,
-                       years_back, row[REFUND_SHARE], new_share, new_amount, top,
+                       years_back, caps[k], row[REFUND_SHARE], new_share, new_amount, top,
                        top_invalid, top_pension)
         if population.shape[0] > k:  # PensionRecord.record
             record_year(k, active, labour, pensioners, pension, invalid,
@@ -259,7 +267,7 @@ def _project(active, labour, credits, paid, recent, pensioners, pension, invalid
             deaths, money = survivor_kernels.survivor_deaths(
                 active, credits, recent, pensioners, pension, invalid, invalid_pension,
                 cell[POPULATION], dying, dying, cell[RETIREMENT_AGE], row[SURVIVOR_SERVICE],
-                formula[k], minimum, maximum, spread, years_back, top, top_invalid,
+                formula[k], minimum, maximum, spread, years_back, caps[k], top, top_invalid,
                 top_pension)
         for a in range(n_age):
             for s in range(n_sex):

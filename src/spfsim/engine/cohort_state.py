@@ -86,6 +86,9 @@ class PensionState(StateTransitions, SurvivorTransitions):
                  contribution_classes: int = 1):
         shape = (n_age, 2, 2, MAX_SERVICE + 1)
         k = contribution_classes
+        # the base year's yearly caps of the ceiling (PensionYear.career_caps), which the
+        # micro engine spreads its base-year members' credits with
+        self.career_caps: np.ndarray | None = None
         self.active = np.zeros((*shape, k))
         self.active[:, :, NOT_CONTRIBUTING, 0, 0] = 1.0
         self.labour = np.zeros((n_age, 2, MAX_SERVICE + 1, k, 4))

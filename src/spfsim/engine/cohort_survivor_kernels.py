@@ -43,7 +43,7 @@ def survivors_year(spouses, spouse_pension, orphans, orphan_pension, growth, age
 def survivor_deaths(active, credits, recent, pensioners, pension, invalid, invalid_pension,
                     population, q_others, q_invalid, retirement_age, minimum_service,
                     formula, minimum_pension, maximum_pension, spread, reference_years,
-                    top, top_invalid, top_pension):
+                    caps, top, top_invalid, top_pension):
     """SurvivorTransitions._survivor_deaths: this year's deaths of pensioners and of
     qualified insured persons, and the pensions their survivors' shares apply to (an
     insured person's: the disability pension they would have had), (age, sex) persons and
@@ -83,7 +83,7 @@ def survivor_deaths(active, credits, recent, pensioners, pension, invalid, inval
                                          recent_class, c, reference_years)
                     would_have = rules.disability_award(
                         credited / members if members > 0 else 0.0, c, future,
-                        minimum_pension, maximum_pension, formula, spread)
+                        minimum_pension, maximum_pension, formula, spread, caps[s, a])
                 died += q * (pensioners[a, s, c] + insured) + q_inv * disabled
                 spent += (q * (pension[a, s, c] + insured * would_have)
                           + q_inv * invalid_pension[a, s, c])

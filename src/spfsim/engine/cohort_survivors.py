@@ -11,10 +11,11 @@ import numpy as np
 
 from ..params import AGES
 from ..schemes import db_pension as dbp
+from ..schemes import pension_rules
 from ..schemes.survivors import add_a_year_older, capped_shares_by_claim, children_by_claim
 from . import cohort_kernels as kernels
 from . import cohort_survivor_kernels as survivor_kernels
-from .cohort_transitions import SERVICE, _floats, _formula
+from .cohort_transitions import SERVICE, _floats, _formula, capped_awards
 
 if TYPE_CHECKING:
     from .cohort_year import PensionYear
@@ -76,10 +77,13 @@ class SurvivorTransitions:
         qualified = dbp.qualified_insured(AGES[:, None, None], y.retirement_age[:, :, None],
                                           SERVICE, rules.minimum_service)
         with np.errstate(divide="ignore", invalid="ignore"):
-            insured_pension = dbp.disability_pension(
-                0.0, np.where(active > 0, credits / active, 0.0), SERVICE[None, None, :],
-                future, y.minimum_pension, y.maximum_pension, formula=y.formula,
-                spread=y.spread)
+            per_person = np.where(active > 0, credits / active, 0.0)
+            insured_pension = (
+                dbp.disability_pension(0.0, per_person, SERVICE[None, None, :], future,
+                                       y.minimum_pension, y.maximum_pension,
+                                       formula=y.formula, spread=y.spread)
+                if y.career_caps is None else
+                capped_awards(pension_rules.disability_award, per_person, future, y))
         deaths = q * (self.pensioners + active * qualified) + q_inv * self.invalid_by_service()
         money = (q * (self.pension + active * qualified * insured_pension)
                  + q_inv * self.invalid_pension)

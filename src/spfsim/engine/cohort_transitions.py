@@ -17,6 +17,7 @@ import numpy as np
 
 from ..params import AGES
 from ..schemes import db_pension as dbp
+from ..schemes import pension_rules as rules
 from . import cohort_kernels as kernels
 from .benefits import class_years
 
@@ -117,9 +118,11 @@ class StateTransitions:
             per_person = np.where(onsets > 0, self.reference(credits, recent,
                                                              SERVICE[None, None, :], y)
                                   / onsets, 0.0)
-        award = dbp.disability_pension(0.0, per_person, SERVICE[None, None, :], future,
-                                       y.minimum_pension, y.maximum_pension,
-                                       formula=y.formula, spread=y.spread)
+        award = (dbp.disability_pension(0.0, per_person, SERVICE[None, None, :], future,
+                                        y.minimum_pension, y.maximum_pension,
+                                        formula=y.formula, spread=y.spread)
+                 if y.career_caps is None else
+                 capped_awards(rules.disability_award, per_person, future, y))
         self.active[:, :, CONTRIBUTING] -= onset
         self.credits[:, :, CONTRIBUTING] -= credits
         self.paid[:, :, CONTRIBUTING] -= paid
@@ -183,9 +186,11 @@ class StateTransitions:
         with np.errstate(divide="ignore", invalid="ignore"):
             per_person = np.where(active > 0, reference / active, 0.0)
         probability, factor = retirement_choice(y)
-        award = dbp.pension_at_award(0.0, per_person, y.minimum_pension, y.maximum_pension,
-                                     SERVICE, factor=factor[:, :, None], formula=y.formula,
-                                     spread=y.spread)
+        award = (dbp.pension_at_award(0.0, per_person, y.minimum_pension, y.maximum_pension,
+                                      SERVICE, factor=factor[:, :, None], formula=y.formula,
+                                      spread=y.spread)
+                 if y.career_caps is None else
+                 capped_awards(rules.old_age_award, per_person, factor[:, :, None], y))
         qualified = (y.minimum_service <= SERVICE)[None, None, :]
         new_share = qualified * probability[:, :, None] * active
         new_amount = new_share * award
@@ -241,9 +246,33 @@ def _floats(array) -> np.ndarray:
 def _formula(y: PensionYear) -> tuple:
     """The pension formula's parameters, in the compiled transitions' order: the formula
     (pension_rules.formula), minimum and maximum pension, the cell's spread, reference
-    years."""
+    years, the cells' yearly caps (:func:`career_caps`)."""
     return (_floats(y.formula), float(y.minimum_pension), float(y.maximum_pension),
-            float(y.spread), int(y.reference_years))
+            float(y.spread), int(y.reference_years), career_caps(y))
+
+
+def capped_awards(rule, per_person: np.ndarray, third: np.ndarray,
+                  y: PensionYear) -> np.ndarray:
+    """``rule`` (pension_rules.old_age_award or disability_award) on every (age, sex,
+    service) cell with its yearly caps (y.career_caps), ``third`` the rule's third
+    argument (the factor or the future years) broadcast to the cells: the arrays' path
+    (Numba's JIT off), cell by cell."""
+    third = np.broadcast_to(third, per_person.shape)
+    out = np.empty(per_person.shape)
+    for a, s, c in np.ndindex(per_person.shape):
+        out[a, s, c] = rule(float(per_person[a, s, c]), int(SERVICE[c]), float(third[a, s, c]),
+                            float(y.minimum_pension), float(y.maximum_pension), y.formula,
+                            float(y.spread), y.career_caps[s, a])
+    return out
+
+
+def career_caps(y: PensionYear, width: int = 0) -> np.ndarray:
+    """The cells' yearly caps of the ceiling (sex, age, pension_rules.CAPS_SIZE; db_pension.
+    career_caps); where the year has none, (sex, age, ``width``) zeros: no knot (the
+    ceiling on a member's average as a whole)."""
+    if y.career_caps is None:
+        return np.zeros((2, len(AGES), width))
+    return _floats(y.career_caps)
 
 
 def add_up(array: np.ndarray, axis: int | tuple[int, ...]) -> np.ndarray:

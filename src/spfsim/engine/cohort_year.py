@@ -39,6 +39,10 @@ class PensionYear:
     # log-sd of a person's average earnings around the cell's mean, for the mean pension
     # at award of a cell (pension_rules.expected_bounded_pension; 0: all at the mean)
     spread: float = 0.0
+    # (sex, age, pension_rules.CAPS_SIZE) each cell's yearly caps of the ceiling
+    # (db_pension.career_caps), for the award with the spread; None: the ceiling caps a
+    # member's average as a whole
+    career_caps: np.ndarray | None = None
     # (age, sex) probability that an eligible active member retires, and the pension's
     # early/late adjustment (None: everybody at the pensionable age, no adjustment)
     retire_probability: np.ndarray | None = None

@@ -213,6 +213,64 @@ def pension_formula(scheme, k: int) -> np.ndarray:
         averaging_years=int(scheme["averaging_years"][k]), ceiling=ceiling, indexed=indexed)
 
 
+def career_caps(earnings: np.ndarray, contributing: np.ndarray, ceiling: float,
+                spread: float) -> np.ndarray:
+    """The yearly caps of a cell's career (sex, age, pension_rules.CAPS_SIZE), for the
+    award rules' ceiling applied year by year (pension_rules.career_capped_pension):
+    for a cell of age x, the years of ages below x as the year's cross-section has them,
+    each a knot k = ``ceiling`` / m (m the mean ``earnings`` of the age and sex, per
+    contributor, before the ceiling) weighted w = m x ``contributing`` (the contributors'
+    share), and the mean of G(L) = sum w min(L, k) over L lognormal with mean 1 and
+    log-sd ``spread``. More than MAX_KNOTS ages are merged into that many groups of equal
+    weight, each at its weighted mean knot. Rows with no such age have 0 knots (the
+    ceiling on the average as a whole)."""
+    out = np.zeros((2, earnings.shape[0], rules.CAPS_SIZE))
+    _fill_career_caps(np.ascontiguousarray(earnings, dtype=np.float64),
+                      np.ascontiguousarray(contributing, dtype=np.float64), float(ceiling),
+                      float(spread), out)
+    return out
+
+
+@nb.njit(cache=True)
+def _fill_career_caps(earnings, contributing, ceiling, spread, out):
+    """:func:`career_caps` into ``out``."""
+    n_age, most = earnings.shape[0], rules.MAX_KNOTS
+    knots, weights = np.empty(n_age), np.empty(n_age)
+    for s in range(2):
+        for x in range(1, n_age):
+            j = 0
+            for a in range(x):
+                m, d = earnings[a, s], contributing[a, s]
+                if m > 0.0 and d > 0.0:
+                    knots[j], weights[j] = ceiling / m, m * d
+                    j += 1
+            if j == 0:
+                continue
+            order = np.argsort(knots[:j], kind="mergesort")
+            k, w = knots[:j][order], weights[:j][order]
+            w = w / w.sum()
+            if j > most:  # merged into groups of equal weight at their weighted mean knot
+                total, moment = np.zeros(most), np.zeros(most)
+                below = 0.0
+                for i in range(j):
+                    group = min(int((below + 0.5 * w[i]) * most), most - 1)
+                    below += w[i]
+                    total[group] += w[i]
+                    moment[group] += w[i] * k[i]
+                j = 0
+                for group in range(most):
+                    if total[group] > 0.0:
+                        k[j], w[j] = moment[group] / total[group], total[group]
+                        j += 1
+            row = out[s, x]
+            row[0] = j
+            mean = 0.0
+            for i in range(j):
+                row[2 + i], row[2 + most + i] = k[i], w[i]
+                mean += w[i] * (1.0 - rules.lognormal_excess(1.0, spread, k[i]))
+            row[1] = mean
+
+
 def indexed_share(revaluation: np.ndarray, k: int, lag: int) -> float:
     """The revaluation index of ``lag`` years before year index ``k`` over year k's: 1 /
     the product of (1 + ``revaluation``) (growth per year, by year index) over the lag

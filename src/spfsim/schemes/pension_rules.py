@@ -52,6 +52,13 @@ KIND, RATE, RATE_ABOVE, BAND_YEARS, BEND_1, BEND_2, FACTOR_1, FACTOR_2, FACTOR_3
     AVERAGING_YEARS, CEILING, INDEXED = range(12)
 FORMULA_SIZE = 12
 
+#: A cell's yearly caps (:func:`career_caps_row`): the number of knots, the mean of G, the
+#: knots (ascending) and their weights, at most MAX_KNOTS of each.
+MAX_KNOTS = 16
+CAPS_SIZE = 2 + 2 * MAX_KNOTS
+#: No yearly caps: the ceiling caps a member's average as a whole.
+NO_CAPS = np.zeros(0)
+
 
 def formula(accrual_rate: float, rate_above: float = 0.0, band_years: int = 0, *,
             bends: tuple[float, float] | None = None,
@@ -204,6 +211,89 @@ def expected_bounded_pension(mean, sd, c0, b1, c1, b2, c2, b3, c3, minimum, maxi
 
 
 @nb.njit(cache=True)
+def _piecewise_excess(sd, xs, slopes, n, level):
+    """E[(h(L) - level)+] for L lognormal with mean 1 and log-sd ``sd`` and h continuous,
+    nondecreasing and piecewise linear with h(0) = 0: slope ``slopes[i]`` from ``xs[i]``
+    (xs[0] = 0, increasing) to ``xs[i + 1]``, the last of the ``n`` pieces to infinity.
+    Above x* = the least x with h(x) >= level, h(x) - level = s(x*) (x - x*) + the sum of
+    the slope's rises at the knots beyond x* times (x - knot)+, so the expectation is a
+    sum of lognormal_excess terms (a level <= 0: E[h] - level)."""
+    if level <= 0.0:
+        total = slopes[0]
+        for i in range(1, n):
+            total += (slopes[i] - slopes[i - 1]) * lognormal_excess(1.0, sd, xs[i])
+        return total - level
+    at = 0.0
+    for i in range(n):
+        if slopes[i] > 0.0:
+            end = at + slopes[i] * (xs[i + 1] - xs[i]) if i + 1 < n else math.inf
+            if end >= level:
+                x_star = xs[i] + (level - at) / slopes[i]
+                total = slopes[i] * lognormal_excess(1.0, sd, x_star)
+                for j in range(i + 1, n):
+                    total += (slopes[j] - slopes[j - 1]) * lognormal_excess(1.0, sd, xs[j])
+                return total
+            at = end
+    return 0.0
+
+
+@nb.njit(cache=True)
+def career_capped_pension(average, sd, c0, b1, c1, b2, c2, minimum, maximum, caps):
+    """E[bounded(p(g(L)), minimum, maximum)] (currency per year) for the pension p(y) = c0 y
+    + c1 (y - b1)+ + c2 (y - b2)+ of a member's average y = g(L) when the ceiling caps her
+    earnings year by year: a member of level L (lognormal, mean 1, log-sd ``sd``) has
+    g(L) = average x G(L) / E[G], G(L) = sum_j w_j min(L, k_j), the knots k_j the years'
+    ceilings over the cell's mean earnings and w_j their weights (``caps``:
+    :func:`career_caps_row`), so that her average approaches the ceiling's as her level
+    rises, reaching it only when every year is capped, and the cell keeps its mean. p(g) is
+    piecewise linear in L (knots at the k_j and where g crosses a bend point): the mean is
+    a sum of lognormal calls (:func:`_piecewise_excess`)."""
+    knots = int(caps[0])
+    scale = average / caps[1]
+    xs = np.zeros(knots + 4)
+    slopes = np.zeros(knots + 4)
+    remaining = 0.0
+    for j in range(knots):
+        remaining += caps[2 + MAX_KNOTS + j]
+    n, start, at = 0, 0.0, 0.0  # the current piece of g: from x ``start``, g = ``at``
+    passed_1, passed_2 = b1 <= 0.0, b2 <= 0.0
+    for j in range(knots + 1):
+        end = caps[2 + j] if j < knots else math.inf
+        g_slope = scale * remaining
+        while True:  # the piece of g split at the bend points it crosses
+            f_slope = c0 + (c1 if passed_1 else 0.0) + (c2 if passed_2 else 0.0)
+            xs[n], slopes[n] = start, g_slope * f_slope
+            n += 1
+            if g_slope <= 0.0:
+                break
+            cut, which = math.inf, 0
+            if not passed_1 and b1 < math.inf:
+                cut, which = max(start + (b1 - at) / g_slope, start), 1
+            if not passed_2 and b2 < math.inf:
+                x = max(start + (b2 - at) / g_slope, start)
+                if x < cut:
+                    cut, which = x, 2
+            if which == 0 or cut >= end:
+                break
+            at += g_slope * (cut - start)
+            start = cut
+            if which == 1:
+                passed_1 = True
+            else:
+                passed_2 = True
+        if j < knots:
+            at += g_slope * (end - start)
+            start = end
+            remaining -= caps[2 + MAX_KNOTS + j]
+    expected = minimum + _piecewise_excess(sd, xs, slopes, n, minimum)
+    if 0.0 < maximum < math.inf:
+        if maximum <= minimum:
+            return maximum
+        expected -= _piecewise_excess(sd, xs, slopes, n, maximum)
+    return expected
+
+
+@nb.njit(cache=True)
 def uncapped_mean(capped, sd, cap):
     """The mean m of a lognormal Y (log-sd ``sd``) whose capped mean E[min(Y, cap)] = m -
     E[(Y - cap)+] is ``capped`` (currency; ``capped`` < ``cap``). The capped mean rises
@@ -223,12 +313,14 @@ def uncapped_mean(capped, sd, cap):
 
 
 @nb.njit(cache=True)
-def members_credits(mean, levels, sd, cap):
+def members_credits(mean, levels, sd, cap, caps):
     """The credits of members of a class whose mean credits are ``mean`` (currency), each
     of a permanent earnings ``levels`` (lognormal with mean 1 and log-sd ``sd``): min(m x
     level, cap), m the uncapped mean (:func:`uncapped_mean`) under ``cap`` (the ceiling
     times the credited years; 0: none), so that the class keeps its mean in expectation
-    and its members are spread as the cohort engine's award rules assume (``_spread_award``)."""
+    and its members are spread as the cohort engine's award rules assume (``_spread_award``).
+    With the cell's yearly ``caps`` (:func:`career_capped_pension`; size 0: none), mean x
+    G(level) / E[G] instead, the ceiling applied year by year."""
     out = np.empty(levels.size)
     if mean <= 0.0 or sd <= 0.0:
         out[:] = mean
@@ -236,6 +328,13 @@ def members_credits(mean, levels, sd, cap):
     capped = 0.0 < cap < math.inf
     if capped and mean >= cap * (1.0 - 1e-12):
         out[:] = mean
+        return out
+    if capped and caps.size and caps[0] > 0:
+        for i in range(levels.size):
+            g = 0.0
+            for j in range(int(caps[0])):
+                g += caps[2 + MAX_KNOTS + j] * min(levels[i], caps[2 + j])
+            out[i] = mean * g / caps[1]
         return out
     m = uncapped_mean(mean, sd, cap) if capped else mean
     for i in range(levels.size):
@@ -245,12 +344,14 @@ def members_credits(mean, levels, sd, cap):
 
 @nb.njit(cache=True)
 def _spread_award(reference, service, credited_years, factor, minimum, maximum, formula,
-                  spread):
+                  spread, caps):
     """The mean of bounded(formula_pension x factor, minimum, maximum) over the members
     of a cell whose averages are min(Y, K): Y lognormal with log-sd ``spread`` > 0, K the
     earnings ceiling's cap on the average (the formula's CEILING x n / d; none without a
     ceiling), the mean of min(Y, K) the cell's average reference / d (see the module;
-    ``service`` > 0)."""
+    ``service`` > 0). With the cell's yearly ``caps`` (:func:`career_caps_row`; size 0:
+    none) a member's average approaches the ceiling's as her earnings are capped year by
+    year instead (:func:`career_capped_pension`)."""
     if formula[KIND] == BEND_POINTS:
         divisor = averaging_years(service, credited_years, formula)
         f1, f2, f3 = formula[FACTOR_1] * factor, formula[FACTOR_2] * factor, \
@@ -270,6 +371,9 @@ def _spread_award(reference, service, credited_years, factor, minimum, maximum, 
     if average >= cap * (1.0 - 1e-12):  # every member at the ceiling every year
         return expected_bounded_pension(average, 0.0, c0, b1, c1, b2, c2, math.inf, 0.0,
                                         minimum, maximum)
+    if caps.size and caps[0] > 0:
+        return career_capped_pension(average, spread, c0, b1, c1, b2, c2, minimum, maximum,
+                                     caps)
     # p(min(y, K)): the knots beyond K dropped, the slope back to 0 at K
     if cap <= b1:
         b1, c1, b2, c2, b3, c3 = cap, -c0, math.inf, 0.0, math.inf, 0.0
@@ -328,21 +432,23 @@ def bounded(amount, minimum, maximum):
 
 
 @nb.njit(cache=True, inline="always")
-def old_age_award(reference, service, factor, minimum, maximum, formula, spread):
+def old_age_award(reference, service, factor, minimum, maximum, formula, spread, caps):
     """Old-age pension at award (currency per year): bounded(E / n x accrual(n) x f), or
     with bend points bounded(bend_point_formula(E / d) x f), f the early-reduction or
     late-increment ``factor`` of the age at award (1 at the pensionable age:
     db_pension.retirement_schedule); the mean over a cell's lognormal ``spread`` of the
-    average (0 for a person; see the module)."""
+    average (0 for a person; see the module) and the cell's yearly ``caps`` (NO_CAPS:
+    the ceiling on the average as a whole; :func:`_spread_award`)."""
     if spread <= 0.0 or service <= 0:
         pension = formula_pension(reference, service, service, formula)
         return bounded(pension * factor, minimum, maximum)
     return _spread_award(reference, service, service, factor, minimum, maximum, formula,
-                         spread)
+                         spread, caps)
 
 
 @nb.njit(cache=True, inline="always")
-def disability_award(reference, service, future_years, minimum, maximum, formula, spread):
+def disability_award(reference, service, future_years, minimum, maximum, formula, spread,
+                     caps):
     """Disability pension at onset (currency per year): bounded(E / n x accrual(n + F)),
     the F = ``future_years`` from onset to the pensionable age credited at the reference
     earnings (ILO C128 Art. 10: credited future service), or with bend points the formula
@@ -352,7 +458,7 @@ def disability_award(reference, service, future_years, minimum, maximum, formula
         pension = formula_pension(reference, service, service + future_years, formula)
         return bounded(pension, minimum, maximum)
     return _spread_award(reference, service, service + future_years, 1.0, minimum, maximum,
-                         formula, spread)
+                         formula, spread, caps)
 
 
 @nb.njit(cache=True)
@@ -523,7 +629,7 @@ def cells(rule) -> Callable[..., np.ndarray]:
                 fields = (_NO_FORMULA if formula is None else np.asarray(formula)).tolist()
 
                 def each(*cell):
-                    return py_func(*cell[:-1], fields, cell[-1])
+                    return py_func(*cell[:-1], fields, cell[-1], NO_CAPS)
             else:
                 each = py_func
             arrays = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in args))
@@ -581,10 +687,10 @@ def _over_cells(rule, a, formula, out):
             out[i] = bounded(a[0, i], a[1, i], a[2, i])
         elif rule == 3:
             out[i] = old_age_award(a[0, i], a[1, i], a[2, i], a[3, i], a[4, i], formula,
-                                   a[5, i])
+                                   a[5, i], NO_CAPS)
         elif rule == 4:
             out[i] = disability_award(a[0, i], a[1, i], a[2, i], a[3, i], a[4, i], formula,
-                                      a[5, i])
+                                      a[5, i], NO_CAPS)
         elif rule == 5:
             out[i] = in_payment(a[0, i], a[1, i], a[2, i])
         elif rule == 6:

@@ -15,6 +15,7 @@ import numpy as np
 from ... import rng
 from ...schemes.db_pension import care_credit_qualifies
 from ...schemes.pension_rules import (
+    NO_CAPS,
     disability_award,
     in_payment,
     insurable_earnings,
@@ -94,7 +95,7 @@ def _award_on_death_or_disability(i, a, s, rules, retirement_age, service, credi
     return disability_award(
         _reference(credits, recent, i, service[i], rules.reference_years), service[i],
         retirement_age[a, s] - a, rules.minimum_pension, rules.maximum_pension, rules.formula,
-        0.0)
+        0.0, NO_CAPS)
 
 
 @nb.njit(inline="always", cache=True)
@@ -128,7 +129,7 @@ def _retirement(c, i, p, a, s, st, revalued, indexed, when, rules, retirement_ag
         award = old_age_award(
             _reference(credits, recent, i, service[i], rules.reference_years), service[i],
             retire_factor[a, s], rules.minimum_pension, rules.maximum_pension, rules.formula,
-            0.0)
+            0.0, NO_CAPS)
         pension[i] = award
         counts[c, a, s, NEW_PENSIONERS] += 1
         money[c, s, NEW_AMOUNT] += fixed(award, when.scale)

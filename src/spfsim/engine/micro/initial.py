@@ -103,7 +103,7 @@ def _initial_store(assumptions: Assumptions, settings,
             elif state is not None:
                 _draw_pension_class(store, slots, ids, state, a, s, settings.seed, *never[a, s])
                 _spread_credits(store, slots, settings.permanent_sd,
-                                _base_ceiling(assumptions))
+                                _base_ceiling(assumptions), _caps_of(state, a, s))
                 store.pension[slots] = _around_mean(
                     store.pension[slots], settings.seed,
                     (rng.INITIAL_PENSION, rng.INITIAL_PENSION_2), ids, spread)
@@ -288,12 +288,21 @@ def _base_ceiling(assumptions: Assumptions) -> float:
     return 0.0 if pension is None else float(pension["earnings_ceiling"][0])
 
 
-def _spread_credits(store, slots, sd: float, ceiling: float) -> None:
+def _caps_of(state: PensionState, a: int, s: int) -> np.ndarray:
+    """The (age, sex) cell's yearly caps of the base year (PensionState.career_caps;
+    none: size 0)."""
+    caps = state.career_caps
+    return rules.NO_CAPS if caps is None else np.ascontiguousarray(caps[s, a])
+
+
+def _spread_credits(store, slots, sd: float, ceiling: float, caps: np.ndarray) -> None:
     """Spread the drawn persons' credits (and the contributions paid and recent years on
     them) around their class's mean by their permanent earnings level, as the cohort
     engine assumes its members are spread (pension_rules.members_credits, capped at the
     base year's ceiling times their credited years): a person who earns more also earned
-    more before the base year. Pensions in payment are spread apart by :func:`_around_mean`."""
+    more before the base year; with the cell's yearly ``caps`` (the cohort engine's,
+    PensionState.career_caps; size 0: none) the ceiling applies year by year. Pensions in
+    payment are spread apart by :func:`_around_mean`."""
     if sd <= 0.0:
         return
     idx = np.arange(slots.start, slots.stop)
@@ -303,7 +312,7 @@ def _spread_credits(store, slots, sd: float, ceiling: float) -> None:
     for mean, years in np.unique(np.stack([credits, service])[:, credits > 0], axis=1).T:
         members = np.flatnonzero((credits == mean) & (service == years))
         spread[members] = rules.members_credits(float(mean), levels[members], sd,
-                                                ceiling * years)
+                                                ceiling * years, caps)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(credits > 0, spread / credits, 1.0)
     store.credits[idx] = spread
