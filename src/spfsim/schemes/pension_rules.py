@@ -259,7 +259,7 @@ def career_capped_pension(average, sd, c0, b1, c1, b2, c2, minimum, maximum, cap
     passed_1, passed_2 = b1 <= 0.0, b2 <= 0.0
     for j in range(knots + 1):
         end = caps[2 + j] if j < knots else math.inf
-        g_slope = scale * remaining
+        g_slope = scale * remaining if j < knots else 0.0  # flat beyond the last knot
         while True:  # the piece of g split at the bend points it crosses
             f_slope = c0 + (c1 if passed_1 else 0.0) + (c2 if passed_2 else 0.0)
             xs[n], slopes[n] = start, g_slope * f_slope
