@@ -52,7 +52,7 @@ KIND, RATE, RATE_ABOVE, BAND_YEARS, BEND_1, BEND_2, FACTOR_1, FACTOR_2, FACTOR_3
     AVERAGING_YEARS, CEILING, INDEXED = range(12)
 FORMULA_SIZE = 12
 
-#: A cell's yearly caps (:func:`career_caps_row`): the number of knots, the mean of G, the
+#: A cell's yearly caps (db_pension.career_caps): the number of knots, the mean of G, the
 #: knots (ascending) and their weights, at most MAX_KNOTS of each.
 MAX_KNOTS = 16
 CAPS_SIZE = 2 + 2 * MAX_KNOTS
@@ -244,7 +244,7 @@ def career_capped_pension(average, sd, c0, b1, c1, b2, c2, minimum, maximum, cap
     earnings year by year: a member of level L (lognormal, mean 1, log-sd ``sd``) has
     g(L) = average x G(L) / E[G], G(L) = sum_j w_j min(L, k_j), the knots k_j the years'
     ceilings over the cell's mean earnings and w_j their weights (``caps``:
-    :func:`career_caps_row`), so that her average approaches the ceiling's as her level
+    db_pension.career_caps), so that her average approaches the ceiling's as her level
     rises, reaching it only when every year is capped, and the cell keeps its mean. p(g) is
     piecewise linear in L (knots at the k_j and where g crosses a bend point): the mean is
     a sum of lognormal calls (:func:`_piecewise_excess`)."""
@@ -349,7 +349,7 @@ def _spread_award(reference, service, credited_years, factor, minimum, maximum, 
     of a cell whose averages are min(Y, K): Y lognormal with log-sd ``spread`` > 0, K the
     earnings ceiling's cap on the average (the formula's CEILING x n / d; none without a
     ceiling), the mean of min(Y, K) the cell's average reference / d (see the module;
-    ``service`` > 0). With the cell's yearly ``caps`` (:func:`career_caps_row`; size 0:
+    ``service`` > 0). With the cell's yearly ``caps`` (db_pension.career_caps; size 0:
     none) a member's average approaches the ceiling's as her earnings are capped year by
     year instead (:func:`career_capped_pension`)."""
     if formula[KIND] == BEND_POINTS:
