@@ -188,3 +188,19 @@ def test_the_ceiling_year_by_year_is_the_persons(tool):
     without = tool.award_check(MODEL, persons=100_000, overrides={"earnings_ceiling": 0.0})
     assert without["whole_average_gap"] == 0.0
     assert with_maximum["whole_average_gap"] < -0.2
+
+
+@pytest.mark.slow
+def test_both_engines_put_the_same_persons_at_risk_of_disability(tool):
+    """tools/build_us_oasdi.py's onset_exposure: the contributors with the disability
+    minimum service at the end of 2035, whom both engines expose to the same onset rates
+    the next year, agree by five-year age group from 25 to 64, in number (within 2 %; a
+    run of 100,000 persons: 0.1-0.6 % measured) and as a share of the contributors
+    (within 0.005; 0.0001-0.0017 measured). Crediting the year a year late in either
+    engine would move the share at 25-29 by 0.03. About 4 s."""
+    exposure = tool.onset_exposure(MODEL, year=2035, persons=100_000, seeds=(1,))
+    ages = slice(1, 9)  # the groups from 25-29 to 60-64
+    micro, cohort = exposure["micro"][0, ages], exposure["cohort"][ages]
+    np.testing.assert_allclose(micro, cohort, rtol=0.02)
+    np.testing.assert_allclose(micro / exposure["micro_contributors"][0, ages],
+                               cohort / exposure["cohort_contributors"][ages], atol=0.005)

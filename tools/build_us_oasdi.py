@@ -568,9 +568,62 @@ def award_check(model_dir: Path, year: int = 2070, age: int = 61,
             "counted": float(chosen.sum())}
 
 
+def onset_exposure(model_dir: Path, year: int = 2049, persons: int = 500_000,
+                   seeds: tuple[int, ...] = (1, 2, 3, 4)) -> dict[str, np.ndarray]:
+    """The persons at risk of a disability onset the year after ``year``, in both engines:
+    last year's contributors with the disability minimum service (credited years,
+    pension_rules.qualified_insured), at the end of ``year`` (aged, after its deaths and
+    credits), by five-year age group 20-24 to 65-69 (``groups``, their first ages). The
+    cohort engine's state (``cohort``, persons) and the micro engine's store in runs of
+    ``persons`` (``micro``, (seed, group) persons, weighted); ``contributors``, each
+    engine's contributors of every service alike (``cohort_contributors``,
+    ``micro_contributors``). Both engines draw onsets among them at the same rates."""
+    import spfsim
+    from spfsim.economy import project_economy
+    from spfsim.engine import cohort
+    from spfsim.engine.micro import kernels
+    from spfsim.pipeline import project_demography
+
+    groups = np.arange(20, 70, 5)
+
+    def by_group(table: np.ndarray) -> np.ndarray:  # (age, sex) -> (group,)
+        return np.array([table[g:g + 5].sum() for g in groups])
+
+    # the cohort engine's state after the year's advance holds next year's cells
+    a = spfsim.load_model(model_dir, end_year=year + 1).assumptions
+    demo = project_demography(a)
+    econ = project_economy(a, demo.population)
+    scheme = next(s for s in a.schemes if s.type == "db_old_age_pension")
+    minimum = int(scheme["disability_minimum_service"][0])
+    inputs = cohort.pension_years(scheme, a, demo, econ)
+    state = cohort.base_year_state(scheme, a, inputs(0))
+    for k in range(year - int(a.years[0]) + 1):
+        state.step(inputs(k))
+        state.advance(inputs(k))
+    cells = demo.population[k + 1]
+    out = {"groups": groups,
+           "cohort": by_group(state.active[:, :, 1, minimum:].sum(axis=(2, 3)) * cells),
+           "cohort_contributors": by_group(state.active[:, :, 1].sum(axis=(2, 3)) * cells)}
+    micro, contributors = [], []
+    for seed in seeds:
+        result = _micro_run(model_dir, year, persons, seed)[3]
+        store, n = result.store, result.store.size
+        contributing = np.isin(store.status[:n], (kernels.CONTRIBUTING,
+                                                  kernels.SELF_EMPLOYED))
+        tables = []
+        for chosen in (contributing & (store.service[:n] >= minimum), contributing):
+            table = np.zeros((101, 2))
+            np.add.at(table, (store.age[:n][chosen], store.sex[:n][chosen]), result.weight)
+            tables.append(by_group(table))
+        micro.append(tables[0])
+        contributors.append(tables[1])
+    out["micro"], out["micro_contributors"] = np.array(micro), np.array(contributors)
+    return out
+
+
 def diagnosis(model_dir: Path) -> str:
-    """:func:`survivor_topup` (the model's spread) and :func:`award_check` (with and
-    without the taxable maximum, two seeds), as text."""
+    """:func:`survivor_topup` (the model's spread), :func:`award_check` (with and
+    without the taxable maximum, two seeds) and :func:`onset_exposure`, as text."""
     lines = ["dual-entitlement top-up, billion USD (micro engine, 500,000 persons):"]
     for year in (2050, 2080, 2099):
         t = survivor_topup(model_dir, year)
@@ -586,6 +639,19 @@ def diagnosis(model_dir: Path) -> str:
             lines.append(f"  seed {seed}, {name} the taxable maximum: persons "
                          f"{c['persons_gap']:+.2f}, the ceiling on the average as a whole "
                          f"{c['whole_average_gap']:+.2f} ({c['counted']:.0f} persons)")
+    e = onset_exposure(model_dir)
+    lines.append("at risk of a disability onset in 2050 (contributors of 2049 with the "
+                 "minimum service), micro (4 runs of 500,000) / cohort - 1 (%), and the "
+                 "share of contributors at risk:")
+    lines.append("  ages            " + " ".join(f"{g:>6d}" for g in e["groups"]))
+    gap = 100 * (e["micro"] / e["cohort"] - 1)
+    lines.append("  micro / cohort  " + " ".join(f"{v:+6.2f}" for v in gap.mean(axis=0)))
+    lines.append("  standard error  " + " ".join(
+        f"{v:6.2f}" for v in gap.std(axis=0, ddof=1) / np.sqrt(len(gap))))
+    lines.append("  share, cohort   " + " ".join(
+        f"{v:6.3f}" for v in e["cohort"] / e["cohort_contributors"]))
+    lines.append("  share, micro    " + " ".join(
+        f"{v:6.3f}" for v in (e["micro"] / e["micro_contributors"]).mean(axis=0)))
     return "\n".join(lines)
 
 
@@ -844,26 +910,62 @@ def report(model_dir: Path, data: Path) -> str:
 ENGINE_YEARS = (2025, 2030, 2040, 2050, 2060, 2070, 2080, 2090, 2099)
 
 
+def _engines(model_dir: Path, runs: int, persons: int, series) -> tuple[np.ndarray, ...]:
+    """``series`` (the ``oasdi`` scheme's results -> a list of DataArrays by year) at
+    ENGINE_YEARS of the model's cohort projection, (series, year), and of ``runs`` micro
+    runs of ``persons`` (seeds 1, 2, ...), (run, series, year)."""
+    import spfsim
+
+    model = spfsim.load_model(model_dir)
+
+    def values(ds) -> np.ndarray:
+        return np.array([x.sel(year=list(ENGINE_YEARS)).values
+                         for x in series(ds.sel(scheme="oasdi"))])
+
+    return values(model.project()), np.array([
+        values(model.project("micro", persons=persons, seed=seed))
+        for seed in range(1, runs + 1)])
+
+
+def _branch(ds, branch: str) -> list:
+    """A branch's persons counted and expenditure by year."""
+    return [ds["beneficiaries_by_branch"].sel(branch=branch).sum("sex"),
+            ds["benefit_expenditure_by_branch"].sel(branch=branch)]
+
+
+BRANCHES = ("old_age", "disability", "survivors")
+
+
+def branches_report(model_dir: Path, runs: int, persons: int = 500_000) -> str:
+    """Both engines by branch (markdown): the micro engine's persons counted and
+    expenditure of each branch relative to the cohort engine's (micro / cohort - 1, %),
+    the mean of ``runs`` runs of ``persons`` and its standard error, from 2030."""
+    cohort, micro = _engines(model_dir, runs, persons, lambda ds: [
+        x for branch in BRANCHES for x in _branch(ds, branch)])
+    relative = 100 * (micro / cohort - 1)
+    mean = relative.mean(axis=0)
+    error = relative.std(axis=0, ddof=1) / np.sqrt(runs)
+    years = ENGINE_YEARS[1:]
+    lines = ["| micro / cohort - 1 (%) | " + " | ".join(map(str, years)) + " |",
+             "|---" * (len(years) + 1) + "|"]
+    for j, name in enumerate(f"{branch.replace('_', '-')} {what}" for branch in BRANCHES
+                             for what in ("counted", "expenditure")):
+        lines.append(f"| {name} | " + " | ".join(
+            f"{m:+.2f} ± {e:.2f}" for m, e in zip(mean[j, 1:], error[j, 1:], strict=True)) + " |")
+    return "\n".join(lines)
+
+
 def engines_report(model_dir: Path, runs: int, persons: int = 1_000_000) -> str:
     """Both engines on the model (markdown): the cost rate (% of taxable payroll) of the
     cohort engine and the mean and standard deviation of ``runs`` micro runs of
     ``persons`` (seeds 1, 2, ...), and the micro engine's survivors' branch (counted,
     expenditure) relative to the cohort engine's."""
-    import spfsim
-
-    model = spfsim.load_model(model_dir)
-
     def series(ds):
-        ds = ds.sel(scheme="oasdi")
         cost = 100 * (ds["benefit_expenditure"] + ds["admin_expenditure"]) / ds[
             "insured_earnings"]
-        survivors = (ds["beneficiaries_by_branch"].sel(branch="survivors").sum("sex"),
-                     ds["benefit_expenditure_by_branch"].sel(branch="survivors"))
-        return [x.sel(year=list(ENGINE_YEARS)).values for x in (cost, *survivors)]
+        return [cost, *_branch(ds, "survivors")]
 
-    cohort = series(model.project())
-    micro = np.array([series(model.project("micro", persons=persons, seed=seed))
-                      for seed in range(1, runs + 1)])  # (run, series, year)
+    cohort, micro = _engines(model_dir, runs, persons, series)
     mean, sd = micro.mean(axis=0), micro.std(axis=0, ddof=1)
     relative = 100 * (micro[:, 1:] / np.array(cohort[1:]) - 1)
     rows = [("cohort", cohort[0], ".2f"), (f"micro, mean of {runs}", mean[0], ".2f"),
@@ -888,9 +990,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--engines", type=int, default=0, metavar="RUNS",
                         help="also compare the cohort engine with RUNS micro runs of "
                         "1,000,000 persons")
+    parser.add_argument("--branches", type=int, default=0, metavar="RUNS",
+                        help="also compare the engines branch by branch, RUNS micro runs "
+                        "of 500,000 persons")
     parser.add_argument("--diagnose", action="store_true",
                         help="print the cohort engine's two approximations that the micro "
-                        "engine measures: the survivors' top-up and the award's ceiling")
+                        "engine measures (the survivors' top-up and the award's ceiling) "
+                        "and both engines' persons at risk of a disability onset")
     args = parser.parse_args(argv)
     if not args.report_only:
         result = build(args.data, args.lifetables, args.out)
@@ -900,6 +1006,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.engines:
         print()
         print(engines_report(args.out, args.engines))
+    if args.branches:
+        print()
+        print(branches_report(args.out, args.branches))
     if args.diagnose:
         print()
         print(diagnosis(args.out))
