@@ -206,6 +206,11 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
             return None
         return dbp.career_caps(econ.earnings[k], density[k], ceiling, sd)
 
+    # the growth of the years before the base year, for the formula applied at an
+    # eligibility age before it (None: at the base year's rates)
+    past = past_growth(scheme, assumptions, np.arange(int(scheme["start_year"][0]),
+                                                      int(assumptions.years[0])))
+
     def inputs(k: int) -> PensionYear:
         return PensionYear(
             density=density[k], persistence=scheme["contribution_persistence"][k],
@@ -218,7 +223,7 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
             maximum_pension=scheme["maximum_pension"][k],
             **retirement_options(scheme, k, scheme.retirement_age_grid[k],
                                  scheme.exact_retirement_ages(k)),
-            award_indexing=_award_indexing(scheme, k),
+            award_indexing=_award_indexing(scheme, k, past),
             open_weights=demo.population[k][-2:], newcomer_share=newcomers[k],
             # the base-year state is already in base-year terms
             revaluation=scheme.index_growth["earnings_revaluation"][k] if k else 0.0,
@@ -271,14 +276,34 @@ def retirement_options(scheme: CompiledScheme, k: int, retirement_age: np.ndarra
     return {"retire_probability": probability, "retire_factor": factor}
 
 
-def _award_indexing(scheme: CompiledScheme, k: int) -> np.ndarray | None:
+def past_growth(scheme: CompiledScheme, assumptions: Assumptions, years: np.ndarray
+                ) -> dict[str, np.ndarray] | None:
+    """The growth during each of ``years`` before the base year (the model's
+    economic_history, Assumptions.past_series_growth) of the average wage, of prices and
+    of each of the scheme's indices (CompiledScheme.index_growth's names); None without
+    an economic_history table, where every past year grows at the base year's rates."""
+    if assumptions.economic_history is None:
+        return None
+    series = assumptions.past_series_growth(years)
+    return {**series, **{name: index.growth(series, len(years))
+                         for name, index in scheme.indexations.items()}}
+
+
+def _award_indexing(scheme: CompiledScheme, k: int,
+                    past: dict[str, np.ndarray] | None = None) -> np.ndarray | None:
     """PensionYear.award_indexing of year k (None where the formula applies at award,
-    so that those schemes keep their exact arithmetic)."""
+    so that those schemes keep their exact arithmetic), the years before the base year
+    at ``past``'s rates (:func:`past_growth`; None: at the base year's)."""
     age = int(scheme["eligibility_age"][k])
     if age <= 0:
         return None
-    return dbp.award_indexing(AGES, age, k, scheme.index_growth["pension_indexation"],
-                              scheme.index_growth["earnings_revaluation"])[:, None]
+    indexation = scheme.index_growth["pension_indexation"]
+    revaluation = scheme.index_growth["earnings_revaluation"]
+    if past is not None:
+        k = k + len(past["prices"])
+        indexation = np.concatenate([past["pension_indexation"], indexation])
+        revaluation = np.concatenate([past["earnings_revaluation"], revaluation])
+    return dbp.award_indexing(AGES, age, k, indexation, revaluation)[:, None]
 
 
 def death_rates(survival: np.ndarray) -> np.ndarray:
@@ -411,9 +436,13 @@ def recent_years(scheme: CompiledScheme) -> int:
 
 def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
                     base: PensionYear, contribution_classes: int = 1) -> PensionState:
-    """Base-year state from contributions since ``start_year`` at base-year rates, the
-    share contributing of each past year times its contribution_history ratio (at most
-    every member)."""
+    """Base-year state from contributions since ``start_year``: the share contributing of
+    each past year times its contribution_history ratio (at most every member), at the
+    base year's earnings by age and rules, taken back to each past year by the growth of
+    the average wage (earnings, the formula's amounts) and of prices (the minimum and
+    maximum pensions) since, and the credits and pensions of each past year revalued and
+    indexed by that year's growth: the economic_history table's (:func:`past_growth`),
+    the base year's rates without it."""
     state = PensionState(recent_years=recent_years(scheme),
                          contribution_classes=contribution_classes)
     state.career_caps = base.career_caps
@@ -423,28 +452,27 @@ def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
     covered = scheme.covered_shares(np.arange(start, base_year + 1))
     if covered is not None:
         state.cover_only(covered[0])
-    wage_growth = assumptions.series_growth["wages"][0]
-    price_growth = assumptions.series_growth["prices"][0]
+    history = _PastYears(scheme, assumptions, start)
     pasts = []
     for year in range(start, base_year):
-        lag = base_year - year
+        wages, prices = history.to_base(year)
         pasts.append(PensionYear(
             density=np.minimum(base.density * assumptions.past_density_ratio(year), 1.0),
             persistence=base.persistence,
-            earnings=base.earnings / (1.0 + wage_growth) ** lag,
+            earnings=base.earnings / wages,
             retirement_age=scheme.retirement_ages_before(year),
             minimum_service=base.minimum_service,
-            formula=rules.rescaled(base.formula, (1.0 + wage_growth) ** -lag),
-            minimum_pension=base.minimum_pension / (1.0 + price_growth) ** lag,
-            maximum_pension=base.maximum_pension / (1.0 + price_growth) ** lag,
+            formula=rules.rescaled(base.formula, history.formula_scale(year)),
+            minimum_pension=base.minimum_pension / prices,
+            maximum_pension=base.maximum_pension / prices,
             spread=base.spread,
             career_caps=base.career_caps,  # relative to the year's earnings: as in the base
             **retirement_options(scheme, 0, scheme.retirement_ages_before(year),
                                  scheme.exact_retirement_ages_before(year)),
-            award_indexing=base.award_indexing,  # the base year's growth stands for the past
+            award_indexing=history.award_indexing(year, base.award_indexing),
             open_weights=base.open_weights, newcomer_share=np.zeros_like(base.density),
-            revaluation=scheme.index_growth["earnings_revaluation"][0],
-            indexation=scheme.index_growth["pension_indexation"][0],
+            revaluation=history.growth("earnings_revaluation", year),
+            indexation=history.growth("pension_indexation", year),
             incidence=base.incidence,
             disability_minimum_service=base.disability_minimum_service,
             recovery_rate=base.recovery_rate,
@@ -453,7 +481,7 @@ def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
                 base.survivors, next_population=base.survivors.population,
                 partnering=base.survivors.past_partnering),
             care_probability=base.care_probability,
-            care_credit=base.care_credit / (1.0 + wage_growth) ** lag,
+            care_credit=base.care_credit / wages,
             care_insured_only=base.care_insured_only,
             contribution_rate=base.contribution_rate,  # refunds are paid from the base year
             death_rate=base.death_rate, invalid_mortality=base.invalid_mortality,
@@ -476,6 +504,58 @@ def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
                   state.orphan_pension):
         array *= 1.0 + scheme.index_growth["pension_indexation"][0]
     return state
+
+
+class _PastYears:
+    """The growth of the years from ``start`` to the base year that the base-year state's
+    reconstruction takes (:func:`past_growth`; the base year's rates without an
+    economic_history table, in the arithmetic that had before it)."""
+
+    def __init__(self, scheme: CompiledScheme, assumptions: Assumptions, start: int):
+        self.scheme, self.start = scheme, start
+        self.base_year = int(assumptions.years[0])
+        self.base = {name: assumptions.series_growth[name][0] for name in ("wages", "prices")}
+        self.past = past_growth(scheme, assumptions, np.arange(start, self.base_year))
+        if self.past is not None:
+            # each past year's index over the base year's: the growth of the years after
+            # it, to the base year's own
+            self.to_base_index = {}
+            for name in ("wages", "prices"):
+                after = np.append(self.past[name][1:], self.base[name])
+                self.to_base_index[name] = np.cumprod((1.0 + after)[::-1])[::-1]
+
+    def to_base(self, year: int) -> tuple[float, float]:
+        """The average wage's and prices' growth from ``year`` to the base year (their
+        base-year index over the year's)."""
+        if self.past is None:
+            lag = self.base_year - year
+            return (1.0 + self.base["wages"]) ** lag, (1.0 + self.base["prices"]) ** lag
+        j = year - self.start
+        return (float(self.to_base_index["wages"][j]),
+                float(self.to_base_index["prices"][j]))
+
+    def formula_scale(self, year: int) -> float:
+        """The formula's amounts of ``year`` over the base year's: 1 / the average wage's
+        growth since (:meth:`to_base`)."""
+        if self.past is None:
+            return (1.0 + self.base["wages"]) ** (year - self.base_year)
+        return 1.0 / self.to_base(year)[0]
+
+    def growth(self, name: str, year: int) -> float:
+        """The growth of the scheme's index ``name`` during ``year``."""
+        if self.past is None:
+            return self.scheme.index_growth[name][0]
+        return float(self.past[name][year - self.start])
+
+    def award_indexing(self, year: int, base: np.ndarray | None) -> np.ndarray | None:
+        """PensionYear.award_indexing of ``year`` (``base``: the base year's, which stands
+        for every past year without the table)."""
+        if self.past is None or base is None:
+            return base
+        age = int(self.scheme["eligibility_age"][0])
+        return dbp.award_indexing(AGES, age, year - self.start,
+                                  self.past["pension_indexation"],
+                                  self.past["earnings_revaluation"])[:, None]
 
 
 def benefit_flows(scheme: CompiledScheme, beneficiaries: np.ndarray,

@@ -139,6 +139,10 @@ class Assumptions:
     # (years, (year, sex) ratios): the contribution_history table, contributing in years
     # before the base year as a multiple of the base year's; None: at the base year's rates
     contribution_history: tuple[np.ndarray, np.ndarray] | None = None
+    # (years, (year, 2) inflation and real wage growth): the economic_history table, years
+    # before the base year (None: one row for every past year); None: every past year at
+    # the base year's rates
+    economic_history: tuple[np.ndarray | None, np.ndarray] | None = None
     # the first year of the financing measures' valuation period (None: the first year)
     valuation_start: int | None = None
 
@@ -149,6 +153,25 @@ class Assumptions:
             return np.ones(2)
         years, ratios = self.contribution_history
         return ratios[int(np.abs(years - year).argmin())]
+
+    def past_series_growth(self, years: np.ndarray) -> dict[str, np.ndarray]:
+        """:attr:`series_growth` (prices, wages) during each of ``years`` (before the base
+        year, or the base year itself): the economic_history table's row of the year, the
+        base year's rates where it has none (every year without the table)."""
+        years = np.asarray(years, dtype=int)
+        inflation = np.full(len(years), float(self.inflation[0]))
+        real = np.full(len(years), float(self.real_wage_growth[0]))
+        if self.economic_history is not None:
+            known, rates = self.economic_history
+            if known is None:  # one row for every past year
+                row = np.zeros(len(years), dtype=int)
+                found = years < self.years[0]
+            else:
+                row = np.minimum(np.searchsorted(known, years), len(known) - 1)
+                found = known[row] == years
+            inflation[found] = rates[row[found], 0]
+            real[found] = rates[row[found], 1]
+        return _growth(inflation, real)
 
     @property
     def earnings_yearly_sd(self) -> float:
@@ -164,10 +187,13 @@ class Assumptions:
     @property
     def series_growth(self) -> dict[str, np.ndarray]:
         """Growth of each named index during each year: prices (CPI) and average wages."""
-        return {
-            "prices": self.inflation,
-            "wages": (1.0 + self.inflation) * (1.0 + self.real_wage_growth) - 1.0,
-        }
+        return _growth(self.inflation, self.real_wage_growth)
+
+
+def _growth(inflation: np.ndarray, real_wage_growth: np.ndarray) -> dict[str, np.ndarray]:
+    """The named indices' growth (Assumptions.series_growth) from price growth and real
+    wage growth."""
+    return {"prices": inflation, "wages": (1.0 + inflation) * (1.0 + real_wage_growth) - 1.0}
 
 
 #: the columns of the optional families table (params.schema), all (age, sex)
@@ -192,6 +218,19 @@ def _history(table: Table | None) -> tuple[np.ndarray, np.ndarray] | None:
     values = table.values["density_ratio"]
     if not table.by_year:
         return np.array([0]), values[None, :]
+    return np.asarray(table.coords["year"], dtype=int), values
+
+
+def _economic_history(table: Table | None
+                      ) -> tuple[np.ndarray | None, np.ndarray] | None:
+    """The economic_history table as (years, (year, 2) inflation and real wage growth),
+    years None for a table without a year column (one row for every past year)."""
+    if table is None:
+        return None
+    values = np.stack([np.atleast_1d(table.values[c]) for c in ("inflation",
+                                                                "real_wage_growth")], axis=-1)
+    if not table.by_year:
+        return None, values
     return np.asarray(table.coords["year"], dtype=int), values
 
 
@@ -265,6 +304,7 @@ def compile_assumptions(input_: ModelInput, end_year: int | None = None) -> Assu
         earnings_permanent_sd=input_.earnings_permanent_sd,
         earnings_transitory_sd=input_.earnings_transitory_sd,
         contribution_history=_history(t.get("contribution_history")),
+        economic_history=_economic_history(t.get("economic_history")),
         valuation_start=_reached_valuation_start(input_.valuation_start, last),
         families=({c: _by_year(t["families"], c, years) for c in FAMILY_COLUMNS}
                   if "families" in t else None),

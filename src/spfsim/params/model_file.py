@@ -41,6 +41,9 @@ ECONOMY_KEYS = ("gdp", "average_earnings", "poverty_line", "government_revenue",
 #: the largest log-sd of individual earnings an [economy] entry may give (3: a person at the
 #: 99th percentile earns e^(3 x 2.33) = 1,100 times the median)
 MAX_EARNINGS_SD = 3.0
+#: the tables of years before the base year (the past the engines rebuild the base year
+#: from), whose years must all be before it
+PAST_TABLES = ("contribution_history", "economic_history")
 #: the largest amount of money an [economy] entry may hold (GDP in any currency is far
 #: below it; far above it, compounding over a century overflows)
 MAX_AMOUNT = 1e24
@@ -475,7 +478,7 @@ def _check_years(tables: dict[str, Table], base_year: int, end_year: int,
         if not table.by_year:
             continue
         years = table.coords["year"]
-        if table.name == "contribution_history":  # the past: before the base year
+        if table.name in PAST_TABLES:  # the past: before the base year
             if years[-1] >= base_year:
                 log.add(table.file, "year", f"must be before the base year {base_year}",
                         None, int(years[-1]))

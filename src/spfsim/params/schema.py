@@ -96,6 +96,24 @@ ASSUMPTION_TABLES: dict[str, TableSpec] = {
             "the base year's rates.",
         ),
         TableSpec(
+            "economic_history",
+            dims=(),
+            required=False,
+            columns=(ColumnSpec("inflation", "growth", low=-0.5, high=10.0,
+                                description="consumer price growth during a year before "
+                                "the base year"),
+                     ColumnSpec("real_wage_growth", "growth", low=-0.5, high=1.0,
+                                description="growth of average real earnings during a year "
+                                "before the base year")),
+            description="Optional: how prices and average wages grew in years before the "
+            "base year (years before it), for the base-year state the engines rebuild from "
+            "the pension's start_year (earnings, the formula's amounts and pensions in "
+            "payment of each past year) and for the pensions awarded after the base year "
+            "on a formula applied at an eligibility age before it; a year outside the table "
+            "takes the base year's rates; absent = every past year at the base year's "
+            "rates.",
+        ),
+        TableSpec(
             "families",
             dims=("age", "sex"),
             required=False,

@@ -758,7 +758,8 @@ class DBOldAgePension(SchemeType):
                   reference="ILC 2021 para. 13(f)"),
         ParamSpec("start_year", "calendar year",
                   "Year contributions began: the base year's credited service and pensions "
-                  "are built from contributions since then (at base-year rates).",
+                  "are built from contributions since then (at base-year rates, or the "
+                  "model's contribution_history and economic_history).",
                   low=1850, high=2300, integer=True, dated=False),
     )
 
