@@ -309,6 +309,20 @@ def write_tables(data: Path, lifetables: Path, folder: Path, incidence_scale: fl
     (folder / "assumptions.toml").write_text(ASSUMPTIONS_TOML)
 
 
+def write_economic_history(data: Path, folder: Path) -> None:
+    """Write ``economic_history.csv`` into the assumption set ``folder``: the historical
+    rows (1960-2024) of the two series economy.csv takes from V.B1, the CPI's growth and
+    the real average wage in covered employment's. Not declared by the model (it does not
+    take them yet: tools/us_oasdi_features.py, docs/validation.md); declared with
+    ``[tables.economic_history]``, its base-year pensions in payment are those of the
+    past's real wage growth, not 2025's."""
+    cpi = by_year(data / "V_B1_intermediate.csv", 7)
+    real_wage = by_year(data / "V_B1_intermediate.csv", 6)
+    write_csv(folder / "economic_history.csv", ["year", "inflation", "real_wage_growth"],
+              ((y, _g(cpi[y] / 100), _g(real_wage[y] / 100))
+               for y in sorted(cpi) if y < BASE))
+
+
 def write_onset(folder: Path, scale: float) -> None:
     """disability.csv: the onset shape at a level of ``scale`` (the rate at 45, men, as
     written: to 8 digits, so that the file gives back its own scale)."""
@@ -910,13 +924,17 @@ def report(model_dir: Path, data: Path) -> str:
 ENGINE_YEARS = (2025, 2030, 2040, 2050, 2060, 2070, 2080, 2090, 2099)
 
 
-def _engines(model_dir: Path, runs: int, persons: int, series) -> tuple[np.ndarray, ...]:
+def _engines(model_dir: Path, runs: int, persons: int, series,
+             parameters: dict | None = None) -> tuple[np.ndarray, ...]:
     """``series`` (the ``oasdi`` scheme's results -> a list of DataArrays by year) at
     ENGINE_YEARS of the model's cohort projection, (series, year), and of ``runs`` micro
-    runs of ``persons`` (seeds 1, 2, ...), (run, series, year)."""
+    runs of ``persons`` (seeds 1, 2, ...), (run, series, year); the scheme's
+    ``parameters`` changed, if given."""
     import spfsim
 
     model = spfsim.load_model(model_dir)
+    if parameters:
+        model = model.with_parameters({"oasdi": parameters})
 
     def values(ds) -> np.ndarray:
         return np.array([x.sel(year=list(ENGINE_YEARS)).values
@@ -936,20 +954,32 @@ def _branch(ds, branch: str) -> list:
 BRANCHES = ("old_age", "disability", "survivors")
 
 
-def branches_report(model_dir: Path, runs: int, persons: int = 500_000) -> str:
+def branches_report(model_dir: Path, runs: int, persons: int = 500_000,
+                    branches: tuple[str, ...] = BRANCHES, parameters: dict | None = None,
+                    cost: bool = False) -> str:
     """Both engines by branch (markdown): the micro engine's persons counted and
-    expenditure of each branch relative to the cohort engine's (micro / cohort - 1, %),
-    the mean of ``runs`` runs of ``persons`` and its standard error, from 2030."""
-    cohort, micro = _engines(model_dir, runs, persons, lambda ds: [
-        x for branch in BRANCHES for x in _branch(ds, branch)])
-    relative = 100 * (micro / cohort - 1)
+    expenditure of each of ``branches`` relative to the cohort engine's (micro / cohort -
+    1, %), the mean of ``runs`` runs of ``persons`` and its standard error, from 2030
+    (the scheme's ``parameters`` changed, if given); with ``cost``, first the cost rate's
+    difference (micro - cohort, points of taxable payroll)."""
+    def series(ds):
+        rate = 100 * (ds["benefit_expenditure"] + ds["admin_expenditure"]) / ds[
+            "insured_earnings"]
+        return [rate, *[x for branch in branches for x in _branch(ds, branch)]]
+
+    cohort, micro = _engines(model_dir, runs, persons, series, parameters)
+    relative = np.concatenate([(micro[:, :1] - cohort[:1]),
+                               100 * (micro[:, 1:] / cohort[1:] - 1)], axis=1)
     mean = relative.mean(axis=0)
     error = relative.std(axis=0, ddof=1) / np.sqrt(runs)
     years = ENGINE_YEARS[1:]
+    names = [f"{branch.replace('_', '-')} {what}" for branch in branches
+             for what in ("counted", "expenditure")]
+    rows = [("cost rate, micro - cohort (points)", 0)] if cost else []
+    rows += [(name, j + 1) for j, name in enumerate(names)]
     lines = ["| micro / cohort - 1 (%) | " + " | ".join(map(str, years)) + " |",
              "|---" * (len(years) + 1) + "|"]
-    for j, name in enumerate(f"{branch.replace('_', '-')} {what}" for branch in BRANCHES
-                             for what in ("counted", "expenditure")):
+    for name, j in rows:
         lines.append(f"| {name} | " + " | ".join(
             f"{m:+.2f} ± {e:.2f}" for m, e in zip(mean[j, 1:], error[j, 1:], strict=True)) + " |")
     return "\n".join(lines)

@@ -1,11 +1,17 @@
-"""What the US model's features move, one taken out at a time, and what four features
+"""What the US model's features move, one taken out at a time, and what five features
 it does not yet take would move, one added after the other (issue #22: which features
 move the average benefit, and by how much).
 
     python tools/us_oasdi_features.py [--model models/us-oasdi-tr2026] [--data DIR]
+    python tools/us_oasdi_features.py --engines RUNS
+
+With ``--engines``, only the two engines on the model with variants 1 and 2 (the
+dependants' supplements and the past's prices and wages): the cost rate and each branch,
+RUNS micro runs of 500,000 persons against the cohort engine.
 
 The first table takes out, one at a time, a feature the model has (:data:`TAKEN_OUT`);
-the last lines say what paying widow(er)s only from 60 would do (:func:`widows_from_60`).
+the last lines say what paying widow(er)s only from 60 would do (:func:`widows_from_60`)
+and what the past's prices and wages would do alone.
 The second table's variants are the model with, cumulatively:
 
 1. ``dependants``: the supplements of the spouses and children of living retired and
@@ -14,19 +20,23 @@ The second table's variants are the model with, cumulatively:
    a family maximum of 175 % of the worker's (``dependants_maximum_share`` 0.75, as the
    model's survivors' 1.75), the partners by the married share of the area population
    aged 62 and over in 2025 (SSPopJul: tools/build_us_oasdi.married_shares);
-2. ``never``: a share of each birth cohort never covered (``never_covered_share``): 20 % of
+2. ``history``: the past's prices and wages (the ``economic_history`` table of
+   tools/build_us_oasdi.write_economic_history: V.B1's CPI and real covered wage,
+   1960-2024), for the base year's pensions in payment, instead of every past year at
+   2025's growth;
+3. ``never``: a share of each birth cohort never covered (``never_covered_share``): 20 % of
    the cohorts born before 1960, then 8 % of the men and 14 % of the women, about the
    most the labour table's covered workers leave (the men's coverage reaches 0.91 of an
    age, the women's 0.85). Stylised, not calibrated: it brings the old-age pensions of 2025
    near the 53.6 million retired workers (V.C4).
-3. ``last 35``: the average over the last 35 credited years (``reference_earnings_years``)
+4. ``last 35``: the average over the last 35 credited years (``reference_earnings_years``)
    for the law's highest 35 (sec. 215(b)(2)(A)).
-4. ``transitory``: the year's earnings spread (log-sd, calibrated to the 2025 taxable
+5. ``transitory``: the year's earnings spread (log-sd, calibrated to the 2025 taxable
    payroll) split into a person's for life (0.716) and the year's (0.836), the same
    yearly spread (so the same payroll): 42 % of its variance permanent instead of all. The
    award's spread is the permanent part's.
 
-Then, with those four, widow(er)s paid from 60 (``survivor_minimum_age``, sec.
+Then, with those five, widow(er)s paid from 60 (``survivor_minimum_age``, sec.
 202(e)(1)(B)) with the ``married_share`` that gives V.C4's survivors of 2025, and the
 dependent spouses' partner shares scaled to V.C4's and V.C5's spouses of 2025 (each found
 by bisection on the base year: historical figures).
@@ -48,7 +58,15 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO / "tools"))
 
-from build_us_oasdi import DATA, married_shares, spouses_2025, survivors_2025  # noqa: E402
+from build_us_oasdi import (  # noqa: E402
+    BRANCHES,
+    DATA,
+    branches_report,
+    married_shares,
+    spouses_2025,
+    survivors_2025,
+    write_economic_history,
+)
 
 import spfsim  # noqa: E402
 
@@ -63,6 +81,16 @@ def dependants(data: Path) -> dict:
     return {"dependant_spouse_share": 0.5, "dependant_child_share": 0.5,
             "dependant_spouse_age": 62, "dependants_maximum_share": 0.75,
             "dependant_partner_share": {"male": male, "female": female}}
+
+
+def _with_history(model_dir: Path, folder: Path, data: Path) -> Path:
+    """A copy of the model with the past's prices and wages of variant 2."""
+    shutil.copytree(model_dir, folder)
+    write_economic_history(data, folder / "assumptions")
+    header = folder / "assumptions" / "assumptions.toml"
+    header.write_text(header.read_text()
+                      + '\n[tables.economic_history]\nfile = "economic_history.csv"\n')
+    return folder
 
 
 def _with_spread(model_dir: Path, folder: Path) -> Path:
@@ -244,7 +272,16 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=REPO / "models" / "us-oasdi-tr2026")
     parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--engines", type=int, default=0, metavar="RUNS",
+                        help="compare the engines on the model with the dependants' "
+                        "supplements and the past's prices and wages, RUNS micro runs")
     args = parser.parse_args(argv)
+    if args.engines:
+        with tempfile.TemporaryDirectory() as tmp:
+            print(branches_report(_with_history(args.model, Path(tmp) / "history", args.data),
+                                  args.engines, branches=(*BRANCHES, "dependants"),
+                                  parameters=dependants(args.data), cost=True))
+        return
     taken_out(args.model)
     print()
     added = dependants(args.data)
@@ -258,10 +295,13 @@ def main(argv: list[str] | None = None) -> None:
     model = spfsim.load_model(args.model)
     print(_row("as built", model))
     print(_row("+ dependants' supplements", model.with_parameters({"oasdi": added})))
-    print(_row("+ never covered", model.with_parameters({"oasdi": never})))
-    print(_row("+ last 35 years", model.with_parameters({"oasdi": both})))
     with tempfile.TemporaryDirectory() as tmp:
-        spread = spfsim.load_model(_with_spread(args.model, Path(tmp) / "model"))
+        history_dir = _with_history(args.model, Path(tmp) / "history", args.data)
+        history = spfsim.load_model(history_dir)
+        print(_row("+ the past's prices and wages", history.with_parameters({"oasdi": added})))
+        print(_row("+ never covered", history.with_parameters({"oasdi": never})))
+        print(_row("+ last 35 years", history.with_parameters({"oasdi": both})))
+        spread = spfsim.load_model(_with_spread(history_dir, Path(tmp) / "model"))
         print(_row("+ transitory earnings", spread.with_parameters({"oasdi": both})))
         widows, married = _widows_calibrated(spread, both, survivors_2025(args.data))
         print(_row(f"+ widow(er)s from 60, `married_share` {married:.3f} (V.C4's survivors)",
@@ -269,8 +309,11 @@ def main(argv: list[str] | None = None) -> None:
         spouses, scale = _spouses_calibrated(spread, widows, spouses_2025(args.data))
         print(_row(f"+ the dependent spouses' partners {scale:.2f} times the married share "
                    "(V.C4's and V.C5's spouses)", spread.with_parameters({"oasdi": spouses})))
-    print()
-    widows_from_60(model, survivors_2025(args.data))
+        print()
+        widows_from_60(model, survivors_2025(args.data))
+        _, cost = _survivors_and_cost(history, {})
+        print("the past's prices and wages alone: cost rate " + ", ".join(
+            f"{c:.2f}" for c in cost))
 
 
 if __name__ == "__main__":
