@@ -131,3 +131,27 @@ def test_a_year_from_the_base_year_on_is_refused(small_model_dir):
     folder = with_history(small_model_dir, dict.fromkeys(range(2000, 2026), (0.03, 0.01)))
     problem = the_problem(folder, "economic_history.csv", "year")
     assert problem.value == BASE
+
+
+@pytest.mark.slow  # the micro engine without JIT takes minutes
+def test_the_micro_engine_starts_from_the_same_history(small_model_dir):
+    """The micro engine draws its base-year pensioners from the cohort engine's
+    reconstructed state: with a history of faster real wage growth, its base-year
+    old-age expenditure falls by the cohort engine's ratio (the same seed, so the same
+    persons: within 1 %; 0.06 % measured, 0.928 against 0.929; 20,000 persons)."""
+    rows = dict.fromkeys(range(1990, BASE), (0.05, 0.03))
+
+    def old_age(folder: Path, engine: str) -> float:
+        model = spfsim.load_model(folder, end_year=BASE + 1).with_parameters(
+            {"pension": PURE})
+        ds = (model.project() if engine == "cohort"
+              else model.project("micro", persons=20_000, seed=5))
+        return float(ds["benefit_expenditure_by_branch"].sel(
+            scheme="pension", branch="old_age", year=BASE))
+
+    before = {e: old_age(small_model_dir, e) for e in ("cohort", "micro")}
+    folder = with_history(small_model_dir, rows)
+    after = {e: old_age(folder, e) for e in ("cohort", "micro")}
+    assert after["cohort"] < 0.95 * before["cohort"]
+    assert after["micro"] / before["micro"] == pytest.approx(
+        after["cohort"] / before["cohort"], rel=0.01)
