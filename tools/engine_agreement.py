@@ -13,6 +13,8 @@ benefits: take-up is drawn once per person, so a run's luck lasts a childhood).
     python tools/engine_agreement.py --persons 40000 --seeds 1000 1200 \
         --end-year 2056 --cohorts 2010 2038
 
+``--years`` adds the PAYG cost rate of those years (absolute difference).
+
 A shorter horizon (``--end-year``) is much faster; it leaves the child benefit's transfers
 to the cohorts born up to 2041 as they are, but no cohort complete for the pension, hence
 ``--cohorts``.
@@ -40,12 +42,15 @@ def cohort_means(ds, name: str, cohorts: np.ndarray) -> np.ndarray:
     return ds[name].sel(cohort=cohorts).mean("cohort").transpose("scheme", "sex").values
 
 
-def measures(ds, cohorts: np.ndarray) -> dict[str, np.ndarray]:
-    """What the engines are compared on, each (scheme, sex) or (scheme,)."""
+def measures(ds, cohorts: np.ndarray, years: tuple[int, ...] = ()) -> dict[str, np.ndarray]:
+    """What the engines are compared on, each (scheme, sex) or (scheme,); with ``years``,
+    the PAYG cost rate of each of them too."""
     return {"net transfer": net_transfers(ds, cohorts),
             "IRR": cohort_means(ds, "cohort_irr", cohorts),
             "money's worth": cohort_means(ds, "money_worth_ratio", cohorts),
-            "GAP": ds["general_average_premium"].transpose("scheme").values}
+            "GAP": ds["general_average_premium"].transpose("scheme").values,
+            **{f"PAYG cost rate {year}": ds["paygo_cost_rate"].sel(year=year).transpose(
+                "scheme").values for year in years}}
 
 
 def report(name: str, runs: np.ndarray, expected: np.ndarray, schemes, sexes,
@@ -80,6 +85,8 @@ def main() -> None:
                         help="scheme id whose complete cohorts are summed (default: pension)")
     parser.add_argument("--cohorts", type=int, nargs=2, default=None, metavar=("FIRST", "LAST"),
                         help="sum these birth cohorts instead (e.g. with a short horizon)")
+    parser.add_argument("--years", type=int, nargs="*", default=(),
+                        help="compare the PAYG cost rate of these years too")
     args = parser.parse_args()
     model = spfsim.load_model(args.model, end_year=args.end_year)
     cohort = model.project()
@@ -92,10 +99,10 @@ def main() -> None:
     cohorts = cohort["cohort"].values[chosen.values]
     if not cohorts.size:
         parser.error(f"no cohort is {label} with this horizon: give --cohorts")
-    expected = measures(cohort, cohorts)
+    expected = measures(cohort, cohorts, tuple(args.years))
     start = time.perf_counter()
-    runs = [measures(model.project("micro", persons=args.persons, seed=seed), cohorts)
-            for seed in range(*args.seeds)]
+    runs = [measures(model.project("micro", persons=args.persons, seed=seed), cohorts,
+                     tuple(args.years)) for seed in range(*args.seeds)]
     print(f"{len(runs)} runs of {args.persons:,} persons in "
           f"{time.perf_counter() - start:.0f} s; cohorts {cohorts[0]}-{cohorts[-1]} ({label})")
     schemes, sexes = cohort["scheme"].values, cohort["sex"].values
