@@ -37,10 +37,10 @@ def with_history(folder: Path, rows: dict[int, tuple[float, float]]) -> Path:
     return folder
 
 
-def base_state(folder: Path | None, parameters: dict, model_dir: Path):
-    """The pension's base-year state of the small model (``folder``'s, or ``model_dir``'s
-    without a table) with its scheme ``parameters``."""
-    model = spfsim.load_model(folder or model_dir, end_year=BASE + 1).with_parameters(
+def base_state(folder: Path, parameters: dict):
+    """The pension's base-year state of the model in ``folder`` with its scheme
+    ``parameters``."""
+    model = spfsim.load_model(folder, end_year=BASE + 1).with_parameters(
         {"pension": parameters})
     a = model.assumptions
     demo = project_demography(a)
@@ -57,7 +57,7 @@ def average_pension(state, age: int, sex: int = 0) -> np.ndarray:
 
 
 def test_a_pension_in_payment_is_eroded_by_the_real_wage_growth_since_its_award(
-        tmp_path, small_model_dir):
+        small_model_dir):
     """A man retired at 62 (the small model retires everybody at the pensionable age)
     d years before the base year: his award was the formula on credits revalued by the
     wage index, in the award year's money, then indexed by prices. So his base-year
@@ -66,8 +66,8 @@ def test_a_pension_in_payment_is_eroded_by_the_real_wage_growth_since_its_award(
     the year's real wage growth) (the base year's own at its rates in both), whatever his
     credits: by hand for d = 4 and 10, every service class."""
     rows = dict.fromkeys(range(2000, BASE), (0.05, 0.03))
-    without = base_state(None, PURE, small_model_dir)
-    with_table = base_state(with_history(small_model_dir, rows), PURE, small_model_dir)
+    without = base_state(small_model_dir, PURE)  # before the table is written into it
+    with_table = base_state(with_history(small_model_dir, rows), PURE)
     for d in (4, 10):
         award_year = BASE - d
         expected = np.prod([(1 + BASE_REAL) / (1 + rows[t][1])
@@ -83,7 +83,7 @@ def test_a_pension_in_payment_is_eroded_by_the_real_wage_growth_since_its_award(
     np.testing.assert_allclose(with_table.active, without.active, rtol=0, atol=1e-15)
 
 
-def test_a_history_at_the_base_years_rates_changes_nothing(tmp_path, small_model_dir):
+def test_a_history_at_the_base_years_rates_changes_nothing(small_model_dir):
     """Every past year at the base year's rates, in a table, projects what no table
     does (to rounding: the table's growth is multiplied year by year, not raised to a
     power), with the formula applied at an eligibility age below the pensionable age too
