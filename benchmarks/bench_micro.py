@@ -2,6 +2,7 @@
 
 Usage: python benchmarks/bench_micro.py --persons 1000000 --years 50 [--seed 1]
        [--chunk-size 65536] [--model DIR] [--no-families] [--no-poverty]
+       [--reference FILE | --no-reference]
 
 Compiles the kernels on a small run first, then times the simulation alone (the cohort
 projection that provides the targets is not timed). Prints, as its last line, a JSON object
@@ -12,13 +13,23 @@ bytes_per_person (peak / persons) and simulation_bytes_per_person ((peak - basel
 persons), threads, families (whether persons were linked into families: the model has a
 families table and --no-families was not given) and poverty (whether household poverty was
 measured: families, the model's [poverty] section and no --no-poverty).
+
+The micro engine's speed targets are ratios to a minimal reference kernel run beside it
+(``../shared/bench/ref_kernel.py`` from the repository's root, or ``--reference FILE``):
+after the simulation the benchmark runs it in a fresh process with the same persons and
+years and adds reference_person_years_per_second and ratio_to_reference (this run's
+person-years a second over the kernel's); both null when the file is absent or
+--no-reference is given.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numba
 
@@ -36,6 +47,19 @@ def _rss_bytes(field: str) -> int:
             if line.startswith(field + ":"):
                 return int(line.split()[1]) * 1024
     raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "bench" / "ref_kernel.py"
+
+
+def _reference_speed(kernel: Path | None, persons: int, years: int) -> float | None:
+    """Person-years a second of the reference kernel (its last line's JSON) run in a fresh
+    process with ``persons`` and ``years``; None without the file."""
+    if kernel is None or not kernel.is_file():
+        return None
+    done = subprocess.run([sys.executable, str(kernel), str(persons), str(years)],
+                          capture_output=True, text=True, check=True)
+    return float(json.loads(done.stdout.strip().splitlines()[-1])["person_years_per_second"])
 
 
 def _reset_peak() -> None:
@@ -58,6 +82,11 @@ def main() -> None:
     parser.add_argument("--no-poverty", action="store_true",
                         help="household poverty not measured (the model's [poverty] "
                         "section ignored)")
+    parser.add_argument("--reference", type=Path, default=REFERENCE,
+                        help="the reference kernel run beside the simulation (default: "
+                        "../shared/bench/ref_kernel.py from the repository's root)")
+    parser.add_argument("--no-reference", action="store_true",
+                        help="do not run the reference kernel")
     args = parser.parse_args()
     options = {"families": not args.no_families, "poverty": not args.no_poverty}
     probe = spfsim.load_model(args.model)
@@ -77,12 +106,15 @@ def main() -> None:
                                                     **options))
     seconds = time.perf_counter() - started
     peak = max(_rss_bytes("VmHWM"), baseline)
+    speed = result.person_years / seconds
+    reference = _reference_speed(None if args.no_reference else args.reference,
+                                 args.persons, args.years)
     print(json.dumps({
         "persons": args.persons,
         "years": len(a.years),
         "person_years": result.person_years,
         "seconds": round(seconds, 3),
-        "person_years_per_second": round(result.person_years / seconds),
+        "person_years_per_second": round(speed),
         "peak_rss_bytes": peak,
         "baseline_rss_bytes": baseline,
         "bytes_per_person": round(peak / args.persons, 1),
@@ -90,6 +122,8 @@ def main() -> None:
         "threads": numba.get_num_threads(),
         "families": result.family is not None,
         "poverty": result.poverty is not None,
+        "reference_person_years_per_second": None if reference is None else round(reference),
+        "ratio_to_reference": None if reference is None else round(speed / reference, 4),
     }))
 
 
