@@ -146,6 +146,7 @@ def test_the_contribution_history_lowers_past_contributing(tmp_path, small_model
     assert problem.value == 2025
 
 
+@pytest.mark.slow  # 168 s without JIT (the model's whole cohort projection); 2.4 s with it
 def test_each_person_is_one_beneficiary():
     """With dual entitlement a survivor with her own pension is counted once, in her own
     pension's branch: pensions of every branch stay within the population of every age
