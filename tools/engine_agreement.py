@@ -99,10 +99,11 @@ def main() -> None:
     cohorts = cohort["cohort"].values[chosen.values]
     if not cohorts.size:
         parser.error(f"no cohort is {label} with this horizon: give --cohorts")
-    expected = measures(cohort, cohorts, tuple(args.years))
+    years = tuple(args.years)
+    expected = measures(cohort, cohorts, years)
     start = time.perf_counter()
-    runs = [measures(model.project("micro", persons=args.persons, seed=seed), cohorts,
-                     tuple(args.years)) for seed in range(*args.seeds)]
+    runs = [measures(model.project("micro", persons=args.persons, seed=seed), cohorts, years)
+            for seed in range(*args.seeds)]
     print(f"{len(runs)} runs of {args.persons:,} persons in "
           f"{time.perf_counter() - start:.0f} s; cohorts {cohorts[0]}-{cohorts[-1]} ({label})")
     schemes, sexes = cohort["scheme"].values, cohort["sex"].values
