@@ -637,13 +637,12 @@ def test_survivor_above_own_by_hand():
                                                          (1000.0, 1500.0, 0.6),
                                                          (800.0, 800.0, 0.2)])
 def test_survivor_above_own_is_the_mean_over_lognormal_amounts(survivor, own, spread):
-    """The closed form against 2,000,000 draws of S and O independent lognormal with
-    these means and log-sd: within 0.5 % (the draws' standard error is below 0.15 %)."""
+    """The closed form against 2,000,000 draws of S lognormal with this mean and log-sd,
+    O the own pension: within 0.5 % (the draws' standard error is below 0.15 %)."""
     gen = np.random.default_rng(5)
     n = 2_000_000
     s = survivor * np.exp(spread * gen.standard_normal(n) - spread ** 2 / 2)
-    o = own * np.exp(spread * gen.standard_normal(n) - spread ** 2 / 2)
-    simulated = np.maximum(s - o, 0.0).mean()
+    simulated = np.maximum(s - own, 0.0).mean()
     assert dbp.rules.survivor_above_own(survivor, own, spread) == pytest.approx(
         simulated, rel=5e-3)
 
@@ -666,12 +665,28 @@ def test_spouses_beside_own_pensions_by_hand():
     30 % own pensions of 600 and 20 % of 1,500: half the spouses have no own pension and
     are counted (5 %); paid: 0.1 x (0.5 x 1,000 + 0.3 x 400 + 0.2 x 0) = 62."""
     from spfsim.schemes.survivors import spouses_beside_own_pensions
+    at_means = np.ones((3, 4))  # every own pension at its class's mean
     counted, paid = spouses_beside_own_pensions(
-        0.1, 100.0, np.array([0.3, 0.0, 0.2]), np.array([180.0, 0.0, 300.0]), 0.0)
+        0.1, 100.0, np.array([0.3, 0.0, 0.2]), np.array([180.0, 0.0, 300.0]), 0.0,
+        at_means)
     assert counted == pytest.approx(0.05)
     assert paid == pytest.approx(62.0)
     assert spouses_beside_own_pensions(0.0, 0.0, np.array([0.3]), np.array([180.0]),
-                                       0.5) == (0.0, 0.0)
+                                       0.5, at_means) == (0.0, 0.0)
+
+
+def test_spouses_beside_own_pensions_read_the_classes_shape():
+    """The same cell with each class's own pensions at two nodes, half of its pensioners
+    at 0.5 and half at 1.5 of its mean: the first class's at 300 and 900, top-ups 700 and
+    100, 400 on average as at the mean (both below 1,000); the second's at 750 and
+    2,250, top-ups 250 and 0, 125 where the mean's is 0. Paid: 0.1 x (0.5 x 1,000 + 0.3
+    x 400 + 0.2 x 125) = 64.5; counted as before."""
+    from spfsim.schemes.survivors import spouses_beside_own_pensions
+    shape = np.array([[0.5, 1.5], [1.0, 1.0], [0.5, 1.5]])
+    counted, paid = spouses_beside_own_pensions(
+        0.1, 100.0, np.array([0.3, 0.0, 0.2]), np.array([180.0, 0.0, 300.0]), 0.0, shape)
+    assert counted == pytest.approx(0.05)
+    assert paid == pytest.approx(64.5)
 
 
 def dual_entitlement_model(folder, spread: float = 0.0):

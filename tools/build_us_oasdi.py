@@ -702,15 +702,19 @@ def survivor_topup(model_dir: Path, year: int = 2080, persons: int = 500_000,
     """The dual-entitlement top-up max(S - O, 0) of the micro engine's surviving spouses in
     ``year`` (a run with ``spread`` as ``pensions_in_payment_spread``, the model's if
     None) against the cohort engine's expectation of it (``survivors.
-    spouses_beside_own_pensions``: S and O independent and lognormal around the means of
-    their cells, with one log-sd), the expectation taken on the same persons' means, so
-    that only it differs. Returns:
+    spouses_beside_own_pensions``: S lognormal around its cell's mean with the spread, O
+    independent of it and shaped as its class's own pensions are, one value for each of
+    20 equal-count bands of them), the expectation taken on the same persons' means and
+    classes' shapes (:func:`_own_shapes`), so that only S's spread is left to it.
+    Returns:
 
     - ``actual``, in billions of the model's currency a year;
     - ``independent``: the same with each spouse's own pension replaced by that of a
       person drawn from her (age, sex) cell, ``draws`` times (what the top-up would be if
       being a survivor said nothing of one's own pension);
     - ``cohort``: the expectation at the run's spread;
+    - ``lognormal_own``: the expectation at it with every own pension at its class's mean
+      instead of the shape (how much the shape weighs);
     - ``log_sd``: the root mean square of the log-sd of own old-age and disability
       pensions within (age, sex, credited years) and of spouses' pensions within (age,
       sex), pooled over the cells: the pensions' spread as a lognormal's log-sd;
@@ -720,12 +724,14 @@ def survivor_topup(model_dir: Path, year: int = 2080, persons: int = 500_000,
       then their cells' means, and by 2080 none of its own pensions is left, few of its
       survivors').
 
-    A lognormal at the log-sd overstates the top-up (the pensions are the formula of a
-    lognormal career average: a long tail of small pensions widens the log-sd more than
-    it moves the top-up), hence the matching spread."""
+    The survivor's pensions are the deceased's, the formula of a lognormal career
+    average, not a lognormal: the matching spread is the lognormal's that gives their
+    top-up, where the own pensions' shape is the cohort engine's own (the formula at the
+    bands of the earnings spread: cohort_kernels.own_shapes)."""
     from spfsim.schemes.survivors import spouses_beside_own_pensions
 
     p = _micro_pensions(model_dir, year, persons, seed, spread)
+    shapes = _own_shapes(p)
     rng = np.random.default_rng(seed)
     actual = independent = 0.0
     cells = []
@@ -745,11 +751,12 @@ def survivor_topup(model_dir: Path, year: int = 2080, persons: int = 500_000,
             money = np.array([p["own"][with_own & (p["service"] == c)].sum()
                               for c in classes])
             cells.append((cell.sum(), spouses.sum() / cell.sum(), survivor.sum() / cell.sum(),
-                          own / cell.sum(), money / cell.sum()))
+                          own / cell.sum(), money / cell.sum(), shapes[s, classes]))
 
-    def expected(sd: float) -> float:
-        return sum(n * spouses_beside_own_pensions(share, money, own, own_money, sd)[1]
-                   for n, share, money, own, own_money in cells)
+    def expected(sd: float, shaped: bool = True) -> float:
+        return sum(n * spouses_beside_own_pensions(
+            share, money, own, own_money, sd, shape if shaped else np.ones_like(shape))[1]
+            for n, share, money, own, own_money, shape in cells)
 
     scale = p["weight"] / 1e9  # persons represented by each simulated one
     own, spouse = p["own"] > 0, p["spouse"] > 0
@@ -758,8 +765,29 @@ def survivor_topup(model_dir: Path, year: int = 2080, persons: int = 500_000,
     spouse_sd = _pooled_log_sd((p["age"][spouse], p["sex"][spouse]), p["spouse"][spouse])
     return {"actual": actual * scale, "independent": independent * scale,
             "cohort": expected(p["spread"]) * scale,
+            "lognormal_own": expected(p["spread"], shaped=False) * scale,
             "log_sd": float(np.sqrt((own_sd ** 2 + spouse_sd ** 2) / 2.0)),
             "matching_spread": _bisect(lambda sd: expected(sd) - actual, 0.0, 2.0)}
+
+
+def _own_shapes(p: dict[str, np.ndarray], bands: int = 20) -> np.ndarray:
+    """(sex, credited years, band) the micro persons' own pensions relative to the mean of
+    their (age, sex, credited years) cell, sorted within (sex, credited years) and
+    averaged over ``bands`` equal-count bands, each class's over its mean (ones for a
+    class of fewer than ``bands`` persons): the shape the cohort engine keeps
+    (PensionState.own_shape)."""
+    own = p["own"] > 0
+    keys = np.stack([p["age"][own], p["sex"][own], p["service"][own]])
+    _, cell = np.unique(keys, axis=1, return_inverse=True)
+    cell = cell.ravel()
+    relative = p["own"][own] / (np.bincount(cell, p["own"][own]) / np.bincount(cell))[cell]
+    shapes = np.ones((2, int(p["service"].max()) + 1, bands))
+    for s, c in np.unique(keys[1:], axis=1).T:
+        members = np.sort(relative[(keys[1] == s) & (keys[2] == c)])
+        if members.size >= bands:
+            means = np.array([part.mean() for part in np.array_split(members, bands)])
+            shapes[s, c] = means / means.mean()
+    return shapes
 
 
 def _pooled_log_sd(keys: tuple[np.ndarray, ...], amounts: np.ndarray) -> float:

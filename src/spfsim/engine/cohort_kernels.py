@@ -254,15 +254,18 @@ def retire(active, labour, credits, paid, recent, pensioners, pension, invalid,
            invalid_pension, invalid_credits, invalid_paid, invalid_recent, refunded, refund,
            retirement_age, probability, factor, minimum_service, formula,
            minimum_pension, maximum_pension, spread, reference_years, caps,
-           refund_share, new_share, new_amount, top, top_invalid, top_pension):
+           refund_share, new_share, new_amount, award_reference, top, top_invalid,
+           top_pension):
     """StateTransitions._retire: award old-age pensions (pension_rules.old_age_award) to
     the qualified members who retire this year (``probability`` (age, sex), each pension
     times ``factor``; both empty: everybody at the pensionable age, factor 1:
     cohort_transitions.retirement_choice), let those short of the minimum service leave
     with a refund, and carry disability pensions at the pensionable age into old-age
     pensions. Adds the newly awarded shares and their pensions into ``new_share``,
-    ``new_amount`` (zeros), lowers the rows' highest occupied classes to those that kept
-    members and raises the pensioners' (``top_pension``) to those awarded."""
+    ``new_amount`` (zeros) and sets the awarded cells' mean reference credits in
+    ``award_reference`` (:func:`own_shapes`), lowers the rows' highest occupied classes to
+    those that kept members and raises the pensioners' (``top_pension``) to those
+    awarded."""
     n_age, n_sex, _, _, n_k = active.shape
     n_r = recent.shape[-1]
     recent_class = np.empty(n_r)
@@ -296,6 +299,7 @@ def retire(active, labour, credits, paid, recent, pensioners, pension, invalid,
                                                 maximum_pension, formula, spread, caps[s, a])
                     new_share[a, s, c] = share
                     new_amount[a, s, c] = share * award
+                    award_reference[a, s, c] = credited / members
                     pensioners[a, s, c] += share
                     pension[a, s, c] += share * award
                     top_pension[a, s] = max(top_pension[a, s], c)
@@ -337,6 +341,41 @@ def retire(active, labour, credits, paid, recent, pensioners, pension, invalid,
                     for r in range(n_r):
                         invalid_recent[a, s, c, r] = 0.0
                 top_invalid[a, s] = -1
+
+
+@nb.njit(cache=True)
+def own_shapes(shape, new_share, award_reference, factor, formula, minimum_pension,
+               maximum_pension, spread, caps, edges):
+    """``shape`` (sex, class, node): the old-age pensions of each credited-service class
+    relative to their mean, one for each equal-probability band (``edges``) of the
+    members' earnings levels (pension_rules.awards_at_levels), from the year's awards
+    (:func:`retire`'s ``new_share`` and ``award_reference``, each award cell weighted by
+    its share, its pensions times ``factor`` (age, sex; empty: 1)); a class without an
+    award this year keeps last year's shape. The spread of own pensions within a class
+    is the formula's on the spread of earnings, the same at every age of award and
+    payment once the formula is indexed to wages: the dual entitlement's top-ups read it
+    (survivors.spouses_beside_own_pensions)."""
+    n_age, n_sex, n_class = new_share.shape
+    n = edges.size - 1
+    at = np.empty(n)
+    money = np.empty(n)
+    for s in range(n_sex):
+        for c in range(n_class):
+            money[:] = 0.0
+            for a in range(n_age):
+                share = new_share[a, s, c]
+                if share <= 0.0:
+                    continue
+                f = factor[a, s] if factor.size else 1.0
+                rules.awards_at_levels(award_reference[a, s, c], c, f, minimum_pension,
+                                       maximum_pension, formula, spread, caps[s, a], edges,
+                                       at)
+                for i in range(n):
+                    money[i] += share * at[i]
+            mean = money.sum() / n
+            if mean > 0.0:
+                for i in range(n):
+                    shape[s, c, i] = money[i] / mean
 
 
 @nb.njit(cache=True)

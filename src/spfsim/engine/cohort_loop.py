@@ -31,7 +31,12 @@ from . import cohort_survivor_kernels as survivor_kernels
 from .cohort_record import PensionRecord, record_year
 from .cohort_state import PensionState, _step_death_rate
 from .cohort_survivors import child_scale
-from .cohort_transitions import career_caps, default_retirement, retirement_choice
+from .cohort_transitions import (
+    SHAPE_BANDS,
+    career_caps,
+    default_retirement,
+    retirement_choice,
+)
 from .cohort_year import PensionYear
 
 #: columns of the yearly numbers (``numbers[k, column]``)
@@ -76,6 +81,7 @@ def project_years(state: PensionState, record: PensionRecord | None,
     none3 = np.zeros((0, 0, 0))
     _project(*state.arrays(), state.dependants, state.refunded, state.refund,
              state.top_class, state.top_invalid_class, state.top_pension_class,
+             state.own_shape, SHAPE_BANDS,
              *_record_arrays(record), _numbers(years), _cells(years),
              _optional(years, lambda y: y.labour_target, (0, 0, 0, 0)),
              float(y0.labour_persistence), *_retirement(years),
@@ -194,18 +200,19 @@ def _scales(years: list[PensionYear]) -> np.ndarray:
 def _project(active, labour, credits, paid, recent, pensioners, pension, invalid,
              invalid_pension, invalid_credits, invalid_paid, invalid_recent, spouses,
              spouse_pension, orphans, orphan_pension, dependants, refunded, refund, top,
-             top_invalid, top_pension, contributors, insured, beneficiaries, paid_out,
-             refunds, active_share, pensioned, new_count, new_amount_kept, service_awarded,
-             branch_persons, branch_money, survivors, dependants_kept, low_share, low_gap,
-             insured_unemployed, numbers, cells, labour_target, labour_persistence,
-             probability, factor, covered, care_probability, care_insured_only, formula,
-             spread, caps, weights, first, last, asfr, scales, married, open_weights, population,
-             floor, qualifies):
+             top_invalid, top_pension, own_shape, shape_bands, contributors, insured,
+             beneficiaries, paid_out, refunds, active_share, pensioned, new_count,
+             new_amount_kept, service_awarded, branch_persons, branch_money, survivors,
+             dependants_kept, low_share, low_gap, insured_unemployed, numbers, cells,
+             labour_target, labour_persistence, probability, factor, covered,
+             care_probability, care_insured_only, formula, spread, caps, weights, first, last,
+             asfr, scales, married, open_weights, population, floor, qualifies):
     """The years of :func:`project_years`: each year PensionState.step's transitions,
     PensionRecord.record (where ``population`` has the year) and PensionState.advance's,
     in their order."""
     n_age, n_sex, n_s = pension.shape
     new_share, new_amount = np.empty((n_age, n_sex, n_s)), np.empty((n_age, n_sex, n_s))
+    award_reference = np.zeros((n_age, n_sex, n_s))
     pensioned_by_class = pensioners.reshape((n_age, n_sex, n_s, 1))
     no_partnering, no_linked = np.zeros((0, 0)), np.zeros((0, 0, 0, 0))
     no_probability, no_target = np.zeros((0, 0)), np.zeros((0, 0, 0))
@@ -237,14 +244,17 @@ def _project(active, labour, credits, paid, recent, pensioners, pension, invalid
                                     labour_persistence, top)
         new_share[:] = 0.0
         new_amount[:] = 0.0
+        retiring = probability[k] if probability.size else no_probability
+        adjusted = factor[k] if factor.size else no_probability
         kernels.retire(active, labour, credits, paid, recent, pensioners, pension, invalid,
                        invalid_pension, invalid_credits, invalid_paid, invalid_recent,
-                       refunded, refund, cell[RETIREMENT_AGE],
-                       probability[k] if probability.size else no_probability,
-                       factor[k] if factor.size else no_probability,
+                       refunded, refund, cell[RETIREMENT_AGE], retiring, adjusted,
                        row[MINIMUM_SERVICE], formula[k], minimum, maximum, spread,
-                       years_back, caps[k], row[REFUND_SHARE], new_share, new_amount, top,
-                       top_invalid, top_pension)
+                       years_back, caps[k], row[REFUND_SHARE], new_share, new_amount,
+                       award_reference, top, top_invalid, top_pension)
+        if row[DUAL]:  # StateTransitions._own_shapes
+            kernels.own_shapes(own_shape, new_share, award_reference, adjusted, formula[k],
+                               minimum, maximum, spread, caps[k], shape_bands)
         if population.shape[0] > k:  # PensionRecord.record
             record_year(k, active, labour, pensioners, pension, invalid,
                         invalid_pension, spouses, spouse_pension, orphans, orphan_pension,
@@ -254,7 +264,8 @@ def _project(active, labour, credits, paid, recent, pensioners, pension, invalid
                         new_count, new_amount_kept, service_awarded, branch_persons,
                         branch_money, survivors, dependants_kept, low_share, low_gap,
                         insured_unemployed, top, top_invalid, top_pension,
-                        row[DUAL] != 0.0, row[PAYMENT_SPREAD], int(row[SPOUSE_AGE]))
+                        row[DUAL] != 0.0, row[PAYMENT_SPREAD], own_shape,
+                        int(row[SPOUSE_AGE]))
         # PensionState.advance
         kernels.credit_year(active, credits, paid, recent, cell[EARNINGS],
                             row[CONTRIBUTION_RATE], top)

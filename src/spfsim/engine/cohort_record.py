@@ -69,6 +69,7 @@ class PensionRecord:
         rules = survivors if survivors is not None else dependants
         dual = rules is not None and rules.dual_entitlement
         spread = rules.payment_spread if dual else 0.0
+        shape = state.own_shape
         spouse_age = survivors.minimum_age if survivors is not None else 0
         if kernels.COMPILED:
             none = np.zeros((0, 0, 0))
@@ -87,14 +88,14 @@ class PensionRecord:
                 none if self.low is None else self.low[1],
                 none if self.insured_unemployed is None else self.insured_unemployed,
                 state.top_class, state.top_invalid_class, state.top_pension_class, dual,
-                spread, spouse_age)
+                spread, shape, spouse_age)
             return
         self._record_arrays(k, state, population, earnings, new_share, new_total, dual,
-                            spread, spouse_age)
+                            spread, shape, spouse_age)
 
     def _record_arrays(self, k: int, state: PensionState, pop: np.ndarray,
                        earnings: np.ndarray, new_share: np.ndarray,
-                       new_total: np.ndarray, dual: bool, spread: float,
+                       new_total: np.ndarray, dual: bool, spread: float, shape: np.ndarray,
                        spouse_age: int = 0) -> None:
         """:meth:`record` as array algebra (the reference)."""
         members = state.active.sum(axis=(2, 3, 4))
@@ -123,9 +124,9 @@ class PensionRecord:
         if dual:
             own_money = state.pension + state.invalid_pension
             spouses, spouse_money = _beside_own_pensions(spouses, spouse_money, classes,
-                                                         own_money, spread)
+                                                         own_money, spread, shape)
             dependent, dependent_money = _beside_own_pensions(dependent, dependent_money,
-                                                              classes, own_money, spread)
+                                                              classes, own_money, spread, shape)
         for b, (persons, money) in enumerate((
                 (state.pensioners, state.pension),
                 (invalid, state.invalid_pension),
@@ -154,16 +155,18 @@ def _floats(array) -> np.ndarray:
 
 
 def _beside_own_pensions(spouses: np.ndarray, spouse_money: np.ndarray, own: np.ndarray,
-                         own_money: np.ndarray, spread: float
+                         own_money: np.ndarray, spread: float, shape: np.ndarray
                          ) -> tuple[np.ndarray, np.ndarray]:
     """(age, sex) the spouses counted and the money paid to them when only the higher of
     a survivor's and her own pension is paid: schemes.survivors.
     spouses_beside_own_pensions on each cell, its own pensions by credited-service class
-    ``own``, ``own_money`` (age, sex, class)."""
+    ``own``, ``own_money`` (age, sex, class) in the classes' ``shape`` (sex, class, node:
+    PensionState.own_shape)."""
     counted, paid = np.zeros_like(spouses), np.zeros_like(spouse_money)
     for a, s in np.ndindex(spouses.shape):
         counted[a, s], paid[a, s] = spouses_beside_own_pensions(
-            spouses[a, s], spouse_money[a, s], own[a, s], own_money[a, s], spread)
+            spouses[a, s], spouse_money[a, s], own[a, s], own_money[a, s], spread,
+            shape[s])
     return counted, paid
 
 
@@ -185,14 +188,15 @@ def record_year(k, active, labour, pensioners, pension, invalid, invalid_pension
                 insured, beneficiaries, paid, refunds, active_share, pensioned, new_count,
                 new_amount, service_awarded, branch_persons, branch_money, survivors,
                 dependants_kept, low_share, low_gap, insured_unemployed, top, top_invalid,
-                top_pension, dual, spread, spouse_age):
+                top_pension, dual, spread, shape, spouse_age):
     """PensionRecord.record as one pass over the (age, sex) cells (``floor``,
     ``qualifies``: empty when not kept), each row's active members, disability and old-age
     pensioners up to its highest occupied class (``top``, ``top_invalid``,
     ``top_pension``: PensionState.top_class); the year's ``dependants``
     (PensionState.dependants); with ``dual``, the spouses' pensions and supplements paid
-    only above their own (spouses_beside_own_pensions, with ``spread``); the spouses'
-    pensions paid and counted from ``spouse_age``."""
+    only above their own (spouses_beside_own_pensions, with ``spread`` and the own
+    pensions' ``shape``: PensionState.own_shape); the spouses' pensions paid and counted
+    from ``spouse_age``."""
     n_age, n_sex, n_class, n_k = active.shape[0], active.shape[1], active.shape[3], \
         active.shape[4]
     keep_low, keep_unemployed = floor.shape[0] > 0, qualifies.shape[0] > 0
@@ -264,9 +268,9 @@ def record_year(k, active, labour, pensioners, pension, invalid, invalid_pension
             dependent, dependent_money = dependants[0, a, s], dependants[1, a, s]
             if dual:
                 spouses_paid, spouse_money = spouses_beside_own_pensions(
-                    spouses_paid, spouse_money, own, own_money, spread)
+                    spouses_paid, spouse_money, own, own_money, spread, shape[s])
                 dependent, dependent_money = spouses_beside_own_pensions(
-                    dependent, dependent_money, own, own_money, spread)
+                    dependent, dependent_money, own, own_money, spread, shape[s])
             supplements = dependent_money + dependants[3, a, s]
             persons = (old_age, disabled, spouses_paid + orphans[a, s],
                        dependent + dependants[2, a, s], refunded[a, s])

@@ -36,6 +36,7 @@ from .cohort_transitions import (
     MAX_SERVICE,
     NC_INACTIVE,
     NOT_CONTRIBUTING,
+    SHAPE_BANDS,
     StateTransitions,
     _contribution_year,
     _credited,
@@ -122,6 +123,10 @@ class PensionState(StateTransitions, SurvivorTransitions):
         self.top_class = np.zeros((n_age, 2), dtype=np.int64)  # everybody in class 0
         self.top_invalid_class = np.full((n_age, 2), -1, dtype=np.int64)
         self.top_pension_class = np.full((n_age, 2), -1, dtype=np.int64)
+        # (sex, class, node) each class's old-age pensions relative to their mean at the
+        # nodes of its members' earnings, from the latest awards (kept with dual
+        # entitlement: StateTransitions._own_shapes); ones: all at the class's mean
+        self.own_shape = np.ones((2, MAX_SERVICE + 1, len(SHAPE_BANDS) - 1))
 
     def cover_only(self, share: np.ndarray) -> None:
         """Start from members who are only ``share`` (age, sex) of each cell, all inactive

@@ -30,6 +30,9 @@ NOT_CONTRIBUTING, CONTRIBUTING = 0, 1
 # the non-contributors' labour states, last axis of PensionState.labour, in the order of
 # EconomicProjection.non_contributing and of the micro kernel's NON_CONTRIBUTING_STATES
 NC_INFORMAL, NC_UNEMPLOYED, NC_INACTIVE, NC_DISABLED = range(4)
+#: the equal-probability bands of the earnings levels at whose means a class's own
+#: pensions are kept (PensionState.own_shape, pension_rules.awards_at_levels)
+SHAPE_BANDS = rules.shape_bands()
 
 
 class StateTransitions:
@@ -170,6 +173,7 @@ class StateTransitions:
             else:
                 probability, factor = retirement_choice(y)
             new_share, new_amount = np.zeros_like(self.pension), np.zeros_like(self.pension)
+            reference = np.zeros_like(self.pension)
             self.refunded, self.refund = np.empty_like(self.refunded), np.empty_like(self.refund)
             kernels.retire(
                 self.active, self.labour, self.credits, self.paid, self.recent,
@@ -177,7 +181,9 @@ class StateTransitions:
                 self.invalid_credits, self.invalid_paid, self.invalid_recent, self.refunded,
                 self.refund, _floats(y.retirement_age), _floats(probability), _floats(factor),
                 float(y.minimum_service), *_formula(y), float(y.refund_share), new_share,
-                new_amount, self.top_class, self.top_invalid_class, self.top_pension_class)
+                new_amount, reference, self.top_class, self.top_invalid_class,
+                self.top_pension_class)
+            self._own_shapes(y, new_share, reference, factor)
             return new_share, new_amount
         age = AGES[:, None, None]
         at_age = age >= y.retirement_age[:, :, None]
@@ -194,6 +200,7 @@ class StateTransitions:
         qualified = (y.minimum_service <= SERVICE)[None, None, :]
         new_share = qualified * probability[:, :, None] * active
         new_amount = new_share * award
+        self._own_shapes(y, new_share, per_person, factor)
         self.pensioners += new_share
         self.pension += new_amount
         # those who reach retirement age without enough service leave, with a refund
@@ -220,6 +227,18 @@ class StateTransitions:
             getattr(self, name)[at_age[..., 0]] = 0.0
         return new_share, new_amount
 
+
+    def _own_shapes(self, y: PensionYear, new_share: np.ndarray, reference: np.ndarray,
+                    factor: np.ndarray) -> None:
+        """Where only the higher of a survivor's (or dependant's) and her own pension is
+        paid, each class's own pensions at the nodes of its members' earnings from the
+        year's awards (kernels.own_shapes; ``reference`` the awarded cells' mean reference
+        credits, ``factor`` (age, sex) their adjustment, empty for 1)."""
+        if not y.dual_entitlement:
+            return
+        formula, minimum, maximum, spread, _, caps = _formula(y)
+        kernels.own_shapes(self.own_shape, new_share, _floats(reference), _floats(factor),
+                           formula, minimum, maximum, spread, caps, SHAPE_BANDS)
 
     def _differential_survival(self, q: np.ndarray, q_invalid: np.ndarray,
                                q_others: np.ndarray) -> None:

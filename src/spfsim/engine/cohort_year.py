@@ -68,6 +68,13 @@ class PensionYear:
     # the supplements for the living pensioners' dependants (None: none)
     dependants: DependantRules | None = None
 
+    @property
+    def dual_entitlement(self) -> bool:
+        """Whether a survivor's pension (or a dependent spouse's supplement without
+        survivors' rules) is paid only above her own pension."""
+        rules = self.survivors if self.survivors is not None else self.dependants
+        return rules is not None and rules.dual_entitlement
+
 
 @dataclass
 class SurvivorRules:

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from statistics import NormalDist
 
 import numba as nb
 import numpy as np
@@ -58,6 +59,10 @@ MAX_KNOTS = 16
 CAPS_SIZE = 2 + 2 * MAX_KNOTS
 #: No yearly caps: the ceiling caps a member's average as a whole.
 NO_CAPS = np.zeros(0)
+#: The equal-probability bands of the members' earnings levels at whose mean levels the
+#: cohort engine keeps the shape of a class's own pensions (:func:`awards_at_levels`):
+#: each node stands for 1 / SHAPE_NODES of the members.
+SHAPE_NODES = 20
 
 
 def formula(accrual_rate: float, rate_above: float = 0.0, band_years: int = 0, *,
@@ -446,6 +451,40 @@ def old_age_award(reference, service, factor, minimum, maximum, formula, spread,
                          spread, caps)
 
 
+@nb.njit(cache=True)
+def awards_at_levels(reference, service, factor, minimum, maximum, formula, spread, caps,
+                     edges, out):
+    """``out``: the old-age pensions at award (currency per year) of the members of a cell
+    whose mean reference credits are ``reference``, one for each equal-probability band
+    of their earnings levels L (lognormal, mean 1, log-sd ``spread``) between the normal
+    quantiles ``edges`` (:func:`shape_bands`), each the formula itself
+    (:func:`old_age_award` at spread 0) at the band's mean level, n (N(b_i+1 - spread) -
+    N(b_i - spread)) for n bands, on the member's credits as :func:`_spread_award`
+    spreads them (:func:`members_credits`: the ceiling on the average as a whole, or year
+    by year with the cell's yearly ``caps``). The bands' levels average to 1 exactly, so
+    the nodes are exact for a linear formula, and they give the cell's pensions' shape: a
+    progressive formula of a lognormal average is not a lognormal (a long tail of small
+    pensions), and a minimum or a maximum piles members up at it."""
+    n = edges.size - 1
+    levels = np.empty(n)
+    for i in range(n):
+        levels[i] = n * (normal_cdf(edges[i + 1] - spread) - normal_cdf(edges[i] - spread))
+    ceiling = formula[CEILING]
+    cap = ceiling * service if 0.0 < ceiling < math.inf else 0.0
+    credits = members_credits(reference, levels, spread, cap, caps)
+    for i in range(n):
+        out[i] = old_age_award(credits[i], service, factor, minimum, maximum, formula, 0.0,
+                               NO_CAPS)
+
+
+def shape_bands(n: int = SHAPE_NODES) -> np.ndarray:
+    """The edges of ``n`` equal-probability bands of the standard normal, its quantiles
+    at i / n, i = 0 .. n (-inf and inf at the ends: :func:`awards_at_levels`)."""
+    normal = NormalDist()
+    inner = [normal.inv_cdf(i / n) for i in range(1, n)]
+    return np.array([-math.inf, *inner, math.inf])
+
+
 @nb.njit(cache=True, inline="always")
 def disability_award(reference, service, future_years, minimum, maximum, formula, spread,
                      caps):
@@ -564,15 +603,16 @@ def survivor_above_own(survivor, own, spread):
     disability pension when only the higher of the two is paid (dual entitlement: the
     survivor's benefit is reduced by the own benefit, US Social Security Act sec.
     202(k)(3)(A)): max(S - O, 0) for a survivor's pension S = ``survivor`` and an own
-    pension O = ``own`` (currency per year). With a ``spread`` > 0, its mean over S and O
-    independent and lognormal with these means and ``spread`` the standard deviation of
-    the log of each: O E*[(S / O - 1)+], S / O lognormal with mean S / O and log-sd
-    spread x sqrt 2 under the measure weighted by O (Margrabe's exchange option, 1978)."""
+    pension O = ``own`` (currency per year). With a ``spread`` > 0, its mean over S
+    lognormal with mean ``survivor`` and ``spread`` the standard deviation of log S (the
+    Black-Scholes call, :func:`lognormal_excess`); the cohort engine takes the own
+    pensions of a class at the nodes of its shape (:func:`awards_at_levels`,
+    survivors.spouses_beside_own_pensions)."""
     if own <= 0.0:
         return max(survivor, 0.0)
     if survivor <= 0.0:
         return 0.0
-    return own * lognormal_excess(survivor / own, spread * math.sqrt(2.0), 1.0)
+    return lognormal_excess(survivor, spread, own)
 
 
 @nb.njit(cache=True)

@@ -357,15 +357,17 @@ def _capped_shares_arrays(married, children, spouse_share: float, orphan_share: 
 
 
 @nb.njit(cache=True)
-def spouses_beside_own_pensions(spouses, spouse_money, own, own_money, spread):
+def spouses_beside_own_pensions(spouses, spouse_money, own, own_money, spread, shape):
     """(spouses counted, money paid) of one (age, sex) cell's spouses' pensions when only
     the higher of a survivor's and her own pension is paid (dual entitlement:
     :func:`pension_rules.survivor_above_own`). ``spouses`` and ``spouse_money``: the cell's
     spouses' pensions in payment (share of its persons, currency per person of it);
     ``own``, ``own_money`` (credited-service class): its old-age and disability pensioners
     (shares) and their pensions (currency per person of the cell); ``spread``: the log-sd of
-    a survivor's and an own pension around their means (the cohort engine's amounts are
-    means of cells and classes).
+    a survivor's pension around its mean (the cohort engine's amounts are means of cells
+    and classes); ``shape`` (class, node): each class's own pensions relative to its mean,
+    one per equal-probability node (mean 1 over a class's nodes:
+    pension_rules.awards_at_levels; ones: every own pension at its class's mean).
 
     Survivors hold own pensions as the cell's persons do (being a survivor independent of
     one's own pension). Those with an own pension are counted in its branch, one person
@@ -376,10 +378,14 @@ def spouses_beside_own_pensions(spouses, spouse_money, own, own_money, spread):
         return 0.0, 0.0
     survivor = spouse_money / spouses
     without, topped_up = 1.0, 0.0
+    nodes = shape.shape[1]
     for c in range(len(own)):
         if own[c] > 0.0:
             without -= own[c]
-            topped_up += own[c] * rules.survivor_above_own(survivor, own_money[c] / own[c],
-                                                           spread)
+            mean = own_money[c] / own[c]
+            above = 0.0
+            for i in range(nodes):
+                above += rules.survivor_above_own(survivor, mean * shape[c, i], spread)
+            topped_up += own[c] * above / nodes
     without = max(without, 0.0)
     return spouses * without, spouses * (without * survivor + topped_up)
