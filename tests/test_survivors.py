@@ -764,3 +764,29 @@ def test_base_year_pensions_are_spread_around_the_cohort_means():
     survivors = _around_mean(means, 3, (rng.INITIAL_SURVIVOR_PENSION,
                                         rng.INITIAL_SURVIVOR_PENSION_2), ids, 0.5)
     assert abs(np.corrcoef(np.log(spread), np.log(survivors))[0, 1]) < 0.01
+
+
+def test_base_year_own_pensions_take_their_class_shape():
+    """With dual entitlement the micro engine's base-year own pensions are their cells'
+    means times their class's shape (PensionState.own_shape) at a band drawn uniformly by
+    the person's id: only the shape's values, each band about as often, the cell's mean
+    kept in expectation; a class at its means (ones) keeps them."""
+    from types import SimpleNamespace
+
+    from spfsim.engine.micro.initial import _in_class_shape
+
+    n = 60_000  # 30,000 in the shaped class: a band's share has a standard error of 0.0025
+    ids = np.arange(n, dtype=np.int64)
+    shape = np.ones((2, 41, 4))
+    shape[1, 40] = [0.2, 0.7, 1.1, 2.0]
+    store = SimpleNamespace(pension=np.full(n, 1200.0),
+                            service=np.where(ids % 2 == 0, 40, 10).astype(np.uint8))
+    state = SimpleNamespace(own_shape=shape)
+    drawn = _in_class_shape(store, slice(0, n), ids, state, 1, 3)
+    shaped = drawn[ids % 2 == 0] / 1200.0
+    assert set(np.round(shaped, 12)) == {0.2, 0.7, 1.1, 2.0}
+    counts = np.unique(shaped, return_counts=True)[1]
+    assert np.all(np.abs(counts / shaped.size - 0.25) < 0.0125)
+    assert shaped.mean() == pytest.approx(1.0, rel=0.02)  # standard error 0.004
+    assert np.all(drawn[ids % 2 == 1] == 1200.0)
+    assert np.array_equal(_in_class_shape(store, slice(0, n), ids, state, 1, 3), drawn)

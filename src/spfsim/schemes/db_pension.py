@@ -665,16 +665,20 @@ class DBOldAgePension(SchemeType):
                   kind="choice", choices=("both", "higher"), default="both",
                   reference="US Social Security Act sec. 202(k)(3)(A)"),
         ParamSpec("pensions_in_payment_spread", "log-sd",
-                  "Spread of pensions in payment around the means the cohort engine keeps "
-                  "(lognormal): an own pension's around its (age, sex, credited years) "
-                  "cell's, a spouse's around its (age, sex) cell's. The cohort engine's "
-                  "expected top-up E[max(S - O, 0)] with survivor_with_own_pension = "
-                  "'higher' takes it, and the micro engine draws the base year's pensions "
-                  "around the cohort engine's means with it (those it awards later follow "
-                  "each person's career). 0: every pension at its cell's mean, which gives "
-                  "the least top-up. Pensions from a progressive formula are not lognormal: "
-                  "their log-sd overstates the top-up (tools/build_us_oasdi.py measures "
-                  "the spread that gives the micro engine's).", low=0.0, high=3.0,
+                  "Spread of a spouse's survivor's pension or dependant's supplement around "
+                  "its (age, sex) cell's mean, which the cohort engine keeps (lognormal). "
+                  "With survivor_with_own_pension = 'higher' the cohort engine's expected "
+                  "top-up E[max(S - O, 0)] takes S lognormal with it and the own pensions "
+                  "O in their credited-years class's shape (the formula on 20 "
+                  "equal-probability bands of the earnings spread, from the year's "
+                  "awards); the micro engine draws the base year's survivors' pensions "
+                  "and dependants' supplements around the cohort engine's means with it, "
+                  "and the base year's own pensions from their class's shape ('higher') "
+                  "or lognormal with it ('both'); those it awards later follow each "
+                  "person's career. 0: every survivor's pension at its cell's mean. "
+                  "Survivors' pensions, a progressive formula of the deceased's career, "
+                  "are not lognormal either: tools/build_us_oasdi.py measures the spread "
+                  "that gives the micro engine's top-up.", low=0.0, high=3.0,
                   default=0.0),
         ParamSpec("dependant_spouse_share", "fraction of the pensioner's pension",
                   "Supplement for the dependent spouse of a living old-age or disability "

@@ -66,6 +66,7 @@ def _initial_store(assumptions: Assumptions, settings,
     base_year = int(assumptions.years[0])
     never = _never_covered(assumptions, records)
     spread = _payment_spread(assumptions)
+    shaped = _dual_entitlement(assumptions)
     start = first = 0
     sources = []  # (ids, records) of the persons cloned
     if records is not None and records.linked:
@@ -104,9 +105,11 @@ def _initial_store(assumptions: Assumptions, settings,
                 _draw_pension_class(store, slots, ids, state, a, s, settings.seed, *never[a, s])
                 _spread_credits(store, slots, settings.permanent_sd,
                                 _base_ceiling(assumptions), _caps_of(state, a, s))
-                store.pension[slots] = _around_mean(
-                    store.pension[slots], settings.seed,
-                    (rng.INITIAL_PENSION, rng.INITIAL_PENSION_2), ids, spread)
+                store.pension[slots] = (
+                    _in_class_shape(store, slots, ids, state, s, settings.seed) if shaped
+                    else _around_mean(store.pension[slots], settings.seed,
+                                      (rng.INITIAL_PENSION, rng.INITIAL_PENSION_2), ids,
+                                      spread))
             if state is not None:
                 _draw_survivors(store, slots, ids, state, a, s, settings.seed, spread)
             start += len(ids)
@@ -348,6 +351,29 @@ def _payment_spread(assumptions: Assumptions) -> float:
     pension)."""
     pension = contributory_pension(assumptions)
     return 0.0 if pension is None else float(pension["pensions_in_payment_spread"][0])
+
+
+def _dual_entitlement(assumptions: Assumptions) -> bool:
+    """Whether the contributory pension pays a survivor only above her own pension
+    (``survivor_with_own_pension = "higher"``), for which the cohort engine keeps the
+    shape of each class's own pensions (PensionState.own_shape)."""
+    pension = contributory_pension(assumptions)
+    return pension is not None and pension.choices.get("survivor_with_own_pension") == "higher"
+
+
+def _in_class_shape(store, slots, ids: np.ndarray, state: PensionState, s: int,
+                    seed: int) -> np.ndarray:
+    """The drawn persons' base-year own pensions (their cells' means in ``store.pension``)
+    each times its credited-years class's shape at one of its equal-probability bands,
+    drawn for the person (PensionState.own_shape of sex ``s``: the formula on the bands of
+    the earnings spread), so that the micro engine's base-year pensions are spread as the
+    cohort engine takes them in the dual entitlement's top-ups (a lognormal would have too
+    few small pensions). Uniform bands keep each cell's mean in expectation."""
+    shape = state.own_shape[s]
+    u = rng.uniforms(seed, rng.INITIAL_PENSION, ids, 0)
+    band = np.minimum((u * shape.shape[1]).astype(np.int64), shape.shape[1] - 1)
+    service = np.minimum(store.service[slots].astype(np.int64), shape.shape[0] - 1)
+    return store.pension[slots] * shape[service, band]
 
 
 def _around_mean(amounts: np.ndarray, seed: int, streams: tuple[int, int], ids: np.ndarray,
