@@ -21,10 +21,10 @@ numbers, each to one **historical** figure of 2025 (never to a projected result)
    dollars): the 2025 non-interest income less 12.4 % of taxable payroll (VI.G2, VI.G1).
 
 It also measures one number on the model's own micro engine, after the first round of
-calibration: the spread of pensions in payment around the means the cohort engine keeps
+calibration: the spread of survivors' pensions around the means the cohort engine keeps
 (``pensions_in_payment_spread``), as the spread at which the cohort engine's expectation
-of the dual-entitlement top-up is the micro engine's top-up in 2080
-(:func:`survivor_topup`).
+of the dual-entitlement top-up (the own pensions in their classes' shapes) is the micro
+engine's top-up in 2080 (:func:`survivor_topup`).
 
 Everything else is the law (each parameter cites its section of the Social Security Act)
 or an input series of the report. The age profiles of labour-force attachment and

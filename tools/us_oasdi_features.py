@@ -122,7 +122,8 @@ TAKEN_OUT = (
     ("no contribution history (every past year at 2025's rates)", {},
      ("assumptions/assumptions.toml",
       r"\[tables.contribution_history\]\nfile = \"contribution_history.csv\"\n", "")),
-    ("top-ups on the cells' means only (`pensions_in_payment_spread = 0`)",
+    ("survivors' pensions at their cells' means (`pensions_in_payment_spread = 0`; the own "
+     "pensions keep their classes' shapes)",
      {"pensions_in_payment_spread": 0.0}, None),
     ("both pensions paid in full (`\"both\"`), `married_share` 0.1085 as an earlier build "
      "calibrated it", {"survivor_with_own_pension": "both", "married_share": 0.1085}, None),
