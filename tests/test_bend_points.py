@@ -271,25 +271,32 @@ def test_awards_at_levels_average_to_the_cells_mean_award(average, sd, minimum, 
 
 
 def test_own_shapes_weigh_the_years_awards_and_keep_the_others():
-    """kernels.own_shapes by hand: a class awarded at two ages (shares 0.02 and 0.01)
-    takes the share-weighted sum of their pensions at the bands over its mean; a class
-    without an award keeps last year's shape; every kept shape averages 1."""
+    """kernels.own_shapes by hand: a class awarded at two ages (shares 0.02 and 0.01;
+    the first's pensions reduced by the factor 0.8, the second's credits capped by the
+    ceiling year by year, caps[sex, age]) takes the share-weighted sum of their pensions
+    at the bands over its mean; a class without an award keeps last year's shape; every
+    kept shape averages 1."""
     from spfsim.engine import cohort_kernels as kernels
     edges = rules.shape_bands(4)
-    formula = rules.formula(0.0, bends=US_BENDS, factors=US_FACTORS, averaging_years=35)
+    formula = rules.formula(0.0, bends=US_BENDS, factors=US_FACTORS, averaging_years=35,
+                            ceiling=150_000.0)
+    factor = np.ones((3, 2))
+    factor[1, 0] = 0.8
+    caps = np.zeros((2, 3, rules.CAPS_SIZE))
+    caps[0, 2] = _caps([1.5, 2.5], [0.6, 0.4], 0.6)
     new_share = np.zeros((3, 2, 36))
     reference = np.zeros((3, 2, 36))
     new_share[1, 0, 35], new_share[2, 0, 35] = 0.02, 0.01
     reference[1, 0, 35], reference[2, 0, 35] = 35 * 30_000.0, 35 * 60_000.0
     shape = np.ones((2, 36, 4))
     shape[1, 20] = [0.4, 0.8, 1.1, 1.7]  # last year's, kept
-    kernels.own_shapes(shape, new_share, reference, np.zeros((0, 0)), formula, 0.0, 0.0,
-                       0.6, np.zeros((2, 3, 0)), edges)
+    kernels.own_shapes(shape, new_share, reference, factor, formula, 0.0, 0.0, 0.6, caps,
+                       edges)
     by_hand = np.zeros(4)
-    for a, weight in ((1, 0.02), (2, 0.01)):
+    for a, weight, f, cell_caps in ((1, 0.02, 0.8, NO), (2, 0.01, 1.0, caps[0, 2])):
         out = np.empty(4)
-        rules.awards_at_levels(reference[a, 0, 35], 35, 1.0, 0.0, 0.0, formula, 0.6, NO,
-                               edges, out)
+        rules.awards_at_levels(reference[a, 0, 35], 35, f, 0.0, 0.0, formula, 0.6,
+                               cell_caps, edges, out)
         by_hand += weight * out
     np.testing.assert_allclose(shape[0, 35], by_hand / by_hand.mean(), rtol=1e-12)
     np.testing.assert_array_equal(shape[1, 20], [0.4, 0.8, 1.1, 1.7])

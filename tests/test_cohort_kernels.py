@@ -51,6 +51,14 @@ VARIANTS = {
         "benefit_formula": "bend_points", "bend_point_1": 8000.0, "bend_point_2": 48000.0,
         "earnings_ceiling": {"value": 90000.0, "indexation": "wages"},
         "earnings_permanent_sd": 0.5},
+    # the dual entitlement's top-ups over own pensions in their classes' shapes
+    # (PensionState.own_shape), from awards with adjustment factors and yearly caps
+    "dual entitlement, class shapes": {
+        "survivor_with_own_pension": "higher", "pensions_in_payment_spread": 0.4,
+        "benefit_formula": "bend_points", "bend_point_1": 8000.0, "bend_point_2": 48000.0,
+        "earnings_ceiling": {"value": 90000.0, "indexation": "wages"},
+        "early_retirement_rate": 0.3, "early_retirement_age": 55, "early_reduction": 0.05,
+        "earnings_permanent_sd": 0.5},
 }
 
 
@@ -138,6 +146,32 @@ def test_each_transition_is_the_same_compiled_or_not(monkeypatch):
                                        atol=1e-12, err_msg=f"{name}: {array}")
         for got, expected in zip(fast_out or (), slow_out or (), strict=True):
             np.testing.assert_allclose(got, expected, rtol=RTOL, atol=1e-12)
+
+
+def test_the_class_shapes_are_the_same_compiled_or_not(monkeypatch):
+    """With dual entitlement the reconstruction (the compiled loop over the past years,
+    or year by year in NumPy) leaves each class's own pensions in a shape that is not
+    the class's mean alone (the bend points, ceiling and early retirement of the
+    variant), the same in both paths; one more year's awards, compiled or not, update it
+    alike, and every shape kept averages 1 over its bands, rising with earnings."""
+    model = _variant_model("dual entitlement, class shapes", end_year=2030)
+    a, demo, econ = _inputs(model)
+    scheme = a.schemes[0]
+    classes, inputs = pension_inputs(scheme, a, demo, econ)
+    y = inputs(1)
+    states = {}
+    for compiled in (True, False):
+        monkeypatch.setattr(cohort_kernels, "COMPILED", compiled)
+        state = base_year_state(scheme, a, inputs(0), classes)
+        base = state.own_shape.copy()
+        state.step(y)
+        states[compiled] = base, state.own_shape
+    for fast, slow in zip(states[True], states[False], strict=True):
+        np.testing.assert_allclose(fast, slow, rtol=1e-12, atol=1e-14)
+    shaped = np.abs(states[True][1] - 1.0).max(axis=-1) > 0.05
+    assert shaped.sum() >= 20, shaped.sum()
+    np.testing.assert_allclose(states[True][1].mean(axis=-1), 1.0, rtol=1e-12)
+    assert np.all(np.diff(states[True][1], axis=-1) >= -1e-12)
 
 
 def test_the_cell_chain_and_alignment_are_the_array_ones():
