@@ -713,21 +713,24 @@ def survivor_topup(model_dir: Path, year: int = 2080, persons: int = 500_000,
       person drawn from her (age, sex) cell, ``draws`` times (what the top-up would be if
       being a survivor said nothing of one's own pension);
     - ``cohort``: the expectation at the run's spread;
-    - ``lognormal_own``: the expectation at it with every own pension at its class's mean
+    - ``own_at_means``: the expectation at it with every own pension at its class's mean
       instead of the shape (how much the shape weighs);
     - ``log_sd``: the root mean square of the log-sd of own old-age and disability
       pensions within (age, sex, credited years) and of spouses' pensions within (age,
       sex), pooled over the cells: the pensions' spread as a lognormal's log-sd;
     - ``matching_spread``: the spread at which the expectation is ``actual``, which is
       what the model declares (``pensions_in_payment_spread``: the tool measures it with
-      ``spread`` 0, so that it does not depend on itself; the base year's pensions are
-      then their cells' means, and by 2080 none of its own pensions is left, few of its
-      survivors').
+      ``spread`` 0, so that it does not depend on itself; the base year's survivors'
+      pensions are then their cells' means, and by 2080 none of the base year's own
+      pensions is left, few of its survivors').
 
     The survivor's pensions are the deceased's, the formula of a lognormal career
     average, not a lognormal: the matching spread is the lognormal's that gives their
-    top-up, where the own pensions' shape is the cohort engine's own (the formula at the
-    bands of the earnings spread: cohort_kernels.own_shapes)."""
+    top-up against the persons' own pensions in their classes' shapes as measured here.
+    The cohort engine keeps such a shape from the formula on the earnings spread
+    (cohort_kernels.own_shapes), a little narrower at the top than the persons' (their
+    transitory earnings and careers): matched against its shapes instead, the spread is
+    0.564 in 2080 (docs/validation.md)."""
     from spfsim.schemes.survivors import spouses_beside_own_pensions
 
     p = _micro_pensions(model_dir, year, persons, seed, spread)
@@ -765,7 +768,7 @@ def survivor_topup(model_dir: Path, year: int = 2080, persons: int = 500_000,
     spouse_sd = _pooled_log_sd((p["age"][spouse], p["sex"][spouse]), p["spouse"][spouse])
     return {"actual": actual * scale, "independent": independent * scale,
             "cohort": expected(p["spread"]) * scale,
-            "lognormal_own": expected(p["spread"], shaped=False) * scale,
+            "own_at_means": expected(p["spread"], shaped=False) * scale,
             "log_sd": float(np.sqrt((own_sd ** 2 + spouse_sd ** 2) / 2.0)),
             "matching_spread": _bisect(lambda sd: expected(sd) - actual, 0.0, 2.0)}
 
