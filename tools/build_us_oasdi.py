@@ -670,9 +670,11 @@ def diagnosis(model_dir: Path) -> str:
 
 
 def _micro_pensions(model_dir: Path, year: int, persons: int, seed: int,
-                    spread: float | None = None) -> dict[str, np.ndarray]:
+                    spread: float | None = None, parameters: dict | None = None
+                    ) -> dict[str, np.ndarray]:
     """The micro engine's persons here at the end of ``year`` (a run of ``persons`` with
-    ``seed``; the model's ``pensions_in_payment_spread`` unless ``spread`` is given): age,
+    ``seed``, the scheme's ``parameters`` changed if given; the model's
+    ``pensions_in_payment_spread`` unless ``spread`` is given): age,
     sex, credited years (``service``), own old-age or disability pension (``own``) and
     spouse's pension before any dual-entitlement offset (``spouse``), 0 where none
     (currency per year); ``weight``, the persons each simulated one stands for, and the
@@ -680,8 +682,10 @@ def _micro_pensions(model_dir: Path, year: int, persons: int, seed: int,
     from spfsim.engine.benefits import contributory_pension
     from spfsim.engine.micro import kernels
 
-    a, _, _, result = _micro_run(model_dir, year, persons, seed, None if spread is None
-                                 else {"pensions_in_payment_spread": spread})
+    overrides = dict(parameters or {})
+    if spread is not None:
+        overrides["pensions_in_payment_spread"] = spread
+    a, _, _, result = _micro_run(model_dir, year, persons, seed, overrides)
     pension = contributory_pension(a)
     store = result.store
     n = store.size
@@ -698,10 +702,11 @@ def _micro_pensions(model_dir: Path, year: int, persons: int, seed: int,
 
 def survivor_topup(model_dir: Path, year: int = 2080, persons: int = 500_000,
                    seed: int = 3, spread: float | None = None,
-                   draws: int = 20) -> dict[str, float]:
+                   draws: int = 20, parameters: dict | None = None) -> dict[str, float]:
     """The dual-entitlement top-up max(S - O, 0) of the micro engine's surviving spouses in
     ``year`` (a run with ``spread`` as ``pensions_in_payment_spread``, the model's if
-    None) against the cohort engine's expectation of it (``survivors.
+    None, and the scheme's ``parameters`` changed if given) against the cohort engine's
+    expectation of it (``survivors.
     spouses_beside_own_pensions``: S lognormal around its cell's mean with the spread, O
     independent of it and shaped as its class's own pensions are, one value for each of
     20 equal-count bands of them), the expectation taken on the same persons' means and
@@ -733,7 +738,7 @@ def survivor_topup(model_dir: Path, year: int = 2080, persons: int = 500_000,
     0.564 in 2080 (docs/validation.md)."""
     from spfsim.schemes.survivors import spouses_beside_own_pensions
 
-    p = _micro_pensions(model_dir, year, persons, seed, spread)
+    p = _micro_pensions(model_dir, year, persons, seed, spread, parameters)
     shapes = _own_shapes(p)
     rng = np.random.default_rng(seed)
     actual = independent = 0.0

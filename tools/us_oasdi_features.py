@@ -34,7 +34,9 @@ The second table's variants are the model with, cumulatively:
 5. ``transitory``: the year's earnings spread (log-sd, calibrated to the 2025 taxable
    payroll) split into a person's for life (0.716) and the year's (0.836), the same
    yearly spread (so the same payroll): 42 % of its variance permanent instead of all. The
-   award's spread is the permanent part's.
+   award's spread is the permanent part's; the survivors' ``pensions_in_payment_spread``
+   is measured on this variant (build_us_oasdi.survivor_topup, its micro engine in 2080
+   with the variant's parameters), since the deceased's pensions spread less with it.
 
 Then, with those five, widow(er)s paid from 60 (``survivor_minimum_age``, sec.
 202(e)(1)(B)) with the ``married_share`` that gives V.C4's survivors of 2025, and the
@@ -64,6 +66,7 @@ from build_us_oasdi import (  # noqa: E402
     branches_report,
     married_shares,
     spouses_2025,
+    survivor_topup,
     survivors_2025,
     write_economic_history,
 )
@@ -302,8 +305,13 @@ def main(argv: list[str] | None = None) -> None:
         print(_row("+ the past's prices and wages", history.with_parameters({"oasdi": added})))
         print(_row("+ never covered", history.with_parameters({"oasdi": never})))
         print(_row("+ last 35 years", history.with_parameters({"oasdi": both})))
-        spread = spfsim.load_model(_with_spread(history_dir, Path(tmp) / "model"))
-        print(_row("+ transitory earnings", spread.with_parameters({"oasdi": both})))
+        spread_dir = _with_spread(history_dir, Path(tmp) / "model")
+        spread = spfsim.load_model(spread_dir)
+        # the survivors' spread measured on the variant, as the build measures the model's
+        measured = survivor_topup(spread_dir, spread=0.0, parameters=both)["matching_spread"]
+        both = {**both, "pensions_in_payment_spread": round(measured, 3)}
+        print(_row(f"+ transitory earnings (the survivors' spread measured on it: "
+                   f"{measured:.3f})", spread.with_parameters({"oasdi": both})))
         widows, married = _widows_calibrated(spread, both, survivors_2025(args.data))
         print(_row(f"+ widow(er)s from 60, `married_share` {married:.3f} (V.C4's survivors)",
                    spread.with_parameters({"oasdi": widows})))
