@@ -398,6 +398,37 @@ def test_career_caps_by_hand():
     assert knots @ weights == pytest.approx((80_000.0 / every) @ (every / every.sum()))
 
 
+def test_career_caps_cut_the_years_transitory_earnings():
+    """With transitory earnings (log-sd 0.6 around a person's level L) the ceiling cuts
+    the year's earnings L e, not L: the caps' G(L) = sum w min(L, k) is then within 1.5 %
+    of sum_a w_a E[min(L e, k_a)] (each year's expectation in closed form, L from 0.2 to
+    4 times the mean; 8 bands of e, merged to MAX_KNOTS knots), below the G without the
+    transitory earnings near the ceiling, its slope 1 below every knot; and 0 transitory
+    earnings leave the caps as they were."""
+    earnings, contributing = np.zeros((101, 2)), np.zeros((101, 2))
+    earnings[20:60, 0] = np.linspace(20_000.0, 60_000.0, 40)
+    contributing[20:60, 0] = 0.7
+    ceiling, sd, transitory = 90_000.0, 0.5, 0.6
+    row = dbp.career_caps(earnings, contributing, ceiling, sd, transitory)[0, 60]
+    plain = dbp.career_caps(earnings, contributing, ceiling, sd)[0, 60]
+    np.testing.assert_array_equal(dbp.career_caps(earnings, contributing, ceiling, sd, 0.0),
+                                  dbp.career_caps(earnings, contributing, ceiling, sd))
+
+    def g(caps, level):
+        n = int(caps[0])
+        return caps[2 + rules.MAX_KNOTS:2 + rules.MAX_KNOTS + n] @ np.minimum(
+            level, caps[2:2 + n])
+
+    m, w = earnings[20:60, 0], earnings[20:60, 0] * 0.7
+    w = w / w.sum()
+    for level in (0.2, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0):
+        expected = w @ np.array([level - rules.lognormal_excess(level, transitory,
+                                                                ceiling / x) for x in m])
+        assert g(row, level) == pytest.approx(expected, rel=0.015), level
+        assert g(row, level) <= g(plain, level) + 1e-12
+    assert g(row, 1e-3) == pytest.approx(1e-3, rel=1e-12)
+
+
 # ------------------------------------------------------------------------ the model
 
 

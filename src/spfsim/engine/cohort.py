@@ -204,7 +204,8 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
         ceiling, sd = float(scheme["earnings_ceiling"][k]), assumptions.earnings_permanent_sd
         if ceiling <= 0 or sd <= 0:
             return None
-        return dbp.career_caps(econ.earnings[k], density[k], ceiling, sd)
+        return dbp.career_caps(econ.earnings[k], density[k], ceiling, sd,
+                               assumptions.earnings_transitory_sd)
 
     # the growth of the years before the base year, for the formula applied at an
     # eligibility age before it (None: at the base year's rates)

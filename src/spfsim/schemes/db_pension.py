@@ -213,37 +213,54 @@ def pension_formula(scheme, k: int) -> np.ndarray:
         averaging_years=int(scheme["averaging_years"][k]), ceiling=ceiling, indexed=indexed)
 
 
+#: equal-probability bands of a year's transitory earnings factor in the yearly caps
+TRANSITORY_BANDS = 8
+
+
 def career_caps(earnings: np.ndarray, contributing: np.ndarray, ceiling: float,
-                spread: float) -> np.ndarray:
+                spread: float, transitory: float = 0.0) -> np.ndarray:
     """The yearly caps of a cell's career (sex, age, pension_rules.CAPS_SIZE), for the
     award rules' ceiling applied year by year (pension_rules.career_capped_pension):
     for a cell of age x, the years of ages below x as the year's cross-section has them,
     each a knot k = ``ceiling`` / m (m the mean ``earnings`` of the age and sex, per
     contributor, before the ceiling) weighted w = m x ``contributing`` (the contributors'
     share), and the mean of G(L) = sum w min(L, k) over L lognormal with mean 1 and
-    log-sd ``spread``. More than MAX_KNOTS ages are merged into that many groups of equal
-    weight, each at its weighted mean knot. Rows with no such age have 0 knots (the
-    ceiling on the average as a whole)."""
+    log-sd ``spread`` (the permanent spread). With ``transitory`` > 0, the log-sd of a
+    year's earnings around the person's level (a factor e of mean 1), the ceiling cuts
+    the year's earnings L e, not the level: min(L e, k) = e min(L, k / e), so each year
+    is split over TRANSITORY_BANDS equal-probability bands of e, the band of mean factor
+    f a knot k / f of weight w f / TRANSITORY_BANDS (the slope below every knot stays
+    1). More than MAX_KNOTS knots are merged into that many groups of equal weight, each
+    at its weighted mean knot. Rows with no such age have 0 knots (the ceiling on the
+    average as a whole)."""
     out = np.zeros((2, earnings.shape[0], rules.CAPS_SIZE))
+    factors = np.ones(1)
+    if transitory > 0.0:
+        edges = rules.shape_bands(TRANSITORY_BANDS)
+        factors = np.array([TRANSITORY_BANDS * (rules.normal_cdf(edges[i + 1] - transitory)
+                                                - rules.normal_cdf(edges[i] - transitory))
+                            for i in range(TRANSITORY_BANDS)])
     _fill_career_caps(np.ascontiguousarray(earnings, dtype=np.float64),
                       np.ascontiguousarray(contributing, dtype=np.float64), float(ceiling),
-                      float(spread), out)
+                      float(spread), factors, out)
     return out
 
 
 @nb.njit(cache=True)
-def _fill_career_caps(earnings, contributing, ceiling, spread, out):
-    """:func:`career_caps` into ``out``."""
-    n_age, most = earnings.shape[0], rules.MAX_KNOTS
-    knots, weights = np.empty(n_age), np.empty(n_age)
+def _fill_career_caps(earnings, contributing, ceiling, spread, factors, out):
+    """:func:`career_caps` into ``out`` (``factors``: the transitory bands' mean
+    factors, one 1 for none)."""
+    n_age, most, n_f = earnings.shape[0], rules.MAX_KNOTS, factors.size
+    knots, weights = np.empty(n_age * n_f), np.empty(n_age * n_f)
     for s in range(2):
         for x in range(1, n_age):
             j = 0
             for a in range(x):
                 m, d = earnings[a, s], contributing[a, s]
                 if m > 0.0 and d > 0.0:
-                    knots[j], weights[j] = ceiling / m, m * d
-                    j += 1
+                    for f in factors:
+                        knots[j], weights[j] = ceiling / m / f, m * d * f / n_f
+                        j += 1
             if j == 0:
                 continue
             order = np.argsort(knots[:j], kind="mergesort")
