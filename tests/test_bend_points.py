@@ -387,6 +387,12 @@ def test_career_caps_by_hand():
     np.testing.assert_allclose(row[2 + rules.MAX_KNOTS:5 + rules.MAX_KNOTS],
                                [0.4, 0.4, 0.2])  # m x contributing / 25,000
     assert row[1] == pytest.approx(_caps(row[2:5], row[18:21], 0.5)[1], rel=1e-14)
+    # reference earnings over the last 2 years: a cell of 23 counts the ages 21 and 22
+    # (earnings 20,000 and 40,000, contributors 0.5 and 0.25: equal weights)
+    last = dbp.career_caps(earnings, contributing, 50_000.0, 0.5, years=2)[0, 23]
+    assert last[0] == 2
+    np.testing.assert_allclose(last[2:4], [1.25, 2.5])
+    np.testing.assert_allclose(last[2 + rules.MAX_KNOTS:4 + rules.MAX_KNOTS], [0.5, 0.5])
     earnings[15:65, 1] = np.linspace(5_000.0, 60_000.0, 50)
     contributing[15:65, 1] = 0.6
     row = dbp.career_caps(earnings, contributing, 80_000.0, 0.5)[1, 70]

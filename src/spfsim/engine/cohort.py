@@ -205,7 +205,8 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
         if ceiling <= 0 or sd <= 0:
             return None
         return dbp.career_caps(econ.earnings[k], density[k], ceiling, sd,
-                               assumptions.earnings_transitory_sd)
+                               assumptions.earnings_transitory_sd,
+                               int(scheme["reference_earnings_years"][k]))
 
     # the growth of the years before the base year, for the formula applied at an
     # eligibility age before it (None: at the base year's rates)

@@ -218,14 +218,16 @@ TRANSITORY_BANDS = 8
 
 
 def career_caps(earnings: np.ndarray, contributing: np.ndarray, ceiling: float,
-                spread: float, transitory: float = 0.0) -> np.ndarray:
+                spread: float, transitory: float = 0.0, years: int = 0) -> np.ndarray:
     """The yearly caps of a cell's career (sex, age, pension_rules.CAPS_SIZE), for the
     award rules' ceiling applied year by year (pension_rules.career_capped_pension):
-    for a cell of age x, the years of ages below x as the year's cross-section has them,
-    each a knot k = ``ceiling`` / m (m the mean ``earnings`` of the age and sex, per
-    contributor, before the ceiling) weighted w = m x ``contributing`` (the contributors'
-    share), and the mean of G(L) = sum w min(L, k) over L lognormal with mean 1 and
-    log-sd ``spread`` (the permanent spread). With ``transitory`` > 0, the log-sd of a
+    for a cell of age x, the years of ages below x as the year's cross-section has them
+    (with reference earnings over the last ``years`` credited years, > 0, the ages x -
+    ``years`` to x - 1 only: the years the reference averages), each a knot k =
+    ``ceiling`` / m (m the mean ``earnings`` of the age and sex, per contributor, before
+    the ceiling) weighted w = m x ``contributing`` (the contributors' share), and the
+    mean of G(L) = sum w min(L, k) over L lognormal with mean 1 and log-sd ``spread``
+    (the permanent spread). With ``transitory`` > 0, the log-sd of a
     year's earnings around the person's level (a factor e of mean 1), the ceiling cuts
     the year's earnings L e, not the level: min(L e, k) = e min(L, k / e), so each year
     is split over TRANSITORY_BANDS equal-probability bands of e, the band of mean factor
@@ -242,20 +244,20 @@ def career_caps(earnings: np.ndarray, contributing: np.ndarray, ceiling: float,
                             for i in range(TRANSITORY_BANDS)])
     _fill_career_caps(np.ascontiguousarray(earnings, dtype=np.float64),
                       np.ascontiguousarray(contributing, dtype=np.float64), float(ceiling),
-                      float(spread), factors, out)
+                      float(spread), factors, int(years), out)
     return out
 
 
 @nb.njit(cache=True)
-def _fill_career_caps(earnings, contributing, ceiling, spread, factors, out):
+def _fill_career_caps(earnings, contributing, ceiling, spread, factors, years, out):
     """:func:`career_caps` into ``out`` (``factors``: the transitory bands' mean
-    factors, one 1 for none)."""
+    factors, one 1 for none; ``years`` > 0: the last years only)."""
     n_age, most, n_f = earnings.shape[0], rules.MAX_KNOTS, factors.size
     knots, weights = np.empty(n_age * n_f), np.empty(n_age * n_f)
     for s in range(2):
         for x in range(1, n_age):
             j = 0
-            for a in range(x):
+            for a in range(max(x - years, 0) if years > 0 else 0, x):
                 m, d = earnings[a, s], contributing[a, s]
                 if m > 0.0 and d > 0.0:
                     for f in factors:
