@@ -238,10 +238,7 @@ def career_caps(earnings: np.ndarray, contributing: np.ndarray, ceiling: float,
     out = np.zeros((2, earnings.shape[0], rules.CAPS_SIZE))
     factors = np.ones(1)
     if transitory > 0.0:
-        edges = rules.shape_bands(TRANSITORY_BANDS)
-        factors = np.array([TRANSITORY_BANDS * (rules.normal_cdf(edges[i + 1] - transitory)
-                                                - rules.normal_cdf(edges[i] - transitory))
-                            for i in range(TRANSITORY_BANDS)])
+        factors = rules.band_levels(rules.shape_bands(TRANSITORY_BANDS), transitory)
     _fill_career_caps(np.ascontiguousarray(earnings, dtype=np.float64),
                       np.ascontiguousarray(contributing, dtype=np.float64), float(ceiling),
                       float(spread), factors, int(years), out)

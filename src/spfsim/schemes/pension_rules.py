@@ -466,15 +466,25 @@ def awards_at_levels(reference, service, factor, minimum, maximum, formula, spre
     progressive formula of a lognormal average is not a lognormal (a long tail of small
     pensions), and a minimum or a maximum piles members up at it."""
     n = edges.size - 1
-    levels = np.empty(n)
-    for i in range(n):
-        levels[i] = n * (normal_cdf(edges[i + 1] - spread) - normal_cdf(edges[i] - spread))
+    levels = band_levels(edges, spread)
     ceiling = formula[CEILING]
     cap = ceiling * service if 0.0 < ceiling < math.inf else 0.0
     credits = members_credits(reference, levels, spread, cap, caps)
     for i in range(n):
         out[i] = old_age_award(credits[i], service, factor, minimum, maximum, formula, 0.0,
                                NO_CAPS)
+
+
+@nb.njit(cache=True)
+def band_levels(edges, sd):
+    """The mean of a lognormal factor (mean 1, log-sd ``sd``) within each of the
+    equal-probability bands between the normal quantiles ``edges`` (:func:`shape_bands`):
+    n (N(b_i+1 - sd) - N(b_i - sd)) for n bands, which average to 1 exactly."""
+    n = edges.size - 1
+    levels = np.empty(n)
+    for i in range(n):
+        levels[i] = n * (normal_cdf(edges[i + 1] - sd) - normal_cdf(edges[i] - sd))
+    return levels
 
 
 def shape_bands(n: int = SHAPE_NODES) -> np.ndarray:
