@@ -397,6 +397,15 @@ def test_career_caps_by_hand():
     assert last[0] == 2
     np.testing.assert_allclose(last[2:4], [1.25, 2.5])
     np.testing.assert_allclose(last[2 + rules.MAX_KNOTS:4 + rules.MAX_KNOTS], [0.5, 0.5])
+    # with a low year at 23 (15,000, contributors 0.5), a cell of 24: the last 2 years
+    # are the ages 22 and 23, the best 2 the ages 21 and 22 (as above)
+    earnings[23, 0], contributing[23, 0] = 15_000.0, 0.5
+    last = dbp.career_caps(earnings, contributing, 50_000.0, 0.5, years=2)[0, 24]
+    np.testing.assert_allclose(last[2:4], [1.25, 50 / 15])
+    best = dbp.career_caps(earnings, contributing, 50_000.0, 0.5, years=2, best=True)[0, 24]
+    assert best[0] == 2
+    np.testing.assert_allclose(best[2:4], [1.25, 2.5])
+    np.testing.assert_allclose(best[2 + rules.MAX_KNOTS:4 + rules.MAX_KNOTS], [0.5, 0.5])
     earnings[15:65, 1] = np.linspace(5_000.0, 60_000.0, 50)
     contributing[15:65, 1] = 0.6
     row = dbp.career_caps(earnings, contributing, 80_000.0, 0.5)[1, 70]

@@ -36,6 +36,11 @@ RTOL, ATOL = 1e-11, 1e-9  # currency amounts of ~1e10: 1e-9 is far below a cent
 VARIANTS = {
     "default": {},
     "last years' earnings": {"reference_earnings_years": 5},
+    # the best years kept in order (credits and care credits), their yearly caps
+    "best years' earnings, ceiling, spread": {
+        "reference_earnings_years": 5, "reference_earnings_selection": "best",
+        "earnings_ceiling": {"value": 30000.0, "indexation": "wages"},
+        "earnings_permanent_sd": 0.5},
     "early and late retirement": {"early_retirement_rate": 0.3, "early_retirement_age": 55,
                                   "early_reduction": 0.05, "deferral_rate": 0.2,
                                   "latest_retirement_age": 68, "late_increment": 0.06},

@@ -133,7 +133,7 @@ def run_year(store: PersonStore, *, q_death=0.0, q_invalid=None, asfr=None, stay
              refund_share=0.0, group=0, cumulative=(0.0, 0.0, 1.0, 1.0), ui_service=1000,
              ui_credits_count=False, care=None, care_insured_only=False,
              survivor_end_rate=0.0, never=0.0, dual_entitlement=False, dependants=None,
-             dependant_spread=0.0):
+             dependant_spread=0.0, best_years=False):
     """One year of the kernel; ``universal`` benefits are (min age, max age, take-up),
     all of target ``group`` (engine.benefits.G_*); non-contributors who draw a labour
     state take it from ``cumulative`` (informal, unemployed, inactive, disabled);
@@ -169,8 +169,9 @@ def run_year(store: PersonStore, *, q_death=0.0, q_invalid=None, asfr=None, stay
         *R.pension(
             has=True, retirement_age=np.full((101, 2), retirement),
             minimum_service=minimum_service, formula=rules.formula(accrual),
-            reference_years=reference_years, minimum_pension=minimum_pension,
-            maximum_pension=np.inf, revaluation=revaluation, indexation=0.0,
+            reference_years=reference_years, best_years=best_years,
+            minimum_pension=minimum_pension, maximum_pension=np.inf, revaluation=revaluation,
+            indexation=0.0,
             earnings=np.full((101, 2), earnings), transitory_sd=0.0, earnings_floor=0.0,
             earnings_ceiling=np.inf, contribution_rate=0.1, incidence=np.zeros((101, 2)),
             disability_minimum_service=0, recovery_rate=0.0,
@@ -312,6 +313,26 @@ def test_reference_earnings_over_the_last_years():
     assert store.recent[1].tolist() == [500.0, 300.0, 200.0]
     assert store.credits[1] == pytest.approx(1500.0)
     assert store.pension[2] == pytest.approx(0.02 * 2 * 250.0)
+
+
+def test_reference_earnings_over_the_best_years():
+    """The best 3 of 5 credited years, kept in decreasing order: a contributor's year of
+    250 goes between 300 and 200 and the lowest, 100, drops out; a year of 50 beats none
+    and is not kept, though it is credited. The reference is the average of the best:
+    0.02 x 20 x 200 = 80 for the retiring member."""
+    store = small_store([
+        {"age": 60, "service": 20, "credits": 10_000.0},
+        {"age": 30, "status": CONTRIBUTING, "service": 5, "credits": 1000.0},
+        {"age": 30, "status": CONTRIBUTING, "service": 5, "credits": 1000.0}])
+    store.recent = np.zeros((store.capacity, 3))
+    store.recent[:3] = [300.0, 200.0, 100.0]
+    store.earnings_factor[1], store.earnings_factor[2] = 0.5, 0.1
+    run_year(store, reference_years=3, minimum_pension=0.0, minimum_service=2,
+             best_years=True)
+    assert store.pension[0] == pytest.approx(80.0)
+    assert store.recent[1].tolist() == [300.0, 250.0, 200.0]
+    assert store.recent[2].tolist() == [300.0, 200.0, 100.0]
+    assert store.credits[2] == pytest.approx(1050.0)
 
 
 def test_deaths_are_counted_at_the_age_reached():

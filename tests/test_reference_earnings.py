@@ -1,4 +1,5 @@
-"""Reference earnings over the last N credited years (reference_earnings_years)."""
+"""Reference earnings over the last or the best N credited years (reference_earnings_years,
+reference_earnings_selection)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,28 @@ from test_schemes import year_inputs
 import spfsim
 from spfsim.engine.cohort import PensionState
 from spfsim.schemes import db_pension as dbp
+from spfsim.schemes import pension_rules as rules
 
 
-def last_years_model(folder, years: int = 5):
+def last_years_model(folder, years: int = 5, selection: str = "last", hump: bool = False):
+    """The small model with reference earnings over the ``selection``'s ``years``;
+    ``hump``: relative earnings rising 4 % of the age-15 level a year to age 45 and
+    falling 6 % a year after (so that the best years are not the last)."""
     write_small_model(folder)
     model = folder / "model.toml"
     model.write_text(model.read_text().replace(
-        "start_year = 1995", f"start_year = 1995\nreference_earnings_years = {years}"))
+        "start_year = 1995", f"start_year = 1995\nreference_earnings_years = {years}\n"
+        f'reference_earnings_selection = "{selection}"'))
+    if hump:
+        labour = folder / "assumptions" / "labour.csv"
+        rows = labour.read_text().splitlines()
+        out = [rows[0]]
+        for row in rows[1:]:
+            *fields, _ = row.split(",")
+            age = int(fields[0])
+            level = 1.0 + 0.04 * (min(age, 45) - 15) - 0.06 * max(age - 45, 0)
+            out.append(",".join([*fields, f"{level:.2f}"]))
+        labour.write_text("\n".join(out) + "\n")
     return folder
 
 
@@ -41,6 +57,42 @@ def test_full_career_last_five_years_by_hand():
     reference = 1000.0 * np.mean([1.03 ** m for m in range(1, 6)])
     assert new_share[60, 0].sum() == pytest.approx(1.0)
     assert new_amount[60, 0].sum() == pytest.approx(0.02 * 40 * reference)
+
+
+def test_full_career_best_five_years_by_hand():
+    """Contributing every year from 20 to 59, earnings rising 50 a year to age 45 and
+    falling 80 a year after, no revaluation: the best five credited years are the five
+    best-paid ages (42-46), not the last five (55-59), and the pension is 0.02 x 40 x
+    their average."""
+    y = year_inputs(density=1.0)
+    ages = np.arange(101)
+    profile = np.where(ages <= 45, 1000.0 + 50.0 * (ages - 20), 2250.0 - 80.0 * (ages - 45))
+    y.earnings = np.repeat(profile[:, None], 2, axis=1)
+    y.reference_years, y.best_years = 5, True
+    new_share, new_amount = run_cohort(y, 60, recent_years=5)
+    best = np.sort(profile[20:60])[-5:]
+    assert set(np.flatnonzero(np.isin(profile[20:60], best)) + 20) == {42, 43, 44, 45, 46}
+    assert new_share[60, 0].sum() == pytest.approx(1.0)
+    assert new_amount[60, 0].sum() == pytest.approx(0.02 * 40 * best.mean())
+    y.best_years = False
+    _, last = run_cohort(y, 60, recent_years=5)
+    assert last[60, 0].sum() == pytest.approx(0.02 * 40 * profile[55:60].mean())
+
+
+@settings(max_examples=100, deadline=None)
+@given(amounts=st.lists(st.floats(0, 1e6), max_size=30), kept=st.integers(1, 8))
+def test_the_kept_years_are_the_best_or_the_last(amounts, kept):
+    """Credited one by one, the kept years are the best N in decreasing order (``best``)
+    or the last N newest first, zeros where fewer were credited; in place or not."""
+    best, last = np.zeros(kept), np.zeros(kept)
+    for amount in amounts:
+        rules.keep_credited_year(best, amount, best, True)
+        out = np.empty(kept)
+        rules.keep_credited_year(last, amount, out, False)
+        last = out
+    padded = np.concatenate([amounts, np.zeros(kept)])
+    np.testing.assert_array_equal(best, np.sort(padded)[::-1][:kept])
+    np.testing.assert_array_equal(last, np.concatenate([amounts[::-1], np.zeros(kept)])[:kept])
 
 
 def test_short_careers_average_over_their_years():
@@ -83,12 +135,23 @@ def test_micro_identities_with_last_years(tmp_path):
     assert float(ds["benefit_expenditure"].sel(scheme="pension")[-1]) > 0
 
 
+def test_micro_identities_with_best_years(tmp_path):
+    """Fast (also without JIT): the micro engine keeps its persons' best years."""
+    model = spfsim.load_model(last_years_model(tmp_path / "m", selection="best"),
+                              end_year=2031)
+    ds = model.project("micro", persons=3000, seed=4)
+    assert float(ds["benefit_expenditure"].sel(scheme="pension")[-1]) > 0
+
+
 @pytest.mark.slow
-def test_micro_agrees_with_cohort_on_last_years(tmp_path):
+@pytest.mark.parametrize("selection", ["last", "best"])
+def test_micro_agrees_with_cohort_on_last_years(tmp_path, selection):
     """New pensions' average amount and the pension expenditure with reference earnings
-    over the last 5 years: 10 replications of 40,000 persons are unbiased for the cohort
+    over the last (or the best) 5 years, earnings falling after 45 (where the best years
+    are not the last): 10 replications of 40,000 persons are unbiased for the cohort
     engine (see replication.py)."""
-    model = spfsim.load_model(last_years_model(tmp_path / "m"))
+    model = spfsim.load_model(last_years_model(tmp_path / "m", selection=selection,
+                                               hump=True))
     cohort = model.project()
     runs = [model.project("micro", persons=40_000, seed=90 + r) for r in range(10)]
     for name in ("average_new_benefit", "benefit_expenditure"):

@@ -206,7 +206,8 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
             return None
         return dbp.career_caps(econ.earnings[k], density[k], ceiling, sd,
                                assumptions.earnings_transitory_sd,
-                               int(scheme["reference_earnings_years"][k]))
+                               int(scheme["reference_earnings_years"][k]),
+                               scheme.choices["reference_earnings_selection"] == "best")
 
     # the growth of the years before the base year, for the formula applied at an
     # eligibility age before it (None: at the base year's rates)
@@ -243,6 +244,7 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
             death_rate=dying[k],
             invalid_mortality=float(scheme["disability_mortality_factor"][k]),
             reference_years=int(scheme["reference_earnings_years"][k]),
+            best_years=scheme.choices["reference_earnings_selection"] == "best",
             labour_target=labour_target[k],
             labour_persistence=assumptions.labour_persistence,
             covered_share=None if covered is None else covered[k],
@@ -487,7 +489,7 @@ def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
             care_insured_only=base.care_insured_only,
             contribution_rate=base.contribution_rate,  # refunds are paid from the base year
             death_rate=base.death_rate, invalid_mortality=base.invalid_mortality,
-            reference_years=base.reference_years,
+            reference_years=base.reference_years, best_years=base.best_years,
             covered_share=None if covered is None else covered[year + 1 - start]))
     if kernels.COMPILED and pasts and cohort_loop.supported(pasts):
         cohort_loop.project_years(state, None, pasts)  # nothing recorded

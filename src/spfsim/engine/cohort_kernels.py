@@ -380,10 +380,12 @@ def own_shapes(shape, new_share, award_reference, factor, formula, minimum_pensi
 
 @nb.njit(cache=True)
 def care_credits(active, labour, credits, paid, recent, probability, retirement_age,
-                 care_credit, insured_only, top):
+                 care_credit, insured_only, top, best):
     """StateTransitions._care_credits: women below the pensionable age who did not
     contribute this year and have a young child (``probability`` (age,)) are credited a
-    year of service and ``care_credit`` earnings, not a contribution year."""
+    year of service and ``care_credit`` earnings, not a contribution year (kept among the
+    reference's years as pension_rules.keep_credited_year keeps them, ``best``: the best
+    N)."""
     n_age, _, _, n_s, n_k = active.shape
     n_state, n_r = labour.shape[-1], recent.shape[-1]
     least = 1 if insured_only else 0
@@ -412,9 +414,9 @@ def care_credits(active, labour, credits, paid, recent, probability, retirement_
             moved_credits[c] = credits[a, woman, status, c] * share + credited
             moved_paid[c] = paid[a, woman, status, c] * share
             if n_r:
-                moved_recent[c, 0] = credited
-                for r in range(1, n_r):
-                    moved_recent[c, r] = recent[a, woman, status, c, r - 1] * share
+                for r in range(n_r):
+                    moved_recent[c, r] = recent[a, woman, status, c, r] * share
+                rules.keep_credited_year(moved_recent[c], credited, moved_recent[c], best)
             for k in range(n_k):
                 active[a, woman, status, c, k] -= moved[c, k]
                 for st in range(n_state):
@@ -488,11 +490,12 @@ def _raised(top, highest, n_s):
 
 
 @nb.njit(cache=True)
-def credit_year(active, credits, paid, recent, earnings, contribution_rate, top):
+def credit_year(active, credits, paid, recent, earnings, contribution_rate, top, best):
     """PensionState.advance's first move: this year's contributors gain a credited year
     (one service class up), a contribution year (k + 1, the last class keeping its
-    members), this year's insured ``earnings`` (age, sex) in their credits and recent
-    years, and the contributions paid on them.
+    members), this year's insured ``earnings`` (age, sex) in their credits and among the
+    reference's years (pension_rules.keep_credited_year; ``best``: the best N), and the
+    contributions paid on them.
 
     One pass down each row's classes: a class is read, then written one class up, where
     the class above has already moved on; the last class's own members, who stay, are
@@ -521,9 +524,8 @@ def credit_year(active, credits, paid, recent, earnings, contribution_rate, top)
                 moved_credits = credits[a, s, status, c] + earned
                 moved_paid = paid[a, s, status, c] + earned * contribution_rate
                 if n_r:
-                    moved_recent[0] = earned
-                    for r in range(1, n_r):
-                        moved_recent[r] = recent[a, s, status, c, r - 1]
+                    rules.keep_credited_year(recent[a, s, status, c], earned, moved_recent,
+                                             best)
                 if highest < 0 and (moved_credits != 0.0 or moved_paid != 0.0
                                     or _any(moved) or _any(moved_recent)):
                     highest = c

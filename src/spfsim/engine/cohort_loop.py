@@ -44,7 +44,7 @@ from .cohort_year import PensionYear
  DISABILITY_SERVICE, PERSISTENCE, MINIMUM_SERVICE, REFUND_SHARE, CONTRIBUTION_RATE,
  CARE_CREDIT, REFERENCE_YEARS, CARES, SURVIVORS, SURVIVORS_ACTIVE, SPOUSE_SHARE,
  ORPHAN_SHARE, MAXIMUM_SHARE, ORPHAN_AGE_LIMIT, END_RATE, SURVIVOR_SERVICE, P_MALE,
- DUAL, PAYMENT_SPREAD, SPOUSE_AGE) = range(25)
+ DUAL, PAYMENT_SPREAD, SPOUSE_AGE, BEST_YEARS) = range(26)
 #: the (age, sex) inputs of a year (``cells[k, field]``)
 (DENSITY, EARNINGS, RETIREMENT_AGE, INCIDENCE, DEATH_RATE, NEWCOMERS, POPULATION,
  NEXT_POPULATION) = range(8)
@@ -125,7 +125,7 @@ def _record_arrays(record: PensionRecord) -> tuple[np.ndarray, ...]:
 
 def _numbers(years: list[PensionYear]) -> np.ndarray:
     """(year, column) each year's numbers (the columns above)."""
-    out = np.zeros((len(years), SPOUSE_AGE + 1))
+    out = np.zeros((len(years), BEST_YEARS + 1))
     for k, y in enumerate(years):
         row = out[k]
         row[REVALUATION], row[INDEXATION] = y.revaluation, y.indexation
@@ -136,6 +136,7 @@ def _numbers(years: list[PensionYear]) -> np.ndarray:
         row[REFUND_SHARE], row[CONTRIBUTION_RATE] = y.refund_share, y.contribution_rate
         row[CARE_CREDIT], row[REFERENCE_YEARS] = y.care_credit, y.reference_years
         row[CARES] = y.care_probability is not None and bool(y.care_probability.any())
+        row[BEST_YEARS] = y.best_years
         rules = y.survivors
         if rules is None:
             continue
@@ -267,12 +268,13 @@ def _project(active, labour, credits, paid, recent, pensioners, pension, invalid
                         row[DUAL] != 0.0, row[PAYMENT_SPREAD], own_shape,
                         int(row[SPOUSE_AGE]))
         # PensionState.advance
+        best = row[BEST_YEARS] != 0.0
         kernels.credit_year(active, credits, paid, recent, cell[EARNINGS],
-                            row[CONTRIBUTION_RATE], top)
+                            row[CONTRIBUTION_RATE], top, best)
         if row[CARES]:
             kernels.care_credits(active, labour, credits, paid, recent, care_probability[k],
                                  cell[RETIREMENT_AGE], row[CARE_CREDIT], care_insured_only,
-                                 top)
+                                 top, best)
         dying = cell[DEATH_RATE]
         if row[SURVIVORS_ACTIVE]:
             deaths, money = survivor_kernels.survivor_deaths(

@@ -254,14 +254,15 @@ class PensionState(StateTransitions, SurvivorTransitions):
         if kernels.COMPILED:
             kernels.credit_year(self.active, self.credits, self.paid, self.recent,
                                 _floats(y.earnings), float(y.contribution_rate),
-                                self.top_class)
+                                self.top_class, bool(y.best_years))
             return
         contributing = self.active[:, :, CONTRIBUTING]
         earned = add_up(contributing, -1) * y.earnings[:, :, None]
         moved = {"active": _contribution_year(contributing),
                  "credits": self.credits[:, :, CONTRIBUTING] + earned,
                  "paid": self.paid[:, :, CONTRIBUTING] + earned * y.contribution_rate,
-                 "recent": _credited(self.recent[:, :, CONTRIBUTING], earned)}
+                 "recent": _credited(self.recent[:, :, CONTRIBUTING], earned,
+                                     y.best_years)}
         for name, shift in moved.items():
             array = getattr(self, name)[:, :, CONTRIBUTING]
             array[...] = 0.0

@@ -48,7 +48,8 @@ class StateTransitions:
             kernels.care_credits(self.active, self.labour, self.credits, self.paid,
                                  self.recent, _floats(y.care_probability),
                                  _floats(y.retirement_age), float(y.care_credit),
-                                 bool(y.care_insured_only), self.top_class)
+                                 bool(y.care_insured_only), self.top_class,
+                                 bool(y.best_years))
             return
         _, contributed = class_years(self.active.shape[-1])
         may = dbp.care_credit_qualifies(contributed, y.care_insured_only)  # (service, k)
@@ -69,7 +70,7 @@ class StateTransitions:
         credited = moved_class * y.care_credit
         moved_credits = credits * share + credited
         moved_paid = paid * share  # credited, not paid for
-        moved_recent = _credited(recent * share[..., None], credited)
+        moved_recent = _credited(recent * share[..., None], credited, y.best_years)
         women -= moved
         labour -= moved_labour
         credits -= credits * share
@@ -311,9 +312,14 @@ def add_up(array: np.ndarray, axis: int | tuple[int, ...]) -> np.ndarray:
     return np.stack([array[..., i].sum(axis=axes) for i in range(array.shape[-1])], axis=-1)
 
 
-def _credited(recent: np.ndarray, earned: np.ndarray) -> np.ndarray:
-    """Recent-earnings sums (..., R) after one more credited year with ``earned`` (...):
-    this year's earnings go first and the oldest drop out."""
+def _credited(recent: np.ndarray, earned: np.ndarray, best: bool = False) -> np.ndarray:
+    """The reference's years' earnings sums (..., R) after one more credited year with
+    ``earned`` (...), as pension_rules.keep_credited_year keeps them: this year's earnings
+    go first and the oldest drop out, or (``best``) the best R of the kept and this year's,
+    in decreasing order."""
+    if best and recent.shape[-1]:
+        both = np.concatenate([recent, np.asarray(earned)[..., None]], axis=-1)
+        return -np.sort(-both, axis=-1)[..., :recent.shape[-1]]
     out = np.empty_like(recent)
     if recent.shape[-1]:
         out[..., 0] = earned

@@ -218,12 +218,15 @@ TRANSITORY_BANDS = 8
 
 
 def career_caps(earnings: np.ndarray, contributing: np.ndarray, ceiling: float,
-                spread: float, transitory: float = 0.0, years: int = 0) -> np.ndarray:
+                spread: float, transitory: float = 0.0, years: int = 0,
+                best: bool = False) -> np.ndarray:
     """The yearly caps of a cell's career (sex, age, pension_rules.CAPS_SIZE), for the
     award rules' ceiling applied year by year (pension_rules.career_capped_pension):
     for a cell of age x, the years of ages below x as the year's cross-section has them
     (with reference earnings over the last ``years`` credited years, > 0, the ages x -
-    ``years`` to x - 1 only: the years the reference averages), each a knot k =
+    ``years`` to x - 1 only: the years the reference averages; over the ``best`` years,
+    the ``years`` ages below x of the highest mean earnings, as the cohort engine ranks
+    them: pension_rules.keep_credited_year), each a knot k =
     ``ceiling`` / m (m the mean ``earnings`` of the age and sex, per contributor, before
     the ceiling) weighted w = m x ``contributing`` (the contributors' share), and the
     mean of G(L) = sum w min(L, k) over L lognormal with mean 1 and log-sd ``spread``
@@ -241,25 +244,42 @@ def career_caps(earnings: np.ndarray, contributing: np.ndarray, ceiling: float,
         factors = rules.band_levels(rules.shape_bands(TRANSITORY_BANDS), transitory)
     _fill_career_caps(np.ascontiguousarray(earnings, dtype=np.float64),
                       np.ascontiguousarray(contributing, dtype=np.float64), float(ceiling),
-                      float(spread), factors, int(years), out)
+                      float(spread), factors, int(years), bool(best), out)
     return out
 
 
 @nb.njit(cache=True)
-def _fill_career_caps(earnings, contributing, ceiling, spread, factors, years, out):
+def _counted_ages(earnings, contributing, x, years, best):
+    """The ages below x whose years the reference counts (:func:`career_caps`): all with
+    earnings and contributors, the last ``years`` (> 0) of them, or the ``best`` years of
+    the highest mean earnings."""
+    first = max(x - years, 0) if years > 0 and not best else 0
+    ages = np.empty(x - first, dtype=np.int64)
+    n = 0
+    for a in range(first, x):
+        if earnings[a] > 0.0 and contributing[a] > 0.0:
+            ages[n] = a
+            n += 1
+    ages = ages[:n]
+    if best and 0 < years < n:
+        ages = ages[np.argsort(-earnings[ages], kind="mergesort")[:years]]
+    return ages
+
+
+@nb.njit(cache=True)
+def _fill_career_caps(earnings, contributing, ceiling, spread, factors, years, best, out):
     """:func:`career_caps` into ``out`` (``factors``: the transitory bands' mean
-    factors, one 1 for none; ``years`` > 0: the last years only)."""
+    factors, one 1 for none; ``years`` > 0: the last or ``best`` years only)."""
     n_age, most, n_f = earnings.shape[0], rules.MAX_KNOTS, factors.size
     knots, weights = np.empty(n_age * n_f), np.empty(n_age * n_f)
     for s in range(2):
         for x in range(1, n_age):
             j = 0
-            for a in range(max(x - years, 0) if years > 0 else 0, x):
+            for a in _counted_ages(earnings[:, s], contributing[:, s], x, years, best):
                 m, d = earnings[a, s], contributing[a, s]
-                if m > 0.0 and d > 0.0:
-                    for f in factors:
-                        knots[j], weights[j] = ceiling / m / f, m * d * f / n_f
-                        j += 1
+                for f in factors:
+                    knots[j], weights[j] = ceiling / m / f, m * d * f / n_f
+                    j += 1
             if j == 0:
                 continue
             order = np.argsort(knots[:j], kind="mergesort")
@@ -469,9 +489,19 @@ class DBOldAgePension(SchemeType):
                   low=0.0, high=1.0, reference="ILC 2021 para. 15(g), (h)"),
         ParamSpec("reference_earnings_years", "years",
                   "Reference earnings of the pension formula: 0 for the career average of "
-                  "revalued insured earnings, N for the average over the last N credited "
-                  "years (all of them when fewer).", low=0, high=40, integer=True, default=0,
+                  "revalued insured earnings, N for the average over N credited years, the "
+                  "last or the best (reference_earnings_selection; all of them when fewer).",
+                  low=0, high=40, integer=True, default=0,
                   reference="ILO C102 Art. 65 (previous earnings)"),
+        ParamSpec("reference_earnings_selection", "choice",
+                  "Which N credited years the reference earnings average when "
+                  "reference_earnings_years is N > 0: 'last' (the most recent N) or 'best' "
+                  "(the N with the highest revalued earnings, the others dropped, as the "
+                  "US computation years). The cohort engine ranks a class's years by their "
+                  "mean earnings: exact when its members' careers are proportional (the "
+                  "same years ranked alike).",
+                  kind="choice", choices=("last", "best"), default="last",
+                  reference="Social Security Act sec. 215(b)(1)-(2)"),
         ParamSpec("accrual_rate", "fraction of reference earnings per credited year",
                   "Pension per credited year as a share of reference earnings (career "
                   "average or last years: reference_earnings_years).",

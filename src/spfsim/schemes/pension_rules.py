@@ -125,6 +125,34 @@ def reference_earnings(credits, recent_sum, service, years):
     return recent_sum / counted * service
 
 
+@nb.njit(cache=True, inline="always")
+def keep_credited_year(kept, amount, out, best):
+    """The earnings of the credited years the reference keeps (:func:`reference_earnings`:
+    the last N, or with ``best`` the best N) after one more credited year of ``amount``
+    (currency): ``kept`` (R,) in, ``out`` (R,) out (it may be ``kept`` itself).
+
+    The last N years are kept newest first: the new year goes first and the oldest drops
+    out (ILO C102 Art. 65: previous earnings). The best N are kept in decreasing order:
+    the new year goes before the first year it beats and the lowest drops out, so that
+    the kept years are always the best N credited (the US computation years, Social
+    Security Act sec. 215(b)(2)(A): the elapsed years less five, the highest indexed
+    earnings counted). Revaluation multiplies every kept year alike, which keeps the order.
+    A cell of the cohort engine applies it to its members' totals: exact when their
+    careers are proportional (the same years ranked alike), as without transitory
+    earnings."""
+    n = kept.shape[0]
+    first = 0
+    if best:
+        while first < n and kept[first] >= amount:
+            first += 1
+    for k in range(n - 1, first, -1):
+        out[k] = kept[k - 1]
+    if first < n:
+        out[first] = amount
+    for k in range(first):
+        out[k] = kept[k]
+
+
 @nb.njit(cache=True)
 def averaging_years(service, credited_years, formula):
     """The years d the bend-point formula averages the reference credits over (see the

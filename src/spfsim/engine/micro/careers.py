@@ -19,6 +19,7 @@ from ...schemes.pension_rules import (
     disability_award,
     in_payment,
     insurable_earnings,
+    keep_credited_year,
     leaves_without_pension,
     old_age_award,
     qualified_insured,
@@ -209,7 +210,7 @@ def _contribute(c, i, p, a, s, when, rules, earnings, earnings_factor, service, 
     contributed[i] += np.float32(rules.contribution_rate * earned / when.deflator)
     if service[i] < 255:
         service[i] += 1
-    _credit(credits, recent, i, earned)
+    _credit(credits, recent, i, earned, rules.best_years)
     paid[i] += rules.contribution_rate * earned
     return gross
 
@@ -235,7 +236,7 @@ def _care(i, p, a, s, when, rules, care_probability, young_child, service, care_
         if service[i] < 255:
             service[i] += 1
             care_years[i] += 1
-        _credit(credits, recent, i, rules.care_credit)
+        _credit(credits, recent, i, rules.care_credit, rules.best_years)
 
 
 @nb.njit(inline="always", cache=True)
@@ -261,16 +262,13 @@ def _revalue(credits, paid, recent, i, factor):
 
 
 @nb.njit(inline="always", cache=True)
-def _credit(credits, recent, i, amount):
-    """Credit person i a year with ``amount``: it becomes the most recent year's earnings
-    and the oldest one kept drops out."""
+def _credit(credits, recent, i, amount, best):
+    """Credit person i a year with ``amount``: it joins her credits and, where it is one
+    of them, the years the reference keeps (pension_rules.keep_credited_year: the last
+    or, with ``best``, the best N)."""
     credits[i] += amount
-    n = recent.shape[1]
-    if n == 0:
-        return
-    for k in range(n - 1, 0, -1):
-        recent[i, k] = recent[i, k - 1]
-    recent[i, 0] = amount
+    if recent.shape[1]:
+        keep_credited_year(recent[i], amount, recent[i], best)
 
 
 @nb.njit(inline="always", cache=True)

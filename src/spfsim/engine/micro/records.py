@@ -100,6 +100,7 @@ class Pension(NamedTuple):
     minimum_service: int
     formula: np.ndarray  # the pension formula (pension_rules.formula)
     reference_years: int  # reference earnings: last N credited years (0: career average)
+    best_years: bool  # the reference's N years the best N, not the last N
     minimum_pension: float
     maximum_pension: float  # at award (0 or infinite: none)
     revaluation: float  # growth of credited earnings into this year
@@ -238,7 +239,7 @@ def labour(stay, join, keep, cumulative, keep_contributor, p_self_employed,
 
 _PENSION_TYPES = {
     "has": bool, "minimum_service": int, "formula": _floats, "reference_years": int,
-    "minimum_pension": float,
+    "best_years": bool, "minimum_pension": float,
     "maximum_pension": float, "revaluation": float, "indexation": float,
     "transitory_sd": float, "earnings_floor": float, "earnings_ceiling": float,
     "contribution_rate": float, "disability_minimum_service": int, "recovery_rate": float,
@@ -264,7 +265,7 @@ def pension(**fields) -> tuple[Pension, PensionTables]:
 
 NO_PENSION = pension(
     has=False, retirement_age=np.zeros((101, 2)), minimum_service=0,
-    formula=np.zeros(FORMULA_SIZE), reference_years=0, minimum_pension=0.0,
+    formula=np.zeros(FORMULA_SIZE), reference_years=0, best_years=False, minimum_pension=0.0,
     maximum_pension=np.inf, revaluation=0.0, indexation=0.0, earnings=np.zeros((101, 2)),
     transitory_sd=0.0, earnings_floor=0.0, earnings_ceiling=np.inf, contribution_rate=0.0,
     incidence=np.zeros((101, 2)), disability_minimum_service=0, recovery_rate=0.0,

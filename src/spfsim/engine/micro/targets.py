@@ -89,7 +89,8 @@ def _pension_year(scheme: CompiledScheme, y: PensionYear, k: int, year: int,
     return records.pension(
         has=True, retirement_age=y.retirement_age, minimum_service=y.minimum_service,
         formula=y.formula,
-        reference_years=y.reference_years, minimum_pension=y.minimum_pension,
+        reference_years=y.reference_years, best_years=y.best_years,
+        minimum_pension=y.minimum_pension,
         maximum_pension=float(y.maximum_pension) or np.inf, revaluation=y.revaluation,
         indexation=y.indexation,
         # gross earnings: the kernel applies the floor and ceiling person by person
