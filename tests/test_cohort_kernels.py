@@ -36,11 +36,12 @@ RTOL, ATOL = 1e-11, 1e-9  # currency amounts of ~1e10: 1e-9 is far below a cent
 VARIANTS = {
     "default": {},
     "last years' earnings": {"reference_earnings_years": 5},
-    # the best years kept in order (credits and care credits), their yearly caps
-    "best years' earnings, ceiling, spread": {
+    # the best years kept in order (credits and care credits), their yearly caps and
+    # transitory gain (pension_rules.best_years_gain)
+    "best years' earnings, ceiling, spreads": {
         "reference_earnings_years": 5, "reference_earnings_selection": "best",
         "earnings_ceiling": {"value": 30000.0, "indexation": "wages"},
-        "earnings_permanent_sd": 0.5},
+        "earnings_permanent_sd": 0.5, "earnings_transitory_sd": 0.4},
     "early and late retirement": {"early_retirement_rate": 0.3, "early_retirement_age": 55,
                                   "early_reduction": 0.05, "deferral_rate": 0.2,
                                   "latest_retirement_age": 68, "late_increment": 0.06},
@@ -86,12 +87,7 @@ def _flows(model: spfsim.Model, compiled: bool, monkeypatch) -> dict[str, np.nda
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
 def test_a_projection_is_the_same_compiled_or_not(variant, monkeypatch):
-    model = spfsim.load_model(end_year=2060)
-    parameters = dict(VARIANTS[variant])
-    spread = parameters.pop("earnings_permanent_sd", 0.0)
-    if parameters:
-        model = model.with_parameters({"pension": parameters})
-    model.assumptions.earnings_permanent_sd = spread
+    model = _variant_model(variant)
     fast = _flows(model, True, monkeypatch)
     reference = _flows(model, False, monkeypatch)
     assert fast.keys() == reference.keys()
@@ -209,9 +205,11 @@ def _variant_model(variant: str, end_year: int = 2060) -> spfsim.Model:
     model = spfsim.load_model(end_year=end_year)
     parameters = dict(VARIANTS[variant])
     spread = parameters.pop("earnings_permanent_sd", 0.0)
+    transitory = parameters.pop("earnings_transitory_sd", 0.0)
     if parameters:
         model = model.with_parameters({"pension": parameters})
     model.assumptions.earnings_permanent_sd = spread
+    model.assumptions.earnings_transitory_sd = transitory
     return model
 
 

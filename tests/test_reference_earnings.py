@@ -17,15 +17,19 @@ from spfsim.schemes import db_pension as dbp
 from spfsim.schemes import pension_rules as rules
 
 
-def last_years_model(folder, years: int = 5, selection: str = "last", hump: bool = False):
+def last_years_model(folder, years: int = 5, selection: str = "last", hump: bool = False,
+                     transitory: float = 0.0):
     """The small model with reference earnings over the ``selection``'s ``years``;
     ``hump``: relative earnings rising 4 % of the age-15 level a year to age 45 and
-    falling 6 % a year after (so that the best years are not the last)."""
+    falling 6 % a year after (so that the best years are not the last); ``transitory``:
+    the log-sd of a year's earnings around a person's level."""
     write_small_model(folder)
     model = folder / "model.toml"
-    model.write_text(model.read_text().replace(
+    text = model.read_text().replace(
         "start_year = 1995", f"start_year = 1995\nreference_earnings_years = {years}\n"
-        f'reference_earnings_selection = "{selection}"'))
+        f'reference_earnings_selection = "{selection}"')
+    model.write_text(text.replace("[economy]\n", f"[economy]\nearnings_transitory_sd = "
+                                  f"{transitory}\n"))
     if hump:
         labour = folder / "assumptions" / "labour.csv"
         rows = labour.read_text().splitlines()
@@ -95,6 +99,48 @@ def test_the_kept_years_are_the_best_or_the_last(amounts, kept):
     np.testing.assert_array_equal(last, np.concatenate([amounts[::-1], np.zeros(kept)])[:kept])
 
 
+@pytest.mark.parametrize("ceiling", [0.0, 2.4])
+@pytest.mark.parametrize("years", [38, 45])
+@pytest.mark.parametrize("shape", ["rising", "flat"])
+def test_the_best_years_gain_against_simulation(years, shape, ceiling):
+    """pension_rules.best_years_gain: the best 35 of 38 or 45 years of means rising from
+    0.4 to 1 over 25 years (or flat) times lognormal factors of log-sd 0.836, and with a
+    ceiling 2.4 times the mean on each year's earnings of members of levels of log-sd
+    0.716 (the US variant's spreads), the kept years being the capped means: within 0.4 %
+    of 100,000 simulated careers. Its threshold approximation was measured 0.08-0.29 %
+    above 1,000,000 of them over these cases (standard errors 0.02-0.06 %). Gains of 3-21 %."""
+    means = np.concatenate([np.linspace(0.4, 1.0, 25), np.ones(30)])[:years]
+    if shape == "flat":
+        means = np.ones(years)
+    sd, permanent = 0.836, 0.716 if ceiling else 0.0
+    both = np.hypot(sd, permanent)
+    capped = means - np.array([rules.lognormal_excess(m, both, ceiling) for m in means]) \
+        if ceiling else means
+    kept = np.zeros(years + 3)  # zeros beyond the years with earnings
+    kept[:years] = np.sort(capped)[::-1]
+    gain = rules.best_years_gain(kept, years + 3, 35, sd, permanent, ceiling)
+    generator = np.random.default_rng(5)
+    level = np.exp(permanent * generator.standard_normal((100_000, 1)) - permanent ** 2 / 2)
+    earned = level * means * np.exp(sd * generator.standard_normal((100_000, years))
+                                    - sd * sd / 2)
+    if ceiling:
+        earned = np.minimum(earned, ceiling)
+    simulated = np.sort(earned, axis=1)[:, -35:].sum(axis=1).mean() / kept[:35].sum()
+    assert gain == pytest.approx(simulated, rel=4e-3)
+    assert gain > 1.03
+
+
+def test_the_best_years_gain_without_a_choice():
+    """No gain without a transitory spread, without more years than the N best, or where
+    the years beyond the N have no earnings; more spread, more gain."""
+    kept = np.array([3.0, 2.0, 1.0, 0.5])
+    assert rules.best_years_gain(kept, 4, 3, 0.0) == 1.0
+    assert rules.best_years_gain(kept, 3, 3, 0.5) == 1.0
+    assert rules.best_years_gain(np.array([3.0, 2.0, 1.0, 0.0]), 4, 3, 0.5) == 1.0
+    gains = [rules.best_years_gain(kept, 4, 3, sd) for sd in (0.1, 0.3, 0.6, 1.0)]
+    assert 1.0 < gains[0] < gains[1] < gains[2] < gains[3]
+
+
 def test_short_careers_average_over_their_years():
     """Half the cohort contributes each year at random, earnings rising with age: each
     service class's reference earnings are the mean earnings of its credited years,
@@ -144,14 +190,17 @@ def test_micro_identities_with_best_years(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("selection", ["last", "best"])
-def test_micro_agrees_with_cohort_on_last_years(tmp_path, selection):
+@pytest.mark.parametrize(("selection", "years", "transitory"),
+                         [("last", 5, 0.0), ("best", 5, 0.0), ("best", 20, 0.5)])
+def test_micro_agrees_with_cohort_on_last_years(tmp_path, selection, years, transitory):
     """New pensions' average amount and the pension expenditure with reference earnings
     over the last (or the best) 5 years, earnings falling after 45 (where the best years
-    are not the last): 10 replications of 40,000 persons are unbiased for the cohort
-    engine (see replication.py)."""
-    model = spfsim.load_model(last_years_model(tmp_path / "m", selection=selection,
-                                               hump=True))
+    are not the last), and over the best 20 with a transitory spread (where a person's
+    best years are partly her lucky ones: the cohort engine's best_years_gain): 10
+    replications of 40,000 persons are unbiased for the cohort engine (see
+    replication.py)."""
+    model = spfsim.load_model(last_years_model(tmp_path / "m", years, selection, hump=True,
+                                               transitory=transitory))
     cohort = model.project()
     runs = [model.project("micro", persons=40_000, seed=90 + r) for r in range(10)]
     for name in ("average_new_benefit", "benefit_expenditure"):

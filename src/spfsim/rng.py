@@ -42,6 +42,9 @@ INITIAL_PENSION, INITIAL_PENSION_2, INITIAL_SURVIVOR_PENSION, INITIAL_SURVIVOR_P
     range(56, 60)
 # a living pensioner's dependants (engine.micro.dependants; keyed by year 0: for life)
 DEPENDENT_SPOUSE, DEPENDENT_CHILD, DEPENDENT_SUPPLEMENT, DEPENDENT_SUPPLEMENT_2 = range(60, 64)
+# the transitory part of the base year's kept best years (engine.micro.initial; keyed by
+# the kept year's rank for the year)
+INITIAL_KEPT_YEARS, INITIAL_KEPT_YEARS_2 = 64, 65
 # the draws of a partnership formed: (formed, partner's age, its second stream, pick, the
 # woman's turn among those forming)
 PARTNERSHIP_STREAMS = (PARTNERSHIP, PARTNER_AGE, PARTNER_AGE_2, PARTNER_PICK, PARTNER_ORDER)

@@ -207,7 +207,7 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
         return dbp.career_caps(econ.earnings[k], density[k], ceiling, sd,
                                assumptions.earnings_transitory_sd,
                                int(scheme["reference_earnings_years"][k]),
-                               scheme.choices["reference_earnings_selection"] == "best")
+                               _best_years(scheme))
 
     # the growth of the years before the base year, for the formula applied at an
     # eligibility age before it (None: at the base year's rates)
@@ -244,7 +244,8 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
             death_rate=dying[k],
             invalid_mortality=float(scheme["disability_mortality_factor"][k]),
             reference_years=int(scheme["reference_earnings_years"][k]),
-            best_years=scheme.choices["reference_earnings_selection"] == "best",
+            best_years=_best_years(scheme),
+            best_years_sd=assumptions.earnings_transitory_sd if _best_years(scheme) else 0.0,
             labour_target=labour_target[k],
             labour_persistence=assumptions.labour_persistence,
             covered_share=None if covered is None else covered[k],
@@ -433,9 +434,18 @@ def pension_flows(scheme: CompiledScheme, contributors, beneficiaries, new_count
         benefits_by_age=benefits_by_age, **detail)
 
 
-def recent_years(scheme: CompiledScheme) -> int:
-    """How many recent credited years a state must keep: the longest reference period."""
-    return int(np.max(scheme["reference_earnings_years"]))
+def _best_years(scheme: CompiledScheme) -> bool:
+    """Whether the reference earnings average the best years, not the last."""
+    return scheme.choices["reference_earnings_selection"] == "best"
+
+
+def recent_years(scheme: CompiledScheme, assumptions: Assumptions) -> int:
+    """How many credited years a state must keep: the longest reference period, and
+    pension_rules.BEST_EXTRA_YEARS more for the best years' transitory gain."""
+    years = int(np.max(scheme["reference_earnings_years"]))
+    if years and _best_years(scheme) and assumptions.earnings_transitory_sd > 0.0:
+        years += rules.BEST_EXTRA_YEARS
+    return years
 
 
 def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
@@ -447,7 +457,7 @@ def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
     maximum pensions) since, and the credits and pensions of each past year revalued and
     indexed by that year's growth: the economic_history table's (:func:`past_growth`),
     the base year's rates without it."""
-    state = PensionState(recent_years=recent_years(scheme),
+    state = PensionState(recent_years=recent_years(scheme, assumptions),
                          contribution_classes=contribution_classes)
     state.career_caps = base.career_caps
     start = int(scheme["start_year"][0])
@@ -490,6 +500,7 @@ def base_year_state(scheme: CompiledScheme, assumptions: Assumptions,
             contribution_rate=base.contribution_rate,  # refunds are paid from the base year
             death_rate=base.death_rate, invalid_mortality=base.invalid_mortality,
             reference_years=base.reference_years, best_years=base.best_years,
+            best_years_sd=base.best_years_sd,
             covered_share=None if covered is None else covered[year + 1 - start]))
     if kernels.COMPILED and pasts and cohort_loop.supported(pasts):
         cohort_loop.project_years(state, None, pasts)  # nothing recorded

@@ -45,14 +45,19 @@ def contributed_years(service, k, n_k):
 
 
 @nb.njit(cache=True)
-def reference(credits, recent, service, years):
-    """The reference credits of a class from its career credits and its recent years'
-    earnings ``recent`` (R,) (pension_rules.reference_earnings)."""
+def reference(credits, recent, service, years, best_sd, members, spread, formula):
+    """The reference credits of a class of ``members`` from its career credits and its
+    kept years' earnings ``recent`` (R,) (pension_rules.reference_earnings), the best
+    years' with their transitory gain where ``best_sd`` > 0 (pension_rules.best_years_gain,
+    the members' permanent ``spread`` and the ``formula``'s ceiling, per member)."""
     if years <= 0:
         return credits
     total = 0.0
     for r in range(years):
         total += recent[r]
+    if best_sd > 0.0:
+        total *= rules.best_years_gain(recent, service, years, best_sd, spread,
+                                       formula[rules.CEILING] * members)
     return rules.reference_earnings(credits, total, service, years)
 
 
@@ -184,7 +189,7 @@ def _switched(contributing, not_contributing, stay, join):
 def disability(active, labour, credits, paid, recent, invalid, invalid_pension,
                invalid_credits, invalid_paid, invalid_recent, retirement_age, recovery_rate,
                incidence, minimum_service, formula, minimum_pension, maximum_pension,
-               spread, reference_years, caps, top, top_invalid):
+               spread, reference_years, best_sd, caps, top, top_invalid):
     """StateTransitions._disability: recoveries below the pensionable age back to the
     active insured (not contributing), then onsets among last year's qualified
     contributors below it, awarded pension_rules.disability_award (``caps``: the cells'
@@ -235,7 +240,8 @@ def disability(active, labour, credits, paid, recent, invalid, invalid_pension,
                 per_person = 0.0
                 if onsets > 0:
                     per_person = reference(onset_credits, onset_recent, c,
-                                           reference_years) / onsets
+                                           reference_years, best_sd, onsets, spread,
+                                           formula) / onsets
                 award = rules.disability_award(per_person, c, future, minimum_pension,
                                                maximum_pension, formula, spread, caps[s, a])
                 credits[a, s, CONTRIBUTING, c] -= onset_credits
@@ -253,7 +259,7 @@ def disability(active, labour, credits, paid, recent, invalid, invalid_pension,
 def retire(active, labour, credits, paid, recent, pensioners, pension, invalid,
            invalid_pension, invalid_credits, invalid_paid, invalid_recent, refunded, refund,
            retirement_age, probability, factor, minimum_service, formula,
-           minimum_pension, maximum_pension, spread, reference_years, caps,
+           minimum_pension, maximum_pension, spread, reference_years, best_sd, caps,
            refund_share, new_share, new_amount, award_reference, top, top_invalid,
            top_pension):
     """StateTransitions._retire: award old-age pensions (pension_rules.old_age_award) to
@@ -294,7 +300,8 @@ def retire(active, labour, credits, paid, recent, pensioners, pension, invalid,
                     for r in range(n_r):
                         recent_class[r] = recent[a, s, 0, c, r] + recent[a, s, 1, c, r]
                     credited = reference(credits[a, s, 0, c] + credits[a, s, 1, c],
-                                         recent_class, c, reference_years)
+                                         recent_class, c, reference_years, best_sd,
+                                         members, spread, formula)
                     award = rules.old_age_award(credited / members, c, f, minimum_pension,
                                                 maximum_pension, formula, spread, caps[s, a])
                     new_share[a, s, c] = share

@@ -44,7 +44,7 @@ from .cohort_year import PensionYear
  DISABILITY_SERVICE, PERSISTENCE, MINIMUM_SERVICE, REFUND_SHARE, CONTRIBUTION_RATE,
  CARE_CREDIT, REFERENCE_YEARS, CARES, SURVIVORS, SURVIVORS_ACTIVE, SPOUSE_SHARE,
  ORPHAN_SHARE, MAXIMUM_SHARE, ORPHAN_AGE_LIMIT, END_RATE, SURVIVOR_SERVICE, P_MALE,
- DUAL, PAYMENT_SPREAD, SPOUSE_AGE, BEST_YEARS) = range(26)
+ DUAL, PAYMENT_SPREAD, SPOUSE_AGE, BEST_YEARS, BEST_SD) = range(27)
 #: the (age, sex) inputs of a year (``cells[k, field]``)
 (DENSITY, EARNINGS, RETIREMENT_AGE, INCIDENCE, DEATH_RATE, NEWCOMERS, POPULATION,
  NEXT_POPULATION) = range(8)
@@ -125,7 +125,7 @@ def _record_arrays(record: PensionRecord) -> tuple[np.ndarray, ...]:
 
 def _numbers(years: list[PensionYear]) -> np.ndarray:
     """(year, column) each year's numbers (the columns above)."""
-    out = np.zeros((len(years), BEST_YEARS + 1))
+    out = np.zeros((len(years), BEST_SD + 1))
     for k, y in enumerate(years):
         row = out[k]
         row[REVALUATION], row[INDEXATION] = y.revaluation, y.indexation
@@ -136,7 +136,7 @@ def _numbers(years: list[PensionYear]) -> np.ndarray:
         row[REFUND_SHARE], row[CONTRIBUTION_RATE] = y.refund_share, y.contribution_rate
         row[CARE_CREDIT], row[REFERENCE_YEARS] = y.care_credit, y.reference_years
         row[CARES] = y.care_probability is not None and bool(y.care_probability.any())
-        row[BEST_YEARS] = y.best_years
+        row[BEST_YEARS], row[BEST_SD] = y.best_years, y.best_years_sd
         rules = y.survivors
         if rules is None:
             continue
@@ -222,7 +222,7 @@ def _project(active, labour, credits, paid, recent, pensioners, pension, invalid
     for k in range(numbers.shape[0]):
         row, cell = numbers[k], cells[k]
         minimum, maximum = row[MINIMUM_PENSION], row[MAXIMUM_PENSION]
-        years_back = np.int64(row[REFERENCE_YEARS])
+        years_back, best_sd = np.int64(row[REFERENCE_YEARS]), row[BEST_SD]
         # PensionState.step
         kernels.revalued(credits, paid, recent, invalid_credits, invalid_paid,
                          invalid_recent, 1.0 + row[REVALUATION], top, top_invalid)
@@ -238,7 +238,7 @@ def _project(active, labour, credits, paid, recent, pensioners, pension, invalid
                            invalid_credits, invalid_paid, invalid_recent,
                            cell[RETIREMENT_AGE], row[RECOVERY_RATE], cell[INCIDENCE],
                            row[DISABILITY_SERVICE], formula[k], minimum, maximum, spread,
-                           years_back, caps[k], top, top_invalid)
+                           years_back, best_sd, caps[k], top, top_invalid)
         kernels.contribution_status(active, labour, credits, paid, recent, cell[DENSITY],
                                     row[PERSISTENCE],
                                     labour_target[k] if labour_target.size else no_target,
@@ -251,8 +251,8 @@ def _project(active, labour, credits, paid, recent, pensioners, pension, invalid
                        invalid_pension, invalid_credits, invalid_paid, invalid_recent,
                        refunded, refund, cell[RETIREMENT_AGE], retiring, adjusted,
                        row[MINIMUM_SERVICE], formula[k], minimum, maximum, spread,
-                       years_back, caps[k], row[REFUND_SHARE], new_share, new_amount,
-                       award_reference, top, top_invalid, top_pension)
+                       years_back, best_sd, caps[k], row[REFUND_SHARE], new_share,
+                       new_amount, award_reference, top, top_invalid, top_pension)
         if row[DUAL]:  # StateTransitions._own_shapes
             kernels.own_shapes(own_shape, new_share, award_reference, adjusted, formula[k],
                                minimum, maximum, spread, caps[k], shape_bands)
@@ -280,7 +280,8 @@ def _project(active, labour, credits, paid, recent, pensioners, pension, invalid
             deaths, money = survivor_kernels.survivor_deaths(
                 active, credits, recent, pensioners, pension, invalid, invalid_pension,
                 cell[POPULATION], dying, dying, cell[RETIREMENT_AGE], row[SURVIVOR_SERVICE],
-                formula[k], minimum, maximum, spread, years_back, caps[k], top, top_invalid,
+                formula[k], minimum, maximum, spread, years_back, best_sd, caps[k], top,
+                top_invalid,
                 top_pension)
         for a in range(n_age):
             for s in range(n_sex):

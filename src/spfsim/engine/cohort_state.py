@@ -29,6 +29,7 @@ import numpy as np
 from ..params import AGES
 from ..schemes import db_pension as dbp
 from ..schemes.dependants import dependants_of_pensioners
+from ..schemes.pension_rules import CEILING
 from . import cohort_kernels as kernels
 from .cohort_survivors import SurvivorTransitions
 from .cohort_transitions import (
@@ -189,14 +190,20 @@ class PensionState(StateTransitions, SurvivorTransitions):
                 self.invalid_paid, self.invalid_recent)
 
     def reference(self, credits: np.ndarray, recent: np.ndarray, service: np.ndarray,
-                  y: PensionYear) -> np.ndarray:
+                  members: np.ndarray, y: PensionYear) -> np.ndarray:
         """Credited earnings for the pension formula from the career credits and the
-        recent years' earnings (class totals in, class totals out; the rule is linear:
-        schemes.db_pension.reference_credits)."""
+        kept years' earnings (class totals in, class totals out; the rule is linear:
+        schemes.db_pension.reference_credits), the best years' with their transitory gain
+        (db_pension.best_years_gains: the classes' ``members``, their permanent spread and
+        the formula's ceiling)."""
         if y.reference_years <= 0:
             return credits
-        return dbp.reference_credits(credits, recent[..., :y.reference_years].sum(axis=-1),
-                                     service, y.reference_years)
+        kept = recent[..., :y.reference_years].sum(axis=-1)
+        if y.best_years_sd > 0.0:
+            cap = np.asarray(members) * y.formula[CEILING]
+            kept = kept * dbp.best_years_gains(recent, service, y.reference_years,
+                                               y.best_years_sd, y.spread, cap)
+        return dbp.reference_credits(credits, kept, service, y.reference_years)
 
     def step(self, y: PensionYear) -> tuple[np.ndarray, np.ndarray]:
         """Enter year y: revalue credits, index pensions, disability onsets and recoveries,

@@ -43,7 +43,7 @@ def survivors_year(spouses, spouse_pension, orphans, orphan_pension, growth, age
 def survivor_deaths(active, credits, recent, pensioners, pension, invalid, invalid_pension,
                     population, q_others, q_invalid, retirement_age, minimum_service,
                     formula, minimum_pension, maximum_pension, spread, reference_years,
-                    caps, top, top_invalid, top_pension):
+                    best_sd, caps, top, top_invalid, top_pension):
     """SurvivorTransitions._survivor_deaths: this year's deaths of pensioners and of
     qualified insured persons, and the pensions their survivors' shares apply to (an
     insured person's: the disability pension they would have had), (age, sex) persons and
@@ -80,7 +80,8 @@ def survivor_deaths(active, credits, recent, pensioners, pension, invalid, inval
                     for r in range(n_r):
                         recent_class[r] = recent[a, s, 0, c, r] + recent[a, s, 1, c, r]
                     credited = reference(credits[a, s, 0, c] + credits[a, s, 1, c],
-                                         recent_class, c, reference_years)
+                                         recent_class, c, reference_years, best_sd,
+                                         members, spread, formula)
                     would_have = rules.disability_award(
                         credited / members if members > 0 else 0.0, c, future,
                         minimum_pension, maximum_pension, formula, spread, caps[s, a])

@@ -73,7 +73,7 @@ class SurvivorTransitions:
         future = np.maximum(y.retirement_age - AGES[:, None], 0)[:, :, None]
         active = self.active_by_service()
         credits = self.reference(self.credits.sum(axis=2), self.recent.sum(axis=2),
-                                 SERVICE[None, None, :], y)
+                                 SERVICE[None, None, :], active, y)
         qualified = dbp.qualified_insured(AGES[:, None, None], y.retirement_age[:, :, None],
                                           SERVICE, rules.minimum_service)
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -120,7 +120,8 @@ class StateTransitions:
         with np.errstate(divide="ignore", invalid="ignore"):
             onsets = add_up(onset, -1)
             per_person = np.where(onsets > 0, self.reference(credits, recent,
-                                                             SERVICE[None, None, :], y)
+                                                             SERVICE[None, None, :],
+                                                             onsets, y)
                                   / onsets, 0.0)
         award = (dbp.disability_pension(0.0, per_person, SERVICE[None, None, :], future,
                                         y.minimum_pension, y.maximum_pension,
@@ -189,7 +190,8 @@ class StateTransitions:
         age = AGES[:, None, None]
         at_age = age >= y.retirement_age[:, :, None]
         active, credits = self.active_by_service(), self.credits.sum(axis=2)
-        reference = self.reference(credits, self.recent.sum(axis=2), SERVICE[None, None, :], y)
+        reference = self.reference(credits, self.recent.sum(axis=2), SERVICE[None, None, :],
+                                   active, y)
         with np.errstate(divide="ignore", invalid="ignore"):
             per_person = np.where(active > 0, reference / active, 0.0)
         probability, factor = retirement_choice(y)
@@ -237,7 +239,7 @@ class StateTransitions:
         credits, ``factor`` (age, sex) their adjustment, empty for 1)."""
         if not y.dual_entitlement:
             return
-        formula, minimum, maximum, spread, _, caps = _formula(y)
+        formula, minimum, maximum, spread, _, _, caps = _formula(y)
         kernels.own_shapes(self.own_shape, new_share, _floats(reference), _floats(factor),
                            formula, minimum, maximum, spread, caps, SHAPE_BANDS)
 
@@ -266,9 +268,11 @@ def _floats(array) -> np.ndarray:
 def _formula(y: PensionYear) -> tuple:
     """The pension formula's parameters, in the compiled transitions' order: the formula
     (pension_rules.formula), minimum and maximum pension, the cell's spread, reference
-    years, the cells' yearly caps (:func:`career_caps`)."""
+    years, the best years' transitory log-sd (0: no gain), the cells' yearly caps
+    (:func:`career_caps`)."""
     return (_floats(y.formula), float(y.minimum_pension), float(y.maximum_pension),
-            float(y.spread), int(y.reference_years), career_caps(y))
+            float(y.spread), int(y.reference_years), float(y.best_years_sd),
+            career_caps(y))
 
 
 def capped_awards(rule, per_person: np.ndarray, third: np.ndarray,

@@ -57,6 +57,9 @@ class PensionYear:
     invalid_mortality: float = 1.0
     reference_years: int = 0  # reference earnings: 0 career average, N last N credited years
     best_years: bool = False  # the reference's N years the best N, not the last N
+    # the log-sd of a year's transitory earnings, for the best years' gain
+    # (pension_rules.best_years_gain; 0: none)
+    best_years_sd: float = 0.0
     # (age, sex, 4) persons not contributing this year by labour state
     # (EconomicProjection.non_contributing) and how strongly non-contributors keep last
     # year's state; None: every non-contributor is counted inactive (the reconstruction)

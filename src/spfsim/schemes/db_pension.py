@@ -137,6 +137,26 @@ def reference_credits(credits, recent_sum, service, years: int) -> np.ndarray:
     return _reference(credits, recent_sum, service, years)
 
 
+def best_years_gains(kept: np.ndarray, service, years: int, sd: float,
+                     permanent_sd: float = 0.0, cap=0.0) -> np.ndarray:
+    """pension_rules.best_years_gain for every class: ``kept`` (..., R) the classes' kept
+    years (decreasing), ``service`` their credited years and ``cap`` their ceiling in the
+    units of ``kept`` (both broadcast to kept's leading shape)."""
+    shape = kept.shape[:-1]
+    service = np.broadcast_to(np.asarray(service, dtype=np.int64), shape).ravel()
+    cap = np.broadcast_to(np.asarray(cap, dtype=np.float64), shape).ravel()
+    rows = np.ascontiguousarray(kept, dtype=np.float64).reshape(-1, kept.shape[-1])
+    out = np.empty(rows.shape[0])
+    _best_years_gains(rows, service, int(years), float(sd), float(permanent_sd), cap, out)
+    return out.reshape(shape)
+
+
+@nb.njit(cache=True)
+def _best_years_gains(rows, service, years, sd, permanent_sd, cap, out):
+    for i in range(rows.shape[0]):
+        out[i] = rules.best_years_gain(rows[i], service[i], years, sd, permanent_sd, cap[i])
+
+
 def pension_at_award(accrual_rate, credited_earnings, minimum, maximum=0.0, service=None,
                      rate_above=0.0, band_years=0, factor=1.0, *,
                      formula: np.ndarray | None = None, spread=0.0) -> np.ndarray:

@@ -67,6 +67,7 @@ def _initial_store(assumptions: Assumptions, settings,
     never = _never_covered(assumptions, records)
     spread = _payment_spread(assumptions)
     shaped = _dual_entitlement(assumptions)
+    best = _best_years(assumptions)
     start = first = 0
     sources = []  # (ids, records) of the persons cloned
     if records is not None and records.linked:
@@ -105,6 +106,8 @@ def _initial_store(assumptions: Assumptions, settings,
                 _draw_pension_class(store, slots, ids, state, a, s, settings.seed, *never[a, s])
                 _spread_credits(store, slots, settings.permanent_sd,
                                 _base_ceiling(assumptions), _caps_of(state, a, s))
+                if best:
+                    _lucky_years(store, slots, ids, settings.seed, settings.transitory_sd)
                 store.pension[slots] = (
                     _in_class_shape(store, slots, ids, state, s, settings.seed) if shaped
                     else _around_mean(store.pension[slots], settings.seed,
@@ -359,6 +362,29 @@ def _dual_entitlement(assumptions: Assumptions) -> bool:
     shape of each class's own pensions (PensionState.own_shape)."""
     pension = contributory_pension(assumptions)
     return pension is not None and pension.choices.get("survivor_with_own_pension") == "higher"
+
+
+def _best_years(assumptions: Assumptions) -> bool:
+    """Whether the contributory pension's reference earnings average the best years
+    (``reference_earnings_selection = "best"``)."""
+    pension = contributory_pension(assumptions)
+    return (pension is not None
+            and pension.choices.get("reference_earnings_selection") == "best")
+
+
+def _lucky_years(store, slots, ids: np.ndarray, seed: int, sd: float) -> None:
+    """The drawn persons' kept best years (their class's means per person) each times a
+    lognormal factor of mean 1 and log-sd ``sd`` (the transitory earnings' spread), drawn
+    for the person and the year's rank, then kept in decreasing order: a person's best
+    years are partly her lucky ones, as the cohort engine's award takes them
+    (pension_rules.best_years_gain, over the same years). Unchanged with ``sd`` 0."""
+    if sd <= 0.0 or not store.recent.shape[1]:
+        return
+    kept = store.recent[slots]
+    for k in range(kept.shape[1]):
+        z = rng.normals(seed, rng.INITIAL_KEPT_YEARS, rng.INITIAL_KEPT_YEARS_2, ids, k)
+        kept[:, k] *= np.exp(sd * z - 0.5 * sd * sd)
+    store.recent[slots] = -np.sort(-kept, axis=1)
 
 
 def _in_class_shape(store, slots, ids: np.ndarray, state: PensionState, s: int,
