@@ -54,8 +54,9 @@ class PensionState(StateTransitions, SurvivorTransitions):
     ``active[age, sex, status, service]``: not retired, with ``status`` 1 if contributing
     this year (0 otherwise) and ``service`` credited years completed before this year.
     With ``recent_years`` R > 0, ``recent[..., k]`` holds the revalued earnings of each
-    class's k-th most recent credited year (k = 0..R-1), for reference earnings over the
-    last years: every member of a class moves alike, so the sums move linearly.
+    class's k-th kept credited year (k = 0..R-1: the most recent, or the best, by
+    pension_rules.keep_credited_year), for reference earnings over the last or the best
+    years: every member of a class moves alike, so the sums move linearly.
     ``labour[age, sex, service, k, state]`` splits the non-contributing actives by labour
     state (informal, unemployed, inactive, disabled): the same keep-or-draw chain as the
     micro engine's, so that, as there, the persistently unemployed are those with little

@@ -118,6 +118,10 @@ def _initial_store(assumptions: Assumptions, settings,
             start += len(ids)
     store.size = start
     store.next_id = first
+    if best and store.recent.shape[1] > _reference_years(assumptions):
+        # a person's best N are exact with N kept: the cohort engine's extra years
+        # (pension_rules.BEST_EXTRA_YEARS) served her lucky draws above
+        store.recent = np.ascontiguousarray(store.recent[:, :_reference_years(assumptions)])
     return store, synthetic_cells, _sources(sources, first) if records is not None else None
 
 
@@ -370,6 +374,12 @@ def _best_years(assumptions: Assumptions) -> bool:
     pension = contributory_pension(assumptions)
     return (pension is not None
             and pension.choices.get("reference_earnings_selection") == "best")
+
+
+def _reference_years(assumptions: Assumptions) -> int:
+    """The most credited years the contributory pension's reference averages (0: none)."""
+    pension = contributory_pension(assumptions)
+    return 0 if pension is None else int(np.max(pension["reference_earnings_years"]))
 
 
 def _lucky_years(store, slots, ids: np.ndarray, seed: int, sd: float) -> None:

@@ -73,8 +73,9 @@ class PersonStore:
     father: np.ndarray  # int32: the mother's partner when the child was born
     household: np.ndarray  # int32: the household's reference person
     left_home: np.ndarray  # uint8: 1 once the person has left the parental household
-    # float64 (slot, R): revalued earnings of the R most recent credited years, latest
-    # first (R = 0 unless the pension's reference earnings are the last years')
+    # float64 (slot, R): revalued earnings of the R credited years the reference keeps
+    # (pension_rules.keep_credited_year: the last, newest first, or the best, in
+    # decreasing order; R = 0 unless the pension's reference earnings are N years')
     recent: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     size: int = 0
     next_id: int = 0
