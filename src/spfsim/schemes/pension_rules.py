@@ -551,25 +551,132 @@ def old_age_award(reference, service, factor, minimum, maximum, formula, spread,
 @nb.njit(cache=True)
 def awards_at_levels(reference, service, factor, minimum, maximum, formula, spread, caps,
                      edges, out):
-    """``out``: the old-age pensions at award (currency per year) of the members of a cell
-    whose mean reference credits are ``reference``, one for each equal-probability band
-    of their earnings levels L (lognormal, mean 1, log-sd ``spread``) between the normal
-    quantiles ``edges`` (:func:`shape_bands`), each the formula itself
-    (:func:`old_age_award` at spread 0) at the band's mean level, n (N(b_i+1 - spread) -
-    N(b_i - spread)) for n bands, on the member's credits as :func:`_spread_award`
+    """``out``: the mean old-age pension at award (currency per year) of the members of a
+    cell whose mean reference credits are ``reference`` within each equal-probability
+    band of their earnings levels L (lognormal, mean 1, log-sd ``spread``) between the
+    normal quantiles ``edges`` (:func:`shape_bands`): a member's pension is the formula
+    itself (:func:`old_age_award` at spread 0) on her credits as :func:`_spread_award`
     spreads them (:func:`members_credits`: the ceiling on the average as a whole, or year
-    by year with the cell's yearly ``caps``). The bands' levels average to 1 exactly, so
-    the nodes are exact for a linear formula, and they give the cell's pensions' shape: a
+    by year with the cell's yearly ``caps``). They give the cell's pensions' shape: a
     progressive formula of a lognormal average is not a lognormal (a long tail of small
-    pensions), and a minimum or a maximum piles members up at it."""
+    pensions), and a minimum or a maximum piles members up at it.
+
+    The pension is continuous and piecewise linear in L, so each band's mean is exact: the
+    sum over the pieces between its kinks (:func:`_pension_kinks`) of the lognormal's
+    partial moments, f(a) P(a < L < b) + slope (E[L; a < L < b] - a P(a < L < b)). The
+    bands therefore average to the closed-form award of the cell (:func:`old_age_award`
+    with the spread)."""
     n = edges.size - 1
-    levels = band_levels(edges, spread)
     ceiling = formula[CEILING]
     cap = ceiling * service if 0.0 < ceiling < math.inf else 0.0
-    credits = members_credits(reference, levels, spread, cap, caps)
+    if spread <= 0.0:
+        out[:] = old_age_award(reference, service, factor, minimum, maximum, formula, 0.0,
+                               NO_CAPS)
+        return
+    half = 0.5 * spread * spread
+    bounds = np.empty(n + 1)  # the bands' edges in L
+    for i in range(n + 1):
+        bounds[i] = math.exp(spread * edges[i] - half) if math.isfinite(edges[i]) else (
+            0.0 if edges[i] < 0 else math.inf)
+    kinks = _pension_kinks(reference, service, factor, minimum, maximum, formula, spread,
+                           cap, caps)
+    points = np.unique(np.concatenate((bounds[:n], kinks)))  # 0 first, all finite
+    values = _members_pensions(reference, points, service, factor, minimum, maximum,
+                               formula, spread, cap, caps)
+    # the last piece is linear to infinity: its slope from one more point
+    beyond = _members_pensions(reference, np.array([points[-1] + 1.0]), service, factor,
+                               minimum, maximum, formula, spread, cap, caps)[0]
+    out[:] = 0.0
+    band = 0
+    for j in range(points.size):
+        a = points[j]
+        b = points[j + 1] if j + 1 < points.size else math.inf
+        while band < n - 1 and a >= bounds[band + 1]:
+            band += 1
+        slope = (values[j + 1] - values[j]) / (b - a) if j + 1 < points.size else \
+            beyond - values[j]
+        probability = _lognormal_below(b, spread, half) - _lognormal_below(a, spread, half)
+        moment = _lognormal_below(b, spread, -half) - _lognormal_below(a, spread, -half)
+        out[band] += values[j] * probability + slope * (moment - a * probability)
     for i in range(n):
+        out[i] *= n
+
+
+@nb.njit(cache=True)
+def _lognormal_below(level, sd, shift):
+    """For L lognormal with mean 1 and log-sd ``sd``: P(L < level) with ``shift`` = sd^2 /
+    2, E[L; L < level] with ``shift`` = -sd^2 / 2 (Phi((ln level + shift) / sd))."""
+    if level <= 0.0:
+        return 0.0
+    if level == math.inf:
+        return 1.0
+    return normal_cdf((math.log(level) + shift) / sd)
+
+
+@nb.njit(cache=True)
+def _members_pensions(reference, levels, service, factor, minimum, maximum, formula,
+                      spread, cap, caps):
+    """The old-age pensions at award of members of earnings ``levels``
+    (:func:`awards_at_levels`)."""
+    credits = members_credits(reference, levels, spread, cap, caps)
+    out = np.empty(levels.size)
+    for i in range(levels.size):
         out[i] = old_age_award(credits[i], service, factor, minimum, maximum, formula, 0.0,
                                NO_CAPS)
+    return out
+
+
+@nb.njit(cache=True)
+def _pension_kinks(reference, service, factor, minimum, maximum, formula, spread, cap,
+                   caps):
+    """The levels L where a member's pension (:func:`awards_at_levels`) may change slope:
+    those of her credits (the yearly caps' knots, or where the cap on the whole average
+    binds), and the levels whose credits reach the formula's bend points, or a pension at
+    the minimum or the maximum (each found on the credits' and the formula's pieces,
+    which are linear between these)."""
+    knots = np.empty(0)
+    if 0.0 < cap < math.inf and reference < cap * (1.0 - 1e-12):
+        if caps.size and caps[0] > 0:
+            knots = caps[2:2 + int(caps[0])].copy()
+        else:
+            knots = np.array([cap / uncapped_mean(reference, spread, cap)])
+    levels = np.concatenate((np.zeros(1), np.sort(knots)))
+    credits = members_credits(reference, levels, spread, cap, caps)
+    after = members_credits(reference, np.array([levels[-1] + 1.0]), spread, cap, caps)[0]
+    # the formula's own kinks, in credits
+    bends = np.empty(0)
+    if formula[KIND] == BEND_POINTS:
+        scale = averaging_years(service, service, formula) / formula[INDEXED]
+        bends = np.array([formula[BEND_1] * scale, formula[BEND_2] * scale])
+    steps = np.concatenate((np.zeros(1), np.sort(bends)))
+    paid = np.empty(steps.size)
+    for i in range(steps.size):
+        paid[i] = formula_pension(steps[i], service, service, formula) * factor
+    paid_after = formula_pension(steps[-1] + 1.0, service, service, formula) * factor
+    wanted = list(bends)
+    for amount in (minimum, maximum):
+        if 0.0 < amount < math.inf:
+            at = _inverse_piecewise(steps, paid, paid_after - paid[-1], amount)
+            if at >= 0.0:
+                wanted.append(at)
+    found = list(knots)
+    for amount in wanted:
+        at = _inverse_piecewise(levels, credits, after - credits[-1], amount)
+        if at >= 0.0:
+            found.append(at)
+    return np.array(found) if len(found) else np.empty(0)
+
+
+@nb.njit(cache=True)
+def _inverse_piecewise(xs, ys, slope, target):
+    """x with y(x) = ``target`` for y nondecreasing, piecewise linear between (``xs``,
+    ``ys``) and of ``slope`` beyond the last (per unit of x); -1 where none."""
+    for i in range(xs.size - 1):
+        if ys[i] <= target < ys[i + 1]:
+            return xs[i] + (target - ys[i]) / (ys[i + 1] - ys[i]) * (xs[i + 1] - xs[i])
+    if target >= ys[-1] and slope > 0.0:
+        return xs[-1] + (target - ys[-1]) / slope
+    return -1.0
 
 
 @nb.njit(cache=True)
