@@ -519,7 +519,9 @@ class DBOldAgePension(SchemeType):
                   "(the N with the highest revalued earnings, the others dropped, as the "
                   "US computation years). The cohort engine ranks a class's years by their "
                   "mean earnings: exact when its members' careers are proportional (the "
-                  "same years ranked alike).",
+                  "same years ranked alike); with transitory earnings "
+                  "(earnings_transitory_sd) it adds the expected gain of a member's lucky "
+                  "years (docs/schemes.md).",
                   kind="choice", choices=("last", "best"), default="last",
                   reference="Social Security Act sec. 215(b)(1)-(2)"),
         ParamSpec("accrual_rate", "fraction of reference earnings per credited year",
