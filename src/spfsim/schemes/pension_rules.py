@@ -151,7 +151,9 @@ def best_years_gain(kept, service, years, sd, permanent_sd=0.0, cap=0.0):
     drops is her unluckiest years, which the ceiling seldom reaches, so E = sum_k mu_k -
     sum_k m_k E[e_k; m_k e_k < t], E[e; m e < t] = Phi((ln(t / m) - sd^2 / 2) / sd)
     (checked against simulation in the tests: 0.1-0.3 % above it for 36-45 years of
-    log-sd 0.84). Years below the R kept are left out (they are the class's lowest)."""
+    log-sd 0.84), each year's at most mu_k P(m_k e_k < t) (where the ceiling reaches even
+    the unlucky years), and the gain kept within its bounds, [1, the kept years' sum over
+    the N best's]. Years below the R kept are left out (they are the class's lowest)."""
     m = min(service, kept.shape[0])
     while m > 0 and kept[m - 1] <= 0.0:  # the years without earnings are never chosen
         m -= 1
@@ -185,13 +187,18 @@ def best_years_gain(kept, service, years, sd, permanent_sd=0.0, cap=0.0):
             high = u
         if abs(above - years) <= 1e-12 * years or high - low <= 1e-14:
             break
-        u = u + (above - years) / slope
+        u = u + (above - years) / slope if slope > 0.0 else math.inf
         if not low < u < high:
             u = 0.5 * (low + high)
     dropped = 0.0
     for k in range(m):
-        dropped += math.exp(logs[k]) * normal_cdf((u - logs[k] - half) / sd)
-    return (total - dropped) / top
+        # her dropped years' value: uncapped, or at most her kept mean times the chance
+        # of dropping (the year's values below t are its lower ones), which binds where
+        # the ceiling reaches even the unlucky years
+        dropped += min(math.exp(logs[k]) * normal_cdf((u - logs[k] - half) / sd),
+                       kept[k] * normal_cdf((u - logs[k] + half) / sd))
+    # the expectation of the best N lies between the N best means and all the years
+    return min(max((total - dropped) / top, 1.0), total / top)
 
 
 @nb.njit(cache=True, inline="always")
