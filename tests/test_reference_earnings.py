@@ -139,14 +139,16 @@ def test_the_best_years_gain_is_bounded(means, service, years, sd, permanent, ce
     (choosing on her own values can only do better) and all the years kept: the gain
     stays within [1, the kept years' sum / the N best's], also where the class's means
     reach the ceiling (there, the dropped years' value is at most their means times the
-    chance of dropping them)."""
+    chance of dropping them); exactly 1 without a choice (no more years than N, or no
+    transitory spread). Never an error or a NaN (a log-sd of 1e-66 once divided by
+    zero)."""
     kept = np.sort(np.array(means) * (ceiling or 1.0))[::-1]
     gain = rules.best_years_gain(kept, service, years, sd, permanent, ceiling)
     counted = min(service, kept.size)
-    top = kept[:min(years, counted)].sum()
-    assert gain >= 1.0
-    if counted > years:
-        assert gain <= kept[:counted].sum() / top * (1 + 1e-12)
+    if counted <= years or sd == 0.0:
+        assert gain == 1.0
+    else:
+        assert 1.0 <= gain <= kept[:counted].sum() / kept[:years].sum() * (1 + 1e-12)
 
 
 def test_the_best_years_gain_near_the_ceiling():
