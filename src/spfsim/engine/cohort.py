@@ -198,6 +198,8 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
             dual_entitlement=scheme.choices.get("survivor_with_own_pension") == "higher",
             payment_spread=float(scheme["pensions_in_payment_spread"][k]))
 
+    best = dbp.selects_best_years(scheme)
+
     def career_caps(k: int) -> np.ndarray | None:
         """Year k's yearly caps of the ceiling for the award with the earnings spread
         (None without a ceiling or a spread: the ceiling on the average as a whole)."""
@@ -206,8 +208,7 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
             return None
         return dbp.career_caps(econ.earnings[k], density[k], ceiling, sd,
                                assumptions.earnings_transitory_sd,
-                               int(scheme["reference_earnings_years"][k]),
-                               _best_years(scheme))
+                               int(scheme["reference_earnings_years"][k]), best)
 
     # the growth of the years before the base year, for the formula applied at an
     # eligibility age before it (None: at the base year's rates)
@@ -244,8 +245,8 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
             death_rate=dying[k],
             invalid_mortality=float(scheme["disability_mortality_factor"][k]),
             reference_years=int(scheme["reference_earnings_years"][k]),
-            best_years=_best_years(scheme),
-            best_years_sd=assumptions.earnings_transitory_sd if _best_years(scheme) else 0.0,
+            best_years=best,
+            best_years_sd=assumptions.earnings_transitory_sd if best else 0.0,
             labour_target=labour_target[k],
             labour_persistence=assumptions.labour_persistence,
             covered_share=None if covered is None else covered[k],
@@ -434,16 +435,11 @@ def pension_flows(scheme: CompiledScheme, contributors, beneficiaries, new_count
         benefits_by_age=benefits_by_age, **detail)
 
 
-def _best_years(scheme: CompiledScheme) -> bool:
-    """Whether the reference earnings average the best years, not the last."""
-    return scheme.choices["reference_earnings_selection"] == "best"
-
-
 def recent_years(scheme: CompiledScheme, assumptions: Assumptions) -> int:
     """How many credited years a state must keep: the longest reference period, and
     pension_rules.BEST_EXTRA_YEARS more for the best years' transitory gain."""
-    years = int(np.max(scheme["reference_earnings_years"]))
-    if years and _best_years(scheme) and assumptions.earnings_transitory_sd > 0.0:
+    years = dbp.kept_years(scheme)
+    if years and dbp.selects_best_years(scheme) and assumptions.earnings_transitory_sd > 0.0:
         years += rules.BEST_EXTRA_YEARS
     return years
 

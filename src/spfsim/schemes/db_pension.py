@@ -137,6 +137,17 @@ def reference_credits(credits, recent_sum, service, years: int) -> np.ndarray:
     return _reference(credits, recent_sum, service, years)
 
 
+def selects_best_years(scheme) -> bool:
+    """Whether the reference earnings average the best years, not the last
+    (``reference_earnings_selection``)."""
+    return scheme.choices.get("reference_earnings_selection") == "best"
+
+
+def kept_years(scheme) -> int:
+    """The most credited years the reference earnings average (0: the career average)."""
+    return int(np.max(scheme["reference_earnings_years"]))
+
+
 def best_years_gains(kept: np.ndarray, service, years: int, sd: float,
                      permanent_sd: float = 0.0, cap=0.0) -> np.ndarray:
     """pension_rules.best_years_gain for every class: ``kept`` (..., R) the classes' kept

@@ -9,6 +9,7 @@ import numpy as np
 from ... import rng
 from ...errors import SpfsimError
 from ...params import Assumptions
+from ...schemes import db_pension as dbp
 from ...schemes import pension_rules as rules
 from ..benefits import contributory_pension
 from ..cohort import MAX_SERVICE, NOT_CONTRIBUTING, PensionState
@@ -67,7 +68,8 @@ def _initial_store(assumptions: Assumptions, settings,
     never = _never_covered(assumptions, records)
     spread = _payment_spread(assumptions)
     shaped = _dual_entitlement(assumptions)
-    best = _best_years(assumptions)
+    pension = contributory_pension(assumptions)
+    best = pension is not None and dbp.selects_best_years(pension)
     start = first = 0
     sources = []  # (ids, records) of the persons cloned
     if records is not None and records.linked:
@@ -118,10 +120,10 @@ def _initial_store(assumptions: Assumptions, settings,
             start += len(ids)
     store.size = start
     store.next_id = first
-    if best and store.recent.shape[1] > _reference_years(assumptions):
+    if best and store.recent.shape[1] > dbp.kept_years(pension):
         # a person's best N are exact with N kept: the cohort engine's extra years
         # (pension_rules.BEST_EXTRA_YEARS) served her lucky draws above
-        store.recent = np.ascontiguousarray(store.recent[:, :_reference_years(assumptions)])
+        store.recent = np.ascontiguousarray(store.recent[:, :dbp.kept_years(pension)])
     return store, synthetic_cells, _sources(sources, first) if records is not None else None
 
 
@@ -366,20 +368,6 @@ def _dual_entitlement(assumptions: Assumptions) -> bool:
     shape of each class's own pensions (PensionState.own_shape)."""
     pension = contributory_pension(assumptions)
     return pension is not None and pension.choices.get("survivor_with_own_pension") == "higher"
-
-
-def _best_years(assumptions: Assumptions) -> bool:
-    """Whether the contributory pension's reference earnings average the best years
-    (``reference_earnings_selection = "best"``)."""
-    pension = contributory_pension(assumptions)
-    return (pension is not None
-            and pension.choices.get("reference_earnings_selection") == "best")
-
-
-def _reference_years(assumptions: Assumptions) -> int:
-    """The most credited years the contributory pension's reference averages (0: none)."""
-    pension = contributory_pension(assumptions)
-    return 0 if pension is None else int(np.max(pension["reference_earnings_years"]))
 
 
 def _lucky_years(store, slots, ids: np.ndarray, seed: int, sd: float) -> None:
