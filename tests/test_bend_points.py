@@ -58,6 +58,47 @@ def test_bend_point_award_by_hand():
     assert rules.old_age_award(0.0, 0, 1.0, 1_000.0, 0.0, f, 0.3, NO) == 1_000.0  # no service
 
 
+def test_computation_years_by_hand():
+    """The US computation years of a disability or a death at age x (sec. 215(b)(2)(A)):
+    e = x - 22 elapsed years, less e // 5 dropout years (at most 5) for a disability, 5
+    for a death, at least 2, at most 35. The future years F = 35 - c then give the
+    averaging years max(n, c), and the reference counts at most c of its kept years."""
+    f = rules.formula(0.0, bends=US_BENDS, factors=US_FACTORS, averaging_years=35,
+                      elapsed_from=22)
+    for age, disability, death in [(20, 2, 2), (24, 2, 2), (26, 4, 2), (30, 7, 3),
+                                   (45, 19, 18), (46, 20, 19), (47, 20, 20), (50, 23, 23),
+                                   (61, 34, 34), (62, 35, 35), (66, 35, 35)]:
+        assert rules.computation_years(age, False, f) == disability, age
+        assert rules.computation_years(age, True, f) == death, age
+        future = rules.award_future_years(age, 67.0, False, f)
+        assert future == 35 - disability
+        assert rules.award_reference_years(35, future, f) == disability
+        assert rules.award_reference_years(0, future, f) == 0  # the career average
+        assert rules.averaging_years(10, 10 + future, f) == max(10, disability)
+    # without the elapsed years, or with the accrual formula: the years to the
+    # pensionable age, and the reference's N
+    for other in (us_formula(), rules.formula(0.02)):
+        assert rules.award_future_years(45, 67.0, False, other) == 22.0
+        assert rules.award_future_years(68, 67.0, True, other) == 0.0
+        assert rules.award_reference_years(35, 22.0, other) == 35
+
+
+def test_a_death_averages_its_best_computation_years_by_hand():
+    """An insured worker dying at 45 with 20 credited years kept, 2,000 down to 1,050
+    a year, leaves the award over 18 computation years (23 elapsed less 5): the best 18
+    average (36,000 - 50 x 153) / 18 = 1,575, and with bends at 1,000 and 5,000 the
+    pension is 0.9 x 1,000 + 0.32 x 575 = 1,084."""
+    f = rules.formula(0.0, bends=(1000.0, 5000.0), factors=(0.9, 0.32, 0.15),
+                      averaging_years=35, elapsed_from=22)
+    kept = np.zeros(35)
+    kept[:20] = 2000.0 - 50.0 * np.arange(20)
+    future = rules.award_future_years(45, 67.0, True, f)
+    years = rules.award_reference_years(35, future, f)
+    reference = rules.reference_earnings(kept.sum(), kept[:years].sum(), 20, years)
+    award = rules.disability_award(reference, 20, future, 0.0, 0.0, f, 0.0, NO)
+    assert award == pytest.approx(0.9 * 1000 + 0.32 * 575, rel=1e-14)
+
+
 def test_the_indexing_lag_by_hand():
     """Revaluation of 3, 4 and 5 % in three years: two years' lag in the third keeps
     1 / (1.05 x 1.04) of the credits; in the first, the first year's growth stands for
@@ -473,6 +514,16 @@ bend_point_2 = 2000.0"""))
     problem = the_problem(small_model_dir, "model.toml", "pension.parameters.bend_point_2")
     assert problem.value == 2000.0
     assert "must be > bend_point_1 2200" in str(problem)
+
+
+def test_elapsed_years_need_bend_points(small_model_dir):
+    model = small_model_dir / "model.toml"
+    model.write_text(model.read_text().replace(
+        "accrual_rate = 0.02", "accrual_rate = 0.02\nelapsed_years_from_age = 22"))
+    problem = the_problem(small_model_dir, "model.toml",
+                          "pension.parameters.elapsed_years_from_age")
+    assert problem.value == 22
+    assert "needs benefit_formula = 'bend_points'" in str(problem)
 
 
 def test_earnings_spread_is_checked(small_model_dir):

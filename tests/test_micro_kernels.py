@@ -133,13 +133,15 @@ def run_year(store: PersonStore, *, q_death=0.0, q_invalid=None, asfr=None, stay
              refund_share=0.0, group=0, cumulative=(0.0, 0.0, 1.0, 1.0), ui_service=1000,
              ui_credits_count=False, care=None, care_insured_only=False,
              survivor_end_rate=0.0, never=0.0, dual_entitlement=False, dependants=None,
-             dependant_spread=0.0, best_years=False):
+             dependant_spread=0.0, best_years=False, formula=None, incidence=0.0):
     """One year of the kernel; ``universal`` benefits are (min age, max age, take-up),
     all of target ``group`` (engine.benefits.G_*); non-contributors who draw a labour
     state take it from ``cumulative`` (informal, unemployed, inactive, disabled);
     ``never``: every cell's share never covered; ``dependants``: the dependants'
     supplements' tables (records.DEPENDANT_TABLES; None: none), paid only above a spouse's
-    own pension with ``dual_entitlement``, a spouse's spread by ``dependant_spread``."""
+    own pension with ``dual_entitlement``, a spouse's spread by ``dependant_spread``;
+    ``formula``: the pension formula (None: ``accrual`` per year); ``incidence``: every
+    cell's disability incidence."""
     chunks = store.capacity
     counts = np.zeros((chunks, 101, 2, K.N_COUNTS + len(universal)), dtype=np.int64)
     probability = np.zeros((len(universal), 101, 2))
@@ -168,12 +170,14 @@ def run_year(store: PersonStore, *, q_death=0.0, q_invalid=None, asfr=None, stay
                  np.empty(0, dtype=np.int8), np.empty(0, dtype=np.int8)),
         *R.pension(
             has=True, retirement_age=np.full((101, 2), retirement),
-            minimum_service=minimum_service, formula=rules.formula(accrual),
+            minimum_service=minimum_service,
+            formula=rules.formula(accrual) if formula is None else formula,
             reference_years=reference_years, best_years=best_years,
             minimum_pension=minimum_pension, maximum_pension=np.inf, revaluation=revaluation,
             indexation=0.0,
             earnings=np.full((101, 2), earnings), transitory_sd=0.0, earnings_floor=0.0,
-            earnings_ceiling=np.inf, contribution_rate=0.1, incidence=np.zeros((101, 2)),
+            earnings_ceiling=np.inf, contribution_rate=0.1,
+            incidence=np.full((101, 2), incidence),
             disability_minimum_service=0, recovery_rate=0.0,
             care_probability=np.zeros(101) if care is None else care, care_credit=100.0,
             care_insured_only=care_insured_only, care_child_age=0, refund_share=refund_share,
@@ -333,6 +337,26 @@ def test_reference_earnings_over_the_best_years():
     assert store.recent[1].tolist() == [300.0, 250.0, 200.0]
     assert store.recent[2].tolist() == [300.0, 200.0, 100.0]
     assert store.credits[2] == pytest.approx(1050.0)
+
+
+@pytest.mark.parametrize(("elapsed_from", "expected"), [(0, 1068.0), (22, 1076.0)])
+def test_a_disability_averages_its_computation_years(elapsed_from, expected):
+    """A contributor disabled at 45 with 20 credited years kept, 2,000 down to 1,050 (the
+    best 35 kept, bend points at 1,000 and 5,000): with the elapsed years from 22, 23
+    elapsed less 4 dropout years leave 19 computation years, the best 19 average 29,450 /
+    19 = 1,550 and the pension is 0.9 x 1,000 + 0.32 x 550 = 1,076; without, the 22 years
+    to the pensionable age 67 leave max(20, 35 - 22) = 20 years, all 20 averaging 1,525:
+    0.9 x 1,000 + 0.32 x 525 = 1,068."""
+    store = small_store([{"age": 45, "status": CONTRIBUTING, "service": 20,
+                          "credits": 30_500.0}])
+    store.recent = np.zeros((store.capacity, 35))
+    store.recent[0, :20] = 2000.0 - 50.0 * np.arange(20)
+    formula = rules.formula(0.0, bends=(1000.0, 5000.0), factors=(0.9, 0.32, 0.15),
+                            averaging_years=35, elapsed_from=elapsed_from)
+    run_year(store, retirement=67, reference_years=35, best_years=True, formula=formula,
+             incidence=1.0, minimum_service=10)
+    assert store.status[0] == INVALID
+    assert store.pension[0] == pytest.approx(expected, rel=1e-12)
 
 
 def test_deaths_are_counted_at_the_age_reached():

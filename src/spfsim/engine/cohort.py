@@ -206,9 +206,10 @@ def pension_years(scheme: CompiledScheme, assumptions: Assumptions,
         ceiling, sd = float(scheme["earnings_ceiling"][k]), assumptions.earnings_permanent_sd
         if ceiling <= 0 or sd <= 0:
             return None
+        years = dbp.award_years_by_age(int(scheme["reference_earnings_years"][k]),
+                                       dbp.pension_formula(scheme, k), len(econ.earnings[k]))
         return dbp.career_caps(econ.earnings[k], density[k], ceiling, sd,
-                               assumptions.earnings_transitory_sd,
-                               int(scheme["reference_earnings_years"][k]), best)
+                               assumptions.earnings_transitory_sd, years, best)
 
     # the growth of the years before the base year, for the formula applied at an
     # eligibility age before it (None: at the base year's rates)

@@ -219,7 +219,8 @@ def disability(active, labour, credits, paid, recent, invalid, invalid_pension,
                 top[a, s] = max(top[a, s], top_invalid[a, s])
             if incidence[a, s] == 0.0:
                 continue
-            future = max(retirement_age[a, s] - a, 0.0)
+            future = rules.award_future_years(a, retirement_age[a, s], False, formula)
+            years = rules.award_reference_years(reference_years, future, formula)
             highest = -1  # the highest class an onset reached
             for c in range(top[a, s] + 1):
                 if not rules.qualified_insured(a, retirement_age[a, s], c, minimum_service):
@@ -239,9 +240,8 @@ def disability(active, labour, credits, paid, recent, invalid, invalid_pension,
                     invalid_recent[a, s, c, r] += onset_recent[r]
                 per_person = 0.0
                 if onsets > 0:
-                    per_person = reference(onset_credits, onset_recent, c,
-                                           reference_years, best_sd, onsets, spread,
-                                           formula) / onsets
+                    per_person = reference(onset_credits, onset_recent, c, years, best_sd,
+                                           onsets, spread, formula) / onsets
                 award = rules.disability_award(per_person, c, future, minimum_pension,
                                                maximum_pension, formula, spread, caps[s, a])
                 credits[a, s, CONTRIBUTING, c] -= onset_credits

@@ -191,20 +191,26 @@ class PensionState(StateTransitions, SurvivorTransitions):
                 self.invalid_paid, self.invalid_recent)
 
     def reference(self, credits: np.ndarray, recent: np.ndarray, service: np.ndarray,
-                  members: np.ndarray, y: PensionYear) -> np.ndarray:
+                  members: np.ndarray, y: PensionYear, years=None) -> np.ndarray:
         """Credited earnings for the pension formula from the career credits and the
         kept years' earnings (class totals in, class totals out; the rule is linear:
         schemes.db_pension.reference_credits), the best years' with their transitory gain
         (db_pension.best_years_gains: the classes' ``members``, their permanent spread and
-        the formula's ceiling)."""
+        the formula's ceiling). ``years``: the kept years counted, broadcast to the
+        classes (a disability's: db_pension.award_years; None: the reference's N)."""
         if y.reference_years <= 0:
             return credits
-        kept = recent[..., :y.reference_years].sum(axis=-1)
+        years = np.asarray(y.reference_years if years is None else years)
+        if (years == y.reference_years).all():
+            kept = recent[..., :y.reference_years].sum(axis=-1)
+        else:  # fewer at some ages
+            counted = np.arange(recent.shape[-1]) < years[..., None]
+            kept = np.where(counted, recent, 0.0).sum(axis=-1)
         if y.best_years_sd > 0.0:
             cap = np.asarray(members) * y.formula[CEILING]
-            kept = kept * dbp.best_years_gains(recent, service, y.reference_years,
-                                               y.best_years_sd, y.spread, cap)
-        return dbp.reference_credits(credits, kept, service, y.reference_years)
+            kept = kept * dbp.best_years_gains(recent, service, years, y.best_years_sd,
+                                               y.spread, cap)
+        return dbp.reference_credits(credits, kept, service, years)
 
     def step(self, y: PensionYear) -> tuple[np.ndarray, np.ndarray]:
         """Enter year y: revalue credits, index pensions, disability onsets and recoveries,

@@ -58,7 +58,8 @@ def survivor_deaths(active, credits, recent, pensioners, pension, invalid, inval
         for s in range(n_sex):
             q = q_others[a, s] * population[a, s]
             q_inv = q_invalid[a, s] * population[a, s]
-            future = max(retirement_age[a, s] - a, 0.0)
+            future = rules.award_future_years(a, retirement_age[a, s], True, formula)
+            years = rules.award_reference_years(reference_years, future, formula)
             # the row's sums in the order of the classes, held in registers
             died = spent = 0.0
             for c in range(max(top[a, s], top_invalid[a, s], top_pension[a, s]) + 1):
@@ -80,8 +81,8 @@ def survivor_deaths(active, credits, recent, pensioners, pension, invalid, inval
                     for r in range(n_r):
                         recent_class[r] = recent[a, s, 0, c, r] + recent[a, s, 1, c, r]
                     credited = reference(credits[a, s, 0, c] + credits[a, s, 1, c],
-                                         recent_class, c, reference_years, best_sd,
-                                         members, spread, formula)
+                                         recent_class, c, years, best_sd, members, spread,
+                                         formula)
                     would_have = rules.disability_award(
                         credited / members if members > 0 else 0.0, c, future,
                         minimum_pension, maximum_pension, formula, spread, caps[s, a])

@@ -70,10 +70,11 @@ class SurvivorTransitions:
                 self.top_invalid_class, self.top_pension_class)
         q = q_others[:, :, None] * rules.population[:, :, None]  # deaths per share
         q_inv = q_invalid[:, :, None] * rules.population[:, :, None]
-        future = np.maximum(y.retirement_age - AGES[:, None], 0)[:, :, None]
+        future, years = (a[:, :, None] for a in dbp.award_years(
+            AGES[:, None], y.retirement_age, y.reference_years, y.formula, death=True))
         active = self.active_by_service()
         credits = self.reference(self.credits.sum(axis=2), self.recent.sum(axis=2),
-                                 SERVICE[None, None, :], active, y)
+                                 SERVICE[None, None, :], active, y, years)
         qualified = dbp.qualified_insured(AGES[:, None, None], y.retirement_age[:, :, None],
                                           SERVICE, rules.minimum_service)
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -116,12 +116,13 @@ class StateTransitions:
         credits = self.credits[:, :, CONTRIBUTING] * rate
         paid = self.paid[:, :, CONTRIBUTING] * rate
         recent = self.recent[:, :, CONTRIBUTING] * rate[..., None]
-        future = np.maximum(y.retirement_age - AGES[:, None], 0)[:, :, None]
+        future, years = (a[:, :, None] for a in dbp.award_years(
+            AGES[:, None], y.retirement_age, y.reference_years, y.formula))
         with np.errstate(divide="ignore", invalid="ignore"):
             onsets = add_up(onset, -1)
             per_person = np.where(onsets > 0, self.reference(credits, recent,
                                                              SERVICE[None, None, :],
-                                                             onsets, y)
+                                                             onsets, y, years)
                                   / onsets, 0.0)
         award = (dbp.disability_pension(0.0, per_person, SERVICE[None, None, :], future,
                                         y.minimum_pension, y.maximum_pension,

@@ -148,24 +148,45 @@ def kept_years(scheme) -> int:
     return int(np.max(scheme["reference_earnings_years"]))
 
 
-def best_years_gains(kept: np.ndarray, service, years: int, sd: float,
+def best_years_gains(kept: np.ndarray, service, years, sd: float,
                      permanent_sd: float = 0.0, cap=0.0) -> np.ndarray:
     """pension_rules.best_years_gain for every class: ``kept`` (..., R) the classes' kept
-    years (decreasing), ``service`` their credited years and ``cap`` their ceiling in the
-    units of ``kept`` (both broadcast to kept's leading shape)."""
+    years (decreasing), ``service`` their credited years, ``years`` the best years
+    counted and ``cap`` their ceiling in the units of ``kept`` (each broadcast to kept's
+    leading shape)."""
     shape = kept.shape[:-1]
-    service = np.broadcast_to(np.asarray(service, dtype=np.int64), shape).ravel()
+    service, years = (np.broadcast_to(np.asarray(a, dtype=np.int64), shape).ravel()
+                      for a in (service, years))
     cap = np.broadcast_to(np.asarray(cap, dtype=np.float64), shape).ravel()
     rows = np.ascontiguousarray(kept, dtype=np.float64).reshape(-1, kept.shape[-1])
     out = np.empty(rows.shape[0])
-    _best_years_gains(rows, service, int(years), float(sd), float(permanent_sd), cap, out)
+    _best_years_gains(rows, service, years, float(sd), float(permanent_sd), cap, out)
     return out.reshape(shape)
 
 
 @nb.njit(cache=True)
 def _best_years_gains(rows, service, years, sd, permanent_sd, cap, out):
     for i in range(rows.shape[0]):
-        out[i] = rules.best_years_gain(rows[i], service[i], years, sd, permanent_sd, cap[i])
+        out[i] = rules.best_years_gain(rows[i], service[i], years[i], sd, permanent_sd,
+                                       cap[i])
+
+
+def award_years(ages, retirement_age, years: int, formula: np.ndarray, death: bool = False
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """(F, N') of the disability awards (with ``death``, the awards deaths leave to
+    survivors) at ``ages`` with the pensionable ``retirement_age`` (broadcast together):
+    their future years (pension_rules.award_future_years) and the credited years their
+    reference counts (pension_rules.award_reference_years) of the reference's N =
+    ``years``, cell by cell."""
+    ages, retirement_age = np.broadcast_arrays(np.asarray(ages, dtype=np.float64),
+                                               np.asarray(retirement_age, dtype=np.float64))
+    future = np.empty(ages.shape)
+    counted = np.empty(ages.shape, dtype=np.int64)
+    for cell in np.ndindex(ages.shape):
+        future[cell] = rules.award_future_years(ages[cell], retirement_age[cell], death,
+                                                formula)
+        counted[cell] = rules.award_reference_years(years, future[cell], formula)
+    return future, counted
 
 
 def pension_at_award(accrual_rate, credited_earnings, minimum, maximum=0.0, service=None,
@@ -241,7 +262,19 @@ def pension_formula(scheme, k: int) -> np.ndarray:
     return rules.formula(
         *accrual, bends=(float(scheme["bend_point_1"][k]), float(scheme["bend_point_2"][k])),
         factors=tuple(float(scheme[f"bend_factor_{j}"][k]) for j in (1, 2, 3)),
-        averaging_years=int(scheme["averaging_years"][k]), ceiling=ceiling, indexed=indexed)
+        averaging_years=int(scheme["averaging_years"][k]), ceiling=ceiling, indexed=indexed,
+        elapsed_from=int(scheme["elapsed_years_from_age"][k]))
+
+
+def award_years_by_age(years: int, formula: np.ndarray, n_age: int) -> int | np.ndarray:
+    """The credited years that the reference of an award at each age below ``n_age``
+    counts (for :func:`career_caps`): the reference's N = ``years``, or where the
+    ``formula`` counts the elapsed years, a disability's fewer at the ages whose
+    computation years fall short of an old-age pension's (:func:`award_years`)."""
+    if not rules.counts_elapsed_years(formula):
+        return years
+    future, counted = award_years(np.arange(n_age), 0.0, years, formula)
+    return np.where(future > 0, counted, years)
 
 
 #: equal-probability bands of a year's transitory earnings factor in the yearly caps
@@ -249,7 +282,7 @@ TRANSITORY_BANDS = 8
 
 
 def career_caps(earnings: np.ndarray, contributing: np.ndarray, ceiling: float,
-                spread: float, transitory: float = 0.0, years: int = 0,
+                spread: float, transitory: float = 0.0, years=0,
                 best: bool = False) -> np.ndarray:
     """The yearly caps of a cell's career (sex, age, pension_rules.CAPS_SIZE), for the
     award rules' ceiling applied year by year (pension_rules.career_capped_pension):
@@ -257,7 +290,8 @@ def career_caps(earnings: np.ndarray, contributing: np.ndarray, ceiling: float,
     (with reference earnings over the last ``years`` credited years, > 0, the ages x -
     ``years`` to x - 1 only: the years the reference averages; over the ``best`` years,
     the ``years`` ages below x of the highest mean earnings, as the cohort engine ranks
-    them: pension_rules.keep_credited_year), each a knot k =
+    them: pension_rules.keep_credited_year; ``years`` an int, or one per age x:
+    pension_rules.award_reference_years), each a knot k =
     ``ceiling`` / m (m the mean ``earnings`` of the age and sex, per contributor, before
     the ceiling) weighted w = m x ``contributing`` (the contributors' share), and the
     mean of G(L) = sum w min(L, k) over L lognormal with mean 1 and log-sd ``spread``
@@ -275,7 +309,9 @@ def career_caps(earnings: np.ndarray, contributing: np.ndarray, ceiling: float,
         factors = rules.band_levels(rules.shape_bands(TRANSITORY_BANDS), transitory)
     _fill_career_caps(np.ascontiguousarray(earnings, dtype=np.float64),
                       np.ascontiguousarray(contributing, dtype=np.float64), float(ceiling),
-                      float(spread), factors, int(years), bool(best), out)
+                      float(spread), factors,
+                      np.broadcast_to(np.asarray(years, dtype=np.int64), earnings.shape[:1]),
+                      bool(best), out)
     return out
 
 
@@ -300,13 +336,13 @@ def _counted_ages(earnings, contributing, x, years, best):
 @nb.njit(cache=True)
 def _fill_career_caps(earnings, contributing, ceiling, spread, factors, years, best, out):
     """:func:`career_caps` into ``out`` (``factors``: the transitory bands' mean
-    factors, one 1 for none; ``years`` > 0: the last or ``best`` years only)."""
+    factors, one 1 for none; ``years`` (age,) > 0: the last or ``best`` years only)."""
     n_age, most, n_f = earnings.shape[0], rules.MAX_KNOTS, factors.size
     knots, weights = np.empty(n_age * n_f), np.empty(n_age * n_f)
     for s in range(2):
         for x in range(1, n_age):
             j = 0
-            for a in _counted_ages(earnings[:, s], contributing[:, s], x, years, best):
+            for a in _counted_ages(earnings[:, s], contributing[:, s], x, years[x], best):
                 m, d = earnings[a, s], contributing[a, s]
                 for f in factors:
                     knots[j], weights[j] = ceiling / m / f, m * d * f / n_f
@@ -576,10 +612,23 @@ class DBOldAgePension(SchemeType):
         ParamSpec("averaging_years", "years",
                   "Years the bend-point formula averages revalued earnings over: the "
                   "credits over max(credited years, this), fewer for a disability pension by "
-                  "the years from onset to the pensionable age (US: 35 computation years, "
-                  "sec. 215(b)(2); the best years are not picked: every credited year "
-                  "counts).", low=0, high=60, integer=True, default=35,
-                  reference="Social Security Act sec. 215(b)"),
+                  "the years from onset to the pensionable age, or by the elapsed years "
+                  "(elapsed_years_from_age) (US: 35 computation years, sec. 215(b)(2); "
+                  "which years count: reference_earnings_years and "
+                  "reference_earnings_selection).", low=0, high=60, integer=True,
+                  default=35, reference="Social Security Act sec. 215(b)"),
+        ParamSpec("elapsed_years_from_age", "years of age",
+                  "With the bend-point formula, a disability pension (and the pension a "
+                  "death leaves to survivors) averages over computation years counted "
+                  "from the elapsed years: those from the year of reaching this age to "
+                  "the year before the onset, less one dropout year in five (at most "
+                  "five) for a disability, less five for a death, at least 2 and at most "
+                  "averaging_years; the reference's kept years (reference_earnings_years) "
+                  "then count at most that many, the best (or last) of them (US: 22, "
+                  "the years after attaining 21). 0: the years from onset to the "
+                  "pensionable age shorten averaging_years instead.", low=0, high=60,
+                  integer=True, default=0,
+                  reference="Social Security Act sec. 215(b)(2)(A), (B)(iii)"),
         ParamSpec("eligibility_age", "years of age",
                   "The formula is applied at this age, with that year's credits and bend "
                   "points, and the pension indexed as in payment (pension_indexation) from "
@@ -850,8 +899,14 @@ class DBOldAgePension(SchemeType):
     @classmethod
     def cross_check(cls, numbers, choices):
         """With the bend-point formula, the bend points must be given, positive and
-        increasing (each year a value is given for)."""
+        increasing (each year a value is given for); without it, the elapsed years
+        (elapsed_years_from_age) have no computation years to count."""
         if choices.get("benefit_formula") != "bend_points":
+            elapsed = numbers.get("elapsed_years_from_age", {}).get("all")
+            for year in sorted(elapsed.values) if elapsed is not None else ():
+                if elapsed.at(year) > 0:
+                    return [("elapsed_years_from_age", "needs benefit_formula = "
+                             f"'bend_points' (from {year})", elapsed.at(year))]
             return []
         first = numbers.get("bend_point_1", {}).get("all")
         second = numbers.get("bend_point_2", {}).get("all")

@@ -20,7 +20,8 @@ The pension formula is one of two, described by a small array (:func:`formula`):
   with d = max(n, D - (m - n)) the averaging years: D (``averaging_years``) years for an
   old-age pension, whatever fewer years were credited (the years without earnings count
   as zeros), fewer for a disability pension by the years from onset to the pensionable
-  age (as the US counts the elapsed years to the onset), never fewer than n;
+  age, or with the formula's elapsed years the US computation years of the onset
+  (:func:`computation_years`, :func:`award_future_years`), never fewer than n;
 
 with E the reference credits (:func:`reference_earnings`: n x the reference earnings), n
 the credited years, m = n for an old-age pension and n + the years to the pensionable age
@@ -50,8 +51,15 @@ import numpy as np
 ACCRUAL, BEND_POINTS = 0, 1
 # the fields of a formula array, in order
 KIND, RATE, RATE_ABOVE, BAND_YEARS, BEND_1, BEND_2, FACTOR_1, FACTOR_2, FACTOR_3, \
-    AVERAGING_YEARS, CEILING, INDEXED = range(12)
-FORMULA_SIZE = 12
+    AVERAGING_YEARS, CEILING, INDEXED, ELAPSED_FROM = range(13)
+FORMULA_SIZE = 13
+#: The computation years of a disability or death award from the elapsed years
+#: (:func:`computation_years`), Social Security Act sec. 215(b)(2)(A): a disability drops
+#: one elapsed year in DROPOUT_PER_ELAPSED, at most MOST_DROPOUT_YEARS, a death the most;
+#: never fewer than FEWEST_COMPUTATION_YEARS.
+DROPOUT_PER_ELAPSED = 5
+MOST_DROPOUT_YEARS = 5
+FEWEST_COMPUTATION_YEARS = 2
 
 #: A cell's yearly caps (db_pension.career_caps): the number of knots, the mean of G, the
 #: knots (ascending) and their weights, at most MAX_KNOTS of each.
@@ -68,8 +76,8 @@ SHAPE_NODES = 20
 def formula(accrual_rate: float, rate_above: float = 0.0, band_years: int = 0, *,
             bends: tuple[float, float] | None = None,
             factors: tuple[float, float, float] = (0.0, 0.0, 0.0),
-            averaging_years: int = 0, ceiling: float = 0.0, indexed: float = 1.0
-            ) -> np.ndarray:
+            averaging_years: int = 0, ceiling: float = 0.0, indexed: float = 1.0,
+            elapsed_from: int = 0) -> np.ndarray:
     """The pension formula as the rules read it (float64 array of FORMULA_SIZE): the
     accrual formula (``accrual_rate`` per credited year, ``rate_above`` beyond
     ``band_years``), or with ``bends`` (two bend points, currency per year, increasing)
@@ -79,7 +87,9 @@ def formula(accrual_rate: float, rate_above: float = 0.0, band_years: int = 0, *
     average where a cell's spread is taken into account (:func:`old_age_award`).
     ``indexed``: the share of the reference credits (revalued to the year of award) the
     formula applies to, the revaluation index of an earlier year over the award year's
-    (the module; 1: none)."""
+    (the module; 1: none). ``elapsed_from``: with bend points, the age from which a
+    disability or death award counts its elapsed years (:func:`computation_years`; 0:
+    the years to the pensionable age shorten the average instead)."""
     out = np.zeros(FORMULA_SIZE)
     out[RATE], out[RATE_ABOVE], out[BAND_YEARS] = accrual_rate, rate_above, band_years
     out[CEILING], out[INDEXED] = ceiling, indexed
@@ -88,6 +98,7 @@ def formula(accrual_rate: float, rate_above: float = 0.0, band_years: int = 0, *
         out[BEND_1], out[BEND_2] = bends
         out[FACTOR_1], out[FACTOR_2], out[FACTOR_3] = factors
         out[AVERAGING_YEARS] = averaging_years
+        out[ELAPSED_FROM] = elapsed_from
     return out
 
 
@@ -235,6 +246,57 @@ def averaging_years(service, credited_years, formula):
     module): max(n, D - (m - n)) for n = ``service`` credited years and m =
     ``credited_years`` (m - n: the years from a disability onset to the pensionable age)."""
     return max(service, formula[AVERAGING_YEARS] - (credited_years - service))
+
+
+@nb.njit(cache=True)
+def counts_elapsed_years(formula):
+    """Whether the ``formula``'s disability and death awards average over computation
+    years counted from the elapsed years (bend points with ELAPSED_FROM > 0)."""
+    return formula[KIND] == BEND_POINTS and formula[ELAPSED_FROM] > 0
+
+
+@nb.njit(cache=True)
+def computation_years(age, death, formula):
+    """The years c that a disability award at ``age`` (with ``death``, the award a death
+    leaves to survivors) averages its reference over, from the elapsed years e = age - A,
+    A the formula's ELAPSED_FROM: the years from the one in which she reaches A to the one
+    before the onset. As the US counts them (Social Security Act sec. 215(b)(2)(A),
+    (B)(iii), A = 22): c = e less one dropout year in five elapsed, at most five, for a
+    disability; e - 5 for a death; at least 2 and at most the D (AVERAGING_YEARS) of an
+    old-age pension, whose elapsed years to 62 less five are 35."""
+    elapsed = max(age - formula[ELAPSED_FROM], 0.0)
+    dropped = float(MOST_DROPOUT_YEARS)
+    if not death:
+        dropped = min(elapsed // DROPOUT_PER_ELAPSED, dropped)
+    return min(max(elapsed - dropped, FEWEST_COMPUTATION_YEARS), formula[AVERAGING_YEARS])
+
+
+@nb.njit(cache=True)
+def award_future_years(age, retirement_age, death, formula):
+    """F of a disability award at ``age`` (:func:`disability_award`; with ``death``, of
+    the award a death leaves to survivors): the years to the pensionable age
+    ``retirement_age``, which the accrual formula credits as future service and by which
+    the bend-point formula's average is shorter (:func:`averaging_years`), or where the
+    formula counts the elapsed years (:func:`counts_elapsed_years`) D - c, the years by
+    which the award's computation years c (:func:`computation_years`) fall short of an
+    old-age pension's D."""
+    if counts_elapsed_years(formula):
+        return formula[AVERAGING_YEARS] - computation_years(age, death, formula)
+    return max(retirement_age - age, 0.0)
+
+
+@nb.njit(cache=True)
+def award_reference_years(years, future_years, formula):
+    """The credited years that the reference earnings of a disability or death award
+    count (:func:`reference_earnings`), its F = ``future_years``
+    (:func:`award_future_years`): the reference's N = ``years`` (0: the whole career), or
+    where the formula counts the elapsed years at most the award's computation years
+    c = D - F, so that only the best (or the last) c kept years are averaged: the law
+    drops the others (sec. 215(b)(2)(A)). With d = max(n, c) the average is then the c
+    best years' over c, or with n < c credited years all of them over c."""
+    if years > 0 and counts_elapsed_years(formula):
+        return min(years, int(formula[AVERAGING_YEARS] - future_years + 0.5))
+    return years
 
 
 @nb.njit(cache=True, inline="always")
@@ -712,8 +774,9 @@ def disability_award(reference, service, future_years, minimum, maximum, formula
     """Disability pension at onset (currency per year): bounded(E / n x accrual(n + F)),
     the F = ``future_years`` from onset to the pensionable age credited at the reference
     earnings (ILO C128 Art. 10: credited future service), or with bend points the formula
-    on the average over fewer years (:func:`averaging_years`). Also the pension a
-    survivor's share applies to at the death of an insured person (ILO C128 Art. 22)."""
+    on the average over fewer years (:func:`averaging_years`; F from
+    :func:`award_future_years`). Also the pension a survivor's share applies to at the
+    death of an insured person (ILO C128 Art. 22)."""
     if spread <= 0.0 or service <= 0:
         pension = formula_pension(reference, service, service + future_years, formula)
         return bounded(pension, minimum, maximum)

@@ -16,6 +16,8 @@ from ... import rng
 from ...schemes.db_pension import care_credit_qualifies
 from ...schemes.pension_rules import (
     NO_CAPS,
+    award_future_years,
+    award_reference_years,
     disability_award,
     in_payment,
     insurable_earnings,
@@ -83,20 +85,23 @@ def _disability(c, i, p, a, s, st, when, rules, retirement_age, incidence, servi
             and rng.uniform(when.seed, rng.DISABILITY_ONSET, p, when.year) < incidence[a, s]):
         _revalue(credits, paid, recent, i, 1.0 + rules.revaluation)
         pension[i] = _award_on_death_or_disability(i, a, s, rules, retirement_age, service,
-                                                   credits, recent)
+                                                   credits, recent, False)
         counts[c, a, s, NEW_INVALID] += 1
         return INVALID, True, False
     return st, False, False
 
 
 @nb.njit(inline="always", cache=True)
-def _award_on_death_or_disability(i, a, s, rules, retirement_age, service, credits, recent):
+def _award_on_death_or_disability(i, a, s, rules, retirement_age, service, credits, recent,
+                                  death):
     """Person i's pension of pension_rules.disability_award (credited to the pensionable
-    age), paid on disability or left to survivors on an insured member's death."""
+    age, or over the computation years of pension_rules.award_future_years), paid on
+    disability or, with ``death``, left to survivors on an insured member's death."""
+    future = award_future_years(a, retirement_age[a, s], death, rules.formula)
+    years = award_reference_years(rules.reference_years, future, rules.formula)
     return disability_award(
-        _reference(credits, recent, i, service[i], rules.reference_years), service[i],
-        retirement_age[a, s] - a, rules.minimum_pension, rules.maximum_pension, rules.formula,
-        0.0, NO_CAPS)
+        _reference(credits, recent, i, service[i], years), service[i], future,
+        rules.minimum_pension, rules.maximum_pension, rules.formula, 0.0, NO_CAPS)
 
 
 @nb.njit(inline="always", cache=True)

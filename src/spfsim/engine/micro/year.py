@@ -234,7 +234,7 @@ def _survivors(i, a, s, st, rules, retirement_age, service, credits, recent, pen
                                              rules.survivor_minimum_service):
         death_flag[i] = 1
         pension[i] = _award_on_death_or_disability(i, a, s, rules, retirement_age, service,
-                                                   credits, recent)
+                                                   credits, recent, True)
 
 
 @nb.njit(inline="always", cache=True)
