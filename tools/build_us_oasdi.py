@@ -448,6 +448,9 @@ bend_factor_3 = 0.15
 # the PIA of the year of first eligibility, at 62, raised by COLAs until claimed
 eligibility_age = 62                          # sec. 215(a)(1)(B), 215(i)
 averaging_years = 35                          # sec. 215(b)(2): 35 computation years
+# a disability's computation years: the elapsed years after 21 less one in five (at most
+# five), a death's less five, at least two, sec. 215(b)(2)(A), (B)(iii)
+elapsed_years_from_age = 22
 # earnings indexed to the average wage index of the second year before eligibility,
 # sec. 215(b)(3)(A)(ii): the bend points of eligibility follow the same lagged index
 indexing_lag = 2
