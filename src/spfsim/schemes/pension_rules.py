@@ -140,7 +140,11 @@ def reference_earnings(credits, recent_sum, service, years):
 #: transitory part (:func:`best_years_gain`): a member's lucky year among them may be one
 #: of her best N.
 BEST_EXTRA_YEARS = 10
-SQRT_2PI = math.sqrt(2.0 * math.pi)
+#: The quadrature of :func:`best_years_gain`: points per log-sd of a year's transitory
+#: factor, and how many log-sds below the lowest year's mean it starts.
+GAIN_STEPS = 2
+GAIN_WIDTH = 6.0
+GAIN_MOST_POINTS = 1000
 
 
 @nb.njit(cache=True)
@@ -156,60 +160,119 @@ def best_years_gain(kept, service, years, sd, permanent_sd=0.0, cap=0.0):
     choice (m <= N or ``sd`` 0). A person's best years are partly her lucky ones, which
     the class's ranking of its means does not see (the micro engine's persons do).
 
-    Her years rank as m_k e_k do, whatever L, so she drops the years below a threshold t,
-    the same for every member: in the threshold approximation of order statistics, t such
-    that the expected number of years above it is N, sum_k P(m_k e_k > t) = N. What she
-    drops is her unluckiest years, which the ceiling seldom reaches, so E = sum_k mu_k -
-    sum_k m_k E[e_k; m_k e_k < t], E[e; m e < t] = Phi((ln(t / m) - sd^2 / 2) / sd)
-    (checked against simulation in the tests: 0.1-0.3 % above it for 36-45 years of
-    log-sd 0.84), each year's at most mu_k P(m_k e_k < t) (where the ceiling reaches even
-    the unlucky years), and the gain kept within its bounds, [1, the kept years' sum over
-    the N best's]. Years below the R kept are left out (they are the class's lowest)."""
+    Her years rank as X_k = m_k e_k do, whatever L, and she drops the D = m - N lowest.
+    A year's value to a member is v(X_k), v(y) = E[min(L y, cap)], increasing, v(0) = 0,
+    so the dropped years' value is int_0^inf v'(s) (D - N(s))+ ds, N(s) the number of
+    years with X_k <= s (each of the D lowest above s adds v'(s) ds), and
+
+        E = sum_k mu_k - int_0^inf v'(s) E[(D - N(s))+] ds,
+
+    N(s) a sum of independent Bernoulli variables of chances P(X_k <= s): a
+    Poisson-binomial distribution, counted up to D. Where fewer are kept than dropped, E
+    = int_0^inf v'(s) E[min(N, M(s))] ds, M(s) the years above s. v'(s) = E[L; L s <
+    cap] (1 without a ceiling). The integral is taken over ln s by the trapezoidal rule
+    (GAIN_STEPS points per log-sd, from GAIN_WIDTH log-sds below the lowest year's mean,
+    the part below in closed form, to where nothing is dropped any more; with a ceiling
+    and no level spread, four times as many to the ceiling, where v' falls to 0; against
+    24 points a log-sd, within 4e-5 of the gain, 1e-4 with the ceiling and no level
+    spread). Checked against simulated careers in the tests (within 0.1 %, where the
+    threshold approximation of order statistics this replaced, an upper bound, was
+    0.1-0.9 % above). Years below the R kept are left out (they are the class's
+    lowest)."""
     m = min(service, kept.shape[0])
     while m > 0 and kept[m - 1] <= 0.0:  # the years without earnings are never chosen
         m -= 1
     if sd <= 0.0 or years <= 0 or m <= years:
         return 1.0
-    half = 0.5 * sd * sd
+    capped = 0.0 < cap < math.inf
     both = math.sqrt(sd * sd + permanent_sd * permanent_sd)  # the log-sd of L e
-    logs = np.empty(m)  # ln m_k
-    top = total = 0.0
+    centre = np.empty(m)  # E[ln X_k] = ln m_k - sd^2 / 2
+    top = total_kept = 0.0
     for k in range(m):
         uncapped = kept[k]
-        if 0.0 < cap < math.inf and kept[k] < cap * (1.0 - 1e-12):
+        if capped and kept[k] < cap * (1.0 - 1e-12):
             uncapped = uncapped_mean(kept[k], both, cap)
-        logs[k] = math.log(uncapped)
-        total += kept[k]
+        centre[k] = math.log(uncapped) - 0.5 * sd * sd
+        total_kept += kept[k]
         if k < years:
             top += kept[k]
-    # u = ln t: the number above falls from m to 0 as u rises; Newton's steps kept inside
-    # a bracket that each step narrows
-    low, high = logs[m - 1] - 10.0 * sd, logs[0] + 10.0 * sd
-    u = logs[years - 1]
-    for _ in range(100):
-        above = slope = 0.0
-        for k in range(m):
-            x = (logs[k] - u - half) / sd
-            above += normal_cdf(x)
-            slope += math.exp(-0.5 * x * x) / (sd * SQRT_2PI)
-        if above > years:
-            low = u
-        else:
-            high = u
-        if abs(above - years) <= 1e-12 * years or high - low <= 1e-14:
+    dropped = m - years
+    below = dropped <= years  # count the years below s (else those above)
+    most = dropped if below else years
+    kinked = capped and permanent_sd <= 0.0  # v' falls from 1 to 0 at the ceiling
+    end = math.log(cap) if kinked else math.inf
+    # cut at the ceiling, the rule's error is the step's square: four times finer; never
+    # more than about GAIN_MOST_POINTS points (a log-sd far below the years' spread: h is
+    # then a staircase, each step's error a share of the point spacing)
+    step = max(sd / GAIN_STEPS / (4.0 if kinked else 1.0),
+               (centre[0] - centre[m - 1] + 2.0 * GAIN_WIDTH * sd) / GAIN_MOST_POINTS)
+    # where no year is below yet: GAIN_WIDTH log-sds, or as many steps, below the lowest
+    low = centre[m - 1] - GAIN_WIDTH * max(sd, step)
+    count = np.empty(most)  # P(i years counted), i < most
+    before, h = _gain_integrand(low, centre, sd, below, count, permanent_sd, cap)
+    # below the first point h is its value there to 1e-6: int_0^s v' h = h v(s)
+    s = math.exp(low)
+    if not capped:
+        integral = h * s
+    elif kinked:
+        integral = h * min(s, cap)
+    else:
+        integral = h * (s - lognormal_excess(s, permanent_sd, cap))
+    u = low
+    while u < end:
+        after = min(u + step, end)  # the last piece ends on the ceiling
+        value, h = _gain_integrand(after, centre, sd, below, count, permanent_sd, cap)
+        integral += 0.5 * (after - u) * (before + value)
+        if after > centre[0] and h < 1e-12:  # h only falls as s rises
             break
-        u = u + (above - years) / slope if slope > 0.0 else math.inf
-        if not low < u < high:
-            u = 0.5 * (low + high)
-    dropped = 0.0
-    for k in range(m):
-        # her dropped years' value: uncapped, or at most her kept mean times the chance
-        # of dropping (the year's values below t are its lower ones), which binds where
-        # the ceiling reaches even the unlucky years
-        dropped += min(math.exp(logs[k]) * normal_cdf((u - logs[k] - half) / sd),
-                       kept[k] * normal_cdf((u - logs[k] + half) / sd))
+        u, before = after, value
+    best = total_kept - integral if below else integral
     # the expectation of the best N lies between the N best means and all the years
-    return min(max((total - dropped) / top, 1.0), total / top)
+    return min(max(best / top, 1.0), total_kept / top)
+
+
+@nb.njit(cache=True)
+def _gain_integrand(u, centre, sd, below, count, permanent_sd, cap):
+    """(v'(s) s E[...], E[...]) of :func:`best_years_gain` at s = e^u, E[...] = E[(D -
+    N(s))+] (``below``) or E[min(N, M(s))], D or N the length of ``count`` (work space):
+    v'(s) = 1 without a ceiling or below it without a level spread (the left limit at
+    it), else E[L; L s < cap]."""
+    most = count.shape[0]
+    count[:] = 0.0
+    count[0] = 1.0
+    for j in range(centre.shape[0]):
+        z = (u - centre[j]) / sd
+        _count_one_more(count, _tail_chance(z if below else -z))
+    expected = 0.0  # E[(most - count)+]
+    for i in range(most):
+        expected += (most - i) * count[i]
+    h = expected if below else most - expected
+    s = math.exp(u)
+    slope = 1.0
+    if 0.0 < cap < math.inf and permanent_sd > 0.0:
+        slope = normal_cdf((math.log(cap / s) - 0.5 * permanent_sd ** 2) / permanent_sd)
+    return slope * s * h, h
+
+
+@nb.njit(cache=True, inline="always")
+def _tail_chance(z):
+    """Phi(z), 0 below -8.3 (under 5e-17) and 1 above 8.3."""
+    if z < -8.3:
+        return 0.0
+    if z > 8.3:
+        return 1.0
+    return normal_cdf(z)
+
+
+@nb.njit(cache=True, inline="always")
+def _count_one_more(count, chance):
+    """The distribution of a count, ``count`` (truncated), after one more Bernoulli
+    variable of ``chance`` (in place)."""
+    if chance == 0.0:
+        return
+    for i in range(count.shape[0] - 1, 0, -1):
+        count[i] = count[i] * (1.0 - chance) + count[i - 1] * chance
+    count[0] *= 1.0 - chance
 
 
 @nb.njit(cache=True, inline="always")
