@@ -58,13 +58,14 @@ VARIANTS = {
         "earnings_ceiling": {"value": 90000.0, "indexation": "wages"},
         "earnings_permanent_sd": 0.5},
     # disability and death awards over computation years from the elapsed years: the
-    # best of the kept years they count and the yearly caps, by age; the transitory gain
+    # best of the kept years they count and the yearly caps, by age (the transitory gain
+    # over the years by age: test_reference_earnings.py)
     "computation years from the elapsed years": {
         "benefit_formula": "bend_points", "bend_point_1": 8000.0, "bend_point_2": 48000.0,
         "averaging_years": 30, "elapsed_years_from_age": 25, "reference_earnings_years": 30,
         "reference_earnings_selection": "best",
         "earnings_ceiling": {"value": 30000.0, "indexation": "wages"},
-        "earnings_permanent_sd": 0.5, "earnings_transitory_sd": 0.4},
+        "earnings_permanent_sd": 0.5},
     # the dual entitlement's top-ups over own pensions in their classes' shapes
     # (PensionState.own_shape), from awards with adjustment factors and yearly caps
     "dual entitlement, class shapes": {

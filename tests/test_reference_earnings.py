@@ -99,6 +99,7 @@ def test_the_kept_years_are_the_best_or_the_last(amounts, kept):
     np.testing.assert_array_equal(last, np.concatenate([amounts[::-1], np.zeros(kept)])[:kept])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ceiling", [0.0, 2.4])
 @pytest.mark.parametrize(("years", "best"), [(38, 35), (45, 35), (28, 23), (12, 9), (8, 7)])
 @pytest.mark.parametrize("shape", ["rising", "flat"])
@@ -151,6 +152,23 @@ def test_the_best_years_gain_is_bounded(means, service, years, sd, permanent, ce
         assert gain == 1.0
     else:
         assert 1.0 <= gain <= kept[:counted].sum() / kept[:years].sum() * (1 + 1e-12)
+
+
+def test_the_gains_by_class_take_each_class_its_years():
+    """db_pension.best_years_gains (the cohort engine's NumPy path) over classes of
+    different service and counted years (a disability's fewer, by age) is the rule's gain
+    of each class."""
+    generator = np.random.default_rng(3)
+    kept = -np.sort(-generator.uniform(0.2, 1.0, (3, 4, 20)), axis=-1)
+    service = np.array([[20, 18, 12, 6]])
+    years = np.array([[15], [9], [3]])
+    gains = dbp.best_years_gains(kept, service, years, 0.6, 0.5, 1.5)
+    for a in range(3):
+        for c in range(4):
+            assert gains[a, c] == rules.best_years_gain(kept[a, c], service[0, c],
+                                                        years[a, 0], 0.6, 0.5, 1.5)
+    assert gains[2, 3] > 1.0  # 6 years: a choice of 3
+    assert gains[0, 3] == 1.0  # none of 15
 
 
 def test_the_best_years_gain_near_the_ceiling():
