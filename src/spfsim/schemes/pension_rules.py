@@ -210,14 +210,9 @@ def best_years_gain(kept, service, years, sd, permanent_sd=0.0, cap=0.0):
     low = centre[m - 1] - GAIN_WIDTH * max(sd, step)
     count = np.empty(most)  # P(i years counted), i < most
     before, h = _gain_integrand(low, centre, sd, below, count, permanent_sd, cap)
-    # below the first point h is its value there to 1e-6: int_0^s v' h = h v(s)
-    s = math.exp(low)
-    if not capped:
-        integral = h * s
-    elif kinked:
-        integral = h * min(s, cap)
-    else:
-        integral = h * (s - lognormal_excess(s, permanent_sd, cap))
+    # below the first point h is its value there to 1e-6: int_0^s v' h = h v(s), v(s) =
+    # E[min(L s, cap)] the mean insurable earnings of levels L around s
+    integral = h * expected_insurable(math.exp(low), 0.0, cap, permanent_sd)
     u = low
     while u < end:
         after = min(u + step, end)  # the last piece ends on the ceiling
