@@ -200,6 +200,22 @@ def test_unknown_country_and_base_year_are_clear_errors(wpp):
         from_wpp(wpp, 288, base_year=2023)
 
 
+def test_a_period_missing_an_age_group_is_a_clear_error(shared_data):
+    """mx5dt's rates are read as a (period, age group) grid: a period short of a group is
+    an error naming the file and the periods' rows, not a misaligned grid."""
+    from spfsim.demography.wpp import WPPData, from_wpp
+    from spfsim.errors import AssumptionError
+
+    data = WPPData(shared_data)
+    ghana = data.mx5.loc[[288]]
+    first = np.flatnonzero(ghana["period"].to_numpy() == "2030-2035")[0]
+    data.mx5 = ghana.iloc[np.r_[0:first, first + 1:len(ghana)]]
+    with pytest.raises(AssumptionError, match="mx5dt.csv.*every period needs the same age "
+                       r"groups: most periods have 22 rows, these have not \(period: rows\): "
+                       "2030: 21 "):
+        from_wpp(data, 288)
+
+
 @pytest.mark.parametrize("country", [392, 840, 566, 356, 76, 276, 288, 360])
 def test_projection_reproduces_wpp_medium_variant(wpp, country):
     """Issue #3: totals by sex within 1 % (2050) and 2 % (2100); 5-year groups under 80

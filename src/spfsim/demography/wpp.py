@@ -96,9 +96,17 @@ def _mortality(data: WPPData, country: int, years: np.ndarray) -> np.ndarray:
     rows = rows.assign(start=rows["age"].map(_group_start),
                        period_start=rows["period"].str.slice(0, 4).astype(int))
     rows = rows.sort_values(["period_start", "start"])
-    periods = np.unique(rows["period_start"])
-    abridged = np.stack([np.stack([rows.loc[rows["period_start"] == p, f"mx{s}"].to_numpy(float)
-                                   for s in SEX_SUFFIX]) for p in periods])  # (period, sex, age)
+    periods, groups = np.unique(rows["period_start"], return_counts=True)
+    if np.ptp(groups):
+        usual = int(np.bincount(groups).argmax())
+        odd = ", ".join(f"{p}: {n}" for p, n in zip(periods, groups, strict=True) if n != usual)
+        raise AssumptionError([Problem(
+            str(data.dir / "mx5dt.csv"), "age", f"every period needs the same age groups: "
+            f"most periods have {usual} rows, these have not (period: rows): {odd}", None,
+            country)])
+    # sorted by period and age: each sex's rates are a (period, age) grid
+    abridged = np.stack([rows[f"mx{s}"].to_numpy(float).reshape(len(periods), -1)
+                         for s in SEX_SUFFIX], axis=1)  # (period, sex, age)
     single = np.moveaxis(graduate_abridged_mx(abridged, keep_group_rates=True), -1, 1)
     centres = periods + 3.0  # 1 July p to 1 July p+5, centred on 1 January p+3
     log_mx = np.log(single)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-import pandas as pd
 from numpy.typing import ArrayLike
 
 from .graduation import MAX_AGE, graduate_net_flows
@@ -16,13 +15,14 @@ from .wpp_files import PERIOD_START, WPPData, _group_start
 def _migration_single_years(data: WPPData, country: int) -> tuple[np.ndarray, np.ndarray]:
     """Calendar years and net migrants (year, age 0..100, sex), persons, from 2023."""
     rows = data.rows(data.migration1, "migprojAge1dt.csv.gz", country)
-    rows = rows.assign(age=np.minimum(rows["age"].astype(int), MAX_AGE))
-    grouped = rows.groupby(["year", "age"])[["migM", "migF"]].sum()
-    single_years = np.unique(grouped.index.get_level_values("year")).astype(int)
-    full = pd.MultiIndex.from_product([single_years, range(MAX_AGE + 1)])
-    by_age = grouped.reindex(full, fill_value=0.0).to_numpy().reshape(
-        len(single_years), MAX_AGE + 1, 2) * 1000.0
-    return single_years, by_age
+    years = rows["year"].to_numpy().astype(int)
+    ages = np.minimum(rows["age"].to_numpy().astype(int), MAX_AGE)
+    single_years = np.unique(years)
+    by_age = np.zeros((len(single_years), MAX_AGE + 1, 2))
+    # summed in the file's order where ages above MAX_AGE meet; a cell without a row is 0
+    np.add.at(by_age, (np.searchsorted(single_years, years), ages),
+              rows[["migM", "migF"]].to_numpy(float))
+    return single_years, by_age * 1000.0
 
 
 def _period_groups(data: WPPData, country: int, period: str) -> np.ndarray | None:
@@ -86,13 +86,16 @@ def period_weights(period_start: int, years: np.ndarray) -> np.ndarray:
     return np.where((years == period_start) | (years == period_start + 5), 0.5, 1.0)
 
 
-def early_period_groups(data: WPPData, country: int) -> np.ndarray | None:
+def early_period_groups(data: WPPData, country: int,
+                        single: tuple[np.ndarray, np.ndarray] | None = None
+                        ) -> np.ndarray | None:
     """Net migrants of the calendar years before single ages (2020-2022) by 5-year group
     (0-4, ..., 95-99, 100+) and sex, persons, weighted as in the period 2020-2025
     (1/2 M(2020) + M(2021) + M(2022)): the period's flows by group less its part published
-    by single age. None if the data hold no such period.
+    by single age. None if the data hold no such period. ``single``: the country's
+    flows by single age (:func:`_migration_single_years`) when the caller has them.
     """
-    single_years, by_age = _migration_single_years(data, country)
+    single_years, by_age = single or _migration_single_years(data, country)
     first = int(single_years[0])
     groups = _period_groups(data, country, f"{PERIOD_START}-{PERIOD_START + 5}")
     if groups is None or not PERIOD_START < first <= PERIOD_START + 5:
@@ -125,7 +128,7 @@ def _migration_calendar(data: WPPData, country: int, first_year: int,
         return single_years, by_age
     totals = data.rows(data.migration_totals, "mig1dt.csv", country).set_index("year")["mig"]
     earlier = np.arange(min(first_year, PERIOD_START), first)
-    residual = early_period_groups(data, country)
+    residual = early_period_groups(data, country, (single_years, by_age))
     if residual is not None:
         unknown_years = np.arange(PERIOD_START, first)
         pattern = split_groups(residual) / period_weights(PERIOD_START, unknown_years).sum()
