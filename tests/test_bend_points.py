@@ -535,14 +535,21 @@ def test_earnings_spread_is_checked(small_model_dir):
 
 
 def test_micro_runs_with_the_models_spread(tmp_path):
-    """Fast (also without JIT): the micro engine takes the model's spread and formula."""
-    model = spfsim.load_model(bend_point_model(tmp_path / "m"), end_year=2030)
+    """Fast (also without JIT: two years): the micro engine takes the model's spread and
+    formula."""
+    model = spfsim.load_model(bend_point_model(tmp_path / "m"), end_year=2026)
     ds = model.project("micro", persons=3000, seed=4)
     assert ds.attrs["earnings_permanent_sd"] == 0.6
     assert ds.attrs["earnings_transitory_sd"] == 0.1
     assert float(ds["benefit_expenditure"].sel(scheme="pension")[-1]) > 0
-    # a higher spread under the same ceiling: fewer insurable earnings in the cohort engine
-    narrow = spfsim.load_model(bend_point_model(tmp_path / "n", sd=0.1), end_year=2030)
+
+
+@pytest.mark.slow  # two cohort projections with the spread: 15 s with the JIT off
+def test_a_wider_spread_under_the_ceiling_insures_less(tmp_path):
+    """A higher spread under the same ceiling: fewer insurable earnings in the cohort
+    engine."""
+    model = spfsim.load_model(bend_point_model(tmp_path / "m"), end_year=2026)
+    narrow = spfsim.load_model(bend_point_model(tmp_path / "n", sd=0.1), end_year=2026)
     wide = model.project().sel(scheme="pension")["insured_earnings"]
     assert float(wide[0]) < float(narrow.project().sel(scheme="pension")["insured_earnings"][0])
 

@@ -746,6 +746,7 @@ def test_micro_pays_a_widow_the_higher_pension_by_hand():
         assert counts[70, FEMALE, K.N_SPOUSES] == counted
 
 
+@pytest.mark.slow  # statistical: 400,000 draws, half a minute with the JIT off
 def test_base_year_pensions_are_spread_around_the_cohort_means():
     """The micro engine's base-year pensions in payment: each cell mean times a lognormal
     factor of mean 1 and the declared log-sd, keyed by the person's id (the same for a
