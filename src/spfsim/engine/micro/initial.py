@@ -27,7 +27,7 @@ from .store import (
 )
 from .targets import never_covered_shares
 
-COMPACT_WHEN_GONE = 0.15  # compact the store when this share of slots is empty
+COMPACT_WHEN_GONE = 0.08  # compact the store when this share of slots is empty
 
 
 def _capacity(population: np.ndarray, persons: int) -> int:
