@@ -83,7 +83,8 @@ def measure(household, birth_year, sex, income, line, chunk=2, year=2030, other_
     P.household_benefits(household, np.arange(n, dtype=np.int64), birth_year, sex, income, n,
                          chunk, 1, year, codes, probability, amount, disregard, other_adult,
                          child, scale, paid, money, groups)
-    P.household_coverage(household, birth_year, sex, n, chunk, year, groups, bits, newly)
+    P.household_coverage(household, birth_year, sex, n, chunk, year, groups, bits,
+                         newly[:rows])
     if covered is not None:
         covered += newly.sum(0)
     P.equivalise(household, income, n, other_adult, child)

@@ -1,9 +1,15 @@
 """What the micro kernels count, and how: counter indices, fixed-point money, status tests.
 
-Persons are processed in fixed-size chunks with ``prange``; each chunk writes its own row of
+Persons are processed in fixed-size chunks with ``prange``; each chunk adds into a row of
 integer accumulators (counts, and money in int64 fixed point: units of ``scale`` currency),
 and the rows are summed afterwards. Integer sums do not depend on their grouping, so results
 are bitwise identical for any number of threads and any chunk size.
+
+The rows are fewer than the chunks (:func:`chunk_rows`: chunk k adds into row k modulo the
+rows, and prange runs over the rows): a few a thread, so that the accumulators' memory does
+not grow with the persons (34 chunks of a 1,000,000-person run held 16 MB of rows, the
+income histograms 10 MB of them) while every thread still has rows, each of chunks spread
+over the slots.
 """
 
 from __future__ import annotations
@@ -75,6 +81,23 @@ N_MONEY = 5
 # pensions, dependants' supplements
 AGE_INSURED, AGE_PENSIONS, AGE_REFUNDS, AGE_SURVIVORS, AGE_DEPENDANTS = 0, 1, 2, 3, 4
 N_AGE_MONEY = 5
+
+
+ROWS_PER_THREAD = 4
+
+
+def accumulator_rows() -> int:
+    """Rows an accumulator is made with: ROWS_PER_THREAD for each thread Numba may run."""
+    return ROWS_PER_THREAD * max(1, nb.config.NUMBA_NUM_THREADS)
+
+
+@nb.njit(inline="always", cache=True)
+def chunk_rows(size, chunk, rows):
+    """The chunks of ``chunk`` slots over ``size`` slots, and the accumulator rows they add
+    into (chunk k into row k modulo them): the chunks, at most ``rows``, the rows the
+    accumulator has."""
+    n_chunks = (size + chunk - 1) // chunk
+    return n_chunks, min(n_chunks, rows)
 
 
 def fixed_point_scale(average_earnings: float) -> float:

@@ -37,6 +37,7 @@ from .counters import (
     N_DEPENDENT_CHILDREN,
     N_DEPENDENT_SPOUSES,
     NO_SURVIVOR,
+    chunk_rows,
     fixed,
 )
 from .store import GONE, INVALID, RETIRED
@@ -55,23 +56,24 @@ def pensioners_at_start(status, age, sex, pension, survivor_kind, size, chunk, i
     """Per (age, sex) at the start of the year: old-age and disability pensioners, their
     pensions indexed for the year (pension_rules.in_payment, as the year's pass will
     index them; in fixed-point units of ``scale``) and the persons here without a
-    survivor's pension. ``out`` (chunks, 101, 2, 3) int64; returns its sum over the
-    chunks (integers: the same for any chunking)."""
-    n_chunks = (size + chunk - 1) // chunk
-    out[:n_chunks] = 0
-    for c in nb.prange(n_chunks):
-        for i in range(c * chunk, min(size, (c + 1) * chunk)):
-            st = status[i]
-            if st == GONE:
-                continue
-            a, s = np.int64(age[i]), np.int64(sex[i])
-            if st in (RETIRED, INVALID):
-                out[c, a, s, AT_START_PENSIONERS] += 1
-                out[c, a, s, AT_START_MONEY] += fixed(
-                    in_payment(np.float64(pension[i]), indexation, minimum), scale)
-            if survivor_kind[i] == NO_SURVIVOR:
-                out[c, a, s, AT_START_FREE] += 1
-    return out[:n_chunks].sum(axis=0)
+    survivor's pension. ``out`` (rows, 101, 2, 3) int64 (counters.chunk_rows); returns
+    its sum over the rows (integers: the same for any chunking)."""
+    n_chunks, rows = chunk_rows(size, chunk, out.shape[0])
+    out[:] = 0
+    for c in nb.prange(rows):
+        for k in range(c, n_chunks, rows):
+            for i in range(k * chunk, min(size, (k + 1) * chunk)):
+                st = status[i]
+                if st == GONE:
+                    continue
+                a, s = np.int64(age[i]), np.int64(sex[i])
+                if st in (RETIRED, INVALID):
+                    out[c, a, s, AT_START_PENSIONERS] += 1
+                    out[c, a, s, AT_START_MONEY] += fixed(
+                        in_payment(np.float64(pension[i]), indexation, minimum), scale)
+                if survivor_kind[i] == NO_SURVIVOR:
+                    out[c, a, s, AT_START_FREE] += 1
+    return out.sum(axis=0)
 
 
 def dependant_tables(at_start: np.ndarray, persons: np.ndarray, scale: float,

@@ -24,6 +24,7 @@ from .counters import (
     S_NEVER,
     S_POP,
     S_QUALIFIED,
+    chunk_rows,
     is_active,
     is_contributing,
 )
@@ -46,28 +47,30 @@ def count_states(status, age, sex, service, pid, size, chunk, retirement_age,
     and self-employed contributors, informal, unemployed, inactive, disabled; contributors
     below the pensionable age with the disability qualifying period; disability
     pensioners below the pensionable age; the active never covered (``never_share``
-    (age, sex): :func:`never_covered`). ``out`` is (chunks, 101, 2, N_STATE_COUNTS)."""
-    n_chunks = (size + chunk - 1) // chunk
-    out[:n_chunks] = 0
-    for c in nb.prange(n_chunks):
-        for i in range(c * chunk, min(size, (c + 1) * chunk)):
-            st = status[i]
-            if st == GONE:
-                continue
-            a, s = age[i], sex[i]
-            out[c, a, s, S_POP] += 1
-            below = a < retirement_age[a, s]
-            if is_active(st):
-                out[c, a, s, S_ACTIVE] += 1
-                out[c, a, s, PREVIOUS_STATE[st]] += 1
-                if never_covered(seed, pid[i], never_share[a, s]):
-                    out[c, a, s, S_NEVER] += 1
-                if is_contributing(st) and qualified_insured(
-                        a, retirement_age[a, s], service[i], disability_minimum_service):
-                    out[c, a, s, S_QUALIFIED] += 1
-            elif st == INVALID and below:
-                out[c, a, s, S_INVALID] += 1
-    return out[:n_chunks].sum(axis=0)
+    (age, sex): :func:`never_covered`). ``out`` is (rows, 101, 2, N_STATE_COUNTS)
+    (counters.chunk_rows)."""
+    n_chunks, rows = chunk_rows(size, chunk, out.shape[0])
+    out[:] = 0
+    for c in nb.prange(rows):
+        for k in range(c, n_chunks, rows):
+            for i in range(k * chunk, min(size, (k + 1) * chunk)):
+                st = status[i]
+                if st == GONE:
+                    continue
+                a, s = age[i], sex[i]
+                out[c, a, s, S_POP] += 1
+                below = a < retirement_age[a, s]
+                if is_active(st):
+                    out[c, a, s, S_ACTIVE] += 1
+                    out[c, a, s, PREVIOUS_STATE[st]] += 1
+                    if never_covered(seed, pid[i], never_share[a, s]):
+                        out[c, a, s, S_NEVER] += 1
+                    if is_contributing(st) and qualified_insured(
+                            a, retirement_age[a, s], service[i], disability_minimum_service):
+                        out[c, a, s, S_QUALIFIED] += 1
+                elif st == INVALID and below:
+                    out[c, a, s, S_INVALID] += 1
+    return out.sum(axis=0)
 
 
 @nb.njit(inline="always", cache=True)

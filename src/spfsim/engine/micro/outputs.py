@@ -103,7 +103,8 @@ def asinh_histogram_quantiles(counts: np.ndarray, unit: float,
 
 
 class _Buffers:
-    """Per-chunk accumulators and the birth flags, grown with the store."""
+    """The passes' accumulators (rows of chunks: counters.chunk_rows) and the persons'
+    flags and incomes, grown with the store."""
 
     def __init__(self, capacity: int, chunk: int, n_rules: int, n_groups: int):
         self.chunk, self.n_rules, self.n_groups = chunk, n_rules, n_groups
@@ -144,7 +145,7 @@ class _Buffers:
     def fit(self, capacity: int) -> None:
         if capacity <= self.capacity:
             return
-        chunks = (capacity + self.chunk - 1) // self.chunk
+        rows = K.accumulator_rows()  # counters.chunk_rows: not one a chunk
         flags = np.zeros(capacity, dtype=np.int8)
         deaths = np.zeros(capacity, dtype=np.int8)
         if self.capacity:  # births and deaths already flagged must survive the growth
@@ -153,15 +154,15 @@ class _Buffers:
         self.capacity = capacity
         self.birth_flag = flags
         self.death_flag = deaths
-        self.state_counts = np.zeros((chunks, 101, 2, K.N_STATE_COUNTS), dtype=np.int64)
-        self.counts = np.zeros((chunks, 101, 2, K.N_COUNTS + self.n_rules), dtype=np.int64)
-        self.nc_money = np.zeros((chunks, self.n_rules, 101, 2), dtype=np.int64)
-        self.coverage = np.zeros((chunks, 101, 2, N_COVERAGE, 2), dtype=np.int64)
-        self.money = np.zeros((chunks, 2, K.N_MONEY), dtype=np.int64)
-        self.service_awarded = np.zeros((chunks, 2, MAX_SERVICE + 1), dtype=np.int64)
-        self.service_left = np.zeros((chunks, 2, MAX_SERVICE + 1), dtype=np.int64)
-        self.age_money = np.zeros((chunks, 101, 2, K.N_AGE_MONEY), dtype=np.int64)
-        self.lifetimes = np.zeros((chunks, self.n_groups, 2, 2, K.LIFETIME_BINS),
+        self.state_counts = np.zeros((rows, 101, 2, K.N_STATE_COUNTS), dtype=np.int64)
+        self.counts = np.zeros((rows, 101, 2, K.N_COUNTS + self.n_rules), dtype=np.int64)
+        self.nc_money = np.zeros((rows, self.n_rules, 101, 2), dtype=np.int64)
+        self.coverage = np.zeros((rows, 101, 2, N_COVERAGE, 2), dtype=np.int64)
+        self.money = np.zeros((rows, 2, K.N_MONEY), dtype=np.int64)
+        self.service_awarded = np.zeros((rows, 2, MAX_SERVICE + 1), dtype=np.int64)
+        self.service_left = np.zeros((rows, 2, MAX_SERVICE + 1), dtype=np.int64)
+        self.age_money = np.zeros((rows, 101, 2, K.N_AGE_MONEY), dtype=np.int64)
+        self.lifetimes = np.zeros((rows, self.n_groups, 2, 2, K.LIFETIME_BINS),
                                   dtype=np.int64)
         self.young_child = np.zeros(capacity if self.care_links else 0, dtype=np.int8)
         self.dependant_flags = np.zeros(capacity if self.dependant_links else 0,
@@ -173,17 +174,16 @@ class _Buffers:
         # and read within a year: nothing to carry over
         self.income = np.zeros((capacity if self.poverty else 0, 4), dtype=np.float32)
         if self.poverty:
-            self.income_counts = np.zeros((chunks, 3, P.N_BINS), dtype=np.int64)
-            self.income_sums = np.zeros((chunks, 3, P.N_BINS), dtype=np.int64)
-            self.poverty_persons = np.zeros((chunks, 2, len(P.AGE_GROUPS)), dtype=np.int64)
-            self.poor = np.zeros((chunks, 3, 2, len(P.AGE_GROUPS)), dtype=np.int64)
-            self.poverty_gaps = np.zeros((chunks, 3, 2, len(P.AGE_GROUPS)), dtype=np.int64)
+            self.income_counts = np.zeros((rows, 3, P.N_BINS), dtype=np.int64)
+            self.income_sums = np.zeros((rows, 3, P.N_BINS), dtype=np.int64)
+            self.poverty_persons = np.zeros((rows, 2, len(P.AGE_GROUPS)), dtype=np.int64)
+            self.poor = np.zeros((rows, 3, 2, len(P.AGE_GROUPS)), dtype=np.int64)
+            self.poverty_gaps = np.zeros((rows, 3, 2, len(P.AGE_GROUPS)), dtype=np.int64)
 
-    def sums(self, chunks: int) -> dict[str, np.ndarray]:
-        """The year's accumulators of the first ``chunks`` chunks, summed over them
-        (integers: the sums do not depend on how the persons were grouped)."""
-        return {name: getattr(self, name)[:chunks].sum(axis=0)
-                for name in records.Tallies._fields}
+    def sums(self) -> dict[str, np.ndarray]:
+        """The year's accumulators summed over their rows (integers: the sums do not
+        depend on how the persons were grouped)."""
+        return {name: getattr(self, name).sum(axis=0) for name in records.Tallies._fields}
 
     def tallies(self) -> records.Tallies:
         """The accumulators as the year kernel takes them."""

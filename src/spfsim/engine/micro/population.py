@@ -61,11 +61,11 @@ class Population:
         """The year's pensioners, their indexed pensions and the persons without a
         survivor's pension per (age, sex) (dependants.pensioners_at_start)."""
         store = self.store
-        chunks = (store.size + self.chunk - 1) // self.chunk
         return pensioners_at_start(store.status, store.age, store.sex, store.pension,
                                    store.survivor_kind, store.size, self.chunk,
                                    float(indexation), float(minimum), float(scale),
-                                   np.zeros((max(chunks, 1), 101, 2, 3), dtype=np.int64))
+                                   np.zeros((K.accumulator_rows(), 101, 2, 3),
+                                            dtype=np.int64))
 
     def linked_dependants(self, rules, indexation: float, minimum: float,
                           child_age_limit: int) -> tuple[int, int]:
@@ -92,8 +92,8 @@ class Population:
         records.Step but the size; ``exact``: with the deaths and contributors chosen by
         :meth:`align`; ``earnings`` (age, sex) of a covered worker and ``informal``
         (their fraction an informal worker earns): for the persons' incomes, when poverty
-        is measured (:meth:`measure_poverty`). Returns the accumulators summed over the
-        chunks."""
+        is measured (:meth:`measure_poverty`). Returns the accumulators summed over their
+        rows."""
         store, buffers = self.store, self.buffers
         forced_contribution = forced_death = np.empty(0, dtype=np.int8)
         if exact:
@@ -122,7 +122,7 @@ class Population:
             if buffers.poverty
             else records.NO_INCOME,
             buffers.tallies())
-        return buffers.sums((store.size + self.chunk - 1) // self.chunk)
+        return buffers.sums()
 
     def measure_poverty(self) -> None:
         """From the next year step on, write the persons' incomes for :meth:`poverty`."""
@@ -143,22 +143,23 @@ class Population:
         beneficiaries and expenditure in currency (J, age, sex), and the persons they
         cover whom no other benefit did (age, sex, coverage group)."""
         store, b = self.store, self.buffers
-        chunks = (store.size + self.chunk - 1) // self.chunk
+        rows = K.accumulator_rows()
         other_adult, child = spec.other_adult, spec.child
         P.household_incomes(store.household, store.birth_year, b.income, store.size, year,
                             spec.child_age)
         n_rules = len(benefits.codes)
-        paid = np.zeros((chunks, n_rules, K.MAX_AGE + 1, 2), dtype=np.int64)
+        paid = np.zeros((rows, n_rules, K.MAX_AGE + 1, 2), dtype=np.int64)
         money = np.zeros_like(paid)
         tested = np.zeros((2, n_rules, K.MAX_AGE + 1, 2), dtype=np.int64)  # paid, money
-        covered = np.zeros((chunks + 1, K.MAX_AGE + 1, 2, N_COVERAGE), dtype=np.int64)
+        # the rows of household_coverage, and the last row the serial tested benefits'
+        covered = np.zeros((rows + 1, K.MAX_AGE + 1, 2, N_COVERAGE), dtype=np.int64)
         if n_rules and (benefits.codes[:, K.NC_HOUSEHOLD] == P.THRESHOLD_TEST).any():
             P.household_tested_benefits(
                 store.household, store.pid, store.birth_year, store.sex, b.income,
                 store.size, seed, year, benefits.codes, benefits.probability,
                 benefits.amount, np.ascontiguousarray(threshold, dtype=np.float64),
                 other_adult, child, scale, tested[0], tested[1], b.coverage_bits,
-                covered[chunks])
+                covered[rows])
         if n_rules and (benefits.codes[:, K.NC_HOUSEHOLD] == P.GUARANTEE_TEST).any():
             groups = np.zeros(store.size, dtype=np.uint8)
             P.household_benefits(store.household, store.pid, store.birth_year, store.sex,
@@ -167,21 +168,21 @@ class Population:
                                  np.ascontiguousarray(disregard, dtype=np.float64),
                                  other_adult, child, scale, paid, money, groups)
             P.household_coverage(store.household, store.birth_year, store.sex, store.size,
-                                 self.chunk, year, groups, b.coverage_bits, covered)
+                                 self.chunk, year, groups, b.coverage_bits, covered[:rows])
         P.equivalise(store.household, b.income, store.size, other_adult, child)
         P.income_histograms(store.household, b.income, store.size, self.chunk, unit, scale,
                             b.income_counts, b.income_sums)
-        counts = b.income_counts[:chunks].sum(axis=0)
+        counts = b.income_counts.sum(axis=0)
         if line is None:  # relative: the line from the median of disposable incomes
             line = spec.relative_share * P.histogram_median(counts[-1], unit)
         P.poverty_counts(store.household, store.birth_year, store.sex, b.income, store.size,
                          self.chunk, year, line, scale, b.poverty_persons, b.poor,
                          b.poverty_gaps)
-        return {"persons": b.poverty_persons[:chunks].sum(axis=0),
-                "poor": b.poor[:chunks].sum(axis=0),
-                "gaps": b.poverty_gaps[:chunks].sum(axis=0) * scale,
+        return {"persons": b.poverty_persons.sum(axis=0),
+                "poor": b.poor.sum(axis=0),
+                "gaps": b.poverty_gaps.sum(axis=0) * scale,
                 "income_counts": counts,
-                "income_sums": b.income_sums[:chunks].sum(axis=0) * scale,
+                "income_sums": b.income_sums.sum(axis=0) * scale,
                 "line": np.float64(line), "unit": np.float64(unit),
                 "household_paid": paid.sum(axis=0) + tested[0],
                 "household_money": (money.sum(axis=0) + tested[1]) * scale,

@@ -36,9 +36,10 @@ at most 0.4 % of its income wide, found from the float's exponent: no logarithm)
 within-bin inequality is ignored: the Gini is a lower bound, within about 0.001 of the
 exact one (tests/test_poverty.py).
 
-Counts are integers and money int64 fixed point (units of ``scale``), summed per chunk, so
-the results are bitwise the same for any number of threads and any chunk size; the first
-pass, which adds the members' incomes into their household's, runs serially in slot order.
+Counts are integers and money int64 fixed point (units of ``scale``), summed in rows of
+chunks (counters.chunk_rows), so the results are bitwise the same for any number of threads
+and any chunk size; the first pass, which adds the members' incomes into their household's,
+runs serially in slot order.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ import numpy as np
 
 from ... import rng
 from ..benefits import CHILD_MAX_AGE, GUARANTEE_TEST, OLDER_AGE, THRESHOLD_TEST
-from .counters import NC_HOUSEHOLD, fixed
+from .counters import NC_HOUSEHOLD, chunk_rows, fixed
 from .coverage import cover, scheme_groups
 
 MARKET, CONTRIBUTORY, FLOOR = range(3)  # income sources (columns of the income array)
@@ -193,29 +194,31 @@ def household_benefits(household, pid, birth_year, sex, income, size, chunk, see
     income (earnings less the ``disregard`` (J,) share, contributory transfers, the floor's
     other cash benefits and the schemes before j), when positive; it goes to the floor's
     column. One beneficiary per household, at the reference's age and sex: ``counts`` and
-    ``money`` (fixed point) (chunk row, J, age, sex)."""
-    n_chunks = (size + chunk - 1) // chunk
-    counts[:n_chunks] = 0
-    money[:n_chunks] = 0
-    for c in nb.prange(n_chunks):
-        for i in range(c * chunk, min(size, (c + 1) * chunk)):
-            if household[i] != i + 1:
-                continue
-            a, s = min(year - np.int64(birth_year[i]), 100), np.int64(sex[i])
-            eq = _scale_of(income, i, other_adult, child)
-            for j in range(codes.shape[0]):
-                if codes[j, NC_HOUSEHOLD] != GUARANTEE_TEST or probability[j, a, s] <= 0.0:
+    ``money`` (fixed point) (row, J, age, sex)."""
+    n_chunks, rows = chunk_rows(size, chunk, counts.shape[0])
+    counts[:] = 0
+    money[:] = 0
+    for c in nb.prange(rows):
+        for k in range(c, n_chunks, rows):
+            for i in range(k * chunk, min(size, (k + 1) * chunk)):
+                if household[i] != i + 1:
                     continue
-                if rng.uniform(seed, rng.TAKE_UP, pid[i], j) >= probability[j, a, s]:
-                    continue
-                counted = (income[i, MARKET] * (1.0 - disregard[j]) + income[i, CONTRIBUTORY]
-                           + income[i, FLOOR])
-                paid = amount[j, a, s] * eq - counted
-                if paid > 0.0:
-                    income[i, FLOOR] += paid
-                    counts[c, j, a, s] += 1
-                    money[c, j, a, s] += fixed(paid, scale)
-                    groups[i] |= scheme_groups(codes, j)
+                a, s = min(year - np.int64(birth_year[i]), 100), np.int64(sex[i])
+                eq = _scale_of(income, i, other_adult, child)
+                for j in range(codes.shape[0]):
+                    if (codes[j, NC_HOUSEHOLD] != GUARANTEE_TEST
+                            or probability[j, a, s] <= 0.0):
+                        continue
+                    if rng.uniform(seed, rng.TAKE_UP, pid[i], j) >= probability[j, a, s]:
+                        continue
+                    counted = (income[i, MARKET] * (1.0 - disregard[j])
+                               + income[i, CONTRIBUTORY] + income[i, FLOOR])
+                    paid = amount[j, a, s] * eq - counted
+                    if paid > 0.0:
+                        income[i, FLOOR] += paid
+                        counts[c, j, a, s] += 1
+                        money[c, j, a, s] += fixed(paid, scale)
+                        groups[i] |= scheme_groups(codes, j)
 
 
 @nb.njit(parallel=True, cache=True)
@@ -226,16 +229,17 @@ def household_coverage(household, birth_year, sex, size, chunk, year, groups, co
     row) is covered for its groups where the member is in their target and no benefit
     covered the member before (coverage.cover): a jobless member of working age is
     covered for the working-age guarantee, every member for a cash benefit (SDG 1.3.1).
-    ``covered``: (chunk row, age, sex, group)."""
-    n_chunks = (size + chunk - 1) // chunk
-    covered[:n_chunks] = 0
-    for c in nb.prange(n_chunks):
-        for i in range(c * chunk, min(size, (c + 1) * chunk)):
-            h = household[i]
-            if h == 0 or groups[h - 1] == 0:
-                continue
-            a, s = min(year - np.int64(birth_year[i]), 100), np.int64(sex[i])
-            cover(coverage_bits, i, np.int64(groups[h - 1]), a, s, covered[c])
+    ``covered``: (row, age, sex, group)."""
+    n_chunks, rows = chunk_rows(size, chunk, covered.shape[0])
+    covered[:] = 0
+    for c in nb.prange(rows):
+        for k in range(c, n_chunks, rows):
+            for i in range(k * chunk, min(size, (k + 1) * chunk)):
+                h = household[i]
+                if h == 0 or groups[h - 1] == 0:
+                    continue
+                a, s = min(year - np.int64(birth_year[i]), 100), np.int64(sex[i])
+                cover(coverage_bits, i, np.int64(groups[h - 1]), a, s, covered[c])
 
 
 @nb.njit(parallel=True, cache=True)
@@ -257,53 +261,55 @@ def equivalise(household, income, size, other_adult, child):
 @nb.njit(parallel=True, cache=True)
 def income_histograms(household, income, size, chunk, unit, scale, counts, sums):
     """Pass 2, over households: persons by equivalised income bin at each stage and their
-    income in fixed point (``counts``, ``sums``: (chunk row, stage, N_BINS) int64), each
+    income in fixed point (``counts``, ``sums``: (row, stage, N_BINS) int64), each
     household counted at its reference person's row (equivalise's incomes, and
     household_incomes' members) with its number of members: reading the rows in order, not
     each member's reference."""
-    n_chunks = (size + chunk - 1) // chunk
-    counts[:n_chunks] = 0
-    sums[:n_chunks] = 0
+    n_chunks, rows = chunk_rows(size, chunk, counts.shape[0])
+    counts[:] = 0
+    sums[:] = 0
     n_sources = income.shape[1] - 1
-    for c in nb.prange(n_chunks):
-        for i in range(c * chunk, min(size, (c + 1) * chunk)):
-            if household[i] != i + 1:
-                continue
-            code = np.int64(income[i, n_sources])  # household_incomes' members
-            members = code // np.int64(MEMBER_CODE) + code % np.int64(MEMBER_CODE)
-            for stage in range(n_sources):
-                y = np.float64(income[i, stage])
-                b = income_bin(y / unit)
-                counts[c, stage, b] += members
-                sums[c, stage, b] += members * fixed(y, scale)
+    for c in nb.prange(rows):
+        for k in range(c, n_chunks, rows):
+            for i in range(k * chunk, min(size, (k + 1) * chunk)):
+                if household[i] != i + 1:
+                    continue
+                code = np.int64(income[i, n_sources])  # household_incomes' members
+                members = code // np.int64(MEMBER_CODE) + code % np.int64(MEMBER_CODE)
+                for stage in range(n_sources):
+                    y = np.float64(income[i, stage])
+                    b = income_bin(y / unit)
+                    counts[c, stage, b] += members
+                    sums[c, stage, b] += members * fixed(y, scale)
 
 
 @nb.njit(parallel=True, cache=True)
 def poverty_counts(household, birth_year, sex, income, size, chunk, year, line, scale,
                    persons, poor, gaps):
-    """Pass 3, over persons: persons measured (chunk row, sex, age group), persons in poor
-    households and their poverty gaps in fixed point (chunk row, stage, sex, age group), at
+    """Pass 3, over persons: persons measured (row, sex, age group), persons in poor
+    households and their poverty gaps in fixed point (row, stage, sex, age group), at
     the poverty ``line`` (currency per equivalent adult per year; an income within
     LINE_TOLERANCE of it reaches it). ``income``: equivalise's incomes at the reference
     rows."""
-    n_chunks = (size + chunk - 1) // chunk
-    persons[:n_chunks] = 0
-    poor[:n_chunks] = 0
-    gaps[:n_chunks] = 0
+    n_chunks, rows = chunk_rows(size, chunk, persons.shape[0])
+    persons[:] = 0
+    poor[:] = 0
+    gaps[:] = 0
     below = line * (1.0 - LINE_TOLERANCE)
-    for c in nb.prange(n_chunks):
-        for i in range(c * chunk, min(size, (c + 1) * chunk)):
-            h = household[i]
-            if h == 0:
-                continue
-            r = h - 1
-            s, g = np.int64(sex[i]), age_group(min(year - np.int64(birth_year[i]), 100))
-            persons[c, s, g] += 1
-            for stage in range(income.shape[1] - 1):
-                y = np.float64(income[r, stage])
-                if y < below:
-                    poor[c, stage, s, g] += 1
-                    gaps[c, stage, s, g] += fixed(line - y, scale)
+    for c in nb.prange(rows):
+        for k in range(c, n_chunks, rows):
+            for i in range(k * chunk, min(size, (k + 1) * chunk)):
+                h = household[i]
+                if h == 0:
+                    continue
+                r = h - 1
+                s, g = np.int64(sex[i]), age_group(min(year - np.int64(birth_year[i]), 100))
+                persons[c, s, g] += 1
+                for stage in range(income.shape[1] - 1):
+                    y = np.float64(income[r, stage])
+                    if y < below:
+                        poor[c, stage, s, g] += 1
+                        gaps[c, stage, s, g] += fixed(line - y, scale)
 
 
 def histogram_median(counts: np.ndarray, unit: float) -> float:

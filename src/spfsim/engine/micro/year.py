@@ -1,10 +1,11 @@
 """The microsimulation's year: one pass over the persons in use.
 
-Persons are processed in fixed-size chunks with ``prange``; each chunk writes its own row of
-integer accumulators (counts, and money in int64 fixed point: units of ``scale`` currency),
-and the rows are summed afterwards. Integer sums do not depend on their grouping, and every
-random number is keyed by (seed, stream, person id, year), so results are bitwise identical
-for any number of threads and any chunk size.
+Persons are processed in fixed-size chunks with ``prange``; each chunk adds into a row of
+integer accumulators (counts, and money in int64 fixed point: units of ``scale`` currency;
+counters.chunk_rows: chunk k into row k modulo the rows), and the rows are summed
+afterwards. Integer sums do not depend on their grouping, and every random number is keyed
+by (seed, stream, person id, year), so results are bitwise identical for any number of
+threads and any chunk size.
 
 The order of events within a year mirrors the cohort engine (:mod:`spfsim.engine.cohort`):
 enter year t (revalue credits, index pensions, contribution status, retirement, minimum
@@ -46,6 +47,7 @@ from .counters import (
     N_FREE,
     NO_SURVIVOR,
     POP,
+    chunk_rows,
     is_active,
     is_contributing,
 )
@@ -103,90 +105,91 @@ def year_step(persons, when, demography, labour, rules, tables, benefits, income
     by_source, all_earnings, informal = income.by_source, income.earnings, income.informal
     coverage_bits = income.coverage_bits
     seed, year, size, chunk, scale = when.seed, when.year, when.size, when.chunk, when.scale
-    n_chunks = (size + chunk - 1) // chunk
-    _clear(out, n_chunks)
-    for c in nb.prange(n_chunks):
-        for i in range(c * chunk, min(size, (c + 1) * chunk)):
-            st = status[i]
-            if st == GONE:
-                continue
-            a, s, p = np.int64(age[i]), np.int64(sex[i]), pid[i]
-            counts[c, a, s, POP] += 1
-            free = survivor_kind[i] == NO_SURVIVOR  # at the start: who may be a dependant
-            if not free:
-                survivor_in_payment(i, p, a, seed, year, rules.indexation,
-                                    rules.orphan_age_limit, rules.survivor_end_rate,
-                                    survivor_partnering[a, s], survivor_kind,
-                                    survivor_pension)
-            service_before, contributed_before = service[i], service[i] - care_years[i]
-            st, revalued, indexed = _disability(
-                c, i, p, a, s, st, when, rules, retirement_age, incidence, service, credits,
-                paid, recent, pension, counts)
-            never = False
-            if is_active(st):
-                forced = forced_contribution[i] if len(forced_contribution) else -1
-                never = never_covered(seed, p, never_share[a, s])
-                st = labour_state(seed, p, year, st, stay, join, keep, cumulative,
-                                  keep_contributor, p_self_employed, a, s, forced, never)
-            st = _retirement(c, i, p, a, s, st, revalued, indexed, when, rules, retirement_age,
-                             retire_probability, retire_factor, service, credits, paid, recent,
-                             pension, received, counts, money, service_awarded, service_left,
-                             age_money, never)
-            earned = _year_credits_and_pensions(
-                c, i, p, a, s, st, when, rules, earnings, care_probability, young_child,
-                earnings_factor, service, care_years, credits, paid, recent, pension,
-                contributed, received, counts, money, age_money, never)
-            if CURRENT_STATE[st] >= 0:
-                counts[c, a, s, CURRENT_STATE[st]] += 1
-            own = pension[i] if st in (RETIRED, INVALID) else 0.0
-            survivor_paid = pay_survivor(
-                c, i, a, s, own, rules.survivor_dual_entitlement, rules.survivor_minimum_age,
-                scale, survivor_kind, survivor_pension, counts, age_money)
-            if len(dependant_flags):  # the linked pensioners' own (flagged if free)
-                survivor_paid += pay_linked_dependant(
-                    c, i, a, s, own, rules.dependant_dual_entitlement, dependant_flags,
-                    supplements, scale, counts, age_money)
-            elif free:
-                survivor_paid += pay_dependant(
-                    c, p, a, s, own, seed, rules.dependant_dual_entitlement,
-                    rules.dependant_spread, spouse_probability, spouse_amount,
-                    child_probability, child_amount, scale, counts, age_money)
-            status[i] = st
-            stays = _death_or_emigration(
-                c, i, p, a, s, st, when, rules, q_death, q_invalid, p_emigrate, forced_death,
-                retirement_age, birth_year, service, credits, recent, pension, contributed,
-                received, death_flag, status, counts, lifetimes)
-            _birth(i, p, a, s, stays, seed, year, asfr, birth_flag)
-            if stays:
-                age[i] = min(a + 1, MAX_AGE)
-                if survivor_kind[i] == NO_SURVIVOR:
-                    counts[c, min(a + 1, MAX_AGE), s, N_FREE] += 1
-            state = _benefit_state(a, s, st, pension[i], service_before, contributed_before,
-                                   top_up_index, nc_amount, ui_service, ui_credits_count)
-            insured_cash, floor_cash = benefits_and_coverage(
-                c, i, p, a, s, state, birth_flag[i] == 1, seed, pension[i], scale,
-                nc_codes, nc_probability, nc_amount, disability_prevalence, counts,
-                nc_money, coverage, coverage_bits)
-            if len(by_source):
-                by_source[i, 0] = _market_income(st, earned, rules.has,
-                                                 all_earnings[a, s] * earnings_factor[i],
-                                                 informal)
-                by_source[i, 1] = (insured_cash + survivor_paid
-                                   + (pension[i] if st in (RETIRED, INVALID) else 0.0))
-                by_source[i, 2] = floor_cash
+    n_chunks, rows = chunk_rows(size, chunk, counts.shape[0])
+    _clear(out)
+    for c in nb.prange(rows):  # accumulator row c: the chunks c, c + rows, ...
+        for k in range(c, n_chunks, rows):
+            for i in range(k * chunk, min(size, (k + 1) * chunk)):
+                st = status[i]
+                if st == GONE:
+                    continue
+                a, s, p = np.int64(age[i]), np.int64(sex[i]), pid[i]
+                counts[c, a, s, POP] += 1
+                free = survivor_kind[i] == NO_SURVIVOR  # at the start: who may be a dependant
+                if not free:
+                    survivor_in_payment(i, p, a, seed, year, rules.indexation,
+                                        rules.orphan_age_limit, rules.survivor_end_rate,
+                                        survivor_partnering[a, s], survivor_kind,
+                                        survivor_pension)
+                service_before, contributed_before = service[i], service[i] - care_years[i]
+                st, revalued, indexed = _disability(
+                    c, i, p, a, s, st, when, rules, retirement_age, incidence, service, credits,
+                    paid, recent, pension, counts)
+                never = False
+                if is_active(st):
+                    forced = forced_contribution[i] if len(forced_contribution) else -1
+                    never = never_covered(seed, p, never_share[a, s])
+                    st = labour_state(seed, p, year, st, stay, join, keep, cumulative,
+                                      keep_contributor, p_self_employed, a, s, forced, never)
+                st = _retirement(c, i, p, a, s, st, revalued, indexed, when, rules, retirement_age,
+                                 retire_probability, retire_factor, service, credits, paid, recent,
+                                 pension, received, counts, money, service_awarded, service_left,
+                                 age_money, never)
+                earned = _year_credits_and_pensions(
+                    c, i, p, a, s, st, when, rules, earnings, care_probability, young_child,
+                    earnings_factor, service, care_years, credits, paid, recent, pension,
+                    contributed, received, counts, money, age_money, never)
+                if CURRENT_STATE[st] >= 0:
+                    counts[c, a, s, CURRENT_STATE[st]] += 1
+                own = pension[i] if st in (RETIRED, INVALID) else 0.0
+                survivor_paid = pay_survivor(
+                    c, i, a, s, own, rules.survivor_dual_entitlement, rules.survivor_minimum_age,
+                    scale, survivor_kind, survivor_pension, counts, age_money)
+                if len(dependant_flags):  # the linked pensioners' own (flagged if free)
+                    survivor_paid += pay_linked_dependant(
+                        c, i, a, s, own, rules.dependant_dual_entitlement, dependant_flags,
+                        supplements, scale, counts, age_money)
+                elif free:
+                    survivor_paid += pay_dependant(
+                        c, p, a, s, own, seed, rules.dependant_dual_entitlement,
+                        rules.dependant_spread, spouse_probability, spouse_amount,
+                        child_probability, child_amount, scale, counts, age_money)
+                status[i] = st
+                stays = _death_or_emigration(
+                    c, i, p, a, s, st, when, rules, q_death, q_invalid, p_emigrate, forced_death,
+                    retirement_age, birth_year, service, credits, recent, pension, contributed,
+                    received, death_flag, status, counts, lifetimes)
+                _birth(i, p, a, s, stays, seed, year, asfr, birth_flag)
+                if stays:
+                    age[i] = min(a + 1, MAX_AGE)
+                    if survivor_kind[i] == NO_SURVIVOR:
+                        counts[c, min(a + 1, MAX_AGE), s, N_FREE] += 1
+                state = _benefit_state(a, s, st, pension[i], service_before, contributed_before,
+                                       top_up_index, nc_amount, ui_service, ui_credits_count)
+                insured_cash, floor_cash = benefits_and_coverage(
+                    c, i, p, a, s, state, birth_flag[i] == 1, seed, pension[i], scale,
+                    nc_codes, nc_probability, nc_amount, disability_prevalence, counts,
+                    nc_money, coverage, coverage_bits)
+                if len(by_source):
+                    by_source[i, 0] = _market_income(st, earned, rules.has,
+                                                     all_earnings[a, s] * earnings_factor[i],
+                                                     informal)
+                    by_source[i, 1] = (insured_cash + survivor_paid
+                                       + (pension[i] if st in (RETIRED, INVALID) else 0.0))
+                    by_source[i, 2] = floor_cash
 
 
 @nb.njit(cache=True)
-def _clear(out, n_chunks):
-    """Zero the accumulators' rows of the year's chunks."""
-    out.counts[:n_chunks] = 0
-    out.money[:n_chunks] = 0
-    out.service_awarded[:n_chunks] = 0
-    out.service_left[:n_chunks] = 0
-    out.age_money[:n_chunks] = 0
-    out.lifetimes[:n_chunks] = 0
-    out.nc_money[:n_chunks] = 0
-    out.coverage[:n_chunks] = 0
+def _clear(out):
+    """Zero the accumulators (every row: the rows a year uses depend on its chunks)."""
+    out.counts[:] = 0
+    out.money[:] = 0
+    out.service_awarded[:] = 0
+    out.service_left[:] = 0
+    out.age_money[:] = 0
+    out.lifetimes[:] = 0
+    out.nc_money[:] = 0
+    out.coverage[:] = 0
 
 
 @nb.njit(inline="always", cache=True)
