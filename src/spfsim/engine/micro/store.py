@@ -4,8 +4,9 @@ One slot per person ever simulated; people who die or emigrate keep their slot (
 GONE) until :meth:`PersonStore.compact` removes them, preserving order, so that results
 never depend on when compaction runs. Slots beyond ``size`` are always zero, so a new
 person starts with no service, credits, pension or lifetime amounts whatever slot they
-get. 57 bytes a slot (17 of them the family links): ids are int32 and amounts float32,
-whose rounding (a relative 6e-8 of each amount) is far below any sampling error.
+get. 57 bytes a slot (17 of them the family links), and 4 for each kept credited year
+(``recent``): ids are int32 and amounts float32, whose rounding (a relative 6e-8 of each
+amount) is far below any sampling error.
 """
 
 from __future__ import annotations
@@ -73,10 +74,11 @@ class PersonStore:
     father: np.ndarray  # int32: the mother's partner when the child was born
     household: np.ndarray  # int32: the household's reference person
     left_home: np.ndarray  # uint8: 1 once the person has left the parental household
-    # float64 (slot, R): revalued earnings of the R credited years the reference keeps
-    # (pension_rules.keep_credited_year: the last, newest first, or the best, in
-    # decreasing order; R = 0 unless the pension's reference earnings are N years')
-    recent: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    # float32 (slot, R), like the other amounts: revalued earnings of the R credited years
+    # the reference keeps (pension_rules.keep_credited_year: the last, newest first, or the
+    # best, in decreasing order; R = 0 unless the pension's reference earnings are N
+    # years')
+    recent: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
     size: int = 0
     next_id: int = 0
 
@@ -95,7 +97,7 @@ class PersonStore:
     def empty(cls, capacity: int, recent_years: int = 0) -> PersonStore:
         return cls(**{name: np.zeros(capacity, dtype=dtype)
                       for name, dtype in cls.DTYPES.items()},
-                   recent=np.zeros((capacity, recent_years)))
+                   recent=np.zeros((capacity, recent_years), dtype=np.float32))
 
     @property
     def capacity(self) -> int:
@@ -150,7 +152,7 @@ class PersonStore:
         names = {f.name for f in fields(self)} - {"size", "next_id", "recent"}
         assert names == set(self.DTYPES), "DTYPES must list every array"
         if self.recent.shape[0] != len(self.pid):
-            self.recent = np.zeros((len(self.pid), self.recent.shape[1]))
+            self.recent = np.zeros((len(self.pid), self.recent.shape[1]), dtype=np.float32)
 
 
 def _bits(array: np.ndarray) -> np.ndarray:
