@@ -5,11 +5,11 @@ integer accumulators (counts, and money in int64 fixed point: units of ``scale``
 and the rows are summed afterwards. Integer sums do not depend on their grouping, so results
 are bitwise identical for any number of threads and any chunk size.
 
-The rows are fewer than the chunks (:func:`chunk_rows`: chunk k adds into row k modulo the
-rows, and prange runs over the rows): a few a thread, so that the accumulators' memory does
-not grow with the persons (34 chunks of a 1,000,000-person run held 16 MB of rows, the
-income histograms 10 MB of them) while every thread still has rows, each of chunks spread
-over the slots.
+A pass has at most a few rows a thread, however many chunks it has (:func:`chunk_rows`:
+chunk k adds into row k modulo the rows, and prange runs over the rows), so that the
+accumulators' memory does not grow with the persons (with a row a chunk, the 34 chunks of a
+1,000,000-person run held 16 MB of rows, the income histograms 10 MB of them) while every
+thread still has rows, each of chunks spread over the slots.
 """
 
 from __future__ import annotations
@@ -83,6 +83,8 @@ AGE_INSURED, AGE_PENSIONS, AGE_REFUNDS, AGE_SURVIVORS, AGE_DEPENDANTS = 0, 1, 2,
 N_AGE_MONEY = 5
 
 
+# accumulator rows for each thread: more than one, so that prange's static schedule still
+# shares the rows' chunks out evenly when some chunks cost more than others
 ROWS_PER_THREAD = 4
 
 
