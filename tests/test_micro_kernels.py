@@ -686,3 +686,33 @@ def test_contributions_paid_follow_each_year_s_rate():
     assert store.paid[0] == pytest.approx(10.0 * 1.1 + 50.0)
     assert store.paid[1] == pytest.approx(10.0 * 1.1)
     assert store.credits[1] == pytest.approx(100.0)  # the care credit
+
+
+def test_accumulator_rows_do_not_change_the_sums():
+    """counters.chunk_rows: chunk k adds into row k modulo the rows, so a pass with one
+    row, three rows or a row a chunk gives the same sums (integers), and the rows beyond
+    the chunks are left at zero."""
+    n, chunk = 1000, 64  # 16 chunks
+    generator = np.random.default_rng(5)
+    status = generator.choice([GONE, CONTRIBUTING, INACTIVE, RETIRED, INVALID], n).astype(
+        np.int8)
+    age = generator.integers(0, 101, n).astype(np.uint8)
+    sex = generator.integers(0, 2, n).astype(np.uint8)
+    service = generator.integers(0, 40, n).astype(np.uint8)
+    pid = np.arange(n, dtype=np.int32)
+    retirement_age = np.full((101, 2), 65)
+    never_share = np.full((101, 2), 0.3)
+
+    def counted(rows):
+        out = np.zeros((rows, 101, 2, K.N_STATE_COUNTS), dtype=np.int64)
+        out[:] = 7  # what a previous year left
+        total = K.count_states(status, age, sex, service, pid, n, chunk, retirement_age, 5,
+                               3, never_share, out)
+        return total, out
+
+    by_chunk, _ = counted(16)
+    for rows in (1, 3, 40):
+        total, out = counted(rows)
+        np.testing.assert_array_equal(total, by_chunk)
+        assert not out[16:].any()
+    assert by_chunk[..., K.S_POP].sum() == (status != GONE).sum()
