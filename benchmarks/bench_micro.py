@@ -1,24 +1,27 @@
 """Speed and memory of the micro engine on the default model.
 
 Usage: python benchmarks/bench_micro.py --persons 1000000 --years 50 [--seed 1]
-       [--chunk-size 65536] [--model DIR] [--no-families] [--no-poverty]
+       [--chunk-size 65536] [--model DIR] [--no-families] [--no-poverty] [--repeat N]
        [--reference FILE | --no-reference]
 
 Compiles the kernels on a small run first, then times the simulation alone (the cohort
-projection that provides the targets is not timed). Prints, as its last line, a JSON object
-with persons, years, person_years (persons alive and simulated, summed over years),
-seconds, person_years_per_second, peak_rss_bytes (the whole process, from the kernel's
+projection that provides the targets is not timed), ``--repeat`` times (default 1): on a
+shared, noisy machine the median of several runs is the figure to quote. Prints, as its
+last line, a JSON object with persons, years, person_years (persons alive and simulated,
+summed over years), seconds (the median run's), seconds_each (every run's),
+person_years_per_second (at the median), peak_rss_bytes (the whole process, from the kernel's
 high-water mark), baseline_rss_bytes (after compilation, before the simulation),
 bytes_per_person (peak / persons) and simulation_bytes_per_person ((peak - baseline) /
-persons), threads, families (whether persons were linked into families: the model has a
-families table and --no-families was not given) and poverty (whether household poverty was
-measured: families, the model's [poverty] section and no --no-poverty).
+persons) (the memory figures of the first run), threads, families (whether persons were
+linked into families: the model has a families table and --no-families was not given) and
+poverty (whether household poverty was measured: families, the model's [poverty] section
+and no --no-poverty).
 
 The micro engine's speed targets are ratios to a minimal reference kernel run beside it
 (``../shared/bench/ref_kernel.py`` from the repository's root, or ``--reference FILE``):
-after the simulation the benchmark runs it in a fresh process with the same persons and
-years and adds reference_person_years_per_second and ratio_to_reference (this run's
-person-years a second over the kernel's); both null when the file is absent or
+after the simulation the benchmark runs it as often, each time in a fresh process with the
+same persons and years, and adds reference_person_years_per_second (the median) and
+ratio_to_reference (the two medians' ratio); both null when the file is absent or
 --no-reference is given.
 """
 
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import time
@@ -52,14 +56,20 @@ def _rss_bytes(field: str) -> int:
 REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "bench" / "ref_kernel.py"
 
 
-def _reference_speed(kernel: Path | None, persons: int, years: int) -> float | None:
-    """Person-years a second of the reference kernel (its last line's JSON) run in a fresh
-    process with ``persons`` and ``years``; None without the file."""
+def _reference_speed(kernel: Path | None, persons: int, years: int,
+                     repeat: int) -> float | None:
+    """Median person-years a second of the reference kernel (its last line's JSON) run
+    ``repeat`` times, each in a fresh process with ``persons`` and ``years``; None without
+    the file."""
     if kernel is None or not kernel.is_file():
         return None
-    done = subprocess.run([sys.executable, str(kernel), str(persons), str(years)],
-                          capture_output=True, text=True, check=True)
-    return float(json.loads(done.stdout.strip().splitlines()[-1])["person_years_per_second"])
+    speeds = []
+    for _ in range(repeat):
+        done = subprocess.run([sys.executable, str(kernel), str(persons), str(years)],
+                              capture_output=True, text=True, check=True)
+        speeds.append(float(json.loads(done.stdout.strip().splitlines()[-1])
+                            ["person_years_per_second"]))
+    return statistics.median(speeds)
 
 
 def _reset_peak() -> None:
@@ -87,7 +97,12 @@ def main() -> None:
                         "../shared/bench/ref_kernel.py from the repository's root)")
     parser.add_argument("--no-reference", action="store_true",
                         help="do not run the reference kernel")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="time the simulation (and the reference kernel) this many "
+                        "times and report the medians (default 1)")
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error(f"--repeat must be at least 1, not {args.repeat}")
     options = {"families": not args.no_families, "poverty": not args.no_poverty}
     probe = spfsim.load_model(args.model)
     model = spfsim.load_model(args.model, end_year=probe.input.base_year + args.years - 1)
@@ -101,27 +116,36 @@ def main() -> None:
     release_freed_memory()
     baseline = _rss_bytes("VmRSS")
     _reset_peak()
-    started = time.perf_counter()
-    result = run_micro(a, demo, econ, MicroSettings(args.persons, args.seed, args.chunk_size,
-                                                    **options))
-    seconds = time.perf_counter() - started
-    peak = max(_rss_bytes("VmHWM"), baseline)
-    speed = result.person_years / seconds
+    each = []
+    for run in range(args.repeat):
+        started = time.perf_counter()
+        result = run_micro(a, demo, econ, MicroSettings(args.persons, args.seed,
+                                                        args.chunk_size, **options))
+        each.append(time.perf_counter() - started)
+        if not run:
+            peak = max(_rss_bytes("VmHWM"), baseline)
+        person_years = result.person_years
+        linked, measured = result.family is not None, result.poverty is not None
+        del result  # its memory goes back before the next run starts
+        release_freed_memory()
+    seconds = statistics.median(each)
+    speed = person_years / seconds
     reference = _reference_speed(None if args.no_reference else args.reference,
-                                 args.persons, args.years)
+                                 args.persons, args.years, args.repeat)
     print(json.dumps({
         "persons": args.persons,
         "years": len(a.years),
-        "person_years": result.person_years,
+        "person_years": person_years,
         "seconds": round(seconds, 3),
+        "seconds_each": [round(s, 3) for s in each],
         "person_years_per_second": round(speed),
         "peak_rss_bytes": peak,
         "baseline_rss_bytes": baseline,
         "bytes_per_person": round(peak / args.persons, 1),
         "simulation_bytes_per_person": round((peak - baseline) / args.persons, 1),
         "threads": numba.get_num_threads(),
-        "families": result.family is not None,
-        "poverty": result.poverty is not None,
+        "families": linked,
+        "poverty": measured,
         "reference_person_years_per_second": None if reference is None else round(reference),
         "ratio_to_reference": None if reference is None else round(speed / reference, 4),
     }))
