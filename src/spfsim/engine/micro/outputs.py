@@ -103,16 +103,25 @@ def asinh_histogram_quantiles(counts: np.ndarray, unit: float,
 
 
 class _Buffers:
-    """The passes' accumulators (rows of chunks: counters.chunk_rows) and the persons'
-    flags and incomes, grown with the store."""
+    """The passes' accumulators (rows of chunks: counters.chunk_rows, made once) and the
+    persons' flags and incomes (grown with the store)."""
 
-    def __init__(self, capacity: int, chunk: int, n_rules: int, n_groups: int):
-        self.chunk, self.n_rules, self.n_groups = chunk, n_rules, n_groups
+    def __init__(self, capacity: int, n_rules: int, n_groups: int):
         self.capacity = 0
         self.poverty = False  # hold the persons' incomes (engine.micro.poverty)
         self.care_links = False  # flag the mothers of young children (families)
         self.dependant_links = False  # the pensioners' own dependants (families)
         self.household_coverage = False  # keep the persons' coverage groups (poverty)
+        rows = K.accumulator_rows()
+        self.state_counts = np.zeros((rows, 101, 2, K.N_STATE_COUNTS), dtype=np.int64)
+        self.counts = np.zeros((rows, 101, 2, K.N_COUNTS + n_rules), dtype=np.int64)
+        self.nc_money = np.zeros((rows, n_rules, 101, 2), dtype=np.int64)
+        self.coverage = np.zeros((rows, 101, 2, N_COVERAGE, 2), dtype=np.int64)
+        self.money = np.zeros((rows, 2, K.N_MONEY), dtype=np.int64)
+        self.service_awarded = np.zeros((rows, 2, MAX_SERVICE + 1), dtype=np.int64)
+        self.service_left = np.zeros((rows, 2, MAX_SERVICE + 1), dtype=np.int64)
+        self.age_money = np.zeros((rows, 101, 2, K.N_AGE_MONEY), dtype=np.int64)
+        self.lifetimes = np.zeros((rows, n_groups, 2, 2, K.LIFETIME_BINS), dtype=np.int64)
         self.fit(capacity)
 
     def link_care_credits(self) -> None:
@@ -139,13 +148,18 @@ class _Buffers:
         """Hold the persons' incomes and households' members from now on (called before
         the first year: the buffers are made anew, births and deaths flagged none)."""
         self.poverty = True
+        rows = K.accumulator_rows()
+        self.income_counts = np.zeros((rows, 3, P.N_BINS), dtype=np.int64)
+        self.income_sums = np.zeros((rows, 3, P.N_BINS), dtype=np.int64)
+        self.poverty_persons = np.zeros((rows, 2, len(P.AGE_GROUPS)), dtype=np.int64)
+        self.poor = np.zeros((rows, 3, 2, len(P.AGE_GROUPS)), dtype=np.int64)
+        self.poverty_gaps = np.zeros((rows, 3, 2, len(P.AGE_GROUPS)), dtype=np.int64)
         capacity, self.capacity = self.capacity, 0
         self.fit(capacity)
 
     def fit(self, capacity: int) -> None:
         if capacity <= self.capacity:
             return
-        rows = K.accumulator_rows()  # counters.chunk_rows: not one a chunk
         flags = np.zeros(capacity, dtype=np.int8)
         deaths = np.zeros(capacity, dtype=np.int8)
         if self.capacity:  # births and deaths already flagged must survive the growth
@@ -154,16 +168,6 @@ class _Buffers:
         self.capacity = capacity
         self.birth_flag = flags
         self.death_flag = deaths
-        self.state_counts = np.zeros((rows, 101, 2, K.N_STATE_COUNTS), dtype=np.int64)
-        self.counts = np.zeros((rows, 101, 2, K.N_COUNTS + self.n_rules), dtype=np.int64)
-        self.nc_money = np.zeros((rows, self.n_rules, 101, 2), dtype=np.int64)
-        self.coverage = np.zeros((rows, 101, 2, N_COVERAGE, 2), dtype=np.int64)
-        self.money = np.zeros((rows, 2, K.N_MONEY), dtype=np.int64)
-        self.service_awarded = np.zeros((rows, 2, MAX_SERVICE + 1), dtype=np.int64)
-        self.service_left = np.zeros((rows, 2, MAX_SERVICE + 1), dtype=np.int64)
-        self.age_money = np.zeros((rows, 101, 2, K.N_AGE_MONEY), dtype=np.int64)
-        self.lifetimes = np.zeros((rows, self.n_groups, 2, 2, K.LIFETIME_BINS),
-                                  dtype=np.int64)
         self.young_child = np.zeros(capacity if self.care_links else 0, dtype=np.int8)
         self.dependant_flags = np.zeros(capacity if self.dependant_links else 0,
                                         dtype=np.int8)
@@ -173,12 +177,6 @@ class _Buffers:
         # incomes by source and the households' members (engine.micro.poverty), written
         # and read within a year: nothing to carry over
         self.income = np.zeros((capacity if self.poverty else 0, 4), dtype=np.float32)
-        if self.poverty:
-            self.income_counts = np.zeros((rows, 3, P.N_BINS), dtype=np.int64)
-            self.income_sums = np.zeros((rows, 3, P.N_BINS), dtype=np.int64)
-            self.poverty_persons = np.zeros((rows, 2, len(P.AGE_GROUPS)), dtype=np.int64)
-            self.poor = np.zeros((rows, 3, 2, len(P.AGE_GROUPS)), dtype=np.int64)
-            self.poverty_gaps = np.zeros((rows, 3, 2, len(P.AGE_GROUPS)), dtype=np.int64)
 
     def sums(self) -> dict[str, np.ndarray]:
         """The year's accumulators summed over their rows (integers: the sums do not

@@ -35,7 +35,7 @@ class Population:
         self.store, self.chunk, self.shard = store, chunk, shard
         # the person file's record of each base-year person id (-1: drawn), or None
         self.sources = sources
-        self.buffers = _Buffers(store.capacity, chunk, n_rules, n_groups)
+        self.buffers = _Buffers(store.capacity, n_rules, n_groups)
         self.exits = np.zeros((n_groups, 2, 2, K.EXIT_BINS), dtype=np.int64)
         self.exit_totals = np.zeros((n_groups, 2, 3), dtype=np.int64)
         self._keys = self._forced = None  # exact alignment's keys and choices, this year
