@@ -344,8 +344,8 @@ def family_year(pid, status, age, sex, partner, mother, father, household, left_
     _dissolutions(pid, status, age, sex, partner, mother, father, left_home, size, seed,
                   year, separation, leave_home, counts, women, with_partner)
     p_form = _formation_probability(women, with_partner, partnered)
-    _form_partnerships(pid, status, age, sex, partner, left_home, 0, size, seed, year,
-                       p_form, age_difference, age_spread, counts, rng.PARTNERSHIP_STREAMS,
+    _form_partnerships(pid, status, age, sex, partner, left_home, np.int64(0), size, seed,
+                       year, p_form, age_difference, age_spread, counts, rng.PARTNERSHIP_STREAMS,
                        survivor_kind, survivor_pension, spouse_pensions)
     households(status, age, sex, partner, mother, father, household, left_home,
                size, counts, sizes)
@@ -436,10 +436,10 @@ def link_arriving_families(pid, status, age, sex, partner, mother, father, left_
 
     The partnerships are not counted as formed this year: they came formed."""
     _form_partnerships(pid, status, age, sex, partner, left_home, first_slot, size, seed,
-                       year, partnered[:, FEMALE], age_difference, age_spread,
-                       np.zeros((MAX_AGE + 1, 2, N_FAMILY_COUNTS), dtype=np.int64),
+                       year, np.ascontiguousarray(partnered[:, FEMALE]), age_difference,
+                       age_spread, np.zeros((MAX_AGE + 1, 2, N_FAMILY_COUNTS), dtype=np.int64),
                        rng.ARRIVING_PARTNERSHIP_STREAMS, np.zeros(0, dtype=np.uint8),
-                       np.zeros(0), PENSIONS_IGNORED)
+                       np.zeros(0, dtype=np.float32), np.int64(PENSIONS_IGNORED))
     fertility_total = asfr.sum()
     if fertility_total <= 0:
         return
@@ -478,10 +478,10 @@ def initial_families(pid, status, age, sex, partner, mother, father, household, 
         if women[a] > kept[a]:
             p_form[a] = min(max(partnered[a, FEMALE] * women[a] / (women[a] - kept[a]), 0.0),
                             1.0)
-    _form_partnerships(pid, status, age, sex, partner, left_home, 0, size, seed, base_year,
-                       p_form, age_difference, age_spread, counts,
-                       rng.INITIAL_PARTNERSHIP_STREAMS, survivor_kind, np.zeros(0),
-                       spouse_pensions)
+    _form_partnerships(pid, status, age, sex, partner, left_home, np.int64(0), size, seed,
+                       base_year, p_form, age_difference, age_spread, counts,
+                       rng.INITIAL_PARTNERSHIP_STREAMS, survivor_kind,
+                       np.zeros(0, dtype=np.float32), spouse_pensions)
     for f in range(N_FAMILY_COUNTS):  # the base year's partnerships are not this year's
         for a in range(MAX_AGE + 1):
             counts[a, 0, f] = counts[a, 1, f] = 0
