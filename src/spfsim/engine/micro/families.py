@@ -213,7 +213,10 @@ def _form_partnerships(pid, status, age, sex, partner, left_home, lo, size, seed
     among those of that age still single; ``streams``: the random streams of
     rng.PARTNERSHIP_STREAMS. ``spouse_pensions``: PENSION_ENDS, a partner's spouse's
     pension (``survivor_kind``, ``survivor_pension``) ends with the partnership;
-    PENSIONERS_SINGLE, spouse's pensioners neither ask nor are chosen.
+    PENSIONERS_SINGLE, spouse's pensioners neither ask nor are chosen. Its callers pass
+    the same types (``lo`` and ``spouse_pensions`` int64, not literals; ``p_form``
+    contiguous; ``survivor_pension`` float32), so that Numba compiles it once, not once a
+    caller.
 
     The search runs in rounds: every woman forming asks first at her drawn age, then
     those still single at +1, then at -1, and so on, so that no woman takes a man of
