@@ -691,7 +691,7 @@ def test_contributions_paid_follow_each_year_s_rate():
 def test_accumulator_rows_do_not_change_the_sums():
     """counters.chunk_rows: chunk k adds into row k modulo the rows, so a pass with one
     row, three rows or a row a chunk gives the same sums (integers), and the rows beyond
-    the chunks are left at zero."""
+    the chunks, which a previous year may have left filled, are cleared."""
     n, chunk = 1000, 64  # 16 chunks
     generator = np.random.default_rng(5)
     status = generator.choice([GONE, CONTRIBUTING, INACTIVE, RETIRED, INVALID], n).astype(
