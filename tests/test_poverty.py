@@ -50,8 +50,8 @@ def measure(household, birth_year, sex, income, line, chunk=2, year=2030, other_
     sex, group) when given."""
     n = len(household)
     rows = (n + chunk - 1) // chunk
-    income = np.column_stack([np.array(income, dtype=np.float32),
-                              np.zeros(n, dtype=np.float32)])
+    income = np.array(income, dtype=np.float32)
+    members = np.zeros(n, dtype=np.uint32)
     household, birth_year = np.array(household, np.int32), np.array(birth_year, np.int16)
     sex = np.array(sex, np.uint8)
     counts = np.zeros((rows, 3, P.N_BINS), np.int64)
@@ -73,24 +73,24 @@ def measure(household, birth_year, sex, income, line, chunk=2, year=2030, other_
     disregard = np.array([m[2] if j < len(minimum) else 0.0 for j, m in enumerate(schemes)])
     threshold = np.array([m[2] if j >= len(minimum) else 0.0 for j, m in enumerate(schemes)])
     paid, money = (np.zeros((rows, len(schemes), 101, 2), np.int64) for _ in range(2))
-    P.household_incomes(household, birth_year, income, n, year, child_age)
+    assert P.household_incomes(household, birth_year, sex, income, members, n, year,
+                               child_age) == -1
     tested_paid, tested_money = (np.zeros((len(schemes), 101, 2), np.int64) for _ in range(2))
     P.household_tested_benefits(household, np.arange(n, dtype=np.int64), birth_year, sex,
-                                income, n, 1, year, codes, probability, amount, threshold,
-                                other_adult, child, scale, tested_paid, tested_money, bits,
-                                newly[rows])
+                                income, members, n, 1, year, codes, probability, amount,
+                                threshold, child_age, other_adult, child, scale, tested_paid,
+                                tested_money, bits, newly[rows])
     groups = np.zeros(n, np.uint8)
-    P.household_benefits(household, np.arange(n, dtype=np.int64), birth_year, sex, income, n,
-                         chunk, 1, year, codes, probability, amount, disregard, other_adult,
-                         child, scale, paid, money, groups)
+    P.household_benefits(household, np.arange(n, dtype=np.int64), birth_year, sex, income,
+                         members, n, chunk, 1, year, codes, probability, amount, disregard,
+                         child_age, other_adult, child, scale, paid, money, groups)
     P.household_coverage(household, birth_year, sex, n, chunk, year, groups, bits,
                          newly[:rows])
     if covered is not None:
         covered += newly.sum(0)
-    P.equivalise(household, income, n, other_adult, child)
-    P.income_histograms(household, income, n, chunk, 1000.0, scale, counts, sums)
-    P.poverty_counts(household, birth_year, sex, income, n, chunk, year, line, scale,
-                     persons, poor, gaps)
+    P.equivalise(household, income, members, n, child_age, other_adult, child)
+    P.income_histograms(household, income, members, n, chunk, 1000.0, scale, counts, sums)
+    P.poverty_counts(household, income, members, n, chunk, line, scale, persons, poor, gaps)
     return (persons.sum(0), poor.sum(0), gaps.sum(0) * scale, counts.sum(0),
             sums.sum(0) * scale, paid.sum(0) + tested_paid,
             (money.sum(0) + tested_money) * scale)
@@ -259,6 +259,42 @@ def test_a_benefit_at_the_line_reaches_it():
     (1, 0, 1.0), (2, 0, 1.5), (2, 2, 2.1), (3, 1, 2.3), (0, 2, 1.3), (0, 1, 1.0)])
 def test_oecd_modified_scale(adults, children, expected):
     assert P.equivalence_scale(adults, children, 0.5, 0.3) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(("child_age", "children"), [(12, 1), (14, 1), (15, 2), (16, 2),
+                                                   (18, 3), (25, 4)])
+def test_the_scale_counts_children_below_child_age(child_age, children):
+    """One household in 2030 of five members aged 40, 21, 17, 14 and 10 (market income
+    26,000): the children are those below ``child_age``, on either side of the first age
+    of working age (15), where the members' code splits them."""
+    birth_year = [1990, 2009, 2013, 2016, 2020]
+    income = [[26000.0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0]]
+    persons, _, gaps, *_ = measure([1] * 5, birth_year, [0, 1, 0, 1, 0], income, 1e5,
+                                   child_age=child_age)
+    adults = 5 - children
+    expected = 1.0 + 0.5 * (adults - 1) + 0.3 * children
+    assert persons.tolist() == [[1, 2, 0], [1, 1, 0]]  # (sex, 0-14 / 15-64 / 65+)
+    # the gap of every member: the line less 26,000 over the scale (float32 incomes)
+    assert gaps[0].sum() == pytest.approx(5 * (1e5 - 26000.0 / expected), rel=1e-6)
+
+
+def test_a_household_of_more_members_in_a_field_than_its_code_counts_is_refused():
+    """The members' code counts up to 31 children of one sex: a household with that many
+    boys is measured, one more and household_incomes names its reference slot (the
+    engine then stops with an error)."""
+    for extra, expected in ((0, -1), (1, 0)):
+        n = 2 + 31 + extra  # two parents and the boys under 15
+        household = np.ones(n, dtype=np.int32)
+        birth_year = np.array([1990, 1990] + [2025] * (n - 2), dtype=np.int16)
+        sex = np.array([0, 1] + [0] * (n - 2), dtype=np.uint8)
+        income = np.zeros((n, P.N_SOURCES), dtype=np.float32)
+        members = np.zeros(n, dtype=np.uint32)
+        assert P.household_incomes(household, birth_year, sex, income, members, n, 2030,
+                                   14) == expected
+        if expected < 0:
+            assert P.members_in(members[0], 0) == 31  # boys 0-14
+            assert P.members_in(members[0], 1) == 1  # the father
+            assert P.members_in(members[0], 4) == 1  # the mother
 
 
 def test_histogram_gini_and_median_near_the_exact_ones():

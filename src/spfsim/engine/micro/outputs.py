@@ -176,7 +176,9 @@ class _Buffers:
                                       dtype=np.uint16)
         # incomes by source and the households' members (engine.micro.poverty), written
         # and read within a year: nothing to carry over
-        self.income = np.zeros((capacity if self.poverty else 0, 4), dtype=np.float32)
+        self.income = np.zeros((capacity if self.poverty else 0, P.N_SOURCES),
+                               dtype=np.float32)
+        self.members = np.zeros(capacity if self.poverty else 0, dtype=np.uint32)
 
     def sums(self) -> dict[str, np.ndarray]:
         """The year's accumulators summed over their rows (integers: the sums do not

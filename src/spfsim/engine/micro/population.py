@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...errors import SpfsimError
 from ..benefits import N_COVERAGE
 from . import disclosure as D
 from . import families as F
@@ -144,9 +145,16 @@ class Population:
         cover whom no other benefit did (age, sex, coverage group)."""
         store, b = self.store, self.buffers
         rows = K.accumulator_rows()
-        other_adult, child = spec.other_adult, spec.child
-        P.household_incomes(store.household, store.birth_year, b.income, store.size, year,
-                            spec.child_age)
+        other_adult, child, child_age = spec.other_adult, spec.child, spec.child_age
+        crowded = P.household_incomes(store.household, store.birth_year, store.sex, b.income,
+                                      b.members, store.size, year, child_age)
+        if crowded >= 0:
+            raise SpfsimError(
+                f"in {year} the household of person {store.pid[crowded]} has more members "
+                "of one sex and age group than the poverty measure counts (31 children, "
+                "31 persons of working age, 7 older persons of one sex, 63 aged between "
+                f"poverty.child_age = {child_age} and {P.CHILD_MAX_AGE + 1}): check the "
+                "model's families table (its leave_home and partnered rates)")
         n_rules = len(benefits.codes)
         paid = np.zeros((rows, n_rules, K.MAX_AGE + 1, 2), dtype=np.int64)
         money = np.zeros_like(paid)
@@ -156,28 +164,28 @@ class Population:
         if n_rules and (benefits.codes[:, K.NC_HOUSEHOLD] == P.THRESHOLD_TEST).any():
             P.household_tested_benefits(
                 store.household, store.pid, store.birth_year, store.sex, b.income,
-                store.size, seed, year, benefits.codes, benefits.probability,
+                b.members, store.size, seed, year, benefits.codes, benefits.probability,
                 benefits.amount, np.ascontiguousarray(threshold, dtype=np.float64),
-                other_adult, child, scale, tested[0], tested[1], b.coverage_bits,
-                covered[rows])
+                child_age, other_adult, child, scale, tested[0], tested[1],
+                b.coverage_bits, covered[rows])
         if n_rules and (benefits.codes[:, K.NC_HOUSEHOLD] == P.GUARANTEE_TEST).any():
             groups = np.zeros(store.size, dtype=np.uint8)
             P.household_benefits(store.household, store.pid, store.birth_year, store.sex,
-                                 b.income, store.size, self.chunk, seed, year, benefits.codes,
-                                 benefits.probability, benefits.amount,
+                                 b.income, b.members, store.size, self.chunk, seed, year,
+                                 benefits.codes, benefits.probability, benefits.amount,
                                  np.ascontiguousarray(disregard, dtype=np.float64),
-                                 other_adult, child, scale, paid, money, groups)
+                                 child_age, other_adult, child, scale, paid, money, groups)
             P.household_coverage(store.household, store.birth_year, store.sex, store.size,
                                  self.chunk, year, groups, b.coverage_bits, covered[:rows])
-        P.equivalise(store.household, b.income, store.size, other_adult, child)
-        P.income_histograms(store.household, b.income, store.size, self.chunk, unit, scale,
-                            b.income_counts, b.income_sums)
+        P.equivalise(store.household, b.income, b.members, store.size, child_age,
+                     other_adult, child)
+        P.income_histograms(store.household, b.income, b.members, store.size, self.chunk,
+                            unit, scale, b.income_counts, b.income_sums)
         counts = b.income_counts.sum(axis=0)
         if line is None:  # relative: the line from the median of disposable incomes
             line = spec.relative_share * P.histogram_median(counts[-1], unit)
-        P.poverty_counts(store.household, store.birth_year, store.sex, b.income, store.size,
-                         self.chunk, year, line, scale, b.poverty_persons, b.poor,
-                         b.poverty_gaps)
+        P.poverty_counts(store.household, b.income, b.members, store.size, self.chunk, line,
+                         scale, b.poverty_persons, b.poor, b.poverty_gaps)
         return {"persons": b.poverty_persons.sum(axis=0),
                 "poor": b.poor.sum(axis=0),
                 "gaps": b.poverty_gaps.sum(axis=0) * scale,

@@ -169,8 +169,8 @@ class Benefits(NamedTuple):
 class Income(NamedTuple):
     """What the year kernel needs to write each person's income of the year by source
     (engine.micro.poverty: market, contributory transfers, the floor's), when household
-    poverty is measured: ``by_source`` (slot, 4) float32 (the fourth column is
-    engine.micro.poverty's), or an empty array (nothing written); the (age, sex) earnings
+    poverty is measured: ``by_source`` (slot, 3) float32, or an empty array (nothing
+    written); the (age, sex) earnings
     of a covered worker of level 1, and an informal worker's earnings as a fraction of
     them; ``coverage_bits`` (slot,) uint16, where benefits tested on the household are
     paid after the year (engine.micro.coverage.cover), or empty."""
@@ -285,7 +285,7 @@ def income(by_source: np.ndarray, earnings, informal: float,
     return Income(by_source, _floats(earnings), float(informal), coverage_bits)
 
 
-NO_INCOME = income(np.zeros((0, 4), dtype=np.float32), np.zeros((101, 2)), 0.0)
+NO_INCOME = income(np.zeros((0, 3), dtype=np.float32), np.zeros((101, 2)), 0.0)
 
 
 def benefits(codes, probability, amount, top_up_index, disability_prevalence, ui_service,
