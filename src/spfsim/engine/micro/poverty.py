@@ -43,9 +43,9 @@ runs serially in slot order.
 
 A household's members are counted once, in that first pass, at its reference person's
 slot (``members``, uint32: MEMBER_FIELDS fields of MEMBER_FIELD_BITS): by sex and age
-group, and those between ``child_age`` and the first age of working age. The scale, the histograms'
-persons and the poverty counts read them there, so the passes after the first go over
-the households' reference slots alone. The members of a household mostly lie far from its
+group, and those between ``child_age`` and the first age of working age. The scale, the
+histograms' persons and the poverty counts read them there, so the passes after the first
+go over the households' reference slots alone. The members of a household mostly lie far from its
 reference person's slot (partners joined at any age, children born after): counted per
 person, reading each member's household row, the poverty counts took 1.1 s of a
 1,000,000-person, 50-year run, against 0.4 s (docs/micro.md). A household with more than
