@@ -72,6 +72,16 @@ def _reference_speed(kernel: Path | None, persons: int, years: int,
     return statistics.median(speeds)
 
 
+def micro_inputs(model_dir: str | None, years: int):
+    """The model's assumptions over its first ``years`` years (default model: None), their
+    population and economy projections: what run_micro takes."""
+    probe = spfsim.load_model(model_dir)
+    model = spfsim.load_model(model_dir, end_year=probe.input.base_year + years - 1)
+    a = model.assumptions
+    demo = project_population(a.years, a.base_population, a.mx, a.asfr, a.srb, a.net_migration)
+    return a, demo, project_economy(a, demo.population)
+
+
 def _reset_peak() -> None:
     """Reset the kernel's high-water mark so the peak covers the simulation alone."""
     with open("/proc/self/clear_refs", "w") as refs:
@@ -104,11 +114,7 @@ def main() -> None:
     if args.repeat < 1:
         parser.error(f"--repeat must be at least 1, not {args.repeat}")
     options = {"families": not args.no_families, "poverty": not args.no_poverty}
-    probe = spfsim.load_model(args.model)
-    model = spfsim.load_model(args.model, end_year=probe.input.base_year + args.years - 1)
-    a = model.assumptions
-    demo = project_population(a.years, a.base_population, a.mx, a.asfr, a.srb, a.net_migration)
-    econ = project_economy(a, demo.population)
+    a, demo, econ = micro_inputs(args.model, args.years)
     run_micro(a, demo, econ, MicroSettings(1000, args.seed, args.chunk_size,
                                            **options))  # compile
     # the memory the compiling run freed, which spfsim's allocator settings keep in the

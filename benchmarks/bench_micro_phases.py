@@ -20,9 +20,8 @@ import functools
 import json
 import time
 
-import spfsim
-from spfsim.demography import project_population
-from spfsim.economy import project_economy
+from bench_micro import micro_inputs  # this folder is the script's import path
+
 from spfsim.engine.micro import population, poverty
 from spfsim.engine.micro.engine import DEFAULT_CHUNK, MicroSettings, run_micro
 
@@ -65,11 +64,7 @@ def main() -> None:
     parser.add_argument("--no-poverty", action="store_true")
     args = parser.parse_args()
     options = {"families": not args.no_families, "poverty": not args.no_poverty}
-    probe = spfsim.load_model(args.model)
-    model = spfsim.load_model(args.model, end_year=probe.input.base_year + args.years - 1)
-    a = model.assumptions
-    demo = project_population(a.years, a.base_population, a.mx, a.asfr, a.srb, a.net_migration)
-    econ = project_economy(a, demo.population)
+    a, demo, econ = micro_inputs(args.model, args.years)
     seconds: dict[str, float] = collections.defaultdict(float)
     _wrap(seconds)
     run_micro(a, demo, econ, MicroSettings(1000, args.seed, DEFAULT_CHUNK, **options))

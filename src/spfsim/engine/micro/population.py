@@ -149,12 +149,14 @@ class Population:
         crowded = P.household_incomes(store.household, store.birth_year, store.sex, b.income,
                                       b.members, store.size, year, child_age)
         if crowded >= 0:
+            children, working, older = P.MEMBER_FIELD_MAX[:len(P.AGE_GROUPS)]
             raise SpfsimError(
                 f"in {year} the household of person {store.pid[crowded]} has more members "
-                "of one sex and age group than the poverty measure counts (31 children, "
-                "31 persons of working age, 7 older persons of one sex, 63 aged between "
-                f"poverty.child_age = {child_age} and {P.CHILD_MAX_AGE + 1}): check the "
-                "model's families table (its leave_home and partnered rates)")
+                f"of one sex and age group than the poverty measure counts ({children} "
+                f"children, {working} persons of working age, {older} older persons of one "
+                f"sex, {P.MEMBER_FIELD_MAX[P.BETWEEN]} aged between poverty.child_age = "
+                f"{child_age} and {P.CHILD_MAX_AGE + 1}): check the model's families table "
+                "(its leave_home and partnered rates)")
         n_rules = len(benefits.codes)
         paid = np.zeros((rows, n_rules, K.MAX_AGE + 1, 2), dtype=np.int64)
         money = np.zeros_like(paid)
