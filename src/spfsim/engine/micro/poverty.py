@@ -64,6 +64,7 @@ from ... import rng
 from ..benefits import CHILD_MAX_AGE, GUARANTEE_TEST, OLDER_AGE, THRESHOLD_TEST
 from .counters import MAX_AGE, NC_HOUSEHOLD, chunk_rows, fixed
 from .coverage import cover, scheme_groups
+from .prefetch import AHEAD, prefetch_row
 
 MARKET, CONTRIBUTORY, FLOOR = range(3)  # income sources (columns of the income array)
 N_SOURCES = 3
@@ -163,13 +164,17 @@ def household_incomes(household, birth_year, sex, income, members, size, year, c
     """Pass 1, serial in slot order: add every member's income (slot, source) into the row
     of the household's reference person, in place, and count the member in the
     household's ``members`` code at the reference slot (MEMBER_FIELDS; age at 1 July of
-    ``year``). The other members' rows are spent. Persons outside the measure have
-    household 0. Returns -1, or the reference slot of a household with more members in a
-    field than MEMBER_FIELD_MAX (the incomes then half summed)."""
+    ``year``), prefetching the rows of the household a few slots on (.prefetch: the
+    reference rows are mostly far away). The other members' rows are spent. Persons
+    outside the measure have household 0. Returns -1, or the reference slot of a household
+    with more members in a field than MEMBER_FIELD_MAX (the incomes then half summed)."""
     for i in range(size):
         if household[i] == i + 1:
             members[i] = 0
     for i in range(size):
+        if i + AHEAD < size and household[i + AHEAD] != 0:  # the rows a few members on
+            prefetch_row(members, household[i + AHEAD] - 1)
+            prefetch_row(income, household[i + AHEAD] - 1)
         h = household[i]
         if h == 0:
             continue
