@@ -30,7 +30,7 @@ POPULATION_PHASES = ("year_step", "poverty", "family_year", "compact", "add_newb
                      "add_immigrants", "survivor_claims", "award", "count_states", "finish")
 #: the poverty pass's kernels (engine.micro.poverty), inside ``poverty``
 POVERTY_PHASES = ("household_incomes", "household_tested_benefits", "household_benefits",
-                  "household_coverage", "equivalise", "income_histograms", "poverty_counts")
+                  "household_coverage", "household_measures", "poverty_counts")
 
 
 def _timed(function, seconds: dict[str, float], name: str):

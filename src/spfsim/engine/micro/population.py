@@ -179,15 +179,15 @@ class Population:
                                  child_age, other_adult, child, scale, paid, money, groups)
             P.household_coverage(store.household, store.birth_year, store.sex, store.size,
                                  self.chunk, year, groups, b.coverage_bits, covered[:rows])
-        P.equivalise(store.household, b.income, b.members, store.size, child_age,
-                     other_adult, child)
-        P.income_histograms(store.household, b.income, b.members, store.size, self.chunk,
-                            unit, scale, b.income_counts, b.income_sums)
+        P.household_measures(store.household, b.income, b.members, store.size, self.chunk,
+                             child_age, other_adult, child, unit, scale,
+                             np.nan if line is None else line, b.income_counts,
+                             b.income_sums, b.poverty_persons, b.poor, b.poverty_gaps)
         counts = b.income_counts.sum(axis=0)
         if line is None:  # relative: the line from the median of disposable incomes
             line = spec.relative_share * P.histogram_median(counts[-1], unit)
-        P.poverty_counts(store.household, b.income, b.members, store.size, self.chunk, line,
-                         scale, b.poverty_persons, b.poor, b.poverty_gaps)
+            P.poverty_counts(store.household, b.income, b.members, store.size, self.chunk,
+                             line, scale, b.poverty_persons, b.poor, b.poverty_gaps)
         return {"persons": b.poverty_persons.sum(axis=0),
                 "poor": b.poor.sum(axis=0),
                 "gaps": b.poverty_gaps.sum(axis=0) * scale,

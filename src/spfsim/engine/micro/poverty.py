@@ -313,74 +313,99 @@ def household_coverage(household, birth_year, sex, size, chunk, year, groups, co
                 cover(coverage_bits, i, np.int64(groups[h - 1]), a, s, covered[c])
 
 
-@nb.njit(parallel=True, cache=True)
-def equivalise(household, income, members, size, child_age, other_adult, child):
-    """Pass 1c: each reference person's row becomes the household's equivalised income at
-    each stage (STAGES: sources 0..k added, over the equivalence scale)."""
-    for slot in nb.prange(size):
-        i = np.int64(slot)
-        if household[i] != i + 1:
-            continue
-        eq = _scale_of(members, i, child_age, other_adult, child)
-        total = 0.0
-        for k in range(N_SOURCES):
-            total += income[i, k]
-            income[i, k] = total / eq
+@nb.njit(inline="always", cache=True)
+def _equivalise(i, income, members, child_age, other_adult, child):
+    """Reference row i becomes the household's equivalised income at each stage (STAGES:
+    sources 0..k added, over the equivalence scale), float32 as the row holds it."""
+    eq = _scale_of(members, i, child_age, other_adult, child)
+    total = 0.0
+    for k in range(N_SOURCES):
+        total += income[i, k]
+        income[i, k] = total / eq
+
+
+@nb.njit(inline="always", cache=True)
+def _add_to_histograms(c, i, income, members, unit, scale, counts, sums):
+    """Household of reference row i (equivalised) into row c of the income histograms:
+    its members, and their income in fixed point, in its bin at each stage."""
+    persons = _persons_of(members[i])
+    for stage in range(N_SOURCES):
+        y = np.float64(income[i, stage])
+        b = income_bin(y / unit)
+        counts[c, stage, b] += persons
+        sums[c, stage, b] += persons * fixed(y, scale)
+
+
+@nb.njit(inline="always", cache=True)
+def _add_to_poverty_counts(c, i, income, members, line, scale, persons, poor, gaps):
+    """Household of reference row i (equivalised) into row c of the persons measured
+    (sex, age group), the poor and their gaps in fixed point (stage, sex, age group), at
+    the poverty ``line`` (an income within LINE_TOLERANCE of it reaches it): a member's gap
+    is her household's, so the gaps of its members in a field are their number x that
+    gap."""
+    code = members[i]
+    below = line * (1.0 - LINE_TOLERANCE)
+    for s in range(2):
+        for g in range(len(AGE_GROUPS)):
+            n = members_in(code, s * len(AGE_GROUPS) + g)
+            if n == 0:
+                continue
+            persons[c, s, g] += n
+            for stage in range(N_SOURCES):
+                y = np.float64(income[i, stage])
+                if y < below:
+                    poor[c, stage, s, g] += n
+                    gaps[c, stage, s, g] += n * fixed(line - y, scale)
 
 
 @nb.njit(parallel=True, cache=True)
-def income_histograms(household, income, members, size, chunk, unit, scale, counts, sums):
-    """Pass 2, over households: persons by equivalised income bin at each stage and their
-    income in fixed point (``counts``, ``sums``: (row, stage, N_BINS) int64), each
-    household counted at its reference person's slot (equivalise's incomes, and
-    household_incomes' ``members``) with its number of members."""
+def household_measures(household, income, members, size, chunk, child_age, other_adult,
+                       child, unit, scale, line, counts, sums, persons, poor, gaps):
+    """Passes 1c-3, in one pass over households (their reference rows: household_incomes'
+    sums and ``members``): each row becomes the household's equivalised income
+    (:func:`_equivalise`), counted in the income histograms (``counts``, ``sums``: (row,
+    stage, N_BINS) int64, persons and their income, ``unit`` the bins' unit) and, when the
+    ``line`` is known (currency per equivalent adult per year; NaN for a relative line,
+    known only from the histograms: :func:`poverty_counts` then counts), in the poverty
+    counts (``persons`` (row, sex, age group), ``poor`` and ``gaps`` (row, stage, sex, age
+    group)). One pass instead of three, each reading every slot's household and the
+    reference rows: on the last year of a 1,000,000-person, 50-year default run, 21 ms
+    against 29.5 ms."""
     n_chunks, rows = chunk_rows(size, chunk, counts.shape[0])
     counts[:] = 0
     sums[:] = 0
+    persons[:] = 0
+    poor[:] = 0
+    gaps[:] = 0
+    known = not np.isnan(line)
     for c in nb.prange(rows):
         for k in range(c, n_chunks, rows):
             for i in range(k * chunk, min(size, (k + 1) * chunk)):
                 if household[i] != i + 1:
                     continue
-                persons = _persons_of(members[i])
-                for stage in range(N_SOURCES):
-                    y = np.float64(income[i, stage])
-                    b = income_bin(y / unit)
-                    counts[c, stage, b] += persons
-                    sums[c, stage, b] += persons * fixed(y, scale)
+                _equivalise(i, income, members, child_age, other_adult, child)
+                _add_to_histograms(c, i, income, members, unit, scale, counts, sums)
+                if known:
+                    _add_to_poverty_counts(c, i, income, members, line, scale, persons,
+                                           poor, gaps)
 
 
 @nb.njit(parallel=True, cache=True)
 def poverty_counts(household, income, members, size, chunk, line, scale, persons, poor,
                    gaps):
-    """Pass 3, over households: persons measured (row, sex, age group), persons in poor
-    households and their poverty gaps in fixed point (row, stage, sex, age group), at
-    the poverty ``line`` (currency per equivalent adult per year; an income within
-    LINE_TOLERANCE of it reaches it), each household counted at its reference person's
-    slot (equivalise's incomes, household_incomes' ``members``): a member's gap is her
-    household's, so the gaps of its members in a field are their number x that gap."""
+    """Pass 3 alone, over households already equivalised (:func:`household_measures`
+    with a relative line, once its median is known): :func:`_add_to_poverty_counts` of
+    every household at ``line``."""
     n_chunks, rows = chunk_rows(size, chunk, persons.shape[0])
     persons[:] = 0
     poor[:] = 0
     gaps[:] = 0
-    below = line * (1.0 - LINE_TOLERANCE)
     for c in nb.prange(rows):
         for k in range(c, n_chunks, rows):
             for i in range(k * chunk, min(size, (k + 1) * chunk)):
-                if household[i] != i + 1:
-                    continue
-                code = members[i]
-                for s in range(2):
-                    for g in range(len(AGE_GROUPS)):
-                        n = members_in(code, s * len(AGE_GROUPS) + g)
-                        if n == 0:
-                            continue
-                        persons[c, s, g] += n
-                        for stage in range(N_SOURCES):
-                            y = np.float64(income[i, stage])
-                            if y < below:
-                                poor[c, stage, s, g] += n
-                                gaps[c, stage, s, g] += n * fixed(line - y, scale)
+                if household[i] == i + 1:
+                    _add_to_poverty_counts(c, i, income, members, line, scale, persons,
+                                           poor, gaps)
 
 
 def histogram_median(counts: np.ndarray, unit: float) -> float:
