@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from model_factory import families_model
 
 import spfsim
@@ -327,6 +329,26 @@ def test_a_line_known_later_counts_as_one_known_at_once():
     assert results[0][3].sum() > 0  # some are poor
     for with_line, later in zip(*results, strict=True):
         np.testing.assert_array_equal(with_line, later)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(min_value=0.0, max_value=1e12, allow_nan=False))
+def test_an_income_falls_in_the_bin_between_its_edges(units):
+    """income_bin(x) is the bin b with edges b <= x < edges b+1 (bin_edges)."""
+    edges = P.bin_edges()
+    b = P.income_bin(units)
+    assert edges[b] <= units < edges[b + 1]
+
+
+def test_the_income_bins_of_edges_and_odd_values():
+    """Each lower edge opens its bin; just below it, the bin before; NaN and negative
+    incomes go to bin 0, infinity to the last."""
+    edges = P.bin_edges()
+    inner = edges[1:-1]
+    assert [P.income_bin(x) for x in inner] == list(range(1, P.N_BINS))
+    assert [P.income_bin(np.nextafter(x, 0.0)) for x in inner] == list(range(P.N_BINS - 1))
+    assert P.income_bin(np.nan) == P.income_bin(-1.0) == P.income_bin(0.0) == 0
+    assert P.income_bin(np.inf) == P.N_BINS - 1
 
 
 def test_histogram_gini_and_median_near_the_exact_ones():
