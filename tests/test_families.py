@@ -549,3 +549,16 @@ def test_the_family_passes_over_several_chunks_are_one_pass_in_slot_order():
     assert np.array_equal(sizes, expected)
     assert sizes[1:].sum() > 0  # couples and children at home: households of several
     assert not findings(store).any()
+
+
+def test_the_flagged_mothers_are_taken_in_slot_order_and_their_flags_cleared():
+    """families.take_mothers: the j-th baby's mother is the j-th flagged slot (a link,
+    slot + 1), its father her partner's link then (0 for none); the flags are cleared."""
+    flags = np.zeros(10, dtype=np.int8)
+    flags[[2, 5, 7]] = 1
+    partner = np.zeros(10, dtype=np.int32)
+    partner[5], partner[7] = 9, 4
+    mothers, fathers = F.take_mothers(flags, partner, 10, 3)
+    assert mothers.tolist() == [3, 6, 8]
+    assert fathers.tolist() == [0, 9, 4]
+    assert not flags.any()

@@ -366,6 +366,24 @@ def mothers_of_young_children(status, age, mother, size, child_age, out):
 
 
 @nb.njit(cache=True)
+def take_mothers(birth_flag, partner, size, n):
+    """The ``n`` (or fewer) mothers flagged among slots 0..size-1, in slot order, as links
+    (slot + 1, int64), with their partners' links (int32, 0 for none): the j-th baby's
+    mother and father (:func:`link_newborns`). Clears the flags, in the same pass: NumPy's
+    flatnonzero and a clearing took 2.7 ms a year of a 1,000,000-person run."""
+    mothers = np.empty(n, dtype=np.int64)
+    fathers = np.empty(n, dtype=np.int32)
+    j = 0
+    for i in range(size):
+        if birth_flag[i] != 0:
+            birth_flag[i] = 0
+            if j < n:
+                mothers[j], fathers[j] = i + 1, partner[i]
+            j += 1
+    return mothers[:min(j, n)], fathers[:min(j, n)]
+
+
+@nb.njit(cache=True)
 def link_newborns(pid, status, mother, father, size, first_slot, first_id, mothers,
                   fathers):
     """Link the babies created from slot ``first_slot`` (ids from ``first_id``, the j-th

@@ -275,9 +275,10 @@ class Population:
         by sex."""
         store = self.store
         if self.families:  # the j-th baby's mother: the j-th flagged, her partner its father
-            flagged = np.flatnonzero(self.buffers.birth_flag[:store.size])
-            mothers, fathers = flagged + 1, store.partner[flagged].copy()
-        self.buffers.birth_flag[:store.size] = 0
+            mothers, fathers = F.take_mothers(self.buffers.birth_flag, store.partner,
+                                              store.size, n)
+        else:
+            self.buffers.birth_flag[:store.size] = 0
         store.reserve(n)
         self.buffers.fit(store.capacity)
         first_slot = store.size
