@@ -12,6 +12,7 @@ amount) is far below any sampling error.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from typing import ClassVar
 
@@ -134,11 +135,10 @@ class PersonStore:
         system has never given the process, and writing a zero over a zero there made
         them the process's memory (4.9 MB of a 1,000,000-person run's peak, and as much
         again clearing the freed slots)."""
-        kept = self.size
         relink(self.size, self.status, self.partner, self.mother, self.father, self.household)
-        for name in (*self.DTYPES, "recent"):  # status last: the others read it
-            if name != "status":
-                kept = _compacted(self.size, self.status, _bits(getattr(self, name)))
+        kept = _compacted_columns(self.size, self.status,  # status last: the others read it
+                                  [_bits(getattr(self, name)) for name in (*self.DTYPES, "recent")
+                                   if name != "status"])
         _compacted(self.size, self.status, _bits(self.status))
         for array in self.arrays().values():
             _cleared(_bits(array), kept, self.size)
@@ -162,6 +162,18 @@ def _bits(array: np.ndarray) -> np.ndarray:
     return rows.view(np.dtype(f"u{rows.itemsize}"))
 
 
+def _compacted_columns(size: int, status: np.ndarray, columns: list[np.ndarray]) -> int:
+    """:func:`_compacted` on each of ``columns`` (slot, values), as many at a time as Numba
+    has threads (the compiled loop releases the GIL; each column moved by one thread
+    alone, so the result is the same); returns the count kept. Serially, compaction was
+    0.42 s of a 1,000,000-person, 50-year default run."""
+    workers = min(nb.get_num_threads(), len(columns))
+    if nb.config.DISABLE_JIT or workers < 2:
+        return [_compacted(size, status, rows) for rows in columns][-1]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(lambda rows: _compact_rows(size, status, rows), columns))[-1]
+
+
 def _compacted(size: int, status: np.ndarray, rows: np.ndarray) -> int:
     """Move the rows of ``rows`` (slot, values) of the people still here to the front,
     writing only the values that change; return their count."""
@@ -173,7 +185,7 @@ def _compacted(size: int, status: np.ndarray, rows: np.ndarray) -> int:
     return _compact_rows(size, status, rows)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def _compact_rows(size, status, rows):
     """:func:`_compacted` with Numba."""
     kept = 0
