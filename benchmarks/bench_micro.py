@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/bench_micro.py --persons 1000000 --years 50 [--seed 1]
        [--chunk-size 65536] [--model DIR] [--no-families] [--no-poverty] [--repeat N]
-       [--reference FILE | --no-reference]
+       [--reference FILE | --no-reference] [--paired-without-families]
 
 Compiles the kernels on a small run first, then times the simulation alone (the cohort
 projection that provides the targets is not timed), ``--repeat`` times (default 1): on a
@@ -23,6 +23,15 @@ after the simulation the benchmark runs it as often, each time in a fresh proces
 same persons and years, and adds reference_person_years_per_second (the median) and
 ratio_to_reference (the two medians' ratio); both null when the file is absent or
 --no-reference is given.
+
+Issue #19 asks the engine with families to keep at least 60 % of its speed without them.
+Two runs of the two settings in separate processes drift apart with the machine (on this
+project's machines the same run has taken 7 s and 11 s within an hour), so
+``--paired-without-families`` times, right after each run, one run of the same persons
+without families and poverty (compiled beforehand too) and adds
+seconds_without_families_each, share_of_speed_without_families_each (person-years a
+second with, over without, pair by pair) and share_of_speed_without_families (their
+median).
 """
 
 from __future__ import annotations
@@ -110,19 +119,24 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1,
                         help="time the simulation (and the reference kernel) this many "
                         "times and report the medians (default 1)")
+    parser.add_argument("--paired-without-families", action="store_true",
+                        help="after each run, time one without families and poverty, and "
+                        "report the share of its speed pair by pair")
     args = parser.parse_args()
     if args.repeat < 1:
         parser.error(f"--repeat must be at least 1, not {args.repeat}")
     options = {"families": not args.no_families, "poverty": not args.no_poverty}
+    alone = {"families": False, "poverty": False}
     a, demo, econ = micro_inputs(args.model, args.years)
-    run_micro(a, demo, econ, MicroSettings(1000, args.seed, args.chunk_size,
-                                           **options))  # compile
+    for compiled in ([options, alone] if args.paired_without_families else [options]):
+        run_micro(a, demo, econ, MicroSettings(1000, args.seed, args.chunk_size,
+                                               **compiled))  # compile
     # the memory the compiling run freed, which spfsim's allocator settings keep in the
     # process, is not part of the simulation's start
     release_freed_memory()
     baseline = _rss_bytes("VmRSS")
     _reset_peak()
-    each = []
+    each, without, shares = [], [], []
     for run in range(args.repeat):
         started = time.perf_counter()
         result = run_micro(a, demo, econ, MicroSettings(args.persons, args.seed,
@@ -134,6 +148,10 @@ def main() -> None:
         linked, measured = result.family is not None, result.poverty is not None
         del result  # its memory goes back before the next run starts
         release_freed_memory()
+        if args.paired_without_families:
+            seconds_alone, person_years_alone = _timed_run(a, demo, econ, args, alone)
+            without.append(seconds_alone)
+            shares.append((person_years / each[-1]) / (person_years_alone / seconds_alone))
     seconds = statistics.median(each)
     speed = person_years / seconds
     reference = _reference_speed(None if args.no_reference else args.reference,
@@ -154,7 +172,24 @@ def main() -> None:
         "poverty": measured,
         "reference_person_years_per_second": None if reference is None else round(reference),
         "ratio_to_reference": None if reference is None else round(speed / reference, 4),
+        **({"seconds_without_families_each": [round(s, 3) for s in without],
+            "share_of_speed_without_families_each": [round(s, 3) for s in shares],
+            "share_of_speed_without_families": round(statistics.median(shares), 3)}
+           if args.paired_without_families else {}),
     }))
+
+
+def _timed_run(a, demo, econ, args, options: dict) -> tuple[float, int]:
+    """Seconds and person-years of one run of ``options`` (MicroSettings' families and
+    poverty), its memory given back after."""
+    started = time.perf_counter()
+    result = run_micro(a, demo, econ, MicroSettings(args.persons, args.seed,
+                                                    args.chunk_size, **options))
+    seconds = time.perf_counter() - started
+    person_years = result.person_years
+    del result
+    release_freed_memory()
+    return seconds, person_years
 
 
 if __name__ == "__main__":
