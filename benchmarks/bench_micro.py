@@ -138,18 +138,12 @@ def main() -> None:
     _reset_peak()
     each, without, shares = [], [], []
     for run in range(args.repeat):
-        started = time.perf_counter()
-        result = run_micro(a, demo, econ, MicroSettings(args.persons, args.seed,
-                                                        args.chunk_size, **options))
-        each.append(time.perf_counter() - started)
-        if not run:
+        seconds_run, person_years, linked, measured = _timed_run(a, demo, econ, args, options)
+        each.append(seconds_run)
+        if not run:  # the high-water mark: the memory given back after does not lower it
             peak = max(_rss_bytes("VmHWM"), baseline)
-        person_years = result.person_years
-        linked, measured = result.family is not None, result.poverty is not None
-        del result  # its memory goes back before the next run starts
-        release_freed_memory()
         if args.paired_without_families:
-            seconds_alone, person_years_alone = _timed_run(a, demo, econ, args, alone)
+            seconds_alone, person_years_alone, _, _ = _timed_run(a, demo, econ, args, alone)
             without.append(seconds_alone)
             shares.append((person_years / each[-1]) / (person_years_alone / seconds_alone))
     seconds = statistics.median(each)
@@ -179,17 +173,18 @@ def main() -> None:
     }))
 
 
-def _timed_run(a, demo, econ, args, options: dict) -> tuple[float, int]:
-    """Seconds and person-years of one run of ``options`` (MicroSettings' families and
-    poverty), its memory given back after."""
+def _timed_run(a, demo, econ, args, options: dict) -> tuple[float, int, bool, bool]:
+    """Seconds, person-years, and whether families were linked and poverty measured, of
+    one run of ``options`` (MicroSettings' families and poverty); its memory goes back
+    before the next run starts."""
     started = time.perf_counter()
     result = run_micro(a, demo, econ, MicroSettings(args.persons, args.seed,
                                                     args.chunk_size, **options))
     seconds = time.perf_counter() - started
-    person_years = result.person_years
+    facts = (result.person_years, result.family is not None, result.poverty is not None)
     del result
     release_freed_memory()
-    return seconds, person_years
+    return (seconds, *facts)
 
 
 if __name__ == "__main__":

@@ -170,10 +170,10 @@ class Income(NamedTuple):
     """What the year kernel needs to write each person's income of the year by source
     (engine.micro.poverty: market, contributory transfers, the floor's), when household
     poverty is measured: ``by_source`` (slot, 3) float32, or an empty array (nothing
-    written); the (age, sex) earnings
-    of a covered worker of level 1, and an informal worker's earnings as a fraction of
-    them; ``coverage_bits`` (slot,) uint16, where benefits tested on the household are
-    paid after the year (engine.micro.coverage.cover), or empty."""
+    written); the (age, sex) earnings of a covered worker of level 1, and an informal
+    worker's earnings as a fraction of them; ``coverage_bits`` (slot,) uint16, where
+    benefits tested on the household are paid after the year
+    (engine.micro.coverage.cover), or empty."""
 
     by_source: np.ndarray
     earnings: np.ndarray
