@@ -46,7 +46,8 @@ def year(store, seed=1, when=2030, pensions=F.PENSIONS_IGNORED, **rates):
                   store.father, store.household, store.left_home, store.size, seed, when,
                   t["partnered"], t["separation"], t["leave_home"],
                   t["partner_age_difference"], t["partner_age_spread"], counts, sizes,
-                  store.survivor_kind, store.survivor_pension, pensions)
+                  store.survivor_kind, store.survivor_pension, pensions,
+                  np.full(store.size, 7, dtype=np.int32))  # scratch: its values unused
     return counts, sizes
 
 
@@ -179,7 +180,8 @@ def test_the_base_years_spouses_pensioners_stay_single():
                        store.mother, store.father, store.household, store.left_home,
                        store.size, 1, 2025, partnered, t["leave_home"],
                        t["partner_age_difference"], t["partner_age_spread"], np.zeros(101),
-                       counts, sizes, store.survivor_kind, F.PENSIONERS_SINGLE)
+                       counts, sizes, store.survivor_kind, F.PENSIONERS_SINGLE,
+                       np.full(store.size, -3, dtype=np.int32))
     assert store.partner[0] == store.partner[1] == 0
     assert list(store.survivor_kind[:2]) == [SPOUSE, SPOUSE]
     assert store.partner[2] == 4
@@ -524,7 +526,8 @@ def test_the_family_passes_over_several_chunks_are_one_pass_in_slot_order():
     for lo in (0, 1000):
         first, slots, forming, keys, count = F._singles(
             s["pid"], s["status"], s["age"], s["sex"], s["partner"], lo, n, 3, 2030, p_form,
-            rng.PARTNERSHIP_STREAMS, s["survivor_kind"], F.PENSIONS_IGNORED)
+            rng.PARTNERSHIP_STREAMS, s["survivor_kind"], F.PENSIONS_IGNORED,
+            np.full(n, 2, dtype=np.uint8))  # scratch: left from before, overwritten
         single = np.zeros(n, dtype=bool)
         single[lo:] = ((s["status"][lo:n] != GONE) & (s["partner"][lo:n] == 0)
                        & (s["age"][lo:n] >= F.MIN_PARTNER_AGE))
@@ -543,7 +546,8 @@ def test_the_family_passes_over_several_chunks_are_one_pass_in_slot_order():
     counts = np.zeros((101, 2, F.N_FAMILY_COUNTS), dtype=np.int64)
     sizes = np.zeros(F.N_SIZES, dtype=np.int64)
     F.households(s["status"], s["age"], s["sex"], s["partner"], s["mother"], s["father"],
-                 s["household"], s["left_home"], n, counts, sizes)
+                 s["household"], s["left_home"], n, counts, sizes,
+                 np.full(n + 5, 9, dtype=np.int32))  # scratch, longer than the slots
     members = np.bincount(s["household"][:n], minlength=n + 1)[1:]
     expected = np.bincount(np.minimum(members[members > 0], F.N_SIZES), minlength=13)[1:]
     assert np.array_equal(sizes, expected)

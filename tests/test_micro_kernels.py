@@ -594,6 +594,27 @@ def test_compaction_leaves_untouched_zeros_untouched():
     assert resident() - before < 8_000_000
 
 
+@pytest.mark.parametrize("scratch", [None, np.full(6, -7, dtype=np.int32)])
+def test_compaction_moves_family_links_with_their_persons(scratch):
+    """Links (slot + 1) follow the persons compaction moves; links to persons gone are
+    cleared; the links' new slots may be worked out in a scratch array holding anything
+    (PersonStore.compact's ``scratch``, the poverty pass's members between its passes)."""
+    store = small_store([{"age": a} for a in (40, 70, 38, 12, 10, 65)])
+    store.partner[[0, 2]] = [3, 1]  # 0 and 2 a couple
+    store.partner[[1, 5]] = [6, 2]  # 1 (to go) and 5
+    store.mother[[3, 4]] = [3, 2]  # 3's mother is 2; 4's mother is 1, who goes
+    store.father[[3, 4]] = [1, 6]
+    store.household[:6] = [1, 2, 1, 1, 2, 2]
+    store.status[[1]] = GONE
+    store.compact(scratch)
+    assert store.size == 5
+    assert store.pid[:5].tolist() == [0, 2, 3, 4, 5]
+    assert store.partner[:5].tolist() == [2, 1, 0, 0, 0]
+    assert store.mother[:5].tolist() == [0, 0, 2, 0, 0]
+    assert store.father[:5].tolist() == [0, 0, 1, 5, 0]
+    assert store.household[:5].tolist() == [1, 1, 1, 0, 0]
+
+
 def test_an_empty_store_compacts():
     """A store without a slot (a worker holding no persons) compacts to nothing."""
     store = PersonStore.empty(0)

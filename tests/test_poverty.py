@@ -716,3 +716,25 @@ def test_a_household_tested_social_pension_needs_households(tmp_path):
     error = load_error_without_poverty(folder)
     assert "schemes.social_pension.means_test" in error
     assert "'household'" in error
+
+
+def test_measuring_poverty_changes_no_other_result(tmp_path):
+    """The households' members, which the poverty pass alone writes, lend their memory to
+    passes outside it (the family pass's and compaction's scratch, the flags of mothers of
+    young children for linked care credits: outputs._Buffers): with poverty measured,
+    every other result is bit for bit the one without, over years with compactions."""
+    folder = poverty_model(tmp_path / "m", end=2060)
+    toml = folder / "model.toml"
+    toml.write_text(toml.read_text().replace(
+        "start_year = 1995", "start_year = 1995\ncare_credit_child_age = 6\n"
+        "care_credit_earnings = 0.6"))
+    model = spfsim.load_model(folder)
+    on, off = (model.project("micro", persons=3000, seed=4, poverty=measured)
+               for measured in (True, False))
+    assert "persons_in_poverty" in on
+    assert "persons_in_poverty" not in off
+    shared = [name for name in off.data_vars if name in on.data_vars]
+    assert {"contributors", "benefit_expenditure", "credited_years_at_award",
+            "households_by_size", "persons_by_family_status"} <= set(shared)
+    for name in shared:
+        assert np.array_equal(on[name].values, off[name].values, equal_nan=True), name

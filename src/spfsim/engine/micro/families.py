@@ -141,7 +141,7 @@ def _may_form(i, status, age, partner, survivor_kind, spouse_pensions) -> bool:
 
 @nb.njit(cache=True, parallel=True)
 def _singles(pid, status, age, sex, partner, lo, size, seed, year, p_form, streams,
-             survivor_kind, spouse_pensions):
+             survivor_kind, spouse_pensions, kinds):
     """Slots lo..size-1 for step 4 (:func:`_may_form`): the single men, as (first index by
     age (MAX_AGE + 2,), slots in slot order within each age); and the single women who
     form a partnership this year (``p_form`` by age; ``streams`` as in
@@ -150,11 +150,12 @@ def _singles(pid, status, age, sex, partner, lo, size, seed, year, p_form, strea
     Two passes in parallel over chunks of slots, the first finding who is which (a byte a
     slot: 0 neither, 1 a single man, 2 a woman who forms) and counting each chunk's men by
     age and women, the second writing them from the chunk's offsets: the lists are those
-    of one pass in slot order, whatever the threads."""
+    of one pass in slot order, whatever the threads. ``kinds``: uint8 scratch of at least
+    ``size - lo`` slots for that byte (overwritten)."""
     n_chunks = (size - lo + FAMILY_CHUNK - 1) // FAMILY_CHUNK
     men = np.zeros((n_chunks + 1, MAX_AGE + 1), dtype=np.int64)  # chunk c's at row c + 1
     women = np.zeros(n_chunks + 1, dtype=np.int64)
-    kinds = np.zeros(size - lo, dtype=np.uint8)
+    kinds[:size - lo] = 0
     for c in nb.prange(n_chunks):
         for slot in range(lo + c * FAMILY_CHUNK, min(size, lo + (c + 1) * FAMILY_CHUNK)):
             i = np.int64(slot)
@@ -174,7 +175,7 @@ def _singles(pid, status, age, sex, partner, lo, size, seed, year, p_form, strea
     for c in range(n_chunks):
         at[c + 1] = at[c] + men[c + 1]
     start = np.cumsum(women)  # where each chunk's first woman goes
-    slots = np.empty(first[-1], dtype=np.int64)
+    slots = np.empty(first[-1], dtype=np.int32)
     forming = np.empty(start[-1], dtype=np.int64)
     keys = np.empty(start[-1])
     for c in nb.prange(n_chunks):
@@ -207,7 +208,7 @@ def _formation_probability(women, with_partner, partnered):
 @nb.njit(cache=True)
 def _form_partnerships(pid, status, age, sex, partner, left_home, lo, size, seed, year,
                        p_form, age_difference, age_spread, counts, streams, survivor_kind,
-                       survivor_pension, spouse_pensions):
+                       survivor_pension, spouse_pensions, kinds):
     """Step 4: single women of slots lo..size-1 form partnerships with probability
     ``p_form`` (by age) with a single man of those slots of a drawn age, chosen at random
     among those of that age still single; ``streams``: the random streams of
@@ -215,8 +216,8 @@ def _form_partnerships(pid, status, age, sex, partner, left_home, lo, size, seed
     pension (``survivor_kind``, ``survivor_pension``) ends with the partnership;
     PENSIONERS_SINGLE, spouse's pensioners neither ask nor are chosen. Its callers pass
     the same types (``lo`` and ``spouse_pensions`` int64, not literals; ``p_form``
-    contiguous; ``survivor_pension`` float32), so that Numba compiles it once, not once a
-    caller.
+    contiguous; ``survivor_pension`` float32; ``kinds``: :func:`_singles`' scratch, uint8),
+    so that Numba compiles it once, not once a caller.
 
     The search runs in rounds: every woman forming asks first at her drawn age, then
     those still single at +1, then at -1, and so on, so that no woman takes a man of
@@ -233,7 +234,7 @@ def _form_partnerships(pid, status, age, sex, partner, left_home, lo, size, seed
     partnerships than expected so (5 seeds); 4.5 % more in rounds (20 seeds)."""
     first, slots, forming, keys, n = _singles(pid, status, age, sex, partner, lo, size,
                                               seed, year, p_form, streams, survivor_kind,
-                                              spouse_pensions)
+                                              spouse_pensions, kinds)
     available = first[1:] - first[:-1]  # single men left at each age
     order = np.argsort(keys[:n], kind="mergesort")
     wanted = np.empty(n, dtype=np.int64)  # each woman's drawn partner age, in turn order
@@ -254,7 +255,7 @@ def _form_partnerships(pid, status, age, sex, partner, left_home, lo, size, seed
             i = forming[order[t]]
             pick = int(rng.uniform(seed, streams[3], pid[i], year) * available[m_age])
             at = first[m_age] + pick
-            j = slots[at]
+            j = np.int64(slots[at])
             available[m_age] -= 1
             slots[at] = slots[first[m_age] + available[m_age]]
             partner[i], partner[j] = j + 1, i + 1
@@ -288,14 +289,15 @@ def _home_parent(status, mother, father, left_home, i):
 
 @nb.njit(cache=True, parallel=True)
 def households(status, age, sex, partner, mother, father, household, left_home, size,
-               counts, sizes):
+               counts, sizes, members):
     """Step 5: every person's household (the reference person's slot + 1), the persons
     partnered and living with a parent (``counts``) and the households by size
-    (``sizes``). The households are found in parallel: each person's depends on links
-    alone, never on another household; so are the partnered and those living with a
-    parent, counted per chunk of slots (a single person whose household is not their own
-    lives with a parent: a parent's household is never named by the child, and partners
-    have left home)."""
+    (``sizes``; ``members``: int32, at least ``size`` slots, overwritten: the members
+    counted at each reference slot). The households are found in parallel: each person's
+    depends on links alone, never on another household; so are the partnered and those
+    living with a parent, counted per chunk of slots (a single person whose household is
+    not their own lives with a parent: a parent's household is never named by the child,
+    and partners have left home)."""
     n_chunks = (size + FAMILY_CHUNK - 1) // FAMILY_CHUNK
     found = np.zeros((n_chunks, MAX_AGE + 1, 2, 2), dtype=np.int64)  # partnered, at home
     for c in nb.prange(n_chunks):
@@ -324,7 +326,7 @@ def households(status, age, sex, partner, mother, father, household, left_home, 
             counts[a, s, F_PARTNERED] += total[a, s, 0]
             counts[a, s, F_WITH_PARENT] += total[a, s, 1]
     # sizes: members by reference person
-    members = np.zeros(size, dtype=np.int32)
+    members[:size] = 0
     for i in range(size):
         if household[i] != 0:
             members[household[i] - 1] += 1
@@ -336,22 +338,23 @@ def households(status, age, sex, partner, mother, father, household, left_home, 
 @nb.njit(cache=True)
 def family_year(pid, status, age, sex, partner, mother, father, household, left_home, size,
                 seed, year, partnered, separation, leave_home, age_difference, age_spread,
-                counts, sizes, survivor_kind, survivor_pension, spouse_pensions):
+                counts, sizes, survivor_kind, survivor_pension, spouse_pensions, members):
     """One year of family events for the persons of next year (after the year's deaths,
     emigrants and entrants), steps 1-5 of the module's docstring. ``partnered``,
     ``separation``, ``leave_home``, ``age_difference``, ``age_spread``: (age, sex) tables
     of the year; ``counts`` (age, sex, N_FAMILY_COUNTS) and ``sizes`` (N_SIZES,) are added
     to. ``spouse_pensions`` PENSION_ENDS: a partnership formed ends the partners' spouse's
-    pensions (``survivor_kind``, ``survivor_pension``)."""
+    pensions (``survivor_kind``, ``survivor_pension``). ``members``: int32 scratch of at
+    least ``size`` slots (:func:`households`)."""
     women, with_partner = np.zeros(MAX_AGE + 1), np.zeros(MAX_AGE + 1)
     _dissolutions(pid, status, age, sex, partner, mother, father, left_home, size, seed,
                   year, separation, leave_home, counts, women, with_partner)
     p_form = _formation_probability(women, with_partner, partnered)
     _form_partnerships(pid, status, age, sex, partner, left_home, np.int64(0), size, seed,
                        year, p_form, age_difference, age_spread, counts, rng.PARTNERSHIP_STREAMS,
-                       survivor_kind, survivor_pension, spouse_pensions)
+                       survivor_kind, survivor_pension, spouse_pensions, members.view(np.uint8))
     households(status, age, sex, partner, mother, father, household, left_home,
-               size, counts, sizes)
+               size, counts, sizes, members)
 
 
 @nb.njit(cache=True)
@@ -460,7 +463,8 @@ def link_arriving_families(pid, status, age, sex, partner, mother, father, left_
                        year, np.ascontiguousarray(partnered[:, FEMALE]), age_difference,
                        age_spread, np.zeros((MAX_AGE + 1, 2, N_FAMILY_COUNTS), dtype=np.int64),
                        rng.ARRIVING_PARTNERSHIP_STREAMS, np.zeros(0, dtype=np.uint8),
-                       np.zeros(0, dtype=np.float32), np.int64(PENSIONS_IGNORED))
+                       np.zeros(0, dtype=np.float32), np.int64(PENSIONS_IGNORED),
+                       np.empty(size - first_slot, dtype=np.uint8))
     fertility_total = asfr.sum()
     if fertility_total <= 0:
         return
@@ -477,7 +481,7 @@ def link_arriving_families(pid, status, age, sex, partner, mother, father, left_
 @nb.njit(cache=True)
 def initial_families(pid, status, age, sex, partner, mother, father, household, left_home,
                      size, seed, base_year, partnered, leave_home, age_difference,
-                     age_spread, asfr, counts, sizes, survivor_kind, spouse_pensions):
+                     age_spread, asfr, counts, sizes, survivor_kind, spouse_pensions, members):
     """The base year's families: partnerships formed from nobody partnered to the
     ``partnered`` shares (step 4); each person under MAX_CHILD_AGE still living with a
     parent with the chance of not having left by their age (``leave_home`` at every younger
@@ -486,7 +490,7 @@ def initial_families(pid, status, age, sex, partner, mother, father, household, 
     ``spouse_pensions`` PENSIONERS_SINGLE: the base year's spouse's pensioners
     (``survivor_kind``) have lost their partner and stay single; the other women of their
     age form partnerships with a chance raised to keep the ``partnered`` share where they
-    can."""
+    can. ``members``: int32 scratch of at least ``size`` slots (:func:`households`)."""
     women = np.zeros(MAX_AGE + 1)  # nobody has a partner yet: every man is single
     kept = np.zeros(MAX_AGE + 1)  # women who stay single
     for i in range(size):
@@ -502,7 +506,7 @@ def initial_families(pid, status, age, sex, partner, mother, father, household, 
     _form_partnerships(pid, status, age, sex, partner, left_home, np.int64(0), size, seed,
                        base_year, p_form, age_difference, age_spread, counts,
                        rng.INITIAL_PARTNERSHIP_STREAMS, survivor_kind,
-                       np.zeros(0, dtype=np.float32), spouse_pensions)
+                       np.zeros(0, dtype=np.float32), spouse_pensions, members.view(np.uint8))
     for f in range(N_FAMILY_COUNTS):  # the base year's partnerships are not this year's
         for a in range(MAX_AGE + 1):
             counts[a, 0, f] = counts[a, 1, f] = 0
@@ -525,7 +529,7 @@ def initial_families(pid, status, age, sex, partner, mother, father, household, 
             left_home[i] = 0
             mother[i], father[i] = j + 1, partner[j]
     households(status, age, sex, partner, mother, father,
-               household, left_home, size, counts, sizes)
+               household, left_home, size, counts, sizes, members)
 
 
 @nb.njit(cache=True, parallel=True)

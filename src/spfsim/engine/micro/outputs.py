@@ -128,7 +128,7 @@ class _Buffers:
         """Hold the flags of mothers of young children from now on (families'
         mothers_of_young_children, remade each year: nothing to carry over)."""
         self.care_links = True
-        self.young_child = np.zeros(self.capacity, dtype=np.int8)
+        self.young_child = self._care_flags(self.capacity)
 
     def link_dependants(self) -> None:
         """Hold each person's supplements as a linked pensioner's dependant from now on
@@ -168,7 +168,6 @@ class _Buffers:
         self.capacity = capacity
         self.birth_flag = flags
         self.death_flag = deaths
-        self.young_child = np.zeros(capacity if self.care_links else 0, dtype=np.int8)
         self.dependant_flags = np.zeros(capacity if self.dependant_links else 0,
                                         dtype=np.int8)
         self.supplements = np.zeros((capacity if self.dependant_links else 0, 2))
@@ -179,6 +178,33 @@ class _Buffers:
         self.income = np.zeros((capacity if self.poverty else 0, P.N_SOURCES),
                                dtype=np.float32)
         self.members = np.zeros(capacity if self.poverty else 0, dtype=np.uint32)
+        self._scratch = np.zeros(0, dtype=np.int32)  # scratch() without poverty
+        self.young_child = self._care_flags(capacity)
+
+    def _care_flags(self, capacity: int) -> np.ndarray:
+        """int8 (capacity,) for the flags of mothers of young children (families'
+        mothers_of_young_children, made and read by the year step), or (0,) without care
+        links. With poverty measured, the first quarter of the households' members'
+        memory, which the poverty pass writes after the year step (its first pass sets
+        every household's members anew, and no pass reads the other slots')."""
+        if not self.care_links:
+            return np.zeros(0, dtype=np.int8)
+        if self.poverty:
+            return self.members.view(np.int8)[:capacity]
+        return np.zeros(capacity, dtype=np.int8)
+
+    def scratch(self, size: int) -> np.ndarray:
+        """int32 (size,) for the passes between a year's poverty pass and the next year
+        step (the family pass's singles, a byte a slot, and households' sizes;
+        compaction's new slots), its values left from before. With poverty measured, the
+        memory of the households' members, which the poverty pass alone uses
+        (engine.micro.poverty.household_incomes writes them anew each year), so that
+        those passes allocate no array of a slot's size of their own."""
+        if self.poverty and len(self.members) >= size:
+            return self.members[:size].view(np.int32)
+        if len(self._scratch) < size:
+            self._scratch = np.empty(max(size, self.capacity), dtype=np.int32)
+        return self._scratch[:size]
 
     def sums(self) -> dict[str, np.ndarray]:
         """The year's accumulators summed over their rows (integers: the sums do not

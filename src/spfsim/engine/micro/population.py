@@ -315,14 +315,15 @@ class Population:
                 s.survivor_kind[ended] = K.NO_SURVIVOR
                 s.survivor_pension[ended] = 0.0
             F.households(s.status, s.age, s.sex, s.partner, s.mother, s.father, s.household,
-                         s.left_home, s.size, counts, sizes)
+                         s.left_home, s.size, counts, sizes, self.buffers.scratch(s.size))
             return counts, sizes
         F.initial_families(s.pid, s.status, s.age, s.sex, s.partner, s.mother, s.father,
                            s.household, s.left_home, s.size, seed, base_year,
                            tables["partnered"], tables["leave_home"],
                            tables["partner_age_difference"], tables["partner_age_spread"],
                            asfr, counts, sizes, s.survivor_kind,
-                           F.PENSIONERS_SINGLE if spouse_pensions else F.PENSIONS_IGNORED)
+                           F.PENSIONERS_SINGLE if spouse_pensions else F.PENSIONS_IGNORED,
+                           self.buffers.scratch(s.size))
         return counts, sizes
 
     def family_year(self, seed: int, year: int, tables: dict[str, np.ndarray],
@@ -338,7 +339,8 @@ class Population:
                       tables["separation"], tables["leave_home"],
                       tables["partner_age_difference"], tables["partner_age_spread"],
                       counts, sizes, s.survivor_kind, s.survivor_pension,
-                      F.PENSION_ENDS if spouse_pensions else F.PENSIONS_IGNORED)
+                      F.PENSION_ENDS if spouse_pensions else F.PENSIONS_IGNORED,
+                      self.buffers.scratch(s.size))
         return counts, sizes
 
     def source_units(self, n_records: int, unit_of_record: np.ndarray
@@ -416,7 +418,7 @@ class Population:
     def compact(self, first_birth_year: int, unit: float, scale: float) -> None:
         """Record the lifetimes of the persons gone, then drop their slots."""
         self._record_lifetimes(first_birth_year, unit, scale, None)
-        self.store.compact()
+        self.store.compact(self.buffers.scratch(self.store.size))
 
     def finish(self, first_birth_year: int, unit: float, scale: float,
                continuation: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:

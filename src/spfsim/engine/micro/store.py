@@ -124,9 +124,10 @@ class PersonStore:
             grown[: self.size] = old[: self.size]
             setattr(self, name, grown)
 
-    def compact(self) -> None:
+    def compact(self, scratch: np.ndarray | None = None) -> None:
         """Drop the slots of people gone, keeping the order of the others (in place: no
-        temporary copies but the links' new slots, so compaction never raises the memory
+        temporary copies but the links' new slots, in ``scratch`` (int32, at least
+        ``size`` slots, overwritten) when given, so compaction never raises the memory
         peak much; family links follow their persons). The slots freed at
         the end are cleared: entrants are written there and set only their identity.
 
@@ -135,7 +136,8 @@ class PersonStore:
         system has never given the process, and writing a zero over a zero there made
         them the process's memory (4.9 MB of a 1,000,000-person run's peak, and as much
         again clearing the freed slots)."""
-        relink(self.size, self.status, self.partner, self.mother, self.father, self.household)
+        relink(self.size, self.status, self.partner, self.mother, self.father, self.household,
+               np.empty(self.size, dtype=np.int32) if scratch is None else scratch)
         kept = _compacted_columns(self.size, self.status,  # status last: the others read it
                                   [_bits(getattr(self, name)) for name in (*self.DTYPES, "recent")
                                    if name != "status"])
@@ -218,11 +220,10 @@ def _clear_rows(rows, start, stop):
 
 
 @nb.njit(cache=True)
-def relink(size, status, partner, mother, father, household):
+def relink(size, status, partner, mother, father, household, new_slot):
     """Before a compaction (PersonStore.compact) drops the slots of the persons gone:
     every link to a person who stays is moved to that person's slot after it; links to
-    persons gone are cleared."""
-    new_slot = np.empty(size, dtype=np.int32)  # slots, as the links hold them
+    persons gone are cleared. ``new_slot``: int32 scratch of at least ``size`` slots."""
     kept = 0
     for i in range(size):
         new_slot[i] = kept if status[i] != GONE else -1
