@@ -615,6 +615,36 @@ def test_compaction_moves_family_links_with_their_persons(scratch):
     assert store.household[:5].tolist() == [1, 1, 1, 0, 0]
 
 
+def test_the_buffers_lend_and_release_their_slots():
+    """The per-slot buffers (outputs._Buffers): with poverty measured, the scratch of the
+    passes outside the poverty pass and the flags of mothers of young children are the
+    households' members' memory, and without it arrays of their own; at the horizon every
+    per-slot array goes (PER_SLOT lists them all)."""
+    from spfsim.engine.micro.outputs import _Buffers
+
+    for poverty in (True, False):
+        buffers = _Buffers(23, 2, 3)
+        if poverty:
+            buffers.measure_poverty()
+        buffers.link_care_credits()
+        buffers.link_dependants()
+        buffers.cover_household_benefits()
+        scratch = buffers.scratch(15)
+        assert scratch.dtype == np.int32
+        assert len(scratch) == 15
+        assert buffers.young_child.dtype == np.int8
+        assert len(buffers.young_child) == 23
+        assert np.shares_memory(scratch, buffers.members) == poverty
+        assert np.shares_memory(buffers.young_child, buffers.members) == poverty
+        per_slot = {name for name, value in vars(buffers).items()
+                    if isinstance(value, np.ndarray) and value.ndim and len(value) == 23}
+        assert per_slot - {"_scratch"} <= set(buffers.PER_SLOT)
+        buffers.release()
+        for name in buffers.PER_SLOT:
+            assert len(getattr(buffers, name)) == 0, name
+        assert buffers.capacity == 0
+
+
 def test_an_empty_store_compacts():
     """A store without a slot (a worker holding no persons) compacts to nothing."""
     store = PersonStore.empty(0)

@@ -106,6 +106,10 @@ class _Buffers:
     """The passes' accumulators (rows of chunks: counters.chunk_rows, made once) and the
     persons' flags and incomes (grown with the store)."""
 
+    #: the arrays of one row a slot (made by :meth:`fit`)
+    PER_SLOT = ("birth_flag", "death_flag", "dependant_flags", "supplements", "coverage_bits",
+                "income", "members", "_scratch", "young_child")
+
     def __init__(self, capacity: int, n_rules: int, n_groups: int):
         self.capacity = 0
         self.poverty = False  # hold the persons' incomes (engine.micro.poverty)
@@ -192,6 +196,14 @@ class _Buffers:
         if self.poverty:
             return self.members.view(np.int8)[:capacity]
         return np.zeros(capacity, dtype=np.int8)
+
+    def release(self) -> None:
+        """Drop the per-slot arrays (at the horizon: nothing reads them after; a later
+        :meth:`fit` makes them anew, empty)."""
+        for name in self.PER_SLOT:
+            array = getattr(self, name)
+            setattr(self, name, np.zeros((0, *array.shape[1:]), dtype=array.dtype))
+        self.capacity = 0
 
     def scratch(self, size: int) -> np.ndarray:
         """int32 (size,) for the passes between a year's poverty pass and the next year

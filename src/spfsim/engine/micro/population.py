@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...allocator import release_freed_memory
 from ...errors import SpfsimError
 from ..benefits import N_COVERAGE
 from . import disclosure as D
@@ -424,9 +425,14 @@ class Population:
                continuation: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """At the horizon: record everyone's lifetimes (with the pensions' ``continuation``;
         None: no pension, nothing more to record); returns the lifetime histograms and
-        totals (kernels.record_lifetimes)."""
+        totals (kernels.record_lifetimes). The per-slot buffers then go back to the
+        system, so that the results are assembled below the run's peak memory (in a
+        1,000,000-person default run, 8.5 MB of yearly results, which set the peak when
+        made beside the buffers)."""
         if continuation is not None:
             self._record_lifetimes(first_birth_year, unit, scale, continuation)
+        self.buffers.release()
+        release_freed_memory()
         return self.exits, self.exit_totals
 
     def _record_lifetimes(self, first_birth_year, unit, scale, continuation) -> None:
