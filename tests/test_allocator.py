@@ -63,3 +63,49 @@ def test_freed_arrays_are_used_again_without_page_faults():
     applied, faults, _ = _rounds(SPFSIM_MALLOC="default")
     assert not applied
     assert min(faults[1:]) > 4000
+
+
+#: the memory (kB) a process holds before 80 MB of fresh_zeros, after reading all of it,
+#: after writing its first 8 MB, and after freeing it
+FRESH = """
+import numpy as np
+from spfsim.allocator import fresh_zeros
+def rss():
+    return next(int(line.split()[1]) for line in open("/proc/self/status")
+                if line.startswith("VmRSS:"))
+start = rss()
+array = fresh_zeros((10_000_000, 2), np.float32)
+assert array.shape == (10_000_000, 2) and array.dtype == np.float32
+assert not array.any()
+read = rss()
+array[:1_000_000] = 1.0
+written = rss()
+del array
+print(start, read, written, rss())
+"""
+
+
+def test_fresh_zeros_hold_only_the_pages_written():
+    """Arrays of a slot a person (the micro engine's store and buffers) come from
+    fresh_zeros: zeros in memory mapped for them alone, which the process holds only where
+    written (a read maps no memory: a private map, not the system's shared memory), and
+    gives back when the array goes. Small arrays are NumPy's own."""
+    import numpy as np
+
+    from spfsim.allocator import FRESH_BYTES, fresh_zeros
+
+    small = fresh_zeros(3, np.int16)
+    assert small.tolist() == [0, 0, 0]
+    assert small.dtype == np.int16
+    assert fresh_zeros((0, 4), np.float64).shape == (0, 4)
+    big = fresh_zeros(FRESH_BYTES, np.uint8)
+    big[-1] = 7
+    assert big.sum() == 7
+    if not sys.platform.startswith("linux"):
+        pytest.skip("reads the process's memory from /proc (Linux)")
+    start, read, written, freed = (int(n) for n in subprocess.run(
+        [sys.executable, "-c", FRESH], capture_output=True, text=True, check=True
+    ).stdout.split())
+    assert read - start < 4_000  # kB, of 80,000 read
+    assert 7_000 < written - start < 12_000  # the 8 MB written
+    assert freed - start < 4_000

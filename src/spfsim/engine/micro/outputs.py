@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...allocator import fresh_zeros
 from ...demography import DemographicProjection
 from ...params import CompiledScheme
 from ..benefits import MATERNITY, N_COVERAGE, insurable_earnings
@@ -138,15 +139,15 @@ class _Buffers:
         """Hold each person's supplements as a linked pensioner's dependant from now on
         (dependants.linked_dependants, remade each year: nothing to carry over)."""
         self.dependant_links = True
-        self.dependant_flags = np.zeros(self.capacity, dtype=np.int8)
-        self.supplements = np.zeros((self.capacity, 2))
+        self.dependant_flags = fresh_zeros(self.capacity, np.int8)
+        self.supplements = fresh_zeros((self.capacity, 2), np.float64)
 
     def cover_household_benefits(self) -> None:
         """Keep each person's coverage groups from now on, for the benefits tested on the
         household's income that the poverty pass pays (engine.micro.coverage.cover;
         written and read within a year: nothing to carry over)."""
         self.household_coverage = True
-        self.coverage_bits = np.zeros(self.capacity, dtype=np.uint16)
+        self.coverage_bits = fresh_zeros(self.capacity, np.uint16)
 
     def measure_poverty(self) -> None:
         """Hold the persons' incomes and households' members from now on (called before
@@ -164,24 +165,24 @@ class _Buffers:
     def fit(self, capacity: int) -> None:
         if capacity <= self.capacity:
             return
-        flags = np.zeros(capacity, dtype=np.int8)
-        deaths = np.zeros(capacity, dtype=np.int8)
+        flags = fresh_zeros(capacity, np.int8)
+        deaths = fresh_zeros(capacity, np.int8)
         if self.capacity:  # births and deaths already flagged must survive the growth
             flags[: self.capacity] = self.birth_flag
             deaths[: self.capacity] = self.death_flag
         self.capacity = capacity
         self.birth_flag = flags
         self.death_flag = deaths
-        self.dependant_flags = np.zeros(capacity if self.dependant_links else 0,
-                                        dtype=np.int8)
-        self.supplements = np.zeros((capacity if self.dependant_links else 0, 2))
-        self.coverage_bits = np.zeros(capacity if self.household_coverage else 0,
-                                      dtype=np.uint16)
+        self.dependant_flags = fresh_zeros(capacity if self.dependant_links else 0, np.int8)
+        self.supplements = fresh_zeros((capacity if self.dependant_links else 0, 2),
+                                       np.float64)
+        self.coverage_bits = fresh_zeros(capacity if self.household_coverage else 0,
+                                         np.uint16)
         # incomes by source and the households' members (engine.micro.poverty), written
         # and read within a year: nothing to carry over
-        self.income = np.zeros((capacity if self.poverty else 0, P.N_SOURCES),
-                               dtype=np.float32)
-        self.members = np.zeros(capacity if self.poverty else 0, dtype=np.uint32)
+        self.income = fresh_zeros((capacity if self.poverty else 0, P.N_SOURCES),
+                                  np.float32)
+        self.members = fresh_zeros(capacity if self.poverty else 0, np.uint32)
         self._scratch = np.zeros(0, dtype=np.int32)  # scratch() without poverty
         self.young_child = self._care_flags(capacity)
 
@@ -195,7 +196,7 @@ class _Buffers:
             return np.zeros(0, dtype=np.int8)
         if self.poverty:
             return self.members.view(np.int8)[:capacity]
-        return np.zeros(capacity, dtype=np.int8)
+        return fresh_zeros(capacity, np.int8)
 
     def release(self) -> None:
         """Drop the per-slot arrays (at the horizon: nothing reads them after; a later
@@ -215,7 +216,7 @@ class _Buffers:
         if self.poverty and len(self.members) >= size:
             return self.members[:size].view(np.int32)
         if len(self._scratch) < size:
-            self._scratch = np.empty(max(size, self.capacity), dtype=np.int32)
+            self._scratch = fresh_zeros(max(size, self.capacity), np.int32)
         return self._scratch[:size]
 
     def sums(self) -> dict[str, np.ndarray]:

@@ -19,6 +19,8 @@ from typing import ClassVar
 import numba as nb
 import numpy as np
 
+from ...allocator import fresh_zeros
+
 # status codes (int8); the labour states are those of persons not (yet) retired
 GONE = 0  # dead or emigrated
 INACTIVE = 1  # out of the labour force (studying, caring, ...); also newborns
@@ -96,9 +98,9 @@ class PersonStore:
 
     @classmethod
     def empty(cls, capacity: int, recent_years: int = 0) -> PersonStore:
-        return cls(**{name: np.zeros(capacity, dtype=dtype)
+        return cls(**{name: fresh_zeros(capacity, dtype)
                       for name, dtype in cls.DTYPES.items()},
-                   recent=np.zeros((capacity, recent_years), dtype=np.float32))
+                   recent=fresh_zeros((capacity, recent_years), np.float32))
 
     @property
     def capacity(self) -> int:
@@ -120,7 +122,7 @@ class PersonStore:
         capacity = max(needed, int(self.capacity * 1.5) + 1024)
         for name in (*self.DTYPES, "recent"):  # one at a time: the old one is freed at once
             old = getattr(self, name)
-            grown = np.zeros((capacity, *old.shape[1:]), dtype=old.dtype)
+            grown = fresh_zeros((capacity, *old.shape[1:]), old.dtype)
             grown[: self.size] = old[: self.size]
             setattr(self, name, grown)
 
@@ -154,7 +156,7 @@ class PersonStore:
         names = {f.name for f in fields(self)} - {"size", "next_id", "recent"}
         assert names == set(self.DTYPES), "DTYPES must list every array"
         if self.recent.shape[0] != len(self.pid):
-            self.recent = np.zeros((len(self.pid), self.recent.shape[1]), dtype=np.float32)
+            self.recent = fresh_zeros((len(self.pid), self.recent.shape[1]), np.float32)
 
 
 def _bits(array: np.ndarray) -> np.ndarray:
